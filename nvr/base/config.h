@@ -1,0 +1,71 @@
+/*
+ * config.h - the INI configuration file (see docs/ref/config.md).
+ *
+ * config.c parses the file against a declared table of sections and keys.
+ * Every problem is reported as "FILE:LINE: message" (all of them, not only
+ * the first); unknown sections and keys are errors, never silently ignored.
+ * The parsed result is a plain struct that the rest of the program reads and
+ * never writes; it is owned by whoever called nvr_config_load().
+ */
+#ifndef NVR_BASE_CONFIG_H
+#define NVR_BASE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum nvr_transport { NVR_TRANSPORT_AUTO = 0, NVR_TRANSPORT_TCP, NVR_TRANSPORT_UDP };
+
+struct nvr_camera_config {
+    char *id;              /* [a-z0-9_-]{1,64}, unique */
+    char *name;            /* display name; defaults to the id */
+    char *url;             /* rtsp:// or rtsps:// URL, may carry user:password */
+    char *sub_url;         /* optional low-resolution stream, NULL if unset */
+    enum nvr_transport transport;   /* default auto */
+    int segment_seconds;   /* 1..3600, default 60 */
+    int retain_days;       /* 0 (keep until space runs out) .. 36500, default 30 */
+    int audio;             /* 0/1, default 0 */
+    int enabled;           /* 0/1, default 1 */
+    int line;              /* line of the [camera ID] header, for messages */
+};
+
+struct nvr_config {
+    char *path;            /* the file that was read */
+    /* [server] */
+    char *listen_host;     /* default "127.0.0.1"; IPv6 without brackets */
+    int listen_port;       /* default 8080 */
+    char *data_dir;        /* required */
+    char *tls_cert;        /* NULL if unset */
+    char *tls_key;         /* NULL if unset */
+    /* [storage] */
+    uint64_t max_bytes;    /* 0 = no cap */
+    double min_free_pct;   /* 0..99, from "5%"; 0 if given in bytes or unset */
+    uint64_t min_free_bytes; /* from "10G"; 0 if given in percent or unset */
+    /* [camera ID] */
+    struct nvr_camera_config *cameras;
+    size_t ncameras;
+};
+
+/*
+ * Reads and validates path.  On success returns NVR_OK and *out owns a new
+ * config (free with nvr_config_free).  On failure returns NVR_ECONFIG (or
+ * NVR_EIO if the file cannot be read), *out is NULL, and one line per problem
+ * ("FILE:LINE: message\n", or "FILE: message\n" when no line applies) has been
+ * written to errs (which may be NULL to discard them).
+ */
+int nvr_config_load(const char *path, struct nvr_config **out, FILE *errs);
+
+/* Parses text as if it were the file named path (for tests and fuzzing). */
+int nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_config **out,
+                     FILE *errs);
+
+/* Frees *cfg and sets it to NULL; tolerates NULL. */
+void nvr_config_free(struct nvr_config **cfg);
+
+/* Finds a camera by id, NULL if none. Borrowed pointer into cfg. */
+const struct nvr_camera_config *nvr_config_camera(const struct nvr_config *cfg, const char *id);
+
+/* Parses a size with optional K/M/G/T suffix (powers of 1024), e.g. "2T". */
+int nvr_config_parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * err.h - the project's one error type.
+ *
+ * Every function that can fail returns an nvr_err: NVR_OK (0) on success or a
+ * negative code.  Errors from libraries are translated where they enter our
+ * code (nvr_err_from_av for libav*'s AVERROR, index.c for SQLITE_*), so callers
+ * never see a foreign error space.  nvr_strerror() gives a short static text.
+ */
+#ifndef NVR_BASE_ERR_H
+#define NVR_BASE_ERR_H
+
+typedef enum nvr_err {
+    NVR_OK = 0,
+    NVR_ENOMEM = -1,     /* allocation failed */
+    NVR_EINVAL = -2,     /* bad argument or malformed input */
+    NVR_EIO = -3,        /* file system error (errno is logged by the caller) */
+    NVR_ENOTFOUND = -4,  /* no such camera, segment, file */
+    NVR_EAUTH = -5,      /* camera refused our credentials (401/403) */
+    NVR_ETIMEDOUT = -6,  /* camera stopped answering or sending */
+    NVR_ECONN = -7,      /* connection refused, reset or unreachable */
+    NVR_EDB = -8,        /* SQLite error */
+    NVR_ECODEC = -9,     /* unsupported or broken media */
+    NVR_ECONFIG = -10,   /* configuration is invalid */
+    NVR_ESTOPPED = -11,  /* operation interrupted because we are shutting down */
+    NVR_EEOF = -12,      /* end of stream */
+    NVR_ECORRUPT = -13,  /* stored data does not match the index */
+    NVR_ENOSPC = -14,    /* file system full */
+} nvr_err;
+
+/* Short, static, human-readable text for an error code. */
+const char *nvr_strerror(int err);
+
+/* Translate a libav* AVERROR code into an nvr_err. */
+nvr_err nvr_err_from_av(int averr);
+
+/* Translate an errno value into an nvr_err. */
+nvr_err nvr_err_from_errno(int e);
+
+#endif

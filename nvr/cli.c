@@ -1,0 +1,323 @@
+/*
+ * cli.c - the subcommands: run, check, recordings, version.
+ *
+ * `nvr run` owns the one struct nvr of the process: the config, the storage
+ * and one recorder per camera.  It blocks SIGINT/SIGTERM in every thread and
+ * waits for them with sigwait() in the main thread, so no signal handler
+ * and no global state is needed; on either signal every recorder finishes
+ * its open segment and the process exits 0.
+ */
+#include "cli.h"
+
+#include "nvr/base/clock.h"
+#include "nvr/base/config.h"
+#include "nvr/base/err.h"
+#include "nvr/base/json.h"
+#include "nvr/base/log.h"
+#include "nvr/recorder.h"
+#include "storage/storage.h"
+#include "version.h"
+
+#include <getopt.h>
+#include <libavformat/avformat.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct nvr {
+    struct nvr_config *cfg;
+    struct storage *st;
+    struct recorder **recs;  /* one per configured camera, same order */
+    size_t nrecs;
+};
+
+void cli_usage(FILE *f)
+{
+    fputs("usage:\n"
+          "  nvr run -c FILE                 record every configured camera until SIGTERM/SIGINT\n"
+          "  nvr check -c FILE [--storage [--repair]]\n"
+          "                                  validate the config (and the stored footage)\n"
+          "  nvr recordings -c FILE CAMERA [--from T] [--to T] [--json]\n"
+          "                                  recorded coverage of one camera\n"
+          "  nvr version                     print the version\n"
+          "Times T are RFC 3339, e.g. 2026-11-22T04:00:00Z.\n",
+          f);
+}
+
+/* Parses the options shared by the subcommands.  Unknown options are errors. */
+struct cli_opts {
+    const char *config;
+    const char *from, *to;
+    int json, storage, repair;
+    const char *positional;
+};
+
+static int parse_opts(int argc, char **argv, struct cli_opts *o)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},     {"json", no_argument, NULL, 'j'},
+        {"storage", no_argument, NULL, 's'},      {"repair", no_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    int c;
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->config = optarg; break;
+        case 'f': o->from = optarg; break;
+        case 't': o->to = optarg; break;
+        case 'j': o->json = 1; break;
+        case 's': o->storage = 1; break;
+        case 'r': o->repair = 1; break;
+        case 'h': cli_usage(stdout); exit(0);
+        default: return -1;
+        }
+    }
+    if (optind < argc)
+        o->positional = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "nvr: unexpected argument \"%s\"\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_config(const struct cli_opts *o, struct nvr_config **cfg)
+{
+    if (!o->config) {
+        fprintf(stderr, "nvr: -c FILE is required\n");
+        return 2;
+    }
+    if (nvr_config_load(o->config, cfg, stderr) != NVR_OK)
+        return 1;
+    return 0;
+}
+
+int cli_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("nvr %s\n", NVR_VERSION);
+    return 0;
+}
+
+int cli_check(int argc, char **argv)
+{
+    struct cli_opts o;
+    struct nvr_config *cfg = NULL;
+    struct storage *st = NULL;
+    int status, problems = 0;
+    if (parse_opts(argc, argv, &o) || o.positional) {
+        cli_usage(stderr);
+        return 2;
+    }
+    if ((status = load_config(&o, &cfg)))
+        return status;
+    if (o.storage) {
+        int rc = storage_open(&st, cfg->data_dir, o.repair ? STORAGE_WRITER : 0);
+        if (rc) {
+            fprintf(stderr, "%s: cannot open storage in %s: %s\n", cfg->path, cfg->data_dir, nvr_strerror(rc));
+            status = 1;
+            goto out;
+        }
+        if ((rc = storage_check(st, o.repair, stdout, &problems))) {
+            fprintf(stderr, "nvr: storage check failed: %s\n", nvr_strerror(rc));
+            status = 1;
+            goto out;
+        }
+        printf("storage: %d problem%s%s\n", problems, problems == 1 ? "" : "s",
+               problems && o.repair ? " (repaired)" : "");
+        if (problems && !o.repair)
+            status = 1;
+    }
+    printf("%s: ok (%zu camera%s)\n", cfg->path, cfg->ncameras, cfg->ncameras == 1 ? "" : "s");
+out:
+    storage_close(&st);
+    nvr_config_free(&cfg);
+    return status;
+}
+
+/* Prints one camera's coverage: runs (maximal chains of segments each
+ * starting where the previous ended) and segments. */
+static void print_recordings(FILE *f, const char *camera, const struct index_segment *s, size_t n, int json)
+{
+    if (json) {
+        fputs("{\"camera\":", f);
+        json_write_string(f, camera);
+        fputs(",\"runs\":[", f);
+        for (size_t i = 0, first = 1; i < n;) {
+            size_t j = i;
+            while (j + 1 < n && s[j + 1].start_us <= s[j].end_us)
+                j++;
+            fputs(first ? "{\"start\":" : ",{\"start\":", f);
+            json_write_time(f, s[i].start_us);
+            fputs(",\"end\":", f);
+            json_write_time(f, s[j].end_us);
+            fprintf(f, ",\"segments\":%zu}", j - i + 1);
+            first = 0;
+            i = j + 1;
+        }
+        fputs("],\"segments\":[", f);
+        for (size_t i = 0; i < n; i++) {
+            fputs(i ? ",{\"start\":" : "{\"start\":", f);
+            json_write_time(f, s[i].start_us);
+            fputs(",\"end\":", f);
+            json_write_time(f, s[i].end_us);
+            fprintf(f, ",\"bytes\":%llu,\"media_duration\":%.6f,\"fragments\":%zu,\"frames\":%lld,",
+                    (unsigned long long)s[i].bytes, (double)s[i].media_us / 1e6, s[i].frags.n,
+                    (long long)s[i].frames);
+            fputs("\"video\":{\"codec\":", f);
+            json_write_string(f, s[i].video_codec);
+            fprintf(f, ",\"width\":%d,\"height\":%d},\"audio\":", s[i].width, s[i].height);
+            if (s[i].audio_codec[0])
+                json_write_string(f, s[i].audio_codec);
+            else
+                fputs("null", f);
+            fputs(",\"path\":", f);
+            json_write_string(f, s[i].path);
+            fprintf(f, ",\"state\":\"%s\",\"session\":%lld}",
+                    s[i].state == INDEX_SEG_WRITING ? "writing" : "complete", (long long)s[i].session);
+        }
+        fputs("]}\n", f);
+        return;
+    }
+    char a[NVR_TIME_BUFSZ], b[NVR_TIME_BUFSZ];
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += (double)(s[i].end_us - s[i].start_us) / 1e6;
+    printf("camera %s: %zu segment%s, %.1f s recorded\n", camera, n, n == 1 ? "" : "s", total);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && s[j + 1].start_us <= s[j].end_us)
+            j++;
+        nvr_clock_format_rfc3339(s[i].start_us, a);
+        nvr_clock_format_rfc3339(s[j].end_us, b);
+        printf("run %s .. %s  %.3f s\n", a, b, (double)(s[j].end_us - s[i].start_us) / 1e6);
+        for (size_t k = i; k <= j; k++) {
+            nvr_clock_format_rfc3339(s[k].start_us, a);
+            nvr_clock_format_rfc3339(s[k].end_us, b);
+            printf("  %s .. %s  %7.3f s  %5zu frag  %10llu B  %s %dx%d%s%s  %s%s\n", a, b,
+                   (double)(s[k].end_us - s[k].start_us) / 1e6, s[k].frags.n,
+                   (unsigned long long)s[k].bytes, s[k].video_codec, s[k].width, s[k].height,
+                   s[k].audio_codec[0] ? "+" : "", s[k].audio_codec, s[k].path,
+                   s[k].state == INDEX_SEG_WRITING ? "  (writing)" : "");
+        }
+        i = j + 1;
+    }
+}
+
+int cli_recordings(int argc, char **argv)
+{
+    struct cli_opts o;
+    struct nvr_config *cfg = NULL;
+    struct storage *st = NULL;
+    struct index_segment *segs = NULL;
+    size_t n = 0;
+    int64_t from = 0, to = INT64_MAX;
+    int status, rc;
+    if (parse_opts(argc, argv, &o) || !o.positional) {
+        cli_usage(stderr);
+        return 2;
+    }
+    if ((o.from && nvr_clock_parse_rfc3339(o.from, &from)) || (o.to && nvr_clock_parse_rfc3339(o.to, &to))) {
+        fprintf(stderr, "nvr: --from/--to must be RFC 3339 times, e.g. 2026-11-22T04:00:00Z\n");
+        return 2;
+    }
+    if (to <= from) {
+        fprintf(stderr, "nvr: --to must be after --from\n");
+        return 2;
+    }
+    if ((status = load_config(&o, &cfg)))
+        return status;
+    status = 1;
+    if (!nvr_config_camera(cfg, o.positional)) {
+        fprintf(stderr, "nvr: no camera \"%s\" in %s\n", o.positional, cfg->path);
+        goto out;
+    }
+    if ((rc = storage_open(&st, cfg->data_dir, 0)) ||
+        (rc = index_segments_list(storage_index(st), o.positional, from, to, &segs, &n))) {
+        fprintf(stderr, "nvr: cannot read the index in %s: %s\n", cfg->data_dir, nvr_strerror(rc));
+        goto out;
+    }
+    print_recordings(stdout, o.positional, segs, n, o.json);
+    status = 0;
+out:
+    index_segments_free(&segs, n);
+    storage_close(&st);
+    nvr_config_free(&cfg);
+    return status;
+}
+
+static void nvr_stop_all(struct nvr *nvr)
+{
+    for (size_t i = 0; i < nvr->nrecs; i++)
+        recorder_request_stop(nvr->recs[i]);
+    for (size_t i = 0; i < nvr->nrecs; i++)
+        recorder_stop(&nvr->recs[i]);
+    free(nvr->recs);
+    nvr->recs = NULL;
+    nvr->nrecs = 0;
+}
+
+int cli_run(int argc, char **argv)
+{
+    struct cli_opts o;
+    struct nvr nvr = {0};
+    sigset_t sigs;
+    int status, rc, sig = 0;
+    if (parse_opts(argc, argv, &o) || o.positional) {
+        cli_usage(stderr);
+        return 2;
+    }
+    if ((status = load_config(&o, &nvr.cfg)))
+        return status;
+    status = 1;
+    /* block the stop signals before any thread exists; every thread inherits the mask */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    nvr_log_capture_av();
+    avformat_network_init();
+    if ((rc = storage_open(&nvr.st, nvr.cfg->data_dir, STORAGE_WRITER))) {
+        nvr_log(NVR_ERROR, NULL, "cannot open storage data_dir=%s error=\"%s\"", nvr.cfg->data_dir,
+                nvr_strerror(rc));
+        goto out;
+    }
+    if (nvr.cfg->ncameras && !(nvr.recs = calloc(nvr.cfg->ncameras, sizeof *nvr.recs)))
+        goto out;
+    for (size_t i = 0; i < nvr.cfg->ncameras; i++) {
+        const struct nvr_camera_config *cam = &nvr.cfg->cameras[i];
+        if ((rc = index_camera_upsert(storage_index(nvr.st), cam->id, cam->name)) ||
+            (rc = recorder_start(&nvr.recs[i], cam, nvr.st))) {
+            nvr_log(NVR_ERROR, cam->id, "cannot start recorder error=\"%s\"", nvr_strerror(rc));
+            goto out;
+        }
+        nvr.nrecs++;
+    }
+    nvr_log(NVR_INFO, NULL, "nvr %s recording cameras=%zu data_dir=%s", NVR_VERSION, nvr.cfg->ncameras,
+            nvr.cfg->data_dir);
+    for (;;) {
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            nvr_log(NVR_INFO, NULL, "SIGHUP ignored: configuration reload is not supported yet");
+            continue;
+        }
+        break;
+    }
+    nvr_log(NVR_INFO, NULL, "stopping signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    status = 0;
+out:
+    nvr_stop_all(&nvr);
+    storage_close(&nvr.st);
+    nvr_config_free(&nvr.cfg);
+    avformat_network_deinit();
+    if (status == 0)
+        nvr_log(NVR_INFO, NULL, "stopped");
+    return status;
+}

@@ -1,0 +1,17 @@
+/*
+ * cli.h - the subcommands of the `nvr` binary (CONTRACT.md, docs/ref/cli.md).
+ * Each takes the arguments after the subcommand name and returns the
+ * process exit status.
+ */
+#ifndef NVR_CLI_H
+#define NVR_CLI_H
+
+#include <stdio.h>
+
+int cli_run(int argc, char **argv);
+int cli_check(int argc, char **argv);
+int cli_recordings(int argc, char **argv);
+int cli_version(int argc, char **argv);
+void cli_usage(FILE *f);
+
+#endif

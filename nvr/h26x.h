@@ -1,0 +1,24 @@
+/*
+ * h26x.h - just enough H.264/H.265 bitstream knowledge for the ingest:
+ * finding parameter sets (VPS/SPS/PPS) in Annex-B data, so that a keyframe
+ * carrying new ones can start a new segment with them as extradata.
+ */
+#ifndef NVR_H26X_H
+#define NVR_H26X_H
+
+#include <libavcodec/codec_id.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Finds the first SPS NAL unit (without start code) in Annex-B data.
+ * Returns 1 and sets *sps and *len if found, else 0. */
+int h26x_find_sps(enum AVCodecID codec, const uint8_t *data, size_t size, const uint8_t **sps,
+                  size_t *len);
+
+/* Copies every parameter-set NAL unit (H.264 SPS/PPS, H.265 VPS/SPS/PPS) of
+ * data, each with a 4-byte start code, into a new av_malloc'ed buffer with
+ * AV_INPUT_BUFFER_PADDING_SIZE zeroed padding.  Returns the size (0 and
+ * *out NULL if there is none, -1 on allocation failure). */
+int h26x_extract_parameter_sets(enum AVCodecID codec, const uint8_t *data, size_t size, uint8_t **out);
+
+#endif

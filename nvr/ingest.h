@@ -1,0 +1,72 @@
+/*
+ * ingest.h - pulls one camera's RTSP stream: timestamped packets out, codec
+ * parameters beside them.
+ *
+ * This is the narrow interface the recorder depends on; the implementation in
+ * ingest.c uses libavformat's RTSP client, and a purpose-built reader can sit
+ * behind the same functions later.  Tracks are renumbered: track 0 is the
+ * video (H.264 or H.265), track 1 the audio (AAC, only if asked for).  Every
+ * other stream is dropped with one log line.
+ *
+ * Blocking calls return within `timeout_us` of the camera going silent, or
+ * promptly once *stop becomes non-zero (libavformat's interrupt callback).
+ *
+ * Threads: an ingest is used by one thread (the camera's ingest thread).
+ */
+#ifndef NVR_INGEST_H
+#define NVR_INGEST_H
+
+#include "nvr/base/config.h"
+
+#include <libavcodec/avcodec.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct ingest;
+
+struct ingest_opts {
+    const char *camera;             /* for log lines; borrowed */
+    const char *url;                /* may carry user:password; never logged */
+    enum nvr_transport transport;   /* auto tries TCP, then UDP */
+    int audio;                      /* keep AAC audio */
+    int64_t timeout_us;             /* connect and read timeout (10 s) */
+    const atomic_int *stop;         /* non-zero: give up at once */
+};
+
+struct ingest_info {
+    const AVCodecParameters *video; /* current video parameters (borrowed) */
+    AVRational video_tb;
+    const AVCodecParameters *audio; /* NULL without audio */
+    AVRational audio_tb;
+    const char *transport;          /* "tcp" or "udp" */
+};
+
+struct ingest_meta {
+    int64_t recv_us;          /* CLOCK_REALTIME when the packet arrived */
+    int64_t rtcp_origin_us;   /* camera wall clock at media time 0 from RTCP,
+                               * INT64_MIN until a sender report was seen */
+    int new_params;           /* the video parameters changed with this
+                               * keyframe (or became known): ingest_info has them */
+};
+
+/* Connects (OPTIONS/DESCRIBE/SETUP/PLAY).  On failure returns an nvr_err
+ * (NVR_EAUTH for 401/403, NVR_ECONN, NVR_ETIMEDOUT, NVR_ECODEC, NVR_ESTOPPED)
+ * and writes a one-line reason, without credentials, into why. */
+int ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, size_t whylen);
+
+/* Current stream description (borrowed; valid until the next ingest_read). */
+const struct ingest_info *ingest_get_info(const struct ingest *in);
+
+/* Reads the next packet into pkt (which the caller owns and unrefs):
+ * stream_index is the track, pts = dts in the track's time base, flags has
+ * AV_PKT_FLAG_KEY for video keyframes.  Video packets before the parameters
+ * are known are skipped.  Returns NVR_OK or an error as for ingest_open. */
+int ingest_read(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen);
+
+/* Payload bytes received so far. */
+uint64_t ingest_bytes(const struct ingest *in);
+
+/* Sends TEARDOWN and frees; sets *in NULL; tolerates NULL. */
+void ingest_close(struct ingest **in);
+
+#endif

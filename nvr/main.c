@@ -1,0 +1,35 @@
+/*
+ * main.c - the `nvr` binary: dispatches to the subcommands in cli.c.
+ */
+#include "nvr/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"run", cli_run},
+        {"check", cli_check},
+        {"recordings", cli_recordings},
+        {"version", cli_version},
+        {"--version", cli_version},
+    };
+    if (argc < 2) {
+        cli_usage(stderr);
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0)
+            return cmds[i].fn(argc - 1, argv + 1);
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        cli_usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "nvr: unknown command \"%s\"\n", argv[1]);
+    cli_usage(stderr);
+    return 2;
+}

@@ -1,0 +1,569 @@
+/*
+ * recorder.c - one camera's ingest thread and writer thread (see recorder.h).
+ *
+ * Threads and what they own:
+ *   ingest thread  - the struct ingest (network), the backoff state; pushes
+ *                    items into the queue; updates the atomic counters.
+ *   writer thread  - the timemap, the open storage_segment, the held-back
+ *                    packets; pops items from the queue.
+ *   any thread     - recorder_get_stats (atomics + last_error under mu).
+ *
+ * Writer state machine, per video packet P (pts in the video time base):
+ *   a timestamp discontinuity (timemap T5)  -> finish the segment at its last
+ *                                              frame, break contiguity
+ *   new codec parameters on P               -> finish the segment at P
+ *   P is a keyframe and the segment is long -> finish the segment at P
+ *   no open segment                         -> open one at P if P is a
+ *                                              keyframe, else drop P
+ *   P is a keyframe                         -> cut a fragment at P
+ * Packets are held back by one so each gets its true duration (the next
+ * packet's pts minus its own), which the fMP4 fragments need.
+ */
+#include "recorder.h"
+
+#include "nvr/base/clock.h"
+#include "nvr/base/err.h"
+#include "nvr/base/log.h"
+#include "nvr/ingest.h"
+#include "nvr/packet_queue.h"
+#include "nvr/timemap.h"
+
+#include <libavutil/mathematics.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define QUEUE_MAX_BYTES (8u << 20)   /* ~16 s of a 4 Mbit/s camera */
+#define INGEST_TIMEOUT_US 8000000    /* a silent camera is noticed within 8 s */
+#define BACKOFF_MIN_US 1000000
+#define BACKOFF_MAX_US 30000000
+#define BACKOFF_RESET_AFTER_US 30000000
+
+static const AVRational US = {1, 1000000};
+
+struct recorder {
+    const struct nvr_camera_config *cam;
+    struct storage *st;
+    struct packet_queue *q;
+    pthread_t ingest_tid, writer_tid;
+    int ingest_started, writer_started;
+    atomic_int stop;
+
+    pthread_mutex_t mu;         /* guards last_error, codec, size; wakes backoff sleeps */
+    pthread_cond_t cv;
+    char last_error[256];
+    char codec[16];
+    int width, height;
+
+    atomic_int status;
+    atomic_uint_fast64_t bytes, frames, reconnects, dropped, segments;
+};
+
+/* ------------------------------------------------------------------ */
+/* writer thread                                                        */
+
+struct writer {
+    struct recorder *r;
+    struct timemap tm;
+    struct pq_params *params;        /* current stream description */
+    struct storage_segment *seg;
+    int seg_audio;                   /* the open segment has an audio track */
+    int64_t seg_first_pts;           /* video pts of the segment's first frame */
+    int64_t seg_start_wall;
+    AVPacket *pend[2];               /* held-back packet per track */
+    struct ingest_meta pend_meta;    /* meta of the held-back video packet */
+    int64_t last_video_dur;          /* video time base */
+    int64_t seg_len_us;
+    int logged_clock;
+};
+
+static void set_error(struct recorder *r, const char *msg)
+{
+    size_t n = strnlen(msg, sizeof r->last_error - 1);
+    pthread_mutex_lock(&r->mu);
+    memcpy(r->last_error, msg, n);
+    r->last_error[n] = '\0';
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int64_t video_us(const struct writer *w, int64_t pts)
+{
+    return av_rescale_q(pts, w->params->video_tb, US);
+}
+
+static int64_t reference(struct writer *w, int64_t pts, const struct ingest_meta *m)
+{
+    int used_rtcp = 0;
+    int64_t ref = timemap_reference(&w->tm, video_us(w, pts), m->recv_us, m->rtcp_origin_us, &used_rtcp);
+    if (!w->logged_clock && (used_rtcp || w->tm.rtcp_rejected)) {
+        nvr_log(used_rtcp ? NVR_INFO : NVR_WARN, w->r->cam->id,
+                used_rtcp ? "clock source=rtcp" : "clock source=local (camera RTCP clock is off by more than 10 s)");
+        w->logged_clock = 1;
+    }
+    return ref;
+}
+
+/* Writes pkt into the segment at track's relative time with duration dur. */
+static int write_rel(struct writer *w, AVPacket *pkt, int track, int64_t dur)
+{
+    AVRational tb = track == 0 ? w->params->video_tb : w->params->audio_tb;
+    int64_t base = track == 0 ? w->seg_first_pts : av_rescale_q(w->seg_first_pts, w->params->video_tb, tb);
+    int64_t pts = pkt->pts;
+    pkt->pts = pkt->dts = pts - base;
+    pkt->duration = dur > 0 ? dur : 1;
+    int rc = storage_segment_write(w->seg, pkt, track);
+    pkt->pts = pkt->dts = pts;
+    return rc;
+}
+
+static void drop_pending(struct writer *w)
+{
+    av_packet_free(&w->pend[0]);
+    av_packet_free(&w->pend[1]);
+}
+
+/* Writes the held-back audio packet with a default frame duration. */
+static void flush_pending_audio(struct writer *w)
+{
+    if (!w->pend[1])
+        return;
+    const AVCodecParameters *a = w->params->audio;
+    int64_t frame = a && a->frame_size > 0 ? a->frame_size : 1024;
+    int64_t dur = a && a->sample_rate > 0 ? av_rescale_q(frame, (AVRational){1, a->sample_rate}, w->params->audio_tb)
+                                          : 1;
+    write_rel(w, w->pend[1], 1, dur);
+    av_packet_free(&w->pend[1]);
+}
+
+/* Finishes the open segment.  With cut (a keyframe that starts the next
+ * one), the held-back video frame lasts until cut; without, it lasts one
+ * typical frame duration. */
+static void finish_segment(struct writer *w, const AVPacket *cut, const struct ingest_meta *cut_meta)
+{
+    if (!w->seg) {
+        drop_pending(w);
+        return;
+    }
+    int64_t end_pts, ref_end;
+    if (w->pend[0]) {
+        int64_t dur = cut ? cut->pts - w->pend[0]->pts : (w->last_video_dur > 0 ? w->last_video_dur : 1);
+        write_rel(w, w->pend[0], 0, dur);
+        end_pts = w->pend[0]->pts + dur;
+        ref_end = cut ? reference(w, cut->pts, cut_meta)
+                      : reference(w, w->pend[0]->pts, &w->pend_meta) + av_rescale_q(dur, w->params->video_tb, US);
+    } else {
+        end_pts = w->seg_first_pts;
+        ref_end = w->seg_start_wall;
+    }
+    flush_pending_audio(w);
+    av_packet_free(&w->pend[0]);
+    int64_t media = av_rescale_q(end_pts - w->seg_first_pts, w->params->video_tb, US);
+    int64_t end = timemap_segment_end(&w->tm, w->seg_start_wall, media, ref_end);
+    int rc = storage_segment_finish(&w->seg, media, end);
+    if (rc) {
+        nvr_log(NVR_ERROR, w->r->cam->id, "segment finish failed error=\"%s\"", nvr_strerror(rc));
+        set_error(w->r, nvr_strerror(rc));
+    } else {
+        atomic_fetch_add(&w->r->segments, 1);
+    }
+    timemap_segment_done(&w->tm, end);
+}
+
+static void open_segment(struct writer *w, const AVPacket *key, const struct ingest_meta *m)
+{
+    int reanchored = 0;
+    int64_t ref = reference(w, key->pts, m);
+    int64_t start = timemap_segment_start(&w->tm, ref, &reanchored);
+    if (reanchored) {
+        char a[NVR_TIME_BUFSZ], b[NVR_TIME_BUFSZ];
+        nvr_clock_format_rfc3339(w->tm.prev_end_us, a);
+        nvr_clock_format_rfc3339(ref, b);
+        nvr_log(NVR_WARN, w->r->cam->id, "clock re-anchored expected=%s reference=%s", a, b);
+    }
+    struct storage_segment_params p = {
+        .camera = w->r->cam->id,
+        .session = w->params->session,
+        .start_us = start,
+        .video = w->params->video,
+        .video_tb = w->params->video_tb,
+        .audio = w->params->audio,
+        .audio_tb = w->params->audio_tb,
+        .sync = 1,
+    };
+    int rc = storage_segment_begin(w->r->st, &p, &w->seg);
+    if (rc) {
+        nvr_log(NVR_ERROR, w->r->cam->id, "cannot start segment error=\"%s\"", nvr_strerror(rc));
+        set_error(w->r, nvr_strerror(rc));
+        w->seg = NULL;
+        return;
+    }
+    w->seg_audio = w->params->audio != NULL;
+    w->seg_first_pts = key->pts;
+    w->seg_start_wall = start;
+}
+
+static void on_video(struct writer *w, struct pq_item *it)
+{
+    AVPacket *p = it->pkt;
+    int key = (p->flags & AV_PKT_FLAG_KEY) != 0;
+    if (timemap_discontinuity(&w->tm, video_us(w, p->pts))) {
+        nvr_log(NVR_WARN, w->r->cam->id, "timestamp discontinuity: segment ended");
+        finish_segment(w, NULL, NULL);
+        timemap_break(&w->tm);
+    }
+    if (w->pend[0] && p->pts <= w->pend[0]->pts) {
+        atomic_fetch_add(&w->r->dropped, 1); /* duplicate timestamp */
+        return;
+    }
+    if (it->params) {
+        /* new codec parameters: the next segment starts here, with them */
+        if (w->seg)
+            finish_segment(w, p, &it->meta);
+        it->params->session = w->params ? w->params->session : it->params->session;
+        pq_params_free(w->params);
+        w->params = it->params;
+        it->params = NULL;
+    }
+    if (w->seg && key && video_us(w, p->pts - w->seg_first_pts) >= w->seg_len_us)
+        finish_segment(w, p, &it->meta);
+    if (!w->seg) {
+        if (!key) {
+            atomic_fetch_add(&w->r->dropped, 1);
+            return;
+        }
+        open_segment(w, p, &it->meta);
+        if (!w->seg)
+            return;
+    } else if (w->pend[0]) {
+        int64_t dur = p->pts - w->pend[0]->pts;
+        w->last_video_dur = dur;
+        write_rel(w, w->pend[0], 0, dur);
+        av_packet_free(&w->pend[0]);
+        if (key) {
+            int64_t media = video_us(w, p->pts - w->seg_first_pts);
+            int64_t end = timemap_segment_end(&w->tm, w->seg_start_wall, media, reference(w, p->pts, &it->meta));
+            int rc = storage_segment_cut(w->seg, media, end);
+            if (rc) {
+                nvr_log(NVR_ERROR, w->r->cam->id, "fragment write failed error=\"%s\"", nvr_strerror(rc));
+                set_error(w->r, nvr_strerror(rc));
+                finish_segment(w, NULL, NULL);
+                timemap_break(&w->tm);
+                return;
+            }
+        }
+    }
+    w->pend[0] = it->pkt;
+    w->pend_meta = it->meta;
+    it->pkt = NULL;
+}
+
+static void on_audio(struct writer *w, struct pq_item *it)
+{
+    AVPacket *p = it->pkt;
+    if (!w->seg || !w->seg_audio)
+        return;
+    int64_t base = av_rescale_q(w->seg_first_pts, w->params->video_tb, w->params->audio_tb);
+    if (p->pts < base)
+        return;
+    if (w->pend[1]) {
+        int64_t dur = p->pts - w->pend[1]->pts;
+        if (dur <= 0)
+            return;
+        write_rel(w, w->pend[1], 1, dur);
+        av_packet_free(&w->pend[1]);
+    }
+    w->pend[1] = it->pkt;
+    it->pkt = NULL;
+}
+
+static void *writer_main(void *arg)
+{
+    struct writer w = {.r = arg};
+    int64_t last_end = TIMEMAP_NONE;
+    w.seg_len_us = (int64_t)w.r->cam->segment_seconds * 1000000;
+    index_camera_last_end(storage_index(w.r->st), w.r->cam->id, &last_end);
+    timemap_init(&w.tm, last_end);
+    for (;;) {
+        struct pq_item *it = packet_queue_pop(w.r->q);
+        enum pq_kind kind = it->kind;
+        switch (kind) {
+        case PQ_SESSION_START:
+            finish_segment(&w, NULL, NULL);
+            timemap_session_start(&w.tm);
+            pq_params_free(w.params);
+            w.params = it->params;
+            it->params = NULL;
+            w.logged_clock = 0;
+            break;
+        case PQ_PACKET:
+            if (!w.params)
+                break;
+            if (it->pkt->stream_index == 0)
+                on_video(&w, it);
+            else
+                on_audio(&w, it);
+            break;
+        case PQ_GAP:
+        case PQ_SESSION_END:
+        case PQ_QUIT:
+            finish_segment(&w, NULL, NULL);
+            timemap_break(&w.tm);
+            break;
+        }
+        pq_item_free(it);
+        if (kind == PQ_QUIT)
+            break;
+    }
+    drop_pending(&w);
+    pq_params_free(w.params);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* ingest thread                                                        */
+
+/* Sleeps up to us, returning early when the recorder is asked to stop. */
+static void sleep_unless_stopped(struct recorder *r, int64_t us)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t ns = ts.tv_nsec + (us % 1000000) * 1000;
+    ts.tv_sec += us / 1000000 + ns / 1000000000;
+    ts.tv_nsec = ns % 1000000000;
+    pthread_mutex_lock(&r->mu);
+    while (!atomic_load(&r->stop) && pthread_cond_timedwait(&r->cv, &r->mu, &ts) == 0)
+        ;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int push_control(struct recorder *r, enum pq_kind kind, struct pq_params *params)
+{
+    struct pq_item *it = calloc(1, sizeof *it);
+    if (!it) {
+        pq_params_free(params);
+        return NVR_ENOMEM;
+    }
+    it->kind = kind;
+    it->params = params;
+    return packet_queue_push(r->q, it);
+}
+
+/* Streams one connected session until it fails or we stop.  Returns the
+ * error that ended it; why says it in words. */
+static int stream_session(struct recorder *r, struct ingest *in, char *why, size_t whylen)
+{
+    const struct ingest_info *info = ingest_get_info(in);
+    int dropping = 0, rc = NVR_OK;
+    uint64_t last_bytes = 0;
+    for (;;) {
+        struct ingest_meta meta;
+        AVPacket *pkt = av_packet_alloc();
+        if (!pkt)
+            return NVR_ENOMEM;
+        rc = ingest_read(in, pkt, &meta, why, whylen);
+        uint64_t b = ingest_bytes(in);
+        atomic_fetch_add(&r->bytes, b - last_bytes);
+        last_bytes = b;
+        if (rc) {
+            av_packet_free(&pkt);
+            return rc;
+        }
+        int video = pkt->stream_index == 0, key = video && (pkt->flags & AV_PKT_FLAG_KEY);
+        if (video) {
+            atomic_fetch_add(&r->frames, 1);
+            if (atomic_load(&r->status) != REC_RECORDING) {
+                atomic_store(&r->status, REC_RECORDING);
+                set_error(r, "");
+            }
+        }
+        if (meta.new_params) {
+            pthread_mutex_lock(&r->mu);
+            snprintf(r->codec, sizeof r->codec, "%s", avcodec_get_name(info->video->codec_id));
+            r->width = info->video->width;
+            r->height = info->video->height;
+            pthread_mutex_unlock(&r->mu);
+            nvr_log(NVR_INFO, r->cam->id, "video codec=%s width=%d height=%d", r->codec, r->width, r->height);
+        }
+        if (dropping && !key) {
+            av_packet_free(&pkt);
+            atomic_fetch_add(&r->dropped, 1);
+            continue;
+        }
+        struct pq_item *it = calloc(1, sizeof *it);
+        if (!it || (meta.new_params && !(it->params = pq_params_from_info(info, 0)))) {
+            free(it);
+            av_packet_free(&pkt);
+            return NVR_ENOMEM;
+        }
+        it->kind = PQ_PACKET;
+        it->pkt = pkt;
+        it->meta = meta;
+        if (packet_queue_push(r->q, it) == NVR_OK) {
+            if (dropping)
+                nvr_log(NVR_INFO, r->cam->id, "writer caught up, recording resumes");
+            dropping = 0;
+            continue;
+        }
+        /* the writer is behind (slow disk): drop until a keyframe fits */
+        if (!dropping) {
+            nvr_log(NVR_WARN, r->cam->id, "writer queue full, dropping until the next keyframe");
+            push_control(r, PQ_GAP, NULL);
+            dropping = 1;
+        }
+        atomic_fetch_add(&r->dropped, 1);
+        pq_item_free(it);
+    }
+}
+
+static void *ingest_main(void *arg)
+{
+    struct recorder *r = arg;
+    int64_t backoff = BACKOFF_MIN_US;
+    unsigned seed = (unsigned)nvr_clock_now_us() ^ (unsigned)(uintptr_t)r;
+    char why[256];
+    struct ingest_opts o = {
+        .camera = r->cam->id,
+        .url = r->cam->url,
+        .transport = r->cam->transport,
+        .audio = r->cam->audio,
+        .timeout_us = INGEST_TIMEOUT_US,
+        .stop = &r->stop,
+    };
+    while (!atomic_load(&r->stop)) {
+        struct ingest *in = NULL;
+        atomic_store(&r->status, REC_CONNECTING);
+        int rc = ingest_open(&in, &o, why, sizeof why), connected = rc == NVR_OK;
+        if (connected) {
+            const struct ingest_info *info = ingest_get_info(in);
+            int64_t session = nvr_clock_now_us(), began = nvr_clock_mono_us();
+            nvr_log(NVR_INFO, r->cam->id, "connected transport=%s video=%s audio=%s", info->transport,
+                    avcodec_get_name(info->video->codec_id),
+                    info->audio ? avcodec_get_name(info->audio->codec_id) : "none");
+            push_control(r, PQ_SESSION_START, pq_params_from_info(info, session));
+            rc = stream_session(r, in, why, sizeof why);
+            push_control(r, PQ_SESSION_END, NULL);
+            ingest_close(&in);
+            if (atomic_load(&r->stop))
+                break;
+            atomic_fetch_add(&r->reconnects, 1);
+            if (nvr_clock_mono_us() - began >= BACKOFF_RESET_AFTER_US)
+                backoff = BACKOFF_MIN_US;
+            nvr_log(NVR_WARN, r->cam->id, "stream lost error=\"%s\"", why);
+        } else {
+            if (rc == NVR_ESTOPPED || atomic_load(&r->stop))
+                break;
+        }
+        atomic_store(&r->status, REC_OFFLINE);
+        char msg[320];
+        snprintf(msg, sizeof msg, "%s: %s", nvr_strerror(rc), why);
+        set_error(r, msg);
+        /* jitter: 80 % .. 120 % of the backoff */
+        int64_t wait = backoff * (80 + (int64_t)(rand_r(&seed) % 41)) / 100;
+        if (connected)
+            nvr_log(NVR_INFO, r->cam->id, "reconnecting retry_in=%.1fs", (double)wait / 1e6);
+        else
+            nvr_log(NVR_WARN, r->cam->id, "connect failed error=\"%s\" retry_in=%.1fs", msg, (double)wait / 1e6);
+        sleep_unless_stopped(r, wait);
+        backoff = backoff * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : backoff * 2;
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+
+int recorder_start(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st)
+{
+    int rc;
+    struct recorder *r = calloc(1, sizeof *r);
+    *out = NULL;
+    if (!r)
+        return NVR_ENOMEM;
+    r->cam = cam;
+    r->st = st;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    atomic_store(&r->status, cam->enabled ? REC_CONNECTING : REC_DISABLED);
+    if (!cam->enabled) {
+        *out = r;
+        return NVR_OK;
+    }
+    if ((rc = packet_queue_create(&r->q, QUEUE_MAX_BYTES)))
+        goto out;
+    rc = NVR_ENOMEM;
+    if (pthread_create(&r->writer_tid, NULL, writer_main, r) != 0)
+        goto out;
+    r->writer_started = 1;
+    if (pthread_create(&r->ingest_tid, NULL, ingest_main, r) != 0)
+        goto out;
+    r->ingest_started = 1;
+    *out = r;
+    r = NULL;
+    rc = NVR_OK;
+out:
+    recorder_stop(&r);
+    return rc;
+}
+
+void recorder_request_stop(struct recorder *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->mu);
+    atomic_store(&r->stop, 1);
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+void recorder_stop(struct recorder **rp)
+{
+    struct recorder *r = *rp;
+    if (!r)
+        return;
+    recorder_request_stop(r);
+    if (r->ingest_started)
+        pthread_join(r->ingest_tid, NULL);
+    if (r->writer_started) {
+        /* the queue takes control items even when full */
+        while (push_control(r, PQ_QUIT, NULL) != NVR_OK)
+            nvr_clock_sleep_us(10000);
+        pthread_join(r->writer_tid, NULL);
+    }
+    packet_queue_destroy(&r->q);
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+    *rp = NULL;
+}
+
+void recorder_get_stats(struct recorder *r, struct recorder_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    s->status = (enum recorder_status)atomic_load(&r->status);
+    s->bytes_received = atomic_load(&r->bytes);
+    s->frames = atomic_load(&r->frames);
+    s->reconnects = atomic_load(&r->reconnects);
+    s->dropped = atomic_load(&r->dropped);
+    s->segments = atomic_load(&r->segments);
+    pthread_mutex_lock(&r->mu);
+    snprintf(s->last_error, sizeof s->last_error, "%s", r->last_error);
+    snprintf(s->codec, sizeof s->codec, "%s", r->codec);
+    s->width = r->width;
+    s->height = r->height;
+    pthread_mutex_unlock(&r->mu);
+}
+
+const char *recorder_status_name(enum recorder_status s)
+{
+    switch (s) {
+    case REC_CONNECTING: return "connecting";
+    case REC_RECORDING: return "recording";
+    case REC_OFFLINE: return "offline";
+    default: return "disabled";
+    }
+}

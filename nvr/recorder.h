@@ -1,0 +1,49 @@
+/*
+ * recorder.h - records one camera, forever: connect, stream, segment, index,
+ * and on any failure reconnect with capped exponential backoff and jitter.
+ *
+ * Each recorder runs two threads: the ingest thread (network: ingest.h) and
+ * the writer thread (disk: timemap.h + storage.h), joined by a bounded
+ * packet_queue.  One camera's failure or slow disk never stalls another's.
+ */
+#ifndef NVR_RECORDER_H
+#define NVR_RECORDER_H
+
+#include "nvr/base/config.h"
+#include "storage/storage.h"
+
+#include <stdint.h>
+
+struct recorder;
+
+enum recorder_status { REC_CONNECTING = 0, REC_RECORDING, REC_OFFLINE, REC_DISABLED };
+
+struct recorder_stats {
+    enum recorder_status status;
+    char last_error[256];     /* "" if none; never holds credentials */
+    uint64_t bytes_received;  /* payload bytes from the camera */
+    uint64_t frames;          /* video frames received */
+    uint64_t reconnects;      /* sessions that ended */
+    uint64_t dropped;         /* packets dropped (queue full, waiting for keyframe) */
+    uint64_t segments;        /* segments finished */
+    char codec[16];           /* "h264", "hevc", "" before the first connection */
+    int width, height;
+};
+
+/* Starts recording cam (borrowed: must outlive the recorder) into st. */
+int recorder_start(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st);
+
+/* Asks the recorder to stop, without waiting. */
+void recorder_request_stop(struct recorder *r);
+
+/* Stops (finishing the open segment), joins the threads and frees *r;
+ * sets *r NULL; tolerates NULL. */
+void recorder_stop(struct recorder **r);
+
+/* A consistent snapshot of the recorder's state, from any thread. */
+void recorder_get_stats(struct recorder *r, struct recorder_stats *out);
+
+/* "connecting", "recording", "offline", "disabled". */
+const char *recorder_status_name(enum recorder_status s);
+
+#endif

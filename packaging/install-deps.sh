@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian package the NVR needs to build, run and test.
+# Idempotent: when everything is already installed it only checks (no apt-get).
+# Usage: packaging/install-deps.sh [--test]   (--test adds what the tests need)
+set -euo pipefail
+
+runtime_build=(
+  build-essential cmake pkg-config
+  libavformat-dev libavcodec-dev libavutil-dev
+  libsqlite3-dev
+  libmicrohttpd-dev
+)
+# the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)
+test_deps=(
+  ffmpeg sqlite3 python3 procps
+  libgstrtspserver-1.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+)
+
+pkgs=("${runtime_build[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  pkgs+=("${test_deps[@]}")
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+echo "installing: ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,528 @@
+/*
+ * index.c - the SQLite catalog (see index.h for tables, invariants, threads).
+ *
+ * Migrations are numbered SQL scripts; PRAGMA user_version holds the number
+ * of the last one applied, and each is applied in its own transaction, so an
+ * interrupted upgrade leaves the file at the previous version.
+ */
+#include "index.h"
+
+#include "nvr/base/err.h"
+#include "nvr/base/log.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct nvr_index {
+    sqlite3 *db;
+    pthread_mutex_t mu;
+};
+
+static const char *const migrations[] = {
+    /* 1: the first schema */
+    "CREATE TABLE cameras ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  first_seen_us INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE segments ("
+    "  id INTEGER PRIMARY KEY,"
+    "  camera TEXT NOT NULL REFERENCES cameras(id),"
+    "  session INTEGER NOT NULL,"
+    "  start_us INTEGER NOT NULL,"
+    "  end_us INTEGER NOT NULL CHECK (end_us >= start_us),"
+    "  media_us INTEGER NOT NULL,"
+    "  path TEXT NOT NULL UNIQUE,"
+    "  bytes INTEGER NOT NULL,"
+    "  init_bytes INTEGER NOT NULL,"
+    "  state INTEGER NOT NULL,"
+    "  video_codec TEXT NOT NULL,"
+    "  width INTEGER NOT NULL,"
+    "  height INTEGER NOT NULL,"
+    "  frames INTEGER NOT NULL,"
+    "  audio_codec TEXT NOT NULL,"
+    "  fragments BLOB NOT NULL,"
+    "  sha256 BLOB"
+    ");"
+    "CREATE INDEX segments_camera_start ON segments(camera, start_us);"
+    "CREATE INDEX segments_state ON segments(state) WHERE state != 0;"
+    "CREATE TABLE garbage ("
+    "  path TEXT PRIMARY KEY"
+    ");",
+};
+
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+static int db_err(nvr_index *ix, const char *what)
+{
+    nvr_log(NVR_ERROR, NULL, "index error op=%s error=\"%s\"", what, sqlite3_errmsg(ix->db));
+    return NVR_EDB;
+}
+
+static int exec(nvr_index *ix, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(ix->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        nvr_log(NVR_ERROR, NULL, "index error sql=\"%.40s\" error=\"%s\"", sql, msg ? msg : "?");
+        sqlite3_free(msg);
+        return NVR_EDB;
+    }
+    return NVR_OK;
+}
+
+static int user_version(nvr_index *ix, int *v)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = NVR_EDB;
+    if (sqlite3_prepare_v2(ix->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto out;
+    *v = sqlite3_column_int(st, 0);
+    rc = NVR_OK;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int migrate(nvr_index *ix)
+{
+    int v = 0, rc = user_version(ix, &v);
+    if (rc)
+        return rc;
+    if (v > NMIGRATIONS) {
+        nvr_log(NVR_ERROR, NULL, "index is from a newer nvr schema=%d known=%d", v, NMIGRATIONS);
+        return NVR_EDB;
+    }
+    for (; v < NMIGRATIONS; v++) {
+        char setv[64];
+        snprintf(setv, sizeof setv, "PRAGMA user_version = %d", v + 1);
+        if ((rc = exec(ix, "BEGIN IMMEDIATE")))
+            return rc;
+        if ((rc = exec(ix, migrations[v])) || (rc = exec(ix, setv))) {
+            exec(ix, "ROLLBACK");
+            return rc;
+        }
+        if ((rc = exec(ix, "COMMIT")))
+            return rc;
+        nvr_log(NVR_INFO, NULL, "index migrated schema=%d", v + 1);
+    }
+    return NVR_OK;
+}
+
+int index_open(nvr_index **out, const char *path)
+{
+    int rc = NVR_EDB;
+    nvr_index *ix = calloc(1, sizeof *ix);
+    *out = NULL;
+    if (!ix)
+        return NVR_ENOMEM;
+    pthread_mutex_init(&ix->mu, NULL);
+    if (sqlite3_open_v2(path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        nvr_log(NVR_ERROR, NULL, "cannot open index path=%s error=\"%s\"", path,
+                ix->db ? sqlite3_errmsg(ix->db) : "out of memory");
+        goto out;
+    }
+    sqlite3_busy_timeout(ix->db, 10000);
+    if ((rc = exec(ix, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")))
+        goto out;
+    if ((rc = migrate(ix)))
+        goto out;
+    *out = ix;
+    ix = NULL;
+out:
+    index_close(&ix);
+    return rc;
+}
+
+void index_close(nvr_index **ixp)
+{
+    nvr_index *ix = *ixp;
+    if (!ix)
+        return;
+    sqlite3_close(ix->db);
+    pthread_mutex_destroy(&ix->mu);
+    free(ix);
+    *ixp = NULL;
+}
+
+int index_schema_version(nvr_index *ix)
+{
+    int v = -1;
+    pthread_mutex_lock(&ix->mu);
+    user_version(ix, &v);
+    pthread_mutex_unlock(&ix->mu);
+    return v;
+}
+
+int index_camera_upsert(nvr_index *ix, const char *id, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = NVR_OK;
+    pthread_mutex_lock(&ix->mu);
+    if (sqlite3_prepare_v2(ix->db,
+                           "INSERT INTO cameras(id, name, first_seen_us) VALUES (?1, ?2, "
+                           "CAST(strftime('%s','now') AS INTEGER) * 1000000) "
+                           "ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(ix, "camera_upsert");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_err(ix, "camera_upsert");
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
+/* Binds the packed fragment table as parameter i. */
+static int bind_frags(sqlite3_stmt *st, int i, const struct fragment_list *l)
+{
+    size_t len = l->n * FRAGMENTS_RECORD_SIZE;
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return NVR_ENOMEM;
+    fragments_pack(l, buf);
+    sqlite3_bind_blob(st, i, buf, (int)len, free);
+    return NVR_OK;
+}
+
+static int last_end_locked(nvr_index *ix, const char *camera, int64_t *end_us)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = NVR_OK;
+    *end_us = INT64_MIN;
+    if (sqlite3_prepare_v2(ix->db,
+                           "SELECT end_us FROM segments WHERE camera = ?1 ORDER BY start_us DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(ix, "last_end");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        *end_us = sqlite3_column_int64(st, 0);
+    else if (s != SQLITE_DONE)
+        rc = db_err(ix, "last_end");
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int index_segment_insert(nvr_index *ix, struct index_segment *seg)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    int64_t last;
+    pthread_mutex_lock(&ix->mu);
+    if ((rc = last_end_locked(ix, seg->camera, &last)))
+        goto out;
+    if (seg->start_us < last) {
+        nvr_log(NVR_ERROR, seg->camera, "refusing overlapping segment start_us=%lld last_end_us=%lld",
+                (long long)seg->start_us, (long long)last);
+        rc = NVR_EINVAL;
+        goto out;
+    }
+    if (sqlite3_prepare_v2(ix->db,
+                           "INSERT INTO segments(camera, session, start_us, end_us, media_us, path, "
+                           "bytes, init_bytes, state, video_codec, width, height, frames, "
+                           "audio_codec, fragments) VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11, ?12, ?13, ?14)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(ix, "segment_insert");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, seg->camera, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seg->session);
+    sqlite3_bind_int64(st, 3, seg->start_us);
+    sqlite3_bind_int64(st, 4, seg->end_us);
+    sqlite3_bind_int64(st, 5, seg->media_us);
+    sqlite3_bind_text(st, 6, seg->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)seg->bytes);
+    sqlite3_bind_int64(st, 8, seg->init_bytes);
+    sqlite3_bind_text(st, 9, seg->video_codec, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 10, seg->width);
+    sqlite3_bind_int(st, 11, seg->height);
+    sqlite3_bind_int64(st, 12, seg->frames);
+    sqlite3_bind_text(st, 13, seg->audio_codec, -1, SQLITE_STATIC);
+    if ((rc = bind_frags(st, 14, &seg->frags)))
+        goto out;
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_err(ix, "segment_insert");
+        goto out;
+    }
+    seg->id = sqlite3_last_insert_rowid(ix->db);
+    seg->state = INDEX_SEG_WRITING;
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
+static int update(nvr_index *ix, const struct index_segment *seg, int finish)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = NVR_OK;
+    pthread_mutex_lock(&ix->mu);
+    if (sqlite3_prepare_v2(ix->db,
+                           "UPDATE segments SET end_us = ?2, media_us = ?3, bytes = ?4, frames = ?5, "
+                           "width = ?6, height = ?7, fragments = ?8, state = ?9, sha256 = ?10, "
+                           "init_bytes = ?11 WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(ix, "segment_update");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, seg->id);
+    sqlite3_bind_int64(st, 2, seg->end_us);
+    sqlite3_bind_int64(st, 3, seg->media_us);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)seg->bytes);
+    sqlite3_bind_int64(st, 5, seg->frames);
+    sqlite3_bind_int(st, 6, seg->width);
+    sqlite3_bind_int(st, 7, seg->height);
+    if ((rc = bind_frags(st, 8, &seg->frags)))
+        goto out;
+    sqlite3_bind_int(st, 9, finish ? INDEX_SEG_COMPLETE : INDEX_SEG_WRITING);
+    if (finish && seg->has_sha256)
+        sqlite3_bind_blob(st, 10, seg->sha256, 32, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 10);
+    sqlite3_bind_int64(st, 11, seg->init_bytes);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_err(ix, "segment_update");
+    else if (sqlite3_changes(ix->db) != 1)
+        rc = NVR_ENOTFOUND;
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
+int index_segment_update(nvr_index *ix, const struct index_segment *seg)
+{
+    return update(ix, seg, 0);
+}
+
+int index_segment_finish(nvr_index *ix, const struct index_segment *seg)
+{
+    return update(ix, seg, 1);
+}
+
+int index_segment_delete(nvr_index *ix, int64_t id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = NVR_OK;
+    pthread_mutex_lock(&ix->mu);
+    if (sqlite3_prepare_v2(ix->db, "DELETE FROM segments WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(ix, "segment_delete");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_err(ix, "segment_delete");
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
+#define SEG_COLUMNS                                                                          \
+    "id, camera, session, start_us, end_us, media_us, path, bytes, init_bytes, state, "     \
+    "video_codec, width, height, frames, audio_codec, fragments, sha256"
+
+static void copy_text(char *dst, size_t n, const unsigned char *src)
+{
+    snprintf(dst, n, "%s", src ? (const char *)src : "");
+}
+
+static int read_row(sqlite3_stmt *st, struct index_segment *s)
+{
+    memset(s, 0, sizeof *s);
+    s->id = sqlite3_column_int64(st, 0);
+    copy_text(s->camera, sizeof s->camera, sqlite3_column_text(st, 1));
+    s->session = sqlite3_column_int64(st, 2);
+    s->start_us = sqlite3_column_int64(st, 3);
+    s->end_us = sqlite3_column_int64(st, 4);
+    s->media_us = sqlite3_column_int64(st, 5);
+    copy_text(s->path, sizeof s->path, sqlite3_column_text(st, 6));
+    s->bytes = (uint64_t)sqlite3_column_int64(st, 7);
+    s->init_bytes = (uint32_t)sqlite3_column_int64(st, 8);
+    s->state = sqlite3_column_int(st, 9);
+    copy_text(s->video_codec, sizeof s->video_codec, sqlite3_column_text(st, 10));
+    s->width = sqlite3_column_int(st, 11);
+    s->height = sqlite3_column_int(st, 12);
+    s->frames = sqlite3_column_int64(st, 13);
+    copy_text(s->audio_codec, sizeof s->audio_codec, sqlite3_column_text(st, 14));
+    const uint8_t *blob = sqlite3_column_blob(st, 15);
+    int rc = fragments_unpack(&s->frags, blob, (size_t)sqlite3_column_bytes(st, 15));
+    if (rc)
+        return rc;
+    if (sqlite3_column_type(st, 16) == SQLITE_BLOB && sqlite3_column_bytes(st, 16) == 32) {
+        memcpy(s->sha256, sqlite3_column_blob(st, 16), 32);
+        s->has_sha256 = 1;
+    }
+    return NVR_OK;
+}
+
+/* Runs a prepared query (already bound) and collects the rows. Locked. */
+static int collect(nvr_index *ix, sqlite3_stmt *st, struct index_segment **out, size_t *n)
+{
+    struct index_segment *v = NULL;
+    size_t len = 0, cap = 0;
+    int rc = NVR_OK, s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            struct index_segment *nv = realloc(v, ncap * sizeof *nv);
+            if (!nv) {
+                rc = NVR_ENOMEM;
+                goto out;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        if ((rc = read_row(st, &v[len]))) {
+            fragments_free(&v[len].frags);
+            goto out;
+        }
+        len++;
+    }
+    if (s != SQLITE_DONE)
+        rc = db_err(ix, "segments_query");
+out:
+    if (rc) {
+        index_segments_free(&v, len);
+        len = 0;
+    }
+    *out = v;
+    *n = len;
+    return rc;
+}
+
+int index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us,
+                        struct index_segment **out, size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&ix->mu);
+    /* Segments are at most an hour long and never overlap, so a segment that
+     * overlaps [from, to) starts after from - 1 h: that keeps the range scan
+     * on the (camera, start_us) index bounded. */
+    if (sqlite3_prepare_v2(ix->db,
+                           "SELECT " SEG_COLUMNS " FROM segments WHERE camera = ?1 AND "
+                           "start_us >= ?2 - 3600000000 AND start_us < ?3 AND end_us > ?2 "
+                           "ORDER BY start_us",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(ix, "segments_list");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, from_us);
+    sqlite3_bind_int64(st, 3, to_us);
+    rc = collect(ix, st, out, n);
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
+static int list_where(nvr_index *ix, const char *sql, struct index_segment **out, size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&ix->mu);
+    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(ix, "segments_list");
+        goto out;
+    }
+    rc = collect(ix, st, out, n);
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
+int index_segments_writing(nvr_index *ix, struct index_segment **out, size_t *n)
+{
+    return list_where(ix, "SELECT " SEG_COLUMNS " FROM segments WHERE state != 0 ORDER BY id", out, n);
+}
+
+int index_segments_all(nvr_index *ix, struct index_segment **out, size_t *n)
+{
+    return list_where(ix, "SELECT " SEG_COLUMNS " FROM segments ORDER BY camera, start_us", out, n);
+}
+
+void index_segments_free(struct index_segment **segs, size_t n)
+{
+    if (!*segs)
+        return;
+    for (size_t i = 0; i < n; i++)
+        fragments_free(&(*segs)[i].frags);
+    free(*segs);
+    *segs = NULL;
+}
+
+int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us)
+{
+    pthread_mutex_lock(&ix->mu);
+    int rc = last_end_locked(ix, camera, end_us);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
+int index_cameras(nvr_index *ix, char ***ids, size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    char **v = NULL;
+    size_t len = 0, cap = 0;
+    int rc = NVR_OK, s;
+    *ids = NULL;
+    *n = 0;
+    pthread_mutex_lock(&ix->mu);
+    if (sqlite3_prepare_v2(ix->db, "SELECT id FROM cameras ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(ix, "cameras");
+        goto out;
+    }
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            char **nv = realloc(v, ncap * sizeof *nv);
+            if (!nv) {
+                rc = NVR_ENOMEM;
+                goto out;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        if (!(v[len] = strdup((const char *)sqlite3_column_text(st, 0)))) {
+            rc = NVR_ENOMEM;
+            goto out;
+        }
+        len++;
+    }
+    if (s != SQLITE_DONE)
+        rc = db_err(ix, "cameras");
+out:
+    if (rc) {
+        for (size_t i = 0; i < len; i++)
+            free(v[i]);
+        free(v);
+        v = NULL;
+        len = 0;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    *ids = v;
+    *n = len;
+    return rc;
+}

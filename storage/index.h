@@ -1,0 +1,108 @@
+/*
+ * index.h - the catalog of recorded footage: one SQLite file (WAL mode).
+ *
+ * Tables (docs/design/index.md has the schema and the migrations):
+ *   cameras   - every camera that ever recorded, by id
+ *   segments  - one row per segment file: camera, ingest session (run), wall
+ *               clock start/end (UTC us), media duration, path relative to
+ *               data_dir, bytes, codec parameters, the packed fragment table
+ *               (fragments.h), SHA-256 of the finished file, and state
+ *               (writing / complete)
+ *   garbage   - files whose rows are gone but that may still exist (deletion
+ *               is: move row to garbage, unlink file, fsync dir, drop garbage)
+ *
+ * Invariants (checked by storage_check):
+ *   I1 per camera, segments never overlap: start(n+1) >= end(n)
+ *   I2 a complete segment's file has exactly `bytes` bytes and hashes to sha256
+ *   I3 a writing segment's file has at least `bytes` bytes (the fragments
+ *      listed are durable); at start-up it is truncated to `bytes` and completed
+ *
+ * Threads: one connection behind one mutex; every function may be called from
+ * any thread and is serialised.  Commits use synchronous=NORMAL: a power cut
+ * may lose the last commits but never corrupts the file, and the segment
+ * writer fsyncs the data before the row that points at it is committed.
+ */
+#ifndef NVR_STORAGE_INDEX_H
+#define NVR_STORAGE_INDEX_H
+
+#include "storage/fragments.h"
+
+#include <stdint.h>
+
+typedef struct nvr_index nvr_index;
+
+enum index_segment_state { INDEX_SEG_COMPLETE = 0, INDEX_SEG_WRITING = 1 };
+
+#define INDEX_ID_MAX 65
+#define INDEX_PATH_MAX 256
+
+struct index_segment {
+    int64_t id;
+    char camera[INDEX_ID_MAX];
+    int64_t session;          /* ingest session (run) id: wall clock us at connect */
+    int64_t start_us, end_us; /* wall clock UTC, microseconds */
+    int64_t media_us;         /* media duration = sum of fragment durations */
+    char path[INDEX_PATH_MAX];/* relative to data_dir */
+    uint64_t bytes;           /* init_bytes + sum of fragment bytes */
+    uint32_t init_bytes;      /* ftyp+moov at the start of the file */
+    int state;                /* enum index_segment_state */
+    char video_codec[16];     /* "h264" or "hevc" */
+    int width, height;
+    int64_t frames;           /* video frames in the segment */
+    char audio_codec[16];     /* "aac" or "" */
+    struct fragment_list frags;
+    uint8_t sha256[32];
+    int has_sha256;
+};
+
+/* Opens (creating if needed) the index at path and applies migrations.
+ * *out owns the handle; close with index_close. */
+int index_open(nvr_index **out, const char *path);
+
+/* Closes *ix and sets it NULL; tolerates NULL. */
+void index_close(nvr_index **ix);
+
+/* The schema version the file is at after index_open. */
+int index_schema_version(nvr_index *ix);
+
+/* Records a camera (insert or update its display name). */
+int index_camera_upsert(nvr_index *ix, const char *id, const char *name);
+
+/* Inserts a segment in state WRITING.  Reads every field of seg but id,
+ * state, sha256; sets seg->id.  Fails with NVR_EINVAL if it would overlap
+ * the camera's previous segment (invariant I1). */
+int index_segment_insert(nvr_index *ix, struct index_segment *seg);
+
+/* Updates end_us, media_us, bytes, frames, width/height and the fragment
+ * table of a WRITING segment (after its newest fragment is durable). */
+int index_segment_update(nvr_index *ix, const struct index_segment *seg);
+
+/* Marks a segment COMPLETE with its final fields and SHA-256. */
+int index_segment_finish(nvr_index *ix, const struct index_segment *seg);
+
+/* Deletes a segment row. */
+int index_segment_delete(nvr_index *ix, int64_t id);
+
+/* Segments of camera overlapping [from_us, to_us), by start time.  *out is
+ * a new array of *n segments (free with index_segments_free). */
+int index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us,
+                        struct index_segment **out, size_t *n);
+
+/* All segments in state WRITING (for recovery at start-up). */
+int index_segments_writing(nvr_index *ix, struct index_segment **out, size_t *n);
+
+/* Every segment of every camera (for storage_check). */
+int index_segments_all(nvr_index *ix, struct index_segment **out, size_t *n);
+
+/* Frees an array returned above; sets *segs NULL. */
+void index_segments_free(struct index_segment **segs, size_t n);
+
+/* End of the camera's newest segment, or INT64_MIN if it has none.  The
+ * recorder never starts a segment before it (invariant I1 across restarts). */
+int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us);
+
+/* Camera ids present in the index, as a new array of n strings
+ * (free each and the array). */
+int index_cameras(nvr_index *ix, char ***ids, size_t *n);
+
+#endif

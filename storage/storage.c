@@ -1,0 +1,607 @@
+/*
+ * storage.c - segment files + index, and the order of operations that makes
+ * a crash at any instant harmless (see storage.h, docs/design/storage.md).
+ *
+ * Writing a segment:
+ *   1. insert the row, state WRITING, no fragments      (index)
+ *   2. create the file with O_EXCL, fsync its directory  (file system)
+ *   3. per fragment: write moof+mdat, fdatasync the file, then update the
+ *      row's fragment table, bytes and end time           (file, then index)
+ *   4. close: fsync, record SHA-256, state COMPLETE
+ * So the index never lists a fragment that is not durable (it may list
+ * fewer than the file holds), and every file has a row before it exists.
+ *
+ * Recovery (storage_open with STORAGE_WRITER) completes each WRITING row:
+ * a missing file or one without a whole fragment -> row (and file) removed;
+ * otherwise the file is truncated to the bytes the row lists, hashed, and
+ * the row marked COMPLETE.  Then each camera's newest day directory is
+ * swept for files the index does not know (a commit lost to a power cut).
+ */
+#include "storage.h"
+
+#include "nvr/base/clock.h"
+#include "nvr/base/err.h"
+#include "nvr/base/log.h"
+#include "storage/segment_writer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libavutil/sha.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct storage {
+    char *dir;
+    int lock_fd;
+    nvr_index *ix;
+};
+
+struct storage_segment {
+    struct storage *st;
+    struct segment_writer *w;
+    struct index_segment row;
+    int64_t media_done_us; /* media time at the end of the last durable fragment */
+};
+
+/* ---- small file-system helpers ---- */
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return nvr_err_from_errno(errno);
+    int rc = fsync(fd) == 0 ? NVR_OK : nvr_err_from_errno(errno);
+    close(fd);
+    return rc;
+}
+
+static int parent_dir(const char *path, char *out, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || (size_t)(slash - path) >= n)
+        return NVR_EINVAL;
+    memcpy(out, path, (size_t)(slash - path));
+    out[slash - path] = '\0';
+    if (out[0] == '\0')
+        strcpy(out, "/");
+    return NVR_OK;
+}
+
+/* mkdir -p; fsyncs the parent of every directory it creates. */
+static int mkdir_p(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return NVR_EINVAL;
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0750) == 0) {
+                char parent[PATH_MAX];
+                if (parent_dir(buf, parent, sizeof parent) == NVR_OK)
+                    fsync_dir(parent);
+            } else if (errno != EEXIST) {
+                int e = errno;
+                nvr_log(NVR_ERROR, NULL, "cannot create directory path=%s error=\"%s\"", buf, strerror(e));
+                return nvr_err_from_errno(e);
+            }
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    return NVR_OK;
+}
+
+static int abs_path(const struct storage *st, const char *rel, char *out, size_t n)
+{
+    if (snprintf(out, n, "%s/%s", st->dir, rel) >= (int)n)
+        return NVR_EINVAL;
+    return NVR_OK;
+}
+
+static int sha256_file(const char *path, uint8_t out[32])
+{
+    int rc = NVR_ENOMEM;
+    struct AVSHA *sha = av_sha_alloc();
+    uint8_t *buf = malloc(1 << 20);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = nvr_err_from_errno(errno);
+        goto out;
+    }
+    if (!sha || !buf || av_sha_init(sha, 256) < 0)
+        goto out;
+    for (;;) {
+        ssize_t r = read(fd, buf, 1 << 20);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = nvr_err_from_errno(errno);
+            goto out;
+        }
+        if (r == 0)
+            break;
+        av_sha_update(sha, buf, (unsigned)r);
+    }
+    av_sha_final(sha, out);
+    rc = NVR_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    av_free(sha);
+    return rc;
+}
+
+/* ---- recovery ---- */
+
+/* Brings a segment row and its file into agreement given the file's size:
+ * drops fragments the file does not hold, truncates bytes beyond the last
+ * listed fragment, hashes, and marks the row COMPLETE.  A segment left with
+ * no fragment is removed (row and file).  Returns NVR_OK or an error. */
+static int settle_segment(struct storage *st, struct index_segment *seg, const char *path, off_t size)
+{
+    int rc;
+    while (seg->frags.n > 0 && seg->init_bytes + fragments_bytes(&seg->frags, seg->frags.n) > (uint64_t)size)
+        seg->frags.n--;
+    if (seg->frags.n == 0 || seg->init_bytes == 0) {
+        if (unlink(path) != 0 && errno != ENOENT)
+            return nvr_err_from_errno(errno);
+        nvr_log(NVR_INFO, seg->camera, "removed segment with no complete fragment path=%s", seg->path);
+        return index_segment_delete(st->ix, seg->id);
+    }
+    uint64_t bytes = seg->init_bytes + fragments_bytes(&seg->frags, seg->frags.n);
+    if ((uint64_t)size > bytes) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+            return nvr_err_from_errno(errno);
+        if (ftruncate(fd, (off_t)bytes) != 0 || fsync(fd) != 0) {
+            rc = nvr_err_from_errno(errno);
+            close(fd);
+            return rc;
+        }
+        close(fd);
+    }
+    int64_t media = (int64_t)fragments_duration_us(&seg->frags, seg->frags.n);
+    if (seg->media_us > 0 && media != seg->media_us) {
+        /* wall duration scales with media duration (time.md: rate within a segment) */
+        seg->end_us = seg->start_us + (int64_t)((double)(seg->end_us - seg->start_us) * media / seg->media_us);
+    } else if (seg->media_us <= 0) {
+        seg->end_us = seg->start_us + media;
+    }
+    seg->media_us = media;
+    seg->bytes = bytes;
+    if ((rc = sha256_file(path, seg->sha256)))
+        return rc;
+    seg->has_sha256 = 1;
+    if ((rc = index_segment_finish(st->ix, seg)))
+        return rc;
+    nvr_log(NVR_INFO, seg->camera, "recovered segment path=%s fragments=%zu bytes=%llu truncated=%lld",
+            seg->path, seg->frags.n, (unsigned long long)bytes, (long long)((uint64_t)size - bytes));
+    return NVR_OK;
+}
+
+static int recover_writing(struct storage *st)
+{
+    struct index_segment *segs = NULL;
+    size_t n = 0;
+    int rc = index_segments_writing(st->ix, &segs, &n);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && rc == NVR_OK; i++) {
+        char path[PATH_MAX];
+        struct stat sb;
+        if ((rc = abs_path(st, segs[i].path, path, sizeof path)))
+            break;
+        off_t size = stat(path, &sb) == 0 ? sb.st_size : 0;
+        rc = settle_segment(st, &segs[i], path, size);
+    }
+    index_segments_free(&segs, n);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted array of every indexed path (relative), for orphan detection. */
+struct path_set {
+    char **v;
+    size_t n;
+};
+
+static void path_set_free(struct path_set *ps)
+{
+    for (size_t i = 0; i < ps->n; i++)
+        free(ps->v[i]);
+    free(ps->v);
+    ps->v = NULL;
+    ps->n = 0;
+}
+
+static int path_set_load(struct storage *st, struct path_set *ps)
+{
+    struct index_segment *segs = NULL;
+    size_t n = 0;
+    int rc = index_segments_all(st->ix, &segs, &n);
+    ps->v = NULL;
+    ps->n = 0;
+    if (rc)
+        return rc;
+    if (n && !(ps->v = calloc(n, sizeof *ps->v)))
+        rc = NVR_ENOMEM;
+    for (size_t i = 0; i < n && rc == NVR_OK; i++) {
+        if (!(ps->v[i] = strdup(segs[i].path)))
+            rc = NVR_ENOMEM;
+        else
+            ps->n++;
+    }
+    index_segments_free(&segs, n);
+    if (rc)
+        path_set_free(ps);
+    else if (ps->n)
+        qsort(ps->v, ps->n, sizeof *ps->v, cmp_str);
+    return rc;
+}
+
+static int path_set_has(const struct path_set *ps, const char *rel)
+{
+    return ps->n && bsearch(&rel, ps->v, ps->n, sizeof *ps->v, cmp_str) != NULL;
+}
+
+/* Walks dir (relative to data_dir) recursively; every regular file not in ps
+ * is reported and, with repair, unlinked.  depth bounds the recursion. */
+static int sweep_dir(struct storage *st, const char *rel, const struct path_set *ps, int repair,
+                     FILE *report, int *problems, int depth)
+{
+    char path[PATH_MAX];
+    int rc = abs_path(st, rel, path, sizeof path);
+    if (rc)
+        return rc;
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? NVR_OK : nvr_err_from_errno(errno);
+    struct dirent *de;
+    int removed = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char child[PATH_MAX], childabs[PATH_MAX];
+        struct stat sb;
+        if (snprintf(child, sizeof child, "%s/%s", rel, de->d_name) >= (int)sizeof child)
+            continue;
+        if (abs_path(st, child, childabs, sizeof childabs) || lstat(childabs, &sb) != 0)
+            continue;
+        if (S_ISDIR(sb.st_mode)) {
+            if (depth > 0)
+                sweep_dir(st, child, ps, repair, report, problems, depth - 1);
+        } else if (!path_set_has(ps, child)) {
+            (*problems)++;
+            if (report)
+                fprintf(report, "%s: file not in the index%s\n", child, repair ? " (removed)" : "");
+            if (repair && unlink(childabs) == 0) {
+                removed = 1;
+                nvr_log(NVR_INFO, NULL, "removed file the index does not know path=%s", child);
+            }
+        }
+    }
+    closedir(d);
+    if (removed)
+        fsync_dir(path);
+    return NVR_OK;
+}
+
+/* Newest day directory of each camera: the only place a crash can leave a
+ * file the index does not know (see the header comment). */
+static int sweep_newest_days(struct storage *st)
+{
+    char **cams = NULL;
+    size_t ncams = 0;
+    struct path_set ps;
+    int problems = 0;
+    int rc = index_cameras(st->ix, &cams, &ncams);
+    if (rc)
+        return rc;
+    if ((rc = path_set_load(st, &ps)))
+        goto out;
+    for (size_t i = 0; i < ncams; i++) {
+        char camdir[PATH_MAX], rel[PATH_MAX], newest[256] = "";
+        snprintf(rel, sizeof rel, "recordings/%s", cams[i]);
+        if (abs_path(st, rel, camdir, sizeof camdir))
+            continue;
+        DIR *d = opendir(camdir);
+        if (!d)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL)
+            if (de->d_name[0] != '.' && strcmp(de->d_name, newest) > 0)
+                snprintf(newest, sizeof newest, "%s", de->d_name);
+        closedir(d);
+        if (newest[0]) {
+            char day[PATH_MAX + 256];
+            snprintf(day, sizeof day, "%s/%s", rel, newest);
+            sweep_dir(st, day, &ps, 1, NULL, &problems, 0);
+        }
+    }
+    path_set_free(&ps);
+out:
+    for (size_t i = 0; i < ncams; i++)
+        free(cams[i]);
+    free(cams);
+    return rc;
+}
+
+/* ---- open / close ---- */
+
+int storage_open(struct storage **out, const char *data_dir, int flags)
+{
+    int rc = NVR_ENOMEM;
+    char path[PATH_MAX];
+    struct storage *st = calloc(1, sizeof *st);
+    *out = NULL;
+    if (!st)
+        return NVR_ENOMEM;
+    st->lock_fd = -1;
+    if (!(st->dir = strdup(data_dir)))
+        goto out;
+    if (snprintf(path, sizeof path, "%s/recordings", data_dir) >= (int)sizeof path) {
+        rc = NVR_EINVAL;
+        goto out;
+    }
+    if ((rc = mkdir_p(path)))
+        goto out;
+    if (flags & STORAGE_WRITER) {
+        snprintf(path, sizeof path, "%s/nvr.lock", data_dir);
+        st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+        if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+            nvr_log(NVR_ERROR, NULL, "data_dir is in use by another nvr process path=%s error=\"%s\"",
+                    data_dir, strerror(errno));
+            rc = NVR_EIO;
+            goto out;
+        }
+    }
+    snprintf(path, sizeof path, "%s/index.db", data_dir);
+    if ((rc = index_open(&st->ix, path)))
+        goto out;
+    if (flags & STORAGE_WRITER) {
+        if ((rc = recover_writing(st)) || (rc = sweep_newest_days(st)))
+            goto out;
+    }
+    *out = st;
+    st = NULL;
+out:
+    storage_close(&st);
+    return rc;
+}
+
+void storage_close(struct storage **stp)
+{
+    struct storage *st = *stp;
+    if (!st)
+        return;
+    index_close(&st->ix);
+    if (st->lock_fd >= 0)
+        close(st->lock_fd);
+    free(st->dir);
+    free(st);
+    *stp = NULL;
+}
+
+nvr_index *storage_index(struct storage *st)
+{
+    return st->ix;
+}
+
+const char *storage_data_dir(const struct storage *st)
+{
+    return st->dir;
+}
+
+/* ---- writing segments ---- */
+
+static const char *codec_name(const AVCodecParameters *par)
+{
+    if (!par)
+        return "";
+    switch (par->codec_id) {
+    case AV_CODEC_ID_H264: return "h264";
+    case AV_CODEC_ID_HEVC: return "hevc";
+    case AV_CODEC_ID_AAC: return "aac";
+    default: return avcodec_get_name(par->codec_id);
+    }
+}
+
+int storage_segment_begin(struct storage *st, const struct storage_segment_params *p,
+                          struct storage_segment **out)
+{
+    int rc = NVR_ENOMEM, fd = -1;
+    char ts[NVR_TIME_BUFSZ], dir[PATH_MAX], path[PATH_MAX], compact[NVR_TIME_BUFSZ + 16];
+    struct storage_segment *seg = calloc(1, sizeof *seg);
+    *out = NULL;
+    if (!seg)
+        return NVR_ENOMEM;
+    seg->st = st;
+    struct index_segment *row = &seg->row;
+    snprintf(row->camera, sizeof row->camera, "%s", p->camera);
+    row->session = p->session;
+    row->start_us = row->end_us = p->start_us;
+    snprintf(row->video_codec, sizeof row->video_codec, "%s", codec_name(p->video));
+    snprintf(row->audio_codec, sizeof row->audio_codec, "%s", codec_name(p->audio));
+    row->width = p->video->width;
+    row->height = p->video->height;
+
+    /* 2026-11-22T04:00:00.123456Z -> dir 2026-11-22, name CAM-20261122T040000.123456Z.mp4 */
+    nvr_clock_format_rfc3339(p->start_us, ts);
+    snprintf(compact, sizeof compact, "%.4s%.2s%.2sT%.2s%.2s%.2s%.9s", ts, ts + 5, ts + 8, ts + 11,
+             ts + 14, ts + 17, ts + 19);
+    if (snprintf(row->path, sizeof row->path, "recordings/%s/%.10s/%s-%s.mp4", p->camera, ts,
+                 p->camera, compact) >= (int)sizeof row->path) {
+        rc = NVR_EINVAL;
+        goto out;
+    }
+    if ((rc = abs_path(st, row->path, path, sizeof path)) || (rc = parent_dir(path, dir, sizeof dir)) ||
+        (rc = mkdir_p(dir)))
+        goto out;
+    if ((rc = index_segment_insert(st->ix, row)))
+        goto out;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        int e = errno;
+        nvr_log(NVR_ERROR, p->camera, "cannot create segment path=%s error=\"%s\"", row->path, strerror(e));
+        rc = nvr_err_from_errno(e);
+        index_segment_delete(st->ix, row->id);
+        goto out;
+    }
+    fsync_dir(dir);
+    struct segment_writer_params wp = {
+        .camera = p->camera,
+        .video = p->video,
+        .video_tb = p->video_tb,
+        .audio = p->audio,
+        .audio_tb = p->audio_tb,
+        .fd = fd,
+        .sync = p->sync,
+    };
+    if ((rc = segment_writer_open(&seg->w, &wp))) {
+        unlink(path);
+        index_segment_delete(st->ix, row->id);
+        goto out;
+    }
+    row->init_bytes = segment_writer_init_bytes(seg->w);
+    row->bytes = row->init_bytes;
+    *out = seg;
+    seg = NULL;
+out:
+    if (seg) {
+        fragments_free(&seg->row.frags);
+        free(seg);
+    }
+    return rc;
+}
+
+int storage_segment_write(struct storage_segment *seg, AVPacket *pkt, int track)
+{
+    int rc = segment_writer_write(seg->w, pkt, track);
+    if (rc == NVR_OK && track == 0)
+        seg->row.frames++;
+    return rc;
+}
+
+int storage_segment_cut(struct storage_segment *seg, int64_t media_end_us, int64_t wall_end_us)
+{
+    uint32_t bytes;
+    int rc = segment_writer_flush_fragment(seg->w, &bytes);
+    if (rc || bytes == 0)
+        return rc;
+    int64_t dur = media_end_us - seg->media_done_us;
+    if (dur < 0)
+        dur = 0;
+    if ((rc = fragments_append(&seg->row.frags, bytes, (uint32_t)dur)))
+        return rc;
+    seg->media_done_us += dur;
+    seg->row.media_us = seg->media_done_us;
+    seg->row.bytes = segment_writer_bytes(seg->w);
+    seg->row.end_us = wall_end_us > seg->row.end_us ? wall_end_us : seg->row.end_us;
+    return index_segment_update(seg->st->ix, &seg->row);
+}
+
+int storage_segment_finish(struct storage_segment **segp, int64_t media_end_us, int64_t wall_end_us)
+{
+    struct storage_segment *seg = *segp;
+    char path[PATH_MAX], dir[PATH_MAX];
+    if (!seg)
+        return NVR_OK;
+    int rc = storage_segment_cut(seg, media_end_us, wall_end_us);
+    int rc2 = segment_writer_close(&seg->w, seg->row.sha256);
+    if (rc == NVR_OK)
+        rc = rc2;
+    abs_path(seg->st, seg->row.path, path, sizeof path);
+    if (rc != NVR_OK || seg->row.frags.n == 0) {
+        /* Leave the segment as recovery would: what is durable stays. */
+        struct stat sb;
+        int rc3 = settle_segment(seg->st, &seg->row, path, stat(path, &sb) == 0 ? sb.st_size : 0);
+        if (rc == NVR_OK)
+            rc = rc3;
+        if (parent_dir(path, dir, sizeof dir) == NVR_OK)
+            fsync_dir(dir);
+    } else {
+        seg->row.has_sha256 = 1;
+        rc = index_segment_finish(seg->st->ix, &seg->row);
+    }
+    fragments_free(&seg->row.frags);
+    free(seg);
+    *segp = NULL;
+    return rc;
+}
+
+int64_t storage_segment_start(const struct storage_segment *seg)
+{
+    return seg->row.start_us;
+}
+
+int64_t storage_segment_media_us(const struct storage_segment *seg)
+{
+    return seg->media_done_us;
+}
+
+/* ---- consistency check ---- */
+
+int storage_check(struct storage *st, int repair, FILE *report, int *problems)
+{
+    struct index_segment *segs = NULL;
+    struct path_set ps = {0};
+    size_t n = 0;
+    int rc = index_segments_all(st->ix, &segs, &n);
+    *problems = 0;
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        struct index_segment *s = &segs[i];
+        char path[PATH_MAX];
+        struct stat sb;
+        if (abs_path(st, s->path, path, sizeof path))
+            continue;
+        if (i > 0 && strcmp(segs[i - 1].camera, s->camera) == 0 && s->start_us < segs[i - 1].end_us) {
+            (*problems)++;
+            fprintf(report, "%s: overlaps the previous segment of camera %s by %lld us\n", s->path,
+                    s->camera, (long long)(segs[i - 1].end_us - s->start_us));
+        }
+        int exists = stat(path, &sb) == 0;
+        off_t size = exists ? sb.st_size : 0;
+        if (!exists) {
+            (*problems)++;
+            fprintf(report, "%s: indexed but the file is missing%s\n", s->path, repair ? " (row removed)" : "");
+            if (repair)
+                index_segment_delete(st->ix, s->id);
+            continue;
+        }
+        if (s->state == INDEX_SEG_WRITING) {
+            if (!repair)
+                continue; /* normal while the recorder runs */
+            (*problems)++;
+            fprintf(report, "%s: unfinished segment (completed)\n", s->path);
+            settle_segment(st, s, path, size);
+            continue;
+        }
+        if ((uint64_t)size != s->bytes) {
+            (*problems)++;
+            fprintf(report, "%s: file has %lld bytes, index says %llu%s\n", s->path, (long long)size,
+                    (unsigned long long)s->bytes, repair ? " (repaired)" : "");
+            if (repair)
+                settle_segment(st, s, path, size);
+        }
+    }
+    if ((rc = path_set_load(st, &ps)) == NVR_OK)
+        rc = sweep_dir(st, "recordings", &ps, repair, report, problems, 3);
+    path_set_free(&ps);
+    index_segments_free(&segs, n);
+    return rc;
+}

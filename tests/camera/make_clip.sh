@@ -1,0 +1,73 @@
+#!/bin/sh
+# make_clip.sh - make a test clip for nvr-test-camera with Debian's ffmpeg.
+#
+#   make_clip.sh OUT.mp4 h264|h265 [--audio] [--size WxH] [--seconds S] [--bitrate KBIT]
+#
+# Video: testsrc2 at 25 fps with the `noise` filter on top (so the encoder
+# cannot compress it to nothing and the bitrate is realistic), libx264 or
+# libx265 -preset ultrafast, a closed GOP of 50 frames (a keyframe every 2 s),
+# no B-frames, roughly constant bitrate (-b:v = -maxrate, -bufsize = 1 s).
+# Audio (--audio): a 1 kHz sine, AAC-LC mono 48 kHz at 64 kbit/s.
+# Defaults: 640x360, 10 s, 1000 kbit/s.  Exits non-zero on any failure.
+set -eu
+
+usage() {
+    echo "usage: $0 OUT.mp4 h264|h265 [--audio] [--size WxH] [--seconds S] [--bitrate KBIT]" >&2
+    exit 2
+}
+
+[ $# -ge 2 ] || usage
+out=$1
+codec=$2
+shift 2
+audio=0
+size=640x360
+seconds=10
+bitrate=1000
+while [ $# -gt 0 ]; do
+    case $1 in
+    --audio) audio=1; shift ;;
+    --size) [ $# -ge 2 ] || usage; size=$2; shift 2 ;;
+    --seconds) [ $# -ge 2 ] || usage; seconds=$2; shift 2 ;;
+    --bitrate) [ $# -ge 2 ] || usage; bitrate=$2; shift 2 ;;
+    *) usage ;;
+    esac
+done
+
+case $size in *[!0-9x]* | x* | *x | *x*x* | "") echo "$0: bad --size '$size'" >&2; exit 2 ;; esac
+case $size in *x*) ;; *) echo "$0: bad --size '$size'" >&2; exit 2 ;; esac
+case $seconds in '' | *[!0-9]*) echo "$0: bad --seconds '$seconds'" >&2; exit 2 ;; esac
+case $bitrate in '' | *[!0-9]*) echo "$0: bad --bitrate '$bitrate'" >&2; exit 2 ;; esac
+[ "$seconds" -gt 0 ] && [ "$bitrate" -gt 0 ] || { echo "$0: --seconds and --bitrate must be > 0" >&2; exit 2; }
+command -v ffmpeg >/dev/null || { echo "$0: ffmpeg not found" >&2; exit 1; }
+
+case $codec in
+h264)
+    venc="-c:v libx264 -preset ultrafast -g 50 -keyint_min 50 -sc_threshold 0 -bf 0
+          -x264-params open-gop=0"
+    ;;
+h265)
+    venc="-c:v libx265 -preset ultrafast -g 50 -bf 0
+          -x265-params keyint=50:min-keyint=50:bframes=0:scenecut=0:open-gop=0:log-level=error
+          -tag:v hvc1"
+    ;;
+*) usage ;;
+esac
+
+# Mild temporal noise: enough to keep the encoder busy at the asked bitrate,
+# cheap enough for 1080p in real time on two cores.
+vsrc="testsrc2=size=$size:rate=25,noise=alls=12:allf=t,format=yuv420p"
+if [ "$audio" = 1 ]; then
+    ain="-f lavfi -i sine=frequency=1000:sample_rate=48000"
+    aenc="-c:a aac -b:a 64k -ac 1 -ar 48000"
+else
+    ain=""
+    aenc="-an"
+fi
+
+# shellcheck disable=SC2086 # word splitting of the option lists is intended
+ffmpeg -hide_banner -nostdin -loglevel error -y \
+    -f lavfi -i "$vsrc" $ain \
+    -t "$seconds" \
+    $venc -b:v "${bitrate}k" -maxrate "${bitrate}k" -bufsize "${bitrate}k" -pix_fmt yuv420p \
+    $aenc -movflags +faststart "$out"

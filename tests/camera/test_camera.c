@@ -1,0 +1,792 @@
+/*
+ * test_camera.c - nvr-test-camera: an RTSP server that stands in for an IP
+ * camera in the integration tests and benchmarks.
+ *
+ * It serves one MP4 clip (H.264 or H.265 video, optionally AAC audio) looped
+ * forever, in real time and without re-encoding.  At start-up the clip is
+ * demuxed once into memory (filesrc ! qtdemux ! h26xparse ! appsink, plus
+ * aacparse ! appsink for audio): a table of access units that reference the
+ * demuxer's buffers.  Every RTSP client gets its own pipeline (media factories
+ * are not shared):
+ *
+ *   appsrc name=vsrc ! rtph264pay|rtph265pay name=pay0 pt=96 config-interval=-1
+ *   appsrc name=asrc ! rtpmp4gpay name=pay1 pt=97
+ *
+ * Each appsrc is fed from the table on demand (need-data), one access unit
+ * at a time, with timestamps loop * clip_duration + original timestamp, so the
+ * clock never restarts across loops.  The appsrcs are not live; the
+ * gst-rtsp-server sinks synchronise on the pipeline clock, which gives
+ * real-time pacing.  The pushed buffers are shallow copies: the encoded bytes
+ * are shared read-only by all pipelines.  The caps (with codec_data) come from
+ * the parsers, so the payloaders know the parameter sets at once and put them
+ * into the SDP.
+ *
+ * Threads and ownership:
+ *  - The main thread owns struct camera (options, server, main loop) and runs
+ *    the GLib main loop, in which gst-rtsp-server accepts connections and
+ *    handles RTSP requests; signals arrive there too (g_unix_signal_add).
+ *  - struct clip is written only by the loader (the main thread, plus the
+ *    loader pipeline's streaming thread before EOS) and is read-only
+ *    afterwards.  It is reference counted: the camera holds one reference and
+ *    every feeder holds one, so a client pipeline that is still being torn
+ *    down when main() returns never sees it freed.
+ *  - struct feeder (position in the clip, loop count) belongs to one appsrc
+ *    and is touched only from that appsrc's streaming thread (need-data);
+ *    it is freed by the appsrc callbacks' destroy notify when the appsrc is
+ *    finalized, i.e. when the client's media is unprepared and destroyed.
+ */
+#include <glib-unix.h>
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+#include <gst/rtsp-server/rtsp-server.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_PORT 8554
+#define DEFAULT_BIND "127.0.0.1"
+#define DEFAULT_MOUNT "/cam"
+#define MAX_MOUNTS 1024
+#define SHUTDOWN_GRACE_US (300 * G_TIME_SPAN_MILLISECOND)
+
+/* One access unit (video) or frame (audio); times relative to the clip start. */
+struct au {
+    GstBuffer *buf;
+    GstClockTime pts, dts, dur;
+};
+
+struct track {
+    GstCaps *caps;       /* from the parser, with codec_data */
+    struct au *aus;
+    size_t n, cap;
+    gint64 *raw_pts;     /* running times as demuxed (signed), before normalisation */
+    gint64 *raw_dts;
+};
+
+struct clip {
+    gint refs;
+    struct track video, audio;
+    int video_h265;
+    GstClockTime duration; /* the loop period */
+    guint64 bytes;
+};
+
+/* Loader pipeline state; callbacks run in the demuxer's streaming thread. */
+struct loader {
+    GstElement *pipeline;
+    struct clip *clip;
+    int want_audio;
+    int linked_video, linked_audio;
+};
+
+struct feeder {
+    struct clip *clip;          /* a reference */
+    const struct track *track;
+    size_t idx;
+    guint64 loop;
+    int pushed;
+};
+
+struct options {
+    gint port;
+    gchar *bind;
+    gchar *clip;
+    gchar *mount;
+    gint mounts;
+    gboolean no_audio;
+    gchar *user;
+    gchar *password;
+    gchar *auth;
+};
+
+struct camera {
+    struct options o;
+    struct clip *clip;
+    gchar *launch;
+    GMainLoop *loop;
+    GstRTSPServer *server;
+    guint server_source;
+    int signalled;
+};
+
+/* ------------------------------------------------------------------ clip -- */
+
+static void track_clear(struct track *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        gst_buffer_unref(t->aus[i].buf);
+    g_free(t->aus);
+    g_free(t->raw_pts);
+    g_free(t->raw_dts);
+    if (t->caps)
+        gst_caps_unref(t->caps);
+    memset(t, 0, sizeof(*t));
+}
+
+static struct clip *clip_ref(struct clip *c)
+{
+    g_atomic_int_inc(&c->refs);
+    return c;
+}
+
+static void clip_unref(struct clip *c)
+{
+    if (!c || !g_atomic_int_dec_and_test(&c->refs))
+        return;
+    track_clear(&c->video);
+    track_clear(&c->audio);
+    g_free(c);
+}
+
+static gint64 to_running_time(const GstSegment *seg, GstClockTime t)
+{
+    guint64 rt = 0;
+    int sign;
+
+    if (!GST_CLOCK_TIME_IS_VALID(t))
+        return -1;
+    if (!seg || seg->format != GST_FORMAT_TIME)
+        return (gint64)t;
+    sign = gst_segment_to_running_time_full(seg, GST_FORMAT_TIME, t, &rt);
+    if (sign == 0)
+        return G_MININT64;
+    return sign > 0 ? (gint64)rt : -(gint64)rt;
+}
+
+/* Appsink callback (streaming thread): append one sample to the track. */
+static GstFlowReturn on_loader_sample(GstAppSink *sink, gpointer user_data)
+{
+    struct track *t = user_data;
+    GstSample *s = gst_app_sink_pull_sample(sink);
+    GstBuffer *b;
+    GstFlowReturn ret = GST_FLOW_OK;
+
+    if (!s)
+        return GST_FLOW_EOS;
+    b = gst_sample_get_buffer(s);
+    if (!b || !GST_BUFFER_PTS_IS_VALID(b))
+        goto out;
+    if (!t->caps && gst_sample_get_caps(s))
+        t->caps = gst_caps_copy(gst_sample_get_caps(s));
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 256;
+        t->aus = g_renew(struct au, t->aus, t->cap);
+        t->raw_pts = g_renew(gint64, t->raw_pts, t->cap);
+        t->raw_dts = g_renew(gint64, t->raw_dts, t->cap);
+    }
+    const GstSegment *seg = gst_sample_get_segment(s);
+    t->raw_pts[t->n] = to_running_time(seg, GST_BUFFER_PTS(b));
+    t->raw_dts[t->n] = GST_BUFFER_DTS_IS_VALID(b) ? to_running_time(seg, GST_BUFFER_DTS(b))
+                                                  : t->raw_pts[t->n];
+    t->aus[t->n].buf = gst_buffer_ref(b);
+    t->aus[t->n].dur = GST_BUFFER_DURATION(b);
+    t->n++;
+out:
+    gst_sample_unref(s);
+    return ret;
+}
+
+/* Adds elements "parser ! capsfilter ! appsink" (or fakesink) after pad. */
+static int link_branch(struct loader *l, GstPad *pad, const char *parser, const char *caps,
+                       struct track *t)
+{
+    GstElement *e[3] = {NULL, NULL, NULL};
+    GstPad *sinkpad = NULL;
+    int n = 0, ret = -1;
+
+    if (parser) {
+        e[n++] = gst_element_factory_make(parser, NULL);
+        e[n] = gst_element_factory_make("capsfilter", NULL);
+        if (e[n]) {
+            GstCaps *c = gst_caps_from_string(caps);
+            g_object_set(e[n], "caps", c, NULL);
+            gst_caps_unref(c);
+        }
+        n++;
+    }
+    e[n++] = gst_element_factory_make(t ? "appsink" : "fakesink", NULL);
+    for (int i = 0; i < n; i++) {
+        if (!e[i]) {
+            g_printerr("nvr-test-camera: missing GStreamer element (%s)\n",
+                       i == 0 && parser ? parser : "appsink/capsfilter");
+            goto out;
+        }
+    }
+    if (t) {
+        GstAppSinkCallbacks cbs = {0};
+        cbs.new_sample = on_loader_sample;
+        g_object_set(e[n - 1], "sync", FALSE, "enable-last-sample", FALSE, NULL);
+        gst_app_sink_set_callbacks(GST_APP_SINK(e[n - 1]), &cbs, t, NULL);
+    } else {
+        g_object_set(e[n - 1], "sync", FALSE, NULL);
+    }
+    for (int i = 0; i < n; i++)
+        gst_bin_add(GST_BIN(l->pipeline), e[i]);
+    for (int i = 0; i + 1 < n; i++) {
+        if (!gst_element_link(e[i], e[i + 1]))
+            goto out_added;
+    }
+    for (int i = n - 1; i >= 0; i--)
+        gst_element_sync_state_with_parent(e[i]);
+    sinkpad = gst_element_get_static_pad(e[0], "sink");
+    if (gst_pad_link(pad, sinkpad) != GST_PAD_LINK_OK)
+        goto out_added;
+    ret = 0;
+    goto out_added;
+out:
+    for (int i = 0; i < n; i++)
+        if (e[i])
+            gst_object_unref(e[i]);
+out_added:
+    if (sinkpad)
+        gst_object_unref(sinkpad);
+    return ret;
+}
+
+/* qtdemux pad-added (streaming thread): route the first video and audio. */
+static void on_demux_pad(GstElement *demux, GstPad *pad, gpointer user_data)
+{
+    struct loader *l = user_data;
+    GstCaps *caps = gst_pad_get_current_caps(pad);
+    const GstStructure *st;
+    const char *name;
+    gint mpegversion = 0;
+    int r = 0;
+
+    (void)demux;
+    if (!caps)
+        caps = gst_pad_query_caps(pad, NULL);
+    st = gst_caps_get_structure(caps, 0);
+    name = gst_structure_get_name(st);
+    if (!l->linked_video && strcmp(name, "video/x-h264") == 0) {
+        r = link_branch(l, pad, "h264parse", "video/x-h264,stream-format=avc,alignment=au",
+                        &l->clip->video);
+        l->linked_video = 1;
+    } else if (!l->linked_video && strcmp(name, "video/x-h265") == 0) {
+        r = link_branch(l, pad, "h265parse", "video/x-h265,stream-format=hvc1,alignment=au",
+                        &l->clip->video);
+        l->linked_video = 1;
+        l->clip->video_h265 = 1;
+    } else if (l->want_audio && !l->linked_audio && strcmp(name, "audio/mpeg") == 0 &&
+               gst_structure_get_int(st, "mpegversion", &mpegversion) && mpegversion == 4) {
+        r = link_branch(l, pad, "aacparse", "audio/mpeg,mpegversion=4,stream-format=raw",
+                        &l->clip->audio);
+        l->linked_audio = 1;
+    } else {
+        r = link_branch(l, pad, NULL, NULL, NULL);
+    }
+    if (r < 0)
+        GST_ELEMENT_ERROR(l->pipeline, CORE, PAD, ("cannot link demuxer pad"), (NULL));
+    gst_caps_unref(caps);
+}
+
+/*
+ * Makes the stored times relative to the first video frame, fills in missing
+ * durations, and sets the loop period to the video's length.  Audio frames
+ * outside [0, duration) are dropped so that timestamps stay monotonic across
+ * loops (the gap at the loop point is less than one audio frame).
+ */
+static int clip_normalise(struct clip *c)
+{
+    struct track *v = &c->video, *a = &c->audio;
+    gint64 base = G_MAXINT64, end = G_MININT64;
+    size_t keep = 0;
+
+    if (v->n == 0 || !v->caps) {
+        g_printerr("nvr-test-camera: the clip has no H.264/H.265 video frames\n");
+        return -1;
+    }
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->raw_pts[i] == G_MININT64)
+            continue;
+        base = MIN(base, v->raw_pts[i]);
+        if (v->raw_dts[i] != G_MININT64)
+            base = MIN(base, v->raw_dts[i]);
+    }
+    if (base == G_MAXINT64) {
+        g_printerr("nvr-test-camera: no video frame inside the clip's segment\n");
+        return -1;
+    }
+    /* Video: drop frames outside the segment, fill in durations. */
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->raw_pts[i] == G_MININT64) {
+            gst_buffer_unref(v->aus[i].buf);
+            continue;
+        }
+        v->aus[keep] = v->aus[i];
+        v->aus[keep].pts = (GstClockTime)(v->raw_pts[i] - base);
+        v->aus[keep].dts = v->raw_dts[i] == G_MININT64 ? v->aus[keep].pts
+                                                        : (GstClockTime)(v->raw_dts[i] - base);
+        keep++;
+    }
+    v->n = keep;
+    for (size_t i = 0; i < v->n; i++) {
+        if (GST_CLOCK_TIME_IS_VALID(v->aus[i].dur) && v->aus[i].dur > 0)
+            continue;
+        if (i + 1 < v->n && v->aus[i + 1].dts > v->aus[i].dts)
+            v->aus[i].dur = v->aus[i + 1].dts - v->aus[i].dts;
+        else if (i > 0)
+            v->aus[i].dur = v->aus[i - 1].dur;
+        else
+            v->aus[i].dur = GST_SECOND / 25;
+    }
+    for (size_t i = 0; i < v->n; i++) {
+        end = MAX(end, (gint64)(v->aus[i].pts + v->aus[i].dur));
+        end = MAX(end, (gint64)(v->aus[i].dts + v->aus[i].dur));
+        c->bytes += gst_buffer_get_size(v->aus[i].buf);
+    }
+    c->duration = (GstClockTime)end;
+
+    /* Audio: keep whole frames inside [0, duration). */
+    keep = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        gint64 pts = a->raw_pts[i];
+        GstClockTime dur = a->aus[i].dur;
+        if (!GST_CLOCK_TIME_IS_VALID(dur))
+            dur = 0;
+        if (pts == G_MININT64 || pts < base || pts - base + (gint64)dur > end) {
+            gst_buffer_unref(a->aus[i].buf);
+            continue;
+        }
+        a->aus[keep] = a->aus[i];
+        a->aus[keep].pts = a->aus[keep].dts = (GstClockTime)(pts - base);
+        a->aus[keep].dur = GST_CLOCK_TIME_IS_VALID(a->aus[i].dur) ? a->aus[i].dur
+                                                                  : GST_CLOCK_TIME_NONE;
+        c->bytes += gst_buffer_get_size(a->aus[keep].buf);
+        keep++;
+    }
+    a->n = keep;
+    if (a->n == 0)
+        track_clear(a);
+    return 0;
+}
+
+/* Runs the loader pipeline to EOS. */
+static int run_loader(struct loader *l, const char *path)
+{
+    GstElement *src = gst_element_factory_make("filesrc", NULL);
+    GstElement *demux = gst_element_factory_make("qtdemux", NULL);
+    GstBus *bus = NULL;
+    GstMessage *msg = NULL;
+    int ret = -1;
+
+    if (!src || !demux) {
+        g_printerr("nvr-test-camera: missing GStreamer element filesrc/qtdemux\n");
+        if (src)
+            gst_object_unref(src);
+        if (demux)
+            gst_object_unref(demux);
+        return -1;
+    }
+    g_object_set(src, "location", path, NULL);
+    gst_bin_add_many(GST_BIN(l->pipeline), src, demux, NULL);
+    if (!gst_element_link(src, demux))
+        goto out;
+    g_signal_connect(demux, "pad-added", G_CALLBACK(on_demux_pad), l);
+    bus = gst_element_get_bus(l->pipeline);
+    if (gst_element_set_state(l->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        /* the error message is on the bus */
+    }
+    msg = gst_bus_timed_pop_filtered(bus, GST_CLOCK_TIME_NONE, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+        GError *err = NULL;
+        gchar *dbg = NULL;
+        gst_message_parse_error(msg, &err, &dbg);
+        g_printerr("nvr-test-camera: cannot load %s: %s (%s)\n", path, err->message,
+                   dbg ? dbg : "");
+        g_clear_error(&err);
+        g_free(dbg);
+        goto out;
+    }
+    ret = 0;
+out:
+    gst_element_set_state(l->pipeline, GST_STATE_NULL);
+    if (msg)
+        gst_message_unref(msg);
+    if (bus)
+        gst_object_unref(bus);
+    return ret;
+}
+
+static int clip_load(const char *path, int want_audio, struct clip **out)
+{
+    struct loader l = {0};
+    int ret = -1;
+
+    l.clip = g_new0(struct clip, 1);
+    l.clip->refs = 1;
+    l.want_audio = want_audio;
+    l.pipeline = gst_pipeline_new("loader");
+    if (run_loader(&l, path) < 0)
+        goto out;
+    if (clip_normalise(l.clip) < 0)
+        goto out;
+    /* The raw times are no longer needed. */
+    g_clear_pointer(&l.clip->video.raw_pts, g_free);
+    g_clear_pointer(&l.clip->video.raw_dts, g_free);
+    g_clear_pointer(&l.clip->audio.raw_pts, g_free);
+    g_clear_pointer(&l.clip->audio.raw_dts, g_free);
+    *out = l.clip;
+    l.clip = NULL;
+    ret = 0;
+out:
+    gst_object_unref(l.pipeline);
+    clip_unref(l.clip);
+    return ret;
+}
+
+/* ---------------------------------------------------------------- feeder -- */
+
+static void feeder_free(gpointer data)
+{
+    struct feeder *f = data;
+    clip_unref(f->clip);
+    g_free(f);
+}
+
+/* need-data (the appsrc's streaming thread): push the next access unit. */
+static void feeder_need_data(GstAppSrc *src, guint length, gpointer data)
+{
+    struct feeder *f = data;
+    const struct au *au = &f->track->aus[f->idx];
+    GstClockTime off = f->loop * f->clip->duration;
+    GstBuffer *b = gst_buffer_copy(au->buf); /* shallow: shares the memory */
+
+    (void)length;
+    GST_BUFFER_PTS(b) = off + au->pts;
+    GST_BUFFER_DTS(b) = off + au->dts;
+    GST_BUFFER_DURATION(b) = au->dur;
+    GST_BUFFER_OFFSET(b) = GST_BUFFER_OFFSET_NONE;
+    GST_BUFFER_OFFSET_END(b) = GST_BUFFER_OFFSET_NONE;
+    if (f->pushed)
+        GST_BUFFER_FLAG_UNSET(b, GST_BUFFER_FLAG_DISCONT | GST_BUFFER_FLAG_RESYNC);
+    f->pushed = 1;
+    if (++f->idx == f->track->n) {
+        f->idx = 0;
+        f->loop++;
+    }
+    /* Fails only while flushing or shutting down; the buffer is consumed. */
+    gst_app_src_push_buffer(src, b);
+}
+
+static int setup_appsrc(GstElement *bin, const char *name, struct clip *clip,
+                        const struct track *t)
+{
+    GstElement *e = gst_bin_get_by_name(GST_BIN(bin), name);
+    GstAppSrcCallbacks cbs = {0};
+    struct feeder *f;
+
+    if (!e)
+        return -1;
+    f = g_new0(struct feeder, 1);
+    f->clip = clip_ref(clip);
+    f->track = t;
+    g_object_set(e, "format", GST_FORMAT_TIME, "is-live", FALSE, "stream-type",
+                 GST_APP_STREAM_TYPE_STREAM, "caps", t->caps, NULL);
+    cbs.need_data = feeder_need_data;
+    gst_app_src_set_callbacks(GST_APP_SRC(e), &cbs, f, feeder_free);
+    gst_object_unref(e);
+    return 0;
+}
+
+/* media-configure (a gst-rtsp-server thread): hook up a new client pipeline. */
+static void on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media,
+                               gpointer data)
+{
+    struct camera *cam = data;
+    GstElement *bin = gst_rtsp_media_get_element(media);
+
+    (void)factory;
+    if (setup_appsrc(bin, "vsrc", cam->clip, &cam->clip->video) < 0 ||
+        (cam->clip->audio.n && setup_appsrc(bin, "asrc", cam->clip, &cam->clip->audio) < 0))
+        g_printerr("nvr-test-camera: cannot configure a media pipeline\n");
+    gst_object_unref(bin);
+}
+
+/* ---------------------------------------------------------------- server -- */
+
+static gchar *make_launch(const struct clip *c)
+{
+    return g_strdup_printf("( appsrc name=vsrc ! %s name=pay0 pt=96 config-interval=-1 %s )",
+                           c->video_h265 ? "rtph265pay" : "rtph264pay",
+                           c->audio.n ? "appsrc name=asrc ! rtpmp4gpay name=pay1 pt=97" : "");
+}
+
+static int setup_auth(struct camera *cam)
+{
+    GstRTSPAuth *auth;
+    GstRTSPToken *token;
+    int digest;
+
+    if (!cam->o.user)
+        return 0;
+    if (!cam->o.auth || strcmp(cam->o.auth, "basic") == 0) {
+        digest = 0;
+    } else if (strcmp(cam->o.auth, "digest") == 0) {
+        digest = 1;
+    } else {
+        g_printerr("nvr-test-camera: --auth must be basic or digest\n");
+        return -1;
+    }
+    auth = gst_rtsp_auth_new();
+    token = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "user", NULL);
+    if (digest) {
+        gst_rtsp_auth_add_digest(auth, cam->o.user, cam->o.password ? cam->o.password : "",
+                                 token);
+        gst_rtsp_auth_set_supported_methods(auth, GST_RTSP_AUTH_DIGEST);
+    } else {
+        gchar *basic = gst_rtsp_auth_make_basic(cam->o.user,
+                                                cam->o.password ? cam->o.password : "");
+        gst_rtsp_auth_add_basic(auth, basic, token);
+        gst_rtsp_auth_set_supported_methods(auth, GST_RTSP_AUTH_BASIC);
+        g_free(basic);
+    }
+    gst_rtsp_token_unref(token);
+    gst_rtsp_server_set_auth(cam->server, auth);
+    g_object_unref(auth);
+    return 0;
+}
+
+static GstRTSPMediaFactory *make_factory(struct camera *cam)
+{
+    GstRTSPMediaFactory *f = gst_rtsp_media_factory_new();
+
+    gst_rtsp_media_factory_set_launch(f, cam->launch);
+    gst_rtsp_media_factory_set_shared(f, FALSE);
+    gst_rtsp_media_factory_set_stop_on_disconnect(f, TRUE);
+    if (cam->o.user)
+        gst_rtsp_media_factory_add_role(f, "user", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
+                                        G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
+                                        G_TYPE_BOOLEAN, TRUE, NULL);
+    g_signal_connect(f, "media-configure", G_CALLBACK(on_media_configure), cam);
+    return f;
+}
+
+static gchar *mount_path(const struct camera *cam, int i)
+{
+    if (cam->o.mounts == 1)
+        return g_strdup(cam->o.mount);
+    return g_strdup_printf("%s%d", cam->o.mount, i + 1);
+}
+
+static int start_server(struct camera *cam)
+{
+    GstRTSPMountPoints *mounts = NULL;
+    gchar *service = g_strdup_printf("%d", cam->o.port);
+    GError *err = NULL;
+    GSource *source = NULL;
+    int ret = -1;
+
+    cam->server = gst_rtsp_server_new();
+    gst_rtsp_server_set_address(cam->server, cam->o.bind);
+    gst_rtsp_server_set_service(cam->server, service);
+    if (setup_auth(cam) < 0)
+        goto out;
+    mounts = gst_rtsp_server_get_mount_points(cam->server);
+    for (int i = 0; i < cam->o.mounts; i++) {
+        gchar *path = mount_path(cam, i);
+        gst_rtsp_mount_points_add_factory(mounts, path, make_factory(cam));
+        g_free(path);
+    }
+    /* Binds (with SO_REUSEADDR, see README.md) and listens. */
+    source = gst_rtsp_server_create_source(cam->server, NULL, &err);
+    if (!source) {
+        g_printerr("nvr-test-camera: cannot listen on %s:%d: %s\n", cam->o.bind, cam->o.port,
+                   err ? err->message : "unknown error");
+        g_clear_error(&err);
+        goto out;
+    }
+    cam->server_source = g_source_attach(source, NULL);
+    ret = 0;
+out:
+    if (source)
+        g_source_unref(source);
+    if (mounts)
+        g_object_unref(mounts);
+    g_free(service);
+    return ret;
+}
+
+static GstRTSPFilterResult remove_client(GstRTSPServer *server, GstRTSPClient *client,
+                                         gpointer data)
+{
+    (void)server;
+    (void)client;
+    (void)data;
+    return GST_RTSP_FILTER_REMOVE;
+}
+
+static GstRTSPFilterResult remove_session(GstRTSPSessionPool *pool, GstRTSPSession *session,
+                                          gpointer data)
+{
+    (void)pool;
+    (void)session;
+    (void)data;
+    return GST_RTSP_FILTER_REMOVE;
+}
+
+/* Stops listening, drops all clients and sessions (unpreparing their media). */
+static void stop_server(struct camera *cam)
+{
+    GstRTSPSessionPool *pool;
+    gint64 deadline;
+
+    if (!cam->server)
+        return;
+    if (cam->server_source) {
+        GSource *s = g_main_context_find_source_by_id(NULL, cam->server_source);
+        if (s)
+            g_source_destroy(s);
+        cam->server_source = 0;
+    }
+    g_list_free(gst_rtsp_server_client_filter(cam->server, remove_client, NULL));
+    pool = gst_rtsp_server_get_session_pool(cam->server);
+    g_list_free(gst_rtsp_session_pool_filter(pool, remove_session, NULL));
+    g_object_unref(pool);
+    /* Let pending callbacks (client finalisation) run, briefly. */
+    deadline = g_get_monotonic_time() + SHUTDOWN_GRACE_US;
+    while (g_get_monotonic_time() < deadline) {
+        if (!g_main_context_iteration(NULL, FALSE))
+            g_usleep(10 * 1000);
+    }
+    g_clear_object(&cam->server);
+}
+
+static gboolean on_signal(gpointer data)
+{
+    struct camera *cam = data;
+
+    cam->signalled = 1;
+    g_main_loop_quit(cam->loop);
+    return G_SOURCE_CONTINUE;
+}
+
+/* --------------------------------------------------------------- options -- */
+
+static int parse_options(struct options *o, int *argc, char ***argv)
+{
+    GOptionEntry entries[] = {
+        {"port", 0, 0, G_OPTION_ARG_INT, &o->port, "RTSP port (default 8554; 0: any)", "N"},
+        {"bind", 0, 0, G_OPTION_ARG_STRING, &o->bind, "address to listen on (default 127.0.0.1)",
+         "ADDR"},
+        {"clip", 0, 0, G_OPTION_ARG_FILENAME, &o->clip, "MP4 clip to serve (required)", "FILE"},
+        {"mount", 0, 0, G_OPTION_ARG_STRING, &o->mount, "mount path (default /cam)", "PATH"},
+        {"mounts", 0, 0, G_OPTION_ARG_INT, &o->mounts,
+         "number of mounts; >1 serves PATH1..PATHN (default 1)", "N"},
+        {"no-audio", 0, 0, G_OPTION_ARG_NONE, &o->no_audio, "serve video only", NULL},
+        {"user", 0, 0, G_OPTION_ARG_STRING, &o->user, "require authentication as this user", "U"},
+        {"password", 0, 0, G_OPTION_ARG_STRING, &o->password, "password for --user", "P"},
+        {"auth", 0, 0, G_OPTION_ARG_STRING, &o->auth, "basic (default) or digest", "METHOD"},
+        G_OPTION_ENTRY_NULL,
+    };
+    GOptionContext *ctx = g_option_context_new("- RTSP test camera serving a looped MP4 clip");
+    GError *err = NULL;
+    int ret = -1;
+
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, argc, argv, &err)) {
+        g_printerr("nvr-test-camera: %s\n", err->message);
+        goto out;
+    }
+    if (*argc > 1) {
+        g_printerr("nvr-test-camera: unexpected argument '%s'\n", (*argv)[1]);
+        goto out;
+    }
+    if (!o->clip) {
+        g_printerr("nvr-test-camera: --clip is required (see --help)\n");
+        goto out;
+    }
+    if (o->port < 0 || o->port > 65535) {
+        g_printerr("nvr-test-camera: bad --port %d\n", o->port);
+        goto out;
+    }
+    if (o->mounts < 1 || o->mounts > MAX_MOUNTS) {
+        g_printerr("nvr-test-camera: --mounts must be 1..%d\n", MAX_MOUNTS);
+        goto out;
+    }
+    if (o->mount[0] != '/') {
+        g_printerr("nvr-test-camera: --mount must start with '/'\n");
+        goto out;
+    }
+    if (!o->user && (o->password || o->auth)) {
+        g_printerr("nvr-test-camera: --password/--auth need --user\n");
+        goto out;
+    }
+    ret = 0;
+out:
+    g_clear_error(&err);
+    g_option_context_free(ctx);
+    return ret;
+}
+
+static void free_options(struct options *o)
+{
+    g_free(o->bind);
+    g_free(o->clip);
+    g_free(o->mount);
+    g_free(o->user);
+    g_free(o->password);
+    g_free(o->auth);
+}
+
+/* ------------------------------------------------------------------ main -- */
+
+static void print_ready(const struct camera *cam)
+{
+    gchar *path = mount_path(cam, 0);
+    int port = gst_rtsp_server_get_bound_port(cam->server);
+    int v6 = strchr(cam->o.bind, ':') != NULL;
+
+    printf("ready rtsp://%s%s%s:%d%s\n", v6 ? "[" : "", cam->o.bind, v6 ? "]" : "", port, path);
+    fflush(stdout);
+    g_free(path);
+}
+
+int main(int argc, char **argv)
+{
+    struct camera cam = {0};
+    guint sig_term = 0, sig_int = 0;
+    int ret = 1;
+
+    cam.o.port = DEFAULT_PORT;
+    cam.o.mounts = 1;
+    cam.o.bind = g_strdup(DEFAULT_BIND);
+    cam.o.mount = g_strdup(DEFAULT_MOUNT);
+    signal(SIGPIPE, SIG_IGN);
+    gst_init(NULL, NULL);
+    if (parse_options(&cam.o, &argc, &argv) < 0) {
+        ret = 2;
+        goto out;
+    }
+    if (clip_load(cam.o.clip, !cam.o.no_audio, &cam.clip) < 0)
+        goto out;
+    g_printerr("nvr-test-camera: %s: %s %zu frames%s, %.3f s, %.0f kbit/s\n", cam.o.clip,
+               cam.clip->video_h265 ? "H.265" : "H.264", cam.clip->video.n,
+               cam.clip->audio.n ? " + AAC" : "", (double)cam.clip->duration / GST_SECOND,
+               (double)cam.clip->bytes * 8 / ((double)cam.clip->duration / GST_SECOND) / 1000);
+    cam.launch = make_launch(cam.clip);
+    cam.loop = g_main_loop_new(NULL, FALSE);
+    sig_term = g_unix_signal_add(SIGTERM, on_signal, &cam);
+    sig_int = g_unix_signal_add(SIGINT, on_signal, &cam);
+    if (start_server(&cam) < 0)
+        goto out;
+    print_ready(&cam);
+    g_main_loop_run(cam.loop);
+    ret = 0;
+out:
+    stop_server(&cam);
+    if (sig_term)
+        g_source_remove(sig_term);
+    if (sig_int)
+        g_source_remove(sig_int);
+    if (cam.loop)
+        g_main_loop_unref(cam.loop);
+    g_free(cam.launch);
+    clip_unref(cam.clip);
+    free_options(&cam.o);
+    return ret;
+}

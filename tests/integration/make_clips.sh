@@ -1,0 +1,11 @@
+#!/bin/sh
+# Makes the small clips the integration tests serve from the test camera
+# (640x360, 25 fps, a keyframe every 2 s, 10 s long), once per build tree.
+set -eu
+dir=$1
+mk=$(dirname "$0")/../camera/make_clip.sh
+mkdir -p "$dir"
+[ -s "$dir/h264.mp4" ] || "$mk" "$dir/h264.mp4" h264
+[ -s "$dir/h264_aac.mp4" ] || "$mk" "$dir/h264_aac.mp4" h264 --audio
+[ -s "$dir/h265_aac.mp4" ] || "$mk" "$dir/h265_aac.mp4" h265 --audio
+echo "clips ready in $dir"

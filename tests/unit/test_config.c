@@ -1,0 +1,910 @@
+/*
+ * test_config.c - the INI configuration parser (nvr/base/config.c).
+ *
+ * Most tests parse text held in memory and compare the exact error output
+ * ("FILE:LINE: message" lines, collected with open_memstream) against what a
+ * user should see.  The shipped packaging/nvr.example.ini is loaded from the
+ * path in argv[1], or from NVR_SOURCE_DIR if the build defines it.
+ */
+#include "nvr/base/config.h"
+#include "nvr/base/err.h"
+
+#include "check.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SERVER "[server]\ndata_dir = /var/lib/nvr\n"
+
+static const char *example_path;
+
+/* Parses text as "nvr.conf"; *errs receives the error output ("" if none). */
+static int parse_n(const char *text, size_t len, struct nvr_config **cfg, char **errs)
+{
+    size_t n;
+    FILE *f = open_memstream(errs, &n);
+    *cfg = (struct nvr_config *)&n; /* must be overwritten, with NULL on failure */
+    int rc = nvr_config_parse("nvr.conf", text, len, cfg, f);
+    fclose(f);
+    return rc;
+}
+
+static int parse(const char *text, struct nvr_config **cfg, char **errs)
+{
+    return parse_n(text, strlen(text), cfg, errs);
+}
+
+/* Parses text that must be valid; the caller frees the result. */
+static struct nvr_config *parse_ok(const char *text)
+{
+    struct nvr_config *cfg;
+    char *errs;
+    int rc = parse(text, &cfg, &errs);
+    CHECK_EQ_INT(rc, NVR_OK);
+    CHECK_EQ_STR(errs, "");
+    CHECK(rc != NVR_OK || cfg != NULL);
+    free(errs);
+    return rc == NVR_OK ? cfg : NULL;
+}
+
+/* Parses text that must be rejected with exactly the error lines want. */
+static void expect_errors_n(const char *text, size_t len, const char *want)
+{
+    struct nvr_config *cfg;
+    char *errs;
+    int rc = parse_n(text, len, &cfg, &errs);
+    CHECK_EQ_INT(rc, NVR_ECONFIG);
+    CHECK(cfg == NULL);
+    CHECK_EQ_STR(errs, want);
+    free(errs);
+}
+
+static void expect_errors(const char *text, const char *want)
+{
+    expect_errors_n(text, strlen(text), want);
+}
+
+/* Parses SERVER plus "[camera lobby]" (line 3) with extra camera lines from line 4. */
+static struct nvr_config *camera_ok(const char *lines)
+{
+    char text[8192];
+    snprintf(text, sizeof(text), SERVER "[camera lobby]\nurl = rtsp://192.0.2.10/s\n%s", lines);
+    return parse_ok(text);
+}
+
+/* ---- defaults and every key ---- */
+
+static void test_minimal_config_defaults(void)
+{
+    struct nvr_config *cfg = parse_ok(SERVER);
+    if (!cfg)
+        return;
+    CHECK_EQ_STR(cfg->path, "nvr.conf");
+    CHECK_EQ_STR(cfg->listen_host, "127.0.0.1");
+    CHECK_EQ_INT(cfg->listen_port, 8080);
+    CHECK_EQ_STR(cfg->data_dir, "/var/lib/nvr");
+    CHECK(cfg->tls_cert == NULL && cfg->tls_key == NULL);
+    CHECK_EQ_INT(cfg->max_bytes, 0);
+    CHECK(cfg->min_free_pct == 0.0);
+    CHECK_EQ_INT(cfg->min_free_bytes, 0);
+    CHECK_EQ_INT(cfg->ncameras, 0);
+    CHECK(nvr_config_camera(cfg, "lobby") == NULL);
+    nvr_config_free(&cfg);
+    CHECK(cfg == NULL);
+}
+
+static void test_camera_defaults(void)
+{
+    struct nvr_config *cfg = camera_ok("");
+    if (!cfg)
+        return;
+    CHECK_EQ_INT(cfg->ncameras, 1);
+    const struct nvr_camera_config *c = nvr_config_camera(cfg, "lobby");
+    CHECK(c == &cfg->cameras[0]);
+    if (c) {
+        CHECK_EQ_STR(c->id, "lobby");
+        CHECK_EQ_STR(c->name, "lobby");
+        CHECK_EQ_STR(c->url, "rtsp://192.0.2.10/s");
+        CHECK(c->sub_url == NULL);
+        CHECK_EQ_INT(c->transport, NVR_TRANSPORT_AUTO);
+        CHECK_EQ_INT(c->segment_seconds, 60);
+        CHECK_EQ_INT(c->retain_days, 30);
+        CHECK_EQ_INT(c->audio, 0);
+        CHECK_EQ_INT(c->enabled, 1);
+        CHECK_EQ_INT(c->line, 3);
+    }
+    CHECK(nvr_config_camera(cfg, "lobb") == NULL);
+    CHECK(nvr_config_camera(NULL, "lobby") == NULL);
+    nvr_config_free(&cfg);
+}
+
+static void test_every_key(void)
+{
+    struct nvr_config *cfg = parse_ok("[server]\n"
+                                      "listen = 0.0.0.0:9000\n"
+                                      "data_dir = /srv/nvr\n"
+                                      "tls_cert = /etc/nvr/cert.pem\n"
+                                      "tls_key = /etc/nvr/key.pem\n"
+                                      "[storage]\n"
+                                      "max_bytes = 2T\n"
+                                      "min_free = 7.5%\n"
+                                      "[camera gym-2]\n"
+                                      "name = Gym east\n"
+                                      "url = rtsps://admin:pw@cam.example.org:322/main\n"
+                                      "sub_url = rtsp://192.0.2.11/sub\n"
+                                      "transport = tcp\n"
+                                      "segment_seconds = 3600\n"
+                                      "retain_days = 0\n"
+                                      "audio = yes\n"
+                                      "enabled = off\n"
+                                      "[camera hall_1]\n"
+                                      "url = rtsp://[2001:db8::1]:554/x\n"
+                                      "transport = UDP\n");
+    if (!cfg)
+        return;
+    CHECK_EQ_STR(cfg->listen_host, "0.0.0.0");
+    CHECK_EQ_INT(cfg->listen_port, 9000);
+    CHECK_EQ_STR(cfg->data_dir, "/srv/nvr");
+    CHECK_EQ_STR(cfg->tls_cert, "/etc/nvr/cert.pem");
+    CHECK_EQ_STR(cfg->tls_key, "/etc/nvr/key.pem");
+    CHECK(cfg->max_bytes == (uint64_t)2 << 40);
+    CHECK(cfg->min_free_pct == 7.5);
+    CHECK_EQ_INT(cfg->min_free_bytes, 0);
+    CHECK_EQ_INT(cfg->ncameras, 2);
+    const struct nvr_camera_config *g = &cfg->cameras[0], *h = &cfg->cameras[1];
+    CHECK_EQ_STR(g->id, "gym-2");
+    CHECK_EQ_STR(g->name, "Gym east");
+    CHECK_EQ_STR(g->url, "rtsps://admin:pw@cam.example.org:322/main");
+    CHECK_EQ_STR(g->sub_url, "rtsp://192.0.2.11/sub");
+    CHECK_EQ_INT(g->transport, NVR_TRANSPORT_TCP);
+    CHECK_EQ_INT(g->segment_seconds, 3600);
+    CHECK_EQ_INT(g->retain_days, 0);
+    CHECK_EQ_INT(g->audio, 1);
+    CHECK_EQ_INT(g->enabled, 0);
+    CHECK_EQ_INT(g->line, 9);
+    CHECK_EQ_STR(h->id, "hall_1");
+    CHECK_EQ_STR(h->name, "hall_1");
+    CHECK_EQ_STR(h->url, "rtsp://[2001:db8::1]:554/x");
+    CHECK_EQ_INT(h->transport, NVR_TRANSPORT_UDP);
+    CHECK_EQ_INT(h->line, 18);
+    CHECK(nvr_config_camera(cfg, "hall_1") == h);
+    nvr_config_free(&cfg);
+}
+
+/* ---- value syntax, key by key ---- */
+
+static void test_listen_forms(void)
+{
+    static const struct { const char *in, *host; int port; } ok[] = {
+        {"127.0.0.1:8080", "127.0.0.1", 8080}, {"[::1]:8080", "::1", 8080},
+        {"[2001:db8::5]:443", "2001:db8::5", 443}, {"[::]:65535", "::", 65535},
+        {"9000", "127.0.0.1", 9000}, {":9001", "127.0.0.1", 9001},
+        {"localhost:80", "localhost", 80}, {"0.0.0.0:1", "0.0.0.0", 1},
+        {"nvr.school.example:8443", "nvr.school.example", 8443},
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text), "[server]\nlisten = %s\ndata_dir = /d\n", ok[i].in);
+        struct nvr_config *cfg = parse_ok(text);
+        if (!cfg)
+            continue;
+        CHECK_EQ_STR(cfg->listen_host, ok[i].host);
+        CHECK_EQ_INT(cfg->listen_port, ok[i].port);
+        nvr_config_free(&cfg);
+    }
+}
+
+static void test_listen_errors(void)
+{
+    static const char *const bad[] = {
+        "::1:8080", "[::1]8080", "[::1]:", "[zz]:80", "[]:80", "127.0.0.1:0",
+        "127.0.0.1:65536", "127.0.0.1:80x", "host name:80", "*:8080", "1.2.3:80",
+        "127.0.0.1:", "-1", "",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[256], want[256];
+        snprintf(text, sizeof(text), "[server]\nlisten = %s\ndata_dir = /d\n", bad[i]);
+        snprintf(want, sizeof(want),
+                 "nvr.conf:2: listen must be host:port, [IPv6]:port or a port, with the port "
+                 "from 1 to 65535, got \"%s\"\n",
+                 bad[i]);
+        expect_errors(text, want);
+    }
+}
+
+static void test_parse_size(void)
+{
+    static const struct { const char *in; uint64_t v; } ok[] = {
+        {"0", 0}, {"1", 1}, {"512B", 512}, {"1K", 1024}, {"1k", 1024}, {"1KB", 1024},
+        {"1KiB", 1024}, {"3M", 3 << 20}, {"500G", (uint64_t)500 << 30},
+        {"2T", (uint64_t)2 << 40}, {"1.5T", (uint64_t)3 << 39}, {"0.5K", 512},
+        {"1.000001K", 1024}, {"2.25GiB", (uint64_t)9 << 28},
+        {"18446744073709551615", UINT64_MAX}, {"16777215T", (uint64_t)16777215 << 40},
+    };
+    static const char *const bad[] = {
+        "", "K", "-1", "+1", "1.5", "1.", ".5K", "1 K", " 1", "1X", "1Kb", "1KiBB", "1iB",
+        "1.0000001K", "18446744073709551616", "16777216T", "1e3", "0x10", "1P",
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        uint64_t v = 12345;
+        CHECK_EQ_INT(nvr_config_parse_size(ok[i].in, &v), NVR_OK);
+        if (v != ok[i].v)
+            fprintf(stderr, "size \"%s\" gave %llu\n", ok[i].in, (unsigned long long)v);
+        CHECK(v == ok[i].v);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint64_t v = 12345;
+        if (nvr_config_parse_size(bad[i], &v) != NVR_EINVAL)
+            fprintf(stderr, "size \"%s\" was accepted\n", bad[i]);
+        CHECK(v == 12345);
+    }
+    CHECK_EQ_INT(nvr_config_parse_size(NULL, NULL), NVR_EINVAL);
+}
+
+static void test_storage_keys(void)
+{
+    struct nvr_config *cfg = parse_ok(SERVER "[storage]\nmax_bytes = 500G\nmin_free = 10G\n");
+    if (cfg) {
+        CHECK(cfg->max_bytes == (uint64_t)500 << 30);
+        CHECK(cfg->min_free_bytes == (uint64_t)10 << 30);
+        CHECK(cfg->min_free_pct == 0.0);
+        nvr_config_free(&cfg);
+    }
+    cfg = parse_ok(SERVER "[storage]\nmin_free = 99.99%\n");
+    if (cfg) {
+        CHECK(cfg->min_free_pct == 99.99);
+        CHECK_EQ_INT(cfg->min_free_bytes, 0);
+        nvr_config_free(&cfg);
+    }
+    cfg = parse_ok(SERVER "[storage]\nmin_free = 0%\n");
+    nvr_config_free(&cfg);
+
+    expect_errors(SERVER "[storage]\nmax_bytes = 0\n",
+                  "nvr.conf:4: max_bytes must be a size above 0 with an optional K, M, G or T "
+                  "suffix, such as 500G or 1.5T, got \"0\"\n");
+    static const char *const bad_free[] = {"100%", "-1%", "5%%", "%", "5 %", "abc", "1.5"};
+    for (size_t i = 0; i < sizeof(bad_free) / sizeof(bad_free[0]); i++) {
+        char text[256], want[256];
+        snprintf(text, sizeof(text), SERVER "[storage]\nmin_free = %s\n", bad_free[i]);
+        snprintf(want, sizeof(want),
+                 "nvr.conf:4: min_free must be a percentage below 100%% (such as 5%%) or a size "
+                 "(such as 50G), got \"%s\"\n",
+                 bad_free[i]);
+        expect_errors(text, want);
+    }
+}
+
+static void test_integers_are_strict(void)
+{
+    struct nvr_config *cfg = camera_ok("segment_seconds = 1\nretain_days = 36500\n");
+    if (cfg) {
+        CHECK_EQ_INT(cfg->cameras[0].segment_seconds, 1);
+        CHECK_EQ_INT(cfg->cameras[0].retain_days, 36500);
+        nvr_config_free(&cfg);
+    }
+    cfg = camera_ok("segment_seconds = 060\n");
+    if (cfg) {
+        CHECK_EQ_INT(cfg->cameras[0].segment_seconds, 60);
+        nvr_config_free(&cfg);
+    }
+    static const char *const bad_seg[] = {"0", "3601", "abc", "60s", "", "-1", "+5", "1.5",
+                                          "6 0", "99999999999999999999999999"};
+    for (size_t i = 0; i < sizeof(bad_seg) / sizeof(bad_seg[0]); i++) {
+        char text[256], want[256];
+        snprintf(text, sizeof(text), SERVER "[camera lobby]\nurl = rtsp://h/\nsegment_seconds = %s\n",
+                 bad_seg[i]);
+        snprintf(want, sizeof(want),
+                 "nvr.conf:5: segment_seconds must be an integer from 1 to 3600, got \"%s\"\n",
+                 bad_seg[i]);
+        expect_errors(text, want);
+    }
+    expect_errors(SERVER "[camera lobby]\nurl = rtsp://h/\nretain_days = 36501\n",
+                  "nvr.conf:5: retain_days must be an integer from 0 to 36500, got \"36501\"\n");
+    expect_errors(SERVER "[camera lobby]\nurl = rtsp://h/\nretain_days = -1\n",
+                  "nvr.conf:5: retain_days must be an integer from 0 to 36500, got \"-1\"\n");
+}
+
+static void test_booleans_and_transport(void)
+{
+    static const struct { const char *in; int v; } b[] = {
+        {"yes", 1}, {"no", 0}, {"on", 1}, {"off", 0}, {"true", 1}, {"false", 0},
+        {"1", 1}, {"0", 0}, {"YES", 1}, {"Off", 0}, {"True", 1},
+    };
+    for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
+        char lines[128];
+        snprintf(lines, sizeof(lines), "audio = %s\nenabled = %s\n", b[i].in, b[i].in);
+        struct nvr_config *cfg = camera_ok(lines);
+        if (!cfg)
+            continue;
+        CHECK_EQ_INT(cfg->cameras[0].audio, b[i].v);
+        CHECK_EQ_INT(cfg->cameras[0].enabled, b[i].v);
+        nvr_config_free(&cfg);
+    }
+    expect_errors(SERVER "[camera lobby]\nurl = rtsp://h/\naudio = maybe\nenabled = 2\n",
+                  "nvr.conf:5: audio must be yes, no, on, off, true, false, 1 or 0, got \"maybe\"\n"
+                  "nvr.conf:6: enabled must be yes, no, on, off, true, false, 1 or 0, got \"2\"\n");
+
+    static const struct { const char *in; enum nvr_transport v; } t[] = {
+        {"auto", NVR_TRANSPORT_AUTO}, {"tcp", NVR_TRANSPORT_TCP}, {"udp", NVR_TRANSPORT_UDP},
+        {"TCP", NVR_TRANSPORT_TCP},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        char lines[128];
+        snprintf(lines, sizeof(lines), "transport = %s\n", t[i].in);
+        struct nvr_config *cfg = camera_ok(lines);
+        if (!cfg)
+            continue;
+        CHECK_EQ_INT(cfg->cameras[0].transport, t[i].v);
+        nvr_config_free(&cfg);
+    }
+    expect_errors(SERVER "[camera lobby]\nurl = rtsp://h/\ntransport = http\n",
+                  "nvr.conf:5: transport must be auto, tcp or udp, got \"http\"\n");
+}
+
+static void test_comments(void)
+{
+    struct nvr_config *cfg = parse_ok("; a comment\n"
+                                      "# another\n"
+                                      "   ; indented\n"
+                                      "\t# tab-indented\n"
+                                      "\n"
+                                      "   \n"
+                                      "[server] ; the server\n"
+                                      "data_dir = /var/lib/nvr ; the data\n"
+                                      "listen = 8081\t# port only\n"
+                                      "[camera a]# no space needed after a header\n"
+                                      "url = rtsp://192.0.2.1/live#frag;x=1 ; comment\n"
+                                      "name = A;B#C\n"
+                                      "[camera b]\n"
+                                      "url=rtsp://192.0.2.2/\n"
+                                      "name=Hall\t;tab before the comment\n");
+    if (!cfg)
+        return;
+    CHECK_EQ_STR(cfg->data_dir, "/var/lib/nvr");
+    CHECK_EQ_INT(cfg->listen_port, 8081);
+    CHECK_EQ_STR(cfg->cameras[0].url, "rtsp://192.0.2.1/live#frag;x=1");
+    CHECK_EQ_STR(cfg->cameras[0].name, "A;B#C");
+    CHECK_EQ_STR(cfg->cameras[1].url, "rtsp://192.0.2.2/");
+    CHECK_EQ_STR(cfg->cameras[1].name, "Hall");
+    nvr_config_free(&cfg);
+}
+
+static void test_empty_value(void)
+{
+    expect_errors(SERVER "[camera lobby]\nurl = rtsp://h/\nname = ; nothing\nname2 =\n",
+                  "nvr.conf:5: name must be a non-empty text, got \"\"\n"
+                  "nvr.conf:6: unknown key \"name2\" in [camera lobby]\n");
+}
+
+static void test_quoting(void)
+{
+    /* quotes keep spaces, but a space inside a URL is still an error */
+    expect_errors(SERVER "[camera a]\nurl = \"rtsp://192.0.2.1/a b\"\n",
+                  "nvr.conf:4: url must be an rtsp:// or rtsps:// URL with a host\n");
+
+    struct nvr_config *    cfg = parse_ok("[server]\n"
+                   "data_dir = \"/var/lib/my nvr \"  ; trailing space kept\n"
+                   "[camera a]\n"
+                   "url = \"rtsp://192.0.2.1/a\"\n"
+                   "name = \"Gym ; east # 2\"\n"
+                   "[camera b]\n"
+                   "url = rtsp://192.0.2.2/\n"
+                   "name = \"  say \\\"hi\\\" \\\\ back  \"\n"
+                   "[camera c]\n"
+                   "url = rtsp://192.0.2.3/\n"
+                   "name = He said \"no\"\n");
+    if (!cfg)
+        return;
+    CHECK_EQ_STR(cfg->data_dir, "/var/lib/my nvr ");
+    CHECK_EQ_STR(cfg->cameras[0].url, "rtsp://192.0.2.1/a");
+    CHECK_EQ_STR(cfg->cameras[0].name, "Gym ; east # 2");
+    CHECK_EQ_STR(cfg->cameras[1].name, "  say \"hi\" \\ back  ");
+    CHECK_EQ_STR(cfg->cameras[2].name, "He said \"no\"");
+    nvr_config_free(&cfg);
+
+    expect_errors(SERVER "[camera a]\nurl = rtsp://h/\n"
+                         "name = \"Gym\n"
+                         "name = \"a\\nb\"\n"
+                         "name = \"a\" b\n"
+                         "name = \"\"\n",
+                  "nvr.conf:5: quoted value has no closing quote\n"
+                  "nvr.conf:6: in a quoted value only \\\" and \\\\ are escapes\n"
+                  "nvr.conf:7: unexpected text after the closing quote\n"
+                  "nvr.conf:8: name must be a non-empty text, got \"\"\n");
+}
+
+static void test_crlf_and_bom(void)
+{
+    const char *crlf = "\xEF\xBB\xBF[server]\r\n"
+                       "data_dir = /var/lib/nvr\r\n"
+                       "listen = [::1]:8080 ; v6\r\n"
+                       "\r\n"
+                       "[camera lobby]\r\n"
+                       "name = \"Main lobby\"\r\n"
+                       "url = rtsp://192.0.2.10/s\r\n"
+                       "audio = on"; /* no final newline */
+    struct nvr_config *cfg = parse_ok(crlf);
+    if (cfg) {
+        CHECK_EQ_STR(cfg->data_dir, "/var/lib/nvr");
+        CHECK_EQ_STR(cfg->listen_host, "::1");
+        CHECK_EQ_STR(cfg->cameras[0].name, "Main lobby");
+        CHECK_EQ_STR(cfg->cameras[0].url, "rtsp://192.0.2.10/s");
+        CHECK_EQ_INT(cfg->cameras[0].audio, 1);
+        CHECK_EQ_INT(cfg->cameras[0].line, 5);
+        nvr_config_free(&cfg);
+    }
+    expect_errors("[server]\r\ndata_dir = /d\r\n[camera x]\r\nurl = rtsp://h/\r\nbogus = 1\r\n",
+                  "nvr.conf:5: unknown key \"bogus\" in [camera x]\n");
+    /* a BOM anywhere but the start is not skipped */
+    expect_errors(SERVER "\xEF\xBB\xBF[storage]\n",
+                  "nvr.conf:3: expected [section], key = value, or a comment\n");
+}
+
+/* ---- structural errors ---- */
+
+static void test_unknown_section(void)
+{
+    /* keys inside an unknown section are not reported on their own */
+    expect_errors("[srever]\ndata_dir = /d\nfoo = bar\n",
+                  "nvr.conf:1: unknown section [srever]\n"
+                  "nvr.conf: missing [server] data_dir\n");
+    expect_errors(SERVER "[Server]\n[cameras x]\n[camera]\n[ camera  ]\n[]\n",
+                  "nvr.conf:3: unknown section [Server]\n"
+                  "nvr.conf:4: unknown section [cameras x]\n"
+                  "nvr.conf:5: [camera] needs an id, as in [camera lobby]\n"
+                  "nvr.conf:6: [camera] needs an id, as in [camera lobby]\n"
+                  "nvr.conf:7: unknown section []\n");
+}
+
+static void test_unknown_key(void)
+{
+    expect_errors(SERVER "[storage]\n"
+                         "[camera lobby]\n"
+                         "url = rtsp://h/\n"
+                         "segment_secs = 60\n"
+                         "[server]\n",
+                  "nvr.conf:6: unknown key \"segment_secs\" in [camera lobby]\n"
+                  "nvr.conf:7: duplicate section [server] (first at line 1)\n");
+    expect_errors("[server]\nname = x\ndata_dir = /d\n[storage]\nurl = rtsp://h/\n",
+                  "nvr.conf:2: unknown key \"name\" in [server]\n"
+                  "nvr.conf:5: unknown key \"url\" in [storage]\n");
+    expect_errors(SERVER "[camera a]\nurl = rtsp://h/\nURL = rtsp://h/\n",
+                  "nvr.conf:5: unknown key \"URL\" in [camera a]\n");
+}
+
+static void test_duplicate_key(void)
+{
+    expect_errors("[server]\ndata_dir = /a\ndata_dir = /b\n",
+                  "nvr.conf:3: duplicate key \"data_dir\" in [server] (first at line 2)\n");
+    /* the first value counts for the "first at" line even if it was bad */
+    expect_errors(SERVER "[camera a]\nurl = ftp://h/\nurl = rtsp://h/\n",
+                  "nvr.conf:4: url must be an rtsp:// or rtsps:// URL with a host\n"
+                  "nvr.conf:5: duplicate key \"url\" in [camera a] (first at line 4)\n");
+}
+
+static void test_duplicate_sections(void)
+{
+    /* a repeated [server] continues the first: its keys are still checked */
+    expect_errors("[server]\ndata_dir = /a\n[storage]\n[server]\ndata_dir = /b\nlisten = x\n",
+                  "nvr.conf:4: duplicate section [server] (first at line 1)\n"
+                  "nvr.conf:5: duplicate key \"data_dir\" in [server] (first at line 2)\n"
+                  "nvr.conf:6: listen must be host:port, [IPv6]:port or a port, with the port "
+                  "from 1 to 65535, got \"x\"\n");
+    expect_errors(SERVER "[storage]\n[storage]\n",
+                  "nvr.conf:4: duplicate section [storage] (first at line 3)\n");
+    /* a repeated camera is read as well, so its own mistakes show */
+    expect_errors(SERVER "[camera lobby]\nurl = rtsp://h/\n[camera hall]\nurl = rtsp://h/\n"
+                         "[camera lobby]\nretain_days = x\n",
+                  "nvr.conf:7: duplicate camera id \"lobby\" (first at line 3)\n"
+                  "nvr.conf:8: retain_days must be an integer from 0 to 36500, got \"x\"\n"
+                  "nvr.conf:7: [camera lobby] has no url\n");
+}
+
+static void test_missing_required(void)
+{
+    expect_errors(SERVER "[camera lobby]\nname = Lobby\n[camera hall]\nurl = rtsp://h/\n",
+                  "nvr.conf:3: [camera lobby] has no url\n");
+    expect_errors("[server]\nlisten = 8080\n", "nvr.conf:1: [server] has no data_dir\n");
+    expect_errors("", "nvr.conf: missing [server] data_dir\n");
+    expect_errors("; only comments\n[storage]\n", "nvr.conf: missing [server] data_dir\n");
+    /* no camera at all is fine: a fresh install */
+    struct nvr_config *cfg = parse_ok(SERVER "[storage]\n");
+    nvr_config_free(&cfg);
+}
+
+static void test_paths_and_tls_pair(void)
+{
+    expect_errors("[server]\ndata_dir = var/lib/nvr\n",
+                  "nvr.conf:2: data_dir must be an absolute path, got \"var/lib/nvr\"\n");
+    expect_errors(SERVER "tls_cert = /etc/nvr/cert.pem\n",
+                  "nvr.conf:3: tls_cert is set but tls_key is not (set both or neither)\n");
+    expect_errors(SERVER "listen = 443\ntls_key = /etc/nvr/key.pem\n",
+                  "nvr.conf:4: tls_key is set but tls_cert is not (set both or neither)\n");
+    expect_errors(SERVER "tls_cert = cert.pem\ntls_key = /k\n",
+                  "nvr.conf:3: tls_cert must be an absolute path, got \"cert.pem\"\n");
+}
+
+static void test_camera_ids(void)
+{
+    char text[512];
+    const char *id64 = "a123456789b123456789c123456789d123456789e123456789f123456789_-z9";
+    snprintf(text, sizeof(text), SERVER "[camera %s]\nurl = rtsp://h/\n[camera\tx]\nurl = rtsp://h/\n"
+             "[camera   y  ]\nurl = rtsp://h/\n", id64);
+    struct nvr_config *cfg = parse_ok(text);
+    if (cfg) {
+        CHECK_EQ_INT(cfg->ncameras, 3);
+        CHECK_EQ_STR(cfg->cameras[0].id, id64);
+        CHECK_EQ_STR(cfg->cameras[1].id, "x");
+        CHECK_EQ_STR(cfg->cameras[2].id, "y");
+        nvr_config_free(&cfg);
+    }
+    snprintf(text, sizeof(text), SERVER "[camera %s0]\nbogus = 1\n[camera Lobby]\n[camera lob by]\n"
+             "[camera lob.by]\n", id64);
+    char want[1024];
+    snprintf(want, sizeof(want),
+             "nvr.conf:3: camera id \"%.64s...\" must be 1 to 64 of a-z, 0-9, _ and -\n"
+             "nvr.conf:5: camera id \"Lobby\" must be 1 to 64 of a-z, 0-9, _ and -\n"
+             "nvr.conf:6: camera id \"lob by\" must be 1 to 64 of a-z, 0-9, _ and -\n"
+             "nvr.conf:7: camera id \"lob.by\" must be 1 to 64 of a-z, 0-9, _ and -\n",
+             id64);
+    expect_errors(text, want);
+}
+
+static void test_url_rules(void)
+{
+    static const char *const ok[] = {
+        "rtsp://192.0.2.1", "RTSP://cam", "rtsps://cam:322/x?y=1", "rtsp://u:p@ss@cam/",
+        "rtsp://[2001:db8::1]/", "rtsp://[2001:db8::1]:554", "rtsp://user@cam/a#b",
+    };
+    static const char *const bad[] = {
+        "http://u:hunter2@cam/", "rtsp://u:hunter2@/x", "rtsp://", "rtsp:///x",
+        "rtsp://u:hunter2@cam:99999/", "rtsp://u:hunter2@cam:/", "rtsp://u:hunter2@[::1/x",
+        "rtsp://u:hunter2@[]/", "rtsp://u:hunter2@cam:55a/", "rtsp://u:hunter2@c am/",
+        "rtsp:/u:hunter2@cam", "u:hunter2@cam",
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        char lines[256];
+        snprintf(lines, sizeof(lines), "sub_url = %s\n", ok[i]);
+        struct nvr_config *cfg = camera_ok(lines);
+        if (cfg)
+            CHECK_EQ_STR(cfg->cameras[0].sub_url, ok[i]);
+        nvr_config_free(&cfg);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text), SERVER "[camera a]\nurl = %s\nsub_url = %s\n", bad[i], bad[i]);
+        expect_errors(text, "nvr.conf:4: url must be an rtsp:// or rtsps:// URL with a host\n"
+                            "nvr.conf:5: sub_url must be an rtsp:// or rtsps:// URL with a host\n");
+    }
+}
+
+/* Every kind of mistake near a password: none of them may print it. */
+static void test_no_password_in_messages(void)
+{
+    const char *text = SERVER
+        "rtsp://admin:hunter2@192.0.2.10/stream\n"               /* a URL without "url =" */
+        "[camera lobby]\n"
+        "url = rtsp://admin:hunter2@192.0.2.10:99999/\n"        /* bad port */
+        "url = rtsp://admin:hunter2@192.0.2.10/\n"              /* duplicate */
+        "sub_url = htsp://admin:hunter2@192.0.2.10/\n"          /* bad scheme */
+        "transport = rtsp://admin:hunter2@192.0.2.10/\n"        /* URL in a non-URL key */
+        "ur l = rtsp://admin:hunter2@192.0.2.10/\n"             /* bad key */
+        "rtsp://admin:hunter2@192.0.2.10/x?a = b\n"             /* '=' inside a URL */
+        "[camera rtsp://admin:hunter2@192.0.2.10]\n"            /* URL as a camera id */
+        "[rtsp://admin:hunter2@192.0.2.10]\n";                  /* URL as a section */
+    struct nvr_config *cfg;
+    char *errs;
+    CHECK_EQ_INT(parse(text, &cfg, &errs), NVR_ECONFIG);
+    CHECK(cfg == NULL);
+    CHECK(strstr(errs, "hunter2") == NULL);
+    CHECK(strstr(errs, "nvr.conf:3: ") != NULL);
+    CHECK(strstr(errs, "nvr.conf:12: ") != NULL);
+    CHECK(strstr(errs, "nvr.conf:8: transport must be auto, tcp or udp, got "
+                       "\"rtsp://admin:***@192.0.2.10/\"") != NULL);
+    free(errs);
+}
+
+static void test_many_errors_in_one_run(void)
+{
+    expect_errors("[server]\n"                           /* 1 */
+                  "listen = 127.0.0.1:99999\n"           /* 2 */
+                  "tls_key = /k\n"                       /* 3 */
+                  "[storage]\n"                          /* 4 */
+                  "max_bytes = lots\n"                   /* 5 */
+                  "[camera lobby]\n"                     /* 6 */
+                  "name = Main lobby\n"                  /* 7 */
+                  "segment_seconds = abc\n"              /* 8 */
+                  "segment_secs = 60\n"                  /* 9 */
+                  "this is not a setting\n"              /* 10 */
+                  "[camera gym]\n"                       /* 11 */
+                  "url = rtsp://192.0.2.11/\n"           /* 12 */
+                  "[camera lobby]\n"                     /* 13 */
+                  "url = rtsp://192.0.2.12/\n"           /* 14 */
+                  "[hallway]\n"                          /* 15 */
+                  "url = x\n",                           /* 16 */
+                  "nvr.conf:2: listen must be host:port, [IPv6]:port or a port, with the port "
+                  "from 1 to 65535, got \"127.0.0.1:99999\"\n"
+                  "nvr.conf:5: max_bytes must be a size above 0 with an optional K, M, G or T "
+                  "suffix, such as 500G or 1.5T, got \"lots\"\n"
+                  "nvr.conf:8: segment_seconds must be an integer from 1 to 3600, got \"abc\"\n"
+                  "nvr.conf:9: unknown key \"segment_secs\" in [camera lobby]\n"
+                  "nvr.conf:10: expected [section], key = value, or a comment\n"
+                  "nvr.conf:6: [camera lobby] has no url\n"
+                  "nvr.conf:13: duplicate camera id \"lobby\" (first at line 6)\n"
+                  "nvr.conf:15: unknown section [hallway]\n"
+                  "nvr.conf:1: [server] has no data_dir\n"
+                  "nvr.conf:3: tls_key is set but tls_cert is not (set both or neither)\n");
+}
+
+static void test_syntax_errors(void)
+{
+    expect_errors("x = 1\n" SERVER "[server\n= v\n[storage] junk\nmax_bytes 5\n",
+                  "nvr.conf:1: key \"x\" comes before any [section]\n"
+                  "nvr.conf:4: expected [section], key = value, or a comment\n"
+                  "nvr.conf:5: expected [section], key = value, or a comment\n"
+                  "nvr.conf:6: expected [section], key = value, or a comment\n"
+                  "nvr.conf:7: expected [section], key = value, or a comment\n");
+}
+
+/* ---- hostile input ---- */
+
+static void test_long_lines_and_bad_bytes(void)
+{
+    /* a 4096-byte line is fine, a 4097-byte one is an error and reading goes on */
+    size_t cap = 20000;
+    char *text = malloc(cap);
+    int n = snprintf(text, cap, SERVER "; ");
+    memset(text + n, 'x', 4094);
+    n += 4094;
+    n += snprintf(text + n, cap - (size_t)n, "\n; ");
+    memset(text + n, 'x', 4095);
+    n += 4095;
+    snprintf(text + n, cap - (size_t)n, "\nbogus = 1\n");
+    expect_errors(text, "nvr.conf:4: line is longer than 4096 bytes\n"
+                        "nvr.conf:5: unknown key \"bogus\" in [server]\n");
+    free(text);
+
+    static const char nul[] = "[server]\ndata_dir = /var/lib\0/nvr\nbogus = 1\n";
+    expect_errors_n(nul, sizeof(nul) - 1,
+                    "nvr.conf:2: line contains a control character (0x00)\n"
+                    "nvr.conf:3: unknown key \"bogus\" in [server]\n"
+                    "nvr.conf:1: [server] has no data_dir\n");
+    expect_errors(SERVER "[camera a]\nurl = rtsp://h/\nname = a\x01z\nname = a\rb\nname = \x7f\n",
+                  "nvr.conf:5: line contains a control character (0x01)\n"
+                  "nvr.conf:6: line contains a control character (0x0d)\n"
+                  "nvr.conf:7: line contains a control character (0x7f)\n");
+    expect_errors(SERVER "[camera a]\nurl = rtsp://h/\n"
+                         "name = \xC3\x28\n"         /* bad continuation */
+                         "name = \xC0\x80\n"         /* overlong NUL */
+                         "name = \xED\xA0\x80\n"     /* surrogate */
+                         "name = \xF4\x90\x80\x80\n" /* above U+10FFFF */
+                         "name = \xE2\x82\n",        /* cut short */
+                  "nvr.conf:5: line is not valid UTF-8\n"
+                  "nvr.conf:6: line is not valid UTF-8\n"
+                  "nvr.conf:7: line is not valid UTF-8\n"
+                  "nvr.conf:8: line is not valid UTF-8\n"
+                  "nvr.conf:9: line is not valid UTF-8\n");
+    struct nvr_config *cfg = camera_ok("name = Caf\xC3\xA9 \xE6\x9D\xB1 \xF0\x9F\x93\xB7\n");
+    if (cfg)
+        CHECK_EQ_STR(cfg->cameras[0].name, "Caf\xC3\xA9 \xE6\x9D\xB1 \xF0\x9F\x93\xB7");
+    nvr_config_free(&cfg);
+}
+
+static void test_camera_limit(void)
+{
+    size_t cap = 1100 * 48, n = 0;
+    char *text = malloc(cap);
+    n += (size_t)snprintf(text, cap, SERVER);
+    for (int i = 0; i < 1000; i++)
+        n += (size_t)snprintf(text + n, cap - n, "[camera c%d]\nurl = rtsp://h/\n", i);
+    struct nvr_config *cfg = parse_ok(text);
+    if (cfg) {
+        CHECK_EQ_INT(cfg->ncameras, 1000);
+        CHECK_EQ_STR(cfg->cameras[999].id, "c999");
+        CHECK(nvr_config_camera(cfg, "c500") == &cfg->cameras[500]);
+        nvr_config_free(&cfg);
+    }
+    /* cameras 1001..1005 (lines 2003, 2005, ...): one message, their keys not read */
+    for (int i = 1000; i < 1005; i++)
+        n += (size_t)snprintf(text + n, cap - n, "[camera c%d]\nbogus = 1\n", i);
+    expect_errors(text, "nvr.conf:2003: more than 1000 cameras\n");
+    free(text);
+}
+
+static void test_file_size_limit(void)
+{
+    size_t max = 1024 * 1024;
+    char *text = malloc(max + 1);
+    memset(text, '\n', max + 1);
+    memcpy(text, SERVER, strlen(SERVER));
+    struct nvr_config *cfg;
+    char *errs;
+    CHECK_EQ_INT(parse_n(text, max, &cfg, &errs), NVR_OK);
+    CHECK_EQ_STR(errs, "");
+    nvr_config_free(&cfg);
+    free(errs);
+    expect_errors_n(text, max + 1, "nvr.conf: file is larger than 1 MiB\n");
+    free(text);
+}
+
+/* Random bytes and random mixes of config tokens must never crash or leak. */
+static void test_garbage_never_crashes(void)
+{
+    static const char *const tokens[] = {
+        "[server]", "[storage]", "[camera a]", "[camera b]", "[camera ", "]", "[", "\n",
+        "\r\n", "=", " = ", "\"", "\\", ";", "#", " ", "\t", "data_dir", "/d", "url",
+        "rtsp://u:p@h/", "listen", "[::1]:80", "min_free", "5%", "max_bytes", "2T",
+        "name", "tls_cert", "tls_key", "\xEF\xBB\xBF", "\xC3", "\0", "segment_seconds", "60",
+    };
+    uint64_t x = 88172645463325252ull;
+    char buf[512];
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t len = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int ntok = (int)(x % 40);
+        for (int t = 0; t < ntok; t++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            if (iter % 4 == 0) {
+                if (len < sizeof(buf))
+                    buf[len++] = (char)(x >> 24);
+                continue;
+            }
+            const char *tok = tokens[x % (sizeof(tokens) / sizeof(tokens[0]))];
+            size_t tl = *tok ? strlen(tok) : 1;
+            if (len + tl > sizeof(buf))
+                break;
+            memcpy(buf + len, tok, tl);
+            len += tl;
+        }
+        struct nvr_config *cfg = (struct nvr_config *)buf;
+        int rc = nvr_config_parse("fuzz.conf", buf, len, &cfg, NULL);
+        CHECK(rc == NVR_OK || rc == NVR_ECONFIG);
+        CHECK((rc == NVR_OK) == (cfg != NULL));
+        nvr_config_free(&cfg);
+    }
+}
+
+/* ---- files ---- */
+
+static void test_load_file(void)
+{
+    char path[] = "/tmp/test_config_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    const char *text = SERVER "[camera lobby]\nurl = rtsp://192.0.2.10/s\n";
+    CHECK_EQ_INT(write(fd, text, strlen(text)), (long long)strlen(text));
+    close(fd);
+
+    struct nvr_config *cfg = NULL;
+    CHECK_EQ_INT(nvr_config_load(path, &cfg, stderr), NVR_OK);
+    if (cfg) {
+        CHECK_EQ_STR(cfg->path, path);
+        CHECK_EQ_INT(cfg->ncameras, 1);
+    }
+    nvr_config_free(&cfg);
+
+    char *errs;
+    size_t n;
+    FILE *f = open_memstream(&errs, &n);
+    char want[256];
+    unlink(path);
+    cfg = (struct nvr_config *)path;
+    CHECK_EQ_INT(nvr_config_load(path, &cfg, f), NVR_EIO);
+    fclose(f);
+    CHECK(cfg == NULL);
+    snprintf(want, sizeof(want), "%s: cannot read: No such file or directory\n", path);
+    CHECK_EQ_STR(errs, want);
+    free(errs);
+
+    f = open_memstream(&errs, &n);
+    CHECK_EQ_INT(nvr_config_load("/tmp", &cfg, f), NVR_EIO);
+    fclose(f);
+    CHECK_EQ_STR(errs, "/tmp: cannot read: Is a directory\n");
+    free(errs);
+
+    /* errors in a real file carry its path */
+    strcpy(path, "/tmp/test_config_XXXXXX");
+    fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    CHECK_EQ_INT(write(fd, "[server]\n", 9), 9);
+    close(fd);
+    f = open_memstream(&errs, &n);
+    CHECK_EQ_INT(nvr_config_load(path, &cfg, f), NVR_ECONFIG);
+    fclose(f);
+    snprintf(want, sizeof(want), "%s:1: [server] has no data_dir\n", path);
+    CHECK_EQ_STR(errs, want);
+    free(errs);
+    unlink(path);
+}
+
+static void test_example_config(void)
+{
+    const char *path = example_path;
+#ifdef NVR_SOURCE_DIR
+    if (!path)
+        path = NVR_SOURCE_DIR "/packaging/nvr.example.ini";
+#endif
+    if (!path) {
+        printf("skipped test_example_config: pass the path of packaging/nvr.example.ini as "
+               "argv[1] or build with NVR_SOURCE_DIR\n");
+        return;
+    }
+    struct nvr_config *cfg = NULL;
+    CHECK_EQ_INT(nvr_config_load(path, &cfg, stderr), NVR_OK);
+    if (!cfg)
+        return;
+    /* the shipped file shows the defaults and one camera */
+    CHECK_EQ_STR(cfg->listen_host, "127.0.0.1");
+    CHECK_EQ_INT(cfg->listen_port, 8080);
+    CHECK_EQ_STR(cfg->data_dir, "/var/lib/nvr");
+    CHECK(cfg->tls_cert == NULL);
+    CHECK_EQ_INT(cfg->ncameras, 1);
+    const struct nvr_camera_config *c = nvr_config_camera(cfg, "lobby");
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_EQ_INT(c->audio, 0);
+        CHECK_EQ_INT(c->enabled, 1);
+        CHECK_EQ_INT(c->segment_seconds, 60);
+        CHECK_EQ_INT(c->retain_days, 30);
+    }
+    nvr_config_free(&cfg);
+}
+
+static void test_free_and_null_errs(void)
+{
+    struct nvr_config *cfg = NULL;
+    nvr_config_free(NULL);
+    nvr_config_free(&cfg);
+    CHECK(cfg == NULL);
+    /* errs may be NULL: errors are then only counted */
+    CHECK_EQ_INT(nvr_config_parse("x", "[bad]\n", 6, &cfg, NULL), NVR_ECONFIG);
+    CHECK(cfg == NULL);
+    CHECK_EQ_INT(nvr_config_parse("x", SERVER, strlen(SERVER), &cfg, NULL), NVR_OK);
+    CHECK(cfg != NULL);
+    nvr_config_free(&cfg);
+    CHECK(cfg == NULL);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        example_path = argv[1];
+    RUN(test_minimal_config_defaults);
+    RUN(test_camera_defaults);
+    RUN(test_every_key);
+    RUN(test_listen_forms);
+    RUN(test_listen_errors);
+    RUN(test_parse_size);
+    RUN(test_storage_keys);
+    RUN(test_integers_are_strict);
+    RUN(test_booleans_and_transport);
+    RUN(test_comments);
+    RUN(test_empty_value);
+    RUN(test_quoting);
+    RUN(test_crlf_and_bom);
+    RUN(test_unknown_section);
+    RUN(test_unknown_key);
+    RUN(test_duplicate_key);
+    RUN(test_duplicate_sections);
+    RUN(test_missing_required);
+    RUN(test_paths_and_tls_pair);
+    RUN(test_camera_ids);
+    RUN(test_url_rules);
+    RUN(test_no_password_in_messages);
+    RUN(test_many_errors_in_one_run);
+    RUN(test_syntax_errors);
+    RUN(test_long_lines_and_bad_bytes);
+    RUN(test_camera_limit);
+    RUN(test_file_size_limit);
+    RUN(test_garbage_never_crashes);
+    RUN(test_load_file);
+    RUN(test_example_config);
+    RUN(test_free_and_null_errs);
+    return check_summary();
+}
