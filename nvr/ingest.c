@@ -40,6 +40,11 @@ struct ingest {
     uint64_t bytes;
     int params_ready;                  /* extradata and size known */
     int warned_no_params;
+    int seen_video_pts;                /* a video packet with a pts was read */
+    AVPacket *held;                    /* first keyframe, read without a pts */
+    struct ingest_meta held_meta;
+    AVPacket *next;                    /* the packet read after `held` */
+    struct ingest_meta next_meta;
 };
 
 static int interrupt_cb(void *opaque)
@@ -250,7 +255,8 @@ const struct ingest_info *ingest_get_info(const struct ingest *in)
     return &in->info;
 }
 
-int ingest_read(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
+/* Reads one packet of a selected track, renumbered (0 video, 1 audio). */
+static int read_raw(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
 {
     for (;;) {
         int ret = av_read_frame(in->ic, pkt);
@@ -266,36 +272,87 @@ int ingest_read(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char
         meta->rtcp_origin_us = in->ic->start_time_realtime == AV_NOPTS_VALUE ? INT64_MIN
                                                                             : in->ic->start_time_realtime;
         meta->new_params = 0;
-        if (pkt->pts == AV_NOPTS_VALUE || pkt->size <= 0) {
-            av_packet_unref(pkt);
-            continue;
-        }
-        pkt->dts = pkt->pts; /* IP cameras send no B-frames: decode order = presentation order */
-        if (pkt->stream_index == in->video_idx) {
+        if (pkt->size > 0 && pkt->stream_index == in->video_idx) {
             pkt->stream_index = 0;
-            if (pkt->flags & AV_PKT_FLAG_KEY) {
-                int c = check_params(in, pkt);
-                if (c < 0) {
-                    av_packet_unref(pkt);
-                    return c;
-                }
-                meta->new_params = c;
-            }
-            if (!in->params_ready) {
-                if (!in->warned_no_params) {
-                    nvr_log(NVR_INFO, in->o->camera, "waiting for a keyframe with codec parameters");
-                    in->warned_no_params = 1;
-                }
-                av_packet_unref(pkt);
-                continue;
-            }
             return NVR_OK;
         }
-        if (pkt->stream_index == in->audio_idx) {
+        if (pkt->size > 0 && pkt->stream_index == in->audio_idx && pkt->pts != AV_NOPTS_VALUE) {
             pkt->stream_index = 1;
             return NVR_OK;
         }
         av_packet_unref(pkt);
+    }
+}
+
+/* Duration of one video frame in the stream time base, as announced (SDP
+ * a=framerate) or assumed (25 fps). */
+static int64_t frame_duration(const struct ingest *in)
+{
+    const AVStream *st = in->ic->streams[in->video_idx];
+    AVRational fr = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    if (fr.num <= 0 || fr.den <= 0 || av_q2d(fr) < 1 || av_q2d(fr) > 240)
+        fr = (AVRational){25, 1};
+    return av_rescale_q(1, av_inv_q(fr), st->time_base);
+}
+
+int ingest_read(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
+{
+    for (;;) {
+        if (in->next) {
+            av_packet_move_ref(pkt, in->next);
+            av_packet_free(&in->next);
+            *meta = in->next_meta;
+        } else {
+            int rc = read_raw(in, pkt, meta, why, whylen);
+            if (rc)
+                return rc;
+        }
+        if (pkt->stream_index == 1)
+            return NVR_OK;
+        if (pkt->pts == AV_NOPTS_VALUE) {
+            /* libavformat's parser gives the very first frame of a stream no
+             * timestamp; it is the keyframe we need, so keep it until the
+             * next frame tells us where it sits. */
+            if (!in->seen_video_pts && !in->held && (pkt->flags & AV_PKT_FLAG_KEY) &&
+                (in->held = av_packet_alloc()) != NULL) {
+                av_packet_move_ref(in->held, pkt);
+                in->held_meta = *meta;
+            } else {
+                av_packet_unref(pkt);
+            }
+            continue;
+        }
+        in->seen_video_pts = 1;
+        if (in->held) {
+            in->held->pts = pkt->pts - frame_duration(in);
+            if (!(in->next = av_packet_alloc())) {
+                av_packet_unref(pkt);
+                return NVR_ENOMEM;
+            }
+            av_packet_move_ref(in->next, pkt);
+            in->next_meta = *meta;
+            av_packet_move_ref(pkt, in->held);
+            av_packet_free(&in->held);
+            *meta = in->held_meta;
+        }
+        pkt->dts = pkt->pts; /* IP cameras send no B-frames: decode order = presentation order */
+        if (pkt->flags & AV_PKT_FLAG_KEY) {
+            int c = check_params(in, pkt);
+            if (c < 0) {
+                av_packet_unref(pkt);
+                return c;
+            }
+            meta->new_params = c;
+        }
+        if (!in->params_ready) {
+            if (!in->warned_no_params) {
+                nvr_log(NVR_INFO, in->o->camera, "waiting for a keyframe with codec parameters");
+                in->warned_no_params = 1;
+            }
+            av_packet_unref(pkt);
+            continue;
+        }
+        return NVR_OK;
     }
 }
 
@@ -315,6 +372,8 @@ void ingest_close(struct ingest **inp)
         avformat_close_input(&in->ic);
     }
     avcodec_parameters_free(&in->video);
+    av_packet_free(&in->held);
+    av_packet_free(&in->next);
     if (in->parser)
         av_parser_close(in->parser);
     avcodec_free_context(&in->pctx);

@@ -349,17 +349,12 @@ static int valid_rtsp_url(const char *u)
         return 1;
     if (*after != ':' || after + 1 == end)
         return 0;
-    for (const char *q = after + 1; q < end; q++)
-        if (!is_digit(*q))
+    long port = 0;
+    for (const char *q = after + 1; q < end; q++) {
+        if (!is_digit(*q) || (port = port * 10 + (*q - '0')) > 65535)
             return 0;
-    long port;
-    char buf[8];
-    size_t n = (size_t)(end - after - 1);
-    if (n >= sizeof(buf))
-        return 0;
-    memcpy(buf, after + 1, n);
-    buf[n] = '\0';
-    return parse_long(buf, 1, 65535, &port) == 0;
+    }
+    return port >= 1;
 }
 
 /* ---- the key parsers of conf_keys[] ---- */

@@ -178,7 +178,10 @@ class Nvr:
 
     def db_rows(self, camera=None):
         """Segment rows read straight from the SQLite file (not through nvr)."""
-        con = sqlite3.connect(os.path.join(self.data_dir, "index.db"))
+        path = os.path.join(self.data_dir, "index.db")
+        if not os.path.exists(path):
+            return []
+        con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
         con.row_factory = sqlite3.Row
         q = "SELECT * FROM segments"
         args = ()

@@ -293,8 +293,8 @@ static void test_integers_are_strict(void)
                                           "6 0", "99999999999999999999999999"};
     for (size_t i = 0; i < sizeof(bad_seg) / sizeof(bad_seg[0]); i++) {
         char text[256], want[256];
-        snprintf(text, sizeof(text), SERVER "[camera lobby]\nurl = rtsp://h/\nsegment_seconds = %s\n",
-                 bad_seg[i]);
+        snprintf(text, sizeof(text),
+                 SERVER "[camera lobby]\nurl = rtsp://h/\nsegment_seconds = %s\n", bad_seg[i]);
         snprintf(want, sizeof(want),
                  "nvr.conf:5: segment_seconds must be an integer from 1 to 3600, got \"%s\"\n",
                  bad_seg[i]);
@@ -530,8 +530,10 @@ static void test_camera_ids(void)
 {
     char text[512];
     const char *id64 = "a123456789b123456789c123456789d123456789e123456789f123456789_-z9";
-    snprintf(text, sizeof(text), SERVER "[camera %s]\nurl = rtsp://h/\n[camera\tx]\nurl = rtsp://h/\n"
-             "[camera   y  ]\nurl = rtsp://h/\n", id64);
+    snprintf(text, sizeof(text),
+             SERVER "[camera %s]\nurl = rtsp://h/\n[camera\tx]\nurl = rtsp://h/\n"
+                    "[camera   y  ]\nurl = rtsp://h/\n",
+             id64);
     struct nvr_config *cfg = parse_ok(text);
     if (cfg) {
         CHECK_EQ_INT(cfg->ncameras, 3);
