@@ -26,6 +26,7 @@
 
 #include <libavformat/avformat.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct ingest {
@@ -203,7 +204,9 @@ static int try_open(struct ingest *in, const char *transport, char *why, size_t 
         return NVR_ENOMEM;
     in->ic->interrupt_callback.callback = interrupt_cb;
     in->ic->interrupt_callback.opaque = in;
-    snprintf(tmo, sizeof tmo, "%lld", (long long)in->o->timeout_us);
+    /* socket I/O timeout a little under ours, so a silent TCP camera ends in
+     * libavformat's own timeout path (the interrupt callback is the backstop) */
+    snprintf(tmo, sizeof tmo, "%lld", (long long)(in->o->timeout_us * 3 / 4));
     av_dict_set(&opts, "rtsp_transport", transport, 0);
     av_dict_set(&opts, "timeout", tmo, 0);
     av_dict_set(&opts, "allowed_media_types", in->o->audio ? "video+audio" : "video", 0);
@@ -266,14 +269,16 @@ static int read_raw(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, 
                 snprintf(why, whylen, "the camera ended the stream");
             return map_error(in, ret);
         }
-        in->deadline_us = nvr_clock_mono_us() + in->o->timeout_us;
         in->bytes += (uint64_t)pkt->size;
         meta->recv_us = nvr_clock_now_us();
         meta->rtcp_origin_us = in->ic->start_time_realtime == AV_NOPTS_VALUE ? INT64_MIN
                                                                             : in->ic->start_time_realtime;
         meta->new_params = 0;
+        /* Only media counts as a sign of life: libavformat also returns empty
+         * packets while the camera is silent, which must not push the deadline. */
         if (pkt->size > 0 && pkt->stream_index == in->video_idx) {
             pkt->stream_index = 0;
+            in->deadline_us = nvr_clock_mono_us() + in->o->timeout_us;
             return NVR_OK;
         }
         if (pkt->size > 0 && pkt->stream_index == in->audio_idx && pkt->pts != AV_NOPTS_VALUE) {
@@ -368,7 +373,7 @@ void ingest_close(struct ingest **inp)
         return;
     if (in->ic) {
         /* bound the TEARDOWN by a short deadline */
-        in->deadline_us = nvr_clock_mono_us() + 2000000;
+        in->deadline_us = nvr_clock_mono_us() + 1000000;
         avformat_close_input(&in->ic);
     }
     avcodec_parameters_free(&in->video);

@@ -36,7 +36,7 @@
 #include <time.h>
 
 #define QUEUE_MAX_BYTES (8u << 20)   /* ~16 s of a 4 Mbit/s camera */
-#define INGEST_TIMEOUT_US 8000000    /* a silent camera is noticed within 8 s */
+#define INGEST_TIMEOUT_US 6000000    /* a silent camera is noticed within 6 s */
 #define BACKOFF_MIN_US 1000000
 #define BACKOFF_MAX_US 30000000
 #define BACKOFF_RESET_AFTER_US 30000000
@@ -444,13 +444,14 @@ static void *ingest_main(void *arg)
             push_control(r, PQ_SESSION_START, pq_params_from_info(info, session));
             rc = stream_session(r, in, why, sizeof why);
             push_control(r, PQ_SESSION_END, NULL);
+            if (!atomic_load(&r->stop))
+                nvr_log(NVR_WARN, r->cam->id, "stream lost error=\"%s\"", why);
             ingest_close(&in);
             if (atomic_load(&r->stop))
                 break;
             atomic_fetch_add(&r->reconnects, 1);
             if (nvr_clock_mono_us() - began >= BACKOFF_RESET_AFTER_US)
                 backoff = BACKOFF_MIN_US;
-            nvr_log(NVR_WARN, r->cam->id, "stream lost error=\"%s\"", why);
         } else {
             if (rc == NVR_ESTOPPED || atomic_load(&r->stop))
                 break;

@@ -702,13 +702,10 @@ static int is_comment_start(const char *s)
 static char *read_value(struct parser *p, char *s, int line)
 {
     if (*s != '"') {
-        /* a comment starts at ';' or '#' after white space (or right after '=') */
+        /* a comment starts at ';' or '#' after white space, or first in the value */
         char *q = s;
-        if (is_comment_start(q))
-            return trim_end(s, q);
-        for (q = s + 1; *q; q++)
-            if ((*q == ';' || *q == '#') && is_space(q[-1]))
-                break;
+        while (*q && !((*q == ';' || *q == '#') && (q == s || is_space(q[-1]))))
+            q++;
         return trim_end(s, q);
     }
     char *out = s, *q = s + 1;

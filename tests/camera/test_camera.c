@@ -51,6 +51,7 @@
 #define DEFAULT_BIND "127.0.0.1"
 #define DEFAULT_MOUNT "/cam"
 #define MAX_MOUNTS 1024
+#define LISTEN_BACKLOG 256 /* the default (5) is too small for 64 clients at once */
 #define SHUTDOWN_GRACE_US (300 * G_TIME_SPAN_MILLISECOND)
 
 /* One access unit (video) or frame (audio); times relative to the clip start. */
@@ -584,6 +585,7 @@ static int start_server(struct camera *cam)
     cam->server = gst_rtsp_server_new();
     gst_rtsp_server_set_address(cam->server, cam->o.bind);
     gst_rtsp_server_set_service(cam->server, service);
+    gst_rtsp_server_set_backlog(cam->server, LISTEN_BACKLOG);
     if (setup_auth(cam) < 0)
         goto out;
     mounts = gst_rtsp_server_get_mount_points(cam->server);
