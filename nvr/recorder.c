@@ -535,6 +535,12 @@ void recorder_stop(struct recorder **rp)
             nvr_clock_sleep_us(10000);
         pthread_join(r->writer_tid, NULL);
     }
+    if (r->cam->enabled)
+        nvr_log(NVR_INFO, r->cam->id,
+                "recorder stopped frames=%llu bytes_received=%llu segments=%llu reconnects=%llu dropped=%llu",
+                (unsigned long long)atomic_load(&r->frames), (unsigned long long)atomic_load(&r->bytes),
+                (unsigned long long)atomic_load(&r->segments), (unsigned long long)atomic_load(&r->reconnects),
+                (unsigned long long)atomic_load(&r->dropped));
     packet_queue_destroy(&r->q);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);

@@ -188,8 +188,12 @@ class Nvr:
         if camera:
             q += " WHERE camera = ?"
             args = (camera,)
-        rows = [dict(r) for r in con.execute(q + " ORDER BY camera, start_us", args)]
-        con.close()
+        try:
+            rows = [dict(r) for r in con.execute(q + " ORDER BY camera, start_us", args)]
+        except sqlite3.OperationalError:
+            rows = []  # nvr is still creating the schema
+        finally:
+            con.close()
         return rows
 
     def path(self, rel):
