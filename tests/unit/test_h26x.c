@@ -1,0 +1,87 @@
+/* test_h26x.c - parameter-set scanning in Annex-B data (nvr/h26x.c). */
+#include "nvr/h26x.h"
+
+#include "check.h"
+
+#include <libavutil/mem.h>
+#include <stdlib.h>
+
+/* AUD, SPS, PPS, IDR slice with 3- and 4-byte start codes */
+static const uint8_t h264_key[] = {
+    0, 0, 0, 1, 0x09, 0xf0,                   /* AUD */
+    0, 0, 0, 1, 0x67, 0x42, 0x00, 0x1e, 0xaa, /* SPS */
+    0, 0, 1, 0x68, 0xce, 0x38, 0x80,          /* PPS */
+    0, 0, 1, 0x65, 0x88, 0x84, 0x00, 0x00,    /* IDR (trailing zeros belong to the next start code) */
+    0, 0, 1, 0x06, 0x05,                      /* SEI */
+};
+
+static void test_find_sps_h264(void)
+{
+    const uint8_t *sps = NULL;
+    size_t len = 0;
+    CHECK_EQ_INT(h26x_find_sps(AV_CODEC_ID_H264, h264_key, sizeof h264_key, &sps, &len), 1);
+    CHECK_EQ_INT(len, 5);
+    CHECK(sps && sps[0] == 0x67 && sps[4] == 0xaa);
+    static const uint8_t p_frame[] = {0, 0, 0, 1, 0x41, 0x9a, 0x00};
+    CHECK_EQ_INT(h26x_find_sps(AV_CODEC_ID_H264, p_frame, sizeof p_frame, &sps, &len), 0);
+    CHECK_EQ_INT(h26x_find_sps(AV_CODEC_ID_H264, NULL, 0, &sps, &len), 0);
+}
+
+static void test_extract_h264(void)
+{
+    uint8_t *ps = NULL;
+    int n = h26x_extract_parameter_sets(AV_CODEC_ID_H264, h264_key, sizeof h264_key, &ps);
+    static const uint8_t want[] = {0, 0, 0, 1, 0x67, 0x42, 0x00, 0x1e, 0xaa,
+                                   0, 0, 0, 1, 0x68, 0xce, 0x38, 0x80};
+    CHECK_EQ_INT(n, sizeof want);
+    CHECK(ps && memcmp(ps, want, sizeof want) == 0);
+    av_free(ps);
+    static const uint8_t none[] = {0, 0, 1, 0x41, 1, 2, 3};
+    CHECK_EQ_INT(h26x_extract_parameter_sets(AV_CODEC_ID_H264, none, sizeof none, &ps), 0);
+    CHECK(ps == NULL);
+}
+
+static void test_hevc(void)
+{
+    /* HEVC NAL type is bits 1..6 of the first byte: VPS 32 (0x40), SPS 33 (0x42), PPS 34 (0x44) */
+    static const uint8_t key[] = {0, 0, 0, 1, 0x40, 0x01, 0x0c, 0, 0, 0, 1, 0x42, 0x01, 0x01, 0x60,
+                                  0, 0, 0, 1, 0x44, 0x01, 0xc1, 0, 0, 0, 1, 0x26, 0x01, 0xaf};
+    const uint8_t *sps = NULL;
+    size_t len = 0;
+    CHECK_EQ_INT(h26x_find_sps(AV_CODEC_ID_HEVC, key, sizeof key, &sps, &len), 1);
+    CHECK_EQ_INT(len, 4);
+    CHECK(sps && sps[0] == 0x42);
+    uint8_t *ps = NULL;
+    CHECK_EQ_INT(h26x_extract_parameter_sets(AV_CODEC_ID_HEVC, key, sizeof key, &ps), 3 * 4 + 3 + 4 + 3);
+    av_free(ps);
+    /* the same bytes read as H.264 hold no SPS (0x42 & 0x1f = 2) */
+    CHECK_EQ_INT(h26x_find_sps(AV_CODEC_ID_H264, key, sizeof key, &sps, &len), 0);
+}
+
+static void test_garbage_never_crashes(void)
+{
+    uint8_t buf[512];
+    unsigned seed = 7;
+    for (int round = 0; round < 2000; round++) {
+        size_t n = (size_t)(rand_r(&seed) % sizeof buf);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (uint8_t)(rand_r(&seed) % 4 == 0 ? 0 : rand_r(&seed));
+        const uint8_t *sps;
+        size_t len;
+        uint8_t *ps = NULL;
+        if (h26x_find_sps(AV_CODEC_ID_H264, buf, n, &sps, &len))
+            CHECK(sps >= buf && sps + len <= buf + n);
+        int m = h26x_extract_parameter_sets(AV_CODEC_ID_HEVC, buf, n, &ps);
+        CHECK(m >= 0);
+        av_free(ps);
+    }
+}
+
+int main(void)
+{
+    RUN(test_find_sps_h264);
+    RUN(test_extract_h264);
+    RUN(test_hevc);
+    RUN(test_garbage_never_crashes);
+    return check_summary();
+}
