@@ -119,7 +119,8 @@ class Camera:
 class Nvr:
     """An `nvr run` process with its own data_dir and config file."""
 
-    def __init__(self, name, cameras, server_extra="", storage_extra=""):
+    def __init__(self, name, cameras, server_extra="", storage_extra="", wrapper=None):
+        self.wrapper = wrapper or []
         self.dir = tempfile.mkdtemp(prefix="nvr-%s-" % name, dir=TMP)
         self.data_dir = os.path.join(self.dir, "data")
         self.config = os.path.join(self.dir, "nvr.conf")
@@ -140,7 +141,8 @@ class Nvr:
     def start(self):
         self.log = open(self.log_path, "a")
         self.started_at = time.time()
-        self.proc = subprocess.Popen([NVR, "run", "-c", self.config], stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen(self.wrapper + [NVR, "run", "-c", self.config],
+                                     stdout=self.log, stderr=self.log)
         return self
 
     def stop(self, timeout=20):
