@@ -71,6 +71,8 @@ struct writer {
     struct storage_segment *seg;
     int seg_audio;                   /* the open segment has an audio track */
     int64_t seg_first_pts;           /* video pts of the segment's first frame */
+    int64_t run_base_pts;            /* video pts at media time 0 of the run: files of
+                                      * one run continue each other's timestamps */
     int64_t seg_start_wall;
     AVPacket *pend[2];               /* held-back packet per track */
     struct ingest_meta pend_meta;    /* meta of the held-back video packet */
@@ -109,7 +111,7 @@ static int64_t reference(struct writer *w, int64_t pts, const struct ingest_meta
 static int write_rel(struct writer *w, AVPacket *pkt, int track, int64_t dur)
 {
     AVRational tb = track == 0 ? w->params->video_tb : w->params->audio_tb;
-    int64_t base = track == 0 ? w->seg_first_pts : av_rescale_q(w->seg_first_pts, w->params->video_tb, tb);
+    int64_t base = track == 0 ? w->run_base_pts : av_rescale_q(w->run_base_pts, w->params->video_tb, tb);
     int64_t pts = pkt->pts;
     pkt->pts = pkt->dts = pts - base;
     pkt->duration = dur > 0 ? dur : 1;
@@ -175,7 +177,10 @@ static void open_segment(struct writer *w, const AVPacket *key, const struct ing
 {
     int reanchored = 0;
     int64_t ref = reference(w, key->pts, m);
+    int may_continue = w->tm.contiguous && w->tm.prev_end_us != TIMEMAP_NONE;
     int64_t start = timemap_segment_start(&w->tm, ref, &reanchored);
+    if (!may_continue || reanchored || start != w->tm.prev_end_us)
+        w->run_base_pts = key->pts; /* a new run: its media time starts at 0 */
     if (reanchored) {
         char a[NVR_TIME_BUFSZ], b[NVR_TIME_BUFSZ];
         nvr_clock_format_rfc3339(w->tm.prev_end_us, a);
@@ -186,6 +191,7 @@ static void open_segment(struct writer *w, const AVPacket *key, const struct ing
         .camera = w->r->cam->id,
         .session = w->params->session,
         .start_us = start,
+        .media_start_us = video_us(w, key->pts - w->run_base_pts),
         .video = w->params->video,
         .video_tb = w->params->video_tb,
         .audio = w->params->audio,

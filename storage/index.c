@@ -52,6 +52,8 @@ static const char *const migrations[] = {
     "CREATE TABLE garbage ("
     "  path TEXT PRIMARY KEY"
     ");",
+    /* 2: media time of each segment's first frame, for HLS without discontinuities */
+    "ALTER TABLE segments ADD COLUMN media_start_us INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -233,8 +235,8 @@ int index_segment_insert(nvr_index *ix, struct index_segment *seg)
     if (sqlite3_prepare_v2(ix->db,
                            "INSERT INTO segments(camera, session, start_us, end_us, media_us, path, "
                            "bytes, init_bytes, state, video_codec, width, height, frames, "
-                           "audio_codec, fragments) VALUES "
-                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11, ?12, ?13, ?14)",
+                           "audio_codec, fragments, media_start_us) VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = db_err(ix, "segment_insert");
         goto out;
@@ -254,6 +256,7 @@ int index_segment_insert(nvr_index *ix, struct index_segment *seg)
     sqlite3_bind_text(st, 13, seg->audio_codec, -1, SQLITE_STATIC);
     if ((rc = bind_frags(st, 14, &seg->frags)))
         goto out;
+    sqlite3_bind_int64(st, 15, seg->media_start_us);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = db_err(ix, "segment_insert");
         goto out;
@@ -334,7 +337,7 @@ out:
 
 #define SEG_COLUMNS                                                                          \
     "id, camera, session, start_us, end_us, media_us, path, bytes, init_bytes, state, "     \
-    "video_codec, width, height, frames, audio_codec, fragments, sha256"
+    "video_codec, width, height, frames, audio_codec, fragments, sha256, media_start_us"
 
 static void copy_text(char *dst, size_t n, const unsigned char *src)
 {
@@ -367,6 +370,7 @@ static int read_row(sqlite3_stmt *st, struct index_segment *s)
         memcpy(s->sha256, sqlite3_column_blob(st, 16), 32);
         s->has_sha256 = 1;
     }
+    s->media_start_us = sqlite3_column_int64(st, 17);
     return NVR_OK;
 }
 

@@ -42,6 +42,8 @@ struct index_segment {
     int64_t session;          /* ingest session (run) id: wall clock us at connect */
     int64_t start_us, end_us; /* wall clock UTC, microseconds */
     int64_t media_us;         /* media duration = sum of fragment durations */
+    int64_t media_start_us;   /* media time (file timestamps) of the first frame: the
+                               * segments of one run continue each other's timestamps */
     char path[INDEX_PATH_MAX];/* relative to data_dir */
     uint64_t bytes;           /* init_bytes + sum of fragment bytes */
     uint32_t init_bytes;      /* ftyp+moov at the start of the file */

@@ -433,6 +433,7 @@ int storage_segment_begin(struct storage *st, const struct storage_segment_param
     snprintf(row->camera, sizeof row->camera, "%s", p->camera);
     row->session = p->session;
     row->start_us = row->end_us = p->start_us;
+    row->media_start_us = p->media_start_us;
     snprintf(row->video_codec, sizeof row->video_codec, "%s", codec_name(p->video));
     snprintf(row->audio_codec, sizeof row->audio_codec, "%s", codec_name(p->audio));
     row->width = p->video->width;

@@ -48,6 +48,7 @@ struct storage_segment_params {
     const char *camera;              /* borrowed, must outlive the segment */
     int64_t session;                 /* ingest session (run) id */
     int64_t start_us;                /* wall clock of the first frame */
+    int64_t media_start_us;          /* media time of the first frame within its run */
     const AVCodecParameters *video;  /* borrowed (copied) */
     AVRational video_tb;
     const AVCodecParameters *audio;  /* NULL: no audio track */

@@ -47,6 +47,14 @@ for cam, codec, audio in (("plain", "h264", None), ("hevc", "hevc", "aac"), ("mu
     # segments of one session are contiguous and every cut is <= segment_seconds + one GOP
     for a, b in zip(rows, rows[1:]):
         check(b["start_us"] == a["end_us"], "%s: gap or overlap between %s and %s" % (cam, a["path"], b["path"]))
+        # the files of one run continue each other's timestamps (HLS needs no discontinuity)
+        check(b["media_start_us"] == a["media_start_us"] + a["media_us"],
+              "%s: media time does not continue from %s to %s" % (cam, a["path"], b["path"]))
+    check(rows and rows[0]["media_start_us"] == 0, "%s: the run does not start at media time 0" % cam)
+    for r in rows:
+        st = float(probe(nvr.path(r["path"]))["format"].get("start_time", "0"))
+        check(abs(st - r["media_start_us"] / 1e6) < 0.05,
+              "%s: file starts at %.3f s, index says %.3f s" % (r["path"], st, r["media_start_us"] / 1e6))
     for r in rows[:-1]:
         check(SEG_S * 1e6 <= r["media_us"] <= (SEG_S + 2.05) * 1e6, "%s: segment media %d us" % (cam, r["media_us"]))
     # coverage vs wall time: footage lies inside the time nvr ran, and covers it
