@@ -14,6 +14,10 @@
 #include "nvr/base/err.h"
 #include "nvr/base/json.h"
 #include "nvr/base/log.h"
+#include "nvr/coverage.h"
+#include "nvr/http_api.h"
+#include "nvr/http_server.h"
+#include "nvr/nvr.h"
 #include "nvr/recorder.h"
 #include "storage/storage.h"
 #include "version.h"
@@ -23,13 +27,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct nvr {
-    struct nvr_config *cfg;
-    struct storage *st;
-    struct recorder **recs;  /* one per configured camera, same order */
-    size_t nrecs;
-};
 
 void cli_usage(FILE *f)
 {
@@ -144,43 +141,7 @@ out:
 static void print_recordings(FILE *f, const char *camera, const struct index_segment *s, size_t n, int json)
 {
     if (json) {
-        fputs("{\"camera\":", f);
-        json_write_string(f, camera);
-        fputs(",\"runs\":[", f);
-        for (size_t i = 0, first = 1; i < n;) {
-            size_t j = i;
-            while (j + 1 < n && s[j + 1].start_us <= s[j].end_us)
-                j++;
-            fputs(first ? "{\"start\":" : ",{\"start\":", f);
-            json_write_time(f, s[i].start_us);
-            fputs(",\"end\":", f);
-            json_write_time(f, s[j].end_us);
-            fprintf(f, ",\"segments\":%zu}", j - i + 1);
-            first = 0;
-            i = j + 1;
-        }
-        fputs("],\"segments\":[", f);
-        for (size_t i = 0; i < n; i++) {
-            fputs(i ? ",{\"start\":" : "{\"start\":", f);
-            json_write_time(f, s[i].start_us);
-            fputs(",\"end\":", f);
-            json_write_time(f, s[i].end_us);
-            fprintf(f, ",\"bytes\":%llu,\"media_duration\":%.6f,\"fragments\":%zu,\"frames\":%lld,",
-                    (unsigned long long)s[i].bytes, (double)s[i].media_us / 1e6, s[i].frags.n,
-                    (long long)s[i].frames);
-            fputs("\"video\":{\"codec\":", f);
-            json_write_string(f, s[i].video_codec);
-            fprintf(f, ",\"width\":%d,\"height\":%d},\"audio\":", s[i].width, s[i].height);
-            if (s[i].audio_codec[0])
-                json_write_string(f, s[i].audio_codec);
-            else
-                fputs("null", f);
-            fputs(",\"path\":", f);
-            json_write_string(f, s[i].path);
-            fprintf(f, ",\"state\":\"%s\",\"session\":%lld}",
-                    s[i].state == INDEX_SEG_WRITING ? "writing" : "complete", (long long)s[i].session);
-        }
-        fputs("]}\n", f);
+        coverage_write_json(f, camera, s, n);
         return;
     }
     char a[NVR_TIME_BUFSZ], b[NVR_TIME_BUFSZ];
@@ -189,9 +150,7 @@ static void print_recordings(FILE *f, const char *camera, const struct index_seg
         total += (double)(s[i].end_us - s[i].start_us) / 1e6;
     printf("camera %s: %zu segment%s, %.1f s recorded\n", camera, n, n == 1 ? "" : "s", total);
     for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j + 1 < n && s[j + 1].start_us <= s[j].end_us)
-            j++;
+        size_t j = coverage_run_end(s, n, i);
         nvr_clock_format_rfc3339(s[i].start_us, a);
         nvr_clock_format_rfc3339(s[j].end_us, b);
         printf("run %s .. %s  %.3f s\n", a, b, (double)(s[j].end_us - s[i].start_us) / 1e6);
@@ -281,6 +240,7 @@ int cli_run(int argc, char **argv)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    nvr.started_us = nvr_clock_now_us();
     nvr_log_capture_av();
     avformat_network_init();
     if ((rc = storage_open(&nvr.st, nvr.cfg->data_dir, STORAGE_WRITER))) {
@@ -299,6 +259,10 @@ int cli_run(int argc, char **argv)
         }
         nvr.nrecs++;
     }
+    size_t nroutes;
+    const struct http_route *routes = http_api_routes(&nroutes);
+    if ((rc = http_server_start(&nvr.http, &nvr, nvr.cfg->listen_host, nvr.cfg->listen_port, routes, nroutes)))
+        goto out;
     nvr_log(NVR_INFO, NULL, "nvr %s recording cameras=%zu data_dir=%s", NVR_VERSION, nvr.cfg->ncameras,
             nvr.cfg->data_dir);
     for (;;) {
@@ -313,6 +277,7 @@ int cli_run(int argc, char **argv)
     nvr_log(NVR_INFO, NULL, "stopping signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     status = 0;
 out:
+    http_server_stop(&nvr.http);
     nvr_stop_all(&nvr);
     storage_close(&nvr.st);
     nvr_config_free(&nvr.cfg);

@@ -59,6 +59,7 @@ struct recorder {
 
     atomic_int status;
     atomic_uint_fast64_t bytes, frames, reconnects, dropped, segments;
+    atomic_uint_fast64_t frag_writes, frag_write_us, frag_write_max_us, frame_interval_ns;
 };
 
 /* ------------------------------------------------------------------ */
@@ -245,12 +246,19 @@ static void on_video(struct writer *w, struct pq_item *it)
     } else if (w->pend[0]) {
         int64_t dur = p->pts - w->pend[0]->pts;
         w->last_video_dur = dur;
+        atomic_store(&w->r->frame_interval_ns, (uint64_t)av_rescale_q(dur, w->params->video_tb, (AVRational){1, 1000000000}));
         write_rel(w, w->pend[0], 0, dur);
         av_packet_free(&w->pend[0]);
         if (key) {
             int64_t media = video_us(w, p->pts - w->seg_first_pts);
             int64_t end = timemap_segment_end(&w->tm, w->seg_start_wall, media, reference(w, p->pts, &it->meta));
+            int64_t t0 = nvr_clock_mono_us();
             int rc = storage_segment_cut(w->seg, media, end);
+            uint64_t took = (uint64_t)(nvr_clock_mono_us() - t0);
+            atomic_fetch_add(&w->r->frag_writes, 1);
+            atomic_fetch_add(&w->r->frag_write_us, took);
+            if (took > atomic_load(&w->r->frag_write_max_us))
+                atomic_store(&w->r->frag_write_max_us, took);
             if (rc) {
                 nvr_log(NVR_ERROR, w->r->cam->id, "fragment write failed error=\"%s\"", nvr_strerror(rc));
                 set_error(w->r, nvr_strerror(rc));
@@ -563,6 +571,11 @@ void recorder_get_stats(struct recorder *r, struct recorder_stats *s)
     s->reconnects = atomic_load(&r->reconnects);
     s->dropped = atomic_load(&r->dropped);
     s->segments = atomic_load(&r->segments);
+    s->fragment_writes = atomic_load(&r->frag_writes);
+    s->fragment_write_us = atomic_load(&r->frag_write_us);
+    s->fragment_write_max_us = atomic_load(&r->frag_write_max_us);
+    uint64_t ns = atomic_load(&r->frame_interval_ns);
+    s->fps = ns ? 1e9 / (double)ns : 0;
     pthread_mutex_lock(&r->mu);
     snprintf(s->last_error, sizeof s->last_error, "%s", r->last_error);
     snprintf(s->codec, sizeof s->codec, "%s", r->codec);

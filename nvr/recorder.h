@@ -28,6 +28,10 @@ struct recorder_stats {
     uint64_t segments;        /* segments finished */
     char codec[16];           /* "h264", "hevc", "" before the first connection */
     int width, height;
+    double fps;               /* from the last frame interval, 0 if unknown */
+    uint64_t fragment_writes; /* fragments written (write + fdatasync + index) */
+    uint64_t fragment_write_us; /* total time they took */
+    uint64_t fragment_write_max_us;
 };
 
 /* Starts recording cam (borrowed: must outlive the recorder) into st. */

@@ -409,6 +409,31 @@ out:
     return rc;
 }
 
+int index_segment_get(nvr_index *ix, int64_t id, struct index_segment *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = NVR_OK, step;
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&ix->mu);
+    if (sqlite3_prepare_v2(ix->db, "SELECT " SEG_COLUMNS " FROM segments WHERE id = ?1", -1, &st, NULL) !=
+        SQLITE_OK) {
+        rc = db_err(ix, "segment_get");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = read_row(st, out);
+    else if (step == SQLITE_DONE)
+        rc = NVR_ENOTFOUND;
+    else
+        rc = db_err(ix, "segment_get");
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
 int index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us,
                         struct index_segment **out, size_t *n)
 {

@@ -85,6 +85,10 @@ int index_segment_finish(nvr_index *ix, const struct index_segment *seg);
 /* Deletes a segment row. */
 int index_segment_delete(nvr_index *ix, int64_t id);
 
+/* One segment by id into *out (free out->frags with fragments_free).
+ * NVR_ENOTFOUND if there is none. */
+int index_segment_get(nvr_index *ix, int64_t id, struct index_segment *out);
+
 /* Segments of camera overlapping [from_us, to_us), by start time.  *out is
  * a new array of *n segments (free with index_segments_free). */
 int index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us,

@@ -1,0 +1,326 @@
+/*
+ * http_api.c - handlers of the JSON API, the HLS playback route, segment
+ * bytes and /metrics (see docs/ref/http-api.md).
+ *
+ * Every malformed input answers a 4xx with {"error": ...}: unknown camera
+ * (404), bad or missing times, end not after start, ranges longer than the
+ * route allows (400), unknown segment or one of another camera (404).  Camera
+ * ids are only ever looked up in the config, so no path or SQL is built from
+ * request text.
+ */
+#include "http_api.h"
+
+#include "nvr/base/clock.h"
+#include "nvr/base/err.h"
+#include "nvr/base/json.h"
+#include "nvr/base/url.h"
+#include "nvr/coverage.h"
+#include "nvr/hls.h"
+#include "nvr/nvr.h"
+#include "version.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct recorder *nvr_recorder(const struct nvr *nvr, const char *camera, const struct nvr_camera_config **cam)
+{
+    for (size_t i = 0; i < nvr->cfg->ncameras && i < nvr->nrecs; i++)
+        if (strcmp(nvr->cfg->cameras[i].id, camera) == 0) {
+            if (cam)
+                *cam = &nvr->cfg->cameras[i];
+            return nvr->recs[i];
+        }
+    return NULL;
+}
+
+static int h_health(struct http_request *r, struct nvr *nvr)
+{
+    (void)nvr;
+    struct http_body b;
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    fputs("{\"status\":\"ok\",\"version\":", b.f);
+    json_write_string(b.f, NVR_VERSION);
+    fputs("}\n", b.f);
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}
+
+static void write_camera(FILE *f, const struct nvr_camera_config *cam, struct recorder *rec)
+{
+    struct recorder_stats s;
+    char url[512];
+    recorder_get_stats(rec, &s);
+    nvr_url_redact(cam->url, url, sizeof url);
+    fputs("{\"id\":", f);
+    json_write_string(f, cam->id);
+    fputs(",\"name\":", f);
+    json_write_string(f, cam->name);
+    fputs(",\"status\":", f);
+    json_write_string(f, recorder_status_name(s.status));
+    fputs(",\"url\":", f);
+    json_write_string(f, url);
+    fprintf(f, ",\"enabled\":%s,\"audio\":%s,\"segment_seconds\":%d,\"retain_days\":%d,",
+            cam->enabled ? "true" : "false", cam->audio ? "true" : "false", cam->segment_seconds,
+            cam->retain_days);
+    fputs("\"video\":", f);
+    if (s.codec[0]) {
+        fputs("{\"codec\":", f);
+        json_write_string(f, s.codec);
+        fprintf(f, ",\"width\":%d,\"height\":%d,\"fps\":%.2f}", s.width, s.height, s.fps);
+    } else {
+        fputs("null", f);
+    }
+    fputs(",\"last_error\":", f);
+    if (s.last_error[0])
+        json_write_string(f, s.last_error);
+    else
+        fputs("null", f);
+    fprintf(f,
+            ",\"stats\":{\"bytes_received\":%llu,\"frames\":%llu,\"reconnects\":%llu,\"dropped\":%llu,"
+            "\"segments\":%llu}}",
+            (unsigned long long)s.bytes_received, (unsigned long long)s.frames,
+            (unsigned long long)s.reconnects, (unsigned long long)s.dropped, (unsigned long long)s.segments);
+}
+
+static int h_cameras(struct http_request *r, struct nvr *nvr)
+{
+    struct http_body b;
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    fputs("{\"cameras\":[", b.f);
+    for (size_t i = 0; i < nvr->nrecs; i++) {
+        if (i)
+            fputc(',', b.f);
+        write_camera(b.f, &nvr->cfg->cameras[i], nvr->recs[i]);
+    }
+    fputs("]}\n", b.f);
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}
+
+static int h_camera(struct http_request *r, struct nvr *nvr)
+{
+    const struct nvr_camera_config *cam;
+    struct recorder *rec = nvr_recorder(nvr, http_param(r, 0), &cam);
+    if (!rec)
+        return http_reply_error(r, 404, "no such camera");
+    struct http_body b;
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    write_camera(b.f, cam, rec);
+    fputc('\n', b.f);
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}
+
+/* Reads ?start= and ?end= into from and to.  When not required, a missing
+ * one defaults to 24 h from the other (or the last 24 h).  On a bad value it
+ * answers 400 itself, sets *replied and returns the reply's result. */
+static int time_range(struct http_request *r, int required, int64_t max_us, int64_t *from, int64_t *to,
+                      int *replied)
+{
+    const char *s = http_query(r, "start"), *e = http_query(r, "end");
+    int64_t now = nvr_clock_now_us();
+    *replied = 1;
+    if (required && (!s || !e))
+        return http_reply_error(r, 400, "start and end are required (RFC 3339, e.g. 2026-11-22T04:00:00Z)");
+    *to = now + 60LL * 1000000;
+    *from = *to - 24LL * 3600 * 1000000;
+    if (s && nvr_clock_parse_rfc3339(s, from))
+        return http_reply_error(r, 400, "start is not an RFC 3339 time: %.64s", s);
+    if (e && nvr_clock_parse_rfc3339(e, to))
+        return http_reply_error(r, 400, "end is not an RFC 3339 time: %.64s", e);
+    if (s && !e)
+        *to = *from + 24LL * 3600 * 1000000;
+    if (e && !s)
+        *from = *to - 24LL * 3600 * 1000000;
+    if (*to <= *from)
+        return http_reply_error(r, 400, "end must be after start");
+    if (*to - *from > max_us)
+        return http_reply_error(r, 400, "the range is longer than %lld hours", (long long)(max_us / 3600000000LL));
+    *replied = 0;
+    return 0;
+}
+
+static int h_recordings(struct http_request *r, struct nvr *nvr)
+{
+    const char *id = http_param(r, 0);
+    int64_t from, to;
+    int replied, ret;
+    if (!nvr_recorder(nvr, id, NULL))
+        return http_reply_error(r, 404, "no such camera");
+    ret = time_range(r, 0, HTTP_API_MAX_RECORDINGS_US, &from, &to, &replied);
+    if (replied)
+        return ret;
+    struct index_segment *segs = NULL;
+    size_t n = 0;
+    if (index_segments_list(storage_index(nvr->st), id, from, to, &segs, &n))
+        return http_reply_error(r, 500, "index error");
+    struct http_body b;
+    if (http_body_open(&b)) {
+        index_segments_free(&segs, n);
+        return http_reply_error(r, 500, "out of memory");
+    }
+    coverage_write_json(b.f, id, segs, n);
+    index_segments_free(&segs, n);
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}
+
+static int h_playback(struct http_request *r, struct nvr *nvr)
+{
+    const char *id = http_param(r, 0);
+    int64_t from, to;
+    int replied, ret;
+    if (!nvr_recorder(nvr, id, NULL))
+        return http_reply_error(r, 404, "no such camera");
+    ret = time_range(r, 1, HTTP_API_MAX_PLAYLIST_US, &from, &to, &replied);
+    if (replied)
+        return ret;
+    struct index_segment *segs = NULL;
+    size_t n = 0;
+    if (index_segments_list(storage_index(nvr->st), id, from, to, &segs, &n))
+        return http_reply_error(r, 500, "index error");
+    struct http_body b;
+    if (http_body_open(&b)) {
+        index_segments_free(&segs, n);
+        return http_reply_error(r, 500, "out of memory");
+    }
+    int rc = hls_write_vod(b.f, segs, n, from, to);
+    index_segments_free(&segs, n);
+    if (rc == NVR_ENOTFOUND) {
+        fclose(b.f);
+        free(b.buf);
+        return http_reply_error(r, 404, "no recordings in that range");
+    }
+    return http_body_send(r, &b, 200, "application/vnd.apple.mpegurl", "no-store");
+}
+
+/* Strict decimal id: digits only, no sign, no overflow. */
+static int parse_id(const char *s, int64_t *out)
+{
+    if (!s || !*s || strlen(s) > 18)
+        return -1;
+    int64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+static int h_segment(struct http_request *r, struct nvr *nvr)
+{
+    const char *cam = http_param(r, 0);
+    int64_t id;
+    struct index_segment seg;
+    char path[PATH_MAX], etag[40];
+    if (!nvr_recorder(nvr, cam, NULL))
+        return http_reply_error(r, 404, "no such camera");
+    if (parse_id(http_param(r, 1), &id))
+        return http_reply_error(r, 404, "no such segment");
+    int rc = index_segment_get(storage_index(nvr->st), id, &seg);
+    if (rc == NVR_ENOTFOUND || (rc == NVR_OK && strcmp(seg.camera, cam) != 0)) {
+        fragments_free(&seg.frags);
+        return http_reply_error(r, 404, "no such segment");
+    }
+    if (rc)
+        return http_reply_error(r, 500, "index error");
+    fragments_free(&seg.frags);
+    if (snprintf(path, sizeof path, "%s/%s", storage_data_dir(nvr->st), seg.path) >= (int)sizeof path)
+        return http_reply_error(r, 500, "path too long");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return http_reply_error(r, errno == ENOENT ? 404 : 500, "segment file unavailable");
+    if (seg.state == INDEX_SEG_COMPLETE && seg.has_sha256) {
+        /* a finished segment never changes: its hash is its identity */
+        static const char hex[] = "0123456789abcdef";
+        etag[0] = '"';
+        for (int i = 0; i < 16; i++) {
+            etag[1 + 2 * i] = hex[seg.sha256[i] >> 4];
+            etag[2 + 2 * i] = hex[seg.sha256[i] & 15];
+        }
+        etag[33] = '"';
+        etag[34] = '\0';
+        return http_reply_file(r, fd, seg.bytes, "video/mp4", etag, "private, max-age=31536000, immutable");
+    }
+    /* still being written: serve the durable part only */
+    return http_reply_file(r, fd, seg.bytes, "video/mp4", NULL, "no-cache");
+}
+
+static void metric_header(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static int h_metrics(struct http_request *r, struct nvr *nvr)
+{
+    struct http_body b;
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    struct recorder_stats *st = calloc(nvr->nrecs ? nvr->nrecs : 1, sizeof *st);
+    if (!st) {
+        fclose(b.f);
+        free(b.buf);
+        return http_reply_error(r, 500, "out of memory");
+    }
+    for (size_t i = 0; i < nvr->nrecs; i++)
+        recorder_get_stats(nvr->recs[i], &st[i]);
+    static const struct {
+        const char *name, *type, *help;
+        size_t off;
+    } counters[] = {
+        {"nvr_camera_received_bytes_total", "counter", "Payload bytes received from the camera.",
+         offsetof(struct recorder_stats, bytes_received)},
+        {"nvr_camera_frames_total", "counter", "Video frames received.", offsetof(struct recorder_stats, frames)},
+        {"nvr_camera_reconnects_total", "counter", "Connections that ended and were retried.",
+         offsetof(struct recorder_stats, reconnects)},
+        {"nvr_camera_dropped_packets_total", "counter", "Packets dropped (writer behind, waiting for a keyframe).",
+         offsetof(struct recorder_stats, dropped)},
+        {"nvr_camera_segments_total", "counter", "Segments finished.", offsetof(struct recorder_stats, segments)},
+        {"nvr_fragment_write_seconds_count", "counter", "Fragments written (write, fdatasync, index update).",
+         offsetof(struct recorder_stats, fragment_writes)},
+    };
+    for (size_t c = 0; c < sizeof counters / sizeof counters[0]; c++) {
+        metric_header(b.f, counters[c].name, counters[c].type, counters[c].help);
+        for (size_t i = 0; i < nvr->nrecs; i++)
+            fprintf(b.f, "%s{camera=\"%s\"} %llu\n", counters[c].name, nvr->cfg->cameras[i].id,
+                    (unsigned long long)*(const uint64_t *)((const char *)&st[i] + counters[c].off));
+    }
+    metric_header(b.f, "nvr_fragment_write_seconds_sum", "counter", "Total time spent writing fragments.");
+    for (size_t i = 0; i < nvr->nrecs; i++)
+        fprintf(b.f, "nvr_fragment_write_seconds_sum{camera=\"%s\"} %.6f\n", nvr->cfg->cameras[i].id,
+                st[i].fragment_write_us / 1e6);
+    metric_header(b.f, "nvr_fragment_write_seconds_max", "gauge", "Longest fragment write since start.");
+    for (size_t i = 0; i < nvr->nrecs; i++)
+        fprintf(b.f, "nvr_fragment_write_seconds_max{camera=\"%s\"} %.6f\n", nvr->cfg->cameras[i].id,
+                st[i].fragment_write_max_us / 1e6);
+    metric_header(b.f, "nvr_camera_status", "gauge", "1 for the camera's current status.");
+    static const enum recorder_status all[] = {REC_CONNECTING, REC_RECORDING, REC_OFFLINE, REC_DISABLED};
+    for (size_t i = 0; i < nvr->nrecs; i++)
+        for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+            fprintf(b.f, "nvr_camera_status{camera=\"%s\",status=\"%s\"} %d\n", nvr->cfg->cameras[i].id,
+                    recorder_status_name(all[k]), st[i].status == all[k]);
+    free(st);
+    http_server_write_metrics(nvr->http, b.f);
+    return http_body_send(r, &b, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store");
+}
+
+static const struct http_route routes[] = {
+    {"GET", "/api/v1/health", h_health},
+    {"GET", "/api/v1/cameras", h_cameras},
+    {"GET", "/api/v1/cameras/{}", h_camera},
+    {"GET", "/api/v1/cameras/{}/recordings", h_recordings},
+    {"GET", "/api/v1/cameras/{}/playback.m3u8", h_playback},
+    {"GET", "/api/v1/cameras/{}/segments/{}.mp4", h_segment},
+    {"GET", "/metrics", h_metrics},
+};
+
+const struct http_route *http_api_routes(size_t *n)
+{
+    *n = sizeof routes / sizeof routes[0];
+    return routes;
+}

@@ -1,0 +1,408 @@
+/*
+ * http_server.c - libmicrohttpd glue, routing, replies, byte ranges, and
+ * request counters (see http_server.h).
+ */
+#include "http_server.h"
+
+#include "nvr/base/err.h"
+#include "nvr/base/json.h"
+#include "nvr/base/log.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* status codes counted separately; everything else is "other" */
+static const unsigned counted_status[] = {200, 206, 304, 400, 403, 404, 405, 413, 416, 500, 503};
+#define NSTATUS (sizeof counted_status / sizeof counted_status[0] + 1)
+
+struct http_server {
+    struct MHD_Daemon *d;
+    struct nvr *nvr;
+    const struct http_route *routes;
+    size_t nroutes;
+    atomic_uint_fast64_t (*counts)[NSTATUS]; /* [nroutes + 1][NSTATUS], last row: no route */
+};
+
+struct http_request {
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    int head;
+    size_t route;                        /* index, or nroutes for none */
+    const char *params[HTTP_MAX_PARAMS];
+    char pbuf[HTTP_MAX_PARAMS][128];
+};
+
+static void count(struct http_server *s, size_t route, unsigned status)
+{
+    size_t k = NSTATUS - 1;
+    for (size_t i = 0; i < NSTATUS - 1; i++)
+        if (counted_status[i] == status)
+            k = i;
+    atomic_fetch_add(&s->counts[route][k], 1);
+}
+
+static int queue(struct http_request *r, unsigned status, struct MHD_Response *resp)
+{
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    int ret = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    count(r->srv, r->route, status);
+    return ret;
+}
+
+const char *http_param(const struct http_request *r, int i)
+{
+    return i >= 0 && i < HTTP_MAX_PARAMS ? r->params[i] : NULL;
+}
+
+const char *http_query(const struct http_request *r, const char *key)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_header(const struct http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+int http_reply(struct http_request *r, unsigned status, const char *content_type, char *body, size_t len,
+               const char *cache_control)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control ? cache_control : "no-store");
+    return queue(r, status, resp);
+}
+
+int http_body_open(struct http_body *b)
+{
+    b->buf = NULL;
+    b->len = 0;
+    b->f = open_memstream(&b->buf, &b->len);
+    return b->f ? NVR_OK : NVR_ENOMEM;
+}
+
+int http_body_send(struct http_request *r, struct http_body *b, unsigned status, const char *content_type,
+                   const char *cache_control)
+{
+    if (fclose(b->f) != 0) {
+        free(b->buf);
+        return http_reply_error(r, 500, "out of memory");
+    }
+    b->f = NULL;
+    return http_reply(r, status, content_type, b->buf, b->len, cache_control);
+}
+
+int http_reply_error(struct http_request *r, unsigned status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    struct http_body b;
+    if (http_body_open(&b))
+        return MHD_NO;
+    fputs("{\"error\":", b.f);
+    json_write_string(b.f, msg);
+    fputs("}\n", b.f);
+    return http_body_send(r, &b, status, "application/json", "no-store");
+}
+
+/* Parses a single "bytes=a-b" / "bytes=a-" / "bytes=-n" range against size.
+ * Returns 1 and sets [*from, *to] (inclusive) if satisfiable, 0 if the
+ * header is absent or not a single byte range (serve everything), -1 if it
+ * is a byte range that cannot be satisfied (416). */
+static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
+{
+    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+        return 0;
+    const char *p = h + 6;
+    char *end;
+    if (*p == '-') {
+        if (p[1] < '0' || p[1] > '9')
+            return 0;
+        unsigned long long n = strtoull(p + 1, &end, 10);
+        if (*end || n == 0)
+            return n == 0 && !*end ? -1 : 0;
+        if (size == 0)
+            return -1;
+        *from = n >= size ? 0 : size - n;
+        *to = size - 1;
+        return 1;
+    }
+    if (*p < '0' || *p > '9')
+        return 0;
+    unsigned long long a = strtoull(p, &end, 10), b;
+    if (*end != '-')
+        return 0;
+    if (end[1] == '\0') {
+        b = size ? size - 1 : 0;
+    } else {
+        if (end[1] < '0' || end[1] > '9')
+            return 0;
+        b = strtoull(end + 1, &end, 10);
+        if (*end)
+            return 0;
+        if (b < a)
+            return 0; /* syntactically invalid: ignore it (RFC 9110 14.2) */
+    }
+    if (a >= size)
+        return -1;
+    *from = a;
+    *to = b >= size ? size - 1 : b;
+    return 1;
+}
+
+static int etag_matches(const char *inm, const char *etag)
+{
+    if (!inm || !etag)
+        return 0;
+    if (strcmp(inm, "*") == 0)
+        return 1;
+    size_t n = strlen(etag);
+    for (const char *p = strstr(inm, etag); p; p = strstr(p + 1, etag))
+        if ((p == inm || p[-1] == ' ' || p[-1] == ',') && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+            return 1;
+    return 0;
+}
+
+int http_reply_file(struct http_request *r, int fd, uint64_t size, const char *content_type,
+                    const char *etag, const char *cache_control)
+{
+    struct MHD_Response *resp;
+    unsigned status = 200;
+    uint64_t from = 0, to = size ? size - 1 : 0;
+    if (etag_matches(http_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH), etag)) {
+        close(fd);
+        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            return MHD_NO;
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
+        return queue(r, 304, resp);
+    }
+    const char *if_range = http_header(r, MHD_HTTP_HEADER_IF_RANGE);
+    int ranged = (!if_range || (etag && strcmp(if_range, etag) == 0))
+                     ? parse_range(http_header(r, MHD_HTTP_HEADER_RANGE), size, &from, &to)
+                     : 0;
+    if (ranged < 0) {
+        char cr[64];
+        close(fd);
+        snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long)size);
+        char *body = strdup("{\"error\":\"range not satisfiable\"}\n");
+        if (!body)
+            return MHD_NO;
+        resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+        if (!resp)
+            return MHD_NO;
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        return queue(r, 416, resp);
+    }
+    uint64_t len = size ? to - from + 1 : 0;
+    if (len == 0) {
+        close(fd);
+        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    } else {
+        resp = MHD_create_response_from_fd_at_offset64(len, fd, from); /* closes fd */
+        if (!resp)
+            close(fd);
+    }
+    if (!resp)
+        return MHD_NO;
+    if (ranged > 0) {
+        char cr[96];
+        snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long)from, (unsigned long long)to,
+                 (unsigned long long)size);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+        status = 206;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
+    if (etag)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    return queue(r, status, resp);
+}
+
+/* Matches url against pattern, copying the "{}" parts into r->params; 1 if
+ * it matches.  A "{}" matches one non-empty path segment; a literal suffix
+ * right after it (".mp4") must end that segment and is not part of the param. */
+static int match(struct http_request *r, const char *pattern, const char *url)
+{
+    int np = 0;
+    const char *p = url, *q = pattern;
+    while (*q) {
+        if (q[0] == '{' && q[1] == '}') {
+            const char *lit = q + 2;
+            size_t litlen = strcspn(lit, "/");
+            size_t seglen = strcspn(p, "/");
+            if (seglen <= litlen || np >= HTTP_MAX_PARAMS || seglen - litlen >= sizeof r->pbuf[0])
+                return 0;
+            if (litlen && strncmp(p + seglen - litlen, lit, litlen) != 0)
+                return 0;
+            memcpy(r->pbuf[np], p, seglen - litlen);
+            r->pbuf[np][seglen - litlen] = '\0';
+            r->params[np] = r->pbuf[np];
+            np++;
+            p += seglen;
+            q = lit + litlen;
+            continue;
+        }
+        if (*p != *q)
+            return 0;
+        p++;
+        q++;
+    }
+    return *p == '\0';
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    (void)upload_data;
+    (void)con_cls;
+    struct http_server *s = cls;
+    struct http_request r = {.srv = s, .conn = conn, .method = method, .route = s->nroutes};
+    int head = strcmp(method, "HEAD") == 0;
+    r.head = head;
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0; /* no route takes a body yet; refuse it below */
+    }
+    if (strlen(url) > 2048)
+        return (enum MHD_Result)http_reply_error(&r, 414, "URL too long");
+    const char *allow = NULL;
+    for (size_t i = 0; i < s->nroutes; i++) {
+        const struct http_route *rt = &s->routes[i];
+        if (!match(&r, rt->pattern, url))
+            continue;
+        if (strcmp(rt->method, method) == 0 || (head && strcmp(rt->method, "GET") == 0)) {
+            r.route = i;
+            return (enum MHD_Result)rt->fn(&r, s->nvr);
+        }
+        allow = rt->method;
+    }
+    if (allow) {
+        struct http_body b;
+        if (http_body_open(&b))
+            return MHD_NO;
+        fputs("{\"error\":\"method not allowed\"}\n", b.f);
+        fclose(b.f);
+        struct MHD_Response *resp = MHD_create_response_from_buffer(b.len, b.buf, MHD_RESPMEM_MUST_FREE);
+        if (!resp) {
+            free(b.buf);
+            return MHD_NO;
+        }
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, strcmp(allow, "GET") == 0 ? "GET, HEAD" : allow);
+        return (enum MHD_Result)queue(&r, 405, resp);
+    }
+    return (enum MHD_Result)http_reply_error(&r, 404, "no such route");
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    nvr_log(NVR_WARN, NULL, "http: %s", msg);
+}
+
+int http_server_start(struct http_server **out, struct nvr *nvr, const char *host, int port,
+                      const struct http_route *routes, size_t nroutes)
+{
+    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+    char portstr[16];
+    int rc = NVR_ENOMEM;
+    struct http_server *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return NVR_ENOMEM;
+    s->nvr = nvr;
+    s->routes = routes;
+    s->nroutes = nroutes;
+    if (!(s->counts = calloc(nroutes + 1, sizeof *s->counts)))
+        goto out;
+    snprintf(portstr, sizeof portstr, "%d", port);
+    int gai = getaddrinfo(host, portstr, &hints, &ai);
+    if (gai != 0 || !ai) {
+        nvr_log(NVR_ERROR, NULL, "cannot resolve listen address host=%s error=\"%s\"", host, gai_strerror(gai));
+        rc = NVR_ECONFIG;
+        goto out;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s,
+                            MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                            MHD_OPTION_END);
+    if (!s->d) {
+        nvr_log(NVR_ERROR, NULL, "cannot listen address=%s port=%d (in use, or not an address of this machine)",
+                host, port);
+        rc = NVR_EIO;
+        goto out;
+    }
+    nvr_log(NVR_INFO, NULL, "http listening url=http://%s%s%s:%d/", strchr(host, ':') ? "[" : "", host,
+            strchr(host, ':') ? "]" : "", port);
+    *out = s;
+    s = NULL;
+    rc = NVR_OK;
+out:
+    if (ai)
+        freeaddrinfo(ai);
+    http_server_stop(&s);
+    return rc;
+}
+
+void http_server_stop(struct http_server **sp)
+{
+    struct http_server *s = *sp;
+    if (!s)
+        return;
+    if (s->d)
+        MHD_stop_daemon(s->d);
+    free(s->counts);
+    free(s);
+    *sp = NULL;
+}
+
+void http_server_write_metrics(struct http_server *s, FILE *f)
+{
+    fputs("# HELP nvr_http_requests_total HTTP requests answered, by route and status.\n"
+          "# TYPE nvr_http_requests_total counter\n",
+          f);
+    for (size_t i = 0; i <= s->nroutes; i++)
+        for (size_t k = 0; k < NSTATUS; k++) {
+            uint64_t n = atomic_load(&s->counts[i][k]);
+            if (!n)
+                continue;
+            fputs("nvr_http_requests_total{route=", f);
+            json_write_string(f, i < s->nroutes ? s->routes[i].pattern : "(none)");
+            if (k < NSTATUS - 1)
+                fprintf(f, ",code=\"%u\"} %llu\n", counted_status[k], (unsigned long long)n);
+            else
+                fprintf(f, ",code=\"other\"} %llu\n", (unsigned long long)n);
+        }
+}

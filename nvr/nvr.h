@@ -1,0 +1,29 @@
+/*
+ * nvr.h - the one struct of the running server, passed down to everything
+ * that needs the whole: the config, the storage, one recorder per camera,
+ * the HTTP server.  `nvr run` (cli.c) owns it; nothing else is global.
+ */
+#ifndef NVR_NVR_H
+#define NVR_NVR_H
+
+#include "nvr/base/config.h"
+#include "nvr/recorder.h"
+#include "storage/storage.h"
+
+#include <stdint.h>
+
+struct http_server;
+
+struct nvr {
+    struct nvr_config *cfg;
+    struct storage *st;
+    struct recorder **recs;     /* recs[i] records cfg->cameras[i] */
+    size_t nrecs;
+    struct http_server *http;
+    int64_t started_us;         /* wall clock at start-up */
+};
+
+/* The recorder of a camera id, NULL if there is none. */
+struct recorder *nvr_recorder(const struct nvr *nvr, const char *camera, const struct nvr_camera_config **cam);
+
+#endif
