@@ -72,8 +72,9 @@ struct writer {
     struct storage_segment *seg;
     int seg_audio;                   /* the open segment has an audio track */
     int64_t seg_first_pts;           /* video pts of the segment's first frame */
-    int64_t run_base_pts;            /* video pts at media time 0 of the run: files of
-                                      * one run continue each other's timestamps */
+    int64_t run_base_pts;            /* video pts at media time 0: files of one run
+                                      * continue each other's timestamps */
+    int64_t media_end_us;            /* media end of the camera's last segment */
     int64_t seg_start_wall;
     AVPacket *pend[2];               /* held-back packet per track */
     struct ingest_meta pend_meta;    /* meta of the held-back video packet */
@@ -164,6 +165,7 @@ static void finish_segment(struct writer *w, const AVPacket *cut, const struct i
     av_packet_free(&w->pend[0]);
     int64_t media = av_rescale_q(end_pts - w->seg_first_pts, w->params->video_tb, US);
     int64_t end = timemap_segment_end(&w->tm, w->seg_start_wall, media, ref_end);
+    w->media_end_us = video_us(w, w->seg_first_pts - w->run_base_pts) + media;
     int rc = storage_segment_finish(&w->seg, media, end);
     if (rc) {
         nvr_log(NVR_ERROR, w->r->cam->id, "segment finish failed error=\"%s\"", nvr_strerror(rc));
@@ -180,8 +182,15 @@ static void open_segment(struct writer *w, const AVPacket *key, const struct ing
     int64_t ref = reference(w, key->pts, m);
     int may_continue = w->tm.contiguous && w->tm.prev_end_us != TIMEMAP_NONE;
     int64_t start = timemap_segment_start(&w->tm, ref, &reanchored);
-    if (!may_continue || reanchored || start != w->tm.prev_end_us)
-        w->run_base_pts = key->pts; /* a new run: its media time starts at 0 */
+    if (!may_continue || reanchored || start != w->tm.prev_end_us) {
+        /* A new run.  The camera's media timeline stays monotonic across runs:
+         * it continues from the last segment's media end, plus the gap in wall
+         * time, so players that ignore EXT-X-DISCONTINUITY (ffmpeg) see a jump
+         * forward, never back. */
+        int64_t gap = w->tm.prev_end_us == TIMEMAP_NONE ? 0 : start - w->tm.prev_end_us;
+        int64_t media_start = w->media_end_us + (gap > 0 ? gap : 0);
+        w->run_base_pts = key->pts - av_rescale_q(media_start, US, w->params->video_tb);
+    }
     if (reanchored) {
         char a[NVR_TIME_BUFSZ], b[NVR_TIME_BUFSZ];
         nvr_clock_format_rfc3339(w->tm.prev_end_us, a);
@@ -297,7 +306,7 @@ static void *writer_main(void *arg)
     struct writer w = {.r = arg};
     int64_t last_end = TIMEMAP_NONE;
     w.seg_len_us = (int64_t)w.r->cam->segment_seconds * 1000000;
-    index_camera_last_end(storage_index(w.r->st), w.r->cam->id, &last_end);
+    index_camera_last_end(storage_index(w.r->st), w.r->cam->id, &last_end, &w.media_end_us);
     timemap_init(&w.tm, last_end);
     for (;;) {
         struct pq_item *it = packet_queue_pop(w.r->q);

@@ -196,23 +196,29 @@ static int bind_frags(sqlite3_stmt *st, int i, const struct fragment_list *l)
     return NVR_OK;
 }
 
-static int last_end_locked(nvr_index *ix, const char *camera, int64_t *end_us)
+static int last_end_locked(nvr_index *ix, const char *camera, int64_t *end_us, int64_t *media_end_us)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
     *end_us = INT64_MIN;
+    if (media_end_us)
+        *media_end_us = 0;
     if (sqlite3_prepare_v2(ix->db,
-                           "SELECT end_us FROM segments WHERE camera = ?1 ORDER BY start_us DESC LIMIT 1",
+                           "SELECT end_us, media_start_us + media_us FROM segments WHERE camera = ?1 "
+                           "ORDER BY start_us DESC LIMIT 1",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = db_err(ix, "last_end");
         goto out;
     }
     sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
     int s = sqlite3_step(st);
-    if (s == SQLITE_ROW)
+    if (s == SQLITE_ROW) {
         *end_us = sqlite3_column_int64(st, 0);
-    else if (s != SQLITE_DONE)
+        if (media_end_us)
+            *media_end_us = sqlite3_column_int64(st, 1);
+    } else if (s != SQLITE_DONE) {
         rc = db_err(ix, "last_end");
+    }
 out:
     sqlite3_finalize(st);
     return rc;
@@ -224,7 +230,7 @@ int index_segment_insert(nvr_index *ix, struct index_segment *seg)
     int rc;
     int64_t last;
     pthread_mutex_lock(&ix->mu);
-    if ((rc = last_end_locked(ix, seg->camera, &last)))
+    if ((rc = last_end_locked(ix, seg->camera, &last, NULL)))
         goto out;
     if (seg->start_us < last) {
         nvr_log(NVR_ERROR, seg->camera, "refusing overlapping segment start_us=%lld last_end_us=%lld",
@@ -501,10 +507,10 @@ void index_segments_free(struct index_segment **segs, size_t n)
     *segs = NULL;
 }
 
-int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us)
+int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us, int64_t *media_end_us)
 {
     pthread_mutex_lock(&ix->mu);
-    int rc = last_end_locked(ix, camera, end_us);
+    int rc = last_end_locked(ix, camera, end_us, media_end_us);
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }

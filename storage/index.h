@@ -103,9 +103,12 @@ int index_segments_all(nvr_index *ix, struct index_segment **out, size_t *n);
 /* Frees an array returned above; sets *segs NULL. */
 void index_segments_free(struct index_segment **segs, size_t n);
 
-/* End of the camera's newest segment, or INT64_MIN if it has none.  The
- * recorder never starts a segment before it (invariant I1 across restarts). */
-int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us);
+/* Wall-clock end of the camera's newest segment, or INT64_MIN if it has
+ * none; and (if media_end_us is not NULL) its media end, media_start_us +
+ * media_us, or 0.  The recorder never starts a segment before the first
+ * (invariant I1 across restarts) and continues the camera's media timeline
+ * after the second. */
+int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us, int64_t *media_end_us);
 
 /* Camera ids present in the index, as a new array of n strings
  * (free each and the array). */

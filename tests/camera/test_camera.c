@@ -52,7 +52,7 @@
 #define DEFAULT_MOUNT "/cam"
 #define MAX_MOUNTS 1024
 #define LISTEN_BACKLOG 256 /* the default (5) is too small for 64 clients at once */
-#define SHUTDOWN_GRACE_US (300 * G_TIME_SPAN_MILLISECOND)
+#define SHUTDOWN_WAIT_US (700 * G_TIME_SPAN_MILLISECOND)
 
 /* One access unit (video) or frame (audio); times relative to the clip start. */
 struct au {
@@ -631,11 +631,17 @@ static GstRTSPFilterResult remove_session(GstRTSPSessionPool *pool, GstRTSPSessi
     return GST_RTSP_FILTER_REMOVE;
 }
 
-/* Stops listening, drops all clients and sessions (unpreparing their media). */
+/*
+ * Stops listening and drops all clients and sessions, which unprepares their
+ * media.  Then runs the main context until every client pipeline is gone
+ * (each holds a clip reference through its feeders), for at most
+ * SHUTDOWN_WAIT_US, so that the program exits within a second.
+ */
 static void stop_server(struct camera *cam)
 {
     GstRTSPSessionPool *pool;
     gint64 deadline;
+    gint left;
 
     if (!cam->server)
         return;
@@ -649,12 +655,14 @@ static void stop_server(struct camera *cam)
     pool = gst_rtsp_server_get_session_pool(cam->server);
     g_list_free(gst_rtsp_session_pool_filter(pool, remove_session, NULL));
     g_object_unref(pool);
-    /* Let pending callbacks (client finalisation) run, briefly. */
-    deadline = g_get_monotonic_time() + SHUTDOWN_GRACE_US;
-    while (g_get_monotonic_time() < deadline) {
+    deadline = g_get_monotonic_time() + SHUTDOWN_WAIT_US;
+    while ((left = g_atomic_int_get(&cam->clip->refs) - 1) > 0 &&
+           g_get_monotonic_time() < deadline) {
         if (!g_main_context_iteration(NULL, FALSE))
-            g_usleep(10 * 1000);
+            g_usleep(2 * 1000);
     }
+    if (left > 0)
+        g_printerr("nvr-test-camera: exiting with %d client streams still running\n", left);
     g_clear_object(&cam->server);
 }
 

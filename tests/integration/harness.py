@@ -125,7 +125,9 @@ class Nvr:
         self.data_dir = os.path.join(self.dir, "data")
         self.config = os.path.join(self.dir, "nvr.conf")
         self.log_path = os.path.join(self.dir, "nvr.log")
-        text = "[server]\nlisten = 127.0.0.1:%d\ndata_dir = %s\n%s\n" % (free_port(), self.data_dir, server_extra)
+        self.port = free_port()
+        self.base_url = "http://127.0.0.1:%d" % self.port
+        text = "[server]\nlisten = 127.0.0.1:%d\ndata_dir = %s\n%s\n" % (self.port, self.data_dir, server_extra)
         if storage_extra:
             text += "[storage]\n%s\n" % storage_extra
         for cam_id, keys in cameras:

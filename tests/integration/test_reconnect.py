@@ -44,6 +44,12 @@ if len(runs) == 2:
     print("outage %.2f s, gap in the index %.2f s" % (t_up - t_down, gap_end - gap_start))
 for r in nvr.db_rows("flaky") + nvr.db_rows("steady"):
     check_segment_file(nvr, r)
+# the camera's media timeline never goes back: after the gap it continues, later by the gap
+fl = nvr.db_rows("flaky")
+for a, b in zip(fl, fl[1:]):
+    jump = b["media_start_us"] - (a["media_start_us"] + a["media_us"])
+    wall_gap = b["start_us"] - a["end_us"]
+    check(abs(jump - wall_gap) <= 12, "media time jumps %d us where the wall gap is %d us" % (jump, wall_gap))  # 1 tick of 90 kHz
 steady_runs = nvr.recordings("steady")["runs"]
 check(len(steady_runs) == 1, "steady camera: %d runs, want 1 (no gap)" % len(steady_runs))
 log = nvr.log_text()

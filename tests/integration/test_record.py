@@ -50,7 +50,7 @@ for cam, codec, audio in (("plain", "h264", None), ("hevc", "hevc", "aac"), ("mu
         # the files of one run continue each other's timestamps (HLS needs no discontinuity)
         check(b["media_start_us"] == a["media_start_us"] + a["media_us"],
               "%s: media time does not continue from %s to %s" % (cam, a["path"], b["path"]))
-    check(rows and rows[0]["media_start_us"] == 0, "%s: the run does not start at media time 0" % cam)
+    check(rows and rows[0]["media_start_us"] == 0, "%s: the camera's first frame is not at media time 0" % cam)
     for r in rows:
         st = float(probe(nvr.path(r["path"]))["format"].get("start_time", "0"))
         check(abs(st - r["media_start_us"] / 1e6) < 0.05,

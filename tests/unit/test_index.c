@@ -80,6 +80,7 @@ static void test_insert_update_finish_list(void)
     CHECK_EQ_INT(index_segment_insert(ix, &g), NVR_OK);
 
     struct index_segment b = make_seg("lobby", T0 + 60 * S, 0, 0);
+    b.media_start_us = 60 * S;
     CHECK_EQ_INT(index_segment_insert(ix, &b), NVR_OK);
     fragments_append(&b.frags, 5000, 2 * S);
     b.end_us = T0 + 62 * S;
@@ -87,11 +88,13 @@ static void test_insert_update_finish_list(void)
     b.bytes = 5800;
     CHECK_EQ_INT(index_segment_update(ix, &b), NVR_OK);
 
-    int64_t last = 0;
-    CHECK_EQ_INT(index_camera_last_end(ix, "lobby", &last), NVR_OK);
+    int64_t last = 0, media_end = -1;
+    CHECK_EQ_INT(index_camera_last_end(ix, "lobby", &last, &media_end), NVR_OK);
     CHECK_EQ_INT(last, T0 + 62 * S);
-    CHECK_EQ_INT(index_camera_last_end(ix, "nobody", &last), NVR_OK);
+    CHECK_EQ_INT(media_end, b.media_start_us + 2 * S);
+    CHECK_EQ_INT(index_camera_last_end(ix, "nobody", &last, &media_end), NVR_OK);
     CHECK(last == INT64_MIN);
+    CHECK_EQ_INT(media_end, 0);
 
     struct index_segment *v = NULL;
     size_t n = 0;
