@@ -39,7 +39,9 @@ cat <<MSG
   into $demo/data
   config:      $demo/nvr.conf
   footage:     $nvr recordings -c $demo/nvr.conf demo
-  web UI:      http://127.0.0.1:8080/  (served once the HTTP API lands; see README)
+  API:         http://127.0.0.1:8080/api/v1/cameras
+  playback:    http://127.0.0.1:8080/api/v1/cameras/demo/playback.m3u8?start=...&end=...
+               (HLS; e.g. ffplay it; the browser UI arrives with the web work)
   stop:        Ctrl-C
 
 MSG
