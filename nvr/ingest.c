@@ -138,6 +138,12 @@ static int check_params(struct ingest *in, const AVPacket *pkt)
             changed = 1;
         }
     }
+    if (changed && in->parser) {
+        /* a fresh parser reads the new SPS rather than remembering the old one */
+        av_parser_close(in->parser);
+        in->parser = NULL;
+        avcodec_free_context(&in->pctx);
+    }
     if (changed || !in->params_ready || in->video->width <= 0)
         parse_dimensions(in, pkt);
     int ready = in->video->extradata_size > 0 && in->video->width > 0 && in->video->height > 0;

@@ -448,12 +448,12 @@ int index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int6
     *out = NULL;
     *n = 0;
     pthread_mutex_lock(&ix->mu);
-    /* Segments are at most an hour long and never overlap, so a segment that
-     * overlaps [from, to) starts after from - 1 h: that keeps the range scan
-     * on the (camera, start_us) index bounded. */
+    /* Segments are at most an hour plus one GOP long and never overlap, so a
+     * segment that overlaps [from, to) starts after from - 2 h: that keeps the
+     * range scan on the (camera, start_us) index bounded. */
     if (sqlite3_prepare_v2(ix->db,
                            "SELECT " SEG_COLUMNS " FROM segments WHERE camera = ?1 AND "
-                           "start_us >= ?2 - 3600000000 AND start_us < ?3 AND end_us > ?2 "
+                           "start_us >= ?2 - 7200000000 AND start_us < ?3 AND end_us > ?2 "
                            "ORDER BY start_us",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = db_err(ix, "segments_list");

@@ -300,19 +300,18 @@ static int sweep_dir(struct storage *st, const char *rel, const struct path_set 
 }
 
 /* Newest day directory of each camera: the only place a crash can leave a
- * file the index does not know (see the header comment). */
+ * file the index does not know (see the header comment).  Only the segments
+ * of that day are loaded, so start-up costs the same with a day of footage
+ * or with years of it. */
 static int sweep_newest_days(struct storage *st)
 {
     char **cams = NULL;
     size_t ncams = 0;
-    struct path_set ps;
     int problems = 0;
     int rc = index_cameras(st->ix, &cams, &ncams);
     if (rc)
         return rc;
-    if ((rc = path_set_load(st, &ps)))
-        goto out;
-    for (size_t i = 0; i < ncams; i++) {
+    for (size_t i = 0; i < ncams && rc == NVR_OK; i++) {
         char camdir[PATH_MAX], rel[PATH_MAX], newest[256] = "";
         snprintf(rel, sizeof rel, "recordings/%s", cams[i]);
         if (abs_path(st, rel, camdir, sizeof camdir))
@@ -325,14 +324,31 @@ static int sweep_newest_days(struct storage *st)
             if (de->d_name[0] != '.' && strcmp(de->d_name, newest) > 0)
                 snprintf(newest, sizeof newest, "%s", de->d_name);
         closedir(d);
-        if (newest[0]) {
+        int64_t day0;
+        char t[64];
+        snprintf(t, sizeof t, "%.10sT00:00:00Z", newest);
+        if (!newest[0] || nvr_clock_parse_rfc3339(t, &day0))
+            continue; /* not one of our day directories */
+        /* files in a day directory start that day (UTC) */
+        struct index_segment *segs = NULL;
+        size_t n = 0;
+        struct path_set ps = {0};
+        if ((rc = index_segments_list(st->ix, cams[i], day0, day0 + 86400LL * 1000000, &segs, &n)))
+            break;
+        if (n && !(ps.v = calloc(n, sizeof *ps.v)))
+            rc = NVR_ENOMEM;
+        for (size_t k = 0; k < n && rc == NVR_OK; k++)
+            if (!(ps.v[ps.n++] = strdup(segs[k].path)))
+                rc = NVR_ENOMEM;
+        index_segments_free(&segs, n);
+        if (rc == NVR_OK) {
             char day[PATH_MAX + 256];
+            qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
             snprintf(day, sizeof day, "%s/%s", rel, newest);
             sweep_dir(st, day, &ps, 1, NULL, &problems, 0);
         }
+        path_set_free(&ps);
     }
-    path_set_free(&ps);
-out:
     for (size_t i = 0; i < ncams; i++)
         free(cams[i]);
     free(cams);

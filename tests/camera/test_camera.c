@@ -52,7 +52,7 @@
 #define DEFAULT_MOUNT "/cam"
 #define MAX_MOUNTS 1024
 #define LISTEN_BACKLOG 256 /* the default (5) is too small for 64 clients at once */
-#define SHUTDOWN_WAIT_US (700 * G_TIME_SPAN_MILLISECOND)
+#define SHUTDOWN_WAIT_US (400 * G_TIME_SPAN_MILLISECOND)
 
 /* One access unit (video) or frame (audio); times relative to the clip start. */
 struct au {
@@ -613,34 +613,40 @@ out:
     return ret;
 }
 
+/* Client and session filters for stop_server: remove while time is left. */
 static GstRTSPFilterResult remove_client(GstRTSPServer *server, GstRTSPClient *client,
                                          gpointer data)
 {
+    const gint64 *deadline = data;
+
     (void)server;
     (void)client;
-    (void)data;
-    return GST_RTSP_FILTER_REMOVE;
+    return g_get_monotonic_time() < *deadline ? GST_RTSP_FILTER_REMOVE : GST_RTSP_FILTER_KEEP;
 }
 
 static GstRTSPFilterResult remove_session(GstRTSPSessionPool *pool, GstRTSPSession *session,
                                           gpointer data)
 {
+    const gint64 *deadline = data;
+
     (void)pool;
     (void)session;
-    (void)data;
-    return GST_RTSP_FILTER_REMOVE;
+    return g_get_monotonic_time() < *deadline ? GST_RTSP_FILTER_REMOVE : GST_RTSP_FILTER_KEEP;
 }
 
 /*
- * Stops listening and drops all clients and sessions, which unprepares their
- * media.  Then runs the main context until every client pipeline is gone
- * (each holds a clip reference through its feeders), for at most
- * SHUTDOWN_WAIT_US, so that the program exits within a second.
+ * Stops listening and closes clients and sessions, which unprepares their
+ * media (roughly 10 ms each, synchronously), then runs the main context until
+ * every client pipeline is gone (each holds clip references through its
+ * feeders).  All of this is bounded by SHUTDOWN_WAIT_US so that the program
+ * exits within a second even with 64 clients; what is left then is abandoned
+ * to exit() (the clip stays alive for those pipelines through their
+ * references).
  */
 static void stop_server(struct camera *cam)
 {
     GstRTSPSessionPool *pool;
-    gint64 deadline;
+    gint64 deadline = g_get_monotonic_time() + SHUTDOWN_WAIT_US;
     gint left;
 
     if (!cam->server)
@@ -651,11 +657,10 @@ static void stop_server(struct camera *cam)
             g_source_destroy(s);
         cam->server_source = 0;
     }
-    g_list_free(gst_rtsp_server_client_filter(cam->server, remove_client, NULL));
+    g_list_free(gst_rtsp_server_client_filter(cam->server, remove_client, &deadline));
     pool = gst_rtsp_server_get_session_pool(cam->server);
-    g_list_free(gst_rtsp_session_pool_filter(pool, remove_session, NULL));
+    g_list_free(gst_rtsp_session_pool_filter(pool, remove_session, &deadline));
     g_object_unref(pool);
-    deadline = g_get_monotonic_time() + SHUTDOWN_WAIT_US;
     while ((left = g_atomic_int_get(&cam->clip->refs) - 1) > 0 &&
            g_get_monotonic_time() < deadline) {
         if (!g_main_context_iteration(NULL, FALSE))
