@@ -469,6 +469,31 @@ out:
     return rc;
 }
 
+int index_segments_page(nvr_index *ix, const char *camera, int64_t after_us, int limit,
+                        struct index_segment **out, size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&ix->mu);
+    if (sqlite3_prepare_v2(ix->db,
+                           "SELECT " SEG_COLUMNS " FROM segments WHERE camera = ?1 AND start_us > ?2 "
+                           "ORDER BY start_us LIMIT ?3",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_err(ix, "segments_page");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, after_us);
+    sqlite3_bind_int(st, 3, limit);
+    rc = collect(ix, st, out, n);
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
 static int list_where(nvr_index *ix, const char *sql, struct index_segment **out, size_t *n)
 {
     sqlite3_stmt *st = NULL;

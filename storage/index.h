@@ -94,6 +94,11 @@ int index_segment_get(nvr_index *ix, int64_t id, struct index_segment *out);
 int index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us,
                         struct index_segment **out, size_t *n);
 
+/* Up to limit segments of camera starting after after_us, by start time
+ * (for walking a camera's whole history in pages). */
+int index_segments_page(nvr_index *ix, const char *camera, int64_t after_us, int limit,
+                        struct index_segment **out, size_t *n);
+
 /* All segments in state WRITING (for recovery at start-up). */
 int index_segments_writing(nvr_index *ix, struct index_segment **out, size_t *n);
 

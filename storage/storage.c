@@ -212,7 +212,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted array of every indexed path (relative), for orphan detection. */
+/* Sorted array of indexed paths (relative), for orphan detection. */
 struct path_set {
     char **v;
     size_t n;
@@ -227,23 +227,21 @@ static void path_set_free(struct path_set *ps)
     ps->n = 0;
 }
 
-static int path_set_load(struct storage *st, struct path_set *ps)
+/* The paths of the camera's segments that start on the UTC day day0. */
+static int path_set_load_day(struct storage *st, const char *camera, int64_t day0, struct path_set *ps)
 {
     struct index_segment *segs = NULL;
     size_t n = 0;
-    int rc = index_segments_all(st->ix, &segs, &n);
+    int rc = index_segments_list(st->ix, camera, day0, day0 + 86400LL * 1000000, &segs, &n);
     ps->v = NULL;
     ps->n = 0;
     if (rc)
         return rc;
     if (n && !(ps->v = calloc(n, sizeof *ps->v)))
         rc = NVR_ENOMEM;
-    for (size_t i = 0; i < n && rc == NVR_OK; i++) {
-        if (!(ps->v[i] = strdup(segs[i].path)))
+    for (size_t i = 0; i < n && rc == NVR_OK; i++)
+        if (!(ps->v[ps->n++] = strdup(segs[i].path)))
             rc = NVR_ENOMEM;
-        else
-            ps->n++;
-    }
     index_segments_free(&segs, n);
     if (rc)
         path_set_free(ps);
@@ -299,56 +297,67 @@ static int sweep_dir(struct storage *st, const char *rel, const struct path_set 
     return NVR_OK;
 }
 
+/* Looks at one day directory recordings/CAM/DAY for files the index does
+ * not know.  A directory whose name is not a date holds only such files. */
+static int sweep_day(struct storage *st, const char *camera, const char *day, int repair, FILE *report,
+                     int *problems)
+{
+    char rel[PATH_MAX], t[64];
+    int64_t day0;
+    struct path_set ps = {0};
+    int rc = NVR_OK;
+    if (snprintf(rel, sizeof rel, "recordings/%s/%s", camera, day) >= (int)sizeof rel)
+        return NVR_EINVAL;
+    snprintf(t, sizeof t, "%.10sT00:00:00Z", day);
+    if (strlen(day) == 10 && nvr_clock_parse_rfc3339(t, &day0) == NVR_OK &&
+        (rc = path_set_load_day(st, camera, day0, &ps)))
+        return rc;
+    rc = sweep_dir(st, rel, &ps, repair, report, problems, 0);
+    path_set_free(&ps);
+    return rc;
+}
+
+/* Calls fn for each entry of recordings/CAM (day directories). */
+static int each_day(struct storage *st, const char *camera, int newest_only,
+                    int (*fn)(struct storage *, const char *, const char *, int, FILE *, int *), int repair,
+                    FILE *report, int *problems)
+{
+    char rel[PATH_MAX], dir[PATH_MAX], newest[256] = "";
+    snprintf(rel, sizeof rel, "recordings/%s", camera);
+    if (abs_path(st, rel, dir, sizeof dir))
+        return NVR_EINVAL;
+    DIR *d = opendir(dir);
+    if (!d)
+        return NVR_OK;
+    struct dirent *de;
+    int rc = NVR_OK;
+    while ((de = readdir(d)) != NULL && rc == NVR_OK) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (newest_only) {
+            if (strcmp(de->d_name, newest) > 0)
+                snprintf(newest, sizeof newest, "%s", de->d_name);
+        } else {
+            rc = fn(st, camera, de->d_name, repair, report, problems);
+        }
+    }
+    closedir(d);
+    if (newest_only && newest[0])
+        rc = fn(st, camera, newest, repair, report, problems);
+    return rc;
+}
+
 /* Newest day directory of each camera: the only place a crash can leave a
- * file the index does not know (see the header comment).  Only the segments
- * of that day are loaded, so start-up costs the same with a day of footage
- * or with years of it. */
+ * file the index does not know (see the header comment).  Only that day's
+ * rows are read, so start-up costs the same with a day or years of footage. */
 static int sweep_newest_days(struct storage *st)
 {
     char **cams = NULL;
     size_t ncams = 0;
     int problems = 0;
     int rc = index_cameras(st->ix, &cams, &ncams);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < ncams && rc == NVR_OK; i++) {
-        char camdir[PATH_MAX], rel[PATH_MAX], newest[256] = "";
-        snprintf(rel, sizeof rel, "recordings/%s", cams[i]);
-        if (abs_path(st, rel, camdir, sizeof camdir))
-            continue;
-        DIR *d = opendir(camdir);
-        if (!d)
-            continue;
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL)
-            if (de->d_name[0] != '.' && strcmp(de->d_name, newest) > 0)
-                snprintf(newest, sizeof newest, "%s", de->d_name);
-        closedir(d);
-        int64_t day0;
-        char t[64];
-        snprintf(t, sizeof t, "%.10sT00:00:00Z", newest);
-        if (!newest[0] || nvr_clock_parse_rfc3339(t, &day0))
-            continue; /* not one of our day directories */
-        /* files in a day directory start that day (UTC) */
-        struct index_segment *segs = NULL;
-        size_t n = 0;
-        struct path_set ps = {0};
-        if ((rc = index_segments_list(st->ix, cams[i], day0, day0 + 86400LL * 1000000, &segs, &n)))
-            break;
-        if (n && !(ps.v = calloc(n, sizeof *ps.v)))
-            rc = NVR_ENOMEM;
-        for (size_t k = 0; k < n && rc == NVR_OK; k++)
-            if (!(ps.v[ps.n++] = strdup(segs[k].path)))
-                rc = NVR_ENOMEM;
-        index_segments_free(&segs, n);
-        if (rc == NVR_OK) {
-            char day[PATH_MAX + 256];
-            qsort(ps.v, ps.n, sizeof *ps.v, cmp_str);
-            snprintf(day, sizeof day, "%s/%s", rel, newest);
-            sweep_dir(st, day, &ps, 1, NULL, &problems, 0);
-        }
-        path_set_free(&ps);
-    }
+    for (size_t i = 0; i < ncams && rc == NVR_OK; i++)
+        rc = each_day(st, cams[i], 1, sweep_day, 1, NULL, &problems);
     for (size_t i = 0; i < ncams; i++)
         free(cams[i]);
     free(cams);
@@ -571,54 +580,93 @@ int64_t storage_segment_media_us(const struct storage_segment *seg)
 
 /* ---- consistency check ---- */
 
+/* Checks one segment row against its file (see storage_check). */
+static void check_segment(struct storage *st, struct index_segment *s, int repair, FILE *report, int *problems)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+    if (abs_path(st, s->path, path, sizeof path))
+        return;
+    int exists = stat(path, &sb) == 0;
+    off_t size = exists ? sb.st_size : 0;
+    if (!exists) {
+        (*problems)++;
+        fprintf(report, "%s: indexed but the file is missing%s\n", s->path, repair ? " (row removed)" : "");
+        if (repair)
+            index_segment_delete(st->ix, s->id);
+    } else if (s->state == INDEX_SEG_WRITING) {
+        if (!repair)
+            return; /* normal while the recorder runs */
+        (*problems)++;
+        fprintf(report, "%s: unfinished segment (completed)\n", s->path);
+        settle_segment(st, s, path, size);
+    } else if ((uint64_t)size != s->bytes) {
+        (*problems)++;
+        fprintf(report, "%s: file has %lld bytes, index says %llu%s\n", s->path, (long long)size,
+                (unsigned long long)s->bytes, repair ? " (repaired)" : "");
+        if (repair)
+            settle_segment(st, s, path, size);
+    }
+}
+
+#define CHECK_PAGE 4096
+
 int storage_check(struct storage *st, int repair, FILE *report, int *problems)
 {
-    struct index_segment *segs = NULL;
-    struct path_set ps = {0};
-    size_t n = 0;
-    int rc = index_segments_all(st->ix, &segs, &n);
+    char **cams = NULL;
+    size_t ncams = 0;
+    int rc = index_cameras(st->ix, &cams, &ncams);
     *problems = 0;
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < n; i++) {
-        struct index_segment *s = &segs[i];
-        char path[PATH_MAX];
-        struct stat sb;
-        if (abs_path(st, s->path, path, sizeof path))
-            continue;
-        if (i > 0 && strcmp(segs[i - 1].camera, s->camera) == 0 && s->start_us < segs[i - 1].end_us) {
-            (*problems)++;
-            fprintf(report, "%s: overlaps the previous segment of camera %s by %lld us\n", s->path,
-                    s->camera, (long long)(segs[i - 1].end_us - s->start_us));
-        }
-        int exists = stat(path, &sb) == 0;
-        off_t size = exists ? sb.st_size : 0;
-        if (!exists) {
-            (*problems)++;
-            fprintf(report, "%s: indexed but the file is missing%s\n", s->path, repair ? " (row removed)" : "");
-            if (repair)
-                index_segment_delete(st->ix, s->id);
-            continue;
-        }
-        if (s->state == INDEX_SEG_WRITING) {
-            if (!repair)
-                continue; /* normal while the recorder runs */
-            (*problems)++;
-            fprintf(report, "%s: unfinished segment (completed)\n", s->path);
-            settle_segment(st, s, path, size);
-            continue;
-        }
-        if ((uint64_t)size != s->bytes) {
-            (*problems)++;
-            fprintf(report, "%s: file has %lld bytes, index says %llu%s\n", s->path, (long long)size,
-                    (unsigned long long)s->bytes, repair ? " (repaired)" : "");
-            if (repair)
-                settle_segment(st, s, path, size);
+    /* rows: each camera's history in pages of CHECK_PAGE, so memory stays
+     * bounded however much footage there is */
+    for (size_t c = 0; c < ncams && rc == NVR_OK; c++) {
+        int64_t after = INT64_MIN, prev_end = INT64_MIN;
+        for (;;) {
+            struct index_segment *segs = NULL;
+            size_t n = 0;
+            if ((rc = index_segments_page(st->ix, cams[c], after, CHECK_PAGE, &segs, &n)) || n == 0) {
+                index_segments_free(&segs, n);
+                break;
+            }
+            for (size_t i = 0; i < n; i++) {
+                if (segs[i].start_us < prev_end) {
+                    (*problems)++;
+                    fprintf(report, "%s: overlaps the previous segment of camera %s by %lld us\n", segs[i].path,
+                            cams[c], (long long)(prev_end - segs[i].start_us));
+                }
+                prev_end = segs[i].end_us;
+                check_segment(st, &segs[i], repair, report, problems);
+            }
+            after = segs[n - 1].start_us;
+            index_segments_free(&segs, n);
         }
     }
-    if ((rc = path_set_load(st, &ps)) == NVR_OK)
-        rc = sweep_dir(st, "recordings", &ps, repair, report, problems, 3);
-    path_set_free(&ps);
-    index_segments_free(&segs, n);
+    /* files: every day directory of every camera directory, indexed or not */
+    char rec[PATH_MAX];
+    DIR *d = NULL;
+    if (rc == NVR_OK && abs_path(st, "recordings", rec, sizeof rec) == NVR_OK && (d = opendir(rec))) {
+        struct dirent *de;
+        while (rc == NVR_OK && (de = readdir(d)) != NULL) {
+            char child[PATH_MAX + 300];
+            struct stat sb;
+            if (de->d_name[0] == '.')
+                continue;
+            snprintf(child, sizeof child, "%s/%s", rec, de->d_name);
+            if (lstat(child, &sb) != 0)
+                continue;
+            if (!S_ISDIR(sb.st_mode)) {
+                (*problems)++;
+                fprintf(report, "recordings/%s: file not in the index%s\n", de->d_name, repair ? " (removed)" : "");
+                if (repair)
+                    unlink(child);
+                continue;
+            }
+            rc = each_day(st, de->d_name, 0, sweep_day, repair, report, problems);
+        }
+        closedir(d);
+    }
+    for (size_t i = 0; i < ncams; i++)
+        free(cams[i]);
+    free(cams);
     return rc;
 }

@@ -517,22 +517,15 @@ static gchar *make_launch(const struct clip *c)
                            c->audio.n ? "appsrc name=asrc ! rtpmp4gpay name=pay1 pt=97" : "");
 }
 
-static int setup_auth(struct camera *cam)
+static void setup_auth(struct camera *cam)
 {
     GstRTSPAuth *auth;
     GstRTSPToken *token;
     int digest;
 
     if (!cam->o.user)
-        return 0;
-    if (!cam->o.auth || strcmp(cam->o.auth, "basic") == 0) {
-        digest = 0;
-    } else if (strcmp(cam->o.auth, "digest") == 0) {
-        digest = 1;
-    } else {
-        g_printerr("nvr-test-camera: --auth must be basic or digest\n");
-        return -1;
-    }
+        return;
+    digest = cam->o.auth && strcmp(cam->o.auth, "digest") == 0;
     auth = gst_rtsp_auth_new();
     token = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "user", NULL);
     if (digest) {
@@ -549,7 +542,6 @@ static int setup_auth(struct camera *cam)
     gst_rtsp_token_unref(token);
     gst_rtsp_server_set_auth(cam->server, auth);
     g_object_unref(auth);
-    return 0;
 }
 
 static GstRTSPMediaFactory *make_factory(struct camera *cam)
@@ -586,8 +578,7 @@ static int start_server(struct camera *cam)
     gst_rtsp_server_set_address(cam->server, cam->o.bind);
     gst_rtsp_server_set_service(cam->server, service);
     gst_rtsp_server_set_backlog(cam->server, LISTEN_BACKLOG);
-    if (setup_auth(cam) < 0)
-        goto out;
+    setup_auth(cam);
     mounts = gst_rtsp_server_get_mount_points(cam->server);
     for (int i = 0; i < cam->o.mounts; i++) {
         gchar *path = mount_path(cam, i);
@@ -729,6 +720,10 @@ static int parse_options(struct options *o, int *argc, char ***argv)
     }
     if (!o->user && (o->password || o->auth)) {
         g_printerr("nvr-test-camera: --password/--auth need --user\n");
+        goto out;
+    }
+    if (o->auth && strcmp(o->auth, "basic") != 0 && strcmp(o->auth, "digest") != 0) {
+        g_printerr("nvr-test-camera: --auth must be basic or digest\n");
         goto out;
     }
     ret = 0;

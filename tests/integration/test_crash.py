@@ -60,4 +60,16 @@ for a, b in zip(rows, rows[1:]):
 r = nvr.run_cli("check", "-c", nvr.config, "--storage")
 check(r.returncode == 0 and "storage: 0 problems" in r.stdout, "check --storage after recovery: %r" % r.stdout)
 check("recovered segment" in nvr.log_text(), "recovery was not logged")
+
+# a file lost behind our back (a disk error, a person): reported, then repaired
+gone = rows[-1]
+os.unlink(nvr.path(gone["path"]))
+r = nvr.run_cli("check", "-c", nvr.config, "--storage")
+check(r.returncode == 1 and "%s: indexed but the file is missing" % gone["path"] in r.stdout,
+      "check --storage did not report the missing file: %r" % r.stdout)
+r = nvr.run_cli("check", "-c", nvr.config, "--storage", "--repair")
+check(r.returncode == 0 and "(row removed)" in r.stdout, "repair: %r" % r.stdout)
+check(gone["id"] not in [x["id"] for x in nvr.db_rows("c")], "the row of the missing file is still there")
+r = nvr.run_cli("check", "-c", nvr.config, "--storage")
+check(r.returncode == 0 and "storage: 0 problems" in r.stdout, "after repair: %r" % r.stdout)
 finish("crash")
