@@ -608,12 +608,14 @@ static void test_model_random_ranges(void)
     int64_t id = 100;
     for (int i = 0; i < NSEG; i++) {
         int r = (int)rnd(10);
-        if (i > 0 && r == 0) { /* a gap and a new session */
-            t += 1 + (int64_t)rnd(30 * S);
+        if (i > 0 && r == 0) { /* a gap and a new session: media time continues by the gap */
+            int64_t gap = 1 + (int64_t)rnd(30 * S);
+            t += gap;
+            media += gap;
             session = t;
-            media = 0;
         } else if (i > 0 && r == 1) { /* a clock re-anchor inside the session */
             t += 1 + (int64_t)rnd(10 * S);
+        } else if (i > 0 && r == 2) { /* an older index: every run's media time from 0 */
             media = 0;
         }
         struct index_segment s = make_seg(id++, session, t, media, 0, 0);
