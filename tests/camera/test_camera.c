@@ -43,15 +43,14 @@
 
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define DEFAULT_PORT 8554
 #define DEFAULT_BIND "127.0.0.1"
 #define DEFAULT_MOUNT "/cam"
 #define MAX_MOUNTS 1024
 #define LISTEN_BACKLOG 256 /* the default (5) is too small for 64 clients at once */
+#define VIDEO_CLOCK_RATE 90000 /* RTP clock of H.264/H.265 */
 #define SHUTDOWN_WAIT_US (400 * G_TIME_SPAN_MILLISECOND)
 
 /* One access unit (video) or frame (audio); times relative to the clip start. */
@@ -86,9 +85,11 @@ struct loader {
 
 struct feeder {
     struct clip *clip;          /* a reference */
+    struct clip *alt;           /* a reference, or NULL: --switch-clip, served on odd loops */
     const struct track *track;
     size_t idx;
     guint64 loop;
+    GstClockTime base;          /* timestamp offset of the current loop */
     int pushed;
 };
 
@@ -102,16 +103,17 @@ struct options {
     gchar *user;
     gchar *password;
     gchar *auth;
+    gchar *switch_clip;
 };
 
 struct camera {
     struct options o;
     struct clip *clip;
+    struct clip *alt;           /* --switch-clip, or NULL */
     gchar *launch;
     GMainLoop *loop;
     GstRTSPServer *server;
     guint server_source;
-    int signalled;
 };
 
 /* ------------------------------------------------------------------ clip -- */
@@ -241,7 +243,7 @@ static int link_branch(struct loader *l, GstPad *pad, const char *parser, const 
 out:
     for (int i = 0; i < n; i++)
         if (e[i])
-            gst_object_unref(e[i]);
+            gst_object_unref(gst_object_ref_sink(e[i])); /* not in the bin yet: floating */
 out_added:
     if (sinkpad)
         gst_object_unref(sinkpad);
@@ -286,6 +288,17 @@ static void on_demux_pad(GstElement *demux, GstPad *pad, gpointer user_data)
 }
 
 /*
+ * Rounds a time to the nearest tick of an RTP clock, then up to the next
+ * nanosecond: the payloaders convert with truncation, so this makes e.g. AAC
+ * frames 1024 ticks apart exactly instead of alternating 1023/1025.
+ */
+static GstClockTime snap_to_clock(GstClockTime t, gint rate)
+{
+    guint64 ticks = gst_util_uint64_scale_round(t, (guint64)rate, GST_SECOND);
+    return gst_util_uint64_scale_int_ceil(ticks, GST_SECOND, rate);
+}
+
+/*
  * Makes the stored times relative to the first video frame, fills in missing
  * durations, and sets the loop period to the video's length.  Audio frames
  * outside [0, duration) are dropped so that timestamps stay monotonic across
@@ -296,6 +309,7 @@ static int clip_normalise(struct clip *c)
     struct track *v = &c->video, *a = &c->audio;
     gint64 base = G_MAXINT64, end = G_MININT64;
     size_t keep = 0;
+    gint rate = 0;
 
     if (v->n == 0 || !v->caps) {
         g_printerr("nvr-test-camera: the clip has no H.264/H.265 video frames\n");
@@ -341,8 +355,15 @@ static int clip_normalise(struct clip *c)
         c->bytes += gst_buffer_get_size(v->aus[i].buf);
     }
     c->duration = (GstClockTime)end;
+    for (size_t i = 0; i < v->n; i++) {
+        v->aus[i].pts = snap_to_clock(v->aus[i].pts, VIDEO_CLOCK_RATE);
+        v->aus[i].dts = snap_to_clock(v->aus[i].dts, VIDEO_CLOCK_RATE);
+    }
 
     /* Audio: keep whole frames inside [0, duration). */
+    if (!a->caps || !gst_structure_get_int(gst_caps_get_structure(a->caps, 0), "rate", &rate) ||
+        rate <= 0)
+        rate = 0;
     keep = 0;
     for (size_t i = 0; i < a->n; i++) {
         gint64 pts = a->raw_pts[i];
@@ -354,7 +375,10 @@ static int clip_normalise(struct clip *c)
             continue;
         }
         a->aus[keep] = a->aus[i];
-        a->aus[keep].pts = a->aus[keep].dts = (GstClockTime)(pts - base);
+        a->aus[keep].pts = (GstClockTime)(pts - base);
+        if (rate)
+            a->aus[keep].pts = snap_to_clock(a->aus[keep].pts, rate);
+        a->aus[keep].dts = a->aus[keep].pts;
         a->aus[keep].dur = GST_CLOCK_TIME_IS_VALID(a->aus[i].dur) ? a->aus[i].dur
                                                                   : GST_CLOCK_TIME_NONE;
         c->bytes += gst_buffer_get_size(a->aus[keep].buf);
@@ -378,9 +402,9 @@ static int run_loader(struct loader *l, const char *path)
     if (!src || !demux) {
         g_printerr("nvr-test-camera: missing GStreamer element filesrc/qtdemux\n");
         if (src)
-            gst_object_unref(src);
+            gst_object_unref(gst_object_ref_sink(src));
         if (demux)
-            gst_object_unref(demux);
+            gst_object_unref(gst_object_ref_sink(demux));
         return -1;
     }
     g_object_set(src, "location", path, NULL);
@@ -446,7 +470,17 @@ static void feeder_free(gpointer data)
 {
     struct feeder *f = data;
     clip_unref(f->clip);
+    if (f->alt)
+        clip_unref(f->alt);
     g_free(f);
+}
+
+/* The clip a video feeder serves in its current loop: with --switch-clip the
+ * two clips alternate, so the camera's codec parameters change mid-stream
+ * (a new SPS on the next keyframe), as when a camera's resolution is changed. */
+static const struct clip *feeder_clip(const struct feeder *f)
+{
+    return f->alt && (f->loop & 1) ? f->alt : f->clip;
 }
 
 /* need-data (the appsrc's streaming thread): push the next access unit. */
@@ -454,12 +488,11 @@ static void feeder_need_data(GstAppSrc *src, guint length, gpointer data)
 {
     struct feeder *f = data;
     const struct au *au = &f->track->aus[f->idx];
-    GstClockTime off = f->loop * f->clip->duration;
     GstBuffer *b = gst_buffer_copy(au->buf); /* shallow: shares the memory */
 
     (void)length;
-    GST_BUFFER_PTS(b) = off + au->pts;
-    GST_BUFFER_DTS(b) = off + au->dts;
+    GST_BUFFER_PTS(b) = f->base + au->pts;
+    GST_BUFFER_DTS(b) = f->base + au->dts;
     GST_BUFFER_DURATION(b) = au->dur;
     GST_BUFFER_OFFSET(b) = GST_BUFFER_OFFSET_NONE;
     GST_BUFFER_OFFSET_END(b) = GST_BUFFER_OFFSET_NONE;
@@ -468,13 +501,21 @@ static void feeder_need_data(GstAppSrc *src, guint length, gpointer data)
     f->pushed = 1;
     if (++f->idx == f->track->n) {
         f->idx = 0;
+        f->base += feeder_clip(f)->duration;
         f->loop++;
+        if (f->alt) {
+            /* switch clips: the next buffer carries the other clip's caps */
+            f->track = &feeder_clip(f)->video;
+            gst_app_src_push_buffer(src, b);
+            gst_app_src_set_caps(src, f->track->caps);
+            return;
+        }
     }
     /* Fails only while flushing or shutting down; the buffer is consumed. */
     gst_app_src_push_buffer(src, b);
 }
 
-static int setup_appsrc(GstElement *bin, const char *name, struct clip *clip,
+static int setup_appsrc(GstElement *bin, const char *name, struct clip *clip, struct clip *alt,
                         const struct track *t)
 {
     GstElement *e = gst_bin_get_by_name(GST_BIN(bin), name);
@@ -485,6 +526,7 @@ static int setup_appsrc(GstElement *bin, const char *name, struct clip *clip,
         return -1;
     f = g_new0(struct feeder, 1);
     f->clip = clip_ref(clip);
+    f->alt = alt ? clip_ref(alt) : NULL;
     f->track = t;
     g_object_set(e, "format", GST_FORMAT_TIME, "is-live", FALSE, "stream-type",
                  GST_APP_STREAM_TYPE_STREAM, "caps", t->caps, NULL);
@@ -502,8 +544,8 @@ static void on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media
     GstElement *bin = gst_rtsp_media_get_element(media);
 
     (void)factory;
-    if (setup_appsrc(bin, "vsrc", cam->clip, &cam->clip->video) < 0 ||
-        (cam->clip->audio.n && setup_appsrc(bin, "asrc", cam->clip, &cam->clip->audio) < 0))
+    if (setup_appsrc(bin, "vsrc", cam->clip, cam->alt, &cam->clip->video) < 0 ||
+        (cam->clip->audio.n && setup_appsrc(bin, "asrc", cam->clip, NULL, &cam->clip->audio) < 0))
         g_printerr("nvr-test-camera: cannot configure a media pipeline\n");
     gst_object_unref(bin);
 }
@@ -666,7 +708,6 @@ static gboolean on_signal(gpointer data)
 {
     struct camera *cam = data;
 
-    cam->signalled = 1;
     g_main_loop_quit(cam->loop);
     return G_SOURCE_CONTINUE;
 }
@@ -687,6 +728,9 @@ static int parse_options(struct options *o, int *argc, char ***argv)
         {"user", 0, 0, G_OPTION_ARG_STRING, &o->user, "require authentication as this user", "U"},
         {"password", 0, 0, G_OPTION_ARG_STRING, &o->password, "password for --user", "P"},
         {"auth", 0, 0, G_OPTION_ARG_STRING, &o->auth, "basic (default) or digest", "METHOD"},
+        {"switch-clip", 0, 0, G_OPTION_ARG_FILENAME, &o->switch_clip,
+         "alternate the video with this clip's (same codec) every other loop: a mid-stream "
+         "parameter change; implies --no-audio", "FILE"},
         G_OPTION_ENTRY_NULL,
     };
     GOptionContext *ctx = g_option_context_new("- RTSP test camera serving a looped MP4 clip");
@@ -741,6 +785,7 @@ static void free_options(struct options *o)
     g_free(o->user);
     g_free(o->password);
     g_free(o->auth);
+    g_free(o->switch_clip);
 }
 
 /* ------------------------------------------------------------------ main -- */
@@ -772,11 +817,21 @@ int main(int argc, char **argv)
         ret = 2;
         goto out;
     }
+    if (cam.o.switch_clip)
+        cam.o.no_audio = TRUE;
     if (clip_load(cam.o.clip, !cam.o.no_audio, &cam.clip) < 0)
         goto out;
-    g_printerr("nvr-test-camera: %s: %s %zu frames%s, %.3f s, %.0f kbit/s\n", cam.o.clip,
-               cam.clip->video_h265 ? "H.265" : "H.264", cam.clip->video.n,
-               cam.clip->audio.n ? " + AAC" : "", (double)cam.clip->duration / GST_SECOND,
+    if (cam.o.switch_clip) {
+        if (clip_load(cam.o.switch_clip, FALSE, &cam.alt) < 0)
+            goto out;
+        if (cam.alt->video_h265 != cam.clip->video_h265) {
+            g_printerr("nvr-test-camera: --switch-clip must have the same codec as --clip\n");
+            goto out;
+        }
+    }
+    g_printerr("nvr-test-camera: %s: %zu %s frames, %zu AAC frames, %.3f s, %.0f kbit/s\n",
+               cam.o.clip, cam.clip->video.n, cam.clip->video_h265 ? "H.265" : "H.264",
+               cam.clip->audio.n, (double)cam.clip->duration / GST_SECOND,
                (double)cam.clip->bytes * 8 / ((double)cam.clip->duration / GST_SECOND) / 1000);
     cam.launch = make_launch(cam.clip);
     cam.loop = g_main_loop_new(NULL, FALSE);
@@ -797,6 +852,8 @@ out:
         g_main_loop_unref(cam.loop);
     g_free(cam.launch);
     clip_unref(cam.clip);
+    if (cam.alt)
+        clip_unref(cam.alt);
     free_options(&cam.o);
     return ret;
 }

@@ -8,4 +8,6 @@ mkdir -p "$dir"
 [ -s "$dir/h264.mp4" ] || "$mk" "$dir/h264.mp4" h264
 [ -s "$dir/h264_aac.mp4" ] || "$mk" "$dir/h264_aac.mp4" h264 --audio
 [ -s "$dir/h265_aac.mp4" ] || "$mk" "$dir/h265_aac.mp4" h265 --audio
+[ -s "$dir/h264_4s.mp4" ] || "$mk" "$dir/h264_4s.mp4" h264 --seconds 4
+[ -s "$dir/h264_4s_320.mp4" ] || "$mk" "$dir/h264_4s_320.mp4" h264 --seconds 4 --size 320x240
 echo "clips ready in $dir"
