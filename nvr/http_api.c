@@ -144,45 +144,57 @@ static int time_range(struct http_request *r, int required, int64_t max_us, int6
     return 0;
 }
 
-static int h_recordings(struct http_request *r, struct nvr *nvr)
+/* The common start of the range routes: the camera must exist, the range
+ * must be valid, and the camera's segments overlapping it are loaded into
+ * *segs.  Returns 1 when it has already answered (an error) with *ret set. */
+static int load_range(struct http_request *r, struct nvr *nvr, int required, int64_t max_us, int64_t *from,
+                      int64_t *to, struct index_segment **segs, size_t *n, int *ret)
 {
     const char *id = http_param(r, 0);
-    int64_t from, to;
-    int replied, ret;
-    if (!nvr_recorder(nvr, id, NULL))
-        return http_reply_error(r, 404, "no such camera");
-    ret = time_range(r, 0, HTTP_API_MAX_RECORDINGS_US, &from, &to, &replied);
+    int replied;
+    *segs = NULL;
+    *n = 0;
+    if (!nvr_recorder(nvr, id, NULL)) {
+        *ret = http_reply_error(r, 404, "no such camera");
+        return 1;
+    }
+    *ret = time_range(r, required, max_us, from, to, &replied);
     if (replied)
-        return ret;
-    struct index_segment *segs = NULL;
-    size_t n = 0;
-    if (index_segments_list(storage_index(nvr->st), id, from, to, &segs, &n))
-        return http_reply_error(r, 500, "index error");
+        return 1;
+    if (index_segments_list(storage_index(nvr->st), id, *from, *to, segs, n)) {
+        *ret = http_reply_error(r, 500, "index error");
+        return 1;
+    }
+    return 0;
+}
+
+static int h_recordings(struct http_request *r, struct nvr *nvr)
+{
+    int64_t from, to;
+    struct index_segment *segs;
+    size_t n;
     struct http_body b;
+    int ret;
+    if (load_range(r, nvr, 0, HTTP_API_MAX_RECORDINGS_US, &from, &to, &segs, &n, &ret))
+        return ret;
     if (http_body_open(&b)) {
         index_segments_free(&segs, n);
         return http_reply_error(r, 500, "out of memory");
     }
-    coverage_write_json(b.f, id, segs, n);
+    coverage_write_json(b.f, http_param(r, 0), segs, n);
     index_segments_free(&segs, n);
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
 static int h_playback(struct http_request *r, struct nvr *nvr)
 {
-    const char *id = http_param(r, 0);
     int64_t from, to;
-    int replied, ret;
-    if (!nvr_recorder(nvr, id, NULL))
-        return http_reply_error(r, 404, "no such camera");
-    ret = time_range(r, 1, HTTP_API_MAX_PLAYLIST_US, &from, &to, &replied);
-    if (replied)
-        return ret;
-    struct index_segment *segs = NULL;
-    size_t n = 0;
-    if (index_segments_list(storage_index(nvr->st), id, from, to, &segs, &n))
-        return http_reply_error(r, 500, "index error");
+    struct index_segment *segs;
+    size_t n;
     struct http_body b;
+    int ret;
+    if (load_range(r, nvr, 1, HTTP_API_MAX_PLAYLIST_US, &from, &to, &segs, &n, &ret))
+        return ret;
     if (http_body_open(&b)) {
         index_segments_free(&segs, n);
         return http_reply_error(r, 500, "out of memory");
