@@ -12,6 +12,7 @@
 #include "nvr/base/err.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 int hls_continues(const struct index_segment *a, const struct index_segment *b)
@@ -22,12 +23,19 @@ int hls_continues(const struct index_segment *a, const struct index_segment *b)
            a->height == b->height && strcmp(a->audio_codec, b->audio_codec) == 0;
 }
 
-/* Wall clock at media offset m of segment s. */
+/* Wall clock at media offset m of segment s (rule T1), in exact integers so
+ * that m = media_us lands exactly on end_us: start + m + floor(m * (wall -
+ * media) / media).  The product cannot overflow: wall and media differ by at
+ * most the slew (500 ppm), and a segment is at most a few hours long. */
 static int64_t wall_at(const struct index_segment *s, int64_t m)
 {
     if (s->media_us <= 0)
         return s->start_us;
-    return s->start_us + (int64_t)((double)m * (double)(s->end_us - s->start_us) / (double)s->media_us);
+    int64_t diff = (s->end_us - s->start_us) - s->media_us;
+    int64_t num = m * diff, q = num / s->media_us;
+    if (num % s->media_us != 0 && num < 0)
+        q--;
+    return s->start_us + m + q;
 }
 
 /* Walks the fragments of one segment that overlap [start, end). */
