@@ -25,6 +25,19 @@ CLIPS = os.environ.get("NVR_CLIPS", "clips")
 TMP = os.environ.get("NVR_TEST_TMP", tempfile.gettempdir())
 
 failures = []
+_children = []  # every process a test started, stopped at exit whatever happens
+
+
+def _reap():
+    for p in _children:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+import atexit  # noqa: E402
+atexit.register(_reap)
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
 
 
 def check(cond, msg):
@@ -94,6 +107,7 @@ class Camera:
 
     def start(self):
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        _children.append(self.proc)
         line = self.proc.stdout.readline()
         if not line.startswith("ready "):
             raise SystemExit("test camera did not start: %r" % line)
@@ -145,6 +159,7 @@ class Nvr:
         self.started_at = time.time()
         self.proc = subprocess.Popen(self.wrapper + [NVR, "run", "-c", self.config],
                                      stdout=self.log, stderr=self.log)
+        _children.append(self.proc)
         return self
 
     def stop(self, timeout=20):

@@ -460,14 +460,11 @@ static void test_wall_media_ratio(void)
 }
 
 /*
- * KNOWN BUG (left failing on purpose, see the report that added this test):
- * wall_at() computes start + (double)m * wall / media and truncates.  For
- * long segments (segment_seconds goes up to 3600) m * wall exceeds 2^53, the
- * product is rounded, and at m = media_us the result can be end_us - 1
- * instead of end_us.  Then the last fragment of the segment is taken to end
- * 1 us early, and a range [end_us - 1, end_us) that index_segments_list
- * answers with this segment gives NVR_ENOTFOUND.  Exact integer arithmetic
- * (start + m + floor(m * (wall - media) / media)) has no such error.
+ * Regression: wall_at() used to compute start + (double)m * wall / media and
+ * truncate.  For long segments (segment_seconds goes up to 3600) m * wall
+ * exceeds 2^53, and at m = media_us the result could be end_us - 1: the last
+ * fragment ended 1 us early, and a range [end_us - 1, end_us) that
+ * index_segments_list answers with this segment gave NVR_ENOTFOUND.
  */
 static void test_wall_precision_long_segment(void)
 {
@@ -479,9 +476,22 @@ static void test_wall_precision_long_segment(void)
     s.end_us = T0 + 3597201497LL;
     int rc;
     char *p = playlist(&s, 1, s.end_us - 1, s.end_us, &rc);
-    CHECK_EQ_INT(rc, NVR_OK); /* was a bug: doubles put the last fragment past end_us */
+    CHECK_EQ_INT(rc, NVR_OK); /* was NVR_ENOTFOUND: the last fragment ended 1 us early */
     CHECK_EQ_INT(count_lines(p, "#EXTINF:1.000000,"), 1);
     free(p);
+    /* every wall duration within the slew: the last fragment ends at end_us */
+    int misses = 0;
+    for (int64_t wall = s.media_us - s.media_us / 2000; wall <= s.media_us + s.media_us / 2000; wall += 997) {
+        s.end_us = T0 + wall;
+        p = playlist(&s, 1, s.end_us - 1, s.end_us, &rc);
+        if (rc != NVR_OK || count_lines(p, "#EXTINF:1.000000,") != 1) {
+            if (misses++ < 3)
+                fprintf(stderr, "media_us=%lld wall=%lld: last fragment not listed\n", (long long)s.media_us,
+                        (long long)wall);
+        }
+        free(p);
+    }
+    CHECK_EQ_INT(misses, 0);
     fragments_free(&s.frags);
 }
 
