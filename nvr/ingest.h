@@ -29,8 +29,8 @@ struct ingest_opts {
     const char *url;                /* may carry user:password; never logged */
     enum nvr_transport transport;   /* auto tries TCP, then UDP */
     int audio;                      /* keep AAC audio */
-    int64_t timeout_us;             /* silence after which the stream counts as
-                                     * lost; connecting and the first frame get twice it */
+    int64_t timeout_us;             /* connect and read timeout: silence after
+                                     * which the stream counts as lost */
     const atomic_int *stop;         /* non-zero: give up at once */
 };
 

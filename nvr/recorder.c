@@ -36,7 +36,7 @@
 #include <time.h>
 
 #define QUEUE_MAX_BYTES (8u << 20)   /* ~16 s of a 4 Mbit/s camera */
-#define INGEST_TIMEOUT_US 6000000    /* a silent camera is noticed within 6 s */
+#define INGEST_TIMEOUT_US 5000000    /* a silent camera is noticed within ~8 s */
 #define BACKOFF_MIN_US 1000000
 #define BACKOFF_MAX_US 30000000
 #define BACKOFF_RESET_AFTER_US 30000000
