@@ -65,7 +65,13 @@ int packet_queue_push(struct packet_queue *q, struct pq_item *it)
         q->head = it;
     q->tail = it;
     q->bytes += b;
-    pthread_cond_signal(&q->cv);
+    /* Wake the writer once per GOP, not per packet: a keyframe (it cuts a
+     * fragment), a control item, or a queue a quarter full.  Everything
+     * before it is handled in the same wake-up. */
+    int key = it->kind == PQ_PACKET && it->pkt && it->pkt->stream_index == 0 &&
+              (it->pkt->flags & AV_PKT_FLAG_KEY);
+    if (it->kind != PQ_PACKET || key || q->bytes > q->max_bytes / 4)
+        pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->mu);
     return NVR_OK;
 }

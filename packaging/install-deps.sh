@@ -9,6 +9,7 @@ runtime_build=(
   libavformat-dev libavcodec-dev libavutil-dev
   libsqlite3-dev
   libmicrohttpd-dev
+  libssl-dev
 )
 # the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)
 test_deps=(

@@ -11,11 +11,11 @@
 
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
+#include "storage/sha256.h"
 
 #include <errno.h>
 #include <libavformat/avformat.h>
 #include <libavutil/opt.h>
-#include <libavutil/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,7 +28,7 @@ struct segment_writer {
     int sync;
     AVFormatContext *oc;
     AVIOContext *pb;
-    struct AVSHA *sha;
+    struct sha256 *sha;
     AVRational in_tb[2];
     int ntracks;
     uint64_t written;       /* bytes handed to write(2) */
@@ -52,7 +52,7 @@ static int writer_io_write(void *opaque, uint8_t *buf, int len)
         }
         done += (int)n;
     }
-    av_sha_update(w->sha, buf, (unsigned)len);
+    sha256_update(w->sha, buf, (size_t)len);
     w->written += (uint64_t)len;
     return len;
 }
@@ -97,7 +97,7 @@ int segment_writer_open(struct segment_writer **out, const struct segment_writer
     w->camera = p->camera;
     w->fd = p->fd;
     w->sync = p->sync;
-    if (!(w->sha = av_sha_alloc()) || av_sha_init(w->sha, 256) < 0)
+    if (!(w->sha = sha256_new()))
         goto out;
     if (avformat_alloc_output_context2(&w->oc, NULL, "mp4", NULL) < 0 || !w->oc)
         goto out;
@@ -219,8 +219,8 @@ int segment_writer_close(struct segment_writer **wp, uint8_t sha256[32])
             rc = nvr_err_from_errno(errno);
     }
     if (sha256 && w->sha)
-        av_sha_final(w->sha, sha256);
-    av_free(w->sha);
+        sha256_final(w->sha, sha256);
+    sha256_free(&w->sha);
     free(w);
     *wp = NULL;
     return rc;

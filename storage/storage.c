@@ -23,11 +23,11 @@
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "storage/segment_writer.h"
+#include "storage/sha256.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libavutil/sha.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,14 +109,14 @@ static int abs_path(const struct storage *st, const char *rel, char *out, size_t
 static int sha256_file(const char *path, uint8_t out[32])
 {
     int rc = NVR_ENOMEM;
-    struct AVSHA *sha = av_sha_alloc();
+    struct sha256 *sha = sha256_new();
     uint8_t *buf = malloc(1 << 20);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         rc = nvr_err_from_errno(errno);
         goto out;
     }
-    if (!sha || !buf || av_sha_init(sha, 256) < 0)
+    if (!sha || !buf)
         goto out;
     for (;;) {
         ssize_t r = read(fd, buf, 1 << 20);
@@ -128,15 +128,15 @@ static int sha256_file(const char *path, uint8_t out[32])
         }
         if (r == 0)
             break;
-        av_sha_update(sha, buf, (unsigned)r);
+        sha256_update(sha, buf, (size_t)r);
     }
-    av_sha_final(sha, out);
+    sha256_final(sha, out);
     rc = NVR_OK;
 out:
     if (fd >= 0)
         close(fd);
     free(buf);
-    av_free(sha);
+    sha256_free(&sha);
     return rc;
 }
 
