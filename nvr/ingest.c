@@ -170,7 +170,10 @@ static int pick_streams(struct ingest *in, char *why, size_t whylen)
             }
             in->video_idx = (int)i;
             st->discard = AVDISCARD_DEFAULT;
-        } else if (par->codec_type == AVMEDIA_TYPE_AUDIO && in->o->audio && in->audio_idx < 0) {
+        } else if (par->codec_type == AVMEDIA_TYPE_AUDIO && !in->o->audio) {
+            nvr_log(NVR_INFO, in->o->camera, "audio not recorded codec=%s (audio = off)",
+                    avcodec_get_name(par->codec_id));
+        } else if (par->codec_type == AVMEDIA_TYPE_AUDIO && in->audio_idx < 0) {
             if (par->codec_id == AV_CODEC_ID_AAC && par->extradata_size > 0) {
                 in->audio_idx = (int)i;
                 st->discard = AVDISCARD_DEFAULT;
@@ -216,7 +219,11 @@ static int try_open(struct ingest *in, const char *transport, char *why, size_t 
     snprintf(tmo, sizeof tmo, "%lld", (long long)(in->o->timeout_us * 3 / 4));
     av_dict_set(&opts, "rtsp_transport", transport, 0);
     av_dict_set(&opts, "timeout", tmo, 0);
-    av_dict_set(&opts, "allowed_media_types", in->o->audio ? "video+audio" : "video", 0);
+    /* Every track is set up, even audio when it is not recorded: some RTSP
+     * servers (gst-rtsp-server among them) stall a session in which only
+     * some of the announced tracks are set up.  Unrecorded audio is dropped in
+     * memory below and never written. */
+    av_dict_set(&opts, "allowed_media_types", "video+audio", 0);
     if (strcmp(transport, "udp") == 0)
         av_dict_set(&opts, "buffer_size", "2097152", 0);
     in->deadline_us = nvr_clock_mono_us() + in->o->timeout_us;

@@ -73,4 +73,6 @@ for cam, codec, audio in (("plain", "h264", None), ("hevc", "hevc", "aac"), ("mu
         print("%s: %d segments, %.2f s covered of %.2f s wall" % (cam, len(rows), covered, t_stop - t_start))
 
 check("connected transport=tcp" in log, "no connection logged")
+check("camera=muted audio not recorded codec=aac (audio = off)" in log, "the dropped audio was not logged")
+check("camera=plain audio not recorded" not in log, "a camera without audio logged dropped audio")
 finish("record")
