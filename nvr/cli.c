@@ -241,6 +241,7 @@ int cli_run(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     nvr.started_us = nvr_clock_now_us();
+    http_server_tune_allocator();
     nvr_log_capture_av();
     avformat_network_init();
     if ((rc = storage_open(&nvr.st, nvr.cfg->data_dir, STORAGE_WRITER))) {

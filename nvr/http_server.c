@@ -9,6 +9,7 @@
 #include "nvr/base/log.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -386,6 +387,12 @@ void http_server_stop(struct http_server **sp)
     free(s->counts);
     free(s);
     *sp = NULL;
+}
+
+void http_server_tune_allocator(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
 }
 
 void http_server_write_metrics(struct http_server *s, FILE *f)

@@ -42,6 +42,13 @@ int http_server_start(struct http_server **out, struct nvr *nvr, const char *hos
 /* Stops accepting, finishes requests in flight, frees; sets *s NULL. */
 void http_server_stop(struct http_server **s);
 
+/* Tunes glibc's allocator for serving: responses of a few MB (a 24-hour
+ * playlist is ~3 MB) are built in memory, and with glibc's defaults each one
+ * is mmap'ed fresh and returned to the kernel afterwards, costing ~1000 page
+ * faults a request.  Raises the mmap and trim thresholds so such buffers are
+ * reused from the heap.  Call once at start-up, before threads start. */
+void http_server_tune_allocator(void);
+
 /* Writes the request counters in Prometheus text format. */
 void http_server_write_metrics(struct http_server *s, FILE *f);
 
