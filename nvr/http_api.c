@@ -161,7 +161,7 @@ static int load_range(struct http_request *r, struct nvr *nvr, int required, int
     *ret = time_range(r, required, max_us, from, to, &replied);
     if (replied)
         return 1;
-    if (index_segments_list(storage_index(nvr->st), id, *from, *to, segs, n)) {
+    if (index_segments_list(storage_index_reader(nvr->st), id, *from, *to, segs, n)) {
         *ret = http_reply_error(r, 500, "index error");
         return 1;
     }
@@ -234,7 +234,7 @@ static int h_segment(struct http_request *r, struct nvr *nvr)
         return http_reply_error(r, 404, "no such camera");
     if (parse_id(http_param(r, 1), &id))
         return http_reply_error(r, 404, "no such segment");
-    int rc = index_segment_get(storage_index(nvr->st), id, &seg);
+    int rc = index_segment_get(storage_index_reader(nvr->st), id, &seg);
     if (rc == NVR_ENOTFOUND || (rc == NVR_OK && strcmp(seg.camera, cam) != 0)) {
         fragments_free(&seg.frags);
         return http_reply_error(r, 404, "no such segment");

@@ -17,8 +17,9 @@
  *   I3 a writing segment's file has at least `bytes` bytes (the fragments
  *      listed are durable); at start-up it is truncated to `bytes` and completed
  *
- * Threads: one connection behind one mutex; every function may be called from
- * any thread and is serialised.  Commits use synchronous=NORMAL: a power cut
+ * Threads: a handle is one connection behind one mutex; every function may be
+ * called from any thread and is serialised per handle.  storage/ opens two
+ * handles: one for the writers, one for readers (WAL readers do not block).  Commits use synchronous=NORMAL: a power cut
  * may lose the last commits but never corrupts the file, and the segment
  * writer fsyncs the data before the row that points at it is committed.
  */

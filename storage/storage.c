@@ -38,7 +38,8 @@
 struct storage {
     char *dir;
     int lock_fd;
-    nvr_index *ix;
+    nvr_index *ix;   /* writers (and recovery) */
+    nvr_index *rix;  /* readers (HTTP), a second connection */
 };
 
 struct storage_segment {
@@ -400,6 +401,8 @@ int storage_open(struct storage **out, const char *data_dir, int flags)
         if ((rc = recover_writing(st)) || (rc = sweep_newest_days(st)))
             goto out;
     }
+    if ((rc = index_open(&st->rix, path)))
+        goto out;
     *out = st;
     st = NULL;
 out:
@@ -412,6 +415,7 @@ void storage_close(struct storage **stp)
     struct storage *st = *stp;
     if (!st)
         return;
+    index_close(&st->rix);
     index_close(&st->ix);
     if (st->lock_fd >= 0)
         close(st->lock_fd);
@@ -423,6 +427,11 @@ void storage_close(struct storage **stp)
 nvr_index *storage_index(struct storage *st)
 {
     return st->ix;
+}
+
+nvr_index *storage_index_reader(struct storage *st)
+{
+    return st->rix;
 }
 
 const char *storage_data_dir(const struct storage *st)

@@ -38,8 +38,14 @@ int storage_open(struct storage **out, const char *data_dir, int flags);
 /* Closes *st and sets it NULL; tolerates NULL. */
 void storage_close(struct storage **st);
 
-/* The index (borrowed; lives as long as st). */
+/* The index (borrowed; lives as long as st): the connection the camera
+ * writers commit through. */
 nvr_index *storage_index(struct storage *st);
+
+/* A second connection to the same index, for readers (HTTP): WAL lets it
+ * read while the writers commit, so a long query never holds up a camera's
+ * fragment commit.  Borrowed; lives as long as st. */
+nvr_index *storage_index_reader(struct storage *st);
 
 /* The data directory (borrowed). */
 const char *storage_data_dir(const struct storage *st);
