@@ -440,61 +440,10 @@ out:
     return rc;
 }
 
-int index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us,
-                        struct index_segment **out, size_t *n)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-    *out = NULL;
-    *n = 0;
-    pthread_mutex_lock(&ix->mu);
-    /* Segments are at most an hour plus one GOP long and never overlap, so a
-     * segment that overlaps [from, to) starts after from - 2 h: that keeps the
-     * range scan on the (camera, start_us) index bounded. */
-    if (sqlite3_prepare_v2(ix->db,
-                           "SELECT " SEG_COLUMNS " FROM segments WHERE camera = ?1 AND "
-                           "start_us >= ?2 - 7200000000 AND start_us < ?3 AND end_us > ?2 "
-                           "ORDER BY start_us",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(ix, "segments_list");
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, from_us);
-    sqlite3_bind_int64(st, 3, to_us);
-    rc = collect(ix, st, out, n);
-out:
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&ix->mu);
-    return rc;
-}
-
-int index_segments_page(nvr_index *ix, const char *camera, int64_t after_us, int limit,
-                        struct index_segment **out, size_t *n)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-    *out = NULL;
-    *n = 0;
-    pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db,
-                           "SELECT " SEG_COLUMNS " FROM segments WHERE camera = ?1 AND start_us > ?2 "
-                           "ORDER BY start_us LIMIT ?3",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(ix, "segments_page");
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, after_us);
-    sqlite3_bind_int(st, 3, limit);
-    rc = collect(ix, st, out, n);
-out:
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&ix->mu);
-    return rc;
-}
-
-static int list_where(nvr_index *ix, const char *sql, struct index_segment **out, size_t *n)
+/* Runs a segment query under the lock and collects its rows.  Parameters
+ * that the SQL uses are bound: ?1 camera (text), ?2 and ?3 integers. */
+static int query_segments(nvr_index *ix, const char *sql, const char *camera, int64_t p2, int64_t p3,
+                          struct index_segment **out, size_t *n)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -502,9 +451,16 @@ static int list_where(nvr_index *ix, const char *sql, struct index_segment **out
     *n = 0;
     pthread_mutex_lock(&ix->mu);
     if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(ix, "segments_list");
+        rc = db_err(ix, "segments_query");
         goto out;
     }
+    int np = sqlite3_bind_parameter_count(st);
+    if (np >= 1)
+        sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
+    if (np >= 2)
+        sqlite3_bind_int64(st, 2, p2);
+    if (np >= 3)
+        sqlite3_bind_int64(st, 3, p3);
     rc = collect(ix, st, out, n);
 out:
     sqlite3_finalize(st);
@@ -512,14 +468,38 @@ out:
     return rc;
 }
 
+int index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us,
+                        struct index_segment **out, size_t *n)
+{
+    /* Segments are at most an hour plus one GOP long and never overlap, so a
+     * segment that overlaps [from, to) starts after from - 2 h: that keeps the
+     * range scan on the (camera, start_us) index bounded. */
+    return query_segments(ix,
+                          "SELECT " SEG_COLUMNS " FROM segments WHERE camera = ?1 AND "
+                          "start_us >= ?2 - 7200000000 AND start_us < ?3 AND end_us > ?2 "
+                          "ORDER BY start_us",
+                          camera, from_us, to_us, out, n);
+}
+
+int index_segments_page(nvr_index *ix, const char *camera, int64_t after_us, int limit,
+                        struct index_segment **out, size_t *n)
+{
+    return query_segments(ix,
+                          "SELECT " SEG_COLUMNS " FROM segments WHERE camera = ?1 AND start_us > ?2 "
+                          "ORDER BY start_us LIMIT ?3",
+                          camera, after_us, limit, out, n);
+}
+
 int index_segments_writing(nvr_index *ix, struct index_segment **out, size_t *n)
 {
-    return list_where(ix, "SELECT " SEG_COLUMNS " FROM segments WHERE state != 0 ORDER BY id", out, n);
+    return query_segments(ix, "SELECT " SEG_COLUMNS " FROM segments WHERE state != 0 ORDER BY id", NULL, 0, 0,
+                          out, n);
 }
 
 int index_segments_all(nvr_index *ix, struct index_segment **out, size_t *n)
 {
-    return list_where(ix, "SELECT " SEG_COLUMNS " FROM segments ORDER BY camera, start_us", out, n);
+    return query_segments(ix, "SELECT " SEG_COLUMNS " FROM segments ORDER BY camera, start_us", NULL, 0, 0,
+                          out, n);
 }
 
 void index_segments_free(struct index_segment **segs, size_t n)
