@@ -23,6 +23,9 @@
 #include "version.h"
 
 #include <getopt.h>
+
+#define RETENTION_INTERVAL_US 2000000 /* a pass every 2 s: cheap (usage is kept by
+                                       * triggers) and keeps overshoot small */
 #include <libavformat/avformat.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -36,6 +39,9 @@ void cli_usage(FILE *f)
           "                                  validate the config (and the stored footage)\n"
           "  nvr recordings -c FILE CAMERA [--from T] [--to T] [--json]\n"
           "                                  recorded coverage of one camera\n"
+          "  nvr hold add -c FILE --camera ID[,ID...] --from T --to T --reason TEXT [--case ID] [--json]\n"
+          "  nvr hold list -c FILE [--all] [--json]\n"
+          "  nvr hold release -c FILE ID     evidence holds: footage retention never deletes\n"
           "  nvr version                     print the version\n"
           "Times T are RFC 3339, e.g. 2026-11-22T04:00:00Z.\n",
           f);
@@ -249,7 +255,19 @@ int cli_run(int argc, char **argv)
                 nvr_strerror(rc));
         goto out;
     }
-    if (nvr.cfg->ncameras && !(nvr.recs = calloc(nvr.cfg->ncameras, sizeof *nvr.recs)))
+    if (nvr.cfg->ncameras && (!(nvr.recs = calloc(nvr.cfg->ncameras, sizeof *nvr.recs)) ||
+                              !(nvr.ret_cams = calloc(nvr.cfg->ncameras, sizeof *nvr.ret_cams))))
+        goto out;
+    for (size_t i = 0; i < nvr.cfg->ncameras; i++)
+        nvr.ret_cams[i] = (struct retention_camera){nvr.cfg->cameras[i].id, nvr.cfg->cameras[i].retain_days};
+    struct retention_limits lim = {
+        .max_bytes = nvr.cfg->max_bytes,
+        .min_free_pct = nvr.cfg->min_free_pct,
+        .min_free_bytes = nvr.cfg->min_free_bytes,
+        .default_retain_days = NVR_DEFAULT_RETAIN_DAYS,
+        .interval_us = RETENTION_INTERVAL_US,
+    };
+    if ((rc = retention_start(&nvr.ret, nvr.st, &lim, nvr.ret_cams, nvr.cfg->ncameras)))
         goto out;
     for (size_t i = 0; i < nvr.cfg->ncameras; i++) {
         const struct nvr_camera_config *cam = &nvr.cfg->cameras[i];
@@ -280,6 +298,8 @@ int cli_run(int argc, char **argv)
 out:
     http_server_stop(&nvr.http);
     nvr_stop_all(&nvr);
+    retention_stop(&nvr.ret);
+    free(nvr.ret_cams);
     storage_close(&nvr.st);
     nvr_config_free(&nvr.cfg);
     avformat_network_deinit();

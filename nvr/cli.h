@@ -12,6 +12,7 @@ int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_recordings(int argc, char **argv);
 int cli_version(int argc, char **argv);
+int cli_hold(int argc, char **argv); /* cli_hold.c */
 void cli_usage(FILE *f);
 
 #endif

@@ -16,6 +16,7 @@
 #include "nvr/base/url.h"
 #include "nvr/coverage.h"
 #include "nvr/hls.h"
+#include "nvr/http_holds.h"
 #include "nvr/nvr.h"
 #include "version.h"
 
@@ -39,13 +40,16 @@ struct recorder *nvr_recorder(const struct nvr *nvr, const char *camera, const s
 
 static int h_health(struct http_request *r, struct nvr *nvr)
 {
-    (void)nvr;
     struct http_body b;
     if (http_body_open(&b))
         return http_reply_error(r, 500, "out of memory");
+    struct retention_status rs;
+    retention_get_status(nvr->ret, &rs);
     fputs("{\"status\":\"ok\",\"version\":", b.f);
     json_write_string(b.f, NVR_VERSION);
-    fputs("}\n", b.f);
+    /* the storage condition, so a monitor sees a disk full of held footage */
+    fprintf(b.f, ",\"storage\":\"%s\"}\n",
+            rs.state == RETENTION_OK ? "ok" : rs.state == RETENTION_HELD_FULL ? "held_full" : "error");
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
@@ -317,6 +321,7 @@ static int h_metrics(struct http_request *r, struct nvr *nvr)
             fprintf(b.f, "nvr_camera_status{camera=\"%s\",status=\"%s\"} %d\n", nvr->cfg->cameras[i].id,
                     recorder_status_name(all[k]), st[i].status == all[k]);
     free(st);
+    http_storage_write_metrics(nvr, b.f);
     http_server_write_metrics(nvr->http, b.f);
     return http_body_send(r, &b, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store");
 }
@@ -328,6 +333,11 @@ static const struct http_route routes[] = {
     {"GET", "/api/v1/cameras/{}/recordings", h_recordings},
     {"GET", "/api/v1/cameras/{}/playback.m3u8", h_playback},
     {"GET", "/api/v1/cameras/{}/segments/{}.mp4", h_segment},
+    {"GET", "/api/v1/holds", http_holds_list},
+    {"POST", "/api/v1/holds", http_holds_create},
+    {"GET", "/api/v1/holds/{}", http_holds_get},
+    {"DELETE", "/api/v1/holds/{}", http_holds_release},
+    {"GET", "/api/v1/storage", http_storage_status},
     {"GET", "/metrics", h_metrics},
 };
 

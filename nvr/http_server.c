@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 /* status codes counted separately; everything else is "other" */
-static const unsigned counted_status[] = {200, 206, 304, 400, 403, 404, 405, 413, 416, 500, 503};
+static const unsigned counted_status[] = {200, 201, 202, 206, 304, 400, 403, 404, 405, 413, 416, 500, 503};
 #define NSTATUS (sizeof counted_status / sizeof counted_status[0] + 1)
 
 struct http_server {
@@ -38,6 +38,16 @@ struct http_request {
     size_t route;                        /* index, or nroutes for none */
     const char *params[HTTP_MAX_PARAMS];
     char pbuf[HTTP_MAX_PARAMS][128];
+    const char *body;                    /* request body (POST, DELETE), NUL-terminated */
+    size_t body_len;
+};
+
+/* A request body being received (libmicrohttpd's per-connection pointer);
+ * freed by on_completed. */
+struct upload {
+    char *buf;
+    size_t len;
+    int too_big;
 };
 
 static void count(struct http_server *s, size_t route, unsigned status)
@@ -68,6 +78,13 @@ const char *http_param(const struct http_request *r, int i)
 const char *http_query(const struct http_request *r, const char *key)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_body(const struct http_request *r, size_t *len)
+{
+    if (len)
+        *len = r->body_len;
+    return r->body;
 }
 
 const char *http_header(const struct http_request *r, const char *name)
@@ -277,18 +294,45 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **con_cls)
 {
     (void)version;
-    (void)upload_data;
-    (void)con_cls;
     struct http_server *s = cls;
     struct http_request r = {.srv = s, .conn = conn, .method = method, .route = s->nroutes};
     int head = strcmp(method, "HEAD") == 0;
     r.head = head;
-    if (*upload_data_size != 0) {
-        *upload_data_size = 0; /* no route takes a body yet; refuse it below */
+    if (strcmp(method, "GET") != 0 && !head) {
+        /* a method that may carry a body: collect it, answer on the last call */
+        struct upload *up = *con_cls;
+        if (!up) {
+            if (!(up = calloc(1, sizeof *up)))
+                return MHD_NO;
+            *con_cls = up;
+            return MHD_YES;
+        }
+        if (*upload_data_size != 0) {
+            if (up->len + *upload_data_size > HTTP_MAX_BODY) {
+                up->too_big = 1;
+            } else if (!up->too_big) {
+                char *nb = realloc(up->buf, up->len + *upload_data_size + 1);
+                if (!nb)
+                    return MHD_NO;
+                memcpy(nb + up->len, upload_data, *upload_data_size);
+                up->buf = nb;
+                up->len += *upload_data_size;
+                up->buf[up->len] = '\0';
+            }
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        if (up->too_big)
+            return (enum MHD_Result)http_reply_error(&r, 413, "request body larger than %d bytes", HTTP_MAX_BODY);
+        r.body = up->buf ? up->buf : "";
+        r.body_len = up->len;
+    } else if (*upload_data_size != 0) {
+        *upload_data_size = 0; /* a GET body is ignored */
+        return MHD_YES;
     }
     if (strlen(url) > 2048)
         return (enum MHD_Result)http_reply_error(&r, 414, "URL too long");
-    const char *allow = NULL;
+    char allow[64] = "";
     for (size_t i = 0; i < s->nroutes; i++) {
         const struct http_route *rt = &s->routes[i];
         if (!match(&r, rt->pattern, url))
@@ -297,9 +341,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             r.route = i;
             return (enum MHD_Result)rt->fn(&r, s->nvr);
         }
-        allow = rt->method;
+        size_t al = strlen(allow);
+        snprintf(allow + al, sizeof allow - al, "%s%s", al ? ", " : "",
+                 strcmp(rt->method, "GET") == 0 ? "GET, HEAD" : rt->method);
     }
-    if (allow) {
+    if (allow[0]) {
         struct http_body b;
         if (http_body_open(&b))
             return MHD_NO;
@@ -311,10 +357,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         }
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, strcmp(allow, "GET") == 0 ? "GET, HEAD" : allow);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
         return (enum MHD_Result)queue(&r, 405, resp);
     }
     return (enum MHD_Result)http_reply_error(&r, 404, "no such route");
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct upload *up = *con_cls;
+    if (up) {
+        free(up->buf);
+        free(up);
+        *con_cls = NULL;
+    }
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -352,6 +412,7 @@ int http_server_start(struct http_server **out, struct nvr *nvr, const char *hos
         flags |= MHD_USE_IPv6;
     s->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,

@@ -9,7 +9,7 @@
  * Every answer is counted per route and status for /metrics.
  *
  * Threads: libmicrohttpd's thread pool calls the handlers; a handler runs in
- * one call (GET/HEAD have no body) and everything it allocates is either on
+ * one call, after the whole request body (if any) has arrived, and everything it allocates is either on
  * its stack or owned by the response, which libmicrohttpd frees when the
  * request completes -- the per-request arena is the response itself.
  */
@@ -25,11 +25,12 @@ struct http_server;
 struct http_request;
 
 #define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_BODY (64 * 1024) /* larger request bodies answer 413 */
 
 typedef int (*http_handler)(struct http_request *req, struct nvr *nvr);
 
 struct http_route {
-    const char *method;   /* "GET" (which also answers HEAD) */
+    const char *method;   /* "GET" (which also answers HEAD), "POST", "DELETE" */
     const char *pattern;  /* "/api/v1/cameras/{}/recordings" */
     http_handler fn;
 };
@@ -59,6 +60,10 @@ const char *http_param(const struct http_request *r, int i);
 
 /* A query argument, NULL if absent. */
 const char *http_query(const struct http_request *r, const char *key);
+
+/* The request body (NUL-terminated, "" if none; borrowed for the call),
+ * its length in *len if len is not NULL.  GET and HEAD have none. */
+const char *http_body(const struct http_request *r, size_t *len);
 
 /* A request header, NULL if absent. */
 const char *http_header(const struct http_request *r, const char *name);

@@ -15,6 +15,7 @@ int main(int argc, char **argv)
         {"run", cli_run},
         {"check", cli_check},
         {"recordings", cli_recordings},
+        {"hold", cli_hold},
         {"version", cli_version},
         {"--version", cli_version},
     };

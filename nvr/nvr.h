@@ -1,13 +1,14 @@
 /*
  * nvr.h - the one struct of the running server, passed down to everything
- * that needs the whole: the config, the storage, one recorder per camera,
- * the HTTP server.  `nvr run` (cli.c) owns it; nothing else is global.
+ * that needs the whole: the config, the storage, retention, one recorder per
+ * camera, the HTTP server.  `nvr run` (cli.c) owns it; nothing else is global.
  */
 #ifndef NVR_NVR_H
 #define NVR_NVR_H
 
 #include "nvr/base/config.h"
 #include "nvr/recorder.h"
+#include "storage/retention.h"
 #include "storage/storage.h"
 
 #include <stdint.h>
@@ -20,6 +21,8 @@ struct nvr {
     struct recorder **recs;     /* recs[i] records cfg->cameras[i] */
     size_t nrecs;
     struct http_server *http;
+    struct retention *ret;      /* keeps footage within its limits */
+    struct retention_camera *ret_cams; /* what ret reads: one per configured camera */
     int64_t started_us;         /* wall clock at start-up */
 };
 

@@ -10,6 +10,7 @@ runtime_build=(
   libsqlite3-dev
   libmicrohttpd-dev
   libssl-dev
+  libjansson-dev
 )
 # the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)
 test_deps=(

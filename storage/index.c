@@ -6,6 +6,7 @@
  * interrupted upgrade leaves the file at the previous version.
  */
 #include "index.h"
+#include "index_priv.h"
 
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
@@ -15,11 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct nvr_index {
-    sqlite3 *db;
-    pthread_mutex_t mu;
-};
 
 static const char *const migrations[] = {
     /* 1: the first schema */
@@ -54,23 +50,63 @@ static const char *const migrations[] = {
     ");",
     /* 2: media time of each segment's first frame, for HLS without discontinuities */
     "ALTER TABLE segments ADD COLUMN media_start_us INTEGER NOT NULL DEFAULT 0;",
+    /* 3: retention and evidence holds: per-camera usage kept by triggers (so
+     * the limits are checked without summing millions of rows), a start-time
+     * index for "oldest first over all cameras", and the holds */
+    "ALTER TABLE cameras ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE cameras ADD COLUMN media_us INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE cameras SET"
+    "  bytes = COALESCE((SELECT SUM(s.bytes) FROM segments s WHERE s.camera = cameras.id), 0),"
+    "  media_us = COALESCE((SELECT SUM(s.media_us) FROM segments s WHERE s.camera = cameras.id), 0);"
+    "CREATE TRIGGER segments_usage_insert AFTER INSERT ON segments BEGIN"
+    "  UPDATE cameras SET bytes = bytes + NEW.bytes, media_us = media_us + NEW.media_us"
+    "  WHERE id = NEW.camera;"
+    "END;"
+    "CREATE TRIGGER segments_usage_update AFTER UPDATE OF bytes, media_us ON segments BEGIN"
+    "  UPDATE cameras SET bytes = bytes + NEW.bytes - OLD.bytes,"
+    "  media_us = media_us + NEW.media_us - OLD.media_us WHERE id = NEW.camera;"
+    "END;"
+    "CREATE TRIGGER segments_usage_delete AFTER DELETE ON segments BEGIN"
+    "  UPDATE cameras SET bytes = bytes - OLD.bytes, media_us = media_us - OLD.media_us"
+    "  WHERE id = OLD.camera;"
+    "END;"
+    "CREATE INDEX segments_start ON segments(start_us);"
+    "CREATE TABLE holds ("
+    "  id INTEGER PRIMARY KEY,"
+    "  start_us INTEGER NOT NULL,"
+    "  end_us INTEGER NOT NULL CHECK (end_us > start_us),"
+    "  case_id TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  released_by TEXT,"
+    "  released_us INTEGER"
+    ");"
+    "CREATE TABLE hold_cameras ("
+    "  hold_id INTEGER NOT NULL REFERENCES holds(id),"
+    "  camera TEXT NOT NULL,"
+    "  PRIMARY KEY (hold_id, camera)"
+    ");"
+    "CREATE INDEX hold_cameras_camera ON hold_cameras(camera);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
-static int db_err(nvr_index *ix, const char *what)
+int index_db_err(nvr_index *ix, const char *what)
 {
+    int code = sqlite3_extended_errcode(ix->db);
     nvr_log(NVR_ERROR, NULL, "index error op=%s error=\"%s\"", what, sqlite3_errmsg(ix->db));
-    return NVR_EDB;
+    return code == SQLITE_FULL || code == SQLITE_IOERR_WRITE ? NVR_ENOSPC : NVR_EDB;
 }
 
-static int exec(nvr_index *ix, const char *sql)
+int index_exec(nvr_index *ix, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(ix->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int code = sqlite3_extended_errcode(ix->db);
         nvr_log(NVR_ERROR, NULL, "index error sql=\"%.40s\" error=\"%s\"", sql, msg ? msg : "?");
         sqlite3_free(msg);
-        return NVR_EDB;
+        return code == SQLITE_FULL || code == SQLITE_IOERR_WRITE ? NVR_ENOSPC : NVR_EDB;
     }
     return NVR_OK;
 }
@@ -102,13 +138,13 @@ static int migrate(nvr_index *ix)
     for (; v < NMIGRATIONS; v++) {
         char setv[64];
         snprintf(setv, sizeof setv, "PRAGMA user_version = %d", v + 1);
-        if ((rc = exec(ix, "BEGIN IMMEDIATE")))
+        if ((rc = index_exec(ix, "BEGIN IMMEDIATE")))
             return rc;
-        if ((rc = exec(ix, migrations[v])) || (rc = exec(ix, setv))) {
-            exec(ix, "ROLLBACK");
+        if ((rc = index_exec(ix, migrations[v])) || (rc = index_exec(ix, setv))) {
+            index_exec(ix, "ROLLBACK");
             return rc;
         }
-        if ((rc = exec(ix, "COMMIT")))
+        if ((rc = index_exec(ix, "COMMIT")))
             return rc;
         nvr_log(NVR_INFO, NULL, "index migrated schema=%d", v + 1);
     }
@@ -130,7 +166,7 @@ int index_open(nvr_index **out, const char *path)
         goto out;
     }
     sqlite3_busy_timeout(ix->db, 10000);
-    if ((rc = exec(ix, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")))
+    if ((rc = index_exec(ix, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")))
         goto out;
     if ((rc = migrate(ix)))
         goto out;
@@ -171,13 +207,13 @@ int index_camera_upsert(nvr_index *ix, const char *id, const char *name)
                            "CAST(strftime('%s','now') AS INTEGER) * 1000000) "
                            "ON CONFLICT(id) DO UPDATE SET name = excluded.name",
                            -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(ix, "camera_upsert");
+        rc = index_db_err(ix, "camera_upsert");
         goto out;
     }
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_err(ix, "camera_upsert");
+        rc = index_db_err(ix, "camera_upsert");
 out:
     sqlite3_finalize(st);
     pthread_mutex_unlock(&ix->mu);
@@ -207,7 +243,7 @@ static int last_end_locked(nvr_index *ix, const char *camera, int64_t *end_us, i
                            "SELECT end_us, media_start_us + media_us FROM segments WHERE camera = ?1 "
                            "ORDER BY start_us DESC LIMIT 1",
                            -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(ix, "last_end");
+        rc = index_db_err(ix, "last_end");
         goto out;
     }
     sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
@@ -217,7 +253,7 @@ static int last_end_locked(nvr_index *ix, const char *camera, int64_t *end_us, i
         if (media_end_us)
             *media_end_us = sqlite3_column_int64(st, 1);
     } else if (s != SQLITE_DONE) {
-        rc = db_err(ix, "last_end");
+        rc = index_db_err(ix, "last_end");
     }
 out:
     sqlite3_finalize(st);
@@ -244,7 +280,7 @@ int index_segment_insert(nvr_index *ix, struct index_segment *seg)
                            "audio_codec, fragments, media_start_us) VALUES "
                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                            -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(ix, "segment_insert");
+        rc = index_db_err(ix, "segment_insert");
         goto out;
     }
     sqlite3_bind_text(st, 1, seg->camera, -1, SQLITE_STATIC);
@@ -264,7 +300,7 @@ int index_segment_insert(nvr_index *ix, struct index_segment *seg)
         goto out;
     sqlite3_bind_int64(st, 15, seg->media_start_us);
     if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = db_err(ix, "segment_insert");
+        rc = index_db_err(ix, "segment_insert");
         goto out;
     }
     seg->id = sqlite3_last_insert_rowid(ix->db);
@@ -285,7 +321,7 @@ static int update(nvr_index *ix, const struct index_segment *seg, int finish)
                            "width = ?6, height = ?7, fragments = ?8, state = ?9, sha256 = ?10, "
                            "init_bytes = ?11 WHERE id = ?1",
                            -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(ix, "segment_update");
+        rc = index_db_err(ix, "segment_update");
         goto out;
     }
     sqlite3_bind_int64(st, 1, seg->id);
@@ -304,7 +340,7 @@ static int update(nvr_index *ix, const struct index_segment *seg, int finish)
         sqlite3_bind_null(st, 10);
     sqlite3_bind_int64(st, 11, seg->init_bytes);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_err(ix, "segment_update");
+        rc = index_db_err(ix, "segment_update");
     else if (sqlite3_changes(ix->db) != 1)
         rc = NVR_ENOTFOUND;
 out:
@@ -329,12 +365,12 @@ int index_segment_delete(nvr_index *ix, int64_t id)
     int rc = NVR_OK;
     pthread_mutex_lock(&ix->mu);
     if (sqlite3_prepare_v2(ix->db, "DELETE FROM segments WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(ix, "segment_delete");
+        rc = index_db_err(ix, "segment_delete");
         goto out;
     }
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_err(ix, "segment_delete");
+        rc = index_db_err(ix, "segment_delete");
 out:
     sqlite3_finalize(st);
     pthread_mutex_unlock(&ix->mu);
@@ -404,7 +440,7 @@ static int collect(nvr_index *ix, sqlite3_stmt *st, struct index_segment **out, 
         len++;
     }
     if (s != SQLITE_DONE)
-        rc = db_err(ix, "segments_query");
+        rc = index_db_err(ix, "segments_query");
 out:
     if (rc) {
         index_segments_free(&v, len);
@@ -423,7 +459,7 @@ int index_segment_get(nvr_index *ix, int64_t id, struct index_segment *out)
     pthread_mutex_lock(&ix->mu);
     if (sqlite3_prepare_v2(ix->db, "SELECT " SEG_COLUMNS " FROM segments WHERE id = ?1", -1, &st, NULL) !=
         SQLITE_OK) {
-        rc = db_err(ix, "segment_get");
+        rc = index_db_err(ix, "segment_get");
         goto out;
     }
     sqlite3_bind_int64(st, 1, id);
@@ -433,7 +469,7 @@ int index_segment_get(nvr_index *ix, int64_t id, struct index_segment *out)
     else if (step == SQLITE_DONE)
         rc = NVR_ENOTFOUND;
     else
-        rc = db_err(ix, "segment_get");
+        rc = index_db_err(ix, "segment_get");
 out:
     sqlite3_finalize(st);
     pthread_mutex_unlock(&ix->mu);
@@ -451,7 +487,7 @@ static int query_segments(nvr_index *ix, const char *sql, const char *camera, in
     *n = 0;
     pthread_mutex_lock(&ix->mu);
     if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(ix, "segments_query");
+        rc = index_db_err(ix, "segments_query");
         goto out;
     }
     int np = sqlite3_bind_parameter_count(st);
@@ -530,7 +566,7 @@ int index_cameras(nvr_index *ix, char ***ids, size_t *n)
     *n = 0;
     pthread_mutex_lock(&ix->mu);
     if (sqlite3_prepare_v2(ix->db, "SELECT id FROM cameras ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
-        rc = db_err(ix, "cameras");
+        rc = index_db_err(ix, "cameras");
         goto out;
     }
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -551,7 +587,7 @@ int index_cameras(nvr_index *ix, char ***ids, size_t *n)
         len++;
     }
     if (s != SQLITE_DONE)
-        rc = db_err(ix, "cameras");
+        rc = index_db_err(ix, "cameras");
 out:
     if (rc) {
         for (size_t i = 0; i < len; i++)

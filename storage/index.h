@@ -120,4 +120,45 @@ int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us, in
  * (free each and the array). */
 int index_cameras(nvr_index *ix, char ***ids, size_t *n);
 
+/* ---- retention (index_retention.c) ---- */
+
+struct index_usage {
+    uint64_t bytes;          /* footage of the camera, all segments */
+    int64_t media_us;        /* its recorded duration */
+    int64_t oldest_us;       /* start of its oldest segment, INT64_MIN if none */
+};
+
+/* Usage of one camera (kept by triggers: no scan). */
+int index_usage(nvr_index *ix, const char *camera, struct index_usage *u);
+
+/* Bytes of footage of all cameras. */
+int index_usage_total(nvr_index *ix, uint64_t *bytes);
+
+struct index_retired {
+    char camera[INDEX_ID_MAX];
+    char path[INDEX_PATH_MAX];
+    uint64_t bytes;
+    int64_t start_us, end_us;
+};
+
+/* Retires the oldest complete segments not covered by an active hold: of
+ * camera (or of every camera if camera is NULL), ending at or before
+ * before_us, by start time, until want_bytes are retired or max segments.
+ * In one transaction their paths go to the garbage table and their rows
+ * are deleted; the caller then unlinks the files and drops the garbage rows
+ * (index_garbage_drop).  *out is a new array of *n (free with free()); *n
+ * is 0 when nothing unheld is left to retire. */
+int index_retire(nvr_index *ix, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
+                 struct index_retired **out, size_t *n);
+
+/* Paths waiting in the garbage table (after a crash mid-deletion): a new
+ * array of *n strings (free each and the array). */
+int index_garbage_list(nvr_index *ix, char ***paths, size_t *n);
+
+/* Whether path is in the garbage table (a deletion in progress). */
+int index_garbage_has(nvr_index *ix, const char *path, int *has);
+
+/* Removes path from the garbage table once its file is gone. */
+int index_garbage_drop(nvr_index *ix, const char *path);
+
 #endif

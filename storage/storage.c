@@ -18,6 +18,7 @@
  * swept for files the index does not know (a commit lost to a power cut).
  */
 #include "storage.h"
+#include "storage_priv.h"
 
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
@@ -35,12 +36,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct storage {
-    char *dir;
-    int lock_fd;
-    nvr_index *ix;   /* writers (and recovery) */
-    nvr_index *rix;  /* readers (HTTP), a second connection */
-};
 
 struct storage_segment {
     struct storage *st;
@@ -51,7 +46,7 @@ struct storage_segment {
 
 /* ---- small file-system helpers ---- */
 
-static int fsync_dir(const char *dir)
+int storage_fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -61,7 +56,7 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
-static int parent_dir(const char *path, char *out, size_t n)
+int storage_parent_dir(const char *path, char *out, size_t n)
 {
     const char *slash = strrchr(path, '/');
     if (!slash || (size_t)(slash - path) >= n)
@@ -85,8 +80,8 @@ static int mkdir_p(const char *path)
             *p = '\0';
             if (mkdir(buf, 0750) == 0) {
                 char parent[PATH_MAX];
-                if (parent_dir(buf, parent, sizeof parent) == NVR_OK)
-                    fsync_dir(parent);
+                if (storage_parent_dir(buf, parent, sizeof parent) == NVR_OK)
+                    storage_fsync_dir(parent);
             } else if (errno != EEXIST) {
                 int e = errno;
                 nvr_log(NVR_ERROR, NULL, "cannot create directory path=%s error=\"%s\"", buf, strerror(e));
@@ -100,7 +95,7 @@ static int mkdir_p(const char *path)
     return NVR_OK;
 }
 
-static int abs_path(const struct storage *st, const char *rel, char *out, size_t n)
+int storage_abs_path(const struct storage *st, const char *rel, char *out, size_t n)
 {
     if (snprintf(out, n, "%s/%s", st->dir, rel) >= (int)n)
         return NVR_EINVAL;
@@ -153,10 +148,15 @@ static int settle_segment(struct storage *st, struct index_segment *seg, const c
     while (seg->frags.n > 0 && seg->init_bytes + fragments_bytes(&seg->frags, seg->frags.n) > (uint64_t)size)
         seg->frags.n--;
     if (seg->frags.n == 0 || seg->init_bytes == 0) {
+        /* row first: if that fails (disk full) both stay, for the next recovery;
+         * a crash before the unlink leaves a file the start-up sweep removes */
+        if ((rc = index_segment_delete(st->ix, seg->id)))
+            return rc;
         if (unlink(path) != 0 && errno != ENOENT)
-            return nvr_err_from_errno(errno);
+            nvr_log(NVR_WARN, seg->camera, "cannot remove empty segment path=%s error=\"%s\"", seg->path,
+                    strerror(errno));
         nvr_log(NVR_INFO, seg->camera, "removed segment with no complete fragment path=%s", seg->path);
-        return index_segment_delete(st->ix, seg->id);
+        return NVR_OK;
     }
     uint64_t bytes = seg->init_bytes + fragments_bytes(&seg->frags, seg->frags.n);
     if ((uint64_t)size > bytes) {
@@ -199,7 +199,7 @@ static int recover_writing(struct storage *st)
     for (size_t i = 0; i < n && rc == NVR_OK; i++) {
         char path[PATH_MAX];
         struct stat sb;
-        if ((rc = abs_path(st, segs[i].path, path, sizeof path)))
+        if ((rc = storage_abs_path(st, segs[i].path, path, sizeof path)))
             break;
         off_t size = stat(path, &sb) == 0 ? sb.st_size : 0;
         rc = settle_segment(st, &segs[i], path, size);
@@ -262,7 +262,7 @@ static int sweep_dir(struct storage *st, const char *rel, const struct path_set 
                      FILE *report, int *problems, int depth)
 {
     char path[PATH_MAX];
-    int rc = abs_path(st, rel, path, sizeof path);
+    int rc = storage_abs_path(st, rel, path, sizeof path);
     if (rc)
         return rc;
     DIR *d = opendir(path);
@@ -277,12 +277,12 @@ static int sweep_dir(struct storage *st, const char *rel, const struct path_set 
         struct stat sb;
         if (snprintf(child, sizeof child, "%s/%s", rel, de->d_name) >= (int)sizeof child)
             continue;
-        if (abs_path(st, child, childabs, sizeof childabs) || lstat(childabs, &sb) != 0)
+        if (storage_abs_path(st, child, childabs, sizeof childabs) || lstat(childabs, &sb) != 0)
             continue;
         if (S_ISDIR(sb.st_mode)) {
             if (depth > 0)
                 sweep_dir(st, child, ps, repair, report, problems, depth - 1);
-        } else if (!path_set_has(ps, child)) {
+        } else if (!path_set_has(ps, child) && !storage_is_garbage(st, child)) {
             (*problems)++;
             if (report)
                 fprintf(report, "%s: file not in the index%s\n", child, repair ? " (removed)" : "");
@@ -294,7 +294,7 @@ static int sweep_dir(struct storage *st, const char *rel, const struct path_set 
     }
     closedir(d);
     if (removed)
-        fsync_dir(path);
+        storage_fsync_dir(path);
     return NVR_OK;
 }
 
@@ -325,7 +325,7 @@ static int each_day(struct storage *st, const char *camera, int newest_only,
 {
     char rel[PATH_MAX], dir[PATH_MAX], newest[256] = "";
     snprintf(rel, sizeof rel, "recordings/%s", camera);
-    if (abs_path(st, rel, dir, sizeof dir))
+    if (storage_abs_path(st, rel, dir, sizeof dir))
         return NVR_EINVAL;
     DIR *d = opendir(dir);
     if (!d)
@@ -398,7 +398,7 @@ int storage_open(struct storage **out, const char *data_dir, int flags)
     if ((rc = index_open(&st->ix, path)))
         goto out;
     if (flags & STORAGE_WRITER) {
-        if ((rc = recover_writing(st)) || (rc = sweep_newest_days(st)))
+        if ((rc = storage_collect_garbage(st)) || (rc = recover_writing(st)) || (rc = sweep_newest_days(st)))
             goto out;
     }
     if ((rc = index_open(&st->rix, path)))
@@ -482,7 +482,7 @@ int storage_segment_begin(struct storage *st, const struct storage_segment_param
         rc = NVR_EINVAL;
         goto out;
     }
-    if ((rc = abs_path(st, row->path, path, sizeof path)) || (rc = parent_dir(path, dir, sizeof dir)) ||
+    if ((rc = storage_abs_path(st, row->path, path, sizeof path)) || (rc = storage_parent_dir(path, dir, sizeof dir)) ||
         (rc = mkdir_p(dir)))
         goto out;
     if ((rc = index_segment_insert(st->ix, row)))
@@ -495,7 +495,7 @@ int storage_segment_begin(struct storage *st, const struct storage_segment_param
         index_segment_delete(st->ix, row->id);
         goto out;
     }
-    fsync_dir(dir);
+    storage_fsync_dir(dir);
     struct segment_writer_params wp = {
         .camera = p->camera,
         .video = p->video,
@@ -506,8 +506,8 @@ int storage_segment_begin(struct storage *st, const struct storage_segment_param
         .sync = p->sync,
     };
     if ((rc = segment_writer_open(&seg->w, &wp))) {
-        unlink(path);
-        index_segment_delete(st->ix, row->id);
+        if (index_segment_delete(st->ix, row->id) == NVR_OK) /* else recovery removes both */
+            unlink(path);
         goto out;
     }
     row->init_bytes = segment_writer_init_bytes(seg->w);
@@ -519,6 +519,8 @@ out:
         fragments_free(&seg->row.frags);
         free(seg);
     }
+    if (rc == NVR_ENOSPC)
+        storage_report_full(st);
     return rc;
 }
 
@@ -534,6 +536,8 @@ int storage_segment_cut(struct storage_segment *seg, int64_t media_end_us, int64
 {
     uint32_t bytes;
     int rc = segment_writer_flush_fragment(seg->w, &bytes);
+    if (rc == NVR_ENOSPC)
+        storage_report_full(seg->st);
     if (rc || bytes == 0)
         return rc;
     int64_t dur = media_end_us - seg->media_done_us;
@@ -545,7 +549,9 @@ int storage_segment_cut(struct storage_segment *seg, int64_t media_end_us, int64
     seg->row.media_us = seg->media_done_us;
     seg->row.bytes = segment_writer_bytes(seg->w);
     seg->row.end_us = wall_end_us > seg->row.end_us ? wall_end_us : seg->row.end_us;
-    return index_segment_update(seg->st->ix, &seg->row);
+    if ((rc = index_segment_update(seg->st->ix, &seg->row)) == NVR_ENOSPC)
+        storage_report_full(seg->st);
+    return rc;
 }
 
 int storage_segment_finish(struct storage_segment **segp, int64_t media_end_us, int64_t wall_end_us)
@@ -558,15 +564,15 @@ int storage_segment_finish(struct storage_segment **segp, int64_t media_end_us, 
     int rc2 = segment_writer_close(&seg->w, seg->row.sha256);
     if (rc == NVR_OK)
         rc = rc2;
-    abs_path(seg->st, seg->row.path, path, sizeof path);
+    storage_abs_path(seg->st, seg->row.path, path, sizeof path);
     if (rc != NVR_OK || seg->row.frags.n == 0) {
         /* Leave the segment as recovery would: what is durable stays. */
         struct stat sb;
         int rc3 = settle_segment(seg->st, &seg->row, path, stat(path, &sb) == 0 ? sb.st_size : 0);
         if (rc == NVR_OK)
             rc = rc3;
-        if (parent_dir(path, dir, sizeof dir) == NVR_OK)
-            fsync_dir(dir);
+        if (storage_parent_dir(path, dir, sizeof dir) == NVR_OK)
+            storage_fsync_dir(dir);
     } else {
         seg->row.has_sha256 = 1;
         rc = index_segment_finish(seg->st->ix, &seg->row);
@@ -594,7 +600,7 @@ static void check_segment(struct storage *st, struct index_segment *s, int repai
 {
     char path[PATH_MAX];
     struct stat sb;
-    if (abs_path(st, s->path, path, sizeof path))
+    if (storage_abs_path(st, s->path, path, sizeof path))
         return;
     int exists = stat(path, &sb) == 0;
     off_t size = exists ? sb.st_size : 0;
@@ -653,7 +659,7 @@ int storage_check(struct storage *st, int repair, FILE *report, int *problems)
     /* files: every day directory of every camera directory, indexed or not */
     char rec[PATH_MAX];
     DIR *d = NULL;
-    if (rc == NVR_OK && abs_path(st, "recordings", rec, sizeof rec) == NVR_OK && (d = opendir(rec))) {
+    if (rc == NVR_OK && storage_abs_path(st, "recordings", rec, sizeof rec) == NVR_OK && (d = opendir(rec))) {
         struct dirent *de;
         while (rc == NVR_OK && (de = readdir(d)) != NULL) {
             char child[PATH_MAX + 300];

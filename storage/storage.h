@@ -92,4 +92,21 @@ int64_t storage_segment_media_us(const struct storage_segment *seg);
  * files the index does not know).  *problems counts what was found. */
 int storage_check(struct storage *st, int repair, FILE *report, int *problems);
 
+/* ---- deletion (storage_delete.c) ---- */
+
+/* Deletes the oldest unheld footage: up to max complete segments of camera
+ * (NULL: any camera, oldest first over all) ending at or before before_us,
+ * stopping once want_bytes are freed.  Rows go to the garbage table and are
+ * deleted in one transaction, then the files are unlinked, their
+ * directories fsynced, and the garbage rows dropped; empty day directories
+ * older than yesterday are removed.  *freed and *count say what went; a
+ * count of 0 means nothing unheld was left to delete. */
+int storage_delete_oldest(struct storage *st, const char *camera, int64_t before_us, uint64_t want_bytes,
+                          int max, uint64_t *freed, int *count);
+
+/* Sets the function told (from a writer thread) when a segment write fails
+ * because the file system is full, so retention can make room at once.
+ * Call before recording starts. */
+void storage_set_full_hook(struct storage *st, void (*fn)(void *arg), void *arg);
+
 #endif

@@ -589,7 +589,7 @@ static nvr_err add_camera(struct parser *p, const char *id, int line)
     cfg->ncameras++;
     cam->transport = NVR_TRANSPORT_AUTO;
     cam->segment_seconds = 60;
-    cam->retain_days = 30;
+    cam->retain_days = NVR_DEFAULT_RETAIN_DAYS;
     cam->audio = 0;
     cam->enabled = 1;
     cam->line = line;
@@ -864,6 +864,7 @@ int nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_
         goto out;
     }
     p.cfg->listen_port = 8080;
+    p.cfg->min_free_pct = 1; /* room for the index and logs even with no limit set */
 
     if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
         s += 3;

@@ -16,6 +16,8 @@
 
 enum nvr_transport { NVR_TRANSPORT_AUTO = 0, NVR_TRANSPORT_TCP, NVR_TRANSPORT_UDP };
 
+#define NVR_DEFAULT_RETAIN_DAYS 30 /* also applied to cameras no longer configured */
+
 struct nvr_camera_config {
     char *id;              /* [a-z0-9_-]{1,64}, unique */
     char *name;            /* display name; defaults to the id */

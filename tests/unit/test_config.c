@@ -87,7 +87,7 @@ static void test_minimal_config_defaults(void)
     CHECK_EQ_STR(cfg->data_dir, "/var/lib/nvr");
     CHECK(cfg->tls_cert == NULL && cfg->tls_key == NULL);
     CHECK_EQ_INT(cfg->max_bytes, 0);
-    CHECK(cfg->min_free_pct == 0.0);
+    CHECK(cfg->min_free_pct == 1.0);
     CHECK_EQ_INT(cfg->min_free_bytes, 0);
     CHECK_EQ_INT(cfg->ncameras, 0);
     CHECK(nvr_config_camera(cfg, "lobby") == NULL);

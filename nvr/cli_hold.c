@@ -1,0 +1,230 @@
+/*
+ * cli_hold.c - `nvr hold add|list|release`: evidence holds from the command
+ * line (docs/ref/cli.md).  Works while `nvr run` records: it opens the index
+ * as a second SQLite connection (no lock on data_dir), and retention sees a
+ * new hold in its next transaction.  The operator recorded is the Unix user
+ * running the command.
+ */
+#include "cli.h"
+
+#include "nvr/base/clock.h"
+#include "nvr/base/config.h"
+#include "nvr/base/err.h"
+#include "storage/holds.h"
+#include "storage/storage.h"
+
+#include <getopt.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct hold_opts {
+    const char *config, *cameras, *from, *to, *reason, *case_id;
+    int json, all;
+    const char *positional;
+};
+
+static int parse(int argc, char **argv, struct hold_opts *o)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"camera", required_argument, NULL, 'C'},
+        {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
+        {"reason", required_argument, NULL, 'r'}, {"case", required_argument, NULL, 'k'},
+        {"json", no_argument, NULL, 'j'},         {"all", no_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o->config = optarg; break;
+        case 'C': o->cameras = optarg; break;
+        case 'f': o->from = optarg; break;
+        case 't': o->to = optarg; break;
+        case 'r': o->reason = optarg; break;
+        case 'k': o->case_id = optarg; break;
+        case 'j': o->json = 1; break;
+        case 'a': o->all = 1; break;
+        default: return -1;
+        }
+    }
+    if (optind < argc)
+        o->positional = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "nvr: unexpected argument \"%s\"\n", argv[optind]);
+        return -1;
+    }
+    if (!o->config) {
+        fprintf(stderr, "nvr: -c FILE is required\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void operator_name(char *out, size_t n)
+{
+    struct passwd *pw = getpwuid(getuid());
+    snprintf(out, n, "%s", pw && pw->pw_name ? pw->pw_name : "local");
+}
+
+/* Splits "a,b" into h->cameras, each checked against the config. */
+static int parse_cameras(const struct nvr_config *cfg, const char *list, struct hold *h)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *id = strtok_r(buf, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
+        if (!nvr_config_camera(cfg, id)) {
+            fprintf(stderr, "nvr: no camera \"%s\" in %s\n", id, cfg->path);
+            return -1;
+        }
+        if (h->ncameras == HOLD_CAMERAS_MAX) {
+            fprintf(stderr, "nvr: at most %d cameras per hold\n", HOLD_CAMERAS_MAX);
+            return -1;
+        }
+        snprintf(h->cameras[h->ncameras++], INDEX_ID_MAX, "%s", id);
+    }
+    if (h->ncameras == 0) {
+        fprintf(stderr, "nvr: --camera needs at least one camera id\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int hold_add(const struct hold_opts *o, const struct nvr_config *cfg, struct storage *st)
+{
+    struct hold *h = calloc(1, sizeof *h);
+    int status = 2;
+    if (!h)
+        return 1;
+    if (!o->cameras || !o->from || !o->to || !o->reason || !o->reason[0]) {
+        fprintf(stderr, "nvr: hold add needs --camera ID[,ID...] --from T --to T --reason TEXT\n");
+        goto out;
+    }
+    if (parse_cameras(cfg, o->cameras, h))
+        goto out;
+    if (nvr_clock_parse_rfc3339(o->from, &h->start_us) || nvr_clock_parse_rfc3339(o->to, &h->end_us)) {
+        fprintf(stderr, "nvr: --from/--to must be RFC 3339 times, e.g. 2026-11-22T04:00:00Z\n");
+        goto out;
+    }
+    if (h->end_us <= h->start_us) {
+        fprintf(stderr, "nvr: --to must be after --from\n");
+        goto out;
+    }
+    snprintf(h->reason, sizeof h->reason, "%s", o->reason);
+    snprintf(h->case_id, sizeof h->case_id, "%s", o->case_id ? o->case_id : "");
+    operator_name(h->created_by, sizeof h->created_by);
+    h->created_us = nvr_clock_now_us();
+    int rc = holds_add(storage_index(st), h);
+    if (rc) {
+        fprintf(stderr, "nvr: cannot store the hold: %s\n", nvr_strerror(rc));
+        status = 1;
+        goto out;
+    }
+    if (o->json) {
+        holds_write_json(stdout, h);
+        putchar('\n');
+    } else {
+        printf("hold %lld created\n", (long long)h->id);
+    }
+    status = 0;
+out:
+    free(h);
+    return status;
+}
+
+static int hold_list(const struct hold_opts *o, struct storage *st)
+{
+    struct hold *v = NULL;
+    size_t n = 0;
+    int rc = holds_list(storage_index(st), o->all, &v, &n);
+    if (rc) {
+        fprintf(stderr, "nvr: cannot read holds: %s\n", nvr_strerror(rc));
+        return 1;
+    }
+    if (o->json)
+        fputs("{\"holds\":[", stdout);
+    for (size_t i = 0; i < n; i++) {
+        const struct hold *h = &v[i];
+        if (o->json) {
+            if (i)
+                putchar(',');
+            holds_write_json(stdout, h);
+            continue;
+        }
+        char a[NVR_TIME_BUFSZ], b[NVR_TIME_BUFSZ];
+        nvr_clock_format_rfc3339(h->start_us, a);
+        nvr_clock_format_rfc3339(h->end_us, b);
+        printf("%lld  %s .. %s  cameras=", (long long)h->id, a, b);
+        for (size_t k = 0; k < h->ncameras; k++)
+            printf("%s%s", k ? "," : "", h->cameras[k]);
+        printf("  case=\"%s\" reason=\"%s\" by=%s%s\n", h->case_id, h->reason, h->created_by,
+               h->released_us ? "  (released)" : "");
+    }
+    if (o->json)
+        puts("]}");
+    else if (n == 0)
+        puts(o->all ? "no holds" : "no active holds");
+    free(v);
+    return 0;
+}
+
+static int hold_release(const struct hold_opts *o, struct storage *st)
+{
+    char *end = NULL, by[INDEX_ID_MAX];
+    long long id = o->positional ? strtoll(o->positional, &end, 10) : 0;
+    if (!o->positional || *end || id <= 0) {
+        fprintf(stderr, "nvr: hold release needs the hold id\n");
+        return 2;
+    }
+    operator_name(by, sizeof by);
+    int rc = holds_release(storage_index(st), id, by, nvr_clock_now_us());
+    if (rc == NVR_ENOTFOUND) {
+        fprintf(stderr, "nvr: no active hold %lld\n", id);
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, "nvr: cannot release the hold: %s\n", nvr_strerror(rc));
+        return 1;
+    }
+    printf("hold %lld released\n", id);
+    return 0;
+}
+
+int cli_hold(int argc, char **argv)
+{
+    struct hold_opts o;
+    struct nvr_config *cfg = NULL;
+    struct storage *st = NULL;
+    const char *verb = argc > 1 ? argv[1] : "";
+    int status = 2, rc;
+    if (strcmp(verb, "add") != 0 && strcmp(verb, "list") != 0 && strcmp(verb, "release") != 0) {
+        fprintf(stderr, "nvr: hold needs add, list or release\n");
+        cli_usage(stderr);
+        return 2;
+    }
+    if (parse(argc - 1, argv + 1, &o))
+        return 2;
+    if ((o.positional && strcmp(verb, "release") != 0)) {
+        fprintf(stderr, "nvr: unexpected argument \"%s\"\n", o.positional);
+        return 2;
+    }
+    if (nvr_config_load(o.config, &cfg, stderr) != NVR_OK)
+        return 1;
+    if ((rc = storage_open(&st, cfg->data_dir, 0))) {
+        fprintf(stderr, "nvr: cannot open the index in %s: %s\n", cfg->data_dir, nvr_strerror(rc));
+        status = 1;
+        goto out;
+    }
+    if (strcmp(verb, "add") == 0)
+        status = hold_add(&o, cfg, st);
+    else if (strcmp(verb, "list") == 0)
+        status = hold_list(&o, st);
+    else
+        status = hold_release(&o, st);
+out:
+    storage_close(&st);
+    nvr_config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,297 @@
+/*
+ * http_holds.c - evidence holds and the storage report over HTTP (see
+ * http_holds.h).  Request bodies are JSON parsed with jansson; every field
+ * is checked (type, camera configured, RFC 3339 times, end after start) and
+ * a bad one answers 400 naming it.  Holds are written through the writers'
+ * index connection (a hold must be seen by retention's next transaction);
+ * reads use the reader connection.
+ *
+ * Until accounts exist the operator recorded for a hold made over HTTP is
+ * "api".
+ */
+#include "http_holds.h"
+
+#include "nvr/base/clock.h"
+#include "nvr/base/err.h"
+#include "nvr/base/json.h"
+#include "nvr/base/log.h"
+#include "nvr/nvr.h"
+#include "storage/holds.h"
+#include "storage/retention.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTTP_OPERATOR "api"
+
+static void write_time_or_null(FILE *f, int64_t us, int present)
+{
+    if (present)
+        json_write_time(f, us);
+    else
+        fputs("null", f);
+}
+
+static int reply_hold(struct http_request *r, unsigned status, const struct hold *h)
+{
+    struct http_body b;
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    holds_write_json(b.f, h);
+    fputc('\n', b.f);
+    return http_body_send(r, &b, status, "application/json", "no-store");
+}
+
+int http_holds_list(struct http_request *r, struct nvr *nvr)
+{
+    struct hold *v = NULL;
+    size_t n = 0;
+    const char *all = http_query(r, "all");
+    int with_released = all && (strcmp(all, "1") == 0 || strcmp(all, "true") == 0);
+    if (all && !with_released && strcmp(all, "0") != 0 && strcmp(all, "false") != 0)
+        return http_reply_error(r, 400, "all must be true or false");
+    int rc = holds_list(storage_index_reader(nvr->st), with_released, &v, &n);
+    if (rc)
+        return http_reply_error(r, 500, "cannot read holds: %s", nvr_strerror(rc));
+    struct http_body b;
+    if (http_body_open(&b)) {
+        free(v);
+        return http_reply_error(r, 500, "out of memory");
+    }
+    fputs("{\"holds\":[", b.f);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fputc(',', b.f);
+        holds_write_json(b.f, &v[i]);
+    }
+    fputs("]}\n", b.f);
+    free(v);
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}
+
+/* Reads a string member; "" if absent when optional.  Returns 0 or -1 with
+ * the reason in err. */
+static int get_text(json_t *o, const char *key, int required, char *dst, size_t n, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) {
+        if (required) {
+            snprintf(err, errlen, "%s is required", key);
+            return -1;
+        }
+        dst[0] = '\0';
+        return 0;
+    }
+    if (!json_is_string(v)) {
+        snprintf(err, errlen, "%s must be a string", key);
+        return -1;
+    }
+    if (json_string_length(v) >= n) {
+        snprintf(err, errlen, "%s is longer than %zu bytes", key, n - 1);
+        return -1;
+    }
+    if (required && json_string_length(v) == 0) {
+        snprintf(err, errlen, "%s must not be empty", key);
+        return -1;
+    }
+    snprintf(dst, n, "%s", json_string_value(v));
+    return 0;
+}
+
+static int get_time(json_t *o, const char *key, int64_t *us, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_string(v) || nvr_clock_parse_rfc3339(json_string_value(v), us)) {
+        snprintf(err, errlen, "%s must be an RFC 3339 time, e.g. 2026-11-22T04:00:00Z", key);
+        return -1;
+    }
+    return 0;
+}
+
+/* Fills h from the request body; -1 with err on a bad field. */
+static int parse_hold(struct nvr *nvr, json_t *o, struct hold *h, char *err, size_t errlen)
+{
+    json_t *cams = json_object_get(o, "cameras");
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "the body must be a JSON object");
+        return -1;
+    }
+    if (!json_is_array(cams) || json_array_size(cams) == 0 || json_array_size(cams) > HOLD_CAMERAS_MAX) {
+        snprintf(err, errlen, "cameras must be a list of 1 to %d camera ids", HOLD_CAMERAS_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < json_array_size(cams); i++) {
+        json_t *c = json_array_get(cams, i);
+        if (!json_is_string(c) || !nvr_config_camera(nvr->cfg, json_string_value(c))) {
+            snprintf(err, errlen, "cameras[%zu] is not a configured camera", i);
+            return -1;
+        }
+        snprintf(h->cameras[h->ncameras++], INDEX_ID_MAX, "%s", json_string_value(c));
+    }
+    if (get_time(o, "start", &h->start_us, err, errlen) || get_time(o, "end", &h->end_us, err, errlen))
+        return -1;
+    if (h->end_us <= h->start_us) {
+        snprintf(err, errlen, "end must be after start");
+        return -1;
+    }
+    if (get_text(o, "reason", 1, h->reason, sizeof h->reason, err, errlen) ||
+        get_text(o, "case", 0, h->case_id, sizeof h->case_id, err, errlen))
+        return -1;
+    return 0;
+}
+
+int http_holds_create(struct http_request *r, struct nvr *nvr)
+{
+    size_t len;
+    const char *body = http_body(r, &len);
+    json_error_t jerr;
+    char err[160];
+    struct hold *h = calloc(1, sizeof *h);
+    if (!h)
+        return http_reply_error(r, 500, "out of memory");
+    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    int ret;
+    if (!o) {
+        ret = http_reply_error(r, 400, "body is not JSON: %s (line %d)", jerr.text, jerr.line);
+        goto out;
+    }
+    if (parse_hold(nvr, o, h, err, sizeof err)) {
+        ret = http_reply_error(r, 400, "%s", err);
+        goto out;
+    }
+    snprintf(h->created_by, sizeof h->created_by, "%s", HTTP_OPERATOR);
+    h->created_us = nvr_clock_now_us();
+    int rc = holds_add(storage_index(nvr->st), h);
+    if (rc) {
+        ret = http_reply_error(r, 500, "cannot store the hold: %s", nvr_strerror(rc));
+        goto out;
+    }
+    nvr_log(NVR_INFO, NULL, "hold created id=%lld cameras=%zu by=%s", (long long)h->id, h->ncameras,
+            h->created_by);
+    ret = reply_hold(r, 201, h);
+out:
+    json_decref(o);
+    free(h);
+    return ret;
+}
+
+/* The {id} parameter as a hold id; -1 if it is not a positive integer. */
+static int64_t hold_id(struct http_request *r)
+{
+    const char *s = http_param(r, 0);
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || end == s || v <= 0 || s[0] == '+')
+        return -1;
+    return v;
+}
+
+int http_holds_get(struct http_request *r, struct nvr *nvr)
+{
+    int64_t id = hold_id(r);
+    if (id < 0)
+        return http_reply_error(r, 400, "a hold id is a positive integer");
+    struct hold *h = calloc(1, sizeof *h);
+    if (!h)
+        return http_reply_error(r, 500, "out of memory");
+    int rc = holds_get(storage_index_reader(nvr->st), id, h);
+    int ret = rc == NVR_ENOTFOUND ? http_reply_error(r, 404, "no such hold")
+              : rc                ? http_reply_error(r, 500, "cannot read the hold: %s", nvr_strerror(rc))
+                                  : reply_hold(r, 200, h);
+    free(h);
+    return ret;
+}
+
+int http_holds_release(struct http_request *r, struct nvr *nvr)
+{
+    int64_t id = hold_id(r);
+    if (id < 0)
+        return http_reply_error(r, 400, "a hold id is a positive integer");
+    struct hold *h = calloc(1, sizeof *h);
+    if (!h)
+        return http_reply_error(r, 500, "out of memory");
+    int ret, rc = holds_release(storage_index(nvr->st), id, HTTP_OPERATOR, nvr_clock_now_us());
+    if (rc == NVR_ENOTFOUND)
+        ret = http_reply_error(r, 404, "no active hold with that id");
+    else if (rc || (rc = holds_get(storage_index(nvr->st), id, h)))
+        ret = http_reply_error(r, 500, "cannot release the hold: %s", nvr_strerror(rc));
+    else {
+        nvr_log(NVR_INFO, NULL, "hold released id=%lld by=%s", (long long)id, HTTP_OPERATOR);
+        ret = reply_hold(r, 200, h);
+    }
+    free(h);
+    return ret;
+}
+
+static const char *state_name(enum retention_state s)
+{
+    switch (s) {
+    case RETENTION_OK: return "ok";
+    case RETENTION_HELD_FULL: return "held_full";
+    case RETENTION_ERROR: return "error";
+    }
+    return "error";
+}
+
+int http_storage_status(struct http_request *r, struct nvr *nvr)
+{
+    struct retention_status s;
+    struct http_body b;
+    retention_get_status(nvr->ret, &s);
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    fputs("{\"state\":", b.f);
+    json_write_string(b.f, state_name(s.state));
+    fputs(",\"message\":", b.f);
+    json_write_string(b.f, s.message);
+    fprintf(b.f,
+            ",\"used_bytes\":%llu,\"max_bytes\":%llu,\"fs_size_bytes\":%llu,\"fs_avail_bytes\":%llu,"
+            "\"min_free_bytes\":%llu,\"deleted_segments\":%llu,\"deleted_bytes\":%llu,\"last_pass\":",
+            (unsigned long long)s.used_bytes, (unsigned long long)s.max_bytes, (unsigned long long)s.fs_size,
+            (unsigned long long)s.fs_avail, (unsigned long long)s.min_free,
+            (unsigned long long)s.deleted_segments, (unsigned long long)s.deleted_bytes);
+    write_time_or_null(b.f, s.last_pass_us, s.last_pass_us != 0);
+    fputs(",\"cameras\":[", b.f);
+    for (size_t i = 0; i < nvr->cfg->ncameras; i++) {
+        const struct nvr_camera_config *cam = &nvr->cfg->cameras[i];
+        struct retention_estimate e;
+        uint64_t held = 0;
+        retention_estimate(nvr->ret, storage_index_reader(nvr->st), cam->id, &e);
+        holds_held_bytes(storage_index_reader(nvr->st), cam->id, &held);
+        if (i)
+            fputc(',', b.f);
+        fputs("{\"id\":", b.f);
+        json_write_string(b.f, cam->id);
+        fprintf(b.f, ",\"bytes\":%llu,\"held_bytes\":%llu,\"bytes_per_day\":%.0f,\"retain_days\":%d,\"oldest\":",
+                (unsigned long long)e.bytes, (unsigned long long)held, e.bytes_per_day, cam->retain_days);
+        write_time_or_null(b.f, e.oldest_us, e.oldest_us != INT64_MIN);
+        fputs(",\"days_estimate\":", b.f);
+        if (e.days >= 0)
+            fprintf(b.f, "%.1f", e.days);
+        else
+            fputs("null", b.f);
+        fputc('}', b.f);
+    }
+    fputs("]}\n", b.f);
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}
+
+void http_storage_write_metrics(struct nvr *nvr, FILE *f)
+{
+    struct retention_status s;
+    retention_get_status(nvr->ret, &s);
+    fprintf(f,
+            "# HELP nvr_storage_used_bytes Footage stored, all cameras.\n# TYPE nvr_storage_used_bytes gauge\n"
+            "nvr_storage_used_bytes %llu\n"
+            "# HELP nvr_storage_fs_avail_bytes Free space on the file system of data_dir.\n"
+            "# TYPE nvr_storage_fs_avail_bytes gauge\nnvr_storage_fs_avail_bytes %llu\n"
+            "# HELP nvr_retention_deleted_bytes_total Footage deleted by retention.\n"
+            "# TYPE nvr_retention_deleted_bytes_total counter\nnvr_retention_deleted_bytes_total %llu\n"
+            "# HELP nvr_storage_held_full 1 when the limits are exceeded and only held footage is left.\n"
+            "# TYPE nvr_storage_held_full gauge\nnvr_storage_held_full %d\n",
+            (unsigned long long)s.used_bytes, (unsigned long long)s.fs_avail, (unsigned long long)s.deleted_bytes,
+            s.state == RETENTION_HELD_FULL);
+}

@@ -1,0 +1,424 @@
+/*
+ * retention.c - the retention thread and its passes (see retention.h).
+ *
+ * One pass:
+ *   1. per camera (configured or only in the index): delete what ended
+ *      more than retain_days ago;
+ *   2. while all footage + reserve > max_bytes, or the file system's free
+ *      space < min_free + reserve: delete the oldest unheld segments over
+ *      all cameras, in batches of BATCH;
+ *   3. refresh the status and the sizing figures.
+ * reserve = 2 x the bytes written since the previous pass (measured from the
+ * index's usage totals), so the limits hold between passes; after a write
+ * failed for lack of space it is at least FULL_RESERVE.
+ *
+ * The ballast: deleting footage needs a few pages of index writes, which a
+ * file system filled to the last byte by another program refuses.  So
+ * retention keeps data_dir/reserve.bin (BALLAST_MAX, or 1/32 of a small file
+ * system) allocated; when a pass fails for lack of space it removes the
+ * ballast and runs again, and it puts the ballast back once there is room.
+ *
+ * Threads: the retention thread runs passes and owns prev_*; mu guards the
+ * status, the sizing figures and the wake flag.
+ */
+#include "retention.h"
+
+#include "nvr/base/clock.h"
+#include "nvr/base/err.h"
+#include "nvr/base/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 256
+#define MAX_BATCHES_PER_PASS 64
+#define FULL_RESERVE (64ull << 20)  /* at most fs_size / 16 */
+#define BALLAST_MAX (16ull << 20)   /* at most fs_size / 32 */
+#define BALLAST_NAME "reserve.bin"
+#define LOUD_EVERY_US (60LL * 1000000)
+#define DAY_US (86400LL * 1000000)
+#define MIN_MEASURED_US (10LL * 1000000) /* footage needed before bytes/day is estimated */
+
+struct retention {
+    struct storage *st;
+    struct retention_limits lim;
+    const struct retention_camera *cams;
+    size_t ncams;
+
+    pthread_t tid;
+    int started;
+
+    pthread_mutex_t mu; /* guards everything below */
+    pthread_cond_t cv;
+    int stop, wake, full;
+    struct retention_status status;
+    double rate_per_day;   /* all configured cameras together */
+    double capacity;       /* bytes the limits allow, -1 if unbounded */
+
+    /* retention thread only */
+    char ballast[4096];    /* path of the reserve file */
+    int have_ballast;
+    uint64_t prev_used;    /* footage at the end of the previous pass */
+    int have_prev;
+    int64_t last_loud_us;
+};
+
+static void on_full(void *arg)
+{
+    struct retention *r = arg;
+    pthread_mutex_lock(&r->mu);
+    r->full = 1;
+    r->wake = 1;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+void retention_wake(struct retention *r)
+{
+    pthread_mutex_lock(&r->mu);
+    r->wake = 1;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int retain_days_of(const struct retention *r, const char *id)
+{
+    for (size_t i = 0; i < r->ncams; i++)
+        if (strcmp(r->cams[i].id, id) == 0)
+            return r->cams[i].retain_days;
+    return r->lim.default_retain_days;
+}
+
+/* Step 1 for one camera. */
+static int expire_camera(struct retention *r, const char *id, int64_t now)
+{
+    int days = retain_days_of(r, id), count = 0, total = 0;
+    uint64_t freed = 0, total_bytes = 0;
+    int rc = NVR_OK;
+    if (days <= 0)
+        return NVR_OK;
+    do {
+        rc = storage_delete_oldest(r->st, id, now - days * DAY_US, UINT64_MAX, BATCH, &freed, &count);
+        total += count;
+        total_bytes += freed;
+    } while (rc == NVR_OK && count == BATCH);
+    if (total) {
+        nvr_log(NVR_INFO, id, "retention deleted reason=retain_days days=%d segments=%d bytes=%llu", days, total,
+                (unsigned long long)total_bytes);
+        pthread_mutex_lock(&r->mu);
+        r->status.deleted_segments += (uint64_t)total;
+        r->status.deleted_bytes += total_bytes;
+        pthread_mutex_unlock(&r->mu);
+    }
+    return rc;
+}
+
+static int fs_space(const char *dir, uint64_t *size, uint64_t *avail)
+{
+    struct statvfs sv;
+    if (statvfs(dir, &sv) != 0)
+        return nvr_err_from_errno(errno);
+    *size = (uint64_t)sv.f_blocks * sv.f_frsize;
+    *avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+    return NVR_OK;
+}
+
+static uint64_t min_free_bytes(const struct retention *r, uint64_t fs_size)
+{
+    if (r->lim.min_free_pct > 0)
+        return (uint64_t)((double)fs_size * r->lim.min_free_pct / 100.0);
+    return r->lim.min_free_bytes;
+}
+
+/* What must go for the global limits, given the reserve. */
+static uint64_t global_need(const struct retention *r, uint64_t used, uint64_t fs_size, uint64_t avail,
+                            uint64_t reserve, const char **why)
+{
+    uint64_t need = 0, mf = min_free_bytes(r, fs_size);
+    *why = "";
+    if (r->lim.max_bytes && used + reserve > r->lim.max_bytes) {
+        need = used + reserve - r->lim.max_bytes;
+        *why = "max_bytes";
+    }
+    if (avail < mf + reserve && mf + reserve - avail > need) {
+        need = mf + reserve - avail;
+        *why = "min_free";
+    }
+    return need;
+}
+
+/* Step 2.  Sets *held_full if the limits still bind with nothing unheld left. */
+static int enforce_global(struct retention *r, uint64_t reserve, int *held_full)
+{
+    int rc = NVR_OK, batches = 0, total = 0;
+    uint64_t total_bytes = 0;
+    const char *why = "", *deleted_for = "";
+    *held_full = 0;
+    while (batches++ < MAX_BATCHES_PER_PASS) {
+        uint64_t used = 0, size = 0, avail = 0, freed = 0;
+        int count = 0;
+        if ((rc = index_usage_total(storage_index(r->st), &used)) ||
+            (rc = fs_space(storage_data_dir(r->st), &size, &avail)))
+            break;
+        uint64_t need = global_need(r, used, size, avail, reserve, &why);
+        if (need == 0)
+            break;
+        if ((rc = storage_delete_oldest(r->st, NULL, INT64_MAX, need, BATCH, &freed, &count)))
+            break;
+        if (count == 0) {
+            *held_full = 1;
+            break;
+        }
+        total += count;
+        total_bytes += freed;
+        deleted_for = why;
+    }
+    if (total) {
+        nvr_log(NVR_INFO, NULL, "retention deleted reason=%s segments=%d bytes=%llu", deleted_for, total,
+                (unsigned long long)total_bytes);
+        pthread_mutex_lock(&r->mu);
+        r->status.deleted_segments += (uint64_t)total;
+        r->status.deleted_bytes += total_bytes;
+        pthread_mutex_unlock(&r->mu);
+    }
+    return rc;
+}
+
+/* Step 3: status and sizing figures. */
+static void refresh(struct retention *r, int rc, int held_full, int64_t now)
+{
+    uint64_t used = 0, size = 0, avail = 0;
+    double rate = 0;
+    index_usage_total(storage_index(r->st), &used);
+    fs_space(storage_data_dir(r->st), &size, &avail);
+    for (size_t i = 0; i < r->ncams; i++) {
+        struct index_usage u;
+        if (index_usage(storage_index(r->st), r->cams[i].id, &u) == NVR_OK && u.media_us >= MIN_MEASURED_US)
+            rate += (double)u.bytes * DAY_US / (double)u.media_us;
+    }
+    uint64_t mf = min_free_bytes(r, size);
+    double cap = (double)used + (double)avail - (double)mf;
+    if (r->lim.max_bytes && (double)r->lim.max_bytes < cap)
+        cap = (double)r->lim.max_bytes;
+
+    pthread_mutex_lock(&r->mu);
+    struct retention_status *s = &r->status;
+    s->used_bytes = used;
+    s->fs_size = size;
+    s->fs_avail = avail;
+    s->min_free = mf;
+    s->max_bytes = r->lim.max_bytes;
+    s->last_pass_us = now;
+    r->rate_per_day = rate;
+    r->capacity = cap;
+    if (rc) {
+        s->state = RETENTION_ERROR;
+        snprintf(s->message, sizeof s->message, "retention pass failed: %s", nvr_strerror(rc));
+    } else if (held_full) {
+        s->state = RETENTION_HELD_FULL;
+        snprintf(s->message, sizeof s->message,
+                 "storage limits exceeded and only held footage is left to delete: release holds or add disk");
+    } else {
+        s->state = RETENTION_OK;
+        s->message[0] = '\0';
+    }
+    pthread_mutex_unlock(&r->mu);
+
+    if ((rc || held_full) && now - r->last_loud_us >= LOUD_EVERY_US) {
+        nvr_log(NVR_ERROR, NULL, "%s used=%llu avail=%llu min_free=%llu max_bytes=%llu",
+                rc ? "retention pass failed" : "storage full: only held footage is left to delete",
+                (unsigned long long)used, (unsigned long long)avail, (unsigned long long)mf,
+                (unsigned long long)r->lim.max_bytes);
+        r->last_loud_us = now;
+    } else if (!rc && !held_full) {
+        r->last_loud_us = 0;
+    }
+}
+
+/* Allocates the ballast if there is room for it above min_free. */
+static void ballast_make(struct retention *r)
+{
+    uint64_t size = 0, avail = 0;
+    if (r->have_ballast || fs_space(storage_data_dir(r->st), &size, &avail))
+        return;
+    uint64_t want = size / 32 < BALLAST_MAX ? size / 32 : BALLAST_MAX;
+    if (want == 0 || avail < min_free_bytes(r, size) + 2 * want)
+        return;
+    int fd = open(r->ballast, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return;
+    if (posix_fallocate(fd, 0, (off_t)want) == 0 && fsync(fd) == 0)
+        r->have_ballast = 1;
+    else
+        unlink(r->ballast);
+    close(fd);
+}
+
+/* Frees the ballast; 1 if there was one. */
+static int ballast_release(struct retention *r)
+{
+    if (!r->have_ballast)
+        return 0;
+    unlink(r->ballast);
+    r->have_ballast = 0;
+    nvr_log(NVR_WARN, NULL, "storage full: released the reserve file so deletions can be recorded path=%s",
+            r->ballast);
+    return 1;
+}
+
+int retention_pass(struct retention *r)
+{
+    int64_t now = nvr_clock_now_us();
+    char **ids = NULL;
+    size_t nids = 0;
+    uint64_t used = 0, reserve = 0;
+    int held_full = 0, full;
+
+    pthread_mutex_lock(&r->mu);
+    full = r->full;
+    r->full = 0;
+    pthread_mutex_unlock(&r->mu);
+
+    int rc = index_usage_total(storage_index(r->st), &used);
+    if (rc == NVR_OK && r->have_prev) /* only passes delete, so growth since the last one is what was written */
+        reserve = used > r->prev_used ? 2 * (used - r->prev_used) : 0;
+    if (full) {
+        uint64_t size = 0, avail = 0, cap = FULL_RESERVE;
+        if (fs_space(storage_data_dir(r->st), &size, &avail) == NVR_OK && size / 16 < cap)
+            cap = size / 16;
+        if (reserve < cap)
+            reserve = cap;
+    }
+
+    if (rc == NVR_OK)
+        rc = index_cameras(storage_index(r->st), &ids, &nids);
+    for (size_t i = 0; i < nids && rc == NVR_OK; i++)
+        rc = expire_camera(r, ids[i], now);
+    for (size_t i = 0; i < nids; i++)
+        free(ids[i]);
+    free(ids);
+    if (rc == NVR_OK)
+        rc = enforce_global(r, reserve, &held_full);
+    if (rc == NVR_ENOSPC && ballast_release(r))
+        rc = enforce_global(r, reserve, &held_full);
+    if (rc == NVR_OK && !held_full)
+        ballast_make(r);
+
+    if (index_usage_total(storage_index(r->st), &r->prev_used) == NVR_OK)
+        r->have_prev = 1;
+    refresh(r, rc, held_full, now);
+    return rc;
+}
+
+static void *retention_main(void *arg)
+{
+    struct retention *r = arg;
+    for (;;) {
+        retention_pass(r);
+        pthread_mutex_lock(&r->mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        int64_t ns = until.tv_nsec + (r->lim.interval_us % 1000000) * 1000;
+        until.tv_sec += r->lim.interval_us / 1000000 + ns / 1000000000;
+        until.tv_nsec = ns % 1000000000;
+        while (!r->stop && !r->wake)
+            if (pthread_cond_timedwait(&r->cv, &r->mu, &until) == ETIMEDOUT)
+                break;
+        int stop = r->stop;
+        r->wake = 0;
+        pthread_mutex_unlock(&r->mu);
+        if (stop)
+            break;
+    }
+    return NULL;
+}
+
+int retention_start(struct retention **out, struct storage *st, const struct retention_limits *lim,
+                    const struct retention_camera *cams, size_t n)
+{
+    struct retention *r = calloc(1, sizeof *r);
+    *out = NULL;
+    if (!r)
+        return NVR_ENOMEM;
+    r->st = st;
+    r->lim = *lim;
+    r->cams = cams;
+    r->ncams = n;
+    r->capacity = -1;
+    snprintf(r->ballast, sizeof r->ballast, "%s/" BALLAST_NAME, storage_data_dir(st));
+    struct stat sb;
+    r->have_ballast = stat(r->ballast, &sb) == 0 && sb.st_size > 0;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    if (lim->interval_us > 0) {
+        storage_set_full_hook(st, on_full, r);
+        if (pthread_create(&r->tid, NULL, retention_main, r) != 0) {
+            storage_set_full_hook(st, NULL, NULL);
+            pthread_cond_destroy(&r->cv);
+            pthread_mutex_destroy(&r->mu);
+            free(r);
+            return NVR_ENOMEM;
+        }
+        r->started = 1;
+    }
+    *out = r;
+    return NVR_OK;
+}
+
+void retention_stop(struct retention **rp)
+{
+    struct retention *r = *rp;
+    if (!r)
+        return;
+    if (r->started) {
+        pthread_mutex_lock(&r->mu);
+        r->stop = 1;
+        pthread_cond_signal(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->tid, NULL);
+        storage_set_full_hook(r->st, NULL, NULL);
+    }
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+    *rp = NULL;
+}
+
+void retention_get_status(struct retention *r, struct retention_status *out)
+{
+    pthread_mutex_lock(&r->mu);
+    *out = r->status;
+    pthread_mutex_unlock(&r->mu);
+}
+
+int retention_estimate(struct retention *r, nvr_index *ix, const char *id, struct retention_estimate *out)
+{
+    struct index_usage u;
+    int rc = index_usage(ix, id, &u);
+    memset(out, 0, sizeof *out);
+    out->oldest_us = INT64_MIN;
+    out->days = -1;
+    if (rc)
+        return rc;
+    out->bytes = u.bytes;
+    out->oldest_us = u.oldest_us;
+    if (u.media_us >= MIN_MEASURED_US)
+        out->bytes_per_day = (double)u.bytes * DAY_US / (double)u.media_us;
+    pthread_mutex_lock(&r->mu);
+    double rate = r->rate_per_day, cap = r->capacity;
+    pthread_mutex_unlock(&r->mu);
+    int days = retain_days_of(r, id);
+    if (rate > 0 && cap > 0)
+        out->days = cap / rate;
+    if (days > 0 && (out->days < 0 || out->days > days))
+        out->days = days;
+    return NVR_OK;
+}

@@ -1,0 +1,40 @@
+/*
+ * storage_priv.h - what storage.c and storage_delete.c share: the handle's
+ * fields and the file-system helpers.  Nothing outside storage/ includes it.
+ */
+#ifndef NVR_STORAGE_STORAGE_PRIV_H
+#define NVR_STORAGE_STORAGE_PRIV_H
+
+#include "storage/storage.h"
+
+#include <stddef.h>
+
+struct storage {
+    char *dir;
+    int lock_fd;
+    nvr_index *ix;   /* writers (and recovery, retention) */
+    nvr_index *rix;  /* readers (HTTP), a second connection */
+    void (*full_fn)(void *arg); /* told when a write fails for lack of space */
+    void *full_arg;
+};
+
+/* fsync()s a directory (so a create or unlink in it is durable). */
+int storage_fsync_dir(const char *dir);
+
+/* The directory part of path into out. */
+int storage_parent_dir(const char *path, char *out, size_t n);
+
+/* data_dir/rel into out. */
+int storage_abs_path(const struct storage *st, const char *rel, char *out, size_t n);
+
+/* Finishes deletions a crash interrupted: unlinks every file in the
+ * garbage table and drops its row (storage_delete.c). */
+int storage_collect_garbage(struct storage *st);
+
+/* Whether rel is waiting in the garbage table (a deletion in progress). */
+int storage_is_garbage(struct storage *st, const char *rel);
+
+/* Calls the full hook, if any (a write failed with NVR_ENOSPC). */
+void storage_report_full(struct storage *st);
+
+#endif

@@ -1,0 +1,196 @@
+/* test_retention_index.c - retention's index side (storage/index_retention.c,
+ * storage/holds.c) on a real SQLite file: usage kept by the triggers, the
+ * oldest unheld segments retired first, holds honoured, garbage rows. */
+#include "nvr/base/err.h"
+#include "storage/holds.h"
+#include "storage/index.h"
+
+#include "check.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#define S 1000000LL
+#define T0 (1795320000LL * S)
+
+static char dir[64];
+
+/* A finished 60 s segment of cam starting at T0 + k minutes, of bytes b. */
+static void add_seg(nvr_index *ix, const char *cam, int k, uint64_t b)
+{
+    struct index_segment s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.camera, sizeof s.camera, "%s", cam);
+    s.session = T0;
+    s.start_us = T0 + k * 60 * S;
+    s.end_us = s.start_us + 60 * S;
+    s.media_us = 60 * S;
+    snprintf(s.path, sizeof s.path, "recordings/%s/%03d.mp4", cam, k);
+    snprintf(s.video_codec, sizeof s.video_codec, "h264");
+    s.init_bytes = 100;
+    s.bytes = 100;
+    fragments_append(&s.frags, (uint32_t)(b - 100), (uint32_t)(60 * S));
+    CHECK_EQ_INT(index_segment_insert(ix, &s), NVR_OK);
+    s.bytes = b;
+    s.has_sha256 = 1;
+    CHECK_EQ_INT(index_segment_finish(ix, &s), NVR_OK);
+    fragments_free(&s.frags);
+}
+
+static void test_usage_and_retire_oldest_over_all_cameras(void)
+{
+    char p[128];
+    nvr_index *ix = NULL;
+    snprintf(p, sizeof p, "%s/a.db", dir);
+    CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
+    index_camera_upsert(ix, "a", "A");
+    index_camera_upsert(ix, "b", "B");
+    for (int k = 0; k < 10; k++) {
+        add_seg(ix, "a", k, 1000);
+        add_seg(ix, "b", k, 3000);
+    }
+    struct index_usage u;
+    uint64_t total;
+    CHECK_EQ_INT(index_usage(ix, "a", &u), NVR_OK);
+    CHECK_EQ_INT(u.bytes, 10000);
+    CHECK_EQ_INT(u.media_us, 600 * S);
+    CHECK_EQ_INT(u.oldest_us, T0);
+    CHECK_EQ_INT(index_usage_total(ix, &total), NVR_OK);
+    CHECK_EQ_INT(total, 40000);
+
+    /* hold camera a's minutes 0..2 (overlap rule: minute 2 ends at 3:00, hold ends 2:30) */
+    struct hold h;
+    memset(&h, 0, sizeof h);
+    h.ncameras = 1;
+    snprintf(h.cameras[0], sizeof h.cameras[0], "a");
+    h.start_us = T0;
+    h.end_us = T0 + 150 * S;
+    snprintf(h.reason, sizeof h.reason, "incident");
+    snprintf(h.created_by, sizeof h.created_by, "test");
+    h.created_us = T0;
+    CHECK_EQ_INT(holds_add(ix, &h), NVR_OK);
+    CHECK(h.id > 0);
+    uint64_t held;
+    CHECK_EQ_INT(holds_held_bytes(ix, "a", &held), NVR_OK);
+    CHECK_EQ_INT(held, 3000);
+
+    /* want 7000 bytes over all cameras: oldest first, a's held ones (a0..a2)
+     * skipped: b0, b1, b2 (3000 each; the batch stops once 7000 are reached) */
+    struct index_retired *v = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(index_retire(ix, NULL, INT64_MAX, 7000, 256, &v, &n), NVR_OK);
+    CHECK_EQ_INT(n, 3);
+    if (n == 3) {
+        CHECK_EQ_STR(v[0].path, "recordings/b/000.mp4");
+        CHECK_EQ_STR(v[1].path, "recordings/b/001.mp4");
+        CHECK_EQ_STR(v[2].path, "recordings/b/002.mp4");
+    }
+    free(v);
+    CHECK_EQ_INT(index_usage_total(ix, &total), NVR_OK);
+    CHECK_EQ_INT(total, 31000);
+    char **g = NULL;
+    size_t ng = 0;
+    CHECK_EQ_INT(index_garbage_list(ix, &g, &ng), NVR_OK);
+    CHECK_EQ_INT(ng, 3);
+    for (size_t i = 0; i < ng; i++) {
+        CHECK_EQ_INT(index_garbage_drop(ix, g[i]), NVR_OK);
+        free(g[i]);
+    }
+    free(g);
+    CHECK_EQ_INT(index_garbage_list(ix, &g, &ng), NVR_OK);
+    CHECK_EQ_INT(ng, 0);
+    free(g);
+
+    /* per camera, by age: a's segments ending by minute 6 -> a3, a4, a5 (a0..a2 held) */
+    CHECK_EQ_INT(index_retire(ix, "a", T0 + 6 * 60 * S, UINT64_MAX, 256, &v, &n), NVR_OK);
+    CHECK_EQ_INT(n, 3);
+    if (n == 3)
+        CHECK_EQ_STR(v[0].path, "recordings/a/003.mp4");
+    free(v);
+
+    /* everything unheld of a: only the held ones remain; then nothing to retire */
+    CHECK_EQ_INT(index_retire(ix, "a", INT64_MAX, UINT64_MAX, 256, &v, &n), NVR_OK);
+    CHECK_EQ_INT(n, 4);
+    free(v);
+    CHECK_EQ_INT(index_retire(ix, "a", INT64_MAX, UINT64_MAX, 256, &v, &n), NVR_OK);
+    CHECK_EQ_INT(n, 0);
+    CHECK(v == NULL);
+    CHECK_EQ_INT(index_usage(ix, "a", &u), NVR_OK);
+    CHECK_EQ_INT(u.bytes, 3000);
+
+    /* releasing the hold frees them for retention; a second release is refused */
+    CHECK_EQ_INT(holds_release(ix, h.id, "test", T0 + S), NVR_OK);
+    CHECK_EQ_INT(holds_release(ix, h.id, "test", T0 + S), NVR_ENOTFOUND);
+    CHECK_EQ_INT(index_retire(ix, "a", INT64_MAX, UINT64_MAX, 256, &v, &n), NVR_OK);
+    CHECK_EQ_INT(n, 3);
+    free(v);
+    index_close(&ix);
+}
+
+static void test_holds_list_and_history(void)
+{
+    char p[128];
+    nvr_index *ix = NULL;
+    snprintf(p, sizeof p, "%s/b.db", dir);
+    CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
+    struct hold h;
+    memset(&h, 0, sizeof h);
+    h.ncameras = 2;
+    snprintf(h.cameras[0], sizeof h.cameras[0], "x");
+    snprintf(h.cameras[1], sizeof h.cameras[1], "y");
+    h.start_us = T0;
+    h.end_us = T0 + S;
+    snprintf(h.case_id, sizeof h.case_id, "2026-0042");
+    snprintf(h.reason, sizeof h.reason, "fight \"in\" hall");
+    snprintf(h.created_by, sizeof h.created_by, "ann");
+    CHECK_EQ_INT(holds_add(ix, &h), NVR_OK);
+    struct hold bad = h;
+    bad.end_us = bad.start_us;
+    CHECK_EQ_INT(holds_add(ix, &bad), NVR_EINVAL);
+    bad = h;
+    bad.ncameras = 0;
+    CHECK_EQ_INT(holds_add(ix, &bad), NVR_EINVAL);
+
+    struct hold *v = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(holds_list(ix, 0, &v, &n), NVR_OK);
+    CHECK_EQ_INT(n, 1);
+    if (n == 1) {
+        CHECK_EQ_INT(v[0].ncameras, 2);
+        CHECK_EQ_STR(v[0].cameras[1], "y");
+        CHECK_EQ_STR(v[0].case_id, "2026-0042");
+        CHECK_EQ_STR(v[0].reason, "fight \"in\" hall");
+        CHECK_EQ_INT(v[0].released_us, 0);
+    }
+    free(v);
+    CHECK_EQ_INT(holds_release(ix, h.id, "bob", T0 + 2 * S), NVR_OK);
+    CHECK_EQ_INT(holds_list(ix, 0, &v, &n), NVR_OK);
+    CHECK_EQ_INT(n, 0);
+    free(v);
+    CHECK_EQ_INT(holds_list(ix, 1, &v, &n), NVR_OK);
+    CHECK_EQ_INT(n, 1);
+    if (n == 1) {
+        CHECK_EQ_STR(v[0].released_by, "bob");
+        CHECK_EQ_INT(v[0].released_us, T0 + 2 * S);
+    }
+    free(v);
+    struct hold got;
+    CHECK_EQ_INT(holds_get(ix, h.id, &got), NVR_OK);
+    CHECK_EQ_STR(got.created_by, "ann");
+    CHECK_EQ_INT(holds_get(ix, h.id + 100, &got), NVR_ENOTFOUND);
+    index_close(&ix);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/nvr-test-retention-XXXXXX");
+    if (!mkdtemp(dir))
+        return 2;
+    RUN(test_usage_and_retire_oldest_over_all_cameras);
+    RUN(test_holds_list_and_history);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return check_summary();
+}
