@@ -14,7 +14,9 @@
 #include "nvr/base/err.h"
 #include "nvr/base/json.h"
 #include "nvr/base/log.h"
+#include "nvr/auth.h"
 #include "nvr/coverage.h"
+#include "nvr/http_auth.h"
 #include "nvr/http_api.h"
 #include "nvr/http_server.h"
 #include "nvr/nvr.h"
@@ -42,6 +44,14 @@ void cli_usage(FILE *f)
           "  nvr hold add -c FILE --camera ID[,ID...] --from T --to T --reason TEXT [--case ID] [--json]\n"
           "  nvr hold list -c FILE [--all] [--json]\n"
           "  nvr hold release -c FILE ID     evidence holds: footage retention never deletes\n"
+          "  nvr user add -c FILE NAME --role admin|investigator|viewer [--camera ID|group:G|*[,...]]\n"
+          "  nvr user passwd -c FILE NAME    (the password is read from standard input)\n"
+          "  nvr user del -c FILE NAME\n"
+          "  nvr user token -c FILE NAME [--label TEXT]   prints a new API token\n"
+          "  nvr user list -c FILE\n"
+          "  nvr verify -c FILE --log        checks the access log's hash chain\n"
+          "  nvr cert -c FILE --self-signed [--force]   makes tls_key and tls_cert for a lab\n"
+          "  nvr routes                      the HTTP routes and who may call them\n"
           "  nvr version                     print the version\n"
           "Times T are RFC 3339, e.g. 2026-11-22T04:00:00Z.\n",
           f);
@@ -104,6 +114,30 @@ int cli_version(int argc, char **argv)
     (void)argv;
     printf("nvr %s\n", NVR_VERSION);
     return 0;
+}
+
+/* `nvr routes`: the HTTP routes and who may call them, one per line, for
+ * people and for the access test (which checks its table covers them all). */
+int cli_routes(int argc, char **argv)
+{
+    static const char *const access[] = {"user", "public", "investigator", "admin"};
+    size_t n;
+    const struct http_route *rt = http_api_routes(&n);
+    (void)argc;
+    (void)argv;
+    for (size_t i = 0; i < n; i++)
+        printf("%s %s %s\n", rt[i].method, rt[i].pattern, access[rt[i].access]);
+    return 0;
+}
+
+/* `nvr verify`: --log here; exports and --storage come with the export work. */
+int cli_verify(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--log") == 0)
+            return cli_verify_log(argc, argv);
+    fprintf(stderr, "nvr: verify needs -c FILE --log\n");
+    return 2;
 }
 
 int cli_check(int argc, char **argv)
@@ -215,6 +249,54 @@ out:
     return status;
 }
 
+static int is_loopback(const char *host)
+{
+    return strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 || strncmp(host, "127.", 4) == 0;
+}
+
+/* Reads a whole (small) file into a new string. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < (1 << 20) && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)n + 1)) != NULL) {
+        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+            free(buf);
+            buf = NULL;
+        } else {
+            buf[n] = '\0';
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+static void free_tls(struct http_tls *t)
+{
+    if (t->key_pem)
+        memset((char *)t->key_pem, 0, strlen(t->key_pem));
+    free((char *)t->cert_pem);
+    free((char *)t->key_pem);
+    t->cert_pem = t->key_pem = NULL;
+}
+
+static int read_tls(const struct nvr_config *cfg, struct http_tls *t)
+{
+    t->cert_pem = slurp(cfg->tls_cert);
+    t->key_pem = slurp(cfg->tls_key);
+    if (!t->cert_pem || !t->key_pem) {
+        nvr_log(NVR_ERROR, NULL, "cannot read the TLS %s path=%s", !t->cert_pem ? "certificate" : "key",
+                !t->cert_pem ? cfg->tls_cert : cfg->tls_key);
+        free_tls(t);
+        return NVR_EIO;
+    }
+    return NVR_OK;
+}
+
 static void nvr_stop_all(struct nvr *nvr)
 {
     for (size_t i = 0; i < nvr->nrecs; i++)
@@ -239,6 +321,15 @@ int cli_run(int argc, char **argv)
     if ((status = load_config(&o, &nvr.cfg)))
         return status;
     status = 1;
+    if (!nvr.cfg->tls_cert && !nvr.cfg->allow_plain_http && !is_loopback(nvr.cfg->listen_host)) {
+        fprintf(stderr,
+                "nvr: %s: refusing to serve plain HTTP on %s: passwords and footage would cross the network in "
+                "clear text. Set tls_cert and tls_key in [server] (`nvr cert -c FILE --self-signed` makes a "
+                "pair for a lab), or allow_plain_http = yes behind a TLS proxy\n",
+                nvr.cfg->path, nvr.cfg->listen_host);
+        nvr_config_free(&nvr.cfg);
+        return 1;
+    }
     /* block the stop signals before any thread exists; every thread inherits the mask */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
@@ -278,10 +369,19 @@ int cli_run(int argc, char **argv)
         }
         nvr.nrecs++;
     }
+    if ((rc = auth_create(&nvr.auth, nvr.st, nvr.cfg)))
+        goto out;
     size_t nroutes;
     const struct http_route *routes = http_api_routes(&nroutes);
-    if ((rc = http_server_start(&nvr.http, &nvr, nvr.cfg->listen_host, nvr.cfg->listen_port, routes, nroutes)))
+    struct http_tls tls = {0};
+    if (nvr.cfg->tls_cert && (rc = read_tls(nvr.cfg, &tls)))
         goto out;
+    rc = http_server_start_tls(&nvr.http, &nvr, nvr.cfg->listen_host, nvr.cfg->listen_port, routes, nroutes,
+                               nvr.cfg->tls_cert ? &tls : NULL);
+    free_tls(&tls);
+    if (rc)
+        goto out;
+    http_server_set_guard(nvr.http, http_auth_guard);
     nvr_log(NVR_INFO, NULL, "nvr %s recording cameras=%zu data_dir=%s", NVR_VERSION, nvr.cfg->ncameras,
             nvr.cfg->data_dir);
     for (;;) {
@@ -300,6 +400,7 @@ out:
     nvr_stop_all(&nvr);
     retention_stop(&nvr.ret);
     free(nvr.ret_cams);
+    auth_destroy(&nvr.auth);
     storage_close(&nvr.st);
     nvr_config_free(&nvr.cfg);
     avformat_network_deinit();

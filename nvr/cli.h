@@ -13,6 +13,11 @@ int cli_check(int argc, char **argv);
 int cli_recordings(int argc, char **argv);
 int cli_version(int argc, char **argv);
 int cli_hold(int argc, char **argv); /* cli_hold.c */
+int cli_user(int argc, char **argv); /* cli_user.c */
+int cli_verify_log(int argc, char **argv); /* cli_user.c: nvr verify -c FILE --log */
+int cli_verify(int argc, char **argv);
+int cli_routes(int argc, char **argv);
+int cli_cert(int argc, char **argv); /* cli_cert.c */
 void cli_usage(FILE *f);
 
 #endif

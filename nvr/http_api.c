@@ -16,6 +16,7 @@
 #include "nvr/base/url.h"
 #include "nvr/coverage.h"
 #include "nvr/hls.h"
+#include "nvr/http_auth.h"
 #include "nvr/http_holds.h"
 #include "nvr/nvr.h"
 #include "version.h"
@@ -96,8 +97,11 @@ static int h_cameras(struct http_request *r, struct nvr *nvr)
     if (http_body_open(&b))
         return http_reply_error(r, 500, "out of memory");
     fputs("{\"cameras\":[", b.f);
+    int n = 0;
     for (size_t i = 0; i < nvr->nrecs; i++) {
-        if (i)
+        if (!http_auth_camera(r, nvr, nvr->cfg->cameras[i].id))
+            continue; /* only the cameras this user may see */
+        if (n++)
             fputc(',', b.f);
         write_camera(b.f, &nvr->cfg->cameras[i], nvr->recs[i]);
     }
@@ -210,6 +214,10 @@ static int h_playback(struct http_request *r, struct nvr *nvr)
         free(b.buf);
         return http_reply_error(r, 404, "no recordings in that range");
     }
+    char a[NVR_TIME_BUFSZ], z[NVR_TIME_BUFSZ];
+    nvr_clock_format_rfc3339(from, a);
+    nvr_clock_format_rfc3339(to, z);
+    http_auth_log(r, nvr, "playback", http_param(r, 0), "start=%s end=%s", a, z);
     return http_body_send(r, &b, 200, "application/vnd.apple.mpegurl", "no-store");
 }
 
@@ -251,6 +259,10 @@ static int h_segment(struct http_request *r, struct nvr *nvr)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return http_reply_error(r, errno == ENOENT ? 404 : 500, "segment file unavailable");
+    /* players fetch fragments with Range (their playlist was logged as the
+     * playback); a whole-file fetch is a download and is logged itself */
+    if (!http_header(r, "Range") && strcmp(http_method(r), "HEAD") != 0)
+        http_auth_log(r, nvr, "segment_download", cam, "segment=%lld", (long long)id);
     if (seg.state == INDEX_SEG_COMPLETE && seg.has_sha256) {
         /* a finished segment never changes: its hash is its identity */
         static const char hex[] = "0123456789abcdef";
@@ -326,19 +338,32 @@ static int h_metrics(struct http_request *r, struct nvr *nvr)
     return http_body_send(r, &b, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store");
 }
 
+/* Access (http_server.h): the zero value is "signed-in user, and the camera
+ * in the path must be one they may see"; everything else is said here. */
 static const struct http_route routes[] = {
-    {"GET", "/api/v1/health", h_health},
-    {"GET", "/api/v1/cameras", h_cameras},
-    {"GET", "/api/v1/cameras/{}", h_camera},
-    {"GET", "/api/v1/cameras/{}/recordings", h_recordings},
-    {"GET", "/api/v1/cameras/{}/playback.m3u8", h_playback},
-    {"GET", "/api/v1/cameras/{}/segments/{}.mp4", h_segment},
-    {"GET", "/api/v1/holds", http_holds_list},
-    {"POST", "/api/v1/holds", http_holds_create},
-    {"GET", "/api/v1/holds/{}", http_holds_get},
-    {"DELETE", "/api/v1/holds/{}", http_holds_release},
-    {"GET", "/api/v1/storage", http_storage_status},
-    {"GET", "/metrics", h_metrics},
+    {"GET", "/api/v1/health", h_health, HTTP_PUBLIC},
+    {"POST", "/api/v1/session", http_session_create, HTTP_PUBLIC},
+    {"GET", "/api/v1/session", http_session_get, HTTP_PUBLIC},
+    {"DELETE", "/api/v1/session", http_session_delete, HTTP_USER},
+    {"POST", "/api/v1/setup", http_setup, HTTP_PUBLIC},
+    {"GET", "/api/v1/cameras", h_cameras, HTTP_USER},
+    {"GET", "/api/v1/cameras/{}", h_camera, HTTP_USER},
+    {"GET", "/api/v1/cameras/{}/recordings", h_recordings, HTTP_USER},
+    {"GET", "/api/v1/cameras/{}/playback.m3u8", h_playback, HTTP_USER},
+    {"GET", "/api/v1/cameras/{}/segments/{}.mp4", h_segment, HTTP_USER},
+    {"GET", "/api/v1/holds", http_holds_list, HTTP_INVESTIGATOR},
+    {"POST", "/api/v1/holds", http_holds_create, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/holds/{}", http_holds_get, HTTP_INVESTIGATOR},
+    {"DELETE", "/api/v1/holds/{}", http_holds_release, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/storage", http_storage_status, HTTP_ADMIN},
+    {"GET", "/api/v1/users", http_users_list, HTTP_ADMIN},
+    {"POST", "/api/v1/users", http_users_create, HTTP_ADMIN},
+    {"PUT", "/api/v1/users/{}", http_users_update, HTTP_ADMIN},
+    {"DELETE", "/api/v1/users/{}", http_users_delete, HTTP_ADMIN},
+    {"POST", "/api/v1/users/{}/tokens", http_tokens_create, HTTP_ADMIN},
+    {"DELETE", "/api/v1/tokens/{}", http_tokens_revoke, HTTP_ADMIN},
+    {"GET", "/api/v1/access-log", http_access_log, HTTP_ADMIN},
+    {"GET", "/metrics", h_metrics, HTTP_ADMIN},
 };
 
 const struct http_route *http_api_routes(size_t *n)

@@ -16,6 +16,10 @@ int main(int argc, char **argv)
         {"check", cli_check},
         {"recordings", cli_recordings},
         {"hold", cli_hold},
+        {"user", cli_user},
+        {"verify", cli_verify},
+        {"routes", cli_routes},
+        {"cert", cli_cert},
         {"version", cli_version},
         {"--version", cli_version},
     };

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct http_server;
+struct auth;
 
 struct nvr {
     struct nvr_config *cfg;
@@ -22,6 +23,7 @@ struct nvr {
     size_t nrecs;
     struct http_server *http;
     struct retention *ret;      /* keeps footage within its limits */
+    struct auth *auth;          /* accounts, sessions, access log */
     struct retention_camera *ret_cams; /* what ret reads: one per configured camera */
     int64_t started_us;         /* wall clock at start-up */
 };

@@ -92,6 +92,8 @@ static const struct conf_key conf_keys[] = {
     {SEC_SERVER, "data_dir", parse_abs_path, SRV(data_dir), KEY_REQUIRED, "an absolute path", 0, 0},
     {SEC_SERVER, "tls_cert", parse_abs_path, SRV(tls_cert), 0, "an absolute path", 0, 0},
     {SEC_SERVER, "tls_key", parse_abs_path, SRV(tls_key), 0, "an absolute path", 0, 0},
+    {SEC_SERVER, "allow_plain_http", parse_bool, SRV(allow_plain_http), 0,
+     "yes, no, on, off, true, false, 1 or 0", 0, 0},
 
     {SEC_STORAGE, "max_bytes", parse_max_bytes, SRV(max_bytes), 0,
      "a size above 0 with an optional K, M, G or T suffix, such as 500G or 1.5T", 0, 0},
@@ -108,6 +110,7 @@ static const struct conf_key conf_keys[] = {
      "an integer from 1 to 3600", 1, 3600},
     {SEC_CAMERA, "retain_days", parse_int, CAM(retain_days), 0, "an integer from 0 to 36500", 0,
      36500},
+    {SEC_CAMERA, "group", parse_text, CAM(group), 0, "a non-empty text", 0, 0},
     {SEC_CAMERA, "audio", parse_bool, CAM(audio), 0, "yes, no, on, off, true, false, 1 or 0", 0, 0},
     {SEC_CAMERA, "enabled", parse_bool, CAM(enabled), 0, "yes, no, on, off, true, false, 1 or 0", 0,
      0},
@@ -938,6 +941,7 @@ void nvr_config_free(struct nvr_config **cfg)
         free(c->cameras[i].name);
         free(c->cameras[i].url);
         free(c->cameras[i].sub_url);
+        free(c->cameras[i].group);
     }
     free(c->cameras);
     free(c->path);

@@ -28,6 +28,7 @@ struct nvr_camera_config {
     int retain_days;       /* 0 (keep until space runs out) .. 36500, default 30 */
     int audio;             /* 0/1, default 0 */
     int enabled;           /* 0/1, default 1 */
+    char *group;           /* e.g. a building, for access grants ("group:NAME"); NULL if unset */
     int line;              /* line of the [camera ID] header, for messages */
 };
 
@@ -39,6 +40,7 @@ struct nvr_config {
     char *data_dir;        /* required */
     char *tls_cert;        /* NULL if unset */
     char *tls_key;         /* NULL if unset */
+    int allow_plain_http;  /* 0/1, default 0: without TLS only a loopback listen is allowed */
     /* [storage] */
     uint64_t max_bytes;    /* 0 = no cap */
     double min_free_pct;   /* 0..99, from "5%"; 0 if given in bytes or unset */
