@@ -15,6 +15,7 @@
 #include "nvr/base/json.h"
 #include "nvr/base/log.h"
 #include "nvr/auth.h"
+#include "nvr/camera_store.h"
 #include "nvr/coverage.h"
 #include "nvr/http_auth.h"
 #include "nvr/http_api.h"
@@ -231,12 +232,15 @@ int cli_recordings(int argc, char **argv)
     if ((status = load_config(&o, &cfg)))
         return status;
     status = 1;
-    if (!nvr_config_camera(cfg, o.positional)) {
-        fprintf(stderr, "nvr: no camera \"%s\" in %s\n", o.positional, cfg->path);
+    if ((rc = storage_open(&st, cfg->data_dir, 0))) {
+        fprintf(stderr, "nvr: cannot read the index in %s: %s\n", cfg->data_dir, nvr_strerror(rc));
         goto out;
     }
-    if ((rc = storage_open(&st, cfg->data_dir, 0)) ||
-        (rc = index_segments_list(storage_index(st), o.positional, from, to, &segs, &n))) {
+    if (!camera_store_known(cfg, st, o.positional)) {
+        fprintf(stderr, "nvr: no camera \"%s\" in %s (or added over the API)\n", o.positional, cfg->path);
+        goto out;
+    }
+    if ((rc = index_segments_list(storage_index(st), o.positional, from, to, &segs, &n))) {
         fprintf(stderr, "nvr: cannot read the index in %s: %s\n", cfg->data_dir, nvr_strerror(rc));
         goto out;
     }
@@ -297,16 +301,6 @@ static int read_tls(const struct nvr_config *cfg, struct http_tls *t)
     return NVR_OK;
 }
 
-static void nvr_stop_all(struct nvr *nvr)
-{
-    for (size_t i = 0; i < nvr->nrecs; i++)
-        recorder_request_stop(nvr->recs[i]);
-    for (size_t i = 0; i < nvr->nrecs; i++)
-        recorder_stop(&nvr->recs[i]);
-    free(nvr->recs);
-    nvr->recs = NULL;
-    nvr->nrecs = 0;
-}
 
 int cli_run(int argc, char **argv)
 {
@@ -346,11 +340,6 @@ int cli_run(int argc, char **argv)
                 nvr_strerror(rc));
         goto out;
     }
-    if (nvr.cfg->ncameras && (!(nvr.recs = calloc(nvr.cfg->ncameras, sizeof *nvr.recs)) ||
-                              !(nvr.ret_cams = calloc(nvr.cfg->ncameras, sizeof *nvr.ret_cams))))
-        goto out;
-    for (size_t i = 0; i < nvr.cfg->ncameras; i++)
-        nvr.ret_cams[i] = (struct retention_camera){nvr.cfg->cameras[i].id, nvr.cfg->cameras[i].retain_days};
     struct retention_limits lim = {
         .max_bytes = nvr.cfg->max_bytes,
         .min_free_pct = nvr.cfg->min_free_pct,
@@ -358,17 +347,18 @@ int cli_run(int argc, char **argv)
         .default_retain_days = NVR_DEFAULT_RETAIN_DAYS,
         .interval_us = RETENTION_INTERVAL_US,
     };
-    if ((rc = retention_start(&nvr.ret, nvr.st, &lim, nvr.ret_cams, nvr.cfg->ncameras)))
+    if ((rc = retention_start(&nvr.ret, nvr.st, &lim, NULL, 0)) ||
+        (rc = cameras_create(&nvr.cams, nvr.st, nvr.ret)))
         goto out;
     for (size_t i = 0; i < nvr.cfg->ncameras; i++) {
         const struct nvr_camera_config *cam = &nvr.cfg->cameras[i];
-        if ((rc = index_camera_upsert(storage_index(nvr.st), cam->id, cam->name)) ||
-            (rc = recorder_start(&nvr.recs[i], cam, nvr.st))) {
+        if ((rc = cameras_add(nvr.cams, cam, CAMERA_FILE))) {
             nvr_log(NVR_ERROR, cam->id, "cannot start recorder error=\"%s\"", nvr_strerror(rc));
             goto out;
         }
-        nvr.nrecs++;
     }
+    if ((rc = camera_store_load(&nvr)))
+        goto out;
     if ((rc = auth_create(&nvr.auth, nvr.st, nvr.cfg)))
         goto out;
     size_t nroutes;
@@ -388,7 +378,7 @@ int cli_run(int argc, char **argv)
         if (sigwait(&sigs, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            nvr_log(NVR_INFO, NULL, "SIGHUP ignored: configuration reload is not supported yet");
+            camera_store_reload_file(&nvr);
             continue;
         }
         break;
@@ -397,9 +387,8 @@ int cli_run(int argc, char **argv)
     status = 0;
 out:
     http_server_stop(&nvr.http);
-    nvr_stop_all(&nvr);
+    cameras_destroy(&nvr.cams);
     retention_stop(&nvr.ret);
-    free(nvr.ret_cams);
     auth_destroy(&nvr.auth);
     storage_close(&nvr.st);
     nvr_config_free(&nvr.cfg);

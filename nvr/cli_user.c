@@ -11,6 +11,7 @@
 #include "nvr/base/clock.h"
 #include "nvr/base/config.h"
 #include "nvr/base/err.h"
+#include "nvr/camera_store.h"
 #include "storage/access_log.h"
 #include "storage/storage.h"
 #include "storage/users.h"
@@ -78,7 +79,7 @@ static int read_password(char *buf, size_t n)
     return 0;
 }
 
-static int parse_grants(const struct nvr_config *cfg, const char *list, struct user *u)
+static int parse_grants(const struct nvr_config *cfg, struct storage *st, const char *list, struct user *u)
 {
     char buf[4096];
     u->ngrants = 0;
@@ -86,7 +87,7 @@ static int parse_grants(const struct nvr_config *cfg, const char *list, struct u
         return 0;
     snprintf(buf, sizeof buf, "%s", list);
     for (char *save = NULL, *g = strtok_r(buf, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
-        int ok = strcmp(g, "*") == 0 || (strncmp(g, "group:", 6) == 0 && g[6]) || nvr_config_camera(cfg, g);
+        int ok = strcmp(g, "*") == 0 || (strncmp(g, "group:", 6) == 0 && g[6]) || camera_store_known(cfg, st, g);
         if (!ok || u->ngrants == USER_GRANTS_MAX || strlen(g) >= USER_GRANT_LEN) {
             fprintf(stderr, "nvr: \"%s\" is not a camera of %s, group:NAME or *\n", g, cfg->path);
             return -1;
@@ -96,7 +97,7 @@ static int parse_grants(const struct nvr_config *cfg, const char *list, struct u
     return 0;
 }
 
-static int user_add(const struct user_opts *o, const struct nvr_config *cfg, nvr_index *ix, struct user *u,
+static int user_add(const struct user_opts *o, const struct nvr_config *cfg, struct storage *st, struct user *u,
                     const char *op)
 {
     char pw[300];
@@ -105,7 +106,8 @@ static int user_add(const struct user_opts *o, const struct nvr_config *cfg, nvr
         return 2;
     }
     snprintf(u->name, sizeof u->name, "%s", o->positional);
-    if (parse_grants(cfg, o->cameras, u))
+    nvr_index *ix = storage_index(st);
+    if (parse_grants(cfg, st, o->cameras, u))
         return 2;
     if (read_password(pw, sizeof pw) || auth_hash_password(pw, u->pwhash)) {
         sodium_memzero(pw, sizeof pw);
@@ -262,7 +264,7 @@ int cli_user(int argc, char **argv)
         goto out;
     operator_name(op, sizeof op);
     if (strcmp(verb, "add") == 0)
-        status = user_add(&o, cfg, storage_index(st), u, op);
+        status = user_add(&o, cfg, st, u, op);
     else if (strcmp(verb, "passwd") == 0)
         status = user_passwd(&o, storage_index(st), u, op);
     else if (strcmp(verb, "del") == 0)

@@ -70,10 +70,10 @@ const struct nvr_camera_config *http_auth_camera(const struct http_request *r, c
                                                  const char *id)
 {
     const struct auth_user *u = http_user(r);
-    const struct nvr_camera_config *cam = id ? nvr_config_camera(nvr->cfg, id) : NULL;
-    if (!cam || !u || !auth_camera_allowed(&u->u, cam))
+    const struct camera *c = id ? cameras_find(nvr->cams, id) : NULL;
+    if (!c || !u || !auth_camera_allowed(&u->u, &c->cfg))
         return NULL;
-    return cam;
+    return &c->cfg;
 }
 
 void http_auth_log(struct http_request *r, struct nvr *nvr, const char *action, const char *camera,
@@ -267,7 +267,7 @@ static int parse_grants(const struct nvr *nvr, json_t *o, struct user *u, char *
         json_t *v = json_array_get(g, i);
         const char *s = json_is_string(v) ? json_string_value(v) : NULL;
         int ok = s && (strcmp(s, "*") == 0 || (strncmp(s, "group:", 6) == 0 && s[6] && strlen(s) < USER_GRANT_LEN) ||
-                       nvr_config_camera(nvr->cfg, s));
+                       cameras_find(nvr->cams, s));
         if (!ok) {
             snprintf(err, errlen, "cameras[%zu] is not a configured camera, \"group:NAME\" or \"*\"", i);
             return -1;

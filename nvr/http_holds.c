@@ -228,13 +228,16 @@ int http_storage_status(struct http_request *r, struct nvr *nvr)
             (unsigned long long)s.deleted_segments, (unsigned long long)s.deleted_bytes);
     write_time_or_null(b.f, s.last_pass_us, s.last_pass_us != 0);
     fputs(",\"cameras\":[", b.f);
-    for (size_t i = 0; i < nvr->cfg->ncameras; i++) {
-        const struct nvr_camera_config *cam = &nvr->cfg->cameras[i];
+    for (size_t i = 0, n = 0, ns = cameras_slots(nvr->cams); i < ns; i++) {
+        const struct camera *c = cameras_at(nvr->cams, i);
+        if (!c)
+            continue;
+        const struct nvr_camera_config *cam = &c->cfg;
         struct retention_estimate e;
         uint64_t held = 0;
         retention_estimate(nvr->ret, storage_index_reader(nvr->st), cam->id, &e);
         holds_held_bytes(storage_index_reader(nvr->st), cam->id, &held);
-        if (i)
+        if (n++)
             fputc(',', b.f);
         fputs("{\"id\":", b.f);
         json_write_string(b.f, cam->id);

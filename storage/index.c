@@ -132,6 +132,12 @@ static const char *const migrations[] = {
     "  hash BLOB NOT NULL"
     ");"
     "CREATE INDEX access_log_time ON access_log(time_us);",
+    /* 5: cameras added over the API (the config file's own stay in the file) */
+    "CREATE TABLE api_cameras ("
+    "  id TEXT PRIMARY KEY,"
+    "  ini TEXT NOT NULL,"
+    "  updated_us INTEGER NOT NULL"
+    ");",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
