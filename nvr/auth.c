@@ -239,7 +239,9 @@ static int cookie_value(const char *header, const char *name, char *out, size_t 
 
 int auth_request(struct auth *a, const char *cookie_header, const char *authorization, struct auth_user *out)
 {
-    nvr_index *ix = storage_index(a->st);
+    /* lookups on the readers' connection: an API request never queues behind
+     * a camera's fragment commit; only writes (touch, expiry) use the writers' */
+    nvr_index *ix = storage_index_reader(a->st), *wix = storage_index(a->st);
     char secret[AUTH_SECRET_LEN];
     int64_t uid = 0, now = nvr_clock_now_us();
     int rc;
@@ -261,11 +263,11 @@ int auth_request(struct auth *a, const char *cookie_header, const char *authoriz
         if ((rc = users_session_get(ix, out->session_hash, &uid, out->csrf, &created, &last)))
             return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
         if (now - last > AUTH_IDLE_US || now - created > AUTH_ABSOLUTE_US) {
-            users_session_delete(ix, out->session_hash);
+            users_session_delete(wix, out->session_hash);
             return NVR_EAUTH;
         }
         if (now - last > 60 * 1000000LL)
-            users_session_touch(ix, out->session_hash, now);
+            users_session_touch(wix, out->session_hash, now);
     }
     if ((rc = users_get_id(ix, uid, &out->u)))
         return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;

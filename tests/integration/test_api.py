@@ -170,7 +170,7 @@ with Camera("h264_aac.mp4", user="admin", password=SECRET) as cam:
     expect_error("/api/v1/cameras/lobby/segments/..%2f..%2findex.db", 404)
     expect_error("/api/v1/cameras/..%2f..%2fetc/recordings", 404)
     expect_error("/api/v1/nothing-here", 404)
-    expect_error("/api/v1/cameras", 405, method="POST")
+    expect_error("/api/v1/cameras/lobby/recordings", 405, method="POST")
     expect_error("/api/v1/health", 405, method="DELETE")
     expect_error("/api/v1/cameras/lobby/playback.m3u8?start=" + "9" * 3000 + "&end=x", 400)
     expect_error("/api/v1/" + "a" * 3000, 414)
