@@ -13,6 +13,7 @@
 #include "nvr/base/config.h"
 #include "nvr/base/err.h"
 #include "nvr/base/json.h"
+#include "nvr/audit_runner.h"
 #include "nvr/base/log.h"
 #include "nvr/coverage.h"
 #include "nvr/http_api.h"
@@ -42,6 +43,10 @@ void cli_usage(FILE *f)
           "  nvr hold add -c FILE --camera ID[,ID...] --from T --to T --reason TEXT [--case ID] [--json]\n"
           "  nvr hold list -c FILE [--all] [--json]\n"
           "  nvr hold release -c FILE ID     evidence holds: footage retention never deletes\n"
+          "  nvr audit -c FILE [--probe] [--json|--csv] [--camera ID] [--vendors FILE] [--oui FILE] [--timeout S]\n"
+          "                                  NDAA compliance report (probes the cameras only with --probe)\n"
+          "  nvr discover [--timeout S] [--json] [--target HOST:PORT]\n"
+          "                                  list ONVIF cameras on the local network (WS-Discovery)\n"
           "  nvr version                     print the version\n"
           "Times T are RFC 3339, e.g. 2026-11-22T04:00:00Z.\n",
           f);
@@ -278,6 +283,8 @@ int cli_run(int argc, char **argv)
         }
         nvr.nrecs++;
     }
+    if ((rc = audit_runner_start(&nvr.audit, nvr.cfg)))
+        goto out;
     size_t nroutes;
     const struct http_route *routes = http_api_routes(&nroutes);
     if ((rc = http_server_start(&nvr.http, &nvr, nvr.cfg->listen_host, nvr.cfg->listen_port, routes, nroutes)))
@@ -297,6 +304,7 @@ int cli_run(int argc, char **argv)
     status = 0;
 out:
     http_server_stop(&nvr.http);
+    audit_runner_stop(&nvr.audit);
     nvr_stop_all(&nvr);
     retention_stop(&nvr.ret);
     free(nvr.ret_cams);

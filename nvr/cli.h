@@ -13,6 +13,8 @@ int cli_check(int argc, char **argv);
 int cli_recordings(int argc, char **argv);
 int cli_version(int argc, char **argv);
 int cli_hold(int argc, char **argv); /* cli_hold.c */
+int cli_audit(int argc, char **argv);    /* cli_audit.c */
+int cli_discover(int argc, char **argv); /* cli_audit.c */
 void cli_usage(FILE *f);
 
 #endif

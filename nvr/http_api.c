@@ -16,6 +16,7 @@
 #include "nvr/base/url.h"
 #include "nvr/coverage.h"
 #include "nvr/hls.h"
+#include "nvr/http_audit.h"
 #include "nvr/http_holds.h"
 #include "nvr/nvr.h"
 #include "version.h"
@@ -337,6 +338,8 @@ static const struct http_route routes[] = {
     {"POST", "/api/v1/holds", http_holds_create},
     {"GET", "/api/v1/holds/{}", http_holds_get},
     {"DELETE", "/api/v1/holds/{}", http_holds_release},
+    {"GET", "/api/v1/audit", http_audit_get},
+    {"POST", "/api/v1/audit", http_audit_post},
     {"GET", "/api/v1/storage", http_storage_status},
     {"GET", "/metrics", h_metrics},
 };

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct http_server;
+struct audit_runner;
 
 struct nvr {
     struct nvr_config *cfg;
@@ -24,6 +25,7 @@ struct nvr {
     struct retention *ret;      /* keeps footage within its limits */
     struct retention_camera *ret_cams; /* what ret reads: one per configured camera */
     int64_t started_us;         /* wall clock at start-up */
+    struct audit_runner *audit; /* the compliance audit's background job (audit_runner.h) */
 };
 
 /* The recorder of a camera id, NULL if there is none. */
