@@ -32,6 +32,7 @@ import socket
 import sys
 import threading
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PROFILES = {
@@ -152,10 +153,10 @@ class Device:
         if kind == "strings":
             if op != "GetDeviceInformation":
                 return 500, b"no"
-            evil = "Evil\u202e\u0007\"<>'&amp;" + "X" * 20000
+            evil = "=Evil\u202e\u0007\"<>'&amp;" + "X" * 20000
             body = ("<tds:GetDeviceInformationResponse><tds:Manufacturer>%s</tds:Manufacturer>"
                     "<tds:Model>=cmd|' /C calc'!A0</tds:Model><tds:FirmwareVersion>\u00e9\u4e2d</tds:FirmwareVersion>"
-                    "</tds:GetDeviceInformationResponse>" % evil.replace("\u0007", ""))
+                    "</tds:GetDeviceInformationResponse>" % escape(evil.replace("\u0007", "")))
             return 200, (ENV % body).encode("utf-8")
         return 500, b""
 
@@ -222,7 +223,10 @@ def make_handler(dev):
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except OSError:
+                pass  # the client gave up on a hostile reply: expected
 
         def do_POST(self):
             dev.record("POST", self.path)
@@ -301,6 +305,7 @@ def main():
     dev = Device(args)
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(dev))
     srv.daemon_threads = True
+    srv.handle_error = lambda *a: None
     dev.http_port = srv.server_address[1]
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", 0))
