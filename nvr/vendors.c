@@ -545,8 +545,8 @@ static void fill(const struct vendors *v, const struct entry *e, struct vendors_
     const struct entry *co = find(v, K_COMPANY, e->company);
     m->company = co ? co->id : e->company;
     m->company_name = co ? co->name : e->company;
-    m->covered = co ? co->covered : 0;
     m->oem = e->kind == K_OEM;
+    m->covered = co && co->covered && !m->oem; /* an OEM label is a hint, not evidence */
     m->source = e->source;
 }
 
