@@ -60,7 +60,7 @@ static void arp_lookup(const char *host, char mac[18])
     while (fgets(line, sizeof line, f))
         if (sscanf(line, "%63s %*s %*s %63s", ip, hw) == 2 && strcmp(ip, host) == 0 && strlen(hw) == 17 &&
             strcmp(hw, "00:00:00:00:00:00") != 0) {
-            snprintf(mac, 18, "%s", hw);
+            memcpy(mac, hw, 18);
             break;
         }
     fclose(f);
@@ -174,8 +174,9 @@ static void probe_http(const struct target *t, int timeout_ms, struct audit_came
             char ns[96] = "";
             if (root->ns && root->ns->href)
                 safexml_clean((const char *)root->ns->href, strlen((const char *)root->ns->href), ns, sizeof ns);
-            snprintf(v, sizeof v, "%.40s xmlns=%s model=%s firmware=%s", (const char *)root->name, ns, model, fw);
-            audit_camera_add(c, "isapi", v);
+            if (snprintf(v, sizeof v, "%.40s xmlns=%s model=%s firmware=%s", (const char *)root->name, ns, model,
+                         fw) >= 0)
+                audit_camera_add(c, "isapi", v); /* (cut to AUDIT_VALUE_MAX) */
             xmlFreeDoc(doc);
         }
     }
