@@ -38,14 +38,15 @@ struct entry {
 };
 
 struct oui_row {
-    uint32_t prefix;
+    int bits;          /* 24 (MA-L), 28 (MA-M) or 36 (MA-S) */
+    uint64_t prefix;   /* the first `bits` bits of the MAC */
     char *org;
 };
 
 struct vendors {
     struct entry *e;
     size_t n, cap;
-    struct oui_row *oui;   /* sorted by prefix */
+    struct oui_row *oui;   /* sorted by (bits, prefix) */
     size_t noui;
 };
 
@@ -408,8 +409,10 @@ int vendors_load(struct vendors **out, const char *path, const char *oui_path, F
 
 static int cmp_oui(const void *a, const void *b)
 {
-    uint32_t x = ((const struct oui_row *)a)->prefix, y = ((const struct oui_row *)b)->prefix;
-    return x < y ? -1 : x > y;
+    const struct oui_row *x = a, *y = b;
+    if (x->bits != y->bits)
+        return x->bits < y->bits ? -1 : 1;
+    return x->prefix < y->prefix ? -1 : x->prefix > y->prefix;
 }
 
 /* One CSV field starting at *p (quoted or not), copied to out; advances *p
@@ -444,48 +447,70 @@ static void csv_field(const char **p, char *out, size_t cap)
     *p = s;
 }
 
-int vendors_load_oui(struct vendors *v, const char *oui_path)
+/* Appends the rows of one registry file (IEEE CSV: Registry,Assignment,
+ * Organization Name,...) to v. */
+static int read_registry(struct vendors *v, const char *path, size_t *cap)
 {
-    FILE *f = fopen(oui_path, "r");
+    FILE *f = fopen(path, "r");
     char line[1024], reg[16], hex[16], org[256];
     int rc = NVR_OK;
     if (!f)
         return NVR_EIO;
-    for (size_t i = 0; i < v->noui; i++)
-        free(v->oui[i].org);
-    free(v->oui);
-    v->oui = NULL;
-    v->noui = 0;
-    size_t cap = 0;
     while (fgets(line, sizeof line, f)) {
         const char *p = line;
         char *end;
         csv_field(&p, reg, sizeof reg);
         csv_field(&p, hex, sizeof hex);
         csv_field(&p, org, sizeof org);
-        if (strcmp(reg, "MA-L") != 0 || strlen(hex) != 6)
+        size_t hl = strlen(hex);
+        int bits = hl == 6 ? 24 : hl == 7 ? 28 : hl == 9 ? 36 : 0;
+        if (!bits || strncmp(reg, "MA-", 3) != 0 || !org[0])
             continue;
-        unsigned long x = strtoul(hex, &end, 16);
+        unsigned long long x = strtoull(hex, &end, 16);
         if (*end)
             continue;
-        if (v->noui == cap) {
-            size_t nc = cap ? cap * 2 : 4096;
+        if (v->noui == *cap) {
+            size_t nc = *cap ? *cap * 2 : 4096;
             struct oui_row *nr = realloc(v->oui, nc * sizeof *nr);
             if (!nr) {
                 rc = NVR_ENOMEM;
                 break;
             }
             v->oui = nr;
-            cap = nc;
+            *cap = nc;
         }
         char *copy = strdup(org);
         if (!copy) {
             rc = NVR_ENOMEM;
             break;
         }
-        v->oui[v->noui++] = (struct oui_row){(uint32_t)x, copy};
+        v->oui[v->noui++] = (struct oui_row){bits, x, copy};
     }
     fclose(f);
+    return rc;
+}
+
+int vendors_load_oui(struct vendors *v, const char *oui_path)
+{
+    size_t cap = 0;
+    int rc;
+    for (size_t i = 0; i < v->noui; i++)
+        free(v->oui[i].org);
+    free(v->oui);
+    v->oui = NULL;
+    v->noui = 0;
+    rc = read_registry(v, oui_path, &cap);
+    /* Debian's ieee-data keeps the MA-M and MA-S blocks next to oui.csv */
+    size_t n = strlen(oui_path);
+    if (rc == NVR_OK && n >= 7 && strcmp(oui_path + n - 7, "oui.csv") == 0) {
+        static const char *const more[] = {"mam.csv", "oui36.csv"};
+        for (size_t i = 0; i < 2 && rc == NVR_OK; i++) {
+            char path[4096];
+            if (snprintf(path, sizeof path, "%.*s%s", (int)(n - 7), oui_path, more[i]) < (int)sizeof path &&
+                read_registry(v, path, &cap) == NVR_ENOMEM)
+                rc = NVR_ENOMEM;
+        }
+    }
     if (v->noui)
         qsort(v->oui, v->noui, sizeof *v->oui, cmp_oui);
     return rc;
@@ -493,12 +518,24 @@ int vendors_load_oui(struct vendors *v, const char *oui_path)
 
 const char *vendors_oui_org(const struct vendors *v, const char *mac)
 {
-    unsigned a, b, c;
-    if (!v->noui || sscanf(mac, "%2x:%2x:%2x", &a, &b, &c) != 3)
+    unsigned b[6];
+    int used = 0;
+    if (!v->noui || sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &used) != 6 ||
+        used != 17)
         return NULL;
-    struct oui_row key = {(a << 16) | (b << 8) | c, NULL};
-    const struct oui_row *r = bsearch(&key, v->oui, v->noui, sizeof *v->oui, cmp_oui);
-    return r ? r->org : NULL;
+    uint64_t m48 = 0;
+    for (int i = 0; i < 6; i++)
+        m48 = m48 << 8 | b[i];
+    /* the longest registered prefix wins: an MA-S or MA-M block lies inside an
+     * MA-L block registered to the IEEE itself */
+    static const int bits[] = {36, 28, 24};
+    for (int i = 0; i < 3; i++) {
+        struct oui_row key = {bits[i], m48 >> (48 - bits[i]), NULL};
+        const struct oui_row *r = bsearch(&key, v->oui, v->noui, sizeof *v->oui, cmp_oui);
+        if (r)
+            return r->org;
+    }
+    return NULL;
 }
 
 size_t vendors_count(const struct vendors *v, size_t *oui_rows)

@@ -40,7 +40,10 @@ int vendors_parse(struct vendors **out, const char *path, const char *text, size
 int vendors_load(struct vendors **out, const char *path, const char *oui_path, FILE *errs);
 
 /* Loads an OUI registry in the IEEE CSV format (Registry,Assignment,
- * Organization Name,Organization Address) into v, replacing any earlier. */
+ * Organization Name,Organization Address) into v, replacing any earlier:
+ * MA-L, MA-M and MA-S rows; for a path ending in oui.csv also mam.csv and
+ * oui36.csv beside it (Debian's ieee-data layout).  A MAC is looked up by
+ * its longest registered prefix. */
 int vendors_load_oui(struct vendors *v, const char *oui_path);
 
 void vendors_destroy(struct vendors **v);

@@ -56,7 +56,8 @@ static void test_oui_exact_organisation(void)
     if (!v)
         return;
     vendors_count(v, &rows);
-    CHECK_EQ_INT(rows, 4); /* MA-L only */
+    CHECK_EQ_INT(rows, 5);
+    CHECK_EQ_STR(vendors_oui_org(v, "08:ed:ed:1f:00:01"), "Someone Else"); /* MA-M inside the MA-L block */
     CHECK_EQ_STR(vendors_oui_org(v, "08:ed:ed:01:02:03"), "Zhejiang Dahua Technology Co., Ltd.");
     CHECK(vendors_match(v, "mac_oui", "08:ed:ed:01:02:03", &m) == 1 && m.covered && !strcmp(m.company, "dahua"));
     /* a different organisation that merely contains "Dahua" is not Dahua */
@@ -269,6 +270,10 @@ static void test_shipped_data_file(void)
         CHECK(vendors_match(v, "mac_oui", "44:47:cc:00:00:01", &m) == 1 && !strcmp(m.company, "hikvision"));
         CHECK(vendors_match(v, "mac_oui", "08:ed:ed:00:00:01", &m) == 1 && !strcmp(m.company, "dahua"));
         CHECK(vendors_match(v, "mac_oui", "b8:a4:4f:00:00:01", &m) == 1 && !m.covered);
+        /* the real "Shanghai Dahua Scale Factory" is an MA-M block: found, and not Dahua */
+        const char *org = vendors_oui_org(v, "40:2c:76:10:00:01");
+        CHECK(org && strcmp(org, "Shanghai Dahua Scale Factory") == 0);
+        CHECK_EQ_INT(vendors_match(v, "mac_oui", "40:2c:76:10:00:01", &m), 0);
     }
     vendors_destroy(&v);
 }
