@@ -151,7 +151,11 @@ int cli_discover(int argc, char **argv)
         fprintf(stderr, "nvr: unexpected argument \"%s\"\n", argv[optind]);
         return 2;
     }
-    if ((rc = wsd_probe(&o, &m, &n))) {
+    if ((rc = wsd_probe(&o, &m, &n)) == NVR_EINVAL && o.target) {
+        fprintf(stderr, "nvr: --target must be ADDRESS:PORT with a numeric address, e.g. 192.0.2.10:3702\n");
+        return 2;
+    }
+    if (rc) {
         fprintf(stderr, "nvr: cannot send the WS-Discovery probe: %s\n", nvr_strerror(rc));
         return 1;
     }

@@ -70,7 +70,8 @@ fakes = {}
 for name, profile, auth in [("hik", "hikvision", "wsse"), ("wl", "whitelabel", "digest"), ("axis", "axis", "wsse"),
                             ("dahua", "dahua", "wsse"), ("mute", "mute", "wsse"), ("badpw", "hikvision", "wsse"),
                             ("huge", "huge", "wsse"), ("deep", "deep", "wsse"), ("laughs", "laughs", "wsse"),
-                            ("malformed", "malformed", "wsse"), ("strings", "strings", "wsse")]:
+                            ("malformed", "malformed", "wsse"), ("strings", "strings", "wsse"),
+                            ("silent", "silent", "wsse")]:
     logs[name] = os.path.join(tmp, "audit-fake-%s-%d.log" % (name, os.getpid()))
     fakes[name] = Fake(profile, auth=auth, log=logs[name])
 
@@ -87,6 +88,7 @@ with hik_cam, plain_cam:
             ("badpw", cam(None, "badpw", "admin:wrong@")),
             ("huge", cam(None, "huge")), ("deep", cam(None, "deep")), ("laughs", cam(None, "laughs")),
             ("malformed", cam(None, "malformed")), ("strings", cam(None, "strings")),
+            ("silent", cam(None, "silent")),
             ("elsewhere", {"url": "rtsp://127.0.0.1:%d/cam" % closed,
                            "onvif": "http://127.0.0.2:%d/onvif/device_service" % fakes["hik"].http})]
     nvr = Nvr("audit", cams)
@@ -102,7 +104,7 @@ with hik_cam, plain_cam:
 
     # --- probe
     t0 = time.monotonic()
-    r = run("audit", "-c", nvr.config, "--probe", "--json")
+    r = run("audit", "-c", nvr.config, "--probe", "--json", "--timeout", "1.5")
     probe_s = time.monotonic() - t0
     check(r.returncode == 0, "audit --probe: exit %d %s" % (r.returncode, r.stderr))
     print("audit --probe of %d cameras: %.2f s" % (len(cams), probe_s))
@@ -156,6 +158,13 @@ with hik_cam, plain_cam:
     s = c["strings"]
     check(s["label"] is not None and len(s["label"]) <= 255, "strings: label length")
     check(all(0x20 <= ord(ch) < 0x7f for e in s["evidence"] for ch in e["value"]), "strings: unclean characters kept")
+
+    si = c["silent"]
+    check(si["verdict"] == "unknown" and any("timed out" in e["value"] for e in ev(si, "onvif_error")),
+          "silent: %s %s" % (si["verdict"], ev(si, "onvif_error")))
+    # a device that never answers costs its timeouts, no more: GetSystemDateAndTime and
+    # GetDeviceInformation (then ONVIF gives up), GET / (then HTTP gives up) -> 3 x 1.5 s
+    check(probe_s < 10, "probe took %.1f s; the silent device should cost about 4.5 s" % probe_s)
 
     el = c["elsewhere"]
     check(any("own host" in e["value"] for e in ev(el, "onvif_error")), "elsewhere: onvif on another host not refused")
@@ -238,9 +247,10 @@ with hik_cam, plain_cam:
     st, d = api("POST", "/api/v1/audit")
     check(st == 202, "POST /api/v1/audit: %s" % st)
     st2, d2 = api("POST", "/api/v1/audit")
-    check(st2 in (202, 409), "second POST: %s" % st2)
-    if st2 == 409:
-        check(isinstance(d2.get("error"), str), "409 body")
+    # the silent device keeps the probe busy for seconds (default 4 s timeouts)
+    check(st2 == 409 and d2 and isinstance(d2.get("error"), str), "second POST while probing: %s %r" % (st2, d2))
+    st3, d3 = api("GET", "/api/v1/audit")
+    check(st3 == 200 and d3["running"] is True, "GET while probing: running %r" % (d3 or {}).get("running"))
     done = wait_until(lambda: (lambda x: x[1] if x[0] == 200 and not x[1]["running"] and x[1]["probe_finished"] else None)(
         api("GET", "/api/v1/audit")), 60)
     check(bool(done), "the background probe did not finish")

@@ -17,6 +17,7 @@ Profiles shape what it says (the strings are synthetic test data):
   laughs      billion-laughs entity expansion   (hostile)
   malformed   truncated, unbalanced XML         (hostile)
   strings     valid XML, hostile strings (control/bidi characters, 20 kB names)
+  silent      accepts connections, never answers (timeouts)
 
 Prints "ready HTTP_PORT UDP_PORT" on stdout once listening; --log FILE gets
 one "METHOD PATH" line per HTTP request, so tests can check the audit only
@@ -31,6 +32,7 @@ import re
 import socket
 import sys
 import threading
+import time
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,6 +48,7 @@ PROFILES = {
                  hw="7A1", mac="b8:a4:4f:00:11:22", server="Apache", isapi=False, magicbox=False, realm="AXIS"),
     "dahua": dict(onvif=False, server="httpd", isapi=False, magicbox=True, realm="Login"),
     "mute": dict(onvif=False, server="httpd", isapi=False, magicbox=False, realm=""),
+    "silent": dict(silent=True),
 }
 HOSTILE = ("huge", "deep", "laughs", "malformed", "strings")
 
@@ -230,6 +233,9 @@ def make_handler(dev):
 
         def do_POST(self):
             dev.record("POST", self.path)
+            if dev.p.get("silent"):
+                time.sleep(60)
+                return
             n = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(n)
             if not self.path.startswith("/onvif/"):
@@ -240,6 +246,9 @@ def make_handler(dev):
 
         def do_GET(self):
             dev.record("GET", self.path)
+            if dev.p.get("silent"):
+                time.sleep(60)
+                return
             p = dev.p
             if self.path == "/":
                 if p.get("realm") and dev.args.user:
