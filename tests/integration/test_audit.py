@@ -27,8 +27,9 @@ PW = "onvif-s3cret"
 
 
 class Fake:
-    def __init__(self, profile, auth="wsse", user="admin", password=PW, log=None):
+    def __init__(self, profile, auth="wsse", user="admin", password=PW, log=None, extra=()):
         args = [sys.executable, FAKE, "--profile", profile, "--auth", auth, "--user", user, "--password", password]
+        args += list(extra)
         if log:
             args += ["--log", log]
         self.log = log
@@ -71,9 +72,10 @@ for name, profile, auth in [("hik", "hikvision", "wsse"), ("wl", "whitelabel", "
                             ("dahua", "dahua", "wsse"), ("mute", "mute", "wsse"), ("badpw", "hikvision", "wsse"),
                             ("huge", "huge", "wsse"), ("deep", "deep", "wsse"), ("laughs", "laughs", "wsse"),
                             ("malformed", "malformed", "wsse"), ("strings", "strings", "wsse"),
-                            ("silent", "silent", "wsse")]:
+                            ("silent", "silent", "wsse"), ("skew", "axis", "digest")]:
     logs[name] = os.path.join(tmp, "audit-fake-%s-%d.log" % (name, os.getpid()))
-    fakes[name] = Fake(profile, auth=auth, log=logs[name])
+    fakes[name] = Fake(profile, auth=auth, log=logs[name],
+                       extra=["--clock-offset", "-3600"] if name == "skew" else [])
 
 hik_cam = Camera("h264.mp4", user="admin", password=PW, auth="digest", no_audio=True)
 hik_cam.args += ["--server-header", "HIKVISION RTSP Server", "--sdp-name", "HIKVISION Media Presentation"]
@@ -88,7 +90,7 @@ with hik_cam, plain_cam:
             ("badpw", cam(None, "badpw", "admin:wrong@")),
             ("huge", cam(None, "huge")), ("deep", cam(None, "deep")), ("laughs", cam(None, "laughs")),
             ("malformed", cam(None, "malformed")), ("strings", cam(None, "strings")),
-            ("silent", cam(None, "silent")),
+            ("silent", cam(None, "silent")), ("skew", cam(None, "skew")),
             ("elsewhere", {"url": "rtsp://127.0.0.1:%d/cam" % closed,
                            "onvif": "http://127.0.0.2:%d/onvif/device_service" % fakes["hik"].http})]
     nvr = Nvr("audit", cams)
@@ -165,6 +167,11 @@ with hik_cam, plain_cam:
     # a device that never answers costs its timeouts, no more: GetSystemDateAndTime and
     # GetDeviceInformation (then ONVIF gives up), GET / (then HTTP gives up) -> 3 x 1.5 s
     check(probe_s < 10, "probe took %.1f s; the silent device should cost about 4.5 s" % probe_s)
+
+    sk = c["skew"]
+    off = ev(sk, "onvif_clock_offset_ms")
+    check(off and abs(int(off[0]["value"]) + 3600000) < 1500, "skew: clock offset %r, want about -3600000" % off)
+    check(sk["verdict"] == "other" and sk["label"] == "AXIS", "skew: ONVIF over HTTP digest %s %r" % (sk["verdict"], sk["label"]))
 
     el = c["elsewhere"]
     check(any("own host" in e["value"] for e in ev(el, "onvif_error")), "elsewhere: onvif on another host not refused")
