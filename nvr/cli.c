@@ -13,6 +13,7 @@
 #include "nvr/base/config.h"
 #include "nvr/base/err.h"
 #include "nvr/base/json.h"
+#include "nvr/audit_runner.h"
 #include "nvr/base/log.h"
 #include "nvr/auth.h"
 #include "nvr/camera_store.h"
@@ -53,6 +54,10 @@ void cli_usage(FILE *f)
           "  nvr verify -c FILE --log        checks the access log's hash chain\n"
           "  nvr cert -c FILE --self-signed [--force]   makes tls_key and tls_cert for a lab\n"
           "  nvr routes                      the HTTP routes and who may call them\n"
+          "  nvr audit -c FILE [--probe] [--json|--csv] [--camera ID] [--vendors FILE] [--oui FILE] [--timeout S]\n"
+          "                                  NDAA compliance report (probes the cameras only with --probe)\n"
+          "  nvr discover [--timeout S] [--json] [--target HOST:PORT]\n"
+          "                                  list ONVIF cameras on the local network (WS-Discovery)\n"
           "  nvr version                     print the version\n"
           "Times T are RFC 3339, e.g. 2026-11-22T04:00:00Z.\n",
           f);
@@ -359,6 +364,8 @@ int cli_run(int argc, char **argv)
     }
     if ((rc = camera_store_load(&nvr)))
         goto out;
+    if ((rc = audit_runner_start(&nvr.audit, nvr.cfg)))
+        goto out;
     if ((rc = auth_create(&nvr.auth, nvr.st, nvr.cfg)))
         goto out;
     size_t nroutes;
@@ -387,6 +394,7 @@ int cli_run(int argc, char **argv)
     status = 0;
 out:
     http_server_stop(&nvr.http);
+    audit_runner_stop(&nvr.audit);
     cameras_destroy(&nvr.cams);
     retention_stop(&nvr.ret);
     auth_destroy(&nvr.auth);

@@ -18,6 +18,8 @@ int cli_verify_log(int argc, char **argv); /* cli_user.c: nvr verify -c FILE --l
 int cli_verify(int argc, char **argv);
 int cli_routes(int argc, char **argv);
 int cli_cert(int argc, char **argv); /* cli_cert.c */
+int cli_audit(int argc, char **argv);    /* cli_audit.c */
+int cli_discover(int argc, char **argv); /* cli_audit.c */
 void cli_usage(FILE *f);
 
 #endif

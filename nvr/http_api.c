@@ -18,6 +18,7 @@
 #include "nvr/hls.h"
 #include "nvr/http_auth.h"
 #include "nvr/http_cameras.h"
+#include "nvr/http_audit.h"
 #include "nvr/http_holds.h"
 #include "nvr/nvr.h"
 #include "version.h"
@@ -376,6 +377,8 @@ static const struct http_route routes[] = {
     {"POST", "/api/v1/holds", http_holds_create, HTTP_INVESTIGATOR},
     {"GET", "/api/v1/holds/{}", http_holds_get, HTTP_INVESTIGATOR},
     {"DELETE", "/api/v1/holds/{}", http_holds_release, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/audit", http_audit_get, HTTP_ADMIN},
+    {"POST", "/api/v1/audit", http_audit_post, HTTP_ADMIN},
     {"GET", "/api/v1/storage", http_storage_status, HTTP_ADMIN},
     {"GET", "/api/v1/users", http_users_list, HTTP_ADMIN},
     {"POST", "/api/v1/users", http_users_create, HTTP_ADMIN},

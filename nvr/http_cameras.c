@@ -36,7 +36,7 @@ static const struct {
 } fields[] = {
     {"name", TEXT},           {"url", TEXT},          {"sub_url", TEXT}, {"transport", TEXT},
     {"segment_seconds", INT}, {"retain_days", INT},   {"audio", BOOL},   {"enabled", BOOL},
-    {"group", TEXT},
+    {"group", TEXT},          {"onvif", TEXT},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
@@ -70,6 +70,8 @@ static int base_value(const struct nvr_camera_config *b, size_t i, char *buf, si
         s = b->sub_url;
     else if (strcmp(k, "group") == 0)
         s = b->group;
+    else if (strcmp(k, "onvif") == 0)
+        s = b->onvif;
     else if (strcmp(k, "transport") == 0)
         s = transport_name(b->transport);
     else if (strcmp(k, "segment_seconds") == 0)

@@ -20,6 +20,8 @@ int main(int argc, char **argv)
         {"verify", cli_verify},
         {"routes", cli_routes},
         {"cert", cli_cert},
+        {"audit", cli_audit},
+        {"discover", cli_discover},
         {"version", cli_version},
         {"--version", cli_version},
     };

@@ -16,6 +16,7 @@
 
 struct http_server;
 struct auth;
+struct audit_runner;
 
 struct nvr {
     struct nvr_config *cfg;
@@ -25,6 +26,7 @@ struct nvr {
     struct retention *ret;      /* keeps footage within its limits */
     struct auth *auth;          /* accounts, sessions, access log */
     int64_t started_us;         /* wall clock at start-up */
+    struct audit_runner *audit; /* the compliance audit's background job (audit_runner.h) */
 };
 
 /* The recorder of an active camera id (and its config in *cam), NULL if

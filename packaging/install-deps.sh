@@ -12,6 +12,8 @@ runtime_build=(
   libssl-dev
   libjansson-dev
   libsodium-dev
+  libxml2-dev libcurl4-openssl-dev
+  ieee-data
 )
 # the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)
 test_deps=(

@@ -23,6 +23,8 @@ struct nvr_camera_config {
     char *name;            /* display name; defaults to the id */
     char *url;             /* rtsp:// or rtsps:// URL, may carry user:password */
     char *sub_url;         /* optional low-resolution stream, NULL if unset */
+    char *onvif;           /* optional ONVIF device service URL (http[s]://[user:pass@]host[:port]/path)
+                            * for `nvr audit`; must be on the camera's own host; NULL if unset */
     enum nvr_transport transport;   /* default auto */
     int segment_seconds;   /* 1..3600, default 60 */
     int retain_days;       /* 0 (keep until space runs out) .. 36500, default 30 */
