@@ -185,11 +185,11 @@ static int finish_au(struct rtp_depack *d)
     int key = d->au_key || (d->au_recovery && d->au_slice);
     if (d->fu_open)
         d->au_damaged = 1; /* the last NAL unit never ended */
-    if (d->len == 0) {
-        /* nothing (e.g. only unsupported packet types) */
-    } else if (d->au_damaged) {
+    if (d->au_damaged) {
         d->st.frames_dropped++;
         d->need_key = 1;
+    } else if (d->len == 0) {
+        /* nothing: only empty packets */
     } else if (d->need_key && !key) {
         d->st.frames_dropped++;
     } else {

@@ -2,11 +2,11 @@
  * rtsp_client.c - RTSP over one TCP connection with interleaved media (see
  * rtsp_client.h).
  *
- * The read buffer holds bytes [rpos, wpos) not yet consumed.  take_item()
- * looks at rpos: '$' starts an interleaved frame (4-byte header), a line
+ * The read buffer holds bytes [rpos, wpos) not yet consumed.
+ * rtsp_frame_next() looks at rpos: '$' starts an interleaved frame (4-byte header), a line
  * "RTSP/1.x ..." or "METHOD url RTSP/1.x" starts a message (head up to the
  * empty line, then Content-Length bytes of body), anything else is skipped
- * a byte at a time until one of those (resynchronisation after garbage).
+ * up to the next byte that may begin one (resynchronisation after garbage).
  * An item is returned only when it is complete in the buffer; fill() then
  * reads more.  Items point into the buffer, which fill() compacts (moves the
  * unconsumed tail to the front) only when less than 64 KiB is free, so a
@@ -534,15 +534,6 @@ static int fill(struct rtsp_client *c, int64_t deadline, char *why, size_t whyle
 /* ------------------------------------------------------------------ */
 /* framing                                                              */
 
-enum item_kind { ITEM_FRAME, ITEM_MESSAGE };
-
-struct item {
-    enum item_kind kind;
-    int channel;
-    const uint8_t *data;
-    size_t len;
-};
-
 /* Does the buffer at p (n bytes) start a message?  1 yes, 0 no, -1 not known yet. */
 static int message_start(const uint8_t *p, size_t n)
 {
@@ -572,51 +563,69 @@ static size_t head_end(const uint8_t *p, size_t n)
     return 0;
 }
 
-/* Takes the next complete item from the buffer: 1 taken, 0 more bytes
- * needed, or an error. */
-static int take_item(struct rtsp_client *c, struct item *it, char *why, size_t whylen)
+int rtsp_frame_next(const uint8_t *p, size_t n, struct rtsp_item *it, struct rtsp_reply *r, size_t *used)
+{
+    if (n == 0)
+        return 0;
+    if (p[0] == '$') {
+        if (n < 4)
+            return 0;
+        size_t len = (size_t)(p[2] << 8 | p[3]);
+        if (n < 4 + len)
+            return 0;
+        it->kind = RTSP_ITEM_FRAME;
+        it->channel = p[1];
+        it->data = p + 4;
+        it->len = len;
+        *used = 4 + len;
+        return 1;
+    }
+    int m = message_start(p, n);
+    if (m < 0)
+        return 0;
+    if (m == 0) {
+        size_t k = 1; /* garbage: skip to the next byte that may start something */
+        while (k < n && p[k] != '$' && p[k] != 'R' && !isupper(p[k]))
+            k++;
+        it->kind = RTSP_ITEM_SKIP;
+        it->data = p;
+        it->len = k;
+        *used = k;
+        return 1;
+    }
+    size_t hl = head_end(p, n < HEAD_MAX ? n : HEAD_MAX);
+    if (hl == 0)
+        return n >= HEAD_MAX ? NVR_EIO : 0;
+    if (rtsp_reply_parse((const char *)p, hl, r) != NVR_OK || r->content_length > BODY_MAX)
+        return NVR_EIO;
+    if (n < hl + r->content_length)
+        return 0;
+    it->kind = RTSP_ITEM_MESSAGE;
+    it->channel = -1;
+    it->data = p + hl;
+    it->len = r->content_length;
+    *used = hl + r->content_length;
+    return 1;
+}
+
+/* Takes the next complete frame or message from the buffer (skipping
+ * garbage): 1 taken, 0 more bytes needed, or an error. */
+static int take_item(struct rtsp_client *c, struct rtsp_item *it, char *why, size_t whylen)
 {
     for (;;) {
-        const uint8_t *p = c->buf + c->rpos;
-        size_t n = c->wpos - c->rpos;
-        if (n == 0)
+        size_t used = 0;
+        int r = rtsp_frame_next(c->buf + c->rpos, c->wpos - c->rpos, it, &c->reply, &used);
+        if (r < 0)
+            return fail(NVR_EIO, why, whylen, "malformed RTSP reply from the camera");
+        if (r == 0)
             return 0;
-        if (p[0] == '$') {
-            if (n < 4)
-                return 0;
-            size_t len = (size_t)(p[2] << 8 | p[3]);
-            if (n < 4 + len)
-                return 0;
-            it->kind = ITEM_FRAME;
-            it->channel = p[1];
-            it->data = p + 4;
-            it->len = len;
-            c->rpos += 4 + len;
-            return 1;
-        }
-        int m = message_start(p, n);
-        if (m < 0)
-            return 0;
-        if (m == 0) {
-            c->rpos++; /* garbage: resynchronise */
+        c->rpos += used;
+        if (it->kind == RTSP_ITEM_SKIP)
             continue;
+        if (it->kind == RTSP_ITEM_MESSAGE) {
+            c->body = it->data;
+            c->body_len = it->len;
         }
-        size_t hl = head_end(p, n < HEAD_MAX ? n : HEAD_MAX);
-        if (hl == 0) {
-            if (n >= HEAD_MAX)
-                return fail(NVR_EIO, why, whylen, "malformed RTSP reply (header too long)");
-            return 0;
-        }
-        if (rtsp_reply_parse((const char *)p, hl, &c->reply) != NVR_OK)
-            return fail(NVR_EIO, why, whylen, "malformed RTSP reply");
-        if (c->reply.content_length > BODY_MAX)
-            return fail(NVR_EIO, why, whylen, "RTSP reply body too large (%zu bytes)", c->reply.content_length);
-        if (n < hl + c->reply.content_length)
-            return 0;
-        c->body = p + hl;
-        c->body_len = c->reply.content_length;
-        c->rpos += hl + c->reply.content_length;
-        it->kind = ITEM_MESSAGE;
         return 1;
     }
 }
@@ -629,12 +638,12 @@ static int take_item(struct rtsp_client *c, struct item *it, char *why, size_t w
 static int read_reply(struct rtsp_client *c, int cseq, int64_t deadline, char *why, size_t whylen)
 {
     for (;;) {
-        struct item it;
+        struct rtsp_item it;
         int r = take_item(c, &it, why, whylen);
         if (r < 0)
             return r;
         if (r == 1) {
-            if (it.kind == ITEM_MESSAGE && !c->reply.is_request && c->reply.cseq == cseq)
+            if (it.kind == RTSP_ITEM_MESSAGE && !c->reply.is_request && c->reply.cseq == cseq)
                 return NVR_OK;
             continue;
         }
@@ -896,12 +905,12 @@ int rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, c
                      size_t *len, char *why, size_t whylen)
 {
     for (;;) {
-        struct item it;
+        struct rtsp_item it;
         int r = take_item(c, &it, why, whylen);
         if (r < 0)
             return r;
         if (r == 1) {
-            if (it.kind != ITEM_FRAME)
+            if (it.kind != RTSP_ITEM_FRAME)
                 continue; /* a keep-alive's reply, or a request we do not serve */
             *channel = it.channel;
             *data = it.data;

@@ -109,6 +109,26 @@ struct rtsp_reply {
  * end with the empty line.  Returns NVR_OK or NVR_EINVAL. */
 int rtsp_reply_parse(const char *head, size_t len, struct rtsp_reply *r);
 
+/* Framing of the byte stream from the server.  (Exposed for the unit tests
+ * and the fuzz target.) */
+enum rtsp_item_kind {
+    RTSP_ITEM_FRAME,     /* an interleaved frame: channel, data/len its payload */
+    RTSP_ITEM_MESSAGE,   /* a reply or request: *r its head, data/len its body */
+    RTSP_ITEM_SKIP,      /* len bytes of garbage */
+};
+struct rtsp_item {
+    enum rtsp_item_kind kind;
+    int channel;
+    const uint8_t *data;      /* points into the buffer */
+    size_t len;
+};
+
+/* Looks at the n bytes at p: returns 1 and sets *it and *used (bytes the
+ * item takes) when an item is complete, 0 when more bytes are needed, or
+ * NVR_EIO for a malformed message head (over 16 KiB, unparsable, or a body
+ * over 64 KiB). */
+int rtsp_frame_next(const uint8_t *p, size_t n, struct rtsp_item *it, struct rtsp_reply *r, size_t *used);
+
 /* Builds the Authorization header value for method/uri from a
  * WWW-Authenticate challenge into out.  Returns NVR_OK, NVR_EINVAL for an
  * unknown scheme, NVR_ENOMEM. cnonce may be NULL (then random). */
