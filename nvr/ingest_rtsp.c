@@ -170,6 +170,7 @@ static int make_params(struct ingest_rtsp *in)
         in->apar->codec_type = AVMEDIA_TYPE_AUDIO;
         in->apar->codec_id = AV_CODEC_ID_AAC;
         in->apar->sample_rate = a->clock_rate;
+        in->apar->frame_size = 1024; /* AAC-LC; the RTP clock is the sample rate */
         av_channel_layout_default(&in->apar->ch_layout, a->channels > 0 ? a->channels : 1);
         in->info.audio = in->apar;
         in->info.audio_tb = (AVRational){1, a->clock_rate};

@@ -140,6 +140,8 @@ static int reserve(struct rtp_depack *d, size_t add)
 
 static int append(struct rtp_depack *d, const uint8_t *p, size_t n)
 {
+    if (n == 0)
+        return NVR_OK;
     int rc = reserve(d, n);
     if (rc)
         return rc;
@@ -168,7 +170,8 @@ static int emit(struct rtp_depack *d, const uint8_t *data, size_t len, int64_t t
     uint8_t *copy = av_malloc(len + AV_INPUT_BUFFER_PADDING_SIZE);
     if (!copy)
         return NVR_ENOMEM;
-    memcpy(copy, data, len);
+    if (len > 0)
+        memcpy(copy, data, len);
     memset(copy + len, 0, AV_INPUT_BUFFER_PADDING_SIZE);
     d->q[d->qlen++] = (struct rtp_frame){copy, len, ts, key};
     d->st.frames++;
@@ -378,7 +381,7 @@ static int push_aac(struct rtp_depack *d, const struct rtp_header *h)
         if (rc)
             return rc == NVR_ENOMEM ? rc : NVR_OK;
         if (d->len >= d->aac_expected || h->marker) {
-            if (d->len == d->aac_expected)
+            if (d->len == d->aac_expected && d->len > 0)
                 rc = emit(d, d->buf, d->len, d->au_ts, 1);
             else
                 d->st.frames_dropped++;
@@ -389,6 +392,8 @@ static int push_aac(struct rtp_depack *d, const struct rtp_header *h)
     for (size_t i = 0; i < nau; i++) {
         if (sizes[i] > avail)
             goto bad;
+        if (sizes[i] == 0)
+            continue; /* nothing to record */
         int rc = emit(d, data, sizes[i], d->ts64 + (int64_t)i * AAC_FRAME_SAMPLES, 1);
         if (rc)
             return rc;

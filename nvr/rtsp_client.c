@@ -159,13 +159,11 @@ int rtsp_url_parse(const char *url, struct rtsp_url *u)
     } else {
         snprintf(u->port, sizeof u->port, "554");
     }
-    int n = snprintf(u->request_url, sizeof u->request_url, "rtsp://%.*s%s", (int)hplen, hostport,
-                     rest[0] == '#' ? "" : rest);
+    /* the rest goes on the request line as it is, a '#' included: cameras
+     * have paths such as /live#1 (as libavformat sends them) */
+    int n = snprintf(u->request_url, sizeof u->request_url, "rtsp://%.*s%s", (int)hplen, hostport, rest);
     if (n < 0 || (size_t)n >= sizeof u->request_url)
         return NVR_EINVAL;
-    char *frag = strchr(u->request_url + 7, '#');
-    if (frag)
-        *frag = '\0';
     return NVR_OK;
 }
 

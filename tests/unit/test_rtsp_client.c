@@ -35,6 +35,9 @@ static void test_url(void)
     CHECK_EQ_STR(u.request_url, "rtsp://[::1]/cam");
     CHECK_EQ_INT(rtsp_url_parse("rtsp://cam.local", &u), NVR_OK);
     CHECK_EQ_STR(u.request_url, "rtsp://cam.local");
+    CHECK_EQ_INT(rtsp_url_parse("rtsp://u:a%23b@cam/live#1", &u), NVR_OK);
+    CHECK_EQ_STR(u.password, "a#b");
+    CHECK_EQ_STR(u.request_url, "rtsp://cam/live#1");
     CHECK_EQ_INT(rtsp_url_parse("http://cam/", &u), NVR_EINVAL);
     CHECK_EQ_INT(rtsp_url_parse("rtsp://:554/", &u), NVR_EINVAL);
     CHECK_EQ_INT(rtsp_url_parse("rtsp://h:12x/", &u), NVR_EINVAL);
