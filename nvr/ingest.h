@@ -45,7 +45,9 @@ struct ingest_info {
 };
 
 struct ingest_meta {
-    int64_t recv_us;          /* CLOCK_REALTIME when the packet arrived */
+    int64_t recv_us;          /* CLOCK_REALTIME when the packet arrived (was
+                               * read from the socket: the project's reader
+                               * batches reads, up to 0.1 s) */
     int64_t rtcp_origin_us;   /* camera wall clock at media time 0 from RTCP,
                                * INT64_MIN until a sender report was seen */
     int new_params;           /* the video parameters changed with this

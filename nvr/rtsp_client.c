@@ -14,7 +14,12 @@
  *
  * fill() calls recv(2) without waiting while the socket may still hold data
  * (`drained` clear) and poll(2)s only after a short read, so receiving a
- * burst costs one poll and one recv.
+ * burst costs one poll and one recv.  While streaming, SO_RCVLOWAT makes
+ * poll wake only once 32 KiB are waiting (about every second frame of a
+ * 4 Mbit/s camera instead of every frame; the kernel also wakes us when the
+ * receive window closes), and each 100 ms poll slice ends with a recv of
+ * whatever there is, so a slow stream is read at most 100 ms late.  Waking
+ * up is most of what ingest costs (context switches), hence the care.
  */
 #include "rtsp_client.h"
 
@@ -43,6 +48,7 @@
 #define BODY_MAX (64 * 1024)
 #define LINE_PROBE 512          /* a message's first line must fit in this */
 #define POLL_SLICE_MS 100       /* how often a wait looks at *stop */
+#define STREAM_LOWAT (32 * 1024) /* while streaming, poll wakes for this many bytes */
 #define TEARDOWN_WAIT_US 500000
 #define MAX_REDIRECTS 3
 #define USER_AGENT "nvr"
@@ -57,6 +63,7 @@ struct rtsp_client {
     uint8_t *buf;               /* BUF_CAP bytes; [rpos, wpos) unread */
     size_t rpos, wpos;
     int drained;                /* the last recv found the socket empty */
+    int lowat;                  /* SO_RCVLOWAT while streaming, 0 if not set */
 
     int cseq;
     char base[1024];            /* Content-Base: relative controls resolve here */
@@ -463,6 +470,21 @@ static int wait_fd(const struct rtsp_client *c, short events, int64_t deadline)
     }
 }
 
+/* One poll of at most POLL_SLICE_MS: NVR_OK whether or not fd became ready. */
+static int wait_once(const struct rtsp_client *c, short events, int64_t deadline)
+{
+    if (stopped(c))
+        return NVR_ESTOPPED;
+    int64_t now = nvr_clock_mono_us();
+    if (now >= deadline)
+        return NVR_ETIMEDOUT;
+    int64_t ms = (deadline - now + 999) / 1000;
+    struct pollfd p = {.fd = c->fd, .events = events};
+    if (poll(&p, 1, (int)(ms < POLL_SLICE_MS ? ms : POLL_SLICE_MS)) < 0 && errno != EINTR)
+        return NVR_EIO;
+    return NVR_OK;
+}
+
 static int send_all(struct rtsp_client *c, const void *data, size_t len, int64_t deadline, char *why,
                     size_t whylen)
 {
@@ -522,7 +544,9 @@ static int fill(struct rtsp_client *c, int64_t deadline, char *why, size_t whyle
                             "receiving from the camera failed: %s", strerror(errno));
             c->drained = 1;
         }
-        int rc = wait_fd(c, POLLIN, deadline);
+        /* with SO_RCVLOWAT, poll waits for that many bytes: after a slice
+         * without, read what there is anyway */
+        int rc = c->lowat ? wait_once(c, POLLIN, deadline) : wait_fd(c, POLLIN, deadline);
         if (rc)
             return wait_error(c, rc, why, whylen);
         c->drained = 0;
@@ -882,6 +906,9 @@ int rtsp_client_play(struct rtsp_client *c, const char *session_control, char *w
     if (rc)
         return rc;
     c->playing = 1;
+    int lowat = STREAM_LOWAT;
+    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) == 0)
+        c->lowat = lowat;
     int64_t every = (int64_t)(c->session_timeout > 10 ? c->session_timeout : 10) * 1000000 / 2;
     c->keepalive_us = every;
     c->next_keepalive = nvr_clock_mono_us() + every;
@@ -946,6 +973,11 @@ void rtsp_client_close(struct rtsp_client **cp)
         int cseq;
         int64_t deadline = nvr_clock_mono_us() + TEARDOWN_WAIT_US;
         c->ignore_stop = 1;
+        if (c->lowat) {
+            int one = 1;
+            setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
+            c->lowat = 0;
+        }
         resolve_control(c, "", url, sizeof url);
         if (send_request(c, "TEARDOWN", url, NULL, &cseq, deadline, why, sizeof why) == NVR_OK)
             read_reply(c, cseq, deadline, why, sizeof why);

@@ -14,7 +14,8 @@
  * I/O: the socket is non-blocking.  Reads go into one 128 KiB buffer, at
  * least 64 KiB at a time, and frames are returned as pointers into it, so a
  * burst of RTP packets costs one recv(2); poll(2) waits only when the socket
- * is drained.  Every wait ends by a deadline (CLOCK_MONOTONIC us) or, within
+ * is drained, and while streaming only until 32 KiB have arrived or 100 ms
+ * have passed (SO_RCVLOWAT).  Every wait ends by a deadline (CLOCK_MONOTONIC us) or, within
  * 100 ms, when *stop becomes non-zero.  While streaming, replies the server
  * interleaves with the media (to our keep-alives) are consumed and dropped,
  * and a keep-alive (GET_PARAMETER if the server offers it, else OPTIONS) is
