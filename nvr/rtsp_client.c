@@ -232,6 +232,7 @@ int rtsp_reply_parse(const char *head, size_t len, struct rtsp_reply *r)
         if (i == 0 || i >= l0 || p[i] != ' ')
             return NVR_EINVAL;
         r->is_request = 1;
+        copy_value(r->method, sizeof r->method, p, i);
     }
     for (p = eol + 1; p < end;) {
         const char *e = memchr(p, '\n', (size_t)(end - p));
@@ -568,7 +569,7 @@ static int message_start(const uint8_t *p, size_t n)
     if (l >= 12 && memcmp(p, "RTSP/1.", 7) == 0)
         return 1;
     /* a request from the server: METHOD SP url SP RTSP/1.x */
-    return l >= 10 && isupper(p[0]) && memcmp(p + l - 8, " RTSP/1.", 8) == 0;
+    return l >= 11 && isupper(p[0]) && memcmp(p + l - 9, " RTSP/1.", 8) == 0;
 }
 
 /* End of a message head (index after the empty line), 0 if not complete. */
@@ -926,6 +927,20 @@ static int keepalive(struct rtsp_client *c, char *why, size_t whylen)
                         nvr_clock_mono_us() + c->timeout_us, why, whylen);
 }
 
+/* Some servers ping their clients (OPTIONS, GET_PARAMETER) and drop those
+ * that do not answer: say yes to those, 501 to anything else. */
+static int answer_request(struct rtsp_client *c, char *why, size_t whylen)
+{
+    char out[256];
+    const char *m = c->reply.method;
+    int ok = strcmp(m, "OPTIONS") == 0 || strcmp(m, "GET_PARAMETER") == 0 || strcmp(m, "SET_PARAMETER") == 0;
+    int n = snprintf(out, sizeof out, "RTSP/1.0 %s\r\nCSeq: %d\r\n%s%s%s\r\n", ok ? "200 OK" : "501 Not Implemented",
+                     c->reply.cseq, c->session[0] ? "Session: " : "", c->session, c->session[0] ? "\r\n" : "");
+    if (n < 0 || (size_t)n >= sizeof out)
+        return NVR_OK;
+    return send_all(c, out, (size_t)n, nvr_clock_mono_us() + c->timeout_us, why, whylen);
+}
+
 int rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, const uint8_t **data,
                      size_t *len, char *why, size_t whylen)
 {
@@ -935,8 +950,10 @@ int rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, c
         if (r < 0)
             return r;
         if (r == 1) {
+            if (it.kind == RTSP_ITEM_MESSAGE && c->reply.is_request && (r = answer_request(c, why, whylen)))
+                return r;
             if (it.kind != RTSP_ITEM_FRAME)
-                continue; /* a keep-alive's reply, or a request we do not serve */
+                continue; /* a keep-alive's reply, or a request from the server */
             *channel = it.channel;
             *data = it.data;
             *len = it.len;

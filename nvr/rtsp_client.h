@@ -104,6 +104,7 @@ struct rtsp_reply {
     char www_authenticate[RTSP_MAX_AUTH][512];
     int nauth;
     int is_request;                  /* a request from the server, not a reply */
+    char method[32];                 /* its method */
 };
 
 /* Parses a message head (status line and headers) of len bytes, which must

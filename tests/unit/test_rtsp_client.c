@@ -203,6 +203,7 @@ static void *server_main(void *arg)
             send_bytes(fd, "\x04\x00\x03" "abc", 6);
             send_str(fd, "\r\nxx");
             send_str(fd, "RTSP/1.0 200 OK\r\nCSeq: 99\r\nContent-Length: 4\r\n\r\n$$$$");
+            send_str(fd, "OPTIONS * RTSP/1.0\r\nCSeq: 7\r\n\r\n");
             send_bytes(fd, "$\x05\x00\x02zz", 6);
             uint8_t big[4 + 1000];
             big[0] = '$';
@@ -216,6 +217,17 @@ static void *server_main(void *arg)
             send_bytes(fd, big + 2, 500);
             usleep(20000);
             send_bytes(fd, big + 502, sizeof big - 502);
+            /* the client answers our OPTIONS */
+            char ans[256] = "";
+            size_t an = 0;
+            while (an + 1 < sizeof ans && !strstr(ans, "\r\n\r\n")) {
+                ssize_t k = read(fd, ans + an, 1);
+                if (k <= 0)
+                    break;
+                an++;
+                ans[an] = '\0';
+            }
+            strncat(s->log, ans, sizeof s->log - strlen(s->log) - 1);
             break; /* then close: the client sees the end */
         } else {
             reply(fd, req, "200 OK", "", "");
@@ -299,6 +311,7 @@ static void test_session(void)
     CHECK(strstr(s.log, "SETUP rtsp://127.0.0.1/cam/track1 RTSP/1.0") != NULL);
     CHECK(strstr(s.log, "PLAY rtsp://127.0.0.1/cam/ RTSP/1.0") != NULL);
     CHECK(strstr(s.log, "pw") == NULL);
+    CHECK(strstr(s.log, "RTSP/1.0 200 OK\r\nCSeq: 7\r\nSession: s1\r\n\r\n") != NULL);
 }
 
 static void test_461_and_wrong_password(void)
