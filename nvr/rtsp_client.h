@@ -131,10 +131,4 @@ struct rtsp_item {
  * over 64 KiB). */
 int rtsp_frame_next(const uint8_t *p, size_t n, struct rtsp_item *it, struct rtsp_reply *r, size_t *used);
 
-/* Builds the Authorization header value for method/uri from a
- * WWW-Authenticate challenge into out.  Returns NVR_OK, NVR_EINVAL for an
- * unknown scheme, NVR_ENOMEM. cnonce may be NULL (then random). */
-int rtsp_auth_header(const char *challenge, const char *user, const char *password, const char *method,
-                     const char *uri, unsigned nc, const char *cnonce, char *out, size_t outlen);
-
 #endif

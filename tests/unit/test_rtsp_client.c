@@ -6,6 +6,8 @@
  * refused password. */
 #include "nvr/rtsp_client.h"
 
+#include "nvr/rtsp_auth.h"
+
 #include "check.h"
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
