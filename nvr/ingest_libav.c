@@ -1,6 +1,7 @@
 /*
  * ingest_libav.c - the libavformat RTSP implementation of ingest.h (see
- * ingest_libav.h); ingest.c picks it for UDP and for auto's UDP fallback.
+ * ingest_libav.h); ingest.c picks it for UDP, auto's UDP fallback, rtsps://
+ * and when NVR_RTSP_READER=libav.
  *
  * Connection: avformat_open_input with rtsp_transport tcp (interleaved) or
  * udp.  Digest and basic authentication come from the URL's user:password
