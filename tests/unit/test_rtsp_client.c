@@ -268,7 +268,7 @@ static struct rtsp_client *connect_client(struct server *s, const char *password
     size_t sdp_len = 0;
     struct rtsp_client *c = NULL;
     snprintf(url, sizeof url, "rtsp://u:%s@127.0.0.1:%d/cam", password, s->port);
-    struct rtsp_client_opts o = {.url = url, .timeout_us = 2000000, .stop = stop};
+    struct rtsp_client_opts o = {.url = url, .timeout_us = 10000000, .stop = stop};
     *rc = rtsp_client_open(&c, &o, &sdp, &sdp_len, why, whylen);
     if (*rc == NVR_OK)
         CHECK(sdp_len == sizeof sdp_body - 1 && strcmp(sdp, sdp_body) == 0);
@@ -295,7 +295,7 @@ static void test_session(void)
     int ch;
     const uint8_t *d;
     size_t n;
-    int64_t deadline = nvr_clock_mono_us() + 2000000;
+    int64_t deadline = nvr_clock_mono_us() + 10000000;
     CHECK_EQ_INT(rtsp_client_read(c, deadline, &ch, &d, &n, why, sizeof why), NVR_OK);
     CHECK(ch == 4 && n == 3 && memcmp(d, "abc", 3) == 0);
     CHECK_EQ_INT(rtsp_client_read(c, deadline, &ch, &d, &n, why, sizeof why), NVR_OK);
@@ -356,11 +356,11 @@ static void test_silence_and_stop(void)
         int64_t t0 = nvr_clock_mono_us();
         CHECK_EQ_INT(rtsp_client_read(c, t0 + 300000, &ch, &d, &n, why, sizeof why), NVR_ETIMEDOUT);
         int64_t waited = nvr_clock_mono_us() - t0;
-        CHECK(waited >= 290000 && waited < 1000000);
+        CHECK(waited >= 290000 && waited < 3000000); /* generous: CI machines are loaded */
         atomic_store(&stop, 1);
         t0 = nvr_clock_mono_us();
         CHECK_EQ_INT(rtsp_client_read(c, t0 + 5000000, &ch, &d, &n, why, sizeof why), NVR_ESTOPPED);
-        CHECK(nvr_clock_mono_us() - t0 < 300000);
+        CHECK(nvr_clock_mono_us() - t0 < 1000000);
     }
     rtsp_client_close(&c); /* TEARDOWN goes out even when stopping */
     server_stop(&s);
@@ -369,13 +369,12 @@ static void test_silence_and_stop(void)
 
 static void test_refused(void)
 {
-    /* a port nobody listens on */
+    /* a port bound but not listening (so no other test can take it meanwhile) */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t al = sizeof a;
     bind(fd, (struct sockaddr *)&a, sizeof a);
     getsockname(fd, (struct sockaddr *)&a, &al);
-    close(fd);
     char url[64], why[256], *sdp = NULL;
     size_t sdp_len;
     struct rtsp_client *c = NULL;
@@ -384,6 +383,7 @@ static void test_refused(void)
     CHECK_EQ_INT(rtsp_client_open(&c, &o, &sdp, &sdp_len, why, sizeof why), NVR_ECONN);
     CHECK(strstr(why, "refused") != NULL);
     CHECK(c == NULL && sdp == NULL);
+    close(fd);
 }
 
 int main(void)
