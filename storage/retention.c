@@ -68,7 +68,8 @@ struct retention {
     int have_ballast;
     uint64_t prev_used;    /* footage at the end of the previous pass */
     int have_prev;
-    int64_t last_loud_us;
+    int64_t last_loud_us;  /* when the current trouble was last logged */
+    enum retention_state last_loud_state;
 };
 
 static void on_full(void *arg)
@@ -274,14 +275,17 @@ static void refresh(struct retention *r, int rc, int held_full, int64_t now)
     }
     pthread_mutex_unlock(&r->mu);
 
-    if ((rc || held_full) && now - r->last_loud_us >= LOUD_EVERY_US) {
+    enum retention_state state = rc ? RETENTION_ERROR : held_full ? RETENTION_HELD_FULL : RETENTION_OK;
+    if ((rc || held_full) && (state != r->last_loud_state || now - r->last_loud_us >= LOUD_EVERY_US)) {
         nvr_log(NVR_ERROR, NULL, "%s used=%llu avail=%llu min_free=%llu max_bytes=%llu",
                 rc ? "retention pass failed" : "storage full: only held footage is left to delete",
                 (unsigned long long)used, (unsigned long long)avail, (unsigned long long)mf,
                 (unsigned long long)r->lim.max_bytes);
         r->last_loud_us = now;
+        r->last_loud_state = state;
     } else if (!rc && !held_full) {
         r->last_loud_us = 0;
+        r->last_loud_state = RETENTION_OK;
     }
 }
 
