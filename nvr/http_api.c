@@ -16,6 +16,7 @@
 #include "nvr/base/url.h"
 #include "nvr/coverage.h"
 #include "nvr/hls.h"
+#include "nvr/http_static.h"
 #include "nvr/nvr.h"
 #include "version.h"
 
@@ -321,6 +322,14 @@ static int h_metrics(struct http_request *r, struct nvr *nvr)
     return http_body_send(r, &b, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store");
 }
 
+/* Everything outside the API: the browser UI's files. */
+static int h_static(struct http_request *r, struct nvr *nvr)
+{
+    if (strncmp(http_path(r), "/api/", 5) == 0)
+        return http_reply_error(r, 404, "no such route");
+    return http_static_serve(r, nvr->cfg->web_dir);
+}
+
 static const struct http_route routes[] = {
     {"GET", "/api/v1/health", h_health},
     {"GET", "/api/v1/cameras", h_cameras},
@@ -329,6 +338,7 @@ static const struct http_route routes[] = {
     {"GET", "/api/v1/cameras/{}/playback.m3u8", h_playback},
     {"GET", "/api/v1/cameras/{}/segments/{}.mp4", h_segment},
     {"GET", "/metrics", h_metrics},
+    {"GET", "/*", h_static}, /* last: the web UI */
 };
 
 const struct http_route *http_api_routes(size_t *n)

@@ -34,6 +34,7 @@ struct http_request {
     struct http_server *srv;
     struct MHD_Connection *conn;
     const char *method;
+    const char *url;                     /* the path, percent-decoded, without the query */
     int head;
     size_t route;                        /* index, or nroutes for none */
     const char *params[HTTP_MAX_PARAMS];
@@ -63,6 +64,11 @@ static int queue(struct http_request *r, unsigned status, struct MHD_Response *r
 const char *http_param(const struct http_request *r, int i)
 {
     return i >= 0 && i < HTTP_MAX_PARAMS ? r->params[i] : NULL;
+}
+
+const char *http_path(const struct http_request *r)
+{
+    return r->url;
 }
 
 const char *http_query(const struct http_request *r, const char *key)
@@ -242,12 +248,15 @@ int http_reply_file(struct http_request *r, int fd, uint64_t size, const char *c
 
 /* Matches url against pattern, copying the "{}" parts into r->params; 1 if
  * it matches.  A "{}" matches one non-empty path segment; a literal suffix
- * right after it (".mp4") must end that segment and is not part of the param. */
+ * right after it (".mp4") must end that segment and is not part of the param.
+ * A "*" at the end of the pattern matches any rest, empty included. */
 static int match(struct http_request *r, const char *pattern, const char *url)
 {
     int np = 0;
     const char *p = url, *q = pattern;
     while (*q) {
+        if (q[0] == '*' && q[1] == '\0')
+            return 1;
         if (q[0] == '{' && q[1] == '}') {
             const char *lit = q + 2;
             size_t litlen = strcspn(lit, "/");
@@ -280,7 +289,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)upload_data;
     (void)con_cls;
     struct http_server *s = cls;
-    struct http_request r = {.srv = s, .conn = conn, .method = method, .route = s->nroutes};
+    struct http_request r = {.srv = s, .conn = conn, .method = method, .url = url, .route = s->nroutes};
     int head = strcmp(method, "HEAD") == 0;
     r.head = head;
     if (*upload_data_size != 0) {
@@ -297,7 +306,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             r.route = i;
             return (enum MHD_Result)rt->fn(&r, s->nvr);
         }
-        allow = rt->method;
+        if (!strchr(rt->pattern, '*'))
+            allow = rt->method; /* a catch-all does not turn every unknown path into a 405 */
     }
     if (allow) {
         struct http_body b;

@@ -30,7 +30,7 @@ typedef int (*http_handler)(struct http_request *req, struct nvr *nvr);
 
 struct http_route {
     const char *method;   /* "GET" (which also answers HEAD) */
-    const char *pattern;  /* "/api/v1/cameras/{}/recordings" */
+    const char *pattern;  /* "/api/v1/cameras/{}/recordings"; a final "*" matches any rest */
     http_handler fn;
 };
 
@@ -56,6 +56,9 @@ void http_server_write_metrics(struct http_server *s, FILE *f);
 
 /* Path parameter i (the i-th "{}"), already percent-decoded. */
 const char *http_param(const struct http_request *r, int i);
+
+/* The request's path (percent-decoded by libmicrohttpd, no query string). */
+const char *http_path(const struct http_request *r);
 
 /* A query argument, NULL if absent. */
 const char *http_query(const struct http_request *r, const char *key);
