@@ -326,7 +326,7 @@ static int h_metrics(struct http_request *r, struct nvr *nvr)
 static int h_static(struct http_request *r, struct nvr *nvr)
 {
     if (strncmp(http_path(r), "/api/", 5) == 0)
-        return http_reply_error(r, 404, "no such route");
+        return http_reply_no_route(r);
     return http_static_serve(r, nvr->cfg->web_dir);
 }
 

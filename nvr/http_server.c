@@ -129,6 +129,12 @@ int http_reply_error(struct http_request *r, unsigned status, const char *fmt, .
     return http_body_send(r, &b, status, "application/json", "no-store");
 }
 
+int http_reply_no_route(struct http_request *r)
+{
+    r->route = r->srv->nroutes;
+    return http_reply_error(r, 404, "no such route");
+}
+
 /* Parses a single "bytes=a-b" / "bytes=a-" / "bytes=-n" range against size.
  * Returns 1 and sets [*from, *to] (inclusive) if satisfiable, 0 if the
  * header is absent or not a single byte range (serve everything), -1 if it
@@ -324,7 +330,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, strcmp(allow, "GET") == 0 ? "GET, HEAD" : allow);
         return (enum MHD_Result)queue(&r, 405, resp);
     }
-    return (enum MHD_Result)http_reply_error(&r, 404, "no such route");
+    return (enum MHD_Result)http_reply_no_route(&r);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)

@@ -74,6 +74,10 @@ int http_reply(struct http_request *r, unsigned status, const char *content_type
 int http_reply_error(struct http_request *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Answers 404 {"error":"no such route"}, counted as no route at all (for a
+ * catch-all handler that finds the path is not its own). */
+int http_reply_no_route(struct http_request *r);
+
 /* Serves bytes [0, size) of fd (ownership passes, also on failure) with
  * Range/206/416, ETag/If-None-Match/304 and HEAD support, through
  * sendfile where the connection allows.  etag may be NULL. */
