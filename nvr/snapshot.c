@@ -97,9 +97,9 @@ static int encode_jpeg(const AVFrame *src, int width, uint8_t **jpeg, size_t *le
     const AVCodec *codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
     int w = width > 0 ? width : src->width;
     /* keep the aspect ratio (square pixels assumed); even sizes for 4:2:0 */
-    int h = (int)(((int64_t)src->height * w + src->width / 2) / src->width);
+    int h = (int)(((int64_t)src->height * w + src->width) / (2 * (int64_t)src->width)) * 2;
     w = (w + 1) & ~1;
-    h = h < 2 ? 2 : (h + 1) & ~1;
+    h = h < 2 ? 2 : h;
     if (!codec)
         return NVR_ECODEC;
     if (!(dst = av_frame_alloc()) || !(out = av_packet_alloc()) || !(enc = avcodec_alloc_context3(codec)))
