@@ -17,6 +17,7 @@
 #include "nvr/coverage.h"
 #include "nvr/hls.h"
 #include "nvr/http_static.h"
+#include "nvr/live_api.h"
 #include "nvr/nvr.h"
 #include "version.h"
 
@@ -71,7 +72,14 @@ static void write_camera(FILE *f, const struct nvr_camera_config *cam, struct re
     if (s.codec[0]) {
         fputs("{\"codec\":", f);
         json_write_string(f, s.codec);
-        fprintf(f, ",\"width\":%d,\"height\":%d,\"fps\":%.2f}", s.width, s.height, s.fps);
+        char mime[96];
+        live_hub_mime(recorder_live(rec, 0), mime, sizeof mime);
+        fprintf(f, ",\"width\":%d,\"height\":%d,\"fps\":%.2f,\"mime\":", s.width, s.height, s.fps);
+        if (mime[0])
+            json_write_string(f, mime);
+        else
+            fputs("null", f);
+        fputc('}', f);
     } else {
         fputs("null", f);
     }
@@ -318,6 +326,27 @@ static int h_metrics(struct http_request *r, struct nvr *nvr)
             fprintf(b.f, "nvr_camera_status{camera=\"%s\",status=\"%s\"} %d\n", nvr->cfg->cameras[i].id,
                     recorder_status_name(all[k]), st[i].status == all[k]);
     free(st);
+    metric_header(b.f, "nvr_camera_live_viewers", "gauge", "Live view connections now, per stream.");
+    for (size_t i = 0; i < nvr->nrecs; i++) {
+        struct live_hub *sub = recorder_live_sub(nvr->recs[i]);
+        fprintf(b.f, "nvr_camera_live_viewers{camera=\"%s\",stream=\"main\"} %d\n", nvr->cfg->cameras[i].id,
+                live_hub_viewers(recorder_live(nvr->recs[i], 0)));
+        if (sub)
+            fprintf(b.f, "nvr_camera_live_viewers{camera=\"%s\",stream=\"sub\"} %d\n", nvr->cfg->cameras[i].id,
+                    live_hub_viewers(sub));
+    }
+    for (int m = 0; m < 2; m++) {
+        metric_header(b.f, m ? "nvr_snapshot_cache_misses_total" : "nvr_snapshot_cache_hits_total", "counter",
+                      m ? "Snapshots of the newest picture that were decoded and encoded."
+                        : "Snapshots of the newest picture served from the cache.");
+        for (size_t i = 0; i < nvr->nrecs; i++) {
+            uint64_t hits, misses;
+            snapshot_cache_stats(recorder_snapshots(nvr->recs[i]), &hits, &misses);
+            fprintf(b.f, "%s{camera=\"%s\"} %llu\n",
+                    m ? "nvr_snapshot_cache_misses_total" : "nvr_snapshot_cache_hits_total",
+                    nvr->cfg->cameras[i].id, (unsigned long long)(m ? misses : hits));
+        }
+    }
     http_server_write_metrics(nvr->http, b.f);
     return http_body_send(r, &b, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store");
 }
@@ -337,6 +366,8 @@ static const struct http_route routes[] = {
     {"GET", "/api/v1/cameras/{}/recordings", h_recordings},
     {"GET", "/api/v1/cameras/{}/playback.m3u8", h_playback},
     {"GET", "/api/v1/cameras/{}/segments/{}.mp4", h_segment},
+    {"GET", "/api/v1/cameras/{}/live.mp4", live_api_live},
+    {"GET", "/api/v1/cameras/{}/snapshot.jpg", live_api_snapshot},
     {"GET", "/metrics", h_metrics},
     {"GET", "/*", h_static}, /* last: the web UI */
 };

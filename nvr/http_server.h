@@ -84,6 +84,30 @@ int http_reply_no_route(struct http_request *r);
 int http_reply_file(struct http_request *r, int fd, uint64_t size, const char *content_type,
                     const char *etag, const char *cache_control);
 
+/* Whether the request is a HEAD (answer headers only). */
+int http_is_head(const struct http_request *r);
+
+/* ---- streamed answers (live view) ----
+ * An endless body (chunked) produced by a reader.  read() copies up to max
+ * bytes into buf and returns how many; 0 when it has nothing now (the
+ * connection is then suspended -- no thread waits -- until http_stream_wake),
+ * or -1 to end the body.  free_fn(cls) runs once when the connection is done
+ * with the answer (client gone, body ended, or server stopping); after it the
+ * stream must not be woken.  http_server_stop ends every stream first. */
+struct http_stream;
+typedef long (*http_stream_read)(void *cls, char *buf, size_t max);
+
+/* Answers 200 with a streamed body.  attach(cls, s) runs once the stream
+ * exists, before the answer is queued: s is the handle for
+ * http_stream_wake, valid until free_fn.  free_fn(cls) always runs once,
+ * also on failure (possibly before this returns). */
+int http_reply_stream(struct http_request *r, const char *content_type, const char *cache_control,
+                      http_stream_read fn, void *cls, void (*attach)(void *cls, struct http_stream *s),
+                      void (*free_fn)(void *cls));
+
+/* Makes a suspended stream call its reader again (from any thread). */
+void http_stream_wake(struct http_stream *s);
+
 /* A memory stream for building a body: http_body_send() closes it and
  * answers with what was written. */
 struct http_body {

@@ -6,7 +6,7 @@ set -euo pipefail
 
 runtime_build=(
   build-essential cmake pkg-config
-  libavformat-dev libavcodec-dev libavutil-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libsqlite3-dev
   libmicrohttpd-dev
   libssl-dev

@@ -1,0 +1,214 @@
+"""Live view (live.mp4) against a running `nvr run` and the test camera:
+the body is an init segment then one-frame fragments starting at a keyframe,
+ffprobe decodes it, viewers share the recorder's RTSP session (the camera's
+connection count does not grow), the sub stream connects on demand and
+disconnects when nobody watches, a paused viewer does not stop recording,
+viewers leaving free everything (/metrics and, in the ASan build, a clean
+exit), bad inputs answer 4xx JSON, and a camera that goes away ends the body."""
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+from harness import Camera, Nvr, check, finish, wait_until
+from livestream import LiveReader, prft_time, trun_sample_count
+
+base = None
+
+
+def get(path, method="GET"):
+    req = urllib.request.Request(base + path, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=15) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def expect_error(path, status):
+    st, h, body = get(path)
+    check(st == status, "%s: status %d, want %d" % (path, st, status))
+    try:
+        doc = json.loads(body)
+        check(isinstance(doc.get("error"), str) and doc["error"], "%s: error body %r" % (path, body[:100]))
+    except ValueError:
+        check(False, "%s: error body is not JSON: %r" % (path, body[:100]))
+
+
+def camera_connections(port):
+    """Established TCP connections to the camera's port (its RTSP clients)."""
+    n = 0
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(name).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if int(f[1].split(":")[1], 16) == port and f[3] == "01":
+                n += 1
+    return n
+
+
+def metric(name, labels):
+    st, h, body = get("/metrics")
+    pat = re.compile(r"^%s\{%s\} (\S+)$" % (re.escape(name), re.escape(labels)), re.M)
+    m = pat.search(body.decode())
+    return float(m.group(1)) if m else None
+
+
+def read_live(port, path, seconds, out):
+    """Reads the live body for a while into file out (whole boxes only);
+    returns (status, headers, [box types], [moof sample counts], [prft times])."""
+    r = LiveReader(port, path)
+    kinds, counts, prfts = [], [], []
+    with open(out, "wb") as f:
+        if r.status == 200:
+            for _t, kind, box in r.boxes(seconds):
+                kinds.append(kind)
+                if kind == "moof":
+                    counts.append(trun_sample_count(box))
+                if kind == "prft":
+                    prfts.append(prft_time(box))
+                f.write(box)
+    r.close()
+    return r.status, r.headers, kinds, counts, prfts
+
+
+with Camera("h264.mp4", mounts=2) as cam, Camera("h265_aac.mp4") as cam265:
+    nvr = Nvr("live", [("lobby", {"url": cam.url(mount="/cam1"), "sub_url": cam.url(mount="/cam2"),
+                                  "segment_seconds": 3}),
+                       ("hevc", {"url": cam265.url(), "segment_seconds": 3})])
+    base = nvr.base_url
+    nvr.start()
+    check(wait_until(lambda: nvr.wait_segments("lobby", 1, 1) and nvr.wait_segments("hevc", 1, 1), 30),
+          "the cameras did not record")
+
+    # --- the MSE type in the camera documents ---
+    st, h, body = get("/api/v1/cameras/lobby")
+    doc = json.loads(body)
+    mime = (doc.get("video") or {}).get("mime") or ""
+    check(re.fullmatch(r'video/mp4; codecs="avc1\.[0-9a-f]{6}"', mime), "lobby mime %r" % mime)
+    st, h, body = get("/api/v1/cameras")
+    cams = {c["id"]: c for c in json.loads(body)["cameras"]}
+    check(cams["lobby"]["video"]["mime"] == mime, "list mime %r" % cams["lobby"]["video"])
+    check(re.fullmatch(r'video/mp4; codecs="hvc1\.[0-9A-Za-z.]+"', cams["hevc"]["video"]["mime"] or ""),
+          "hevc mime %r" % cams["hevc"]["video"])
+
+    # --- one viewer: init segment, then one frame per fragment from a keyframe ---
+    tmp = nvr.dir
+    t0 = time.monotonic()
+    st, hdr, kinds, counts, prfts = read_live(nvr.port, "/api/v1/cameras/lobby/live.mp4", 4,
+                                              os.path.join(tmp, "live.mp4"))
+    check(st == 200, "live.mp4 status %d" % st)
+    check(hdr.get("Content-Type") == "video/mp4", "content type %s" % hdr.get("Content-Type"))
+    check(hdr.get("Cache-Control") == "no-store", "cache control %s" % hdr.get("Cache-Control"))
+    check(kinds[:2] == ["ftyp", "moov"], "live.mp4 starts with %s" % kinds[:4])
+    check(kinds.count("moof") >= 75, "only %d fragments in 4 s" % kinds.count("moof"))
+    check(counts and all(c == 1 for c in counts), "fragments are not one frame each: %s" % counts[:10])
+    check(set(kinds[2:]) <= {"prft", "moof", "mdat"}, "unexpected boxes %s" % set(kinds[2:]))
+    check(len(prfts) == kinds.count("moof"), "a prft per fragment: %d != %d" % (len(prfts), kinds.count("moof")))
+    check(prfts and abs(prfts[-1] - time.time()) < 5, "prft time %r is not the camera's clock" % prfts[-1:])
+    r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
+                        "frame=key_frame,width,height", "-of", "csv=p=0", os.path.join(tmp, "live.mp4")],
+                       capture_output=True, text=True)
+    frames = [l for l in r.stdout.split() if l]
+    check(r.returncode == 0 and r.stderr.strip() == "", "ffprobe errors: %s" % r.stderr[:300])
+    check(len(frames) >= 75, "ffprobe decoded %d frames" % len(frames))
+    check(frames and frames[0] == "1,640,360", "first frame is not a 640x360 keyframe: %s" % frames[:1])
+
+    # --- ffmpeg reads the URL itself ---
+    r = subprocess.run(["ffmpeg", "-v", "error", "-t", "2", "-i", base + "/api/v1/cameras/lobby/live.mp4",
+                        "-f", "null", "-"], capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0, "ffmpeg -i live.mp4 failed: %s" % r.stderr[:300])
+
+    # --- viewers share the recorder's session ---
+    check(camera_connections(cam.port) == 1, "camera has %d clients before viewers" % camera_connections(cam.port))
+    a = LiveReader(nvr.port, "/api/v1/cameras/lobby/live.mp4")
+    b = LiveReader(nvr.port, "/api/v1/cameras/lobby/live.mp4?stream=main")
+    na = sum(1 for _ in a.boxes(1.5))
+    nb = sum(1 for _ in b.boxes(1.5))
+    check(na > 10 and nb > 10, "two viewers got %d and %d boxes" % (na, nb))
+    check(metric("nvr_camera_live_viewers", 'camera="lobby",stream="main"') == 2, "metrics do not show 2 viewers")
+    check(camera_connections(cam.port) == 1, "two viewers opened RTSP sessions: %d" % camera_connections(cam.port))
+    a.close()
+    b.close()
+    check(wait_until(lambda: metric("nvr_camera_live_viewers", 'camera="lobby",stream="main"') == 0, 5),
+          "viewers not freed after disconnecting")
+
+    # --- the sub stream: one on-demand session for its viewers, closed when idle ---
+    a = LiveReader(nvr.port, "/api/v1/cameras/lobby/live.mp4?stream=sub")
+    b = LiveReader(nvr.port, "/api/v1/cameras/lobby/live.mp4?stream=sub")
+    ka = [k for _t, k, _b in a.boxes(3)]
+    kb = [k for _t, k, _b in b.boxes(1)]
+    check(ka[:2] == ["ftyp", "moov"] and "moof" in ka, "sub viewer got %s" % ka[:5])
+    check(kb[:2] == ["ftyp", "moov"] and "moof" in kb, "second sub viewer got %s" % kb[:5])
+    check(camera_connections(cam.port) == 2, "sub viewers: camera has %d clients, want 2" % camera_connections(cam.port))
+    a.close()
+    b.close()
+    check(wait_until(lambda: camera_connections(cam.port) == 1, 20), "the sub session stayed open without viewers")
+
+    # --- a paused viewer does not stop recording ---
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)  # before connect: a small window
+    s.connect(("127.0.0.1", nvr.port))
+    s.sendall(b"GET /api/v1/cameras/lobby/live.mp4 HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.recv(100)
+    done0 = len([r for r in nvr.db_rows("lobby") if r["state"] == 0])
+    st, h, body = get("/api/v1/cameras/lobby")
+    frames0 = json.loads(body)["stats"]["frames"]
+    time.sleep(7)
+    st, h, body = get("/api/v1/cameras/lobby")
+    frames1 = json.loads(body)["stats"]["frames"]
+    done1 = len([r for r in nvr.db_rows("lobby") if r["state"] == 0])
+    check(frames1 - frames0 >= 150, "frames %d -> %d while a viewer was paused" % (frames0, frames1))
+    check(done1 >= done0 + 2, "segments %d -> %d while a viewer was paused" % (done0, done1))
+    s.settimeout(5)
+    got = 0
+    try:
+        while got < 200000:
+            d = s.recv(65536)
+            if not d:
+                break
+            got += len(d)
+    except socket.timeout:
+        pass
+    check(got >= 200000, "the paused viewer got only %d bytes after resuming" % got)
+    s.close()
+
+    # --- HEAD and bad inputs ---
+    st, h, body = get("/api/v1/cameras/lobby/live.mp4", method="HEAD")
+    check(st == 200 and h.get("Content-Type") == "video/mp4" and body == b"", "HEAD live.mp4: %d %r" % (st, body[:20]))
+    expect_error("/api/v1/cameras/nope/live.mp4", 404)
+    expect_error("/api/v1/cameras/lobby/live.mp4?stream=third", 400)
+    expect_error("/api/v1/cameras/lobby/live.mp4?codec=vp9", 400)
+    expect_error("/api/v1/cameras/hevc/live.mp4?codec=h264", 501)
+    st, h, body = get("/api/v1/cameras/lobby/live.mp4", method="POST")
+    check(st == 405, "POST live.mp4: %d" % st)
+
+    # --- the camera goes away: the body ends ---
+    r = LiveReader(nvr.port, "/api/v1/cameras/hevc/live.mp4", timeout=20)
+    check(r.status == 200, "hevc live.mp4 status %d" % r.status)
+    kinds = [k for _t, k, _b in r.boxes(1)]
+    check(kinds[:2] == ["ftyp", "moov"], "hevc live starts with %s" % kinds[:3])
+    cam265.stop()
+    t = time.monotonic()
+    for _ in r.boxes(20):
+        pass
+    check(r.eof and time.monotonic() - t < 15, "the body did not end after the camera went away")
+    r.close()
+    check(wait_until(lambda: metric("nvr_camera_live_viewers", 'camera="hevc",stream="main"') == 0, 5),
+          "hevc viewer not freed")
+    expect_error("/api/v1/cameras/hevc/live.mp4", 503)
+
+    rc = nvr.stop()
+    check(rc == 0, "nvr exit status %r" % rc)
+    log = nvr.log_text()
+    check("AddressSanitizer" not in log and "LeakSanitizer" not in log, "sanitizer report in the log")
+    check("streams still open" not in log, "streams left open at shutdown")
+
+finish("test_live")
