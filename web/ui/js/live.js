@@ -5,7 +5,8 @@
 // The body is read with fetch's stream reader and appended to one
 // SourceBuffer in arrival order.  The player keeps near the live edge: more
 // than LAG_JUMP behind it jumps, more than LAG_SPEED behind it plays 10 %
-// faster; it drops what is more than KEEP seconds old.  When the body ends
+// faster (25 % beyond LAG_FAST) until it is back within LAG_SPEED of the
+// newest frame received; it drops what is more than KEEP seconds old.  When the body ends
 // (camera reconnect, codec change, server restart) or fails, it starts again
 // after a pause that grows to 10 s.  H.265 cameras: when the browser cannot
 // play the camera's type (MediaSource.isTypeSupported), it asks for the
@@ -13,7 +14,8 @@
 
 const MS = window.ManagedMediaSource || window.MediaSource;
 const LAG_JUMP = 1.5;
-const LAG_SPEED = 0.6;
+const LAG_SPEED = 0.3;
+const LAG_FAST = 0.8;
 const KEEP = 20;
 
 // The MSE type for a camera: the server's video.mime when it gives one.
@@ -99,7 +101,15 @@ export class LivePlayer {
         // no sub stream for this camera: the main one will do
         resp = await fetch(this.url('main'), { signal: abort.signal, cache: 'no-store' });
       }
-      if (!resp.ok) throw new Error(`live.mp4: HTTP ${resp.status}`);
+      if (!resp.ok) {
+        let why = `HTTP ${resp.status}`;
+        try {
+          why = (await resp.json()).error || why;
+        } catch (e) {
+          /* not JSON */
+        }
+        throw new Error(why);
+      }
       this.onState('connecting', this.choice.transcoded ? 'H.264 rendition' : '');
       const reader = resp.body.getReader();
       const queue = [];
@@ -161,8 +171,11 @@ export class LivePlayer {
     if (!b.length) return;
     const end = b.end(b.length - 1);
     const start = b.start(b.length - 1);
-    if (v.currentTime < start || end - v.currentTime > LAG_JUMP) v.currentTime = Math.max(start, end - 0.3);
-    v.playbackRate = end - v.currentTime > LAG_SPEED ? 1.1 : 1.0;
+    // at the start (the body begins at the last keyframe, up to a GOP ago) and when far behind: jump
+    if (v.currentTime < start || end - v.currentTime > LAG_JUMP || (v.paused && end - v.currentTime > LAG_SPEED))
+      v.currentTime = Math.max(start, end - 0.2);
+    const lag = end - v.currentTime;
+    v.playbackRate = lag > LAG_FAST ? 1.25 : lag > LAG_SPEED ? 1.1 : 1.0;
     if (v.paused) {
       v.play().then(
         () => this.onState('playing', this.choice.transcoded ? 'H.264 rendition' : ''),
