@@ -2,7 +2,7 @@
 (tests/browser/ui_test.mjs), against `nvr run` recording the test camera.
 
 This script sets the scene with the integration harness: two cameras on the
-test camera, a few seconds of recording, the camera stopped for 7 s (the
+H.264 test camera and one on an H.265 one, a few seconds of recording, the camera stopped for 7 s (the
 gap the timeline must draw) and started again; then it runs the Node
 driver, which does every browser check and saves screenshots under
 NVR_ARTIFACTS (build/test-artifacts/browser)."""
@@ -33,9 +33,10 @@ web_dir = os.environ["NVR_WEB_DIR"]
 art = os.environ["NVR_ARTIFACTS"]
 check(os.path.exists(os.path.join(web_dir, "index.html")), "the web UI is built in %s" % web_dir)
 
-with Camera("h264.mp4") as cam:
+with Camera("h264.mp4") as cam, Camera("h265_aac.mp4", no_audio=True) as hevc:
     nvr = Nvr("browser", [("lobby", {"url": cam.url(), "segment_seconds": 4, "name": "Main lobby"}),
-                          ("gym", {"url": cam.url(), "segment_seconds": 4, "name": "Gym"})],
+                          ("gym", {"url": cam.url(), "segment_seconds": 4, "name": "Gym"}),
+                          ("hall", {"url": hevc.url(), "segment_seconds": 4, "name": "Hall (H.265)"})],
               server_extra="web_dir = %s" % web_dir)
     nvr.start()
     check(wait_until(lambda: up(nvr.base_url), 10), "the server did not come up")
@@ -50,7 +51,7 @@ with Camera("h264.mp4") as cam:
     n_gym = len(nvr.db_rows("gym"))
     check(wait_until(lambda: len(nvr.db_rows("lobby")) >= n_lobby + 4 and len(nvr.db_rows("gym")) >= n_gym + 4, 60),
           "the cameras did not record after the gap")
-    env = dict(os.environ, BASE_URL=nvr.base_url, CAMERAS="lobby,gym", GAP_START=iso(gap_start),
+    env = dict(os.environ, BASE_URL=nvr.base_url, CAMERAS="lobby,gym", HEVC_CAMERA="hall", GAP_START=iso(gap_start),
                GAP_END=iso(gap_end), ARTIFACTS=art)
     r = subprocess.run(["node", os.path.join(os.path.dirname(__file__), "ui_test.mjs")], env=env, timeout=400)
     check(r.returncode == 0, "browser checks failed (ui_test.mjs exit %d; screenshots in %s)" % (r.returncode, art))

@@ -222,7 +222,7 @@ function showClock(t) {
 
 // Every 200 ms: the master's instant moves the cursor, the others follow.
 function tick() {
-  const live = players.filter((p) => p.player.loaded() && p.tile.dataset.state !== 'empty');
+  const live = players.filter((p) => p.player.loaded() && !['empty', 'error'].includes(p.tile.dataset.state));
   let master = null;
   for (const p of live) {
     const w = p.player.wallTime();

@@ -38,6 +38,7 @@ export class RecordedPlayer {
     this.range = [start, end];
     this.frags = [];
     this.pending = at;
+    this.recoveries = 0;
     this.onState('loading', '');
     if (!Hls.isSupported()) {
       this.onState('error', 'this browser cannot play HLS (no Media Source Extensions)');
@@ -67,9 +68,16 @@ export class RecordedPlayer {
         if (this.hls === hls) this.hls = null;
         return;
       }
-      if (data.fatal) {
-        if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
-        else this.onState('error', data.details);
+      if (!data.fatal) return;
+      const codec = /codec/i.test(data.details) || (data.error && /codec|type/i.test(data.error.message || ''));
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !codec && this.recoveries++ < 2) {
+        hls.recoverMediaError();
+      } else {
+        // e.g. H.265 recordings in a browser without HEVC: say so rather than retry forever
+        this.onState('error', codec ? 'this browser cannot decode this camera\'s video (H.265?)' : data.details);
+        this.frags = [];
+        hls.destroy();
+        if (this.hls === hls) this.hls = null;
       }
     });
     hls.loadSource(playlistUrl(this.camera, start, end));
