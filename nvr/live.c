@@ -77,6 +77,8 @@ struct live_hub {
     AVPacket *key;
     AVCodecParameters *keypar;
     uint64_t keyseq;
+    live_tap_fn tap;
+    void *tap_cls;
 };
 
 static void chunk_unref(struct live_chunk *c)
@@ -363,6 +365,8 @@ void live_hub_packet(struct live_hub *h, const AVPacket *pkt, const struct inges
         goto out;
     if (h->nraw && pkt->pts <= h->raw[h->nraw - 1].pkt->pts)
         goto out; /* duplicate or reordered timestamp */
+    if (h->tap)
+        h->tap(h->tap_cls, pkt, meta, h->par, h->tb);
     if (key) {
         AVPacket *k = av_packet_clone(pkt);
         AVCodecParameters *kp = avcodec_parameters_alloc();
@@ -509,6 +513,14 @@ int live_hub_serve(struct live_hub *h, struct http_request *r, int wait)
     pthread_mutex_unlock(&h->mu);
 
     return http_reply_stream(r, "video/mp4", "no-store", viewer_read, v, viewer_attach, viewer_free);
+}
+
+void live_hub_set_tap(struct live_hub *h, live_tap_fn fn, void *cls)
+{
+    pthread_mutex_lock(&h->mu);
+    h->tap = fn;
+    h->tap_cls = cls;
+    pthread_mutex_unlock(&h->mu);
 }
 
 int live_hub_viewers(struct live_hub *h)

@@ -62,6 +62,15 @@ void live_hub_packet(struct live_hub *h, const AVPacket *pkt, const struct inges
  * parameters.  The last keyframe is kept for snapshots. */
 void live_hub_session_end(struct live_hub *h);
 
+/* A packet tap: fn(cls, pkt, meta, par, tb) runs for every video packet the
+ * producer hands in (after the parameters are taken), on the producer's
+ * thread, under the hub's lock: it must only copy and queue (live_transcode
+ * does).  par/tb are the stream's current parameters (borrowed for the
+ * call).  NULL fn removes the tap; once this returns, fn is not running. */
+typedef void (*live_tap_fn)(void *cls, const AVPacket *pkt, const struct ingest_meta *meta,
+                            const AVCodecParameters *par, AVRational tb);
+void live_hub_set_tap(struct live_hub *h, live_tap_fn fn, void *cls);
+
 /* ---- consumers ---- */
 
 /* Answers r with the endless live.mp4 body.  With wait, a hub without a

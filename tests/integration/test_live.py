@@ -3,8 +3,9 @@ the body is an init segment then one-frame fragments starting at a keyframe,
 ffprobe decodes it, viewers share the recorder's RTSP session (the camera's
 connection count does not grow), the sub stream connects on demand and
 disconnects when nobody watches, a paused viewer does not stop recording,
-viewers leaving free everything (/metrics and, in the ASan build, a clean
-exit), bad inputs answer 4xx JSON, and a camera that goes away ends the body."""
+an H.265 camera's H.264 rendition is made once for all its viewers and
+stopped when unwatched, viewers leaving free everything (/metrics and, in the
+ASan build, a clean exit), bad inputs answer 4xx JSON, and a camera that goes away ends the body."""
 import json
 import os
 import re
@@ -186,9 +187,36 @@ with Camera("h264.mp4", mounts=2) as cam, Camera("h265_aac.mp4") as cam265:
     expect_error("/api/v1/cameras/nope/live.mp4", 404)
     expect_error("/api/v1/cameras/lobby/live.mp4?stream=third", 400)
     expect_error("/api/v1/cameras/lobby/live.mp4?codec=vp9", 400)
-    expect_error("/api/v1/cameras/hevc/live.mp4?codec=h264", 501)
     st, h, body = get("/api/v1/cameras/lobby/live.mp4", method="POST")
     check(st == 405, "POST live.mp4: %d" % st)
+
+    # --- H.265 camera as H.264: one shared on-demand rendition, stopped when unwatched ---
+    st, hdr, kinds, counts, prfts = read_live(nvr.port, "/api/v1/cameras/hevc/live.mp4?codec=h264", 4,
+                                              os.path.join(tmp, "h264.mp4"))
+    check(st == 200 and kinds[:2] == ["ftyp", "moov"], "codec=h264: %d %s" % (st, kinds[:3]))
+    check(counts and all(c == 1 for c in counts), "rendition fragments not one frame each")
+    r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries",
+                        "stream=codec_name,width,height:frame=key_frame", "-of", "json",
+                        os.path.join(tmp, "h264.mp4")], capture_output=True, text=True)
+    doc = json.loads(r.stdout or "{}")
+    stream = (doc.get("streams") or [{}])[0]
+    check(stream.get("codec_name") == "h264" and stream.get("width") == 640, "rendition stream %r" % stream)
+    check(len(doc.get("frames", [])) >= 40, "rendition decoded %d frames in 4 s" % len(doc.get("frames", [])))
+    check(doc.get("frames") and doc["frames"][0]["key_frame"] == 1, "rendition does not start at a keyframe")
+    a = LiveReader(nvr.port, "/api/v1/cameras/hevc/live.mp4?codec=h264")
+    b = LiveReader(nvr.port, "/api/v1/cameras/hevc/live.mp4?codec=h264")
+    ka = [k for _t, k, _b in a.boxes(2)]
+    kb = [k for _t, k, _b in b.boxes(1)]
+    check("moof" in ka and "moof" in kb, "two rendition viewers: %s / %s" % (ka[:3], kb[:3]))
+    check(metric("nvr_camera_live_viewers", 'camera="hevc",stream="h264"') == 2, "metrics: not 2 h264 viewers")
+    check(nvr.log_text().count("live h264 rendition started") == 1, "the rendition was started more than once")
+    check(camera_connections(cam265.port) == 1, "the rendition opened an RTSP session")
+    a.close()
+    b.close()
+    check(wait_until(lambda: "live h264 rendition stopped" in nvr.log_text(), 20), "the rendition kept running")
+    st, hdr, kinds, counts, prfts = read_live(nvr.port, "/api/v1/cameras/lobby/live.mp4?codec=h264", 1,
+                                              os.path.join(tmp, "lobby264.mp4"))
+    check(st == 200 and kinds[:2] == ["ftyp", "moov"], "codec=h264 of an H.264 camera: %d" % st)
 
     # --- the camera goes away: the body ends ---
     r = LiveReader(nvr.port, "/api/v1/cameras/hevc/live.mp4", timeout=20)
