@@ -334,6 +334,10 @@ static int h_metrics(struct http_request *r, struct nvr *nvr)
         if (sub)
             fprintf(b.f, "nvr_camera_live_viewers{camera=\"%s\",stream=\"sub\"} %d\n", nvr->cfg->cameras[i].id,
                     live_hub_viewers(sub));
+        struct live_hub *h264 = recorder_live_h264(nvr->recs[i], 0);
+        if (h264)
+            fprintf(b.f, "nvr_camera_live_viewers{camera=\"%s\",stream=\"h264\"} %d\n", nvr->cfg->cameras[i].id,
+                    live_hub_viewers(h264));
     }
     for (int m = 0; m < 2; m++) {
         metric_header(b.f, m ? "nvr_snapshot_cache_misses_total" : "nvr_snapshot_cache_hits_total", "counter",

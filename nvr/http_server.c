@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* status codes counted separately; everything else is "other" */
@@ -171,6 +172,14 @@ int http_reply_stream(struct http_request *r, const char *content_type, const ch
         srv->streams->prev = s;
     srv->streams = s;
     pthread_mutex_unlock(&srv->streams_mu);
+    /* bound what the kernel holds for a slow client (Linux autotunes up to
+     * 4 MB, half a minute of a 1 Mbit/s camera): the lag stays visible to
+     * the producer, which skips the viewer ahead */
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci) {
+        int sz = HTTP_STREAM_SNDBUF;
+        setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    }
     attach(cls, s);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control ? cache_control : "no-store");

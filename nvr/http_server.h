@@ -95,6 +95,7 @@ int http_is_head(const struct http_request *r);
  * with the answer (client gone, body ended, or server stopping); after it the
  * stream must not be woken.  http_server_stop ends every stream first. */
 struct http_stream;
+#define HTTP_STREAM_SNDBUF (256 * 1024)   /* SO_SNDBUF of a streamed connection (no autotuning) */
 typedef long (*http_stream_read)(void *cls, char *buf, size_t max);
 
 /* Answers 200 with a streamed body.  attach(cls, s) runs once the stream

@@ -30,12 +30,13 @@
 #include <string.h>
 
 #define RAW_MAX 600          /* packets kept since the last keyframe (a 20 s GOP at 30 fps) */
-#define RING 1024            /* chunks a viewer may have queued */
+#define RING 1024            /* chunks a viewer may have queued (a long GOP fits) */
 #define NTP_UNIX_OFFSET 2208988800ULL
 
 struct live_chunk {
     atomic_int refs;
     int key;
+    int64_t t_us;                /* media time of the frame, -1 for the init segment */
     size_t len;
     uint8_t data[];
 };
@@ -68,6 +69,7 @@ struct live_hub {
     size_t outlen, outcap;
     int out_err;
     int64_t base_pts;            /* pts at media time 0 of the muxer */
+    int64_t last_key_us, gop_us; /* media time of the last keyframe, and the GOP before it */
     struct live_chunk *init;
     struct live_chunk **gop;
     size_t ngop, gopcap;
@@ -77,6 +79,8 @@ struct live_hub {
     AVPacket *key;
     AVCodecParameters *keypar;
     uint64_t keyseq;
+    live_tap_fn tap;
+    void *tap_cls;
 };
 
 static void chunk_unref(struct live_chunk *c)
@@ -120,6 +124,7 @@ static struct live_chunk *take_output(struct live_hub *h, const uint8_t *prefix,
     if (c) {
         atomic_init(&c->refs, 1);
         c->key = key;
+        c->t_us = -1;
         c->len = plen + h->outlen;
         if (plen)
             memcpy(c->data, prefix, plen);
@@ -144,13 +149,25 @@ static void viewer_clear(struct viewer *v, int keep_partial)
     }
 }
 
+/* Media time spanned by a viewer's queue if c were added. */
+static int64_t backlog_us(const struct viewer *v, const struct live_chunk *c)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        const struct live_chunk *o = v->ring[(v->head + i) % RING];
+        if (o->t_us >= 0)
+            return c->t_us - o->t_us;
+    }
+    return 0;
+}
+
 static void viewer_push(struct viewer *v, struct live_chunk *c)
 {
     if (v->ended || !v->s)
         return;
     if (v->skipping && !c->key)
         return;
-    if (v->n == RING || v->bytes + c->len > LIVE_VIEWER_MAX_BYTES) {
+    int64_t max_lag = v->h->gop_us * 2 > LIVE_MAX_LAG_US ? v->h->gop_us * 2 : LIVE_MAX_LAG_US;
+    if (v->n == RING || v->bytes + c->len > LIVE_VIEWER_MAX_BYTES || backlog_us(v, c) > max_lag) {
         /* behind: drop the backlog (but a chunk half sent) and resume at a keyframe */
         viewer_clear(v, 1);
         v->skips++;
@@ -253,6 +270,12 @@ static void mux_one(struct live_hub *h, const struct raw *r, int64_t dur)
         h->outlen = 0;
         return;
     }
+    c->t_us = av_rescale_q(media, st->time_base, (AVRational){1, 1000000});
+    if (key) {
+        if (h->ngop && c->t_us > h->last_key_us)
+            h->gop_us = c->t_us - h->last_key_us;
+        h->last_key_us = c->t_us;
+    }
     if (key)
         gop_clear(h);
     if (h->ngop == h->gopcap) {
@@ -317,8 +340,11 @@ static int activate(struct live_hub *h)
             v->skipping = 1;
         }
     h->base_pts = h->raw[0].pkt->pts;
+    h->gop_us = 0;
     for (size_t i = 0; i + 1 < h->nraw; i++)
         mux_one(h, &h->raw[i], h->raw[i + 1].pkt->pts - h->raw[i].pkt->pts);
+    /* until a whole GOP is seen, the current one so far bounds it from below */
+    h->gop_us = av_rescale_q(h->raw[h->nraw - 1].pkt->pts - h->raw[0].pkt->pts, h->tb, (AVRational){1, 1000000});
     rc = NVR_OK;
 out:
     av_dict_free(&opts);
@@ -363,6 +389,8 @@ void live_hub_packet(struct live_hub *h, const AVPacket *pkt, const struct inges
         goto out;
     if (h->nraw && pkt->pts <= h->raw[h->nraw - 1].pkt->pts)
         goto out; /* duplicate or reordered timestamp */
+    if (h->tap)
+        h->tap(h->tap_cls, pkt, meta, h->par, h->tb);
     if (key) {
         AVPacket *k = av_packet_clone(pkt);
         AVCodecParameters *kp = avcodec_parameters_alloc();
@@ -509,6 +537,14 @@ int live_hub_serve(struct live_hub *h, struct http_request *r, int wait)
     pthread_mutex_unlock(&h->mu);
 
     return http_reply_stream(r, "video/mp4", "no-store", viewer_read, v, viewer_attach, viewer_free);
+}
+
+void live_hub_set_tap(struct live_hub *h, live_tap_fn fn, void *cls)
+{
+    pthread_mutex_lock(&h->mu);
+    h->tap = fn;
+    h->tap_cls = cls;
+    pthread_mutex_unlock(&h->mu);
 }
 
 int live_hub_viewers(struct live_hub *h)

@@ -16,7 +16,10 @@
  *
  * A viewer is a cursor: a queue of chunk references.  A new viewer gets the
  * init segment (ftyp+moov) and every chunk since the most recent keyframe, so
- * a picture shows at once.  Its backlog is bounded (LIVE_VIEWER_MAX_BYTES):
+ * a picture shows at once.  Its backlog is bounded (LIVE_VIEWER_MAX_BYTES,
+ * and LIVE_MAX_LAG_US of media or two GOPs, whichever is longer; the kernel's
+ * send buffer of a live connection is capped at HTTP_STREAM_SNDBUF so that
+ * the lag shows here rather than in megabytes of socket buffer):
  * one that falls behind drops its queue and resumes at the next keyframe (a
  * jump in the timeline), and libmicrohttpd closes a connection that accepts
  * nothing for 60 s.  The producer never waits for a viewer.
@@ -39,6 +42,7 @@
 #include <stdint.h>
 
 #define LIVE_VIEWER_MAX_BYTES (8u << 20)   /* backlog after which a viewer skips ahead */
+#define LIVE_MAX_LAG_US (4 * 1000000LL)     /* ... or this much media (2 GOPs if longer) */
 #define LIVE_IDLE_US (10 * 1000000LL)       /* active this long after the last viewer */
 
 struct live_hub;
@@ -61,6 +65,15 @@ void live_hub_packet(struct live_hub *h, const AVPacket *pkt, const struct inges
 /* The camera session ended: viewers' bodies end, the hub waits for new
  * parameters.  The last keyframe is kept for snapshots. */
 void live_hub_session_end(struct live_hub *h);
+
+/* A packet tap: fn(cls, pkt, meta, par, tb) runs for every video packet the
+ * producer hands in (after the parameters are taken), on the producer's
+ * thread, under the hub's lock: it must only copy and queue (live_transcode
+ * does).  par/tb are the stream's current parameters (borrowed for the
+ * call).  NULL fn removes the tap; once this returns, fn is not running. */
+typedef void (*live_tap_fn)(void *cls, const AVPacket *pkt, const struct ingest_meta *meta,
+                            const AVCodecParameters *par, AVRational tb);
+void live_hub_set_tap(struct live_hub *h, live_tap_fn fn, void *cls);
 
 /* ---- consumers ---- */
 

@@ -31,17 +31,21 @@ int live_api_live(struct http_request *r, struct nvr *nvr)
     if (!cam->enabled)
         return http_reply_error(r, 503, "the camera is disabled");
     int sub = stream && strcmp(stream, "sub") == 0 && cam->sub_url;
-    if (codec) {
-        char mime[96];
+    char mime[96] = "";
+    if (codec)
         live_hub_mime(recorder_live(rec, 0), mime, sizeof mime);
-        if (strstr(mime, "hvc1"))
-            return http_reply_error(r, 501, "no H.264 rendition of H.265 cameras yet");
-    }
     if (http_is_head(r)) {
         char *empty = malloc(1);
         if (!empty)
             return http_reply_error(r, 500, "out of memory");
         return http_reply(r, 200, "video/mp4", empty, 0, "no-store");
+    }
+    if (strstr(mime, "hvc1")) {
+        /* an H.265 camera asked for as H.264: the shared on-demand rendition */
+        struct live_hub *h = recorder_live_h264(rec, 1);
+        if (!h)
+            return http_reply_error(r, 500, "the H.264 rendition cannot start");
+        return live_hub_serve(h, r, 1);
     }
     /* the sub stream connects on demand, so its first viewers wait for it */
     return live_hub_serve(recorder_live(rec, sub), r, sub);

@@ -31,6 +31,7 @@
 #include "nvr/base/log.h"
 #include "nvr/ingest.h"
 #include "nvr/live_sub.h"
+#include "nvr/live_transcode.h"
 #include "nvr/packet_queue.h"
 #include "nvr/timemap.h"
 
@@ -66,6 +67,8 @@ struct recorder {
     struct live_hub *live;      /* main stream */
     struct live_hub *live_sub;  /* sub stream, NULL without sub_url */
     struct live_sub *sub;
+    struct live_hub *live_h264; /* H.264 rendition, created on first use (under mu) */
+    struct live_transcode *tc;
     struct snapshot_cache *snap;
 
     atomic_int status;
@@ -582,6 +585,8 @@ void recorder_stop(struct recorder **rp)
                 (unsigned long long)atomic_load(&r->frames), (unsigned long long)atomic_load(&r->bytes),
                 (unsigned long long)atomic_load(&r->segments), (unsigned long long)atomic_load(&r->reconnects),
                 (unsigned long long)atomic_load(&r->dropped));
+    live_transcode_stop(&r->tc);
+    live_hub_destroy(&r->live_h264);
     live_sub_stop(&r->sub);
     live_hub_destroy(&r->live_sub);
     live_hub_destroy(&r->live);
@@ -622,6 +627,21 @@ struct live_hub *recorder_live(struct recorder *r, int sub)
         return r->live_sub;
     }
     return r->live;
+}
+
+struct live_hub *recorder_live_h264(struct recorder *r, int demand)
+{
+    pthread_mutex_lock(&r->mu);
+    if (demand && !r->tc && r->cam->enabled) {
+        if (live_hub_create(&r->live_h264, r->cam->id, "h264") == NVR_OK &&
+            live_transcode_start(&r->tc, r->cam->id, r->live, r->live_h264) != NVR_OK)
+            live_hub_destroy(&r->live_h264);
+    }
+    struct live_hub *h = r->live_h264;
+    if (demand && r->tc)
+        live_transcode_demand(r->tc);
+    pthread_mutex_unlock(&r->mu);
+    return h;
 }
 
 struct live_hub *recorder_live_sub(struct recorder *r)

@@ -59,6 +59,11 @@ struct live_hub *recorder_live(struct recorder *r, int sub);
  * else NULL.  For metrics. */
 struct live_hub *recorder_live_sub(struct recorder *r);
 
+/* The hub of the H.264 rendition of an H.265 camera (live_transcode.h),
+ * created on first use.  With demand, the transcoder is started if idle;
+ * without, NULL if it was never created (for metrics).  Borrowed. */
+struct live_hub *recorder_live_h264(struct recorder *r, int demand);
+
 /* The camera's snapshot cache (borrowed; lives as long as r). */
 struct snapshot_cache *recorder_snapshots(struct recorder *r);
 

@@ -1,6 +1,7 @@
 """Reading the endless live.mp4 body: a client that parses top-level MP4
 boxes as they arrive (used by test_live.py and bench/live_latency.py)."""
 import http.client
+import socket
 import struct
 import time
 
@@ -10,8 +11,15 @@ NTP_UNIX_OFFSET = 2208988800
 class LiveReader:
     """GET live.mp4 and yield (arrival time, box type, box bytes)."""
 
-    def __init__(self, port, path, timeout=10):
+    def __init__(self, port, path, timeout=10, rcvbuf=None):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        if rcvbuf:
+            # a small receive window, set before connecting: a slow client
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            s.settimeout(timeout)
+            s.connect(("127.0.0.1", port))
+            self.conn.sock = s
         self.conn.request("GET", path)
         self.resp = self.conn.getresponse()
         self.status = self.resp.status
