@@ -3,6 +3,7 @@
 
 #include <libavutil/mem.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,6 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n < 0 || (n > 0 && !ps) || (size_t)n > size * 2 + 16)
             abort();
         av_free(ps);
+        char codecs[64];
+        if (h26x_codec_string(id, data, size, codecs, sizeof codecs) == 0 && !codecs[0])
+            abort();
     }
     return 0;
 }

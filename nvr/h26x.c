@@ -5,6 +5,7 @@
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/mem.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Calls fn for each NAL unit (payload without start code) of Annex-B data;
@@ -113,4 +114,47 @@ int h26x_extract_parameter_sets(enum AVCodecID codec, const uint8_t *data, size_
     each_nal(data, size, extract_fn, &e);
     *out = e.buf;
     return (int)total;
+}
+
+int h26x_codec_string(enum AVCodecID codec, const uint8_t *extradata, size_t size, char *buf, size_t n)
+{
+    const uint8_t *sps;
+    size_t len;
+    uint8_t r[16];
+    size_t k = 0;
+    if (n)
+        buf[0] = '\0';
+    if (!h26x_find_sps(codec, extradata, size, &sps, &len))
+        return -1;
+    /* the first bytes of the RBSP: drop emulation prevention bytes */
+    for (size_t i = 0, zeros = 0; i < len && k < sizeof r; i++) {
+        if (zeros >= 2 && sps[i] == 3) {
+            zeros = 0;
+            continue;
+        }
+        zeros = sps[i] == 0 ? zeros + 1 : 0;
+        r[k++] = sps[i];
+    }
+    if (codec == AV_CODEC_ID_H264) {
+        if (k < 4)
+            return -1;
+        snprintf(buf, n, "avc1.%02x%02x%02x", r[1], r[2], r[3]);
+        return 0;
+    }
+    if (k < 15)
+        return -1;
+    /* r[0..1] NAL header, r[2] vps id / sub layers, then profile_tier_level */
+    int space = r[3] >> 6, tier = (r[3] >> 5) & 1, profile = r[3] & 0x1f;
+    uint32_t compat = (uint32_t)r[4] << 24 | (uint32_t)r[5] << 16 | (uint32_t)r[6] << 8 | r[7], rev = 0;
+    for (int i = 0; i < 32; i++)
+        rev |= ((compat >> i) & 1u) << (31 - i);
+    const uint8_t *cons = r + 8;
+    int ncons = 6;
+    while (ncons > 0 && cons[ncons - 1] == 0)
+        ncons--;
+    int w = snprintf(buf, n, "hvc1.%s%d.%X.%c%d", space ? (space == 1 ? "A" : space == 2 ? "B" : "C") : "",
+                     profile, rev, tier ? 'H' : 'L', r[14]);
+    for (int i = 0; i < ncons && w > 0 && (size_t)w < n; i++)
+        w += snprintf(buf + w, n - (size_t)w, ".%X", cons[i]);
+    return 0;
 }

@@ -21,4 +21,10 @@ int h26x_find_sps(enum AVCodecID codec, const uint8_t *data, size_t size, const 
  * *out NULL if there is none, -1 on allocation failure). */
 int h26x_extract_parameter_sets(enum AVCodecID codec, const uint8_t *data, size_t size, uint8_t **out);
 
+/* The RFC 6381 codecs string of a stream from its parameter sets (Annex-B
+ * extradata): "avc1.PPCCLL" (profile, constraints, level of the SPS) or
+ * "hvc1.P.C.Tl.B..." for H.265 (ISO/IEC 14496-15 annex E), as MSE's
+ * isTypeSupported wants it.  Returns 0, or -1 (buf "") without an SPS. */
+int h26x_codec_string(enum AVCodecID codec, const uint8_t *extradata, size_t size, char *buf, size_t n);
+
 #endif

@@ -20,6 +20,8 @@
 #include "nvr/http_cameras.h"
 #include "nvr/http_audit.h"
 #include "nvr/http_holds.h"
+#include "nvr/http_static.h"
+#include "nvr/live_api.h"
 #include "nvr/nvr.h"
 #include "version.h"
 
@@ -82,7 +84,14 @@ static void write_camera(FILE *f, const struct camera *c)
     if (s.codec[0]) {
         fputs("{\"codec\":", f);
         json_write_string(f, s.codec);
-        fprintf(f, ",\"width\":%d,\"height\":%d,\"fps\":%.2f}", s.width, s.height, s.fps);
+        char mime[96];
+        live_hub_mime(recorder_live(rec, 0), mime, sizeof mime);
+        fprintf(f, ",\"width\":%d,\"height\":%d,\"fps\":%.2f,\"mime\":", s.width, s.height, s.fps);
+        if (mime[0])
+            json_write_string(f, mime);
+        else
+            fputs("null", f);
+        fputc('}', f);
     } else {
         fputs("null", f);
     }
@@ -350,10 +359,49 @@ static int h_metrics(struct http_request *r, struct nvr *nvr)
             fprintf(b.f, "nvr_camera_status{camera=\"%s\",status=\"%s\"} %d\n", ids[i],
                     recorder_status_name(all[k]), st[i].status == all[k]);
     free(st);
+    metric_header(b.f, "nvr_camera_live_viewers", "gauge", "Live view connections now, per stream.");
+    for (size_t i = 0, ns = cameras_slots(nvr->cams); i < ns; i++) {
+        const struct camera *c = cameras_at(nvr->cams, i);
+        if (!c)
+            continue;
+        struct live_hub *sub = recorder_live_sub(c->rec);
+        fprintf(b.f, "nvr_camera_live_viewers{camera=\"%s\",stream=\"main\"} %d\n", c->cfg.id,
+                live_hub_viewers(recorder_live(c->rec, 0)));
+        if (sub)
+            fprintf(b.f, "nvr_camera_live_viewers{camera=\"%s\",stream=\"sub\"} %d\n", c->cfg.id,
+                    live_hub_viewers(sub));
+        struct live_hub *h264 = recorder_live_h264(c->rec, 0);
+        if (h264)
+            fprintf(b.f, "nvr_camera_live_viewers{camera=\"%s\",stream=\"h264\"} %d\n", c->cfg.id,
+                    live_hub_viewers(h264));
+    }
+    for (int m = 0; m < 2; m++) {
+        metric_header(b.f, m ? "nvr_snapshot_cache_misses_total" : "nvr_snapshot_cache_hits_total", "counter",
+                      m ? "Snapshots of the newest picture that were decoded and encoded."
+                        : "Snapshots of the newest picture served from the cache.");
+        for (size_t i = 0, ns = cameras_slots(nvr->cams); i < ns; i++) {
+            const struct camera *c = cameras_at(nvr->cams, i);
+            uint64_t hits, misses;
+            if (!c)
+                continue;
+            snapshot_cache_stats(recorder_snapshots(c->rec), &hits, &misses);
+            fprintf(b.f, "%s{camera=\"%s\"} %llu\n",
+                    m ? "nvr_snapshot_cache_misses_total" : "nvr_snapshot_cache_hits_total", c->cfg.id,
+                    (unsigned long long)(m ? misses : hits));
+        }
+    }
     free(ids);
     http_storage_write_metrics(nvr, b.f);
     http_server_write_metrics(nvr->http, b.f);
     return http_body_send(r, &b, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store");
+}
+
+/* Everything outside the API: the browser UI's files. */
+static int h_static(struct http_request *r, struct nvr *nvr)
+{
+    if (strncmp(http_path(r), "/api/", 5) == 0)
+        return http_reply_no_route(r);
+    return http_static_serve(r, nvr->cfg->web_dir);
 }
 
 /* Access (http_server.h): the zero value is "signed-in user, and the camera
@@ -373,6 +421,8 @@ static const struct http_route routes[] = {
     {"GET", "/api/v1/cameras/{}/recordings", h_recordings, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/playback.m3u8", h_playback, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/segments/{}.mp4", h_segment, HTTP_USER},
+    {"GET", "/api/v1/cameras/{}/live.mp4", live_api_live, HTTP_USER},
+    {"GET", "/api/v1/cameras/{}/snapshot.jpg", live_api_snapshot, HTTP_USER},
     {"GET", "/api/v1/holds", http_holds_list, HTTP_INVESTIGATOR},
     {"POST", "/api/v1/holds", http_holds_create, HTTP_INVESTIGATOR},
     {"GET", "/api/v1/holds/{}", http_holds_get, HTTP_INVESTIGATOR},
@@ -388,6 +438,7 @@ static const struct http_route routes[] = {
     {"DELETE", "/api/v1/tokens/{}", http_tokens_revoke, HTTP_ADMIN},
     {"GET", "/api/v1/access-log", http_access_log, HTTP_ADMIN},
     {"GET", "/metrics", h_metrics, HTTP_ADMIN},
+    {"GET", "/*", h_static, HTTP_PUBLIC}, /* last: the web UI (it signs in itself) */
 };
 
 const struct http_route *http_api_routes(size_t *n)

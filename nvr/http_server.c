@@ -12,10 +12,12 @@
 #include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* status codes counted separately; everything else is "other" */
@@ -30,12 +32,30 @@ struct http_server {
     http_guard guard;
     int tls;
     atomic_uint_fast64_t (*counts)[NSTATUS]; /* [nroutes + 1][NSTATUS], last row: no route */
+    pthread_mutex_t streams_mu;              /* guards the list of open streams */
+    struct http_stream *streams;
+    int stopping;
+};
+
+/* A streamed answer.  Suspension protocol (all under mu): the reader found
+ * nothing -> if a wake-up came meanwhile, read again, else suspend; a wake-up
+ * resumes a suspended connection or leaves `woken` for the reader to see. */
+struct http_stream {
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    http_stream_read fn;
+    void *cls;
+    void (*free_fn)(void *cls);
+    pthread_mutex_t mu;
+    int suspended, woken, closing;
+    struct http_stream *prev, *next;   /* srv->streams, under srv->streams_mu */
 };
 
 struct http_request {
     struct http_server *srv;
     struct MHD_Connection *conn;
     const char *method;
+    const char *url;                     /* the path, percent-decoded, without the query */
     int head;
     size_t route;                        /* index, or nroutes for none */
     const char *params[HTTP_MAX_PARAMS];
@@ -96,9 +116,146 @@ static int queue(struct http_request *r, unsigned status, struct MHD_Response *r
     return ret;
 }
 
+int http_is_head(const struct http_request *r)
+{
+    return r->head;
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct http_stream *s = cls;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        int closing = s->closing;
+        s->woken = 0;
+        pthread_mutex_unlock(&s->mu);
+        if (closing)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        long n = s->fn(s->cls, buf, max);
+        if (n < 0)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (n > 0)
+            return (ssize_t)n;
+        pthread_mutex_lock(&s->mu);
+        if (s->woken || s->closing) {
+            pthread_mutex_unlock(&s->mu);
+            continue;
+        }
+        s->suspended = 1;
+        MHD_suspend_connection(s->conn);
+        pthread_mutex_unlock(&s->mu);
+        return 0;
+    }
+}
+
+static void stream_free(void *cls)
+{
+    struct http_stream *s = cls;
+    struct http_server *srv = s->srv;
+    pthread_mutex_lock(&srv->streams_mu);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        srv->streams = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    pthread_mutex_unlock(&srv->streams_mu);
+    s->free_fn(s->cls);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+void http_stream_wake(struct http_stream *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->woken = 1;
+    if (s->suspended) {
+        s->suspended = 0;
+        MHD_resume_connection(s->conn);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+int http_reply_stream(struct http_request *r, const char *content_type, const char *cache_control,
+                      http_stream_read fn, void *cls, void (*attach)(void *cls, struct http_stream *s),
+                      void (*free_fn)(void *cls))
+{
+    struct http_server *srv = r->srv;
+    struct http_stream *s = calloc(1, sizeof *s);
+    if (!s) {
+        free_fn(cls);
+        return MHD_NO;
+    }
+    s->srv = srv;
+    s->conn = r->conn;
+    s->fn = fn;
+    s->cls = cls;
+    s->free_fn = free_fn;
+    pthread_mutex_init(&s->mu, NULL);
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, s,
+                                                                  stream_free);
+    if (!resp) {
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        free_fn(cls);
+        return MHD_NO;
+    }
+    pthread_mutex_lock(&srv->streams_mu);
+    s->closing = srv->stopping;
+    s->next = srv->streams;
+    if (srv->streams)
+        srv->streams->prev = s;
+    srv->streams = s;
+    pthread_mutex_unlock(&srv->streams_mu);
+    /* bound what the kernel holds for a slow client (Linux autotunes up to
+     * 4 MB, half a minute of a 1 Mbit/s camera): the lag stays visible to
+     * the producer, which skips the viewer ahead */
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci) {
+        int sz = HTTP_STREAM_SNDBUF;
+        setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    }
+    attach(cls, s);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control ? cache_control : "no-store");
+    return queue(r, 200, resp);
+}
+
+/* Ends every open stream and waits (bounded) until libmicrohttpd has let go
+ * of them: it must not be stopped with a connection suspended. */
+static void end_streams(struct http_server *s)
+{
+    for (int i = 0; i < 300; i++) {
+        pthread_mutex_lock(&s->streams_mu);
+        s->stopping = 1;
+        int open = s->streams != NULL;
+        for (struct http_stream *st = s->streams; st; st = st->next) {
+            pthread_mutex_lock(&st->mu);
+            st->closing = 1;
+            st->woken = 1;
+            if (st->suspended) {
+                st->suspended = 0;
+                MHD_resume_connection(st->conn);
+            }
+            pthread_mutex_unlock(&st->mu);
+        }
+        pthread_mutex_unlock(&s->streams_mu);
+        if (!open)
+            return;
+        usleep(10000);
+    }
+    nvr_log(NVR_WARN, NULL, "http: streams still open at shutdown");
+}
+
 const char *http_param(const struct http_request *r, int i)
 {
     return i >= 0 && i < HTTP_MAX_PARAMS ? r->params[i] : NULL;
+}
+
+const char *http_path(const struct http_request *r)
+{
+    return r->url;
 }
 
 const char *http_query(const struct http_request *r, const char *key)
@@ -220,6 +377,12 @@ int http_reply_error(struct http_request *r, unsigned status, const char *fmt, .
     return http_body_send(r, &b, status, "application/json", "no-store");
 }
 
+int http_reply_no_route(struct http_request *r)
+{
+    r->route = r->srv->nroutes;
+    return http_reply_error(r, 404, "no such route");
+}
+
 /* Parses a single "bytes=a-b" / "bytes=a-" / "bytes=-n" range against size.
  * Returns 1 and sets [*from, *to] (inclusive) if satisfiable, 0 if the
  * header is absent or not a single byte range (serve everything), -1 if it
@@ -339,12 +502,15 @@ int http_reply_file(struct http_request *r, int fd, uint64_t size, const char *c
 
 /* Matches url against pattern, copying the "{}" parts into r->params; 1 if
  * it matches.  A "{}" matches one non-empty path segment; a literal suffix
- * right after it (".mp4") must end that segment and is not part of the param. */
+ * right after it (".mp4") must end that segment and is not part of the param.
+ * A "*" at the end of the pattern matches any rest, empty included. */
 static int match(struct http_request *r, const char *pattern, const char *url)
 {
     int np = 0;
     const char *p = url, *q = pattern;
     while (*q) {
+        if (q[0] == '*' && q[1] == '\0')
+            return 1;
         if (q[0] == '{' && q[1] == '}') {
             const char *lit = q + 2;
             size_t litlen = strcspn(lit, "/");
@@ -375,7 +541,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)version;
     struct http_server *s = cls;
-    struct http_request r = {.srv = s, .conn = conn, .method = method, .route = s->nroutes};
+    struct http_request r = {.srv = s, .conn = conn, .method = method, .url = url, .route = s->nroutes};
     int head = strcmp(method, "HEAD") == 0;
     r.head = head;
     if (strcmp(method, "GET") != 0 && !head) {
@@ -425,6 +591,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             http_set_user(&r, NULL, NULL);
             return (enum MHD_Result)ret;
         }
+        if (strchr(rt->pattern, '*'))
+            continue; /* a catch-all does not turn every unknown path into a 405 */
         size_t al = strlen(allow);
         snprintf(allow + al, sizeof allow - al, "%s%s", al ? ", " : "",
                  strcmp(rt->method, "GET") == 0 ? "GET, HEAD" : rt->method);
@@ -444,7 +612,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
         return (enum MHD_Result)queue(&r, 405, resp);
     }
-    return (enum MHD_Result)http_reply_error(&r, 404, "no such route");
+    return (enum MHD_Result)http_reply_no_route(&r);
 }
 
 static int hexval(char c)
@@ -514,6 +682,7 @@ int http_server_start_tls(struct http_server **out, struct nvr *nvr, const char 
     s->nvr = nvr;
     s->routes = routes;
     s->nroutes = nroutes;
+    pthread_mutex_init(&s->streams_mu, NULL);
     if (!(s->counts = calloc(nroutes + 1, sizeof *s->counts)))
         goto out;
     snprintf(portstr, sizeof portstr, "%d", port);
@@ -523,7 +692,7 @@ int http_server_start_tls(struct http_server **out, struct nvr *nvr, const char 
         rc = NVR_ECONFIG;
         goto out;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (tls) {
@@ -570,8 +739,11 @@ void http_server_stop(struct http_server **sp)
     struct http_server *s = *sp;
     if (!s)
         return;
-    if (s->d)
+    if (s->d) {
+        end_streams(s);
         MHD_stop_daemon(s->d);
+    }
+    pthread_mutex_destroy(&s->streams_mu);
     free(s->counts);
     free(s);
     *sp = NULL;

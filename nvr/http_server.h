@@ -40,8 +40,8 @@ enum http_access {
 };
 
 struct http_route {
-    const char *method;   /* "GET" (which also answers HEAD), "POST", "DELETE" */
-    const char *pattern;  /* "/api/v1/cameras/{}/recordings" */
+    const char *method;   /* "GET" (which also answers HEAD), "POST", "PUT", "DELETE" */
+    const char *pattern;  /* "/api/v1/cameras/{}/recordings"; a final "*" matches any rest */
     http_handler fn;
     enum http_access access;
 };
@@ -90,6 +90,9 @@ void http_server_write_metrics(struct http_server *s, FILE *f);
 /* Path parameter i (the i-th "{}"), already percent-decoded. */
 const char *http_param(const struct http_request *r, int i);
 
+/* The request's path (percent-decoded by libmicrohttpd, no query string). */
+const char *http_path(const struct http_request *r);
+
 /* A query argument, NULL if absent. */
 const char *http_query(const struct http_request *r, const char *key);
 
@@ -126,11 +129,40 @@ int http_reply(struct http_request *r, unsigned status, const char *content_type
 int http_reply_error(struct http_request *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Answers 404 {"error":"no such route"}, counted as no route at all (for a
+ * catch-all handler that finds the path is not its own). */
+int http_reply_no_route(struct http_request *r);
+
 /* Serves bytes [0, size) of fd (ownership passes, also on failure) with
  * Range/206/416, ETag/If-None-Match/304 and HEAD support, through
  * sendfile where the connection allows.  etag may be NULL. */
 int http_reply_file(struct http_request *r, int fd, uint64_t size, const char *content_type,
                     const char *etag, const char *cache_control);
+
+/* Whether the request is a HEAD (answer headers only). */
+int http_is_head(const struct http_request *r);
+
+/* ---- streamed answers (live view) ----
+ * An endless body (chunked) produced by a reader.  read() copies up to max
+ * bytes into buf and returns how many; 0 when it has nothing now (the
+ * connection is then suspended -- no thread waits -- until http_stream_wake),
+ * or -1 to end the body.  free_fn(cls) runs once when the connection is done
+ * with the answer (client gone, body ended, or server stopping); after it the
+ * stream must not be woken.  http_server_stop ends every stream first. */
+struct http_stream;
+#define HTTP_STREAM_SNDBUF (256 * 1024)   /* SO_SNDBUF of a streamed connection (no autotuning) */
+typedef long (*http_stream_read)(void *cls, char *buf, size_t max);
+
+/* Answers 200 with a streamed body.  attach(cls, s) runs once the stream
+ * exists, before the answer is queued: s is the handle for
+ * http_stream_wake, valid until free_fn.  free_fn(cls) always runs once,
+ * also on failure (possibly before this returns). */
+int http_reply_stream(struct http_request *r, const char *content_type, const char *cache_control,
+                      http_stream_read fn, void *cls, void (*attach)(void *cls, struct http_stream *s),
+                      void (*free_fn)(void *cls));
+
+/* Makes a suspended stream call its reader again (from any thread). */
+void http_stream_wake(struct http_stream *s);
 
 /* A memory stream for building a body: http_body_send() closes it and
  * answers with what was written. */

@@ -8,6 +8,11 @@
  *                    packets; pops items from the queue.
  *   any thread     - recorder_get_stats (atomics + last_error under mu).
  *
+ * Live view: the ingest thread also hands every video packet to the main
+ * live hub (live.h: a reference and a lock, no copy, when nobody watches)
+ * before pushing it to the writer; the hub never blocks it.  The sub
+ * stream's hub is fed by its own on-demand ingest (live_sub.h).
+ *
  * Writer state machine, per video packet P (pts in the video time base):
  *   a timestamp discontinuity (timemap T5)  -> finish the segment at its last
  *                                              frame, break contiguity
@@ -25,6 +30,8 @@
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "nvr/ingest.h"
+#include "nvr/live_sub.h"
+#include "nvr/live_transcode.h"
 #include "nvr/packet_queue.h"
 #include "nvr/timemap.h"
 
@@ -56,6 +63,13 @@ struct recorder {
     char last_error[256];
     char codec[16];
     int width, height;
+
+    struct live_hub *live;      /* main stream */
+    struct live_hub *live_sub;  /* sub stream, NULL without sub_url */
+    struct live_sub *sub;
+    struct live_hub *live_h264; /* H.264 rendition, created on first use (under mu) */
+    struct live_transcode *tc;
+    struct snapshot_cache *snap;
 
     atomic_int status;
     atomic_uint_fast64_t bytes, frames, reconnects, dropped, segments;
@@ -409,6 +423,7 @@ static int stream_session(struct recorder *r, struct ingest *in, char *why, size
             pthread_mutex_unlock(&r->mu);
             nvr_log(NVR_INFO, r->cam->id, "video codec=%s width=%d height=%d", r->codec, r->width, r->height);
         }
+        live_hub_packet(r->live, pkt, &meta, info);
         if (dropping && !key) {
             av_packet_free(&pkt);
             atomic_fetch_add(&r->dropped, 1);
@@ -466,6 +481,7 @@ static void *ingest_main(void *arg)
                     info->audio ? avcodec_get_name(info->audio->codec_id) : "none");
             push_control(r, PQ_SESSION_START, pq_params_from_info(info, session));
             rc = stream_session(r, in, why, sizeof why);
+            live_hub_session_end(r->live);
             push_control(r, PQ_SESSION_END, NULL);
             if (!atomic_load(&r->stop))
                 nvr_log(NVR_WARN, r->cam->id, "stream lost error=\"%s\"", why);
@@ -513,6 +529,11 @@ int recorder_start(struct recorder **out, const struct nvr_camera_config *cam, s
     pthread_cond_init(&r->cv, &ca);
     pthread_condattr_destroy(&ca);
     atomic_store(&r->status, cam->enabled ? REC_CONNECTING : REC_DISABLED);
+    if ((rc = live_hub_create(&r->live, cam->id, "main")) || (rc = snapshot_cache_create(&r->snap)))
+        goto out;
+    if (cam->enabled && cam->sub_url &&
+        ((rc = live_hub_create(&r->live_sub, cam->id, "sub")) || (rc = live_sub_start(&r->sub, cam, r->live_sub))))
+        goto out;
     if (!cam->enabled) {
         *out = r;
         return NVR_OK;
@@ -574,6 +595,13 @@ void recorder_stop(struct recorder **rp)
     if (!r)
         return;
     recorder_join(r);
+    /* the live side (viewers are gone: the HTTP server stops first) */
+    live_transcode_stop(&r->tc);
+    live_hub_destroy(&r->live_h264);
+    live_sub_stop(&r->sub);
+    live_hub_destroy(&r->live_sub);
+    live_hub_destroy(&r->live);
+    snapshot_cache_destroy(&r->snap);
     packet_queue_destroy(&r->q);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
@@ -601,6 +629,40 @@ void recorder_get_stats(struct recorder *r, struct recorder_stats *s)
     s->width = r->width;
     s->height = r->height;
     pthread_mutex_unlock(&r->mu);
+}
+
+struct live_hub *recorder_live(struct recorder *r, int sub)
+{
+    if (sub && r->sub) {
+        live_sub_demand(r->sub);
+        return r->live_sub;
+    }
+    return r->live;
+}
+
+struct live_hub *recorder_live_h264(struct recorder *r, int demand)
+{
+    pthread_mutex_lock(&r->mu);
+    if (demand && !r->tc && r->cam->enabled) {
+        if (live_hub_create(&r->live_h264, r->cam->id, "h264") == NVR_OK &&
+            live_transcode_start(&r->tc, r->cam->id, r->live, r->live_h264) != NVR_OK)
+            live_hub_destroy(&r->live_h264);
+    }
+    struct live_hub *h = r->live_h264;
+    if (demand && r->tc)
+        live_transcode_demand(r->tc);
+    pthread_mutex_unlock(&r->mu);
+    return h;
+}
+
+struct live_hub *recorder_live_sub(struct recorder *r)
+{
+    return r->live_sub;
+}
+
+struct snapshot_cache *recorder_snapshots(struct recorder *r)
+{
+    return r->snap;
 }
 
 const char *recorder_status_name(enum recorder_status s)

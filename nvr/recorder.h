@@ -10,6 +10,8 @@
 #define NVR_RECORDER_H
 
 #include "nvr/base/config.h"
+#include "nvr/live.h"
+#include "nvr/snapshot.h"
 #include "storage/storage.h"
 
 #include <stdint.h>
@@ -51,6 +53,24 @@ void recorder_stop(struct recorder **r);
 
 /* A consistent snapshot of the recorder's state, from any thread. */
 void recorder_get_stats(struct recorder *r, struct recorder_stats *out);
+
+/* The live hub of the camera's main stream (sub = 0), fed by the ingest
+ * thread, or of its sub stream (sub = 1): asking for that one starts the
+ * on-demand sub ingest (live_sub.h); without sub_url it is the main hub.
+ * Borrowed; lives as long as r. */
+struct live_hub *recorder_live(struct recorder *r, int sub);
+
+/* The hub of the sub stream if the camera has one (no ingest is started),
+ * else NULL.  For metrics. */
+struct live_hub *recorder_live_sub(struct recorder *r);
+
+/* The hub of the H.264 rendition of an H.265 camera (live_transcode.h),
+ * created on first use.  With demand, the transcoder is started if idle;
+ * without, NULL if it was never created (for metrics).  Borrowed. */
+struct live_hub *recorder_live_h264(struct recorder *r, int demand);
+
+/* The camera's snapshot cache (borrowed; lives as long as r). */
+struct snapshot_cache *recorder_snapshots(struct recorder *r);
 
 /* "connecting", "recording", "offline", "disabled". */
 const char *recorder_status_name(enum recorder_status s);

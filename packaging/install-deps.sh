@@ -6,7 +6,7 @@ set -euo pipefail
 
 runtime_build=(
   build-essential cmake pkg-config
-  libavformat-dev libavcodec-dev libavutil-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
   libsqlite3-dev
   libmicrohttpd-dev
   libssl-dev
@@ -14,12 +14,14 @@ runtime_build=(
   libsodium-dev
   libxml2-dev libcurl4-openssl-dev
   ieee-data
+  nodejs npm    # the web UI's build: npm ci fetches hls.js (web/package-lock.json)
 )
 # the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)
 test_deps=(
   ffmpeg sqlite3 python3 procps valgrind
   libgstrtspserver-1.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  chromium      # the browser tests (tests/browser, driven by playwright-core from npm)
 )
 
 # the benchmarks' other side and load (make bench: nginx to compare serving, wrk as clients)
@@ -35,6 +37,10 @@ fi
 
 missing=()
 for p in "${pkgs[@]}"; do
+  # a node that already brings npm (NodeSource's nodejs conflicts with Debian's npm) will do
+  if [[ $p == nodejs || $p == npm ]] && command -v "${p/nodejs/node}" >/dev/null; then
+    continue
+  fi
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi

@@ -7,6 +7,7 @@ build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 demo=$(cd "$root" && mkdir -p "$build/demo" && cd "$build/demo" && pwd)
 nvr=$(cd "$root" && cd "$build" && pwd)/nvr
+web=$(cd "$root" && cd "$build" && pwd)/www
 camera=$(cd "$root" && cd "$build" && pwd)/tests/camera/nvr-test-camera
 port=${NVR_DEMO_RTSP_PORT:-8554}
 
@@ -20,6 +21,7 @@ cat > "$demo/nvr.conf" <<CONF
 [server]
 listen   = 127.0.0.1:8080
 data_dir = $demo/data
+web_dir  = $web
 
 [camera demo]
 name            = Simulated camera
@@ -46,11 +48,12 @@ cat <<MSG
   into $demo/data
   config:      $demo/nvr.conf
   footage:     $nvr recordings -c $demo/nvr.conf demo
+  web UI:      http://127.0.0.1:8080/   (live grid; Playback for the timeline)
   sign in:     user admin, password in $demo/admin-password ($(cat "$demo/admin-password"))
   API:         http://127.0.0.1:8080/api/v1/cameras  (sign in: POST /api/v1/session, or
                a token: $nvr user token -c $demo/nvr.conf admin)
   playback:    http://127.0.0.1:8080/api/v1/cameras/demo/playback.m3u8?start=...&end=...
-               (HLS; e.g. ffplay it; the browser UI arrives with the web work)
+               (HLS; e.g. ffplay it)
   stop:        Ctrl-C
 
 MSG

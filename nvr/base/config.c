@@ -91,6 +91,7 @@ static const struct conf_key conf_keys[] = {
     {SEC_SERVER, "listen", parse_listen, 0, 0,
      "host:port, [IPv6]:port or a port, with the port from 1 to 65535", 0, 0},
     {SEC_SERVER, "data_dir", parse_abs_path, SRV(data_dir), KEY_REQUIRED, "an absolute path", 0, 0},
+    {SEC_SERVER, "web_dir", parse_abs_path, SRV(web_dir), 0, "an absolute path", 0, 0},
     {SEC_SERVER, "tls_cert", parse_abs_path, SRV(tls_cert), 0, "an absolute path", 0, 0},
     {SEC_SERVER, "tls_key", parse_abs_path, SRV(tls_key), 0, "an absolute path", 0, 0},
     {SEC_SERVER, "allow_plain_http", parse_bool, SRV(allow_plain_http), 0,
@@ -878,7 +879,7 @@ int nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_
         goto out;
     }
     if (!(p.cfg = calloc(1, sizeof(*p.cfg))) || !(p.cfg->path = strdup(path)) ||
-        !(p.cfg->listen_host = strdup("127.0.0.1"))) {
+        !(p.cfg->listen_host = strdup("127.0.0.1")) || !(p.cfg->web_dir = strdup(NVR_CONFIG_DEFAULT_WEB_DIR))) {
         rc = NVR_ENOMEM;
         goto out;
     }
@@ -964,6 +965,7 @@ void nvr_config_free(struct nvr_config **cfg)
     free(c->path);
     free(c->listen_host);
     free(c->data_dir);
+    free(c->web_dir);
     free(c->tls_cert);
     free(c->tls_key);
     free(c);

@@ -14,6 +14,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* Where the browser UI is installed (packaging puts it there); `make run`
+ * and the tests point web_dir at the build tree instead. */
+#define NVR_CONFIG_DEFAULT_WEB_DIR "/usr/share/nvr/web"
+
 enum nvr_transport { NVR_TRANSPORT_AUTO = 0, NVR_TRANSPORT_TCP, NVR_TRANSPORT_UDP };
 
 #define NVR_DEFAULT_RETAIN_DAYS 30 /* also applied to cameras no longer configured */
@@ -40,6 +44,7 @@ struct nvr_config {
     char *listen_host;     /* default "127.0.0.1"; IPv6 without brackets */
     int listen_port;       /* default 8080 */
     char *data_dir;        /* required */
+    char *web_dir;         /* the browser UI's files; default NVR_CONFIG_DEFAULT_WEB_DIR */
     char *tls_cert;        /* NULL if unset */
     char *tls_key;         /* NULL if unset */
     int allow_plain_http;  /* 0/1, default 0: without TLS only a loopback listen is allowed */

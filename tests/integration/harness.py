@@ -178,6 +178,7 @@ class Nvr:
         opener = urllib.request.build_opener()
         opener.addheaders = [("Authorization", "Bearer " + self.token)]
         urllib.request.install_opener(opener)
+        os.environ["NVR_TEST_TOKEN"] = self.token  # for raw http.client readers (livestream.py)
 
     def ffmpeg_auth(self):
         """ffmpeg/ffprobe options that send the admin's token (playlists and segments)."""

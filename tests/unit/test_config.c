@@ -85,6 +85,7 @@ static void test_minimal_config_defaults(void)
     CHECK_EQ_STR(cfg->listen_host, "127.0.0.1");
     CHECK_EQ_INT(cfg->listen_port, 8080);
     CHECK_EQ_STR(cfg->data_dir, "/var/lib/nvr");
+    CHECK_EQ_STR(cfg->web_dir, "/usr/share/nvr/web");
     CHECK(cfg->tls_cert == NULL && cfg->tls_key == NULL);
     CHECK_EQ_INT(cfg->max_bytes, 0);
     CHECK(cfg->min_free_pct == 1.0);
@@ -125,6 +126,7 @@ static void test_every_key(void)
     struct nvr_config *cfg = parse_ok("[server]\n"
                                       "listen = 0.0.0.0:9000\n"
                                       "data_dir = /srv/nvr\n"
+                                      "web_dir = /opt/nvr/web\n"
                                       "tls_cert = /etc/nvr/cert.pem\n"
                                       "tls_key = /etc/nvr/key.pem\n"
                                       "[storage]\n"
@@ -147,6 +149,7 @@ static void test_every_key(void)
     CHECK_EQ_STR(cfg->listen_host, "0.0.0.0");
     CHECK_EQ_INT(cfg->listen_port, 9000);
     CHECK_EQ_STR(cfg->data_dir, "/srv/nvr");
+    CHECK_EQ_STR(cfg->web_dir, "/opt/nvr/web");
     CHECK_EQ_STR(cfg->tls_cert, "/etc/nvr/cert.pem");
     CHECK_EQ_STR(cfg->tls_key, "/etc/nvr/key.pem");
     CHECK(cfg->max_bytes == (uint64_t)2 << 40);
@@ -163,12 +166,12 @@ static void test_every_key(void)
     CHECK_EQ_INT(g->retain_days, 0);
     CHECK_EQ_INT(g->audio, 1);
     CHECK_EQ_INT(g->enabled, 0);
-    CHECK_EQ_INT(g->line, 9);
+    CHECK_EQ_INT(g->line, 10);
     CHECK_EQ_STR(h->id, "hall_1");
     CHECK_EQ_STR(h->name, "hall_1");
     CHECK_EQ_STR(h->url, "rtsp://[2001:db8::1]:554/x");
     CHECK_EQ_INT(h->transport, NVR_TRANSPORT_UDP);
-    CHECK_EQ_INT(h->line, 18);
+    CHECK_EQ_INT(h->line, 19);
     CHECK(nvr_config_camera(cfg, "hall_1") == h);
     nvr_config_free(&cfg);
 }

@@ -77,8 +77,29 @@ static void test_garbage_never_crashes(void)
     }
 }
 
+static void test_codec_string(void)
+{
+    char buf[64];
+    static const uint8_t avc[] = {0, 0, 0, 1, 0x67, 0x64, 0x00, 0x1f, 0xac, 0xd9, 0x40, 0, 0, 0, 1, 0x68, 0xeb};
+    CHECK_EQ_INT(h26x_codec_string(AV_CODEC_ID_H264, avc, sizeof avc, buf, sizeof buf), 0);
+    CHECK(strcmp(buf, "avc1.64001f") == 0);
+    /* x265 main profile, level 2.1: emulation prevention bytes inside the
+     * profile_tier_level must be skipped */
+    static const uint8_t hevc[] = {0, 0, 0, 1, 0x42, 0x01, 0x01, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00, 0x90, 0x00,
+                                   0x00, 0x03, 0x00, 0x00, 0x03, 0x00, 0x3f, 0xa0, 0x05, 0x02};
+    CHECK_EQ_INT(h26x_codec_string(AV_CODEC_ID_HEVC, hevc, sizeof hevc, buf, sizeof buf), 0);
+    CHECK(strcmp(buf, "hvc1.1.6.L63.90") == 0);
+    /* no SPS, or one cut short: -1 and an empty string */
+    static const uint8_t pps[] = {0, 0, 0, 1, 0x68, 0xeb};
+    CHECK_EQ_INT(h26x_codec_string(AV_CODEC_ID_H264, pps, sizeof pps, buf, sizeof buf), -1);
+    CHECK(buf[0] == '\0');
+    CHECK_EQ_INT(h26x_codec_string(AV_CODEC_ID_HEVC, hevc, 12, buf, sizeof buf), -1);
+    CHECK_EQ_INT(h26x_codec_string(AV_CODEC_ID_H264, NULL, 0, buf, sizeof buf), -1);
+}
+
 int main(void)
 {
+    RUN(test_codec_string);
     RUN(test_find_sps_h264);
     RUN(test_extract_h264);
     RUN(test_hevc);

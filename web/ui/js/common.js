@@ -1,0 +1,160 @@
+// common.js - what every page of the UI shares: the API client, time
+// formatting in the browser's local zone, and the page header.
+//
+// The API speaks RFC 3339 UTC (docs/ref/http-api.md); the UI keeps times as
+// milliseconds since the epoch and shows them in the browser's zone, which it
+// always names (zoneLabel), so a screenshot of the UI is never ambiguous.
+
+export const API = '/api/v1';
+export const CSRF_KEY = 'nvr-csrf';
+
+// Not signed in (or the session ended): to the sign-in page, then back here.
+export function toLogin() {
+  const next = location.pathname + location.search;
+  location.replace('login.html?next=' + encodeURIComponent(next));
+}
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+// GET a JSON document; throws ApiError with the server's {"error"} message.
+export async function getJSON(path, options = {}) {
+  const resp = await fetch(API + path, { cache: 'no-store', ...options });
+  let doc = null;
+  try {
+    doc = await resp.json();
+  } catch (e) {
+    doc = null;
+  }
+  if (resp.status === 401) toLogin();
+  if (!resp.ok) throw new ApiError(resp.status, (doc && doc.error) || resp.statusText);
+  return doc;
+}
+
+// The signed-in user ({name, role, cameras}) and a fresh CSRF token.
+export async function session() {
+  const doc = await getJSON('/session');
+  sessionStorage.setItem(CSRF_KEY, doc.csrf_token);
+  return doc.user;
+}
+
+// A state-changing request (POST/PUT/DELETE) with the session's CSRF token.
+export async function send(method, path, body) {
+  const headers = { 'X-CSRF-Token': sessionStorage.getItem(CSRF_KEY) || '' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const resp = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const doc = await resp.json().catch(() => null);
+  if (resp.status === 401) toLogin();
+  if (!resp.ok) throw new ApiError(resp.status, (doc && doc.error) || resp.statusText);
+  return doc;
+}
+
+export async function listCameras() {
+  return (await getJSON('/cameras')).cameras;
+}
+
+// Coverage of one camera: [{start, end}] in ms, merged runs.
+export async function coverage(camera, startMs, endMs) {
+  const q = `start=${iso(startMs)}&end=${iso(endMs)}`;
+  const doc = await getJSON(`/cameras/${encodeURIComponent(camera)}/recordings?${q}`);
+  return doc.runs.map((r) => ({ start: Date.parse(r.start), end: Date.parse(r.end) }));
+}
+
+export function playlistUrl(camera, startMs, endMs) {
+  return `${API}/cameras/${encodeURIComponent(camera)}/playback.m3u8?start=${iso(startMs)}&end=${iso(endMs)}`;
+}
+
+export function iso(ms) {
+  return new Date(ms).toISOString(); // UTC, "Z"
+}
+
+const pad = (n, w = 2) => String(n).padStart(w, '0');
+
+// "14:05:09" in the browser's zone (with ".250" when ms is asked for).
+export function fmtTime(ms, withMs = false) {
+  const d = new Date(ms);
+  const s = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return withMs ? `${s}.${pad(d.getMilliseconds(), 3)}` : s;
+}
+
+// "2026-11-22" in the browser's zone.
+export function fmtDate(ms) {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+export function fmtDateTime(ms, withMs = false) {
+  return `${fmtDate(ms)} ${fmtTime(ms, withMs)}`;
+}
+
+// The zone's name and its abbreviation at that instant: "Europe/Paris (CET)".
+export function zoneLabel(ms = Date.now()) {
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
+  const part = new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' })
+    .formatToParts(new Date(ms))
+    .find((p) => p.type === 'timeZoneName');
+  return part && part.value !== tz ? `${tz} (${part.value})` : tz;
+}
+
+// Local midnight of the day containing ms, and of "YYYY-MM-DD".
+export function localMidnight(ms) {
+  const d = new Date(ms);
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+}
+
+export function parseLocalDate(s) {
+  const m = /^(\d{4})-(\d\d)-(\d\d)$/.exec(s || '');
+  return m ? new Date(+m[1], +m[2] - 1, +m[3]).getTime() : NaN;
+}
+
+// Parses "YYYY-MM-DDTHH:MM[:SS]" as local time, or any RFC 3339 time.
+export function parseWhen(s) {
+  if (!s) return NaN;
+  if (/[zZ]|[+-]\d\d:?\d\d$/.test(s)) return Date.parse(s);
+  const m = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?$/.exec(s);
+  if (!m) return NaN;
+  const ms = m[7] ? Math.round(Number('0.' + m[7]) * 1000) : 0;
+  return new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0), ms).getTime();
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}
+
+// Fills the page's <header> with the navigation, the zone, and who is
+// signed in (with a sign-out button).  Names are inserted as text only.
+export function header(active) {
+  const h = document.querySelector('header.top');
+  const link = (href, text, id) => el('a', { href, class: active === id ? 'active' : '' }, text);
+  const who = el('span', { class: 'user', id: 'user' });
+  const out = el('button', { type: 'button', id: 'signout', class: 'signout' }, 'Sign out');
+  out.addEventListener('click', async () => {
+    try {
+      await send('DELETE', '/session');
+    } finally {
+      sessionStorage.removeItem(CSRF_KEY);
+      location.replace('login.html');
+    }
+  });
+  h.replaceChildren(
+    el('span', { class: 'brand' }, 'NVR'),
+    el('nav', {}, link('./', 'Live', 'live'), link('playback.html', 'Playback', 'playback')),
+    el('span', { class: 'zone', id: 'zone', title: 'All times are in this time zone' }, zoneLabel()),
+    who,
+    out,
+  );
+  session()
+    .then((u) => (who.textContent = `${u.name} (${u.role})`))
+    .catch(() => {});
+}

@@ -1,0 +1,154 @@
+// grid.js - the live page: 1, 4, 9 or 16 tiles, each a camera's live
+// picture (the sub stream) with its name and status; a click on a tile
+// shows that camera alone (main stream) with a link to its playback.
+//
+// State lives in the URL (?layout=4&page=0, or ?camera=ID) so a view can be
+// bookmarked and the back button works.  Camera status is polled every 5 s.
+
+import { listCameras, header, el, fmtTime, zoneLabel } from './common.js';
+import { LivePlayer, mseSupported } from './live.js';
+
+const grid = document.getElementById('grid');
+const message = document.getElementById('message');
+let cameras = [];
+let tiles = new Map(); // camera id -> {tile, player, status}
+
+function state() {
+  const q = new URLSearchParams(location.search);
+  const layout = [1, 4, 9, 16].includes(+q.get('layout')) ? +q.get('layout') : 4;
+  return { layout, page: Math.max(0, +q.get('page') || 0), camera: q.get('camera') };
+}
+
+function go(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined) q.set(k, v);
+  history.pushState(null, '', '?' + q.toString());
+  render();
+}
+
+function statusText(cam) {
+  return { recording: 'live', connecting: 'connecting', offline: 'offline', disabled: 'disabled' }[cam.status] || cam.status;
+}
+
+function makeTile(cam, single) {
+  const video = el('video', { muted: true, autoplay: true, playsinline: true, 'data-camera': cam.id });
+  video.muted = true;
+  video.poster = `/api/v1/cameras/${encodeURIComponent(cam.id)}/snapshot.jpg?width=${single ? 1280 : 480}`;
+  const status = el('span', { class: 'status' });
+  const detail = el('span', { class: 'detail' });
+  const tile = el(
+    'div',
+    { class: 'tile', 'data-camera': cam.id, tabindex: 0, title: single ? cam.name : `${cam.name}: click to enlarge` },
+    video,
+    el('div', { class: 'overlay' }, el('span', { class: 'name' }, cam.name), status, detail),
+  );
+  const entry = { tile, status, detail, cam, player: null };
+  const setState = (s, text) => {
+    tile.dataset.state = s;
+    detail.textContent = text || '';
+  };
+  if (!single) {
+    const open = () => go({ camera: cam.id });
+    tile.addEventListener('click', open);
+    tile.addEventListener('keydown', (e) => e.key === 'Enter' && open());
+  }
+  showStatus(entry, cam);
+  if (cam.status !== 'disabled' && mseSupported()) {
+    entry.player = new LivePlayer(video, cam, single ? 'main' : 'sub', setState);
+    entry.player.start();
+  } else if (!mseSupported()) {
+    setState('unsupported', 'this browser has no Media Source Extensions');
+  }
+  return entry;
+}
+
+function showStatus(entry, cam) {
+  entry.cam = cam;
+  entry.status.textContent = statusText(cam);
+  entry.status.className = `status st-${cam.status}`;
+  entry.tile.dataset.status = cam.status;
+}
+
+function clear() {
+  for (const t of tiles.values()) if (t.player) t.player.stop();
+  tiles = new Map();
+  grid.replaceChildren();
+}
+
+function render() {
+  const s = state();
+  clear();
+  document.body.classList.toggle('single', !!s.camera);
+  for (const b of document.querySelectorAll('[data-layout]')) b.classList.toggle('active', +b.dataset.layout === s.layout && !s.camera);
+  message.hidden = true;
+  if (!cameras.length) {
+    message.hidden = false;
+    message.textContent = 'No cameras are configured.';
+    return;
+  }
+  let shown;
+  let layout = s.layout;
+  if (s.camera) {
+    const cam = cameras.find((c) => c.id === s.camera);
+    if (!cam) {
+      message.hidden = false;
+      message.textContent = `No camera "${s.camera}".`;
+      return;
+    }
+    shown = [cam];
+    layout = 1;
+    document.getElementById('to-playback').href = `playback.html?cameras=${encodeURIComponent(cam.id)}`;
+    document.title = `${cam.name} - live - NVR`;
+  } else {
+    const pages = Math.max(1, Math.ceil(cameras.length / layout));
+    const page = Math.min(s.page, pages - 1);
+    shown = cameras.slice(page * layout, page * layout + layout);
+    document.getElementById('page-label').textContent = `${page + 1} / ${pages}`;
+    document.getElementById('prev').disabled = page === 0;
+    document.getElementById('next').disabled = page >= pages - 1;
+    document.getElementById('pager').hidden = pages === 1;
+    document.title = 'Live - NVR';
+  }
+  grid.dataset.layout = layout;
+  for (const cam of shown) {
+    const entry = makeTile(cam, !!s.camera);
+    tiles.set(cam.id, entry);
+    grid.append(entry.tile);
+  }
+  for (let i = shown.length; i < layout && layout > 1; i++) grid.append(el('div', { class: 'tile empty' }));
+}
+
+async function poll() {
+  try {
+    const fresh = await listCameras();
+    const ids = (l) => l.map((c) => c.id).join();
+    if (ids(fresh) !== ids(cameras)) {
+      cameras = fresh;
+      render();
+    } else {
+      cameras = fresh;
+      for (const c of fresh) if (tiles.has(c.id)) showStatus(tiles.get(c.id), c);
+    }
+  } catch (e) {
+    message.hidden = false;
+    message.textContent = `Cannot reach the NVR: ${e.message}`;
+  }
+}
+
+function tick() {
+  const now = Date.now();
+  document.getElementById('clock').textContent = fmtTime(now);
+  document.getElementById('zone').textContent = zoneLabel(now);
+}
+
+header('live');
+for (const b of document.querySelectorAll('[data-layout]')) b.addEventListener('click', () => go({ layout: b.dataset.layout }));
+document.getElementById('prev').addEventListener('click', () => go({ layout: state().layout, page: state().page - 1 }));
+document.getElementById('next').addEventListener('click', () => go({ layout: state().layout, page: state().page + 1 }));
+document.getElementById('back').addEventListener('click', () => go({}));
+window.addEventListener('popstate', render);
+tick();
+setInterval(tick, 1000);
+poll().then(() => {
+  setInterval(poll, 5000);
+});

@@ -1,0 +1,202 @@
+// live.js - one camera's live picture in a <video>, fed by Media Source
+// Extensions from GET /api/v1/cameras/{id}/live.mp4: an endless fMP4 body
+// (init segment, then one moof+mdat per frame starting at a keyframe).
+//
+// The body is read with fetch's stream reader and appended to one
+// SourceBuffer in arrival order.  The player keeps near the live edge: more
+// than LAG_JUMP behind it jumps, more than LAG_SPEED behind it plays 10 %
+// faster (25 % beyond LAG_FAST) until it is back within LAG_SPEED of the
+// newest frame received; it drops what is more than KEEP seconds old.  When the body ends
+// (camera reconnect, codec change, server restart) or fails, it starts again
+// after a pause that grows to 10 s.  H.265 cameras: when the browser cannot
+// play the camera's type (MediaSource.isTypeSupported), it asks for the
+// server's H.264 rendition (?codec=h264) instead.
+import { toLogin } from './common.js';
+
+const MS = window.ManagedMediaSource || window.MediaSource;
+const LAG_JUMP = 1.5;
+const LAG_SPEED = 0.3;
+const LAG_FAST = 0.8;
+const KEEP = 20;
+
+// The MSE type for a camera: the server's video.mime when it gives one.
+export function cameraMime(cam) {
+  if (cam.video && cam.video.mime) return cam.video.mime;
+  const codec = cam.video && cam.video.codec;
+  if (codec === 'h265' || codec === 'hevc') return 'video/mp4; codecs="hvc1.1.6.L93.B0"';
+  return 'video/mp4; codecs="avc1.64001f"';
+}
+
+export const H264_MIME = 'video/mp4; codecs="avc1.64001f"';
+
+export function mseSupported() {
+  return !!MS;
+}
+
+// How to play cam: {query, mime, transcoded} or null when nothing plays.
+export function choosePlayback(cam) {
+  if (!MS) return null;
+  const mime = cameraMime(cam);
+  if (MS.isTypeSupported(mime)) return { query: '', mime, transcoded: false };
+  if (MS.isTypeSupported(H264_MIME)) return { query: 'codec=h264', mime: H264_MIME, transcoded: true };
+  return null;
+}
+
+export class LivePlayer {
+  // video: the element (borrowed); cam: the camera document; stream: "main" or "sub".
+  constructor(video, cam, stream, onState = () => {}) {
+    this.video = video;
+    this.cam = cam;
+    this.stream = stream;
+    this.onState = onState;
+    this.retryMs = 1000;
+    this.stopped = true;
+    this.gen = 0;
+    if (window.ManagedMediaSource) video.disableRemotePlayback = true;
+  }
+
+  url(stream) {
+    const q = [];
+    if (stream !== 'main') q.push(`stream=${stream}`);
+    if (this.choice.query) q.push(this.choice.query);
+    return `/api/v1/cameras/${encodeURIComponent(this.cam.id)}/live.mp4${q.length ? '?' + q.join('&') : ''}`;
+  }
+
+  start() {
+    this.stopped = false;
+    this.choice = choosePlayback(this.cam);
+    if (!this.choice) {
+      this.onState('unsupported', 'this browser cannot play the live video');
+      return;
+    }
+    this.run(++this.gen);
+  }
+
+  stop() {
+    this.stopped = true;
+    this.gen++;
+    clearTimeout(this.retryTimer);
+    if (this.abort) this.abort.abort();
+    this.abort = null;
+    this.video.removeAttribute('src');
+    this.video.load();
+    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
+    this.objectUrl = null;
+  }
+
+  async run(gen) {
+    const video = this.video;
+    const abort = (this.abort = new AbortController());
+    const ms = new MS();
+    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
+    this.objectUrl = URL.createObjectURL(ms);
+    video.src = this.objectUrl;
+    let ok = false;
+    try {
+      await new Promise((res) => ms.addEventListener('sourceopen', res, { once: true }));
+      if (gen !== this.gen) return;
+      const sb = ms.addSourceBuffer(this.choice.mime);
+      sb.mode = 'segments';
+      let resp = await fetch(this.url(this.stream), { signal: abort.signal, cache: 'no-store' });
+      if (!resp.ok && this.stream !== 'main' && resp.status < 500) {
+        // no sub stream for this camera: the main one will do
+        resp = await fetch(this.url('main'), { signal: abort.signal, cache: 'no-store' });
+      }
+      if (resp.status === 401) toLogin();
+      if (!resp.ok) {
+        let why = `HTTP ${resp.status}`;
+        try {
+          why = (await resp.json()).error || why;
+        } catch (e) {
+          /* not JSON */
+        }
+        throw new Error(why);
+      }
+      this.onState('connecting', this.choice.transcoded ? 'H.264 rendition' : '');
+      const reader = resp.body.getReader();
+      const queue = [];
+      let ended = false;
+      const feed = () => {
+        if (sb.updating || gen !== this.gen || ms.readyState !== 'open') return;
+        if (this.trim(sb)) return; // remove() runs; updateend feeds again
+        if (!queue.length) return;
+        const n = queue.reduce((a, c) => a + c.byteLength, 0);
+        const buf = new Uint8Array(n);
+        let off = 0;
+        for (const c of queue) {
+          buf.set(c, off);
+          off += c.byteLength;
+        }
+        queue.length = 0;
+        try {
+          sb.appendBuffer(buf);
+        } catch (e) {
+          if (e.name === 'QuotaExceededError' && video.buffered.length) {
+            queue.unshift(buf);
+            sb.remove(video.buffered.start(0), Math.max(video.buffered.start(0) + 1, video.currentTime - 2));
+          } else {
+            throw e;
+          }
+        }
+      };
+      sb.addEventListener('updateend', () => {
+        this.chase();
+        feed();
+      });
+      while (!ended) {
+        const { value, done } = await reader.read();
+        if (gen !== this.gen) return;
+        if (done) break;
+        queue.push(value);
+        feed();
+        if (!ok && video.buffered.length) {
+          ok = true;
+          this.retryMs = 1000;
+        }
+      }
+    } catch (e) {
+      if (gen !== this.gen) return;
+      this.onState('error', e.message || String(e));
+    } finally {
+      abort.abort();
+    }
+    if (gen !== this.gen || this.stopped) return;
+    // the body ended (camera reconnected, new parameters) or failed: again
+    this.retryTimer = setTimeout(() => this.run(gen), ok ? 300 : this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, 10000);
+  }
+
+  // Keeps the picture near the live edge; starts playing once there is data.
+  chase() {
+    const v = this.video;
+    const b = v.buffered;
+    if (!b.length) return;
+    const end = b.end(b.length - 1);
+    const start = b.start(b.length - 1);
+    // at the start (the body begins at the last keyframe, up to a GOP ago) and when far behind: jump
+    if (v.currentTime < start || end - v.currentTime > LAG_JUMP || (v.paused && end - v.currentTime > LAG_SPEED))
+      v.currentTime = Math.max(start, end - 0.2);
+    const lag = end - v.currentTime;
+    v.playbackRate = lag > LAG_FAST ? 1.25 : lag > LAG_SPEED ? 1.1 : 1.0;
+    if (v.paused) {
+      v.play().then(
+        () => this.onState('playing', this.choice.transcoded ? 'H.264 rendition' : ''),
+        () => {},
+      );
+    } else {
+      this.onState('playing', this.choice.transcoded ? 'H.264 rendition' : '');
+    }
+  }
+
+  // Drops old media; true if a remove() was started.
+  trim(sb) {
+    const b = this.video.buffered;
+    if (!b.length) return false;
+    const cut = this.video.currentTime - KEEP / 2;
+    if (cut - b.start(0) > KEEP / 2) {
+      sb.remove(b.start(0), cut);
+      return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,203 @@
+// timeline.js - the playback timeline: a canvas with one lane per camera
+// showing recorded coverage (green) and gaps (dark), hour/minute ticks in
+// local time, and a cursor at the instant on screen.
+//
+// The view is a window [start, end) in ms: 24 h, 1 h or 5 min wide (zoom
+// buttons, or the wheel around the pointer).  A click or a drag seeks: while
+// dragging the cursor follows the pointer and onSeek is called on release.
+// Dragging the tick strip (the lower band) pans instead.
+//
+// For tests and tools the element carries data-view-start/-end (RFC 3339)
+// and the runs drawn are in data-coverage (JSON, per camera), and
+// timeToX() maps an instant to a canvas pixel.
+
+import { fmtTime, iso, fmtDate } from './common.js';
+
+export const ZOOMS = [24 * 3600e3, 3600e3, 300e3];
+const COL_RUN = '#2e9d4f';
+const COL_GAP = '#3a3f47';
+const COL_CURSOR = '#ffcc00';
+const TICKS = [300e3, 600e3, 900e3, 1800e3, 3600e3, 2 * 3600e3, 3 * 3600e3, 6 * 3600e3, 60e3, 30e3, 15e3, 10e3, 5e3, 1e3];
+
+export class Timeline {
+  constructor(canvas, { onSeek, onView }) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext('2d');
+    this.onSeek = onSeek;
+    this.onView = onView;
+    this.lanes = []; // [{id, name, runs:[{start,end}]}]
+    this.start = 0;
+    this.end = ZOOMS[0];
+    this.cursor = null;
+    this.drag = null;
+    this.laneH = 22;
+    this.tickH = 22;
+    new ResizeObserver(() => this.draw()).observe(canvas);
+    canvas.addEventListener('pointerdown', (e) => this.down(e));
+    canvas.addEventListener('pointermove', (e) => this.move(e));
+    canvas.addEventListener('pointerup', (e) => this.up(e));
+    canvas.addEventListener('pointercancel', () => (this.drag = null));
+    canvas.addEventListener('wheel', (e) => this.wheel(e), { passive: false });
+  }
+
+  setView(start, end, notify = true) {
+    this.start = start;
+    this.end = end;
+    this.canvas.dataset.viewStart = iso(start);
+    this.canvas.dataset.viewEnd = iso(end);
+    this.draw();
+    if (notify && this.onView) this.onView(start, end);
+  }
+
+  setLanes(lanes) {
+    this.lanes = lanes;
+    const doc = {};
+    for (const l of lanes) doc[l.id] = l.runs.map((r) => [iso(r.start), iso(r.end)]);
+    this.canvas.dataset.coverage = JSON.stringify(doc);
+    this.draw();
+  }
+
+  setCursor(ms) {
+    if (this.drag && this.drag.seeking) return; // the pointer has it
+    this.cursor = ms;
+    this.draw();
+  }
+
+  width() {
+    return this.canvas.clientWidth;
+  }
+
+  timeToX(ms) {
+    return ((ms - this.start) / (this.end - this.start)) * this.width();
+  }
+
+  xToTime(x) {
+    return this.start + (x / this.width()) * (this.end - this.start);
+  }
+
+  // zoom to width w (ms) keeping the instant `at` where it is on screen
+  zoomTo(w, at = this.cursor ?? (this.start + this.end) / 2) {
+    const f = (at - this.start) / (this.end - this.start);
+    const ff = f >= 0 && f <= 1 ? f : 0.5;
+    const s = at - ff * w;
+    this.setView(Math.round(s), Math.round(s + w));
+  }
+
+  down(e) {
+    const r = this.canvas.getBoundingClientRect();
+    const y = e.clientY - r.top;
+    this.canvas.setPointerCapture(e.pointerId);
+    const pan = y > this.lanes.length * this.laneH + 4;
+    this.drag = { x0: e.clientX - r.left, s0: this.start, e0: this.end, seeking: !pan, moved: false };
+    if (!pan) {
+      this.cursor = this.xToTime(e.clientX - r.left);
+      this.draw();
+    }
+  }
+
+  move(e) {
+    if (!this.drag) return;
+    const r = this.canvas.getBoundingClientRect();
+    const x = e.clientX - r.left;
+    if (Math.abs(x - this.drag.x0) > 3) this.drag.moved = true;
+    if (this.drag.seeking) {
+      this.cursor = this.xToTime(Math.max(0, Math.min(this.width(), x)));
+      this.draw();
+    } else if (this.drag.moved) {
+      const dt = ((x - this.drag.x0) / this.width()) * (this.drag.e0 - this.drag.s0);
+      this.start = this.drag.s0 - dt;
+      this.end = this.drag.e0 - dt;
+      this.draw();
+    }
+  }
+
+  up(e) {
+    const d = this.drag;
+    this.drag = null;
+    if (!d) return;
+    if (d.seeking) {
+      const r = this.canvas.getBoundingClientRect();
+      const x = Math.max(0, Math.min(this.width() - 1, e.clientX - r.left));
+      const t = Math.round(this.xToTime(x));
+      this.cursor = t;
+      this.draw();
+      this.onSeek(t);
+    } else if (d.moved) {
+      this.setView(Math.round(this.start), Math.round(this.end));
+    } else {
+      const r = this.canvas.getBoundingClientRect();
+      this.onSeek(Math.round(this.xToTime(e.clientX - r.left)));
+    }
+  }
+
+  wheel(e) {
+    e.preventDefault();
+    const r = this.canvas.getBoundingClientRect();
+    const at = this.xToTime(e.clientX - r.left);
+    const w = this.end - this.start;
+    const nw = Math.max(ZOOMS[2] / 2, Math.min(ZOOMS[0], w * (e.deltaY > 0 ? 1.5 : 1 / 1.5)));
+    const s = at - ((at - this.start) / w) * nw;
+    this.setView(Math.round(s), Math.round(s + nw));
+  }
+
+  draw() {
+    const c = this.canvas;
+    const dpr = window.devicePixelRatio || 1;
+    const w = c.clientWidth;
+    const h = this.lanes.length * this.laneH + this.tickH + 4;
+    c.style.height = h + 'px';
+    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+      c.width = Math.round(w * dpr);
+      c.height = Math.round(h * dpr);
+    }
+    const g = this.ctx;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, h);
+    g.font = '11px system-ui, sans-serif';
+    g.textBaseline = 'middle';
+    this.lanes.forEach((lane, i) => {
+      const y = i * this.laneH + 2;
+      g.fillStyle = COL_GAP;
+      g.fillRect(0, y, w, this.laneH - 4);
+      g.fillStyle = COL_RUN;
+      for (const run of lane.runs) {
+        if (run.end < this.start || run.start > this.end) continue;
+        const x0 = Math.max(0, this.timeToX(run.start));
+        const x1 = Math.min(w, this.timeToX(run.end));
+        g.fillRect(x0, y, Math.max(1, x1 - x0), this.laneH - 4);
+      }
+      if (this.lanes.length > 1) {
+        g.fillStyle = 'rgba(255,255,255,0.85)';
+        g.fillText(lane.name, 4, y + (this.laneH - 4) / 2);
+      }
+    });
+    // ticks in local time
+    const ty = this.lanes.length * this.laneH + 4;
+    const span = this.end - this.start;
+    const step = TICKS.filter((t) => (t / span) * w >= 60).sort((a, b) => a - b)[0] || 6 * 3600e3;
+    const off = new Date(this.start).getTimezoneOffset() * -60e3;
+    let t = Math.ceil((this.start + off) / step) * step - off;
+    g.fillStyle = '#c9d1d9';
+    g.strokeStyle = '#6e7681';
+    for (; t <= this.end; t += step) {
+      const x = Math.round(this.timeToX(t)) + 0.5;
+      g.beginPath();
+      g.moveTo(x, ty);
+      g.lineTo(x, ty + 5);
+      g.stroke();
+      let label = step >= 60e3 ? fmtTime(t).slice(0, 5) : fmtTime(t);
+      if (label === '00:00') label = fmtDate(t).slice(5);
+      g.fillText(label, x + 3, ty + 12);
+    }
+    if (this.cursor !== null && this.cursor >= this.start && this.cursor <= this.end) {
+      const x = Math.round(this.timeToX(this.cursor)) + 0.5;
+      g.strokeStyle = COL_CURSOR;
+      g.lineWidth = 2;
+      g.beginPath();
+      g.moveTo(x, 0);
+      g.lineTo(x, h);
+      g.stroke();
+      g.lineWidth = 1;
+    }
+  }
+}
