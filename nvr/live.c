@@ -544,6 +544,11 @@ void live_hub_set_tap(struct live_hub *h, live_tap_fn fn, void *cls)
     pthread_mutex_lock(&h->mu);
     h->tap = fn;
     h->tap_cls = cls;
+    /* a new tap starts at the last keyframe, like a new viewer */
+    for (size_t i = 0; fn && h->par && i < h->nraw; i++) {
+        struct ingest_meta m = {.recv_us = h->raw[i].cam_us, .rtcp_origin_us = INT64_MIN};
+        fn(cls, h->raw[i].pkt, &m, h->par, h->tb);
+    }
     pthread_mutex_unlock(&h->mu);
 }
 

@@ -70,7 +70,9 @@ void live_hub_session_end(struct live_hub *h);
  * producer hands in (after the parameters are taken), on the producer's
  * thread, under the hub's lock: it must only copy and queue (live_transcode
  * does).  par/tb are the stream's current parameters (borrowed for the
- * call).  NULL fn removes the tap; once this returns, fn is not running. */
+ * call).  Setting a tap first replays the packets since the last keyframe
+ * (their meta carries only recv_us = the frame's camera time).  NULL fn
+ * removes the tap; once this returns, fn is not running. */
 typedef void (*live_tap_fn)(void *cls, const AVPacket *pkt, const struct ingest_meta *meta,
                             const AVCodecParameters *par, AVRational tb);
 void live_hub_set_tap(struct live_hub *h, live_tap_fn fn, void *cls);
