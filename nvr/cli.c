@@ -15,6 +15,8 @@
 #include "nvr/base/json.h"
 #include "nvr/base/log.h"
 #include "nvr/coverage.h"
+#include "nvr/export_jobs.h"
+#include "nvr/sign.h"
 #include "nvr/http_api.h"
 #include "nvr/http_server.h"
 #include "nvr/nvr.h"
@@ -42,7 +44,11 @@ void cli_usage(FILE *f)
           "  nvr hold add -c FILE --camera ID[,ID...] --from T --to T --reason TEXT [--case ID] [--json]\n"
           "  nvr hold list -c FILE [--all] [--json]\n"
           "  nvr hold release -c FILE ID     evidence holds: footage retention never deletes\n"
-          "  nvr version                     print the version\n"
+          "  nvr export -c FILE --camera ID[,ID...] --from T --to T -o OUT.zip [--reason TEXT] [--case ID] [--native]\n"
+          "                                  signed evidence export (zip: MP4 per camera, manifest, signature)\n"
+          "  nvr verify EXPORT.zip | nvr verify -c FILE --storage\n"
+          "                                  check an export's signature and hashes / stored footage\n"
+          "  nvr version [--key -c FILE]     print the version (and the export signing key)\n"
           "Times T are RFC 3339, e.g. 2026-11-22T04:00:00Z.\n",
           f);
 }
@@ -100,8 +106,8 @@ static int load_config(const struct cli_opts *o, struct nvr_config **cfg)
 
 int cli_version(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc > 1)
+        return cli_version_key(argc, argv); /* --key -c FILE (cli_export.c) */
     printf("nvr %s\n", NVR_VERSION);
     return 0;
 }
@@ -269,6 +275,10 @@ int cli_run(int argc, char **argv)
     };
     if ((rc = retention_start(&nvr.ret, nvr.st, &lim, nvr.ret_cams, nvr.cfg->ncameras)))
         goto out;
+    /* the export signing key (made at first start) and the export worker */
+    if ((rc = sign_key_load_or_create(nvr.cfg->data_dir, &nvr.key)) ||
+        (rc = export_jobs_start(&nvr.exports, nvr.st, nvr.cfg, nvr.key)))
+        goto out;
     for (size_t i = 0; i < nvr.cfg->ncameras; i++) {
         const struct nvr_camera_config *cam = &nvr.cfg->cameras[i];
         if ((rc = index_camera_upsert(storage_index(nvr.st), cam->id, cam->name)) ||
@@ -297,6 +307,8 @@ int cli_run(int argc, char **argv)
     status = 0;
 out:
     http_server_stop(&nvr.http);
+    export_jobs_stop(&nvr.exports);
+    sign_key_free(&nvr.key);
     nvr_stop_all(&nvr);
     retention_stop(&nvr.ret);
     free(nvr.ret_cams);

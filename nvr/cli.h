@@ -13,6 +13,9 @@ int cli_check(int argc, char **argv);
 int cli_recordings(int argc, char **argv);
 int cli_version(int argc, char **argv);
 int cli_hold(int argc, char **argv); /* cli_hold.c */
+int cli_export(int argc, char **argv);      /* cli_export.c */
+int cli_verify(int argc, char **argv);      /* cli_export.c */
+int cli_version_key(int argc, char **argv); /* cli_export.c: version --key */
 void cli_usage(FILE *f);
 
 #endif

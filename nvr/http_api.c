@@ -16,6 +16,7 @@
 #include "nvr/base/url.h"
 #include "nvr/coverage.h"
 #include "nvr/hls.h"
+#include "nvr/http_exports.h"
 #include "nvr/http_holds.h"
 #include "nvr/nvr.h"
 #include "version.h"
@@ -338,6 +339,10 @@ static const struct http_route routes[] = {
     {"GET", "/api/v1/holds/{}", http_holds_get},
     {"DELETE", "/api/v1/holds/{}", http_holds_release},
     {"GET", "/api/v1/storage", http_storage_status},
+    {"GET", "/api/v1/exports", http_exports_list},
+    {"POST", "/api/v1/exports", http_exports_create},
+    {"GET", "/api/v1/exports/{}", http_exports_get},
+    {"GET", "/api/v1/exports/{}/download", http_exports_download},
     {"GET", "/metrics", h_metrics},
 };
 

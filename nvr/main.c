@@ -16,6 +16,8 @@ int main(int argc, char **argv)
         {"check", cli_check},
         {"recordings", cli_recordings},
         {"hold", cli_hold},
+        {"export", cli_export},
+        {"verify", cli_verify},
         {"version", cli_version},
         {"--version", cli_version},
     };

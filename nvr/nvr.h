@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 struct http_server;
+struct export_jobs;
+struct sign_key;
 
 struct nvr {
     struct nvr_config *cfg;
@@ -23,6 +25,8 @@ struct nvr {
     struct http_server *http;
     struct retention *ret;      /* keeps footage within its limits */
     struct retention_camera *ret_cams; /* what ret reads: one per configured camera */
+    struct sign_key *key;       /* signs exports (data_dir/signing-key.pem) */
+    struct export_jobs *exports;/* HTTP exports, run by their own worker */
     int64_t started_us;         /* wall clock at start-up */
 };
 

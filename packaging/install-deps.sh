@@ -11,6 +11,7 @@ runtime_build=(
   libmicrohttpd-dev
   libssl-dev
   libjansson-dev
+  libzip-dev
 )
 # the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)
 test_deps=(
