@@ -663,7 +663,6 @@ int export_run(struct storage *st, const struct nvr_config *cfg, const struct si
     if (fd >= 0) {
         off_t end = lseek(fd, 0, SEEK_END);
         *zip_bytes = end > 0 ? (uint64_t)end : 0;
-        fsync(fd);
         close(fd);
     }
     if (progress)

@@ -16,6 +16,7 @@
 #include "nvr/base/log.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -25,6 +26,22 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* fsync()s the directory holding path (so a rename into it is durable). */
+static void fsync_dir_of(const char *path)
+{
+    char dir[PATH_MAX + 128];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
 
 struct job {
     struct export_job_status s;
@@ -157,6 +174,15 @@ static void *worker(void *arg)
         int64_t t0 = nvr_clock_mono_us();
         struct progress_arg parg = {j, id};
         int rc = export_run(j->st, j->cfg, j->key, req, path, on_progress, &parg, &bytes, err, sizeof err);
+        if (rc == NVR_OK) {
+            /* listed as done again after a restart: make it durable first */
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                fsync(fd);
+                close(fd);
+            }
+            fsync_dir_of(path);
+        }
         if (rc)
             nvr_log(NVR_WARN, NULL, "export failed id=%s error=\"%s\"", id, err);
         else
