@@ -20,6 +20,7 @@
 #include "nvr/base/json.h"
 #include "nvr/base/log.h"
 #include "nvr/export_mp4.h"
+#include "nvr/export_zipout.h"
 #include "storage/sha256.h"
 #include "version.h"
 
@@ -535,7 +536,7 @@ int export_run(struct storage *st, const struct nvr_config *cfg, const struct si
     struct export_ctx *x = calloc(1, sizeof *x);
     zip_t *z = NULL;
     size_t *part_end = NULL, nentries_max = 4;
-    int rc = NVR_ENOMEM, zerr;
+    int rc = NVR_ENOMEM;
     *zip_bytes = 0;
     err[0] = '\0';
     if (!x) {
@@ -633,11 +634,7 @@ int export_run(struct storage *st, const struct nvr_config *cfg, const struct si
     e->size_known = 1;
     e->listed = 0; /* it is named by its fingerprint in the manifest */
 
-    if (!(z = zip_open(out_path, ZIP_CREATE | ZIP_TRUNCATE, &zerr))) {
-        zip_error_t ze;
-        zip_error_init_with_code(&ze, zerr);
-        snprintf(err, errlen, "cannot create %s: %s", out_path, zip_error_strerror(&ze));
-        zip_error_fini(&ze);
+    if (!(z = export_zipout_create(out_path, err, errlen))) {
         rc = NVR_EIO;
         goto out;
     }

@@ -254,7 +254,9 @@ with Camera("h264_aac.mp4") as cam:
     rows = nvr.db_rows("lobby")
     done = [r for r in rows if r["state"] == 0]
     t_from = done[0]["start_us"] / 1e6 + 1.3          # mid-GOP: the export starts at the keyframe before
-    t_to = done[-1]["end_us"] / 1e6 - 0.7             # mid-GOP at the end: cut at the frame
+    # mid-GOP at the end: cut at the frame; only finished footage of both cameras,
+    # so the CLI and HTTP exports (made at different times) see the same
+    t_to = min(max(r["end_us"] for r in nvr.db_rows(c) if r["state"] == 0) for c in ("lobby", "gym")) / 1e6 - 0.7
     reason = "incident 42 in the lobby"
 
     # ---- CLI ----
