@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -71,6 +72,142 @@ static const char readme_text[] =
     "    sha256sum CAMERA.mp4\n"
     "with the \"sha256\" listed for it under \"files\" in manifest.json.\n";
 
+/* ---- hashing on the second core ----
+ * SHA-256 of the entries is computed by a helper thread while this thread
+ * reads, CRCs and writes: the bytes are copied into one of HASH_BLOCKS
+ * blocks of HASH_BLOCK bytes, which the helper hashes in order.  The
+ * producer waits when every block is full; hasher_final waits for the
+ * helper to finish the entry. */
+#define HASH_BLOCK (1u << 20)
+#define HASH_BLOCKS 4
+
+struct hasher {
+    pthread_t th;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint8_t *blk[HASH_BLOCKS];
+    size_t len[HASH_BLOCKS];
+    int head, tail, count;   /* blocks filled and not yet hashed: tail.. (count of them) */
+    size_t fill;             /* bytes in blk[head], being filled */
+    int final_req, final_done, quit;
+    struct sha256 *sha;
+    uint8_t digest[32];
+};
+
+static void *hasher_main(void *arg)
+{
+    struct hasher *h = arg;
+    pthread_mutex_lock(&h->mu);
+    for (;;) {
+        if (h->count > 0) {
+            int t = h->tail;
+            pthread_mutex_unlock(&h->mu);
+            sha256_update(h->sha, h->blk[t], h->len[t]);
+            pthread_mutex_lock(&h->mu);
+            h->tail = (h->tail + 1) % HASH_BLOCKS;
+            h->count--;
+            pthread_cond_broadcast(&h->cv);
+            continue;
+        }
+        if (h->final_req) {
+            sha256_final(h->sha, h->digest);
+            sha256_free(&h->sha);
+            h->final_req = 0;
+            h->final_done = 1;
+            pthread_cond_broadcast(&h->cv);
+            continue;
+        }
+        if (h->quit)
+            break;
+        pthread_cond_wait(&h->cv, &h->mu);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+static int hasher_start(struct hasher *h)
+{
+    memset(h, 0, sizeof *h);
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    for (int i = 0; i < HASH_BLOCKS; i++)
+        if (!(h->blk[i] = malloc(HASH_BLOCK)))
+            return NVR_ENOMEM;
+    if (pthread_create(&h->th, NULL, hasher_main, h) != 0)
+        return NVR_ENOMEM;
+    h->started = 1;
+    return NVR_OK;
+}
+
+static void hasher_stop(struct hasher *h)
+{
+    if (h->started) {
+        pthread_mutex_lock(&h->mu);
+        h->quit = 1;
+        pthread_cond_broadcast(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+        pthread_join(h->th, NULL);
+    }
+    sha256_free(&h->sha);
+    for (int i = 0; i < HASH_BLOCKS; i++)
+        free(h->blk[i]);
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+}
+
+/* Starts a new digest (the helper is idle between entries). */
+static int hasher_begin(struct hasher *h)
+{
+    pthread_mutex_lock(&h->mu);
+    sha256_free(&h->sha);
+    h->sha = sha256_new();
+    h->fill = 0;
+    h->final_done = 0;
+    pthread_mutex_unlock(&h->mu);
+    return h->sha ? NVR_OK : NVR_ENOMEM;
+}
+
+/* Hands the block being filled to the helper; waits for a free one. */
+static void hasher_publish(struct hasher *h)
+{
+    pthread_mutex_lock(&h->mu);
+    h->len[h->head] = h->fill;
+    h->head = (h->head + 1) % HASH_BLOCKS;
+    h->count++;
+    h->fill = 0;
+    pthread_cond_broadcast(&h->cv);
+    while (h->count == HASH_BLOCKS)
+        pthread_cond_wait(&h->cv, &h->mu);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void hasher_feed(struct hasher *h, const uint8_t *p, size_t n)
+{
+    while (n) {
+        size_t k = HASH_BLOCK - h->fill < n ? HASH_BLOCK - h->fill : n;
+        memcpy(h->blk[h->head] + h->fill, p, k);
+        h->fill += k;
+        p += k;
+        n -= k;
+        if (h->fill == HASH_BLOCK)
+            hasher_publish(h);
+    }
+}
+
+static void hasher_final(struct hasher *h, uint8_t out[32])
+{
+    if (h->fill)
+        hasher_publish(h);
+    pthread_mutex_lock(&h->mu);
+    h->final_req = 1;
+    pthread_cond_broadcast(&h->cv);
+    while (!h->final_done)
+        pthread_cond_wait(&h->cv, &h->mu);
+    memcpy(out, h->digest, 32);
+    pthread_mutex_unlock(&h->mu);
+}
+
 enum entry_kind { E_MP4, E_NATIVE, E_BUFFER, E_MANIFEST, E_SIG };
 
 struct export_ctx;
@@ -92,8 +229,7 @@ struct entry {
     const uint8_t *data;
     /* common */
     uint64_t size, pos;
-    int size_known, done, listed;
-    struct sha256 *sha;
+    int size_known, done, listed, hashing;
     uint8_t digest[32];
     int err; /* nvr_err of a failed read */
 };
@@ -122,6 +258,7 @@ struct export_ctx {
     void *progress_arg;
     double last_reported;
     int stopped;
+    struct hasher hash;
     char err[512];
 };
 
@@ -422,7 +559,7 @@ static int64_t entry_read(struct entry *e, uint8_t *dst, size_t len)
     }
     if (n < 0)
         return n;
-    sha256_update(e->sha, dst, (size_t)n);
+    hasher_feed(&e->x->hash, dst, (size_t)n);
     e->pos += (uint64_t)n;
     if ((e->kind == E_MP4 || e->kind == E_NATIVE) && report_progress(e->x, (uint64_t)n))
         return NVR_ESTOPPED;
@@ -449,9 +586,9 @@ static zip_int64_t entry_cb(void *ud, void *data, zip_uint64_t len, zip_source_c
         if (entry_prepare(e))
             return -1;
         e->pos = 0;
-        sha256_free(&e->sha);
-        if (!(e->sha = sha256_new()))
+        if (hasher_begin(&x->hash))
             return -1;
+        e->hashing = 1;
         if (e->kind == E_NATIVE) {
             if ((rc = storage_segment_open_read(x->st, e->seg, &e->fd))) {
                 snprintf(x->err, sizeof x->err, "%s: %s", e->seg->path, nvr_strerror(rc));
@@ -470,11 +607,11 @@ static zip_int64_t entry_cb(void *ud, void *data, zip_uint64_t len, zip_source_c
         return n;
     }
     case ZIP_SOURCE_CLOSE:
-        if (e->sha && e->pos == e->size) {
-            sha256_final(e->sha, e->digest);
-            e->done = 1;
+        if (e->hashing) {
+            hasher_final(&x->hash, e->digest);
+            e->hashing = 0;
+            e->done = e->pos == e->size;
         }
-        sha256_free(&e->sha);
         export_mp4_free(&e->mp4);
         if (e->fd >= 0)
             close(e->fd);
@@ -516,8 +653,8 @@ static const char *base_name(const char *p)
 
 static void free_ctx(struct export_ctx *x)
 {
+    hasher_stop(&x->hash);
     for (size_t i = 0; i < x->nentries; i++) {
-        sha256_free(&x->entries[i].sha);
         export_mp4_free(&x->entries[i].mp4);
         if (x->entries[i].fd >= 0)
             close(x->entries[i].fd);
@@ -577,7 +714,7 @@ int export_run(struct storage *st, const struct nvr_config *cfg, const struct si
         for (size_t i = 0; i < cs->n; i++)
             x->total += cs->segs[i].bytes * (req->native ? 2 : 1);
     }
-    if (!(x->entries = calloc(nentries_max, sizeof *x->entries)))
+    if (!(x->entries = calloc(nentries_max, sizeof *x->entries)) || (rc = hasher_start(&x->hash)))
         goto out;
     for (size_t c = 0; c < req->ncameras; c++) {
         struct camera_segs *cs = &x->cams[c];
