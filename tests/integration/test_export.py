@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 import zipfile
 
-from harness import (Camera, Nvr, NVR, TMP, check, finish, fragments, parse_time, top_level_boxes,
+from harness import (Camera, Nvr, NVR, check, clip, finish, fragments, parse_time, top_level_boxes,
                      wait_until)
 
 FRAME = 0.04  # 25 fps clips
@@ -354,4 +354,30 @@ os.unlink(nvr.path(deleted))
 r = subprocess.run([NVR, "verify", "-c", nvr.config, "--storage"], capture_output=True, text=True, timeout=120)
 check(r.returncode == 1 and "altered: " + altered in r.stdout and "missing: " + deleted in r.stdout and
       "2 altered or missing" in r.stdout, "verify --storage did not report the damage: %s" % r.stdout)
+
+# ---- a camera whose resolution changes: one file per format, in order ----
+cam = Camera("h264_4s.mp4")
+cam.args += ["--switch-clip", clip("h264_4s_320.mp4")]
+with cam:
+    nvr2 = Nvr("export-parts", [("c", {"url": cam.url(), "segment_seconds": 60})])
+    nvr2.start()
+    time.sleep(11)
+    check(nvr2.stop() == 0, "nvr (parts) did not stop cleanly")
+rows = [r for r in nvr2.db_rows("c") if r["state"] == 0]
+out = os.path.join(nvr2.dir, "parts.zip")
+r = subprocess.run([NVR, "export", "-c", nvr2.config, "--camera", "c", "--from", iso(rows[0]["start_us"] / 1e6),
+                    "--to", iso(rows[-1]["end_us"] / 1e6), "-o", out], capture_output=True, text=True, timeout=120)
+check(r.returncode == 0, "export of a changing camera failed: %s" % r.stderr)
+if os.path.exists(out):
+    with zipfile.ZipFile(out) as z:
+        parts = sorted(n for n in z.namelist() if n.endswith(".mp4"))
+        z.extractall(out + ".d")
+    check(parts == ["c-part%d.mp4" % (i + 1) for i in range(len(rows))],
+          "%d segments of alternating sizes gave files %s" % (len(rows), parts))
+    for i, (n, row) in enumerate(zip(parts, rows)):
+        v = [s for s in streams(os.path.join(out + ".d", n)) if s["codec_type"] == "video"]
+        check(v and (v[0]["width"], v[0]["height"]) == (row["width"], row["height"]),
+              "%s: %s, index says %dx%d" % (n, v and (v[0]["width"], v[0]["height"]), row["width"], row["height"]))
+    r = verify(out)
+    check(r.returncode == 0, "verify of the parts export: %s" % r.stdout[-300:])
 finish("test_export")
