@@ -324,6 +324,18 @@ static int read_layout(struct storage *st, const struct index_segment *seg, stru
     return rc;
 }
 
+/* The longest gap one file can hold: the frame before a gap is held for the
+ * gap's length, and a sample's duration is a 32-bit count of timescale
+ * ticks (13.2 h at 90 kHz).  A longer gap starts a new part. */
+static int64_t max_gap_us(const struct layout *l)
+{
+    uint32_t ts = 1;
+    for (int k = 0; k < 2; k++)
+        if (l->t[k].id && l->t[k].timescale > ts)
+            ts = l->t[k].timescale;
+    return (int64_t)((double)UINT32_MAX / ts * 1e6 * 0.9);
+}
+
 int export_mp4_split(struct storage *st, const struct index_segment *segs, size_t n, size_t *part_end,
                      size_t *nparts)
 {
@@ -333,7 +345,7 @@ int export_mp4_split(struct storage *st, const struct index_segment *segs, size_
     for (size_t i = 0; i < n; i++) {
         if ((rc = read_layout(st, &segs[i], &cur)))
             break;
-        if (i > 0 && !layout_same(&prev, &cur))
+        if (i > 0 && (!layout_same(&prev, &cur) || segs[i].start_us - segs[i - 1].end_us > max_gap_us(&cur)))
             part_end[(*nparts)++] = i;
         layout_free(&prev);
         prev = cur;

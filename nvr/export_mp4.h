@@ -20,7 +20,8 @@
  *   - one file per camera and per track layout: the segments of a part
  *     share codec parameters (the sample descriptions of their init
  *     sections are identical); a change (new SPS, resolution, audio turned
- *     on) starts a new part;
+ *     on) starts a new part, and so does a gap longer than one sample's
+ *     duration can span (about 12 h at a 90 kHz timescale);
  *   - within a run timestamps continue across segment boundaries exactly as
  *     stored; across a gap (camera offline) the file stays one timeline:
  *     the last frame before the gap is held for the gap's wall-clock length
