@@ -8,7 +8,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 CTEST_ARGS ?=
 
-.PHONY: all deps test-deps build run test unit asan bench clean
+.PHONY: all deps test-deps bench-deps build run test unit asan bench clean
 
 all: build
 
@@ -43,8 +43,12 @@ asan: test-deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -LE slow $(CTEST_ARGS)
 
-bench: test-deps build
+bench: bench-deps build
 	bench/ingest --nvr $(BUILD)/nvr --camera $(BUILD)/tests/camera/nvr-test-camera
+	bench/serve --nvr $(BUILD)/nvr --camera $(BUILD)/tests/camera/nvr-test-camera
+
+bench-deps:
+	packaging/install-deps.sh --bench
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -342,7 +342,7 @@ int main(int argc, char **argv)
                 if ((side == 0) == (k % 2 == 0)) {
                     snprintf(path, sizeof path, "%s/export.zip", outdir);
                     double t = now_s();
-                    if (export_run(st, cfg, key, req, path, NULL, NULL, &zbytes[round], err, sizeof err)) {
+                    if (export_run(st, key, req, path, NULL, NULL, &zbytes[round], err, sizeof err)) {
                         fprintf(stderr, "export failed: %s\n", err);
                         goto out;
                     }

@@ -13,8 +13,12 @@
 #include "nvr/base/config.h"
 #include "nvr/base/err.h"
 #include "nvr/base/json.h"
+#include "nvr/audit_runner.h"
 #include "nvr/base/log.h"
+#include "nvr/auth.h"
+#include "nvr/camera_store.h"
 #include "nvr/coverage.h"
+#include "nvr/http_auth.h"
 #include "nvr/export_jobs.h"
 #include "nvr/sign.h"
 #include "nvr/http_api.h"
@@ -44,6 +48,18 @@ void cli_usage(FILE *f)
           "  nvr hold add -c FILE --camera ID[,ID...] --from T --to T --reason TEXT [--case ID] [--json]\n"
           "  nvr hold list -c FILE [--all] [--json]\n"
           "  nvr hold release -c FILE ID     evidence holds: footage retention never deletes\n"
+          "  nvr user add -c FILE NAME --role admin|investigator|viewer [--camera ID|group:G|*[,...]]\n"
+          "  nvr user passwd -c FILE NAME    (the password is read from standard input)\n"
+          "  nvr user del -c FILE NAME\n"
+          "  nvr user token -c FILE NAME [--label TEXT]   prints a new API token\n"
+          "  nvr user list -c FILE\n"
+          "  nvr verify -c FILE --log        checks the access log's hash chain\n"
+          "  nvr cert -c FILE --self-signed [--force]   makes tls_key and tls_cert for a lab\n"
+          "  nvr routes                      the HTTP routes and who may call them\n"
+          "  nvr audit -c FILE [--probe] [--json|--csv] [--camera ID] [--vendors FILE] [--oui FILE] [--timeout S]\n"
+          "                                  NDAA compliance report (probes the cameras only with --probe)\n"
+          "  nvr discover [--timeout S] [--json] [--target HOST:PORT]\n"
+          "                                  list ONVIF cameras on the local network (WS-Discovery)\n"
           "  nvr export -c FILE --camera ID[,ID...] --from T --to T -o OUT.zip [--reason TEXT] [--case ID] [--native]\n"
           "                                  signed evidence export (zip: MP4 per camera, manifest, signature)\n"
           "  nvr verify EXPORT.zip | nvr verify -c FILE --storage\n"
@@ -110,6 +126,29 @@ int cli_version(int argc, char **argv)
         return cli_version_key(argc, argv); /* --key -c FILE (cli_export.c) */
     printf("nvr %s\n", NVR_VERSION);
     return 0;
+}
+
+/* `nvr routes`: the HTTP routes and who may call them, one per line, for
+ * people and for the access test (which checks its table covers them all). */
+int cli_routes(int argc, char **argv)
+{
+    static const char *const access[] = {"user", "public", "investigator", "admin"};
+    size_t n;
+    const struct http_route *rt = http_api_routes(&n);
+    (void)argc;
+    (void)argv;
+    for (size_t i = 0; i < n; i++)
+        printf("%s %s %s\n", rt[i].method, rt[i].pattern, access[rt[i].access]);
+    return 0;
+}
+
+/* `nvr verify`: --log here; exports and --storage come with the export work. */
+int cli_verify(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--log") == 0)
+            return cli_verify_log(argc, argv);
+    return cli_verify_export(argc, argv); /* EXPORT.zip, or -c FILE --storage (cli_export.c) */
 }
 
 int cli_check(int argc, char **argv)
@@ -203,12 +242,15 @@ int cli_recordings(int argc, char **argv)
     if ((status = load_config(&o, &cfg)))
         return status;
     status = 1;
-    if (!nvr_config_camera(cfg, o.positional)) {
-        fprintf(stderr, "nvr: no camera \"%s\" in %s\n", o.positional, cfg->path);
+    if ((rc = storage_open(&st, cfg->data_dir, 0))) {
+        fprintf(stderr, "nvr: cannot read the index in %s: %s\n", cfg->data_dir, nvr_strerror(rc));
         goto out;
     }
-    if ((rc = storage_open(&st, cfg->data_dir, 0)) ||
-        (rc = index_segments_list(storage_index(st), o.positional, from, to, &segs, &n))) {
+    if (!camera_store_known(cfg, st, o.positional)) {
+        fprintf(stderr, "nvr: no camera \"%s\" in %s (or added over the API)\n", o.positional, cfg->path);
+        goto out;
+    }
+    if ((rc = index_segments_list(storage_index(st), o.positional, from, to, &segs, &n))) {
         fprintf(stderr, "nvr: cannot read the index in %s: %s\n", cfg->data_dir, nvr_strerror(rc));
         goto out;
     }
@@ -221,16 +263,54 @@ out:
     return status;
 }
 
-static void nvr_stop_all(struct nvr *nvr)
+static int is_loopback(const char *host)
 {
-    for (size_t i = 0; i < nvr->nrecs; i++)
-        recorder_request_stop(nvr->recs[i]);
-    for (size_t i = 0; i < nvr->nrecs; i++)
-        recorder_stop(&nvr->recs[i]);
-    free(nvr->recs);
-    nvr->recs = NULL;
-    nvr->nrecs = 0;
+    return strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 || strncmp(host, "127.", 4) == 0;
 }
+
+/* Reads a whole (small) file into a new string. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < (1 << 20) && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)n + 1)) != NULL) {
+        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+            free(buf);
+            buf = NULL;
+        } else {
+            buf[n] = '\0';
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+static void free_tls(struct http_tls *t)
+{
+    if (t->key_pem)
+        memset((char *)t->key_pem, 0, strlen(t->key_pem));
+    free((char *)t->cert_pem);
+    free((char *)t->key_pem);
+    t->cert_pem = t->key_pem = NULL;
+}
+
+static int read_tls(const struct nvr_config *cfg, struct http_tls *t)
+{
+    t->cert_pem = slurp(cfg->tls_cert);
+    t->key_pem = slurp(cfg->tls_key);
+    if (!t->cert_pem || !t->key_pem) {
+        nvr_log(NVR_ERROR, NULL, "cannot read the TLS %s path=%s", !t->cert_pem ? "certificate" : "key",
+                !t->cert_pem ? cfg->tls_cert : cfg->tls_key);
+        free_tls(t);
+        return NVR_EIO;
+    }
+    return NVR_OK;
+}
+
 
 int cli_run(int argc, char **argv)
 {
@@ -245,6 +325,15 @@ int cli_run(int argc, char **argv)
     if ((status = load_config(&o, &nvr.cfg)))
         return status;
     status = 1;
+    if (!nvr.cfg->tls_cert && !nvr.cfg->allow_plain_http && !is_loopback(nvr.cfg->listen_host)) {
+        fprintf(stderr,
+                "nvr: %s: refusing to serve plain HTTP on %s: passwords and footage would cross the network in "
+                "clear text. Set tls_cert and tls_key in [server] (`nvr cert -c FILE --self-signed` makes a "
+                "pair for a lab), or allow_plain_http = yes behind a TLS proxy\n",
+                nvr.cfg->path, nvr.cfg->listen_host);
+        nvr_config_free(&nvr.cfg);
+        return 1;
+    }
     /* block the stop signals before any thread exists; every thread inherits the mask */
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
@@ -261,11 +350,6 @@ int cli_run(int argc, char **argv)
                 nvr_strerror(rc));
         goto out;
     }
-    if (nvr.cfg->ncameras && (!(nvr.recs = calloc(nvr.cfg->ncameras, sizeof *nvr.recs)) ||
-                              !(nvr.ret_cams = calloc(nvr.cfg->ncameras, sizeof *nvr.ret_cams))))
-        goto out;
-    for (size_t i = 0; i < nvr.cfg->ncameras; i++)
-        nvr.ret_cams[i] = (struct retention_camera){nvr.cfg->cameras[i].id, nvr.cfg->cameras[i].retain_days};
     struct retention_limits lim = {
         .max_bytes = nvr.cfg->max_bytes,
         .min_free_pct = nvr.cfg->min_free_pct,
@@ -273,32 +357,44 @@ int cli_run(int argc, char **argv)
         .default_retain_days = NVR_DEFAULT_RETAIN_DAYS,
         .interval_us = RETENTION_INTERVAL_US,
     };
-    if ((rc = retention_start(&nvr.ret, nvr.st, &lim, nvr.ret_cams, nvr.cfg->ncameras)))
+    if ((rc = retention_start(&nvr.ret, nvr.st, &lim, NULL, 0)) ||
+        (rc = cameras_create(&nvr.cams, nvr.st, nvr.ret)))
         goto out;
     /* the export signing key (made at first start) and the export worker */
     if ((rc = sign_key_load_or_create(nvr.cfg->data_dir, &nvr.key)) ||
-        (rc = export_jobs_start(&nvr.exports, nvr.st, nvr.cfg, nvr.key)))
+        (rc = export_jobs_start(&nvr.exports, nvr.st, nvr.key)))
         goto out;
     for (size_t i = 0; i < nvr.cfg->ncameras; i++) {
         const struct nvr_camera_config *cam = &nvr.cfg->cameras[i];
-        if ((rc = index_camera_upsert(storage_index(nvr.st), cam->id, cam->name)) ||
-            (rc = recorder_start(&nvr.recs[i], cam, nvr.st))) {
+        if ((rc = cameras_add(nvr.cams, cam, CAMERA_FILE))) {
             nvr_log(NVR_ERROR, cam->id, "cannot start recorder error=\"%s\"", nvr_strerror(rc));
             goto out;
         }
-        nvr.nrecs++;
     }
+    if ((rc = camera_store_load(&nvr)))
+        goto out;
+    if ((rc = audit_runner_start(&nvr.audit, nvr.cfg)))
+        goto out;
+    if ((rc = auth_create(&nvr.auth, nvr.st, nvr.cfg)))
+        goto out;
     size_t nroutes;
     const struct http_route *routes = http_api_routes(&nroutes);
-    if ((rc = http_server_start(&nvr.http, &nvr, nvr.cfg->listen_host, nvr.cfg->listen_port, routes, nroutes)))
+    struct http_tls tls = {0};
+    if (nvr.cfg->tls_cert && (rc = read_tls(nvr.cfg, &tls)))
         goto out;
+    rc = http_server_start_tls(&nvr.http, &nvr, nvr.cfg->listen_host, nvr.cfg->listen_port, routes, nroutes,
+                               nvr.cfg->tls_cert ? &tls : NULL);
+    free_tls(&tls);
+    if (rc)
+        goto out;
+    http_server_set_guard(nvr.http, http_auth_guard);
     nvr_log(NVR_INFO, NULL, "nvr %s recording cameras=%zu data_dir=%s", NVR_VERSION, nvr.cfg->ncameras,
             nvr.cfg->data_dir);
     for (;;) {
         if (sigwait(&sigs, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            nvr_log(NVR_INFO, NULL, "SIGHUP ignored: configuration reload is not supported yet");
+            camera_store_reload_file(&nvr);
             continue;
         }
         break;
@@ -307,11 +403,12 @@ int cli_run(int argc, char **argv)
     status = 0;
 out:
     http_server_stop(&nvr.http);
+    audit_runner_stop(&nvr.audit);
+    cameras_destroy(&nvr.cams);
     export_jobs_stop(&nvr.exports);
     sign_key_free(&nvr.key);
-    nvr_stop_all(&nvr);
     retention_stop(&nvr.ret);
-    free(nvr.ret_cams);
+    auth_destroy(&nvr.auth);
     storage_close(&nvr.st);
     nvr_config_free(&nvr.cfg);
     avformat_network_deinit();

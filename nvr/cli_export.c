@@ -116,7 +116,7 @@ int cli_export(int argc, char **argv)
     status = 1;
     if (nvr_config_load(o.config, &cfg, stderr) != NVR_OK)
         goto out;
-    if (export_check_request(cfg, req, err, sizeof err)) {
+    if (export_check_request(req, err, sizeof err)) {
         fprintf(stderr, "nvr: %s\n", err);
         status = 2;
         goto out;
@@ -125,6 +125,26 @@ int cli_export(int argc, char **argv)
         fprintf(stderr, "nvr: cannot open storage in %s: %s\n", cfg->data_dir, nvr_strerror(rc));
         goto out;
     }
+    /* a camera of the config file, or one the index knows (added over HTTP, or removed since) */
+    char **known = NULL;
+    size_t nknown = 0;
+    index_cameras(storage_index(st), &known, &nknown);
+    for (size_t i = 0; i < req->ncameras && status != 2; i++) {
+        const struct nvr_camera_config *cam = nvr_config_camera(cfg, req->cameras[i]);
+        int found = cam != NULL;
+        for (size_t k = 0; k < nknown && !found; k++)
+            found = strcmp(known[k], req->cameras[i]) == 0;
+        if (!found) {
+            fprintf(stderr, "nvr: no camera \"%s\" in %s or the index\n", req->cameras[i], cfg->path);
+            status = 2;
+        }
+        snprintf(req->names[i], sizeof req->names[i], "%s", cam && cam->name ? cam->name : "");
+    }
+    for (size_t k = 0; k < nknown; k++)
+        free(known[k]);
+    free(known);
+    if (status == 2)
+        goto out;
     if ((rc = sign_key_load_or_create(cfg->data_dir, &key))) {
         fprintf(stderr, "nvr: cannot load the signing key in %s: %s\n", cfg->data_dir, nvr_strerror(rc));
         goto out;
@@ -132,7 +152,7 @@ int cli_export(int argc, char **argv)
     uint64_t bytes = 0;
     int64_t t0 = nvr_clock_mono_us();
     int tty = isatty(STDERR_FILENO) && !o.quiet;
-    rc = export_run(st, cfg, key, req, o.out, tty ? progress_bar : NULL, NULL, &bytes, err, sizeof err);
+    rc = export_run(st, key, req, o.out, tty ? progress_bar : NULL, NULL, &bytes, err, sizeof err);
     if (tty)
         fputc('\n', stderr);
     if (rc) {
@@ -149,14 +169,14 @@ out:
     return status;
 }
 
-int cli_verify(int argc, char **argv)
+int cli_verify_export(int argc, char **argv)
 {
     struct export_opts o;
     struct nvr_config *cfg = NULL;
     struct storage *st = NULL;
     int status = 1, rc, problems = 0;
     if (parse(argc, argv, &o) || (o.storage ? (!o.config || o.positional) : (!o.positional || o.config))) {
-        fprintf(stderr, "usage: nvr verify EXPORT.zip | nvr verify -c FILE --storage\n");
+        fprintf(stderr, "usage: nvr verify EXPORT.zip | nvr verify -c FILE --storage | nvr verify -c FILE --log\n");
         return 2;
     }
     if (!o.storage) {

@@ -10,6 +10,7 @@
 #include "nvr/base/clock.h"
 #include "nvr/base/config.h"
 #include "nvr/base/err.h"
+#include "nvr/camera_store.h"
 #include "storage/holds.h"
 #include "storage/storage.h"
 
@@ -70,12 +71,12 @@ static void operator_name(char *out, size_t n)
 }
 
 /* Splits "a,b" into h->cameras, each checked against the config. */
-static int parse_cameras(const struct nvr_config *cfg, const char *list, struct hold *h)
+static int parse_cameras(const struct nvr_config *cfg, struct storage *st, const char *list, struct hold *h)
 {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", list);
     for (char *save = NULL, *id = strtok_r(buf, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
-        if (!nvr_config_camera(cfg, id)) {
+        if (!camera_store_known(cfg, st, id)) {
             fprintf(stderr, "nvr: no camera \"%s\" in %s\n", id, cfg->path);
             return -1;
         }
@@ -102,7 +103,7 @@ static int hold_add(const struct hold_opts *o, const struct nvr_config *cfg, str
         fprintf(stderr, "nvr: hold add needs --camera ID[,ID...] --from T --to T --reason TEXT\n");
         goto out;
     }
-    if (parse_cameras(cfg, o->cameras, h))
+    if (parse_cameras(cfg, st, o->cameras, h))
         goto out;
     if (nvr_clock_parse_rfc3339(o->from, &h->start_us) || nvr_clock_parse_rfc3339(o->to, &h->end_us)) {
         fprintf(stderr, "nvr: --from/--to must be RFC 3339 times, e.g. 2026-11-22T04:00:00Z\n");

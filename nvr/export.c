@@ -241,7 +241,6 @@ struct camera_segs {
 
 struct export_ctx {
     struct storage *st;
-    const struct nvr_config *cfg;
     const struct sign_key *key;
     const struct export_request *req;
     struct camera_segs cams[EXPORT_MAX_CAMERAS];
@@ -280,17 +279,13 @@ static int utf8_ok(const char *s)
     return ok;
 }
 
-int export_check_request(const struct nvr_config *cfg, const struct export_request *req, char *err, size_t errlen)
+int export_check_request(const struct export_request *req, char *err, size_t errlen)
 {
     if (req->ncameras == 0) {
         snprintf(err, errlen, "at least one camera is required");
         return NVR_EINVAL;
     }
     for (size_t i = 0; i < req->ncameras; i++) {
-        if (!nvr_config_camera(cfg, req->cameras[i])) {
-            snprintf(err, errlen, "no camera \"%.64s\" in the configuration", req->cameras[i]);
-            return NVR_EINVAL;
-        }
         for (size_t j = 0; j < i; j++)
             if (strcmp(req->cameras[i], req->cameras[j]) == 0) {
                 snprintf(err, errlen, "camera \"%.64s\" is listed twice", req->cameras[i]);
@@ -406,11 +401,10 @@ static int build_manifest(struct export_ctx *x)
     json_write_string(f, x->fpr);
     fputs("},\n  \"cameras\": [", f);
     for (size_t c = 0; c < r->ncameras; c++) {
-        const struct nvr_camera_config *cam = nvr_config_camera(x->cfg, r->cameras[c]);
         fputs(c ? ",\n    {\"id\": " : "\n    {\"id\": ", f);
         json_write_string(f, r->cameras[c]);
         fputs(", \"name\": ", f);
-        json_write_string(f, cam ? cam->name : r->cameras[c]);
+        json_write_string(f, r->names[c][0] ? r->names[c] : r->cameras[c]);
         /* maker/model arrive with ONVIF fingerprinting (issue 7) */
         fputs(", \"maker\": null, \"model\": null,\n     \"files\": [", f);
         int first = 1;
@@ -666,8 +660,7 @@ static void free_ctx(struct export_ctx *x)
     free(x->pubkey);
 }
 
-int export_run(struct storage *st, const struct nvr_config *cfg, const struct sign_key *key,
-               const struct export_request *req, const char *out_path, export_progress_fn progress, void *arg,
+int export_run(struct storage *st, const struct sign_key *key, const struct export_request *req, const char *out_path, export_progress_fn progress, void *arg,
                uint64_t *zip_bytes, char *err, size_t errlen)
 {
     struct export_ctx *x = calloc(1, sizeof *x);
@@ -681,13 +674,12 @@ int export_run(struct storage *st, const struct nvr_config *cfg, const struct si
         return NVR_ENOMEM;
     }
     x->st = st;
-    x->cfg = cfg;
     x->key = key;
     x->req = req;
     x->progress = progress;
     x->progress_arg = arg;
     x->exported_us = nvr_clock_now_us();
-    if ((rc = export_check_request(cfg, req, err, errlen)))
+    if ((rc = export_check_request(req, err, errlen)))
         goto out;
     /* the footage: each camera's segments with at least one durable fragment */
     for (size_t c = 0; c < req->ncameras; c++) {

@@ -42,6 +42,7 @@
 
 struct export_request {
     char cameras[EXPORT_MAX_CAMERAS][INDEX_ID_MAX];
+    char names[EXPORT_MAX_CAMERAS][128]; /* display names for the manifest ("" : the id) */
     size_t ncameras;
     int64_t from_us, to_us;
     char reason[EXPORT_TEXT_MAX];
@@ -50,10 +51,11 @@ struct export_request {
     int native;                /* also include the original segment files */
 };
 
-/* Checks a request against the config: cameras configured and not
- * repeated, times ordered, range at most EXPORT_MAX_RANGE_US, texts valid
- * UTF-8.  NVR_EINVAL with a message in err otherwise. */
-int export_check_request(const struct nvr_config *cfg, const struct export_request *req, char *err, size_t errlen);
+/* Checks a request: cameras given and not repeated, times ordered, range
+ * at most EXPORT_MAX_RANGE_US, texts valid UTF-8.  NVR_EINVAL with a
+ * message in err otherwise.  Whether the cameras exist (and whether the
+ * requester may see them) is the caller's check. */
+int export_check_request(const struct export_request *req, char *err, size_t errlen);
 
 /* Whether any camera of req has footage in its range (1/0), or a negative
  * nvr_err. */
@@ -66,8 +68,7 @@ typedef int (*export_progress_fn)(void *arg, double fraction);
 /* Writes the export to out_path (replaced atomically).  *zip_bytes gets the
  * zip's size.  On failure returns a negative nvr_err with a message in err
  * (NVR_ENOTFOUND: nothing recorded in the range) and leaves no file. */
-int export_run(struct storage *st, const struct nvr_config *cfg, const struct sign_key *key,
-               const struct export_request *req, const char *out_path, export_progress_fn progress, void *arg,
+int export_run(struct storage *st, const struct sign_key *key, const struct export_request *req, const char *out_path, export_progress_fn progress, void *arg,
                uint64_t *zip_bytes, char *err, size_t errlen);
 
 /* Verifies an export zip: the signature of manifest.json with the enclosed

@@ -50,7 +50,6 @@ struct job {
 
 struct export_jobs {
     struct storage *st;
-    const struct nvr_config *cfg;
     const struct sign_key *key;
     char dir[PATH_MAX];
     pthread_mutex_t mu;
@@ -173,7 +172,7 @@ static void *worker(void *arg)
                 req->operator_name);
         int64_t t0 = nvr_clock_mono_us();
         struct progress_arg parg = {j, id};
-        int rc = export_run(j->st, j->cfg, j->key, req, path, on_progress, &parg, &bytes, err, sizeof err);
+        int rc = export_run(j->st, j->key, req, path, on_progress, &parg, &bytes, err, sizeof err);
         if (rc == NVR_OK) {
             /* listed as done again after a restart: make it durable first */
             int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -205,15 +204,13 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int export_jobs_start(struct export_jobs **out, struct storage *st, const struct nvr_config *cfg,
-                      const struct sign_key *key)
+int export_jobs_start(struct export_jobs **out, struct storage *st, const struct sign_key *key)
 {
     struct export_jobs *j = calloc(1, sizeof *j);
     *out = NULL;
     if (!j)
         return NVR_ENOMEM;
     j->st = st;
-    j->cfg = cfg;
     j->key = key;
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
@@ -347,14 +344,18 @@ void export_jobs_write_status(FILE *f, const struct export_job_status *s)
     fputc('}', f);
 }
 
-void export_jobs_write_list(struct export_jobs *j, FILE *f)
+void export_jobs_write_list(struct export_jobs *j, FILE *f, const char *operator_name)
 {
+    int first = 1;
     fputs("{\"exports\":[", f);
     pthread_mutex_lock(&j->mu);
     for (size_t i = j->n; i-- > 0;) {
-        export_jobs_write_status(f, &j->jobs[i].s);
-        if (i)
+        if (operator_name && strcmp(j->jobs[i].s.operator_name, operator_name) != 0)
+            continue;
+        if (!first)
             fputc(',', f);
+        first = 0;
+        export_jobs_write_status(f, &j->jobs[i].s);
     }
     pthread_mutex_unlock(&j->mu);
     fputs("]}\n", f);

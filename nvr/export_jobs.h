@@ -38,9 +38,8 @@ struct export_job_status {
     char operator_name[EXPORT_OPERATOR_MAX];
 };
 
-/* Starts the worker.  st, cfg and key are borrowed and must outlive it. */
-int export_jobs_start(struct export_jobs **out, struct storage *st, const struct nvr_config *cfg,
-                      const struct sign_key *key);
+/* Starts the worker.  st and key are borrowed and must outlive it. */
+int export_jobs_start(struct export_jobs **out, struct storage *st, const struct sign_key *key);
 
 /* Stops a running export, joins the worker, frees; sets *j NULL. */
 void export_jobs_stop(struct export_jobs **j);
@@ -52,8 +51,9 @@ int export_jobs_submit(struct export_jobs *j, const struct export_request *req, 
 /* The status of job id; NVR_ENOTFOUND if there is none. */
 int export_jobs_get(struct export_jobs *j, const char *id, struct export_job_status *out);
 
-/* Writes {"exports":[...]} (newest first). */
-void export_jobs_write_list(struct export_jobs *j, FILE *f);
+/* Writes {"exports":[...]} (newest first): every job, or with operator
+ * not NULL only the jobs that operator made. */
+void export_jobs_write_list(struct export_jobs *j, FILE *f, const char *operator_name);
 
 /* Writes one status as JSON. */
 void export_jobs_write_status(FILE *f, const struct export_job_status *s);

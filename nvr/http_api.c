@@ -16,6 +16,9 @@
 #include "nvr/base/url.h"
 #include "nvr/coverage.h"
 #include "nvr/hls.h"
+#include "nvr/http_auth.h"
+#include "nvr/http_cameras.h"
+#include "nvr/http_audit.h"
 #include "nvr/http_exports.h"
 #include "nvr/http_holds.h"
 #include "nvr/nvr.h"
@@ -30,13 +33,10 @@
 
 struct recorder *nvr_recorder(const struct nvr *nvr, const char *camera, const struct nvr_camera_config **cam)
 {
-    for (size_t i = 0; i < nvr->cfg->ncameras && i < nvr->nrecs; i++)
-        if (strcmp(nvr->cfg->cameras[i].id, camera) == 0) {
-            if (cam)
-                *cam = &nvr->cfg->cameras[i];
-            return nvr->recs[i];
-        }
-    return NULL;
+    const struct camera *c = camera ? cameras_find(nvr->cams, camera) : NULL;
+    if (c && cam)
+        *cam = &c->cfg;
+    return c ? c->rec : NULL;
 }
 
 static int h_health(struct http_request *r, struct nvr *nvr)
@@ -54,8 +54,10 @@ static int h_health(struct http_request *r, struct nvr *nvr)
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
-static void write_camera(FILE *f, const struct nvr_camera_config *cam, struct recorder *rec)
+static void write_camera(FILE *f, const struct camera *c)
 {
+    const struct nvr_camera_config *cam = &c->cfg;
+    struct recorder *rec = c->rec;
     struct recorder_stats s;
     char url[512];
     recorder_get_stats(rec, &s);
@@ -71,6 +73,12 @@ static void write_camera(FILE *f, const struct nvr_camera_config *cam, struct re
     fprintf(f, ",\"enabled\":%s,\"audio\":%s,\"segment_seconds\":%d,\"retain_days\":%d,",
             cam->enabled ? "true" : "false", cam->audio ? "true" : "false", cam->segment_seconds,
             cam->retain_days);
+    fprintf(f, "\"source\":\"%s\",\"group\":", c->source == CAMERA_FILE ? "file" : "api");
+    if (cam->group)
+        json_write_string(f, cam->group);
+    else
+        fputs("null", f);
+    fputc(',', f);
     fputs("\"video\":", f);
     if (s.codec[0]) {
         fputs("{\"codec\":", f);
@@ -97,10 +105,14 @@ static int h_cameras(struct http_request *r, struct nvr *nvr)
     if (http_body_open(&b))
         return http_reply_error(r, 500, "out of memory");
     fputs("{\"cameras\":[", b.f);
-    for (size_t i = 0; i < nvr->nrecs; i++) {
-        if (i)
+    int n = 0;
+    for (size_t i = 0, ns = cameras_slots(nvr->cams); i < ns; i++) {
+        const struct camera *c = cameras_at(nvr->cams, i);
+        if (!c || !http_auth_camera(r, nvr, c->cfg.id))
+            continue; /* only the cameras this user may see */
+        if (n++)
             fputc(',', b.f);
-        write_camera(b.f, &nvr->cfg->cameras[i], nvr->recs[i]);
+        write_camera(b.f, c);
     }
     fputs("]}\n", b.f);
     return http_body_send(r, &b, 200, "application/json", "no-store");
@@ -108,14 +120,13 @@ static int h_cameras(struct http_request *r, struct nvr *nvr)
 
 static int h_camera(struct http_request *r, struct nvr *nvr)
 {
-    const struct nvr_camera_config *cam;
-    struct recorder *rec = nvr_recorder(nvr, http_param(r, 0), &cam);
-    if (!rec)
+    const struct camera *c = cameras_find(nvr->cams, http_param(r, 0));
+    if (!c)
         return http_reply_error(r, 404, "no such camera");
     struct http_body b;
     if (http_body_open(&b))
         return http_reply_error(r, 500, "out of memory");
-    write_camera(b.f, cam, rec);
+    write_camera(b.f, c);
     fputc('\n', b.f);
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
@@ -211,6 +222,10 @@ static int h_playback(struct http_request *r, struct nvr *nvr)
         free(b.buf);
         return http_reply_error(r, 404, "no recordings in that range");
     }
+    char a[NVR_TIME_BUFSZ], z[NVR_TIME_BUFSZ];
+    nvr_clock_format_rfc3339(from, a);
+    nvr_clock_format_rfc3339(to, z);
+    http_auth_log(r, nvr, "playback", http_param(r, 0), "start=%s end=%s", a, z);
     return http_body_send(r, &b, 200, "application/vnd.apple.mpegurl", "no-store");
 }
 
@@ -252,6 +267,10 @@ static int h_segment(struct http_request *r, struct nvr *nvr)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return http_reply_error(r, errno == ENOENT ? 404 : 500, "segment file unavailable");
+    /* players fetch fragments with Range (their playlist was logged as the
+     * playback); a whole-file fetch is a download and is logged itself */
+    if (!http_header(r, "Range") && strcmp(http_method(r), "HEAD") != 0)
+        http_auth_log(r, nvr, "segment_download", cam, "segment=%lld", (long long)id);
     if (seg.state == INDEX_SEG_COMPLETE && seg.has_sha256) {
         /* a finished segment never changes: its hash is its identity */
         static const char hex[] = "0123456789abcdef";
@@ -278,14 +297,24 @@ static int h_metrics(struct http_request *r, struct nvr *nvr)
     struct http_body b;
     if (http_body_open(&b))
         return http_reply_error(r, 500, "out of memory");
-    struct recorder_stats *st = calloc(nvr->nrecs ? nvr->nrecs : 1, sizeof *st);
-    if (!st) {
+    /* one consistent list of the active cameras for every metric below */
+    size_t nslots = cameras_slots(nvr->cams), ncam = 0;
+    struct recorder_stats *st = calloc(nslots ? nslots : 1, sizeof *st);
+    const char **ids = calloc(nslots ? nslots : 1, sizeof *ids);
+    if (!st || !ids) {
+        free(st);
+        free(ids);
         fclose(b.f);
         free(b.buf);
         return http_reply_error(r, 500, "out of memory");
     }
-    for (size_t i = 0; i < nvr->nrecs; i++)
-        recorder_get_stats(nvr->recs[i], &st[i]);
+    for (size_t i = 0; i < nslots; i++) {
+        const struct camera *c = cameras_at(nvr->cams, i);
+        if (!c)
+            continue;
+        recorder_get_stats(c->rec, &st[ncam]);
+        ids[ncam++] = c->cfg.id;
+    }
     static const struct {
         const char *name, *type, *help;
         size_t off;
@@ -303,47 +332,67 @@ static int h_metrics(struct http_request *r, struct nvr *nvr)
     };
     for (size_t c = 0; c < sizeof counters / sizeof counters[0]; c++) {
         metric_header(b.f, counters[c].name, counters[c].type, counters[c].help);
-        for (size_t i = 0; i < nvr->nrecs; i++)
-            fprintf(b.f, "%s{camera=\"%s\"} %llu\n", counters[c].name, nvr->cfg->cameras[i].id,
+        for (size_t i = 0; i < ncam; i++)
+            fprintf(b.f, "%s{camera=\"%s\"} %llu\n", counters[c].name, ids[i],
                     (unsigned long long)*(const uint64_t *)((const char *)&st[i] + counters[c].off));
     }
     metric_header(b.f, "nvr_fragment_write_seconds_sum", "counter", "Total time spent writing fragments.");
-    for (size_t i = 0; i < nvr->nrecs; i++)
-        fprintf(b.f, "nvr_fragment_write_seconds_sum{camera=\"%s\"} %.6f\n", nvr->cfg->cameras[i].id,
+    for (size_t i = 0; i < ncam; i++)
+        fprintf(b.f, "nvr_fragment_write_seconds_sum{camera=\"%s\"} %.6f\n", ids[i],
                 st[i].fragment_write_us / 1e6);
     metric_header(b.f, "nvr_fragment_write_seconds_max", "gauge", "Longest fragment write since start.");
-    for (size_t i = 0; i < nvr->nrecs; i++)
-        fprintf(b.f, "nvr_fragment_write_seconds_max{camera=\"%s\"} %.6f\n", nvr->cfg->cameras[i].id,
+    for (size_t i = 0; i < ncam; i++)
+        fprintf(b.f, "nvr_fragment_write_seconds_max{camera=\"%s\"} %.6f\n", ids[i],
                 st[i].fragment_write_max_us / 1e6);
     metric_header(b.f, "nvr_camera_status", "gauge", "1 for the camera's current status.");
     static const enum recorder_status all[] = {REC_CONNECTING, REC_RECORDING, REC_OFFLINE, REC_DISABLED};
-    for (size_t i = 0; i < nvr->nrecs; i++)
+    for (size_t i = 0; i < ncam; i++)
         for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-            fprintf(b.f, "nvr_camera_status{camera=\"%s\",status=\"%s\"} %d\n", nvr->cfg->cameras[i].id,
+            fprintf(b.f, "nvr_camera_status{camera=\"%s\",status=\"%s\"} %d\n", ids[i],
                     recorder_status_name(all[k]), st[i].status == all[k]);
     free(st);
+    free(ids);
     http_storage_write_metrics(nvr, b.f);
     http_server_write_metrics(nvr->http, b.f);
     return http_body_send(r, &b, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store");
 }
 
+/* Access (http_server.h): the zero value is "signed-in user, and the camera
+ * in the path must be one they may see"; everything else is said here. */
 static const struct http_route routes[] = {
-    {"GET", "/api/v1/health", h_health},
-    {"GET", "/api/v1/cameras", h_cameras},
-    {"GET", "/api/v1/cameras/{}", h_camera},
-    {"GET", "/api/v1/cameras/{}/recordings", h_recordings},
-    {"GET", "/api/v1/cameras/{}/playback.m3u8", h_playback},
-    {"GET", "/api/v1/cameras/{}/segments/{}.mp4", h_segment},
-    {"GET", "/api/v1/holds", http_holds_list},
-    {"POST", "/api/v1/holds", http_holds_create},
-    {"GET", "/api/v1/holds/{}", http_holds_get},
-    {"DELETE", "/api/v1/holds/{}", http_holds_release},
-    {"GET", "/api/v1/storage", http_storage_status},
-    {"GET", "/api/v1/exports", http_exports_list},
-    {"POST", "/api/v1/exports", http_exports_create},
-    {"GET", "/api/v1/exports/{}", http_exports_get},
-    {"GET", "/api/v1/exports/{}/download", http_exports_download},
-    {"GET", "/metrics", h_metrics},
+    {"GET", "/api/v1/health", h_health, HTTP_PUBLIC},
+    {"POST", "/api/v1/session", http_session_create, HTTP_PUBLIC},
+    {"GET", "/api/v1/session", http_session_get, HTTP_PUBLIC},
+    {"DELETE", "/api/v1/session", http_session_delete, HTTP_USER},
+    {"POST", "/api/v1/setup", http_setup, HTTP_PUBLIC},
+    {"GET", "/api/v1/cameras", h_cameras, HTTP_USER},
+    {"POST", "/api/v1/cameras", http_cameras_create, HTTP_ADMIN},
+    {"POST", "/api/v1/camera-test", http_camera_test, HTTP_ADMIN},
+    {"GET", "/api/v1/cameras/{}", h_camera, HTTP_USER},
+    {"PUT", "/api/v1/cameras/{}", http_cameras_update, HTTP_ADMIN},
+    {"DELETE", "/api/v1/cameras/{}", http_cameras_delete, HTTP_ADMIN},
+    {"GET", "/api/v1/cameras/{}/recordings", h_recordings, HTTP_USER},
+    {"GET", "/api/v1/cameras/{}/playback.m3u8", h_playback, HTTP_USER},
+    {"GET", "/api/v1/cameras/{}/segments/{}.mp4", h_segment, HTTP_USER},
+    {"GET", "/api/v1/holds", http_holds_list, HTTP_INVESTIGATOR},
+    {"POST", "/api/v1/holds", http_holds_create, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/holds/{}", http_holds_get, HTTP_INVESTIGATOR},
+    {"DELETE", "/api/v1/holds/{}", http_holds_release, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/audit", http_audit_get, HTTP_ADMIN},
+    {"POST", "/api/v1/audit", http_audit_post, HTTP_ADMIN},
+    {"GET", "/api/v1/storage", http_storage_status, HTTP_ADMIN},
+    {"GET", "/api/v1/users", http_users_list, HTTP_ADMIN},
+    {"POST", "/api/v1/users", http_users_create, HTTP_ADMIN},
+    {"PUT", "/api/v1/users/{}", http_users_update, HTTP_ADMIN},
+    {"DELETE", "/api/v1/users/{}", http_users_delete, HTTP_ADMIN},
+    {"POST", "/api/v1/users/{}/tokens", http_tokens_create, HTTP_ADMIN},
+    {"DELETE", "/api/v1/tokens/{}", http_tokens_revoke, HTTP_ADMIN},
+    {"GET", "/api/v1/access-log", http_access_log, HTTP_ADMIN},
+    {"GET", "/api/v1/exports", http_exports_list, HTTP_INVESTIGATOR},
+    {"POST", "/api/v1/exports", http_exports_create, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/exports/{}", http_exports_get, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/exports/{}/download", http_exports_download, HTTP_INVESTIGATOR},
+    {"GET", "/metrics", h_metrics, HTTP_ADMIN},
 };
 
 const struct http_route *http_api_routes(size_t *n)

@@ -5,15 +5,16 @@
  * on the export worker (export_jobs.h), never on an HTTP thread: the only
  * work here is an index lookup.
  *
- * Until accounts exist (issue 5) the operator recorded in the manifest is
- * "api"; with accounts, the authenticated user's name goes into
- * req->operator_name here.
+ * The operator recorded in the manifest is the signed-in user; a user may
+ * export only cameras they may see (others answer 404, as unknown ones),
+ * and sees and downloads only their own exports (an admin: all of them).
  */
 #include "http_exports.h"
 
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/export_jobs.h"
+#include "nvr/http_auth.h"
 #include "nvr/nvr.h"
 
 #include <errno.h>
@@ -24,7 +25,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HTTP_EXPORT_OPERATOR "api"
+/* Whether the request's user may see job s: its maker, or an admin. */
+static int may_see(const struct http_request *r, const struct export_job_status *s)
+{
+    const struct auth_user *u = http_auth_user(r);
+    return u && (u->u.role == USER_ADMIN || strcmp(u->u.name, s->operator_name) == 0);
+}
 
 static int get_string(json_t *o, const char *key, char *dst, size_t n, char *err, size_t errlen)
 {
@@ -44,7 +50,7 @@ static int get_string(json_t *o, const char *key, char *dst, size_t n, char *err
     return 0;
 }
 
-static int parse_request(struct nvr *nvr, json_t *o, struct export_request *req, int *status, char *err,
+static int parse_request(struct http_request *r, struct nvr *nvr, json_t *o, struct export_request *req, int *status, char *err,
                          size_t errlen)
 {
     *status = 400;
@@ -59,12 +65,14 @@ static int parse_request(struct nvr *nvr, json_t *o, struct export_request *req,
     }
     for (size_t i = 0; i < json_array_size(cams); i++) {
         json_t *c = json_array_get(cams, i);
+        const struct nvr_camera_config *cam = NULL;
         if (!json_is_string(c) || json_string_length(c) >= INDEX_ID_MAX ||
-            !nvr_config_camera(nvr->cfg, json_string_value(c))) {
+            !(cam = http_auth_camera(r, nvr, json_string_value(c)))) {
             snprintf(err, errlen, "cameras[%zu] is not a configured camera", i);
             *status = 404;
             return -1;
         }
+        snprintf(req->names[req->ncameras], sizeof req->names[0], "%s", cam->name ? cam->name : "");
         snprintf(req->cameras[req->ncameras++], INDEX_ID_MAX, "%s", json_string_value(c));
     }
     static const char *const tkeys[2] = {"start", "end"};
@@ -85,8 +93,8 @@ static int parse_request(struct nvr *nvr, json_t *o, struct export_request *req,
         return -1;
     }
     req->native = json_is_true(native);
-    snprintf(req->operator_name, sizeof req->operator_name, "%s", HTTP_EXPORT_OPERATOR);
-    if (export_check_request(nvr->cfg, req, err, errlen))
+    snprintf(req->operator_name, sizeof req->operator_name, "%s", http_auth_name(r));
+    if (export_check_request(req, err, errlen))
         return -1;
     return 0;
 }
@@ -106,7 +114,7 @@ int http_exports_create(struct http_request *r, struct nvr *nvr)
         ret = http_reply_error(r, 400, "body is not JSON: %s (line %d)", jerr.text, jerr.line);
         goto out;
     }
-    if (parse_request(nvr, o, req, &status, err, sizeof err)) {
+    if (parse_request(r, nvr, o, req, &status, err, sizeof err)) {
         ret = http_reply_error(r, status, "%s", err);
         goto out;
     }
@@ -124,6 +132,8 @@ int http_exports_create(struct http_request *r, struct nvr *nvr)
         ret = http_reply_error(r, 503, "cannot queue the export: %s", nvr_strerror(rc));
         goto out;
     }
+    for (size_t i = 0; i < req->ncameras; i++)
+        http_auth_log(r, nvr, "export_created", req->cameras[i], "export=%s", id);
     struct export_job_status s;
     struct http_body b;
     if (export_jobs_get(nvr->exports, id, &s) || http_body_open(&b)) {
@@ -144,7 +154,8 @@ int http_exports_list(struct http_request *r, struct nvr *nvr)
     struct http_body b;
     if (http_body_open(&b))
         return http_reply_error(r, 500, "out of memory");
-    export_jobs_write_list(nvr->exports, b.f);
+    const struct auth_user *u = http_auth_user(r);
+    export_jobs_write_list(nvr->exports, b.f, u && u->u.role == USER_ADMIN ? NULL : http_auth_name(r));
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
@@ -153,7 +164,7 @@ int http_exports_get(struct http_request *r, struct nvr *nvr)
     struct export_job_status s;
     struct http_body b;
     const char *id = http_param(r, 0);
-    if (!export_jobs_valid_id(id) || export_jobs_get(nvr->exports, id, &s))
+    if (!export_jobs_valid_id(id) || export_jobs_get(nvr->exports, id, &s) || !may_see(r, &s))
         return http_reply_error(r, 404, "no such export");
     if (http_body_open(&b))
         return http_reply_error(r, 500, "out of memory");
@@ -168,10 +179,11 @@ int http_exports_download(struct http_request *r, struct nvr *nvr)
     char path[4200];
     const char *id = http_param(r, 0);
     struct stat sb;
-    if (!export_jobs_valid_id(id) || export_jobs_get(nvr->exports, id, &s))
+    if (!export_jobs_valid_id(id) || export_jobs_get(nvr->exports, id, &s) || !may_see(r, &s))
         return http_reply_error(r, 404, "no such export");
     if (s.state != EXPORT_DONE)
         return http_reply_error(r, 409, "the export is %s", s.state == EXPORT_FAILED ? "failed" : "not finished");
+    http_auth_log(r, nvr, "export_downloaded", NULL, "export=%s", id);
     if (export_jobs_zip_path(nvr->exports, id, path, sizeof path))
         return http_reply_error(r, 404, "no such export");
     int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -6,8 +6,8 @@
  * index connection (a hold must be seen by retention's next transaction);
  * reads use the reader connection.
  *
- * Until accounts exist the operator recorded for a hold made over HTTP is
- * "api".
+ * The operator recorded is the signed-in user; a user sees, makes and
+ * releases only holds on cameras they may see.
  */
 #include "http_holds.h"
 
@@ -15,6 +15,8 @@
 #include "nvr/base/err.h"
 #include "nvr/base/json.h"
 #include "nvr/base/log.h"
+#include "nvr/http_auth.h"
+#include "nvr/http_json.h"
 #include "nvr/nvr.h"
 #include "storage/holds.h"
 #include "storage/retention.h"
@@ -23,8 +25,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define HTTP_OPERATOR "api"
 
 static void write_time_or_null(FILE *f, int64_t us, int present)
 {
@@ -44,6 +44,15 @@ static int reply_hold(struct http_request *r, unsigned status, const struct hold
     return http_body_send(r, &b, status, "application/json", "no-store");
 }
 
+/* A hold is shown to a user who may see at least one of its cameras. */
+static int hold_visible(const struct http_request *r, const struct nvr *nvr, const struct hold *h)
+{
+    for (size_t i = 0; i < h->ncameras; i++)
+        if (http_auth_camera(r, nvr, h->cameras[i]))
+            return 1;
+    return 0;
+}
+
 int http_holds_list(struct http_request *r, struct nvr *nvr)
 {
     struct hold *v = NULL;
@@ -61,8 +70,10 @@ int http_holds_list(struct http_request *r, struct nvr *nvr)
         return http_reply_error(r, 500, "out of memory");
     }
     fputs("{\"holds\":[", b.f);
-    for (size_t i = 0; i < n; i++) {
-        if (i)
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (!hold_visible(r, nvr, &v[i]))
+            continue;
+        if (k++)
             fputc(',', b.f);
         holds_write_json(b.f, &v[i]);
     }
@@ -71,97 +82,49 @@ int http_holds_list(struct http_request *r, struct nvr *nvr)
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
-/* Reads a string member; "" if absent when optional.  Returns 0 or -1 with
- * the reason in err. */
-static int get_text(json_t *o, const char *key, int required, char *dst, size_t n, char *err, size_t errlen)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v) {
-        if (required) {
-            snprintf(err, errlen, "%s is required", key);
-            return -1;
-        }
-        dst[0] = '\0';
-        return 0;
-    }
-    if (!json_is_string(v)) {
-        snprintf(err, errlen, "%s must be a string", key);
-        return -1;
-    }
-    if (json_string_length(v) >= n) {
-        snprintf(err, errlen, "%s is longer than %zu bytes", key, n - 1);
-        return -1;
-    }
-    if (required && json_string_length(v) == 0) {
-        snprintf(err, errlen, "%s must not be empty", key);
-        return -1;
-    }
-    snprintf(dst, n, "%s", json_string_value(v));
-    return 0;
-}
-
-static int get_time(json_t *o, const char *key, int64_t *us, char *err, size_t errlen)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_string(v) || nvr_clock_parse_rfc3339(json_string_value(v), us)) {
-        snprintf(err, errlen, "%s must be an RFC 3339 time, e.g. 2026-11-22T04:00:00Z", key);
-        return -1;
-    }
-    return 0;
-}
-
 /* Fills h from the request body; -1 with err on a bad field. */
-static int parse_hold(struct nvr *nvr, json_t *o, struct hold *h, char *err, size_t errlen)
+static int parse_hold(struct http_request *r, struct nvr *nvr, json_t *o, struct hold *h, char *err, size_t errlen)
 {
     json_t *cams = json_object_get(o, "cameras");
-    if (!json_is_object(o)) {
-        snprintf(err, errlen, "the body must be a JSON object");
-        return -1;
-    }
     if (!json_is_array(cams) || json_array_size(cams) == 0 || json_array_size(cams) > HOLD_CAMERAS_MAX) {
         snprintf(err, errlen, "cameras must be a list of 1 to %d camera ids", HOLD_CAMERAS_MAX);
         return -1;
     }
     for (size_t i = 0; i < json_array_size(cams); i++) {
         json_t *c = json_array_get(cams, i);
-        if (!json_is_string(c) || !nvr_config_camera(nvr->cfg, json_string_value(c))) {
+        if (!json_is_string(c) || !http_auth_camera(r, nvr, json_string_value(c))) {
             snprintf(err, errlen, "cameras[%zu] is not a configured camera", i);
             return -1;
         }
         snprintf(h->cameras[h->ncameras++], INDEX_ID_MAX, "%s", json_string_value(c));
     }
-    if (get_time(o, "start", &h->start_us, err, errlen) || get_time(o, "end", &h->end_us, err, errlen))
+    if (http_json_time(o, "start", &h->start_us, err, errlen) || http_json_time(o, "end", &h->end_us, err, errlen))
         return -1;
     if (h->end_us <= h->start_us) {
         snprintf(err, errlen, "end must be after start");
         return -1;
     }
-    if (get_text(o, "reason", 1, h->reason, sizeof h->reason, err, errlen) ||
-        get_text(o, "case", 0, h->case_id, sizeof h->case_id, err, errlen))
+    if (http_json_text(o, "reason", 1, h->reason, sizeof h->reason, err, errlen) ||
+        http_json_text(o, "case", 0, h->case_id, sizeof h->case_id, err, errlen))
         return -1;
     return 0;
 }
 
 int http_holds_create(struct http_request *r, struct nvr *nvr)
 {
-    size_t len;
-    const char *body = http_body(r, &len);
-    json_error_t jerr;
     char err[160];
+    int ret;
     struct hold *h = calloc(1, sizeof *h);
     if (!h)
         return http_reply_error(r, 500, "out of memory");
-    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    int ret;
-    if (!o) {
-        ret = http_reply_error(r, 400, "body is not JSON: %s (line %d)", jerr.text, jerr.line);
+    json_t *o = http_json_body(r, &ret);
+    if (!o)
         goto out;
-    }
-    if (parse_hold(nvr, o, h, err, sizeof err)) {
+    if (parse_hold(r, nvr, o, h, err, sizeof err)) {
         ret = http_reply_error(r, 400, "%s", err);
         goto out;
     }
-    snprintf(h->created_by, sizeof h->created_by, "%s", HTTP_OPERATOR);
+    snprintf(h->created_by, sizeof h->created_by, "%s", http_auth_name(r));
     h->created_us = nvr_clock_now_us();
     int rc = holds_add(storage_index(nvr->st), h);
     if (rc) {
@@ -170,6 +133,8 @@ int http_holds_create(struct http_request *r, struct nvr *nvr)
     }
     nvr_log(NVR_INFO, NULL, "hold created id=%lld cameras=%zu by=%s", (long long)h->id, h->ncameras,
             h->created_by);
+    for (size_t i = 0; i < h->ncameras; i++)
+        http_auth_log(r, nvr, "hold_created", h->cameras[i], "hold=%lld case=%s", (long long)h->id, h->case_id);
     ret = reply_hold(r, 201, h);
 out:
     json_decref(o);
@@ -198,6 +163,8 @@ int http_holds_get(struct http_request *r, struct nvr *nvr)
     if (!h)
         return http_reply_error(r, 500, "out of memory");
     int rc = holds_get(storage_index_reader(nvr->st), id, h);
+    if (rc == NVR_OK && !hold_visible(r, nvr, h))
+        rc = NVR_ENOTFOUND;
     int ret = rc == NVR_ENOTFOUND ? http_reply_error(r, 404, "no such hold")
               : rc                ? http_reply_error(r, 500, "cannot read the hold: %s", nvr_strerror(rc))
                                   : reply_hold(r, 200, h);
@@ -213,13 +180,19 @@ int http_holds_release(struct http_request *r, struct nvr *nvr)
     struct hold *h = calloc(1, sizeof *h);
     if (!h)
         return http_reply_error(r, 500, "out of memory");
-    int ret, rc = holds_release(storage_index(nvr->st), id, HTTP_OPERATOR, nvr_clock_now_us());
+    int ret, rc = holds_get(storage_index(nvr->st), id, h);
+    if (rc == NVR_OK && !hold_visible(r, nvr, h))
+        rc = NVR_ENOTFOUND;
+    if (rc == NVR_OK)
+        rc = holds_release(storage_index(nvr->st), id, http_auth_name(r), nvr_clock_now_us());
     if (rc == NVR_ENOTFOUND)
         ret = http_reply_error(r, 404, "no active hold with that id");
     else if (rc || (rc = holds_get(storage_index(nvr->st), id, h)))
         ret = http_reply_error(r, 500, "cannot release the hold: %s", nvr_strerror(rc));
     else {
-        nvr_log(NVR_INFO, NULL, "hold released id=%lld by=%s", (long long)id, HTTP_OPERATOR);
+        nvr_log(NVR_INFO, NULL, "hold released id=%lld by=%s", (long long)id, http_auth_name(r));
+        for (size_t i = 0; i < h->ncameras; i++)
+            http_auth_log(r, nvr, "hold_released", h->cameras[i], "hold=%lld", (long long)id);
         ret = reply_hold(r, 200, h);
     }
     free(h);
@@ -255,13 +228,16 @@ int http_storage_status(struct http_request *r, struct nvr *nvr)
             (unsigned long long)s.deleted_segments, (unsigned long long)s.deleted_bytes);
     write_time_or_null(b.f, s.last_pass_us, s.last_pass_us != 0);
     fputs(",\"cameras\":[", b.f);
-    for (size_t i = 0; i < nvr->cfg->ncameras; i++) {
-        const struct nvr_camera_config *cam = &nvr->cfg->cameras[i];
+    for (size_t i = 0, n = 0, ns = cameras_slots(nvr->cams); i < ns; i++) {
+        const struct camera *c = cameras_at(nvr->cams, i);
+        if (!c)
+            continue;
+        const struct nvr_camera_config *cam = &c->cfg;
         struct retention_estimate e;
         uint64_t held = 0;
         retention_estimate(nvr->ret, storage_index_reader(nvr->st), cam->id, &e);
         holds_held_bytes(storage_index_reader(nvr->st), cam->id, &held);
-        if (i)
+        if (n++)
             fputc(',', b.f);
         fputs("{\"id\":", b.f);
         json_write_string(b.f, cam->id);

@@ -27,6 +27,8 @@ struct http_server {
     struct nvr *nvr;
     const struct http_route *routes;
     size_t nroutes;
+    http_guard guard;
+    int tls;
     atomic_uint_fast64_t (*counts)[NSTATUS]; /* [nroutes + 1][NSTATUS], last row: no route */
 };
 
@@ -40,6 +42,24 @@ struct http_request {
     char pbuf[HTTP_MAX_PARAMS][128];
     const char *body;                    /* request body (POST, DELETE), NUL-terminated */
     size_t body_len;
+    void *user;                          /* set by the guard */
+    void (*release_user)(void *user);
+    char addr[64];                       /* client address, "" until asked */
+    int nextra;
+    char extra[4][2][256];               /* headers for the next reply */
+};
+
+/* Headers on every answer: no sniffing, no framing, no referrer leaks, and a
+ * Content-Security-Policy that forbids inline and foreign script (the UI
+ * loads only its own files). */
+static const char *const security_headers[][2] = {
+    {"X-Content-Type-Options", "nosniff"},
+    {"X-Frame-Options", "DENY"},
+    {"Referrer-Policy", "no-referrer"},
+    {"Content-Security-Policy",
+     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+     "media-src 'self' blob:; worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
 };
 
 /* A request body being received (libmicrohttpd's per-connection pointer);
@@ -63,7 +83,13 @@ static int queue(struct http_request *r, unsigned status, struct MHD_Response *r
 {
     if (!resp)
         return MHD_NO;
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
+        MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+    if (r->srv->tls)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+    for (int i = 0; i < r->nextra; i++)
+        MHD_add_response_header(resp, r->extra[i][0], r->extra[i][1]);
+    r->nextra = 0;
     int ret = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     count(r->srv, r->route, status);
@@ -78,6 +104,60 @@ const char *http_param(const struct http_request *r, int i)
 const char *http_query(const struct http_request *r, const char *key)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_method(const struct http_request *r)
+{
+    return r->method;
+}
+
+const char *http_client_address(struct http_request *r)
+{
+    if (!r->addr[0]) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+        socklen_t len = sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+        if (!sa || getnameinfo(sa, len, r->addr, sizeof r->addr, NULL, 0, NI_NUMERICHOST) != 0)
+            snprintf(r->addr, sizeof r->addr, "unknown");
+    }
+    return r->addr;
+}
+
+void *http_user(const struct http_request *r)
+{
+    return r->user;
+}
+
+void http_set_user(struct http_request *r, void *user, void (*release)(void *user))
+{
+    if (r->user && r->release_user)
+        r->release_user(r->user);
+    r->user = user;
+    r->release_user = release;
+}
+
+struct http_server *http_request_server(const struct http_request *r)
+{
+    return r->srv;
+}
+
+void http_add_reply_header(struct http_request *r, const char *name, const char *value)
+{
+    if (r->nextra >= 4)
+        return;
+    snprintf(r->extra[r->nextra][0], sizeof r->extra[0][0], "%s", name);
+    snprintf(r->extra[r->nextra][1], sizeof r->extra[0][1], "%s", value);
+    r->nextra++;
+}
+
+void http_server_set_guard(struct http_server *s, http_guard guard)
+{
+    s->guard = guard;
+}
+
+int http_server_is_tls(const struct http_server *s)
+{
+    return s->tls;
 }
 
 const char *http_body(const struct http_request *r, size_t *len)
@@ -339,7 +419,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             continue;
         if (strcmp(rt->method, method) == 0 || (head && strcmp(rt->method, "GET") == 0)) {
             r.route = i;
-            return (enum MHD_Result)rt->fn(&r, s->nvr);
+            int ret = s->guard ? s->guard(&r, rt, s->nvr) : -1;
+            if (ret == -1)
+                ret = rt->fn(&r, s->nvr);
+            http_set_user(&r, NULL, NULL);
+            return (enum MHD_Result)ret;
         }
         size_t al = strlen(allow);
         snprintf(allow + al, sizeof allow - al, "%s%s", al ? ", " : "",
@@ -361,6 +445,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return (enum MHD_Result)queue(&r, 405, resp);
     }
     return (enum MHD_Result)http_reply_error(&r, 404, "no such route");
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Percent-decodes in place like libmicrohttpd, except that %00 stays as it
+ * is: a NUL would cut the path short ("/cameras/lobby%00/x" read as
+ * "/cameras/lobby"), so it is left to match nothing. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    char *w = s;
+    for (const char *p = s; *p; p++) {
+        int hi, lo;
+        if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0 && (hi | lo) != 0) {
+            *w++ = (char)(hi * 16 + lo);
+            p += 2;
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - s);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -388,6 +498,12 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 int http_server_start(struct http_server **out, struct nvr *nvr, const char *host, int port,
                       const struct http_route *routes, size_t nroutes)
 {
+    return http_server_start_tls(out, nvr, host, port, routes, nroutes, NULL);
+}
+
+int http_server_start_tls(struct http_server **out, struct nvr *nvr, const char *host, int port,
+                          const struct http_route *routes, size_t nroutes, const struct http_tls *tls)
+{
     struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM}, *ai = NULL;
     char portstr[16];
     int rc = NVR_ENOMEM;
@@ -410,9 +526,20 @@ int http_server_start(struct http_server **out, struct nvr *nvr, const char *hos
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (tls) {
+        flags |= MHD_USE_TLS;
+        s->tls = 1;
+    }
+    struct MHD_OptionItem tls_opts[] = {
+        {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, tls ? (void *)tls->cert_pem : NULL},
+        {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, tls ? (void *)tls->key_pem : NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
     s->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s,
+                            MHD_OPTION_ARRAY, tls_opts,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
@@ -426,7 +553,7 @@ int http_server_start(struct http_server **out, struct nvr *nvr, const char *hos
         rc = NVR_EIO;
         goto out;
     }
-    nvr_log(NVR_INFO, NULL, "http listening url=http://%s%s%s:%d/", strchr(host, ':') ? "[" : "", host,
+    nvr_log(NVR_INFO, NULL, "http listening url=%s://%s%s%s:%d/", tls ? "https" : "http", strchr(host, ':') ? "[" : "", host,
             strchr(host, ':') ? "]" : "", port);
     *out = s;
     s = NULL;

@@ -29,16 +29,48 @@ struct http_request;
 
 typedef int (*http_handler)(struct http_request *req, struct nvr *nvr);
 
+/* Who may call a route.  The zero value is the safe default: any signed-in
+ * user, and a "{}" right after /api/v1/cameras/ must be a camera they may
+ * see (else 404, the same answer as for an unknown camera). */
+enum http_access {
+    HTTP_USER = 0,
+    HTTP_PUBLIC,        /* no sign-in (health, log in, first setup, the UI's files) */
+    HTTP_INVESTIGATOR,  /* investigator or admin */
+    HTTP_ADMIN,
+};
+
 struct http_route {
     const char *method;   /* "GET" (which also answers HEAD), "POST", "DELETE" */
     const char *pattern;  /* "/api/v1/cameras/{}/recordings" */
     http_handler fn;
+    enum http_access access;
 };
+
+/* Runs before every handler (http_server_set_guard): authenticates and
+ * authorises the request.  Returns -1 to let the handler run, or the result
+ * of the reply it made (401/403/404/...). */
+typedef int (*http_guard)(struct http_request *req, const struct http_route *route, struct nvr *nvr);
 
 /* Listens on host:port and serves routes (a static table, borrowed).
  * *out owns the server; stop with http_server_stop. */
 int http_server_start(struct http_server **out, struct nvr *nvr, const char *host, int port,
                       const struct http_route *routes, size_t nroutes);
+
+/* TLS: PEM certificate chain and key (borrowed strings, read at start). */
+struct http_tls {
+    const char *cert_pem;
+    const char *key_pem;
+};
+
+/* Like http_server_start, with HTTPS when tls is not NULL. */
+int http_server_start_tls(struct http_server **out, struct nvr *nvr, const char *host, int port,
+                          const struct http_route *routes, size_t nroutes, const struct http_tls *tls);
+
+/* Sets the guard (before requests arrive). */
+void http_server_set_guard(struct http_server *s, http_guard guard);
+
+/* Whether the server speaks HTTPS. */
+int http_server_is_tls(const struct http_server *s);
 
 /* Stops accepting, finishes requests in flight, frees; sets *s NULL. */
 void http_server_stop(struct http_server **s);
@@ -64,6 +96,24 @@ const char *http_query(const struct http_request *r, const char *key);
 /* The request body (NUL-terminated, "" if none; borrowed for the call),
  * its length in *len if len is not NULL.  GET and HEAD have none. */
 const char *http_body(const struct http_request *r, size_t *len);
+
+/* The request's method ("GET", "HEAD", "POST", ...). */
+const char *http_method(const struct http_request *r);
+
+/* The client's address as text ("127.0.0.1", "::1"). */
+const char *http_client_address(struct http_request *r);
+
+/* The signed-in user the guard attached (NULL if none), and attaching it:
+ * the request owns it and calls release(user) when the handler returns. */
+void *http_user(const struct http_request *r);
+void http_set_user(struct http_request *r, void *user, void (*release)(void *user));
+
+/* The server (for http_server_is_tls). */
+struct http_server *http_request_server(const struct http_request *r);
+
+/* A header to add to the reply the handler makes next (e.g. Set-Cookie);
+ * up to 4; strings copied. */
+void http_add_reply_header(struct http_request *r, const char *name, const char *value);
 
 /* A request header, NULL if absent. */
 const char *http_header(const struct http_request *r, const char *name);

@@ -2,14 +2,16 @@
  * ingest.h - pulls one camera's RTSP stream: timestamped packets out, codec
  * parameters beside them.
  *
- * This is the narrow interface the recorder depends on; the implementation in
- * ingest.c uses libavformat's RTSP client, and a purpose-built reader can sit
- * behind the same functions later.  Tracks are renumbered: track 0 is the
+ * This is the narrow interface the recorder depends on.  Two implementations
+ * sit behind it (ingest.c picks one per connection, see there and
+ * docs/design/ingest.md): the project's own RTSP reader for TCP-interleaved
+ * streams (ingest_rtsp.c) and libavformat's RTSP client for UDP
+ * (ingest_libav.c).  Tracks are renumbered: track 0 is the
  * video (H.264 or H.265), track 1 the audio (AAC, only if asked for).  Every
  * other stream is dropped with one log line.
  *
  * Blocking calls return within `timeout_us` of the camera going silent, or
- * promptly once *stop becomes non-zero (libavformat's interrupt callback).
+ * promptly (within 0.1 s) once *stop becomes non-zero.
  *
  * Threads: an ingest is used by one thread (the camera's ingest thread).
  */
@@ -43,7 +45,9 @@ struct ingest_info {
 };
 
 struct ingest_meta {
-    int64_t recv_us;          /* CLOCK_REALTIME when the packet arrived */
+    int64_t recv_us;          /* CLOCK_REALTIME when the packet arrived (was
+                               * read from the socket: the project's reader
+                               * batches reads, up to 0.1 s) */
     int64_t rtcp_origin_us;   /* camera wall clock at media time 0 from RTCP,
                                * INT64_MIN until a sender report was seen */
     int new_params;           /* the video parameters changed with this

@@ -544,26 +544,36 @@ void recorder_request_stop(struct recorder *r)
     pthread_mutex_unlock(&r->mu);
 }
 
-void recorder_stop(struct recorder **rp)
+void recorder_join(struct recorder *r)
 {
-    struct recorder *r = *rp;
-    if (!r)
+    if (!r || (!r->ingest_started && !r->writer_started))
         return;
     recorder_request_stop(r);
     if (r->ingest_started)
         pthread_join(r->ingest_tid, NULL);
+    r->ingest_started = 0;
     if (r->writer_started) {
         /* the queue takes control items even when full */
         while (push_control(r, PQ_QUIT, NULL) != NVR_OK)
             nvr_clock_sleep_us(10000);
         pthread_join(r->writer_tid, NULL);
     }
+    r->writer_started = 0;
+    atomic_store(&r->status, REC_DISABLED);
     if (r->cam->enabled)
         nvr_log(NVR_INFO, r->cam->id,
                 "recorder stopped frames=%llu bytes_received=%llu segments=%llu reconnects=%llu dropped=%llu",
                 (unsigned long long)atomic_load(&r->frames), (unsigned long long)atomic_load(&r->bytes),
                 (unsigned long long)atomic_load(&r->segments), (unsigned long long)atomic_load(&r->reconnects),
                 (unsigned long long)atomic_load(&r->dropped));
+}
+
+void recorder_stop(struct recorder **rp)
+{
+    struct recorder *r = *rp;
+    if (!r)
+        return;
+    recorder_join(r);
     packet_queue_destroy(&r->q);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);

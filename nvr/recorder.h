@@ -40,6 +40,11 @@ int recorder_start(struct recorder **out, const struct nvr_camera_config *cam, s
 /* Asks the recorder to stop, without waiting. */
 void recorder_request_stop(struct recorder *r);
 
+/* Stops (finishing the open segment) and joins the threads, but keeps r
+ * readable (stats) until recorder_stop: for a camera removed while the
+ * server runs, whose recorder other threads may still be looking at. */
+void recorder_join(struct recorder *r);
+
 /* Stops (finishing the open segment), joins the threads and frees *r;
  * sets *r NULL; tolerates NULL. */
 void recorder_stop(struct recorder **r);

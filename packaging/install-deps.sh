@@ -11,6 +11,9 @@ runtime_build=(
   libmicrohttpd-dev
   libssl-dev
   libjansson-dev
+  libsodium-dev
+  libxml2-dev libcurl4-openssl-dev
+  ieee-data
   libzip-dev
 )
 # the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)
@@ -20,9 +23,15 @@ test_deps=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
 )
 
+# the benchmarks' other side and load (make bench: nginx to compare serving, wrk as clients)
+bench_deps=(nginx-light wrk)
+
 pkgs=("${runtime_build[@]}")
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=("${test_deps[@]}")
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+  pkgs+=("${test_deps[@]}" "${bench_deps[@]}")
 fi
 
 missing=()

@@ -19,7 +19,7 @@
  * ballast and runs again, and it puts the ballast back once there is room.
  *
  * Threads: the retention thread runs passes and owns prev_*; mu guards the
- * status, the sizing figures and the wake flag.
+ * camera list, the status, the sizing figures and the wake flag.
  */
 #include "retention.h"
 
@@ -50,7 +50,7 @@
 struct retention {
     struct storage *st;
     struct retention_limits lim;
-    const struct retention_camera *cams;
+    struct retention_camera *cams; /* owned copies (ids too), guarded by mu */
     size_t ncams;
 
     pthread_t tid;
@@ -68,7 +68,8 @@ struct retention {
     int have_ballast;
     uint64_t prev_used;    /* footage at the end of the previous pass */
     int have_prev;
-    int64_t last_loud_us;
+    int64_t last_loud_us;  /* when the current trouble was last logged */
+    enum retention_state last_loud_state;
 };
 
 static void on_full(void *arg)
@@ -89,12 +90,44 @@ void retention_wake(struct retention *r)
     pthread_mutex_unlock(&r->mu);
 }
 
-static int retain_days_of(const struct retention *r, const char *id)
+static int retain_days_of(struct retention *r, const char *id)
 {
+    int days = r->lim.default_retain_days;
+    pthread_mutex_lock(&r->mu);
     for (size_t i = 0; i < r->ncams; i++)
         if (strcmp(r->cams[i].id, id) == 0)
-            return r->cams[i].retain_days;
-    return r->lim.default_retain_days;
+            days = r->cams[i].retain_days;
+    pthread_mutex_unlock(&r->mu);
+    return days;
+}
+
+static void free_cams(struct retention_camera *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free((char *)v[i].id);
+    free(v);
+}
+
+int retention_set_cameras(struct retention *r, const struct retention_camera *cams, size_t n)
+{
+    struct retention_camera *v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return NVR_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        v[i].retain_days = cams[i].retain_days;
+        if (!(v[i].id = strdup(cams[i].id))) {
+            free_cams(v, i);
+            return NVR_ENOMEM;
+        }
+    }
+    pthread_mutex_lock(&r->mu);
+    struct retention_camera *old = r->cams;
+    size_t nold = r->ncams;
+    r->cams = v;
+    r->ncams = n;
+    pthread_mutex_unlock(&r->mu);
+    free_cams(old, nold);
+    return NVR_OK;
 }
 
 /* Step 1 for one camera. */
@@ -199,11 +232,21 @@ static void refresh(struct retention *r, int rc, int held_full, int64_t now)
     double rate = 0;
     index_usage_total(storage_index(r->st), &used);
     fs_space(storage_data_dir(r->st), &size, &avail);
-    for (size_t i = 0; i < r->ncams; i++) {
+    char **ids = NULL;
+    size_t nids = 0;
+    pthread_mutex_lock(&r->mu);
+    if ((ids = calloc(r->ncams ? r->ncams : 1, sizeof *ids)) != NULL)
+        for (; nids < r->ncams; nids++)
+            if (!(ids[nids] = strdup(r->cams[nids].id)))
+                break;
+    pthread_mutex_unlock(&r->mu);
+    for (size_t i = 0; i < nids; i++) {
         struct index_usage u;
-        if (index_usage(storage_index(r->st), r->cams[i].id, &u) == NVR_OK && u.media_us >= MIN_MEASURED_US)
+        if (index_usage(storage_index(r->st), ids[i], &u) == NVR_OK && u.media_us >= MIN_MEASURED_US)
             rate += (double)u.bytes * DAY_US / (double)u.media_us;
+        free(ids[i]);
     }
+    free(ids);
     uint64_t mf = min_free_bytes(r, size);
     double cap = (double)used + (double)avail - (double)mf;
     if (r->lim.max_bytes && (double)r->lim.max_bytes < cap)
@@ -232,14 +275,17 @@ static void refresh(struct retention *r, int rc, int held_full, int64_t now)
     }
     pthread_mutex_unlock(&r->mu);
 
-    if ((rc || held_full) && now - r->last_loud_us >= LOUD_EVERY_US) {
+    enum retention_state state = rc ? RETENTION_ERROR : held_full ? RETENTION_HELD_FULL : RETENTION_OK;
+    if ((rc || held_full) && (state != r->last_loud_state || now - r->last_loud_us >= LOUD_EVERY_US)) {
         nvr_log(NVR_ERROR, NULL, "%s used=%llu avail=%llu min_free=%llu max_bytes=%llu",
                 rc ? "retention pass failed" : "storage full: only held footage is left to delete",
                 (unsigned long long)used, (unsigned long long)avail, (unsigned long long)mf,
                 (unsigned long long)r->lim.max_bytes);
         r->last_loud_us = now;
+        r->last_loud_state = state;
     } else if (!rc && !held_full) {
         r->last_loud_us = 0;
+        r->last_loud_state = RETENTION_OK;
     }
 }
 
@@ -350,18 +396,23 @@ int retention_start(struct retention **out, struct storage *st, const struct ret
         return NVR_ENOMEM;
     r->st = st;
     r->lim = *lim;
-    r->cams = cams;
-    r->ncams = n;
     r->capacity = -1;
     snprintf(r->ballast, sizeof r->ballast, "%s/" BALLAST_NAME, storage_data_dir(st));
     struct stat sb;
     r->have_ballast = stat(r->ballast, &sb) == 0 && sb.st_size > 0;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
+    if (retention_set_cameras(r, cams, n)) {
+        pthread_cond_destroy(&r->cv);
+        pthread_mutex_destroy(&r->mu);
+        free(r);
+        return NVR_ENOMEM;
+    }
     if (lim->interval_us > 0) {
         storage_set_full_hook(st, on_full, r);
         if (pthread_create(&r->tid, NULL, retention_main, r) != 0) {
             storage_set_full_hook(st, NULL, NULL);
+            free_cams(r->cams, r->ncams);
             pthread_cond_destroy(&r->cv);
             pthread_mutex_destroy(&r->mu);
             free(r);
@@ -386,6 +437,7 @@ void retention_stop(struct retention **rp)
         pthread_join(r->tid, NULL);
         storage_set_full_hook(r->st, NULL, NULL);
     }
+    free_cams(r->cams, r->ncams);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
     free(r);

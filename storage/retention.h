@@ -31,7 +31,7 @@
 struct retention;
 
 struct retention_camera {
-    const char *id;     /* borrowed, must outlive the retention */
+    const char *id;     /* copied by retention_start / retention_set_cameras */
     int retain_days;    /* 0: keep until the global limits need room */
 };
 
@@ -60,10 +60,14 @@ struct retention_status {
     int64_t last_pass_us;      /* wall clock, 0 before the first */
 };
 
-/* Starts the retention thread for st with cams (n of them, borrowed).
+/* Starts the retention thread for st with cams (n of them, copied).
  * *out owns it. */
 int retention_start(struct retention **out, struct storage *st, const struct retention_limits *lim,
                     const struct retention_camera *cams, size_t n);
+
+/* Replaces the configured cameras (copied), when cameras are added,
+ * changed or removed while the server runs.  Any thread. */
+int retention_set_cameras(struct retention *r, const struct retention_camera *cams, size_t n);
 
 /* Stops the thread and frees *r; sets it NULL; tolerates NULL. */
 void retention_stop(struct retention **r);

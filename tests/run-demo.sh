@@ -27,6 +27,13 @@ url             = rtsp://demo:demo-password@127.0.0.1:$port/cam
 segment_seconds = 60
 CONF
 
+# a demo admin with a random password (there is no default password)
+if ! "$nvr" user list -c "$demo/nvr.conf" 2>/dev/null | grep -q '^admin '; then
+  pw=$(head -c 12 /dev/urandom | base64 | tr -d '/+=' | head -c 16)
+  echo "$pw" | "$nvr" user add -c "$demo/nvr.conf" admin --role admin >/dev/null
+  echo "$pw" > "$demo/admin-password"
+  chmod 600 "$demo/admin-password"
+fi
 "$camera" --clip "$demo/clip.mp4" --port "$port" --user demo --password demo-password \
   --auth digest > "$demo/camera.out" 2>&1 &
 cam_pid=$!
@@ -39,7 +46,9 @@ cat <<MSG
   into $demo/data
   config:      $demo/nvr.conf
   footage:     $nvr recordings -c $demo/nvr.conf demo
-  API:         http://127.0.0.1:8080/api/v1/cameras
+  sign in:     user admin, password in $demo/admin-password ($(cat "$demo/admin-password"))
+  API:         http://127.0.0.1:8080/api/v1/cameras  (sign in: POST /api/v1/session, or
+               a token: $nvr user token -c $demo/nvr.conf admin)
   playback:    http://127.0.0.1:8080/api/v1/cameras/demo/playback.m3u8?start=...&end=...
                (HLS; e.g. ffplay it; the browser UI arrives with the web work)
   stop:        Ctrl-C

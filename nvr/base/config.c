@@ -13,7 +13,7 @@
  *     message" when no line applies) and counted; parsing goes on after an
  *     error so one run shows them all.  Any error means NVR_ECONFIG and no
  *     config: a half-valid config is never handed out.
- *  2. No message shows a camera URL: the values of url and sub_url are never
+ *  2. No message shows a camera URL: the values of url, sub_url and onvif are never
  *     echoed, no message echoes a whole line, and every message is passed
  *     through nvr_url_redact_text() as a last guard.
  *  3. Hostile input is bounded: the file is at most CONF_MAX_FILE bytes, a line
@@ -76,6 +76,7 @@ struct conf_key {
 static nvr_err parse_text(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_abs_path(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_rtsp_url(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_http_url(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_listen(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_max_bytes(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_min_free(const struct conf_key *k, const char *val, void *base);
@@ -92,6 +93,8 @@ static const struct conf_key conf_keys[] = {
     {SEC_SERVER, "data_dir", parse_abs_path, SRV(data_dir), KEY_REQUIRED, "an absolute path", 0, 0},
     {SEC_SERVER, "tls_cert", parse_abs_path, SRV(tls_cert), 0, "an absolute path", 0, 0},
     {SEC_SERVER, "tls_key", parse_abs_path, SRV(tls_key), 0, "an absolute path", 0, 0},
+    {SEC_SERVER, "allow_plain_http", parse_bool, SRV(allow_plain_http), 0,
+     "yes, no, on, off, true, false, 1 or 0", 0, 0},
 
     {SEC_STORAGE, "max_bytes", parse_max_bytes, SRV(max_bytes), 0,
      "a size above 0 with an optional K, M, G or T suffix, such as 500G or 1.5T", 0, 0},
@@ -103,11 +106,14 @@ static const struct conf_key conf_keys[] = {
      "an rtsp:// or rtsps:// URL with a host", 0, 0},
     {SEC_CAMERA, "sub_url", parse_rtsp_url, CAM(sub_url), KEY_SECRET,
      "an rtsp:// or rtsps:// URL with a host", 0, 0},
+    {SEC_CAMERA, "onvif", parse_http_url, CAM(onvif), KEY_SECRET,
+     "an http:// or https:// URL with a host (the camera's ONVIF device service)", 0, 0},
     {SEC_CAMERA, "transport", parse_transport, CAM(transport), 0, "auto, tcp or udp", 0, 0},
     {SEC_CAMERA, "segment_seconds", parse_int, CAM(segment_seconds), 0,
      "an integer from 1 to 3600", 1, 3600},
     {SEC_CAMERA, "retain_days", parse_int, CAM(retain_days), 0, "an integer from 0 to 36500", 0,
      36500},
+    {SEC_CAMERA, "group", parse_text, CAM(group), 0, "a non-empty text", 0, 0},
     {SEC_CAMERA, "audio", parse_bool, CAM(audio), 0, "yes, no, on, off, true, false, 1 or 0", 0, 0},
     {SEC_CAMERA, "enabled", parse_bool, CAM(enabled), 0, "yes, no, on, off, true, false, 1 or 0", 0,
      0},
@@ -387,6 +393,19 @@ static nvr_err parse_abs_path(const struct conf_key *k, const char *val, void *b
 static nvr_err parse_rtsp_url(const struct conf_key *k, const char *val, void *base)
 {
     if (!valid_rtsp_url(val))
+        return NVR_EINVAL;
+    return set_string(base, k->offset, val, strlen(val));
+}
+
+/* The ONVIF device service: an http(s) URL whose authority part follows
+ * the same rules as an RTSP URL's. */
+static nvr_err parse_http_url(const struct conf_key *k, const char *val, void *base)
+{
+    char buf[2048];
+    const char *rest = strncasecmp(val, "http://", 7) == 0    ? val + 7
+                       : strncasecmp(val, "https://", 8) == 0 ? val + 8
+                                                               : NULL;
+    if (!rest || snprintf(buf, sizeof buf, "rtsp://%s", rest) >= (int)sizeof buf || !valid_rtsp_url(buf))
         return NVR_EINVAL;
     return set_string(base, k->offset, val, strlen(val));
 }
@@ -938,6 +957,8 @@ void nvr_config_free(struct nvr_config **cfg)
         free(c->cameras[i].name);
         free(c->cameras[i].url);
         free(c->cameras[i].sub_url);
+        free(c->cameras[i].group);
+        free(c->cameras[i].onvif);
     }
     free(c->cameras);
     free(c->path);

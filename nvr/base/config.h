@@ -23,11 +23,14 @@ struct nvr_camera_config {
     char *name;            /* display name; defaults to the id */
     char *url;             /* rtsp:// or rtsps:// URL, may carry user:password */
     char *sub_url;         /* optional low-resolution stream, NULL if unset */
+    char *onvif;           /* optional ONVIF device service URL (http[s]://[user:pass@]host[:port]/path)
+                            * for `nvr audit`; must be on the camera's own host; NULL if unset */
     enum nvr_transport transport;   /* default auto */
     int segment_seconds;   /* 1..3600, default 60 */
     int retain_days;       /* 0 (keep until space runs out) .. 36500, default 30 */
     int audio;             /* 0/1, default 0 */
     int enabled;           /* 0/1, default 1 */
+    char *group;           /* e.g. a building, for access grants ("group:NAME"); NULL if unset */
     int line;              /* line of the [camera ID] header, for messages */
 };
 
@@ -39,6 +42,7 @@ struct nvr_config {
     char *data_dir;        /* required */
     char *tls_cert;        /* NULL if unset */
     char *tls_key;         /* NULL if unset */
+    int allow_plain_http;  /* 0/1, default 0: without TLS only a loopback listen is allowed */
     /* [storage] */
     uint64_t max_bytes;    /* 0 = no cap */
     double min_free_pct;   /* 0..99, from "5%"; 0 if given in bytes or unset */

@@ -104,6 +104,8 @@ struct options {
     gchar *password;
     gchar *auth;
     gchar *switch_clip;
+    gchar *server_header;       /* --server-header: RTSP "Server:" to present, or NULL */
+    gchar *sdp_name;            /* --sdp-name: SDP "s=" line to present, or NULL */
 };
 
 struct camera {
@@ -608,6 +610,47 @@ static gchar *mount_path(const struct camera *cam, int i)
     return g_strdup_printf("%s%d", cam->o.mount, i + 1);
 }
 
+/*
+ * --server-header / --sdp-name: present vendor-like details (for the audit
+ * tests).  Every outgoing message gets our Server header instead of
+ * gst-rtsp-server's, and a DESCRIBE answer's SDP gets our session name.
+ * Without the options no handler is connected: default behaviour unchanged.
+ */
+static void on_send_message(GstRTSPClient *client, GstRTSPContext *ctx, GstRTSPMessage *msg,
+                            gpointer data)
+{
+    const struct camera *cam = data;
+    guint8 *body = NULL;
+    guint size = 0;
+
+    (void)client;
+    (void)ctx;
+    if (cam->o.server_header) {
+        gst_rtsp_message_remove_header(msg, GST_RTSP_HDR_SERVER, -1);
+        gst_rtsp_message_add_header(msg, GST_RTSP_HDR_SERVER, cam->o.server_header);
+    }
+    if (cam->o.sdp_name && gst_rtsp_message_get_body(msg, &body, &size) == GST_RTSP_OK && size &&
+        g_str_has_prefix((const gchar *)body, "v=0")) {
+        gchar *text = g_strndup((const gchar *)body, size);
+        gchar **lines = g_strsplit(text, "\r\n", -1);
+        for (gchar **l = lines; *l; l++)
+            if (g_str_has_prefix(*l, "s=")) {
+                g_free(*l);
+                *l = g_strdup_printf("s=%s", cam->o.sdp_name);
+            }
+        gchar *joined = g_strjoinv("\r\n", lines);
+        gst_rtsp_message_take_body(msg, (guint8 *)joined, (guint)strlen(joined));
+        g_strfreev(lines);
+        g_free(text);
+    }
+}
+
+static void on_client_connected(GstRTSPServer *server, GstRTSPClient *client, gpointer data)
+{
+    (void)server;
+    g_signal_connect(client, "send-message", G_CALLBACK(on_send_message), data);
+}
+
 static int start_server(struct camera *cam)
 {
     GstRTSPMountPoints *mounts = NULL;
@@ -621,6 +664,8 @@ static int start_server(struct camera *cam)
     gst_rtsp_server_set_service(cam->server, service);
     gst_rtsp_server_set_backlog(cam->server, LISTEN_BACKLOG);
     setup_auth(cam);
+    if (cam->o.server_header || cam->o.sdp_name)
+        g_signal_connect(cam->server, "client-connected", G_CALLBACK(on_client_connected), cam);
     mounts = gst_rtsp_server_get_mount_points(cam->server);
     for (int i = 0; i < cam->o.mounts; i++) {
         gchar *path = mount_path(cam, i);
@@ -731,6 +776,10 @@ static int parse_options(struct options *o, int *argc, char ***argv)
         {"switch-clip", 0, 0, G_OPTION_ARG_FILENAME, &o->switch_clip,
          "alternate the video with this clip's (same codec) every other loop: a mid-stream "
          "parameter change; implies --no-audio", "FILE"},
+        {"server-header", 0, 0, G_OPTION_ARG_STRING, &o->server_header,
+         "present this RTSP Server header (audit tests)", "TEXT"},
+        {"sdp-name", 0, 0, G_OPTION_ARG_STRING, &o->sdp_name,
+         "present this SDP session name (s= line; audit tests)", "TEXT"},
         G_OPTION_ENTRY_NULL,
     };
     GOptionContext *ctx = g_option_context_new("- RTSP test camera serving a looped MP4 clip");
@@ -786,6 +835,8 @@ static void free_options(struct options *o)
     g_free(o->password);
     g_free(o->auth);
     g_free(o->switch_clip);
+    g_free(o->server_header);
+    g_free(o->sdp_name);
 }
 
 /* ------------------------------------------------------------------ main -- */

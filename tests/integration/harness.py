@@ -133,8 +133,12 @@ class Camera:
 class Nvr:
     """An `nvr run` process with its own data_dir and config file."""
 
-    def __init__(self, name, cameras, server_extra="", storage_extra="", wrapper=None):
+    ADMIN_PASSWORD = "admin-password-1"
+
+    def __init__(self, name, cameras, server_extra="", storage_extra="", wrapper=None, admin=True):
         self.wrapper = wrapper or []
+        self.admin = admin          # create an admin and an API token before the first start
+        self.token = None
         self.dir = tempfile.mkdtemp(prefix="nvr-%s-" % name, dir=TMP)
         self.data_dir = os.path.join(self.dir, "data")
         self.config = os.path.join(self.dir, "nvr.conf")
@@ -154,7 +158,37 @@ class Nvr:
         self.log = None
         self.started_at = None
 
+    def add_user(self, name, role, password, cameras=None):
+        args = ["user", "add", "-c", self.config, name, "--role", role]
+        if cameras:
+            args += ["--camera", ",".join(cameras)]
+        r = subprocess.run([NVR] + args, input=password + "\n", capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise SystemExit("nvr user add failed: %s" % r.stderr)
+
+    def make_token(self, name):
+        r = self.run_cli("user", "token", "-c", self.config, name)
+        if r.returncode != 0:
+            raise SystemExit("nvr user token failed: %s" % r.stderr)
+        return r.stdout.strip()
+
+    def use_token(self):
+        """Every urllib request of the test carries the admin's bearer token."""
+        import urllib.request
+        opener = urllib.request.build_opener()
+        opener.addheaders = [("Authorization", "Bearer " + self.token)]
+        urllib.request.install_opener(opener)
+
+    def ffmpeg_auth(self):
+        """ffmpeg/ffprobe options that send the admin's token (playlists and segments)."""
+        return ["-headers", "Authorization: Bearer %s\r\n" % self.token]
+
     def start(self):
+        if self.admin and not self.token:
+            self.add_user("admin", "admin", self.ADMIN_PASSWORD)
+            self.token = self.make_token("admin")
+        if self.token:
+            self.use_token()
         self.log = open(self.log_path, "a")
         self.started_at = time.time()
         self.proc = subprocess.Popen(self.wrapper + [NVR, "run", "-c", self.config],

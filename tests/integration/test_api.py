@@ -108,13 +108,13 @@ with Camera("h264_aac.mp4", user="admin", password=SECRET) as cam:
     check(abs(listed - media) < 0.01, "playlist lists %.3f s, index has %.3f s" % (listed, media))
     # ffmpeg as the independent client: decodes every frame without an error
     r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
-                        "stream=nb_read_frames", "-of", "csv=p=0", base + url], capture_output=True, text=True, timeout=120)
+                        "stream=nb_read_frames", "-of", "csv=p=0"] + nvr.ffmpeg_auth() + [base + url], capture_output=True, text=True, timeout=120)
     nums = re.findall(r"\d+", r.stdout)
     frames = int(nums[0]) if nums else 0
     want = sum(x["frames"] for x in rows)
     check(r.returncode == 0 and frames == want, "ffprobe decoded %d frames, the index has %d (%s)" % (frames, want, r.stderr[:300]))
     check(abs(frames / 25.0 - media) < 0.1, "decoded duration %.2f s vs index %.2f s" % (frames / 25.0, media))
-    r = subprocess.run(["ffmpeg", "-v", "error", "-i", base + url, "-f", "null", "-"], capture_output=True, text=True, timeout=120)
+    r = subprocess.run(["ffmpeg", "-v", "error"] + nvr.ffmpeg_auth() + ["-i", base + url, "-f", "null", "-"], capture_output=True, text=True, timeout=120)
     check(r.returncode == 0, "ffmpeg failed on the playlist: %s" % r.stderr[:300])
     print("playlist: %d segments, %.2f s listed, %d frames decoded" % (len(rows), listed, frames))
     # a range inside one run starts at the fragment holding its start
@@ -170,7 +170,7 @@ with Camera("h264_aac.mp4", user="admin", password=SECRET) as cam:
     expect_error("/api/v1/cameras/lobby/segments/..%2f..%2findex.db", 404)
     expect_error("/api/v1/cameras/..%2f..%2fetc/recordings", 404)
     expect_error("/api/v1/nothing-here", 404)
-    expect_error("/api/v1/cameras", 405, method="POST")
+    expect_error("/api/v1/cameras/lobby/recordings", 405, method="POST")
     expect_error("/api/v1/health", 405, method="DELETE")
     expect_error("/api/v1/cameras/lobby/playback.m3u8?start=" + "9" * 3000 + "&end=x", 400)
     expect_error("/api/v1/" + "a" * 3000, 414)

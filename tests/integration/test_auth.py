@@ -1,4 +1,5 @@
-"""Camera authentication: digest and basic with the right password record;
+"""Camera authentication: digest and basic (over TCP with the project's RTSP
+reader, and over UDP with libavformat) with the right password record;
 a wrong password gives a clear status (authentication failed), is retried
 forever with backoff, and the password never appears in the log or in the
 output of any command."""
@@ -15,11 +16,13 @@ with Camera("h264.mp4", user="admin", password=SECRET, auth="digest") as dig, \
     nvr = Nvr("auth", [
         ("digest", {"url": dig.url("admin", SECRET), "segment_seconds": 2}),
         ("basic", {"url": bas.url("admin", SECRET), "segment_seconds": 2, "transport": "udp"}),
+        ("basic_tcp", {"url": bas.url("admin", SECRET), "segment_seconds": 2, "transport": "tcp"}),
         ("wrong", {"url": dig.url("admin", WRONG), "segment_seconds": 2}),
     ])
     nvr.start()
     check(nvr.wait_segments("digest", 2, 20), "digest-auth camera did not record")
     check(nvr.wait_segments("basic", 2, 20), "basic-auth camera did not record")
+    check(nvr.wait_segments("basic_tcp", 2, 20), "basic-auth camera did not record over TCP")
     # the wrong password is retried: at least 3 attempts, with growing waits
     check(wait_until(lambda: nvr.log_text().count("camera=wrong connect failed") >= 3, 25),
           "the camera with a wrong password was not retried")
@@ -34,7 +37,8 @@ waits = [float(m) for m in re.findall(r"camera=wrong connect failed.*retry_in=([
 check(len(waits) >= 3 and waits[2] > waits[0], "no backoff between retries: %r" % waits)
 check(nvr.db_rows("wrong") == [], "the camera with the wrong password recorded something")
 check("camera=basic connected transport=udp" in log, "basic camera did not use UDP as configured")
-for r in nvr.db_rows("digest") + nvr.db_rows("basic"):
+check("camera=basic_tcp connected transport=tcp" in log, "basic_tcp camera did not use TCP as configured")
+for r in nvr.db_rows("digest") + nvr.db_rows("basic") + nvr.db_rows("basic_tcp"):
     check_segment_file(nvr, r)
 # nothing the CLI prints shows the password either
 for args in (["check", "-c", nvr.config], ["recordings", "-c", nvr.config, "digest", "--json"]):

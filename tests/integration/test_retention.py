@@ -131,7 +131,7 @@ def part_a(cam):
     st, _, doc = request(nvr, "/api/v1/holds", "POST",
                          {"cameras": ["a", "b"], "start": iso(a[-1]["start_us"]), "end": iso(a[-1]["end_us"]),
                           "reason": "parent complaint", "case": "C-9"})
-    check(st == 201 and doc["cameras"] == ["a", "b"] and doc["created_by"] == "api" and doc["active"],
+    check(st == 201 and doc["cameras"] == ["a", "b"] and doc["created_by"] == "admin" and doc["active"],
           "A: POST hold: %d %r" % (st, doc))
     new_id = doc["id"] if st == 201 else 0
     st, _, doc = request(nvr, "/api/v1/holds/%d" % new_id)
@@ -153,7 +153,7 @@ def part_a(cam):
 
     # releasing the CLI hold lets retention take the old segment
     st, _, doc = request(nvr, "/api/v1/holds/%d" % hold["id"], "DELETE")
-    check(st == 200 and doc["active"] is False and doc["released_by"] == "api", "A: DELETE releases: %r" % doc)
+    check(st == 200 and doc["active"] is False and doc["released_by"] == "admin", "A: DELETE releases: %r" % doc)
     expect_4xx(nvr, "/api/v1/holds/%d" % hold["id"], 404, "DELETE")
     check(wait_until(lambda: not os.path.exists(nvr.path(held["path"])), 10), "A: released footage deleted")
     r = nvr.run_cli("hold", "list", "-c", nvr.config, "--all", "--json")

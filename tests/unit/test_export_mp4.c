@@ -140,7 +140,7 @@ static void test_plan_and_export(void)
         strcpy(req->cameras[0], "cam");
         req->from_us = T0;
         req->to_us = T0 + 101 * 3600 * S;
-        CHECK_EQ_INT(export_run(st, cfg, key, req, zip, NULL, NULL, &bytes, err, sizeof err), NVR_OK);
+        CHECK_EQ_INT(export_run(st, key, req, zip, NULL, NULL, &bytes, err, sizeof err), NVR_OK);
         CHECK(bytes > 0);
         FILE *devnull = fopen("/dev/null", "w");
         CHECK_EQ_INT(export_verify(zip, devnull, &problems), NVR_OK);

@@ -80,25 +80,22 @@ static void test_request_checks(void)
     strcpy(r->cameras[1], "gym");
     r->from_us = 1000000;
     r->to_us = 2000000;
-    CHECK_EQ_INT(export_check_request(cfg, r, err, sizeof err), NVR_OK);
+    CHECK_EQ_INT(export_check_request(r, err, sizeof err), NVR_OK);
     r->to_us = r->from_us;
-    CHECK_EQ_INT(export_check_request(cfg, r, err, sizeof err), NVR_EINVAL);
+    CHECK_EQ_INT(export_check_request(r, err, sizeof err), NVR_EINVAL);
     CHECK(strstr(err, "end must be after start"));
     r->to_us = r->from_us + EXPORT_MAX_RANGE_US + 1;
-    CHECK_EQ_INT(export_check_request(cfg, r, err, sizeof err), NVR_EINVAL);
+    CHECK_EQ_INT(export_check_request(r, err, sizeof err), NVR_EINVAL);
     r->to_us = r->from_us + EXPORT_MAX_RANGE_US;
-    CHECK_EQ_INT(export_check_request(cfg, r, err, sizeof err), NVR_OK);
-    strcpy(r->cameras[1], "nosuch");
-    CHECK_EQ_INT(export_check_request(cfg, r, err, sizeof err), NVR_EINVAL);
-    CHECK(strstr(err, "nosuch"));
+    CHECK_EQ_INT(export_check_request(r, err, sizeof err), NVR_OK);
     strcpy(r->cameras[1], "lobby");
-    CHECK_EQ_INT(export_check_request(cfg, r, err, sizeof err), NVR_EINVAL); /* twice */
+    CHECK_EQ_INT(export_check_request(r, err, sizeof err), NVR_EINVAL); /* twice */
     strcpy(r->cameras[1], "gym");
     strcpy(r->reason, "bad \xff utf-8");
-    CHECK_EQ_INT(export_check_request(cfg, r, err, sizeof err), NVR_EINVAL);
+    CHECK_EQ_INT(export_check_request(r, err, sizeof err), NVR_EINVAL);
     r->reason[0] = '\0';
     r->ncameras = 0;
-    CHECK_EQ_INT(export_check_request(cfg, r, err, sizeof err), NVR_EINVAL);
+    CHECK_EQ_INT(export_check_request(r, err, sizeof err), NVR_EINVAL);
     free(r);
     nvr_config_free(&cfg);
 }

@@ -1,0 +1,63 @@
+/*
+ * fuzz_rtp.c - the RTSP reader's byte-stream parsers on arbitrary bytes:
+ * the interleaved framing and RTSP reply heads (rtsp_frame_next), then every
+ * frame found fed as an RTP packet to an H.264, an H.265 and an AAC
+ * depacketizer, and as RTCP to the sender-report parser.
+ */
+#include "nvr/base/err.h"
+#include "nvr/rtp_depack.h"
+#include "nvr/rtsp_client.h"
+
+#include <libavutil/mem.h>
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void drain(struct rtp_depack *d)
+{
+    struct rtp_frame f;
+    while (rtp_depack_pop(d, &f)) {
+        if (!f.data || (f.size > 0 && f.data[f.size] != 0))
+            abort();
+        av_free(f.data);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct sdp_media media[3] = {
+        {.codec = SDP_CODEC_H264, .clock_rate = 90000},
+        {.codec = SDP_CODEC_H265, .clock_rate = 90000},
+        {.codec = SDP_CODEC_AAC, .clock_rate = 48000, .size_length = 13, .index_length = 3, .index_delta_length = 3},
+    };
+    struct rtp_depack *d[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3; i++)
+        if (rtp_depack_create(&d[i], &media[i]) != NVR_OK)
+            abort();
+    struct rtsp_reply r;
+    size_t pos = 0;
+    for (;;) {
+        struct rtsp_item it;
+        size_t used = 0;
+        int rc = rtsp_frame_next(data + pos, size - pos, &it, &r, &used);
+        if (rc <= 0)
+            break;
+        if (used == 0 || used > size - pos || it.data < data || it.data + it.len > data + size)
+            abort();
+        if (it.kind == RTSP_ITEM_FRAME) {
+            struct rtcp_sr sr;
+            rtcp_parse_sr(it.data, it.len, &sr);
+            rtp_depack_push(d[it.channel % 3], it.data, it.len);
+            drain(d[it.channel % 3]);
+        }
+        pos += used;
+    }
+    /* the whole input as one packet too */
+    for (int i = 0; i < 3; i++) {
+        rtp_depack_push(d[i], data, size);
+        rtp_depack_flush(d[i]);
+        drain(d[i]);
+        rtp_depack_destroy(&d[i]);
+    }
+    return 0;
+}

@@ -1,0 +1,397 @@
+/*
+ * http_cameras.c - camera management routes (see http_cameras.h).
+ *
+ * A request body is turned into `key = "value"` lines of a [camera ID]
+ * section and parsed by the config file's own parser (camera_store_parse),
+ * so the API accepts exactly what the file accepts, with the same messages.
+ * Values are always written quoted (\" and \\ escaped) and control
+ * characters are refused, so no value can smuggle in another line or key.
+ * Cameras declared in the config file answer 409 to changes: the file is
+ * their authority (edit it, then SIGHUP).
+ */
+#include "http_cameras.h"
+
+#include "nvr/base/clock.h"
+#include "nvr/base/err.h"
+#include "nvr/base/json.h"
+#include "nvr/base/log.h"
+#include "nvr/base/url.h"
+#include "nvr/camera_store.h"
+#include "nvr/cameras.h"
+#include "nvr/http_auth.h"
+#include "nvr/http_json.h"
+#include "nvr/ingest.h"
+#include "nvr/nvr.h"
+
+#include <libavutil/mathematics.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind { TEXT, INT, BOOL };
+
+static const struct {
+    const char *key;
+    enum kind kind;
+} fields[] = {
+    {"name", TEXT},           {"url", TEXT},          {"sub_url", TEXT}, {"transport", TEXT},
+    {"segment_seconds", INT}, {"retain_days", INT},   {"audio", BOOL},   {"enabled", BOOL},
+    {"group", TEXT},          {"onvif", TEXT},
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+static const char *transport_name(enum nvr_transport t)
+{
+    return t == NVR_TRANSPORT_TCP ? "tcp" : t == NVR_TRANSPORT_UDP ? "udp" : "auto";
+}
+
+static void write_quoted(FILE *f, const char *key, const char *v)
+{
+    fprintf(f, "%s = \"", key);
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\')
+            fputc('\\', f);
+        fputc(*v, f);
+    }
+    fputs("\"\n", f);
+}
+
+/* The current value of field i of base as it would be written, into buf;
+ * 0 if the field is unset. */
+static int base_value(const struct nvr_camera_config *b, size_t i, char *buf, size_t n)
+{
+    const char *k = fields[i].key;
+    const char *s = NULL;
+    if (strcmp(k, "name") == 0)
+        s = b->name;
+    else if (strcmp(k, "url") == 0)
+        s = b->url;
+    else if (strcmp(k, "sub_url") == 0)
+        s = b->sub_url;
+    else if (strcmp(k, "group") == 0)
+        s = b->group;
+    else if (strcmp(k, "onvif") == 0)
+        s = b->onvif;
+    else if (strcmp(k, "transport") == 0)
+        s = transport_name(b->transport);
+    else if (strcmp(k, "segment_seconds") == 0)
+        return snprintf(buf, n, "%d", b->segment_seconds) > 0;
+    else if (strcmp(k, "retain_days") == 0)
+        return snprintf(buf, n, "%d", b->retain_days) > 0;
+    else if (strcmp(k, "audio") == 0)
+        return snprintf(buf, n, "%s", b->audio ? "yes" : "no") > 0;
+    else if (strcmp(k, "enabled") == 0)
+        return snprintf(buf, n, "%s", b->enabled ? "yes" : "no") > 0;
+    if (!s)
+        return 0;
+    snprintf(buf, n, "%s", s);
+    return 1;
+}
+
+/* Builds the [camera] lines from body over base (NULL for a new camera).
+ * Returns a new string, or NULL with err. */
+static char *build_ini(json_t *body, const struct nvr_camera_config *base, char *err, size_t errlen)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v) {
+        size_t i = 0;
+        while (i < NFIELDS && strcmp(fields[i].key, key) != 0)
+            i++;
+        if (i == NFIELDS && strcmp(key, "id") != 0) {
+            snprintf(err, errlen, "unknown field %.40s", key);
+            return NULL;
+        }
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    int bad = 0;
+    for (size_t i = 0; i < NFIELDS && !bad; i++) {
+        char buf[2048];
+        v = json_object_get(body, fields[i].key);
+        if (!v || json_is_null(v)) {
+            if (base && !v && base_value(base, i, buf, sizeof buf)) {
+                if (fields[i].kind == TEXT)
+                    write_quoted(f, fields[i].key, buf);
+                else
+                    fprintf(f, "%s = %s\n", fields[i].key, buf);
+            }
+            continue;
+        }
+        switch (fields[i].kind) {
+        case TEXT:
+            if (!json_is_string(v) || json_string_length(v) > 1024) {
+                snprintf(err, errlen, "%s must be a string of at most 1024 bytes", fields[i].key);
+                bad = 1;
+                break;
+            }
+            for (const unsigned char *p = (const unsigned char *)json_string_value(v); *p && !bad; p++)
+                if (*p < 0x20 || *p == 0x7f) {
+                    snprintf(err, errlen, "%s must not hold control characters", fields[i].key);
+                    bad = 1;
+                }
+            if (!bad)
+                write_quoted(f, fields[i].key, json_string_value(v));
+            break;
+        case INT:
+            if (!json_is_integer(v)) {
+                snprintf(err, errlen, "%s must be an integer", fields[i].key);
+                bad = 1;
+            } else {
+                fprintf(f, "%s = %lld\n", fields[i].key, (long long)json_integer_value(v));
+            }
+            break;
+        case BOOL:
+            if (!json_is_boolean(v)) {
+                snprintf(err, errlen, "%s must be true or false", fields[i].key);
+                bad = 1;
+            } else {
+                fprintf(f, "%s = %s\n", fields[i].key, json_is_true(v) ? "yes" : "no");
+            }
+            break;
+        }
+    }
+    fclose(f);
+    if (bad) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static int valid_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > 64)
+        return 0;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+static int reply_camera(struct http_request *r, struct nvr *nvr, unsigned status, const char *id)
+{
+    const struct camera *c = cameras_find(nvr->cams, id);
+    char url[512];
+    struct http_body b;
+    if (!c)
+        return http_reply_error(r, 500, "the camera did not start");
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    nvr_url_redact(c->cfg.url, url, sizeof url);
+    fputs("{\"id\":", b.f);
+    json_write_string(b.f, c->cfg.id);
+    fputs(",\"name\":", b.f);
+    json_write_string(b.f, c->cfg.name);
+    fputs(",\"url\":", b.f);
+    json_write_string(b.f, url);
+    fprintf(b.f, ",\"source\":\"%s\",\"enabled\":%s}\n", c->source == CAMERA_FILE ? "file" : "api",
+            c->cfg.enabled ? "true" : "false");
+    return http_body_send(r, &b, status, "application/json", "no-store");
+}
+
+static int refuse_file_camera(struct http_request *r, struct nvr *nvr, const struct camera *c)
+{
+    return http_reply_error(r, 409, "camera %s is declared in %s (line %d): edit the file, then reload with SIGHUP",
+                            c->cfg.id, nvr->cfg->path, c->cfg.line);
+}
+
+int http_cameras_create(struct http_request *r, struct nvr *nvr)
+{
+    char id[80], err[512];
+    int ret;
+    json_t *o = http_json_body(r, &ret);
+    char *ini = NULL;
+    if (!o)
+        return ret;
+    if (http_json_text(o, "id", 1, id, sizeof id, err, sizeof err) || !valid_id(id)) {
+        ret = http_reply_error(r, 400, "id is required: 1 to 64 of a-z 0-9 _ -");
+        goto out;
+    }
+    if (!json_object_get(o, "url")) {
+        ret = http_reply_error(r, 400, "url is required");
+        goto out;
+    }
+    if (cameras_find(nvr->cams, id)) {
+        ret = http_reply_error(r, 409, "a camera %s exists", id);
+        goto out;
+    }
+    if (!(ini = build_ini(o, NULL, err, sizeof err))) {
+        ret = http_reply_error(r, 400, "%s", err);
+        goto out;
+    }
+    int rc = camera_store_save(nvr, id, ini, 0, err, sizeof err);
+    if (rc == NVR_EINVAL)
+        ret = http_reply_error(r, 400, "%s", err);
+    else if (rc)
+        ret = http_reply_error(r, 500, "cannot add the camera: %s", err);
+    else {
+        http_auth_log(r, nvr, "camera_added", id, "%s", "");
+        ret = reply_camera(r, nvr, 201, id);
+    }
+out:
+    free(ini);
+    json_decref(o);
+    return ret;
+}
+
+int http_cameras_update(struct http_request *r, struct nvr *nvr)
+{
+    char err[512];
+    int ret;
+    const char *id = http_param(r, 0);
+    const struct camera *c = cameras_find(nvr->cams, id);
+    if (!c)
+        return http_reply_error(r, 404, "no such camera");
+    if (c->source == CAMERA_FILE)
+        return refuse_file_camera(r, nvr, c);
+    json_t *o = http_json_body(r, &ret);
+    char *ini = NULL;
+    if (!o)
+        return ret;
+    json_t *jid = json_object_get(o, "id");
+    if (jid && (!json_is_string(jid) || strcmp(json_string_value(jid), id) != 0)) {
+        ret = http_reply_error(r, 400, "id cannot change (add a new camera instead)");
+        goto out;
+    }
+    if (!(ini = build_ini(o, &c->cfg, err, sizeof err))) {
+        ret = http_reply_error(r, 400, "%s", err);
+        goto out;
+    }
+    int rc = camera_store_save(nvr, id, ini, 1, err, sizeof err);
+    if (rc == NVR_EINVAL)
+        ret = http_reply_error(r, 400, "%s", err);
+    else if (rc)
+        ret = http_reply_error(r, 500, "cannot change the camera: %s", err);
+    else {
+        http_auth_log(r, nvr, "camera_changed", id, "%s", "");
+        ret = reply_camera(r, nvr, 200, id);
+    }
+out:
+    free(ini);
+    json_decref(o);
+    return ret;
+}
+
+int http_cameras_delete(struct http_request *r, struct nvr *nvr)
+{
+    const char *id = http_param(r, 0);
+    const struct camera *c = cameras_find(nvr->cams, id);
+    if (!c)
+        return http_reply_error(r, 404, "no such camera");
+    if (c->source == CAMERA_FILE)
+        return refuse_file_camera(r, nvr, c);
+    int rc = camera_store_delete(nvr, id);
+    if (rc)
+        return http_reply_error(r, 500, "cannot remove the camera: %s", nvr_strerror(rc));
+    http_auth_log(r, nvr, "camera_removed", id, "%s", "");
+    struct http_body b;
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    fputs("{\"id\":", b.f);
+    json_write_string(b.f, id);
+    fputs(",\"removed\":true,\"footage\":\"kept (retention applies)\"}\n", b.f);
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}
+
+#define TEST_READ_US 3000000
+#define TEST_TIMEOUT_US 5000000
+
+static const char *failure_kind(int rc)
+{
+    switch (rc) {
+    case NVR_EAUTH: return "unauthorized";
+    case NVR_ECONN: return "unreachable";
+    case NVR_ETIMEDOUT: return "timeout";
+    case NVR_ECODEC: return "no_video";
+    default: return "error";
+    }
+}
+
+int http_camera_test(struct http_request *r, struct nvr *nvr)
+{
+    char url[1100], transport[16], err[256], why[256] = "";
+    int ret;
+    json_t *o = http_json_body(r, &ret);
+    if (!o)
+        return ret;
+    if (http_json_text(o, "url", 1, url, sizeof url, err, sizeof err) ||
+        http_json_text(o, "transport", 0, transport, sizeof transport, err, sizeof err)) {
+        json_decref(o);
+        return http_reply_error(r, 400, "%s", err);
+    }
+    json_decref(o);
+    /* the same checks as a saved camera, without saving it */
+    char ini[1300];
+    struct nvr_config *one = NULL;
+    snprintf(ini, sizeof ini, "url = \"%s\"\n%s%s%s", url, transport[0] ? "transport = " : "", transport,
+             transport[0] ? "\n" : "");
+    if (strpbrk(url, "\"\\\r\n") || camera_store_parse("test", ini, &one, err, sizeof err)) {
+        nvr_config_free(&one);
+        return http_reply_error(r, 400, "%s", err[0] ? err : "url must not hold quotes, backslashes or newlines");
+    }
+    atomic_int stop = 0;
+    struct ingest_opts opts = {.camera = "test",
+                               .url = one->cameras[0].url,
+                               .transport = one->cameras[0].transport,
+                               .audio = 1,
+                               .timeout_us = TEST_TIMEOUT_US,
+                               .stop = &stop};
+    struct ingest *in = NULL;
+    int64_t t0 = nvr_clock_mono_us();
+    int rc = ingest_open(&in, &opts, why, sizeof why);
+    struct http_body b;
+    if (http_body_open(&b)) {
+        ingest_close(&in);
+        nvr_config_free(&one);
+        return http_reply_error(r, 500, "out of memory");
+    }
+    if (rc) {
+        fputs("{\"ok\":false,\"failure\":", b.f);
+        json_write_string(b.f, failure_kind(rc));
+        fputs(",\"error\":", b.f);
+        json_write_string(b.f, why[0] ? why : nvr_strerror(rc));
+        fputs("}\n", b.f);
+    } else {
+        /* read for a while: frame rate and bit rate as the camera sends them */
+        AVPacket *pkt = av_packet_alloc();
+        struct ingest_meta meta;
+        int64_t first_pts = INT64_MIN, last_pts = 0, frames = 0, keyframes = 0, start = nvr_clock_mono_us();
+        uint64_t bytes = 0;
+        while (pkt && nvr_clock_mono_us() - start < TEST_READ_US &&
+               ingest_read(in, pkt, &meta, why, sizeof why) == NVR_OK) {
+            bytes += (uint64_t)pkt->size;
+            if (pkt->stream_index == 0) {
+                if (first_pts == INT64_MIN)
+                    first_pts = pkt->pts;
+                last_pts = pkt->pts;
+                frames++;
+                keyframes += (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+            }
+            av_packet_unref(pkt);
+        }
+        av_packet_free(&pkt);
+        const struct ingest_info *info = ingest_get_info(in);
+        double secs = frames > 1 ? (double)av_rescale_q(last_pts - first_pts, info->video_tb, (AVRational){1, 1000000}) / 1e6
+                                 : 0;
+        fprintf(b.f, "{\"ok\":true,\"transport\":\"%s\",\"video\":{\"codec\":\"%s\",\"width\":%d,\"height\":%d,",
+                info->transport, avcodec_get_name(info->video->codec_id), info->video->width, info->video->height);
+        fprintf(b.f, "\"fps\":%.2f,\"keyframes\":%lld,\"bitrate_kbps\":%.0f},\"audio\":", secs > 0 ? (frames - 1) / secs : 0,
+                (long long)keyframes, secs > 0 ? (double)bytes * 8 / secs / 1000 : 0);
+        if (info->audio)
+            fprintf(b.f, "{\"codec\":\"%s\"}", avcodec_get_name(info->audio->codec_id));
+        else
+            fputs("null", b.f);
+        fprintf(b.f, ",\"connect_ms\":%lld}\n", (long long)((start - t0) / 1000));
+    }
+    ingest_close(&in);
+    nvr_config_free(&one);
+    http_auth_log(r, nvr, "camera_tested", "", "ok=%s", rc ? "no" : "yes");
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}

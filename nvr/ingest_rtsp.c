@@ -1,0 +1,451 @@
+/*
+ * ingest_rtsp.c - ingest.h on the project's own RTSP reader (see
+ * ingest_rtsp.h): rtsp_client.c for the connection, sdp.c for the
+ * description, rtp_depack.c per track.
+ *
+ * Tracks: every video and audio m= line is set up (some servers, the
+ * gst-rtsp-server test camera among them, stall a session in which only some
+ * announced tracks are set up); the first video track is recorded, the first
+ * audio track only when it is AAC and audio is on.  RTP of other tracks is
+ * dropped as it arrives.
+ *
+ * Timestamps, in each track's RTP clock (the track time base):
+ *   video pts = unwrapped RTP timestamp - that of the first video frame;
+ *   audio pts = unwrapped RTP timestamp + an offset fixed at the first audio
+ *     frame: from the two tracks' RTCP sender reports when both were seen
+ *     (lip sync), otherwise so that audio, like video, starts at 0.
+ * rtcp_origin_us: the camera's wall clock at video pts 0, from the latest
+ * video sender report (INT64_MIN before the first).
+ *
+ * Liveness: the deadline (timeout_us) moves forward with each video RTP
+ * packet; RTCP, audio or keep-alive replies alone do not keep a stream alive.
+ * Every 5 s a receiver report per recorded track goes out, and lost RTP
+ * packets, if any, are logged.
+ */
+#include "ingest_rtsp.h"
+
+#include "nvr/base/clock.h"
+#include "nvr/base/err.h"
+#include "nvr/base/log.h"
+#include "nvr/rtp_depack.h"
+#include "nvr/rtsp_client.h"
+#include "nvr/sdp.h"
+#include "nvr/video_params.h"
+
+#include <libavutil/channel_layout.h>
+#include <libavutil/mathematics.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define RR_INTERVAL_US 5000000
+
+enum track_role { TRACK_IGNORED, TRACK_VIDEO, TRACK_AUDIO };
+
+struct track {
+    enum track_role role;
+    const struct sdp_media *m;
+    int rtp_ch, rtcp_ch;
+    struct rtp_depack *dp;        /* recorded tracks only */
+    int have_sr;
+    struct rtcp_sr sr;
+    int64_t sr_ts64;              /* the report's RTP time, unwrapped */
+    int64_t sr_wall_us;           /* the report's NTP time, Unix us */
+    int64_t sr_mono_us;           /* when it arrived (for the RR's DLSR) */
+    uint64_t lost_logged;
+};
+
+struct ingest_rtsp {
+    const struct ingest_opts *o;
+    struct rtsp_client *c;
+    struct sdp sdp;
+    int sdp_parsed;
+    struct track tracks[SDP_MAX_MEDIA];
+    int ntracks;
+    struct track *video, *audio;
+    signed char chan_track[256];  /* interleaved channel -> track index, -1 */
+    signed char chan_rtcp[256];   /* 1 if the channel carries RTCP */
+    struct video_params *vparams;
+    AVCodecParameters *apar;
+    struct ingest_info info;
+    int64_t deadline_us;          /* monotonic */
+    uint64_t bytes;
+    int have_video_base;
+    int64_t video_base;
+    int have_audio_offset;
+    int64_t audio_offset;
+    int64_t rtcp_origin_us;
+    int64_t next_rr_us;
+    uint32_t ssrc;                /* ours, for receiver reports */
+    int warned_no_params;
+};
+
+static const char *codec_name(const struct sdp_media *m)
+{
+    switch (m->codec) {
+    case SDP_CODEC_H264: return "h264";
+    case SDP_CODEC_H265: return "hevc";
+    case SDP_CODEC_AAC: return "aac";
+    default: return m->encoding[0] ? m->encoding : "unknown";
+    }
+}
+
+static enum AVCodecID codec_id(enum sdp_codec c)
+{
+    return c == SDP_CODEC_H264 ? AV_CODEC_ID_H264 : c == SDP_CODEC_H265 ? AV_CODEC_ID_HEVC : AV_CODEC_ID_AAC;
+}
+
+/* Decides each track's role and logs what is not recorded. */
+static int pick_tracks(struct ingest_rtsp *in, char *why, size_t whylen)
+{
+    for (int i = 0; i < in->sdp.nmedia; i++) {
+        const struct sdp_media *m = &in->sdp.media[i];
+        struct track *t = &in->tracks[in->ntracks];
+        int video = strcasecmp(m->type, "video") == 0, audio = strcasecmp(m->type, "audio") == 0;
+        if (!video && !audio) {
+            nvr_log(NVR_INFO, in->o->camera, "stream ignored index=%d type=%s codec=%s", i, m->type,
+                    codec_name(m));
+            continue;
+        }
+        t->m = m;
+        t->role = TRACK_IGNORED;
+        in->ntracks++;
+        if (video && !in->video) {
+            if (m->codec != SDP_CODEC_H264 && m->codec != SDP_CODEC_H265) {
+                snprintf(why, whylen, "unsupported video codec %s (H.264 or H.265 needed)", codec_name(m));
+                return NVR_ECODEC;
+            }
+            t->role = TRACK_VIDEO;
+            in->video = t;
+        } else if (audio && !in->o->audio) {
+            nvr_log(NVR_INFO, in->o->camera, "audio not recorded codec=%s (audio = off)", codec_name(m));
+        } else if (audio && !in->audio) {
+            if (m->codec == SDP_CODEC_AAC && m->clock_rate > 0) {
+                t->role = TRACK_AUDIO;
+                in->audio = t;
+            } else {
+                nvr_log(NVR_INFO, in->o->camera, "audio dropped codec=%s (only AAC is recorded)", codec_name(m));
+            }
+        } else {
+            nvr_log(NVR_INFO, in->o->camera, "stream ignored index=%d type=%s codec=%s", i, m->type,
+                    codec_name(m));
+        }
+    }
+    if (!in->video) {
+        snprintf(why, whylen, "the camera offers no video track");
+        return NVR_ECODEC;
+    }
+    return NVR_OK;
+}
+
+static int make_params(struct ingest_rtsp *in)
+{
+    const struct sdp_media *v = in->video->m;
+    AVCodecParameters *par = avcodec_parameters_alloc();
+    int rc = NVR_ENOMEM;
+    if (!par)
+        return NVR_ENOMEM;
+    par->codec_type = AVMEDIA_TYPE_VIDEO;
+    par->codec_id = codec_id(v->codec);
+    if (v->extradata_size > 0) {
+        if (!(par->extradata = av_mallocz((size_t)v->extradata_size + AV_INPUT_BUFFER_PADDING_SIZE)))
+            goto out;
+        memcpy(par->extradata, v->extradata, (size_t)v->extradata_size);
+        par->extradata_size = v->extradata_size;
+    }
+    if ((rc = video_params_create(&in->vparams, par)))
+        goto out;
+    in->info.video = video_params_get(in->vparams);
+    in->info.video_tb = (AVRational){1, v->clock_rate > 0 ? v->clock_rate : 90000};
+    if (in->audio) {
+        const struct sdp_media *a = in->audio->m;
+        rc = NVR_ENOMEM;
+        if (!(in->apar = avcodec_parameters_alloc()) ||
+            !(in->apar->extradata = av_mallocz((size_t)a->extradata_size + AV_INPUT_BUFFER_PADDING_SIZE)))
+            goto out;
+        memcpy(in->apar->extradata, a->extradata, (size_t)a->extradata_size);
+        in->apar->extradata_size = a->extradata_size;
+        in->apar->codec_type = AVMEDIA_TYPE_AUDIO;
+        in->apar->codec_id = AV_CODEC_ID_AAC;
+        in->apar->sample_rate = a->clock_rate;
+        in->apar->frame_size = 1024; /* AAC-LC; the RTP clock is the sample rate */
+        av_channel_layout_default(&in->apar->ch_layout, a->channels > 0 ? a->channels : 1);
+        in->info.audio = in->apar;
+        in->info.audio_tb = (AVRational){1, a->clock_rate};
+    }
+    in->info.transport = "tcp";
+    rc = NVR_OK;
+out:
+    avcodec_parameters_free(&par);
+    return rc;
+}
+
+int ingest_rtsp_open(struct ingest_rtsp **out, const struct ingest_opts *o, char *why, size_t whylen)
+{
+    int rc;
+    char *sdp_text = NULL;
+    size_t sdp_len = 0;
+    struct ingest_rtsp *in = calloc(1, sizeof *in);
+    *out = NULL;
+    snprintf(why, whylen, "ok");
+    if (!in)
+        return NVR_ENOMEM;
+    in->o = o;
+    in->rtcp_origin_us = INT64_MIN;
+    memset(in->chan_track, -1, sizeof in->chan_track);
+    if (RAND_bytes((unsigned char *)&in->ssrc, sizeof in->ssrc) != 1)
+        in->ssrc = (uint32_t)nvr_clock_now_us();
+    struct rtsp_client_opts copts = {.url = o->url, .timeout_us = o->timeout_us, .stop = o->stop};
+    if ((rc = rtsp_client_open(&in->c, &copts, &sdp_text, &sdp_len, why, whylen)))
+        goto out;
+    if ((rc = sdp_parse(&in->sdp, sdp_text, sdp_len))) {
+        if (rc == NVR_EINVAL) {
+            snprintf(why, whylen, "the camera's session description has no media");
+            rc = NVR_EIO;
+        }
+        goto out;
+    }
+    in->sdp_parsed = 1;
+    if ((rc = pick_tracks(in, why, whylen)))
+        goto out;
+    for (int i = 0; i < in->ntracks; i++) {
+        struct track *t = &in->tracks[i];
+        if ((rc = rtsp_client_setup(in->c, t->m->control, &t->rtp_ch, &t->rtcp_ch, why, whylen)))
+            goto out;
+        if (t->role != TRACK_IGNORED && (rc = rtp_depack_create(&t->dp, t->m)))
+            goto out;
+        in->chan_track[t->rtp_ch] = (signed char)i;
+        in->chan_track[t->rtcp_ch] = (signed char)i;
+        in->chan_rtcp[t->rtcp_ch] = 1;
+        in->chan_rtcp[t->rtp_ch] = 0;
+    }
+    if ((rc = make_params(in)))
+        goto out;
+    if ((rc = rtsp_client_play(in->c, in->sdp.control, why, whylen)))
+        goto out;
+    in->deadline_us = nvr_clock_mono_us() + o->timeout_us;
+    in->next_rr_us = nvr_clock_mono_us() + RR_INTERVAL_US;
+    *out = in;
+    in = NULL;
+out:
+    free(sdp_text);
+    ingest_rtsp_close(&in);
+    return rc;
+}
+
+const struct ingest_info *ingest_rtsp_get_info(const struct ingest_rtsp *in)
+{
+    return &in->info;
+}
+
+uint64_t ingest_rtsp_bytes(const struct ingest_rtsp *in)
+{
+    return in->bytes;
+}
+
+/* The camera's wall clock at video pts 0, from the last video report. */
+static void update_origin(struct ingest_rtsp *in)
+{
+    struct track *v = in->video;
+    if (!v->have_sr || !in->have_video_base)
+        return;
+    int64_t rate = in->info.video_tb.den;
+    in->rtcp_origin_us = v->sr_wall_us - av_rescale(v->sr_ts64 - in->video_base, 1000000, rate);
+}
+
+static void on_rtcp(struct ingest_rtsp *in, struct track *t, const uint8_t *p, size_t n)
+{
+    struct rtcp_sr sr;
+    if (!t->dp || !rtcp_parse_sr(p, n, &sr) || !rtp_depack_unwrap(t->dp, sr.rtp_ts, &t->sr_ts64))
+        return;
+    t->have_sr = 1;
+    t->sr = sr;
+    t->sr_wall_us = rtcp_ntp_to_unix_us(sr.ntp);
+    t->sr_mono_us = nvr_clock_mono_us();
+    if (t == in->video)
+        update_origin(in);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* RTCP RR + SDES(CNAME) for one track (RFC 3550 6.4.2, 6.5). */
+static void send_rr(struct ingest_rtsp *in, struct track *t)
+{
+    uint8_t b[64];
+    const struct rtp_stats *st = rtp_depack_stats(t->dp);
+    uint32_t lost = st->lost > 0x7fffff ? 0x7fffff : (uint32_t)st->lost;
+    uint32_t lsr = 0, dlsr = 0;
+    if (t->have_sr) {
+        lsr = (uint32_t)(t->sr.ntp >> 16);
+        dlsr = (uint32_t)av_rescale(nvr_clock_mono_us() - t->sr_mono_us, 65536, 1000000);
+    }
+    b[0] = 0x81; /* V=2, one report block */
+    b[1] = 201;
+    b[2] = 0;
+    b[3] = 7;
+    put32(b + 4, in->ssrc);
+    put32(b + 8, rtp_depack_ssrc(t->dp));
+    put32(b + 12, lost); /* fraction lost 0 */
+    put32(b + 16, rtp_depack_ext_seq(t->dp));
+    put32(b + 20, 0);    /* jitter: not computed */
+    put32(b + 24, lsr);
+    put32(b + 28, dlsr);
+    /* SDES: CNAME "nvr", padded to a 32-bit boundary */
+    static const char cname[] = "nvr";
+    size_t o = 32, item = 2 + sizeof cname - 1, words = (4 + item + 1 + 3) / 4;
+    b[o] = 0x81;
+    b[o + 1] = 202;
+    b[o + 2] = 0;
+    b[o + 3] = (uint8_t)words;
+    put32(b + o + 4, in->ssrc);
+    b[o + 8] = 1;
+    b[o + 9] = (uint8_t)(sizeof cname - 1);
+    memcpy(b + o + 10, cname, sizeof cname - 1);
+    size_t end = o + 4 + words * 4;
+    memset(b + o + 10 + sizeof cname - 1, 0, end - (o + 10 + sizeof cname - 1));
+    rtsp_client_send_frame(in->c, t->rtcp_ch, b, end);
+}
+
+/* Every RR_INTERVAL_US: receiver reports, and a line if packets were lost. */
+static void housekeeping(struct ingest_rtsp *in, int64_t now)
+{
+    in->next_rr_us = now + RR_INTERVAL_US;
+    for (int i = 0; i < in->ntracks; i++) {
+        struct track *t = &in->tracks[i];
+        if (!t->dp || rtp_depack_ssrc(t->dp) == 0)
+            continue;
+        send_rr(in, t);
+        const struct rtp_stats *st = rtp_depack_stats(t->dp);
+        if (st->lost > t->lost_logged) {
+            nvr_log(NVR_WARN, in->o->camera, "rtp packets lost track=%s lost=%llu total_lost=%llu frames_dropped=%llu",
+                    t == in->video ? "video" : "audio", (unsigned long long)(st->lost - t->lost_logged),
+                    (unsigned long long)st->lost, (unsigned long long)st->frames_dropped);
+            t->lost_logged = st->lost;
+        }
+    }
+}
+
+/* Fixes the audio offset at the first audio frame (see the file comment). */
+static void audio_offset(struct ingest_rtsp *in, int64_t ts)
+{
+    const struct track *a = in->audio, *v = in->video;
+    in->have_audio_offset = 1;
+    in->audio_offset = -ts;
+    if (a->have_sr && v->have_sr && in->rtcp_origin_us != INT64_MIN) {
+        int64_t rate = in->info.audio_tb.den;
+        in->audio_offset = av_rescale(a->sr_wall_us - in->rtcp_origin_us, rate, 1000000) - a->sr_ts64;
+        if (ts + in->audio_offset < 0)
+            in->audio_offset = -ts; /* a report that does not fit: no lip sync */
+    }
+}
+
+/* Turns the next completed frame into pkt: 1 if one was ready, 0 if none,
+ * or an error. */
+static int pop_frame(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *meta)
+{
+    struct rtp_frame f;
+    int video;
+    if (rtp_depack_pop(in->video->dp, &f))
+        video = 1;
+    else if (in->audio && rtp_depack_pop(in->audio->dp, &f))
+        video = 0;
+    else
+        return 0;
+    in->bytes += f.size;
+    if (av_packet_from_data(pkt, f.data, (int)f.size) < 0) {
+        av_free(f.data);
+        return NVR_ENOMEM;
+    }
+    meta->recv_us = nvr_clock_now_us();
+    meta->new_params = 0;
+    if (video) {
+        if (!in->have_video_base) {
+            in->have_video_base = 1;
+            in->video_base = f.ts;
+            update_origin(in);
+        }
+        pkt->stream_index = 0;
+        pkt->pts = pkt->dts = f.ts - in->video_base;
+        if (f.key) {
+            pkt->flags |= AV_PKT_FLAG_KEY;
+            int c = video_params_keyframe(in->vparams, pkt);
+            if (c < 0)
+                return c;
+            meta->new_params = c;
+        }
+        if (!video_params_ready(in->vparams)) {
+            if (!in->warned_no_params) {
+                nvr_log(NVR_INFO, in->o->camera, "waiting for a keyframe with codec parameters");
+                in->warned_no_params = 1;
+            }
+            av_packet_unref(pkt);
+            return 0;
+        }
+    } else {
+        if (!in->have_audio_offset)
+            audio_offset(in, f.ts);
+        pkt->stream_index = 1;
+        pkt->flags |= AV_PKT_FLAG_KEY;
+        pkt->pts = pkt->dts = f.ts + in->audio_offset;
+    }
+    meta->rtcp_origin_us = in->rtcp_origin_us;
+    return 1;
+}
+
+int ingest_rtsp_read(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
+{
+    for (;;) {
+        int r = pop_frame(in, pkt, meta);
+        if (r < 0)
+            return r;
+        if (r == 1)
+            return NVR_OK;
+        int ch;
+        const uint8_t *data;
+        size_t len;
+        int rc = rtsp_client_read(in->c, in->deadline_us, &ch, &data, &len, why, whylen);
+        if (rc)
+            return rc;
+        int ti = in->chan_track[ch];
+        if (ti < 0)
+            continue;
+        struct track *t = &in->tracks[ti];
+        if (in->chan_rtcp[ch]) {
+            on_rtcp(in, t, data, len);
+            continue;
+        }
+        if (!t->dp)
+            continue;
+        int64_t now = nvr_clock_mono_us();
+        if (t == in->video)
+            in->deadline_us = now + in->o->timeout_us;
+        if ((rc = rtp_depack_push(t->dp, data, len)))
+            return rc;
+        if (now >= in->next_rr_us)
+            housekeeping(in, now);
+    }
+}
+
+void ingest_rtsp_close(struct ingest_rtsp **inp)
+{
+    struct ingest_rtsp *in = *inp;
+    if (!in)
+        return;
+    rtsp_client_close(&in->c);
+    for (int i = 0; i < in->ntracks; i++)
+        rtp_depack_destroy(&in->tracks[i].dp);
+    if (in->sdp_parsed)
+        sdp_free(&in->sdp);
+    video_params_destroy(&in->vparams);
+    avcodec_parameters_free(&in->apar);
+    free(in);
+    *inp = NULL;
+}

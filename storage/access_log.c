@@ -1,0 +1,275 @@
+/*
+ * access_log.c - the hash-chained access log (see access_log.h).
+ *
+ * hash = SHA-256( prev_hash[32] || le64(id) || le64(time_us) ||
+ *                 for user, address, action, camera, detail: le32(len) || bytes )
+ * Length prefixes make the encoding unambiguous ("ab"+"c" != "a"+"bc").
+ */
+#include "access_log.h"
+#include "index_priv.h"
+
+#include "nvr/base/err.h"
+#include "storage/sha256.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_text(struct sha256 *h, const char *s)
+{
+    uint8_t len[4];
+    size_t n = strlen(s);
+    put_le(len, n, 4);
+    sha256_update(h, len, 4);
+    sha256_update(h, s, n);
+}
+
+static int entry_hash(const struct access_entry *e, uint8_t out[32])
+{
+    struct sha256 *h = sha256_new();
+    uint8_t num[16];
+    if (!h)
+        return NVR_ENOMEM;
+    sha256_update(h, e->prev_hash, 32);
+    put_le(num, (uint64_t)e->id, 8);
+    put_le(num + 8, (uint64_t)e->time_us, 8);
+    sha256_update(h, num, 16);
+    put_text(h, e->user);
+    put_text(h, e->address);
+    put_text(h, e->action);
+    put_text(h, e->camera);
+    put_text(h, e->detail);
+    sha256_final(h, out);
+    sha256_free(&h);
+    return NVR_OK;
+}
+
+static void copy_text(char *dst, size_t n, const unsigned char *src)
+{
+    snprintf(dst, n, "%s", src ? (const char *)src : "");
+}
+
+/* The newest entry's id and hash (id 0 and zeros if the log is empty). Locked. */
+static int last_entry(nvr_index *ix, int64_t *id, uint8_t hash[32])
+{
+    sqlite3_stmt *st = NULL;
+    *id = 0;
+    memset(hash, 0, 32);
+    if (sqlite3_prepare_v2(ix->db, "SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return index_db_err(ix, "access_last");
+    int rc = NVR_OK, s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_bytes(st, 1) == 32)
+            memcpy(hash, sqlite3_column_blob(st, 1), 32);
+    } else if (s != SQLITE_DONE) {
+        rc = index_db_err(ix, "access_last");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The next AUTOINCREMENT id (sqlite_sequence survives deletions). Locked. */
+static int next_id(nvr_index *ix, int64_t last, int64_t *id)
+{
+    sqlite3_stmt *st = NULL;
+    *id = last + 1;
+    if (sqlite3_prepare_v2(ix->db, "SELECT seq FROM sqlite_sequence WHERE name = 'access_log'", -1, &st, NULL) !=
+        SQLITE_OK)
+        return NVR_OK; /* no sequence row yet: first entry */
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) + 1 > *id)
+        *id = sqlite3_column_int64(st, 0) + 1;
+    sqlite3_finalize(st);
+    return NVR_OK;
+}
+
+int access_log_append(nvr_index *ix, int64_t time_us, const char *user, const char *address, const char *action,
+                      const char *camera, const char *detail)
+{
+    struct access_entry *e = calloc(1, sizeof *e);
+    sqlite3_stmt *st = NULL;
+    int64_t last;
+    int rc;
+    if (!e)
+        return NVR_ENOMEM;
+    e->time_us = time_us;
+    snprintf(e->user, sizeof e->user, "%s", user ? user : "");
+    snprintf(e->address, sizeof e->address, "%s", address ? address : "");
+    snprintf(e->action, sizeof e->action, "%s", action ? action : "");
+    snprintf(e->camera, sizeof e->camera, "%s", camera ? camera : "");
+    snprintf(e->detail, sizeof e->detail, "%s", detail ? detail : "");
+    pthread_mutex_lock(&ix->mu);
+    if ((rc = index_exec(ix, "BEGIN IMMEDIATE")))
+        goto out;
+    if ((rc = last_entry(ix, &last, e->prev_hash)) || (rc = next_id(ix, last, &e->id)) ||
+        (rc = entry_hash(e, e->hash)))
+        goto rollback;
+    if (sqlite3_prepare_v2(ix->db,
+                           "INSERT INTO access_log(id, time_us, user, address, action, camera, detail, prev_hash, "
+                           "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = index_db_err(ix, "access_append");
+        goto rollback;
+    }
+    sqlite3_bind_int64(st, 1, e->id);
+    sqlite3_bind_int64(st, 2, e->time_us);
+    sqlite3_bind_text(st, 3, e->user, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, e->address, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, e->action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, e->camera, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, e->detail, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 8, e->prev_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 9, e->hash, 32, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = index_db_err(ix, "access_append");
+        goto rollback;
+    }
+    if ((rc = index_exec(ix, "COMMIT")) == NVR_OK)
+        goto out;
+rollback:
+    sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    free(e);
+    return rc;
+}
+
+static void read_entry(sqlite3_stmt *st, struct access_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    e->id = sqlite3_column_int64(st, 0);
+    e->time_us = sqlite3_column_int64(st, 1);
+    copy_text(e->user, sizeof e->user, sqlite3_column_text(st, 2));
+    copy_text(e->address, sizeof e->address, sqlite3_column_text(st, 3));
+    copy_text(e->action, sizeof e->action, sqlite3_column_text(st, 4));
+    copy_text(e->camera, sizeof e->camera, sqlite3_column_text(st, 5));
+    copy_text(e->detail, sizeof e->detail, sqlite3_column_text(st, 6));
+    if (sqlite3_column_bytes(st, 7) == 32)
+        memcpy(e->prev_hash, sqlite3_column_blob(st, 7), 32);
+    if (sqlite3_column_bytes(st, 8) == 32)
+        memcpy(e->hash, sqlite3_column_blob(st, 8), 32);
+}
+
+#define ENTRY_COLUMNS "id, time_us, user, address, action, camera, detail, prev_hash, hash"
+
+int access_log_each(nvr_index *ix, const struct access_filter *f, int (*fn)(const struct access_entry *e, void *arg),
+                    void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    struct access_entry *e = malloc(sizeof *e);
+    int rc = NVR_OK, s;
+    if (!e)
+        return NVR_ENOMEM;
+    pthread_mutex_lock(&ix->mu);
+    /* the newest `limit` matches, returned oldest first */
+    if (sqlite3_prepare_v2(ix->db,
+                           "SELECT * FROM (SELECT " ENTRY_COLUMNS " FROM access_log WHERE time_us >= ?1 AND "
+                           "time_us < ?2 AND (?3 IS NULL OR user = ?3) AND (?4 IS NULL OR camera = ?4) AND "
+                           "(?5 IS NULL OR action = ?5) ORDER BY id DESC LIMIT ?6) ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = index_db_err(ix, "access_each");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, f->from_us);
+    sqlite3_bind_int64(st, 2, f->to_us);
+    if (f->user)
+        sqlite3_bind_text(st, 3, f->user, -1, SQLITE_STATIC);
+    if (f->camera)
+        sqlite3_bind_text(st, 4, f->camera, -1, SQLITE_STATIC);
+    if (f->action)
+        sqlite3_bind_text(st, 5, f->action, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, f->limit > 0 ? f->limit : -1);
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        read_entry(st, e);
+        if (fn(e, arg))
+            break;
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = index_db_err(ix, "access_each");
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    free(e);
+    return rc;
+}
+
+static void hex(const uint8_t *b, char out[65])
+{
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+int access_log_verify(nvr_index *ix, FILE *report, int *problems, uint8_t head[32], int64_t *count)
+{
+    sqlite3_stmt *st = NULL;
+    struct access_entry *e = malloc(sizeof *e);
+    uint8_t prev[32] = {0}, h[32];
+    int64_t prev_id = 0, n = 0;
+    int rc = NVR_OK, s;
+    *problems = 0;
+    if (!e)
+        return NVR_ENOMEM;
+    pthread_mutex_lock(&ix->mu);
+    if (sqlite3_prepare_v2(ix->db, "SELECT " ENTRY_COLUMNS " FROM access_log ORDER BY id", -1, &st, NULL) !=
+        SQLITE_OK) {
+        rc = index_db_err(ix, "access_verify");
+        goto out;
+    }
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        read_entry(st, e);
+        n++;
+        if (e->id != prev_id + 1) {
+            (*problems)++;
+            fprintf(report, "access log: entries %lld..%lld are missing\n", (long long)prev_id + 1,
+                    (long long)e->id - 1);
+        }
+        if (memcmp(e->prev_hash, prev, 32) != 0) {
+            (*problems)++;
+            fprintf(report, "access log: entry %lld does not follow the entry before it (chain broken)\n",
+                    (long long)e->id);
+        }
+        if ((rc = entry_hash(e, h)))
+            goto out;
+        if (memcmp(h, e->hash, 32) != 0) {
+            (*problems)++;
+            fprintf(report, "access log: entry %lld was altered (its hash does not match its contents)\n",
+                    (long long)e->id);
+        }
+        memcpy(prev, e->hash, 32);
+        prev_id = e->id;
+    }
+    if (s != SQLITE_DONE)
+        rc = index_db_err(ix, "access_verify");
+    /* entries removed from the end leave the sequence ahead of the last id */
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == NVR_OK &&
+        sqlite3_prepare_v2(ix->db, "SELECT seq FROM sqlite_sequence WHERE name = 'access_log'", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > prev_id) {
+        (*problems)++;
+        fprintf(report, "access log: the newest entries %lld..%lld are missing\n", (long long)prev_id + 1,
+                (long long)sqlite3_column_int64(st, 0));
+    }
+    if (head)
+        memcpy(head, prev, 32);
+    if (count)
+        *count = n;
+    if (report && rc == NVR_OK) {
+        char hx[65];
+        hex(prev, hx);
+        fprintf(report, "access log: %lld entries, head %s\n", (long long)n, hx);
+    }
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    free(e);
+    return rc;
+}

@@ -1,0 +1,25 @@
+/*
+ * documents.h - small whole-file documents under data_dir (for example the
+ * audit report, data_dir/audit.json), written atomically.
+ *
+ * storage/ is the one door to data_dir; this is its door for documents that
+ * are not footage and need no index rows.  A document is replaced as a whole:
+ * written to NAME.tmp.PID, fsynced, renamed over NAME, and the directory
+ * fsynced, so a reader (or a crash) sees the old or the new document, never
+ * a mix.  Two writers at once: the last rename wins.  No locking, no state.
+ */
+#ifndef NVR_STORAGE_DOCUMENTS_H
+#define NVR_STORAGE_DOCUMENTS_H
+
+#include <stddef.h>
+
+/* Replaces data_dir/name (name: [a-z0-9_.-], no slash) with buf[0..len).
+ * Creates data_dir if missing.  Returns 0 or a negative nvr_err. */
+int storage_document_put(const char *data_dir, const char *name, const void *buf, size_t len);
+
+/* Reads data_dir/name into *out (malloc'ed, NUL-terminated; the caller
+ * frees), at most max bytes.  NVR_ENOTFOUND if it does not exist,
+ * NVR_EINVAL if it is larger than max. */
+int storage_document_get(const char *data_dir, const char *name, size_t max, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * users.h - staff accounts in the index: users with a role and the cameras
+ * they may see (grants), browser sessions and API tokens.
+ *
+ * Secrets never reach the index in the clear: passwords are stored as
+ * Argon2id strings made by nvr/auth.c, session and API tokens as their
+ * SHA-256.  A grant is a camera id, "group:NAME" (cameras whose config has
+ * `group = NAME`) or "*" (every camera).  Deleting a user deletes their
+ * grants, sessions and tokens (foreign keys, ON DELETE CASCADE); changing a
+ * password deletes the user's sessions.
+ *
+ * Threads: any thread (the index serialises).
+ */
+#ifndef NVR_STORAGE_USERS_H
+#define NVR_STORAGE_USERS_H
+
+#include "storage/index.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define USER_GRANTS_MAX 64
+#define USER_GRANT_LEN (INDEX_ID_MAX + 8)
+#define USER_PWHASH_LEN 160
+#define USER_CSRF_LEN 48
+
+enum user_role { USER_VIEWER = 1, USER_INVESTIGATOR = 2, USER_ADMIN = 3 };
+
+struct user {
+    int64_t id;
+    char name[INDEX_ID_MAX];
+    enum user_role role;
+    char pwhash[USER_PWHASH_LEN];
+    int64_t pw_changed_us, created_us;
+    size_t ngrants;
+    char grants[USER_GRANTS_MAX][USER_GRANT_LEN];
+};
+
+/* "admin", "investigator", "viewer"; 0 for anything else. */
+enum user_role users_role_parse(const char *s);
+const char *users_role_name(enum user_role r);
+
+/* Number of users (0 on a fresh install). */
+int users_count(nvr_index *ix, int64_t *n);
+
+/* Adds u (name, role, pwhash, created_us, grants); sets u->id.  NVR_EINVAL
+ * if the name is taken. */
+int users_add(nvr_index *ix, struct user *u);
+
+/* One user by name or by id.  NVR_ENOTFOUND if none. */
+int users_get(nvr_index *ix, const char *name, struct user *out);
+int users_get_id(nvr_index *ix, int64_t id, struct user *out);
+
+/* Every user by name: a new array (free()). */
+int users_list(nvr_index *ix, struct user **out, size_t *n);
+
+/* Stores u's role and grants, and with new_password its pwhash and
+ * pw_changed_us -- then also deletes the user's sessions. */
+int users_update(nvr_index *ix, const struct user *u, int new_password);
+
+/* Deletes the user (and their grants, sessions, tokens).  NVR_ENOTFOUND. */
+int users_delete(nvr_index *ix, const char *name);
+
+/* ---- sessions (token_hash = SHA-256 of the cookie value) ---- */
+int users_session_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, const char *csrf,
+                      const char *address, int64_t now_us);
+/* NVR_ENOTFOUND if there is no such session. */
+int users_session_get(nvr_index *ix, const uint8_t hash[32], int64_t *user_id, char csrf[USER_CSRF_LEN],
+                      int64_t *created_us, int64_t *last_us);
+int users_session_touch(nvr_index *ix, const uint8_t hash[32], int64_t now_us);
+int users_session_delete(nvr_index *ix, const uint8_t hash[32]);
+
+/* ---- API tokens ---- */
+int users_token_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, const char *label, int64_t now_us,
+                    int64_t *id);
+/* The user of an unrevoked token; NVR_ENOTFOUND otherwise. */
+int users_token_find(nvr_index *ix, const uint8_t hash[32], int64_t *user_id);
+/* Revokes token id of user_id (any user's if user_id is 0).  NVR_ENOTFOUND. */
+int users_token_revoke(nvr_index *ix, int64_t id, int64_t user_id, int64_t now_us);
+
+#endif

@@ -1,0 +1,153 @@
+"""Camera management while recording (issue 6): test a connection before
+saving (codec, size, frame rate, bit rate, or the exact failure), add,
+change and remove cameras over the API with no restart and without touching
+the other cameras, API cameras survive a restart, cameras of the config file
+are read-only over the API, SIGHUP reloads the file (added, changed, removed;
+a broken file changes nothing), and every bad body is a 400 naming why."""
+import json
+import os
+import signal
+import socket
+import time
+import urllib.error
+import urllib.request
+
+from harness import Camera, Nvr, check, finish, free_port, wait_until
+
+
+def call(nvr, path, method="GET", body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(nvr.base_url + path, method=method, data=data,
+                                 headers={"Content-Type": "application/json"} if data else {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            return e.code, json.loads(raw)
+        except ValueError:
+            return e.code, raw
+    except (urllib.error.URLError, ConnectionError):
+        return 0, {}
+
+
+def complete(nvr, cam, after_us=0):
+    return [r for r in nvr.db_rows(cam) if r["state"] == 0 and r["start_us"] >= after_us]
+
+
+with Camera("h264.mp4", no_audio=True) as cam, Camera("h264.mp4", no_audio=True, user="u", password="right") as locked:
+    nvr = Nvr("cameras", [("lobby", {"url": cam.url(), "segment_seconds": 2})])
+    nvr.start()
+    check(nvr.wait_segments("lobby", 1, 30), "lobby records")
+
+    # --- test connection ---
+    st, doc = call(nvr, "/api/v1/camera-test", "POST", {"url": cam.url()})
+    v = doc.get("video", {}) if isinstance(doc, dict) else {}
+    check(st == 200 and doc.get("ok") is True and v.get("codec") == "h264" and v.get("width") == 640
+          and v.get("height") == 360 and abs(v.get("fps", 0) - 25) < 2 and v.get("bitrate_kbps", 0) > 100,
+          "test connection reports the stream: %r" % doc)
+    st, doc = call(nvr, "/api/v1/camera-test", "POST", {"url": locked.url("u", "wrong")})
+    check(st == 200 and doc.get("ok") is False and doc.get("failure") == "unauthorized" and "wrong" not in json.dumps(doc),
+          "wrong password: %r" % doc)
+    dead = free_port()
+    st, doc = call(nvr, "/api/v1/camera-test", "POST", {"url": "rtsp://127.0.0.1:%d/x" % dead})
+    check(st == 200 and doc.get("ok") is False and doc.get("failure") == "unreachable", "nothing listening: %r" % doc)
+    st, doc = call(nvr, "/api/v1/camera-test", "POST", {"url": "http://example.com/"})
+    check(st == 400 and "rtsp" in doc.get("error", ""), "not an RTSP URL: %r" % doc)
+
+    # --- add over the API: records at once, lobby untouched ---
+    lobby_before = call(nvr, "/api/v1/cameras/lobby")[1]["stats"]
+    t_add = time.time() * 1e6
+    st, doc = call(nvr, "/api/v1/cameras", "POST", {"id": "gym", "name": "Gym", "url": locked.url("u", "right"),
+                                                    "segment_seconds": 2, "group": "south"})
+    check(st == 201 and doc.get("source") == "api" and "right" not in json.dumps(doc), "add gym: %d %r" % (st, doc))
+    check(wait_until(lambda: len(complete(nvr, "gym")) >= 2, 30), "gym records after being added")
+    lobby_after = call(nvr, "/api/v1/cameras/lobby")[1]["stats"]
+    check(lobby_after["reconnects"] == lobby_before["reconnects"] and lobby_after["segments"] - lobby_before["segments"] >= 2,
+          "lobby kept recording through the addition: %r -> %r, %d segments since"
+          % (lobby_before, lobby_after, len(complete(nvr, "lobby", int(t_add)))))
+    st, doc = call(nvr, "/api/v1/cameras")
+    check([(c["id"], c["source"]) for c in doc["cameras"]] == [("lobby", "file"), ("gym", "api")], "list: %r" % doc)
+    r = nvr.run_cli("recordings", "-c", nvr.config, "gym", "--json")
+    check(r.returncode == 0 and json.loads(r.stdout)["segments"], "nvr recordings knows an API camera: %s" % r.stderr)
+
+    # --- bad bodies ---
+    for body, why in [({"id": "Bad Id", "url": cam.url()}, "id"), ({"id": "x1"}, "url"),
+                      ({"id": "x1", "url": "http://x/"}, "rtsp"), ({"id": "x1", "url": cam.url(), "foo": 1}, "unknown field"),
+                      ({"id": "x1", "url": cam.url(), "name": "a\nurl = rtsp://evil/"}, "control"),
+                      ({"id": "x1", "url": cam.url(), "segment_seconds": 0}, "segment_seconds"),
+                      ({"id": "x1", "url": cam.url(), "segment_seconds": "2"}, "integer"),
+                      ({"id": "x1", "url": cam.url(), "transport": "pigeon"}, "transport"),
+                      ({"id": "x1", "url": cam.url(), "audio": "yes"}, "true or false")]:
+        st, doc = call(nvr, "/api/v1/cameras", "POST", body)
+        check(st == 400 and why in doc.get("error", ""), "bad body (%s): %d %r" % (why, st, doc))
+    st, doc = call(nvr, "/api/v1/cameras", "POST", {"id": "gym", "url": cam.url()})
+    check(st == 409, "duplicate id: %d" % st)
+    check(call(nvr, "/api/v1/cameras/x1")[0] == 404, "no half-made camera was left")
+
+    # --- file cameras are read-only over the API ---
+    st, doc = call(nvr, "/api/v1/cameras/lobby", "PUT", {"name": "x"})
+    check(st == 409 and "SIGHUP" in doc.get("error", ""), "PUT on a file camera: %d %r" % (st, doc))
+    st, doc = call(nvr, "/api/v1/cameras/lobby", "DELETE")
+    check(st == 409, "DELETE on a file camera: %d" % st)
+
+    # --- change: takes effect, keeps the rest ---
+    t_change = time.time() * 1e6
+    st, doc = call(nvr, "/api/v1/cameras/gym", "PUT", {"name": "Gym east", "segment_seconds": 3})
+    check(st == 200, "change gym: %d %r" % (st, doc))
+    st, doc = call(nvr, "/api/v1/cameras/gym")
+    check(doc.get("name") == "Gym east" and doc.get("segment_seconds") == 3 and doc.get("group") == "south",
+          "gym changed, unspecified fields kept: %r" % doc)
+    check(wait_until(lambda: len(complete(nvr, "gym", int(t_change))) >= 1, 30), "gym records after the change")
+    st, doc = call(nvr, "/api/v1/cameras/gym", "PUT", {"enabled": False})
+    check(st == 200 and call(nvr, "/api/v1/cameras/gym")[1]["status"] == "disabled", "disable gym")
+    st, doc = call(nvr, "/api/v1/cameras/gym", "PUT", {"enabled": True})
+    check(st == 200, "enable gym")
+
+    # --- restart: the API camera is still there ---
+    check(nvr.stop() == 0, "clean stop")
+    nvr.start()
+    check(wait_until(lambda: call(nvr, "/api/v1/cameras/gym")[0] == 200, 15), "gym survives a restart")
+    t_restart = time.time() * 1e6
+    check(wait_until(lambda: len(complete(nvr, "gym", int(t_restart))) >= 1, 30), "gym records after the restart")
+
+    # --- remove: recording stops, footage stays ---
+    n_rows = len(complete(nvr, "gym"))
+    st, doc = call(nvr, "/api/v1/cameras/gym", "DELETE")
+    check(st == 200, "remove gym: %d %r" % (st, doc))
+    t_rm = time.time() * 1e6
+    time.sleep(5)
+    rows = nvr.db_rows("gym")
+    check(len(rows) >= n_rows and not [r for r in rows if r["start_us"] > t_rm], "gym stopped, its footage stays")
+    check(call(nvr, "/api/v1/cameras/gym")[0] == 404, "gym is gone from the API")
+
+    # --- SIGHUP reloads the file ---
+    with open(nvr.config) as f:
+        original = f.read()
+    with open(nvr.config, "a") as f:
+        f.write("\n[camera hall]\nurl = %s\nsegment_seconds = 2\n" % cam.url())
+    t_hup = time.time() * 1e6
+    nvr.proc.send_signal(signal.SIGHUP)
+    check(wait_until(lambda: len(complete(nvr, "hall", int(t_hup))) >= 1, 30), "SIGHUP added hall, which records")
+    check("reloaded cameras added=1 changed=0 removed=0" in nvr.log_text(), "the reload says what it did")
+    with open(nvr.config, "w") as f:
+        f.write(original + "\n[camera hall]\nurl = %s\nsegment_seconds = 2\nbogus = 1\n" % cam.url())
+    nvr.proc.send_signal(signal.SIGHUP)
+    check(wait_until(lambda: "reload refused" in nvr.log_text() and "nvr.conf:" in nvr.log_text(), 10),
+          "a broken file is refused with file:line")
+    check(call(nvr, "/api/v1/cameras/hall")[0] == 200, "...and changes nothing")
+    with open(nvr.config, "w") as f:
+        f.write(original.replace("segment_seconds = 2", "segment_seconds = 3"))
+    nvr.proc.send_signal(signal.SIGHUP)
+    check(wait_until(lambda: call(nvr, "/api/v1/cameras/hall")[0] == 404, 15), "SIGHUP removed hall")
+    check(wait_until(lambda: call(nvr, "/api/v1/cameras/lobby")[1].get("segment_seconds") == 3, 10),
+          "SIGHUP changed lobby")
+    t_after = time.time() * 1e6
+    check(wait_until(lambda: len(complete(nvr, "lobby", int(t_after))) >= 1, 30), "lobby records after its change")
+    st, doc = call(nvr, "/api/v1/access-log?action=camera_added")
+    check(st == 200 and [e["camera"] for e in doc["entries"]] == ["gym"], "the access log has the API addition")
+    check(nvr.stop() == 0, "clean stop at the end")
+    r = nvr.run_cli("check", "-c", nvr.config, "--storage")
+    check(r.returncode == 0, "storage consistent: %s%s" % (r.stdout, r.stderr))
+finish("cameras")

@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+"""A fake ONVIF device for the audit tests: an HTTP server on loopback that
+answers the SOAP 1.2 calls nvr makes (GetSystemDateAndTime,
+GetDeviceInformation, GetNetworkInterfaces, GetCapabilities, GetProfiles,
+GetStreamUri) with WS-Security UsernameToken digest or HTTP digest checking,
+the vendor endpoints the audit reads (Hikvision ISAPI deviceInfo, Dahua
+magicBox), and a WS-Discovery responder on UDP (unicast probes).
+
+Profiles shape what it says (the strings are synthetic test data):
+  hikvision   label HIKVISION, Hikvision OUI, ISAPI in Hikvision's namespace
+  whitelabel  label "Acme Vision", but Hikvision OUI and ISAPI underneath
+  axis        label AXIS, Axis OUI, no vendor endpoints
+  dahua       no ONVIF (404), Dahua magicBox answer underneath
+  mute        answers nothing useful (500 / 404, generic Server header)
+  huge        SOAP replies of 2 MiB             (hostile)
+  deep        SOAP replies nested 100000 deep   (hostile)
+  laughs      billion-laughs entity expansion   (hostile)
+  malformed   truncated, unbalanced XML         (hostile)
+  strings     valid XML, hostile strings (control/bidi characters, 20 kB names)
+  silent      accepts connections, never answers (timeouts)
+
+Prints "ready HTTP_PORT UDP_PORT" on stdout once listening; --log FILE gets
+one "METHOD PATH" line per HTTP request, so tests can check the audit only
+reads.
+"""
+import argparse
+import base64
+import datetime
+import hashlib
+import os
+import re
+import socket
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PROFILES = {
+    "hikvision": dict(manufacturer="HIKVISION", model="DS-2CD2143G2-I", firmware="V5.7.3 build 220112",
+                      serial="DS-2CD2143G2-I20220101AAWRJ00000001", hw="88", mac="44:47:cc:12:34:56",
+                      server="webserver", isapi=True, magicbox=False, realm="Login to camera"),
+    "whitelabel": dict(manufacturer="Acme Vision", model="AV-400", firmware="V5.5.0 build 190708",
+                       serial="AV4000001", hw="88", mac="58:03:fb:ab:cd:ef", server="Acme httpd",
+                       isapi=True, magicbox=False, realm="Acme"),
+    "axis": dict(manufacturer="AXIS", model="P3245-LV", firmware="10.12.114", serial="ACCC8E000001",
+                 hw="7A1", mac="b8:a4:4f:00:11:22", server="Apache", isapi=False, magicbox=False, realm="AXIS"),
+    "dahua": dict(onvif=False, server="httpd", isapi=False, magicbox=True, realm="Login"),
+    "mute": dict(onvif=False, server="httpd", isapi=False, magicbox=False, realm=""),
+    "silent": dict(silent=True),
+}
+HOSTILE = ("huge", "deep", "laughs", "malformed", "strings")
+
+ENV = ('<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+       'xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:trt="http://www.onvif.org/ver10/media/wsdl" '
+       'xmlns:tt="http://www.onvif.org/ver10/schema"><s:Body>%s</s:Body></s:Envelope>')
+FAULT = ('<s:Fault><s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>ter:NotAuthorized</s:Value>'
+         '</s:Subcode></s:Code><s:Reason><s:Text xml:lang="en">Sender not authorized</s:Text></s:Reason></s:Fault>')
+
+
+def wsse_digest(nonce_b64, created, password):
+    raw = base64.b64decode(nonce_b64)
+    return base64.b64encode(hashlib.sha1(raw + created.encode() + password.encode()).digest()).decode()
+
+
+def local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+class Device:
+    def __init__(self, args):
+        self.args = args
+        self.profile = args.profile
+        self.p = PROFILES.get(args.profile, {})
+        self.nonces = set()
+        self.log = open(args.log, "a") if args.log else None
+        self.lock = threading.Lock()
+        self.http_port = 0
+
+    def record(self, method, path):
+        if self.log:
+            with self.lock:
+                self.log.write("%s %s\n" % (method, path))
+                self.log.flush()
+
+    # ---- SOAP ----
+    def check_wsse(self, root):
+        tok = None
+        for el in root.iter():
+            if local(el.tag) == "UsernameToken":
+                tok = el
+        if tok is None:
+            return False
+        f = {local(e.tag): (e.text or "") for e in tok}
+        if f.get("Username") != self.args.user:
+            return False
+        try:
+            want = wsse_digest(f.get("Nonce", ""), f.get("Created", ""), self.args.password)
+        except Exception:
+            return False
+        return want == f.get("Password")
+
+    def soap_body(self, op, root):
+        p = self.p
+        if op == "GetSystemDateAndTime":
+            t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=self.args.clock_offset)
+            return ('<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>NTP</tt:DateTimeType>'
+                    '<tt:UTCDateTime><tt:Time><tt:Hour>%d</tt:Hour><tt:Minute>%d</tt:Minute><tt:Second>%d</tt:Second>'
+                    '</tt:Time><tt:Date><tt:Year>%d</tt:Year><tt:Month>%d</tt:Month><tt:Day>%d</tt:Day></tt:Date>'
+                    '</tt:UTCDateTime></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>'
+                    % (t.hour, t.minute, t.second, t.year, t.month, t.day))
+        if op == "GetDeviceInformation":
+            return ('<tds:GetDeviceInformationResponse><tds:Manufacturer>%s</tds:Manufacturer><tds:Model>%s</tds:Model>'
+                    '<tds:FirmwareVersion>%s</tds:FirmwareVersion><tds:SerialNumber>%s</tds:SerialNumber>'
+                    '<tds:HardwareId>%s</tds:HardwareId></tds:GetDeviceInformationResponse>'
+                    % (p["manufacturer"], p["model"], p["firmware"], p["serial"], p["hw"]))
+        if op == "GetNetworkInterfaces":
+            return ('<tds:GetNetworkInterfacesResponse><tds:NetworkInterfaces token="eth0"><tt:Enabled>true</tt:Enabled>'
+                    '<tt:Info><tt:Name>eth0</tt:Name><tt:HwAddress>%s</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info>'
+                    '</tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>' % p["mac"])
+        if op == "GetCapabilities":
+            return ('<tds:GetCapabilitiesResponse><tds:Capabilities><tt:Media><tt:XAddr>http://10.9.9.9:%d/onvif/Media'
+                    '</tt:XAddr></tt:Media></tds:Capabilities></tds:GetCapabilitiesResponse>' % self.http_port)
+        if op == "GetProfiles":
+            return ('<trt:GetProfilesResponse><trt:Profiles token="Profile_1" fixed="true"><tt:Name>main</tt:Name>'
+                    '</trt:Profiles><trt:Profiles token="Profile_2"><tt:Name>sub</tt:Name></trt:Profiles>'
+                    '</trt:GetProfilesResponse>')
+        if op == "GetStreamUri":
+            tok = "".join(e.text or "" for e in root.iter() if local(e.tag) == "ProfileToken")
+            ch = "101" if tok == "Profile_1" else "102"
+            return ('<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://127.0.0.1:554/Streaming/Channels/%s</tt:Uri>'
+                    '<tt:InvalidAfterConnect>false</tt:InvalidAfterConnect></trt:MediaUri></trt:GetStreamUriResponse>'
+                    % ch)
+        return None
+
+    def hostile(self, op):
+        kind = self.profile
+        if kind == "huge":
+            pad = "<tt:Pad>" + "A" * 1024 + "</tt:Pad>"
+            return 200, (ENV % ("<tds:%sResponse>%s</tds:%sResponse>" % (op, pad * 2048, op))).encode()
+        if kind == "deep":
+            n = 100000
+            return 200, (ENV % ("<a>" * n + "HIKVISION" + "</a>" * n)).encode()
+        if kind == "laughs":
+            ents = '<!ENTITY lol "lol">' + "".join(
+                '<!ENTITY lol%d "%s">' % (i, ("&lol%d;" % (i - 1) if i > 1 else "&lol;") * 10) for i in range(1, 10))
+            doc = ('<?xml version="1.0"?><!DOCTYPE s:Envelope [%s]>' % ents +
+                   '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>'
+                   '<GetDeviceInformationResponse><Manufacturer>&lol9;</Manufacturer><Model>x</Model>'
+                   '</GetDeviceInformationResponse></s:Body></s:Envelope>')
+            return 200, doc.encode()
+        if kind == "malformed":
+            return 200, b'<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>' \
+                        b'<GetDeviceInformationResponse><Manufacturer>HIKVISION</Model></s:Body>'
+        if kind == "strings":
+            if op != "GetDeviceInformation":
+                return 500, b"no"
+            evil = "=Evil\u202e\u0007\"<>'&amp;" + "X" * 20000
+            body = ("<tds:GetDeviceInformationResponse><tds:Manufacturer>%s</tds:Manufacturer>"
+                    "<tds:Model>=cmd|' /C calc'!A0</tds:Model><tds:FirmwareVersion>\u00e9\u4e2d</tds:FirmwareVersion>"
+                    "</tds:GetDeviceInformationResponse>" % escape(evil.replace("\u0007", "")))
+            return 200, (ENV % body).encode("utf-8")
+        return 500, b""
+
+    def soap(self, handler, body):
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError:
+            if self.args.auth == "digest" and self.args.user and not self.check_digest(handler, "POST"):
+                return None, None  # an empty probe for credentials: 401 sent
+            return 400, b"bad request"
+        b = [e for e in root.iter() if local(e.tag) == "Body"]
+        kids = list(b[0]) if b else []
+        if not kids:
+            return 400, b"no body"
+        op = local(kids[0].tag)
+        if self.profile in HOSTILE:
+            return self.hostile(op)
+        if not self.p.get("onvif", True):
+            return 500, b"internal error"
+        if op != "GetSystemDateAndTime" and self.args.user:
+            if self.args.auth == "wsse" and not self.check_wsse(root):
+                return 400, (ENV % FAULT).encode()
+            if self.args.auth == "digest" and not self.check_digest(handler, "POST"):
+                return None, None  # 401 sent
+        resp = self.soap_body(op, root)
+        if resp is None:
+            return 400, (ENV % '<s:Fault><s:Code><s:Value>s:Sender</s:Value></s:Code></s:Fault>').encode()
+        return 200, (ENV % resp).encode()
+
+    # ---- HTTP digest (RFC 2617, MD5, qop=auth) ----
+    def check_digest(self, handler, method):
+        realm = self.p.get("realm") or "device"
+        h = handler.headers.get("Authorization", "")
+        if h.startswith("Digest "):
+            f = dict(re.findall(r'(\w+)="?([^",]*)"?', h[7:]))
+            if f.get("username") == self.args.user and f.get("nonce") in self.nonces:
+                ha1 = hashlib.md5(("%s:%s:%s" % (self.args.user, realm, self.args.password)).encode()).hexdigest()
+                ha2 = hashlib.md5(("%s:%s" % (method, f.get("uri", ""))).encode()).hexdigest()
+                want = hashlib.md5(("%s:%s:%s:%s:%s:%s" % (ha1, f["nonce"], f.get("nc", ""), f.get("cnonce", ""),
+                                                           f.get("qop", ""), ha2)).encode()).hexdigest()
+                if want == f.get("response"):
+                    return True
+        nonce = base64.b64encode(os.urandom(12)).decode()
+        self.nonces.add(nonce)
+        handler.send_response(401)
+        handler.send_header("WWW-Authenticate", 'Digest realm="%s", qop="auth", nonce="%s", algorithm=MD5' % (realm, nonce))
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+        return False
+
+
+def make_handler(dev):
+    class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def version_string(self):
+            return dev.p.get("server", "httpd")
+
+        def log_message(self, *a):
+            pass
+
+        def reply(self, code, body, ctype="application/soap+xml; charset=utf-8"):
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except OSError:
+                pass  # the client gave up on a hostile reply: expected
+
+        def do_POST(self):
+            dev.record("POST", self.path)
+            if dev.p.get("silent"):
+                time.sleep(60)
+                return
+            n = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(n)
+            if not self.path.startswith("/onvif/"):
+                return self.reply(404, b"not found", "text/plain")
+            code, out = dev.soap(self, body)
+            if code is not None:
+                self.reply(code, out)
+
+        def do_GET(self):
+            dev.record("GET", self.path)
+            if dev.p.get("silent"):
+                time.sleep(60)
+                return
+            p = dev.p
+            if self.path == "/":
+                if p.get("realm") and dev.args.user:
+                    if not dev.check_digest(self, "GET"):
+                        return
+                return self.reply(200, b"<html>login</html>", "text/html")
+            if self.path == "/ISAPI/System/deviceInfo" and p.get("isapi"):
+                if dev.args.user and not dev.check_digest(self, "GET"):
+                    return
+                body = ('<?xml version="1.0" encoding="UTF-8"?><DeviceInfo version="2.0" '
+                        'xmlns="http://www.hikvision.com/ver20/XMLSchema"><deviceName>%s</deviceName>'
+                        '<model>%s</model><firmwareVersion>%s</firmwareVersion></DeviceInfo>'
+                        % (p.get("manufacturer", "IP CAMERA"), p.get("model", ""), p.get("firmware", "")))
+                return self.reply(200, body.encode(), "application/xml")
+            if self.path == "/cgi-bin/magicBox.cgi?action=getSystemInfo" and p.get("magicbox"):
+                if dev.args.user and not dev.check_digest(self, "GET"):
+                    return
+                return self.reply(200, b"deviceType=IPC-HDW1230S\r\nhardwareVersion=1.00\r\nserialNumber=4F0000000\r\n",
+                                  "text/plain")
+            self.reply(404, b"not found", "text/plain")
+    return H
+
+
+def discovery(dev, sock):
+    while True:
+        data, addr = sock.recvfrom(65536)
+        try:
+            root = ET.fromstring(data)
+        except ET.ParseError:
+            continue
+        mid = "".join(e.text or "" for e in root.iter() if local(e.tag) == "MessageID")
+        if not any(local(e.tag) == "Probe" for e in root.iter()):
+            continue
+        name = dev.p.get("manufacturer", "camera").replace(" ", "%20")
+        resp = ('<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+                'xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" '
+                'xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery" '
+                'xmlns:dn="http://www.onvif.org/ver10/network/wsdl"><s:Header>'
+                '<a:MessageID>uuid:11111111-2222-4333-8444-555555555555</a:MessageID><a:RelatesTo>%s</a:RelatesTo>'
+                '<a:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/ProbeMatches</a:Action></s:Header><s:Body>'
+                '<d:ProbeMatches><d:ProbeMatch><a:EndpointReference><a:Address>urn:uuid:fake-%s</a:Address>'
+                '</a:EndpointReference><d:Types>dn:NetworkVideoTransmitter</d:Types>'
+                '<d:Scopes>onvif://www.onvif.org/type/video_encoder onvif://www.onvif.org/name/%s '
+                'onvif://www.onvif.org/hardware/%s</d:Scopes>'
+                '<d:XAddrs>http://127.0.0.1:%d/onvif/device_service</d:XAddrs><d:MetadataVersion>1</d:MetadataVersion>'
+                '</d:ProbeMatch></d:ProbeMatches></s:Body></s:Envelope>'
+                % (mid, dev.profile, name, dev.p.get("model", "x"), dev.http_port))
+        sock.sendto(resp.encode(), addr)
+        # a stray answer to someone else's probe must be ignored by the client
+        sock.sendto(resp.replace(mid, "uuid:not-yours").encode(), addr)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--profile", required=True, choices=sorted(list(PROFILES) + list(HOSTILE)))
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--user")
+    ap.add_argument("--password", default="")
+    ap.add_argument("--auth", choices=("wsse", "digest"), default="wsse")
+    ap.add_argument("--clock-offset", type=float, default=0, help="seconds the device clock is ahead")
+    ap.add_argument("--log")
+    args = ap.parse_args()
+    dev = Device(args)
+    srv = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(dev))
+    srv.daemon_threads = True
+    srv.handle_error = lambda *a: None
+    dev.http_port = srv.server_address[1]
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    threading.Thread(target=discovery, args=(dev, udp), daemon=True).start()
+    print("ready %d %d" % (dev.http_port, udp.getsockname()[1]), flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+/*
+ * test_onvif.c - the ONVIF client's pieces that need no device: the
+ * WS-Security PasswordDigest (the ONVIF Application Programmer's Guide
+ * example), the hostile-XML guards of safexml (entity expansion, depth,
+ * size, malformed input, DTDs), namespace-agnostic lookup and string
+ * cleaning, URL splitting, and WS-Discovery ProbeMatch parsing.
+ */
+#include "check.h"
+
+#include "nvr/netprobe.h"
+#include "nvr/onvif.h"
+#include "nvr/safexml.h"
+#include "nvr/wsdiscovery.h"
+
+#include <openssl/evp.h>
+#include <stdlib.h>
+
+static void test_wsse_digest(void)
+{
+    /* ONVIF Application Programmer's Guide, 6.1.1.3: nonce LKqI6G/AikKCQrN0zqZFlg==,
+     * created 2010-09-16T07:50:45Z, password userpassword.  Also checked with
+     *   python3 -c 'import base64,hashlib; n=base64.b64decode("LKqI6G/AikKCQrN0zqZFlg==");
+     *   print(base64.b64encode(hashlib.sha1(n+b"2010-09-16T07:50:45Z"+b"userpassword").digest()))' */
+    unsigned char nonce[32];
+    char out[29];
+    int n = EVP_DecodeBlock(nonce, (const unsigned char *)"LKqI6G/AikKCQrN0zqZFlg==", 24);
+    CHECK_EQ_INT(n, 18); /* 16 bytes + 2 padding */
+    onvif_wsse_digest(nonce, 16, "2010-09-16T07:50:45Z", "userpassword", out);
+    CHECK_EQ_STR(out, "tuOSpGlFlIXsozq4HFNeeGeFLEI=");
+    onvif_wsse_digest(nonce, 16, "2010-09-16T07:50:46Z", "userpassword", out);
+    CHECK(strcmp(out, "tuOSpGlFlIXsozq4HFNeeGeFLEI=") != 0);
+}
+
+static int parses(const char *xml)
+{
+    xmlDoc *d = NULL;
+    int rc = safexml_parse(xml, strlen(xml), &d);
+    if (d)
+        xmlFreeDoc(d);
+    return rc;
+}
+
+static void test_hostile_xml(void)
+{
+    /* billion laughs */
+    const char *laughs = "<?xml version=\"1.0\"?><!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;"
+                         "&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]><l>&c;</l>";
+    CHECK(parses(laughs) != 0);
+    /* external entity */
+    CHECK(parses("<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><x>&e;</x>") != 0);
+    CHECK(parses("<!doctype x><x/>") != 0);
+    /* too deep: 65 levels refused, 64 accepted */
+    char *deep = malloc(200000);
+    for (int levels = 64; levels <= 65; levels++) {
+        char *p = deep;
+        for (int i = 0; i < levels; i++)
+            p += sprintf(p, "<a>");
+        for (int i = 0; i < levels; i++)
+            p += sprintf(p, "</a>");
+        CHECK_EQ_INT(parses(deep) != 0, levels > SAFEXML_MAX_DEPTH);
+    }
+    /* very deep (beyond libxml2's own limit too) */
+    char *p = deep;
+    for (int i = 0; i < 20000; i++)
+        p += sprintf(p, "<a>");
+    *p = '\0';
+    CHECK(parses(deep) != 0);
+    free(deep);
+    /* too large */
+    size_t big = SAFEXML_MAX_BYTES + 10;
+    char *huge = malloc(big + 1);
+    memcpy(huge, "<a>", 3);
+    memset(huge + 3, 'x', big - 7);
+    memcpy(huge + big - 4, "</a>", 4);
+    huge[big] = '\0';
+    CHECK(parses(huge) != 0);
+    free(huge);
+    /* malformed */
+    CHECK(parses("<a><b></a>") != 0);
+    CHECK(parses("") != 0);
+    CHECK(parses("not xml at all") != 0);
+    CHECK(parses("<a>\x01</a>") != 0);
+    CHECK_EQ_INT(parses("<s:E xmlns:s=\"urn:x\"><s:B>ok</s:B></s:E>"), 0);
+}
+
+static void test_lookup_and_cleaning(void)
+{
+    const char *xml = "<e:Envelope xmlns:e=\"urn:e\" xmlns:t=\"urn:t\"><e:Body><t:R><t:Manufacturer>  HIK\tVISION \n"
+                      "</t:Manufacturer><Manufacturer>second</Manufacturer><Model>caf\xc3\xa9 &lt;x&gt;</Model></t:R>"
+                      "</e:Body></e:Envelope>";
+    xmlDoc *d = NULL;
+    char out[16];
+    CHECK_EQ_INT(safexml_parse(xml, strlen(xml), &d), 0);
+    if (!d)
+        return;
+    xmlNode *root = xmlDocGetRootElement(d);
+    CHECK(safexml_child(root, "Body") != NULL);
+    CHECK(safexml_child(root, "R") == NULL); /* child, not descendant */
+    CHECK_EQ_INT(safexml_find_text(root, "Manufacturer", out, sizeof out), 10);
+    CHECK_EQ_STR(out, "HIK VISION"); /* first in document order, whitespace cleaned */
+    safexml_find_text(root, "Model", out, sizeof out);
+    CHECK_EQ_STR(out, "caf?? <x>");
+    safexml_find_text(root, "Missing", out, sizeof out);
+    CHECK_EQ_STR(out, "");
+    char cut[5];
+    CHECK_EQ_INT(safexml_clean("abcdefgh", 8, cut, sizeof cut), 4);
+    CHECK_EQ_STR(cut, "abcd");
+    xmlFreeDoc(d);
+}
+
+static void test_url_split(void)
+{
+    char url[256], user[32], pass[32], host[64];
+    CHECK_EQ_INT(netprobe_url_split("rtsp://ad%40min:p%3Ass@10.0.0.5:554/Streaming/Channels/101", url, sizeof url, user,
+                                    sizeof user, pass, sizeof pass, host, sizeof host),
+                 0);
+    CHECK_EQ_STR(url, "rtsp://10.0.0.5:554/Streaming/Channels/101");
+    CHECK_EQ_STR(user, "ad@min");
+    CHECK_EQ_STR(pass, "p:ss");
+    CHECK_EQ_STR(host, "10.0.0.5");
+    CHECK_EQ_INT(netprobe_url_split("http://[fe80::1]:8080/onvif", url, sizeof url, user, sizeof user, pass,
+                                    sizeof pass, host, sizeof host),
+                 0);
+    CHECK_EQ_STR(host, "fe80::1");
+    CHECK_EQ_STR(user, "");
+    CHECK(netprobe_url_split("rtsp://u:%zz@h/", url, sizeof url, user, sizeof user, pass, sizeof pass, host,
+                             sizeof host) != 0);
+    CHECK(netprobe_url_split("no-scheme", url, sizeof url, user, sizeof user, pass, sizeof pass, host, sizeof host) !=
+          0);
+    CHECK(netprobe_url_split("rtsp://u:p@/x", url, sizeof url, user, sizeof user, pass, sizeof pass, host,
+                             sizeof host) != 0);
+}
+
+static void test_onvif_client_args(void)
+{
+    struct onvif_client *c = NULL;
+    CHECK(onvif_client_create(&c, "ftp://x/", "u", "p", 1000) != 0 && c == NULL);
+    CHECK_EQ_INT(onvif_client_create(&c, "http://127.0.0.1:1", "u", "p", 1000), 0);
+    /* nothing listens on port 1: a connection error, quickly, for every call */
+    struct onvif_info info;
+    memset(&info, 0, sizeof info);
+    CHECK(onvif_query(c, &info) == -7 /* NVR_ECONN */);
+    CHECK(info.info_err != 0 && info.manufacturer[0] == '\0');
+    onvif_client_destroy(&c);
+    CHECK(c == NULL);
+    onvif_client_destroy(&c);
+}
+
+static void test_probe_match(void)
+{
+    const char *ok = "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:a=\"urn:a\" xmlns:d=\"urn:d\">"
+                     "<s:Header><a:RelatesTo>uuid:1</a:RelatesTo></s:Header><s:Body><d:ProbeMatches><d:ProbeMatch>"
+                     "<a:EndpointReference><a:Address>urn:uuid:cam</a:Address></a:EndpointReference>"
+                     "<d:Types>dn:NetworkVideoTransmitter</d:Types><d:Scopes>onvif://www.onvif.org/name/Front%20Door "
+                     "onvif://www.onvif.org/hardware/DS-2CD</d:Scopes><d:XAddrs>http://10.0.0.5/onvif/device_service"
+                     "</d:XAddrs></d:ProbeMatch></d:ProbeMatches></s:Body></s:Envelope>";
+    struct wsd_match m;
+    CHECK_EQ_INT(wsd_parse_match(ok, strlen(ok), "uuid:1", &m), 1);
+    CHECK_EQ_STR(m.address, "urn:uuid:cam");
+    CHECK_EQ_STR(m.name, "Front Door");
+    CHECK_EQ_STR(m.hardware, "DS-2CD");
+    CHECK_EQ_STR(m.xaddrs, "http://10.0.0.5/onvif/device_service");
+    CHECK_EQ_INT(wsd_parse_match(ok, strlen(ok), "uuid:2", &m), 0); /* not an answer to us */
+    CHECK_EQ_INT(wsd_parse_match("<x/>", 4, NULL, &m), 0);
+    CHECK_EQ_INT(wsd_parse_match("\xff\xfe", 2, NULL, &m), 0);
+}
+
+int main(void)
+{
+    RUN(test_wsse_digest);
+    RUN(test_hostile_xml);
+    RUN(test_lookup_and_cleaning);
+    RUN(test_url_split);
+    RUN(test_onvif_client_args);
+    RUN(test_probe_match);
+    return check_summary();
+}

@@ -1,0 +1,390 @@
+/* test_rtp_depack.c - RTP depacketization (nvr/rtp_depack.c) on hand-built
+ * packets: H.264 single NAL / STAP-A / FU-A, H.265 AP / FU, AAC AU headers,
+ * lost fragments, reordering, timestamp wrap, RTCP sender reports. */
+#include "nvr/rtp_depack.h"
+
+#include "check.h"
+#include "nvr/base/err.h"
+
+#include <libavutil/mem.h>
+#include <stdlib.h>
+
+struct pkt {
+    uint8_t b[2048];
+    size_t n;
+};
+
+/* An RTP packet: header (pt 96, ssrc 0x11223344) + payload. */
+static struct pkt rtp(uint16_t seq, uint32_t ts, int marker, const uint8_t *payload, size_t len)
+{
+    struct pkt p;
+    p.b[0] = 0x80;
+    p.b[1] = (uint8_t)((marker ? 0x80 : 0) | 96);
+    p.b[2] = (uint8_t)(seq >> 8);
+    p.b[3] = (uint8_t)seq;
+    p.b[4] = (uint8_t)(ts >> 24);
+    p.b[5] = (uint8_t)(ts >> 16);
+    p.b[6] = (uint8_t)(ts >> 8);
+    p.b[7] = (uint8_t)ts;
+    p.b[8] = 0x11;
+    p.b[9] = 0x22;
+    p.b[10] = 0x33;
+    p.b[11] = 0x44;
+    memcpy(p.b + 12, payload, len);
+    p.n = 12 + len;
+    return p;
+}
+
+static void push(struct rtp_depack *d, uint16_t seq, uint32_t ts, int marker, const uint8_t *payload, size_t len)
+{
+    struct pkt p = rtp(seq, ts, marker, payload, len);
+    CHECK_EQ_INT(rtp_depack_push(d, p.b, p.n), NVR_OK);
+}
+
+static struct rtp_depack *make(enum sdp_codec codec)
+{
+    struct sdp_media m = {.codec = codec, .clock_rate = 90000, .size_length = 13, .index_length = 3,
+                          .index_delta_length = 3};
+    struct rtp_depack *d = NULL;
+    CHECK_EQ_INT(rtp_depack_create(&d, &m), NVR_OK);
+    return d;
+}
+
+/* Pops one frame and compares it; frees it. */
+static void expect_frame(struct rtp_depack *d, const uint8_t *want, size_t n, int64_t ts, int key)
+{
+    struct rtp_frame f;
+    if (!rtp_depack_pop(d, &f)) {
+        CHECK(!"a frame was expected");
+        return;
+    }
+    CHECK_EQ_INT(f.size, n);
+    CHECK(f.size == n && memcmp(f.data, want, n) == 0);
+    CHECK_EQ_INT(f.ts, ts);
+    CHECK_EQ_INT(f.key, key);
+    for (int i = 0; i < 16; i++)
+        CHECK(f.data[n + i] == 0); /* libavcodec's padding */
+    av_free(f.data);
+}
+
+static void expect_none(struct rtp_depack *d)
+{
+    struct rtp_frame f;
+    int got = rtp_depack_pop(d, &f);
+    CHECK_EQ_INT(got, 0);
+    if (got)
+        av_free(f.data);
+}
+
+static const uint8_t sps[] = {0x67, 0x42, 0x00, 0x1e, 0xaa};
+static const uint8_t pps[] = {0x68, 0xce, 0x38, 0x80};
+static const uint8_t idr[] = {0x65, 0x88, 0x84, 0x21, 0x43, 0x00, 0x07, 0x99};
+static const uint8_t pslice[] = {0x41, 0x9a, 0x02, 0x03};
+
+static void test_header(void)
+{
+    struct rtp_header h;
+    uint8_t pl[4] = {1, 2, 3, 4};
+    struct pkt p = rtp(7, 1000, 1, pl, 4);
+    CHECK_EQ_INT(rtp_parse_header(p.b, p.n, &h), NVR_OK);
+    CHECK_EQ_INT(h.seq, 7);
+    CHECK_EQ_INT(h.ts, 1000);
+    CHECK_EQ_INT(h.marker, 1);
+    CHECK_EQ_INT(h.payload_type, 96);
+    CHECK_EQ_INT(h.payload_len, 4);
+    /* one CSRC, an extension of one word, two bytes of padding */
+    uint8_t x[32] = {0xb1, 96, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, /* csrc */ 9, 9, 9, 9,
+                     /* ext */ 0xbe, 0xde, 0, 1, 5, 5, 5, 5, /* payload */ 0xaa, 0xbb, /* padding */ 0, 2};
+    CHECK_EQ_INT(rtp_parse_header(x, 28, &h), NVR_OK);
+    CHECK_EQ_INT(h.payload_len, 2);
+    CHECK(h.payload[0] == 0xaa && h.payload[1] == 0xbb);
+    x[27] = 9; /* more padding than payload */
+    CHECK_EQ_INT(rtp_parse_header(x, 28, &h), NVR_EINVAL);
+    x[0] = 0x40; /* version 1 */
+    CHECK_EQ_INT(rtp_parse_header(x, 28, &h), NVR_EINVAL);
+    CHECK_EQ_INT(rtp_parse_header(x, 5, &h), NVR_EINVAL);
+}
+
+static void test_h264_single_and_stap(void)
+{
+    struct rtp_depack *d = make(SDP_CODEC_H264);
+    /* STAP-A with SPS + PPS, then the IDR in a single NAL packet with the marker */
+    uint8_t stap[1 + 2 + sizeof sps + 2 + sizeof pps];
+    size_t o = 0;
+    stap[o++] = 24 | 0x60;
+    stap[o++] = 0;
+    stap[o++] = sizeof sps;
+    memcpy(stap + o, sps, sizeof sps);
+    o += sizeof sps;
+    stap[o++] = 0;
+    stap[o++] = sizeof pps;
+    memcpy(stap + o, pps, sizeof pps);
+    o += sizeof pps;
+    push(d, 100, 5000, 0, stap, o);
+    expect_none(d);
+    push(d, 101, 5000, 1, idr, sizeof idr);
+    uint8_t want[4 + sizeof sps + 4 + sizeof pps + 4 + sizeof idr];
+    size_t w = 0;
+    const uint8_t *nals[] = {sps, pps, idr};
+    size_t lens[] = {sizeof sps, sizeof pps, sizeof idr};
+    for (int i = 0; i < 3; i++) {
+        memcpy(want + w, "\0\0\0\1", 4);
+        memcpy(want + w + 4, nals[i], lens[i]);
+        w += 4 + lens[i];
+    }
+    expect_frame(d, want, w, 5000, 1);
+    /* a P frame without the marker bit: ends when the timestamp changes */
+    push(d, 102, 8600, 0, pslice, sizeof pslice);
+    expect_none(d);
+    push(d, 103, 12200, 0, pslice, sizeof pslice);
+    uint8_t pw[4 + sizeof pslice] = {0, 0, 0, 1};
+    memcpy(pw + 4, pslice, sizeof pslice);
+    expect_frame(d, pw, sizeof pw, 8600, 0);
+    CHECK_EQ_INT(rtp_depack_flush(d), NVR_OK);
+    expect_frame(d, pw, sizeof pw, 12200, 0);
+    CHECK_EQ_INT(rtp_depack_stats(d)->lost, 0);
+    CHECK_EQ_INT(rtp_depack_stats(d)->frames, 3);
+    rtp_depack_destroy(&d);
+    CHECK(d == NULL);
+}
+
+/* Sends idr (header byte + body) as FU-A fragments of `chunk` body bytes. */
+static uint16_t send_fu_a(struct rtp_depack *d, uint16_t seq, uint32_t ts, const uint8_t *nal, size_t n,
+                          size_t chunk, int skip_index)
+{
+    size_t off = 1;
+    int i = 0;
+    while (off < n) {
+        size_t k = n - off < chunk ? n - off : chunk;
+        uint8_t fu[2 + 64];
+        fu[0] = (uint8_t)((nal[0] & 0xe0) | 28);
+        fu[1] = (uint8_t)((off == 1 ? 0x80 : 0) | (off + k == n ? 0x40 : 0) | (nal[0] & 0x1f));
+        memcpy(fu + 2, nal + off, k);
+        if (i != skip_index)
+            push(d, seq, ts, off + k == n, fu, 2 + k);
+        seq++;
+        i++;
+        off += k;
+    }
+    return seq;
+}
+
+static void test_h264_fu_a(void)
+{
+    struct rtp_depack *d = make(SDP_CODEC_H264);
+    uint8_t want[4 + sizeof idr] = {0, 0, 0, 1};
+    memcpy(want + 4, idr, sizeof idr);
+    uint16_t seq = send_fu_a(d, 65534, 90000, idr, sizeof idr, 3, -1); /* sequence numbers wrap too */
+    expect_frame(d, want, sizeof want, 90000, 1);
+    CHECK_EQ_INT(rtp_depack_stats(d)->lost, 0);
+    CHECK_EQ_INT(rtp_depack_ext_seq(d), 65536 + seq - 1);
+    /* a continuation fragment without its start (joined mid-way) is dropped */
+    uint8_t mid[4] = {28 | 0x60, 0x05, 0x11, 0x22};
+    push(d, seq++, 93600, 1, mid, sizeof mid);
+    expect_none(d);
+    CHECK_EQ_INT(rtp_depack_stats(d)->frames_dropped, 1);
+    rtp_depack_destroy(&d);
+}
+
+static void test_h264_lost_fragment(void)
+{
+    struct rtp_depack *d = make(SDP_CODEC_H264);
+    uint8_t kw[4 + sizeof idr] = {0, 0, 0, 1}, pw[4 + sizeof pslice] = {0, 0, 0, 1};
+    memcpy(kw + 4, idr, sizeof idr);
+    memcpy(pw + 4, pslice, sizeof pslice);
+    /* keyframe with its middle fragment lost: dropped */
+    uint16_t seq = send_fu_a(d, 10, 1000, idr, sizeof idr, 2, 1);
+    expect_none(d);
+    CHECK_EQ_INT(rtp_depack_stats(d)->lost, 1);
+    /* the following P frame refers to it: dropped too */
+    push(d, seq++, 4600, 1, pslice, sizeof pslice);
+    expect_none(d);
+    CHECK_EQ_INT(rtp_depack_stats(d)->frames_dropped, 2);
+    /* the next keyframe is whole: recording resumes */
+    seq = send_fu_a(d, seq, 8200, idr, sizeof idr, 2, -1);
+    expect_frame(d, kw, sizeof kw, 8200, 1);
+    push(d, seq++, 11800, 1, pslice, sizeof pslice);
+    expect_frame(d, pw, sizeof pw, 11800, 0);
+    /* the first packet of the next frame is lost, its second arrives: the frame is
+     * incomplete even though its timestamp is new */
+    seq++;
+    push(d, seq++, 15400, 1, pslice, sizeof pslice);
+    expect_none(d);
+    CHECK_EQ_INT(rtp_depack_stats(d)->lost, 2);
+    /* a repeated packet is ignored, not counted as loss */
+    push(d, (uint16_t)(seq - 1), 15400, 1, pslice, sizeof pslice);
+    CHECK_EQ_INT(rtp_depack_stats(d)->late, 1);
+    CHECK_EQ_INT(rtp_depack_stats(d)->lost, 2);
+    rtp_depack_destroy(&d);
+}
+
+static void test_timestamp_wrap(void)
+{
+    struct rtp_depack *d = make(SDP_CODEC_H264);
+    uint8_t pw[4 + sizeof pslice] = {0, 0, 0, 1};
+    memcpy(pw + 4, pslice, sizeof pslice);
+    uint32_t ts = 0xffffffffu - 3600 + 1; /* the second frame is at 2^32 */
+    push(d, 1, ts, 1, pslice, sizeof pslice);
+    expect_frame(d, pw, sizeof pw, ts, 0);
+    push(d, 2, ts + 3600, 1, pslice, sizeof pslice);
+    expect_frame(d, pw, sizeof pw, 4294967296LL, 0);
+    push(d, 3, ts + 7200, 1, pslice, sizeof pslice);
+    expect_frame(d, pw, sizeof pw, 4294967296LL + 3600, 0);
+    int64_t u = 0;
+    CHECK_EQ_INT(rtp_depack_unwrap(d, 0xfffffff0u, &u), 1);
+    CHECK_EQ_INT(u, 0xfffffff0LL);
+    CHECK_EQ_INT(rtp_depack_unwrap(d, 10, &u), 1);
+    CHECK_EQ_INT(u, 4294967296LL + 10);
+    rtp_depack_destroy(&d);
+}
+
+static void test_h265(void)
+{
+    struct rtp_depack *d = make(SDP_CODEC_H265);
+    static const uint8_t vps[] = {0x40, 0x01, 0x0c, 0x01};
+    static const uint8_t hsps[] = {0x42, 0x01, 0x01, 0x60};
+    static const uint8_t hpps[] = {0x44, 0x01, 0xc1, 0x73};
+    static const uint8_t idr_nal[] = {0x26, 0x01, 0xaf, 0x11, 0x22, 0x33, 0x44, 0x55}; /* IDR_W_RADL (19) */
+    /* AP with VPS/SPS/PPS */
+    uint8_t ap[2 + 3 * (2 + 4)] = {48 << 1, 1};
+    size_t o = 2;
+    const uint8_t *ps[] = {vps, hsps, hpps};
+    for (int i = 0; i < 3; i++) {
+        ap[o++] = 0;
+        ap[o++] = 4;
+        memcpy(ap + o, ps[i], 4);
+        o += 4;
+    }
+    push(d, 1, 0, 0, ap, o);
+    /* FU: header 49, FU header S/E + type 19, in three pieces */
+    uint8_t fu1[3 + 2] = {49 << 1, 1, 0x80 | 19, 0xaf, 0x11};
+    uint8_t fu2[3 + 2] = {49 << 1, 1, 19, 0x22, 0x33};
+    uint8_t fu3[3 + 2] = {49 << 1, 1, 0x40 | 19, 0x44, 0x55};
+    push(d, 2, 0, 0, fu1, sizeof fu1);
+    push(d, 3, 0, 0, fu2, sizeof fu2);
+    push(d, 4, 0, 1, fu3, sizeof fu3);
+    uint8_t want[4 * 8 + sizeof idr_nal];
+    size_t w = 0;
+    for (int i = 0; i < 3; i++) {
+        memcpy(want + w, "\0\0\0\1", 4);
+        memcpy(want + w + 4, ps[i], 4);
+        w += 8;
+    }
+    memcpy(want + w, "\0\0\0\1", 4);
+    memcpy(want + w + 4, idr_nal, sizeof idr_nal);
+    w += 4 + sizeof idr_nal;
+    expect_frame(d, want, w, 0, 1);
+    /* TRAIL_R (1) in a single packet: not a keyframe */
+    static const uint8_t trail[] = {0x02, 0x01, 0xd0, 0x01};
+    push(d, 5, 3600, 1, trail, sizeof trail);
+    uint8_t tw[4 + sizeof trail] = {0, 0, 0, 1};
+    memcpy(tw + 4, trail, sizeof trail);
+    expect_frame(d, tw, sizeof tw, 3600, 0);
+    /* CRA (21) is a keyframe */
+    static const uint8_t cra[] = {0x2a, 0x01, 0xaa};
+    push(d, 6, 7200, 1, cra, sizeof cra);
+    uint8_t cw[4 + sizeof cra] = {0, 0, 0, 1};
+    memcpy(cw + 4, cra, sizeof cra);
+    expect_frame(d, cw, sizeof cw, 7200, 1);
+    rtp_depack_destroy(&d);
+}
+
+static void test_h264_recovery_point(void)
+{
+    /* SEI recovery point (payload type 6) + non-IDR I slice: a keyframe, as for
+     * libavcodec's parser */
+    struct rtp_depack *d = make(SDP_CODEC_H264);
+    static const uint8_t sei[] = {0x06, 0x06, 0x01, 0xc4, 0x80};
+    push(d, 1, 0, 0, sei, sizeof sei);
+    push(d, 2, 0, 1, pslice, sizeof pslice);
+    struct rtp_frame f;
+    CHECK_EQ_INT(rtp_depack_pop(d, &f), 1);
+    CHECK_EQ_INT(f.key, 1);
+    av_free(f.data);
+    rtp_depack_destroy(&d);
+}
+
+static void test_aac(void)
+{
+    struct rtp_depack *d = make(SDP_CODEC_AAC);
+    /* two AUs in one packet: headers 13+3 bits each */
+    uint8_t p[2 + 4 + 3 + 2] = {0, 32, (uint8_t)(3 >> 5), (uint8_t)(3 << 3), (uint8_t)(2 >> 5), (uint8_t)(2 << 3),
+                                0xa1, 0xa2, 0xa3, 0xb1, 0xb2};
+    push(d, 1, 48000, 1, p, sizeof p);
+    static const uint8_t a[] = {0xa1, 0xa2, 0xa3}, b[] = {0xb1, 0xb2};
+    expect_frame(d, a, 3, 48000, 1);
+    expect_frame(d, b, 2, 48000 + 1024, 1);
+    /* one AU of 6 bytes in two fragments */
+    uint8_t f1[2 + 2 + 4] = {0, 16, 0, 6 << 3, 1, 2, 3, 4};
+    uint8_t f2[2 + 2 + 2] = {0, 16, 0, 6 << 3, 5, 6};
+    push(d, 2, 50048, 0, f1, sizeof f1);
+    expect_none(d);
+    push(d, 3, 50048, 1, f2, sizeof f2);
+    static const uint8_t whole[] = {1, 2, 3, 4, 5, 6};
+    expect_frame(d, whole, 6, 50048, 1);
+    /* a fragment lost: that frame is dropped, the next one is whole */
+    push(d, 4, 51072, 0, f1, sizeof f1);
+    push(d, 6, 52096, 1, p, sizeof p);
+    expect_frame(d, a, 3, 52096, 1);
+    expect_frame(d, b, 2, 52096 + 1024, 1);
+    expect_none(d);
+    CHECK_EQ_INT(rtp_depack_stats(d)->lost, 1);
+    CHECK_EQ_INT(rtp_depack_stats(d)->frames_dropped, 1);
+    /* AU size larger than the packet without more fragments: malformed, no frame */
+    uint8_t bad[2 + 2 + 1] = {0, 16, 0x10, 0, 1};
+    push(d, 7, 60000, 1, bad, sizeof bad);
+    expect_none(d);
+    rtp_depack_destroy(&d);
+}
+
+static void test_garbage(void)
+{
+    struct rtp_depack *d = make(SDP_CODEC_H264);
+    uint8_t junk[3] = {1, 2, 3};
+    CHECK_EQ_INT(rtp_depack_push(d, junk, sizeof junk), NVR_OK);
+    CHECK_EQ_INT(rtp_depack_stats(d)->malformed, 1);
+    uint8_t stap_bad[] = {24, 0, 50, 0x41}; /* a size past the end */
+    push(d, 1, 0, 1, stap_bad, sizeof stap_bad);
+    expect_none(d);
+    struct sdp_media m = {.codec = SDP_CODEC_OTHER};
+    struct rtp_depack *none = NULL;
+    CHECK_EQ_INT(rtp_depack_create(&none, &m), NVR_EINVAL);
+    rtp_depack_destroy(&d);
+    rtp_depack_destroy(&none);
+}
+
+static void test_rtcp_sr(void)
+{
+    /* RR (PT 201, empty) then SR (PT 200) in one compound packet */
+    uint8_t p[8 + 28] = {0x80, 201, 0, 1, 0, 0, 0, 9,
+                         0x80, 200, 0, 6, 0xaa, 0xbb, 0xcc, 0xdd,
+                         /* NTP 2026-11-22T00:00:00.5Z */ 0, 0, 0, 0, 0x80, 0, 0, 0,
+                         0x12, 0x34, 0x56, 0x78, 0, 0, 0, 1, 0, 0, 0, 2};
+    uint32_t secs = (uint32_t)(1795305600LL + 2208988800LL);
+    p[16] = (uint8_t)(secs >> 24);
+    p[17] = (uint8_t)(secs >> 16);
+    p[18] = (uint8_t)(secs >> 8);
+    p[19] = (uint8_t)secs;
+    struct rtcp_sr sr;
+    CHECK_EQ_INT(rtcp_parse_sr(p, sizeof p, &sr), 1);
+    CHECK_EQ_INT(sr.ssrc, 0xaabbccdd);
+    CHECK_EQ_INT(sr.rtp_ts, 0x12345678);
+    CHECK_EQ_INT(rtcp_ntp_to_unix_us(sr.ntp), 1795305600500000LL);
+    CHECK_EQ_INT(rtcp_parse_sr(p, 8, &sr), 0);       /* the RR alone */
+    CHECK_EQ_INT(rtcp_parse_sr(p, sizeof p - 1, &sr), 0); /* truncated */
+}
+
+int main(void)
+{
+    RUN(test_header);
+    RUN(test_h264_single_and_stap);
+    RUN(test_h264_fu_a);
+    RUN(test_h264_lost_fragment);
+    RUN(test_timestamp_wrap);
+    RUN(test_h265);
+    RUN(test_h264_recovery_point);
+    RUN(test_aac);
+    RUN(test_garbage);
+    RUN(test_rtcp_sr);
+    return check_summary();
+}
