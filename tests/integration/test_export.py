@@ -339,6 +339,35 @@ with Camera("h264_aac.mp4") as cam:
                  "/api/v1/exports/../download"):
         st, doc = http_json(path)
         check(st == 404 and doc and doc.get("error"), "GET %s: %s %s" % (path, st, doc))
+    # who may export: investigators, only cameras they are granted, only their own jobs
+    nvr.add_user("ilobby", "investigator", "a long password one", ["lobby"])
+    nvr.add_user("watcher", "viewer", "a long password two", ["*"])
+    itok = {"Authorization": "Bearer " + nvr.make_token("ilobby")}
+    vtok = {"Authorization": "Bearer " + nvr.make_token("watcher")}
+    one = {"cameras": ["lobby"], "start": iso(t_from), "end": iso(t_to), "reason": reason}
+    st, _, _ = http("/api/v1/exports", "POST", one, headers=vtok)
+    check(st == 403, "a viewer queued an export: %s" % st)
+    st, _, _ = http("/api/v1/exports", "POST", dict(one, cameras=["gym"]), headers=itok)
+    check(st == 404, "an investigator exported a camera not granted: %s" % st)
+    st, _, raw = http("/api/v1/exports", "POST", one, headers=itok)
+    mine = json.loads(raw).get("id", "") if st == 202 else ""
+    check(st == 202 and mine, "investigator export: %s %r" % (st, raw[:200]))
+    st, _, raw = http("/api/v1/exports/" + eid, headers=itok)
+    check(st == 404, "an investigator saw another user's export: %s" % st)
+    st, _, raw = http("/api/v1/exports/%s/download" % eid, headers=itok)
+    check(st == 404, "an investigator downloaded another user's export: %s" % st)
+    st, _, raw = http("/api/v1/exports", headers=itok)
+    ids = [e["id"] for e in json.loads(raw)["exports"]] if st == 200 else None
+    check(ids == [mine], "an investigator's list: %s" % ids)
+    st, doc = http_json("/api/v1/exports/" + mine)  # the admin sees every export
+    check(st == 200 and doc["operator"] == "ilobby", "admin view of the investigator's export: %s %s" % (st, doc))
+    req = urllib.request.Request(base + "/api/v1/exports", headers={"Authorization": "Bearer nope"})
+    try:
+        urllib.request.urlopen(req, timeout=10)
+        st = 200
+    except urllib.error.HTTPError as e:
+        st = e.code
+    check(st == 401, "a bad token listed exports: %s" % st)
     check(nvr.proc.poll() is None, "nvr died")
     check(nvr.stop() == 0, "nvr did not stop cleanly")
 
