@@ -19,6 +19,8 @@
 #include "nvr/camera_store.h"
 #include "nvr/coverage.h"
 #include "nvr/http_auth.h"
+#include "nvr/export_jobs.h"
+#include "nvr/sign.h"
 #include "nvr/http_api.h"
 #include "nvr/http_server.h"
 #include "nvr/nvr.h"
@@ -58,7 +60,11 @@ void cli_usage(FILE *f)
           "                                  NDAA compliance report (probes the cameras only with --probe)\n"
           "  nvr discover [--timeout S] [--json] [--target HOST:PORT]\n"
           "                                  list ONVIF cameras on the local network (WS-Discovery)\n"
-          "  nvr version                     print the version\n"
+          "  nvr export -c FILE --camera ID[,ID...] --from T --to T -o OUT.zip [--reason TEXT] [--case ID] [--native]\n"
+          "                                  signed evidence export (zip: MP4 per camera, manifest, signature)\n"
+          "  nvr verify EXPORT.zip | nvr verify -c FILE --storage\n"
+          "                                  check an export's signature and hashes / stored footage\n"
+          "  nvr version [--key -c FILE]     print the version (and the export signing key)\n"
           "Times T are RFC 3339, e.g. 2026-11-22T04:00:00Z.\n",
           f);
 }
@@ -116,8 +122,8 @@ static int load_config(const struct cli_opts *o, struct nvr_config **cfg)
 
 int cli_version(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc > 1)
+        return cli_version_key(argc, argv); /* --key -c FILE (cli_export.c) */
     printf("nvr %s\n", NVR_VERSION);
     return 0;
 }
@@ -142,8 +148,7 @@ int cli_verify(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--log") == 0)
             return cli_verify_log(argc, argv);
-    fprintf(stderr, "nvr: verify needs -c FILE --log\n");
-    return 2;
+    return cli_verify_export(argc, argv); /* EXPORT.zip, or -c FILE --storage (cli_export.c) */
 }
 
 int cli_check(int argc, char **argv)
@@ -355,6 +360,10 @@ int cli_run(int argc, char **argv)
     if ((rc = retention_start(&nvr.ret, nvr.st, &lim, NULL, 0)) ||
         (rc = cameras_create(&nvr.cams, nvr.st, nvr.ret)))
         goto out;
+    /* the export signing key (made at first start) and the export worker */
+    if ((rc = sign_key_load_or_create(nvr.cfg->data_dir, &nvr.key)) ||
+        (rc = export_jobs_start(&nvr.exports, nvr.st, nvr.key)))
+        goto out;
     for (size_t i = 0; i < nvr.cfg->ncameras; i++) {
         const struct nvr_camera_config *cam = &nvr.cfg->cameras[i];
         if ((rc = cameras_add(nvr.cams, cam, CAMERA_FILE))) {
@@ -396,6 +405,8 @@ out:
     http_server_stop(&nvr.http);
     audit_runner_stop(&nvr.audit);
     cameras_destroy(&nvr.cams);
+    export_jobs_stop(&nvr.exports);
+    sign_key_free(&nvr.key);
     retention_stop(&nvr.ret);
     auth_destroy(&nvr.auth);
     storage_close(&nvr.st);

@@ -20,6 +20,9 @@ int cli_routes(int argc, char **argv);
 int cli_cert(int argc, char **argv); /* cli_cert.c */
 int cli_audit(int argc, char **argv);    /* cli_audit.c */
 int cli_discover(int argc, char **argv); /* cli_audit.c */
+int cli_export(int argc, char **argv);      /* cli_export.c */
+int cli_verify_export(int argc, char **argv); /* cli_export.c: EXPORT.zip, --storage */
+int cli_version_key(int argc, char **argv); /* cli_export.c: version --key */
 void cli_usage(FILE *f);
 
 #endif

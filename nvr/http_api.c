@@ -19,6 +19,7 @@
 #include "nvr/http_auth.h"
 #include "nvr/http_cameras.h"
 #include "nvr/http_audit.h"
+#include "nvr/http_exports.h"
 #include "nvr/http_holds.h"
 #include "nvr/http_static.h"
 #include "nvr/live_api.h"
@@ -437,6 +438,10 @@ static const struct http_route routes[] = {
     {"POST", "/api/v1/users/{}/tokens", http_tokens_create, HTTP_ADMIN},
     {"DELETE", "/api/v1/tokens/{}", http_tokens_revoke, HTTP_ADMIN},
     {"GET", "/api/v1/access-log", http_access_log, HTTP_ADMIN},
+    {"GET", "/api/v1/exports", http_exports_list, HTTP_INVESTIGATOR},
+    {"POST", "/api/v1/exports", http_exports_create, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/exports/{}", http_exports_get, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/exports/{}/download", http_exports_download, HTTP_INVESTIGATOR},
     {"GET", "/metrics", h_metrics, HTTP_ADMIN},
     {"GET", "/*", h_static, HTTP_PUBLIC}, /* last: the web UI (it signs in itself) */
 };

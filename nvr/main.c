@@ -22,6 +22,7 @@ int main(int argc, char **argv)
         {"cert", cli_cert},
         {"audit", cli_audit},
         {"discover", cli_discover},
+        {"export", cli_export},
         {"version", cli_version},
         {"--version", cli_version},
     };

@@ -17,6 +17,8 @@
 struct http_server;
 struct auth;
 struct audit_runner;
+struct export_jobs;
+struct sign_key;
 
 struct nvr {
     struct nvr_config *cfg;
@@ -24,6 +26,9 @@ struct nvr {
     struct cameras *cams;       /* the cameras recorded now (file + API), cameras.h */
     struct http_server *http;
     struct retention *ret;      /* keeps footage within its limits */
+    struct retention_camera *ret_cams; /* what ret reads: one per configured camera */
+    struct sign_key *key;       /* signs exports (data_dir/signing-key.pem) */
+    struct export_jobs *exports;/* HTTP exports, run by their own worker */
     struct auth *auth;          /* accounts, sessions, access log */
     int64_t started_us;         /* wall clock at start-up */
     struct audit_runner *audit; /* the compliance audit's background job (audit_runner.h) */

@@ -15,6 +15,7 @@ runtime_build=(
   libxml2-dev libcurl4-openssl-dev
   ieee-data
   nodejs npm    # the web UI's build: npm ci fetches hls.js (web/package-lock.json)
+  libzip-dev
 )
 # the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)
 test_deps=(

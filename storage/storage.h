@@ -109,4 +109,18 @@ int storage_delete_oldest(struct storage *st, const char *camera, int64_t before
  * Call before recording starts. */
 void storage_set_full_hook(struct storage *st, void (*fn)(void *arg), void *arg);
 
+/* ---- reading footage and verifying it (storage_read.c) ---- */
+
+/* Opens a segment's file read-only (O_CLOEXEC) into *fd (the caller closes
+ * it).  NVR_ENOTFOUND if the file is gone (deleted by retention meanwhile). */
+int storage_segment_open_read(struct storage *st, const struct index_segment *seg, int *fd);
+
+/* Re-hashes every complete segment file against the SHA-256 the index
+ * recorded when it was written (I2), one camera page at a time.  Writes one
+ * line per altered or missing file to report ("altered: PATH ..." /
+ * "missing: PATH"); a file deleted together with its row meanwhile
+ * (retention) is not a problem.  *checked counts the files hashed,
+ * *problems the altered and missing ones. */
+int storage_verify(struct storage *st, FILE *report, uint64_t *checked, int *problems);
+
 #endif

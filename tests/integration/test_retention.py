@@ -241,7 +241,7 @@ def part_c(cam):
     check(low >= min_free, "C: free space held at min_free while recording (lowest %d, min_free %d)" % (low, min_free))
 
     # now to the brim: recording continues in the room retention makes, held footage stays
-    with open(filler, "ab") as f:
+    with open(filler, "ab", buffering=0) as f:  # unbuffered: nothing left to flush at close
         try:
             while True:
                 f.write(b"\0" * 65536)

@@ -1,0 +1,415 @@
+"""Investigation export end to end: two cameras recorded from the test camera
+with a segment boundary and a gap (the camera is stopped and restarted),
+exported over a range spanning both, by the CLI and over HTTP.  Each MP4 is
+checked with ffprobe/ffmpeg as an independent client: it decodes, its
+timeline matches the index coverage of each run within two frames, the gap
+is where the index says, it has the wall-clock text track, and the moov
+comes before the mdat.  `nvr verify` passes, and fails naming the file when
+one byte of any file (or the manifest, signature, key) changes; OpenSSL
+verifies the signature too.  `nvr verify --storage` passes, then reports
+a modified and a deleted segment."""
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import zipfile
+
+from harness import (Camera, Nvr, NVR, check, clip, finish, fragments, parse_time, top_level_boxes,
+                     wait_until)
+
+FRAME = 0.04  # 25 fps clips
+base = None
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%06dZ" % int(round((t % 1) * 1e6) % 1000000)
+
+
+def http(path, method="GET", body=None, headers=None):
+    data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
+    headers = dict(headers or {})
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(base + path, method=method, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def http_json(path, method="GET", body=None):
+    st, h, raw = http(path, method, body)
+    try:
+        return st, json.loads(raw)
+    except ValueError:
+        return st, None
+
+
+def expected_runs(rows, t_from, t_to):
+    """[(first_frame, end)] wall clock per run: from the start of the fragment
+    (GOP) containing t_from (or the first after it) to the end of the footage
+    before t_to -- what the export should cover, from the index alone."""
+    rows = [r for r in rows if r["state"] == 0 and r["end_us"] / 1e6 > t_from and r["start_us"] / 1e6 < t_to]
+    runs = []
+    for r in rows:
+        scale = (r["end_us"] - r["start_us"]) / r["media_us"]
+        media = 0
+        first = None
+        for nbytes, dur in fragments(r):
+            w0 = (r["start_us"] + media * scale) / 1e6
+            w1 = (r["start_us"] + (media + dur) * scale) / 1e6
+            media += dur
+            if w1 > t_from and w0 < t_to and first is None:
+                first = w0
+        end = min(r["end_us"] / 1e6, t_to)
+        if runs and abs(runs[-1][1] - r["start_us"] / 1e6) < 1e-6:
+            runs[-1][1] = end
+        else:
+            runs.append([first, end])
+    return runs
+
+
+def video_pts(path):
+    r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                        "packet=pts_time,duration_time", "-of", "csv=p=0", path], capture_output=True, text=True)
+    out = []
+    for line in r.stdout.split():
+        p = line.split(",")
+        out.append((float(p[0]), float(p[1]) if len(p) > 1 and p[1] not in ("", "N/A") else FRAME))
+    return sorted(out)
+
+
+def streams(path):
+    r = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", path], capture_output=True, text=True)
+    return json.loads(r.stdout)["streams"] if r.returncode == 0 else []
+
+
+def cues(path):
+    """[(start, end, text)] of the text track, through ffmpeg's SRT output."""
+    r = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-map", "0:s", "-f", "srt", "-"],
+                       capture_output=True, text=True)
+    out = []
+    for m in re.finditer(r"(\d\d):(\d\d):(\d\d),(\d\d\d) --> (\d\d):(\d\d):(\d\d),(\d\d\d)\n(.*?)\n", r.stdout):
+        g = [int(x) for x in m.groups()[:8]]
+        a = g[0] * 3600 + g[1] * 60 + g[2] + g[3] / 1000
+        b = g[4] * 3600 + g[5] * 60 + g[6] + g[7] / 1000
+        out.append((a, b, re.sub(r"<[^>]+>", "", m.group(9))))
+    return out
+
+
+def check_mp4(path, name, runs, audio):
+    """One exported MP4 against the index's coverage (runs)."""
+    ss = streams(path)
+    kinds = [(s["codec_type"], s["codec_name"]) for s in ss]
+    check(("video", "h264") in kinds, "%s: no h264 video: %s" % (name, kinds))
+    check(("subtitle", "mov_text") in kinds, "%s: no mov_text track: %s" % (name, kinds))
+    check((("audio", "aac") in kinds) == audio, "%s: audio %s, want %s" % (name, kinds, audio))
+    boxes = [b[1] for b in top_level_boxes(path)]
+    check("moov" in boxes and "mdat" in boxes and boxes.index("moov") < boxes.index("mdat"),
+          "%s: not faststart: %s" % (name, boxes))
+    r = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-map", "0:v"] + (["-map", "0:a"] if audio else []) +
+                       ["-f", "null", "-"], capture_output=True, text=True)
+    check(r.returncode == 0 and r.stderr.strip() == "", "%s: decode errors: %s" % (name, r.stderr[:300]))
+    pts = video_pts(path)
+    if not check(len(pts) > 10, "%s: %d video packets" % (name, len(pts))):
+        return
+    # split the timeline at jumps longer than two frames: one piece per run
+    # (the frame before a gap is held through it, so use the nominal frame time)
+    pieces = [[pts[0][0], pts[0][0] + FRAME]]
+    for (a, _), (b, _) in zip(pts, pts[1:]):
+        if b - (a + FRAME) > 2 * FRAME:
+            pieces.append([b, b])
+        pieces[-1][1] = b + FRAME
+    check(len(pieces) == len(runs), "%s: %d continuous pieces, index has %d runs in range" %
+          (name, len(pieces), len(runs)))
+    for i, (piece, run) in enumerate(zip(pieces, runs)):
+        got, want = piece[1] - piece[0], run[1] - run[0]
+        check(abs(got - want) <= 2 * FRAME + 0.001,
+              "%s: run %d lasts %.3f s, index coverage %.3f s" % (name, i, got, want))
+        # the gap before this run sits where the wall clock says
+        where = run[0] - runs[0][0]
+        check(abs(piece[0] - pieces[0][0] - where) <= 2 * FRAME + 0.001,
+              "%s: run %d starts at %.3f s, wall clock says %.3f s" % (name, i, piece[0] - pieces[0][0], where))
+    # the text track: a cue at least every second, saying the wall-clock time
+    cs = cues(path)
+    check(len(cs) >= int(sum(r[1] - r[0] for r in runs)), "%s: only %d cues" % (name, len(cs)))
+    timed = [c for c in cs if "NO RECORDING" not in c[2]]
+    long = [c for c in timed if c[1] - c[0] > 1.003]  # a wall second at the 500 ppm slew, in ms
+    check(not long, "%s: time cues last more than 1 s: %s" % (name, long[:3]))
+    check(len(runs) < 2 or any("NO RECORDING" in c[2] for c in cs), "%s: no cue for the gap" % name)
+    for a, b, text in timed[:3] + timed[-3:]:
+        m = re.search(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC", text)
+        if not check(m, "%s: cue without a UTC time: %r" % (name, text)):
+            continue
+        shown = parse_time(m.group(1).replace(" ", "T") + "Z")
+        # the wall clock at output time a, from the runs
+        t0 = pieces[0][0]
+        k = max(i for i, p in enumerate(pieces) if p[0] - t0 <= a + 0.001 or i == 0)
+        wall = runs[k][0] + (a - (pieces[k][0] - t0))
+        check(shown <= wall + 0.01 and wall < shown + 1.01,
+              "%s: cue at %.3f s says %s, wall clock is %s" % (name, a, m.group(1), iso(wall)))
+
+
+def verify(path):
+    return subprocess.run([NVR, "verify", path], capture_output=True, text=True, timeout=120)
+
+
+def tamper_tests(zpath, work):
+    """Flip one byte in each member (re-zipped with a valid CRC, so only our
+    hashes or the signature can catch it), and once in the raw archive."""
+    with zipfile.ZipFile(zpath) as z:
+        names = z.namelist()
+        data = {n: z.read(n) for n in names}
+    for victim in names:
+        out = os.path.join(work, "tampered.zip")
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+            for n in names:
+                b = bytearray(data[n])
+                if n == victim:
+                    b[len(b) // 2] ^= 0x01
+                z.writestr(n, bytes(b))
+        r = verify(out)
+        blamed = victim if victim not in ("manifest.json.sig", "public-key.pem") else "manifest.json"
+        check(r.returncode != 0, "verify passed with one byte of %s flipped" % victim)
+        check(re.search(r"FAILED: (%s|%s)" % (re.escape(victim), re.escape(blamed)), r.stdout),
+              "verify did not name %s: %s" % (victim, r.stdout[-400:]))
+    # a flipped byte in the stored archive itself (the CRC no longer matches either)
+    raw = bytearray(open(zpath, "rb").read())
+    with zipfile.ZipFile(zpath) as z:
+        info = z.getinfo(names[0])
+    off = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + info.file_size // 2
+    raw[off] ^= 0x80
+    out = os.path.join(work, "tampered-raw.zip")
+    open(out, "wb").write(bytes(raw))
+    r = verify(out)
+    check(r.returncode != 0 and names[0] in r.stdout, "raw flip in %s not reported: %s" % (names[0], r.stdout[-300:]))
+    # an added file
+    out = os.path.join(work, "added.zip")
+    with zipfile.ZipFile(out, "w") as z:
+        for n in names:
+            z.writestr(n, data[n])
+        z.writestr("extra.txt", b"planted")
+    r = verify(out)
+    check(r.returncode != 0 and "extra.txt" in r.stdout, "an added file was not reported: %s" % r.stdout[-300:])
+
+
+def check_export_zip(zpath, nvr, t_from, t_to, operator, native):
+    work = zpath + ".d"
+    os.makedirs(work, exist_ok=True)
+    with zipfile.ZipFile(zpath) as z:
+        names = z.namelist()
+        z.extractall(work)
+    for n in ("lobby.mp4", "gym.mp4", "manifest.json", "manifest.json.sig", "public-key.pem", "README.txt"):
+        check(n in names, "%s: no %s in %s" % (zpath, n, names))
+    check(any(n.startswith("native/") for n in names) == native, "%s: native files %s, want %s" % (zpath, names, native))
+    man = json.load(open(os.path.join(work, "manifest.json")))
+    check(man["operator"] == operator, "manifest operator %r, want %r" % (man["operator"], operator))
+    check(man["reason"] == "incident 42 in the lobby", "manifest reason %r" % man["reason"])
+    check(man["range"]["start"] == iso(t_from) and man["range"]["end"] == iso(t_to), "manifest range %s" % man["range"])
+    check(man["time_zone"]["name"] and "start_local" in man["range"], "manifest time zone %s" % man["time_zone"])
+    check([c["id"] for c in man["cameras"]] == ["lobby", "gym"], "manifest cameras %s" % man["cameras"])
+    check(man["cameras"][0]["name"] == "Main lobby", "camera name %r" % man["cameras"][0]["name"])
+    listed = {f["name"]: f for f in man["files"]}
+    for n in names:
+        if n in ("manifest.json", "manifest.json.sig", "public-key.pem"):
+            continue
+        got = hashlib.sha256(open(os.path.join(work, n), "rb").read()).hexdigest()
+        check(n in listed and listed[n]["sha256"] == got, "%s: sha256 %s not in the manifest" % (n, got))
+    for cam in man["cameras"]:
+        rows = {r["id"]: r for r in nvr.db_rows(cam["id"])}
+        check(cam["source_segments"], "%s: no source segments in the manifest" % cam["id"])
+        for s in cam["source_segments"]:
+            r = rows.get(s["id"])
+            check(r and r["sha256"] and r["sha256"].hex() == s["sha256_at_ingest"],
+                  "%s: source segment %s hash differs from the index" % (cam["id"], s["path"]))
+    r = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", os.path.join(work, "public-key.pem"),
+                        "-rawin", "-in", os.path.join(work, "manifest.json"), "-sigfile",
+                        os.path.join(work, "manifest.json.sig")], capture_output=True, text=True)
+    check(r.returncode == 0 and "Verified Successfully" in r.stdout, "openssl does not verify: %s %s" % (r.stdout, r.stderr))
+    for cam, audio in (("lobby", True), ("gym", False)):
+        runs = expected_runs(nvr.db_rows(cam), t_from, t_to)
+        check(len(runs) >= 2, "%s: the range should span a gap, runs %s" % (cam, runs))
+        check_mp4(os.path.join(work, cam + ".mp4"), "%s:%s.mp4" % (os.path.basename(zpath), cam), runs, audio)
+    r = verify(zpath)
+    check(r.returncode == 0 and "verified" in r.stdout, "nvr verify failed on a fresh export: %s" % r.stdout[-500:])
+    return man, work
+
+
+with Camera("h264_aac.mp4") as cam:
+    nvr = Nvr("export", [("lobby", {"url": cam.url(), "segment_seconds": 3, "audio": "on", "name": "Main lobby"}),
+                         ("gym", {"url": cam.url(), "segment_seconds": 3})])
+    base = nvr.base_url
+    nvr.start()
+    check(nvr.wait_segments("lobby", 2, 40) and nvr.wait_segments("gym", 2, 40), "no segments before the gap")
+    cam.stop()
+    time.sleep(4)
+    cam.start()
+    check(wait_until(lambda: all(len([r for r in nvr.db_rows(c) if r["state"] == 0 and
+                                      r["start_us"] / 1e6 > time.time() - 30 and
+                                      r["session"] != nvr.db_rows(c)[0]["session"]]) >= 2
+                                 for c in ("lobby", "gym")), 40), "no segments after the gap")
+    rows = nvr.db_rows("lobby")
+    done = [r for r in rows if r["state"] == 0]
+    t_from = done[0]["start_us"] / 1e6 + 1.3          # mid-GOP: the export starts at the keyframe before
+    # mid-GOP at the end: cut at the frame; only finished footage of both cameras,
+    # so the CLI and HTTP exports (made at different times) see the same
+    t_to = min(max(r["end_us"] for r in nvr.db_rows(c) if r["state"] == 0) for c in ("lobby", "gym")) / 1e6 - 0.7
+    reason = "incident 42 in the lobby"
+
+    # ---- CLI ----
+    out = os.path.join(nvr.dir, "cli.zip")
+    r = subprocess.run([NVR, "export", "-c", nvr.config, "--camera", "lobby,gym", "--from", iso(t_from), "--to",
+                        iso(t_to), "-o", out, "--reason", reason, "--native"], capture_output=True, text=True,
+                       timeout=120)
+    check(r.returncode == 0, "nvr export failed: %s %s" % (r.stdout, r.stderr))
+    import pwd
+    man, work = check_export_zip(out, nvr, t_from, t_to, pwd.getpwuid(os.getuid()).pw_name, True)
+    tamper_tests(out, work)
+    r = subprocess.run([NVR, "version", "--key", "-c", nvr.config], capture_output=True, text=True)
+    check(r.returncode == 0 and man["signing_key"]["fingerprint"] in r.stdout and "BEGIN PUBLIC KEY" in r.stdout,
+          "nvr version --key: %s" % r.stdout)
+    key_mode = os.stat(os.path.join(nvr.data_dir, "signing-key.pem")).st_mode & 0o777
+    check(key_mode == 0o600, "signing key mode %o" % key_mode)
+
+    # CLI bad input
+    for args, rc in ((["--camera", "nosuch"], 2), (["--to", iso(t_from - 10)], 2),
+                     (["--from", "2020-01-01T00:00:00Z", "--to", "2020-01-01T01:00:00Z"], 1),
+                     (["--from", "2020-01-01T00:00:00Z", "--to", "2020-01-09T00:00:00Z"], 2),
+                     (["--from", "yesterday"], 2)):
+        argv = {"--camera": "lobby", "--from": iso(t_from), "--to": iso(t_to)}
+        for i in range(0, len(args), 2):
+            argv[args[i]] = args[i + 1]
+        bad = os.path.join(nvr.dir, "bad.zip")
+        r = subprocess.run([NVR, "export", "-c", nvr.config, "-o", bad] + [x for kv in argv.items() for x in kv],
+                           capture_output=True, text=True)
+        check(r.returncode == rc and r.stderr.strip() and not os.path.exists(bad),
+              "nvr export %s: exit %d (want %d), stderr %r" % (args, r.returncode, rc, r.stderr))
+
+    # ---- HTTP ----
+    body = {"cameras": ["lobby", "gym"], "start": iso(t_from), "end": iso(t_to), "reason": reason, "native": False}
+    st, doc = http_json("/api/v1/exports", "POST", body)
+    check(st == 202 and doc and len(doc.get("id", "")) == 32, "POST /exports: %s %s" % (st, doc))
+    eid = doc["id"] if doc else "x"
+    seen = set()
+
+    def finished():
+        s, d = http_json("/api/v1/exports/" + eid)
+        if s == 200 and d:
+            seen.add(d["status"])
+            check(0 <= d["progress"] <= 1, "progress %s" % d["progress"])
+            return d if d["status"] in ("done", "failed") else None
+        return None
+    d = wait_until(finished, 60)
+    check(d and d["status"] == "done" and d["size"] > 0 and d["error"] is None, "export job: %s" % d)
+    st, h, data = http("/api/v1/exports/%s/download" % eid)
+    check(st == 200 and h.get("Content-Type") == "application/zip" and d and len(data) == d["size"],
+          "download: %s %s %d" % (st, h.get("Content-Type"), len(data)))
+    hz = os.path.join(nvr.dir, "http.zip")
+    open(hz, "wb").write(data)
+    st, h, part = http("/api/v1/exports/%s/download" % eid, headers={"Range": "bytes=10-109"})
+    check(st == 206 and part == data[10:110], "download range: %s %d bytes" % (st, len(part)))
+    hman, hwork = check_export_zip(hz, nvr, t_from, t_to, "admin", False)  # the harness's signed-in admin
+    for n in ("lobby.mp4", "gym.mp4"):
+        a = [f["sha256"] for f in man["files"] if f["name"] == n]
+        b = [f["sha256"] for f in hman["files"] if f["name"] == n]
+        check(a == b, "%s differs between the CLI and the HTTP export (same range): %s %s" % (n, a, b))
+    st, doc = http_json("/api/v1/exports")
+    check(st == 200 and any(e["id"] == eid for e in doc["exports"]), "GET /exports: %s" % doc)
+
+    # HTTP bad input: 4xx with a JSON error, never a crash
+    bad = [(b"not json", 400), ({"cameras": [], "start": iso(t_from), "end": iso(t_to)}, 400),
+           ({"cameras": ["nosuch"], "start": iso(t_from), "end": iso(t_to)}, 404),
+           ({"cameras": ["lobby"], "start": "noon", "end": iso(t_to)}, 400),
+           ({"cameras": ["lobby"], "start": iso(t_to), "end": iso(t_from)}, 400),
+           ({"cameras": ["lobby"], "start": "2020-01-01T00:00:00Z", "end": "2020-01-09T00:00:00Z"}, 400),
+           ({"cameras": ["lobby"], "start": "2020-01-01T00:00:00Z", "end": "2020-01-01T01:00:00Z"}, 404),
+           ({"cameras": ["lobby", "lobby"], "start": iso(t_from), "end": iso(t_to)}, 400),
+           ({"cameras": ["lobby"], "start": iso(t_from), "end": iso(t_to), "native": "yes"}, 400),
+           ({"cameras": ["lobby"], "start": iso(t_from), "end": iso(t_to), "reason": 7}, 400)]
+    for b, want in bad:
+        st, doc = http_json("/api/v1/exports", "POST", b)
+        check(st == want and isinstance(doc, dict) and doc.get("error"), "POST %r: %s %s (want %d)" % (b, st, doc, want))
+    for path in ("/api/v1/exports/" + "0" * 32, "/api/v1/exports/nothex", "/api/v1/exports/%s/download" % ("f" * 32),
+                 "/api/v1/exports/../download"):
+        st, doc = http_json(path)
+        check(st == 404 and doc and doc.get("error"), "GET %s: %s %s" % (path, st, doc))
+    # who may export: investigators, only cameras they are granted, only their own jobs
+    nvr.add_user("ilobby", "investigator", "a long password one", ["lobby"])
+    nvr.add_user("watcher", "viewer", "a long password two", ["*"])
+    itok = {"Authorization": "Bearer " + nvr.make_token("ilobby")}
+    vtok = {"Authorization": "Bearer " + nvr.make_token("watcher")}
+    one = {"cameras": ["lobby"], "start": iso(t_from), "end": iso(t_to), "reason": reason}
+    st, _, _ = http("/api/v1/exports", "POST", one, headers=vtok)
+    check(st == 403, "a viewer queued an export: %s" % st)
+    st, _, _ = http("/api/v1/exports", "POST", dict(one, cameras=["gym"]), headers=itok)
+    check(st == 404, "an investigator exported a camera not granted: %s" % st)
+    st, _, raw = http("/api/v1/exports", "POST", one, headers=itok)
+    mine = json.loads(raw).get("id", "") if st == 202 else ""
+    check(st == 202 and mine, "investigator export: %s %r" % (st, raw[:200]))
+    st, _, raw = http("/api/v1/exports/" + eid, headers=itok)
+    check(st == 404, "an investigator saw another user's export: %s" % st)
+    st, _, raw = http("/api/v1/exports/%s/download" % eid, headers=itok)
+    check(st == 404, "an investigator downloaded another user's export: %s" % st)
+    st, _, raw = http("/api/v1/exports", headers=itok)
+    ids = [e["id"] for e in json.loads(raw)["exports"]] if st == 200 else None
+    check(ids == [mine], "an investigator's list: %s" % ids)
+    st, doc = http_json("/api/v1/exports/" + mine)  # the admin sees every export
+    check(st == 200 and doc["operator"] == "ilobby", "admin view of the investigator's export: %s %s" % (st, doc))
+    req = urllib.request.Request(base + "/api/v1/exports", headers={"Authorization": "Bearer nope"})
+    try:
+        urllib.request.urlopen(req, timeout=10)
+        st = 200
+    except urllib.error.HTTPError as e:
+        st = e.code
+    check(st == 401, "a bad token listed exports: %s" % st)
+    check(nvr.proc.poll() is None, "nvr died")
+    check(nvr.stop() == 0, "nvr did not stop cleanly")
+
+# ---- nvr verify --storage ----
+r = subprocess.run([NVR, "verify", "-c", nvr.config, "--storage"], capture_output=True, text=True, timeout=120)
+check(r.returncode == 0 and re.search(r"storage: \d+ segments verified, 0 altered", r.stdout),
+      "verify --storage on intact footage: %s %s" % (r.stdout, r.stderr))
+done = [x for x in nvr.db_rows() if x["state"] == 0]
+altered, deleted = done[1]["path"], done[2]["path"]
+with open(nvr.path(altered), "r+b") as f:
+    f.seek(os.path.getsize(nvr.path(altered)) // 2)
+    b = f.read(1)
+    f.seek(-1, 1)
+    f.write(bytes([b[0] ^ 0x01]))
+os.unlink(nvr.path(deleted))
+r = subprocess.run([NVR, "verify", "-c", nvr.config, "--storage"], capture_output=True, text=True, timeout=120)
+check(r.returncode == 1 and "altered: " + altered in r.stdout and "missing: " + deleted in r.stdout and
+      "2 altered or missing" in r.stdout, "verify --storage did not report the damage: %s" % r.stdout)
+
+# ---- a camera whose resolution changes: one file per format, in order ----
+cam = Camera("h264_4s.mp4")
+cam.args += ["--switch-clip", clip("h264_4s_320.mp4")]
+with cam:
+    nvr2 = Nvr("export-parts", [("c", {"url": cam.url(), "segment_seconds": 60})])
+    nvr2.start()
+    time.sleep(11)
+    check(nvr2.stop() == 0, "nvr (parts) did not stop cleanly")
+rows = [r for r in nvr2.db_rows("c") if r["state"] == 0]
+out = os.path.join(nvr2.dir, "parts.zip")
+r = subprocess.run([NVR, "export", "-c", nvr2.config, "--camera", "c", "--from", iso(rows[0]["start_us"] / 1e6),
+                    "--to", iso(rows[-1]["end_us"] / 1e6), "-o", out], capture_output=True, text=True, timeout=120)
+check(r.returncode == 0, "export of a changing camera failed: %s" % r.stderr)
+if os.path.exists(out):
+    with zipfile.ZipFile(out) as z:
+        parts = sorted(n for n in z.namelist() if n.endswith(".mp4"))
+        z.extractall(out + ".d")
+    check(parts == ["c-part%d.mp4" % (i + 1) for i in range(len(rows))],
+          "%d segments of alternating sizes gave files %s" % (len(rows), parts))
+    for i, (n, row) in enumerate(zip(parts, rows)):
+        v = [s for s in streams(os.path.join(out + ".d", n)) if s["codec_type"] == "video"]
+        check(v and (v[0]["width"], v[0]["height"]) == (row["width"], row["height"]),
+              "%s: %s, index says %dx%d" % (n, v and (v[0]["width"], v[0]["height"]), row["width"], row["height"]))
+    r = verify(out)
+    check(r.returncode == 0, "verify of the parts export: %s" % r.stdout[-300:])
+finish("test_export")
