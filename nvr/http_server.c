@@ -535,6 +535,10 @@ static int match(struct http_request *r, const char *pattern, const char *url)
     return *p == '\0';
 }
 
+/* The per-connection pointer of a GET/HEAD after its first call (only its
+ * address is used; never written). */
+static const char first_call_seen = 0;
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -572,9 +576,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return (enum MHD_Result)http_reply_error(&r, 413, "request body larger than %d bytes", HTTP_MAX_BODY);
         r.body = up->buf ? up->buf : "";
         r.body_len = up->len;
-    } else if (*upload_data_size != 0) {
-        *upload_data_size = 0; /* a GET body is ignored */
-        return MHD_YES;
+    } else {
+        /* libmicrohttpd 0.9.75 closes the connection after a response queued
+         * in a request's first call (measured: every answer "Connection:
+         * close", one TCP connection per HLS fragment); answering in the
+         * second call keeps HTTP/1.1 connections alive. */
+        if (!*con_cls) {
+            *con_cls = (void *)(uintptr_t)&first_call_seen;
+            return MHD_YES;
+        }
+        if (*upload_data_size != 0) {
+            *upload_data_size = 0; /* a GET body is ignored */
+            return MHD_YES;
+        }
     }
     if (strlen(url) > 2048)
         return (enum MHD_Result)http_reply_error(&r, 414, "URL too long");
@@ -648,7 +662,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     (void)toe;
     struct upload *up = *con_cls;
-    if (up) {
+    if (up && *con_cls != (const void *)&first_call_seen) {
         free(up->buf);
         free(up);
         *con_cls = NULL;
