@@ -20,6 +20,8 @@
 #include <string.h>
 
 #define FAIL_SLOTS 256
+#define TOKEN_SLOTS 32
+#define TOKEN_CACHE_US (10LL * 1000000) /* a revoked token or changed user takes effect within this */
 
 struct fail_slot {
     char key[80];       /* "u:NAME" or "a:ADDRESS" */
@@ -28,10 +30,19 @@ struct fail_slot {
     int64_t blocked_until_us;
 };
 
+/* A recently checked API token: scripts and players repeat the same token
+ * on every request, and each check costs two index queries. */
+struct token_slot {
+    uint8_t hash[32];
+    int64_t until_us;    /* 0: empty */
+    struct user u;       /* pwhash cleared */
+};
+
 struct auth {
     struct storage *st;
-    pthread_mutex_t mu;
+    pthread_mutex_t mu;  /* guards fails, tokens, setup_token */
     struct fail_slot fails[FAIL_SLOTS];
+    struct token_slot tokens[TOKEN_SLOTS];
     char setup_token[AUTH_SECRET_LEN]; /* "" once a user exists */
 };
 
@@ -252,9 +263,30 @@ int auth_request(struct auth *a, const char *cookie_header, const char *authoriz
         snprintf(secret, sizeof secret, "%s", authorization + 7);
         uint8_t h[32];
         secret_hash(secret, h);
+        out->via_token = 1;
+        pthread_mutex_lock(&a->mu);
+        for (int i = 0; i < TOKEN_SLOTS; i++)
+            if (a->tokens[i].until_us > now && sodium_memcmp(a->tokens[i].hash, h, 32) == 0) {
+                out->u = a->tokens[i].u;
+                pthread_mutex_unlock(&a->mu);
+                return NVR_OK;
+            }
+        pthread_mutex_unlock(&a->mu);
         if ((rc = users_token_find(ix, h, &uid)))
             return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
-        out->via_token = 1;
+        if ((rc = users_get_id(ix, uid, &out->u)))
+            return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
+        sodium_memzero(out->u.pwhash, sizeof out->u.pwhash);
+        pthread_mutex_lock(&a->mu);
+        struct token_slot *slot = &a->tokens[0];
+        for (int i = 1; i < TOKEN_SLOTS; i++)
+            if (a->tokens[i].until_us < slot->until_us)
+                slot = &a->tokens[i];
+        memcpy(slot->hash, h, 32);
+        slot->u = out->u;
+        slot->until_us = now + TOKEN_CACHE_US;
+        pthread_mutex_unlock(&a->mu);
+        return NVR_OK;
     } else {
         int64_t created = 0, last = 0;
         if (!cookie_header || cookie_value(cookie_header, AUTH_COOKIE, secret, sizeof secret))
@@ -304,4 +336,11 @@ void auth_log(struct auth *a, const char *user, const char *address, const char 
     if (rc)
         nvr_log(NVR_ERROR, camera && camera[0] ? camera : NULL, "cannot write the access log action=%s error=\"%s\"",
                 action, nvr_strerror(rc));
+}
+
+void auth_forget_tokens(struct auth *a)
+{
+    pthread_mutex_lock(&a->mu);
+    sodium_memzero(a->tokens, sizeof a->tokens);
+    pthread_mutex_unlock(&a->mu);
 }

@@ -78,6 +78,11 @@ int auth_request(struct auth *a, const char *cookie_header, const char *authoriz
 int auth_token_create(struct auth *a, int64_t user_id, const char *label, char secret[AUTH_SECRET_LEN],
                       int64_t *id);
 
+/* Drops the cache of recently checked API tokens (a token, user or grant
+ * changed through this server; changes made by another process, such as the
+ * CLI, take effect within TOKEN_CACHE_US = 10 s). */
+void auth_forget_tokens(struct auth *a);
+
 /* Whether u may see cam: admins all; others by grant (the camera id,
  * "group:" + the camera's group, or "*"). */
 int auth_camera_allowed(const struct user *u, const struct nvr_camera_config *cam);

@@ -479,6 +479,7 @@ int http_users_update(struct http_request *r, struct nvr *nvr)
         ret = http_reply_error(r, 500, "cannot change the user: %s", nvr_strerror(rc));
         goto out;
     }
+    auth_forget_tokens(nvr->auth);
     http_auth_log(r, nvr, "user_changed", "", "user=%s role=%s%s", u->name, users_role_name(u->role),
                   newpw ? " password=changed" : "");
     ret = reply_user(r, 200, u);
@@ -506,6 +507,7 @@ int http_users_delete(struct http_request *r, struct nvr *nvr)
     else if ((rc = users_delete(storage_index(nvr->st), u->name)))
         ret = http_reply_error(r, 500, "cannot delete the user: %s", nvr_strerror(rc));
     else {
+        auth_forget_tokens(nvr->auth);
         http_auth_log(r, nvr, "user_deleted", "", "user=%s", u->name);
         ret = reply_user(r, 200, u);
     }
@@ -572,6 +574,7 @@ int http_tokens_revoke(struct http_request *r, struct nvr *nvr)
         return http_reply_error(r, 404, "no such active token");
     if (rc)
         return http_reply_error(r, 500, "cannot revoke the token: %s", nvr_strerror(rc));
+    auth_forget_tokens(nvr->auth);
     http_auth_log(r, nvr, "token_revoked", "", "token=%lld", id);
     struct http_body b;
     if (http_body_open(&b))

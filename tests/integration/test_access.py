@@ -204,6 +204,17 @@ with Camera("h264.mp4", no_audio=True) as cam:
     st2, _, body2 = clients["vsouth"].req("GET", "/api/v1/cameras/nosuch")
     check(st == st2 == 404 and body == body2, "a forbidden camera and a missing one answer alike")
 
+    # --- an API token works until revoked, and not a moment after (even though checks are cached) ---
+    st, _, body = clients["admin"].req("POST", "/api/v1/users/inv/tokens", {"label": "script"})
+    tok = jdoc(body) or {}
+    script = Client(nvr.port)
+    script.headers["Authorization"] = "Bearer " + tok.get("token", "x")
+    st1, _, _ = script.req("GET", "/api/v1/holds")
+    st2, _, _ = script.req("GET", "/api/v1/holds")
+    clients["admin"].req("DELETE", "/api/v1/tokens/%d" % tok.get("id", 0))
+    st3, _, _ = script.req("GET", "/api/v1/holds")
+    check((st1, st2, st3) == (200, 200, 401), "a token works twice, then is refused once revoked: %s" % ((st1, st2, st3),))
+
     # --- CSRF and Origin (cookie sessions) ---
     inv = clients["inv"]
     hold = {"cameras": ["lobby"], "start": iso(now - 60), "end": iso(now), "reason": "csrf"}
