@@ -147,14 +147,47 @@ export function header(active) {
       location.replace('login.html');
     }
   });
+  const nav = el('nav', {}, link('./', 'Live', 'live'), link('playback.html', 'Playback', 'playback'));
   h.replaceChildren(
     el('span', { class: 'brand' }, 'NVR'),
-    el('nav', {}, link('./', 'Live', 'live'), link('playback.html', 'Playback', 'playback')),
+    nav,
     el('span', { class: 'zone', id: 'zone', title: 'All times are in this time zone' }, zoneLabel()),
     who,
     out,
   );
+  plainHttpWarning();
   session()
-    .then((u) => (who.textContent = `${u.name} (${u.role})`))
+    .then((u) => {
+      who.textContent = `${u.name} (${u.role})`;
+      // the pages a role may use (the server checks again on every route)
+      for (const [href, text, id, roles] of NAV_PAGES) {
+        if (roles.includes(u.role)) nav.append(link(href, text, id));
+      }
+    })
     .catch(() => {});
+}
+
+// Pages beyond live and playback, and the roles that see their link.
+const NAV_PAGES = [
+  ['holds.html', 'Holds', 'holds', ['investigator', 'admin']],
+  ['exports.html', 'Exports', 'exports', ['investigator', 'admin']],
+  ['cameras.html', 'Cameras', 'cameras', ['admin']],
+  ['audit.html', 'Audit', 'audit', ['admin']],
+  ['users.html', 'Users', 'users', ['admin']],
+  ['access.html', 'Access log', 'access', ['admin']],
+];
+
+// Over plain HTTP from another machine, passwords and footage cross the
+// network in clear text: say so on every page (docs/design/security.md).
+export function plainHttpWarning() {
+  if (location.protocol !== 'http:' || isLoopback(location.hostname)) return;
+  if (document.getElementById('plain-http')) return;
+  const note = el('p', { class: 'warning', id: 'plain-http', role: 'alert' },
+    'This connection is not encrypted (plain HTTP): passwords and video can be read on the network. ' +
+    'Ask the administrator to set tls_cert and tls_key.');
+  document.body.prepend(note);
+}
+
+export function isLoopback(host) {
+  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host);
 }

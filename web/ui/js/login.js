@@ -2,10 +2,11 @@
 // that sent us here (?next=, same-origin paths only).  The session cookie is
 // HttpOnly; the CSRF token the answer carries is kept in sessionStorage for
 // the state-changing requests of the other pages (common.js).
-import { API, CSRF_KEY } from './common.js';
+import { API, CSRF_KEY, plainHttpWarning } from './common.js';
 
 const form = document.getElementById('login');
 const msg = document.getElementById('message');
+plainHttpWarning();
 
 function nextPage() {
   const n = new URLSearchParams(location.search).get('next') || './';
