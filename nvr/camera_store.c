@@ -129,7 +129,7 @@ void camera_store_reload_file(struct nvr *nvr)
         !same_text(cfg->data_dir, nvr->cfg->data_dir) || !same_text(cfg->tls_cert, nvr->cfg->tls_cert) ||
         !same_text(cfg->tls_key, nvr->cfg->tls_key) || cfg->max_bytes != nvr->cfg->max_bytes ||
         cfg->min_free_pct != nvr->cfg->min_free_pct || cfg->min_free_bytes != nvr->cfg->min_free_bytes ||
-        cfg->allow_plain_http != nvr->cfg->allow_plain_http)
+        cfg->allow_plain_http != nvr->cfg->allow_plain_http || cfg->http_threads != nvr->cfg->http_threads)
         nvr_log(NVR_WARN, NULL, "reload: [server] and [storage] changes take effect at the next restart");
     /* file cameras that are gone */
     for (size_t i = 0, ns = cameras_slots(nvr->cams); i < ns; i++) {

@@ -382,8 +382,11 @@ int cli_run(int argc, char **argv)
     struct http_tls tls = {0};
     if (nvr.cfg->tls_cert && (rc = read_tls(nvr.cfg, &tls)))
         goto out;
-    rc = http_server_start_tls(&nvr.http, &nvr, nvr.cfg->listen_host, nvr.cfg->listen_port, routes, nroutes,
-                               nvr.cfg->tls_cert ? &tls : NULL);
+    struct http_listen listen = {.host = nvr.cfg->listen_host,
+                                 .port = nvr.cfg->listen_port,
+                                 .threads = (unsigned)nvr.cfg->http_threads,
+                                 .tls = nvr.cfg->tls_cert ? &tls : NULL};
+    rc = http_server_start(&nvr.http, &nvr, &listen, routes, nroutes);
     free_tls(&tls);
     if (rc)
         goto out;

@@ -677,15 +677,19 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     nvr_log(NVR_WARN, NULL, "http: %s", msg);
 }
 
-int http_server_start(struct http_server **out, struct nvr *nvr, const char *host, int port,
-                      const struct http_route *routes, size_t nroutes)
+unsigned http_server_default_threads(void)
 {
-    return http_server_start_tls(out, nvr, host, port, routes, nroutes, NULL);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 2 ? 2 : n > 16 ? 16 : (unsigned)n;
 }
 
-int http_server_start_tls(struct http_server **out, struct nvr *nvr, const char *host, int port,
-                          const struct http_route *routes, size_t nroutes, const struct http_tls *tls)
+int http_server_start(struct http_server **out, struct nvr *nvr, const struct http_listen *l,
+                      const struct http_route *routes, size_t nroutes)
 {
+    const char *host = l->host;
+    int port = l->port;
+    const struct http_tls *tls = l->tls;
+    unsigned threads = l->threads ? l->threads : http_server_default_threads();
     struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM}, *ai = NULL;
     char portstr[16];
     int rc = NVR_ENOMEM;
@@ -724,7 +728,7 @@ int http_server_start_tls(struct http_server **out, struct nvr *nvr, const char 
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                             MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4,
+                            MHD_OPTION_THREAD_POOL_SIZE, threads,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
@@ -736,8 +740,8 @@ int http_server_start_tls(struct http_server **out, struct nvr *nvr, const char 
         rc = NVR_EIO;
         goto out;
     }
-    nvr_log(NVR_INFO, NULL, "http listening url=%s://%s%s%s:%d/", tls ? "https" : "http", strchr(host, ':') ? "[" : "", host,
-            strchr(host, ':') ? "]" : "", port);
+    nvr_log(NVR_INFO, NULL, "http listening url=%s://%s%s%s:%d/ threads=%u", tls ? "https" : "http",
+            strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, threads);
     *out = s;
     s = NULL;
     rc = NVR_OK;

@@ -51,20 +51,28 @@ struct http_route {
  * of the reply it made (401/403/404/...). */
 typedef int (*http_guard)(struct http_request *req, const struct http_route *route, struct nvr *nvr);
 
-/* Listens on host:port and serves routes (a static table, borrowed).
- * *out owns the server; stop with http_server_stop. */
-int http_server_start(struct http_server **out, struct nvr *nvr, const char *host, int port,
-                      const struct http_route *routes, size_t nroutes);
-
 /* TLS: PEM certificate chain and key (borrowed strings, read at start). */
 struct http_tls {
     const char *cert_pem;
     const char *key_pem;
 };
 
-/* Like http_server_start, with HTTPS when tls is not NULL. */
-int http_server_start_tls(struct http_server **out, struct nvr *nvr, const char *host, int port,
-                          const struct http_route *routes, size_t nroutes, const struct http_tls *tls);
+/* Where and how to listen (borrowed for the call). */
+struct http_listen {
+    const char *host;
+    int port;
+    unsigned threads;            /* worker threads; 0 = http_server_default_threads() */
+    const struct http_tls *tls;  /* HTTPS when not NULL */
+};
+
+/* Listens as l says and serves routes (a static table, borrowed).
+ * *out owns the server; stop with http_server_stop. */
+int http_server_start(struct http_server **out, struct nvr *nvr, const struct http_listen *l,
+                      const struct http_route *routes, size_t nroutes);
+
+/* One worker per online CPU, at least 2 and at most 16: more threads than
+ * cores only add context switches on the sendfile path (bench/serve). */
+unsigned http_server_default_threads(void);
 
 /* Sets the guard (before requests arrive). */
 void http_server_set_guard(struct http_server *s, http_guard guard);

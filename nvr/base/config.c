@@ -96,6 +96,8 @@ static const struct conf_key conf_keys[] = {
     {SEC_SERVER, "tls_key", parse_abs_path, SRV(tls_key), 0, "an absolute path", 0, 0},
     {SEC_SERVER, "allow_plain_http", parse_bool, SRV(allow_plain_http), 0,
      "yes, no, on, off, true, false, 1 or 0", 0, 0},
+    {SEC_SERVER, "http_threads", parse_int, SRV(http_threads), 0,
+     "an integer from 0 (one per CPU) to 64", 0, 64},
 
     {SEC_STORAGE, "max_bytes", parse_max_bytes, SRV(max_bytes), 0,
      "a size above 0 with an optional K, M, G or T suffix, such as 500G or 1.5T", 0, 0},

@@ -48,6 +48,7 @@ struct nvr_config {
     char *tls_cert;        /* NULL if unset */
     char *tls_key;         /* NULL if unset */
     int allow_plain_http;  /* 0/1, default 0: without TLS only a loopback listen is allowed */
+    int http_threads;      /* HTTP worker threads, 0 (default) = one per online CPU, at least 2 */
     /* [storage] */
     uint64_t max_bytes;    /* 0 = no cap */
     double min_free_pct;   /* 0..99, from "5%"; 0 if given in bytes or unset */

@@ -90,6 +90,7 @@ static void test_minimal_config_defaults(void)
     CHECK_EQ_INT(cfg->max_bytes, 0);
     CHECK(cfg->min_free_pct == 1.0);
     CHECK_EQ_INT(cfg->min_free_bytes, 0);
+    CHECK_EQ_INT(cfg->http_threads, 0);
     CHECK_EQ_INT(cfg->ncameras, 0);
     CHECK(nvr_config_camera(cfg, "lobby") == NULL);
     nvr_config_free(&cfg);
@@ -129,6 +130,7 @@ static void test_every_key(void)
                                       "web_dir = /opt/nvr/web\n"
                                       "tls_cert = /etc/nvr/cert.pem\n"
                                       "tls_key = /etc/nvr/key.pem\n"
+                                      "http_threads = 8\n"
                                       "[storage]\n"
                                       "max_bytes = 2T\n"
                                       "min_free = 7.5%\n"
@@ -152,6 +154,7 @@ static void test_every_key(void)
     CHECK_EQ_STR(cfg->web_dir, "/opt/nvr/web");
     CHECK_EQ_STR(cfg->tls_cert, "/etc/nvr/cert.pem");
     CHECK_EQ_STR(cfg->tls_key, "/etc/nvr/key.pem");
+    CHECK_EQ_INT(cfg->http_threads, 8);
     CHECK(cfg->max_bytes == (uint64_t)2 << 40);
     CHECK(cfg->min_free_pct == 7.5);
     CHECK_EQ_INT(cfg->min_free_bytes, 0);
@@ -166,12 +169,12 @@ static void test_every_key(void)
     CHECK_EQ_INT(g->retain_days, 0);
     CHECK_EQ_INT(g->audio, 1);
     CHECK_EQ_INT(g->enabled, 0);
-    CHECK_EQ_INT(g->line, 10);
+    CHECK_EQ_INT(g->line, 11);
     CHECK_EQ_STR(h->id, "hall_1");
     CHECK_EQ_STR(h->name, "hall_1");
     CHECK_EQ_STR(h->url, "rtsp://[2001:db8::1]:554/x");
     CHECK_EQ_INT(h->transport, NVR_TRANSPORT_UDP);
-    CHECK_EQ_INT(h->line, 19);
+    CHECK_EQ_INT(h->line, 20);
     CHECK(nvr_config_camera(cfg, "hall_1") == h);
     nvr_config_free(&cfg);
 }
@@ -307,6 +310,8 @@ static void test_integers_are_strict(void)
                   "nvr.conf:5: retain_days must be an integer from 0 to 36500, got \"36501\"\n");
     expect_errors(SERVER "[camera lobby]\nurl = rtsp://h/\nretain_days = -1\n",
                   "nvr.conf:5: retain_days must be an integer from 0 to 36500, got \"-1\"\n");
+    expect_errors("[server]\ndata_dir = /var/lib/nvr\nhttp_threads = 65\n",
+                  "nvr.conf:3: http_threads must be an integer from 0 (one per CPU) to 64, got \"65\"\n");
 }
 
 static void test_booleans_and_transport(void)
