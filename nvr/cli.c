@@ -25,6 +25,7 @@
 #include "nvr/http_server.h"
 #include "nvr/nvr.h"
 #include "nvr/recorder.h"
+#include "storage/holds.h"
 #include "storage/storage.h"
 #include "version.h"
 
@@ -350,6 +351,10 @@ int cli_run(int argc, char **argv)
                 nvr_strerror(rc));
         goto out;
     }
+    int orphans = 0;
+    holds_release_orphans(storage_index(nvr.st), nvr_clock_now_us(), &orphans);
+    if (orphans)
+        nvr_log(NVR_WARN, NULL, "released the temporary holds of exports that did not finish count=%d", orphans);
     struct retention_limits lim = {
         .max_bytes = nvr.cfg->max_bytes,
         .min_free_pct = nvr.cfg->min_free_pct,

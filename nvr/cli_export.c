@@ -15,6 +15,7 @@
 #include "nvr/base/err.h"
 #include "nvr/export.h"
 #include "nvr/sign.h"
+#include "storage/access_log.h"
 #include "storage/storage.h"
 #include "version.h"
 
@@ -148,6 +149,27 @@ int cli_export(int argc, char **argv)
     if ((rc = sign_key_load_or_create(cfg->data_dir, &key))) {
         fprintf(stderr, "nvr: cannot load the signing key in %s: %s\n", cfg->data_dir, nvr_strerror(rc));
         goto out;
+    }
+    int has = export_has_footage(storage_index(st), req);
+    if (has <= 0) {
+        fprintf(stderr, "nvr: export failed: %s\n", has < 0 ? "cannot read the index" : "nothing was recorded in that range");
+        goto out;
+    }
+    export_request_devices(req, cfg->data_dir);
+    /* the disclosure record, as for an export over HTTP (the manifest lists these entries) */
+    if ((rc = export_new_id(req->ref))) {
+        fprintf(stderr, "nvr: no random numbers: %s\n", nvr_strerror(rc));
+        goto out;
+    }
+    req->requested_us = nvr_clock_now_us();
+    for (size_t i = 0; i < req->ncameras; i++) {
+        char detail[EXPORT_REF_MAX + 16];
+        snprintf(detail, sizeof detail, "export=%s", req->ref);
+        if ((rc = access_log_append(storage_index(st), req->requested_us, req->operator_name, "cli", "export_created",
+                                    req->cameras[i], detail))) {
+            fprintf(stderr, "nvr: cannot write the access log: %s\n", nvr_strerror(rc));
+            goto out;
+        }
     }
     uint64_t bytes = 0;
     int64_t t0 = nvr_clock_mono_us();

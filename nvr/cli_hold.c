@@ -11,6 +11,7 @@
 #include "nvr/base/config.h"
 #include "nvr/base/err.h"
 #include "nvr/camera_store.h"
+#include "storage/access_log.h"
 #include "storage/holds.h"
 #include "storage/storage.h"
 
@@ -93,6 +94,21 @@ static int parse_cameras(const struct nvr_config *cfg, struct storage *st, const
     return 0;
 }
 
+/* The disclosure record of a hold made on the command line, one entry per
+ * camera as over HTTP (http_holds.c); the operator is the Unix user. */
+static void log_hold(struct storage *st, const struct hold *h, const char *action)
+{
+    char by[INDEX_ID_MAX], detail[HOLD_TEXT_MAX + 64];
+    operator_name(by, sizeof by);
+    if (strcmp(action, "hold_created") == 0)
+        snprintf(detail, sizeof detail, "hold=%lld case=%.500s", (long long)h->id, h->case_id);
+    else
+        snprintf(detail, sizeof detail, "hold=%lld", (long long)h->id);
+    for (size_t i = 0; i < h->ncameras; i++)
+        if (access_log_append(storage_index(st), nvr_clock_now_us(), by, "cli", action, h->cameras[i], detail))
+            fprintf(stderr, "nvr: warning: cannot write the access log\n");
+}
+
 static int hold_add(const struct hold_opts *o, const struct nvr_config *cfg, struct storage *st)
 {
     struct hold *h = calloc(1, sizeof *h);
@@ -123,6 +139,7 @@ static int hold_add(const struct hold_opts *o, const struct nvr_config *cfg, str
         status = 1;
         goto out;
     }
+    log_hold(st, h, "hold_created");
     if (o->json) {
         holds_write_json(stdout, h);
         putchar('\n');
@@ -179,18 +196,29 @@ static int hold_release(const struct hold_opts *o, struct storage *st)
         fprintf(stderr, "nvr: hold release needs the hold id\n");
         return 2;
     }
+    struct hold *h = calloc(1, sizeof *h);
+    int status = 1, rc = h ? holds_get(storage_index(st), id, h) : NVR_ENOMEM;
+    if (rc == NVR_OK && h->export_pid && !h->released_us) {
+        fprintf(stderr, "nvr: hold %lld belongs to an export in progress; it ends with the export\n", id);
+        goto out;
+    }
     operator_name(by, sizeof by);
-    int rc = holds_release(storage_index(st), id, by, nvr_clock_now_us());
+    if (rc == NVR_OK)
+        rc = holds_release(storage_index(st), id, by, nvr_clock_now_us());
     if (rc == NVR_ENOTFOUND) {
         fprintf(stderr, "nvr: no active hold %lld\n", id);
-        return 1;
+        goto out;
     }
     if (rc) {
         fprintf(stderr, "nvr: cannot release the hold: %s\n", nvr_strerror(rc));
-        return 1;
+        goto out;
     }
+    log_hold(st, h, "hold_released");
     printf("hold %lld released\n", id);
-    return 0;
+    status = 0;
+out:
+    free(h);
+    return status;
 }
 
 int cli_hold(int argc, char **argv)

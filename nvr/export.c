@@ -19,8 +19,11 @@
 #include "nvr/base/err.h"
 #include "nvr/base/json.h"
 #include "nvr/base/log.h"
+#include "nvr/audit.h"
 #include "nvr/export_mp4.h"
 #include "nvr/export_zipout.h"
+#include "storage/access_log.h"
+#include "storage/holds.h"
 #include "storage/sha256.h"
 #include "version.h"
 
@@ -31,6 +34,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 #include <zip.h>
@@ -259,6 +263,7 @@ struct export_ctx {
     int stopped;
     struct hasher hash;
     char err[512];
+    int64_t hold_id;          /* the temporary hold, 0 if none */
 };
 
 static void hex(const uint8_t *d, size_t n, char *out)
@@ -362,6 +367,100 @@ static void write_local(FILE *f, int64_t us)
 
 /* ---- the manifest ---- */
 
+static void write_or_null(FILE *f, const char *s)
+{
+    if (s[0])
+        json_write_string(f, s);
+    else
+        fputs("null", f);
+}
+
+int export_new_id(char id[EXPORT_REF_MAX])
+{
+    uint8_t rnd[16];
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        return NVR_EIO;
+    hex(rnd, sizeof rnd, id);
+    return NVR_OK;
+}
+
+void export_request_devices(struct export_request *req, const char *data_dir)
+{
+    struct audit_store as = {0};
+    if (audit_store_load(data_dir, &as) == NVR_OK)
+        for (size_t c = 0; c < req->ncameras; c++) {
+            const struct audit_camera *ac = audit_store_get(&as, req->cameras[c]);
+            const char *maker = ac ? audit_camera_get(ac, "onvif_manufacturer") : NULL;
+            const char *model = ac ? audit_camera_get(ac, "onvif_model") : NULL;
+            snprintf(req->makers[c], sizeof req->makers[c], "%s", maker && utf8_ok(maker) ? maker : "");
+            snprintf(req->models[c], sizeof req->models[c], "%s", model && utf8_ok(model) ? model : "");
+        }
+    audit_store_clear(&as);
+}
+
+struct log_listing {
+    FILE *f;
+    char needle[EXPORT_REF_MAX + 16];
+    int n;
+};
+
+static int list_entry(const struct access_entry *e, void *arg)
+{
+    struct log_listing *l = arg;
+    char hx[65];
+    size_t nl = strlen(l->needle);
+    if (strncmp(e->detail, l->needle, nl) != 0 || (e->detail[nl] != '\0' && e->detail[nl] != ' '))
+        return 0; /* "export=AB" must not match "export=ABC" */
+    hex(e->hash, 32, hx);
+    fprintf(l->f, "%s{\"id\": %lld, \"time\": ", l->n++ ? ",\n      " : "\n      ", (long long)e->id);
+    json_write_time(l->f, e->time_us);
+    fputs(", \"user\": ", l->f);
+    json_write_string(l->f, e->user);
+    fputs(", \"address\": ", l->f);
+    json_write_string(l->f, e->address);
+    fputs(", \"action\": ", l->f);
+    json_write_string(l->f, e->action);
+    fputs(", \"camera\": ", l->f);
+    json_write_string(l->f, e->camera);
+    fputs(", \"detail\": ", l->f);
+    json_write_string(l->f, e->detail);
+    fprintf(l->f, ", \"hash\": \"%s\"}", hx);
+    return 0;
+}
+
+/* "access_log": the export's own entries (who asked for it, from where,
+ * for which cameras) and the log's newest entry when the manifest was
+ * written: the signature then pins the log up to that entry, so a later
+ * edit or deletion of it shows against this manifest too. */
+static int write_access_log(struct export_ctx *x, FILE *f)
+{
+    const struct export_request *r = x->req;
+    nvr_index *ix = storage_index_reader(x->st);
+    struct log_listing l = {.f = f};
+    uint8_t head[32];
+    int64_t head_id;
+    char hx[65];
+    fputs("  \"access_log\": {\"entries\": [", f);
+    if (r->ref[0]) {
+        snprintf(l.needle, sizeof l.needle, "export=%s", r->ref);
+        struct access_filter flt = {.from_us = r->requested_us ? r->requested_us - 60 * 1000000LL : 0,
+                                    .to_us = INT64_MAX,
+                                    .action = "export_created"};
+        int rc = access_log_each(ix, &flt, list_entry, &l);
+        if (rc)
+            return rc;
+    }
+    int rc = access_log_head(ix, &head_id, head);
+    if (rc)
+        return rc;
+    hex(head, 32, hx);
+    fprintf(f, "%s],\n    \"head\": {\"id\": %lld, \"hash\": \"%s\"},\n", l.n ? "\n    " : "",
+            (long long)head_id, hx);
+    fputs("    \"note\": \"nvr verify --log on the recorder checks its access log; the entries above and the "
+          "head must appear in it unchanged\"}", f);
+    return NVR_OK;
+}
+
 static int build_manifest(struct export_ctx *x)
 {
     const struct export_request *r = x->req;
@@ -405,8 +504,11 @@ static int build_manifest(struct export_ctx *x)
         json_write_string(f, r->cameras[c]);
         fputs(", \"name\": ", f);
         json_write_string(f, r->names[c][0] ? r->names[c] : r->cameras[c]);
-        /* maker/model arrive with ONVIF fingerprinting (issue 7) */
-        fputs(", \"maker\": null, \"model\": null,\n     \"files\": [", f);
+        fputs(", \"maker\": ", f);
+        write_or_null(f, r->makers[c]);
+        fputs(", \"model\": ", f);
+        write_or_null(f, r->models[c]);
+        fputs(",\n     \"files\": [", f);
         int first = 1;
         for (size_t e = 0; e < x->nentries; e++) {
             const struct entry *en = &x->entries[e];
@@ -445,7 +547,13 @@ static int build_manifest(struct export_ctx *x)
         }
         fputs("]}", f);
     }
-    fputs("\n  ],\n  \"files\": [", f);
+    fputs("\n  ],\n", f);
+    int rc = write_access_log(x, f);
+    if (rc) {
+        fclose(f);
+        return rc;
+    }
+    fputs(",\n  \"files\": [", f);
     int first = 1;
     for (size_t e = 0; e < x->nentries; e++) {
         const struct entry *en = &x->entries[e];
@@ -639,6 +747,37 @@ static struct entry *new_entry(struct export_ctx *x, enum entry_kind kind, const
     return e;
 }
 
+/* Protects the range from retention while the export reads it (and
+ * releases the holds of exports that died before releasing theirs). */
+static int take_hold(struct export_ctx *x, char *err, size_t errlen)
+{
+    const struct export_request *r = x->req;
+    nvr_index *ix = storage_index(x->st);
+    struct hold *h = calloc(1, sizeof *h);
+    int rc = NVR_ENOMEM;
+    if (!h)
+        goto out;
+    holds_release_orphans(ix, nvr_clock_now_us(), NULL);
+    for (size_t c = 0; c < r->ncameras && c < HOLD_CAMERAS_MAX; c++)
+        snprintf(h->cameras[h->ncameras++], INDEX_ID_MAX, "%s", r->cameras[c]);
+    h->start_us = r->from_us;
+    h->end_us = r->to_us;
+    snprintf(h->case_id, sizeof h->case_id, "%.500s", r->case_id);
+    snprintf(h->reason, sizeof h->reason, "export %s in progress (released when it ends)",
+             r->ref[0] ? r->ref : "(command line)");
+    snprintf(h->created_by, sizeof h->created_by, "%.*s", INDEX_ID_MAX - 1, r->operator_name);
+    h->created_us = nvr_clock_now_us();
+    h->export_pid = getpid();
+    if ((rc = holds_add(ix, h))) {
+        snprintf(err, errlen, "cannot protect the footage with a hold: %s", nvr_strerror(rc));
+        goto out;
+    }
+    x->hold_id = h->id;
+out:
+    free(h);
+    return rc;
+}
+
 static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
@@ -681,7 +820,10 @@ int export_run(struct storage *st, const struct sign_key *key, const struct expo
     x->exported_us = nvr_clock_now_us();
     if ((rc = export_check_request(req, err, errlen)))
         goto out;
-    /* the footage: each camera's segments with at least one durable fragment */
+    if ((rc = take_hold(x, err, errlen)))
+        goto out;
+    /* the footage: each camera's segments with at least one durable fragment
+     * (listed after the hold is committed: retention deletes none of them) */
     for (size_t c = 0; c < req->ncameras; c++) {
         struct camera_segs *cs = &x->cams[c];
         if ((rc = index_segments_list(storage_index_reader(st), req->cameras[c], req->from_us, req->to_us, &cs->segs,
@@ -799,6 +941,8 @@ out:
         zip_discard(z); /* removes libzip's temporary file; out_path is untouched */
     if (rc && !err[0])
         snprintf(err, errlen, "%s", nvr_strerror(rc));
+    if (x->hold_id)
+        holds_release(storage_index(st), x->hold_id, "export", nvr_clock_now_us());
     free(part_end);
     free_ctx(x);
     free(x);

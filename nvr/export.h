@@ -17,6 +17,12 @@
  * footage is read exactly once.  libzip writes to a temporary file and
  * renames it at the end, so a reader never sees a partial zip.
  *
+ * While it reads, the export keeps its footage from retention with a
+ * temporary hold (holds.h: export_pid = this process), released when it
+ * ends; a crash leaves the hold to holds_release_orphans.  The manifest
+ * lists the export's own access-log entries (those whose detail names
+ * req->ref) and the log's newest entry, which pins the log's history.
+ *
  * Threads: export_run runs in the caller's thread (the CLI, or the export
  * worker of export_jobs.h) and reads the index through the reader
  * connection; the progress callback is called from that thread.
@@ -36,9 +42,9 @@
 #define EXPORT_MAX_RANGE_US (7LL * 24 * 3600 * 1000000) /* 7 days */
 #define EXPORT_TEXT_MAX 1024                              /* reason, case */
 
-/* Until accounts exist (issue 5) the operator is "api" for HTTP and the Unix
- * user for the CLI; an authenticated request will pass its user name here. */
+/* The operator: the signed-in user over HTTP, the Unix user for the CLI. */
 #define EXPORT_OPERATOR_MAX 128
+#define EXPORT_REF_MAX 40 /* the export's id as the access log names it ("export=ID") */
 
 struct export_request {
     char cameras[EXPORT_MAX_CAMERAS][INDEX_ID_MAX];
@@ -49,7 +55,17 @@ struct export_request {
     char case_id[EXPORT_TEXT_MAX];
     char operator_name[EXPORT_OPERATOR_MAX];
     int native;                /* also include the original segment files */
+    char makers[EXPORT_MAX_CAMERAS][128], models[EXPORT_MAX_CAMERAS][128]; /* "" : unknown */
+    char ref[EXPORT_REF_MAX];  /* the id its access-log entries carry ("export=ID"), "" if none */
+    int64_t requested_us;      /* when it was asked for (its access-log entries are at or after it) */
 };
+
+/* A new export id: 32 random hex digits (unguessable), NUL-terminated. */
+int export_new_id(char id[EXPORT_REF_MAX]);
+
+/* Fills req->makers/models from the audit's stored ONVIF answers
+ * (data_dir/audit.json, docs/design/audit.md) where a camera was probed. */
+void export_request_devices(struct export_request *req, const char *data_dir);
 
 /* Checks a request: cameras given and not repeated, times ordered, range
  * at most EXPORT_MAX_RANGE_US, texts valid UTF-8.  NVR_EINVAL with a

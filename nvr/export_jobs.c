@@ -23,7 +23,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -252,14 +251,10 @@ void export_jobs_stop(struct export_jobs **jp)
 
 int export_jobs_submit(struct export_jobs *j, const struct export_request *req, char id[EXPORT_ID_LEN + 1])
 {
-    uint8_t rnd[EXPORT_ID_LEN / 2];
-    static const char hx[] = "0123456789abcdef";
-    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+    char ref[EXPORT_REF_MAX];
+    if (export_new_id(ref))
         return NVR_EIO;
-    for (size_t i = 0; i < sizeof rnd; i++) {
-        id[2 * i] = hx[rnd[i] >> 4];
-        id[2 * i + 1] = hx[rnd[i] & 15];
-    }
+    memcpy(id, ref, EXPORT_ID_LEN);
     id[EXPORT_ID_LEN] = '\0';
     struct job job = {0};
     if (!(job.req = malloc(sizeof *job.req)))
@@ -268,6 +263,8 @@ int export_jobs_submit(struct export_jobs *j, const struct export_request *req, 
     snprintf(job.s.id, sizeof job.s.id, "%s", id);
     job.s.state = EXPORT_QUEUED;
     job.s.created_us = nvr_clock_now_us();
+    snprintf(job.req->ref, sizeof job.req->ref, "%s", id); /* its access-log entries: "export=ID" */
+    job.req->requested_us = job.s.created_us;
     job.s.from_us = req->from_us;
     job.s.to_us = req->to_us;
     snprintf(job.s.operator_name, sizeof job.s.operator_name, "%s", req->operator_name);

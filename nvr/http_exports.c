@@ -118,6 +118,7 @@ int http_exports_create(struct http_request *r, struct nvr *nvr)
         ret = http_reply_error(r, status, "%s", err);
         goto out;
     }
+    export_request_devices(req, nvr->cfg->data_dir);
     int has = export_has_footage(storage_index_reader(nvr->st), req);
     if (has < 0) {
         ret = http_reply_error(r, 500, "index error");

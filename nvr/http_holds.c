@@ -183,6 +183,10 @@ int http_holds_release(struct http_request *r, struct nvr *nvr)
     int ret, rc = holds_get(storage_index(nvr->st), id, h);
     if (rc == NVR_OK && !hold_visible(r, nvr, h))
         rc = NVR_ENOTFOUND;
+    if (rc == NVR_OK && h->export_pid && !h->released_us) {
+        free(h);
+        return http_reply_error(r, 409, "this hold belongs to an export in progress; it ends with the export");
+    }
     if (rc == NVR_OK)
         rc = holds_release(storage_index(nvr->st), id, http_auth_name(r), nvr_clock_now_us());
     if (rc == NVR_ENOTFOUND)

@@ -75,6 +75,14 @@ static int last_entry(nvr_index *ix, int64_t *id, uint8_t hash[32])
     return rc;
 }
 
+int access_log_head(nvr_index *ix, int64_t *id, uint8_t hash[32])
+{
+    pthread_mutex_lock(&ix->mu);
+    int rc = last_entry(ix, id, hash);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
 /* The next AUTOINCREMENT id (sqlite_sequence survives deletions). Locked. */
 static int next_id(nvr_index *ix, int64_t last, int64_t *id)
 {

@@ -50,6 +50,10 @@ struct access_filter {
 int access_log_each(nvr_index *ix, const struct access_filter *f, int (*fn)(const struct access_entry *e, void *arg),
                     void *arg);
 
+/* The newest entry's id and hash (0 and zeros for an empty log): noted
+ * elsewhere (an export's manifest), they pin the log up to that entry. */
+int access_log_head(nvr_index *ix, int64_t *id, uint8_t hash[32]);
+
 /* Recomputes the whole chain.  Writes one line per problem to report;
  * *problems counts them; head (if not NULL) gets the newest hash and *count
  * the number of entries. */

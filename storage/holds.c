@@ -8,6 +8,8 @@
 #include "nvr/base/err.h"
 #include "nvr/base/json.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +29,8 @@ int holds_add(nvr_index *ix, struct hold *h)
     if ((rc = index_exec(ix, "BEGIN IMMEDIATE")))
         goto out;
     if (sqlite3_prepare_v2(ix->db,
-                           "INSERT INTO holds(start_us, end_us, case_id, reason, created_by, created_us) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           "INSERT INTO holds(start_us, end_us, case_id, reason, created_by, created_us, export_pid) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                            -1, &st, NULL) != SQLITE_OK)
         goto fail;
     sqlite3_bind_int64(st, 1, h->start_us);
@@ -37,6 +39,10 @@ int holds_add(nvr_index *ix, struct hold *h)
     sqlite3_bind_text(st, 4, h->reason, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, h->created_by, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, h->created_us);
+    if (h->export_pid > 0)
+        sqlite3_bind_int64(st, 7, h->export_pid);
+    else
+        sqlite3_bind_null(st, 7);
     if (sqlite3_step(st) != SQLITE_DONE)
         goto fail;
     h->id = sqlite3_last_insert_rowid(ix->db);
@@ -88,6 +94,50 @@ out:
     return rc;
 }
 
+int holds_release_orphans(nvr_index *ix, int64_t now_us, int *released)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t ids[256];
+    size_t n = 0;
+    int rc = NVR_OK, s, count = 0;
+    pthread_mutex_lock(&ix->mu);
+    if (sqlite3_prepare_v2(ix->db,
+                           "SELECT id, export_pid FROM holds WHERE export_pid IS NOT NULL AND released_us IS NULL",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = index_db_err(ix, "holds_release_orphans");
+        goto out;
+    }
+    while ((s = sqlite3_step(st)) == SQLITE_ROW && n < sizeof ids / sizeof ids[0]) {
+        int64_t pid = sqlite3_column_int64(st, 1);
+        /* gone: no such process (a live one owned by another user answers EPERM) */
+        if (pid <= 0 || pid > INT32_MAX || (kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+            ids[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(ix->db, "UPDATE holds SET released_by = 'nvr', released_us = ?2 WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK) {
+        rc = index_db_err(ix, "holds_release_orphans");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, ids[i]);
+        sqlite3_bind_int64(st, 2, now_us);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = index_db_err(ix, "holds_release_orphans");
+            goto out;
+        }
+        count++;
+    }
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    if (released)
+        *released = count;
+    return rc;
+}
+
 /* Fills the cameras of h.  Locked. */
 static int read_cameras(nvr_index *ix, struct hold *h)
 {
@@ -106,7 +156,8 @@ static int read_cameras(nvr_index *ix, struct hold *h)
     return rc;
 }
 
-#define HOLD_COLUMNS "id, start_us, end_us, case_id, reason, created_by, created_us, released_by, released_us"
+#define HOLD_COLUMNS \
+    "id, start_us, end_us, case_id, reason, created_by, created_us, released_by, released_us, export_pid"
 
 static void read_hold(sqlite3_stmt *st, struct hold *h)
 {
@@ -120,6 +171,7 @@ static void read_hold(sqlite3_stmt *st, struct hold *h)
     h->created_us = sqlite3_column_int64(st, 6);
     copy_text(h->released_by, sizeof h->released_by, sqlite3_column_text(st, 7));
     h->released_us = sqlite3_column_int64(st, 8);
+    h->export_pid = sqlite3_column_int64(st, 9);
 }
 
 int holds_get(nvr_index *ix, int64_t id, struct hold *out)
@@ -251,6 +303,6 @@ void holds_write_json(FILE *f, const struct hold *h)
         json_write_string(f, h->released_by);
     else
         fputs("null", f);
-    fputc('}', f);
+    fprintf(f, ",\"export\":%s}", h->export_pid ? "true" : "false");
 }
 

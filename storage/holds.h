@@ -34,6 +34,8 @@ struct hold {
     int64_t created_us;
     char released_by[INDEX_ID_MAX]; /* "" while active */
     int64_t released_us;            /* 0 while active */
+    int64_t export_pid;             /* 0: an evidence hold; else a temporary hold taken by the
+                                     * export running in that process (export.h) */
 };
 
 /* Adds h (cameras, range, case_id, reason, created_by, created_us are read)
@@ -43,6 +45,11 @@ int holds_add(nvr_index *ix, struct hold *h);
 /* Releases hold id, recording by and now_us.  NVR_ENOTFOUND if there is no
  * such hold or it was already released. */
 int holds_release(nvr_index *ix, int64_t id, const char *by, int64_t now_us);
+
+/* Releases the temporary holds of exports whose process is gone (a crash or
+ * power cut during an export), as released_by "nvr".  *released (may be
+ * NULL) gets how many. */
+int holds_release_orphans(nvr_index *ix, int64_t now_us, int *released);
 
 /* One hold by id into *out.  NVR_ENOTFOUND if there is none. */
 int holds_get(nvr_index *ix, int64_t id, struct hold *out);

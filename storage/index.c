@@ -138,6 +138,9 @@ static const char *const migrations[] = {
     "  ini TEXT NOT NULL,"
     "  updated_us INTEGER NOT NULL"
     ");",
+    /* 6: an export protects the footage it reads with a temporary hold, marked
+     * by the id of the process running the export (NULL: an evidence hold) */
+    "ALTER TABLE holds ADD COLUMN export_pid INTEGER;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import time
 import urllib.error
@@ -238,7 +239,39 @@ def check_export_zip(zpath, nvr, t_from, t_to, operator, native):
         check_mp4(os.path.join(work, cam + ".mp4"), "%s:%s.mp4" % (os.path.basename(zpath), cam), runs, audio)
     r = verify(zpath)
     check(r.returncode == 0 and "verified" in r.stdout, "nvr verify failed on a fresh export: %s" % r.stdout[-500:])
+    check_manifest_log(man, nvr, operator)
     return man, work
+
+
+def check_manifest_log(man, nvr, operator, ref=None):
+    """The manifest lists the export's own access-log entries (one
+    export_created per camera, by the operator) exactly as the log holds
+    them, and the log's head when it was written."""
+    log = man.get("access_log") or {}
+    entries = log.get("entries", [])
+    check(sorted(e["camera"] for e in entries) == ["gym", "lobby"] and
+          all(e["action"] == "export_created" and e["user"] == operator for e in entries),
+          "manifest access_log entries: %s" % entries)
+    details = {e["detail"] for e in entries}
+    check(len(details) == 1 and (ref is None or details == {"export=" + ref}), "entries of one export: %s" % details)
+    con = sqlite3.connect("file:%s?mode=ro" % os.path.join(nvr.data_dir, "index.db"), uri=True)
+    for e in entries:
+        row = con.execute("SELECT action, camera, detail, hex(hash) FROM access_log WHERE id = ?", (e["id"],)).fetchone()
+        check(row and row[0] == e["action"] and row[2] == e["detail"] and row[3].lower() == e["hash"],
+              "manifest entry %s differs from the log: %s" % (e, row))
+    head = log.get("head", {})
+    row = con.execute("SELECT hex(hash) FROM access_log WHERE id = ?", (head.get("id", -1),)).fetchone()
+    check(row and row[0].lower() == head.get("hash") and head["id"] >= max([e["id"] for e in entries] or [0]),
+          "manifest access_log head %s vs log %s" % (head, row))
+    con.close()
+
+
+def export_holds(nvr):
+    """The holds exports took: (active, released)."""
+    con = sqlite3.connect("file:%s?mode=ro" % os.path.join(nvr.data_dir, "index.db"), uri=True)
+    rows = con.execute("SELECT id, released_by, export_pid FROM holds WHERE export_pid IS NOT NULL").fetchall()
+    con.close()
+    return [r for r in rows if r[1] is None], [r for r in rows if r[1] is not None]
 
 
 with Camera("h264_aac.mp4") as cam:
@@ -270,6 +303,9 @@ with Camera("h264_aac.mp4") as cam:
     check(r.returncode == 0, "nvr export failed: %s %s" % (r.stdout, r.stderr))
     import pwd
     man, work = check_export_zip(out, nvr, t_from, t_to, pwd.getpwuid(os.getuid()).pw_name, True)
+    active, released = export_holds(nvr)
+    check(not active and len(released) == 1 and released[0][1] == "export",
+          "the CLI export's temporary hold: active %s, released %s" % (active, released))
     tamper_tests(out, work)
     r = subprocess.run([NVR, "version", "--key", "-c", nvr.config], capture_output=True, text=True)
     check(r.returncode == 0 and man["signing_key"]["fingerprint"] in r.stdout and "BEGIN PUBLIC KEY" in r.stdout,
@@ -315,6 +351,27 @@ with Camera("h264_aac.mp4") as cam:
     st, h, part = http("/api/v1/exports/%s/download" % eid, headers={"Range": "bytes=10-109"})
     check(st == 206 and part == data[10:110], "download range: %s %d bytes" % (st, len(part)))
     hman, hwork = check_export_zip(hz, nvr, t_from, t_to, "admin", False)  # the harness's signed-in admin
+    check_manifest_log(hman, nvr, "admin", eid)
+    st, doc = http_json("/api/v1/holds?all=true")
+    ex = [h for h in doc["holds"] if h["export"]] if st == 200 else []
+    check(len(ex) == 2 and all(not h["active"] and h["released_by"] == "export" and h["cameras"] == ["gym", "lobby"]
+                               and h["start"] == iso(t_from) for h in ex) and eid in ex[-1]["reason"],
+          "the exports' temporary holds over HTTP: %s" % ex)
+    # an export's hold cannot be released by hand while its process lives; a
+    # dead exporter's hold is released by the next export (or at start-up)
+    con = sqlite3.connect(os.path.join(nvr.data_dir, "index.db"))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    for pid in (nvr.proc.pid, dead.pid):
+        cur = con.execute("INSERT INTO holds(start_us, end_us, case_id, reason, created_by, created_us, export_pid) "
+                          "VALUES (?, ?, '', 'export x in progress', 'admin', ?, ?)",
+                          (int(t_from * 1e6), int(t_to * 1e6), int(time.time() * 1e6), pid))
+        con.execute("INSERT INTO hold_cameras(hold_id, camera) VALUES (?, 'lobby')", (cur.lastrowid,))
+    con.commit()
+    live_hold, dead_hold = [r[0] for r in con.execute("SELECT id FROM holds ORDER BY id DESC LIMIT 2")][::-1]
+    con.close()
+    st, doc = http_json("/api/v1/holds/%d" % live_hold, "DELETE")
+    check(st == 409 and doc and "export" in doc.get("error", ""), "DELETE a running export's hold: %s %s" % (st, doc))
     for n in ("lobby.mp4", "gym.mp4"):
         a = [f["sha256"] for f in man["files"] if f["name"] == n]
         b = [f["sha256"] for f in hman["files"] if f["name"] == n]
@@ -368,6 +425,12 @@ with Camera("h264_aac.mp4") as cam:
     except urllib.error.HTTPError as e:
         st = e.code
     check(st == 401, "a bad token listed exports: %s" % st)
+    check(wait_until(lambda: http_json("/api/v1/exports/" + mine)[1]["status"] in ("done", "failed"), 60),
+          "the investigator's export did not finish")
+    st, doc = http_json("/api/v1/holds/%d" % dead_hold)
+    check(st == 200 and not doc["active"] and doc["released_by"] == "nvr", "a dead exporter's hold: %s %s" % (st, doc))
+    st, doc = http_json("/api/v1/holds/%d" % live_hold)
+    check(st == 200 and doc["active"], "a live exporter's hold was released: %s %s" % (st, doc))
     check(nvr.proc.poll() is None, "nvr died")
     check(nvr.stop() == 0, "nvr did not stop cleanly")
 

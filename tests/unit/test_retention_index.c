@@ -8,6 +8,7 @@
 #include "check.h"
 
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define S 1000000LL
@@ -181,6 +182,51 @@ static void test_holds_list_and_history(void)
     index_close(&ix);
 }
 
+/* An export's temporary hold outlives its process only until
+ * holds_release_orphans: a dead exporter's hold is released, a live one's
+ * (this process) is kept, and an evidence hold is never touched. */
+static void test_export_holds_and_orphans(void)
+{
+    char p[128];
+    nvr_index *ix = NULL;
+    snprintf(p, sizeof p, "%s/c.db", dir);
+    CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    CHECK(child > 0);
+    waitpid(child, NULL, 0); /* a pid that no longer runs */
+    struct hold h[3];
+    memset(h, 0, sizeof h);
+    const int64_t pids[3] = {0, getpid(), child};
+    for (int i = 0; i < 3; i++) {
+        h[i].ncameras = 1;
+        snprintf(h[i].cameras[0], sizeof h[i].cameras[0], "x");
+        h[i].start_us = T0;
+        h[i].end_us = T0 + S;
+        snprintf(h[i].reason, sizeof h[i].reason, "r%d", i);
+        snprintf(h[i].created_by, sizeof h[i].created_by, "ann");
+        h[i].export_pid = pids[i];
+        CHECK_EQ_INT(holds_add(ix, &h[i]), NVR_OK);
+    }
+    int released = -1;
+    CHECK_EQ_INT(holds_release_orphans(ix, T0 + 5 * S, &released), NVR_OK);
+    CHECK_EQ_INT(released, 1);
+    struct hold got;
+    CHECK_EQ_INT(holds_get(ix, h[0].id, &got), NVR_OK);
+    CHECK_EQ_INT(got.export_pid, 0);
+    CHECK_EQ_INT(got.released_us, 0);
+    CHECK_EQ_INT(holds_get(ix, h[1].id, &got), NVR_OK);
+    CHECK_EQ_INT(got.export_pid, getpid());
+    CHECK_EQ_INT(got.released_us, 0);
+    CHECK_EQ_INT(holds_get(ix, h[2].id, &got), NVR_OK);
+    CHECK_EQ_INT(got.released_us, T0 + 5 * S);
+    CHECK_EQ_STR(got.released_by, "nvr");
+    CHECK_EQ_INT(holds_release_orphans(ix, T0 + 6 * S, &released), NVR_OK);
+    CHECK_EQ_INT(released, 0);
+    index_close(&ix);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/nvr-test-retention-XXXXXX");
@@ -188,6 +234,7 @@ int main(void)
         return 2;
     RUN(test_usage_and_retire_oldest_over_all_cameras);
     RUN(test_holds_list_and_history);
+    RUN(test_export_holds_and_orphans);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
