@@ -29,7 +29,6 @@
 #include "storage/storage.h"
 #include "version.h"
 
-#include <getopt.h>
 
 #define RETENTION_INTERVAL_US 2000000 /* a pass every 2 s: cheap (usage is kept by
                                        * triggers) and keeps overshoot small */
@@ -80,34 +79,13 @@ struct cli_opts {
 
 static int parse_opts(int argc, char **argv, struct cli_opts *o)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"from", required_argument, NULL, 'f'},
-        {"to", required_argument, NULL, 't'},     {"json", no_argument, NULL, 'j'},
-        {"storage", no_argument, NULL, 's'},      {"repair", no_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
-    int c;
     memset(o, 0, sizeof *o);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': o->config = optarg; break;
-        case 'f': o->from = optarg; break;
-        case 't': o->to = optarg; break;
-        case 'j': o->json = 1; break;
-        case 's': o->storage = 1; break;
-        case 'r': o->repair = 1; break;
-        case 'h': cli_usage(stdout); exit(0);
-        default: return -1;
-        }
-    }
-    if (optind < argc)
-        o->positional = argv[optind++];
-    if (optind < argc) {
-        fprintf(stderr, "nvr: unexpected argument \"%s\"\n", argv[optind]);
-        return -1;
-    }
-    return 0;
+    const struct cli_option opts[] = {
+        {"config", 'c', &o->config, NULL}, {"from", 0, &o->from, NULL},     {"to", 0, &o->to, NULL},
+        {"json", 0, NULL, &o->json},       {"storage", 0, NULL, &o->storage}, {"repair", 0, NULL, &o->repair},
+        {NULL, 0, NULL, NULL},
+    };
+    return cli_parse(argc, argv, opts, &o->positional);
 }
 
 static int load_config(const struct cli_opts *o, struct nvr_config **cfg)

@@ -25,4 +25,27 @@ int cli_verify_export(int argc, char **argv); /* cli_export.c: EXPORT.zip, --sto
 int cli_version_key(int argc, char **argv); /* cli_export.c: version --key */
 void cli_usage(FILE *f);
 
+/* One option of a subcommand (cli_opts.c): --NAME, and -SHORT when
+ * short_name is not 0.  An option with an argument stores it in *text
+ * (text not NULL); one without sets *flag to 1. */
+struct cli_option {
+    const char *name;
+    char short_name;
+    const char **text;
+    int *flag;
+};
+
+/* Parses argv (argv[0] is the subcommand) against opts, a table ended by
+ * an entry with a NULL name.  At most one positional argument goes to
+ * *positional (NULL if none; positional NULL: none is allowed).  --help
+ * prints the usage and exits 0.  Returns 0, or -1 after a message on
+ * stderr. */
+int cli_parse(int argc, char **argv, const struct cli_option *opts, const char **positional);
+
+/* 0 if config (-c FILE) was given, else -1 after saying it is required. */
+int cli_need_config(const char *config);
+
+/* Parses "--what" seconds in (0, max] into *out; -1 after a message. */
+int cli_seconds(const char *text, const char *what, double max, double *out);
+
 #endif

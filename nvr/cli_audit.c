@@ -14,55 +14,27 @@
 #include "nvr/base/err.h"
 #include "nvr/wsdiscovery.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 int cli_audit(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
-        {"csv", no_argument, NULL, 'v'},          {"probe", no_argument, NULL, 'p'},
-        {"camera", required_argument, NULL, 'C'}, {"vendors", required_argument, NULL, 'V'},
-        {"oui", required_argument, NULL, 'o'},    {"timeout", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
-    const char *config = NULL, *camera = NULL, *vendors_path = NULL, *oui = NULL;
-    int json = 0, csv = 0, probe = 0, c, status = 1, rc;
+    const char *config = NULL, *camera = NULL, *vendors_path = NULL, *oui = NULL, *timeout = NULL;
+    int json = 0, csv = 0, probe = 0, status = 1, rc;
     double timeout_s = 4;
     struct nvr_config *cfg = NULL;
     struct vendors *v = NULL;
     struct audit_store st = {0};
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'j': json = 1; break;
-        case 'v': csv = 1; break;
-        case 'p': probe = 1; break;
-        case 'C': camera = optarg; break;
-        case 'V': vendors_path = optarg; break;
-        case 'o': oui = optarg; break;
-        case 't': {
-            char *end;
-            timeout_s = strtod(optarg, &end);
-            if (*end || !(timeout_s > 0 && timeout_s <= 60)) {
-                fprintf(stderr, "nvr: --timeout must be seconds, above 0 and at most 60\n");
-                return 2;
-            }
-            break;
-        }
-        case 'h': cli_usage(stdout); return 0;
-        default: cli_usage(stderr); return 2;
-        }
-    }
-    if (optind < argc || !config || (json && csv)) {
-        if (!config)
-            fprintf(stderr, "nvr: -c FILE is required\n");
-        else if (json && csv)
-            fprintf(stderr, "nvr: --json and --csv exclude each other\n");
-        else
-            fprintf(stderr, "nvr: unexpected argument \"%s\"\n", argv[optind]);
+    const struct cli_option opts[] = {
+        {"config", 'c', &config, NULL},  {"json", 0, NULL, &json},         {"csv", 0, NULL, &csv},
+        {"probe", 0, NULL, &probe},      {"camera", 0, &camera, NULL},     {"vendors", 0, &vendors_path, NULL},
+        {"oui", 0, &oui, NULL},          {"timeout", 0, &timeout, NULL},   {NULL, 0, NULL, NULL},
+    };
+    if (cli_parse(argc, argv, opts, NULL) || cli_need_config(config) ||
+        (timeout && cli_seconds(timeout, "--timeout", 60, &timeout_s)))
+        return 2;
+    if (json && csv) {
+        fprintf(stderr, "nvr: --json and --csv exclude each other\n");
         return 2;
     }
     if (nvr_config_load(config, &cfg, stderr) != NVR_OK)
@@ -119,38 +91,19 @@ out:
 
 int cli_discover(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"timeout", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
-        {"target", required_argument, NULL, 'T'},  {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     struct wsd_opts o = {.timeout_ms = 3000};
     struct wsd_match *m = NULL;
     size_t n = 0;
-    int json = 0, c, rc;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 't': {
-            char *end;
-            double s = strtod(optarg, &end);
-            if (*end || !(s > 0 && s <= 60)) {
-                fprintf(stderr, "nvr: --timeout must be seconds, above 0 and at most 60\n");
-                return 2;
-            }
-            o.timeout_ms = (int)(s * 1000);
-            break;
-        }
-        case 'j': json = 1; break;
-        case 'T': o.target = optarg; break;
-        case 'h': cli_usage(stdout); return 0;
-        default: cli_usage(stderr); return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "nvr: unexpected argument \"%s\"\n", argv[optind]);
+    int json = 0, rc;
+    const char *timeout = NULL;
+    double s = 3;
+    const struct cli_option opts[] = {
+        {"timeout", 0, &timeout, NULL}, {"json", 0, NULL, &json}, {"target", 0, &o.target, NULL},
+        {NULL, 0, NULL, NULL},
+    };
+    if (cli_parse(argc, argv, opts, NULL) || (timeout && cli_seconds(timeout, "--timeout", 60, &s)))
         return 2;
-    }
+    o.timeout_ms = (int)(s * 1000);
     if ((rc = wsd_probe(&o, &m, &n)) == NVR_EINVAL && o.target) {
         fprintf(stderr, "nvr: --target must be ADDRESS:PORT with a numeric address, e.g. 192.0.2.10:3702\n");
         return 2;

@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -86,26 +85,15 @@ out:
 
 int cli_cert(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"self-signed", no_argument, NULL, 's'},
-        {"force", no_argument, NULL, 'f'},
-        {NULL, 0, NULL, 0},
-    };
     const char *config = NULL;
-    int self_signed = 0, force = 0, c, status = 1;
+    int self_signed = 0, force = 0, status = 1;
     struct nvr_config *cfg = NULL;
     FILE *keyf = NULL, *certf = NULL;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 's': self_signed = 1; break;
-        case 'f': force = 1; break;
-        default: return 2;
-        }
-    }
-    if (!config || !self_signed || optind < argc) {
+    const struct cli_option opts[] = {
+        {"config", 'c', &config, NULL}, {"self-signed", 0, NULL, &self_signed}, {"force", 0, NULL, &force},
+        {NULL, 0, NULL, NULL},
+    };
+    if (cli_parse(argc, argv, opts, NULL) || !config || !self_signed) {
         fprintf(stderr, "nvr: usage: nvr cert -c FILE --self-signed [--force]\n");
         return 2;
     }

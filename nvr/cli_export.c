@@ -19,7 +19,6 @@
 #include "storage/storage.h"
 #include "version.h"
 
-#include <getopt.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,40 +32,14 @@ struct export_opts {
 
 static int parse(int argc, char **argv, struct export_opts *o)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"camera", required_argument, NULL, 'C'},
-        {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
-        {"output", required_argument, NULL, 'o'}, {"reason", required_argument, NULL, 'r'},
-        {"case", required_argument, NULL, 'k'},   {"native", no_argument, NULL, 'n'},
-        {"storage", no_argument, NULL, 's'},      {"key", no_argument, NULL, 'K'},
-        {"quiet", no_argument, NULL, 'q'},        {NULL, 0, NULL, 0},
-    };
-    int c;
     memset(o, 0, sizeof *o);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:o:q", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': o->config = optarg; break;
-        case 'C': o->cameras = optarg; break;
-        case 'f': o->from = optarg; break;
-        case 't': o->to = optarg; break;
-        case 'o': o->out = optarg; break;
-        case 'r': o->reason = optarg; break;
-        case 'k': o->case_id = optarg; break;
-        case 'n': o->native = 1; break;
-        case 's': o->storage = 1; break;
-        case 'K': o->key = 1; break;
-        case 'q': o->quiet = 1; break;
-        default: return -1;
-        }
-    }
-    if (optind < argc)
-        o->positional = argv[optind++];
-    if (optind < argc) {
-        fprintf(stderr, "nvr: unexpected argument \"%s\"\n", argv[optind]);
-        return -1;
-    }
-    return 0;
+    const struct cli_option opts[] = {
+        {"config", 'c', &o->config, NULL}, {"camera", 0, &o->cameras, NULL}, {"from", 0, &o->from, NULL},
+        {"to", 0, &o->to, NULL},           {"output", 'o', &o->out, NULL},   {"reason", 0, &o->reason, NULL},
+        {"case", 0, &o->case_id, NULL},    {"native", 0, NULL, &o->native},  {"storage", 0, NULL, &o->storage},
+        {"key", 0, NULL, &o->key},         {"quiet", 'q', NULL, &o->quiet},  {NULL, 0, NULL, NULL},
+    };
+    return cli_parse(argc, argv, opts, &o->positional);
 }
 
 static int progress_bar(void *arg, double f)

@@ -15,7 +15,6 @@
 #include "storage/holds.h"
 #include "storage/storage.h"
 
-#include <getopt.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,40 +28,13 @@ struct hold_opts {
 
 static int parse(int argc, char **argv, struct hold_opts *o)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"camera", required_argument, NULL, 'C'},
-        {"from", required_argument, NULL, 'f'},   {"to", required_argument, NULL, 't'},
-        {"reason", required_argument, NULL, 'r'}, {"case", required_argument, NULL, 'k'},
-        {"json", no_argument, NULL, 'j'},         {"all", no_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
     memset(o, 0, sizeof *o);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': o->config = optarg; break;
-        case 'C': o->cameras = optarg; break;
-        case 'f': o->from = optarg; break;
-        case 't': o->to = optarg; break;
-        case 'r': o->reason = optarg; break;
-        case 'k': o->case_id = optarg; break;
-        case 'j': o->json = 1; break;
-        case 'a': o->all = 1; break;
-        default: return -1;
-        }
-    }
-    if (optind < argc)
-        o->positional = argv[optind++];
-    if (optind < argc) {
-        fprintf(stderr, "nvr: unexpected argument \"%s\"\n", argv[optind]);
-        return -1;
-    }
-    if (!o->config) {
-        fprintf(stderr, "nvr: -c FILE is required\n");
-        return -1;
-    }
-    return 0;
+    const struct cli_option opts[] = {
+        {"config", 'c', &o->config, NULL}, {"camera", 0, &o->cameras, NULL}, {"from", 0, &o->from, NULL},
+        {"to", 0, &o->to, NULL},           {"reason", 0, &o->reason, NULL},  {"case", 0, &o->case_id, NULL},
+        {"json", 0, NULL, &o->json},       {"all", 0, NULL, &o->all},        {NULL, 0, NULL, NULL},
+    };
+    return cli_parse(argc, argv, opts, &o->positional) ? -1 : cli_need_config(o->config);
 }
 
 static void operator_name(char *out, size_t n)

@@ -16,7 +16,6 @@
 #include "storage/storage.h"
 #include "storage/users.h"
 
-#include <getopt.h>
 #include <pwd.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -31,35 +30,12 @@ struct user_opts {
 
 static int parse(int argc, char **argv, struct user_opts *o)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"role", required_argument, NULL, 'r'},
-        {"camera", required_argument, NULL, 'C'}, {"label", required_argument, NULL, 'l'},
-        {"log", no_argument, NULL, 'L'},          {NULL, 0, NULL, 0},
-    };
-    int c;
     memset(o, 0, sizeof *o);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': o->config = optarg; break;
-        case 'r': o->role = optarg; break;
-        case 'C': o->cameras = optarg; break;
-        case 'l': o->label = optarg; break;
-        case 'L': o->log = 1; break;
-        default: return -1;
-        }
-    }
-    if (optind < argc)
-        o->positional = argv[optind++];
-    if (optind < argc) {
-        fprintf(stderr, "nvr: unexpected argument \"%s\"\n", argv[optind]);
-        return -1;
-    }
-    if (!o->config) {
-        fprintf(stderr, "nvr: -c FILE is required\n");
-        return -1;
-    }
-    return 0;
+    const struct cli_option opts[] = {
+        {"config", 'c', &o->config, NULL}, {"role", 0, &o->role, NULL}, {"camera", 0, &o->cameras, NULL},
+        {"label", 0, &o->label, NULL},     {"log", 0, NULL, &o->log},   {NULL, 0, NULL, NULL},
+    };
+    return cli_parse(argc, argv, opts, &o->positional) ? -1 : cli_need_config(o->config);
 }
 
 static void operator_name(char *out, size_t n)
