@@ -145,10 +145,11 @@ int http_auth_guard(struct http_request *r, const struct http_route *rt, struct 
 
 /* ---- JSON ---- */
 
-/* A user's document; with toks (the list of GET /api/v1/users), also
+/* A user's document; with_tokens (the list of GET /api/v1/users) adds
  * "tokens": the user's unrevoked API tokens among toks[0..ntoks) as id,
  * label and creation time (never the secret or its hash). */
-static void write_user_tokens(FILE *f, const struct user *u, const struct user_token *toks, size_t ntoks)
+static void write_user_tokens(FILE *f, const struct user *u, int with_tokens, const struct user_token *toks,
+                              size_t ntoks)
 {
     fputs("{\"name\":", f);
     json_write_string(f, u->name);
@@ -162,7 +163,7 @@ static void write_user_tokens(FILE *f, const struct user *u, const struct user_t
     }
     fputs("],\"created\":", f);
     json_write_time(f, u->created_us);
-    if (toks) {
+    if (with_tokens) {
         fputs(",\"tokens\":[", f);
         int first = 1;
         for (size_t i = 0; i < ntoks; i++) {
@@ -182,7 +183,7 @@ static void write_user_tokens(FILE *f, const struct user *u, const struct user_t
 
 static void write_user(FILE *f, const struct user *u)
 {
-    write_user_tokens(f, u, NULL, 0);
+    write_user_tokens(f, u, 0, NULL, 0);
 }
 
 static int reply_session(struct http_request *r, unsigned status, const struct user *u, const char *csrf)
@@ -397,12 +398,11 @@ int http_users_list(struct http_request *r, struct nvr *nvr)
         ret = http_reply_error(r, 500, "out of memory");
         goto out;
     }
-    static const struct user_token none;
     fputs("{\"users\":[", b.f);
     for (size_t i = 0; i < n; i++) {
         if (i)
             fputc(',', b.f);
-        write_user_tokens(b.f, &v[i], toks ? toks : &none, ntoks);
+        write_user_tokens(b.f, &v[i], 1, toks, ntoks);
     }
     fputs("]}\n", b.f);
     ret = http_body_send(r, &b, 200, "application/json", "no-store");
