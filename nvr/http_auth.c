@@ -145,7 +145,11 @@ int http_auth_guard(struct http_request *r, const struct http_route *rt, struct 
 
 /* ---- JSON ---- */
 
-static void write_user(FILE *f, const struct user *u)
+/* A user's document; with_tokens (the list of GET /api/v1/users) adds
+ * "tokens": the user's unrevoked API tokens among toks[0..ntoks) as id,
+ * label and creation time (never the secret or its hash). */
+static void write_user_tokens(FILE *f, const struct user *u, int with_tokens, const struct user_token *toks,
+                              size_t ntoks)
 {
     fputs("{\"name\":", f);
     json_write_string(f, u->name);
@@ -159,7 +163,27 @@ static void write_user(FILE *f, const struct user *u)
     }
     fputs("],\"created\":", f);
     json_write_time(f, u->created_us);
+    if (with_tokens) {
+        fputs(",\"tokens\":[", f);
+        int first = 1;
+        for (size_t i = 0; i < ntoks; i++) {
+            if (toks[i].user_id != u->id)
+                continue;
+            fprintf(f, "%s{\"id\":%lld,\"label\":", first ? "" : ",", (long long)toks[i].id);
+            json_write_string(f, toks[i].label);
+            fputs(",\"created\":", f);
+            json_write_time(f, toks[i].created_us);
+            fputc('}', f);
+            first = 0;
+        }
+        fputc(']', f);
+    }
     fputc('}', f);
+}
+
+static void write_user(FILE *f, const struct user *u)
+{
+    write_user_tokens(f, u, 0, NULL, 0);
 }
 
 static int reply_session(struct http_request *r, unsigned status, const struct user *u, const char *csrf)
@@ -359,25 +383,35 @@ out:
 int http_users_list(struct http_request *r, struct nvr *nvr)
 {
     struct user *v = NULL;
-    size_t n = 0;
+    struct user_token *toks = NULL;
+    size_t n = 0, ntoks = 0;
+    int ret;
     int rc = users_list(storage_index_reader(nvr->st), &v, &n);
-    if (rc)
-        return http_reply_error(r, 500, "cannot read users: %s", nvr_strerror(rc));
+    if (rc == NVR_OK)
+        rc = users_tokens_list(storage_index_reader(nvr->st), &toks, &ntoks);
+    if (rc) {
+        ret = http_reply_error(r, 500, "cannot read users: %s", nvr_strerror(rc));
+        goto out;
+    }
     struct http_body b;
     if (http_body_open(&b)) {
-        free(v);
-        return http_reply_error(r, 500, "out of memory");
+        ret = http_reply_error(r, 500, "out of memory");
+        goto out;
     }
     fputs("{\"users\":[", b.f);
     for (size_t i = 0; i < n; i++) {
         if (i)
             fputc(',', b.f);
-        write_user(b.f, &v[i]);
+        write_user_tokens(b.f, &v[i], 1, toks, ntoks);
     }
     fputs("]}\n", b.f);
-    sodium_memzero(v, n * sizeof *v);
+    ret = http_body_send(r, &b, 200, "application/json", "no-store");
+out:
+    if (v)
+        sodium_memzero(v, n * sizeof *v);
     free(v);
-    return http_body_send(r, &b, 200, "application/json", "no-store");
+    free(toks);
+    return ret;
 }
 
 static int reply_user(struct http_request *r, unsigned status, const struct user *u)

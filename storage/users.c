@@ -415,3 +415,44 @@ int users_token_revoke(nvr_index *ix, int64_t id, int64_t user_id, int64_t now_u
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }
+
+int users_tokens_list(nvr_index *ix, struct user_token **out, size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    struct user_token *v = NULL;
+    size_t len = 0, cap = 0;
+    int s = SQLITE_DONE;
+    pthread_mutex_lock(&ix->mu);
+    int rc = prep(ix, &st,
+                  "SELECT id, user_id, created_us, label FROM tokens WHERE revoked_us IS NULL ORDER BY user_id, id",
+                  "tokens_list");
+    while (rc == NVR_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            struct user_token *nv = realloc(v, ncap * sizeof *nv);
+            if (!nv) {
+                rc = NVR_ENOMEM;
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        struct user_token *t = &v[len++];
+        t->id = sqlite3_column_int64(st, 0);
+        t->user_id = sqlite3_column_int64(st, 1);
+        t->created_us = sqlite3_column_int64(st, 2);
+        copy_text(t->label, sizeof t->label, sqlite3_column_text(st, 3));
+    }
+    if (rc == NVR_OK && s != SQLITE_DONE)
+        rc = index_db_err(ix, "tokens_list");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    if (rc) {
+        free(v);
+        v = NULL;
+        len = 0;
+    }
+    *out = v;
+    *n = len;
+    return rc;
+}

@@ -78,4 +78,15 @@ int users_token_find(nvr_index *ix, const uint8_t hash[32], int64_t *user_id);
 /* Revokes token id of user_id (any user's if user_id is 0).  NVR_ENOTFOUND. */
 int users_token_revoke(nvr_index *ix, int64_t id, int64_t user_id, int64_t now_us);
 
+/* An API token as listed to admins: never the secret nor its hash. */
+#define USER_TOKEN_LABEL_LEN 128
+struct user_token {
+    int64_t id, user_id, created_us;
+    char label[USER_TOKEN_LABEL_LEN];
+};
+
+/* Every unrevoked API token, by user id then token id: a new array (free();
+ * NULL when there is none). */
+int users_tokens_list(nvr_index *ix, struct user_token **out, size_t *n);
+
 #endif

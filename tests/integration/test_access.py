@@ -211,9 +211,26 @@ with Camera("h264.mp4", no_audio=True) as cam:
     script.headers["Authorization"] = "Bearer " + tok.get("token", "x")
     st1, _, _ = script.req("GET", "/api/v1/holds")
     st2, _, _ = script.req("GET", "/api/v1/holds")
+
+    def listed_tokens(name):
+        st, _, body = clients["admin"].req("GET", "/api/v1/users")
+        us = [u for u in (jdoc(body) or {}).get("users", []) if u["name"] == name]
+        return (us[0].get("tokens") if us else None), body
+
+    # the users list names each user's live tokens (id, label, created), never a secret or hash
+    listed, raw = listed_tokens("inv")
+    mine = [t for t in listed or [] if t.get("id") == tok.get("id")]
+    check(len(mine) == 1 and mine[0].get("label") == "script" and sorted(mine[0]) == ["created", "id", "label"]
+          and mine[0]["created"].endswith("Z"), "GET /api/v1/users lists the new token: %r" % (listed,))
+    check(tok.get("token", "x") not in raw.decode(), "GET /api/v1/users never shows a token's secret")
     clients["admin"].req("DELETE", "/api/v1/tokens/%d" % tok.get("id", 0))
     st3, _, _ = script.req("GET", "/api/v1/holds")
     check((st1, st2, st3) == (200, 200, 401), "a token works twice, then is refused once revoked: %s" % ((st1, st2, st3),))
+    listed, _ = listed_tokens("inv")
+    check(listed is not None and all(t["id"] != tok.get("id") for t in listed),
+          "a revoked token leaves the users list: %r" % (listed,))
+    listed, _ = listed_tokens("vlobby")
+    check(listed == [], "a user without tokens lists none: %r" % (listed,))
 
     # --- CSRF and Origin (cookie sessions) ---
     inv = clients["inv"]
