@@ -8,6 +8,9 @@
  * characters are refused, so no value can smuggle in another line or key.
  * Cameras declared in the config file answer 409 to changes: the file is
  * their authority (edit it, then SIGHUP).
+ *
+ * Threads: HTTP threads; a connection test runs on a thread of its own
+ * (http_reply_later) and owns its struct camera_test.
  */
 #include "http_cameras.h"
 
@@ -16,14 +19,17 @@
 #include "nvr/base/json.h"
 #include "nvr/base/log.h"
 #include "nvr/base/url.h"
+#include "nvr/auth.h"
 #include "nvr/camera_store.h"
 #include "nvr/cameras.h"
 #include "nvr/http_auth.h"
 #include "nvr/http_json.h"
 #include "nvr/ingest.h"
+#include "nvr/snapshot.h"
 #include "nvr/nvr.h"
 
 #include <libavutil/mathematics.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,32 +320,49 @@ static const char *failure_kind(int rc)
     }
 }
 
-int http_camera_test(struct http_request *r, struct nvr *nvr)
+/* A connection test, run by http_reply_later's thread (it takes up to
+ * TEST_TIMEOUT_US + TEST_READ_US). */
+struct camera_test {
+    struct nvr *nvr;
+    struct nvr_config *one;          /* the URL and transport, parsed as a camera */
+    char user[128], address[64];     /* for the access log */
+};
+
+static void camera_test_free(void *arg)
 {
-    char url[1100], transport[16], err[256], why[256] = "";
-    int ret;
-    json_t *o = http_json_body(r, &ret);
-    if (!o)
-        return ret;
-    if (http_json_text(o, "url", 1, url, sizeof url, err, sizeof err) ||
-        http_json_text(o, "transport", 0, transport, sizeof transport, err, sizeof err)) {
-        json_decref(o);
-        return http_reply_error(r, 400, "%s", err);
+    struct camera_test *t = arg;
+    nvr_config_free(&t->one);
+    free(t);
+}
+
+/* "snapshot": the first keyframe as a 320-wide JPEG data URL (the check
+ * that the video decodes), or null. */
+static void write_test_snapshot(FILE *f, const struct ingest_info *info, const AVPacket *key)
+{
+    uint8_t *jpeg = NULL;
+    size_t len = 0;
+    char *b64 = NULL;
+    if (key && snapshot_encode(info->video, key, 320, &jpeg, &len) == NVR_OK) {
+        size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+        if ((b64 = malloc(n)))
+            sodium_bin2base64(b64, n, jpeg, len, sodium_base64_VARIANT_ORIGINAL);
     }
-    json_decref(o);
-    /* the same checks as a saved camera, without saving it */
-    char ini[1300];
-    struct nvr_config *one = NULL;
-    snprintf(ini, sizeof ini, "url = \"%s\"\n%s%s%s", url, transport[0] ? "transport = " : "", transport,
-             transport[0] ? "\n" : "");
-    if (strpbrk(url, "\"\\\r\n") || camera_store_parse("test", ini, &one, err, sizeof err)) {
-        nvr_config_free(&one);
-        return http_reply_error(r, 400, "%s", err[0] ? err : "url must not hold quotes, backslashes or newlines");
-    }
+    if (b64)
+        fprintf(f, ",\"snapshot\":\"data:image/jpeg;base64,%s\"", b64);
+    else
+        fputs(",\"snapshot\":null", f);
+    free(b64);
+    free(jpeg);
+}
+
+static unsigned camera_test_work(void *arg, char **body, size_t *len)
+{
+    struct camera_test *t = arg;
+    char why[256] = "";
     atomic_int stop = 0;
     struct ingest_opts opts = {.camera = "test",
-                               .url = one->cameras[0].url,
-                               .transport = one->cameras[0].transport,
+                               .url = t->one->cameras[0].url,
+                               .transport = t->one->cameras[0].transport,
                                .audio = 1,
                                .timeout_us = TEST_TIMEOUT_US,
                                .stop = &stop};
@@ -347,10 +370,10 @@ int http_camera_test(struct http_request *r, struct nvr *nvr)
     int64_t t0 = nvr_clock_mono_us();
     int rc = ingest_open(&in, &opts, why, sizeof why);
     struct http_body b;
+    *body = NULL;
     if (http_body_open(&b)) {
         ingest_close(&in);
-        nvr_config_free(&one);
-        return http_reply_error(r, 500, "out of memory");
+        return 500;
     }
     if (rc) {
         fputs("{\"ok\":false,\"failure\":", b.f);
@@ -360,11 +383,11 @@ int http_camera_test(struct http_request *r, struct nvr *nvr)
         fputs("}\n", b.f);
     } else {
         /* read for a while: frame rate and bit rate as the camera sends them */
-        AVPacket *pkt = av_packet_alloc();
+        AVPacket *pkt = av_packet_alloc(), *key = av_packet_alloc();
         struct ingest_meta meta;
         int64_t first_pts = INT64_MIN, last_pts = 0, frames = 0, keyframes = 0, start = nvr_clock_mono_us();
         uint64_t bytes = 0;
-        while (pkt && nvr_clock_mono_us() - start < TEST_READ_US &&
+        while (pkt && key && nvr_clock_mono_us() - start < TEST_READ_US &&
                ingest_read(in, pkt, &meta, why, sizeof why) == NVR_OK) {
             bytes += (uint64_t)pkt->size;
             if (pkt->stream_index == 0) {
@@ -372,7 +395,8 @@ int http_camera_test(struct http_request *r, struct nvr *nvr)
                     first_pts = pkt->pts;
                 last_pts = pkt->pts;
                 frames++;
-                keyframes += (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+                if ((pkt->flags & AV_PKT_FLAG_KEY) && keyframes++ == 0)
+                    av_packet_ref(key, pkt);
             }
             av_packet_unref(pkt);
         }
@@ -388,10 +412,48 @@ int http_camera_test(struct http_request *r, struct nvr *nvr)
             fprintf(b.f, "{\"codec\":\"%s\"}", avcodec_get_name(info->audio->codec_id));
         else
             fputs("null", b.f);
-        fprintf(b.f, ",\"connect_ms\":%lld}\n", (long long)((start - t0) / 1000));
+        fprintf(b.f, ",\"connect_ms\":%lld", (long long)((start - t0) / 1000));
+        write_test_snapshot(b.f, info, key && key->size ? key : NULL);
+        fputs("}\n", b.f);
+        av_packet_free(&key);
     }
     ingest_close(&in);
-    nvr_config_free(&one);
-    http_auth_log(r, nvr, "camera_tested", "", "ok=%s", rc ? "no" : "yes");
-    return http_body_send(r, &b, 200, "application/json", "no-store");
+    auth_log(t->nvr->auth, t->user, t->address, "camera_tested", "", rc ? "ok=no" : "ok=yes");
+    if (fclose(b.f) != 0) {
+        free(b.buf);
+        return 500;
+    }
+    *body = b.buf;
+    *len = b.len;
+    return 200;
+}
+
+int http_camera_test(struct http_request *r, struct nvr *nvr)
+{
+    char url[1100], transport[16], err[256];
+    int ret;
+    json_t *o = http_json_body(r, &ret);
+    if (!o)
+        return ret;
+    if (http_json_text(o, "url", 1, url, sizeof url, err, sizeof err) ||
+        http_json_text(o, "transport", 0, transport, sizeof transport, err, sizeof err)) {
+        json_decref(o);
+        return http_reply_error(r, 400, "%s", err);
+    }
+    json_decref(o);
+    /* the same checks as a saved camera, without saving it */
+    char ini[1300];
+    struct camera_test *t = calloc(1, sizeof *t);
+    if (!t)
+        return http_reply_error(r, 500, "out of memory");
+    snprintf(ini, sizeof ini, "url = \"%s\"\n%s%s%s", url, transport[0] ? "transport = " : "", transport,
+             transport[0] ? "\n" : "");
+    if (strpbrk(url, "\"\\\r\n") || camera_store_parse("test", ini, &t->one, err, sizeof err)) {
+        camera_test_free(t);
+        return http_reply_error(r, 400, "%s", err[0] ? err : "url must not hold quotes, backslashes or newlines");
+    }
+    t->nvr = nvr;
+    snprintf(t->user, sizeof t->user, "%s", http_auth_name(r));
+    snprintf(t->address, sizeof t->address, "%s", http_client_address(r));
+    return http_reply_later(r, camera_test_work, t, camera_test_free);
 }

@@ -35,6 +35,22 @@ struct http_server {
     pthread_mutex_t streams_mu;              /* guards the list of open streams */
     struct http_stream *streams;
     int stopping;
+    atomic_int works;                        /* http_reply_later threads not yet done */
+};
+
+/* An answer being computed by http_reply_later's thread; owned by that
+ * thread until it resumes the connection, then by the connection's upload
+ * state (freed when the answer is queued or the request completes). */
+struct http_later {
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    size_t route;
+    http_work_fn work;
+    void *arg;
+    void (*free_arg)(void *arg);
+    unsigned status;
+    char *body;
+    size_t len;
 };
 
 /* A streamed answer.  Suspension protocol (all under mu): the reader found
@@ -54,6 +70,7 @@ struct http_stream {
 struct http_request {
     struct http_server *srv;
     struct MHD_Connection *conn;
+    struct upload *up;                   /* body methods: the connection's upload state */
     const char *method;
     const char *url;                     /* the path, percent-decoded, without the query */
     int head;
@@ -88,6 +105,7 @@ struct upload {
     char *buf;
     size_t len;
     int too_big;
+    struct http_later *later;   /* set while (and after) http_reply_later works */
 };
 
 static void count(struct http_server *s, size_t route, unsigned status)
@@ -220,6 +238,65 @@ int http_reply_stream(struct http_request *r, const char *content_type, const ch
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control ? cache_control : "no-store");
     return queue(r, 200, resp);
+}
+
+static void *later_thread(void *p)
+{
+    struct http_later *l = p;
+    struct http_server *srv = l->srv;
+    l->status = l->work(l->arg, &l->body, &l->len);
+    l->free_arg(l->arg);
+    l->arg = NULL;
+    /* from here l belongs to the connection: libmicrohttpd calls the handler
+     * again, which queues the answer (the mutex orders these writes before it) */
+    pthread_mutex_lock(&srv->streams_mu);
+    MHD_resume_connection(l->conn);
+    pthread_mutex_unlock(&srv->streams_mu);
+    atomic_fetch_sub(&srv->works, 1);
+    return NULL;
+}
+
+int http_reply_later(struct http_request *r, http_work_fn work, void *arg, void (*free_arg)(void *arg))
+{
+    struct http_later *l = r->up && !r->up->later ? calloc(1, sizeof *l) : NULL;
+    pthread_attr_t attr;
+    pthread_t t;
+    if (!l) {
+        free_arg(arg);
+        return http_reply_error(r, 500, "cannot defer this answer");
+    }
+    *l = (struct http_later){.srv = r->srv, .conn = r->conn, .route = r->route, .work = work, .arg = arg,
+                             .free_arg = free_arg};
+    atomic_fetch_add(&r->srv->works, 1);
+    pthread_mutex_lock(&r->srv->streams_mu);
+    MHD_suspend_connection(r->conn);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = r->srv->stopping ? -1 : pthread_create(&t, &attr, later_thread, l);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        MHD_resume_connection(r->conn);
+        pthread_mutex_unlock(&r->srv->streams_mu);
+        atomic_fetch_sub(&r->srv->works, 1);
+        free_arg(arg);
+        free(l);
+        return http_reply_error(r, 503, "the server is busy or stopping");
+    }
+    r->up->later = l;
+    pthread_mutex_unlock(&r->srv->streams_mu);
+    return MHD_YES;
+}
+
+/* The second call after http_reply_later: queues the answer it computed. */
+static int reply_later_done(struct http_request *r)
+{
+    struct http_later *l = r->up->later;
+    r->up->later = NULL;
+    r->route = l->route;
+    int ret = l->body ? http_reply(r, l->status, "application/json", l->body, l->len, "no-store")
+                      : http_reply_error(r, 500, "out of memory");
+    free(l);
+    return ret;
 }
 
 /* Ends every open stream and waits (bounded) until libmicrohttpd has let go
@@ -572,6 +649,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             *upload_data_size = 0;
             return MHD_YES;
         }
+        r.up = up;
+        if (up->later) {
+            pthread_mutex_lock(&s->streams_mu); /* pairs with later_thread's resume */
+            pthread_mutex_unlock(&s->streams_mu);
+            return (enum MHD_Result)reply_later_done(&r);
+        }
         if (up->too_big)
             return (enum MHD_Result)http_reply_error(&r, 413, "request body larger than %d bytes", HTTP_MAX_BODY);
         r.body = up->buf ? up->buf : "";
@@ -663,6 +746,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     struct upload *up = *con_cls;
     if (up && *con_cls != (const void *)&first_call_seen) {
+        if (up->later) { /* the client left before the answer was queued */
+            free(up->later->body);
+            free(up->later);
+        }
         free(up->buf);
         free(up);
         *con_cls = NULL;
@@ -759,6 +846,11 @@ void http_server_stop(struct http_server **sp)
         return;
     if (s->d) {
         end_streams(s);
+        /* connections waiting for http_reply_later are resumed by its threads */
+        for (int i = 0; i < 3000 && atomic_load(&s->works) > 0; i++)
+            usleep(10000);
+        if (atomic_load(&s->works) > 0)
+            nvr_log(NVR_WARN, NULL, "http: deferred answers still running at shutdown");
         MHD_stop_daemon(s->d);
     }
     pthread_mutex_destroy(&s->streams_mu);

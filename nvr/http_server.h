@@ -172,6 +172,18 @@ int http_reply_stream(struct http_request *r, const char *content_type, const ch
 /* Makes a suspended stream call its reader again (from any thread). */
 void http_stream_wake(struct http_stream *s);
 
+/* ---- answers that take seconds (connection tests) ----
+ * work(arg, &body, &len) runs on a thread of its own while the connection
+ * waits suspended (no HTTP thread is held); it returns the status and sets
+ * body to a malloc'ed JSON document of len bytes (ownership passes to the
+ * server; NULL answers 500).  free_arg(arg) runs after work.  Only for
+ * requests with a body method (POST/PUT/DELETE).  http_server_stop waits
+ * for the works in progress. */
+typedef unsigned (*http_work_fn)(void *arg, char **body, size_t *len);
+
+/* Takes ownership of arg (freed with free_arg also on failure). */
+int http_reply_later(struct http_request *r, http_work_fn work, void *arg, void (*free_arg)(void *arg));
+
 /* A memory stream for building a body: http_body_send() closes it and
  * answers with what was written. */
 struct http_body {

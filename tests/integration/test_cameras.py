@@ -4,10 +4,12 @@ change and remove cameras over the API with no restart and without touching
 the other cameras, API cameras survive a restart, cameras of the config file
 are read-only over the API, SIGHUP reloads the file (added, changed, removed;
 a broken file changes nothing), and every bad body is a 400 naming why."""
+import base64
 import json
 import os
 import signal
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -55,6 +57,33 @@ with Camera("h264.mp4", no_audio=True) as cam, Camera("h264.mp4", no_audio=True,
     check(st == 200 and doc.get("ok") is False and doc.get("failure") == "unreachable", "nothing listening: %r" % doc)
     st, doc = call(nvr, "/api/v1/camera-test", "POST", {"url": "http://example.com/"})
     check(st == 400 and "rtsp" in doc.get("error", ""), "not an RTSP URL: %r" % doc)
+    st, doc = call(nvr, "/api/v1/camera-test", "POST", {"url": cam.url()})
+    snap = doc.get("snapshot") or ""
+    jpeg = base64.b64decode(snap.split(",", 1)[1]) if snap.startswith("data:image/jpeg;base64,") else b""
+    check(st == 200 and jpeg[:2] == b"\xff\xd8" and len(jpeg) > 1000, "test connection's snapshot: %r" % snap[:80])
+
+    # slow tests (a camera that accepts and never answers) do not hold the
+    # HTTP threads: three at once, and the server still answers at once
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    slow = []
+
+    def slow_test():
+        slow.append(call(nvr, "/api/v1/camera-test", "POST", {"url": "rtsp://127.0.0.1:%d/x" % silent.getsockname()[1]}))
+    threads = [threading.Thread(target=slow_test) for _ in range(3)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    t0 = time.time()
+    st, _ = call(nvr, "/api/v1/health")
+    waited = time.time() - t0
+    check(st == 200 and waited < 1.0, "health answered in %.2f s while three connection tests ran" % waited)
+    for t in threads:
+        t.join(30)
+    check(len(slow) == 3 and all(s == 200 and d.get("ok") is False and d.get("failure") == "timeout" for s, d in slow),
+          "connection tests of a silent camera: %r" % slow)
+    silent.close()
 
     # --- add over the API: records at once, lobby untouched ---
     lobby_before = call(nvr, "/api/v1/cameras/lobby")[1]["stats"]
