@@ -37,6 +37,7 @@
 #include <fcntl.h>
 #include <libavformat/avformat.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,8 +268,15 @@ int main(int argc, char **argv)
             repeat = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--rebuild"))
             rebuild = 1;
-        else {
-            fprintf(stderr, "usage: %s [--data DIR] [--clip FILE] [--minutes N] [--cameras N] [--repeat N] [--rebuild]\n", argv[0]);
+        else if (!strcmp(argv[i], "--rt")) {
+            /* both sides (ffmpeg inherits it) shielded from other work on the machine */
+            struct sched_param sp = {.sched_priority = 10};
+            if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) {
+                fprintf(stderr, "--rt: %s (needs root)\n", strerror(errno));
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "usage: %s [--data DIR] [--clip FILE] [--minutes N] [--cameras N] [--repeat N] [--rebuild] [--rt]\n", argv[0]);
             return 2;
         }
     }
