@@ -2,9 +2,14 @@
  * audit_runner.c - the audit's background thread (see audit_runner.h).
  *
  * State machine of the thread: build report -> wait for a request (or
- * stop) -> probe every camera (checking stop between cameras) -> save the
- * observations -> build report -> wait ...  Everything under mu is small
- * (flags, times, the report text); the work happens outside it.
+ * stop) -> probe every camera recording now (checking stop between
+ * cameras) -> save the observations -> build report -> wait ...  While
+ * waiting it compares the live camera set with the report's every
+ * REBUILD_CHECK_S seconds and rebuilds the report when a camera came or
+ * went.  Everything under mu is small (flags, times, the report text); the
+ * work happens outside it.  The camera set is read without a lock
+ * (cameras.h: slots and their configs stay valid until the set is freed,
+ * after this thread is joined).
  */
 #include "audit_runner.h"
 
@@ -14,12 +19,18 @@
 #include "nvr/base/json.h"
 #include "nvr/base/log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#define REBUILD_CHECK_S 2 /* how often the camera set is compared with the report's */
 
 struct audit_runner {
     const struct nvr_config *cfg;
+    const struct cameras *cams;  /* the live set, or NULL */
+    uint64_t set_sig;            /* signature of the camera ids the report was built for */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cond;
@@ -30,9 +41,59 @@ struct audit_runner {
     size_t report_len;
 };
 
+/* The cameras recording now, as a config to report on: a shallow copy of
+ * cfg whose camera array (freed with free_view) borrows the live slots'
+ * immutable configs.  NULL when out of memory. */
+static struct nvr_config *camera_view(const struct audit_runner *r)
+{
+    struct nvr_config *v = malloc(sizeof *v);
+    if (!v)
+        return NULL;
+    *v = *r->cfg;
+    if (!r->cams)
+        return v;
+    size_t ns = cameras_slots(r->cams), n = 0;
+    v->cameras = ns ? calloc(ns, sizeof *v->cameras) : NULL;
+    if (ns && !v->cameras) {
+        free(v);
+        return NULL;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        const struct camera *c = cameras_at(r->cams, i);
+        if (c)
+            v->cameras[n++] = c->cfg;
+    }
+    v->ncameras = n;
+    return v;
+}
+
+static void free_view(const struct audit_runner *r, struct nvr_config *v)
+{
+    if (v && r->cams)
+        free(v->cameras);
+    free(v);
+}
+
+/* FNV-1a over the ids, to notice a camera added or removed. */
+static uint64_t ids_signature(const struct nvr_config *v)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < v->ncameras; i++)
+        for (const char *p = v->cameras[i].id;; p++) {
+            h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+            if (!*p)
+                break;
+        }
+    return h;
+}
+
 /* Builds the report from the stored observations (outside mu). */
 static void rebuild(struct audit_runner *r, const struct audit_store *st)
 {
+    struct nvr_config *view = camera_view(r);
+    if (!view)
+        return;
+    r->set_sig = ids_signature(view);
     struct vendors *v = NULL;
     char *buf = NULL, *errs = NULL;
     size_t len = 0, elen = 0;
@@ -46,18 +107,20 @@ static void rebuild(struct audit_runner *r, const struct audit_store *st)
         snprintf(r->error, sizeof r->error, "cannot load the vendor data file: %s", nvr_strerror(rc));
         pthread_mutex_unlock(&r->mu);
         free(errs);
+        free_view(r, view);
         return;
     }
     free(errs);
     FILE *f = open_memstream(&buf, &len);
     if (f) {
-        audit_write_json(f, v, r->cfg, st, nvr_clock_now_us());
+        audit_write_json(f, v, view, st, nvr_clock_now_us());
         if (fclose(f) != 0) {
             free(buf);
             buf = NULL;
         }
     }
     vendors_destroy(&v);
+    free_view(r, view);
     if (!buf)
         return;
     pthread_mutex_lock(&r->mu);
@@ -77,19 +140,34 @@ static void *run(void *arg)
     rebuild(r, &st);
     for (;;) {
         pthread_mutex_lock(&r->mu);
-        while (!r->stop && !r->requested)
-            pthread_cond_wait(&r->cond, &r->mu);
+        while (!r->stop && !r->requested) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += REBUILD_CHECK_S;
+            if (pthread_cond_timedwait(&r->cond, &r->mu, &until) == ETIMEDOUT)
+                break;
+        }
         if (r->stop) {
             pthread_mutex_unlock(&r->mu);
             break;
         }
+        int requested = r->requested;
         r->requested = 0;
         pthread_mutex_unlock(&r->mu);
+        struct nvr_config *view = camera_view(r);
+        if (!view)
+            continue;
+        if (!requested) { /* a camera added or removed: report on the new set */
+            if (ids_signature(view) != r->set_sig)
+                rebuild(r, &st);
+            free_view(r, view);
+            continue;
+        }
 
-        nvr_log(NVR_INFO, NULL, "audit: probing cameras=%zu", r->cfg->ncameras);
+        nvr_log(NVR_INFO, NULL, "audit: probing cameras=%zu", view->ncameras);
         struct audit_probe_opts o = {0};
         size_t done = 0;
-        for (size_t i = 0; i < r->cfg->ncameras; i++) {
+        for (size_t i = 0; i < view->ncameras; i++) {
             pthread_mutex_lock(&r->mu);
             int stop = r->stop;
             pthread_mutex_unlock(&r->mu);
@@ -98,11 +176,12 @@ static void *run(void *arg)
             struct audit_camera *c = malloc(sizeof *c);
             if (!c)
                 break;
-            audit_probe_camera(&r->cfg->cameras[i], &o, c);
+            audit_probe_camera(&view->cameras[i], &o, c);
             audit_store_put(&st, c);
             free(c);
             done++;
         }
+        free_view(r, view);
         rc = audit_store_save(r->cfg->data_dir, &st);
         if (rc)
             nvr_log(NVR_ERROR, NULL, "audit: cannot write %s/audit.json error=\"%s\"", r->cfg->data_dir,
@@ -120,13 +199,14 @@ static void *run(void *arg)
     return NULL;
 }
 
-int audit_runner_start(struct audit_runner **out, const struct nvr_config *cfg)
+int audit_runner_start(struct audit_runner **out, const struct nvr_config *cfg, const struct cameras *cams)
 {
     struct audit_runner *r = calloc(1, sizeof *r);
     *out = NULL;
     if (!r)
         return NVR_ENOMEM;
     r->cfg = cfg;
+    r->cams = cams;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cond, NULL);
     if (pthread_create(&r->thread, NULL, run, r) != 0) {

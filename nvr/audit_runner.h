@@ -12,6 +12,7 @@
 #define NVR_AUDIT_RUNNER_H
 
 #include "nvr/base/config.h"
+#include "nvr/cameras.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -19,8 +20,11 @@
 struct audit_runner;
 
 /* Starts the thread, which builds the first report from the stored
- * observations.  cfg is borrowed and must outlive the runner. */
-int audit_runner_start(struct audit_runner **out, const struct nvr_config *cfg);
+ * observations.  cfg (data_dir) and cams are borrowed and must outlive the
+ * runner.  The report and the probes cover the cameras recording now
+ * (config file and API); the report is rebuilt within a few seconds of a
+ * camera being added or removed.  cams NULL: cfg's cameras. */
+int audit_runner_start(struct audit_runner **out, const struct nvr_config *cfg, const struct cameras *cams);
 
 /* Asks a run in progress to stop after the current camera, joins, frees;
  * sets *r NULL.  Tolerates NULL. */

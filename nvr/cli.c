@@ -356,7 +356,7 @@ int cli_run(int argc, char **argv)
     }
     if ((rc = camera_store_load(&nvr)))
         goto out;
-    if ((rc = audit_runner_start(&nvr.audit, nvr.cfg)))
+    if ((rc = audit_runner_start(&nvr.audit, nvr.cfg, nvr.cams)))
         goto out;
     if ((rc = auth_create(&nvr.auth, nvr.st, nvr.cfg)))
         goto out;

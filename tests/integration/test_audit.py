@@ -265,6 +265,26 @@ with hik_cam, plain_cam:
         check({x["id"]: x["verdict"] for x in done["cameras"]} == {k: v["verdict"] for k, v in c.items()},
               "API probe verdicts differ from the CLI's")
         check(os.path.getmtime(os.path.join(nvr.data_dir, "audit.json")) > before, "audit.json not rewritten")
+
+    # a camera added over the API is in the report (unknown until probed), then probed like the others
+    def post_camera(body):
+        req = urllib.request.Request(nvr.base_url + "/api/v1/cameras", method="POST", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=15) as resp:
+                return resp.status
+        except urllib.error.HTTPError as e:
+            return e.code
+    st = post_camera({"id": "hik2", "name": "Added in the UI", "url": hik_cam.url("admin", PW),
+                      "onvif": fakes["hik"].onvif()})
+    check(st == 201, "POST /api/v1/cameras hik2: %s" % st)
+    listed = wait_until(lambda: (lambda x: by_id(x[1]).get("hik2") if x[0] == 200 else None)(api("GET", "/api/v1/audit")), 15)
+    check(listed and listed["verdict"] == "unknown" and listed["name"] == "Added in the UI",
+          "an API camera in the report before a probe: %r" % listed)
+    st, _ = api("POST", "/api/v1/audit")
+    done = wait_until(lambda: (lambda x: x[1] if x[0] == 200 and not x[1]["running"] else None)(api("GET", "/api/v1/audit")), 60)
+    check(done and by_id(done).get("hik2", {}).get("verdict") == "covered",
+          "the API camera probed: %r" % (by_id(done).get("hik2") if done else None))
     check(nvr.stop() == 0, "nvr run did not stop cleanly")
     check("AddressSanitizer" not in nvr.log_text() and "runtime error" not in nvr.log_text(), "sanitizer report")
 
