@@ -609,17 +609,17 @@ int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us, in
     return rc;
 }
 
-int index_cameras(nvr_index *ix, char ***ids, size_t *n)
+int index_text_column(nvr_index *ix, const char *sql, const char *what, char ***out, size_t *n)
 {
     sqlite3_stmt *st = NULL;
     char **v = NULL;
     size_t len = 0, cap = 0;
     int rc = NVR_OK, s;
-    *ids = NULL;
+    *out = NULL;
     *n = 0;
     pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, "SELECT id FROM cameras ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
-        rc = index_db_err(ix, "cameras");
+    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = index_db_err(ix, what);
         goto out;
     }
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -640,18 +640,23 @@ int index_cameras(nvr_index *ix, char ***ids, size_t *n)
         len++;
     }
     if (s != SQLITE_DONE)
-        rc = index_db_err(ix, "cameras");
+        rc = index_db_err(ix, what);
 out:
-    if (rc) {
-        for (size_t i = 0; i < len; i++)
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    if (rc || len == 0) {
+        for (size_t i = 0; rc && i < len; i++)
             free(v[i]);
         free(v);
         v = NULL;
         len = 0;
     }
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&ix->mu);
-    *ids = v;
+    *out = v;
     *n = len;
     return rc;
+}
+
+int index_cameras(nvr_index *ix, char ***ids, size_t *n)
+{
+    return index_text_column(ix, "SELECT id FROM cameras ORDER BY id", "cameras", ids, n);
 }

@@ -23,6 +23,11 @@ struct nvr_index {
  * NVR_ENOSPC when the file system is full (SQLITE_FULL). */
 int index_db_err(nvr_index *ix, const char *what);
 
+/* Runs sql (no parameters) and returns its first column as *n strings in a
+ * new array (free each, then the array; NULL when there are none).  what
+ * names the query in error logs. */
+int index_text_column(nvr_index *ix, const char *sql, const char *what, char ***out, size_t *n);
+
 /* Runs sql (no parameters, no rows); logs and returns NVR_EDB on failure. */
 int index_exec(nvr_index *ix, const char *sql);
 

@@ -160,49 +160,7 @@ out:
 
 int index_garbage_list(nvr_index *ix, char ***paths, size_t *n)
 {
-    sqlite3_stmt *st = NULL;
-    char **v = NULL;
-    size_t len = 0, cap = 0;
-    int rc = NVR_OK, s;
-    *paths = NULL;
-    *n = 0;
-    pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, "SELECT path FROM garbage ORDER BY path", -1, &st, NULL) != SQLITE_OK) {
-        rc = index_db_err(ix, "garbage_list");
-        goto out;
-    }
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            char **nv = realloc(v, ncap * sizeof *nv);
-            if (!nv) {
-                rc = NVR_ENOMEM;
-                goto out;
-            }
-            v = nv;
-            cap = ncap;
-        }
-        if (!(v[len] = strdup((const char *)sqlite3_column_text(st, 0)))) {
-            rc = NVR_ENOMEM;
-            goto out;
-        }
-        len++;
-    }
-    if (s != SQLITE_DONE)
-        rc = index_db_err(ix, "garbage_list");
-out:
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&ix->mu);
-    if (rc) {
-        for (size_t i = 0; i < len; i++)
-            free(v[i]);
-        free(v);
-        v = NULL;
-        len = 0;
-    }
-    *paths = v;
-    *n = len;
-    return rc;
+    return index_text_column(ix, "SELECT path FROM garbage ORDER BY path", "garbage_list", paths, n);
 }
 
 /* Runs a one-parameter statement on path; with has, reports whether it
