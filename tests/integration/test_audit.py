@@ -285,6 +285,23 @@ with hik_cam, plain_cam:
     done = wait_until(lambda: (lambda x: x[1] if x[0] == 200 and not x[1]["running"] else None)(api("GET", "/api/v1/audit")), 60)
     check(done and by_id(done).get("hik2", {}).get("verdict") == "covered",
           "the API camera probed: %r" % (by_id(done).get("hik2") if done else None))
+
+    # --- HTTP discovery (the camera page's "Find cameras"): the same answer as `nvr discover`
+    def discover(body):
+        req = urllib.request.Request(nvr.base_url + "/api/v1/discover", method="POST", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=15) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+    st, d = discover({"target": "127.0.0.1:%d" % fakes["hik"].udp, "timeout": 1})
+    devs = d.get("devices", []) if st == 200 else []
+    check(st == 200 and len(devs) == 1 and devs[0]["xaddrs"] == [fakes["hik"].onvif()] and devs[0]["name"] == "HIKVISION",
+          "POST /api/v1/discover: %s %r" % (st, d))
+    for bad in ({"target": "cam.example:3702"}, {"target": "127.0.0.1"}, {"timeout": 60}, {"timeout": "3"}):
+        st, d = discover(bad)
+        check(st == 400 and isinstance(d.get("error"), str), "discover %r: %s %r" % (bad, st, d))
     check(nvr.stop() == 0, "nvr run did not stop cleanly")
     check("AddressSanitizer" not in nvr.log_text() and "runtime error" not in nvr.log_text(), "sanitizer report")
 
