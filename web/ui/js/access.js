@@ -35,6 +35,7 @@ const ACTIONS = [
   ['camera_changed', 'camera changed'],
   ['camera_removed', 'camera removed'],
   ['camera_tested', 'camera connection tested'],
+  ['cameras_discovered', 'cameras searched for (WS-Discovery)'],
   ['access_log_read', 'access log read'],
 ];
 const ACTION_TEXT = new Map(ACTIONS);
