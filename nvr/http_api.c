@@ -24,6 +24,7 @@
 #include "nvr/http_static.h"
 #include "nvr/live_api.h"
 #include "nvr/nvr.h"
+#include "nvr/rendition_api.h"
 #include "version.h"
 
 #include <errno.h>
@@ -421,6 +422,7 @@ static const struct http_route routes[] = {
     {"DELETE", "/api/v1/cameras/{}", http_cameras_delete, HTTP_ADMIN},
     {"GET", "/api/v1/cameras/{}/recordings", h_recordings, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/playback.m3u8", h_playback, HTTP_USER},
+    {"GET", "/api/v1/cameras/{}/playback.mp4", rendition_api_playback, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/segments/{}.mp4", h_segment, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/live.mp4", live_api_live, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/snapshot.jpg", live_api_snapshot, HTTP_USER},
