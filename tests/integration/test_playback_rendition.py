@@ -14,7 +14,9 @@ independent client:
   - two renditions held open by clients that do not read take both slots: a
     third request gets 503 with Retry-After, and once one client hangs up
     the slot is free again (the transcode stopped with the client);
-  - a HEAD gets the headers and starts nothing.
+  - a HEAD gets the headers and starts nothing;
+  - stored H.264 (a second camera) is stream-copied at its own size, and
+    transcoded when a smaller width is asked.
 """
 import json
 import os
@@ -91,8 +93,9 @@ def transcode_fps(log):
 
 
 make_clip()
-with Camera(CLIP, no_audio=True) as cam:
-    nvr = Nvr("rendition", [("h", {"url": cam.url(), "segment_seconds": 4})])
+with Camera(CLIP, no_audio=True) as cam, Camera("h264.mp4", no_audio=True) as cam264:
+    nvr = Nvr("rendition", [("h", {"url": cam.url(), "segment_seconds": 4}),
+                            ("c", {"url": cam264.url(), "segment_seconds": 4})])
     nvr.start()
     check(wait_until(lambda: len([r for r in nvr.db_rows("h") if r["state"] == 0]) >= 3, 40),
           "no 3 complete segments")
@@ -143,6 +146,29 @@ with Camera(CLIP, no_audio=True) as cam:
     v = [s for s in probe(base + "-320.mp4")["streams"] if s["codec_type"] == "video"]
     check(v and v[0]["width"] == 320 and v[0]["height"] == 180, "width=320 gave %sx%s" %
           (v[0]["width"], v[0]["height"]) if v else "no video")
+
+    # ---- stored H.264: stream copy at its own size, a transcode when smaller ----
+    rows264 = [r for r in nvr.db_rows("c") if r["state"] == 0]
+    check(len(rows264) >= 2, "the H.264 camera recorded %d segments" % len(rows264))
+    if len(rows264) >= 2:
+        s264 = rows264[0]["start_us"] / 1e6 + 1.0
+        e264 = rows264[-1]["end_us"] / 1e6 - 0.5
+        for q, mode, size in (({}, "copy", (640, 360)), ({"width": 320}, "transcode", (320, 180))):
+            status, hdr, body = get(url(nvr, "c", start=iso(s264), end=iso(e264), codec="h264", **q))
+            check(status == 200 and hdr.get("X-Rendition") == mode, "H.264 %s: status %d X-Rendition %s"
+                  % (q, status, hdr.get("X-Rendition")))
+            p264 = base + "-264-%s.mp4" % mode
+            with open(p264, "wb") as f:
+                f.write(body)
+            v = [x for x in probe(p264)["streams"] if x["codec_type"] == "video"]
+            check(v and v[0]["codec_name"] == "h264" and (v[0]["width"], v[0]["height"]) == size,
+                  "H.264 %s: %s" % (mode, [(x["codec_name"], x["width"], x["height"]) for x in v]))
+            r = subprocess.run(["ffmpeg", "-v", "error", "-i", p264, "-f", "null", "-"], capture_output=True,
+                               text=True)
+            check(r.returncode == 0 and r.stderr.strip() == "", "H.264 %s decode errors: %s" % (mode, r.stderr[:300]))
+            d = probe_duration(p264)
+            w = e264 - parse_time(hdr.get("X-Start-Time"))
+            check(abs(d - w) <= GOP, "H.264 %s: duration %.2f s, expected %.2f s" % (mode, d, w))
 
     # ---- HEAD: the headers, nothing runs ----
     status, hdr, body = get(url(nvr, "h", start=iso(start), end=iso(end)), method="HEAD")
