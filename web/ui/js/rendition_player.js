@@ -105,8 +105,9 @@ export class RenditionPlayer {
     );
   }
 
+  // True once the first bytes are in and the player stands at the instant asked for.
   loaded() {
-    return this.base !== null && this.video.buffered.length > 0;
+    return this.base !== null && this.pending === null && this.video.buffered.length > 0;
   }
 
   wallTime() {
