@@ -156,11 +156,21 @@ int rendition_plan(struct storage *st, const char *camera, int64_t from_us, int6
                    struct rendition_plan *plan)
 {
     struct index_segment *segs = NULL;
-    size_t n = 0, i0, i1;
+    size_t n = 0;
     memset(plan, 0, sizeof *plan);
     int rc = index_segments_list(storage_index_reader(st), camera, from_us, to_us, &segs, &n);
-    if (rc)
-        return rc;
+    if (rc == NVR_OK)
+        rc = rendition_plan_segments(segs, n, from_us, to_us, width, plan);
+    index_segments_free(&segs, n);
+    return rc;
+}
+
+int rendition_plan_segments(struct index_segment *segs, size_t n, int64_t from_us, int64_t to_us, int width,
+                            struct rendition_plan *plan)
+{
+    size_t i0, i1;
+    int rc;
+    memset(plan, 0, sizeof *plan);
     for (i0 = 0; i0 < n; i0++)
         if (segs[i0].frags.n && segs[i0].end_us > from_us && segs[i0].start_us < to_us && segs[i0].width > 0 &&
             segs[i0].height > 0)
@@ -209,7 +219,6 @@ int rendition_plan(struct storage *st, const char *camera, int64_t from_us, int6
     plan->height = plan->copy ? s0->height : even_height(s0->width, s0->height, plan->width);
     rc = NVR_OK;
 out:
-    index_segments_free(&segs, n);
     return rc;
 }
 

@@ -78,6 +78,16 @@ struct rendition_plan {
 int rendition_plan(struct storage *st, const char *camera, int64_t from_us, int64_t to_us, int width,
                    struct rendition_plan *plan);
 
+/* The rule rendition_plan applies, on segs[0..n) (one camera, by start
+ * time, as index_segments_list gives them): the chosen segments are copied
+ * into plan and their fragment lists moved (emptied in segs, which the
+ * caller still frees).  The first usable segment (with fragments, a size,
+ * overlapping the range) starts the run; following ones join while they
+ * belong to the same session, start within RENDITION_GAP_US of the
+ * previous one's end, before to_us, with the same codec and size. */
+int rendition_plan_segments(struct index_segment *segs, size_t n, int64_t from_us, int64_t to_us, int width,
+                            struct rendition_plan *plan);
+
 void rendition_plan_free(struct rendition_plan *plan);
 
 /* Starts a rendition of plan (consumed, also on failure) on its own
