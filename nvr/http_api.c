@@ -24,6 +24,7 @@
 #include "nvr/http_static.h"
 #include "nvr/live_api.h"
 #include "nvr/nvr.h"
+#include "nvr/rendition.h"
 #include "nvr/rendition_api.h"
 #include "version.h"
 
@@ -393,6 +394,8 @@ static int h_metrics(struct http_request *r, struct nvr *nvr)
         }
     }
     free(ids);
+    metric_header(b.f, "nvr_playback_renditions", "gauge", "playback.mp4 transcodes running now.");
+    fprintf(b.f, "nvr_playback_renditions %d\n", nvr->renditions ? rendition_pool_active(nvr->renditions) : 0);
     http_storage_write_metrics(nvr, b.f);
     http_server_write_metrics(nvr->http, b.f);
     return http_body_send(r, &b, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store");

@@ -205,6 +205,9 @@ with Camera(CLIP, no_audio=True) as cam, Camera("h264.mp4", no_audio=True) as ca
     holders = [Holder(nvr.port, long_path) for _ in range(2)]
     check([h.status for h in holders] == [200, 200], "holders' status %s" % [h.status for h in holders])
     time.sleep(1.5)  # both fill their buffers and wait for their clients
+    _st, _h, metrics = get(nvr.base_url + "/metrics")
+    check(b"\nnvr_playback_renditions 2\n" in metrics, "/metrics: %s" %
+          [l for l in metrics.decode().splitlines() if "renditions" in l])
     status, hdr, body = get(url(nvr, "h", start=iso(start), end=iso(end)))
     check(status == 503 and hdr.get("Retry-After") and b"error" in body,
           "3rd concurrent: status %d Retry-After %s" % (status, hdr.get("Retry-After")))
@@ -216,6 +219,8 @@ with Camera(CLIP, no_audio=True) as cam, Camera("h264.mp4", no_audio=True) as ca
     check(wait_until(third, 10, 0.5), "the slot was not freed after a client hung up")
     holders[1].close()
     check(wait_until(lambda: "rendition stopped" in nvr.log_text(), 10), "no 'stopped' log line after hang-up")
+    check(wait_until(lambda: b"\nnvr_playback_renditions 0\n" in get(nvr.base_url + "/metrics")[2], 10),
+          "/metrics: renditions still running after every client left")
     check(nvr.stop() == 0, "nvr exit status")
     log = nvr.log_text()
     check("ERROR" not in log and "sanitizer" not in log.lower(), "errors in the log: %s" %
