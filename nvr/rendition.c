@@ -58,7 +58,7 @@ struct rendition {
     pthread_mutex_t mu;
     pthread_cond_t cv;            /* buffer drained / gone */
     int refs;                     /* thread + caller */
-    int gone, done, failed;
+    int gone, done;
     void (*wake)(void *cls);
     void *cls;
     uint8_t *buf;                 /* muxed bytes [off, len) */
@@ -665,7 +665,6 @@ static void *rendition_main(void *arg)
     double secs = (double)(nvr_clock_mono_us() - t0) / 1e6;
     pthread_mutex_lock(&r->mu);
     r->done = 1;
-    r->failed = rc != NVR_OK;
     if (r->wake)
         r->wake(r->cls);
     pthread_mutex_unlock(&r->mu);

@@ -100,7 +100,8 @@ int rendition_start(struct rendition_pool *pool, struct storage *st, const char 
                     struct rendition_plan *plan, void (*wake)(void *cls), void *cls, struct rendition **out);
 
 /* Copies up to max muxed bytes into buf: the count, 0 if none is ready yet
- * (wake follows), -1 at the end of the body (done or failed). */
+ * (wake follows), -1 at the end of the body (done, or failed: a file that
+ * vanished or does not decode ends the body early, with a log line). */
 long rendition_read(struct rendition *r, char *buf, size_t max);
 
 /* The caller is done (client gone or body sent): cancels the thread if it

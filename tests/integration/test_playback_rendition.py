@@ -221,7 +221,15 @@ with Camera(CLIP, no_audio=True) as cam, Camera("h264.mp4", no_audio=True) as ca
     check(wait_until(lambda: "rendition stopped" in nvr.log_text(), 10), "no 'stopped' log line after hang-up")
     check(wait_until(lambda: b"\nnvr_playback_renditions 0\n" in get(nvr.base_url + "/metrics")[2], 10),
           "/metrics: renditions still running after every client left")
+    # a rendition waiting for its client does not hold up shutdown
+    h3 = Holder(nvr.port, long_path)
+    check(h3.status == 200, "4th holder status %d" % h3.status)
+    time.sleep(1)
+    t0 = time.monotonic()
     check(nvr.stop() == 0, "nvr exit status")
+    took = time.monotonic() - t0
+    check(took < 10, "shutdown with a rendition running took %.1f s" % took)
+    h3.close()
     log = nvr.log_text()
     check("ERROR" not in log and "sanitizer" not in log.lower(), "errors in the log: %s" %
           [l for l in log.splitlines() if "ERROR" in l or "anitizer" in l][:3])
