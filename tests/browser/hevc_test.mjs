@@ -3,11 +3,11 @@
 // test_browser_hevc.py:
 //   - the page plays the server's H.264 rendition (playback.mp4?codec=h264)
 //     and never asks for the HLS playlist of that camera;
-//   - opened at SEEK1, the wall clock shown is SEEK1 within 0.5 s (the
+//   - opened at SEEK1, the wall clock shown is SEEK1 within 1 s (the
 //     issue asks for 2 s) and a frame is decoded;
 //   - playing, the video's currentTime and the wall clock advance together;
 //   - a seek with the date and time inputs to SEEK2 (before what is buffered)
-//     asks the server again from SEEK2 and shows SEEK2 within 0.5 s.
+//     asks the server again from SEEK2 and shows SEEK2 within 1 s.
 // The browser runs in UTC so the inputs take the UTC date and time.
 // Screenshots go to ARTIFACTS.  Exit status 0 only if every check passed.
 //
@@ -80,9 +80,9 @@ try {
   const at1 = await waitFor(async () => {
     const ok = await video.evaluate((v) => v.readyState >= 2 && v.videoWidth > 0 && !v.seeking);
     const t = await shown();
-    return ok && Math.abs(t - SEEK1) <= 500 ? t : null;
+    return ok && Math.abs(t - SEEK1) <= 1000 ? t : null;
   }, 30000);
-  check(at1, `opened at ${new Date(SEEK1).toISOString()}: shows ${await clock.getAttribute('data-time')} (within 0.5 s)`);
+  check(at1, `opened at ${new Date(SEEK1).toISOString()}: shows ${await clock.getAttribute('data-time')} (within 1 s)`);
   const detail = await tile.locator('.detail').textContent();
   const state = await tile.getAttribute('data-state');
   check(state === 'ready' && /H.264/.test(detail), `the tile says it plays the H.264 rendition (${state}: "${detail}")`);
@@ -90,7 +90,7 @@ try {
     check(urls.some((u) => u.includes('playback.mp4') && u.includes('codec=h264')), 'the page asks for playback.mp4?codec=h264');
     check(!urls.some((u) => u.includes('playback.m3u8')), `and never for the HLS playlist (${urls.filter((u) => u.includes('m3u8'))})`);
   }
-  const size = await video.evaluate((v) => `${v.videoWidth}x${v.videoHeight}`);
+  const size = await video.evaluate((v) => `${v.videoWidth}x${v.videoHeight}, duration ${v.duration}, buffered to ${v.buffered.length ? v.buffered.end(v.buffered.length - 1).toFixed(2) : '-'}`);
   console.log(`decoded frame ${size}`);
   await page.screenshot({ path: path.join(ART, 'hevc-playback-open.png') });
 
@@ -115,9 +115,9 @@ try {
   const at2 = await waitFor(async () => {
     const ok = await video.evaluate((v) => v.readyState >= 2 && !v.seeking);
     const t = await shown();
-    return ok && Math.abs(t - SEEK2) <= 500 ? t : null;
+    return ok && Math.abs(t - SEEK2) <= 1000 ? t : null;
   }, 30000);
-  check(at2, `seeks to ${d.toISOString()}: shows ${await clock.getAttribute('data-time')} (within 0.5 s)`);
+  check(at2, `seeks to ${d.toISOString()}: shows ${await clock.getAttribute('data-time')} (within 1 s)`);
   const after = urls.slice(before);
   console.log(`requests after the seek: ${after.join(' ')}`);
   const asked = after.map((u) => Date.parse(new URL(u).searchParams.get('start'))).filter((t) => Math.abs(t - SEEK2) <= 1000);

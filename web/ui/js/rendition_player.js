@@ -242,10 +242,13 @@ export class RenditionPlayer {
       if (done) break;
       await this.append(value);
       if (gen !== this.gen) return;
-      if (this.pending !== null && this.video.buffered.length) this.showPending();
+      // not before the instant is buffered: the element clamps currentTime to
+      // the duration, which grows with what is appended
+      if (this.pending !== null && this.buffers(this.pending)) this.showPending();
       if (this.ahead() > AHEAD_MAX) {
         // enough for now: let the server stop; go on from the buffer's end
         abort.abort();
+        if (this.pending !== null) this.showPending();
         const b = this.video.buffered;
         this.next = iso(Math.round(this.base + b.end(b.length - 1) * 1000));
         return;
@@ -260,8 +263,20 @@ export class RenditionPlayer {
     }
   }
 
+  // Whether wall ms is buffered (or before base: a gap the player skips).
+  buffers(ms) {
+    const t = (ms - this.base) / 1000;
+    const b = this.video.buffered;
+    if (!b.length) return false;
+    if (t < b.start(0)) return true;
+    for (let i = 0; i < b.length; i++) if (t >= b.start(i) && t < b.end(i)) return true;
+    return false;
+  }
+
   showPending() {
-    const t = Math.max(0, (this.pending - this.base) / 1000);
+    const b = this.video.buffered;
+    const last = b.length ? b.end(b.length - 1) : 0;
+    const t = Math.min(Math.max(0, (this.pending - this.base) / 1000), Math.max(0, last - 0.05));
     const inGap = this.pending < this.base;
     this.pending = null;
     this.video.currentTime = t;
