@@ -25,6 +25,7 @@
 #include "nvr/http_server.h"
 #include "nvr/nvr.h"
 #include "nvr/recorder.h"
+#include "nvr/rendition.h"
 #include "storage/holds.h"
 #include "storage/storage.h"
 #include "version.h"
@@ -358,7 +359,7 @@ int cli_run(int argc, char **argv)
         goto out;
     if ((rc = audit_runner_start(&nvr.audit, nvr.cfg, nvr.cams)))
         goto out;
-    if ((rc = auth_create(&nvr.auth, nvr.st, nvr.cfg)))
+    if ((rc = auth_create(&nvr.auth, nvr.st, nvr.cfg)) || (rc = rendition_pool_create(&nvr.renditions)))
         goto out;
     size_t nroutes;
     const struct http_route *routes = http_api_routes(&nroutes);
@@ -389,6 +390,7 @@ int cli_run(int argc, char **argv)
     status = 0;
 out:
     http_server_stop(&nvr.http);
+    rendition_pool_destroy(&nvr.renditions); /* their clients are gone: they stop */
     audit_runner_stop(&nvr.audit);
     cameras_destroy(&nvr.cams);
     export_jobs_stop(&nvr.exports);

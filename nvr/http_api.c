@@ -25,6 +25,8 @@
 #include "nvr/http_static.h"
 #include "nvr/live_api.h"
 #include "nvr/nvr.h"
+#include "nvr/rendition.h"
+#include "nvr/rendition_api.h"
 #include "version.h"
 
 #include <errno.h>
@@ -393,6 +395,8 @@ static int h_metrics(struct http_request *r, struct nvr *nvr)
         }
     }
     free(ids);
+    metric_header(b.f, "nvr_playback_renditions", "gauge", "playback.mp4 transcodes running now.");
+    fprintf(b.f, "nvr_playback_renditions %d\n", nvr->renditions ? rendition_pool_active(nvr->renditions) : 0);
     http_storage_write_metrics(nvr, b.f);
     http_server_write_metrics(nvr->http, b.f);
     return http_body_send(r, &b, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store");
@@ -423,6 +427,7 @@ static const struct http_route routes[] = {
     {"DELETE", "/api/v1/cameras/{}", http_cameras_delete, HTTP_ADMIN},
     {"GET", "/api/v1/cameras/{}/recordings", h_recordings, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/playback.m3u8", h_playback, HTTP_USER},
+    {"GET", "/api/v1/cameras/{}/playback.mp4", rendition_api_playback, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/segments/{}.mp4", h_segment, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/live.mp4", live_api_live, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/snapshot.jpg", live_api_snapshot, HTTP_USER},

@@ -19,6 +19,7 @@ struct auth;
 struct audit_runner;
 struct export_jobs;
 struct sign_key;
+struct rendition_pool;
 
 struct nvr {
     struct nvr_config *cfg;
@@ -32,6 +33,7 @@ struct nvr {
     struct auth *auth;          /* accounts, sessions, access log */
     int64_t started_us;         /* wall clock at start-up */
     struct audit_runner *audit; /* the compliance audit's background job (audit_runner.h) */
+    struct rendition_pool *renditions; /* playback.mp4 transcodes running (rendition.h) */
 };
 
 /* The recorder of an active camera id (and its config in *cam), NULL if

@@ -127,6 +127,8 @@ with Camera("h264.mp4", no_audio=True) as cam:
         ("GET", "/api/v1/cameras/{}/recordings", "/api/v1/cameras/lobby/recordings?" + rng, None, [A, 200, 404, 200, 200]),
         ("GET", "/api/v1/cameras/{}/playback.m3u8", "/api/v1/cameras/lobby/playback.m3u8?" + rng, None,
          [A, 200, 404, 200, 200]),
+        ("GET", "/api/v1/cameras/{}/playback.mp4", "/api/v1/cameras/lobby/playback.mp4?codec=h264&" + rng, None,
+         [A, 200, 404, 200, 200]),
         ("GET", "/api/v1/cameras/{}/segments/{}.mp4", "/api/v1/cameras/lobby/segments/%d.mp4" % seg["id"], None,
          [A, 200, 404, 200, 200]),
         ("POST", "/api/v1/cameras", "/api/v1/cameras", {"id": "new%s", "url": "rtsp://127.0.0.1:9/x"},

@@ -16,6 +16,7 @@
 import { listCameras, coverage, header, el, iso, fmtDate, fmtTime, fmtDateTime, zoneLabel, localMidnight, parseLocalDate, parseWhen } from './common.js';
 import { Timeline, ZOOMS } from './timeline.js';
 import { RecordedPlayer } from './player.js';
+import { RenditionPlayer, needsRendition } from './rendition_player.js';
 
 const MAX_CAMS = 4;
 const SYNC_SEEK_MS = 500;
@@ -96,7 +97,9 @@ function setCameras(ids) {
     const clock = el('span', { class: 'tile-clock' });
     const tile = el('div', { class: 'tile', 'data-camera': id }, video, el('div', { class: 'overlay' }, el('span', { class: 'name' }, cam.name), clock, status));
     const p = { cam, tile, status, clock, player: null };
-    p.player = new RecordedPlayer(video, id, (state, text) => {
+    // a codec this browser cannot decode (H.265): the server's H.264 rendition
+    const Player = needsRendition(cam) ? RenditionPlayer : RecordedPlayer;
+    p.player = new Player(video, id, (state, text) => {
       tile.dataset.state = state;
       status.textContent = text;
     });
