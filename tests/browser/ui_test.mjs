@@ -309,12 +309,13 @@ try {
 
   // ---- H.265 recordings in a browser without HEVC: the H.264 rendition ----
   if (HEVC) {
-    await page.goto(`${BASE}/playback.html?cameras=${HEVC}&t=${new Date(Date.now() - 6000).toISOString()}&zoom=2`);
+    // 12 s back: footage already committed to the index even on a loaded machine (4 s segments)
+    await page.goto(`${BASE}/playback.html?cameras=${HEVC}&t=${new Date(Date.now() - 12000).toISOString()}&zoom=2`);
     const tileH = page.locator(`.tile[data-camera="${HEVC}"]`);
     const st = await waitFor(async () => {
       if ((await tileH.getAttribute('data-state')) === 'error') return 'error';
       return (await tileH.locator('video').evaluate((v) => v.readyState >= 2 && v.videoWidth > 0)) ? 'decoded' : null;
-    }, 20000);
+    }, 30000);
     const detail = await tileH.locator('.detail').textContent();
     console.log(`H.265 playback: ${st}, "${detail}"`);
     if (codecs.h265_hvc1) check(st === 'decoded', `H.265 playback plays in a browser that decodes it (${st})`);
