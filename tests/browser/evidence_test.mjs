@@ -11,6 +11,9 @@
 //     present in GET /api/v1/holds; a camera the user may not see is refused
 //     with the server's message shown; Release asks first, the hold leaves
 //     the active list, "Show released" shows it released by the investigator;
+//   - the temporary hold of an export in progress (EXPORT_HOLD, an `nvr
+//     export` kept stopped by the Python side) is marked "export in
+//     progress" without a Release button; releasing it anyway answers 409;
 //   - an export of 10 s of lobby with the original segment files is
 //     requested on the page, the list follows it to "done", the Download
 //     link downloads the zip (saved to ZIP_PATH for the Python side to
@@ -23,7 +26,7 @@
 // every check passed.
 //
 // Environment: BASE_URL, TOKEN (the admin's API token), INV_USER,
-// INV_PASSWORD, VIEWER_USER, VIEWER_PASSWORD, CASE, ZIP_PATH, ARTIFACTS,
+// INV_PASSWORD, VIEWER_USER, VIEWER_PASSWORD, CASE, ZIP_PATH, EXPORT_HOLD, ARTIFACTS,
 // NPM_DIR, CHROMIUM (default /usr/bin/chromium).
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -157,7 +160,8 @@ try {
   let mark = await loadedMark(page);
   await page.click('#create');
   await reloaded(page, mark);
-  const holds = (await admin('/api/v1/holds')).holds.filter((h) => h.case === CASE);
+  const ownHolds = async () => (await admin('/api/v1/holds')).holds.filter((h) => !h.export);
+  const holds = (await ownHolds()).filter((h) => h.case === CASE);
   check(holds.length === 1 && JSON.stringify(holds[0].cameras) === '["lobby"]' && holds[0].created_by === INV &&
         Date.parse(holds[0].start) === hStart && Date.parse(holds[0].end) === hEnd && holds[0].reason === 'fight in the lobby',
         `the server has the hold as entered: ${JSON.stringify(holds[0])}`);
@@ -187,7 +191,20 @@ try {
   const ferr = await page.locator('#form-error').textContent();
   check(await page.locator('#form-error').isVisible() && /refused/.test(ferr) && /camera/.test(ferr),
         `the server's refusal is shown ("${ferr}")`);
-  check((await admin('/api/v1/holds')).holds.length === 1, 'and no hold is made');
+  check((await ownHolds()).length === 1, 'and no hold is made');
+
+  // the temporary hold of the export in progress
+  const xrow = page.locator(`tr[data-hold="${process.env.EXPORT_HOLD}"]`);
+  check((await xrow.count()) === 1 && (await xrow.locator('td.state').textContent()) === 'export in progress' &&
+        (await xrow.locator('button.release').count()) === 0,
+        `the export's temporary hold #${process.env.EXPORT_HOLD} shows "export in progress" without Release`);
+  check(/export .* in progress/.test(await xrow.locator('td.reason').textContent()), 'with the reason the export gave it');
+  const forced = await page.evaluate(async (id) => {
+    const r = await fetch(`/api/v1/holds/${id}`, { method: 'DELETE', headers: { 'X-CSRF-Token': sessionStorage.getItem('nvr-csrf') } });
+    return r.status;
+  }, process.env.EXPORT_HOLD);
+  check(forced === 409, `releasing it anyway is refused (${forced})`);
+  await shot(page, 'holds-export-in-progress', true);
   await shot(page, 'holds-refused');
 
   // release

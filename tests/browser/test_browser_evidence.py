@@ -10,9 +10,17 @@ UI, follows it to "done" and downloads the zip with the page's link, and
 checks that a viewer sees neither page.  Afterwards this script checks the
 downloaded zip independently: `nvr verify` passes on it, its manifest names
 the investigator, the UI's case and lobby only, and the fingerprint the page
-showed is the one `nvr version --key` prints."""
+showed is the one `nvr version --key` prints.
+
+The temporary hold of an export in progress: before the browser starts, an
+`nvr export` on the command line is run in slices of a few milliseconds
+(SIGCONT/SIGSTOP) until its hold is in the index, and left stopped there, so
+the page shows a real export's hold for as long as the driver needs; then it
+is let go and must finish and release its hold."""
+import datetime
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -58,10 +66,45 @@ with Camera("h264.mp4") as cam:
     check(wait_until(lambda: up(nvr.base_url), 10), "the server did not come up")
     # about 25 s of lobby: the export asks for 10 s of it, ending 5 s ago
     check(nvr.wait_segments("lobby", 5, 60), "lobby did not record 5 segments")
+    # an export frozen while it holds its footage
+    def api(path):
+        req = urllib.request.Request(nvr.base_url + path, headers={"Authorization": "Bearer " + nvr.token})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return json.loads(r.read())
+
+    def iso(t):
+        return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    recs = nvr.recordings("lobby")
+    t_end = time.time() - 2
+    cli_zip = os.path.join(nvr.dir, "cli-export.zip")
+    ex = subprocess.Popen([NVR, "export", "-c", nvr.config, "--camera", "lobby", "--from", iso(t_end - 3600), "--to",
+                           iso(t_end), "-o", cli_zip, "--reason", "frozen for the test", "--case", "cli-1", "--native", "-q"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ex.send_signal(signal.SIGSTOP)
+    export_hold, slices = None, 0
+    while export_hold is None and ex.poll() is None and slices < 5000:
+        ex.send_signal(signal.SIGCONT)
+        time.sleep(0.002)
+        ex.send_signal(signal.SIGSTOP)
+        slices += 1
+        act = [h for h in api("/api/v1/holds")["holds"] if h["export"] and h["active"]]
+        export_hold = act[0]["id"] if act else None
+    print("the CLI export's hold %s after %d slices" % (export_hold, slices))
+    check(export_hold is not None, "no export hold seen while the CLI export ran (it finished first?)")
     env = dict(os.environ, BASE_URL=nvr.base_url, ARTIFACTS=art, TOKEN=nvr.token, INV_USER=INV, INV_PASSWORD=INV_PW,
-               VIEWER_USER=VIEWER, VIEWER_PASSWORD=VIEWER_PW, CASE=CASE, ZIP_PATH=zip_path)
-    r = subprocess.run(["node", os.path.join(os.path.dirname(__file__), "evidence_test.mjs")], env=env, timeout=400)
+               VIEWER_USER=VIEWER, VIEWER_PASSWORD=VIEWER_PW, CASE=CASE, ZIP_PATH=zip_path,
+               EXPORT_HOLD=str(export_hold or 0))
+    try:
+        r = subprocess.run(["node", os.path.join(os.path.dirname(__file__), "evidence_test.mjs")], env=env, timeout=400)
+    finally:
+        ex.send_signal(signal.SIGCONT)
     check(r.returncode == 0, "browser checks failed (evidence_test.mjs exit %d; screenshots in %s)" % (r.returncode, art))
+    out, err = ex.communicate(timeout=120)
+    check(ex.returncode == 0, "the frozen CLI export did not finish once let go: %s %s" % (out[-300:], err[-300:]))
+    if export_hold:
+        h = api("/api/v1/holds/%d" % export_hold)
+        check(not h["active"] and h["released_by"] == "export", "the export released its hold when done: %s" % h)
 
     # the downloaded zip, checked without the browser
     figures = json.load(open(fig_path)) if os.path.exists(fig_path) else {}
