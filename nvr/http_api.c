@@ -22,6 +22,7 @@
 #include "nvr/http_audit.h"
 #include "nvr/http_exports.h"
 #include "nvr/http_holds.h"
+#include "nvr/http_sign.h"
 #include "nvr/http_static.h"
 #include "nvr/live_api.h"
 #include "nvr/nvr.h"
@@ -449,6 +450,7 @@ static const struct http_route routes[] = {
     {"POST", "/api/v1/exports", http_exports_create, HTTP_INVESTIGATOR},
     {"GET", "/api/v1/exports/{}", http_exports_get, HTTP_INVESTIGATOR},
     {"GET", "/api/v1/exports/{}/download", http_exports_download, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/signing-key", http_signing_key, HTTP_INVESTIGATOR},
     {"GET", "/metrics", h_metrics, HTTP_ADMIN},
     {"GET", "/*", h_static, HTTP_PUBLIC}, /* last: the web UI (it signs in itself) */
 };

@@ -153,6 +153,7 @@ with Camera("h264.mp4", no_audio=True) as cam:
         ("GET", "/api/v1/exports/{}", "/api/v1/exports/" + "0" * 32, None, [A, 403, 403, 404, 404]),
         ("GET", "/api/v1/exports/{}/download", "/api/v1/exports/%s/download" % ("0" * 32), None,
          [A, 403, 403, 404, 404]),
+        ("GET", "/api/v1/signing-key", "/api/v1/signing-key", None, [A, 403, 403, 200, 200]),
         ("GET", "/api/v1/storage", "/api/v1/storage", None, [A, 403, 403, 403, 200]),
         ("GET", "/api/v1/audit", "/api/v1/audit", None, [A, 403, 403, 403, 200]),
         ("POST", "/api/v1/audit", "/api/v1/audit", {}, [A, 403, 403, 403, 202]),

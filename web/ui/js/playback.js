@@ -315,6 +315,27 @@ document.addEventListener('keydown', (e) => {
   }
 });
 setInterval(tick, 200);
+
+// "Hold…" and "Export…" (investigators and admins): holds.html/exports.html
+// with the cameras shown and the visible range (up to now).
+import { getJSON } from './common.js'; // (hoisted; kept here with its only use)
+function evidenceLinks() {
+  const q = new URLSearchParams();
+  q.set('cameras', players.map((p) => p.cam.id).join(','));
+  q.set('start', iso(Math.round(timeline.start)));
+  q.set('end', iso(Math.round(Math.min(timeline.end, Date.now()))));
+  $('hold-link').href = 'holds.html?' + q.toString();
+  $('export-link').href = 'exports.html?' + q.toString();
+}
+getJSON('/session')
+  .then((s) => {
+    if (!['investigator', 'admin'].includes(s.user.role)) return;
+    $('evidence-links').hidden = false;
+    evidenceLinks();
+    setInterval(evidenceLinks, 500);
+    for (const a of [$('hold-link'), $('export-link')]) a.addEventListener('pointerdown', evidenceLinks);
+  })
+  .catch(() => {});
 setInterval(() => {
   if (timeline.end > Date.now() - 120e3) refreshCoverage();
 }, 10000);

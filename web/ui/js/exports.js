@@ -1,0 +1,138 @@
+// exports.js - the exports page (exports.html), for investigators and
+// admins: a form to request an export, the list of exports (the user's own;
+// an admin's: all) newest first with status, a progress bar refreshed every
+// second while any is queued or running, a Download link when done and the
+// error when failed, and the server's signing key to compare fingerprints.
+//
+// API (docs/ref/http-api.md): POST/GET /api/v1/exports, GET
+// /api/v1/exports/{id}/download, GET /api/v1/signing-key, GET
+// /api/v1/cameras.  The server checks every field; its {"error"} message is
+// shown as it is.  Every string from the server or the user is inserted as
+// text.
+//
+// The form is prefilled from ?cameras=a,b&start=ISO&end=ISO (the playback
+// page's "Export…" link).  For tests: body[data-loaded] changes after every
+// load of the list; each row is tr[data-export=ID][data-status=...].
+
+import { getJSON, send, header, el, fmtDateTime, listCameras } from './common.js';
+import { cameraBoxes, fillRange, prefill, readRange, zoneNote } from './evidence.js';
+
+const $ = (id) => document.getElementById(id);
+const tbody = document.querySelector('#exports tbody');
+const message = $('message');
+const notice = $('notice');
+const formError = $('form-error');
+const POLL_MS = 1000;
+let pollTimer = null;
+
+function show(node, text) {
+  node.textContent = text || '';
+  node.hidden = !text;
+}
+function showError(text) {
+  show(notice, '');
+  show(message, text);
+}
+function showNotice(text) {
+  show(message, '');
+  show(notice, text);
+}
+
+const when = (t) => (t ? el('span', { title: t }, fmtDateTime(Date.parse(t))) : el('span', { class: 'muted' }, '-'));
+
+function size(n) {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  return `${Math.max(1, Math.round(n / 1e3))} kB`;
+}
+
+function status(x) {
+  if (x.status === 'done') return el('span', { class: 'badge done' }, `done, ${size(x.size || 0)}`);
+  if (x.status === 'failed') return el('span', { class: 'badge failed' }, 'failed: ', el('span', { class: 'error' }, x.error || 'unknown error'));
+  const pct = Math.round((x.progress || 0) * 100);
+  const bar = el('progress', { max: '100', value: String(pct), 'aria-label': 'Progress' });
+  return el('span', { class: 'progress-cell' }, bar, ` ${x.status} ${pct} %`);
+}
+
+function row(x) {
+  const link = x.status === 'done' && x.download
+    ? el('a', { class: 'button download', href: x.download, download: `export-${x.id}.zip` }, 'Download')
+    : null;
+  return el(
+    'tr',
+    { 'data-export': x.id, 'data-status': x.status },
+    el('td', { class: 'created', 'data-label': 'Requested' }, when(x.created)),
+    el('td', { class: 'time start', 'data-label': 'From' }, when(x.start)),
+    el('td', { class: 'time end', 'data-label': 'To' }, when(x.end)),
+    el('td', { class: 'operator', 'data-label': 'By' }, x.operator || ''),
+    el('td', { class: 'status', 'data-label': 'Status' }, status(x)),
+    el('td', { class: 'actions' }, link),
+  );
+}
+
+async function load() {
+  let doc;
+  try {
+    doc = await getJSON('/exports');
+  } catch (e) {
+    showError(e.status === 403 ? 'Only investigators and admins make exports.' : `Cannot read the exports: ${e.message}`);
+    return;
+  }
+  const list = doc.exports; // newest first
+  tbody.replaceChildren(...list.map(row));
+  const n = list.length;
+  $('count').textContent = n ? `${n} export${n === 1 ? '' : 's'}` : 'No exports yet.';
+  document.body.dataset.loaded = String(Date.now());
+  clearTimeout(pollTimer);
+  if (list.some((x) => x.status === 'queued' || x.status === 'running')) pollTimer = setTimeout(load, POLL_MS);
+}
+
+async function loadKey() {
+  try {
+    const k = await getJSON('/signing-key');
+    $('key-alg').textContent = k.algorithm;
+    $('key-fpr').textContent = k.fingerprint;
+    $('key-pem').textContent = k.public_key;
+  } catch (e) {
+    $('key-fpr').textContent = `unavailable: ${e.message}`;
+  }
+}
+
+$('export-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const r = readRange($('f-cameras'), $('f-from'), $('f-to'));
+  if (r.error) return show(formError, r.error);
+  const body = { ...r.body, native: $('f-native').checked };
+  const reason = $('f-reason').value.trim();
+  const kase = $('f-case').value.trim();
+  if (reason) body.reason = reason;
+  if (kase) body.case = kase;
+  show(formError, '');
+  $('create').disabled = true;
+  try {
+    await send('POST', '/exports', body);
+    showNotice('Export requested: it runs in the background; this list shows its progress.');
+  } catch (e) {
+    show(formError, `The server refused the export: ${e.message}`);
+  } finally {
+    $('create').disabled = false;
+  }
+  await load();
+});
+
+header('exports');
+zoneNote($('zone-note'));
+(async () => {
+  const p = prefill();
+  loadKey();
+  let cameras;
+  try {
+    cameras = await listCameras();
+  } catch (e) {
+    showError(`Cannot reach the NVR: ${e.message}`);
+    return;
+  }
+  cameraBoxes($('f-cameras'), cameras, p.cameras.length ? p.cameras : cameras.length === 1 ? [cameras[0].id] : []);
+  fillRange($('f-from'), $('f-to'), p, 600e3);
+  await load();
+})();
