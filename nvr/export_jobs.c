@@ -268,6 +268,16 @@ int export_jobs_submit(struct export_jobs *j, const struct export_request *req, 
     job.s.from_us = req->from_us;
     job.s.to_us = req->to_us;
     snprintf(job.s.operator_name, sizeof job.s.operator_name, "%s", req->operator_name);
+    for (size_t i = 0, at = 0; i < req->ncameras && at < sizeof job.s.cameras; i++) {
+        int w = snprintf(job.s.cameras + at, sizeof job.s.cameras - at, "%s%s", i ? "," : "", req->cameras[i]);
+        if (w < 0 || (size_t)w >= sizeof job.s.cameras - at) {
+            job.s.cameras[at] = '\0'; /* a camera that does not fit is left off whole */
+            break;
+        }
+        at += (size_t)w;
+    }
+    snprintf(job.s.case_id, sizeof job.s.case_id, "%.255s", req->case_id);
+    snprintf(job.s.reason, sizeof job.s.reason, "%.255s", req->reason);
     pthread_mutex_lock(&j->mu);
     size_t pending = 0;
     for (size_t i = 0; i < j->n; i++)
@@ -338,6 +348,19 @@ void export_jobs_write_status(FILE *f, const struct export_job_status *s)
         json_write_string(f, s->operator_name);
     else
         fputs("null", f);
+    fputs(",\"cameras\":[", f);
+    char list[sizeof s->cameras];
+    snprintf(list, sizeof list, "%s", s->cameras);
+    int first = 1;
+    for (char *save = NULL, *c = strtok_r(list, ",", &save); c; c = strtok_r(NULL, ",", &save), first = 0) {
+        if (!first)
+            fputc(',', f);
+        json_write_string(f, c);
+    }
+    fputs("],\"case\":", f);
+    json_write_string(f, s->case_id);
+    fputs(",\"reason\":", f);
+    json_write_string(f, s->reason);
     fputc('}', f);
 }
 

@@ -36,6 +36,8 @@ struct export_job_status {
     int64_t created_us, finished_us;
     int64_t from_us, to_us;    /* 0 for jobs found on disk at start-up */
     char operator_name[EXPORT_OPERATOR_MAX];
+    char cameras[512];         /* the cameras, comma-separated ("" for jobs found on disk) */
+    char case_id[256], reason[256]; /* as asked, cut to fit */
 };
 
 /* Starts the worker.  st and key are borrowed and must outlive it. */

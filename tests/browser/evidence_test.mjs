@@ -86,11 +86,14 @@ async function loaded(page) {
 async function reloaded(page, before) {
   return waitFor(() => page.evaluate((b) => document.body.dataset.loaded !== b, before), 10000);
 }
-// ms -> the value of a datetime-local input in the page's zone
+// ms -> the value of a datetime-local input in the page's zone (Chromium
+// normalises ":00" seconds away, and playwright's fill() insists the value
+// reads back as given)
 const localValue = (page, ms) => page.evaluate((t) => {
   const d = new Date(t);
   const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  const s = d.getSeconds() ? `:${p(d.getSeconds())}` : '';
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}${s}`;
 }, ms);
 const shownLocal = (page, iso) => page.evaluate((t) => {
   const d = new Date(t);

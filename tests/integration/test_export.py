@@ -377,7 +377,8 @@ with Camera("h264_aac.mp4") as cam:
         b = [f["sha256"] for f in hman["files"] if f["name"] == n]
         check(a == b, "%s differs between the CLI and the HTTP export (same range): %s %s" % (n, a, b))
     st, doc = http_json("/api/v1/exports")
-    check(st == 200 and any(e["id"] == eid for e in doc["exports"]), "GET /exports: %s" % doc)
+    check(st == 200 and any(e["id"] == eid and e["cameras"] == ["lobby", "gym"] and e["reason"] == reason
+                            for e in doc["exports"]), "GET /exports: %s" % doc)
 
     # HTTP bad input: 4xx with a JSON error, never a crash
     bad = [(b"not json", 400), ({"cameras": [], "start": iso(t_from), "end": iso(t_to)}, 400),

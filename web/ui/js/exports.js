@@ -64,6 +64,8 @@ function row(x) {
     el('td', { class: 'created', 'data-label': 'Requested' }, when(x.created)),
     el('td', { class: 'time start', 'data-label': 'From' }, when(x.start)),
     el('td', { class: 'time end', 'data-label': 'To' }, when(x.end)),
+    el('td', { class: 'cameras', 'data-label': 'Cameras' }, (x.cameras || []).join(', ')),
+    el('td', { class: 'case', 'data-label': 'Case / reason' }, [x.case, x.reason].filter(Boolean).join(' / ')),
     el('td', { class: 'operator', 'data-label': 'By' }, x.operator || ''),
     el('td', { class: 'status', 'data-label': 'Status' }, status(x)),
     el('td', { class: 'actions' }, link),
