@@ -45,6 +45,7 @@ static const struct {
     {"group", TEXT},          {"onvif", TEXT},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
+enum { F_URL = 1, F_SUB_URL = 2, F_ONVIF = 9 }; /* fields[] entries that hold credentials */
 
 static const char *transport_name(enum nvr_transport t)
 {
@@ -141,6 +142,20 @@ static char *build_ini(json_t *body, const struct nvr_camera_config *base, char 
                     snprintf(err, errlen, "%s must not hold control characters", fields[i].key);
                     bad = 1;
                 }
+            if (!bad && base && (i == F_URL || i == F_SUB_URL || i == F_ONVIF)) {
+                /* an edited URL still showing the stored password as "***" */
+                char kept[2048];
+                const char *stored = i == F_URL ? base->url : i == F_SUB_URL ? base->sub_url : base->onvif;
+                int k = nvr_url_keep_password(json_string_value(v), stored, kept, sizeof kept);
+                if (k < 0) {
+                    snprintf(err, errlen, "%s shows the password as ***: type the password again (the stored one "
+                             "is kept only for the same user and host)", fields[i].key);
+                    bad = 1;
+                } else if (k > 0) {
+                    write_quoted(f, fields[i].key, kept);
+                    break;
+                }
+            }
             if (!bad)
                 write_quoted(f, fields[i].key, json_string_value(v));
             break;

@@ -129,6 +129,18 @@ with Camera("h264.mp4", no_audio=True) as cam, Camera("h264.mp4", no_audio=True,
     check(doc.get("name") == "Gym east" and doc.get("segment_seconds") == 3 and doc.get("group") == "south",
           "gym changed, unspecified fields kept: %r" % doc)
     check(wait_until(lambda: len(complete(nvr, "gym", int(t_change))) >= 1, 30), "gym records after the change")
+    # the URL as the API shows it (password "***") sent back, as an edit form does: the
+    # stored password is kept (gym still authenticates); "***" towards another host is refused
+    shown = call(nvr, "/api/v1/cameras/gym")[1]["url"]
+    check(":***@" in shown, "the API shows gym's URL redacted: %s" % shown)
+    t_same = time.time() * 1e6
+    st, doc = call(nvr, "/api/v1/cameras/gym", "PUT", {"url": shown, "name": "Gym east 2"})
+    check(st == 200 and "right" not in json.dumps(doc), "PUT back the redacted URL: %d %r" % (st, doc))
+    check(wait_until(lambda: len(complete(nvr, "gym", int(t_same))) >= 1, 30) and
+          call(nvr, "/api/v1/cameras/gym")[1]["last_error"] is None,
+          "gym still authenticates after its redacted URL was saved: %r" % call(nvr, "/api/v1/cameras/gym")[1])
+    st, doc = call(nvr, "/api/v1/cameras/gym", "PUT", {"url": shown.replace("127.0.0.1", "127.0.0.2")})
+    check(st == 400 and "***" in doc.get("error", ""), "redacted password towards another host: %d %r" % (st, doc))
     st, doc = call(nvr, "/api/v1/cameras/gym", "PUT", {"enabled": False})
     check(st == 200 and call(nvr, "/api/v1/cameras/gym")[1]["status"] == "disabled", "disable gym")
     st, doc = call(nvr, "/api/v1/cameras/gym", "PUT", {"enabled": True})

@@ -30,6 +30,30 @@ static void test_redact_text(void)
     CHECK_EQ_STR(out, "no urls here: just text");
 }
 
+static void test_keep_password(void)
+{
+    char out[256] = "untouched";
+    const char *old = "rtsp://admin:s3cr@t:x@192.0.2.10:554/Streaming/Channels/101";
+    /* the shown URL, unchanged or with a new path: the stored password stays */
+    CHECK_EQ_INT(nvr_url_keep_password("rtsp://admin:***@192.0.2.10:554/Streaming/Channels/101", old, out, sizeof out), 1);
+    CHECK_EQ_STR(out, old);
+    CHECK_EQ_INT(nvr_url_keep_password("rtsp://admin:***@192.0.2.10:554/Streaming/Channels/102", old, out, sizeof out), 1);
+    CHECK_EQ_STR(out, "rtsp://admin:s3cr@t:x@192.0.2.10:554/Streaming/Channels/102");
+    /* a new password, or none: not ours to touch */
+    strcpy(out, "untouched");
+    CHECK_EQ_INT(nvr_url_keep_password("rtsp://admin:new@192.0.2.10:554/x", old, out, sizeof out), 0);
+    CHECK_EQ_INT(nvr_url_keep_password("rtsp://192.0.2.10/x", old, out, sizeof out), 0);
+    CHECK_EQ_STR(out, "untouched");
+    /* "***" towards another host, port, user or scheme: refused */
+    CHECK_EQ_INT(nvr_url_keep_password("rtsp://admin:***@192.0.2.11:554/x", old, out, sizeof out), -1);
+    CHECK_EQ_INT(nvr_url_keep_password("rtsp://admin:***@192.0.2.10:8554/x", old, out, sizeof out), -1);
+    CHECK_EQ_INT(nvr_url_keep_password("rtsp://root:***@192.0.2.10:554/x", old, out, sizeof out), -1);
+    CHECK_EQ_INT(nvr_url_keep_password("rtsps://admin:***@192.0.2.10:554/x", old, out, sizeof out), -1);
+    CHECK_EQ_INT(nvr_url_keep_password("rtsp://admin:***@192.0.2.10:554/x", "rtsp://192.0.2.10:554/x", out, sizeof out), -1);
+    CHECK_EQ_INT(nvr_url_keep_password("rtsp://admin:***@192.0.2.10:554/x", NULL, out, sizeof out), -1);
+    CHECK_EQ_STR(out, "untouched");
+}
+
 static void test_truncation(void)
 {
     char out[12];
@@ -43,6 +67,7 @@ static void test_truncation(void)
 
 int main(void)
 {
+    RUN(test_keep_password);
     RUN(test_redact_url);
     RUN(test_redact_text);
     RUN(test_truncation);
