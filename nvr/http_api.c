@@ -76,6 +76,16 @@ static void write_camera(FILE *f, const struct camera *c)
     json_write_string(f, recorder_status_name(s.status));
     fputs(",\"url\":", f);
     json_write_string(f, url);
+    fputs(",\"sub_url\":", f);
+    if (cam->sub_url) {
+        nvr_url_redact(cam->sub_url, url, sizeof url);
+        json_write_string(f, url);
+    } else {
+        fputs("null", f);
+    }
+    fprintf(f, ",\"transport\":\"%s\"", cam->transport == NVR_TRANSPORT_TCP   ? "tcp"
+                                          : cam->transport == NVR_TRANSPORT_UDP ? "udp"
+                                                                                : "auto");
     fprintf(f, ",\"enabled\":%s,\"audio\":%s,\"segment_seconds\":%d,\"retain_days\":%d,",
             cam->enabled ? "true" : "false", cam->audio ? "true" : "false", cam->segment_seconds,
             cam->retain_days);

@@ -1,0 +1,105 @@
+// cameras_test.mjs - the camera management page (cameras.html) in Debian's
+// chromium against `nvr run` (started by test_browser_cameras.py with one
+// config-file camera "lobby" and an audit report naming it covered), as an
+// admin would use it:
+//   - the file camera is listed read-only ("declared in the config file")
+//     with its NDAA audit badge (covered, with the evidence as its title);
+//   - "Add a camera": the form's Test connection reports the stream (h264,
+//     size, frame rate) and shows the camera's picture; Save adds it, the
+//     list shows it recording, and the API has segments for it;
+//   - Edit keeps the stored password when the URL still shows "***";
+//   - Disable shows it disabled; Remove (confirmed) takes it off the list
+//     and the API;
+//   - a camera name with markup is shown as text;
+//   - the page fits a 390 px phone.
+// Environment (with lib.mjs's): TOKEN (the admin's API token), ADMIN_USER,
+// ADMIN_PASSWORD, CAMERA_URL (an RTSP URL of the test camera, with
+// credentials).
+import { BASE, check, finish, launch, login, openLoaded, shot, waitFor, bearer } from './lib.mjs';
+
+const TOKEN = process.env.TOKEN;
+const NAME = 'Gym <b>east</b> & door';
+const api = (p) => bearer(p, TOKEN);
+const rowOf = (page, id) => page.locator(`tr[data-camera="${id}"]`);
+
+const browser = await launch();
+try {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => check(false, 'page error: ' + e.message));
+  page.on('dialog', (d) => d.accept()); // the Remove confirmation
+  check(await login(page, process.env.ADMIN_USER, process.env.ADMIN_PASSWORD), 'the admin signs in');
+  check(await waitFor(() => page.locator('nav a[href="cameras.html"]').count(), 5000), 'the header links to Cameras');
+  check(await openLoaded(page, '/cameras.html'), 'the cameras page loads');
+
+  // ---- the config-file camera, read-only, with its audit badge ----
+  const lobby = rowOf(page, 'lobby');
+  check(/declared in the config file/.test(await lobby.textContent()), 'the file camera says it is declared in the config file');
+  check((await lobby.locator('button').count()) === 0, 'the file camera has no edit buttons');
+  const badge = lobby.locator('.audit-badge');
+  check(await waitFor(async () => (await badge.count()) && (await badge.getAttribute('data-verdict')) === 'covered', 10000),
+        'the audit badge says covered');
+  check(/HIKVISION|Hikvision/i.test((await badge.getAttribute('title')) || ''), 'the badge carries the evidence');
+  await shot(page, 'cameras-list');
+
+  // ---- add: test the connection first, then save ----
+  await page.click('#add');
+  await page.fill('#f-id', 'gym');
+  await page.fill('#f-name', NAME);
+  await page.fill('#f-url', process.env.CAMERA_URL);
+  await page.fill('#f-segment', '2');
+  await page.selectOption('#f-transport', 'tcp');
+  await page.click('#test');
+  const ok = await waitFor(() => page.locator('#test-result [data-ok="true"]').count(), 15000);
+  check(ok, 'Test connection reports a working stream');
+  const res = ok ? await page.locator('#test-result').textContent() : '';
+  check(/h264 640x360/.test(res) && /fps/.test(res) && /kbit\/s/.test(res), `it shows codec, size, rate ("${res}")`);
+  check(await waitFor(() => page.locator('#test-result img.test-snapshot').evaluate((i) => i.complete && i.naturalWidth === 320), 5000),
+        'it shows the camera picture (320 px wide)');
+  await shot(page, 'camera-test');
+  await page.click('#save');
+  check(await waitFor(() => rowOf(page, 'gym').count(), 10000), 'the new camera is listed');
+  check(await waitFor(async () => (await rowOf(page, 'gym').getAttribute('data-status')) === 'recording', 30000),
+        'the list shows it recording');
+  const cell = await rowOf(page, 'gym').locator('td').first().textContent();
+  check(cell.includes(NAME) && (await page.locator('tr[data-camera="gym"] b').count()) === 0, 'its name (with markup) shows as text');
+  const segs = await waitFor(async () => {
+    const r = await api('/api/v1/cameras/gym');
+    return r.status === 200 && r.doc.stats.segments >= 1 ? r.doc : null;
+  }, 20000);
+  check(segs && segs.source === 'api', `the API has the camera with segments (${segs && segs.stats.segments})`);
+  await shot(page, 'camera-added');
+
+  // ---- edit: the URL still shows *** and the stored password is kept ----
+  await rowOf(page, 'gym').locator('button.edit').click();
+  check(/:\*\*\*@/.test(await page.inputValue('#f-url')), 'the edit form shows the password as ***');
+  await page.fill('#f-name', 'Gym east');
+  await page.click('#save');
+  check(await waitFor(async () => /Gym east/.test(await rowOf(page, 'gym').textContent()), 10000), 'the edit is listed');
+  const before = (await api('/api/v1/cameras/gym')).doc.stats.segments;
+  const after = await waitFor(async () => {
+    const r = await api('/api/v1/cameras/gym');
+    return r.doc.status === 'recording' && r.doc.stats.segments > 0 && r.doc.last_error === null ? r.doc : null;
+  }, 30000);
+  check(after, `it still records (authenticates) after the edit (${before} -> ${after && after.stats.segments} segments)`);
+
+  // ---- disable, then remove ----
+  await rowOf(page, 'gym').locator('button.toggle').click();
+  check(await waitFor(async () => (await rowOf(page, 'gym').getAttribute('data-status')) === 'disabled', 15000),
+        'Disable shows it disabled');
+  await rowOf(page, 'gym').locator('button.remove').click();
+  check(await waitFor(async () => (await rowOf(page, 'gym').count()) === 0, 10000), 'Remove takes it off the list');
+  check((await api('/api/v1/cameras/gym')).status === 404, 'and the API no longer knows it');
+
+  // ---- a phone ----
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openLoaded(page, '/cameras.html');
+  const m = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
+  check(m.sw <= m.cw, `cameras.html at 390x844: no horizontal overflow (${m.sw} <= ${m.cw})`);
+  await shot(page, 'cameras-390x844', true);
+} catch (e) {
+  check(false, 'exception: ' + (e.stack || e));
+} finally {
+  await browser.close();
+}
+finish('cameras_test');

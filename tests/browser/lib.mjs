@@ -1,0 +1,88 @@
+// lib.mjs - what the browser tests share: playwright-core from the build's
+// npm directory, Debian's chromium, the check/report helpers, waiting, and
+// signing in through the login page.
+//
+// Environment: BASE_URL, ARTIFACTS (screenshots), NPM_DIR (where npm ci
+// installed playwright-core), CHROMIUM (default /usr/bin/chromium).
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const require = createRequire(path.join(process.env.NPM_DIR, 'package.json'));
+export const { chromium } = require('playwright-core');
+export const BASE = process.env.BASE_URL;
+export const ART = process.env.ARTIFACTS;
+fs.mkdirSync(ART, { recursive: true });
+
+let failed = 0;
+export function check(cond, msg) {
+  if (!cond) {
+    failed++;
+    console.error('CHECK FAILED: ' + msg);
+  } else {
+    console.log('ok: ' + msg);
+  }
+  return cond;
+}
+
+// Prints the summary and exits 0 only if every check passed.
+export function finish(name) {
+  console.log(failed ? `${name}: ${failed} checks failed` : `${name}: all checks passed`);
+  process.exit(failed ? 1 : 0);
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls fn until it returns something truthy (that value) or the time is up
+// (then fn's last answer).
+export async function waitFor(fn, timeoutMs, stepMs = 200) {
+  const end = Date.now() + timeoutMs;
+  let v;
+  while (Date.now() < end) {
+    v = await fn();
+    if (v) return v;
+    await sleep(stepMs);
+  }
+  return fn();
+}
+
+export const shot = (page, name, full = false) =>
+  page.screenshot({ path: path.join(ART, name + '.png'), fullPage: full });
+
+// Debian's chromium, headless; extra command-line flags appended.
+export function launch(extraArgs = []) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+           ...extraArgs],
+  });
+}
+
+// Signs in through the login page; true when the header shows the user.
+export async function login(page, user, password) {
+  await page.goto(BASE + '/');
+  await page.waitForURL(/login\.html/, { timeout: 10000 });
+  await page.fill('#user', user);
+  await page.fill('#password', password);
+  await page.click('#submit');
+  await page.waitForURL((u) => !u.pathname.endsWith('login.html'), { timeout: 10000 });
+  return waitFor(async () => ((await page.locator('#user').textContent()) || '').startsWith(user), 5000);
+}
+
+// Opens a page that sets body[data-loaded] once its data is shown.
+export async function openLoaded(page, url) {
+  await page.goto(BASE + url);
+  return waitFor(() => page.evaluate(() => !!document.body.dataset.loaded), 10000);
+}
+
+// A script's request with a bearer token: {status, doc} (doc null if not JSON).
+export async function bearer(p, token, options = {}) {
+  const r = await fetch(BASE + p, { ...options, headers: { Authorization: 'Bearer ' + token, ...(options.headers || {}) } });
+  let doc = null;
+  try {
+    doc = await r.json();
+  } catch (e) {
+    doc = null;
+  }
+  return { status: r.status, doc };
+}
