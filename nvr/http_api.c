@@ -19,6 +19,7 @@
 #include "nvr/http_auth.h"
 #include "nvr/http_cameras.h"
 #include "nvr/http_discover.h"
+#include "nvr/http_onvif.h"
 #include "nvr/http_audit.h"
 #include "nvr/http_exports.h"
 #include "nvr/http_holds.h"
@@ -433,6 +434,7 @@ static const struct http_route routes[] = {
     {"POST", "/api/v1/cameras", http_cameras_create, HTTP_ADMIN},
     {"POST", "/api/v1/camera-test", http_camera_test, HTTP_ADMIN},
     {"POST", "/api/v1/discover", http_discover, HTTP_ADMIN},
+    {"POST", "/api/v1/onvif", http_onvif_device, HTTP_ADMIN},
     {"GET", "/api/v1/cameras/{}", h_camera, HTTP_USER},
     {"PUT", "/api/v1/cameras/{}", http_cameras_update, HTTP_ADMIN},
     {"DELETE", "/api/v1/cameras/{}", http_cameras_delete, HTTP_ADMIN},

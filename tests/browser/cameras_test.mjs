@@ -4,7 +4,8 @@
 // admin would use it:
 //   - the file camera is listed read-only ("declared in the config file")
 //     with its NDAA audit badge (covered, with the evidence as its title);
-//   - "Add a camera": the form's Test connection reports the stream (h264,
+//   - "Add a camera": "Read from camera" asks a (fake) ONVIF device and fills
+//     in its name and stream URL; the form's Test connection reports the stream (h264,
 //     size, frame rate) and shows the camera's picture; Save adds it, the
 //     list shows it recording, and the API has segments for it;
 //   - Edit keeps the stored password when the URL still shows "***";
@@ -42,8 +43,21 @@ try {
   check(/HIKVISION|Hikvision/i.test((await badge.getAttribute('title')) || ''), 'the badge carries the evidence');
   await shot(page, 'cameras-list');
 
-  // ---- add: test the connection first, then save ----
+  // ---- add: fill in from the camera over ONVIF, test the connection, save ----
   await page.click('#add');
+  await page.fill('#o-address', process.env.ONVIF_ADDRESS);
+  await page.fill('#o-user', 'admin');
+  await page.fill('#o-password', process.env.ONVIF_PASSWORD);
+  await page.click('#onvif-read');
+  const read = await waitFor(() => page.locator('#onvif-result [data-ok="true"]').count(), 20000);
+  const facts = read ? await page.locator('#onvif-result').textContent() : '';
+  check(read && /HIKVISION/.test(facts) && /DS-2CD2143G2-I/.test(facts) && /44:47:cc:12:34:56/.test(facts),
+        `Read from camera shows maker, model, MAC ("${facts}")`);
+  const filled = await page.inputValue('#f-url');
+  check(filled === `rtsp://admin:${encodeURIComponent(process.env.ONVIF_PASSWORD)}@127.0.0.1:554/Streaming/Channels/101`,
+        `it fills the main stream URL with the credentials (${filled.replace(/:[^:@]*@/, ':***@')})`);
+  check(/HIKVISION/.test(await page.inputValue('#f-name')), 'and the name');
+  await shot(page, 'camera-onvif');
   await page.fill('#f-id', 'gym');
   await page.fill('#f-name', NAME);
   await page.fill('#f-url', process.env.CAMERA_URL);

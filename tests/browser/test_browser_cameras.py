@@ -31,6 +31,15 @@ def up(base):
         return False
 
 
+# the fake ONVIF device of the audit tests, for "Fill in from the camera"
+ONVIF_PW = "onvif-s3cret"
+fake = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), "..", "onvif", "fake_onvif.py"),
+                         "--profile", "hikvision", "--auth", "wsse", "--user", "admin", "--password", ONVIF_PW],
+                        stdout=subprocess.PIPE, text=True)
+ready = fake.stdout.readline().split()
+check(ready and ready[0] == "ready", "the fake ONVIF device did not start")
+onvif_port = int(ready[1]) if ready and ready[0] == "ready" else 9
+
 web_dir = os.environ["NVR_WEB_DIR"]
 art = os.path.join(os.environ["NVR_ARTIFACTS"], "cameras")
 check(os.path.exists(os.path.join(web_dir, "cameras.html")), "the cameras page is built in %s" % web_dir)
@@ -50,7 +59,8 @@ with Camera("h264.mp4") as cam, Camera("h264.mp4", no_audio=True, user="door", p
     check(wait_until(lambda: up(nvr.base_url), 10), "the server did not come up")
     check(nvr.wait_segments("lobby", 1, 30), "lobby did not record")
     env = dict(os.environ, BASE_URL=nvr.base_url, ARTIFACTS=art, TOKEN=nvr.token, ADMIN_USER="admin",
-               ADMIN_PASSWORD=Nvr.ADMIN_PASSWORD, CAMERA_URL=locked.url("door", "door-pass-1"))
+               ADMIN_PASSWORD=Nvr.ADMIN_PASSWORD, CAMERA_URL=locked.url("door", "door-pass-1"),
+               ONVIF_ADDRESS="127.0.0.1:%d" % onvif_port, ONVIF_PASSWORD=ONVIF_PW)
     r = subprocess.run(["node", os.path.join(os.path.dirname(__file__), "cameras_test.mjs")], env=env, timeout=400)
     check(r.returncode == 0, "browser checks failed (cameras_test.mjs exit %d; screenshots in %s)" % (r.returncode, art))
     check(len([x for x in nvr.db_rows("gym") if x["state"] == 0]) >= 1,
@@ -58,10 +68,12 @@ with Camera("h264.mp4") as cam, Camera("h264.mp4", no_audio=True, user="door", p
     con = sqlite3.connect("file:%s?mode=ro" % os.path.join(nvr.data_dir, "index.db"), uri=True)
     actions = [a for (a,) in con.execute("SELECT action FROM access_log WHERE user = 'admin' ORDER BY id")]
     con.close()
-    for a in ("camera_tested", "camera_added", "camera_changed", "camera_removed"):
+    for a in ("camera_onvif_read", "camera_tested", "camera_added", "camera_changed", "camera_removed"):
         check(a in actions, "the access log has %s: %s" % (a, actions))
     check("door-pass-1" not in nvr.log_text(), "the camera's password never reaches the log")
     check(nvr.stop() == 0, "nvr did not exit cleanly")
     if failures:
         print(nvr.log_text()[-3000:])
+fake.terminate()
+fake.wait(5)
 finish("test_browser_cameras")

@@ -138,6 +138,7 @@ with Camera("h264.mp4", no_audio=True) as cam:
         ("POST", "/api/v1/camera-test", "/api/v1/camera-test", {"url": "rtsp://127.0.0.1:9/x"}, [A, 403, 403, 403, 200]),
         ("POST", "/api/v1/discover", "/api/v1/discover", {"target": "127.0.0.1:9", "timeout": 0.2},
          [A, 403, 403, 403, 200]),
+        ("POST", "/api/v1/onvif", "/api/v1/onvif", {"address": "127.0.0.1:9"}, [A, 403, 403, 403, 200]),
         ("GET", "/api/v1/cameras/{}/live.mp4", "/api/v1/cameras/lobby/live.mp4", None, [A, 200, 404, 200, 200]),
         ("GET", "/api/v1/cameras/{}/snapshot.jpg", "/api/v1/cameras/lobby/snapshot.jpg?width=160", None,
          [A, 200, 404, 200, 200]),

@@ -302,6 +302,28 @@ with hik_cam, plain_cam:
     for bad in ({"target": "cam.example:3702"}, {"target": "127.0.0.1"}, {"timeout": 60}, {"timeout": "3"}):
         st, d = discover(bad)
         check(st == 400 and isinstance(d.get("error"), str), "discover %r: %s %r" % (bad, st, d))
+
+    # --- HTTP ONVIF read (the camera page's "Read from camera"): device facts and stream URIs
+    def onvif(body, path="/api/v1/onvif"):
+        req = urllib.request.Request(nvr.base_url + path, method="POST", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+    st, d = onvif({"address": "127.0.0.1:%d" % fakes["hik"].http, "user": "admin", "password": PW})
+    check(st == 200 and d.get("ok") and d["manufacturer"] == "HIKVISION" and d["model"] == "DS-2CD2143G2-I"
+          and d["mac"] == "44:47:cc:12:34:56" and (d["main_uri"] or "").startswith("rtsp://127.0.0.1:554/")
+          and isinstance(d["clock_offset_ms"], int) and PW not in json.dumps(d), "POST /api/v1/onvif: %s %r" % (st, d))
+    st, d = onvif({"address": fakes["hik"].onvif(), "user": "admin", "password": "wrong"})
+    check(st == 200 and d.get("ok") is False and d.get("failure") == "unauthorized", "ONVIF with a wrong password: %r" % d)
+    st, d = onvif({"address": "127.0.0.1:%d" % closed})
+    check(st == 200 and d.get("ok") is False and d.get("failure") == "unreachable", "ONVIF at a closed port: %r" % d)
+    for bad in ({}, {"address": "http://admin:pw@127.0.0.1/onvif"}, {"address": "ftp://x/"}, {"address": "a b"},
+                {"address": "127.0.0.1", "user": 5}):
+        st, d = onvif(bad)
+        check(st == 400 and isinstance(d.get("error"), str), "ONVIF %r: %s %r" % (bad, st, d))
     check(nvr.stop() == 0, "nvr run did not stop cleanly")
     check("AddressSanitizer" not in nvr.log_text() and "runtime error" not in nvr.log_text(), "sanitizer report")
 

@@ -36,6 +36,7 @@ const ACTIONS = [
   ['camera_removed', 'camera removed'],
   ['camera_tested', 'camera connection tested'],
   ['cameras_discovered', 'cameras searched for (WS-Discovery)'],
+  ['camera_onvif_read', 'camera read over ONVIF'],
   ['access_log_read', 'access log read'],
 ];
 const ACTION_TEXT = new Map(ACTIONS);

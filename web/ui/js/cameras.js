@@ -130,6 +130,9 @@ function openEditor(c) {
   show($('form-error'), '');
   $('test-result').hidden = true;
   $('test-result').replaceChildren();
+  $('onvif-result').hidden = true;
+  $('onvif-box').hidden = !!c;
+  for (const id of ['o-address', 'o-user', 'o-password']) $(id).value = '';
   editor.showModal();
 }
 
@@ -175,6 +178,44 @@ function testResult(doc) {
   }
   box.hidden = false;
 }
+
+// A stream URI as the camera gave it, with the credentials put in.
+function withCredentials(uri, user, password) {
+  if (!uri || !user) return uri || '';
+  const cred = encodeURIComponent(user) + (password ? ':' + encodeURIComponent(password) : '') + '@';
+  return uri.replace(/^(rtsps?:\/\/)(?:[^@/]*@)?/, `$1${cred}`);
+}
+
+$('onvif-read').addEventListener('click', async () => {
+  const box = $('onvif-result');
+  const address = $('o-address').value.trim();
+  const user = $('o-user').value;
+  const password = $('o-password').value;
+  if (!address) return show($('form-error'), 'Give the camera\'s address to read it over ONVIF.');
+  show($('form-error'), '');
+  $('onvif-read').disabled = true;
+  box.hidden = false;
+  box.replaceChildren(el('p', { class: 'muted' }, 'Asking the camera...'));
+  try {
+    const d = await send('POST', '/onvif', { address, user, password });
+    if (!d.ok) {
+      box.replaceChildren(el('p', { class: 'warning-inline', 'data-ok': 'false' }, `The camera did not answer over ONVIF (${d.failure}): ${d.error}`));
+      return;
+    }
+    const facts = [d.manufacturer, d.model, d.firmware && `firmware ${d.firmware}`, d.mac && `MAC ${d.mac}`,
+      d.clock_offset_ms !== null && `clock ${d.clock_offset_ms >= 0 ? '+' : ''}${(d.clock_offset_ms / 1000).toFixed(1)} s`]
+      .filter(Boolean).join(', ');
+    box.replaceChildren(el('p', { class: 'note', 'data-ok': 'true' }, facts || 'The camera answered.'));
+    if (!$('f-name').value && (d.manufacturer || d.model)) $('f-name').value = [d.manufacturer, d.model].filter(Boolean).join(' ');
+    if (d.main_uri) $('f-url').value = withCredentials(d.main_uri, user, password);
+    if (d.sub_uri) $('f-sub').value = withCredentials(d.sub_uri, user, password);
+  } catch (e) {
+    box.hidden = true;
+    show($('form-error'), `The server refused the request: ${e.message}`);
+  } finally {
+    $('onvif-read').disabled = false;
+  }
+});
 
 $('test').addEventListener('click', async () => {
   const url = $('f-url').value.trim();
@@ -261,6 +302,11 @@ $('find').addEventListener('click', async () => {
         openEditor(null);
         $('f-name').value = d.name || '';
         $('f-url').value = `rtsp://${host}:554/`;
+        try {
+          $('o-address').value = new URL(d.xaddrs[0]).host; // then "Read from camera" fills the stream URLs
+        } catch (e) {
+          $('o-address').value = host;
+        }
       } }, 'Use');
       return el('tr', { 'data-host': host },
         el('td', { 'data-label': 'Name' }, d.name || '-'),
