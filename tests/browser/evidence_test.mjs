@@ -28,57 +28,21 @@
 // Environment: BASE_URL, TOKEN (the admin's API token), INV_USER,
 // INV_PASSWORD, VIEWER_USER, VIEWER_PASSWORD, CASE, ZIP_PATH, EXPORT_HOLD, ARTIFACTS,
 // NPM_DIR, CHROMIUM (default /usr/bin/chromium).
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ART, BASE, check, sleep, waitFor, login, shot, launch, finish } from './lib.mjs';
 
-const require = createRequire(path.join(process.env.NPM_DIR, 'package.json'));
-const { chromium } = require('playwright-core');
 
-const BASE = process.env.BASE_URL;
-const ART = process.env.ARTIFACTS;
 const CASE = process.env.CASE;
 const INV = process.env.INV_USER;
 const ZONE = 'America/New_York'; // not the machine's zone: the UI must convert
-fs.mkdirSync(ART, { recursive: true });
 
-let failed = 0;
-function check(cond, msg) {
-  if (!cond) {
-    failed++;
-    console.error('CHECK FAILED: ' + msg);
-  } else {
-    console.log('ok: ' + msg);
-  }
-  return cond;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(fn, timeoutMs, stepMs = 200) {
-  const end = Date.now() + timeoutMs;
-  let v;
-  while (Date.now() < end) {
-    v = await fn();
-    if (v) return v;
-    await sleep(stepMs);
-  }
-  return fn();
-}
-const shot = (page, name, full = false) => page.screenshot({ path: path.join(ART, name + '.png'), fullPage: full });
 
 async function admin(p) {
   const r = await fetch(BASE + p, { headers: { Authorization: 'Bearer ' + process.env.TOKEN } });
   return r.json();
 }
 
-async function login(page, user, password) {
-  await page.goto(BASE + '/');
-  await page.waitForURL(/login\.html/, { timeout: 10000 });
-  await page.fill('#user', user);
-  await page.fill('#password', password);
-  await page.click('#submit');
-  await page.waitForURL((u) => !u.pathname.endsWith('login.html'), { timeout: 10000 });
-  return waitFor(async () => ((await page.locator('#user').textContent()) || '').startsWith(user), 5000);
-}
 const loadedMark = (page) => page.evaluate(() => document.body.dataset.loaded);
 async function loaded(page) {
   return waitFor(() => page.evaluate(() => !!document.body.dataset.loaded), 10000);
@@ -101,10 +65,7 @@ const shownLocal = (page, iso) => page.evaluate((t) => {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }, iso);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-});
+const browser = await launch();
 const figures = {};
 try {
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, timezoneId: ZONE, acceptDownloads: true });
@@ -329,5 +290,4 @@ try {
 }
 fs.writeFileSync(path.join(ART, 'figures.json'), JSON.stringify(figures, null, 2));
 console.log('figures: ' + JSON.stringify(figures));
-console.log(failed ? `evidence_test: ${failed} checks failed` : 'evidence_test: all checks passed');
-process.exit(failed ? 1 : 0);
+finish('evidence_test');

@@ -13,46 +13,17 @@
 //
 // Environment: BASE_URL, HEVC_CAMERA, SEEK1, SEEK2 (RFC 3339, inside the
 // recording), ADMIN_USER, ADMIN_PASSWORD, ARTIFACTS, NPM_DIR, CHROMIUM.
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ART, BASE, check, sleep, waitFor, launch, finish } from './lib.mjs';
 
-const require = createRequire(path.join(process.env.NPM_DIR, 'package.json'));
-const { chromium } = require('playwright-core');
 
-const BASE = process.env.BASE_URL;
 const CAM = process.env.HEVC_CAMERA;
 const SEEK1 = Date.parse(process.env.SEEK1);
 const SEEK2 = Date.parse(process.env.SEEK2);
-const ART = process.env.ARTIFACTS;
-fs.mkdirSync(ART, { recursive: true });
 
-let failed = 0;
-function check(cond, msg) {
-  if (!cond) {
-    failed++;
-    console.error('CHECK FAILED: ' + msg);
-  } else {
-    console.log('ok: ' + msg);
-  }
-  return cond;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(fn, timeoutMs, stepMs = 200) {
-  const end = Date.now() + timeoutMs;
-  let v;
-  while (Date.now() < end) {
-    v = await fn();
-    if (v) return v;
-    await sleep(stepMs);
-  }
-  return fn();
-}
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-});
+const browser = await launch();
 try {
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, timezoneId: 'UTC' });
   const page = await context.newPage();
@@ -133,4 +104,4 @@ try {
 } finally {
   await browser.close();
 }
-process.exit(failed ? 1 : 0);
+finish('hevc_test');

@@ -19,65 +19,25 @@
 // Environment: BASE_URL, CAMERAS ("lobby,gym"), HEVC_CAMERA (an H.265 camera), GAP_START/GAP_END (RFC 3339:
 // when the camera was stopped and started again), ARTIFACTS, NPM_DIR (where
 // npm ci installed playwright-core), CHROMIUM (default /usr/bin/chromium).
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ART, BASE, check, sleep, waitFor, login, shot, launch, finish } from './lib.mjs';
 
-const require = createRequire(path.join(process.env.NPM_DIR, 'package.json'));
-const { chromium } = require('playwright-core');
 
-const BASE = process.env.BASE_URL;
 const [CAM, CAM2] = process.env.CAMERAS.split(',');
 const HEVC = process.env.HEVC_CAMERA || ''; // an H.265 camera, if any
 const GAP_START = Date.parse(process.env.GAP_START);
 const GAP_END = Date.parse(process.env.GAP_END);
-const ART = process.env.ARTIFACTS;
 const ZONE = 'America/New_York'; // not the machine's zone: the UI must convert
-fs.mkdirSync(ART, { recursive: true });
 
-let failed = 0;
-function check(cond, msg) {
-  if (!cond) {
-    failed++;
-    console.error('CHECK FAILED: ' + msg);
-  } else {
-    console.log('ok: ' + msg);
-  }
-  return cond;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(fn, timeoutMs, stepMs = 200) {
-  const end = Date.now() + timeoutMs;
-  let v;
-  while (Date.now() < end) {
-    v = await fn();
-    if (v) return v;
-    await sleep(stepMs);
-  }
-  return fn();
-}
-const shot = (page, name) => page.screenshot({ path: path.join(ART, name + '.png') });
 
 async function api(p) {
   const r = await fetch(BASE + p, { headers: { Authorization: 'Bearer ' + process.env.TOKEN } });
   return { status: r.status, body: await r.text() };
 }
 
-// Signs in through the login page; true when the UI shows the grid.
-async function login(page, user, password) {
-  await page.goto(BASE + '/');
-  await page.waitForURL(/login\.html/, { timeout: 10000 });
-  await page.fill('#user', user);
-  await page.fill('#password', password);
-  await page.click('#submit');
-  await page.waitForURL((u) => !u.pathname.endsWith('login.html'), { timeout: 10000 });
-  return waitFor(async () => ((await page.locator('#user').textContent()) || '').startsWith(user), 5000);
-}
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-});
+const browser = await launch();
 const figures = {};
 try {
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, timezoneId: ZONE });
@@ -364,5 +324,4 @@ try {
 }
 fs.writeFileSync(path.join(ART, 'figures.json'), JSON.stringify(figures, null, 2));
 console.log('figures: ' + JSON.stringify(figures));
-console.log(failed ? `ui_test: ${failed} checks failed` : 'ui_test: all checks passed');
-process.exit(failed ? 1 : 0);
+finish('ui_test');

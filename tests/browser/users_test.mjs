@@ -24,46 +24,19 @@
 // Environment: BASE_URL, PORT, TOKEN (the admin's API token), ADMIN_USER,
 // ADMIN_PASSWORD, GYM_NAME, ARTIFACTS, NPM_DIR, CHROMIUM (default
 // /usr/bin/chromium).
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ART, BASE, check, sleep, waitFor, login, shot, launch, finish } from './lib.mjs';
 
-const require = createRequire(path.join(process.env.NPM_DIR, 'package.json'));
-const { chromium } = require('playwright-core');
 
-const BASE = process.env.BASE_URL;
 const PORT = process.env.PORT;
-const ART = process.env.ARTIFACTS;
 const GYM_NAME = process.env.GYM_NAME;
 const ZONE = 'America/New_York'; // not the machine's zone: the UI must convert
 const VIEWER = 'vera';
 const VIEWER_PW = 'vera-pass-123';
 const VIEWER_PW2 = 'vera-new-pass-456';
 const LABEL = '<img src=x onerror="window.__xss=1">door system';
-fs.mkdirSync(ART, { recursive: true });
 
-let failed = 0;
-function check(cond, msg) {
-  if (!cond) {
-    failed++;
-    console.error('CHECK FAILED: ' + msg);
-  } else {
-    console.log('ok: ' + msg);
-  }
-  return cond;
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(fn, timeoutMs, stepMs = 200) {
-  const end = Date.now() + timeoutMs;
-  let v;
-  while (Date.now() < end) {
-    v = await fn();
-    if (v) return v;
-    await sleep(stepMs);
-  }
-  return fn();
-}
-const shot = (page, name, full = false) => page.screenshot({ path: path.join(ART, name + '.png'), fullPage: full });
 
 // A script's request with a bearer token (no cookie, no CSRF token).
 async function bearer(p, token) {
@@ -78,16 +51,6 @@ async function bearer(p, token) {
 }
 const apiUsers = async () => (await bearer('/api/v1/users', process.env.TOKEN)).doc.users;
 
-// Signs in through the login page; true when the UI shows who is signed in.
-async function login(page, user, password) {
-  await page.goto(BASE + '/');
-  await page.waitForURL(/login\.html/, { timeout: 10000 });
-  await page.fill('#user', user);
-  await page.fill('#password', password);
-  await page.click('#submit');
-  await page.waitForURL((u) => !u.pathname.endsWith('login.html'), { timeout: 10000 });
-  return waitFor(async () => ((await page.locator('#user').textContent()) || '').startsWith(user), 5000);
-}
 
 // Opens a page that sets body[data-loaded] once its data is shown.
 async function openLoaded(page, url) {
@@ -108,11 +71,7 @@ async function liveTiles(page) {
   }, 10000);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-         '--host-resolver-rules=MAP nvr.test 127.0.0.1'],
-});
+const browser = await launch(['--host-resolver-rules=MAP nvr.test 127.0.0.1']);
 const figures = {};
 try {
   // ---- the plain-HTTP warning: by a network name yes, on loopback no ----
@@ -403,5 +362,4 @@ try {
 }
 fs.writeFileSync(path.join(ART, 'figures.json'), JSON.stringify(figures, null, 2));
 console.log('figures: ' + JSON.stringify(figures));
-console.log(failed ? `users_test: ${failed} checks failed` : 'users_test: all checks passed');
-process.exit(failed ? 1 : 0);
+finish('users_test');
