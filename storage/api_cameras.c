@@ -22,16 +22,8 @@ int api_cameras_list(nvr_index *ix, struct api_camera_row **out, size_t *n)
         goto out;
     }
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            struct api_camera_row *nv = realloc(v, ncap * sizeof *nv);
-            if (!nv) {
-                rc = NVR_ENOMEM;
-                goto out;
-            }
-            v = nv;
-            cap = ncap;
-        }
+        if ((rc = index_grow(&v, &cap, len, sizeof *v)))
+            goto out;
         snprintf(v[len].id, sizeof v[len].id, "%s", (const char *)sqlite3_column_text(st, 0));
         if (!(v[len].ini = strdup((const char *)sqlite3_column_text(st, 1)))) {
             rc = NVR_ENOMEM;

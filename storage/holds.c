@@ -213,16 +213,8 @@ int holds_list(nvr_index *ix, int with_released, struct hold **out, size_t *n)
         goto out;
     }
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            struct hold *nv = realloc(v, ncap * sizeof *nv);
-            if (!nv) {
-                rc = NVR_ENOMEM;
-                goto out;
-            }
-            v = nv;
-            cap = ncap;
-        }
+        if ((rc = index_grow(&v, &cap, len, sizeof *v)))
+            goto out;
         read_hold(st, &v[len]);
         if ((rc = read_cameras(ix, &v[len])))
             goto out;

@@ -476,16 +476,8 @@ static int collect(nvr_index *ix, sqlite3_stmt *st, struct index_segment **out, 
     size_t len = 0, cap = 0;
     int rc = NVR_OK, s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct index_segment *nv = realloc(v, ncap * sizeof *nv);
-            if (!nv) {
-                rc = NVR_ENOMEM;
-                goto out;
-            }
-            v = nv;
-            cap = ncap;
-        }
+        if ((rc = index_grow(&v, &cap, len, sizeof *v)))
+            goto out;
         if ((rc = read_row(st, &v[len]))) {
             fragments_free(&v[len].frags);
             goto out;
@@ -609,6 +601,20 @@ int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us, in
     return rc;
 }
 
+int index_grow(void *arrayp, size_t *cap, size_t len, size_t size)
+{
+    void *a, *na;
+    if (len < *cap)
+        return NVR_OK;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    memcpy(&a, arrayp, sizeof a);
+    if (!(na = realloc(a, ncap * size)))
+        return NVR_ENOMEM;
+    memcpy(arrayp, &na, sizeof na);
+    *cap = ncap;
+    return NVR_OK;
+}
+
 int index_text_column(nvr_index *ix, const char *sql, const char *what, char ***out, size_t *n)
 {
     sqlite3_stmt *st = NULL;
@@ -623,16 +629,8 @@ int index_text_column(nvr_index *ix, const char *sql, const char *what, char ***
         goto out;
     }
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            char **nv = realloc(v, ncap * sizeof *nv);
-            if (!nv) {
-                rc = NVR_ENOMEM;
-                goto out;
-            }
-            v = nv;
-            cap = ncap;
-        }
+        if ((rc = index_grow(&v, &cap, len, sizeof *v)))
+            goto out;
         if (!(v[len] = strdup((const char *)sqlite3_column_text(st, 0)))) {
             rc = NVR_ENOMEM;
             goto out;

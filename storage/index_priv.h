@@ -23,6 +23,11 @@ struct nvr_index {
  * NVR_ENOSPC when the file system is full (SQLITE_FULL). */
 int index_db_err(nvr_index *ix, const char *what);
 
+/* Makes room for one more element in a growable array: arrayp is the
+ * address of the array pointer (len elements of size bytes used of *cap);
+ * doubles it, from 8.  NVR_ENOMEM when it cannot (the array is unchanged). */
+int index_grow(void *arrayp, size_t *cap, size_t len, size_t size);
+
 /* Runs sql (no parameters) and returns its first column as *n strings in a
  * new array (free each, then the array; NULL when there are none).  what
  * names the query in error logs. */

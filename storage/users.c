@@ -202,16 +202,8 @@ int users_list(nvr_index *ix, struct user **out, size_t *n)
     pthread_mutex_lock(&ix->mu);
     int rc = prep(ix, &st, "SELECT " USER_COLUMNS " FROM users ORDER BY name", "users_list");
     while (rc == NVR_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            struct user *nv = realloc(v, ncap * sizeof *nv);
-            if (!nv) {
-                rc = NVR_ENOMEM;
-                break;
-            }
-            v = nv;
-            cap = ncap;
-        }
+        if ((rc = index_grow(&v, &cap, len, sizeof *v)))
+            break;
         if ((rc = read_user(ix, st, &v[len])) == NVR_OK)
             len++;
     }
@@ -427,16 +419,8 @@ int users_tokens_list(nvr_index *ix, struct user_token **out, size_t *n)
                   "SELECT id, user_id, created_us, label FROM tokens WHERE revoked_us IS NULL ORDER BY user_id, id",
                   "tokens_list");
     while (rc == NVR_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            struct user_token *nv = realloc(v, ncap * sizeof *nv);
-            if (!nv) {
-                rc = NVR_ENOMEM;
-                break;
-            }
-            v = nv;
-            cap = ncap;
-        }
+        if ((rc = index_grow(&v, &cap, len, sizeof *v)))
+            break;
         struct user_token *t = &v[len++];
         t->id = sqlite3_column_int64(st, 0);
         t->user_id = sqlite3_column_int64(st, 1);

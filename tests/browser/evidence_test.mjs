@@ -30,7 +30,7 @@
 // NPM_DIR, CHROMIUM (default /usr/bin/chromium).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ART, BASE, check, sleep, waitFor, login, shot, launch, finish } from './lib.mjs';
+import { ART, BASE, check, sleep, waitFor, login, shot, launch, finish, reloaded, loadedMark } from './lib.mjs';
 
 
 const CASE = process.env.CASE;
@@ -43,12 +43,8 @@ async function admin(p) {
   return r.json();
 }
 
-const loadedMark = (page) => page.evaluate(() => document.body.dataset.loaded);
 async function loaded(page) {
   return waitFor(() => page.evaluate(() => !!document.body.dataset.loaded), 10000);
-}
-async function reloaded(page, before) {
-  return waitFor(() => page.evaluate((b) => document.body.dataset.loaded !== b, before), 10000);
 }
 // ms -> the value of a datetime-local input in the page's zone (Chromium
 // normalises ":00" seconds away, and playwright's fill() insists the value

@@ -75,6 +75,13 @@ export async function openLoaded(page, url) {
   return waitFor(() => page.evaluate(() => !!document.body.dataset.loaded), 10000);
 }
 
+// body[data-loaded] now, and waiting for it to change (the page reloaded
+// its data after an action).
+export const loadedMark = (page) => page.evaluate(() => document.body.dataset.loaded);
+export async function reloaded(page, before) {
+  return waitFor(() => page.evaluate((b) => document.body.dataset.loaded !== b, before), 10000);
+}
+
 // A script's request with a bearer token: {status, doc} (doc null if not JSON).
 export async function bearer(p, token, options = {}) {
   const r = await fetch(BASE + p, { ...options, headers: { Authorization: 'Bearer ' + token, ...(options.headers || {}) } });

@@ -12,21 +12,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from harness import Camera, Nvr, check, failures, finish, wait_until  # noqa: E402
+from harness import Camera, Nvr, check, failures, finish, http_up, iso, wait_until  # noqa: E402
 
-import urllib.request  # noqa: E402
-
-
-def iso(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%06dZ" % int((t % 1) * 1e6)
-
-
-def up(base):
-    try:
-        with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 web_dir = os.environ["NVR_WEB_DIR"]
@@ -42,7 +29,7 @@ with Camera("h264.mp4") as cam, Camera("h265_aac.mp4", no_audio=True) as hevc:
     nvr.token = nvr.make_token("admin")
     nvr.add_user("viewer", "viewer", "viewer-password-1", ["lobby"])
     nvr.start()
-    check(wait_until(lambda: up(nvr.base_url), 10), "the server did not come up")
+    check(wait_until(lambda: http_up(nvr.base_url), 10), "the server did not come up")
     check(nvr.wait_segments("lobby", 2, 30) and nvr.wait_segments("gym", 2, 30), "the cameras did not record")
     gap_start = time.time()
     cam.stop()

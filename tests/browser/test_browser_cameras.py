@@ -18,17 +18,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from harness import Camera, Nvr, check, failures, finish, wait_until  # noqa: E402
+from harness import Camera, Nvr, check, failures, finish, http_up, wait_until  # noqa: E402
 
-import urllib.request  # noqa: E402
-
-
-def up(base):
-    try:
-        with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 # the fake ONVIF device of the audit tests, for "Fill in from the camera"
@@ -56,7 +47,7 @@ with Camera("h264.mp4") as cam, Camera("h264.mp4", no_audio=True, user="door", p
             "signals": [{"signal": "onvif_manufacturer", "value": "HIKVISION"},
                         {"signal": "onvif_model", "value": "DS-2CD2143G2-I"}]}}}, f)
     nvr.start()
-    check(wait_until(lambda: up(nvr.base_url), 10), "the server did not come up")
+    check(wait_until(lambda: http_up(nvr.base_url), 10), "the server did not come up")
     check(nvr.wait_segments("lobby", 1, 30), "lobby did not record")
     env = dict(os.environ, BASE_URL=nvr.base_url, ARTIFACTS=art, TOKEN=nvr.token, ADMIN_USER="admin",
                ADMIN_PASSWORD=Nvr.ADMIN_PASSWORD, CAMERA_URL=locked.url("door", "door-pass-1"),

@@ -27,17 +27,9 @@ import time
 import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from harness import NVR, Camera, Nvr, check, failures, finish, wait_until  # noqa: E402
+from harness import Camera, NVR, Nvr, check, failures, finish, http_up, wait_until  # noqa: E402
 
 import urllib.request  # noqa: E402
-
-
-def up(base):
-    try:
-        with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 web_dir = os.environ["NVR_WEB_DIR"]
@@ -63,7 +55,7 @@ with Camera("h264.mp4") as cam:
     nvr.add_user(INV, "investigator", INV_PW, ["lobby"])
     nvr.add_user(VIEWER, "viewer", VIEWER_PW, ["lobby"])
     nvr.start()
-    check(wait_until(lambda: up(nvr.base_url), 10), "the server did not come up")
+    check(wait_until(lambda: http_up(nvr.base_url), 10), "the server did not come up")
     # about 25 s of lobby: the export asks for 10 s of it, ending 5 s ago
     check(nvr.wait_segments("lobby", 5, 60), "lobby did not record 5 segments")
     # an export frozen while it holds its footage

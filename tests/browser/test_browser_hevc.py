@@ -16,21 +16,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from harness import Camera, Nvr, check, failures, finish, wait_until  # noqa: E402
+from harness import Camera, Nvr, check, failures, finish, http_up, iso, wait_until  # noqa: E402
 
-import urllib.request  # noqa: E402
-
-
-def iso(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%06dZ" % int((t % 1) * 1e6)
-
-
-def up(base):
-    try:
-        with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 web_dir = os.environ["NVR_WEB_DIR"]
@@ -41,7 +28,7 @@ with Camera("h265_aac.mp4", no_audio=True) as hevc:
     nvr = Nvr("browserhevc", [("hall", {"url": hevc.url(), "segment_seconds": 4, "name": "Hall (H.265)"})],
               server_extra="web_dir = %s" % web_dir)
     nvr.start()
-    check(wait_until(lambda: up(nvr.base_url), 10), "the server did not come up")
+    check(wait_until(lambda: http_up(nvr.base_url), 10), "the server did not come up")
     check(nvr.wait_segments("hall", 4, 40), "the H.265 camera did not record")
     rows = [r for r in nvr.db_rows("hall") if r["state"] == 0]
     first, last = rows[0]["start_us"] / 1e6, rows[-1]["end_us"] / 1e6

@@ -14,17 +14,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from harness import Camera, Nvr, check, failures, finish, wait_until  # noqa: E402
+from harness import Camera, Nvr, check, failures, finish, http_up, wait_until  # noqa: E402
 
-import urllib.request  # noqa: E402
-
-
-def up(base):
-    try:
-        with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 web_dir = os.environ["NVR_WEB_DIR"]
@@ -41,7 +32,7 @@ with Camera("h264.mp4") as cam:
     nvr.add_user("admin", "admin", Nvr.ADMIN_PASSWORD)
     nvr.token = nvr.make_token("admin")
     nvr.start()
-    check(wait_until(lambda: up(nvr.base_url), 10), "the server did not come up")
+    check(wait_until(lambda: http_up(nvr.base_url), 10), "the server did not come up")
     check(nvr.wait_segments("lobby", 1, 30) and nvr.wait_segments("gym", 1, 30), "the cameras did not record")
     env = dict(os.environ, BASE_URL=nvr.base_url, PORT=str(nvr.port), ARTIFACTS=art, TOKEN=nvr.token,
                ADMIN_USER="admin", ADMIN_PASSWORD=Nvr.ADMIN_PASSWORD, GYM_NAME=GYM_NAME)

@@ -26,7 +26,7 @@
 // /usr/bin/chromium).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ART, BASE, check, sleep, waitFor, login, shot, launch, finish } from './lib.mjs';
+import { ART, BASE, check, sleep, waitFor, login, shot, launch, finish, openLoaded, reloaded, loadedMark } from './lib.mjs';
 
 
 const PORT = process.env.PORT;
@@ -52,16 +52,6 @@ async function bearer(p, token) {
 const apiUsers = async () => (await bearer('/api/v1/users', process.env.TOKEN)).doc.users;
 
 
-// Opens a page that sets body[data-loaded] once its data is shown.
-async function openLoaded(page, url) {
-  await page.goto(BASE + url);
-  return waitFor(() => page.evaluate(() => !!document.body.dataset.loaded), 10000);
-}
-// Waits for the page to reload its data after an action.
-async function reloaded(page, before) {
-  return waitFor(() => page.evaluate((b) => document.body.dataset.loaded !== b, before), 10000);
-}
-const loadedMark = (page) => page.evaluate(() => document.body.dataset.loaded);
 
 async function liveTiles(page) {
   await page.goto(BASE + '/?layout=4');

@@ -72,6 +72,21 @@ def clip(name):
     return path
 
 
+def iso(t):
+    """Seconds since the epoch -> RFC 3339 UTC with microseconds."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%06dZ" % int((t % 1) * 1e6)
+
+
+def http_up(base):
+    """Whether the server at base answers its health route."""
+    import urllib.request
+    try:
+        with urllib.request.urlopen(base + "/api/v1/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
 def wait_until(pred, timeout, step=0.2):
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -17,7 +17,7 @@
 // row is tr[data-camera=ID] with data-status; the audit badge is
 // .audit-badge[data-verdict].
 
-import { getJSON, send, header, el } from './common.js';
+import { getJSON, send, header, el, show, showError, showNotice } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 const tbody = document.querySelector('#cameras tbody');
@@ -34,18 +34,6 @@ const VERDICTS = {
   unknown: 'unknown',
 };
 
-function show(node, text) {
-  node.textContent = text || '';
-  node.hidden = !text;
-}
-const showError = (t) => {
-  show($('notice'), '');
-  show($('message'), t);
-};
-const showNotice = (t) => {
-  show($('message'), '');
-  show($('notice'), t);
-};
 
 function videoText(v) {
   if (!v) return '-';

@@ -121,6 +121,24 @@ export function parseWhen(s) {
   return new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0), ms).getTime();
 }
 
+// Sets a message element's text and hides it when there is none.
+export function show(node, text) {
+  node.textContent = text || '';
+  node.hidden = !text;
+}
+
+// The page's two banners, #message (errors) and #notice (what was done):
+// showing one hides the other.
+export function showError(text) {
+  show(document.getElementById('notice'), '');
+  show(document.getElementById('message'), text);
+}
+
+export function showNotice(text) {
+  show(document.getElementById('message'), '');
+  show(document.getElementById('notice'), text);
+}
+
 export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {

@@ -14,29 +14,15 @@
 // page's "Export…" link).  For tests: body[data-loaded] changes after every
 // load of the list; each row is tr[data-export=ID][data-status=...].
 
-import { getJSON, send, header, el, fmtDateTime, listCameras } from './common.js';
+import { getJSON, send, header, el, fmtDateTime, listCameras, show, showError, showNotice } from './common.js';
 import { cameraBoxes, fillRange, prefill, readRange, zoneNote } from './evidence.js';
 
 const $ = (id) => document.getElementById(id);
 const tbody = document.querySelector('#exports tbody');
-const message = $('message');
-const notice = $('notice');
 const formError = $('form-error');
 const POLL_MS = 1000;
 let pollTimer = null;
 
-function show(node, text) {
-  node.textContent = text || '';
-  node.hidden = !text;
-}
-function showError(text) {
-  show(notice, '');
-  show(message, text);
-}
-function showNotice(text) {
-  show(message, '');
-  show(notice, text);
-}
 
 const when = (t) => (t ? el('span', { title: t }, fmtDateTime(Date.parse(t))) : el('span', { class: 'muted' }, '-'));
 

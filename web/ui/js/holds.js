@@ -15,29 +15,15 @@
 // page's "Hold…" link).  For tests: body[data-loaded] changes after every
 // load of the list; each row is tr[data-hold=ID].
 
-import { getJSON, send, header, el, fmtDateTime, listCameras } from './common.js';
+import { getJSON, send, header, el, fmtDateTime, listCameras, show, showError, showNotice } from './common.js';
 import { cameraBoxes, cameraLabel, fillRange, prefill, readRange, zoneNote } from './evidence.js';
 
 const $ = (id) => document.getElementById(id);
 const tbody = document.querySelector('#holds tbody');
-const message = $('message');
-const notice = $('notice');
 const formError = $('form-error');
 const showReleased = $('show-released');
 let cameras = [];
 
-function show(node, text) {
-  node.textContent = text || '';
-  node.hidden = !text;
-}
-function showError(text) {
-  show(notice, '');
-  show(message, text);
-}
-function showNotice(text) {
-  show(message, '');
-  show(notice, text);
-}
 
 const when = (t) => (t ? el('span', { title: t }, fmtDateTime(Date.parse(t))) : el('span', { class: 'muted' }, '-'));
 

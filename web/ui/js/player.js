@@ -12,19 +12,16 @@
 
 import Hls from '../vendor/hls.mjs';
 import { playlistUrl, ApiError } from './common.js';
+import { PlayerBase } from './player_base.js';
 
-export class RecordedPlayer {
+export class RecordedPlayer extends PlayerBase {
   // video (borrowed); camera id; onState(state, text) for the overlay.
   constructor(video, camera, onState = () => {}) {
-    this.video = video;
-    this.camera = camera;
-    this.onState = onState;
+    super(video, camera, onState);
     this.hls = null;
     this.range = null; // [start, end) ms of the loaded playlist
     this.frags = [];
     this.pending = null; // wall ms to seek to once the playlist is parsed
-    this.rate = 1;
-    this.wantPlay = false;
   }
 
   destroy() {
@@ -151,22 +148,6 @@ export class RecordedPlayer {
     this.onState(m.inGap ? 'gap' : 'ready', m.inGap ? 'gap: skipped to the next recording' : '');
     if (this.wantPlay) this.play();
     return true;
-  }
-
-  setRate(r) {
-    this.rate = r;
-    this.video.playbackRate = r;
-  }
-
-  play() {
-    this.wantPlay = true;
-    this.video.playbackRate = this.rate;
-    return this.video.play().catch(() => {});
-  }
-
-  pause() {
-    this.wantPlay = false;
-    this.video.pause();
   }
 }
 

@@ -21,6 +21,7 @@
 
 import { API, iso, toLogin } from './common.js';
 import { cameraMime } from './live.js';
+import { PlayerBase } from './player_base.js';
 
 const MS = window.ManagedMediaSource || window.MediaSource;
 const MIME = 'video/mp4; codecs="avc1.42c01f"';
@@ -34,18 +35,14 @@ export function needsRendition(cam) {
   return !!MS && !MS.isTypeSupported(cameraMime(cam)) && MS.isTypeSupported(MIME);
 }
 
-export class RenditionPlayer {
+export class RenditionPlayer extends PlayerBase {
   // video (borrowed); camera id; onState(state, text) for the overlay.
   constructor(video, camera, onState = () => {}) {
-    this.video = video;
-    this.camera = camera;
-    this.onState = onState;
+    super(video, camera, onState);
     this.range = null; // [start, end) ms asked for
     this.base = null; // wall ms of media time 0
     this.pending = null; // wall ms to show once the first bytes are in
     this.next = null; // start (RFC 3339 string) of the next request, null: nothing more
-    this.rate = 1;
-    this.wantPlay = false;
     this.gen = 0;
     this.ms = null;
     this.sb = null;
@@ -144,22 +141,6 @@ export class RenditionPlayer {
     this.onState(m.inGap ? 'gap' : 'ready', m.inGap ? 'gap: skipped to the next recording' : 'H.264 rendition');
     if (this.wantPlay) this.play();
     return true;
-  }
-
-  setRate(r) {
-    this.rate = r;
-    this.video.playbackRate = r;
-  }
-
-  play() {
-    this.wantPlay = true;
-    this.video.playbackRate = this.rate;
-    return this.video.play().catch(() => {});
-  }
-
-  pause() {
-    this.wantPlay = false;
-    this.video.pause();
   }
 
   // ---- loading ----

@@ -9,31 +9,13 @@
 // {"error"} message as it is.  Every name, label and error is inserted as
 // text (el() with text children), never as HTML.
 
-import { getJSON, send, header, el, fmtDateTime, listCameras } from './common.js';
+import { getJSON, send, header, el, fmtDateTime, listCameras, showError, showNotice, show } from './common.js';
 
 const tbody = document.querySelector('#users tbody');
-const message = document.getElementById('message');
-const notice = document.getElementById('notice');
 
 let cameras = []; // GET /api/v1/cameras
 let users = [];
 
-function showError(text) {
-  notice.hidden = true;
-  message.textContent = text;
-  message.hidden = !text;
-}
-
-function showNotice(text) {
-  message.hidden = true;
-  notice.textContent = text;
-  notice.hidden = !text;
-}
-
-function fieldError(node, text) {
-  node.textContent = text || '';
-  node.hidden = !text;
-}
 
 // "lobby" -> "Main lobby (lobby)"; "group:south" -> "group south"; "*" -> "all cameras".
 function grantText(g) {
@@ -165,7 +147,7 @@ function chosenGrants() {
 function openUser(u) {
   editing = u || null;
   userForm.reset();
-  fieldError(userError, '');
+  show(userError, '');
   document.getElementById('user-title').textContent = u ? `Change ${u.name}` : 'Add a user';
   userForm.classList.toggle('editing', !!u);
   for (const n of userForm.querySelectorAll('.new-only')) n.hidden = !!u;
@@ -178,11 +160,11 @@ function openUser(u) {
 
 async function saveUser(ev) {
   ev.preventDefault();
-  fieldError(userError, '');
+  show(userError, '');
   const body = { role: fRole.value, cameras: chosenGrants() };
   if (!editing) {
-    if (fPw.value !== fPw2.value) return fieldError(userError, 'The two passwords differ.');
-    if (fPw.value.length < 8) return fieldError(userError, 'The password needs at least 8 characters.');
+    if (fPw.value !== fPw2.value) return show(userError, 'The two passwords differ.');
+    if (fPw.value.length < 8) return show(userError, 'The password needs at least 8 characters.');
     body.name = fName.value.trim();
     body.password = fPw.value;
   }
@@ -190,7 +172,7 @@ async function saveUser(ev) {
     if (editing) await send('PUT', `/users/${encodeURIComponent(editing.name)}`, body);
     else await send('POST', '/users', body);
   } catch (e) {
-    return fieldError(userError, e.message);
+    return show(userError, e.message);
   }
   const name = editing ? editing.name : body.name;
   userDialog.close();
@@ -208,7 +190,7 @@ let pwUser = null;
 function openPassword(u) {
   pwUser = u;
   pwForm.reset();
-  fieldError(pwError, '');
+  show(pwError, '');
   document.getElementById('password-title').textContent = `New password for ${u.name}`;
   document.getElementById('password-note').textContent =
     `Setting a new password signs ${u.name} out everywhere: every browser where they are signed in ` +
@@ -221,12 +203,12 @@ async function savePassword(ev) {
   ev.preventDefault();
   const a = document.getElementById('p-password').value;
   const b = document.getElementById('p-password2').value;
-  if (a !== b) return fieldError(pwError, 'The two passwords differ.');
-  if (a.length < 8) return fieldError(pwError, 'The password needs at least 8 characters.');
+  if (a !== b) return show(pwError, 'The two passwords differ.');
+  if (a.length < 8) return show(pwError, 'The password needs at least 8 characters.');
   try {
     await send('PUT', `/users/${encodeURIComponent(pwUser.name)}`, { password: a });
   } catch (e) {
-    return fieldError(pwError, e.message);
+    return show(pwError, e.message);
   }
   pwDialog.close();
   showNotice(`New password set for ${pwUser.name}; they are signed out everywhere.`);
@@ -262,7 +244,7 @@ function openToken(u) {
   tokForm.hidden = false;
   tokResult.hidden = true;
   tokValue.value = '';
-  fieldError(tokError, '');
+  show(tokError, '');
   document.getElementById('token-copied').textContent = '';
   document.getElementById('token-for').textContent =
     `For ${u.name} (${u.role}): the token can do what ${u.name} can, on the same cameras.`;
@@ -272,14 +254,14 @@ function openToken(u) {
 
 async function makeToken(ev) {
   ev.preventDefault();
-  fieldError(tokError, '');
+  show(tokError, '');
   let doc;
   try {
     doc = await send('POST', `/users/${encodeURIComponent(tokUser.name)}/tokens`, {
       label: document.getElementById('t-label').value.trim(),
     });
   } catch (e) {
-    return fieldError(tokError, e.message);
+    return show(tokError, e.message);
   }
   tokForm.hidden = true;
   tokResult.hidden = false;
@@ -329,8 +311,8 @@ document.getElementById('add').addEventListener('click', () => openUser(null));
 userForm.addEventListener('submit', saveUser);
 document.getElementById('user-cancel').addEventListener('click', () => userDialog.close());
 fRole.addEventListener('change', syncGrants);
-userForm.addEventListener('input', () => fieldError(userError, ''));
-pwForm.addEventListener('input', () => fieldError(pwError, ''));
+userForm.addEventListener('input', () => show(userError, ''));
+pwForm.addEventListener('input', () => show(pwError, ''));
 gAll.addEventListener('change', syncGrants);
 pwForm.addEventListener('submit', savePassword);
 document.getElementById('password-cancel').addEventListener('click', () => pwDialog.close());
