@@ -17,6 +17,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -756,6 +758,25 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* Every accepted connection: cap the bytes queued in the kernel but not yet
+ * sent (one 128 KiB sendfile chunk of libmicrohttpd's).  Without the cap a
+ * worker queues a whole fragment beyond the client's window, and the rest
+ * is transmitted from the client's ACKs, on the client's CPU time: on a
+ * loopback with 100 clients that doubled their CPU per GB in most runs and
+ * cost 10-15 % of the throughput (bench/serve; bench/README.md). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)cls;
+    (void)socket_ctx;
+    if (code != MHD_CONNECTION_NOTIFY_STARTED)
+        return;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int lowat = HTTP_NOTSENT_LOWAT;
+    if (ci)
+        setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -813,6 +834,7 @@ int http_server_start(struct http_server **out, struct nvr *nvr, const struct ht
                             MHD_OPTION_ARRAY, tls_opts,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
                             MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,

@@ -159,6 +159,7 @@ int http_is_head(const struct http_request *r);
  * stream must not be woken.  http_server_stop ends every stream first. */
 struct http_stream;
 #define HTTP_STREAM_SNDBUF (256 * 1024)   /* SO_SNDBUF of a streamed connection (no autotuning) */
+#define HTTP_NOTSENT_LOWAT (128 * 1024)   /* TCP_NOTSENT_LOWAT of every connection */
 typedef long (*http_stream_read)(void *cls, char *buf, size_t max);
 
 /* Answers 200 with a streamed body.  attach(cls, s) runs once the stream
