@@ -48,7 +48,7 @@ cat <<MSG
   into $demo/data
   config:      $demo/nvr.conf
   footage:     $nvr recordings -c $demo/nvr.conf demo
-  web UI:      http://127.0.0.1:8080/   (live grid; Playback, Holds, Exports, Cameras, Users, Access log)
+  web UI:      http://127.0.0.1:8080/   (live grid; Playback, Holds, Exports, Cameras, Audit, Users, Access log)
   sign in:     user admin, password in $demo/admin-password ($(cat "$demo/admin-password"))
   API:         http://127.0.0.1:8080/api/v1/cameras  (sign in: POST /api/v1/session, or
                a token: $nvr user token -c $demo/nvr.conf admin)

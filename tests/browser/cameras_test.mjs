@@ -12,10 +12,14 @@
 //   - Disable shows it disabled; Remove (confirmed) takes it off the list
 //     and the API;
 //   - a camera name with markup is shown as text;
-//   - the page fits a 390 px phone.
+//   - the audit page (audit.html) shows the report: lobby covered with its
+//     maker and evidence, the summary, the notice; "Download the report"
+//     saves the JSON; "Run the audit now" probes and the page follows it;
+//   - both pages fit a 390 px phone.
 // Environment (with lib.mjs's): TOKEN (the admin's API token), ADMIN_USER,
 // ADMIN_PASSWORD, CAMERA_URL (an RTSP URL of the test camera, with
 // credentials).
+import fs from 'node:fs';
 import { BASE, check, finish, launch, login, openLoaded, shot, waitFor, bearer } from './lib.mjs';
 
 const TOKEN = process.env.TOKEN;
@@ -25,7 +29,7 @@ const rowOf = (page, id) => page.locator(`tr[data-camera="${id}"]`);
 
 const browser = await launch();
 try {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
   const page = await context.newPage();
   page.on('pageerror', (e) => check(false, 'page error: ' + e.message));
   page.on('dialog', (d) => d.accept()); // the Remove confirmation
@@ -105,12 +109,50 @@ try {
   check(await waitFor(async () => (await rowOf(page, 'gym').count()) === 0, 10000), 'Remove takes it off the list');
   check((await api('/api/v1/cameras/gym')).status === 404, 'and the API no longer knows it');
 
+  // ---- the audit page: the report, its download, a probe ----
+  await page.click('header.top nav a[href="audit.html"]');
+  check(await waitFor(() => page.evaluate(() => document.body.dataset.loaded), 10000), 'the header\'s Audit link opens the report');
+  const report = (await api('/api/v1/audit')).doc;
+  const arow = rowOf(page, 'lobby');
+  check((await arow.locator('.audit-badge').getAttribute('data-verdict')) === 'covered', 'the report shows lobby covered');
+  check(/Hikvision/i.test(await arow.textContent()), 'with the maker');
+  await arow.locator('details.evidence summary').click();
+  const ev = await arow.locator('details.evidence').textContent();
+  check(/onvif_manufacturer/.test(ev) && /HIKVISION/.test(ev) && /DS-2CD2143G2-I/.test(ev) && /covered/.test(ev),
+        `the evidence lists each signal and what it matched ("${ev.slice(0, 160)}")`);
+  check((await page.locator('#report tbody tr[data-camera]').count()) === report.cameras.length,
+        `one row per camera of the report (${report.cameras.length})`);
+  check((await page.locator('#summary li[data-verdict="covered"]').getAttribute('data-count')) === String(report.summary.covered),
+        `the summary counts as the report (${report.summary.covered} covered)`);
+  check(/not legal advice/i.test(await page.locator('#disclaimer').textContent()), 'the report\'s notice is shown');
+  await shot(page, 'audit-report');
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 20000 }), page.click('#download')]);
+  const file = JSON.parse(fs.readFileSync(await dl.path(), 'utf8'));
+  check(/^ndaa-audit-\d{4}-\d{2}-\d{2}\.json$/.test(dl.suggestedFilename()) &&
+        file.cameras.some((c) => c.id === 'lobby' && c.verdict === 'covered'),
+        `"Download the report" saves the JSON report (${dl.suggestedFilename()})`);
+  const clicked = Date.now();
+  await page.click('#probe');
+  const probed = await waitFor(async () => {
+    const r = (await api('/api/v1/audit')).doc;
+    return !r.running && r.probe_finished && Date.parse(r.probe_finished) >= clicked - 1000 ? r : null;
+  }, 90000);
+  check(probed, 'Run the audit now probes the cameras');
+  check(await waitFor(async () => (await page.evaluate(() => document.body.dataset.running)) === 'false' &&
+                      /Last probe finished/.test(await page.locator('#state').textContent()), 10000),
+        'the page follows the probe to its end');
+  const probedAt = await arow.locator('td[data-label="Probed"] span').getAttribute('title');
+  check(probed && probedAt && Date.parse(probedAt) >= clicked - 1000, `lobby shows the new probe time (${probedAt})`);
+  await shot(page, 'audit-probed');
+
   // ---- a phone ----
   await page.setViewportSize({ width: 390, height: 844 });
-  await openLoaded(page, '/cameras.html');
-  const m = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
-  check(m.sw <= m.cw, `cameras.html at 390x844: no horizontal overflow (${m.sw} <= ${m.cw})`);
-  await shot(page, 'cameras-390x844', true);
+  for (const url of ['/cameras.html', '/audit.html']) {
+    await openLoaded(page, url);
+    const m = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
+    check(m.sw <= m.cw, `${url} at 390x844: no horizontal overflow (${m.sw} <= ${m.cw})`);
+    await shot(page, `${url.slice(1, -5)}-390x844`, true);
+  }
 } catch (e) {
   check(false, 'exception: ' + (e.stack || e));
 } finally {

@@ -274,7 +274,9 @@ try {
     const tileH = page.locator(`.tile[data-camera="${HEVC}"]`);
     const st = await waitFor(async () => {
       if ((await tileH.getAttribute('data-state')) === 'error') return 'error';
-      return (await tileH.locator('video').evaluate((v) => v.readyState >= 2 && v.videoWidth > 0)) ? 'decoded' : null;
+      // decoded, and the overlay says what plays (set right after the first append)
+      const shown = await tileH.locator('video').evaluate((v) => v.readyState >= 2 && v.videoWidth > 0);
+      return shown && (await tileH.locator('.detail').textContent()) ? 'decoded' : null;
     }, 30000);
     const detail = await tileH.locator('.detail').textContent();
     console.log(`H.265 playback: ${st}, "${detail}"`);

@@ -18,6 +18,7 @@
 // .audit-badge[data-verdict].
 
 import { getJSON, send, header, el, show, showError, showNotice } from './common.js';
+import { verdictBadge } from './verdicts.js';
 
 const $ = (id) => document.getElementById(id);
 const tbody = document.querySelector('#cameras tbody');
@@ -27,26 +28,10 @@ let cameras = [];
 let audit = new Map(); // id -> {verdict, reason, maker, label}
 let editing = null; // the CAMERA being edited, null when adding
 
-const VERDICTS = {
-  covered: 'covered (NDAA §889)',
-  likely_covered_white_label: 'likely covered (white label)',
-  other: 'other maker',
-  unknown: 'unknown',
-};
-
-
 function videoText(v) {
   if (!v) return '-';
   const fps = v.fps ? ` ${Math.round(v.fps * 10) / 10} fps` : '';
   return `${v.codec} ${v.width}x${v.height}${fps}`;
-}
-
-function auditBadge(id) {
-  const a = audit.get(id);
-  if (!a) return el('span', { class: 'muted' }, 'not audited yet');
-  const title = [a.maker && `maker: ${a.maker}`, a.label && `label: ${a.label}`, a.reason].filter(Boolean).join('\n');
-  return el('span', { class: `badge audit-badge verdict-${a.verdict}`, 'data-verdict': a.verdict, title },
-    VERDICTS[a.verdict] || a.verdict);
 }
 
 function row(c) {
@@ -67,7 +52,7 @@ function row(c) {
     el('td', { 'data-label': 'Source' },
       c.source === 'file' ? el('span', { class: 'muted' }, 'declared in the config file') : 'added here',
       c.group ? el('div', { class: 'muted' }, `group ${c.group}`) : null),
-    el('td', { 'data-label': 'NDAA audit' }, auditBadge(c.id)),
+    el('td', { 'data-label': 'NDAA audit' }, verdictBadge(audit.get(c.id))),
     el('td', { class: 'actions' }, el('div', { class: 'row-actions' }, ...actions)),
   );
 }
@@ -80,7 +65,7 @@ async function loadAudit() {
     $('audit-note').textContent = doc.running
       ? 'The NDAA audit is probing the cameras...'
       : `NDAA audit: ${s.covered || 0} covered, ${s.likely_covered_white_label || 0} likely covered (white label), ` +
-        `${s.other || 0} other, ${s.unknown || 0} unknown. Hover a badge for the evidence. ${doc.notice || ''}`;
+        `${s.other || 0} other, ${s.unknown || 0} unknown. Hover a badge for the evidence, or see the full report on the Audit page. ${doc.notice || ''}`;
     return doc.running;
   } catch (e) {
     audit = new Map(); // 503 before the first report: no badges
