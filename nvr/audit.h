@@ -104,6 +104,14 @@ struct audit_store {
     size_t n;
 };
 
+/* Stores a probe's observation of one camera (copied).  A probe that
+ * identifies nothing (camera off, unreachable, refusing: verdict unknown
+ * against v) does not erase an earlier identification: the stored
+ * observation stays, with its own probed_at, and gains a "last_probe" signal
+ * (replacing an earlier one) with the time and first error of this probe.
+ * Any other probe replaces what was stored. */
+int audit_store_put_probe(struct audit_store *st, const struct vendors *v, const struct audit_camera *fresh);
+
 /* Reads data_dir/audit.json into *st (empty when the file does not exist).
  * NVR_ECORRUPT for a file that is not ours. */
 int audit_store_load(const char *data_dir, struct audit_store *st);

@@ -87,16 +87,13 @@ static uint64_t ids_signature(const struct nvr_config *v)
     return h;
 }
 
-/* Builds the report from the stored observations (outside mu). */
-static void rebuild(struct audit_runner *r, const struct audit_store *st)
+/* The vendor knowledge, read afresh (an edited data file applies at the
+ * next report); NULL after logging and recording the error. */
+static struct vendors *load_vendors(struct audit_runner *r)
 {
-    struct nvr_config *view = camera_view(r);
-    if (!view)
-        return;
-    r->set_sig = ids_signature(view);
     struct vendors *v = NULL;
-    char *buf = NULL, *errs = NULL;
-    size_t len = 0, elen = 0;
+    char *errs = NULL;
+    size_t elen = 0;
     FILE *ef = open_memstream(&errs, &elen);
     int rc = vendors_load(&v, audit_default_vendors_path(), NULL, ef);
     if (ef)
@@ -106,11 +103,26 @@ static void rebuild(struct audit_runner *r, const struct audit_store *st)
         pthread_mutex_lock(&r->mu);
         snprintf(r->error, sizeof r->error, "cannot load the vendor data file: %s", nvr_strerror(rc));
         pthread_mutex_unlock(&r->mu);
-        free(errs);
+        v = NULL;
+    }
+    free(errs);
+    return v;
+}
+
+/* Builds the report from the stored observations (outside mu). */
+static void rebuild(struct audit_runner *r, const struct audit_store *st)
+{
+    struct nvr_config *view = camera_view(r);
+    if (!view)
+        return;
+    r->set_sig = ids_signature(view);
+    char *buf = NULL;
+    size_t len = 0;
+    struct vendors *v = load_vendors(r);
+    if (!v) {
         free_view(r, view);
         return;
     }
-    free(errs);
     FILE *f = open_memstream(&buf, &len);
     if (f) {
         audit_write_json(f, v, view, st, nvr_clock_now_us());
@@ -166,8 +178,9 @@ static void *run(void *arg)
 
         nvr_log(NVR_INFO, NULL, "audit: probing cameras=%zu", view->ncameras);
         struct audit_probe_opts o = {0};
+        struct vendors *v = load_vendors(r);
         size_t done = 0;
-        for (size_t i = 0; i < view->ncameras; i++) {
+        for (size_t i = 0; v && i < view->ncameras; i++) {
             pthread_mutex_lock(&r->mu);
             int stop = r->stop;
             pthread_mutex_unlock(&r->mu);
@@ -177,10 +190,11 @@ static void *run(void *arg)
             if (!c)
                 break;
             audit_probe_camera(&view->cameras[i], &o, c);
-            audit_store_put(&st, c);
+            audit_store_put_probe(&st, v, c);
             free(c);
             done++;
         }
+        vendors_destroy(&v);
         free_view(r, view);
         rc = audit_store_save(r->cfg->data_dir, &st);
         if (rc)

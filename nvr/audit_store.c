@@ -53,6 +53,62 @@ int audit_store_put(struct audit_store *st, const struct audit_camera *c)
     return NVR_OK;
 }
 
+/* The first failure a probe recorded ("onvif_error: ..."), for last_probe. */
+static void first_error(const struct audit_camera *c, char *out, size_t cap)
+{
+    snprintf(out, cap, "no answer");
+    for (size_t i = 0; i < c->n; i++) {
+        size_t n = strlen(c->s[i].name);
+        if (n > 6 && strcmp(c->s[i].name + n - 6, "_error") == 0) {
+            snprintf(out, cap, "%s: %s", c->s[i].name, c->s[i].value);
+            return;
+        }
+    }
+}
+
+int audit_store_put_probe(struct audit_store *st, const struct vendors *v, const struct audit_camera *fresh)
+{
+    const struct audit_camera *old = audit_store_get(st, fresh->id);
+    struct audit_result *res = malloc(sizeof *res);
+    struct audit_camera *kept = NULL;
+    int rc = NVR_ENOMEM;
+    if (!res)
+        goto out;
+    audit_classify(v, fresh, res);
+    int keep_old = 0;
+    if (res->verdict == AUDIT_UNKNOWN && old) {
+        audit_classify(v, old, res);
+        keep_old = res->verdict != AUDIT_UNKNOWN;
+    }
+    if (!keep_old) {
+        rc = audit_store_put(st, fresh);
+        goto out;
+    }
+    /* the camera said nothing this time: keep what identified it */
+    if (!(kept = malloc(sizeof *kept)))
+        goto out;
+    *kept = *old;
+    char when[NVR_TIME_BUFSZ], err[96], value[AUDIT_VALUE_MAX]; /* err: cut to fit */
+    nvr_clock_format_rfc3339(fresh->probed_us, when);
+    first_error(fresh, err, sizeof err);
+    snprintf(value, sizeof value, "%s: nothing identified (%s); the evidence is from the probe before", when, err);
+    size_t i = 0;
+    while (i < kept->n && strcmp(kept->s[i].name, "last_probe") != 0)
+        i++;
+    if (i < kept->n) { /* an earlier failed probe: this one replaces it */
+        snprintf(kept->s[i].value, sizeof kept->s[i].value, "%s", value);
+    } else {
+        if (kept->n == AUDIT_MAX_SIGNALS)
+            kept->n--; /* full: the last signal makes room */
+        audit_camera_add(kept, "last_probe", value);
+    }
+    rc = audit_store_put(st, kept);
+out:
+    free(kept);
+    free(res);
+    return rc;
+}
+
 int audit_store_load(const char *data_dir, struct audit_store *st)
 {
     char *text = NULL;

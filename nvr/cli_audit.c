@@ -62,7 +62,7 @@ int cli_audit(int argc, char **argv)
             if (camera && strcmp(camera, cfg->cameras[i].id) != 0)
                 continue;
             audit_probe_camera(&cfg->cameras[i], &o, obs);
-            if (audit_store_put(&st, obs)) {
+            if (audit_store_put_probe(&st, v, obs)) {
                 free(obs);
                 goto out;
             }

@@ -327,6 +327,19 @@ with hik_cam, plain_cam:
     check(nvr.stop() == 0, "nvr run did not stop cleanly")
     check("AddressSanitizer" not in nvr.log_text() and "runtime error" not in nvr.log_text(), "sanitizer report")
 
+    # --- a camera that answers nothing at the next probe keeps its identification, with a note
+    r = run("audit", "-c", nvr.config, "--json")
+    before_dahua = by_id(json.loads(r.stdout))["dahua"] if r.returncode == 0 else {}
+    fakes["dahua"].proc.terminate()
+    fakes["dahua"].proc.wait(5)
+    r = run("audit", "-c", nvr.config, "--probe", "--camera", "dahua", "--json", "--timeout", "1.5")
+    after_dahua = by_id(json.loads(r.stdout))["dahua"] if r.returncode in (0, 1) and r.stdout else {}
+    note = ev(after_dahua, "last_probe") if after_dahua else []
+    check(before_dahua.get("verdict") == "covered" and after_dahua.get("verdict") == "covered"
+          and after_dahua.get("probed_at") == before_dahua.get("probed_at")
+          and note and "nothing identified (onvif_error" in note[0]["value"],
+          "a failed probe keeps the identification: %r -> %r" % (before_dahua.get("verdict"), after_dahua))
+
 for f in fakes.values():
     f.proc.terminate()
 finish("test_audit")

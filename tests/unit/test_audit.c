@@ -248,6 +248,58 @@ static void test_store_round_trip(void)
     free(c);
 }
 
+/* A probe that identifies nothing keeps the earlier identification (with a
+ * last_probe signal); one that identifies the camera replaces it. */
+static void test_store_failed_probe_keeps_identification(void)
+{
+    struct vendors *v = load();
+    struct audit_store st = {0};
+    struct audit_camera *c = calloc(1, sizeof *c), *dead = calloc(1, sizeof *dead);
+    struct audit_result *r = calloc(1, sizeof *r);
+    if (!v || !c || !dead || !r)
+        goto out;
+    snprintf(c->id, sizeof c->id, "lobby");
+    c->probed_us = 1795000000000000;
+    audit_camera_add(c, "mac_oui", "08:ed:ed:00:00:01");   /* Dahua's OUI */
+    CHECK_EQ_INT(audit_store_put_probe(&st, v, c), 0);
+    snprintf(dead->id, sizeof dead->id, "lobby");
+    dead->probed_us = 1795000100000000;
+    audit_camera_add(dead, "onvif_error", "GetDeviceInformation: connection refused");
+    audit_camera_add(dead, "rtsp_error", "connection refused");
+    CHECK_EQ_INT(audit_store_put_probe(&st, v, dead), 0);
+    const struct audit_camera *b = audit_store_get(&st, "lobby");
+    CHECK(b && b->probed_us == c->probed_us && b->n == 2);
+    if (!b)
+        goto out;
+    audit_classify(v, b, r);
+    CHECK_EQ_INT(r->verdict, AUDIT_COVERED);
+    const char *lp = audit_camera_get(b, "last_probe");
+    CHECK(lp && strstr(lp, "nothing identified (onvif_error: GetDeviceInformation: connection refused)"));
+    /* a second failure replaces the note, not adds one */
+    dead->probed_us += 1000000;
+    CHECK_EQ_INT(audit_store_put_probe(&st, v, dead), 0);
+    b = audit_store_get(&st, "lobby");
+    CHECK(b && b->n == 2 && b->probed_us == c->probed_us);
+    /* a camera never identified takes the failed probe as it is */
+    snprintf(dead->id, sizeof dead->id, "gym");
+    CHECK_EQ_INT(audit_store_put_probe(&st, v, dead), 0);
+    b = audit_store_get(&st, "gym");
+    CHECK(b && b->probed_us == dead->probed_us && !audit_camera_get(b, "last_probe"));
+    /* a probe that identifies the camera replaces the old observation */
+    c->probed_us = 1795000200000000;
+    c->n = 0;
+    audit_camera_add(c, "mac_oui", "b8:a4:4f:00:00:01");   /* Axis */
+    CHECK_EQ_INT(audit_store_put_probe(&st, v, c), 0);
+    b = audit_store_get(&st, "lobby");
+    CHECK(b && b->probed_us == c->probed_us && b->n == 1 && !audit_camera_get(b, "last_probe"));
+out:
+    audit_store_clear(&st);
+    vendors_destroy(&v);
+    free(r);
+    free(dead);
+    free(c);
+}
+
 static void test_shipped_data_file(void)
 {
     struct vendors *v = NULL;
@@ -286,6 +338,7 @@ int main(void)
     RUN(test_verdict_rules);
     RUN(test_signal_cleaning);
     RUN(test_store_round_trip);
+    RUN(test_store_failed_probe_keeps_identification);
     RUN(test_shipped_data_file);
     return check_summary();
 }

@@ -20,6 +20,7 @@ import { VERDICTS, verdictBadge } from './verdicts.js';
 const $ = (id) => document.getElementById(id);
 const tbody = document.querySelector('#report tbody');
 let timer = null;
+let probing = false; // this page started a probe: say when it ends
 
 const when = (t) => (t ? el('span', { title: t }, fmtDateTime(Date.parse(t))) : el('span', { class: 'muted' }, 'never'));
 
@@ -41,6 +42,15 @@ function evidence(a) {
     el('ul', {}, ...list.map(evidenceItem)));
 }
 
+// A later probe that identified nothing (the verdict is from the one before).
+function lastProbe(a) {
+  const e = (a.evidence || []).find((x) => x.signal === 'last_probe');
+  if (!e) return null;
+  const t = Date.parse(e.value.slice(0, e.value.indexOf(': ')));
+  return el('div', { class: 'muted detail last-probe', title: e.value },
+    `probed again ${Number.isNaN(t) ? '' : fmtDateTime(t)}: no answer identified it`);
+}
+
 function row(a) {
   return el(
     'tr',
@@ -52,7 +62,7 @@ function row(a) {
       a.maker ? el('div', {}, a.maker) : el('div', { class: 'muted' }, 'maker not identified'),
       a.label && a.label !== a.maker ? el('div', { class: 'muted' }, `label: ${a.label}`) : null),
     el('td', { 'data-label': 'Why', class: 'reason' }, a.reason || ''),
-    el('td', { 'data-label': 'Probed' }, when(a.probed_at)),
+    el('td', { 'data-label': 'Probed' }, when(a.probed_at), lastProbe(a)),
     el('td', { 'data-label': 'Evidence' }, evidence(a)),
   );
 }
@@ -99,12 +109,17 @@ async function load() {
   document.body.dataset.running = String(!!doc.running);
   document.body.dataset.loaded = String(Date.now());
   if (doc.running) timer = setTimeout(load, 2000);
+  else if (probing) {
+    probing = false;
+    showNotice(doc.error ? '' : 'The audit finished; the report below is the new one.');
+  }
 }
 
 $('probe').addEventListener('click', async () => {
   $('probe').disabled = true;
   try {
     await send('POST', '/audit');
+    probing = true;
     showNotice('The audit is probing every camera (read-only, each camera\'s own address); this page updates when it ends.');
   } catch (e) {
     showError(e.status === 409 ? 'An audit is already running.' : `Cannot start the audit: ${e.message}`);
