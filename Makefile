@@ -1,14 +1,15 @@
 # The two commands a newcomer needs (see README.md):
 #   make run    install packages, build, start the NVR with a simulated camera
 #   make test   install packages, build, run every test (plain and ASan+UBSan builds)
-# and a few more: build, unit, asan, bench, clean.
+# and a few more: build, unit, asan, bench, install (as root: docs/guide/install.md), clean.
 
 BUILD      ?= build
+PREFIX     ?= /usr/local
 ASAN_BUILD ?= build-asan
 JOBS       ?= 2
 CTEST_ARGS ?=
 
-.PHONY: all deps test-deps bench-deps build run test unit asan bench clean
+.PHONY: all deps test-deps bench-deps build run test unit asan bench install clean
 
 all: build
 
@@ -46,6 +47,10 @@ asan: test-deps
 bench: bench-deps build
 	bench/ingest --nvr $(BUILD)/nvr --camera $(BUILD)/tests/camera/nvr-test-camera
 	bench/serve --nvr $(BUILD)/nvr --camera $(BUILD)/tests/camera/nvr-test-camera
+
+# As a systemd service on this machine (packaging/install.sh, docs/guide/install.md).
+install:
+	packaging/install.sh --prefix $(PREFIX)
 
 bench-deps:
 	packaging/install-deps.sh --bench

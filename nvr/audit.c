@@ -131,13 +131,22 @@ void audit_classify(const struct vendors *v, const struct audit_camera *c, struc
     }
 }
 
-const char *audit_default_vendors_path(void)
+void audit_default_vendors_path(char *buf, size_t cap)
 {
-    static const char *const paths[] = {NVR_DATADIR "/ndaa-vendors.ini", NVR_SOURCE_DIR "/data/ndaa-vendors.ini"};
-    for (size_t i = 0; i < 2; i++)
-        if (access(paths[i], R_OK) == 0)
-            return paths[i];
-    return paths[0];
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            if (snprintf(buf, cap, "%s/../share/nvr/ndaa-vendors.ini", exe) < (int)cap && access(buf, R_OK) == 0)
+                return;
+        }
+    }
+    snprintf(buf, cap, "%s", NVR_SOURCE_DIR "/data/ndaa-vendors.ini");
+    if (access(NVR_DATADIR "/ndaa-vendors.ini", R_OK) == 0 || access(buf, R_OK) != 0)
+        snprintf(buf, cap, "%s", NVR_DATADIR "/ndaa-vendors.ini");
 }
 
 static void write_evidence_json(FILE *f, const struct audit_evidence *e)

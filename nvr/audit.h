@@ -140,8 +140,12 @@ void audit_write_csv(FILE *f, const struct vendors *v, const struct nvr_config *
 /* Human-readable text, one block per camera. */
 void audit_write_text(FILE *f, const struct vendors *v, const struct nvr_config *cfg, const struct audit_store *st);
 
-/* Default vendor data file: NVR_DATADIR/ndaa-vendors.ini if it exists, else
- * the source tree's data/ndaa-vendors.ini (running from a build tree). */
-const char *audit_default_vendors_path(void);
+/* Writes the default vendor data file's path into buf: the first that
+ * exists of EXE_DIR/../share/nvr/ndaa-vendors.ini (the copy installed with
+ * this binary, wherever the tree was put), NVR_DATADIR/ndaa-vendors.ini
+ * (the configured install prefix) and the source tree's
+ * data/ndaa-vendors.ini (running from a build tree); the second when none
+ * does.  The path is cut to cap. */
+void audit_default_vendors_path(char *buf, size_t cap);
 
 #endif

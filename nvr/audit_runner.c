@@ -95,7 +95,9 @@ static struct vendors *load_vendors(struct audit_runner *r)
     char *errs = NULL;
     size_t elen = 0;
     FILE *ef = open_memstream(&errs, &elen);
-    int rc = vendors_load(&v, audit_default_vendors_path(), NULL, ef);
+    char path[4096];
+    audit_default_vendors_path(path, sizeof path);
+    int rc = vendors_load(&v, path, NULL, ef);
     if (ef)
         fclose(ef);
     if (rc) {

@@ -21,6 +21,7 @@ int cli_audit(int argc, char **argv)
 {
     const char *config = NULL, *camera = NULL, *vendors_path = NULL, *oui = NULL, *timeout = NULL;
     int json = 0, csv = 0, probe = 0, status = 1, rc;
+    char default_vendors[4096];
     double timeout_s = 4;
     struct nvr_config *cfg = NULL;
     struct vendors *v = NULL;
@@ -43,8 +44,10 @@ int cli_audit(int argc, char **argv)
         fprintf(stderr, "nvr: no camera \"%s\" in %s\n", camera, cfg->path);
         goto out;
     }
-    if (!vendors_path)
-        vendors_path = audit_default_vendors_path();
+    if (!vendors_path) {
+        audit_default_vendors_path(default_vendors, sizeof default_vendors);
+        vendors_path = default_vendors;
+    }
     if (vendors_load(&v, vendors_path, oui, stderr))
         goto out;
     if ((rc = audit_store_load(cfg->data_dir, &st))) {

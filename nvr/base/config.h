@@ -14,9 +14,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Where the browser UI is installed (packaging puts it there); `make run`
- * and the tests point web_dir at the build tree instead. */
-#define NVR_CONFIG_DEFAULT_WEB_DIR "/usr/share/nvr/web"
+/* Where the browser UI is installed: PREFIX/share/nvr/web (CMake defines it
+ * for config.c from the install prefix); `make run` and the tests point
+ * web_dir at the build tree instead. */
+#ifndef NVR_CONFIG_DEFAULT_WEB_DIR
+#define NVR_CONFIG_DEFAULT_WEB_DIR "/usr/local/share/nvr/web"
+#endif
 
 enum nvr_transport { NVR_TRANSPORT_AUTO = 0, NVR_TRANSPORT_TCP, NVR_TRANSPORT_UDP };
 

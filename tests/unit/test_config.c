@@ -85,7 +85,7 @@ static void test_minimal_config_defaults(void)
     CHECK_EQ_STR(cfg->listen_host, "127.0.0.1");
     CHECK_EQ_INT(cfg->listen_port, 8080);
     CHECK_EQ_STR(cfg->data_dir, "/var/lib/nvr");
-    CHECK_EQ_STR(cfg->web_dir, "/usr/share/nvr/web");
+    CHECK_EQ_STR(cfg->web_dir, NVR_CONFIG_DEFAULT_WEB_DIR);
     CHECK(cfg->tls_cert == NULL && cfg->tls_key == NULL);
     CHECK_EQ_INT(cfg->max_bytes, 0);
     CHECK(cfg->min_free_pct == 1.0);
