@@ -15,8 +15,8 @@
 #include <stdio.h>
 
 /* Where the browser UI is installed: PREFIX/share/nvr/web (CMake defines it
- * for config.c from the install prefix); `make run` and the tests point
- * web_dir at the build tree instead. */
+ * from CMAKE_INSTALL_PREFIX for everything built on nvrcore); `make run` and
+ * the tests point web_dir at the build tree instead. */
 #ifndef NVR_CONFIG_DEFAULT_WEB_DIR
 #define NVR_CONFIG_DEFAULT_WEB_DIR "/usr/local/share/nvr/web"
 #endif
