@@ -39,6 +39,8 @@ struct audit_runner {
     char error[160];
     char *report;   /* owned; the audit_write_json document */
     size_t report_len;
+    char *csv;      /* owned; the same report as audit_write_csv, built with it */
+    size_t csv_len;
 };
 
 /* The cameras recording now, as a config to report on: a shallow copy of
@@ -125,13 +127,23 @@ static void rebuild(struct audit_runner *r, const struct audit_store *st)
         free_view(r, view);
         return;
     }
+    char *csv = NULL;
+    size_t csv_len = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (f) {
+    FILE *c = open_memstream(&csv, &csv_len);
+    int ok = f && c;
+    if (ok) {
         audit_write_json(f, v, view, st, nvr_clock_now_us());
-        if (fclose(f) != 0) {
-            free(buf);
-            buf = NULL;
-        }
+        audit_write_csv(c, v, view, st);
+    }
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (c && fclose(c) != 0)
+        ok = 0;
+    if (!ok) {
+        free(buf);
+        free(csv);
+        buf = csv = NULL;
     }
     vendors_destroy(&v);
     free_view(r, view);
@@ -139,8 +151,11 @@ static void rebuild(struct audit_runner *r, const struct audit_store *st)
         return;
     pthread_mutex_lock(&r->mu);
     free(r->report);
+    free(r->csv);
     r->report = buf;
     r->report_len = len;
+    r->csv = csv;
+    r->csv_len = csv_len;
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -248,6 +263,7 @@ void audit_runner_stop(struct audit_runner **rp)
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->mu);
     free(r->report);
+    free(r->csv);
     free(r);
     *rp = NULL;
 }
@@ -305,5 +321,23 @@ int audit_runner_report(struct audit_runner *r, char **json, size_t *len)
         free(*json);
         *json = NULL;
     }
+    return rc;
+}
+
+int audit_runner_report_csv(struct audit_runner *r, char **csv, size_t *len)
+{
+    int rc = NVR_OK;
+    *csv = NULL;
+    *len = 0;
+    pthread_mutex_lock(&r->mu);
+    if (!r->csv)
+        rc = NVR_ENOTFOUND;
+    else if (!(*csv = malloc(r->csv_len + 1)))
+        rc = NVR_ENOMEM;
+    else {
+        memcpy(*csv, r->csv, r->csv_len + 1);
+        *len = r->csv_len;
+    }
+    pthread_mutex_unlock(&r->mu);
     return rc;
 }

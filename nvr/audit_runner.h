@@ -40,4 +40,10 @@ int audit_runner_request(struct audit_runner *r);
  * frees.  NVR_ENOTFOUND until the first report is built. */
 int audit_runner_report(struct audit_runner *r, char **json, size_t *len);
 
+/* A copy of the same report as CSV (audit_write_csv: one row per camera,
+ * evidence in one cell, formulas made inert), built together with the
+ * JSON; malloc'ed (NUL-terminated), the caller frees.  NVR_ENOTFOUND until
+ * the first report is built. */
+int audit_runner_report_csv(struct audit_runner *r, char **csv, size_t *len);
+
 #endif

@@ -6,6 +6,7 @@
 #include "http_audit.h"
 
 #include "nvr/audit_runner.h"
+#include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/nvr.h"
 
@@ -15,16 +16,26 @@
 
 int http_audit_get(struct http_request *r, struct nvr *nvr)
 {
-    char *json = NULL;
+    char *body = NULL;
     size_t len = 0;
+    const char *fmt = http_query(r, "format");
+    int csv = fmt && strcmp(fmt, "csv") == 0;
+    if (fmt && !csv && strcmp(fmt, "json") != 0)
+        return http_reply_error(r, 400, "format must be json or csv");
     if (!nvr->audit)
         return http_reply_error(r, 503, "the audit is not available");
-    int rc = audit_runner_report(nvr->audit, &json, &len);
+    int rc = csv ? audit_runner_report_csv(nvr->audit, &body, &len) : audit_runner_report(nvr->audit, &body, &len);
     if (rc == NVR_ENOTFOUND)
         return http_reply_error(r, 503, "the audit report is being prepared; retry in a moment");
     if (rc)
         return http_reply_error(r, 500, "cannot build the audit report: %s", nvr_strerror(rc));
-    return http_reply(r, 200, "application/json", json, len, "no-store");
+    if (csv) { /* a dated file name, as the page's JSON download has */
+        char now[NVR_TIME_BUFSZ], disp[96];
+        nvr_clock_format_rfc3339(nvr_clock_now_us(), now);
+        snprintf(disp, sizeof disp, "attachment; filename=\"ndaa-audit-%.10s.csv\"", now);
+        http_add_reply_header(r, "Content-Disposition", disp);
+    }
+    return http_reply(r, 200, csv ? "text/csv; charset=utf-8" : "application/json", body, len, "no-store");
 }
 
 int http_audit_post(struct http_request *r, struct nvr *nvr)

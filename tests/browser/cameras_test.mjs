@@ -14,7 +14,7 @@
 //   - a camera name with markup is shown as text;
 //   - the audit page (audit.html) shows the report: lobby covered with its
 //     maker and evidence, the summary, the notice; "Download the report"
-//     saves the JSON; "Run the audit now" probes and the page follows it
+//     saves the JSON, "Spreadsheet (CSV)" the CSV; "Run the audit now" probes and the page follows it
 //     (lobby, which answers nothing identifying, stays covered with a note);
 //   - both pages fit a 390 px phone.
 // Environment (with lib.mjs's): TOKEN (the admin's API token), ADMIN_USER,
@@ -132,6 +132,11 @@ try {
   check(/^ndaa-audit-\d{4}-\d{2}-\d{2}\.json$/.test(dl.suggestedFilename()) &&
         file.cameras.some((c) => c.id === 'lobby' && c.verdict === 'covered'),
         `"Download the report" saves the JSON report (${dl.suggestedFilename()})`);
+  const [dlc] = await Promise.all([page.waitForEvent('download', { timeout: 20000 }), page.click('#download-csv')]);
+  const rows = fs.readFileSync(await dlc.path(), 'utf8').split('\r\n');
+  check(/^ndaa-audit-\d{4}-\d{2}-\d{2}\.csv$/.test(dlc.suggestedFilename()) &&
+        rows[0].startsWith('camera,name,verdict,') && rows.some((l) => l.startsWith('"lobby","Main lobby","covered"')),
+        `"Spreadsheet (CSV)" saves the report as CSV (${dlc.suggestedFilename()}, ${rows.length - 2} cameras)`);
   const clicked = Date.now();
   await page.click('#probe');
   const probed = await waitFor(async () => {

@@ -265,6 +265,20 @@ with hik_cam, plain_cam:
         check({x["id"]: x["verdict"] for x in done["cameras"]} == {k: v["verdict"] for k, v in c.items()},
               "API probe verdicts differ from the CLI's")
         check(os.path.getmtime(os.path.join(nvr.data_dir, "audit.json")) > before, "audit.json not rewritten")
+        # the same report as CSV (the audit page's download): what `nvr audit --csv` prints
+        with urllib.request.urlopen(nvr.base_url + "/api/v1/audit?format=csv", timeout=15) as resp:
+            csv_api = resp.read().decode()
+            ctype, disp = resp.headers.get("Content-Type"), resp.headers.get("Content-Disposition")
+        cli = run("audit", "-c", nvr.config, "--csv")
+        # (run() reads text: its universal newlines turn the CSV's CRLF into LF)
+        check(cli.returncode == 0 and csv_api.replace("\r\n", "\n") == cli.stdout and ctype.startswith("text/csv")
+              and re.search(r'filename="ndaa-audit-\d{4}-\d\d-\d\d\.csv"', disp or ""),
+              "GET /api/v1/audit?format=csv (%s, %s) is nvr audit --csv: %s" % (ctype, disp, [
+                  (a, b) for a, b in zip(csv_api.split("\r\n"), cli.stdout.split("\n")) if a != b][:2]))
+        check(csv_api.startswith("camera,name,verdict,") and csv_api.count("\r\n") == len(cams) + 1,
+              "the CSV has a header and one row per camera")
+    st, d = api("GET", "/api/v1/audit?format=xml")
+    check(st == 400 and "format" in d.get("error", ""), "format=xml: %s %r" % (st, d))
 
     # a camera added over the API is in the report (unknown until probed), then probed like the others
     def post_camera(body):

@@ -2,10 +2,10 @@
 // report of every camera recording now (verdict, maker and label, the
 // reason, when it was probed, and each piece of evidence with where the
 // match came from), the summary counts, "Run the audit now", the report as
-// a JSON file, and a printable view.
+// a JSON file or a spreadsheet (CSV), and a printable view.
 //
 // Everything goes through the API (docs/ref/http-api.md): GET /api/v1/audit
-// (503 until the first report is built) and POST /api/v1/audit (202, or 409
+// [?format=csv] (503 until the first report is built) and POST /api/v1/audit (202, or 409
 // while a probe runs).  While a probe runs the page reloads the report every
 // 2 s.  Every device string (maker, label, model, banner) is inserted as
 // text: cameras are not trusted.
@@ -105,7 +105,9 @@ async function load() {
     tbody.append(el('tr', {}, el('td', { colspan: '6', class: 'muted' }, 'No cameras are recording.')));
   $('disclaimer').textContent = doc.notice || '';
   $('probe').disabled = !!doc.running;
-  $('download').download = `ndaa-audit-${(doc.generated || new Date().toISOString()).slice(0, 10)}.json`;
+  const day = (doc.generated || new Date().toISOString()).slice(0, 10);
+  $('download').download = `ndaa-audit-${day}.json`;
+  $('download-csv').download = `ndaa-audit-${day}.csv`;
   document.body.dataset.running = String(!!doc.running);
   document.body.dataset.loaded = String(Date.now());
   if (doc.running) timer = setTimeout(load, 2000);
