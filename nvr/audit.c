@@ -17,6 +17,7 @@
 #include "audit.h"
 
 #include "nvr/base/clock.h"
+#include "nvr/base/csv.h"
 #include "nvr/base/json.h"
 #include "nvr/safexml.h"
 
@@ -224,19 +225,6 @@ void audit_write_json(FILE *f, const struct vendors *v, const struct nvr_config 
 
 /* One CSV field: quoted, quotes doubled, and a leading = + - @ defused so a
  * spreadsheet never runs a device-supplied formula. */
-static void csv_field(FILE *f, const char *s)
-{
-    fputc('"', f);
-    if (s && (*s == '=' || *s == '+' || *s == '-' || *s == '@'))
-        fputc('\'', f);
-    for (; s && *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s == '\n' || *s == '\r' ? ' ' : *s, f);
-    }
-    fputc('"', f);
-}
-
 void audit_write_csv(FILE *f, const struct vendors *v, const struct nvr_config *cfg, const struct audit_store *st)
 {
     fputs("camera,name,verdict,maker,label,review,probed_at,reason,evidence\r\n", f);
@@ -261,23 +249,23 @@ void audit_write_csv(FILE *f, const struct vendors *v, const struct nvr_config *
         }
         if (m)
             fclose(m);
-        csv_field(f, cam->id);
+        csv_write_cell(f, cam->id);
         fputc(',', f);
-        csv_field(f, cam->name);
+        csv_write_cell(f, cam->name);
         fputc(',', f);
-        csv_field(f, audit_verdict_name(r.verdict));
+        csv_write_cell(f, audit_verdict_name(r.verdict));
         fputc(',', f);
-        csv_field(f, r.maker);
+        csv_write_cell(f, r.maker);
         fputc(',', f);
-        csv_field(f, r.label);
+        csv_write_cell(f, r.label);
         fputc(',', f);
-        csv_field(f, r.review ? "yes" : "no");
+        csv_write_cell(f, r.review ? "yes" : "no");
         fputc(',', f);
-        csv_field(f, when);
+        csv_write_cell(f, when);
         fputc(',', f);
-        csv_field(f, r.reason);
+        csv_write_cell(f, r.reason);
         fputc(',', f);
-        csv_field(f, ev ? ev : "");
+        csv_write_cell(f, ev ? ev : "");
         fputs("\r\n", f);
         free(ev);
     }

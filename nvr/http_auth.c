@@ -15,6 +15,7 @@
 #include "http_auth.h"
 
 #include "nvr/base/clock.h"
+#include "nvr/base/csv.h"
 #include "nvr/base/err.h"
 #include "nvr/base/json.h"
 #include "nvr/base/log.h"
@@ -624,21 +625,6 @@ struct log_out {
     int csv, n;
 };
 
-/* One CSV cell: quoted, quotes doubled, and a leading = + - @ made inert
- * so a spreadsheet does not run it as a formula. */
-static void csv_cell(FILE *f, const char *s)
-{
-    fputc('"', f);
-    if (*s == '=' || *s == '+' || *s == '-' || *s == '@')
-        fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static int write_entry(const struct access_entry *e, void *arg)
 {
     struct log_out *o = arg;
@@ -647,15 +633,15 @@ static int write_entry(const struct access_entry *e, void *arg)
     sodium_bin2hex(h, sizeof h, e->hash, 32);
     if (o->csv) {
         fprintf(o->f, "%lld,%s,", (long long)e->id, t);
-        csv_cell(o->f, e->user);
+        csv_write_cell(o->f, e->user);
         fputc(',', o->f);
-        csv_cell(o->f, e->address);
+        csv_write_cell(o->f, e->address);
         fputc(',', o->f);
-        csv_cell(o->f, e->action);
+        csv_write_cell(o->f, e->action);
         fputc(',', o->f);
-        csv_cell(o->f, e->camera);
+        csv_write_cell(o->f, e->camera);
         fputc(',', o->f);
-        csv_cell(o->f, e->detail);
+        csv_write_cell(o->f, e->detail);
         fprintf(o->f, ",%s\r\n", h);
         return 0;
     }

@@ -7,6 +7,7 @@
 #include "check.h"
 
 #include "nvr/audit.h"
+#include "nvr/base/csv.h"
 #include "nvr/vendors.h"
 
 #include <stdlib.h>
@@ -300,6 +301,25 @@ out:
     free(c);
 }
 
+/* CSV cells (nvr/base/csv.c, for the audit and access-log downloads): quoted,
+ * quotes doubled, and nothing a spreadsheet would evaluate. */
+static void test_csv_cells(void)
+{
+    const char *in[] = {"plain", "say \"hi\"", "=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx",
+                        "two\nlines", "", NULL};
+    const char *want[] = {"\"plain\"", "\"say \"\"hi\"\"\"", "\"'=HYPERLINK(\"\"http://x\"\")\"", "\"'+1\"", "\"'-2\"",
+                          "\"'@SUM(A1)\"", "\"'\tx\"", "\"'\rx\"", "\"two\nlines\"", "\"\"", "\"\""};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        csv_write_cell(f, in[i]);
+        fclose(f);
+        CHECK_EQ_STR(buf, want[i]);
+        free(buf);
+    }
+}
+
 static void test_shipped_data_file(void)
 {
     struct vendors *v = NULL;
@@ -339,6 +359,7 @@ int main(void)
     RUN(test_signal_cleaning);
     RUN(test_store_round_trip);
     RUN(test_store_failed_probe_keeps_identification);
+    RUN(test_csv_cells);
     RUN(test_shipped_data_file);
     return check_summary();
 }
