@@ -54,9 +54,13 @@ try {
     return ok && Math.abs(t - SEEK1) <= 1000 ? t : null;
   }, 30000);
   check(at1, `opened at ${new Date(SEEK1).toISOString()}: shows ${await clock.getAttribute('data-time')} (within 1 s)`);
-  const detail = await tile.locator('.detail').textContent();
-  const state = await tile.getAttribute('data-state');
-  check(state === 'ready' && /H.264/.test(detail), `the tile says it plays the H.264 rendition (${state}: "${detail}")`);
+  // the overlay's label follows the first frame (set when the player settles at the instant)
+  let state = null, detail = null;
+  const labelled = await waitFor(async () => {
+    [state, detail] = [await tile.getAttribute('data-state'), await tile.locator('.detail').textContent()];
+    return state === 'ready' && /H.264/.test(detail);
+  }, 5000);
+  check(labelled, `the tile says it plays the H.264 rendition (${state}: "${detail}")`);
   if (!hvc1) {
     check(urls.some((u) => u.includes('playback.mp4') && u.includes('codec=h264')), 'the page asks for playback.mp4?codec=h264');
     check(!urls.some((u) => u.includes('playback.m3u8')), `and never for the HLS playlist (${urls.filter((u) => u.includes('m3u8'))})`);
@@ -99,6 +103,22 @@ try {
   const c2 = await video.evaluate((v) => v.currentTime);
   const moved = await waitFor(async () => (await video.evaluate((v) => v.currentTime)) - c2 > 1.0, 5000);
   check(moved, 'it plays on after the seek');
+
+  // ---- a seek inside what is buffered: no new request, the same transcode's frames ----
+  await page.click('#play'); // pause
+  let SEEK3 = SEEK2 + 2000;
+  if (new Date(SEEK3).getUTCSeconds() === 0) SEEK3 += 1000; // (a time input drops ":00")
+  const d3 = new Date(SEEK3);
+  await page.fill('#time', `${p2(d3.getUTCHours())}:${p2(d3.getUTCMinutes())}:${p2(d3.getUTCSeconds())}`);
+  const before3 = urls.length;
+  await page.click('#go');
+  const at3 = await waitFor(async () => {
+    const ok = await video.evaluate((v) => v.readyState >= 2 && !v.seeking);
+    return ok && Math.abs((await shown()) - SEEK3) <= 1000;
+  }, 10000);
+  const asked3 = urls.slice(before3).filter((u) => Math.abs(Date.parse(new URL(u).searchParams.get('start')) - SEEK3) <= 1000);
+  check(at3 && asked3.length === 0,
+        `a seek to ${d3.toISOString()}, already buffered, shows it (${await clock.getAttribute('data-time')}) without a new request (${asked3})`);
 } catch (e) {
   check(false, 'driver error: ' + (e.stack || e));
 } finally {
