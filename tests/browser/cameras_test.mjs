@@ -21,7 +21,7 @@
 // ADMIN_PASSWORD, CAMERA_URL (an RTSP URL of the test camera, with
 // credentials).
 import fs from 'node:fs';
-import { BASE, check, finish, launch, login, openLoaded, shot, waitFor, bearer } from './lib.mjs';
+import { BASE, check, finish, launch, login, openLoaded, shot, waitFor, bearer, watch } from './lib.mjs';
 
 const TOKEN = process.env.TOKEN;
 const NAME = 'Gym <b>east</b> & door';
@@ -32,8 +32,7 @@ const browser = await launch();
 try {
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, acceptDownloads: true });
   const page = await context.newPage();
-  page.on('pageerror', (e) => check(false, 'page error: ' + e.message));
-  page.on('dialog', (d) => d.accept()); // the Remove confirmation
+  watch(page); // (accepts the Remove confirmation)
   check(await login(page, process.env.ADMIN_USER, process.env.ADMIN_PASSWORD), 'the admin signs in');
   check(await waitFor(() => page.locator('nav a[href="cameras.html"]').count(), 5000), 'the header links to Cameras');
   check(await openLoaded(page, '/cameras.html'), 'the cameras page loads');

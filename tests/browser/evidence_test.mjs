@@ -30,7 +30,7 @@
 // NPM_DIR, CHROMIUM (default /usr/bin/chromium).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ART, BASE, check, sleep, waitFor, login, shot, launch, finish, reloaded, loadedMark } from './lib.mjs';
+import { ART, BASE, check, sleep, waitFor, login, shot, launch, finish, reloaded, loadedMark, watch } from './lib.mjs';
 
 
 const CASE = process.env.CASE;
@@ -66,13 +66,7 @@ const figures = {};
 try {
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, timezoneId: ZONE, acceptDownloads: true });
   const page = await context.newPage();
-  const dialogs = [];
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    d.accept();
-  });
-  page.on('pageerror', (e) => check(false, 'page error: ' + e.message));
-  page.on('console', (m) => m.type() === 'error' && console.log('browser console: ' + m.text()));
+  const dialogs = watch(page);
   check(await login(page, INV, process.env.INV_PASSWORD), 'the investigator signs in');
   await waitFor(() => page.locator('header.top nav a[href="exports.html"]').count(), 5000);
   check((await page.locator('header.top nav a[href="holds.html"]').count()) === 1 &&

@@ -15,7 +15,7 @@
 // recording), ADMIN_USER, ADMIN_PASSWORD, ARTIFACTS, NPM_DIR, CHROMIUM.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ART, BASE, check, sleep, waitFor, launch, finish } from './lib.mjs';
+import { ART, BASE, check, sleep, waitFor, launch, finish, watch } from './lib.mjs';
 
 
 const CAM = process.env.HEVC_CAMERA;
@@ -27,8 +27,7 @@ const browser = await launch();
 try {
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, timezoneId: 'UTC' });
   const page = await context.newPage();
-  page.on('pageerror', (e) => check(false, 'page error: ' + e.message));
-  page.on('console', (m) => m.type() === 'error' && console.log('browser console: ' + m.text()));
+  watch(page);
   const urls = [];
   page.on('request', (rq) => rq.url().includes(`/cameras/${CAM}/playback`) && urls.push(rq.url()));
 

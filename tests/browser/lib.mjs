@@ -93,3 +93,17 @@ export async function bearer(p, token, options = {}) {
   }
   return { status: r.status, doc };
 }
+
+// Watches a page: a script error fails the test, the browser's console
+// errors are logged, and every dialog is accepted, its text kept in the
+// returned list.
+export function watch(page) {
+  const dialogs = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    d.accept();
+  });
+  page.on('pageerror', (e) => check(false, 'page error: ' + e.message));
+  page.on('console', (m) => m.type() === 'error' && console.log('browser console: ' + m.text()));
+  return dialogs;
+}

@@ -26,7 +26,7 @@
 // /usr/bin/chromium).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ART, BASE, check, sleep, waitFor, login, shot, launch, finish, openLoaded, reloaded, loadedMark } from './lib.mjs';
+import { ART, BASE, bearer, check, sleep, waitFor, login, shot, launch, finish, openLoaded, reloaded, loadedMark, watch } from './lib.mjs';
 
 
 const PORT = process.env.PORT;
@@ -38,17 +38,6 @@ const VIEWER_PW2 = 'vera-new-pass-456';
 const LABEL = '<img src=x onerror="window.__xss=1">door system';
 
 
-// A script's request with a bearer token (no cookie, no CSRF token).
-async function bearer(p, token) {
-  const r = await fetch(BASE + p, { headers: { Authorization: 'Bearer ' + token } });
-  let doc = null;
-  try {
-    doc = await r.json();
-  } catch (e) {
-    doc = null;
-  }
-  return { status: r.status, doc };
-}
 const apiUsers = async () => (await bearer('/api/v1/users', process.env.TOKEN)).doc.users;
 
 
@@ -85,13 +74,7 @@ try {
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, timezoneId: ZONE, acceptDownloads: true });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
   const page = await context.newPage();
-  const dialogs = [];
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    d.accept();
-  });
-  page.on('pageerror', (e) => check(false, 'page error: ' + e.message));
-  page.on('console', (m) => m.type() === 'error' && console.log('browser console: ' + m.text()));
+  const dialogs = watch(page);
   check(await login(page, process.env.ADMIN_USER, process.env.ADMIN_PASSWORD), 'the admin signs in');
 
   // ---- the users page ----

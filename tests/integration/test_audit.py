@@ -281,14 +281,18 @@ with hik_cam, plain_cam:
     check(st == 400 and "format" in d.get("error", ""), "format=xml: %s %r" % (st, d))
 
     # a camera added over the API is in the report (unknown until probed), then probed like the others
-    def post_camera(body):
-        req = urllib.request.Request(nvr.base_url + "/api/v1/cameras", method="POST", data=json.dumps(body).encode(),
+    def post(path, body, timeout=15):
+        """POSTs JSON; (status, decoded answer or None)."""
+        req = urllib.request.Request(nvr.base_url + path, method="POST", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=15) as resp:
-                return resp.status
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
         except urllib.error.HTTPError as e:
-            return e.code
+            return e.code, json.loads(e.read() or b"null")
+
+    def post_camera(body):
+        return post("/api/v1/cameras", body)[0]
     st = post_camera({"id": "hik2", "name": "Added in the UI", "url": hik_cam.url("admin", PW),
                       "onvif": fakes["hik"].onvif()})
     check(st == 201, "POST /api/v1/cameras hik2: %s" % st)
@@ -302,13 +306,7 @@ with hik_cam, plain_cam:
 
     # --- HTTP discovery (the camera page's "Find cameras"): the same answer as `nvr discover`
     def discover(body):
-        req = urllib.request.Request(nvr.base_url + "/api/v1/discover", method="POST", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=15) as resp:
-                return resp.status, json.loads(resp.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
+        return post("/api/v1/discover", body)
     st, d = discover({"target": "127.0.0.1:%d" % fakes["hik"].udp, "timeout": 1})
     devs = d.get("devices", []) if st == 200 else []
     check(st == 200 and len(devs) == 1 and devs[0]["xaddrs"] == [fakes["hik"].onvif()] and devs[0]["name"] == "HIKVISION",
@@ -318,14 +316,8 @@ with hik_cam, plain_cam:
         check(st == 400 and isinstance(d.get("error"), str), "discover %r: %s %r" % (bad, st, d))
 
     # --- HTTP ONVIF read (the camera page's "Read from camera"): device facts and stream URIs
-    def onvif(body, path="/api/v1/onvif"):
-        req = urllib.request.Request(nvr.base_url + path, method="POST", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                return resp.status, json.loads(resp.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
+    def onvif(body):
+        return post("/api/v1/onvif", body, timeout=30)
     st, d = onvif({"address": "127.0.0.1:%d" % fakes["hik"].http, "user": "admin", "password": PW})
     check(st == 200 and d.get("ok") and d["manufacturer"] == "HIKVISION" and d["model"] == "DS-2CD2143G2-I"
           and d["mac"] == "44:47:cc:12:34:56" and (d["main_uri"] or "").startswith("rtsp://127.0.0.1:554/")

@@ -9,7 +9,7 @@
 // entries with format=csv (what a records request is answered with).
 // Every field of an entry is inserted as text.
 
-import { getJSON, header, el, fmtDateTime, zoneLabel, parseWhen, iso, listCameras } from './common.js';
+import { getJSON, header, el, fmtDateTime, zoneLabel, parseWhen, iso, listCameras, localInput } from './common.js';
 
 // The actions the server writes (nvr/auth.c, nvr/http_*.c, nvr/live_api.c,
 // nvr/cli_user.c), with what they mean.
@@ -53,13 +53,8 @@ const tbody = document.querySelector('#log tbody');
 const message = document.getElementById('message');
 const count = document.getElementById('count');
 
-const pad = (n) => String(n).padStart(2, '0');
 
-// ms -> "YYYY-MM-DDTHH:MM:SS" in local time, the value of a datetime-local input.
-function localInput(ms) {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
+const pad = (n) => String(n).padStart(2, '0');
 
 function fillActions(current) {
   const opts = [el('option', { value: '' }, 'any action')];

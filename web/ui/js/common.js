@@ -35,6 +35,13 @@ export async function getJSON(path, options = {}) {
   return doc;
 }
 
+// The error of a failed streamed answer (live.mp4, playback.mp4): an
+// ApiError with the server's {"error"} message, else "HTTP <status>".
+export async function answerError(resp) {
+  const doc = await resp.json().catch(() => null);
+  return new ApiError(resp.status, (doc && doc.error) || `HTTP ${resp.status}`);
+}
+
 // The signed-in user ({name, role, cameras}) and a fresh CSRF token.
 export async function session() {
   const doc = await getJSON('/session');
@@ -89,6 +96,11 @@ export function fmtDate(ms) {
 
 export function fmtDateTime(ms, withMs = false) {
   return `${fmtDate(ms)} ${fmtTime(ms, withMs)}`;
+}
+
+// "2026-11-22T14:05:09" in the browser's zone: the value of a datetime-local input.
+export function localInput(ms) {
+  return `${fmtDate(ms)}T${fmtTime(ms)}`;
 }
 
 // The zone's name and its abbreviation at that instant: "Europe/Paris (CET)".

@@ -6,15 +6,8 @@
 // Times: the inputs are datetime-local (the browser's zone, named on the
 // page); parseWhen reads them as local time and the API gets RFC 3339 UTC.
 
-import { el, parseWhen, iso, zoneLabel } from './common.js';
+import { el, parseWhen, iso, listCameras, localInput, showError, zoneLabel } from './common.js';
 
-const pad = (n) => String(n).padStart(2, '0');
-
-// ms -> "YYYY-MM-DDTHH:MM:SS" in local time, the value of a datetime-local input.
-export function localInput(ms) {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-}
 
 // "Main lobby (lobby)" or "lobby" when the name is the id or missing.
 export function cameraLabel(cameras, id) {
@@ -68,4 +61,23 @@ export function readRange(box, fFrom, fTo) {
 
 export function zoneNote(node) {
   node.textContent = `Times are in ${zoneLabel()}.`;
+}
+
+// Starts the page's form (#f-cameras, #f-from, #f-to, #zone-note): the URL's
+// prefill, else the only camera and the last `defMs`.  Returns the cameras
+// the user may see, or null after showing why they could not be read.
+export async function startForm(defMs) {
+  const $ = (id) => document.getElementById(id);
+  zoneNote($('zone-note'));
+  const p = prefill();
+  let cameras;
+  try {
+    cameras = await listCameras();
+  } catch (e) {
+    showError(`Cannot reach the NVR: ${e.message}`);
+    return null;
+  }
+  cameraBoxes($('f-cameras'), cameras, p.cameras.length ? p.cameras : cameras.length === 1 ? [cameras[0].id] : []);
+  fillRange($('f-from'), $('f-to'), p, defMs);
+  return cameras;
 }

@@ -14,8 +14,8 @@
 // page's "Export…" link).  For tests: body[data-loaded] changes after every
 // load of the list; each row is tr[data-export=ID][data-status=...].
 
-import { getJSON, send, header, el, fmtDateTime, listCameras, show, showError, showNotice } from './common.js';
-import { cameraBoxes, fillRange, prefill, readRange, zoneNote } from './evidence.js';
+import { getJSON, send, header, el, fmtDateTime, show, showError, showNotice } from './common.js';
+import { readRange, startForm } from './evidence.js';
 
 const $ = (id) => document.getElementById(id);
 const tbody = document.querySelector('#exports tbody');
@@ -109,18 +109,7 @@ $('export-form').addEventListener('submit', async (ev) => {
 });
 
 header('exports');
-zoneNote($('zone-note'));
+loadKey();
 (async () => {
-  const p = prefill();
-  loadKey();
-  let cameras;
-  try {
-    cameras = await listCameras();
-  } catch (e) {
-    showError(`Cannot reach the NVR: ${e.message}`);
-    return;
-  }
-  cameraBoxes($('f-cameras'), cameras, p.cameras.length ? p.cameras : cameras.length === 1 ? [cameras[0].id] : []);
-  fillRange($('f-from'), $('f-to'), p, 600e3);
-  await load();
+  if (await startForm(600e3)) await load();
 })();

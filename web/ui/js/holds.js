@@ -15,8 +15,8 @@
 // page's "Hold…" link).  For tests: body[data-loaded] changes after every
 // load of the list; each row is tr[data-hold=ID].
 
-import { getJSON, send, header, el, fmtDateTime, listCameras, show, showError, showNotice } from './common.js';
-import { cameraBoxes, cameraLabel, fillRange, prefill, readRange, zoneNote } from './evidence.js';
+import { getJSON, send, header, el, fmtDateTime, show, showError, showNotice } from './common.js';
+import { cameraLabel, readRange, startForm } from './evidence.js';
 
 const $ = (id) => document.getElementById(id);
 const tbody = document.querySelector('#holds tbody');
@@ -109,16 +109,9 @@ $('hold-form').addEventListener('submit', async (ev) => {
 showReleased.addEventListener('change', load);
 
 header('holds');
-zoneNote($('zone-note'));
 (async () => {
-  const p = prefill();
-  try {
-    cameras = await listCameras();
-  } catch (e) {
-    showError(`Cannot reach the NVR: ${e.message}`);
-    return;
-  }
-  cameraBoxes($('f-cameras'), cameras, p.cameras.length ? p.cameras : cameras.length === 1 ? [cameras[0].id] : []);
-  fillRange($('f-from'), $('f-to'), p, 3600e3);
+  const list = await startForm(3600e3);
+  if (!list) return;
+  cameras = list;
   await load();
 })();

@@ -11,7 +11,7 @@
 // after a pause that grows to 10 s.  H.265 cameras: when the browser cannot
 // play the camera's type (MediaSource.isTypeSupported), it asks for the
 // server's H.264 rendition (?codec=h264) instead.
-import { toLogin } from './common.js';
+import { answerError, toLogin } from './common.js';
 
 const MS = window.ManagedMediaSource || window.MediaSource;
 const LAG_JUMP = 1.5;
@@ -103,15 +103,7 @@ export class LivePlayer {
         resp = await fetch(this.url('main'), { signal: abort.signal, cache: 'no-store' });
       }
       if (resp.status === 401) toLogin();
-      if (!resp.ok) {
-        let why = `HTTP ${resp.status}`;
-        try {
-          why = (await resp.json()).error || why;
-        } catch (e) {
-          /* not JSON */
-        }
-        throw new Error(why);
-      }
+      if (!resp.ok) throw await answerError(resp);
       this.onState('connecting', this.choice.transcoded ? 'H.264 rendition' : '');
       const reader = resp.body.getReader();
       const queue = [];

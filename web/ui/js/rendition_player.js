@@ -19,7 +19,7 @@
 // inside what is buffered moves currentTime; anywhere else loads anew.  A
 // 503 (all the server's transcoders busy) is retried after Retry-After.
 
-import { API, iso, toLogin } from './common.js';
+import { API, answerError, iso, toLogin } from './common.js';
 import { cameraMime } from './live.js';
 import { PlayerBase } from './player_base.js';
 
@@ -201,15 +201,7 @@ export class RenditionPlayer extends PlayerBase {
       else if (this.ms.readyState === 'open' && !this.sb.updating) this.ms.endOfStream();
       return;
     }
-    if (!resp.ok) {
-      let why = `HTTP ${resp.status}`;
-      try {
-        why = (await resp.json()).error || why;
-      } catch (e) {
-        /* not JSON */
-      }
-      throw new Error(why);
-    }
+    if (!resp.ok) throw await answerError(resp);
     const xstart = Date.parse(resp.headers.get('X-Start-Time'));
     const xend = resp.headers.get('X-End-Time');
     if (this.base === null) this.base = xstart;
