@@ -35,17 +35,18 @@
 #include <string.h>
 
 enum kind { TEXT, INT, BOOL };
+enum { CREDS = 1 }; /* a URL that may hold user:password */
 
 static const struct {
     const char *key;
     enum kind kind;
+    int flags;
 } fields[] = {
-    {"name", TEXT},           {"url", TEXT},          {"sub_url", TEXT}, {"transport", TEXT},
-    {"segment_seconds", INT}, {"retain_days", INT},   {"audio", BOOL},   {"enabled", BOOL},
-    {"group", TEXT},          {"onvif", TEXT},
+    {"name", TEXT, 0},           {"url", TEXT, CREDS},        {"sub_url", TEXT, CREDS}, {"transport", TEXT, 0},
+    {"segment_seconds", INT, 0}, {"retain_days", INT, 0},     {"audio", BOOL, 0},       {"enabled", BOOL, 0},
+    {"group", TEXT, 0},          {"onvif", TEXT, CREDS},
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
-enum { F_URL = 1, F_SUB_URL = 2, F_ONVIF = 9 }; /* fields[] entries that hold credentials */
 
 static const char *transport_name(enum nvr_transport t)
 {
@@ -142,10 +143,10 @@ static char *build_ini(json_t *body, const struct nvr_camera_config *base, char 
                     snprintf(err, errlen, "%s must not hold control characters", fields[i].key);
                     bad = 1;
                 }
-            if (!bad && base && (i == F_URL || i == F_SUB_URL || i == F_ONVIF)) {
+            if (!bad && base && (fields[i].flags & CREDS)) {
                 /* an edited URL still showing the stored password as "***" */
                 char kept[2048];
-                const char *stored = i == F_URL ? base->url : i == F_SUB_URL ? base->sub_url : base->onvif;
+                const char *stored = base_value(base, i, buf, sizeof buf) ? buf : NULL;
                 int k = nvr_url_keep_password(json_string_value(v), stored, kept, sizeof kept);
                 if (k < 0) {
                     snprintf(err, errlen, "%s shows the password as ***: type the password again (the stored one "
