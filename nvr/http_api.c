@@ -155,11 +155,8 @@ static int h_camera(struct http_request *r, struct nvr *nvr)
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
-/* Reads ?start= and ?end= into from and to.  When not required, a missing
- * one defaults to 24 h from the other (or the last 24 h).  On a bad value it
- * answers 400 itself, sets *replied and returns the reply's result. */
-static int time_range(struct http_request *r, int required, int64_t max_us, int64_t *from, int64_t *to,
-                      int *replied)
+int http_api_time_range(struct http_request *r, int required, int64_t max_us, int64_t *from, int64_t *to,
+                        int *replied)
 {
     const char *s = http_query(r, "start"), *e = http_query(r, "end");
     int64_t now = nvr_clock_now_us();
@@ -198,7 +195,7 @@ static int load_range(struct http_request *r, struct nvr *nvr, int required, int
         *ret = http_reply_error(r, 404, "no such camera");
         return 1;
     }
-    *ret = time_range(r, required, max_us, from, to, &replied);
+    *ret = http_api_time_range(r, required, max_us, from, to, &replied);
     if (replied)
         return 1;
     if (index_segments_list(storage_index_reader(nvr->st), id, *from, *to, segs, n)) {

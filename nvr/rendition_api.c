@@ -18,6 +18,7 @@
 
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
+#include "nvr/http_api.h"
 #include "nvr/http_auth.h"
 #include "nvr/nvr.h"
 #include "nvr/rendition.h"
@@ -83,24 +84,14 @@ static int parse_width(const char *s, int *out)
 int rendition_api_playback(struct http_request *r, struct nvr *nvr)
 {
     const struct nvr_camera_config *cam;
-    const char *s = http_query(r, "start"), *e = http_query(r, "end"), *codec = http_query(r, "codec"),
-               *ws = http_query(r, "width");
+    const char *codec = http_query(r, "codec"), *ws = http_query(r, "width");
     int64_t from, to;
-    int width = 0;
+    int width = 0, replied, ret;
     char a[NVR_TIME_BUFSZ], z[NVR_TIME_BUFSZ];
     if (!nvr_recorder(nvr, http_param(r, 0), &cam))
         return http_reply_error(r, 404, "no such camera");
-    if (!s || !e)
-        return http_reply_error(r, 400, "start and end are required (RFC 3339, e.g. 2026-11-22T04:00:00Z)");
-    if (nvr_clock_parse_rfc3339(s, &from))
-        return http_reply_error(r, 400, "start is not an RFC 3339 time: %.64s", s);
-    if (nvr_clock_parse_rfc3339(e, &to))
-        return http_reply_error(r, 400, "end is not an RFC 3339 time: %.64s", e);
-    if (to <= from)
-        return http_reply_error(r, 400, "end must be after start");
-    if (to - from > RENDITION_API_MAX_US)
-        return http_reply_error(r, 400, "the range is longer than %lld hours",
-                                (long long)(RENDITION_API_MAX_US / 3600000000LL));
+    if ((ret = http_api_time_range(r, 1, RENDITION_API_MAX_US, &from, &to, &replied)) || replied)
+        return ret;
     if (codec && strcmp(codec, "h264") != 0)
         return http_reply_error(r, 400, "codec must be h264");
     if (ws && (parse_width(ws, &width) || width < RENDITION_MIN_WIDTH || width > RENDITION_API_MAX_WIDTH))
