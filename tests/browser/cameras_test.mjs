@@ -110,6 +110,9 @@ try {
   check((await api('/api/v1/cameras/gym')).status === 404, 'and the API no longer knows it');
 
   // ---- the audit page: the report, its download, a probe ----
+  // (the report drops the removed camera within 2 s; the page then shows the same set as the API)
+  check(await waitFor(async () => !(await api('/api/v1/audit')).doc.cameras.some((c) => c.id === 'gym'), 10000),
+        'the report no longer lists the removed camera');
   await page.click('header.top nav a[href="audit.html"]');
   check(await waitFor(() => page.evaluate(() => document.body.dataset.loaded), 10000), 'the header\'s Audit link opens the report');
   const report = (await api('/api/v1/audit')).doc;
