@@ -990,8 +990,16 @@ static void track_edit(const struct export_mp4 *m, int k, int64_t *lead_ms, int6
     *lead_ms = 0;
     *media_time = 0;
     if (k == T_VIDEO && t->n && t->cto[0] > 0) {
-        *media_time = t->cto[0]; /* B-frames: present from the first frame's pts */
-        media_dur -= t->cto[0];
+        /* B-frames: present from the first frame's pts to the end of the
+         * latest picture (the decode span shifted by the offsets) */
+        int64_t pres_end = t->end;
+        for (size_t i = 0; i < t->n; i++) {
+            int64_t d = (i + 1 < t->n ? t->dts[i + 1] : t->end) - t->dts[i];
+            if (t->dts[i] + t->cto[i] + d > pres_end)
+                pres_end = t->dts[i] + t->cto[i] + d;
+        }
+        *media_time = t->cto[0]; /* the media timeline starts at the first dts */
+        media_dur = pres_end - (first + t->cto[0]);
     } else if (first > 0) {
         *lead_ms = rescale(first, t->timescale, 1000);
     } else if (first < 0) {

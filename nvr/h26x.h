@@ -1,7 +1,9 @@
 /*
  * h26x.h - just enough H.264/H.265 bitstream knowledge for the ingest:
  * finding parameter sets (VPS/SPS/PPS) in Annex-B data, so that a keyframe
- * carrying new ones can start a new segment with them as extradata.
+ * carrying new ones can start a new segment with them as extradata, and the
+ * SPS's reorder depth, which says how far decode order may run ahead of
+ * presentation order (B-frames).
  */
 #ifndef NVR_H26X_H
 #define NVR_H26X_H
@@ -26,5 +28,12 @@ int h26x_extract_parameter_sets(enum AVCodecID codec, const uint8_t *data, size_
  * "hvc1.P.C.Tl.B..." for H.265 (ISO/IEC 14496-15 annex E), as MSE's
  * isTypeSupported wants it.  Returns 0, or -1 (buf "") without an SPS. */
 int h26x_codec_string(enum AVCodecID codec, const uint8_t *extradata, size_t size, char *buf, size_t n);
+
+/* The stream's reorder depth: how many frames may precede a frame in decode
+ * order and follow it in presentation order (0 without B-frames), from the
+ * first SPS in Annex-B data: H.265 sps_max_num_reorder_pics, H.264 the VUI's
+ * max_num_reorder_frames or, when absent, what the standard infers from the
+ * profile and level (h26x_sps.c).  Returns 0..16, or -1 without a readable SPS. */
+int h26x_reorder_depth(enum AVCodecID codec, const uint8_t *data, size_t size);
 
 #endif

@@ -52,6 +52,9 @@ struct ingest_meta {
                                * INT64_MIN until a sender report was seen */
     int new_params;           /* the video parameters changed with this
                                * keyframe (or became known): ingest_info has them */
+    int pts_guessed;          /* the reader had no timestamp for this frame and
+                               * placed it one frame before the next (libavformat's
+                               * first packet); with B-frames that guess is wrong */
 };
 
 /* Connects (OPTIONS/DESCRIBE/SETUP/PLAY).  On failure returns an nvr_err
@@ -63,8 +66,11 @@ int ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, siz
 const struct ingest_info *ingest_get_info(const struct ingest *in);
 
 /* Reads the next packet into pkt (which the caller owns and unrefs):
- * stream_index is the track, pts = dts in the track's time base, flags has
- * AV_PKT_FLAG_KEY for video keyframes.  Video packets before the parameters
+ * stream_index is the track, pts and dts in the track's time base, flags has
+ * AV_PKT_FLAG_KEY for video keyframes.  Video comes in decode order with a
+ * strictly increasing dts (within a run: a timestamp jump shows in both);
+ * pts is the camera's presentation time, dts <= pts, equal without B-frames
+ * (dts_gen.h).  Audio has dts = pts.  Video packets before the parameters
  * are known are skipped.  Returns NVR_OK or an error as for ingest_open. */
 int ingest_read(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen);
 

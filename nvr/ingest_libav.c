@@ -256,6 +256,7 @@ int ingest_libav_read(struct ingest_libav *in, AVPacket *pkt, struct ingest_meta
         in->seen_video_pts = 1;
         if (in->held) {
             in->held->pts = pkt->pts - frame_duration(in);
+            in->held_meta.pts_guessed = 1;
             if (!(in->next = av_packet_alloc())) {
                 av_packet_unref(pkt);
                 return NVR_ENOMEM;
@@ -266,7 +267,6 @@ int ingest_libav_read(struct ingest_libav *in, AVPacket *pkt, struct ingest_meta
             av_packet_free(&in->held);
             *meta = in->held_meta;
         }
-        pkt->dts = pkt->pts; /* IP cameras send no B-frames: decode order = presentation order */
         if (pkt->flags & AV_PKT_FLAG_KEY) {
             int c = video_params_keyframe(in->video, pkt);
             if (c < 0) {

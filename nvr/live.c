@@ -68,7 +68,7 @@ struct live_hub {
     uint8_t *out;                /* muxer output being collected */
     size_t outlen, outcap;
     int out_err;
-    int64_t base_pts;            /* pts at media time 0 of the muxer */
+    int64_t base_dts;            /* the first muxed keyframe's dts: decode time 0 */
     int64_t last_key_us, gop_us; /* media time of the last keyframe, and the GOP before it */
     struct live_chunk *init;
     struct live_chunk **gop;
@@ -251,11 +251,16 @@ static void mux_one(struct live_hub *h, const struct raw *r, int64_t dur)
     if (!p)
         return;
     AVStream *st = h->oc->streams[0];
-    p->pts = p->dts = p->pts - h->base_pts;
+    /* both from the first keyframe's dts: decode times start at 0 and a
+     * B-frame stream's composition offsets are >= 0, as in the recorder's files */
+    p->pts -= h->base_dts;
+    p->dts -= h->base_dts;
+    if (p->pts < p->dts)
+        p->pts = p->dts; /* reordered deeper than declared (dts_gen G2) */
     p->duration = dur > 0 ? dur : 1;
     p->stream_index = 0;
     av_packet_rescale_ts(p, h->tb, st->time_base);
-    int64_t media = p->dts;
+    int64_t media = p->pts;
     int key = (p->flags & AV_PKT_FLAG_KEY) != 0;
     int ret = av_write_frame(h->oc, p);
     if (ret >= 0)
@@ -339,10 +344,10 @@ static int activate(struct live_hub *h)
             v->got_init = 1;
             v->skipping = 1;
         }
-    h->base_pts = h->raw[0].pkt->pts;
+    h->base_dts = h->raw[0].pkt->dts;
     h->gop_us = 0;
     for (size_t i = 0; i + 1 < h->nraw; i++)
-        mux_one(h, &h->raw[i], h->raw[i + 1].pkt->pts - h->raw[i].pkt->pts);
+        mux_one(h, &h->raw[i], h->raw[i + 1].pkt->dts - h->raw[i].pkt->dts);
     /* until a whole GOP is seen, the current one so far bounds it from below */
     h->gop_us = av_rescale_q(h->raw[h->nraw - 1].pkt->pts - h->raw[0].pkt->pts, h->tb, (AVRational){1, 1000000});
     rc = NVR_OK;
@@ -387,8 +392,8 @@ void live_hub_packet(struct live_hub *h, const AVPacket *pkt, const struct inges
         new_params(h, info);
     if (!h->par)
         goto out;
-    if (h->nraw && pkt->pts <= h->raw[h->nraw - 1].pkt->pts)
-        goto out; /* duplicate or reordered timestamp */
+    if (h->nraw && pkt->dts <= h->raw[h->nraw - 1].pkt->dts)
+        goto out; /* duplicate or backward timestamp (decode order) */
     if (h->tap)
         h->tap(h->tap_cls, pkt, meta, h->par, h->tb);
     if (key) {
@@ -407,7 +412,7 @@ void live_hub_packet(struct live_hub *h, const AVPacket *pkt, const struct inges
         avcodec_parameters_free(&kp);
     }
     if (h->oc && h->nraw)
-        mux_one(h, &h->raw[h->nraw - 1], pkt->pts - h->raw[h->nraw - 1].pkt->pts);
+        mux_one(h, &h->raw[h->nraw - 1], pkt->dts - h->raw[h->nraw - 1].pkt->dts);
     if (key) {
         raw_clear(h);
     } else if (!h->nraw || h->nraw == RAW_MAX) {

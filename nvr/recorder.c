@@ -22,7 +22,18 @@
  *                                              keyframe, else drop P
  *   P is a keyframe                         -> cut a fragment at P
  * Packets are held back by one so each gets its true duration (the next
- * packet's pts minus its own), which the fMP4 fragments need.
+ * packet's dts minus its own), which the fMP4 fragments need.
+ *
+ * Decode and presentation order (B-frames, docs/design/time.md): segment and
+ * fragment boundaries, media times and the wall clock are in presentation
+ * time (pts: a keyframe's pts is where its GOP starts on screen); sample
+ * durations, the discontinuity rule T5 and duplicate detection are in
+ * decode time (dts, strictly increasing from the ingest).  In the file a
+ * sample's presentation time is pts - run_base_pts (the index's media time)
+ * and its decode time dts - run_base_pts, so composition offsets are >= 0
+ * (trun version 0, as every player reads it) and 0 without B-frames.  For
+ * the decode times to be >= 0, a run's media time starts no earlier than
+ * its first keyframe's pts - dts (0 without B-frames).
  */
 #include "recorder.h"
 
@@ -88,6 +99,9 @@ struct writer {
     int64_t seg_first_pts;           /* video pts of the segment's first frame */
     int64_t run_base_pts;            /* video pts at media time 0: files of one run
                                       * continue each other's timestamps */
+    int64_t run_key_pts;             /* pts of the run's first keyframe */
+    int write_failed_logged;
+    int64_t seg_max_pts;             /* latest presentation time in the segment */
     int64_t media_end_us;            /* media end of the camera's last segment */
     int64_t seg_start_wall;
     AVPacket *pend[2];               /* held-back packet per track */
@@ -128,11 +142,23 @@ static int write_rel(struct writer *w, AVPacket *pkt, int track, int64_t dur)
 {
     AVRational tb = track == 0 ? w->params->video_tb : w->params->audio_tb;
     int64_t base = track == 0 ? w->run_base_pts : av_rescale_q(w->run_base_pts, w->params->video_tb, tb);
-    int64_t pts = pkt->pts;
-    pkt->pts = pkt->dts = pts - base;
+    int64_t pts = pkt->pts, dts = pkt->dts;
+    pkt->dts = (track == 0 ? dts : pts) - base;
+    /* a frame reordered deeper than the stream declares (dts_gen G2) is shown
+     * at its decode time rather than lost */
+    pkt->pts = pts - base < pkt->dts ? pkt->dts : pts - base;
     pkt->duration = dur > 0 ? dur : 1;
+    if (track == 0 && pts > w->seg_max_pts)
+        w->seg_max_pts = pts;
     int rc = storage_segment_write(w->seg, pkt, track);
-    pkt->pts = pkt->dts = pts;
+    pkt->pts = pts;
+    pkt->dts = dts;
+    if (rc) {
+        atomic_fetch_add(&w->r->dropped, 1);
+        if (!w->write_failed_logged)
+            nvr_log(NVR_WARN, w->r->cam->id, "packet not written track=%d error=\"%s\"", track, nvr_strerror(rc));
+        w->write_failed_logged = 1;
+    }
     return rc;
 }
 
@@ -166,11 +192,13 @@ static void finish_segment(struct writer *w, const AVPacket *cut, const struct i
     }
     int64_t end_pts, ref_end;
     if (w->pend[0]) {
-        int64_t dur = cut ? cut->pts - w->pend[0]->pts : (w->last_video_dur > 0 ? w->last_video_dur : 1);
+        int64_t typical = w->last_video_dur > 0 ? w->last_video_dur : 1;
+        int64_t dur = cut ? cut->dts - w->pend[0]->dts : typical;
         write_rel(w, w->pend[0], 0, dur);
-        end_pts = w->pend[0]->pts + dur;
+        /* without a cut the segment ends one frame after its latest picture */
+        end_pts = cut ? cut->pts : w->seg_max_pts + typical;
         ref_end = cut ? reference(w, cut->pts, cut_meta)
-                      : reference(w, w->pend[0]->pts, &w->pend_meta) + av_rescale_q(dur, w->params->video_tb, US);
+                      : reference(w, w->seg_max_pts, &w->pend_meta) + av_rescale_q(typical, w->params->video_tb, US);
     } else {
         end_pts = w->seg_first_pts;
         ref_end = w->seg_start_wall;
@@ -203,7 +231,11 @@ static void open_segment(struct writer *w, const AVPacket *key, const struct ing
          * forward, never back. */
         int64_t gap = w->tm.prev_end_us == TIMEMAP_NONE ? 0 : start - w->tm.prev_end_us;
         int64_t media_start = w->media_end_us + (gap > 0 ? gap : 0);
+        int64_t lead = video_us(w, key->pts - key->dts); /* decode times stay >= 0 */
+        if (media_start < lead)
+            media_start = lead;
         w->run_base_pts = key->pts - av_rescale_q(media_start, US, w->params->video_tb);
+        w->run_key_pts = key->pts;
     }
     if (reanchored) {
         char a[NVR_TIME_BUFSZ], b[NVR_TIME_BUFSZ];
@@ -231,6 +263,7 @@ static void open_segment(struct writer *w, const AVPacket *key, const struct ing
     }
     w->seg_audio = w->params->audio != NULL;
     w->seg_first_pts = key->pts;
+    w->seg_max_pts = key->pts;
     w->seg_start_wall = start;
 }
 
@@ -238,12 +271,12 @@ static void on_video(struct writer *w, struct pq_item *it)
 {
     AVPacket *p = it->pkt;
     int key = (p->flags & AV_PKT_FLAG_KEY) != 0;
-    if (timemap_discontinuity(&w->tm, video_us(w, p->pts))) {
+    if (timemap_discontinuity(&w->tm, video_us(w, p->dts))) {
         nvr_log(NVR_WARN, w->r->cam->id, "timestamp discontinuity: segment ended");
         finish_segment(w, NULL, NULL);
         timemap_break(&w->tm);
     }
-    if (w->pend[0] && p->pts <= w->pend[0]->pts) {
+    if (w->pend[0] && p->dts <= w->pend[0]->dts) {
         atomic_fetch_add(&w->r->dropped, 1); /* duplicate timestamp */
         return;
     }
@@ -267,7 +300,7 @@ static void on_video(struct writer *w, struct pq_item *it)
         if (!w->seg)
             return;
     } else if (w->pend[0]) {
-        int64_t dur = p->pts - w->pend[0]->pts;
+        int64_t dur = p->dts - w->pend[0]->dts;
         w->last_video_dur = dur;
         atomic_store(&w->r->frame_interval_ns, (uint64_t)av_rescale_q(dur, w->params->video_tb, (AVRational){1, 1000000000}));
         write_rel(w, w->pend[0], 0, dur);
@@ -290,6 +323,12 @@ static void on_video(struct writer *w, struct pq_item *it)
                 return;
             }
         }
+    }
+    if (p->pts < w->run_key_pts) {
+        /* a leading picture of an open GOP whose references precede the run:
+         * no decoder can show it */
+        atomic_fetch_add(&w->r->dropped, 1);
+        return;
     }
     w->pend[0] = it->pkt;
     w->pend_meta = it->meta;

@@ -116,7 +116,8 @@ int segment_writer_open(struct segment_writer **out, const struct segment_writer
     if (p->audio && (rc = add_stream(w, p->audio, p->audio_tb)))
         goto out;
     /* frag_discont without an edit list: tfdt is the packet's own dts, so the files
-     * of one run continue each other's timestamps (the recorder makes them so) */
+     * of one run continue each other's timestamps (the recorder makes them so);
+     * with B-frames the packets' pts - dts become trun composition offsets */
     av_dict_set(&opts, "movflags", "frag_custom+empty_moov+default_base_moof+frag_discont+skip_trailer", 0);
     av_dict_set(&opts, "use_editlist", "0", 0);
     av_dict_set(&opts, "avoid_negative_ts", "disabled", 0); /* no shift to zero */

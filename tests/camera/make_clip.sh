@@ -2,17 +2,22 @@
 # make_clip.sh - make a test clip for nvr-test-camera with Debian's ffmpeg.
 #
 #   make_clip.sh OUT.mp4 h264|h265 [--audio] [--size WxH] [--seconds S] [--bitrate KBIT]
+#                [--bframes N] [--open-gop]
 #
 # Video: testsrc2 at 25 fps with the `noise` filter on top (so the encoder
 # cannot compress it to nothing and the bitrate is realistic), libx264 or
 # libx265 -preset ultrafast, a closed GOP of 50 frames (a keyframe every 2 s),
 # no B-frames, roughly constant bitrate (-b:v = -maxrate, -bufsize = 1 s).
+# --bframes N: up to N B-frames between anchors, as the encoder's defaults
+# use them (x264: adaptive, B-pyramid from 2; x265: adaptive); --open-gop:
+# keyframes after the first are open (x264 open-gop, x265 CRA with leading
+# pictures), as x265's defaults make them.
 # Audio (--audio): a 1 kHz sine, AAC-LC mono 48 kHz at 64 kbit/s.
 # Defaults: 640x360, 10 s, 1000 kbit/s.  Exits non-zero on any failure.
 set -eu
 
 usage() {
-    echo "usage: $0 OUT.mp4 h264|h265 [--audio] [--size WxH] [--seconds S] [--bitrate KBIT]" >&2
+    echo "usage: $0 OUT.mp4 h264|h265 [--audio] [--size WxH] [--seconds S] [--bitrate KBIT] [--bframes N] [--open-gop]" >&2
     exit 2
 }
 
@@ -24,12 +29,16 @@ audio=0
 size=640x360
 seconds=10
 bitrate=1000
+bframes=0
+opengop=0
 while [ $# -gt 0 ]; do
     case $1 in
     --audio) audio=1; shift ;;
     --size) [ $# -ge 2 ] || usage; size=$2; shift 2 ;;
     --seconds) [ $# -ge 2 ] || usage; seconds=$2; shift 2 ;;
     --bitrate) [ $# -ge 2 ] || usage; bitrate=$2; shift 2 ;;
+    --bframes) [ $# -ge 2 ] || usage; bframes=$2; shift 2 ;;
+    --open-gop) opengop=1; shift ;;
     *) usage ;;
     esac
 done
@@ -38,17 +47,21 @@ case $size in *[!0-9x]* | x* | *x | *x*x* | "") echo "$0: bad --size '$size'" >&
 case $size in *x*) ;; *) echo "$0: bad --size '$size'" >&2; exit 2 ;; esac
 case $seconds in '' | *[!0-9]*) echo "$0: bad --seconds '$seconds'" >&2; exit 2 ;; esac
 case $bitrate in '' | *[!0-9]*) echo "$0: bad --bitrate '$bitrate'" >&2; exit 2 ;; esac
+case $bframes in '' | *[!0-9]*) echo "$0: bad --bframes '$bframes'" >&2; exit 2 ;; esac
 [ "$seconds" -gt 0 ] && [ "$bitrate" -gt 0 ] || { echo "$0: --seconds and --bitrate must be > 0" >&2; exit 2; }
 command -v ffmpeg >/dev/null || { echo "$0: ffmpeg not found" >&2; exit 1; }
 
 case $codec in
 h264)
-    venc="-c:v libx264 -preset ultrafast -g 50 -keyint_min 50 -sc_threshold 0 -bf 0
-          -x264-params open-gop=0"
+    # ultrafast turns B-frames off; with --bframes the next preset keeps them
+    preset=ultrafast
+    [ "$bframes" -gt 0 ] && preset=superfast
+    venc="-c:v libx264 -preset $preset -g 50 -keyint_min 50 -sc_threshold 0 -bf $bframes
+          -x264-params open-gop=$opengop"
     ;;
 h265)
-    venc="-c:v libx265 -preset ultrafast -g 50 -bf 0
-          -x265-params keyint=50:min-keyint=50:bframes=0:scenecut=0:open-gop=0:log-level=error
+    venc="-c:v libx265 -preset ultrafast -g 50 -bf $bframes
+          -x265-params keyint=50:min-keyint=50:bframes=$bframes:scenecut=0:open-gop=$opengop:log-level=error
           -tag:v hvc1"
     ;;
 *) usage ;;

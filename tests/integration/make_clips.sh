@@ -10,4 +10,8 @@ mkdir -p "$dir"
 [ -s "$dir/h265_aac.mp4" ] || "$mk" "$dir/h265_aac.mp4" h265 --audio
 [ -s "$dir/h264_4s.mp4" ] || "$mk" "$dir/h264_4s.mp4" h264 --seconds 4
 [ -s "$dir/h264_4s_320.mp4" ] || "$mk" "$dir/h264_4s_320.mp4" h264 --seconds 4 --size 320x240
+# cameras shaped unlike the others: B-frames (x264 with a B-pyramid, closed
+# GOPs; x265 with open GOPs, CRA keyframes with leading pictures)
+[ -s "$dir/h264_bf.mp4" ] || "$mk" "$dir/h264_bf.mp4" h264 --bframes 2
+[ -s "$dir/h265_bf.mp4" ] || "$mk" "$dir/h265_bf.mp4" h265 --bframes 3 --open-gop
 echo "clips ready in $dir"

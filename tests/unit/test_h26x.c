@@ -73,6 +73,8 @@ static void test_garbage_never_crashes(void)
             CHECK(sps >= buf && sps + len <= buf + n);
         int m = h26x_extract_parameter_sets(AV_CODEC_ID_HEVC, buf, n, &ps);
         CHECK(m >= 0);
+        int d = h26x_reorder_depth(round % 2 ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264, buf, n);
+        CHECK(d >= -1 && d <= 16);
         av_free(ps);
     }
 }
@@ -97,8 +99,106 @@ static void test_codec_string(void)
     CHECK_EQ_INT(h26x_codec_string(AV_CODEC_ID_H264, NULL, 0, buf, sizeof buf), -1);
 }
 
+/* SPSs written by real encoders (x264/x265, 320x240), with what ffprobe
+ * reports as the stream's has_b_frames */
+static const uint8_t sps_x264_bf0[] = {0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05, 0x07, 0xec, 0x04, 0x40, 0x00,
+                                       0x00, 0x03, 0x00, 0x40, 0x00, 0x00, 0x0c, 0x83, 0xc5, 0x0a, 0xa8};
+static const uint8_t sps_x264_bf1[] = {0, 0, 0, 1, 0x67, 0x64, 0x00, 0x0d, 0xac, 0xe4, 0x05, 0x07, 0xec, 0x04,
+                                       0x40, 0x00, 0x00, 0x03, 0x00, 0x40, 0x00, 0x00, 0x0c, 0x83, 0xc5, 0x0a,
+                                       0x44, 0x80};
+static const uint8_t sps_x264_pyramid[] = {0, 0, 0, 1, 0x67, 0x64, 0x00, 0x0d, 0xac, 0xd9, 0x41, 0x41, 0xfb,
+                                           0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00, 0x00, 0x03, 0x03,
+                                           0x20, 0xf1, 0x42, 0x99, 0x60};
+static const uint8_t sps_x265_bf0[] = {0, 0, 0, 1, 0x42, 0x01, 0x01, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00, 0x90,
+                                       0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00, 0x3c, 0xa0, 0x0a, 0x08, 0x0f,
+                                       0x16, 0x59, 0x2a, 0x49, 0x32, 0xbc, 0x05, 0xa0, 0x20, 0x00, 0x00, 0x03,
+                                       0x00, 0x20, 0x00, 0x00, 0x03, 0x03, 0x21};
+static const uint8_t sps_x265_default[] = {0, 0, 0, 1, 0x42, 0x01, 0x01, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00,
+                                           0x90, 0x00, 0x00, 0x03, 0x00, 0x00, 0x03, 0x00, 0x3c, 0xa0, 0x0a,
+                                           0x08, 0x0f, 0x16, 0x59, 0x59, 0xa4, 0x93, 0x2b, 0xc0, 0x5a, 0x02,
+                                           0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00, 0x03, 0x00, 0x32, 0x10};
+
+/* A bit writer for SPSs no encoder here writes (no VUI). */
+struct bw {
+    uint8_t b[64];
+    size_t bits;
+};
+static void put(struct bw *w, uint32_t v, int n)
+{
+    while (n-- > 0) {
+        if ((v >> n) & 1)
+            w->b[w->bits / 8] |= (uint8_t)(0x80 >> (w->bits % 8));
+        w->bits++;
+    }
+}
+static void put_ue(struct bw *w, uint32_t v)
+{
+    int n = 0;
+    while ((v + 1) >> (n + 1))
+        n++;
+    put(w, 0, n);
+    put(w, v + 1, n + 1);
+}
+
+/* H.264 High (or Baseline) 1920x1088 at level 4.0 without a VUI */
+static size_t sps_without_vui(uint8_t *out, unsigned profile)
+{
+    struct bw w = {{0}, 0};
+    put(&w, 0, 24);
+    put(&w, 1, 8); /* start code 00 00 00 01 */
+    put(&w, 0x67, 8);
+    put(&w, profile, 8);
+    put(&w, 0, 8);
+    put(&w, 40, 8);
+    put_ue(&w, 0);
+    if (profile == 100) {
+        put_ue(&w, 1);
+        put_ue(&w, 0);
+        put_ue(&w, 0);
+        put(&w, 0, 2); /* qpprime, no scaling matrix */
+    }
+    put_ue(&w, 0);
+    put_ue(&w, 0);
+    put_ue(&w, 2);
+    put_ue(&w, 4);
+    put(&w, 0, 1);
+    put_ue(&w, 119);
+    put_ue(&w, 67);
+    put(&w, 1, 1);
+    put(&w, 1, 1);
+    put(&w, 0, 1);
+    put(&w, 0, 1); /* no VUI */
+    put(&w, 1, 1); /* rbsp stop bit */
+    size_t n = (w.bits + 7) / 8;
+    memcpy(out, w.b, n);
+    return n;
+}
+
+static void test_reorder_depth(void)
+{
+    CHECK_EQ_INT(h26x_reorder_depth(AV_CODEC_ID_H264, sps_x264_bf0, sizeof sps_x264_bf0), 0);
+    CHECK_EQ_INT(h26x_reorder_depth(AV_CODEC_ID_H264, sps_x264_bf1, sizeof sps_x264_bf1), 1);
+    CHECK_EQ_INT(h26x_reorder_depth(AV_CODEC_ID_H264, sps_x264_pyramid, sizeof sps_x264_pyramid), 2);
+    CHECK_EQ_INT(h26x_reorder_depth(AV_CODEC_ID_HEVC, sps_x265_bf0, sizeof sps_x265_bf0), 0);
+    CHECK_EQ_INT(h26x_reorder_depth(AV_CODEC_ID_HEVC, sps_x265_default, sizeof sps_x265_default), 2);
+    /* no VUI: High infers MaxDpbFrames (level 4.0: 32768 / 8160 macroblocks = 4), Baseline 0 */
+    uint8_t b[64];
+    size_t n = sps_without_vui(b, 100);
+    CHECK_EQ_INT(h26x_reorder_depth(AV_CODEC_ID_H264, b, n), 4);
+    n = sps_without_vui(b, 66);
+    CHECK_EQ_INT(h26x_reorder_depth(AV_CODEC_ID_H264, b, n), 0);
+    /* cut short, absent, or the wrong codec: unknown, never a crash */
+    CHECK_EQ_INT(h26x_reorder_depth(AV_CODEC_ID_H264, sps_x264_pyramid, 12), -1);
+    CHECK_EQ_INT(h26x_reorder_depth(AV_CODEC_ID_HEVC, sps_x265_default, 20), -1);
+    CHECK_EQ_INT(h26x_reorder_depth(AV_CODEC_ID_H264, NULL, 0), -1);
+    CHECK_EQ_INT(h26x_reorder_depth(AV_CODEC_ID_HEVC, sps_x264_bf1, sizeof sps_x264_bf1), -1);
+    for (size_t cut = 4; cut < sizeof sps_x265_default; cut++)
+        CHECK(h26x_reorder_depth(AV_CODEC_ID_HEVC, sps_x265_default, cut) <= 16);
+}
+
 int main(void)
 {
+    RUN(test_reorder_depth);
     RUN(test_codec_string);
     RUN(test_find_sps_h264);
     RUN(test_extract_h264);
