@@ -106,6 +106,7 @@ struct options {
     gchar *switch_clip;
     gchar *server_header;       /* --server-header: RTSP "Server:" to present, or NULL */
     gchar *sdp_name;            /* --sdp-name: SDP "s=" line to present, or NULL */
+    gboolean sdp_params_only;   /* --sdp-params-only: no parameter sets in the stream */
 };
 
 struct camera {
@@ -549,6 +550,15 @@ static void on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media
     if (setup_appsrc(bin, "vsrc", cam->clip, cam->alt, &cam->clip->video) < 0 ||
         (cam->clip->audio.n && setup_appsrc(bin, "asrc", cam->clip, NULL, &cam->clip->audio) < 0))
         g_printerr("nvr-test-camera: cannot configure a media pipeline\n");
+    if (cam->o.sdp_params_only) {
+        /* the clip's access units carry no SPS/PPS (MP4 keeps them in avcC/hvcC):
+         * without the payloader's repetition they exist only in the SDP */
+        GstElement *pay = gst_bin_get_by_name(GST_BIN(bin), "pay0");
+        if (pay) {
+            g_object_set(pay, "config-interval", 0, NULL);
+            gst_object_unref(pay);
+        }
+    }
     gst_object_unref(bin);
 }
 
@@ -780,6 +790,8 @@ static int parse_options(struct options *o, int *argc, char ***argv)
          "present this RTSP Server header (audit tests)", "TEXT"},
         {"sdp-name", 0, 0, G_OPTION_ARG_STRING, &o->sdp_name,
          "present this SDP session name (s= line; audit tests)", "TEXT"},
+        {"sdp-params-only", 0, 0, G_OPTION_ARG_NONE, &o->sdp_params_only,
+         "parameter sets only in the SDP (sprop-*), never in the stream", NULL},
         G_OPTION_ENTRY_NULL,
     };
     GOptionContext *ctx = g_option_context_new("- RTSP test camera serving a looped MP4 clip");

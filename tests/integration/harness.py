@@ -101,7 +101,7 @@ class Camera:
     """The test camera as a child process: start, stop (SIGTERM), restart."""
 
     def __init__(self, clip_name, port=None, mount="/cam", user=None, password=None, auth="basic",
-                 no_audio=False, mounts=1):
+                 no_audio=False, mounts=1, extra=None):
         self.args = [CAMERA, "--clip", clip(clip_name), "--port", str(port or free_port()),
                      "--mount", mount]
         self.port = int(self.args[self.args.index("--port") + 1])
@@ -112,6 +112,7 @@ class Camera:
             self.args.append("--no-audio")
         if mounts > 1:
             self.args += ["--mounts", str(mounts)]
+        self.args += extra or []  # behaviours of other cameras (tests/camera/README.md)
         self.proc = None
 
     def url(self, user=None, password=None, mount=None):
