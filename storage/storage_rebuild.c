@@ -63,7 +63,7 @@ int storage_parse_segment_path(const char *rel, char *camera, int64_t *start_us)
         return NVR_EINVAL;
     size_t cl = strlen(cam), nl = strlen(name);
     /* CAM-YYYYMMDDTHHMMSS.uuuuuuZ.mp4 */
-    if (nl != cl + 1 + 26 + 4 || strncmp(name, cam, cl) != 0 || name[cl] != '-' || strcmp(name + nl - 4, ".mp4") != 0)
+    if (nl != cl + 1 + 23 + 4 || strncmp(name, cam, cl) != 0 || name[cl] != '-' || strcmp(name + nl - 4, ".mp4") != 0)
         return NVR_EINVAL;
     const char *ts = name + cl + 1;
     if (ts[8] != 'T' || ts[15] != '.' || ts[22] != 'Z')
