@@ -18,8 +18,9 @@
  * swept for files the index does not know that start at or after the
  * camera's last indexed segment (a commit lost to a power cut): such a file
  * is indexed from its own content, removed if it holds no whole fragment,
- * or moved to quarantine/ if it cannot be read.  Footage is never deleted
- * because the index does not know it.
+ * or moved to quarantine/ if it cannot be read; a file whose name is not a
+ * segment's goes to quarantine/.  Footage is never deleted because the
+ * index does not know it.
  *
  * Before all that (docs/design/storage.md, "Faults at start-up"):
  *   - a full disk: the ballast (reserve.bin) is released when free space is
@@ -281,22 +282,29 @@ struct sweep {
 
 /* Start-up: a file at or after the camera's last segment is the newest file
  * of a commit a power cut lost: index it from its content, remove it if it
- * holds no whole fragment, else quarantine it.  Older files are left alone
- * (nvr check reports them). */
+ * holds no whole fragment, else quarantine it.  A file whose name is not a
+ * segment's is no footage the recorder wrote: quarantined.  Older segment
+ * files are left alone (nvr check reports them, --rebuild-index indexes
+ * them): after a damaged index was set aside they are the old footage. */
 static void adopt_orphan(struct storage *st, const char *rel, int64_t min_start)
 {
     char camera[INDEX_ID_MAX], abs[PATH_MAX], moved[PATH_MAX];
     int64_t start;
     int indexed = 0, rc;
-    if (storage_parse_segment_path(rel, camera, &start) || start < min_start)
+    if (storage_parse_segment_path(rel, camera, &start) != NVR_OK) {
+        rc = NVR_EINVAL;
+        snprintf(camera, sizeof camera, "-");
+    } else if (start < min_start) {
         return;
-    rc = storage_index_file(st, rel, start, INT64_MAX, &indexed);
+    } else {
+        rc = storage_index_file(st, rel, start, INT64_MAX, &indexed);
+    }
     if (rc == NVR_OK && indexed) {
         nvr_log(NVR_WARN, camera, "indexed a segment file a lost commit left out path=%s", rel);
     } else if (rc == NVR_OK && storage_abs_path(st, rel, abs, sizeof abs) == NVR_OK && unlink(abs) == 0) {
         nvr_log(NVR_INFO, camera, "removed a segment file with no complete fragment path=%s", rel);
     } else if (rc != NVR_OK && storage_quarantine(st, rel, moved, sizeof moved) == NVR_OK) {
-        nvr_log(NVR_WARN, camera, "moved a file the index does not know to quarantine path=%s to=%s error=\"%s\"",
+        nvr_log(NVR_WARN, NULL, "moved a file the index does not know to quarantine path=%s to=%s error=\"%s\"",
                 rel, moved, nvr_strerror(rc));
     }
 }
