@@ -154,8 +154,8 @@ int cli_check(int argc, char **argv)
         enum storage_check_mode mode = !o.repair ? STORAGE_CHECK_REPORT
                                        : o.apply ? STORAGE_CHECK_REPAIR
                                                  : STORAGE_CHECK_DRY_RUN;
-        int flags = o.rebuild ? STORAGE_WRITER | STORAGE_REBUILD
-                    : mode == STORAGE_CHECK_REPAIR ? STORAGE_WRITER
+        int flags = o.rebuild ? STORAGE_WRITER | STORAGE_CHECKER | STORAGE_REBUILD
+                    : mode == STORAGE_CHECK_REPAIR ? STORAGE_WRITER | STORAGE_CHECKER
                     : mode == STORAGE_CHECK_DRY_RUN ? STORAGE_LOCK
                                                    : 0;
         int rc = storage_open(&st, cfg->data_dir, flags);

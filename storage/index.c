@@ -808,6 +808,16 @@ out:
     return rc;
 }
 
+int index_usage_recount(nvr_index *ix)
+{
+    pthread_mutex_lock(&ix->mu);
+    int rc = index_exec(ix, "UPDATE cameras SET"
+                            "  bytes = COALESCE((SELECT SUM(s.bytes) FROM segments s WHERE s.camera = cameras.id), 0),"
+                            "  media_us = COALESCE((SELECT SUM(s.media_us) FROM segments s WHERE s.camera = cameras.id), 0)");
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
 int index_segment_restore(nvr_index *ix, struct index_segment *seg)
 {
     sqlite3_stmt *st = NULL;

@@ -152,6 +152,11 @@ int index_salvage(nvr_index *ix, const char *damaged, FILE *report);
 int index_salvage_segments(const char *damaged, int (*fn)(struct index_segment *seg, void *arg), void *arg,
                            int *lost);
 
+/* Recomputes every camera's usage totals (bytes, media_us) from its
+ * segments: after rows were copied from a damaged index, whose cameras
+ * rows carry the totals of that index. */
+int index_usage_recount(nvr_index *ix);
+
 /* ---- retention (index_retention.c) ---- */
 
 struct index_usage {

@@ -532,7 +532,7 @@ static int open_writer_index(struct storage *st, const char *path, int flags)
             rc = storage_collect_garbage(st);
             if (rc == NVR_OK)
                 rc = recover_writing(st);
-            if (rc == NVR_OK)
+            if (rc == NVR_OK && !(flags & STORAGE_CHECKER))
                 rc = sweep_newest_days(st);
             if (rc)
                 snprintf(problem, sizeof problem, "%s", nvr_strerror(rc));

@@ -40,6 +40,8 @@ enum storage_open_flags {
     STORAGE_LOCK = 2,   /* take the lock only (a dry run of a repair) */
     STORAGE_REBUILD = 4,/* with WRITER: a damaged index is set aside whatever the
                          * quick_check costs (nvr check --rebuild-index) */
+    STORAGE_CHECKER = 8,/* with WRITER: no start-up sweep of the newest day directories
+                         * (nvr check reports and repairs those files itself) */
 };
 
 /* Opens data_dir (creating it and the index if needed).  With STORAGE_WRITER

@@ -16,7 +16,9 @@
  *   sha256   = of the file as it is now.
  *
  * Order: damaged indexes' rows first (the better data), then every file
- * still unknown, camera by camera in start order.  A file with a torn
+ * still unknown, camera by camera in start order; then the cameras' usage
+ * totals are recounted (a cameras row copied from a damaged index carries
+ * that index's sums, and the triggers add the restored rows on top).  A file with a torn
  * last fragment is cut back to its last whole fragment (as start-up
  * recovery does); one that is not a segment or holds no whole fragment
  * is moved to data_dir/quarantine/ - nothing is deleted.
@@ -440,7 +442,10 @@ int storage_rebuild_index(struct storage *st, FILE *report, struct storage_rebui
         stats->scanned++;
         fprintf(report, "%s: indexed from the file\n", e->rel);
     }
-    /* 3. the set-aside index is merged: no longer a reason to be degraded */
+    /* 3. usage totals: cameras rows copied from a damaged index carry its sums */
+    if ((rc = index_usage_recount(st->ix)))
+        goto out;
+    /* 4. the set-aside index is merged: no longer a reason to be degraded */
     char marker[PATH_MAX];
     if (storage_abs_path(st, STORAGE_DAMAGE_MARKER, marker, sizeof marker) == NVR_OK && unlink(marker) == 0)
         storage_fsync_dir(st->dir);
