@@ -84,7 +84,9 @@ def part_a(cam):
     check(nvr.wait_segments("a", 4, 40), "A: recording on the small file system")
     check(wait_until(lambda: os.path.exists(ballast), 10), "A: retention made the ballast reserve.bin")
     check(nvr.stop() == 0, "A: clean stop")
-    old = nvr.db_rows("a")
+    # as after any clean stop: no -wal/-shm left (reading the index from here would leave
+    # them, with the pages SQLite needs already allocated, and hide the fault)
+    check(not os.path.exists(nvr.path("index.db-shm")), "A: no index.db-shm left after a clean stop")
     filler = nvr.path("filler.bin")
     fill(filler)
     check(fs_avail(nvr.data_dir) == 0 and os.path.exists(ballast), "A: file system 100 %% full (avail %d), ballast "
@@ -107,7 +109,6 @@ def part_a(cam):
     check(nvr.stop() == 0, "A: clean stop after the full disk")
     r = nvr.run_cli("check", "-c", nvr.config, "--storage")
     check(r.returncode == 0, "A: nvr check --storage clean: %s%s" % (r.stdout, r.stderr))
-    check(len(old) > 0, "A: had footage before")
     subprocess.run(["umount", nvr.data_dir], capture_output=True)
 
 
