@@ -31,6 +31,7 @@
 #include "version.h"
 
 
+#define OPEN_RETRY_S 2            /* storage_open again after a full disk */
 #define RETENTION_INTERVAL_US 2000000 /* a pass every 2 s: cheap (usage is kept by
                                        * triggers) and keeps overshoot small */
 #include <libavformat/avformat.h>
@@ -42,8 +43,10 @@ void cli_usage(FILE *f)
 {
     fputs("usage:\n"
           "  nvr run -c FILE                 record every configured camera until SIGTERM/SIGINT\n"
-          "  nvr check -c FILE [--storage [--repair]]\n"
-          "                                  validate the config (and the stored footage)\n"
+          "  nvr check -c FILE [--storage [--repair [--apply]] [--rebuild-index]]\n"
+          "                                  validate the config (and the stored footage); --repair\n"
+          "                                  says what it would do, --apply does it; --rebuild-index\n"
+          "                                  indexes the segment files the index does not list\n"
           "  nvr recordings -c FILE CAMERA [--from T] [--to T] [--json]\n"
           "                                  recorded coverage of one camera\n"
           "  nvr hold add -c FILE --camera ID[,ID...] --from T --to T --reason TEXT [--case ID] [--json]\n"
@@ -74,7 +77,7 @@ void cli_usage(FILE *f)
 struct cli_opts {
     const char *config;
     const char *from, *to;
-    int json, storage, repair;
+    int json, storage, repair, apply, rebuild;
     const char *positional;
 };
 
@@ -84,6 +87,7 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
     const struct cli_option opts[] = {
         {"config", 'c', &o->config, NULL}, {"from", 0, &o->from, NULL},     {"to", 0, &o->to, NULL},
         {"json", 0, NULL, &o->json},       {"storage", 0, NULL, &o->storage}, {"repair", 0, NULL, &o->repair},
+        {"apply", 0, NULL, &o->apply},     {"rebuild-index", 0, NULL, &o->rebuild},
         {NULL, 0, NULL, NULL},
     };
     return cli_parse(argc, argv, opts, &o->positional);
@@ -136,28 +140,59 @@ int cli_check(int argc, char **argv)
     struct cli_opts o;
     struct nvr_config *cfg = NULL;
     struct storage *st = NULL;
-    int status, problems = 0;
-    if (parse_opts(argc, argv, &o) || o.positional) {
+    int status, problems = 0, unresolved = 0;
+    if (parse_opts(argc, argv, &o) || o.positional || ((o.repair || o.apply || o.rebuild) && !o.storage) ||
+        (o.apply && !o.repair)) {
         cli_usage(stderr);
         return 2;
     }
     if ((status = load_config(&o, &cfg)))
         return status;
     if (o.storage) {
-        int rc = storage_open(&st, cfg->data_dir, o.repair ? STORAGE_WRITER : 0);
+        /* a repair or rebuild needs the lock (not while nvr run runs); a dry run
+         * takes it too but changes nothing, not even unfinished segments */
+        enum storage_check_mode mode = !o.repair ? STORAGE_CHECK_REPORT
+                                       : o.apply ? STORAGE_CHECK_REPAIR
+                                                 : STORAGE_CHECK_DRY_RUN;
+        int flags = o.rebuild ? STORAGE_WRITER | STORAGE_CHECKER | STORAGE_REBUILD
+                    : mode == STORAGE_CHECK_REPAIR ? STORAGE_WRITER | STORAGE_CHECKER
+                    : mode == STORAGE_CHECK_DRY_RUN ? STORAGE_LOCK
+                                                   : 0;
+        int rc = storage_open(&st, cfg->data_dir, flags);
         if (rc) {
             fprintf(stderr, "%s: cannot open storage in %s: %s\n", cfg->path, cfg->data_dir, nvr_strerror(rc));
+            if (rc == NVR_EDAMAGED)
+                fprintf(stderr, "nvr: stop nvr and run nvr check -c FILE --storage --rebuild-index\n");
             status = 1;
             goto out;
         }
-        if ((rc = storage_check(st, o.repair, stdout, &problems))) {
+        if (o.rebuild) {
+            struct storage_rebuild_stats rs;
+            int64_t t0 = nvr_clock_now_us();
+            if ((rc = storage_rebuild_index(st, stdout, &rs))) {
+                fprintf(stderr, "nvr: rebuilding the index failed: %s\n", nvr_strerror(rc));
+                status = 1;
+                goto out;
+            }
+            printf("rebuild: %d segment file%s: %d already indexed, %d from a damaged index, %d read from the "
+                   "file, %d moved to quarantine, %d cut back to a whole fragment (%.1f s)\n",
+                   rs.files, rs.files == 1 ? "" : "s", rs.indexed, rs.from_damaged, rs.scanned, rs.quarantined,
+                   rs.truncated, (double)(nvr_clock_now_us() - t0) / 1e6);
+            if (rs.quarantined)
+                status = 1;
+        }
+        if ((rc = storage_check(st, mode, stdout, &problems, &unresolved))) {
             fprintf(stderr, "nvr: storage check failed: %s\n", nvr_strerror(rc));
             status = 1;
             goto out;
         }
         printf("storage: %d problem%s%s\n", problems, problems == 1 ? "" : "s",
-               problems && o.repair ? " (repaired)" : "");
-        if (problems && !o.repair)
+               !problems                         ? ""
+               : mode == STORAGE_CHECK_DRY_RUN   ? " (dry run: nothing changed; add --apply to repair)"
+               : mode == STORAGE_CHECK_REPAIR    ? (unresolved ? " (repaired what could be; the rest needs a person)"
+                                                               : " (repaired)")
+                                                 : "");
+        if (unresolved)
             status = 1;
     }
     printf("%s: ok (%zu camera%s)\n", cfg->path, cfg->ncameras, cfg->ncameras == 1 ? "" : "s");
@@ -325,7 +360,18 @@ int cli_run(int argc, char **argv)
     http_server_tune_allocator();
     nvr_log_capture_av();
     avformat_network_init();
-    if ((rc = storage_open(&nvr.st, nvr.cfg->data_dir, STORAGE_WRITER))) {
+    /* a full disk is waited out (another program may free space, or a person):
+     * exiting would only make systemd restart us into the same wall */
+    while ((rc = storage_open(&nvr.st, nvr.cfg->data_dir, STORAGE_WRITER)) == NVR_ENOSPC) {
+        struct timespec wait = {OPEN_RETRY_S, 0};
+        nvr_log(NVR_ERROR, NULL, "disk full: cannot open the index; retrying every %d s data_dir=%s error=\"%s\"",
+                OPEN_RETRY_S, nvr.cfg->data_dir, nvr_strerror(rc));
+        if ((sig = sigtimedwait(&sigs, NULL, &wait)) == SIGINT || sig == SIGTERM) {
+            status = 0;
+            goto out;
+        }
+    }
+    if (rc) {
         nvr_log(NVR_ERROR, NULL, "cannot open storage data_dir=%s error=\"%s\"", nvr.cfg->data_dir,
                 nvr_strerror(rc));
         goto out;

@@ -53,7 +53,16 @@ static int h_health(struct http_request *r, struct nvr *nvr)
         return http_reply_error(r, 500, "out of memory");
     struct retention_status rs;
     retention_get_status(nvr->ret, &rs);
-    fputs("{\"status\":\"ok\",\"version\":", b.f);
+    /* degraded: recording goes on, but something needs a person (a damaged
+     * index set aside: the older footage is not indexed until a rebuild) */
+    const char *damage = storage_damage(nvr->st);
+    fprintf(b.f, "{\"status\":\"%s\",", damage ? "degraded" : "ok");
+    if (damage) {
+        fputs("\"reason\":", b.f);
+        json_write_string(b.f, damage);
+        fputc(',', b.f);
+    }
+    fputs("\"version\":", b.f);
     json_write_string(b.f, NVR_VERSION);
     /* the storage condition, so a monitor sees a disk full of held footage */
     fprintf(b.f, ",\"storage\":\"%s\"}\n",

@@ -11,11 +11,13 @@
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const migrations[] = {
     /* 1: the first schema */
@@ -145,21 +147,55 @@ static const char *const migrations[] = {
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
+int index_sqlite_err(sqlite3 *db)
+{
+    int code = db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM;
+    int sys = db ? sqlite3_system_errno(db) : 0;
+    switch (code & 0xff) {
+    case SQLITE_FULL:
+        return NVR_ENOSPC;
+    case SQLITE_IOERR:
+        /* "disk I/O error" on a full file system (e.g. growing -shm on tmpfs)
+         * is a full disk, and is reported as one */
+        return sys == ENOSPC || sys == EDQUOT || code == SQLITE_IOERR_WRITE ? NVR_ENOSPC : NVR_EDB;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return NVR_EDAMAGED;
+    case SQLITE_NOMEM:
+        return NVR_ENOMEM;
+    default:
+        return NVR_EDB;
+    }
+}
+
+/* SQLite's message, with the cause said in words when it is a full disk. */
+static const char *err_text(sqlite3 *db, int rc, char *buf, size_t n)
+{
+    const char *msg = db ? sqlite3_errmsg(db) : "out of memory";
+    if (rc == NVR_ENOSPC)
+        snprintf(buf, n, "disk full (%s)", msg);
+    else
+        snprintf(buf, n, "%s", msg);
+    return buf;
+}
+
 int index_db_err(nvr_index *ix, const char *what)
 {
-    int code = sqlite3_extended_errcode(ix->db);
-    nvr_log(NVR_ERROR, NULL, "index error op=%s error=\"%s\"", what, sqlite3_errmsg(ix->db));
-    return code == SQLITE_FULL || code == SQLITE_IOERR_WRITE ? NVR_ENOSPC : NVR_EDB;
+    char buf[256];
+    int rc = index_sqlite_err(ix->db);
+    nvr_log(NVR_ERROR, NULL, "index error op=%s error=\"%s\"", what, err_text(ix->db, rc, buf, sizeof buf));
+    return rc;
 }
 
 int index_exec(nvr_index *ix, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(ix->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int code = sqlite3_extended_errcode(ix->db);
-        nvr_log(NVR_ERROR, NULL, "index error sql=\"%.40s\" error=\"%s\"", sql, msg ? msg : "?");
+        int rc = index_sqlite_err(ix->db);
+        nvr_log(NVR_ERROR, NULL, "index error sql=\"%.40s\" error=\"%s%s%s\"", sql,
+                rc == NVR_ENOSPC ? "disk full (" : "", msg ? msg : "?", rc == NVR_ENOSPC ? ")" : "");
         sqlite3_free(msg);
-        return code == SQLITE_FULL || code == SQLITE_IOERR_WRITE ? NVR_ENOSPC : NVR_EDB;
+        return rc;
     }
     return NVR_OK;
 }
@@ -167,13 +203,13 @@ int index_exec(nvr_index *ix, const char *sql)
 static int user_version(nvr_index *ix, int *v)
 {
     sqlite3_stmt *st = NULL;
-    int rc = NVR_EDB;
-    if (sqlite3_prepare_v2(ix->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+    int rc = NVR_OK;
+    if (sqlite3_prepare_v2(ix->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        rc = index_db_err(ix, "user_version");
         goto out;
-    if (sqlite3_step(st) != SQLITE_ROW)
-        goto out;
+    }
     *v = sqlite3_column_int(st, 0);
-    rc = NVR_OK;
 out:
     sqlite3_finalize(st);
     return rc;
@@ -214,8 +250,9 @@ int index_open(nvr_index **out, const char *path)
     pthread_mutex_init(&ix->mu, NULL);
     if (sqlite3_open_v2(path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
-        nvr_log(NVR_ERROR, NULL, "cannot open index path=%s error=\"%s\"", path,
-                ix->db ? sqlite3_errmsg(ix->db) : "out of memory");
+        char buf[256];
+        rc = index_sqlite_err(ix->db);
+        nvr_log(NVR_ERROR, NULL, "cannot open index path=%s error=\"%s\"", path, err_text(ix->db, rc, buf, sizeof buf));
         goto out;
     }
     sqlite3_busy_timeout(ix->db, 10000);
@@ -430,42 +467,43 @@ out:
     return rc;
 }
 
-#define SEG_COLUMNS                                                                          \
-    "id, camera, session, start_us, end_us, media_us, path, bytes, init_bytes, state, "     \
-    "video_codec, width, height, frames, audio_codec, fragments, sha256, media_start_us"
-
 static void copy_text(char *dst, size_t n, const unsigned char *src)
 {
     snprintf(dst, n, "%s", src ? (const char *)src : "");
 }
 
-static int read_row(sqlite3_stmt *st, struct index_segment *s)
+int index_read_row(sqlite3_stmt *st, struct index_segment *s)
+{
+    return index_read_row_at(st, 0, s);
+}
+
+int index_read_row_at(sqlite3_stmt *st, int c0, struct index_segment *s)
 {
     memset(s, 0, sizeof *s);
-    s->id = sqlite3_column_int64(st, 0);
-    copy_text(s->camera, sizeof s->camera, sqlite3_column_text(st, 1));
-    s->session = sqlite3_column_int64(st, 2);
-    s->start_us = sqlite3_column_int64(st, 3);
-    s->end_us = sqlite3_column_int64(st, 4);
-    s->media_us = sqlite3_column_int64(st, 5);
-    copy_text(s->path, sizeof s->path, sqlite3_column_text(st, 6));
-    s->bytes = (uint64_t)sqlite3_column_int64(st, 7);
-    s->init_bytes = (uint32_t)sqlite3_column_int64(st, 8);
-    s->state = sqlite3_column_int(st, 9);
-    copy_text(s->video_codec, sizeof s->video_codec, sqlite3_column_text(st, 10));
-    s->width = sqlite3_column_int(st, 11);
-    s->height = sqlite3_column_int(st, 12);
-    s->frames = sqlite3_column_int64(st, 13);
-    copy_text(s->audio_codec, sizeof s->audio_codec, sqlite3_column_text(st, 14));
-    const uint8_t *blob = sqlite3_column_blob(st, 15);
-    int rc = fragments_unpack(&s->frags, blob, (size_t)sqlite3_column_bytes(st, 15));
+    s->id = sqlite3_column_int64(st, c0 + 0);
+    copy_text(s->camera, sizeof s->camera, sqlite3_column_text(st, c0 + 1));
+    s->session = sqlite3_column_int64(st, c0 + 2);
+    s->start_us = sqlite3_column_int64(st, c0 + 3);
+    s->end_us = sqlite3_column_int64(st, c0 + 4);
+    s->media_us = sqlite3_column_int64(st, c0 + 5);
+    copy_text(s->path, sizeof s->path, sqlite3_column_text(st, c0 + 6));
+    s->bytes = (uint64_t)sqlite3_column_int64(st, c0 + 7);
+    s->init_bytes = (uint32_t)sqlite3_column_int64(st, c0 + 8);
+    s->state = sqlite3_column_int(st, c0 + 9);
+    copy_text(s->video_codec, sizeof s->video_codec, sqlite3_column_text(st, c0 + 10));
+    s->width = sqlite3_column_int(st, c0 + 11);
+    s->height = sqlite3_column_int(st, c0 + 12);
+    s->frames = sqlite3_column_int64(st, c0 + 13);
+    copy_text(s->audio_codec, sizeof s->audio_codec, sqlite3_column_text(st, c0 + 14));
+    const uint8_t *blob = sqlite3_column_blob(st, c0 + 15);
+    int rc = fragments_unpack(&s->frags, blob, (size_t)sqlite3_column_bytes(st, c0 + 15));
     if (rc)
         return rc;
-    if (sqlite3_column_type(st, 16) == SQLITE_BLOB && sqlite3_column_bytes(st, 16) == 32) {
-        memcpy(s->sha256, sqlite3_column_blob(st, 16), 32);
+    if (sqlite3_column_type(st, c0 + 16) == SQLITE_BLOB && sqlite3_column_bytes(st, c0 + 16) == 32) {
+        memcpy(s->sha256, sqlite3_column_blob(st, c0 + 16), 32);
         s->has_sha256 = 1;
     }
-    s->media_start_us = sqlite3_column_int64(st, 17);
+    s->media_start_us = sqlite3_column_int64(st, c0 + 17);
     return NVR_OK;
 }
 
@@ -478,7 +516,7 @@ static int collect(nvr_index *ix, sqlite3_stmt *st, struct index_segment **out, 
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         if ((rc = index_grow(&v, &cap, len, sizeof *v)))
             goto out;
-        if ((rc = read_row(st, &v[len]))) {
+        if ((rc = index_read_row(st, &v[len]))) {
             fragments_free(&v[len].frags);
             goto out;
         }
@@ -510,7 +548,7 @@ int index_segment_get(nvr_index *ix, int64_t id, struct index_segment *out)
     sqlite3_bind_int64(st, 1, id);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW)
-        rc = read_row(st, out);
+        rc = index_read_row(st, out);
     else if (step == SQLITE_DONE)
         rc = NVR_ENOTFOUND;
     else
@@ -657,4 +695,193 @@ out:
 int index_cameras(nvr_index *ix, char ***ids, size_t *n)
 {
     return index_text_column(ix, "SELECT id FROM cameras ORDER BY id", "cameras", ids, n);
+}
+
+/* ---- damage and rebuilding (storage_rebuild.c, storage_open) ---- */
+
+struct deadline {
+    struct timespec end;
+};
+
+/* Progress handler: non-zero (interrupt) once the deadline has passed. */
+static int past_deadline(void *arg)
+{
+    const struct deadline *d = arg;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > d->end.tv_sec || (now.tv_sec == d->end.tv_sec && now.tv_nsec >= d->end.tv_nsec);
+}
+
+int index_quick_check(nvr_index *ix, int64_t budget_ms, char *problem, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    struct deadline d;
+    int rc = NVR_OK, s;
+    problem[0] = '\0';
+    pthread_mutex_lock(&ix->mu);
+    if (budget_ms > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &d.end);
+        d.end.tv_sec += budget_ms / 1000;
+        d.end.tv_nsec += (budget_ms % 1000) * 1000000;
+        if (d.end.tv_nsec >= 1000000000) {
+            d.end.tv_sec++;
+            d.end.tv_nsec -= 1000000000;
+        }
+        sqlite3_progress_handler(ix->db, 1000, past_deadline, &d);
+    }
+    if (sqlite3_prepare_v2(ix->db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK) {
+        s = sqlite3_errcode(ix->db);
+    } else {
+        s = sqlite3_step(st);
+        if (s == SQLITE_ROW) {
+            const char *text = (const char *)sqlite3_column_text(st, 0);
+            if (!text || strcmp(text, "ok") != 0) {
+                snprintf(problem, n, "%s", text ? text : "quick_check returned nothing");
+                rc = NVR_EDAMAGED;
+            }
+            s = SQLITE_DONE;
+        }
+    }
+    if (s == SQLITE_INTERRUPT) {
+        snprintf(problem, n, "quick_check did not finish within %lld ms", (long long)budget_ms);
+        rc = NVR_ETIMEDOUT;
+    } else if (s != SQLITE_DONE) {
+        rc = index_sqlite_err(ix->db);
+        snprintf(problem, n, "%s", sqlite3_errmsg(ix->db));
+        if (rc == NVR_EDB && (s & 0xff) == SQLITE_CORRUPT)
+            rc = NVR_EDAMAGED;
+    }
+    sqlite3_finalize(st);
+    sqlite3_progress_handler(ix->db, 0, NULL, NULL);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
+int index_segment_by_path(nvr_index *ix, const char *path, struct index_segment *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = NVR_OK, step;
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&ix->mu);
+    if (sqlite3_prepare_v2(ix->db, "SELECT " SEG_COLUMNS " FROM segments WHERE path = ?1", -1, &st, NULL) !=
+        SQLITE_OK) {
+        rc = index_db_err(ix, "segment_by_path");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        rc = index_read_row(st, out);
+    else if (step == SQLITE_DONE)
+        rc = NVR_ENOTFOUND;
+    else
+        rc = index_db_err(ix, "segment_by_path");
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
+/* Whether [start, end) of camera overlaps a segment already in the index. Locked. */
+static int overlaps_locked(nvr_index *ix, const char *camera, int64_t start, int64_t end, int *overlap)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = NVR_OK, s;
+    *overlap = 0;
+    if (sqlite3_prepare_v2(ix->db,
+                           "SELECT 1 FROM segments WHERE camera = ?1 AND start_us >= ?2 - 7200000000 AND "
+                           "start_us < ?3 AND end_us > ?2 LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = index_db_err(ix, "segment_restore");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, start);
+    sqlite3_bind_int64(st, 3, end > start ? end : start + 1);
+    s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        *overlap = 1;
+    else if (s != SQLITE_DONE)
+        rc = index_db_err(ix, "segment_restore");
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int index_usage_recount(nvr_index *ix)
+{
+    pthread_mutex_lock(&ix->mu);
+    int rc = index_exec(ix, "UPDATE cameras SET"
+                            "  bytes = COALESCE((SELECT SUM(s.bytes) FROM segments s WHERE s.camera = cameras.id), 0),"
+                            "  media_us = COALESCE((SELECT SUM(s.media_us) FROM segments s WHERE s.camera = cameras.id), 0)");
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
+int index_segment_restore(nvr_index *ix, struct index_segment *seg)
+{
+    sqlite3_stmt *st = NULL;
+    int rc, overlap = 0;
+    pthread_mutex_lock(&ix->mu);
+    if ((rc = overlaps_locked(ix, seg->camera, seg->start_us, seg->end_us, &overlap)))
+        goto out;
+    if (overlap) {
+        rc = NVR_EINVAL;
+        goto out;
+    }
+    if (sqlite3_prepare_v2(ix->db,
+                           "INSERT INTO cameras(id, name, first_seen_us) VALUES (?1, ?1, ?3) "
+                           "ON CONFLICT(id) DO UPDATE SET first_seen_us = MIN(first_seen_us, excluded.first_seen_us)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = index_db_err(ix, "segment_restore");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, seg->camera, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, seg->start_us);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = index_db_err(ix, "segment_restore");
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(ix->db,
+                           "INSERT INTO segments(camera, session, start_us, end_us, media_us, path, "
+                           "bytes, init_bytes, state, video_codec, width, height, frames, "
+                           "audio_codec, fragments, media_start_us, sha256) VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = index_db_err(ix, "segment_restore");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, seg->camera, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seg->session);
+    sqlite3_bind_int64(st, 3, seg->start_us);
+    sqlite3_bind_int64(st, 4, seg->end_us);
+    sqlite3_bind_int64(st, 5, seg->media_us);
+    sqlite3_bind_text(st, 6, seg->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)seg->bytes);
+    sqlite3_bind_int64(st, 8, seg->init_bytes);
+    sqlite3_bind_text(st, 9, seg->video_codec, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 10, seg->width);
+    sqlite3_bind_int(st, 11, seg->height);
+    sqlite3_bind_int64(st, 12, seg->frames);
+    sqlite3_bind_text(st, 13, seg->audio_codec, -1, SQLITE_STATIC);
+    if ((rc = bind_frags(st, 14, &seg->frags)))
+        goto out;
+    sqlite3_bind_int64(st, 15, seg->media_start_us);
+    if (seg->has_sha256)
+        sqlite3_bind_blob(st, 16, seg->sha256, 32, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 16);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = (sqlite3_extended_errcode(ix->db) & 0xff) == SQLITE_CONSTRAINT ? NVR_EINVAL
+                                                                             : index_db_err(ix, "segment_restore");
+        goto out;
+    }
+    seg->id = sqlite3_last_insert_rowid(ix->db);
+    seg->state = INDEX_SEG_COMPLETE;
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
 }

@@ -29,6 +29,7 @@
 #include "storage/fragments.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct nvr_index nvr_index;
 
@@ -119,6 +120,42 @@ int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us, in
 /* Camera ids present in the index, as a new array of n strings
  * (free each and the array). */
 int index_cameras(nvr_index *ix, char ***ids, size_t *n);
+
+/* ---- damage and rebuilding ---- */
+
+/* PRAGMA quick_check within budget_ms (0: no bound).  NVR_OK if the file is
+ * sound; NVR_EDAMAGED with SQLite's first finding in problem if not;
+ * NVR_ETIMEDOUT if the budget ran out first (the file is then neither
+ * passed nor failed); another error if the check itself failed. */
+int index_quick_check(nvr_index *ix, int64_t budget_ms, char *problem, size_t n);
+
+/* The segment whose file is path (relative to data_dir) into *out (free
+ * out->frags with fragments_free); NVR_ENOTFOUND if none. */
+int index_segment_by_path(nvr_index *ix, const char *path, struct index_segment *out);
+
+/* Inserts a COMPLETE segment with its SHA-256 (rebuilt from its file, or
+ * read from a damaged index), in any order of start times; its camera row
+ * is created if missing.  NVR_EINVAL if it would overlap a segment of the
+ * same camera (I1) or its path is already indexed.  Sets seg->id. */
+int index_segment_restore(nvr_index *ix, struct index_segment *seg);
+
+/* Copies into ix what the damaged index file at damaged still yields
+ * (index_salvage.c): cameras, users and their grants and tokens, holds,
+ * API cameras, and the access log if ix has none yet.  Rows on damaged
+ * pages are skipped; rows ix already has are kept.  One line per table
+ * to report (may be NULL).  The damaged file is opened read-only. */
+int index_salvage(nvr_index *ix, const char *damaged, FILE *report);
+
+/* Calls fn on every segment row the damaged index file still yields (fn
+ * borrows the row; an error from fn other than NVR_EINVAL stops the walk).
+ * *lost counts the damaged stretches skipped. */
+int index_salvage_segments(const char *damaged, int (*fn)(struct index_segment *seg, void *arg), void *arg,
+                           int *lost);
+
+/* Recomputes every camera's usage totals (bytes, media_us) from its
+ * segments: after rows were copied from a damaged index, whose cameras
+ * rows carry the totals of that index. */
+int index_usage_recount(nvr_index *ix);
 
 /* ---- retention (index_retention.c) ---- */
 

@@ -17,6 +17,8 @@
  * retention keeps data_dir/reserve.bin (BALLAST_MAX, or 1/32 of a small file
  * system) allocated; when a pass fails for lack of space it removes the
  * ballast and runs again, and it puts the ballast back once there is room.
+ * storage_open releases it too when nvr starts on a full disk, so the index
+ * can be opened at all (a start-up finds it gone and makes it again later).
  *
  * Threads: the retention thread runs passes and owns prev_*; mu guards the
  * camera list, the status, the sizing figures and the wake flag.
@@ -42,7 +44,6 @@
 #define MAX_BATCHES_PER_PASS 64
 #define FULL_RESERVE (64ull << 20)  /* at most fs_size / 16 */
 #define BALLAST_MAX (16ull << 20)   /* at most fs_size / 32 */
-#define BALLAST_NAME "reserve.bin"
 #define LOUD_EVERY_US (60LL * 1000000)
 #define DAY_US (86400LL * 1000000)
 #define MIN_MEASURED_US (10LL * 1000000) /* footage needed before bytes/day is estimated */
@@ -397,7 +398,7 @@ int retention_start(struct retention **out, struct storage *st, const struct ret
     r->st = st;
     r->lim = *lim;
     r->capacity = -1;
-    snprintf(r->ballast, sizeof r->ballast, "%s/" BALLAST_NAME, storage_data_dir(st));
+    snprintf(r->ballast, sizeof r->ballast, "%s/" STORAGE_RESERVE_NAME, storage_data_dir(st));
     struct stat sb;
     r->have_ballast = stat(r->ballast, &sb) == 0 && sb.st_size > 0;
     pthread_mutex_init(&r->mu, NULL);

@@ -15,7 +15,22 @@
  * a missing file or one without a whole fragment -> row (and file) removed;
  * otherwise the file is truncated to the bytes the row lists, hashed, and
  * the row marked COMPLETE.  Then each camera's newest day directory is
- * swept for files the index does not know (a commit lost to a power cut).
+ * swept for files the index does not know that start at or after the
+ * camera's last indexed segment (a commit lost to a power cut): such a file
+ * is indexed from its own content, removed if it holds no whole fragment,
+ * or moved to quarantine/ if it cannot be read; a file whose name is not a
+ * segment's goes to quarantine/.  Footage is never deleted because the
+ * index does not know it.
+ *
+ * Before all that (docs/design/storage.md, "Faults at start-up"):
+ *   - a full disk: the ballast (reserve.bin) is released when free space is
+ *     short or the index cannot be opened for lack of space, so SQLite can
+ *     open and migrate the index and retention can make room;
+ *   - a damaged index (SQLITE_CORRUPT/NOTADB on open, or PRAGMA quick_check
+ *     within STORAGE_STARTUP_CHECK_MS): renamed aside to
+ *     index.db.damaged-YYYYMMDDTHHMMSSZ (with -wal, -shm), the marker file
+ *     index.damaged written, and a new index started: recording never waits
+ *     for a person.  storage_damage() says so until a rebuild.
  */
 #include "storage.h"
 #include "storage_priv.h"
@@ -34,6 +49,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 
@@ -68,8 +84,7 @@ int storage_parent_dir(const char *path, char *out, size_t n)
     return NVR_OK;
 }
 
-/* mkdir -p; fsyncs the parent of every directory it creates. */
-static int mkdir_p(const char *path)
+int storage_mkdir_p(const char *path)
 {
     char buf[PATH_MAX];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
@@ -102,7 +117,7 @@ int storage_abs_path(const struct storage *st, const char *rel, char *out, size_
     return NVR_OK;
 }
 
-static int sha256_file(const char *path, uint8_t out[32])
+int storage_sha256_file(const char *path, uint8_t out[32])
 {
     int rc = NVR_ENOMEM;
     struct sha256 *sha = sha256_new();
@@ -179,7 +194,7 @@ static int settle_segment(struct storage *st, struct index_segment *seg, const c
     }
     seg->media_us = media;
     seg->bytes = bytes;
-    if ((rc = sha256_file(path, seg->sha256)))
+    if ((rc = storage_sha256_file(path, seg->sha256)))
         return rc;
     seg->has_sha256 = 1;
     if ((rc = index_segment_finish(st->ix, seg)))
@@ -256,10 +271,47 @@ static int path_set_has(const struct path_set *ps, const char *rel)
     return ps->n && bsearch(&rel, ps->v, ps->n, sizeof *ps->v, cmp_str) != NULL;
 }
 
+/* How a sweep treats files the index does not know. */
+struct sweep {
+    enum storage_check_mode mode;
+    int startup;       /* start-up: only files starting at or after min_start, indexed from their content */
+    int64_t min_start;
+    FILE *report;
+    int problems, unresolved;
+};
+
+/* Start-up: a file at or after the camera's last segment is the newest file
+ * of a commit a power cut lost: index it from its content, remove it if it
+ * holds no whole fragment, else quarantine it.  A file whose name is not a
+ * segment's is no footage the recorder wrote: quarantined.  Older segment
+ * files are left alone (nvr check reports them, --rebuild-index indexes
+ * them): after a damaged index was set aside they are the old footage. */
+static void adopt_orphan(struct storage *st, const char *rel, int64_t min_start)
+{
+    char camera[INDEX_ID_MAX], abs[PATH_MAX], moved[PATH_MAX];
+    int64_t start;
+    int indexed = 0, rc;
+    if (storage_parse_segment_path(rel, camera, &start) != NVR_OK) {
+        rc = NVR_EINVAL;
+        snprintf(camera, sizeof camera, "-");
+    } else if (start < min_start) {
+        return;
+    } else {
+        rc = storage_index_file(st, rel, start, INT64_MAX, &indexed);
+    }
+    if (rc == NVR_OK && indexed) {
+        nvr_log(NVR_WARN, camera, "indexed a segment file a lost commit left out path=%s", rel);
+    } else if (rc == NVR_OK && storage_abs_path(st, rel, abs, sizeof abs) == NVR_OK && unlink(abs) == 0) {
+        nvr_log(NVR_INFO, camera, "removed a segment file with no complete fragment path=%s", rel);
+    } else if (rc != NVR_OK && storage_quarantine(st, rel, moved, sizeof moved) == NVR_OK) {
+        nvr_log(NVR_WARN, NULL, "moved a file the index does not know to quarantine path=%s to=%s error=\"%s\"",
+                rel, moved, nvr_strerror(rc));
+    }
+}
+
 /* Walks dir (relative to data_dir) recursively; every regular file not in ps
- * is reported and, with repair, unlinked.  depth bounds the recursion. */
-static int sweep_dir(struct storage *st, const char *rel, const struct path_set *ps, int repair,
-                     FILE *report, int *problems, int depth)
+ * is handled as sw says.  depth bounds the recursion. */
+static int sweep_dir(struct storage *st, const char *rel, const struct path_set *ps, struct sweep *sw, int depth)
 {
     char path[PATH_MAX];
     int rc = storage_abs_path(st, rel, path, sizeof path);
@@ -269,11 +321,10 @@ static int sweep_dir(struct storage *st, const char *rel, const struct path_set 
     if (!d)
         return errno == ENOENT ? NVR_OK : nvr_err_from_errno(errno);
     struct dirent *de;
-    int removed = 0;
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.')
             continue;
-        char child[PATH_MAX], childabs[PATH_MAX];
+        char child[PATH_MAX], childabs[PATH_MAX], moved[PATH_MAX];
         struct stat sb;
         if (snprintf(child, sizeof child, "%s/%s", rel, de->d_name) >= (int)sizeof child)
             continue;
@@ -281,27 +332,36 @@ static int sweep_dir(struct storage *st, const char *rel, const struct path_set 
             continue;
         if (S_ISDIR(sb.st_mode)) {
             if (depth > 0)
-                sweep_dir(st, child, ps, repair, report, problems, depth - 1);
-        } else if (!path_set_has(ps, child) && !storage_is_garbage(st, child)) {
-            (*problems)++;
-            if (report)
-                fprintf(report, "%s: file not in the index%s\n", child, repair ? " (removed)" : "");
-            if (repair && unlink(childabs) == 0) {
-                removed = 1;
-                nvr_log(NVR_INFO, NULL, "removed file the index does not know path=%s", child);
-            }
+                sweep_dir(st, child, ps, sw, depth - 1);
+            continue;
+        }
+        if (path_set_has(ps, child) || storage_is_garbage(st, child))
+            continue;
+        if (sw->startup) {
+            adopt_orphan(st, child, sw->min_start);
+            continue;
+        }
+        sw->problems++;
+        sw->unresolved++; /* footage nothing points at needs a person (or --rebuild-index) */
+        if (sw->mode == STORAGE_CHECK_REPAIR) {
+            if (storage_quarantine(st, child, moved, sizeof moved) == NVR_OK)
+                fprintf(sw->report, "%s: file not in the index (moved to %s)\n", child, moved);
+            else
+                fprintf(sw->report, "%s: file not in the index (could not move it to quarantine)\n", child);
+        } else if (sw->mode == STORAGE_CHECK_DRY_RUN) {
+            fprintf(sw->report, "%s: file not in the index (would move to %s/%s)\n", child, STORAGE_QUARANTINE_DIR,
+                    child);
+        } else {
+            fprintf(sw->report, "%s: file not in the index\n", child);
         }
     }
     closedir(d);
-    if (removed)
-        storage_fsync_dir(path);
     return NVR_OK;
 }
 
 /* Looks at one day directory recordings/CAM/DAY for files the index does
  * not know.  A directory whose name is not a date holds only such files. */
-static int sweep_day(struct storage *st, const char *camera, const char *day, int repair, FILE *report,
-                     int *problems)
+static int sweep_day(struct storage *st, const char *camera, const char *day, struct sweep *sw)
 {
     char rel[PATH_MAX], t[64];
     int64_t day0;
@@ -313,15 +373,14 @@ static int sweep_day(struct storage *st, const char *camera, const char *day, in
     if (strlen(day) == 10 && nvr_clock_parse_rfc3339(t, &day0) == NVR_OK &&
         (rc = path_set_load_day(st, camera, day0, &ps)))
         return rc;
-    rc = sweep_dir(st, rel, &ps, repair, report, problems, 0);
+    rc = sweep_dir(st, rel, &ps, sw, 0);
     path_set_free(&ps);
     return rc;
 }
 
-/* Calls fn for each entry of recordings/CAM (day directories). */
-static int each_day(struct storage *st, const char *camera, int newest_only,
-                    int (*fn)(struct storage *, const char *, const char *, int, FILE *, int *), int repair,
-                    FILE *report, int *problems)
+/* Calls sweep_day for each entry of recordings/CAM (day directories), or
+ * only for the newest. */
+static int each_day(struct storage *st, const char *camera, int newest_only, struct sweep *sw)
 {
     char rel[PATH_MAX], dir[PATH_MAX], newest[256] = "";
     snprintf(rel, sizeof rel, "recordings/%s", camera);
@@ -339,12 +398,12 @@ static int each_day(struct storage *st, const char *camera, int newest_only,
             if (strcmp(de->d_name, newest) > 0)
                 snprintf(newest, sizeof newest, "%s", de->d_name);
         } else {
-            rc = fn(st, camera, de->d_name, repair, report, problems);
+            rc = sweep_day(st, camera, de->d_name, sw);
         }
     }
     closedir(d);
     if (newest_only && newest[0])
-        rc = fn(st, camera, newest, repair, report, problems);
+        rc = sweep_day(st, camera, newest, sw);
     return rc;
 }
 
@@ -355,10 +414,13 @@ static int sweep_newest_days(struct storage *st)
 {
     char **cams = NULL;
     size_t ncams = 0;
-    int problems = 0;
     int rc = index_cameras(st->ix, &cams, &ncams);
-    for (size_t i = 0; i < ncams && rc == NVR_OK; i++)
-        rc = each_day(st, cams[i], 1, sweep_day, 1, NULL, &problems);
+    for (size_t i = 0; i < ncams && rc == NVR_OK; i++) {
+        struct sweep sw = {.mode = STORAGE_CHECK_REPAIR, .startup = 1};
+        if ((rc = index_camera_last_end(st->ix, cams[i], &sw.min_start, NULL)))
+            break;
+        rc = each_day(st, cams[i], 1, &sw);
+    }
     for (size_t i = 0; i < ncams; i++)
         free(cams[i]);
     free(cams);
@@ -366,6 +428,131 @@ static int sweep_newest_days(struct storage *st)
 }
 
 /* ---- open / close ---- */
+
+#define STARTUP_ROOM (8ull << 20) /* below this much free space the ballast goes at start-up */
+
+/* Removes the ballast; 1 if there was one. */
+static int release_ballast(struct storage *st, const char *why)
+{
+    char path[PATH_MAX];
+    if (storage_abs_path(st, STORAGE_RESERVE_NAME, path, sizeof path) || unlink(path) != 0)
+        return 0;
+    storage_fsync_dir(st->dir);
+    nvr_log(NVR_WARN, NULL, "disk full at start-up: released the reserve file so the index can be opened "
+            "path=%s reason=\"%s\"", path, why);
+    return 1;
+}
+
+/* Releases the ballast if the file system of data_dir is short of space. */
+static void startup_room(struct storage *st)
+{
+    struct statvfs sv;
+    if (statvfs(st->dir, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < STARTUP_ROOM)
+        release_ballast(st, "free space below 8 MiB");
+}
+
+static void load_damage(struct storage *st)
+{
+    char path[PATH_MAX];
+    st->damage[0] = '\0';
+    if (storage_abs_path(st, STORAGE_DAMAGE_MARKER, path, sizeof path))
+        return;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    if (!fgets(st->damage, sizeof st->damage, f))
+        snprintf(st->damage, sizeof st->damage, "the index was damaged and set aside");
+    st->damage[strcspn(st->damage, "\n")] = '\0';
+    fclose(f);
+}
+
+/* Renames index.db (and -wal, -shm) to index.db.damaged-T and writes the
+ * marker.  Nothing is deleted. */
+static int set_aside(struct storage *st, const char *problem)
+{
+    char ts[NVR_TIME_BUFSZ], name[64], from[PATH_MAX], to[PATH_MAX];
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    nvr_clock_format_rfc3339(nvr_clock_now_us(), ts);
+    snprintf(name, sizeof name, "index.db.damaged-%.4s%.2s%.2sT%.2s%.2s%.2sZ", ts, ts + 5, ts + 8, ts + 11, ts + 14,
+             ts + 17);
+    for (size_t i = 0; i < 3; i++) {
+        if (snprintf(from, sizeof from, "%s/index.db%s", st->dir, suffix[i]) >= (int)sizeof from ||
+            snprintf(to, sizeof to, "%s/%s%s", st->dir, name, suffix[i]) >= (int)sizeof to)
+            return NVR_EINVAL;
+        if (rename(from, to) != 0 && errno != ENOENT) {
+            int e = errno;
+            nvr_log(NVR_ERROR, NULL, "cannot set the damaged index aside path=%s error=\"%s\"", from, strerror(e));
+            return nvr_err_from_errno(e);
+        }
+    }
+    storage_fsync_dir(st->dir);
+    snprintf(st->damage, sizeof st->damage,
+             "index damaged (%s) at %s: set aside as %s, recording into a new index; footage before it is not "
+             "indexed until `nvr check --storage --rebuild-index`",
+             problem, ts, name);
+    nvr_log(NVR_ERROR, NULL, "index damaged: set aside and recording into a new index problem=\"%s\" kept=%s/%s "
+            "action=\"stop nvr and run nvr check -c FILE --storage --rebuild-index\"", problem, st->dir, name);
+    if (storage_abs_path(st, STORAGE_DAMAGE_MARKER, from, sizeof from) == NVR_OK) {
+        FILE *f = fopen(from, "we");
+        if (f) {
+            fprintf(f, "%s\n", st->damage);
+            fflush(f);
+            fsync(fileno(f));
+            fclose(f);
+            storage_fsync_dir(st->dir);
+        }
+    }
+    return NVR_OK;
+}
+
+/* Opens the writers' index: makes room on a full disk, checks it, sets a
+ * damaged one aside and starts a new one, then recovers. */
+static int open_writer_index(struct storage *st, const char *path, int flags)
+{
+    int rc = NVR_OK, released = 0, set_aside_done = 0;
+    char problem[256];
+    startup_room(st);
+    for (int attempt = 0; attempt < 4; attempt++) {
+        index_close(&st->ix);
+        problem[0] = '\0';
+        rc = index_open(&st->ix, path);
+        if (rc == NVR_OK) {
+            /* a bounded check at start-up; a rebuild checks it whatever it costs */
+            rc = index_quick_check(st->ix, flags & STORAGE_REBUILD ? 0 : STORAGE_STARTUP_CHECK_MS, problem,
+                                   sizeof problem);
+            if (rc == NVR_ETIMEDOUT) {
+                nvr_log(NVR_WARN, NULL, "index check skipped at start-up: %s (nvr check --storage runs it in full)",
+                        problem);
+                rc = NVR_OK;
+            }
+        } else {
+            snprintf(problem, sizeof problem, "%s", nvr_strerror(rc));
+        }
+        if (rc == NVR_OK && (flags & STORAGE_WRITER)) {
+            rc = storage_collect_garbage(st);
+            if (rc == NVR_OK)
+                rc = recover_writing(st);
+            if (rc == NVR_OK && !(flags & STORAGE_CHECKER))
+                rc = sweep_newest_days(st);
+            if (rc)
+                snprintf(problem, sizeof problem, "%s", nvr_strerror(rc));
+        }
+        if (rc == NVR_ENOSPC && !released) {
+            released = 1;
+            if (release_ballast(st, "the index could not be opened: disk full"))
+                continue;
+        }
+        if (rc == NVR_EDAMAGED && !set_aside_done) {
+            index_close(&st->ix);
+            set_aside_done = 1;
+            if ((rc = set_aside(st, problem)))
+                return rc;
+            continue;
+        }
+        break;
+    }
+    return rc;
+}
 
 int storage_open(struct storage **out, const char *data_dir, int flags)
 {
@@ -382,25 +569,27 @@ int storage_open(struct storage **out, const char *data_dir, int flags)
         rc = NVR_EINVAL;
         goto out;
     }
-    if ((rc = mkdir_p(path)))
+    if ((rc = storage_mkdir_p(path)))
         goto out;
-    if (flags & STORAGE_WRITER) {
+    if (flags & (STORAGE_WRITER | STORAGE_LOCK)) {
         snprintf(path, sizeof path, "%s/nvr.lock", data_dir);
         st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
         if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
             nvr_log(NVR_ERROR, NULL, "data_dir is in use by another nvr process path=%s error=\"%s\"",
-                    data_dir, strerror(errno));
-            rc = NVR_EIO;
+                    data_dir, strerror(e));
+            rc = e == ENOSPC ? NVR_ENOSPC : NVR_EIO;
             goto out;
         }
     }
+    load_damage(st);
     snprintf(path, sizeof path, "%s/index.db", data_dir);
-    if ((rc = index_open(&st->ix, path)))
+    if (flags & STORAGE_WRITER)
+        rc = open_writer_index(st, path, flags);
+    else
+        rc = index_open(&st->ix, path);
+    if (rc)
         goto out;
-    if (flags & STORAGE_WRITER) {
-        if ((rc = storage_collect_garbage(st)) || (rc = recover_writing(st)) || (rc = sweep_newest_days(st)))
-            goto out;
-    }
     if ((rc = index_open(&st->rix, path)))
         goto out;
     *out = st;
@@ -408,6 +597,11 @@ int storage_open(struct storage **out, const char *data_dir, int flags)
 out:
     storage_close(&st);
     return rc;
+}
+
+const char *storage_damage(const struct storage *st)
+{
+    return st->damage[0] ? st->damage : NULL;
 }
 
 void storage_close(struct storage **stp)
@@ -483,7 +677,7 @@ int storage_segment_begin(struct storage *st, const struct storage_segment_param
         goto out;
     }
     if ((rc = storage_abs_path(st, row->path, path, sizeof path)) || (rc = storage_parent_dir(path, dir, sizeof dir)) ||
-        (rc = mkdir_p(dir)))
+        (rc = storage_mkdir_p(dir)))
         goto out;
     if ((rc = index_segment_insert(st->ix, row)))
         goto out;
@@ -596,42 +790,66 @@ int64_t storage_segment_media_us(const struct storage_segment *seg)
 /* ---- consistency check ---- */
 
 /* Checks one segment row against its file (see storage_check). */
-static void check_segment(struct storage *st, struct index_segment *s, int repair, FILE *report, int *problems)
+static void check_segment(struct storage *st, struct index_segment *s, struct sweep *sw)
 {
     char path[PATH_MAX];
     struct stat sb;
+    int repair = sw->mode == STORAGE_CHECK_REPAIR, dry = sw->mode == STORAGE_CHECK_DRY_RUN;
     if (storage_abs_path(st, s->path, path, sizeof path))
         return;
     int exists = stat(path, &sb) == 0;
     off_t size = exists ? sb.st_size : 0;
     if (!exists) {
-        (*problems)++;
-        fprintf(report, "%s: indexed but the file is missing%s\n", s->path, repair ? " (row removed)" : "");
+        sw->problems++;
+        fprintf(sw->report, "%s: indexed but the file is missing%s\n", s->path,
+                repair ? " (row removed)" : dry ? " (would remove the row)" : "");
         if (repair)
             index_segment_delete(st->ix, s->id);
+        else
+            sw->unresolved++;
     } else if (s->state == INDEX_SEG_WRITING) {
-        if (!repair)
+        if (sw->mode == STORAGE_CHECK_REPORT)
             return; /* normal while the recorder runs */
-        (*problems)++;
-        fprintf(report, "%s: unfinished segment (completed)\n", s->path);
-        settle_segment(st, s, path, size);
-    } else if ((uint64_t)size != s->bytes) {
-        (*problems)++;
-        fprintf(report, "%s: file has %lld bytes, index says %llu%s\n", s->path, (long long)size,
-                (unsigned long long)s->bytes, repair ? " (repaired)" : "");
+        sw->problems++;
+        fprintf(sw->report, "%s: unfinished segment (%s)\n", s->path, repair ? "completed" : "would complete it");
         if (repair)
             settle_segment(st, s, path, size);
+        else
+            sw->unresolved++;
+    } else if ((uint64_t)size != s->bytes) {
+        sw->problems++;
+        fprintf(sw->report, "%s: file has %lld bytes, index says %llu%s\n", s->path, (long long)size,
+                (unsigned long long)s->bytes, repair ? " (repaired)" : dry ? " (would repair)" : "");
+        if (repair)
+            settle_segment(st, s, path, size);
+        else
+            sw->unresolved++;
     }
 }
 
 #define CHECK_PAGE 4096
 
-int storage_check(struct storage *st, int repair, FILE *report, int *problems)
+int storage_check(struct storage *st, enum storage_check_mode mode, FILE *report, int *problems, int *unresolved)
 {
-    char **cams = NULL;
+    char **cams = NULL, problem[256];
     size_t ncams = 0;
-    int rc = index_cameras(st->ix, &cams, &ncams);
-    *problems = 0;
+    struct sweep sw = {.mode = mode, .report = report};
+    int rc = index_quick_check(st->ix, 0, problem, sizeof problem);
+    *problems = *unresolved = 0;
+    if (rc == NVR_EDAMAGED) {
+        sw.problems++;
+        sw.unresolved++;
+        fprintf(report, "index.db: damaged (quick_check: %s); stop nvr and run nvr check --storage "
+                        "--rebuild-index\n", problem);
+    } else if (rc) {
+        goto out;
+    }
+    if (storage_damage(st)) {
+        sw.problems++;
+        sw.unresolved++;
+        fprintf(report, "index.db: %s\n", storage_damage(st));
+    }
+    rc = index_cameras(st->ix, &cams, &ncams);
     /* rows: each camera's history in pages of CHECK_PAGE, so memory stays
      * bounded however much footage there is */
     for (size_t c = 0; c < ncams && rc == NVR_OK; c++) {
@@ -645,12 +863,13 @@ int storage_check(struct storage *st, int repair, FILE *report, int *problems)
             }
             for (size_t i = 0; i < n; i++) {
                 if (segs[i].start_us < prev_end) {
-                    (*problems)++;
+                    sw.problems++;
+                    sw.unresolved++;
                     fprintf(report, "%s: overlaps the previous segment of camera %s by %lld us\n", segs[i].path,
                             cams[c], (long long)(prev_end - segs[i].start_us));
                 }
                 prev_end = segs[i].end_us;
-                check_segment(st, &segs[i], repair, report, problems);
+                check_segment(st, &segs[i], &sw);
             }
             after = segs[n - 1].start_us;
             index_segments_free(&segs, n);
@@ -670,18 +889,20 @@ int storage_check(struct storage *st, int repair, FILE *report, int *problems)
             if (lstat(child, &sb) != 0)
                 continue;
             if (!S_ISDIR(sb.st_mode)) {
-                (*problems)++;
-                fprintf(report, "recordings/%s: file not in the index%s\n", de->d_name, repair ? " (removed)" : "");
-                if (repair)
-                    unlink(child);
+                sw.problems++;
+                sw.unresolved++;
+                fprintf(report, "recordings/%s: file not in the index\n", de->d_name);
                 continue;
             }
-            rc = each_day(st, de->d_name, 0, sweep_day, repair, report, problems);
+            rc = each_day(st, de->d_name, 0, &sw);
         }
         closedir(d);
     }
+out:
     for (size_t i = 0; i < ncams; i++)
         free(cams[i]);
     free(cams);
+    *problems = sw.problems;
+    *unresolved = sw.unresolved;
     return rc;
 }

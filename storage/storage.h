@@ -9,6 +9,10 @@
  *
  *   data_dir/nvr.lock                      held (flock) by the running server
  *   data_dir/index.db                      the SQLite index (+ -wal, -shm)
+ *   data_dir/index.db.damaged-T            a damaged index set aside (never deleted)
+ *   data_dir/index.damaged                 marker: the index was set aside, rebuild it
+ *   data_dir/reserve.bin                   retention's ballast for a full disk
+ *   data_dir/quarantine/recordings/...     files no index row could be made for
  *   data_dir/recordings/CAM/YYYY-MM-DD/CAM-YYYYMMDDTHHMMSS.uuuuuuZ.mp4
  *
  * Threads: a storage handle is shared by all camera writers (the index
@@ -26,14 +30,36 @@
 struct storage;
 struct storage_segment;
 
+#define STORAGE_RESERVE_NAME "reserve.bin"   /* the ballast, in data_dir */
+#define STORAGE_QUARANTINE_DIR "quarantine"  /* in data_dir */
+#define STORAGE_DAMAGE_MARKER "index.damaged"
+#define STORAGE_STARTUP_CHECK_MS 3000        /* quick_check budget at start-up */
+
 enum storage_open_flags {
     STORAGE_WRITER = 1, /* take the lock and recover unfinished segments (nvr run) */
+    STORAGE_LOCK = 2,   /* take the lock only (a dry run of a repair) */
+    STORAGE_REBUILD = 4,/* with WRITER: a damaged index is set aside whatever the
+                         * quick_check costs (nvr check --rebuild-index) */
+    STORAGE_CHECKER = 8,/* with WRITER: no start-up sweep of the newest day directories
+                         * (nvr check reports and repairs those files itself) */
 };
 
 /* Opens data_dir (creating it and the index if needed).  With STORAGE_WRITER
  * it takes data_dir/nvr.lock (failing with NVR_EIO and a clear log line if
- * another process holds it) and recovers unfinished segments.  *out owns it. */
+ * another process holds it), makes room for the index on a full disk
+ * (releases the ballast, reserve.bin), checks the index (PRAGMA quick_check
+ * within STORAGE_STARTUP_CHECK_MS) and, if it is damaged, sets it aside as
+ * index.db.damaged-T (with its -wal and -shm) and starts a new one
+ * (storage_damage then says so), and recovers unfinished segments.
+ * NVR_ENOSPC if the disk is still too full to open the index (the caller
+ * retries).  *out owns it. */
 int storage_open(struct storage **out, const char *data_dir, int flags);
+
+/* Why the index in use is not the one the footage was recorded into (it
+ * was damaged and set aside: until `nvr check --storage --rebuild-index`
+ * the older footage is not indexed), or NULL.  Borrowed, constant while st
+ * is open. */
+const char *storage_damage(const struct storage *st);
 
 /* Closes *st and sets it NULL; tolerates NULL. */
 void storage_close(struct storage **st);
@@ -86,11 +112,54 @@ int64_t storage_segment_start(const struct storage_segment *seg);
 /* Media duration recorded in the segment so far (durable fragments). */
 int64_t storage_segment_media_us(const struct storage_segment *seg);
 
-/* Checks the invariants of index.h against the files; writes one line per
- * problem to report; with repair, fixes what it can (removes rows whose file
- * is missing, truncates long files, completes writing segments, deletes
- * files the index does not know).  *problems counts what was found. */
-int storage_check(struct storage *st, int repair, FILE *report, int *problems);
+enum storage_check_mode {
+    STORAGE_CHECK_REPORT = 0,  /* only report */
+    STORAGE_CHECK_DRY_RUN,     /* report what a repair would do, change nothing */
+    STORAGE_CHECK_REPAIR,      /* repair (needs the lock: storage_open with STORAGE_WRITER) */
+};
+
+/* Checks the index file (PRAGMA quick_check) and the invariants of index.h
+ * against the files; writes one line per problem to report; a repair fixes
+ * what it can (removes rows whose file is missing, truncates long files,
+ * completes writing segments) and moves files the index does not know to
+ * data_dir/quarantine/ (never deletes them).  *problems counts what was
+ * found, *unresolved what is left needing a person: a damaged index, files
+ * in quarantine, everything when not repairing. */
+int storage_check(struct storage *st, enum storage_check_mode mode, FILE *report, int *problems, int *unresolved);
+
+/* ---- rebuilding the index from the files (storage_rebuild.c) ---- */
+
+struct storage_rebuild_stats {
+    int files;         /* segment files found under recordings/ */
+    int indexed;       /* already in the index */
+    int from_damaged;  /* rows taken from a damaged index (file matched) */
+    int scanned;       /* rows made by reading the file */
+    int quarantined;   /* files no row could be made for (moved to quarantine/) */
+    int truncated;     /* files whose torn last fragment was cut off */
+};
+
+/* Indexes every segment file under recordings/ the index does not list:
+ * rows a damaged index (data_dir/index.db.damaged-*) still yields are taken
+ * as they are when the file matches them; other files are read (fmp4_scan.h)
+ * and hashed.  Users, holds and API cameras still readable in a damaged
+ * index are copied (index_salvage).  A file that cannot be read as a
+ * segment goes to quarantine.  One line per action to report.  Needs
+ * STORAGE_WRITER.  Removes the damage marker when done. */
+int storage_rebuild_index(struct storage *st, FILE *report, struct storage_rebuild_stats *stats);
+
+/* Makes an index row for one segment file (rel under recordings/) from the
+ * file itself: NVR_OK and *indexed = 1 if indexed, *indexed = 0 if the file
+ * holds no whole fragment (nothing to index); NVR_ECODEC/NVR_EINVAL if it
+ * cannot be (not a segment, a name that is not one, overlaps the index). */
+int storage_index_file(struct storage *st, const char *rel, int64_t session, int64_t end_us, int *indexed);
+
+/* Moves data_dir/rel to data_dir/quarantine/rel (never over another file);
+ * the new relative path into out. */
+int storage_quarantine(struct storage *st, const char *rel, char *out, size_t n);
+
+/* Parses a segment file's relative path recordings/CAM/DAY/CAM-YYYYMMDDTHHMMSS.uuuuuuZ.mp4
+ * into camera (INDEX_ID_MAX) and start time.  NVR_EINVAL if it is not one. */
+int storage_parse_segment_path(const char *rel, char *camera, int64_t *start_us);
 
 /* ---- deletion (storage_delete.c) ---- */
 

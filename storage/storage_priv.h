@@ -8,6 +8,7 @@
 #include "storage/storage.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct storage {
     char *dir;
@@ -16,7 +17,14 @@ struct storage {
     nvr_index *rix;  /* readers (HTTP), a second connection */
     void (*full_fn)(void *arg); /* told when a write fails for lack of space */
     void *full_arg;
+    char damage[512]; /* why the index was set aside, "" if it was not */
 };
+
+/* mkdir -p; fsyncs the parent of every directory it creates. */
+int storage_mkdir_p(const char *path);
+
+/* SHA-256 of a whole file. */
+int storage_sha256_file(const char *path, uint8_t out[32]);
 
 /* fsync()s a directory (so a create or unlink in it is durable). */
 int storage_fsync_dir(const char *dir);

@@ -23,7 +23,8 @@ const char *nvr_strerror(int err)
     case NVR_ESTOPPED: return "stopped";
     case NVR_EEOF: return "end of stream";
     case NVR_ECORRUPT: return "stored data does not match the index";
-    case NVR_ENOSPC: return "no space left on device";
+    case NVR_ENOSPC: return "disk full (no space left on device)";
+    case NVR_EDAMAGED: return "the index file is damaged";
     default: return "unknown error";
     }
 }

@@ -24,7 +24,10 @@ typedef enum nvr_err {
     NVR_ESTOPPED = -11,  /* operation interrupted because we are shutting down */
     NVR_EEOF = -12,      /* end of stream */
     NVR_ECORRUPT = -13,  /* stored data does not match the index */
-    NVR_ENOSPC = -14,    /* file system full */
+    NVR_ENOSPC = -14,    /* file system full (ENOSPC, EDQUOT, SQLITE_FULL, an SQLite I/O
+                          * error whose system call failed with ENOSPC) */
+    NVR_EDAMAGED = -15,  /* the index file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB,
+                          * PRAGMA quick_check) */
 } nvr_err;
 
 /* Short, static, human-readable text for an error code. */

@@ -53,6 +53,8 @@ check(len(fragments(rec)) == len(fragments(before)), "recovered %d fragments, %d
       (len(fragments(rec)), len(fragments(before))))
 check(os.path.getsize(path) == rec["bytes"], "the torn bytes were not cut off")
 check(not os.path.exists(stray), "the stray file is still there")
+check(os.path.exists(nvr.path(os.path.join("quarantine", os.path.relpath(stray, nvr.data_dir)))),
+      "the stray file was not moved to quarantine (never deleted)")
 for r in rows:
     check_segment_file(nvr, r)
 for a, b in zip(rows, rows[1:]):
@@ -68,6 +70,9 @@ r = nvr.run_cli("check", "-c", nvr.config, "--storage")
 check(r.returncode == 1 and "%s: indexed but the file is missing" % gone["path"] in r.stdout,
       "check --storage did not report the missing file: %r" % r.stdout)
 r = nvr.run_cli("check", "-c", nvr.config, "--storage", "--repair")
+check(r.returncode == 1 and "(would remove the row)" in r.stdout, "repair dry run: %r" % r.stdout)
+check(gone["id"] in [x["id"] for x in nvr.db_rows("c")], "the dry run removed the row")
+r = nvr.run_cli("check", "-c", nvr.config, "--storage", "--repair", "--apply")
 check(r.returncode == 0 and "(row removed)" in r.stdout, "repair: %r" % r.stdout)
 check(gone["id"] not in [x["id"] for x in nvr.db_rows("c")], "the row of the missing file is still there")
 r = nvr.run_cli("check", "-c", nvr.config, "--storage")

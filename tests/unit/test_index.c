@@ -4,6 +4,8 @@
 
 #include "check.h"
 
+#include <fcntl.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -169,6 +171,122 @@ static void test_newer_schema_refused(void)
     CHECK(ix == NULL);
 }
 
+/* A file with 2000 API camera rows (~60 pages), closed. */
+static void make_big(const char *p)
+{
+    nvr_index *ix = NULL;
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
+    index_close(&ix);
+    CHECK(sqlite3_open(p, &db) == SQLITE_OK);
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    for (int i = 0; i < 2000; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO api_cameras VALUES ('cam%04d', 'url = rtsp://10.0.0.1/stream%04d "
+                 "segment_seconds = 60 retain_days = 30 ..........', %d)", i, i, i);
+        sqlite3_exec(db, sql, NULL, NULL, NULL);
+    }
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(db); /* checkpoints the WAL into the file */
+}
+
+/* 4 KiB of garbage over page pageno (1-based). */
+static void garble(const char *p, long pageno)
+{
+    char junk[4096];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char)(i * 151 + 7);
+    int fd = open(p, O_WRONLY);
+    CHECK(fd >= 0);
+    CHECK(pwrite(fd, junk, sizeof junk, (pageno - 1) * 4096) == (ssize_t)sizeof junk);
+    close(fd);
+}
+
+/* A leaf page of table in the middle of its leaves (SQLite's dbstat). */
+static long leaf_of(const char *p, const char *table)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long pages[4096];
+    int n = 0;
+    CHECK(sqlite3_open(p, &db) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "SELECT pageno FROM dbstat WHERE name = ?1 AND pagetype = 'leaf' ORDER BY pageno",
+                             -1, &st, NULL) == SQLITE_OK);
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    while (n < 4096 && sqlite3_step(st) == SQLITE_ROW)
+        pages[n++] = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n ? pages[n / 2] : 0;
+}
+
+static void test_damage_detected_and_salvaged(void)
+{
+    char p[128], fresh[128], problem[256];
+    nvr_index *ix = NULL, *nx = NULL;
+    snprintf(p, sizeof p, "%s/damaged.db", dir);
+    snprintf(fresh, sizeof fresh, "%s/fresh.db", dir);
+    make_big(p);
+    CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
+    CHECK_EQ_INT(index_quick_check(ix, 1000, problem, sizeof problem), NVR_OK);
+    CHECK_EQ_STR(problem, "");
+    index_close(&ix);
+    long leaf = leaf_of(p, "api_cameras");
+    CHECK(leaf > 1);
+    garble(p, leaf); /* one leaf of api_cameras, in the middle of the table */
+    CHECK_EQ_INT(index_open(&ix, p), NVR_OK); /* the header is intact */
+    CHECK_EQ_INT(index_quick_check(ix, 0, problem, sizeof problem), NVR_EDAMAGED);
+    CHECK(problem[0] != '\0');
+    index_close(&ix);
+    /* what is still readable is copied: every row but those of the bad page */
+    CHECK_EQ_INT(index_open(&nx, fresh), NVR_OK);
+    CHECK_EQ_INT(index_salvage(nx, p, NULL), NVR_OK);
+    index_close(&nx);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rows = 0;
+    CHECK(sqlite3_open(fresh, &db) == SQLITE_OK);
+    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM api_cameras", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        rows = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    CHECK(rows > 1900 && rows < 2000);
+    /* garbage over the header: not a database at all */
+    garble(p, 1);
+    CHECK_EQ_INT(index_open(&ix, p), NVR_EDAMAGED);
+    CHECK(ix == NULL);
+}
+
+static void test_restore_any_order(void)
+{
+    char p[128];
+    nvr_index *ix = NULL;
+    struct index_segment got;
+    snprintf(p, sizeof p, "%s/restore.db", dir);
+    CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
+    struct index_segment late = make_seg("lobby", T0 + 100 * S, 10 * S, 5);
+    struct index_segment early = make_seg("lobby", T0, 10 * S, 5);
+    struct index_segment over = make_seg("lobby", T0 + 5 * S, 10 * S, 5);
+    late.has_sha256 = 1;
+    memset(late.sha256, 0x5a, 32);
+    CHECK_EQ_INT(index_segment_restore(ix, &late), NVR_OK);
+    CHECK_EQ_INT(index_segment_restore(ix, &early), NVR_OK); /* before the newest: fine */
+    CHECK_EQ_INT(index_segment_restore(ix, &over), NVR_EINVAL); /* I1 */
+    CHECK_EQ_INT(index_segment_restore(ix, &early), NVR_EINVAL); /* same path */
+    CHECK_EQ_INT(index_segment_by_path(ix, late.path, &got), NVR_OK);
+    CHECK_EQ_INT(got.state, INDEX_SEG_COMPLETE);
+    CHECK(got.has_sha256 && got.sha256[0] == 0x5a);
+    CHECK_EQ_INT(got.frags.n, 5);
+    fragments_free(&got.frags);
+    CHECK_EQ_INT(index_segment_by_path(ix, "recordings/nope.mp4", &got), NVR_ENOTFOUND);
+    fragments_free(&late.frags);
+    fragments_free(&early.frags);
+    fragments_free(&over.frags);
+    index_close(&ix);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/nvr-test-index-XXXXXX");
@@ -177,6 +295,8 @@ int main(void)
     RUN(test_open_migrates_and_reopens);
     RUN(test_insert_update_finish_list);
     RUN(test_newer_schema_refused);
+    RUN(test_damage_detected_and_salvaged);
+    RUN(test_restore_any_order);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
