@@ -1,0 +1,93 @@
+// bframes_test.mjs - footage of cameras with B-frames in Debian's chromium,
+// driven by playwright-core for test_browser_bframes.py:
+//   - live: the H.264 B-frame camera's tile plays (live.mp4 through MSE): its
+//     currentTime advances and the picture changes;
+//   - playback (hls.js): opened at SEEK, the wall clock shown is SEEK within
+//     1 s, a frame is decoded, and playing, currentTime and the wall clock
+//     advance together while the picture changes;
+//   - the H.265 B-frame camera (open GOPs) plays back through the server's
+//     H.264 rendition the same way.
+// The browser runs in UTC.  Screenshots go to ARTIFACTS.  Exit status 0 only
+// if every check passed.
+//
+// Environment: BASE_URL, CAMERA (H.264), HEVC_CAMERA, SEEK (RFC 3339, inside
+// the recording), ADMIN_USER, ADMIN_PASSWORD, ARTIFACTS, NPM_DIR, CHROMIUM.
+import path from 'node:path';
+import { ART, BASE, check, sleep, waitFor, launch, finish, login, watch } from './lib.mjs';
+
+const CAM = process.env.CAMERA;
+const HEVC = process.env.HEVC_CAMERA;
+const SEEK = Date.parse(process.env.SEEK);
+
+// A small fingerprint of the picture the video element shows now.
+const picture = (video) => video.evaluate((v) => {
+  const c = document.createElement('canvas');
+  c.width = 64;
+  c.height = 36;
+  c.getContext('2d').drawImage(v, 0, 0, 64, 36);
+  return c.toDataURL();
+});
+
+async function playback(page, cam, label) {
+  await page.goto(`${BASE}/playback.html?cameras=${cam}&t=${new Date(SEEK).toISOString()}&zoom=2`);
+  const tile = page.locator(`.tile[data-camera="${cam}"]`);
+  const video = tile.locator('video');
+  const clock = page.locator('#wallclock');
+  const shown = async () => Date.parse((await clock.getAttribute('data-time')) || '');
+  const at = await waitFor(async () => {
+    const ok = await video.evaluate((v) => v.readyState >= 2 && v.videoWidth > 0 && !v.seeking);
+    const t = await shown();
+    return ok && Math.abs(t - SEEK) <= 1000 ? t : null;
+  }, 30000);
+  check(at, `${label}: opened at ${new Date(SEEK).toISOString()}, shows ${await clock.getAttribute('data-time')} (within 1 s)`);
+  const c0 = await video.evaluate((v) => v.currentTime);
+  const w0 = await shown();
+  const p0 = await picture(video);
+  await page.click('#play');
+  await sleep(3000);
+  const c1 = await video.evaluate((v) => v.currentTime);
+  const w1 = await shown();
+  const p1 = await picture(video);
+  await page.click('#play'); // pause
+  check(c1 - c0 > 1.5, `${label}: currentTime advances while playing (${c0.toFixed(2)} -> ${c1.toFixed(2)} in 3 s)`);
+  check(Math.abs((w1 - w0) / 1000 - (c1 - c0)) < 0.6,
+        `${label}: the wall clock follows it (${((w1 - w0) / 1000).toFixed(2)} s vs ${(c1 - c0).toFixed(2)} s)`);
+  check(p0 !== p1, `${label}: the picture changes while playing`);
+  const q = await video.evaluate((v) => {
+    const k = v.getVideoPlaybackQuality();
+    return { shown: k.totalVideoFrames, dropped: k.droppedVideoFrames };
+  });
+  console.log(`${label}: ${q.shown} frames decoded, ${q.dropped} dropped by the player`);
+  await page.screenshot({ path: path.join(ART, `bframes-${cam}.png`) });
+}
+
+const browser = await launch();
+try {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, timezoneId: 'UTC' });
+  const page = await context.newPage();
+  watch(page);
+  check(await login(page, process.env.ADMIN_USER, process.env.ADMIN_PASSWORD), 'signed in');
+
+  // ---- live ----
+  await page.goto(`${BASE}/?camera=${CAM}`);
+  const tile = page.locator(`.tile[data-camera="${CAM}"]`);
+  const video = tile.locator('video');
+  const t0 = await waitFor(() => video.evaluate((v) => (v.currentTime > 0.2 && !v.paused ? v.currentTime : 0)), 20000);
+  check(t0 > 0, `live: the B-frame camera's tile starts playing (currentTime ${t0})`);
+  const a = await picture(video);
+  await sleep(1500);
+  const t1 = await video.evaluate((v) => v.currentTime);
+  const b = await picture(video);
+  check(t1 - t0 > 0.8, `live: currentTime advances (${t0.toFixed(2)} -> ${t1.toFixed(2)} in 1.5 s)`);
+  check(a !== b, 'live: the picture changes');
+  await page.screenshot({ path: path.join(ART, 'bframes-live.png') });
+
+  // ---- playback ----
+  await playback(page, CAM, 'H.264 B-frames (hls.js)');
+  await playback(page, HEVC, 'H.265 B-frames, open GOPs');
+} catch (e) {
+  check(false, 'driver error: ' + (e.stack || e));
+} finally {
+  await browser.close();
+}
+finish('bframes_test');
