@@ -350,6 +350,29 @@ out:
     return rc;
 }
 
+/* Binds a segment row's columns as ?1..?15 of both INSERTs below (camera,
+ * session, start, end, media, path, bytes, init bytes, codec, size, frames,
+ * audio codec, fragments, media start). */
+static int bind_segment(sqlite3_stmt *st, const struct index_segment *seg)
+{
+    sqlite3_bind_text(st, 1, seg->camera, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, seg->session);
+    sqlite3_bind_int64(st, 3, seg->start_us);
+    sqlite3_bind_int64(st, 4, seg->end_us);
+    sqlite3_bind_int64(st, 5, seg->media_us);
+    sqlite3_bind_text(st, 6, seg->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)seg->bytes);
+    sqlite3_bind_int64(st, 8, seg->init_bytes);
+    sqlite3_bind_text(st, 9, seg->video_codec, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 10, seg->width);
+    sqlite3_bind_int(st, 11, seg->height);
+    sqlite3_bind_int64(st, 12, seg->frames);
+    sqlite3_bind_text(st, 13, seg->audio_codec, -1, SQLITE_STATIC);
+    int rc = bind_frags(st, 14, &seg->frags);
+    sqlite3_bind_int64(st, 15, seg->media_start_us);
+    return rc;
+}
+
 int index_segment_insert(nvr_index *ix, struct index_segment *seg)
 {
     sqlite3_stmt *st = NULL;
@@ -373,22 +396,8 @@ int index_segment_insert(nvr_index *ix, struct index_segment *seg)
         rc = index_db_err(ix, "segment_insert");
         goto out;
     }
-    sqlite3_bind_text(st, 1, seg->camera, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, seg->session);
-    sqlite3_bind_int64(st, 3, seg->start_us);
-    sqlite3_bind_int64(st, 4, seg->end_us);
-    sqlite3_bind_int64(st, 5, seg->media_us);
-    sqlite3_bind_text(st, 6, seg->path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)seg->bytes);
-    sqlite3_bind_int64(st, 8, seg->init_bytes);
-    sqlite3_bind_text(st, 9, seg->video_codec, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 10, seg->width);
-    sqlite3_bind_int(st, 11, seg->height);
-    sqlite3_bind_int64(st, 12, seg->frames);
-    sqlite3_bind_text(st, 13, seg->audio_codec, -1, SQLITE_STATIC);
-    if ((rc = bind_frags(st, 14, &seg->frags)))
+    if ((rc = bind_segment(st, seg)))
         goto out;
-    sqlite3_bind_int64(st, 15, seg->media_start_us);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = index_db_err(ix, "segment_insert");
         goto out;
@@ -853,22 +862,8 @@ int index_segment_restore(nvr_index *ix, struct index_segment *seg)
         rc = index_db_err(ix, "segment_restore");
         goto out;
     }
-    sqlite3_bind_text(st, 1, seg->camera, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, seg->session);
-    sqlite3_bind_int64(st, 3, seg->start_us);
-    sqlite3_bind_int64(st, 4, seg->end_us);
-    sqlite3_bind_int64(st, 5, seg->media_us);
-    sqlite3_bind_text(st, 6, seg->path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, (sqlite3_int64)seg->bytes);
-    sqlite3_bind_int64(st, 8, seg->init_bytes);
-    sqlite3_bind_text(st, 9, seg->video_codec, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 10, seg->width);
-    sqlite3_bind_int(st, 11, seg->height);
-    sqlite3_bind_int64(st, 12, seg->frames);
-    sqlite3_bind_text(st, 13, seg->audio_codec, -1, SQLITE_STATIC);
-    if ((rc = bind_frags(st, 14, &seg->frags)))
+    if ((rc = bind_segment(st, seg)))
         goto out;
-    sqlite3_bind_int64(st, 15, seg->media_start_us);
     if (seg->has_sha256)
         sqlite3_bind_blob(st, 16, seg->sha256, 32, SQLITE_STATIC);
     else
