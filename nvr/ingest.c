@@ -12,14 +12,24 @@
  * The environment variable NVR_RTSP_READER=libav puts libavformat in the
  * reader's place (TCP too): a diagnostic switch to compare the two, read at
  * each connection.
+ *
+ * Audio, the same for both implementations: G.711 (pcm_mulaw/pcm_alaw) from
+ * the implementation goes through an audio_transcode (AAC-LC out, same
+ * sample rate and time base), so track 1 is always AAC.  An audio codec that
+ * cannot be recorded is logged once per connection at WARN
+ * (`audio not recorded codec=NAME reason=...`).  The ingest_info handed out
+ * is a copy of the implementation's, refreshed at open and after every read,
+ * with the audio fields replaced.
  */
 #include "ingest.h"
 
+#include "audio_transcode.h"
 #include "ingest_libav.h"
 #include "ingest_rtsp.h"
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -27,7 +37,58 @@
 struct ingest {
     struct ingest_rtsp *rtsp;   /* exactly one of the two is set */
     struct ingest_libav *lav;
+    struct audio_transcode *tc; /* G.711 audio, else NULL */
+    int drop_audio;             /* the implementation's audio is not recorded */
+    struct ingest_meta audio_meta; /* of the last G.711 packet sent to tc */
+    struct ingest_info info;
+    char audio_status[64];
 };
+
+static const struct ingest_info *inner_info(const struct ingest *in)
+{
+    return in->rtsp ? ingest_rtsp_get_info(in->rtsp) : ingest_libav_get_info(in->lav);
+}
+
+static void sync_info(struct ingest *in)
+{
+    in->info = *inner_info(in);
+    if (in->tc) {
+        in->info.audio = audio_transcode_params(in->tc);
+        in->info.audio_tb = audio_transcode_time_base(in->tc);
+    } else if (in->drop_audio) {
+        in->info.audio = NULL;
+    }
+    in->info.audio_status = in->audio_status;
+}
+
+/* Decides what becomes of the audio: kept (AAC), transcoded (G.711) or
+ * dropped with a warning. */
+static void setup_audio(struct ingest *in, const struct ingest_opts *o)
+{
+    const struct ingest_info *ii = inner_info(in);
+    const AVCodecParameters *a = ii->audio;
+    const char *bad = ii->audio_unsupported, *reason = "only AAC and G.711 (PCMU/PCMA) are recorded";
+    snprintf(in->audio_status, sizeof in->audio_status, "%s", !o->audio ? "off" : "none");
+    if (a && a->codec_id == AV_CODEC_ID_AAC) {
+        snprintf(in->audio_status, sizeof in->audio_status, "aac");
+    } else if (a) {
+        int rc = audio_transcode_create(&in->tc, a->codec_id, a->sample_rate, a->ch_layout.nb_channels, o->camera);
+        if (rc == NVR_OK) {
+            snprintf(in->audio_status, sizeof in->audio_status, "g711 -> aac");
+            nvr_log(NVR_INFO, o->camera, "audio transcode codec=%s sample_rate=%d channels=%d to=aac",
+                    avcodec_get_name(a->codec_id), a->sample_rate, a->ch_layout.nb_channels);
+        } else {
+            in->drop_audio = 1;
+            bad = avcodec_get_name(a->codec_id);
+            reason = "the AAC transcoder could not be set up for it";
+        }
+    }
+    if (o->audio && !in->tc && !(a && a->codec_id == AV_CODEC_ID_AAC) && bad) {
+        snprintf(in->audio_status, sizeof in->audio_status, "unsupported: %s", bad);
+        nvr_log(NVR_WARN, o->camera, "audio not recorded codec=%s reason=\"%s\"", bad, reason);
+    }
+    sync_info(in);
+}
 
 static int use_reader(const struct ingest_opts *o)
 {
@@ -57,19 +118,51 @@ int ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, siz
         free(in);
         return rc;
     }
+    setup_audio(in, o);
     *out = in;
     return NVR_OK;
 }
 
 const struct ingest_info *ingest_get_info(const struct ingest *in)
 {
-    return in->rtsp ? ingest_rtsp_get_info(in->rtsp) : ingest_libav_get_info(in->lav);
+    return &in->info;
 }
 
 int ingest_read(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
 {
-    return in->rtsp ? ingest_rtsp_read(in->rtsp, pkt, meta, why, whylen)
-                    : ingest_libav_read(in->lav, pkt, meta, why, whylen);
+    for (;;) {
+        if (in->tc) {
+            int r = audio_transcode_receive(in->tc, pkt);
+            if (r < 0) {
+                snprintf(why, whylen, "audio transcoding failed");
+                return r;
+            }
+            if (r == 1) {
+                *meta = in->audio_meta;
+                sync_info(in);
+                return NVR_OK;
+            }
+        }
+        int rc = in->rtsp ? ingest_rtsp_read(in->rtsp, pkt, meta, why, whylen)
+                          : ingest_libav_read(in->lav, pkt, meta, why, whylen);
+        if (rc)
+            return rc;
+        if (pkt->stream_index == 1 && (in->tc || in->drop_audio)) {
+            if (in->tc) {
+                in->audio_meta = *meta;
+                in->audio_meta.new_params = 0;
+                rc = audio_transcode_send(in->tc, pkt);
+            }
+            av_packet_unref(pkt);
+            if (rc) {
+                snprintf(why, whylen, "audio transcoding failed");
+                return rc;
+            }
+            continue;
+        }
+        sync_info(in);
+        return NVR_OK;
+    }
 }
 
 uint64_t ingest_bytes(const struct ingest *in)
@@ -84,6 +177,7 @@ void ingest_close(struct ingest **inp)
         return;
     ingest_rtsp_close(&in->rtsp);
     ingest_libav_close(&in->lav);
+    audio_transcode_destroy(&in->tc);
     free(in);
     *inp = NULL;
 }

@@ -1,5 +1,5 @@
 /*
- * rtp_depack.c - RTP depacketization for H.264, H.265 and AAC, and RTCP
+ * rtp_depack.c - RTP depacketization for H.264, H.265, AAC and G.711, and RTCP
  * sender reports (see rtp_depack.h for the rules).
  *
  * State of a video track:
@@ -95,7 +95,8 @@ int rtp_parse_header(const uint8_t *p, size_t len, struct rtp_header *h)
 int rtp_depack_create(struct rtp_depack **out, const struct sdp_media *m)
 {
     *out = NULL;
-    if (m->codec != SDP_CODEC_H264 && m->codec != SDP_CODEC_H265 && m->codec != SDP_CODEC_AAC)
+    if (m->codec != SDP_CODEC_H264 && m->codec != SDP_CODEC_H265 && m->codec != SDP_CODEC_AAC &&
+        m->codec != SDP_CODEC_PCMU && m->codec != SDP_CODEC_PCMA)
         return NVR_EINVAL;
     struct rtp_depack *d = calloc(1, sizeof *d);
     if (!d)
@@ -406,9 +407,16 @@ bad:
     return NVR_OK;
 }
 
+static int is_g711(const struct rtp_depack *d)
+{
+    return d->codec == SDP_CODEC_PCMU || d->codec == SDP_CODEC_PCMA;
+}
+
 /* A gap of sequence numbers (or a new source) before the packet at ts. */
 static void on_loss(struct rtp_depack *d, int64_t ts)
 {
+    if (is_g711(d))
+        return; /* every packet is whole: nothing to throw away */
     if (d->codec == SDP_CODEC_AAC) {
         if (d->aac_expected)
             d->st.frames_dropped++;
@@ -473,6 +481,8 @@ int rtp_depack_push(struct rtp_depack *d, const uint8_t *pkt, size_t len)
 
     if (d->codec == SDP_CODEC_AAC)
         return push_aac(d, &h);
+    if (is_g711(d))
+        return h.payload_len > 0 ? emit(d, h.payload, h.payload_len, d->ts64, 1) : NVR_OK;
     if (h.payload_len == 0)
         return NVR_OK;
     int rc = NVR_OK;
@@ -499,7 +509,7 @@ int rtp_depack_push(struct rtp_depack *d, const uint8_t *pkt, size_t len)
 
 int rtp_depack_flush(struct rtp_depack *d)
 {
-    return d->codec == SDP_CODEC_AAC ? NVR_OK : finish_au(d);
+    return d->codec == SDP_CODEC_AAC || is_g711(d) ? NVR_OK : finish_au(d);
 }
 
 int rtp_depack_pop(struct rtp_depack *d, struct rtp_frame *f)

@@ -297,6 +297,10 @@ int sdp_parse(struct sdp *s, const char *text, size_t len)
             m->codec = SDP_CODEC_H264;
         else if (strcasecmp(m->encoding, "H265") == 0 || strcasecmp(m->encoding, "HEVC") == 0)
             m->codec = SDP_CODEC_H265;
+        else if (strcasecmp(m->encoding, "PCMU") == 0 && m->clock_rate > 0)
+            m->codec = SDP_CODEC_PCMU;
+        else if (strcasecmp(m->encoding, "PCMA") == 0 && m->clock_rate > 0)
+            m->codec = SDP_CODEC_PCMA;
         if (pend[i].fmtp.p)
             rc = apply_fmtp(m, pend[i].fmtp);
         if (m->codec == SDP_CODEC_AAC && m->extradata_size == 0)
