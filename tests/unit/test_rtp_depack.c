@@ -374,6 +374,31 @@ static void test_rtcp_sr(void)
     CHECK_EQ_INT(rtcp_parse_sr(p, sizeof p - 1, &sr), 0); /* truncated */
 }
 
+/* G.711: each packet's payload is one frame at its timestamp; a loss drops
+ * nothing else. */
+static void test_g711(void)
+{
+    for (int c = 0; c < 2; c++) {
+        struct rtp_depack *d = make(c ? SDP_CODEC_PCMA : SDP_CODEC_PCMU);
+        uint8_t p[160];
+        for (size_t i = 0; i < sizeof p; i++)
+            p[i] = (uint8_t)(i * 7);
+        push(d, 10, 1000, 1, p, sizeof p);
+        push(d, 11, 1160, 0, p, 80);
+        push(d, 13, 1400, 0, p, sizeof p); /* 12 lost */
+        push(d, 14, 1560, 0, p, 0);        /* empty: nothing */
+        expect_frame(d, p, sizeof p, 1000, 1);
+        expect_frame(d, p, 80, 1160, 1);
+        expect_frame(d, p, sizeof p, 1400, 1);
+        expect_none(d);
+        CHECK_EQ_INT(rtp_depack_stats(d)->lost, 1);
+        CHECK_EQ_INT(rtp_depack_stats(d)->frames_dropped, 0);
+        CHECK_EQ_INT(rtp_depack_flush(d), NVR_OK);
+        expect_none(d);
+        rtp_depack_destroy(&d);
+    }
+}
+
 int main(void)
 {
     RUN(test_header);
@@ -384,6 +409,7 @@ int main(void)
     RUN(test_h265);
     RUN(test_h264_recovery_point);
     RUN(test_aac);
+    RUN(test_g711);
     RUN(test_garbage);
     RUN(test_rtcp_sr);
     return check_summary();
