@@ -10,4 +10,7 @@ mkdir -p "$dir"
 [ -s "$dir/h265_aac.mp4" ] || "$mk" "$dir/h265_aac.mp4" h265 --audio
 [ -s "$dir/h264_4s.mp4" ] || "$mk" "$dir/h264_4s.mp4" h264 --seconds 4
 [ -s "$dir/h264_4s_320.mp4" ] || "$mk" "$dir/h264_4s_320.mp4" h264 --seconds 4 --size 320x240
+for a in pcmu pcma l16; do
+    [ -s "$dir/h264_$a.mov" ] || "$mk" "$dir/h264_$a.mov" h264 --audio-codec $a
+done
 echo "clips ready in $dir"
