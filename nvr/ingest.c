@@ -20,15 +20,29 @@
  * (`audio not recorded codec=NAME reason=...`).  The ingest_info handed out
  * is a copy of the implementation's, refreshed at open and after every read,
  * with the audio fields replaced.
+ *
+ * Interleaving: an AAC packet comes out of the transcoder about 0.3 s after
+ * its first sample arrived (a 1024-sample frame at 8 kHz takes 128 ms to
+ * arrive, the encoder looks one frame ahead).  The recorder puts audio into
+ * the segment open when it arrives and drops audio older than that segment,
+ * so audio this late would be lost at every segment cut.  While a transcoder
+ * runs, video packets are therefore held back (a FIFO) until the audio has
+ * caught up with them -- the AAC output reaches the video packet's time --
+ * or for at most HOLD_MAX_US after they arrived (a camera whose audio
+ * stalls).  Packets leave in the order video and audio times say; the cost
+ * is ~0.3 s more latency for the live view of G.711 cameras only.  An error
+ * from the implementation is returned after the held packets.
  */
 #include "ingest.h"
 
 #include "audio_transcode.h"
 #include "ingest_libav.h"
 #include "ingest_rtsp.h"
+#include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 
+#include <libavutil/mathematics.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +56,63 @@ struct ingest {
     struct ingest_meta audio_meta; /* of the last G.711 packet sent to tc */
     struct ingest_info info;
     char audio_status[64];
+    struct held *held;          /* video held back, held[hhead..hlen) */
+    size_t hhead, hlen, hcap;
+    int64_t audio_end_us;       /* end of the last AAC packet out, INT64_MIN before */
+    int err;                    /* the implementation's error, returned once held is empty */
+    char err_why[256];
 };
+
+#define HOLD_MAX_US 600000
+
+struct held {
+    AVPacket *pkt;
+    struct ingest_meta meta;
+};
+
+static const AVRational US = {1, 1000000};
+
+static int hold_video(struct ingest *in, AVPacket *pkt, const struct ingest_meta *meta)
+{
+    if (in->hlen == in->hcap) {
+        if (in->hhead > 0) {
+            memmove(in->held, in->held + in->hhead, (in->hlen - in->hhead) * sizeof *in->held);
+            in->hlen -= in->hhead;
+            in->hhead = 0;
+        } else {
+            size_t cap = in->hcap ? in->hcap * 2 : 32;
+            struct held *h = realloc(in->held, cap * sizeof *h);
+            if (!h)
+                return NVR_ENOMEM;
+            in->held = h;
+            in->hcap = cap;
+        }
+    }
+    AVPacket *p = av_packet_alloc();
+    if (!p)
+        return NVR_ENOMEM;
+    av_packet_move_ref(p, pkt);
+    in->held[in->hlen++] = (struct held){.pkt = p, .meta = *meta};
+    return NVR_OK;
+}
+
+/* Hands over the oldest held video packet if the audio caught up with it,
+ * it waited long enough, or the stream ended (err): 1 if it did. */
+static int release_video(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta)
+{
+    if (in->hhead == in->hlen)
+        return 0;
+    struct held *h = &in->held[in->hhead];
+    int64_t v_us = av_rescale_q(h->pkt->pts, in->info.video_tb, US);
+    if (!in->err && in->audio_end_us < v_us && nvr_clock_now_us() - h->meta.recv_us < HOLD_MAX_US)
+        return 0;
+    av_packet_move_ref(pkt, h->pkt);
+    av_packet_free(&h->pkt);
+    *meta = h->meta;
+    if (++in->hhead == in->hlen)
+        in->hhead = in->hlen = 0;
+    return 1;
+}
 
 static const struct ingest_info *inner_info(const struct ingest *in)
 {
@@ -118,6 +188,7 @@ int ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, siz
         free(in);
         return rc;
     }
+    in->audio_end_us = INT64_MIN;
     setup_audio(in, o);
     *out = in;
     return NVR_OK;
@@ -131,6 +202,14 @@ const struct ingest_info *ingest_get_info(const struct ingest *in)
 int ingest_read(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
 {
     for (;;) {
+        if (release_video(in, pkt, meta)) {
+            sync_info(in);
+            return NVR_OK;
+        }
+        if (in->err) {
+            snprintf(why, whylen, "%s", in->err_why);
+            return in->err;
+        }
         if (in->tc) {
             int r = audio_transcode_receive(in->tc, pkt);
             if (r < 0) {
@@ -138,6 +217,10 @@ int ingest_read(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char
                 return r;
             }
             if (r == 1) {
+                int64_t end = av_rescale_q(pkt->pts + (pkt->duration > 0 ? pkt->duration : 1024),
+                                           audio_transcode_time_base(in->tc), US);
+                if (end > in->audio_end_us)
+                    in->audio_end_us = end;
                 *meta = in->audio_meta;
                 sync_info(in);
                 return NVR_OK;
@@ -145,8 +228,19 @@ int ingest_read(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char
         }
         int rc = in->rtsp ? ingest_rtsp_read(in->rtsp, pkt, meta, why, whylen)
                           : ingest_libav_read(in->lav, pkt, meta, why, whylen);
+        if (rc && in->hhead < in->hlen) {
+            in->err = rc; /* hand over what is held first */
+            snprintf(in->err_why, sizeof in->err_why, "%s", why);
+            continue;
+        }
         if (rc)
             return rc;
+        if (pkt->stream_index == 0 && in->tc) {
+            sync_info(in); /* the video time base */
+            if ((rc = hold_video(in, pkt, meta)))
+                return rc;
+            continue;
+        }
         if (pkt->stream_index == 1 && (in->tc || in->drop_audio)) {
             if (in->tc) {
                 in->audio_meta = *meta;
@@ -178,6 +272,9 @@ void ingest_close(struct ingest **inp)
     ingest_rtsp_close(&in->rtsp);
     ingest_libav_close(&in->lav);
     audio_transcode_destroy(&in->tc);
+    for (size_t i = in->hhead; i < in->hlen; i++)
+        av_packet_free(&in->held[i].pkt);
+    free(in->held);
     free(in);
     *inp = NULL;
 }
