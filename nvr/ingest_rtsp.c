@@ -6,7 +6,7 @@
  * Tracks: every video and audio m= line is set up (some servers, the
  * gst-rtsp-server test camera among them, stall a session in which only some
  * announced tracks are set up); the first video track is recorded, the first
- * audio track only when it is AAC or G.711 (PCMU/PCMA, handed over as such:
+ * audio track only when it is AAC (mpeg4-generic or MP4A-LATM) or G.711 (PCMU/PCMA, handed over as such:
  * ingest.c transcodes it) and audio is on; another audio codec is reported in
  * info.audio_unsupported.  RTP of other tracks is dropped as it arrives.
  *
@@ -89,7 +89,8 @@ static const char *codec_name(const struct sdp_media *m)
     switch (m->codec) {
     case SDP_CODEC_H264: return "h264";
     case SDP_CODEC_H265: return "hevc";
-    case SDP_CODEC_AAC: return "aac";
+    case SDP_CODEC_AAC:
+    case SDP_CODEC_AAC_LATM: return "aac";
     case SDP_CODEC_PCMU: return "pcm_mulaw";
     case SDP_CODEC_PCMA: return "pcm_alaw";
     default: return m->encoding[0] ? m->encoding : "unknown";
@@ -115,7 +116,7 @@ static int audio_usable(const struct sdp_media *m)
         return 0;
     if (m->codec == SDP_CODEC_PCMU || m->codec == SDP_CODEC_PCMA)
         return m->channels >= 1 && m->channels <= 2;
-    return m->codec == SDP_CODEC_AAC;
+    return m->codec == SDP_CODEC_AAC || m->codec == SDP_CODEC_AAC_LATM;
 }
 
 /* Decides each track's role and logs what is not recorded. */
@@ -193,7 +194,7 @@ static int make_params(struct ingest_rtsp *in)
         in->apar->codec_type = AVMEDIA_TYPE_AUDIO;
         in->apar->codec_id = codec_id(a->codec);
         in->apar->sample_rate = a->clock_rate; /* AAC and G.711: the RTP clock is the sample rate */
-        if (a->codec == SDP_CODEC_AAC)
+        if (a->codec == SDP_CODEC_AAC || a->codec == SDP_CODEC_AAC_LATM)
             in->apar->frame_size = 1024; /* AAC-LC */
         av_channel_layout_default(&in->apar->ch_layout, a->channels > 0 ? a->channels : 1);
         in->info.audio = in->apar;

@@ -15,6 +15,7 @@
  *                    ! rtppcmupay name=pay1 pt=0     (pcmu)
  *                    ! rtppcmapay name=pay1 pt=8     (pcma)
  *                    ! rtpL16pay name=pay1 pt=97     (l16: a codec nvr does not record)
+ *                    ! rtpmp4apay name=pay1 pt=97    (latm: the AAC clip as MP4A-LATM)
  *
  * Raw audio (G.711, L16) comes out of the demuxer in chunks of any size; it
  * is cut into 20 ms buffers at load time, as a camera packetizes it.
@@ -66,7 +67,7 @@ struct au {
     GstClockTime pts, dts, dur;
 };
 
-enum audio_codec { AUDIO_AAC = 0, AUDIO_PCMU, AUDIO_PCMA, AUDIO_L16 };
+enum audio_codec { AUDIO_AAC = 0, AUDIO_PCMU, AUDIO_PCMA, AUDIO_L16, AUDIO_LATM };
 
 struct track {
     GstCaps *caps;       /* from the parser, with codec_data */
@@ -311,7 +312,8 @@ static void on_demux_pad(GstElement *demux, GstPad *pad, gpointer user_data)
                         &l->clip->video);
         l->linked_video = 1;
         l->clip->video_h265 = 1;
-    } else if (l->want_audio && !l->linked_audio && l->audio_codec == AUDIO_AAC &&
+    } else if (l->want_audio && !l->linked_audio &&
+               (l->audio_codec == AUDIO_AAC || l->audio_codec == AUDIO_LATM) &&
                strcmp(name, "audio/mpeg") == 0 &&
                gst_structure_get_int(st, "mpegversion", &mpegversion) && mpegversion == 4) {
         r = link_branch(l, pad, "aacparse", "audio/mpeg,mpegversion=4,stream-format=raw",
@@ -620,6 +622,7 @@ static gchar *make_launch(const struct clip *c, enum audio_codec acodec)
         [AUDIO_PCMU] = "appsrc name=asrc ! rtppcmupay name=pay1 pt=0",
         [AUDIO_PCMA] = "appsrc name=asrc ! rtppcmapay name=pay1 pt=8",
         [AUDIO_L16] = "appsrc name=asrc ! rtpL16pay name=pay1 pt=97",
+        [AUDIO_LATM] = "appsrc name=asrc ! rtpmp4apay name=pay1 pt=97",
     };
     return g_strdup_printf("( appsrc name=vsrc ! %s name=pay0 pt=96 config-interval=-1 %s )",
                            c->video_h265 ? "rtph265pay" : "rtph264pay", c->audio.n ? apay[acodec] : "");
@@ -835,7 +838,8 @@ static int parse_options(struct options *o, int *argc, char ***argv)
          "number of mounts; >1 serves PATH1..PATHN (default 1)", "N"},
         {"no-audio", 0, 0, G_OPTION_ARG_NONE, &o->no_audio, "serve video only", NULL},
         {"audio-codec", 0, 0, G_OPTION_ARG_STRING, &o->audio_codec,
-         "the clip's audio and how it is sent: aac (default, MPEG4-GENERIC), pcmu (G.711 "
+         "the clip's audio and how it is sent: aac (default, MPEG4-GENERIC), latm (the AAC as "
+         "MP4A-LATM), pcmu (G.711 "
          "u-law, pt 0), pcma (G.711 A-law, pt 8), l16 (16-bit PCM, a codec nvr does not record)",
          "CODEC"},
         {"user", 0, 0, G_OPTION_ARG_STRING, &o->user, "require authentication as this user", "U"},
@@ -891,8 +895,10 @@ static int parse_options(struct options *o, int *argc, char ***argv)
         o->acodec = AUDIO_PCMA;
     else if (strcmp(o->audio_codec, "l16") == 0)
         o->acodec = AUDIO_L16;
+    else if (strcmp(o->audio_codec, "latm") == 0)
+        o->acodec = AUDIO_LATM;
     else {
-        g_printerr("nvr-test-camera: --audio-codec must be aac, pcmu, pcma or l16\n");
+        g_printerr("nvr-test-camera: --audio-codec must be aac, latm, pcmu, pcma or l16\n");
         goto out;
     }
     if (o->auth && strcmp(o->auth, "basic") != 0 && strcmp(o->auth, "digest") != 0) {
@@ -961,7 +967,7 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    if (!cam.o.no_audio && cam.o.acodec != AUDIO_AAC && !cam.clip->audio.n) {
+    if (!cam.o.no_audio && cam.o.acodec != AUDIO_AAC && cam.o.acodec != AUDIO_LATM && !cam.clip->audio.n) {
         g_printerr("nvr-test-camera: %s has no %s audio (make_clip.sh --audio-codec)\n", cam.o.clip,
                    cam.o.audio_codec);
         goto out;

@@ -10,7 +10,9 @@ covers at least 95 % of the video's duration -- in the segment files,
 through the HLS playlist (playback.m3u8) and in `nvr export`'s MP4.  The L16
 camera records video only and says so: one WARN line per connection,
 `audio_status` "unsupported: L16" on GET /api/v1/cameras, and
-nvr_camera_audio_unsupported 1 in /metrics.  Then the PCMU camera once more
+nvr_camera_audio_unsupported 1 in /metrics.  A fourth camera sends the AAC
+clip as MP4A-LATM (RFC 6416), which the project's reader records as AAC.
+Then the PCMU camera once more
 through libavformat (NVR_RTSP_READER=libav)."""
 import json
 import os
@@ -69,7 +71,7 @@ def check_audio(what, path, extra=()):
     return rms, cover
 
 
-def check_segments(nvr, cam):
+def check_segments(nvr, cam, rate="8000"):
     rows = [r for r in nvr.db_rows(cam) if r["state"] == 0]
     check(len(rows) >= 2, "%s: only %d complete segments" % (cam, len(rows)))
     total_a = total_v = 0.0
@@ -81,7 +83,7 @@ def check_segments(nvr, cam):
         check(len(audio) == 1 and audio[0].get("codec_name") == "aac" and audio[0].get("profile") == "LC",
               "%s: audio tracks %s, want one AAC-LC" % (r["path"], [(s.get("codec_name"), s.get("profile"))
                                                                     for s in audio]))
-        check(audio and audio[0].get("sample_rate") == "8000", "%s: audio rate %s" %
+        check(audio and audio[0].get("sample_rate") == rate, "%s: audio rate %s" %
               (r["path"], audio and audio[0].get("sample_rate")))
         errors, rms, adur, vdur = audio_report(p)
         check(errors == "", "%s: ffmpeg decode errors: %s" % (r["path"], errors[:300]))
@@ -90,8 +92,8 @@ def check_segments(nvr, cam):
         total_v += vdur
     cover = total_a / total_v if total_v else 0
     check(cover >= MIN_COVERAGE, "%s: segments have %.2f s of audio for %.2f s of video" % (cam, total_a, total_v))
-    print("%s: %d segments, AAC-LC 8 kHz, audio %.2f s / video %.2f s = %.1f %%" %
-          (cam, len(rows), total_a, total_v, cover * 100))
+    print("%s: %d segments, AAC-LC %s Hz, audio %.2f s / video %.2f s = %.1f %%" %
+          (cam, len(rows), rate, total_a, total_v, cover * 100))
     return rows
 
 
@@ -106,11 +108,12 @@ def get_text(nvr, path):
 
 
 with Camera("h264_pcmu.mov", audio_codec="pcmu") as cu, Camera("h264_pcma.mov", audio_codec="pcma") as ca, \
-        Camera("h264_l16.mov", audio_codec="l16") as cl:
+        Camera("h264_l16.mov", audio_codec="l16") as cl, Camera("h264_aac.mp4", audio_codec="latm") as cm:
     nvr = Nvr("audio", [
         ("pcmu", {"url": cu.url(), "segment_seconds": SEG_S, "audio": "on", "transport": "tcp"}),
         ("pcma", {"url": ca.url(), "segment_seconds": SEG_S, "audio": "on"}),
         ("l16", {"url": cl.url(), "segment_seconds": SEG_S, "audio": "on"}),
+        ("latm", {"url": cm.url(), "segment_seconds": SEG_S, "audio": "on", "transport": "tcp"}),
     ])
     nvr.start()
     time.sleep(RECORD_S)
@@ -118,16 +121,17 @@ with Camera("h264_pcmu.mov", audio_codec="pcmu") as cu, Camera("h264_pcma.mov", 
     # --- the cameras' audio on the API and in /metrics ---
     cams = {c["id"]: c for c in get_json(nvr, "/api/v1/cameras")["cameras"]}
     status = {k: v.get("audio_status") for k, v in cams.items()}
-    check(status == {"pcmu": "g711 -> aac", "pcma": "g711 -> aac", "l16": "unsupported: L16"},
+    check(status == {"pcmu": "g711 -> aac", "pcma": "g711 -> aac", "l16": "unsupported: L16", "latm": "aac"},
           "audio_status on /api/v1/cameras: %s" % status)
     print("GET /api/v1/cameras audio_status: %s" % status)
     metrics = get_text(nvr, "/metrics")
-    for cam, want in (("pcmu", 0), ("pcma", 0), ("l16", 1)):
+    for cam, want in (("pcmu", 0), ("pcma", 0), ("l16", 1), ("latm", 0)):
         line = 'nvr_camera_audio_unsupported{camera="%s"} %d' % (cam, want)
         check(line in metrics, "/metrics lacks %r" % line)
 
     # --- segments, then the same footage through HLS and export ---
     rows = {cam: check_segments(nvr, cam) for cam in ("pcmu", "pcma")}
+    check_segments(nvr, "latm", "48000")  # AAC as MP4A-LATM, kept as it is
     for cam in ("pcmu", "pcma"):
         if not rows[cam]:
             continue
