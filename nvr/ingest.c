@@ -245,6 +245,8 @@ int ingest_read(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char
             if (in->tc) {
                 in->audio_meta = *meta;
                 in->audio_meta.new_params = 0;
+                /* the G.711 RTP clock is the sample rate, but do not rely on it */
+                av_packet_rescale_ts(pkt, inner_info(in)->audio_tb, audio_transcode_time_base(in->tc));
                 rc = audio_transcode_send(in->tc, pkt);
             }
             av_packet_unref(pkt);
