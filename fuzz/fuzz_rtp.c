@@ -1,8 +1,8 @@
 /*
  * fuzz_rtp.c - the RTSP reader's byte-stream parsers on arbitrary bytes:
  * the interleaved framing and RTSP reply heads (rtsp_frame_next), then every
- * frame found fed as an RTP packet to an H.264, an H.265 and an AAC
- * depacketizer, and as RTCP to the sender-report parser.
+ * frame found fed as an RTP packet to an H.264, an H.265, an AAC, an
+ * MP4A-LATM and a G.711 depacketizer, and as RTCP to the sender-report parser.
  */
 #include "nvr/base/err.h"
 #include "nvr/rtp_depack.h"
@@ -25,13 +25,16 @@ static void drain(struct rtp_depack *d)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct sdp_media media[3] = {
+    enum { N = 5 };
+    struct sdp_media media[N] = {
         {.codec = SDP_CODEC_H264, .clock_rate = 90000},
         {.codec = SDP_CODEC_H265, .clock_rate = 90000},
         {.codec = SDP_CODEC_AAC, .clock_rate = 48000, .size_length = 13, .index_length = 3, .index_delta_length = 3},
+        {.codec = SDP_CODEC_AAC_LATM, .clock_rate = 48000},
+        {.codec = SDP_CODEC_PCMU, .clock_rate = 8000},
     };
-    struct rtp_depack *d[3] = {NULL, NULL, NULL};
-    for (int i = 0; i < 3; i++)
+    struct rtp_depack *d[N] = {NULL};
+    for (int i = 0; i < N; i++)
         if (rtp_depack_create(&d[i], &media[i]) != NVR_OK)
             abort();
     struct rtsp_reply r;
@@ -47,13 +50,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (it.kind == RTSP_ITEM_FRAME) {
             struct rtcp_sr sr;
             rtcp_parse_sr(it.data, it.len, &sr);
-            rtp_depack_push(d[it.channel % 3], it.data, it.len);
-            drain(d[it.channel % 3]);
+            rtp_depack_push(d[it.channel % N], it.data, it.len);
+            drain(d[it.channel % N]);
         }
         pos += used;
     }
     /* the whole input as one packet too */
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < N; i++) {
         rtp_depack_push(d[i], data, size);
         rtp_depack_flush(d[i]);
         drain(d[i]);

@@ -652,7 +652,8 @@ static int parse_moof(struct traf_ctx *c, const uint8_t *moof, size_t len, uint6
                 if (rf & 0x1) { if (pend - p < 4) { rc = NVR_ECORRUPT; break; } data = base + (uint64_t)(int64_t)(int32_t)rd32(p); p += 4; }
                 if (rf & 0x4) { if (pend - p < 4) { rc = NVR_ECORRUPT; break; } first_flags = rd32(p); p += 4; }
                 size_t per = 4u * (!!(rf & 0x100) + !!(rf & 0x200) + !!(rf & 0x400) + !!(rf & 0x800));
-                if (cnt > (size_t)(pend - p) / (per ? per : 1) || (per == 0 && cnt > 1000000)) { rc = NVR_ECORRUPT; break; }
+                /* per == 0: every field is the default (e.g. constant-size audio frames), the trun has no table */
+                if ((per && cnt > (size_t)(pend - p) / per) || (per == 0 && cnt > 1000000)) { rc = NVR_ECORRUPT; break; }
                 if (grow((void **)&ps, &pscap, cnt, sizeof *ps)) { rc = NVR_ENOMEM; break; }
                 for (uint32_t i = 0; i < cnt; i++) {
                     struct parsed_sample *s = &ps[i];

@@ -120,6 +120,11 @@ static void write_camera(FILE *f, const struct camera *c)
     } else {
         fputs("null", f);
     }
+    fputs(",\"audio_status\":", f);
+    if (s.audio[0])
+        json_write_string(f, s.audio);
+    else
+        fputs("null", f);
     fputs(",\"last_error\":", f);
     if (s.last_error[0])
         json_write_string(f, s.last_error);
@@ -380,6 +385,11 @@ static int h_metrics(struct http_request *r, struct nvr *nvr)
         for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
             fprintf(b.f, "nvr_camera_status{camera=\"%s\",status=\"%s\"} %d\n", ids[i],
                     recorder_status_name(all[k]), st[i].status == all[k]);
+    metric_header(b.f, "nvr_camera_audio_unsupported", "gauge",
+                  "1 if the camera sends audio in a codec that cannot be recorded (audio = on).");
+    for (size_t i = 0; i < ncam; i++)
+        fprintf(b.f, "nvr_camera_audio_unsupported{camera=\"%s\"} %d\n", ids[i],
+                strncmp(st[i].audio, "unsupported", 11) == 0);
     free(st);
     metric_header(b.f, "nvr_camera_live_viewers", "gauge", "Live view connections now, per stream.");
     for (size_t i = 0, ns = cameras_slots(nvr->cams); i < ns; i++) {

@@ -428,6 +428,8 @@ static unsigned camera_test_work(void *arg, char **body, size_t *len)
             fprintf(b.f, "{\"codec\":\"%s\"}", avcodec_get_name(info->audio->codec_id));
         else
             fputs("null", b.f);
+        fputs(",\"audio_status\":", b.f);
+        json_write_string(b.f, info->audio_status ? info->audio_status : "none");
         fprintf(b.f, ",\"connect_ms\":%lld", (long long)((start - t0) / 1000));
         write_test_snapshot(b.f, info, key && key->size ? key : NULL);
         fputs("}\n", b.f);

@@ -7,8 +7,11 @@
  * docs/design/ingest.md): the project's own RTSP reader for TCP-interleaved
  * streams (ingest_rtsp.c) and libavformat's RTSP client for UDP
  * (ingest_libav.c).  Tracks are renumbered: track 0 is the
- * video (H.264 or H.265), track 1 the audio (AAC, only if asked for).  Every
- * other stream is dropped with one log line.
+ * video (H.264 or H.265), track 1 the audio (always AAC, only if asked for:
+ * AAC from the camera as it is, G.711 transcoded to AAC-LC here in ingest.c
+ * with audio_transcode.h).  Every other stream is dropped with one log line;
+ * an audio codec that cannot be recorded is logged at WARN once per
+ * connection and shown in ingest_info.audio_status.
  *
  * Blocking calls return within `timeout_us` of the camera going silent, or
  * promptly (within 0.1 s) once *stop becomes non-zero.
@@ -42,6 +45,13 @@ struct ingest_info {
     const AVCodecParameters *audio; /* NULL without audio */
     AVRational audio_tb;
     const char *transport;          /* "tcp" or "udp" */
+    const char *audio_status;       /* what happens to the camera's audio:
+                                     * "aac", "g711 -> aac", "none" (no audio
+                                     * track), "off" (audio = off), or
+                                     * "unsupported: NAME" (NAME is the codec) */
+    const char *audio_unsupported;  /* set by the implementations: the codec
+                                     * name of an audio track that cannot be
+                                     * recorded (audio on), else NULL */
 };
 
 struct ingest_meta {

@@ -11,6 +11,10 @@
  *
  * Video parameters: the SDP's sprop-parameter-sets are the initial
  * extradata; nvr/video_params.c follows in-band changes on keyframes.
+ *
+ * Audio: AAC (with its config) and G.711 (pcm_mulaw/pcm_alaw, which
+ * ingest.c transcodes) are handed over; another codec is named in
+ * info.audio_unsupported.
  */
 #include "ingest_libav.h"
 
@@ -96,12 +100,14 @@ static int pick_streams(struct ingest_libav *in, char *why, size_t whylen)
             nvr_log(NVR_INFO, in->o->camera, "audio not recorded codec=%s (audio = off)",
                     avcodec_get_name(par->codec_id));
         } else if (par->codec_type == AVMEDIA_TYPE_AUDIO && in->audio_idx < 0) {
-            if (par->codec_id == AV_CODEC_ID_AAC && par->extradata_size > 0) {
+            int g711 = par->codec_id == AV_CODEC_ID_PCM_MULAW || par->codec_id == AV_CODEC_ID_PCM_ALAW;
+            if ((par->codec_id == AV_CODEC_ID_AAC && par->extradata_size > 0) ||
+                (g711 && par->sample_rate > 0 && par->ch_layout.nb_channels >= 1 &&
+                 par->ch_layout.nb_channels <= 2)) {
                 in->audio_idx = (int)i;
                 st->discard = AVDISCARD_DEFAULT;
-            } else {
-                nvr_log(NVR_INFO, in->o->camera, "audio dropped codec=%s (only AAC is recorded)",
-                        avcodec_get_name(par->codec_id));
+            } else if (!in->info.audio_unsupported) {
+                in->info.audio_unsupported = avcodec_get_name(par->codec_id);
             }
         } else {
             nvr_log(NVR_INFO, in->o->camera, "stream ignored index=%u type=%s codec=%s", i,

@@ -6,8 +6,9 @@
  * Tracks: every video and audio m= line is set up (some servers, the
  * gst-rtsp-server test camera among them, stall a session in which only some
  * announced tracks are set up); the first video track is recorded, the first
- * audio track only when it is AAC and audio is on.  RTP of other tracks is
- * dropped as it arrives.
+ * audio track only when it is AAC (mpeg4-generic or MP4A-LATM) or G.711 (PCMU/PCMA, handed over as such:
+ * ingest.c transcodes it) and audio is on; another audio codec is reported in
+ * info.audio_unsupported.  RTP of other tracks is dropped as it arrives.
  *
  * Timestamps, in each track's RTP clock (the track time base):
  *   video pts = unwrapped RTP timestamp - that of the first video frame;
@@ -80,6 +81,7 @@ struct ingest_rtsp {
     int64_t next_rr_us;
     uint32_t ssrc;                /* ours, for receiver reports */
     int warned_no_params;
+    char audio_unsupported[40];   /* codec name, "" if none */
 };
 
 static const char *codec_name(const struct sdp_media *m)
@@ -87,14 +89,34 @@ static const char *codec_name(const struct sdp_media *m)
     switch (m->codec) {
     case SDP_CODEC_H264: return "h264";
     case SDP_CODEC_H265: return "hevc";
-    case SDP_CODEC_AAC: return "aac";
+    case SDP_CODEC_AAC:
+    case SDP_CODEC_AAC_LATM: return "aac";
+    case SDP_CODEC_PCMU: return "pcm_mulaw";
+    case SDP_CODEC_PCMA: return "pcm_alaw";
     default: return m->encoding[0] ? m->encoding : "unknown";
     }
 }
 
 static enum AVCodecID codec_id(enum sdp_codec c)
 {
-    return c == SDP_CODEC_H264 ? AV_CODEC_ID_H264 : c == SDP_CODEC_H265 ? AV_CODEC_ID_HEVC : AV_CODEC_ID_AAC;
+    switch (c) {
+    case SDP_CODEC_H264: return AV_CODEC_ID_H264;
+    case SDP_CODEC_H265: return AV_CODEC_ID_HEVC;
+    case SDP_CODEC_PCMU: return AV_CODEC_ID_PCM_MULAW;
+    case SDP_CODEC_PCMA: return AV_CODEC_ID_PCM_ALAW;
+    default: return AV_CODEC_ID_AAC;
+    }
+}
+
+/* An audio track the recorder can take: AAC, or G.711 that ingest.c turns
+ * into AAC. */
+static int audio_usable(const struct sdp_media *m)
+{
+    if (m->clock_rate <= 0)
+        return 0;
+    if (m->codec == SDP_CODEC_PCMU || m->codec == SDP_CODEC_PCMA)
+        return m->channels >= 1 && m->channels <= 2;
+    return m->codec == SDP_CODEC_AAC || m->codec == SDP_CODEC_AAC_LATM;
 }
 
 /* Decides each track's role and logs what is not recorded. */
@@ -122,11 +144,12 @@ static int pick_tracks(struct ingest_rtsp *in, char *why, size_t whylen)
         } else if (audio && !in->o->audio) {
             nvr_log(NVR_INFO, in->o->camera, "audio not recorded codec=%s (audio = off)", codec_name(m));
         } else if (audio && !in->audio) {
-            if (m->codec == SDP_CODEC_AAC && m->clock_rate > 0) {
+            if (audio_usable(m)) {
                 t->role = TRACK_AUDIO;
                 in->audio = t;
-            } else {
-                nvr_log(NVR_INFO, in->o->camera, "audio dropped codec=%s (only AAC is recorded)", codec_name(m));
+            } else if (!in->audio_unsupported[0]) {
+                snprintf(in->audio_unsupported, sizeof in->audio_unsupported, "%s", codec_name(m));
+                in->info.audio_unsupported = in->audio_unsupported;
             }
         } else {
             nvr_log(NVR_INFO, in->o->camera, "stream ignored index=%d type=%s codec=%s", i, m->type,
@@ -165,12 +188,14 @@ static int make_params(struct ingest_rtsp *in)
         if (!(in->apar = avcodec_parameters_alloc()) ||
             !(in->apar->extradata = av_mallocz((size_t)a->extradata_size + AV_INPUT_BUFFER_PADDING_SIZE)))
             goto out;
-        memcpy(in->apar->extradata, a->extradata, (size_t)a->extradata_size);
+        if (a->extradata_size > 0)
+            memcpy(in->apar->extradata, a->extradata, (size_t)a->extradata_size);
         in->apar->extradata_size = a->extradata_size;
         in->apar->codec_type = AVMEDIA_TYPE_AUDIO;
-        in->apar->codec_id = AV_CODEC_ID_AAC;
-        in->apar->sample_rate = a->clock_rate;
-        in->apar->frame_size = 1024; /* AAC-LC; the RTP clock is the sample rate */
+        in->apar->codec_id = codec_id(a->codec);
+        in->apar->sample_rate = a->clock_rate; /* AAC and G.711: the RTP clock is the sample rate */
+        if (a->codec == SDP_CODEC_AAC || a->codec == SDP_CODEC_AAC_LATM)
+            in->apar->frame_size = 1024; /* AAC-LC */
         av_channel_layout_default(&in->apar->ch_layout, a->channels > 0 ? a->channels : 1);
         in->info.audio = in->apar;
         in->info.audio_tb = (AVRational){1, a->clock_rate};

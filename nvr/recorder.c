@@ -6,7 +6,7 @@
  *                    items into the queue; updates the atomic counters.
  *   writer thread  - the timemap, the open storage_segment, the held-back
  *                    packets; pops items from the queue.
- *   any thread     - recorder_get_stats (atomics + last_error under mu).
+ *   any thread     - recorder_get_stats (atomics + last_error, codec, audio under mu).
  *
  * Live view: the ingest thread also hands every video packet to the main
  * live hub (live.h: a reference and a lock, no copy, when nobody watches)
@@ -69,10 +69,11 @@ struct recorder {
     int ingest_started, writer_started;
     atomic_int stop;
 
-    pthread_mutex_t mu;         /* guards last_error, codec, size; wakes backoff sleeps */
+    pthread_mutex_t mu;         /* guards last_error, codec, audio, size; wakes backoff sleeps */
     pthread_cond_t cv;
     char last_error[256];
     char codec[16];
+    char audio[48];             /* ingest_info.audio_status of the last connection */
     int width, height;
 
     struct live_hub *live;      /* main stream */
@@ -518,6 +519,9 @@ static void *ingest_main(void *arg)
             nvr_log(NVR_INFO, r->cam->id, "connected transport=%s video=%s audio=%s", info->transport,
                     avcodec_get_name(info->video->codec_id),
                     info->audio ? avcodec_get_name(info->audio->codec_id) : "none");
+            pthread_mutex_lock(&r->mu);
+            snprintf(r->audio, sizeof r->audio, "%s", info->audio_status ? info->audio_status : "");
+            pthread_mutex_unlock(&r->mu);
             push_control(r, PQ_SESSION_START, pq_params_from_info(info, session));
             rc = stream_session(r, in, why, sizeof why);
             live_hub_session_end(r->live);
@@ -665,6 +669,7 @@ void recorder_get_stats(struct recorder *r, struct recorder_stats *s)
     pthread_mutex_lock(&r->mu);
     snprintf(s->last_error, sizeof s->last_error, "%s", r->last_error);
     snprintf(s->codec, sizeof s->codec, "%s", r->codec);
+    snprintf(s->audio, sizeof s->audio, "%s", r->audio);
     s->width = r->width;
     s->height = r->height;
     pthread_mutex_unlock(&r->mu);

@@ -29,6 +29,9 @@ struct recorder_stats {
     uint64_t dropped;         /* packets dropped (queue full, waiting for keyframe) */
     uint64_t segments;        /* segments finished */
     char codec[16];           /* "h264", "hevc", "" before the first connection */
+    char audio[48];           /* the last connection's audio: "aac", "g711 -> aac",
+                               * "none", "off", "unsupported: NAME" (ingest.h
+                               * audio_status); "" before the first connection */
     int width, height;
     double fps;               /* from the last frame interval, 0 if unknown */
     uint64_t fragment_writes; /* fragments written (write + fdatasync + index) */

@@ -1,5 +1,5 @@
 /*
- * rtp_depack.c - RTP depacketization for H.264, H.265 and AAC, and RTCP
+ * rtp_depack.c - RTP depacketization for H.264, H.265, AAC and G.711, and RTCP
  * sender reports (see rtp_depack.h for the rules).
  *
  * State of a video track:
@@ -95,7 +95,8 @@ int rtp_parse_header(const uint8_t *p, size_t len, struct rtp_header *h)
 int rtp_depack_create(struct rtp_depack **out, const struct sdp_media *m)
 {
     *out = NULL;
-    if (m->codec != SDP_CODEC_H264 && m->codec != SDP_CODEC_H265 && m->codec != SDP_CODEC_AAC)
+    if (m->codec != SDP_CODEC_H264 && m->codec != SDP_CODEC_H265 && m->codec != SDP_CODEC_AAC &&
+        m->codec != SDP_CODEC_PCMU && m->codec != SDP_CODEC_PCMA && m->codec != SDP_CODEC_AAC_LATM)
         return NVR_EINVAL;
     struct rtp_depack *d = calloc(1, sizeof *d);
     if (!d)
@@ -406,9 +407,80 @@ bad:
     return NVR_OK;
 }
 
+static int is_g711(const struct rtp_depack *d)
+{
+    return d->codec == SDP_CODEC_PCMU || d->codec == SDP_CODEC_PCMA;
+}
+
+/* The audioMuxElements of one LATM frame (RFC 6416, cpresent=0: each is a
+ * PayloadLengthInfo -- bytes of 255 then one below 255, summed -- and that
+ * many bytes of one AAC frame), queued 1024 samples apart. */
+static int latm_split(struct rtp_depack *d)
+{
+    size_t pos = 0, i = 0;
+    int rc = NVR_OK;
+    while (pos < d->len && rc == NVR_OK) {
+        size_t size = 0;
+        uint8_t b;
+        do {
+            if (pos >= d->len)
+                goto bad;
+            b = d->buf[pos++];
+            size += b;
+        } while (b == 255);
+        if (size == 0 || size > d->len - pos)
+            goto bad;
+        rc = emit(d, d->buf + pos, size, d->au_ts + (int64_t)i++ * AAC_FRAME_SAMPLES, 1);
+        pos += size;
+    }
+    return rc;
+bad:
+    d->st.malformed++;
+    d->st.frames_dropped++;
+    return NVR_OK;
+}
+
+/* MP4A-LATM: the payloads of one timestamp up to the marker bit make one
+ * LATM frame. */
+static int push_latm(struct rtp_depack *d, const struct rtp_header *h)
+{
+    if (d->au_open && d->au_ts != d->ts64) {
+        d->st.frames_dropped++; /* a frame without its marker: incomplete */
+        d->au_open = 0;
+        d->len = 0;
+    }
+    if (!d->au_open) {
+        d->au_open = 1;
+        d->au_ts = d->ts64;
+        d->len = 0;
+    }
+    int rc = append(d, h->payload, h->payload_len);
+    if (rc == NVR_EINVAL) { /* absurdly large */
+        d->st.malformed++;
+        d->au_open = 0;
+        d->len = 0;
+        return NVR_OK;
+    }
+    if (rc || !h->marker)
+        return rc;
+    rc = latm_split(d);
+    d->au_open = 0;
+    d->len = 0;
+    return rc;
+}
+
 /* A gap of sequence numbers (or a new source) before the packet at ts. */
 static void on_loss(struct rtp_depack *d, int64_t ts)
 {
+    if (is_g711(d))
+        return; /* every packet is whole: nothing to throw away */
+    if (d->codec == SDP_CODEC_AAC_LATM) {
+        if (d->au_open)
+            d->st.frames_dropped++;
+        d->au_open = 0;
+        d->len = 0;
+        return;
+    }
     if (d->codec == SDP_CODEC_AAC) {
         if (d->aac_expected)
             d->st.frames_dropped++;
@@ -473,6 +545,10 @@ int rtp_depack_push(struct rtp_depack *d, const uint8_t *pkt, size_t len)
 
     if (d->codec == SDP_CODEC_AAC)
         return push_aac(d, &h);
+    if (is_g711(d))
+        return h.payload_len > 0 ? emit(d, h.payload, h.payload_len, d->ts64, 1) : NVR_OK;
+    if (d->codec == SDP_CODEC_AAC_LATM)
+        return push_latm(d, &h);
     if (h.payload_len == 0)
         return NVR_OK;
     int rc = NVR_OK;
@@ -499,7 +575,7 @@ int rtp_depack_push(struct rtp_depack *d, const uint8_t *pkt, size_t len)
 
 int rtp_depack_flush(struct rtp_depack *d)
 {
-    return d->codec == SDP_CODEC_AAC ? NVR_OK : finish_au(d);
+    return d->codec == SDP_CODEC_AAC || d->codec == SDP_CODEC_AAC_LATM || is_g711(d) ? NVR_OK : finish_au(d);
 }
 
 int rtp_depack_pop(struct rtp_depack *d, struct rtp_frame *f)

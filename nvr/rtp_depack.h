@@ -1,7 +1,10 @@
 /*
  * rtp_depack.h - RTP packets of one track in, whole frames out: H.264
  * (RFC 6184) and H.265 (RFC 7798) access units in Annex-B, AAC frames from
- * mpeg4-generic (RFC 3640); plus the RTCP sender-report parser.
+ * mpeg4-generic (RFC 3640) and MP4A-LATM (RFC 6416, cpresent=0: the frames
+ * of one timestamp up to the marker bit), G.711 samples (RFC 3551 PCMU/PCMA: each packet's
+ * payload is one frame at the packet's timestamp); plus the RTCP
+ * sender-report parser.
  *
  * Video: every NAL unit of an access unit gets a 4-byte start code (what
  * libavformat's RTSP demuxer hands over, and what nvr/h26x.c and the mp4
@@ -63,7 +66,7 @@ struct rtp_stats {
 
 struct rtp_depack;
 
-/* Depacketizer for one track of the SDP (codec H.264, H.265 or AAC; the
+/* Depacketizer for one track of the SDP (codec H.264, H.265, AAC, AAC_LATM, PCMU or PCMA; the
  * media is only read here).  NVR_EINVAL for another codec, NVR_ENOMEM. */
 int rtp_depack_create(struct rtp_depack **out, const struct sdp_media *media);
 

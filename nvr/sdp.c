@@ -167,13 +167,81 @@ static long slice_int(struct slice v)
     return x < 0 ? 0 : x;
 }
 
+/* Bit reader over a byte string; reads past the end set `over`. */
+struct bits {
+    const uint8_t *p;
+    size_t n, pos;
+    int over;
+};
+
+static unsigned get_bits(struct bits *b, int k)
+{
+    unsigned v = 0;
+    for (int i = 0; i < k; i++, b->pos++) {
+        if (b->pos >= b->n * 8) {
+            b->over = 1;
+            return 0;
+        }
+        v = v << 1 | ((b->p[b->pos >> 3] >> (7 - (b->pos & 7))) & 1);
+    }
+    return v;
+}
+
+/*
+ * RFC 6416 config= is a StreamMuxConfig (ISO 14496-3 1.7.3), with the
+ * AudioSpecificConfig at a bit offset inside it.  Taken: audioMuxVersion 0,
+ * allStreamsSameTimeFraming, one subframe, program and layer, AAC-LC
+ * (object type 2) with a GASpecificConfig, without SBR, frameLengthType 0
+ * (frames carry their byte length).  The AudioSpecificConfig's bits are copied out
+ * byte-aligned into asc.  Returns its length, or 0 if not taken.
+ */
+static size_t latm_asc(const uint8_t *smc, size_t n, uint8_t *asc, size_t cap)
+{
+    struct bits b = {smc, n, 0, 0};
+    if (get_bits(&b, 1) != 0 || get_bits(&b, 1) != 1 || get_bits(&b, 6) != 0 || get_bits(&b, 4) != 0 ||
+        get_bits(&b, 3) != 0)
+        return 0; /* audioMuxVersion, allStreamsSameTimeFraming, numSubFrames, numProgram, numLayer */
+    size_t start = b.pos;
+    if (get_bits(&b, 5) != 2)
+        return 0; /* AAC-LC only */
+    if (get_bits(&b, 4) == 15)
+        get_bits(&b, 24); /* explicit sampling frequency */
+    unsigned channels = get_bits(&b, 4);
+    get_bits(&b, 1); /* frameLengthFlag */
+    if (get_bits(&b, 1))
+        get_bits(&b, 14); /* coreCoderDelay */
+    if (get_bits(&b, 1) != 0)
+        return 0; /* extensionFlag: not for AAC-LC */
+    size_t end = b.pos;
+    /* a backward-compatible SBR signal (sync extension 0x2b7, type 5) may
+     * follow: skipped (not copied) when it says "no SBR", refused otherwise */
+    if (get_bits(&b, 11) == 0x2b7 && get_bits(&b, 5) == 5) {
+        if (get_bits(&b, 1) != 0)
+            return 0;
+    } else {
+        b.pos = end;
+        b.over = 0;
+    }
+    if (channels == 0 || get_bits(&b, 3) != 0 || b.over)
+        return 0; /* frameLengthType 0 */
+    size_t len = (end - start + 7) / 8;
+    if (len > cap)
+        return 0;
+    memset(asc, 0, len);
+    b.pos = start;
+    for (size_t i = 0; i < end - start; i++)
+        asc[i >> 3] |= (uint8_t)(get_bits(&b, 1) << (7 - (i & 7)));
+    return len;
+}
+
 /* Decodes the media's fmtp parameters according to its codec. */
 static int apply_fmtp(struct sdp_media *m, struct slice fmtp)
 {
     /* H.265 parameter sets go VPS, SPS, PPS, SEI whatever order the line has */
     static const char *const h265_keys[] = {"sprop-vps", "sprop-sps", "sprop-pps", "sprop-sei"};
     int rc = NVR_OK;
-    int aac_mode = 0;
+    int aac_mode = 0, cpresent = 1;
+    struct slice latm_config = {NULL, 0};
     for (int pass = 0; pass < (m->codec == SDP_CODEC_H265 ? 4 : 1) && rc == NVR_OK; pass++) {
         struct slice rest = fmtp;
         while (rest.n > 0 && rc == NVR_OK) {
@@ -204,12 +272,32 @@ static int apply_fmtp(struct sdp_media *m, struct slice fmtp)
                     aac_mode = 1;
                 else if (strcasecmp(k, "streamtype") == 0 && slice_int(val) == 5)
                     aac_mode = aac_mode ? aac_mode : 2;
+            } else if (strcasecmp(m->encoding, "MP4A-LATM") == 0) {
+                if (strcasecmp(k, "cpresent") == 0)
+                    cpresent = val.n != 1 || val.p[0] != '0';
+                else if (strcasecmp(k, "config") == 0)
+                    latm_config = val;
             }
         }
     }
     if (aac_mode && m->size_length > 0 && m->size_length <= 16 && m->index_length <= 16 &&
         m->index_delta_length <= 16)
         m->codec = SDP_CODEC_AAC;
+    if (rc == NVR_OK && !cpresent && latm_config.p && m->extradata_size == 0) {
+        /* the config's bytes are read through a scratch extradata, then replaced by the ASC */
+        uint8_t asc[16];
+        size_t n;
+        if ((rc = append_hex(m, latm_config)) == NVR_OK && m->extradata_size > 0 &&
+            (n = latm_asc(m->extradata, (size_t)m->extradata_size, asc, sizeof asc)) > 0) {
+            memcpy(m->extradata, asc, n);
+            memset(m->extradata + n, 0, AV_INPUT_BUFFER_PADDING_SIZE);
+            m->extradata_size = (int)n;
+            m->codec = SDP_CODEC_AAC_LATM;
+        } else if (rc == NVR_OK) {
+            av_freep(&m->extradata);
+            m->extradata_size = 0;
+        }
+    }
     return rc;
 }
 
@@ -297,9 +385,13 @@ int sdp_parse(struct sdp *s, const char *text, size_t len)
             m->codec = SDP_CODEC_H264;
         else if (strcasecmp(m->encoding, "H265") == 0 || strcasecmp(m->encoding, "HEVC") == 0)
             m->codec = SDP_CODEC_H265;
+        else if (strcasecmp(m->encoding, "PCMU") == 0 && m->clock_rate > 0)
+            m->codec = SDP_CODEC_PCMU;
+        else if (strcasecmp(m->encoding, "PCMA") == 0 && m->clock_rate > 0)
+            m->codec = SDP_CODEC_PCMA;
         if (pend[i].fmtp.p)
             rc = apply_fmtp(m, pend[i].fmtp);
-        if (m->codec == SDP_CODEC_AAC && m->extradata_size == 0)
+        if ((m->codec == SDP_CODEC_AAC || m->codec == SDP_CODEC_AAC_LATM) && m->extradata_size == 0)
             m->codec = SDP_CODEC_OTHER; /* AAC without its config cannot be muxed */
     }
     if (rc == NVR_OK && s->nmedia == 0)

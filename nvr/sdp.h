@@ -7,6 +7,10 @@
  *   H.264  sprop-parameter-sets (RFC 6184) -> Annex-B, 4-byte start codes
  *   H.265  sprop-vps/sps/pps (RFC 7798)     -> Annex-B, VPS SPS PPS order
  *   AAC    mpeg4-generic config= (RFC 3640) -> the AudioSpecificConfig bytes
+ *   AAC    MP4A-LATM config= (RFC 6416, cpresent=0: a StreamMuxConfig with
+ *          one program, one layer, one subframe, AAC-LC, frameLengthType 0)
+ *          -> the AudioSpecificConfig it holds; any other LATM stays "other"
+ *   G.711  PCMU/PCMA (RFC 3551; payload types 0 and 8 need no rtpmap) -> none
  * which is what libavformat's RTSP demuxer produced, so the rest of the
  * pipeline sees no difference between the two ingest implementations.
  *
@@ -27,6 +31,9 @@ enum sdp_codec {
     SDP_CODEC_H264,
     SDP_CODEC_H265,
     SDP_CODEC_AAC,      /* mpeg4-generic, AAC-hbr or AAC-lbr */
+    SDP_CODEC_PCMU,     /* G.711 µ-law: static payload type 0 or PCMU/rate */
+    SDP_CODEC_PCMA,     /* G.711 A-law: static payload type 8 or PCMA/rate */
+    SDP_CODEC_AAC_LATM, /* MP4A-LATM (RFC 6416), cpresent=0, AAC-LC config= */
 };
 
 struct sdp_media {

@@ -1,8 +1,8 @@
 #!/bin/sh
 # make_clip.sh - make a test clip for nvr-test-camera with Debian's ffmpeg.
 #
-#   make_clip.sh OUT.mp4 h264|h265 [--audio] [--size WxH] [--seconds S] [--bitrate KBIT]
-#                [--bframes N] [--open-gop]
+#   make_clip.sh OUT.mp4 h264|h265 [--audio] [--audio-codec aac|pcmu|pcma|l16] [--size WxH]
+#                [--seconds S] [--bitrate KBIT] [--bframes N] [--open-gop]
 #
 # Video: testsrc2 at 25 fps with the `noise` filter on top (so the encoder
 # cannot compress it to nothing and the bitrate is realistic), libx264 or
@@ -13,11 +13,15 @@
 # keyframes after the first are open (x264 open-gop, x265 CRA with leading
 # pictures), as x265's defaults make them.
 # Audio (--audio): a 1 kHz sine, AAC-LC mono 48 kHz at 64 kbit/s.
+# --audio-codec (implies --audio): aac as above; pcmu/pcma: the sine as G.711
+# u-law/A-law mono 8 kHz, l16: as 16-bit big-endian PCM mono 8 kHz (a codec
+# nvr does not record); these need a QuickTime container (OUT.mov), which
+# nvr-test-camera's demuxer reads (--audio-codec pcmu|pcma|l16 there too).
 # Defaults: 640x360, 10 s, 1000 kbit/s.  Exits non-zero on any failure.
 set -eu
 
 usage() {
-    echo "usage: $0 OUT.mp4 h264|h265 [--audio] [--size WxH] [--seconds S] [--bitrate KBIT] [--bframes N] [--open-gop]" >&2
+    echo "usage: $0 OUT.mp4|OUT.mov h264|h265 [--audio] [--audio-codec aac|pcmu|pcma|l16] [--size WxH] [--seconds S] [--bitrate KBIT] [--bframes N] [--open-gop]" >&2
     exit 2
 }
 
@@ -26,6 +30,7 @@ out=$1
 codec=$2
 shift 2
 audio=0
+acodec=aac
 size=640x360
 seconds=10
 bitrate=1000
@@ -34,6 +39,7 @@ opengop=0
 while [ $# -gt 0 ]; do
     case $1 in
     --audio) audio=1; shift ;;
+    --audio-codec) [ $# -ge 2 ] || usage; audio=1; acodec=$2; shift 2 ;;
     --size) [ $# -ge 2 ] || usage; size=$2; shift 2 ;;
     --seconds) [ $# -ge 2 ] || usage; seconds=$2; shift 2 ;;
     --bitrate) [ $# -ge 2 ] || usage; bitrate=$2; shift 2 ;;
@@ -49,6 +55,10 @@ case $seconds in '' | *[!0-9]*) echo "$0: bad --seconds '$seconds'" >&2; exit 2 
 case $bitrate in '' | *[!0-9]*) echo "$0: bad --bitrate '$bitrate'" >&2; exit 2 ;; esac
 case $bframes in '' | *[!0-9]*) echo "$0: bad --bframes '$bframes'" >&2; exit 2 ;; esac
 [ "$seconds" -gt 0 ] && [ "$bitrate" -gt 0 ] || { echo "$0: --seconds and --bitrate must be > 0" >&2; exit 2; }
+case $acodec in aac | pcmu | pcma | l16) ;; *) echo "$0: bad --audio-codec '$acodec'" >&2; exit 2 ;; esac
+if [ "$acodec" != aac ]; then
+    case $out in *.mov) ;; *) echo "$0: --audio-codec $acodec needs a .mov output" >&2; exit 2 ;; esac
+fi
 command -v ffmpeg >/dev/null || { echo "$0: ffmpeg not found" >&2; exit 1; }
 
 case $codec in
@@ -70,9 +80,13 @@ esac
 # Mild temporal noise: enough to keep the encoder busy at the asked bitrate,
 # cheap enough for 1080p in real time on two cores.
 vsrc="testsrc2=size=$size:rate=25,noise=alls=12:allf=t,format=yuv420p"
-if [ "$audio" = 1 ]; then
+if [ "$audio" = 1 ] && [ "$acodec" = aac ]; then
     ain="-f lavfi -i sine=frequency=1000:sample_rate=48000"
     aenc="-c:a aac -b:a 64k -ac 1 -ar 48000"
+elif [ "$audio" = 1 ]; then
+    case $acodec in pcmu) c=pcm_mulaw ;; pcma) c=pcm_alaw ;; *) c=pcm_s16be ;; esac
+    ain="-f lavfi -i sine=frequency=1000:sample_rate=8000"
+    aenc="-c:a $c -ac 1 -ar 8000"
 else
     ain=""
     aenc="-an"

@@ -2,7 +2,8 @@
  * test_camera.c - nvr-test-camera: an RTSP server that stands in for an IP
  * camera in the integration tests and benchmarks.
  *
- * It serves one MP4 clip (H.264 or H.265 video, optionally AAC audio) looped
+ * It serves one MP4 clip (H.264 or H.265 video, optionally AAC audio; or a
+ * .mov clip with G.711 µ-law/A-law or 16-bit PCM audio, see --audio-codec) looped
  * forever, in real time and without re-encoding.  At start-up the clip is
  * demuxed once into memory (filesrc ! qtdemux ! h26xparse ! appsink, plus
  * aacparse ! appsink for audio): a table of access units that reference the
@@ -10,7 +11,14 @@
  * are not shared):
  *
  *   appsrc name=vsrc ! rtph264pay|rtph265pay name=pay0 pt=96 config-interval=-1
- *   appsrc name=asrc ! rtpmp4gpay name=pay1 pt=97
+ *   appsrc name=asrc ! rtpmp4gpay name=pay1 pt=97    (--audio-codec aac)
+ *                    ! rtppcmupay name=pay1 pt=0     (pcmu)
+ *                    ! rtppcmapay name=pay1 pt=8     (pcma)
+ *                    ! rtpL16pay name=pay1 pt=97     (l16: a codec nvr does not record)
+ *                    ! rtpmp4apay name=pay1 pt=97    (latm: the AAC clip as MP4A-LATM)
+ *
+ * Raw audio (G.711, L16) comes out of the demuxer in chunks of any size; it
+ * is cut into 20 ms buffers at load time, as a camera packetizes it.
  *
  * Each appsrc is fed from the table on demand (need-data), one access unit
  * at a time, with timestamps loop * clip_duration + original timestamp, so the
@@ -59,8 +67,13 @@ struct au {
     GstClockTime pts, dts, dur;
 };
 
+enum audio_codec { AUDIO_AAC = 0, AUDIO_PCMU, AUDIO_PCMA, AUDIO_L16, AUDIO_LATM };
+
 struct track {
     GstCaps *caps;       /* from the parser, with codec_data */
+    gsize piece_bytes;   /* raw audio: cut buffers into pieces of this size (20 ms), 0: keep */
+    gint piece_rate;     /* raw audio: sample rate */
+    gsize frame_bytes;   /* raw audio: bytes per sample frame */
     struct au *aus;
     size_t n, cap;
     gint64 *raw_pts;     /* running times as demuxed (signed), before normalisation */
@@ -80,6 +93,7 @@ struct loader {
     GstElement *pipeline;
     struct clip *clip;
     int want_audio;
+    enum audio_codec audio_codec;
     int linked_video, linked_audio;
 };
 
@@ -100,6 +114,8 @@ struct options {
     gchar *mount;
     gint mounts;
     gboolean no_audio;
+    gchar *audio_codec;         /* --audio-codec: aac (default), pcmu, pcma, l16 */
+    enum audio_codec acodec;
     gchar *user;
     gchar *password;
     gchar *auth;
@@ -185,6 +201,26 @@ static GstFlowReturn on_loader_sample(GstAppSink *sink, gpointer user_data)
         t->raw_dts = g_renew(gint64, t->raw_dts, t->cap);
     }
     const GstSegment *seg = gst_sample_get_segment(s);
+    if (t->piece_bytes) {
+        /* raw audio: 20 ms pieces sharing the chunk's memory */
+        gsize size = gst_buffer_get_size(b);
+        gint64 start = to_running_time(seg, GST_BUFFER_PTS(b));
+        for (gsize off = 0; off + t->frame_bytes <= size && start != G_MININT64; off += t->piece_bytes) {
+            gsize n = MIN(t->piece_bytes, size - off);
+            if (t->n == t->cap) {
+                t->cap *= 2;
+                t->aus = g_renew(struct au, t->aus, t->cap);
+                t->raw_pts = g_renew(gint64, t->raw_pts, t->cap);
+                t->raw_dts = g_renew(gint64, t->raw_dts, t->cap);
+            }
+            t->raw_pts[t->n] = t->raw_dts[t->n] =
+                start + (gint64)gst_util_uint64_scale_int(off / t->frame_bytes, GST_SECOND, t->piece_rate);
+            t->aus[t->n].buf = gst_buffer_copy_region(b, GST_BUFFER_COPY_ALL, off, n);
+            t->aus[t->n].dur = gst_util_uint64_scale_int(n / t->frame_bytes, GST_SECOND, t->piece_rate);
+            t->n++;
+        }
+        goto out;
+    }
     t->raw_pts[t->n] = to_running_time(seg, GST_BUFFER_PTS(b));
     t->raw_dts[t->n] = GST_BUFFER_DTS_IS_VALID(b) ? to_running_time(seg, GST_BUFFER_DTS(b))
                                                   : t->raw_pts[t->n];
@@ -277,10 +313,34 @@ static void on_demux_pad(GstElement *demux, GstPad *pad, gpointer user_data)
                         &l->clip->video);
         l->linked_video = 1;
         l->clip->video_h265 = 1;
-    } else if (l->want_audio && !l->linked_audio && strcmp(name, "audio/mpeg") == 0 &&
+    } else if (l->want_audio && !l->linked_audio &&
+               (l->audio_codec == AUDIO_AAC || l->audio_codec == AUDIO_LATM) &&
+               strcmp(name, "audio/mpeg") == 0 &&
                gst_structure_get_int(st, "mpegversion", &mpegversion) && mpegversion == 4) {
         r = link_branch(l, pad, "aacparse", "audio/mpeg,mpegversion=4,stream-format=raw",
                         &l->clip->audio);
+        l->linked_audio = 1;
+    } else if (l->want_audio && !l->linked_audio &&
+               ((l->audio_codec == AUDIO_PCMU && strcmp(name, "audio/x-mulaw") == 0) ||
+                (l->audio_codec == AUDIO_PCMA && strcmp(name, "audio/x-alaw") == 0) ||
+                (l->audio_codec == AUDIO_L16 && strcmp(name, "audio/x-raw") == 0 &&
+                 g_strcmp0(gst_structure_get_string(st, "format"), "S16BE") == 0))) {
+        gint rate = 0, channels = 1;
+        struct track *a = &l->clip->audio;
+        gst_structure_get_int(st, "rate", &rate);
+        gst_structure_get_int(st, "channels", &channels);
+        if (rate > 0 && channels > 0) {
+            a->piece_rate = rate;
+            a->frame_bytes = (gsize)channels * (l->audio_codec == AUDIO_L16 ? 2 : 1);
+            a->piece_bytes = (gsize)(rate / 50) * a->frame_bytes;
+            a->cap = 256;
+            a->aus = g_new(struct au, a->cap);
+            a->raw_pts = g_new(gint64, a->cap);
+            a->raw_dts = g_new(gint64, a->cap);
+            r = link_branch(l, pad, NULL, NULL, a);
+        } else {
+            r = link_branch(l, pad, NULL, NULL, NULL);
+        }
         l->linked_audio = 1;
     } else {
         r = link_branch(l, pad, NULL, NULL, NULL);
@@ -440,7 +500,7 @@ out:
     return ret;
 }
 
-static int clip_load(const char *path, int want_audio, struct clip **out)
+static int clip_load(const char *path, int want_audio, enum audio_codec acodec, struct clip **out)
 {
     struct loader l = {0};
     int ret = -1;
@@ -448,6 +508,7 @@ static int clip_load(const char *path, int want_audio, struct clip **out)
     l.clip = g_new0(struct clip, 1);
     l.clip->refs = 1;
     l.want_audio = want_audio;
+    l.audio_codec = acodec;
     l.pipeline = gst_pipeline_new("loader");
     if (run_loader(&l, path) < 0)
         goto out;
@@ -564,11 +625,17 @@ static void on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media
 
 /* ---------------------------------------------------------------- server -- */
 
-static gchar *make_launch(const struct clip *c)
+static gchar *make_launch(const struct clip *c, enum audio_codec acodec)
 {
+    static const char *const apay[] = {
+        [AUDIO_AAC] = "appsrc name=asrc ! rtpmp4gpay name=pay1 pt=97",
+        [AUDIO_PCMU] = "appsrc name=asrc ! rtppcmupay name=pay1 pt=0",
+        [AUDIO_PCMA] = "appsrc name=asrc ! rtppcmapay name=pay1 pt=8",
+        [AUDIO_L16] = "appsrc name=asrc ! rtpL16pay name=pay1 pt=97",
+        [AUDIO_LATM] = "appsrc name=asrc ! rtpmp4apay name=pay1 pt=97",
+    };
     return g_strdup_printf("( appsrc name=vsrc ! %s name=pay0 pt=96 config-interval=-1 %s )",
-                           c->video_h265 ? "rtph265pay" : "rtph264pay",
-                           c->audio.n ? "appsrc name=asrc ! rtpmp4gpay name=pay1 pt=97" : "");
+                           c->video_h265 ? "rtph265pay" : "rtph264pay", c->audio.n ? apay[acodec] : "");
 }
 
 static void setup_auth(struct camera *cam)
@@ -780,6 +847,11 @@ static int parse_options(struct options *o, int *argc, char ***argv)
         {"mounts", 0, 0, G_OPTION_ARG_INT, &o->mounts,
          "number of mounts; >1 serves PATH1..PATHN (default 1)", "N"},
         {"no-audio", 0, 0, G_OPTION_ARG_NONE, &o->no_audio, "serve video only", NULL},
+        {"audio-codec", 0, 0, G_OPTION_ARG_STRING, &o->audio_codec,
+         "the clip's audio and how it is sent: aac (default, MPEG4-GENERIC), latm (the AAC as "
+         "MP4A-LATM), pcmu (G.711 "
+         "u-law, pt 0), pcma (G.711 A-law, pt 8), l16 (16-bit PCM, a codec nvr does not record)",
+         "CODEC"},
         {"user", 0, 0, G_OPTION_ARG_STRING, &o->user, "require authentication as this user", "U"},
         {"password", 0, 0, G_OPTION_ARG_STRING, &o->password, "password for --user", "P"},
         {"auth", 0, 0, G_OPTION_ARG_STRING, &o->auth, "basic (default) or digest", "METHOD"},
@@ -827,6 +899,20 @@ static int parse_options(struct options *o, int *argc, char ***argv)
         g_printerr("nvr-test-camera: --password/--auth need --user\n");
         goto out;
     }
+    if (!o->audio_codec || strcmp(o->audio_codec, "aac") == 0)
+        o->acodec = AUDIO_AAC;
+    else if (strcmp(o->audio_codec, "pcmu") == 0)
+        o->acodec = AUDIO_PCMU;
+    else if (strcmp(o->audio_codec, "pcma") == 0)
+        o->acodec = AUDIO_PCMA;
+    else if (strcmp(o->audio_codec, "l16") == 0)
+        o->acodec = AUDIO_L16;
+    else if (strcmp(o->audio_codec, "latm") == 0)
+        o->acodec = AUDIO_LATM;
+    else {
+        g_printerr("nvr-test-camera: --audio-codec must be aac, latm, pcmu, pcma or l16\n");
+        goto out;
+    }
     if (o->auth && strcmp(o->auth, "basic") != 0 && strcmp(o->auth, "digest") != 0) {
         g_printerr("nvr-test-camera: --auth must be basic or digest\n");
         goto out;
@@ -846,6 +932,7 @@ static void free_options(struct options *o)
     g_free(o->user);
     g_free(o->password);
     g_free(o->auth);
+    g_free(o->audio_codec);
     g_free(o->switch_clip);
     g_free(o->server_header);
     g_free(o->sdp_name);
@@ -882,21 +969,27 @@ int main(int argc, char **argv)
     }
     if (cam.o.switch_clip)
         cam.o.no_audio = TRUE;
-    if (clip_load(cam.o.clip, !cam.o.no_audio, &cam.clip) < 0)
+    if (clip_load(cam.o.clip, !cam.o.no_audio, cam.o.acodec, &cam.clip) < 0)
         goto out;
     if (cam.o.switch_clip) {
-        if (clip_load(cam.o.switch_clip, FALSE, &cam.alt) < 0)
+        if (clip_load(cam.o.switch_clip, FALSE, AUDIO_AAC, &cam.alt) < 0)
             goto out;
         if (cam.alt->video_h265 != cam.clip->video_h265) {
             g_printerr("nvr-test-camera: --switch-clip must have the same codec as --clip\n");
             goto out;
         }
     }
-    g_printerr("nvr-test-camera: %s: %zu %s frames, %zu AAC frames, %.3f s, %.0f kbit/s\n",
+    if (!cam.o.no_audio && cam.o.acodec != AUDIO_AAC && cam.o.acodec != AUDIO_LATM && !cam.clip->audio.n) {
+        g_printerr("nvr-test-camera: %s has no %s audio (make_clip.sh --audio-codec)\n", cam.o.clip,
+                   cam.o.audio_codec);
+        goto out;
+    }
+    g_printerr("nvr-test-camera: %s: %zu %s frames, %zu %s audio frames, %.3f s, %.0f kbit/s\n",
                cam.o.clip, cam.clip->video.n, cam.clip->video_h265 ? "H.265" : "H.264",
-               cam.clip->audio.n, (double)cam.clip->duration / GST_SECOND,
+               cam.clip->audio.n, cam.o.audio_codec ? cam.o.audio_codec : "aac",
+               (double)cam.clip->duration / GST_SECOND,
                (double)cam.clip->bytes * 8 / ((double)cam.clip->duration / GST_SECOND) / 1000);
-    cam.launch = make_launch(cam.clip);
+    cam.launch = make_launch(cam.clip, cam.o.acodec);
     cam.loop = g_main_loop_new(NULL, FALSE);
     sig_term = g_unix_signal_add(SIGTERM, on_signal, &cam);
     sig_int = g_unix_signal_add(SIGINT, on_signal, &cam);

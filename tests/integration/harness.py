@@ -101,7 +101,7 @@ class Camera:
     """The test camera as a child process: start, stop (SIGTERM), restart."""
 
     def __init__(self, clip_name, port=None, mount="/cam", user=None, password=None, auth="basic",
-                 no_audio=False, mounts=1, extra=None):
+                 no_audio=False, mounts=1, audio_codec=None, extra=None):
         self.args = [CAMERA, "--clip", clip(clip_name), "--port", str(port or free_port()),
                      "--mount", mount]
         self.port = int(self.args[self.args.index("--port") + 1])
@@ -110,6 +110,8 @@ class Camera:
             self.args += ["--user", user, "--password", password, "--auth", auth]
         if no_audio:
             self.args.append("--no-audio")
+        if audio_codec:
+            self.args += ["--audio-codec", audio_codec]
         if mounts > 1:
             self.args += ["--mounts", str(mounts)]
         self.args += extra or []  # behaviours of other cameras (tests/camera/README.md)

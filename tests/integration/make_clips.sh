@@ -14,4 +14,7 @@ mkdir -p "$dir"
 # GOPs; x265 with open GOPs, CRA keyframes with leading pictures)
 [ -s "$dir/h264_bf.mp4" ] || "$mk" "$dir/h264_bf.mp4" h264 --bframes 2
 [ -s "$dir/h265_bf.mp4" ] || "$mk" "$dir/h265_bf.mp4" h265 --bframes 3 --open-gop
+for a in pcmu pcma l16; do
+    [ -s "$dir/h264_$a.mov" ] || "$mk" "$dir/h264_$a.mov" h264 --audio-codec $a
+done
 echo "clips ready in $dir"

@@ -374,6 +374,70 @@ static void test_rtcp_sr(void)
     CHECK_EQ_INT(rtcp_parse_sr(p, sizeof p - 1, &sr), 0); /* truncated */
 }
 
+/* G.711: each packet's payload is one frame at its timestamp; a loss drops
+ * nothing else. */
+static void test_g711(void)
+{
+    for (int c = 0; c < 2; c++) {
+        struct rtp_depack *d = make(c ? SDP_CODEC_PCMA : SDP_CODEC_PCMU);
+        uint8_t p[160];
+        for (size_t i = 0; i < sizeof p; i++)
+            p[i] = (uint8_t)(i * 7);
+        push(d, 10, 1000, 1, p, sizeof p);
+        push(d, 11, 1160, 0, p, 80);
+        push(d, 13, 1400, 0, p, sizeof p); /* 12 lost */
+        push(d, 14, 1560, 0, p, 0);        /* empty: nothing */
+        expect_frame(d, p, sizeof p, 1000, 1);
+        expect_frame(d, p, 80, 1160, 1);
+        expect_frame(d, p, sizeof p, 1400, 1);
+        expect_none(d);
+        CHECK_EQ_INT(rtp_depack_stats(d)->lost, 1);
+        CHECK_EQ_INT(rtp_depack_stats(d)->frames_dropped, 0);
+        CHECK_EQ_INT(rtp_depack_flush(d), NVR_OK);
+        expect_none(d);
+        rtp_depack_destroy(&d);
+    }
+}
+
+/* MP4A-LATM, cpresent=0: length-prefixed frames; one frame over two packets;
+ * two frames in one packet; a loss drops the frame being assembled. */
+static void test_latm(void)
+{
+    struct rtp_depack *d = make(SDP_CODEC_AAC_LATM);
+    uint8_t one[1 + 3] = {3, 0xa1, 0xa2, 0xa3};
+    static const uint8_t a[] = {0xa1, 0xa2, 0xa3};
+    push(d, 1, 1000, 1, one, sizeof one);
+    expect_frame(d, a, 3, 1000, 1);
+    /* a 300-byte frame (length 255 + 45) over two packets */
+    uint8_t big[2 + 300];
+    big[0] = 255;
+    big[1] = 45;
+    for (int i = 0; i < 300; i++)
+        big[2 + i] = (uint8_t)i;
+    push(d, 2, 2024, 0, big, 150);
+    expect_none(d);
+    push(d, 3, 2024, 1, big + 150, sizeof big - 150);
+    expect_frame(d, big + 2, 300, 2024, 1);
+    /* two frames in one packet */
+    uint8_t two[1 + 3 + 1 + 2] = {3, 0xa1, 0xa2, 0xa3, 2, 0xb1, 0xb2};
+    static const uint8_t b[] = {0xb1, 0xb2};
+    push(d, 4, 3048, 1, two, sizeof two);
+    expect_frame(d, a, 3, 3048, 1);
+    expect_frame(d, b, 2, 3048 + 1024, 1);
+    /* the second half of a frame lost: dropped; the next one is whole */
+    push(d, 5, 5096, 0, big, 150);
+    push(d, 7, 6120, 1, one, sizeof one);
+    expect_frame(d, a, 3, 6120, 1);
+    expect_none(d);
+    CHECK_EQ_INT(rtp_depack_stats(d)->frames_dropped, 1);
+    /* a length beyond the data: malformed */
+    uint8_t bad[] = {9, 1, 2};
+    push(d, 8, 7144, 1, bad, sizeof bad);
+    expect_none(d);
+    CHECK_EQ_INT(rtp_depack_stats(d)->malformed, 1);
+    rtp_depack_destroy(&d);
+}
+
 int main(void)
 {
     RUN(test_header);
@@ -384,6 +448,8 @@ int main(void)
     RUN(test_h265);
     RUN(test_h264_recovery_point);
     RUN(test_aac);
+    RUN(test_g711);
+    RUN(test_latm);
     RUN(test_garbage);
     RUN(test_rtcp_sr);
     return check_summary();

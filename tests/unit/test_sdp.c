@@ -93,7 +93,7 @@ static void test_h264_camera(void)
     CHECK_EQ_INT(v->extradata_size, sizeof want);
     CHECK(v->extradata && memcmp(v->extradata, want, sizeof want) == 0);
     CHECK_EQ_STR(v->control, "rtsp://10.0.0.5/Streaming/Channels/101/trackID=1");
-    CHECK_EQ_INT(s.media[1].codec, SDP_CODEC_OTHER);
+    CHECK_EQ_INT(s.media[1].codec, SDP_CODEC_PCMA);
     CHECK_EQ_STR(s.media[1].encoding, "PCMA");
     CHECK_EQ_INT(s.media[1].clock_rate, 8000);
     CHECK_EQ_STR(s.media[2].type, "application");
@@ -133,10 +133,88 @@ static void test_sloppy(void)
     sdp_free(&s);
 }
 
+/* G.711: static payload types without rtpmap, dynamic names at 8 and 16 kHz,
+ * and codecs that stay "other" (G.726, Opus). */
+static void test_g711(void)
+{
+    static const char text[] =
+        "v=0\r\n"
+        "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:track1\r\n"
+        "m=audio 0 RTP/AVP 0\r\na=control:track2\r\n"
+        "m=audio 0 RTP/AVP 8\r\na=control:track3\r\n"
+        "m=audio 0 RTP/AVP 97\r\na=rtpmap:97 PCMU/16000\r\n"
+        "m=audio 0 RTP/AVP 98\r\na=rtpmap:98 pcma/8000/1\r\n"
+        "m=audio 0 RTP/AVP 99\r\na=rtpmap:99 G726-32/8000\r\n"
+        "m=audio 0 RTP/AVP 100\r\na=rtpmap:100 opus/48000/2\r\n"
+        "m=audio 0 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    struct sdp s;
+    CHECK_EQ_INT(sdp_parse(&s, text, sizeof text - 1), NVR_OK);
+    CHECK_EQ_INT(s.nmedia, 8);
+    CHECK_EQ_INT(s.media[1].codec, SDP_CODEC_PCMU);
+    CHECK_EQ_INT(s.media[1].payload_type, 0);
+    CHECK_EQ_INT(s.media[1].clock_rate, 8000);
+    CHECK_EQ_INT(s.media[1].channels, 1);
+    CHECK_EQ_STR(s.media[1].control, "track2");
+    CHECK_EQ_INT(s.media[2].codec, SDP_CODEC_PCMA);
+    CHECK_EQ_INT(s.media[2].clock_rate, 8000);
+    CHECK_EQ_INT(s.media[3].codec, SDP_CODEC_PCMU);
+    CHECK_EQ_INT(s.media[3].clock_rate, 16000);
+    CHECK_EQ_INT(s.media[4].codec, SDP_CODEC_PCMA);
+    CHECK_EQ_INT(s.media[4].clock_rate, 8000);
+    CHECK_EQ_INT(s.media[5].codec, SDP_CODEC_OTHER);
+    CHECK_EQ_STR(s.media[5].encoding, "G726-32");
+    CHECK_EQ_INT(s.media[6].codec, SDP_CODEC_OTHER);
+    CHECK_EQ_INT(s.media[7].codec, SDP_CODEC_PCMU);
+    CHECK_EQ_INT(s.media[7].clock_rate, 8000);
+    sdp_free(&s);
+}
+
+/* MP4A-LATM: the AudioSpecificConfig out of the StreamMuxConfig. */
+static void test_latm(void)
+{
+    static const char text[] =
+        "v=0\r\n"
+        "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+        /* what gst's rtpmp4apay (the test camera's --audio-codec latm) sends:
+         * AAC-LC 48 kHz mono, with a "no SBR" sync extension */
+        "m=audio 0 RTP/AVP 97\r\na=rtpmap:97 MP4A-LATM/48000\r\na=fmtp:97 cpresent=0;config=40002310adca00\r\n"
+        /* RFC 6416 style, 44.1 kHz stereo (ASC 0x1210) */
+        "m=audio 0 RTP/AVP 98\r\na=rtpmap:98 MP4A-LATM/44100/2\r\n"
+        "a=fmtp:98 profile-level-id=15; object=2; cpresent=0; config=400024203fc0\r\n"
+        /* the config in-band (cpresent=1 is the default): not taken */
+        "m=audio 0 RTP/AVP 99\r\na=rtpmap:99 MP4A-LATM/48000\r\na=fmtp:99 config=40002310adca00\r\n"
+        /* HE-AAC (object type 5): not taken */
+        "m=audio 0 RTP/AVP 100\r\na=rtpmap:100 MP4A-LATM/24000\r\na=fmtp:100 cpresent=0;config=40005613101fe0\r\n"
+        /* garbage */
+        "m=audio 0 RTP/AVP 101\r\na=rtpmap:101 MP4A-LATM/48000\r\na=fmtp:101 cpresent=0;config=zz\r\n";
+    struct sdp s;
+    CHECK_EQ_INT(sdp_parse(&s, text, sizeof text - 1), NVR_OK);
+    CHECK_EQ_INT(s.nmedia, 6);
+    const struct sdp_media *a = &s.media[1];
+    static const uint8_t asc48[] = {0x11, 0x88};
+    CHECK_EQ_INT(a->codec, SDP_CODEC_AAC_LATM);
+    CHECK_EQ_INT(a->clock_rate, 48000);
+    CHECK_EQ_INT(a->extradata_size, 2);
+    CHECK(a->extradata && memcmp(a->extradata, asc48, 2) == 0);
+    a = &s.media[2];
+    static const uint8_t asc44[] = {0x12, 0x10};
+    CHECK_EQ_INT(a->codec, SDP_CODEC_AAC_LATM);
+    CHECK_EQ_INT(a->channels, 2);
+    CHECK_EQ_INT(a->extradata_size, 2);
+    CHECK(a->extradata && memcmp(a->extradata, asc44, 2) == 0);
+    CHECK_EQ_INT(s.media[3].codec, SDP_CODEC_OTHER);
+    CHECK_EQ_INT(s.media[4].codec, SDP_CODEC_OTHER);
+    CHECK_EQ_INT(s.media[5].codec, SDP_CODEC_OTHER);
+    CHECK_EQ_INT(s.media[5].extradata_size, 0);
+    sdp_free(&s);
+}
+
 int main(void)
 {
     RUN(test_gst_h265_aac);
     RUN(test_h264_camera);
     RUN(test_sloppy);
+    RUN(test_g711);
+    RUN(test_latm);
     return check_summary();
 }

@@ -15,7 +15,8 @@
 //
 // For tests: body[data-loaded] changes after every load of the list; each
 // row is tr[data-camera=ID] with data-status; the audit badge is
-// .audit-badge[data-verdict].
+// .audit-badge[data-verdict]; audio that cannot be recorded (audio_status
+// "unsupported: NAME") shows as .badge.audio-unsupported under the video.
 
 import { getJSON, send, header, el, show, showError, showNotice } from './common.js';
 import { verdictBadge } from './verdicts.js';
@@ -34,6 +35,18 @@ function videoText(v) {
   return `${v.codec} ${v.width}x${v.height}${fps}`;
 }
 
+// A warning when the camera's audio cannot be recorded, else the audio as text.
+function audioNote(c) {
+  const a = c.audio_status;
+  if (a && a.startsWith('unsupported')) {
+    return el('div', {}, el('span', {
+      class: 'badge audio-unsupported',
+      title: `The camera sends audio as ${a.slice(a.indexOf(':') + 1).trim()}, which cannot be recorded (AAC and G.711 can). Change the camera's audio codec to record sound.`,
+    }, `audio not recorded: ${a.slice(a.indexOf(':') + 1).trim()}`));
+  }
+  return a && a !== 'none' && a !== 'off' ? el('div', { class: 'muted' }, `audio ${a}`) : null;
+}
+
 function row(c) {
   const actions = [];
   if (c.source === 'api') {
@@ -48,7 +61,7 @@ function row(c) {
     { 'data-camera': c.id, 'data-status': c.status },
     el('td', { 'data-label': 'Camera' }, el('div', {}, c.name || c.id), el('div', { class: 'muted' }, c.id)),
     el('td', { class: 'status', 'data-label': 'Status' }, el('span', { class: `badge status-${c.status}` }, c.status), error),
-    el('td', { 'data-label': 'Video' }, videoText(c.video)),
+    el('td', { 'data-label': 'Video' }, videoText(c.video), audioNote(c)),
     el('td', { 'data-label': 'Source' },
       c.source === 'file' ? el('span', { class: 'muted' }, 'declared in the config file') : 'added here',
       c.group ? el('div', { class: 'muted' }, `group ${c.group}`) : null),
