@@ -384,7 +384,8 @@ int storage_rebuild_index(struct storage *st, FILE *report, struct storage_rebui
     /* 2. every file still unknown, per camera in start order */
     if ((rc = list_files(st, &list)))
         goto out;
-    qsort(list.v, list.n, sizeof *list.v, found_cmp);
+    if (list.n)
+        qsort(list.v, list.n, sizeof *list.v, found_cmp);
     stats->files = (int)list.n;
     for (size_t i = 0; i < list.n; i++) {
         struct found *e = &list.v[i];
