@@ -173,10 +173,12 @@ static int parse_moov(struct scan_ctx *c, const uint8_t *p, size_t len)
     return NVR_ECODEC;
 }
 
-/* The video track's tfdt and summed sample durations in a moof, in its
- * timescale; 0 if the moof has no video traf. */
+/* The video track's tfdt, its first sample's composition offset (B-frames:
+ * the keyframe is shown that long after its decode time, docs/design/time.md),
+ * the end of its latest picture from the tfdt, and summed sample durations
+ * in a moof, in its timescale; 0 if the moof has no video traf. */
 static int parse_moof(struct scan_ctx *c, const struct track *v, const uint8_t *p, size_t len, uint64_t *tfdt,
-                      uint64_t *dur, int64_t *samples)
+                      int64_t *cto0, int64_t *pres_end, uint64_t *dur, int64_t *samples)
 {
     const uint8_t *end = p + len, *b;
     size_t blen, tot;
@@ -215,14 +217,23 @@ static int parse_moof(struct scan_ctx *c, const struct track *v, const uint8_t *
                 if (flags & 0x04)
                     o += 4;
                 per = 4u * (!!(flags & 0x100) + !!(flags & 0x200) + !!(flags & 0x400) + !!(flags & 0x800));
+                size_t cto_at = 4u * (!!(flags & 0x100) + !!(flags & 0x200) + !!(flags & 0x400));
                 for (uint32_t i = 0; i < count; i++) {
+                    uint64_t d = def_dur;
+                    int64_t cto = 0;
                     if (flags & 0x100) {
                         if (o + 4 > tl)
                             return 0;
-                        sum += be32(tb + o);
-                    } else {
-                        sum += def_dur;
+                        d = be32(tb + o);
                     }
+                    if ((flags & 0x800) && o + cto_at + 4 <= tl)
+                        cto = tb[0] == 1 ? (int64_t)(int32_t)be32(tb + o + cto_at) : (int64_t)be32(tb + o + cto_at);
+                    if (n == 0 && i == 0)
+                        *cto0 = cto;
+                    /* the latest picture's end, from the fragment's decode start */
+                    if ((int64_t)(sum + d) + cto > *pres_end)
+                        *pres_end = (int64_t)(sum + d) + cto;
+                    sum += d;
                     o += per;
                 }
                 n += count;
@@ -310,6 +321,7 @@ int fmp4_scan(fmp4_read_fn read, void *arg, uint64_t size, struct fmp4_scan *out
     uint64_t last_dur = 0;
     while (top_box(read, arg, off, size, &type, &bsize, &hdr)) {
         uint64_t moof_size = bsize, tfdt = 0, dur = 0, mdat_size;
+        int64_t cto0 = 0, pres_end = 0;
         uint32_t mtype, mhdr;
         int64_t samples = 0;
         if (type != FOURCC('m', 'o', 'o', 'f'))
@@ -318,11 +330,16 @@ int fmp4_scan(fmp4_read_fn read, void *arg, uint64_t size, struct fmp4_scan *out
             break;
         if ((rc = read_box(read, arg, off, moof_size, &box)))
             goto out;
-        int has_video = parse_moof(&c, v, box + hdr, moof_size - hdr, &tfdt, &dur, &samples);
+        int has_video = parse_moof(&c, v, box + hdr, moof_size - hdr, &tfdt, &cto0, &pres_end, &dur, &samples);
         free(box);
         box = NULL;
-        if (!has_video)
+        if (!has_video) {
             tfdt = have_prev ? prev_tfdt + last_dur : 0;
+        } else if (cto0 > 0) {
+            /* media time is presentation time: the keyframe's, to the latest picture's end */
+            tfdt += (uint64_t)cto0;
+            dur = pres_end > cto0 ? (uint64_t)(pres_end - cto0) : dur;
+        }
         if (have_prev) /* the previous fragment lasts until this one starts */
             out->frags.v[out->frags.n - 1].duration_us =
                 (uint32_t)(to_us(tfdt, v->timescale) - to_us(prev_tfdt, v->timescale));
