@@ -123,6 +123,7 @@ struct options {
     gchar *server_header;       /* --server-header: RTSP "Server:" to present, or NULL */
     gchar *sdp_name;            /* --sdp-name: SDP "s=" line to present, or NULL */
     gboolean sdp_params_only;   /* --sdp-params-only: no parameter sets in the stream */
+    gint close_after;           /* --close-after: end every connection after this many s */
 };
 
 struct camera {
@@ -728,6 +729,21 @@ static void on_client_connected(GstRTSPServer *server, GstRTSPClient *client, gp
     g_signal_connect(client, "send-message", G_CALLBACK(on_send_message), data);
 }
 
+/* --close-after: the timer of one client (holds a reference to it). */
+static gboolean close_client(gpointer data)
+{
+    gst_rtsp_client_close(GST_RTSP_CLIENT(data));
+    return G_SOURCE_REMOVE;
+}
+
+static void on_client_close_timer(GstRTSPServer *server, GstRTSPClient *client, gpointer data)
+{
+    struct camera *cam = data;
+    (void)server;
+    g_timeout_add_full(G_PRIORITY_DEFAULT, (guint)cam->o.close_after * 1000u, close_client, g_object_ref(client),
+                       g_object_unref);
+}
+
 static int start_server(struct camera *cam)
 {
     GstRTSPMountPoints *mounts = NULL;
@@ -743,6 +759,8 @@ static int start_server(struct camera *cam)
     setup_auth(cam);
     if (cam->o.server_header || cam->o.sdp_name)
         g_signal_connect(cam->server, "client-connected", G_CALLBACK(on_client_connected), cam);
+    if (cam->o.close_after > 0)
+        g_signal_connect(cam->server, "client-connected", G_CALLBACK(on_client_close_timer), cam);
     mounts = gst_rtsp_server_get_mount_points(cam->server);
     for (int i = 0; i < cam->o.mounts; i++) {
         gchar *path = mount_path(cam, i);
@@ -864,6 +882,9 @@ static int parse_options(struct options *o, int *argc, char ***argv)
          "present this SDP session name (s= line; audit tests)", "TEXT"},
         {"sdp-params-only", 0, 0, G_OPTION_ARG_NONE, &o->sdp_params_only,
          "parameter sets only in the SDP (sprop-*), never in the stream", NULL},
+        {"close-after", 0, 0, G_OPTION_ARG_INT, &o->close_after,
+         "close every client connection this many seconds after it was made (cameras that end "
+         "sessions periodically)", "S"},
         G_OPTION_ENTRY_NULL,
     };
     GOptionContext *ctx = g_option_context_new("- RTSP test camera serving a looped MP4 clip");
