@@ -8,6 +8,11 @@
  *                    packets; pops items from the queue.
  *   any thread     - recorder_get_stats (atomics + last_error under mu).
  *
+ * Write health: write_ok is 1 until a segment begin, packet write, fragment
+ * cut or finish fails, and 1 again at the next one that succeeds (the
+ * writer retries at every keyframe), so GET /api/v1/health recovers by
+ * itself when the fault goes.  Each change is logged once, not each failure.
+ *
  * Live view: the ingest thread also hands every video packet to the main
  * live hub (live.h: a reference and a lock, no copy, when nobody watches)
  * before pushing it to the writer; the hub never blocks it.  The sub
@@ -44,6 +49,7 @@
 #include "nvr/live_sub.h"
 #include "nvr/live_transcode.h"
 #include "nvr/packet_queue.h"
+#include "nvr/tcp_probe.h"
 #include "nvr/timemap.h"
 
 #include <libavutil/mathematics.h>
@@ -55,9 +61,15 @@
 
 #define QUEUE_MAX_BYTES (8u << 20)   /* ~16 s of a 4 Mbit/s camera */
 #define INGEST_TIMEOUT_US 5000000    /* a silent camera is noticed within ~8 s */
+/* Reconnection (docs/design/ingest.md, "Reconnection"): failed attempts back
+ * off from BACKOFF_MIN_US to BACKOFF_MAX_US; a session that delivered a video
+ * keyframe resets the backoff; while waiting, the camera's port is probed
+ * every PROBE_INTERVAL_US and a port seen down and then up again ends the
+ * wait at once. */
 #define BACKOFF_MIN_US 1000000
 #define BACKOFF_MAX_US 30000000
-#define BACKOFF_RESET_AFTER_US 30000000
+#define PROBE_INTERVAL_US 250000
+#define PROBE_TIMEOUT_US 250000
 
 static const AVRational US = {1, 1000000};
 
@@ -72,6 +84,7 @@ struct recorder {
     pthread_mutex_t mu;         /* guards last_error, codec, size; wakes backoff sleeps */
     pthread_cond_t cv;
     char last_error[256];
+    char write_error[256];      /* why write_ok is 0 */
     char codec[16];
     int width, height;
 
@@ -83,6 +96,7 @@ struct recorder {
     struct snapshot_cache *snap;
 
     atomic_int status;
+    atomic_int write_ok;
     atomic_uint_fast64_t bytes, frames, reconnects, dropped, segments;
     atomic_uint_fast64_t frag_writes, frag_write_us, frag_write_max_us, frame_interval_ns;
 };
@@ -118,6 +132,31 @@ static void set_error(struct recorder *r, const char *msg)
     memcpy(r->last_error, msg, n);
     r->last_error[n] = '\0';
     pthread_mutex_unlock(&r->mu);
+}
+
+/* Records the outcome of a storage operation (write health, see the top).
+ * op names it for the log: "begin", "write", "cut", "finish". */
+static void note_write(struct writer *w, int rc, const char *op)
+{
+    struct recorder *r = w->r;
+    if (rc == NVR_OK) {
+        if (!atomic_exchange(&r->write_ok, 1)) {
+            pthread_mutex_lock(&r->mu);
+            r->write_error[0] = '\0';
+            pthread_mutex_unlock(&r->mu);
+            w->write_failed_logged = 0;
+            nvr_log(NVR_INFO, r->cam->id, "recording writes again op=%s", op);
+        }
+        return;
+    }
+    char msg[256];
+    snprintf(msg, sizeof msg, "cannot write recordings (segment %s): %s", op, nvr_strerror(rc));
+    pthread_mutex_lock(&r->mu);
+    snprintf(r->write_error, sizeof r->write_error, "%s", msg);
+    pthread_mutex_unlock(&r->mu);
+    set_error(r, msg);
+    if (atomic_exchange(&r->write_ok, 0))
+        nvr_log(NVR_ERROR, r->cam->id, "recording cannot write op=%s error=\"%s\"", op, nvr_strerror(rc));
 }
 
 static int64_t video_us(const struct writer *w, int64_t pts)
@@ -158,6 +197,7 @@ static int write_rel(struct writer *w, AVPacket *pkt, int track, int64_t dur)
         if (!w->write_failed_logged)
             nvr_log(NVR_WARN, w->r->cam->id, "packet not written track=%d error=\"%s\"", track, nvr_strerror(rc));
         w->write_failed_logged = 1;
+        note_write(w, rc, "write");
     }
     return rc;
 }
@@ -209,12 +249,9 @@ static void finish_segment(struct writer *w, const AVPacket *cut, const struct i
     int64_t end = timemap_segment_end(&w->tm, w->seg_start_wall, media, ref_end);
     w->media_end_us = video_us(w, w->seg_first_pts - w->run_base_pts) + media;
     int rc = storage_segment_finish(&w->seg, media, end);
-    if (rc) {
-        nvr_log(NVR_ERROR, w->r->cam->id, "segment finish failed error=\"%s\"", nvr_strerror(rc));
-        set_error(w->r, nvr_strerror(rc));
-    } else {
+    note_write(w, rc, "finish");
+    if (rc == NVR_OK)
         atomic_fetch_add(&w->r->segments, 1);
-    }
     timemap_segment_done(&w->tm, end);
 }
 
@@ -255,9 +292,8 @@ static void open_segment(struct writer *w, const AVPacket *key, const struct ing
         .sync = 1,
     };
     int rc = storage_segment_begin(w->r->st, &p, &w->seg);
+    note_write(w, rc, "begin");
     if (rc) {
-        nvr_log(NVR_ERROR, w->r->cam->id, "cannot start segment error=\"%s\"", nvr_strerror(rc));
-        set_error(w->r, nvr_strerror(rc));
         w->seg = NULL;
         return;
     }
@@ -315,9 +351,8 @@ static void on_video(struct writer *w, struct pq_item *it)
             atomic_fetch_add(&w->r->frag_write_us, took);
             if (took > atomic_load(&w->r->frag_write_max_us))
                 atomic_store(&w->r->frag_write_max_us, took);
+            note_write(w, rc, "cut");
             if (rc) {
-                nvr_log(NVR_ERROR, w->r->cam->id, "fragment write failed error=\"%s\"", nvr_strerror(rc));
-                set_error(w->r, nvr_strerror(rc));
                 finish_segment(w, NULL, NULL);
                 timemap_break(&w->tm);
                 return;
@@ -427,8 +462,9 @@ static int push_control(struct recorder *r, enum pq_kind kind, struct pq_params 
 }
 
 /* Streams one connected session until it fails or we stop.  Returns the
- * error that ended it; why says it in words. */
-static int stream_session(struct recorder *r, struct ingest *in, char *why, size_t whylen)
+ * error that ended it; why says it in words.  *got_key is set once a video
+ * keyframe arrived (the camera works: the backoff starts again). */
+static int stream_session(struct recorder *r, struct ingest *in, int *got_key, char *why, size_t whylen)
 {
     const struct ingest_info *info = ingest_get_info(in);
     int dropping = 0, rc = NVR_OK;
@@ -447,11 +483,14 @@ static int stream_session(struct recorder *r, struct ingest *in, char *why, size
             return rc;
         }
         int video = pkt->stream_index == 0, key = video && (pkt->flags & AV_PKT_FLAG_KEY);
+        if (key)
+            *got_key = 1;
         if (video) {
             atomic_fetch_add(&r->frames, 1);
             if (atomic_load(&r->status) != REC_RECORDING) {
                 atomic_store(&r->status, REC_RECORDING);
-                set_error(r, "");
+                if (atomic_load(&r->write_ok))
+                    set_error(r, "");
             }
         }
         if (meta.new_params) {
@@ -494,6 +533,35 @@ static int stream_session(struct recorder *r, struct ingest *in, char *why, size
     }
 }
 
+/* Waits up to us before the next attempt, probing the camera's port every
+ * PROBE_INTERVAL_US: returns early (1) when the port was seen refusing or
+ * silent and then answering -- the camera came back -- or when stopping.
+ * A camera that accepts connections throughout (it fails later in the
+ * session) waits the whole backoff: the probe cannot tell it is better. */
+static int wait_for_camera(struct recorder *r, int64_t us, const char *host, int port)
+{
+    int64_t until = nvr_clock_mono_us() + us;
+    int seen_down = 0;
+    for (;;) {
+        if (atomic_load(&r->stop))
+            return 1;
+        int64_t t0 = nvr_clock_mono_us();
+        if (t0 >= until)
+            return 0;
+        if (host) {
+            if (!tcp_probe(host, port, PROBE_TIMEOUT_US))
+                seen_down = 1;
+            else if (seen_down)
+                return 1;
+        }
+        int64_t next = t0 + PROBE_INTERVAL_US, now = nvr_clock_mono_us();
+        if (next > until)
+            next = until;
+        if (next > now)
+            sleep_unless_stopped(r, next - now);
+    }
+}
+
 static void *ingest_main(void *arg)
 {
     struct recorder *r = arg;
@@ -508,18 +576,21 @@ static void *ingest_main(void *arg)
         .timeout_us = INGEST_TIMEOUT_US,
         .stop = &r->stop,
     };
+    char host[TCP_PROBE_HOST_MAX];
+    int port = 0, probe = tcp_probe_parse_url(r->cam->url, host, &port) == NVR_OK;
     while (!atomic_load(&r->stop)) {
         struct ingest *in = NULL;
         atomic_store(&r->status, REC_CONNECTING);
         int rc = ingest_open(&in, &o, why, sizeof why), connected = rc == NVR_OK;
         if (connected) {
             const struct ingest_info *info = ingest_get_info(in);
-            int64_t session = nvr_clock_now_us(), began = nvr_clock_mono_us();
+            int64_t session = nvr_clock_now_us();
+            int got_key = 0;
             nvr_log(NVR_INFO, r->cam->id, "connected transport=%s video=%s audio=%s", info->transport,
                     avcodec_get_name(info->video->codec_id),
                     info->audio ? avcodec_get_name(info->audio->codec_id) : "none");
             push_control(r, PQ_SESSION_START, pq_params_from_info(info, session));
-            rc = stream_session(r, in, why, sizeof why);
+            rc = stream_session(r, in, &got_key, why, sizeof why);
             live_hub_session_end(r->live);
             push_control(r, PQ_SESSION_END, NULL);
             if (!atomic_load(&r->stop))
@@ -528,7 +599,7 @@ static void *ingest_main(void *arg)
             if (atomic_load(&r->stop))
                 break;
             atomic_fetch_add(&r->reconnects, 1);
-            if (nvr_clock_mono_us() - began >= BACKOFF_RESET_AFTER_US)
+            if (got_key)
                 backoff = BACKOFF_MIN_US;
         } else {
             if (rc == NVR_ESTOPPED || atomic_load(&r->stop))
@@ -544,7 +615,8 @@ static void *ingest_main(void *arg)
             nvr_log(NVR_INFO, r->cam->id, "reconnecting retry_in=%.1fs", (double)wait / 1e6);
         else
             nvr_log(NVR_WARN, r->cam->id, "connect failed error=\"%s\" retry_in=%.1fs", msg, (double)wait / 1e6);
-        sleep_unless_stopped(r, wait);
+        if (wait_for_camera(r, wait, probe ? host : NULL, port) && !atomic_load(&r->stop))
+            nvr_log(NVR_INFO, r->cam->id, "camera answers again: reconnecting now");
         backoff = backoff * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : backoff * 2;
     }
     return NULL;
@@ -568,6 +640,7 @@ int recorder_start(struct recorder **out, const struct nvr_camera_config *cam, s
     pthread_cond_init(&r->cv, &ca);
     pthread_condattr_destroy(&ca);
     atomic_store(&r->status, cam->enabled ? REC_CONNECTING : REC_DISABLED);
+    atomic_store(&r->write_ok, 1);
     if ((rc = live_hub_create(&r->live, cam->id, "main")) || (rc = snapshot_cache_create(&r->snap)))
         goto out;
     if (cam->enabled && cam->sub_url &&
@@ -662,7 +735,9 @@ void recorder_get_stats(struct recorder *r, struct recorder_stats *s)
     s->fragment_write_max_us = atomic_load(&r->frag_write_max_us);
     uint64_t ns = atomic_load(&r->frame_interval_ns);
     s->fps = ns ? 1e9 / (double)ns : 0;
+    s->write_ok = atomic_load(&r->write_ok);
     pthread_mutex_lock(&r->mu);
+    snprintf(s->write_error, sizeof s->write_error, "%s", r->write_error);
     snprintf(s->last_error, sizeof s->last_error, "%s", r->last_error);
     snprintf(s->codec, sizeof s->codec, "%s", r->codec);
     s->width = r->width;
