@@ -38,6 +38,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define OUT_TB ((AVRational){1, 90000})
@@ -162,7 +163,36 @@ int rendition_plan(struct storage *st, const char *camera, int64_t from_us, int6
     if (rc == NVR_OK)
         rc = rendition_plan_segments(segs, n, from_us, to_us, width, plan);
     index_segments_free(&segs, n);
-    return rc;
+    if (rc)
+        return rc;
+    /* the files must hold what the index promises: the run ends before the
+     * first one that is missing or shorter, and with none left the footage
+     * is gone (the caller answers 410) */
+    size_t ok = 0;
+    for (; ok < plan->n; ok++) {
+        const struct index_segment *s = &plan->segs[ok];
+        char path[4096];
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/%s", storage_data_dir(st), s->path);
+        int missing = stat(path, &sb) != 0;
+        if (missing || (uint64_t)sb.st_size < s->bytes) {
+            nvr_log(NVR_WARN, camera, "playback: segment file %s path=%s size=%lld indexed=%llu",
+                    missing ? "missing" : "shorter than the index", s->path, missing ? -1LL : (long long)sb.st_size,
+                    (unsigned long long)s->bytes);
+            break;
+        }
+    }
+    if (ok == 0) {
+        rendition_plan_free(plan);
+        return NVR_ECORRUPT;
+    }
+    if (ok < plan->n) {
+        for (size_t i = ok; i < plan->n; i++)
+            fragments_free(&plan->segs[i].frags);
+        plan->end_us = plan->segs[ok].start_us < plan->end_us ? plan->segs[ok].start_us : plan->end_us;
+        plan->n = ok;
+    }
+    return NVR_OK;
 }
 
 int rendition_plan_segments(struct index_segment *segs, size_t n, int64_t from_us, int64_t to_us, int width,

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *const migrations[] = {
     /* 1: the first schema */
@@ -147,6 +149,28 @@ static const char *const migrations[] = {
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
+/* The cause of an SQLite I/O error that came without an errno (SQLite's
+ * unix VFS keeps it only for some calls; a write that found the disk full
+ * is SQLITE_FULL, not this): a file of the index we may not write
+ * (immutable, read-only mount, permissions), a full file system, else an
+ * I/O error.  Never a guess of "disk full" when there is space. */
+static int diagnose_io(sqlite3 *db)
+{
+    const char *main = sqlite3_db_filename(db, "main");
+    char path[4096];
+    struct statvfs vfs;
+    if (!main || !*main)
+        return NVR_EIO;
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s%s", main, i == 0 ? "" : i == 1 ? "-wal" : "-shm");
+        if (access(path, W_OK) != 0 && errno != ENOENT)
+            return errno == EROFS ? NVR_EROFS : errno == EACCES || errno == EPERM ? NVR_EACCES : NVR_EIO;
+    }
+    if (statvfs(main, &vfs) == 0 && vfs.f_bavail == 0)
+        return NVR_ENOSPC;
+    return NVR_EIO;
+}
+
 int index_sqlite_err(sqlite3 *db)
 {
     int code = db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM;
@@ -155,9 +179,21 @@ int index_sqlite_err(sqlite3 *db)
     case SQLITE_FULL:
         return NVR_ENOSPC;
     case SQLITE_IOERR:
-        /* "disk I/O error" on a full file system (e.g. growing -shm on tmpfs)
-         * is a full disk, and is reported as one */
-        return sys == ENOSPC || sys == EDQUOT || code == SQLITE_IOERR_WRITE ? NVR_ENOSPC : NVR_EDB;
+        /* "disk I/O error": the failed system call's errno says what it was
+         * (a full file system, e.g. growing -shm on tmpfs, is a full disk;
+         * EIO is an I/O error, EACCES/EROFS a permission); without one,
+         * diagnose_io looks */
+        if (sys == ENOSPC || sys == EDQUOT)
+            return NVR_ENOSPC;
+        if (sys == EIO)
+            return NVR_EIO;
+        if (sys == EACCES || sys == EPERM)
+            return NVR_EACCES;
+        if (sys == EROFS)
+            return NVR_EROFS;
+        return sys == 0 ? diagnose_io(db) : NVR_EIO;
+    case SQLITE_READONLY:
+        return NVR_EROFS;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
         return NVR_EDAMAGED;
@@ -172,8 +208,8 @@ int index_sqlite_err(sqlite3 *db)
 static const char *err_text(sqlite3 *db, int rc, char *buf, size_t n)
 {
     const char *msg = db ? sqlite3_errmsg(db) : "out of memory";
-    if (rc == NVR_ENOSPC)
-        snprintf(buf, n, "disk full (%s)", msg);
+    if (rc == NVR_ENOSPC || rc == NVR_EIO || rc == NVR_EACCES || rc == NVR_EROFS)
+        snprintf(buf, n, "%s (%s)", rc == NVR_ENOSPC ? "disk full" : nvr_strerror(rc), msg);
     else
         snprintf(buf, n, "%s", msg);
     return buf;
