@@ -26,6 +26,12 @@
  *   no open segment                         -> open one at P if P is a
  *                                              keyframe, else drop P
  *   P is a keyframe                         -> cut a fragment at P
+ *   our clock stepped (timemap T6)          -> finish the segment at the next
+ *                                              keyframe, break contiguity; a
+ *                                              step back marks the footage
+ *                                              later than the clock now
+ *                                              clock_suspect in the index
+ *   the segment reached that footage (T6)   -> finish it at P
  * Packets are held back by one so each gets its true duration (the next
  * packet's dts minus its own), which the fMP4 fragments need.
  *
@@ -123,6 +129,7 @@ struct writer {
     int64_t last_video_dur;          /* video time base */
     int64_t seg_len_us;
     int logged_clock;
+    int64_t step_pending;            /* our clock stepped by this much (T6), not yet followed */
 };
 
 static void set_error(struct recorder *r, const char *msg)
@@ -303,6 +310,44 @@ static void open_segment(struct writer *w, const AVPacket *key, const struct ing
     w->seg_start_wall = start;
 }
 
+/* T6 after a step back of our clock to now_us (or footage in the index
+ * later than the clock at start-up): marks the footage later than now_us
+ * clock_suspect and gives the timemap the room before it.  One log line per
+ * step. */
+static void clock_stepped_back(struct writer *w, int64_t delta_us, int64_t now_us, const char *why)
+{
+    int64_t floor_us, ceiling_us, after_us;
+    int marked = 0;
+    int rc = index_clock_step_back(storage_index(w->r->st), w->r->cam->id, now_us, &floor_us, &ceiling_us,
+                                   &after_us, &marked);
+    if (rc) {
+        nvr_log(NVR_WARN, w->r->cam->id, "clock step detected delta=%+.3fs%s error=\"%s\"", (double)delta_us / 1e6,
+                why, nvr_strerror(rc));
+        return;
+    }
+    timemap_clock_step_back(&w->tm, floor_us == INT64_MIN ? TIMEMAP_NONE : floor_us,
+                            ceiling_us == INT64_MIN ? TIMEMAP_NONE : ceiling_us,
+                            after_us == INT64_MIN ? TIMEMAP_NONE : after_us);
+    nvr_log(NVR_WARN, w->r->cam->id, "clock step detected delta=%+.3fs%s clock_suspect_segments=%d",
+            (double)delta_us / 1e6, why, marked);
+}
+
+/* T6: follows a step of our clock at keyframe key: the open segment ends
+ * here and the next starts at the reference time. */
+static void follow_clock_step(struct writer *w, const AVPacket *key, const struct ingest_meta *m)
+{
+    int64_t delta = w->step_pending;
+    w->step_pending = 0;
+    if (w->seg)
+        finish_segment(w, key, m);
+    timemap_break(&w->tm);
+    int64_t ref = reference(w, key->pts, m);
+    if (delta < 0 || (w->tm.prev_end_us != TIMEMAP_NONE && ref < w->tm.prev_end_us))
+        clock_stepped_back(w, delta, ref, "");
+    else
+        nvr_log(NVR_WARN, w->r->cam->id, "clock step detected delta=%+.3fs", (double)delta / 1e6);
+}
+
 static void on_video(struct writer *w, struct pq_item *it)
 {
     AVPacket *p = it->pkt;
@@ -315,6 +360,14 @@ static void on_video(struct writer *w, struct pq_item *it)
     if (w->pend[0] && p->dts <= w->pend[0]->dts) {
         atomic_fetch_add(&w->r->dropped, 1); /* duplicate timestamp */
         return;
+    }
+    w->step_pending += timemap_clock_observe(&w->tm, nvr_clock_now_us(), nvr_clock_mono_us());
+    if (w->step_pending && key && w->params && !it->params)
+        follow_clock_step(w, p, &it->meta);
+    if (w->seg && key && timemap_reaches_ceiling(&w->tm, w->seg_start_wall + video_us(w, p->pts - w->seg_first_pts))) {
+        nvr_log(NVR_INFO, w->r->cam->id, "clock: new footage reached the clock_suspect footage, continuing after it");
+        finish_segment(w, p, &it->meta);
+        timemap_break(&w->tm);
     }
     if (it->params) {
         /* new codec parameters: the next segment starts here, with them */
@@ -396,6 +449,9 @@ static void *writer_main(void *arg)
     w.seg_len_us = (int64_t)w.r->cam->segment_seconds * 1000000;
     index_camera_last_end(storage_index(w.r->st), w.r->cam->id, &last_end, &w.media_end_us);
     timemap_init(&w.tm, last_end);
+    int64_t now = nvr_clock_now_us();
+    if (last_end != TIMEMAP_NONE && last_end > now + w.tm.max_step_us)
+        clock_stepped_back(&w, now - last_end, now, " (footage in the index is later than the clock at start-up)");
     for (;;) {
         struct pq_item *it = packet_queue_pop(w.r->q);
         enum pq_kind kind = it->kind;
