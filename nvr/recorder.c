@@ -450,7 +450,8 @@ static void *writer_main(void *arg)
     index_camera_last_end(storage_index(w.r->st), w.r->cam->id, &last_end, &w.media_end_us);
     timemap_init(&w.tm, last_end);
     int64_t now = nvr_clock_now_us();
-    if (last_end != TIMEMAP_NONE && last_end > now + w.tm.max_step_us)
+    /* later than RTCP references can be (T2), so not a camera clock ahead */
+    if (last_end != TIMEMAP_NONE && last_end > now + w.tm.max_skew_us + w.tm.max_error_us)
         clock_stepped_back(&w, now - last_end, now, " (footage in the index is later than the clock at start-up)");
     for (;;) {
         struct pq_item *it = packet_queue_pop(w.r->q);

@@ -13,7 +13,7 @@ void timemap_init(struct timemap *tm, int64_t prev_end_us)
     tm->contiguous = 0;
     tm->last_stream_us = TIMEMAP_NONE;
     tm->rtcp_rejected = 0;
-    tm->max_step_us = 1000000;
+    tm->max_step_us = 2000000;
     tm->clock_offset_us = TIMEMAP_NONE;
     tm->ceiling_us = TIMEMAP_NONE;
     tm->after_us = TIMEMAP_NONE;

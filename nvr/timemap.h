@@ -17,7 +17,8 @@
  *  T4 Per camera, a segment never starts before the previous segment's end,
  *     across sessions and restarts (the recorder seeds prev_end from the
  *     index): the index never overlaps and never goes backwards, whatever the
- *     camera's timestamps or our clock do.
+ *     camera's timestamps or our clock do (after a step back of our clock,
+ *     T6 lets new footage fill the room before the suspect footage).
  *  T5 A video timestamp that goes backwards, or jumps forward by more than
  *     max_frame_gap, is a discontinuity: the current segment ends at its last
  *     frame and the next starts at the next keyframe, under T3/T4 with no
@@ -52,7 +53,7 @@ struct timemap {
     int contiguous;           /* the next segment may continue prev_end (T3) */
     int64_t last_stream_us;   /* last video timestamp seen, TIMEMAP_NONE if none */
     int rtcp_rejected;        /* RTCP was seen but implausible (for one log line) */
-    int64_t max_step_us;      /* clock step threshold (T6), 1 s */
+    int64_t max_step_us;      /* clock step threshold (T6), 2 s */
     int64_t clock_offset_us;  /* CLOCK_REALTIME - CLOCK_MONOTONIC last seen, TIMEMAP_NONE */
     int64_t ceiling_us;       /* after a step back: where the suspect footage starts (T6),
                                * TIMEMAP_NONE if there is none ahead */
