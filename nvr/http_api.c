@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -48,6 +49,25 @@ struct recorder *nvr_recorder(const struct nvr *nvr, const char *camera, const s
     return c ? c->rec : NULL;
 }
 
+/* Appends one reason to buf (n bytes, *len used), "; "-separated. */
+static void reason_add(char *buf, size_t n, size_t *len, int *count, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void reason_add(char *buf, size_t n, size_t *len, int *count, const char *fmt, ...)
+{
+    va_list ap;
+    int k = *len < n ? snprintf(buf + *len, n - *len, "%s", *count ? "; " : "") : 0;
+    *len += k > 0 ? (size_t)k : 0;
+    if (*len < n) {
+        va_start(ap, fmt);
+        k = vsnprintf(buf + *len, n - *len, fmt, ap);
+        va_end(ap);
+        *len += k > 0 ? (size_t)k : 0;
+    }
+    if (*len >= n)
+        *len = n - 1;
+    (*count)++;
+}
+
 /* Why the server is degraded, "; "-separated into buf ("" if it is not):
  * a damaged index set aside (the older footage is not indexed until a
  * rebuild), a camera whose recordings cannot be written (write_ok, see
@@ -58,21 +78,9 @@ static int health_reasons(struct nvr *nvr, const struct retention_status *rs, ch
     int count = 0;
     size_t len = 0;
     buf[0] = '\0';
-#define HEALTH_ADD(...)                                                                                 \
-    do {                                                                                               \
-        if (len < n) {                                                                                 \
-            int k = snprintf(buf + len, n - len, "%s", count ? "; " : "");                             \
-            len += k > 0 ? (size_t)k : 0;                                                              \
-        }                                                                                              \
-        if (len < n) {                                                                                 \
-            int k = snprintf(buf + len, n - len, __VA_ARGS__);                                         \
-            len += k > 0 ? (size_t)k : 0;                                                              \
-        }                                                                                              \
-        count++;                                                                                       \
-    } while (0)
     const char *damage = storage_damage(nvr->st);
     if (damage)
-        HEALTH_ADD("%s", damage);
+        reason_add(buf, n, &len, &count, "%s", damage);
     for (size_t i = 0, ns = cameras_slots(nvr->cams); i < ns; i++) {
         const struct camera *c = cameras_at(nvr->cams, i);
         struct recorder_stats s;
@@ -80,11 +88,11 @@ static int health_reasons(struct nvr *nvr, const struct retention_status *rs, ch
             continue;
         recorder_get_stats(c->rec, &s);
         if (!s.write_ok)
-            HEALTH_ADD("camera %s: %s", c->cfg.id, s.write_error[0] ? s.write_error : "cannot write recordings");
+            reason_add(buf, n, &len, &count, "camera %s: %s", c->cfg.id,
+                       s.write_error[0] ? s.write_error : "cannot write recordings");
     }
     if (rs->state == RETENTION_ERROR)
-        HEALTH_ADD("storage: %s", rs->message[0] ? rs->message : "retention failed");
-#undef HEALTH_ADD
+        reason_add(buf, n, &len, &count, "storage: %s", rs->message[0] ? rs->message : "retention failed");
     return count;
 }
 
