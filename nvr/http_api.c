@@ -296,11 +296,32 @@ static int h_playback(struct http_request *r, struct nvr *nvr)
     int ret;
     if (load_range(r, nvr, 1, HTTP_API_MAX_PLAYLIST_US, &from, &to, &segs, &n, &ret))
         return ret;
+    /* only files that hold what the index says: a missing or short one
+     * leaves a gap (a discontinuity), and with none left the footage is gone */
+    size_t kept = 0, gone = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (storage_segment_present(nvr->st, &segs[i], NULL) == NVR_OK) {
+            struct index_segment t = segs[kept];
+            segs[kept++] = segs[i];
+            segs[i] = t;
+        } else {
+            gone++;
+        }
+    }
+    if (gone) {
+        nvr_log(NVR_WARN, http_param(r, 0), "playback: segment files missing or shorter than the index count=%zu",
+                gone);
+        if (!kept) {
+            index_segments_free(&segs, n);
+            return http_reply_error(r, 410, "the recording in that range is no longer on disk (file missing or "
+                                            "shorter than the index)");
+        }
+    }
     if (http_body_open(&b)) {
         index_segments_free(&segs, n);
         return http_reply_error(r, 500, "out of memory");
     }
-    int rc = hls_write_vod(b.f, segs, n, from, to);
+    int rc = hls_write_vod(b.f, segs, kept, from, to);
     index_segments_free(&segs, n);
     if (rc == NVR_ENOTFOUND) {
         fclose(b.f);

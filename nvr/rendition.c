@@ -38,7 +38,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define OUT_TB ((AVRational){1, 90000})
@@ -171,14 +170,12 @@ int rendition_plan(struct storage *st, const char *camera, int64_t from_us, int6
     size_t ok = 0;
     for (; ok < plan->n; ok++) {
         const struct index_segment *s = &plan->segs[ok];
-        char path[4096];
-        struct stat sb;
-        snprintf(path, sizeof path, "%s/%s", storage_data_dir(st), s->path);
-        int missing = stat(path, &sb) != 0;
-        if (missing || (uint64_t)sb.st_size < s->bytes) {
-            nvr_log(NVR_WARN, camera, "playback: segment file %s path=%s size=%lld indexed=%llu",
-                    missing ? "missing" : "shorter than the index", s->path, missing ? -1LL : (long long)sb.st_size,
-                    (unsigned long long)s->bytes);
+        uint64_t size;
+        int present = storage_segment_present(st, s, &size);
+        if (present != NVR_OK) {
+            nvr_log(NVR_WARN, camera, "playback: segment file %s path=%s size=%llu indexed=%llu",
+                    present == NVR_ECORRUPT ? "shorter than the index" : "missing", s->path,
+                    (unsigned long long)size, (unsigned long long)s->bytes);
             break;
         }
     }

@@ -12,8 +12,9 @@ B. the index's WAL made unwritable the same way: degraded with the reason,
    the log does not blame a full disk, and back to "ok" afterwards.
 C. a finished segment file truncated on disk: GET of the segment answers
    the bytes the file has, without a stall (5 s timeout), and logs it.
-D. a segment file deleted: playback.mp4 over its range answers 404/410 with
-   a JSON error (not 200 with an empty body).
+D. a segment file deleted: playback.mp4 and playback.m3u8 over its range
+   answer 410 with a JSON error (not 200 with an empty body); a playlist
+   around it leaves it out.
 
 Needs root (chattr, mount)."""
 import atexit
@@ -162,6 +163,13 @@ with Camera("h264.mp4") as cam:
     check(err, "D: no JSON error: %r" % body[:100])
     st, body, _ = request(nvr, "/api/v1/cameras/cam/segments/%d.mp4" % seg["id"], timeout=5)
     check(st == 404, "D: GET of the deleted segment answered %d" % st)
+    # the HLS playlist: 410 over the deleted file alone; around it, the file is left out (a gap)
+    st, body, _ = request(nvr, "/api/v1/cameras/cam/playback.m3u8?" + q, timeout=5)
+    check(st == 410 and b'"error"' in body, "D: playback.m3u8 over a deleted file answered %d: %r" % (st, body[:80]))
+    q = "start=%s&end=%s" % (iso(rows[0]["start_us"] / 1e6), iso(rows[4]["end_us"] / 1e6))
+    st, body, _ = request(nvr, "/api/v1/cameras/cam/playback.m3u8?" + q, timeout=5)
+    check(st == 200 and b"segments/%d.mp4" % seg["id"] not in body and b"segments/%d.mp4" % rows[3]["id"] in body,
+          "D: playback.m3u8 around a deleted file: %d %r" % (st, body[:200]))
     rc = nvr.stop()
     check(rc == 0, "nvr exited %r" % rc)
 finish("health_faults")
