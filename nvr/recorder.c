@@ -70,11 +70,13 @@
 /* Reconnection (docs/design/ingest.md, "Reconnection"): failed attempts back
  * off from BACKOFF_MIN_US to BACKOFF_MAX_US; a session that delivered a video
  * keyframe resets the backoff; while waiting, the camera's port is probed
- * every PROBE_INTERVAL_US and a port seen down and then up again ends the
- * wait at once. */
+ * every PROBE_INTERVAL_US (PROBE_INTERVAL_LONG_US once the backoff is at its
+ * cap: a camera down for a minute or more) and a port seen down and then up
+ * again ends the wait at once. */
 #define BACKOFF_MIN_US 1000000
 #define BACKOFF_MAX_US 30000000
 #define PROBE_INTERVAL_US 250000
+#define PROBE_INTERVAL_LONG_US 1000000
 #define PROBE_TIMEOUT_US 250000
 
 static const AVRational US = {1, 1000000};
@@ -591,11 +593,11 @@ static int stream_session(struct recorder *r, struct ingest *in, int *got_key, c
 }
 
 /* Waits up to us before the next attempt, probing the camera's port every
- * PROBE_INTERVAL_US: returns early (1) when the port was seen refusing or
+ * interval_us: returns early (1) when the port was seen refusing or
  * silent and then answering -- the camera came back -- or when stopping.
  * A camera that accepts connections throughout (it fails later in the
  * session) waits the whole backoff: the probe cannot tell it is better. */
-static int wait_for_camera(struct recorder *r, int64_t us, const char *host, int port)
+static int wait_for_camera(struct recorder *r, int64_t us, int64_t interval_us, const char *host, int port)
 {
     int64_t until = nvr_clock_mono_us() + us;
     int seen_down = 0;
@@ -611,7 +613,7 @@ static int wait_for_camera(struct recorder *r, int64_t us, const char *host, int
             else if (seen_down)
                 return 1;
         }
-        int64_t next = t0 + PROBE_INTERVAL_US, now = nvr_clock_mono_us();
+        int64_t next = t0 + interval_us, now = nvr_clock_mono_us();
         if (next > until)
             next = until;
         if (next > now)
@@ -672,7 +674,8 @@ static void *ingest_main(void *arg)
             nvr_log(NVR_INFO, r->cam->id, "reconnecting retry_in=%.1fs", (double)wait / 1e6);
         else
             nvr_log(NVR_WARN, r->cam->id, "connect failed error=\"%s\" retry_in=%.1fs", msg, (double)wait / 1e6);
-        if (wait_for_camera(r, wait, probe ? host : NULL, port) && !atomic_load(&r->stop))
+        int64_t interval = backoff >= BACKOFF_MAX_US ? PROBE_INTERVAL_LONG_US : PROBE_INTERVAL_US;
+        if (wait_for_camera(r, wait, interval, probe ? host : NULL, port) && !atomic_load(&r->stop))
             nvr_log(NVR_INFO, r->cam->id, "camera answers again: reconnecting now");
         backoff = backoff * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : backoff * 2;
     }
