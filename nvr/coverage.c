@@ -1,7 +1,8 @@
 /*
  * coverage.c - runs and segments of one camera as JSON (see coverage.h).
  * A run is a maximal chain of segments each starting exactly where the
- * previous one ended (docs/design/index.md).
+ * previous one ended (docs/design/index.md).  clock_suspect (time.md, T6)
+ * is said per segment, and for a run if any of its segments is.
  */
 #include "coverage.h"
 
@@ -26,7 +27,10 @@ void coverage_write_json(FILE *f, const char *camera, const struct index_segment
         json_write_time(f, s[i].start_us);
         fputs(",\"end\":", f);
         json_write_time(f, s[j].end_us);
-        fprintf(f, ",\"segments\":%zu}", j - i + 1);
+        int suspect = 0;
+        for (size_t k = i; k <= j; k++)
+            suspect |= s[k].clock_suspect;
+        fprintf(f, ",\"segments\":%zu,\"clock_suspect\":%s}", j - i + 1, suspect ? "true" : "false");
         i = j + 1;
     }
     fputs("],\"segments\":[", f);
@@ -47,8 +51,9 @@ void coverage_write_json(FILE *f, const char *camera, const struct index_segment
             fputs("null", f);
         fputs(",\"path\":", f);
         json_write_string(f, s[i].path);
-        fprintf(f, ",\"state\":\"%s\",\"session\":%lld}", s[i].state == INDEX_SEG_WRITING ? "writing" : "complete",
-                (long long)s[i].session);
+        fprintf(f, ",\"state\":\"%s\",\"session\":%lld,\"clock_suspect\":%s}",
+                s[i].state == INDEX_SEG_WRITING ? "writing" : "complete", (long long)s[i].session,
+                s[i].clock_suspect ? "true" : "false");
     }
     fputs("]}\n", f);
 }

@@ -13,6 +13,7 @@
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 #include "nvr/base/json.h"
+#include "nvr/base/log.h"
 #include "nvr/base/url.h"
 #include "nvr/coverage.h"
 #include "nvr/hls.h"
@@ -34,8 +35,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct recorder *nvr_recorder(const struct nvr *nvr, const char *camera, const struct nvr_camera_config **cam)
@@ -46,20 +49,67 @@ struct recorder *nvr_recorder(const struct nvr *nvr, const char *camera, const s
     return c ? c->rec : NULL;
 }
 
+/* Appends one reason to buf (n bytes, *len used), "; "-separated. */
+static void reason_add(char *buf, size_t n, size_t *len, int *count, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void reason_add(char *buf, size_t n, size_t *len, int *count, const char *fmt, ...)
+{
+    va_list ap;
+    int k = *len < n ? snprintf(buf + *len, n - *len, "%s", *count ? "; " : "") : 0;
+    *len += k > 0 ? (size_t)k : 0;
+    if (*len < n) {
+        va_start(ap, fmt);
+        k = vsnprintf(buf + *len, n - *len, fmt, ap);
+        va_end(ap);
+        *len += k > 0 ? (size_t)k : 0;
+    }
+    if (*len >= n)
+        *len = n - 1;
+    (*count)++;
+}
+
+/* Why the server is degraded, "; "-separated into buf ("" if it is not):
+ * a damaged index set aside (the older footage is not indexed until a
+ * rebuild), a camera whose recordings cannot be written (write_ok, see
+ * recorder.c: it clears by itself at the next successful write), a failed
+ * retention pass.  Returns the number of reasons. */
+static int health_reasons(struct nvr *nvr, const struct retention_status *rs, char *buf, size_t n)
+{
+    int count = 0;
+    size_t len = 0;
+    buf[0] = '\0';
+    const char *damage = storage_damage(nvr->st);
+    if (damage)
+        reason_add(buf, n, &len, &count, "%s", damage);
+    for (size_t i = 0, ns = cameras_slots(nvr->cams); i < ns; i++) {
+        const struct camera *c = cameras_at(nvr->cams, i);
+        struct recorder_stats s;
+        if (!c || !c->cfg.enabled)
+            continue;
+        recorder_get_stats(c->rec, &s);
+        if (!s.write_ok)
+            reason_add(buf, n, &len, &count, "camera %s: %s", c->cfg.id,
+                       s.write_error[0] ? s.write_error : "cannot write recordings");
+    }
+    if (rs->state == RETENTION_ERROR)
+        reason_add(buf, n, &len, &count, "storage: %s", rs->message[0] ? rs->message : "retention failed");
+    return count;
+}
+
 static int h_health(struct http_request *r, struct nvr *nvr)
 {
     struct http_body b;
+    char reason[1024];
     if (http_body_open(&b))
         return http_reply_error(r, 500, "out of memory");
     struct retention_status rs;
     retention_get_status(nvr->ret, &rs);
-    /* degraded: recording goes on, but something needs a person (a damaged
-     * index set aside: the older footage is not indexed until a rebuild) */
-    const char *damage = storage_damage(nvr->st);
-    fprintf(b.f, "{\"status\":\"%s\",", damage ? "degraded" : "ok");
-    if (damage) {
+    /* degraded: the server answers, but something needs a person */
+    int degraded = health_reasons(nvr, &rs, reason, sizeof reason) > 0;
+    fprintf(b.f, "{\"status\":\"%s\",", degraded ? "degraded" : "ok");
+    if (degraded) {
         fputs("\"reason\":", b.f);
-        json_write_string(b.f, damage);
+        json_write_string(b.f, reason);
         fputc(',', b.f);
     }
     fputs("\"version\":", b.f);
@@ -125,6 +175,11 @@ static void write_camera(FILE *f, const struct camera *c)
         json_write_string(f, s.audio);
     else
         fputs("null", f);
+    fprintf(f, ",\"write_ok\":%s,\"write_error\":", s.write_ok ? "true" : "false");
+    if (s.write_ok)
+        fputs("null", f);
+    else
+        json_write_string(f, s.write_error);
     fputs(",\"last_error\":", f);
     if (s.last_error[0])
         json_write_string(f, s.last_error);
@@ -246,11 +301,32 @@ static int h_playback(struct http_request *r, struct nvr *nvr)
     int ret;
     if (load_range(r, nvr, 1, HTTP_API_MAX_PLAYLIST_US, &from, &to, &segs, &n, &ret))
         return ret;
+    /* only files that hold what the index says: a missing or short one
+     * leaves a gap (a discontinuity), and with none left the footage is gone */
+    size_t kept = 0, gone = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (storage_segment_present(nvr->st, &segs[i], NULL) == NVR_OK) {
+            struct index_segment t = segs[kept];
+            segs[kept++] = segs[i];
+            segs[i] = t;
+        } else {
+            gone++;
+        }
+    }
+    if (gone) {
+        nvr_log(NVR_WARN, http_param(r, 0), "playback: segment files missing or shorter than the index count=%zu",
+                gone);
+        if (!kept) {
+            index_segments_free(&segs, n);
+            return http_reply_error(r, 410, "the recording in that range is no longer on disk (file missing or "
+                                            "shorter than the index)");
+        }
+    }
     if (http_body_open(&b)) {
         index_segments_free(&segs, n);
         return http_reply_error(r, 500, "out of memory");
     }
-    int rc = hls_write_vod(b.f, segs, n, from, to);
+    int rc = hls_write_vod(b.f, segs, kept, from, to);
     index_segments_free(&segs, n);
     if (rc == NVR_ENOTFOUND) {
         fclose(b.f);
@@ -302,6 +378,20 @@ static int h_segment(struct http_request *r, struct nvr *nvr)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return http_reply_error(r, errno == ENOENT ? 404 : 500, "segment file unavailable");
+    /* never promise more than the file holds: a file cut short on disk is
+     * served as it is (a Content-Length past its end would stall the client) */
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        close(fd);
+        return http_reply_error(r, 500, "segment file unavailable");
+    }
+    uint64_t size = seg.bytes;
+    if ((uint64_t)sb.st_size < seg.bytes) {
+        nvr_log(NVR_WARN, cam, "segment file shorter than the index segment=%lld path=%s size=%lld indexed=%llu",
+                (long long)id, seg.path, (long long)sb.st_size, (unsigned long long)seg.bytes);
+        size = (uint64_t)sb.st_size;
+        return http_reply_file(r, fd, size, "video/mp4", NULL, "no-store");
+    }
     /* players fetch fragments with Range (their playlist was logged as the
      * playback); a whole-file fetch is a download and is logged itself */
     if (!http_header(r, "Range") && strcmp(http_method(r), "HEAD") != 0)
@@ -316,10 +406,10 @@ static int h_segment(struct http_request *r, struct nvr *nvr)
         }
         etag[33] = '"';
         etag[34] = '\0';
-        return http_reply_file(r, fd, seg.bytes, "video/mp4", etag, "private, max-age=31536000, immutable");
+        return http_reply_file(r, fd, size, "video/mp4", etag, "private, max-age=31536000, immutable");
     }
     /* still being written: serve the durable part only */
-    return http_reply_file(r, fd, seg.bytes, "video/mp4", NULL, "no-cache");
+    return http_reply_file(r, fd, size, "video/mp4", NULL, "no-cache");
 }
 
 static void metric_header(FILE *f, const char *name, const char *type, const char *help)
@@ -390,6 +480,18 @@ static int h_metrics(struct http_request *r, struct nvr *nvr)
     for (size_t i = 0; i < ncam; i++)
         fprintf(b.f, "nvr_camera_audio_unsupported{camera=\"%s\"} %d\n", ids[i],
                 strncmp(st[i].audio, "unsupported", 11) == 0);
+    metric_header(b.f, "nvr_camera_write_ok", "gauge",
+                  "1 if the camera's recordings are being written, 0 while writing fails.");
+    int writes_ok = 1;
+    for (size_t i = 0; i < ncam; i++) {
+        fprintf(b.f, "nvr_camera_write_ok{camera=\"%s\"} %d\n", ids[i], st[i].write_ok);
+        writes_ok &= st[i].write_ok;
+    }
+    struct retention_status rs;
+    retention_get_status(nvr->ret, &rs);
+    metric_header(b.f, "nvr_storage_ok", "gauge",
+                  "1 if the index is intact, every camera writes and retention works (GET /api/v1/health ok).");
+    fprintf(b.f, "nvr_storage_ok %d\n", writes_ok && !storage_damage(nvr->st) && rs.state != RETENTION_ERROR);
     free(st);
     metric_header(b.f, "nvr_camera_live_viewers", "gauge", "Live view connections now, per stream.");
     for (size_t i = 0, ns = cameras_slots(nvr->cams); i < ns; i++) {

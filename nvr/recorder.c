@@ -8,6 +8,11 @@
  *                    packets; pops items from the queue.
  *   any thread     - recorder_get_stats (atomics + last_error, codec, audio under mu).
  *
+ * Write health: write_ok is 1 until a segment begin, packet write, fragment
+ * cut or finish fails, and 1 again at the next one that succeeds (the
+ * writer retries at every keyframe), so GET /api/v1/health recovers by
+ * itself when the fault goes.  Each change is logged once, not each failure.
+ *
  * Live view: the ingest thread also hands every video packet to the main
  * live hub (live.h: a reference and a lock, no copy, when nobody watches)
  * before pushing it to the writer; the hub never blocks it.  The sub
@@ -21,6 +26,12 @@
  *   no open segment                         -> open one at P if P is a
  *                                              keyframe, else drop P
  *   P is a keyframe                         -> cut a fragment at P
+ *   our clock stepped (timemap T6)          -> finish the segment at the next
+ *                                              keyframe, break contiguity; a
+ *                                              step back marks the footage
+ *                                              later than the clock now
+ *                                              clock_suspect in the index
+ *   the segment reached that footage (T6)   -> finish it at P
  * Packets are held back by one so each gets its true duration (the next
  * packet's dts minus its own), which the fMP4 fragments need.
  *
@@ -44,6 +55,7 @@
 #include "nvr/live_sub.h"
 #include "nvr/live_transcode.h"
 #include "nvr/packet_queue.h"
+#include "nvr/tcp_probe.h"
 #include "nvr/timemap.h"
 
 #include <libavutil/mathematics.h>
@@ -55,9 +67,17 @@
 
 #define QUEUE_MAX_BYTES (8u << 20)   /* ~16 s of a 4 Mbit/s camera */
 #define INGEST_TIMEOUT_US 5000000    /* a silent camera is noticed within ~8 s */
+/* Reconnection (docs/design/ingest.md, "Reconnection"): failed attempts back
+ * off from BACKOFF_MIN_US to BACKOFF_MAX_US; a session that delivered a video
+ * keyframe resets the backoff; while waiting, the camera's port is probed
+ * every PROBE_INTERVAL_US (PROBE_INTERVAL_LONG_US once the backoff is at its
+ * cap: a camera down for a minute or more) and a port seen down and then up
+ * again ends the wait at once. */
 #define BACKOFF_MIN_US 1000000
 #define BACKOFF_MAX_US 30000000
-#define BACKOFF_RESET_AFTER_US 30000000
+#define PROBE_INTERVAL_US 250000
+#define PROBE_INTERVAL_LONG_US 1000000
+#define PROBE_TIMEOUT_US 250000
 
 static const AVRational US = {1, 1000000};
 
@@ -72,6 +92,7 @@ struct recorder {
     pthread_mutex_t mu;         /* guards last_error, codec, audio, size; wakes backoff sleeps */
     pthread_cond_t cv;
     char last_error[256];
+    char write_error[256];      /* why write_ok is 0 */
     char codec[16];
     char audio[48];             /* ingest_info.audio_status of the last connection */
     int width, height;
@@ -84,6 +105,7 @@ struct recorder {
     struct snapshot_cache *snap;
 
     atomic_int status;
+    atomic_int write_ok;
     atomic_uint_fast64_t bytes, frames, reconnects, dropped, segments;
     atomic_uint_fast64_t frag_writes, frag_write_us, frag_write_max_us, frame_interval_ns;
 };
@@ -110,6 +132,7 @@ struct writer {
     int64_t last_video_dur;          /* video time base */
     int64_t seg_len_us;
     int logged_clock;
+    int64_t step_pending;            /* our clock stepped by this much (T6), not yet followed */
 };
 
 static void set_error(struct recorder *r, const char *msg)
@@ -119,6 +142,31 @@ static void set_error(struct recorder *r, const char *msg)
     memcpy(r->last_error, msg, n);
     r->last_error[n] = '\0';
     pthread_mutex_unlock(&r->mu);
+}
+
+/* Records the outcome of a storage operation (write health, see the top).
+ * op names it for the log: "begin", "write", "cut", "finish". */
+static void note_write(struct writer *w, int rc, const char *op)
+{
+    struct recorder *r = w->r;
+    if (rc == NVR_OK) {
+        if (!atomic_exchange(&r->write_ok, 1)) {
+            pthread_mutex_lock(&r->mu);
+            r->write_error[0] = '\0';
+            pthread_mutex_unlock(&r->mu);
+            w->write_failed_logged = 0;
+            nvr_log(NVR_INFO, r->cam->id, "recording writes again op=%s", op);
+        }
+        return;
+    }
+    char msg[256];
+    snprintf(msg, sizeof msg, "cannot write recordings (segment %s): %s", op, nvr_strerror(rc));
+    pthread_mutex_lock(&r->mu);
+    snprintf(r->write_error, sizeof r->write_error, "%s", msg);
+    pthread_mutex_unlock(&r->mu);
+    set_error(r, msg);
+    if (atomic_exchange(&r->write_ok, 0))
+        nvr_log(NVR_ERROR, r->cam->id, "recording cannot write op=%s error=\"%s\"", op, nvr_strerror(rc));
 }
 
 static int64_t video_us(const struct writer *w, int64_t pts)
@@ -159,6 +207,7 @@ static int write_rel(struct writer *w, AVPacket *pkt, int track, int64_t dur)
         if (!w->write_failed_logged)
             nvr_log(NVR_WARN, w->r->cam->id, "packet not written track=%d error=\"%s\"", track, nvr_strerror(rc));
         w->write_failed_logged = 1;
+        note_write(w, rc, "write");
     }
     return rc;
 }
@@ -210,12 +259,9 @@ static void finish_segment(struct writer *w, const AVPacket *cut, const struct i
     int64_t end = timemap_segment_end(&w->tm, w->seg_start_wall, media, ref_end);
     w->media_end_us = video_us(w, w->seg_first_pts - w->run_base_pts) + media;
     int rc = storage_segment_finish(&w->seg, media, end);
-    if (rc) {
-        nvr_log(NVR_ERROR, w->r->cam->id, "segment finish failed error=\"%s\"", nvr_strerror(rc));
-        set_error(w->r, nvr_strerror(rc));
-    } else {
+    note_write(w, rc, "finish");
+    if (rc == NVR_OK)
         atomic_fetch_add(&w->r->segments, 1);
-    }
     timemap_segment_done(&w->tm, end);
 }
 
@@ -256,9 +302,8 @@ static void open_segment(struct writer *w, const AVPacket *key, const struct ing
         .sync = 1,
     };
     int rc = storage_segment_begin(w->r->st, &p, &w->seg);
+    note_write(w, rc, "begin");
     if (rc) {
-        nvr_log(NVR_ERROR, w->r->cam->id, "cannot start segment error=\"%s\"", nvr_strerror(rc));
-        set_error(w->r, nvr_strerror(rc));
         w->seg = NULL;
         return;
     }
@@ -266,6 +311,44 @@ static void open_segment(struct writer *w, const AVPacket *key, const struct ing
     w->seg_first_pts = key->pts;
     w->seg_max_pts = key->pts;
     w->seg_start_wall = start;
+}
+
+/* T6 after a step back of our clock to now_us (or footage in the index
+ * later than the clock at start-up): marks the footage later than now_us
+ * clock_suspect and gives the timemap the room before it.  One log line per
+ * step. */
+static void clock_stepped_back(struct writer *w, int64_t delta_us, int64_t now_us, const char *why)
+{
+    int64_t floor_us, ceiling_us, after_us;
+    int marked = 0;
+    int rc = index_clock_step_back(storage_index(w->r->st), w->r->cam->id, now_us, &floor_us, &ceiling_us,
+                                   &after_us, &marked);
+    if (rc) {
+        nvr_log(NVR_WARN, w->r->cam->id, "clock step detected delta=%+.3fs%s error=\"%s\"", (double)delta_us / 1e6,
+                why, nvr_strerror(rc));
+        return;
+    }
+    timemap_clock_step_back(&w->tm, floor_us == INT64_MIN ? TIMEMAP_NONE : floor_us,
+                            ceiling_us == INT64_MIN ? TIMEMAP_NONE : ceiling_us,
+                            after_us == INT64_MIN ? TIMEMAP_NONE : after_us);
+    nvr_log(NVR_WARN, w->r->cam->id, "clock step detected delta=%+.3fs%s clock_suspect_segments=%d",
+            (double)delta_us / 1e6, why, marked);
+}
+
+/* T6: follows a step of our clock at keyframe key: the open segment ends
+ * here and the next starts at the reference time. */
+static void follow_clock_step(struct writer *w, const AVPacket *key, const struct ingest_meta *m)
+{
+    int64_t delta = w->step_pending;
+    w->step_pending = 0;
+    if (w->seg)
+        finish_segment(w, key, m);
+    timemap_break(&w->tm);
+    int64_t ref = reference(w, key->pts, m);
+    if (delta < 0 || (w->tm.prev_end_us != TIMEMAP_NONE && ref < w->tm.prev_end_us))
+        clock_stepped_back(w, delta, ref, "");
+    else
+        nvr_log(NVR_WARN, w->r->cam->id, "clock step detected delta=%+.3fs", (double)delta / 1e6);
 }
 
 static void on_video(struct writer *w, struct pq_item *it)
@@ -280,6 +363,14 @@ static void on_video(struct writer *w, struct pq_item *it)
     if (w->pend[0] && p->dts <= w->pend[0]->dts) {
         atomic_fetch_add(&w->r->dropped, 1); /* duplicate timestamp */
         return;
+    }
+    w->step_pending += timemap_clock_observe(&w->tm, nvr_clock_now_us(), nvr_clock_mono_us());
+    if (w->step_pending && key && w->params && !it->params)
+        follow_clock_step(w, p, &it->meta);
+    if (w->seg && key && timemap_reaches_ceiling(&w->tm, w->seg_start_wall + video_us(w, p->pts - w->seg_first_pts))) {
+        nvr_log(NVR_INFO, w->r->cam->id, "clock: new footage reached the clock_suspect footage, continuing after it");
+        finish_segment(w, p, &it->meta);
+        timemap_break(&w->tm);
     }
     if (it->params) {
         /* new codec parameters: the next segment starts here, with them */
@@ -316,9 +407,8 @@ static void on_video(struct writer *w, struct pq_item *it)
             atomic_fetch_add(&w->r->frag_write_us, took);
             if (took > atomic_load(&w->r->frag_write_max_us))
                 atomic_store(&w->r->frag_write_max_us, took);
+            note_write(w, rc, "cut");
             if (rc) {
-                nvr_log(NVR_ERROR, w->r->cam->id, "fragment write failed error=\"%s\"", nvr_strerror(rc));
-                set_error(w->r, nvr_strerror(rc));
                 finish_segment(w, NULL, NULL);
                 timemap_break(&w->tm);
                 return;
@@ -362,6 +452,10 @@ static void *writer_main(void *arg)
     w.seg_len_us = (int64_t)w.r->cam->segment_seconds * 1000000;
     index_camera_last_end(storage_index(w.r->st), w.r->cam->id, &last_end, &w.media_end_us);
     timemap_init(&w.tm, last_end);
+    int64_t now = nvr_clock_now_us();
+    /* later than RTCP references can be (T2), so not a camera clock ahead */
+    if (last_end != TIMEMAP_NONE && last_end > now + w.tm.max_skew_us + w.tm.max_error_us)
+        clock_stepped_back(&w, now - last_end, now, " (footage in the index is later than the clock at start-up)");
     for (;;) {
         struct pq_item *it = packet_queue_pop(w.r->q);
         enum pq_kind kind = it->kind;
@@ -428,8 +522,9 @@ static int push_control(struct recorder *r, enum pq_kind kind, struct pq_params 
 }
 
 /* Streams one connected session until it fails or we stop.  Returns the
- * error that ended it; why says it in words. */
-static int stream_session(struct recorder *r, struct ingest *in, char *why, size_t whylen)
+ * error that ended it; why says it in words.  *got_key is set once a video
+ * keyframe arrived (the camera works: the backoff starts again). */
+static int stream_session(struct recorder *r, struct ingest *in, int *got_key, char *why, size_t whylen)
 {
     const struct ingest_info *info = ingest_get_info(in);
     int dropping = 0, rc = NVR_OK;
@@ -448,11 +543,14 @@ static int stream_session(struct recorder *r, struct ingest *in, char *why, size
             return rc;
         }
         int video = pkt->stream_index == 0, key = video && (pkt->flags & AV_PKT_FLAG_KEY);
+        if (key)
+            *got_key = 1;
         if (video) {
             atomic_fetch_add(&r->frames, 1);
             if (atomic_load(&r->status) != REC_RECORDING) {
                 atomic_store(&r->status, REC_RECORDING);
-                set_error(r, "");
+                if (atomic_load(&r->write_ok))
+                    set_error(r, "");
             }
         }
         if (meta.new_params) {
@@ -495,6 +593,35 @@ static int stream_session(struct recorder *r, struct ingest *in, char *why, size
     }
 }
 
+/* Waits up to us before the next attempt, probing the camera's port every
+ * interval_us: returns early (1) when the port was seen refusing or
+ * silent and then answering -- the camera came back -- or when stopping.
+ * A camera that accepts connections throughout (it fails later in the
+ * session) waits the whole backoff: the probe cannot tell it is better. */
+static int wait_for_camera(struct recorder *r, int64_t us, int64_t interval_us, const char *host, int port)
+{
+    int64_t until = nvr_clock_mono_us() + us;
+    int seen_down = 0;
+    for (;;) {
+        if (atomic_load(&r->stop))
+            return 1;
+        int64_t t0 = nvr_clock_mono_us();
+        if (t0 >= until)
+            return 0;
+        if (host) {
+            if (!tcp_probe(host, port, PROBE_TIMEOUT_US))
+                seen_down = 1;
+            else if (seen_down)
+                return 1;
+        }
+        int64_t next = t0 + interval_us, now = nvr_clock_mono_us();
+        if (next > until)
+            next = until;
+        if (next > now)
+            sleep_unless_stopped(r, next - now);
+    }
+}
+
 static void *ingest_main(void *arg)
 {
     struct recorder *r = arg;
@@ -509,13 +636,16 @@ static void *ingest_main(void *arg)
         .timeout_us = INGEST_TIMEOUT_US,
         .stop = &r->stop,
     };
+    char host[TCP_PROBE_HOST_MAX];
+    int port = 0, probe = tcp_probe_parse_url(r->cam->url, host, &port) == NVR_OK;
     while (!atomic_load(&r->stop)) {
         struct ingest *in = NULL;
         atomic_store(&r->status, REC_CONNECTING);
         int rc = ingest_open(&in, &o, why, sizeof why), connected = rc == NVR_OK;
         if (connected) {
             const struct ingest_info *info = ingest_get_info(in);
-            int64_t session = nvr_clock_now_us(), began = nvr_clock_mono_us();
+            int64_t session = nvr_clock_now_us();
+            int got_key = 0;
             nvr_log(NVR_INFO, r->cam->id, "connected transport=%s video=%s audio=%s", info->transport,
                     avcodec_get_name(info->video->codec_id),
                     info->audio ? avcodec_get_name(info->audio->codec_id) : "none");
@@ -523,7 +653,7 @@ static void *ingest_main(void *arg)
             snprintf(r->audio, sizeof r->audio, "%s", info->audio_status ? info->audio_status : "");
             pthread_mutex_unlock(&r->mu);
             push_control(r, PQ_SESSION_START, pq_params_from_info(info, session));
-            rc = stream_session(r, in, why, sizeof why);
+            rc = stream_session(r, in, &got_key, why, sizeof why);
             live_hub_session_end(r->live);
             push_control(r, PQ_SESSION_END, NULL);
             if (!atomic_load(&r->stop))
@@ -532,7 +662,7 @@ static void *ingest_main(void *arg)
             if (atomic_load(&r->stop))
                 break;
             atomic_fetch_add(&r->reconnects, 1);
-            if (nvr_clock_mono_us() - began >= BACKOFF_RESET_AFTER_US)
+            if (got_key)
                 backoff = BACKOFF_MIN_US;
         } else {
             if (rc == NVR_ESTOPPED || atomic_load(&r->stop))
@@ -548,7 +678,9 @@ static void *ingest_main(void *arg)
             nvr_log(NVR_INFO, r->cam->id, "reconnecting retry_in=%.1fs", (double)wait / 1e6);
         else
             nvr_log(NVR_WARN, r->cam->id, "connect failed error=\"%s\" retry_in=%.1fs", msg, (double)wait / 1e6);
-        sleep_unless_stopped(r, wait);
+        int64_t interval = backoff >= BACKOFF_MAX_US ? PROBE_INTERVAL_LONG_US : PROBE_INTERVAL_US;
+        if (wait_for_camera(r, wait, interval, probe ? host : NULL, port) && !atomic_load(&r->stop))
+            nvr_log(NVR_INFO, r->cam->id, "camera answers again: reconnecting now");
         backoff = backoff * 2 > BACKOFF_MAX_US ? BACKOFF_MAX_US : backoff * 2;
     }
     return NULL;
@@ -572,6 +704,7 @@ int recorder_start(struct recorder **out, const struct nvr_camera_config *cam, s
     pthread_cond_init(&r->cv, &ca);
     pthread_condattr_destroy(&ca);
     atomic_store(&r->status, cam->enabled ? REC_CONNECTING : REC_DISABLED);
+    atomic_store(&r->write_ok, 1);
     if ((rc = live_hub_create(&r->live, cam->id, "main")) || (rc = snapshot_cache_create(&r->snap)))
         goto out;
     if (cam->enabled && cam->sub_url &&
@@ -666,7 +799,9 @@ void recorder_get_stats(struct recorder *r, struct recorder_stats *s)
     s->fragment_write_max_us = atomic_load(&r->frag_write_max_us);
     uint64_t ns = atomic_load(&r->frame_interval_ns);
     s->fps = ns ? 1e9 / (double)ns : 0;
+    s->write_ok = atomic_load(&r->write_ok);
     pthread_mutex_lock(&r->mu);
+    snprintf(s->write_error, sizeof s->write_error, "%s", r->write_error);
     snprintf(s->last_error, sizeof s->last_error, "%s", r->last_error);
     snprintf(s->codec, sizeof s->codec, "%s", r->codec);
     snprintf(s->audio, sizeof s->audio, "%s", r->audio);

@@ -37,6 +37,8 @@ struct recorder_stats {
     uint64_t fragment_writes; /* fragments written (write + fdatasync + index) */
     uint64_t fragment_write_us; /* total time they took */
     uint64_t fragment_write_max_us;
+    int write_ok;             /* 0 while the last segment begin/write/cut/finish failed */
+    char write_error[256];    /* why, "" when write_ok */
 };
 
 /* Starts recording cam (borrowed: must outlive the recorder) into st. */

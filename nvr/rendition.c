@@ -162,7 +162,34 @@ int rendition_plan(struct storage *st, const char *camera, int64_t from_us, int6
     if (rc == NVR_OK)
         rc = rendition_plan_segments(segs, n, from_us, to_us, width, plan);
     index_segments_free(&segs, n);
-    return rc;
+    if (rc)
+        return rc;
+    /* the files must hold what the index promises: the run ends before the
+     * first one that is missing or shorter, and with none left the footage
+     * is gone (the caller answers 410) */
+    size_t ok = 0;
+    for (; ok < plan->n; ok++) {
+        const struct index_segment *s = &plan->segs[ok];
+        uint64_t size;
+        int present = storage_segment_present(st, s, &size);
+        if (present != NVR_OK) {
+            nvr_log(NVR_WARN, camera, "playback: segment file %s path=%s size=%llu indexed=%llu",
+                    present == NVR_ECORRUPT ? "shorter than the index" : "missing", s->path,
+                    (unsigned long long)size, (unsigned long long)s->bytes);
+            break;
+        }
+    }
+    if (ok == 0) {
+        rendition_plan_free(plan);
+        return NVR_ECORRUPT;
+    }
+    if (ok < plan->n) {
+        for (size_t i = ok; i < plan->n; i++)
+            fragments_free(&plan->segs[i].frags);
+        plan->end_us = plan->segs[ok].start_us < plan->end_us ? plan->segs[ok].start_us : plan->end_us;
+        plan->n = ok;
+    }
+    return NVR_OK;
 }
 
 int rendition_plan_segments(struct index_segment *segs, size_t n, int64_t from_us, int64_t to_us, int width,

@@ -4,7 +4,8 @@
  * Inputs are checked before anything runs: start and end RFC 3339, end
  * after start, at most RENDITION_API_MAX_US apart; codec h264 (or absent);
  * width digits only in [RENDITION_MIN_WIDTH, 3840].  Then the index says
- * what footage there is (404 if none); then a transcoding slot is taken
+ * what footage there is (404 if none, 410 if its file is missing or
+ * shorter than the index); then a transcoding slot is taken
  * (503 with Retry-After if all are busy).  The answer is a streamed body:
  * the rendition starts in the stream's attach hook (so its wake-ups always
  * have a stream to wake), and the stream's free hook -- the client left or
@@ -107,6 +108,9 @@ int rendition_api_playback(struct http_request *r, struct nvr *nvr)
         free(g);
         if (rc == NVR_ENOTFOUND)
             return http_reply_error(r, 404, "no recordings in that range");
+        if (rc == NVR_ECORRUPT)
+            return http_reply_error(r, 410, "the recording in that range is no longer on disk (file missing or "
+                                            "shorter than the index)");
         return http_reply_error(r, 500, "index error");
     }
     nvr_clock_format_rfc3339(g->plan.start_us, a);

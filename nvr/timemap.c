@@ -1,5 +1,5 @@
 /*
- * timemap.c - media time to wall clock, rules T1-T5 (see timemap.h).
+ * timemap.c - media time to wall clock, rules T1-T6 (see timemap.h).
  */
 #include "timemap.h"
 
@@ -13,6 +13,10 @@ void timemap_init(struct timemap *tm, int64_t prev_end_us)
     tm->contiguous = 0;
     tm->last_stream_us = TIMEMAP_NONE;
     tm->rtcp_rejected = 0;
+    tm->max_step_us = 2000000;
+    tm->clock_offset_us = TIMEMAP_NONE;
+    tm->ceiling_us = TIMEMAP_NONE;
+    tm->after_us = TIMEMAP_NONE;
 }
 
 void timemap_session_start(struct timemap *tm)
@@ -73,6 +77,13 @@ int64_t timemap_segment_start(struct timemap *tm, int64_t ref_us, int *reanchore
         if (start < tm->prev_end_us)
             start = tm->prev_end_us;
     }
+    if (tm->ceiling_us != TIMEMAP_NONE && start >= tm->ceiling_us) {
+        /* T6: new footage reached the suspect footage; it goes after it */
+        if (tm->after_us != TIMEMAP_NONE && start < tm->after_us)
+            start = tm->after_us;
+        tm->ceiling_us = TIMEMAP_NONE;
+        tm->after_us = TIMEMAP_NONE;
+    }
     return start;
 }
 
@@ -87,6 +98,8 @@ int64_t timemap_segment_end(const struct timemap *tm, int64_t start_us, int64_t 
     if (err < -max_adj)
         err = -max_adj;
     end += err;
+    if (tm->ceiling_us != TIMEMAP_NONE && start_us < tm->ceiling_us && end > tm->ceiling_us)
+        end = tm->ceiling_us; /* T6: never over the suspect footage */
     return end < start_us ? start_us : end;
 }
 
@@ -95,4 +108,26 @@ void timemap_segment_done(struct timemap *tm, int64_t end_us)
     if (tm->prev_end_us == TIMEMAP_NONE || end_us > tm->prev_end_us)
         tm->prev_end_us = end_us;
     tm->contiguous = 1;
+}
+
+int64_t timemap_clock_observe(struct timemap *tm, int64_t real_us, int64_t mono_us)
+{
+    int64_t off = real_us - mono_us, prev = tm->clock_offset_us;
+    tm->clock_offset_us = off;
+    if (prev == TIMEMAP_NONE || abs64(off - prev) <= tm->max_step_us)
+        return 0;
+    return off - prev;
+}
+
+void timemap_clock_step_back(struct timemap *tm, int64_t floor_us, int64_t ceiling_us, int64_t after_us)
+{
+    tm->prev_end_us = floor_us;
+    tm->contiguous = 0;
+    tm->ceiling_us = ceiling_us;
+    tm->after_us = ceiling_us == TIMEMAP_NONE ? TIMEMAP_NONE : after_us;
+}
+
+int timemap_reaches_ceiling(const struct timemap *tm, int64_t wall_us)
+{
+    return tm->ceiling_us != TIMEMAP_NONE && wall_us >= tm->ceiling_us;
 }

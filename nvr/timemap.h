@@ -17,11 +17,21 @@
  *  T4 Per camera, a segment never starts before the previous segment's end,
  *     across sessions and restarts (the recorder seeds prev_end from the
  *     index): the index never overlaps and never goes backwards, whatever the
- *     camera's timestamps or our clock do.
+ *     camera's timestamps or our clock do (after a step back of our clock,
+ *     T6 lets new footage fill the room before the suspect footage).
  *  T5 A video timestamp that goes backwards, or jumps forward by more than
  *     max_frame_gap, is a discontinuity: the current segment ends at its last
  *     frame and the next starts at the next keyframe, under T3/T4 with no
  *     contiguity, so an outage is a gap, never a stretched segment.
+ *  T6 A step of our own clock (CLOCK_REALTIME moving against CLOCK_MONOTONIC
+ *     by more than max_step) is followed, not slewed: the segment ends at the
+ *     next keyframe and the next one starts at the reference time.  After a
+ *     step back, the footage labelled later than the clock now is marked
+ *     clock_suspect (the recorder does that in the index) and new footage
+ *     goes at its true time, into the room before it: it starts no earlier
+ *     than floor (the end of the footage before it, so I1/T4 hold) and, if
+ *     it reaches the suspect footage (ceiling), continues after that
+ *     footage's end, as T4 alone would have put it.
  *
  * A timemap is plain data owned by one camera's writer thread.
  */
@@ -43,6 +53,11 @@ struct timemap {
     int contiguous;           /* the next segment may continue prev_end (T3) */
     int64_t last_stream_us;   /* last video timestamp seen, TIMEMAP_NONE if none */
     int rtcp_rejected;        /* RTCP was seen but implausible (for one log line) */
+    int64_t max_step_us;      /* clock step threshold (T6), 2 s */
+    int64_t clock_offset_us;  /* CLOCK_REALTIME - CLOCK_MONOTONIC last seen, TIMEMAP_NONE */
+    int64_t ceiling_us;       /* after a step back: where the suspect footage starts (T6),
+                               * TIMEMAP_NONE if there is none ahead */
+    int64_t after_us;         /* ... and where it ends */
 };
 
 /* Initialises tm; prev_end_us is the camera's last indexed end or TIMEMAP_NONE. */
@@ -77,5 +92,21 @@ int64_t timemap_segment_end(const struct timemap *tm, int64_t start_us, int64_t 
 
 /* Records that a segment ended at end_us; the next may continue it. */
 void timemap_segment_done(struct timemap *tm, int64_t end_us);
+
+/* T6: our two clocks read now (real_us = CLOCK_REALTIME, mono_us =
+ * CLOCK_MONOTONIC).  Returns how far the wall clock stepped since the
+ * previous call (positive: forward) when that is more than max_step_us,
+ * else 0 (NTP's slew, at most 500 ppm, never counts). */
+int64_t timemap_clock_observe(struct timemap *tm, int64_t real_us, int64_t mono_us);
+
+/* T6 after a step back: the next segment starts at or after floor_us (the
+ * end of the footage before the clock now, TIMEMAP_NONE if none) with no
+ * contiguity; footage from ceiling_us to after_us (TIMEMAP_NONE: none) is
+ * the suspect footage that new segments must not overlap. */
+void timemap_clock_step_back(struct timemap *tm, int64_t floor_us, int64_t ceiling_us, int64_t after_us);
+
+/* T6: 1 if a segment that reached wall_us must end (at this keyframe)
+ * because it reached the suspect footage; the next starts after it. */
+int timemap_reaches_ceiling(const struct timemap *tm, int64_t wall_us);
 
 #endif

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *const migrations[] = {
     /* 1: the first schema */
@@ -143,9 +145,34 @@ static const char *const migrations[] = {
     /* 6: an export protects the footage it reads with a temporary hold, marked
      * by the id of the process running the export (NULL: an evidence hold) */
     "ALTER TABLE holds ADD COLUMN export_pid INTEGER;",
+    /* 7: footage labelled by a server clock that later stepped back past it
+     * (docs/design/time.md, T6) */
+    "ALTER TABLE segments ADD COLUMN clock_suspect INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* The cause of an SQLite I/O error that came without an errno (SQLite's
+ * unix VFS keeps it only for some calls; a write that found the disk full
+ * is SQLITE_FULL, not this): a file of the index we may not write
+ * (immutable, read-only mount, permissions), a full file system, else an
+ * I/O error.  Never a guess of "disk full" when there is space. */
+static int diagnose_io(sqlite3 *db)
+{
+    const char *main = sqlite3_db_filename(db, "main");
+    char path[4096];
+    struct statvfs vfs;
+    if (!main || !*main)
+        return NVR_EIO;
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s%s", main, i == 0 ? "" : i == 1 ? "-wal" : "-shm");
+        if (access(path, W_OK) != 0 && errno != ENOENT)
+            return errno == EROFS ? NVR_EROFS : errno == EACCES || errno == EPERM ? NVR_EACCES : NVR_EIO;
+    }
+    if (statvfs(main, &vfs) == 0 && vfs.f_bavail == 0)
+        return NVR_ENOSPC;
+    return NVR_EIO;
+}
 
 int index_sqlite_err(sqlite3 *db)
 {
@@ -155,9 +182,21 @@ int index_sqlite_err(sqlite3 *db)
     case SQLITE_FULL:
         return NVR_ENOSPC;
     case SQLITE_IOERR:
-        /* "disk I/O error" on a full file system (e.g. growing -shm on tmpfs)
-         * is a full disk, and is reported as one */
-        return sys == ENOSPC || sys == EDQUOT || code == SQLITE_IOERR_WRITE ? NVR_ENOSPC : NVR_EDB;
+        /* "disk I/O error": the failed system call's errno says what it was
+         * (a full file system, e.g. growing -shm on tmpfs, is a full disk;
+         * EIO is an I/O error, EACCES/EROFS a permission); without one,
+         * diagnose_io looks */
+        if (sys == ENOSPC || sys == EDQUOT)
+            return NVR_ENOSPC;
+        if (sys == EIO)
+            return NVR_EIO;
+        if (sys == EACCES || sys == EPERM)
+            return NVR_EACCES;
+        if (sys == EROFS)
+            return NVR_EROFS;
+        return sys == 0 ? diagnose_io(db) : NVR_EIO;
+    case SQLITE_READONLY:
+        return NVR_EROFS;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
         return NVR_EDAMAGED;
@@ -172,8 +211,8 @@ int index_sqlite_err(sqlite3 *db)
 static const char *err_text(sqlite3 *db, int rc, char *buf, size_t n)
 {
     const char *msg = db ? sqlite3_errmsg(db) : "out of memory";
-    if (rc == NVR_ENOSPC)
-        snprintf(buf, n, "disk full (%s)", msg);
+    if (rc == NVR_ENOSPC || rc == NVR_EIO || rc == NVR_EACCES || rc == NVR_EROFS)
+        snprintf(buf, n, "%s (%s)", rc == NVR_ENOSPC ? "disk full" : nvr_strerror(rc), msg);
     else
         snprintf(buf, n, "%s", msg);
     return buf;
@@ -373,13 +412,97 @@ static int bind_segment(sqlite3_stmt *st, const struct index_segment *seg)
     return rc;
 }
 
+/* I1 on insert: the end of the camera's segment that starts last at or
+ * before start_us (INT64_MIN if none).  A new segment fits if it starts at
+ * or after it: normally that is the newest segment; after a step back of
+ * the server clock (time.md, T6), one before the clock_suspect ones. */
+static int prev_end_locked(nvr_index *ix, const char *camera, int64_t start_us, int64_t *end_us)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = NVR_OK;
+    *end_us = INT64_MIN;
+    if (sqlite3_prepare_v2(ix->db,
+                           "SELECT end_us FROM segments WHERE camera = ?1 AND start_us <= ?2 "
+                           "ORDER BY start_us DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = index_db_err(ix, "prev_end");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, start_us);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        *end_us = sqlite3_column_int64(st, 0);
+    else if (s != SQLITE_DONE)
+        rc = index_db_err(ix, "prev_end");
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* One integer (or INT64_MIN for NULL/no row) from sql with ?1 camera, ?2 t. Locked. */
+static int query_int64(nvr_index *ix, const char *sql, const char *camera, int64_t t, int64_t *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = NVR_OK;
+    *out = INT64_MIN;
+    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = index_db_err(ix, "clock_step");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_count(st) >= 2)
+        sqlite3_bind_int64(st, 2, t);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        *out = sqlite3_column_int64(st, 0);
+    else if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = index_db_err(ix, "clock_step");
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int index_clock_step_back(nvr_index *ix, const char *camera, int64_t now_us, int64_t *floor_us,
+                          int64_t *ceiling_us, int64_t *after_us, int *marked)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+    *marked = 0;
+    pthread_mutex_lock(&ix->mu);
+    if ((rc = query_int64(ix, "SELECT MAX(end_us) FROM segments WHERE camera = ?1 AND start_us < ?2", camera,
+                          now_us, floor_us)) ||
+        (rc = query_int64(ix, "SELECT MIN(start_us) FROM segments WHERE camera = ?1 AND start_us >= ?2", camera,
+                          now_us, ceiling_us)) ||
+        (rc = query_int64(ix, "SELECT MAX(end_us) FROM segments WHERE camera = ?1", camera, 0, after_us)))
+        goto out;
+    if (sqlite3_prepare_v2(ix->db,
+                           "UPDATE segments SET clock_suspect = 1 WHERE camera = ?1 AND start_us >= ?2 "
+                           "AND clock_suspect = 0",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = index_db_err(ix, "clock_step");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now_us);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = index_db_err(ix, "clock_step");
+        goto out;
+    }
+    *marked = sqlite3_changes(ix->db);
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
 int index_segment_insert(nvr_index *ix, struct index_segment *seg)
 {
     sqlite3_stmt *st = NULL;
     int rc;
     int64_t last;
     pthread_mutex_lock(&ix->mu);
-    if ((rc = last_end_locked(ix, seg->camera, &last, NULL)))
+    if ((rc = prev_end_locked(ix, seg->camera, seg->start_us, &last)))
         goto out;
     if (seg->start_us < last) {
         nvr_log(NVR_ERROR, seg->camera, "refusing overlapping segment start_us=%lld last_end_us=%lld",
@@ -513,6 +636,8 @@ int index_read_row_at(sqlite3_stmt *st, int c0, struct index_segment *s)
         s->has_sha256 = 1;
     }
     s->media_start_us = sqlite3_column_int64(st, c0 + 17);
+    if (sqlite3_column_count(st) > c0 + 18)
+        s->clock_suspect = sqlite3_column_int(st, c0 + 18) != 0;
     return NVR_OK;
 }
 
@@ -549,7 +674,7 @@ int index_segment_get(nvr_index *ix, int64_t id, struct index_segment *out)
     int rc = NVR_OK, step;
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, "SELECT " SEG_COLUMNS " FROM segments WHERE id = ?1", -1, &st, NULL) !=
+    if (sqlite3_prepare_v2(ix->db, "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE id = ?1", -1, &st, NULL) !=
         SQLITE_OK) {
         rc = index_db_err(ix, "segment_get");
         goto out;
@@ -603,7 +728,7 @@ int index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int6
      * segment that overlaps [from, to) starts after from - 2 h: that keeps the
      * range scan on the (camera, start_us) index bounded. */
     return query_segments(ix,
-                          "SELECT " SEG_COLUMNS " FROM segments WHERE camera = ?1 AND "
+                          "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE camera = ?1 AND "
                           "start_us >= ?2 - 7200000000 AND start_us < ?3 AND end_us > ?2 "
                           "ORDER BY start_us",
                           camera, from_us, to_us, out, n);
@@ -613,20 +738,20 @@ int index_segments_page(nvr_index *ix, const char *camera, int64_t after_us, int
                         struct index_segment **out, size_t *n)
 {
     return query_segments(ix,
-                          "SELECT " SEG_COLUMNS " FROM segments WHERE camera = ?1 AND start_us > ?2 "
+                          "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE camera = ?1 AND start_us > ?2 "
                           "ORDER BY start_us LIMIT ?3",
                           camera, after_us, limit, out, n);
 }
 
 int index_segments_writing(nvr_index *ix, struct index_segment **out, size_t *n)
 {
-    return query_segments(ix, "SELECT " SEG_COLUMNS " FROM segments WHERE state != 0 ORDER BY id", NULL, 0, 0,
+    return query_segments(ix, "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE state != 0 ORDER BY id", NULL, 0, 0,
                           out, n);
 }
 
 int index_segments_all(nvr_index *ix, struct index_segment **out, size_t *n)
 {
-    return query_segments(ix, "SELECT " SEG_COLUMNS " FROM segments ORDER BY camera, start_us", NULL, 0, 0,
+    return query_segments(ix, "SELECT " SEG_COLUMNS_ALL " FROM segments ORDER BY camera, start_us", NULL, 0, 0,
                           out, n);
 }
 
@@ -772,7 +897,7 @@ int index_segment_by_path(nvr_index *ix, const char *path, struct index_segment 
     int rc = NVR_OK, step;
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, "SELECT " SEG_COLUMNS " FROM segments WHERE path = ?1", -1, &st, NULL) !=
+    if (sqlite3_prepare_v2(ix->db, "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE path = ?1", -1, &st, NULL) !=
         SQLITE_OK) {
         rc = index_db_err(ix, "segment_by_path");
         goto out;

@@ -57,6 +57,8 @@ struct index_segment {
     struct fragment_list frags;
     uint8_t sha256[32];
     int has_sha256;
+    int clock_suspect;        /* labelled by a server clock that later stepped back past
+                               * it (docs/design/time.md, T6) */
 };
 
 /* Opens (creating if needed) the index at path and applies migrations.
@@ -116,6 +118,15 @@ void index_segments_free(struct index_segment **segs, size_t n);
  * (invariant I1 across restarts) and continues the camera's media timeline
  * after the second. */
 int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us, int64_t *media_end_us);
+
+/* The server clock stepped back to now_us (time.md, T6): the camera's
+ * segments that start at or after now_us are marked clock_suspect (*marked
+ * says how many were not already), and the room new footage has: *floor_us,
+ * the latest end of the segments that start before now_us (INT64_MIN if
+ * none), *ceiling_us, the earliest start of the marked ones, and *after_us,
+ * the end of the camera's newest segment (both INT64_MIN if none). */
+int index_clock_step_back(nvr_index *ix, const char *camera, int64_t now_us, int64_t *floor_us,
+                          int64_t *ceiling_us, int64_t *after_us, int *marked);
 
 /* Camera ids present in the index, as a new array of n strings
  * (free each and the array). */

@@ -33,6 +33,10 @@ int index_sqlite_err(sqlite3 *db);
     "id, camera, session, start_us, end_us, media_us, path, bytes, init_bytes, state, "     \
     "video_codec, width, height, frames, audio_codec, fragments, sha256, media_start_us"
 
+/* SEG_COLUMNS and the flags added since (a salvaged old index may lack
+ * them: index_read_row_at reads them only when the statement has them). */
+#define SEG_COLUMNS_ALL SEG_COLUMNS ", clock_suspect"
+
 /* Reads the current row of a statement selecting SEG_COLUMNS into *s
  * (which owns s->frags afterwards). */
 int index_read_row(sqlite3_stmt *st, struct index_segment *s);

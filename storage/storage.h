@@ -184,6 +184,11 @@ void storage_set_full_hook(struct storage *st, void (*fn)(void *arg), void *arg)
  * it).  NVR_ENOTFOUND if the file is gone (deleted by retention meanwhile). */
 int storage_segment_open_read(struct storage *st, const struct index_segment *seg, int *fd);
 
+/* Whether seg's file holds what the index promises: NVR_OK, NVR_ENOTFOUND
+ * when the file is gone, NVR_ECORRUPT when it is shorter than seg->bytes
+ * (*size, if not NULL, is its size then).  One stat, no reading. */
+int storage_segment_present(struct storage *st, const struct index_segment *seg, uint64_t *size);
+
 /* Re-hashes every complete segment file against the SHA-256 the index
  * recorded when it was written (I2), one camera page at a time.  Writes one
  * line per altered or missing file to report ("altered: PATH ..." /

@@ -1,6 +1,7 @@
 /*
  * storage_read.c - the read side of the one door: opening a segment file
- * for reading (export) and re-hashing stored files against the index
+ * for reading (export), whether a file is there as indexed (playback
+ * plans), and re-hashing stored files against the index
  * (`nvr verify --storage`).  Nothing here writes under data_dir.
  *
  * Threads: any; both go through the reader index connection, so a long
@@ -17,6 +18,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define VERIFY_PAGE 1024
@@ -34,6 +36,22 @@ int storage_segment_open_read(struct storage *st, const struct index_segment *se
         return errno == ENOENT ? NVR_ENOTFOUND : nvr_err_from_errno(errno);
     posix_fadvise(*fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     return NVR_OK;
+}
+
+int storage_segment_present(struct storage *st, const struct index_segment *seg, uint64_t *size)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+    int rc = storage_abs_path(st, seg->path, path, sizeof path);
+    if (size)
+        *size = 0;
+    if (rc)
+        return rc;
+    if (stat(path, &sb) != 0)
+        return errno == ENOENT ? NVR_ENOTFOUND : nvr_err_from_errno(errno);
+    if (size)
+        *size = (uint64_t)sb.st_size;
+    return (uint64_t)sb.st_size < seg->bytes ? NVR_ECORRUPT : NVR_OK;
 }
 
 /* Hashes fd to its end into out; *bytes is its length. */

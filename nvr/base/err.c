@@ -25,6 +25,8 @@ const char *nvr_strerror(int err)
     case NVR_ECORRUPT: return "stored data does not match the index";
     case NVR_ENOSPC: return "disk full (no space left on device)";
     case NVR_EDAMAGED: return "the index file is damaged";
+    case NVR_EACCES: return "permission denied";
+    case NVR_EROFS: return "read-only file system";
     default: return "unknown error";
     }
 }
@@ -36,6 +38,8 @@ nvr_err nvr_err_from_errno(int e)
     case ENOMEM: return NVR_ENOMEM;
     case ENOENT: return NVR_ENOTFOUND;
     case ENOSPC: case EDQUOT: return NVR_ENOSPC;
+    case EACCES: case EPERM: return NVR_EACCES;
+    case EROFS: return NVR_EROFS;
     case ETIMEDOUT: case EAGAIN: return NVR_ETIMEDOUT;
     case ECONNREFUSED: case ECONNRESET: case EHOSTUNREACH: case ENETUNREACH:
     case EPIPE: case ECONNABORTED:
@@ -63,6 +67,8 @@ nvr_err nvr_err_from_av(int averr)
     case AVERROR_HTTP_BAD_REQUEST: case AVERROR_HTTP_OTHER_4XX: case AVERROR_HTTP_SERVER_ERROR:
         return NVR_ECONN;
     case AVERROR(ENOSPC): return NVR_ENOSPC;
+    case AVERROR(EACCES): case AVERROR(EPERM): return NVR_EACCES;
+    case AVERROR(EROFS): return NVR_EROFS;
     case AVERROR(EIO): return NVR_EIO;
     default: return NVR_EIO;
     }

@@ -28,6 +28,8 @@ typedef enum nvr_err {
                           * error whose system call failed with ENOSPC) */
     NVR_EDAMAGED = -15,  /* the index file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB,
                           * PRAGMA quick_check) */
+    NVR_EACCES = -16,    /* permission denied (EACCES, EPERM: also an immutable directory) */
+    NVR_EROFS = -17,     /* read-only file system (EROFS) */
 } nvr_err;
 
 /* Short, static, human-readable text for an error code. */

@@ -47,12 +47,12 @@ static void test_open_migrates_and_reopens(void)
     nvr_index *ix = NULL;
     db_path(p, sizeof p);
     CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
-    CHECK_EQ_INT(index_schema_version(ix), 6);
+    CHECK_EQ_INT(index_schema_version(ix), 7);
     index_close(&ix);
     CHECK(ix == NULL);
     index_close(&ix); /* tolerates NULL */
     CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
-    CHECK_EQ_INT(index_schema_version(ix), 6);
+    CHECK_EQ_INT(index_schema_version(ix), 7);
     index_close(&ix);
 }
 
@@ -287,6 +287,56 @@ static void test_restore_any_order(void)
     index_close(&ix);
 }
 
+/* T6 (time.md): after a step back of the server clock, the footage later
+ * than the clock now is marked clock_suspect, and a segment fits in the room
+ * before it (I1 still refuses an overlap) */
+static void test_clock_step_back(void)
+{
+    char p[128];
+    nvr_index *ix = NULL;
+    snprintf(p, sizeof p, "%s/step.db", dir);
+    CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
+    CHECK_EQ_INT(index_camera_upsert(ix, "cam", "Cam"), NVR_OK);
+    struct index_segment a = make_seg("cam", T0, 10 * S, 1), b = make_seg("cam", T0 + 3600 * S, 10 * S, 1),
+                         c = make_seg("cam", T0 + 3610 * S, 10 * S, 1);
+    CHECK_EQ_INT(index_segment_insert(ix, &a), NVR_OK);
+    CHECK_EQ_INT(index_segment_insert(ix, &b), NVR_OK);
+    CHECK_EQ_INT(index_segment_insert(ix, &c), NVR_OK);
+    int64_t floor_us, ceiling_us, after_us;
+    int marked = -1;
+    CHECK_EQ_INT(index_clock_step_back(ix, "cam", T0 + 20 * S, &floor_us, &ceiling_us, &after_us, &marked), NVR_OK);
+    CHECK_EQ_INT(marked, 2);
+    CHECK_EQ_INT(floor_us, T0 + 10 * S);
+    CHECK_EQ_INT(ceiling_us, T0 + 3600 * S);
+    CHECK_EQ_INT(after_us, T0 + 3620 * S);
+    /* marked once */
+    CHECK_EQ_INT(index_clock_step_back(ix, "cam", T0 + 20 * S, &floor_us, &ceiling_us, &after_us, &marked), NVR_OK);
+    CHECK_EQ_INT(marked, 0);
+    /* new footage at the true time fits before the suspect footage, not over the old */
+    struct index_segment d = make_seg("cam", T0 + 20 * S, 10 * S, 1), e = make_seg("cam", T0 + 5 * S, 2 * S, 1);
+    CHECK_EQ_INT(index_segment_insert(ix, &d), NVR_OK);
+    CHECK_EQ_INT(index_segment_insert(ix, &e), NVR_EINVAL);
+    struct index_segment *v = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(index_segments_list(ix, "cam", T0, T0 + 4000 * S, &v, &n), NVR_OK);
+    CHECK_EQ_INT(n, 4);
+    if (n == 4) {
+        CHECK_EQ_INT(v[0].clock_suspect, 0);
+        CHECK_EQ_INT(v[1].clock_suspect, 0);
+        CHECK_EQ_INT(v[1].start_us, T0 + 20 * S);
+        CHECK_EQ_INT(v[2].clock_suspect, 1);
+        CHECK_EQ_INT(v[3].clock_suspect, 1);
+    }
+    index_segments_free(&v, n);
+    /* nothing before the clock now: no floor */
+    CHECK_EQ_INT(index_clock_step_back(ix, "cam", T0 - 100 * S, &floor_us, &ceiling_us, &after_us, &marked), NVR_OK);
+    CHECK(floor_us == INT64_MIN);
+    CHECK_EQ_INT(ceiling_us, T0);
+    for (struct index_segment *x = &a; x; x = x == &a ? &b : x == &b ? &c : x == &c ? &d : x == &d ? &e : NULL)
+        fragments_free(&x->frags);
+    index_close(&ix);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/nvr-test-index-XXXXXX");
@@ -297,6 +347,7 @@ int main(void)
     RUN(test_newer_schema_refused);
     RUN(test_damage_detected_and_salvaged);
     RUN(test_restore_any_order);
+    RUN(test_clock_step_back);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)

@@ -109,6 +109,65 @@ static void test_end_never_before_start(void)
     CHECK_EQ_INT(timemap_segment_end(&tm, T0, 2 * S, T0 - 10 * S), T0 + 2 * S - 1000);
 }
 
+/* T6: a step of our clock is seen against the monotonic clock; NTP's slew is not a step */
+static void test_clock_step_detected(void)
+{
+    struct timemap tm;
+    timemap_init(&tm, TIMEMAP_NONE);
+    int64_t mono = 1000 * S;
+    CHECK_EQ_INT(timemap_clock_observe(&tm, T0, mono), 0);
+    /* 10 minutes of 500 ppm slew: 0.3 s, in steps of 40 ms frames */
+    int64_t real = T0;
+    for (int i = 0; i < 15000; i++) {
+        mono += 40000;
+        real += 40000 + 20;
+        CHECK_EQ_INT(timemap_clock_observe(&tm, real, mono), 0);
+    }
+    /* forward an hour, then back an hour: each reported once */
+    mono += 40000;
+    CHECK_EQ_INT(timemap_clock_observe(&tm, real + 40000 + 3600 * S, mono), 3600 * S);
+    mono += 40000;
+    CHECK_EQ_INT(timemap_clock_observe(&tm, real + 80000 + 3600 * S, mono), 0);
+    mono += 40000;
+    CHECK_EQ_INT(timemap_clock_observe(&tm, real + 120000, mono), -3600 * S);
+    mono += 40000;
+    CHECK_EQ_INT(timemap_clock_observe(&tm, real + 160000, mono), 0);
+}
+
+/* T6: after a step back, new footage goes at its true time, after the footage
+ * before it (floor) and never over the suspect footage (ceiling..after) */
+static void test_clock_step_back_room(void)
+{
+    struct timemap tm;
+    int re = -1;
+    /* recorded to T0 + 10 s with a right clock, then T0 + 3600..3630 s with a clock an hour ahead */
+    timemap_init(&tm, T0 + 3630 * S);
+    timemap_segment_done(&tm, T0 + 3630 * S);
+    /* without T6, the true time T0 + 40 s would be pushed to the previous end (T4) */
+    CHECK_EQ_INT(timemap_segment_start(&tm, T0 + 40 * S, &re), T0 + 3630 * S);
+    timemap_clock_step_back(&tm, T0 + 10 * S, T0 + 3600 * S, T0 + 3630 * S);
+    CHECK_EQ_INT(tm.contiguous, 0);
+    int64_t start = timemap_segment_start(&tm, T0 + 40 * S, &re);
+    CHECK_EQ_INT(start, T0 + 40 * S);
+    CHECK_EQ_INT(re, 0);
+    CHECK_EQ_INT(timemap_segment_end(&tm, start, 60 * S, T0 + 100 * S), T0 + 100 * S);
+    timemap_segment_done(&tm, T0 + 100 * S);
+    /* contiguous again, at the true time */
+    CHECK_EQ_INT(timemap_segment_start(&tm, T0 + 100 * S, &re), T0 + 100 * S);
+    /* a segment that runs into the suspect footage ends at its start */
+    CHECK_EQ_INT(timemap_reaches_ceiling(&tm, T0 + 3599 * S), 0);
+    CHECK_EQ_INT(timemap_reaches_ceiling(&tm, T0 + 3600 * S), 1);
+    CHECK_EQ_INT(timemap_segment_end(&tm, T0 + 3590 * S, 15 * S, T0 + 3605 * S), T0 + 3600 * S);
+    timemap_segment_done(&tm, T0 + 3600 * S);
+    timemap_break(&tm);
+    /* and the next goes after it, as T4 puts it */
+    CHECK_EQ_INT(timemap_segment_start(&tm, T0 + 3601 * S, &re), T0 + 3630 * S);
+    CHECK(tm.ceiling_us == TIMEMAP_NONE);
+    /* a step back with no footage before the clock now: no floor */
+    timemap_clock_step_back(&tm, TIMEMAP_NONE, T0, T0 + 10 * S);
+    CHECK_EQ_INT(timemap_segment_start(&tm, T0 - 50 * S, &re), T0 - 50 * S);
+}
+
 int main(void)
 {
     RUN(test_contiguous_segments_perfect_clock);
@@ -117,5 +176,7 @@ int main(void)
     RUN(test_gap_after_outage_and_never_backwards);
     RUN(test_rtcp_reference);
     RUN(test_end_never_before_start);
+    RUN(test_clock_step_detected);
+    RUN(test_clock_step_back_room);
     return check_summary();
 }

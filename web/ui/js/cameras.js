@@ -55,7 +55,9 @@ function row(c) {
       c.enabled ? 'Disable' : 'Enable'));
     actions.push(el('button', { type: 'button', class: 'small danger remove', onclick: () => remove(c) }, 'Remove'));
   }
-  const error = c.last_error && c.status !== 'recording' ? el('div', { class: 'muted detail' }, c.last_error) : null;
+  // a camera that streams but cannot write its recordings (disk, permissions) says so too
+  const why = c.write_ok === false ? c.write_error : c.status !== 'recording' ? c.last_error : null;
+  const error = why ? el('div', { class: 'muted detail' }, why) : null;
   return el(
     'tr',
     { 'data-camera': c.id, 'data-status': c.status },
