@@ -285,17 +285,25 @@ int rtsp_reply_parse(const char *head, size_t len, struct rtsp_reply *r)
     return NVR_OK;
 }
 
-/* Picks the challenge to answer: Digest if offered, else Basic. */
+/* Picks the challenge to answer: the first Digest whose algorithm we know
+ * (servers list them in order of preference, RFC 7616 section 3.7), else
+ * Basic, else the first Digest (whose answer then fails as NVR_EAUTH). */
 static const char *pick_challenge(const struct rtsp_reply *r)
 {
-    const char *basic = NULL;
+    const char *basic = NULL, *digest = NULL;
     for (int i = 0; i < r->nauth; i++) {
-        if (strncasecmp(r->www_authenticate[i], "Digest", 6) == 0)
-            return r->www_authenticate[i];
-        if (strncasecmp(r->www_authenticate[i], "Basic", 5) == 0)
-            basic = r->www_authenticate[i];
+        const char *ch = r->www_authenticate[i];
+        if (strncasecmp(ch, "Digest", 6) == 0) {
+            char alg[32];
+            if (!rtsp_auth_param(ch + 6, "algorithm", alg, sizeof alg) || rtsp_auth_digest_algorithm(alg, NULL) >= 0)
+                return ch;
+            if (!digest)
+                digest = ch;
+        }
+        if (strncasecmp(ch, "Basic", 5) == 0 && !basic)
+            basic = ch;
     }
-    return basic;
+    return basic ? basic : digest;
 }
 
 /* ------------------------------------------------------------------ */

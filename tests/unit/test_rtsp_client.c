@@ -97,7 +97,7 @@ static void test_digest(void)
                  NVR_OK);
     CHECK_EQ_STR(out, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
     CHECK_EQ_INT(rtsp_auth_header("Digest realm=\"x\"", "u", "p", "GET", "/", 1, NULL, out, sizeof out), NVR_EINVAL);
-    CHECK_EQ_INT(rtsp_auth_header("Digest nonce=\"n\", algorithm=SHA-256", "u", "p", "GET", "/", 1, NULL, out,
+    CHECK_EQ_INT(rtsp_auth_header("Digest nonce=\"n\", algorithm=SHA-512-256", "u", "p", "GET", "/", 1, NULL, out,
                                   sizeof out),
                  NVR_EINVAL);
     CHECK_EQ_INT(rtsp_auth_header("Bearer x", "u", "p", "GET", "/", 1, NULL, out, sizeof out), NVR_EINVAL);
