@@ -2,7 +2,10 @@
  * ingest.c - picks the implementation of ingest.h for a camera and forwards
  * to it.
  *
- *   transport = tcp   the project's RTSP reader (ingest_rtsp.c)
+ *   transport = tcp   the project's RTSP reader (ingest_rtsp.c), rtsp:// and
+ *                     rtsps:// (TLS) alike
+ *   transport = http  the RTSP reader through an RTSP-over-HTTP tunnel
+ *                     (HTTPS for rtsps://); no fallback
  *   transport = udp   libavformat (ingest_libav.c)
  *   transport = auto  the RTSP reader first; libavformat over UDP when the
  *                     camera refuses interleaved TCP or speaks RTSP the reader
@@ -10,7 +13,7 @@
  *                     failure, a timeout or a refused connection, where UDP
  *                     cannot do better.
  * The environment variable NVR_RTSP_READER=libav puts libavformat in the
- * reader's place (TCP too): a diagnostic switch to compare the two, read at
+ * reader's place (TCP and HTTP too): a diagnostic switch to compare the two, read at
  * each connection.
  *
  * Decode timestamps are made here, for both readers alike (dts_gen.h): the
@@ -57,7 +60,8 @@ struct ingest {
 static int use_reader(const struct ingest_opts *o)
 {
     const char *env = getenv("NVR_RTSP_READER");
-    return strncasecmp(o->url, "rtsp://", 7) == 0 && !(env && strcmp(env, "libav") == 0);
+    return (strncasecmp(o->url, "rtsp://", 7) == 0 || strncasecmp(o->url, "rtsps://", 8) == 0) &&
+           !(env && strcmp(env, "libav") == 0);
 }
 
 int ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, size_t whylen)
@@ -69,6 +73,9 @@ int ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, siz
         return NVR_ENOMEM;
     if (o->transport == NVR_TRANSPORT_UDP) {
         rc = ingest_libav_open(&in->lav, o, "udp", why, whylen);
+    } else if (o->transport == NVR_TRANSPORT_HTTP) {
+        rc = use_reader(o) ? ingest_rtsp_open(&in->rtsp, o, why, whylen)
+                           : ingest_libav_open(&in->lav, o, "http", why, whylen);
     } else {
         rc = use_reader(o) ? ingest_rtsp_open(&in->rtsp, o, why, whylen)
                            : ingest_libav_open(&in->lav, o, "tcp", why, whylen);
@@ -82,6 +89,8 @@ int ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, siz
         free(in);
         return rc;
     }
+    nvr_log(NVR_INFO, o->camera, "ingest reader=%s transport=%s", in->rtsp ? "own" : "libav",
+            ingest_get_info(in)->transport);
     in->camera = o->camera;
     in->depth = -1;
     *out = in;

@@ -5,8 +5,8 @@
  * This is the narrow interface the recorder depends on.  Two implementations
  * sit behind it (ingest.c picks one per connection, see there and
  * docs/design/ingest.md): the project's own RTSP reader for TCP-interleaved
- * streams (ingest_rtsp.c) and libavformat's RTSP client for UDP
- * (ingest_libav.c).  Tracks are renumbered: track 0 is the
+ * streams, over TLS (rtsps://) or an HTTP tunnel too (ingest_rtsp.c), and
+ * libavformat's RTSP client for UDP (ingest_libav.c).  Tracks are renumbered: track 0 is the
  * video (H.264 or H.265), track 1 the audio (AAC, only if asked for).  Every
  * other stream is dropped with one log line.
  *
@@ -29,7 +29,7 @@ struct ingest;
 struct ingest_opts {
     const char *camera;             /* for log lines; borrowed */
     const char *url;                /* may carry user:password; never logged */
-    enum nvr_transport transport;   /* auto tries TCP, then UDP */
+    enum nvr_transport transport;   /* auto tries TCP, then UDP; http tunnels */
     int audio;                      /* keep AAC audio */
     int64_t timeout_us;             /* connect and read timeout: silence after
                                      * which the stream counts as lost */
@@ -41,7 +41,10 @@ struct ingest_info {
     AVRational video_tb;
     const AVCodecParameters *audio; /* NULL without audio */
     AVRational audio_tb;
-    const char *transport;          /* "tcp" or "udp" */
+    const char *transport;          /* how RTSP travels: "tcp", "tls" (rtsps://),
+                                     * "http" or "https" (tunnelled) with the
+                                     * own reader; "tcp", "udp" or "http" with
+                                     * libavformat */
 };
 
 struct ingest_meta {

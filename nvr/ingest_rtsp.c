@@ -175,7 +175,6 @@ static int make_params(struct ingest_rtsp *in)
         in->info.audio = in->apar;
         in->info.audio_tb = (AVRational){1, a->clock_rate};
     }
-    in->info.transport = "tcp";
     rc = NVR_OK;
 out:
     avcodec_parameters_free(&par);
@@ -197,9 +196,17 @@ int ingest_rtsp_open(struct ingest_rtsp **out, const struct ingest_opts *o, char
     memset(in->chan_track, -1, sizeof in->chan_track);
     if (RAND_bytes((unsigned char *)&in->ssrc, sizeof in->ssrc) != 1)
         in->ssrc = (uint32_t)nvr_clock_now_us();
-    struct rtsp_client_opts copts = {.url = o->url, .timeout_us = o->timeout_us, .stop = o->stop};
+    struct rtsp_client_opts copts = {.url = o->url,
+                                     .tunnel = o->transport == NVR_TRANSPORT_HTTP,
+                                     .camera = o->camera,
+                                     .timeout_us = o->timeout_us,
+                                     .stop = o->stop};
     if ((rc = rtsp_client_open(&in->c, &copts, &sdp_text, &sdp_len, why, whylen)))
         goto out;
+    in->info.transport = rtsp_client_transport(in->c);
+    if (rtsp_client_tls_fingerprint(in->c)[0])
+        nvr_log(NVR_INFO, o->camera, "tls certificate accepted version=%s sha256=%s (pinned until restart)",
+                rtsp_client_tls_version(in->c), rtsp_client_tls_fingerprint(in->c));
     if ((rc = sdp_parse(&in->sdp, sdp_text, sdp_len))) {
         if (rc == NVR_EINVAL) {
             snprintf(why, whylen, "the camera's session description has no media");

@@ -24,6 +24,7 @@
 #include "rtsp_client.h"
 
 #include "rtsp_auth.h"
+#include "rtsp_conn.h"
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 
@@ -57,7 +58,9 @@ struct rtsp_client {
     int64_t timeout_us;
     const atomic_int *stop;
     int ignore_stop;            /* while tearing down */
-    int fd;
+    int tunnel;                 /* RTSP over HTTP */
+    const char *camera;         /* pins the TLS certificate; may be NULL */
+    struct rtsp_conn *conn;     /* NULL while not connected */
 
     uint8_t *buf;               /* BUF_CAP bytes; [rpos, wpos) unread */
     size_t rpos, wpos;
@@ -108,9 +111,12 @@ static void percent_decode(char *dst, size_t cap, const char *src, size_t n)
 int rtsp_url_parse(const char *url, struct rtsp_url *u)
 {
     memset(u, 0, sizeof *u);
-    if (strncasecmp(url, "rtsp://", 7) != 0)
+    if (strncasecmp(url, "rtsps://", 8) == 0)
+        u->tls = 1;
+    else if (strncasecmp(url, "rtsp://", 7) != 0)
         return NVR_EINVAL;
-    const char *auth = url + 7;
+    const char *scheme = u->tls ? "rtsps" : "rtsp";
+    const char *auth = url + strlen(scheme) + 3;
     size_t alen = strcspn(auth, "/?#");
     const char *rest = auth + alen;
     const char *at = NULL;
@@ -162,12 +168,13 @@ int rtsp_url_parse(const char *url, struct rtsp_url *u)
             if (!isdigit((unsigned char)port[i]))
                 return NVR_EINVAL;
         memcpy(u->port, port, plen);
+        u->has_port = 1;
     } else {
-        snprintf(u->port, sizeof u->port, "554");
+        snprintf(u->port, sizeof u->port, u->tls ? "322" : "554");
     }
     /* the rest goes on the request line as it is, a '#' included: cameras
      * have paths such as /live#1 (as libavformat sends them) */
-    int n = snprintf(u->request_url, sizeof u->request_url, "rtsp://%.*s%s", (int)hplen, hostport, rest);
+    int n = snprintf(u->request_url, sizeof u->request_url, "%s://%.*s%s", scheme, (int)hplen, hostport, rest);
     if (n < 0 || (size_t)n >= sizeof u->request_url)
         return NVR_EINVAL;
     return NVR_OK;
@@ -178,7 +185,7 @@ int rtsp_url_parse(const char *url, struct rtsp_url *u)
  * is the base, anything else is appended to the base after a '/'. */
 static void resolve_control(const struct rtsp_client *c, const char *control, char *out, size_t n)
 {
-    if (strncasecmp(control, "rtsp://", 7) == 0) {
+    if (strncasecmp(control, "rtsp://", 7) == 0 || strncasecmp(control, "rtsps://", 8) == 0) {
         snprintf(out, n, "%s", control);
     } else if (control[0] == '\0' || strcmp(control, "*") == 0) {
         snprintf(out, n, "%s", c->base);
@@ -335,7 +342,7 @@ static int wait_error(const struct rtsp_client *c, int rc, char *why, size_t why
 }
 
 /* Waits until fd is ready for events, the deadline passes or we are stopped. */
-static int wait_fd(const struct rtsp_client *c, short events, int64_t deadline)
+static int wait_fd(const struct rtsp_client *c, int fd, short events, int64_t deadline)
 {
     for (;;) {
         if (stopped(c))
@@ -344,7 +351,7 @@ static int wait_fd(const struct rtsp_client *c, short events, int64_t deadline)
         if (now >= deadline)
             return NVR_ETIMEDOUT;
         int64_t ms = (deadline - now + 999) / 1000;
-        struct pollfd p = {.fd = c->fd, .events = events};
+        struct pollfd p = {.fd = fd, .events = events};
         int r = poll(&p, 1, (int)(ms < POLL_SLICE_MS ? ms : POLL_SLICE_MS));
         if (r > 0)
             return NVR_OK;
@@ -362,7 +369,7 @@ static int wait_once(const struct rtsp_client *c, short events, int64_t deadline
     if (now >= deadline)
         return NVR_ETIMEDOUT;
     int64_t ms = (deadline - now + 999) / 1000;
-    struct pollfd p = {.fd = c->fd, .events = events};
+    struct pollfd p = {.fd = rtsp_conn_fd(c->conn), .events = events};
     if (poll(&p, 1, (int)(ms < POLL_SLICE_MS ? ms : POLL_SLICE_MS)) < 0 && errno != EINTR)
         return NVR_EIO;
     return NVR_OK;
@@ -371,26 +378,20 @@ static int wait_once(const struct rtsp_client *c, short events, int64_t deadline
 static int send_all(struct rtsp_client *c, const void *data, size_t len, int64_t deadline, char *why,
                     size_t whylen)
 {
-    const uint8_t *p = data;
-    while (len > 0) {
-        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int rc = wait_fd(c, POLLOUT, deadline);
-            if (rc)
-                return wait_error(c, rc, why, whylen);
-            continue;
-        }
-        return fail(nvr_err_from_errno(errno) == NVR_ECONN ? NVR_ECONN : NVR_EIO, why, whylen,
-                    "sending to the camera failed: %s", strerror(errno));
+    if (rtsp_conn_write(c->conn, data, len))
+        return fail(NVR_ENOMEM, why, whylen, "out of memory");
+    for (;;) {
+        short want;
+        int fd;
+        int r = rtsp_conn_flush(c->conn, &want, &fd);
+        if (r == 1)
+            return NVR_OK;
+        if (r < 0)
+            return fail(r, why, whylen, "sending to the camera failed: %s", strerror(errno));
+        int rc = wait_fd(c, fd, want, deadline);
+        if (rc)
+            return wait_error(c, rc, why, whylen);
     }
-    return NVR_OK;
 }
 
 /* Reads more bytes into the buffer (see the file comment). */
@@ -411,25 +412,24 @@ static int fill(struct rtsp_client *c, int64_t deadline, char *why, size_t whyle
             return wait_error(c, NVR_ESTOPPED, why, whylen);
         if (nvr_clock_mono_us() >= deadline)
             return wait_error(c, NVR_ETIMEDOUT, why, whylen);
+        short want = POLLIN;
         if (!c->drained) {
-            ssize_t n = recv(c->fd, c->buf + c->wpos, space, MSG_DONTWAIT);
+            ssize_t n = rtsp_conn_recv(c->conn, c->buf + c->wpos, space, &want);
             if (n > 0) {
                 c->wpos += (size_t)n;
                 c->drained = (size_t)n < space;
                 return NVR_OK;
             }
-            if (n == 0)
+            if (n == NVR_EEOF)
                 return fail(NVR_EEOF, why, whylen, "the camera closed the connection");
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                return fail(nvr_err_from_errno(errno) == NVR_ECONN ? NVR_ECONN : NVR_EIO, why, whylen,
-                            "receiving from the camera failed: %s", strerror(errno));
+            if (n < 0)
+                return fail((int)n, why, whylen, "receiving from the camera failed: %s", strerror(errno));
             c->drained = 1;
         }
         /* with SO_RCVLOWAT, poll waits for that many bytes: after a slice
          * without, read what there is anyway */
-        int rc = c->lowat ? wait_once(c, POLLIN, deadline) : wait_fd(c, POLLIN, deadline);
+        int rc = c->lowat && want == POLLIN ? wait_once(c, POLLIN, deadline)
+                                            : wait_fd(c, rtsp_conn_fd(c->conn), want, deadline);
         if (rc)
             return wait_error(c, rc, why, whylen);
         c->drained = 0;
@@ -620,51 +620,24 @@ static int transact(struct rtsp_client *c, const char *method, const char *url, 
 
 static int connect_to(struct rtsp_client *c, char *why, size_t whylen)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    int64_t deadline = nvr_clock_mono_us() + c->timeout_us;
-    int gai = getaddrinfo(c->url.host, c->url.port, &hints, &res);
-    if (gai != 0)
-        return fail(NVR_ECONN, why, whylen, "cannot resolve %s: %s (connection failed)", c->url.host,
-                    gai_strerror(gai));
-    int rc = NVR_ECONN, err = ECONNREFUSED;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-        if (c->fd < 0) {
-            err = errno;
-            continue;
-        }
-        if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            rc = NVR_OK;
-            break;
-        }
-        if (errno == EINPROGRESS) {
-            rc = wait_fd(c, POLLOUT, deadline);
-            socklen_t sl = sizeof err;
-            if (rc == NVR_OK && getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err == 0)
-                break;
-            if (rc == NVR_OK)
-                rc = NVR_ECONN;
-        } else {
-            err = errno;
-            rc = NVR_ECONN;
-        }
-        close(c->fd);
-        c->fd = -1;
-        if (rc == NVR_ESTOPPED || rc == NVR_ETIMEDOUT)
-            break;
-    }
-    freeaddrinfo(res);
-    if (rc == NVR_ESTOPPED)
-        return fail(rc, why, whylen, "stopped");
-    if (rc == NVR_ETIMEDOUT)
-        return fail(rc, why, whylen, "no answer from %s port %s within %llds", c->url.host, c->url.port,
-                    (long long)((c->timeout_us + 999999) / 1000000));
-    if (rc)
-        return fail(NVR_ECONN, why, whylen, "connection to %s port %s failed: %s", c->url.host, c->url.port,
-                    strerror(err));
-    int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return NVR_OK;
+    char key[512], port[8];
+    snprintf(port, sizeof port, "%s", c->url.port);
+    if (c->tunnel && !c->url.has_port)
+        snprintf(port, sizeof port, c->url.tls ? "443" : "80");
+    snprintf(key, sizeof key, "%s %s %s", c->camera ? c->camera : "", c->url.host, port);
+    const char *path = strstr(c->url.request_url, "://");
+    path = path ? path + 3 + strcspn(path + 3, "/?#") : "/";
+    struct rtsp_conn_opts co = {
+        .host = c->url.host,
+        .port = port,
+        .tls = c->url.tls,
+        .tunnel = c->tunnel,
+        .tunnel_path = path,
+        .pin_key = key,
+        .timeout_us = c->timeout_us,
+        .stop = c->stop,
+    };
+    return rtsp_conn_open(&c->conn, &co, why, whylen);
 }
 
 int rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o, char **sdp,
@@ -679,11 +652,12 @@ int rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o,
         free(c);
         return fail(NVR_ENOMEM, why, whylen, "out of memory");
     }
-    c->fd = -1;
     c->timeout_us = o->timeout_us;
     c->stop = o->stop;
+    c->tunnel = o->tunnel;
+    c->camera = o->camera;
     if (rtsp_url_parse(o->url, &c->url) != NVR_OK) {
-        rc = fail(NVR_EINVAL, why, whylen, "not an rtsp:// URL");
+        rc = fail(NVR_EINVAL, why, whylen, "not an rtsp:// or rtsps:// URL");
         goto out;
     }
     for (int redirects = 0;; redirects++) {
@@ -717,8 +691,7 @@ int rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o,
         }
         c->url = next;
         c->challenge[0] = '\0';
-        close(c->fd);
-        c->fd = -1;
+        rtsp_conn_close(&c->conn);
         c->rpos = c->wpos = 0;
         c->drained = 0;
     }
@@ -790,7 +763,7 @@ int rtsp_client_play(struct rtsp_client *c, const char *session_control, char *w
         return rc;
     c->playing = 1;
     int lowat = STREAM_LOWAT;
-    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) == 0)
+    if (setsockopt(rtsp_conn_fd(c->conn), SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) == 0)
         c->lowat = lowat;
     int64_t every = (int64_t)(c->session_timeout > 10 ? c->session_timeout : 10) * 1000000 / 2;
     c->keepalive_us = every;
@@ -862,27 +835,41 @@ int rtsp_client_send_frame(struct rtsp_client *c, int channel, const uint8_t *da
     return send_all(c, frame, len + 4, nvr_clock_mono_us() + c->timeout_us, why, sizeof why);
 }
 
+const char *rtsp_client_transport(const struct rtsp_client *c)
+{
+    return rtsp_conn_kind(c->conn);
+}
+
+const char *rtsp_client_tls_fingerprint(const struct rtsp_client *c)
+{
+    return rtsp_conn_fingerprint(c->conn);
+}
+
+const char *rtsp_client_tls_version(const struct rtsp_client *c)
+{
+    return rtsp_conn_tls_version(c->conn);
+}
+
 void rtsp_client_close(struct rtsp_client **cp)
 {
     struct rtsp_client *c = *cp;
     if (!c)
         return;
-    if (c->playing && c->fd >= 0) {
+    if (c->playing && c->conn) {
         char url[1024], why[128];
         int cseq;
         int64_t deadline = nvr_clock_mono_us() + TEARDOWN_WAIT_US;
         c->ignore_stop = 1;
         if (c->lowat) {
             int one = 1;
-            setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
+            setsockopt(rtsp_conn_fd(c->conn), SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
             c->lowat = 0;
         }
         resolve_control(c, "", url, sizeof url);
         if (send_request(c, "TEARDOWN", url, NULL, &cseq, deadline, why, sizeof why) == NVR_OK)
             read_reply(c, cseq, deadline, why, sizeof why);
     }
-    if (c->fd >= 0)
-        close(c->fd);
+    rtsp_conn_close(&c->conn);
     free(c->buf);
     free(c);
     *cp = NULL;

@@ -1,17 +1,19 @@
 /*
  * rtsp_client.h - an RTSP 1.0 client (RFC 2326) for TCP-interleaved
- * streaming: the control connection and the media share one socket.
+ * streaming: the control connection and the media share one byte stream
+ * (rtsp_conn.h): a TCP connection (rtsp://), TLS (rtsps://), or an
+ * RTSP-over-HTTP tunnel (opts.tunnel; over TLS for rtsps://).
  *
  * Sequence: rtsp_client_open (connect, OPTIONS, DESCRIBE, following up to 3
  * redirects), rtsp_client_setup per track, rtsp_client_play, then
  * rtsp_client_read for each interleaved frame ('$', channel, 16-bit length,
  * RTP or RTCP packet) until an error, rtsp_client_close (TEARDOWN).
  *
- * Authentication: Basic and Digest (RFC 2617, MD5 and MD5-sess, qop=auth or
- * none) with the user:password of the URL, answered on the first 401 and
+ * Authentication: Basic and Digest (RFC 2617 and RFC 7616: MD5, MD5-sess,
+ * SHA-256, SHA-256-sess; qop=auth or none) with the user:password of the URL, answered on the first 401 and
  * then sent with every request (a stale nonce is renewed once).
  *
- * I/O: the socket is non-blocking.  Reads go into one 128 KiB buffer, at
+ * I/O: the socket (a tunnel's GET connection) is non-blocking.  Reads go into one 128 KiB buffer, at
  * least 64 KiB at a time, and frames are returned as pointers into it, so a
  * burst of RTP packets costs one recv(2); poll(2) waits only when the socket
  * is drained, and while streaming only until 32 KiB have arrived or 100 ms
@@ -21,7 +23,7 @@
  * and a keep-alive (GET_PARAMETER if the server offers it, else OPTIONS) is
  * sent every half session timeout.
  *
- * Errors: NVR_EAUTH (401/403), NVR_ECONN (refused, reset, unreachable,
+ * Errors: NVR_EAUTH (401/403, a TLS certificate other than the pinned one), NVR_ECONN (refused, reset, unreachable,
  * another 4xx/5xx status), NVR_ETIMEDOUT, NVR_ESTOPPED, NVR_EEOF (the
  * camera closed the connection), NVR_EIO (malformed protocol, or the camera
  * refused interleaved transport at SETUP: the caller may try UDP), NVR_ENOMEM.
@@ -39,7 +41,9 @@
 struct rtsp_client;
 
 struct rtsp_client_opts {
-    const char *url;           /* rtsp://[user[:password]@]host[:port]/path; borrowed */
+    const char *url;           /* rtsp[s]://[user[:password]@]host[:port]/path; borrowed */
+    int tunnel;                /* RTSP over HTTP(S) to the URL's host; port: the URL's, else 80 (443) */
+    const char *camera;        /* the TLS certificate is pinned per camera, host and port; may be NULL */
     int64_t timeout_us;        /* bound of every exchange with the camera */
     const atomic_int *stop;    /* non-zero: give up at once; may be NULL */
 };
@@ -70,11 +74,17 @@ int rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, c
 /* Sends one interleaved frame (an RTCP receiver report); len <= 65535. */
 int rtsp_client_send_frame(struct rtsp_client *c, int channel, const uint8_t *data, size_t len);
 
+/* How the session travels: "tcp", "tls", "http" or "https"; and with TLS
+ * the certificate's SHA-256 fingerprint and the TLS version ("" without). */
+const char *rtsp_client_transport(const struct rtsp_client *c);
+const char *rtsp_client_tls_fingerprint(const struct rtsp_client *c);
+const char *rtsp_client_tls_version(const struct rtsp_client *c);
+
 /* Sends TEARDOWN if playing (waiting at most 0.5 s for its answer, even when
  * stopping), closes the socket and frees; sets *c NULL; tolerates NULL. */
 void rtsp_client_close(struct rtsp_client **c);
 
-/* Splits an rtsp:// URL.  user/password are percent-decoded; request_url is
+/* Splits an rtsp:// or rtsps:// URL (default ports 554 and 322).  user/password are percent-decoded; request_url is
  * the URL without the user information (what goes on the request line).
  * Returns NVR_OK or NVR_EINVAL.  (Exposed for the unit tests.) */
 struct rtsp_url {
@@ -83,6 +93,8 @@ struct rtsp_url {
     char user[128];
     char password[128];
     int has_user;
+    int has_port;              /* the URL gave the port */
+    int tls;                   /* rtsps:// */
     char request_url[1024];
 };
 int rtsp_url_parse(const char *url, struct rtsp_url *u);
