@@ -1,6 +1,6 @@
 /*
- * rtsp_client.c - RTSP over one TCP connection with interleaved media (see
- * rtsp_client.h).
+ * rtsp_client.c - RTSP over one byte stream with interleaved media (see
+ * rtsp_client.h); the stream (TCP, TLS or an HTTP tunnel) is rtsp_conn.c's.
  *
  * The read buffer holds bytes [rpos, wpos) not yet consumed.
  * rtsp_frame_next() looks at rpos: '$' starts an interleaved frame (4-byte header), a line
@@ -12,7 +12,8 @@
  * unconsumed tail to the front) only when less than 64 KiB is free, so a
  * returned item stays valid until the next call.
  *
- * fill() calls recv(2) without waiting while the socket may still hold data
+ * fill() calls rtsp_conn_recv (recv(2), or SSL_read until OpenSSL has
+ * nothing left) without waiting while the socket may still hold data
  * (`drained` clear) and poll(2)s only after a short read, so receiving a
  * burst costs one poll and one recv.  While streaming, SO_RCVLOWAT makes
  * poll wake only once 32 KiB are waiting (about every second frame of a
