@@ -31,6 +31,7 @@
 #include <openssl/x509.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,34 @@ void rtsp_conn_forget_pins(void)
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                              */
+
+/* OpenSSL writes with write(2), which raises SIGPIPE on a connection the
+ * camera closed; plain sends use MSG_NOSIGNAL.  Every SSL call that may
+ * write runs with SIGPIPE blocked in this thread, and a SIGPIPE it raised is
+ * consumed before the mask is restored (as curl does), so the library does
+ * not depend on the process ignoring SIGPIPE. */
+static void sigpipe_block(sigset_t *old)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &s, old);
+}
+
+static void sigpipe_restore(const sigset_t *old)
+{
+    if (sigismember(old, SIGPIPE))
+        return; /* it was blocked before us: leave it pending */
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGPIPE);
+    struct timespec zero = {0, 0};
+    int e = errno;
+    while (sigtimedwait(&s, NULL, &zero) > 0)
+        ;
+    errno = e;
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
 
 static int fail(int rc, char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(int rc, char *why, size_t n, const char *fmt, ...)
@@ -216,8 +245,11 @@ static int leg_handshake(struct rtsp_conn *c, const struct rtsp_conn_opts *o, st
     if (!is_address(o->host))
         SSL_set_tlsext_host_name(l->ssl, o->host);
     for (;;) {
+        sigset_t old;
         ERR_clear_error();
+        sigpipe_block(&old);
         int r = SSL_connect(l->ssl);
+        sigpipe_restore(&old);
         if (r == 1)
             break;
         int e = SSL_get_error(l->ssl, r);
@@ -259,8 +291,10 @@ static int leg_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, struct 
 static void leg_close(struct leg *l)
 {
     if (l->ssl) {
-        SSL_set_quiet_shutdown(l->ssl, 0);
+        sigset_t old;
+        sigpipe_block(&old);
         SSL_shutdown(l->ssl); /* one close_notify, without waiting for the answer */
+        sigpipe_restore(&old);
         SSL_free(l->ssl);
         l->ssl = NULL;
     }
@@ -268,6 +302,8 @@ static void leg_close(struct leg *l)
         close(l->fd);
     l->fd = -1;
 }
+
+static ssize_t ssl_read_some(struct leg *l, void *buf, size_t cap, size_t *gotp, short *want);
 
 /* One non-blocking read on a leg: bytes, 0 with *want, or an error. */
 static ssize_t leg_recv(struct leg *l, void *buf, size_t cap, short *want)
@@ -287,6 +323,17 @@ static ssize_t leg_recv(struct leg *l, void *buf, size_t cap, short *want)
             return nvr_err_from_errno(errno) == NVR_ECONN ? NVR_ECONN : NVR_EIO;
         }
     }
+    size_t got = 0;
+    sigset_t old;
+    sigpipe_block(&old);
+    ssize_t rc = ssl_read_some(l, buf, cap, &got, want);
+    sigpipe_restore(&old);
+    return rc;
+}
+
+/* leg_recv for TLS: *got bytes read; returns *got, or an error before any byte. */
+static ssize_t ssl_read_some(struct leg *l, void *buf, size_t cap, size_t *gotp, short *want)
+{
     size_t got = 0;
     while (got < cap) {
         size_t n = 0;
@@ -309,6 +356,7 @@ static ssize_t leg_recv(struct leg *l, void *buf, size_t cap, short *want)
         errno = EPROTO;
         return NVR_EIO;
     }
+    *gotp = got;
     return (ssize_t)got;
 }
 
@@ -328,8 +376,12 @@ static ssize_t leg_send(struct leg *l, const void *data, size_t len, short *want
         }
     }
     size_t n = 0;
+    sigset_t old;
     ERR_clear_error();
-    if (SSL_write_ex(l->ssl, data, len, &n) == 1)
+    sigpipe_block(&old);
+    int ok = SSL_write_ex(l->ssl, data, len, &n);
+    sigpipe_restore(&old);
+    if (ok == 1)
         return (ssize_t)n;
     int e = SSL_get_error(l->ssl, 0);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
