@@ -6,12 +6,14 @@
  *                     rtsps:// (TLS) alike
  *   transport = http  the RTSP reader through an RTSP-over-HTTP tunnel
  *                     (HTTPS for rtsps://); no fallback
- *   transport = udp   libavformat (ingest_libav.c)
- *   transport = auto  the RTSP reader first; libavformat over UDP when the
- *                     camera refuses interleaved TCP or speaks RTSP the reader
- *                     does not understand -- not after an authentication
- *                     failure, a timeout or a refused connection, where UDP
- *                     cannot do better.
+ *   transport = udp   the RTSP reader with RTP over UDP; libavformat over UDP
+ *                     (ingest_libav.c) when the reader fails as below
+ *   transport = auto  the RTSP reader interleaved first; when the camera
+ *                     refuses that or speaks RTSP the reader does not
+ *                     understand, the reader over UDP, then libavformat over
+ *                     UDP -- not after an authentication failure, a timeout
+ *                     or a refused connection, where another way cannot do
+ *                     better.
  * The environment variable NVR_RTSP_READER=libav puts libavformat in the
  * reader's place (TCP and HTTP too): a diagnostic switch to compare the two, read at
  * each connection.
@@ -64,6 +66,26 @@ static int use_reader(const struct ingest_opts *o)
            !(env && strcmp(env, "libav") == 0);
 }
 
+/* Whether another transport or reader may do better after this error. */
+static int worth_another(int rc)
+{
+    return rc && rc != NVR_EAUTH && rc != NVR_ESTOPPED && rc != NVR_ETIMEDOUT && rc != NVR_ECONN &&
+           rc != NVR_ENOMEM;
+}
+
+/* RTP over UDP: the reader, else libavformat. */
+static int open_udp(struct ingest *in, const struct ingest_opts *o, char *why, size_t whylen)
+{
+    if (!use_reader(o))
+        return ingest_libav_open(&in->lav, o, "udp", why, whylen);
+    int rc = ingest_rtsp_open(&in->rtsp, o, 1, why, whylen);
+    if (worth_another(rc)) {
+        nvr_log(NVR_INFO, o->camera, "udp failed with the own reader, trying libavformat reason=\"%s\"", why);
+        rc = ingest_libav_open(&in->lav, o, "udp", why, whylen);
+    }
+    return rc;
+}
+
 int ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, size_t whylen)
 {
     int rc;
@@ -72,17 +94,16 @@ int ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, siz
     if (!in)
         return NVR_ENOMEM;
     if (o->transport == NVR_TRANSPORT_UDP) {
-        rc = ingest_libav_open(&in->lav, o, "udp", why, whylen);
+        rc = open_udp(in, o, why, whylen);
     } else if (o->transport == NVR_TRANSPORT_HTTP) {
-        rc = use_reader(o) ? ingest_rtsp_open(&in->rtsp, o, why, whylen)
+        rc = use_reader(o) ? ingest_rtsp_open(&in->rtsp, o, 0, why, whylen)
                            : ingest_libav_open(&in->lav, o, "http", why, whylen);
     } else {
-        rc = use_reader(o) ? ingest_rtsp_open(&in->rtsp, o, why, whylen)
+        rc = use_reader(o) ? ingest_rtsp_open(&in->rtsp, o, 0, why, whylen)
                            : ingest_libav_open(&in->lav, o, "tcp", why, whylen);
-        if (rc && o->transport == NVR_TRANSPORT_AUTO && rc != NVR_EAUTH && rc != NVR_ESTOPPED &&
-            rc != NVR_ETIMEDOUT && rc != NVR_ECONN && rc != NVR_ENOMEM) {
+        if (o->transport == NVR_TRANSPORT_AUTO && worth_another(rc)) {
             nvr_log(NVR_INFO, o->camera, "tcp refused, trying udp reason=\"%s\"", why);
-            rc = ingest_libav_open(&in->lav, o, "udp", why, whylen);
+            rc = open_udp(in, o, why, whylen);
         }
     }
     if (rc) {

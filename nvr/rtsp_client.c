@@ -73,6 +73,7 @@ struct rtsp_client {
     char session[128];
     int session_timeout;
     int channels;               /* interleaved channels handed out */
+    int udp;                    /* a track was set up for UDP: no SO_RCVLOWAT */
     int playing;
     int use_get_parameter;
     int64_t keepalive_us, next_keepalive;
@@ -719,17 +720,36 @@ out:
     return rc;
 }
 
+/* SETUP of one track with the given Transport header line; the session is
+ * taken from the first answer.  A refusal is NVR_EIO (another transport may
+ * do). */
+static int setup_track(struct rtsp_client *c, const char *control, const char *transport, const char *what, char *why,
+                       size_t whylen)
+{
+    char url[1024];
+    resolve_control(c, control, url, sizeof url);
+    int rc = transact(c, "SETUP", url, transport, why, whylen);
+    if (rc == 1 || (rc == NVR_ECONN && c->reply.status != 0))
+        return fail(NVR_EIO, why, whylen, "the camera refused %s (RTSP %d %s to SETUP)", what, c->reply.status,
+                    c->reply.reason);
+    if (rc)
+        return rc;
+    if (!c->session[0]) {
+        if (!c->reply.session[0])
+            return fail(NVR_EIO, why, whylen, "the camera gave no session to SETUP");
+        snprintf(c->session, sizeof c->session, "%s", c->reply.session);
+        c->session_timeout = c->reply.session_timeout;
+    }
+    return NVR_OK;
+}
+
 int rtsp_client_setup(struct rtsp_client *c, const char *control, int *rtp_ch, int *rtcp_ch, char *why,
                       size_t whylen)
 {
-    char url[1024], transport[128];
+    char transport[128];
     int ch = c->channels;
-    resolve_control(c, control, url, sizeof url);
     snprintf(transport, sizeof transport, "Transport: RTP/AVP/TCP;unicast;interleaved=%d-%d\r\n", ch, ch + 1);
-    int rc = transact(c, "SETUP", url, transport, why, whylen);
-    if (rc == 1 || (rc == NVR_ECONN && c->reply.status != 0))
-        return fail(NVR_EIO, why, whylen, "the camera refused interleaved TCP (RTSP %d %s to SETUP)",
-                    c->reply.status, c->reply.reason);
+    int rc = setup_track(c, control, transport, "interleaved TCP", why, whylen);
     if (rc)
         return rc;
     c->channels += 2;
@@ -744,13 +764,42 @@ int rtsp_client_setup(struct rtsp_client *c, const char *control, int *rtp_ch, i
             *rtcp_ch = k == 2 && b >= 0 && b < 256 ? b : a + 1;
         }
     }
-    if (!c->session[0]) {
-        if (!c->reply.session[0])
-            return fail(NVR_EIO, why, whylen, "the camera gave no session to SETUP");
-        snprintf(c->session, sizeof c->session, "%s", c->reply.session);
-        c->session_timeout = c->reply.session_timeout;
+    return NVR_OK;
+}
+
+int rtsp_client_setup_udp(struct rtsp_client *c, const char *control, int client_port, int *server_rtp,
+                          int *server_rtcp, char *why, size_t whylen)
+{
+    char transport[128];
+    snprintf(transport, sizeof transport, "Transport: RTP/AVP;unicast;client_port=%d-%d\r\n", client_port,
+             client_port + 1);
+    int rc = setup_track(c, control, transport, "RTP over UDP", why, whylen);
+    if (rc)
+        return rc;
+    c->udp = 1;
+    *server_rtp = *server_rtcp = 0;
+    if (strcasestr(c->reply.transport, "interleaved=") || strcasestr(c->reply.transport, "/TCP"))
+        return fail(NVR_EIO, why, whylen, "the camera answered SETUP for UDP with interleaved TCP");
+    const char *sp = strcasestr(c->reply.transport, "server_port=");
+    if (sp) {
+        int a = 0, b = 0;
+        int k = sscanf(sp + 12, "%d-%d", &a, &b);
+        if (k >= 1 && a > 0 && a < 65536) {
+            *server_rtp = a;
+            *server_rtcp = k == 2 && b > 0 && b < 65536 ? b : a + 1;
+        }
     }
     return NVR_OK;
+}
+
+int rtsp_client_fd(const struct rtsp_client *c)
+{
+    return rtsp_conn_fd(c->conn);
+}
+
+int rtsp_client_peer(const struct rtsp_client *c, struct sockaddr_storage *addr, socklen_t *len)
+{
+    return rtsp_conn_peer(c->conn, addr, len);
 }
 
 int rtsp_client_play(struct rtsp_client *c, const char *session_control, char *why, size_t whylen)
@@ -764,7 +813,7 @@ int rtsp_client_play(struct rtsp_client *c, const char *session_control, char *w
         return rc;
     c->playing = 1;
     int lowat = STREAM_LOWAT;
-    if (setsockopt(rtsp_conn_fd(c->conn), SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) == 0)
+    if (!c->udp && setsockopt(rtsp_conn_fd(c->conn), SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) == 0)
         c->lowat = lowat;
     int64_t every = (int64_t)(c->session_timeout > 10 ? c->session_timeout : 10) * 1000000 / 2;
     c->keepalive_us = every;
@@ -820,6 +869,44 @@ int rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, c
         if ((r = fill(c, deadline_us, why, whylen)))
             return r;
     }
+}
+
+int rtsp_client_service(struct rtsp_client *c, char *why, size_t whylen)
+{
+    for (;;) {
+        struct rtsp_item it;
+        int r = take_item(c, &it, why, whylen);
+        if (r < 0)
+            return r;
+        if (r == 1) {
+            if (it.kind == RTSP_ITEM_MESSAGE && c->reply.is_request && (r = answer_request(c, why, whylen)))
+                return r;
+            continue; /* replies to keep-alives; stray frames */
+        }
+        if (c->playing && nvr_clock_mono_us() >= c->next_keepalive && (r = keepalive(c, why, whylen)))
+            return r;
+        if (c->rpos == c->wpos)
+            c->rpos = c->wpos = 0;
+        else if (BUF_CAP - c->wpos < READ_MIN) {
+            memmove(c->buf, c->buf + c->rpos, c->wpos - c->rpos);
+            c->wpos -= c->rpos;
+            c->rpos = 0;
+        }
+        short want;
+        ssize_t n = rtsp_conn_recv(c->conn, c->buf + c->wpos, BUF_CAP - c->wpos, &want);
+        if (n == 0)
+            return NVR_OK;
+        if (n == NVR_EEOF)
+            return fail(NVR_EEOF, why, whylen, "the camera closed the connection");
+        if (n < 0)
+            return fail((int)n, why, whylen, "receiving from the camera failed: %s", strerror(errno));
+        c->wpos += (size_t)n;
+    }
+}
+
+int64_t rtsp_client_next_keepalive(const struct rtsp_client *c)
+{
+    return c->next_keepalive;
 }
 
 int rtsp_client_send_frame(struct rtsp_client *c, int channel, const uint8_t *data, size_t len)

@@ -37,6 +37,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct rtsp_client;
 
@@ -60,6 +61,25 @@ int rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o,
  * channels the server confirmed. */
 int rtsp_client_setup(struct rtsp_client *c, const char *control, int *rtp_ch, int *rtcp_ch, char *why,
                       size_t whylen);
+
+/* Sets up one track for RTP over UDP to our ports client_port (RTP, even)
+ * and client_port + 1 (RTCP).  *server_rtp and *server_rtcp get the camera's
+ * ports from the answer's server_port= (0 if it gave none).  A refusal is
+ * NVR_EIO. */
+int rtsp_client_setup_udp(struct rtsp_client *c, const char *control, int client_port, int *server_rtp,
+                          int *server_rtcp, char *why, size_t whylen);
+
+/* For RTP over UDP, where the media do not come on the RTSP connection: its
+ * descriptor (to poll for POLLIN), the camera's address, and
+ * rtsp_client_service, which without waiting consumes what the connection
+ * has (answering the server's requests, dropping replies), sends a
+ * keep-alive when one is due (rtsp_client_next_keepalive, CLOCK_MONOTONIC
+ * us), and returns NVR_OK, or NVR_EEOF when the camera closed the connection,
+ * or another error. */
+int rtsp_client_fd(const struct rtsp_client *c);
+int rtsp_client_peer(const struct rtsp_client *c, struct sockaddr_storage *addr, socklen_t *len);
+int rtsp_client_service(struct rtsp_client *c, char *why, size_t whylen);
+int64_t rtsp_client_next_keepalive(const struct rtsp_client *c);
 
 /* Sends PLAY for the whole session (session_control: the SDP's session-level
  * a=control, "" or "*" for the Content-Base). */

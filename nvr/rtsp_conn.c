@@ -576,6 +576,12 @@ int rtsp_conn_fd(const struct rtsp_conn *c)
     return c->rd.fd;
 }
 
+int rtsp_conn_peer(const struct rtsp_conn *c, struct sockaddr_storage *addr, socklen_t *len)
+{
+    *len = sizeof *addr;
+    return getpeername(c->rd.fd, (struct sockaddr *)addr, len) == 0 ? NVR_OK : NVR_EIO;
+}
+
 const char *rtsp_conn_kind(const struct rtsp_conn *c)
 {
     return c->tunnel ? (c->tls ? "https" : "http") : c->tls ? "tls" : "tcp";

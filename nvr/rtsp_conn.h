@@ -32,6 +32,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 struct rtsp_conn;
@@ -69,6 +70,9 @@ int rtsp_conn_flush(struct rtsp_conn *c, short *want, int *fd);
 
 /* The descriptor the server's bytes arrive on (for poll and SO_RCVLOWAT). */
 int rtsp_conn_fd(const struct rtsp_conn *c);
+
+/* The server's address (getpeername of the connection that reads). */
+int rtsp_conn_peer(const struct rtsp_conn *c, struct sockaddr_storage *addr, socklen_t *len);
 
 /* "tcp", "tls", "http" or "https": how the RTSP messages travel. */
 const char *rtsp_conn_kind(const struct rtsp_conn *c);
