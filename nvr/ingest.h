@@ -5,8 +5,9 @@
  * This is the narrow interface the recorder depends on.  Two implementations
  * sit behind it (ingest.c picks one per connection, see there and
  * docs/design/ingest.md): the project's own RTSP reader for TCP-interleaved
- * streams, over TLS (rtsps://) or an HTTP tunnel too (ingest_rtsp.c), and
- * libavformat's RTSP client for UDP (ingest_libav.c).  Tracks are renumbered: track 0 is the
+ * streams, over TLS (rtsps://) or an HTTP tunnel too, and RTP over UDP
+ * (ingest_rtsp.c), and libavformat's RTSP client as the fallback
+ * (ingest_libav.c).  Tracks are renumbered: track 0 is the
  * video (H.264 or H.265), track 1 the audio (AAC, only if asked for).  Every
  * other stream is dropped with one log line.
  *

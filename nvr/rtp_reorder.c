@@ -17,6 +17,7 @@
 #include <string.h>
 
 #define RESTART_BEHIND 1000
+#define RESTART_LATE_RUN 64
 
 struct slot {
     uint8_t *data;
@@ -30,6 +31,8 @@ struct rtp_reorder {
     int held;
     int started;
     uint16_t next;
+    uint32_t ssrc;
+    int late_run;               /* packets behind next in a row */
     int64_t max_wait_us;
     int64_t since_us;
     rtp_reorder_emit_fn emit;
@@ -114,22 +117,30 @@ int rtp_reorder_push(struct rtp_reorder *r, const uint8_t *pkt, size_t len, int6
     if (len < 12)
         return r->emit(r->ctx, pkt, len);
     uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
-    if (!r->started) {
+    uint32_t ssrc = (uint32_t)pkt[8] << 24 | (uint32_t)pkt[9] << 16 | (uint32_t)pkt[10] << 8 | pkt[11];
+    if (!r->started || ssrc != r->ssrc) {
+        int rc = r->started ? flush_all(r, now_us) : NVR_OK;
+        if (rc)
+            return rc;
         r->started = 1;
+        r->ssrc = ssrc;
         r->next = seq;
+        r->late_run = 0;
     }
     int d = (int16_t)(uint16_t)(seq - r->next);
     if (d < 0) {
-        if (d >= -RESTART_BEHIND) {
+        if (d >= -RESTART_BEHIND && ++r->late_run < RESTART_LATE_RUN) {
             r->stats.late++;
             return NVR_OK;
         }
+        r->late_run = 0;
         int rc = flush_all(r, now_us); /* a new numbering */
         if (rc)
             return rc;
         r->next = seq;
         d = 0;
     }
+    r->late_run = 0;
     if (d >= r->nslots) {
         /* too far ahead to hold: give up on everything before it */
         int rc = flush_all(r, now_us);

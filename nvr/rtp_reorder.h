@@ -12,8 +12,10 @@
  *    or more ahead of it; then the packets held are emitted past the gap
  *    (the depacketizer sees the gap and counts the loss).
  *  - A packet behind the next one to emit (late, or a duplicate) is dropped
- *    and counted; one more than 1000 behind means the camera restarted its
- *    numbering: what is held is emitted and the new numbering taken up.
+ *    and counted.  The camera restarted its numbering when a packet is more
+ *    than 1000 behind, when 64 in a row are behind, or when the SSRC
+ *    changes: what is held is emitted and the new numbering taken up (the
+ *    depacketizer then sees the restart as it would over TCP).
  *  - Without loss or reordering a packet is emitted as it is pushed (no
  *    delay, no copy).
  *
