@@ -59,6 +59,7 @@
 #define REORDER_WAIT_US 50000
 #define POLL_SLICE_US 100000
 #define UDP_BATCHES 8           /* recvmmsg calls per socket per wake-up, at most */
+#define UDP_IGNORED_RCVBUF 8192 /* tracks set up but not recorded: their packets are never read */
 
 enum track_role { TRACK_IGNORED, TRACK_VIDEO, TRACK_AUDIO };
 
@@ -228,7 +229,8 @@ static int setup_udp(struct ingest_rtsp *in, char *why, size_t whylen)
     for (int i = 0; i < in->ntracks; i++) {
         struct track *t = &in->tracks[i];
         int srtp = 0, srtcp = 0;
-        if ((rc = rtp_udp_open(&t->udp, peer.ss_family, why, whylen)) ||
+        int rcvbuf = t->role == TRACK_IGNORED ? UDP_IGNORED_RCVBUF : RTP_UDP_RCVBUF;
+        if ((rc = rtp_udp_open(&t->udp, peer.ss_family, rcvbuf, why, whylen)) ||
             (rc = rtsp_client_setup_udp(in->c, t->m->control, rtp_udp_port(t->udp), &srtp, &srtcp, why, whylen)))
             return rc;
         rtp_udp_set_peer(t->udp, (struct sockaddr *)&peer, pl, srtp, srtcp);
@@ -239,7 +241,7 @@ static int setup_udp(struct ingest_rtsp *in, char *why, size_t whylen)
         nvr_log(NVR_INFO, in->o->camera, "rtp over udp track=%s client_port=%d-%d server_port=%d-%d rcvbuf=%d%s",
                 t->role == TRACK_VIDEO ? "video" : t->role == TRACK_AUDIO ? "audio" : "ignored",
                 rtp_udp_port(t->udp), rtp_udp_port(t->udp) + 1, srtp, srtcp, rtp_udp_rcvbuf(t->udp),
-                rtp_udp_rcvbuf(t->udp) < RTP_UDP_RCVBUF ? " (capped by net.core.rmem_max)" : "");
+                rtp_udp_rcvbuf(t->udp) < rcvbuf ? " (capped by net.core.rmem_max)" : "");
     }
     return NVR_OK;
 }

@@ -71,7 +71,7 @@ static int bind_port(int family, int port, int *got)
     return fd;
 }
 
-int rtp_udp_open(struct rtp_udp **out, int family, char *why, size_t whylen)
+int rtp_udp_open(struct rtp_udp **out, int family, int rcvbuf, char *why, size_t whylen)
 {
     int rc = NVR_ENOMEM;
     struct rtp_udp *u = calloc(1, sizeof *u);
@@ -98,7 +98,7 @@ int rtp_udp_open(struct rtp_udp **out, int family, char *why, size_t whylen)
         rc = fail(NVR_EIO, why, whylen, "no free UDP port pair for RTP/RTCP: %s", strerror(errno));
         goto out;
     }
-    int want = RTP_UDP_RCVBUF;
+    int want = rcvbuf;
     socklen_t sl = sizeof u->rcvbuf;
     setsockopt(u->fd[0], SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
     getsockopt(u->fd[0], SOL_SOCKET, SO_RCVBUF, &u->rcvbuf, &sl);

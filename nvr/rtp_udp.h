@@ -29,8 +29,10 @@ struct rtp_udp_pkt {
     size_t len;
 };
 
-/* family: AF_INET or AF_INET6 (the camera's). */
-int rtp_udp_open(struct rtp_udp **out, int family, char *why, size_t whylen);
+/* family: AF_INET or AF_INET6 (the camera's); rcvbuf: the receive buffer
+ * to ask for (RTP_UDP_RCVBUF for a recorded track, little for one whose
+ * packets are never read). */
+int rtp_udp_open(struct rtp_udp **out, int family, int rcvbuf, char *why, size_t whylen);
 
 /* The RTP port (RTCP is the next one), and the receive buffer got, bytes. */
 int rtp_udp_port(const struct rtp_udp *u);

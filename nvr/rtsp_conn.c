@@ -526,9 +526,16 @@ out:
 ssize_t rtsp_conn_recv(struct rtsp_conn *c, void *buf, size_t cap, short *want)
 {
     if (c->ppre < c->npre) {
+        /* the tunnel's first body bytes, then what the connection has (so
+         * that nothing stays buffered in OpenSSL when the caller polls) */
         size_t n = c->npre - c->ppre < cap ? c->npre - c->ppre : cap;
         memcpy(buf, c->pre + c->ppre, n);
         c->ppre += n;
+        if (n < cap) {
+            ssize_t k = leg_recv(&c->rd, (uint8_t *)buf + n, cap - n, want);
+            if (k > 0)
+                n += (size_t)k;
+        }
         return (ssize_t)n;
     }
     return leg_recv(&c->rd, buf, cap, want);
