@@ -411,9 +411,9 @@ static void housekeeping(struct ingest_rtsp *in, int64_t now)
         }
         const struct rtp_reorder_stats *rs = t->ro ? rtp_reorder_stats(t->ro) : NULL;
         if (rs && rs->reordered > t->reordered_logged) {
-            nvr_log(NVR_INFO, in->o->camera, "rtp packets out of order track=%s reordered=%llu late=%llu",
+            nvr_log(NVR_INFO, in->o->camera, "rtp packets out of order track=%s reordered=%llu held=%llu late=%llu",
                     t == in->video ? "video" : "audio", (unsigned long long)rs->reordered,
-                    (unsigned long long)rs->late);
+                    (unsigned long long)rs->held, (unsigned long long)rs->late);
             t->reordered_logged = rs->reordered;
         }
     }

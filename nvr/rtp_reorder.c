@@ -151,6 +151,8 @@ int rtp_reorder_push(struct rtp_reorder *r, const uint8_t *pkt, size_t len, int6
         d = 0;
     }
     if (d == 0) {
+        if (r->held > 0)
+            r->stats.reordered++;
         r->next++;
         int rc = r->emit(r->ctx, pkt, len);
         if (rc == NVR_OK && r->held > 0)
@@ -176,7 +178,7 @@ int rtp_reorder_push(struct rtp_reorder *r, const uint8_t *pkt, size_t len, int6
     s->used = 1;
     if (r->held++ == 0)
         r->since_us = now_us;
-    r->stats.reordered++;
+    r->stats.held++;
     return NVR_OK;
 }
 

@@ -33,7 +33,8 @@ struct rtp_reorder;
 typedef int (*rtp_reorder_emit_fn)(void *ctx, const uint8_t *pkt, size_t len);
 
 struct rtp_reorder_stats {
-    uint64_t reordered;   /* packets held because an earlier one was missing */
+    uint64_t held;        /* packets held because an earlier one was missing */
+    uint64_t reordered;   /* missing packets that came late but in time (out of order) */
     uint64_t late;        /* dropped: behind the next one to emit, or duplicates */
     uint64_t skipped;     /* sequence numbers given up on (the depacketizer counts them lost) */
 };
