@@ -393,6 +393,25 @@ static void send_rr(struct ingest_rtsp *in, struct track *t)
         rtsp_client_send_frame(in->c, t->rtcp_ch, b, end);
 }
 
+/* Logs the loss and reordering since the last line, if any. */
+static void log_loss(struct ingest_rtsp *in, struct track *t)
+{
+    const struct rtp_stats *st = rtp_depack_stats(t->dp);
+    if (st->lost > t->lost_logged) {
+        nvr_log(NVR_WARN, in->o->camera, "rtp packets lost track=%s lost=%llu total_lost=%llu frames_dropped=%llu",
+                t == in->video ? "video" : "audio", (unsigned long long)(st->lost - t->lost_logged),
+                (unsigned long long)st->lost, (unsigned long long)st->frames_dropped);
+        t->lost_logged = st->lost;
+    }
+    const struct rtp_reorder_stats *rs = t->ro ? rtp_reorder_stats(t->ro) : NULL;
+    if (rs && rs->reordered > t->reordered_logged) {
+        nvr_log(NVR_INFO, in->o->camera, "rtp packets out of order track=%s reordered=%llu held=%llu late=%llu",
+                t == in->video ? "video" : "audio", (unsigned long long)rs->reordered,
+                (unsigned long long)rs->held, (unsigned long long)rs->late);
+        t->reordered_logged = rs->reordered;
+    }
+}
+
 /* Every RR_INTERVAL_US: receiver reports, and a line if packets were lost. */
 static void housekeeping(struct ingest_rtsp *in, int64_t now)
 {
@@ -402,20 +421,7 @@ static void housekeeping(struct ingest_rtsp *in, int64_t now)
         if (!t->dp || rtp_depack_ssrc(t->dp) == 0)
             continue;
         send_rr(in, t);
-        const struct rtp_stats *st = rtp_depack_stats(t->dp);
-        if (st->lost > t->lost_logged) {
-            nvr_log(NVR_WARN, in->o->camera, "rtp packets lost track=%s lost=%llu total_lost=%llu frames_dropped=%llu",
-                    t == in->video ? "video" : "audio", (unsigned long long)(st->lost - t->lost_logged),
-                    (unsigned long long)st->lost, (unsigned long long)st->frames_dropped);
-            t->lost_logged = st->lost;
-        }
-        const struct rtp_reorder_stats *rs = t->ro ? rtp_reorder_stats(t->ro) : NULL;
-        if (rs && rs->reordered > t->reordered_logged) {
-            nvr_log(NVR_INFO, in->o->camera, "rtp packets out of order track=%s reordered=%llu held=%llu late=%llu",
-                    t == in->video ? "video" : "audio", (unsigned long long)rs->reordered,
-                    (unsigned long long)rs->held, (unsigned long long)rs->late);
-            t->reordered_logged = rs->reordered;
-        }
+        log_loss(in, t);
     }
 }
 
@@ -606,6 +612,9 @@ void ingest_rtsp_close(struct ingest_rtsp **inp)
     if (!in)
         return;
     rtsp_client_close(&in->c);
+    for (int i = 0; i < in->ntracks; i++)
+        if (in->tracks[i].dp)
+            log_loss(in, &in->tracks[i]); /* what happened since the last 5 s line */
     for (int i = 0; i < in->ntracks; i++) {
         rtp_reorder_destroy(&in->tracks[i].ro);
         rtp_depack_destroy(&in->tracks[i].dp);

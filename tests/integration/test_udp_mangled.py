@@ -43,7 +43,9 @@ with Camera("h264_bf.mp4") as c1, Camera("h264.mp4") as c2:
     check("camera=reordered rtp packets out of order track=video" in log, "reordering was not logged")
     check("camera=reordered rtp packets lost" not in log, "reordered packets were counted lost")
     lost = [int(x) for x in re.findall(r"camera=lossy rtp packets lost track=video lost=(\d+)", log)]
-    check(sum(lost) >= 1, "the lossy camera's loss was not logged")
+    # every loss is logged, the last ones when the session closes (a packet
+    # dropped in the last moments before the TEARDOWN may go unseen)
+    check(sum(lost) >= max(1, drop.stats["dropped"] - 2), "the lossy camera's loss was not all logged")
     print("lossy: %d packets lost logged (%d dropped by the link)" % (sum(lost), drop.stats["dropped"]))
     rows = nvr.db_rows("lossy")
     check(len(rows) >= 2, "lossy: %d segments" % len(rows))
