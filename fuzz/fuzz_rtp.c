@@ -2,10 +2,13 @@
  * fuzz_rtp.c - the RTSP reader's byte-stream parsers on arbitrary bytes:
  * the interleaved framing and RTSP reply heads (rtsp_frame_next), then every
  * frame found fed as an RTP packet to an H.264, an H.265, an AAC, an
- * MP4A-LATM and a G.711 depacketizer, and as RTCP to the sender-report parser.
+ * MP4A-LATM and a G.711 depacketizer, and as RTCP to the sender-report parser;
+ * every frame also through the UDP reorder buffer (rtp_reorder.c, the channel
+ * byte advancing its clock) into another (H.264) depacketizer.
  */
 #include "nvr/base/err.h"
 #include "nvr/rtp_depack.h"
+#include "nvr/rtp_reorder.h"
 #include "nvr/rtsp_client.h"
 
 #include <libavutil/mem.h>
@@ -23,6 +26,13 @@ static void drain(struct rtp_depack *d)
     }
 }
 
+static int emit(void *ctx, const uint8_t *pkt, size_t len)
+{
+    rtp_depack_push(ctx, pkt, len);
+    drain(ctx);
+    return NVR_OK;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     enum { N = 5 };
@@ -37,6 +47,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < N; i++)
         if (rtp_depack_create(&d[i], &media[i]) != NVR_OK)
             abort();
+    struct rtp_depack *dr = NULL;
+    struct rtp_reorder *ro = NULL;
+    if (rtp_depack_create(&dr, &media[0]) != NVR_OK || rtp_reorder_create(&ro, 16, 50000, emit, dr) != NVR_OK)
+        abort();
+    int64_t now = 0;
     struct rtsp_reply r;
     size_t pos = 0;
     for (;;) {
@@ -52,9 +67,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rtcp_parse_sr(it.data, it.len, &sr);
             rtp_depack_push(d[it.channel % N], it.data, it.len);
             drain(d[it.channel % N]);
+            now += it.channel * 1000;
+            rtp_reorder_push(ro, it.data, it.len, now);
+            rtp_reorder_tick(ro, now);
+            if (rtp_reorder_deadline(ro) != INT64_MAX && rtp_reorder_deadline(ro) > now + 50000)
+                abort(); /* a wait never outlasts its bound */
         }
         pos += used;
     }
+    rtp_reorder_tick(ro, now + 50000);
+    rtp_reorder_destroy(&ro);
+    rtp_depack_destroy(&dr);
     /* the whole input as one packet too */
     for (int i = 0; i < N; i++) {
         rtp_depack_push(d[i], data, size);

@@ -2,16 +2,21 @@
  * ingest.c - picks the implementation of ingest.h for a camera and forwards
  * to it.
  *
- *   transport = tcp   the project's RTSP reader (ingest_rtsp.c)
- *   transport = udp   libavformat (ingest_libav.c)
- *   transport = auto  the RTSP reader first; libavformat over UDP when the
- *                     camera refuses interleaved TCP or speaks RTSP the reader
- *                     does not understand -- not after an authentication
- *                     failure, a timeout or a refused connection, where UDP
- *                     cannot do better.
+ *   transport = tcp   the project's RTSP reader (ingest_rtsp.c), rtsp:// and
+ *                     rtsps:// (TLS) alike
+ *   transport = http  the RTSP reader through an RTSP-over-HTTP tunnel
+ *                     (HTTPS for rtsps://); no fallback
+ *   transport = udp   the RTSP reader with RTP over UDP; libavformat over UDP
+ *                     (ingest_libav.c) when the reader fails as below
+ *   transport = auto  the RTSP reader interleaved first; when the camera
+ *                     refuses that or speaks RTSP the reader does not
+ *                     understand, the reader over UDP, then libavformat over
+ *                     UDP -- not after an authentication failure, a timeout
+ *                     or a refused connection, where another way cannot do
+ *                     better.
  * The environment variable NVR_RTSP_READER=libav puts libavformat in the
- * reader's place (TCP too): a diagnostic switch to compare the two, read at
- * each connection.
+ * reader's place (TCP and HTTP too): a diagnostic switch to compare the two,
+ * read at each connection.
  *
  * Decode timestamps, the same for both implementations (ingest_dts.h): the
  * implementations give video packets their RTP (presentation) time; every
@@ -171,7 +176,28 @@ static void setup_audio(struct ingest *in, const struct ingest_opts *o)
 static int use_reader(const struct ingest_opts *o)
 {
     const char *env = getenv("NVR_RTSP_READER");
-    return strncasecmp(o->url, "rtsp://", 7) == 0 && !(env && strcmp(env, "libav") == 0);
+    return (strncasecmp(o->url, "rtsp://", 7) == 0 || strncasecmp(o->url, "rtsps://", 8) == 0) &&
+           !(env && strcmp(env, "libav") == 0);
+}
+
+/* Whether another transport or reader may do better after this error. */
+static int worth_another(int rc)
+{
+    return rc && rc != NVR_EAUTH && rc != NVR_ESTOPPED && rc != NVR_ETIMEDOUT && rc != NVR_ECONN &&
+           rc != NVR_ENOMEM;
+}
+
+/* RTP over UDP: the reader, else libavformat. */
+static int open_udp(struct ingest *in, const struct ingest_opts *o, char *why, size_t whylen)
+{
+    if (!use_reader(o))
+        return ingest_libav_open(&in->lav, o, "udp", why, whylen);
+    int rc = ingest_rtsp_open(&in->rtsp, o, 1, why, whylen);
+    if (worth_another(rc)) {
+        nvr_log(NVR_INFO, o->camera, "udp failed with the own reader, trying libavformat reason=\"%s\"", why);
+        rc = ingest_libav_open(&in->lav, o, "udp", why, whylen);
+    }
+    return rc;
 }
 
 int ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, size_t whylen)
@@ -182,20 +208,24 @@ int ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, siz
     if (!in)
         return NVR_ENOMEM;
     if (o->transport == NVR_TRANSPORT_UDP) {
-        rc = ingest_libav_open(&in->lav, o, "udp", why, whylen);
+        rc = open_udp(in, o, why, whylen);
+    } else if (o->transport == NVR_TRANSPORT_HTTP) {
+        rc = use_reader(o) ? ingest_rtsp_open(&in->rtsp, o, 0, why, whylen)
+                           : ingest_libav_open(&in->lav, o, "http", why, whylen);
     } else {
-        rc = use_reader(o) ? ingest_rtsp_open(&in->rtsp, o, why, whylen)
+        rc = use_reader(o) ? ingest_rtsp_open(&in->rtsp, o, 0, why, whylen)
                            : ingest_libav_open(&in->lav, o, "tcp", why, whylen);
-        if (rc && o->transport == NVR_TRANSPORT_AUTO && rc != NVR_EAUTH && rc != NVR_ESTOPPED &&
-            rc != NVR_ETIMEDOUT && rc != NVR_ECONN && rc != NVR_ENOMEM) {
+        if (o->transport == NVR_TRANSPORT_AUTO && worth_another(rc)) {
             nvr_log(NVR_INFO, o->camera, "tcp refused, trying udp reason=\"%s\"", why);
-            rc = ingest_libav_open(&in->lav, o, "udp", why, whylen);
+            rc = open_udp(in, o, why, whylen);
         }
     }
     if (rc) {
         free(in);
         return rc;
     }
+    nvr_log(NVR_INFO, o->camera, "ingest reader=%s transport=%s", in->rtsp ? "own" : "libav",
+            inner_info(in)->transport);
     in->audio_end_us = INT64_MIN;
     if ((rc = ingest_dts_create(&in->dts, o->camera))) {
         ingest_close(&in);

@@ -5,7 +5,8 @@
  * This is the narrow interface the recorder depends on.  Two implementations
  * sit behind it (ingest.c picks one per connection, see there and
  * docs/design/ingest.md): the project's own RTSP reader for TCP-interleaved
- * streams (ingest_rtsp.c) and libavformat's RTSP client for UDP
+ * streams, over TLS (rtsps://) or an HTTP tunnel too, and RTP over UDP
+ * (ingest_rtsp.c), and libavformat's RTSP client as the fallback
  * (ingest_libav.c).  Tracks are renumbered: track 0 is the
  * video (H.264 or H.265), track 1 the audio (always AAC, only if asked for:
  * AAC from the camera as it is, G.711 transcoded to AAC-LC here in ingest.c
@@ -32,7 +33,7 @@ struct ingest;
 struct ingest_opts {
     const char *camera;             /* for log lines; borrowed */
     const char *url;                /* may carry user:password; never logged */
-    enum nvr_transport transport;   /* auto tries TCP, then UDP */
+    enum nvr_transport transport;   /* auto tries TCP, then UDP; http tunnels */
     int audio;                      /* keep AAC audio */
     int64_t timeout_us;             /* connect and read timeout: silence after
                                      * which the stream counts as lost */
@@ -44,7 +45,10 @@ struct ingest_info {
     AVRational video_tb;
     const AVCodecParameters *audio; /* NULL without audio */
     AVRational audio_tb;
-    const char *transport;          /* "tcp" or "udp" */
+    const char *transport;          /* how RTSP travels: "tcp", "tls" (rtsps://),
+                                     * "http" or "https" (tunnelled) with the
+                                     * own reader; "tcp", "udp" or "http" with
+                                     * libavformat */
     const char *audio_status;       /* what happens to the camera's audio:
                                      * "aac", "g711 -> aac", "none" (no audio
                                      * track), "off" (audio = off), or

@@ -22,6 +22,16 @@
  * packet; RTCP, audio or keep-alive replies alone do not keep a stream alive.
  * Every 5 s a receiver report per recorded track goes out, and lost RTP
  * packets, if any, are logged.
+ *
+ * RTP over UDP (udp set at open): each track gets a socket pair (rtp_udp.c)
+ * announced in SETUP as client_port; recorded tracks' RTP goes through a
+ * reorder buffer (rtp_reorder.c: 128 packets, 50 ms) into the
+ * depacketizer.  One poll(2) waits on the RTSP connection (keep-alives,
+ * requests from the server, its closing) and the recorded tracks' sockets,
+ * at most until the next timer (liveness deadline, keep-alive, receiver
+ * report, reorder wait) or 100 ms (the stop flag).  Receiver reports go to
+ * the camera's RTCP port; an empty one right after PLAY opens a NAT's way
+ * back.
  */
 #include "ingest_rtsp.h"
 
@@ -29,19 +39,28 @@
 #include "nvr/base/err.h"
 #include "nvr/base/log.h"
 #include "nvr/rtp_depack.h"
+#include "nvr/rtp_reorder.h"
+#include "nvr/rtp_udp.h"
 #include "nvr/rtsp_client.h"
 #include "nvr/sdp.h"
 #include "nvr/video_params.h"
 
 #include <libavutil/channel_layout.h>
 #include <libavutil/mathematics.h>
+#include <errno.h>
 #include <openssl/rand.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define RR_INTERVAL_US 5000000
+#define REORDER_SLOTS 128
+#define REORDER_WAIT_US 50000
+#define POLL_SLICE_US 100000
+#define UDP_BATCHES 8           /* recvmmsg calls per socket per wake-up, at most */
+#define UDP_IGNORED_RCVBUF 8192 /* tracks set up but not recorded: their packets are never read */
 
 enum track_role { TRACK_IGNORED, TRACK_VIDEO, TRACK_AUDIO };
 
@@ -56,6 +75,9 @@ struct track {
     int64_t sr_wall_us;           /* the report's NTP time, Unix us */
     int64_t sr_mono_us;           /* when it arrived (for the RR's DLSR) */
     uint64_t lost_logged;
+    struct rtp_udp *udp;          /* RTP over UDP only */
+    struct rtp_reorder *ro;       /* RTP over UDP, recorded tracks */
+    uint64_t reordered_logged;
 };
 
 struct ingest_rtsp {
@@ -82,6 +104,7 @@ struct ingest_rtsp {
     uint32_t ssrc;                /* ours, for receiver reports */
     int warned_no_params;
     char audio_unsupported[40];   /* codec name, "" if none */
+    int udp;                      /* RTP over UDP */
 };
 
 static const char *codec_name(const struct sdp_media *m)
@@ -117,6 +140,14 @@ static int audio_usable(const struct sdp_media *m)
     if (m->codec == SDP_CODEC_PCMU || m->codec == SDP_CODEC_PCMA)
         return m->channels >= 1 && m->channels <= 2;
     return m->codec == SDP_CODEC_AAC || m->codec == SDP_CODEC_AAC_LATM;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
 }
 
 /* Decides each track's role and logs what is not recorded. */
@@ -200,14 +231,47 @@ static int make_params(struct ingest_rtsp *in)
         in->info.audio = in->apar;
         in->info.audio_tb = (AVRational){1, a->clock_rate};
     }
-    in->info.transport = "tcp";
     rc = NVR_OK;
 out:
     avcodec_parameters_free(&par);
     return rc;
 }
 
-int ingest_rtsp_open(struct ingest_rtsp **out, const struct ingest_opts *o, char *why, size_t whylen)
+static int emit_rtp(void *ctx, const uint8_t *pkt, size_t len)
+{
+    return rtp_depack_push(ctx, pkt, len);
+}
+
+/* SETUP of every track for UDP: a socket pair each, a reorder buffer for the
+ * recorded ones. */
+static int setup_udp(struct ingest_rtsp *in, char *why, size_t whylen)
+{
+    struct sockaddr_storage peer;
+    socklen_t pl;
+    int rc;
+    if (rtsp_client_peer(in->c, &peer, &pl))
+        return snprintf(why, whylen, "the camera's address is unknown"), NVR_ECONN;
+    for (int i = 0; i < in->ntracks; i++) {
+        struct track *t = &in->tracks[i];
+        int srtp = 0, srtcp = 0;
+        int rcvbuf = t->role == TRACK_IGNORED ? UDP_IGNORED_RCVBUF : RTP_UDP_RCVBUF;
+        if ((rc = rtp_udp_open(&t->udp, peer.ss_family, rcvbuf, why, whylen)) ||
+            (rc = rtsp_client_setup_udp(in->c, t->m->control, rtp_udp_port(t->udp), &srtp, &srtcp, why, whylen)))
+            return rc;
+        rtp_udp_set_peer(t->udp, (struct sockaddr *)&peer, pl, srtp, srtcp);
+        if (t->role != TRACK_IGNORED &&
+            ((rc = rtp_depack_create(&t->dp, t->m)) ||
+             (rc = rtp_reorder_create(&t->ro, REORDER_SLOTS, REORDER_WAIT_US, emit_rtp, t->dp))))
+            return rc;
+        nvr_log(NVR_INFO, in->o->camera, "rtp over udp track=%s client_port=%d-%d server_port=%d-%d rcvbuf=%d%s",
+                t->role == TRACK_VIDEO ? "video" : t->role == TRACK_AUDIO ? "audio" : "ignored",
+                rtp_udp_port(t->udp), rtp_udp_port(t->udp) + 1, srtp, srtcp, rtp_udp_rcvbuf(t->udp),
+                rtp_udp_rcvbuf(t->udp) < rcvbuf ? " (capped by net.core.rmem_max)" : "");
+    }
+    return NVR_OK;
+}
+
+int ingest_rtsp_open(struct ingest_rtsp **out, const struct ingest_opts *o, int udp, char *why, size_t whylen)
 {
     int rc;
     char *sdp_text = NULL;
@@ -218,13 +282,22 @@ int ingest_rtsp_open(struct ingest_rtsp **out, const struct ingest_opts *o, char
     if (!in)
         return NVR_ENOMEM;
     in->o = o;
+    in->udp = udp;
     in->rtcp_origin_us = INT64_MIN;
     memset(in->chan_track, -1, sizeof in->chan_track);
     if (RAND_bytes((unsigned char *)&in->ssrc, sizeof in->ssrc) != 1)
         in->ssrc = (uint32_t)nvr_clock_now_us();
-    struct rtsp_client_opts copts = {.url = o->url, .timeout_us = o->timeout_us, .stop = o->stop};
+    struct rtsp_client_opts copts = {.url = o->url,
+                                     .tunnel = o->transport == NVR_TRANSPORT_HTTP,
+                                     .camera = o->camera,
+                                     .timeout_us = o->timeout_us,
+                                     .stop = o->stop};
     if ((rc = rtsp_client_open(&in->c, &copts, &sdp_text, &sdp_len, why, whylen)))
         goto out;
+    in->info.transport = rtsp_client_transport(in->c);
+    if (rtsp_client_tls_fingerprint(in->c)[0])
+        nvr_log(NVR_INFO, o->camera, "tls certificate accepted version=%s sha256=%s (pinned until restart)",
+                rtsp_client_tls_version(in->c), rtsp_client_tls_fingerprint(in->c));
     if ((rc = sdp_parse(&in->sdp, sdp_text, sdp_len))) {
         if (rc == NVR_EINVAL) {
             snprintf(why, whylen, "the camera's session description has no media");
@@ -235,7 +308,7 @@ int ingest_rtsp_open(struct ingest_rtsp **out, const struct ingest_opts *o, char
     in->sdp_parsed = 1;
     if ((rc = pick_tracks(in, why, whylen)))
         goto out;
-    for (int i = 0; i < in->ntracks; i++) {
+    for (int i = 0; i < in->ntracks && !in->udp; i++) {
         struct track *t = &in->tracks[i];
         if ((rc = rtsp_client_setup(in->c, t->m->control, &t->rtp_ch, &t->rtcp_ch, why, whylen)))
             goto out;
@@ -246,10 +319,21 @@ int ingest_rtsp_open(struct ingest_rtsp **out, const struct ingest_opts *o, char
         in->chan_rtcp[t->rtcp_ch] = 1;
         in->chan_rtcp[t->rtp_ch] = 0;
     }
+    if (in->udp && (rc = setup_udp(in, why, whylen)))
+        goto out;
     if ((rc = make_params(in)))
         goto out;
+    if (in->udp)
+        in->info.transport = "udp";
     if ((rc = rtsp_client_play(in->c, in->sdp.control, why, whylen)))
         goto out;
+    for (int i = 0; i < in->ntracks && in->udp; i++) {
+        static const uint8_t empty_rr[8] = {0x80, 201, 0, 1, 0, 0, 0, 0};
+        uint8_t rr[8];
+        memcpy(rr, empty_rr, sizeof rr);
+        put32(rr + 4, in->ssrc);
+        rtp_udp_send(in->tracks[i].udp, 1, rr, sizeof rr); /* opens a NAT's way back */
+    }
     in->deadline_us = nvr_clock_mono_us() + o->timeout_us;
     in->next_rr_us = nvr_clock_mono_us() + RR_INTERVAL_US;
     *out = in;
@@ -293,14 +377,6 @@ static void on_rtcp(struct ingest_rtsp *in, struct track *t, const uint8_t *p, s
         update_origin(in);
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* RTCP RR + SDES(CNAME) for one track (RFC 3550 6.4.2, 6.5). */
 static void send_rr(struct ingest_rtsp *in, struct track *t)
 {
@@ -336,7 +412,29 @@ static void send_rr(struct ingest_rtsp *in, struct track *t)
     memcpy(b + o + 10, cname, sizeof cname - 1);
     size_t end = o + 4 + words * 4;
     memset(b + o + 10 + sizeof cname - 1, 0, end - (o + 10 + sizeof cname - 1));
-    rtsp_client_send_frame(in->c, t->rtcp_ch, b, end);
+    if (t->udp)
+        rtp_udp_send(t->udp, 1, b, end);
+    else
+        rtsp_client_send_frame(in->c, t->rtcp_ch, b, end);
+}
+
+/* Logs the loss and reordering since the last line, if any. */
+static void log_loss(struct ingest_rtsp *in, struct track *t)
+{
+    const struct rtp_stats *st = rtp_depack_stats(t->dp);
+    if (st->lost > t->lost_logged) {
+        nvr_log(NVR_WARN, in->o->camera, "rtp packets lost track=%s lost=%llu total_lost=%llu frames_dropped=%llu",
+                t == in->video ? "video" : "audio", (unsigned long long)(st->lost - t->lost_logged),
+                (unsigned long long)st->lost, (unsigned long long)st->frames_dropped);
+        t->lost_logged = st->lost;
+    }
+    const struct rtp_reorder_stats *rs = t->ro ? rtp_reorder_stats(t->ro) : NULL;
+    if (rs && rs->reordered > t->reordered_logged) {
+        nvr_log(NVR_INFO, in->o->camera, "rtp packets out of order track=%s reordered=%llu held=%llu late=%llu",
+                t == in->video ? "video" : "audio", (unsigned long long)rs->reordered,
+                (unsigned long long)rs->held, (unsigned long long)rs->late);
+        t->reordered_logged = rs->reordered;
+    }
 }
 
 /* Every RR_INTERVAL_US: receiver reports, and a line if packets were lost. */
@@ -348,13 +446,7 @@ static void housekeeping(struct ingest_rtsp *in, int64_t now)
         if (!t->dp || rtp_depack_ssrc(t->dp) == 0)
             continue;
         send_rr(in, t);
-        const struct rtp_stats *st = rtp_depack_stats(t->dp);
-        if (st->lost > t->lost_logged) {
-            nvr_log(NVR_WARN, in->o->camera, "rtp packets lost track=%s lost=%llu total_lost=%llu frames_dropped=%llu",
-                    t == in->video ? "video" : "audio", (unsigned long long)(st->lost - t->lost_logged),
-                    (unsigned long long)st->lost, (unsigned long long)st->frames_dropped);
-            t->lost_logged = st->lost;
-        }
+        log_loss(in, t);
     }
 }
 
@@ -425,6 +517,81 @@ static int pop_frame(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *
     return 1;
 }
 
+/* Reads what a track's socket has (RTP through the reorder buffer, or
+ * RTCP). */
+static int drain_udp(struct ingest_rtsp *in, struct track *t, int rtcp, int64_t now)
+{
+    struct rtp_udp_pkt pk[RTP_UDP_BATCH];
+    for (int b = 0; b < UDP_BATCHES; b++) {
+        int n = rtp_udp_recv(t->udp, rtcp, pk);
+        if (n < 0)
+            return n;
+        for (int i = 0; i < n; i++) {
+            if (rtcp) {
+                on_rtcp(in, t, pk[i].data, pk[i].len);
+                continue;
+            }
+            if (t == in->video)
+                in->deadline_us = now + in->o->timeout_us;
+            int rc = rtp_reorder_push(t->ro, pk[i].data, pk[i].len, now);
+            if (rc)
+                return rc;
+        }
+        if (n < RTP_UDP_BATCH)
+            break;
+    }
+    return NVR_OK;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* One wait for RTP over UDP (see the file comment). */
+static int step_udp(struct ingest_rtsp *in, char *why, size_t whylen)
+{
+    struct pollfd p[1 + 2 * SDP_MAX_MEDIA];
+    struct track *who[1 + 2 * SDP_MAX_MEDIA];
+    int n = 0, rc;
+    int64_t now = nvr_clock_mono_us();
+    if (in->o->stop && atomic_load(in->o->stop))
+        return snprintf(why, whylen, "stopped"), NVR_ESTOPPED;
+    if (now >= in->deadline_us)
+        return snprintf(why, whylen, "no video over UDP for %llds (a firewall or NAT may drop it)",
+                        (long long)((in->o->timeout_us + 999999) / 1000000)),
+               NVR_ETIMEDOUT;
+    int64_t wake = min64(min64(in->deadline_us, in->next_rr_us), min64(rtsp_client_next_keepalive(in->c),
+                                                                        now + POLL_SLICE_US));
+    p[n] = (struct pollfd){.fd = rtsp_client_fd(in->c), .events = POLLIN};
+    who[n++] = NULL;
+    for (int i = 0; i < in->ntracks; i++) {
+        struct track *t = &in->tracks[i];
+        if (!t->ro)
+            continue;
+        wake = min64(wake, rtp_reorder_deadline(t->ro));
+        p[n] = (struct pollfd){.fd = rtp_udp_fd(t->udp, 0), .events = POLLIN};
+        who[n++] = t;
+        p[n] = (struct pollfd){.fd = rtp_udp_fd(t->udp, 1), .events = POLLIN};
+        who[n++] = t;
+    }
+    int ms = wake > now ? (int)((wake - now + 999) / 1000) : 0;
+    if (poll(p, (nfds_t)n, ms) < 0 && errno != EINTR)
+        return snprintf(why, whylen, "poll failed: %s", strerror(errno)), NVR_EIO;
+    now = nvr_clock_mono_us();
+    if ((p[0].revents || now >= rtsp_client_next_keepalive(in->c)) && (rc = rtsp_client_service(in->c, why, whylen)))
+        return rc;
+    for (int i = 1; i < n; i++)
+        if (p[i].revents && (rc = drain_udp(in, who[i], p[i].fd == rtp_udp_fd(who[i]->udp, 1), now)))
+            return rc == NVR_EIO ? (snprintf(why, whylen, "receiving RTP over UDP failed"), rc) : rc;
+    for (int i = 0; i < in->ntracks; i++)
+        if (in->tracks[i].ro && (rc = rtp_reorder_tick(in->tracks[i].ro, now)))
+            return rc;
+    if (now >= in->next_rr_us)
+        housekeeping(in, now);
+    return NVR_OK;
+}
+
 int ingest_rtsp_read(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
 {
     for (;;) {
@@ -433,6 +600,11 @@ int ingest_rtsp_read(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *
             return r;
         if (r == 1)
             return NVR_OK;
+        if (in->udp) {
+            if ((r = step_udp(in, why, whylen)))
+                return r;
+            continue;
+        }
         int ch;
         const uint8_t *data;
         size_t len;
@@ -466,7 +638,13 @@ void ingest_rtsp_close(struct ingest_rtsp **inp)
         return;
     rtsp_client_close(&in->c);
     for (int i = 0; i < in->ntracks; i++)
+        if (in->tracks[i].dp)
+            log_loss(in, &in->tracks[i]); /* what happened since the last 5 s line */
+    for (int i = 0; i < in->ntracks; i++) {
+        rtp_reorder_destroy(&in->tracks[i].ro);
         rtp_depack_destroy(&in->tracks[i].dp);
+        rtp_udp_close(&in->tracks[i].udp);
+    }
     if (in->sdp_parsed)
         sdp_free(&in->sdp);
     video_params_destroy(&in->vparams);

@@ -1,6 +1,7 @@
 /*
  * ingest_rtsp.h - ingest.h implemented with the project's own RTSP reader
- * (nvr/rtsp_client.c, nvr/sdp.c, nvr/rtp_depack.c), TCP-interleaved only.
+ * (nvr/rtsp_client.c, nvr/sdp.c, nvr/rtp_depack.c): RTP interleaved in the
+ * RTSP connection (TCP, TLS or an HTTP tunnel), or over UDP.
  * nvr/ingest.c dispatches to it; the functions mean what their ingest_*
  * counterparts in ingest.h say.
  *
@@ -13,10 +14,11 @@
 
 struct ingest_rtsp;
 
-/* o is borrowed for the ingest's lifetime.  Besides ingest.h's errors,
- * NVR_EIO means the camera refused interleaved TCP or spoke malformed RTSP:
- * another implementation (UDP) may do better. */
-int ingest_rtsp_open(struct ingest_rtsp **out, const struct ingest_opts *o, char *why, size_t whylen);
+/* o is borrowed for the ingest's lifetime; udp: RTP over UDP instead of
+ * interleaved (o->transport is not looked at for that).  Besides ingest.h's
+ * errors, NVR_EIO means the camera refused the transport or spoke malformed
+ * RTSP: another transport or implementation may do better. */
+int ingest_rtsp_open(struct ingest_rtsp **out, const struct ingest_opts *o, int udp, char *why, size_t whylen);
 const struct ingest_info *ingest_rtsp_get_info(const struct ingest_rtsp *in);
 int ingest_rtsp_read(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen);
 uint64_t ingest_rtsp_bytes(const struct ingest_rtsp *in);

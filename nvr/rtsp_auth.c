@@ -1,7 +1,13 @@
 /*
  * rtsp_auth.c - Basic and Digest answers to RTSP challenges (see
- * rtsp_auth.h).  MD5 through libcrypto's EVP interface, the cnonce from
- * RAND_bytes.
+ * rtsp_auth.h).  The digests (MD5, SHA-256) through libcrypto's EVP
+ * interface, the cnonce from RAND_bytes.
+ *
+ * Digest (RFC 2617, RFC 7616): with H the algorithm's hash as lowercase hex,
+ *   HA1 = H(user:realm:password), for the -sess variants H(HA1:nonce:cnonce);
+ *   HA2 = H(method:uri);
+ *   response = H(HA1:nonce:nc:cnonce:auth:HA2) with qop=auth,
+ *              H(HA1:nonce:HA2) without qop (RFC 2069).
  */
 #include "rtsp_auth.h"
 
@@ -21,14 +27,39 @@ static void copy_value(char *dst, size_t cap, const char *v, size_t n)
     dst[n] = '\0';
 }
 
-static void md5_hex(const char *s, char out[33])
+#define HEX_MAX (2 * EVP_MAX_MD_SIZE + 1)
+
+/* out = lowercase hex of md(s) (32 characters for MD5, 64 for SHA-256). */
+static void hash_hex(const EVP_MD *md, const char *s, char out[HEX_MAX])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned char d[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    EVP_Digest(s, strlen(s), md, &n, EVP_md5(), NULL);
-    for (unsigned i = 0; i < 16; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    out[32] = '\0';
+    out[0] = '\0';
+    if (EVP_Digest(s, strlen(s), d, &n, md, NULL) != 1)
+        return;
+    for (unsigned i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+    out[2 * n] = '\0';
+}
+
+int rtsp_auth_digest_algorithm(const char *name, int *sess)
+{
+    static const struct {
+        const char *name;
+        int alg, sess;
+    } algs[] = {
+        {"MD5", RTSP_DIGEST_MD5, 0},
+        {"MD5-sess", RTSP_DIGEST_MD5, 1},
+        {"SHA-256", RTSP_DIGEST_SHA256, 0},
+        {"SHA-256-sess", RTSP_DIGEST_SHA256, 1},
+    };
+    for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+        if (strcasecmp(name, algs[i].name) == 0) {
+            if (sess)
+                *sess = algs[i].sess;
+            return algs[i].alg;
+        }
+    return -1;
 }
 
 /* Finds parameter `key` of a Digest challenge (key=value or key="value"). */
@@ -92,15 +123,17 @@ int rtsp_auth_header(const char *challenge, const char *user, const char *passwo
     if (strncasecmp(challenge, "Digest", 6) != 0)
         return NVR_EINVAL;
     const char *params = challenge + 6;
-    char realm[128], nonce[256], opaque[256], algorithm[32], qop[64], cn[33];
+    char realm[128], nonce[256], opaque[256], algorithm[32], qop[64], cn[65];
     rtsp_auth_param(params, "realm", realm, sizeof realm);
     if (!rtsp_auth_param(params, "nonce", nonce, sizeof nonce))
         return NVR_EINVAL;
     int have_opaque = rtsp_auth_param(params, "opaque", opaque, sizeof opaque);
     int have_alg = rtsp_auth_param(params, "algorithm", algorithm, sizeof algorithm);
-    int sess = have_alg && strcasecmp(algorithm, "MD5-sess") == 0;
-    if (have_alg && !sess && strcasecmp(algorithm, "MD5") != 0)
+    int sess = 0;
+    int alg = have_alg ? rtsp_auth_digest_algorithm(algorithm, &sess) : RTSP_DIGEST_MD5;
+    if (alg < 0)
         return NVR_EINVAL;
+    const EVP_MD *md = alg == RTSP_DIGEST_SHA256 ? EVP_sha256() : EVP_md5();
     int use_qop = 0;
     if (rtsp_auth_param(params, "qop", qop, sizeof qop)) {
         /* a list such as "auth,auth-int": we do "auth" */
@@ -118,21 +151,23 @@ int rtsp_auth_header(const char *challenge, const char *user, const char *passwo
         for (unsigned i = 0; i < sizeof rnd; i++)
             snprintf(cn + 2 * i, 3, "%02x", rnd[i]);
     }
-    char buf[1024], ha1[33], ha2[33], resp[33], ncs[9];
+    char buf[1536], ha1[HEX_MAX], ha2[HEX_MAX], resp[HEX_MAX], ncs[9];
     snprintf(ncs, sizeof ncs, "%08x", nc);
     snprintf(buf, sizeof buf, "%s:%s:%s", user, realm, password);
-    md5_hex(buf, ha1);
+    hash_hex(md, buf, ha1);
     if (sess) {
         snprintf(buf, sizeof buf, "%s:%s:%s", ha1, nonce, cn);
-        md5_hex(buf, ha1);
+        hash_hex(md, buf, ha1);
     }
     snprintf(buf, sizeof buf, "%s:%s", method, uri);
-    md5_hex(buf, ha2);
+    hash_hex(md, buf, ha2);
     if (use_qop)
         snprintf(buf, sizeof buf, "%s:%s:%s:%s:auth:%s", ha1, nonce, ncs, cn, ha2);
     else
         snprintf(buf, sizeof buf, "%s:%s:%s", ha1, nonce, ha2);
-    md5_hex(buf, resp);
+    hash_hex(md, buf, resp);
+    if (!resp[0])
+        return NVR_EINVAL;
     int n = snprintf(out, outlen, "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"%s\", response=\"%s\"",
                      user, realm, nonce, uri, resp);
     if (n >= 0 && (size_t)n < outlen && have_opaque)

@@ -1,6 +1,6 @@
 /*
- * rtsp_client.c - RTSP over one TCP connection with interleaved media (see
- * rtsp_client.h).
+ * rtsp_client.c - RTSP over one byte stream with interleaved media (see
+ * rtsp_client.h); the stream (TCP, TLS or an HTTP tunnel) is rtsp_conn.c's.
  *
  * The read buffer holds bytes [rpos, wpos) not yet consumed.
  * rtsp_frame_next() looks at rpos: '$' starts an interleaved frame (4-byte header), a line
@@ -12,7 +12,8 @@
  * unconsumed tail to the front) only when less than 64 KiB is free, so a
  * returned item stays valid until the next call.
  *
- * fill() calls recv(2) without waiting while the socket may still hold data
+ * fill() calls rtsp_conn_recv (recv(2), or SSL_read until OpenSSL has
+ * nothing left) without waiting while the socket may still hold data
  * (`drained` clear) and poll(2)s only after a short read, so receiving a
  * burst costs one poll and one recv.  While streaming, SO_RCVLOWAT makes
  * poll wake only once 32 KiB are waiting (about every second frame of a
@@ -24,6 +25,7 @@
 #include "rtsp_client.h"
 
 #include "rtsp_auth.h"
+#include "rtsp_conn.h"
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 
@@ -57,7 +59,9 @@ struct rtsp_client {
     int64_t timeout_us;
     const atomic_int *stop;
     int ignore_stop;            /* while tearing down */
-    int fd;
+    int tunnel;                 /* RTSP over HTTP */
+    const char *camera;         /* pins the TLS certificate; may be NULL */
+    struct rtsp_conn *conn;     /* NULL while not connected */
 
     uint8_t *buf;               /* BUF_CAP bytes; [rpos, wpos) unread */
     size_t rpos, wpos;
@@ -69,6 +73,7 @@ struct rtsp_client {
     char session[128];
     int session_timeout;
     int channels;               /* interleaved channels handed out */
+    int udp;                    /* a track was set up for UDP: no SO_RCVLOWAT */
     int playing;
     int use_get_parameter;
     int64_t keepalive_us, next_keepalive;
@@ -108,9 +113,12 @@ static void percent_decode(char *dst, size_t cap, const char *src, size_t n)
 int rtsp_url_parse(const char *url, struct rtsp_url *u)
 {
     memset(u, 0, sizeof *u);
-    if (strncasecmp(url, "rtsp://", 7) != 0)
+    if (strncasecmp(url, "rtsps://", 8) == 0)
+        u->tls = 1;
+    else if (strncasecmp(url, "rtsp://", 7) != 0)
         return NVR_EINVAL;
-    const char *auth = url + 7;
+    const char *scheme = u->tls ? "rtsps" : "rtsp";
+    const char *auth = url + strlen(scheme) + 3;
     size_t alen = strcspn(auth, "/?#");
     const char *rest = auth + alen;
     const char *at = NULL;
@@ -162,12 +170,13 @@ int rtsp_url_parse(const char *url, struct rtsp_url *u)
             if (!isdigit((unsigned char)port[i]))
                 return NVR_EINVAL;
         memcpy(u->port, port, plen);
+        u->has_port = 1;
     } else {
-        snprintf(u->port, sizeof u->port, "554");
+        snprintf(u->port, sizeof u->port, u->tls ? "322" : "554");
     }
     /* the rest goes on the request line as it is, a '#' included: cameras
      * have paths such as /live#1 (as libavformat sends them) */
-    int n = snprintf(u->request_url, sizeof u->request_url, "rtsp://%.*s%s", (int)hplen, hostport, rest);
+    int n = snprintf(u->request_url, sizeof u->request_url, "%s://%.*s%s", scheme, (int)hplen, hostport, rest);
     if (n < 0 || (size_t)n >= sizeof u->request_url)
         return NVR_EINVAL;
     return NVR_OK;
@@ -178,7 +187,7 @@ int rtsp_url_parse(const char *url, struct rtsp_url *u)
  * is the base, anything else is appended to the base after a '/'. */
 static void resolve_control(const struct rtsp_client *c, const char *control, char *out, size_t n)
 {
-    if (strncasecmp(control, "rtsp://", 7) == 0) {
+    if (strncasecmp(control, "rtsp://", 7) == 0 || strncasecmp(control, "rtsps://", 8) == 0) {
         snprintf(out, n, "%s", control);
     } else if (control[0] == '\0' || strcmp(control, "*") == 0) {
         snprintf(out, n, "%s", c->base);
@@ -285,17 +294,25 @@ int rtsp_reply_parse(const char *head, size_t len, struct rtsp_reply *r)
     return NVR_OK;
 }
 
-/* Picks the challenge to answer: Digest if offered, else Basic. */
+/* Picks the challenge to answer: the first Digest whose algorithm we know
+ * (servers list them in order of preference, RFC 7616 section 3.7), else
+ * Basic, else the first Digest (whose answer then fails as NVR_EAUTH). */
 static const char *pick_challenge(const struct rtsp_reply *r)
 {
-    const char *basic = NULL;
+    const char *basic = NULL, *digest = NULL;
     for (int i = 0; i < r->nauth; i++) {
-        if (strncasecmp(r->www_authenticate[i], "Digest", 6) == 0)
-            return r->www_authenticate[i];
-        if (strncasecmp(r->www_authenticate[i], "Basic", 5) == 0)
-            basic = r->www_authenticate[i];
+        const char *ch = r->www_authenticate[i];
+        if (strncasecmp(ch, "Digest", 6) == 0) {
+            char alg[32];
+            if (!rtsp_auth_param(ch + 6, "algorithm", alg, sizeof alg) || rtsp_auth_digest_algorithm(alg, NULL) >= 0)
+                return ch;
+            if (!digest)
+                digest = ch;
+        }
+        if (strncasecmp(ch, "Basic", 5) == 0 && !basic)
+            basic = ch;
     }
-    return basic;
+    return basic ? basic : digest;
 }
 
 /* ------------------------------------------------------------------ */
@@ -327,7 +344,7 @@ static int wait_error(const struct rtsp_client *c, int rc, char *why, size_t why
 }
 
 /* Waits until fd is ready for events, the deadline passes or we are stopped. */
-static int wait_fd(const struct rtsp_client *c, short events, int64_t deadline)
+static int wait_fd(const struct rtsp_client *c, int fd, short events, int64_t deadline)
 {
     for (;;) {
         if (stopped(c))
@@ -336,7 +353,7 @@ static int wait_fd(const struct rtsp_client *c, short events, int64_t deadline)
         if (now >= deadline)
             return NVR_ETIMEDOUT;
         int64_t ms = (deadline - now + 999) / 1000;
-        struct pollfd p = {.fd = c->fd, .events = events};
+        struct pollfd p = {.fd = fd, .events = events};
         int r = poll(&p, 1, (int)(ms < POLL_SLICE_MS ? ms : POLL_SLICE_MS));
         if (r > 0)
             return NVR_OK;
@@ -354,7 +371,7 @@ static int wait_once(const struct rtsp_client *c, short events, int64_t deadline
     if (now >= deadline)
         return NVR_ETIMEDOUT;
     int64_t ms = (deadline - now + 999) / 1000;
-    struct pollfd p = {.fd = c->fd, .events = events};
+    struct pollfd p = {.fd = rtsp_conn_fd(c->conn), .events = events};
     if (poll(&p, 1, (int)(ms < POLL_SLICE_MS ? ms : POLL_SLICE_MS)) < 0 && errno != EINTR)
         return NVR_EIO;
     return NVR_OK;
@@ -363,26 +380,20 @@ static int wait_once(const struct rtsp_client *c, short events, int64_t deadline
 static int send_all(struct rtsp_client *c, const void *data, size_t len, int64_t deadline, char *why,
                     size_t whylen)
 {
-    const uint8_t *p = data;
-    while (len > 0) {
-        ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int rc = wait_fd(c, POLLOUT, deadline);
-            if (rc)
-                return wait_error(c, rc, why, whylen);
-            continue;
-        }
-        return fail(nvr_err_from_errno(errno) == NVR_ECONN ? NVR_ECONN : NVR_EIO, why, whylen,
-                    "sending to the camera failed: %s", strerror(errno));
+    if (rtsp_conn_write(c->conn, data, len))
+        return fail(NVR_ENOMEM, why, whylen, "out of memory");
+    for (;;) {
+        short want;
+        int fd;
+        int r = rtsp_conn_flush(c->conn, &want, &fd);
+        if (r == 1)
+            return NVR_OK;
+        if (r < 0)
+            return fail(r, why, whylen, "sending to the camera failed: %s", strerror(errno));
+        int rc = wait_fd(c, fd, want, deadline);
+        if (rc)
+            return wait_error(c, rc, why, whylen);
     }
-    return NVR_OK;
 }
 
 /* Reads more bytes into the buffer (see the file comment). */
@@ -403,25 +414,24 @@ static int fill(struct rtsp_client *c, int64_t deadline, char *why, size_t whyle
             return wait_error(c, NVR_ESTOPPED, why, whylen);
         if (nvr_clock_mono_us() >= deadline)
             return wait_error(c, NVR_ETIMEDOUT, why, whylen);
+        short want = POLLIN;
         if (!c->drained) {
-            ssize_t n = recv(c->fd, c->buf + c->wpos, space, MSG_DONTWAIT);
+            ssize_t n = rtsp_conn_recv(c->conn, c->buf + c->wpos, space, &want);
             if (n > 0) {
                 c->wpos += (size_t)n;
                 c->drained = (size_t)n < space;
                 return NVR_OK;
             }
-            if (n == 0)
+            if (n == NVR_EEOF)
                 return fail(NVR_EEOF, why, whylen, "the camera closed the connection");
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                return fail(nvr_err_from_errno(errno) == NVR_ECONN ? NVR_ECONN : NVR_EIO, why, whylen,
-                            "receiving from the camera failed: %s", strerror(errno));
+            if (n < 0)
+                return fail((int)n, why, whylen, "receiving from the camera failed: %s", strerror(errno));
             c->drained = 1;
         }
         /* with SO_RCVLOWAT, poll waits for that many bytes: after a slice
          * without, read what there is anyway */
-        int rc = c->lowat ? wait_once(c, POLLIN, deadline) : wait_fd(c, POLLIN, deadline);
+        int rc = c->lowat && want == POLLIN ? wait_once(c, POLLIN, deadline)
+                                            : wait_fd(c, rtsp_conn_fd(c->conn), want, deadline);
         if (rc)
             return wait_error(c, rc, why, whylen);
         c->drained = 0;
@@ -612,51 +622,24 @@ static int transact(struct rtsp_client *c, const char *method, const char *url, 
 
 static int connect_to(struct rtsp_client *c, char *why, size_t whylen)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
-    int64_t deadline = nvr_clock_mono_us() + c->timeout_us;
-    int gai = getaddrinfo(c->url.host, c->url.port, &hints, &res);
-    if (gai != 0)
-        return fail(NVR_ECONN, why, whylen, "cannot resolve %s: %s (connection failed)", c->url.host,
-                    gai_strerror(gai));
-    int rc = NVR_ECONN, err = ECONNREFUSED;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-        if (c->fd < 0) {
-            err = errno;
-            continue;
-        }
-        if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            rc = NVR_OK;
-            break;
-        }
-        if (errno == EINPROGRESS) {
-            rc = wait_fd(c, POLLOUT, deadline);
-            socklen_t sl = sizeof err;
-            if (rc == NVR_OK && getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) == 0 && err == 0)
-                break;
-            if (rc == NVR_OK)
-                rc = NVR_ECONN;
-        } else {
-            err = errno;
-            rc = NVR_ECONN;
-        }
-        close(c->fd);
-        c->fd = -1;
-        if (rc == NVR_ESTOPPED || rc == NVR_ETIMEDOUT)
-            break;
-    }
-    freeaddrinfo(res);
-    if (rc == NVR_ESTOPPED)
-        return fail(rc, why, whylen, "stopped");
-    if (rc == NVR_ETIMEDOUT)
-        return fail(rc, why, whylen, "no answer from %s port %s within %llds", c->url.host, c->url.port,
-                    (long long)((c->timeout_us + 999999) / 1000000));
-    if (rc)
-        return fail(NVR_ECONN, why, whylen, "connection to %s port %s failed: %s", c->url.host, c->url.port,
-                    strerror(err));
-    int one = 1;
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return NVR_OK;
+    char key[512], port[8];
+    snprintf(port, sizeof port, "%s", c->url.port);
+    if (c->tunnel && !c->url.has_port)
+        snprintf(port, sizeof port, c->url.tls ? "443" : "80");
+    snprintf(key, sizeof key, "%s %s %s", c->camera ? c->camera : "", c->url.host, port);
+    const char *path = strstr(c->url.request_url, "://");
+    path = path ? path + 3 + strcspn(path + 3, "/?#") : "/";
+    struct rtsp_conn_opts co = {
+        .host = c->url.host,
+        .port = port,
+        .tls = c->url.tls,
+        .tunnel = c->tunnel,
+        .tunnel_path = path,
+        .pin_key = key,
+        .timeout_us = c->timeout_us,
+        .stop = c->stop,
+    };
+    return rtsp_conn_open(&c->conn, &co, why, whylen);
 }
 
 int rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o, char **sdp,
@@ -671,11 +654,12 @@ int rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o,
         free(c);
         return fail(NVR_ENOMEM, why, whylen, "out of memory");
     }
-    c->fd = -1;
     c->timeout_us = o->timeout_us;
     c->stop = o->stop;
+    c->tunnel = o->tunnel;
+    c->camera = o->camera;
     if (rtsp_url_parse(o->url, &c->url) != NVR_OK) {
-        rc = fail(NVR_EINVAL, why, whylen, "not an rtsp:// URL");
+        rc = fail(NVR_EINVAL, why, whylen, "not an rtsp:// or rtsps:// URL");
         goto out;
     }
     for (int redirects = 0;; redirects++) {
@@ -709,8 +693,7 @@ int rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o,
         }
         c->url = next;
         c->challenge[0] = '\0';
-        close(c->fd);
-        c->fd = -1;
+        rtsp_conn_close(&c->conn);
         c->rpos = c->wpos = 0;
         c->drained = 0;
     }
@@ -737,17 +720,36 @@ out:
     return rc;
 }
 
+/* SETUP of one track with the given Transport header line; the session is
+ * taken from the first answer.  A refusal is NVR_EIO (another transport may
+ * do). */
+static int setup_track(struct rtsp_client *c, const char *control, const char *transport, const char *what, char *why,
+                       size_t whylen)
+{
+    char url[1024];
+    resolve_control(c, control, url, sizeof url);
+    int rc = transact(c, "SETUP", url, transport, why, whylen);
+    if (rc == 1 || (rc == NVR_ECONN && c->reply.status != 0))
+        return fail(NVR_EIO, why, whylen, "the camera refused %s (RTSP %d %s to SETUP)", what, c->reply.status,
+                    c->reply.reason);
+    if (rc)
+        return rc;
+    if (!c->session[0]) {
+        if (!c->reply.session[0])
+            return fail(NVR_EIO, why, whylen, "the camera gave no session to SETUP");
+        snprintf(c->session, sizeof c->session, "%s", c->reply.session);
+        c->session_timeout = c->reply.session_timeout;
+    }
+    return NVR_OK;
+}
+
 int rtsp_client_setup(struct rtsp_client *c, const char *control, int *rtp_ch, int *rtcp_ch, char *why,
                       size_t whylen)
 {
-    char url[1024], transport[128];
+    char transport[128];
     int ch = c->channels;
-    resolve_control(c, control, url, sizeof url);
     snprintf(transport, sizeof transport, "Transport: RTP/AVP/TCP;unicast;interleaved=%d-%d\r\n", ch, ch + 1);
-    int rc = transact(c, "SETUP", url, transport, why, whylen);
-    if (rc == 1 || (rc == NVR_ECONN && c->reply.status != 0))
-        return fail(NVR_EIO, why, whylen, "the camera refused interleaved TCP (RTSP %d %s to SETUP)",
-                    c->reply.status, c->reply.reason);
+    int rc = setup_track(c, control, transport, "interleaved TCP", why, whylen);
     if (rc)
         return rc;
     c->channels += 2;
@@ -762,13 +764,42 @@ int rtsp_client_setup(struct rtsp_client *c, const char *control, int *rtp_ch, i
             *rtcp_ch = k == 2 && b >= 0 && b < 256 ? b : a + 1;
         }
     }
-    if (!c->session[0]) {
-        if (!c->reply.session[0])
-            return fail(NVR_EIO, why, whylen, "the camera gave no session to SETUP");
-        snprintf(c->session, sizeof c->session, "%s", c->reply.session);
-        c->session_timeout = c->reply.session_timeout;
+    return NVR_OK;
+}
+
+int rtsp_client_setup_udp(struct rtsp_client *c, const char *control, int client_port, int *server_rtp,
+                          int *server_rtcp, char *why, size_t whylen)
+{
+    char transport[128];
+    snprintf(transport, sizeof transport, "Transport: RTP/AVP;unicast;client_port=%d-%d\r\n", client_port,
+             client_port + 1);
+    int rc = setup_track(c, control, transport, "RTP over UDP", why, whylen);
+    if (rc)
+        return rc;
+    c->udp = 1;
+    *server_rtp = *server_rtcp = 0;
+    if (strcasestr(c->reply.transport, "interleaved=") || strcasestr(c->reply.transport, "/TCP"))
+        return fail(NVR_EIO, why, whylen, "the camera answered SETUP for UDP with interleaved TCP");
+    const char *sp = strcasestr(c->reply.transport, "server_port=");
+    if (sp) {
+        int a = 0, b = 0;
+        int k = sscanf(sp + 12, "%d-%d", &a, &b);
+        if (k >= 1 && a > 0 && a < 65536) {
+            *server_rtp = a;
+            *server_rtcp = k == 2 && b > 0 && b < 65536 ? b : a + 1;
+        }
     }
     return NVR_OK;
+}
+
+int rtsp_client_fd(const struct rtsp_client *c)
+{
+    return rtsp_conn_fd(c->conn);
+}
+
+int rtsp_client_peer(const struct rtsp_client *c, struct sockaddr_storage *addr, socklen_t *len)
+{
+    return rtsp_conn_peer(c->conn, addr, len);
 }
 
 int rtsp_client_play(struct rtsp_client *c, const char *session_control, char *why, size_t whylen)
@@ -782,7 +813,7 @@ int rtsp_client_play(struct rtsp_client *c, const char *session_control, char *w
         return rc;
     c->playing = 1;
     int lowat = STREAM_LOWAT;
-    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) == 0)
+    if (!c->udp && setsockopt(rtsp_conn_fd(c->conn), SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) == 0)
         c->lowat = lowat;
     int64_t every = (int64_t)(c->session_timeout > 10 ? c->session_timeout : 10) * 1000000 / 2;
     c->keepalive_us = every;
@@ -840,6 +871,44 @@ int rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, c
     }
 }
 
+int rtsp_client_service(struct rtsp_client *c, char *why, size_t whylen)
+{
+    for (;;) {
+        struct rtsp_item it;
+        int r = take_item(c, &it, why, whylen);
+        if (r < 0)
+            return r;
+        if (r == 1) {
+            if (it.kind == RTSP_ITEM_MESSAGE && c->reply.is_request && (r = answer_request(c, why, whylen)))
+                return r;
+            continue; /* replies to keep-alives; stray frames */
+        }
+        if (c->playing && nvr_clock_mono_us() >= c->next_keepalive && (r = keepalive(c, why, whylen)))
+            return r;
+        if (c->rpos == c->wpos)
+            c->rpos = c->wpos = 0;
+        else if (BUF_CAP - c->wpos < READ_MIN) {
+            memmove(c->buf, c->buf + c->rpos, c->wpos - c->rpos);
+            c->wpos -= c->rpos;
+            c->rpos = 0;
+        }
+        short want;
+        ssize_t n = rtsp_conn_recv(c->conn, c->buf + c->wpos, BUF_CAP - c->wpos, &want);
+        if (n == 0)
+            return NVR_OK;
+        if (n == NVR_EEOF)
+            return fail(NVR_EEOF, why, whylen, "the camera closed the connection");
+        if (n < 0)
+            return fail((int)n, why, whylen, "receiving from the camera failed: %s", strerror(errno));
+        c->wpos += (size_t)n;
+    }
+}
+
+int64_t rtsp_client_next_keepalive(const struct rtsp_client *c)
+{
+    return c->next_keepalive;
+}
+
 int rtsp_client_send_frame(struct rtsp_client *c, int channel, const uint8_t *data, size_t len)
 {
     uint8_t frame[4 + 1500];
@@ -854,27 +923,41 @@ int rtsp_client_send_frame(struct rtsp_client *c, int channel, const uint8_t *da
     return send_all(c, frame, len + 4, nvr_clock_mono_us() + c->timeout_us, why, sizeof why);
 }
 
+const char *rtsp_client_transport(const struct rtsp_client *c)
+{
+    return rtsp_conn_kind(c->conn);
+}
+
+const char *rtsp_client_tls_fingerprint(const struct rtsp_client *c)
+{
+    return rtsp_conn_fingerprint(c->conn);
+}
+
+const char *rtsp_client_tls_version(const struct rtsp_client *c)
+{
+    return rtsp_conn_tls_version(c->conn);
+}
+
 void rtsp_client_close(struct rtsp_client **cp)
 {
     struct rtsp_client *c = *cp;
     if (!c)
         return;
-    if (c->playing && c->fd >= 0) {
+    if (c->playing && c->conn) {
         char url[1024], why[128];
         int cseq;
         int64_t deadline = nvr_clock_mono_us() + TEARDOWN_WAIT_US;
         c->ignore_stop = 1;
         if (c->lowat) {
             int one = 1;
-            setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
+            setsockopt(rtsp_conn_fd(c->conn), SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one);
             c->lowat = 0;
         }
         resolve_control(c, "", url, sizeof url);
         if (send_request(c, "TEARDOWN", url, NULL, &cseq, deadline, why, sizeof why) == NVR_OK)
             read_reply(c, cseq, deadline, why, sizeof why);
     }
-    if (c->fd >= 0)
-        close(c->fd);
+    rtsp_conn_close(&c->conn);
     free(c->buf);
     free(c);
     *cp = NULL;

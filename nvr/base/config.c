@@ -111,7 +111,7 @@ static const struct conf_key conf_keys[] = {
      "an rtsp:// or rtsps:// URL with a host", 0, 0},
     {SEC_CAMERA, "onvif", parse_http_url, CAM(onvif), KEY_SECRET,
      "an http:// or https:// URL with a host (the camera's ONVIF device service)", 0, 0},
-    {SEC_CAMERA, "transport", parse_transport, CAM(transport), 0, "auto, tcp or udp", 0, 0},
+    {SEC_CAMERA, "transport", parse_transport, CAM(transport), 0, "auto, tcp, udp or http", 0, 0},
     {SEC_CAMERA, "segment_seconds", parse_int, CAM(segment_seconds), 0,
      "an integer from 1 to 3600", 1, 3600},
     {SEC_CAMERA, "retain_days", parse_int, CAM(retain_days), 0, "an integer from 0 to 36500", 0,
@@ -490,7 +490,8 @@ static nvr_err parse_min_free(const struct conf_key *k, const char *val, void *b
 static nvr_err parse_transport(const struct conf_key *k, const char *val, void *base)
 {
     static const char *const names[] = {
-        [NVR_TRANSPORT_AUTO] = "auto", [NVR_TRANSPORT_TCP] = "tcp", [NVR_TRANSPORT_UDP] = "udp"};
+        [NVR_TRANSPORT_AUTO] = "auto", [NVR_TRANSPORT_TCP] = "tcp", [NVR_TRANSPORT_UDP] = "udp",
+        [NVR_TRANSPORT_HTTP] = "http"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strcasecmp(val, names[i]) == 0) {
             *(enum nvr_transport *)((char *)base + k->offset) = (enum nvr_transport)i;

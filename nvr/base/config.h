@@ -21,7 +21,8 @@
 #define NVR_CONFIG_DEFAULT_WEB_DIR "/usr/local/share/nvr/web"
 #endif
 
-enum nvr_transport { NVR_TRANSPORT_AUTO = 0, NVR_TRANSPORT_TCP, NVR_TRANSPORT_UDP };
+/* http: RTSP over HTTP tunnelling (the own reader; libavformat as NVR_RTSP_READER=libav) */
+enum nvr_transport { NVR_TRANSPORT_AUTO = 0, NVR_TRANSPORT_TCP, NVR_TRANSPORT_UDP, NVR_TRANSPORT_HTTP };
 
 #define NVR_DEFAULT_RETAIN_DAYS 30 /* also applied to cameras no longer configured */
 

@@ -124,6 +124,8 @@ struct options {
     gchar *sdp_name;            /* --sdp-name: SDP "s=" line to present, or NULL */
     gboolean sdp_params_only;   /* --sdp-params-only: no parameter sets in the stream */
     gint close_after;           /* --close-after: end every connection after this many s */
+    gchar *tls_cert;            /* --tls-cert: serve RTSP over TLS (rtsps://) with this PEM */
+    gchar *tls_key;             /* --tls-key: its key, if not in the same PEM */
 };
 
 struct camera {
@@ -666,6 +668,55 @@ static void setup_auth(struct camera *cam)
     g_object_unref(auth);
 }
 
+/*
+ * --tls-cert/--tls-key: RTSP over TLS (rtsps://) on the same port, with the
+ * certificate of the PEM file(s) (self-signed, as cameras have them).
+ * gst-rtsp-server makes every accepted connection a TLS server connection
+ * when the server's GstRTSPAuth has a certificate.  Without --user, an auth
+ * object exists only for the certificate: its default token gets the role
+ * "anonymous", which add_tls_role lets access and construct the media.
+ * The RTSP-over-HTTP tunnel (GET/POST) needs nothing: gst-rtsp-server
+ * answers it on the same port, over TLS too.
+ */
+static int setup_tls(struct camera *cam)
+{
+    GError *err = NULL;
+    GTlsCertificate *cert;
+    GstRTSPAuth *auth;
+
+    if (!cam->o.tls_cert)
+        return 0;
+    cert = g_tls_certificate_new_from_files(cam->o.tls_cert,
+                                            cam->o.tls_key ? cam->o.tls_key : cam->o.tls_cert, &err);
+    if (!cert) {
+        g_printerr("nvr-test-camera: cannot load --tls-cert/--tls-key: %s\n",
+                   err ? err->message : "unknown error");
+        g_clear_error(&err);
+        return -1;
+    }
+    auth = gst_rtsp_server_get_auth(cam->server);
+    if (!auth) {
+        GstRTSPToken *token = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING,
+                                                 "anonymous", NULL);
+        auth = gst_rtsp_auth_new();
+        gst_rtsp_auth_set_default_token(auth, token);
+        gst_rtsp_token_unref(token);
+        gst_rtsp_server_set_auth(cam->server, auth);
+    }
+    gst_rtsp_auth_set_tls_certificate(auth, cert);
+    g_object_unref(cert);
+    g_object_unref(auth);
+    return 0;
+}
+
+static void add_tls_role(const struct camera *cam, GstRTSPMediaFactory *f)
+{
+    if (cam->o.tls_cert && !cam->o.user)
+        gst_rtsp_media_factory_add_role(f, "anonymous", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
+                                        G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
+                                        G_TYPE_BOOLEAN, TRUE, NULL);
+}
+
 static GstRTSPMediaFactory *make_factory(struct camera *cam)
 {
     GstRTSPMediaFactory *f = gst_rtsp_media_factory_new();
@@ -673,6 +724,7 @@ static GstRTSPMediaFactory *make_factory(struct camera *cam)
     gst_rtsp_media_factory_set_launch(f, cam->launch);
     gst_rtsp_media_factory_set_shared(f, FALSE);
     gst_rtsp_media_factory_set_stop_on_disconnect(f, TRUE);
+    add_tls_role(cam, f);
     if (cam->o.user)
         gst_rtsp_media_factory_add_role(f, "user", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
                                         G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
@@ -757,6 +809,8 @@ static int start_server(struct camera *cam)
     gst_rtsp_server_set_service(cam->server, service);
     gst_rtsp_server_set_backlog(cam->server, LISTEN_BACKLOG);
     setup_auth(cam);
+    if (setup_tls(cam) < 0)
+        goto out;
     if (cam->o.server_header || cam->o.sdp_name)
         g_signal_connect(cam->server, "client-connected", G_CALLBACK(on_client_connected), cam);
     if (cam->o.close_after > 0)
@@ -885,6 +939,9 @@ static int parse_options(struct options *o, int *argc, char ***argv)
         {"close-after", 0, 0, G_OPTION_ARG_INT, &o->close_after,
          "close every client connection this many seconds after it was made (cameras that end "
          "sessions periodically)", "S"},
+        {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_cert,
+         "serve rtsps:// (RTSP over TLS) with this PEM certificate (and key, without --tls-key)", "FILE"},
+        {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &o->tls_key, "the PEM key for --tls-cert", "FILE"},
         G_OPTION_ENTRY_NULL,
     };
     GOptionContext *ctx = g_option_context_new("- RTSP test camera serving a looped MP4 clip");
@@ -934,6 +991,10 @@ static int parse_options(struct options *o, int *argc, char ***argv)
         g_printerr("nvr-test-camera: --audio-codec must be aac, latm, pcmu, pcma or l16\n");
         goto out;
     }
+    if (o->tls_key && !o->tls_cert) {
+        g_printerr("nvr-test-camera: --tls-key needs --tls-cert\n");
+        goto out;
+    }
     if (o->auth && strcmp(o->auth, "basic") != 0 && strcmp(o->auth, "digest") != 0) {
         g_printerr("nvr-test-camera: --auth must be basic or digest\n");
         goto out;
@@ -957,6 +1018,8 @@ static void free_options(struct options *o)
     g_free(o->switch_clip);
     g_free(o->server_header);
     g_free(o->sdp_name);
+    g_free(o->tls_cert);
+    g_free(o->tls_key);
 }
 
 /* ------------------------------------------------------------------ main -- */
@@ -967,7 +1030,7 @@ static void print_ready(const struct camera *cam)
     int port = gst_rtsp_server_get_bound_port(cam->server);
     int v6 = strchr(cam->o.bind, ':') != NULL;
 
-    printf("ready rtsp://%s%s%s:%d%s\n", v6 ? "[" : "", cam->o.bind, v6 ? "]" : "", port, path);
+    printf("ready %s://%s%s%s:%d%s\n", cam->o.tls_cert ? "rtsps" : "rtsp", v6 ? "[" : "", cam->o.bind, v6 ? "]" : "", port, path);
     fflush(stdout);
     g_free(path);
 }

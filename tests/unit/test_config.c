@@ -336,7 +336,7 @@ static void test_booleans_and_transport(void)
 
     static const struct { const char *in; enum nvr_transport v; } t[] = {
         {"auto", NVR_TRANSPORT_AUTO}, {"tcp", NVR_TRANSPORT_TCP}, {"udp", NVR_TRANSPORT_UDP},
-        {"TCP", NVR_TRANSPORT_TCP},
+        {"TCP", NVR_TRANSPORT_TCP}, {"http", NVR_TRANSPORT_HTTP}, {"HTTP", NVR_TRANSPORT_HTTP},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         char lines[128];
@@ -347,8 +347,8 @@ static void test_booleans_and_transport(void)
         CHECK_EQ_INT(cfg->cameras[0].transport, t[i].v);
         nvr_config_free(&cfg);
     }
-    expect_errors(SERVER "[camera lobby]\nurl = rtsp://h/\ntransport = http\n",
-                  "nvr.conf:5: transport must be auto, tcp or udp, got \"http\"\n");
+    expect_errors(SERVER "[camera lobby]\nurl = rtsp://h/\ntransport = https\n",
+                  "nvr.conf:5: transport must be auto, tcp, udp or http, got \"https\"\n");
 }
 
 static void test_comments(void)
@@ -611,7 +611,7 @@ static void test_no_password_in_messages(void)
     CHECK(strstr(errs, "hunter2") == NULL);
     CHECK(strstr(errs, "nvr.conf:3: ") != NULL);
     CHECK(strstr(errs, "nvr.conf:12: ") != NULL);
-    CHECK(strstr(errs, "nvr.conf:8: transport must be auto, tcp or udp, got "
+    CHECK(strstr(errs, "nvr.conf:8: transport must be auto, tcp, udp or http, got "
                        "\"rtsp://admin:***@192.0.2.10/\"") != NULL);
     free(errs);
 }

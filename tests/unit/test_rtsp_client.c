@@ -1,9 +1,12 @@
-/* test_rtsp_client.c - the RTSP client (nvr/rtsp_client.c): URL splitting,
- * reply parsing, Digest answers (RFC 2617's own example), and whole sessions
- * against a scripted server on loopback that does what cameras do and the
- * test camera does not: interleaved frames cut at odd places, garbage
- * between them, replies mixed into the media, 461 at SETUP, silence, a
- * refused password. */
+/* test_rtsp_client.c - the RTSP client (nvr/rtsp_client.c, nvr/rtsp_conn.c):
+ * URL splitting, reply parsing, Digest answers (RFC 2617's own example), and
+ * whole sessions against a scripted server on loopback that does what
+ * cameras do and the test camera does not: interleaved frames cut at odd
+ * places, garbage between them, replies mixed into the media, 461 at SETUP,
+ * silence, a refused password.  The same session runs over TLS (a
+ * certificate made here; a SHA-256 Digest challenge offered before an MD5
+ * one), through an RTSP-over-HTTP tunnel (the server decodes the POST's
+ * base64), and a changed certificate on a reconnection is refused. */
 #include "nvr/rtsp_client.h"
 
 #include "nvr/rtsp_auth.h"
@@ -12,9 +15,15 @@
 #include "nvr/base/clock.h"
 #include "nvr/base/err.h"
 
+#include "nvr/rtsp_conn.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -40,6 +49,15 @@ static void test_url(void)
     CHECK_EQ_INT(rtsp_url_parse("rtsp://u:a%23b@cam/live#1", &u), NVR_OK);
     CHECK_EQ_STR(u.password, "a#b");
     CHECK_EQ_STR(u.request_url, "rtsp://cam/live#1");
+    CHECK_EQ_INT(rtsp_url_parse("rtsps://cam.local/x", &u), NVR_OK);
+    CHECK_EQ_STR(u.port, "322");
+    CHECK_EQ_INT(u.tls, 1);
+    CHECK_EQ_INT(u.has_port, 0);
+    CHECK_EQ_STR(u.request_url, "rtsps://cam.local/x");
+    CHECK_EQ_INT(rtsp_url_parse("RTSPS://u:p@[::1]:8322/x", &u), NVR_OK);
+    CHECK_EQ_STR(u.port, "8322");
+    CHECK_EQ_INT(u.has_port, 1);
+    CHECK_EQ_STR(u.request_url, "rtsps://[::1]:8322/x");
     CHECK_EQ_INT(rtsp_url_parse("http://cam/", &u), NVR_EINVAL);
     CHECK_EQ_INT(rtsp_url_parse("rtsp://:554/", &u), NVR_EINVAL);
     CHECK_EQ_INT(rtsp_url_parse("rtsp://h:12x/", &u), NVR_EINVAL);
@@ -97,7 +115,7 @@ static void test_digest(void)
                  NVR_OK);
     CHECK_EQ_STR(out, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
     CHECK_EQ_INT(rtsp_auth_header("Digest realm=\"x\"", "u", "p", "GET", "/", 1, NULL, out, sizeof out), NVR_EINVAL);
-    CHECK_EQ_INT(rtsp_auth_header("Digest nonce=\"n\", algorithm=SHA-256", "u", "p", "GET", "/", 1, NULL, out,
+    CHECK_EQ_INT(rtsp_auth_header("Digest nonce=\"n\", algorithm=SHA-512-256", "u", "p", "GET", "/", 1, NULL, out,
                                   sizeof out),
                  NVR_EINVAL);
     CHECK_EQ_INT(rtsp_auth_header("Bearer x", "u", "p", "GET", "/", 1, NULL, out, sizeof out), NVR_EINVAL);
@@ -108,19 +126,35 @@ static void test_digest(void)
 
 enum script { SCRIPT_STREAM, SCRIPT_461, SCRIPT_SILENT, SCRIPT_WRONG_PASSWORD };
 
+enum server_mode { MODE_TCP, MODE_TLS, MODE_TUNNEL };
+
 struct server {
     int lfd, port;
     enum script script;
+    enum server_mode mode;
+    SSL_CTX *tls;         /* MODE_TLS: the server's context (certificate made by make_tls) */
+    SSL *ssl;
+    int fd;               /* the connection (a tunnel's GET) */
+    int post_fd;          /* a tunnel's POST */
+    int sha256;           /* challenge with SHA-256 first, accept only its answer */
     pthread_t tid;
     char log[8192];       /* the requests' first lines and auth, in order */
 };
 
-static int read_request(int fd, char *buf, size_t cap)
+/* One byte from the client: TLS, the tunnel's POST (base64, decoded by
+ * read_request) or plain. */
+static int read_byte(struct server *s, int fd, char *c)
+{
+    if (s->ssl)
+        return SSL_read(s->ssl, c, 1) == 1 ? 0 : -1;
+    return read(fd, c, 1) == 1 ? 0 : -1;
+}
+
+static int read_head(struct server *s, int fd, char *buf, size_t cap)
 {
     size_t n = 0;
     while (n + 1 < cap) {
-        ssize_t k = read(fd, buf + n, 1);
-        if (k <= 0)
+        if (read_byte(s, fd, buf + n) < 0)
             return -1;
         n++;
         buf[n] = '\0';
@@ -130,17 +164,50 @@ static int read_request(int fd, char *buf, size_t cap)
     return -1;
 }
 
+/* A tunnelled request: base64 characters from the POST, decoded in groups
+ * of four until the decoded text holds the empty line. */
+static int read_tunnelled(struct server *s, char *buf, size_t cap)
+{
+    char b64[8192];
+    size_t n = 0;
+    while (n + 1 < sizeof b64) {
+        if (read_byte(s, s->post_fd, b64 + n) < 0)
+            return -1;
+        if (b64[n] == '\r' || b64[n] == '\n')
+            continue;
+        n++;
+        if (n % 4)
+            continue;
+        int pad = (b64[n - 1] == '=') + (b64[n - 2] == '=');
+        if (n / 4 * 3 >= cap)
+            return -1;
+        int k = EVP_DecodeBlock((unsigned char *)buf, (unsigned char *)b64, (int)n);
+        if (k < 0)
+            return -1;
+        k -= pad;
+        buf[k] = '\0';
+        if (k >= 4 && memcmp(buf + k - 4, "\r\n\r\n", 4) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+static int read_request(struct server *s, char *buf, size_t cap)
+{
+    return s->mode == MODE_TUNNEL ? read_tunnelled(s, buf, cap) : read_head(s, s->fd, buf, cap);
+}
+
 static int cseq_of(const char *req)
 {
     const char *c = strstr(req, "CSeq: ");
     return c ? atoi(c + 6) : -1;
 }
 
-static void send_bytes(int fd, const void *data, size_t n)
+static void send_bytes(struct server *srv, const void *data, size_t n)
 {
     const char *s = data;
     while (n > 0) {
-        ssize_t k = write(fd, s, n);
+        ssize_t k = srv->ssl ? SSL_write(srv->ssl, s, (int)n) : write(srv->fd, s, n);
         if (k <= 0)
             return;
         s += k;
@@ -148,17 +215,41 @@ static void send_bytes(int fd, const void *data, size_t n)
     }
 }
 
-static void send_str(int fd, const char *s)
+static void send_str(struct server *srv, const char *s)
 {
-    send_bytes(fd, s, strlen(s));
+    send_bytes(srv, s, strlen(s));
 }
 
-static void reply(int fd, const char *req, const char *status, const char *headers, const char *body)
+static void reply(struct server *srv, const char *req, const char *status, const char *headers, const char *body)
 {
     char out[4096];
     snprintf(out, sizeof out, "RTSP/1.0 %s\r\nCSeq: %d\r\n%s%s%zu\r\n\r\n%s", status, cseq_of(req), headers,
              "Content-Length: ", strlen(body), body);
-    send_str(fd, out);
+    send_str(srv, out);
+}
+
+/* Accepts the client: the TLS handshake, or the tunnel's GET (answered) and
+ * POST (logged).  Returns 0 or -1. */
+static int server_accept(struct server *s)
+{
+    char head[2048];
+    if ((s->fd = accept(s->lfd, NULL, NULL)) < 0)
+        return -1;
+    if (s->mode == MODE_TLS) {
+        s->ssl = SSL_new(s->tls);
+        SSL_set_fd(s->ssl, s->fd);
+        return SSL_accept(s->ssl) == 1 ? 0 : -1;
+    }
+    if (s->mode != MODE_TUNNEL)
+        return 0;
+    if (read_head(s, s->fd, head, sizeof head) < 0)
+        return -1;
+    strncat(s->log, head, sizeof s->log - strlen(s->log) - 1);
+    send_str(s, "HTTP/1.0 200 OK\r\nContent-Type: application/x-rtsp-tunnelled\r\n\r\n");
+    if ((s->post_fd = accept(s->lfd, NULL, NULL)) < 0 || read_head(s, s->post_fd, head, sizeof head) < 0)
+        return -1;
+    strncat(s->log, head, sizeof s->log - strlen(s->log) - 1);
+    return 0;
 }
 
 static const char sdp_body[] = "v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:track1\r\n";
@@ -166,47 +257,61 @@ static const char sdp_body[] = "v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/
 static void *server_main(void *arg)
 {
     struct server *s = arg;
-    int fd = accept(s->lfd, NULL, NULL);
     char req[4096];
-    if (fd < 0)
-        return NULL;
-    while (read_request(fd, req, sizeof req) == 0) {
+    sigset_t pipe;
+    /* the server may write to a client that left (a TLS 1.3 session ticket
+     * after a refused certificate): SIGPIPE is blocked in this thread only,
+     * the client's side (the code under test) runs without that help */
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe, NULL);
+    s->post_fd = -1;
+    if (server_accept(s) < 0)
+        goto out;
+    while (read_request(s, req, sizeof req) == 0) {
         char line[256];
         sscanf(req, "%255[^\r]", line);
         strncat(s->log, line, sizeof s->log - strlen(s->log) - 2);
         strcat(s->log, "\n");
-        int authed = strstr(req, "Authorization: Digest username=\"u\"") != NULL;
+        int authed = strstr(req, "Authorization: Digest username=\"u\"") != NULL &&
+                     (!s->sha256 || strstr(req, "algorithm=SHA-256") != NULL);
         if (!authed) {
-            reply(fd, req, "401 Unauthorized", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\", qop=\"auth\"\r\n", "");
+            reply(s, req, "401 Unauthorized",
+                  s->sha256 ? "WWW-Authenticate: Basic realm=\"r\"\r\n"
+                              "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\", algorithm=SHA-512-256\r\n"
+                              "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\", qop=\"auth\", algorithm=SHA-256\r\n"
+                              "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\", qop=\"auth\", algorithm=MD5\r\n"
+                            : "WWW-Authenticate: Digest realm=\"r\", nonce=\"n1\", qop=\"auth\"\r\n",
+                  "");
             continue;
         }
         if (s->script == SCRIPT_WRONG_PASSWORD) {
-            reply(fd, req, "401 Unauthorized", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n2\"\r\n", "");
+            reply(s, req, "401 Unauthorized", "WWW-Authenticate: Digest realm=\"r\", nonce=\"n2\"\r\n", "");
             continue;
         }
         if (strncmp(req, "OPTIONS", 7) == 0) {
-            reply(fd, req, "200 OK", "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n", "");
+            reply(s, req, "200 OK", "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n", "");
         } else if (strncmp(req, "DESCRIBE", 8) == 0) {
-            reply(fd, req, "200 OK", "Content-Base: rtsp://127.0.0.1/cam/\r\nContent-Type: application/sdp\r\n",
+            reply(s, req, "200 OK", "Content-Base: rtsp://127.0.0.1/cam/\r\nContent-Type: application/sdp\r\n",
                   sdp_body);
         } else if (strncmp(req, "SETUP", 5) == 0) {
             if (s->script == SCRIPT_461)
-                reply(fd, req, "461 Unsupported Transport", "", "");
+                reply(s, req, "461 Unsupported Transport", "", "");
             else
-                reply(fd, req, "200 OK", "Transport: RTP/AVP/TCP;unicast;interleaved=4-5\r\nSession: s1;timeout=60\r\n", "");
+                reply(s, req, "200 OK", "Transport: RTP/AVP/TCP;unicast;interleaved=4-5\r\nSession: s1;timeout=60\r\n", "");
         } else if (strncmp(req, "PLAY", 4) == 0) {
-            reply(fd, req, "200 OK", "Session: s1\r\n", "");
+            reply(s, req, "200 OK", "Session: s1\r\n", "");
             if (s->script == SCRIPT_SILENT)
                 continue; /* no media; the next request is the TEARDOWN */
             /* frame 1 (3 bytes) cut after the '$', garbage, an unsolicited reply
              * with a body, frame 2 (RTCP channel) and a frame of 1000 bytes in 3 writes */
-            send_str(fd, "$");
+            send_str(s, "$");
             usleep(20000);
-            send_bytes(fd, "\x04\x00\x03" "abc", 6);
-            send_str(fd, "\r\nxx");
-            send_str(fd, "RTSP/1.0 200 OK\r\nCSeq: 99\r\nContent-Length: 4\r\n\r\n$$$$");
-            send_str(fd, "OPTIONS * RTSP/1.0\r\nCSeq: 7\r\n\r\n");
-            send_bytes(fd, "$\x05\x00\x02zz", 6);
+            send_bytes(s, "\x04\x00\x03" "abc", 6);
+            send_str(s, "\r\nxx");
+            send_str(s, "RTSP/1.0 200 OK\r\nCSeq: 99\r\nContent-Length: 4\r\n\r\n$$$$");
+            send_str(s, "OPTIONS * RTSP/1.0\r\nCSeq: 7\r\n\r\n");
+            send_bytes(s, "$\x05\x00\x02zz", 6);
             uint8_t big[4 + 1000];
             big[0] = '$';
             big[1] = 4;
@@ -214,43 +319,58 @@ static void *server_main(void *arg)
             big[3] = 1000 & 0xff;
             for (int i = 0; i < 1000; i++)
                 big[4 + i] = (uint8_t)i;
-            send_bytes(fd, big, 2);
+            send_bytes(s, big, 2);
             usleep(20000);
-            send_bytes(fd, big + 2, 500);
+            send_bytes(s, big + 2, 500);
             usleep(20000);
-            send_bytes(fd, big + 502, sizeof big - 502);
+            send_bytes(s, big + 502, sizeof big - 502);
             /* the client answers our OPTIONS */
             char ans[256] = "";
-            size_t an = 0;
-            while (an + 1 < sizeof ans && !strstr(ans, "\r\n\r\n")) {
-                ssize_t k = read(fd, ans + an, 1);
-                if (k <= 0)
-                    break;
-                an++;
-                ans[an] = '\0';
-            }
+            read_request(s, ans, sizeof ans);
             strncat(s->log, ans, sizeof s->log - strlen(s->log) - 1);
             break; /* then close: the client sees the end */
         } else {
-            reply(fd, req, "200 OK", "", "");
+            reply(s, req, "200 OK", "", "");
         }
     }
-    close(fd);
+out:
+    if (s->ssl) {
+        SSL_shutdown(s->ssl);
+        SSL_free(s->ssl);
+        s->ssl = NULL;
+    }
+    if (s->post_fd >= 0)
+        close(s->post_fd);
+    if (s->fd >= 0)
+        close(s->fd);
     return NULL;
+}
+
+/* Starts the server thread; port 0: any.  mode and tls as in struct server. */
+static void server_start_on(struct server *s, enum script script, enum server_mode mode, SSL_CTX *tls, int port)
+{
+    memset(s, 0, sizeof *s);
+    s->fd = s->post_fd = -1;
+    s->script = script;
+    s->mode = mode;
+    s->tls = tls;
+    s->sha256 = mode == MODE_TLS;
+    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                            .sin_port = htons((uint16_t)port)};
+    socklen_t al = sizeof a;
+    CHECK(bind(s->lfd, (struct sockaddr *)&a, sizeof a) == 0);
+    CHECK(listen(s->lfd, 2) == 0);
+    getsockname(s->lfd, (struct sockaddr *)&a, &al);
+    s->port = ntohs(a.sin_port);
+    pthread_create(&s->tid, NULL, server_main, s);
 }
 
 static void server_start(struct server *s, enum script script)
 {
-    memset(s, 0, sizeof *s);
-    s->script = script;
-    s->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof a;
-    CHECK(bind(s->lfd, (struct sockaddr *)&a, sizeof a) == 0);
-    CHECK(listen(s->lfd, 1) == 0);
-    getsockname(s->lfd, (struct sockaddr *)&a, &al);
-    s->port = ntohs(a.sin_port);
-    pthread_create(&s->tid, NULL, server_main, s);
+    server_start_on(s, script, MODE_TCP, NULL, 0);
 }
 
 static void server_stop(struct server *s)
@@ -267,8 +387,10 @@ static struct rtsp_client *connect_client(struct server *s, const char *password
     char *sdp = NULL;
     size_t sdp_len = 0;
     struct rtsp_client *c = NULL;
-    snprintf(url, sizeof url, "rtsp://u:%s@127.0.0.1:%d/cam", password, s->port);
-    struct rtsp_client_opts o = {.url = url, .timeout_us = 10000000, .stop = stop};
+    snprintf(url, sizeof url, "%s://u:%s@127.0.0.1:%d/cam", s->mode == MODE_TLS ? "rtsps" : "rtsp", password,
+             s->port);
+    struct rtsp_client_opts o = {
+        .url = url, .tunnel = s->mode == MODE_TUNNEL, .camera = "unit", .timeout_us = 10000000, .stop = stop};
     *rc = rtsp_client_open(&c, &o, &sdp, &sdp_len, why, whylen);
     if (*rc == NVR_OK)
         CHECK(sdp_len == sizeof sdp_body - 1 && strcmp(sdp, sdp_body) == 0);
@@ -276,12 +398,40 @@ static struct rtsp_client *connect_client(struct server *s, const char *password
     return c;
 }
 
-static void test_session(void)
+/* A self-signed certificate (P-256) in a server context; fp gets its
+ * SHA-256 fingerprint as rtsp_conn.h writes it. */
+static SSL_CTX *make_tls(const char *cn, char fp[97])
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    CHECK(key && x && ctx);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, key);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_issuer_name(x, X509_get_subject_name(x));
+    CHECK(X509_sign(x, key, EVP_sha256()) > 0);
+    CHECK(SSL_CTX_use_certificate(ctx, x) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1);
+    X509_digest(x, EVP_sha256(), md, &n);
+    for (unsigned i = 0; i < n; i++)
+        snprintf(fp + 3 * i, 4, "%02X%s", md[i], i + 1 < n ? ":" : "");
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return ctx;
+}
+
+static void session(enum server_mode mode)
 {
     struct server s;
-    char why[256];
+    char why[256], fp[97] = "";
     int rc, rtp = -1, rtcp = -1;
-    server_start(&s, SCRIPT_STREAM);
+    SSL_CTX *tls = mode == MODE_TLS ? make_tls("camera", fp) : NULL;
+    server_start_on(&s, SCRIPT_STREAM, mode, tls, 0);
     struct rtsp_client *c = connect_client(&s, "pw", NULL, &rc, why, sizeof why);
     CHECK_EQ_INT(rc, NVR_OK);
     if (!c) {
@@ -292,6 +442,8 @@ static void test_session(void)
     CHECK_EQ_INT(rtp, 4); /* the server's choice, not our 0-1 */
     CHECK_EQ_INT(rtcp, 5);
     CHECK_EQ_INT(rtsp_client_play(c, "", why, sizeof why), NVR_OK);
+    CHECK_EQ_STR(rtsp_client_transport(c), mode == MODE_TLS ? "tls" : mode == MODE_TUNNEL ? "http" : "tcp");
+    CHECK_EQ_STR(rtsp_client_tls_fingerprint(c), fp);
     int ch;
     const uint8_t *d;
     size_t n;
@@ -309,11 +461,68 @@ static void test_session(void)
     server_stop(&s);
     /* every request answered the Digest challenge; the relative control was
      * resolved against the Content-Base */
-    CHECK(strstr(s.log, "OPTIONS rtsp://127.0.0.1:") != NULL);
+    CHECK(strstr(s.log, mode == MODE_TLS ? "OPTIONS rtsps://127.0.0.1:" : "OPTIONS rtsp://127.0.0.1:") != NULL);
     CHECK(strstr(s.log, "SETUP rtsp://127.0.0.1/cam/track1 RTSP/1.0") != NULL);
     CHECK(strstr(s.log, "PLAY rtsp://127.0.0.1/cam/ RTSP/1.0") != NULL);
     CHECK(strstr(s.log, "pw") == NULL);
     CHECK(strstr(s.log, "RTSP/1.0 200 OK\r\nCSeq: 7\r\nSession: s1\r\n\r\n") != NULL);
+    if (mode == MODE_TUNNEL) {
+        /* GET then POST to the URL's path, tied by one cookie */
+        const char *get = strstr(s.log, "GET /cam HTTP/1.0\r\n"), *post = strstr(s.log, "POST /cam HTTP/1.0\r\n");
+        CHECK(get && post && get < post);
+        CHECK(strstr(s.log, "Accept: application/x-rtsp-tunnelled\r\n") != NULL);
+        CHECK(strstr(s.log, "Content-Type: application/x-rtsp-tunnelled\r\n") != NULL);
+        const char *c1 = strstr(s.log, "x-sessioncookie: "), *c2 = c1 ? strstr(c1 + 1, "x-sessioncookie: ") : NULL;
+        CHECK(c1 && c2 && strncmp(c1, c2, 17 + 32) == 0);
+    }
+    SSL_CTX_free(tls);
+}
+
+static void test_session(void)
+{
+    session(MODE_TCP);
+}
+
+static void test_tls_session(void)
+{
+    session(MODE_TLS);
+}
+
+static void test_tunnel_session(void)
+{
+    session(MODE_TUNNEL);
+}
+
+/* A camera that presents another certificate on a reconnection (same
+ * camera, host and port) is refused until the pins are forgotten. */
+static void test_tls_pin(void)
+{
+    struct server s;
+    char why[256], fp1[97], fp2[97];
+    int rc;
+    SSL_CTX *a = make_tls("camera", fp1), *b = make_tls("camera", fp2);
+    server_start_on(&s, SCRIPT_STREAM, MODE_TLS, a, 0);
+    int port = s.port;
+    struct rtsp_client *c = connect_client(&s, "pw", NULL, &rc, why, sizeof why);
+    CHECK_EQ_INT(rc, NVR_OK);
+    rtsp_client_close(&c);
+    server_stop(&s);
+    server_start_on(&s, SCRIPT_STREAM, MODE_TLS, b, port);
+    c = connect_client(&s, "pw", NULL, &rc, why, sizeof why);
+    CHECK_EQ_INT(rc, NVR_EAUTH);
+    CHECK(c == NULL);
+    CHECK(strstr(why, "certificate changed") != NULL && strstr(why, fp2) != NULL && strstr(why, fp1) != NULL);
+    server_stop(&s);
+    rtsp_conn_forget_pins();
+    server_start_on(&s, SCRIPT_STREAM, MODE_TLS, b, port);
+    c = connect_client(&s, "pw", NULL, &rc, why, sizeof why);
+    CHECK_EQ_INT(rc, NVR_OK);
+    if (c)
+        CHECK_EQ_STR(rtsp_client_tls_fingerprint(c), fp2);
+    rtsp_client_close(&c);
+    server_stop(&s);
+    SSL_CTX_free(a);
+    SSL_CTX_free(b);
 }
 
 static void test_461_and_wrong_password(void)
@@ -392,6 +601,9 @@ int main(void)
     RUN(test_reply_parse);
     RUN(test_digest);
     RUN(test_session);
+    RUN(test_tls_session);
+    RUN(test_tunnel_session);
+    RUN(test_tls_pin);
     RUN(test_461_and_wrong_password);
     RUN(test_silence_and_stop);
     RUN(test_refused);
