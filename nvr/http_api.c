@@ -143,9 +143,7 @@ static void write_camera(FILE *f, const struct camera *c)
     } else {
         fputs("null", f);
     }
-    fprintf(f, ",\"transport\":\"%s\"", cam->transport == NVR_TRANSPORT_TCP   ? "tcp"
-                                          : cam->transport == NVR_TRANSPORT_UDP ? "udp"
-                                                                                : "auto");
+    fprintf(f, ",\"transport\":\"%s\"", nvr_transport_name(cam->transport));
     fprintf(f, ",\"enabled\":%s,\"audio\":%s,\"segment_seconds\":%d,\"retain_days\":%d,",
             cam->enabled ? "true" : "false", cam->audio ? "true" : "false", cam->segment_seconds,
             cam->retain_days);

@@ -48,11 +48,6 @@ static const struct {
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
-static const char *transport_name(enum nvr_transport t)
-{
-    return t == NVR_TRANSPORT_TCP ? "tcp" : t == NVR_TRANSPORT_UDP ? "udp" : "auto";
-}
-
 static void write_quoted(FILE *f, const char *key, const char *v)
 {
     fprintf(f, "%s = \"", key);
@@ -81,7 +76,7 @@ static int base_value(const struct nvr_camera_config *b, size_t i, char *buf, si
     else if (strcmp(k, "onvif") == 0)
         s = b->onvif;
     else if (strcmp(k, "transport") == 0)
-        s = transport_name(b->transport);
+        s = nvr_transport_name(b->transport);
     else if (strcmp(k, "segment_seconds") == 0)
         return snprintf(buf, n, "%d", b->segment_seconds) > 0;
     else if (strcmp(k, "retain_days") == 0)

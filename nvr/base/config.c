@@ -487,12 +487,19 @@ static nvr_err parse_min_free(const struct conf_key *k, const char *val, void *b
     return NVR_OK;
 }
 
+static const char *const transport_names[] = {
+    [NVR_TRANSPORT_AUTO] = "auto", [NVR_TRANSPORT_TCP] = "tcp", [NVR_TRANSPORT_UDP] = "udp",
+    [NVR_TRANSPORT_HTTP] = "http"};
+
+const char *nvr_transport_name(enum nvr_transport t)
+{
+    return (size_t)t < sizeof transport_names / sizeof transport_names[0] ? transport_names[t] : "auto";
+}
+
 static nvr_err parse_transport(const struct conf_key *k, const char *val, void *base)
 {
-    static const char *const names[] = {
-        [NVR_TRANSPORT_AUTO] = "auto", [NVR_TRANSPORT_TCP] = "tcp", [NVR_TRANSPORT_UDP] = "udp",
-        [NVR_TRANSPORT_HTTP] = "http"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    const char *const *names = transport_names;
+    for (size_t i = 0; i < sizeof transport_names / sizeof transport_names[0]; i++) {
         if (strcasecmp(val, names[i]) == 0) {
             *(enum nvr_transport *)((char *)base + k->offset) = (enum nvr_transport)i;
             return NVR_OK;

@@ -24,6 +24,9 @@
 /* http: RTSP over HTTP tunnelling (the own reader; libavformat as NVR_RTSP_READER=libav) */
 enum nvr_transport { NVR_TRANSPORT_AUTO = 0, NVR_TRANSPORT_TCP, NVR_TRANSPORT_UDP, NVR_TRANSPORT_HTTP };
 
+/* The config-file word for a transport ("auto", "tcp", "udp", "http"). */
+const char *nvr_transport_name(enum nvr_transport t);
+
 #define NVR_DEFAULT_RETAIN_DAYS 30 /* also applied to cameras no longer configured */
 
 struct nvr_camera_config {
