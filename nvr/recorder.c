@@ -75,6 +75,7 @@
  * again ends the wait at once. */
 #define BACKOFF_MIN_US 1000000
 #define BACKOFF_MAX_US 30000000
+#define STREAMED_US 5000000          /* R5: a session this long that streamed: retry at once */
 #define PROBE_INTERVAL_US 250000
 #define PROBE_INTERVAL_LONG_US 1000000
 #define PROBE_TIMEOUT_US 250000
@@ -644,7 +645,7 @@ static void *ingest_main(void *arg)
         int rc = ingest_open(&in, &o, why, sizeof why), connected = rc == NVR_OK;
         if (connected) {
             const struct ingest_info *info = ingest_get_info(in);
-            int64_t session = nvr_clock_now_us();
+            int64_t session = nvr_clock_now_us(), began = nvr_clock_mono_us();
             int got_key = 0;
             nvr_log(NVR_INFO, r->cam->id, "connected transport=%s video=%s audio=%s", info->transport,
                     avcodec_get_name(info->video->codec_id),
@@ -664,6 +665,13 @@ static void *ingest_main(void *arg)
             atomic_fetch_add(&r->reconnects, 1);
             if (got_key)
                 backoff = BACKOFF_MIN_US;
+            if (got_key && nvr_clock_mono_us() - began >= STREAMED_US) {
+                /* R5: a session that streamed ended (a camera that ends its sessions
+                 * every few minutes, a network blip): again at once, once */
+                atomic_store(&r->status, REC_CONNECTING);
+                nvr_log(NVR_INFO, r->cam->id, "reconnecting retry_in=0.0s");
+                continue;
+            }
         } else {
             if (rc == NVR_ESTOPPED || atomic_load(&r->stop))
                 break;

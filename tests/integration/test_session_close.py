@@ -1,8 +1,8 @@
 """A camera that ends its RTSP sessions every few seconds, as some cameras and
 re-streamers do every few minutes (issue 12): the recorder reconnects at once
 after a session that streamed, so each close costs a fraction of a second, not
-a backoff.  Checks: every session recorded (one run each), the gap between
-runs, coverage of the time nvr ran, 0 dropped frames, every file decoded with
+a backoff.  Checks: the camera closed every session (reconnects), any gap between runs
+is short (a reconnection that lands where the last session ended joins its run), coverage of the time nvr ran, 0 dropped frames, every file decoded with
 0 errors."""
 import re
 import time
@@ -27,7 +27,6 @@ for r in rows:
 doc = nvr.recordings("door")
 runs = [(parse_time(r["start"]), parse_time(r["end"])) for r in doc["runs"]]
 sessions = RECORD_S // CLOSE_S
-check(len(runs) >= sessions, "%d runs for %d sessions" % (len(runs), sessions))
 gaps = [b[0] - a[1] for a, b in zip(runs, runs[1:])]
 check(all(g <= MAX_GAP_S for g in gaps), "gaps between sessions: %s s (at most %.1f)" %
       (", ".join("%.2f" % g for g in gaps), MAX_GAP_S))
@@ -38,6 +37,7 @@ check(share >= 0.97, "covered %.2f s of %.2f s since the first frame (%.1f %%)" 
 log = nvr.log_text()
 m = re.search(r"camera=door recorder stopped frames=(\d+) .* reconnects=(\d+) dropped=(\d+)", log)
 check(m and m.group(3) == "0", "dropped frames: %s" % (m.group(0) if m else "no stop line"))
+check(m and int(m.group(2)) >= sessions - 1, "%s reconnects for %d sessions" % (m.group(2) if m else "?", sessions))
 print("session close every %d s: %d runs, gaps %s s, %.2f of %.2f s covered (%.2f %%), reconnects %s, dropped %s" %
       (CLOSE_S, len(runs), ", ".join("%.2f" % g for g in gaps), covered, t1 - first, share * 100,
        m.group(2) if m else "?", m.group(3) if m else "?"))
