@@ -33,16 +33,6 @@ struct rtp_udp {
     uint64_t foreign;
 };
 
-static int fail(int rc, char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(int rc, char *why, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, n, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
 static int bind_port(int family, int port, int *got)
 {
     int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -77,10 +67,10 @@ int rtp_udp_open(struct rtp_udp **out, int family, int rcvbuf, char *why, size_t
     struct rtp_udp *u = calloc(1, sizeof *u);
     *out = NULL;
     if (!u)
-        return fail(NVR_ENOMEM, why, whylen, "out of memory");
+        return nvr_fail(NVR_ENOMEM, why, whylen, "out of memory");
     u->fd[0] = u->fd[1] = -1;
     if (!(u->buf = malloc((size_t)RTP_UDP_BATCH * SLOT_BYTES))) {
-        rc = fail(NVR_ENOMEM, why, whylen, "out of memory");
+        rc = nvr_fail(NVR_ENOMEM, why, whylen, "out of memory");
         goto out;
     }
     for (int i = 0; i < BIND_TRIES && u->fd[1] < 0; i++) {
@@ -95,7 +85,7 @@ int rtp_udp_open(struct rtp_udp **out, int family, int rcvbuf, char *why, size_t
         u->fd[0] = -1;
     }
     if (u->fd[0] < 0 || u->fd[1] < 0) {
-        rc = fail(NVR_EIO, why, whylen, "no free UDP port pair for RTP/RTCP: %s", strerror(errno));
+        rc = nvr_fail(NVR_EIO, why, whylen, "no free UDP port pair for RTP/RTCP: %s", strerror(errno));
         goto out;
     }
     int want = rcvbuf;

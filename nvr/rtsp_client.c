@@ -323,43 +323,20 @@ static int stopped(const struct rtsp_client *c)
     return !c->ignore_stop && c->stop && atomic_load(c->stop);
 }
 
-static int fail(int rc, char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(int rc, char *why, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, n, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
 static int wait_error(const struct rtsp_client *c, int rc, char *why, size_t whylen)
 {
     if (rc == NVR_ESTOPPED)
-        return fail(rc, why, whylen, "stopped");
+        return nvr_fail(rc, why, whylen, "stopped");
     if (rc == NVR_ETIMEDOUT)
-        return fail(rc, why, whylen, "no answer or no data for %llds",
+        return nvr_fail(rc, why, whylen, "no answer or no data for %llds",
                     (long long)((c->timeout_us + 999999) / 1000000));
-    return fail(rc, why, whylen, "poll failed: %s", strerror(errno));
+    return nvr_fail(rc, why, whylen, "poll failed: %s", strerror(errno));
 }
 
 /* Waits until fd is ready for events, the deadline passes or we are stopped. */
 static int wait_fd(const struct rtsp_client *c, int fd, short events, int64_t deadline)
 {
-    for (;;) {
-        if (stopped(c))
-            return NVR_ESTOPPED;
-        int64_t now = nvr_clock_mono_us();
-        if (now >= deadline)
-            return NVR_ETIMEDOUT;
-        int64_t ms = (deadline - now + 999) / 1000;
-        struct pollfd p = {.fd = fd, .events = events};
-        int r = poll(&p, 1, (int)(ms < POLL_SLICE_MS ? ms : POLL_SLICE_MS));
-        if (r > 0)
-            return NVR_OK;
-        if (r < 0 && errno != EINTR)
-            return NVR_EIO;
-    }
+    return rtsp_conn_wait_fd(fd, events, deadline, c->ignore_stop ? NULL : c->stop);
 }
 
 /* One poll of at most POLL_SLICE_MS: NVR_OK whether or not fd became ready. */
@@ -381,7 +358,7 @@ static int send_all(struct rtsp_client *c, const void *data, size_t len, int64_t
                     size_t whylen)
 {
     if (rtsp_conn_write(c->conn, data, len))
-        return fail(NVR_ENOMEM, why, whylen, "out of memory");
+        return nvr_fail(NVR_ENOMEM, why, whylen, "out of memory");
     for (;;) {
         short want;
         int fd;
@@ -389,7 +366,7 @@ static int send_all(struct rtsp_client *c, const void *data, size_t len, int64_t
         if (r == 1)
             return NVR_OK;
         if (r < 0)
-            return fail(r, why, whylen, "sending to the camera failed: %s", strerror(errno));
+            return nvr_fail(r, why, whylen, "sending to the camera failed: %s", strerror(errno));
         int rc = wait_fd(c, fd, want, deadline);
         if (rc)
             return wait_error(c, rc, why, whylen);
@@ -408,7 +385,7 @@ static int fill(struct rtsp_client *c, int64_t deadline, char *why, size_t whyle
     }
     size_t space = BUF_CAP - c->wpos;
     if (space == 0)
-        return fail(NVR_EIO, why, whylen, "malformed RTSP stream (message too long)");
+        return nvr_fail(NVR_EIO, why, whylen, "malformed RTSP stream (message too long)");
     for (;;) {
         if (stopped(c))
             return wait_error(c, NVR_ESTOPPED, why, whylen);
@@ -423,9 +400,9 @@ static int fill(struct rtsp_client *c, int64_t deadline, char *why, size_t whyle
                 return NVR_OK;
             }
             if (n == NVR_EEOF)
-                return fail(NVR_EEOF, why, whylen, "the camera closed the connection");
+                return nvr_fail(NVR_EEOF, why, whylen, "the camera closed the connection");
             if (n < 0)
-                return fail((int)n, why, whylen, "receiving from the camera failed: %s", strerror(errno));
+                return nvr_fail((int)n, why, whylen, "receiving from the camera failed: %s", strerror(errno));
             c->drained = 1;
         }
         /* with SO_RCVLOWAT, poll waits for that many bytes: after a slice
@@ -523,7 +500,7 @@ static int take_item(struct rtsp_client *c, struct rtsp_item *it, char *why, siz
         size_t used = 0;
         int r = rtsp_frame_next(c->buf + c->rpos, c->wpos - c->rpos, it, &c->reply, &used);
         if (r < 0)
-            return fail(NVR_EIO, why, whylen, "malformed RTSP reply from the camera");
+            return nvr_fail(NVR_EIO, why, whylen, "malformed RTSP reply from the camera");
         if (r == 0)
             return 0;
         c->rpos += used;
@@ -577,7 +554,7 @@ static int send_request(struct rtsp_client *c, const char *method, const char *u
     if (n > 0 && (size_t)n < sizeof req)
         n += snprintf(req + n, sizeof req - (size_t)n, "%s\r\n", extra ? extra : "");
     if (n < 0 || (size_t)n >= sizeof req)
-        return fail(NVR_EINVAL, why, whylen, "RTSP request too long");
+        return nvr_fail(NVR_EINVAL, why, whylen, "RTSP request too long");
     return send_all(c, req, (size_t)n, deadline, why, whylen);
 }
 
@@ -611,13 +588,13 @@ static int transact(struct rtsp_client *c, const char *method, const char *url, 
     if (r->status >= 200 && r->status < 300)
         return NVR_OK;
     if (r->status == 401 || r->status == 403)
-        return fail(NVR_EAUTH, why, whylen, "%s (RTSP %d %s to %s)",
+        return nvr_fail(NVR_EAUTH, why, whylen, "%s (RTSP %d %s to %s)",
                     !c->url.has_user && r->status == 401 ? "the camera needs a user and password"
                                                          : "the camera refused the credentials",
                     r->status, r->reason, method);
     if (r->status >= 300 && r->status < 400 && r->location[0])
         return 1;
-    return fail(NVR_ECONN, why, whylen, "the camera answered RTSP %d %s to %s", r->status, r->reason, method);
+    return nvr_fail(NVR_ECONN, why, whylen, "the camera answered RTSP %d %s to %s", r->status, r->reason, method);
 }
 
 static int connect_to(struct rtsp_client *c, char *why, size_t whylen)
@@ -652,14 +629,14 @@ int rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o,
     struct rtsp_client *c = calloc(1, sizeof *c);
     if (!c || !(c->buf = malloc(BUF_CAP))) {
         free(c);
-        return fail(NVR_ENOMEM, why, whylen, "out of memory");
+        return nvr_fail(NVR_ENOMEM, why, whylen, "out of memory");
     }
     c->timeout_us = o->timeout_us;
     c->stop = o->stop;
     c->tunnel = o->tunnel;
     c->camera = o->camera;
     if (rtsp_url_parse(o->url, &c->url) != NVR_OK) {
-        rc = fail(NVR_EINVAL, why, whylen, "not an rtsp:// or rtsps:// URL");
+        rc = nvr_fail(NVR_EINVAL, why, whylen, "not an rtsp:// or rtsps:// URL");
         goto out;
     }
     for (int redirects = 0;; redirects++) {
@@ -682,7 +659,7 @@ int rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o,
         /* redirect: same credentials unless the new URL brings its own */
         struct rtsp_url next;
         if (redirects >= MAX_REDIRECTS || rtsp_url_parse(c->reply.location, &next) != NVR_OK) {
-            rc = fail(NVR_ECONN, why, whylen, "the camera redirects %s", redirects >= MAX_REDIRECTS ? "in a loop"
+            rc = nvr_fail(NVR_ECONN, why, whylen, "the camera redirects %s", redirects >= MAX_REDIRECTS ? "in a loop"
                                                                                                     : "to a non-RTSP URL");
             goto out;
         }
@@ -702,7 +679,7 @@ int rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o,
                                                         : c->url.request_url;
     snprintf(c->base, sizeof c->base, "%s", base);
     if (c->body_len == 0) {
-        rc = fail(NVR_EIO, why, whylen, "the camera sent no session description");
+        rc = nvr_fail(NVR_EIO, why, whylen, "the camera sent no session description");
         goto out;
     }
     if (!(*sdp = malloc(c->body_len + 1))) {
@@ -730,13 +707,13 @@ static int setup_track(struct rtsp_client *c, const char *control, const char *t
     resolve_control(c, control, url, sizeof url);
     int rc = transact(c, "SETUP", url, transport, why, whylen);
     if (rc == 1 || (rc == NVR_ECONN && c->reply.status != 0))
-        return fail(NVR_EIO, why, whylen, "the camera refused %s (RTSP %d %s to SETUP)", what, c->reply.status,
+        return nvr_fail(NVR_EIO, why, whylen, "the camera refused %s (RTSP %d %s to SETUP)", what, c->reply.status,
                     c->reply.reason);
     if (rc)
         return rc;
     if (!c->session[0]) {
         if (!c->reply.session[0])
-            return fail(NVR_EIO, why, whylen, "the camera gave no session to SETUP");
+            return nvr_fail(NVR_EIO, why, whylen, "the camera gave no session to SETUP");
         snprintf(c->session, sizeof c->session, "%s", c->reply.session);
         c->session_timeout = c->reply.session_timeout;
     }
@@ -779,7 +756,7 @@ int rtsp_client_setup_udp(struct rtsp_client *c, const char *control, int client
     c->udp = 1;
     *server_rtp = *server_rtcp = 0;
     if (strcasestr(c->reply.transport, "interleaved=") || strcasestr(c->reply.transport, "/TCP"))
-        return fail(NVR_EIO, why, whylen, "the camera answered SETUP for UDP with interleaved TCP");
+        return nvr_fail(NVR_EIO, why, whylen, "the camera answered SETUP for UDP with interleaved TCP");
     const char *sp = strcasestr(c->reply.transport, "server_port=");
     if (sp) {
         int a = 0, b = 0;
@@ -808,7 +785,7 @@ int rtsp_client_play(struct rtsp_client *c, const char *session_control, char *w
     resolve_control(c, session_control ? session_control : "", url, sizeof url);
     int rc = transact(c, "PLAY", url, "Range: npt=0.000-\r\n", why, whylen);
     if (rc == 1)
-        rc = fail(NVR_ECONN, why, whylen, "the camera redirected PLAY");
+        rc = nvr_fail(NVR_ECONN, why, whylen, "the camera redirected PLAY");
     if (rc)
         return rc;
     c->playing = 1;
@@ -897,9 +874,9 @@ int rtsp_client_service(struct rtsp_client *c, char *why, size_t whylen)
         if (n == 0)
             return NVR_OK;
         if (n == NVR_EEOF)
-            return fail(NVR_EEOF, why, whylen, "the camera closed the connection");
+            return nvr_fail(NVR_EEOF, why, whylen, "the camera closed the connection");
         if (n < 0)
-            return fail((int)n, why, whylen, "receiving from the camera failed: %s", strerror(errno));
+            return nvr_fail((int)n, why, whylen, "receiving from the camera failed: %s", strerror(errno));
         c->wpos += (size_t)n;
     }
 }

@@ -132,21 +132,10 @@ static void sigpipe_restore(const sigset_t *old)
     pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
-static int fail(int rc, char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(int rc, char *why, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, n, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-/* Waits for events on fd until the deadline or the stop flag. */
-static int wait_fd(const struct rtsp_conn *c, int fd, short events, int64_t deadline)
+int rtsp_conn_wait_fd(int fd, short events, int64_t deadline, const atomic_int *stop)
 {
     for (;;) {
-        if (c->stop && atomic_load(c->stop))
+        if (stop && atomic_load(stop))
             return NVR_ESTOPPED;
         int64_t now = nvr_clock_mono_us();
         if (now >= deadline)
@@ -161,14 +150,20 @@ static int wait_fd(const struct rtsp_conn *c, int fd, short events, int64_t dead
     }
 }
 
+/* Waits for events on fd until the deadline or the stop flag. */
+static int wait_fd(const struct rtsp_conn *c, int fd, short events, int64_t deadline)
+{
+    return rtsp_conn_wait_fd(fd, events, deadline, c->stop);
+}
+
 static int wait_error(int rc, const struct rtsp_conn_opts *o, const char *what, char *why, size_t whylen)
 {
     if (rc == NVR_ESTOPPED)
-        return fail(rc, why, whylen, "stopped");
+        return nvr_fail(rc, why, whylen, "stopped");
     if (rc == NVR_ETIMEDOUT)
-        return fail(rc, why, whylen, "no answer from %s port %s within %llds (%s)", o->host, o->port,
+        return nvr_fail(rc, why, whylen, "no answer from %s port %s within %llds (%s)", o->host, o->port,
                     (long long)((o->timeout_us + 999999) / 1000000), what);
-    return fail(rc, why, whylen, "poll failed: %s", strerror(errno));
+    return nvr_fail(rc, why, whylen, "poll failed: %s", strerror(errno));
 }
 
 static int leg_connect(struct rtsp_conn *c, const struct rtsp_conn_opts *o, struct leg *l, int64_t deadline,
@@ -177,7 +172,7 @@ static int leg_connect(struct rtsp_conn *c, const struct rtsp_conn_opts *o, stru
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     int gai = getaddrinfo(o->host, o->port, &hints, &res);
     if (gai != 0)
-        return fail(NVR_ECONN, why, whylen, "cannot resolve %s: %s (connection failed)", o->host, gai_strerror(gai));
+        return nvr_fail(NVR_ECONN, why, whylen, "cannot resolve %s: %s (connection failed)", o->host, gai_strerror(gai));
     int rc = NVR_ECONN, err = ECONNREFUSED;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         l->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
@@ -209,7 +204,7 @@ static int leg_connect(struct rtsp_conn *c, const struct rtsp_conn_opts *o, stru
     if (rc == NVR_ESTOPPED || rc == NVR_ETIMEDOUT)
         return wait_error(rc, o, "connecting", why, whylen);
     if (rc)
-        return fail(NVR_ECONN, why, whylen, "connection to %s port %s failed: %s", o->host, o->port, strerror(err));
+        return nvr_fail(NVR_ECONN, why, whylen, "connection to %s port %s failed: %s", o->host, o->port, strerror(err));
     int one = 1;
     setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     return NVR_OK;
@@ -241,7 +236,7 @@ static int leg_handshake(struct rtsp_conn *c, const struct rtsp_conn_opts *o, st
                          char *why, size_t whylen)
 {
     if (!(l->ssl = SSL_new(c->ctx)) || SSL_set_fd(l->ssl, l->fd) != 1)
-        return fail(NVR_ENOMEM, why, whylen, "out of memory (TLS)");
+        return nvr_fail(NVR_ENOMEM, why, whylen, "out of memory (TLS)");
     if (!is_address(o->host))
         SSL_set_tlsext_host_name(l->ssl, o->host);
     for (;;) {
@@ -260,7 +255,7 @@ static int leg_handshake(struct rtsp_conn *c, const struct rtsp_conn_opts *o, st
                 ERR_error_string_n(ec, msg, sizeof msg);
             else if (e == SSL_ERROR_SYSCALL && errno)
                 snprintf(msg, sizeof msg, "%s", strerror(errno));
-            return fail(NVR_EIO, why, whylen, "TLS handshake with %s port %s failed: %s", o->host, o->port, msg);
+            return nvr_fail(NVR_EIO, why, whylen, "TLS handshake with %s port %s failed: %s", o->host, o->port, msg);
         }
         int rc = wait_fd(c, l->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
         if (rc)
@@ -269,9 +264,9 @@ static int leg_handshake(struct rtsp_conn *c, const struct rtsp_conn_opts *o, st
     char fp[FP_LEN + 1], pinned[FP_LEN + 1] = "";
     cert_fingerprint(l->ssl, fp);
     if (!fp[0])
-        return fail(NVR_EIO, why, whylen, "the camera sent no TLS certificate");
+        return nvr_fail(NVR_EIO, why, whylen, "the camera sent no TLS certificate");
     if (o->pin_key && !pin_check(o->pin_key, fp, pinned, sizeof pinned))
-        return fail(NVR_EAUTH, why, whylen,
+        return nvr_fail(NVR_EAUTH, why, whylen,
                     "the camera's TLS certificate changed (sha256 %s, pinned %s): refused until nvr restarts", fp,
                     pinned);
     snprintf(c->fingerprint, sizeof c->fingerprint, "%s", fp);
@@ -402,7 +397,7 @@ static int leg_send_all(struct rtsp_conn *c, const struct rtsp_conn_opts *o, str
         short want;
         ssize_t n = leg_send(l, data, len, &want);
         if (n < 0)
-            return fail((int)n, why, whylen, "sending to %s port %s failed: %s", o->host, o->port, strerror(errno));
+            return nvr_fail((int)n, why, whylen, "sending to %s port %s failed: %s", o->host, o->port, strerror(errno));
         data += n;
         len -= (size_t)n;
         if (n == 0) {
@@ -425,7 +420,7 @@ static int tunnel_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, int6
     unsigned char rnd[16];
     char cookie[33], req[2048], host[300];
     if (RAND_bytes(rnd, sizeof rnd) != 1)
-        return fail(NVR_EIO, why, whylen, "no random bytes for the tunnel's session cookie");
+        return nvr_fail(NVR_EIO, why, whylen, "no random bytes for the tunnel's session cookie");
     for (unsigned i = 0; i < sizeof rnd; i++)
         snprintf(cookie + 2 * i, 3, "%02x", rnd[i]);
     snprintf(host, sizeof host, strchr(o->host, ':') ? "[%s]:%s" : "%s:%s", o->host, o->port);
@@ -435,7 +430,7 @@ static int tunnel_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, int6
                      "Accept: application/x-rtsp-tunnelled\r\nPragma: no-cache\r\nCache-Control: no-cache\r\n\r\n",
                      path, host, cookie);
     if (n < 0 || (size_t)n >= sizeof req)
-        return fail(NVR_EINVAL, why, whylen, "URL too long for the HTTP tunnel");
+        return nvr_fail(NVR_EINVAL, why, whylen, "URL too long for the HTTP tunnel");
     int rc = leg_send_all(c, o, &c->rd, req, (size_t)n, deadline, why, whylen);
     if (rc)
         return rc;
@@ -444,14 +439,14 @@ static int tunnel_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, int6
     const uint8_t *end = NULL;
     while (!end) {
         if (got == sizeof c->pre)
-            return fail(NVR_EIO, why, whylen, "the camera's HTTP tunnel answer is malformed (head too long)");
+            return nvr_fail(NVR_EIO, why, whylen, "the camera's HTTP tunnel answer is malformed (head too long)");
         short want;
         ssize_t k = leg_recv(&c->rd, c->pre + got, sizeof c->pre - got, &want);
         if (k == NVR_EEOF)
-            return fail(NVR_ECONN, why, whylen, "the camera closed the HTTP tunnel (no RTSP over HTTP on port %s?)",
+            return nvr_fail(NVR_ECONN, why, whylen, "the camera closed the HTTP tunnel (no RTSP over HTTP on port %s?)",
                         o->port);
         if (k < 0)
-            return fail((int)k, why, whylen, "receiving from %s port %s failed: %s", o->host, o->port,
+            return nvr_fail((int)k, why, whylen, "receiving from %s port %s failed: %s", o->host, o->port,
                         strerror(errno));
         if (k == 0) {
             if ((rc = wait_fd(c, c->rd.fd, want, deadline)))
@@ -464,12 +459,12 @@ static int tunnel_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, int6
     size_t hl = (size_t)(end - c->pre) + 4;
     int status = 0;
     if (sscanf((const char *)c->pre, "HTTP/1.%*d %d", &status) != 1)
-        return fail(NVR_EIO, why, whylen, "the camera's HTTP tunnel answer is malformed");
+        return nvr_fail(NVR_EIO, why, whylen, "the camera's HTTP tunnel answer is malformed");
     if (status == 401 || status == 403)
-        return fail(NVR_EAUTH, why, whylen, "the camera refused the HTTP tunnel (HTTP %d; HTTP authentication of "
+        return nvr_fail(NVR_EAUTH, why, whylen, "the camera refused the HTTP tunnel (HTTP %d; HTTP authentication of "
                                             "the tunnel is not supported)", status);
     if (status != 200)
-        return fail(NVR_ECONN, why, whylen, "the camera answered HTTP %d to the tunnel's GET", status);
+        return nvr_fail(NVR_ECONN, why, whylen, "the camera answered HTTP %d to the tunnel's GET", status);
     c->npre = got;
     c->ppre = hl;
     /* the POST: no answer comes to it */
@@ -481,7 +476,7 @@ static int tunnel_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, int6
                  "Content-Length: 32767\r\nExpires: Sun, 9 Jan 1972 00:00:00 GMT\r\n\r\n",
                  path, host, cookie);
     if (n < 0 || (size_t)n >= sizeof req)
-        return fail(NVR_EINVAL, why, whylen, "URL too long for the HTTP tunnel");
+        return nvr_fail(NVR_EINVAL, why, whylen, "URL too long for the HTTP tunnel");
     return leg_send_all(c, o, &c->wr, req, (size_t)n, deadline, why, whylen);
 }
 
@@ -495,14 +490,14 @@ int rtsp_conn_open(struct rtsp_conn **out, const struct rtsp_conn_opts *o, char 
     struct rtsp_conn *c = calloc(1, sizeof *c);
     *out = NULL;
     if (!c)
-        return fail(NVR_ENOMEM, why, whylen, "out of memory");
+        return nvr_fail(NVR_ENOMEM, why, whylen, "out of memory");
     c->rd.fd = c->wr.fd = -1;
     c->tls = o->tls;
     c->tunnel = o->tunnel;
     c->stop = o->stop;
     if (c->tls) {
         if (!(c->ctx = SSL_CTX_new(TLS_client_method()))) {
-            rc = fail(NVR_ENOMEM, why, whylen, "out of memory (TLS)");
+            rc = nvr_fail(NVR_ENOMEM, why, whylen, "out of memory (TLS)");
             goto out;
         }
         /* self-signed certificates are the rule: pinned, not verified (rtsp_conn.h) */

@@ -71,6 +71,11 @@ int rtsp_conn_flush(struct rtsp_conn *c, short *want, int *fd);
 /* The descriptor the server's bytes arrive on (for poll and SO_RCVLOWAT). */
 int rtsp_conn_fd(const struct rtsp_conn *c);
 
+/* Waits until fd is ready for events (poll), the monotonic deadline passes
+ * (NVR_ETIMEDOUT) or *stop becomes non-zero (NVR_ESTOPPED; stop may be NULL),
+ * looking at *stop every 0.1 s.  Shared by the RTSP client. */
+int rtsp_conn_wait_fd(int fd, short events, int64_t deadline, const atomic_int *stop);
+
 /* The server's address (getpeername of the connection that reads). */
 int rtsp_conn_peer(const struct rtsp_conn *c, struct sockaddr_storage *addr, socklen_t *len);
 

@@ -668,29 +668,41 @@ out:
     return rc;
 }
 
-int index_segment_get(nvr_index *ix, int64_t id, struct index_segment *out)
+/* The one segment row WHERE <where> (?1 is id, or path when path is not
+ * NULL): NVR_OK, NVR_ENOTFOUND or an index error named op. */
+static int segment_one(nvr_index *ix, const char *where, int64_t id, const char *path, const char *op,
+                       struct index_segment *out)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK, step;
+    char sql[sizeof("SELECT " SEG_COLUMNS_ALL " FROM segments WHERE ") + 32];
+    snprintf(sql, sizeof sql, "SELECT %s FROM segments WHERE %s", SEG_COLUMNS_ALL, where);
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE id = ?1", -1, &st, NULL) !=
-        SQLITE_OK) {
-        rc = index_db_err(ix, "segment_get");
+    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = index_db_err(ix, op);
         goto out;
     }
-    sqlite3_bind_int64(st, 1, id);
+    if (path)
+        sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 1, id);
     step = sqlite3_step(st);
     if (step == SQLITE_ROW)
         rc = index_read_row(st, out);
     else if (step == SQLITE_DONE)
         rc = NVR_ENOTFOUND;
     else
-        rc = index_db_err(ix, "segment_get");
+        rc = index_db_err(ix, op);
 out:
     sqlite3_finalize(st);
     pthread_mutex_unlock(&ix->mu);
     return rc;
+}
+
+int index_segment_get(nvr_index *ix, int64_t id, struct index_segment *out)
+{
+    return segment_one(ix, "id = ?1", id, NULL, "segment_get", out);
 }
 
 /* Runs a segment query under the lock and collects its rows.  Parameters
@@ -893,27 +905,7 @@ int index_quick_check(nvr_index *ix, int64_t budget_ms, char *problem, size_t n)
 
 int index_segment_by_path(nvr_index *ix, const char *path, struct index_segment *out)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = NVR_OK, step;
-    memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE path = ?1", -1, &st, NULL) !=
-        SQLITE_OK) {
-        rc = index_db_err(ix, "segment_by_path");
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        rc = index_read_row(st, out);
-    else if (step == SQLITE_DONE)
-        rc = NVR_ENOTFOUND;
-    else
-        rc = index_db_err(ix, "segment_by_path");
-out:
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&ix->mu);
-    return rc;
+    return segment_one(ix, "path = ?1", 0, path, "segment_by_path", out);
 }
 
 /* Whether [start, end) of camera overlaps a segment already in the index. Locked. */

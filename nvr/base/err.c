@@ -4,6 +4,8 @@
 #include "err.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <libavutil/error.h>
 
 const char *nvr_strerror(int err)
@@ -72,4 +74,15 @@ nvr_err nvr_err_from_av(int averr)
     case AVERROR(EIO): return NVR_EIO;
     default: return NVR_EIO;
     }
+}
+
+int nvr_fail(int rc, char *why, size_t whylen, const char *fmt, ...)
+{
+    if (why && whylen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, whylen, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
 }

@@ -9,6 +9,8 @@
 #ifndef NVR_BASE_ERR_H
 #define NVR_BASE_ERR_H
 
+#include <stddef.h>
+
 typedef enum nvr_err {
     NVR_OK = 0,
     NVR_ENOMEM = -1,     /* allocation failed */
@@ -34,6 +36,10 @@ typedef enum nvr_err {
 
 /* Short, static, human-readable text for an error code. */
 const char *nvr_strerror(int err);
+
+/* Writes the reason for an error into why (printf format, why may be NULL)
+ * and returns rc: `return nvr_fail(NVR_ECONN, why, whylen, "...", ...);`. */
+int nvr_fail(int rc, char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Translate a libav* AVERROR code into an nvr_err. */
 nvr_err nvr_err_from_av(int averr);
