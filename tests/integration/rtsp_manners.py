@@ -1,0 +1,100 @@
+"""rtsp_manners.py - stand-ins for cameras with odd RTSP manners, in front of
+the test camera, for test_rtsp_manners.py:
+
+  Redirector   answers OPTIONS itself and every DESCRIBE with
+               `302 Moved Temporarily` and `Location:` the test camera's URL
+               (cameras behind a load balancer or a recorder's front end);
+  NoTeardown   relays a connection to the test camera both ways, but swallows
+               the client's TEARDOWN: no answer, the session goes on
+               (servers that ignore TEARDOWN)."""
+import re
+import select
+import socket
+import threading
+
+
+class _Server:
+    def __init__(self):
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(8)
+        self.port = self.lsock.getsockname()[1]
+        self.stopping = False
+        self.stats = {"connections": 0, "redirects": 0, "teardowns_swallowed": 0}
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, mount="/cam"):
+        return "rtsp://127.0.0.1:%d%s" % (self.port, mount)
+
+    def stop(self):
+        self.stopping = True
+        self.lsock.close()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.lsock.accept()
+            except OSError:
+                return
+            self.stats["connections"] += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+
+class Redirector(_Server):
+    def __init__(self, target_url):
+        self.target = target_url
+        super().__init__()
+
+    def _serve(self, conn):
+        buf = b""
+        with conn:
+            while not self.stopping:
+                try:
+                    data = conn.recv(4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                buf += data
+                while b"\r\n\r\n" in buf:
+                    head, buf = buf.split(b"\r\n\r\n", 1)
+                    m = re.search(rb"CSeq:\s*(\d+)", head, re.I)
+                    cseq = m.group(1).decode() if m else "0"
+                    if head.startswith(b"OPTIONS"):
+                        reply = "RTSP/1.0 200 OK\r\nCSeq: %s\r\nPublic: OPTIONS, DESCRIBE\r\n\r\n" % cseq
+                    else:
+                        self.stats["redirects"] += 1
+                        reply = "RTSP/1.0 302 Moved Temporarily\r\nCSeq: %s\r\nLocation: %s\r\n\r\n" % (
+                            cseq, self.target)
+                    conn.sendall(reply.encode())
+
+
+class NoTeardown(_Server):
+    def __init__(self, camera_port):
+        self.camera_port = camera_port
+        super().__init__()
+
+    def _serve(self, conn):
+        cam = socket.create_connection(("127.0.0.1", self.camera_port))
+        socks = [conn, cam]
+        try:
+            while not self.stopping:
+                r, _, _ = select.select(socks, [], [], 0.5)
+                for s in r:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    if s is conn and b"TEARDOWN " in data:
+                        # the request is one write of the client's: drop it whole
+                        self.stats["teardowns_swallowed"] += 1
+                        i = data.find(b"TEARDOWN ")
+                        data = data[:i]
+                        if not data:
+                            continue
+                    (cam if s is conn else conn).sendall(data)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+            cam.close()
