@@ -236,7 +236,7 @@ try {
     check(after2 && both0 < Math.min(after.end, after2.end) - 8000, 'both cameras recorded after the stop');
     await page.goto(`${BASE}/playback.html?cameras=${CAM},${CAM2}&t=${new Date(both0).toISOString()}&zoom=1`);
     const tiles = page.locator('.players .tile');
-    check((await tiles.count()) === 2, 'two players');
+    check(await waitFor(async () => (await tiles.count()) === 2, 10000), 'two players');
     await waitFor(() => page.evaluate(() => [...document.querySelectorAll('.players video')].every((v) => v.readyState >= 2)), 20000);
     await page.click('#play');
     await sleep(2500);
