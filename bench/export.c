@@ -26,11 +26,11 @@
  * Exit status: 0 after printing (whatever the figures), 1 if it could not
  * measure, 2 on bad usage.  See bench/README.md.
  */
-#include "nvr/base/config.h"
-#include "nvr/base/err.h"
-#include "nvr/base/log.h"
-#include "nvr/export.h"
-#include "nvr/sign.h"
+#include "base/config.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "export/export.h"
+#include "export/sign.h"
 #include "storage/storage.h"
 
 #include <errno.h>

@@ -34,9 +34,9 @@
  * Exit status: 0 after printing results (whether or not targets are met),
  * 1 if it could not measure, 2 on bad usage.  See bench/README.md.
  */
-#include "nvr/base/err.h"
-#include "nvr/hls.h"
-#include "nvr/http_server.h"
+#include "base/err.h"
+#include "playback/hls.h"
+#include "http/http_server.h"
 #include "storage/index.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* fuzz_config.c - the INI config parser (nvr/base/config.c) on hostile text. */
-#include "nvr/base/config.h"
+/* fuzz_config.c - the INI config parser (lib/base/config.c) on hostile text. */
+#include "base/config.h"
 
 #include <stdint.h>
 

@@ -1,5 +1,5 @@
-/* fuzz_h26x.c - parameter-set scanning (nvr/h26x.c) on arbitrary bytes. */
-#include "nvr/h26x.h"
+/* fuzz_h26x.c - parameter-set scanning (nvr/media/h26x.c) on arbitrary bytes. */
+#include "media/h26x.h"
 
 #include <libavutil/mem.h>
 #include <stdlib.h>

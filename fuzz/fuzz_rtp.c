@@ -6,10 +6,10 @@
  * every frame also through the UDP reorder buffer (rtp_reorder.c, the channel
  * byte advancing its clock) into another (H.264) depacketizer.
  */
-#include "nvr/base/err.h"
-#include "nvr/rtp_depack.h"
-#include "nvr/rtp_reorder.h"
-#include "nvr/rtsp_client.h"
+#include "base/err.h"
+#include "media/rtp_depack.h"
+#include "media/rtp_reorder.h"
+#include "ingest/rtsp_client.h"
 
 #include <libavutil/mem.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
-/* fuzz_sdp.c - SDP parsing (nvr/sdp.c) on arbitrary bytes. */
-#include "nvr/sdp.h"
+/* fuzz_sdp.c - SDP parsing (nvr/media/sdp.c) on arbitrary bytes. */
+#include "media/sdp.h"
 
-#include "nvr/base/err.h"
+#include "base/err.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* fuzz_soap.c - hostile SOAP/XML replies: safexml parsing and lookups
- * (nvr/safexml.c) and WS-Discovery ProbeMatch parsing (nvr/wsdiscovery.c). */
-#include "nvr/safexml.h"
-#include "nvr/wsdiscovery.h"
+ * (nvr/audit/safexml.c) and WS-Discovery ProbeMatch parsing (nvr/audit/wsdiscovery.c). */
+#include "audit/safexml.h"
+#include "audit/wsdiscovery.h"
 
 #include <stdint.h>
 

@@ -1,8 +1,8 @@
 /* fuzz_time.c - RFC 3339 parsing and URL redaction on hostile text: a
  * parsed time must format and parse back to itself; redaction must never
  * write past its buffer nor keep text between "user:" and "@". */
-#include "nvr/base/clock.h"
-#include "nvr/base/url.h"
+#include "base/clock.h"
+#include "base/url.h"
 
 #include <stdint.h>
 #include <stdlib.h>

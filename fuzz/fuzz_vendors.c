@@ -1,6 +1,6 @@
-/* fuzz_vendors.c - the audit's vendor data file parser (nvr/vendors.c) and
+/* fuzz_vendors.c - the audit's vendor data file parser (nvr/audit/vendors.c) and
  * signal matching on hostile text. */
-#include "nvr/vendors.h"
+#include "audit/vendors.h"
 
 #include <stdint.h>
 #include <string.h>

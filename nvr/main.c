@@ -1,7 +1,7 @@
 /*
  * main.c - the `nvr` binary: dispatches to the subcommands in cli.c.
  */
-#include "nvr/cli.h"
+#include "cli/cli.h"
 
 #include <stdio.h>
 #include <string.h>

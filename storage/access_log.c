@@ -5,10 +5,10 @@
  *                 for user, address, action, camera, detail: le32(len) || bytes )
  * Length prefixes make the encoding unambiguous ("ab"+"c" != "a"+"bc").
  */
-#include "access_log.h"
-#include "index_priv.h"
+#include "storage/access_log.h"
+#include "storage/index_priv.h"
 
-#include "nvr/base/err.h"
+#include "base/err.h"
 #include "storage/sha256.h"
 
 #include <stdlib.h>

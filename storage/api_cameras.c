@@ -1,10 +1,10 @@
 /*
  * api_cameras.c - the api_cameras table (see api_cameras.h; migration 5).
  */
-#include "api_cameras.h"
-#include "index_priv.h"
+#include "storage/api_cameras.h"
+#include "storage/index_priv.h"
 
-#include "nvr/base/err.h"
+#include "base/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * api_cameras.h - cameras added over the API, kept in the index so they
  * survive restarts.  Each row is the camera's settings as the key = "value"
  * lines of a [camera ID] section (the config file's syntax), so one parser
- * validates both (nvr/camera_store.c).
+ * validates both (nvr/core/camera_store.c).
  *
  * Threads: any thread (the index serialises).
  */

@@ -2,9 +2,9 @@
  * documents.c - atomic whole-file documents under data_dir (see documents.h).
  * Called from any thread; keeps no state.
  */
-#include "documents.h"
+#include "storage/documents.h"
 
-#include "nvr/base/err.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,9 +5,9 @@
  * moof/traf/{tfhd,tfdt,trun}; everything else is skipped by its size.
  * Top-level mdat boxes are skipped without reading them.
  */
-#include "fmp4_scan.h"
+#include "storage/fmp4_scan.h"
 
-#include "nvr/base/err.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <stdio.h>

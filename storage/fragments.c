@@ -1,9 +1,9 @@
 /*
  * fragments.c - packing of the per-segment fragment table (see fragments.h).
  */
-#include "fragments.h"
+#include "storage/fragments.h"
 
-#include "nvr/base/err.h"
+#include "base/err.h"
 
 #include <stdlib.h>
 

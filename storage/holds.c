@@ -2,11 +2,11 @@
  * holds.c - evidence holds in the index (see holds.h; schema in
  * docs/design/index.md, migration 3).
  */
-#include "holds.h"
-#include "index_priv.h"
+#include "storage/holds.h"
+#include "storage/index_priv.h"
 
-#include "nvr/base/err.h"
-#include "nvr/base/json.h"
+#include "base/err.h"
+#include "base/json.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -5,11 +5,11 @@
  * of the last one applied, and each is applied in its own transaction, so an
  * interrupted upgrade leaves the file at the previous version.
  */
-#include "index.h"
-#include "index_priv.h"
+#include "storage/index.h"
+#include "storage/index_priv.h"
 
-#include "nvr/base/err.h"
-#include "nvr/base/log.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -11,10 +11,10 @@
  * the commit, so a crash leaves rows of existing files or garbage rows to
  * finish, never a row pointing at nothing.
  */
-#include "index.h"
-#include "index_priv.h"
+#include "storage/index.h"
+#include "storage/index_priv.h"
 
-#include "nvr/base/err.h"
+#include "base/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,11 +13,11 @@
  * Threads: the caller's; index_salvage holds the live index's mutex for
  * the whole copy.
  */
-#include "index.h"
-#include "index_priv.h"
+#include "storage/index.h"
+#include "storage/index_priv.h"
 
-#include "nvr/base/err.h"
-#include "nvr/base/log.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

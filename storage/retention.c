@@ -23,11 +23,11 @@
  * Threads: the retention thread runs passes and owns prev_*; mu guards the
  * camera list, the status, the sizing figures and the wake flag.
  */
-#include "retention.h"
+#include "storage/retention.h"
 
-#include "nvr/base/clock.h"
-#include "nvr/base/err.h"
-#include "nvr/base/log.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

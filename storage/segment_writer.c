@@ -7,10 +7,10 @@
  * fragment, at which point moof + mdat go out through our AVIOContext, whose
  * write callback counts bytes, updates the SHA-256 and write(2)s to the fd.
  */
-#include "segment_writer.h"
+#include "storage/segment_writer.h"
 
-#include "nvr/base/err.h"
-#include "nvr/base/log.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "storage/sha256.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /*
  * sha256.c - SHA-256 via libcrypto's EVP interface (see sha256.h).
  */
-#include "sha256.h"
+#include "storage/sha256.h"
 
 #include <openssl/evp.h>
 

@@ -32,12 +32,12 @@
  *     index.damaged written, and a new index started: recording never waits
  *     for a person.  storage_damage() says so until a rebuild.
  */
-#include "storage.h"
-#include "storage_priv.h"
+#include "storage/storage.h"
+#include "storage/storage_priv.h"
 
-#include "nvr/base/clock.h"
-#include "nvr/base/err.h"
-#include "nvr/base/log.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "storage/segment_writer.h"
 #include "storage/sha256.h"
 
@@ -59,97 +59,6 @@ struct storage_segment {
     struct index_segment row;
     int64_t media_done_us; /* media time at the end of the last durable fragment */
 };
-
-/* ---- small file-system helpers ---- */
-
-int storage_fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return nvr_err_from_errno(errno);
-    int rc = fsync(fd) == 0 ? NVR_OK : nvr_err_from_errno(errno);
-    close(fd);
-    return rc;
-}
-
-int storage_parent_dir(const char *path, char *out, size_t n)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash || (size_t)(slash - path) >= n)
-        return NVR_EINVAL;
-    memcpy(out, path, (size_t)(slash - path));
-    out[slash - path] = '\0';
-    if (out[0] == '\0')
-        strcpy(out, "/");
-    return NVR_OK;
-}
-
-int storage_mkdir_p(const char *path)
-{
-    char buf[PATH_MAX];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return NVR_EINVAL;
-    for (char *p = buf + 1;; p++) {
-        if (*p == '/' || *p == '\0') {
-            char c = *p;
-            *p = '\0';
-            if (mkdir(buf, 0750) == 0) {
-                char parent[PATH_MAX];
-                if (storage_parent_dir(buf, parent, sizeof parent) == NVR_OK)
-                    storage_fsync_dir(parent);
-            } else if (errno != EEXIST) {
-                int e = errno;
-                nvr_log(NVR_ERROR, NULL, "cannot create directory path=%s error=\"%s\"", buf, strerror(e));
-                return nvr_err_from_errno(e);
-            }
-            *p = c;
-            if (c == '\0')
-                break;
-        }
-    }
-    return NVR_OK;
-}
-
-int storage_abs_path(const struct storage *st, const char *rel, char *out, size_t n)
-{
-    if (snprintf(out, n, "%s/%s", st->dir, rel) >= (int)n)
-        return NVR_EINVAL;
-    return NVR_OK;
-}
-
-int storage_sha256_file(const char *path, uint8_t out[32])
-{
-    int rc = NVR_ENOMEM;
-    struct sha256 *sha = sha256_new();
-    uint8_t *buf = malloc(1 << 20);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = nvr_err_from_errno(errno);
-        goto out;
-    }
-    if (!sha || !buf)
-        goto out;
-    for (;;) {
-        ssize_t r = read(fd, buf, 1 << 20);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rc = nvr_err_from_errno(errno);
-            goto out;
-        }
-        if (r == 0)
-            break;
-        sha256_update(sha, buf, (size_t)r);
-    }
-    sha256_final(sha, out);
-    rc = NVR_OK;
-out:
-    if (fd >= 0)
-        close(fd);
-    free(buf);
-    sha256_free(&sha);
-    return rc;
-}
 
 /* ---- recovery ---- */
 

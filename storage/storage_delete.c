@@ -17,12 +17,12 @@
  * writer touches any more (readers holding them open keep reading: unlink
  * only drops the name).
  */
-#include "storage.h"
-#include "storage_priv.h"
+#include "storage/storage.h"
+#include "storage/storage_priv.h"
 
-#include "nvr/base/clock.h"
-#include "nvr/base/err.h"
-#include "nvr/base/log.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <limits.h>

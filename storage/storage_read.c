@@ -7,10 +7,10 @@
  * Threads: any; both go through the reader index connection, so a long
  * verification never holds up the writers' commits.
  */
-#include "storage.h"
-#include "storage_priv.h"
+#include "storage/storage.h"
+#include "storage/storage_priv.h"
 
-#include "nvr/base/err.h"
+#include "base/err.h"
 #include "storage/sha256.h"
 
 #include <errno.h>

@@ -25,12 +25,12 @@
  *
  * Threads: the CLI's (needs the lock: storage_open with STORAGE_WRITER).
  */
-#include "storage.h"
-#include "storage_priv.h"
+#include "storage/storage.h"
+#include "storage/storage_priv.h"
 
-#include "nvr/base/clock.h"
-#include "nvr/base/err.h"
-#include "nvr/base/log.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "storage/fmp4_scan.h"
 
 #include <dirent.h>

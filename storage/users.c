@@ -2,10 +2,10 @@
  * users.c - accounts, grants, sessions and tokens in the index (see
  * users.h; schema in docs/design/index.md, migration 4).
  */
-#include "users.h"
-#include "index_priv.h"
+#include "storage/users.h"
+#include "storage/index_priv.h"
 
-#include "nvr/base/err.h"
+#include "base/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>

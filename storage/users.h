@@ -3,7 +3,7 @@
  * they may see (grants), browser sessions and API tokens.
  *
  * Secrets never reach the index in the clear: passwords are stored as
- * Argon2id strings made by nvr/auth.c, session and API tokens as their
+ * Argon2id strings made by nvr/core/auth.c, session and API tokens as their
  * SHA-256.  A grant is a camera id, "group:NAME" (cameras whose config has
  * `group = NAME`) or "*" (every camera).  Deleting a user deletes their
  * grants, sessions and tokens (foreign keys, ON DELETE CASCADE); changing a

@@ -1,4 +1,4 @@
-"""The web UI's files over HTTP (nvr/http_static.c): served from web_dir
+"""The web UI's files over HTTP (nvr/http/http_static.c): served from web_dir
 with content types, ETag/304, Range and HEAD; never anything outside it --
 not with "..", encoded dots, hidden files, or a symlink that leads out (one
 that stays inside is fine); unknown API paths keep the API's JSON 404."""

@@ -1,13 +1,13 @@
-/* test_audio_transcode.c - G.711 to AAC (nvr/audio_transcode.c): a 1 kHz sine
+/* test_audio_transcode.c - G.711 to AAC (nvr/media/audio_transcode.c): a 1 kHz sine
  * as µ-law at 8 kHz and A-law at 16 kHz, in 20 ms packets like a camera's,
  * comes out as AAC-LC frames of 1024 samples with continuous timestamps, and
  * decodes back to a 1 kHz tone at the right level; lost packets become
  * silence without breaking the timeline; a flush empties the encoder.  Also
  * prints the CPU cost: CPU-seconds per stream-minute for 8 kHz mono. */
-#include "nvr/audio_transcode.h"
+#include "media/audio_transcode.h"
 
 #include "check.h"
-#include "nvr/base/err.h"
+#include "base/err.h"
 
 #include <libavutil/channel_layout.h>
 #include <math.h>

@@ -6,9 +6,9 @@
  */
 #include "check.h"
 
-#include "nvr/audit.h"
-#include "nvr/base/csv.h"
-#include "nvr/vendors.h"
+#include "audit/audit.h"
+#include "base/csv.h"
+#include "audit/vendors.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -301,7 +301,7 @@ out:
     free(c);
 }
 
-/* CSV cells (nvr/base/csv.c, for the audit and access-log downloads): quoted,
+/* CSV cells (lib/base/csv.c, for the audit and access-log downloads): quoted,
  * quotes doubled, and nothing a spreadsheet would evaluate. */
 static void test_csv_cells(void)
 {

@@ -1,6 +1,6 @@
-/* test_clock.c - RFC 3339 parsing and formatting (nvr/base/clock.c). */
-#include "nvr/base/clock.h"
-#include "nvr/base/err.h"
+/* test_clock.c - RFC 3339 parsing and formatting (lib/base/clock.c). */
+#include "base/clock.h"
+#include "base/err.h"
 
 #include "check.h"
 

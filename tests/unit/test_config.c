@@ -1,13 +1,13 @@
 /*
- * test_config.c - the INI configuration parser (nvr/base/config.c).
+ * test_config.c - the INI configuration parser (lib/base/config.c).
  *
  * Most tests parse text held in memory and compare the exact error output
  * ("FILE:LINE: message" lines, collected with open_memstream) against what a
  * user should see.  The shipped packaging/nvr.example.ini is loaded from the
  * path in argv[1], or from NVR_SOURCE_DIR if the build defines it.
  */
-#include "nvr/base/config.h"
-#include "nvr/base/err.h"
+#include "base/config.h"
+#include "base/err.h"
 
 #include "check.h"
 

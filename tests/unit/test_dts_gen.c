@@ -1,5 +1,5 @@
-/* test_dts_gen.c - decode timestamps from presentation timestamps (nvr/dts_gen.c). */
-#include "nvr/dts_gen.h"
+/* test_dts_gen.c - decode timestamps from presentation timestamps (nvr/media/dts_gen.c). */
+#include "media/dts_gen.h"
 
 #include "check.h"
 

@@ -1,14 +1,14 @@
-/* test_export_mp4.c - the export's MP4 planning (nvr/export_mp4.c) on
+/* test_export_mp4.c - the export's MP4 planning (nvr/export/export_mp4.c) on
  * footage with exactly known wall-clock times: segments written through
  * storage/'s own writer from a clip's packets (argv[1], the clips fixture),
  * two contiguous, then one after a short gap, then one after a 100-hour gap.
  * Checks the cut at the keyframe at or before `from`, the frame-exact end,
  * the held frame across a short gap, a new part after a gap one sample
  * cannot span, and that the whole export (zip) verifies. */
-#include "nvr/base/err.h"
-#include "nvr/export.h"
-#include "nvr/export_mp4.h"
-#include "nvr/sign.h"
+#include "base/err.h"
+#include "export/export.h"
+#include "export/export_mp4.h"
+#include "export/sign.h"
 #include "storage/storage.h"
 
 #include "check.h"

@@ -1,7 +1,7 @@
 /* test_fmp4_scan.c - a segment file read back into its index row
  * (storage/fmp4_scan.c), on fMP4 files built box by box here, and the
  * segment path parser and the damaged-index start-up of storage/. */
-#include "nvr/base/err.h"
+#include "base/err.h"
 #include "storage/fmp4_scan.h"
 #include "storage/storage.h"
 

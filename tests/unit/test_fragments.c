@@ -1,5 +1,5 @@
 /* test_fragments.c - packing of the fragment table (storage/fragments.c). */
-#include "nvr/base/err.h"
+#include "base/err.h"
 #include "storage/fragments.h"
 
 #include "check.h"

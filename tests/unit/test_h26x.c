@@ -1,5 +1,5 @@
-/* test_h26x.c - parameter-set scanning in Annex-B data (nvr/h26x.c). */
-#include "nvr/h26x.h"
+/* test_h26x.c - parameter-set scanning in Annex-B data (nvr/media/h26x.c). */
+#include "media/h26x.h"
 
 #include "check.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_hls.c - HLS VOD playlists from index rows (nvr/hls.c).
+ * test_hls.c - HLS VOD playlists from index rows (nvr/playback/hls.c).
  *
  * No database: the segments are built in memory as index_segments_list would
  * return them, the playlist is written to an open_memstream buffer and its
@@ -8,9 +8,9 @@
  * rule T1 of docs/design/time.md, discontinuities where hls_continues says
  * so) checks random ranges over a random timeline.
  */
-#include "nvr/base/clock.h"
-#include "nvr/base/err.h"
-#include "nvr/hls.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "playback/hls.h"
 
 #include "check.h"
 

@@ -1,9 +1,9 @@
 /*
  * test_http_static.c - which request paths the web UI's file server accepts,
- * and the content types it gives (nvr/http_static.c).  Serving itself (open,
+ * and the content types it gives (nvr/http/http_static.c).  Serving itself (open,
  * symlinks, ETag/304) is tested over HTTP in tests/integration/test_static.py.
  */
-#include "nvr/http_static.h"
+#include "http/http_static.h"
 
 #include "check.h"
 

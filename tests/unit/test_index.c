@@ -1,5 +1,5 @@
 /* test_index.c - the SQLite catalog (storage/index.c), on a real file. */
-#include "nvr/base/err.h"
+#include "base/err.h"
 #include "storage/index.h"
 
 #include "check.h"

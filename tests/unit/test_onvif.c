@@ -7,10 +7,10 @@
  */
 #include "check.h"
 
-#include "nvr/netprobe.h"
-#include "nvr/onvif.h"
-#include "nvr/safexml.h"
-#include "nvr/wsdiscovery.h"
+#include "audit/netprobe.h"
+#include "audit/onvif.h"
+#include "audit/safexml.h"
+#include "audit/wsdiscovery.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>

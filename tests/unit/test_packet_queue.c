@@ -1,6 +1,6 @@
-/* test_packet_queue.c - the bounded ingest->writer queue (nvr/packet_queue.c). */
-#include "nvr/base/err.h"
-#include "nvr/packet_queue.h"
+/* test_packet_queue.c - the bounded ingest->writer queue (nvr/ingest/packet_queue.c). */
+#include "base/err.h"
+#include "ingest/packet_queue.h"
 
 #include "check.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_rendition.c - the playback rendition's plan (nvr/rendition.c
+ * test_rendition.c - the playback rendition's plan (nvr/playback/rendition.c
  * rendition_plan_segments): which segments, from which fragment, what wall
  * clock, where it ends, copy or transcode and the output size.
  *
@@ -7,8 +7,8 @@
  * index_segments_list returns them (the transcoding itself is exercised
  * end to end by tests/integration/test_playback_rendition.py).
  */
-#include "nvr/base/err.h"
-#include "nvr/rendition.h"
+#include "base/err.h"
+#include "playback/rendition.h"
 
 #include "check.h"
 

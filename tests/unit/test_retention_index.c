@@ -1,7 +1,7 @@
 /* test_retention_index.c - retention's index side (storage/index_retention.c,
  * storage/holds.c) on a real SQLite file: usage kept by the triggers, the
  * oldest unheld segments retired first, holds honoured, garbage rows. */
-#include "nvr/base/err.h"
+#include "base/err.h"
 #include "storage/holds.h"
 #include "storage/index.h"
 

@@ -1,10 +1,10 @@
-/* test_rtp_depack.c - RTP depacketization (nvr/rtp_depack.c) on hand-built
+/* test_rtp_depack.c - RTP depacketization (nvr/media/rtp_depack.c) on hand-built
  * packets: H.264 single NAL / STAP-A / FU-A, H.265 AP / FU, AAC AU headers,
  * lost fragments, reordering, timestamp wrap, RTCP sender reports. */
-#include "nvr/rtp_depack.h"
+#include "media/rtp_depack.h"
 
 #include "check.h"
-#include "nvr/base/err.h"
+#include "base/err.h"
 
 #include <libavutil/mem.h>
 #include <stdlib.h>

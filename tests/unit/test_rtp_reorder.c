@@ -1,12 +1,12 @@
 /* test_rtp_reorder.c - the reorder buffer for RTP over UDP
- * (nvr/rtp_reorder.c): in-order packets pass at once, swapped ones come out
+ * (nvr/media/rtp_reorder.c): in-order packets pass at once, swapped ones come out
  * in order, a gap is waited for at most the wait and then skipped, a packet
  * too far ahead flushes, late ones and duplicates are dropped, the 16-bit
  * wrap, and a camera that restarts its numbering. */
-#include "nvr/rtp_reorder.h"
+#include "media/rtp_reorder.h"
 
 #include "check.h"
-#include "nvr/base/err.h"
+#include "base/err.h"
 
 #include <string.h>
 

@@ -1,13 +1,13 @@
 /* test_rtsp_auth.c - Digest answers with SHA-256 and SHA-256-sess
- * (nvr/rtsp_auth.c) against RFC 7616 section 3.9.1's example (the same
+ * (nvr/ingest/rtsp_auth.c) against RFC 7616 section 3.9.1's example (the same
  * challenge answered with MD5 and with SHA-256), SHA-256-sess against a value
  * computed independently (Python hashlib, the formula of RFC 7616 section
  * 3.4.2), and the algorithm names we accept and refuse.  (MD5 against RFC
  * 2617's example is in test_rtsp_client.c.) */
-#include "nvr/rtsp_auth.h"
+#include "ingest/rtsp_auth.h"
 
 #include "check.h"
-#include "nvr/base/err.h"
+#include "base/err.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* test_rtsp_client.c - the RTSP client (nvr/rtsp_client.c, nvr/rtsp_conn.c):
+/* test_rtsp_client.c - the RTSP client (nvr/ingest/rtsp_client.c, nvr/ingest/rtsp_conn.c):
  * URL splitting, reply parsing, Digest answers (RFC 2617's own example), and
  * whole sessions against a scripted server on loopback that does what
  * cameras do and the test camera does not: interleaved frames cut at odd
@@ -7,15 +7,15 @@
  * certificate made here; a SHA-256 Digest challenge offered before an MD5
  * one), through an RTSP-over-HTTP tunnel (the server decodes the POST's
  * base64), and a changed certificate on a reconnection is refused. */
-#include "nvr/rtsp_client.h"
+#include "ingest/rtsp_client.h"
 
-#include "nvr/rtsp_auth.h"
+#include "ingest/rtsp_auth.h"
 
 #include "check.h"
-#include "nvr/base/clock.h"
-#include "nvr/base/err.h"
+#include "base/clock.h"
+#include "base/err.h"
 
-#include "nvr/rtsp_conn.h"
+#include "ingest/rtsp_conn.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

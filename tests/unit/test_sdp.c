@@ -1,9 +1,9 @@
-/* test_sdp.c - SDP parsing (nvr/sdp.c): the test camera's H.265 + AAC
+/* test_sdp.c - SDP parsing (nvr/media/sdp.c): the test camera's H.265 + AAC
  * description, an H.264 camera's, and sloppy input. */
-#include "nvr/sdp.h"
+#include "media/sdp.h"
 
 #include "check.h"
-#include "nvr/base/err.h"
+#include "base/err.h"
 
 #include <stdlib.h>
 

@@ -1,10 +1,10 @@
-/* test_sign.c - the export signing key (nvr/sign.c) and export request
- * checks (nvr/export.c): key made once with mode 0600 and reloaded the same,
+/* test_sign.c - the export signing key (nvr/export/sign.c) and export request
+ * checks (nvr/export/export.c): key made once with mode 0600 and reloaded the same,
  * signature round trip, any changed byte of data, signature or key refused. */
-#include "nvr/base/config.h"
-#include "nvr/base/err.h"
-#include "nvr/export.h"
-#include "nvr/sign.h"
+#include "base/config.h"
+#include "base/err.h"
+#include "export/export.h"
+#include "export/sign.h"
 
 #include "check.h"
 

@@ -1,9 +1,9 @@
-/* test_tcp_probe.c - the reconnection probe (nvr/tcp_probe.c): host and port
+/* test_tcp_probe.c - the reconnection probe (nvr/ingest/tcp_probe.c): host and port
  * from camera URLs, and a probe against a listening and a closed port on
  * loopback. */
-#include "nvr/tcp_probe.h"
+#include "ingest/tcp_probe.h"
 
-#include "nvr/base/err.h"
+#include "base/err.h"
 
 #include "check.h"
 

@@ -1,5 +1,5 @@
-/* test_timemap.c - the wall-clock rules T1-T5 (nvr/timemap.c). */
-#include "nvr/timemap.h"
+/* test_timemap.c - the wall-clock rules T1-T5 (nvr/media/timemap.c). */
+#include "media/timemap.h"
 
 #include "check.h"
 

@@ -1,5 +1,5 @@
-/* test_url.c - credential redaction (nvr/base/url.c). */
-#include "nvr/base/url.h"
+/* test_url.c - credential redaction (lib/base/url.c). */
+#include "base/url.h"
 
 #include "check.h"
 

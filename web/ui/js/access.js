@@ -11,8 +11,8 @@
 
 import { getJSON, header, el, fmtDateTime, zoneLabel, parseWhen, iso, listCameras, localInput } from './common.js';
 
-// The actions the server writes (nvr/auth.c, nvr/http_*.c, nvr/live_api.c,
-// nvr/cli_user.c), with what they mean.
+// The actions the server writes (nvr/core/auth.c, nvr/http/*.c,
+// nvr/cli/cli_user.c), with what they mean.
 const ACTIONS = [
   ['login', 'signed in'],
   ['login_failed', 'failed sign-in'],

@@ -1,0 +1,993 @@
+/*
+ * config.c - reads the INI configuration file (see config.h, docs/ref/config.md).
+ *
+ * The file is read line by line against one declared table, conf_keys[]: each
+ * entry names a section kind, a key, the function that parses and stores its
+ * value, where in the section's struct it goes, whether it is required, and a
+ * phrase saying what a valid value looks like (for messages).  Adding a key is
+ * adding a row; nothing else switches on key names except the one rule that
+ * spans two keys (tls_cert and tls_key go together, check_server()).
+ *
+ * Invariants:
+ *  1. Every problem found is written as "FILE:LINE: message" (or "FILE:
+ *     message" when no line applies) and counted; parsing goes on after an
+ *     error so one run shows them all.  Any error means NVR_ECONFIG and no
+ *     config: a half-valid config is never handed out.
+ *  2. No message shows a camera URL: the values of url, sub_url and onvif are never
+ *     echoed, no message echoes a whole line, and every message is passed
+ *     through nvr_url_redact_text() as a last guard.
+ *  3. Hostile input is bounded: the file is at most CONF_MAX_FILE bytes, a line
+ *     at most CONF_MAX_LINE bytes, at most CONF_MAX_CAMERAS cameras; bytes that
+ *     are control characters or not UTF-8 are errors, never undefined
+ *     behaviour.  Sections whose header is itself wrong (unknown name, bad or
+ *     missing camera id, one camera too many) are skipped: their keys are not
+ *     checked, so one mistake does not bury the output under follow-ups.
+ *  4. A key's line is remembered as soon as it is seen, even if its value is
+ *     bad, so a bad url does not also produce "has no url".
+ *  5. All memory hangs off the struct nvr_config being built; every exit goes
+ *     through one `out:` that frees it unless it is handed to the caller.
+ */
+#include "base/config.h"
+
+#include "base/err.h"
+#include "base/url.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define CONF_MAX_FILE (1024 * 1024)
+#define CONF_MAX_LINE 4096
+#define CONF_MAX_CAMERAS 1000
+#define CONF_MAX_ID 64
+#define CONF_ECHO_MAX 64 /* bytes of a bad value quoted back in a message */
+
+enum section_kind {
+    SEC_NONE,    /* before the first section header */
+    SEC_SKIP,    /* inside a section whose header was wrong: keys are ignored */
+    SEC_SERVER,
+    SEC_STORAGE,
+    SEC_CAMERA,
+};
+
+enum { KEY_REQUIRED = 1, KEY_SECRET = 2 /* never echo the value: it may hold a password */ };
+
+struct conf_key;
+
+/* Parses val and stores it into base (the struct nvr_config for [server] and
+ * [storage], the struct nvr_camera_config for [camera ID]).  Returns NVR_OK,
+ * NVR_EINVAL (the caller reports "KEY must be HELP") or NVR_ENOMEM. */
+typedef nvr_err (*conf_parse_fn)(const struct conf_key *k, const char *val, void *base);
+
+struct conf_key {
+    enum section_kind section;
+    const char *name;
+    conf_parse_fn parse;
+    size_t offset;    /* of the field in base, for the parsers that store one field */
+    int flags;        /* KEY_REQUIRED, KEY_SECRET */
+    const char *help; /* what a valid value is: "KEY must be HELP" */
+    long min, max;    /* bounds, for parse_int */
+};
+
+static nvr_err parse_text(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_abs_path(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_rtsp_url(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_http_url(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_listen(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_max_bytes(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_min_free(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_transport(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_int(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_bool(const struct conf_key *k, const char *val, void *base);
+
+#define SRV(f) offsetof(struct nvr_config, f)
+#define CAM(f) offsetof(struct nvr_camera_config, f)
+
+static const struct conf_key conf_keys[] = {
+    {SEC_SERVER, "listen", parse_listen, 0, 0,
+     "host:port, [IPv6]:port or a port, with the port from 1 to 65535", 0, 0},
+    {SEC_SERVER, "data_dir", parse_abs_path, SRV(data_dir), KEY_REQUIRED, "an absolute path", 0, 0},
+    {SEC_SERVER, "web_dir", parse_abs_path, SRV(web_dir), 0, "an absolute path", 0, 0},
+    {SEC_SERVER, "tls_cert", parse_abs_path, SRV(tls_cert), 0, "an absolute path", 0, 0},
+    {SEC_SERVER, "tls_key", parse_abs_path, SRV(tls_key), 0, "an absolute path", 0, 0},
+    {SEC_SERVER, "allow_plain_http", parse_bool, SRV(allow_plain_http), 0,
+     "yes, no, on, off, true, false, 1 or 0", 0, 0},
+    {SEC_SERVER, "http_threads", parse_int, SRV(http_threads), 0,
+     "an integer from 0 (one per CPU) to 64", 0, 64},
+
+    {SEC_STORAGE, "max_bytes", parse_max_bytes, SRV(max_bytes), 0,
+     "a size above 0 with an optional K, M, G or T suffix, such as 500G or 1.5T", 0, 0},
+    {SEC_STORAGE, "min_free", parse_min_free, 0, 0,
+     "a percentage below 100% (such as 5%) or a size (such as 50G)", 0, 0},
+
+    {SEC_CAMERA, "name", parse_text, CAM(name), 0, "a non-empty text", 0, 0},
+    {SEC_CAMERA, "url", parse_rtsp_url, CAM(url), KEY_REQUIRED | KEY_SECRET,
+     "an rtsp:// or rtsps:// URL with a host", 0, 0},
+    {SEC_CAMERA, "sub_url", parse_rtsp_url, CAM(sub_url), KEY_SECRET,
+     "an rtsp:// or rtsps:// URL with a host", 0, 0},
+    {SEC_CAMERA, "onvif", parse_http_url, CAM(onvif), KEY_SECRET,
+     "an http:// or https:// URL with a host (the camera's ONVIF device service)", 0, 0},
+    {SEC_CAMERA, "transport", parse_transport, CAM(transport), 0, "auto, tcp, udp or http", 0, 0},
+    {SEC_CAMERA, "segment_seconds", parse_int, CAM(segment_seconds), 0,
+     "an integer from 1 to 3600", 1, 3600},
+    {SEC_CAMERA, "retain_days", parse_int, CAM(retain_days), 0, "an integer from 0 to 36500", 0,
+     36500},
+    {SEC_CAMERA, "group", parse_text, CAM(group), 0, "a non-empty text", 0, 0},
+    {SEC_CAMERA, "audio", parse_bool, CAM(audio), 0, "yes, no, on, off, true, false, 1 or 0", 0, 0},
+    {SEC_CAMERA, "enabled", parse_bool, CAM(enabled), 0, "yes, no, on, off, true, false, 1 or 0", 0,
+     0},
+};
+
+#define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+/* One section being read.  Repeated [server] or [storage] sections share one
+ * state (so a key given in both is a duplicate); each camera has its own. */
+struct section {
+    int header_line;    /* 0 if the section has not been seen */
+    int key_line[NKEYS]; /* where each conf_keys[] entry was given, 0 if not */
+};
+
+struct parser {
+    const char *path;
+    FILE *errs;
+    int nerrors;
+    struct nvr_config *cfg;
+    size_t cameras_cap;
+    int too_many_reported;
+    struct section server, storage, camera;
+    /* the section the next key belongs to */
+    enum section_kind kind;
+    struct section *sec; /* &server, &storage or &camera */
+    void *base;          /* the struct its keys fill */
+    char label[CONF_MAX_ID + 16]; /* "[camera lobby]", for messages */
+};
+
+/* ---- messages ---- */
+
+static void report(struct parser *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void report(struct parser *p, int line, const char *fmt, ...)
+{
+    char msg[512], safe[600];
+    va_list ap;
+    p->nerrors++;
+    if (!p->errs)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    nvr_url_redact_text(msg, safe, sizeof(safe));
+    if (line > 0)
+        fprintf(p->errs, "%s:%d: %s\n", p->path, line, safe);
+    else
+        fprintf(p->errs, "%s: %s\n", p->path, safe);
+}
+
+/* Copies at most CONF_ECHO_MAX bytes of s, cut on a UTF-8 character boundary,
+ * with "..." when shortened. */
+static const char *echo(const char *s, char out[CONF_ECHO_MAX + 4])
+{
+    size_t n = strlen(s);
+    if (n <= CONF_ECHO_MAX)
+        return s;
+    n = CONF_ECHO_MAX;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    memcpy(out, s, n);
+    memcpy(out + n, "...", 4);
+    return out;
+}
+
+/* ---- small strict parsers ---- */
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* A decimal integer, optionally negative, with nothing after it, in lo..hi. */
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    int neg = *s == '-';
+    long v = 0;
+    if (neg)
+        s++;
+    if (!is_digit(*s))
+        return -1;
+    for (; is_digit(*s); s++) {
+        int d = *s - '0';
+        if (v > (LONG_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (*s)
+        return -1;
+    if (neg)
+        v = -v;
+    if (v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+#define CONF_MAX_DECIMALS 6
+
+/* Reads "DIGITS[.DIGITS]" (at most CONF_MAX_DECIMALS after the point) from *s
+ * and advances it.  *ip is the integer part, *frac/10^*ndec the fraction. */
+static int read_decimal(const char **s, uint64_t *ip, uint64_t *frac, int *ndec)
+{
+    const char *p = *s;
+    uint64_t v = 0, f = 0;
+    int nd = 0;
+    if (!is_digit(*p))
+        return -1;
+    for (; is_digit(*p); p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (*p == '.') {
+        p++;
+        if (!is_digit(*p))
+            return -1;
+        for (; is_digit(*p); p++) {
+            if (++nd > CONF_MAX_DECIMALS)
+                return -1;
+            f = f * 10 + (uint64_t)(*p - '0');
+        }
+    }
+    *s = p;
+    *ip = v;
+    *frac = f;
+    *ndec = nd;
+    return 0;
+}
+
+static const uint64_t pow10_table[CONF_MAX_DECIMALS + 1] = {1, 10, 100, 1000, 10000, 100000,
+                                                            1000000};
+
+int nvr_config_parse_size(const char *s, uint64_t *out)
+{
+    uint64_t ip, frac;
+    int ndec, shift = 0;
+    const char *p = s;
+    if (!s || read_decimal(&p, &ip, &frac, &ndec))
+        return NVR_EINVAL;
+    switch (*p) {
+    case 'K': case 'k': shift = 10; break;
+    case 'M': case 'm': shift = 20; break;
+    case 'G': case 'g': shift = 30; break;
+    case 'T': case 't': shift = 40; break;
+    }
+    if (shift)
+        p++;
+    if (shift && p[0] == 'i' && p[1] == 'B')
+        p += 2;
+    else if (p[0] == 'B')
+        p++;
+    if (*p != '\0' || (ndec > 0 && shift == 0)) /* no fractions of a byte */
+        return NVR_EINVAL;
+    if (ip > (UINT64_MAX >> shift))
+        return NVR_EINVAL;
+    /* frac < 10^6 < 2^20 and shift <= 40, so frac << shift cannot overflow */
+    uint64_t whole = ip << shift, part = (frac << shift) / pow10_table[ndec];
+    if (whole > UINT64_MAX - part)
+        return NVR_EINVAL;
+    *out = whole + part;
+    return NVR_OK;
+}
+
+/* "N%" with 0 <= N < 100. */
+static int parse_percent(const char *s, double *out)
+{
+    uint64_t ip, frac;
+    int ndec;
+    if (read_decimal(&s, &ip, &frac, &ndec) || strcmp(s, "%") != 0 || ip >= 100)
+        return -1;
+    *out = (double)ip + (double)frac / (double)pow10_table[ndec];
+    return 0;
+}
+
+/* A host name or dotted IPv4 address (no IPv6: that needs brackets). */
+static int valid_host(const char *h, size_t n)
+{
+    int all_numeric = 1;
+    if (n == 0 || n > 253)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = h[i];
+        if (!(is_digit(c) || c == '.' || c == '-' || (c >= 'a' && c <= 'z') ||
+              (c >= 'A' && c <= 'Z')))
+            return 0;
+        if (!is_digit(c) && c != '.')
+            all_numeric = 0;
+    }
+    if (all_numeric) {
+        char buf[254];
+        struct in_addr a;
+        memcpy(buf, h, n);
+        buf[n] = '\0';
+        return inet_pton(AF_INET, buf, &a) == 1;
+    }
+    return 1;
+}
+
+/* rtsp[s]://[userinfo@]host[:port][/...]: the scheme, a host, a numeric port
+ * if any, and no white space. */
+static int valid_rtsp_url(const char *u)
+{
+    const char *auth, *end, *host, *after;
+    if (strncasecmp(u, "rtsp://", 7) == 0)
+        auth = u + 7;
+    else if (strncasecmp(u, "rtsps://", 8) == 0)
+        auth = u + 8;
+    else
+        return 0;
+    for (const char *q = u; *q; q++)
+        if ((unsigned char)*q <= ' ')
+            return 0;
+    end = auth + strcspn(auth, "/?#");
+    host = auth;
+    for (const char *q = auth; q < end; q++)
+        if (*q == '@')
+            host = q + 1;
+    if (*host == '[') {
+        const char *close = memchr(host, ']', (size_t)(end - host));
+        if (!close || close == host + 1)
+            return 0;
+        after = close + 1;
+    } else {
+        after = host;
+        while (after < end && *after != ':')
+            after++;
+        if (after == host)
+            return 0;
+    }
+    if (after == end)
+        return 1;
+    if (*after != ':' || after + 1 == end)
+        return 0;
+    long port = 0;
+    for (const char *q = after + 1; q < end; q++) {
+        if (!is_digit(*q) || (port = port * 10 + (*q - '0')) > 65535)
+            return 0;
+    }
+    return port >= 1;
+}
+
+/* ---- the key parsers of conf_keys[] ---- */
+
+static nvr_err set_string(void *base, size_t offset, const char *val, size_t n)
+{
+    char **field = (char **)((char *)base + offset);
+    char *copy = strndup(val, n);
+    if (!copy)
+        return NVR_ENOMEM;
+    free(*field); /* a repeated [server] section may set a key again */
+    *field = copy;
+    return NVR_OK;
+}
+
+static nvr_err parse_text(const struct conf_key *k, const char *val, void *base)
+{
+    if (*val == '\0')
+        return NVR_EINVAL;
+    return set_string(base, k->offset, val, strlen(val));
+}
+
+static nvr_err parse_abs_path(const struct conf_key *k, const char *val, void *base)
+{
+    if (val[0] != '/')
+        return NVR_EINVAL;
+    return set_string(base, k->offset, val, strlen(val));
+}
+
+static nvr_err parse_rtsp_url(const struct conf_key *k, const char *val, void *base)
+{
+    if (!valid_rtsp_url(val))
+        return NVR_EINVAL;
+    return set_string(base, k->offset, val, strlen(val));
+}
+
+/* The ONVIF device service: an http(s) URL whose authority part follows
+ * the same rules as an RTSP URL's. */
+static nvr_err parse_http_url(const struct conf_key *k, const char *val, void *base)
+{
+    char buf[2048];
+    const char *rest = strncasecmp(val, "http://", 7) == 0    ? val + 7
+                       : strncasecmp(val, "https://", 8) == 0 ? val + 8
+                                                               : NULL;
+    if (!rest || snprintf(buf, sizeof buf, "rtsp://%s", rest) >= (int)sizeof buf || !valid_rtsp_url(buf))
+        return NVR_EINVAL;
+    return set_string(base, k->offset, val, strlen(val));
+}
+
+/* "host:port", "[v6]:port", ":port" or "port"; no host means 127.0.0.1, so
+ * listening on every interface always has to be asked for (0.0.0.0:8080). */
+static nvr_err parse_listen(const struct conf_key *k, const char *val, void *base)
+{
+    struct nvr_config *cfg = base;
+    const char *host = "127.0.0.1", *port;
+    size_t hostlen = strlen(host);
+    long portnum;
+    (void)k;
+    if (val[0] == '[') {
+        const char *close = strchr(val, ']');
+        char buf[INET6_ADDRSTRLEN + 1];
+        struct in6_addr a;
+        if (!close || close[1] != ':')
+            return NVR_EINVAL;
+        host = val + 1;
+        hostlen = (size_t)(close - host);
+        if (hostlen == 0 || hostlen >= sizeof(buf))
+            return NVR_EINVAL;
+        memcpy(buf, host, hostlen);
+        buf[hostlen] = '\0';
+        if (inet_pton(AF_INET6, buf, &a) != 1)
+            return NVR_EINVAL;
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(val, ':');
+        if (!colon) {
+            port = val;
+        } else {
+            port = colon + 1;
+            if (colon > val) {
+                host = val;
+                hostlen = (size_t)(colon - val);
+                if (!valid_host(host, hostlen))
+                    return NVR_EINVAL;
+            }
+        }
+    }
+    if (parse_long(port, 1, 65535, &portnum))
+        return NVR_EINVAL;
+    nvr_err rc = set_string(cfg, offsetof(struct nvr_config, listen_host), host, hostlen);
+    if (rc)
+        return rc;
+    cfg->listen_port = (int)portnum;
+    return NVR_OK;
+}
+
+static nvr_err parse_max_bytes(const struct conf_key *k, const char *val, void *base)
+{
+    uint64_t v;
+    if (nvr_config_parse_size(val, &v) || v == 0)
+        return NVR_EINVAL;
+    *(uint64_t *)((char *)base + k->offset) = v;
+    return NVR_OK;
+}
+
+static nvr_err parse_min_free(const struct conf_key *k, const char *val, void *base)
+{
+    struct nvr_config *cfg = base;
+    double pct = 0;
+    uint64_t bytes = 0;
+    size_t n = strlen(val);
+    (void)k;
+    if (n > 0 && val[n - 1] == '%') {
+        if (parse_percent(val, &pct))
+            return NVR_EINVAL;
+    } else if (nvr_config_parse_size(val, &bytes)) {
+        return NVR_EINVAL;
+    }
+    cfg->min_free_pct = pct;
+    cfg->min_free_bytes = bytes;
+    return NVR_OK;
+}
+
+static const char *const transport_names[] = {
+    [NVR_TRANSPORT_AUTO] = "auto", [NVR_TRANSPORT_TCP] = "tcp", [NVR_TRANSPORT_UDP] = "udp",
+    [NVR_TRANSPORT_HTTP] = "http"};
+
+const char *nvr_transport_name(enum nvr_transport t)
+{
+    return (size_t)t < sizeof transport_names / sizeof transport_names[0] ? transport_names[t] : "auto";
+}
+
+static nvr_err parse_transport(const struct conf_key *k, const char *val, void *base)
+{
+    const char *const *names = transport_names;
+    for (size_t i = 0; i < sizeof transport_names / sizeof transport_names[0]; i++) {
+        if (strcasecmp(val, names[i]) == 0) {
+            *(enum nvr_transport *)((char *)base + k->offset) = (enum nvr_transport)i;
+            return NVR_OK;
+        }
+    }
+    return NVR_EINVAL;
+}
+
+static nvr_err parse_int(const struct conf_key *k, const char *val, void *base)
+{
+    long v;
+    if (parse_long(val, k->min, k->max, &v))
+        return NVR_EINVAL;
+    *(int *)((char *)base + k->offset) = (int)v;
+    return NVR_OK;
+}
+
+static nvr_err parse_bool(const struct conf_key *k, const char *val, void *base)
+{
+    static const char *const yes[] = {"yes", "on", "true", "1"};
+    static const char *const no[] = {"no", "off", "false", "0"};
+    int *field = (int *)((char *)base + k->offset);
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(val, yes[i]) == 0) {
+            *field = 1;
+            return NVR_OK;
+        }
+        if (strcasecmp(val, no[i]) == 0) {
+            *field = 0;
+            return NVR_OK;
+        }
+    }
+    return NVR_EINVAL;
+}
+
+/* ---- sections ---- */
+
+static int find_key(enum section_kind kind, const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (conf_keys[i].section == kind && strcmp(conf_keys[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int valid_camera_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > CONF_MAX_ID)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || is_digit(c) || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Reports the required keys of kind that sec has not given. */
+static void check_required(struct parser *p, enum section_kind kind, const struct section *sec,
+                           const char *label)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (conf_keys[i].section != kind || !(conf_keys[i].flags & KEY_REQUIRED) ||
+            sec->key_line[i])
+            continue;
+        if (sec->header_line)
+            report(p, sec->header_line, "%s has no %s", label, conf_keys[i].name);
+        else
+            report(p, 0, "missing %s %s", label, conf_keys[i].name);
+    }
+}
+
+/* Ends the section being read: checks what a camera needs and fills in what
+ * defaults to another key. */
+static nvr_err close_section(struct parser *p)
+{
+    if (p->kind == SEC_CAMERA) {
+        struct nvr_camera_config *cam = p->base;
+        check_required(p, SEC_CAMERA, &p->camera, p->label);
+        if (!cam->name && !(cam->name = strdup(cam->id)))
+            return NVR_ENOMEM;
+    }
+    p->kind = SEC_SKIP;
+    p->sec = NULL;
+    p->base = NULL;
+    return NVR_OK;
+}
+
+/* Rules for [server] as a whole, once the file has been read. */
+static void check_server(struct parser *p)
+{
+    int cert = p->server.key_line[find_key(SEC_SERVER, "tls_cert")];
+    int key = p->server.key_line[find_key(SEC_SERVER, "tls_key")];
+    check_required(p, SEC_SERVER, &p->server, "[server]");
+    if (cert && !key)
+        report(p, cert, "tls_cert is set but tls_key is not (set both or neither)");
+    if (key && !cert)
+        report(p, key, "tls_key is set but tls_cert is not (set both or neither)");
+}
+
+static nvr_err add_camera(struct parser *p, const char *id, int line)
+{
+    struct nvr_config *cfg = p->cfg;
+    if (cfg->ncameras == p->cameras_cap) {
+        size_t cap = p->cameras_cap ? p->cameras_cap * 2 : 8;
+        struct nvr_camera_config *c = realloc(cfg->cameras, cap * sizeof(*c));
+        if (!c)
+            return NVR_ENOMEM;
+        cfg->cameras = c;
+        p->cameras_cap = cap;
+    }
+    struct nvr_camera_config *cam = &cfg->cameras[cfg->ncameras];
+    memset(cam, 0, sizeof(*cam));
+    if (!(cam->id = strdup(id)))
+        return NVR_ENOMEM;
+    cfg->ncameras++;
+    cam->transport = NVR_TRANSPORT_AUTO;
+    cam->segment_seconds = 60;
+    cam->retain_days = NVR_DEFAULT_RETAIN_DAYS;
+    cam->audio = 0;
+    cam->enabled = 1;
+    cam->line = line;
+
+    memset(&p->camera, 0, sizeof(p->camera));
+    p->camera.header_line = line;
+    p->kind = SEC_CAMERA;
+    p->sec = &p->camera;
+    p->base = cam;
+    snprintf(p->label, sizeof(p->label), "[camera %s]", id);
+    return NVR_OK;
+}
+
+/* name is the trimmed text between the brackets of a header on line. */
+static nvr_err open_section(struct parser *p, char *name, int line)
+{
+    char e[CONF_ECHO_MAX + 4];
+    if (strcmp(name, "server") == 0 || strcmp(name, "storage") == 0) {
+        int server = strcmp(name, "server") == 0;
+        struct section *sec = server ? &p->server : &p->storage;
+        /* a repeated section goes on filling the first one, so its keys are still checked */
+        if (sec->header_line)
+            report(p, line, "duplicate section [%s] (first at line %d)", name, sec->header_line);
+        else
+            sec->header_line = line;
+        p->kind = server ? SEC_SERVER : SEC_STORAGE;
+        p->sec = sec;
+        p->base = p->cfg;
+        snprintf(p->label, sizeof(p->label), "[%s]", name);
+        return NVR_OK;
+    }
+    if (strncmp(name, "camera", 6) != 0 || (name[6] != '\0' && !is_space(name[6]))) {
+        report(p, line, "unknown section [%s]", echo(name, e));
+        return NVR_OK;
+    }
+    char *id = name + 6;
+    while (is_space(*id))
+        id++;
+    if (*id == '\0') {
+        report(p, line, "[camera] needs an id, as in [camera lobby]");
+        return NVR_OK;
+    }
+    if (!valid_camera_id(id)) {
+        report(p, line, "camera id \"%s\" must be 1 to %d of a-z, 0-9, _ and -", echo(id, e),
+               CONF_MAX_ID);
+        return NVR_OK;
+    }
+    const struct nvr_camera_config *first = nvr_config_camera(p->cfg, id);
+    if (first) {
+        report(p, line, "duplicate camera id \"%s\" (first at line %d)", id, first->line);
+    } else if (p->cfg->ncameras >= CONF_MAX_CAMERAS && !p->too_many_reported) {
+        report(p, line, "more than %d cameras", CONF_MAX_CAMERAS);
+        p->too_many_reported = 1;
+    }
+    if (p->cfg->ncameras >= CONF_MAX_CAMERAS)
+        return NVR_OK; /* not read, so memory stays bounded */
+    /* a duplicate is still read, so mistakes inside it are reported too */
+    return add_camera(p, id, line);
+}
+
+/* ---- lines ---- */
+
+static int valid_utf8(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i], cp, min;
+        size_t len;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if ((c & 0xE0) == 0xC0)
+            len = 2, cp = c & 0x1F, min = 0x80;
+        else if ((c & 0xF0) == 0xE0)
+            len = 3, cp = c & 0x0F, min = 0x800;
+        else if ((c & 0xF8) == 0xF0)
+            len = 4, cp = c & 0x07, min = 0x10000;
+        else
+            return 0;
+        if (n - i < len)
+            return 0;
+        for (size_t j = 1; j < len; j++) {
+            if ((s[i + j] & 0xC0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i + j] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+static char *trim_end(char *s, char *end)
+{
+    while (end > s && is_space(end[-1]))
+        end--;
+    *end = '\0';
+    return s;
+}
+
+static int is_comment_start(const char *s)
+{
+    return *s == '\0' || *s == ';' || *s == '#';
+}
+
+/* Reads the value that starts at s (white space already skipped), in place.
+ * Returns NULL after reporting if it is malformed. */
+static char *read_value(struct parser *p, char *s, int line)
+{
+    if (*s != '"') {
+        /* a comment starts at ';' or '#' after white space, or first in the value */
+        char *q = s;
+        while (*q && !((*q == ';' || *q == '#') && (q == s || is_space(q[-1]))))
+            q++;
+        return trim_end(s, q);
+    }
+    char *out = s, *q = s + 1;
+    for (;; q++) {
+        if (*q == '\0') {
+            report(p, line, "quoted value has no closing quote");
+            return NULL;
+        }
+        if (*q == '"')
+            break;
+        if (*q == '\\') {
+            if (q[1] != '"' && q[1] != '\\') {
+                report(p, line, "in a quoted value only \\\" and \\\\ are escapes");
+                return NULL;
+            }
+            q++;
+        }
+        *out++ = *q;
+    }
+    *out = '\0';
+    for (q++; is_space(*q); q++)
+        ;
+    if (!is_comment_start(q)) {
+        report(p, line, "unexpected text after the closing quote");
+        return NULL;
+    }
+    return s;
+}
+
+static int valid_key_name(const char *k)
+{
+    size_t n = strlen(k);
+    if (n == 0 || n > CONF_MAX_ID)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' ||
+              c == '-' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static nvr_err key_value(struct parser *p, char *key, char *val, int line)
+{
+    char e[CONF_ECHO_MAX + 4];
+    if (p->kind == SEC_NONE) {
+        report(p, line, "key \"%s\" comes before any [section]", key);
+        return NVR_OK;
+    }
+    if (p->kind == SEC_SKIP)
+        return NVR_OK;
+    int i = find_key(p->kind, key);
+    if (i < 0) {
+        report(p, line, "unknown key \"%s\" in %s", key, p->label);
+        return NVR_OK;
+    }
+    const struct conf_key *k = &conf_keys[i];
+    if (p->sec->key_line[i]) {
+        report(p, line, "duplicate key \"%s\" in %s (first at line %d)", key, p->label,
+               p->sec->key_line[i]);
+        return NVR_OK;
+    }
+    p->sec->key_line[i] = line;
+    nvr_err rc = k->parse(k, val, p->base);
+    if (rc == NVR_EINVAL) {
+        if (k->flags & KEY_SECRET)
+            report(p, line, "%s must be %s", k->name, k->help);
+        else
+            report(p, line, "%s must be %s, got \"%s\"", k->name, k->help, echo(val, e));
+        rc = NVR_OK;
+    }
+    return rc;
+}
+
+static nvr_err parse_line(struct parser *p, const char *text, size_t len, int line)
+{
+    char buf[CONF_MAX_LINE + 1];
+    if (len > CONF_MAX_LINE) {
+        report(p, line, "line is longer than %d bytes", CONF_MAX_LINE);
+        return NVR_OK;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7F) {
+            report(p, line, "line contains a control character (0x%02x)", c);
+            return NVR_OK;
+        }
+    }
+    if (!valid_utf8((const unsigned char *)text, len)) {
+        report(p, line, "line is not valid UTF-8");
+        return NVR_OK;
+    }
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+
+    char *s = buf;
+    while (is_space(*s))
+        s++;
+    if (is_comment_start(s))
+        return NVR_OK;
+    if (*s == '[') {
+        char *close = strchr(s, ']'), *after = close ? close + 1 : NULL, *name = s + 1;
+        nvr_err rc = close_section(p);
+        if (rc)
+            return rc;
+        while (after && is_space(*after))
+            after++;
+        if (!close || !is_comment_start(after)) {
+            report(p, line, "expected [section], key = value, or a comment");
+            return NVR_OK;
+        }
+        while (is_space(*name))
+            name++;
+        return open_section(p, trim_end(name, close), line);
+    }
+    char *eq = strchr(s, '=');
+    if (!eq) {
+        report(p, line, "expected [section], key = value, or a comment");
+        return NVR_OK;
+    }
+    char *key = trim_end(s, eq), *val = eq + 1;
+    if (!valid_key_name(key)) {
+        report(p, line, "expected [section], key = value, or a comment");
+        return NVR_OK;
+    }
+    while (is_space(*val))
+        val++;
+    val = read_value(p, val, line);
+    return val ? key_value(p, key, val, line) : NVR_OK;
+}
+
+/* ---- the public functions ---- */
+
+int nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_config **out,
+                     FILE *errs)
+{
+    struct parser p = {.path = path, .errs = errs, .kind = SEC_NONE};
+    nvr_err rc = NVR_OK;
+    const char *s, *end;
+    int line = 0;
+
+    *out = NULL;
+    if (!text)
+        text = "", len = 0;
+    s = text;
+    end = text + len;
+    if (len > CONF_MAX_FILE) {
+        report(&p, 0, "file is larger than 1 MiB");
+        rc = NVR_ECONFIG;
+        goto out;
+    }
+    if (!(p.cfg = calloc(1, sizeof(*p.cfg))) || !(p.cfg->path = strdup(path)) ||
+        !(p.cfg->listen_host = strdup("127.0.0.1")) || !(p.cfg->web_dir = strdup(NVR_CONFIG_DEFAULT_WEB_DIR))) {
+        rc = NVR_ENOMEM;
+        goto out;
+    }
+    p.cfg->listen_port = 8080;
+    p.cfg->min_free_pct = 1; /* room for the index and logs even with no limit set */
+
+    if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+        s += 3;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *eol = nl ? nl : end;
+        size_t n = (size_t)(eol - s);
+        if (n > 0 && s[n - 1] == '\r')
+            n--;
+        if ((rc = parse_line(&p, s, n, ++line)))
+            goto out;
+        s = nl ? nl + 1 : end;
+    }
+    if ((rc = close_section(&p)))
+        goto out;
+    check_server(&p);
+    if (p.nerrors)
+        rc = NVR_ECONFIG;
+
+out:
+    if (rc == NVR_ENOMEM)
+        report(&p, 0, "out of memory");
+    if (rc == NVR_OK)
+        *out = p.cfg;
+    else
+        nvr_config_free(&p.cfg);
+    return rc;
+}
+
+int nvr_config_load(const char *path, struct nvr_config **out, FILE *errs)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
+    FILE *f = fopen(path, "rb");
+
+    *out = NULL;
+    if (!f)
+        goto io_error;
+    /* one byte more than allowed, so that nvr_config_parse sees an oversized file */
+    if (!(buf = malloc(CONF_MAX_FILE + 1))) {
+        rc = NVR_ENOMEM;
+        if (errs)
+            fprintf(errs, "%s: out of memory\n", path);
+        goto out;
+    }
+    len = fread(buf, 1, CONF_MAX_FILE + 1, f);
+    if (ferror(f))
+        goto io_error;
+    rc = nvr_config_parse(path, buf, len, out, errs);
+    goto out;
+
+io_error:
+    rc = NVR_EIO;
+    if (errs)
+        fprintf(errs, "%s: cannot read: %s\n", path, strerror(errno));
+out:
+    free(buf);
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+void nvr_config_free(struct nvr_config **cfg)
+{
+    struct nvr_config *c = cfg ? *cfg : NULL;
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->ncameras; i++) {
+        free(c->cameras[i].id);
+        free(c->cameras[i].name);
+        free(c->cameras[i].url);
+        free(c->cameras[i].sub_url);
+        free(c->cameras[i].group);
+        free(c->cameras[i].onvif);
+    }
+    free(c->cameras);
+    free(c->path);
+    free(c->listen_host);
+    free(c->data_dir);
+    free(c->web_dir);
+    free(c->tls_cert);
+    free(c->tls_key);
+    free(c);
+    *cfg = NULL;
+}
+
+const struct nvr_camera_config *nvr_config_camera(const struct nvr_config *cfg, const char *id)
+{
+    if (!cfg || !id)
+        return NULL;
+    for (size_t i = 0; i < cfg->ncameras; i++)
+        if (strcmp(cfg->cameras[i].id, id) == 0)
+            return &cfg->cameras[i];
+    return NULL;
+}

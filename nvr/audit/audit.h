@@ -1,0 +1,151 @@
+/*
+ * audit.h - the NDAA compliance audit (docs/design/audit.md): which
+ * configured cameras are made by a covered company (NDAA FY2019 §889, FCC
+ * Covered List) -- Hikvision, Dahua, Huawei, Hytera, ZTE and their brands --
+ * including white-labelled ones.
+ *
+ * Two halves, so that anything (CLI, an HTTP route, a future UI) can call
+ * either:
+ *  - observation (audit_probe.c): one camera config in, a struct
+ *    audit_camera of raw signals out (what the device said: ONVIF strings,
+ *    MAC, RTSP/SDP and HTTP headers, vendor endpoints), read-only requests
+ *    to the camera's own host only;
+ *  - judgement (audit.c): signals + the vendor knowledge (struct vendors,
+ *    from the data file) in, a verdict with its evidence out.  Pure: no I/O.
+ * Observations are stored (audit_store.c, data_dir/audit.json) and judged
+ * again at every report, so an updated data file applies at once, without
+ * probing again.
+ */
+#ifndef NVR_AUDIT_H
+#define NVR_AUDIT_H
+
+#include "base/config.h"
+#include "audit/vendors.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define AUDIT_MAX_SIGNALS 32
+#define AUDIT_NAME_MAX 32
+#define AUDIT_VALUE_MAX 256
+
+/* One observation: signal name (see docs/design/audit.md; names ending in
+ * "_error" are probe failures, "onvif_serial", "onvif_main_uri", ... are
+ * informative) and the cleaned value (printable ASCII, capped). */
+struct audit_signal {
+    char name[AUDIT_NAME_MAX];
+    char value[AUDIT_VALUE_MAX];
+};
+
+/* What was observed of one camera. */
+struct audit_camera {
+    char id[72];
+    int64_t probed_us;       /* wall clock of the probe; 0 = never probed */
+    size_t n;
+    struct audit_signal s[AUDIT_MAX_SIGNALS];
+};
+
+/* Adds a signal (value cleaned and cut); ignored when full or value empty. */
+void audit_camera_add(struct audit_camera *c, const char *name, const char *value);
+
+/* The value of the first signal called name, NULL if none. */
+const char *audit_camera_get(const struct audit_camera *c, const char *name);
+
+enum audit_verdict {
+    AUDIT_UNKNOWN = 0,        /* nothing identifies the maker */
+    AUDIT_OTHER,              /* identified, no covered-company evidence */
+    AUDIT_COVERED,            /* a covered company's product (its label, or no other label) */
+    AUDIT_WHITE_LABEL,        /* another brand on the label, covered-maker evidence underneath */
+};
+
+/* "unknown", "other", "covered", "likely_covered_white_label" */
+const char *audit_verdict_name(enum audit_verdict v);
+
+struct audit_evidence {
+    const struct audit_signal *sig;   /* borrowed from the audit_camera */
+    int matched;
+    struct vendors_match m;           /* when matched */
+};
+
+struct audit_result {
+    enum audit_verdict verdict;
+    char maker[128];                  /* covered company, or the identified maker */
+    char label[AUDIT_VALUE_MAX];      /* the brand the device presents (ONVIF manufacturer) */
+    char reason[384];                 /* one sentence */
+    int review;                       /* a person should look (reported OEM label, ...) */
+    size_t n;
+    struct audit_evidence ev[AUDIT_MAX_SIGNALS];
+};
+
+/* Judges c's signals against v.  out borrows from c and v. */
+void audit_classify(const struct vendors *v, const struct audit_camera *c, struct audit_result *out);
+
+/* ---- observation (audit_probe.c) ---- */
+
+struct audit_probe_opts {
+    int timeout_ms;           /* per request; default 4000 */
+};
+
+/* Probes one camera: ONVIF (cam->onvif, or http://HOST/onvif/device_service),
+ * the MAC (ONVIF, else the neighbour table), RTSP OPTIONS+DESCRIBE of cam->url,
+ * HTTP GET / and the Hikvision/Dahua info endpoints on the ONVIF URL's
+ * host:port (else HOST:80).  Every request goes to the host of cam->url;
+ * an onvif URL on another host is refused (recorded as onvif_error).
+ * Fills *out (failures are signals too).  Returns 0, or NVR_EINVAL for a
+ * camera URL that cannot be parsed. */
+int audit_probe_camera(const struct nvr_camera_config *cam, const struct audit_probe_opts *o,
+                       struct audit_camera *out);
+
+/* ---- the stored observations (audit_store.c) ---- */
+
+struct audit_store {
+    struct audit_camera *cams;   /* owned */
+    size_t n;
+};
+
+/* Stores a probe's observation of one camera (copied).  A probe that
+ * identifies nothing (camera off, unreachable, refusing: verdict unknown
+ * against v) does not erase an earlier identification: the stored
+ * observation stays, with its own probed_at, and gains a "last_probe" signal
+ * (replacing an earlier one) with the time and first error of this probe.
+ * Any other probe replaces what was stored. */
+int audit_store_put_probe(struct audit_store *st, const struct vendors *v, const struct audit_camera *fresh);
+
+/* Reads data_dir/audit.json into *st (empty when the file does not exist).
+ * NVR_ECORRUPT for a file that is not ours. */
+int audit_store_load(const char *data_dir, struct audit_store *st);
+
+/* Writes *st to data_dir/audit.json atomically. */
+int audit_store_save(const char *data_dir, const struct audit_store *st);
+
+/* Replaces (or adds) the observation of c->id. */
+int audit_store_put(struct audit_store *st, const struct audit_camera *c);
+
+/* The observation of a camera, NULL if none. */
+const struct audit_camera *audit_store_get(const struct audit_store *st, const char *id);
+
+void audit_store_clear(struct audit_store *st);
+
+/* ---- reports (audit_report.c) ---- */
+
+/* The report of every configured camera, judged from st, as one JSON
+ * document: {"generated":T,"data_file":..,"cameras":[{id,name,verdict,...}]} */
+void audit_write_json(FILE *f, const struct vendors *v, const struct nvr_config *cfg, const struct audit_store *st,
+                      int64_t now_us);
+
+/* The same as CSV, one row per camera (RFC 4180 quoting, formula-safe). */
+void audit_write_csv(FILE *f, const struct vendors *v, const struct nvr_config *cfg, const struct audit_store *st);
+
+/* Human-readable text, one block per camera. */
+void audit_write_text(FILE *f, const struct vendors *v, const struct nvr_config *cfg, const struct audit_store *st);
+
+/* Writes the default vendor data file's path into buf: the first that
+ * exists of EXE_DIR/../share/nvr/ndaa-vendors.ini (the copy installed with
+ * this binary, wherever the tree was put), NVR_DATADIR/ndaa-vendors.ini
+ * (the configured install prefix) and the source tree's
+ * data/ndaa-vendors.ini (running from a build tree); the second when none
+ * does.  The path is cut to cap. */
+void audit_default_vendors_path(char *buf, size_t cap);
+
+#endif

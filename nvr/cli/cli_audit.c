@@ -1,0 +1,124 @@
+/*
+ * cli_audit.c - `nvr audit` (the NDAA compliance report) and `nvr discover`
+ * (WS-Discovery).  See docs/ref/cli.md and docs/design/audit.md.
+ *
+ * `nvr audit` probes only with --probe (opt-in per run); without it the
+ * report is judged from the observations stored by earlier runs
+ * (data_dir/audit.json), with the current vendor data file.
+ */
+#include "cli/cli.h"
+
+#include "audit/audit.h"
+#include "base/clock.h"
+#include "base/config.h"
+#include "base/err.h"
+#include "audit/wsdiscovery.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int cli_audit(int argc, char **argv)
+{
+    const char *config = NULL, *camera = NULL, *vendors_path = NULL, *oui = NULL, *timeout = NULL;
+    int json = 0, csv = 0, probe = 0, status = 1, rc;
+    char default_vendors[4096];
+    double timeout_s = 4;
+    struct nvr_config *cfg = NULL;
+    struct vendors *v = NULL;
+    struct audit_store st = {0};
+    const struct cli_option opts[] = {
+        {"config", 'c', &config, NULL},  {"json", 0, NULL, &json},         {"csv", 0, NULL, &csv},
+        {"probe", 0, NULL, &probe},      {"camera", 0, &camera, NULL},     {"vendors", 0, &vendors_path, NULL},
+        {"oui", 0, &oui, NULL},          {"timeout", 0, &timeout, NULL},   {NULL, 0, NULL, NULL},
+    };
+    if (cli_parse(argc, argv, opts, NULL) || cli_need_config(config) ||
+        (timeout && cli_seconds(timeout, "--timeout", 60, &timeout_s)))
+        return 2;
+    if (json && csv) {
+        fprintf(stderr, "nvr: --json and --csv exclude each other\n");
+        return 2;
+    }
+    if (nvr_config_load(config, &cfg, stderr) != NVR_OK)
+        return 1;
+    if (camera && !nvr_config_camera(cfg, camera)) {
+        fprintf(stderr, "nvr: no camera \"%s\" in %s\n", camera, cfg->path);
+        goto out;
+    }
+    if (!vendors_path) {
+        audit_default_vendors_path(default_vendors, sizeof default_vendors);
+        vendors_path = default_vendors;
+    }
+    if (vendors_load(&v, vendors_path, oui, stderr))
+        goto out;
+    if ((rc = audit_store_load(cfg->data_dir, &st))) {
+        fprintf(stderr, "nvr: cannot read %s/audit.json: %s%s\n", cfg->data_dir, nvr_strerror(rc),
+                probe ? " (it will be replaced)" : "");
+        if (!probe)
+            goto out;
+    }
+    if (probe) {
+        struct audit_probe_opts o = {.timeout_ms = (int)(timeout_s * 1000)};
+        struct audit_camera *obs = malloc(sizeof *obs);
+        if (!obs)
+            goto out;
+        for (size_t i = 0; i < cfg->ncameras; i++) {
+            if (camera && strcmp(camera, cfg->cameras[i].id) != 0)
+                continue;
+            audit_probe_camera(&cfg->cameras[i], &o, obs);
+            if (audit_store_put_probe(&st, v, obs)) {
+                free(obs);
+                goto out;
+            }
+        }
+        free(obs);
+        if ((rc = audit_store_save(cfg->data_dir, &st))) {
+            fprintf(stderr, "nvr: cannot write %s/audit.json: %s\n", cfg->data_dir, nvr_strerror(rc));
+            goto out;
+        }
+    }
+    if (json) {
+        audit_write_json(stdout, v, cfg, &st, nvr_clock_now_us());
+        fputc('\n', stdout);
+    } else if (csv) {
+        audit_write_csv(stdout, v, cfg, &st);
+    } else {
+        audit_write_text(stdout, v, cfg, &st);
+    }
+    status = 0;
+out:
+    audit_store_clear(&st);
+    vendors_destroy(&v);
+    nvr_config_free(&cfg);
+    return status;
+}
+
+int cli_discover(int argc, char **argv)
+{
+    struct wsd_opts o = {.timeout_ms = 3000};
+    struct wsd_match *m = NULL;
+    size_t n = 0;
+    int json = 0, rc;
+    const char *timeout = NULL;
+    double s = 3;
+    const struct cli_option opts[] = {
+        {"timeout", 0, &timeout, NULL}, {"json", 0, NULL, &json}, {"target", 0, &o.target, NULL},
+        {NULL, 0, NULL, NULL},
+    };
+    if (cli_parse(argc, argv, opts, NULL) || (timeout && cli_seconds(timeout, "--timeout", 60, &s)))
+        return 2;
+    o.timeout_ms = (int)(s * 1000);
+    if ((rc = wsd_probe(&o, &m, &n)) == NVR_EINVAL && o.target) {
+        fprintf(stderr, "nvr: --target must be ADDRESS:PORT with a numeric address, e.g. 192.0.2.10:3702\n");
+        return 2;
+    }
+    if (rc) {
+        fprintf(stderr, "nvr: cannot send the WS-Discovery probe: %s\n", nvr_strerror(rc));
+        return 1;
+    }
+    if (json)
+        wsd_write_json(stdout, m, n);
+    else
+        wsd_write_text(stdout, m, n);
+    free(m);
+    return 0;
+}

@@ -1,0 +1,120 @@
+/*
+ * cli_opts.c - the usage text, and the option parser every subcommand
+ * shares (cli.h): a table
+ * of options pointing at the caller's variables, so each subcommand states
+ * its options once and parses them the same way (getopt_long underneath).
+ *
+ * Threads: the main thread, before any other starts (getopt's globals).
+ */
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CLI_MAX_OPTIONS 24
+
+void cli_usage(FILE *f)
+{
+    fputs("usage:\n"
+          "  nvr run -c FILE                 record every configured camera until SIGTERM/SIGINT\n"
+          "  nvr check -c FILE [--storage [--repair [--apply]] [--rebuild-index]]\n"
+          "                                  validate the config (and the stored footage); --repair\n"
+          "                                  says what it would do, --apply does it; --rebuild-index\n"
+          "                                  indexes the segment files the index does not list\n"
+          "  nvr recordings -c FILE CAMERA [--from T] [--to T] [--json]\n"
+          "                                  recorded coverage of one camera\n"
+          "  nvr hold add -c FILE --camera ID[,ID...] --from T --to T --reason TEXT [--case ID] [--json]\n"
+          "  nvr hold list -c FILE [--all] [--json]\n"
+          "  nvr hold release -c FILE ID     evidence holds: footage retention never deletes\n"
+          "  nvr user add -c FILE NAME --role admin|investigator|viewer [--camera ID|group:G|*[,...]]\n"
+          "  nvr user passwd -c FILE NAME    (the password is read from standard input)\n"
+          "  nvr user del -c FILE NAME\n"
+          "  nvr user token -c FILE NAME [--label TEXT]   prints a new API token\n"
+          "  nvr user list -c FILE\n"
+          "  nvr verify -c FILE --log        checks the access log's hash chain\n"
+          "  nvr cert -c FILE --self-signed [--force]   makes tls_key and tls_cert for a lab\n"
+          "  nvr routes                      the HTTP routes and who may call them\n"
+          "  nvr audit -c FILE [--probe] [--json|--csv] [--camera ID] [--vendors FILE] [--oui FILE] [--timeout S]\n"
+          "                                  NDAA compliance report (probes the cameras only with --probe)\n"
+          "  nvr discover [--timeout S] [--json] [--target HOST:PORT]\n"
+          "                                  list ONVIF cameras on the local network (WS-Discovery)\n"
+          "  nvr export -c FILE --camera ID[,ID...] --from T --to T -o OUT.zip [--reason TEXT] [--case ID] [--native]\n"
+          "                                  signed evidence export (zip: MP4 per camera, manifest, signature)\n"
+          "  nvr verify EXPORT.zip | nvr verify -c FILE --storage\n"
+          "                                  check an export's signature and hashes / stored footage\n"
+          "  nvr version [--key -c FILE]     print the version (and the export signing key)\n"
+          "Times T are RFC 3339, e.g. 2026-11-22T04:00:00Z.\n",
+          f);
+}
+
+int cli_parse(int argc, char **argv, const struct cli_option *opts, const char **positional)
+{
+    struct option longopts[CLI_MAX_OPTIONS + 2];
+    char shorts[2 * CLI_MAX_OPTIONS + 2] = "";
+    size_t n = 0, ns = 0;
+    for (; opts[n].name; n++) {
+        if (n == CLI_MAX_OPTIONS)
+            abort(); /* a programming error: raise CLI_MAX_OPTIONS */
+        longopts[n] = (struct option){opts[n].name, opts[n].text ? required_argument : no_argument, NULL,
+                                      256 + (int)n};
+        if (opts[n].short_name) {
+            shorts[ns++] = opts[n].short_name;
+            if (opts[n].text)
+                shorts[ns++] = ':';
+        }
+    }
+    longopts[n] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[n + 1] = (struct option){NULL, 0, NULL, 0};
+    shorts[ns++] = 'h';
+    shorts[ns] = '\0';
+    if (positional)
+        *positional = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+        size_t i = n;
+        if (c == 'h') {
+            cli_usage(stdout);
+            exit(0);
+        }
+        if (c >= 256)
+            i = (size_t)(c - 256);
+        else
+            for (i = 0; i < n && opts[i].short_name != c; i++)
+                ;
+        if (i == n)
+            return -1; /* getopt said what was wrong */
+        if (opts[i].text)
+            *opts[i].text = optarg;
+        else
+            *opts[i].flag = 1;
+    }
+    if (optind < argc && positional)
+        *positional = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "nvr: unexpected argument \"%s\"\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_need_config(const char *config)
+{
+    if (config)
+        return 0;
+    fprintf(stderr, "nvr: -c FILE is required\n");
+    return -1;
+}
+
+int cli_seconds(const char *text, const char *what, double max, double *out)
+{
+    char *end;
+    double s = strtod(text, &end);
+    if (end == text || *end || !(s > 0 && s <= max)) {
+        fprintf(stderr, "nvr: %s must be seconds, above 0 and at most %g\n", what, max);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}

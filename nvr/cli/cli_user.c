@@ -1,0 +1,283 @@
+/*
+ * cli_user.c - `nvr user add|passwd|del|token|list` and `nvr verify --log`
+ * (docs/ref/cli.md).  Passwords are read from standard input (one line), so
+ * they appear in no process list or shell history.  Works while `nvr run`
+ * serves (a second SQLite connection).  Every change is recorded in the
+ * access log as done by "cli:UNIXUSER".
+ */
+#include "cli/cli.h"
+
+#include "core/auth.h"
+#include "base/clock.h"
+#include "base/config.h"
+#include "base/err.h"
+#include "core/camera_store.h"
+#include "storage/access_log.h"
+#include "storage/storage.h"
+#include "storage/users.h"
+
+#include <pwd.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct user_opts {
+    const char *config, *role, *cameras, *label;
+    int log;
+    const char *positional;
+};
+
+static int parse(int argc, char **argv, struct user_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    const struct cli_option opts[] = {
+        {"config", 'c', &o->config, NULL}, {"role", 0, &o->role, NULL}, {"camera", 0, &o->cameras, NULL},
+        {"label", 0, &o->label, NULL},     {"log", 0, NULL, &o->log},   {NULL, 0, NULL, NULL},
+    };
+    return cli_parse(argc, argv, opts, &o->positional) ? -1 : cli_need_config(o->config);
+}
+
+static void operator_name(char *out, size_t n)
+{
+    struct passwd *pw = getpwuid(getuid());
+    snprintf(out, n, "cli:%s", pw && pw->pw_name ? pw->pw_name : "unknown");
+}
+
+/* One line from stdin without its newline; -1 if none. */
+static int read_password(char *buf, size_t n)
+{
+    if (isatty(STDIN_FILENO))
+        fprintf(stderr, "password: ");
+    if (!fgets(buf, (int)n, stdin))
+        return -1;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return 0;
+}
+
+static int parse_grants(const struct nvr_config *cfg, struct storage *st, const char *list, struct user *u)
+{
+    char buf[4096];
+    u->ngrants = 0;
+    if (!list)
+        return 0;
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *g = strtok_r(buf, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
+        int ok = strcmp(g, "*") == 0 || (strncmp(g, "group:", 6) == 0 && g[6]) || camera_store_known(cfg, st, g);
+        if (!ok || u->ngrants == USER_GRANTS_MAX || strlen(g) >= USER_GRANT_LEN) {
+            fprintf(stderr, "nvr: \"%s\" is not a camera of %s, group:NAME or *\n", g, cfg->path);
+            return -1;
+        }
+        snprintf(u->grants[u->ngrants++], USER_GRANT_LEN, "%s", g);
+    }
+    return 0;
+}
+
+static int user_add(const struct user_opts *o, const struct nvr_config *cfg, struct storage *st, struct user *u,
+                    const char *op)
+{
+    char pw[300];
+    if (!o->positional || !o->role || !(u->role = users_role_parse(o->role))) {
+        fprintf(stderr, "nvr: user add needs NAME and --role admin|investigator|viewer\n");
+        return 2;
+    }
+    snprintf(u->name, sizeof u->name, "%s", o->positional);
+    nvr_index *ix = storage_index(st);
+    if (parse_grants(cfg, st, o->cameras, u))
+        return 2;
+    if (read_password(pw, sizeof pw) || auth_hash_password(pw, u->pwhash)) {
+        sodium_memzero(pw, sizeof pw);
+        fprintf(stderr, "nvr: give a password of 8 to 256 bytes on standard input\n");
+        return 2;
+    }
+    sodium_memzero(pw, sizeof pw);
+    u->created_us = nvr_clock_now_us();
+    int rc = users_add(ix, u);
+    if (rc) {
+        fprintf(stderr, "nvr: cannot add user %s: %s\n", u->name,
+                rc == NVR_EINVAL ? "the name is taken" : nvr_strerror(rc));
+        return 1;
+    }
+    char detail[128];
+    snprintf(detail, sizeof detail, "user=%s role=%s", u->name, users_role_name(u->role));
+    access_log_append(ix, nvr_clock_now_us(), op, "cli", "user_created", "", detail);
+    printf("user %s added (%s)\n", u->name, users_role_name(u->role));
+    return 0;
+}
+
+static int user_passwd(const struct user_opts *o, nvr_index *ix, struct user *u, const char *op)
+{
+    char pw[300];
+    int rc;
+    if (!o->positional) {
+        fprintf(stderr, "nvr: user passwd needs NAME\n");
+        return 2;
+    }
+    if ((rc = users_get(ix, o->positional, u))) {
+        fprintf(stderr, "nvr: no user %s\n", o->positional);
+        return 1;
+    }
+    if (read_password(pw, sizeof pw) || auth_hash_password(pw, u->pwhash)) {
+        sodium_memzero(pw, sizeof pw);
+        fprintf(stderr, "nvr: give a password of 8 to 256 bytes on standard input\n");
+        return 2;
+    }
+    sodium_memzero(pw, sizeof pw);
+    u->pw_changed_us = nvr_clock_now_us();
+    if ((rc = users_update(ix, u, 1))) {
+        fprintf(stderr, "nvr: cannot change the password: %s\n", nvr_strerror(rc));
+        return 1;
+    }
+    char detail[128];
+    snprintf(detail, sizeof detail, "user=%s password=changed", u->name);
+    access_log_append(ix, nvr_clock_now_us(), op, "cli", "user_changed", "", detail);
+    printf("password of %s changed; their sessions are signed out\n", u->name);
+    return 0;
+}
+
+static int user_del(const struct user_opts *o, nvr_index *ix, const char *op)
+{
+    if (!o->positional) {
+        fprintf(stderr, "nvr: user del needs NAME\n");
+        return 2;
+    }
+    int rc = users_delete(ix, o->positional);
+    if (rc) {
+        fprintf(stderr, "nvr: cannot delete %s: %s\n", o->positional,
+                rc == NVR_ENOTFOUND ? "no such user" : nvr_strerror(rc));
+        return 1;
+    }
+    char detail[128];
+    snprintf(detail, sizeof detail, "user=%s", o->positional);
+    access_log_append(ix, nvr_clock_now_us(), op, "cli", "user_deleted", "", detail);
+    printf("user %s deleted\n", o->positional);
+    return 0;
+}
+
+static int user_token(const struct user_opts *o, struct storage *st, struct user *u, const char *op)
+{
+    struct auth *a = NULL;
+    char secret[AUTH_SECRET_LEN], detail[128];
+    int64_t id;
+    int rc;
+    if (!o->positional) {
+        fprintf(stderr, "nvr: user token needs NAME\n");
+        return 2;
+    }
+    if ((rc = users_get(storage_index(st), o->positional, u))) {
+        fprintf(stderr, "nvr: no user %s\n", o->positional);
+        return 1;
+    }
+    if ((rc = auth_create(&a, st, NULL)) ||
+        (rc = auth_token_create(a, u->id, o->label ? o->label : "cli", secret, &id))) {
+        auth_destroy(&a);
+        fprintf(stderr, "nvr: cannot make a token: %s\n", nvr_strerror(rc));
+        return 1;
+    }
+    auth_destroy(&a);
+    snprintf(detail, sizeof detail, "user=%s token=%lld", u->name, (long long)id);
+    access_log_append(storage_index(st), nvr_clock_now_us(), op, "cli", "token_created", "", detail);
+    printf("%s\n", secret);
+    sodium_memzero(secret, sizeof secret);
+    return 0;
+}
+
+static int user_list(nvr_index *ix)
+{
+    struct user *v = NULL;
+    size_t n = 0;
+    if (users_list(ix, &v, &n)) {
+        fprintf(stderr, "nvr: cannot read users\n");
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        printf("%-24s %-12s ", v[i].name, users_role_name(v[i].role));
+        for (size_t k = 0; k < v[i].ngrants; k++)
+            printf("%s%s", k ? "," : "", v[i].grants[k]);
+        putchar('\n');
+    }
+    if (n == 0)
+        puts("no users");
+    sodium_memzero(v, n * sizeof *v);
+    free(v);
+    return 0;
+}
+
+/* Opens config and storage for a subcommand. */
+static int open_all(const struct user_opts *o, struct nvr_config **cfg, struct storage **st)
+{
+    int rc;
+    if (nvr_config_load(o->config, cfg, stderr) != NVR_OK)
+        return 1;
+    if ((rc = storage_open(st, (*cfg)->data_dir, 0))) {
+        fprintf(stderr, "nvr: cannot open the index in %s: %s\n", (*cfg)->data_dir, nvr_strerror(rc));
+        return 1;
+    }
+    return 0;
+}
+
+int cli_user(int argc, char **argv)
+{
+    static const char *const verbs[] = {"add", "passwd", "del", "token", "list"};
+    const char *verb = argc > 1 ? argv[1] : "";
+    struct user_opts o;
+    struct nvr_config *cfg = NULL;
+    struct storage *st = NULL;
+    struct user *u = NULL;
+    char op[80];
+    int status = 2, known = 0;
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        known |= strcmp(verb, verbs[i]) == 0;
+    if (!known) {
+        fprintf(stderr, "nvr: user needs add, passwd, del, token or list\n");
+        return 2;
+    }
+    if (parse(argc - 1, argv + 1, &o))
+        return 2;
+    if (sodium_init() < 0 || !(u = calloc(1, sizeof *u)))
+        return 1;
+    if ((status = open_all(&o, &cfg, &st)))
+        goto out;
+    operator_name(op, sizeof op);
+    if (strcmp(verb, "add") == 0)
+        status = user_add(&o, cfg, st, u, op);
+    else if (strcmp(verb, "passwd") == 0)
+        status = user_passwd(&o, storage_index(st), u, op);
+    else if (strcmp(verb, "del") == 0)
+        status = user_del(&o, storage_index(st), op);
+    else if (strcmp(verb, "token") == 0)
+        status = user_token(&o, st, u, op);
+    else
+        status = user_list(storage_index(st));
+out:
+    if (u)
+        sodium_memzero(u, sizeof *u);
+    free(u);
+    storage_close(&st);
+    nvr_config_free(&cfg);
+    return status;
+}
+
+int cli_verify_log(int argc, char **argv)
+{
+    struct user_opts o;
+    struct nvr_config *cfg = NULL;
+    struct storage *st = NULL;
+    int problems = 0, status;
+    if (parse(argc, argv, &o) || !o.log || o.positional)
+        return 2;
+    if ((status = open_all(&o, &cfg, &st)))
+        goto out;
+    int rc = access_log_verify(storage_index(st), stdout, &problems, NULL, NULL);
+    if (rc) {
+        fprintf(stderr, "nvr: cannot read the access log: %s\n", nvr_strerror(rc));
+        status = 1;
+    } else {
+        status = problems ? 1 : 0;
+        printf("access log: %s\n", problems ? "ALTERED" : "intact");
+    }
+out:
+    storage_close(&st);
+    nvr_config_free(&cfg);
+    return status;
+}

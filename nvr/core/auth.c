@@ -1,0 +1,346 @@
+/*
+ * auth.c - passwords, sessions, tokens, rate limits and camera permission
+ * (see auth.h, docs/design/security.md).
+ *
+ * Threads: `mu` guards the failure table and the setup token; everything
+ * else is in the index, which serialises itself.
+ */
+#include "core/auth.h"
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "storage/access_log.h"
+#include "storage/sha256.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAIL_SLOTS 256
+#define TOKEN_SLOTS 32
+#define TOKEN_CACHE_US (10LL * 1000000) /* a revoked token or changed user takes effect within this */
+
+struct fail_slot {
+    char key[80];       /* "u:NAME" or "a:ADDRESS" */
+    int count;
+    int64_t first_us;   /* start of the counting window */
+    int64_t blocked_until_us;
+};
+
+/* A recently checked API token: scripts and players repeat the same token
+ * on every request, and each check costs two index queries. */
+struct token_slot {
+    uint8_t hash[32];
+    int64_t until_us;    /* 0: empty */
+    struct user u;       /* pwhash cleared */
+};
+
+struct auth {
+    struct storage *st;
+    pthread_mutex_t mu;  /* guards fails, tokens, setup_token */
+    struct fail_slot fails[FAIL_SLOTS];
+    struct token_slot tokens[TOKEN_SLOTS];
+    char setup_token[AUTH_SECRET_LEN]; /* "" once a user exists */
+};
+
+static void random_secret(char out[AUTH_SECRET_LEN])
+{
+    unsigned char b[32];
+    randombytes_buf(b, sizeof b);
+    sodium_bin2base64(out, AUTH_SECRET_LEN, b, sizeof b, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static void secret_hash(const char *secret, uint8_t out[32])
+{
+    struct sha256 *h = sha256_new();
+    if (!h) {
+        memset(out, 0, 32);
+        return;
+    }
+    sha256_update(h, secret, strlen(secret));
+    sha256_final(h, out);
+    sha256_free(&h);
+}
+
+int auth_create(struct auth **out, struct storage *st, const struct nvr_config *cfg)
+{
+    (void)cfg;
+    int64_t n = 0;
+    *out = NULL;
+    if (sodium_init() < 0)
+        return NVR_EIO;
+    struct auth *a = calloc(1, sizeof *a);
+    if (!a)
+        return NVR_ENOMEM;
+    a->st = st;
+    pthread_mutex_init(&a->mu, NULL);
+    int rc = users_count(storage_index(st), &n);
+    if (rc) {
+        auth_destroy(&a);
+        return rc;
+    }
+    if (n == 0) {
+        random_secret(a->setup_token);
+        nvr_log(NVR_WARN, NULL,
+                "no user yet: create the first admin with `nvr user add -c FILE NAME --role admin`, or once "
+                "over HTTP with POST /api/v1/setup and setup_token=%s",
+                a->setup_token);
+    }
+    *out = a;
+    return NVR_OK;
+}
+
+void auth_destroy(struct auth **ap)
+{
+    struct auth *a = *ap;
+    if (!a)
+        return;
+    pthread_mutex_destroy(&a->mu);
+    sodium_memzero(a, sizeof *a);
+    free(a);
+    *ap = NULL;
+}
+
+int auth_setup_token_ok(struct auth *a, const char *token)
+{
+    pthread_mutex_lock(&a->mu);
+    int ok = a->setup_token[0] && token && strlen(token) == strlen(a->setup_token) &&
+             sodium_memcmp(token, a->setup_token, strlen(token)) == 0;
+    pthread_mutex_unlock(&a->mu);
+    return ok;
+}
+
+void auth_setup_done(struct auth *a)
+{
+    pthread_mutex_lock(&a->mu);
+    sodium_memzero(a->setup_token, sizeof a->setup_token);
+    pthread_mutex_unlock(&a->mu);
+}
+
+int auth_hash_password(const char *pw, char out[USER_PWHASH_LEN])
+{
+    size_t n = strlen(pw);
+    if (n < 8 || n > 256)
+        return NVR_EINVAL;
+    _Static_assert(crypto_pwhash_STRBYTES <= USER_PWHASH_LEN, "pwhash field too small");
+    if (crypto_pwhash_str(out, pw, n, crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return NVR_ENOMEM;
+    return NVR_OK;
+}
+
+/* The slot for key (locked); a free or the oldest one if absent. */
+static struct fail_slot *slot(struct auth *a, const char *key, int create)
+{
+    struct fail_slot *oldest = &a->fails[0];
+    for (int i = 0; i < FAIL_SLOTS; i++) {
+        if (strcmp(a->fails[i].key, key) == 0)
+            return &a->fails[i];
+        if (a->fails[i].first_us < oldest->first_us)
+            oldest = &a->fails[i];
+    }
+    if (!create)
+        return NULL;
+    memset(oldest, 0, sizeof *oldest);
+    snprintf(oldest->key, sizeof oldest->key, "%s", key);
+    return oldest;
+}
+
+static int blocked(struct auth *a, const char *key, int64_t now)
+{
+    struct fail_slot *s = slot(a, key, 0);
+    return s && s->blocked_until_us > now;
+}
+
+static void record_failure(struct auth *a, const char *key, int64_t now, int max)
+{
+    struct fail_slot *s = slot(a, key, 1);
+    if (now - s->first_us > AUTH_BLOCK_US) {
+        s->first_us = now;
+        s->count = 0;
+    }
+    if (++s->count >= max)
+        s->blocked_until_us = now + AUTH_BLOCK_US;
+}
+
+static void clear_failures(struct auth *a, const char *key)
+{
+    struct fail_slot *s = slot(a, key, 0);
+    if (s)
+        memset(s, 0, sizeof *s);
+}
+
+int auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u)
+{
+    char ukey[80], akey[80];
+    int64_t now = nvr_clock_now_us();
+    snprintf(ukey, sizeof ukey, "u:%s", name);
+    snprintf(akey, sizeof akey, "a:%s", address);
+    pthread_mutex_lock(&a->mu);
+    int is_blocked = blocked(a, ukey, now) || blocked(a, akey, now);
+    pthread_mutex_unlock(&a->mu);
+    if (is_blocked) {
+        auth_log(a, name, address, "login_blocked", "", "too many failed logins");
+        return NVR_ETIMEDOUT;
+    }
+    int rc = users_get(storage_index(a->st), name, u);
+    int ok = rc == NVR_OK && crypto_pwhash_str_verify(u->pwhash, pw, strlen(pw)) == 0;
+    if (rc == NVR_ENOTFOUND) {
+        /* spend the same time as a real check, so timing does not tell which names exist */
+        char dummy[USER_PWHASH_LEN];
+        auth_hash_password("not-a-real-password", dummy);
+    }
+    pthread_mutex_lock(&a->mu);
+    if (ok) {
+        clear_failures(a, ukey);
+        clear_failures(a, akey);
+    } else {
+        record_failure(a, ukey, now, AUTH_MAX_FAILURES_USER);
+        record_failure(a, akey, now, AUTH_MAX_FAILURES_ADDR);
+    }
+    pthread_mutex_unlock(&a->mu);
+    if (!ok) {
+        memset(u, 0, sizeof *u);
+        auth_log(a, name, address, "login_failed", "", "");
+        return rc && rc != NVR_ENOTFOUND ? rc : NVR_EAUTH;
+    }
+    auth_log(a, u->name, address, "login", "", users_role_name(u->role));
+    return NVR_OK;
+}
+
+int auth_session_create(struct auth *a, const struct user *u, const char *address, char cookie[AUTH_SECRET_LEN],
+                        char csrf[USER_CSRF_LEN])
+{
+    uint8_t h[32], c[16];
+    random_secret(cookie);
+    randombytes_buf(c, sizeof c);
+    sodium_bin2hex(csrf, USER_CSRF_LEN, c, sizeof c);
+    secret_hash(cookie, h);
+    return users_session_add(storage_index(a->st), h, u->id, csrf, address, nvr_clock_now_us());
+}
+
+int auth_session_end(struct auth *a, const uint8_t session_hash[32])
+{
+    return users_session_delete(storage_index(a->st), session_hash);
+}
+
+/* The value of cookie name in a Cookie header into out; 0 if found. */
+static int cookie_value(const char *header, const char *name, char *out, size_t n)
+{
+    size_t nl = strlen(name);
+    for (const char *p = header; p && *p;) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+            size_t vl = len - nl - 1;
+            if (vl >= n)
+                return -1;
+            memcpy(out, p + nl + 1, vl);
+            out[vl] = '\0';
+            return 0;
+        }
+        p = end;
+    }
+    return -1;
+}
+
+int auth_request(struct auth *a, const char *cookie_header, const char *authorization, struct auth_user *out)
+{
+    /* lookups on the readers' connection: an API request never queues behind
+     * a camera's fragment commit; only writes (touch, expiry) use the writers' */
+    nvr_index *ix = storage_index_reader(a->st), *wix = storage_index(a->st);
+    char secret[AUTH_SECRET_LEN];
+    int64_t uid = 0, now = nvr_clock_now_us();
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (authorization) {
+        if (strncmp(authorization, "Bearer ", 7) != 0 || strlen(authorization + 7) >= sizeof secret)
+            return NVR_EAUTH;
+        snprintf(secret, sizeof secret, "%s", authorization + 7);
+        uint8_t h[32];
+        secret_hash(secret, h);
+        out->via_token = 1;
+        pthread_mutex_lock(&a->mu);
+        for (int i = 0; i < TOKEN_SLOTS; i++)
+            if (a->tokens[i].until_us > now && sodium_memcmp(a->tokens[i].hash, h, 32) == 0) {
+                out->u = a->tokens[i].u;
+                pthread_mutex_unlock(&a->mu);
+                return NVR_OK;
+            }
+        pthread_mutex_unlock(&a->mu);
+        if ((rc = users_token_find(ix, h, &uid)))
+            return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
+        if ((rc = users_get_id(ix, uid, &out->u)))
+            return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
+        sodium_memzero(out->u.pwhash, sizeof out->u.pwhash);
+        pthread_mutex_lock(&a->mu);
+        struct token_slot *slot = &a->tokens[0];
+        for (int i = 1; i < TOKEN_SLOTS; i++)
+            if (a->tokens[i].until_us < slot->until_us)
+                slot = &a->tokens[i];
+        memcpy(slot->hash, h, 32);
+        slot->u = out->u;
+        slot->until_us = now + TOKEN_CACHE_US;
+        pthread_mutex_unlock(&a->mu);
+        return NVR_OK;
+    } else {
+        int64_t created = 0, last = 0;
+        if (!cookie_header || cookie_value(cookie_header, AUTH_COOKIE, secret, sizeof secret))
+            return NVR_EAUTH;
+        secret_hash(secret, out->session_hash);
+        if ((rc = users_session_get(ix, out->session_hash, &uid, out->csrf, &created, &last)))
+            return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
+        if (now - last > AUTH_IDLE_US || now - created > AUTH_ABSOLUTE_US) {
+            users_session_delete(wix, out->session_hash);
+            return NVR_EAUTH;
+        }
+        if (now - last > 60 * 1000000LL)
+            users_session_touch(wix, out->session_hash, now);
+    }
+    if ((rc = users_get_id(ix, uid, &out->u)))
+        return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
+    sodium_memzero(out->u.pwhash, sizeof out->u.pwhash);
+    return NVR_OK;
+}
+
+int auth_token_create(struct auth *a, int64_t user_id, const char *label, char secret[AUTH_SECRET_LEN], int64_t *id)
+{
+    uint8_t h[32];
+    random_secret(secret);
+    secret_hash(secret, h);
+    return users_token_add(storage_index(a->st), h, user_id, label, nvr_clock_now_us(), id);
+}
+
+int auth_camera_allowed(const struct user *u, const struct nvr_camera_config *cam)
+{
+    if (u->role == USER_ADMIN)
+        return 1;
+    for (size_t i = 0; i < u->ngrants; i++) {
+        const char *g = u->grants[i];
+        if (strcmp(g, "*") == 0 || strcmp(g, cam->id) == 0)
+            return 1;
+        if (cam->group && strncmp(g, "group:", 6) == 0 && strcmp(g + 6, cam->group) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void auth_log(struct auth *a, const char *user, const char *address, const char *action, const char *camera,
+              const char *detail)
+{
+    int rc = access_log_append(storage_index(a->st), nvr_clock_now_us(), user, address, action, camera, detail);
+    if (rc)
+        nvr_log(NVR_ERROR, camera && camera[0] ? camera : NULL, "cannot write the access log action=%s error=\"%s\"",
+                action, nvr_strerror(rc));
+}
+
+void auth_forget_tokens(struct auth *a)
+{
+    pthread_mutex_lock(&a->mu);
+    sodium_memzero(a->tokens, sizeof a->tokens);
+    pthread_mutex_unlock(&a->mu);
+}

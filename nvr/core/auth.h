@@ -1,0 +1,94 @@
+/*
+ * auth.h - who is asking: passwords (Argon2id), browser sessions, API
+ * tokens, login rate limits, per-camera permission, and the access log
+ * entries that record it (docs/design/security.md).
+ *
+ * A request is authenticated by exactly one of:
+ *   - the `nvr_session` cookie (random 256-bit value; the index keeps its
+ *     SHA-256), valid for AUTH_IDLE_US since its last use and at most
+ *     AUTH_ABSOLUTE_US since login; state-changing requests also need the
+ *     session's CSRF token in `X-CSRF-Token` and a matching `Origin`;
+ *   - `Authorization: Bearer TOKEN` (an API token; the index keeps its
+ *     SHA-256), which needs no CSRF token.
+ * Credentials are never read from a query string.
+ *
+ * Threads: any thread; the rate limiter is guarded by its own mutex, the
+ * rest goes through the index.
+ */
+#ifndef NVR_AUTH_H
+#define NVR_AUTH_H
+
+#include "base/config.h"
+#include "storage/storage.h"
+#include "storage/users.h"
+
+#include <stdint.h>
+
+#define AUTH_IDLE_US (30LL * 60 * 1000000)        /* 30 min without a request */
+#define AUTH_ABSOLUTE_US (12LL * 3600 * 1000000)  /* 12 h after login */
+#define AUTH_COOKIE "nvr_session"
+#define AUTH_SECRET_LEN 44  /* base64url of 32 random bytes, NUL included */
+#define AUTH_MAX_FAILURES_USER 5  /* failed sign-ins per user name ... */
+#define AUTH_MAX_FAILURES_ADDR 20 /* ... or per address (a school's NAT hides many staff) ... */
+#define AUTH_BLOCK_US (15LL * 60 * 1000000) /* ... within this long block further tries this long */
+
+struct auth;
+
+/* The signed-in user of a request. */
+struct auth_user {
+    struct user u;                  /* pwhash cleared */
+    int via_token;                  /* 1: bearer token, 0: session cookie */
+    uint8_t session_hash[32];       /* with a session */
+    char csrf[USER_CSRF_LEN];       /* with a session */
+};
+
+/* Creates the authenticator for st.  If there is no user yet, makes a
+ * one-time setup token and logs it (the only way to create the first admin
+ * over HTTP; `nvr user add` works too). */
+int auth_create(struct auth **out, struct storage *st, const struct nvr_config *cfg);
+void auth_destroy(struct auth **a);
+
+/* The setup token while no user exists ("" otherwise), for tests/logging. */
+int auth_setup_token_ok(struct auth *a, const char *token);
+/* Forgets the setup token (after the first admin is made). */
+void auth_setup_done(struct auth *a);
+
+/* Argon2id (libsodium crypto_pwhash_str, interactive limits) of pw into
+ * out.  NVR_EINVAL for a password shorter than 8 or longer than 256 bytes. */
+int auth_hash_password(const char *pw, char out[USER_PWHASH_LEN]);
+
+/* Checks name/password for a login from address: NVR_OK and *u filled;
+ * NVR_EAUTH (wrong name or password: the same answer for both), or
+ * NVR_ETIMEDOUT while the name or the address is blocked for too many
+ * failures.  Records login / login_failed in the access log. */
+int auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u);
+
+/* Makes a session for u: the cookie value and CSRF token to hand out. */
+int auth_session_create(struct auth *a, const struct user *u, const char *address, char cookie[AUTH_SECRET_LEN],
+                        char csrf[USER_CSRF_LEN]);
+
+/* Ends a session (logout). */
+int auth_session_end(struct auth *a, const uint8_t session_hash[32]);
+
+/* Authenticates from the Cookie and Authorization headers (either may be
+ * NULL).  NVR_OK with *out filled, or NVR_EAUTH. */
+int auth_request(struct auth *a, const char *cookie_header, const char *authorization, struct auth_user *out);
+
+/* Makes an API token for user_id: the secret (shown once) and its id. */
+int auth_token_create(struct auth *a, int64_t user_id, const char *label, char secret[AUTH_SECRET_LEN],
+                      int64_t *id);
+
+/* Drops the cache of recently checked API tokens (a token, user or grant
+ * changed through this server; changes made by another process, such as the
+ * CLI, take effect within TOKEN_CACHE_US = 10 s). */
+void auth_forget_tokens(struct auth *a);
+
+/* Whether u may see cam: admins all; others by grant (the camera id,
+ * "group:" + the camera's group, or "*"). */
+int auth_camera_allowed(const struct user *u, const struct nvr_camera_config *cam);
+
+/* Appends to the access log (user "" for anonymous). */
+void auth_log(struct auth *a, const char *user, const char *address, const char *action, const char *camera,
+              const char *detail);
+
+#endif

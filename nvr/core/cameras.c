@@ -1,0 +1,207 @@
+/*
+ * cameras.c - the changing set of recorded cameras (see cameras.h).
+ */
+#include "core/cameras.h"
+
+#include "base/err.h"
+#include "base/log.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cameras {
+    struct storage *st;
+    struct retention *ret;
+    pthread_mutex_t mu;          /* serialises writers */
+    struct camera *slots;        /* CAMERAS_MAX_SLOTS, never moved */
+    atomic_size_t nslots;        /* published slots (release/acquire) */
+};
+
+static void config_free(struct nvr_camera_config *c)
+{
+    free(c->id);
+    free(c->name);
+    free(c->url);
+    free(c->sub_url);
+    free(c->group);
+    free(c->onvif);
+    memset(c, 0, sizeof *c);
+}
+
+static int dup_or_null(char **dst, const char *src)
+{
+    *dst = NULL;
+    return src && !(*dst = strdup(src)) ? NVR_ENOMEM : NVR_OK;
+}
+
+static int config_copy(struct nvr_camera_config *dst, const struct nvr_camera_config *src)
+{
+    *dst = *src;
+    dst->id = dst->name = dst->url = dst->sub_url = dst->group = dst->onvif = NULL;
+    if (dup_or_null(&dst->id, src->id) || dup_or_null(&dst->name, src->name) || dup_or_null(&dst->url, src->url) ||
+        dup_or_null(&dst->sub_url, src->sub_url) || dup_or_null(&dst->group, src->group) ||
+        dup_or_null(&dst->onvif, src->onvif)) {
+        config_free(dst);
+        return NVR_ENOMEM;
+    }
+    return NVR_OK;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+int cameras_config_equal(const struct nvr_camera_config *a, const struct nvr_camera_config *b)
+{
+    return str_eq(a->id, b->id) && str_eq(a->name, b->name) && str_eq(a->url, b->url) &&
+           str_eq(a->sub_url, b->sub_url) && str_eq(a->group, b->group) && str_eq(a->onvif, b->onvif) &&
+           a->transport == b->transport &&
+           a->segment_seconds == b->segment_seconds && a->retain_days == b->retain_days && a->audio == b->audio &&
+           a->enabled == b->enabled;
+}
+
+int cameras_create(struct cameras **out, struct storage *st, struct retention *ret)
+{
+    struct cameras *c = calloc(1, sizeof *c);
+    *out = NULL;
+    if (!c || !(c->slots = calloc(CAMERAS_MAX_SLOTS, sizeof *c->slots))) {
+        free(c);
+        return NVR_ENOMEM;
+    }
+    c->st = st;
+    c->ret = ret;
+    pthread_mutex_init(&c->mu, NULL);
+    *out = c;
+    return NVR_OK;
+}
+
+void cameras_destroy(struct cameras **cp)
+{
+    struct cameras *c = *cp;
+    if (!c)
+        return;
+    size_t n = atomic_load(&c->nslots);
+    for (size_t i = 0; i < n; i++) /* every recorder finishes at once, then each is joined */
+        recorder_request_stop(c->slots[i].rec);
+    for (size_t i = 0; i < n; i++) {
+        recorder_stop(&c->slots[i].rec);
+        config_free(&c->slots[i].cfg);
+    }
+    free(c->slots);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+    *cp = NULL;
+}
+
+size_t cameras_slots(const struct cameras *c)
+{
+    return atomic_load_explicit(&((struct cameras *)c)->nslots, memory_order_acquire);
+}
+
+const struct camera *cameras_at(const struct cameras *c, size_t i)
+{
+    if (i >= cameras_slots(c))
+        return NULL;
+    const struct camera *cam = &c->slots[i];
+    return atomic_load(&((struct camera *)cam)->active) ? cam : NULL;
+}
+
+const struct camera *cameras_find(const struct cameras *c, const char *id)
+{
+    size_t n = cameras_slots(c);
+    for (size_t i = 0; i < n; i++) {
+        const struct camera *cam = cameras_at(c, i);
+        if (cam && strcmp(cam->cfg.id, id) == 0)
+            return cam;
+    }
+    return NULL;
+}
+
+/* Tells retention the current cameras (locked). */
+static void update_retention(struct cameras *c)
+{
+    if (!c->ret)
+        return;
+    size_t n = atomic_load(&c->nslots), k = 0;
+    struct retention_camera *v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (atomic_load(&c->slots[i].active))
+            v[k++] = (struct retention_camera){c->slots[i].cfg.id, c->slots[i].cfg.retain_days};
+    retention_set_cameras(c->ret, v, k);
+    free(v);
+}
+
+static int add_locked(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src)
+{
+    size_t n = atomic_load(&c->nslots);
+    int rc;
+    if (cameras_find(c, cfg->id))
+        return NVR_EINVAL;
+    if (n == CAMERAS_MAX_SLOTS) {
+        nvr_log(NVR_ERROR, cfg->id, "too many camera changes since start: restart nvr to add more");
+        return NVR_ENOMEM;
+    }
+    struct camera *slot = &c->slots[n];
+    if ((rc = config_copy(&slot->cfg, cfg)))
+        return rc;
+    slot->source = src;
+    if ((rc = index_camera_upsert(storage_index(c->st), slot->cfg.id, slot->cfg.name)) ||
+        (rc = recorder_start(&slot->rec, &slot->cfg, c->st))) {
+        config_free(&slot->cfg);
+        return rc;
+    }
+    atomic_store(&slot->active, 1);
+    atomic_store_explicit(&c->nslots, n + 1, memory_order_release);
+    return NVR_OK;
+}
+
+static int remove_locked(struct cameras *c, const char *id)
+{
+    struct camera *cam = (struct camera *)cameras_find(c, id);
+    if (!cam)
+        return NVR_ENOTFOUND;
+    atomic_store(&cam->active, 0);
+    recorder_join(cam->rec); /* finishes the open segment */
+    return NVR_OK;
+}
+
+int cameras_add(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = add_locked(c, cfg, src);
+    if (rc == NVR_OK)
+        update_retention(c);
+    pthread_mutex_unlock(&c->mu);
+    if (rc == NVR_OK)
+        nvr_log(NVR_INFO, cfg->id, "camera added source=%s", src == CAMERA_FILE ? "file" : "api");
+    return rc;
+}
+
+int cameras_remove(struct cameras *c, const char *id)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = remove_locked(c, id);
+    if (rc == NVR_OK)
+        update_retention(c);
+    pthread_mutex_unlock(&c->mu);
+    if (rc == NVR_OK)
+        nvr_log(NVR_INFO, id, "camera removed (its footage stays)");
+    return rc;
+}
+
+int cameras_replace(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src)
+{
+    pthread_mutex_lock(&c->mu);
+    int rc = remove_locked(c, cfg->id);
+    if (rc == NVR_OK)
+        rc = add_locked(c, cfg, src);
+    update_retention(c);
+    pthread_mutex_unlock(&c->mu);
+    if (rc == NVR_OK)
+        nvr_log(NVR_INFO, cfg->id, "camera changed source=%s", src == CAMERA_FILE ? "file" : "api");
+    return rc;
+}

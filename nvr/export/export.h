@@ -1,0 +1,98 @@
+/*
+ * export.h - investigation export: a zip that proves itself.
+ *
+ * An export of cameras over [from, to) is one zip (libzip; entries stored,
+ * not compressed -- video does not compress):
+ *   CAM.mp4 (CAM-partN.mp4)   per camera, see export_mp4.h
+ *   native/CAM/FILE.mp4       the stored segment files as they are (option)
+ *   README.txt                for the recipient: what this is, how to verify
+ *   manifest.json             cameras, range (UTC and local, time zone),
+ *                             operator, reason, case, server version, export
+ *                             time, every file's SHA-256, and each source
+ *                             segment's SHA-256 as recorded at ingest
+ *   manifest.json.sig         detached Ed25519 signature of manifest.json
+ *   public-key.pem            the server's public key (sign.h)
+ * Entries are written in that order, each hashed as it streams into the
+ * zip, so the manifest (written after them) knows every hash and the
+ * footage is read exactly once.  libzip writes to a temporary file and
+ * renames it at the end, so a reader never sees a partial zip.
+ *
+ * While it reads, the export keeps its footage from retention with a
+ * temporary hold (holds.h: export_pid = this process), released when it
+ * ends; a crash leaves the hold to holds_release_orphans.  The manifest
+ * lists the export's own access-log entries (those whose detail names
+ * req->ref) and the log's newest entry, which pins the log's history.
+ *
+ * Threads: export_run runs in the caller's thread (the CLI, or the export
+ * worker of export_jobs.h) and reads the index through the reader
+ * connection; the progress callback is called from that thread.
+ */
+#ifndef NVR_EXPORT_H
+#define NVR_EXPORT_H
+
+#include "base/config.h"
+#include "export/sign.h"
+#include "storage/storage.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define EXPORT_MAX_CAMERAS 64
+#define EXPORT_MAX_RANGE_US (7LL * 24 * 3600 * 1000000) /* 7 days */
+#define EXPORT_TEXT_MAX 1024                              /* reason, case */
+
+/* The operator: the signed-in user over HTTP, the Unix user for the CLI. */
+#define EXPORT_OPERATOR_MAX 128
+#define EXPORT_REF_MAX 40 /* the export's id as the access log names it ("export=ID") */
+
+struct export_request {
+    char cameras[EXPORT_MAX_CAMERAS][INDEX_ID_MAX];
+    char names[EXPORT_MAX_CAMERAS][128]; /* display names for the manifest ("" : the id) */
+    size_t ncameras;
+    int64_t from_us, to_us;
+    char reason[EXPORT_TEXT_MAX];
+    char case_id[EXPORT_TEXT_MAX];
+    char operator_name[EXPORT_OPERATOR_MAX];
+    int native;                /* also include the original segment files */
+    char makers[EXPORT_MAX_CAMERAS][128], models[EXPORT_MAX_CAMERAS][128]; /* "" : unknown */
+    char ref[EXPORT_REF_MAX];  /* the id its access-log entries carry ("export=ID"), "" if none */
+    int64_t requested_us;      /* when it was asked for (its access-log entries are at or after it) */
+};
+
+/* A new export id: 32 random hex digits (unguessable), NUL-terminated. */
+int export_new_id(char id[EXPORT_REF_MAX]);
+
+/* Fills req->makers/models from the audit's stored ONVIF answers
+ * (data_dir/audit.json, docs/design/audit.md) where a camera was probed. */
+void export_request_devices(struct export_request *req, const char *data_dir);
+
+/* Checks a request: cameras given and not repeated, times ordered, range
+ * at most EXPORT_MAX_RANGE_US, texts valid UTF-8.  NVR_EINVAL with a
+ * message in err otherwise.  Whether the cameras exist (and whether the
+ * requester may see them) is the caller's check. */
+int export_check_request(const struct export_request *req, char *err, size_t errlen);
+
+/* Whether any camera of req has footage in its range (1/0), or a negative
+ * nvr_err. */
+int export_has_footage(nvr_index *ix, const struct export_request *req);
+
+/* Progress: fraction 0..1 of the footage bytes written so far.  Returning
+ * non-zero stops the export (it then fails with NVR_ESTOPPED). */
+typedef int (*export_progress_fn)(void *arg, double fraction);
+
+/* Writes the export to out_path (replaced atomically).  *zip_bytes gets the
+ * zip's size.  On failure returns a negative nvr_err with a message in err
+ * (NVR_ENOTFOUND: nothing recorded in the range) and leaves no file. */
+int export_run(struct storage *st, const struct sign_key *key, const struct export_request *req, const char *out_path, export_progress_fn progress, void *arg,
+               uint64_t *zip_bytes, char *err, size_t errlen);
+
+/* Verifies an export zip: the signature of manifest.json with the enclosed
+ * public key, and every file's size and SHA-256 against the manifest.
+ * Writes a line per check to report ("ok: NAME", "FAILED: NAME: why"),
+ * the key's fingerprint, and a summary.  *problems counts the failures.
+ * Returns NVR_OK when the checks ran (whatever they found), or an error
+ * when the zip could not be opened at all. */
+int export_verify(const char *zip_path, FILE *report, int *problems);
+
+#endif

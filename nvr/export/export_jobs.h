@@ -1,0 +1,69 @@
+/*
+ * export_jobs.h - exports requested over HTTP, run one at a time by a
+ * background worker thread (never on an HTTP thread).
+ *
+ * Jobs live in memory; their results are files, data_dir/exports/ID.zip
+ * (ID: 32 random hex digits, unguessable until accounts exist).  At
+ * start-up every finished zip found there is listed again as a done job,
+ * so downloads survive a restart; a job queued or running when the server
+ * stopped is lost (libzip's temporary file is removed at start-up).  No
+ * index migration is needed.
+ *
+ * Threads: the HTTP threads call submit/get/list; the worker runs the
+ * exports; one mutex guards the job list.
+ */
+#ifndef NVR_EXPORT_JOBS_H
+#define NVR_EXPORT_JOBS_H
+
+#include "export/export.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define EXPORT_ID_LEN 32
+#define EXPORT_MAX_JOBS 1000
+
+struct export_jobs;
+
+enum export_state { EXPORT_QUEUED, EXPORT_RUNNING, EXPORT_DONE, EXPORT_FAILED };
+
+struct export_job_status {
+    char id[EXPORT_ID_LEN + 1];
+    enum export_state state;
+    double progress;           /* 0..1 */
+    char error[256];           /* when failed */
+    uint64_t size;             /* zip bytes when done */
+    int64_t created_us, finished_us;
+    int64_t from_us, to_us;    /* 0 for jobs found on disk at start-up */
+    char operator_name[EXPORT_OPERATOR_MAX];
+    char cameras[512];         /* the cameras, comma-separated ("" for jobs found on disk) */
+    char case_id[256], reason[256]; /* as asked, cut to fit */
+};
+
+/* Starts the worker.  st and key are borrowed and must outlive it. */
+int export_jobs_start(struct export_jobs **out, struct storage *st, const struct sign_key *key);
+
+/* Stops a running export, joins the worker, frees; sets *j NULL. */
+void export_jobs_stop(struct export_jobs **j);
+
+/* Queues req (copied); its id into id.  NVR_ENOMEM when EXPORT_MAX_JOBS
+ * jobs are queued or running. */
+int export_jobs_submit(struct export_jobs *j, const struct export_request *req, char id[EXPORT_ID_LEN + 1]);
+
+/* The status of job id; NVR_ENOTFOUND if there is none. */
+int export_jobs_get(struct export_jobs *j, const char *id, struct export_job_status *out);
+
+/* Writes {"exports":[...]} (newest first): every job, or with operator
+ * not NULL only the jobs that operator made. */
+void export_jobs_write_list(struct export_jobs *j, FILE *f, const char *operator_name);
+
+/* Writes one status as JSON. */
+void export_jobs_write_status(FILE *f, const struct export_job_status *s);
+
+/* The zip of a done job: data_dir/exports/ID.zip into path. */
+int export_jobs_zip_path(struct export_jobs *j, const char *id, char *path, size_t n);
+
+/* Whether id has the form of a job id (32 lowercase hex digits). */
+int export_jobs_valid_id(const char *id);
+
+#endif

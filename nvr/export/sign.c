@@ -1,0 +1,198 @@
+/*
+ * sign.c - Ed25519 key, signatures and fingerprints with OpenSSL's EVP
+ * (see sign.h).
+ */
+#include "export/sign.h"
+
+#include "base/err.h"
+#include "base/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct sign_key {
+    EVP_PKEY *pkey;
+};
+
+static int read_key(const char *path, struct sign_key **out)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return errno == ENOENT ? NVR_ENOTFOUND : nvr_err_from_errno(errno);
+    EVP_PKEY *pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!pk || EVP_PKEY_get_base_id(pk) != EVP_PKEY_ED25519) {
+        EVP_PKEY_free(pk);
+        nvr_log(NVR_ERROR, NULL, "signing key is not an Ed25519 private key path=%s", path);
+        return NVR_EINVAL;
+    }
+    if (!(*out = calloc(1, sizeof **out))) {
+        EVP_PKEY_free(pk);
+        return NVR_ENOMEM;
+    }
+    (*out)->pkey = pk;
+    return NVR_OK;
+}
+
+int sign_key_load(const char *data_dir, struct sign_key **out)
+{
+    char path[PATH_MAX];
+    *out = NULL;
+    if (snprintf(path, sizeof path, "%s/%s", data_dir, SIGN_KEY_FILE) >= (int)sizeof path)
+        return NVR_EINVAL;
+    return read_key(path, out);
+}
+
+/* Writes a new key to a temporary file (0600), fsyncs it and links it to
+ * path; EEXIST from link means another process won the race (fine). */
+static int create_key(const char *path)
+{
+    char tmp[PATH_MAX];
+    int rc = NVR_EIO, fd = -1;
+    FILE *f = NULL;
+    EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    if (!pk)
+        return NVR_ENOMEM;
+    if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp)
+        goto out;
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 || !(f = fdopen(fd, "w")))
+        goto out;
+    fd = -1;
+    if (!PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL) || fflush(f) != 0 || fsync(fileno(f)) != 0)
+        goto out;
+    if (link(tmp, path) != 0 && errno != EEXIST)
+        goto out;
+    rc = NVR_OK;
+out:
+    if (rc)
+        nvr_log(NVR_ERROR, NULL, "cannot create the signing key path=%s error=\"%s\"", path, strerror(errno));
+    if (f)
+        fclose(f);
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    EVP_PKEY_free(pk);
+    return rc;
+}
+
+int sign_key_load_or_create(const char *data_dir, struct sign_key **out)
+{
+    char path[PATH_MAX];
+    *out = NULL;
+    if (snprintf(path, sizeof path, "%s/%s", data_dir, SIGN_KEY_FILE) >= (int)sizeof path)
+        return NVR_EINVAL;
+    int rc = read_key(path, out);
+    if (rc != NVR_ENOTFOUND)
+        return rc;
+    if ((rc = create_key(path)))
+        return rc;
+    if ((rc = read_key(path, out)) == NVR_OK) {
+        char fpr[SIGN_FPR_BUFSZ];
+        sign_fingerprint(*out, fpr);
+        nvr_log(NVR_INFO, NULL, "signing key created path=%s fingerprint=%s", path, fpr);
+    }
+    return rc;
+}
+
+void sign_key_free(struct sign_key **k)
+{
+    if (!*k)
+        return;
+    EVP_PKEY_free((*k)->pkey);
+    free(*k);
+    *k = NULL;
+}
+
+int sign_data(const struct sign_key *k, const void *data, size_t len, uint8_t sig[SIGN_SIG_BYTES])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    size_t siglen = SIGN_SIG_BYTES;
+    int rc = NVR_EINVAL;
+    if (!ctx)
+        return NVR_ENOMEM;
+    if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
+        EVP_DigestSign(ctx, sig, &siglen, data, len) == 1 && siglen == SIGN_SIG_BYTES)
+        rc = NVR_OK;
+    EVP_MD_CTX_free(ctx);
+    return rc;
+}
+
+static int pem_of(EVP_PKEY *pk, char **pem)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data;
+    int rc = NVR_ENOMEM;
+    *pem = NULL;
+    if (!b)
+        return NVR_ENOMEM;
+    if (PEM_write_bio_PUBKEY(b, pk)) {
+        long n = BIO_get_mem_data(b, &data);
+        if (n > 0 && (*pem = malloc((size_t)n + 1))) {
+            memcpy(*pem, data, (size_t)n);
+            (*pem)[n] = '\0';
+            rc = NVR_OK;
+        }
+    }
+    BIO_free(b);
+    return rc;
+}
+
+int sign_public_pem(const struct sign_key *k, char **pem)
+{
+    return pem_of(k->pkey, pem);
+}
+
+static int fingerprint_of(EVP_PKEY *pk, char out[SIGN_FPR_BUFSZ])
+{
+    uint8_t raw[32], md[32];
+    size_t n = sizeof raw;
+    static const char hex[] = "0123456789abcdef";
+    if (EVP_PKEY_get_raw_public_key(pk, raw, &n) != 1 || n != sizeof raw)
+        return NVR_EINVAL;
+    SHA256(raw, sizeof raw, md);
+    memcpy(out, "sha256:", 7);
+    for (int i = 0; i < 32; i++) {
+        out[7 + 2 * i] = hex[md[i] >> 4];
+        out[8 + 2 * i] = hex[md[i] & 15];
+    }
+    out[71] = '\0';
+    return NVR_OK;
+}
+
+int sign_fingerprint(const struct sign_key *k, char out[SIGN_FPR_BUFSZ])
+{
+    return fingerprint_of(k->pkey, out);
+}
+
+int sign_verify_pem(const char *pem, size_t pemlen, const void *data, size_t len, const uint8_t *sig,
+                    size_t siglen, char fpr[SIGN_FPR_BUFSZ])
+{
+    BIO *b = BIO_new_mem_buf(pem, (int)pemlen);
+    EVP_PKEY *pk = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+    EVP_MD_CTX *ctx = NULL;
+    int rc = NVR_EINVAL;
+    if (!pk || EVP_PKEY_get_base_id(pk) != EVP_PKEY_ED25519 || siglen != SIGN_SIG_BYTES)
+        goto out;
+    if (fpr && fingerprint_of(pk, fpr))
+        goto out;
+    if (!(ctx = EVP_MD_CTX_new())) {
+        rc = NVR_ENOMEM;
+        goto out;
+    }
+    if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, pk) != 1)
+        goto out;
+    rc = EVP_DigestVerify(ctx, sig, siglen, data, len) == 1 ? NVR_OK : NVR_ECORRUPT;
+out:
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(pk);
+    BIO_free(b);
+    return rc;
+}

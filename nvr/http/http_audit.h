@@ -1,0 +1,14 @@
+/*
+ * http_audit.h - the compliance audit over HTTP (docs/ref/http-api.md):
+ * GET /api/v1/audit (the current report), POST /api/v1/audit (probe every
+ * camera now, in the background: 202, or 409 while a run is in progress).
+ */
+#ifndef NVR_HTTP_AUDIT_H
+#define NVR_HTTP_AUDIT_H
+
+#include "http/http_server.h"
+
+int http_audit_get(struct http_request *r, struct nvr *nvr);
+int http_audit_post(struct http_request *r, struct nvr *nvr);
+
+#endif

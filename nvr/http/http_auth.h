@@ -1,0 +1,42 @@
+/*
+ * http_auth.h - the guard every request passes (authentication, CSRF,
+ * role, camera permission) and the routes for sessions, first setup, users,
+ * API tokens and the access log (docs/ref/http-api.md, docs/design/security.md).
+ */
+#ifndef NVR_HTTP_AUTH_H
+#define NVR_HTTP_AUTH_H
+
+#include "core/auth.h"
+#include "http/http_server.h"
+
+/* The guard (http_server_set_guard). */
+int http_auth_guard(struct http_request *r, const struct http_route *route, struct nvr *nvr);
+
+/* The signed-in user of the request (NULL on a public route without one). */
+const struct auth_user *http_auth_user(const struct http_request *r);
+
+/* The camera's config if it is configured and the request's user may see
+ * it, else NULL (callers answer unknown and forbidden alike). */
+const struct nvr_camera_config *http_auth_camera(const struct http_request *r, const struct nvr *nvr,
+                                                 const char *id);
+
+/* The name to record as operator ("" if nobody is signed in). */
+const char *http_auth_name(const struct http_request *r);
+
+/* Records an access-log entry for this request's user and address. */
+void http_auth_log(struct http_request *r, struct nvr *nvr, const char *action, const char *camera,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+int http_session_create(struct http_request *r, struct nvr *nvr);
+int http_session_get(struct http_request *r, struct nvr *nvr);
+int http_session_delete(struct http_request *r, struct nvr *nvr);
+int http_setup(struct http_request *r, struct nvr *nvr);
+int http_users_list(struct http_request *r, struct nvr *nvr);
+int http_users_create(struct http_request *r, struct nvr *nvr);
+int http_users_update(struct http_request *r, struct nvr *nvr);
+int http_users_delete(struct http_request *r, struct nvr *nvr);
+int http_tokens_create(struct http_request *r, struct nvr *nvr);
+int http_tokens_revoke(struct http_request *r, struct nvr *nvr);
+int http_access_log(struct http_request *r, struct nvr *nvr);
+
+#endif

@@ -1,0 +1,472 @@
+/*
+ * http_cameras.c - camera management routes (see http_cameras.h).
+ *
+ * A request body is turned into `key = "value"` lines of a [camera ID]
+ * section and parsed by the config file's own parser (camera_store_parse),
+ * so the API accepts exactly what the file accepts, with the same messages.
+ * Values are always written quoted (\" and \\ escaped) and control
+ * characters are refused, so no value can smuggle in another line or key.
+ * Cameras declared in the config file answer 409 to changes: the file is
+ * their authority (edit it, then SIGHUP).
+ *
+ * Threads: HTTP threads; a connection test runs on a thread of its own
+ * (http_reply_later) and owns its struct camera_test.
+ */
+#include "http/http_cameras.h"
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "base/url.h"
+#include "core/auth.h"
+#include "core/camera_store.h"
+#include "core/cameras.h"
+#include "http/http_auth.h"
+#include "http/http_json.h"
+#include "ingest/ingest.h"
+#include "live/snapshot.h"
+#include "core/nvr.h"
+
+#include <libavutil/mathematics.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind { TEXT, INT, BOOL };
+enum { CREDS = 1 }; /* a URL that may hold user:password */
+
+static const struct {
+    const char *key;
+    enum kind kind;
+    int flags;
+} fields[] = {
+    {"name", TEXT, 0},           {"url", TEXT, CREDS},        {"sub_url", TEXT, CREDS}, {"transport", TEXT, 0},
+    {"segment_seconds", INT, 0}, {"retain_days", INT, 0},     {"audio", BOOL, 0},       {"enabled", BOOL, 0},
+    {"group", TEXT, 0},          {"onvif", TEXT, CREDS},
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+static void write_quoted(FILE *f, const char *key, const char *v)
+{
+    fprintf(f, "%s = \"", key);
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\')
+            fputc('\\', f);
+        fputc(*v, f);
+    }
+    fputs("\"\n", f);
+}
+
+/* The current value of field i of base as it would be written, into buf;
+ * 0 if the field is unset. */
+static int base_value(const struct nvr_camera_config *b, size_t i, char *buf, size_t n)
+{
+    const char *k = fields[i].key;
+    const char *s = NULL;
+    if (strcmp(k, "name") == 0)
+        s = b->name;
+    else if (strcmp(k, "url") == 0)
+        s = b->url;
+    else if (strcmp(k, "sub_url") == 0)
+        s = b->sub_url;
+    else if (strcmp(k, "group") == 0)
+        s = b->group;
+    else if (strcmp(k, "onvif") == 0)
+        s = b->onvif;
+    else if (strcmp(k, "transport") == 0)
+        s = nvr_transport_name(b->transport);
+    else if (strcmp(k, "segment_seconds") == 0)
+        return snprintf(buf, n, "%d", b->segment_seconds) > 0;
+    else if (strcmp(k, "retain_days") == 0)
+        return snprintf(buf, n, "%d", b->retain_days) > 0;
+    else if (strcmp(k, "audio") == 0)
+        return snprintf(buf, n, "%s", b->audio ? "yes" : "no") > 0;
+    else if (strcmp(k, "enabled") == 0)
+        return snprintf(buf, n, "%s", b->enabled ? "yes" : "no") > 0;
+    if (!s)
+        return 0;
+    snprintf(buf, n, "%s", s);
+    return 1;
+}
+
+/* Builds the [camera] lines from body over base (NULL for a new camera).
+ * Returns a new string, or NULL with err. */
+static char *build_ini(json_t *body, const struct nvr_camera_config *base, char *err, size_t errlen)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v) {
+        size_t i = 0;
+        while (i < NFIELDS && strcmp(fields[i].key, key) != 0)
+            i++;
+        if (i == NFIELDS && strcmp(key, "id") != 0) {
+            snprintf(err, errlen, "unknown field %.40s", key);
+            return NULL;
+        }
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    int bad = 0;
+    for (size_t i = 0; i < NFIELDS && !bad; i++) {
+        char buf[2048];
+        v = json_object_get(body, fields[i].key);
+        if (!v || json_is_null(v)) {
+            if (base && !v && base_value(base, i, buf, sizeof buf)) {
+                if (fields[i].kind == TEXT)
+                    write_quoted(f, fields[i].key, buf);
+                else
+                    fprintf(f, "%s = %s\n", fields[i].key, buf);
+            }
+            continue;
+        }
+        switch (fields[i].kind) {
+        case TEXT:
+            if (!json_is_string(v) || json_string_length(v) > 1024) {
+                snprintf(err, errlen, "%s must be a string of at most 1024 bytes", fields[i].key);
+                bad = 1;
+                break;
+            }
+            for (const unsigned char *p = (const unsigned char *)json_string_value(v); *p && !bad; p++)
+                if (*p < 0x20 || *p == 0x7f) {
+                    snprintf(err, errlen, "%s must not hold control characters", fields[i].key);
+                    bad = 1;
+                }
+            if (!bad && base && (fields[i].flags & CREDS)) {
+                /* an edited URL still showing the stored password as "***" */
+                char kept[2048];
+                const char *stored = base_value(base, i, buf, sizeof buf) ? buf : NULL;
+                int k = nvr_url_keep_password(json_string_value(v), stored, kept, sizeof kept);
+                if (k < 0) {
+                    snprintf(err, errlen, "%s shows the password as ***: type the password again (the stored one "
+                             "is kept only for the same user and host)", fields[i].key);
+                    bad = 1;
+                } else if (k > 0) {
+                    write_quoted(f, fields[i].key, kept);
+                    break;
+                }
+            }
+            if (!bad)
+                write_quoted(f, fields[i].key, json_string_value(v));
+            break;
+        case INT:
+            if (!json_is_integer(v)) {
+                snprintf(err, errlen, "%s must be an integer", fields[i].key);
+                bad = 1;
+            } else {
+                fprintf(f, "%s = %lld\n", fields[i].key, (long long)json_integer_value(v));
+            }
+            break;
+        case BOOL:
+            if (!json_is_boolean(v)) {
+                snprintf(err, errlen, "%s must be true or false", fields[i].key);
+                bad = 1;
+            } else {
+                fprintf(f, "%s = %s\n", fields[i].key, json_is_true(v) ? "yes" : "no");
+            }
+            break;
+        }
+    }
+    fclose(f);
+    if (bad) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static int valid_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > 64)
+        return 0;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+static int reply_camera(struct http_request *r, struct nvr *nvr, unsigned status, const char *id)
+{
+    const struct camera *c = cameras_find(nvr->cams, id);
+    char url[512];
+    struct http_body b;
+    if (!c)
+        return http_reply_error(r, 500, "the camera did not start");
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    nvr_url_redact(c->cfg.url, url, sizeof url);
+    fputs("{\"id\":", b.f);
+    json_write_string(b.f, c->cfg.id);
+    fputs(",\"name\":", b.f);
+    json_write_string(b.f, c->cfg.name);
+    fputs(",\"url\":", b.f);
+    json_write_string(b.f, url);
+    fprintf(b.f, ",\"source\":\"%s\",\"enabled\":%s}\n", c->source == CAMERA_FILE ? "file" : "api",
+            c->cfg.enabled ? "true" : "false");
+    return http_body_send(r, &b, status, "application/json", "no-store");
+}
+
+static int refuse_file_camera(struct http_request *r, struct nvr *nvr, const struct camera *c)
+{
+    return http_reply_error(r, 409, "camera %s is declared in %s (line %d): edit the file, then reload with SIGHUP",
+                            c->cfg.id, nvr->cfg->path, c->cfg.line);
+}
+
+int http_cameras_create(struct http_request *r, struct nvr *nvr)
+{
+    char id[80], err[512];
+    int ret;
+    json_t *o = http_json_body(r, &ret);
+    char *ini = NULL;
+    if (!o)
+        return ret;
+    if (http_json_text(o, "id", 1, id, sizeof id, err, sizeof err) || !valid_id(id)) {
+        ret = http_reply_error(r, 400, "id is required: 1 to 64 of a-z 0-9 _ -");
+        goto out;
+    }
+    if (!json_object_get(o, "url")) {
+        ret = http_reply_error(r, 400, "url is required");
+        goto out;
+    }
+    if (cameras_find(nvr->cams, id)) {
+        ret = http_reply_error(r, 409, "a camera %s exists", id);
+        goto out;
+    }
+    if (!(ini = build_ini(o, NULL, err, sizeof err))) {
+        ret = http_reply_error(r, 400, "%s", err);
+        goto out;
+    }
+    int rc = camera_store_save(nvr, id, ini, 0, err, sizeof err);
+    if (rc == NVR_EINVAL)
+        ret = http_reply_error(r, 400, "%s", err);
+    else if (rc)
+        ret = http_reply_error(r, 500, "cannot add the camera: %s", err);
+    else {
+        http_auth_log(r, nvr, "camera_added", id, "%s", "");
+        ret = reply_camera(r, nvr, 201, id);
+    }
+out:
+    free(ini);
+    json_decref(o);
+    return ret;
+}
+
+int http_cameras_update(struct http_request *r, struct nvr *nvr)
+{
+    char err[512];
+    int ret;
+    const char *id = http_param(r, 0);
+    const struct camera *c = cameras_find(nvr->cams, id);
+    if (!c)
+        return http_reply_error(r, 404, "no such camera");
+    if (c->source == CAMERA_FILE)
+        return refuse_file_camera(r, nvr, c);
+    json_t *o = http_json_body(r, &ret);
+    char *ini = NULL;
+    if (!o)
+        return ret;
+    json_t *jid = json_object_get(o, "id");
+    if (jid && (!json_is_string(jid) || strcmp(json_string_value(jid), id) != 0)) {
+        ret = http_reply_error(r, 400, "id cannot change (add a new camera instead)");
+        goto out;
+    }
+    if (!(ini = build_ini(o, &c->cfg, err, sizeof err))) {
+        ret = http_reply_error(r, 400, "%s", err);
+        goto out;
+    }
+    int rc = camera_store_save(nvr, id, ini, 1, err, sizeof err);
+    if (rc == NVR_EINVAL)
+        ret = http_reply_error(r, 400, "%s", err);
+    else if (rc)
+        ret = http_reply_error(r, 500, "cannot change the camera: %s", err);
+    else {
+        http_auth_log(r, nvr, "camera_changed", id, "%s", "");
+        ret = reply_camera(r, nvr, 200, id);
+    }
+out:
+    free(ini);
+    json_decref(o);
+    return ret;
+}
+
+int http_cameras_delete(struct http_request *r, struct nvr *nvr)
+{
+    const char *id = http_param(r, 0);
+    const struct camera *c = cameras_find(nvr->cams, id);
+    if (!c)
+        return http_reply_error(r, 404, "no such camera");
+    if (c->source == CAMERA_FILE)
+        return refuse_file_camera(r, nvr, c);
+    int rc = camera_store_delete(nvr, id);
+    if (rc)
+        return http_reply_error(r, 500, "cannot remove the camera: %s", nvr_strerror(rc));
+    http_auth_log(r, nvr, "camera_removed", id, "%s", "");
+    struct http_body b;
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    fputs("{\"id\":", b.f);
+    json_write_string(b.f, id);
+    fputs(",\"removed\":true,\"footage\":\"kept (retention applies)\"}\n", b.f);
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}
+
+#define TEST_READ_US 3000000
+#define TEST_TIMEOUT_US 5000000
+
+static const char *failure_kind(int rc)
+{
+    switch (rc) {
+    case NVR_EAUTH: return "unauthorized";
+    case NVR_ECONN: return "unreachable";
+    case NVR_ETIMEDOUT: return "timeout";
+    case NVR_ECODEC: return "no_video";
+    default: return "error";
+    }
+}
+
+/* A connection test, run by http_reply_later's thread (it takes up to
+ * TEST_TIMEOUT_US + TEST_READ_US). */
+struct camera_test {
+    struct nvr *nvr;
+    struct nvr_config *one;          /* the URL and transport, parsed as a camera */
+    char user[128], address[64];     /* for the access log */
+};
+
+static void camera_test_free(void *arg)
+{
+    struct camera_test *t = arg;
+    nvr_config_free(&t->one);
+    free(t);
+}
+
+/* "snapshot": the first keyframe as a 320-wide JPEG data URL (the check
+ * that the video decodes), or null. */
+static void write_test_snapshot(FILE *f, const struct ingest_info *info, const AVPacket *key)
+{
+    uint8_t *jpeg = NULL;
+    size_t len = 0;
+    char *b64 = NULL;
+    if (key && snapshot_encode(info->video, key, 320, &jpeg, &len) == NVR_OK) {
+        size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+        if ((b64 = malloc(n)))
+            sodium_bin2base64(b64, n, jpeg, len, sodium_base64_VARIANT_ORIGINAL);
+    }
+    if (b64)
+        fprintf(f, ",\"snapshot\":\"data:image/jpeg;base64,%s\"", b64);
+    else
+        fputs(",\"snapshot\":null", f);
+    free(b64);
+    free(jpeg);
+}
+
+static unsigned camera_test_work(void *arg, char **body, size_t *len)
+{
+    struct camera_test *t = arg;
+    char why[256] = "";
+    atomic_int stop = 0;
+    struct ingest_opts opts = {.camera = "test",
+                               .url = t->one->cameras[0].url,
+                               .transport = t->one->cameras[0].transport,
+                               .audio = 1,
+                               .timeout_us = TEST_TIMEOUT_US,
+                               .stop = &stop};
+    struct ingest *in = NULL;
+    int64_t t0 = nvr_clock_mono_us();
+    int rc = ingest_open(&in, &opts, why, sizeof why);
+    struct http_body b;
+    *body = NULL;
+    if (http_body_open(&b)) {
+        ingest_close(&in);
+        return 500;
+    }
+    if (rc) {
+        fputs("{\"ok\":false,\"failure\":", b.f);
+        json_write_string(b.f, failure_kind(rc));
+        fputs(",\"error\":", b.f);
+        json_write_string(b.f, why[0] ? why : nvr_strerror(rc));
+        fputs("}\n", b.f);
+    } else {
+        /* read for a while: frame rate and bit rate as the camera sends them */
+        AVPacket *pkt = av_packet_alloc(), *key = av_packet_alloc();
+        struct ingest_meta meta;
+        int64_t first_pts = INT64_MIN, last_pts = 0, frames = 0, keyframes = 0, start = nvr_clock_mono_us();
+        uint64_t bytes = 0;
+        while (pkt && key && nvr_clock_mono_us() - start < TEST_READ_US &&
+               ingest_read(in, pkt, &meta, why, sizeof why) == NVR_OK) {
+            bytes += (uint64_t)pkt->size;
+            if (pkt->stream_index == 0) {
+                if (first_pts == INT64_MIN)
+                    first_pts = pkt->pts;
+                last_pts = pkt->pts;
+                frames++;
+                if ((pkt->flags & AV_PKT_FLAG_KEY) && keyframes++ == 0)
+                    av_packet_ref(key, pkt);
+            }
+            av_packet_unref(pkt);
+        }
+        av_packet_free(&pkt);
+        const struct ingest_info *info = ingest_get_info(in);
+        double secs = frames > 1 ? (double)av_rescale_q(last_pts - first_pts, info->video_tb, (AVRational){1, 1000000}) / 1e6
+                                 : 0;
+        fprintf(b.f, "{\"ok\":true,\"transport\":\"%s\",\"video\":{\"codec\":\"%s\",\"width\":%d,\"height\":%d,",
+                info->transport, avcodec_get_name(info->video->codec_id), info->video->width, info->video->height);
+        fprintf(b.f, "\"fps\":%.2f,\"keyframes\":%lld,\"bitrate_kbps\":%.0f},\"audio\":", secs > 0 ? (frames - 1) / secs : 0,
+                (long long)keyframes, secs > 0 ? (double)bytes * 8 / secs / 1000 : 0);
+        if (info->audio)
+            fprintf(b.f, "{\"codec\":\"%s\"}", avcodec_get_name(info->audio->codec_id));
+        else
+            fputs("null", b.f);
+        fputs(",\"audio_status\":", b.f);
+        json_write_string(b.f, info->audio_status ? info->audio_status : "none");
+        fprintf(b.f, ",\"connect_ms\":%lld", (long long)((start - t0) / 1000));
+        write_test_snapshot(b.f, info, key && key->size ? key : NULL);
+        fputs("}\n", b.f);
+        av_packet_free(&key);
+    }
+    ingest_close(&in);
+    auth_log(t->nvr->auth, t->user, t->address, "camera_tested", "", rc ? "ok=no" : "ok=yes");
+    if (fclose(b.f) != 0) {
+        free(b.buf);
+        return 500;
+    }
+    *body = b.buf;
+    *len = b.len;
+    return 200;
+}
+
+int http_camera_test(struct http_request *r, struct nvr *nvr)
+{
+    char url[1100], transport[16], err[256];
+    int ret;
+    json_t *o = http_json_body(r, &ret);
+    if (!o)
+        return ret;
+    if (http_json_text(o, "url", 1, url, sizeof url, err, sizeof err) ||
+        http_json_text(o, "transport", 0, transport, sizeof transport, err, sizeof err)) {
+        json_decref(o);
+        return http_reply_error(r, 400, "%s", err);
+    }
+    json_decref(o);
+    /* the same checks as a saved camera, without saving it */
+    char ini[1300];
+    struct camera_test *t = calloc(1, sizeof *t);
+    if (!t)
+        return http_reply_error(r, 500, "out of memory");
+    snprintf(ini, sizeof ini, "url = \"%s\"\n%s%s%s", url, transport[0] ? "transport = " : "", transport,
+             transport[0] ? "\n" : "");
+    if (strpbrk(url, "\"\\\r\n") || camera_store_parse("test", ini, &t->one, err, sizeof err)) {
+        camera_test_free(t);
+        return http_reply_error(r, 400, "%s", err[0] ? err : "url must not hold quotes, backslashes or newlines");
+    }
+    t->nvr = nvr;
+    snprintf(t->user, sizeof t->user, "%s", http_auth_name(r));
+    snprintf(t->address, sizeof t->address, "%s", http_client_address(r));
+    return http_reply_later(r, camera_test_work, t, camera_test_free);
+}

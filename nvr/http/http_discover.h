@@ -1,0 +1,15 @@
+/*
+ * http_discover.h - POST /api/v1/discover: WS-Discovery of the cameras on
+ * the local network (wsdiscovery.h), for the camera page's "Find cameras".
+ */
+#ifndef NVR_HTTP_DISCOVER_H
+#define NVR_HTTP_DISCOVER_H
+
+#include "http/http_server.h"
+
+/* Body (optional members): {"timeout": seconds (0.1..10, default 3),
+ * "target": "IP:PORT" (a unicast probe, else multicast on the local link)}.
+ * Answers {"devices":[...]} as `nvr discover --json`. */
+int http_discover(struct http_request *r, struct nvr *nvr);
+
+#endif

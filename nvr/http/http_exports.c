@@ -1,0 +1,200 @@
+/*
+ * http_exports.c - export requests over HTTP (see http_exports.h).  The
+ * body is JSON (jansson); every field is checked and a bad one answers 400
+ * naming it; a range with no footage answers 404.  The export itself runs
+ * on the export worker (export_jobs.h), never on an HTTP thread: the only
+ * work here is an index lookup.
+ *
+ * The operator recorded in the manifest is the signed-in user; a user may
+ * export only cameras they may see (others answer 404, as unknown ones),
+ * and sees and downloads only their own exports (an admin: all of them).
+ */
+#include "http/http_exports.h"
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "export/export_jobs.h"
+#include "http/http_auth.h"
+#include "core/nvr.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Whether the request's user may see job s: its maker, or an admin. */
+static int may_see(const struct http_request *r, const struct export_job_status *s)
+{
+    const struct auth_user *u = http_auth_user(r);
+    return u && (u->u.role == USER_ADMIN || strcmp(u->u.name, s->operator_name) == 0);
+}
+
+static int get_string(json_t *o, const char *key, char *dst, size_t n, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(o, key);
+    dst[0] = '\0';
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v)) {
+        snprintf(err, errlen, "%s must be a string", key);
+        return -1;
+    }
+    if (json_string_length(v) >= n) {
+        snprintf(err, errlen, "%s is longer than %zu bytes", key, n - 1);
+        return -1;
+    }
+    snprintf(dst, n, "%s", json_string_value(v));
+    return 0;
+}
+
+static int parse_request(struct http_request *r, struct nvr *nvr, json_t *o, struct export_request *req, int *status, char *err,
+                         size_t errlen)
+{
+    *status = 400;
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "the body must be a JSON object");
+        return -1;
+    }
+    json_t *cams = json_object_get(o, "cameras");
+    if (!json_is_array(cams) || json_array_size(cams) == 0 || json_array_size(cams) > EXPORT_MAX_CAMERAS) {
+        snprintf(err, errlen, "cameras must be a list of 1 to %d camera ids", EXPORT_MAX_CAMERAS);
+        return -1;
+    }
+    for (size_t i = 0; i < json_array_size(cams); i++) {
+        json_t *c = json_array_get(cams, i);
+        const struct nvr_camera_config *cam = NULL;
+        if (!json_is_string(c) || json_string_length(c) >= INDEX_ID_MAX ||
+            !(cam = http_auth_camera(r, nvr, json_string_value(c)))) {
+            snprintf(err, errlen, "cameras[%zu] is not a configured camera", i);
+            *status = 404;
+            return -1;
+        }
+        snprintf(req->names[req->ncameras], sizeof req->names[0], "%s", cam->name ? cam->name : "");
+        snprintf(req->cameras[req->ncameras++], INDEX_ID_MAX, "%s", json_string_value(c));
+    }
+    static const char *const tkeys[2] = {"start", "end"};
+    int64_t *tv[2] = {&req->from_us, &req->to_us};
+    for (int i = 0; i < 2; i++) {
+        json_t *v = json_object_get(o, tkeys[i]);
+        if (!json_is_string(v) || nvr_clock_parse_rfc3339(json_string_value(v), tv[i])) {
+            snprintf(err, errlen, "%s must be an RFC 3339 time, e.g. 2026-11-22T04:00:00Z", tkeys[i]);
+            return -1;
+        }
+    }
+    if (get_string(o, "reason", req->reason, sizeof req->reason, err, errlen) ||
+        get_string(o, "case", req->case_id, sizeof req->case_id, err, errlen))
+        return -1;
+    json_t *native = json_object_get(o, "native");
+    if (native && !json_is_boolean(native)) {
+        snprintf(err, errlen, "native must be true or false");
+        return -1;
+    }
+    req->native = json_is_true(native);
+    snprintf(req->operator_name, sizeof req->operator_name, "%s", http_auth_name(r));
+    if (export_check_request(req, err, errlen))
+        return -1;
+    return 0;
+}
+
+int http_exports_create(struct http_request *r, struct nvr *nvr)
+{
+    size_t len;
+    const char *body = http_body(r, &len);
+    json_error_t jerr;
+    char err[256], id[EXPORT_ID_LEN + 1];
+    int status, ret;
+    struct export_request *req = calloc(1, sizeof *req);
+    json_t *o = NULL;
+    if (!req)
+        return http_reply_error(r, 500, "out of memory");
+    if (!(o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr))) {
+        ret = http_reply_error(r, 400, "body is not JSON: %s (line %d)", jerr.text, jerr.line);
+        goto out;
+    }
+    if (parse_request(r, nvr, o, req, &status, err, sizeof err)) {
+        ret = http_reply_error(r, status, "%s", err);
+        goto out;
+    }
+    export_request_devices(req, nvr->cfg->data_dir);
+    int has = export_has_footage(storage_index_reader(nvr->st), req);
+    if (has < 0) {
+        ret = http_reply_error(r, 500, "index error");
+        goto out;
+    }
+    if (has == 0) {
+        ret = http_reply_error(r, 404, "no recordings in that range");
+        goto out;
+    }
+    int rc = export_jobs_submit(nvr->exports, req, id);
+    if (rc) {
+        ret = http_reply_error(r, 503, "cannot queue the export: %s", nvr_strerror(rc));
+        goto out;
+    }
+    for (size_t i = 0; i < req->ncameras; i++)
+        http_auth_log(r, nvr, "export_created", req->cameras[i], "export=%s", id);
+    struct export_job_status s;
+    struct http_body b;
+    if (export_jobs_get(nvr->exports, id, &s) || http_body_open(&b)) {
+        ret = http_reply_error(r, 500, "out of memory");
+        goto out;
+    }
+    export_jobs_write_status(b.f, &s);
+    fputc('\n', b.f);
+    ret = http_body_send(r, &b, 202, "application/json", "no-store");
+out:
+    json_decref(o);
+    free(req);
+    return ret;
+}
+
+int http_exports_list(struct http_request *r, struct nvr *nvr)
+{
+    struct http_body b;
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    const struct auth_user *u = http_auth_user(r);
+    export_jobs_write_list(nvr->exports, b.f, u && u->u.role == USER_ADMIN ? NULL : http_auth_name(r));
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}
+
+int http_exports_get(struct http_request *r, struct nvr *nvr)
+{
+    struct export_job_status s;
+    struct http_body b;
+    const char *id = http_param(r, 0);
+    if (!export_jobs_valid_id(id) || export_jobs_get(nvr->exports, id, &s) || !may_see(r, &s))
+        return http_reply_error(r, 404, "no such export");
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    export_jobs_write_status(b.f, &s);
+    fputc('\n', b.f);
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}
+
+int http_exports_download(struct http_request *r, struct nvr *nvr)
+{
+    struct export_job_status s;
+    char path[4200];
+    const char *id = http_param(r, 0);
+    struct stat sb;
+    if (!export_jobs_valid_id(id) || export_jobs_get(nvr->exports, id, &s) || !may_see(r, &s))
+        return http_reply_error(r, 404, "no such export");
+    if (s.state != EXPORT_DONE)
+        return http_reply_error(r, 409, "the export is %s", s.state == EXPORT_FAILED ? "failed" : "not finished");
+    http_auth_log(r, nvr, "export_downloaded", NULL, "export=%s", id);
+    if (export_jobs_zip_path(nvr->exports, id, path, sizeof path))
+        return http_reply_error(r, 404, "no such export");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return http_reply_error(r, errno == ENOENT ? 404 : 500, "export file unavailable");
+    if (fstat(fd, &sb) != 0) {
+        close(fd);
+        return http_reply_error(r, 500, "export file unavailable");
+    }
+    char etag[EXPORT_ID_LEN + 3];
+    snprintf(etag, sizeof etag, "\"%s\"", id); /* an export never changes */
+    return http_reply_file(r, fd, (uint64_t)sb.st_size, "application/zip", etag, "private, no-cache");
+}

@@ -1,0 +1,18 @@
+/*
+ * http_exports.h - the export routes (docs/ref/http-api.md):
+ *   POST /api/v1/exports               queue an export -> 202 {"id":...}
+ *   GET  /api/v1/exports               every job, newest first
+ *   GET  /api/v1/exports/{id}          status, progress, error, size
+ *   GET  /api/v1/exports/{id}/download the zip (Range supported)
+ */
+#ifndef NVR_HTTP_EXPORTS_H
+#define NVR_HTTP_EXPORTS_H
+
+#include "http/http_server.h"
+
+int http_exports_create(struct http_request *r, struct nvr *nvr);
+int http_exports_list(struct http_request *r, struct nvr *nvr);
+int http_exports_get(struct http_request *r, struct nvr *nvr);
+int http_exports_download(struct http_request *r, struct nvr *nvr);
+
+#endif

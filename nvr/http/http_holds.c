@@ -1,0 +1,277 @@
+/*
+ * http_holds.c - evidence holds and the storage report over HTTP (see
+ * http_holds.h).  Request bodies are JSON parsed with jansson; every field
+ * is checked (type, camera configured, RFC 3339 times, end after start) and
+ * a bad one answers 400 naming it.  Holds are written through the writers'
+ * index connection (a hold must be seen by retention's next transaction);
+ * reads use the reader connection.
+ *
+ * The operator recorded is the signed-in user; a user sees, makes and
+ * releases only holds on cameras they may see.
+ */
+#include "http/http_holds.h"
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "http/http_auth.h"
+#include "http/http_json.h"
+#include "core/nvr.h"
+#include "storage/holds.h"
+#include "storage/retention.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void write_time_or_null(FILE *f, int64_t us, int present)
+{
+    if (present)
+        json_write_time(f, us);
+    else
+        fputs("null", f);
+}
+
+static int reply_hold(struct http_request *r, unsigned status, const struct hold *h)
+{
+    struct http_body b;
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    holds_write_json(b.f, h);
+    fputc('\n', b.f);
+    return http_body_send(r, &b, status, "application/json", "no-store");
+}
+
+/* A hold is shown to a user who may see at least one of its cameras. */
+static int hold_visible(const struct http_request *r, const struct nvr *nvr, const struct hold *h)
+{
+    for (size_t i = 0; i < h->ncameras; i++)
+        if (http_auth_camera(r, nvr, h->cameras[i]))
+            return 1;
+    return 0;
+}
+
+int http_holds_list(struct http_request *r, struct nvr *nvr)
+{
+    struct hold *v = NULL;
+    size_t n = 0;
+    const char *all = http_query(r, "all");
+    int with_released = all && (strcmp(all, "1") == 0 || strcmp(all, "true") == 0);
+    if (all && !with_released && strcmp(all, "0") != 0 && strcmp(all, "false") != 0)
+        return http_reply_error(r, 400, "all must be true or false");
+    int rc = holds_list(storage_index_reader(nvr->st), with_released, &v, &n);
+    if (rc)
+        return http_reply_error(r, 500, "cannot read holds: %s", nvr_strerror(rc));
+    struct http_body b;
+    if (http_body_open(&b)) {
+        free(v);
+        return http_reply_error(r, 500, "out of memory");
+    }
+    fputs("{\"holds\":[", b.f);
+    for (size_t i = 0, k = 0; i < n; i++) {
+        if (!hold_visible(r, nvr, &v[i]))
+            continue;
+        if (k++)
+            fputc(',', b.f);
+        holds_write_json(b.f, &v[i]);
+    }
+    fputs("]}\n", b.f);
+    free(v);
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}
+
+/* Fills h from the request body; -1 with err on a bad field. */
+static int parse_hold(struct http_request *r, struct nvr *nvr, json_t *o, struct hold *h, char *err, size_t errlen)
+{
+    json_t *cams = json_object_get(o, "cameras");
+    if (!json_is_array(cams) || json_array_size(cams) == 0 || json_array_size(cams) > HOLD_CAMERAS_MAX) {
+        snprintf(err, errlen, "cameras must be a list of 1 to %d camera ids", HOLD_CAMERAS_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < json_array_size(cams); i++) {
+        json_t *c = json_array_get(cams, i);
+        if (!json_is_string(c) || !http_auth_camera(r, nvr, json_string_value(c))) {
+            snprintf(err, errlen, "cameras[%zu] is not a configured camera", i);
+            return -1;
+        }
+        snprintf(h->cameras[h->ncameras++], INDEX_ID_MAX, "%s", json_string_value(c));
+    }
+    if (http_json_time(o, "start", &h->start_us, err, errlen) || http_json_time(o, "end", &h->end_us, err, errlen))
+        return -1;
+    if (h->end_us <= h->start_us) {
+        snprintf(err, errlen, "end must be after start");
+        return -1;
+    }
+    if (http_json_text(o, "reason", 1, h->reason, sizeof h->reason, err, errlen) ||
+        http_json_text(o, "case", 0, h->case_id, sizeof h->case_id, err, errlen))
+        return -1;
+    return 0;
+}
+
+int http_holds_create(struct http_request *r, struct nvr *nvr)
+{
+    char err[160];
+    int ret;
+    struct hold *h = calloc(1, sizeof *h);
+    if (!h)
+        return http_reply_error(r, 500, "out of memory");
+    json_t *o = http_json_body(r, &ret);
+    if (!o)
+        goto out;
+    if (parse_hold(r, nvr, o, h, err, sizeof err)) {
+        ret = http_reply_error(r, 400, "%s", err);
+        goto out;
+    }
+    snprintf(h->created_by, sizeof h->created_by, "%s", http_auth_name(r));
+    h->created_us = nvr_clock_now_us();
+    int rc = holds_add(storage_index(nvr->st), h);
+    if (rc) {
+        ret = http_reply_error(r, 500, "cannot store the hold: %s", nvr_strerror(rc));
+        goto out;
+    }
+    nvr_log(NVR_INFO, NULL, "hold created id=%lld cameras=%zu by=%s", (long long)h->id, h->ncameras,
+            h->created_by);
+    for (size_t i = 0; i < h->ncameras; i++)
+        http_auth_log(r, nvr, "hold_created", h->cameras[i], "hold=%lld case=%s", (long long)h->id, h->case_id);
+    ret = reply_hold(r, 201, h);
+out:
+    json_decref(o);
+    free(h);
+    return ret;
+}
+
+/* The {id} parameter as a hold id; -1 if it is not a positive integer. */
+static int64_t hold_id(struct http_request *r)
+{
+    const char *s = http_param(r, 0);
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || end == s || v <= 0 || s[0] == '+')
+        return -1;
+    return v;
+}
+
+int http_holds_get(struct http_request *r, struct nvr *nvr)
+{
+    int64_t id = hold_id(r);
+    if (id < 0)
+        return http_reply_error(r, 400, "a hold id is a positive integer");
+    struct hold *h = calloc(1, sizeof *h);
+    if (!h)
+        return http_reply_error(r, 500, "out of memory");
+    int rc = holds_get(storage_index_reader(nvr->st), id, h);
+    if (rc == NVR_OK && !hold_visible(r, nvr, h))
+        rc = NVR_ENOTFOUND;
+    int ret = rc == NVR_ENOTFOUND ? http_reply_error(r, 404, "no such hold")
+              : rc                ? http_reply_error(r, 500, "cannot read the hold: %s", nvr_strerror(rc))
+                                  : reply_hold(r, 200, h);
+    free(h);
+    return ret;
+}
+
+int http_holds_release(struct http_request *r, struct nvr *nvr)
+{
+    int64_t id = hold_id(r);
+    if (id < 0)
+        return http_reply_error(r, 400, "a hold id is a positive integer");
+    struct hold *h = calloc(1, sizeof *h);
+    if (!h)
+        return http_reply_error(r, 500, "out of memory");
+    int ret, rc = holds_get(storage_index(nvr->st), id, h);
+    if (rc == NVR_OK && !hold_visible(r, nvr, h))
+        rc = NVR_ENOTFOUND;
+    if (rc == NVR_OK && h->export_pid && !h->released_us) {
+        free(h);
+        return http_reply_error(r, 409, "this hold belongs to an export in progress; it ends with the export");
+    }
+    if (rc == NVR_OK)
+        rc = holds_release(storage_index(nvr->st), id, http_auth_name(r), nvr_clock_now_us());
+    if (rc == NVR_ENOTFOUND)
+        ret = http_reply_error(r, 404, "no active hold with that id");
+    else if (rc || (rc = holds_get(storage_index(nvr->st), id, h)))
+        ret = http_reply_error(r, 500, "cannot release the hold: %s", nvr_strerror(rc));
+    else {
+        nvr_log(NVR_INFO, NULL, "hold released id=%lld by=%s", (long long)id, http_auth_name(r));
+        for (size_t i = 0; i < h->ncameras; i++)
+            http_auth_log(r, nvr, "hold_released", h->cameras[i], "hold=%lld", (long long)id);
+        ret = reply_hold(r, 200, h);
+    }
+    free(h);
+    return ret;
+}
+
+static const char *state_name(enum retention_state s)
+{
+    switch (s) {
+    case RETENTION_OK: return "ok";
+    case RETENTION_HELD_FULL: return "held_full";
+    case RETENTION_ERROR: return "error";
+    }
+    return "error";
+}
+
+int http_storage_status(struct http_request *r, struct nvr *nvr)
+{
+    struct retention_status s;
+    struct http_body b;
+    retention_get_status(nvr->ret, &s);
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    fputs("{\"state\":", b.f);
+    json_write_string(b.f, state_name(s.state));
+    fputs(",\"message\":", b.f);
+    json_write_string(b.f, s.message);
+    fprintf(b.f,
+            ",\"used_bytes\":%llu,\"max_bytes\":%llu,\"fs_size_bytes\":%llu,\"fs_avail_bytes\":%llu,"
+            "\"min_free_bytes\":%llu,\"deleted_segments\":%llu,\"deleted_bytes\":%llu,\"last_pass\":",
+            (unsigned long long)s.used_bytes, (unsigned long long)s.max_bytes, (unsigned long long)s.fs_size,
+            (unsigned long long)s.fs_avail, (unsigned long long)s.min_free,
+            (unsigned long long)s.deleted_segments, (unsigned long long)s.deleted_bytes);
+    write_time_or_null(b.f, s.last_pass_us, s.last_pass_us != 0);
+    fputs(",\"cameras\":[", b.f);
+    for (size_t i = 0, n = 0, ns = cameras_slots(nvr->cams); i < ns; i++) {
+        const struct camera *c = cameras_at(nvr->cams, i);
+        if (!c)
+            continue;
+        const struct nvr_camera_config *cam = &c->cfg;
+        struct retention_estimate e;
+        uint64_t held = 0;
+        retention_estimate(nvr->ret, storage_index_reader(nvr->st), cam->id, &e);
+        holds_held_bytes(storage_index_reader(nvr->st), cam->id, &held);
+        if (n++)
+            fputc(',', b.f);
+        fputs("{\"id\":", b.f);
+        json_write_string(b.f, cam->id);
+        fprintf(b.f, ",\"bytes\":%llu,\"held_bytes\":%llu,\"bytes_per_day\":%.0f,\"retain_days\":%d,\"oldest\":",
+                (unsigned long long)e.bytes, (unsigned long long)held, e.bytes_per_day, cam->retain_days);
+        write_time_or_null(b.f, e.oldest_us, e.oldest_us != INT64_MIN);
+        fputs(",\"days_estimate\":", b.f);
+        if (e.days >= 0)
+            fprintf(b.f, "%.1f", e.days);
+        else
+            fputs("null", b.f);
+        fputc('}', b.f);
+    }
+    fputs("]}\n", b.f);
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}
+
+void http_storage_write_metrics(struct nvr *nvr, FILE *f)
+{
+    struct retention_status s;
+    retention_get_status(nvr->ret, &s);
+    fprintf(f,
+            "# HELP nvr_storage_used_bytes Footage stored, all cameras.\n# TYPE nvr_storage_used_bytes gauge\n"
+            "nvr_storage_used_bytes %llu\n"
+            "# HELP nvr_storage_fs_avail_bytes Free space on the file system of data_dir.\n"
+            "# TYPE nvr_storage_fs_avail_bytes gauge\nnvr_storage_fs_avail_bytes %llu\n"
+            "# HELP nvr_retention_deleted_bytes_total Footage deleted by retention.\n"
+            "# TYPE nvr_retention_deleted_bytes_total counter\nnvr_retention_deleted_bytes_total %llu\n"
+            "# HELP nvr_storage_held_full 1 when the limits are exceeded and only held footage is left.\n"
+            "# TYPE nvr_storage_held_full gauge\nnvr_storage_held_full %d\n",
+            (unsigned long long)s.used_bytes, (unsigned long long)s.fs_avail, (unsigned long long)s.deleted_bytes,
+            s.state == RETENTION_HELD_FULL);
+}

@@ -1,0 +1,20 @@
+/*
+ * http_holds.h - the routes for evidence holds and storage/retention status
+ * (docs/ref/http-api.md): GET/POST /api/v1/holds, GET/DELETE
+ * /api/v1/holds/{id}, GET /api/v1/storage.
+ */
+#ifndef NVR_HTTP_HOLDS_H
+#define NVR_HTTP_HOLDS_H
+
+#include "http/http_server.h"
+
+int http_holds_list(struct http_request *r, struct nvr *nvr);
+int http_holds_create(struct http_request *r, struct nvr *nvr);
+int http_holds_get(struct http_request *r, struct nvr *nvr);
+int http_holds_release(struct http_request *r, struct nvr *nvr);
+int http_storage_status(struct http_request *r, struct nvr *nvr);
+
+/* Writes the storage/retention gauges and counters for /metrics. */
+void http_storage_write_metrics(struct nvr *nvr, FILE *f);
+
+#endif

@@ -1,0 +1,16 @@
+/*
+ * http_onvif.h - POST /api/v1/onvif: what an ONVIF camera says about itself
+ * (maker, model, firmware, serial, MAC, clock offset, main and sub stream
+ * URIs), so the camera page can fill in a new camera from an address and
+ * credentials.
+ */
+#ifndef NVR_HTTP_ONVIF_H
+#define NVR_HTTP_ONVIF_H
+
+#include "http/http_server.h"
+
+/* Body {"address": "host[:port]" or "http://host[:port]/path", "user",
+ * "password"}; see docs/ref/http-api.md for the answer. */
+int http_onvif_device(struct http_request *r, struct nvr *nvr);
+
+#endif

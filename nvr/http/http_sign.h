@@ -1,0 +1,14 @@
+/*
+ * http_sign.h - the server's public signing key over HTTP
+ * (docs/ref/http-api.md): GET /api/v1/signing-key, so the UI can show the
+ * fingerprint an export's recipient compares with `nvr version --key`.
+ */
+#ifndef NVR_HTTP_SIGN_H
+#define NVR_HTTP_SIGN_H
+
+#include "http/http_server.h"
+
+/* {"algorithm":"ed25519","fingerprint":"sha256:...","public_key":"PEM"}. */
+int http_signing_key(struct http_request *r, struct nvr *nvr);
+
+#endif

@@ -1,0 +1,14 @@
+/*
+ * live_api.h - the live view and snapshot routes (docs/ref/http-api.md):
+ *   GET /api/v1/cameras/{id}/live.mp4[?stream=main|sub][&codec=h264]
+ *   GET /api/v1/cameras/{id}/snapshot.jpg[?time=T][&width=N]
+ */
+#ifndef NVR_LIVE_API_H
+#define NVR_LIVE_API_H
+
+#include "http/http_server.h"
+
+int live_api_live(struct http_request *r, struct nvr *nvr);
+int live_api_snapshot(struct http_request *r, struct nvr *nvr);
+
+#endif

@@ -1,0 +1,14 @@
+/*
+ * rendition_api.h - the playback rendition route (docs/ref/http-api.md):
+ *   GET /api/v1/cameras/{id}/playback.mp4?start=T&end=T[&codec=h264][&width=N]
+ * an MSE-playable fragmented MP4 of H.264 made from the stored footage
+ * (rendition.h), for browsers that cannot decode the camera's codec.
+ */
+#ifndef NVR_RENDITION_API_H
+#define NVR_RENDITION_API_H
+
+#include "http/http_server.h"
+
+int rendition_api_playback(struct http_request *r, struct nvr *nvr);
+
+#endif
