@@ -74,12 +74,17 @@ deb: deps deb-deps
 
 # Style checks: clang-format (.clang-format) on the C sources, eslint (web/eslint.config.cjs)
 # on the web UI's JavaScript; `make format` rewrites the C sources in place.
+# Both run; either failing fails the target.
 lint: deps lint-deps
-	clang-format --dry-run --Werror $(C_SOURCES)
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNVR_WEB=ON
 	cmake --build $(BUILD) --target web_npm
+	@rc=0; \
+	echo "eslint web/ui/js"; \
 	NODE_PATH=$(abspath $(BUILD))/npm/node_modules $(abspath $(BUILD))/npm/node_modules/.bin/eslint \
-	  --config web/eslint.config.cjs --max-warnings 0 web/ui/js
+	  --config web/eslint.config.cjs --max-warnings 0 web/ui/js || rc=1; \
+	echo "clang-format --dry-run --Werror $(C_DIRS)"; \
+	clang-format --dry-run --Werror $(C_SOURCES) || rc=1; \
+	exit $$rc
 
 format: lint-deps
 	clang-format -i $(C_SOURCES)
