@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # No path of the build machine in what we ship.
 #
 # - __FILE__ and the debug info name files relative to the source and build

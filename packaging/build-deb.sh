@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the Debian package from this checkout (`make deb`): copies the
 # tracked and new (not ignored) files into OUT/src/nvr-VERSION, runs
 # `dpkg-buildpackage -b -us -uc` there (debian/: debhelper, cmake, npm ci

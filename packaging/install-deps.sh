@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs every Debian package the NVR needs to build, run and test.
 # Idempotent: when everything is already installed it only checks (no apt-get).
 # Usage: packaging/install-deps.sh [--test] [--bench] [--deb] [--lint]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the NVR on this Debian machine as a systemd service (`make install`):
 #   - the Debian packages it needs (packaging/install-deps.sh);
 #   - a release build (build-install/), installed with `cmake --install`:
