@@ -15,8 +15,8 @@
 #include "live/live.h"
 
 #include "check.h"
+#include "clip.h"
 
-#include <libavcodec/bsf.h>
 #include <libavformat/avformat.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,77 +24,15 @@
 
 static const char *clip_path;
 
-/* The clip's video packets, in decode order, with their stream parameters,
- * in Annex B with the parameter sets in extradata: what the RTSP reader
- * hands on (the MP4's avcC form is converted by h264_mp4toannexb). */
-struct clip {
-    AVFormatContext *fc;
-    AVBSFContext *bsf;
-    int vi;
-    AVPacket **pkts;
-    size_t n;
-    int64_t frame;        /* one frame's duration, time base units */
-    int64_t span;         /* the whole clip's duration, time base units */
-};
-
-static int clip_open(struct clip *c)
-{
-    memset(c, 0, sizeof *c);
-    if (avformat_open_input(&c->fc, clip_path, NULL, NULL) < 0 || avformat_find_stream_info(c->fc, NULL) < 0)
-        return -1;
-    c->vi = av_find_best_stream(c->fc, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
-    if (c->vi < 0)
-        return -1;
-    const AVBitStreamFilter *f = av_bsf_get_by_name("h264_mp4toannexb");
-    if (!f || av_bsf_alloc(f, &c->bsf) < 0 ||
-        avcodec_parameters_copy(c->bsf->par_in, c->fc->streams[c->vi]->codecpar) < 0)
-        return -1;
-    c->bsf->time_base_in = c->fc->streams[c->vi]->time_base;
-    if (av_bsf_init(c->bsf) < 0)
-        return -1;
-    AVPacket *p = av_packet_alloc();
-    while (av_read_frame(c->fc, p) >= 0) {
-        if (p->stream_index == c->vi && av_bsf_send_packet(c->bsf, p) == 0) {
-            while (av_bsf_receive_packet(c->bsf, p) == 0) {
-                c->pkts = realloc(c->pkts, (c->n + 1) * sizeof *c->pkts);
-                c->pkts[c->n++] = av_packet_clone(p);
-                av_packet_unref(p);
-            }
-        }
-        av_packet_unref(p);
-    }
-    av_packet_free(&p);
-    if (c->n < 2)
-        return -1;
-    c->frame = c->pkts[1]->dts - c->pkts[0]->dts;
-    c->span = c->frame * (int64_t)c->n;
-    return 0;
-}
-
-static void clip_close(struct clip *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        av_packet_free(&c->pkts[i]);
-    free(c->pkts);
-    av_bsf_free(&c->bsf);
-    avformat_close_input(&c->fc);
-}
-
 /* Hands frames [from, from + count) of the clip, looped, to the hub as
  * stream 0, the way the ingest thread does; media time runs on. */
 static void feed(struct live_hub *h, struct clip *c, size_t from, size_t count)
 {
-    AVStream *vs = c->fc->streams[c->vi];
-    struct ingest_info info = {.video = c->bsf->par_out, .video_tb = vs->time_base};
+    struct ingest_info info = {.video = c->par, .video_tb = c->tb};
     for (size_t k = from; k < from + count; k++) {
-        const AVPacket *src = c->pkts[k % c->n];
-        int64_t loop = (int64_t)(k / c->n) * c->span;
-        AVPacket *p = av_packet_clone(src);
-        p->stream_index = 0;
-        p->pts = src->pts - c->pkts[0]->dts + loop;
-        p->dts = src->dts - c->pkts[0]->dts + loop;
-        struct ingest_meta m = {.recv_us = 1795305600000000LL + av_rescale_q(p->dts, vs->time_base, AV_TIME_BASE_Q),
-                                .rtcp_origin_us = INT64_MIN, .new_params = k == 0};
+        AVPacket *p = clip_packet(c, k);
+        struct ingest_meta m = {.recv_us = 1795305600000000LL + clip_us(c, k), .rtcp_origin_us = INT64_MIN,
+                                .new_params = k == 0};
         live_hub_packet(h, p, &m, &info);
         av_packet_free(&p);
     }
@@ -176,7 +114,7 @@ static int demux(const uint8_t *buf, size_t len, int *first_key)
 static void test_viewer_gets_init_and_gop(void)
 {
     struct clip c;
-    CHECK(clip_open(&c) == 0);
+    CHECK(clip_open(&c, clip_path) == 0);
     struct live_hub *h = NULL;
     CHECK(live_hub_create(&h, "cam", "main") == NVR_OK);
     feed(h, &c, 0, 60); /* a keyframe every 50 frames: 10 frames into the second GOP */
@@ -221,7 +159,7 @@ static void test_viewer_gets_init_and_gop(void)
 static void test_no_picture_yet(void)
 {
     struct clip c;
-    CHECK(clip_open(&c) == 0);
+    CHECK(clip_open(&c, clip_path) == 0);
     struct live_hub *h = NULL;
     CHECK(live_hub_create(&h, "cam", "sub") == NVR_OK);
     struct live_viewer *v = NULL, *w = NULL;
@@ -254,9 +192,8 @@ static void test_no_picture_yet(void)
 static void test_slow_viewer_is_bounded_and_resumes_at_a_keyframe(void)
 {
     struct clip c;
-    CHECK(clip_open(&c) == 0);
-    AVRational tb = c.fc->streams[c.vi]->time_base;
-    int64_t frame_us = av_rescale_q(c.frame, tb, AV_TIME_BASE_Q);
+    CHECK(clip_open(&c, clip_path) == 0);
+    int64_t frame_us = av_rescale_q(c.frame, c.tb, AV_TIME_BASE_Q);
     struct live_hub *h = NULL;
     CHECK(live_hub_create(&h, "cam", "main") == NVR_OK);
     feed(h, &c, 0, 1);
@@ -335,7 +272,7 @@ static void test_slow_viewer_is_bounded_and_resumes_at_a_keyframe(void)
 static void test_session_end_ends_bodies(void)
 {
     struct clip c;
-    CHECK(clip_open(&c) == 0);
+    CHECK(clip_open(&c, clip_path) == 0);
     struct live_hub *h = NULL;
     CHECK(live_hub_create(&h, "cam", "main") == NVR_OK);
     feed(h, &c, 0, 10);
