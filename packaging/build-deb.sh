@@ -63,6 +63,7 @@ for f in "$out"/src/nvr-dbgsym_*.*deb "$out"/src/nvr_*.changes "$out"/src/nvr_*.
   [ -e "$f" ] && mv "$f" "$out/"
 done
 rm -rf "$stage"
+rmdir "$out/src" 2>/dev/null || true
 
 if [ "$do_lintian" = 1 ]; then
   echo "build-deb.sh: lintian $deb"
