@@ -52,7 +52,7 @@ for line in listing.splitlines():
     entries[f[-1].lstrip(".")] = (f[0], f[1])
 for path in ("/usr/bin/nvr", "/usr/share/nvr/ndaa-vendors.ini", "/usr/share/nvr/web/index.html",
              "/usr/share/nvr/web/vendor/hls.mjs", "/usr/share/nvr/web/js/common.js", "/etc/nvr/nvr.conf",
-             "/lib/systemd/system/nvr.service", "/usr/share/doc/nvr/copyright"):
+             "/lib/systemd/system/nvr.service", "/usr/share/doc/nvr/copyright", "/usr/share/man/man1/nvr.1.gz"):
     check(path in entries, "the package has %s" % path)
 check(entries.get("/usr/bin/nvr", ("",))[0] == "-rwxr-xr-x", "nvr is executable: %s" % (entries.get("/usr/bin/nvr"),))
 check(all(owner == "root/root" for _, owner in entries.values()), "every file is root's in the archive")
