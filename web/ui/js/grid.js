@@ -5,13 +5,14 @@
 // State lives in the URL (?layout=4&page=0, or ?camera=ID) so a view can be
 // bookmarked and the back button works.  Camera status is polled every 5 s.
 
-import { listCameras, header, el, fmtTime, zoneLabel } from './common.js';
+import { listCameras, header, el, fmtTime, zoneLabel, session } from './common.js';
 import { LivePlayer, mseSupported } from './live.js';
 
 const grid = document.getElementById('grid');
 const message = document.getElementById('message');
 let cameras = [];
 let tiles = new Map(); // camera id -> {tile, player, status}
+let rendered = false; // the first poll draws whatever it gets
 
 function state() {
   const q = new URLSearchParams(location.search);
@@ -83,7 +84,17 @@ function render() {
   message.hidden = true;
   if (!cameras.length) {
     message.hidden = false;
-    message.textContent = 'No cameras are configured.';
+    message.textContent = 'No cameras yet.';
+    // an admin is offered the next step; anyone else is told who can help
+    session().then((u) => {
+      if (cameras.length) return;
+      if (u && u.role === 'admin') {
+        message.replaceChildren('No cameras yet. ', el('a', { href: 'cameras.html', id: 'add-first-camera' }, 'Add a camera'),
+          ' to start recording.');
+      } else {
+        message.textContent = 'No cameras are shared with you yet: ask an administrator for access.';
+      }
+    }).catch(() => {});
     return;
   }
   let shown;
@@ -122,7 +133,8 @@ async function poll() {
   try {
     const fresh = await listCameras();
     const ids = (l) => l.map((c) => c.id).join();
-    if (ids(fresh) !== ids(cameras)) {
+    if (!rendered || ids(fresh) !== ids(cameras)) {
+      rendered = true; // the first answer is drawn even when it is empty
       cameras = fresh;
       render();
     } else {
