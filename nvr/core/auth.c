@@ -274,6 +274,7 @@ int auth_request(struct auth *a, const char *cookie_header, const char *authoriz
         pthread_mutex_unlock(&a->mu);
         if ((rc = users_token_find(ix, h, &uid)))
             return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
+        users_token_touch(wix, h, now); /* last use, to TOKEN_CACHE_US */
         if ((rc = users_get_id(ix, uid, &out->u)))
             return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
         sodium_memzero(out->u.pwhash, sizeof out->u.pwhash);
