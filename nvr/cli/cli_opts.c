@@ -43,8 +43,8 @@ void cli_usage(FILE *f)
           "                                  list ONVIF cameras on the local network (WS-Discovery)\n"
           "  nvr export -c FILE --camera ID[,ID...] --from T --to T -o OUT.zip [--reason TEXT] [--case ID] [--native]\n"
           "                                  signed evidence export (zip: MP4 per camera, manifest, signature)\n"
-          "  nvr verify EXPORT.zip | nvr verify -c FILE --storage\n"
-          "                                  check an export's signature and hashes / stored footage\n"
+          "  nvr verify EXPORT.zip [--fingerprint HEX | --key FILE | -c FILE] | nvr verify -c FILE --storage\n"
+          "                                  check an export's signature, signer and hashes / stored footage\n"
           "  nvr version [--key -c FILE]     print the version (and the export signing key)\n"
           "Times T are RFC 3339, e.g. 2026-11-22T04:00:00Z.\n",
           f);
