@@ -12,6 +12,8 @@
 #include "base/config.h"
 #include "base/err.h"
 #include "core/camera_store.h"
+#include "export/log_anchor.h"
+#include "export/sign.h"
 #include "storage/access_log.h"
 #include "storage/storage.h"
 #include "storage/users.h"
@@ -306,7 +308,18 @@ int cli_verify_log(int argc, char **argv)
         return 2;
     if ((status = open_all(&o, &cfg, &st)))
         goto out;
-    int rc = access_log_verify(storage_index(st), stdout, &problems, NULL, NULL);
+    /* checkpoints are checked against the recorder's own key; without one
+     * only the chain and the heads they name are */
+    struct sign_key *key = NULL;
+    char *pem = NULL, fpr[SIGN_FPR_BUFSZ] = "";
+    if (sign_key_load(cfg->data_dir, &key) || sign_public_pem(key, &pem) || sign_fingerprint(key, fpr)) {
+        free(pem);
+        pem = NULL;
+        fprintf(stderr, "nvr: no signing key in %s: checkpoint signatures are not checked\n", cfg->data_dir);
+    }
+    sign_key_free(&key);
+    int rc = log_anchor_verify(storage_index(st), pem, pem ? fpr : NULL, stdout, &problems);
+    free(pem);
     if (rc) {
         fprintf(stderr, "nvr: cannot read the access log: %s\n", nvr_strerror(rc));
         status = 1;

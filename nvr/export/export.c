@@ -22,6 +22,7 @@
 #include "audit/audit.h"
 #include "export/export_mp4.h"
 #include "export/export_zipout.h"
+#include "export/log_anchor.h"
 #include "storage/access_log.h"
 #include "storage/holds.h"
 #include "storage/sha256.h"
@@ -457,6 +458,9 @@ static int write_access_log(struct export_ctx *x, FILE *f)
         if (rc)
             return rc;
     }
+    /* a signed checkpoint at every export: the manifest's head is then an
+     * anchored entry (log_anchor.h) */
+    log_anchor_write(storage_index(x->st), x->key, "export");
     int rc = access_log_head(ix, &head_id, head);
     if (rc)
         return rc;
