@@ -18,48 +18,20 @@ struct cameras {
     atomic_size_t nslots;        /* published slots (release/acquire) */
 };
 
+/* Free, copy and equality walk the camera settings table (base/camera_config.h). */
 static void config_free(struct nvr_camera_config *c)
 {
-    free(c->id);
-    free(c->name);
-    free(c->url);
-    free(c->sub_url);
-    free(c->group);
-    free(c->onvif);
-    memset(c, 0, sizeof *c);
-}
-
-static int dup_or_null(char **dst, const char *src)
-{
-    *dst = NULL;
-    return src && !(*dst = strdup(src)) ? NVR_ENOMEM : NVR_OK;
+    nvr_camera_config_clear(c);
 }
 
 static int config_copy(struct nvr_camera_config *dst, const struct nvr_camera_config *src)
 {
-    *dst = *src;
-    dst->id = dst->name = dst->url = dst->sub_url = dst->group = dst->onvif = NULL;
-    if (dup_or_null(&dst->id, src->id) || dup_or_null(&dst->name, src->name) || dup_or_null(&dst->url, src->url) ||
-        dup_or_null(&dst->sub_url, src->sub_url) || dup_or_null(&dst->group, src->group) ||
-        dup_or_null(&dst->onvif, src->onvif)) {
-        config_free(dst);
-        return NVR_ENOMEM;
-    }
-    return NVR_OK;
-}
-
-static int str_eq(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+    return nvr_camera_config_copy(dst, src);
 }
 
 int cameras_config_equal(const struct nvr_camera_config *a, const struct nvr_camera_config *b)
 {
-    return str_eq(a->id, b->id) && str_eq(a->name, b->name) && str_eq(a->url, b->url) &&
-           str_eq(a->sub_url, b->sub_url) && str_eq(a->group, b->group) && str_eq(a->onvif, b->onvif) &&
-           a->transport == b->transport &&
-           a->segment_seconds == b->segment_seconds && a->retain_days == b->retain_days && a->audio == b->audio &&
-           a->enabled == b->enabled;
+    return nvr_camera_config_equal(a, b);
 }
 
 int cameras_create(struct cameras **out, struct storage *st, struct retention *ret)
