@@ -83,7 +83,9 @@ enum { NVR_CS_REQUIRED = 1, NVR_CS_SECRET = 2, NVR_CS_DEFAULT_ID = 4, NVR_CS_FIL
     /* the ONVIF device service (http[s]://[user:pass@]host[:port]/path) for `nvr audit`; must be on the   \
      * camera's own host */                                                                                 \
     X(onvif,           HTTP_URL,  NVR_CS_SECRET, 0, 0, 0,                                                    \
-      "an http:// or https:// URL with a host (the camera's ONVIF device service)")
+      "an http:// or https:// URL with a host (the camera's ONVIF device service)")                        \
+    /* free text for whoever looks after the camera: where it hangs, its switch port, who has the key */   \
+    X(notes,           TEXT,      0, 0, 0, 0, "a non-empty text")
 /* clang-format on */
 
 /* The C type of each kind. */
