@@ -89,7 +89,8 @@ with Camera("h264.mp4", no_audio=True) as cam, Camera("h264.mp4", no_audio=True,
     lobby_before = call(nvr, "/api/v1/cameras/lobby")[1]["stats"]
     t_add = time.time() * 1e6
     st, doc = call(nvr, "/api/v1/cameras", "POST", {"id": "gym", "name": "Gym", "url": locked.url("u", "right"),
-                                                    "segment_seconds": 2, "group": "south"})
+                                                    "segment_seconds": 2, "group": "south",
+                                                    "notes": 'above the "gym" door; PoE B\\7 # ladder'})
     check(st == 201 and doc.get("source") == "api" and "right" not in json.dumps(doc), "add gym: %d %r" % (st, doc))
     check(wait_until(lambda: len(complete(nvr, "gym")) >= 2, 30), "gym records after being added")
     lobby_after = call(nvr, "/api/v1/cameras/lobby")[1]["stats"]
@@ -126,8 +127,9 @@ with Camera("h264.mp4", no_audio=True) as cam, Camera("h264.mp4", no_audio=True,
     st, doc = call(nvr, "/api/v1/cameras/gym", "PUT", {"name": "Gym east", "segment_seconds": 3})
     check(st == 200, "change gym: %d %r" % (st, doc))
     st, doc = call(nvr, "/api/v1/cameras/gym")
-    check(doc.get("name") == "Gym east" and doc.get("segment_seconds") == 3 and doc.get("group") == "south",
-          "gym changed, unspecified fields kept: %r" % doc)
+    check(doc.get("name") == "Gym east" and doc.get("segment_seconds") == 3 and doc.get("group") == "south" and
+          doc.get("notes") == 'above the "gym" door; PoE B\\7 # ladder',
+          "gym changed, unspecified fields kept (notes with quotes, a backslash, ; and #): %r" % doc)
     check(wait_until(lambda: len(complete(nvr, "gym", int(t_change))) >= 1, 30), "gym records after the change")
     # the URL as the API shows it (password "***") sent back, as an edit form does: the
     # stored password is kept (gym still authenticates); "***" towards another host is refused
