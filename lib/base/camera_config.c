@@ -137,17 +137,31 @@ static int str_eq(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-int nvr_camera_config_equal(const struct nvr_camera_config *a, const struct nvr_camera_config *b)
+/* 1 if a and b have the same id and the same value in every row whose
+ * flags do not intersect skip. */
+static int equal_except(const struct nvr_camera_config *a, const struct nvr_camera_config *b, int skip)
 {
     if (!str_eq(a->id, b->id))
         return 0;
     for (size_t i = 0; i < nvr_camera_nsettings; i++) {
         const struct nvr_camera_setting *s = &nvr_camera_settings[i];
+        if (s->flags & skip)
+            continue;
         if (nvr_camera_setting_is_text(s) ? !str_eq(nvr_camera_setting_str(s, a), nvr_camera_setting_str(s, b))
                                           : nvr_camera_setting_num(s, a) != nvr_camera_setting_num(s, b))
             return 0;
     }
     return 1;
+}
+
+int nvr_camera_config_equal(const struct nvr_camera_config *a, const struct nvr_camera_config *b)
+{
+    return equal_except(a, b, 0);
+}
+
+int nvr_camera_config_restart_needed(const struct nvr_camera_config *a, const struct nvr_camera_config *b)
+{
+    return !equal_except(a, b, NVR_CS_LIVE);
 }
 
 void nvr_camera_ini_write(FILE *f, const struct nvr_camera_setting *s, const char *value)

@@ -31,14 +31,19 @@
  *            NVR_CS_DEFAULT_ID unset at the end of the section means the camera's id
  *            NVR_CS_FILE_ONLY  the config file only: the API refuses it as an
  *                              unknown field (it still shows in JSON)
+ *            NVR_CS_LIVE       the recorder never reads it (display, access,
+ *                              retention, audit): a change to it alone keeps the
+ *                              camera's recorder running (cameras_replace).  Without
+ *                              it a change restarts the recorder, the safe default
  *   DEFAULT  for INT, BOOL and TRANSPORT, the value when the key is not given;
  *            text kinds always default to NULL (see NVR_CS_DEFAULT_ID).
  *   MIN, MAX the range of an INT (0, 0 for the other kinds).
  *   HELP     what a valid value is, for "KEY must be HELP" (config.c).
  * Rows come in the order of the API's CAMERA object; the JSON members are
  * written in this order.  Every value is immutable once parsed: a camera's
- * config is replaced as a whole (cameras.h), so every setting takes effect
- * by restarting that camera's recorder (SIGHUP or PUT), never the server.
+ * config is replaced as a whole (cameras.h) on SIGHUP or PUT, never needing
+ * a server restart; the recorder restarts too unless only NVR_CS_LIVE rows
+ * changed.
  */
 #ifndef NVR_BASE_CAMERA_CONFIG_H
 #define NVR_BASE_CAMERA_CONFIG_H
@@ -59,7 +64,7 @@ int nvr_transport_parse(const char *s, enum nvr_transport *out);
 
 #define NVR_DEFAULT_RETAIN_DAYS 30 /* also applied to cameras no longer configured */
 
-enum { NVR_CS_REQUIRED = 1, NVR_CS_SECRET = 2, NVR_CS_DEFAULT_ID = 4, NVR_CS_FILE_ONLY = 8 };
+enum { NVR_CS_REQUIRED = 1, NVR_CS_SECRET = 2, NVR_CS_DEFAULT_ID = 4, NVR_CS_FILE_ONLY = 8, NVR_CS_LIVE = 16 };
 
 #define NVR_CS_BOOL_HELP "yes, no, on, off, true, false, 1 or 0"
 #define NVR_CS_RTSP_HELP "an rtsp:// or rtsps:// URL with a host"
@@ -67,7 +72,7 @@ enum { NVR_CS_REQUIRED = 1, NVR_CS_SECRET = 2, NVR_CS_DEFAULT_ID = 4, NVR_CS_FIL
 /* clang-format off */
 #define NVR_CAMERA_SETTINGS(X)                                                                              \
     /* display name */                                                                                      \
-    X(name,            TEXT,      NVR_CS_DEFAULT_ID, 0, 0, 0, "a non-empty text")                           \
+    X(name,            TEXT,      NVR_CS_DEFAULT_ID | NVR_CS_LIVE, 0, 0, 0, "a non-empty text")             \
     /* the main stream, the one recorded; may carry user:password */                                       \
     X(url,             RTSP_URL,  NVR_CS_REQUIRED | NVR_CS_SECRET, 0, 0, 0, NVR_CS_RTSP_HELP)              \
     /* optional low-resolution stream for the live grid */                                                 \
@@ -77,15 +82,15 @@ enum { NVR_CS_REQUIRED = 1, NVR_CS_SECRET = 2, NVR_CS_DEFAULT_ID = 4, NVR_CS_FIL
     X(audio,           BOOL,      0, 0, 0, 1, NVR_CS_BOOL_HELP)                                             \
     X(segment_seconds, INT,       0, 60, 1, 3600, "an integer from 1 to 3600")                              \
     /* 0: keep until space runs out */                                                                     \
-    X(retain_days,     INT,       0, NVR_DEFAULT_RETAIN_DAYS, 0, 36500, "an integer from 0 to 36500")       \
+    X(retain_days,     INT,       NVR_CS_LIVE, NVR_DEFAULT_RETAIN_DAYS, 0, 36500, "an integer from 0 to 36500") \
     /* e.g. a building, for access grants ("group:NAME") */                                                \
-    X(group,           TEXT,      0, 0, 0, 0, "a non-empty text")                                           \
+    X(group,           TEXT,      NVR_CS_LIVE, 0, 0, 0, "a non-empty text")                                 \
     /* the ONVIF device service (http[s]://[user:pass@]host[:port]/path) for `nvr audit`; must be on the   \
      * camera's own host */                                                                                 \
-    X(onvif,           HTTP_URL,  NVR_CS_SECRET, 0, 0, 0,                                                    \
+    X(onvif,           HTTP_URL,  NVR_CS_SECRET | NVR_CS_LIVE, 0, 0, 0,                                      \
       "an http:// or https:// URL with a host (the camera's ONVIF device service)")                        \
     /* free text for whoever looks after the camera: where it hangs, its switch port, who has the key */   \
-    X(notes,           TEXT,      0, 0, 0, 0, "a non-empty text")
+    X(notes,           TEXT,      NVR_CS_LIVE, 0, 0, 0, "a non-empty text")
 /* clang-format on */
 
 /* The C type of each kind. */
@@ -143,6 +148,10 @@ int nvr_camera_config_copy(struct nvr_camera_config *dst, const struct nvr_camer
 
 /* 1 if a and b have the same id and every setting equal (line is ignored). */
 int nvr_camera_config_equal(const struct nvr_camera_config *a, const struct nvr_camera_config *b);
+
+/* 1 if going from a to b needs a new recorder: another id, or a change in
+ * a setting without NVR_CS_LIVE. */
+int nvr_camera_config_restart_needed(const struct nvr_camera_config *a, const struct nvr_camera_config *b);
 
 /* Writes `KEY = VALUE\n` as config.c reads it back: value is the text of a
  * value (a text kind or TRANSPORT is written quoted, with \" and \\ escaped;

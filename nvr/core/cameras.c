@@ -56,11 +56,14 @@ void cameras_destroy(struct cameras **cp)
         return;
     size_t n = atomic_load(&c->nslots);
     for (size_t i = 0; i < n; i++) /* every recorder finishes at once, then each is joined */
-        recorder_request_stop(c->slots[i].rec);
-    for (size_t i = 0; i < n; i++) {
-        recorder_stop(&c->slots[i].rec);
+        if (c->slots[i].owns_rec)
+            recorder_request_stop(c->slots[i].rec);
+    for (size_t i = 0; i < n; i++)
+        if (c->slots[i].owns_rec)
+            recorder_stop(&c->slots[i].rec);
+    /* only now: a recorder taken over reads the config of an earlier slot */
+    for (size_t i = 0; i < n; i++)
         config_free(&c->slots[i].cfg);
-    }
     free(c->slots);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -126,6 +129,7 @@ static int add_locked(struct cameras *c, const struct nvr_camera_config *cfg, en
         config_free(&slot->cfg);
         return rc;
     }
+    slot->owns_rec = 1;
     atomic_store(&slot->active, 1);
     atomic_store_explicit(&c->nslots, n + 1, memory_order_release);
     return NVR_OK;
@@ -165,15 +169,52 @@ int cameras_remove(struct cameras *c, const char *id)
     return rc;
 }
 
+/* Publishes cfg in a new slot that takes over old's running recorder
+ * (locked; only NVR_CS_LIVE settings differ).  The old slot goes inactive
+ * just before the new one appears, with no I/O in between. */
+static int relabel_locked(struct cameras *c, struct camera *old, const struct nvr_camera_config *cfg,
+                          enum camera_source src)
+{
+    size_t n = atomic_load(&c->nslots);
+    int rc;
+    if (n == CAMERAS_MAX_SLOTS) {
+        nvr_log(NVR_ERROR, cfg->id, "too many camera changes since start: restart nvr to add more");
+        return NVR_ENOMEM;
+    }
+    struct camera *slot = &c->slots[n];
+    if ((rc = config_copy(&slot->cfg, cfg)))
+        return rc;
+    if ((rc = index_camera_upsert(storage_index(c->st), slot->cfg.id, slot->cfg.name))) {
+        config_free(&slot->cfg);
+        return rc;
+    }
+    slot->source = src;
+    slot->rec = old->rec;
+    slot->owns_rec = old->owns_rec;
+    old->owns_rec = 0;
+    atomic_store(&old->active, 0);
+    atomic_store(&slot->active, 1);
+    atomic_store_explicit(&c->nslots, n + 1, memory_order_release);
+    return NVR_OK;
+}
+
 int cameras_replace(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src)
 {
+    int rc, restarted = 1;
     pthread_mutex_lock(&c->mu);
-    int rc = remove_locked(c, cfg->id);
-    if (rc == NVR_OK)
-        rc = add_locked(c, cfg, src);
+    struct camera *old = (struct camera *)cameras_find(c, cfg->id);
+    if (old && !nvr_camera_config_restart_needed(&old->cfg, cfg)) {
+        restarted = 0;
+        rc = relabel_locked(c, old, cfg, src);
+    } else {
+        rc = remove_locked(c, cfg->id);
+        if (rc == NVR_OK)
+            rc = add_locked(c, cfg, src);
+    }
     update_retention(c);
     pthread_mutex_unlock(&c->mu);
     if (rc == NVR_OK)
-        nvr_log(NVR_INFO, cfg->id, "camera changed source=%s", src == CAMERA_FILE ? "file" : "api");
+        nvr_log(NVR_INFO, cfg->id, "camera changed source=%s recorder=%s", src == CAMERA_FILE ? "file" : "api",
+                restarted ? "restarted" : "kept");
     return rc;
 }

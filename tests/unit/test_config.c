@@ -1059,7 +1059,8 @@ static void test_settings_ini_round_trip(void)
 }
 
 /* Copy equals the original and shares no string; equality sees a change in
- * each row (and in the id), in both directions, and ignores line. */
+ * each row (and in the id), in both directions, and ignores line; a change
+ * needs a new recorder unless the row is NVR_CS_LIVE. */
 static void test_settings_copy_and_equal(void)
 {
     struct nvr_config *a = every_setting_set(0), *b = every_setting_set(1), *none = camera_ok("");
@@ -1098,6 +1099,8 @@ static void test_settings_copy_and_equal(void)
         if (nvr_camera_config_equal(&one, c))
             fprintf(stderr, "equality misses a change of %s\n", s->key);
         CHECK(!nvr_camera_config_equal(&one, c) && !nvr_camera_config_equal(c, &one));
+        /* only a setting the recorder reads restarts it */
+        CHECK_EQ_INT(nvr_camera_config_restart_needed(c, &one), !(s->flags & NVR_CS_LIVE));
         if (nvr_camera_setting_is_text(s)) {
             /* set against unset */
             *(char **)((char *)&one + s->offset) = NULL;
@@ -1110,9 +1113,11 @@ static void test_settings_copy_and_equal(void)
         CHECK(nvr_camera_config_equal(&one, c));
         nvr_camera_config_clear(&one);
     }
+    CHECK(!nvr_camera_config_restart_needed(c, c));
     CHECK_EQ_INT(nvr_camera_config_copy(&copy, c), NVR_OK);
     copy.id[0] = 'x';
     CHECK(!nvr_camera_config_equal(&copy, c));
+    CHECK(nvr_camera_config_restart_needed(&copy, c));
     nvr_camera_config_clear(&copy);
 out:
     nvr_config_free(&a);
