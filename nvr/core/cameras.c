@@ -19,16 +19,6 @@ struct cameras {
 };
 
 /* Free, copy and equality walk the camera settings table (base/camera_config.h). */
-static void config_free(struct nvr_camera_config *c)
-{
-    nvr_camera_config_clear(c);
-}
-
-static int config_copy(struct nvr_camera_config *dst, const struct nvr_camera_config *src)
-{
-    return nvr_camera_config_copy(dst, src);
-}
-
 int cameras_config_equal(const struct nvr_camera_config *a, const struct nvr_camera_config *b)
 {
     return nvr_camera_config_equal(a, b);
@@ -63,7 +53,7 @@ void cameras_destroy(struct cameras **cp)
             recorder_stop(&c->slots[i].rec);
     /* only now: a recorder taken over reads the config of an earlier slot */
     for (size_t i = 0; i < n; i++)
-        config_free(&c->slots[i].cfg);
+        nvr_camera_config_clear(&c->slots[i].cfg);
     free(c->slots);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -121,12 +111,12 @@ static int add_locked(struct cameras *c, const struct nvr_camera_config *cfg, en
         return NVR_ENOMEM;
     }
     struct camera *slot = &c->slots[n];
-    if ((rc = config_copy(&slot->cfg, cfg)))
+    if ((rc = nvr_camera_config_copy(&slot->cfg, cfg)))
         return rc;
     slot->source = src;
     if ((rc = index_camera_upsert(storage_index(c->st), slot->cfg.id, slot->cfg.name)) ||
         (rc = recorder_start(&slot->rec, &slot->cfg, c->st))) {
-        config_free(&slot->cfg);
+        nvr_camera_config_clear(&slot->cfg);
         return rc;
     }
     slot->owns_rec = 1;
@@ -182,10 +172,10 @@ static int relabel_locked(struct cameras *c, struct camera *old, const struct nv
         return NVR_ENOMEM;
     }
     struct camera *slot = &c->slots[n];
-    if ((rc = config_copy(&slot->cfg, cfg)))
+    if ((rc = nvr_camera_config_copy(&slot->cfg, cfg)))
         return rc;
     if ((rc = index_camera_upsert(storage_index(c->st), slot->cfg.id, slot->cfg.name))) {
-        config_free(&slot->cfg);
+        nvr_camera_config_clear(&slot->cfg);
         return rc;
     }
     slot->source = src;
