@@ -16,8 +16,8 @@
  *     message" when no line applies) and counted; parsing goes on after an
  *     error so one run shows them all.  Any error means NVR_ECONFIG and no
  *     config: a half-valid config is never handed out.
- *  2. No message shows a camera URL: the values of url, sub_url and onvif are never
- *     echoed, no message echoes a whole line, and every message is passed
+ *  2. No message shows a camera URL: the values of the NVR_CS_SECRET camera
+ *     settings (url, sub_url, onvif) are never echoed, no message echoes a whole line, and every message is passed
  *     through nvr_url_redact_text() as a last guard.
  *  3. Hostile input is bounded: the file is at most CONF_MAX_FILE bytes, a line
  *     at most CONF_MAX_LINE bytes, at most CONF_MAX_CAMERAS cameras; bytes that
