@@ -120,6 +120,12 @@ try {
     check((await page.locator('.tile').count()) === 1, 'one camera alone');
     const big = page.locator(`.tile[data-camera="${CAM}"] video`);
     check(await waitFor(() => big.evaluate((v) => v.currentTime > 0.2 && !v.paused), 20000), 'the single camera plays');
+    // what a person sees: the picture has a box on screen, not just a playing element
+    const box = await big.boundingBox();
+    check(box && box.width > 600 && box.height > 300 && (await big.isVisible()),
+          `the single camera is visible on screen (${box ? `${Math.round(box.width)}x${Math.round(box.height)}` : 'no box'})`);
+    check(await page.locator('#grid').isVisible(), 'the grid holding the single camera is shown');
+    check(!(await page.locator('button[data-layout="4"]').isVisible()), 'the layout buttons are hidden in the single view');
     await shot(page, 'live-single-1366x768');
   }
 
