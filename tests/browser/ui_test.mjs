@@ -146,7 +146,7 @@ try {
   }, target);
   await page.fill('#date', local.date);
   await page.fill('#time', local.time);
-  await page.click('#go');
+  await page.press('#time', 'Enter'); // Enter means Go
   const clock = page.locator('#wallclock');
   const seeked = await waitFor(async () => {
     const t = await clock.getAttribute('data-time');
@@ -161,6 +161,16 @@ try {
   const frame = await page.locator(`.tile[data-camera="${CAM}"] video`).evaluate((v) => ({ w: v.videoWidth, h: v.videoHeight }));
   check(frame.w > 0 && frame.h > 0, `a decoded frame is on screen (${frame.w}x${frame.h})`);
   await shot(page, 'playback-seek-1366x768');
+  // "-1 min" jumps back a minute from the picture on screen (and forward again with Go)
+  {
+    const before1 = Date.parse(await clock.getAttribute('data-time'));
+    await page.click('[data-jump="-60"]');
+    const t1 = Date.parse(new URL(page.url()).searchParams.get('t'));
+    check(Math.abs(t1 - (before1 - 60000)) <= 1000, `-1 min asks for a minute earlier (${new Date(t1).toISOString()})`);
+    await page.click('#go');
+    check(await waitFor(async () => Math.abs(Date.parse(await clock.getAttribute('data-time')) - target) <= 250, 20000),
+          'Go returns to the chosen time');
+  }
 
   // play, then 4x
   await page.click('#play');
