@@ -32,9 +32,11 @@
 
 
 #define OPEN_RETRY_S 2            /* storage_open again after a full disk */
+#define TRIM_EVERY_S 60            /* allocator: free pages back to the kernel (http_server_trim_allocator) */
 #define RETENTION_INTERVAL_US 2000000 /* a pass every 2 s: cheap (usage is kept by
                                        * triggers) and keeps overshoot small */
 #include <libavformat/avformat.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,8 +426,13 @@ int cli_run(int argc, char **argv)
     nvr_log(NVR_INFO, NULL, "nvr %s recording cameras=%zu data_dir=%s", NVR_VERSION, nvr.cfg->ncameras,
             nvr.cfg->data_dir);
     for (;;) {
-        if (sigwait(&sigs, &sig) != 0)
+        /* memory that stops growing (issue 20): see http_server_tune_allocator */
+        struct timespec trim_every = {TRIM_EVERY_S, 0};
+        if ((sig = sigtimedwait(&sigs, NULL, &trim_every)) < 0) {
+            if (errno == EAGAIN)
+                http_server_trim_allocator();
             continue;
+        }
         if (sig == SIGHUP) {
             camera_store_reload_file(&nvr);
             continue;

@@ -90,6 +90,12 @@ void http_server_stop(struct http_server **s);
  * reused from the heap.  Call once at start-up, before threads start. */
 void http_server_tune_allocator(void);
 
+/* Returns the free pages the allocator keeps inside its arenas to the kernel
+ * (malloc_trim): what the thresholds above cannot bound.  Call now and then
+ * (`nvr run`: every TRIM_EVERY_S from the main thread); it costs a walk of the
+ * free lists under each arena's lock, ~1 ms. */
+void http_server_trim_allocator(void);
+
 /* Writes the request counters in Prometheus text format. */
 void http_server_write_metrics(struct http_server *s, FILE *f);
 
