@@ -32,7 +32,7 @@
 
 
 #define OPEN_RETRY_S 2            /* storage_open again after a full disk */
-#define TRIM_EVERY_S 60            /* allocator: free pages back to the kernel (http_server_trim_allocator) */
+#define TRIM_EVERY_S 60           /* allocator: free pages back to the kernel (http_server_trim_allocator) */
 #define RETENTION_INTERVAL_US 2000000 /* a pass every 2 s: cheap (usage is kept by
                                        * triggers) and keeps overshoot small */
 #include <libavformat/avformat.h>
