@@ -36,7 +36,6 @@
 #define RETENTION_INTERVAL_US 2000000 /* a pass every 2 s: cheap (usage is kept by
                                        * triggers) and keeps overshoot small */
 #include <libavformat/avformat.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,14 +424,19 @@ int cli_run(int argc, char **argv)
     http_server_set_guard(nvr.http, http_auth_guard);
     nvr_log(NVR_INFO, NULL, "nvr %s recording cameras=%zu data_dir=%s", NVR_VERSION, nvr.cfg->ncameras,
             nvr.cfg->data_dir);
+    /* memory that stops growing (issue 20): see http_server_tune_allocator. On a
+     * deadline, not after a quiet minute: reloads may come more often than that */
+    int64_t next_trim_us = nvr_clock_mono_us() + TRIM_EVERY_S * 1000000LL;
     for (;;) {
-        /* memory that stops growing (issue 20): see http_server_tune_allocator */
-        struct timespec trim_every = {TRIM_EVERY_S, 0};
-        if ((sig = sigtimedwait(&sigs, NULL, &trim_every)) < 0) {
-            if (errno == EAGAIN)
-                http_server_trim_allocator();
+        int64_t left_us = next_trim_us - nvr_clock_mono_us();
+        if (left_us <= 0) {
+            http_server_trim_allocator();
+            next_trim_us = nvr_clock_mono_us() + TRIM_EVERY_S * 1000000LL;
             continue;
         }
+        struct timespec left = {(time_t)(left_us / 1000000), (long)(left_us % 1000000) * 1000};
+        if ((sig = sigtimedwait(&sigs, NULL, &left)) < 0)
+            continue; /* EAGAIN: time to trim; EINTR */
         if (sig == SIGHUP) {
             camera_store_reload_file(&nvr);
             continue;
