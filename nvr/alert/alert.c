@@ -44,6 +44,7 @@
 #define FLAP_DROPS 3                  /* short drops that make a flapping incident ... */
 #define FLAP_WINDOW_US (600 * SECOND) /* ... within this window */
 #define MAX_OBS 4096
+#define RETENTION_SHORT_US (3600 * SECOND) /* the estimate settles; a matter of days, not seconds */
 
 /* One condition seen now. */
 struct obs {
@@ -298,7 +299,7 @@ static void observe_retention(struct alert_engine *e, struct obs_list *l)
         if (est.days < 0 || est.bytes_per_day <= 0 || est.days + 0.5 >= c->cfg.retain_days)
             continue;
         snprintf(key, sizeof key, "retention_short:%s", c->cfg.id);
-        if ((o = obs_add(l, key, "retention_short", c->cfg.id, "warning", "storage", 0))) {
+        if ((o = obs_add(l, key, "retention_short", c->cfg.id, "warning", "storage", RETENTION_SHORT_US))) {
             snprintf(o->title, sizeof o->title, "Camera %s: the storage limits keep %.1f of its %d retain_days",
                      c->cfg.id, est.days, c->cfg.retain_days);
             snprintf(o->detail, sizeof o->detail,
