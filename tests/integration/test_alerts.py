@@ -116,8 +116,8 @@ time.sleep(2)
 check(not hook.calls and not mails(smtp_dir), "no alert while all is well: %r" % hook.calls)
 
 # --- 1. the camera stops for longer than the threshold, then comes back ---
+t_down = time.time()  # the condition starts as the camera is told to stop (stop() waits for it to exit)
 cam.stop()
-t_down = time.time()
 check(wait_until(lambda: about(hook.calls, "lobby", "opened"), OFFLINE_S + 20), "webhook: the camera is offline")
 opened = about(hook.calls, "lobby", "opened")
 latency = opened[0][0] - t_down if opened else float("inf")
