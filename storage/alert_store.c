@@ -1,5 +1,5 @@
 /*
- * alert_store.c - the alerts tables (see alert_store.h; migration 8).
+ * alert_store.c - the alerts tables (see alert_store.h; migration 9).
  */
 #include "storage/alert_store.h"
 #include "storage/index_priv.h"

@@ -1,5 +1,5 @@
 /*
- * alert_store.h - the alerts tables (migration 8; docs/design/alerts.md):
+ * alert_store.h - the alerts tables (migration 9; docs/design/alerts.md):
  * incidents with their state (open, acknowledged, resolved), the outbox of
  * notifications not yet delivered (so a restart or a receiver that is down
  * loses none), and a few values the alert engine keeps between runs.

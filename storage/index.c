@@ -148,7 +148,9 @@ static const char *const migrations[] = {
     /* 7: footage labelled by a server clock that later stepped back past it
      * (docs/design/time.md, T6) */
     "ALTER TABLE segments ADD COLUMN clock_suspect INTEGER NOT NULL DEFAULT 0;",
-    /* 8: alerts: incidents, the outbox of notifications not yet delivered, and
+    /* 8: when an API token was last used (NULL: never), listed to admins */
+    "ALTER TABLE tokens ADD COLUMN last_used_us INTEGER;",
+    /* 9: alerts: incidents, the outbox of notifications not yet delivered, and
      * the engine's own state (docs/design/alerts.md) */
     "CREATE TABLE alerts ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
