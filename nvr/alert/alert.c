@@ -325,13 +325,28 @@ static void note_once(char *list, size_t n, const char *v)
         snprintf(list + len, n - len, "%s%s", len ? ", " : "", v);
 }
 
+/* The events one access-log entry stands for: the log's rate control
+ * (core/log_limit.h) writes the first of a run at once and the rest as one
+ * entry with "repeats=N", and events over its caps as log_suppressed with
+ * "events=N". */
 static int count_signin(const struct access_entry *a, void *arg)
 {
     struct signin_count *c = arg;
+    const char *rep = strstr(a->detail, "repeats="), *ev = strstr(a->detail, "events=");
+    int n = 1;
+    if (strcmp(a->action, "log_suppressed") == 0) {
+        if (!ev || (!strstr(a->detail, "last_action=login_failed") && !strstr(a->detail, "last_action=login_blocked")))
+            return 0;
+        n = atoi(ev + 7);
+    } else if (rep) {
+        n = atoi(rep + 8);
+    }
+    if (n < 1)
+        n = 1;
     if (strcmp(a->action, "login_blocked") == 0)
-        c->blocked++;
+        c->blocked += n;
     else
-        c->failed++;
+        c->failed += n;
     note_once(c->users, sizeof c->users, a->user);
     note_once(c->addresses, sizeof c->addresses, a->address);
     return 0;
@@ -346,6 +361,8 @@ static void observe_signin(struct alert_engine *e, struct obs_list *l)
     nvr_index *rix = storage_index_reader(e->nvr->st);
     access_log_each(rix, &f, count_signin, &c);
     f.action = "login_blocked";
+    access_log_each(rix, &f, count_signin, &c);
+    f.action = "log_suppressed";
     access_log_each(rix, &f, count_signin, &c);
     struct obs *o;
     if ((c.failed >= e->cfg->signin_failures || c.blocked > 0) &&
