@@ -237,10 +237,13 @@ int http_session_create(struct http_request *r, struct nvr *nvr)
     }
     int rc = auth_login(nvr->auth, name, pw, http_client_address(r), u);
     sodium_memzero(pw, sizeof pw);
-    if (rc == NVR_ETIMEDOUT)
-        ret = http_reply_error(r, 429, "too many failed sign-ins: try again in %lld minutes",
-                               (long long)(AUTH_BLOCK_US / 60000000));
-    else if (rc == NVR_EAUTH)
+    if (rc == NVR_ETIMEDOUT) {
+        long long s = (auth_login_wait_us(nvr->auth, name, http_client_address(r)) + 999999) / 1000000;
+        char ra[24];
+        snprintf(ra, sizeof ra, "%lld", s > 0 ? s : 1);
+        http_add_reply_header(r, "Retry-After", ra);
+        ret = http_reply_error(r, 429, "too many failed sign-ins from this address: try again in %s s", ra);
+    } else if (rc == NVR_EAUTH)
         ret = http_reply_error(r, 401, "wrong user name or password");
     else if (rc)
         ret = http_reply_error(r, 500, "cannot sign in: %s", nvr_strerror(rc));
