@@ -26,50 +26,78 @@ static int valid_name(const char *name)
     return 1;
 }
 
-int storage_document_put(const char *data_dir, const char *name, const void *buf, size_t len)
+/* Writes buf to a new data_dir/NAME.tmp.PID (mode) and fsyncs it; path and
+ * tmp receive the two names.  On failure nothing is left behind. */
+static int write_tmp(const char *data_dir, const char *name, const void *buf, size_t len, mode_t mode,
+                     char *path, char *tmp)
 {
-    char path[PATH_MAX], tmp[PATH_MAX];
-    int fd = -1, dfd = -1, rc = NVR_OK;
+    int fd = -1, rc = NVR_OK;
     if (!valid_name(name))
         return NVR_EINVAL;
-    if (snprintf(path, sizeof path, "%s/%s", data_dir, name) >= (int)sizeof path ||
-        snprintf(tmp, sizeof tmp, "%s/%s.tmp.%ld", data_dir, name, (long)getpid()) >= (int)sizeof tmp)
+    if (snprintf(path, PATH_MAX, "%s/%s", data_dir, name) >= PATH_MAX ||
+        snprintf(tmp, PATH_MAX, "%s/%s.tmp.%ld", data_dir, name, (long)getpid()) >= PATH_MAX)
         return NVR_EINVAL;
     if (mkdir(data_dir, 0750) != 0 && errno != EEXIST)
         return nvr_err_from_errno(errno);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0) {
-        rc = nvr_err_from_errno(errno);
-        goto out;
-    }
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) < 0)
+        return nvr_err_from_errno(errno);
     for (size_t off = 0; off < len;) {
         ssize_t w = write(fd, (const char *)buf + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0) {
             rc = nvr_err_from_errno(errno);
-            goto out;
+            break;
         }
         off += (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
+    if (rc == NVR_OK && fsync(fd) != 0)
         rc = nvr_err_from_errno(errno);
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
+    if (close(fd) != 0 && rc == NVR_OK)
         rc = nvr_err_from_errno(errno);
-        goto out;
-    }
-    if ((dfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
-        fsync(dfd);
-out:
-    if (fd >= 0)
-        close(fd);
-    if (dfd >= 0)
-        close(dfd);
     if (rc)
         unlink(tmp);
+    return rc;
+}
+
+static void fsync_dir(const char *data_dir)
+{
+    int dfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+}
+
+int storage_document_put(const char *data_dir, const char *name, const void *buf, size_t len)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+    int rc = write_tmp(data_dir, name, buf, len, 0640, path, tmp);
+    if (rc)
+        return rc;
+    if (rename(tmp, path) != 0) {
+        rc = nvr_err_from_errno(errno);
+        unlink(tmp);
+        return rc;
+    }
+    fsync_dir(data_dir);
+    return NVR_OK;
+}
+
+int storage_document_create(const char *data_dir, const char *name, const void *buf, size_t len, int *created)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+    *created = 0;
+    int rc = write_tmp(data_dir, name, buf, len, 0600, path, tmp);
+    if (rc)
+        return rc;
+    if (link(tmp, path) == 0)
+        *created = 1;
+    else if (errno != EEXIST)
+        rc = nvr_err_from_errno(errno);
+    unlink(tmp);
+    if (*created)
+        fsync_dir(data_dir);
     return rc;
 }
 

@@ -178,6 +178,11 @@ int storage_delete_oldest(struct storage *st, const char *camera, int64_t before
  * Call before recording starts. */
 void storage_set_full_hook(struct storage *st, void (*fn)(void *arg), void *arg);
 
+/* The folder data_dir/name that one subsystem keeps its own files in
+ * (name: [a-z_]+, e.g. "exports"), created 0700 and made durable if missing;
+ * its path into out.  The subsystem works only inside it. */
+int storage_area_dir(struct storage *st, const char *name, char *out, size_t n);
+
 /* ---- reading footage and verifying it (storage_read.c) ---- */
 
 /* Opens a segment's file read-only (O_CLOEXEC) into *fd (the caller closes

@@ -107,3 +107,21 @@ out:
     sha256_free(&sha);
     return rc;
 }
+
+int storage_area_dir(struct storage *st, const char *name, char *out, size_t n)
+{
+    if (!name[0] || strspn(name, "abcdefghijklmnopqrstuvwxyz_") != strlen(name))
+        return NVR_EINVAL;
+    int rc = storage_abs_path(st, name, out, n);
+    if (rc)
+        return rc;
+    if (mkdir(out, 0700) == 0) {
+        storage_fsync_dir(st->dir);
+        return NVR_OK;
+    }
+    if (errno == EEXIST)
+        return NVR_OK;
+    int e = errno;
+    nvr_log(NVR_ERROR, NULL, "cannot create directory path=%s error=\"%s\"", out, strerror(e));
+    return nvr_err_from_errno(e);
+}

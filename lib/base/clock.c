@@ -176,3 +176,17 @@ void nvr_clock_format_ms(int64_t us, char buf[NVR_TIME_BUFSZ])
     snprintf(buf, NVR_TIME_BUFSZ, "%04d-%02u-%02uT%02d:%02d:%02d.%03lldZ", y, mo, d, h, mi, s,
              (long long)(frac / 1000));
 }
+
+static int64_t system_now(void *cls)
+{
+    (void)cls;
+    return nvr_clock_now_us();
+}
+
+static int64_t system_mono(void *cls)
+{
+    (void)cls;
+    return nvr_clock_mono_us();
+}
+
+const struct nvr_clock nvr_clock_system = {.now_us = system_now, .mono_us = system_mono, .cls = NULL};

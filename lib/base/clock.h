@@ -33,4 +33,16 @@ void nvr_clock_format_ms(int64_t us, char buf[NVR_TIME_BUFSZ]);
 /* Sleeps on the monotonic clock. */
 void nvr_clock_sleep_us(int64_t us);
 
+/* A clock as a seam: code whose rules depend on time (the recorder's
+ * writer) reads it through one of these, so a test can run it on a
+ * simulated clock (stepped, frozen, jumping) instead of the system's. */
+struct nvr_clock {
+    int64_t (*now_us)(void *cls);   /* wall clock, as nvr_clock_now_us */
+    int64_t (*mono_us)(void *cls);  /* monotonic, as nvr_clock_mono_us */
+    void *cls;
+};
+
+/* The system's clocks (CLOCK_REALTIME, CLOCK_MONOTONIC). */
+extern const struct nvr_clock nvr_clock_system;
+
 #endif

@@ -213,11 +213,10 @@ int export_jobs_start(struct export_jobs **out, struct storage *st, const struct
     j->key = key;
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
-    if (snprintf(j->dir, sizeof j->dir, "%s/exports", storage_data_dir(st)) >= (int)sizeof j->dir ||
-        (mkdir(j->dir, 0700) != 0 && errno != EEXIST)) {
-        nvr_log(NVR_ERROR, NULL, "cannot create the exports directory path=%s error=\"%s\"", j->dir, strerror(errno));
+    int rc = storage_area_dir(st, "exports", j->dir, sizeof j->dir);
+    if (rc) {
         export_jobs_stop(&j);
-        return NVR_EIO;
+        return rc;
     }
     scan_dir(j);
     if (pthread_create(&j->worker, NULL, worker, j) != 0) {

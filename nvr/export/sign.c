@@ -6,6 +6,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "storage/documents.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,16 +23,24 @@ struct sign_key {
     EVP_PKEY *pkey;
 };
 
-static int read_key(const char *path, struct sign_key **out)
+#define KEY_MAX 16384 /* a PEM Ed25519 key is about 120 bytes */
+
+/* Reads data_dir/SIGN_KEY_FILE through storage's documents. */
+static int read_key(const char *data_dir, struct sign_key **out)
 {
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return errno == ENOENT ? NVR_ENOTFOUND : nvr_err_from_errno(errno);
-    EVP_PKEY *pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
+    char *pem = NULL;
+    size_t len = 0;
+    int rc = storage_document_get(data_dir, SIGN_KEY_FILE, KEY_MAX, &pem, &len);
+    if (rc)
+        return rc;
+    BIO *b = BIO_new_mem_buf(pem, (int)len);
+    EVP_PKEY *pk = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    OPENSSL_cleanse(pem, len);
+    free(pem);
     if (!pk || EVP_PKEY_get_base_id(pk) != EVP_PKEY_ED25519) {
         EVP_PKEY_free(pk);
-        nvr_log(NVR_ERROR, NULL, "signing key is not an Ed25519 private key path=%s", path);
+        nvr_log(NVR_ERROR, NULL, "signing key is not an Ed25519 private key path=%s/%s", data_dir, SIGN_KEY_FILE);
         return NVR_EINVAL;
     }
     if (!(*out = calloc(1, sizeof **out))) {
@@ -44,60 +53,46 @@ static int read_key(const char *path, struct sign_key **out)
 
 int sign_key_load(const char *data_dir, struct sign_key **out)
 {
-    char path[PATH_MAX];
     *out = NULL;
-    if (snprintf(path, sizeof path, "%s/%s", data_dir, SIGN_KEY_FILE) >= (int)sizeof path)
-        return NVR_EINVAL;
-    return read_key(path, out);
+    return read_key(data_dir, out);
 }
 
-/* Writes a new key to a temporary file (0600), fsyncs it and links it to
- * path; EEXIST from link means another process won the race (fine). */
-static int create_key(const char *path)
+/* Makes a new key and stores it (0600) unless one exists: another process
+ * that won the race keeps its key, and both then read the same file. */
+static int create_key(const char *data_dir)
 {
-    char tmp[PATH_MAX];
-    int rc = NVR_EIO, fd = -1;
-    FILE *f = NULL;
+    int rc = NVR_ENOMEM, created = 0;
+    char *pem = NULL;
+    long len = 0;
+    BIO *b = BIO_new(BIO_s_mem());
     EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-    if (!pk)
-        return NVR_ENOMEM;
-    if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof tmp)
+    if (!pk || !b || !PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL) ||
+        (len = BIO_get_mem_data(b, &pem)) <= 0)
         goto out;
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 || !(f = fdopen(fd, "w")))
-        goto out;
-    fd = -1;
-    if (!PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL) || fflush(f) != 0 || fsync(fileno(f)) != 0)
-        goto out;
-    if (link(tmp, path) != 0 && errno != EEXIST)
-        goto out;
-    rc = NVR_OK;
-out:
+    rc = storage_document_create(data_dir, SIGN_KEY_FILE, pem, (size_t)len, &created);
     if (rc)
-        nvr_log(NVR_ERROR, NULL, "cannot create the signing key path=%s error=\"%s\"", path, strerror(errno));
-    if (f)
-        fclose(f);
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
+        nvr_log(NVR_ERROR, NULL, "cannot create the signing key path=%s/%s error=\"%s\"", data_dir, SIGN_KEY_FILE,
+                nvr_strerror(rc));
+out:
+    if (pem && len > 0)
+        OPENSSL_cleanse(pem, (size_t)len);
+    BIO_free(b);
     EVP_PKEY_free(pk);
     return rc;
 }
 
 int sign_key_load_or_create(const char *data_dir, struct sign_key **out)
 {
-    char path[PATH_MAX];
     *out = NULL;
-    if (snprintf(path, sizeof path, "%s/%s", data_dir, SIGN_KEY_FILE) >= (int)sizeof path)
-        return NVR_EINVAL;
-    int rc = read_key(path, out);
+    int rc = read_key(data_dir, out);
     if (rc != NVR_ENOTFOUND)
         return rc;
-    if ((rc = create_key(path)))
+    if ((rc = create_key(data_dir)))
         return rc;
-    if ((rc = read_key(path, out)) == NVR_OK) {
+    if ((rc = read_key(data_dir, out)) == NVR_OK) {
         char fpr[SIGN_FPR_BUFSZ];
         sign_fingerprint(*out, fpr);
-        nvr_log(NVR_INFO, NULL, "signing key created path=%s fingerprint=%s", path, fpr);
+        nvr_log(NVR_INFO, NULL, "signing key created path=%s/%s fingerprint=%s", data_dir, SIGN_KEY_FILE, fpr);
     }
     return rc;
 }

@@ -358,7 +358,7 @@ static int h_segment(struct http_request *r, struct nvr *nvr)
     const char *cam = http_param(r, 0);
     int64_t id;
     struct index_segment seg;
-    char path[PATH_MAX], etag[40];
+    char etag[40];
     if (!nvr_recorder(nvr, cam, NULL))
         return http_reply_error(r, 404, "no such camera");
     if (parse_id(http_param(r, 1), &id))
@@ -371,11 +371,9 @@ static int h_segment(struct http_request *r, struct nvr *nvr)
     if (rc)
         return http_reply_error(r, 500, "index error");
     fragments_free(&seg.frags);
-    if (snprintf(path, sizeof path, "%s/%s", storage_data_dir(nvr->st), seg.path) >= (int)sizeof path)
-        return http_reply_error(r, 500, "path too long");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return http_reply_error(r, errno == ENOENT ? 404 : 500, "segment file unavailable");
+    int fd;
+    if ((rc = storage_segment_open_read(nvr->st, &seg, &fd)))
+        return http_reply_error(r, rc == NVR_ENOTFOUND ? 404 : 500, "segment file unavailable");
     /* never promise more than the file holds: a file cut short on disk is
      * served as it is (a Content-Length past its end would stall the client) */
     struct stat sb;

@@ -289,7 +289,6 @@ int snapshot_stored(struct storage *st, const char *camera, int64_t t_us, int wi
     int fd = -1, rc;
     AVPacket *pkt = av_packet_alloc();
     AVCodecParameters *par = avcodec_parameters_alloc();
-    char path[PATH_MAX];
     *jpeg = NULL;
     *len = 0;
     if (!pkt || !par) {
@@ -321,12 +320,8 @@ int snapshot_stored(struct storage *st, const char *camera, int64_t t_us, int wi
     rc = NVR_ECORRUPT;
     if (fbytes > SNAPSHOT_MAX_FRAGMENT || seg->init_bytes > (1u << 20))
         goto out;
-    if (snprintf(path, sizeof path, "%s/%s", storage_data_dir(st), seg->path) >= (int)sizeof path)
+    if ((rc = storage_segment_open_read(st, seg, &fd)))
         goto out;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-        rc = errno == ENOENT ? NVR_ENOTFOUND : NVR_EIO;
-        goto out;
-    }
     size_t total = (size_t)seg->init_bytes + fbytes;
     if (!(buf = malloc(total))) {
         rc = NVR_ENOMEM;
