@@ -189,6 +189,7 @@ with Camera("h264.mp4", no_audio=True) as cam:
 
     # over the per-address limit: 503 with Retry-After, while another address is served
     idle = [socket.create_connection(("127.0.0.1", nvr.port), source_address=("127.0.0.4", 0)) for _ in range(10)]
+    time.sleep(1)  # accepted by the server (its workers accept in parallel), well within read_timeout
     st, retry = health(nvr.port, "127.0.0.4")
     other, _ = health(nvr.port, "127.0.0.5")
     for x in idle:
@@ -200,6 +201,7 @@ with Camera("h264.mp4", no_audio=True) as cam:
     time.sleep(0.5)
     idle = [socket.create_connection(("127.0.0.1", nvr.port), source_address=("127.0.0.%d" % (10 + i // 10), 0))
             for i in range(40)]
+    time.sleep(1)
     st, retry = health(nvr.port, "127.0.0.20")
     for x in idle:
         x.close()
