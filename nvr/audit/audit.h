@@ -26,7 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define AUDIT_MAX_SIGNALS 32
+#define AUDIT_MAX_SIGNALS 48
 #define AUDIT_NAME_MAX 32
 #define AUDIT_VALUE_MAX 256
 
@@ -71,6 +71,7 @@ struct audit_evidence {
 struct audit_result {
     enum audit_verdict verdict;
     char maker[128];                  /* covered company, or the identified maker */
+    char company[32];                 /* that maker's company id in the data file, "" if none */
     char label[AUDIT_VALUE_MAX];      /* the brand the device presents (ONVIF manufacturer) */
     char reason[384];                 /* one sentence */
     int review;                       /* a person should look (reported OEM label, ...) */
@@ -80,6 +81,31 @@ struct audit_result {
 
 /* Judges c's signals against v.  out borrows from c and v. */
 void audit_classify(const struct vendors *v, const struct audit_camera *c, struct audit_result *out);
+
+/* ---- exposure (audit_exposure.c) ---- */
+
+/* What a camera exposes while it stays on the network, judged (pure) from
+ * the probe's signals and the data file: kinds "cloud_p2p", "upnp",
+ * "default_account", "vulnerable_firmware", "unauthenticated_service",
+ * "external_servers".  detail: one sentence; evidence: the signal and its
+ * value; source: where the rule comes from (vendor API document, advisory). */
+#define AUDIT_MAX_EXPOSURES 16
+struct audit_exposure {
+    const char *kind;
+    char detail[256];
+    char evidence[AUDIT_VALUE_MAX + 48];
+    char source[320];
+};
+
+/* Fills out[0..cap) for camera c judged as r (audit_classify); returns
+ * the count. */
+size_t audit_exposures(const struct vendors *v, const struct audit_camera *c, const struct audit_result *r,
+                       struct audit_exposure *out, size_t cap);
+
+/* 1 if addr (an IPv4 or IPv6 literal) is private to a site: RFC 1918,
+ * loopback, link-local, RFC 6598 shared space, IPv6 ULA and link-local;
+ * 0 if public; -1 if it is not an address literal. */
+int audit_addr_private(const char *addr);
 
 /* ---- observation (audit_probe.c) ---- */
 
