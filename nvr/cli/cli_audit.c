@@ -20,6 +20,9 @@
 int cli_audit(int argc, char **argv)
 {
     const char *config = NULL, *camera = NULL, *vendors_path = NULL, *oui = NULL, *timeout = NULL;
+    const char *firewall = NULL, *allow = NULL, *recorder = NULL;
+    struct audit_contain_opts co = {0};
+    char allow_buf[512];
     int json = 0, csv = 0, probe = 0, status = 1, rc;
     char default_vendors[4096];
     double timeout_s = 4;
@@ -29,14 +32,45 @@ int cli_audit(int argc, char **argv)
     const struct cli_option opts[] = {
         {"config", 'c', &config, NULL},  {"json", 0, NULL, &json},         {"csv", 0, NULL, &csv},
         {"probe", 0, NULL, &probe},      {"camera", 0, &camera, NULL},     {"vendors", 0, &vendors_path, NULL},
-        {"oui", 0, &oui, NULL},          {"timeout", 0, &timeout, NULL},   {NULL, 0, NULL, NULL},
+        {"oui", 0, &oui, NULL},          {"timeout", 0, &timeout, NULL},   {"firewall", 0, &firewall, NULL},
+        {"allow", 0, &allow, NULL},      {"recorder", 0, &recorder, NULL}, {NULL, 0, NULL, NULL},
     };
     if (cli_parse(argc, argv, opts, NULL) || cli_need_config(config) ||
         (timeout && cli_seconds(timeout, "--timeout", 60, &timeout_s)))
         return 2;
-    if (json && csv) {
-        fprintf(stderr, "nvr: --json and --csv exclude each other\n");
+    if (json + csv + !!firewall > 1) {
+        fprintf(stderr, "nvr: --json, --csv and --firewall exclude each other\n");
         return 2;
+    }
+    if (firewall && audit_firewall_parse(firewall, &co.format)) {
+        fprintf(stderr, "nvr: --firewall must be nft, iptables or table\n");
+        return 2;
+    }
+    if ((allow || recorder) && !firewall) {
+        fprintf(stderr, "nvr: --allow and --recorder go with --firewall\n");
+        return 2;
+    }
+    if (allow) { /* ADDR[,ADDR...]: address literals only, nothing else reaches the rules */
+        snprintf(allow_buf, sizeof allow_buf, "%s", allow);
+        for (char *save = NULL, *a = strtok_r(allow_buf, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+            char canon[AUDIT_ADDR_MAX];
+            int v6;
+            if (co.nallow == AUDIT_MAX_ALLOW || audit_contain_addr(a, canon, &v6)) {
+                fprintf(stderr, "nvr: --allow takes up to %d IPv4 or IPv6 addresses, comma-separated (\"%s\")\n",
+                        AUDIT_MAX_ALLOW, a);
+                return 2;
+            }
+            co.allow[co.nallow++] = a;
+        }
+    }
+    if (recorder) {
+        char canon[AUDIT_ADDR_MAX];
+        int v6;
+        if (audit_contain_addr(recorder, canon, &v6)) {
+            fprintf(stderr, "nvr: --recorder takes the recorder's IPv4 or IPv6 address\n");
+            return 2;
+        }
+        co.recorder = recorder;
     }
     if (nvr_config_load(config, &cfg, stderr) != NVR_OK)
         return 1;
@@ -76,7 +110,19 @@ int cli_audit(int argc, char **argv)
             goto out;
         }
     }
-    if (json) {
+    if (firewall) {
+        struct audit_contain c;
+        if (audit_contain_targets(v, cfg, &st, &c))
+            goto out;
+        co.now_us = nvr_clock_now_us();
+        audit_contain_write(stdout, &c, &co);
+        for (size_t i = 0; i < c.n; i++)
+            if (!c.t[i].addr[0])
+                fprintf(stderr, "nvr: camera %s: its host has no address: not in the rules\n", c.t[i].id);
+        if (!c.n)
+            fprintf(stderr, "nvr: no camera is covered or exposed (probe first: nvr audit --probe)\n");
+        audit_contain_clear(&c);
+    } else if (json) {
         audit_write_json(stdout, v, cfg, &st, nvr_clock_now_us());
         fputc('\n', stdout);
     } else if (csv) {

@@ -155,6 +155,19 @@ $('probe').addEventListener('click', async () => {
   await load();
 });
 
+// The containment rules (GET /api/v1/audit/containment, admin): the links
+// carry the format and the hosts to allow; the server accepts only address
+// literals and answers 400 otherwise.
+function rulesLinks() {
+  const allow = $('allow').value.replace(/\s+/g, '');
+  for (const f of ['nft', 'iptables', 'table']) {
+    const q = new URLSearchParams({ format: f });
+    if (allow) q.set('allow', allow);
+    $(`rules-${f}`).href = `/api/v1/audit/containment?${q}`;
+  }
+}
+$('allow').addEventListener('input', rulesLinks);
+
 $('print').addEventListener('click', () => {
   for (const d of document.querySelectorAll('details.evidence')) d.open = true;
   window.print();
