@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void put_le(uint8_t *p, uint64_t v, int n)
 {
@@ -97,34 +98,33 @@ static int next_id(nvr_index *ix, int64_t last, int64_t *id)
     return NVR_OK;
 }
 
-int access_log_append(nvr_index *ix, int64_t time_us, const char *user, const char *address, const char *action,
-                      const char *camera, const char *detail)
+static void fill_entry(struct access_entry *e, int64_t time_us, const char *user, const char *address,
+                       const char *action, const char *camera, const char *detail)
 {
-    struct access_entry *e = calloc(1, sizeof *e);
-    sqlite3_stmt *st = NULL;
-    int64_t last;
-    int rc;
-    if (!e)
-        return NVR_ENOMEM;
+    memset(e, 0, sizeof *e);
     e->time_us = time_us;
     snprintf(e->user, sizeof e->user, "%s", user ? user : "");
     snprintf(e->address, sizeof e->address, "%s", address ? address : "");
     snprintf(e->action, sizeof e->action, "%s", action ? action : "");
     snprintf(e->camera, sizeof e->camera, "%s", camera ? camera : "");
     snprintf(e->detail, sizeof e->detail, "%s", detail ? detail : "");
-    pthread_mutex_lock(&ix->mu);
-    if ((rc = index_exec(ix, "BEGIN IMMEDIATE")))
-        goto out;
+}
+
+/* Chains e (its texts and time filled) after the newest entry and inserts
+ * it.  Locked, inside a transaction. */
+static int append_locked(nvr_index *ix, struct access_entry *e)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t last;
+    int rc;
     if ((rc = last_entry(ix, &last, e->prev_hash)) || (rc = next_id(ix, last, &e->id)) ||
         (rc = entry_hash(e, e->hash)))
-        goto rollback;
+        return rc;
     if (sqlite3_prepare_v2(ix->db,
                            "INSERT INTO access_log(id, time_us, user, address, action, camera, detail, prev_hash, "
                            "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = index_db_err(ix, "access_append");
-        goto rollback;
-    }
+                           -1, &st, NULL) != SQLITE_OK)
+        return index_db_err(ix, "access_append");
     sqlite3_bind_int64(st, 1, e->id);
     sqlite3_bind_int64(st, 2, e->time_us);
     sqlite3_bind_text(st, 3, e->user, -1, SQLITE_STATIC);
@@ -134,16 +134,76 @@ int access_log_append(nvr_index *ix, int64_t time_us, const char *user, const ch
     sqlite3_bind_text(st, 7, e->detail, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 8, e->prev_hash, 32, SQLITE_STATIC);
     sqlite3_bind_blob(st, 9, e->hash, 32, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) {
+    if (sqlite3_step(st) != SQLITE_DONE)
         rc = index_db_err(ix, "access_append");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int access_log_append(nvr_index *ix, int64_t time_us, const char *user, const char *address, const char *action,
+                      const char *camera, const char *detail)
+{
+    struct access_entry *e = malloc(sizeof *e);
+    int rc;
+    if (!e)
+        return NVR_ENOMEM;
+    fill_entry(e, time_us, user, address, action, camera, detail);
+    pthread_mutex_lock(&ix->mu);
+    if ((rc = index_exec(ix, "BEGIN IMMEDIATE")) == NVR_OK) {
+        if ((rc = append_locked(ix, e)) || (rc = index_exec(ix, "COMMIT")))
+            sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    pthread_mutex_unlock(&ix->mu);
+    free(e);
+    return rc;
+}
+
+static void hex(const uint8_t *b, char out[65]);
+
+int access_log_checkpoint_message(int64_t upto, const char head_hex[65], int64_t time_us, const char *reason,
+                                  char *out, size_t n)
+{
+    int len = snprintf(out, n, "nvr access-log checkpoint v1\nupto=%lld\nhead=%s\ntime_us=%lld\nreason=%s\n",
+                       (long long)upto, head_hex, (long long)time_us, reason);
+    return len > 0 && (size_t)len < n ? len : -1;
+}
+
+int access_log_checkpoint(nvr_index *ix, int64_t time_us, const char *reason, access_sign_fn sign, void *arg,
+                          int64_t *upto_out, char head_out[65])
+{
+    struct access_entry *e = malloc(sizeof *e);
+    char msg[256], head_hex[65], key[ACCESS_KEY_MAX], sig[ACCESS_SIG_HEX];
+    uint8_t head[32];
+    int64_t upto;
+    int rc, len;
+    if (!e)
+        return NVR_ENOMEM;
+    pthread_mutex_lock(&ix->mu);
+    if ((rc = index_exec(ix, "BEGIN IMMEDIATE")))
+        goto out;
+    if ((rc = last_entry(ix, &upto, head)))
+        goto rollback;
+    hex(head, head_hex);
+    if ((len = access_log_checkpoint_message(upto, head_hex, time_us, reason, msg, sizeof msg)) < 0) {
+        rc = NVR_EINVAL;
         goto rollback;
     }
-    if ((rc = index_exec(ix, "COMMIT")) == NVR_OK)
-        goto out;
+    if ((rc = sign(arg, msg, (size_t)len, key, sig)))
+        goto rollback;
+    char detail[ACCESS_TEXT_MAX];
+    snprintf(detail, sizeof detail, "upto=%lld head=%s reason=%s key=%s sig=%s", (long long)upto, head_hex, reason,
+             key, sig);
+    fill_entry(e, time_us, "", "", ACCESS_CHECKPOINT, "", detail);
+    if ((rc = append_locked(ix, e)) || (rc = index_exec(ix, "COMMIT")))
+        goto rollback;
+    if (upto_out)
+        *upto_out = e->id;
+    if (head_out)
+        hex(e->hash, head_out);
+    goto out;
 rollback:
     sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
 out:
-    sqlite3_finalize(st);
     pthread_mutex_unlock(&ix->mu);
     free(e);
     return rc;
@@ -214,12 +274,65 @@ static void hex(const uint8_t *b, char out[65])
         snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
+/* Checks checkpoint e against the chain before it (prev_id, prev); a line
+ * per problem. */
+static void check_checkpoint(const struct access_entry *e, int64_t prev_id, const uint8_t prev[32],
+                             const struct access_verify_opts *o, FILE *report, int *problems)
+{
+    long long upto = -1;
+    char head[65] = "", reason[32] = "", key[ACCESS_KEY_MAX] = "", sig[ACCESS_SIG_HEX] = "", prev_hex[65], msg[256];
+    hex(prev, prev_hex);
+    if (sscanf(e->detail, "upto=%lld head=%64s reason=%31s key=%79s sig=%128s", &upto, head, reason, key, sig) != 5) {
+        (*problems)++;
+        fprintf(report, "access log: entry %lld is a malformed checkpoint\n", (long long)e->id);
+        return;
+    }
+    if (upto != prev_id || strcmp(head, prev_hex) != 0) {
+        (*problems)++;
+        fprintf(report,
+                "access log: checkpoint %lld signed the chain up to entry %lld (head %.16s...), but the chain "
+                "before it now ends at entry %lld (head %.16s...): entries before it were removed or rewritten\n",
+                (long long)e->id, upto, head, (long long)prev_id, prev_hex);
+        return;
+    }
+    if (!o || !o->check)
+        return;
+    int len = access_log_checkpoint_message(upto, head, e->time_us, reason, msg, sizeof msg);
+    int v = len < 0 ? ACCESS_SIG_BAD : o->check(o->arg, msg, (size_t)len, key, sig);
+    if (v == ACCESS_SIG_OTHER_KEY) {
+        (*problems)++;
+        fprintf(report, "access log: checkpoint %lld is signed by %s, not by the recorder's key\n", (long long)e->id,
+                key);
+    } else if (v != ACCESS_SIG_OK) {
+        (*problems)++;
+        fprintf(report,
+                "access log: checkpoint %lld: the signature does not match (the checkpoint was forged or "
+                "rewritten)\n",
+                (long long)e->id);
+    }
+}
+
+static void iso_time(int64_t us, char out[32])
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 int access_log_verify(nvr_index *ix, FILE *report, int *problems, uint8_t head[32], int64_t *count)
+{
+    return access_log_verify_opts(ix, NULL, report, problems, head, count);
+}
+
+int access_log_verify_opts(nvr_index *ix, const struct access_verify_opts *o, FILE *report, int *problems,
+                           uint8_t head[32], int64_t *count)
 {
     sqlite3_stmt *st = NULL;
     struct access_entry *e = malloc(sizeof *e);
     uint8_t prev[32] = {0}, h[32];
-    int64_t prev_id = 0, n = 0;
+    int64_t prev_id = 0, n = 0, checkpoints = 0, last_cp = 0, last_cp_time = 0;
+    char last_cp_reason[32] = "";
     int rc = NVR_OK, s;
     *problems = 0;
     if (!e)
@@ -250,6 +363,14 @@ int access_log_verify(nvr_index *ix, FILE *report, int *problems, uint8_t head[3
             fprintf(report, "access log: entry %lld was altered (its hash does not match its contents)\n",
                     (long long)e->id);
         }
+        if (strcmp(e->action, ACCESS_CHECKPOINT) == 0) {
+            check_checkpoint(e, prev_id, prev, o, report, problems);
+            checkpoints++;
+            last_cp = e->id;
+            last_cp_time = e->time_us;
+            if (sscanf(e->detail, "%*s %*s reason=%31s", last_cp_reason) != 1)
+                last_cp_reason[0] = '\0';
+        }
         memcpy(prev, e->hash, 32);
         prev_id = e->id;
     }
@@ -271,9 +392,29 @@ int access_log_verify(nvr_index *ix, FILE *report, int *problems, uint8_t head[3
     if (count)
         *count = n;
     if (report && rc == NVR_OK) {
-        char hx[65];
+        char hx[65], when[32];
         hex(prev, hx);
         fprintf(report, "access log: %lld entries, head %s\n", (long long)n, hx);
+        if (checkpoints == 0 && n > 0) {
+            /* `nvr run` writes one at every start: a log with entries and
+             * none was stripped of them (or never seen by an nvr that
+             * anchors; start it once) */
+            (*problems)++;
+            fprintf(report, "access log: no signed checkpoint: nothing anchors this log against a rewrite; `nvr run` "
+                            "writes one at every start, so they were removed (or this log predates them)\n");
+        } else if (checkpoints > 0) {
+            iso_time(last_cp_time, when);
+            fprintf(report, "access log: %lld signed checkpoints%s; the last is entry %lld at %s (%s); %lld entries "
+                            "after it are not anchored yet\n",
+                    (long long)checkpoints, o && o->check ? " verified" : " (signatures NOT checked: no key)",
+                    (long long)last_cp, when, last_cp_reason, (long long)(prev_id - last_cp));
+            if (strcmp(last_cp_reason, "shutdown") != 0)
+                fprintf(report,
+                        "access log: WARNING: the log does not end with a shutdown checkpoint: the recorder is "
+                        "running, stopped without one (a crash), or entries after entry %lld were cut off; "
+                        "compare with the checkpoints in the recorder's system log\n",
+                        (long long)last_cp);
+        }
     }
 out:
     sqlite3_finalize(st);

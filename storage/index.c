@@ -148,6 +148,8 @@ static const char *const migrations[] = {
     /* 7: footage labelled by a server clock that later stepped back past it
      * (docs/design/time.md, T6) */
     "ALTER TABLE segments ADD COLUMN clock_suspect INTEGER NOT NULL DEFAULT 0;",
+    /* 8: when an API token was last used (NULL: never), listed to admins */
+    "ALTER TABLE tokens ADD COLUMN last_used_us INTEGER;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

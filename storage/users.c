@@ -408,6 +408,38 @@ int users_token_revoke(nvr_index *ix, int64_t id, int64_t user_id, int64_t now_u
     return rc;
 }
 
+int users_tokens_revoke_user(nvr_index *ix, int64_t user_id, int64_t now_us, int *n)
+{
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&ix->mu);
+    int rc = prep(ix, &st, "UPDATE tokens SET revoked_us = ?2 WHERE user_id = ?1 AND revoked_us IS NULL",
+                  "tokens_revoke_user");
+    if (rc == NVR_OK) {
+        sqlite3_bind_int64(st, 1, user_id);
+        sqlite3_bind_int64(st, 2, now_us);
+        if ((rc = step_done(ix, st, 0, "tokens_revoke_user")) == NVR_OK && n)
+            *n = sqlite3_changes(ix->db);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
+int users_token_touch(nvr_index *ix, const uint8_t hash[32], int64_t now_us)
+{
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&ix->mu);
+    int rc = prep(ix, &st, "UPDATE tokens SET last_used_us = ?2 WHERE token_hash = ?1", "token_touch");
+    if (rc == NVR_OK) {
+        sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now_us);
+        rc = step_done(ix, st, 0, "token_touch");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
 int users_tokens_list(nvr_index *ix, struct user_token **out, size_t *n)
 {
     sqlite3_stmt *st = NULL;
@@ -416,7 +448,8 @@ int users_tokens_list(nvr_index *ix, struct user_token **out, size_t *n)
     int s = SQLITE_DONE;
     pthread_mutex_lock(&ix->mu);
     int rc = prep(ix, &st,
-                  "SELECT id, user_id, created_us, label FROM tokens WHERE revoked_us IS NULL ORDER BY user_id, id",
+                  "SELECT id, user_id, created_us, label, last_used_us FROM tokens WHERE revoked_us IS NULL "
+                  "ORDER BY user_id, id",
                   "tokens_list");
     while (rc == NVR_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
         if ((rc = index_grow(&v, &cap, len, sizeof *v)))
@@ -426,6 +459,7 @@ int users_tokens_list(nvr_index *ix, struct user_token **out, size_t *n)
         t->user_id = sqlite3_column_int64(st, 1);
         t->created_us = sqlite3_column_int64(st, 2);
         copy_text(t->label, sizeof t->label, sqlite3_column_text(st, 3));
+        t->last_used_us = sqlite3_column_int64(st, 4); /* NULL reads as 0 */
     }
     if (rc == NVR_OK && s != SQLITE_DONE)
         rc = index_db_err(ix, "tokens_list");

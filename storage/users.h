@@ -7,7 +7,8 @@
  * SHA-256.  A grant is a camera id, "group:NAME" (cameras whose config has
  * `group = NAME`) or "*" (every camera).  Deleting a user deletes their
  * grants, sessions and tokens (foreign keys, ON DELETE CASCADE); changing a
- * password deletes the user's sessions.
+ * password deletes the user's sessions (and the caller revokes their API
+ * tokens with users_tokens_revoke_user unless told to keep them).
  *
  * Threads: any thread (the index serialises).
  */
@@ -77,11 +78,17 @@ int users_token_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, cons
 int users_token_find(nvr_index *ix, const uint8_t hash[32], int64_t *user_id);
 /* Revokes token id of user_id (any user's if user_id is 0).  NVR_ENOTFOUND. */
 int users_token_revoke(nvr_index *ix, int64_t id, int64_t user_id, int64_t now_us);
+/* Revokes every unrevoked token of user_id (a password change); *n (if not
+ * NULL) gets how many. */
+int users_tokens_revoke_user(nvr_index *ix, int64_t user_id, int64_t now_us, int *n);
+/* Notes that the token with this hash was used at now_us. */
+int users_token_touch(nvr_index *ix, const uint8_t hash[32], int64_t now_us);
 
 /* An API token as listed to admins: never the secret nor its hash. */
 #define USER_TOKEN_LABEL_LEN 128
 struct user_token {
     int64_t id, user_id, created_us;
+    int64_t last_used_us; /* 0: never used */
     char label[USER_TOKEN_LABEL_LEN];
 };
 

@@ -20,18 +20,21 @@
 #include "playback/coverage.h"
 #include "http/http_auth.h"
 #include "export/export_jobs.h"
+#include "export/log_anchor.h"
 #include "export/sign.h"
 #include "http/http_api.h"
 #include "http/http_server.h"
 #include "core/nvr.h"
 #include "core/recorder.h"
 #include "playback/rendition.h"
+#include "storage/access_log.h"
 #include "storage/holds.h"
 #include "storage/storage.h"
 #include "version.h"
 
 
 #define OPEN_RETRY_S 2            /* storage_open again after a full disk */
+#define LOG_TICK_S 5              /* access log upkeep: aggregates flushed, checkpoints due */
 #define RETENTION_INTERVAL_US 2000000 /* a pass every 2 s: cheap (usage is kept by
                                        * triggers) and keeps overshoot small */
 #include <libavformat/avformat.h>
@@ -389,9 +392,22 @@ int cli_run(int argc, char **argv)
     http_server_set_guard(nvr.http, http_auth_guard);
     nvr_log(NVR_INFO, NULL, "nvr %s recording cameras=%zu data_dir=%s", NVR_VERSION, nvr.cfg->ncameras,
             nvr.cfg->data_dir);
+    /* the access log: a signed checkpoint now, then periodically
+     * (log_anchor.h); anonymous events' aggregates flushed as their windows
+     * close (auth.h) */
+    struct log_anchor_state anchor = {0};
+    if (log_anchor_write(storage_index(nvr.st), nvr.key, "start") == NVR_OK) {
+        uint8_t h[32];
+        access_log_head(storage_index(nvr.st), &anchor.last_id, h);
+        anchor.last_us = nvr_clock_now_us();
+    }
     for (;;) {
-        if (sigwait(&sigs, &sig) != 0)
+        struct timespec tick = {LOG_TICK_S, 0};
+        if ((sig = sigtimedwait(&sigs, NULL, &tick)) < 0) {
+            auth_log_tick(nvr.auth);
+            log_anchor_tick(&anchor, storage_index(nvr.st), nvr.key, nvr_clock_now_us());
             continue;
+        }
         if (sig == SIGHUP) {
             camera_store_reload_file(&nvr);
             continue;
@@ -402,6 +418,11 @@ int cli_run(int argc, char **argv)
     status = 0;
 out:
     http_server_stop(&nvr.http);
+    if (nvr.auth && nvr.key) {
+        auth_log_flush(nvr.auth); /* the counts of anonymous events not yet written */
+        if (status == 0)
+            log_anchor_write(storage_index(nvr.st), nvr.key, "shutdown");
+    }
     rendition_pool_destroy(&nvr.renditions); /* their clients are gone: they stop */
     audit_runner_stop(&nvr.audit);
     cameras_destroy(&nvr.cams);

@@ -19,6 +19,7 @@
 #include "storage/storage.h"
 #include "version.h"
 
+#include <errno.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,19 +165,79 @@ out:
     return status;
 }
 
+/* The fingerprint to pin for `nvr verify EXPORT.zip`: from --fingerprint,
+ * the public (or private) key PEM in --key FILE, or the recorder's own key
+ * (-c FILE); "" if none is asked for.  Non-zero (after a message) if the
+ * one asked for cannot be had. */
+static int pinned_fingerprint(const char *fingerprint, const char *key_file, const char *config,
+                              char pin[SIGN_FPR_BUFSZ])
+{
+    pin[0] = '\0';
+    if (!!fingerprint + !!key_file + !!config > 1) {
+        fprintf(stderr, "nvr: give one of --fingerprint, --key and -c\n");
+        return 2;
+    }
+    if (fingerprint && sign_fingerprint_parse(fingerprint, pin)) {
+        fprintf(stderr, "nvr: --fingerprint wants sha256:HEX or the 64 hex digits `nvr version --key` prints\n");
+        return 2;
+    }
+    if (key_file) {
+        char buf[65536];
+        FILE *f = fopen(key_file, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[n] = '\0';
+        if (!f || sign_pem_fingerprint(buf, n, pin)) {
+            fprintf(stderr, "nvr: %s: %s\n", key_file, f ? "no Ed25519 key (PEM) in it" : strerror(errno));
+            return 2;
+        }
+    }
+    if (config) {
+        struct nvr_config *cfg = NULL;
+        struct sign_key *key = NULL;
+        int rc = nvr_config_load(config, &cfg, stderr);
+        if (rc == NVR_OK && (rc = sign_key_load(cfg->data_dir, &key)) == NVR_OK)
+            rc = sign_fingerprint(key, pin);
+        if (rc && cfg)
+            fprintf(stderr, "nvr: cannot read the recorder's signing key in %s: %s\n", cfg->data_dir,
+                    nvr_strerror(rc));
+        sign_key_free(&key);
+        nvr_config_free(&cfg);
+        if (rc)
+            return 1;
+    }
+    return 0;
+}
+
 int cli_verify_export(int argc, char **argv)
 {
     struct export_opts o;
     struct nvr_config *cfg = NULL;
     struct storage *st = NULL;
+    const char *fingerprint = NULL, *key_file = NULL;
+    char pin[SIGN_FPR_BUFSZ];
     int status = 1, rc, problems = 0;
-    if (parse(argc, argv, &o) || (o.storage ? (!o.config || o.positional) : (!o.positional || o.config))) {
-        fprintf(stderr, "usage: nvr verify EXPORT.zip | nvr verify -c FILE --storage | nvr verify -c FILE --log\n");
+    memset(&o, 0, sizeof o);
+    const struct cli_option opts[] = {
+        {"config", 'c', &o.config, NULL},          {"storage", 0, NULL, &o.storage},
+        {"fingerprint", 0, &fingerprint, NULL},    {"key", 0, &key_file, NULL},
+        {NULL, 0, NULL, NULL},
+    };
+    if (cli_parse(argc, argv, opts, &o.positional) || !o.positional == !o.storage ||
+        (o.storage && (!o.config || fingerprint || key_file))) {
+        fprintf(stderr, "usage: nvr verify EXPORT.zip [--fingerprint HEX | --key FILE | -c FILE] | "
+                        "nvr verify -c FILE --storage | nvr verify -c FILE --log\n");
         return 2;
     }
     if (!o.storage) {
-        if ((rc = export_verify(o.positional, stdout, &problems)))
+        if ((status = pinned_fingerprint(fingerprint, key_file, o.config, pin)))
+            return status;
+        if ((rc = export_verify_pinned(o.positional, pin[0] ? pin : NULL, stdout, &problems)))
             return 1;
+        if (!pin[0])
+            fprintf(stderr, "nvr: WARNING: the signer of %s is not pinned; compare its fingerprint out of band or "
+                            "use --fingerprint, --key or -c\n", o.positional);
         return problems ? 1 : 0;
     }
     if (nvr_config_load(o.config, &cfg, stderr) != NVR_OK)

@@ -12,6 +12,8 @@
 #include "base/config.h"
 #include "base/err.h"
 #include "core/camera_store.h"
+#include "export/log_anchor.h"
+#include "export/sign.h"
 #include "storage/access_log.h"
 #include "storage/storage.h"
 #include "storage/users.h"
@@ -20,11 +22,12 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct user_opts {
     const char *config, *role, *cameras, *label;
-    int log;
+    int log, keep_tokens;
     const char *positional;
 };
 
@@ -33,7 +36,8 @@ static int parse(int argc, char **argv, struct user_opts *o)
     memset(o, 0, sizeof *o);
     const struct cli_option opts[] = {
         {"config", 'c', &o->config, NULL}, {"role", 0, &o->role, NULL}, {"camera", 0, &o->cameras, NULL},
-        {"label", 0, &o->label, NULL},     {"log", 0, NULL, &o->log},   {NULL, 0, NULL, NULL},
+        {"label", 0, &o->label, NULL},     {"log", 0, NULL, &o->log},   {"keep-tokens", 0, NULL, &o->keep_tokens},
+        {NULL, 0, NULL, NULL},
     };
     return cli_parse(argc, argv, opts, &o->positional) ? -1 : cli_need_config(o->config);
 }
@@ -124,14 +128,23 @@ static int user_passwd(const struct user_opts *o, nvr_index *ix, struct user *u,
     }
     sodium_memzero(pw, sizeof pw);
     u->pw_changed_us = nvr_clock_now_us();
-    if ((rc = users_update(ix, u, 1))) {
+    int revoked = 0;
+    if ((rc = users_update(ix, u, 1)) ||
+        (!o->keep_tokens && (rc = users_tokens_revoke_user(ix, u->id, u->pw_changed_us, &revoked)))) {
         fprintf(stderr, "nvr: cannot change the password: %s\n", nvr_strerror(rc));
         return 1;
     }
-    char detail[128];
-    snprintf(detail, sizeof detail, "user=%s password=changed", u->name);
+    char detail[160];
+    if (o->keep_tokens)
+        snprintf(detail, sizeof detail, "user=%s password=changed tokens=kept", u->name);
+    else
+        snprintf(detail, sizeof detail, "user=%s password=changed tokens_revoked=%d", u->name, revoked);
     access_log_append(ix, nvr_clock_now_us(), op, "cli", "user_changed", "", detail);
-    printf("password of %s changed; their sessions are signed out\n", u->name);
+    if (o->keep_tokens)
+        printf("password of %s changed; their sessions are signed out, their API tokens kept\n", u->name);
+    else
+        printf("password of %s changed; their sessions are signed out and %d API token%s revoked\n", u->name,
+               revoked, revoked == 1 ? "" : "s");
     return 0;
 }
 
@@ -182,12 +195,29 @@ static int user_token(const struct user_opts *o, struct storage *st, struct user
     return 0;
 }
 
+static void print_time(int64_t us)
+{
+    if (!us) {
+        fputs("never", stdout);
+        return;
+    }
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    char buf[32];
+    gmtime_r(&t, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fputs(buf, stdout);
+}
+
+/* Each user, and under it each unrevoked API token with its last use. */
 static int user_list(nvr_index *ix)
 {
     struct user *v = NULL;
-    size_t n = 0;
-    if (users_list(ix, &v, &n)) {
+    struct user_token *toks = NULL;
+    size_t n = 0, ntoks = 0;
+    if (users_list(ix, &v, &n) || users_tokens_list(ix, &toks, &ntoks)) {
         fprintf(stderr, "nvr: cannot read users\n");
+        free(v);
         return 1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -195,7 +225,17 @@ static int user_list(nvr_index *ix)
         for (size_t k = 0; k < v[i].ngrants; k++)
             printf("%s%s", k ? "," : "", v[i].grants[k]);
         putchar('\n');
+        for (size_t k = 0; k < ntoks; k++) {
+            if (toks[k].user_id != v[i].id)
+                continue;
+            printf("  token %lld label=\"%s\" created=", (long long)toks[k].id, toks[k].label);
+            print_time(toks[k].created_us);
+            fputs(" last_used=", stdout);
+            print_time(toks[k].last_used_us);
+            putchar('\n');
+        }
     }
+    free(toks);
     if (n == 0)
         puts("no users");
     sodium_memzero(v, n * sizeof *v);
@@ -268,7 +308,18 @@ int cli_verify_log(int argc, char **argv)
         return 2;
     if ((status = open_all(&o, &cfg, &st)))
         goto out;
-    int rc = access_log_verify(storage_index(st), stdout, &problems, NULL, NULL);
+    /* checkpoints are checked against the recorder's own key; without one
+     * only the chain and the heads they name are */
+    struct sign_key *key = NULL;
+    char *pem = NULL, fpr[SIGN_FPR_BUFSZ] = "";
+    if (sign_key_load(cfg->data_dir, &key) || sign_public_pem(key, &pem) || sign_fingerprint(key, fpr)) {
+        free(pem);
+        pem = NULL;
+        fprintf(stderr, "nvr: no signing key in %s: checkpoint signatures are not checked\n", cfg->data_dir);
+    }
+    sign_key_free(&key);
+    int rc = log_anchor_verify(storage_index(st), pem, pem ? fpr : NULL, stdout, &problems);
+    free(pem);
     if (rc) {
         fprintf(stderr, "nvr: cannot read the access log: %s\n", nvr_strerror(rc));
         status = 1;

@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "core/log_limit.h"
 #include "storage/access_log.h"
 #include "storage/sha256.h"
 
@@ -44,6 +45,7 @@ struct auth {
     struct fail_slot fails[FAIL_SLOTS];
     struct token_slot tokens[TOKEN_SLOTS];
     char setup_token[AUTH_SECRET_LEN]; /* "" once a user exists */
+    struct log_limit *anon;            /* anonymous events' rate control */
 };
 
 static void random_secret(char out[AUTH_SECRET_LEN])
@@ -78,6 +80,8 @@ int auth_create(struct auth **out, struct storage *st, const struct nvr_config *
     a->st = st;
     pthread_mutex_init(&a->mu, NULL);
     int rc = users_count(storage_index(st), &n);
+    if (rc == NVR_OK)
+        rc = log_limit_create(&a->anon, storage_index(st));
     if (rc) {
         auth_destroy(&a);
         return rc;
@@ -98,6 +102,7 @@ void auth_destroy(struct auth **ap)
     struct auth *a = *ap;
     if (!a)
         return;
+    log_limit_destroy(&a->anon);
     pthread_mutex_destroy(&a->mu);
     sodium_memzero(a, sizeof *a);
     free(a);
@@ -182,7 +187,7 @@ int auth_login(struct auth *a, const char *name, const char *pw, const char *add
     int is_blocked = blocked(a, ukey, now) || blocked(a, akey, now);
     pthread_mutex_unlock(&a->mu);
     if (is_blocked) {
-        auth_log(a, name, address, "login_blocked", "", "too many failed logins");
+        auth_log_anon(a, name, address, "login_blocked", "too many failed logins");
         return NVR_ETIMEDOUT;
     }
     int rc = users_get(storage_index(a->st), name, u);
@@ -203,7 +208,7 @@ int auth_login(struct auth *a, const char *name, const char *pw, const char *add
     pthread_mutex_unlock(&a->mu);
     if (!ok) {
         memset(u, 0, sizeof *u);
-        auth_log(a, name, address, "login_failed", "", "");
+        auth_log_anon(a, name, address, "login_failed", "");
         return rc && rc != NVR_ENOTFOUND ? rc : NVR_EAUTH;
     }
     auth_log(a, u->name, address, "login", "", users_role_name(u->role));
@@ -274,6 +279,7 @@ int auth_request(struct auth *a, const char *cookie_header, const char *authoriz
         pthread_mutex_unlock(&a->mu);
         if ((rc = users_token_find(ix, h, &uid)))
             return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
+        users_token_touch(wix, h, now); /* last use, to TOKEN_CACHE_US */
         if ((rc = users_get_id(ix, uid, &out->u)))
             return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
         sodium_memzero(out->u.pwhash, sizeof out->u.pwhash);
@@ -343,4 +349,24 @@ void auth_forget_tokens(struct auth *a)
     pthread_mutex_lock(&a->mu);
     sodium_memzero(a->tokens, sizeof a->tokens);
     pthread_mutex_unlock(&a->mu);
+}
+
+void auth_log_anon(struct auth *a, const char *name, const char *address, const char *action, const char *detail)
+{
+    if (a->anon)
+        log_limit_event(a->anon, nvr_clock_now_us(), name, address, action, detail);
+    else
+        auth_log(a, name, address, action, "", detail);
+}
+
+void auth_log_tick(struct auth *a)
+{
+    if (a)
+        log_limit_flush(a->anon, nvr_clock_now_us(), 0);
+}
+
+void auth_log_flush(struct auth *a)
+{
+    if (a)
+        log_limit_flush(a->anon, nvr_clock_now_us(), 1);
 }

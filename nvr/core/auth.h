@@ -91,4 +91,15 @@ int auth_camera_allowed(const struct user *u, const struct nvr_camera_config *ca
 void auth_log(struct auth *a, const char *user, const char *address, const char *action, const char *camera,
               const char *detail);
 
+/* An event anyone can cause without signing in (a failed or blocked
+ * sign-in; name is the name tried): written at once the first time in a
+ * window, identical repeats counted into one entry, capped per address
+ * (core/log_limit.h). */
+void auth_log_anon(struct auth *a, const char *name, const char *address, const char *action, const char *detail);
+
+/* Writes the counts of closed windows (call every few seconds), or all
+ * counts (at shutdown; auth_destroy does it too). */
+void auth_log_tick(struct auth *a);
+void auth_log_flush(struct auth *a);
+
 #endif

@@ -22,6 +22,7 @@
 #include "audit/audit.h"
 #include "export/export_mp4.h"
 #include "export/export_zipout.h"
+#include "export/log_anchor.h"
 #include "storage/access_log.h"
 #include "storage/holds.h"
 #include "storage/sha256.h"
@@ -65,15 +66,21 @@ static const char readme_text[] =
     "\n"
     "How to verify\n"
     "-------------\n"
-    "With the nvr program:\n"
-    "    nvr verify EXPORT.zip\n"
-    "It checks the signature and every file's SHA-256, and exits non-zero naming any file that\n"
-    "does not match.\n"
+    "First get the recorder's key fingerprint from its operator OUT OF BAND (in person, by\n"
+    "phone, on letterhead -- never from this zip or the e-mail that brought it): anyone can\n"
+    "alter footage and re-sign it with a key of their own, and the key in this zip would\n"
+    "then match the forgery. With the nvr program:\n"
+    "    nvr verify EXPORT.zip --fingerprint sha256:HEX   (the fingerprint you were given)\n"
+    "    nvr verify EXPORT.zip --key FILE                 (the recorder's public key, PEM)\n"
+    "It checks that the recorder's key signed it, the signature and every file's SHA-256, and\n"
+    "exits non-zero naming any file that does not match or another signer. Without a pin it\n"
+    "says SIGNER NOT PINNED: then compare the fingerprint it prints with the one you were given.\n"
     "\n"
     "With standard tools (OpenSSL 3 and sha256sum), after unzipping:\n"
     "    openssl pkeyutl -verify -pubin -inkey public-key.pem -rawin \\\n"
     "        -in manifest.json -sigfile manifest.json.sig\n"
-    "(prints \"Signature Verified Successfully\"), then compare each file's SHA-256\n"
+    "(prints \"Signature Verified Successfully\"), compare the fingerprint in manifest.json with\n"
+    "the one you were given out of band, then compare each file's SHA-256\n"
     "    sha256sum CAMERA.mp4\n"
     "with the \"sha256\" listed for it under \"files\" in manifest.json.\n";
 
@@ -451,6 +458,9 @@ static int write_access_log(struct export_ctx *x, FILE *f)
         if (rc)
             return rc;
     }
+    /* a signed checkpoint at every export: the manifest's head is then an
+     * anchored entry (log_anchor.h) */
+    log_anchor_write(storage_index(x->st), x->key, "export");
     int rc = access_log_head(ix, &head_id, head);
     if (rc)
         return rc;
@@ -1010,6 +1020,11 @@ out:
 
 int export_verify(const char *zip_path, FILE *report, int *problems)
 {
+    return export_verify_pinned(zip_path, NULL, report, problems);
+}
+
+int export_verify_pinned(const char *zip_path, const char *pin, FILE *report, int *problems)
+{
     int zerr, rc = NVR_OK;
     char *manifest = NULL, *sig = NULL, *pem = NULL, fpr[SIGN_FPR_BUFSZ] = "", hx[65];
     size_t mlen, slen, plen;
@@ -1038,7 +1053,20 @@ int export_verify(const char *zip_path, FILE *report, int *problems)
     int v = sign_verify_pem(pem, plen, manifest, mlen, (const uint8_t *)sig, slen, fpr);
     if (v == NVR_OK) {
         fprintf(report, "ok: manifest.json signature (Ed25519 key %s)\n", fpr);
+    }
+    if (pin && strcmp(fpr, pin) != 0) {
+        (*problems)++;
+        fprintf(report, "FAILED: signer: signed by %s, not by the pinned key %s (footage re-signed with another "
+                        "key, or not from this recorder)\n", fpr[0] ? fpr : "an unreadable key", pin);
+    } else if (pin) {
+        fprintf(report, "ok: signer is the pinned key %s\n", pin);
     } else {
+        fprintf(report, "WARNING: SIGNER NOT PINNED: the export was checked against the key it carries (%s); "
+                        "anyone can re-sign altered footage with a key of their own. Compare this fingerprint "
+                        "with the recorder's (nvr version --key) out of band, or verify with --fingerprint HEX, "
+                        "--key FILE or -c FILE\n", fpr[0] ? fpr : "unreadable");
+    }
+    if (v != NVR_OK) {
         (*problems)++;
         fprintf(report, "FAILED: manifest.json: %s\n",
                 v == NVR_ECORRUPT ? "the signature does not match (manifest.json, manifest.json.sig or "
@@ -1106,8 +1134,9 @@ int export_verify(const char *zip_path, FILE *report, int *problems)
     }
 out:
     if (rc == NVR_OK)
-        fprintf(report, "%s: %s\n", zip_path,
-                *problems ? "VERIFICATION FAILED" : "verified: signature valid and every file matches the manifest");
+        fprintf(report, "%s: %s%s\n", zip_path,
+                *problems ? "VERIFICATION FAILED" : "verified: signature valid and every file matches the manifest",
+                *problems ? "" : pin ? "; signer is the pinned key" : "; SIGNER NOT PINNED");
     json_decref(doc);
     free(manifest);
     free(sig);

@@ -95,4 +95,11 @@ int export_run(struct storage *st, const struct sign_key *key, const struct expo
  * when the zip could not be opened at all. */
 int export_verify(const char *zip_path, FILE *report, int *problems);
 
+/* export_verify, and the signer must be the key with fingerprint pin
+ * ("sha256:" + 64 lowercase hex, sign_fingerprint's form): any other signer
+ * is a problem ("FAILED: signer: ...").  With pin NULL the signer is not
+ * pinned, and the report says so loudly: an export re-signed with a fresh
+ * key verifies, so the fingerprint must then be compared out of band. */
+int export_verify_pinned(const char *zip_path, const char *pin, FILE *report, int *problems);
+
 #endif

@@ -8,15 +8,18 @@
 #include "base/log.h"
 #include "storage/documents.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 struct sign_key {
@@ -165,6 +168,42 @@ static int fingerprint_of(EVP_PKEY *pk, char out[SIGN_FPR_BUFSZ])
 int sign_fingerprint(const struct sign_key *k, char out[SIGN_FPR_BUFSZ])
 {
     return fingerprint_of(k->pkey, out);
+}
+
+int sign_pem_fingerprint(const char *pem, size_t pemlen, char fpr[SIGN_FPR_BUFSZ])
+{
+    BIO *b = BIO_new_mem_buf(pem, (int)pemlen);
+    EVP_PKEY *pk = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+    int rc = NVR_EINVAL;
+    if (!pk && b) {
+        ERR_clear_error();
+        BIO_free(b);
+        b = BIO_new_mem_buf(pem, (int)pemlen);
+        pk = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+    }
+    ERR_clear_error();
+    if (pk && EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED25519)
+        rc = fingerprint_of(pk, fpr);
+    EVP_PKEY_free(pk);
+    BIO_free(b);
+    return rc;
+}
+
+int sign_fingerprint_parse(const char *text, char fpr[SIGN_FPR_BUFSZ])
+{
+    size_t n = 0;
+    if (strncasecmp(text, "sha256:", 7) == 0)
+        text += 7;
+    memcpy(fpr, "sha256:", 7);
+    for (const char *p = text; *p; p++) {
+        if (*p == ':' || *p == ' ')
+            continue;
+        if (!isxdigit((unsigned char)*p) || n == 64)
+            return NVR_EINVAL;
+        fpr[7 + n++] = (char)tolower((unsigned char)*p);
+    }
+    fpr[7 + n] = '\0';
+    return n == 64 ? NVR_OK : NVR_EINVAL;
 }
 
 int sign_verify_pem(const char *pem, size_t pemlen, const void *data, size_t len, const uint8_t *sig,

@@ -41,6 +41,16 @@ int sign_public_pem(const struct sign_key *k, char **pem);
 /* "sha256:" and the hex SHA-256 of the raw 32-byte public key. */
 int sign_fingerprint(const struct sign_key *k, char out[SIGN_FPR_BUFSZ]);
 
+/* The fingerprint of an Ed25519 key given as PEM: a public key
+ * (SubjectPublicKeyInfo, as in an export's public-key.pem or `nvr version
+ * --key`) or a private key (signing-key.pem); text before the PEM block is
+ * skipped.  NVR_EINVAL if there is no Ed25519 key in it. */
+int sign_pem_fingerprint(const char *pem, size_t pemlen, char fpr[SIGN_FPR_BUFSZ]);
+
+/* "sha256:HEX", "HEX" (64 hex digits, either case, ':' or ' ' between
+ * them allowed) into sign_fingerprint's form; NVR_EINVAL otherwise. */
+int sign_fingerprint_parse(const char *text, char fpr[SIGN_FPR_BUFSZ]);
+
 /* Verifies sig over data with a public key given as PEM; *fpr (if not
  * NULL) receives that key's fingerprint.  NVR_OK if valid, NVR_ECORRUPT if
  * the signature does not match, NVR_EINVAL if the key or signature cannot

@@ -148,7 +148,7 @@ int http_auth_guard(struct http_request *r, const struct http_route *rt, struct 
 
 /* A user's document; with_tokens (the list of GET /api/v1/users) adds
  * "tokens": the user's unrevoked API tokens among toks[0..ntoks) as id,
- * label and creation time (never the secret or its hash). */
+ * label, creation and last use (null: never) -- never the secret or its hash. */
 static void write_user_tokens(FILE *f, const struct user *u, int with_tokens, const struct user_token *toks,
                               size_t ntoks)
 {
@@ -174,6 +174,11 @@ static void write_user_tokens(FILE *f, const struct user *u, int with_tokens, co
             json_write_string(f, toks[i].label);
             fputs(",\"created\":", f);
             json_write_time(f, toks[i].created_us);
+            fputs(",\"last_used\":", f);
+            if (toks[i].last_used_us)
+                json_write_time(f, toks[i].last_used_us);
+            else
+                fputs("null", f);
             fputc('}', f);
             first = 0;
         }
@@ -509,14 +514,27 @@ int http_users_update(struct http_request *r, struct nvr *nvr)
         ret = http_reply_error(r, 400, "password must be 8 to 256 bytes");
         goto out;
     }
+    /* a password change revokes the user's API tokens too, unless the admin
+     * says keep_tokens: true (a leaked password may have made them) */
+    json_t *keep = json_object_get(o, "keep_tokens");
+    if (keep && !json_is_boolean(keep)) {
+        ret = http_reply_error(r, 400, "keep_tokens must be true or false");
+        goto out;
+    }
+    int revoked = 0, keep_tokens = keep && json_is_true(keep);
     u->pw_changed_us = nvr_clock_now_us();
-    if ((rc = users_update(storage_index(nvr->st), u, newpw))) {
+    if ((rc = users_update(storage_index(nvr->st), u, newpw)) ||
+        (newpw && !keep_tokens &&
+         (rc = users_tokens_revoke_user(storage_index(nvr->st), u->id, u->pw_changed_us, &revoked)))) {
         ret = http_reply_error(r, 500, "cannot change the user: %s", nvr_strerror(rc));
         goto out;
     }
     auth_forget_tokens(nvr->auth);
-    http_auth_log(r, nvr, "user_changed", "", "user=%s role=%s%s", u->name, users_role_name(u->role),
-                  newpw ? " password=changed" : "");
+    char tokens_note[48] = "";
+    if (newpw)
+        snprintf(tokens_note, sizeof tokens_note, keep_tokens ? " tokens=kept" : " tokens_revoked=%d", revoked);
+    http_auth_log(r, nvr, "user_changed", "", "user=%s role=%s%s%s", u->name, users_role_name(u->role),
+                  newpw ? " password=changed" : "", tokens_note);
     ret = reply_user(r, 200, u);
 out:
     sodium_memzero(pw, sizeof pw);

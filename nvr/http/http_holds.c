@@ -7,7 +7,10 @@
  * reads use the reader connection.
  *
  * The operator recorded is the signed-in user; a user sees, makes and
- * releases only holds on cameras they may see.
+ * releases only holds all of whose cameras they may see (a hold on one
+ * granted and one hidden camera is neither listed nor releasable: it would
+ * name the hidden camera, and releasing it would lift protection from
+ * footage the user may not see).
  */
 #include "http/http_holds.h"
 
@@ -44,13 +47,18 @@ static int reply_hold(struct http_request *r, unsigned status, const struct hold
     return http_body_send(r, &b, status, "application/json", "no-store");
 }
 
-/* A hold is shown to a user who may see at least one of its cameras. */
+/* A hold is shown to (and released by) a user who may see every one of its
+ * cameras (admins: every hold, also of cameras since removed); any other
+ * hold answers like one that does not exist. */
 static int hold_visible(const struct http_request *r, const struct nvr *nvr, const struct hold *h)
 {
+    const struct auth_user *u = http_auth_user(r);
+    if (u && u->u.role == USER_ADMIN)
+        return 1;
     for (size_t i = 0; i < h->ncameras; i++)
-        if (http_auth_camera(r, nvr, h->cameras[i]))
-            return 1;
-    return 0;
+        if (!http_auth_camera(r, nvr, h->cameras[i]))
+            return 0;
+    return h->ncameras > 0;
 }
 
 int http_holds_list(struct http_request *r, struct nvr *nvr)

@@ -200,7 +200,7 @@ static int open_udp(struct ingest *in, const struct ingest_opts *o, char *why, s
     return rc;
 }
 
-int ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, size_t whylen)
+nvr_err ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, size_t whylen)
 {
     int rc;
     struct ingest *in = calloc(1, sizeof *in);
@@ -241,7 +241,7 @@ const struct ingest_info *ingest_get_info(const struct ingest *in)
     return &in->info;
 }
 
-int ingest_read(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
+nvr_err ingest_read(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
 {
     for (;;) {
         if (release_video(in, pkt, meta)) {

@@ -22,6 +22,8 @@
 #ifndef NVR_INGEST_H
 #define NVR_INGEST_H
 
+#include "base/err.h"
+
 #include "base/config.h"
 
 #include <libavcodec/avcodec.h>
@@ -74,7 +76,7 @@ struct ingest_meta {
 /* Connects (OPTIONS/DESCRIBE/SETUP/PLAY).  On failure returns an nvr_err
  * (NVR_EAUTH for 401/403, NVR_ECONN, NVR_ETIMEDOUT, NVR_ECODEC, NVR_ESTOPPED)
  * and writes a one-line reason, without credentials, into why. */
-int ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, size_t whylen);
+nvr_err ingest_open(struct ingest **out, const struct ingest_opts *o, char *why, size_t whylen);
 
 /* Current stream description (borrowed; valid until the next ingest_read). */
 const struct ingest_info *ingest_get_info(const struct ingest *in);
@@ -86,7 +88,7 @@ const struct ingest_info *ingest_get_info(const struct ingest *in);
  * pts is the camera's presentation time, dts <= pts, equal without B-frames
  * (dts_gen.h).  Audio has dts = pts.  Video packets before the parameters
  * are known are skipped.  Returns NVR_OK or an error as for ingest_open. */
-int ingest_read(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen);
+nvr_err ingest_read(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen);
 
 /* Payload bytes received so far. */
 uint64_t ingest_bytes(const struct ingest *in);

@@ -36,7 +36,7 @@ struct ingest_dts {
     int nfifo;
 };
 
-int ingest_dts_create(struct ingest_dts **out, const char *camera)
+nvr_err ingest_dts_create(struct ingest_dts **out, const char *camera)
 {
     struct ingest_dts *d = calloc(1, sizeof *d);
     *out = d;
@@ -96,7 +96,7 @@ static void new_depth(struct ingest_dts *d, const struct ingest_info *info)
     d->depth = depth;
 }
 
-int ingest_dts_push(struct ingest_dts *d, AVPacket *pkt, const struct ingest_meta *meta,
+nvr_err ingest_dts_push(struct ingest_dts *d, AVPacket *pkt, const struct ingest_meta *meta,
                     const struct ingest_info *info)
 {
     int64_t out[DTS_GEN_MAX_DEPTH + 1];

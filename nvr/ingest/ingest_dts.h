@@ -15,19 +15,21 @@
 #ifndef NVR_INGEST_DTS_H
 #define NVR_INGEST_DTS_H
 
+#include "base/err.h"
+
 #include "ingest/ingest.h"
 
 struct ingest_dts;
 
 /* camera is borrowed, for log lines. */
-int ingest_dts_create(struct ingest_dts **out, const char *camera);
+nvr_err ingest_dts_create(struct ingest_dts **out, const char *camera);
 
 /* Frees the stage and the packets it still holds; sets *d NULL; tolerates NULL. */
 void ingest_dts_destroy(struct ingest_dts **d);
 
 /* Takes a video packet (its reference moves; pkt is left blank) read with
  * meta; info describes the stream now (its SPS is read on new parameters). */
-int ingest_dts_push(struct ingest_dts *d, AVPacket *pkt, const struct ingest_meta *meta,
+nvr_err ingest_dts_push(struct ingest_dts *d, AVPacket *pkt, const struct ingest_meta *meta,
                     const struct ingest_info *info);
 
 /* Moves the oldest packet whose dts is known into pkt: 1 if there was one. */

@@ -164,7 +164,7 @@ static int try_open(struct ingest_libav *in, const char *transport, char *why, s
     return NVR_OK;
 }
 
-int ingest_libav_open(struct ingest_libav **out, const struct ingest_opts *o, const char *transport, char *why,
+nvr_err ingest_libav_open(struct ingest_libav **out, const struct ingest_opts *o, const char *transport, char *why,
                       size_t whylen)
 {
     int rc;
@@ -232,7 +232,7 @@ static int64_t frame_duration(const struct ingest_libav *in)
     return av_rescale_q(1, av_inv_q(fr), st->time_base);
 }
 
-int ingest_libav_read(struct ingest_libav *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
+nvr_err ingest_libav_read(struct ingest_libav *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
 {
     for (;;) {
         if (in->next) {

@@ -8,16 +8,18 @@
 #ifndef NVR_INGEST_LIBAV_H
 #define NVR_INGEST_LIBAV_H
 
+#include "base/err.h"
+
 #include "ingest/ingest.h"
 
 struct ingest_libav;
 
 /* transport: "tcp" or "udp" (no fallback here).  o is borrowed for the
  * ingest's lifetime. */
-int ingest_libav_open(struct ingest_libav **out, const struct ingest_opts *o, const char *transport, char *why,
+nvr_err ingest_libav_open(struct ingest_libav **out, const struct ingest_opts *o, const char *transport, char *why,
                       size_t whylen);
 const struct ingest_info *ingest_libav_get_info(const struct ingest_libav *in);
-int ingest_libav_read(struct ingest_libav *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen);
+nvr_err ingest_libav_read(struct ingest_libav *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen);
 uint64_t ingest_libav_bytes(const struct ingest_libav *in);
 void ingest_libav_close(struct ingest_libav **in);
 

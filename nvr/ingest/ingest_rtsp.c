@@ -271,7 +271,7 @@ static int setup_udp(struct ingest_rtsp *in, char *why, size_t whylen)
     return NVR_OK;
 }
 
-int ingest_rtsp_open(struct ingest_rtsp **out, const struct ingest_opts *o, int udp, char *why, size_t whylen)
+nvr_err ingest_rtsp_open(struct ingest_rtsp **out, const struct ingest_opts *o, int udp, char *why, size_t whylen)
 {
     int rc;
     char *sdp_text = NULL;
@@ -592,7 +592,7 @@ static int step_udp(struct ingest_rtsp *in, char *why, size_t whylen)
     return NVR_OK;
 }
 
-int ingest_rtsp_read(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
+nvr_err ingest_rtsp_read(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
 {
     for (;;) {
         int r = pop_frame(in, pkt, meta);

@@ -10,6 +10,8 @@
 #ifndef NVR_INGEST_RTSP_H
 #define NVR_INGEST_RTSP_H
 
+#include "base/err.h"
+
 #include "ingest/ingest.h"
 
 struct ingest_rtsp;
@@ -18,9 +20,9 @@ struct ingest_rtsp;
  * interleaved (o->transport is not looked at for that).  Besides ingest.h's
  * errors, NVR_EIO means the camera refused the transport or spoke malformed
  * RTSP: another transport or implementation may do better. */
-int ingest_rtsp_open(struct ingest_rtsp **out, const struct ingest_opts *o, int udp, char *why, size_t whylen);
+nvr_err ingest_rtsp_open(struct ingest_rtsp **out, const struct ingest_opts *o, int udp, char *why, size_t whylen);
 const struct ingest_info *ingest_rtsp_get_info(const struct ingest_rtsp *in);
-int ingest_rtsp_read(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen);
+nvr_err ingest_rtsp_read(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen);
 uint64_t ingest_rtsp_bytes(const struct ingest_rtsp *in);
 void ingest_rtsp_close(struct ingest_rtsp **in);
 

@@ -16,7 +16,7 @@ struct packet_queue {
     size_t bytes, max_bytes;
 };
 
-int packet_queue_create(struct packet_queue **out, size_t max_bytes)
+nvr_err packet_queue_create(struct packet_queue **out, size_t max_bytes)
 {
     struct packet_queue *q = calloc(1, sizeof *q);
     *out = NULL;
@@ -50,7 +50,7 @@ static size_t item_bytes(const struct pq_item *it)
     return it->kind == PQ_PACKET && it->pkt ? (size_t)it->pkt->size : 0;
 }
 
-int packet_queue_push(struct packet_queue *q, struct pq_item *it)
+nvr_err packet_queue_push(struct packet_queue *q, struct pq_item *it)
 {
     size_t b = item_bytes(it);
     pthread_mutex_lock(&q->mu);

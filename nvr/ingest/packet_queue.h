@@ -18,6 +18,8 @@
 #ifndef NVR_PACKET_QUEUE_H
 #define NVR_PACKET_QUEUE_H
 
+#include "base/err.h"
+
 #include "ingest/ingest.h"
 
 #include <libavcodec/avcodec.h>
@@ -51,14 +53,14 @@ struct pq_item {
 struct packet_queue;
 
 /* A queue holding at most max_bytes of packet payload. */
-int packet_queue_create(struct packet_queue **out, size_t max_bytes);
+nvr_err packet_queue_create(struct packet_queue **out, size_t max_bytes);
 
 /* Frees the queue and anything still in it; sets *q NULL; tolerates NULL. */
 void packet_queue_destroy(struct packet_queue **q);
 
 /* Appends item (ownership passes to the queue on NVR_OK).  A PQ_PACKET that
  * would exceed max_bytes is refused with NVR_ENOSPC and stays the caller's. */
-int packet_queue_push(struct packet_queue *q, struct pq_item *item);
+nvr_err packet_queue_push(struct packet_queue *q, struct pq_item *item);
 
 /* Removes the oldest item, waiting for one.  The caller owns it. */
 struct pq_item *packet_queue_pop(struct packet_queue *q);

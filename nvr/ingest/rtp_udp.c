@@ -61,7 +61,7 @@ static int bind_port(int family, int port, int *got)
     return fd;
 }
 
-int rtp_udp_open(struct rtp_udp **out, int family, int rcvbuf, char *why, size_t whylen)
+nvr_err rtp_udp_open(struct rtp_udp **out, int family, int rcvbuf, char *why, size_t whylen)
 {
     int rc = NVR_ENOMEM;
     struct rtp_udp *u = calloc(1, sizeof *u);
@@ -140,7 +140,7 @@ static int from_peer(const struct rtp_udp *u, const struct sockaddr_storage *a)
     return 0;
 }
 
-int rtp_udp_recv(struct rtp_udp *u, int rtcp, struct rtp_udp_pkt *pkts)
+nvr_err rtp_udp_recv(struct rtp_udp *u, int rtcp, struct rtp_udp_pkt *pkts)
 {
     struct mmsghdr msgs[RTP_UDP_BATCH];
     struct iovec iov[RTP_UDP_BATCH];
@@ -175,7 +175,7 @@ int rtp_udp_recv(struct rtp_udp *u, int rtcp, struct rtp_udp_pkt *pkts)
     return k;
 }
 
-int rtp_udp_send(struct rtp_udp *u, int rtcp, const uint8_t *data, size_t len)
+nvr_err rtp_udp_send(struct rtp_udp *u, int rtcp, const uint8_t *data, size_t len)
 {
     struct sockaddr_storage to = u->peer;
     int port = u->peer_port[rtcp ? 1 : 0];

@@ -15,6 +15,8 @@
 #ifndef NVR_RTP_UDP_H
 #define NVR_RTP_UDP_H
 
+#include "base/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -32,7 +34,7 @@ struct rtp_udp_pkt {
 /* family: AF_INET or AF_INET6 (the camera's); rcvbuf: the receive buffer
  * to ask for (RTP_UDP_RCVBUF for a recorded track, little for one whose
  * packets are never read). */
-int rtp_udp_open(struct rtp_udp **out, int family, int rcvbuf, char *why, size_t whylen);
+nvr_err rtp_udp_open(struct rtp_udp **out, int family, int rcvbuf, char *why, size_t whylen);
 
 /* The RTP port (RTCP is the next one), and the receive buffer got, bytes. */
 int rtp_udp_port(const struct rtp_udp *u);
@@ -47,11 +49,11 @@ int rtp_udp_fd(const struct rtp_udp *u, int rtcp);
 /* Up to RTP_UDP_BATCH datagrams from the camera, without waiting: returns
  * how many (0: none waiting), or NVR_EIO.  Datagrams over 64 KiB cannot
  * exist; a truncated one is dropped. */
-int rtp_udp_recv(struct rtp_udp *u, int rtcp, struct rtp_udp_pkt *pkts);
+nvr_err rtp_udp_recv(struct rtp_udp *u, int rtcp, struct rtp_udp_pkt *pkts);
 
 /* Sends one datagram to the camera's RTP (rtcp = 0) or RTCP port (NAT
  * keep-open packets, receiver reports).  Best effort: NVR_OK or NVR_EIO. */
-int rtp_udp_send(struct rtp_udp *u, int rtcp, const uint8_t *data, size_t len);
+nvr_err rtp_udp_send(struct rtp_udp *u, int rtcp, const uint8_t *data, size_t len);
 
 /* Datagrams dropped because they came from another address. */
 uint64_t rtp_udp_foreign(const struct rtp_udp *u);

@@ -107,7 +107,7 @@ int rtsp_auth_param(const char *ch, const char *key, char *out, size_t n)
     return 0;
 }
 
-int rtsp_auth_header(const char *challenge, const char *user, const char *password, const char *method,
+nvr_err rtsp_auth_header(const char *challenge, const char *user, const char *password, const char *method,
                      const char *uri, unsigned nc, const char *cnonce, char *out, size_t outlen)
 {
     if (strncasecmp(challenge, "Basic", 5) == 0) {

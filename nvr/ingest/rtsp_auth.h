@@ -10,12 +10,14 @@
 #ifndef NVR_RTSP_AUTH_H
 #define NVR_RTSP_AUTH_H
 
+#include "base/err.h"
+
 #include <stddef.h>
 
 /* Builds the Authorization header value for method/uri from a
  * WWW-Authenticate challenge into out.  Returns NVR_OK, NVR_EINVAL for an
  * unknown scheme, NVR_ENOMEM. cnonce may be NULL (then random). */
-int rtsp_auth_header(const char *challenge, const char *user, const char *password, const char *method,
+nvr_err rtsp_auth_header(const char *challenge, const char *user, const char *password, const char *method,
                      const char *uri, unsigned nc, const char *cnonce, char *out, size_t outlen);
 
 /* Digest algorithms we answer. */

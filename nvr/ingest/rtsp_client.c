@@ -110,7 +110,7 @@ static void percent_decode(char *dst, size_t cap, const char *src, size_t n)
     dst[o] = '\0';
 }
 
-int rtsp_url_parse(const char *url, struct rtsp_url *u)
+nvr_err rtsp_url_parse(const char *url, struct rtsp_url *u)
 {
     memset(u, 0, sizeof *u);
     if (strncasecmp(url, "rtsps://", 8) == 0)
@@ -211,7 +211,7 @@ static void copy_value(char *dst, size_t cap, const char *v, size_t n)
     dst[n] = '\0';
 }
 
-int rtsp_reply_parse(const char *head, size_t len, struct rtsp_reply *r)
+nvr_err rtsp_reply_parse(const char *head, size_t len, struct rtsp_reply *r)
 {
     memset(r, 0, sizeof *r);
     r->session_timeout = 60;
@@ -619,7 +619,7 @@ static int connect_to(struct rtsp_client *c, char *why, size_t whylen)
     return rtsp_conn_open(&c->conn, &co, why, whylen);
 }
 
-int rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o, char **sdp,
+nvr_err rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o, char **sdp,
                      size_t *sdp_len, char *why, size_t whylen)
 {
     int rc;
@@ -720,7 +720,7 @@ static int setup_track(struct rtsp_client *c, const char *control, const char *t
     return NVR_OK;
 }
 
-int rtsp_client_setup(struct rtsp_client *c, const char *control, int *rtp_ch, int *rtcp_ch, char *why,
+nvr_err rtsp_client_setup(struct rtsp_client *c, const char *control, int *rtp_ch, int *rtcp_ch, char *why,
                       size_t whylen)
 {
     char transport[128];
@@ -744,7 +744,7 @@ int rtsp_client_setup(struct rtsp_client *c, const char *control, int *rtp_ch, i
     return NVR_OK;
 }
 
-int rtsp_client_setup_udp(struct rtsp_client *c, const char *control, int client_port, int *server_rtp,
+nvr_err rtsp_client_setup_udp(struct rtsp_client *c, const char *control, int client_port, int *server_rtp,
                           int *server_rtcp, char *why, size_t whylen)
 {
     char transport[128];
@@ -779,7 +779,7 @@ int rtsp_client_peer(const struct rtsp_client *c, struct sockaddr_storage *addr,
     return rtsp_conn_peer(c->conn, addr, len);
 }
 
-int rtsp_client_play(struct rtsp_client *c, const char *session_control, char *why, size_t whylen)
+nvr_err rtsp_client_play(struct rtsp_client *c, const char *session_control, char *why, size_t whylen)
 {
     char url[1024];
     resolve_control(c, session_control ? session_control : "", url, sizeof url);
@@ -823,7 +823,7 @@ static int answer_request(struct rtsp_client *c, char *why, size_t whylen)
     return send_all(c, out, (size_t)n, nvr_clock_mono_us() + c->timeout_us, why, whylen);
 }
 
-int rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, const uint8_t **data,
+nvr_err rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, const uint8_t **data,
                      size_t *len, char *why, size_t whylen)
 {
     for (;;) {
@@ -848,7 +848,7 @@ int rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, c
     }
 }
 
-int rtsp_client_service(struct rtsp_client *c, char *why, size_t whylen)
+nvr_err rtsp_client_service(struct rtsp_client *c, char *why, size_t whylen)
 {
     for (;;) {
         struct rtsp_item it;
@@ -886,7 +886,7 @@ int64_t rtsp_client_next_keepalive(const struct rtsp_client *c)
     return c->next_keepalive;
 }
 
-int rtsp_client_send_frame(struct rtsp_client *c, int channel, const uint8_t *data, size_t len)
+nvr_err rtsp_client_send_frame(struct rtsp_client *c, int channel, const uint8_t *data, size_t len)
 {
     uint8_t frame[4 + 1500];
     char why[64];

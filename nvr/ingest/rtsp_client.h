@@ -34,6 +34,8 @@
 #ifndef NVR_RTSP_CLIENT_H
 #define NVR_RTSP_CLIENT_H
 
+#include "base/err.h"
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,21 +54,21 @@ struct rtsp_client_opts {
 /* Connects and sends OPTIONS and DESCRIBE.  On success *out is the client
  * (the caller owns it) and *sdp the session description (malloc'ed,
  * NUL-terminated, *sdp_len bytes; the caller frees it). */
-int rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o, char **sdp,
+nvr_err rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o, char **sdp,
                      size_t *sdp_len, char *why, size_t whylen);
 
 /* Sets up one track for interleaved transport on channels (2k, 2k+1), k =
  * 0, 1, ... per call.  control is the track's a=control (borrowed; relative
  * ones are resolved against the Content-Base).  *rtp_ch and *rtcp_ch get the
  * channels the server confirmed. */
-int rtsp_client_setup(struct rtsp_client *c, const char *control, int *rtp_ch, int *rtcp_ch, char *why,
+nvr_err rtsp_client_setup(struct rtsp_client *c, const char *control, int *rtp_ch, int *rtcp_ch, char *why,
                       size_t whylen);
 
 /* Sets up one track for RTP over UDP to our ports client_port (RTP, even)
  * and client_port + 1 (RTCP).  *server_rtp and *server_rtcp get the camera's
  * ports from the answer's server_port= (0 if it gave none).  A refusal is
  * NVR_EIO. */
-int rtsp_client_setup_udp(struct rtsp_client *c, const char *control, int client_port, int *server_rtp,
+nvr_err rtsp_client_setup_udp(struct rtsp_client *c, const char *control, int client_port, int *server_rtp,
                           int *server_rtcp, char *why, size_t whylen);
 
 /* For RTP over UDP, where the media do not come on the RTSP connection: its
@@ -78,21 +80,21 @@ int rtsp_client_setup_udp(struct rtsp_client *c, const char *control, int client
  * or another error. */
 int rtsp_client_fd(const struct rtsp_client *c);
 int rtsp_client_peer(const struct rtsp_client *c, struct sockaddr_storage *addr, socklen_t *len);
-int rtsp_client_service(struct rtsp_client *c, char *why, size_t whylen);
+nvr_err rtsp_client_service(struct rtsp_client *c, char *why, size_t whylen);
 int64_t rtsp_client_next_keepalive(const struct rtsp_client *c);
 
 /* Sends PLAY for the whole session (session_control: the SDP's session-level
  * a=control, "" or "*" for the Content-Base). */
-int rtsp_client_play(struct rtsp_client *c, const char *session_control, char *why, size_t whylen);
+nvr_err rtsp_client_play(struct rtsp_client *c, const char *session_control, char *why, size_t whylen);
 
 /* Returns the next interleaved frame: its channel and bytes, which point into
  * the client's buffer and stay valid until the next call on c.  Waits at most
  * until deadline_us (CLOCK_MONOTONIC, us): NVR_ETIMEDOUT after it. */
-int rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, const uint8_t **data,
+nvr_err rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, const uint8_t **data,
                      size_t *len, char *why, size_t whylen);
 
 /* Sends one interleaved frame (an RTCP receiver report); len <= 65535. */
-int rtsp_client_send_frame(struct rtsp_client *c, int channel, const uint8_t *data, size_t len);
+nvr_err rtsp_client_send_frame(struct rtsp_client *c, int channel, const uint8_t *data, size_t len);
 
 /* How the session travels: "tcp", "tls", "http" or "https"; and with TLS
  * the certificate's SHA-256 fingerprint and the TLS version ("" without). */
@@ -117,7 +119,7 @@ struct rtsp_url {
     int tls;                   /* rtsps:// */
     char request_url[1024];
 };
-int rtsp_url_parse(const char *url, struct rtsp_url *u);
+nvr_err rtsp_url_parse(const char *url, struct rtsp_url *u);
 
 /* Parsed RTSP reply head.  (Exposed for the unit tests and the fuzz target.) */
 #define RTSP_MAX_AUTH 4
@@ -141,7 +143,7 @@ struct rtsp_reply {
 
 /* Parses a message head (status line and headers) of len bytes, which must
  * end with the empty line.  Returns NVR_OK or NVR_EINVAL. */
-int rtsp_reply_parse(const char *head, size_t len, struct rtsp_reply *r);
+nvr_err rtsp_reply_parse(const char *head, size_t len, struct rtsp_reply *r);
 
 /* Framing of the byte stream from the server.  (Exposed for the unit tests
  * and the fuzz target.) */

@@ -132,7 +132,7 @@ static void sigpipe_restore(const sigset_t *old)
     pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
-int rtsp_conn_wait_fd(int fd, short events, int64_t deadline, const atomic_int *stop)
+nvr_err rtsp_conn_wait_fd(int fd, short events, int64_t deadline, const atomic_int *stop)
 {
     for (;;) {
         if (stop && atomic_load(stop))
@@ -483,7 +483,7 @@ static int tunnel_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, int6
 /* ------------------------------------------------------------------ */
 /* interface                                                            */
 
-int rtsp_conn_open(struct rtsp_conn **out, const struct rtsp_conn_opts *o, char *why, size_t whylen)
+nvr_err rtsp_conn_open(struct rtsp_conn **out, const struct rtsp_conn_opts *o, char *why, size_t whylen)
 {
     int rc = NVR_ENOMEM;
     int64_t deadline = nvr_clock_mono_us() + o->timeout_us;
@@ -536,7 +536,7 @@ ssize_t rtsp_conn_recv(struct rtsp_conn *c, void *buf, size_t cap, short *want)
     return leg_recv(&c->rd, buf, cap, want);
 }
 
-int rtsp_conn_write(struct rtsp_conn *c, const void *data, size_t len)
+nvr_err rtsp_conn_write(struct rtsp_conn *c, const void *data, size_t len)
 {
     size_t need = c->tunnel ? 4 * ((len + 2) / 3) + 1 : len;
     if (c->opos == c->olen)
@@ -578,7 +578,7 @@ int rtsp_conn_fd(const struct rtsp_conn *c)
     return c->rd.fd;
 }
 
-int rtsp_conn_peer(const struct rtsp_conn *c, struct sockaddr_storage *addr, socklen_t *len)
+nvr_err rtsp_conn_peer(const struct rtsp_conn *c, struct sockaddr_storage *addr, socklen_t *len)
 {
     *len = sizeof *addr;
     return getpeername(c->rd.fd, (struct sockaddr *)addr, len) == 0 ? NVR_OK : NVR_EIO;

@@ -29,6 +29,8 @@
 #ifndef NVR_RTSP_CONN_H
 #define NVR_RTSP_CONN_H
 
+#include "base/err.h"
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,7 +54,7 @@ struct rtsp_conn_opts {
  * NVR_ETIMEDOUT, NVR_ESTOPPED, NVR_EAUTH (a changed certificate, or the
  * tunnel's GET answered 401/403), NVR_EIO (TLS or HTTP protocol error),
  * NVR_ENOMEM; `why` gets one line for a person. */
-int rtsp_conn_open(struct rtsp_conn **out, const struct rtsp_conn_opts *o, char *why, size_t whylen);
+nvr_err rtsp_conn_open(struct rtsp_conn **out, const struct rtsp_conn_opts *o, char *why, size_t whylen);
 
 /* Reads what is there, up to cap bytes (for TLS: records until none is
  * left or buf is full).  Returns the number of bytes (> 0); 0 when nothing
@@ -62,7 +64,7 @@ int rtsp_conn_open(struct rtsp_conn **out, const struct rtsp_conn_opts *o, char 
 ssize_t rtsp_conn_recv(struct rtsp_conn *c, void *buf, size_t cap, short *want);
 
 /* Queues one whole message or frame (copied; base64 for a tunnel). */
-int rtsp_conn_write(struct rtsp_conn *c, const void *data, size_t len);
+nvr_err rtsp_conn_write(struct rtsp_conn *c, const void *data, size_t len);
 
 /* Writes what is queued: 1 all written, 0 would block (*want, *fd: what to
  * poll), NVR_ECONN/NVR_EIO (errno set). */
@@ -74,10 +76,10 @@ int rtsp_conn_fd(const struct rtsp_conn *c);
 /* Waits until fd is ready for events (poll), the monotonic deadline passes
  * (NVR_ETIMEDOUT) or *stop becomes non-zero (NVR_ESTOPPED; stop may be NULL),
  * looking at *stop every 0.1 s.  Shared by the RTSP client. */
-int rtsp_conn_wait_fd(int fd, short events, int64_t deadline, const atomic_int *stop);
+nvr_err rtsp_conn_wait_fd(int fd, short events, int64_t deadline, const atomic_int *stop);
 
 /* The server's address (getpeername of the connection that reads). */
-int rtsp_conn_peer(const struct rtsp_conn *c, struct sockaddr_storage *addr, socklen_t *len);
+nvr_err rtsp_conn_peer(const struct rtsp_conn *c, struct sockaddr_storage *addr, socklen_t *len);
 
 /* "tcp", "tls", "http" or "https": how the RTSP messages travel. */
 const char *rtsp_conn_kind(const struct rtsp_conn *c);

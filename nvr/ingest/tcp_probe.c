@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int tcp_probe_parse_url(const char *url, char host[TCP_PROBE_HOST_MAX], int *port)
+nvr_err tcp_probe_parse_url(const char *url, char host[TCP_PROBE_HOST_MAX], int *port)
 {
     const char *p;
     int def;

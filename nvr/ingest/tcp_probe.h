@@ -14,6 +14,8 @@
 #ifndef NVR_TCP_PROBE_H
 #define NVR_TCP_PROBE_H
 
+#include "base/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,7 +24,7 @@
 /* The host and port of an rtsp:// or rtsps:// URL (user information and
  * IPv6 brackets removed; port 554, or 322 for rtsps, when absent).
  * Returns NVR_OK or NVR_EINVAL for anything else. */
-int tcp_probe_parse_url(const char *url, char host[TCP_PROBE_HOST_MAX], int *port);
+nvr_err tcp_probe_parse_url(const char *url, char host[TCP_PROBE_HOST_MAX], int *port);
 
 /* 1 if a TCP connection to host:port is accepted within timeout_us, 0 if
  * it is refused, unreachable, unresolved or times out. */

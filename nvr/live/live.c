@@ -516,7 +516,7 @@ void live_viewer_attach(struct live_viewer *v, live_wake_fn wake, void *wake_cls
     nvr_log(NVR_INFO, h->camera, "live viewer joined stream=%s viewers=%d", h->stream, n);
 }
 
-int live_viewer_open(struct live_hub *h, int wait, struct live_viewer **out)
+nvr_err live_viewer_open(struct live_hub *h, int wait, struct live_viewer **out)
 {
     *out = NULL;
     struct live_viewer *v = calloc(1, sizeof *v);
@@ -580,7 +580,7 @@ void live_hub_mime(struct live_hub *h, char *buf, size_t n)
     pthread_mutex_unlock(&h->mu);
 }
 
-int live_hub_keyframe(struct live_hub *h, AVPacket **pkt, AVCodecParameters **par, uint64_t *seq)
+nvr_err live_hub_keyframe(struct live_hub *h, AVPacket **pkt, AVCodecParameters **par, uint64_t *seq)
 {
     int rc = NVR_ENOTFOUND;
     *pkt = NULL;
@@ -610,7 +610,7 @@ uint64_t live_hub_keyframe_seq(struct live_hub *h)
     return s;
 }
 
-int live_hub_create(struct live_hub **out, const char *camera, const char *stream)
+nvr_err live_hub_create(struct live_hub **out, const char *camera, const char *stream)
 {
     struct live_hub *h = calloc(1, sizeof *h);
     *out = NULL;

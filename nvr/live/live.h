@@ -35,6 +35,8 @@
 #ifndef NVR_LIVE_H
 #define NVR_LIVE_H
 
+#include "base/err.h"
+
 #include "ingest/ingest.h"
 
 #include <libavcodec/avcodec.h>
@@ -47,7 +49,7 @@
 struct live_hub;
 
 /* A hub for camera (borrowed, for logs) and stream ("main", "sub"). */
-int live_hub_create(struct live_hub **out, const char *camera, const char *stream);
+nvr_err live_hub_create(struct live_hub **out, const char *camera, const char *stream);
 
 /* Frees the hub; no viewer may remain (stop the HTTP server first).  Sets
  * *h NULL; tolerates NULL. */
@@ -90,7 +92,7 @@ typedef void (*live_wake_fn)(void *cls);
 /* A new viewer of h.  With wait, a hub without a picture yet keeps the
  * viewer until it has one; without, NVR_ENOTFOUND ("no picture yet").
  * NVR_ENOMEM.  The viewer receives nothing until attached. */
-int live_viewer_open(struct live_hub *h, int wait, struct live_viewer **out);
+nvr_err live_viewer_open(struct live_hub *h, int wait, struct live_viewer **out);
 
 /* Queues the init segment and the chunks since the keyframe, and from now on
  * calls wake(wake_cls) when there is more to read. */
@@ -116,7 +118,7 @@ void live_hub_mime(struct live_hub *h, char *buf, size_t n);
 /* The newest keyframe: *pkt and *par are new references/copies the caller
  * frees (av_packet_free, avcodec_parameters_free); *seq grows by one with
  * every keyframe.  NVR_ENOTFOUND if the hub has seen none. */
-int live_hub_keyframe(struct live_hub *h, AVPacket **pkt, AVCodecParameters **par, uint64_t *seq);
+nvr_err live_hub_keyframe(struct live_hub *h, AVPacket **pkt, AVCodecParameters **par, uint64_t *seq);
 
 /* Sequence number of the newest keyframe (0: none yet), without copying. */
 uint64_t live_hub_keyframe_seq(struct live_hub *h);

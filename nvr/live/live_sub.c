@@ -102,7 +102,7 @@ static void *sub_main(void *arg)
     return NULL;
 }
 
-int live_sub_start(struct live_sub **out, const struct nvr_camera_config *cam, struct live_hub *hub)
+nvr_err live_sub_start(struct live_sub **out, const struct nvr_camera_config *cam, struct live_hub *hub)
 {
     struct live_sub *s = calloc(1, sizeof *s);
     *out = NULL;

@@ -9,6 +9,8 @@
 #ifndef NVR_LIVE_SUB_H
 #define NVR_LIVE_SUB_H
 
+#include "base/err.h"
+
 #include "base/config.h"
 #include "live/live.h"
 
@@ -16,7 +18,7 @@ struct live_sub;
 
 /* Starts the (idle) thread for cam's sub_url (cam and hub borrowed; both
  * must outlive the live_sub). */
-int live_sub_start(struct live_sub **out, const struct nvr_camera_config *cam, struct live_hub *hub);
+nvr_err live_sub_start(struct live_sub **out, const struct nvr_camera_config *cam, struct live_hub *hub);
 
 /* A viewer arrived: connect now if not connected. */
 void live_sub_demand(struct live_sub *s);

@@ -277,7 +277,7 @@ static void *transcode_main(void *arg)
     return NULL;
 }
 
-int live_transcode_start(struct live_transcode **out, const char *camera, struct live_hub *source,
+nvr_err live_transcode_start(struct live_transcode **out, const char *camera, struct live_hub *source,
                          struct live_hub *dest)
 {
     struct live_transcode *t = calloc(1, sizeof *t);

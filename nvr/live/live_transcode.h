@@ -18,6 +18,8 @@
 #ifndef NVR_LIVE_TRANSCODE_H
 #define NVR_LIVE_TRANSCODE_H
 
+#include "base/err.h"
+
 #include "live/live.h"
 
 #define LIVE_TRANSCODE_MAX_WIDTH 640
@@ -25,7 +27,7 @@
 struct live_transcode;
 
 /* Starts the idle thread: source and out are borrowed and must outlive it. */
-int live_transcode_start(struct live_transcode **out, const char *camera, struct live_hub *source,
+nvr_err live_transcode_start(struct live_transcode **out, const char *camera, struct live_hub *source,
                          struct live_hub *dest);
 
 /* A viewer arrived: start transcoding if not running. */

@@ -37,7 +37,7 @@ struct snapshot_cache {
     uint64_t tick, hits, misses;
 };
 
-int snapshot_cache_create(struct snapshot_cache **out)
+nvr_err snapshot_cache_create(struct snapshot_cache **out)
 {
     struct snapshot_cache *c = calloc(1, sizeof *c);
     *out = c;
@@ -146,7 +146,7 @@ out:
     return rc;
 }
 
-int snapshot_encode(const AVCodecParameters *par, const AVPacket *pkt, int width, uint8_t **jpeg, size_t *len)
+nvr_err snapshot_encode(const AVCodecParameters *par, const AVPacket *pkt, int width, uint8_t **jpeg, size_t *len)
 {
     *jpeg = NULL;
     *len = 0;
@@ -169,7 +169,7 @@ static int copy_out(const struct slot *s, uint8_t **jpeg, size_t *len)
     return NVR_OK;
 }
 
-int snapshot_live(struct snapshot_cache *c, struct live_hub *hub, int width, uint8_t **jpeg, size_t *len)
+nvr_err snapshot_live(struct snapshot_cache *c, struct live_hub *hub, int width, uint8_t **jpeg, size_t *len)
 {
     int rc;
     AVPacket *pkt = NULL;
@@ -281,7 +281,7 @@ static int read_at(int fd, uint8_t *buf, size_t len, uint64_t off)
     return NVR_OK;
 }
 
-int snapshot_stored(struct storage *st, const char *camera, int64_t t_us, int width, uint8_t **jpeg, size_t *len)
+nvr_err snapshot_stored(struct storage *st, const char *camera, int64_t t_us, int width, uint8_t **jpeg, size_t *len)
 {
     struct index_segment *segs = NULL;
     size_t n = 0;

@@ -15,6 +15,8 @@
 #ifndef NVR_SNAPSHOT_H
 #define NVR_SNAPSHOT_H
 
+#include "base/err.h"
+
 #include "live/live.h"
 #include "storage/storage.h"
 
@@ -27,7 +29,7 @@
 
 struct snapshot_cache;
 
-int snapshot_cache_create(struct snapshot_cache **out);
+nvr_err snapshot_cache_create(struct snapshot_cache **out);
 /* Sets *c NULL; tolerates NULL. */
 void snapshot_cache_destroy(struct snapshot_cache **c);
 
@@ -37,14 +39,14 @@ void snapshot_cache_stats(struct snapshot_cache *c, uint64_t *hits, uint64_t *mi
 /* JPEG of hub's newest keyframe, width pixels wide (0: the camera's size).
  * *jpeg is a new malloc'ed buffer of *len bytes.  NVR_ENOTFOUND when the hub
  * has no keyframe yet. */
-int snapshot_live(struct snapshot_cache *c, struct live_hub *hub, int width, uint8_t **jpeg, size_t *len);
+nvr_err snapshot_live(struct snapshot_cache *c, struct live_hub *hub, int width, uint8_t **jpeg, size_t *len);
 
 /* JPEG of the keyframe at or before t_us in camera's stored footage (the
  * fragment of the segment covering t_us, read through the index's fragment
  * offsets).  NVR_ENOTFOUND when nothing is recorded at t_us. */
-int snapshot_stored(struct storage *st, const char *camera, int64_t t_us, int width, uint8_t **jpeg, size_t *len);
+nvr_err snapshot_stored(struct storage *st, const char *camera, int64_t t_us, int width, uint8_t **jpeg, size_t *len);
 
 /* Decodes pkt (a keyframe described by par) and encodes it as JPEG. */
-int snapshot_encode(const AVCodecParameters *par, const AVPacket *pkt, int width, uint8_t **jpeg, size_t *len);
+nvr_err snapshot_encode(const AVCodecParameters *par, const AVPacket *pkt, int width, uint8_t **jpeg, size_t *len);
 
 #endif

@@ -52,7 +52,7 @@ static int av_rc(int averr)
     return averr == AVERROR(ENOMEM) ? NVR_ENOMEM : NVR_ECODEC;
 }
 
-int audio_transcode_create(struct audio_transcode **out, enum AVCodecID in_codec, int sample_rate, int channels,
+nvr_err audio_transcode_create(struct audio_transcode **out, enum AVCodecID in_codec, int sample_rate, int channels,
                            const char *camera)
 {
     int rc = NVR_EINVAL;
@@ -242,7 +242,7 @@ static int place(struct audio_transcode *t, const AVFrame *f, int64_t pts)
     return fifo_append(t, f, (int)-d);
 }
 
-int audio_transcode_send(struct audio_transcode *t, const AVPacket *in)
+nvr_err audio_transcode_send(struct audio_transcode *t, const AVPacket *in)
 {
     int ret, rc;
     if (t->flushing)

@@ -28,6 +28,8 @@
 #ifndef NVR_AUDIO_TRANSCODE_H
 #define NVR_AUDIO_TRANSCODE_H
 
+#include "base/err.h"
+
 #include <libavcodec/avcodec.h>
 
 struct audio_transcode;
@@ -36,7 +38,7 @@ struct audio_transcode;
  * 8000 or 16000 (others accepted if the AAC encoder takes them); channels
  * 1 or 2.  camera is for log lines (borrowed, must outlive t).  Returns
  * NVR_OK, NVR_EINVAL (codec or rate not usable), NVR_ENOMEM or NVR_ECODEC. */
-int audio_transcode_create(struct audio_transcode **out, enum AVCodecID in_codec, int sample_rate, int channels,
+nvr_err audio_transcode_create(struct audio_transcode **out, enum AVCodecID in_codec, int sample_rate, int channels,
                            const char *camera);
 
 /* The AAC parameters (AudioSpecificConfig as extradata, frame_size 1024);
@@ -48,7 +50,7 @@ AVRational audio_transcode_time_base(const struct audio_transcode *t);
 
 /* Feeds one packet (borrowed, read during the call); NULL flushes.
  * Packets without a pts are dropped.  Returns NVR_OK or NVR_ENOMEM/NVR_EIO. */
-int audio_transcode_send(struct audio_transcode *t, const AVPacket *in);
+nvr_err audio_transcode_send(struct audio_transcode *t, const AVPacket *in);
 
 /* Takes the next AAC packet into out (which the caller owns and unrefs):
  * returns 1 if there was one, 0 if more input is needed (or, after a flush,

@@ -61,7 +61,7 @@ static uint32_t rd32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-int rtp_parse_header(const uint8_t *p, size_t len, struct rtp_header *h)
+nvr_err rtp_parse_header(const uint8_t *p, size_t len, struct rtp_header *h)
 {
     if (len < 12 || (p[0] >> 6) != 2)
         return NVR_EINVAL;
@@ -92,7 +92,7 @@ int rtp_parse_header(const uint8_t *p, size_t len, struct rtp_header *h)
     return NVR_OK;
 }
 
-int rtp_depack_create(struct rtp_depack **out, const struct sdp_media *m)
+nvr_err rtp_depack_create(struct rtp_depack **out, const struct sdp_media *m)
 {
     *out = NULL;
     if (m->codec != SDP_CODEC_H264 && m->codec != SDP_CODEC_H265 && m->codec != SDP_CODEC_AAC &&
@@ -496,7 +496,7 @@ static void on_loss(struct rtp_depack *d, int64_t ts)
     d->need_key = 1;
 }
 
-int rtp_depack_push(struct rtp_depack *d, const uint8_t *pkt, size_t len)
+nvr_err rtp_depack_push(struct rtp_depack *d, const uint8_t *pkt, size_t len)
 {
     struct rtp_header h;
     if (rtp_parse_header(pkt, len, &h) != NVR_OK) {
@@ -573,7 +573,7 @@ int rtp_depack_push(struct rtp_depack *d, const uint8_t *pkt, size_t len)
     return rc;
 }
 
-int rtp_depack_flush(struct rtp_depack *d)
+nvr_err rtp_depack_flush(struct rtp_depack *d)
 {
     return d->codec == SDP_CODEC_AAC || d->codec == SDP_CODEC_AAC_LATM || is_g711(d) ? NVR_OK : finish_au(d);
 }

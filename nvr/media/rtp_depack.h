@@ -28,6 +28,8 @@
 #ifndef NVR_RTP_DEPACK_H
 #define NVR_RTP_DEPACK_H
 
+#include "base/err.h"
+
 #include "media/sdp.h"
 
 #include <stddef.h>
@@ -45,7 +47,7 @@ struct rtp_header {
 
 /* Parses an RTP fixed header (version 2, CSRCs, extension, padding).
  * Returns NVR_OK or NVR_EINVAL for anything that is not a valid RTP packet. */
-int rtp_parse_header(const uint8_t *pkt, size_t len, struct rtp_header *h);
+nvr_err rtp_parse_header(const uint8_t *pkt, size_t len, struct rtp_header *h);
 
 struct rtp_frame {
     uint8_t *data;    /* av_malloc'ed, AV_INPUT_BUFFER_PADDING_SIZE zeroed bytes
@@ -68,7 +70,7 @@ struct rtp_depack;
 
 /* Depacketizer for one track of the SDP (codec H.264, H.265, AAC, AAC_LATM, PCMU or PCMA; the
  * media is only read here).  NVR_EINVAL for another codec, NVR_ENOMEM. */
-int rtp_depack_create(struct rtp_depack **out, const struct sdp_media *media);
+nvr_err rtp_depack_create(struct rtp_depack **out, const struct sdp_media *media);
 
 /* Frees the depacketizer and any frames not popped; sets *d NULL; tolerates NULL. */
 void rtp_depack_destroy(struct rtp_depack **d);
@@ -76,11 +78,11 @@ void rtp_depack_destroy(struct rtp_depack **d);
 /* Feeds one RTP packet (borrowed, read only during the call).  Frames it
  * completes are queued for rtp_depack_pop.  Malformed input is counted, not
  * an error: returns NVR_OK, or NVR_ENOMEM. */
-int rtp_depack_push(struct rtp_depack *d, const uint8_t *pkt, size_t len);
+nvr_err rtp_depack_push(struct rtp_depack *d, const uint8_t *pkt, size_t len);
 
 /* Ends the access unit being assembled (e.g. a camera that never sets the
  * marker bit, at the end of the stream) and queues it if complete. */
-int rtp_depack_flush(struct rtp_depack *d);
+nvr_err rtp_depack_flush(struct rtp_depack *d);
 
 /* Takes the oldest completed frame: returns 1 and fills *f (the caller now
  * owns f->data), or 0 if none is waiting. */

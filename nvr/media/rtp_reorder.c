@@ -40,7 +40,7 @@ struct rtp_reorder {
     struct rtp_reorder_stats stats;
 };
 
-int rtp_reorder_create(struct rtp_reorder **out, int slots, int64_t max_wait_us, rtp_reorder_emit_fn emit, void *ctx)
+nvr_err rtp_reorder_create(struct rtp_reorder **out, int slots, int64_t max_wait_us, rtp_reorder_emit_fn emit, void *ctx)
 {
     *out = NULL;
     if (slots < 2 || slots > 1024 || !emit)
@@ -112,7 +112,7 @@ static int flush_all(struct rtp_reorder *r, int64_t now_us)
     return NVR_OK;
 }
 
-int rtp_reorder_push(struct rtp_reorder *r, const uint8_t *pkt, size_t len, int64_t now_us)
+nvr_err rtp_reorder_push(struct rtp_reorder *r, const uint8_t *pkt, size_t len, int64_t now_us)
 {
     if (len < 12)
         return r->emit(r->ctx, pkt, len);
@@ -182,7 +182,7 @@ int rtp_reorder_push(struct rtp_reorder *r, const uint8_t *pkt, size_t len, int6
     return NVR_OK;
 }
 
-int rtp_reorder_tick(struct rtp_reorder *r, int64_t now_us)
+nvr_err rtp_reorder_tick(struct rtp_reorder *r, int64_t now_us)
 {
     if (r->held > 0 && now_us - r->since_us >= r->max_wait_us)
         return skip_gap(r, now_us);

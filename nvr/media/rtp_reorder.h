@@ -24,6 +24,8 @@
 #ifndef NVR_RTP_REORDER_H
 #define NVR_RTP_REORDER_H
 
+#include "base/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,17 +42,17 @@ struct rtp_reorder_stats {
 };
 
 /* slots: 2..1024, the most packets held; max_wait_us: see above. */
-int rtp_reorder_create(struct rtp_reorder **out, int slots, int64_t max_wait_us, rtp_reorder_emit_fn emit,
+nvr_err rtp_reorder_create(struct rtp_reorder **out, int slots, int64_t max_wait_us, rtp_reorder_emit_fn emit,
                        void *ctx);
 void rtp_reorder_destroy(struct rtp_reorder **r);
 
 /* One packet (borrowed; copied if it has to wait); now_us: CLOCK_MONOTONIC.
  * Packets under 12 bytes are emitted as they are (the depacketizer counts
  * them malformed). */
-int rtp_reorder_push(struct rtp_reorder *r, const uint8_t *pkt, size_t len, int64_t now_us);
+nvr_err rtp_reorder_push(struct rtp_reorder *r, const uint8_t *pkt, size_t len, int64_t now_us);
 
 /* Emits what waited long enough. */
-int rtp_reorder_tick(struct rtp_reorder *r, int64_t now_us);
+nvr_err rtp_reorder_tick(struct rtp_reorder *r, int64_t now_us);
 
 /* When rtp_reorder_tick has something to do: INT64_MAX if nothing waits. */
 int64_t rtp_reorder_deadline(const struct rtp_reorder *r);

@@ -17,7 +17,7 @@ struct video_params {
     int ready;                         /* extradata and size known */
 };
 
-int video_params_create(struct video_params **out, const AVCodecParameters *initial)
+nvr_err video_params_create(struct video_params **out, const AVCodecParameters *initial)
 {
     struct video_params *vp = calloc(1, sizeof *vp);
     *out = NULL;

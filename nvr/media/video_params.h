@@ -14,12 +14,14 @@
 #ifndef NVR_VIDEO_PARAMS_H
 #define NVR_VIDEO_PARAMS_H
 
+#include "base/err.h"
+
 #include <libavcodec/avcodec.h>
 
 struct video_params;
 
 /* Starts from a copy of initial (codec id, extradata).  NVR_ENOMEM. */
-int video_params_create(struct video_params **out, const AVCodecParameters *initial);
+nvr_err video_params_create(struct video_params **out, const AVCodecParameters *initial);
 
 /* Frees; sets *vp NULL; tolerates NULL. */
 void video_params_destroy(struct video_params **vp);

@@ -78,7 +78,7 @@ static int frag_iter_next(struct frag_iter *it, int64_t start, int64_t end)
     return 0;
 }
 
-int hls_write_vod(FILE *f, const struct index_segment *segs, size_t n, int64_t start_us, int64_t end_us)
+nvr_err hls_write_vod(FILE *f, const struct index_segment *segs, size_t n, int64_t start_us, int64_t end_us)
 {
     struct frag_iter it;
     uint32_t longest = 0;

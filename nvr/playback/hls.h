@@ -13,6 +13,8 @@
 #ifndef NVR_HLS_H
 #define NVR_HLS_H
 
+#include "base/err.h"
+
 #include "storage/index.h"
 
 #include <stdint.h>
@@ -22,7 +24,7 @@
  * camera, as index_segments_list returns them) that overlaps
  * [start_us, end_us).  Returns NVR_OK, or NVR_ENOTFOUND if no fragment
  * overlaps (nothing is written then). */
-int hls_write_vod(FILE *f, const struct index_segment *segs, size_t n, int64_t start_us, int64_t end_us);
+nvr_err hls_write_vod(FILE *f, const struct index_segment *segs, size_t n, int64_t start_us, int64_t end_us);
 
 /* 1 if b continues a on one media timeline (same connection, no gap, same
  * codec parameters), so no EXT-X-DISCONTINUITY is needed between them. */

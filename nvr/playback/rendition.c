@@ -77,7 +77,7 @@ struct rendition {
 
 /* ---- pool ---- */
 
-int rendition_pool_create(struct rendition_pool **out)
+nvr_err rendition_pool_create(struct rendition_pool **out)
 {
     struct rendition_pool *p = calloc(1, sizeof *p);
     *out = p;
@@ -152,7 +152,7 @@ static int even_height(int src_w, int src_h, int w)
     return h < 2 ? 2 : h;
 }
 
-int rendition_plan(struct storage *st, const char *camera, int64_t from_us, int64_t to_us, int width,
+nvr_err rendition_plan(struct storage *st, const char *camera, int64_t from_us, int64_t to_us, int width,
                    struct rendition_plan *plan)
 {
     struct index_segment *segs = NULL;
@@ -707,7 +707,7 @@ static void *rendition_main(void *arg)
     return NULL;
 }
 
-int rendition_start(struct rendition_pool *pool, struct storage *st, const char *camera,
+nvr_err rendition_start(struct rendition_pool *pool, struct storage *st, const char *camera,
                     struct rendition_plan *plan, void (*wake)(void *cls), void *cls, struct rendition **out)
 {
     pthread_attr_t attr;

@@ -32,6 +32,8 @@
 #ifndef NVR_RENDITION_H
 #define NVR_RENDITION_H
 
+#include "base/err.h"
+
 #include "storage/storage.h"
 
 #include <stddef.h>
@@ -46,7 +48,7 @@
 struct rendition_pool;
 struct rendition;
 
-int rendition_pool_create(struct rendition_pool **out);
+nvr_err rendition_pool_create(struct rendition_pool **out);
 
 /* Waits until every rendition's thread has ended (their clients must be
  * gone: stop the HTTP server first), frees the pool, sets *p NULL;
@@ -75,7 +77,7 @@ struct rendition_plan {
 
 /* Plans the rendition of camera's footage in [from_us, to_us) at width
  * (0: the default).  NVR_ENOTFOUND when nothing is recorded there. */
-int rendition_plan(struct storage *st, const char *camera, int64_t from_us, int64_t to_us, int width,
+nvr_err rendition_plan(struct storage *st, const char *camera, int64_t from_us, int64_t to_us, int width,
                    struct rendition_plan *plan);
 
 /* The rule rendition_plan applies, on segs[0..n) (one camera, by start
@@ -96,7 +98,7 @@ void rendition_plan_free(struct rendition_plan *plan);
  * outlive it.  wake(cls) is called (from that thread) whenever new bytes or
  * the end are ready, until rendition_release.  *out is shared by the thread
  * and the caller, who gives up its share with rendition_release. */
-int rendition_start(struct rendition_pool *pool, struct storage *st, const char *camera,
+nvr_err rendition_start(struct rendition_pool *pool, struct storage *st, const char *camera,
                     struct rendition_plan *plan, void (*wake)(void *cls), void *cls, struct rendition **out);
 
 /* Copies up to max muxed bytes into buf: the count, 0 if none is ready yet

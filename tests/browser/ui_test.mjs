@@ -120,6 +120,12 @@ try {
     check((await page.locator('.tile').count()) === 1, 'one camera alone');
     const big = page.locator(`.tile[data-camera="${CAM}"] video`);
     check(await waitFor(() => big.evaluate((v) => v.currentTime > 0.2 && !v.paused), 20000), 'the single camera plays');
+    // what a person sees: the picture has a box on screen, not just a playing element
+    const box = await big.boundingBox();
+    check(box && box.width > 600 && box.height > 300 && (await big.isVisible()),
+          `the single camera is visible on screen (${box ? `${Math.round(box.width)}x${Math.round(box.height)}` : 'no box'})`);
+    check(await page.locator('#grid').isVisible(), 'the grid holding the single camera is shown');
+    check(!(await page.locator('button[data-layout="4"]').isVisible()), 'the layout buttons are hidden in the single view');
     await shot(page, 'live-single-1366x768');
   }
 
@@ -140,7 +146,7 @@ try {
   }, target);
   await page.fill('#date', local.date);
   await page.fill('#time', local.time);
-  await page.click('#go');
+  await page.press('#time', 'Enter'); // Enter means Go
   const clock = page.locator('#wallclock');
   const seeked = await waitFor(async () => {
     const t = await clock.getAttribute('data-time');
@@ -155,6 +161,16 @@ try {
   const frame = await page.locator(`.tile[data-camera="${CAM}"] video`).evaluate((v) => ({ w: v.videoWidth, h: v.videoHeight }));
   check(frame.w > 0 && frame.h > 0, `a decoded frame is on screen (${frame.w}x${frame.h})`);
   await shot(page, 'playback-seek-1366x768');
+  // "-1 min" jumps back a minute from the picture on screen (and forward again with Go)
+  {
+    const before1 = Date.parse(await clock.getAttribute('data-time'));
+    await page.click('[data-jump="-60"]');
+    const t1 = Date.parse(new URL(page.url()).searchParams.get('t'));
+    check(Math.abs(t1 - (before1 - 60000)) <= 1000, `-1 min asks for a minute earlier (${new Date(t1).toISOString()})`);
+    await page.click('#go');
+    check(await waitFor(async () => Math.abs(Date.parse(await clock.getAttribute('data-time')) - target) <= 250, 20000),
+          'Go returns to the chosen time');
+  }
 
   // play, then 4x
   await page.click('#play');

@@ -23,7 +23,7 @@ import urllib.parse
 
 from harness import NVR, Camera, Nvr, check, finish, free_port, wait_until
 
-PW = {"vlobby": "viewer-pass-1", "vsouth": "viewer-pass-2", "inv": "investigator-pass"}
+PW = {"vlobby": "viewer-pass-1", "vsouth": "viewer-pass-2", "inv": "investigator-pass", "invlobby": "inv-lobby-pass"}
 
 
 class Client:
@@ -94,6 +94,7 @@ with Camera("h264.mp4", no_audio=True) as cam:
     nvr.add_user("vlobby", "viewer", PW["vlobby"], ["lobby"])
     nvr.add_user("vsouth", "viewer", PW["vsouth"], ["group:south"])
     nvr.add_user("inv", "investigator", PW["inv"], ["*"])
+    nvr.add_user("invlobby", "investigator", PW["invlobby"], ["lobby"])
     r = subprocess.run([NVR, "user", "add", "-c", nvr.config, "shorty", "--role", "viewer"], input="short\n",
                        capture_output=True, text=True)
     check(r.returncode == 2 and "8 to 256" in r.stderr, "CLI refuses a short password: %s" % r.stderr)
@@ -104,7 +105,7 @@ with Camera("h264.mp4", no_audio=True) as cam:
     rng = "start=%s&end=%s" % (iso(now - 120), iso(now + 60))
 
     clients = {"nobody": Client(nvr.port)}
-    for name in ("vlobby", "vsouth", "inv"):
+    for name in ("vlobby", "vsouth", "inv", "invlobby"):
         c = Client(nvr.port)
         st, _, _ = c.login(name, PW[name])
         check(st == 200 and c.cookie and c.csrf, "%s signs in" % name)
@@ -211,6 +212,33 @@ with Camera("h264.mp4", no_audio=True) as cam:
     st2, _, body2 = clients["vsouth"].req("GET", "/api/v1/cameras/nosuch")
     check(st == st2 == 404 and body == body2, "a forbidden camera and a missing one answer alike")
 
+    # --- holds across grants (issue 13 row 5): a hold on a granted and a hidden camera is neither
+    # shown to nor releasable by an investigator granted only one of them ---
+    il = clients["invlobby"]
+    st, _, body = admin.req("POST", "/api/v1/holds", {"cameras": ["lobby", "gym"], "start": iso(now - 60),
+                                                      "end": iso(now), "reason": "secret reason", "case": "C-SECRET"})
+    cross = (jdoc(body) or {}).get("id", 0)
+    st2, _, body2 = admin.req("POST", "/api/v1/holds", {"cameras": ["lobby"], "start": iso(now - 60),
+                                                        "end": iso(now), "reason": "lobby only"})
+    mine = (jdoc(body2) or {}).get("id", 0)
+    check(st == 201 and st2 == 201, "admin holds lobby+gym and lobby: %d %d" % (st, st2))
+    st, _, body = il.req("GET", "/api/v1/holds")
+    ids = [h["id"] for h in (jdoc(body) or {}).get("holds", [])]
+    check(st == 200 and mine in ids and cross not in ids and b"gym" not in body and b"C-SECRET" not in body,
+          "invlobby lists the lobby hold, not the lobby+gym one: %s" % body[:300])
+    st, _, body = il.req("GET", "/api/v1/holds/%d" % cross)
+    st2, _, body2 = il.req("GET", "/api/v1/holds/99999999")
+    check(st == st2 == 404 and body == body2, "the cross-grant hold answers like a missing one: %d %s" % (st, body[:200]))
+    st, _, body = il.req("DELETE", "/api/v1/holds/%d" % cross)
+    check(st == 404, "invlobby cannot release the lobby+gym hold: %d %s" % (st, body[:200]))
+    st, _, body = admin.req("GET", "/api/v1/holds/%d" % cross)
+    check(st == 200 and (jdoc(body) or {}).get("active") is True, "the lobby+gym hold is still active: %s" % body[:200])
+    st, _, body = clients["inv"].req("GET", "/api/v1/holds/%d" % cross)
+    check(st == 200, "an investigator granted * sees it: %d" % st)
+    st, _, _ = il.req("DELETE", "/api/v1/holds/%d" % mine)
+    check(st == 200, "invlobby releases the hold on lobby alone: %d" % st)
+    admin.req("DELETE", "/api/v1/holds/%d" % cross)
+
     # --- an API token works until revoked, and not a moment after (even though checks are cached) ---
     st, _, body = clients["admin"].req("POST", "/api/v1/users/inv/tokens", {"label": "script"})
     tok = jdoc(body) or {}
@@ -227,7 +255,7 @@ with Camera("h264.mp4", no_audio=True) as cam:
     # the users list names each user's live tokens (id, label, created), never a secret or hash
     listed, raw = listed_tokens("inv")
     mine = [t for t in listed or [] if t.get("id") == tok.get("id")]
-    check(len(mine) == 1 and mine[0].get("label") == "script" and sorted(mine[0]) == ["created", "id", "label"]
+    check(len(mine) == 1 and mine[0].get("label") == "script" and sorted(mine[0]) == ["created", "id", "label", "last_used"]
           and mine[0]["created"].endswith("Z"), "GET /api/v1/users lists the new token: %r" % (listed,))
     check(tok.get("token", "x") not in raw.decode(), "GET /api/v1/users never shows a token's secret")
     clients["admin"].req("DELETE", "/api/v1/tokens/%d" % tok.get("id", 0))

@@ -263,6 +263,10 @@ def check_manifest_log(man, nvr, operator, ref=None):
     row = con.execute("SELECT hex(hash) FROM access_log WHERE id = ?", (head.get("id", -1),)).fetchone()
     check(row and row[0].lower() == head.get("hash") and head["id"] >= max([e["id"] for e in entries] or [0]),
           "manifest access_log head %s vs log %s" % (head, row))
+    # every export writes a signed checkpoint of the log first (issue 13 row 6): the head is anchored
+    row = con.execute("SELECT action, detail FROM access_log WHERE id = ?", (head.get("id", -1),)).fetchone()
+    check(row and row[0] == "log_checkpoint" and "reason=export" in row[1] and "sig=" in row[1],
+          "the manifest's head is the export's checkpoint: %s" % (row,))
     con.close()
 
 

@@ -3,15 +3,17 @@
 // shows that camera alone (main stream) with a link to its playback.
 //
 // State lives in the URL (?layout=4&page=0, or ?camera=ID) so a view can be
-// bookmarked and the back button works.  Camera status is polled every 5 s.
+// bookmarked and the back button works.  Camera status is polled every 5 s;
+// a picture that stops moving is marked "not live" within 2 s (watch).
 
-import { listCameras, header, el, fmtTime, zoneLabel } from './common.js';
+import { listCameras, header, el, fmtTime, zoneLabel, session } from './common.js';
 import { LivePlayer, mseSupported } from './live.js';
 
 const grid = document.getElementById('grid');
 const message = document.getElementById('message');
 let cameras = [];
 let tiles = new Map(); // camera id -> {tile, player, status}
+let rendered = false; // the first poll draws whatever it gets
 
 function state() {
   const q = new URLSearchParams(location.search);
@@ -36,13 +38,14 @@ function makeTile(cam, single) {
   video.poster = `/api/v1/cameras/${encodeURIComponent(cam.id)}/snapshot.jpg?width=${single ? 1280 : 480}`;
   const status = el('span', { class: 'status' });
   const detail = el('span', { class: 'detail' });
+  const stale = el('span', { class: 'stale', role: 'status' });
   const tile = el(
     'div',
     { class: 'tile', 'data-camera': cam.id, tabindex: 0, title: single ? cam.name : `${cam.name}: click to enlarge` },
     video,
-    el('div', { class: 'overlay' }, el('span', { class: 'name' }, cam.name), status, detail),
+    el('div', { class: 'overlay' }, el('span', { class: 'name' }, cam.name), status, detail, stale),
   );
-  const entry = { tile, status, detail, cam, player: null };
+  const entry = { tile, video, status, detail, stale, cam, player: null, movedAt: Date.now(), lastTime: -1 };
   const setState = (s, text) => {
     tile.dataset.state = s;
     detail.textContent = text || '';
@@ -64,9 +67,50 @@ function makeTile(cam, single) {
 
 function showStatus(entry, cam) {
   entry.cam = cam;
+  entry.tile.dataset.status = cam.status;
+  if (entry.tile.dataset.stale === '1') return; // watch() words it
   entry.status.textContent = statusText(cam);
   entry.status.className = `status st-${cam.status}`;
-  entry.tile.dataset.status = cam.status;
+}
+
+// Honest liveness: a picture that has not moved for STALE_MS is not called
+// live.  The tile dims, its pill says "not live", and a line says why (in
+// the server's words when it knows: the camera's status and last error) and
+// since when; a picture that plays but lags says how far behind it is.
+const STALE_MS = 2000;
+let reachable = true; // the last poll reached the recorder
+
+function staleReason(cam) {
+  if (!reachable) return 'the recorder cannot be reached';
+  if (cam.status === 'offline') return cam.last_error ? `camera offline: ${cam.last_error}` : 'camera offline';
+  if (cam.status === 'connecting') return 'the camera is reconnecting';
+  return 'no new picture: the connection is slow or stalled';
+}
+
+function watch() {
+  const now = Date.now();
+  for (const e of tiles.values()) {
+    if (!e.player) continue;
+    const t = e.video.currentTime;
+    if (t !== e.lastTime) {
+      e.lastTime = t;
+      e.movedAt = now;
+      e.hadPicture = e.hadPicture || t > 0;
+    }
+    const isStale = now - e.movedAt >= STALE_MS;
+    e.tile.dataset.stale = isStale ? '1' : '';
+    if (isStale) {
+      e.status.textContent = 'not live';
+      e.status.className = 'status st-stale';
+      e.stale.textContent = e.hadPicture ? `${staleReason(e.cam)} · last picture ${fmtTime(e.movedAt)}`
+                                         : staleReason(e.cam);
+    } else {
+      showStatus(e, e.cam);
+      const b = e.video.buffered;
+      const lag = b.length ? b.end(b.length - 1) - t : 0;
+      e.stale.textContent = lag > 1.5 ? `${lag.toFixed(1)} s behind` : '';
+    }
+  }
 }
 
 function clear() {
@@ -83,7 +127,17 @@ function render() {
   message.hidden = true;
   if (!cameras.length) {
     message.hidden = false;
-    message.textContent = 'No cameras are configured.';
+    message.textContent = 'No cameras yet.';
+    // an admin is offered the next step; anyone else is told who can help
+    session().then((u) => {
+      if (cameras.length) return;
+      if (u && u.role === 'admin') {
+        message.replaceChildren('No cameras yet. ', el('a', { href: 'cameras.html', id: 'add-first-camera' }, 'Add a camera'),
+          ' to start recording.');
+      } else {
+        message.textContent = 'No cameras are shared with you yet: ask an administrator for access.';
+      }
+    }).catch(() => {});
     return;
   }
   let shown;
@@ -122,14 +176,17 @@ async function poll() {
   try {
     const fresh = await listCameras();
     const ids = (l) => l.map((c) => c.id).join();
-    if (ids(fresh) !== ids(cameras)) {
+    if (!rendered || ids(fresh) !== ids(cameras)) {
+      rendered = true; // the first answer is drawn even when it is empty
       cameras = fresh;
       render();
     } else {
       cameras = fresh;
       for (const c of fresh) if (tiles.has(c.id)) showStatus(tiles.get(c.id), c);
     }
+    reachable = true;
   } catch (e) {
+    reachable = false;
     message.hidden = false;
     message.textContent = `Cannot reach the NVR: ${e.message}`;
   }
@@ -149,6 +206,7 @@ document.getElementById('back').addEventListener('click', () => go({}));
 window.addEventListener('popstate', render);
 tick();
 setInterval(tick, 1000);
+setInterval(watch, 500);
 poll().then(() => {
   setInterval(poll, 5000);
 });

@@ -296,6 +296,19 @@ $('date').addEventListener('change', () => {
   const d = parseLocalDate($('date').value);
   if (!Number.isNaN(d)) setDay(d);
 });
+// Enter in the date or time field means Go
+for (const id of ['date', 'time']) {
+  $(id).addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      $('go').click();
+    }
+  });
+}
+// -15/-5/-1 min: from the picture on screen (the first thing asked after an incident)
+for (const b of document.querySelectorAll('[data-jump]')) {
+  b.addEventListener('click', () => seek(Math.round(cursor + +b.dataset.jump * 1000)));
+}
 $('go').addEventListener('click', () => {
   const d = parseLocalDate($('date').value);
   const tm = /^(\d\d):(\d\d)(?::(\d\d))?$/.exec($('time').value);

@@ -45,6 +45,9 @@ function tokenList(u) {
         ' ',
         el('span', { class: 'muted', title: t.created }, `made ${fmtDateTime(Date.parse(t.created))}`),
         ' ',
+        el('span', { class: 'muted token-used', title: t.last_used || '' },
+           t.last_used ? `last used ${fmtDateTime(Date.parse(t.last_used))}` : 'never used'),
+        ' ',
         el('button', { type: 'button', class: 'small danger revoke', onclick: () => revokeToken(u, t) }, 'Revoke'),
       ),
     ),
@@ -194,7 +197,8 @@ function openPassword(u) {
   document.getElementById('password-title').textContent = `New password for ${u.name}`;
   document.getElementById('password-note').textContent =
     `Setting a new password signs ${u.name} out everywhere: every browser where they are signed in ` +
-    'has to sign in again (their API tokens keep working).';
+    'has to sign in again, and their API tokens are revoked (a script keeps its token only if an ' +
+    'admin sets the password with `nvr user passwd --keep-tokens` or `keep_tokens: true`).';
   pwDialog.showModal();
   document.getElementById('p-password').focus();
 }
@@ -211,7 +215,7 @@ async function savePassword(ev) {
     return show(pwError, e.message);
   }
   pwDialog.close();
-  showNotice(`New password set for ${pwUser.name}; they are signed out everywhere.`);
+  showNotice(`New password set for ${pwUser.name}; they are signed out everywhere and their API tokens revoked.`);
   await load();
 }
 
