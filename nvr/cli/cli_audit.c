@@ -13,14 +13,100 @@
 #include "base/config.h"
 #include "base/err.h"
 #include "audit/wsdiscovery.h"
+#include "export/sign.h"
+#include "export/signed_report.h"
+#include "version.h"
+
+#include <errno.h>
+#include <unistd.h>
 
 #include <stdlib.h>
 #include <string.h>
 
+/* `--signed-report OUT`: the audit and containment report as one dated
+ * text document signed with the recorder's Ed25519 key (data_dir's, the
+ * one exports are signed with; created if this is the first use), for a
+ * compliance file; `nvr verify OUT` checks it (docs/guide/compliance.md). */
+static int write_signed_report(const char *out_path, const struct nvr_config *cfg, const struct vendors *v,
+                               const char *vendors_path, const struct audit_store *st, struct audit_contain_opts *co)
+{
+    struct sign_key *key = NULL;
+    struct audit_contain c = {0};
+    char *body = NULL, fpr[SIGN_FPR_BUFSZ], when[NVR_TIME_BUFSZ], host[256] = "";
+    size_t len = 0;
+    int rc;
+    if ((rc = sign_key_load_or_create(cfg->data_dir, &key)) || (rc = sign_fingerprint(key, fpr))) {
+        fprintf(stderr, "nvr: cannot read the signing key in %s: %s\n", cfg->data_dir, nvr_strerror(rc));
+        sign_key_free(&key);
+        return 1;
+    }
+    if (audit_contain_targets(v, cfg, st, &c)) {
+        sign_key_free(&key);
+        return 1;
+    }
+    co->now_us = nvr_clock_now_us();
+    nvr_clock_format_rfc3339(co->now_us, when);
+    gethostname(host, sizeof host - 1);
+    FILE *f = open_memstream(&body, &len);
+    if (!f) {
+        audit_contain_clear(&c);
+        sign_key_free(&key);
+        return 1;
+    }
+    fputs(SIGNED_REPORT_MAGIC, f);
+    fprintf(f,
+            "Title: NDAA section 889 camera audit and containment report\n"
+            "Date: %s\n"
+            "Recorder: %s (nvr %s, configuration %s)\n"
+            "Signed with: the recorder's Ed25519 key %s (compare with `nvr version --key`)\n"
+            "Vendor data file: %s\n"
+            "Cameras: %zu configured; %zu to contain (covered, white label or exposed)\n\n",
+            when, host, NVR_VERSION, cfg->path, fpr, vendors_path, cfg->ncameras, c.n);
+    fputs("== 1. The audit: verdicts, evidence and exposure per camera ==\n", f);
+    audit_write_text(f, v, cfg, st);
+    fputs("\n== 2. Containment: the cameras and who may reach them ==\n", f);
+    co->format = AUDIT_FW_TABLE;
+    audit_contain_write(f, &c, co);
+    fputs("\n== 3. Containment rules (nftables, for the router or firewall that forwards the cameras' traffic) ==\n", f);
+    co->format = AUDIT_FW_NFT;
+    audit_contain_write(f, &c, co);
+    fputs("\n== 4. The same audit as data (JSON) ==\n", f);
+    audit_write_json(f, v, cfg, st, co->now_us);
+    fputs("\n\n== 5. What this report shows and what it cannot prove ==\n"
+          "It shows what each camera said about itself when it was last probed (the times are in\n"
+          "section 1), judged against the vendor data file named above, and the rules the recorder\n"
+          "wrote to contain the covered and exposed cameras. The signature proves that this recorder's\n"
+          "key signed this text on the date above and that no byte has changed since (nvr verify).\n"
+          "It cannot prove that the rules are loaded where the cameras' traffic passes (the firewall's\n"
+          "own configuration and logs are that evidence), that a device told the truth, that a camera\n"
+          "not flagged is free of vulnerabilities, or anything about components inside a device; the\n"
+          "verdicts are heuristic evidence, not legal advice. See docs/guide/compliance.md.\n",
+          f);
+    rc = fclose(f) ? NVR_ENOMEM : NVR_OK;
+    audit_contain_clear(&c);
+    FILE *o = rc ? NULL : fopen(out_path, "w");
+    if (!rc && !o) {
+        fprintf(stderr, "nvr: cannot write %s: %s\n", out_path, strerror(errno));
+        rc = NVR_EIO;
+    }
+    if (o) {
+        rc = signed_report_write(o, key, body, len);
+        if (fclose(o) != 0 && !rc)
+            rc = NVR_EIO;
+        if (rc)
+            fprintf(stderr, "nvr: cannot write the signed report %s: %s\n", out_path, nvr_strerror(rc));
+        else
+            printf("%s: signed report dated %s, Ed25519 key %s\n", out_path, when, fpr);
+    }
+    free(body);
+    sign_key_free(&key);
+    return rc ? 1 : 0;
+}
+
 int cli_audit(int argc, char **argv)
 {
     const char *config = NULL, *camera = NULL, *vendors_path = NULL, *oui = NULL, *timeout = NULL;
-    const char *firewall = NULL, *allow = NULL, *recorder = NULL;
+    const char *firewall = NULL, *allow = NULL, *recorder = NULL, *signed_out = NULL;
     struct audit_contain_opts co = {0};
     char allow_buf[512];
     int json = 0, csv = 0, probe = 0, status = 1, rc;
@@ -33,21 +119,22 @@ int cli_audit(int argc, char **argv)
         {"config", 'c', &config, NULL},  {"json", 0, NULL, &json},         {"csv", 0, NULL, &csv},
         {"probe", 0, NULL, &probe},      {"camera", 0, &camera, NULL},     {"vendors", 0, &vendors_path, NULL},
         {"oui", 0, &oui, NULL},          {"timeout", 0, &timeout, NULL},   {"firewall", 0, &firewall, NULL},
-        {"allow", 0, &allow, NULL},      {"recorder", 0, &recorder, NULL}, {NULL, 0, NULL, NULL},
+        {"allow", 0, &allow, NULL},      {"recorder", 0, &recorder, NULL}, {"signed-report", 0, &signed_out, NULL},
+        {NULL, 0, NULL, NULL},
     };
     if (cli_parse(argc, argv, opts, NULL) || cli_need_config(config) ||
         (timeout && cli_seconds(timeout, "--timeout", 60, &timeout_s)))
         return 2;
-    if (json + csv + !!firewall > 1) {
-        fprintf(stderr, "nvr: --json, --csv and --firewall exclude each other\n");
+    if (json + csv + !!firewall + !!signed_out > 1) {
+        fprintf(stderr, "nvr: --json, --csv, --firewall and --signed-report exclude each other\n");
         return 2;
     }
     if (firewall && audit_firewall_parse(firewall, &co.format)) {
         fprintf(stderr, "nvr: --firewall must be nft, iptables or table\n");
         return 2;
     }
-    if ((allow || recorder) && !firewall) {
-        fprintf(stderr, "nvr: --allow and --recorder go with --firewall\n");
+    if ((allow || recorder) && !firewall && !signed_out) {
+        fprintf(stderr, "nvr: --allow and --recorder go with --firewall or --signed-report\n");
         return 2;
     }
     if (allow) { /* ADDR[,ADDR...]: address literals only, nothing else reaches the rules */
@@ -110,7 +197,10 @@ int cli_audit(int argc, char **argv)
             goto out;
         }
     }
-    if (firewall) {
+    if (signed_out) {
+        if (write_signed_report(signed_out, cfg, v, vendors_path, &st, &co))
+            goto out;
+    } else if (firewall) {
         struct audit_contain c;
         if (audit_contain_targets(v, cfg, &st, &c))
             goto out;

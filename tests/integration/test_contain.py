@@ -87,6 +87,65 @@ for bad in (["--allow", "192.0.2.0/24"], ["--allow", "host.example"], ["--allow"
 r = run("audit", "-c", nvr.config, "--firewall", "pf")
 check(r.returncode == 2, "--firewall pf refused")
 
+# ---- the signed report: audit + containment, dated, signed with the recorder's key; nvr verify checks it
+import base64
+report = os.path.join(nvr.dir, "ndaa-report.txt")
+r = run("audit", "-c", nvr.config, "--signed-report", report, "--recorder", "192.0.2.2")
+check(r.returncode == 0 and os.path.exists(report), "--signed-report: %d %s" % (r.returncode, r.stderr))
+with open(report, "rb") as f:
+    data = f.read()
+text = data.decode()
+check(text.startswith("NVR SIGNED REPORT v1\nTitle: NDAA section 889") and "\nDate: 20" in text
+      and "EXPOSURE cloud_p2p" in text and "table inet nvr_containment" in text and "hik\t192.0.2.10" in text
+      and "cannot prove" in text and '"exposure":[' in text, "the report's sections")
+key = run("version", "--key", "-c", nvr.config).stdout
+fpr = key.split("Ed25519 ")[1].split()[0] if "Ed25519 " in key else "?"
+r = run("verify", report)
+check(r.returncode == 0 and ("ok: report signature (Ed25519 key %s)" % fpr) in r.stdout and "not pinned" in r.stderr,
+      "nvr verify REPORT: %d %s %s" % (r.returncode, r.stdout, r.stderr))
+r = run("verify", report, "-c", nvr.config)
+check(r.returncode == 0 and "pinned key" in r.stdout, "verify pinned to the recorder: %s %s" % (r.stdout, r.stderr))
+r = run("verify", report, "--fingerprint", "sha256:" + "0" * 64)
+check(r.returncode == 1 and "not by the pinned key" in r.stdout, "another pinned key fails: %s" % r.stdout)
+# the body alone checks with openssl, as the header says
+sig_at = data.rindex(b"\n-----BEGIN NVR SIGNATURE-----\n") + 1
+block = data[sig_at:].decode()
+body_path, sig_path, pem_path = (os.path.join(nvr.dir, n) for n in ("body", "sig", "key.pem"))
+with open(body_path, "wb") as f:
+    f.write(data[:sig_at])
+with open(sig_path, "wb") as f:
+    f.write(base64.b64decode(block.split("signature: ")[1].split("\n")[0]))
+with open(pem_path, "w") as f:
+    f.write(block[block.index("-----BEGIN PUBLIC KEY-----"):block.index("-----END NVR")])
+if shutil.which("openssl"):
+    o = subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pem_path, "-rawin", "-in", body_path,
+                        "-sigfile", sig_path], capture_output=True, text=True)
+    check(o.returncode == 0, "openssl verifies the body: %s" % o.stderr)
+check(("signed-bytes: %d\n" % sig_at) in block, "signed-bytes is the body's length")
+# one changed byte anywhere fails: every byte of the signature block, and bytes spread over the body
+# (each nvr verify costs a process start: a sample, the ends of every line of the block included)
+line_ends = [sig_at + i for i, ch in enumerate(block) if ch == "\n"]
+positions = sorted(set(list(range(sig_at, len(data), 7)) + line_ends + [e - 1 for e in line_ends]
+                       + list(range(0, sig_at, max(1, sig_at // 30))) + [sig_at - 1]))
+bad = os.path.join(nvr.dir, "changed.txt")
+passed = []
+for pos in positions:
+    changed = bytearray(data)
+    changed[pos] = changed[pos] ^ 0x01 if changed[pos] not in (0x0a,) else 0x20
+    with open(bad, "wb") as f:
+        f.write(changed)
+    r = run("verify", bad)
+    if r.returncode != 1:
+        passed.append(pos)
+check(not passed, "a report changed at byte(s) %s still verifies" % passed[:10])
+with open(bad, "wb") as f:
+    f.write(data + b"\n")
+check(run("verify", bad).returncode == 1, "a byte appended fails")
+with open(bad, "wb") as f:
+    f.write(data[:-1])
+check(run("verify", bad).returncode == 1, "a byte cut fails")
+print("signed report: %d single-byte changes all refused" % len(positions))
+
 # ---- the same rules over the API (the audit page's download), admin only
 import urllib.error
 import urllib.request
