@@ -6,15 +6,18 @@
  * value, where in the section's struct it goes, whether it is required, and a
  * phrase saying what a valid value looks like (for messages).  Adding a key is
  * adding a row; nothing else switches on key names except the one rule that
- * spans two keys (tls_cert and tls_key go together, check_server()).
+ * spans two keys (tls_cert and tls_key go together, check_server()).  The
+ * [camera ID] rows are not written here: they are generated from the camera
+ * settings table, NVR_CAMERA_SETTINGS (camera_config.h), which also drives
+ * the camera defaults and free.
  *
  * Invariants:
  *  1. Every problem found is written as "FILE:LINE: message" (or "FILE:
  *     message" when no line applies) and counted; parsing goes on after an
  *     error so one run shows them all.  Any error means NVR_ECONFIG and no
  *     config: a half-valid config is never handed out.
- *  2. No message shows a camera URL: the values of url, sub_url and onvif are never
- *     echoed, no message echoes a whole line, and every message is passed
+ *  2. No message shows a camera URL: the values of the NVR_CS_SECRET camera
+ *     settings (url, sub_url, onvif) are never echoed, no message echoes a whole line, and every message is passed
  *     through nvr_url_redact_text() as a last guard.
  *  3. Hostile input is bounded: the file is at most CONF_MAX_FILE bytes, a line
  *     at most CONF_MAX_LINE bytes, at most CONF_MAX_CAMERAS cameras; bytes that
@@ -85,7 +88,17 @@ static nvr_err parse_int(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_bool(const struct conf_key *k, const char *val, void *base);
 
 #define SRV(f) offsetof(struct nvr_config, f)
-#define CAM(f) offsetof(struct nvr_camera_config, f)
+
+/* A camera setting's parser by its kind. */
+#define parse_TEXT parse_text
+#define parse_RTSP_URL parse_rtsp_url
+#define parse_HTTP_URL parse_http_url
+#define parse_INT parse_int
+#define parse_BOOL parse_bool
+#define parse_TRANSPORT parse_transport
+#define CAMERA_KEY(key, kind, flags, def, min, max, help)                                                     \
+    {SEC_CAMERA, #key, parse_##kind, offsetof(struct nvr_camera_config, key),                                  \
+     ((flags) & NVR_CS_REQUIRED ? KEY_REQUIRED : 0) | ((flags) & NVR_CS_SECRET ? KEY_SECRET : 0), help, min, max},
 
 static const struct conf_key conf_keys[] = {
     {SEC_SERVER, "listen", parse_listen, 0, 0,
@@ -104,22 +117,8 @@ static const struct conf_key conf_keys[] = {
     {SEC_STORAGE, "min_free", parse_min_free, 0, 0,
      "a percentage below 100% (such as 5%) or a size (such as 50G)", 0, 0},
 
-    {SEC_CAMERA, "name", parse_text, CAM(name), 0, "a non-empty text", 0, 0},
-    {SEC_CAMERA, "url", parse_rtsp_url, CAM(url), KEY_REQUIRED | KEY_SECRET,
-     "an rtsp:// or rtsps:// URL with a host", 0, 0},
-    {SEC_CAMERA, "sub_url", parse_rtsp_url, CAM(sub_url), KEY_SECRET,
-     "an rtsp:// or rtsps:// URL with a host", 0, 0},
-    {SEC_CAMERA, "onvif", parse_http_url, CAM(onvif), KEY_SECRET,
-     "an http:// or https:// URL with a host (the camera's ONVIF device service)", 0, 0},
-    {SEC_CAMERA, "transport", parse_transport, CAM(transport), 0, "auto, tcp, udp or http", 0, 0},
-    {SEC_CAMERA, "segment_seconds", parse_int, CAM(segment_seconds), 0,
-     "an integer from 1 to 3600", 1, 3600},
-    {SEC_CAMERA, "retain_days", parse_int, CAM(retain_days), 0, "an integer from 0 to 36500", 0,
-     36500},
-    {SEC_CAMERA, "group", parse_text, CAM(group), 0, "a non-empty text", 0, 0},
-    {SEC_CAMERA, "audio", parse_bool, CAM(audio), 0, "yes, no, on, off, true, false, 1 or 0", 0, 0},
-    {SEC_CAMERA, "enabled", parse_bool, CAM(enabled), 0, "yes, no, on, off, true, false, 1 or 0", 0,
-     0},
+    /* [camera ID]: one row per row of the camera settings table (camera_config.h) */
+    NVR_CAMERA_SETTINGS(CAMERA_KEY)
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -487,25 +486,13 @@ static nvr_err parse_min_free(const struct conf_key *k, const char *val, void *b
     return NVR_OK;
 }
 
-static const char *const transport_names[] = {
-    [NVR_TRANSPORT_AUTO] = "auto", [NVR_TRANSPORT_TCP] = "tcp", [NVR_TRANSPORT_UDP] = "udp",
-    [NVR_TRANSPORT_HTTP] = "http"};
-
-const char *nvr_transport_name(enum nvr_transport t)
-{
-    return (size_t)t < sizeof transport_names / sizeof transport_names[0] ? transport_names[t] : "auto";
-}
-
 static nvr_err parse_transport(const struct conf_key *k, const char *val, void *base)
 {
-    const char *const *names = transport_names;
-    for (size_t i = 0; i < sizeof transport_names / sizeof transport_names[0]; i++) {
-        if (strcasecmp(val, names[i]) == 0) {
-            *(enum nvr_transport *)((char *)base + k->offset) = (enum nvr_transport)i;
-            return NVR_OK;
-        }
-    }
-    return NVR_EINVAL;
+    enum nvr_transport t;
+    if (nvr_transport_parse(val, &t))
+        return NVR_EINVAL;
+    *(enum nvr_transport *)((char *)base + k->offset) = t;
+    return NVR_OK;
 }
 
 static nvr_err parse_int(const struct conf_key *k, const char *val, void *base)
@@ -580,8 +567,12 @@ static nvr_err close_section(struct parser *p)
     if (p->kind == SEC_CAMERA) {
         struct nvr_camera_config *cam = p->base;
         check_required(p, SEC_CAMERA, &p->camera, p->label);
-        if (!cam->name && !(cam->name = strdup(cam->id)))
-            return NVR_ENOMEM;
+        for (size_t i = 0; i < nvr_camera_nsettings; i++) {
+            const struct nvr_camera_setting *s = &nvr_camera_settings[i];
+            char **field = (char **)((char *)cam + s->offset);
+            if ((s->flags & NVR_CS_DEFAULT_ID) && !*field && !(*field = strdup(cam->id)))
+                return NVR_ENOMEM;
+        }
     }
     p->kind = SEC_SKIP;
     p->sec = NULL;
@@ -613,15 +604,10 @@ static nvr_err add_camera(struct parser *p, const char *id, int line)
         p->cameras_cap = cap;
     }
     struct nvr_camera_config *cam = &cfg->cameras[cfg->ncameras];
-    memset(cam, 0, sizeof(*cam));
+    nvr_camera_config_defaults(cam);
     if (!(cam->id = strdup(id)))
         return NVR_ENOMEM;
     cfg->ncameras++;
-    cam->transport = NVR_TRANSPORT_AUTO;
-    cam->segment_seconds = 60;
-    cam->retain_days = NVR_DEFAULT_RETAIN_DAYS;
-    cam->audio = 0;
-    cam->enabled = 1;
     cam->line = line;
 
     memset(&p->camera, 0, sizeof(p->camera));
@@ -963,14 +949,8 @@ void nvr_config_free(struct nvr_config **cfg)
     struct nvr_config *c = cfg ? *cfg : NULL;
     if (!c)
         return;
-    for (size_t i = 0; i < c->ncameras; i++) {
-        free(c->cameras[i].id);
-        free(c->cameras[i].name);
-        free(c->cameras[i].url);
-        free(c->cameras[i].sub_url);
-        free(c->cameras[i].group);
-        free(c->cameras[i].onvif);
-    }
+    for (size_t i = 0; i < c->ncameras; i++)
+        nvr_camera_config_clear(&c->cameras[i]);
     free(c->cameras);
     free(c->path);
     free(c->listen_host);

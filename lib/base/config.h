@@ -10,6 +10,8 @@
 #ifndef NVR_BASE_CONFIG_H
 #define NVR_BASE_CONFIG_H
 
+#include "base/camera_config.h" /* struct nvr_camera_config: the camera settings table */
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,30 +22,6 @@
 #ifndef NVR_CONFIG_DEFAULT_WEB_DIR
 #define NVR_CONFIG_DEFAULT_WEB_DIR "/usr/local/share/nvr/web"
 #endif
-
-/* http: RTSP over HTTP tunnelling (the own reader; libavformat as NVR_RTSP_READER=libav) */
-enum nvr_transport { NVR_TRANSPORT_AUTO = 0, NVR_TRANSPORT_TCP, NVR_TRANSPORT_UDP, NVR_TRANSPORT_HTTP };
-
-/* The config-file word for a transport ("auto", "tcp", "udp", "http"). */
-const char *nvr_transport_name(enum nvr_transport t);
-
-#define NVR_DEFAULT_RETAIN_DAYS 30 /* also applied to cameras no longer configured */
-
-struct nvr_camera_config {
-    char *id;              /* [a-z0-9_-]{1,64}, unique */
-    char *name;            /* display name; defaults to the id */
-    char *url;             /* rtsp:// or rtsps:// URL, may carry user:password */
-    char *sub_url;         /* optional low-resolution stream, NULL if unset */
-    char *onvif;           /* optional ONVIF device service URL (http[s]://[user:pass@]host[:port]/path)
-                            * for `nvr audit`; must be on the camera's own host; NULL if unset */
-    enum nvr_transport transport;   /* default auto */
-    int segment_seconds;   /* 1..3600, default 60 */
-    int retain_days;       /* 0 (keep until space runs out) .. 36500, default 30 */
-    int audio;             /* 0/1, default 0 */
-    int enabled;           /* 0/1, default 1 */
-    char *group;           /* e.g. a building, for access grants ("group:NAME"); NULL if unset */
-    int line;              /* line of the [camera ID] header, for messages */
-};
 
 struct nvr_config {
     char *path;            /* the file that was read */

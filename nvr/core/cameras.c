@@ -18,48 +18,10 @@ struct cameras {
     atomic_size_t nslots;        /* published slots (release/acquire) */
 };
 
-static void config_free(struct nvr_camera_config *c)
-{
-    free(c->id);
-    free(c->name);
-    free(c->url);
-    free(c->sub_url);
-    free(c->group);
-    free(c->onvif);
-    memset(c, 0, sizeof *c);
-}
-
-static int dup_or_null(char **dst, const char *src)
-{
-    *dst = NULL;
-    return src && !(*dst = strdup(src)) ? NVR_ENOMEM : NVR_OK;
-}
-
-static int config_copy(struct nvr_camera_config *dst, const struct nvr_camera_config *src)
-{
-    *dst = *src;
-    dst->id = dst->name = dst->url = dst->sub_url = dst->group = dst->onvif = NULL;
-    if (dup_or_null(&dst->id, src->id) || dup_or_null(&dst->name, src->name) || dup_or_null(&dst->url, src->url) ||
-        dup_or_null(&dst->sub_url, src->sub_url) || dup_or_null(&dst->group, src->group) ||
-        dup_or_null(&dst->onvif, src->onvif)) {
-        config_free(dst);
-        return NVR_ENOMEM;
-    }
-    return NVR_OK;
-}
-
-static int str_eq(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
+/* Free, copy and equality walk the camera settings table (base/camera_config.h). */
 int cameras_config_equal(const struct nvr_camera_config *a, const struct nvr_camera_config *b)
 {
-    return str_eq(a->id, b->id) && str_eq(a->name, b->name) && str_eq(a->url, b->url) &&
-           str_eq(a->sub_url, b->sub_url) && str_eq(a->group, b->group) && str_eq(a->onvif, b->onvif) &&
-           a->transport == b->transport &&
-           a->segment_seconds == b->segment_seconds && a->retain_days == b->retain_days && a->audio == b->audio &&
-           a->enabled == b->enabled;
+    return nvr_camera_config_equal(a, b);
 }
 
 int cameras_create(struct cameras **out, struct storage *st, struct retention *ret)
@@ -84,11 +46,14 @@ void cameras_destroy(struct cameras **cp)
         return;
     size_t n = atomic_load(&c->nslots);
     for (size_t i = 0; i < n; i++) /* every recorder finishes at once, then each is joined */
-        recorder_request_stop(c->slots[i].rec);
-    for (size_t i = 0; i < n; i++) {
-        recorder_stop(&c->slots[i].rec);
-        config_free(&c->slots[i].cfg);
-    }
+        if (c->slots[i].owns_rec)
+            recorder_request_stop(c->slots[i].rec);
+    for (size_t i = 0; i < n; i++)
+        if (c->slots[i].owns_rec)
+            recorder_stop(&c->slots[i].rec);
+    /* only now: a recorder taken over reads the config of an earlier slot */
+    for (size_t i = 0; i < n; i++)
+        nvr_camera_config_clear(&c->slots[i].cfg);
     free(c->slots);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -146,14 +111,15 @@ static int add_locked(struct cameras *c, const struct nvr_camera_config *cfg, en
         return NVR_ENOMEM;
     }
     struct camera *slot = &c->slots[n];
-    if ((rc = config_copy(&slot->cfg, cfg)))
+    if ((rc = nvr_camera_config_copy(&slot->cfg, cfg)))
         return rc;
     slot->source = src;
     if ((rc = index_camera_upsert(storage_index(c->st), slot->cfg.id, slot->cfg.name)) ||
         (rc = recorder_start(&slot->rec, &slot->cfg, c->st))) {
-        config_free(&slot->cfg);
+        nvr_camera_config_clear(&slot->cfg);
         return rc;
     }
+    slot->owns_rec = 1;
     atomic_store(&slot->active, 1);
     atomic_store_explicit(&c->nslots, n + 1, memory_order_release);
     return NVR_OK;
@@ -193,15 +159,52 @@ int cameras_remove(struct cameras *c, const char *id)
     return rc;
 }
 
+/* Publishes cfg in a new slot that takes over old's running recorder
+ * (locked; only NVR_CS_LIVE settings differ).  The old slot goes inactive
+ * just before the new one appears, with no I/O in between. */
+static int relabel_locked(struct cameras *c, struct camera *old, const struct nvr_camera_config *cfg,
+                          enum camera_source src)
+{
+    size_t n = atomic_load(&c->nslots);
+    int rc;
+    if (n == CAMERAS_MAX_SLOTS) {
+        nvr_log(NVR_ERROR, cfg->id, "too many camera changes since start: restart nvr to add more");
+        return NVR_ENOMEM;
+    }
+    struct camera *slot = &c->slots[n];
+    if ((rc = nvr_camera_config_copy(&slot->cfg, cfg)))
+        return rc;
+    if ((rc = index_camera_upsert(storage_index(c->st), slot->cfg.id, slot->cfg.name))) {
+        nvr_camera_config_clear(&slot->cfg);
+        return rc;
+    }
+    slot->source = src;
+    slot->rec = old->rec;
+    slot->owns_rec = old->owns_rec;
+    old->owns_rec = 0;
+    atomic_store(&old->active, 0);
+    atomic_store(&slot->active, 1);
+    atomic_store_explicit(&c->nslots, n + 1, memory_order_release);
+    return NVR_OK;
+}
+
 int cameras_replace(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src)
 {
+    int rc, restarted = 1;
     pthread_mutex_lock(&c->mu);
-    int rc = remove_locked(c, cfg->id);
-    if (rc == NVR_OK)
-        rc = add_locked(c, cfg, src);
+    struct camera *old = (struct camera *)cameras_find(c, cfg->id);
+    if (old && !nvr_camera_config_restart_needed(&old->cfg, cfg)) {
+        restarted = 0;
+        rc = relabel_locked(c, old, cfg, src);
+    } else {
+        rc = remove_locked(c, cfg->id);
+        if (rc == NVR_OK)
+            rc = add_locked(c, cfg, src);
+    }
     update_retention(c);
     pthread_mutex_unlock(&c->mu);
     if (rc == NVR_OK)
-        nvr_log(NVR_INFO, cfg->id, "camera changed source=%s", src == CAMERA_FILE ? "file" : "api");
+        nvr_log(NVR_INFO, cfg->id, "camera changed source=%s recorder=%s", src == CAMERA_FILE ? "file" : "api",
+                restarted ? "restarted" : "kept");
     return rc;
 }

@@ -33,9 +33,10 @@ enum camera_source {
 
 struct camera {
     struct nvr_camera_config cfg; /* owned copy, immutable */
-    struct recorder *rec;
+    struct recorder *rec;         /* may be shared with a later slot of the same camera */
     enum camera_source source;
     atomic_int active;
+    int owns_rec;                 /* this slot stops and frees rec (writers, under the mutex) */
 };
 
 struct cameras;
@@ -65,7 +66,12 @@ int cameras_add(struct cameras *c, const struct nvr_camera_config *cfg, enum cam
 int cameras_remove(struct cameras *c, const char *id);
 
 /* Replaces id's config (and source): the old recorder finishes and stops
- * before the new one starts, so the index never sees them overlap. */
+ * before the new one starts, so the index never sees them overlap.  When
+ * only settings the recorder never reads change (NVR_CS_LIVE rows of the
+ * camera settings table: name, group, retain_days, onvif, notes), the new
+ * slot takes over the running recorder instead: recording and live viewers
+ * go on uninterrupted (the recorder keeps reading the old slot's config,
+ * equal in everything it reads, which stays allocated until destroy). */
 int cameras_replace(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src);
 
 /* Whether two camera configs record the same way (every key equal). */

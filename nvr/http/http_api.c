@@ -120,92 +120,64 @@ static int h_health(struct http_request *r, struct nvr *nvr)
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
-static void write_camera(FILE *f, const struct camera *c)
+/* One CAMERA object (docs/ref/http-api.md): the id, every setting of the
+ * table in its order (base/camera_config.h: URLs redacted), then what the
+ * recorder reports. */
+static void write_camera(struct json_w *w, const struct camera *c)
 {
-    const struct nvr_camera_config *cam = &c->cfg;
     struct recorder *rec = c->rec;
     struct recorder_stats s;
-    char url[512];
     recorder_get_stats(rec, &s);
-    nvr_url_redact(cam->url, url, sizeof url);
-    fputs("{\"id\":", f);
-    json_write_string(f, cam->id);
-    fputs(",\"name\":", f);
-    json_write_string(f, cam->name);
-    fputs(",\"status\":", f);
-    json_write_string(f, recorder_status_name(s.status));
-    fputs(",\"url\":", f);
-    json_write_string(f, url);
-    fputs(",\"sub_url\":", f);
-    if (cam->sub_url) {
-        nvr_url_redact(cam->sub_url, url, sizeof url);
-        json_write_string(f, url);
-    } else {
-        fputs("null", f);
-    }
-    fprintf(f, ",\"transport\":\"%s\"", nvr_transport_name(cam->transport));
-    fprintf(f, ",\"enabled\":%s,\"audio\":%s,\"segment_seconds\":%d,\"retain_days\":%d,",
-            cam->enabled ? "true" : "false", cam->audio ? "true" : "false", cam->segment_seconds,
-            cam->retain_days);
-    fprintf(f, "\"source\":\"%s\",\"group\":", c->source == CAMERA_FILE ? "file" : "api");
-    if (cam->group)
-        json_write_string(f, cam->group);
-    else
-        fputs("null", f);
-    fputc(',', f);
-    fputs("\"video\":", f);
+    json_w_object(w, NULL);
+    json_w_string(w, "id", c->cfg.id);
+    nvr_camera_config_write_json(w, &c->cfg);
+    json_w_string(w, "status", recorder_status_name(s.status));
+    json_w_string(w, "source", c->source == CAMERA_FILE ? "file" : "api");
     if (s.codec[0]) {
-        fputs("{\"codec\":", f);
-        json_write_string(f, s.codec);
         char mime[96];
         live_hub_mime(recorder_live(rec, 0), mime, sizeof mime);
-        fprintf(f, ",\"width\":%d,\"height\":%d,\"fps\":%.2f,\"mime\":", s.width, s.height, s.fps);
-        if (mime[0])
-            json_write_string(f, mime);
-        else
-            fputs("null", f);
-        fputc('}', f);
+        json_w_object(w, "video");
+        json_w_string(w, "codec", s.codec);
+        json_w_int(w, "width", s.width);
+        json_w_int(w, "height", s.height);
+        json_w_fixed(w, "fps", s.fps, 2);
+        json_w_string(w, "mime", mime[0] ? mime : NULL);
+        json_w_end_object(w);
     } else {
-        fputs("null", f);
+        json_w_null(w, "video");
     }
-    fputs(",\"audio_status\":", f);
-    if (s.audio[0])
-        json_write_string(f, s.audio);
-    else
-        fputs("null", f);
-    fprintf(f, ",\"write_ok\":%s,\"write_error\":", s.write_ok ? "true" : "false");
-    if (s.write_ok)
-        fputs("null", f);
-    else
-        json_write_string(f, s.write_error);
-    fputs(",\"last_error\":", f);
-    if (s.last_error[0])
-        json_write_string(f, s.last_error);
-    else
-        fputs("null", f);
-    fprintf(f,
-            ",\"stats\":{\"bytes_received\":%llu,\"frames\":%llu,\"reconnects\":%llu,\"dropped\":%llu,"
-            "\"segments\":%llu}}",
-            (unsigned long long)s.bytes_received, (unsigned long long)s.frames,
-            (unsigned long long)s.reconnects, (unsigned long long)s.dropped, (unsigned long long)s.segments);
+    json_w_string(w, "audio_status", s.audio[0] ? s.audio : NULL);
+    json_w_bool(w, "write_ok", s.write_ok);
+    json_w_string(w, "write_error", s.write_ok ? NULL : s.write_error);
+    json_w_string(w, "last_error", s.last_error[0] ? s.last_error : NULL);
+    json_w_object(w, "stats");
+    json_w_uint(w, "bytes_received", s.bytes_received);
+    json_w_uint(w, "frames", s.frames);
+    json_w_uint(w, "reconnects", s.reconnects);
+    json_w_uint(w, "dropped", s.dropped);
+    json_w_uint(w, "segments", s.segments);
+    json_w_end_object(w);
+    json_w_end_object(w);
 }
 
 static int h_cameras(struct http_request *r, struct nvr *nvr)
 {
     struct http_body b;
+    struct json_w w;
     if (http_body_open(&b))
         return http_reply_error(r, 500, "out of memory");
-    fputs("{\"cameras\":[", b.f);
-    int n = 0;
+    json_w_init(&w, b.f);
+    json_w_object(&w, NULL);
+    json_w_array(&w, "cameras");
     for (size_t i = 0, ns = cameras_slots(nvr->cams); i < ns; i++) {
         const struct camera *c = cameras_at(nvr->cams, i);
         if (!c || !http_auth_camera(r, nvr, c->cfg.id))
             continue; /* only the cameras this user may see */
-        if (n++)
-            fputc(',', b.f);
-        write_camera(b.f, c);
+        write_camera(&w, c);
     }
-    fputs("]}\n", b.f);
+    json_w_end_array(&w);
+    json_w_end_object(&w);
+    fputc('\n', b.f);
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
@@ -215,9 +187,11 @@ static int h_camera(struct http_request *r, struct nvr *nvr)
     if (!c)
         return http_reply_error(r, 404, "no such camera");
     struct http_body b;
+    struct json_w w;
     if (http_body_open(&b))
         return http_reply_error(r, 500, "out of memory");
-    write_camera(b.f, c);
+    json_w_init(&w, b.f);
+    write_camera(&w, c);
     fputc('\n', b.f);
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }

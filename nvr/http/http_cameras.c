@@ -4,8 +4,11 @@
  * A request body is turned into `key = "value"` lines of a [camera ID]
  * section and parsed by the config file's own parser (camera_store_parse),
  * so the API accepts exactly what the file accepts, with the same messages.
- * Values are always written quoted (\" and \\ escaped) and control
+ * The body's fields are the rows of the camera settings table
+ * (base/camera_config.h), with the JSON type of each row's kind.  Text
+ * values are always written quoted (\" and \\ escaped) and control
  * characters are refused, so no value can smuggle in another line or key.
+ * Every JSON answer is written with the escaping writer (json_w).
  * Cameras declared in the config file answer 409 to changes: the file is
  * their authority (edit it, then SIGHUP).
  *
@@ -34,74 +37,79 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { TEXT, INT, BOOL };
-enum { CREDS = 1 }; /* a URL that may hold user:password */
+#define TEXT_MAX 1024 /* bytes of a text field in a body */
 
-static const struct {
-    const char *key;
-    enum kind kind;
-    int flags;
-} fields[] = {
-    {"name", TEXT, 0},           {"url", TEXT, CREDS},        {"sub_url", TEXT, CREDS}, {"transport", TEXT, 0},
-    {"segment_seconds", INT, 0}, {"retain_days", INT, 0},     {"audio", BOOL, 0},       {"enabled", BOOL, 0},
-    {"group", TEXT, 0},          {"onvif", TEXT, CREDS},
-};
-#define NFIELDS (sizeof fields / sizeof fields[0])
-
-static void write_quoted(FILE *f, const char *key, const char *v)
+/* Checks a body's text value v for setting s (a string of at most TEXT_MAX
+ * bytes without control characters); 0, or -1 with err. */
+static int body_text(const struct nvr_camera_setting *s, json_t *v, char *err, size_t errlen)
 {
-    fprintf(f, "%s = \"", key);
-    for (; *v; v++) {
-        if (*v == '"' || *v == '\\')
-            fputc('\\', f);
-        fputc(*v, f);
+    if (!json_is_string(v) || json_string_length(v) > TEXT_MAX) {
+        snprintf(err, errlen, "%s must be a string of at most %d bytes", s->key, TEXT_MAX);
+        return -1;
     }
-    fputs("\"\n", f);
+    for (const unsigned char *p = (const unsigned char *)json_string_value(v); *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            snprintf(err, errlen, "%s must not hold control characters", s->key);
+            return -1;
+        }
+    return 0;
 }
 
-/* The current value of field i of base as it would be written, into buf;
- * 0 if the field is unset. */
-static int base_value(const struct nvr_camera_config *b, size_t i, char *buf, size_t n)
+/* Writes the line of setting s from body value v (checked against the JSON
+ * type of its kind), over base (NULL for a new camera); 0, or -1 with err. */
+static int body_line(FILE *f, const struct nvr_camera_setting *s, json_t *v, const struct nvr_camera_config *base,
+                     char *err, size_t errlen)
 {
-    const char *k = fields[i].key;
-    const char *s = NULL;
-    if (strcmp(k, "name") == 0)
-        s = b->name;
-    else if (strcmp(k, "url") == 0)
-        s = b->url;
-    else if (strcmp(k, "sub_url") == 0)
-        s = b->sub_url;
-    else if (strcmp(k, "group") == 0)
-        s = b->group;
-    else if (strcmp(k, "onvif") == 0)
-        s = b->onvif;
-    else if (strcmp(k, "transport") == 0)
-        s = nvr_transport_name(b->transport);
-    else if (strcmp(k, "segment_seconds") == 0)
-        return snprintf(buf, n, "%d", b->segment_seconds) > 0;
-    else if (strcmp(k, "retain_days") == 0)
-        return snprintf(buf, n, "%d", b->retain_days) > 0;
-    else if (strcmp(k, "audio") == 0)
-        return snprintf(buf, n, "%s", b->audio ? "yes" : "no") > 0;
-    else if (strcmp(k, "enabled") == 0)
-        return snprintf(buf, n, "%s", b->enabled ? "yes" : "no") > 0;
-    if (!s)
+    char num[32];
+    switch (s->kind) {
+    case NVR_CS_INT:
+        if (!json_is_integer(v)) {
+            snprintf(err, errlen, "%s must be an integer", s->key);
+            return -1;
+        }
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+        nvr_camera_ini_write(f, s, num);
         return 0;
-    snprintf(buf, n, "%s", s);
-    return 1;
+    case NVR_CS_BOOL:
+        if (!json_is_boolean(v)) {
+            snprintf(err, errlen, "%s must be true or false", s->key);
+            return -1;
+        }
+        nvr_camera_ini_write(f, s, json_is_true(v) ? "yes" : "no");
+        return 0;
+    default: /* the text kinds and TRANSPORT: a string */
+        if (body_text(s, v, err, errlen))
+            return -1;
+        if (base && (s->flags & NVR_CS_SECRET)) {
+            /* an edited URL still showing the stored password as "***" */
+            char kept[TEXT_MAX + 1100];
+            int k = nvr_url_keep_password(json_string_value(v), nvr_camera_setting_str(s, base), kept, sizeof kept);
+            if (k < 0) {
+                snprintf(err, errlen, "%s shows the password as ***: type the password again (the stored one "
+                         "is kept only for the same user and host)", s->key);
+                return -1;
+            }
+            if (k > 0) {
+                nvr_camera_ini_write(f, s, kept);
+                return 0;
+            }
+        }
+        nvr_camera_ini_write(f, s, json_string_value(v));
+        return 0;
+    }
 }
 
-/* Builds the [camera] lines from body over base (NULL for a new camera).
- * Returns a new string, or NULL with err. */
+/* Builds the [camera] lines from body over base (NULL for a new camera):
+ * every setting of the table that is not NVR_CS_FILE_ONLY is a body field;
+ * one the body leaves out keeps base's value, one it sets to null is unset
+ * (its default).  Returns a new string, or NULL with err. */
 static char *build_ini(json_t *body, const struct nvr_camera_config *base, char *err, size_t errlen)
 {
     const char *key;
     json_t *v;
     json_object_foreach(body, key, v) {
-        size_t i = 0;
-        while (i < NFIELDS && strcmp(fields[i].key, key) != 0)
-            i++;
-        if (i == NFIELDS && strcmp(key, "id") != 0) {
+        const struct nvr_camera_setting *s = nvr_camera_setting_find(key);
+        if ((!s || (s->flags & NVR_CS_FILE_ONLY)) && strcmp(key, "id") != 0) {
             snprintf(err, errlen, "unknown field %.40s", key);
             return NULL;
         }
@@ -114,64 +122,15 @@ static char *build_ini(json_t *body, const struct nvr_camera_config *base, char 
         return NULL;
     }
     int bad = 0;
-    for (size_t i = 0; i < NFIELDS && !bad; i++) {
-        char buf[2048];
-        v = json_object_get(body, fields[i].key);
+    for (size_t i = 0; i < nvr_camera_nsettings && !bad; i++) {
+        const struct nvr_camera_setting *s = &nvr_camera_settings[i];
+        v = json_object_get(body, s->key);
         if (!v || json_is_null(v)) {
-            if (base && !v && base_value(base, i, buf, sizeof buf)) {
-                if (fields[i].kind == TEXT)
-                    write_quoted(f, fields[i].key, buf);
-                else
-                    fprintf(f, "%s = %s\n", fields[i].key, buf);
-            }
+            if (base && !v)
+                nvr_camera_setting_write_ini(f, s, base);
             continue;
         }
-        switch (fields[i].kind) {
-        case TEXT:
-            if (!json_is_string(v) || json_string_length(v) > 1024) {
-                snprintf(err, errlen, "%s must be a string of at most 1024 bytes", fields[i].key);
-                bad = 1;
-                break;
-            }
-            for (const unsigned char *p = (const unsigned char *)json_string_value(v); *p && !bad; p++)
-                if (*p < 0x20 || *p == 0x7f) {
-                    snprintf(err, errlen, "%s must not hold control characters", fields[i].key);
-                    bad = 1;
-                }
-            if (!bad && base && (fields[i].flags & CREDS)) {
-                /* an edited URL still showing the stored password as "***" */
-                char kept[2048];
-                const char *stored = base_value(base, i, buf, sizeof buf) ? buf : NULL;
-                int k = nvr_url_keep_password(json_string_value(v), stored, kept, sizeof kept);
-                if (k < 0) {
-                    snprintf(err, errlen, "%s shows the password as ***: type the password again (the stored one "
-                             "is kept only for the same user and host)", fields[i].key);
-                    bad = 1;
-                } else if (k > 0) {
-                    write_quoted(f, fields[i].key, kept);
-                    break;
-                }
-            }
-            if (!bad)
-                write_quoted(f, fields[i].key, json_string_value(v));
-            break;
-        case INT:
-            if (!json_is_integer(v)) {
-                snprintf(err, errlen, "%s must be an integer", fields[i].key);
-                bad = 1;
-            } else {
-                fprintf(f, "%s = %lld\n", fields[i].key, (long long)json_integer_value(v));
-            }
-            break;
-        case BOOL:
-            if (!json_is_boolean(v)) {
-                snprintf(err, errlen, "%s must be true or false", fields[i].key);
-                bad = 1;
-            } else {
-                fprintf(f, "%s = %s\n", fields[i].key, json_is_true(v) ? "yes" : "no");
-            }
-            break;
-        }
+        bad = body_line(f, s, v, base, err, errlen) != 0;
     }
     fclose(f);
     if (bad) {
@@ -195,21 +154,23 @@ static int valid_id(const char *id)
 static int reply_camera(struct http_request *r, struct nvr *nvr, unsigned status, const char *id)
 {
     const struct camera *c = cameras_find(nvr->cams, id);
-    char url[512];
+    char url[4200];
     struct http_body b;
+    struct json_w w;
     if (!c)
         return http_reply_error(r, 500, "the camera did not start");
     if (http_body_open(&b))
         return http_reply_error(r, 500, "out of memory");
     nvr_url_redact(c->cfg.url, url, sizeof url);
-    fputs("{\"id\":", b.f);
-    json_write_string(b.f, c->cfg.id);
-    fputs(",\"name\":", b.f);
-    json_write_string(b.f, c->cfg.name);
-    fputs(",\"url\":", b.f);
-    json_write_string(b.f, url);
-    fprintf(b.f, ",\"source\":\"%s\",\"enabled\":%s}\n", c->source == CAMERA_FILE ? "file" : "api",
-            c->cfg.enabled ? "true" : "false");
+    json_w_init(&w, b.f);
+    json_w_object(&w, NULL);
+    json_w_string(&w, "id", c->cfg.id);
+    json_w_string(&w, "name", c->cfg.name);
+    json_w_string(&w, "url", url);
+    json_w_string(&w, "source", c->source == CAMERA_FILE ? "file" : "api");
+    json_w_bool(&w, "enabled", c->cfg.enabled);
+    json_w_end_object(&w);
+    fputc('\n', b.f);
     return http_body_send(r, &b, status, "application/json", "no-store");
 }
 
@@ -309,11 +270,16 @@ int http_cameras_delete(struct http_request *r, struct nvr *nvr)
         return http_reply_error(r, 500, "cannot remove the camera: %s", nvr_strerror(rc));
     http_auth_log(r, nvr, "camera_removed", id, "%s", "");
     struct http_body b;
+    struct json_w w;
     if (http_body_open(&b))
         return http_reply_error(r, 500, "out of memory");
-    fputs("{\"id\":", b.f);
-    json_write_string(b.f, id);
-    fputs(",\"removed\":true,\"footage\":\"kept (retention applies)\"}\n", b.f);
+    json_w_init(&w, b.f);
+    json_w_object(&w, NULL);
+    json_w_string(&w, "id", id);
+    json_w_bool(&w, "removed", 1);
+    json_w_string(&w, "footage", "kept (retention applies)");
+    json_w_end_object(&w);
+    fputc('\n', b.f);
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
@@ -348,21 +314,21 @@ static void camera_test_free(void *arg)
 
 /* "snapshot": the first keyframe as a 320-wide JPEG data URL (the check
  * that the video decodes), or null. */
-static void write_test_snapshot(FILE *f, const struct ingest_info *info, const AVPacket *key)
+static void write_test_snapshot(struct json_w *w, const struct ingest_info *info, const AVPacket *key)
 {
+    static const char prefix[] = "data:image/jpeg;base64,";
     uint8_t *jpeg = NULL;
     size_t len = 0;
-    char *b64 = NULL;
+    char *data = NULL;
     if (key && snapshot_encode(info->video, key, 320, &jpeg, &len) == NVR_OK) {
         size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
-        if ((b64 = malloc(n)))
-            sodium_bin2base64(b64, n, jpeg, len, sodium_base64_VARIANT_ORIGINAL);
+        if ((data = malloc(sizeof prefix - 1 + n))) {
+            memcpy(data, prefix, sizeof prefix - 1);
+            sodium_bin2base64(data + sizeof prefix - 1, n, jpeg, len, sodium_base64_VARIANT_ORIGINAL);
+        }
     }
-    if (b64)
-        fprintf(f, ",\"snapshot\":\"data:image/jpeg;base64,%s\"", b64);
-    else
-        fputs(",\"snapshot\":null", f);
-    free(b64);
+    json_w_string(w, "snapshot", data); /* NULL: null */
+    free(data);
     free(jpeg);
 }
 
@@ -381,17 +347,18 @@ static unsigned camera_test_work(void *arg, char **body, size_t *len)
     int64_t t0 = nvr_clock_mono_us();
     int rc = ingest_open(&in, &opts, why, sizeof why);
     struct http_body b;
+    struct json_w w;
     *body = NULL;
     if (http_body_open(&b)) {
         ingest_close(&in);
         return 500;
     }
+    json_w_init(&w, b.f);
+    json_w_object(&w, NULL);
     if (rc) {
-        fputs("{\"ok\":false,\"failure\":", b.f);
-        json_write_string(b.f, failure_kind(rc));
-        fputs(",\"error\":", b.f);
-        json_write_string(b.f, why[0] ? why : nvr_strerror(rc));
-        fputs("}\n", b.f);
+        json_w_bool(&w, "ok", 0);
+        json_w_string(&w, "failure", failure_kind(rc));
+        json_w_string(&w, "error", why[0] ? why : nvr_strerror(rc));
     } else {
         /* read for a while: frame rate and bit rate as the camera sends them */
         AVPacket *pkt = av_packet_alloc(), *key = av_packet_alloc();
@@ -415,21 +382,30 @@ static unsigned camera_test_work(void *arg, char **body, size_t *len)
         const struct ingest_info *info = ingest_get_info(in);
         double secs = frames > 1 ? (double)av_rescale_q(last_pts - first_pts, info->video_tb, (AVRational){1, 1000000}) / 1e6
                                  : 0;
-        fprintf(b.f, "{\"ok\":true,\"transport\":\"%s\",\"video\":{\"codec\":\"%s\",\"width\":%d,\"height\":%d,",
-                info->transport, avcodec_get_name(info->video->codec_id), info->video->width, info->video->height);
-        fprintf(b.f, "\"fps\":%.2f,\"keyframes\":%lld,\"bitrate_kbps\":%.0f},\"audio\":", secs > 0 ? (frames - 1) / secs : 0,
-                (long long)keyframes, secs > 0 ? (double)bytes * 8 / secs / 1000 : 0);
-        if (info->audio)
-            fprintf(b.f, "{\"codec\":\"%s\"}", avcodec_get_name(info->audio->codec_id));
-        else
-            fputs("null", b.f);
-        fputs(",\"audio_status\":", b.f);
-        json_write_string(b.f, info->audio_status ? info->audio_status : "none");
-        fprintf(b.f, ",\"connect_ms\":%lld", (long long)((start - t0) / 1000));
-        write_test_snapshot(b.f, info, key && key->size ? key : NULL);
-        fputs("}\n", b.f);
+        json_w_bool(&w, "ok", 1);
+        json_w_string(&w, "transport", info->transport);
+        json_w_object(&w, "video");
+        json_w_string(&w, "codec", avcodec_get_name(info->video->codec_id));
+        json_w_int(&w, "width", info->video->width);
+        json_w_int(&w, "height", info->video->height);
+        json_w_fixed(&w, "fps", secs > 0 ? (frames - 1) / secs : 0, 2);
+        json_w_int(&w, "keyframes", keyframes);
+        json_w_fixed(&w, "bitrate_kbps", secs > 0 ? (double)bytes * 8 / secs / 1000 : 0, 0);
+        json_w_end_object(&w);
+        if (info->audio) {
+            json_w_object(&w, "audio");
+            json_w_string(&w, "codec", avcodec_get_name(info->audio->codec_id));
+            json_w_end_object(&w);
+        } else {
+            json_w_null(&w, "audio");
+        }
+        json_w_string(&w, "audio_status", info->audio_status ? info->audio_status : "none");
+        json_w_int(&w, "connect_ms", (start - t0) / 1000);
+        write_test_snapshot(&w, info, key && key->size ? key : NULL);
         av_packet_free(&key);
     }
+    json_w_end_object(&w);
+    fputc('\n', b.f);
     ingest_close(&in);
     auth_log(t->nvr->auth, t->user, t->address, "camera_tested", "", rc ? "ok=no" : "ok=yes");
     if (fclose(b.f) != 0) {

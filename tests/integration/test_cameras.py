@@ -89,7 +89,8 @@ with Camera("h264.mp4", no_audio=True) as cam, Camera("h264.mp4", no_audio=True,
     lobby_before = call(nvr, "/api/v1/cameras/lobby")[1]["stats"]
     t_add = time.time() * 1e6
     st, doc = call(nvr, "/api/v1/cameras", "POST", {"id": "gym", "name": "Gym", "url": locked.url("u", "right"),
-                                                    "segment_seconds": 2, "group": "south"})
+                                                    "segment_seconds": 2, "group": "south",
+                                                    "notes": 'above the "gym" door; PoE B\\7 # ladder'})
     check(st == 201 and doc.get("source") == "api" and "right" not in json.dumps(doc), "add gym: %d %r" % (st, doc))
     check(wait_until(lambda: len(complete(nvr, "gym")) >= 2, 30), "gym records after being added")
     lobby_after = call(nvr, "/api/v1/cameras/lobby")[1]["stats"]
@@ -126,9 +127,19 @@ with Camera("h264.mp4", no_audio=True) as cam, Camera("h264.mp4", no_audio=True,
     st, doc = call(nvr, "/api/v1/cameras/gym", "PUT", {"name": "Gym east", "segment_seconds": 3})
     check(st == 200, "change gym: %d %r" % (st, doc))
     st, doc = call(nvr, "/api/v1/cameras/gym")
-    check(doc.get("name") == "Gym east" and doc.get("segment_seconds") == 3 and doc.get("group") == "south",
-          "gym changed, unspecified fields kept: %r" % doc)
+    check(doc.get("name") == "Gym east" and doc.get("segment_seconds") == 3 and doc.get("group") == "south" and
+          doc.get("notes") == 'above the "gym" door; PoE B\\7 # ladder',
+          "gym changed, unspecified fields kept (notes with quotes, a backslash, ; and #): %r" % doc)
     check(wait_until(lambda: len(complete(nvr, "gym", int(t_change))) >= 1, 30), "gym records after the change")
+    check("camera changed source=api recorder=restarted" in nvr.log_text(), "a new segment length restarts the recorder")
+    # a change of settings the recorder never reads (name, group, notes...) keeps it running
+    before = call(nvr, "/api/v1/cameras/gym")[1]["stats"]
+    st, doc = call(nvr, "/api/v1/cameras/gym", "PUT", {"notes": "moved to the east door", "group": "east"})
+    after = call(nvr, "/api/v1/cameras/gym")[1]
+    check(st == 200 and after["notes"] == "moved to the east door" and after["group"] == "east" and
+          after["stats"]["bytes_received"] >= before["bytes_received"] and after["stats"]["segments"] >= before["segments"] and
+          "camera changed source=api recorder=kept" in nvr.log_text(),
+          "notes and group changed without restarting gym's recorder: %r -> %r" % (before, after))
     # the URL as the API shows it (password "***") sent back, as an edit form does: the
     # stored password is kept (gym still authenticates); "***" towards another host is refused
     shown = call(nvr, "/api/v1/cameras/gym")[1]["url"]

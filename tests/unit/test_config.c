@@ -8,9 +8,12 @@
  */
 #include "base/config.h"
 #include "base/err.h"
+#include "base/json.h"
 
 #include "check.h"
 
+#include <jansson.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -881,6 +884,405 @@ static void test_free_and_null_errs(void)
     CHECK(cfg == NULL);
 }
 
+/* ---- the camera settings table (camera_config.h), walked row by row ---- */
+
+/* A valid value of s as config-file text, into buf: variant 0 is not the
+ * default, variant 1 is another value again (for BOOL, the default). */
+static const char *sample_value(const struct nvr_camera_setting *s, int variant, char *buf, size_t n)
+{
+    switch (s->kind) {
+    case NVR_CS_TEXT:
+        snprintf(buf, n, variant ? "Gym \"east\" \\ wing, caf\xC3\xA9 #2 ; x" : "Hall B");
+        break;
+    case NVR_CS_RTSP_URL:
+        snprintf(buf, n, "rtsp://admin:pa\"s\\s@192.0.2.%d:554/Streaming/%s", 20 + variant, s->key);
+        break;
+    case NVR_CS_HTTP_URL:
+        snprintf(buf, n, "http://admin:pw%d@192.0.2.10/onvif/device_service", variant);
+        break;
+    case NVR_CS_INT:
+        snprintf(buf, n, "%ld", variant ? (s->def == s->max ? s->min : s->max) : (s->def == s->min + 1 ? s->min : s->min + 1));
+        break;
+    case NVR_CS_BOOL: /* only one value is not the default: variant 1 spells the default */
+        snprintf(buf, n, "%s", variant ? (s->def ? "on" : "off") : (s->def ? "no" : "yes"));
+        break;
+    case NVR_CS_TRANSPORT:
+        snprintf(buf, n, "%s", nvr_transport_name((enum nvr_transport)((s->def + 1 + variant) % 4)));
+        break;
+    }
+    return buf;
+}
+
+/* A config of SERVER plus one [camera lobby] whose section body is body. */
+static struct nvr_config *camera_section_ok(const char *body)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    fprintf(f, SERVER "[camera lobby]\n%s", body);
+    fclose(f);
+    struct nvr_config *cfg = parse_ok(text);
+    free(text);
+    return cfg;
+}
+
+/* The text of c's section as nvr_camera_config_write_ini writes it. */
+static char *ini_of(const struct nvr_camera_config *c)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    nvr_camera_config_write_ini(f, c);
+    fclose(f);
+    return text;
+}
+
+static void test_settings_table_shape(void)
+{
+    CHECK(nvr_camera_nsettings >= 10);
+    for (size_t i = 0; i < nvr_camera_nsettings; i++) {
+        const struct nvr_camera_setting *s = &nvr_camera_settings[i];
+        CHECK(nvr_camera_setting_find(s->key) == s);
+        CHECK(s->help && s->help[0]);
+        CHECK(!(s->flags & NVR_CS_SECRET) || s->kind == NVR_CS_RTSP_URL || s->kind == NVR_CS_HTTP_URL);
+        CHECK(!(s->flags & NVR_CS_DEFAULT_ID) || s->kind == NVR_CS_TEXT);
+        if (s->kind == NVR_CS_INT)
+            CHECK(s->min <= s->def && s->def <= s->max);
+        if (s->kind == NVR_CS_BOOL)
+            CHECK(s->def == 0 || s->def == 1);
+        /* the URL kinds are secret: a password must never reach a message or JSON */
+        if (s->kind == NVR_CS_RTSP_URL || s->kind == NVR_CS_HTTP_URL)
+            CHECK(s->flags & NVR_CS_SECRET);
+    }
+    CHECK(nvr_camera_setting_find("id") == NULL);
+    CHECK(nvr_camera_setting_find("nope") == NULL);
+    enum nvr_transport t;
+    CHECK(nvr_transport_parse("HTTP", &t) == 0 && t == NVR_TRANSPORT_HTTP);
+    CHECK(nvr_transport_parse("pigeon", &t) == -1);
+}
+
+/* Every row: left out, the field holds its default; written out as that
+ * default, it parses to the same camera. */
+static void test_settings_defaults(void)
+{
+    struct nvr_config *cfg = camera_ok("");
+    struct nvr_camera_config d;
+    nvr_camera_config_defaults(&d);
+    if (!cfg)
+        return;
+    const struct nvr_camera_config *c = &cfg->cameras[0];
+    for (size_t i = 0; i < nvr_camera_nsettings; i++) {
+        const struct nvr_camera_setting *s = &nvr_camera_settings[i];
+        if (!nvr_camera_setting_is_text(s)) {
+            CHECK_EQ_INT(nvr_camera_setting_num(s, c), s->def);
+            CHECK_EQ_INT(nvr_camera_setting_num(s, &d), s->def);
+            continue;
+        }
+        CHECK(nvr_camera_setting_str(s, &d) == NULL);
+        if (s->flags & NVR_CS_DEFAULT_ID)
+            CHECK_EQ_STR(nvr_camera_setting_str(s, c), "lobby");
+        else if (!(s->flags & NVR_CS_REQUIRED))
+            CHECK(nvr_camera_setting_str(s, c) == NULL);
+    }
+    /* the defaults written out explicitly (the INI writer's own text) */
+    char *ini = ini_of(c);
+    struct nvr_config *again = camera_section_ok(ini);
+    if (again) {
+        CHECK(nvr_camera_config_equal(c, &again->cameras[0]));
+        char *ini2 = ini_of(&again->cameras[0]);
+        CHECK_EQ_STR(ini2, ini);
+        free(ini2);
+    }
+    free(ini);
+    nvr_config_free(&again);
+    nvr_config_free(&cfg);
+}
+
+/* A camera with every row set to sample_value(variant). */
+static struct nvr_config *every_setting_set(int variant)
+{
+    char *body = NULL, v[256];
+    size_t len = 0;
+    FILE *f = open_memstream(&body, &len);
+    for (size_t i = 0; i < nvr_camera_nsettings; i++) {
+        const struct nvr_camera_setting *s = &nvr_camera_settings[i];
+        nvr_camera_ini_write(f, s, sample_value(s, variant, v, sizeof v));
+    }
+    fclose(f);
+    struct nvr_config *cfg = camera_section_ok(body);
+    free(body);
+    return cfg;
+}
+
+/* INI -> struct -> INI: the writer's text parses back to an equal camera and
+ * is written again byte for byte; each row holds what its line said. */
+static void test_settings_ini_round_trip(void)
+{
+    for (int variant = 0; variant < 2; variant++) {
+        struct nvr_config *cfg = every_setting_set(variant);
+        char v[256];
+        if (!cfg)
+            return;
+        const struct nvr_camera_config *c = &cfg->cameras[0];
+        for (size_t i = 0; i < nvr_camera_nsettings; i++) {
+            const struct nvr_camera_setting *s = &nvr_camera_settings[i];
+            sample_value(s, variant, v, sizeof v);
+            if (nvr_camera_setting_is_text(s)) {
+                CHECK_EQ_STR(nvr_camera_setting_str(s, c), v);
+            } else if (variant == 0) {
+                struct nvr_camera_config d;
+                nvr_camera_config_defaults(&d);
+                CHECK(nvr_camera_setting_num(s, c) != nvr_camera_setting_num(s, &d));
+            }
+        }
+        char *ini = ini_of(c);
+        struct nvr_config *again = camera_section_ok(ini);
+        if (again) {
+            CHECK(nvr_camera_config_equal(c, &again->cameras[0]));
+            char *ini2 = ini_of(&again->cameras[0]);
+            CHECK_EQ_STR(ini2, ini);
+            free(ini2);
+        }
+        /* one line per setting, in table order */
+        const char *p = ini;
+        for (size_t i = 0; i < nvr_camera_nsettings && p; i++) {
+            size_t k = strlen(nvr_camera_settings[i].key);
+            CHECK(strncmp(p, nvr_camera_settings[i].key, k) == 0 && strncmp(p + k, " = ", 3) == 0);
+            p = strchr(p, '\n');
+            p = p ? p + 1 : NULL;
+        }
+        CHECK(p && *p == '\0');
+        free(ini);
+        nvr_config_free(&again);
+        nvr_config_free(&cfg);
+    }
+}
+
+/* Copy equals the original and shares no string; equality sees a change in
+ * each row (and in the id), in both directions, and ignores line; a change
+ * needs a new recorder unless the row is NVR_CS_LIVE. */
+static void test_settings_copy_and_equal(void)
+{
+    struct nvr_config *a = every_setting_set(0), *b = every_setting_set(1), *none = camera_ok("");
+    if (!a || !b || !none)
+        goto out;
+    const struct nvr_camera_config *c = &a->cameras[0];
+    struct nvr_camera_config copy;
+    CHECK_EQ_INT(nvr_camera_config_copy(&copy, c), NVR_OK);
+    CHECK(nvr_camera_config_equal(&copy, c) && nvr_camera_config_equal(c, &copy));
+    CHECK(copy.id != c->id);
+    for (size_t i = 0; i < nvr_camera_nsettings; i++) {
+        const struct nvr_camera_setting *s = &nvr_camera_settings[i];
+        if (nvr_camera_setting_is_text(s))
+            CHECK(nvr_camera_setting_str(s, &copy) != nvr_camera_setting_str(s, c));
+    }
+    copy.line = 99;
+    CHECK(nvr_camera_config_equal(&copy, c));
+    nvr_camera_config_clear(&copy);
+    CHECK(copy.id == NULL);
+
+    /* a copy with unset (NULL) texts */
+    CHECK_EQ_INT(nvr_camera_config_copy(&copy, &none->cameras[0]), NVR_OK);
+    CHECK(nvr_camera_config_equal(&copy, &none->cameras[0]));
+    nvr_camera_config_clear(&copy);
+
+    for (size_t i = 0; i < nvr_camera_nsettings; i++) {
+        const struct nvr_camera_setting *s = &nvr_camera_settings[i];
+        struct nvr_camera_config one;
+        /* row i taken from b (another value), every other row from a */
+        CHECK_EQ_INT(nvr_camera_config_copy(&one, c), NVR_OK);
+        size_t size = nvr_camera_setting_is_text(s) ? sizeof(char *) : s->kind == NVR_CS_TRANSPORT
+                                                                           ? sizeof(enum nvr_transport)
+                                                                           : sizeof(int);
+        char *keep = nvr_camera_setting_is_text(s) ? *(char **)((char *)&one + s->offset) : NULL;
+        memcpy((char *)&one + s->offset, (const char *)&b->cameras[0] + s->offset, size);
+        if (nvr_camera_config_equal(&one, c))
+            fprintf(stderr, "equality misses a change of %s\n", s->key);
+        CHECK(!nvr_camera_config_equal(&one, c) && !nvr_camera_config_equal(c, &one));
+        /* only a setting the recorder reads restarts it */
+        CHECK_EQ_INT(nvr_camera_config_restart_needed(c, &one), !(s->flags & NVR_CS_LIVE));
+        if (nvr_camera_setting_is_text(s)) {
+            /* set against unset */
+            *(char **)((char *)&one + s->offset) = NULL;
+            if (nvr_camera_setting_str(s, c))
+                CHECK(!nvr_camera_config_equal(&one, c) && !nvr_camera_config_equal(c, &one));
+            *(char **)((char *)&one + s->offset) = keep;
+        } else {
+            memcpy((char *)&one + s->offset, (const char *)c + s->offset, size);
+        }
+        CHECK(nvr_camera_config_equal(&one, c));
+        nvr_camera_config_clear(&one);
+    }
+    CHECK(!nvr_camera_config_restart_needed(c, c));
+    CHECK_EQ_INT(nvr_camera_config_copy(&copy, c), NVR_OK);
+    copy.id[0] = 'x';
+    CHECK(!nvr_camera_config_equal(&copy, c));
+    CHECK(nvr_camera_config_restart_needed(&copy, c));
+    nvr_camera_config_clear(&copy);
+out:
+    nvr_config_free(&a);
+    nvr_config_free(&b);
+    nvr_config_free(&none);
+}
+
+/* Every row's bad value is reported as "KEY must be HELP" at its line, with
+ * the value echoed unless the row is secret. */
+static void test_settings_bad_values(void)
+{
+    for (size_t i = 0; i < nvr_camera_nsettings; i++) {
+        const struct nvr_camera_setting *s = &nvr_camera_settings[i];
+        const char *bad = s->kind == NVR_CS_INT         ? "12x"
+                          : s->kind == NVR_CS_BOOL      ? "maybe"
+                          : s->kind == NVR_CS_TRANSPORT ? "pigeon"
+                          : s->kind == NVR_CS_TEXT      ? "\"\""
+                                                        : "ftp://user:hunter2@192.0.2.1/";
+        char text[1024], want[1024];
+        const char *url = s->flags & NVR_CS_REQUIRED ? "" : "url = rtsp://192.0.2.10/s\n";
+        snprintf(text, sizeof text, SERVER "[camera lobby]\n%s%s = %s\n", url, s->key, bad);
+        int line = *url ? 5 : 4;
+        if (s->flags & NVR_CS_SECRET)
+            snprintf(want, sizeof want, "nvr.conf:%d: %s must be %s\n", line, s->key, s->help);
+        else
+            snprintf(want, sizeof want, "nvr.conf:%d: %s must be %s, got \"%s\"\n", line, s->key, s->help,
+                     strcmp(bad, "\"\"") == 0 ? "" : bad);
+        expect_errors(text, want);
+    }
+}
+
+/* The JSON of every row: valid JSON, in table order, each value what the
+ * struct holds, escaped (quotes, backslash, control characters), URLs
+ * with their password as ***. */
+static void test_settings_json(void)
+{
+    static const char nasty[] = "a \"quoted\" back\\slash \x01\x1f\x7f\t\n\r caf\xC3\xA9";
+    struct nvr_config *cfg = every_setting_set(1);
+    if (!cfg)
+        return;
+    struct nvr_camera_config *c = &cfg->cameras[0];
+    char url[256];
+    for (size_t i = 0; i < nvr_camera_nsettings; i++) {
+        const struct nvr_camera_setting *s = &nvr_camera_settings[i];
+        char **field = (char **)((char *)c + s->offset);
+        if (!nvr_camera_setting_is_text(s))
+            continue;
+        free(*field);
+        if (s->flags & NVR_CS_SECRET)
+            snprintf(url, sizeof url, "rtsp://admin:s3cret@192.0.2.10/%s", nasty);
+        *field = strdup(s->flags & NVR_CS_SECRET ? url : nasty);
+    }
+    free(c->id);
+    c->id = strdup(nasty);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    struct json_w w;
+    json_w_init(&w, f);
+    json_w_object(&w, NULL);
+    json_w_string(&w, "id", c->id);
+    nvr_camera_config_write_json(&w, c);
+    json_w_end_object(&w);
+    fclose(f);
+    CHECK(strstr(text, "s3cret") == NULL);
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        CHECK(*p >= 0x20 && *p != 0x7f);
+    json_error_t e;
+    json_t *o = json_loads(text, 0, &e);
+    CHECK(o != NULL);
+    if (!o) {
+        fprintf(stderr, "not JSON (%s): %s\n", e.text, text);
+        free(text);
+        nvr_config_free(&cfg);
+        return;
+    }
+    CHECK_EQ_INT(json_object_size(o), nvr_camera_nsettings + 1);
+    CHECK_EQ_STR(json_string_value(json_object_get(o, "id")), nasty);
+    /* members in table order */
+    const char *at = text;
+    for (size_t i = 0; i < nvr_camera_nsettings; i++) {
+        const struct nvr_camera_setting *s = &nvr_camera_settings[i];
+        char quoted[80];
+        snprintf(quoted, sizeof quoted, ",\"%s\":", s->key);
+        const char *next = strstr(at, quoted);
+        CHECK(next != NULL);
+        at = next ? next : at;
+        json_t *v = json_object_get(o, s->key);
+        long n = nvr_camera_setting_num(s, c);
+        switch (s->kind) {
+        case NVR_CS_INT: CHECK(json_is_integer(v) && json_integer_value(v) == n); break;
+        case NVR_CS_BOOL: CHECK(json_is_boolean(v) && json_is_true(v) == (n != 0)); break;
+        case NVR_CS_TRANSPORT:
+            CHECK_EQ_STR(json_string_value(v), nvr_transport_name((enum nvr_transport)n));
+            break;
+        default:
+            if (s->flags & NVR_CS_SECRET) {
+                snprintf(url, sizeof url, "rtsp://admin:***@192.0.2.10/%s", nasty);
+                CHECK_EQ_STR(json_string_value(v), url);
+            } else {
+                CHECK_EQ_STR(json_string_value(v), nasty);
+            }
+        }
+    }
+    json_decref(o);
+    free(text);
+
+    /* unset texts are null */
+    nvr_config_free(&cfg);
+    cfg = camera_ok("");
+    if (!cfg)
+        return;
+    f = open_memstream(&text, &len);
+    json_w_init(&w, f);
+    json_w_object(&w, NULL);
+    nvr_camera_config_write_json(&w, &cfg->cameras[0]);
+    json_w_end_object(&w);
+    fclose(f);
+    o = json_loads(text, 0, &e);
+    CHECK(o != NULL);
+    for (size_t i = 0; o && i < nvr_camera_nsettings; i++) {
+        const struct nvr_camera_setting *s = &nvr_camera_settings[i];
+        if (nvr_camera_setting_is_text(s) && !nvr_camera_setting_str(s, &cfg->cameras[0]))
+            CHECK(json_is_null(json_object_get(o, s->key)));
+    }
+    json_decref(o);
+    free(text);
+    nvr_config_free(&cfg);
+}
+
+/* The writer: commas, nesting, keys escaped, typed values, null for a
+ * non-finite number. */
+static void test_json_writer(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    struct json_w w;
+    json_w_init(&w, f);
+    json_w_object(&w, NULL);
+    json_w_string(&w, "k\"ey", "v\\al\x02");
+    json_w_array(&w, "list");
+    json_w_int(&w, NULL, -3);
+    json_w_object(&w, NULL);
+    json_w_end_object(&w);
+    json_w_array(&w, NULL);
+    json_w_end_array(&w);
+    json_w_null(&w, NULL);
+    json_w_end_array(&w);
+    json_w_uint(&w, "u", 18446744073709551615ULL);
+    json_w_bool(&w, "t", 7);
+    json_w_bool(&w, "f", 0);
+    json_w_fixed(&w, "fps", 25, 2);
+    json_w_fixed(&w, "nan", NAN, 2);
+    json_w_fixed(&w, "inf", INFINITY, 0);
+    json_w_string(&w, "none", NULL);
+    json_w_time(&w, "time", 0);
+    json_w_end_object(&w);
+    fclose(f);
+    CHECK_EQ_STR(text, "{\"k\\\"ey\":\"v\\\\al\\u0002\",\"list\":[-3,{},[],null],\"u\":18446744073709551615,"
+                       "\"t\":true,\"f\":false,\"fps\":25.00,\"nan\":null,\"inf\":null,\"none\":null,"
+                       "\"time\":\"1970-01-01T00:00:00.000000Z\"}");
+    free(text);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -916,5 +1318,12 @@ int main(int argc, char **argv)
     RUN(test_load_file);
     RUN(test_example_config);
     RUN(test_free_and_null_errs);
+    RUN(test_settings_table_shape);
+    RUN(test_settings_defaults);
+    RUN(test_settings_ini_round_trip);
+    RUN(test_settings_copy_and_equal);
+    RUN(test_settings_bad_values);
+    RUN(test_settings_json);
+    RUN(test_json_writer);
     return check_summary();
 }
