@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/err.h"
+#include "base/json.h"
 #include "audit/wsdiscovery.h"
 #include "export/sign.h"
 #include "export/signed_report.h"
@@ -103,10 +104,98 @@ static int write_signed_report(const char *out_path, const struct nvr_config *cf
     return rc ? 1 : 0;
 }
 
+/* scheme, host and port of url (credentials dropped); -1 if not a URL. */
+static int url_dest(const char *url, char scheme[16], char host[256], int *port)
+{
+    const char *sep = url ? strstr(url, "://") : NULL;
+    if (!sep || sep == url || (size_t)(sep - url) >= 16)
+        return -1;
+    snprintf(scheme, 16, "%.*s", (int)(sep - url), url);
+    const char *a = sep + 3, *end = a + strcspn(a, "/?#"), *at = NULL;
+    for (const char *q = a; q < end; q++)
+        if (*q == '@')
+            at = q;
+    if (at)
+        a = at + 1;
+    const char *colon = NULL;
+    if (*a == '[') {
+        const char *rb = memchr(a, ']', (size_t)(end - a));
+        if (!rb)
+            return -1;
+        snprintf(host, 256, "%.*s", (int)(rb - a - 1), a + 1);
+        colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
+    } else {
+        colon = memchr(a, ':', (size_t)(end - a));
+        snprintf(host, 256, "%.*s", (int)((colon ? colon : end) - a), a);
+    }
+    *port = colon ? atoi(colon + 1)
+            : strcmp(scheme, "rtsp") == 0 ? 554 : strcmp(scheme, "rtsps") == 0 ? 322
+            : strcmp(scheme, "https") == 0 ? 443 : 80;
+    return host[0] ? 0 : -1;
+}
+
+/* `--self`: every outbound destination the recorder's configuration makes
+ * it contact (issue 22 item 4), so a district can compare it with its
+ * firewall log. */
+static void write_self(FILE *f, const struct nvr_config *cfg, int json)
+{
+    static const char notice[] =
+        "nvr contacts nothing else: no update check, telemetry, cloud relay or time service of its own. "
+        "`nvr discover` sends one WS-Discovery probe to 239.255.255.250:3702 (TTL 1) only when asked. "
+        "The operating system's own traffic (DNS, NTP, package updates) is not the recorder's and is not listed.";
+    int first = 1;
+    if (json)
+        fputs("{\"config\":", f), json_write_string(f, cfg->path), fputs(",\"destinations\":[", f);
+    else
+        fprintf(f, "The recorder's outbound destinations, from %s:\n", cfg->path);
+    for (size_t i = 0; i < cfg->ncameras; i++) {
+        const struct nvr_camera_config *cam = &cfg->cameras[i];
+        char onvif_default[300] = "", scheme[16], host[256];
+        int port;
+        struct {
+            const char *url, *purpose;
+        } d[3] = {{cam->url, "recording (url)"}, {cam->sub_url, "sub stream for live view (sub_url)"},
+                  {cam->onvif, "ONVIF and the audit probe, only when asked (onvif)"}};
+        if (!cam->onvif && url_dest(cam->url, scheme, host, &port) == 0) {
+            snprintf(onvif_default, sizeof onvif_default, "http://%s%s%s/", strchr(host, ':') ? "[" : "", host,
+                     strchr(host, ':') ? "]" : "");
+            d[2].url = onvif_default;
+            d[2].purpose = "ONVIF and the audit probe, only when asked (the camera's port 80)";
+        }
+        for (int k = 0; k < 3; k++) {
+            if (!d[k].url || url_dest(d[k].url, scheme, host, &port))
+                continue;
+            if (json) {
+                fputs(first ? "{\"camera\":" : ",{\"camera\":", f);
+                json_write_string(f, cam->id);
+                fputs(",\"purpose\":", f);
+                json_write_string(f, d[k].purpose);
+                fputs(",\"scheme\":", f);
+                json_write_string(f, scheme);
+                fputs(",\"host\":", f);
+                json_write_string(f, host);
+                fprintf(f, ",\"port\":%d}", port);
+            } else {
+                fprintf(f, "  camera %-16s %-6s %s%s%s:%d  %s\n", cam->id, scheme, strchr(host, ':') ? "[" : "", host,
+                        strchr(host, ':') ? "]" : "", port, d[k].purpose);
+            }
+            first = 0;
+        }
+    }
+    if (json) {
+        fputs("],\"alert_channels\":[],\"notice\":", f);
+        json_write_string(f, notice);
+        fputs("}\n", f);
+    } else {
+        fprintf(f, "Alert channels: none (this build has no alert configuration).\n%s\n", notice);
+    }
+}
+
 int cli_audit(int argc, char **argv)
 {
     const char *config = NULL, *camera = NULL, *vendors_path = NULL, *oui = NULL, *timeout = NULL;
     const char *firewall = NULL, *allow = NULL, *recorder = NULL, *signed_out = NULL;
+    int self = 0;
     struct audit_contain_opts co = {0};
     char allow_buf[512];
     int json = 0, csv = 0, probe = 0, status = 1, rc;
@@ -120,7 +209,7 @@ int cli_audit(int argc, char **argv)
         {"probe", 0, NULL, &probe},      {"camera", 0, &camera, NULL},     {"vendors", 0, &vendors_path, NULL},
         {"oui", 0, &oui, NULL},          {"timeout", 0, &timeout, NULL},   {"firewall", 0, &firewall, NULL},
         {"allow", 0, &allow, NULL},      {"recorder", 0, &recorder, NULL}, {"signed-report", 0, &signed_out, NULL},
-        {NULL, 0, NULL, NULL},
+        {"self", 0, NULL, &self},        {NULL, 0, NULL, NULL},
     };
     if (cli_parse(argc, argv, opts, NULL) || cli_need_config(config) ||
         (timeout && cli_seconds(timeout, "--timeout", 60, &timeout_s)))
@@ -161,6 +250,16 @@ int cli_audit(int argc, char **argv)
     }
     if (nvr_config_load(config, &cfg, stderr) != NVR_OK)
         return 1;
+    if (self) { /* nothing judged, nothing contacted: the configuration's destinations */
+        if (probe || csv || firewall || signed_out) {
+            fprintf(stderr, "nvr: --self goes alone (or with --json)\n");
+            status = 2;
+            goto out;
+        }
+        write_self(stdout, cfg, json);
+        status = 0;
+        goto out;
+    }
     if (camera && !nvr_config_camera(cfg, camera)) {
         fprintf(stderr, "nvr: no camera \"%s\" in %s\n", camera, cfg->path);
         goto out;

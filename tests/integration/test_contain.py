@@ -87,6 +87,16 @@ for bad in (["--allow", "192.0.2.0/24"], ["--allow", "host.example"], ["--allow"
 r = run("audit", "-c", nvr.config, "--firewall", "pf")
 check(r.returncode == 2, "--firewall pf refused")
 
+# ---- the recorder's own conduct: every outbound destination its configuration names
+r = run("audit", "-c", nvr.config, "--self", "--json")
+d = json.loads(r.stdout) if r.returncode == 0 else {}
+dests = {(x["camera"], x["scheme"], x["host"], x["port"]) for x in d.get("destinations", [])}
+check(("hik", "rtsp", "192.0.2.10", 554) in dests and ("open", "rtsp", "2001:db8::20", 554) in dests
+      and ("hik", "http", "192.0.2.10", 80) in dests and len(dests) == 8 and "pw" not in r.stdout
+      and "contacts nothing else" in d.get("notice", ""), "--self: %s %r" % (r.returncode, sorted(dests)))
+r = run("audit", "-c", nvr.config, "--self", "--probe")
+check(r.returncode == 2, "--self goes alone")
+
 # ---- the signed report: audit + containment, dated, signed with the recorder's key; nvr verify checks it
 import base64
 report = os.path.join(nvr.dir, "ndaa-report.txt")
