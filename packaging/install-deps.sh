@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs every Debian package the NVR needs to build, run and test.
 # Idempotent: when everything is already installed it only checks (no apt-get).
-# Usage: packaging/install-deps.sh [--test]   (--test adds what the tests need)
+# Usage: packaging/install-deps.sh [--test] [--bench] [--deb] [--lint]
+#   --test   adds what the tests need (the package test too: --deb)
+#   --bench  adds the benchmarks' tools (and --test's)
+#   --deb    adds what `make deb` needs (dpkg-buildpackage, debhelper, lintian)
+#   --lint   adds what `make lint` needs (clang-format; eslint comes from npm)
 set -euo pipefail
 
 runtime_build=(
@@ -14,7 +19,7 @@ runtime_build=(
   libsodium-dev
   libxml2-dev libcurl4-openssl-dev
   ieee-data
-  nodejs npm    # the web UI's build: npm ci fetches hls.js (web/package-lock.json)
+  nodejs npm    # the web UI's build (NVR_WEB): npm ci fetches hls.js (web/package-lock.json)
   libzip-dev
 )
 # the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)
@@ -29,14 +34,21 @@ test_deps=(
 
 # the benchmarks' other side and load (make bench: nginx to compare serving, wrk as clients)
 bench_deps=(nginx-light wrk)
+# make deb (debian/, packaging/build-deb.sh) and its test (tests/integration/test_deb.py)
+deb_deps=(dpkg-dev debhelper lintian fakeroot adduser)
+# make lint: the C style (.clang-format); eslint is a devDependency in web/package.json
+lint_deps=(clang-format)
 
 pkgs=("${runtime_build[@]}")
-if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=("${test_deps[@]}")
-fi
-if [[ "${1:-}" == "--bench" ]]; then
-  pkgs+=("${test_deps[@]}" "${bench_deps[@]}")
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --test) pkgs+=("${test_deps[@]}" "${deb_deps[@]}") ;;
+    --bench) pkgs+=("${test_deps[@]}" "${deb_deps[@]}" "${bench_deps[@]}") ;;
+    --deb) pkgs+=("${deb_deps[@]}") ;;
+    --lint) pkgs+=("${lint_deps[@]}") ;;
+    *) echo "usage: packaging/install-deps.sh [--test] [--bench] [--deb] [--lint]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do

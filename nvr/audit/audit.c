@@ -29,9 +29,6 @@
 #ifndef NVR_DATADIR
 #define NVR_DATADIR "/usr/local/share/nvr"
 #endif
-#ifndef NVR_SOURCE_DIR
-#define NVR_SOURCE_DIR "."
-#endif
 
 static const char *const matchable[] = {
     "onvif_manufacturer", "onvif_model", "onvif_firmware", "onvif_hardware", "mac_oui", "rtsp_server",
@@ -149,9 +146,9 @@ void audit_default_vendors_path(char *buf, size_t cap)
             *slash = '\0';
             if (snprintf(buf, cap, "%s/../share/nvr/ndaa-vendors.ini", exe) < (int)cap && access(buf, R_OK) == 0)
                 return;
+            if (snprintf(buf, cap, "%s/share/nvr/ndaa-vendors.ini", exe) < (int)cap && access(buf, R_OK) == 0)
+                return;
         }
     }
-    snprintf(buf, cap, "%s", NVR_SOURCE_DIR "/data/ndaa-vendors.ini");
-    if (access(NVR_DATADIR "/ndaa-vendors.ini", R_OK) == 0 || access(buf, R_OK) != 0)
-        snprintf(buf, cap, "%s", NVR_DATADIR "/ndaa-vendors.ini");
+    snprintf(buf, cap, "%s", NVR_DATADIR "/ndaa-vendors.ini");
 }

@@ -35,6 +35,7 @@
 
 #define OPEN_RETRY_S 2            /* storage_open again after a full disk */
 #define LOG_TICK_S 5              /* access log upkeep: aggregates flushed, checkpoints due */
+#define TRIM_EVERY_S 60           /* allocator: free pages back to the kernel (http_server_trim_allocator) */
 #define RETENTION_INTERVAL_US 2000000 /* a pass every 2 s: cheap (usage is kept by
                                        * triggers) and keeps overshoot small */
 #include <libavformat/avformat.h>
@@ -401,7 +402,14 @@ int cli_run(int argc, char **argv)
         access_log_head(storage_index(nvr.st), &anchor.last_id, h);
         anchor.last_us = nvr_clock_now_us();
     }
+    /* memory that stops growing (issue 20): see http_server_tune_allocator. On a
+     * deadline, not after a quiet minute: reloads may come more often than that */
+    int64_t next_trim_us = nvr_clock_mono_us() + TRIM_EVERY_S * 1000000LL;
     for (;;) {
+        if (nvr_clock_mono_us() >= next_trim_us) {
+            http_server_trim_allocator();
+            next_trim_us = nvr_clock_mono_us() + TRIM_EVERY_S * 1000000LL;
+        }
         struct timespec tick = {LOG_TICK_S, 0};
         if ((sig = sigtimedwait(&sigs, NULL, &tick)) < 0) {
             auth_log_tick(nvr.auth);

@@ -107,7 +107,6 @@ export class LivePlayer {
       this.onState('connecting', this.choice.transcoded ? 'H.264 rendition' : '');
       const reader = resp.body.getReader();
       const queue = [];
-      let ended = false;
       const feed = () => {
         if (sb.updating || gen !== this.gen || ms.readyState !== 'open') return;
         if (this.trim(sb)) return; // remove() runs; updateend feeds again
@@ -135,7 +134,7 @@ export class LivePlayer {
         this.chase();
         feed();
       });
-      while (!ended) {
+      for (;;) {
         const { value, done } = await reader.read();
         if (gen !== this.gen) return;
         if (done) break;
