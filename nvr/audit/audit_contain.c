@@ -234,7 +234,8 @@ static void nft_set(FILE *f, const char *name, const char *type, char list[][AUD
 
 int audit_contain_write(FILE *f, const struct audit_contain *c, const struct audit_contain_opts *o)
 {
-    char (*cam4)[AUDIT_ADDR_MAX] = calloc(c->n + 1, AUDIT_ADDR_MAX), (*cam6)[AUDIT_ADDR_MAX] = calloc(c->n + 1, AUDIT_ADDR_MAX);
+    char(*cam4)[AUDIT_ADDR_MAX] = calloc(c->n + 1, AUDIT_ADDR_MAX),
+    (*cam6)[AUDIT_ADDR_MAX] = calloc(c->n + 1, AUDIT_ADDR_MAX);
     char ok4[AUDIT_MAX_ALLOW + 2][AUDIT_ADDR_MAX], ok6[AUDIT_MAX_ALLOW + 2][AUDIT_ADDR_MAX];
     size_t n4 = 0, n6 = 0;
     if (!cam4 || !cam6) {
@@ -254,9 +255,11 @@ int audit_contain_write(FILE *f, const struct audit_contain *c, const struct aud
     if (o->format == AUDIT_FW_TABLE) {
         char when[NVR_TIME_BUFSZ];
         nvr_clock_format_rfc3339(o->now_us, when);
-        fprintf(f, "# nvr containment table, generated %s: one line per contained camera.\n"
-                   "# Permit inbound only from the allowed sources; deny every connection the camera starts.\n"
-                   "camera\taddress\tverdict\texposure\tallow_inbound_from\toutbound\n", when);
+        fprintf(f,
+                "# nvr containment table, generated %s: one line per contained camera.\n"
+                "# Permit inbound only from the allowed sources; deny every connection the camera starts.\n"
+                "camera\taddress\tverdict\texposure\tallow_inbound_from\toutbound\n",
+                when);
         for (size_t i = 0; i < c->n; i++) {
             const struct audit_contain_target *t = &c->t[i];
             fprintf(f, "%s\t%s\t%s\t%s\t", t->id, t->addr[0] ? t->addr : "(unresolved)", t->verdict,
@@ -299,8 +302,9 @@ int audit_contain_write(FILE *f, const struct audit_contain *c, const struct aud
                     fam6 ? "# ---- ip6tables-restore --noflush ----\n" : "");
             for (size_t i = 0; i < nc; i++) {
                 for (size_t k = 0; k < na; k++)
-                    fprintf(f, "-A NVR-CONTAIN -s %s -d %s -j ACCEPT\n"
-                               "-A NVR-CONTAIN -s %s -d %s -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n",
+                    fprintf(f,
+                            "-A NVR-CONTAIN -s %s -d %s -j ACCEPT\n"
+                            "-A NVR-CONTAIN -s %s -d %s -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n",
                             ok[k], cams[i], cams[i], ok[k]);
                 fprintf(f, "-A NVR-CONTAIN -d %s -j DROP\n-A NVR-CONTAIN -s %s -j DROP\n", cams[i], cams[i]);
             }

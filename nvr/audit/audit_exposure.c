@@ -161,7 +161,8 @@ size_t audit_exposures(const struct vendors *v, const struct audit_camera *c, co
     if (asrc && admin && (x = add(out, cap, &n, "default_account"))) {
         snprintf(x->detail, sizeof x->detail,
                  "the recorder signs in as \"%.32s\", a default account name of %.60s%s: a guessable name with full "
-                 "control", acct, r->maker, level ? " with administrator rights" : "");
+                 "control",
+                 acct, r->maker, level ? " with administrator rights" : "");
         snprintf(x->evidence, sizeof x->evidence, "account: %.64s%s%.160s", acct, level ? "; account_level: " : "",
                  level ? level : "");
         snprintf(x->source, sizeof x->source, "%s", asrc);
@@ -184,8 +185,9 @@ size_t audit_exposures(const struct vendors *v, const struct audit_camera *c, co
         snprintf(x->detail, sizeof x->detail,
                  "ONVIF answers device information to anyone: no user name or password is asked for");
         snprintf(x->evidence, sizeof x->evidence, "onvif_open: %s", s);
-        snprintf(x->source, sizeof x->source,
-                 "ONVIF Core Specification, access classes (GetDeviceInformation is READ_SYSTEM: authenticated by default)");
+        snprintf(
+            x->source, sizeof x->source,
+            "ONVIF Core Specification, access classes (GetDeviceInformation is READ_SYSTEM: authenticated by default)");
     }
     if ((s = audit_camera_get(c, "http_open")) && (x = add(out, cap, &n, "unauthenticated_service"))) {
         snprintf(x->detail, sizeof x->detail, "the camera's web API answers without a user name or password");

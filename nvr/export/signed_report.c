@@ -168,8 +168,9 @@ int signed_report_verify(const char *path, const char *pin, FILE *report, int *p
         fprintf(report, "ok: report signature (Ed25519 key %s) over %zu bytes\n", fpr, body_len);
     } else {
         (*problems)++;
-        fprintf(report, "FAILED: %s\n", v == NVR_ECORRUPT ? "the signature does not match: the report was changed"
-                                                          : "the signature or public key cannot be read");
+        fprintf(report, "FAILED: %s\n",
+                v == NVR_ECORRUPT ? "the signature does not match: the report was changed"
+                                  : "the signature or public key cannot be read");
     }
     /* the block must be exactly what signing writes: nothing in it may differ either */
     if (v == NVR_OK) {
