@@ -219,10 +219,10 @@ void audit_write_text(FILE *f, const struct vendors *v, const struct nvr_config 
 
 /* Writes the default vendor data file's path into buf: the first that
  * exists of EXE_DIR/../share/nvr/ndaa-vendors.ini (the copy installed with
- * this binary, wherever the tree was put), NVR_DATADIR/ndaa-vendors.ini
- * (the configured install prefix) and the source tree's
- * data/ndaa-vendors.ini (running from a build tree); the second when none
- * does.  The path is cut to cap. */
+ * this binary, wherever the tree was put) and EXE_DIR/share/nvr/ (the copy
+ * the build puts beside a binary in the build tree); else
+ * NVR_DATADIR/ndaa-vendors.ini (the configured install prefix).  No source
+ * path is compiled in.  The path is cut to cap. */
 void audit_default_vendors_path(char *buf, size_t cap);
 
 #endif
