@@ -26,6 +26,7 @@ runtime_build=(
 test_deps=(
   ffmpeg sqlite3 python3 procps valgrind
   faketime      # test_clock_step: steps the clock of the nvr process only (libfaketime)
+  python3-aiosmtpd  # test_alerts: a real SMTP server on loopback (tests/integration/smtp_sink.py)
   libgstrtspserver-1.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   chromium      # the browser tests (tests/browser, driven by playwright-core from npm)

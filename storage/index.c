@@ -150,6 +150,39 @@ static const char *const migrations[] = {
     "ALTER TABLE segments ADD COLUMN clock_suspect INTEGER NOT NULL DEFAULT 0;",
     /* 8: when an API token was last used (NULL: never), listed to admins */
     "ALTER TABLE tokens ADD COLUMN last_used_us INTEGER;",
+    /* 9: alerts: incidents, the outbox of notifications not yet delivered, and
+     * the engine's own state (docs/design/alerts.md) */
+    "CREATE TABLE alerts ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  key TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  camera TEXT NOT NULL,"
+    "  severity TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  opened_us INTEGER NOT NULL,"
+    "  updated_us INTEGER NOT NULL,"
+    "  resolved_us INTEGER,"
+    "  acked_us INTEGER,"
+    "  acked_by TEXT,"
+    "  flaps INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX alerts_state ON alerts(state, id);"
+    "CREATE TABLE alert_outbox ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  channel TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_us INTEGER NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  last_error TEXT"
+    ");"
+    "CREATE TABLE alert_meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ");",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

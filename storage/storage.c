@@ -127,6 +127,8 @@ static int recover_writing(struct storage *st)
             break;
         off_t size = stat(path, &sb) == 0 ? sb.st_size : 0;
         rc = settle_segment(st, &segs[i], path, size);
+        if (rc == NVR_OK)
+            st->recovered++;
     }
     index_segments_free(&segs, n);
     return rc;
@@ -511,6 +513,11 @@ out:
 const char *storage_damage(const struct storage *st)
 {
     return st->damage[0] ? st->damage : NULL;
+}
+
+int storage_recovered(const struct storage *st)
+{
+    return st->recovered;
 }
 
 void storage_close(struct storage **stp)

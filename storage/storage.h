@@ -61,6 +61,10 @@ int storage_open(struct storage **out, const char *data_dir, int flags);
  * is open. */
 const char *storage_damage(const struct storage *st);
 
+/* How many unfinished segments storage_open recovered (the last run did
+ * not stop cleanly), constant while st is open. */
+int storage_recovered(const struct storage *st);
+
 /* Closes *st and sets it NULL; tolerates NULL. */
 void storage_close(struct storage **st);
 

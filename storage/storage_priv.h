@@ -18,6 +18,7 @@ struct storage {
     void (*full_fn)(void *arg); /* told when a write fails for lack of space */
     void *full_arg;
     char damage[512]; /* why the index was set aside, "" if it was not */
+    int recovered;    /* unfinished segments recovered at open (an unclean stop) */
 };
 
 /* mkdir -p; fsyncs the parent of every directory it creates. */

@@ -55,6 +55,7 @@ enum section_kind {
     SEC_SERVER,
     SEC_STORAGE,
     SEC_CAMERA,
+    SEC_ALERTS,
 };
 
 enum { KEY_REQUIRED = 1, KEY_SECRET = 2 /* never echo the value: it may hold a password */ };
@@ -86,6 +87,9 @@ static nvr_err parse_min_free(const struct conf_key *k, const char *val, void *b
 static nvr_err parse_transport(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_int(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_bool(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_alert_url(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_syslog(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_starttls(const struct conf_key *k, const char *val, void *base);
 
 #define SRV(f) offsetof(struct nvr_config, f)
 
@@ -99,6 +103,8 @@ static nvr_err parse_bool(const struct conf_key *k, const char *val, void *base)
 #define CAMERA_KEY(key, kind, flags, def, min, max, help)                                                     \
     {SEC_CAMERA, #key, parse_##kind, offsetof(struct nvr_camera_config, key),                                  \
      ((flags) & NVR_CS_REQUIRED ? KEY_REQUIRED : 0) | ((flags) & NVR_CS_SECRET ? KEY_SECRET : 0), help, min, max},
+#define ALR(f) offsetof(struct nvr_alerts_config, f)
+#define ADDRS "one or more e-mail addresses, separated by commas"
 
 static const struct conf_key conf_keys[] = {
     {SEC_SERVER, "listen", parse_listen, 0, 0,
@@ -119,6 +125,35 @@ static const struct conf_key conf_keys[] = {
 
     /* [camera ID]: one row per row of the camera settings table (camera_config.h) */
     NVR_CAMERA_SETTINGS(CAMERA_KEY)
+
+    {SEC_ALERTS, "smtp_url", parse_alert_url, ALR(smtp_url), KEY_SECRET,
+     "an smtp:// or smtps:// URL with a host", 0, 0},
+    {SEC_ALERTS, "smtp_user", parse_text, ALR(smtp_user), 0, "a non-empty text", 0, 0},
+    {SEC_ALERTS, "smtp_password", parse_text, ALR(smtp_password), KEY_SECRET, "a non-empty text", 0, 0},
+    {SEC_ALERTS, "smtp_starttls", parse_starttls, ALR(smtp_starttls), 0, "auto, required, optional or off", 0, 0},
+    {SEC_ALERTS, "email_from", parse_text, ALR(email_from), 0, "an e-mail address", 0, 0},
+    {SEC_ALERTS, "email_to", parse_text, ALR(email_to), 0, ADDRS, 0, 0},
+    {SEC_ALERTS, "email_to_camera", parse_text, ALR(email_to_camera), 0, ADDRS, 0, 0},
+    {SEC_ALERTS, "email_to_storage", parse_text, ALR(email_to_storage), 0, ADDRS, 0, 0},
+    {SEC_ALERTS, "email_to_security", parse_text, ALR(email_to_security), 0, ADDRS, 0, 0},
+    {SEC_ALERTS, "email_to_audit", parse_text, ALR(email_to_audit), 0, ADDRS, 0, 0},
+    {SEC_ALERTS, "email_to_system", parse_text, ALR(email_to_system), 0, ADDRS, 0, 0},
+    {SEC_ALERTS, "webhook_url", parse_alert_url, ALR(webhook_url), KEY_SECRET,
+     "an http:// or https:// URL with a host", 0, 0},
+    {SEC_ALERTS, "webhook_secret", parse_text, ALR(webhook_secret), KEY_SECRET, "a non-empty text", 0, 0},
+    {SEC_ALERTS, "syslog", parse_syslog, ALR(syslog), 0,
+     "local, an absolute path to a unix socket, udp://host:port or tcp://host:port", 0, 0},
+    {SEC_ALERTS, "camera_offline_seconds", parse_int, ALR(camera_offline_seconds), 0,
+     "an integer from 1 to 86400", 1, 86400},
+    {SEC_ALERTS, "hold_down_seconds", parse_int, ALR(hold_down_seconds), 0, "an integer from 0 to 86400", 0,
+     86400},
+    {SEC_ALERTS, "signin_failures", parse_int, ALR(signin_failures), 0, "an integer from 1 to 100000", 1,
+     100000},
+    {SEC_ALERTS, "signin_window_seconds", parse_int, ALR(signin_window_seconds), 0,
+     "an integer from 1 to 86400", 1, 86400},
+    {SEC_ALERTS, "cert_warn_days", parse_int, ALR(cert_warn_days), 0, "an integer from 0 to 365", 0, 365},
+    {SEC_ALERTS, "storage_seconds", parse_int, ALR(storage_seconds), 0, "an integer from 1 to 86400", 1,
+     86400},
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -137,7 +172,7 @@ struct parser {
     struct nvr_config *cfg;
     size_t cameras_cap;
     int too_many_reported;
-    struct section server, storage, camera;
+    struct section server, storage, camera, alerts;
     /* the section the next key belongs to */
     enum section_kind kind;
     struct section *sec; /* &server, &storage or &camera */
@@ -522,6 +557,47 @@ static nvr_err parse_bool(const struct conf_key *k, const char *val, void *base)
     return NVR_EINVAL;
 }
 
+/* [alerts]: smtp_url (smtp://, smtps://) and webhook_url (http://, https://),
+ * by the key's name; the authority part follows the camera URL rules. */
+static nvr_err parse_alert_url(const struct conf_key *k, const char *val, void *base)
+{
+    char buf[2048];
+    int smtp = strcmp(k->name, "smtp_url") == 0;
+    const char *rest = NULL;
+    if (smtp)
+        rest = strncasecmp(val, "smtp://", 7) == 0 ? val + 7 : strncasecmp(val, "smtps://", 8) == 0 ? val + 8 : NULL;
+    else
+        rest = strncasecmp(val, "http://", 7) == 0 ? val + 7 : strncasecmp(val, "https://", 8) == 0 ? val + 8 : NULL;
+    if (!rest || snprintf(buf, sizeof buf, "rtsp://%s", rest) >= (int)sizeof buf || !valid_rtsp_url(buf))
+        return NVR_EINVAL;
+    return set_string(base, k->offset, val, strlen(val));
+}
+
+static nvr_err parse_syslog(const struct conf_key *k, const char *val, void *base)
+{
+    char buf[2048];
+    const char *rest = strncmp(val, "udp://", 6) == 0 ? val + 6 : strncmp(val, "tcp://", 6) == 0 ? val + 6 : NULL;
+    if (strcmp(val, "local") == 0 || val[0] == '/')
+        return set_string(base, k->offset, val, strlen(val));
+    if (!rest || !strchr(rest, ':') || snprintf(buf, sizeof buf, "rtsp://%s", rest) >= (int)sizeof buf ||
+        !valid_rtsp_url(buf) || strchr(rest, '/') || strchr(rest, '@'))
+        return NVR_EINVAL;
+    return set_string(base, k->offset, val, strlen(val));
+}
+
+static nvr_err parse_starttls(const struct conf_key *k, const char *val, void *base)
+{
+    static const char *const names[] = {[NVR_SMTP_TLS_AUTO] = "auto", [NVR_SMTP_TLS_REQUIRED] = "required",
+                                        [NVR_SMTP_TLS_OPTIONAL] = "optional", [NVR_SMTP_TLS_OFF] = "off"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcasecmp(val, names[i]) == 0) {
+            *(enum nvr_smtp_tls *)((char *)base + k->offset) = (enum nvr_smtp_tls)i;
+            return NVR_OK;
+        }
+    }
+    return NVR_EINVAL;
+}
+
 /* ---- sections ---- */
 
 static int find_key(enum section_kind kind, const char *name)
@@ -592,6 +668,24 @@ static void check_server(struct parser *p)
         report(p, key, "tls_key is set but tls_cert is not (set both or neither)");
 }
 
+/* Rules for [alerts] as a whole: e-mail needs a sender and a recipient,
+ * SMTP authentication a user and a password. */
+static void check_alerts(struct parser *p)
+{
+    const struct section *a = &p->alerts;
+    int url = a->key_line[find_key(SEC_ALERTS, "smtp_url")];
+    int user = a->key_line[find_key(SEC_ALERTS, "smtp_user")];
+    int pw = a->key_line[find_key(SEC_ALERTS, "smtp_password")];
+    if (url && !a->key_line[find_key(SEC_ALERTS, "email_from")])
+        report(p, url, "smtp_url is set but email_from is not");
+    if (url && !a->key_line[find_key(SEC_ALERTS, "email_to")])
+        report(p, url, "smtp_url is set but email_to is not");
+    if (user && !pw)
+        report(p, user, "smtp_user is set but smtp_password is not (set both or neither)");
+    if (pw && !user)
+        report(p, pw, "smtp_password is set but smtp_user is not (set both or neither)");
+}
+
 static nvr_err add_camera(struct parser *p, const char *id, int line)
 {
     struct nvr_config *cfg = p->cfg;
@@ -623,6 +717,17 @@ static nvr_err add_camera(struct parser *p, const char *id, int line)
 static nvr_err open_section(struct parser *p, char *name, int line)
 {
     char e[CONF_ECHO_MAX + 4];
+    if (strcmp(name, "alerts") == 0) {
+        if (p->alerts.header_line)
+            report(p, line, "duplicate section [alerts] (first at line %d)", p->alerts.header_line);
+        else
+            p->alerts.header_line = line;
+        p->kind = SEC_ALERTS;
+        p->sec = &p->alerts;
+        p->base = &p->cfg->alerts;
+        snprintf(p->label, sizeof(p->label), "[alerts]");
+        return NVR_OK;
+    }
     if (strcmp(name, "server") == 0 || strcmp(name, "storage") == 0) {
         int server = strcmp(name, "server") == 0;
         struct section *sec = server ? &p->server : &p->storage;
@@ -881,6 +986,12 @@ int nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_
     }
     p.cfg->listen_port = 8080;
     p.cfg->min_free_pct = 1; /* room for the index and logs even with no limit set */
+    p.cfg->alerts.camera_offline_seconds = 60;
+    p.cfg->alerts.hold_down_seconds = 60;
+    p.cfg->alerts.signin_failures = 10;
+    p.cfg->alerts.signin_window_seconds = 300;
+    p.cfg->alerts.cert_warn_days = 14;
+    p.cfg->alerts.storage_seconds = 120;
 
     if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
         s += 3;
@@ -897,6 +1008,7 @@ int nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_
     if ((rc = close_section(&p)))
         goto out;
     check_server(&p);
+    check_alerts(&p);
     if (p.nerrors)
         rc = NVR_ECONFIG;
 
@@ -958,6 +1070,15 @@ void nvr_config_free(struct nvr_config **cfg)
     free(c->web_dir);
     free(c->tls_cert);
     free(c->tls_key);
+    struct nvr_alerts_config *a = &c->alerts;
+    char **texts[] = {&a->smtp_url, &a->smtp_user, &a->smtp_password, &a->email_from, &a->email_to,
+                      &a->email_to_camera, &a->email_to_storage, &a->email_to_security, &a->email_to_audit,
+                      &a->email_to_system, &a->webhook_url, &a->webhook_secret, &a->syslog};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        if (*texts[i] && (texts[i] == &a->smtp_password || texts[i] == &a->webhook_secret))
+            memset(*texts[i], 0, strlen(*texts[i]));
+        free(*texts[i]);
+    }
     free(c);
     *cfg = NULL;
 }

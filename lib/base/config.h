@@ -23,6 +23,30 @@
 #define NVR_CONFIG_DEFAULT_WEB_DIR "/usr/local/share/nvr/web"
 #endif
 
+/* [alerts] (docs/ref/config.md, docs/design/alerts.md): where alerts go and
+ * when a condition becomes one.  Texts are NULL when unset; secrets
+ * (smtp_url, smtp_password, webhook_url, webhook_secret) are never echoed. */
+enum nvr_smtp_tls { NVR_SMTP_TLS_AUTO = 0 /* required with smtp_user, else if offered */,
+                    NVR_SMTP_TLS_REQUIRED, NVR_SMTP_TLS_OPTIONAL, NVR_SMTP_TLS_OFF };
+
+struct nvr_alerts_config {
+    char *smtp_url;        /* smtp://host[:port] (STARTTLS) or smtps://host[:port] */
+    char *smtp_user, *smtp_password;
+    enum nvr_smtp_tls smtp_starttls;
+    char *email_from;
+    char *email_to;        /* comma-separated addresses */
+    char *email_to_camera, *email_to_storage, *email_to_security, *email_to_audit, *email_to_system;
+    char *webhook_url;     /* http:// or https:// */
+    char *webhook_secret;  /* HMAC-SHA256 key of X-NVR-Signature */
+    char *syslog;          /* "local" or /path (unix socket), udp://host:port, tcp://host:port */
+    int camera_offline_seconds;   /* default 60 */
+    int hold_down_seconds;        /* a condition must stay clear this long to resolve; default 60 */
+    int signin_failures;          /* failed sign-ins within signin_window_seconds; default 10 */
+    int signin_window_seconds;    /* default 300 */
+    int cert_warn_days;           /* TLS certificate expiring within; default 14 */
+    int storage_seconds;          /* storage below min_free / held_full this long; default 120 */
+};
+
 struct nvr_config {
     char *path;            /* the file that was read */
     /* [server] */
@@ -38,6 +62,8 @@ struct nvr_config {
     uint64_t max_bytes;    /* 0 = no cap */
     double min_free_pct;   /* 0..99, from "5%"; 0 if given in bytes or unset */
     uint64_t min_free_bytes; /* from "10G"; 0 if given in percent or unset */
+    /* [alerts] */
+    struct nvr_alerts_config alerts;
     /* [camera ID] */
     struct nvr_camera_config *cameras;
     size_t ncameras;

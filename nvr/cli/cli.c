@@ -13,6 +13,7 @@
 #include "base/config.h"
 #include "base/err.h"
 #include "base/json.h"
+#include "alert/alert.h"
 #include "audit/audit_runner.h"
 #include "base/log.h"
 #include "core/auth.h"
@@ -391,6 +392,8 @@ int cli_run(int argc, char **argv)
     if (rc)
         goto out;
     http_server_set_guard(nvr.http, http_auth_guard);
+    if ((rc = alert_engine_start(&nvr.alerts, &nvr)))
+        goto out;
     nvr_log(NVR_INFO, NULL, "nvr %s recording cameras=%zu data_dir=%s", NVR_VERSION, nvr.cfg->ncameras,
             nvr.cfg->data_dir);
     /* the access log: a signed checkpoint now, then periodically
@@ -425,6 +428,7 @@ int cli_run(int argc, char **argv)
     nvr_log(NVR_INFO, NULL, "stopping signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     status = 0;
 out:
+    alert_engine_stop(&nvr.alerts); /* first: what stops next is not an incident */
     http_server_stop(&nvr.http);
     if (nvr.auth && nvr.key) {
         auth_log_flush(nvr.auth); /* the counts of anonymous events not yet written */

@@ -20,6 +20,7 @@ struct audit_runner;
 struct export_jobs;
 struct sign_key;
 struct rendition_pool;
+struct alert_engine;
 
 struct nvr {
     struct nvr_config *cfg;
@@ -34,6 +35,7 @@ struct nvr {
     int64_t started_us;         /* wall clock at start-up */
     struct audit_runner *audit; /* the compliance audit's background job (audit_runner.h) */
     struct rendition_pool *renditions; /* playback.mp4 transcodes running (rendition.h) */
+    struct alert_engine *alerts; /* watches the rest, tells a person (alert/alert.h) */
 };
 
 /* The recorder of an active camera id (and its config in *cam), NULL if

@@ -23,6 +23,7 @@
 #include "http/http_onvif.h"
 #include "http/http_audit.h"
 #include "http/http_exports.h"
+#include "http/http_alerts.h"
 #include "http/http_holds.h"
 #include "http/http_sign.h"
 #include "http/http_static.h"
@@ -552,6 +553,9 @@ static const struct http_route routes[] = {
     {"GET", "/api/v1/exports/{}", http_exports_get, HTTP_INVESTIGATOR},
     {"GET", "/api/v1/exports/{}/download", http_exports_download, HTTP_INVESTIGATOR},
     {"GET", "/api/v1/signing-key", http_signing_key, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/alerts", http_alerts_list, HTTP_INVESTIGATOR},
+    {"POST", "/api/v1/alerts/test", http_alerts_test, HTTP_ADMIN},
+    {"POST", "/api/v1/alerts/{}/ack", http_alerts_ack, HTTP_INVESTIGATOR},
     {"GET", "/metrics", h_metrics, HTTP_ADMIN},
     {"GET", "/*", h_static, HTTP_PUBLIC}, /* last: the web UI (it signs in itself) */
 };

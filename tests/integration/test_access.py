@@ -168,6 +168,9 @@ with Camera("h264.mp4", no_audio=True) as cam:
         ("DELETE", "/api/v1/tokens/{}", "/api/v1/tokens/%d", None, [A, 403, 403, 403, 200]),
         ("DELETE", "/api/v1/users/{}", "/api/v1/users/new%s", None, [A, 403, 403, 403, 200]),
         ("GET", "/api/v1/access-log", "/api/v1/access-log", None, [A, 403, 403, 403, 200]),
+        ("GET", "/api/v1/alerts", "/api/v1/alerts", None, [A, 403, 403, 200, 200]),
+        ("POST", "/api/v1/alerts/{}/ack", "/api/v1/alerts/999999/ack", None, [A, 403, 403, 404, 404]),
+        ("POST", "/api/v1/alerts/test", "/api/v1/alerts/test", None, [A, 403, 403, 403, 200]),
         ("GET", "/metrics", "/metrics", None, [A, 403, 403, 403, 200]),
         ("DELETE", "/api/v1/session", "/api/v1/session", None, [A, 200, 200, 200, 200]),
     ]

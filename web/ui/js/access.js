@@ -38,6 +38,8 @@ const ACTIONS = [
   ['cameras_discovered', 'cameras searched for (WS-Discovery)'],
   ['camera_onvif_read', 'camera read over ONVIF'],
   ['access_log_read', 'access log read'],
+  ['alert_ack', 'alert acknowledged'],
+  ['alert_test', 'test alert sent'],
 ];
 const ACTION_TEXT = new Map(ACTIONS);
 

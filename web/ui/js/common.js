@@ -199,6 +199,8 @@ export function header(active) {
 
 // Pages beyond live and playback, and the roles that see their link.
 const NAV_PAGES = [
+  ['status.html', 'Status', 'status', ['viewer', 'investigator', 'admin']],
+  ['alerts.html', 'Alerts', 'alerts', ['investigator', 'admin']],
   ['holds.html', 'Holds', 'holds', ['investigator', 'admin']],
   ['exports.html', 'Exports', 'exports', ['investigator', 'admin']],
   ['cameras.html', 'Cameras', 'cameras', ['admin']],
