@@ -25,6 +25,7 @@ runtime_build=(
 # the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)
 test_deps=(
   ffmpeg sqlite3 python3 procps valgrind
+  sslscan       # test_tls_policy: the TLS policy seen from outside (openssl s_client does the rest)
   faketime      # test_clock_step: steps the clock of the nvr process only (libfaketime)
   python3-aiosmtpd  # test_alerts: a real SMTP server on loopback (tests/integration/smtp_sink.py)
   libgstrtspserver-1.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev

@@ -90,6 +90,7 @@ static nvr_err parse_bool(const struct conf_key *k, const char *val, void *base)
 static nvr_err parse_alert_url(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_syslog(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_starttls(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_server_names(const struct conf_key *k, const char *val, void *base);
 
 #define SRV(f) offsetof(struct nvr_config, f)
 
@@ -117,6 +118,14 @@ static const struct conf_key conf_keys[] = {
      "yes, no, on, off, true, false, 1 or 0", 0, 0},
     {SEC_SERVER, "http_threads", parse_int, SRV(http_threads), 0,
      "an integer from 0 (one per CPU) to 64", 0, 64},
+    {SEC_SERVER, "tls_priority", parse_text, SRV(tls_priority), 0, "a GnuTLS priority string", 0, 0},
+    {SEC_SERVER, "server_name", parse_server_names, SRV(server_names), 0,
+     "host names or IP addresses separated by commas or spaces (at most 32)", 0, 0},
+    {SEC_SERVER, "max_connections", parse_int, SRV(max_connections), 0, "an integer from 16 to 100000", 16,
+     100000},
+    {SEC_SERVER, "max_connections_per_address", parse_int, SRV(max_connections_per_address), 0,
+     "an integer from 0 (no limit) to 100000", 0, 100000},
+    {SEC_SERVER, "read_timeout", parse_int, SRV(read_timeout), 0, "an integer from 1 to 3600 (seconds)", 1, 3600},
 
     {SEC_STORAGE, "max_bytes", parse_max_bytes, SRV(max_bytes), 0,
      "a size above 0 with an optional K, M, G or T suffix, such as 500G or 1.5T", 0, 0},
@@ -598,6 +607,45 @@ static nvr_err parse_starttls(const struct conf_key *k, const char *val, void *b
     return NVR_EINVAL;
 }
 
+/* server_name: "nvr.example.org, 10.0.0.5 nvr" -> "nvr.example.org,10.0.0.5,nvr"
+ * (lower case, no trailing dot); each a host name, an IPv4 or an IPv6 address. */
+static nvr_err parse_server_names(const struct conf_key *k, const char *val, void *base)
+{
+    char out[CONF_MAX_LINE];
+    size_t o = 0;
+    int n = 0;
+    for (const char *p = val; *p;) {
+        size_t len = strcspn(p, ", \t");
+        if (len == 0) {
+            p++;
+            continue;
+        }
+        char name[256];
+        struct in6_addr a6;
+        if (len >= sizeof name)
+            return NVR_EINVAL;
+        memcpy(name, p, len);
+        name[len] = '\0';
+        if (len > 1 && name[len - 1] == '.')
+            name[--len] = '\0';
+        for (size_t i = 0; i < len; i++)
+            if (name[i] >= 'A' && name[i] <= 'Z')
+                name[i] = (char)(name[i] - 'A' + 'a');
+        if (!valid_host(name, len) && inet_pton(AF_INET6, name, &a6) != 1)
+            return NVR_EINVAL;
+        if (++n > 32 || o + len + 2 > sizeof out)
+            return NVR_EINVAL;
+        if (o)
+            out[o++] = ',';
+        memcpy(out + o, name, len);
+        o += len;
+        p += len;
+    }
+    if (o == 0)
+        return NVR_EINVAL;
+    return set_string(base, k->offset, out, o);
+}
+
 /* ---- sections ---- */
 
 static int find_key(enum section_kind kind, const char *name)
@@ -985,6 +1033,9 @@ int nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_
         goto out;
     }
     p.cfg->listen_port = 8080;
+    p.cfg->max_connections = 1000;
+    p.cfg->max_connections_per_address = 100;
+    p.cfg->read_timeout = 15;
     p.cfg->min_free_pct = 1; /* room for the index and logs even with no limit set */
     p.cfg->alerts.camera_offline_seconds = 60;
     p.cfg->alerts.hold_down_seconds = 60;
@@ -1079,6 +1130,8 @@ void nvr_config_free(struct nvr_config **cfg)
             memset(*texts[i], 0, strlen(*texts[i]));
         free(*texts[i]);
     }
+    free(c->tls_priority);
+    free(c->server_names);
     free(c);
     *cfg = NULL;
 }

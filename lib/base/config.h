@@ -58,6 +58,11 @@ struct nvr_config {
     char *tls_key;         /* NULL if unset */
     int allow_plain_http;  /* 0/1, default 0: without TLS only a loopback listen is allowed */
     int http_threads;      /* HTTP worker threads, 0 (default) = one per online CPU, at least 2 */
+    char *tls_priority;    /* GnuTLS priority string; NULL: TLS 1.2+ with AEAD suites only */
+    char *server_names;    /* server_name: "a,b,c" (lower case); NULL: Host is not checked */
+    int max_connections;   /* connections served at once, default 1000 */
+    int max_connections_per_address; /* from one IPv4 address or IPv6 /64, default 100, 0 = no limit */
+    int read_timeout;      /* seconds for a request's headers, and again for its body, default 15 */
     /* [storage] */
     uint64_t max_bytes;    /* 0 = no cap */
     double min_free_pct;   /* 0..99, from "5%"; 0 if given in bytes or unset */

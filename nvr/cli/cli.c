@@ -249,9 +249,10 @@ out:
     return status;
 }
 
+/* Resolved, not read: "127.example.com" may point anywhere (http_server.h). */
 static int is_loopback(const char *host)
 {
-    return strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 || strncmp(host, "127.", 4) == 0;
+    return http_listen_is_loopback(host);
 }
 
 /* Reads a whole (small) file into a new string. */
@@ -315,7 +316,8 @@ int cli_run(int argc, char **argv)
         fprintf(stderr,
                 "nvr: %s: refusing to serve plain HTTP on %s: passwords and footage would cross the network in "
                 "clear text. Set tls_cert and tls_key in [server] (`nvr cert -c FILE --self-signed` makes a "
-                "pair for a lab), or allow_plain_http = yes behind a TLS proxy\n",
+                "pair for a lab), or allow_plain_http = yes behind a TLS proxy (the listen host must resolve "
+                "to loopback addresses only)\n",
                 nvr.cfg->path, nvr.cfg->listen_host);
         nvr_config_free(&nvr.cfg);
         return 1;
@@ -380,13 +382,16 @@ int cli_run(int argc, char **argv)
         goto out;
     size_t nroutes;
     const struct http_route *routes = http_api_routes(&nroutes);
-    struct http_tls tls = {0};
+    struct http_tls tls = {.priority = nvr.cfg->tls_priority};
     if (nvr.cfg->tls_cert && (rc = read_tls(nvr.cfg, &tls)))
         goto out;
     struct http_listen listen = {.host = nvr.cfg->listen_host,
                                  .port = nvr.cfg->listen_port,
                                  .threads = (unsigned)nvr.cfg->http_threads,
-                                 .tls = nvr.cfg->tls_cert ? &tls : NULL};
+                                 .tls = nvr.cfg->tls_cert ? &tls : NULL,
+                                 .max_connections = (unsigned)nvr.cfg->max_connections,
+                                 .max_per_address = (unsigned)nvr.cfg->max_connections_per_address,
+                                 .read_timeout_s = (unsigned)nvr.cfg->read_timeout};
     rc = http_server_start(&nvr.http, &nvr, &listen, routes, nroutes);
     free_tls(&tls);
     if (rc)

@@ -7,6 +7,7 @@
  */
 #include "core/auth.h"
 
+#include "core/signin_limit.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -20,16 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FAIL_SLOTS 256
 #define TOKEN_SLOTS 32
 #define TOKEN_CACHE_US (10LL * 1000000) /* a revoked token or changed user takes effect within this */
-
-struct fail_slot {
-    char key[80];       /* "u:NAME" or "a:ADDRESS" */
-    int count;
-    int64_t first_us;   /* start of the counting window */
-    int64_t blocked_until_us;
-};
 
 /* A recently checked API token: scripts and players repeat the same token
  * on every request, and each check costs two index queries. */
@@ -41,8 +34,8 @@ struct token_slot {
 
 struct auth {
     struct storage *st;
-    pthread_mutex_t mu;  /* guards fails, tokens, setup_token */
-    struct fail_slot fails[FAIL_SLOTS];
+    pthread_mutex_t mu;  /* guards tokens, setup_token */
+    struct signin_limit *limit; /* failed sign-ins (its own lock) */
     struct token_slot tokens[TOKEN_SLOTS];
     char setup_token[AUTH_SECRET_LEN]; /* "" once a user exists */
     struct log_limit *anon;            /* anonymous events' rate control */
@@ -79,7 +72,13 @@ int auth_create(struct auth **out, struct storage *st, const struct nvr_config *
         return NVR_ENOMEM;
     a->st = st;
     pthread_mutex_init(&a->mu, NULL);
-    int rc = users_count(storage_index(st), &n);
+    int rc = signin_limit_create(&a->limit, SIGNIN_SLOTS);
+    if (rc) {
+        pthread_mutex_destroy(&a->mu);
+        free(a);
+        return rc;
+    }
+    rc = users_count(storage_index(st), &n);
     if (rc == NVR_OK)
         rc = log_limit_create(&a->anon, storage_index(st));
     if (rc) {
@@ -104,6 +103,7 @@ void auth_destroy(struct auth **ap)
         return;
     log_limit_destroy(&a->anon);
     pthread_mutex_destroy(&a->mu);
+    signin_limit_destroy(&a->limit);
     sodium_memzero(a, sizeof *a);
     free(a);
     *ap = NULL;
@@ -136,57 +136,10 @@ int auth_hash_password(const char *pw, char out[USER_PWHASH_LEN])
     return NVR_OK;
 }
 
-/* The slot for key (locked); a free or the oldest one if absent. */
-static struct fail_slot *slot(struct auth *a, const char *key, int create)
-{
-    struct fail_slot *oldest = &a->fails[0];
-    for (int i = 0; i < FAIL_SLOTS; i++) {
-        if (strcmp(a->fails[i].key, key) == 0)
-            return &a->fails[i];
-        if (a->fails[i].first_us < oldest->first_us)
-            oldest = &a->fails[i];
-    }
-    if (!create)
-        return NULL;
-    memset(oldest, 0, sizeof *oldest);
-    snprintf(oldest->key, sizeof oldest->key, "%s", key);
-    return oldest;
-}
-
-static int blocked(struct auth *a, const char *key, int64_t now)
-{
-    struct fail_slot *s = slot(a, key, 0);
-    return s && s->blocked_until_us > now;
-}
-
-static void record_failure(struct auth *a, const char *key, int64_t now, int max)
-{
-    struct fail_slot *s = slot(a, key, 1);
-    if (now - s->first_us > AUTH_BLOCK_US) {
-        s->first_us = now;
-        s->count = 0;
-    }
-    if (++s->count >= max)
-        s->blocked_until_us = now + AUTH_BLOCK_US;
-}
-
-static void clear_failures(struct auth *a, const char *key)
-{
-    struct fail_slot *s = slot(a, key, 0);
-    if (s)
-        memset(s, 0, sizeof *s);
-}
-
 int auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u)
 {
-    char ukey[80], akey[80];
-    int64_t now = nvr_clock_now_us();
-    snprintf(ukey, sizeof ukey, "u:%s", name);
-    snprintf(akey, sizeof akey, "a:%s", address);
-    pthread_mutex_lock(&a->mu);
-    int is_blocked = blocked(a, ukey, now) || blocked(a, akey, now);
-    pthread_mutex_unlock(&a->mu);
-    if (is_blocked) {
+    int64_t now = nvr_clock_mono_us(); /* clock steps neither lift nor stretch a wait */
+    if (signin_limit_wait(a->limit, name, address, now) > 0) {
         auth_log_anon(a, name, address, "login_blocked", "too many failed logins");
         return NVR_ETIMEDOUT;
     }
@@ -197,15 +150,10 @@ int auth_login(struct auth *a, const char *name, const char *pw, const char *add
         char dummy[USER_PWHASH_LEN];
         auth_hash_password("not-a-real-password", dummy);
     }
-    pthread_mutex_lock(&a->mu);
-    if (ok) {
-        clear_failures(a, ukey);
-        clear_failures(a, akey);
-    } else {
-        record_failure(a, ukey, now, AUTH_MAX_FAILURES_USER);
-        record_failure(a, akey, now, AUTH_MAX_FAILURES_ADDR);
-    }
-    pthread_mutex_unlock(&a->mu);
+    if (ok)
+        signin_limit_succeeded(a->limit, name, address);
+    else
+        signin_limit_failed(a->limit, name, address, now);
     if (!ok) {
         memset(u, 0, sizeof *u);
         auth_log_anon(a, name, address, "login_failed", "");
@@ -213,6 +161,11 @@ int auth_login(struct auth *a, const char *name, const char *pw, const char *add
     }
     auth_log(a, u->name, address, "login", "", users_role_name(u->role));
     return NVR_OK;
+}
+
+int64_t auth_login_wait_us(struct auth *a, const char *name, const char *address)
+{
+    return signin_limit_wait(a->limit, name, address, nvr_clock_mono_us());
 }
 
 int auth_session_create(struct auth *a, const struct user *u, const char *address, char cookie[AUTH_SECRET_LEN],

@@ -28,9 +28,8 @@
 #define AUTH_ABSOLUTE_US (12LL * 3600 * 1000000)  /* 12 h after login */
 #define AUTH_COOKIE "nvr_session"
 #define AUTH_SECRET_LEN 44  /* base64url of 32 random bytes, NUL included */
-#define AUTH_MAX_FAILURES_USER 5  /* failed sign-ins per user name ... */
-#define AUTH_MAX_FAILURES_ADDR 20 /* ... or per address (a school's NAT hides many staff) ... */
-#define AUTH_BLOCK_US (15LL * 60 * 1000000) /* ... within this long block further tries this long */
+/* failed sign-ins slow down the address (and the name from that address)
+ * that failed, never the name everywhere: core/signin_limit.h */
 
 struct auth;
 
@@ -59,9 +58,13 @@ int auth_hash_password(const char *pw, char out[USER_PWHASH_LEN]);
 
 /* Checks name/password for a login from address: NVR_OK and *u filled;
  * NVR_EAUTH (wrong name or password: the same answer for both), or
- * NVR_ETIMEDOUT while the name or the address is blocked for too many
- * failures.  Records login / login_failed in the access log. */
+ * NVR_ETIMEDOUT while that name from that address, or the address, waits
+ * after too many failures (signin_limit.h).  Records login / login_failed
+ * in the access log. */
 int auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u);
+
+/* How long (us) name must still wait before trying again from address; 0: may try now. */
+int64_t auth_login_wait_us(struct auth *a, const char *name, const char *address);
 
 /* Makes a session for u: the cookie value and CSRF token to hand out. */
 int auth_session_create(struct auth *a, const struct user *u, const char *address, char cookie[AUTH_SECRET_LEN],

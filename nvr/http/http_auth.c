@@ -4,6 +4,9 @@
  * The guard runs before any handler looks anything up, in this order:
  *   1. credentials in the query string              -> 400
  *   2. a body that is not application/json          -> 415
+ *   2b. with server_name set: a Host not among them on a cookie session, a
+ *      sign-in or the first setup                   -> 421 (DNS rebinding;
+ *      bearer tokens are not checked: a browser never adds one by itself)
  *   3. public route: a cross-site Origin on a state change -> 403, else run
  *   4. no valid session cookie or bearer token      -> 401
  *   5. session (not token) changing state without the session's CSRF token
@@ -23,6 +26,7 @@
 #include "core/nvr.h"
 #include "storage/access_log.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -48,6 +52,53 @@ static int origin_ok(struct http_request *r, int required)
     const char *scheme = http_server_is_tls(http_request_server(r)) ? "https://" : "http://";
     size_t sl = strlen(scheme);
     return strncmp(origin, scheme, sl) == 0 && strcmp(origin + sl, host) == 0;
+}
+
+/* Whether the Host header names this server: with server_name unset,
+ * always; else one of those names, or an IP address (a literal address
+ * cannot be the work of DNS rebinding), any port. */
+static int host_ok(struct http_request *r, const struct nvr *nvr)
+{
+    const char *names = nvr->cfg ? nvr->cfg->server_names : NULL, *host = http_header(r, "Host");
+    char h[256];
+    size_t n;
+    if (!names)
+        return 1;
+    if (!host)
+        return 0;
+    if (host[0] == '[') {
+        const char *close = strchr(host, ']');
+        struct in6_addr a6;
+        if (!close || (size_t)(close - host - 1) >= sizeof h)
+            return 0;
+        memcpy(h, host + 1, (size_t)(close - host - 1));
+        h[close - host - 1] = '\0';
+        return inet_pton(AF_INET6, h, &a6) == 1;
+    }
+    n = strcspn(host, ":");
+    if (n == 0 || n >= sizeof h)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        h[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] - 'A' + 'a' : host[i]);
+    h[n] = '\0';
+    if (n > 1 && h[n - 1] == '.')
+        h[--n] = '\0';
+    struct in_addr a4;
+    if (inet_pton(AF_INET, h, &a4) == 1)
+        return 1;
+    for (const char *p = names; *p;) {
+        size_t l = strcspn(p, ",");
+        if (l == n && memcmp(p, h, n) == 0)
+            return 1;
+        p += l + (p[l] == ',');
+    }
+    return 0;
+}
+
+static int is_signin_route(const struct http_route *rt)
+{
+    return strcmp(rt->method, "POST") == 0 &&
+           (strcmp(rt->pattern, "/api/v1/session") == 0 || strcmp(rt->pattern, "/api/v1/setup") == 0);
 }
 
 static void release_user(void *u)
@@ -106,6 +157,11 @@ int http_auth_guard(struct http_request *r, const struct http_route *rt, struct 
     if (!u)
         return http_reply_error(r, 500, "out of memory");
     int rc = auth_request(nvr->auth, http_header(r, "Cookie"), http_header(r, "Authorization"), u);
+    if (((rc == NVR_OK && !u->via_token) || is_signin_route(rt)) && !host_ok(r, nvr)) {
+        release_user(u);
+        return http_reply_error(r, 421, "misdirected request: the Host header is not one of this server's names "
+                                        "(server_name)");
+    }
     if (rt->access == HTTP_PUBLIC) {
         if (is_state_change(method) && !origin_ok(r, 0)) {
             release_user(u);
@@ -225,9 +281,55 @@ static int start_session(struct http_request *r, struct nvr *nvr, const struct u
     return reply_session(r, status, u, csrf);
 }
 
+/* The sign-in name as it is looked up, counted and logged: a name holding
+ * control characters (C0, DEL, C1) or Unicode line separators and bidi
+ * overrides is no account's (such a name cannot be made over the API), and
+ * is stored with those characters and every backslash written \xNN or
+ * \uNNNN, so a log reader sees them and a terminal does not obey them.
+ * Other names pass unchanged.  Cut to fit out (whole escapes only). */
+static void escape_name(const char *in, char *out, size_t n)
+{
+    int special = 0;
+    const unsigned char *p = (const unsigned char *)in;
+    for (size_t i = 0; p[i]; i++)
+        if (p[i] < 0x20 || p[i] == 0x7f || (p[i] == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) ||
+            (p[i] == 0xe2 && ((p[i + 1] == 0x80 && p[i + 2] >= 0xa8 && p[i + 2] <= 0xae) ||
+                              (p[i + 1] == 0x81 && p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9))))
+            special = 1;
+    if (!special) {
+        snprintf(out, n, "%s", in);
+        return;
+    }
+    size_t o = 0;
+    for (size_t i = 0; p[i];) {
+        char e[8];
+        size_t step = 1;
+        if (p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\') {
+            snprintf(e, sizeof e, "\\x%02x", p[i]);
+        } else if (p[i] == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
+            snprintf(e, sizeof e, "\\u%04x", p[i + 1]);
+            step = 2;
+        } else if (p[i] == 0xe2 && ((p[i + 1] == 0x80 && p[i + 2] >= 0xa8 && p[i + 2] <= 0xae) ||
+                                    (p[i + 1] == 0x81 && p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9))) {
+            snprintf(e, sizeof e, "\\u%04x", 0x2000 + ((p[i + 1] & 0x3f) << 6) + (p[i + 2] & 0x3f));
+            step = 3;
+        } else {
+            e[0] = (char)p[i];
+            e[1] = '\0';
+        }
+        size_t l = strlen(e);
+        if (o + l >= n)
+            break;
+        memcpy(out + o, e, l);
+        o += l;
+        i += step;
+    }
+    out[o] = '\0';
+}
+
 int http_session_create(struct http_request *r, struct nvr *nvr)
 {
-    char name[INDEX_ID_MAX], pw[300], err[160];
+    char raw[INDEX_ID_MAX], name[INDEX_ID_MAX], pw[300], err[160];
     int ret;
     struct user *u = calloc(1, sizeof *u);
     if (!u)
@@ -235,17 +337,21 @@ int http_session_create(struct http_request *r, struct nvr *nvr)
     json_t *o = http_json_body(r, &ret);
     if (!o)
         goto out;
-    if (http_json_text(o, "user", 1, name, sizeof name, err, sizeof err) ||
+    if (http_json_text(o, "user", 1, raw, sizeof raw, err, sizeof err) ||
         http_json_text(o, "password", 1, pw, sizeof pw, err, sizeof err)) {
         ret = http_reply_error(r, 400, "%s", err);
         goto out;
     }
+    escape_name(raw, name, sizeof name);
     int rc = auth_login(nvr->auth, name, pw, http_client_address(r), u);
     sodium_memzero(pw, sizeof pw);
-    if (rc == NVR_ETIMEDOUT)
-        ret = http_reply_error(r, 429, "too many failed sign-ins: try again in %lld minutes",
-                               (long long)(AUTH_BLOCK_US / 60000000));
-    else if (rc == NVR_EAUTH)
+    if (rc == NVR_ETIMEDOUT) {
+        long long s = (auth_login_wait_us(nvr->auth, name, http_client_address(r)) + 999999) / 1000000;
+        char ra[24];
+        snprintf(ra, sizeof ra, "%lld", s > 0 ? s : 1);
+        http_add_reply_header(r, "Retry-After", ra);
+        ret = http_reply_error(r, 429, "too many failed sign-ins from this address: try again in %s s", ra);
+    } else if (rc == NVR_EAUTH)
         ret = http_reply_error(r, 401, "wrong user name or password");
     else if (rc)
         ret = http_reply_error(r, 500, "cannot sign in: %s", nvr_strerror(rc));

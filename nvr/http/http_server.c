@@ -20,15 +20,57 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 /* status codes counted separately; everything else is "other" */
-static const unsigned counted_status[] = {200, 201, 202, 206, 304, 400, 403, 404, 405, 413, 416, 500, 503};
+static const unsigned counted_status[] = {200, 201, 202, 206, 304, 400, 403, 404, 405, 413, 416, 421, 429, 500, 503};
 #define NSTATUS (sizeof counted_status / sizeof counted_status[0] + 1)
+
+/* ---- connection guard ----
+ * Every connection is tracked from accept to close (MHD_OPTION_NOTIFY_CONNECTION):
+ * its address (an IPv4 address or an IPv6 /64), whether it came in over the
+ * limits (then its request is answered 503), and the phase it is in.  A
+ * sweeper thread shuts down connections still reading their request past
+ * the deadline: libmicrohttpd's own timeout is an idle timeout that every
+ * trickled byte resets.  Answers (live streams, downloads, deferred
+ * answers) are not timed by the sweeper. */
+enum conn_phase { PHASE_HEADERS = 0, PHASE_BODY, PHASE_ANSWER };
+
+struct conn_addr {            /* connections open from one address / prefix */
+    unsigned char key[17];    /* family byte + 16 */
+    unsigned count;
+    struct conn_addr *next;
+};
+
+struct conn_slot {
+    struct conn_slot *prev, *next;
+    int fd;
+    int over;                 /* came in over a limit: answered 503 */
+    enum conn_phase phase;
+    int64_t phase_us;         /* monotonic start of the phase */
+    struct conn_addr *addr;
+};
+
+#define CONN_BUCKETS 1024
+
+struct conn_guard {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    pthread_t sweeper;
+    int running, stop;
+    unsigned max_total, max_per_addr;
+    int64_t deadline_us;
+    unsigned open;
+    struct conn_slot *slots;
+    struct conn_addr *buckets[CONN_BUCKETS];
+    atomic_uint_fast64_t busy_total, busy_addr, refused, cut; /* for /metrics */
+};
 
 struct http_server {
     struct MHD_Daemon *d;
+    struct conn_guard guard_conns;
     struct nvr *nvr;
     const struct http_route *routes;
     size_t nroutes;
@@ -619,6 +661,33 @@ static int match(struct http_request *r, const char *pattern, const char *url)
  * address is used; never written). */
 static const char first_call_seen = 0;
 
+static struct conn_slot *conn_slot_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void conn_phase(struct http_server *s, struct MHD_Connection *conn, enum conn_phase phase)
+{
+    struct conn_slot *c = conn_slot_of(conn);
+    if (!c)
+        return;
+    pthread_mutex_lock(&s->guard_conns.mu);
+    c->phase = phase;
+    c->phase_us = nvr_clock_mono_us();
+    pthread_mutex_unlock(&s->guard_conns.mu);
+}
+
+/* 503 for a connection that came in over a limit, then close. */
+static int reply_busy(struct http_request *r, const char *what)
+{
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", HTTP_RETRY_AFTER_S);
+    http_add_reply_header(r, "Retry-After", ra);
+    http_add_reply_header(r, "Connection", "close");
+    return http_reply_error(r, 503, "too many connections %s: try again in %d s", what, HTTP_RETRY_AFTER_S);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -628,6 +697,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct http_request r = {.srv = s, .conn = conn, .method = method, .url = url, .route = s->nroutes};
     int head = strcmp(method, "HEAD") == 0;
     r.head = head;
+    if (!*con_cls) {
+        /* the headers are in: a connection over a limit is answered now */
+        struct conn_slot *c = conn_slot_of(conn);
+        if (c && c->over) {
+            *upload_data_size = 0;
+            return (enum MHD_Result)reply_busy(&r, c->over == 1 ? "from your address" : "to this server");
+        }
+    }
     if (strcmp(method, "GET") != 0 && !head) {
         /* a method that may carry a body: collect it, answer on the last call */
         struct upload *up = *con_cls;
@@ -635,6 +712,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             if (!(up = calloc(1, sizeof *up)))
                 return MHD_NO;
             *con_cls = up;
+            conn_phase(s, conn, PHASE_BODY);
             return MHD_YES;
         }
         if (*upload_data_size != 0) {
@@ -653,6 +731,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_YES;
         }
         r.up = up;
+        conn_phase(s, conn, PHASE_ANSWER);
         if (up->later) {
             pthread_mutex_lock(&s->streams_mu); /* pairs with later_thread's resume */
             pthread_mutex_unlock(&s->streams_mu);
@@ -669,6 +748,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * second call keeps HTTP/1.1 connections alive. */
         if (!*con_cls) {
             *con_cls = (void *)(uintptr_t)&first_call_seen;
+            conn_phase(s, conn, PHASE_ANSWER);
             return MHD_YES;
         }
         if (*upload_data_size != 0) {
@@ -744,9 +824,8 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
     (void)toe;
+    conn_phase(cls, conn, PHASE_HEADERS); /* the next request on a kept-alive connection */
     struct upload *up = *con_cls;
     if (up && *con_cls != (const void *)&first_call_seen) {
         if (up->later) { /* the client left before the answer was queued */
@@ -759,23 +838,191 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
-/* Every accepted connection: cap the bytes queued in the kernel but not yet
- * sent (one 128 KiB sendfile chunk of libmicrohttpd's).  Without the cap a
- * worker queues a whole fragment beyond the client's window, and the rest
- * is transmitted from the client's ACKs, on the client's CPU time: on a
- * loopback with 100 clients that doubled their CPU per GB in most runs and
- * cost 10-15 % of the throughput (bench/serve; bench/README.md). */
+/* The key a connection counts under: an IPv4 address, or an IPv6 /64
+ * (an IPv4-mapped IPv6 address counts as IPv4). */
+static void addr_key(const struct sockaddr *sa, unsigned char key[17])
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    memset(key, 0, 17);
+    if (sa && sa->sa_family == AF_INET) {
+        key[0] = 4;
+        memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const unsigned char *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+        if (memcmp(a, mapped, 12) == 0) {
+            key[0] = 4;
+            memcpy(key + 1, a + 12, 4);
+        } else {
+            key[0] = 6;
+            memcpy(key + 1, a, 8);
+        }
+    }
+}
+
+static unsigned key_bucket(const unsigned char key[17])
+{
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < 17; i++)
+        h = (h ^ key[i]) * 16777619u;
+    return h % CONN_BUCKETS;
+}
+
+/* Every accepted connection: tracked by the guard (counted per address,
+ * marked when over a limit, closed at once when far over), and its bytes
+ * queued in the kernel but not yet sent capped (one 128 KiB sendfile chunk
+ * of libmicrohttpd's).  Without the cap a worker queues a whole fragment
+ * beyond the client's window, and the rest is transmitted from the client's
+ * ACKs, on the client's CPU time: on a loopback with 100 clients that
+ * doubled their CPU per GB in most runs and cost 10-15 % of the throughput
+ * (bench/serve; bench/README.md). */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
                           enum MHD_ConnectionNotificationCode code)
 {
-    (void)cls;
-    (void)socket_ctx;
+    struct http_server *s = cls;
+    struct conn_guard *g = &s->guard_conns;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct conn_slot *c = *socket_ctx;
+        if (!c)
+            return;
+        pthread_mutex_lock(&g->mu);
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            g->slots = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        g->open--;
+        if (c->addr && --c->addr->count == 0) {
+            struct conn_addr **pp = &g->buckets[key_bucket(c->addr->key)];
+            while (*pp != c->addr)
+                pp = &(*pp)->next;
+            *pp = c->addr->next;
+            free(c->addr);
+        }
+        pthread_mutex_unlock(&g->mu);
+        free(c);
+        *socket_ctx = NULL;
+        return;
+    }
     if (code != MHD_CONNECTION_NOTIFY_STARTED)
         return;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ai = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     int lowat = HTTP_NOTSENT_LOWAT;
     if (ci)
         setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof lowat);
+    struct conn_slot *c = calloc(1, sizeof *c);
+    if (!c) {
+        if (ci)
+            shutdown(ci->connect_fd, SHUT_RDWR);
+        return;
+    }
+    unsigned char key[17];
+    addr_key(ai ? ai->client_addr : NULL, key);
+    c->fd = ci ? ci->connect_fd : -1;
+    c->phase = PHASE_HEADERS;
+    c->phase_us = nvr_clock_mono_us();
+    int refuse = 0;
+    pthread_mutex_lock(&g->mu);
+    struct conn_addr **head = &g->buckets[key_bucket(key)], *a = *head;
+    while (a && memcmp(a->key, key, sizeof key) != 0)
+        a = a->next;
+    if (!a && (a = calloc(1, sizeof *a))) {
+        memcpy(a->key, key, sizeof key);
+        a->next = *head;
+        *head = a;
+    }
+    c->addr = a;
+    if (a)
+        a->count++;
+    g->open++;
+    c->next = g->slots;
+    if (g->slots)
+        g->slots->prev = c;
+    g->slots = c;
+    if (g->max_per_addr && a && a->count > g->max_per_addr) {
+        c->over = 1;
+        refuse = a->count > g->max_per_addr + HTTP_BUSY_EXTRA;
+    } else if (g->open > g->max_total) {
+        c->over = 2;
+    }
+    pthread_mutex_unlock(&g->mu);
+    *socket_ctx = c;
+    if (refuse) {
+        /* far over its address's share (an IPv6 /64 spread over many addresses,
+         * which libmicrohttpd's per-IP limit does not see): closed at once */
+        atomic_fetch_add(&g->refused, 1);
+        if (c->fd >= 0)
+            shutdown(c->fd, SHUT_RDWR);
+    } else if (c->over) {
+        atomic_fetch_add(c->over == 1 ? &g->busy_addr : &g->busy_total, 1);
+    }
+}
+
+/* Shuts down connections still reading a request past the deadline, once a
+ * second.  The fd is still the connection's: libmicrohttpd reports
+ * MHD_CONNECTION_NOTIFY_CLOSED (which takes mu) before it closes it. */
+static void *sweeper(void *p)
+{
+    struct conn_guard *g = p;
+    pthread_mutex_lock(&g->mu);
+    while (!g->stop) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        t.tv_sec += 1;
+        pthread_cond_timedwait(&g->cond, &g->mu, &t);
+        if (g->stop)
+            break;
+        int64_t now = nvr_clock_mono_us();
+        for (struct conn_slot *c = g->slots; c; c = c->next)
+            if (c->phase != PHASE_ANSWER && c->fd >= 0 && now - c->phase_us > g->deadline_us) {
+                shutdown(c->fd, SHUT_RDWR);
+                c->fd = -1; /* once */
+                atomic_fetch_add(&g->cut, 1);
+            }
+    }
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+static void guard_stop(struct conn_guard *g)
+{
+    if (!g->running)
+        return;
+    pthread_mutex_lock(&g->mu);
+    g->stop = 1;
+    pthread_cond_signal(&g->cond);
+    pthread_mutex_unlock(&g->mu);
+    pthread_join(g->sweeper, NULL);
+    g->running = 0;
+}
+
+/* Raises the open-file limit to what max connections need (the soft limit
+ * is often 1024); returns how many connections fit. */
+static unsigned fit_fd_limit(unsigned want)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)want + HTTP_BUSY_EXTRA_TOTAL + 1024; /* cameras, segment files, the index */
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return want;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        unsigned fit = rl.rlim_cur > 1024 + HTTP_BUSY_EXTRA_TOTAL + 16
+                           ? (unsigned)(rl.rlim_cur - 1024 - HTTP_BUSY_EXTRA_TOTAL)
+                           : 16;
+        if (fit < want) {
+            nvr_log(NVR_WARN, NULL,
+                    "http: the open-file limit (%llu) fits only %u connections, not max_connections=%u: "
+                    "raise LimitNOFILE",
+                    (unsigned long long)rl.rlim_cur, fit, want);
+            return fit;
+        }
+    }
+    return want;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -784,6 +1031,26 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     nvr_log(NVR_WARN, NULL, "http: %s", msg);
+}
+
+int http_listen_is_loopback(const char *host)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+    if (!host || getaddrinfo(host, NULL, &hints, &ai) != 0 || !ai)
+        return 0;
+    int all = 1;
+    for (struct addrinfo *p = ai; p && all; p = p->ai_next) {
+        if (p->ai_family == AF_INET) {
+            all = (ntohl(((struct sockaddr_in *)p->ai_addr)->sin_addr.s_addr) >> 24) == 127;
+        } else if (p->ai_family == AF_INET6) {
+            const struct in6_addr *a = &((struct sockaddr_in6 *)p->ai_addr)->sin6_addr;
+            all = IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+        } else {
+            all = 0;
+        }
+    }
+    freeaddrinfo(ai);
+    return all;
 }
 
 unsigned http_server_default_threads(void)
@@ -799,6 +1066,9 @@ int http_server_start(struct http_server **out, struct nvr *nvr, const struct ht
     int port = l->port;
     const struct http_tls *tls = l->tls;
     unsigned threads = l->threads ? l->threads : http_server_default_threads();
+    unsigned max_total = fit_fd_limit(l->max_connections ? l->max_connections : 1000);
+    unsigned per_addr = l->max_per_address;
+    unsigned read_timeout = l->read_timeout_s ? l->read_timeout_s : 15;
     struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM}, *ai = NULL;
     char portstr[16];
     int rc = NVR_ENOMEM;
@@ -810,6 +1080,15 @@ int http_server_start(struct http_server **out, struct nvr *nvr, const struct ht
     s->routes = routes;
     s->nroutes = nroutes;
     pthread_mutex_init(&s->streams_mu, NULL);
+    pthread_mutex_init(&s->guard_conns.mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->guard_conns.cond, &ca);
+    pthread_condattr_destroy(&ca);
+    s->guard_conns.max_total = max_total;
+    s->guard_conns.max_per_addr = per_addr;
+    s->guard_conns.deadline_us = (int64_t)read_timeout * 1000000;
     if (!(s->counts = calloc(nroutes + 1, sizeof *s->counts)))
         goto out;
     snprintf(portstr, sizeof portstr, "%d", port);
@@ -826,32 +1105,42 @@ int http_server_start(struct http_server **out, struct nvr *nvr, const struct ht
         flags |= MHD_USE_TLS;
         s->tls = 1;
     }
+    const char *priority = tls && tls->priority ? tls->priority : HTTP_TLS_PRIORITY;
     struct MHD_OptionItem tls_opts[] = {
         {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, tls ? (void *)tls->cert_pem : NULL},
         {tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, tls ? (void *)tls->key_pem : NULL},
+        {tls ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END, 0, tls ? (void *)priority : NULL},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* libmicrohttpd's own limits are the hard backstop, a little above the
+     * guard's: the connections in between are answered 503 */
+    unsigned mhd_per_ip = per_addr ? per_addr + HTTP_BUSY_EXTRA : 0;
     s->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s,
                             MHD_OPTION_ARRAY, tls_opts,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                             MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                             MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                            MHD_OPTION_CONNECTION_LIMIT, max_total + HTTP_BUSY_EXTRA_TOTAL,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, mhd_per_ip,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, /* idle: a stalled reader */
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
                             MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
                             MHD_OPTION_END);
     if (!s->d) {
-        nvr_log(NVR_ERROR, NULL, "cannot listen address=%s port=%d (in use, or not an address of this machine)",
-                host, port);
+        nvr_log(NVR_ERROR, NULL, "cannot listen address=%s port=%d (in use, or not an address of this machine%s)",
+                host, port, tls ? ", or tls_priority is not a valid GnuTLS priority string" : "");
         rc = NVR_EIO;
         goto out;
     }
-    nvr_log(NVR_INFO, NULL, "http listening url=%s://%s%s%s:%d/ threads=%u", tls ? "https" : "http",
-            strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, threads);
+    if (pthread_create(&s->guard_conns.sweeper, NULL, sweeper, &s->guard_conns) == 0)
+        s->guard_conns.running = 1;
+    nvr_log(NVR_INFO, NULL,
+            "http listening url=%s://%s%s%s:%d/ threads=%u max_connections=%u per_address=%u read_timeout=%us",
+            tls ? "https" : "http", strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, threads,
+            max_total, per_addr, read_timeout);
     *out = s;
     s = NULL;
     rc = NVR_OK;
@@ -874,8 +1163,18 @@ void http_server_stop(struct http_server **sp)
             usleep(10000);
         if (atomic_load(&s->works) > 0)
             nvr_log(NVR_WARN, NULL, "http: deferred answers still running at shutdown");
+        guard_stop(&s->guard_conns);
         MHD_stop_daemon(s->d);
     }
+    guard_stop(&s->guard_conns);
+    for (size_t i = 0; i < CONN_BUCKETS; i++) /* left only if libmicrohttpd never started */
+        while (s->guard_conns.buckets[i]) {
+            struct conn_addr *a = s->guard_conns.buckets[i];
+            s->guard_conns.buckets[i] = a->next;
+            free(a);
+        }
+    pthread_cond_destroy(&s->guard_conns.cond);
+    pthread_mutex_destroy(&s->guard_conns.mu);
     pthread_mutex_destroy(&s->streams_mu);
     free(s->counts);
     free(s);
@@ -927,6 +1226,23 @@ void http_server_trim_allocator(void)
 
 void http_server_write_metrics(struct http_server *s, FILE *f)
 {
+    struct conn_guard *g = &s->guard_conns;
+    pthread_mutex_lock(&g->mu);
+    unsigned open = g->open;
+    pthread_mutex_unlock(&g->mu);
+    fprintf(f,
+            "# HELP nvr_http_connections Open HTTP connections.\n"
+            "# TYPE nvr_http_connections gauge\n"
+            "nvr_http_connections %u\n"
+            "# HELP nvr_http_connections_refused_total Connections answered 503 (busy) or closed at accept, "
+            "and closed for reading a request past read_timeout.\n"
+            "# TYPE nvr_http_connections_refused_total counter\n"
+            "nvr_http_connections_refused_total{reason=\"busy_address\"} %llu\n"
+            "nvr_http_connections_refused_total{reason=\"busy_total\"} %llu\n"
+            "nvr_http_connections_refused_total{reason=\"closed_at_accept\"} %llu\n"
+            "nvr_http_connections_refused_total{reason=\"read_timeout\"} %llu\n",
+            open, (unsigned long long)atomic_load(&g->busy_addr), (unsigned long long)atomic_load(&g->busy_total),
+            (unsigned long long)atomic_load(&g->refused), (unsigned long long)atomic_load(&g->cut));
     fputs("# HELP nvr_http_requests_total HTTP requests answered, by route and status.\n"
           "# TYPE nvr_http_requests_total counter\n",
           f);

@@ -51,11 +51,26 @@ struct http_route {
  * of the reply it made (401/403/404/...). */
 typedef int (*http_guard)(struct http_request *req, const struct http_route *route, struct nvr *nvr);
 
+/* TLS 1.3 and 1.2 only, forward-secret key exchange and AEAD suites only
+ * (RFC 8996, NIST SP 800-52r2); `tls_priority` in [server] replaces it. */
+#define HTTP_TLS_PRIORITY                                                                                  \
+    "SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"      \
+    "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
+
 /* TLS: PEM certificate chain and key (borrowed strings, read at start). */
 struct http_tls {
     const char *cert_pem;
     const char *key_pem;
+    const char *priority;        /* GnuTLS priority string; NULL: HTTP_TLS_PRIORITY */
 };
+
+/* Connections beyond the limits get an answer, not silence: up to
+ * HTTP_BUSY_EXTRA more per address (and HTTP_BUSY_EXTRA_TOTAL in all) are
+ * answered 503 with Retry-After once their request arrives; past that a
+ * connection is closed as soon as it is accepted. */
+#define HTTP_BUSY_EXTRA 8
+#define HTTP_BUSY_EXTRA_TOTAL 64
+#define HTTP_RETRY_AFTER_S 10
 
 /* Where and how to listen (borrowed for the call). */
 struct http_listen {
@@ -63,7 +78,16 @@ struct http_listen {
     int port;
     unsigned threads;            /* worker threads; 0 = http_server_default_threads() */
     const struct http_tls *tls;  /* HTTPS when not NULL */
+    unsigned max_connections;    /* served at once; 0 = 1000 */
+    unsigned max_per_address;    /* from one IPv4 address or IPv6 /64; 0 = no limit */
+    unsigned read_timeout_s;     /* a request's headers (from the connection's start or the previous
+                                  * answer's end), and then its body, must each arrive within this;
+                                  * bytes trickling in do not extend it; 0 = 15 */
 };
+
+/* Whether host (a name or an address) resolves, and only to loopback
+ * addresses (127.0.0.0/8, ::1); a name that does not resolve is not. */
+int http_listen_is_loopback(const char *host);
 
 /* Listens as l says and serves routes (a static table, borrowed).
  * *out owns the server; stop with http_server_stop. */
