@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The two commands a newcomer needs (see README.md):
 #   make run    install packages, build, start the NVR with a simulated camera
 #   make test   install packages, build, run every test (plain and ASan+UBSan builds)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * export.c - benchmark of investigation exports: nvr's export (a signed zip
  * of faststart MP4s) against `ffmpeg -f concat -safe 0 -i LIST -c copy` on

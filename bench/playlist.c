@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * playlist.c - benchmark of HLS VOD playlist latency (index query + text).
  *

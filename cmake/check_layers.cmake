@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Checks the layer rule on every #include "..." of the layer folders (cmake -P).
 #   cmake -DROOT=<source dir> -DMAP=<BUILD/layers/map.cmake> -P cmake/check_layers.cmake
 # MAP (written by cmake/layers.cmake) lists each layer's folder and the layers

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The layers of the code, bottom first; the dependency rule in one line:
 #   a file may include headers of its own layer and of the layers its layer
 #   declares in nvr_layer(... DEPS ...), and DEPS may name only layers listed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * driver.c - runs a fuzz target without libFuzzer: every file named on the
  * command line (directories: every file in them), then a deterministic

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_config.c - the INI config parser (lib/base/config.c) on hostile text. */
 #include "base/config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_h26x.c - parameter-set scanning (nvr/media/h26x.c) on arbitrary bytes. */
 #include "media/h26x.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_rtp.c - the RTSP reader's byte-stream parsers on arbitrary bytes:
  * the interleaved framing and RTSP reply heads (rtsp_frame_next), then every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_sdp.c - SDP parsing (nvr/media/sdp.c) on arbitrary bytes. */
 #include "media/sdp.h"
 

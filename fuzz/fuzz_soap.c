@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_soap.c - hostile SOAP/XML replies: safexml parsing and lookups
  * (nvr/audit/safexml.c) and WS-Discovery ProbeMatch parsing (nvr/audit/wsdiscovery.c). */
 #include "audit/safexml.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_time.c - RFC 3339 parsing and URL redaction on hostile text: a
  * parsed time must format and parse back to itself; redaction must never
  * write past its buffer nor keep text between "user:" and "@". */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_vendors.c - the audit's vendor data file parser (nvr/audit/vendors.c) and
  * signal matching on hostile text. */
 #include "audit/vendors.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * main.c - the `nvr` binary: dispatches to the subcommands in cli.c.
  */

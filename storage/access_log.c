@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * access_log.c - the hash-chained access log (see access_log.h).
  *

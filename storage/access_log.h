@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * access_log.h - the disclosure record: an append-only, hash-chained log of
  * who saw or did what, in the index.

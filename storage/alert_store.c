@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * alert_store.c - the alerts tables (see alert_store.h; migration 9).
  */

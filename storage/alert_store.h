@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * alert_store.h - the alerts tables (migration 9; docs/design/alerts.md):
  * incidents with their state (open, acknowledged, resolved), the outbox of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_cameras.c - the api_cameras table (see api_cameras.h; migration 5).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api_cameras.h - cameras added over the API, kept in the index so they
  * survive restarts.  Each row is the camera's settings as the key = "value"

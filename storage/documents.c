@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * documents.c - atomic whole-file documents under data_dir (see documents.h).
  * Called from any thread; keeps no state.

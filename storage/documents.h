@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * documents.h - small whole-file documents under data_dir (for example the
  * audit report, data_dir/audit.json), written atomically.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fmp4_scan.c - a segment file back into the fields of its index row (see
  * fmp4_scan.h).  Only the boxes the writer's muxer produces are read:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fmp4_scan.h - reading a segment file back into an index row: the file is
  * self-describing (docs/design/storage.md, "Segment files"), so the index

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fragments.c - packing of the per-segment fragment table (see fragments.h).
  */

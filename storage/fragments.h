@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fragments.h - the per-segment fragment table, packed for the index.
  *

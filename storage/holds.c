@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * holds.c - evidence holds in the index (see holds.h; schema in
  * docs/design/index.md, migration 3).

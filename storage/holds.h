@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * holds.h - evidence holds: cameras + a time range + a case, exempt from
  * retention until released.

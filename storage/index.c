@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * index.c - the SQLite catalog (see index.h for tables, invariants, threads).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * index.h - the catalog of recorded footage: one SQLite file (WAL mode).
  *

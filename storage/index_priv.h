@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * index_priv.h - what the index's own files share (index.c, index_holds.c,
  * index_retention.c): the handle's fields and the error helpers.  Nothing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * index_retention.c - the index's side of retention: usage per camera (kept
  * by the triggers of migration 3), choosing and retiring the oldest unheld

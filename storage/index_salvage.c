@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * index_salvage.c - reading what a damaged index still yields (index.h,
  * docs/design/index.md "A damaged index").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * retention.h - keeps footage within its limits, oldest first, forever:
  *

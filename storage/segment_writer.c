@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * segment_writer.c - fMP4 segment files through libavformat's mp4 muxer
  * (see segment_writer.h).

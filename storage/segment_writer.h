@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * segment_writer.h - writes one segment file: fragmented MP4, stream copy.
  *

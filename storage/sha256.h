@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sha256.h - SHA-256 of segment files, through OpenSSL's libcrypto (which
  * uses the CPU's SHA instructions where there are some: every recorded byte

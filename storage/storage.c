@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * storage.c - segment files + index, and the order of operations that makes
  * a crash at any instant harmless (see storage.h, docs/design/storage.md).

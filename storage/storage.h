@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * storage.h - the one door to recorded footage: segment files and the index.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * storage_delete.c - deleting footage without ever leaving the index
  * pointing at nothing (docs/design/storage.md, "Deletion"):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * storage_fs.c - the small file-system helpers of storage/ (storage_priv.h):
  * mkdir -p with durable parents, fsync of a directory, path joins, the

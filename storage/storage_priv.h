@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * storage_priv.h - what storage.c and storage_delete.c share: the handle's
  * fields and the file-system helpers.  Nothing outside storage/ includes it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * storage_read.c - the read side of the one door: opening a segment file
  * for reading (export), whether a file is there as indexed (playback

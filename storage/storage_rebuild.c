@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * storage_rebuild.c - the index rebuilt from the segment files, and the
  * quarantine (see storage.h, docs/design/index.md "A damaged or lost index").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * users.c - accounts, grants, sessions and tokens in the index (see
  * users.h; schema in docs/design/index.md, migration 4).

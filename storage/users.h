@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * users.h - staff accounts in the index: users with a role and the cameras
  * they may see (grants), browser sessions and API tokens.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `make run`: starts the NVR with one simulated camera, so a newcomer sees it record.
 # The camera is the test camera (gst-rtsp-server) serving a generated clip on loopback;
 # footage goes to BUILD/demo/data.  Ctrl-C stops both.

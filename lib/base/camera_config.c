@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * camera_config.c - the camera settings table and what walks it (see
  * camera_config.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * camera_config.h - a camera's settings: the one table, NVR_CAMERA_SETTINGS.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * clock.c - clocks and RFC 3339 parsing/formatting (see clock.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config.c - reads the INI configuration file (see config.h, docs/ref/config.md).
  *

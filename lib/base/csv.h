@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * csv.h - writing CSV for spreadsheets (the access log and audit downloads,
  * `nvr audit --csv`): RFC 4180 cells, and no cell a spreadsheet would run.

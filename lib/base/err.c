@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * err.c - texts for nvr_err and translation of foreign error codes.
  */

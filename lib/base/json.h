@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * json.h - writing JSON text: string escaping, RFC 3339 time values, and a
  * small streaming writer (struct json_w) for whole documents.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * url.c - redaction of credentials in URLs and in free text (see url.h).
  *

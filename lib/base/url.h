@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * url.h - camera URL helpers: credentials redaction and splitting.
  *

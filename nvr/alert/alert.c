@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * alert.c - the alert engine and its sender (see alert.h,
  * docs/design/alerts.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * alert.h - the alert engine: watches the server from above and tells a
  * person when something needs one (docs/design/alerts.md).

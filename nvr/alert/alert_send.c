@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * alert_send.c - e-mail, webhook and syslog delivery (see alert_send.h).
  */

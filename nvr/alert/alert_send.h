@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * alert_send.h - the alert channels: e-mail over SMTP (libcurl: smtp:// with
  * STARTTLS, smtps://, authentication), a webhook (JSON body, X-NVR-Signature:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * audit.c - judging observations (see audit.h).  No I/O, no state; the
  * report is written by audit_report.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * audit.h - the NDAA compliance audit (docs/design/audit.md): which
  * configured cameras are made by a covered company (NDAA FY2019 §889, FCC

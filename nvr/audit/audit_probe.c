@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * audit_probe.c - observing one camera for the audit (see audit.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * audit_report.c - the audit report of every configured camera, judged from
  * the stored observations, as JSON, CSV or text (see audit.h, "reports").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * audit_runner.c - the audit's background thread (see audit_runner.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * audit_runner.h - the audit as a background job of `nvr run`, for the HTTP
  * routes: keeps the current report (JSON text) in memory and runs a probe

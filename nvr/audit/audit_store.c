@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * audit_store.c - the stored observations of the audit, data_dir/audit.json
  * (see audit.h), written through storage/documents (atomic replace).

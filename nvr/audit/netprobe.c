@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * netprobe.c - bounded read-only HTTP and RTSP requests over libcurl (see
  * netprobe.h).  curl_easy_init() performs libcurl's global initialisation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * netprobe.h - the few read-only network requests the ONVIF client and the
  * compliance audit make: an HTTP GET or SOAP POST, and an RTSP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * onvif.c - the ONVIF client (see onvif.h).
  *

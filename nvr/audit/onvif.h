@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * onvif.h - a minimal ONVIF client: the device facts a recorder needs, read
  * over SOAP 1.2 (HTTP POST) with WS-Security UsernameToken PasswordDigest,

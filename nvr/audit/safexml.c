@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * safexml.c - hostile-input XML parsing with libxml2 (see safexml.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * safexml.h - parsing untrusted XML (ONVIF/SOAP replies, ISAPI answers,
  * WS-Discovery datagrams) with libxml2, and cleaning the strings taken out

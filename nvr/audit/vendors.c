@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vendors.c - the vendor data file parser, the OUI registry and signal
  * matching (see vendors.h).

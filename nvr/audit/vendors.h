@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vendors.h - what the compliance audit knows about camera makers: the
  * vendor data file (data/ndaa-vendors.ini, updatable without recompiling)

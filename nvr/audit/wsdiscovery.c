@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wsdiscovery.c - the WS-Discovery probe (see wsdiscovery.h).
  */

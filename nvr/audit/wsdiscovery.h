@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * wsdiscovery.h - WS-Discovery (2005/04, as ONVIF uses it): send a Probe
  * for dn:NetworkVideoTransmitter and collect the ProbeMatches that arrive

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli.h - the subcommands of the `nvr` binary (CONTRACT.md, docs/ref/cli.md).
  * Each takes the arguments after the subcommand name and returns the

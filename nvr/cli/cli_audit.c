@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli_audit.c - `nvr audit` (the NDAA compliance report) and `nvr discover`
  * (WS-Discovery).  See docs/ref/cli.md and docs/design/audit.md.

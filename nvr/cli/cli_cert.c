@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli_cert.c - `nvr cert -c FILE --self-signed [--force]`: makes a key and a
  * self-signed certificate for a lab or a first start, written to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli_export.c - `nvr export`, `nvr verify` and `nvr version --key`
  * (docs/ref/cli.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli_hold.c - `nvr hold add|list|release`: evidence holds from the command
  * line (docs/ref/cli.md).  Works while `nvr run` records: it opens the index

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli_opts.c - the usage text, and the option parser every subcommand
  * shares (cli.h): a table

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli_user.c - `nvr user add|passwd|del|token|list` and `nvr verify --log`
  * (docs/ref/cli.md).  Passwords are read from standard input (one line), so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * auth.c - passwords, sessions, tokens, rate limits and camera permission
  * (see auth.h, docs/design/security.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * auth.h - who is asking: passwords (Argon2id), browser sessions, API
  * tokens, login rate limits, per-camera permission, and the access log

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * camera_store.c - cameras from the config file and from the API (see
  * camera_store.h, docs/design/cameras.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * camera_store.h - where cameras come from, and how the two sources combine:
  *

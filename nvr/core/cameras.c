@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cameras.c - the changing set of recorded cameras (see cameras.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cameras.h - the cameras the server records now: a set that changes while
  * it runs (API edits, SIGHUP reload) without stopping the others.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_limit.c - aggregation and caps for anonymous access-log events (see
  * log_limit.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_limit.h - rate control for anonymous access-log events (failed and
  * blocked sign-ins): an outsider must not be able to bury the log or grow

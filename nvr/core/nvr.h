@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * nvr.h - the one struct of the running server, passed down to everything
  * that needs the whole: the config, the storage, retention, the camera set

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * recorder.c - one camera's ingest thread and writer thread (see recorder.h).
  *

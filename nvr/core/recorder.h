@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * recorder.h - records one camera, forever: connect, stream, segment, index,
  * and on any failure reconnect with capped exponential backoff and jitter.

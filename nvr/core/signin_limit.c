@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * signin_limit.c - the sign-in rate limiter (see signin_limit.h).
  *

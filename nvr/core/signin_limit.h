@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * signin_limit.h - the sign-in rate limiter: failed passwords slow down the
  * one address (and the one name from that address) that failed, never the

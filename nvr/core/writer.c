@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * writer.c - one camera's writer state machine (see writer.h): stream items
  * in, segments and index rows out through storage/.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * writer.h - one camera's writer state machine: the items the ingest thread
  * queues (session start, packets, gaps, session end) in; segments, fragments

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * export_jobs.c - the export queue and its worker thread (see
  * export_jobs.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * export_jobs.h - exports requested over HTTP, run one at a time by a
  * background worker thread (never on an HTTP thread).

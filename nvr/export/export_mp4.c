@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * export_mp4.c - a classic MP4 built from stored fMP4 fragments (see
  * export_mp4.h).

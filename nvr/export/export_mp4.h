@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * export_mp4.h - one playable MP4 (moov first, "faststart") stream-copied
  * from a camera's stored fMP4 segments, with a timed-text track giving the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * export_zipout.c - a buffered, write-to-temporary-then-rename libzip
  * source (see export_zipout.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * export_zipout.h - the file a zip is written to: a libzip source that
  * collects libzip's small writes (8 KiB each) into 4 MiB ones, which matters

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_anchor.c - signing and checking access-log checkpoints (see
  * log_anchor.h): storage builds the message and keeps the entry, this file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log_anchor.h - signed checkpoints of the access log (storage/access_log.h)
  * with the recorder's Ed25519 key (sign.h): written at start, every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sign.c - Ed25519 key, signatures and fingerprints with OpenSSL's EVP
  * (see sign.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sign.h - the server's own Ed25519 signing key, through OpenSSL's EVP
  * interface (libcrypto; no cryptography is written here).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_alerts.c - the alert routes (see http_alerts.h): the incidents the
  * alert engine keeps (storage/alert_store.h), their acknowledgement (in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_api.c - handlers of the JSON API, the HLS playback route, segment
  * bytes and /metrics (see docs/ref/http-api.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_api.h - the routes of /api/v1 and /metrics (docs/ref/http-api.md).
  */

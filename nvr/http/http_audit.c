@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_audit.c - the audit routes (see http_audit.h).  The handlers only
  * copy the report out of, or post a request to, the audit runner

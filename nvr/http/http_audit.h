@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_audit.h - the compliance audit over HTTP (docs/ref/http-api.md):
  * GET /api/v1/audit (the current report), POST /api/v1/audit (probe every

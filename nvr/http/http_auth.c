@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_auth.c - the request guard and the account routes (see http_auth.h).
  *

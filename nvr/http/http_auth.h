@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_auth.h - the guard every request passes (authentication, CSRF,
  * role, camera permission) and the routes for sessions, first setup, users,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_cameras.c - camera management routes (see http_cameras.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_cameras.h - managing cameras over HTTP (admins): add, change,
  * disable, remove, and "test connection" before saving

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_discover.c - the WS-Discovery route (see http_discover.h).
  *

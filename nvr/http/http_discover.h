@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_discover.h - POST /api/v1/discover: WS-Discovery of the cameras on
  * the local network (wsdiscovery.h), for the camera page's "Find cameras".

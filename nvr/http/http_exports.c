@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_exports.c - export requests over HTTP (see http_exports.h).  The
  * body is JSON (jansson); every field is checked and a bad one answers 400

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_exports.h - the export routes (docs/ref/http-api.md):
  *   POST /api/v1/exports               queue an export -> 202 {"id":...}

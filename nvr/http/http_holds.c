@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_holds.c - evidence holds and the storage report over HTTP (see
  * http_holds.h).  Request bodies are JSON parsed with jansson; every field

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_holds.h - the routes for evidence holds and storage/retention status
  * (docs/ref/http-api.md): GET/POST /api/v1/holds, GET/DELETE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_json.c - JSON request bodies (see http_json.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_json.h - reading JSON request bodies (jansson) with errors that name
  * the field, for the handlers of POST/PUT routes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_onvif.c - the ONVIF device route (see http_onvif.h).
  *

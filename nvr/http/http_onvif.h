@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_onvif.h - POST /api/v1/onvif: what an ONVIF camera says about itself
  * (maker, model, firmware, serial, MAC, clock offset, main and sub stream

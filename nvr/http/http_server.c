@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_server.c - libmicrohttpd glue, routing, replies, byte ranges, and
  * request counters (see http_server.h).

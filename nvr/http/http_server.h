@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_server.h - the embedded HTTP server (libmicrohttpd) and the small
  * toolkit handlers use to answer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_sign.c - GET /api/v1/signing-key (see http_sign.h).  The key is the
  * one `nvr run` loaded (or made) at start into nvr->key (nvr/cli/cli.c); it is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_sign.h - the server's public signing key over HTTP
  * (docs/ref/http-api.md): GET /api/v1/signing-key, so the UI can show the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_static.c - serves the browser UI's files (web/, built into web_dir)
  * at "/" (see http_static.h and docs/design/web.md).

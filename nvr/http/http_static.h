@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_static.h - static files of the browser UI, served from web_dir at "/".
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * live_api.c - handlers of live.mp4 and snapshot.jpg (see live_api.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * live_api.h - the live view and snapshot routes (docs/ref/http-api.md):
  *   GET /api/v1/cameras/{id}/live.mp4[?stream=main|sub][&codec=h264]

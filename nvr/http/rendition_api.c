@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rendition_api.c - the playback.mp4 handler (see rendition_api.h).
  *

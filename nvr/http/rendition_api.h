@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rendition_api.h - the playback rendition route (docs/ref/http-api.md):
  *   GET /api/v1/cameras/{id}/playback.mp4?start=T&end=T[&codec=h264][&width=N]

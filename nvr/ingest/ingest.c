@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ingest.c - picks the implementation of ingest.h for a camera and forwards
  * to it.

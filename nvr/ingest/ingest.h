@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ingest.h - pulls one camera's RTSP stream: timestamped packets out, codec
  * parameters beside them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ingest_dts.c - decode timestamps for the ingest's video (see ingest_dts.h,
  * and dts_gen.h for the scheme).

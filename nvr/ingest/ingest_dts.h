@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ingest_dts.h - the ingest's decode-order stage: gives each video packet a
  * decode timestamp (dts_gen.h) from the reorder depth of the current SPS.

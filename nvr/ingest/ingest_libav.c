@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ingest_libav.c - the libavformat RTSP implementation of ingest.h (see
  * ingest_libav.h); ingest.c picks it for UDP, auto's UDP fallback, rtsps://

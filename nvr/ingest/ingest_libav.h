@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ingest_libav.h - ingest.h implemented with libavformat's RTSP client
  * (TCP-interleaved or UDP transport).  nvr/ingest/ingest.c dispatches to it; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ingest_rtsp.c - ingest.h on the project's own RTSP reader (see
  * ingest_rtsp.h): rtsp_client.c for the connection, sdp.c for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ingest_rtsp.h - ingest.h implemented with the project's own RTSP reader
  * (nvr/ingest/rtsp_client.c, nvr/media/sdp.c, nvr/media/rtp_depack.c): RTP interleaved in the

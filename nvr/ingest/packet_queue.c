@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * packet_queue.c - bounded single-producer single-consumer queue (see
  * packet_queue.h), a mutex + condition variable around a linked list.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * packet_queue.h - the bounded hand-off from a camera's ingest thread to its
  * writer thread.

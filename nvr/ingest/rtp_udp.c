@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtp_udp.c - a track's RTP/RTCP UDP socket pair (see rtp_udp.h).
  *

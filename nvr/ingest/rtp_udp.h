@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtp_udp.h - one track's pair of UDP sockets for RTP over UDP (RFC 3550:
  * RTP on an even port, RTCP on the next one), for the own RTSP reader.

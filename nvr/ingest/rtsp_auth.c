@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtsp_auth.c - Basic and Digest answers to RTSP challenges (see
  * rtsp_auth.h).  The digests (MD5, SHA-256) through libcrypto's EVP

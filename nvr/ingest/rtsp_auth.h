@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtsp_auth.h - answers to an RTSP server's WWW-Authenticate challenge:
  * Basic, and Digest (RFC 2617 and RFC 7616: algorithm MD5, MD5-sess,

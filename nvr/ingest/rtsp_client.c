@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtsp_client.c - RTSP over one byte stream with interleaved media (see
  * rtsp_client.h); the stream (TCP, TLS or an HTTP tunnel) is rtsp_conn.c's.

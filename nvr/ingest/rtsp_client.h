@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtsp_client.h - an RTSP 1.0 client (RFC 2326) for TCP-interleaved
  * streaming: the control connection and the media share one byte stream

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtsp_conn.c - the RTSP client's byte stream: TCP, TLS, or an RTSP-over-HTTP
  * tunnel (see rtsp_conn.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtsp_conn.h - the byte stream under the RTSP client (rtsp_client.c): one
  * of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tcp_probe.c - a bounded TCP connect to a camera's RTSP port (see
  * tcp_probe.h).  The name is resolved with getaddrinfo (numeric hosts, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tcp_probe.h - "is the camera's port answering?": one non-blocking TCP
  * connect, bounded by a timeout, closed at once (nothing is sent).

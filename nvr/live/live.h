@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * live.h - the live fan-out hub of one camera stream: the recorder's own
  * packets, muxed once into per-frame fMP4 fragments, shared by every viewer.

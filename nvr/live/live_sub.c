@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * live_sub.c - the on-demand sub-stream ingest (see live_sub.h).
  *

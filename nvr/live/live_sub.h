@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * live_sub.h - a camera's sub stream (`sub_url`), pulled only while someone
  * watches it live: its own thread connects when live_sub_demand() is called

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * live_transcode.c - H.265 -> H.264 for live view (see live_transcode.h).
  *

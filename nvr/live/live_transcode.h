@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * live_transcode.h - an H.264 rendition of an H.265 camera's live stream,
  * for browsers that cannot decode HEVC, made only while someone watches it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * snapshot.c - keyframe -> JPEG, with a per-camera cache (see snapshot.h).
  *

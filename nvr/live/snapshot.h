@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * snapshot.h - JPEG pictures of a camera: the newest keyframe (from the live
  * hub) or the keyframe at or before a moment of stored footage, decoded with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * audio_transcode.c - G.711 to AAC-LC for the ingest (see audio_transcode.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * audio_transcode.h - G.711 (µ-law or A-law) packets in, AAC-LC packets out,
  * for one audio track of one connection.

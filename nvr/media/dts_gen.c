@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dts_gen.c - decode timestamps from presentation timestamps (see dts_gen.h
  * for the scheme and its invariants G1-G3).

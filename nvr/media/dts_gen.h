@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dts_gen.h - decode timestamps for a video stream that carries only
  * presentation timestamps (RTP), as cameras with B-frames send it.

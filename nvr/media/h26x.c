@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h26x.c - Annex-B scanning for parameter sets (see h26x.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h26x.h - just enough H.264/H.265 bitstream knowledge for the ingest:
  * finding parameter sets (VPS/SPS/PPS) in Annex-B data, so that a keyframe

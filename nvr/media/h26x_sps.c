@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * h26x_sps.c - the reorder depth of an H.264 or H.265 stream from its SPS
  * (see h26x.h, h26x_reorder_depth).

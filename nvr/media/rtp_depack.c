@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtp_depack.c - RTP depacketization for H.264, H.265, AAC and G.711, and RTCP
  * sender reports (see rtp_depack.h for the rules).

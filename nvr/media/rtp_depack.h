@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtp_depack.h - RTP packets of one track in, whole frames out: H.264
  * (RFC 6184) and H.265 (RFC 7798) access units in Annex-B, AAC frames from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtp_reorder.c - the reorder buffer for RTP over UDP (see rtp_reorder.h).
  *

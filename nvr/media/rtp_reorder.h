@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtp_reorder.h - puts RTP packets received over UDP back in sequence-number
  * order before the depacketizer (rtp_depack.c), waiting a little for late

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sdp.c - SDP parsing for the RTSP reader (see sdp.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sdp.h - the part of an RTSP DESCRIBE answer (SDP, RFC 8866) the ingest
  * needs: one entry per m= line with its control URL, RTP clock and codec

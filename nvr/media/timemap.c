@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * timemap.c - media time to wall clock, rules T1-T6 (see timemap.h).
  */

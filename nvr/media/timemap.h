@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * timemap.h - maps a camera's media timestamps to wall-clock UTC.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * video_params.c - codec parameters that follow in-band SPS changes (see
  * video_params.h).

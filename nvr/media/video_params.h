@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * video_params.h - the current video codec parameters of a stream, following
  * in-band parameter-set changes.  Shared by both ingest implementations.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * coverage.c - runs and segments of one camera as JSON (see coverage.h).
  * A run is a maximal chain of segments each starting exactly where the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * coverage.h - one camera's recorded coverage as JSON: runs of continuous
  * footage and their segments.  The same document is printed by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hls.c - VOD playlists from index rows (see hls.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hls.h - HLS VOD playlists (RFC 8216, fMP4) built from the index alone.
  *

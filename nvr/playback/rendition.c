@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rendition.c - stored footage -> H.264 fragmented MP4 (see rendition.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rendition.h - an H.264 rendition of recorded footage, made on demand for
  * browsers that cannot decode the stored codec (H.265 in Debian's Chromium):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // alerts_test.mjs - drives Debian's chromium (playwright-core) through the
 // status board (status.html) and the alerts page (alerts.html) of a running
 // `nvr run` (test_browser_alerts.py stops and restarts the camera between

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // audio_test.mjs - G.711 cameras in Debian's chromium (started by
 // test_browser_audio.py with "door", G.711 u-law recorded as 8 kHz AAC, and
 // "yard", whose L16 audio cannot be recorded):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bframes_test.mjs - footage of cameras with B-frames in Debian's chromium,
 // driven by playwright-core for test_browser_bframes.py:
 //   - live: the H.264 B-frame camera's tile plays (live.mp4 through MSE): its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cameras_test.mjs - the camera management page (cameras.html) in Debian's
 // chromium against `nvr run` (started by test_browser_cameras.py with one
 // config-file camera "lobby" and an audit report naming it covered), as an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // evidence_test.mjs - drives Debian's chromium (playwright-core) through the
 // evidence pages holds.html and exports.html of a running `nvr run`
 // (started by test_browser_evidence.py with cameras "lobby" and "gym", an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // first_run_test.mjs - the live page of a recorder with no cameras yet
 // (test_browser_first_run.py), as people see it:
 //   - the admin is told there are no cameras and offered "Add a camera",

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hevc_test.mjs - the playback page of an H.265 camera in Debian's chromium
 // (no HEVC in Media Source Extensions), driven by playwright-core for
 // test_browser_hevc.py:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lib.mjs - what the browser tests share: playwright-core from the build's
 // npm directory, Debian's chromium, the check/report helpers, waiting, and
 // signing in through the login page.

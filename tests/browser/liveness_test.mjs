@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // liveness_test.mjs - a live tile never calls a frozen picture live
 // (test_browser_liveness.py): the camera process is frozen (SIGSTOP: the
 // connection stays open, no frame comes) while the page watches, then

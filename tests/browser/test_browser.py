@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The web UI in a real browser: Debian's chromium, driven by playwright-core
 (tests/browser/ui_test.mjs), against `nvr run` recording the test camera.
 

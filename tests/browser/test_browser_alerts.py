@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The status board (status.html) and the alerts page (alerts.html) in a real
 browser (Debian's chromium driven by playwright-core: tests/browser/alerts_test.mjs),
 against `nvr run` recording the test camera, with camera_offline_seconds = 3

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """G.711 audio in a real browser (Debian's chromium driven by playwright-core:
 tests/browser/audio_test.mjs), against `nvr run` with two cameras, both with
 `audio = on`: "door" sends G.711 u-law (recorded as AAC-LC at 8 kHz), "yard"

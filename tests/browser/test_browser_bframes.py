@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Footage of cameras with B-frames in a browser (issue 12): Debian's chromium
 (playwright-core, tests/browser/bframes_test.mjs) on the live page of an H.264
 B-frame camera and on the playback page of it (hls.js) and of an H.265

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The camera management page (cameras.html) in a real browser (Debian's
 chromium driven by playwright-core: tests/browser/cameras_test.mjs), against
 `nvr run` with one camera from the config file.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The evidence pages holds.html and exports.html in a real browser
 (Debian's chromium driven by playwright-core: tests/browser/evidence_test.mjs),
 against `nvr run` recording two cameras from the test camera.

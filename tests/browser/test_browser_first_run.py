@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The live page of a new recorder with no cameras yet, in a real browser
 (Debian's chromium driven by playwright-core: tests/browser/first_run_test.mjs):
 the admin is offered "Add a camera", a viewer is told whom to ask.  This

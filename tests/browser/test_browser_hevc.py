@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Recorded H.265 footage in a browser without HEVC: Debian's chromium
 (playwright-core, tests/browser/hevc_test.mjs) on the playback page of an
 H.265 camera, which must play through the server's H.264 rendition

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Honest liveness in a real browser (Debian's chromium driven by
 playwright-core: tests/browser/liveness_test.mjs): the test camera is frozen
 with SIGSTOP while the live grid watches it, and thawed.  This script starts

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The admin pages users.html and access.html in a real browser (Debian's
 chromium driven by playwright-core: tests/browser/users_test.mjs), against
 `nvr run` recording two cameras from the test camera.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ui_test.mjs - drives Debian's chromium (playwright-core) through the web
 // UI of a running `nvr run` (started by test_browser.py with the test
 // camera) and checks what a person would see:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // users_test.mjs - drives Debian's chromium (playwright-core) through the
 // admin pages users.html and access.html of a running `nvr run` (started by
 // test_browser_users.py with cameras "lobby" and "gym", gym in group

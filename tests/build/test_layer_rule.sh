@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The layer rule (cmake/layers.cmake) holds on the tree and stops a wrong-way
 # include two ways: the checker names the file, the line's include and the
 # rule; and the compiler, given one layer's include roots, cannot find a

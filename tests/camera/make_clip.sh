@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # make_clip.sh - make a test clip for nvr-test-camera with Debian's ffmpeg.
 #
 #   make_clip.sh OUT.mp4 h264|h265 [--audio] [--audio-codec aac|pcmu|pcma|l16] [--size WxH]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_camera.c - nvr-test-camera: an RTSP server that stands in for an IP
  * camera in the integration tests and benchmarks.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """compat.py - the camera-compatibility checks shared by the tests that make
 the test camera behave like a real camera of some kind (test_bframes,
 test_sdp_params, test_udp).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared helpers for the black-box integration tests.
 
 Each test runs the real `nvr` binary against the real test camera

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Reading the endless live.mp4 body: a client that parses top-level MP4
 boxes as they arrive (used by test_live.py and bench/live_latency.py)."""
 import http.client

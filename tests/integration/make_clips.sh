@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Makes the small clips the integration tests serve from the test camera
 # (640x360, 25 fps, a keyframe every 2 s, 10 s long), once per build tree.
 set -eu

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """rtsp_manners.py - stand-ins for cameras with odd RTSP manners, in front of
 the test camera, for test_rtsp_manners.py:
 

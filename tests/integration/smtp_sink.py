@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A real SMTP server for the alert tests: aiosmtpd (Debian's python3-aiosmtpd)
 on loopback, writing each message it accepts to DIR/NNNNNN.eml (the envelope
 recipients first, as an X-Envelope-To header).  Run with the system python:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Accounts and access control against a running `nvr run` (issue 5):
 
 - a table of every route x {nobody, viewer of lobby, viewer of the south

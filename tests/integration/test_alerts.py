@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Alerts that reach a person (issue 15), against real receivers on loopback:
 an SMTP server process (aiosmtpd), an HTTP webhook receiver that checks the
 HMAC, and a UDP syslog listener.

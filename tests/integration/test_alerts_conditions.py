@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The alert engine's other conditions and its flap suppression (issue 15),
 against a webhook receiver on loopback that checks the HMAC:
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The HTTP API against a running `nvr run` and the test camera: every route,
 every kind of bad input (a 4xx with a JSON error, never a crash), byte
 ranges and caching of segment files, and an HLS playlist spanning two

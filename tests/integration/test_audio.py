@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """G.711 audio is recorded as AAC (docs/design/ingest.md, "Audio").
 
 Three cameras with `audio = on`: one sending a 1 kHz sine as G.711 u-law

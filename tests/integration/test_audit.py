@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The NDAA compliance audit end to end: `nvr audit --probe` against fake
 ONVIF devices (tests/onvif/fake_onvif.py, WS-Security and HTTP digest) and
 the real test camera presenting vendor-like RTSP/SDP details, producing

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Camera authentication: digest and basic (over TCP with the project's RTSP
 reader, and over UDP with libavformat) with the right password record;
 a wrong password gives a clear status (authentication failed), is retried

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Cameras with B-frames record completely (issue 12): an x264 stream with a
 B-pyramid and closed GOPs, and an x265 stream with B-frames and open GOPs (CRA
 keyframes with leading pictures), through the project's RTSP reader and, for

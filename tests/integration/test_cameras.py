@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Camera management while recording (issue 6): test a connection before
 saving (codec, size, frame rate, bit rate, or the exact failure), add,
 change and remove cameras over the API with no restart and without touching

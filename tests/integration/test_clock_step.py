@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The server's clock steps forward an hour and back (an NTP correction),
 for the nvr process only (libfaketime, its offset changed while it runs;
 the monotonic clock is not faked).  Rule T6 (docs/design/time.md):

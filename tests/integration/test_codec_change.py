@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A camera whose codec parameters change mid-stream (its resolution is
 switched, on one connection): each change starts a new segment whose file
 carries the new parameters, every file decodes cleanly, and the run stays

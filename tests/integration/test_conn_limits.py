@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Connection exhaustion (issue 13 row 3): one client holding many slow
 connections must not starve everyone else.
 

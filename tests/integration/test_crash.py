@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """kill -9 in the middle of a segment: on restart the partial segment is
 recovered (truncated to its last whole fragment, hashed, completed), the
 index points at no missing data, no file is left that the index does not

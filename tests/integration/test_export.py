@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Investigation export end to end: two cameras recorded from the test camera
 with a segment boundary and a gap (the camera is stopped and restarted),
 exported over a range spanning both, by the CLI and over HTTP.  Each MP4 is

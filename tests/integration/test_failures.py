@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Bad input loses nothing: config errors name file and line and stop
 `nvr check` and `nvr run` with exit 1; a camera that does not exist (closed
 port) is retried with backoff while a working camera beside it records;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A camera that flaps: up 0.5-5 s, down 0.5-5 s, for about a minute, on the
 same port.  Reconnection follows the camera (docs/design/ingest.md,
 "Reconnection"): at least 80 % of the time the camera was up is recorded.

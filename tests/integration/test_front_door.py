@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The front door (issue 13 row 9):
 
 - the plain-HTTP guard resolves `listen`: a host name that starts with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Write faults and damaged files, measured from outside (issue 20, rows 6-7):
 
 A. the camera's recording directory made unwritable for ~10 s (`chattr +i`:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """RTSP over HTTP tunnelling (the Apple/QuickTime scheme, issue 12) through
 the project's own RTSP reader: `transport = http` opens a GET (the server's
 replies and the interleaved RTP come in its body) and a POST (our requests,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """packaging/install.sh, staged (--root): what `make install` puts on a Debian
 box, without touching this machine's / (no apt-get, no build, no systemctl).
 

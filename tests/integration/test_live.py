@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Live view (live.mp4) against a running `nvr run` and the test camera:
 the body is an init segment then one-frame fragments starting at a keyframe,
 ffprobe decodes it, viewers share the recorder's RTSP session (the camera's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Live view across a codec parameter change (the camera switches resolution
 on one connection): a viewer's live.mp4 body ends at the change (documented:
 viewers reconnect rather than get a second init segment mid-body), what it

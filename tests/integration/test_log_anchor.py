@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Anchored access log (issue 13 row 6): `nvr run` writes signed checkpoints of the chain's
 head (at start, periodically, at every export, at shutdown; each also in the server log).
 With write access to the index, deleting one user's entries and recomputing the chain (the

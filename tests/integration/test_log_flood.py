@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Anonymous access-log flood (issue 13 row 4): blocked sign-ins are cheap 429s, and each
 used to append an access-log entry.  Now identical anonymous events are written once and
 then counted (one entry with the count and the first and last time when the window closes or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """playback.mp4?codec=h264: recorded H.265 footage as an H.264 fragmented MP4
 for browsers without HEVC (docs/design/playback.md).
 

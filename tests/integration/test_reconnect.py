@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A camera that goes away and comes back: the outage is a visible gap in the
 index (two runs), recording resumes by itself, and everything on both sides
 of the gap is intact.  A second camera that never goes away keeps recording

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Records three cameras at once -- H.264, H.265 with AAC kept (audio = on),
 H.264 with AAC dropped (audio off) -- and checks every segment with
 independent tools, the index's coverage against the wall time recorded, and

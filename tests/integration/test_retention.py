@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Retention and evidence holds against a running `nvr run`:
 
 A. retain_days: footage older than a camera's retain_days goes (rows and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Cameras with odd RTSP manners (issue 12), through rtsp_manners.py in front of
 the test camera, each with compat.py's checks (coverage, 0 dropped frames,
 0 decode errors, frame order against the clip):

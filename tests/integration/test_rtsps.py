@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """rtsps:// (RTSP over TLS, issue 12) through the project's own RTSP reader:
 the test camera serves TLS with a self-signed certificate made here by
 openssl, as cameras have them; H.264 and H.265 clips with B-frames, one with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A camera that gives its parameter sets only in the SDP (sprop-parameter-sets,
 sprop-vps/sps/pps), never in the stream (issue 12): H.264 and H.265 with
 B-frames, through the project's RTSP reader; the checks are compat.py's."""

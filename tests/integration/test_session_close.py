@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A camera that ends its RTSP sessions every few seconds, as some cameras and
 re-streamers do every few minutes (issue 12): the recorder reconnects at once
 after a session that streamed, so each close costs a fraction of a second, not

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sign-in throttling an outsider cannot turn against the owner (issue 13
 rows 1 and 2).  Clients sign in from distinct loopback addresses (127.0.0.x,
 127.0.1.x: Linux routes all of 127/8 to lo), so "another address" is real:

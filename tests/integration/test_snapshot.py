@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """snapshot.jpg against a running `nvr run` and the test camera: a valid
 JPEG (decoded by ffprobe) of the newest keyframe at the camera's size or at
 ?width= (aspect kept), the cache (a second request for the same keyframe and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Memory that stops growing (issue 20): the short version of bench/soak.
 
 Six cameras recording, two API clients polling as fast as they are answered

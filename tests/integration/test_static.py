@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The web UI's files over HTTP (nvr/http/http_static.c): served from web_dir
 with content types, ETag/304, Range and HEAD; never anything outside it --
 not with "..", encoded dots, hidden files, or a symlink that leads out (one

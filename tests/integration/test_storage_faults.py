@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Storage faults against the real `nvr` binary (issue 20, rows 1-3):
 
 A. a 100 % full file system at start-up (a small tmpfs filled to the last

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The TLS policy (issue 13 row 8): by default TLS 1.2 and 1.3 only, with
 forward-secret AEAD suites only (RFC 8996, NIST SP 800-52r2), checked from
 outside with `openssl s_client` (and sslscan when it is installed):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """API tokens and password changes (issue 13 row 10): a password change over the API or
 with `nvr user passwd` revokes the user's API tokens unless the admin says to keep them
 (`keep_tokens: true` / `--keep-tokens`); tokens are listed with their last use (GET

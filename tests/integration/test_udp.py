@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Cameras recorded over RTP/UDP (transport = udp, issue 12), with B-frames;
 the checks are compat.py's.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """RTP over UDP through a link that reorders or loses datagrams (issue 12),
 with the project's own reader: udp_mangler.py relays the test camera's RTSP
 and rewrites client_port so that the RTP comes through it.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`nvr run` under valgrind (memcheck): recording two cameras (one of them
 reconnecting) and a clean stop produce no memory error and no definite leak.
 Runs in the normal build only (valgrind and ASan do not mix)."""

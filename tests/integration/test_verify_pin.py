@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`nvr verify EXPORT.zip` with a pinned signer (issue 13 row 7): an export whose footage was
 altered and re-signed with a fresh key verifies when only the key inside the zip is trusted
 (the old behaviour, now with a loud "SIGNER NOT PINNED" warning), and fails (exit 1, a

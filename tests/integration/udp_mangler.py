@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """udp_mangler.py - an RTSP proxy for the UDP tests that reorders or drops
 RTP datagrams on their way from the camera, as a Wi-Fi link or a busy
 switch would.

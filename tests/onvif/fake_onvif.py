@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A fake ONVIF device for the audit tests: an HTTP server on loopback that
 answers the SOAP 1.2 calls nvr makes (GetSystemDateAndTime,
 GetDeviceInformation, GetNetworkInterfaces, GetCapabilities, GetProfiles,

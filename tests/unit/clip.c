@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clip.c - see clip.h. */
 #include "clip.h"
 

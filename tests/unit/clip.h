@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * clip.h - a test clip's video packets as the RTSP reader hands them on:
  * Annex B, parameter sets in extradata (the MP4's avcC form converted with

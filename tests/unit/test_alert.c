@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_alert.c - the alert subsystem's pure parts: the [alerts] section of
  * the config (lib/base/config.c), the webhook signature, the message

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_audio_transcode.c - G.711 to AAC (nvr/media/audio_transcode.c): a 1 kHz sine
  * as µ-law at 8 kHz and A-law at 16 kHz, in 20 ms packets like a camera's,
  * comes out as AAC-LC frames of 1024 samples with continuous timestamps, and

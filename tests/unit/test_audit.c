@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_audit.c - the audit's judgement: the vendor data file parser (errors
  * as FILE:LINE), OUI matching against a registry in the IEEE CSV format

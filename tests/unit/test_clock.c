@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_clock.c - RFC 3339 parsing and formatting (lib/base/clock.c). */
 #include "base/clock.h"
 #include "base/err.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_dts_gen.c - decode timestamps from presentation timestamps (nvr/media/dts_gen.c). */
 #include "media/dts_gen.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_export_mp4.c - the export's MP4 planning (nvr/export/export_mp4.c) on
  * footage with exactly known wall-clock times: segments written through
  * storage/'s own writer from a clip's packets (argv[1], the clips fixture),

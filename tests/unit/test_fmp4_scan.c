@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_fmp4_scan.c - a segment file read back into its index row
  * (storage/fmp4_scan.c), on fMP4 files built box by box here, and the
  * segment path parser and the damaged-index start-up of storage/. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_fragments.c - packing of the fragment table (storage/fragments.c). */
 #include "base/err.h"
 #include "storage/fragments.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_h26x.c - parameter-set scanning in Annex-B data (nvr/media/h26x.c). */
 #include "media/h26x.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_hls.c - HLS VOD playlists from index rows (nvr/playback/hls.c).
  *

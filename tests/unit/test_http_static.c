@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_http_static.c - which request paths the web UI's file server accepts,
  * and the content types it gives (nvr/http/http_static.c).  Serving itself (open,

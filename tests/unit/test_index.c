@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_index.c - the SQLite catalog (storage/index.c), on a real file. */
 #include "base/err.h"
 #include "storage/index.h"

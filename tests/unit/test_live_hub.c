@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_live_hub.c - the live hub (nvr/live/live.c) without a camera and
  * without HTTP: a clip's packets (argv[1], the clips fixture) are handed to
  * the hub as the ingest thread would, and viewers are driven through the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_log_limit.c - rate control of anonymous access-log events
  * (core/log_limit.c) on a real index, with the clock passed in: a window's
  * repeats become one entry when it closes, the per-address cap, the flush at

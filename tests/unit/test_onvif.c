@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_onvif.c - the ONVIF client's pieces that need no device: the
  * WS-Security PasswordDigest (the ONVIF Application Programmer's Guide

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_packet_queue.c - the bounded ingest->writer queue (nvr/ingest/packet_queue.c). */
 #include "base/err.h"
 #include "ingest/packet_queue.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_rendition.c - the playback rendition's plan (nvr/playback/rendition.c
  * rendition_plan_segments): which segments, from which fragment, what wall

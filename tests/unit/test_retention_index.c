@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_retention_index.c - retention's index side (storage/index_retention.c,
  * storage/holds.c) on a real SQLite file: usage kept by the triggers, the
  * oldest unheld segments retired first, holds honoured, garbage rows. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_rtp_depack.c - RTP depacketization (nvr/media/rtp_depack.c) on hand-built
  * packets: H.264 single NAL / STAP-A / FU-A, H.265 AP / FU, AAC AU headers,
  * lost fragments, reordering, timestamp wrap, RTCP sender reports. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_rtp_reorder.c - the reorder buffer for RTP over UDP
  * (nvr/media/rtp_reorder.c): in-order packets pass at once, swapped ones come out
  * in order, a gap is waited for at most the wait and then skipped, a packet

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_rtsp_auth.c - Digest answers with SHA-256 and SHA-256-sess
  * (nvr/ingest/rtsp_auth.c) against RFC 7616 section 3.9.1's example (the same
  * challenge answered with MD5 and with SHA-256), SHA-256-sess against a value

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_rtsp_client.c - the RTSP client (nvr/ingest/rtsp_client.c, nvr/ingest/rtsp_conn.c):
  * URL splitting, reply parsing, Digest answers (RFC 2617's own example), and
  * whole sessions against a scripted server on loopback that does what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sdp.c - SDP parsing (nvr/media/sdp.c): the test camera's H.265 + AAC
  * description, an H.264 camera's, and sloppy input. */
 #include "media/sdp.h"

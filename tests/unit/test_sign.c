@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sign.c - the export signing key (nvr/export/sign.c) and export request
  * checks (nvr/export/export.c): key made once with mode 0600 and reloaded the same,
  * signature round trip, any changed byte of data, signature or key refused. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sign-in rate limiter (nvr/core/signin_limit.c): per (name, prefix)
  * and per prefix, never per name alone; backoff; and a bounded table that
  * junk failures cannot flush (issue 13 rows 1 and 2). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_tcp_probe.c - the reconnection probe (nvr/ingest/tcp_probe.c): host and port
  * from camera URLs, and a probe against a listening and a closed port on
  * loopback. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_timemap.c - the wall-clock rules T1-T5 (nvr/media/timemap.c). */
 #include "media/timemap.h"
 

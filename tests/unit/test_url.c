@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_url.c - credential redaction (lib/base/url.c). */
 #include "base/url.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_writer.c - the recorder's writer state machine (nvr/core/writer.c)
  * without a camera: a clip's packets (argv[1], the clips fixture) are queued
  * items as the ingest thread makes them, the writer runs on a simulated

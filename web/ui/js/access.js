@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // access.js - the admin's view of the access log (access.html): the
 // disclosure record of who saw or did what (docs/design/security.md).
 //

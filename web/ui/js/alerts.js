@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // alerts.js - the alerts page (alerts.html): the alert engine's incidents
 // (GET /api/v1/alerts, docs/design/alerts.md), acknowledging one
 // (POST /api/v1/alerts/ID/ack, investigator or admin), and for admins a

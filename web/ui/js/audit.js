@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // audit.js - the NDAA audit page (audit.html), for admins: the compliance
 // report of every camera recording now (verdict, maker and label, the
 // reason, when it was probed, and each piece of evidence with where the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cameras.js - the camera management page (cameras.html), for admins: the
 // cameras with their status, video and NDAA audit verdict; add, edit,
 // disable/enable and remove the cameras added here; "Test connection"

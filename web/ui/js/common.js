@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // common.js - what every page of the UI shares: the API client, time
 // formatting in the browser's local zone, and the page header.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // evidence.js - what the holds and exports pages (holds.html, exports.html)
 // share: the camera checkboxes, local datetime inputs, the form prefilled
 // from the URL (?cameras=a,b&start=ISO&end=ISO, as the playback page's

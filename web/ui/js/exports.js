@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // exports.js - the exports page (exports.html), for investigators and
 // admins: a form to request an export, the list of exports (the user's own;
 // an admin's: all) newest first with status, a progress bar refreshed every

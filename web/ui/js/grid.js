@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // grid.js - the live page: 1, 4, 9 or 16 tiles, each a camera's live
 // picture (the sub stream) with its name and status; a click on a tile
 // shows that camera alone (main stream) with a link to its playback.

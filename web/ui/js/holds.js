@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // holds.js - the evidence holds page (holds.html), for investigators and
 // admins: the holds they may see (active ones, or with "Show released" the
 // released ones too), a form to place a hold, and Release with a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // live.js - one camera's live picture in a <video>, fed by Media Source
 // Extensions from GET /api/v1/cameras/{id}/live.mp4: an endless fMP4 body
 // (init segment, then one moof+mdat per frame starting at a keyframe).

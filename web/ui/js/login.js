@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // login.js - the sign-in page: POST /api/v1/session, then back to the page
 // that sent us here (?next=, same-origin paths only).  The session cookie is
 // HttpOnly; the CSRF token the answer carries is kept in sessionStorage for

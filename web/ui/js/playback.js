@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // playback.js - the playback page: one to four cameras played at the same
 // wall-clock instant, one timeline, play/pause, speed, a date picker.
 //

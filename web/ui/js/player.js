@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // player.js - one camera's recorded footage in a <video>, played by hls.js
 // from the NVR's playback.m3u8 for a range, with the mapping between the
 // video's currentTime and wall-clock time.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // player_base.js - what the two recorded-footage players (player.js:
 // RecordedPlayer over HLS, rendition_player.js: RenditionPlayer over
 // playback.mp4) share: the video element they drive, the camera, the state

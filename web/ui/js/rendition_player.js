@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rendition_player.js - one camera's recorded footage as the server's H.264
 // rendition (GET playback.mp4?codec=h264), played with Media Source
 // Extensions, for cameras whose codec this browser cannot decode (H.265 in

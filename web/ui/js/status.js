@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // status.js - the status board (status.html): one tile per camera, the disk,
 // the recorder itself and the open alerts, each green, amber or red; the
 // page a principal's office can leave open.  It refreshes every 5 s.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // timeline.js - the playback timeline: a canvas with one lane per camera
 // showing recorded coverage (green) and gaps (dark), hour/minute ticks in
 // local time, and a cursor at the instant on screen.

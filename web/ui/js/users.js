@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // users.js - the admin's page of staff accounts (users.html): who may sign
 // in, with which role, which cameras each may see, and their API tokens.
 //

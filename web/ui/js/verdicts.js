@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // verdicts.js - how the UI names and marks an NDAA audit verdict
 // (docs/design/audit.md), shared by the cameras page's badges and the audit
 // page's report.  Vendor strings are inserted as text.
