@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * audit_contain.c - containment rules for covered and exposed cameras
  * (see audit.h, "containment"; docs/guide/compliance.md): which cameras,

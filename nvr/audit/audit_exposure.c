@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * audit_exposure.c - what a camera exposes while it stays on the network
  * (see audit.h, "exposure"; docs/design/audit.md "Exposure").  Pure: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * signed_report.c - signed text documents (see signed_report.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * signed_report.h - a dated text document signed with the recorder's
  * Ed25519 key (the one exports are signed with, sign.h): the NDAA audit and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Issue 22: containment rules.  `nvr audit --firewall nft|iptables|table`
 for the covered and exposed cameras of a config whose observations are
 stored (data_dir/audit.json): the nft script loads with `nft -c -f` (check

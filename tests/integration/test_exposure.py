@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Issue 22: what covered cameras expose, and how to contain them.
 
 Exposure checks of `nvr audit --probe` against fake devices
