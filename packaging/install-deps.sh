@@ -31,6 +31,7 @@ test_deps=(
   libgstrtspserver-1.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   chromium      # the browser tests (tests/browser, driven by playwright-core from npm)
+  nftables      # test_contain: the containment rules load with nft -c -f (and in network namespaces)
 )
 
 # the benchmarks' other side and load (make bench: nginx to compare serving, wrk as clients)

@@ -95,23 +95,29 @@ void audit_classify(const struct vendors *v, const struct audit_camera *c, struc
     if (label_ev && label_ev->matched && label_ev->m.covered && !label_ev->m.oem) {
         out->verdict = AUDIT_COVERED;
         snprintf(out->maker, sizeof out->maker, "%s", label_ev->m.company_name);
+        snprintf(out->company, sizeof out->company, "%s", label_ev->m.company);
         snprintf(out->reason, sizeof out->reason, "the device names itself \"%.100s\": %.120s of %.60s, a covered company",
                  out->label, label_ev->m.what, label_ev->m.company_name);
     } else if (cov && out->label[0]) {
         out->verdict = AUDIT_WHITE_LABEL;
         snprintf(out->maker, sizeof out->maker, "%s", cov->m.company_name);
+        snprintf(out->company, sizeof out->company, "%s", cov->m.company);
         snprintf(out->reason, sizeof out->reason,
                  "labelled \"%.80s\", but %.40s matches %.120s of %.60s, a covered company", out->label,
                  cov->sig->name, cov->m.what, cov->m.company_name);
     } else if (cov) {
         out->verdict = AUDIT_COVERED;
         snprintf(out->maker, sizeof out->maker, "%s", cov->m.company_name);
+        snprintf(out->company, sizeof out->company, "%s", cov->m.company);
         snprintf(out->reason, sizeof out->reason, "no label; %.40s matches %.120s of %.60s, a covered company",
                  cov->sig->name, cov->m.what, cov->m.company_name);
     } else if (out->label[0] || org) {
         out->verdict = AUDIT_OTHER;
-        if (label_ev && label_ev->matched && !label_ev->m.covered)
+        if (label_ev && label_ev->matched && !label_ev->m.covered) {
             snprintf(out->maker, sizeof out->maker, "%s", label_ev->m.company_name);
+            if (!label_ev->m.oem)
+                snprintf(out->company, sizeof out->company, "%s", label_ev->m.company);
+        }
         else
             snprintf(out->maker, sizeof out->maker, "%.127s", out->label[0] ? out->label : org);
         snprintf(out->reason, sizeof out->reason, "identified as \"%.100s\"; no signal points at a covered company",

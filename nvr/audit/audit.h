@@ -27,7 +27,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define AUDIT_MAX_SIGNALS 32
+#define AUDIT_MAX_SIGNALS 48
 #define AUDIT_NAME_MAX 32
 #define AUDIT_VALUE_MAX 256
 
@@ -72,6 +72,7 @@ struct audit_evidence {
 struct audit_result {
     enum audit_verdict verdict;
     char maker[128];                  /* covered company, or the identified maker */
+    char company[32];                 /* that maker's company id in the data file, "" if none */
     char label[AUDIT_VALUE_MAX];      /* the brand the device presents (ONVIF manufacturer) */
     char reason[384];                 /* one sentence */
     int review;                       /* a person should look (reported OEM label, ...) */
@@ -81,6 +82,82 @@ struct audit_result {
 
 /* Judges c's signals against v.  out borrows from c and v. */
 void audit_classify(const struct vendors *v, const struct audit_camera *c, struct audit_result *out);
+
+/* ---- exposure (audit_exposure.c) ---- */
+
+/* What a camera exposes while it stays on the network, judged (pure) from
+ * the probe's signals and the data file: kinds "cloud_p2p", "upnp",
+ * "default_account", "vulnerable_firmware", "unauthenticated_service",
+ * "external_servers".  detail: one sentence; evidence: the signal and its
+ * value; source: where the rule comes from (vendor API document, advisory). */
+#define AUDIT_MAX_EXPOSURES 16
+struct audit_exposure {
+    const char *kind;
+    char detail[256];
+    char evidence[AUDIT_VALUE_MAX + 48];
+    char source[320];
+};
+
+/* Fills out[0..cap) for camera c judged as r (audit_classify); returns
+ * the count. */
+size_t audit_exposures(const struct vendors *v, const struct audit_camera *c, const struct audit_result *r,
+                       struct audit_exposure *out, size_t cap);
+
+/* 1 if addr (an IPv4 or IPv6 literal) is private to a site: RFC 1918,
+ * loopback, link-local, RFC 6598 shared space, IPv6 ULA and link-local;
+ * 0 if public; -1 if it is not an address literal. */
+int audit_addr_private(const char *addr);
+
+/* ---- containment (audit_contain.c) ---- */
+
+struct audit_store;
+
+#define AUDIT_ADDR_MAX 64     /* an IPv6 literal and more */
+#define AUDIT_MAX_ALLOW 8
+
+/* One camera to contain: covered (or a white label), or with an exposure. */
+struct audit_contain_target {
+    char id[72];
+    char addr[AUDIT_ADDR_MAX];    /* the camera's address (validated literal), "" if unresolved */
+    int v6;
+    char verdict[32];
+    char why[160];                /* its exposure kinds, space-separated */
+};
+
+struct audit_contain {
+    struct audit_contain_target *t;   /* owned */
+    size_t n;
+};
+
+enum audit_firewall { AUDIT_FW_NFT, AUDIT_FW_IPTABLES, AUDIT_FW_TABLE };
+
+struct audit_contain_opts {
+    enum audit_firewall format;
+    const char *recorder;             /* the recorder's address; NULL: the one this host reaches the cameras from */
+    const char *allow[AUDIT_MAX_ALLOW];   /* more hosts allowed to reach the cameras (validated literals) */
+    size_t nallow;
+    int64_t now_us;
+};
+
+/* The cameras of cfg to contain, judged from st with v; a host name in a
+ * camera URL is resolved (the name the recorder records it by).  0 or -1. */
+int audit_contain_targets(const struct vendors *v, const struct nvr_config *cfg, const struct audit_store *st,
+                          struct audit_contain *out);
+void audit_contain_clear(struct audit_contain *c);
+
+/* Writes the rules (nft script, iptables-restore input, or a table). */
+int audit_contain_write(FILE *f, const struct audit_contain *c, const struct audit_contain_opts *o);
+
+/* An IPv4/IPv6 literal (brackets allowed) rewritten canonically into out;
+ * *v6 says which.  -1 for anything else (a name, a prefix, text). */
+int audit_contain_addr(const char *in, char out[AUDIT_ADDR_MAX], int *v6);
+
+/* The local address the kernel would use to reach peer (no packet sent). */
+int audit_contain_local_addr(const char *peer, char out[AUDIT_ADDR_MAX]);
+
+/* "nft", "iptables", "table" and back (-1 for another word). */
+const char *audit_firewall_name(enum audit_firewall f);
+int audit_firewall_parse(const char *s, enum audit_firewall *f);
 
 /* ---- observation (audit_probe.c) ---- */
 

@@ -103,6 +103,133 @@ static void probe_onvif(const struct target *t, int timeout_ms, struct audit_cam
         snprintf(buf, sizeof buf, "%lld", (long long)(info.clock_offset_us / 1000));
         audit_camera_add(c, "onvif_clock_offset_ms", buf);
     }
+    audit_camera_add(c, "onvif_ntp", info.ntp);
+    audit_camera_add(c, "onvif_dns", info.dns);
+    if (info.open_info)
+        audit_camera_add(c, "onvif_open", "GetDeviceInformation answered a request without credentials");
+}
+
+/* GET base+path (digest credentials from t); the body of a 200 answer, or
+ * NULL.  *open set when it answered without credentials. */
+static char *get_text(const struct target *t, const char *path, int timeout_ms, int *open)
+{
+    char url[URL_MAX + 160];
+    struct netprobe_reply r;
+    struct netprobe_req req = {.url = url, .user = t->onvif_user, .password = t->onvif_pass, .cap = HTTP_CAP,
+                               .timeout_ms = timeout_ms};
+    char *body = NULL;
+    snprintf(url, sizeof url, "%s%s", t->http_base, path);
+    if (!netprobe_http(&req, &r) && r.status == 200 && r.body) {
+        body = r.body;
+        r.body = NULL;
+        if (open)
+            *open = !r.authenticated;
+    }
+    netprobe_reply_clear(&r);
+    return body;
+}
+
+/* The text of element `local` of an XML answer ("" if none or not XML). */
+static void xml_field(const char *body, const char *local, char *out, size_t cap)
+{
+    xmlDoc *doc = NULL;
+    out[0] = '\0';
+    if (body && safexml_parse(body, strlen(body), &doc) == 0) {
+        safexml_find_text(xmlDocGetRootElement(doc), local, out, cap);
+        xmlFreeDoc(doc);
+    }
+}
+
+/* The value of "KEY=value" on a line of a Dahua key=value answer whose key
+ * ends with suffix ("" if none). */
+static void kv_field(const char *body, const char *suffix, char *out, size_t cap)
+{
+    size_t sl = strlen(suffix);
+    out[0] = '\0';
+    for (const char *l = body; l && *l;) {
+        size_t n = strcspn(l, "\r\n");
+        const char *eq = memchr(l, '=', n);
+        if (eq && (size_t)(eq - l) >= sl && strncasecmp(eq - sl, suffix, sl) == 0) {
+            safexml_clean(eq + 1, n - (size_t)(eq + 1 - l), out, cap);
+            return;
+        }
+        l += n;
+        while (*l == '\r' || *l == '\n')
+            l++;
+    }
+}
+
+/* Exposure settings through the vendor's own documented read endpoints,
+ * only for a device that answered that vendor's info endpoint: Hikvision
+ * ISAPI (EZVIZ cloud, UPnP, the rights of our own user) and Dahua
+ * configManager/userManager (T2UServer P2P, UPnP, our user's group). */
+static void probe_exposure(const struct target *t, int timeout_ms, struct audit_camera *c)
+{
+    char v[AUDIT_VALUE_MAX], path[512];
+    char *b;
+    if (audit_camera_get(c, "isapi")) {
+        static const char *const isapi[][2] = {{"/ISAPI/System/Network/EZVIZ", "isapi_ezviz"},
+                                               {"/ISAPI/System/Network/UPnP", "isapi_upnp"}};
+        for (size_t i = 0; i < 2; i++)
+            if ((b = get_text(t, isapi[i][0], timeout_ms, NULL))) {
+                char en[16];
+                xml_field(b, "enabled", en, sizeof en);
+                if (en[0]) {
+                    snprintf(v, sizeof v, "enabled=%s", en);
+                    audit_camera_add(c, isapi[i][1], v);
+                }
+                free(b);
+            }
+        if (t->onvif_user[0] && (b = get_text(t, "/ISAPI/Security/users", timeout_ms, NULL))) {
+            xmlDoc *doc = NULL;
+            if (safexml_parse(b, strlen(b), &doc) == 0) {
+                xmlNode *root = xmlDocGetRootElement(doc);
+                for (xmlNode *u = root ? root->children : NULL; u; u = u->next) {
+                    char name[128], level[64];
+                    if (u->type != XML_ELEMENT_NODE || strcmp((const char *)u->name, "User") != 0)
+                        continue;
+                    safexml_find_text(u, "userName", name, sizeof name);
+                    safexml_find_text(u, "userLevel", level, sizeof level);
+                    if (strcmp(name, t->onvif_user) == 0 && level[0]) {
+                        snprintf(v, sizeof v, "%s (ISAPI /ISAPI/Security/users userLevel)", level);
+                        audit_camera_add(c, "account_level", v);
+                        break;
+                    }
+                }
+                xmlFreeDoc(doc);
+            }
+            free(b);
+        }
+    }
+    if (audit_camera_get(c, "magicbox")) {
+        static const char *const dahua[][3] = {{"T2UServer", ".Enable", "dahua_p2p"}, {"UPnP", ".Enable", "dahua_upnp"}};
+        for (size_t i = 0; i < 2; i++) {
+            snprintf(path, sizeof path, "/cgi-bin/configManager.cgi?action=getConfig&name=%s", dahua[i][0]);
+            if ((b = get_text(t, path, timeout_ms, NULL))) {
+                char en[16];
+                snprintf(path, sizeof path, "%s%s", dahua[i][0], dahua[i][1]);
+                kv_field(b, path, en, sizeof en);
+                if (en[0] && !strchr(en, '<')) {
+                    snprintf(v, sizeof v, "Enable=%s", en);
+                    audit_camera_add(c, dahua[i][2], v);
+                }
+                free(b);
+            }
+        }
+        /* user names are letters, digits and _ - . @ on these devices: anything else is not asked */
+        int plain = t->onvif_user[0] && strspn(t->onvif_user, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                              "0123456789_-.@") == strlen(t->onvif_user);
+        snprintf(path, sizeof path, "/cgi-bin/userManager.cgi?action=getUserInfo&name=%.128s", t->onvif_user);
+        if (plain && (b = get_text(t, path, timeout_ms, NULL))) {
+            char group[64];
+            kv_field(b, ".Group", group, sizeof group);
+            if (group[0] && !strchr(group, '<')) {
+                snprintf(v, sizeof v, "%s (Dahua userManager getUserInfo group)", group);
+                audit_camera_add(c, "account_level", v);
+            }
+            free(b);
+        }
+    }
 }
 
 /* s= i= and a=tool: lines of an SDP */
@@ -165,6 +292,8 @@ static void probe_http(const struct target *t, int timeout_ms, struct audit_came
     snprintf(url, sizeof url, "%s/ISAPI/System/deviceInfo", t->http_base);
     if (!netprobe_http(&req, &r)) {
         xmlDoc *doc = NULL;
+        if (r.status == 200 && !r.authenticated && r.body && strstr(r.body, "DeviceInfo"))
+            audit_camera_add(c, "http_open", "GET /ISAPI/System/deviceInfo answered without credentials");
         if (!audit_camera_get(c, "http_realm"))
             audit_camera_add(c, "http_realm", r.realm);
         if (r.status == 200 && r.body && safexml_parse(r.body, r.len, &doc) == 0) {
@@ -172,6 +301,12 @@ static void probe_http(const struct target *t, int timeout_ms, struct audit_came
             char model[96], fw[64], v[AUDIT_VALUE_MAX];
             safexml_find_text(root, "model", model, sizeof model);
             safexml_find_text(root, "firmwareVersion", fw, sizeof fw);
+            if (!strcasestr(fw, "build")) { /* <firmwareReleasedDate>build 160530</firmwareReleasedDate> */
+                char rel[32];
+                size_t l = strlen(fw);
+                if (safexml_find_text(root, "firmwareReleasedDate", rel, sizeof rel) && l + 1 < sizeof fw)
+                    snprintf(fw + l, sizeof fw - l, " %s", rel);
+            }
             char ns[96] = "";
             if (root->ns && root->ns->href)
                 safexml_clean((const char *)root->ns->href, strlen((const char *)root->ns->href), ns, sizeof ns);
@@ -187,10 +322,15 @@ static void probe_http(const struct target *t, int timeout_ms, struct audit_came
     if (!netprobe_http(&req, &r) && r.status == 200 && r.body && strstr(r.body, "=")) {
         char v[AUDIT_VALUE_MAX];
         safexml_clean(r.body, r.len, v, sizeof v); /* "deviceType=... serialNumber=..." on one line */
-        if (!strchr(v, '<')) /* an HTML error page is not an answer */
+        if (!strchr(v, '<')) { /* an HTML error page is not an answer */
             audit_camera_add(c, "magicbox", v);
+            if (!r.authenticated)
+                audit_camera_add(c, "http_open", "GET /cgi-bin/magicBox.cgi?action=getSystemInfo answered without "
+                                                 "credentials");
+        }
     }
     netprobe_reply_clear(&r);
+    probe_exposure(t, timeout_ms, c);
 }
 
 int audit_probe_camera(const struct nvr_camera_config *cam, const struct audit_probe_opts *o,
@@ -249,6 +389,7 @@ int audit_probe_camera(const struct nvr_camera_config *cam, const struct audit_p
     }
     probe_rtsp(t, timeout_ms, out);
     probe_http(t, timeout_ms, out);
+    audit_camera_add(out, "account", t->onvif_user); /* the name only: judged against vendor defaults */
 out:
     memset(t, 0, sizeof *t); /* credentials */
     free(t);

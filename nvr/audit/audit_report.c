@@ -33,10 +33,28 @@ static void write_evidence_json(FILE *f, const struct audit_evidence *e)
     fputc('}', f);
 }
 
+static void write_exposure_json(FILE *f, const struct audit_exposure *x, size_t n)
+{
+    fputs(",\"exposure\":[", f);
+    for (size_t k = 0; k < n; k++) {
+        fputs(k ? ",{\"kind\":" : "{\"kind\":", f);
+        json_write_string(f, x[k].kind);
+        fputs(",\"detail\":", f);
+        json_write_string(f, x[k].detail);
+        fputs(",\"evidence\":", f);
+        json_write_string(f, x[k].evidence);
+        fputs(",\"source\":", f);
+        json_write_string(f, x[k].source);
+        fputc('}', f);
+    }
+    fputc(']', f);
+}
+
 void audit_write_json(FILE *f, const struct vendors *v, const struct nvr_config *cfg, const struct audit_store *st,
                       int64_t now_us)
 {
-    size_t counts[4] = {0};
+    size_t counts[4] = {0}, exposed = 0;
+    struct audit_exposure *x = malloc(AUDIT_MAX_EXPOSURES * sizeof *x);
     fputs("{\"generated\":", f);
     json_write_time(f, now_us);
     fputs(",\"cameras\":[", f);
@@ -78,10 +96,17 @@ void audit_write_json(FILE *f, const struct vendors *v, const struct nvr_config 
                 fputc(',', f);
             write_evidence_json(f, &r.ev[k]);
         }
-        fputs("]}", f);
+        fputc(']', f);
+        size_t nx = x ? audit_exposures(v, obs, &r, x, AUDIT_MAX_EXPOSURES) : 0;
+        exposed += nx > 0;
+        write_exposure_json(f, x, nx);
+        fputc('}', f);
     }
-    fprintf(f, "],\"summary\":{\"covered\":%zu,\"likely_covered_white_label\":%zu,\"other\":%zu,\"unknown\":%zu},",
-            counts[AUDIT_COVERED], counts[AUDIT_WHITE_LABEL], counts[AUDIT_OTHER], counts[AUDIT_UNKNOWN]);
+    free(x);
+    fprintf(f,
+            "],\"summary\":{\"covered\":%zu,\"likely_covered_white_label\":%zu,\"other\":%zu,\"unknown\":%zu,"
+            "\"exposed\":%zu},",
+            counts[AUDIT_COVERED], counts[AUDIT_WHITE_LABEL], counts[AUDIT_OTHER], counts[AUDIT_UNKNOWN], exposed);
     fputs("\"notice\":\"Heuristic evidence from the devices' own answers, not legal advice; see docs/design/audit.md.\"}",
           f);
 }
@@ -90,7 +115,8 @@ void audit_write_json(FILE *f, const struct vendors *v, const struct nvr_config 
  * spreadsheet never runs a device-supplied formula. */
 void audit_write_csv(FILE *f, const struct vendors *v, const struct nvr_config *cfg, const struct audit_store *st)
 {
-    fputs("camera,name,verdict,maker,label,review,probed_at,reason,evidence\r\n", f);
+    struct audit_exposure *x = malloc(AUDIT_MAX_EXPOSURES * sizeof *x);
+    fputs("camera,name,verdict,maker,label,review,probed_at,reason,evidence,exposure\r\n", f);
     for (size_t i = 0; i < cfg->ncameras; i++) {
         const struct nvr_camera_config *cam = &cfg->cameras[i];
         const struct audit_camera *obs = audit_store_get(st, cam->id);
@@ -129,9 +155,22 @@ void audit_write_csv(FILE *f, const struct vendors *v, const struct nvr_config *
         csv_write_cell(f, r.reason);
         fputc(',', f);
         csv_write_cell(f, ev ? ev : "");
+        fputc(',', f);
+        free(ev);
+        ev = NULL;
+        evlen = 0;
+        size_t nx = x ? audit_exposures(v, obs, &r, x, AUDIT_MAX_EXPOSURES) : 0;
+        m = open_memstream(&ev, &evlen);
+        for (size_t k = 0; m && k < nx; k++)
+            fprintf(m, "%s%s: %s [%s] (source: %s)", k ? "; " : "", x[k].kind, x[k].detail, x[k].evidence,
+                    x[k].source);
+        if (m)
+            fclose(m);
+        csv_write_cell(f, ev ? ev : "");
         fputs("\r\n", f);
         free(ev);
     }
+    free(x);
 }
 
 void audit_write_text(FILE *f, const struct vendors *v, const struct nvr_config *cfg, const struct audit_store *st)
@@ -153,6 +192,11 @@ void audit_write_text(FILE *f, const struct vendors *v, const struct nvr_config 
                         r.ev[k].m.covered ? " [covered]" : "");
             fputc('\n', f);
         }
+        struct audit_exposure x[AUDIT_MAX_EXPOSURES];
+        size_t nx = audit_exposures(v, obs, &r, x, AUDIT_MAX_EXPOSURES);
+        for (size_t k = 0; k < nx; k++)
+            fprintf(f, "  EXPOSURE %s: %s\n    evidence: %s\n    source: %s\n", x[k].kind, x[k].detail, x[k].evidence,
+                    x[k].source);
     }
     fputs("Heuristic evidence, not legal advice (docs/design/audit.md).\n", f);
 }

@@ -42,6 +42,8 @@ struct audit_runner {
     size_t report_len;
     char *csv;      /* owned; the same report as audit_write_csv, built with it */
     size_t csv_len;
+    struct audit_contain contain; /* owned; the cameras to contain, built with the report */
+    int have_contain;
 };
 
 /* The cameras recording now, as a config to report on: a shallow copy of
@@ -130,6 +132,8 @@ static void rebuild(struct audit_runner *r, const struct audit_store *st)
     }
     char *csv = NULL;
     size_t csv_len = 0;
+    struct audit_contain contain = {0};
+    int have_contain = audit_contain_targets(v, view, st, &contain) == 0;
     FILE *f = open_memstream(&buf, &len);
     FILE *c = open_memstream(&csv, &csv_len);
     int ok = f && c;
@@ -148,9 +152,14 @@ static void rebuild(struct audit_runner *r, const struct audit_store *st)
     }
     vendors_destroy(&v);
     free_view(r, view);
-    if (!buf)
+    if (!buf) {
+        audit_contain_clear(&contain);
         return;
+    }
     pthread_mutex_lock(&r->mu);
+    audit_contain_clear(&r->contain);
+    r->contain = contain;
+    r->have_contain = have_contain;
     free(r->report);
     free(r->csv);
     r->report = buf;
@@ -265,6 +274,7 @@ void audit_runner_stop(struct audit_runner **rp)
     pthread_mutex_destroy(&r->mu);
     free(r->report);
     free(r->csv);
+    audit_contain_clear(&r->contain);
     free(r);
     *rp = NULL;
 }
@@ -340,5 +350,29 @@ int audit_runner_report_csv(struct audit_runner *r, char **csv, size_t *len)
         *len = r->csv_len;
     }
     pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
+int audit_runner_containment(struct audit_runner *r, const struct audit_contain_opts *o, char **text, size_t *len)
+{
+    struct audit_contain_opts oo = *o;
+    int rc = NVR_OK;
+    if (!oo.now_us)
+        oo.now_us = nvr_clock_now_us();
+    FILE *f = open_memstream(text, len);
+    if (!f)
+        return NVR_ENOMEM;
+    pthread_mutex_lock(&r->mu);
+    if (!r->report || !r->have_contain)
+        rc = NVR_ENOTFOUND;
+    else if (audit_contain_write(f, &r->contain, &oo))
+        rc = NVR_ENOMEM;
+    pthread_mutex_unlock(&r->mu);
+    if (fclose(f) != 0 && !rc)
+        rc = NVR_ENOMEM;
+    if (rc) {
+        free(*text);
+        *text = NULL;
+    }
     return rc;
 }

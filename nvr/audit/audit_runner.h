@@ -12,6 +12,7 @@
 #ifndef NVR_AUDIT_RUNNER_H
 #define NVR_AUDIT_RUNNER_H
 
+#include "audit/audit.h"
 #include "base/config.h"
 #include "core/cameras.h"
 
@@ -46,5 +47,12 @@ int audit_runner_report(struct audit_runner *r, char **json, size_t *len);
  * JSON; malloc'ed (NUL-terminated), the caller frees.  NVR_ENOTFOUND until
  * the first report is built. */
 int audit_runner_report_csv(struct audit_runner *r, char **csv, size_t *len);
+
+/* The containment rules of the current report's covered and exposed
+ * cameras (audit_contain_write with o; o->now_us 0: now), malloc'ed,
+ * NUL-terminated; the caller frees.  NVR_ENOTFOUND until the first report
+ * is built.  Formatting only, under the runner's mutex: the camera
+ * addresses were resolved when the report was built. */
+int audit_runner_containment(struct audit_runner *r, const struct audit_contain_opts *o, char **text, size_t *len);
 
 #endif

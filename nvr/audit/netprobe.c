@@ -146,6 +146,7 @@ int netprobe_http(const struct netprobe_req *req, struct netprobe_reply *out)
         out->truncated = 0;
         s.alloc = 0;
         use_digest(c, req);
+        out->authenticated = 1;
         rc = translate(curl_easy_perform(c), out);
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
     }

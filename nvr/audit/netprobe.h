@@ -30,6 +30,8 @@ struct netprobe_reply {
     char *body;                         /* malloc'ed, NUL-terminated, or NULL */
     size_t len;
     int truncated;                      /* the body exceeded the cap */
+    int authenticated;                  /* HTTP: the answer came to a request with digest credentials
+                                           (0: it answered a request without any) */
     char server[NETPROBE_TEXT_MAX];     /* first Server: header, "" if none */
     char realm[NETPROBE_TEXT_MAX];      /* realm of the first WWW-Authenticate, "" if none */
     char content_type[NETPROBE_TEXT_MAX];

@@ -426,6 +426,81 @@ out:
     return rc;
 }
 
+/* The servers under resp's NTPInformation or DNSInformation, into out as
+ * "manual: a, b; dhcp: c" (NTPManual/DNSManual, NTPFromDHCP/DNSFromDHCP;
+ * each an IPv4Address, IPv6Address or DNSname). */
+static void collect_servers(xmlNode *resp, char *out, size_t cap)
+{
+    xmlNode *info = safexml_find(resp, "NTPInformation");
+    size_t o = 0;
+    out[0] = '\0';
+    if (!info)
+        info = safexml_find(resp, "DNSInformation");
+    for (int dhcp = 0; info && dhcp < 2; dhcp++) {
+        int first = 1;
+        for (xmlNode *n = info->children; n; n = n->next) {
+            const char *nm = (const char *)n->name;
+            size_t nl = strlen(nm);
+            if (n->type != XML_ELEMENT_NODE || nl < 6 ||
+                strcmp(nm + 3, dhcp ? "FromDHCP" : "Manual") != 0)
+                continue;
+            for (xmlNode *a = n->children; a; a = a->next) {
+                char v[ONVIF_TEXT_MAX];
+                const char *an = (const char *)a->name;
+                if (a->type != XML_ELEMENT_NODE ||
+                    (strcmp(an, "IPv4Address") && strcmp(an, "IPv6Address") && strcmp(an, "DNSname")) ||
+                    !safexml_text(a, v, sizeof v))
+                    continue;
+                int w = snprintf(out + o, cap - o, "%s%s", first ? (o ? "; " : "") : ", ",
+                                 first ? (dhcp ? "dhcp: " : "manual: ") : "");
+                if (w < 0 || (size_t)w >= cap - o)
+                    return;
+                o += (size_t)w;
+                w = snprintf(out + o, cap - o, "%s", v);
+                if (w < 0 || (size_t)w >= cap - o)
+                    return;
+                o += (size_t)w;
+                first = 0;
+            }
+        }
+    }
+}
+
+int onvif_get_servers(struct onvif_client *c, struct onvif_info *info)
+{
+    xmlDoc *doc = NULL;
+    xmlNode *resp;
+    int rc = soap_call(c, c->device_url, NS_DEVICE "/GetNTP", 1, "<GetNTP xmlns=\"" NS_DEVICE "\"/>", &doc, &resp);
+    if (!rc) {
+        collect_servers(resp, info->ntp, sizeof info->ntp);
+        xmlFreeDoc(doc);
+    }
+    int rc2 = soap_call(c, c->device_url, NS_DEVICE "/GetDNS", 1, "<GetDNS xmlns=\"" NS_DEVICE "\"/>", &doc, &resp);
+    if (!rc2) {
+        collect_servers(resp, info->dns, sizeof info->dns);
+        xmlFreeDoc(doc);
+    }
+    info->servers_err = rc && rc2 ? rc : NVR_OK;
+    return info->servers_err;
+}
+
+int onvif_check_open(struct onvif_client *c, struct onvif_info *info)
+{
+    xmlDoc *doc = NULL;
+    xmlNode *resp;
+    int rc = soap_call(c, c->device_url, NS_DEVICE "/GetDeviceInformation", 0,
+                       "<GetDeviceInformation xmlns=\"" NS_DEVICE "\"/>", &doc, &resp);
+    info->open_info = 0;
+    if (!rc) {
+        char m[ONVIF_TEXT_MAX], mo[ONVIF_TEXT_MAX];
+        safexml_find_text(resp, "Manufacturer", m, sizeof m);
+        safexml_find_text(resp, "Model", mo, sizeof mo);
+        info->open_info = m[0] || mo[0];
+        xmlFreeDoc(doc);
+    }
+    return rc;
+}
+
 int onvif_query(struct onvif_client *c, struct onvif_info *info)
 {
     int first = 0, any = 0, r[4];
@@ -438,6 +513,13 @@ int onvif_query(struct onvif_client *c, struct onvif_info *info)
     }
     r[2] = onvif_get_network_interfaces(c, info);
     r[3] = onvif_get_stream_uris(c, info);
+    if (!r[1]) {
+        onvif_get_servers(c, info);
+        if (c->user[0])
+            onvif_check_open(c, info);
+        else
+            info->open_info = 1; /* it answered a request without credentials already */
+    }
     for (int i = 0; i < 4; i++) {
         if (!r[i])
             any = 1;

@@ -38,6 +38,10 @@ struct onvif_info {
     char sub_uri[ONVIF_URI_MAX];        /* second profile's, "" if only one */
     int time_err;
     int64_t clock_offset_us;            /* camera UTC minus our UTC (valid if time_err == 0) */
+    int servers_err;                    /* GetNTP / GetDNS: 0 if either answered */
+    char ntp[ONVIF_TEXT_MAX * 2];       /* "FROM: a, b" -- FROM manual or dhcp; "" if none */
+    char dns[ONVIF_TEXT_MAX * 2];
+    int open_info;                      /* GetDeviceInformation answered a request without credentials */
 };
 
 struct onvif_client;
@@ -56,8 +60,17 @@ int onvif_get_system_date_and_time(struct onvif_client *c, struct onvif_info *in
 int onvif_get_device_information(struct onvif_client *c, struct onvif_info *info);
 int onvif_get_network_interfaces(struct onvif_client *c, struct onvif_info *info);
 int onvif_get_stream_uris(struct onvif_client *c, struct onvif_info *info);
+/* GetNTP and GetDNS (ONVIF Core, device service): the servers the device
+ * uses, manual and from DHCP, into info->ntp / info->dns. */
+int onvif_get_servers(struct onvif_client *c, struct onvif_info *info);
+/* GetDeviceInformation without any credentials (no WS-Security, no HTTP
+ * digest): sets info->open_info when the device answers it anyway (ONVIF
+ * Core puts GetDeviceInformation in READ_SYSTEM, which needs
+ * authentication by default). */
+int onvif_check_open(struct onvif_client *c, struct onvif_info *info);
 
-/* All four calls; the per-call results are in info.  Returns 0 if at least
+/* The four calls above (and, for a client with a user, GetNTP/GetDNS and
+ * the open check); the per-call results are in info.  Returns 0 if at least
  * one succeeded, else the first failure. */
 int onvif_query(struct onvif_client *c, struct onvif_info *info);
 

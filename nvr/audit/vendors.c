@@ -9,6 +9,7 @@
 #include "base/log.h"
 
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,8 +18,9 @@
 
 #define VALUE_MAX 512
 
-enum kind { K_COMPANY, K_BRAND, K_OUI, K_FINGERPRINT, K_OEM, K_NKINDS };
-static const char *const kind_names[K_NKINDS] = {"company", "brand", "oui", "fingerprint", "oem"};
+enum kind { K_COMPANY, K_BRAND, K_OUI, K_FINGERPRINT, K_OEM, K_ACCOUNT, K_VULN, K_NKINDS };
+static const char *const kind_names[K_NKINDS] = {"company", "brand", "oui", "fingerprint", "oem", "account",
+                                                 "vulnerability"};
 
 enum match_op { OP_WORD, OP_CONTAINS, OP_PREFIX };
 
@@ -34,8 +36,11 @@ struct entry {
     enum match_op op;
     char *match;         /* K_FINGERPRINT text; K_BRAND/K_OEM: the id */
     char *source;
+    char *names;         /* K_ACCOUNT: comma list of default account names */
+    char *cve, *models, *advisory, *date, *note; /* K_VULN */
+    int build_from, build_to;                    /* K_VULN: YYMMDD, inclusive */
     int line;
-    int key_line[8];
+    int key_line[16];
 };
 
 struct oui_row {
@@ -60,12 +65,19 @@ struct key {
 static const struct key keys[] = {
     {"name", B(K_COMPANY), B(K_COMPANY)},
     {"status", B(K_COMPANY), B(K_COMPANY)},
-    {"company", B(K_BRAND) | B(K_OUI) | B(K_FINGERPRINT) | B(K_OEM),
-     B(K_BRAND) | B(K_OUI) | B(K_FINGERPRINT) | B(K_OEM)},
+    {"company", B(K_BRAND) | B(K_OUI) | B(K_FINGERPRINT) | B(K_OEM) | B(K_ACCOUNT) | B(K_VULN),
+     B(K_BRAND) | B(K_OUI) | B(K_FINGERPRINT) | B(K_OEM) | B(K_ACCOUNT) | B(K_VULN)},
     {"organization", B(K_OUI), B(K_OUI)},
     {"signals", B(K_FINGERPRINT), B(K_FINGERPRINT)},
     {"match", B(K_FINGERPRINT), B(K_FINGERPRINT)},
-    {"source", 0x1f, 0x1f},
+    {"source", 0x7f, 0x7f},
+    {"names", B(K_ACCOUNT), B(K_ACCOUNT)},
+    {"cve", B(K_VULN), B(K_VULN)},
+    {"models", B(K_VULN), 0},
+    {"builds", B(K_VULN), B(K_VULN)},
+    {"advisory", B(K_VULN), B(K_VULN)},
+    {"date", B(K_VULN), B(K_VULN)},
+    {"note", B(K_VULN), 0},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -102,6 +114,12 @@ static void free_entry(struct entry *e)
     free(e->signals);
     free(e->match);
     free(e->source);
+    free(e->names);
+    free(e->cve);
+    free(e->models);
+    free(e->advisory);
+    free(e->date);
+    free(e->note);
 }
 
 void vendors_destroy(struct vendors **v)
@@ -220,6 +238,39 @@ static int set_key(struct parser *p, struct entry *e, size_t k, char *val, int l
         dst = &e->match;
     } else if (strcmp(name, "source") == 0)
         dst = &e->source;
+    else if (strcmp(name, "names") == 0)
+        dst = &e->names;
+    else if (strcmp(name, "cve") == 0)
+        dst = &e->cve;
+    else if (strcmp(name, "models") == 0)
+        dst = &e->models;
+    else if (strcmp(name, "advisory") == 0) {
+        if (strncmp(val, "https://", 8) != 0) {
+            perr(p, line, "advisory must be an https:// URL");
+            return 0;
+        }
+        dst = &e->advisory;
+    } else if (strcmp(name, "date") == 0) {
+        int y, m, d, used = 0;
+        if (sscanf(val, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 || val[10] || m < 1 || m > 12 ||
+            d < 1 || d > 31) {
+            perr(p, line, "date must be YYYY-MM-DD");
+            return 0;
+        }
+        dst = &e->date;
+    } else if (strcmp(name, "note") == 0)
+        dst = &e->note;
+    else if (strcmp(name, "builds") == 0) {
+        int a, b, used = 0;
+        if (sscanf(val, "%6d-%6d%n", &a, &b, &used) != 2 || used != (int)strlen(val) || strlen(val) != 13 ||
+            a > b) {
+            perr(p, line, "builds must be YYMMDD-YYMMDD (firmware build dates, inclusive)");
+            return 0;
+        }
+        e->build_from = a;
+        e->build_to = b;
+        return 0;
+    }
     free(*dst);
     return (*dst = strdup(val)) ? 0 : NVR_ENOMEM;
 }
@@ -293,7 +344,9 @@ int vendors_parse(struct vendors **out, const char *path, const char *text, size
                 if (strcmp(kind, kind_names[i]) == 0)
                     k = i;
             if (k < 0) {
-                perr(&p, line, "unknown section kind \"%s\" (company, brand, oui, fingerprint or oem)", kind);
+                perr(&p, line,
+                     "unknown section kind \"%s\" (company, brand, oui, fingerprint, oem, account or vulnerability)",
+                     kind);
                 continue;
             }
             if (!*name) {
@@ -639,4 +692,82 @@ int vendors_match(const struct vendors *v, const char *signal, const char *value
         }
     }
     return 0;
+}
+
+/* The firmware build date YYMMDD in a firmware string: the six digits after
+ * "build" (Hikvision: "V5.4.0 build 160530"); -1 if none. */
+int vendors_firmware_build(const char *fw)
+{
+    for (const char *p = fw; p && (p = strcasestr(p, "build")); p += 5) {
+        const char *q = p + 5;
+        while (*q == ' ' || *q == '_' || *q == ':')
+            q++;
+        int n = 0;
+        while (isdigit((unsigned char)q[n]))
+            n++;
+        if (n == 6)
+            return (int)strtol(q, NULL, 10);
+    }
+    return -1;
+}
+
+int vendors_vulnerable(const struct vendors *v, const char *company, const char *model, const char *firmware,
+                       size_t *iter, struct vendors_vuln *out)
+{
+    int build = firmware ? vendors_firmware_build(firmware) : -1;
+    if (build < 0 || !company)
+        return 0;
+    for (size_t i = *iter; i < v->n; i++) {
+        const struct entry *e = &v->e[i];
+        if (e->kind != K_VULN || strcasecmp(e->company, company) != 0 || build < e->build_from ||
+            build > e->build_to)
+            continue;
+        if (e->models) { /* comma list of shell patterns, case-insensitive */
+            int hit = 0;
+            char pat[VALUE_MAX];
+            for (const char *s = e->models; *s && !hit;) {
+                size_t n = strcspn(s, ",");
+                const char *w = s;
+                while (n && *w == ' ') {
+                    w++;
+                    n--;
+                }
+                snprintf(pat, sizeof pat, "%.*s", (int)n, w);
+                for (size_t k = strlen(pat); k && pat[k - 1] == ' ';)
+                    pat[--k] = '\0';
+                hit = model && pat[0] && fnmatch(pat, model, FNM_CASEFOLD) == 0;
+                s = w + n;
+                if (*s == ',')
+                    s++;
+            }
+            if (!hit)
+                continue;
+        }
+        *iter = i + 1;
+        out->id = e->id;
+        out->cve = e->cve;
+        out->models = e->models;
+        out->advisory = e->advisory;
+        out->date = e->date;
+        out->note = e->note;
+        out->source = e->source;
+        out->build = build;
+        out->build_from = e->build_from;
+        out->build_to = e->build_to;
+        return 1;
+    }
+    *iter = v->n;
+    return 0;
+}
+
+const char *vendors_default_account(const struct vendors *v, const char *company, const char *name)
+{
+    if (!company || !name || !name[0])
+        return NULL;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct entry *e = &v->e[i];
+        if (e->kind == K_ACCOUNT && strcasecmp(e->company, company) == 0 && in_list(e->names, name))
+            return e->source;
+    }
+    return NULL;
 }

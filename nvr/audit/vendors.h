@@ -65,6 +65,27 @@ int vendors_match(const struct vendors *v, const char *signal, const char *value
 /* The registered organisation of mac's OUI ("aa:bb:cc:..."), NULL if unknown. */
 const char *vendors_oui_org(const struct vendors *v, const char *mac);
 
+/* A firmware vulnerability entry ([vulnerability ID]: company, cve,
+ * models (optional comma list of shell patterns), builds YYMMDD-YYMMDD,
+ * advisory URL, date, note, source). */
+struct vendors_vuln {
+    const char *id, *cve, *models, *advisory, *date, *note, *source;
+    int build, build_from, build_to;
+};
+
+/* The firmware build date (YYMMDD, the six digits after "build"), -1 if none. */
+int vendors_firmware_build(const char *firmware);
+
+/* The next [vulnerability] entry (from *iter, which it advances; start at
+ * 0) for company whose build range holds firmware's build date and whose
+ * models (if any) match model.  1 and *out filled, or 0 when no more. */
+int vendors_vulnerable(const struct vendors *v, const char *company, const char *model, const char *firmware,
+                       size_t *iter, struct vendors_vuln *out);
+
+/* The source of the [account] entry of company listing name as a vendor
+ * default account name (compared exactly), NULL if none. */
+const char *vendors_default_account(const struct vendors *v, const char *company, const char *name);
+
 /* Number of entries of the data file and of the OUI registry (for messages). */
 size_t vendors_count(const struct vendors *v, size_t *oui_rows);
 

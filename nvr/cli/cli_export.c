@@ -16,6 +16,7 @@
 #include "base/err.h"
 #include "export/export.h"
 #include "export/sign.h"
+#include "export/signed_report.h"
 #include "storage/access_log.h"
 #include "storage/storage.h"
 #include "version.h"
@@ -227,13 +228,21 @@ int cli_verify_export(int argc, char **argv)
     };
     if (cli_parse(argc, argv, opts, &o.positional) || !o.positional == !o.storage ||
         (o.storage && (!o.config || fingerprint || key_file))) {
-        fprintf(stderr, "usage: nvr verify EXPORT.zip [--fingerprint HEX | --key FILE | -c FILE] | "
+        fprintf(stderr, "usage: nvr verify EXPORT.zip|REPORT [--fingerprint HEX | --key FILE | -c FILE] | "
                         "nvr verify -c FILE --storage | nvr verify -c FILE --log\n");
         return 2;
     }
     if (!o.storage) {
         if ((status = pinned_fingerprint(fingerprint, key_file, o.config, pin)))
             return status;
+        if (signed_report_is(o.positional)) { /* `nvr audit --signed-report` (signed_report.h) */
+            if (signed_report_verify(o.positional, pin[0] ? pin : NULL, stdout, &problems))
+                return 1;
+            if (!pin[0])
+                fprintf(stderr, "nvr: WARNING: the signer of %s is not pinned; compare its fingerprint out of band or "
+                                "use --fingerprint, --key or -c\n", o.positional);
+            return problems ? 1 : 0;
+        }
         if ((rc = export_verify_pinned(o.positional, pin[0] ? pin : NULL, stdout, &problems)))
             return 1;
         if (!pin[0])

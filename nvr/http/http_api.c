@@ -540,6 +540,7 @@ static const struct http_route routes[] = {
     {"DELETE", "/api/v1/holds/{}", http_holds_release, HTTP_INVESTIGATOR},
     {"GET", "/api/v1/audit", http_audit_get, HTTP_ADMIN},
     {"POST", "/api/v1/audit", http_audit_post, HTTP_ADMIN},
+    {"GET", "/api/v1/audit/containment", http_audit_containment, HTTP_ADMIN},
     {"GET", "/api/v1/storage", http_storage_status, HTTP_ADMIN},
     {"GET", "/api/v1/users", http_users_list, HTTP_ADMIN},
     {"POST", "/api/v1/users", http_users_create, HTTP_ADMIN},

@@ -140,6 +140,13 @@ try {
   check(/^ndaa-audit-\d{4}-\d{2}-\d{2}\.csv$/.test(dlc.suggestedFilename()) &&
         rows[0].startsWith('camera,name,verdict,') && rows.some((l) => l.startsWith('"lobby","Main lobby","covered"')),
         `"Spreadsheet (CSV)" saves the report as CSV (${dlc.suggestedFilename()}, ${rows.length - 2} cameras)`);
+  // the containment rules for the network person (GET /api/v1/audit/containment, issue 22)
+  await page.fill('#allow', '10.0.5.20');
+  const [dln] = await Promise.all([page.waitForEvent('download', { timeout: 20000 }), page.click('#rules-nft')]);
+  const nft = fs.readFileSync(await dln.path(), 'utf8');
+  check(/^nvr-containment-\d{4}-\d{2}-\d{2}\.nft$/.test(dln.suggestedFilename()) &&
+        /table inet nvr_containment/.test(nft) && /10\.0\.5\.20/.test(nft) && /camera lobby /.test(nft),
+        `"nftables rules" saves the containment rules with the allowed host (${dln.suggestedFilename()})`);
   const clicked = Date.now();
   await page.click('#probe');
   const probed = await waitFor(async () => {

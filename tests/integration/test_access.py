@@ -160,6 +160,7 @@ with Camera("h264.mp4", no_audio=True) as cam:
         ("GET", "/api/v1/storage", "/api/v1/storage", None, [A, 403, 403, 403, 200]),
         ("GET", "/api/v1/audit", "/api/v1/audit", None, [A, 403, 403, 403, 200]),
         ("POST", "/api/v1/audit", "/api/v1/audit", {}, [A, 403, 403, 403, 202]),
+        ("GET", "/api/v1/audit/containment", "/api/v1/audit/containment?format=table", None, [A, 403, 403, 403, 200]),
         ("GET", "/api/v1/users", "/api/v1/users", None, [A, 403, 403, 403, 200]),
         ("POST", "/api/v1/users", "/api/v1/users", {"name": "new%s", "role": "viewer", "password": "new-pass-123"},
          [A, 403, 403, 403, 201]),

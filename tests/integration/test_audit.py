@@ -166,8 +166,10 @@ with hik_cam, plain_cam:
     check(si["verdict"] == "unknown" and any("timed out" in e["value"] for e in ev(si, "onvif_error")),
           "silent: %s %s" % (si["verdict"], ev(si, "onvif_error")))
     # a device that never answers costs its timeouts, no more: GetSystemDateAndTime and
-    # GetDeviceInformation (then ONVIF gives up), GET / (then HTTP gives up) -> 3 x 1.5 s
-    check(probe_s < 10, "probe took %.1f s; the silent device should cost about 4.5 s" % probe_s)
+    # GetDeviceInformation (then ONVIF gives up), GET / (then HTTP gives up) -> 3 x 1.5 s; the
+    # others answer at once, with the exposure reads (GetNTP/GetDNS, an unauthenticated
+    # GetDeviceInformation, the vendor settings) about 9 s in the ASan build under load
+    check(probe_s < 12, "probe took %.1f s; the silent device should cost about 4.5 s" % probe_s)
 
     sk = c["skew"]
     off = ev(sk, "onvif_clock_offset_ms")

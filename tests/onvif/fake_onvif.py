@@ -20,6 +20,15 @@ Profiles shape what it says (the strings are synthetic test data):
   strings     valid XML, hostile strings (control/bidi characters, 20 kB names)
   silent      accepts connections, never answers (timeouts)
 
+Exposure settings (read by the audit's exposure checks, docs/design/audit.md):
+  Hikvision ISAPI /ISAPI/System/Network/EZVIZ and /UPnP (<enabled>), /ISAPI/Security/users
+  (userLevel of each user); Dahua configManager.cgi getConfig T2UServer and UPnP
+  (table.X.Enable=), userManager.cgi getUserInfo (user.Group=); ONVIF GetNTP and GetDNS.
+  Profile defaults: whitelabel has EZVIZ on (and a firmware build inside CVE-2021-36260's
+  range), dahua has P2P on; --ezviz/--p2p/--upnp on|off override, --ntp/--dns give the
+  servers (comma list of addresses or names), --open answers ONVIF and the vendor info
+  endpoints without credentials.
+
 Prints "ready HTTP_PORT UDP_PORT" on stdout once listening; --log FILE gets
 one "METHOD PATH" line per HTTP request, so tests can check the audit only
 reads.
@@ -44,10 +53,10 @@ PROFILES = {
                       server="webserver", isapi=True, magicbox=False, realm="Login to camera"),
     "whitelabel": dict(manufacturer="Acme Vision", model="AV-400", firmware="V5.5.0 build 190708",
                        serial="AV4000001", hw="88", mac="58:03:fb:ab:cd:ef", server="Acme httpd",
-                       isapi=True, magicbox=False, realm="Acme"),
+                       isapi=True, magicbox=False, realm="Acme", ezviz=True),
     "axis": dict(manufacturer="AXIS", model="P3245-LV", firmware="10.12.114", serial="ACCC8E000001",
                  hw="7A1", mac="b8:a4:4f:00:11:22", server="Apache", isapi=False, magicbox=False, realm="AXIS"),
-    "dahua": dict(onvif=False, server="httpd", isapi=False, magicbox=True, realm="Login"),
+    "dahua": dict(onvif=False, server="httpd", isapi=False, magicbox=True, realm="Login", p2p=True),
     "mute": dict(onvif=False, server="httpd", isapi=False, magicbox=False, realm=""),
     "silent": dict(silent=True),
 }
@@ -78,6 +87,22 @@ class Device:
         self.log = open(args.log, "a") if args.log else None
         self.lock = threading.Lock()
         self.http_port = 0
+
+    def flag(self, name):
+        v = getattr(self.args, name)
+        return self.p.get(name, False) if v is None else v == "on"
+
+    def servers(self, kind):
+        items = [x for x in (getattr(self.args, kind) or "192.168.1.1").split(",") if x]
+        out = ""
+        for x in items:
+            if re.match(r"^[0-9.]+$", x):
+                out += "<tt:Type>IPv4</tt:Type><tt:IPv4Address>%s</tt:IPv4Address>" % x
+            elif ":" in x:
+                out += "<tt:Type>IPv6</tt:Type><tt:IPv6Address>%s</tt:IPv6Address>" % x
+            else:
+                out += "<tt:Type>DNS</tt:Type><tt:DNSname>%s</tt:DNSname>" % x
+        return out
 
     def record(self, method, path):
         if self.log:
@@ -120,6 +145,12 @@ class Device:
             return ('<tds:GetNetworkInterfacesResponse><tds:NetworkInterfaces token="eth0"><tt:Enabled>true</tt:Enabled>'
                     '<tt:Info><tt:Name>eth0</tt:Name><tt:HwAddress>%s</tt:HwAddress><tt:MTU>1500</tt:MTU></tt:Info>'
                     '</tds:NetworkInterfaces></tds:GetNetworkInterfacesResponse>' % p["mac"])
+        if op == "GetNTP":
+            return ('<tds:GetNTPResponse><tds:NTPInformation><tt:FromDHCP>false</tt:FromDHCP><tt:NTPManual>%s'
+                    '</tt:NTPManual></tds:NTPInformation></tds:GetNTPResponse>' % self.servers("ntp"))
+        if op == "GetDNS":
+            return ('<tds:GetDNSResponse><tds:DNSInformation><tt:FromDHCP>false</tt:FromDHCP><tt:DNSManual>%s'
+                    '</tt:DNSManual></tds:DNSInformation></tds:GetDNSResponse>' % self.servers("dns"))
         if op == "GetCapabilities":
             return ('<tds:GetCapabilitiesResponse><tds:Capabilities><tt:Media><tt:XAddr>http://10.9.9.9:%d/onvif/Media'
                     '</tt:XAddr></tt:Media></tds:Capabilities></tds:GetCapabilitiesResponse>' % self.http_port)
@@ -180,7 +211,7 @@ class Device:
             return self.hostile(op)
         if not self.p.get("onvif", True):
             return 500, b"internal error"
-        if op != "GetSystemDateAndTime" and self.args.user:
+        if op != "GetSystemDateAndTime" and self.args.user and not (self.args.open and op == "GetDeviceInformation"):
             if self.args.auth == "wsse" and not self.check_wsse(root):
                 return 400, (ENV % FAULT).encode()
             if self.args.auth == "digest" and not self.check_digest(handler, "POST"):
@@ -256,8 +287,39 @@ def make_handler(dev):
                     if not dev.check_digest(self, "GET"):
                         return
                 return self.reply(200, b"<html>login</html>", "text/html")
-            if self.path == "/ISAPI/System/deviceInfo" and p.get("isapi"):
+            hik_ns = 'version="2.0" xmlns="http://www.hikvision.com/ver20/XMLSchema"'
+            if self.path in ("/ISAPI/System/Network/EZVIZ", "/ISAPI/System/Network/UPnP") and p.get("isapi"):
                 if dev.args.user and not dev.check_digest(self, "GET"):
+                    return
+                tag = self.path.rsplit("/", 1)[1]
+                on = dev.flag("ezviz" if tag == "EZVIZ" else "upnp")
+                body = '<?xml version="1.0" encoding="UTF-8"?><%s %s><enabled>%s</enabled></%s>' % (
+                    tag, hik_ns, "true" if on else "false", tag)
+                return self.reply(200, body.encode(), "application/xml")
+            if self.path == "/ISAPI/Security/users" and p.get("isapi"):
+                if dev.args.user and not dev.check_digest(self, "GET"):
+                    return
+                body = ('<?xml version="1.0" encoding="UTF-8"?><UserList %s><User><id>1</id><userName>%s</userName>'
+                        '<userLevel>Administrator</userLevel></User><User><id>2</id><userName>viewer</userName>'
+                        '<userLevel>Viewer</userLevel></User></UserList>' % (hik_ns, escape(dev.args.user or "admin")))
+                return self.reply(200, body.encode(), "application/xml")
+            if self.path.startswith("/cgi-bin/configManager.cgi?action=getConfig&name=") and p.get("magicbox"):
+                if dev.args.user and not dev.check_digest(self, "GET"):
+                    return
+                name = self.path.rsplit("=", 1)[1]
+                if name not in ("T2UServer", "UPnP"):
+                    return self.reply(400, b"Error\r\nBad Request!\r\n", "text/plain")
+                on = dev.flag("p2p" if name == "T2UServer" else "upnp")
+                return self.reply(200, ("table.%s.Enable=%s\r\n" % (name, "true" if on else "false")).encode(),
+                                  "text/plain")
+            if self.path.startswith("/cgi-bin/userManager.cgi?action=getUserInfo&name=") and p.get("magicbox"):
+                if dev.args.user and not dev.check_digest(self, "GET"):
+                    return
+                name = self.path.rsplit("=", 1)[1]
+                return self.reply(200, ("user.Group=admin\r\nuser.Id=1\r\nuser.Name=%s\r\n" % name).encode(),
+                                  "text/plain")
+            if self.path == "/ISAPI/System/deviceInfo" and p.get("isapi"):
+                if dev.args.user and not dev.args.open and not dev.check_digest(self, "GET"):
                     return
                 body = ('<?xml version="1.0" encoding="UTF-8"?><DeviceInfo version="2.0" '
                         'xmlns="http://www.hikvision.com/ver20/XMLSchema"><deviceName>%s</deviceName>'
@@ -265,7 +327,7 @@ def make_handler(dev):
                         % (p.get("manufacturer", "IP CAMERA"), p.get("model", ""), p.get("firmware", "")))
                 return self.reply(200, body.encode(), "application/xml")
             if self.path == "/cgi-bin/magicBox.cgi?action=getSystemInfo" and p.get("magicbox"):
-                if dev.args.user and not dev.check_digest(self, "GET"):
+                if dev.args.user and not dev.args.open and not dev.check_digest(self, "GET"):
                     return
                 return self.reply(200, b"deviceType=IPC-HDW1230S\r\nhardwareVersion=1.00\r\nserialNumber=4F0000000\r\n",
                                   "text/plain")
@@ -311,6 +373,11 @@ def main():
     ap.add_argument("--auth", choices=("wsse", "digest"), default="wsse")
     ap.add_argument("--clock-offset", type=float, default=0, help="seconds the device clock is ahead")
     ap.add_argument("--log")
+    for f in ("ezviz", "p2p", "upnp"):
+        ap.add_argument("--" + f, choices=("on", "off"))
+    ap.add_argument("--ntp", help="comma list of NTP servers (default 192.168.1.1)")
+    ap.add_argument("--dns", help="comma list of DNS servers (default 192.168.1.1)")
+    ap.add_argument("--open", action="store_true", help="answer device information without credentials")
     args = ap.parse_args()
     dev = Device(args)
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(dev))

@@ -206,7 +206,7 @@ static void test_signal_cleaning(void)
     CHECK_EQ_INT(c->n, 2);
     CHECK_EQ_STR(audit_camera_get(c, "onvif_manufacturer"), "Evil?[31m???\"x");
     CHECK_EQ_INT(strlen(audit_camera_get(c, "onvif_model")), AUDIT_VALUE_MAX - 1);
-    for (int i = 0; i < 40; i++)
+    for (int i = 0; i < AUDIT_MAX_SIGNALS + 8; i++)
         audit_camera_add(c, "x", "y");
     CHECK_EQ_INT(c->n, AUDIT_MAX_SIGNALS);
     free(c);
@@ -351,6 +351,87 @@ static void test_shipped_data_file(void)
     vendors_destroy(&v);
 }
 
+/* Exposure rules (audit_exposure.c) against the shipped data file: the
+ * firmware build date and model patterns of CVE-2017-7921, the approximate
+ * CVE-2021-36260 range, default account names only with admin rights,
+ * private and public server addresses. */
+static void test_exposures(void)
+{
+    struct vendors *v = NULL;
+    CHECK_EQ_INT(vendors_load(&v, NVR_SOURCE_DIR "/data/ndaa-vendors.ini", "/nonexistent/oui.csv", stderr), 0);
+    if (!v)
+        return;
+    CHECK_EQ_INT(vendors_firmware_build("V5.4.0 build 160530"), 160530);
+    CHECK_EQ_INT(vendors_firmware_build("V5.4.0 Build 160530"), 160530);
+    CHECK_EQ_INT(vendors_firmware_build("V5.4.0"), -1);
+    CHECK_EQ_INT(vendors_firmware_build("build 1605301"), -1);
+    struct vendors_vuln vu;
+    size_t it = 0;
+    /* DS-2CD2xx2F-I: builds 140721-160530 (NVD) -- and CVE-2021-36260's approximate range from 2016 */
+    CHECK(vendors_vulnerable(v, "hikvision", "DS-2CD2132F-I", "V5.3.0 build 150513", &it, &vu));
+    CHECK_EQ_STR(vu.cve, "CVE-2017-7921");
+    CHECK(!vendors_vulnerable(v, "hikvision", "DS-2CD2132F-I", "V5.3.0 build 150513", &it, &vu));
+    it = 0;
+    CHECK(vendors_vulnerable(v, "hikvision", "DS-2CD2132F-I", "V5.4.0 build 160530", &it, &vu));
+    CHECK_EQ_STR(vu.cve, "CVE-2017-7921");
+    CHECK(vendors_vulnerable(v, "hikvision", "DS-2CD2132F-I", "V5.4.0 build 160530", &it, &vu));
+    CHECK_EQ_STR(vu.cve, "CVE-2021-36260");
+    CHECK(vu.note != NULL);
+    it = 0; /* the day after the range, another series, another company */
+    CHECK(!vendors_vulnerable(v, "hikvision", "DS-2CD2132F-I", "V5.2.0 build 140720", &it, &vu));
+    it = 0;
+    CHECK(!vendors_vulnerable(v, "hikvision", "DS-2CD2132F-I", "V5.7.3 build 210628", &it, &vu));
+    it = 0;
+    CHECK(!vendors_vulnerable(v, "dahua", "DS-2CD2132F-I", "V5.3.0 build 150513", &it, &vu));
+    it = 0;
+    CHECK(!vendors_vulnerable(v, "hikvision", "DS-2CD2132F-I", "V5.3.0", &it, &vu));
+
+    CHECK(vendors_default_account(v, "dahua", "888888") != NULL);
+    CHECK(vendors_default_account(v, "hikvision", "888888") == NULL);
+    CHECK(vendors_default_account(v, "hikvision", "Admin") == NULL);
+    CHECK(vendors_default_account(v, "", "admin") == NULL);
+
+    CHECK_EQ_INT(audit_addr_private("10.2.3.4"), 1);
+    CHECK_EQ_INT(audit_addr_private("172.31.0.1"), 1);
+    CHECK_EQ_INT(audit_addr_private("172.32.0.1"), 0);
+    CHECK_EQ_INT(audit_addr_private("100.64.0.1"), 1);
+    CHECK_EQ_INT(audit_addr_private("8.8.8.8"), 0);
+    CHECK_EQ_INT(audit_addr_private("fd00::1"), 1);
+    CHECK_EQ_INT(audit_addr_private("fe80::1"), 1);
+    CHECK_EQ_INT(audit_addr_private("2001:4860:4860::8888"), 0);
+    CHECK_EQ_INT(audit_addr_private("ntp.example"), -1);
+
+    /* a Hikvision camera whose device says our user is an operator: the name alone is not flagged */
+    struct audit_camera *c = calloc(1, sizeof *c);
+    struct audit_result *r = calloc(1, sizeof *r);
+    struct audit_exposure x[AUDIT_MAX_EXPOSURES];
+    audit_camera_add(c, "onvif_manufacturer", "HIKVISION");
+    audit_camera_add(c, "account", "admin");
+    audit_camera_add(c, "account_level", "Operator (ISAPI /ISAPI/Security/users userLevel)");
+    audit_camera_add(c, "onvif_ntp", "manual: 192.168.0.1, ntp.school.local; dhcp: 10.0.0.1");
+    audit_camera_add(c, "onvif_dns", "dhcp: 1.1.1.1");
+    audit_camera_add(c, "isapi_upnp", "enabled=false");
+    audit_classify(v, c, r);
+    CHECK_EQ_STR(r->company, "hikvision");
+    size_t n = audit_exposures(v, c, r, x, AUDIT_MAX_EXPOSURES);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_STR(x[0].kind, "external_servers");
+    CHECK(strstr(x[0].detail, "DNS") && strstr(x[0].detail, "1.1.1.1 (a public address)"));
+    /* as an administrator it is */
+    c->n = 0;
+    audit_camera_add(c, "onvif_manufacturer", "HIKVISION");
+    audit_camera_add(c, "account", "admin");
+    audit_camera_add(c, "isapi_upnp", "enabled=true");
+    audit_classify(v, c, r);
+    n = audit_exposures(v, c, r, x, AUDIT_MAX_EXPOSURES);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_STR(x[0].kind, "upnp");
+    CHECK_EQ_STR(x[1].kind, "default_account");
+    free(c);
+    free(r);
+    vendors_destroy(&v);
+}
+
 int main(void)
 {
     RUN(test_oui_exact_organisation);
@@ -362,5 +443,6 @@ int main(void)
     RUN(test_store_failed_probe_keeps_identification);
     RUN(test_csv_cells);
     RUN(test_shipped_data_file);
+    RUN(test_exposures);
     return check_summary();
 }

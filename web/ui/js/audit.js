@@ -11,8 +11,14 @@
 // 2 s.  Every device string (maker, label, model, banner) is inserted as
 // text: cameras are not trusted.
 //
+// Exposure (issue 22): what each camera exposes while it stays on the
+// network -- cloud/P2P, UPnP, a default account name, firmware with a
+// published vulnerability, services answering without credentials, time and
+// name servers outside the site -- each with its evidence and source.
+//
 // For tests: body[data-loaded] changes after every load; each row is
-// tr[data-camera=ID] with its .audit-badge[data-verdict]; #summary li[data-verdict]
+// tr[data-camera=ID] with its .audit-badge[data-verdict] and one
+// li.exposure[data-kind] per exposure; #summary li[data-verdict]
 // holds the counts; body[data-running] is "true" while a probe runs.
 
 import { getJSON, send, header, el, fmtDateTime, showError, showNotice } from './common.js';
@@ -52,6 +58,25 @@ function lastProbe(a) {
     `probed again ${Number.isNaN(t) ? '' : fmtDateTime(t)}: no answer identified it`);
 }
 
+const KINDS = {
+  cloud_p2p: 'Cloud / P2P on',
+  upnp: 'UPnP on',
+  default_account: 'Default account name',
+  vulnerable_firmware: 'Vulnerable firmware',
+  unauthenticated_service: 'Answers without a password',
+  external_servers: 'Servers outside the site',
+};
+
+function exposure(a) {
+  const list = a.exposure || [];
+  if (!list.length) return el('span', { class: 'muted' }, a.probed_at ? 'none found' : 'not probed');
+  return el('ul', { class: 'exposure-list' }, ...list.map((x) =>
+    el('li', { class: 'exposure', 'data-kind': x.kind },
+      el('strong', {}, KINDS[x.kind] || x.kind), ': ', x.detail,
+      el('div', { class: 'muted detail' }, `evidence: ${x.evidence}`),
+      el('div', { class: 'muted detail' }, `source: ${x.source}`))));
+}
+
 function row(a) {
   return el(
     'tr',
@@ -64,6 +89,7 @@ function row(a) {
       a.label && a.label !== a.maker ? el('div', { class: 'muted' }, `label: ${a.label}`) : null),
     el('td', { 'data-label': 'Why', class: 'reason' }, a.reason || ''),
     el('td', { 'data-label': 'Probed' }, when(a.probed_at), lastProbe(a)),
+    el('td', { 'data-label': 'Exposure' }, exposure(a)),
     el('td', { 'data-label': 'Evidence' }, evidence(a)),
   );
 }
@@ -103,7 +129,7 @@ async function load() {
   $('summary').replaceChildren(...summary(doc));
   tbody.replaceChildren(...(doc.cameras || []).map(row));
   if (!doc.cameras || !doc.cameras.length)
-    tbody.append(el('tr', {}, el('td', { colspan: '6', class: 'muted' }, 'No cameras are recording.')));
+    tbody.append(el('tr', {}, el('td', { colspan: '7', class: 'muted' }, 'No cameras are recording.')));
   $('disclaimer').textContent = doc.notice || '';
   $('probe').disabled = !!doc.running;
   const day = (doc.generated || new Date().toISOString()).slice(0, 10);
@@ -129,6 +155,19 @@ $('probe').addEventListener('click', async () => {
   }
   await load();
 });
+
+// The containment rules (GET /api/v1/audit/containment, admin): the links
+// carry the format and the hosts to allow; the server accepts only address
+// literals and answers 400 otherwise.
+function rulesLinks() {
+  const allow = $('allow').value.replace(/\s+/g, '');
+  for (const f of ['nft', 'iptables', 'table']) {
+    const q = new URLSearchParams({ format: f });
+    if (allow) q.set('allow', allow);
+    $(`rules-${f}`).href = `/api/v1/audit/containment?${q}`;
+  }
+}
+$('allow').addEventListener('input', rulesLinks);
 
 $('print').addEventListener('click', () => {
   for (const d of document.querySelectorAll('details.evidence')) d.open = true;
