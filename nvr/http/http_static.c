@@ -88,7 +88,7 @@ int http_static_path_ok(const char *path)
     }
 }
 
-int http_static_serve(struct http_request *r, const char *web_dir)
+http_result http_static_serve(struct http_request *r, const char *web_dir)
 {
     const char *path = http_path(r);
     char want[PATH_MAX], real[PATH_MAX], root[PATH_MAX], etag[80];

@@ -15,7 +15,7 @@
 
 /* Answers r with the file http_path(r) names under web_dir (borrowed), or a
  * 404 JSON error.  Returns the reply's result, like every handler. */
-int http_static_serve(struct http_request *r, const char *web_dir);
+http_result http_static_serve(struct http_request *r, const char *web_dir);
 
 /* 1 if the request path may be served (the checks above), else 0. */
 int http_static_path_ok(const char *path);

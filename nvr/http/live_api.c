@@ -42,7 +42,7 @@ static void viewer_free(void *cls)
 }
 
 /* Answers r with the endless live.mp4 body of h (see live_viewer_open for wait). */
-static int serve_hub(struct http_request *r, struct live_hub *h, int wait)
+static http_result serve_hub(struct http_request *r, struct live_hub *h, int wait)
 {
     struct live_viewer *v;
     int rc = live_viewer_open(h, wait, &v);
@@ -53,7 +53,7 @@ static int serve_hub(struct http_request *r, struct live_hub *h, int wait)
     return http_reply_stream(r, "video/mp4", "no-store", viewer_read, v, viewer_attach, viewer_free);
 }
 
-int live_api_live(struct http_request *r, struct nvr *nvr)
+http_result live_api_live(struct http_request *r, struct nvr *nvr)
 {
     const struct nvr_camera_config *cam;
     struct recorder *rec = nvr_recorder(nvr, http_param(r, 0), &cam);
@@ -99,7 +99,7 @@ static int parse_width(const char *s, int *out)
     return 0;
 }
 
-int live_api_snapshot(struct http_request *r, struct nvr *nvr)
+http_result live_api_snapshot(struct http_request *r, struct nvr *nvr)
 {
     const struct nvr_camera_config *cam;
     struct recorder *rec = nvr_recorder(nvr, http_param(r, 0), &cam);

@@ -9,7 +9,7 @@
 
 #include "http/http_server.h"
 
-int live_api_live(struct http_request *r, struct nvr *nvr);
-int live_api_snapshot(struct http_request *r, struct nvr *nvr);
+http_result live_api_live(struct http_request *r, struct nvr *nvr);
+http_result live_api_snapshot(struct http_request *r, struct nvr *nvr);
 
 #endif
