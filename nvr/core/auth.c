@@ -116,7 +116,20 @@ int auth_setup_token_ok(struct auth *a, const char *token)
     int ok = a->setup_token[0] && token && strlen(token) == strlen(a->setup_token) &&
              sodium_memcmp(token, a->setup_token, strlen(token)) == 0;
     pthread_mutex_unlock(&a->mu);
-    return ok;
+    return ok && auth_setup_open(a);
+}
+
+int auth_setup_open(struct auth *a)
+{
+    pthread_mutex_lock(&a->mu);
+    int open = a->setup_token[0] != '\0';
+    pthread_mutex_unlock(&a->mu);
+    int64_t n = 0;
+    if (open && users_count(storage_index(a->st), &n) == NVR_OK && n > 0) {
+        auth_setup_done(a); /* a user was made another way (nvr user add) */
+        open = 0;
+    }
+    return open;
 }
 
 void auth_setup_done(struct auth *a)

@@ -49,8 +49,13 @@ struct auth_user {
 nvr_err auth_create(struct auth **out, struct storage *st, const struct nvr_config *cfg);
 void auth_destroy(struct auth **a);
 
-/* The setup token while no user exists ("" otherwise), for tests/logging. */
+/* Whether token is the setup token and setup is still open (see
+ * auth_setup_open).  Compared in constant time. */
 int auth_setup_token_ok(struct auth *a, const char *token);
+/* Whether the first admin may still be made over HTTP: a setup token was
+ * made at start-up and no user exists (one made with `nvr user add` while
+ * the server runs closes it too). */
+int auth_setup_open(struct auth *a);
 /* Forgets the setup token (after the first admin is made). */
 void auth_setup_done(struct auth *a);
 

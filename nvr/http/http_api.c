@@ -512,6 +512,7 @@ static const struct http_route routes[] = {
     {"POST", "/api/v1/session", http_session_create, HTTP_PUBLIC},
     {"GET", "/api/v1/session", http_session_get, HTTP_PUBLIC},
     {"DELETE", "/api/v1/session", http_session_delete, HTTP_USER},
+    {"GET", "/api/v1/setup", http_setup_state, HTTP_PUBLIC},
     {"POST", "/api/v1/setup", http_setup, HTTP_PUBLIC},
     {"GET", "/api/v1/cameras", h_cameras, HTTP_USER},
     {"POST", "/api/v1/cameras", http_cameras_create, HTTP_ADMIN},

@@ -458,6 +458,14 @@ out:
     return rc;
 }
 
+http_result http_setup_state(struct http_request *r, struct nvr *nvr)
+{
+    char *body = strdup(auth_setup_open(nvr->auth) ? "{\"open\":true}\n" : "{\"open\":false}\n");
+    if (!body)
+        return http_reply_error(r, 500, "out of memory");
+    return http_reply(r, 200, "application/json", body, strlen(body), "no-store");
+}
+
 http_result http_setup(struct http_request *r, struct nvr *nvr)
 {
     char token[AUTH_SECRET_LEN + 8], err[160];

@@ -32,6 +32,8 @@ http_result http_session_create(struct http_request *r, struct nvr *nvr);
 http_result http_session_get(struct http_request *r, struct nvr *nvr);
 http_result http_session_delete(struct http_request *r, struct nvr *nvr);
 http_result http_setup(struct http_request *r, struct nvr *nvr);
+/* GET /api/v1/setup: {"open": bool}, whether the first admin may still be made (public). */
+http_result http_setup_state(struct http_request *r, struct nvr *nvr);
 http_result http_users_list(struct http_request *r, struct nvr *nvr);
 http_result http_users_create(struct http_request *r, struct nvr *nvr);
 http_result http_users_update(struct http_request *r, struct nvr *nvr);
