@@ -7,6 +7,9 @@
  * lies inside web_dir.  A path ending in "/" serves that directory's
  * index.html.  Answers carry a content type from the extension, an ETag
  * (If-None-Match answers 304), Range support and "Cache-Control: no-cache".
+ * "/s/ID/PATH" is PATH, immutable for a year when ID is web_dir/build-id's;
+ * FILE.br / FILE.gz copies are sent when Accept-Encoding allows (see
+ * http_static.c and web/build_static.py).
  */
 #ifndef NVR_HTTP_STATIC_H
 #define NVR_HTTP_STATIC_H

@@ -16,8 +16,11 @@
 
 import { listCameras, coverage, header, el, iso, fmtDate, fmtTime, fmtDateTime, zoneLabel, localMidnight, parseLocalDate, parseWhen } from './common.js';
 import { Timeline, ZOOMS } from './timeline.js';
-import { RecordedPlayer } from './player.js';
+import { RecordedPlayer, loadHls } from './player.js';
 import { RenditionPlayer, needsRendition } from './rendition_player.js';
+
+// hls.js starts arriving now, beside the page's own requests (player.js)
+loadHls().catch(() => {});
 
 const MAX_CAMS = 4;
 const SYNC_SEEK_MS = 500;
