@@ -34,7 +34,8 @@ function statusText(cam) {
 }
 
 function makeTile(cam, single) {
-  const video = el('video', { muted: true, autoplay: true, playsinline: true, 'data-camera': cam.id });
+  const video = el('video', { muted: true, autoplay: true, playsinline: true, 'data-camera': cam.id,
+                              'aria-label': `${cam.name}, live` });
   video.muted = true;
   video.poster = `/api/v1/cameras/${encodeURIComponent(cam.id)}/snapshot.jpg?width=${single ? 1280 : 480}`;
   const status = el('span', { class: 'status' });
@@ -124,7 +125,11 @@ function render() {
   const s = state();
   clear();
   document.body.classList.toggle('single', !!s.camera);
-  for (const b of document.querySelectorAll('[data-layout]')) b.classList.toggle('active', +b.dataset.layout === s.layout && !s.camera);
+  for (const b of document.querySelectorAll('button[data-layout]')) {
+    const on = +b.dataset.layout === s.layout && !s.camera;
+    b.classList.toggle('active', on);
+    b.setAttribute('aria-pressed', on ? 'true' : 'false');
+  }
   message.hidden = true;
   if (!cameras.length) {
     message.hidden = false;
