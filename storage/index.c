@@ -821,7 +821,7 @@ int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us, in
     return rc;
 }
 
-int index_grow(void *arrayp, size_t *cap, size_t len, size_t size)
+nvr_err index_grow(void *arrayp, size_t *cap, size_t len, size_t size)
 {
     void *a, *na;
     if (len < *cap)

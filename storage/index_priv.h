@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * index_priv.h - what the index's own files share (index.c, index_holds.c,
- * index_retention.c): the handle's fields and the error helpers.  Nothing
- * outside storage/index*.c includes it.
+ * index_priv.h - what the index's own files share (index.c, index_stmt.c,
+ * index_retention.c, index_salvage.c): the handle's fields, the raw SQLite
+ * connection and the error helpers.  Nothing else includes it: the table
+ * files (users.c, holds.c, alert_store.c, access_log.c, api_cameras.c) go
+ * through index_stmt.h, and the build stops them here (they compile with
+ * NVR_INDEX_TABLE_FILE; see index_stmt.h).
  *
  * Every function that touches db holds mu for its whole SQLite work, so a
  * handle is safe to share between threads (see index.h).
@@ -10,7 +13,12 @@
 #ifndef NVR_STORAGE_INDEX_PRIV_H
 #define NVR_STORAGE_INDEX_PRIV_H
 
+#ifdef NVR_INDEX_TABLE_FILE
+#error "index_priv.h is the index's own: a table file uses storage/index_stmt.h"
+#endif
+
 #include "storage/index.h"
+#include "storage/index_stmt.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -18,6 +26,7 @@
 struct nvr_index {
     sqlite3 *db;
     pthread_mutex_t mu;
+    int in_txn; /* index_begin's BEGIN took (guarded by mu) */
 };
 
 /* Logs SQLite's last error for operation what (a full disk said in words)
@@ -44,11 +53,6 @@ int index_read_row(sqlite3_stmt *st, struct index_segment *s);
 
 /* The same, with the SEG_COLUMNS starting at column c0. */
 int index_read_row_at(sqlite3_stmt *st, int c0, struct index_segment *s);
-
-/* Makes room for one more element in a growable array: arrayp is the
- * address of the array pointer (len elements of size bytes used of *cap);
- * doubles it, from 8.  NVR_ENOMEM when it cannot (the array is unchanged). */
-int index_grow(void *arrayp, size_t *cap, size_t len, size_t size);
 
 /* Runs sql (no parameters) and returns its first column as *n strings in a
  * new array (free each, then the array; NULL when there are none).  what
