@@ -133,6 +133,12 @@ nvr_err index_step_done(index_stmt *st)
     return NVR_EDB;
 }
 
+nvr_err index_step_change(index_stmt *st)
+{
+    nvr_err rc = index_step_done(st);
+    return rc == NVR_OK && sqlite3_changes(st->ix->db) == 0 ? NVR_ENOTFOUND : rc;
+}
+
 nvr_err index_step_row(index_stmt *st)
 {
     int s = index_step(st);

@@ -121,6 +121,10 @@ int index_step(index_stmt *st);
 /* Steps a statement that returns no row: NVR_OK when it ran. */
 nvr_err index_step_done(index_stmt *st);
 
+/* The same for a write that must change a row: NVR_ENOTFOUND if it
+ * changed none. */
+nvr_err index_step_change(index_stmt *st);
+
 /* Steps to the first row: NVR_OK on it, NVR_ENOTFOUND if there is none. */
 nvr_err index_step_row(index_stmt *st);
 
