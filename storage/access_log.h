@@ -46,7 +46,7 @@ struct access_entry {
 /* Appends an entry (texts are truncated to their field sizes; camera and
  * detail may be ""). */
 nvr_err access_log_append(nvr_index *ix, int64_t time_us, const char *user, const char *address, const char *action,
-                      const char *camera, const char *detail);
+                          const char *camera, const char *detail);
 
 struct access_filter {
     int64_t from_us, to_us; /* [from, to) */
@@ -59,7 +59,7 @@ struct access_filter {
 /* Calls fn for each matching entry in id order; stops early if fn returns
  * non-zero. */
 nvr_err access_log_each(nvr_index *ix, const struct access_filter *f, int (*fn)(const struct access_entry *e, void *arg),
-                    void *arg);
+                        void *arg);
 
 /* The newest entry's id and hash (0 and zeros for an empty log): noted
  * elsewhere (an export's manifest), they pin the log up to that entry. */
@@ -84,7 +84,7 @@ int access_log_checkpoint_message(int64_t upto, const char head_hex[65], int64_t
  * transaction; *id and head_hex (if not NULL) get the checkpoint entry's id
  * and hash. */
 nvr_err access_log_checkpoint(nvr_index *ix, int64_t time_us, const char *reason, access_sign_fn sign, void *arg,
-                          int64_t *id, char head_hex[65]);
+                              int64_t *id, char head_hex[65]);
 
 enum { ACCESS_SIG_OK = 0, ACCESS_SIG_BAD = 1, ACCESS_SIG_OTHER_KEY = 2 };
 
@@ -106,6 +106,6 @@ nvr_err access_log_verify(nvr_index *ix, FILE *report, int *problems, uint8_t he
  * checkpoint and the entries after it (not anchored), and warns when the
  * log does not end with a shutdown checkpoint. */
 nvr_err access_log_verify_opts(nvr_index *ix, const struct access_verify_opts *o, FILE *report, int *problems,
-                           uint8_t head[32], int64_t *count);
+                               uint8_t head[32], int64_t *count);
 
 #endif

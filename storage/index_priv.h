@@ -31,12 +31,12 @@ struct nvr_index {
 
 /* Logs SQLite's last error for operation what (a full disk said in words)
  * and returns it as index_sqlite_err does. */
-int index_db_err(nvr_index *ix, const char *what);
+nvr_err index_db_err(nvr_index *ix, const char *what);
 
 /* db's last error as an nvr_err: NVR_ENOSPC for SQLITE_FULL and for an I/O
  * error whose system call failed with ENOSPC/EDQUOT, NVR_EDAMAGED for
  * SQLITE_CORRUPT/SQLITE_NOTADB, NVR_ENOMEM, else NVR_EDB. */
-int index_sqlite_err(sqlite3 *db);
+nvr_err index_sqlite_err(sqlite3 *db);
 
 /* The columns index_read_row reads, in its order. */
 #define SEG_COLUMNS                                                                          \
@@ -49,18 +49,18 @@ int index_sqlite_err(sqlite3 *db);
 
 /* Reads the current row of a statement selecting SEG_COLUMNS into *s
  * (which owns s->frags afterwards). */
-int index_read_row(sqlite3_stmt *st, struct index_segment *s);
+nvr_err index_read_row(sqlite3_stmt *st, struct index_segment *s);
 
 /* The same, with the SEG_COLUMNS starting at column c0. */
-int index_read_row_at(sqlite3_stmt *st, int c0, struct index_segment *s);
+nvr_err index_read_row_at(sqlite3_stmt *st, int c0, struct index_segment *s);
 
 /* Runs sql (no parameters) and returns its first column as *n strings in a
  * new array (free each, then the array; NULL when there are none).  what
  * names the query in error logs. */
-int index_text_column(nvr_index *ix, const char *sql, const char *what, char ***out, size_t *n);
+nvr_err index_text_column(nvr_index *ix, const char *sql, const char *what, char ***out, size_t *n);
 
 /* Runs sql (no parameters, no rows); logs and returns the error
  * (index_sqlite_err) on failure. */
-int index_exec(nvr_index *ix, const char *sql);
+nvr_err index_exec(nvr_index *ix, const char *sql);
 
 #endif

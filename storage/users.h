@@ -66,16 +66,16 @@ nvr_err users_delete(nvr_index *ix, const char *name);
 
 /* ---- sessions (token_hash = SHA-256 of the cookie value) ---- */
 nvr_err users_session_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, const char *csrf,
-                      const char *address, int64_t now_us);
+                          const char *address, int64_t now_us);
 /* NVR_ENOTFOUND if there is no such session. */
 nvr_err users_session_get(nvr_index *ix, const uint8_t hash[32], int64_t *user_id, char csrf[USER_CSRF_LEN],
-                      int64_t *created_us, int64_t *last_us);
+                          int64_t *created_us, int64_t *last_us);
 nvr_err users_session_touch(nvr_index *ix, const uint8_t hash[32], int64_t now_us);
 nvr_err users_session_delete(nvr_index *ix, const uint8_t hash[32]);
 
 /* ---- API tokens ---- */
 nvr_err users_token_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, const char *label, int64_t now_us,
-                    int64_t *id);
+                        int64_t *id);
 /* The user of an unrevoked token; NVR_ENOTFOUND otherwise. */
 nvr_err users_token_find(nvr_index *ix, const uint8_t hash[32], int64_t *user_id);
 /* Revokes token id of user_id (any user's if user_id is 0).  NVR_ENOTFOUND. */
