@@ -456,6 +456,8 @@ void recorder_get_stats(struct recorder *r, struct recorder_stats *s)
     uint64_t ns = atomic_load(&r->wc.frame_interval_ns);
     s->fps = ns ? 1e9 / (double)ns : 0;
     s->write_ok = atomic_load(&r->write_ok);
+    s->timestamps_arrival = atomic_load(&r->wc.ts_arrival);
+    s->timestamp_jumps = atomic_load(&r->wc.ts_jumps);
     pthread_mutex_lock(&r->mu);
     snprintf(s->write_error, sizeof s->write_error, "%s", r->write_error);
     snprintf(s->last_error, sizeof s->last_error, "%s", r->last_error);

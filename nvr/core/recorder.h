@@ -41,6 +41,9 @@ struct recorder_stats {
     uint64_t fragment_write_max_us;
     int write_ok;             /* 0 while the last segment begin/write/cut/finish failed */
     char write_error[256];    /* why, "" when write_ok */
+    int timestamps_arrival;   /* 1 while the camera's timestamps are chaotic and its
+                               * video is timed by arrival (docs/design/time.md, T7) */
+    uint64_t timestamp_jumps; /* camera timestamp discontinuities seen */
 };
 
 /* Starts recording cam (borrowed: must outlive the recorder) into st. */

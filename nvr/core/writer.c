@@ -3,7 +3,8 @@
  * writer.c - one camera's writer state machine (see writer.h): stream items
  * in, segments and index rows out through storage/.
  *
- * Writer state machine, per video packet P (pts in the video time base):
+ * Writer state machine, per video packet P (pts in the video time base),
+ * after its timestamps went through the floor below (T7):
  *   a timestamp discontinuity (timemap T5)  -> finish the segment at its last
  *                                              frame, break contiguity
  *   new codec parameters on P               -> finish the segment at P
@@ -30,6 +31,29 @@
  * (trun version 0, as every player reads it) and 0 without B-frames.  For
  * the decode times to be >= 0, a run's media time starts no earlier than
  * its first keyframe's pts - dts (0 without B-frames).
+ *
+ * The floor on segment length (T7, docs/design/time.md), before all that:
+ * every video packet's timestamps become "out" timestamps, which the machine
+ * above sees instead of the camera's:
+ *   camera time (normal)   out = camera + offset (offset 0 until a jump is
+ *                          absorbed); a jump (T5: back, or more than 2 s
+ *                          forward) in a segment shorter than TS_FLOOR is
+ *                          absorbed: the frame comes one frame after the
+ *                          previous one and offset changes so that the
+ *                          following frames go on from it; a jump in a longer
+ *                          segment passes through and ends it (T5)
+ *   arrival time (chaotic) entered at the TS_CHAOS_JUMPS-th jump within
+ *                          TS_CHAOS_WINDOW: out follows the frames' arrival
+ *                          (one frame interval measured from the arrivals
+ *                          and rounded to a usual frame rate, so read batches
+ *                          do not show; a longer frame catches up when out
+ *                          falls behind); left at a keyframe after TS_CALM
+ *                          without a jump, with a new offset so out goes on
+ *                          (the segment ends there)
+ * In both, out strictly increases (duplicates aside), and an arrival gap
+ * over max_frame_gap still shows as a jump in out, so an outage stays a gap.
+ * Audio follows the offset, and is not recorded on arrival time (its own
+ * timestamps cannot be placed on that clock).
  */
 #include "core/writer.h"
 
@@ -44,6 +68,39 @@
 #include <string.h>
 
 static const AVRational US = {1, 1000000};
+
+/* T7 (see the top) */
+#define TS_FLOOR_US (2 * 1000000LL)         /* a jump never ends a shorter segment */
+#define TS_CHAOS_JUMPS 4                    /* this many jumps ... */
+#define TS_CHAOS_WINDOW_US (60 * 1000000LL) /* ... within this: timed by arrival */
+#define TS_CALM_US (60 * 1000000LL)         /* no jump for this long: camera time again */
+#define TS_RESYNC_US 500000LL               /* out ahead of arrival by this: re-anchor */
+#define TS_SLACK_US 300000LL                /* out behind arrival by more: catches up */
+#define TS_MEASURE_US                                                                                                  \
+    (6 * 1000000LL) /* arrivals measured over at least this (the                                                       \
+                     * reader's 0.1 s batches: within 1.7 %) */
+#define TS_RING 512 /* arrivals kept for the measure (8.5 s at 60 fps) */
+#define TS_NONE INT64_MIN
+
+/* The floor's state (T7): the camera's timestamps in, out timestamps out. */
+struct ts_floor {
+    int64_t last_raw;     /* camera dts of the previous video packet, TS_NONE */
+    int64_t last_out;     /* out dts of the previous video packet, TS_NONE */
+    int64_t offset;       /* out - camera, camera time (video time base) */
+    int64_t last_recv;    /* arrival of the previous video packet, TS_NONE */
+    int arrival;          /* timed by arrival (chaotic camera) */
+    int64_t anchor_recv;  /* arrival time ... */
+    int64_t anchor_out;   /* ... at this out dts: the arrival clock */
+    int64_t step;         /* out frame interval on arrival time, 0: not chosen */
+    int64_t step_next;    /* a shorter one for after the next keyframe, 0: none */
+    int measured;         /* step was measured from the arrivals */
+    int cut;              /* end the segment at this keyframe (set by ts_floor) */
+    int64_t arr[TS_RING]; /* the latest arrivals without a gap, a ring */
+    int narr, arr_next;
+    int64_t jumps[TS_CHAOS_JUMPS - 1]; /* writer's monotonic clock at the latest jumps */
+    int next_jump;                     /* ring index */
+    int64_t last_jump;                 /* monotonic time of the latest jump, TS_NONE */
+};
 
 struct writer {
     struct writer_opts o;
@@ -66,6 +123,7 @@ struct writer {
     int64_t seg_len_us;
     int logged_clock;
     int64_t step_pending;            /* our clock stepped by this much (T6), not yet followed */
+    struct ts_floor ts;              /* T7 */
 };
 
 /* Records the outcome of a storage operation: the caller's write health. */
@@ -259,9 +317,222 @@ static void follow_clock_step(struct writer *w, const AVPacket *key, const struc
         nvr_log(NVR_WARN, w->o.camera, "clock step detected delta=%+.3fs", (double)delta / 1e6);
 }
 
+/* ---- T7: the floor on segment length (see the top) ---- */
+
+static void ts_reset(struct ts_floor *t)
+{
+    t->last_raw = t->last_out = t->last_recv = t->anchor_recv = TS_NONE;
+    t->offset = 0;
+    t->narr = 0;
+}
+
+/* Keeps the arrival of a frame for the measure of the frame interval; a gap
+ * (or our clock going back) starts the measure over. */
+static void ts_note_arrival(struct ts_floor *t, int64_t recv)
+{
+    if (t->narr > 0) {
+        int64_t newest = t->arr[(t->arr_next + TS_RING - 1) % TS_RING];
+        if (recv < newest || recv - newest > 1000000)
+            t->narr = 0;
+    }
+    t->arr[t->arr_next] = recv;
+    t->arr_next = (t->arr_next + 1) % TS_RING;
+    if (t->narr < TS_RING)
+        t->narr++;
+}
+
+/* The camera's frame interval from its arrivals (us), rounded to the
+ * nearest usual frame rate when one is within 5 % (25 and 24 fps are 4 %
+ * apart: hence the long measure), so that out durations are all the same
+ * (a player takes the file's frame rate from them); 0 while the arrivals
+ * kept span less than TS_MEASURE_US and do not fill the ring. */
+static int64_t ts_measure_us(const struct ts_floor *t)
+{
+    static const int64_t usual[] = {16667, 20000,  33333,  33367,  40000,  41667,  41708,  50000,  66667,  80000,
+                                    83333, 100000, 125000, 133333, 166667, 200000, 250000, 500000, 1000000};
+    if (t->narr < 2)
+        return 0;
+    int64_t newest = t->arr[(t->arr_next + TS_RING - 1) % TS_RING];
+    int64_t oldest = t->arr[(t->arr_next + TS_RING - t->narr) % TS_RING];
+    if (newest - oldest < TS_MEASURE_US && t->narr < TS_RING)
+        return 0;
+    int64_t est = (newest - oldest) / (t->narr - 1), best = est, best_err = INT64_MAX;
+    for (size_t i = 0; i < sizeof usual / sizeof usual[0]; i++) {
+        int64_t e = usual[i] > est ? usual[i] - est : est - usual[i];
+        if (e * 20 <= usual[i] && e < best_err) {
+            best = usual[i];
+            best_err = e;
+        }
+    }
+    return best;
+}
+
+static int64_t us_to_tb(const struct writer *w, int64_t us)
+{
+    int64_t v = av_rescale_q(us, US, w->params->video_tb);
+    return v > 0 ? v : 1;
+}
+
+/* Records a jump at monotonic time now; 1 if it is the TS_CHAOS_JUMPS-th
+ * within TS_CHAOS_WINDOW_US. */
+static int ts_count_jump(struct ts_floor *t, int64_t now)
+{
+    int64_t oldest = t->jumps[t->next_jump]; /* the jump TS_CHAOS_JUMPS - 1 before this one */
+    t->jumps[t->next_jump] = now;
+    t->next_jump = (t->next_jump + 1) % (TS_CHAOS_JUMPS - 1);
+    t->last_jump = now;
+    return oldest != TS_NONE && now - oldest < TS_CHAOS_WINDOW_US;
+}
+
+/* One frame later than the previous out: the camera's own frame duration
+ * while it is plausible, else the interval measured on arrival (or 40 ms); an arrival gap
+ * over max_frame_gap is kept (an outage stays a gap, T5). */
+static int64_t ts_next(const struct writer *w, int64_t recv)
+{
+    const struct ts_floor *t = &w->ts;
+    if (t->last_recv != TS_NONE && recv - t->last_recv > w->tm.max_frame_gap_us)
+        return t->last_out + us_to_tb(w, recv - t->last_recv);
+    if (w->last_video_dur > 0 && video_us(w, w->last_video_dur) <= 1000000)
+        return t->last_out + w->last_video_dur;
+    int64_t m = ts_measure_us(t);
+    return t->last_out + us_to_tb(w, m ? m : 40000);
+}
+
+/* A new out frame interval on arrival time: a longer one applies at once;
+ * a shorter one waits for the next keyframe, where the segment ends (so the
+ * durations in a file never shrink: a player takes the frame rate from the
+ * first ones, and two frames must never fall on one tick of it). */
+static void ts_set_step(struct ts_floor *t, int64_t step)
+{
+    if (step >= t->step) {
+        t->step = step;
+        t->step_next = 0;
+    } else {
+        t->step_next = step;
+    }
+}
+
+/* Arrival time for a frame that arrived at recv: one frame interval after
+ * the previous frame.  The interval is the previous frame's duration until
+ * it is measured from the arrivals (ts_measure_us, after TS_MEASURE_US).  Out
+ * stays at most TS_SLACK_US behind the arrival clock (a longer frame catches
+ * up); when it runs TS_RESYNC_US ahead, the interval is measured again and
+ * the arrival clock re-anchored. */
+static int64_t ts_on_arrival(struct writer *w, int64_t recv, int key)
+{
+    struct ts_floor *t = &w->ts;
+    int64_t out;
+    if (!t->step)
+        t->step =
+            w->last_video_dur > 0 && video_us(w, w->last_video_dur) <= 1000000 ? w->last_video_dur : us_to_tb(w, 40000);
+    if (!t->measured) {
+        int64_t m = ts_measure_us(t);
+        if (m) {
+            t->measured = 1;
+            ts_set_step(t, us_to_tb(w, m));
+        }
+    }
+    if (t->last_out == TS_NONE) {
+        out = t->last_raw; /* a session's first frame: anywhere will do */
+    } else if (t->last_recv != TS_NONE && recv - t->last_recv > w->tm.max_frame_gap_us) {
+        out = t->last_out + us_to_tb(w, recv - t->last_recv); /* an outage stays a gap */
+        t->anchor_recv = TS_NONE;
+    } else {
+        int64_t pred = t->last_out + t->step;
+        int64_t target = t->anchor_recv == TS_NONE
+                             ? pred
+                             : t->anchor_out + av_rescale_q(recv - t->anchor_recv, US, w->params->video_tb);
+        if (target - pred < -us_to_tb(w, TS_RESYNC_US)) {
+            int64_t m = ts_measure_us(t);
+            if (m)
+                ts_set_step(t, us_to_tb(w, m));
+            t->anchor_recv = TS_NONE;
+            out = pred;
+        } else {
+            int64_t behind = target - us_to_tb(w, TS_SLACK_US);
+            out = behind > pred ? behind : pred;
+        }
+    }
+    if (key && t->step_next) {
+        t->step = t->step_next; /* from this keyframe on, in a new segment */
+        t->step_next = 0;
+        t->cut = 1;
+    }
+    if (t->last_out != TS_NONE && out <= t->last_out)
+        out = t->last_out + 1;
+    if (t->anchor_recv == TS_NONE) {
+        t->anchor_recv = recv;
+        t->anchor_out = out;
+    }
+    return out;
+}
+
+/* Replaces the camera's timestamps of video packet it with out timestamps
+ * (see the top); counts jumps, enters and leaves arrival time. */
+static void ts_floor(struct writer *w, struct pq_item *it)
+{
+    struct ts_floor *t = &w->ts;
+    AVPacket *p = it->pkt;
+    int64_t raw = p->dts, recv = it->meta.recv_us;
+    int64_t now = w->clock->mono_us(w->clock->cls);
+    int64_t d = t->last_raw == TS_NONE ? 0 : raw - t->last_raw;
+    int jump = t->last_raw != TS_NONE && (d < 0 || video_us(w, d) > w->tm.max_frame_gap_us);
+    t->last_raw = raw;
+    ts_note_arrival(t, recv);
+    int64_t out;
+    if (jump) {
+        atomic_fetch_add(&w->o.counters->ts_jumps, 1);
+        if (ts_count_jump(t, now) && !t->arrival) {
+            t->arrival = 1;
+            t->anchor_recv = TS_NONE;
+            t->step = t->step_next = 0;
+            t->measured = 0;
+            atomic_store(&w->o.counters->ts_arrival, 1);
+            nvr_log(NVR_WARN, w->o.camera,
+                    "chaotic timestamps: recording on arrival time jumps=%d window=%llds floor=%llds", TS_CHAOS_JUMPS,
+                    (long long)(TS_CHAOS_WINDOW_US / 1000000), (long long)(TS_FLOOR_US / 1000000));
+        }
+    }
+    int key = (p->flags & AV_PKT_FLAG_KEY) != 0;
+    t->cut = 0;
+    if (t->arrival && !jump && key && t->last_jump != TS_NONE && now - t->last_jump >= TS_CALM_US &&
+        t->last_out != TS_NONE) {
+        /* at a keyframe, which ends the segment: the camera's frame durations
+         * may differ from the ones on arrival time */
+        t->arrival = 0;
+        t->cut = 1;
+        atomic_store(&w->o.counters->ts_arrival, 0);
+        out = ts_next(w, recv);
+        t->offset = out - raw;
+        nvr_log(NVR_INFO, w->o.camera, "timestamps sane again: recording on camera time calm=%llds",
+                (long long)(TS_CALM_US / 1000000));
+    } else if (t->arrival) {
+        out = ts_on_arrival(w, recv, key);
+    } else if (jump && w->seg && t->last_out != TS_NONE && video_us(w, t->last_out - w->seg_first_pts) < TS_FLOOR_US) {
+        out = ts_next(w, recv);
+        nvr_log(NVR_WARN, w->o.camera, "timestamp discontinuity: segment continued (shorter than %llds) jump=%+.3fs",
+                (long long)(TS_FLOOR_US / 1000000), (double)video_us(w, d) / 1e6);
+        t->offset = out - raw;
+    } else {
+        out = raw + t->offset;
+    }
+    t->last_out = out;
+    t->last_recv = recv;
+    if (t->arrival) {
+        p->pts = p->dts = out;             /* the camera's order of presentation is lost with its clock */
+        it->meta.rtcp_origin_us = TS_NONE; /* the reference is our receive clock */
+    } else {
+        p->pts += out - raw;
+        p->dts = out;
+        if (it->meta.rtcp_origin_us != TS_NONE)
+            it->meta.rtcp_origin_us -= video_us(w, t->offset); /* the camera's clock at out 0 */
+    }
+}
+
 static void on_video(struct writer *w, struct pq_item *it)
 {
     AVPacket *p = it->pkt;
+    ts_floor(w, it);
     int key = (p->flags & AV_PKT_FLAG_KEY) != 0;
     if (timemap_discontinuity(&w->tm, video_us(w, p->dts))) {
         nvr_log(NVR_WARN, w->o.camera, "timestamp discontinuity: segment ended");
@@ -289,8 +560,8 @@ static void on_video(struct writer *w, struct pq_item *it)
         w->params = it->params;
         it->params = NULL;
     }
-    if (w->seg && key && video_us(w, p->pts - w->seg_first_pts) >= w->seg_len_us)
-        finish_segment(w, p, &it->meta);
+    if (w->seg && key && (video_us(w, p->pts - w->seg_first_pts) >= w->seg_len_us || w->ts.cut))
+        finish_segment(w, p, &it->meta); /* long enough, or T7 changes the frame durations here */
     if (!w->seg) {
         if (!key) {
             atomic_fetch_add(&w->o.counters->dropped, 1);
@@ -337,8 +608,10 @@ static void on_video(struct writer *w, struct pq_item *it)
 static void on_audio(struct writer *w, struct pq_item *it)
 {
     AVPacket *p = it->pkt;
-    if (!w->seg || !w->seg_audio)
+    if (!w->seg || !w->seg_audio || w->ts.arrival)
         return;
+    if (w->ts.offset)
+        p->pts += av_rescale_q(w->ts.offset, w->params->video_tb, w->params->audio_tb);
     int64_t base = av_rescale_q(w->seg_first_pts, w->params->video_tb, w->params->audio_tb);
     if (p->pts < base)
         return;
@@ -362,6 +635,10 @@ struct writer *writer_create(const struct writer_opts *o)
     w->clock = o->clock ? o->clock : &nvr_clock_system;
     int64_t last_end = TIMEMAP_NONE;
     w->seg_len_us = (int64_t)o->segment_seconds * 1000000;
+    ts_reset(&w->ts);
+    w->ts.last_jump = TS_NONE;
+    for (int i = 0; i < TS_CHAOS_JUMPS - 1; i++)
+        w->ts.jumps[i] = TS_NONE;
     index_camera_last_end(storage_index(o->st), o->camera, &last_end, &w->media_end_us);
     timemap_init(&w->tm, last_end);
     int64_t now = w->clock->now_us(w->clock->cls);
@@ -377,6 +654,7 @@ void writer_item(struct writer *w, struct pq_item *it)
     case PQ_SESSION_START:
         finish_segment(w, NULL, NULL);
         timemap_session_start(&w->tm);
+        ts_reset(&w->ts); /* a chaotic camera stays on arrival time across reconnects */
         pq_params_free(w->params);
         w->params = it->params;
         it->params = NULL;
@@ -395,6 +673,7 @@ void writer_item(struct writer *w, struct pq_item *it)
     case PQ_QUIT:
         finish_segment(w, NULL, NULL);
         timemap_break(&w->tm);
+        w->ts.last_raw = w->ts.last_recv = TS_NONE; /* what follows a gap is no jump (T7) */
         break;
     }
 }

@@ -14,7 +14,9 @@
  * keyframe; segments of one camera never overlap in wall time and their
  * media time never goes back; every packet written has a duration (held
  * back by one); a clock step back marks the footage later than the clock
- * clock_suspect once.
+ * clock_suspect once; a camera timestamp jump never ends a segment shorter
+ * than the floor, and a camera whose timestamps jump all the time is timed
+ * by arrival (T7), so its segments keep their normal length.
  *
  * Threads: a writer is used by one thread (the recorder's writer thread);
  * counters may be read from any thread, on_write runs on the writer's.
@@ -39,6 +41,10 @@ struct writer_counters {
     atomic_uint_fast64_t frag_write_us;     /* ... the time they took */
     atomic_uint_fast64_t frag_write_max_us;
     atomic_uint_fast64_t frame_interval_ns; /* the latest frame duration */
+    atomic_uint_fast64_t ts_jumps;          /* camera timestamp discontinuities (T5) */
+    atomic_int ts_arrival;                  /* 1 while the camera's timestamps are
+                                             * chaotic and video is timed by its
+                                             * arrival instead (T7) */
 };
 
 struct writer_opts {

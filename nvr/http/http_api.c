@@ -149,6 +149,8 @@ static void write_camera(struct json_w *w, const struct camera *c)
         json_w_null(w, "video");
     }
     json_w_string(w, "audio_status", s.audio[0] ? s.audio : NULL);
+    /* what times the video: its own timestamps, or its arrival (chaotic ones, time.md T7) */
+    json_w_string(w, "timestamps", s.timestamps_arrival ? "arrival" : "camera");
     json_w_bool(w, "write_ok", s.write_ok);
     json_w_string(w, "write_error", s.write_ok ? NULL : s.write_error);
     json_w_string(w, "last_error", s.last_error[0] ? s.last_error : NULL);
@@ -158,6 +160,7 @@ static void write_camera(struct json_w *w, const struct camera *c)
     json_w_uint(w, "reconnects", s.reconnects);
     json_w_uint(w, "dropped", s.dropped);
     json_w_uint(w, "segments", s.segments);
+    json_w_uint(w, "timestamp_jumps", s.timestamp_jumps);
     json_w_end_object(w);
     json_w_end_object(w);
 }
@@ -417,6 +420,8 @@ static http_result h_metrics(struct http_request *r, struct nvr *nvr)
         {"nvr_camera_dropped_packets_total", "counter", "Packets dropped (writer behind, waiting for a keyframe).",
          offsetof(struct recorder_stats, dropped)},
         {"nvr_camera_segments_total", "counter", "Segments finished.", offsetof(struct recorder_stats, segments)},
+        {"nvr_camera_timestamp_jumps_total", "counter", "Camera timestamp discontinuities (back, or over 2 s ahead).",
+         offsetof(struct recorder_stats, timestamp_jumps)},
         {"nvr_fragment_write_seconds_count", "counter", "Fragments written (write, fdatasync, index update).",
          offsetof(struct recorder_stats, fragment_writes)},
     };
@@ -445,6 +450,10 @@ static http_result h_metrics(struct http_request *r, struct nvr *nvr)
     for (size_t i = 0; i < ncam; i++)
         fprintf(b.f, "nvr_camera_audio_unsupported{camera=\"%s\"} %d\n", ids[i],
                 strncmp(st[i].audio, "unsupported", 11) == 0);
+    metric_header(b.f, "nvr_camera_timestamps_arrival", "gauge",
+                  "1 while the camera's timestamps are chaotic and its video is timed by arrival.");
+    for (size_t i = 0; i < ncam; i++)
+        fprintf(b.f, "nvr_camera_timestamps_arrival{camera=\"%s\"} %d\n", ids[i], st[i].timestamps_arrival);
     metric_header(b.f, "nvr_camera_write_ok", "gauge",
                   "1 if the camera's recordings are being written, 0 while writing fails.");
     int writes_ok = 1;

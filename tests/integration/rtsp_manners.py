@@ -7,10 +7,18 @@ the test camera, for test_rtsp_manners.py:
                (cameras behind a load balancer or a recorder's front end);
   NoTeardown   relays a connection to the test camera both ways, but swallows
                the client's TEARDOWN: no answer, the session goes on
-               (servers that ignore TEARDOWN)."""
+               (servers that ignore TEARDOWN);
+  ChaoticClock relays a connection (RTP interleaved on the RTSP connection,
+               transport = tcp) and rewrites the RTP timestamp of every frame
+               of the first track (interleaved channel 0) with its own random
+               jump of 15 to 600 s, forward or back: a camera whose timestamps
+               are chaotic (docs/design/time.md, T7).  The packets of one
+               frame keep one timestamp; RTCP goes through unchanged."""
+import random
 import re
 import select
 import socket
+import struct
 import threading
 
 
@@ -99,3 +107,76 @@ class NoTeardown(_Server):
         finally:
             conn.close()
             cam.close()
+
+
+class ChaoticClock(_Server):
+    def __init__(self, camera_port, seed=13):
+        self.camera_port = camera_port
+        self.rng = random.Random(seed)
+        super().__init__()
+        self.stats.update({"rtp": 0, "frames": 0})
+
+    def _jump(self):
+        j = self.rng.randint(15 * 90000, 600 * 90000)
+        return j if self.rng.random() < 0.5 else -j
+
+    def _serve(self, conn):
+        cam = socket.create_connection(("127.0.0.1", self.camera_port))
+        threading.Thread(target=self._requests, args=(conn, cam), daemon=True).start()
+        buf = b""
+        last_ts, offset = None, 0
+        try:
+            while not self.stopping:
+                data = cam.recv(65536)
+                if not data:
+                    return
+                buf += data
+                out = []
+                while buf:
+                    if buf[:1] == b"$":
+                        if len(buf) < 4:
+                            break
+                        ch, n = buf[1], struct.unpack(">H", buf[2:4])[0]
+                        if len(buf) < 4 + n:
+                            break
+                        pkt = bytearray(buf[4:4 + n])
+                        buf = buf[4 + n:]
+                        if ch == 0 and n >= 12:
+                            ts = struct.unpack_from(">I", pkt, 4)[0]
+                            if ts != last_ts:
+                                last_ts, offset = ts, self._jump()
+                                self.stats["frames"] += 1
+                            struct.pack_into(">I", pkt, 4, (ts + offset) & 0xFFFFFFFF)
+                            self.stats["rtp"] += 1
+                        out.append(b"$" + bytes([ch]) + struct.pack(">H", n) + bytes(pkt))
+                    else:
+                        end = buf.find(b"\r\n\r\n")
+                        if end < 0:
+                            break
+                        m = re.search(rb"Content-Length:\s*(\d+)", buf[:end], re.I)
+                        total = end + 4 + (int(m.group(1)) if m else 0)
+                        if len(buf) < total:
+                            break
+                        out.append(buf[:total])
+                        buf = buf[total:]
+                conn.sendall(b"".join(out))
+        except OSError:
+            pass
+        finally:
+            conn.close()
+            cam.close()
+
+    def _requests(self, conn, cam):
+        try:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                cam.sendall(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                cam.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
