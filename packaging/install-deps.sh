@@ -3,7 +3,7 @@
 # Installs every Debian package the NVR needs to build, run and test.
 # Idempotent: when everything is already installed it only checks (no apt-get).
 # Usage: packaging/install-deps.sh [--test] [--bench] [--deb] [--lint]
-#   --test   adds what the tests need (the package test too: --deb)
+#   --test   adds what the tests need (the package test too: --deb; the style test: --lint)
 #   --bench  adds the benchmarks' tools (and --test's)
 #   --deb    adds what `make deb` needs (dpkg-buildpackage, debhelper, lintian)
 #   --lint   adds what `make lint` needs (clang-format; eslint comes from npm)
@@ -45,7 +45,7 @@ lint_deps=(clang-format)
 pkgs=("${runtime_build[@]}")
 for arg in "$@"; do
   case "$arg" in
-    --test) pkgs+=("${test_deps[@]}" "${deb_deps[@]}") ;;
+    --test) pkgs+=("${test_deps[@]}" "${deb_deps[@]}" "${lint_deps[@]}") ;;
     --bench) pkgs+=("${test_deps[@]}" "${deb_deps[@]}" "${bench_deps[@]}") ;;
     --deb) pkgs+=("${deb_deps[@]}") ;;
     --lint) pkgs+=("${lint_deps[@]}") ;;

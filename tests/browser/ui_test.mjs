@@ -175,6 +175,10 @@ try {
 
   // play, then 4x
   await page.click('#play');
+  // the rate once playing has started (the first frames after a seek may land on the next keyframe)
+  const start0 = Date.parse(await clock.getAttribute('data-time'));
+  await waitFor(async () => Date.parse(await clock.getAttribute('data-time')) !== start0, 10000);
+  await sleep(500);
   const w0 = Date.parse(await clock.getAttribute('data-time'));
   await sleep(3000);
   const w1 = Date.parse(await clock.getAttribute('data-time'));
