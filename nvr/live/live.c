@@ -476,6 +476,39 @@ long live_viewer_read(struct live_viewer *v, char *buf, size_t max)
     return ret;
 }
 
+int live_viewer_take(struct live_viewer *v, struct live_chunk **out)
+{
+    struct live_hub *h = v->h;
+    int ret;
+    *out = NULL;
+    pthread_mutex_lock(&h->mu);
+    if (v->n && v->off == 0) {
+        struct live_chunk *c = v->ring[v->head];
+        v->ring[v->head] = NULL;
+        v->head = (v->head + 1) % RING;
+        v->n--;
+        v->bytes -= c->len;
+        *out = c;
+        ret = 1;
+    } else {
+        ret = v->ended && !v->n ? -1 : 0;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return ret;
+}
+
+const uint8_t *live_chunk_data(const struct live_chunk *c, size_t *len, enum live_chunk_kind *kind)
+{
+    *len = c->len;
+    *kind = c->t_us < 0 ? LIVE_CHUNK_INIT : c->key ? LIVE_CHUNK_KEY : LIVE_CHUNK_FRAME;
+    return c->data;
+}
+
+void live_chunk_unref(struct live_chunk *c)
+{
+    chunk_unref(c);
+}
+
 void live_viewer_close(struct live_viewer *v)
 {
     struct live_hub *h = v->h;
