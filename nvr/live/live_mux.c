@@ -31,23 +31,23 @@ enum mux_say { SAY_NONE = 0, SAY_ENDED, SAY_UNAVAILABLE };
 
 struct mux_cam {
     char id[64];
-    struct live_hub *hub;        /* the hub v watches */
+    struct live_hub *hub; /* the hub v watches */
     struct live_viewer *v;
     enum mux_say say;
-    char why[96];                /* the reason of SAY_UNAVAILABLE */
+    char why[96]; /* the reason of SAY_UNAVAILABLE */
     struct live_chunk *held;
 };
 
 struct mux_frame {
     uint8_t head[LIVE_MUX_HEADER];
-    struct live_chunk *chunk;    /* payload: a chunk, or */
-    const uint8_t *payload;      /* ... these bytes (chunk data or status) */
-    size_t len, pos;             /* payload length; header + payload bytes copied */
+    struct live_chunk *chunk; /* payload: a chunk, or */
+    const uint8_t *payload;   /* ... these bytes (chunk data or status) */
+    size_t len, pos;          /* payload length; header + payload bytes copied */
     int active;
 };
 
 struct live_mux {
-    size_t n, next;              /* cameras; the one to look at first */
+    size_t n, next; /* cameras; the one to look at first */
     struct mux_cam cam[LIVE_MUX_MAX_CAMERAS];
     live_mux_source_fn src;
     void *src_cls;
@@ -93,8 +93,8 @@ static void cam_close(struct mux_cam *c)
 
 /* ---- frames ---- */
 
-static void frame_start(struct live_mux *m, char kind, size_t index, int flags, const uint8_t *payload,
-                        size_t len, struct live_chunk *chunk)
+static void frame_start(struct live_mux *m, char kind, size_t index, int flags, const uint8_t *payload, size_t len,
+                        struct live_chunk *chunk)
 {
     struct mux_frame *f = &m->frame;
     f->head[0] = (uint8_t)kind;
@@ -200,8 +200,7 @@ static int cam_next(struct live_mux *m, size_t i)
         status_start(m, i, write_cam_status, c);
         return 1;
     }
-    frame_start(m, kind == LIVE_CHUNK_INIT ? 'I' : 'F', i, kind == LIVE_CHUNK_KEY ? LIVE_MUX_KEY : 0, data, len,
-                chunk);
+    frame_start(m, kind == LIVE_CHUNK_INIT ? 'I' : 'F', i, kind == LIVE_CHUNK_KEY ? LIVE_MUX_KEY : 0, data, len, chunk);
     return 1;
 }
 
@@ -265,8 +264,7 @@ void live_mux_attach(struct live_mux *m, live_wake_fn wake, void *wake_cls)
             live_viewer_attach(m->cam[i].v, wake, wake_cls);
 }
 
-nvr_err live_mux_create(struct live_mux **out, size_t n, const char *const ids[], live_mux_source_fn src,
-                        void *src_cls)
+nvr_err live_mux_create(struct live_mux **out, size_t n, const char *const ids[], live_mux_source_fn src, void *src_cls)
 {
     *out = NULL;
     if (n == 0 || n > LIVE_MUX_MAX_CAMERAS)

@@ -47,10 +47,10 @@
 
 #include <stddef.h>
 
-#define LIVE_MUX_MAX_CAMERAS 16   /* cameras per stream: the largest grid */
-#define LIVE_MUX_HEADER 8         /* bytes of a frame header */
-#define LIVE_MUX_STREAM 255       /* index byte of the stream's own status */
-#define LIVE_MUX_KEY 1            /* flags bit of a keyframe fragment */
+#define LIVE_MUX_MAX_CAMERAS 16 /* cameras per stream: the largest grid */
+#define LIVE_MUX_HEADER 8       /* bytes of a frame header */
+#define LIVE_MUX_STREAM 255     /* index byte of the stream's own status */
+#define LIVE_MUX_KEY 1          /* flags bit of a keyframe fragment */
 
 struct live_mux;
 
