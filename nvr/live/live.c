@@ -139,9 +139,11 @@ static struct live_chunk *take_output(struct live_hub *h, const uint8_t *prefix,
 
 /* ---- viewers ---- */
 
+/* Drops v's queue; with keep_partial, not a chunk half sent nor an init
+ * segment not sent yet (what follows must still be playable). */
 static void viewer_clear(struct live_viewer *v, int keep_partial)
 {
-    size_t keep = keep_partial && v->n && v->off ? 1 : 0;
+    size_t keep = keep_partial && v->n && (v->off || v->ring[v->head]->t_us < 0) ? 1 : 0;
     while (v->n > keep) {
         size_t i = (v->head + v->n - 1) % RING;
         v->bytes -= v->ring[i]->len;
@@ -170,7 +172,7 @@ static void viewer_push(struct live_viewer *v, struct live_chunk *c)
         return;
     int64_t max_lag = v->h->gop_us * 2 > LIVE_MAX_LAG_US ? v->h->gop_us * 2 : LIVE_MAX_LAG_US;
     if (v->n == RING || v->bytes + c->len > LIVE_VIEWER_MAX_BYTES || backlog_us(v, c) > max_lag) {
-        /* behind: drop the backlog (but a chunk half sent) and resume at a keyframe */
+        /* behind: drop the backlog (but a chunk half sent, or the init segment) and resume at a keyframe */
         viewer_clear(v, 1);
         v->skips++;
         if (v->skips == 1 || v->skips % 100 == 0)
