@@ -48,6 +48,15 @@ static void viewer_free(void *cls)
     live_viewer_close(cls);
 }
 
+/* The answer to a HEAD that passed every check: the headers, no body. */
+static int reply_head(struct http_request *r, const char *type)
+{
+    char *empty = malloc(1);
+    if (!empty)
+        return http_reply_error(r, 500, "out of memory");
+    return http_reply(r, 200, type, empty, 0, "no-store");
+}
+
 /* Answers r with the endless live.mp4 body of h (see live_viewer_open for wait). */
 static int serve_hub(struct http_request *r, struct live_hub *h, int wait)
 {
@@ -77,12 +86,8 @@ int live_api_live(struct http_request *r, struct nvr *nvr)
     char mime[96] = "";
     if (codec)
         live_hub_mime(recorder_live(rec, 0), mime, sizeof mime);
-    if (http_is_head(r)) {
-        char *empty = malloc(1);
-        if (!empty)
-            return http_reply_error(r, 500, "out of memory");
-        return http_reply(r, 200, "video/mp4", empty, 0, "no-store");
-    }
+    if (http_is_head(r))
+        return reply_head(r, "video/mp4");
     http_auth_log(r, nvr, "live_view", cam->id, "stream=%s%s", sub ? "sub" : "main",
                   strstr(mime, "hvc1") ? " codec=h264" : "");
     if (strstr(mime, "hvc1")) {
@@ -204,10 +209,7 @@ int live_api_mux(struct http_request *r, struct nvr *nvr)
     }
     if (http_is_head(r)) {
         free(q);
-        char *empty = malloc(1);
-        if (!empty)
-            return http_reply_error(r, 500, "out of memory");
-        return http_reply(r, 200, LIVE_API_MUX_TYPE, empty, 0, "no-store");
+        return reply_head(r, LIVE_API_MUX_TYPE);
     }
     if (http_conn_charge(r, (unsigned)n - 1)) {
         free(q);

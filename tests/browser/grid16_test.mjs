@@ -4,7 +4,8 @@
 // screen (a box of non-zero size) and moving (its video's currentTime
 // advances), and no tile is dimmed "not live".  With one endless live.mp4
 // per tile chromium's six connections per host froze tiles 7-16 (issue 23
-// item 2); the grid now reads one GET /api/v1/live/mux for all its tiles.
+// item 2); the grid now reads one GET /api/v1/live/mux for all its tiles, and
+// falls back to one live.mp4 per tile where the route is missing.
 // Environment: BASE_URL, ADMIN_USER, ADMIN_PASSWORD, CAMERAS (ids),
 // ARTIFACTS, NPM_DIR, CHROMIUM.
 import { check, waitFor, login, shot, launch, finish, sleep, watch, BASE } from './lib.mjs';
@@ -49,6 +50,20 @@ try {
   console.log(`requests: ${mux.length} mux, ${urls.length - mux.length} live.mp4`);
   check(mux.length === 1 && urls.length === 1, `the grid reads one connection for its tiles (${urls.length} live requests)`);
   await shot(page, 'grid16-1600x900');
+
+  // a server without the mux route (404 "no such route"): the grid falls back to one live.mp4 per tile
+  const old = await (await browser.newContext({ viewport: { width: 1600, height: 900 } })).newPage();
+  watch(old);
+  await old.route('**/api/v1/live/mux*', (route) => route.fulfill({
+    status: 404, contentType: 'application/json', body: '{"error":"no such route"}' }));
+  const oldUrls = [];
+  old.on('request', (rq) => rq.url().includes('/live.mp4') && oldUrls.push(rq.url()));
+  check(await login(old, process.env.ADMIN_USER, process.env.ADMIN_PASSWORD), 'the admin signs in (second page)');
+  await old.goto(`${BASE}/?layout=4`);
+  const first = old.locator(`.tile[data-camera="${IDS[0]}"] video`);
+  check(await waitFor(() => first.evaluate((v) => v.currentTime > 0.5 && !v.paused), 30000),
+        'without the mux route a tile still plays (its own live.mp4)');
+  check(oldUrls.some((u) => u.includes(`/cameras/${IDS[0]}/live.mp4`)), `the fallback asks live.mp4 (${oldUrls.length} requests)`);
 } catch (e) {
   check(false, `the browser script failed: ${e.stack || e}`);
 } finally {

@@ -106,35 +106,6 @@ static int has(const struct frame *f, const char *text)
     return strstr(s, text) != NULL;
 }
 
-/* Demuxes bytes as a file: the number of video packets, and whether the first is a keyframe. */
-static int demux(const uint8_t *buf, size_t len, int *first_key)
-{
-    char path[] = "/tmp/test_live_mux_XXXXXX";
-    int fd = mkstemp(path), n = 0;
-    *first_key = 0;
-    if (fd < 0 || write(fd, buf, len) != (ssize_t)len) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    AVFormatContext *fc = NULL;
-    if (avformat_open_input(&fc, path, NULL, NULL) == 0 && avformat_find_stream_info(fc, NULL) >= 0) {
-        AVPacket *p = av_packet_alloc();
-        while (av_read_frame(fc, p) >= 0) {
-            if (n++ == 0)
-                *first_key = (p->flags & AV_PKT_FLAG_KEY) != 0;
-            av_packet_unref(p);
-        }
-        av_packet_free(&p);
-    } else {
-        n = -1;
-    }
-    avformat_close_input(&fc);
-    unlink(path);
-    return n;
-}
-
 #define MAXF 4096
 
 static void test_framing_turns_and_demux(void)
@@ -201,7 +172,7 @@ static void test_framing_turns_and_demux(void)
     CHECK(first_frag_key[0] == 1 && first_frag_key[1] == 1);
     CHECK(alternations >= 16); /* a b a b ...: the cameras take turns */
     int key = 0;
-    CHECK_EQ_INT(demux(file, flen, &key), 9);
+    CHECK_EQ_INT(clip_demux(file, flen, &key), 9);
     CHECK(key);
     free(file);
     free(b);
@@ -263,7 +234,7 @@ static void test_stalled_reader_is_bounded_per_camera(void)
         CHECK_EQ_INT(inits, 1);
         CHECK(frags > 0 && frags < 200);
         int key = 0;
-        CHECK_EQ_INT(demux(file, flen, &key), frags);
+        CHECK_EQ_INT(clip_demux(file, flen, &key), frags);
         CHECK(key);
         free(file);
     }
