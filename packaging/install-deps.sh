@@ -20,6 +20,7 @@ runtime_build=(
   libxml2-dev libcurl4-openssl-dev
   ieee-data
   nodejs npm    # the web UI's build (NVR_WEB): npm ci fetches hls.js (web/package-lock.json)
+  brotli        # the web UI's build: .br copies of its files (web/build_static.py)
   libzip-dev
 )
 # the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)

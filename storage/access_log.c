@@ -7,7 +7,7 @@
  * Length prefixes make the encoding unambiguous ("ab"+"c" != "a"+"bc").
  */
 #include "storage/access_log.h"
-#include "storage/index_priv.h"
+#include "storage/index_stmt.h"
 
 #include "base/err.h"
 #include "storage/sha256.h"
@@ -31,7 +31,7 @@ static void put_text(struct sha256 *h, const char *s)
     sha256_update(h, s, n);
 }
 
-static int entry_hash(const struct access_entry *e, uint8_t out[32])
+static nvr_err entry_hash(const struct access_entry *e, uint8_t out[32])
 {
     struct sha256 *h = sha256_new();
     uint8_t num[16];
@@ -51,52 +51,41 @@ static int entry_hash(const struct access_entry *e, uint8_t out[32])
     return NVR_OK;
 }
 
-static void copy_text(char *dst, size_t n, const unsigned char *src)
-{
-    snprintf(dst, n, "%s", src ? (const char *)src : "");
-}
-
 /* The newest entry's id and hash (id 0 and zeros if the log is empty). Locked. */
-static int last_entry(nvr_index *ix, int64_t *id, uint8_t hash[32])
+static nvr_err last_entry(nvr_index *ix, int64_t *id, uint8_t hash[32])
 {
-    sqlite3_stmt *st = NULL;
+    index_stmt st;
     *id = 0;
     memset(hash, 0, 32);
-    if (sqlite3_prepare_v2(ix->db, "SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return index_db_err(ix, "access_last");
-    int rc = NVR_OK, s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        if (sqlite3_column_bytes(st, 1) == 32)
-            memcpy(hash, sqlite3_column_blob(st, 1), 32);
-    } else if (s != SQLITE_DONE) {
-        rc = index_db_err(ix, "access_last");
+    index_prepare(&st, ix, "SELECT id, hash FROM access_log ORDER BY id DESC LIMIT 1", "access_last");
+    nvr_err rc = index_step_row(&st);
+    if (rc == NVR_OK) {
+        *id = index_col_int64(&st, 0);
+        index_col_blob(&st, 1, hash, 32);
     }
-    sqlite3_finalize(st);
+    index_finalize(&st);
+    return rc == NVR_ENOTFOUND ? NVR_OK : rc;
+}
+
+nvr_err access_log_head(nvr_index *ix, int64_t *id, uint8_t hash[32])
+{
+    index_lock(ix);
+    nvr_err rc = last_entry(ix, id, hash);
+    index_unlock(ix);
     return rc;
 }
 
-int access_log_head(nvr_index *ix, int64_t *id, uint8_t hash[32])
+/* The highest id the log ever gave (sqlite_sequence survives deletions),
+ * or 0 when it has none (no entry yet); quiet.  Locked. */
+static int64_t sequence(nvr_index *ix)
 {
-    pthread_mutex_lock(&ix->mu);
-    int rc = last_entry(ix, id, hash);
-    pthread_mutex_unlock(&ix->mu);
-    return rc;
-}
-
-/* The next AUTOINCREMENT id (sqlite_sequence survives deletions). Locked. */
-static int next_id(nvr_index *ix, int64_t last, int64_t *id)
-{
-    sqlite3_stmt *st = NULL;
-    *id = last + 1;
-    if (sqlite3_prepare_v2(ix->db, "SELECT seq FROM sqlite_sequence WHERE name = 'access_log'", -1, &st, NULL) !=
-        SQLITE_OK)
-        return NVR_OK; /* no sequence row yet: first entry */
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) + 1 > *id)
-        *id = sqlite3_column_int64(st, 0) + 1;
-    sqlite3_finalize(st);
-    return NVR_OK;
+    index_stmt st;
+    int64_t seq = 0;
+    index_prepare(&st, ix, "SELECT seq FROM sqlite_sequence WHERE name = 'access_log'", NULL);
+    if (index_step(&st) == INDEX_ROW)
+        seq = index_col_int64(&st, 0);
+    index_finalize(&st);
+    return seq;
 }
 
 static void fill_entry(struct access_entry *e, int64_t time_us, const char *user, const char *address,
@@ -113,48 +102,47 @@ static void fill_entry(struct access_entry *e, int64_t time_us, const char *user
 
 /* Chains e (its texts and time filled) after the newest entry and inserts
  * it.  Locked, inside a transaction. */
-static int append_locked(nvr_index *ix, struct access_entry *e)
+static nvr_err append_locked(nvr_index *ix, struct access_entry *e)
 {
-    sqlite3_stmt *st = NULL;
-    int64_t last;
-    int rc;
-    if ((rc = last_entry(ix, &last, e->prev_hash)) || (rc = next_id(ix, last, &e->id)) ||
-        (rc = entry_hash(e, e->hash)))
+    index_stmt st;
+    int64_t last, seq;
+    nvr_err rc;
+    if ((rc = last_entry(ix, &last, e->prev_hash)))
         return rc;
-    if (sqlite3_prepare_v2(ix->db,
-                           "INSERT INTO access_log(id, time_us, user, address, action, camera, detail, prev_hash, "
-                           "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return index_db_err(ix, "access_append");
-    sqlite3_bind_int64(st, 1, e->id);
-    sqlite3_bind_int64(st, 2, e->time_us);
-    sqlite3_bind_text(st, 3, e->user, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, e->address, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, e->action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, e->camera, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, e->detail, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 8, e->prev_hash, 32, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 9, e->hash, 32, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = index_db_err(ix, "access_append");
-    sqlite3_finalize(st);
+    /* the next AUTOINCREMENT id */
+    seq = sequence(ix);
+    e->id = seq + 1 > last + 1 ? seq + 1 : last + 1;
+    if ((rc = entry_hash(e, e->hash)))
+        return rc;
+    index_prepare(&st, ix,
+                  "INSERT INTO access_log(id, time_us, user, address, action, camera, detail, prev_hash, hash) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                  "access_append");
+    index_bind_int64(&st, 1, e->id);
+    index_bind_int64(&st, 2, e->time_us);
+    index_bind_text(&st, 3, e->user);
+    index_bind_text(&st, 4, e->address);
+    index_bind_text(&st, 5, e->action);
+    index_bind_text(&st, 6, e->camera);
+    index_bind_text(&st, 7, e->detail);
+    index_bind_blob(&st, 8, e->prev_hash, 32);
+    index_bind_blob(&st, 9, e->hash, 32);
+    rc = index_step_done(&st);
+    index_finalize(&st);
     return rc;
 }
 
-int access_log_append(nvr_index *ix, int64_t time_us, const char *user, const char *address, const char *action,
-                      const char *camera, const char *detail)
+nvr_err access_log_append(nvr_index *ix, int64_t time_us, const char *user, const char *address,
+                          const char *action, const char *camera, const char *detail)
 {
     struct access_entry *e = malloc(sizeof *e);
-    int rc;
     if (!e)
         return NVR_ENOMEM;
     fill_entry(e, time_us, user, address, action, camera, detail);
-    pthread_mutex_lock(&ix->mu);
-    if ((rc = index_exec(ix, "BEGIN IMMEDIATE")) == NVR_OK) {
-        if ((rc = append_locked(ix, e)) || (rc = index_exec(ix, "COMMIT")))
-            sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
-    }
-    pthread_mutex_unlock(&ix->mu);
+    nvr_err rc = index_begin(ix);
+    if (rc == NVR_OK)
+        rc = append_locked(ix, e);
+    rc = index_end(ix, rc);
     free(e);
     return rc;
 }
@@ -169,104 +157,88 @@ int access_log_checkpoint_message(int64_t upto, const char head_hex[65], int64_t
     return len > 0 && (size_t)len < n ? len : -1;
 }
 
-int access_log_checkpoint(nvr_index *ix, int64_t time_us, const char *reason, access_sign_fn sign, void *arg,
-                          int64_t *upto_out, char head_out[65])
+nvr_err access_log_checkpoint(nvr_index *ix, int64_t time_us, const char *reason, access_sign_fn sign, void *arg,
+                              int64_t *upto_out, char head_out[65])
 {
     struct access_entry *e = malloc(sizeof *e);
     char msg[256], head_hex[65], key[ACCESS_KEY_MAX], sig[ACCESS_SIG_HEX];
     uint8_t head[32];
     int64_t upto;
-    int rc, len;
+    int len;
     if (!e)
         return NVR_ENOMEM;
-    pthread_mutex_lock(&ix->mu);
-    if ((rc = index_exec(ix, "BEGIN IMMEDIATE")))
+    nvr_err rc = index_begin(ix);
+    if (rc || (rc = last_entry(ix, &upto, head)))
         goto out;
-    if ((rc = last_entry(ix, &upto, head)))
-        goto rollback;
     hex(head, head_hex);
     if ((len = access_log_checkpoint_message(upto, head_hex, time_us, reason, msg, sizeof msg)) < 0) {
         rc = NVR_EINVAL;
-        goto rollback;
+        goto out;
     }
     if ((rc = sign(arg, msg, (size_t)len, key, sig)))
-        goto rollback;
+        goto out;
     char detail[ACCESS_TEXT_MAX];
     snprintf(detail, sizeof detail, "upto=%lld head=%s reason=%s key=%s sig=%s", (long long)upto, head_hex, reason,
              key, sig);
     fill_entry(e, time_us, "", "", ACCESS_CHECKPOINT, "", detail);
-    if ((rc = append_locked(ix, e)) || (rc = index_exec(ix, "COMMIT")))
-        goto rollback;
-    if (upto_out)
-        *upto_out = e->id;
-    if (head_out)
-        hex(e->hash, head_out);
-    goto out;
-rollback:
-    sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+    rc = append_locked(ix, e);
 out:
-    pthread_mutex_unlock(&ix->mu);
+    if ((rc = index_end(ix, rc)) == NVR_OK) {
+        if (upto_out)
+            *upto_out = e->id;
+        if (head_out)
+            hex(e->hash, head_out);
+    }
     free(e);
     return rc;
 }
 
-static void read_entry(sqlite3_stmt *st, struct access_entry *e)
+static void read_entry(const index_stmt *st, struct access_entry *e)
 {
     memset(e, 0, sizeof *e);
-    e->id = sqlite3_column_int64(st, 0);
-    e->time_us = sqlite3_column_int64(st, 1);
-    copy_text(e->user, sizeof e->user, sqlite3_column_text(st, 2));
-    copy_text(e->address, sizeof e->address, sqlite3_column_text(st, 3));
-    copy_text(e->action, sizeof e->action, sqlite3_column_text(st, 4));
-    copy_text(e->camera, sizeof e->camera, sqlite3_column_text(st, 5));
-    copy_text(e->detail, sizeof e->detail, sqlite3_column_text(st, 6));
-    if (sqlite3_column_bytes(st, 7) == 32)
-        memcpy(e->prev_hash, sqlite3_column_blob(st, 7), 32);
-    if (sqlite3_column_bytes(st, 8) == 32)
-        memcpy(e->hash, sqlite3_column_blob(st, 8), 32);
+    e->id = index_col_int64(st, 0);
+    e->time_us = index_col_int64(st, 1);
+    index_col_text(st, 2, e->user, sizeof e->user);
+    index_col_text(st, 3, e->address, sizeof e->address);
+    index_col_text(st, 4, e->action, sizeof e->action);
+    index_col_text(st, 5, e->camera, sizeof e->camera);
+    index_col_text(st, 6, e->detail, sizeof e->detail);
+    index_col_blob(st, 7, e->prev_hash, 32);
+    index_col_blob(st, 8, e->hash, 32);
 }
 
 #define ENTRY_COLUMNS "id, time_us, user, address, action, camera, detail, prev_hash, hash"
 
-int access_log_each(nvr_index *ix, const struct access_filter *f, int (*fn)(const struct access_entry *e, void *arg),
-                    void *arg)
+nvr_err access_log_each(nvr_index *ix, const struct access_filter *f,
+                        int (*fn)(const struct access_entry *e, void *arg), void *arg)
 {
-    sqlite3_stmt *st = NULL;
+    index_stmt st;
     struct access_entry *e = malloc(sizeof *e);
-    int rc = NVR_OK, s;
+    int s;
     if (!e)
         return NVR_ENOMEM;
-    pthread_mutex_lock(&ix->mu);
+    index_lock(ix);
     /* the newest `limit` matches, returned oldest first */
-    if (sqlite3_prepare_v2(ix->db,
-                           "SELECT * FROM (SELECT " ENTRY_COLUMNS " FROM access_log WHERE time_us >= ?1 AND "
-                           "time_us < ?2 AND (?3 IS NULL OR user = ?3) AND (?4 IS NULL OR camera = ?4) AND "
-                           "(?5 IS NULL OR action = ?5) ORDER BY id DESC LIMIT ?6) ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = index_db_err(ix, "access_each");
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, f->from_us);
-    sqlite3_bind_int64(st, 2, f->to_us);
-    if (f->user)
-        sqlite3_bind_text(st, 3, f->user, -1, SQLITE_STATIC);
-    if (f->camera)
-        sqlite3_bind_text(st, 4, f->camera, -1, SQLITE_STATIC);
-    if (f->action)
-        sqlite3_bind_text(st, 5, f->action, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 6, f->limit > 0 ? f->limit : -1);
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        read_entry(st, e);
+    index_prepare(&st, ix,
+                  "SELECT * FROM (SELECT " ENTRY_COLUMNS " FROM access_log WHERE time_us >= ?1 AND "
+                  "time_us < ?2 AND (?3 IS NULL OR user = ?3) AND (?4 IS NULL OR camera = ?4) AND "
+                  "(?5 IS NULL OR action = ?5) ORDER BY id DESC LIMIT ?6) ORDER BY id",
+                  "access_each");
+    index_bind_int64(&st, 1, f->from_us);
+    index_bind_int64(&st, 2, f->to_us);
+    index_bind_text(&st, 3, f->user); /* NULL: any */
+    index_bind_text(&st, 4, f->camera);
+    index_bind_text(&st, 5, f->action);
+    index_bind_int64(&st, 6, f->limit > 0 ? f->limit : -1);
+    while ((s = index_step(&st)) == INDEX_ROW) {
+        read_entry(&st, e);
         if (fn(e, arg))
             break;
     }
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        rc = index_db_err(ix, "access_each");
-out:
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&ix->mu);
+    index_finalize(&st);
+    index_unlock(ix);
     free(e);
-    return rc;
+    return s == INDEX_ROW ? NVR_OK : (nvr_err)s;
 }
 
 static void hex(const uint8_t *b, char out[65])
@@ -321,31 +293,28 @@ static void iso_time(int64_t us, char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int access_log_verify(nvr_index *ix, FILE *report, int *problems, uint8_t head[32], int64_t *count)
+nvr_err access_log_verify(nvr_index *ix, FILE *report, int *problems, uint8_t head[32], int64_t *count)
 {
     return access_log_verify_opts(ix, NULL, report, problems, head, count);
 }
 
-int access_log_verify_opts(nvr_index *ix, const struct access_verify_opts *o, FILE *report, int *problems,
-                           uint8_t head[32], int64_t *count)
+nvr_err access_log_verify_opts(nvr_index *ix, const struct access_verify_opts *o, FILE *report, int *problems,
+                               uint8_t head[32], int64_t *count)
 {
-    sqlite3_stmt *st = NULL;
+    index_stmt st;
     struct access_entry *e = malloc(sizeof *e);
     uint8_t prev[32] = {0}, h[32];
-    int64_t prev_id = 0, n = 0, checkpoints = 0, last_cp = 0, last_cp_time = 0;
+    int64_t prev_id = 0, n = 0, checkpoints = 0, last_cp = 0, last_cp_time = 0, seq;
     char last_cp_reason[32] = "";
-    int rc = NVR_OK, s;
+    nvr_err rc = NVR_OK;
+    int s;
     *problems = 0;
     if (!e)
         return NVR_ENOMEM;
-    pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, "SELECT " ENTRY_COLUMNS " FROM access_log ORDER BY id", -1, &st, NULL) !=
-        SQLITE_OK) {
-        rc = index_db_err(ix, "access_verify");
-        goto out;
-    }
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        read_entry(st, e);
+    index_lock(ix);
+    index_prepare(&st, ix, "SELECT " ENTRY_COLUMNS " FROM access_log ORDER BY id", "access_verify");
+    while ((s = index_step(&st)) == INDEX_ROW) {
+        read_entry(&st, e);
         n++;
         if (e->id != prev_id + 1) {
             (*problems)++;
@@ -375,18 +344,13 @@ int access_log_verify_opts(nvr_index *ix, const struct access_verify_opts *o, FI
         memcpy(prev, e->hash, 32);
         prev_id = e->id;
     }
-    if (s != SQLITE_DONE)
-        rc = index_db_err(ix, "access_verify");
+    rc = (nvr_err)s;
+    index_finalize(&st);
     /* entries removed from the end leave the sequence ahead of the last id */
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc == NVR_OK &&
-        sqlite3_prepare_v2(ix->db, "SELECT seq FROM sqlite_sequence WHERE name = 'access_log'", -1, &st, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > prev_id) {
+    if (rc == NVR_OK && (seq = sequence(ix)) > prev_id) {
         (*problems)++;
         fprintf(report, "access log: the newest entries %lld..%lld are missing\n", (long long)prev_id + 1,
-                (long long)sqlite3_column_int64(st, 0));
+                (long long)seq);
     }
     if (head)
         memcpy(head, prev, 32);
@@ -418,8 +382,8 @@ int access_log_verify_opts(nvr_index *ix, const struct access_verify_opts *o, FI
         }
     }
 out:
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&ix->mu);
+    index_finalize(&st);
+    index_unlock(ix);
     free(e);
     return rc;
 }

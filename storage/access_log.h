@@ -25,6 +25,7 @@
 #ifndef NVR_STORAGE_ACCESS_LOG_H
 #define NVR_STORAGE_ACCESS_LOG_H
 
+#include "base/err.h"
 #include "storage/index.h"
 
 #include <stdint.h>
@@ -44,8 +45,8 @@ struct access_entry {
 
 /* Appends an entry (texts are truncated to their field sizes; camera and
  * detail may be ""). */
-int access_log_append(nvr_index *ix, int64_t time_us, const char *user, const char *address, const char *action,
-                      const char *camera, const char *detail);
+nvr_err access_log_append(nvr_index *ix, int64_t time_us, const char *user, const char *address, const char *action,
+                          const char *camera, const char *detail);
 
 struct access_filter {
     int64_t from_us, to_us; /* [from, to) */
@@ -57,12 +58,12 @@ struct access_filter {
 
 /* Calls fn for each matching entry in id order; stops early if fn returns
  * non-zero. */
-int access_log_each(nvr_index *ix, const struct access_filter *f, int (*fn)(const struct access_entry *e, void *arg),
-                    void *arg);
+nvr_err access_log_each(nvr_index *ix, const struct access_filter *f, int (*fn)(const struct access_entry *e, void *arg),
+                        void *arg);
 
 /* The newest entry's id and hash (0 and zeros for an empty log): noted
  * elsewhere (an export's manifest), they pin the log up to that entry. */
-int access_log_head(nvr_index *ix, int64_t *id, uint8_t hash[32]);
+nvr_err access_log_head(nvr_index *ix, int64_t *id, uint8_t hash[32]);
 
 #define ACCESS_CHECKPOINT "log_checkpoint"
 #define ACCESS_KEY_MAX 80  /* "sha256:" + 64 hex + NUL, with room */
@@ -82,8 +83,8 @@ int access_log_checkpoint_message(int64_t upto, const char head_hex[65], int64_t
  * "periodic", "export", "start", "shutdown"), signed by sign, in one
  * transaction; *id and head_hex (if not NULL) get the checkpoint entry's id
  * and hash. */
-int access_log_checkpoint(nvr_index *ix, int64_t time_us, const char *reason, access_sign_fn sign, void *arg,
-                          int64_t *id, char head_hex[65]);
+nvr_err access_log_checkpoint(nvr_index *ix, int64_t time_us, const char *reason, access_sign_fn sign, void *arg,
+                              int64_t *id, char head_hex[65]);
 
 enum { ACCESS_SIG_OK = 0, ACCESS_SIG_BAD = 1, ACCESS_SIG_OTHER_KEY = 2 };
 
@@ -98,13 +99,13 @@ struct access_verify_opts {
 /* Recomputes the whole chain.  Writes one line per problem to report;
  * *problems counts them; head (if not NULL) gets the newest hash and *count
  * the number of entries. */
-int access_log_verify(nvr_index *ix, FILE *report, int *problems, uint8_t head[32], int64_t *count);
+nvr_err access_log_verify(nvr_index *ix, FILE *report, int *problems, uint8_t head[32], int64_t *count);
 
 /* access_log_verify, and every checkpoint: that it names the entry before
  * it and its hash, and (with o->check) its signature.  Reports the last
  * checkpoint and the entries after it (not anchored), and warns when the
  * log does not end with a shutdown checkpoint. */
-int access_log_verify_opts(nvr_index *ix, const struct access_verify_opts *o, FILE *report, int *problems,
-                           uint8_t head[32], int64_t *count);
+nvr_err access_log_verify_opts(nvr_index *ix, const struct access_verify_opts *o, FILE *report, int *problems,
+                               uint8_t head[32], int64_t *count);
 
 #endif

@@ -10,6 +10,7 @@
 #ifndef NVR_STORAGE_ALERT_STORE_H
 #define NVR_STORAGE_ALERT_STORE_H
 
+#include "base/err.h"
 #include "storage/index.h"
 
 #include <stddef.h>
@@ -34,26 +35,26 @@ struct alert_row {
 };
 
 /* Inserts an open incident (in->id, state, times ignored); *id gets its id. */
-int alert_store_insert(nvr_index *ix, const struct alert_row *in, int64_t now_us, int64_t *id);
+nvr_err alert_store_insert(nvr_index *ix, const struct alert_row *in, int64_t now_us, int64_t *id);
 
 /* Sets detail and flaps of incident id. */
-int alert_store_update(nvr_index *ix, int64_t id, const char *detail, int flaps, int64_t now_us);
+nvr_err alert_store_update(nvr_index *ix, int64_t id, const char *detail, int flaps, int64_t now_us);
 
 /* Marks incident id resolved. */
-int alert_store_resolve(nvr_index *ix, int64_t id, int64_t now_us);
+nvr_err alert_store_resolve(nvr_index *ix, int64_t id, int64_t now_us);
 
 /* Acknowledges incident id by user: an open one becomes acknowledged, a
  * resolved one stays resolved (the acknowledgement is noted).  *out (may
  * be NULL) gets the row.  NVR_ENOTFOUND if there is none. */
-int alert_store_ack(nvr_index *ix, int64_t id, const char *user, int64_t now_us, struct alert_row *out);
+nvr_err alert_store_ack(nvr_index *ix, int64_t id, const char *user, int64_t now_us, struct alert_row *out);
 
 /* Incident id into *out; NVR_ENOTFOUND if none. */
-int alert_store_get(nvr_index *ix, int64_t id, struct alert_row *out);
+nvr_err alert_store_get(nvr_index *ix, int64_t id, struct alert_row *out);
 
 /* Incidents, newest first: state NULL for all, "active" for open and
  * acknowledged, else that state; at most limit.  *out is malloc'ed
  * (free()), NULL when none. */
-int alert_store_list(nvr_index *ix, const char *state, int limit, struct alert_row **out, size_t *n);
+nvr_err alert_store_list(nvr_index *ix, const char *state, int limit, struct alert_row **out, size_t *n);
 
 struct alert_outbox_row {
     int64_t id;
@@ -65,23 +66,23 @@ struct alert_outbox_row {
 };
 
 /* Queues body for channel. */
-int alert_outbox_add(nvr_index *ix, const char *channel, const char *target, const char *body, int64_t now_us);
+nvr_err alert_outbox_add(nvr_index *ix, const char *channel, const char *target, const char *body, int64_t now_us);
 
 /* The oldest max queued notifications, due or not, in id order. */
-int alert_outbox_list(nvr_index *ix, int max, struct alert_outbox_row **out, size_t *n);
+nvr_err alert_outbox_list(nvr_index *ix, int max, struct alert_outbox_row **out, size_t *n);
 void alert_outbox_free(struct alert_outbox_row **rows, size_t n);
 
 /* Delivered (or given up): removes it. */
-int alert_outbox_done(nvr_index *ix, int64_t id);
+nvr_err alert_outbox_done(nvr_index *ix, int64_t id);
 
 /* Failed: next attempt at next_us. */
-int alert_outbox_retry(nvr_index *ix, int64_t id, int attempts, int64_t next_us, const char *error);
+nvr_err alert_outbox_retry(nvr_index *ix, int64_t id, int attempts, int64_t next_us, const char *error);
 
 /* Notifications queued now. */
-int alert_outbox_count(nvr_index *ix, int64_t *n);
+nvr_err alert_outbox_count(nvr_index *ix, int64_t *n);
 
 /* The engine's values between runs: NVR_ENOTFOUND if key has none. */
-int alert_meta_get(nvr_index *ix, const char *key, char *val, size_t n);
-int alert_meta_set(nvr_index *ix, const char *key, const char *val);
+nvr_err alert_meta_get(nvr_index *ix, const char *key, char *val, size_t n);
+nvr_err alert_meta_set(nvr_index *ix, const char *key, const char *val);
 
 #endif

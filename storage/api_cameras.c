@@ -3,7 +3,7 @@
  * api_cameras.c - the api_cameras table (see api_cameras.h; migration 5).
  */
 #include "storage/api_cameras.h"
-#include "storage/index_priv.h"
+#include "storage/index_stmt.h"
 
 #include "base/err.h"
 
@@ -11,32 +11,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-int api_cameras_list(nvr_index *ix, struct api_camera_row **out, size_t *n)
+nvr_err api_cameras_list(nvr_index *ix, struct api_camera_row **out, size_t *n)
 {
-    sqlite3_stmt *st = NULL;
+    index_stmt st;
     struct api_camera_row *v = NULL;
     size_t len = 0, cap = 0;
-    int rc = NVR_OK, s;
-    pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, "SELECT id, ini FROM api_cameras ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
-        rc = index_db_err(ix, "api_cameras_list");
-        goto out;
-    }
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((rc = index_grow(&v, &cap, len, sizeof *v)))
-            goto out;
-        snprintf(v[len].id, sizeof v[len].id, "%s", (const char *)sqlite3_column_text(st, 0));
-        if (!(v[len].ini = strdup((const char *)sqlite3_column_text(st, 1)))) {
-            rc = NVR_ENOMEM;
-            goto out;
+    int s;
+    index_lock(ix);
+    index_prepare(&st, ix, "SELECT id, ini FROM api_cameras ORDER BY id", "api_cameras_list");
+    while ((s = index_step(&st)) == INDEX_ROW) {
+        if ((s = index_grow(&v, &cap, len, sizeof *v)))
+            break;
+        index_col_text(&st, 0, v[len].id, sizeof v[len].id);
+        if (!(v[len].ini = index_col_strdup(&st, 1))) {
+            s = NVR_ENOMEM;
+            break;
         }
         len++;
     }
-    if (s != SQLITE_DONE)
-        rc = index_db_err(ix, "api_cameras_list");
-out:
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&ix->mu);
+    index_finalize(&st);
+    index_unlock(ix);
+    nvr_err rc = (nvr_err)s;
     if (rc)
         api_cameras_free(&v, len);
     *out = v;
@@ -54,31 +49,26 @@ void api_cameras_free(struct api_camera_row **rows, size_t n)
     *rows = NULL;
 }
 
-static int write_row(nvr_index *ix, const char *sql, const char *id, const char *ini, int64_t now_us, int must_change)
+static nvr_err write_row(nvr_index *ix, const char *sql, const char *id, const char *ini, int64_t now_us,
+                         int must_change)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = NVR_OK;
-    pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rc = index_db_err(ix, "api_cameras");
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    index_stmt st;
+    index_lock(ix);
+    index_prepare(&st, ix, sql, "api_cameras");
+    index_bind_text(&st, 1, id);
     if (ini) {
-        sqlite3_bind_text(st, 2, ini, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, now_us);
+        index_bind_text(&st, 2, ini);
+        index_bind_int64(&st, 3, now_us);
     }
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = index_db_err(ix, "api_cameras");
-    else if (must_change && sqlite3_changes(ix->db) == 0)
+    nvr_err rc = index_step_done(&st);
+    if (rc == NVR_OK && must_change && index_changes(&st) == 0)
         rc = NVR_ENOTFOUND;
-out:
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&ix->mu);
+    index_finalize(&st);
+    index_unlock(ix);
     return rc;
 }
 
-int api_cameras_put(nvr_index *ix, const char *id, const char *ini, int64_t now_us)
+nvr_err api_cameras_put(nvr_index *ix, const char *id, const char *ini, int64_t now_us)
 {
     return write_row(ix,
                      "INSERT INTO api_cameras(id, ini, updated_us) VALUES (?1, ?2, ?3) "
@@ -86,7 +76,7 @@ int api_cameras_put(nvr_index *ix, const char *id, const char *ini, int64_t now_
                      id, ini, now_us, 0);
 }
 
-int api_cameras_delete(nvr_index *ix, const char *id)
+nvr_err api_cameras_delete(nvr_index *ix, const char *id)
 {
     return write_row(ix, "DELETE FROM api_cameras WHERE id = ?1", id, NULL, 0, 1);
 }

@@ -10,6 +10,7 @@
 #ifndef NVR_STORAGE_API_CAMERAS_H
 #define NVR_STORAGE_API_CAMERAS_H
 
+#include "base/err.h"
 #include "storage/index.h"
 
 #include <stddef.h>
@@ -21,13 +22,13 @@ struct api_camera_row {
 };
 
 /* Every row by id: a new array (free with api_cameras_free). */
-int api_cameras_list(nvr_index *ix, struct api_camera_row **out, size_t *n);
+nvr_err api_cameras_list(nvr_index *ix, struct api_camera_row **out, size_t *n);
 void api_cameras_free(struct api_camera_row **rows, size_t n);
 
 /* Inserts or replaces the row of id. */
-int api_cameras_put(nvr_index *ix, const char *id, const char *ini, int64_t now_us);
+nvr_err api_cameras_put(nvr_index *ix, const char *id, const char *ini, int64_t now_us);
 
 /* Deletes the row of id; NVR_ENOTFOUND if there is none. */
-int api_cameras_delete(nvr_index *ix, const char *id);
+nvr_err api_cameras_delete(nvr_index *ix, const char *id);
 
 #endif

@@ -29,8 +29,8 @@ static int valid_name(const char *name)
 
 /* Writes buf to a new data_dir/NAME.tmp.PID (mode) and fsyncs it; path and
  * tmp receive the two names.  On failure nothing is left behind. */
-static int write_tmp(const char *data_dir, const char *name, const void *buf, size_t len, mode_t mode,
-                     char *path, char *tmp)
+static nvr_err write_tmp(const char *data_dir, const char *name, const void *buf, size_t len, mode_t mode,
+                         char *path, char *tmp)
 {
     int fd = -1, rc = NVR_OK;
     if (!valid_name(name))
@@ -70,7 +70,7 @@ static void fsync_dir(const char *data_dir)
     }
 }
 
-int storage_document_put(const char *data_dir, const char *name, const void *buf, size_t len)
+nvr_err storage_document_put(const char *data_dir, const char *name, const void *buf, size_t len)
 {
     char path[PATH_MAX], tmp[PATH_MAX];
     int rc = write_tmp(data_dir, name, buf, len, 0640, path, tmp);
@@ -85,7 +85,7 @@ int storage_document_put(const char *data_dir, const char *name, const void *buf
     return NVR_OK;
 }
 
-int storage_document_create(const char *data_dir, const char *name, const void *buf, size_t len, int *created)
+nvr_err storage_document_create(const char *data_dir, const char *name, const void *buf, size_t len, int *created)
 {
     char path[PATH_MAX], tmp[PATH_MAX];
     *created = 0;
@@ -102,7 +102,7 @@ int storage_document_create(const char *data_dir, const char *name, const void *
     return rc;
 }
 
-int storage_document_get(const char *data_dir, const char *name, size_t max, char **out, size_t *len)
+nvr_err storage_document_get(const char *data_dir, const char *name, size_t max, char **out, size_t *len)
 {
     char path[PATH_MAX];
     struct stat sb;

@@ -12,21 +12,23 @@
 #ifndef NVR_STORAGE_DOCUMENTS_H
 #define NVR_STORAGE_DOCUMENTS_H
 
+#include "base/err.h"
+
 #include <stddef.h>
 
 /* Replaces data_dir/name (name: [a-z0-9_.-], no slash) with buf[0..len).
  * Creates data_dir if missing.  Returns 0 or a negative nvr_err. */
-int storage_document_put(const char *data_dir, const char *name, const void *buf, size_t len);
+nvr_err storage_document_put(const char *data_dir, const char *name, const void *buf, size_t len);
 
 /* Creates data_dir/name with buf[0..len), mode 0600 (a secret, e.g. the
  * signing key), only if it does not exist: written and fsynced under a
  * temporary name, then linked, so two processes racing leave one whole file.
  * *created is 1 if this call made it, 0 if it existed (NVR_OK both). */
-int storage_document_create(const char *data_dir, const char *name, const void *buf, size_t len, int *created);
+nvr_err storage_document_create(const char *data_dir, const char *name, const void *buf, size_t len, int *created);
 
 /* Reads data_dir/name into *out (malloc'ed, NUL-terminated; the caller
  * frees), at most max bytes.  NVR_ENOTFOUND if it does not exist,
  * NVR_EINVAL if it is larger than max. */
-int storage_document_get(const char *data_dir, const char *name, size_t max, char **out, size_t *len);
+nvr_err storage_document_get(const char *data_dir, const char *name, size_t max, char **out, size_t *len);
 
 #endif

@@ -146,7 +146,7 @@ static void parse_trak(struct scan_ctx *c, const uint8_t *p, size_t len)
         c->nt++;
 }
 
-static int parse_moov(struct scan_ctx *c, const uint8_t *p, size_t len)
+static nvr_err parse_moov(struct scan_ctx *c, const uint8_t *p, size_t len)
 {
     const uint8_t *end = p + len, *b;
     size_t blen, tot;
@@ -255,7 +255,7 @@ static int64_t to_us(uint64_t t, uint32_t timescale)
 }
 
 /* Reads a whole box at off (header included) into a new buffer. */
-static int read_box(fmp4_read_fn read, void *arg, uint64_t off, uint64_t size, uint8_t **out)
+static nvr_err read_box(fmp4_read_fn read, void *arg, uint64_t off, uint64_t size, uint8_t **out)
 {
     if (size > MAX_BOX)
         return NVR_ECODEC;
@@ -291,7 +291,7 @@ static int top_box(fmp4_read_fn read, void *arg, uint64_t off, uint64_t size, ui
     return *bsize >= *hdr && *bsize <= size - off;
 }
 
-int fmp4_scan(fmp4_read_fn read, void *arg, uint64_t size, struct fmp4_scan *out)
+nvr_err fmp4_scan(fmp4_read_fn read, void *arg, uint64_t size, struct fmp4_scan *out)
 {
     struct scan_ctx c = {.out = out};
     uint8_t *box = NULL;
@@ -382,7 +382,7 @@ static long fd_read(void *arg, uint64_t off, void *buf, size_t n)
     return (long)done;
 }
 
-int fmp4_scan_fd(int fd, struct fmp4_scan *out)
+nvr_err fmp4_scan_fd(int fd, struct fmp4_scan *out)
 {
     struct stat sb;
     if (fstat(fd, &sb) != 0)

@@ -18,6 +18,7 @@
 #ifndef NVR_STORAGE_FMP4_SCAN_H
 #define NVR_STORAGE_FMP4_SCAN_H
 
+#include "base/err.h"
 #include "storage/fragments.h"
 
 #include <stddef.h>
@@ -43,9 +44,9 @@ typedef long (*fmp4_read_fn)(void *arg, uint64_t off, void *buf, size_t n);
 /* Scans a file of size bytes through read.  *out owns out->frags (free
  * with fragments_free) on success.  NVR_ECODEC if it is not an fMP4 with a
  * video track (no ftyp/moov at the start, no video trak). */
-int fmp4_scan(fmp4_read_fn read, void *arg, uint64_t size, struct fmp4_scan *out);
+nvr_err fmp4_scan(fmp4_read_fn read, void *arg, uint64_t size, struct fmp4_scan *out);
 
 /* The same on an open file descriptor (pread). */
-int fmp4_scan_fd(int fd, struct fmp4_scan *out);
+nvr_err fmp4_scan_fd(int fd, struct fmp4_scan *out);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include <stdlib.h>
 
-int fragments_append(struct fragment_list *l, uint32_t bytes, uint32_t duration_us)
+nvr_err fragments_append(struct fragment_list *l, uint32_t bytes, uint32_t duration_us)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 32;
@@ -52,7 +52,7 @@ void fragments_pack(const struct fragment_list *l, uint8_t *buf)
     }
 }
 
-int fragments_unpack(struct fragment_list *l, const uint8_t *blob, size_t len)
+nvr_err fragments_unpack(struct fragment_list *l, const uint8_t *blob, size_t len)
 {
     if (len % FRAGMENTS_RECORD_SIZE)
         return NVR_EINVAL;

@@ -16,6 +16,8 @@
 #ifndef NVR_STORAGE_FRAGMENTS_H
 #define NVR_STORAGE_FRAGMENTS_H
 
+#include "base/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,7 +35,7 @@ struct fragment_list {
 };
 
 /* Appends one fragment. Returns NVR_OK or NVR_ENOMEM. */
-int fragments_append(struct fragment_list *l, uint32_t bytes, uint32_t duration_us);
+nvr_err fragments_append(struct fragment_list *l, uint32_t bytes, uint32_t duration_us);
 
 /* Frees the array (the struct itself is the caller's). */
 void fragments_free(struct fragment_list *l);
@@ -43,7 +45,7 @@ void fragments_pack(const struct fragment_list *l, uint8_t *buf);
 
 /* Unpacks a blob into l (replacing its contents). Returns NVR_EINVAL if the
  * blob's size is not a multiple of the record size, NVR_ENOMEM on failure. */
-int fragments_unpack(struct fragment_list *l, const uint8_t *blob, size_t len);
+nvr_err fragments_unpack(struct fragment_list *l, const uint8_t *blob, size_t len);
 
 /* Sum of bytes / durations of the first n fragments. */
 uint64_t fragments_bytes(const struct fragment_list *l, size_t n);

@@ -15,6 +15,7 @@
 #ifndef NVR_STORAGE_HOLDS_H
 #define NVR_STORAGE_HOLDS_H
 
+#include "base/err.h"
 #include "storage/index.h"
 
 #include <stddef.h>
@@ -41,27 +42,27 @@ struct hold {
 
 /* Adds h (cameras, range, case_id, reason, created_by, created_us are read)
  * and sets h->id.  NVR_EINVAL if the range or camera list is empty. */
-int holds_add(nvr_index *ix, struct hold *h);
+nvr_err holds_add(nvr_index *ix, struct hold *h);
 
 /* Releases hold id, recording by and now_us.  NVR_ENOTFOUND if there is no
  * such hold or it was already released. */
-int holds_release(nvr_index *ix, int64_t id, const char *by, int64_t now_us);
+nvr_err holds_release(nvr_index *ix, int64_t id, const char *by, int64_t now_us);
 
 /* Releases the temporary holds of exports whose process is gone (a crash or
  * power cut during an export), as released_by "nvr".  *released (may be
  * NULL) gets how many. */
-int holds_release_orphans(nvr_index *ix, int64_t now_us, int *released);
+nvr_err holds_release_orphans(nvr_index *ix, int64_t now_us, int *released);
 
 /* One hold by id into *out.  NVR_ENOTFOUND if there is none. */
-int holds_get(nvr_index *ix, int64_t id, struct hold *out);
+nvr_err holds_get(nvr_index *ix, int64_t id, struct hold *out);
 
 /* Holds by id (active only, or with released ones too): *out is a new array
  * of *n (free with free()). */
-int holds_list(nvr_index *ix, int with_released, struct hold **out, size_t *n);
+nvr_err holds_list(nvr_index *ix, int with_released, struct hold **out, size_t *n);
 
 /* Bytes of footage of camera covered by active holds (for the sizing
  * estimate and the "only held footage left" report). */
-int holds_held_bytes(nvr_index *ix, const char *camera, uint64_t *bytes);
+nvr_err holds_held_bytes(nvr_index *ix, const char *camera, uint64_t *bytes);
 
 /* Writes h as the JSON object of the holds API (docs/ref/http-api.md). */
 void holds_write_json(FILE *f, const struct hold *h);

@@ -193,7 +193,7 @@ static const char *const migrations[] = {
  * is SQLITE_FULL, not this): a file of the index we may not write
  * (immutable, read-only mount, permissions), a full file system, else an
  * I/O error.  Never a guess of "disk full" when there is space. */
-static int diagnose_io(sqlite3 *db)
+static nvr_err diagnose_io(sqlite3 *db)
 {
     const char *main = sqlite3_db_filename(db, "main");
     char path[4096];
@@ -210,7 +210,7 @@ static int diagnose_io(sqlite3 *db)
     return NVR_EIO;
 }
 
-int index_sqlite_err(sqlite3 *db)
+nvr_err index_sqlite_err(sqlite3 *db)
 {
     int code = db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM;
     int sys = db ? sqlite3_system_errno(db) : 0;
@@ -254,7 +254,7 @@ static const char *err_text(sqlite3 *db, int rc, char *buf, size_t n)
     return buf;
 }
 
-int index_db_err(nvr_index *ix, const char *what)
+nvr_err index_db_err(nvr_index *ix, const char *what)
 {
     char buf[256];
     int rc = index_sqlite_err(ix->db);
@@ -262,7 +262,7 @@ int index_db_err(nvr_index *ix, const char *what)
     return rc;
 }
 
-int index_exec(nvr_index *ix, const char *sql)
+nvr_err index_exec(nvr_index *ix, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(ix->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -275,7 +275,7 @@ int index_exec(nvr_index *ix, const char *sql)
     return NVR_OK;
 }
 
-static int user_version(nvr_index *ix, int *v)
+static nvr_err user_version(nvr_index *ix, int *v)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
@@ -290,7 +290,7 @@ out:
     return rc;
 }
 
-static int migrate(nvr_index *ix)
+static nvr_err migrate(nvr_index *ix)
 {
     int v = 0, rc = user_version(ix, &v);
     if (rc)
@@ -315,7 +315,7 @@ static int migrate(nvr_index *ix)
     return NVR_OK;
 }
 
-int index_open(nvr_index **out, const char *path)
+nvr_err index_open(nvr_index **out, const char *path)
 {
     int rc = NVR_EDB;
     nvr_index *ix = calloc(1, sizeof *ix);
@@ -362,7 +362,7 @@ int index_schema_version(nvr_index *ix)
     return v;
 }
 
-int index_camera_upsert(nvr_index *ix, const char *id, const char *name)
+nvr_err index_camera_upsert(nvr_index *ix, const char *id, const char *name)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
@@ -386,7 +386,7 @@ out:
 }
 
 /* Binds the packed fragment table as parameter i. */
-static int bind_frags(sqlite3_stmt *st, int i, const struct fragment_list *l)
+static nvr_err bind_frags(sqlite3_stmt *st, int i, const struct fragment_list *l)
 {
     size_t len = l->n * FRAGMENTS_RECORD_SIZE;
     uint8_t *buf = malloc(len ? len : 1);
@@ -397,7 +397,7 @@ static int bind_frags(sqlite3_stmt *st, int i, const struct fragment_list *l)
     return NVR_OK;
 }
 
-static int last_end_locked(nvr_index *ix, const char *camera, int64_t *end_us, int64_t *media_end_us)
+static nvr_err last_end_locked(nvr_index *ix, const char *camera, int64_t *end_us, int64_t *media_end_us)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
@@ -428,7 +428,7 @@ out:
 /* Binds a segment row's columns as ?1..?15 of both INSERTs below (camera,
  * session, start, end, media, path, bytes, init bytes, codec, size, frames,
  * audio codec, fragments, media start). */
-static int bind_segment(sqlite3_stmt *st, const struct index_segment *seg)
+static nvr_err bind_segment(sqlite3_stmt *st, const struct index_segment *seg)
 {
     sqlite3_bind_text(st, 1, seg->camera, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, seg->session);
@@ -452,7 +452,7 @@ static int bind_segment(sqlite3_stmt *st, const struct index_segment *seg)
  * before start_us (INT64_MIN if none).  A new segment fits if it starts at
  * or after it: normally that is the newest segment; after a step back of
  * the server clock (time.md, T6), one before the clock_suspect ones. */
-static int prev_end_locked(nvr_index *ix, const char *camera, int64_t start_us, int64_t *end_us)
+static nvr_err prev_end_locked(nvr_index *ix, const char *camera, int64_t start_us, int64_t *end_us)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
@@ -477,7 +477,7 @@ out:
 }
 
 /* One integer (or INT64_MIN for NULL/no row) from sql with ?1 camera, ?2 t. Locked. */
-static int query_int64(nvr_index *ix, const char *sql, const char *camera, int64_t t, int64_t *out)
+static nvr_err query_int64(nvr_index *ix, const char *sql, const char *camera, int64_t t, int64_t *out)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
@@ -499,8 +499,8 @@ out:
     return rc;
 }
 
-int index_clock_step_back(nvr_index *ix, const char *camera, int64_t now_us, int64_t *floor_us,
-                          int64_t *ceiling_us, int64_t *after_us, int *marked)
+nvr_err index_clock_step_back(nvr_index *ix, const char *camera, int64_t now_us, int64_t *floor_us,
+                              int64_t *ceiling_us, int64_t *after_us, int *marked)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -532,7 +532,7 @@ out:
     return rc;
 }
 
-int index_segment_insert(nvr_index *ix, struct index_segment *seg)
+nvr_err index_segment_insert(nvr_index *ix, struct index_segment *seg)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -569,7 +569,7 @@ out:
     return rc;
 }
 
-static int update(nvr_index *ix, const struct index_segment *seg, int finish)
+static nvr_err update(nvr_index *ix, const struct index_segment *seg, int finish)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
@@ -607,17 +607,17 @@ out:
     return rc;
 }
 
-int index_segment_update(nvr_index *ix, const struct index_segment *seg)
+nvr_err index_segment_update(nvr_index *ix, const struct index_segment *seg)
 {
     return update(ix, seg, 0);
 }
 
-int index_segment_finish(nvr_index *ix, const struct index_segment *seg)
+nvr_err index_segment_finish(nvr_index *ix, const struct index_segment *seg)
 {
     return update(ix, seg, 1);
 }
 
-int index_segment_delete(nvr_index *ix, int64_t id)
+nvr_err index_segment_delete(nvr_index *ix, int64_t id)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
@@ -640,12 +640,12 @@ static void copy_text(char *dst, size_t n, const unsigned char *src)
     snprintf(dst, n, "%s", src ? (const char *)src : "");
 }
 
-int index_read_row(sqlite3_stmt *st, struct index_segment *s)
+nvr_err index_read_row(sqlite3_stmt *st, struct index_segment *s)
 {
     return index_read_row_at(st, 0, s);
 }
 
-int index_read_row_at(sqlite3_stmt *st, int c0, struct index_segment *s)
+nvr_err index_read_row_at(sqlite3_stmt *st, int c0, struct index_segment *s)
 {
     memset(s, 0, sizeof *s);
     s->id = sqlite3_column_int64(st, c0 + 0);
@@ -678,7 +678,7 @@ int index_read_row_at(sqlite3_stmt *st, int c0, struct index_segment *s)
 }
 
 /* Runs a prepared query (already bound) and collects the rows. Locked. */
-static int collect(nvr_index *ix, sqlite3_stmt *st, struct index_segment **out, size_t *n)
+static nvr_err collect(nvr_index *ix, sqlite3_stmt *st, struct index_segment **out, size_t *n)
 {
     struct index_segment *v = NULL;
     size_t len = 0, cap = 0;
@@ -706,8 +706,8 @@ out:
 
 /* The one segment row WHERE <where> (?1 is id, or path when path is not
  * NULL): NVR_OK, NVR_ENOTFOUND or an index error named op. */
-static int segment_one(nvr_index *ix, const char *where, int64_t id, const char *path, const char *op,
-                       struct index_segment *out)
+static nvr_err segment_one(nvr_index *ix, const char *where, int64_t id, const char *path, const char *op,
+                           struct index_segment *out)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK, step;
@@ -736,15 +736,15 @@ out:
     return rc;
 }
 
-int index_segment_get(nvr_index *ix, int64_t id, struct index_segment *out)
+nvr_err index_segment_get(nvr_index *ix, int64_t id, struct index_segment *out)
 {
     return segment_one(ix, "id = ?1", id, NULL, "segment_get", out);
 }
 
 /* Runs a segment query under the lock and collects its rows.  Parameters
  * that the SQL uses are bound: ?1 camera (text), ?2 and ?3 integers. */
-static int query_segments(nvr_index *ix, const char *sql, const char *camera, int64_t p2, int64_t p3,
-                          struct index_segment **out, size_t *n)
+static nvr_err query_segments(nvr_index *ix, const char *sql, const char *camera, int64_t p2, int64_t p3,
+                              struct index_segment **out, size_t *n)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -769,8 +769,8 @@ out:
     return rc;
 }
 
-int index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us,
-                        struct index_segment **out, size_t *n)
+nvr_err index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us,
+                            struct index_segment **out, size_t *n)
 {
     /* Segments are at most an hour plus one GOP long and never overlap, so a
      * segment that overlaps [from, to) starts after from - 2 h: that keeps the
@@ -782,8 +782,8 @@ int index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int6
                           camera, from_us, to_us, out, n);
 }
 
-int index_segments_page(nvr_index *ix, const char *camera, int64_t after_us, int limit,
-                        struct index_segment **out, size_t *n)
+nvr_err index_segments_page(nvr_index *ix, const char *camera, int64_t after_us, int limit,
+                            struct index_segment **out, size_t *n)
 {
     return query_segments(ix,
                           "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE camera = ?1 AND start_us > ?2 "
@@ -791,13 +791,13 @@ int index_segments_page(nvr_index *ix, const char *camera, int64_t after_us, int
                           camera, after_us, limit, out, n);
 }
 
-int index_segments_writing(nvr_index *ix, struct index_segment **out, size_t *n)
+nvr_err index_segments_writing(nvr_index *ix, struct index_segment **out, size_t *n)
 {
     return query_segments(ix, "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE state != 0 ORDER BY id", NULL, 0, 0,
                           out, n);
 }
 
-int index_segments_all(nvr_index *ix, struct index_segment **out, size_t *n)
+nvr_err index_segments_all(nvr_index *ix, struct index_segment **out, size_t *n)
 {
     return query_segments(ix, "SELECT " SEG_COLUMNS_ALL " FROM segments ORDER BY camera, start_us", NULL, 0, 0,
                           out, n);
@@ -813,7 +813,7 @@ void index_segments_free(struct index_segment **segs, size_t n)
     *segs = NULL;
 }
 
-int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us, int64_t *media_end_us)
+nvr_err index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us, int64_t *media_end_us)
 {
     pthread_mutex_lock(&ix->mu);
     int rc = last_end_locked(ix, camera, end_us, media_end_us);
@@ -821,7 +821,7 @@ int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us, in
     return rc;
 }
 
-int index_grow(void *arrayp, size_t *cap, size_t len, size_t size)
+nvr_err index_grow(void *arrayp, size_t *cap, size_t len, size_t size)
 {
     void *a, *na;
     if (len < *cap)
@@ -835,7 +835,7 @@ int index_grow(void *arrayp, size_t *cap, size_t len, size_t size)
     return NVR_OK;
 }
 
-int index_text_column(nvr_index *ix, const char *sql, const char *what, char ***out, size_t *n)
+nvr_err index_text_column(nvr_index *ix, const char *sql, const char *what, char ***out, size_t *n)
 {
     sqlite3_stmt *st = NULL;
     char **v = NULL;
@@ -874,7 +874,7 @@ out:
     return rc;
 }
 
-int index_cameras(nvr_index *ix, char ***ids, size_t *n)
+nvr_err index_cameras(nvr_index *ix, char ***ids, size_t *n)
 {
     return index_text_column(ix, "SELECT id FROM cameras ORDER BY id", "cameras", ids, n);
 }
@@ -894,7 +894,7 @@ static int past_deadline(void *arg)
     return now.tv_sec > d->end.tv_sec || (now.tv_sec == d->end.tv_sec && now.tv_nsec >= d->end.tv_nsec);
 }
 
-int index_quick_check(nvr_index *ix, int64_t budget_ms, char *problem, size_t n)
+nvr_err index_quick_check(nvr_index *ix, int64_t budget_ms, char *problem, size_t n)
 {
     sqlite3_stmt *st = NULL;
     struct deadline d;
@@ -939,13 +939,13 @@ int index_quick_check(nvr_index *ix, int64_t budget_ms, char *problem, size_t n)
     return rc;
 }
 
-int index_segment_by_path(nvr_index *ix, const char *path, struct index_segment *out)
+nvr_err index_segment_by_path(nvr_index *ix, const char *path, struct index_segment *out)
 {
     return segment_one(ix, "path = ?1", 0, path, "segment_by_path", out);
 }
 
 /* Whether [start, end) of camera overlaps a segment already in the index. Locked. */
-static int overlaps_locked(nvr_index *ix, const char *camera, int64_t start, int64_t end, int *overlap)
+static nvr_err overlaps_locked(nvr_index *ix, const char *camera, int64_t start, int64_t end, int *overlap)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK, s;
@@ -970,7 +970,7 @@ out:
     return rc;
 }
 
-int index_usage_recount(nvr_index *ix)
+nvr_err index_usage_recount(nvr_index *ix)
 {
     pthread_mutex_lock(&ix->mu);
     int rc = index_exec(ix, "UPDATE cameras SET"
@@ -980,7 +980,7 @@ int index_usage_recount(nvr_index *ix)
     return rc;
 }
 
-int index_segment_restore(nvr_index *ix, struct index_segment *seg)
+nvr_err index_segment_restore(nvr_index *ix, struct index_segment *seg)
 {
     sqlite3_stmt *st = NULL;
     int rc, overlap = 0;

@@ -27,6 +27,7 @@
 #ifndef NVR_STORAGE_INDEX_H
 #define NVR_STORAGE_INDEX_H
 
+#include "base/err.h"
 #include "storage/fragments.h"
 
 #include <stdint.h>
@@ -64,7 +65,7 @@ struct index_segment {
 
 /* Opens (creating if needed) the index at path and applies migrations.
  * *out owns the handle; close with index_close. */
-int index_open(nvr_index **out, const char *path);
+nvr_err index_open(nvr_index **out, const char *path);
 
 /* Closes *ix and sets it NULL; tolerates NULL. */
 void index_close(nvr_index **ix);
@@ -73,42 +74,42 @@ void index_close(nvr_index **ix);
 int index_schema_version(nvr_index *ix);
 
 /* Records a camera (insert or update its display name). */
-int index_camera_upsert(nvr_index *ix, const char *id, const char *name);
+nvr_err index_camera_upsert(nvr_index *ix, const char *id, const char *name);
 
 /* Inserts a segment in state WRITING.  Reads every field of seg but id,
  * state, sha256; sets seg->id.  Fails with NVR_EINVAL if it would overlap
  * the camera's previous segment (invariant I1). */
-int index_segment_insert(nvr_index *ix, struct index_segment *seg);
+nvr_err index_segment_insert(nvr_index *ix, struct index_segment *seg);
 
 /* Updates end_us, media_us, bytes, frames, width/height and the fragment
  * table of a WRITING segment (after its newest fragment is durable). */
-int index_segment_update(nvr_index *ix, const struct index_segment *seg);
+nvr_err index_segment_update(nvr_index *ix, const struct index_segment *seg);
 
 /* Marks a segment COMPLETE with its final fields and SHA-256. */
-int index_segment_finish(nvr_index *ix, const struct index_segment *seg);
+nvr_err index_segment_finish(nvr_index *ix, const struct index_segment *seg);
 
 /* Deletes a segment row. */
-int index_segment_delete(nvr_index *ix, int64_t id);
+nvr_err index_segment_delete(nvr_index *ix, int64_t id);
 
 /* One segment by id into *out (free out->frags with fragments_free).
  * NVR_ENOTFOUND if there is none. */
-int index_segment_get(nvr_index *ix, int64_t id, struct index_segment *out);
+nvr_err index_segment_get(nvr_index *ix, int64_t id, struct index_segment *out);
 
 /* Segments of camera overlapping [from_us, to_us), by start time.  *out is
  * a new array of *n segments (free with index_segments_free). */
-int index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us,
-                        struct index_segment **out, size_t *n);
+nvr_err index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us,
+                            struct index_segment **out, size_t *n);
 
 /* Up to limit segments of camera starting after after_us, by start time
  * (for walking a camera's whole history in pages). */
-int index_segments_page(nvr_index *ix, const char *camera, int64_t after_us, int limit,
-                        struct index_segment **out, size_t *n);
+nvr_err index_segments_page(nvr_index *ix, const char *camera, int64_t after_us, int limit,
+                            struct index_segment **out, size_t *n);
 
 /* All segments in state WRITING (for recovery at start-up). */
-int index_segments_writing(nvr_index *ix, struct index_segment **out, size_t *n);
+nvr_err index_segments_writing(nvr_index *ix, struct index_segment **out, size_t *n);
 
 /* Every segment of every camera (for storage_check). */
-int index_segments_all(nvr_index *ix, struct index_segment **out, size_t *n);
+nvr_err index_segments_all(nvr_index *ix, struct index_segment **out, size_t *n);
 
 /* Frees an array returned above; sets *segs NULL. */
 void index_segments_free(struct index_segment **segs, size_t n);
@@ -118,7 +119,7 @@ void index_segments_free(struct index_segment **segs, size_t n);
  * media_us, or 0.  The recorder never starts a segment before the first
  * (invariant I1 across restarts) and continues the camera's media timeline
  * after the second. */
-int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us, int64_t *media_end_us);
+nvr_err index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us, int64_t *media_end_us);
 
 /* The server clock stepped back to now_us (time.md, T6): the camera's
  * segments that start at or after now_us are marked clock_suspect (*marked
@@ -126,12 +127,12 @@ int index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us, in
  * the latest end of the segments that start before now_us (INT64_MIN if
  * none), *ceiling_us, the earliest start of the marked ones, and *after_us,
  * the end of the camera's newest segment (both INT64_MIN if none). */
-int index_clock_step_back(nvr_index *ix, const char *camera, int64_t now_us, int64_t *floor_us,
-                          int64_t *ceiling_us, int64_t *after_us, int *marked);
+nvr_err index_clock_step_back(nvr_index *ix, const char *camera, int64_t now_us, int64_t *floor_us,
+                              int64_t *ceiling_us, int64_t *after_us, int *marked);
 
 /* Camera ids present in the index, as a new array of n strings
  * (free each and the array). */
-int index_cameras(nvr_index *ix, char ***ids, size_t *n);
+nvr_err index_cameras(nvr_index *ix, char ***ids, size_t *n);
 
 /* ---- damage and rebuilding ---- */
 
@@ -139,35 +140,35 @@ int index_cameras(nvr_index *ix, char ***ids, size_t *n);
  * sound; NVR_EDAMAGED with SQLite's first finding in problem if not;
  * NVR_ETIMEDOUT if the budget ran out first (the file is then neither
  * passed nor failed); another error if the check itself failed. */
-int index_quick_check(nvr_index *ix, int64_t budget_ms, char *problem, size_t n);
+nvr_err index_quick_check(nvr_index *ix, int64_t budget_ms, char *problem, size_t n);
 
 /* The segment whose file is path (relative to data_dir) into *out (free
  * out->frags with fragments_free); NVR_ENOTFOUND if none. */
-int index_segment_by_path(nvr_index *ix, const char *path, struct index_segment *out);
+nvr_err index_segment_by_path(nvr_index *ix, const char *path, struct index_segment *out);
 
 /* Inserts a COMPLETE segment with its SHA-256 (rebuilt from its file, or
  * read from a damaged index), in any order of start times; its camera row
  * is created if missing.  NVR_EINVAL if it would overlap a segment of the
  * same camera (I1) or its path is already indexed.  Sets seg->id. */
-int index_segment_restore(nvr_index *ix, struct index_segment *seg);
+nvr_err index_segment_restore(nvr_index *ix, struct index_segment *seg);
 
 /* Copies into ix what the damaged index file at damaged still yields
  * (index_salvage.c): cameras, users and their grants and tokens, holds,
  * API cameras, and the access log if ix has none yet.  Rows on damaged
  * pages are skipped; rows ix already has are kept.  One line per table
  * to report (may be NULL).  The damaged file is opened read-only. */
-int index_salvage(nvr_index *ix, const char *damaged, FILE *report);
+nvr_err index_salvage(nvr_index *ix, const char *damaged, FILE *report);
 
 /* Calls fn on every segment row the damaged index file still yields (fn
  * borrows the row; an error from fn other than NVR_EINVAL stops the walk).
  * *lost counts the damaged stretches skipped. */
-int index_salvage_segments(const char *damaged, int (*fn)(struct index_segment *seg, void *arg), void *arg,
-                           int *lost);
+nvr_err index_salvage_segments(const char *damaged, int (*fn)(struct index_segment *seg, void *arg), void *arg,
+                               int *lost);
 
 /* Recomputes every camera's usage totals (bytes, media_us) from its
  * segments: after rows were copied from a damaged index, whose cameras
  * rows carry the totals of that index. */
-int index_usage_recount(nvr_index *ix);
+nvr_err index_usage_recount(nvr_index *ix);
 
 /* ---- retention (index_retention.c) ---- */
 
@@ -178,10 +179,10 @@ struct index_usage {
 };
 
 /* Usage of one camera (kept by triggers: no scan). */
-int index_usage(nvr_index *ix, const char *camera, struct index_usage *u);
+nvr_err index_usage(nvr_index *ix, const char *camera, struct index_usage *u);
 
 /* Bytes of footage of all cameras. */
-int index_usage_total(nvr_index *ix, uint64_t *bytes);
+nvr_err index_usage_total(nvr_index *ix, uint64_t *bytes);
 
 struct index_retired {
     char camera[INDEX_ID_MAX];
@@ -197,17 +198,17 @@ struct index_retired {
  * are deleted; the caller then unlinks the files and drops the garbage rows
  * (index_garbage_drop).  *out is a new array of *n (free with free()); *n
  * is 0 when nothing unheld is left to retire. */
-int index_retire(nvr_index *ix, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
-                 struct index_retired **out, size_t *n);
+nvr_err index_retire(nvr_index *ix, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
+                     struct index_retired **out, size_t *n);
 
 /* Paths waiting in the garbage table (after a crash mid-deletion): a new
  * array of *n strings (free each and the array). */
-int index_garbage_list(nvr_index *ix, char ***paths, size_t *n);
+nvr_err index_garbage_list(nvr_index *ix, char ***paths, size_t *n);
 
 /* Whether path is in the garbage table (a deletion in progress). */
-int index_garbage_has(nvr_index *ix, const char *path, int *has);
+nvr_err index_garbage_has(nvr_index *ix, const char *path, int *has);
 
 /* Removes path from the garbage table once its file is gone. */
-int index_garbage_drop(nvr_index *ix, const char *path);
+nvr_err index_garbage_drop(nvr_index *ix, const char *path);
 
 #endif

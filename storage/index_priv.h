@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * index_priv.h - what the index's own files share (index.c, index_holds.c,
- * index_retention.c): the handle's fields and the error helpers.  Nothing
- * outside storage/index*.c includes it.
+ * index_priv.h - what the index's own files share (index.c, index_stmt.c,
+ * index_retention.c, index_salvage.c): the handle's fields, the raw SQLite
+ * connection and the error helpers.  Nothing else includes it: the table
+ * files (users.c, holds.c, alert_store.c, access_log.c, api_cameras.c) go
+ * through index_stmt.h, and the build stops them here (they compile with
+ * NVR_INDEX_TABLE_FILE; see index_stmt.h).
  *
  * Every function that touches db holds mu for its whole SQLite work, so a
  * handle is safe to share between threads (see index.h).
@@ -10,7 +13,12 @@
 #ifndef NVR_STORAGE_INDEX_PRIV_H
 #define NVR_STORAGE_INDEX_PRIV_H
 
+#ifdef NVR_INDEX_TABLE_FILE
+#error "index_priv.h is the index's own: a table file uses storage/index_stmt.h"
+#endif
+
 #include "storage/index.h"
+#include "storage/index_stmt.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -18,16 +26,17 @@
 struct nvr_index {
     sqlite3 *db;
     pthread_mutex_t mu;
+    int in_txn; /* index_begin's BEGIN took (guarded by mu) */
 };
 
 /* Logs SQLite's last error for operation what (a full disk said in words)
  * and returns it as index_sqlite_err does. */
-int index_db_err(nvr_index *ix, const char *what);
+nvr_err index_db_err(nvr_index *ix, const char *what);
 
 /* db's last error as an nvr_err: NVR_ENOSPC for SQLITE_FULL and for an I/O
  * error whose system call failed with ENOSPC/EDQUOT, NVR_EDAMAGED for
  * SQLITE_CORRUPT/SQLITE_NOTADB, NVR_ENOMEM, else NVR_EDB. */
-int index_sqlite_err(sqlite3 *db);
+nvr_err index_sqlite_err(sqlite3 *db);
 
 /* The columns index_read_row reads, in its order. */
 #define SEG_COLUMNS                                                                          \
@@ -40,23 +49,18 @@ int index_sqlite_err(sqlite3 *db);
 
 /* Reads the current row of a statement selecting SEG_COLUMNS into *s
  * (which owns s->frags afterwards). */
-int index_read_row(sqlite3_stmt *st, struct index_segment *s);
+nvr_err index_read_row(sqlite3_stmt *st, struct index_segment *s);
 
 /* The same, with the SEG_COLUMNS starting at column c0. */
-int index_read_row_at(sqlite3_stmt *st, int c0, struct index_segment *s);
-
-/* Makes room for one more element in a growable array: arrayp is the
- * address of the array pointer (len elements of size bytes used of *cap);
- * doubles it, from 8.  NVR_ENOMEM when it cannot (the array is unchanged). */
-int index_grow(void *arrayp, size_t *cap, size_t len, size_t size);
+nvr_err index_read_row_at(sqlite3_stmt *st, int c0, struct index_segment *s);
 
 /* Runs sql (no parameters) and returns its first column as *n strings in a
  * new array (free each, then the array; NULL when there are none).  what
  * names the query in error logs. */
-int index_text_column(nvr_index *ix, const char *sql, const char *what, char ***out, size_t *n);
+nvr_err index_text_column(nvr_index *ix, const char *sql, const char *what, char ***out, size_t *n);
 
 /* Runs sql (no parameters, no rows); logs and returns the error
  * (index_sqlite_err) on failure. */
-int index_exec(nvr_index *ix, const char *sql);
+nvr_err index_exec(nvr_index *ix, const char *sql);
 
 #endif

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int index_usage(nvr_index *ix, const char *camera, struct index_usage *u)
+nvr_err index_usage(nvr_index *ix, const char *camera, struct index_usage *u)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
@@ -51,7 +51,7 @@ out:
     return rc;
 }
 
-int index_usage_total(nvr_index *ix, uint64_t *bytes)
+nvr_err index_usage_total(nvr_index *ix, uint64_t *bytes)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
@@ -73,8 +73,8 @@ int index_usage_total(nvr_index *ix, uint64_t *bytes)
     " AND h.start_us < s.end_us AND h.end_us > s.start_us)"
 
 /* Collects the candidates (locked, inside the transaction). */
-static int choose(nvr_index *ix, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
-                  struct index_retired *v, size_t *n)
+static nvr_err choose(nvr_index *ix, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
+                      struct index_retired *v, size_t *n)
 {
     sqlite3_stmt *st = NULL;
     uint64_t sum = 0;
@@ -108,8 +108,8 @@ static int choose(nvr_index *ix, const char *camera, int64_t before_us, uint64_t
     return rc;
 }
 
-int index_retire(nvr_index *ix, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
-                 struct index_retired **out, size_t *n)
+nvr_err index_retire(nvr_index *ix, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
+                     struct index_retired **out, size_t *n)
 {
     sqlite3_stmt *ins = NULL, *del = NULL;
     struct index_retired *v = NULL;
@@ -159,14 +159,14 @@ out:
     return rc;
 }
 
-int index_garbage_list(nvr_index *ix, char ***paths, size_t *n)
+nvr_err index_garbage_list(nvr_index *ix, char ***paths, size_t *n)
 {
     return index_text_column(ix, "SELECT path FROM garbage ORDER BY path", "garbage_list", paths, n);
 }
 
 /* Runs a one-parameter statement on path; with has, reports whether it
  * returned a row. */
-static int path_stmt(nvr_index *ix, const char *sql, const char *path, int *has, const char *what)
+static nvr_err path_stmt(nvr_index *ix, const char *sql, const char *path, int *has, const char *what)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
@@ -187,13 +187,13 @@ out:
     return rc;
 }
 
-int index_garbage_has(nvr_index *ix, const char *path, int *has)
+nvr_err index_garbage_has(nvr_index *ix, const char *path, int *has)
 {
     *has = 0;
     return path_stmt(ix, "SELECT 1 FROM garbage WHERE path = ?1", path, has, "garbage_has");
 }
 
-int index_garbage_drop(nvr_index *ix, const char *path)
+nvr_err index_garbage_drop(nvr_index *ix, const char *path)
 {
     return path_stmt(ix, "DELETE FROM garbage WHERE path = ?1", path, NULL, "garbage_drop");
 }

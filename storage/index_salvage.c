@@ -34,7 +34,7 @@ static const char *const salvage_tables[] = {
 };
 
 /* Builds "c1, c2, ..." of the live table's columns into buf. */
-static int column_list(nvr_index *ix, const char *table, char *buf, size_t n, int *ncols)
+static nvr_err column_list(nvr_index *ix, const char *table, char *buf, size_t n, int *ncols)
 {
     sqlite3_stmt *st = NULL;
     char sql[128];
@@ -63,7 +63,7 @@ out:
 }
 
 /* Opens the damaged file read-only. */
-static int open_damaged(const char *path, sqlite3 **db)
+static nvr_err open_damaged(const char *path, sqlite3 **db)
 {
     if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         nvr_log(NVR_ERROR, NULL, "cannot open the damaged index path=%s error=\"%s\"", path,
@@ -78,8 +78,8 @@ static int open_damaged(const char *path, sqlite3 **db)
 /* Walks table (columns cols) of old in rowid order from after `after`,
  * calling fn on each row it can read; skips over damaged pages.  *lost
  * counts the read failures (each a damaged stretch). */
-static int walk_rows(sqlite3 *old, const char *table, const char *cols, int (*fn)(sqlite3_stmt *, void *),
-                     void *arg, int *lost)
+static nvr_err walk_rows(sqlite3 *old, const char *table, const char *cols, int (*fn)(sqlite3_stmt *, void *),
+                         void *arg, int *lost)
 {
     char sql[2048];
     sqlite3_stmt *st = NULL;
@@ -150,7 +150,7 @@ static int table_empty(nvr_index *ix, const char *table)
     return empty;
 }
 
-int index_salvage(nvr_index *ix, const char *damaged, FILE *report)
+nvr_err index_salvage(nvr_index *ix, const char *damaged, FILE *report)
 {
     sqlite3 *old = NULL;
     int rc = open_damaged(damaged, &old);
@@ -218,8 +218,8 @@ static int seg_row(sqlite3_stmt *st, void *arg)
     return rc == NVR_EINVAL ? NVR_OK : rc;
 }
 
-int index_salvage_segments(const char *damaged, int (*fn)(struct index_segment *seg, void *arg), void *arg,
-                           int *lost)
+nvr_err index_salvage_segments(const char *damaged, int (*fn)(struct index_segment *seg, void *arg), void *arg,
+                               int *lost)
 {
     sqlite3 *old = NULL;
     struct seg_ctx c = {fn, arg};

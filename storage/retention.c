@@ -110,7 +110,7 @@ static void free_cams(struct retention_camera *v, size_t n)
     free(v);
 }
 
-int retention_set_cameras(struct retention *r, const struct retention_camera *cams, size_t n)
+nvr_err retention_set_cameras(struct retention *r, const struct retention_camera *cams, size_t n)
 {
     struct retention_camera *v = calloc(n ? n : 1, sizeof *v);
     if (!v)
@@ -133,7 +133,7 @@ int retention_set_cameras(struct retention *r, const struct retention_camera *ca
 }
 
 /* Step 1 for one camera. */
-static int expire_camera(struct retention *r, const char *id, int64_t now)
+static nvr_err expire_camera(struct retention *r, const char *id, int64_t now)
 {
     int days = retain_days_of(r, id), count = 0, total = 0;
     uint64_t freed = 0, total_bytes = 0;
@@ -156,7 +156,7 @@ static int expire_camera(struct retention *r, const char *id, int64_t now)
     return rc;
 }
 
-static int fs_space(const char *dir, uint64_t *size, uint64_t *avail)
+static nvr_err fs_space(const char *dir, uint64_t *size, uint64_t *avail)
 {
     struct statvfs sv;
     if (statvfs(dir, &sv) != 0)
@@ -191,7 +191,7 @@ static uint64_t global_need(const struct retention *r, uint64_t used, uint64_t f
 }
 
 /* Step 2.  Sets *held_full if the limits still bind with nothing unheld left. */
-static int enforce_global(struct retention *r, uint64_t reserve, int *held_full)
+static nvr_err enforce_global(struct retention *r, uint64_t reserve, int *held_full)
 {
     int rc = NVR_OK, batches = 0, total = 0;
     uint64_t total_bytes = 0;
@@ -322,7 +322,7 @@ static int ballast_release(struct retention *r)
     return 1;
 }
 
-int retention_pass(struct retention *r)
+nvr_err retention_pass(struct retention *r)
 {
     int64_t now = nvr_clock_now_us();
     char **ids = NULL;
@@ -389,8 +389,8 @@ static void *retention_main(void *arg)
     return NULL;
 }
 
-int retention_start(struct retention **out, struct storage *st, const struct retention_limits *lim,
-                    const struct retention_camera *cams, size_t n)
+nvr_err retention_start(struct retention **out, struct storage *st, const struct retention_limits *lim,
+                        const struct retention_camera *cams, size_t n)
 {
     struct retention *r = calloc(1, sizeof *r);
     *out = NULL;
@@ -453,7 +453,7 @@ void retention_get_status(struct retention *r, struct retention_status *out)
     pthread_mutex_unlock(&r->mu);
 }
 
-int retention_estimate(struct retention *r, nvr_index *ix, const char *id, struct retention_estimate *out)
+nvr_err retention_estimate(struct retention *r, nvr_index *ix, const char *id, struct retention_estimate *out)
 {
     struct index_usage u;
     int rc = index_usage(ix, id, &u);

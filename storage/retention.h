@@ -24,6 +24,7 @@
 #ifndef NVR_STORAGE_RETENTION_H
 #define NVR_STORAGE_RETENTION_H
 
+#include "base/err.h"
 #include "storage/storage.h"
 
 #include <stddef.h>
@@ -63,12 +64,12 @@ struct retention_status {
 
 /* Starts the retention thread for st with cams (n of them, copied).
  * *out owns it. */
-int retention_start(struct retention **out, struct storage *st, const struct retention_limits *lim,
-                    const struct retention_camera *cams, size_t n);
+nvr_err retention_start(struct retention **out, struct storage *st, const struct retention_limits *lim,
+                        const struct retention_camera *cams, size_t n);
 
 /* Replaces the configured cameras (copied), when cameras are added,
  * changed or removed while the server runs.  Any thread. */
-int retention_set_cameras(struct retention *r, const struct retention_camera *cams, size_t n);
+nvr_err retention_set_cameras(struct retention *r, const struct retention_camera *cams, size_t n);
 
 /* Stops the thread and frees *r; sets it NULL; tolerates NULL. */
 void retention_stop(struct retention **r);
@@ -78,7 +79,7 @@ void retention_wake(struct retention *r);
 
 /* Runs one pass on the calling thread (the retention thread, or a CLI
  * without one: create with interval_us = 0 to start no thread). */
-int retention_pass(struct retention *r);
+nvr_err retention_pass(struct retention *r);
 
 void retention_get_status(struct retention *r, struct retention_status *out);
 
@@ -91,6 +92,6 @@ struct retention_estimate {
 };
 
 /* Estimates for camera id using the reader connection ix. */
-int retention_estimate(struct retention *r, nvr_index *ix, const char *id, struct retention_estimate *out);
+nvr_err retention_estimate(struct retention *r, nvr_index *ix, const char *id, struct retention_estimate *out);
 
 #endif

@@ -58,7 +58,7 @@ static int writer_io_write(void *opaque, uint8_t *buf, int len)
     return len;
 }
 
-static int add_stream(struct segment_writer *w, const AVCodecParameters *par, AVRational tb)
+static nvr_err add_stream(struct segment_writer *w, const AVCodecParameters *par, AVRational tb)
 {
     AVStream *st = avformat_new_stream(w->oc, NULL);
     if (!st)
@@ -74,7 +74,7 @@ static int add_stream(struct segment_writer *w, const AVCodecParameters *par, AV
 }
 
 /* Maps a failed libav call to our error, preferring the errno of a failed write. */
-static int writer_error(struct segment_writer *w, int averr, const char *what)
+static nvr_err writer_error(struct segment_writer *w, int averr, const char *what)
 {
     int rc = w->io_error ? nvr_err_from_errno(w->io_error) : nvr_err_from_av(averr);
     char buf[AV_ERROR_MAX_STRING_SIZE];
@@ -84,7 +84,7 @@ static int writer_error(struct segment_writer *w, int averr, const char *what)
     return rc;
 }
 
-int segment_writer_open(struct segment_writer **out, const struct segment_writer_params *p)
+nvr_err segment_writer_open(struct segment_writer **out, const struct segment_writer_params *p)
 {
     int rc = NVR_ENOMEM, ret;
     AVDictionary *opts = NULL;
@@ -153,7 +153,7 @@ uint64_t segment_writer_bytes(const struct segment_writer *w)
     return w->flushed;
 }
 
-int segment_writer_write(struct segment_writer *w, AVPacket *pkt, int track)
+nvr_err segment_writer_write(struct segment_writer *w, AVPacket *pkt, int track)
 {
     if (track < 0 || track >= w->ntracks)
         return NVR_EINVAL;
@@ -174,7 +174,7 @@ int segment_writer_write(struct segment_writer *w, AVPacket *pkt, int track)
     return NVR_OK;
 }
 
-int segment_writer_flush_fragment(struct segment_writer *w, uint32_t *bytes)
+nvr_err segment_writer_flush_fragment(struct segment_writer *w, uint32_t *bytes)
 {
     *bytes = 0;
     if (!w->pending)
@@ -195,7 +195,7 @@ int segment_writer_flush_fragment(struct segment_writer *w, uint32_t *bytes)
     return NVR_OK;
 }
 
-int segment_writer_close(struct segment_writer **wp, uint8_t sha256[32])
+nvr_err segment_writer_close(struct segment_writer **wp, uint8_t sha256[32])
 {
     struct segment_writer *w = *wp;
     int rc = NVR_OK;

@@ -19,6 +19,8 @@
 #ifndef NVR_STORAGE_SEGMENT_WRITER_H
 #define NVR_STORAGE_SEGMENT_WRITER_H
 
+#include "base/err.h"
+
 #include <libavcodec/avcodec.h>
 #include <stdint.h>
 
@@ -36,7 +38,7 @@ struct segment_writer_params {
 };
 
 /* Creates the writer and writes the init section.  *out owns the writer. */
-int segment_writer_open(struct segment_writer **out, const struct segment_writer_params *p);
+nvr_err segment_writer_open(struct segment_writer **out, const struct segment_writer_params *p);
 
 /* Bytes of the init section (ftyp + moov). */
 uint32_t segment_writer_init_bytes(const struct segment_writer *w);
@@ -47,15 +49,15 @@ uint64_t segment_writer_bytes(const struct segment_writer *w);
 /* Queues one packet into the current fragment.  track 0 = video, 1 = audio.
  * pts/dts are in the track's time base, relative to the segment start
  * (>= 0, dts increasing), and pkt->duration must be set.  Borrowed. */
-int segment_writer_write(struct segment_writer *w, AVPacket *pkt, int track);
+nvr_err segment_writer_write(struct segment_writer *w, AVPacket *pkt, int track);
 
 /* Ends the current fragment: writes it out (and fdatasyncs if sync).  On
  * success *bytes is the fragment's size, 0 if no packet was queued. */
-int segment_writer_flush_fragment(struct segment_writer *w, uint32_t *bytes);
+nvr_err segment_writer_flush_fragment(struct segment_writer *w, uint32_t *bytes);
 
 /* Closes the file (after a final flush the caller has done) and frees the
  * writer; sets *w NULL.  If sha256 is not NULL it receives the SHA-256 of
  * every byte written.  Tolerates *w == NULL. */
-int segment_writer_close(struct segment_writer **w, uint8_t sha256[32]);
+nvr_err segment_writer_close(struct segment_writer **w, uint8_t sha256[32]);
 
 #endif

@@ -67,7 +67,7 @@ struct storage_segment {
  * drops fragments the file does not hold, truncates bytes beyond the last
  * listed fragment, hashes, and marks the row COMPLETE.  A segment left with
  * no fragment is removed (row and file).  Returns NVR_OK or an error. */
-static int settle_segment(struct storage *st, struct index_segment *seg, const char *path, off_t size)
+static nvr_err settle_segment(struct storage *st, struct index_segment *seg, const char *path, off_t size)
 {
     int rc;
     while (seg->frags.n > 0 && seg->init_bytes + fragments_bytes(&seg->frags, seg->frags.n) > (uint64_t)size)
@@ -114,7 +114,7 @@ static int settle_segment(struct storage *st, struct index_segment *seg, const c
     return NVR_OK;
 }
 
-static int recover_writing(struct storage *st)
+static nvr_err recover_writing(struct storage *st)
 {
     struct index_segment *segs = NULL;
     size_t n = 0;
@@ -156,7 +156,7 @@ static void path_set_free(struct path_set *ps)
 }
 
 /* The paths of the camera's segments that start on the UTC day day0. */
-static int path_set_load_day(struct storage *st, const char *camera, int64_t day0, struct path_set *ps)
+static nvr_err path_set_load_day(struct storage *st, const char *camera, int64_t day0, struct path_set *ps)
 {
     struct index_segment *segs = NULL;
     size_t n = 0;
@@ -223,7 +223,7 @@ static void adopt_orphan(struct storage *st, const char *rel, int64_t min_start)
 
 /* Walks dir (relative to data_dir) recursively; every regular file not in ps
  * is handled as sw says.  depth bounds the recursion. */
-static int sweep_dir(struct storage *st, const char *rel, const struct path_set *ps, struct sweep *sw, int depth)
+static nvr_err sweep_dir(struct storage *st, const char *rel, const struct path_set *ps, struct sweep *sw, int depth)
 {
     char path[PATH_MAX];
     int rc = storage_abs_path(st, rel, path, sizeof path);
@@ -273,7 +273,7 @@ static int sweep_dir(struct storage *st, const char *rel, const struct path_set 
 
 /* Looks at one day directory recordings/CAM/DAY for files the index does
  * not know.  A directory whose name is not a date holds only such files. */
-static int sweep_day(struct storage *st, const char *camera, const char *day, struct sweep *sw)
+static nvr_err sweep_day(struct storage *st, const char *camera, const char *day, struct sweep *sw)
 {
     char rel[PATH_MAX], t[64];
     int64_t day0;
@@ -292,7 +292,7 @@ static int sweep_day(struct storage *st, const char *camera, const char *day, st
 
 /* Calls sweep_day for each entry of recordings/CAM (day directories), or
  * only for the newest. */
-static int each_day(struct storage *st, const char *camera, int newest_only, struct sweep *sw)
+static nvr_err each_day(struct storage *st, const char *camera, int newest_only, struct sweep *sw)
 {
     char rel[PATH_MAX], dir[PATH_MAX], newest[256] = "";
     snprintf(rel, sizeof rel, "recordings/%s", camera);
@@ -322,7 +322,7 @@ static int each_day(struct storage *st, const char *camera, int newest_only, str
 /* Newest day directory of each camera: the only place a crash can leave a
  * file the index does not know (see the header comment).  Only that day's
  * rows are read, so start-up costs the same with a day or years of footage. */
-static int sweep_newest_days(struct storage *st)
+static nvr_err sweep_newest_days(struct storage *st)
 {
     char **cams = NULL;
     size_t ncams = 0;
@@ -380,7 +380,7 @@ static void load_damage(struct storage *st)
 
 /* Renames index.db (and -wal, -shm) to index.db.damaged-T and writes the
  * marker.  Nothing is deleted. */
-static int set_aside(struct storage *st, const char *problem)
+static nvr_err set_aside(struct storage *st, const char *problem)
 {
     char ts[NVR_TIME_BUFSZ], name[64], from[PATH_MAX], to[PATH_MAX];
     static const char *const suffix[] = {"", "-wal", "-shm"};
@@ -419,7 +419,7 @@ static int set_aside(struct storage *st, const char *problem)
 
 /* Opens the writers' index: makes room on a full disk, checks it, sets a
  * damaged one aside and starts a new one, then recovers. */
-static int open_writer_index(struct storage *st, const char *path, int flags)
+static nvr_err open_writer_index(struct storage *st, const char *path, int flags)
 {
     int rc = NVR_OK, released = 0, set_aside_done = 0;
     char problem[256];
@@ -466,7 +466,7 @@ static int open_writer_index(struct storage *st, const char *path, int flags)
     return rc;
 }
 
-int storage_open(struct storage **out, const char *data_dir, int flags)
+nvr_err storage_open(struct storage **out, const char *data_dir, int flags)
 {
     int rc = NVR_ENOMEM;
     char path[PATH_MAX];
@@ -564,8 +564,8 @@ static const char *codec_name(const AVCodecParameters *par)
     }
 }
 
-int storage_segment_begin(struct storage *st, const struct storage_segment_params *p,
-                          struct storage_segment **out)
+nvr_err storage_segment_begin(struct storage *st, const struct storage_segment_params *p,
+                              struct storage_segment **out)
 {
     int rc = NVR_ENOMEM, fd = -1;
     char ts[NVR_TIME_BUFSZ], dir[PATH_MAX], path[PATH_MAX], compact[NVR_TIME_BUFSZ + 16];
@@ -635,7 +635,7 @@ out:
     return rc;
 }
 
-int storage_segment_write(struct storage_segment *seg, AVPacket *pkt, int track)
+nvr_err storage_segment_write(struct storage_segment *seg, AVPacket *pkt, int track)
 {
     int rc = segment_writer_write(seg->w, pkt, track);
     if (rc == NVR_OK && track == 0)
@@ -643,7 +643,7 @@ int storage_segment_write(struct storage_segment *seg, AVPacket *pkt, int track)
     return rc;
 }
 
-int storage_segment_cut(struct storage_segment *seg, int64_t media_end_us, int64_t wall_end_us)
+nvr_err storage_segment_cut(struct storage_segment *seg, int64_t media_end_us, int64_t wall_end_us)
 {
     uint32_t bytes;
     int rc = segment_writer_flush_fragment(seg->w, &bytes);
@@ -665,7 +665,7 @@ int storage_segment_cut(struct storage_segment *seg, int64_t media_end_us, int64
     return rc;
 }
 
-int storage_segment_finish(struct storage_segment **segp, int64_t media_end_us, int64_t wall_end_us)
+nvr_err storage_segment_finish(struct storage_segment **segp, int64_t media_end_us, int64_t wall_end_us)
 {
     struct storage_segment *seg = *segp;
     char path[PATH_MAX], dir[PATH_MAX];
@@ -746,7 +746,7 @@ static void check_segment(struct storage *st, struct index_segment *s, struct sw
 
 #define CHECK_PAGE 4096
 
-int storage_check(struct storage *st, enum storage_check_mode mode, FILE *report, int *problems, int *unresolved)
+nvr_err storage_check(struct storage *st, enum storage_check_mode mode, FILE *report, int *problems, int *unresolved)
 {
     char **cams = NULL, problem[256];
     size_t ncams = 0;

@@ -22,6 +22,7 @@
 #ifndef NVR_STORAGE_STORAGE_H
 #define NVR_STORAGE_STORAGE_H
 
+#include "base/err.h"
 #include "storage/index.h"
 
 #include <libavcodec/avcodec.h>
@@ -54,7 +55,7 @@ enum storage_open_flags {
  * (storage_damage then says so), and recovers unfinished segments.
  * NVR_ENOSPC if the disk is still too full to open the index (the caller
  * retries).  *out owns it. */
-int storage_open(struct storage **out, const char *data_dir, int flags);
+nvr_err storage_open(struct storage **out, const char *data_dir, int flags);
 
 /* Why the index in use is not the one the footage was recorded into (it
  * was damaged and set aside: until `nvr check --storage --rebuild-index`
@@ -95,21 +96,21 @@ struct storage_segment_params {
 
 /* Starts a segment: inserts its row (state writing), creates its file with
  * O_EXCL, fsyncs the directory, writes the init section. */
-int storage_segment_begin(struct storage *st, const struct storage_segment_params *p,
-                          struct storage_segment **out);
+nvr_err storage_segment_begin(struct storage *st, const struct storage_segment_params *p,
+                              struct storage_segment **out);
 
 /* Adds a packet to the current fragment (see segment_writer_write). */
-int storage_segment_write(struct storage_segment *seg, AVPacket *pkt, int track);
+nvr_err storage_segment_write(struct storage_segment *seg, AVPacket *pkt, int track);
 
 /* Ends the current fragment at media time media_end_us (from the segment
  * start) and wall clock wall_end_us: writes and fsyncs it, then records it
  * in the index.  A no-op if no packet was added since the last cut. */
-int storage_segment_cut(struct storage_segment *seg, int64_t media_end_us, int64_t wall_end_us);
+nvr_err storage_segment_cut(struct storage_segment *seg, int64_t media_end_us, int64_t wall_end_us);
 
 /* Cuts the last fragment, closes the file and marks the segment complete
  * with its SHA-256; a segment with no fragment is removed instead.  Frees
  * *seg and sets it NULL (also on failure); tolerates NULL. */
-int storage_segment_finish(struct storage_segment **seg, int64_t media_end_us, int64_t wall_end_us);
+nvr_err storage_segment_finish(struct storage_segment **seg, int64_t media_end_us, int64_t wall_end_us);
 
 /* Wall clock start of the segment. */
 int64_t storage_segment_start(const struct storage_segment *seg);
@@ -130,7 +131,7 @@ enum storage_check_mode {
  * data_dir/quarantine/ (never deletes them).  *problems counts what was
  * found, *unresolved what is left needing a person: a damaged index, files
  * in quarantine, everything when not repairing. */
-int storage_check(struct storage *st, enum storage_check_mode mode, FILE *report, int *problems, int *unresolved);
+nvr_err storage_check(struct storage *st, enum storage_check_mode mode, FILE *report, int *problems, int *unresolved);
 
 /* ---- rebuilding the index from the files (storage_rebuild.c) ---- */
 
@@ -150,21 +151,21 @@ struct storage_rebuild_stats {
  * index are copied (index_salvage).  A file that cannot be read as a
  * segment goes to quarantine.  One line per action to report.  Needs
  * STORAGE_WRITER.  Removes the damage marker when done. */
-int storage_rebuild_index(struct storage *st, FILE *report, struct storage_rebuild_stats *stats);
+nvr_err storage_rebuild_index(struct storage *st, FILE *report, struct storage_rebuild_stats *stats);
 
 /* Makes an index row for one segment file (rel under recordings/) from the
  * file itself: NVR_OK and *indexed = 1 if indexed, *indexed = 0 if the file
  * holds no whole fragment (nothing to index); NVR_ECODEC/NVR_EINVAL if it
  * cannot be (not a segment, a name that is not one, overlaps the index). */
-int storage_index_file(struct storage *st, const char *rel, int64_t session, int64_t end_us, int *indexed);
+nvr_err storage_index_file(struct storage *st, const char *rel, int64_t session, int64_t end_us, int *indexed);
 
 /* Moves data_dir/rel to data_dir/quarantine/rel (never over another file);
  * the new relative path into out. */
-int storage_quarantine(struct storage *st, const char *rel, char *out, size_t n);
+nvr_err storage_quarantine(struct storage *st, const char *rel, char *out, size_t n);
 
 /* Parses a segment file's relative path recordings/CAM/DAY/CAM-YYYYMMDDTHHMMSS.uuuuuuZ.mp4
  * into camera (INDEX_ID_MAX) and start time.  NVR_EINVAL if it is not one. */
-int storage_parse_segment_path(const char *rel, char *camera, int64_t *start_us);
+nvr_err storage_parse_segment_path(const char *rel, char *camera, int64_t *start_us);
 
 /* ---- deletion (storage_delete.c) ---- */
 
@@ -175,8 +176,8 @@ int storage_parse_segment_path(const char *rel, char *camera, int64_t *start_us)
  * directories fsynced, and the garbage rows dropped; empty day directories
  * older than yesterday are removed.  *freed and *count say what went; a
  * count of 0 means nothing unheld was left to delete. */
-int storage_delete_oldest(struct storage *st, const char *camera, int64_t before_us, uint64_t want_bytes,
-                          int max, uint64_t *freed, int *count);
+nvr_err storage_delete_oldest(struct storage *st, const char *camera, int64_t before_us, uint64_t want_bytes,
+                              int max, uint64_t *freed, int *count);
 
 /* Sets the function told (from a writer thread) when a segment write fails
  * because the file system is full, so retention can make room at once.
@@ -186,18 +187,18 @@ void storage_set_full_hook(struct storage *st, void (*fn)(void *arg), void *arg)
 /* The folder data_dir/name that one subsystem keeps its own files in
  * (name: [a-z_]+, e.g. "exports"), created 0700 and made durable if missing;
  * its path into out.  The subsystem works only inside it. */
-int storage_area_dir(struct storage *st, const char *name, char *out, size_t n);
+nvr_err storage_area_dir(struct storage *st, const char *name, char *out, size_t n);
 
 /* ---- reading footage and verifying it (storage_read.c) ---- */
 
 /* Opens a segment's file read-only (O_CLOEXEC) into *fd (the caller closes
  * it).  NVR_ENOTFOUND if the file is gone (deleted by retention meanwhile). */
-int storage_segment_open_read(struct storage *st, const struct index_segment *seg, int *fd);
+nvr_err storage_segment_open_read(struct storage *st, const struct index_segment *seg, int *fd);
 
 /* Whether seg's file holds what the index promises: NVR_OK, NVR_ENOTFOUND
  * when the file is gone, NVR_ECORRUPT when it is shorter than seg->bytes
  * (*size, if not NULL, is its size then).  One stat, no reading. */
-int storage_segment_present(struct storage *st, const struct index_segment *seg, uint64_t *size);
+nvr_err storage_segment_present(struct storage *st, const struct index_segment *seg, uint64_t *size);
 
 /* Re-hashes every complete segment file against the SHA-256 the index
  * recorded when it was written (I2), one camera page at a time.  Writes one
@@ -205,6 +206,6 @@ int storage_segment_present(struct storage *st, const struct index_segment *seg,
  * "missing: PATH"); a file deleted together with its row meanwhile
  * (retention) is not a problem.  *checked counts the files hashed,
  * *problems the altered and missing ones. */
-int storage_verify(struct storage *st, FILE *report, uint64_t *checked, int *problems);
+nvr_err storage_verify(struct storage *st, FILE *report, uint64_t *checked, int *problems);
 
 #endif

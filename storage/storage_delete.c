@@ -55,7 +55,7 @@ int storage_is_garbage(struct storage *st, const char *rel)
  * there) and fsyncs its directory; with prune, also removes the directory
  * if it is now empty and its name is a day before yesterday (no writer will
  * create a file in it again). */
-static int unlink_rel(struct storage *st, const char *rel, int prune)
+static nvr_err unlink_rel(struct storage *st, const char *rel, int prune)
 {
     char path[PATH_MAX], dir[PATH_MAX], parent[PATH_MAX];
     int rc;
@@ -84,7 +84,7 @@ static int same_dir(const char *a, const char *b)
     return sa && sb && sa - a == sb - b && strncmp(a, b, (size_t)(sa - a)) == 0;
 }
 
-int storage_collect_garbage(struct storage *st)
+nvr_err storage_collect_garbage(struct storage *st)
 {
     char **paths = NULL;
     size_t n = 0;
@@ -101,8 +101,8 @@ int storage_collect_garbage(struct storage *st)
     return rc;
 }
 
-int storage_delete_oldest(struct storage *st, const char *camera, int64_t before_us, uint64_t want_bytes,
-                          int max, uint64_t *freed, int *count)
+nvr_err storage_delete_oldest(struct storage *st, const char *camera, int64_t before_us, uint64_t want_bytes,
+                              int max, uint64_t *freed, int *count)
 {
     struct index_retired *v = NULL;
     size_t n = 0;

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int storage_fsync_dir(const char *dir)
+nvr_err storage_fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -30,7 +30,7 @@ int storage_fsync_dir(const char *dir)
     return rc;
 }
 
-int storage_parent_dir(const char *path, char *out, size_t n)
+nvr_err storage_parent_dir(const char *path, char *out, size_t n)
 {
     const char *slash = strrchr(path, '/');
     if (!slash || (size_t)(slash - path) >= n)
@@ -42,7 +42,7 @@ int storage_parent_dir(const char *path, char *out, size_t n)
     return NVR_OK;
 }
 
-int storage_mkdir_p(const char *path)
+nvr_err storage_mkdir_p(const char *path)
 {
     char buf[PATH_MAX];
     if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
@@ -68,14 +68,14 @@ int storage_mkdir_p(const char *path)
     return NVR_OK;
 }
 
-int storage_abs_path(const struct storage *st, const char *rel, char *out, size_t n)
+nvr_err storage_abs_path(const struct storage *st, const char *rel, char *out, size_t n)
 {
     if (snprintf(out, n, "%s/%s", st->dir, rel) >= (int)n)
         return NVR_EINVAL;
     return NVR_OK;
 }
 
-int storage_sha256_file(const char *path, uint8_t out[32])
+nvr_err storage_sha256_file(const char *path, uint8_t out[32])
 {
     int rc = NVR_ENOMEM;
     struct sha256 *sha = sha256_new();
@@ -109,7 +109,7 @@ out:
     return rc;
 }
 
-int storage_area_dir(struct storage *st, const char *name, char *out, size_t n)
+nvr_err storage_area_dir(struct storage *st, const char *name, char *out, size_t n)
 {
     if (!name[0] || strspn(name, "abcdefghijklmnopqrstuvwxyz_") != strlen(name))
         return NVR_EINVAL;

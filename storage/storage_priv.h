@@ -6,6 +6,7 @@
 #ifndef NVR_STORAGE_STORAGE_PRIV_H
 #define NVR_STORAGE_STORAGE_PRIV_H
 
+#include "base/err.h"
 #include "storage/storage.h"
 
 #include <stddef.h>
@@ -23,23 +24,23 @@ struct storage {
 };
 
 /* mkdir -p; fsyncs the parent of every directory it creates. */
-int storage_mkdir_p(const char *path);
+nvr_err storage_mkdir_p(const char *path);
 
 /* SHA-256 of a whole file. */
-int storage_sha256_file(const char *path, uint8_t out[32]);
+nvr_err storage_sha256_file(const char *path, uint8_t out[32]);
 
 /* fsync()s a directory (so a create or unlink in it is durable). */
-int storage_fsync_dir(const char *dir);
+nvr_err storage_fsync_dir(const char *dir);
 
 /* The directory part of path into out. */
-int storage_parent_dir(const char *path, char *out, size_t n);
+nvr_err storage_parent_dir(const char *path, char *out, size_t n);
 
 /* data_dir/rel into out. */
-int storage_abs_path(const struct storage *st, const char *rel, char *out, size_t n);
+nvr_err storage_abs_path(const struct storage *st, const char *rel, char *out, size_t n);
 
 /* Finishes deletions a crash interrupted: unlinks every file in the
  * garbage table and drops its row (storage_delete.c). */
-int storage_collect_garbage(struct storage *st);
+nvr_err storage_collect_garbage(struct storage *st);
 
 /* Whether rel is waiting in the garbage table (a deletion in progress). */
 int storage_is_garbage(struct storage *st, const char *rel);

@@ -25,7 +25,7 @@
 #define VERIFY_PAGE 1024
 #define VERIFY_BUFSZ (1 << 20)
 
-int storage_segment_open_read(struct storage *st, const struct index_segment *seg, int *fd)
+nvr_err storage_segment_open_read(struct storage *st, const struct index_segment *seg, int *fd)
 {
     char path[PATH_MAX];
     int rc = storage_abs_path(st, seg->path, path, sizeof path);
@@ -39,7 +39,7 @@ int storage_segment_open_read(struct storage *st, const struct index_segment *se
     return NVR_OK;
 }
 
-int storage_segment_present(struct storage *st, const struct index_segment *seg, uint64_t *size)
+nvr_err storage_segment_present(struct storage *st, const struct index_segment *seg, uint64_t *size)
 {
     char path[PATH_MAX];
     struct stat sb;
@@ -56,7 +56,7 @@ int storage_segment_present(struct storage *st, const struct index_segment *seg,
 }
 
 /* Hashes fd to its end into out; *bytes is its length. */
-static int hash_fd(int fd, uint8_t *buf, uint8_t out[32], uint64_t *bytes)
+static nvr_err hash_fd(int fd, uint8_t *buf, uint8_t out[32], uint64_t *bytes)
 {
     struct sha256 *h = sha256_new();
     int rc = NVR_OK;
@@ -82,8 +82,8 @@ static int hash_fd(int fd, uint8_t *buf, uint8_t out[32], uint64_t *bytes)
 }
 
 /* Checks one complete row; counts and reports a problem. */
-static int verify_one(struct storage *st, const struct index_segment *seg, uint8_t *buf, FILE *report,
-                      uint64_t *checked, int *problems)
+static nvr_err verify_one(struct storage *st, const struct index_segment *seg, uint8_t *buf, FILE *report,
+                          uint64_t *checked, int *problems)
 {
     int fd, rc = storage_segment_open_read(st, seg, &fd);
     uint8_t got[32];
@@ -114,7 +114,7 @@ static int verify_one(struct storage *st, const struct index_segment *seg, uint8
     return NVR_OK;
 }
 
-int storage_verify(struct storage *st, FILE *report, uint64_t *checked, int *problems)
+nvr_err storage_verify(struct storage *st, FILE *report, uint64_t *checked, int *problems)
 {
     nvr_index *ix = storage_index_reader(st);
     char **cams = NULL;

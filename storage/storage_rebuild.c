@@ -45,7 +45,7 @@
 
 #define RUN_SLACK_US 500000 /* a gap or overlap this small between segments is one run */
 
-int storage_parse_segment_path(const char *rel, char *camera, int64_t *start_us)
+nvr_err storage_parse_segment_path(const char *rel, char *camera, int64_t *start_us)
 {
     char cam[INDEX_ID_MAX], day[16], name[256], t[64];
     const char *p = rel;
@@ -78,7 +78,7 @@ int storage_parse_segment_path(const char *rel, char *camera, int64_t *start_us)
     return NVR_OK;
 }
 
-int storage_quarantine(struct storage *st, const char *rel, char *out, size_t n)
+nvr_err storage_quarantine(struct storage *st, const char *rel, char *out, size_t n)
 {
     char from[PATH_MAX], to[PATH_MAX], dir[PATH_MAX], qrel[PATH_MAX];
     struct stat sb;
@@ -110,7 +110,7 @@ int storage_quarantine(struct storage *st, const char *rel, char *out, size_t n)
 
 /* Reads a file into a row (not yet inserted); cuts a torn tail.  *whole is
  * 0 if the file holds no whole fragment. */
-static int scan_file(struct storage *st, const char *rel, struct index_segment *row, int *whole, int *truncated)
+static nvr_err scan_file(struct storage *st, const char *rel, struct index_segment *row, int *whole, int *truncated)
 {
     char path[PATH_MAX];
     struct fmp4_scan sc;
@@ -174,7 +174,7 @@ static void fit_end(struct index_segment *row, int64_t next_start_us)
         row->end_us = next_start_us > row->start_us ? next_start_us : row->start_us;
 }
 
-int storage_index_file(struct storage *st, const char *rel, int64_t session, int64_t next_start_us, int *indexed)
+nvr_err storage_index_file(struct storage *st, const char *rel, int64_t session, int64_t next_start_us, int *indexed)
 {
     struct index_segment row;
     int whole = 0, truncated = 0;
@@ -246,7 +246,7 @@ static int take_damaged_row(struct index_segment *seg, void *arg)
 }
 
 /* The damaged indexes set aside in data_dir, newest first. */
-static int list_damaged(struct storage *st, char ***out, size_t *n)
+static nvr_err list_damaged(struct storage *st, char ***out, size_t *n)
 {
     DIR *d = opendir(st->dir);
     char **v = NULL;
@@ -289,7 +289,7 @@ static int list_damaged(struct storage *st, char ***out, size_t *n)
 }
 
 /* Every regular file under recordings/CAM/DAY/ into list. */
-static int list_files(struct storage *st, struct found_list *list)
+static nvr_err list_files(struct storage *st, struct found_list *list)
 {
     char rec[PATH_MAX];
     int rc = storage_abs_path(st, "recordings", rec, sizeof rec);
@@ -359,7 +359,7 @@ static void quarantine_one(struct rebuild *rb, const char *rel, const char *why)
     }
 }
 
-int storage_rebuild_index(struct storage *st, FILE *report, struct storage_rebuild_stats *stats)
+nvr_err storage_rebuild_index(struct storage *st, FILE *report, struct storage_rebuild_stats *stats)
 {
     struct rebuild rb = {st, report, stats};
     struct found_list list = {0};

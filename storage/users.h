@@ -16,6 +16,7 @@
 #ifndef NVR_STORAGE_USERS_H
 #define NVR_STORAGE_USERS_H
 
+#include "base/err.h"
 #include "storage/index.h"
 
 #include <stddef.h>
@@ -43,47 +44,47 @@ enum user_role users_role_parse(const char *s);
 const char *users_role_name(enum user_role r);
 
 /* Number of users (0 on a fresh install). */
-int users_count(nvr_index *ix, int64_t *n);
+nvr_err users_count(nvr_index *ix, int64_t *n);
 
 /* Adds u (name, role, pwhash, created_us, grants); sets u->id.  NVR_EINVAL
  * if the name is taken. */
-int users_add(nvr_index *ix, struct user *u);
+nvr_err users_add(nvr_index *ix, struct user *u);
 
 /* One user by name or by id.  NVR_ENOTFOUND if none. */
-int users_get(nvr_index *ix, const char *name, struct user *out);
-int users_get_id(nvr_index *ix, int64_t id, struct user *out);
+nvr_err users_get(nvr_index *ix, const char *name, struct user *out);
+nvr_err users_get_id(nvr_index *ix, int64_t id, struct user *out);
 
 /* Every user by name: a new array (free()). */
-int users_list(nvr_index *ix, struct user **out, size_t *n);
+nvr_err users_list(nvr_index *ix, struct user **out, size_t *n);
 
 /* Stores u's role and grants, and with new_password its pwhash and
  * pw_changed_us -- then also deletes the user's sessions. */
-int users_update(nvr_index *ix, const struct user *u, int new_password);
+nvr_err users_update(nvr_index *ix, const struct user *u, int new_password);
 
 /* Deletes the user (and their grants, sessions, tokens).  NVR_ENOTFOUND. */
-int users_delete(nvr_index *ix, const char *name);
+nvr_err users_delete(nvr_index *ix, const char *name);
 
 /* ---- sessions (token_hash = SHA-256 of the cookie value) ---- */
-int users_session_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, const char *csrf,
-                      const char *address, int64_t now_us);
+nvr_err users_session_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, const char *csrf,
+                          const char *address, int64_t now_us);
 /* NVR_ENOTFOUND if there is no such session. */
-int users_session_get(nvr_index *ix, const uint8_t hash[32], int64_t *user_id, char csrf[USER_CSRF_LEN],
-                      int64_t *created_us, int64_t *last_us);
-int users_session_touch(nvr_index *ix, const uint8_t hash[32], int64_t now_us);
-int users_session_delete(nvr_index *ix, const uint8_t hash[32]);
+nvr_err users_session_get(nvr_index *ix, const uint8_t hash[32], int64_t *user_id, char csrf[USER_CSRF_LEN],
+                          int64_t *created_us, int64_t *last_us);
+nvr_err users_session_touch(nvr_index *ix, const uint8_t hash[32], int64_t now_us);
+nvr_err users_session_delete(nvr_index *ix, const uint8_t hash[32]);
 
 /* ---- API tokens ---- */
-int users_token_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, const char *label, int64_t now_us,
-                    int64_t *id);
+nvr_err users_token_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, const char *label, int64_t now_us,
+                        int64_t *id);
 /* The user of an unrevoked token; NVR_ENOTFOUND otherwise. */
-int users_token_find(nvr_index *ix, const uint8_t hash[32], int64_t *user_id);
+nvr_err users_token_find(nvr_index *ix, const uint8_t hash[32], int64_t *user_id);
 /* Revokes token id of user_id (any user's if user_id is 0).  NVR_ENOTFOUND. */
-int users_token_revoke(nvr_index *ix, int64_t id, int64_t user_id, int64_t now_us);
+nvr_err users_token_revoke(nvr_index *ix, int64_t id, int64_t user_id, int64_t now_us);
 /* Revokes every unrevoked token of user_id (a password change); *n (if not
  * NULL) gets how many. */
-int users_tokens_revoke_user(nvr_index *ix, int64_t user_id, int64_t now_us, int *n);
+nvr_err users_tokens_revoke_user(nvr_index *ix, int64_t user_id, int64_t now_us, int *n);
 /* Notes that the token with this hash was used at now_us. */
-int users_token_touch(nvr_index *ix, const uint8_t hash[32], int64_t now_us);
+nvr_err users_token_touch(nvr_index *ix, const uint8_t hash[32], int64_t now_us);
 
 /* An API token as listed to admins: never the secret nor its hash. */
 #define USER_TOKEN_LABEL_LEN 128
@@ -95,6 +96,6 @@ struct user_token {
 
 /* Every unrevoked API token, by user id then token id: a new array (free();
  * NULL when there is none). */
-int users_tokens_list(nvr_index *ix, struct user_token **out, size_t *n);
+nvr_err users_tokens_list(nvr_index *ix, struct user_token **out, size_t *n);
 
 #endif

@@ -107,13 +107,13 @@ void nvr_camera_config_clear(struct nvr_camera_config *c)
     memset(c, 0, sizeof *c);
 }
 
-static int dup_or_null(char **dst, const char *src)
+static nvr_err dup_or_null(char **dst, const char *src)
 {
     *dst = NULL;
     return src && !(*dst = strdup(src)) ? NVR_ENOMEM : NVR_OK;
 }
 
-int nvr_camera_config_copy(struct nvr_camera_config *dst, const struct nvr_camera_config *src)
+nvr_err nvr_camera_config_copy(struct nvr_camera_config *dst, const struct nvr_camera_config *src)
 {
     int rc = NVR_OK;
     *dst = *src;

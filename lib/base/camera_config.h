@@ -49,6 +49,7 @@
 #ifndef NVR_BASE_CAMERA_CONFIG_H
 #define NVR_BASE_CAMERA_CONFIG_H
 
+#include "base/err.h"
 #include <stddef.h>
 #include <stdio.h>
 
@@ -145,7 +146,7 @@ void nvr_camera_config_clear(struct nvr_camera_config *c);
 
 /* A deep copy of src into dst (whose old contents are not freed).  NVR_OK,
  * or NVR_ENOMEM with dst zeroed. */
-int nvr_camera_config_copy(struct nvr_camera_config *dst, const struct nvr_camera_config *src);
+nvr_err nvr_camera_config_copy(struct nvr_camera_config *dst, const struct nvr_camera_config *src);
 
 /* 1 if a and b have the same id and every setting equal (line is ignored). */
 int nvr_camera_config_equal(const struct nvr_camera_config *a, const struct nvr_camera_config *b);

@@ -91,7 +91,7 @@ static int days_in_month(int y, int m)
     return dm[m - 1];
 }
 
-int nvr_clock_parse_rfc3339(const char *s, int64_t *us)
+nvr_err nvr_clock_parse_rfc3339(const char *s, int64_t *us)
 {
     const char *p = s;
     int y, mo, d, h, mi, sec, frac_us = 0;

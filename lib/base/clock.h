@@ -10,6 +10,7 @@
 #ifndef NVR_BASE_CLOCK_H
 #define NVR_BASE_CLOCK_H
 
+#include "base/err.h"
 #include <stdint.h>
 
 #define NVR_TIME_BUFSZ 80
@@ -23,7 +24,7 @@ int64_t nvr_clock_mono_us(void);
 /* Parses an RFC 3339 date-time ("2026-11-22T04:00:00Z",
  * "2026-11-22T05:00:00.250+01:00"; 't'/'z' and a space for 'T' accepted) into
  * *us.  Returns NVR_OK or NVR_EINVAL. */
-int nvr_clock_parse_rfc3339(const char *s, int64_t *us);
+nvr_err nvr_clock_parse_rfc3339(const char *s, int64_t *us);
 
 /* Formats us as UTC RFC 3339 with microseconds: 2026-11-22T04:00:00.000000Z. */
 void nvr_clock_format_rfc3339(int64_t us, char buf[NVR_TIME_BUFSZ]);

@@ -301,7 +301,7 @@ static int read_decimal(const char **s, uint64_t *ip, uint64_t *frac, int *ndec)
 static const uint64_t pow10_table[CONF_MAX_DECIMALS + 1] = {1, 10, 100, 1000, 10000, 100000,
                                                             1000000};
 
-int nvr_config_parse_size(const char *s, uint64_t *out)
+nvr_err nvr_config_parse_size(const char *s, uint64_t *out)
 {
     uint64_t ip, frac;
     int ndec, shift = 0;
@@ -1010,7 +1010,7 @@ static nvr_err parse_line(struct parser *p, const char *text, size_t len, int li
 
 /* ---- the public functions ---- */
 
-int nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_config **out,
+nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_config **out,
                      FILE *errs)
 {
     struct parser p = {.path = path, .errs = errs, .kind = SEC_NONE};
@@ -1074,7 +1074,7 @@ out:
     return rc;
 }
 
-int nvr_config_load(const char *path, struct nvr_config **out, FILE *errs)
+nvr_err nvr_config_load(const char *path, struct nvr_config **out, FILE *errs)
 {
     char *buf = NULL;
     size_t len = 0;

@@ -11,6 +11,7 @@
 #ifndef NVR_BASE_CONFIG_H
 #define NVR_BASE_CONFIG_H
 
+#include "base/err.h"
 #include "base/camera_config.h" /* struct nvr_camera_config: the camera settings table */
 
 #include <stddef.h>
@@ -82,10 +83,10 @@ struct nvr_config {
  * ("FILE:LINE: message\n", or "FILE: message\n" when no line applies) has been
  * written to errs (which may be NULL to discard them).
  */
-int nvr_config_load(const char *path, struct nvr_config **out, FILE *errs);
+nvr_err nvr_config_load(const char *path, struct nvr_config **out, FILE *errs);
 
 /* Parses text as if it were the file named path (for tests and fuzzing). */
-int nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_config **out,
+nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_config **out,
                      FILE *errs);
 
 /* Frees *cfg and sets it to NULL; tolerates NULL. */
@@ -95,6 +96,6 @@ void nvr_config_free(struct nvr_config **cfg);
 const struct nvr_camera_config *nvr_config_camera(const struct nvr_config *cfg, const char *id);
 
 /* Parses a size with optional K/M/G/T suffix (powers of 1024), e.g. "2T". */
-int nvr_config_parse_size(const char *s, uint64_t *out);
+nvr_err nvr_config_parse_size(const char *s, uint64_t *out);
 
 #endif

@@ -673,7 +673,7 @@ static void *engine_main(void *arg)
 
 /* ---- the sender ---- */
 
-static int deliver(struct alert_engine *e, const struct alert_outbox_row *r, char *err, size_t n)
+static nvr_err deliver(struct alert_engine *e, const struct alert_outbox_row *r, char *err, size_t n)
 {
     if (strcmp(r->channel, "email") == 0)
         return alert_send_email(e->cfg, r->target, r->body, err, n);
@@ -774,7 +774,7 @@ static void *sender_main(void *arg)
 
 /* ---- start, stop, test ---- */
 
-int alert_engine_start(struct alert_engine **out, struct nvr *nvr)
+nvr_err alert_engine_start(struct alert_engine **out, struct nvr *nvr)
 {
     struct alert_engine *e = calloc(1, sizeof *e);
     *out = NULL;
@@ -826,7 +826,7 @@ void alert_engine_stop(struct alert_engine **ep)
     *ep = NULL;
 }
 
-int alert_send_test(const struct nvr_alerts_config *c, const char *by, char **json)
+nvr_err alert_send_test(const struct nvr_alerts_config *c, const char *by, char **json)
 {
     char detail[200], err[256];
     int rc = NVR_OK;

@@ -25,6 +25,7 @@
 #ifndef NVR_ALERT_H
 #define NVR_ALERT_H
 
+#include "base/err.h"
 #include "base/config.h"
 
 #include <stdint.h>
@@ -36,7 +37,7 @@ struct alert_engine;
  * audit, key, http must outlive it; any may be NULL but cfg and st).
  * Notes whether the previous run stopped cleanly (a crash is an alert).
  * *out owns it. */
-int alert_engine_start(struct alert_engine **out, struct nvr *nvr);
+nvr_err alert_engine_start(struct alert_engine **out, struct nvr *nvr);
 
 /* Stops both threads, notes a clean stop, frees; sets *e NULL.  Tolerates NULL. */
 void alert_engine_stop(struct alert_engine **e);
@@ -48,7 +49,7 @@ void alert_engine_wake(struct alert_engine *e);
  * queued), on the calling thread, and writes the result as JSON
  * ({"email":"sent"|"not configured"|"failed: ...", "webhook":.., "syslog":..}).
  * by names who asked.  Returns NVR_OK if no configured channel failed. */
-int alert_send_test(const struct nvr_alerts_config *c, const char *by, char **json);
+nvr_err alert_send_test(const struct nvr_alerts_config *c, const char *by, char **json);
 
 /* The JSON document of a notification (queued, posted to the webhook). */
 char *alert_message_json(int64_t id, const char *event, const char *key, const char *kind, const char *camera,

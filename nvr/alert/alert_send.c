@@ -137,7 +137,7 @@ static char *build_mail(const struct nvr_alerts_config *c, const char *to, const
     return buf;
 }
 
-int alert_send_email(const struct nvr_alerts_config *c, const char *to, const char *json, char *err, size_t n)
+nvr_err alert_send_email(const struct nvr_alerts_config *c, const char *to, const char *json, char *err, size_t n)
 {
     struct curl_slist *rcpt = NULL;
     char addr[320], from[330];
@@ -209,7 +209,7 @@ int alert_send_email(const struct nvr_alerts_config *c, const char *to, const ch
 
 /* ---- webhook ---- */
 
-int alert_send_webhook(const struct nvr_alerts_config *c, const char *json, char *err, size_t n)
+nvr_err alert_send_webhook(const struct nvr_alerts_config *c, const char *json, char *err, size_t n)
 {
     struct curl_slist *h = NULL;
     char sig[7 + 65 + 32], event[64];
@@ -299,7 +299,7 @@ static int connect_inet(const char *spec, int type, char *err, size_t n)
     return fd;
 }
 
-int alert_send_syslog(const struct nvr_alerts_config *c, const char *json, char *err, size_t n)
+nvr_err alert_send_syslog(const struct nvr_alerts_config *c, const char *json, char *err, size_t n)
 {
     char msg[2048], subject[400], ts[40], host[128] = "-";
     json_t *doc;

@@ -15,14 +15,15 @@
 #ifndef NVR_ALERT_SEND_H
 #define NVR_ALERT_SEND_H
 
+#include "base/err.h"
 #include "base/config.h"
 
 #include <stddef.h>
 
 /* to: comma-separated recipients. */
-int alert_send_email(const struct nvr_alerts_config *c, const char *to, const char *json, char *err, size_t n);
-int alert_send_webhook(const struct nvr_alerts_config *c, const char *json, char *err, size_t n);
-int alert_send_syslog(const struct nvr_alerts_config *c, const char *json, char *err, size_t n);
+nvr_err alert_send_email(const struct nvr_alerts_config *c, const char *to, const char *json, char *err, size_t n);
+nvr_err alert_send_webhook(const struct nvr_alerts_config *c, const char *json, char *err, size_t n);
+nvr_err alert_send_syslog(const struct nvr_alerts_config *c, const char *json, char *err, size_t n);
 
 /* "sha256=" and the hex HMAC-SHA256 of body under secret. */
 void alert_signature(const char *secret, const char *body, size_t len, char out[7 + 65]);

@@ -20,6 +20,7 @@
 #ifndef NVR_AUDIT_H
 #define NVR_AUDIT_H
 
+#include "base/err.h"
 #include "base/config.h"
 #include "audit/vendors.h"
 
@@ -172,7 +173,7 @@ struct audit_probe_opts {
  * an onvif URL on another host is refused (recorded as onvif_error).
  * Fills *out (failures are signals too).  Returns 0, or NVR_EINVAL for a
  * camera URL that cannot be parsed. */
-int audit_probe_camera(const struct nvr_camera_config *cam, const struct audit_probe_opts *o,
+nvr_err audit_probe_camera(const struct nvr_camera_config *cam, const struct audit_probe_opts *o,
                        struct audit_camera *out);
 
 /* ---- the stored observations (audit_store.c) ---- */
@@ -188,17 +189,17 @@ struct audit_store {
  * observation stays, with its own probed_at, and gains a "last_probe" signal
  * (replacing an earlier one) with the time and first error of this probe.
  * Any other probe replaces what was stored. */
-int audit_store_put_probe(struct audit_store *st, const struct vendors *v, const struct audit_camera *fresh);
+nvr_err audit_store_put_probe(struct audit_store *st, const struct vendors *v, const struct audit_camera *fresh);
 
 /* Reads data_dir/audit.json into *st (empty when the file does not exist).
  * NVR_ECORRUPT for a file that is not ours. */
-int audit_store_load(const char *data_dir, struct audit_store *st);
+nvr_err audit_store_load(const char *data_dir, struct audit_store *st);
 
 /* Writes *st to data_dir/audit.json atomically. */
-int audit_store_save(const char *data_dir, const struct audit_store *st);
+nvr_err audit_store_save(const char *data_dir, const struct audit_store *st);
 
 /* Replaces (or adds) the observation of c->id. */
-int audit_store_put(struct audit_store *st, const struct audit_camera *c);
+nvr_err audit_store_put(struct audit_store *st, const struct audit_camera *c);
 
 /* The observation of a camera, NULL if none. */
 const struct audit_camera *audit_store_get(const struct audit_store *st, const char *id);

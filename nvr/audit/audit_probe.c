@@ -333,7 +333,7 @@ static void probe_http(const struct target *t, int timeout_ms, struct audit_came
     probe_exposure(t, timeout_ms, c);
 }
 
-int audit_probe_camera(const struct nvr_camera_config *cam, const struct audit_probe_opts *o,
+nvr_err audit_probe_camera(const struct nvr_camera_config *cam, const struct audit_probe_opts *o,
                        struct audit_camera *out)
 {
     struct target *t = calloc(1, sizeof *t);

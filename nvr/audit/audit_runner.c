@@ -240,7 +240,7 @@ static void *run(void *arg)
     return NULL;
 }
 
-int audit_runner_start(struct audit_runner **out, const struct nvr_config *cfg, const struct cameras *cams)
+nvr_err audit_runner_start(struct audit_runner **out, const struct nvr_config *cfg, const struct cameras *cams)
 {
     struct audit_runner *r = calloc(1, sizeof *r);
     *out = NULL;
@@ -279,7 +279,7 @@ void audit_runner_stop(struct audit_runner **rp)
     *rp = NULL;
 }
 
-int audit_runner_request(struct audit_runner *r)
+nvr_err audit_runner_request(struct audit_runner *r)
 {
     int rc = NVR_OK;
     pthread_mutex_lock(&r->mu);
@@ -296,7 +296,7 @@ int audit_runner_request(struct audit_runner *r)
     return rc;
 }
 
-int audit_runner_report(struct audit_runner *r, char **json, size_t *len)
+nvr_err audit_runner_report(struct audit_runner *r, char **json, size_t *len)
 {
     FILE *f = open_memstream(json, len);
     int rc = NVR_OK;
@@ -335,7 +335,7 @@ int audit_runner_report(struct audit_runner *r, char **json, size_t *len)
     return rc;
 }
 
-int audit_runner_report_csv(struct audit_runner *r, char **csv, size_t *len)
+nvr_err audit_runner_report_csv(struct audit_runner *r, char **csv, size_t *len)
 {
     int rc = NVR_OK;
     *csv = NULL;
@@ -353,7 +353,7 @@ int audit_runner_report_csv(struct audit_runner *r, char **csv, size_t *len)
     return rc;
 }
 
-int audit_runner_containment(struct audit_runner *r, const struct audit_contain_opts *o, char **text, size_t *len)
+nvr_err audit_runner_containment(struct audit_runner *r, const struct audit_contain_opts *o, char **text, size_t *len)
 {
     struct audit_contain_opts oo = *o;
     int rc = NVR_OK;

@@ -39,7 +39,7 @@ const struct audit_camera *audit_store_get(const struct audit_store *st, const c
     return NULL;
 }
 
-int audit_store_put(struct audit_store *st, const struct audit_camera *c)
+nvr_err audit_store_put(struct audit_store *st, const struct audit_camera *c)
 {
     for (size_t i = 0; i < st->n; i++)
         if (strcmp(st->cams[i].id, c->id) == 0) {
@@ -67,7 +67,7 @@ static void first_error(const struct audit_camera *c, char *out, size_t cap)
     }
 }
 
-int audit_store_put_probe(struct audit_store *st, const struct vendors *v, const struct audit_camera *fresh)
+nvr_err audit_store_put_probe(struct audit_store *st, const struct vendors *v, const struct audit_camera *fresh)
 {
     const struct audit_camera *old = audit_store_get(st, fresh->id);
     struct audit_result *res = malloc(sizeof *res);
@@ -110,7 +110,7 @@ out:
     return rc;
 }
 
-int audit_store_load(const char *data_dir, struct audit_store *st)
+nvr_err audit_store_load(const char *data_dir, struct audit_store *st)
 {
     char *text = NULL;
     size_t len = 0;
@@ -160,7 +160,7 @@ out:
     return rc;
 }
 
-int audit_store_save(const char *data_dir, const struct audit_store *st)
+nvr_err audit_store_save(const char *data_dir, const struct audit_store *st)
 {
     char *buf = NULL;
     size_t len = 0;

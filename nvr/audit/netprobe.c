@@ -70,7 +70,7 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-static int translate(CURLcode c, const struct netprobe_reply *r)
+static nvr_err translate(CURLcode c, const struct netprobe_reply *r)
 {
     switch (c) {
     case CURLE_OK: return NVR_OK;
@@ -114,7 +114,7 @@ static void use_digest(CURL *c, const struct netprobe_req *req)
     curl_easy_setopt(c, CURLOPT_PASSWORD, req->password ? req->password : "");
 }
 
-int netprobe_http(const struct netprobe_req *req, struct netprobe_reply *out)
+nvr_err netprobe_http(const struct netprobe_req *req, struct netprobe_reply *out)
 {
     struct sink s = {out, req->cap, 0};
     struct curl_slist *hdrs = NULL;
@@ -155,7 +155,7 @@ int netprobe_http(const struct netprobe_req *req, struct netprobe_reply *out)
     return rc;
 }
 
-int netprobe_rtsp_describe(const struct netprobe_req *req, struct netprobe_reply *out)
+nvr_err netprobe_rtsp_describe(const struct netprobe_req *req, struct netprobe_reply *out)
 {
     struct sink s = {out, req->cap, 0};
     int rc;
@@ -199,7 +199,7 @@ static int unhex(int c)
     return -1;
 }
 
-static int decode(const char *s, size_t n, char *out, size_t cap)
+static nvr_err decode(const char *s, size_t n, char *out, size_t cap)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
@@ -219,7 +219,7 @@ static int decode(const char *s, size_t n, char *out, size_t cap)
     return NVR_OK;
 }
 
-int netprobe_url_split(const char *url, char *url_out, size_t url_cap, char *user, size_t user_cap, char *pass,
+nvr_err netprobe_url_split(const char *url, char *url_out, size_t url_cap, char *user, size_t user_cap, char *pass,
                        size_t pass_cap, char *host_out, size_t host_cap)
 {
     const char *sep = strstr(url, "://");

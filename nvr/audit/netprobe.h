@@ -21,6 +21,7 @@
 #ifndef NVR_NETPROBE_H
 #define NVR_NETPROBE_H
 
+#include "base/err.h"
 #include <stddef.h>
 
 #define NETPROBE_TEXT_MAX 256
@@ -51,11 +52,11 @@ struct netprobe_req {
  * netprobe_reply_clear, also after a failure).  Returns 0 when an answer
  * arrived (whatever its status), NVR_ECONN / NVR_ETIMEDOUT / NVR_EINVAL
  * (reply too large or not HTTP) otherwise. */
-int netprobe_http(const struct netprobe_req *req, struct netprobe_reply *out);
+nvr_err netprobe_http(const struct netprobe_req *req, struct netprobe_reply *out);
 
 /* RTSP OPTIONS then DESCRIBE of req->url; out gets the DESCRIBE answer (the
  * SDP in body), and the Server header of whichever answer had one. */
-int netprobe_rtsp_describe(const struct netprobe_req *req, struct netprobe_reply *out);
+nvr_err netprobe_rtsp_describe(const struct netprobe_req *req, struct netprobe_reply *out);
 
 /* Frees the body and zeroes *r. */
 void netprobe_reply_clear(struct netprobe_reply *r);
@@ -64,7 +65,7 @@ void netprobe_reply_clear(struct netprobe_reply *r);
  * credentials (url_out) and the percent-decoded user and password (empty
  * when absent).  host_out (may be NULL) gets the host without port or
  * brackets.  Returns 0, or NVR_EINVAL for a URL we do not understand. */
-int netprobe_url_split(const char *url, char *url_out, size_t url_cap, char *user, size_t user_cap, char *pass,
+nvr_err netprobe_url_split(const char *url, char *url_out, size_t url_cap, char *user, size_t user_cap, char *pass,
                        size_t pass_cap, char *host_out, size_t host_cap);
 
 #endif

@@ -37,7 +37,7 @@ struct onvif_client {
     int64_t clock_offset_us;        /* learnt from GetSystemDateAndTime, for Created */
 };
 
-int onvif_client_create(struct onvif_client **out, const char *device_url, const char *user,
+nvr_err onvif_client_create(struct onvif_client **out, const char *device_url, const char *user,
                         const char *password, int timeout_ms)
 {
     struct onvif_client *c = NULL;
@@ -111,7 +111,7 @@ static void xml_escape(FILE *f, const char *s)
 }
 
 /* Builds the envelope around body (malloc'ed into *out). */
-static int envelope(const struct onvif_client *c, int secure, const char *body, char **out)
+static nvr_err envelope(const struct onvif_client *c, int secure, const char *body, char **out)
 {
     size_t len = 0;
     FILE *f = open_memstream(out, &len);
@@ -159,7 +159,7 @@ static int envelope(const struct onvif_client *c, int secure, const char *body, 
 
 /* One SOAP call: url, action (for the Content-Type), body.  On success
  * *doc owns the reply and *resp points at the Body's first element. */
-static int soap_call(struct onvif_client *c, const char *url, const char *action, int secure, const char *body,
+static nvr_err soap_call(struct onvif_client *c, const char *url, const char *action, int secure, const char *body,
                      xmlDoc **doc, xmlNode **resp)
 {
     char *env = NULL, ct[256];
@@ -235,7 +235,7 @@ static int parse_int_text(xmlNode *parent, const char *local, int *v)
     return 0;
 }
 
-int onvif_get_system_date_and_time(struct onvif_client *c, struct onvif_info *info)
+nvr_err onvif_get_system_date_and_time(struct onvif_client *c, struct onvif_info *info)
 {
     xmlDoc *doc = NULL;
     xmlNode *resp;
@@ -274,7 +274,7 @@ out:
     return rc;
 }
 
-int onvif_get_device_information(struct onvif_client *c, struct onvif_info *info)
+nvr_err onvif_get_device_information(struct onvif_client *c, struct onvif_info *info)
 {
     xmlDoc *doc = NULL;
     xmlNode *resp;
@@ -316,7 +316,7 @@ static int normalise_mac(const char *in, char out[18])
     return 0;
 }
 
-int onvif_get_network_interfaces(struct onvif_client *c, struct onvif_info *info)
+nvr_err onvif_get_network_interfaces(struct onvif_client *c, struct onvif_info *info)
 {
     xmlDoc *doc = NULL;
     xmlNode *resp;
@@ -362,7 +362,7 @@ static void learn_media_url(struct onvif_client *c)
     xmlFreeDoc(doc);
 }
 
-static int stream_uri(struct onvif_client *c, const char *token, char *out, size_t cap)
+static nvr_err stream_uri(struct onvif_client *c, const char *token, char *out, size_t cap)
 {
     xmlDoc *doc = NULL;
     xmlNode *resp;
@@ -393,7 +393,7 @@ static int stream_uri(struct onvif_client *c, const char *token, char *out, size
     return rc;
 }
 
-int onvif_get_stream_uris(struct onvif_client *c, struct onvif_info *info)
+nvr_err onvif_get_stream_uris(struct onvif_client *c, struct onvif_info *info)
 {
     xmlDoc *doc = NULL;
     xmlNode *resp;
@@ -484,7 +484,7 @@ int onvif_get_servers(struct onvif_client *c, struct onvif_info *info)
     return info->servers_err;
 }
 
-int onvif_check_open(struct onvif_client *c, struct onvif_info *info)
+nvr_err onvif_check_open(struct onvif_client *c, struct onvif_info *info)
 {
     xmlDoc *doc = NULL;
     xmlNode *resp;

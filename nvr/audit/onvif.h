@@ -17,6 +17,7 @@
 #ifndef NVR_ONVIF_H
 #define NVR_ONVIF_H
 
+#include "base/err.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,17 +50,17 @@ struct onvif_client;
 /* device_url: "http://host[:port]/onvif/device_service" (no credentials);
  * user may be NULL or "" for none.  Strings are copied.  *out owns the
  * client; free with onvif_client_destroy. */
-int onvif_client_create(struct onvif_client **out, const char *device_url, const char *user,
+nvr_err onvif_client_create(struct onvif_client **out, const char *device_url, const char *user,
                         const char *password, int timeout_ms);
 void onvif_client_destroy(struct onvif_client **c);
 
 /* Each fills its part of *info and returns 0 or a negative nvr_err
  * (NVR_EAUTH for refused credentials, NVR_EINVAL for a reply that is
  * malformed, hostile or a SOAP fault, NVR_ECONN / NVR_ETIMEDOUT). */
-int onvif_get_system_date_and_time(struct onvif_client *c, struct onvif_info *info);
-int onvif_get_device_information(struct onvif_client *c, struct onvif_info *info);
-int onvif_get_network_interfaces(struct onvif_client *c, struct onvif_info *info);
-int onvif_get_stream_uris(struct onvif_client *c, struct onvif_info *info);
+nvr_err onvif_get_system_date_and_time(struct onvif_client *c, struct onvif_info *info);
+nvr_err onvif_get_device_information(struct onvif_client *c, struct onvif_info *info);
+nvr_err onvif_get_network_interfaces(struct onvif_client *c, struct onvif_info *info);
+nvr_err onvif_get_stream_uris(struct onvif_client *c, struct onvif_info *info);
 /* GetNTP and GetDNS (ONVIF Core, device service): the servers the device
  * uses, manual and from DHCP, into info->ntp / info->dns. */
 int onvif_get_servers(struct onvif_client *c, struct onvif_info *info);
@@ -67,7 +68,7 @@ int onvif_get_servers(struct onvif_client *c, struct onvif_info *info);
  * digest): sets info->open_info when the device answers it anyway (ONVIF
  * Core puts GetDeviceInformation in READ_SYSTEM, which needs
  * authentication by default). */
-int onvif_check_open(struct onvif_client *c, struct onvif_info *info);
+nvr_err onvif_check_open(struct onvif_client *c, struct onvif_info *info);
 
 /* The four calls above (and, for a client with a user, GetNTP/GetDNS and
  * the open check); the per-call results are in info.  Returns 0 if at least

@@ -52,7 +52,7 @@ static int too_deep(xmlNode *root)
     return 0;
 }
 
-int safexml_parse(const char *buf, size_t len, xmlDoc **out)
+nvr_err safexml_parse(const char *buf, size_t len, xmlDoc **out)
 {
     xmlDoc *doc = NULL;
     *out = NULL;

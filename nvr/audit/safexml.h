@@ -21,6 +21,7 @@
 #ifndef NVR_SAFEXML_H
 #define NVR_SAFEXML_H
 
+#include "base/err.h"
 #include <libxml/tree.h>
 #include <stddef.h>
 
@@ -29,7 +30,7 @@
 
 /* Parses buf[0..len).  On success *out owns the document (xmlFreeDoc).
  * NVR_EINVAL for malformed, too large, too deep, or DTD-carrying input. */
-int safexml_parse(const char *buf, size_t len, xmlDoc **out);
+nvr_err safexml_parse(const char *buf, size_t len, xmlDoc **out);
 
 /* The first element named local (any namespace) at or under from, in
  * document order; NULL if none. */

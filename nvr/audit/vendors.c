@@ -167,7 +167,7 @@ static char *trim(char *s)
     return s;
 }
 
-static int set_key(struct parser *p, struct entry *e, size_t k, char *val, int line)
+static nvr_err set_key(struct parser *p, struct entry *e, size_t k, char *val, int line)
 {
     char **dst = NULL;
     const char *name = keys[k].name;
@@ -290,7 +290,7 @@ static void finish_section(struct parser *p, struct entry *e)
             perr(p, e->line, "[%s %s] needs %s", kind_names[e->kind], e->id, keys[k].name);
 }
 
-int vendors_parse(struct vendors **out, const char *path, const char *text, size_t len, FILE *errs)
+nvr_err vendors_parse(struct vendors **out, const char *path, const char *text, size_t len, FILE *errs)
 {
     struct parser p = {path, errs, 0, NULL};
     struct entry *cur = NULL;
@@ -425,7 +425,7 @@ out:
     return rc;
 }
 
-int vendors_load(struct vendors **out, const char *path, const char *oui_path, FILE *errs)
+nvr_err vendors_load(struct vendors **out, const char *path, const char *oui_path, FILE *errs)
 {
     FILE *f = fopen(path, "rb");
     char *text = NULL;
@@ -503,7 +503,7 @@ static void csv_field(const char **p, char *out, size_t cap)
 
 /* Appends the rows of one registry file (IEEE CSV: Registry,Assignment,
  * Organization Name,...) to v. */
-static int read_registry(struct vendors *v, const char *path, size_t *cap)
+static nvr_err read_registry(struct vendors *v, const char *path, size_t *cap)
 {
     FILE *f = fopen(path, "r");
     char line[1024], reg[16], hex[16], org[256];
@@ -544,7 +544,7 @@ static int read_registry(struct vendors *v, const char *path, size_t *cap)
     return rc;
 }
 
-int vendors_load_oui(struct vendors *v, const char *oui_path)
+nvr_err vendors_load_oui(struct vendors *v, const char *oui_path)
 {
     size_t cap = 0;
     int rc;

@@ -25,6 +25,7 @@
 #ifndef NVR_VENDORS_H
 #define NVR_VENDORS_H
 
+#include "base/err.h"
 #include <stddef.h>
 #include <stdio.h>
 
@@ -33,19 +34,19 @@
 struct vendors;
 
 /* Parses the data file text (named path in messages).  *out owns the result. */
-int vendors_parse(struct vendors **out, const char *path, const char *text, size_t len, FILE *errs);
+nvr_err vendors_parse(struct vendors **out, const char *path, const char *text, size_t len, FILE *errs);
 
 /* Reads and parses the data file at path, then the OUI registry at oui_path
  * (NULL: VENDORS_DEFAULT_OUI; a missing registry is logged and tolerated,
  * the MAC signal then matches nothing). */
-int vendors_load(struct vendors **out, const char *path, const char *oui_path, FILE *errs);
+nvr_err vendors_load(struct vendors **out, const char *path, const char *oui_path, FILE *errs);
 
 /* Loads an OUI registry in the IEEE CSV format (Registry,Assignment,
  * Organization Name,Organization Address) into v, replacing any earlier:
  * MA-L, MA-M and MA-S rows; for a path ending in oui.csv also mam.csv and
  * oui36.csv beside it (Debian's ieee-data layout).  A MAC is looked up by
  * its longest registered prefix. */
-int vendors_load_oui(struct vendors *v, const char *oui_path);
+nvr_err vendors_load_oui(struct vendors *v, const char *oui_path);
 
 void vendors_destroy(struct vendors **v);
 

@@ -86,7 +86,7 @@ out:
     return ok;
 }
 
-int wsd_probe(const struct wsd_opts *o, struct wsd_match **out, size_t *n)
+nvr_err wsd_probe(const struct wsd_opts *o, struct wsd_match **out, size_t *n)
 {
     char msgid[48], *probe = NULL, host[256] = WSD_ADDR, port[16] = WSD_PORT;
     struct addrinfo hints = {0}, *ai = NULL;

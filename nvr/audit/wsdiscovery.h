@@ -13,6 +13,7 @@
 #ifndef NVR_WSDISCOVERY_H
 #define NVR_WSDISCOVERY_H
 
+#include "base/err.h"
 #include <stddef.h>
 #include <stdio.h>
 
@@ -35,7 +36,7 @@ struct wsd_opts {
 
 /* Probes; *out (malloc'ed, caller frees) gets *n matches.  Returns 0 (also
  * with no matches) or a negative nvr_err when no probe could be sent. */
-int wsd_probe(const struct wsd_opts *o, struct wsd_match **out, size_t *n);
+nvr_err wsd_probe(const struct wsd_opts *o, struct wsd_match **out, size_t *n);
 
 /* Parses one datagram; returns 1 and fills m if it is a ProbeMatch that
  * relates to message_id (NULL: any).  For tests and fuzzing. */

@@ -286,7 +286,7 @@ static void free_tls(struct http_tls *t)
     t->cert_pem = t->key_pem = NULL;
 }
 
-static int read_tls(const struct nvr_config *cfg, struct http_tls *t)
+static nvr_err read_tls(const struct nvr_config *cfg, struct http_tls *t)
 {
     t->cert_pem = slurp(cfg->tls_cert);
     t->key_pem = slurp(cfg->tls_key);

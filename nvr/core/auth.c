@@ -61,7 +61,7 @@ static void secret_hash(const char *secret, uint8_t out[32])
     sha256_free(&h);
 }
 
-int auth_create(struct auth **out, struct storage *st, const struct nvr_config *cfg)
+nvr_err auth_create(struct auth **out, struct storage *st, const struct nvr_config *cfg)
 {
     (void)cfg;
     int64_t n = 0;
@@ -116,7 +116,20 @@ int auth_setup_token_ok(struct auth *a, const char *token)
     int ok = a->setup_token[0] && token && strlen(token) == strlen(a->setup_token) &&
              sodium_memcmp(token, a->setup_token, strlen(token)) == 0;
     pthread_mutex_unlock(&a->mu);
-    return ok;
+    return ok && auth_setup_open(a);
+}
+
+int auth_setup_open(struct auth *a)
+{
+    pthread_mutex_lock(&a->mu);
+    int open = a->setup_token[0] != '\0';
+    pthread_mutex_unlock(&a->mu);
+    int64_t n = 0;
+    if (open && users_count(storage_index(a->st), &n) == NVR_OK && n > 0) {
+        auth_setup_done(a); /* a user was made another way (nvr user add) */
+        open = 0;
+    }
+    return open;
 }
 
 void auth_setup_done(struct auth *a)
@@ -126,7 +139,7 @@ void auth_setup_done(struct auth *a)
     pthread_mutex_unlock(&a->mu);
 }
 
-int auth_hash_password(const char *pw, char out[USER_PWHASH_LEN])
+nvr_err auth_hash_password(const char *pw, char out[USER_PWHASH_LEN])
 {
     size_t n = strlen(pw);
     if (n < 8 || n > 256)
@@ -137,7 +150,7 @@ int auth_hash_password(const char *pw, char out[USER_PWHASH_LEN])
     return NVR_OK;
 }
 
-int auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u)
+nvr_err auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u)
 {
     int64_t now = nvr_clock_mono_us(); /* clock steps neither lift nor stretch a wait */
     if (signin_limit_wait(a->limit, name, address, now) > 0) {
@@ -169,7 +182,7 @@ int64_t auth_login_wait_us(struct auth *a, const char *name, const char *address
     return signin_limit_wait(a->limit, name, address, nvr_clock_mono_us());
 }
 
-int auth_session_create(struct auth *a, const struct user *u, const char *address, char cookie[AUTH_SECRET_LEN],
+nvr_err auth_session_create(struct auth *a, const struct user *u, const char *address, char cookie[AUTH_SECRET_LEN],
                         char csrf[USER_CSRF_LEN])
 {
     uint8_t h[32], c[16];
@@ -180,7 +193,7 @@ int auth_session_create(struct auth *a, const struct user *u, const char *addres
     return users_session_add(storage_index(a->st), h, u->id, csrf, address, nvr_clock_now_us());
 }
 
-int auth_session_end(struct auth *a, const uint8_t session_hash[32])
+nvr_err auth_session_end(struct auth *a, const uint8_t session_hash[32])
 {
     return users_session_delete(storage_index(a->st), session_hash);
 }
@@ -207,7 +220,7 @@ static int cookie_value(const char *header, const char *name, char *out, size_t 
     return -1;
 }
 
-int auth_request(struct auth *a, const char *cookie_header, const char *authorization, struct auth_user *out)
+nvr_err auth_request(struct auth *a, const char *cookie_header, const char *authorization, struct auth_user *out)
 {
     /* lookups on the readers' connection: an API request never queues behind
      * a camera's fragment commit; only writes (touch, expiry) use the writers' */
@@ -267,7 +280,7 @@ int auth_request(struct auth *a, const char *cookie_header, const char *authoriz
     return NVR_OK;
 }
 
-int auth_token_create(struct auth *a, int64_t user_id, const char *label, char secret[AUTH_SECRET_LEN], int64_t *id)
+nvr_err auth_token_create(struct auth *a, int64_t user_id, const char *label, char secret[AUTH_SECRET_LEN], int64_t *id)
 {
     uint8_t h[32];
     random_secret(secret);

@@ -19,6 +19,7 @@
 #ifndef NVR_AUTH_H
 #define NVR_AUTH_H
 
+#include "base/err.h"
 #include "base/config.h"
 #include "storage/storage.h"
 #include "storage/users.h"
@@ -45,41 +46,46 @@ struct auth_user {
 /* Creates the authenticator for st.  If there is no user yet, makes a
  * one-time setup token and logs it (the only way to create the first admin
  * over HTTP; `nvr user add` works too). */
-int auth_create(struct auth **out, struct storage *st, const struct nvr_config *cfg);
+nvr_err auth_create(struct auth **out, struct storage *st, const struct nvr_config *cfg);
 void auth_destroy(struct auth **a);
 
-/* The setup token while no user exists ("" otherwise), for tests/logging. */
+/* Whether token is the setup token and setup is still open (see
+ * auth_setup_open).  Compared in constant time. */
 int auth_setup_token_ok(struct auth *a, const char *token);
+/* Whether the first admin may still be made over HTTP: a setup token was
+ * made at start-up and no user exists (one made with `nvr user add` while
+ * the server runs closes it too). */
+int auth_setup_open(struct auth *a);
 /* Forgets the setup token (after the first admin is made). */
 void auth_setup_done(struct auth *a);
 
 /* Argon2id (libsodium crypto_pwhash_str, interactive limits) of pw into
  * out.  NVR_EINVAL for a password shorter than 8 or longer than 256 bytes. */
-int auth_hash_password(const char *pw, char out[USER_PWHASH_LEN]);
+nvr_err auth_hash_password(const char *pw, char out[USER_PWHASH_LEN]);
 
 /* Checks name/password for a login from address: NVR_OK and *u filled;
  * NVR_EAUTH (wrong name or password: the same answer for both), or
  * NVR_ETIMEDOUT while that name from that address, or the address, waits
  * after too many failures (signin_limit.h).  Records login / login_failed
  * in the access log. */
-int auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u);
+nvr_err auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u);
 
 /* How long (us) name must still wait before trying again from address; 0: may try now. */
 int64_t auth_login_wait_us(struct auth *a, const char *name, const char *address);
 
 /* Makes a session for u: the cookie value and CSRF token to hand out. */
-int auth_session_create(struct auth *a, const struct user *u, const char *address, char cookie[AUTH_SECRET_LEN],
+nvr_err auth_session_create(struct auth *a, const struct user *u, const char *address, char cookie[AUTH_SECRET_LEN],
                         char csrf[USER_CSRF_LEN]);
 
 /* Ends a session (logout). */
-int auth_session_end(struct auth *a, const uint8_t session_hash[32]);
+nvr_err auth_session_end(struct auth *a, const uint8_t session_hash[32]);
 
 /* Authenticates from the Cookie and Authorization headers (either may be
  * NULL).  NVR_OK with *out filled, or NVR_EAUTH. */
-int auth_request(struct auth *a, const char *cookie_header, const char *authorization, struct auth_user *out);
+nvr_err auth_request(struct auth *a, const char *cookie_header, const char *authorization, struct auth_user *out);
 
 /* Makes an API token for user_id: the secret (shown once) and its id. */
-int auth_token_create(struct auth *a, int64_t user_id, const char *label, char secret[AUTH_SECRET_LEN],
+nvr_err auth_token_create(struct auth *a, int64_t user_id, const char *label, char secret[AUTH_SECRET_LEN],
                       int64_t *id);
 
 /* Drops the cache of recently checked API tokens (a token, user or grant

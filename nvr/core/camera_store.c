@@ -18,7 +18,7 @@
 
 #define PSEUDO_PATH "camera"
 
-int camera_store_parse(const char *id, const char *ini, struct nvr_config **out, char *err, size_t errlen)
+nvr_err camera_store_parse(const char *id, const char *ini, struct nvr_config **out, char *err, size_t errlen)
 {
     char *text = NULL, *msgs = NULL;
     size_t tlen = 0, mlen = 0;
@@ -76,7 +76,7 @@ int camera_store_known(const struct nvr_config *cfg, struct storage *st, const c
     return found;
 }
 
-int camera_store_load(struct nvr *nvr)
+nvr_err camera_store_load(struct nvr *nvr)
 {
     struct api_camera_row *rows = NULL;
     size_t n = 0;
@@ -160,7 +160,7 @@ void camera_store_reload_file(struct nvr *nvr)
     nvr_config_free(&cfg); /* the set holds copies; nvr->cfg keeps the server settings it started with */
 }
 
-int camera_store_save(struct nvr *nvr, const char *id, const char *ini, int replace, char *err, size_t errlen)
+nvr_err camera_store_save(struct nvr *nvr, const char *id, const char *ini, int replace, char *err, size_t errlen)
 {
     struct nvr_config *one = NULL;
     int rc = camera_store_parse(id, ini, &one, err, errlen);
@@ -177,7 +177,7 @@ int camera_store_save(struct nvr *nvr, const char *id, const char *ini, int repl
     return rc;
 }
 
-int camera_store_delete(struct nvr *nvr, const char *id)
+nvr_err camera_store_delete(struct nvr *nvr, const char *id)
 {
     int rc = api_cameras_delete(storage_index(nvr->st), id);
     int rc2 = cameras_remove(nvr->cams, id);

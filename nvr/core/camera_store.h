@@ -18,6 +18,7 @@
 #ifndef NVR_CAMERA_STORE_H
 #define NVR_CAMERA_STORE_H
 
+#include "base/err.h"
 #include "base/config.h"
 #include "storage/storage.h"
 
@@ -29,14 +30,14 @@ struct nvr;
  * the rules of the config file.  On success *out owns a config holding this
  * one camera (cameras[0]); on failure NVR_ECONFIG with the reasons (no file
  * or line) in err. */
-int camera_store_parse(const char *id, const char *ini, struct nvr_config **out, char *err, size_t errlen);
+nvr_err camera_store_parse(const char *id, const char *ini, struct nvr_config **out, char *err, size_t errlen);
 
 /* Whether id names a camera of the config file or one stored over the API
  * (for the command line, which has no running camera set). */
 int camera_store_known(const struct nvr_config *cfg, struct storage *st, const char *id);
 
 /* Starts the cameras stored over the API (at start-up, after the file's). */
-int camera_store_load(struct nvr *nvr);
+nvr_err camera_store_load(struct nvr *nvr);
 
 /* SIGHUP: re-reads the config file and applies its camera changes.  A file
  * with errors changes nothing (its errors are logged with file:line). */
@@ -45,9 +46,9 @@ void camera_store_reload_file(struct nvr *nvr);
 /* Adds (replace 0) or changes (replace 1) an API camera: stores it, then
  * records it.  NVR_EINVAL with err for bad settings; NVR_EEXIST-like
  * conflicts are the caller's to check first. */
-int camera_store_save(struct nvr *nvr, const char *id, const char *ini, int replace, char *err, size_t errlen);
+nvr_err camera_store_save(struct nvr *nvr, const char *id, const char *ini, int replace, char *err, size_t errlen);
 
 /* Stops and forgets an API camera (its footage stays). */
-int camera_store_delete(struct nvr *nvr, const char *id);
+nvr_err camera_store_delete(struct nvr *nvr, const char *id);
 
 #endif

@@ -25,7 +25,7 @@ int cameras_config_equal(const struct nvr_camera_config *a, const struct nvr_cam
     return nvr_camera_config_equal(a, b);
 }
 
-int cameras_create(struct cameras **out, struct storage *st, struct retention *ret)
+nvr_err cameras_create(struct cameras **out, struct storage *st, struct retention *ret)
 {
     struct cameras *c = calloc(1, sizeof *c);
     *out = NULL;
@@ -101,7 +101,7 @@ static void update_retention(struct cameras *c)
     free(v);
 }
 
-static int add_locked(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src)
+static nvr_err add_locked(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src)
 {
     size_t n = atomic_load(&c->nslots);
     int rc;
@@ -126,7 +126,7 @@ static int add_locked(struct cameras *c, const struct nvr_camera_config *cfg, en
     return NVR_OK;
 }
 
-static int remove_locked(struct cameras *c, const char *id)
+static nvr_err remove_locked(struct cameras *c, const char *id)
 {
     struct camera *cam = (struct camera *)cameras_find(c, id);
     if (!cam)
@@ -136,7 +136,7 @@ static int remove_locked(struct cameras *c, const char *id)
     return NVR_OK;
 }
 
-int cameras_add(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src)
+nvr_err cameras_add(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src)
 {
     pthread_mutex_lock(&c->mu);
     int rc = add_locked(c, cfg, src);
@@ -148,7 +148,7 @@ int cameras_add(struct cameras *c, const struct nvr_camera_config *cfg, enum cam
     return rc;
 }
 
-int cameras_remove(struct cameras *c, const char *id)
+nvr_err cameras_remove(struct cameras *c, const char *id)
 {
     pthread_mutex_lock(&c->mu);
     int rc = remove_locked(c, id);
@@ -163,7 +163,7 @@ int cameras_remove(struct cameras *c, const char *id)
 /* Publishes cfg in a new slot that takes over old's running recorder
  * (locked; only NVR_CS_LIVE settings differ).  The old slot goes inactive
  * just before the new one appears, with no I/O in between. */
-static int relabel_locked(struct cameras *c, struct camera *old, const struct nvr_camera_config *cfg,
+static nvr_err relabel_locked(struct cameras *c, struct camera *old, const struct nvr_camera_config *cfg,
                           enum camera_source src)
 {
     size_t n = atomic_load(&c->nslots);
@@ -189,7 +189,7 @@ static int relabel_locked(struct cameras *c, struct camera *old, const struct nv
     return NVR_OK;
 }
 
-int cameras_replace(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src)
+nvr_err cameras_replace(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src)
 {
     int rc, restarted = 1;
     pthread_mutex_lock(&c->mu);

@@ -17,6 +17,7 @@
 #ifndef NVR_CAMERAS_H
 #define NVR_CAMERAS_H
 
+#include "base/err.h"
 #include "base/config.h"
 #include "core/recorder.h"
 #include "storage/retention.h"
@@ -44,7 +45,7 @@ struct cameras;
 
 /* An empty set recording into st; retention (may be NULL) is told of every
  * change.  *out owns it. */
-int cameras_create(struct cameras **out, struct storage *st, struct retention *ret);
+nvr_err cameras_create(struct cameras **out, struct storage *st, struct retention *ret);
 
 /* Stops every recorder and frees the set; sets *c NULL; tolerates NULL. */
 void cameras_destroy(struct cameras **c);
@@ -60,11 +61,11 @@ const struct camera *cameras_find(const struct cameras *c, const char *id);
 
 /* Copies cfg, records the camera in the index and starts recording it.
  * NVR_EINVAL if id is active already, NVR_ENOMEM when the slots are used up. */
-int cameras_add(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src);
+nvr_err cameras_add(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src);
 
 /* Stops recording id (its open segment is finished first; footage stays).
  * NVR_ENOTFOUND if it is not active. */
-int cameras_remove(struct cameras *c, const char *id);
+nvr_err cameras_remove(struct cameras *c, const char *id);
 
 /* Replaces id's config (and source): the old recorder finishes and stops
  * before the new one starts, so the index never sees them overlap.  When
@@ -73,7 +74,7 @@ int cameras_remove(struct cameras *c, const char *id);
  * slot takes over the running recorder instead: recording and live viewers
  * go on uninterrupted (the recorder keeps reading the old slot's config,
  * equal in everything it reads, which stays allocated until destroy). */
-int cameras_replace(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src);
+nvr_err cameras_replace(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src);
 
 /* Whether two camera configs record the same way (every key equal). */
 int cameras_config_equal(const struct nvr_camera_config *a, const struct nvr_camera_config *b);

@@ -181,7 +181,7 @@ void log_limit_flush(struct log_limit *l, int64_t now, int all)
     pthread_mutex_unlock(&l->mu);
 }
 
-int log_limit_create(struct log_limit **out, nvr_index *ix)
+nvr_err log_limit_create(struct log_limit **out, nvr_index *ix)
 {
     struct log_limit *l = calloc(1, sizeof *l);
     *out = NULL;

@@ -22,6 +22,7 @@
 #ifndef NVR_CORE_LOG_LIMIT_H
 #define NVR_CORE_LOG_LIMIT_H
 
+#include "base/err.h"
 #include "storage/index.h"
 
 #include <stdint.h>
@@ -33,7 +34,7 @@
 
 struct log_limit;
 
-int log_limit_create(struct log_limit **out, nvr_index *ix);
+nvr_err log_limit_create(struct log_limit **out, nvr_index *ix);
 /* Flushes every count (log_limit_flush(l, 1)) and frees. */
 void log_limit_destroy(struct log_limit **l);
 

@@ -158,7 +158,7 @@ static void sleep_unless_stopped(struct recorder *r, int64_t us)
     pthread_mutex_unlock(&r->mu);
 }
 
-static int push_control(struct recorder *r, enum pq_kind kind, struct pq_params *params)
+static nvr_err push_control(struct recorder *r, enum pq_kind kind, struct pq_params *params)
 {
     struct pq_item *it = calloc(1, sizeof *it);
     if (!it) {
@@ -173,7 +173,7 @@ static int push_control(struct recorder *r, enum pq_kind kind, struct pq_params 
 /* Streams one connected session until it fails or we stop.  Returns the
  * error that ended it; why says it in words.  *got_key is set once a video
  * keyframe arrived (the camera works: the backoff starts again). */
-static int stream_session(struct recorder *r, struct ingest *in, int *got_key, char *why, size_t whylen)
+static nvr_err stream_session(struct recorder *r, struct ingest *in, int *got_key, char *why, size_t whylen)
 {
     const struct ingest_info *info = ingest_get_info(in);
     int dropping = 0, rc = NVR_OK;
@@ -344,7 +344,7 @@ static void *ingest_main(void *arg)
 
 /* ------------------------------------------------------------------ */
 
-int recorder_start(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st)
+nvr_err recorder_start(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st)
 {
     int rc;
     struct recorder *r = calloc(1, sizeof *r);

@@ -10,6 +10,7 @@
 #ifndef NVR_RECORDER_H
 #define NVR_RECORDER_H
 
+#include "base/err.h"
 #include "base/config.h"
 #include "live/live.h"
 #include "live/snapshot.h"
@@ -43,7 +44,7 @@ struct recorder_stats {
 };
 
 /* Starts recording cam (borrowed: must outlive the recorder) into st. */
-int recorder_start(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st);
+nvr_err recorder_start(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st);
 
 /* Asks the recorder to stop, without waiting. */
 void recorder_request_stop(struct recorder *r);

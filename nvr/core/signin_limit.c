@@ -37,7 +37,7 @@ struct signin_limit {
     uint64_t evicted, evicted_blocks;
 };
 
-int signin_limit_create(struct signin_limit **out, size_t slots)
+nvr_err signin_limit_create(struct signin_limit **out, size_t slots)
 {
     struct signin_limit *l = calloc(1, sizeof *l);
     *out = NULL;

@@ -25,6 +25,7 @@
 #ifndef NVR_SIGNIN_LIMIT_H
 #define NVR_SIGNIN_LIMIT_H
 
+#include "base/err.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,7 +41,7 @@
 struct signin_limit;
 
 /* A limiter with `slots` entries (SIGNIN_SLOTS in the server; tests use fewer). */
-int signin_limit_create(struct signin_limit **out, size_t slots);
+nvr_err signin_limit_create(struct signin_limit **out, size_t slots);
 void signin_limit_destroy(struct signin_limit **l);
 
 /* 0 if name may try from address at now_us, else how long it must wait (us). */

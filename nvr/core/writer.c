@@ -95,7 +95,7 @@ static int64_t reference(struct writer *w, int64_t pts, const struct ingest_meta
 }
 
 /* Writes pkt into the segment at track's relative time with duration dur. */
-static int write_rel(struct writer *w, AVPacket *pkt, int track, int64_t dur)
+static nvr_err write_rel(struct writer *w, AVPacket *pkt, int track, int64_t dur)
 {
     AVRational tb = track == 0 ? w->params->video_tb : w->params->audio_tb;
     int64_t base = track == 0 ? w->run_base_pts : av_rescale_q(w->run_base_pts, w->params->video_tb, tb);

@@ -139,7 +139,7 @@ static void *hasher_main(void *arg)
     return NULL;
 }
 
-static int hasher_start(struct hasher *h)
+static nvr_err hasher_start(struct hasher *h)
 {
     memset(h, 0, sizeof *h);
     pthread_mutex_init(&h->mu, NULL);
@@ -170,7 +170,7 @@ static void hasher_stop(struct hasher *h)
 }
 
 /* Starts a new digest (the helper is idle between entries). */
-static int hasher_begin(struct hasher *h)
+static nvr_err hasher_begin(struct hasher *h)
 {
     pthread_mutex_lock(&h->mu);
     sha256_free(&h->sha);
@@ -293,7 +293,7 @@ static int utf8_ok(const char *s)
     return ok;
 }
 
-int export_check_request(const struct export_request *req, char *err, size_t errlen)
+nvr_err export_check_request(const struct export_request *req, char *err, size_t errlen)
 {
     if (req->ncameras == 0) {
         snprintf(err, errlen, "at least one camera is required");
@@ -384,7 +384,7 @@ static void write_or_null(FILE *f, const char *s)
         fputs("null", f);
 }
 
-int export_new_id(char id[EXPORT_REF_MAX])
+nvr_err export_new_id(char id[EXPORT_REF_MAX])
 {
     uint8_t rnd[16];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
@@ -441,7 +441,7 @@ static int list_entry(const struct access_entry *e, void *arg)
  * for which cameras) and the log's newest entry when the manifest was
  * written: the signature then pins the log up to that entry, so a later
  * edit or deletion of it shows against this manifest too. */
-static int write_access_log(struct export_ctx *x, FILE *f)
+static nvr_err write_access_log(struct export_ctx *x, FILE *f)
 {
     const struct export_request *r = x->req;
     nvr_index *ix = storage_index_reader(x->st);
@@ -473,7 +473,7 @@ static int write_access_log(struct export_ctx *x, FILE *f)
     return NVR_OK;
 }
 
-static int build_manifest(struct export_ctx *x)
+static nvr_err build_manifest(struct export_ctx *x)
 {
     const struct export_request *r = x->req;
     char zone[128], hx[65];
@@ -609,7 +609,7 @@ static int report_progress(struct export_ctx *x, uint64_t n)
 }
 
 /* Makes the entry ready to report its size: plans an MP4, builds the manifest. */
-static int entry_prepare(struct entry *e)
+static nvr_err entry_prepare(struct entry *e)
 {
     struct export_ctx *x = e->x;
     int rc = NVR_OK;
@@ -761,7 +761,7 @@ static struct entry *new_entry(struct export_ctx *x, enum entry_kind kind, const
 
 /* Protects the range from retention while the export reads it (and
  * releases the holds of exports that died before releasing theirs). */
-static int take_hold(struct export_ctx *x, char *err, size_t errlen)
+static nvr_err take_hold(struct export_ctx *x, char *err, size_t errlen)
 {
     const struct export_request *r = x->req;
     nvr_index *ix = storage_index(x->st);
@@ -811,7 +811,7 @@ static void free_ctx(struct export_ctx *x)
     free(x->pubkey);
 }
 
-int export_run(struct storage *st, const struct sign_key *key, const struct export_request *req, const char *out_path, export_progress_fn progress, void *arg,
+nvr_err export_run(struct storage *st, const struct sign_key *key, const struct export_request *req, const char *out_path, export_progress_fn progress, void *arg,
                uint64_t *zip_bytes, char *err, size_t errlen)
 {
     struct export_ctx *x = calloc(1, sizeof *x);
@@ -964,7 +964,7 @@ out:
 /* ---- verification ---- */
 
 /* Reads a whole (small) entry into a new buffer. */
-static int read_entry(zip_t *z, const char *name, char **out, size_t *len, size_t max)
+static nvr_err read_entry(zip_t *z, const char *name, char **out, size_t *len, size_t max)
 {
     zip_stat_t st;
     *out = NULL;
@@ -990,7 +990,7 @@ static int read_entry(zip_t *z, const char *name, char **out, size_t *len, size_
 }
 
 /* SHA-256 and length of an entry; NVR_ECORRUPT on a read or CRC error. */
-static int hash_entry(zip_t *z, zip_int64_t idx, uint8_t *buf, uint8_t out[32], uint64_t *bytes)
+static nvr_err hash_entry(zip_t *z, zip_int64_t idx, uint8_t *buf, uint8_t out[32], uint64_t *bytes)
 {
     zip_file_t *f = zip_fopen_index(z, (zip_uint64_t)idx, 0);
     struct sha256 *h = sha256_new();
@@ -1019,12 +1019,12 @@ out:
     return rc;
 }
 
-int export_verify(const char *zip_path, FILE *report, int *problems)
+nvr_err export_verify(const char *zip_path, FILE *report, int *problems)
 {
     return export_verify_pinned(zip_path, NULL, report, problems);
 }
 
-int export_verify_pinned(const char *zip_path, const char *pin, FILE *report, int *problems)
+nvr_err export_verify_pinned(const char *zip_path, const char *pin, FILE *report, int *problems)
 {
     int zerr, rc = NVR_OK;
     char *manifest = NULL, *sig = NULL, *pem = NULL, fpr[SIGN_FPR_BUFSZ] = "", hx[65];

@@ -31,6 +31,7 @@
 #ifndef NVR_EXPORT_H
 #define NVR_EXPORT_H
 
+#include "base/err.h"
 #include "base/config.h"
 #include "export/sign.h"
 #include "storage/storage.h"
@@ -62,7 +63,7 @@ struct export_request {
 };
 
 /* A new export id: 32 random hex digits (unguessable), NUL-terminated. */
-int export_new_id(char id[EXPORT_REF_MAX]);
+nvr_err export_new_id(char id[EXPORT_REF_MAX]);
 
 /* Fills req->makers/models from the audit's stored ONVIF answers
  * (data_dir/audit.json, docs/design/audit.md) where a camera was probed. */
@@ -72,7 +73,7 @@ void export_request_devices(struct export_request *req, const char *data_dir);
  * at most EXPORT_MAX_RANGE_US, texts valid UTF-8.  NVR_EINVAL with a
  * message in err otherwise.  Whether the cameras exist (and whether the
  * requester may see them) is the caller's check. */
-int export_check_request(const struct export_request *req, char *err, size_t errlen);
+nvr_err export_check_request(const struct export_request *req, char *err, size_t errlen);
 
 /* Whether any camera of req has footage in its range (1/0), or a negative
  * nvr_err. */
@@ -85,7 +86,7 @@ typedef int (*export_progress_fn)(void *arg, double fraction);
 /* Writes the export to out_path (replaced atomically).  *zip_bytes gets the
  * zip's size.  On failure returns a negative nvr_err with a message in err
  * (NVR_ENOTFOUND: nothing recorded in the range) and leaves no file. */
-int export_run(struct storage *st, const struct sign_key *key, const struct export_request *req, const char *out_path, export_progress_fn progress, void *arg,
+nvr_err export_run(struct storage *st, const struct sign_key *key, const struct export_request *req, const char *out_path, export_progress_fn progress, void *arg,
                uint64_t *zip_bytes, char *err, size_t errlen);
 
 /* Verifies an export zip: the signature of manifest.json with the enclosed
@@ -94,13 +95,13 @@ int export_run(struct storage *st, const struct sign_key *key, const struct expo
  * the key's fingerprint, and a summary.  *problems counts the failures.
  * Returns NVR_OK when the checks ran (whatever they found), or an error
  * when the zip could not be opened at all. */
-int export_verify(const char *zip_path, FILE *report, int *problems);
+nvr_err export_verify(const char *zip_path, FILE *report, int *problems);
 
 /* export_verify, and the signer must be the key with fingerprint pin
  * ("sha256:" + 64 lowercase hex, sign_fingerprint's form): any other signer
  * is a problem ("FAILED: signer: ...").  With pin NULL the signer is not
  * pinned, and the report says so loudly: an export re-signed with a fresh
  * key verifies, so the fingerprint must then be compared out of band. */
-int export_verify_pinned(const char *zip_path, const char *pin, FILE *report, int *problems);
+nvr_err export_verify_pinned(const char *zip_path, const char *pin, FILE *report, int *problems);
 
 #endif

@@ -79,7 +79,7 @@ static struct job *find(struct export_jobs *j, const char *id)
     return NULL;
 }
 
-static int add_job(struct export_jobs *j, const struct job *job)
+static nvr_err add_job(struct export_jobs *j, const struct job *job)
 {
     if (j->n == j->cap) {
         size_t cap = j->cap ? j->cap * 2 : 16;
@@ -204,7 +204,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int export_jobs_start(struct export_jobs **out, struct storage *st, const struct sign_key *key)
+nvr_err export_jobs_start(struct export_jobs **out, struct storage *st, const struct sign_key *key)
 {
     struct export_jobs *j = calloc(1, sizeof *j);
     *out = NULL;
@@ -249,7 +249,7 @@ void export_jobs_stop(struct export_jobs **jp)
     *jp = NULL;
 }
 
-int export_jobs_submit(struct export_jobs *j, const struct export_request *req, char id[EXPORT_ID_LEN + 1])
+nvr_err export_jobs_submit(struct export_jobs *j, const struct export_request *req, char id[EXPORT_ID_LEN + 1])
 {
     char ref[EXPORT_REF_MAX];
     if (export_new_id(ref))
@@ -291,7 +291,7 @@ int export_jobs_submit(struct export_jobs *j, const struct export_request *req, 
     return rc;
 }
 
-int export_jobs_get(struct export_jobs *j, const char *id, struct export_job_status *out)
+nvr_err export_jobs_get(struct export_jobs *j, const char *id, struct export_job_status *out)
 {
     pthread_mutex_lock(&j->mu);
     struct job *job = find(j, id);
@@ -381,7 +381,7 @@ void export_jobs_write_list(struct export_jobs *j, FILE *f, const char *operator
     fputs("]}\n", f);
 }
 
-int export_jobs_zip_path(struct export_jobs *j, const char *id, char *path, size_t n)
+nvr_err export_jobs_zip_path(struct export_jobs *j, const char *id, char *path, size_t n)
 {
     if (!export_jobs_valid_id(id) || snprintf(path, n, "%s/%s.zip", j->dir, id) >= (int)n)
         return NVR_EINVAL;

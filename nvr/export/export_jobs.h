@@ -16,6 +16,7 @@
 #ifndef NVR_EXPORT_JOBS_H
 #define NVR_EXPORT_JOBS_H
 
+#include "base/err.h"
 #include "export/export.h"
 
 #include <stdint.h>
@@ -42,17 +43,17 @@ struct export_job_status {
 };
 
 /* Starts the worker.  st and key are borrowed and must outlive it. */
-int export_jobs_start(struct export_jobs **out, struct storage *st, const struct sign_key *key);
+nvr_err export_jobs_start(struct export_jobs **out, struct storage *st, const struct sign_key *key);
 
 /* Stops a running export, joins the worker, frees; sets *j NULL. */
 void export_jobs_stop(struct export_jobs **j);
 
 /* Queues req (copied); its id into id.  NVR_ENOMEM when EXPORT_MAX_JOBS
  * jobs are queued or running. */
-int export_jobs_submit(struct export_jobs *j, const struct export_request *req, char id[EXPORT_ID_LEN + 1]);
+nvr_err export_jobs_submit(struct export_jobs *j, const struct export_request *req, char id[EXPORT_ID_LEN + 1]);
 
 /* The status of job id; NVR_ENOTFOUND if there is none. */
-int export_jobs_get(struct export_jobs *j, const char *id, struct export_job_status *out);
+nvr_err export_jobs_get(struct export_jobs *j, const char *id, struct export_job_status *out);
 
 /* Writes {"exports":[...]} (newest first): every job, or with operator
  * not NULL only the jobs that operator made. */
@@ -62,7 +63,7 @@ void export_jobs_write_list(struct export_jobs *j, FILE *f, const char *operator
 void export_jobs_write_status(FILE *f, const struct export_job_status *s);
 
 /* The zip of a done job: data_dir/exports/ID.zip into path. */
-int export_jobs_zip_path(struct export_jobs *j, const char *id, char *path, size_t n);
+nvr_err export_jobs_zip_path(struct export_jobs *j, const char *id, char *path, size_t n);
 
 /* Whether id has the form of a job id (32 lowercase hex digits). */
 int export_jobs_valid_id(const char *id);

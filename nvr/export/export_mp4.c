@@ -217,7 +217,7 @@ static int layout_same(const struct layout *a, const struct layout *b)
     return 1;
 }
 
-static int parse_trak(const uint8_t *p, size_t len, struct src_track *t)
+static nvr_err parse_trak(const uint8_t *p, size_t len, struct src_track *t)
 {
     size_t n, mlen, minlen, slen;
     const uint8_t *tkhd = find_box(p, len, "tkhd", &n);
@@ -249,7 +249,7 @@ static int parse_trak(const uint8_t *p, size_t len, struct src_track *t)
 }
 
 /* Parses an init section (ftyp + moov) into l. */
-static int parse_init(const uint8_t *p, size_t len, struct layout *l)
+static nvr_err parse_init(const uint8_t *p, size_t len, struct layout *l)
 {
     size_t mlen, n;
     const uint8_t *moov = find_box(p, len, "moov", &mlen), *body;
@@ -290,7 +290,7 @@ static int parse_init(const uint8_t *p, size_t len, struct layout *l)
     return rc;
 }
 
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
+static nvr_err pread_all(int fd, void *buf, size_t len, uint64_t off)
 {
     size_t done = 0;
     while (done < len) {
@@ -306,7 +306,7 @@ static int pread_all(int fd, void *buf, size_t len, uint64_t off)
     return NVR_OK;
 }
 
-static int read_layout(struct storage *st, const struct index_segment *seg, struct layout *l)
+static nvr_err read_layout(struct storage *st, const struct index_segment *seg, struct layout *l)
 {
     int fd, rc;
     uint8_t *p = NULL;
@@ -337,7 +337,7 @@ static int64_t max_gap_us(const struct layout *l)
     return (int64_t)((double)UINT32_MAX / ts * 1e6 * 0.9);
 }
 
-int export_mp4_split(struct storage *st, const struct index_segment *segs, size_t n, size_t *part_end,
+nvr_err export_mp4_split(struct storage *st, const struct index_segment *segs, size_t n, size_t *part_end,
                      size_t *nparts)
 {
     struct layout prev = {0}, cur;
@@ -417,7 +417,7 @@ struct export_mp4 {
     size_t rbuf_len;
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t elsize)
+static nvr_err grow(void **p, size_t *cap, size_t need, size_t elsize)
 {
     if (need <= *cap)
         return NVR_OK;
@@ -432,7 +432,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elsize)
     return NVR_OK;
 }
 
-static int track_add(struct out_track *t, uint32_t size, int64_t dts, int32_t cto, int sync)
+static nvr_err track_add(struct out_track *t, uint32_t size, int64_t dts, int32_t cto, int sync)
 {
     if (t->n == t->cap) {
         size_t c = t->cap ? t->cap * 2 : 1024;
@@ -460,7 +460,7 @@ static int track_add(struct out_track *t, uint32_t size, int64_t dts, int32_t ct
     return NVR_OK;
 }
 
-static int add_chunk(struct export_mp4 *m, uint32_t seg, int track, uint32_t nsamples, uint64_t off, uint64_t len)
+static nvr_err add_chunk(struct export_mp4 *m, uint32_t seg, int track, uint32_t nsamples, uint64_t off, uint64_t len)
 {
     if (nsamples == 0)
         return NVR_OK;
@@ -517,7 +517,7 @@ static int64_t rescale(int64_t v, int64_t from_ts, int64_t to_ts)
 
 /* Places the parsed samples of one trun of track k on the output timeline
  * and records them and their chunks. */
-static int place_samples(struct traf_ctx *c, int k, const struct parsed_sample *ps, uint32_t n)
+static nvr_err place_samples(struct traf_ctx *c, int k, const struct parsed_sample *ps, uint32_t n)
 {
     struct export_mp4 *m = c->m;
     struct out_track *t = &m->t[k];
@@ -605,7 +605,7 @@ static int place_samples(struct traf_ctx *c, int k, const struct parsed_sample *
 }
 
 /* Parses one moof (at file offset moof_off) and places its samples. */
-static int parse_moof(struct traf_ctx *c, const uint8_t *moof, size_t len, uint64_t moof_off)
+static nvr_err parse_moof(struct traf_ctx *c, const uint8_t *moof, size_t len, uint64_t moof_off)
 {
     const struct layout *l = &c->m->lay;
     const uint8_t *body, *end = moof + len;
@@ -677,7 +677,7 @@ static int parse_moof(struct traf_ctx *c, const uint8_t *moof, size_t len, uint6
 }
 
 /* Reads and places the selected fragments of segment i. */
-static int plan_segment(struct export_mp4 *m, uint32_t i, int64_t from_us, int64_t to_us, struct run_state *run)
+static nvr_err plan_segment(struct export_mp4 *m, uint32_t i, int64_t from_us, int64_t to_us, struct run_state *run)
 {
     const struct index_segment *s = &m->segs[i];
     int fd = -1, rc;
@@ -752,7 +752,7 @@ static void format_utc(int64_t us, char *buf, size_t n)
 
 /* Adds a text sample [start_ms, ...) saying text (its duration is the gap
  * to the next sample, or the track end). */
-static int add_cue(struct export_mp4 *m, int64_t start_ms, const char *text)
+static nvr_err add_cue(struct export_mp4 *m, int64_t start_ms, const char *text)
 {
     struct out_track *t = &m->t[T_TEXT];
     size_t len = strlen(text);
@@ -766,7 +766,7 @@ static int add_cue(struct export_mp4 *m, int64_t start_ms, const char *text)
 }
 
 /* The text track: a cue per wall-clock second of every span, and one per gap. */
-static int build_cues(struct export_mp4 *m)
+static nvr_err build_cues(struct export_mp4 *m)
 {
     struct out_track *v = &m->t[T_VIDEO], *t = &m->t[T_TEXT];
     int64_t total_us = rescale(v->end, v->timescale, 1000000);
@@ -1098,7 +1098,7 @@ static void put_trak(struct export_mp4 *m, struct buf *b, int k, uint32_t id, ui
 }
 
 /* ftyp + moov + mdat header into m->head, with the chunk offsets it implies. */
-static int build_head(struct export_mp4 *m, int co64, uint64_t payload)
+static nvr_err build_head(struct export_mp4 *m, int co64, uint64_t payload)
 {
     struct buf *b = &m->head;
     b->len = 0;
@@ -1160,7 +1160,7 @@ static void place_chunks(struct export_mp4 *m)
     m->size = off;
 }
 
-int export_mp4_open(struct storage *st, const struct index_segment *segs, size_t n, int64_t from_us,
+nvr_err export_mp4_open(struct storage *st, const struct index_segment *segs, size_t n, int64_t from_us,
                     int64_t to_us, struct export_mp4 **out)
 {
     struct export_mp4 *m = calloc(1, sizeof *m);

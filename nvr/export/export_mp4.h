@@ -36,6 +36,7 @@
 #ifndef NVR_EXPORT_MP4_H
 #define NVR_EXPORT_MP4_H
 
+#include "base/err.h"
 #include "storage/storage.h"
 
 #include <stddef.h>
@@ -47,14 +48,14 @@ struct export_mp4;
  * track layout: part k is segs[part_end[k-1] .. part_end[k]).  part_end
  * must hold n entries; *nparts receives the count.  Reads each segment's
  * init section only. */
-int export_mp4_split(struct storage *st, const struct index_segment *segs, size_t n, size_t *part_end,
+nvr_err export_mp4_split(struct storage *st, const struct index_segment *segs, size_t n, size_t *part_end,
                      size_t *nparts);
 
 /* Plans one part: reads the init section and the moof of every selected
  * fragment of segs[0..n) (borrowed; must outlive *out) overlapping
  * [from_us, to_us) and builds the moov.  NVR_ENOTFOUND if no frame falls in
  * the range; NVR_ECORRUPT if a file does not match its index row. */
-int export_mp4_open(struct storage *st, const struct index_segment *segs, size_t n, int64_t from_us,
+nvr_err export_mp4_open(struct storage *st, const struct index_segment *segs, size_t n, int64_t from_us,
                     int64_t to_us, struct export_mp4 **out);
 
 /* Size of the whole file in bytes. */

@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-static int sign_cb(void *arg, const char *msg, size_t len, char key[ACCESS_KEY_MAX], char sig[ACCESS_SIG_HEX])
+static nvr_err sign_cb(void *arg, const char *msg, size_t len, char key[ACCESS_KEY_MAX], char sig[ACCESS_SIG_HEX])
 {
     const struct sign_key *k = arg;
     uint8_t raw[SIGN_SIG_BYTES];
@@ -96,7 +96,7 @@ static int check_cb(void *arg, const char *msg, size_t len, const char *key, con
                                                                                              : ACCESS_SIG_BAD;
 }
 
-int log_anchor_verify(nvr_index *ix, const char *pem, const char *trusted_fpr, FILE *report, int *problems)
+nvr_err log_anchor_verify(nvr_index *ix, const char *pem, const char *trusted_fpr, FILE *report, int *problems)
 {
     struct trusted t = {pem, trusted_fpr};
     struct access_verify_opts o = {pem && trusted_fpr ? check_cb : NULL, &t};

@@ -12,6 +12,7 @@
 #ifndef NVR_EXPORT_LOG_ANCHOR_H
 #define NVR_EXPORT_LOG_ANCHOR_H
 
+#include "base/err.h"
 #include "export/sign.h"
 #include "storage/index.h"
 
@@ -36,6 +37,6 @@ void log_anchor_tick(struct log_anchor_state *s, nvr_index *ix, const struct sig
 /* Verifies the access log with its checkpoints' signatures checked against
  * the key with fingerprint trusted_fpr whose public key is pem (NULL: the
  * signatures are not checked).  As access_log_verify_opts. */
-int log_anchor_verify(nvr_index *ix, const char *pem, const char *trusted_fpr, FILE *report, int *problems);
+nvr_err log_anchor_verify(nvr_index *ix, const char *pem, const char *trusted_fpr, FILE *report, int *problems);
 
 #endif

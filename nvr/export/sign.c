@@ -30,7 +30,7 @@ struct sign_key {
 #define KEY_MAX 16384 /* a PEM Ed25519 key is about 120 bytes */
 
 /* Reads data_dir/SIGN_KEY_FILE through storage's documents. */
-static int read_key(const char *data_dir, struct sign_key **out)
+static nvr_err read_key(const char *data_dir, struct sign_key **out)
 {
     char *pem = NULL;
     size_t len = 0;
@@ -55,7 +55,7 @@ static int read_key(const char *data_dir, struct sign_key **out)
     return NVR_OK;
 }
 
-int sign_key_load(const char *data_dir, struct sign_key **out)
+nvr_err sign_key_load(const char *data_dir, struct sign_key **out)
 {
     *out = NULL;
     return read_key(data_dir, out);
@@ -63,7 +63,7 @@ int sign_key_load(const char *data_dir, struct sign_key **out)
 
 /* Makes a new key and stores it (0600) unless one exists: another process
  * that won the race keeps its key, and both then read the same file. */
-static int create_key(const char *data_dir)
+static nvr_err create_key(const char *data_dir)
 {
     int rc = NVR_ENOMEM, created = 0;
     char *pem = NULL;
@@ -85,7 +85,7 @@ out:
     return rc;
 }
 
-int sign_key_load_or_create(const char *data_dir, struct sign_key **out)
+nvr_err sign_key_load_or_create(const char *data_dir, struct sign_key **out)
 {
     *out = NULL;
     int rc = read_key(data_dir, out);
@@ -110,7 +110,7 @@ void sign_key_free(struct sign_key **k)
     *k = NULL;
 }
 
-int sign_data(const struct sign_key *k, const void *data, size_t len, uint8_t sig[SIGN_SIG_BYTES])
+nvr_err sign_data(const struct sign_key *k, const void *data, size_t len, uint8_t sig[SIGN_SIG_BYTES])
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     size_t siglen = SIGN_SIG_BYTES;
@@ -124,7 +124,7 @@ int sign_data(const struct sign_key *k, const void *data, size_t len, uint8_t si
     return rc;
 }
 
-static int pem_of(EVP_PKEY *pk, char **pem)
+static nvr_err pem_of(EVP_PKEY *pk, char **pem)
 {
     BIO *b = BIO_new(BIO_s_mem());
     char *data;
@@ -144,12 +144,12 @@ static int pem_of(EVP_PKEY *pk, char **pem)
     return rc;
 }
 
-int sign_public_pem(const struct sign_key *k, char **pem)
+nvr_err sign_public_pem(const struct sign_key *k, char **pem)
 {
     return pem_of(k->pkey, pem);
 }
 
-static int fingerprint_of(EVP_PKEY *pk, char out[SIGN_FPR_BUFSZ])
+static nvr_err fingerprint_of(EVP_PKEY *pk, char out[SIGN_FPR_BUFSZ])
 {
     uint8_t raw[32], md[32];
     size_t n = sizeof raw;
@@ -166,12 +166,12 @@ static int fingerprint_of(EVP_PKEY *pk, char out[SIGN_FPR_BUFSZ])
     return NVR_OK;
 }
 
-int sign_fingerprint(const struct sign_key *k, char out[SIGN_FPR_BUFSZ])
+nvr_err sign_fingerprint(const struct sign_key *k, char out[SIGN_FPR_BUFSZ])
 {
     return fingerprint_of(k->pkey, out);
 }
 
-int sign_pem_fingerprint(const char *pem, size_t pemlen, char fpr[SIGN_FPR_BUFSZ])
+nvr_err sign_pem_fingerprint(const char *pem, size_t pemlen, char fpr[SIGN_FPR_BUFSZ])
 {
     BIO *b = BIO_new_mem_buf(pem, (int)pemlen);
     EVP_PKEY *pk = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
@@ -190,7 +190,7 @@ int sign_pem_fingerprint(const char *pem, size_t pemlen, char fpr[SIGN_FPR_BUFSZ
     return rc;
 }
 
-int sign_fingerprint_parse(const char *text, char fpr[SIGN_FPR_BUFSZ])
+nvr_err sign_fingerprint_parse(const char *text, char fpr[SIGN_FPR_BUFSZ])
 {
     size_t n = 0;
     if (strncasecmp(text, "sha256:", 7) == 0)
@@ -207,7 +207,7 @@ int sign_fingerprint_parse(const char *text, char fpr[SIGN_FPR_BUFSZ])
     return n == 64 ? NVR_OK : NVR_EINVAL;
 }
 
-int sign_verify_pem(const char *pem, size_t pemlen, const void *data, size_t len, const uint8_t *sig,
+nvr_err sign_verify_pem(const char *pem, size_t pemlen, const void *data, size_t len, const uint8_t *sig,
                     size_t siglen, char fpr[SIGN_FPR_BUFSZ])
 {
     BIO *b = BIO_new_mem_buf(pem, (int)pemlen);

@@ -27,7 +27,7 @@ static char *trailer(size_t len, const char *fpr, const uint8_t sig[SIGN_SIG_BYT
     return out;
 }
 
-int signed_report_write(FILE *f, const struct sign_key *k, const char *body, size_t len)
+nvr_err signed_report_write(FILE *f, const struct sign_key *k, const char *body, size_t len)
 {
     uint8_t sig[SIGN_SIG_BYTES];
     char *pem = NULL, fpr[SIGN_FPR_BUFSZ], *t = NULL;
@@ -125,7 +125,7 @@ static char *field(char **p, const char *name)
     return v;
 }
 
-int signed_report_verify(const char *path, const char *pin, FILE *report, int *problems)
+nvr_err signed_report_verify(const char *path, const char *pin, FILE *report, int *problems)
 {
     size_t len = 0;
     char *buf = slurp(path, &len), *copy = NULL;

@@ -24,6 +24,7 @@
 #ifndef NVR_SIGNED_REPORT_H
 #define NVR_SIGNED_REPORT_H
 
+#include "base/err.h"
 #include "export/sign.h"
 
 #include <stddef.h>
@@ -32,7 +33,7 @@
 #define SIGNED_REPORT_MAGIC "NVR SIGNED REPORT v1\n"
 
 /* Writes body (which must start with SIGNED_REPORT_MAGIC) and its trailer. */
-int signed_report_write(FILE *f, const struct sign_key *k, const char *body, size_t len);
+nvr_err signed_report_write(FILE *f, const struct sign_key *k, const char *body, size_t len);
 
 /* 1 if the file at path starts with SIGNED_REPORT_MAGIC. */
 int signed_report_is(const char *path);
@@ -41,6 +42,6 @@ int signed_report_is(const char *path);
  * report, counts failures in *problems.  pin (sign_fingerprint form) or
  * NULL: the signer must be that key.  Returns 0 when the check ran
  * (whatever it found), NVR_EIO if the file cannot be read. */
-int signed_report_verify(const char *path, const char *pin, FILE *report, int *problems);
+nvr_err signed_report_verify(const char *path, const char *pin, FILE *report, int *problems);
 
 #endif

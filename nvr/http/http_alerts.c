@@ -63,7 +63,7 @@ static void write_row(FILE *f, const struct alert_row *a)
     fprintf(f, ",\"flaps\":%d}", a->flaps);
 }
 
-int http_alerts_list(struct http_request *r, struct nvr *nvr)
+http_result http_alerts_list(struct http_request *r, struct nvr *nvr)
 {
     const char *state = http_query(r, "state"), *lim = http_query(r, "limit");
     int limit = 100;
@@ -108,7 +108,7 @@ int http_alerts_list(struct http_request *r, struct nvr *nvr)
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
-int http_alerts_ack(struct http_request *r, struct nvr *nvr)
+http_result http_alerts_ack(struct http_request *r, struct nvr *nvr)
 {
     char *end;
     const char *p = http_param(r, 0);
@@ -146,7 +146,7 @@ static unsigned alert_test_work(void *arg, char **body, size_t *len)
     return json ? 200 : 500;
 }
 
-int http_alerts_test(struct http_request *r, struct nvr *nvr)
+http_result http_alerts_test(struct http_request *r, struct nvr *nvr)
 {
     struct alert_test *t = calloc(1, sizeof *t);
     if (!t)

@@ -8,8 +8,8 @@
 
 #include "http/http_server.h"
 
-int http_alerts_list(struct http_request *r, struct nvr *nvr);
-int http_alerts_ack(struct http_request *r, struct nvr *nvr);
-int http_alerts_test(struct http_request *r, struct nvr *nvr);
+http_result http_alerts_list(struct http_request *r, struct nvr *nvr);
+http_result http_alerts_ack(struct http_request *r, struct nvr *nvr);
+http_result http_alerts_test(struct http_request *r, struct nvr *nvr);
 
 #endif

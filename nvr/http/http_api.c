@@ -98,7 +98,7 @@ static int health_reasons(struct nvr *nvr, const struct retention_status *rs, ch
     return count;
 }
 
-static int h_health(struct http_request *r, struct nvr *nvr)
+static http_result h_health(struct http_request *r, struct nvr *nvr)
 {
     struct http_body b;
     char reason[1024];
@@ -162,7 +162,7 @@ static void write_camera(struct json_w *w, const struct camera *c)
     json_w_end_object(w);
 }
 
-static int h_cameras(struct http_request *r, struct nvr *nvr)
+static http_result h_cameras(struct http_request *r, struct nvr *nvr)
 {
     struct http_body b;
     struct json_w w;
@@ -183,7 +183,7 @@ static int h_cameras(struct http_request *r, struct nvr *nvr)
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
-static int h_camera(struct http_request *r, struct nvr *nvr)
+static http_result h_camera(struct http_request *r, struct nvr *nvr)
 {
     const struct camera *c = cameras_find(nvr->cams, http_param(r, 0));
     if (!c)
@@ -198,12 +198,10 @@ static int h_camera(struct http_request *r, struct nvr *nvr)
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
-int http_api_time_range(struct http_request *r, int required, int64_t max_us, int64_t *from, int64_t *to,
-                        int *replied)
+http_result http_api_time_range(struct http_request *r, int required, int64_t max_us, int64_t *from, int64_t *to)
 {
     const char *s = http_query(r, "start"), *e = http_query(r, "end");
     int64_t now = nvr_clock_now_us();
-    *replied = 1;
     if (required && (!s || !e))
         return http_reply_error(r, 400, "start and end are required (RFC 3339, e.g. 2026-11-22T04:00:00Z)");
     *to = now + 60LL * 1000000;
@@ -220,42 +218,37 @@ int http_api_time_range(struct http_request *r, int required, int64_t max_us, in
         return http_reply_error(r, 400, "end must be after start");
     if (*to - *from > max_us)
         return http_reply_error(r, 400, "the range is longer than %lld hours", (long long)(max_us / 3600000000LL));
-    *replied = 0;
-    return 0;
+    return HTTP_PASS;
 }
 
 /* The common start of the range routes: the camera must exist, the range
  * must be valid, and the camera's segments overlapping it are loaded into
- * *segs.  Returns 1 when it has already answered (an error) with *ret set. */
-static int load_range(struct http_request *r, struct nvr *nvr, int required, int64_t max_us, int64_t *from,
-                      int64_t *to, struct index_segment **segs, size_t *n, int *ret)
+ * *segs.  Returns HTTP_PASS when they are, else the result of the error
+ * answer it made. */
+static http_result load_range(struct http_request *r, struct nvr *nvr, int required, int64_t max_us, int64_t *from,
+                              int64_t *to, struct index_segment **segs, size_t *n)
 {
     const char *id = http_param(r, 0);
-    int replied;
+    http_result ret;
     *segs = NULL;
     *n = 0;
-    if (!nvr_recorder(nvr, id, NULL)) {
-        *ret = http_reply_error(r, 404, "no such camera");
-        return 1;
-    }
-    *ret = http_api_time_range(r, required, max_us, from, to, &replied);
-    if (replied)
-        return 1;
-    if (index_segments_list(storage_index_reader(nvr->st), id, *from, *to, segs, n)) {
-        *ret = http_reply_error(r, 500, "index error");
-        return 1;
-    }
-    return 0;
+    if (!nvr_recorder(nvr, id, NULL))
+        return http_reply_error(r, 404, "no such camera");
+    if ((ret = http_api_time_range(r, required, max_us, from, to)) != HTTP_PASS)
+        return ret;
+    if (index_segments_list(storage_index_reader(nvr->st), id, *from, *to, segs, n))
+        return http_reply_error(r, 500, "index error");
+    return HTTP_PASS;
 }
 
-static int h_recordings(struct http_request *r, struct nvr *nvr)
+static http_result h_recordings(struct http_request *r, struct nvr *nvr)
 {
     int64_t from, to;
     struct index_segment *segs;
     size_t n;
     struct http_body b;
-    int ret;
-    if (load_range(r, nvr, 0, HTTP_API_MAX_RECORDINGS_US, &from, &to, &segs, &n, &ret))
+    http_result ret;
+    if ((ret = load_range(r, nvr, 0, HTTP_API_MAX_RECORDINGS_US, &from, &to, &segs, &n)) != HTTP_PASS)
         return ret;
     if (http_body_open(&b)) {
         index_segments_free(&segs, n);
@@ -266,14 +259,14 @@ static int h_recordings(struct http_request *r, struct nvr *nvr)
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
-static int h_playback(struct http_request *r, struct nvr *nvr)
+static http_result h_playback(struct http_request *r, struct nvr *nvr)
 {
     int64_t from, to;
     struct index_segment *segs;
     size_t n;
     struct http_body b;
-    int ret;
-    if (load_range(r, nvr, 1, HTTP_API_MAX_PLAYLIST_US, &from, &to, &segs, &n, &ret))
+    http_result ret;
+    if ((ret = load_range(r, nvr, 1, HTTP_API_MAX_PLAYLIST_US, &from, &to, &segs, &n)) != HTTP_PASS)
         return ret;
     /* only files that hold what the index says: a missing or short one
      * leaves a gap (a discontinuity), and with none left the footage is gone */
@@ -329,7 +322,7 @@ static int parse_id(const char *s, int64_t *out)
     return 0;
 }
 
-static int h_segment(struct http_request *r, struct nvr *nvr)
+static http_result h_segment(struct http_request *r, struct nvr *nvr)
 {
     const char *cam = http_param(r, 0);
     int64_t id;
@@ -389,7 +382,7 @@ static void metric_header(FILE *f, const char *name, const char *type, const cha
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static int h_metrics(struct http_request *r, struct nvr *nvr)
+static http_result h_metrics(struct http_request *r, struct nvr *nvr)
 {
     struct http_body b;
     if (http_body_open(&b))
@@ -505,7 +498,7 @@ static int h_metrics(struct http_request *r, struct nvr *nvr)
 }
 
 /* Everything outside the API: the browser UI's files. */
-static int h_static(struct http_request *r, struct nvr *nvr)
+static http_result h_static(struct http_request *r, struct nvr *nvr)
 {
     if (strncmp(http_path(r), "/api/", 5) == 0)
         return http_reply_no_route(r);
@@ -519,6 +512,7 @@ static const struct http_route routes[] = {
     {"POST", "/api/v1/session", http_session_create, HTTP_PUBLIC},
     {"GET", "/api/v1/session", http_session_get, HTTP_PUBLIC},
     {"DELETE", "/api/v1/session", http_session_delete, HTTP_USER},
+    {"GET", "/api/v1/setup", http_setup_state, HTTP_PUBLIC},
     {"POST", "/api/v1/setup", http_setup, HTTP_PUBLIC},
     {"GET", "/api/v1/cameras", h_cameras, HTTP_USER},
     {"POST", "/api/v1/cameras", http_cameras_create, HTTP_ADMIN},

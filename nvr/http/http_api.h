@@ -13,10 +13,9 @@ const struct http_route *http_api_routes(size_t *n);
 /* Reads ?start= and ?end= (RFC 3339) into from and to.  When not required,
  * a missing one defaults to 24 h from the other (or the last 24 h).  On a
  * missing (when required) or bad value, end not after start, or a range
- * longer than max_us it answers 400 itself, sets *replied and returns the
- * reply's result; else *replied = 0 and it returns 0. */
-int http_api_time_range(struct http_request *r, int required, int64_t max_us, int64_t *from, int64_t *to,
-                        int *replied);
+ * longer than max_us it answers 400 itself and returns the answer's result;
+ * else it answers nothing and returns HTTP_PASS. */
+http_result http_api_time_range(struct http_request *r, int required, int64_t max_us, int64_t *from, int64_t *to);
 
 /* Longest range a playback playlist may cover. */
 #define HTTP_API_MAX_PLAYLIST_US (25LL * 3600 * 1000000)

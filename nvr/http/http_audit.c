@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int http_audit_get(struct http_request *r, struct nvr *nvr)
+http_result http_audit_get(struct http_request *r, struct nvr *nvr)
 {
     char *body = NULL;
     size_t len = 0;
@@ -39,7 +39,7 @@ int http_audit_get(struct http_request *r, struct nvr *nvr)
     return http_reply(r, 200, csv ? "text/csv; charset=utf-8" : "application/json", body, len, "no-store");
 }
 
-int http_audit_post(struct http_request *r, struct nvr *nvr)
+http_result http_audit_post(struct http_request *r, struct nvr *nvr)
 {
     if (!nvr->audit)
         return http_reply_error(r, 503, "the audit is not available");
@@ -51,7 +51,7 @@ int http_audit_post(struct http_request *r, struct nvr *nvr)
     return http_reply(r, 202, "application/json", body, strlen(body), "no-store");
 }
 
-int http_audit_containment(struct http_request *r, struct nvr *nvr)
+http_result http_audit_containment(struct http_request *r, struct nvr *nvr)
 {
     struct audit_contain_opts o = {0};
     const char *fmt = http_query(r, "format"), *allow = http_query(r, "allow"), *rec = http_query(r, "recorder");

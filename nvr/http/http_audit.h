@@ -9,10 +9,10 @@
 
 #include "http/http_server.h"
 
-int http_audit_get(struct http_request *r, struct nvr *nvr);
-int http_audit_post(struct http_request *r, struct nvr *nvr);
+http_result http_audit_get(struct http_request *r, struct nvr *nvr);
+http_result http_audit_post(struct http_request *r, struct nvr *nvr);
 /* GET /api/v1/audit/containment?format=nft|iptables|table[&allow=A,B][&recorder=A]:
  * the containment rules of the covered and exposed cameras, as a download. */
-int http_audit_containment(struct http_request *r, struct nvr *nvr);
+http_result http_audit_containment(struct http_request *r, struct nvr *nvr);
 
 #endif

@@ -140,7 +140,7 @@ void http_auth_log(struct http_request *r, struct nvr *nvr, const char *action, 
     auth_log(nvr->auth, http_auth_name(r), http_client_address(r), action, camera ? camera : "", detail);
 }
 
-int http_auth_guard(struct http_request *r, const struct http_route *rt, struct nvr *nvr)
+http_result http_auth_guard(struct http_request *r, const struct http_route *rt, struct nvr *nvr)
 {
     const char *method = http_method(r);
     for (size_t i = 0; i < sizeof query_secrets / sizeof query_secrets[0]; i++)
@@ -172,7 +172,7 @@ int http_auth_guard(struct http_request *r, const struct http_route *rt, struct 
             http_set_user(r, u, release_user);
         else
             release_user(u);
-        return -1;
+        return HTTP_PASS;
     }
     if (rc) {
         release_user(u);
@@ -198,7 +198,7 @@ int http_auth_guard(struct http_request *r, const struct http_route *rt, struct 
     http_set_user(r, u, release_user);
     if (strncmp(rt->pattern, "/api/v1/cameras/{}", 18) == 0 && !http_auth_camera(r, nvr, http_param(r, 0)))
         return http_reply_error(r, 404, "no such camera");
-    return -1;
+    return HTTP_PASS;
 }
 
 /* ---- JSON ---- */
@@ -249,7 +249,7 @@ static void write_user(FILE *f, const struct user *u)
     write_user_tokens(f, u, 0, NULL, 0);
 }
 
-static int reply_session(struct http_request *r, unsigned status, const struct user *u, const char *csrf)
+static http_result reply_session(struct http_request *r, unsigned status, const struct user *u, const char *csrf)
 {
     struct http_body b;
     if (http_body_open(&b))
@@ -271,7 +271,7 @@ static void set_cookie(struct http_request *r, const char *value, int64_t max_ag
 }
 
 /* Starts a session for u and answers with it. */
-static int start_session(struct http_request *r, struct nvr *nvr, const struct user *u, unsigned status)
+static http_result start_session(struct http_request *r, struct nvr *nvr, const struct user *u, unsigned status)
 {
     char cookie[AUTH_SECRET_LEN], csrf[USER_CSRF_LEN];
     int rc = auth_session_create(nvr->auth, u, http_client_address(r), cookie, csrf);
@@ -328,10 +328,10 @@ static void escape_name(const char *in, char *out, size_t n)
     out[o] = '\0';
 }
 
-int http_session_create(struct http_request *r, struct nvr *nvr)
+http_result http_session_create(struct http_request *r, struct nvr *nvr)
 {
     char raw[INDEX_ID_MAX], name[INDEX_ID_MAX], pw[300], err[160];
-    int ret;
+    http_result ret;
     struct user *u = calloc(1, sizeof *u);
     if (!u)
         return http_reply_error(r, 500, "out of memory");
@@ -365,7 +365,7 @@ out:
     return ret;
 }
 
-int http_session_get(struct http_request *r, struct nvr *nvr)
+http_result http_session_get(struct http_request *r, struct nvr *nvr)
 {
     (void)nvr;
     const struct auth_user *u = http_auth_user(r);
@@ -374,7 +374,7 @@ int http_session_get(struct http_request *r, struct nvr *nvr)
     return reply_session(r, 200, &u->u, u->via_token ? "" : u->csrf);
 }
 
-int http_session_delete(struct http_request *r, struct nvr *nvr)
+http_result http_session_delete(struct http_request *r, struct nvr *nvr)
 {
     const struct auth_user *u = http_auth_user(r);
     if (!u->via_token)
@@ -458,10 +458,18 @@ out:
     return rc;
 }
 
-int http_setup(struct http_request *r, struct nvr *nvr)
+http_result http_setup_state(struct http_request *r, struct nvr *nvr)
+{
+    char *body = strdup(auth_setup_open(nvr->auth) ? "{\"open\":true}\n" : "{\"open\":false}\n");
+    if (!body)
+        return http_reply_error(r, 500, "out of memory");
+    return http_reply(r, 200, "application/json", body, strlen(body), "no-store");
+}
+
+http_result http_setup(struct http_request *r, struct nvr *nvr)
 {
     char token[AUTH_SECRET_LEN + 8], err[160];
-    int ret;
+    http_result ret;
     struct user *u = calloc(1, sizeof *u);
     if (!u)
         return http_reply_error(r, 500, "out of memory");
@@ -493,12 +501,12 @@ out:
     return ret;
 }
 
-int http_users_list(struct http_request *r, struct nvr *nvr)
+http_result http_users_list(struct http_request *r, struct nvr *nvr)
 {
     struct user *v = NULL;
     struct user_token *toks = NULL;
     size_t n = 0, ntoks = 0;
-    int ret;
+    http_result ret;
     int rc = users_list(storage_index_reader(nvr->st), &v, &n);
     if (rc == NVR_OK)
         rc = users_tokens_list(storage_index_reader(nvr->st), &toks, &ntoks);
@@ -527,7 +535,7 @@ out:
     return ret;
 }
 
-static int reply_user(struct http_request *r, unsigned status, const struct user *u)
+static http_result reply_user(struct http_request *r, unsigned status, const struct user *u)
 {
     struct http_body b;
     if (http_body_open(&b))
@@ -537,10 +545,10 @@ static int reply_user(struct http_request *r, unsigned status, const struct user
     return http_body_send(r, &b, status, "application/json", "no-store");
 }
 
-int http_users_create(struct http_request *r, struct nvr *nvr)
+http_result http_users_create(struct http_request *r, struct nvr *nvr)
 {
     char err[160];
-    int ret;
+    http_result ret;
     struct user *u = calloc(1, sizeof *u);
     if (!u)
         return http_reply_error(r, 500, "out of memory");
@@ -582,10 +590,10 @@ static int other_admins(struct nvr *nvr, const char *name)
     return k > 0;
 }
 
-int http_users_update(struct http_request *r, struct nvr *nvr)
+http_result http_users_update(struct http_request *r, struct nvr *nvr)
 {
     char role[32], pw[300], err[160];
-    int ret;
+    http_result ret;
     struct user *u = calloc(1, sizeof *u);
     if (!u)
         return http_reply_error(r, 500, "out of memory");
@@ -651,10 +659,10 @@ out:
     return ret;
 }
 
-int http_users_delete(struct http_request *r, struct nvr *nvr)
+http_result http_users_delete(struct http_request *r, struct nvr *nvr)
 {
     struct user *u = calloc(1, sizeof *u);
-    int ret;
+    http_result ret;
     if (!u)
         return http_reply_error(r, 500, "out of memory");
     int rc = users_get(storage_index(nvr->st), http_param(r, 0), u);
@@ -676,11 +684,11 @@ int http_users_delete(struct http_request *r, struct nvr *nvr)
     return ret;
 }
 
-int http_tokens_create(struct http_request *r, struct nvr *nvr)
+http_result http_tokens_create(struct http_request *r, struct nvr *nvr)
 {
     char label[128], err[160], secret[AUTH_SECRET_LEN];
     int64_t id = 0;
-    int ret;
+    http_result ret;
     struct user *u = calloc(1, sizeof *u);
     if (!u)
         return http_reply_error(r, 500, "out of memory");
@@ -721,7 +729,7 @@ out:
     return ret;
 }
 
-int http_tokens_revoke(struct http_request *r, struct nvr *nvr)
+http_result http_tokens_revoke(struct http_request *r, struct nvr *nvr)
 {
     char *end;
     const char *s = http_param(r, 0);
@@ -784,7 +792,7 @@ static int write_entry(const struct access_entry *e, void *arg)
     return 0;
 }
 
-int http_access_log(struct http_request *r, struct nvr *nvr)
+http_result http_access_log(struct http_request *r, struct nvr *nvr)
 {
     struct access_filter f = {.from_us = INT64_MIN, .to_us = INT64_MAX, .limit = 1000};
     const char *s = http_query(r, "start"), *e = http_query(r, "end"), *lim = http_query(r, "limit");

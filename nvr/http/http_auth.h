@@ -11,7 +11,7 @@
 #include "http/http_server.h"
 
 /* The guard (http_server_set_guard). */
-int http_auth_guard(struct http_request *r, const struct http_route *route, struct nvr *nvr);
+http_result http_auth_guard(struct http_request *r, const struct http_route *route, struct nvr *nvr);
 
 /* The signed-in user of the request (NULL on a public route without one). */
 const struct auth_user *http_auth_user(const struct http_request *r);
@@ -28,16 +28,18 @@ const char *http_auth_name(const struct http_request *r);
 void http_auth_log(struct http_request *r, struct nvr *nvr, const char *action, const char *camera,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-int http_session_create(struct http_request *r, struct nvr *nvr);
-int http_session_get(struct http_request *r, struct nvr *nvr);
-int http_session_delete(struct http_request *r, struct nvr *nvr);
-int http_setup(struct http_request *r, struct nvr *nvr);
-int http_users_list(struct http_request *r, struct nvr *nvr);
-int http_users_create(struct http_request *r, struct nvr *nvr);
-int http_users_update(struct http_request *r, struct nvr *nvr);
-int http_users_delete(struct http_request *r, struct nvr *nvr);
-int http_tokens_create(struct http_request *r, struct nvr *nvr);
-int http_tokens_revoke(struct http_request *r, struct nvr *nvr);
-int http_access_log(struct http_request *r, struct nvr *nvr);
+http_result http_session_create(struct http_request *r, struct nvr *nvr);
+http_result http_session_get(struct http_request *r, struct nvr *nvr);
+http_result http_session_delete(struct http_request *r, struct nvr *nvr);
+http_result http_setup(struct http_request *r, struct nvr *nvr);
+/* GET /api/v1/setup: {"open": bool}, whether the first admin may still be made (public). */
+http_result http_setup_state(struct http_request *r, struct nvr *nvr);
+http_result http_users_list(struct http_request *r, struct nvr *nvr);
+http_result http_users_create(struct http_request *r, struct nvr *nvr);
+http_result http_users_update(struct http_request *r, struct nvr *nvr);
+http_result http_users_delete(struct http_request *r, struct nvr *nvr);
+http_result http_tokens_create(struct http_request *r, struct nvr *nvr);
+http_result http_tokens_revoke(struct http_request *r, struct nvr *nvr);
+http_result http_access_log(struct http_request *r, struct nvr *nvr);
 
 #endif

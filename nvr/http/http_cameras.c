@@ -152,7 +152,7 @@ static int valid_id(const char *id)
     return 1;
 }
 
-static int reply_camera(struct http_request *r, struct nvr *nvr, unsigned status, const char *id)
+static http_result reply_camera(struct http_request *r, struct nvr *nvr, unsigned status, const char *id)
 {
     const struct camera *c = cameras_find(nvr->cams, id);
     char url[4200];
@@ -175,16 +175,16 @@ static int reply_camera(struct http_request *r, struct nvr *nvr, unsigned status
     return http_body_send(r, &b, status, "application/json", "no-store");
 }
 
-static int refuse_file_camera(struct http_request *r, struct nvr *nvr, const struct camera *c)
+static http_result refuse_file_camera(struct http_request *r, struct nvr *nvr, const struct camera *c)
 {
     return http_reply_error(r, 409, "camera %s is declared in %s (line %d): edit the file, then reload with SIGHUP",
                             c->cfg.id, nvr->cfg->path, c->cfg.line);
 }
 
-int http_cameras_create(struct http_request *r, struct nvr *nvr)
+http_result http_cameras_create(struct http_request *r, struct nvr *nvr)
 {
     char id[80], err[512];
-    int ret;
+    http_result ret;
     json_t *o = http_json_body(r, &ret);
     char *ini = NULL;
     if (!o)
@@ -220,10 +220,10 @@ out:
     return ret;
 }
 
-int http_cameras_update(struct http_request *r, struct nvr *nvr)
+http_result http_cameras_update(struct http_request *r, struct nvr *nvr)
 {
     char err[512];
-    int ret;
+    http_result ret;
     const char *id = http_param(r, 0);
     const struct camera *c = cameras_find(nvr->cams, id);
     if (!c)
@@ -258,7 +258,7 @@ out:
     return ret;
 }
 
-int http_cameras_delete(struct http_request *r, struct nvr *nvr)
+http_result http_cameras_delete(struct http_request *r, struct nvr *nvr)
 {
     const char *id = http_param(r, 0);
     const struct camera *c = cameras_find(nvr->cams, id);
@@ -418,10 +418,10 @@ static unsigned camera_test_work(void *arg, char **body, size_t *len)
     return 200;
 }
 
-int http_camera_test(struct http_request *r, struct nvr *nvr)
+http_result http_camera_test(struct http_request *r, struct nvr *nvr)
 {
     char url[1100], transport[16], err[256];
-    int ret;
+    http_result ret;
     json_t *o = http_json_body(r, &ret);
     if (!o)
         return ret;

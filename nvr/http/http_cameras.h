@@ -9,9 +9,9 @@
 
 #include "http/http_server.h"
 
-int http_cameras_create(struct http_request *r, struct nvr *nvr);
-int http_cameras_update(struct http_request *r, struct nvr *nvr);
-int http_cameras_delete(struct http_request *r, struct nvr *nvr);
-int http_camera_test(struct http_request *r, struct nvr *nvr);
+http_result http_cameras_create(struct http_request *r, struct nvr *nvr);
+http_result http_cameras_update(struct http_request *r, struct nvr *nvr);
+http_result http_cameras_delete(struct http_request *r, struct nvr *nvr);
+http_result http_camera_test(struct http_request *r, struct nvr *nvr);
 
 #endif

@@ -77,13 +77,13 @@ static int numeric_target(const char *t)
     return inet_pton(AF_INET, host, &a) == 1 && *end == '\0' && colon[1] && port > 0 && port < 65536;
 }
 
-int http_discover(struct http_request *r, struct nvr *nvr)
+http_result http_discover(struct http_request *r, struct nvr *nvr)
 {
     size_t blen = 0;
     http_body(r, &blen);
     struct discover *d = calloc(1, sizeof *d);
     char err[256];
-    int ret;
+    http_result ret;
     if (!d)
         return http_reply_error(r, 500, "out of memory");
     d->o.timeout_ms = 3000;

@@ -11,6 +11,6 @@
 /* Body (optional members): {"timeout": seconds (0.1..10, default 3),
  * "target": "IP:PORT" (a unicast probe, else multicast on the local link)}.
  * Answers {"devices":[...]} as `nvr discover --json`. */
-int http_discover(struct http_request *r, struct nvr *nvr);
+http_result http_discover(struct http_request *r, struct nvr *nvr);
 
 #endif

@@ -100,7 +100,7 @@ static int parse_request(struct http_request *r, struct nvr *nvr, json_t *o, str
     return 0;
 }
 
-int http_exports_create(struct http_request *r, struct nvr *nvr)
+http_result http_exports_create(struct http_request *r, struct nvr *nvr)
 {
     size_t len;
     const char *body = http_body(r, &len);
@@ -151,7 +151,7 @@ out:
     return ret;
 }
 
-int http_exports_list(struct http_request *r, struct nvr *nvr)
+http_result http_exports_list(struct http_request *r, struct nvr *nvr)
 {
     struct http_body b;
     if (http_body_open(&b))
@@ -161,7 +161,7 @@ int http_exports_list(struct http_request *r, struct nvr *nvr)
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
-int http_exports_get(struct http_request *r, struct nvr *nvr)
+http_result http_exports_get(struct http_request *r, struct nvr *nvr)
 {
     struct export_job_status s;
     struct http_body b;
@@ -175,7 +175,7 @@ int http_exports_get(struct http_request *r, struct nvr *nvr)
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
-int http_exports_download(struct http_request *r, struct nvr *nvr)
+http_result http_exports_download(struct http_request *r, struct nvr *nvr)
 {
     struct export_job_status s;
     char path[4200];

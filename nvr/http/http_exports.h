@@ -11,9 +11,9 @@
 
 #include "http/http_server.h"
 
-int http_exports_create(struct http_request *r, struct nvr *nvr);
-int http_exports_list(struct http_request *r, struct nvr *nvr);
-int http_exports_get(struct http_request *r, struct nvr *nvr);
-int http_exports_download(struct http_request *r, struct nvr *nvr);
+http_result http_exports_create(struct http_request *r, struct nvr *nvr);
+http_result http_exports_list(struct http_request *r, struct nvr *nvr);
+http_result http_exports_get(struct http_request *r, struct nvr *nvr);
+http_result http_exports_download(struct http_request *r, struct nvr *nvr);
 
 #endif

@@ -38,7 +38,7 @@ static void write_time_or_null(FILE *f, int64_t us, int present)
         fputs("null", f);
 }
 
-static int reply_hold(struct http_request *r, unsigned status, const struct hold *h)
+static http_result reply_hold(struct http_request *r, unsigned status, const struct hold *h)
 {
     struct http_body b;
     if (http_body_open(&b))
@@ -62,7 +62,7 @@ static int hold_visible(const struct http_request *r, const struct nvr *nvr, con
     return h->ncameras > 0;
 }
 
-int http_holds_list(struct http_request *r, struct nvr *nvr)
+http_result http_holds_list(struct http_request *r, struct nvr *nvr)
 {
     struct hold *v = NULL;
     size_t n = 0;
@@ -119,10 +119,10 @@ static int parse_hold(struct http_request *r, struct nvr *nvr, json_t *o, struct
     return 0;
 }
 
-int http_holds_create(struct http_request *r, struct nvr *nvr)
+http_result http_holds_create(struct http_request *r, struct nvr *nvr)
 {
     char err[160];
-    int ret;
+    http_result ret;
     struct hold *h = calloc(1, sizeof *h);
     if (!h)
         return http_reply_error(r, 500, "out of memory");
@@ -163,7 +163,7 @@ static int64_t hold_id(struct http_request *r)
     return v;
 }
 
-int http_holds_get(struct http_request *r, struct nvr *nvr)
+http_result http_holds_get(struct http_request *r, struct nvr *nvr)
 {
     int64_t id = hold_id(r);
     if (id < 0)
@@ -174,14 +174,14 @@ int http_holds_get(struct http_request *r, struct nvr *nvr)
     int rc = holds_get(storage_index_reader(nvr->st), id, h);
     if (rc == NVR_OK && !hold_visible(r, nvr, h))
         rc = NVR_ENOTFOUND;
-    int ret = rc == NVR_ENOTFOUND ? http_reply_error(r, 404, "no such hold")
+    http_result ret = rc == NVR_ENOTFOUND ? http_reply_error(r, 404, "no such hold")
               : rc                ? http_reply_error(r, 500, "cannot read the hold: %s", nvr_strerror(rc))
                                   : reply_hold(r, 200, h);
     free(h);
     return ret;
 }
 
-int http_holds_release(struct http_request *r, struct nvr *nvr)
+http_result http_holds_release(struct http_request *r, struct nvr *nvr)
 {
     int64_t id = hold_id(r);
     if (id < 0)
@@ -189,7 +189,8 @@ int http_holds_release(struct http_request *r, struct nvr *nvr)
     struct hold *h = calloc(1, sizeof *h);
     if (!h)
         return http_reply_error(r, 500, "out of memory");
-    int ret, rc = holds_get(storage_index(nvr->st), id, h);
+    http_result ret;
+    int rc = holds_get(storage_index(nvr->st), id, h);
     if (rc == NVR_OK && !hold_visible(r, nvr, h))
         rc = NVR_ENOTFOUND;
     if (rc == NVR_OK && h->export_pid && !h->released_us) {
@@ -222,7 +223,7 @@ static const char *state_name(enum retention_state s)
     return "error";
 }
 
-int http_storage_status(struct http_request *r, struct nvr *nvr)
+http_result http_storage_status(struct http_request *r, struct nvr *nvr)
 {
     struct retention_status s;
     struct http_body b;

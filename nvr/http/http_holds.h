@@ -9,11 +9,11 @@
 
 #include "http/http_server.h"
 
-int http_holds_list(struct http_request *r, struct nvr *nvr);
-int http_holds_create(struct http_request *r, struct nvr *nvr);
-int http_holds_get(struct http_request *r, struct nvr *nvr);
-int http_holds_release(struct http_request *r, struct nvr *nvr);
-int http_storage_status(struct http_request *r, struct nvr *nvr);
+http_result http_holds_list(struct http_request *r, struct nvr *nvr);
+http_result http_holds_create(struct http_request *r, struct nvr *nvr);
+http_result http_holds_get(struct http_request *r, struct nvr *nvr);
+http_result http_holds_release(struct http_request *r, struct nvr *nvr);
+http_result http_storage_status(struct http_request *r, struct nvr *nvr);
 
 /* Writes the storage/retention gauges and counters for /metrics. */
 void http_storage_write_metrics(struct nvr *nvr, FILE *f);

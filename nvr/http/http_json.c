@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-json_t *http_json_body(struct http_request *r, int *ret)
+json_t *http_json_body(struct http_request *r, http_result *ret)
 {
     size_t len;
     const char *body = http_body(r, &len);

@@ -15,7 +15,7 @@
 /* Parses the body as a JSON object.  On failure answers 400 itself and
  * returns NULL with *ret set to the reply's result.  The caller owns the
  * object (json_decref). */
-json_t *http_json_body(struct http_request *r, int *ret);
+json_t *http_json_body(struct http_request *r, http_result *ret);
 
 /* A string member into dst (n bytes).  Absent: "" unless required.  -1 with
  * a message in err when it is missing, not a string, too long, or (when

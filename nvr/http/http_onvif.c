@@ -138,10 +138,10 @@ static int device_url(const char *address, char *out, size_t n)
     return snprintf(out, n, "http://%s/onvif/device_service", address) < (int)n ? 0 : -1;
 }
 
-int http_onvif_device(struct http_request *r, struct nvr *nvr)
+http_result http_onvif_device(struct http_request *r, struct nvr *nvr)
 {
     char address[512], err[256];
-    int ret;
+    http_result ret;
     json_t *o = http_json_body(r, &ret);
     if (!o)
         return ret;

@@ -12,6 +12,6 @@
 
 /* Body {"address": "host[:port]" or "http://host[:port]/path", "user",
  * "password"}; see docs/ref/http-api.md for the answer. */
-int http_onvif_device(struct http_request *r, struct nvr *nvr);
+http_result http_onvif_device(struct http_request *r, struct nvr *nvr);
 
 #endif

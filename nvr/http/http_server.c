@@ -164,10 +164,16 @@ static void count(struct http_server *s, size_t route, unsigned status)
     atomic_fetch_add(&s->counts[route][k], 1);
 }
 
-static int queue(struct http_request *r, unsigned status, struct MHD_Response *resp)
+/* libmicrohttpd's answer for a handler's result (HTTP_PASS never gets here). */
+static enum MHD_Result to_mhd(http_result r)
+{
+    return r == HTTP_QUEUED ? MHD_YES : MHD_NO;
+}
+
+static http_result queue(struct http_request *r, unsigned status, struct MHD_Response *resp)
 {
     if (!resp)
-        return MHD_NO;
+        return HTTP_FAILED;
     for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
         MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
     if (r->srv->tls)
@@ -175,10 +181,10 @@ static int queue(struct http_request *r, unsigned status, struct MHD_Response *r
     for (int i = 0; i < r->nextra; i++)
         MHD_add_response_header(resp, r->extra[i][0], r->extra[i][1]);
     r->nextra = 0;
-    int ret = MHD_queue_response(r->conn, status, resp);
+    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     count(r->srv, r->route, status);
-    return ret;
+    return ret == MHD_YES ? HTTP_QUEUED : HTTP_FAILED;
 }
 
 int http_is_head(const struct http_request *r)
@@ -242,7 +248,7 @@ void http_stream_wake(struct http_stream *s)
     pthread_mutex_unlock(&s->mu);
 }
 
-int http_reply_stream(struct http_request *r, const char *content_type, const char *cache_control,
+http_result http_reply_stream(struct http_request *r, const char *content_type, const char *cache_control,
                       http_stream_read fn, void *cls, void (*attach)(void *cls, struct http_stream *s),
                       void (*free_fn)(void *cls))
 {
@@ -250,7 +256,7 @@ int http_reply_stream(struct http_request *r, const char *content_type, const ch
     struct http_stream *s = calloc(1, sizeof *s);
     if (!s) {
         free_fn(cls);
-        return MHD_NO;
+        return HTTP_FAILED;
     }
     s->srv = srv;
     s->conn = r->conn;
@@ -264,7 +270,7 @@ int http_reply_stream(struct http_request *r, const char *content_type, const ch
         pthread_mutex_destroy(&s->mu);
         free(s);
         free_fn(cls);
-        return MHD_NO;
+        return HTTP_FAILED;
     }
     pthread_mutex_lock(&srv->streams_mu);
     s->closing = srv->stopping;
@@ -303,7 +309,7 @@ static void *later_thread(void *p)
     return NULL;
 }
 
-int http_reply_later(struct http_request *r, http_work_fn work, void *arg, void (*free_arg)(void *arg))
+http_result http_reply_later(struct http_request *r, http_work_fn work, void *arg, void (*free_arg)(void *arg))
 {
     struct http_later *l = r->up && !r->up->later ? calloc(1, sizeof *l) : NULL;
     pthread_attr_t attr;
@@ -331,16 +337,16 @@ int http_reply_later(struct http_request *r, http_work_fn work, void *arg, void 
     }
     r->up->later = l;
     pthread_mutex_unlock(&r->srv->streams_mu);
-    return MHD_YES;
+    return HTTP_QUEUED;
 }
 
 /* The second call after http_reply_later: queues the answer it computed. */
-static int reply_later_done(struct http_request *r)
+static http_result reply_later_done(struct http_request *r)
 {
     struct http_later *l = r->up->later;
     r->up->later = NULL;
     r->route = l->route;
-    int ret = l->body ? http_reply(r, l->status, "application/json", l->body, l->len, "no-store")
+    http_result ret = l->body ? http_reply(r, l->status, "application/json", l->body, l->len, "no-store")
                       : http_reply_error(r, 500, "out of memory");
     free(l);
     return ret;
@@ -453,20 +459,20 @@ const char *http_header(const struct http_request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-int http_reply(struct http_request *r, unsigned status, const char *content_type, char *body, size_t len,
+http_result http_reply(struct http_request *r, unsigned status, const char *content_type, char *body, size_t len,
                const char *cache_control)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(body);
-        return MHD_NO;
+        return HTTP_FAILED;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control ? cache_control : "no-store");
     return queue(r, status, resp);
 }
 
-int http_body_open(struct http_body *b)
+nvr_err http_body_open(struct http_body *b)
 {
     b->buf = NULL;
     b->len = 0;
@@ -474,7 +480,7 @@ int http_body_open(struct http_body *b)
     return b->f ? NVR_OK : NVR_ENOMEM;
 }
 
-int http_body_send(struct http_request *r, struct http_body *b, unsigned status, const char *content_type,
+http_result http_body_send(struct http_request *r, struct http_body *b, unsigned status, const char *content_type,
                    const char *cache_control)
 {
     if (fclose(b->f) != 0) {
@@ -485,7 +491,7 @@ int http_body_send(struct http_request *r, struct http_body *b, unsigned status,
     return http_reply(r, status, content_type, b->buf, b->len, cache_control);
 }
 
-int http_reply_error(struct http_request *r, unsigned status, const char *fmt, ...)
+http_result http_reply_error(struct http_request *r, unsigned status, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -494,14 +500,14 @@ int http_reply_error(struct http_request *r, unsigned status, const char *fmt, .
     va_end(ap);
     struct http_body b;
     if (http_body_open(&b))
-        return MHD_NO;
+        return HTTP_FAILED;
     fputs("{\"error\":", b.f);
     json_write_string(b.f, msg);
     fputs("}\n", b.f);
     return http_body_send(r, &b, status, "application/json", "no-store");
 }
 
-int http_reply_no_route(struct http_request *r)
+http_result http_reply_no_route(struct http_request *r)
 {
     r->route = r->srv->nroutes;
     return http_reply_error(r, 404, "no such route");
@@ -565,7 +571,7 @@ static int etag_matches(const char *inm, const char *etag)
     return 0;
 }
 
-int http_reply_file(struct http_request *r, int fd, uint64_t size, const char *content_type,
+http_result http_reply_file(struct http_request *r, int fd, uint64_t size, const char *content_type,
                     const char *etag, const char *cache_control)
 {
     struct MHD_Response *resp;
@@ -575,7 +581,7 @@ int http_reply_file(struct http_request *r, int fd, uint64_t size, const char *c
         close(fd);
         resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         if (!resp)
-            return MHD_NO;
+            return HTTP_FAILED;
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
         return queue(r, 304, resp);
@@ -590,10 +596,10 @@ int http_reply_file(struct http_request *r, int fd, uint64_t size, const char *c
         snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long)size);
         char *body = strdup("{\"error\":\"range not satisfiable\"}\n");
         if (!body)
-            return MHD_NO;
+            return HTTP_FAILED;
         resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
         if (!resp)
-            return MHD_NO;
+            return HTTP_FAILED;
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
         return queue(r, 416, resp);
@@ -608,7 +614,7 @@ int http_reply_file(struct http_request *r, int fd, uint64_t size, const char *c
             close(fd);
     }
     if (!resp)
-        return MHD_NO;
+        return HTTP_FAILED;
     if (ranged > 0) {
         char cr[96];
         snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long)from, (unsigned long long)to,
@@ -720,7 +726,7 @@ static void conn_uncharge(struct http_server *s, struct MHD_Connection *conn)
 }
 
 /* 503 for a connection that came in over a limit, then close. */
-static int reply_busy(struct http_request *r, const char *what)
+static http_result reply_busy(struct http_request *r, const char *what)
 {
     char ra[16];
     snprintf(ra, sizeof ra, "%d", HTTP_RETRY_AFTER_S);
@@ -743,7 +749,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         struct conn_slot *c = conn_slot_of(conn);
         if (c && c->over) {
             *upload_data_size = 0;
-            return (enum MHD_Result)reply_busy(&r, c->over == 1 ? "from your address" : "to this server");
+            return to_mhd(reply_busy(&r, c->over == 1 ? "from your address" : "to this server"));
         }
     }
     if (strcmp(method, "GET") != 0 && !head) {
@@ -776,10 +782,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (up->later) {
             pthread_mutex_lock(&s->streams_mu); /* pairs with later_thread's resume */
             pthread_mutex_unlock(&s->streams_mu);
-            return (enum MHD_Result)reply_later_done(&r);
+            return to_mhd(reply_later_done(&r));
         }
         if (up->too_big)
-            return (enum MHD_Result)http_reply_error(&r, 413, "request body larger than %d bytes", HTTP_MAX_BODY);
+            return to_mhd(http_reply_error(&r, 413, "request body larger than %d bytes", HTTP_MAX_BODY));
         r.body = up->buf ? up->buf : "";
         r.body_len = up->len;
     } else {
@@ -798,7 +804,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
     }
     if (strlen(url) > 2048)
-        return (enum MHD_Result)http_reply_error(&r, 414, "URL too long");
+        return to_mhd(http_reply_error(&r, 414, "URL too long"));
     char allow[64] = "";
     for (size_t i = 0; i < s->nroutes; i++) {
         const struct http_route *rt = &s->routes[i];
@@ -806,11 +812,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             continue;
         if (strcmp(rt->method, method) == 0 || (head && strcmp(rt->method, "GET") == 0)) {
             r.route = i;
-            int ret = s->guard ? s->guard(&r, rt, s->nvr) : -1;
-            if (ret == -1)
+            http_result ret = s->guard ? s->guard(&r, rt, s->nvr) : HTTP_PASS;
+            if (ret == HTTP_PASS)
                 ret = rt->fn(&r, s->nvr);
             http_set_user(&r, NULL, NULL);
-            return (enum MHD_Result)ret;
+            return to_mhd(ret);
         }
         if (strchr(rt->pattern, '*'))
             continue; /* a catch-all does not turn every unknown path into a 405 */
@@ -831,9 +837,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-        return (enum MHD_Result)queue(&r, 405, resp);
+        return to_mhd(queue(&r, 405, resp));
     }
-    return (enum MHD_Result)http_reply_no_route(&r);
+    return to_mhd(http_reply_no_route(&r));
 }
 
 static int hexval(char c)
@@ -1102,7 +1108,7 @@ unsigned http_server_default_threads(void)
     return n < 2 ? 2 : n > 16 ? 16 : (unsigned)n;
 }
 
-int http_server_start(struct http_server **out, struct nvr *nvr, const struct http_listen *l,
+nvr_err http_server_start(struct http_server **out, struct nvr *nvr, const struct http_listen *l,
                       const struct http_route *routes, size_t nroutes)
 {
     const char *host = l->host;

@@ -17,6 +17,7 @@
 #ifndef NVR_HTTP_SERVER_H
 #define NVR_HTTP_SERVER_H
 
+#include "base/err.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,7 +29,16 @@ struct http_request;
 #define HTTP_MAX_PARAMS 4
 #define HTTP_MAX_BODY (64 * 1024) /* larger request bodies answer 413 */
 
-typedef int (*http_handler)(struct http_request *req, struct nvr *nvr);
+/* What a handler returns, and the http_reply* calls it ends with: whether an
+ * answer was handed to libmicrohttpd.  HTTP_QUEUED: it was (whatever its
+ * status); HTTP_FAILED: it could not be (out of memory, connection gone) and
+ * libmicrohttpd closes the connection.  The values are MHD_YES and MHD_NO.  A
+ * guard returns HTTP_PASS to let the handler answer instead.  Being an enum
+ * with no negative value, it is not int: a handler declared to return int
+ * does not fit a route table (-Wincompatible-pointer-types). */
+typedef enum http_result { HTTP_FAILED = 0, HTTP_QUEUED = 1, HTTP_PASS = 2 } http_result;
+
+typedef http_result (*http_handler)(struct http_request *req, struct nvr *nvr);
 
 /* Who may call a route.  The zero value is the safe default: any signed-in
  * user, and a "{}" right after /api/v1/cameras/ must be a camera they may
@@ -48,9 +58,9 @@ struct http_route {
 };
 
 /* Runs before every handler (http_server_set_guard): authenticates and
- * authorises the request.  Returns -1 to let the handler run, or the result
- * of the reply it made (401/403/404/...). */
-typedef int (*http_guard)(struct http_request *req, const struct http_route *route, struct nvr *nvr);
+ * authorises the request.  Returns HTTP_PASS to let the handler run, or the
+ * result of the reply it made (401/403/404/...). */
+typedef http_result (*http_guard)(struct http_request *req, const struct http_route *route, struct nvr *nvr);
 
 /* TLS 1.3 and 1.2 only, forward-secret key exchange and AEAD suites only
  * (RFC 8996, NIST SP 800-52r2); `tls_priority` in [server] replaces it. */
@@ -92,7 +102,7 @@ int http_listen_is_loopback(const char *host);
 
 /* Listens as l says and serves routes (a static table, borrowed).
  * *out owns the server; stop with http_server_stop. */
-int http_server_start(struct http_server **out, struct nvr *nvr, const struct http_listen *l,
+nvr_err http_server_start(struct http_server **out, struct nvr *nvr, const struct http_listen *l,
                       const struct http_route *routes, size_t nroutes);
 
 /* One worker per online CPU, at least 2 and at most 16: more threads than
@@ -169,21 +179,21 @@ const char *http_header(const struct http_request *r, const char *name);
 int http_conn_charge(struct http_request *r, unsigned extra);
 
 /* Answers with body (malloc'ed; ownership passes, also on failure). */
-int http_reply(struct http_request *r, unsigned status, const char *content_type, char *body, size_t len,
+http_result http_reply(struct http_request *r, unsigned status, const char *content_type, char *body, size_t len,
                const char *cache_control);
 
 /* Answers {"error": message} with status. */
-int http_reply_error(struct http_request *r, unsigned status, const char *fmt, ...)
+http_result http_reply_error(struct http_request *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Answers 404 {"error":"no such route"}, counted as no route at all (for a
  * catch-all handler that finds the path is not its own). */
-int http_reply_no_route(struct http_request *r);
+http_result http_reply_no_route(struct http_request *r);
 
 /* Serves bytes [0, size) of fd (ownership passes, also on failure) with
  * Range/206/416, ETag/If-None-Match/304 and HEAD support, through
  * sendfile where the connection allows.  etag may be NULL. */
-int http_reply_file(struct http_request *r, int fd, uint64_t size, const char *content_type,
+http_result http_reply_file(struct http_request *r, int fd, uint64_t size, const char *content_type,
                     const char *etag, const char *cache_control);
 
 /* Whether the request is a HEAD (answer headers only). */
@@ -205,7 +215,7 @@ typedef long (*http_stream_read)(void *cls, char *buf, size_t max);
  * exists, before the answer is queued: s is the handle for
  * http_stream_wake, valid until free_fn.  free_fn(cls) always runs once,
  * also on failure (possibly before this returns). */
-int http_reply_stream(struct http_request *r, const char *content_type, const char *cache_control,
+http_result http_reply_stream(struct http_request *r, const char *content_type, const char *cache_control,
                       http_stream_read fn, void *cls, void (*attach)(void *cls, struct http_stream *s),
                       void (*free_fn)(void *cls));
 
@@ -222,7 +232,7 @@ void http_stream_wake(struct http_stream *s);
 typedef unsigned (*http_work_fn)(void *arg, char **body, size_t *len);
 
 /* Takes ownership of arg (freed with free_arg also on failure). */
-int http_reply_later(struct http_request *r, http_work_fn work, void *arg, void (*free_arg)(void *arg));
+http_result http_reply_later(struct http_request *r, http_work_fn work, void *arg, void (*free_arg)(void *arg));
 
 /* A memory stream for building a body: http_body_send() closes it and
  * answers with what was written. */
@@ -231,8 +241,8 @@ struct http_body {
     char *buf;
     size_t len;
 };
-int http_body_open(struct http_body *b);
-int http_body_send(struct http_request *r, struct http_body *b, unsigned status, const char *content_type,
+nvr_err http_body_open(struct http_body *b);
+http_result http_body_send(struct http_request *r, struct http_body *b, unsigned status, const char *content_type,
                    const char *cache_control);
 
 #endif

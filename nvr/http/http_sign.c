@@ -14,12 +14,12 @@
 
 #include <stdlib.h>
 
-int http_signing_key(struct http_request *r, struct nvr *nvr)
+http_result http_signing_key(struct http_request *r, struct nvr *nvr)
 {
     char fpr[SIGN_FPR_BUFSZ];
     char *pem = NULL;
     struct http_body b;
-    int ret;
+    http_result ret;
     if (!nvr->key)
         return http_reply_error(r, 503, "the server has no signing key");
     if (sign_public_pem(nvr->key, &pem) || sign_fingerprint(nvr->key, fpr)) {

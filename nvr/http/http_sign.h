@@ -10,6 +10,6 @@
 #include "http/http_server.h"
 
 /* {"algorithm":"ed25519","fingerprint":"sha256:...","public_key":"PEM"}. */
-int http_signing_key(struct http_request *r, struct nvr *nvr);
+http_result http_signing_key(struct http_request *r, struct nvr *nvr);
 
 #endif

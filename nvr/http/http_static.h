@@ -7,6 +7,9 @@
  * lies inside web_dir.  A path ending in "/" serves that directory's
  * index.html.  Answers carry a content type from the extension, an ETag
  * (If-None-Match answers 304), Range support and "Cache-Control: no-cache".
+ * "/s/ID/PATH" is PATH, immutable for a year when ID is web_dir/build-id's;
+ * FILE.br / FILE.gz copies are sent when Accept-Encoding allows (see
+ * http_static.c and web/build_static.py).
  */
 #ifndef NVR_HTTP_STATIC_H
 #define NVR_HTTP_STATIC_H
@@ -15,7 +18,7 @@
 
 /* Answers r with the file http_path(r) names under web_dir (borrowed), or a
  * 404 JSON error.  Returns the reply's result, like every handler. */
-int http_static_serve(struct http_request *r, const char *web_dir);
+http_result http_static_serve(struct http_request *r, const char *web_dir);
 
 /* 1 if the request path may be served (the checks above), else 0. */
 int http_static_path_ok(const char *path);

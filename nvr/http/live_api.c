@@ -49,7 +49,7 @@ static void viewer_free(void *cls)
 }
 
 /* The answer to a HEAD that passed every check: the headers, no body. */
-static int reply_head(struct http_request *r, const char *type)
+static http_result reply_head(struct http_request *r, const char *type)
 {
     char *empty = malloc(1);
     if (!empty)
@@ -58,7 +58,7 @@ static int reply_head(struct http_request *r, const char *type)
 }
 
 /* Answers r with the endless live.mp4 body of h (see live_viewer_open for wait). */
-static int serve_hub(struct http_request *r, struct live_hub *h, int wait)
+static http_result serve_hub(struct http_request *r, struct live_hub *h, int wait)
 {
     struct live_viewer *v;
     int rc = live_viewer_open(h, wait, &v);
@@ -69,7 +69,7 @@ static int serve_hub(struct http_request *r, struct live_hub *h, int wait)
     return http_reply_stream(r, "video/mp4", "no-store", viewer_read, v, viewer_attach, viewer_free);
 }
 
-int live_api_live(struct http_request *r, struct nvr *nvr)
+http_result live_api_live(struct http_request *r, struct nvr *nvr)
 {
     const struct nvr_camera_config *cam;
     struct recorder *rec = nvr_recorder(nvr, http_param(r, 0), &cam);
@@ -182,7 +182,7 @@ static int parse_cameras(const char *list, char ids[][64], char *err, size_t err
     return n ? n : -1;
 }
 
-int live_api_mux(struct http_request *r, struct nvr *nvr)
+http_result live_api_mux(struct http_request *r, struct nvr *nvr)
 {
     const char *stream = http_query(r, "stream"), *codec = http_query(r, "codec");
     char ids[LIVE_MUX_MAX_CAMERAS][64], err[128];
@@ -238,7 +238,7 @@ static int parse_width(const char *s, int *out)
     return 0;
 }
 
-int live_api_snapshot(struct http_request *r, struct nvr *nvr)
+http_result live_api_snapshot(struct http_request *r, struct nvr *nvr)
 {
     const struct nvr_camera_config *cam;
     struct recorder *rec = nvr_recorder(nvr, http_param(r, 0), &cam);

@@ -11,9 +11,9 @@
 
 #include "http/http_server.h"
 
-int live_api_live(struct http_request *r, struct nvr *nvr);
-int live_api_snapshot(struct http_request *r, struct nvr *nvr);
-int live_api_mux(struct http_request *r, struct nvr *nvr);
+http_result live_api_live(struct http_request *r, struct nvr *nvr);
+http_result live_api_snapshot(struct http_request *r, struct nvr *nvr);
+http_result live_api_mux(struct http_request *r, struct nvr *nvr);
 
 #define LIVE_API_MUX_TYPE "application/vnd.nvr.live-mux"
 

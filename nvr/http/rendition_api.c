@@ -83,16 +83,17 @@ static int parse_width(const char *s, int *out)
     return 0;
 }
 
-int rendition_api_playback(struct http_request *r, struct nvr *nvr)
+http_result rendition_api_playback(struct http_request *r, struct nvr *nvr)
 {
     const struct nvr_camera_config *cam;
     const char *codec = http_query(r, "codec"), *ws = http_query(r, "width");
     int64_t from, to;
-    int width = 0, replied, ret;
+    int width = 0;
+    http_result ret;
     char a[NVR_TIME_BUFSZ], z[NVR_TIME_BUFSZ];
     if (!nvr_recorder(nvr, http_param(r, 0), &cam))
         return http_reply_error(r, 404, "no such camera");
-    if ((ret = http_api_time_range(r, 1, RENDITION_API_MAX_US, &from, &to, &replied)) || replied)
+    if ((ret = http_api_time_range(r, 1, RENDITION_API_MAX_US, &from, &to)) != HTTP_PASS)
         return ret;
     if (codec && strcmp(codec, "h264") != 0)
         return http_reply_error(r, 400, "codec must be h264");

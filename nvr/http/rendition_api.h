@@ -10,6 +10,6 @@
 
 #include "http/http_server.h"
 
-int rendition_api_playback(struct http_request *r, struct nvr *nvr);
+http_result rendition_api_playback(struct http_request *r, struct nvr *nvr);
 
 #endif

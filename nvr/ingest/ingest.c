@@ -86,7 +86,7 @@ struct held {
 
 static const AVRational US = {1, 1000000};
 
-static int hold_video(struct ingest *in, AVPacket *pkt, const struct ingest_meta *meta)
+static nvr_err hold_video(struct ingest *in, AVPacket *pkt, const struct ingest_meta *meta)
 {
     if (in->hlen == in->hcap) {
         if (in->hhead > 0) {
@@ -189,7 +189,7 @@ static int worth_another(int rc)
 }
 
 /* RTP over UDP: the reader, else libavformat. */
-static int open_udp(struct ingest *in, const struct ingest_opts *o, char *why, size_t whylen)
+static nvr_err open_udp(struct ingest *in, const struct ingest_opts *o, char *why, size_t whylen)
 {
     if (!use_reader(o))
         return ingest_libav_open(&in->lav, o, "udp", why, whylen);

@@ -68,7 +68,7 @@ static void describe_error(struct ingest_libav *in, int averr, char *why, size_t
     snprintf(why, n, "%s", buf);
 }
 
-static int map_error(struct ingest_libav *in, int averr)
+static nvr_err map_error(struct ingest_libav *in, int averr)
 {
     if (in->o->stop && atomic_load(in->o->stop))
         return NVR_ESTOPPED;
@@ -81,7 +81,7 @@ static int map_error(struct ingest_libav *in, int averr)
     return nvr_err_from_av(averr);
 }
 
-static int pick_streams(struct ingest_libav *in, char *why, size_t whylen)
+static nvr_err pick_streams(struct ingest_libav *in, char *why, size_t whylen)
 {
     AVFormatContext *ic = in->ic;
     in->video_idx = in->audio_idx = -1;
@@ -131,7 +131,7 @@ static int pick_streams(struct ingest_libav *in, char *why, size_t whylen)
     return NVR_OK;
 }
 
-static int try_open(struct ingest_libav *in, const char *transport, char *why, size_t whylen)
+static nvr_err try_open(struct ingest_libav *in, const char *transport, char *why, size_t whylen)
 {
     AVDictionary *opts = NULL;
     char tmo[32];
@@ -192,7 +192,7 @@ const struct ingest_info *ingest_libav_get_info(const struct ingest_libav *in)
 }
 
 /* Reads one packet of a selected track, renumbered (0 video, 1 audio). */
-static int read_raw(struct ingest_libav *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
+static nvr_err read_raw(struct ingest_libav *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
 {
     for (;;) {
         int ret = av_read_frame(in->ic, pkt);

@@ -152,7 +152,7 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 /* Decides each track's role and logs what is not recorded. */
-static int pick_tracks(struct ingest_rtsp *in, char *why, size_t whylen)
+static nvr_err pick_tracks(struct ingest_rtsp *in, char *why, size_t whylen)
 {
     for (int i = 0; i < in->sdp.nmedia; i++) {
         const struct sdp_media *m = &in->sdp.media[i];
@@ -195,7 +195,7 @@ static int pick_tracks(struct ingest_rtsp *in, char *why, size_t whylen)
     return NVR_OK;
 }
 
-static int make_params(struct ingest_rtsp *in)
+static nvr_err make_params(struct ingest_rtsp *in)
 {
     const struct sdp_media *v = in->video->m;
     AVCodecParameters *par = avcodec_parameters_alloc();
@@ -238,7 +238,7 @@ out:
     return rc;
 }
 
-static int emit_rtp(void *ctx, const uint8_t *pkt, size_t len)
+static nvr_err emit_rtp(void *ctx, const uint8_t *pkt, size_t len)
 {
     return rtp_depack_push(ctx, pkt, len);
 }
@@ -520,7 +520,7 @@ static int pop_frame(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *
 
 /* Reads what a track's socket has (RTP through the reorder buffer, or
  * RTCP). */
-static int drain_udp(struct ingest_rtsp *in, struct track *t, int rtcp, int64_t now)
+static nvr_err drain_udp(struct ingest_rtsp *in, struct track *t, int rtcp, int64_t now)
 {
     struct rtp_udp_pkt pk[RTP_UDP_BATCH];
     for (int b = 0; b < UDP_BATCHES; b++) {

@@ -324,7 +324,7 @@ static int stopped(const struct rtsp_client *c)
     return !c->ignore_stop && c->stop && atomic_load(c->stop);
 }
 
-static int wait_error(const struct rtsp_client *c, int rc, char *why, size_t whylen)
+static nvr_err wait_error(const struct rtsp_client *c, int rc, char *why, size_t whylen)
 {
     if (rc == NVR_ESTOPPED)
         return nvr_fail(rc, why, whylen, "stopped");
@@ -335,13 +335,13 @@ static int wait_error(const struct rtsp_client *c, int rc, char *why, size_t why
 }
 
 /* Waits until fd is ready for events, the deadline passes or we are stopped. */
-static int wait_fd(const struct rtsp_client *c, int fd, short events, int64_t deadline)
+static nvr_err wait_fd(const struct rtsp_client *c, int fd, short events, int64_t deadline)
 {
     return rtsp_conn_wait_fd(fd, events, deadline, c->ignore_stop ? NULL : c->stop);
 }
 
 /* One poll of at most POLL_SLICE_MS: NVR_OK whether or not fd became ready. */
-static int wait_once(const struct rtsp_client *c, short events, int64_t deadline)
+static nvr_err wait_once(const struct rtsp_client *c, short events, int64_t deadline)
 {
     if (stopped(c))
         return NVR_ESTOPPED;
@@ -355,7 +355,7 @@ static int wait_once(const struct rtsp_client *c, short events, int64_t deadline
     return NVR_OK;
 }
 
-static int send_all(struct rtsp_client *c, const void *data, size_t len, int64_t deadline, char *why,
+static nvr_err send_all(struct rtsp_client *c, const void *data, size_t len, int64_t deadline, char *why,
                     size_t whylen)
 {
     if (rtsp_conn_write(c->conn, data, len))
@@ -375,7 +375,7 @@ static int send_all(struct rtsp_client *c, const void *data, size_t len, int64_t
 }
 
 /* Reads more bytes into the buffer (see the file comment). */
-static int fill(struct rtsp_client *c, int64_t deadline, char *why, size_t whylen)
+static nvr_err fill(struct rtsp_client *c, int64_t deadline, char *why, size_t whylen)
 {
     if (c->rpos == c->wpos) {
         c->rpos = c->wpos = 0;
@@ -538,7 +538,7 @@ static int read_reply(struct rtsp_client *c, int cseq, int64_t deadline, char *w
 }
 
 /* Writes a request with our standard headers; *cseq gets its CSeq. */
-static int send_request(struct rtsp_client *c, const char *method, const char *url, const char *extra,
+static nvr_err send_request(struct rtsp_client *c, const char *method, const char *url, const char *extra,
                         int *cseq, int64_t deadline, char *why, size_t whylen)
 {
     char req[4096], auth[1024];
@@ -598,7 +598,7 @@ static int transact(struct rtsp_client *c, const char *method, const char *url, 
     return nvr_fail(NVR_ECONN, why, whylen, "the camera answered RTSP %d %s to %s", r->status, r->reason, method);
 }
 
-static int connect_to(struct rtsp_client *c, char *why, size_t whylen)
+static nvr_err connect_to(struct rtsp_client *c, char *why, size_t whylen)
 {
     char key[512], port[8];
     snprintf(port, sizeof port, "%s", c->url.port);
@@ -775,7 +775,7 @@ int rtsp_client_fd(const struct rtsp_client *c)
     return rtsp_conn_fd(c->conn);
 }
 
-int rtsp_client_peer(const struct rtsp_client *c, struct sockaddr_storage *addr, socklen_t *len)
+nvr_err rtsp_client_peer(const struct rtsp_client *c, struct sockaddr_storage *addr, socklen_t *len)
 {
     return rtsp_conn_peer(c->conn, addr, len);
 }
@@ -800,7 +800,7 @@ nvr_err rtsp_client_play(struct rtsp_client *c, const char *session_control, cha
 }
 
 /* Sends a keep-alive without waiting for its reply (take_item drops it). */
-static int keepalive(struct rtsp_client *c, char *why, size_t whylen)
+static nvr_err keepalive(struct rtsp_client *c, char *why, size_t whylen)
 {
     char url[1024];
     int cseq;
@@ -812,7 +812,7 @@ static int keepalive(struct rtsp_client *c, char *why, size_t whylen)
 
 /* Some servers ping their clients (OPTIONS, GET_PARAMETER) and drop those
  * that do not answer: say yes to those, 501 to anything else. */
-static int answer_request(struct rtsp_client *c, char *why, size_t whylen)
+static nvr_err answer_request(struct rtsp_client *c, char *why, size_t whylen)
 {
     char out[256];
     const char *m = c->reply.method;

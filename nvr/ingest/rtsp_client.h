@@ -80,7 +80,7 @@ nvr_err rtsp_client_setup_udp(struct rtsp_client *c, const char *control, int cl
  * us), and returns NVR_OK, or NVR_EEOF when the camera closed the connection,
  * or another error. */
 int rtsp_client_fd(const struct rtsp_client *c);
-int rtsp_client_peer(const struct rtsp_client *c, struct sockaddr_storage *addr, socklen_t *len);
+nvr_err rtsp_client_peer(const struct rtsp_client *c, struct sockaddr_storage *addr, socklen_t *len);
 nvr_err rtsp_client_service(struct rtsp_client *c, char *why, size_t whylen);
 int64_t rtsp_client_next_keepalive(const struct rtsp_client *c);
 

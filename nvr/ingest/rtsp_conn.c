@@ -152,12 +152,12 @@ nvr_err rtsp_conn_wait_fd(int fd, short events, int64_t deadline, const atomic_i
 }
 
 /* Waits for events on fd until the deadline or the stop flag. */
-static int wait_fd(const struct rtsp_conn *c, int fd, short events, int64_t deadline)
+static nvr_err wait_fd(const struct rtsp_conn *c, int fd, short events, int64_t deadline)
 {
     return rtsp_conn_wait_fd(fd, events, deadline, c->stop);
 }
 
-static int wait_error(int rc, const struct rtsp_conn_opts *o, const char *what, char *why, size_t whylen)
+static nvr_err wait_error(int rc, const struct rtsp_conn_opts *o, const char *what, char *why, size_t whylen)
 {
     if (rc == NVR_ESTOPPED)
         return nvr_fail(rc, why, whylen, "stopped");
@@ -167,7 +167,7 @@ static int wait_error(int rc, const struct rtsp_conn_opts *o, const char *what, 
     return nvr_fail(rc, why, whylen, "poll failed: %s", strerror(errno));
 }
 
-static int leg_connect(struct rtsp_conn *c, const struct rtsp_conn_opts *o, struct leg *l, int64_t deadline,
+static nvr_err leg_connect(struct rtsp_conn *c, const struct rtsp_conn_opts *o, struct leg *l, int64_t deadline,
                        char *why, size_t whylen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
@@ -233,7 +233,7 @@ static int is_address(const char *host)
     return 1;
 }
 
-static int leg_handshake(struct rtsp_conn *c, const struct rtsp_conn_opts *o, struct leg *l, int64_t deadline,
+static nvr_err leg_handshake(struct rtsp_conn *c, const struct rtsp_conn_opts *o, struct leg *l, int64_t deadline,
                          char *why, size_t whylen)
 {
     if (!(l->ssl = SSL_new(c->ctx)) || SSL_set_fd(l->ssl, l->fd) != 1)
@@ -275,7 +275,7 @@ static int leg_handshake(struct rtsp_conn *c, const struct rtsp_conn_opts *o, st
     return NVR_OK;
 }
 
-static int leg_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, struct leg *l, int64_t deadline, char *why,
+static nvr_err leg_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, struct leg *l, int64_t deadline, char *why,
                     size_t whylen)
 {
     int rc = leg_connect(c, o, l, deadline, why, whylen);
@@ -391,7 +391,7 @@ static ssize_t leg_send(struct leg *l, const void *data, size_t len, short *want
 }
 
 /* Writes all of data on a leg (during open). */
-static int leg_send_all(struct rtsp_conn *c, const struct rtsp_conn_opts *o, struct leg *l, const char *data,
+static nvr_err leg_send_all(struct rtsp_conn *c, const struct rtsp_conn_opts *o, struct leg *l, const char *data,
                         size_t len, int64_t deadline, char *why, size_t whylen)
 {
     while (len > 0) {
@@ -415,7 +415,7 @@ static int leg_send_all(struct rtsp_conn *c, const struct rtsp_conn_opts *o, str
 
 /* Sends the GET, reads its response head (keeping body bytes in pre), then
  * sends the POST head. */
-static int tunnel_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, int64_t deadline, char *why,
+static nvr_err tunnel_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, int64_t deadline, char *why,
                        size_t whylen)
 {
     unsigned char rnd[16];

@@ -304,7 +304,7 @@ static void mux_one(struct live_hub *h, const struct raw *r, int64_t dur)
 
 /* Starts the muxer at the oldest kept packet (a keyframe) and muxes every
  * kept packet but the held one. */
-static int activate(struct live_hub *h)
+static nvr_err activate(struct live_hub *h)
 {
     unsigned char *iobuf = NULL;
     AVDictionary *opts = NULL;

@@ -106,7 +106,7 @@ static void close_codecs(struct live_transcode *t)
     avcodec_parameters_free(&t->encpar);
 }
 
-static int open_codecs(struct live_transcode *t, const AVCodecParameters *par, AVRational tb)
+static nvr_err open_codecs(struct live_transcode *t, const AVCodecParameters *par, AVRational tb)
 {
     int rc = NVR_ECODEC;
     AVDictionary *opts = NULL;

@@ -68,7 +68,7 @@ void snapshot_cache_stats(struct snapshot_cache *c, uint64_t *hits, uint64_t *mi
     pthread_mutex_unlock(&c->mu);
 }
 
-static int decode(const AVCodecParameters *par, const AVPacket *pkt, AVFrame *frame)
+static nvr_err decode(const AVCodecParameters *par, const AVPacket *pkt, AVFrame *frame)
 {
     int rc = NVR_ECODEC;
     const AVCodec *dec = avcodec_find_decoder(par->codec_id);
@@ -88,7 +88,7 @@ out:
     return rc;
 }
 
-static int encode_jpeg(const AVFrame *src, int width, uint8_t **jpeg, size_t *len)
+static nvr_err encode_jpeg(const AVFrame *src, int width, uint8_t **jpeg, size_t *len)
 {
     int rc = NVR_ENOMEM;
     AVFrame *dst = NULL;
@@ -161,7 +161,7 @@ nvr_err snapshot_encode(const AVCodecParameters *par, const AVPacket *pkt, int w
     return rc;
 }
 
-static int copy_out(const struct slot *s, uint8_t **jpeg, size_t *len)
+static nvr_err copy_out(const struct slot *s, uint8_t **jpeg, size_t *len)
 {
     if (!(*jpeg = malloc(s->len)))
         return NVR_ENOMEM;
@@ -230,7 +230,7 @@ static int mem_read(void *opaque, uint8_t *buf, int n)
 }
 
 /* The first video packet of an fMP4 held in memory, and its parameters. */
-static int first_frame(const uint8_t *data, size_t len, AVPacket *pkt, AVCodecParameters *par)
+static nvr_err first_frame(const uint8_t *data, size_t len, AVPacket *pkt, AVCodecParameters *par)
 {
     int rc = NVR_ENOMEM;
     struct membuf m = {data, len, 0};
@@ -268,7 +268,7 @@ out:
     return rc;
 }
 
-static int read_at(int fd, uint8_t *buf, size_t len, uint64_t off)
+static nvr_err read_at(int fd, uint8_t *buf, size_t len, uint64_t off)
 {
     size_t done = 0;
     while (done < len) {

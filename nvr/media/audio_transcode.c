@@ -48,7 +48,7 @@ struct audio_transcode {
     uint64_t filled, dropped;     /* samples of silence inserted, samples dropped */
 };
 
-static int av_rc(int averr)
+static nvr_err av_rc(int averr)
 {
     return averr == AVERROR(ENOMEM) ? NVR_ENOMEM : NVR_ECODEC;
 }
@@ -118,7 +118,7 @@ AVRational audio_transcode_time_base(const struct audio_transcode *t)
 }
 
 /* Moves every packet the encoder has ready into the queue. */
-static int drain(struct audio_transcode *t)
+static nvr_err drain(struct audio_transcode *t)
 {
     for (;;) {
         if (t->qlen == t->qcap) {
@@ -149,7 +149,7 @@ static int drain(struct audio_transcode *t)
 
 /* Sends the FIFO's first n samples (n <= AAC_FRAME; fewer only at a flush or
  * a restart, padded with silence to a whole frame) to the encoder. */
-static int encode_front(struct audio_transcode *t, int n)
+static nvr_err encode_front(struct audio_transcode *t, int n)
 {
     int ret = av_frame_make_writable(t->frame);
     if (ret < 0)
@@ -166,7 +166,7 @@ static int encode_front(struct audio_transcode *t, int n)
 }
 
 /* Encodes every whole frame in the FIFO. */
-static int encode_ready(struct audio_transcode *t)
+static nvr_err encode_ready(struct audio_transcode *t)
 {
     int rc = NVR_OK;
     while (rc == NVR_OK && av_audio_fifo_size(t->fifo) >= AAC_FRAME)
@@ -175,7 +175,7 @@ static int encode_ready(struct audio_transcode *t)
 }
 
 /* Appends silence (n samples) to the FIFO. */
-static int fifo_silence(struct audio_transcode *t, int64_t n)
+static nvr_err fifo_silence(struct audio_transcode *t, int64_t n)
 {
     float zero[256] = {0};
     void *planes[2] = {zero, zero};
@@ -193,7 +193,7 @@ static int fifo_silence(struct audio_transcode *t, int64_t n)
 
 /* Appends the decoded frame's samples, from sample `skip` on, converted to
  * planar float. */
-static int fifo_append(struct audio_transcode *t, const AVFrame *f, int skip)
+static nvr_err fifo_append(struct audio_transcode *t, const AVFrame *f, int skip)
 {
     float buf[2][512];
     void *planes[2] = {buf[0], buf[1]};
@@ -215,7 +215,7 @@ static int fifo_append(struct audio_transcode *t, const AVFrame *f, int skip)
 }
 
 /* Places one decoded frame at pts on the FIFO's timeline. */
-static int place(struct audio_transcode *t, const AVFrame *f, int64_t pts)
+static nvr_err place(struct audio_transcode *t, const AVFrame *f, int64_t pts)
 {
     int rc;
     if (f->format != AV_SAMPLE_FMT_S16 || f->nb_samples <= 0)

@@ -123,7 +123,7 @@ void rtp_depack_destroy(struct rtp_depack **dp)
     *dp = NULL;
 }
 
-static int reserve(struct rtp_depack *d, size_t add)
+static nvr_err reserve(struct rtp_depack *d, size_t add)
 {
     if (d->len + add <= d->cap)
         return NVR_OK;
@@ -140,7 +140,7 @@ static int reserve(struct rtp_depack *d, size_t add)
     return NVR_OK;
 }
 
-static int append(struct rtp_depack *d, const uint8_t *p, size_t n)
+static nvr_err append(struct rtp_depack *d, const uint8_t *p, size_t n)
 {
     if (n == 0)
         return NVR_OK;
@@ -153,7 +153,7 @@ static int append(struct rtp_depack *d, const uint8_t *p, size_t n)
 }
 
 /* Queues a copy of d->buf[0..len) as a frame at ts. */
-static int emit(struct rtp_depack *d, const uint8_t *data, size_t len, int64_t ts, int key)
+static nvr_err emit(struct rtp_depack *d, const uint8_t *data, size_t len, int64_t ts, int key)
 {
     if (d->qlen == d->qcap) {
         if (d->qhead > 0) {
@@ -182,7 +182,7 @@ static int emit(struct rtp_depack *d, const uint8_t *data, size_t len, int64_t t
 
 /* Ends the access unit being built: queues it, or drops it (damaged, or not
  * a keyframe while one is needed). */
-static int finish_au(struct rtp_depack *d)
+static nvr_err finish_au(struct rtp_depack *d)
 {
     int rc = NVR_OK;
     if (!d->au_open)
@@ -237,7 +237,7 @@ static void note_nal(struct rtp_depack *d, const uint8_t *nal, size_t n)
     }
 }
 
-static int add_nal(struct rtp_depack *d, const uint8_t *nal, size_t n)
+static nvr_err add_nal(struct rtp_depack *d, const uint8_t *nal, size_t n)
 {
     static const uint8_t sc[4] = {0, 0, 0, 1};
     int rc;
@@ -253,7 +253,7 @@ static int add_nal(struct rtp_depack *d, const uint8_t *nal, size_t n)
 }
 
 /* Aggregation packet body: 16-bit size + NAL unit, repeated. */
-static int add_aggregate(struct rtp_depack *d, const uint8_t *p, size_t n)
+static nvr_err add_aggregate(struct rtp_depack *d, const uint8_t *p, size_t n)
 {
     while (n >= 2) {
         size_t size = (size_t)(p[0] << 8 | p[1]);
@@ -274,7 +274,7 @@ static int add_aggregate(struct rtp_depack *d, const uint8_t *p, size_t n)
 }
 
 /* A fragment: hdr/hlen is the rebuilt NAL header, data the fragment's bytes. */
-static int add_fragment(struct rtp_depack *d, int start, int end, const uint8_t *hdr, size_t hlen,
+static nvr_err add_fragment(struct rtp_depack *d, int start, int end, const uint8_t *hdr, size_t hlen,
                         const uint8_t *data, size_t n)
 {
     static const uint8_t sc[4] = {0, 0, 0, 1};
@@ -301,7 +301,7 @@ static int add_fragment(struct rtp_depack *d, int start, int end, const uint8_t 
     return NVR_OK;
 }
 
-static int push_h264(struct rtp_depack *d, const uint8_t *p, size_t n)
+static nvr_err push_h264(struct rtp_depack *d, const uint8_t *p, size_t n)
 {
     int t = p[0] & 0x1f;
     if (t >= 1 && t <= 23)
@@ -317,7 +317,7 @@ static int push_h264(struct rtp_depack *d, const uint8_t *p, size_t n)
     return NVR_OK;
 }
 
-static int push_h265(struct rtp_depack *d, const uint8_t *p, size_t n)
+static nvr_err push_h265(struct rtp_depack *d, const uint8_t *p, size_t n)
 {
     if (n < 2) {
         d->st.malformed++;
@@ -347,7 +347,7 @@ static unsigned read_bits(const uint8_t *p, size_t *pos, int bits)
 }
 
 /* RFC 3640 AAC-hbr/lbr: AU-headers-length, AU headers, then the frames. */
-static int push_aac(struct rtp_depack *d, const struct rtp_header *h)
+static nvr_err push_aac(struct rtp_depack *d, const struct rtp_header *h)
 {
     const uint8_t *p = h->payload;
     size_t n = h->payload_len;
@@ -416,7 +416,7 @@ static int is_g711(const struct rtp_depack *d)
 /* The audioMuxElements of one LATM frame (RFC 6416, cpresent=0: each is a
  * PayloadLengthInfo -- bytes of 255 then one below 255, summed -- and that
  * many bytes of one AAC frame), queued 1024 samples apart. */
-static int latm_split(struct rtp_depack *d)
+static nvr_err latm_split(struct rtp_depack *d)
 {
     size_t pos = 0, i = 0;
     int rc = NVR_OK;
@@ -443,7 +443,7 @@ bad:
 
 /* MP4A-LATM: the payloads of one timestamp up to the marker bit make one
  * LATM frame. */
-static int push_latm(struct rtp_depack *d, const struct rtp_header *h)
+static nvr_err push_latm(struct rtp_depack *d, const struct rtp_header *h)
 {
     if (d->au_open && d->au_ts != d->ts64) {
         d->st.frames_dropped++; /* a frame without its marker: incomplete */

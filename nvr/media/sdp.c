@@ -98,7 +98,7 @@ struct pending {
 };
 
 /* Appends len bytes (with a start code before them if sc) to the extradata. */
-static int extradata_append(struct sdp_media *m, const uint8_t *data, size_t len, int sc)
+static nvr_err extradata_append(struct sdp_media *m, const uint8_t *data, size_t len, int sc)
 {
     static const uint8_t start_code[4] = {0, 0, 0, 1};
     size_t add = len + (sc ? 4 : 0);
@@ -118,7 +118,7 @@ static int extradata_append(struct sdp_media *m, const uint8_t *data, size_t len
 }
 
 /* Decodes a comma-separated list of base64 NAL units into Annex-B extradata. */
-static int append_nal_list(struct sdp_media *m, struct slice list)
+static nvr_err append_nal_list(struct sdp_media *m, struct slice list)
 {
     char tok[TOKEN_MAX];
     uint8_t bin[TOKEN_MAX];
@@ -148,7 +148,7 @@ static int hex_value(char c)
     return -1;
 }
 
-static int append_hex(struct sdp_media *m, struct slice hex)
+static nvr_err append_hex(struct sdp_media *m, struct slice hex)
 {
     uint8_t bin[TOKEN_MAX / 2];
     size_t n = 0;
@@ -236,7 +236,7 @@ static size_t latm_asc(const uint8_t *smc, size_t n, uint8_t *asc, size_t cap)
 }
 
 /* Decodes the media's fmtp parameters according to its codec. */
-static int apply_fmtp(struct sdp_media *m, struct slice fmtp)
+static nvr_err apply_fmtp(struct sdp_media *m, struct slice fmtp)
 {
     /* H.265 parameter sets go VPS, SPS, PPS, SEI whatever order the line has */
     static const char *const h265_keys[] = {"sprop-vps", "sprop-sps", "sprop-pps", "sprop-sei"};
@@ -336,7 +336,7 @@ static void parse_m_line(struct sdp_media *m, struct slice v)
     }
 }
 
-int sdp_parse(struct sdp *s, const char *text, size_t len)
+nvr_err sdp_parse(struct sdp *s, const char *text, size_t len)
 {
     struct pending pend[SDP_MAX_MEDIA];
     struct slice all = {text, len};

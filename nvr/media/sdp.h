@@ -21,6 +21,7 @@
 #ifndef NVR_SDP_H
 #define NVR_SDP_H
 
+#include "base/err.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,7 +64,7 @@ struct sdp {
 /* Parses text (len bytes, need not be NUL-terminated) into *s, which the
  * caller later releases with sdp_free.  Returns NVR_OK, NVR_EINVAL if there
  * is no m= line at all, or NVR_ENOMEM. */
-int sdp_parse(struct sdp *s, const char *text, size_t len);
+nvr_err sdp_parse(struct sdp *s, const char *text, size_t len);
 
 /* Frees what sdp_parse allocated inside *s (not s itself); idempotent. */
 void sdp_free(struct sdp *s);

@@ -193,7 +193,7 @@ nvr_err rendition_plan(struct storage *st, const char *camera, int64_t from_us, 
     return NVR_OK;
 }
 
-int rendition_plan_segments(struct index_segment *segs, size_t n, int64_t from_us, int64_t to_us, int width,
+nvr_err rendition_plan_segments(struct index_segment *segs, size_t n, int64_t from_us, int64_t to_us, int width,
                             struct rendition_plan *plan)
 {
     size_t i0, i1;
@@ -290,7 +290,7 @@ static void input_close(AVFormatContext **ic, AVIOContext **pb)
     }
 }
 
-static int input_open(struct src *s, AVFormatContext **icp, AVIOContext **pbp, int *vidx)
+static nvr_err input_open(struct src *s, AVFormatContext **icp, AVIOContext **pbp, int *vidx)
 {
     AVFormatContext *ic = avformat_alloc_context();
     unsigned char *iobuf = av_malloc(IO_BUFSZ);
@@ -357,7 +357,7 @@ out:
     return ret;
 }
 
-static int output_open(struct rendition *r, const AVCodecParameters *par, AVRational fps)
+static nvr_err output_open(struct rendition *r, const AVCodecParameters *par, AVRational fps)
 {
     AVDictionary *opts = NULL;
     int rc = NVR_ENOMEM;
@@ -404,7 +404,7 @@ static void output_close(struct rendition *r)
 }
 
 /* Writes pkt (timestamps in OUT_TB) to the muxer. */
-static int mux(struct rendition *r, AVPacket *pkt)
+static nvr_err mux(struct rendition *r, AVPacket *pkt)
 {
     if (pkt->dts == AV_NOPTS_VALUE)
         pkt->dts = pkt->pts;
@@ -428,7 +428,7 @@ static void codecs_close(struct rendition *r)
     r->sws = NULL;
 }
 
-static int decoder_open(struct rendition *r, const AVCodecParameters *par)
+static nvr_err decoder_open(struct rendition *r, const AVCodecParameters *par)
 {
     const AVCodec *d = avcodec_find_decoder(par->codec_id);
     avcodec_free_context(&r->dec);
@@ -443,7 +443,7 @@ static int decoder_open(struct rendition *r, const AVCodecParameters *par)
     return NVR_OK;
 }
 
-static int encoder_open(struct rendition *r, AVRational fps)
+static nvr_err encoder_open(struct rendition *r, AVRational fps)
 {
     AVDictionary *opts = NULL;
     int rc = NVR_ECODEC;
@@ -478,7 +478,7 @@ out:
     return rc;
 }
 
-static int encode(struct rendition *r, AVFrame *f)
+static nvr_err encode(struct rendition *r, AVFrame *f)
 {
     int rc = NVR_OK;
     if (avcodec_send_frame(r->enc, f) < 0)
@@ -491,7 +491,7 @@ static int encode(struct rendition *r, AVFrame *f)
 }
 
 /* Frames the decoder has ready -> scaled -> encoder. */
-static int drain_decoder(struct rendition *r)
+static nvr_err drain_decoder(struct rendition *r)
 {
     int rc = NVR_OK;
     while (rc == NVR_OK && avcodec_receive_frame(r->dec, r->frame) == 0) {
@@ -518,7 +518,7 @@ static int drain_decoder(struct rendition *r)
     return rc;
 }
 
-static int flush_decoder(struct rendition *r)
+static nvr_err flush_decoder(struct rendition *r)
 {
     if (!r->dec)
         return NVR_OK;
@@ -545,7 +545,7 @@ static int same_params(const AVCodecParameters *a, const AVCodecParameters *b)
 
 /* Plays segment i; *stop set at the plan's end or where the parameters
  * change in a way the output cannot follow (stream copy). */
-static int play_segment(struct rendition *r, size_t i, int *stop)
+static nvr_err play_segment(struct rendition *r, size_t i, int *stop)
 {
     const struct index_segment *seg = &r->plan.segs[i];
     size_t k = i == 0 ? r->plan.first_frag : 0;
@@ -640,7 +640,7 @@ out:
     return rc;
 }
 
-static int run(struct rendition *r)
+static nvr_err run(struct rendition *r)
 {
     int rc = NVR_ENOMEM, stop = 0;
     r->last_dts = r->last_enc_pts = INT64_MIN;

@@ -88,7 +88,7 @@ nvr_err rendition_plan(struct storage *st, const char *camera, int64_t from_us, 
  * overlapping the range) starts the run; following ones join while they
  * belong to the same session, start within RENDITION_GAP_US of the
  * previous one's end, before to_us, with the same codec and size. */
-int rendition_plan_segments(struct index_segment *segs, size_t n, int64_t from_us, int64_t to_us, int width,
+nvr_err rendition_plan_segments(struct index_segment *segs, size_t n, int64_t from_us, int64_t to_us, int width,
                             struct rendition_plan *plan);
 
 void rendition_plan_free(struct rendition_plan *plan);

@@ -124,6 +124,7 @@ with Camera("h264.mp4", no_audio=True) as cam:
         ("GET", "/api/v1/session", "/api/v1/session", None, [401, 200, 200, 200, 200]),
         ("POST", "/api/v1/setup", "/api/v1/setup", {"setup_token": "x", "name": "e", "password": "12345678"},
          [403, 403, 403, 403, 403]),
+        ("GET", "/api/v1/setup", "/api/v1/setup", None, [200, 200, 200, 200, 200]),
         ("GET", "/api/v1/cameras", "/api/v1/cameras", None, [A, 200, 200, 200, 200]),
         ("GET", "/api/v1/cameras/{}", "/api/v1/cameras/lobby", None, [A, 200, 404, 200, 200]),
         ("GET", "/api/v1/cameras/{}/recordings", "/api/v1/cameras/lobby/recordings?" + rng, None, [A, 200, 404, 200, 200]),
@@ -394,6 +395,8 @@ tok = wait_until(lambda: re.search(r"setup_token=(\S+)", fresh.log_text()), 10)
 check(tok, "a fresh install logs a one-time setup token")
 c = Client(fresh.port, tls=True)
 check(wait_until(lambda: c.req("GET", "/api/v1/health")[0] == 200, 10), "HTTPS answers")
+st, _, body = c.req("GET", "/api/v1/setup")
+check(st == 200 and json.loads(body) == {"open": True}, "a fresh install says setup is open: %d %r" % (st, body))
 origin = {"Origin": "https://127.0.0.1:%d" % fresh.port}
 st, _, _ = c.req("POST", "/api/v1/setup", {"setup_token": "wrong", "name": "boss", "password": "boss-pass-1"}, headers=origin)
 check(st == 403, "setup with a wrong token: %d" % st)
@@ -404,6 +407,8 @@ check(r is not None and "max-age" in (r.getheader("Strict-Transport-Security") o
 st, _, _ = c.req("POST", "/api/v1/setup", {"setup_token": tok.group(1) if tok else "", "name": "boss2",
                                            "password": "boss-pass-2"}, headers=origin)
 check(st == 403, "the setup token works once: %d" % st)
+st, _, body = c.req("GET", "/api/v1/setup")
+check(st == 200 and json.loads(body) == {"open": False}, "then setup is closed: %d %r" % (st, body))
 st, _, _ = Client(fresh.port, tls=True).login("boss", "boss-pass-1")
 check(st == 200, "the first admin signs in over HTTPS")
 plain = Client(fresh.port)

@@ -2,8 +2,15 @@
 """The web UI's files over HTTP (nvr/http/http_static.c): served from web_dir
 with content types, ETag/304, Range and HEAD; never anything outside it --
 not with "..", encoded dots, hidden files, or a symlink that leads out (one
-that stays inside is fine); unknown API paths keep the API's JSON 404."""
+that stays inside is fine); unknown API paths keep the API's JSON 404.  And what web/build_static.py
+makes of a UI: versioned /s/ID/ URLs cached as immutable, module preloads in
+the pages, .br/.gz copies chosen by Accept-Encoding."""
+import gzip
 import os
+import re
+import shutil
+import subprocess
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -99,6 +106,52 @@ st, h, b = get("/api/v1/nope")
 check(st == 404 and b'"error"' in b, "unknown API route: %d %r" % (st, b))
 st, h, b = get("/api/v1/cameras", method="DELETE")
 check(st == 405, "DELETE /api/v1/cameras still 405: %d" % st)
+
+# --- the build's work: build id, versioned URLs, preloads, precompressed copies ---
+big = "".join("export const line%d = 'the same long line of a module, %d';\n" % (i, i) for i in range(200))
+with open(os.path.join(web, "js", "big.js"), "w") as f:
+    f.write(big)
+with open(os.path.join(web, "js", "page.js"), "w") as f:
+    f.write("import { line1 } from './big.js';\nconsole.log(line1);\n")
+with open(os.path.join(web, "page.html"), "w") as f:
+    f.write('<!doctype html><link rel="stylesheet" href="app.css"><script type="module" src="js/page.js"></script>\n')
+build = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "web", "build_static.py")
+r = subprocess.run([sys.executable, build, web], capture_output=True, text=True)
+check(r.returncode == 0, "build_static.py: %s" % r.stderr)
+with open(os.path.join(web, "build-id")) as f:
+    bid = f.read().strip()
+check(re.fullmatch(r"[0-9a-f]{16}", bid), "a 16-digit build id: %r" % bid)
+page = get("/page.html")[2].decode()
+check('src="s/%s/js/page.js"' % bid in page and 'rel="modulepreload" href="s/%s/js/big.js"' % bid in page,
+      "the page loads its module by the build id and preloads what it imports: %r" % page)
+r = subprocess.run([sys.executable, build, web], capture_output=True, text=True)
+check(get("/page.html")[2].decode() == page and open(os.path.join(web, "build-id")).read().strip() == bid,
+      "build_static.py twice gives the same page and id")
+url = "/s/%s/js/big.js" % bid
+st, h, b = get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+check(st == 200 and h.get("Content-Encoding") == "br" and h.get("Vary") == "Accept-Encoding",
+      "br when the browser takes it: %d %s %s" % (st, h.get("Content-Encoding"), h.get("Vary")))
+check(h.get("Cache-Control") == "public, max-age=31536000, immutable", "the current id is immutable: %s"
+      % h.get("Cache-Control"))
+if shutil.which("brotli"):
+    d = subprocess.run(["brotli", "-d", "-c"], input=b, capture_output=True)
+    check(d.stdout.decode() == big, "the br bytes decode to the file (%d -> %d bytes)" % (len(b), len(d.stdout)))
+br_etag = h.get("ETag")
+st, h, b = get(url, headers={"Accept-Encoding": "br;q=0, gzip"})
+check(st == 200 and h.get("Content-Encoding") == "gzip" and gzip.decompress(b).decode() == big,
+      "gzip when br is refused (q=0): %d %s" % (st, h.get("Content-Encoding")))
+check(h.get("ETag") != br_etag, "each coding has its own ETag")
+st, h, b = get(url, headers={"Accept-Encoding": "identity"})
+check(st == 200 and not h.get("Content-Encoding") and b.decode() == big and h.get("Vary") == "Accept-Encoding",
+      "the file itself otherwise, still Vary: %d %s" % (st, h.get("Content-Encoding")))
+st, h, b = get("/s/0123456789abcdef/js/big.js", headers={"Accept-Encoding": "gzip"})
+check(st == 200 and gzip.decompress(b).decode() == big and h.get("Cache-Control") == "no-cache",
+      "an older build's id gets today's file, not cached for long: %d %s" % (st, h.get("Cache-Control")))
+st, h, b = get("/js/big.js")
+check(st == 200 and h.get("Cache-Control") == "no-cache", "the unversioned URL stays no-cache")
+for path in ["/s/%s/../secret.txt" % bid, "/s/%s/.hidden" % bid, "/s/%s/leak.txt" % bid]:
+    st, b = raw_get(path)
+    check(st == 404 and b"SECRET" not in b and b"HIDDEN" not in b, "%s: %d" % (path, st))
 
 # web_dir missing: the API still works, / is a 404
 os.rename(web, web + "-gone")

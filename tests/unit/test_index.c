@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_index.c - the SQLite catalog (storage/index.c), on a real file. */
 #include "base/err.h"
+#include "storage/alert_store.h"
+#include "storage/api_cameras.h"
 #include "storage/index.h"
+#include "storage/index_stmt.h"
 
 #include "check.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define S 1000000LL
@@ -338,6 +343,173 @@ static void test_clock_step_back(void)
     index_close(&ix);
 }
 
+/* ---- the statement/transaction helper (index_stmt.h) ---- */
+
+struct locker {
+    nvr_index *ix;
+    volatile int done;
+};
+
+static void *take_lock(void *arg)
+{
+    struct locker *l = arg;
+    index_lock(l->ix);
+    index_unlock(l->ix);
+    l->done = 1;
+    return NULL;
+}
+
+/* Whether another thread can take ix's lock within 5 s (a leaked lock
+ * would hang it: then the test stops here rather than time out). */
+static int lock_is_free(nvr_index *ix)
+{
+    struct locker l = {ix, 0};
+    pthread_t t;
+    if (pthread_create(&t, NULL, take_lock, &l) != 0)
+        return 0;
+    for (int i = 0; i < 500 && !l.done; i++)
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    if (!l.done) {
+        fprintf(stderr, "the index's lock was left held\n");
+        exit(1);
+    }
+    pthread_join(t, NULL);
+    return 1;
+}
+
+static int64_t count_rows(nvr_index *ix, const char *sql)
+{
+    index_stmt st;
+    int64_t n = -1;
+    index_lock(ix);
+    index_prepare(&st, ix, sql, "count");
+    if (index_step_row(&st) == NVR_OK)
+        n = index_col_int64(&st, 0);
+    index_finalize(&st);
+    index_unlock(ix);
+    return n;
+}
+
+static void test_stmt_errors(void)
+{
+    char p[128];
+    nvr_index *ix = NULL;
+    index_stmt st = INDEX_STMT_INIT;
+    snprintf(p, sizeof p, "%s/stmt.db", dir);
+    CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
+    index_finalize(&st); /* safe on an empty statement */
+    index_finalize(NULL);
+
+    /* a statement that does not prepare: the error is kept, binds are
+     * no-ops, every step returns it, finalize is safe */
+    index_lock(ix);
+    CHECK_EQ_INT(index_prepare(&st, ix, "SELEC nonsense", "test_bad_sql"), NVR_EDB);
+    index_bind_int64(&st, 1, 7);
+    index_bind_text(&st, 2, "x");
+    CHECK_EQ_INT(index_step(&st), NVR_EDB);
+    CHECK_EQ_INT(index_step_done(&st), NVR_EDB);
+    CHECK_EQ_INT(index_step_row(&st), NVR_EDB);
+    index_finalize(&st);
+    index_finalize(&st);
+    index_unlock(ix);
+    CHECK(lock_is_free(ix));
+
+    /* a bind to a parameter the SQL does not have is the statement's error */
+    index_lock(ix);
+    CHECK_EQ_INT(index_prepare(&st, ix, "SELECT ?1", "test_bind_range"), NVR_OK);
+    index_bind_int64(&st, 2, 1);
+    CHECK(index_step(&st) < 0);
+    index_finalize(&st);
+    index_unlock(ix);
+
+    /* row / done / not found, and the typed columns */
+    index_lock(ix);
+    index_prepare(&st, ix, "SELECT ?1, ?2, ?3, ?4", "test_columns");
+    index_bind_int64(&st, 1, INT64_MIN);
+    index_bind_text(&st, 2, "a text");
+    index_bind_blob(&st, 3, "0123456789abcdef0123456789abcdef", 32);
+    index_bind_null(&st, 4);
+    CHECK_EQ_INT(index_step(&st), INDEX_ROW);
+    CHECK(index_col_int64(&st, 0) == INT64_MIN);
+    char small[4], *dup = index_col_strdup(&st, 1);
+    index_col_text(&st, 1, small, sizeof small);
+    CHECK_EQ_STR(small, "a t");
+    CHECK(dup && strcmp(dup, "a text") == 0);
+    free(dup);
+    uint8_t b32[32], b16[16] = {0};
+    CHECK(index_col_blob(&st, 2, b32, 32) == 1 && memcmp(b32, "0123456789abcdef0123456789abcdef", 32) == 0);
+    CHECK(index_col_blob(&st, 2, b16, 16) == 0 && b16[0] == 0); /* not exactly 16 bytes: untouched */
+    CHECK(index_col_null(&st, 3) && !index_col_null(&st, 0));
+    CHECK(index_col_str(&st, 3) == NULL);
+    index_col_text(&st, 3, small, sizeof small);
+    CHECK_EQ_STR(small, "");
+    CHECK_EQ_INT(index_step(&st), NVR_OK);
+    index_finalize(&st);
+    index_prepare(&st, ix, "SELECT 1 WHERE 0", "test_none");
+    CHECK_EQ_INT(index_step_row(&st), NVR_ENOTFOUND);
+    index_finalize(&st);
+    index_prepare(&st, ix, "DELETE FROM alert_meta WHERE key = 'none'", "test_change");
+    CHECK_EQ_INT(index_step_change(&st), NVR_ENOTFOUND);
+    index_finalize(&st);
+    index_unlock(ix);
+    index_close(&ix);
+}
+
+static void test_txn_rollback(void)
+{
+    char p[128];
+    nvr_index *ix = NULL;
+    index_stmt st;
+    snprintf(p, sizeof p, "%s/txn.db", dir);
+    CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
+
+    /* a failing statement inside a transaction: index_end rolls back the
+     * rows written before it and returns its error; the lock is free */
+    nvr_err rc = index_begin(ix);
+    CHECK_EQ_INT(rc, NVR_OK);
+    index_prepare(&st, ix, "INSERT INTO api_cameras(id, ini, updated_us) VALUES (?1, ?2, 1)", "test_txn");
+    index_bind_text(&st, 1, "cam1");
+    index_bind_text(&st, 2, "url = rtsp://x/");
+    CHECK_EQ_INT(rc = index_step_done(&st), NVR_OK);
+    index_reset(&st);
+    index_bind_text(&st, 1, "cam2");
+    index_bind_text(&st, 2, NULL); /* ini is NOT NULL */
+    CHECK_EQ_INT(rc = index_step_done(&st), NVR_EDB);
+    index_finalize(&st);
+    CHECK_EQ_INT(index_end(ix, rc), NVR_EDB);
+    CHECK(lock_is_free(ix));
+    CHECK_EQ_INT(count_rows(ix, "SELECT COUNT(*) FROM api_cameras"), 0);
+
+    /* a caller's own error rolls back too */
+    CHECK_EQ_INT(index_begin(ix), NVR_OK);
+    index_prepare(&st, ix, "INSERT INTO alert_meta(key, value) VALUES ('k', 'v')", "test_txn");
+    CHECK_EQ_INT(index_step_done(&st), NVR_OK);
+    index_finalize(&st);
+    CHECK_EQ_INT(index_end(ix, NVR_EINVAL), NVR_EINVAL);
+    CHECK_EQ_INT(count_rows(ix, "SELECT COUNT(*) FROM alert_meta"), 0);
+
+    /* a constraint mapped by the statement returns that code */
+    CHECK_EQ_INT(api_cameras_put(ix, "cam1", "url = rtsp://x/", 1), NVR_OK);
+    index_lock(ix);
+    index_prepare(&st, ix, "INSERT INTO api_cameras(id, ini, updated_us) VALUES ('cam1', '', 2)", "test_unique");
+    index_on_constraint(&st, NVR_EINVAL);
+    CHECK_EQ_INT(index_step_done(&st), NVR_EINVAL);
+    index_finalize(&st);
+    index_unlock(ix);
+
+    /* the next transaction and the table files work: nothing was left open */
+    CHECK_EQ_INT(index_begin(ix), NVR_OK);
+    CHECK_EQ_INT(index_end(ix, NVR_OK), NVR_OK);
+    CHECK_EQ_INT(alert_meta_set(ix, "k", "v2"), NVR_OK);
+    char v[16];
+    CHECK_EQ_INT(alert_meta_get(ix, "k", v, sizeof v), NVR_OK);
+    CHECK_EQ_STR(v, "v2");
+    CHECK_EQ_INT(alert_meta_get(ix, "none", v, sizeof v), NVR_ENOTFOUND);
+    CHECK_EQ_INT(api_cameras_delete(ix, "none"), NVR_ENOTFOUND);
+    CHECK_EQ_INT(count_rows(ix, "SELECT COUNT(*) FROM api_cameras"), 1);
+    index_close(&ix);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/nvr-test-index-XXXXXX");
@@ -349,6 +521,8 @@ int main(void)
     RUN(test_damage_detected_and_salvaged);
     RUN(test_restore_any_order);
     RUN(test_clock_step_back);
+    RUN(test_stmt_errors);
+    RUN(test_txn_rollback);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)

@@ -180,6 +180,7 @@ export function header(active) {
   });
   const nav = el('nav', {}, link('./', 'Live', 'live'), link('playback.html', 'Playback', 'playback'));
   h.replaceChildren(
+    el('a', { class: 'skip', href: '#main' }, 'Skip to content'),
     el('span', { class: 'brand' }, 'NVR'),
     nav,
     el('span', { class: 'zone', id: 'zone', title: 'All times are in this time zone' }, zoneLabel()),

@@ -38,7 +38,8 @@ function statusText(cam) {
 }
 
 function makeTile(cam, single) {
-  const video = el('video', { muted: true, autoplay: true, playsinline: true, 'data-camera': cam.id });
+  const video = el('video', { muted: true, autoplay: true, playsinline: true, 'data-camera': cam.id,
+                              'aria-label': `${cam.name}, live` });
   video.muted = true;
   video.poster = `/api/v1/cameras/${encodeURIComponent(cam.id)}/snapshot.jpg?width=${single ? 1280 : 480}`;
   const status = el('span', { class: 'status' });
@@ -80,9 +81,9 @@ function playEach(entries, stream) {
 
 // A grid plays every tile over one connection (the mux): a browser gives a
 // host six connections, and each live.mp4 holds one for ever, so with one
-// per tile a 9- or 16-tile grid showed six pictures.  Every grid uses it, 2
-// tiles or 16, so that one path is the grid's and the page keeps its other
-// connections for the camera list and snapshots.
+// per tile a 9- or 16-tile grid showed six pictures.  Every grid uses it,
+// whatever its size, so that one path is the grid's and the page keeps its
+// other connections for the camera list and snapshots.
 function playMux(entries) {
   const list = playable(entries);
   const m = (mux = new LiveMux(list, 'sub', () => {
@@ -156,7 +157,11 @@ function render() {
   const s = state();
   clear();
   document.body.classList.toggle('single', !!s.camera);
-  for (const b of document.querySelectorAll('[data-layout]')) b.classList.toggle('active', +b.dataset.layout === s.layout && !s.camera);
+  for (const b of document.querySelectorAll('button[data-layout]')) {
+    const on = +b.dataset.layout === s.layout && !s.camera;
+    b.classList.toggle('active', on);
+    b.setAttribute('aria-pressed', on ? 'true' : 'false');
+  }
   message.hidden = true;
   if (!cameras.length) {
     message.hidden = false;

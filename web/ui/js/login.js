@@ -3,6 +3,9 @@
 // that sent us here (?next=, same-origin paths only).  The session cookie is
 // HttpOnly; the CSRF token the answer carries is kept in sessionStorage for
 // the state-changing requests of the other pages (common.js).
+// On a recorder with no account yet (GET /api/v1/setup says open) it shows the
+// first-run form instead: the setup token from the server log, the first
+// administrator's name and password (POST /api/v1/setup, which signs them in).
 import { API, CSRF_KEY, plainHttpWarning } from './common.js';
 
 const form = document.getElementById('login');
@@ -37,3 +40,53 @@ form.addEventListener('submit', async (ev) => {
   sessionStorage.setItem(CSRF_KEY, doc.csrf_token);
   location.replace(nextPage());
 });
+
+const setup = document.getElementById('setup');
+const setupMsg = document.getElementById('setup-message');
+
+function setupError(text) {
+  setupMsg.textContent = text; // textContent: never HTML
+  setupMsg.hidden = false;
+}
+
+async function offerSetup() {
+  let doc = null;
+  try {
+    const resp = await fetch(API + '/setup', { cache: 'no-store' });
+    doc = resp.ok ? await resp.json() : null;
+  } catch (e) {
+    return; // the sign-in form stays; it says so if the server is gone
+  }
+  if (!doc || !doc.open) return;
+  form.hidden = true;
+  setup.hidden = false;
+  document.getElementById('setup-token').focus();
+}
+
+setup.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  setupMsg.hidden = true;
+  if (setup.password.value !== setup.password2.value) {
+    setupError('The two passwords differ.');
+    return;
+  }
+  const body = JSON.stringify({ setup_token: setup.setup_token.value.trim(), name: setup.username.value,
+    password: setup.password.value });
+  let resp;
+  try {
+    resp = await fetch(API + '/setup', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+  } catch (e) {
+    setupError('The server cannot be reached.');
+    return;
+  }
+  const doc = await resp.json().catch(() => null);
+  if (!resp.ok) {
+    setupError(resp.status === 403 ? 'That setup token is not right, or setup was already done (then sign in).'
+      : (doc && doc.error) || resp.statusText);
+    return;
+  }
+  sessionStorage.setItem(CSRF_KEY, doc.csrf_token);
+  location.replace('./');
+});
+
+offerSetup();

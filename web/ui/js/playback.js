@@ -16,8 +16,11 @@
 
 import { listCameras, coverage, header, el, iso, fmtDate, fmtTime, fmtDateTime, zoneLabel, localMidnight, parseLocalDate, parseWhen } from './common.js';
 import { Timeline, ZOOMS } from './timeline.js';
-import { RecordedPlayer } from './player.js';
+import { RecordedPlayer, loadHls } from './player.js';
 import { RenditionPlayer, needsRendition } from './rendition_player.js';
+
+// hls.js starts arriving now, beside the page's own requests (player.js)
+loadHls().catch(() => {});
 
 const MAX_CAMS = 4;
 const SYNC_SEEK_MS = 500;
@@ -92,7 +95,7 @@ function setCameras(ids) {
   for (const id of ids) {
     const cam = all.find((c) => c.id === id);
     if (!cam) continue;
-    const video = el('video', { muted: true, playsinline: true, 'data-camera': id });
+    const video = el('video', { muted: true, playsinline: true, 'data-camera': id, 'aria-label': `${cam.name}, recorded` });
     video.muted = true;
     const status = el('span', { class: 'detail' });
     const clock = el('span', { class: 'tile-clock' });
@@ -119,7 +122,11 @@ function setCameras(ids) {
 function viewChanged(s, e) {
   const w = e - s;
   zoom = ZOOMS.reduce((best, z, i) => (Math.abs(Math.log(z / w)) < Math.abs(Math.log(ZOOMS[best] / w)) ? i : best), 0);
-  for (const b of document.querySelectorAll('[data-zoom]')) b.classList.toggle('active', +b.dataset.zoom === zoom && Math.abs(w - ZOOMS[zoom]) < 1000);
+  for (const b of document.querySelectorAll('[data-zoom]')) {
+    const on = +b.dataset.zoom === zoom && Math.abs(w - ZOOMS[zoom]) < 1000;
+    b.classList.toggle('active', on);
+    b.setAttribute('aria-pressed', on ? 'true' : 'false');
+  }
   $('view-label').textContent = `${fmtDateTime(s).slice(0, 16)} – ${fmtDateTime(e).slice(0, 16)}`;
   $('date').value = fmtDate(cursor >= s && cursor < e ? cursor : s);
   refreshCoverage();
@@ -208,7 +215,10 @@ function setPlaying(on) {
 
 function setRate(r) {
   rate = r;
-  for (const b of document.querySelectorAll('[data-rate]')) b.classList.toggle('active', +b.dataset.rate === r);
+  for (const b of document.querySelectorAll('[data-rate]')) {
+    b.classList.toggle('active', +b.dataset.rate === r);
+    b.setAttribute('aria-pressed', +b.dataset.rate === r ? 'true' : 'false');
+  }
   for (const p of players) p.player.setRate(r);
 }
 

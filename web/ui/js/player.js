@@ -10,10 +10,21 @@
 // for the fragment holding currentTime.  Seeking to a wall-clock instant is
 // the inverse; an instant in a gap seeks to the next footage.  An instant
 // outside the loaded range loads a new playlist around it.
+//
+// hls.js (375 KB; 98 KB as brotli) is the page's largest file by far, so it
+// is not a static import: loadHls() fetches it once, the page calls it at
+// start so it arrives while the page asks for its cameras and footage, and
+// on a slow link the page is on screen (cameras, timeline, controls) before
+// it has come.  A player asked to load before then says "loading".
 
-import Hls from '../vendor/hls.mjs';
 import { playlistUrl, ApiError } from './common.js';
 import { PlayerBase } from './player_base.js';
+
+let hlsModule = null;
+export function loadHls() {
+  hlsModule ??= import('../vendor/hls.mjs').then((m) => m.default);
+  return hlsModule;
+}
 
 export class RecordedPlayer extends PlayerBase {
   // video (borrowed); camera id; onState(state, text) for the overlay.
@@ -26,6 +37,7 @@ export class RecordedPlayer extends PlayerBase {
   }
 
   destroy() {
+    this.generation = (this.generation || 0) + 1; // a load() still waiting for hls.js is dropped
     if (this.hls) this.hls.destroy();
     this.hls = null;
   }
@@ -38,6 +50,14 @@ export class RecordedPlayer extends PlayerBase {
     this.pending = at;
     this.recoveries = 0;
     this.onState('loading', '');
+    const generation = this.generation;
+    loadHls().then((Hls) => {
+      if (generation === this.generation) this.startHls(Hls, start, end);
+    }, () => this.onState('error', 'the player (hls.js) could not be loaded: reload the page'));
+  }
+
+  // The rest of load() once hls.js is here.
+  startHls(Hls, start, end) {
     if (!Hls.isSupported()) {
       this.onState('error', 'this browser cannot play HLS (no Media Source Extensions)');
       return;

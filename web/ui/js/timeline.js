@@ -8,6 +8,11 @@
 // dragging the cursor follows the pointer and onSeek is called on release.
 // Dragging the tick strip (the lower band) pans instead.
 //
+// For the keyboard and screen readers the canvas is a slider (role=slider,
+// in the Tab order, aria-valuetext the cursor's local date and time):
+// Left/Right step 5 s, with Shift 1 min, PageUp/PageDown a tenth of the view,
+// Home/End the view's ends; each press seeks (onSeek).
+//
 // For tests and tools the element carries data-view-start/-end (RFC 3339)
 // and the runs drawn are in data-coverage (JSON, per camera), and
 // timeToX() maps an instant to a canvas pixel.
@@ -39,6 +44,41 @@ export class Timeline {
     canvas.addEventListener('pointerup', (e) => this.up(e));
     canvas.addEventListener('pointercancel', () => (this.drag = null));
     canvas.addEventListener('wheel', (e) => this.wheel(e), { passive: false });
+    canvas.setAttribute('role', 'slider');
+    canvas.setAttribute('tabindex', '0');
+    canvas.setAttribute('aria-label', 'Timeline: the instant on screen');
+    canvas.addEventListener('keydown', (e) => this.key(e));
+  }
+
+  // Keyboard: see the header.
+  key(e) {
+    const base = this.cursor ?? (this.start + this.end) / 2;
+    const steps = {
+      ArrowLeft: e.shiftKey ? -60e3 : -5e3, ArrowRight: e.shiftKey ? 60e3 : 5e3,
+      ArrowDown: e.shiftKey ? -60e3 : -5e3, ArrowUp: e.shiftKey ? 60e3 : 5e3,
+      PageDown: -(this.end - this.start) / 10, PageUp: (this.end - this.start) / 10,
+    };
+    let t;
+    if (e.key in steps) t = base + steps[e.key];
+    else if (e.key === 'Home') t = this.start;
+    else if (e.key === 'End') t = this.end - 1;
+    else return;
+    e.preventDefault();
+    t = Math.round(t);
+    this.cursor = t;
+    this.draw();
+    if (this.onSeek) this.onSeek(t);
+  }
+
+  // The slider's ARIA values: the view is its range, the cursor its value.
+  aria() {
+    const c = this.canvas;
+    c.setAttribute('aria-valuemin', String(Math.round(this.start)));
+    c.setAttribute('aria-valuemax', String(Math.round(this.end)));
+    if (this.cursor !== null) {
+      c.setAttribute('aria-valuenow', String(Math.round(this.cursor)));
+      c.setAttribute('aria-valuetext', `${fmtDate(this.cursor)} ${fmtTime(this.cursor)}`);
+    }
   }
 
   setView(start, end, notify = true) {
@@ -143,6 +183,7 @@ export class Timeline {
 
   draw() {
     const c = this.canvas;
+    this.aria();
     const dpr = window.devicePixelRatio || 1;
     const w = c.clientWidth;
     const h = this.lanes.length * this.laneH + this.tickH + 4;
