@@ -49,7 +49,7 @@ struct conn_slot {
     struct conn_slot *prev, *next;
     int fd;
     int over;                 /* came in over a limit: answered 503 */
-    unsigned weight;          /* counted as this many more connections (http_conn_charge) */
+    unsigned weight;          /* counts as this many more (http_conn_charge) */
     enum conn_phase phase;
     int64_t phase_us;         /* monotonic start of the phase */
     struct conn_addr *addr;

@@ -215,8 +215,10 @@ http_result live_api_mux(struct http_request *r, struct nvr *nvr)
         free(q);
         http_add_reply_header(r, "Retry-After", "10");
         http_add_reply_header(r, "Connection", "close");
-        return http_reply_error(r, 503, "too many live streams from your address: %d cameras count as %d "
-                                        "connections; try again in 10 s", n, n);
+        return http_reply_error(r, 503,
+                                "too many live streams from your address: %d cameras count as %d "
+                                "connections; try again in 10 s",
+                                n, n);
     }
     for (int i = 0; i < n; i++)
         http_auth_log(r, nvr, "live_view", ids[i], "stream=%s mux=%d", q->sub && q->cam[i]->sub_url ? "sub" : "main",

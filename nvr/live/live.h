@@ -113,9 +113,9 @@ struct live_chunk;
 int live_viewer_take(struct live_viewer *v, struct live_chunk **out);
 
 enum live_chunk_kind {
-    LIVE_CHUNK_INIT,   /* the init segment (ftyp+moov) */
-    LIVE_CHUNK_KEY,    /* one keyframe's fragment (prft+moof+mdat) */
-    LIVE_CHUNK_FRAME,  /* one other frame's fragment */
+    LIVE_CHUNK_INIT,  /* the init segment (ftyp+moov) */
+    LIVE_CHUNK_KEY,   /* one keyframe's fragment (prft+moof+mdat) */
+    LIVE_CHUNK_FRAME, /* one other frame's fragment */
 };
 
 /* The bytes of c (borrowed while the caller holds its reference), their
