@@ -537,6 +537,7 @@ static const struct http_route routes[] = {
     {"GET", "/api/v1/cameras/{}/segments/{}.mp4", h_segment, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/live.mp4", live_api_live, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/snapshot.jpg", live_api_snapshot, HTTP_USER},
+    {"GET", "/api/v1/live/mux", live_api_mux, HTTP_USER}, /* checks each camera itself */
     {"GET", "/api/v1/holds", http_holds_list, HTTP_INVESTIGATOR},
     {"POST", "/api/v1/holds", http_holds_create, HTTP_INVESTIGATOR},
     {"GET", "/api/v1/holds/{}", http_holds_get, HTTP_INVESTIGATOR},

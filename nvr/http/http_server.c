@@ -49,6 +49,7 @@ struct conn_slot {
     struct conn_slot *prev, *next;
     int fd;
     int over;                 /* came in over a limit: answered 503 */
+    unsigned weight;          /* counts as this many more (http_conn_charge) */
     enum conn_phase phase;
     int64_t phase_us;         /* monotonic start of the phase */
     struct conn_addr *addr;
@@ -685,6 +686,45 @@ static void conn_phase(struct http_server *s, struct MHD_Connection *conn, enum 
     pthread_mutex_unlock(&s->guard_conns.mu);
 }
 
+int http_conn_charge(struct http_request *r, unsigned extra)
+{
+    struct conn_guard *g = &r->srv->guard_conns;
+    struct conn_slot *c = conn_slot_of(r->conn);
+    int rc = 0;
+    if (!c || !extra)
+        return 0;
+    pthread_mutex_lock(&g->mu);
+    if ((g->max_per_addr && c->addr && c->addr->count + extra > g->max_per_addr) || g->open + extra > g->max_total) {
+        rc = -1;
+    } else {
+        c->weight += extra;
+        if (c->addr)
+            c->addr->count += extra;
+        g->open += extra;
+    }
+    pthread_mutex_unlock(&g->mu);
+    return rc;
+}
+
+/* Gives back what http_conn_charge counted (the request is done); under g->mu. */
+static void conn_uncharge_locked(struct conn_guard *g, struct conn_slot *c)
+{
+    if (c->addr)
+        c->addr->count -= c->weight;
+    g->open -= c->weight;
+    c->weight = 0;
+}
+
+static void conn_uncharge(struct http_server *s, struct MHD_Connection *conn)
+{
+    struct conn_slot *c = conn_slot_of(conn);
+    if (!c)
+        return;
+    pthread_mutex_lock(&s->guard_conns.mu);
+    conn_uncharge_locked(&s->guard_conns, c);
+    pthread_mutex_unlock(&s->guard_conns.mu);
+}
+
 /* 503 for a connection that came in over a limit, then close. */
 static http_result reply_busy(struct http_request *r, const char *what)
 {
@@ -832,6 +872,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)toe;
+    conn_uncharge(cls, conn);
     conn_phase(cls, conn, PHASE_HEADERS); /* the next request on a kept-alive connection */
     struct upload *up = *con_cls;
     if (up && *con_cls != (const void *)&first_call_seen) {
@@ -898,6 +939,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
             g->slots = c->next;
         if (c->next)
             c->next->prev = c->prev;
+        conn_uncharge_locked(g, c);
         g->open--;
         if (c->addr && --c->addr->count == 0) {
             struct conn_addr **pp = &g->buckets[key_bucket(c->addr->key)];

@@ -171,6 +171,13 @@ void http_add_reply_header(struct http_request *r, const char *name, const char 
 /* A request header, NULL if absent. */
 const char *http_header(const struct http_request *r, const char *name);
 
+/* Counts the request's connection as 1 + extra connections against
+ * max_connections and max_connections_per_address until the request
+ * completes (GET /api/v1/live/mux: N cameras on one connection count as the
+ * N live.mp4 connections they replace).  0, or -1 when that would pass a
+ * limit (nothing is counted then: answer 503). */
+int http_conn_charge(struct http_request *r, unsigned extra);
+
 /* Answers with body (malloc'ed; ownership passes, also on failure). */
 http_result http_reply(struct http_request *r, unsigned status, const char *content_type, char *body, size_t len,
                const char *cache_control);

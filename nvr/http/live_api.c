@@ -6,6 +6,12 @@
  * sub, codec h264 (or absent), width digits only in [16, 3840], time RFC
  * 3339; anything else is a 400 with a JSON error.  Snapshots are decoded on
  * the HTTP thread that asked, bounded to one keyframe (snapshot.h).
+ *
+ * The mux (live/mux) checks its whole camera list before it answers: every
+ * id must be one the user may see (else 404 for the whole request, the same
+ * answer as an unknown camera: nothing tells a hidden camera from a missing
+ * one), at most LIVE_MUX_MAX_CAMERAS, no duplicates; its connection then
+ * counts as one per camera against the connection limits (http_conn_charge).
  */
 #include "http/live_api.h"
 
@@ -13,6 +19,7 @@
 #include "base/err.h"
 #include "http/http_auth.h"
 #include "live/live.h"
+#include "live/live_mux.h"
 #include "core/nvr.h"
 #include "live/snapshot.h"
 
@@ -39,6 +46,15 @@ static void viewer_attach(void *cls, struct http_stream *s)
 static void viewer_free(void *cls)
 {
     live_viewer_close(cls);
+}
+
+/* The answer to a HEAD that passed every check: the headers, no body. */
+static http_result reply_head(struct http_request *r, const char *type)
+{
+    char *empty = malloc(1);
+    if (!empty)
+        return http_reply_error(r, 500, "out of memory");
+    return http_reply(r, 200, type, empty, 0, "no-store");
 }
 
 /* Answers r with the endless live.mp4 body of h (see live_viewer_open for wait). */
@@ -70,12 +86,8 @@ http_result live_api_live(struct http_request *r, struct nvr *nvr)
     char mime[96] = "";
     if (codec)
         live_hub_mime(recorder_live(rec, 0), mime, sizeof mime);
-    if (http_is_head(r)) {
-        char *empty = malloc(1);
-        if (!empty)
-            return http_reply_error(r, 500, "out of memory");
-        return http_reply(r, 200, "video/mp4", empty, 0, "no-store");
-    }
+    if (http_is_head(r))
+        return reply_head(r, "video/mp4");
     http_auth_log(r, nvr, "live_view", cam->id, "stream=%s%s", sub ? "sub" : "main",
                   strstr(mime, "hvc1") ? " codec=h264" : "");
     if (strstr(mime, "hvc1")) {
@@ -87,6 +99,135 @@ http_result live_api_live(struct http_request *r, struct nvr *nvr)
     }
     /* the sub stream connects on demand, so its first viewers wait for it */
     return serve_hub(r, recorder_live(rec, sub), sub);
+}
+
+/* ---- GET /api/v1/live/mux: several cameras on one connection (live_mux.h) ---- */
+
+/* One mux answer: what its source callback needs (the recorders and configs
+ * stay readable until the server stops, nvr.h). */
+struct mux_req {
+    int sub, h264;
+    struct recorder *rec[LIVE_MUX_MAX_CAMERAS];
+    const struct nvr_camera_config *cam[LIVE_MUX_MAX_CAMERAS];
+    struct live_mux *mux;
+};
+
+/* The hub camera i is watched on: as live.mp4 chooses it (the sub stream
+ * when asked and configured; an H.265 camera's H.264 rendition with codec). */
+static struct live_hub *mux_source(void *cls, size_t i, char *why, size_t whylen)
+{
+    struct mux_req *q = cls;
+    struct recorder *rec = q->rec[i];
+    if (!q->cam[i]->enabled) {
+        snprintf(why, whylen, "the camera is disabled");
+        return NULL;
+    }
+    if (q->h264) {
+        char mime[96];
+        live_hub_mime(recorder_live(rec, 0), mime, sizeof mime);
+        if (strstr(mime, "hvc1")) {
+            struct live_hub *h = recorder_live_h264(rec, 1);
+            if (!h)
+                snprintf(why, whylen, "the H.264 rendition cannot start");
+            return h;
+        }
+    }
+    return recorder_live(rec, q->sub && q->cam[i]->sub_url);
+}
+
+static long mux_read(void *cls, char *buf, size_t max)
+{
+    return live_mux_read(((struct mux_req *)cls)->mux, buf, max);
+}
+
+static void mux_attach(void *cls, struct http_stream *s)
+{
+    live_mux_attach(((struct mux_req *)cls)->mux, viewer_wake, s);
+}
+
+static void mux_free(void *cls)
+{
+    struct mux_req *q = cls;
+    live_mux_close(&q->mux);
+    free(q);
+}
+
+/* Splits list ("a,b,c") into ids[] (at most LIVE_MUX_MAX_CAMERAS, each
+ * under 64 bytes, no duplicates): the count, or -1 with the reason in err. */
+static int parse_cameras(const char *list, char ids[][64], char *err, size_t errlen)
+{
+    int n = 0;
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (n == LIVE_MUX_MAX_CAMERAS) {
+            snprintf(err, errlen, "at most %d cameras in one stream", LIVE_MUX_MAX_CAMERAS);
+            return -1;
+        }
+        if (len == 0 || len >= 64) {
+            snprintf(err, errlen, "cameras must be camera ids separated by commas");
+            return -1;
+        }
+        memcpy(ids[n], p, len);
+        ids[n][len] = '\0';
+        for (int k = 0; k < n; k++)
+            if (strcmp(ids[k], ids[n]) == 0) {
+                snprintf(err, errlen, "camera %.63s is listed twice", ids[n]);
+                return -1;
+            }
+        n++;
+        p += len + (p[len] == ',');
+    }
+    if (n == 0)
+        snprintf(err, errlen, "cameras is required: ?cameras=ID,ID,...");
+    return n ? n : -1;
+}
+
+http_result live_api_mux(struct http_request *r, struct nvr *nvr)
+{
+    const char *stream = http_query(r, "stream"), *codec = http_query(r, "codec");
+    char ids[LIVE_MUX_MAX_CAMERAS][64], err[128];
+    const char *idp[LIVE_MUX_MAX_CAMERAS];
+    if (stream && strcmp(stream, "main") != 0 && strcmp(stream, "sub") != 0)
+        return http_reply_error(r, 400, "stream must be main or sub");
+    if (codec && strcmp(codec, "h264") != 0)
+        return http_reply_error(r, 400, "codec must be h264");
+    int n = parse_cameras(http_query(r, "cameras"), ids, err, sizeof err);
+    if (n < 0)
+        return http_reply_error(r, 400, "%s", err);
+    struct mux_req *q = calloc(1, sizeof *q);
+    if (!q)
+        return http_reply_error(r, 500, "out of memory");
+    q->sub = stream && strcmp(stream, "sub") == 0;
+    q->h264 = codec != NULL;
+    for (int i = 0; i < n; i++) {
+        idp[i] = ids[i];
+        /* a camera this user may not see answers as one that does not exist */
+        if (!http_auth_camera(r, nvr, ids[i]) || !(q->rec[i] = nvr_recorder(nvr, ids[i], &q->cam[i]))) {
+            free(q);
+            return http_reply_error(r, 404, "no such camera: %s", ids[i]);
+        }
+    }
+    if (http_is_head(r)) {
+        free(q);
+        return reply_head(r, LIVE_API_MUX_TYPE);
+    }
+    if (http_conn_charge(r, (unsigned)n - 1)) {
+        free(q);
+        http_add_reply_header(r, "Retry-After", "10");
+        http_add_reply_header(r, "Connection", "close");
+        return http_reply_error(r, 503,
+                                "too many live streams from your address: %d cameras count as %d "
+                                "connections; try again in 10 s",
+                                n, n);
+    }
+    for (int i = 0; i < n; i++)
+        http_auth_log(r, nvr, "live_view", ids[i], "stream=%s mux=%d", q->sub && q->cam[i]->sub_url ? "sub" : "main",
+                      n);
+    if (live_mux_create(&q->mux, (size_t)n, idp, mux_source, q) != NVR_OK) {
+        free(q);
+        return http_reply_error(r, 500, "out of memory");
+    }
+    return http_reply_stream(r, LIVE_API_MUX_TYPE, "no-store", mux_read, q, mux_attach, mux_free);
 }
 
 /* Strict positive decimal: digits only, at most 6. */

@@ -139,9 +139,11 @@ static struct live_chunk *take_output(struct live_hub *h, const uint8_t *prefix,
 
 /* ---- viewers ---- */
 
+/* Drops v's queue; with keep_partial, not a chunk half sent nor an init
+ * segment not sent yet (what follows must still be playable). */
 static void viewer_clear(struct live_viewer *v, int keep_partial)
 {
-    size_t keep = keep_partial && v->n && v->off ? 1 : 0;
+    size_t keep = keep_partial && v->n && (v->off || v->ring[v->head]->t_us < 0) ? 1 : 0;
     while (v->n > keep) {
         size_t i = (v->head + v->n - 1) % RING;
         v->bytes -= v->ring[i]->len;
@@ -170,7 +172,7 @@ static void viewer_push(struct live_viewer *v, struct live_chunk *c)
         return;
     int64_t max_lag = v->h->gop_us * 2 > LIVE_MAX_LAG_US ? v->h->gop_us * 2 : LIVE_MAX_LAG_US;
     if (v->n == RING || v->bytes + c->len > LIVE_VIEWER_MAX_BYTES || backlog_us(v, c) > max_lag) {
-        /* behind: drop the backlog (but a chunk half sent) and resume at a keyframe */
+        /* behind: drop the backlog (but a chunk half sent, or the init segment) and resume at a keyframe */
         viewer_clear(v, 1);
         v->skips++;
         if (v->skips == 1 || v->skips % 100 == 0)
@@ -474,6 +476,39 @@ long live_viewer_read(struct live_viewer *v, char *buf, size_t max)
     long ret = n ? (long)n : v->ended ? -1 : 0;
     pthread_mutex_unlock(&h->mu);
     return ret;
+}
+
+int live_viewer_take(struct live_viewer *v, struct live_chunk **out)
+{
+    struct live_hub *h = v->h;
+    int ret;
+    *out = NULL;
+    pthread_mutex_lock(&h->mu);
+    if (v->n && v->off == 0) {
+        struct live_chunk *c = v->ring[v->head];
+        v->ring[v->head] = NULL;
+        v->head = (v->head + 1) % RING;
+        v->n--;
+        v->bytes -= c->len;
+        *out = c;
+        ret = 1;
+    } else {
+        ret = v->ended && !v->n ? -1 : 0;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return ret;
+}
+
+const uint8_t *live_chunk_data(const struct live_chunk *c, size_t *len, enum live_chunk_kind *kind)
+{
+    *len = c->len;
+    *kind = c->t_us < 0 ? LIVE_CHUNK_INIT : c->key ? LIVE_CHUNK_KEY : LIVE_CHUNK_FRAME;
+    return c->data;
+}
+
+void live_chunk_unref(struct live_chunk *c)
+{
+    chunk_unref(c);
 }
 
 void live_viewer_close(struct live_viewer *v)

@@ -103,6 +103,28 @@ void live_viewer_attach(struct live_viewer *v, live_wake_fn wake, void *wake_cls
  * queued yet (wait for wake), -1 when the body has ended. */
 long live_viewer_read(struct live_viewer *v, char *buf, size_t max);
 
+/* Chunk-wise reading, for a transport that frames each chunk (live_mux.h):
+ * takes the next queued chunk out of v's queue whole.  1 and *out set (a
+ * reference the caller drops with live_chunk_unref; it no longer counts in
+ * v's backlog), 0 when nothing is queued (wait for wake), -1 when the body
+ * has ended.  A viewer is read either this way or with live_viewer_read,
+ * never both. */
+struct live_chunk;
+int live_viewer_take(struct live_viewer *v, struct live_chunk **out);
+
+enum live_chunk_kind {
+    LIVE_CHUNK_INIT,  /* the init segment (ftyp+moov) */
+    LIVE_CHUNK_KEY,   /* one keyframe's fragment (prft+moof+mdat) */
+    LIVE_CHUNK_FRAME, /* one other frame's fragment */
+};
+
+/* The bytes of c (borrowed while the caller holds its reference), their
+ * count in *len, and what they are in *kind. */
+const uint8_t *live_chunk_data(const struct live_chunk *c, size_t *len, enum live_chunk_kind *kind);
+
+/* Drops a reference from live_viewer_take; tolerates NULL. */
+void live_chunk_unref(struct live_chunk *c);
+
 /* Unregisters and frees the viewer (v is invalid afterwards). */
 void live_viewer_close(struct live_viewer *v);
 

@@ -77,7 +77,7 @@ try {
   // ---- live grid ----
   {
     const liveUrls = [];
-    const onReq = (rq) => rq.url().includes('/live.mp4') && liveUrls.push(rq.url());
+    const onReq = (rq) => /\/live\.mp4|\/live\/mux/.test(rq.url()) && liveUrls.push(rq.url());
     page.on('request', onReq);
     await page.goto(BASE + '/?layout=4');
     const tile = page.locator(`.tile[data-camera="${CAM}"]`);
@@ -98,9 +98,12 @@ try {
     await shot(page, 'live-grid-1366x768');
     if (HEVC) {
       // an H.265 camera: this chromium cannot play it, so the tile asks for the H.264 rendition
-      const asked = await waitFor(() => liveUrls.some((u) => u.includes(`/cameras/${HEVC}/live.mp4`) && u.includes('codec=h264')), 10000);
-      check(asked, `the H.265 camera's tile asks for ?codec=h264 (${liveUrls.filter((u) => u.includes(HEVC)).join(' ')})`);
-      check(!liveUrls.some((u) => u.includes(`/cameras/${HEVC}/live.mp4`) && !u.includes('codec=h264')), 'and never for the H.265 stream');
+      // (the grid's tiles share one live/mux request: it carries ?codec=h264 for them)
+      const forHevc = (u) => u.includes(`/cameras/${HEVC}/live.mp4`) ||
+        (u.includes('/live/mux') && new URL(u).searchParams.get('cameras').split(',').includes(HEVC));
+      const asked = await waitFor(() => liveUrls.some((u) => forHevc(u) && u.includes('codec=h264')), 10000);
+      check(asked, `the H.265 camera's tile asks for ?codec=h264 (${liveUrls.filter(forHevc).join(' ')})`);
+      check(!liveUrls.some((u) => forHevc(u) && !u.includes('codec=h264')), 'and never for the H.265 stream');
       const st = await waitFor(async () => {
         const s2 = await page.locator(`.tile[data-camera="${HEVC}"]`).getAttribute('data-state');
         return s2 && s2 !== 'connecting' ? s2 : null;

@@ -70,3 +70,43 @@ def trun_sample_count(moof):
     """Sample count of the first trun inside a moof."""
     i = moof.find(b"trun")
     return struct.unpack_from(">I", moof, i + 8)[0] if i >= 4 else -1
+
+
+MUX_HEADER = 8
+MUX_STREAM = 255
+MUX_KEY = 1
+
+
+class MuxReader(LiveReader):
+    """GET /api/v1/live/mux and yield its frames (docs/ref/http-api.md):
+    (arrival time, kind 'S'/'I'/'F', camera index, flags, payload)."""
+
+    def frames(self, duration):
+        """Frames received within duration seconds (stops at the end of the body)."""
+        end = time.monotonic() + duration
+        while time.monotonic() < end and not self.eof:
+            while len(self.buf) >= MUX_HEADER:
+                kind, index, flags, zero, size = struct.unpack_from(">cBBBI", self.buf, 0)
+                if kind not in (b"S", b"I", b"F") or zero != 0:
+                    raise ValueError("bad mux frame header %r" % self.buf[:MUX_HEADER])
+                if len(self.buf) < MUX_HEADER + size:
+                    break
+                payload = self.buf[MUX_HEADER:MUX_HEADER + size]
+                self.buf = self.buf[MUX_HEADER + size:]
+                yield time.time(), kind.decode(), index, flags, payload
+            if not self._fill():
+                return
+
+
+def mp4_boxes(data):
+    """(type, bytes) of the top-level boxes of data."""
+    out, i = [], 0
+    while i + 8 <= len(data):
+        size, kind = struct.unpack_from(">I4s", data, i)
+        if size < 8 or i + size > len(data):
+            raise ValueError("bad box at %d" % i)
+        out.append((kind.decode("latin1"), data[i:i + size]))
+        i += size
+    if i != len(data):
+        raise ValueError("%d trailing bytes" % (len(data) - i))
+    return out

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int clip_open(struct clip *c, const char *path)
 {
@@ -71,4 +72,32 @@ void clip_close(struct clip *c)
     free(c->pkts);
     av_bsf_free(&c->bsf);
     avformat_close_input(&c->fc);
+}
+
+int clip_demux(const uint8_t *buf, size_t len, int *first_key)
+{
+    char path[] = "/tmp/test_clip_demux_XXXXXX";
+    int fd = mkstemp(path), n = 0;
+    *first_key = 0;
+    if (fd < 0 || write(fd, buf, len) != (ssize_t)len) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    AVFormatContext *fc = NULL;
+    if (avformat_open_input(&fc, path, NULL, NULL) == 0 && avformat_find_stream_info(fc, NULL) >= 0) {
+        AVPacket *p = av_packet_alloc();
+        while (av_read_frame(fc, p) >= 0) {
+            if (n++ == 0)
+                *first_key = (p->flags & AV_PKT_FLAG_KEY) != 0;
+            av_packet_unref(p);
+        }
+        av_packet_free(&p);
+    } else {
+        n = -1;
+    }
+    avformat_close_input(&fc);
+    unlink(path);
+    return n;
 }

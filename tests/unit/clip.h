@@ -38,4 +38,9 @@ int64_t clip_us(const struct clip *c, size_t k);
 
 void clip_close(struct clip *c);
 
+/* Demuxes buf (an MP4, e.g. what a live viewer read) through a temporary
+ * file: the number of video packets, and in *first_key whether the first is
+ * a keyframe; -1 if libavformat cannot open it. */
+int clip_demux(const uint8_t *buf, size_t len, int *first_key);
+
 #endif

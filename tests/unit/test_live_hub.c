@@ -83,35 +83,6 @@ static int count_boxes(const uint8_t *buf, size_t len, const char *t)
     return n;
 }
 
-/* Demuxes buf as a file: the number of video packets, and whether the first is a keyframe. */
-static int demux(const uint8_t *buf, size_t len, int *first_key)
-{
-    char path[] = "/tmp/test_live_hub_XXXXXX";
-    int fd = mkstemp(path), n = 0;
-    *first_key = 0;
-    if (fd < 0 || write(fd, buf, len) != (ssize_t)len) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    close(fd);
-    AVFormatContext *fc = NULL;
-    if (avformat_open_input(&fc, path, NULL, NULL) == 0 && avformat_find_stream_info(fc, NULL) >= 0) {
-        AVPacket *p = av_packet_alloc();
-        while (av_read_frame(fc, p) >= 0) {
-            if (n++ == 0)
-                *first_key = (p->flags & AV_PKT_FLAG_KEY) != 0;
-            av_packet_unref(p);
-        }
-        av_packet_free(&p);
-    } else {
-        n = -1;
-    }
-    avformat_close_input(&fc);
-    unlink(path);
-    return n;
-}
-
 static void test_viewer_gets_init_and_gop(void)
 {
     struct clip c;
@@ -139,7 +110,7 @@ static void test_viewer_gets_init_and_gop(void)
      * when the next one comes */
     CHECK_EQ_INT(count_boxes(b, len, "moof"), 9);
     int key;
-    CHECK_EQ_INT(demux(b, len, &key), 9);
+    CHECK_EQ_INT(clip_demux(b, len, &key), 9);
     CHECK(key);
     free(b);
 
@@ -181,7 +152,7 @@ static void test_no_picture_yet(void)
     b = drain(w, &len, &ended);
     int key;
     CHECK(len > 8 && memcmp(b + 4, "ftyp", 4) == 0);
-    CHECK(demux(b, len, &key) > 0);
+    CHECK(clip_demux(b, len, &key) > 0);
     CHECK(key);
     free(b);
 
@@ -253,7 +224,7 @@ static void test_slow_viewer_is_bounded_and_resumes_at_a_keyframe(void)
             memcpy(whole, init, skip);
             memcpy(whole + skip, b, len);
             int key = 0;
-            CHECK_EQ_INT(demux(whole, skip + len, &key), moofs);
+            CHECK_EQ_INT(clip_demux(whole, skip + len, &key), moofs);
             CHECK(key);
             free(whole);
         }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // grid.js - the live page: 1, 4, 9 or 16 tiles, each a camera's live
 // picture (the sub stream) with its name and status; a click on a tile
-// shows that camera alone (main stream) with a link to its playback.
+// shows that camera alone (main stream) with a link to its playback.  The
+// grid's tiles share one connection (live_mux.js); the single camera, and
+// the grid when the mux route is missing, use one live.mp4 each (live.js).
 //
 // State lives in the URL (?layout=4&page=0, or ?camera=ID) so a view can be
 // bookmarked and the back button works.  Camera status is polled every 5 s;
@@ -9,11 +11,13 @@
 
 import { listCameras, header, el, fmtTime, zoneLabel, session } from './common.js';
 import { LivePlayer, mseSupported } from './live.js';
+import { LiveMux } from './live_mux.js';
 
 const grid = document.getElementById('grid');
 const message = document.getElementById('message');
 let cameras = [];
 let tiles = new Map(); // camera id -> {tile, player, status}
+let mux = null; // the grid's one connection for all its tiles (live_mux.js)
 let rendered = false; // the first poll draws whatever it gets
 
 function state() {
@@ -52,19 +56,45 @@ function makeTile(cam, single) {
     tile.dataset.state = s;
     detail.textContent = text || '';
   };
+  entry.onState = setState;
   if (!single) {
     const open = () => go({ camera: cam.id });
     tile.addEventListener('click', open);
     tile.addEventListener('keydown', (e) => e.key === 'Enter' && open());
   }
   showStatus(entry, cam);
-  if (cam.status !== 'disabled' && mseSupported()) {
-    entry.player = new LivePlayer(video, cam, single ? 'main' : 'sub', setState);
-    entry.player.start();
-  } else if (!mseSupported()) {
-    setState('unsupported', 'this browser has no Media Source Extensions');
-  }
+  if (!mseSupported()) setState('unsupported', 'this browser has no Media Source Extensions');
   return entry;
+}
+
+// Tiles that play live: cameras not disabled, in a browser with MSE.
+const playable = (entries) => entries.filter((e) => e.cam.status !== 'disabled' && mseSupported());
+
+// One live.mp4 per tile: the single camera (main stream), and the fallback
+// when the mux route cannot be used.
+function playEach(entries, stream) {
+  for (const e of playable(entries)) {
+    e.player = new LivePlayer(e.video, e.cam, stream, e.onState);
+    e.player.start();
+  }
+}
+
+// A grid plays every tile over one connection (the mux): a browser gives a
+// host six connections, and each live.mp4 holds one for ever, so with one
+// per tile a 9- or 16-tile grid showed six pictures.  Every grid uses it,
+// whatever its size, so that one path is the grid's and the page keeps its
+// other connections for the camera list and snapshots.
+function playMux(entries) {
+  const list = playable(entries);
+  const m = (mux = new LiveMux(list, 'sub', () => {
+    if (mux !== m) return;
+    mux = null;
+    for (const e of list) e.player = null;
+    playEach(list, 'sub');
+  }));
+  const players = m.players();
+  for (const p of players) list.find((e) => e.cam.id === p.cam.id).player = p;
+  m.start();
 }
 
 function showStatus(entry, cam) {
@@ -116,6 +146,8 @@ function watch() {
 }
 
 function clear() {
+  if (mux) mux.stop();
+  mux = null;
   for (const t of tiles.values()) if (t.player) t.player.stop();
   tiles = new Map();
   grid.replaceChildren();
@@ -170,11 +202,15 @@ function render() {
     document.title = 'Live - NVR';
   }
   grid.dataset.layout = layout;
+  const entries = [];
   for (const cam of shown) {
     const entry = makeTile(cam, !!s.camera);
     tiles.set(cam.id, entry);
     grid.append(entry.tile);
+    entries.push(entry);
   }
+  if (s.camera) playEach(entries, 'main');
+  else playMux(entries);
   for (let i = shown.length; i < layout && layout > 1; i++) grid.append(el('div', { class: 'tile empty' }));
 }
 

@@ -43,6 +43,119 @@ export function choosePlayback(cam) {
   return null;
 }
 
+// One <video> fed by Media Source Extensions with fMP4 bytes in arrival
+// order (an init segment first): the SourceBuffer, the queue in front of
+// it, keeping near the live edge (chase) and dropping old media (trim).
+// Used by LivePlayer (one live.mp4 per tile) and by LiveMux (live_mux.js:
+// several tiles on one connection).
+export class MseSink {
+  // video (borrowed); mime for the SourceBuffer; onPlaying() whenever the
+  // picture plays (after a chase).
+  constructor(video, mime, onPlaying = () => {}) {
+    this.video = video;
+    this.mime = mime;
+    this.onPlaying = onPlaying;
+    this.queue = [];
+    this.sb = null;
+    this.closed = false;
+    this.ms = new MS();
+    this.objectUrl = URL.createObjectURL(this.ms);
+    video.src = this.objectUrl;
+  }
+
+  // Resolves once the SourceBuffer exists (bytes pushed before wait in the queue).
+  async open() {
+    const ms = this.ms;
+    await new Promise((res) => ms.addEventListener('sourceopen', res, { once: true }));
+    if (this.closed) return;
+    this.sb = ms.addSourceBuffer(this.mime);
+    this.sb.mode = 'segments';
+    this.sb.addEventListener('updateend', () => {
+      this.chase();
+      this.feed();
+    });
+    this.feed();
+  }
+
+  // Queues bytes (a Uint8Array) and appends what it can; throws what appendBuffer throws.
+  push(bytes) {
+    this.queue.push(bytes);
+    this.feed();
+  }
+
+  // Whether anything is buffered yet.
+  playable() {
+    return this.video.buffered.length > 0;
+  }
+
+  close() {
+    this.closed = true;
+    this.queue.length = 0;
+    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
+    this.objectUrl = null;
+  }
+
+  feed() {
+    const sb = this.sb;
+    const video = this.video;
+    if (!sb || this.closed || sb.updating || this.ms.readyState !== 'open') return;
+    if (this.trim(sb)) return; // remove() runs; updateend feeds again
+    if (!this.queue.length) return;
+    const n = this.queue.reduce((a, c) => a + c.byteLength, 0);
+    const buf = new Uint8Array(n);
+    let off = 0;
+    for (const c of this.queue) {
+      buf.set(c, off);
+      off += c.byteLength;
+    }
+    this.queue.length = 0;
+    try {
+      sb.appendBuffer(buf);
+    } catch (e) {
+      if (e.name === 'QuotaExceededError' && video.buffered.length) {
+        this.queue.unshift(buf);
+        sb.remove(video.buffered.start(0), Math.max(video.buffered.start(0) + 1, video.currentTime - 2));
+      } else {
+        throw e;
+      }
+    }
+  }
+
+  // Keeps the picture near the live edge; starts playing once there is data.
+  chase() {
+    const v = this.video;
+    const b = v.buffered;
+    if (this.closed || !b.length) return;
+    const end = b.end(b.length - 1);
+    const start = b.start(b.length - 1);
+    // at the start (the body begins at the last keyframe, up to a GOP ago) and when far behind: jump
+    if (v.currentTime < start || end - v.currentTime > LAG_JUMP || (v.paused && end - v.currentTime > LAG_SPEED))
+      v.currentTime = Math.max(start, end - 0.2);
+    const lag = end - v.currentTime;
+    v.playbackRate = lag > LAG_FAST ? 1.25 : lag > LAG_SPEED ? 1.1 : 1.0;
+    if (v.paused) {
+      v.play().then(
+        () => this.onPlaying(),
+        () => {},
+      );
+    } else {
+      this.onPlaying();
+    }
+  }
+
+  // Drops old media; true if a remove() was started.
+  trim(sb) {
+    const b = this.video.buffered;
+    if (!b.length) return false;
+    const cut = this.video.currentTime - KEEP / 2;
+    if (cut - b.start(0) > KEEP / 2) {
+      sb.remove(b.start(0), cut);
+      return true;
+    }
+    return false;
+  }
+}
+
 export class LivePlayer {
   // video: the element (borrowed); cam: the camera document; stream: "main" or "sub".
   constructor(video, cam, stream, onState = () => {}) {
@@ -53,6 +166,7 @@ export class LivePlayer {
     this.retryMs = 1000;
     this.stopped = true;
     this.gen = 0;
+    this.sink = null;
     if (window.ManagedMediaSource) video.disableRemotePlayback = true;
   }
 
@@ -79,25 +193,21 @@ export class LivePlayer {
     clearTimeout(this.retryTimer);
     if (this.abort) this.abort.abort();
     this.abort = null;
+    if (this.sink) this.sink.close();
+    this.sink = null;
     this.video.removeAttribute('src');
     this.video.load();
-    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
-    this.objectUrl = null;
   }
 
   async run(gen) {
-    const video = this.video;
     const abort = (this.abort = new AbortController());
-    const ms = new MS();
-    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
-    this.objectUrl = URL.createObjectURL(ms);
-    video.src = this.objectUrl;
+    if (this.sink) this.sink.close();
+    const sink = (this.sink = new MseSink(this.video, this.choice.mime,
+      () => this.onState('playing', this.choice.transcoded ? 'H.264 rendition' : '')));
     let ok = false;
     try {
-      await new Promise((res) => ms.addEventListener('sourceopen', res, { once: true }));
+      await sink.open();
       if (gen !== this.gen) return;
-      const sb = ms.addSourceBuffer(this.choice.mime);
-      sb.mode = 'segments';
       let resp = await fetch(this.url(this.stream), { signal: abort.signal, cache: 'no-store' });
       if (!resp.ok && this.stream !== 'main' && resp.status < 500) {
         // no sub stream for this camera: the main one will do
@@ -107,41 +217,12 @@ export class LivePlayer {
       if (!resp.ok) throw await answerError(resp);
       this.onState('connecting', this.choice.transcoded ? 'H.264 rendition' : '');
       const reader = resp.body.getReader();
-      const queue = [];
-      const feed = () => {
-        if (sb.updating || gen !== this.gen || ms.readyState !== 'open') return;
-        if (this.trim(sb)) return; // remove() runs; updateend feeds again
-        if (!queue.length) return;
-        const n = queue.reduce((a, c) => a + c.byteLength, 0);
-        const buf = new Uint8Array(n);
-        let off = 0;
-        for (const c of queue) {
-          buf.set(c, off);
-          off += c.byteLength;
-        }
-        queue.length = 0;
-        try {
-          sb.appendBuffer(buf);
-        } catch (e) {
-          if (e.name === 'QuotaExceededError' && video.buffered.length) {
-            queue.unshift(buf);
-            sb.remove(video.buffered.start(0), Math.max(video.buffered.start(0) + 1, video.currentTime - 2));
-          } else {
-            throw e;
-          }
-        }
-      };
-      sb.addEventListener('updateend', () => {
-        this.chase();
-        feed();
-      });
       for (;;) {
         const { value, done } = await reader.read();
         if (gen !== this.gen) return;
         if (done) break;
-        queue.push(value);
-        feed();
-        if (!ok && video.buffered.length) {
+        sink.push(value);
+        if (!ok && sink.playable()) {
           ok = true;
           this.retryMs = 1000;
         }
@@ -156,39 +237,5 @@ export class LivePlayer {
     // the body ended (camera reconnected, new parameters) or failed: again
     this.retryTimer = setTimeout(() => this.run(gen), ok ? 300 : this.retryMs);
     this.retryMs = Math.min(this.retryMs * 2, 10000);
-  }
-
-  // Keeps the picture near the live edge; starts playing once there is data.
-  chase() {
-    const v = this.video;
-    const b = v.buffered;
-    if (!b.length) return;
-    const end = b.end(b.length - 1);
-    const start = b.start(b.length - 1);
-    // at the start (the body begins at the last keyframe, up to a GOP ago) and when far behind: jump
-    if (v.currentTime < start || end - v.currentTime > LAG_JUMP || (v.paused && end - v.currentTime > LAG_SPEED))
-      v.currentTime = Math.max(start, end - 0.2);
-    const lag = end - v.currentTime;
-    v.playbackRate = lag > LAG_FAST ? 1.25 : lag > LAG_SPEED ? 1.1 : 1.0;
-    if (v.paused) {
-      v.play().then(
-        () => this.onState('playing', this.choice.transcoded ? 'H.264 rendition' : ''),
-        () => {},
-      );
-    } else {
-      this.onState('playing', this.choice.transcoded ? 'H.264 rendition' : '');
-    }
-  }
-
-  // Drops old media; true if a remove() was started.
-  trim(sb) {
-    const b = this.video.buffered;
-    if (!b.length) return false;
-    const cut = this.video.currentTime - KEEP / 2;
-    if (cut - b.start(0) > KEEP / 2) {
-      sb.remove(b.start(0), cut);
-      return true;
-    }
-    return false;
   }
 }
