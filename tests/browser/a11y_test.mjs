@@ -9,7 +9,7 @@
 // contexts bypass the pages' Content-Security-Policy only to inject axe.
 // Environment: BASE_URL, ADMIN_USER, ADMIN_PASSWORD, ARTIFACTS, NPM_DIR, CHROMIUM.
 import path from 'node:path';
-import { check, finish, launch, login, BASE } from './lib.mjs';
+import { check, finish, launch, login, sleep, waitFor, BASE } from './lib.mjs';
 
 const AXE = path.join(process.env.NPM_DIR, 'node_modules', 'axe-core', 'axe.min.js');
 const PAGES = ['index.html', 'playback.html', 'cameras.html', 'users.html', 'access.html', 'exports.html',
@@ -69,6 +69,12 @@ try {
   const tl = page.locator('#timeline');
   check((await tl.getAttribute('role')) === 'slider' && (await tl.getAttribute('tabindex')) === '0',
         'the timeline is a focusable slider');
+  // pause and let the player settle: the cursor follows the picture while it loads
+  await waitFor(async () => {
+    const a = await tl.getAttribute('aria-valuenow');
+    await sleep(700);
+    return a !== null && a === (await tl.getAttribute('aria-valuenow'));
+  }, 15000, 0);
   await tl.focus();
   const now0 = +(await tl.getAttribute('aria-valuenow'));
   await page.keyboard.press('ArrowRight');
