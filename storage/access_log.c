@@ -132,8 +132,8 @@ static nvr_err append_locked(nvr_index *ix, struct access_entry *e)
     return rc;
 }
 
-nvr_err access_log_append(nvr_index *ix, int64_t time_us, const char *user, const char *address,
-                          const char *action, const char *camera, const char *detail)
+nvr_err access_log_append(nvr_index *ix, int64_t time_us, const char *user, const char *address, const char *action,
+                          const char *camera, const char *detail)
 {
     struct access_entry *e = malloc(sizeof *e);
     if (!e)
@@ -149,8 +149,8 @@ nvr_err access_log_append(nvr_index *ix, int64_t time_us, const char *user, cons
 
 static void hex(const uint8_t *b, char out[65]);
 
-int access_log_checkpoint_message(int64_t upto, const char head_hex[65], int64_t time_us, const char *reason,
-                                  char *out, size_t n)
+int access_log_checkpoint_message(int64_t upto, const char head_hex[65], int64_t time_us, const char *reason, char *out,
+                                  size_t n)
 {
     int len = snprintf(out, n, "nvr access-log checkpoint v1\nupto=%lld\nhead=%s\ntime_us=%lld\nreason=%s\n",
                        (long long)upto, head_hex, (long long)time_us, reason);
@@ -178,8 +178,8 @@ nvr_err access_log_checkpoint(nvr_index *ix, int64_t time_us, const char *reason
     if ((rc = sign(arg, msg, (size_t)len, key, sig)))
         goto out;
     char detail[ACCESS_TEXT_MAX];
-    snprintf(detail, sizeof detail, "upto=%lld head=%s reason=%s key=%s sig=%s", (long long)upto, head_hex, reason,
-             key, sig);
+    snprintf(detail, sizeof detail, "upto=%lld head=%s reason=%s key=%s sig=%s", (long long)upto, head_hex, reason, key,
+             sig);
     fill_entry(e, time_us, "", "", ACCESS_CHECKPOINT, "", detail);
     rc = append_locked(ix, e);
 out:
@@ -369,8 +369,9 @@ nvr_err access_log_verify_opts(nvr_index *ix, const struct access_verify_opts *o
                             "writes one at every start, so they were removed (or this log predates them)\n");
         } else if (checkpoints > 0) {
             iso_time(last_cp_time, when);
-            fprintf(report, "access log: %lld signed checkpoints%s; the last is entry %lld at %s (%s); %lld entries "
-                            "after it are not anchored yet\n",
+            fprintf(report,
+                    "access log: %lld signed checkpoints%s; the last is entry %lld at %s (%s); %lld entries "
+                    "after it are not anchored yet\n",
                     (long long)checkpoints, o && o->check ? " verified" : " (signatures NOT checked: no key)",
                     (long long)last_cp, when, last_cp_reason, (long long)(prev_id - last_cp));
             if (strcmp(last_cp_reason, "shutdown") != 0)

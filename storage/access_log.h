@@ -58,8 +58,8 @@ struct access_filter {
 
 /* Calls fn for each matching entry in id order; stops early if fn returns
  * non-zero. */
-nvr_err access_log_each(nvr_index *ix, const struct access_filter *f, int (*fn)(const struct access_entry *e, void *arg),
-                        void *arg);
+nvr_err access_log_each(nvr_index *ix, const struct access_filter *f,
+                        int (*fn)(const struct access_entry *e, void *arg), void *arg);
 
 /* The newest entry's id and hash (0 and zeros for an empty log): noted
  * elsewhere (an export's manifest), they pin the log up to that entry. */
@@ -76,8 +76,8 @@ typedef int (*access_sign_fn)(void *arg, const char *msg, size_t len, char key[A
 
 /* The exact bytes a checkpoint signs into out (n bytes); their length, or
  * -1 if they do not fit. */
-int access_log_checkpoint_message(int64_t upto, const char head_hex[65], int64_t time_us, const char *reason,
-                                  char *out, size_t n);
+int access_log_checkpoint_message(int64_t upto, const char head_hex[65], int64_t time_us, const char *reason, char *out,
+                                  size_t n);
 
 /* Appends a checkpoint of the chain's head (reason: one word, e.g.
  * "periodic", "export", "start", "shutdown"), signed by sign, in one

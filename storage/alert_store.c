@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROW_COLUMNS                                                                                   \
-    "id, key, kind, camera, severity, state, title, detail, opened_us, updated_us, resolved_us, acked_us, " \
+#define ROW_COLUMNS                                                                                                    \
+    "id, key, kind, camera, severity, state, title, detail, opened_us, updated_us, resolved_us, acked_us, "            \
     "acked_by, flaps"
 
 static void read_row(const index_stmt *st, struct alert_row *r)

@@ -21,17 +21,17 @@
 
 struct alert_row {
     int64_t id;
-    char key[ALERT_KEY_MAX];     /* "camera_offline:lobby": one open incident per key */
-    char kind[32];               /* "camera_offline", "storage_low", ... */
-    char camera[INDEX_ID_MAX];   /* "" if none */
-    char severity[16];           /* "critical", "warning" */
-    char state[16];              /* "open", "acknowledged", "resolved" */
+    char key[ALERT_KEY_MAX];   /* "camera_offline:lobby": one open incident per key */
+    char kind[32];             /* "camera_offline", "storage_low", ... */
+    char camera[INDEX_ID_MAX]; /* "" if none */
+    char severity[16];         /* "critical", "warning" */
+    char state[16];            /* "open", "acknowledged", "resolved" */
     char title[256];
     char detail[ALERT_TEXT_MAX];
     int64_t opened_us, updated_us;
     int64_t resolved_us, acked_us; /* 0 if not */
     char acked_by[INDEX_ID_MAX];
-    int flaps;                   /* times the condition cleared and came back within the hold-down */
+    int flaps; /* times the condition cleared and came back within the hold-down */
 };
 
 /* Inserts an open incident (in->id, state, times ignored); *id gets its id. */
@@ -58,9 +58,9 @@ nvr_err alert_store_list(nvr_index *ix, const char *state, int limit, struct ale
 
 struct alert_outbox_row {
     int64_t id;
-    char channel[16];   /* "email", "webhook", "syslog" */
-    char *target;       /* recipients for e-mail, else "" */
-    char *body;         /* the alert as JSON */
+    char channel[16]; /* "email", "webhook", "syslog" */
+    char *target;     /* recipients for e-mail, else "" */
+    char *body;       /* the alert as JSON */
     int attempts;
     int64_t next_us, created_us;
 };

@@ -18,7 +18,7 @@
 
 struct api_camera_row {
     char id[INDEX_ID_MAX];
-    char *ini;              /* owned */
+    char *ini; /* owned */
 };
 
 /* Every row by id: a new array (free with api_cameras_free). */

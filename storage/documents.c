@@ -29,8 +29,8 @@ static int valid_name(const char *name)
 
 /* Writes buf to a new data_dir/NAME.tmp.PID (mode) and fsyncs it; path and
  * tmp receive the two names.  On failure nothing is left behind. */
-static nvr_err write_tmp(const char *data_dir, const char *name, const void *buf, size_t len, mode_t mode,
-                         char *path, char *tmp)
+static nvr_err write_tmp(const char *data_dir, const char *name, const void *buf, size_t len, mode_t mode, char *path,
+                         char *tmp)
 {
     int fd = -1, rc = NVR_OK;
     if (!valid_name(name))

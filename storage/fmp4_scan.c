@@ -83,9 +83,9 @@ static void parse_stsd(struct scan_ctx *c, const uint8_t *p, size_t len, int vid
     uint32_t type = be32(e + 4);
     char name[5] = {(char)(type >> 24), (char)(type >> 16), (char)(type >> 8), (char)type, 0};
     if (video) {
-        const char *codec = type == FOURCC('a', 'v', 'c', '1') || type == FOURCC('a', 'v', 'c', '3') ? "h264"
+        const char *codec = type == FOURCC('a', 'v', 'c', '1') || type == FOURCC('a', 'v', 'c', '3')   ? "h264"
                             : type == FOURCC('h', 'v', 'c', '1') || type == FOURCC('h', 'e', 'v', '1') ? "hevc"
-                                                                                                        : name;
+                                                                                                       : name;
         snprintf(c->out->video_codec, sizeof c->out->video_codec, "%s", codec);
         if (len >= 8 + 36) {
             c->out->width = be16(e + 32);
@@ -327,7 +327,8 @@ nvr_err fmp4_scan(fmp4_read_fn read, void *arg, uint64_t size, struct fmp4_scan 
         int64_t samples = 0;
         if (type != FOURCC('m', 'o', 'o', 'f'))
             break;
-        if (!top_box(read, arg, off + moof_size, size, &mtype, &mdat_size, &mhdr) || mtype != FOURCC('m', 'd', 'a', 't'))
+        if (!top_box(read, arg, off + moof_size, size, &mtype, &mdat_size, &mhdr) ||
+            mtype != FOURCC('m', 'd', 'a', 't'))
             break;
         if ((rc = read_box(read, arg, off, moof_size, &box)))
             goto out;

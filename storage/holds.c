@@ -39,8 +39,7 @@ static nvr_err add_rows(nvr_index *ix, struct hold *h)
         h->id = index_last_id(&st);
     index_finalize(&st);
     if (rc == NVR_OK)
-        rc = index_prepare(&st, ix, "INSERT OR IGNORE INTO hold_cameras(hold_id, camera) VALUES (?1, ?2)",
-                           "holds_add");
+        rc = index_prepare(&st, ix, "INSERT OR IGNORE INTO hold_cameras(hold_id, camera) VALUES (?1, ?2)", "holds_add");
     for (size_t i = 0; i < h->ncameras && rc == NVR_OK; i++) {
         index_reset(&st);
         index_bind_int64(&st, 1, h->id);
@@ -65,8 +64,7 @@ nvr_err holds_release(nvr_index *ix, int64_t id, const char *by, int64_t now_us)
 {
     index_stmt st;
     index_lock(ix);
-    index_prepare(&st, ix,
-                  "UPDATE holds SET released_by = ?2, released_us = ?3 WHERE id = ?1 AND released_us IS NULL",
+    index_prepare(&st, ix, "UPDATE holds SET released_by = ?2, released_us = ?3 WHERE id = ?1 AND released_us IS NULL",
                   "holds_release");
     index_bind_int64(&st, 1, id);
     index_bind_text(&st, 2, by);
@@ -86,9 +84,9 @@ nvr_err holds_release_orphans(nvr_index *ix, int64_t now_us, int *released)
     size_t n = 0;
     int count = 0;
     index_lock(ix);
-    nvr_err rc = index_prepare(
-        &st, ix, "SELECT id, export_pid FROM holds WHERE export_pid IS NOT NULL AND released_us IS NULL",
-        "holds_release_orphans");
+    nvr_err rc =
+        index_prepare(&st, ix, "SELECT id, export_pid FROM holds WHERE export_pid IS NOT NULL AND released_us IS NULL",
+                      "holds_release_orphans");
     if (rc)
         goto out;
     while (index_step(&st) == INDEX_ROW && n < sizeof ids / sizeof ids[0]) {
@@ -129,7 +127,7 @@ static nvr_err read_cameras(nvr_index *ix, struct hold *h)
     return s == INDEX_ROW ? NVR_OK : (nvr_err)s;
 }
 
-#define HOLD_COLUMNS \
+#define HOLD_COLUMNS                                                                                                   \
     "id, start_us, end_us, case_id, reason, created_by, created_us, released_by, released_us, export_pid"
 
 static void read_hold(const index_stmt *st, struct hold *h)
@@ -251,4 +249,3 @@ void holds_write_json(FILE *f, const struct hold *h)
         fputs("null", f);
     fprintf(f, ",\"export\":%s}", h->export_pid ? "true" : "false");
 }
-

@@ -29,8 +29,8 @@ struct hold {
     int64_t id;
     size_t ncameras;
     char cameras[HOLD_CAMERAS_MAX][INDEX_ID_MAX];
-    int64_t start_us, end_us;       /* UTC microseconds, end > start */
-    char case_id[HOLD_TEXT_MAX];    /* case or incident number, may be "" */
+    int64_t start_us, end_us;    /* UTC microseconds, end > start */
+    char case_id[HOLD_TEXT_MAX]; /* case or incident number, may be "" */
     char reason[HOLD_TEXT_MAX];
     char created_by[INDEX_ID_MAX];
     int64_t created_us;

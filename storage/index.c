@@ -215,8 +215,7 @@ nvr_err index_sqlite_err(sqlite3 *db)
     int code = db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM;
     int sys = db ? sqlite3_system_errno(db) : 0;
     switch (code & 0xff) {
-    case SQLITE_FULL:
-        return NVR_ENOSPC;
+    case SQLITE_FULL: return NVR_ENOSPC;
     case SQLITE_IOERR:
         /* "disk I/O error": the failed system call's errno says what it was
          * (a full file system, e.g. growing -shm on tmpfs, is a full disk;
@@ -231,15 +230,11 @@ nvr_err index_sqlite_err(sqlite3 *db)
         if (sys == EROFS)
             return NVR_EROFS;
         return sys == 0 ? diagnose_io(db) : NVR_EIO;
-    case SQLITE_READONLY:
-        return NVR_EROFS;
+    case SQLITE_READONLY: return NVR_EROFS;
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-        return NVR_EDAMAGED;
-    case SQLITE_NOMEM:
-        return NVR_ENOMEM;
-    default:
-        return NVR_EDB;
+    case SQLITE_NOTADB: return NVR_EDAMAGED;
+    case SQLITE_NOMEM: return NVR_ENOMEM;
+    default: return NVR_EDB;
     }
 }
 
@@ -323,8 +318,8 @@ nvr_err index_open(nvr_index **out, const char *path)
     if (!ix)
         return NVR_ENOMEM;
     pthread_mutex_init(&ix->mu, NULL);
-    if (sqlite3_open_v2(path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
         char buf[256];
         rc = index_sqlite_err(ix->db);
         nvr_log(NVR_ERROR, NULL, "cannot open index path=%s error=\"%s\"", path, err_text(ix->db, rc, buf, sizeof buf));
@@ -499,17 +494,17 @@ out:
     return rc;
 }
 
-nvr_err index_clock_step_back(nvr_index *ix, const char *camera, int64_t now_us, int64_t *floor_us,
-                              int64_t *ceiling_us, int64_t *after_us, int *marked)
+nvr_err index_clock_step_back(nvr_index *ix, const char *camera, int64_t now_us, int64_t *floor_us, int64_t *ceiling_us,
+                              int64_t *after_us, int *marked)
 {
     sqlite3_stmt *st = NULL;
     int rc;
     *marked = 0;
     pthread_mutex_lock(&ix->mu);
-    if ((rc = query_int64(ix, "SELECT MAX(end_us) FROM segments WHERE camera = ?1 AND start_us < ?2", camera,
-                          now_us, floor_us)) ||
-        (rc = query_int64(ix, "SELECT MIN(start_us) FROM segments WHERE camera = ?1 AND start_us >= ?2", camera,
-                          now_us, ceiling_us)) ||
+    if ((rc = query_int64(ix, "SELECT MAX(end_us) FROM segments WHERE camera = ?1 AND start_us < ?2", camera, now_us,
+                          floor_us)) ||
+        (rc = query_int64(ix, "SELECT MIN(start_us) FROM segments WHERE camera = ?1 AND start_us >= ?2", camera, now_us,
+                          ceiling_us)) ||
         (rc = query_int64(ix, "SELECT MAX(end_us) FROM segments WHERE camera = ?1", camera, 0, after_us)))
         goto out;
     if (sqlite3_prepare_v2(ix->db,
@@ -782,8 +777,8 @@ nvr_err index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, 
                           camera, from_us, to_us, out, n);
 }
 
-nvr_err index_segments_page(nvr_index *ix, const char *camera, int64_t after_us, int limit,
-                            struct index_segment **out, size_t *n)
+nvr_err index_segments_page(nvr_index *ix, const char *camera, int64_t after_us, int limit, struct index_segment **out,
+                            size_t *n)
 {
     return query_segments(ix,
                           "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE camera = ?1 AND start_us > ?2 "
@@ -793,14 +788,13 @@ nvr_err index_segments_page(nvr_index *ix, const char *camera, int64_t after_us,
 
 nvr_err index_segments_writing(nvr_index *ix, struct index_segment **out, size_t *n)
 {
-    return query_segments(ix, "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE state != 0 ORDER BY id", NULL, 0, 0,
-                          out, n);
+    return query_segments(ix, "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE state != 0 ORDER BY id", NULL, 0, 0, out,
+                          n);
 }
 
 nvr_err index_segments_all(nvr_index *ix, struct index_segment **out, size_t *n)
 {
-    return query_segments(ix, "SELECT " SEG_COLUMNS_ALL " FROM segments ORDER BY camera, start_us", NULL, 0, 0,
-                          out, n);
+    return query_segments(ix, "SELECT " SEG_COLUMNS_ALL " FROM segments ORDER BY camera, start_us", NULL, 0, 0, out, n);
 }
 
 void index_segments_free(struct index_segment **segs, size_t n)
@@ -973,9 +967,10 @@ out:
 nvr_err index_usage_recount(nvr_index *ix)
 {
     pthread_mutex_lock(&ix->mu);
-    int rc = index_exec(ix, "UPDATE cameras SET"
-                            "  bytes = COALESCE((SELECT SUM(s.bytes) FROM segments s WHERE s.camera = cameras.id), 0),"
-                            "  media_us = COALESCE((SELECT SUM(s.media_us) FROM segments s WHERE s.camera = cameras.id), 0)");
+    int rc = index_exec(
+        ix, "UPDATE cameras SET"
+            "  bytes = COALESCE((SELECT SUM(s.bytes) FROM segments s WHERE s.camera = cameras.id), 0),"
+            "  media_us = COALESCE((SELECT SUM(s.media_us) FROM segments s WHERE s.camera = cameras.id), 0)");
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }
@@ -1023,7 +1018,7 @@ nvr_err index_segment_restore(nvr_index *ix, struct index_segment *seg)
         sqlite3_bind_null(st, 16);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = (sqlite3_extended_errcode(ix->db) & 0xff) == SQLITE_CONSTRAINT ? NVR_EINVAL
-                                                                             : index_db_err(ix, "segment_restore");
+                                                                            : index_db_err(ix, "segment_restore");
         goto out;
     }
     seg->id = sqlite3_last_insert_rowid(ix->db);

@@ -20,9 +20,9 @@
  *
  * Threads: a handle is one connection behind one mutex; every function may be
  * called from any thread and is serialised per handle.  storage/ opens two
- * handles: one for the writers, one for readers (WAL readers do not block).  Commits use synchronous=NORMAL: a power cut
- * may lose the last commits but never corrupts the file, and the segment
- * writer fsyncs the data before the row that points at it is committed.
+ * handles: one for the writers, one for readers (WAL readers do not block).  Commits use synchronous=NORMAL: a power
+ * cut may lose the last commits but never corrupts the file, and the segment writer fsyncs the data before the row that
+ * points at it is committed.
  */
 #ifndef NVR_STORAGE_INDEX_H
 #define NVR_STORAGE_INDEX_H
@@ -43,24 +43,24 @@ enum index_segment_state { INDEX_SEG_COMPLETE = 0, INDEX_SEG_WRITING = 1 };
 struct index_segment {
     int64_t id;
     char camera[INDEX_ID_MAX];
-    int64_t session;          /* ingest session (run) id: wall clock us at connect */
-    int64_t start_us, end_us; /* wall clock UTC, microseconds */
-    int64_t media_us;         /* media duration = sum of fragment durations */
-    int64_t media_start_us;   /* media time (file timestamps) of the first frame: the
-                               * segments of one run continue each other's timestamps */
-    char path[INDEX_PATH_MAX];/* relative to data_dir */
-    uint64_t bytes;           /* init_bytes + sum of fragment bytes */
-    uint32_t init_bytes;      /* ftyp+moov at the start of the file */
-    int state;                /* enum index_segment_state */
-    char video_codec[16];     /* "h264" or "hevc" */
+    int64_t session;           /* ingest session (run) id: wall clock us at connect */
+    int64_t start_us, end_us;  /* wall clock UTC, microseconds */
+    int64_t media_us;          /* media duration = sum of fragment durations */
+    int64_t media_start_us;    /* media time (file timestamps) of the first frame: the
+                                * segments of one run continue each other's timestamps */
+    char path[INDEX_PATH_MAX]; /* relative to data_dir */
+    uint64_t bytes;            /* init_bytes + sum of fragment bytes */
+    uint32_t init_bytes;       /* ftyp+moov at the start of the file */
+    int state;                 /* enum index_segment_state */
+    char video_codec[16];      /* "h264" or "hevc" */
     int width, height;
-    int64_t frames;           /* video frames in the segment */
-    char audio_codec[16];     /* "aac" or "" */
+    int64_t frames;       /* video frames in the segment */
+    char audio_codec[16]; /* "aac" or "" */
     struct fragment_list frags;
     uint8_t sha256[32];
     int has_sha256;
-    int clock_suspect;        /* labelled by a server clock that later stepped back past
-                               * it (docs/design/time.md, T6) */
+    int clock_suspect; /* labelled by a server clock that later stepped back past
+                        * it (docs/design/time.md, T6) */
 };
 
 /* Opens (creating if needed) the index at path and applies migrations.
@@ -102,8 +102,8 @@ nvr_err index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, 
 
 /* Up to limit segments of camera starting after after_us, by start time
  * (for walking a camera's whole history in pages). */
-nvr_err index_segments_page(nvr_index *ix, const char *camera, int64_t after_us, int limit,
-                            struct index_segment **out, size_t *n);
+nvr_err index_segments_page(nvr_index *ix, const char *camera, int64_t after_us, int limit, struct index_segment **out,
+                            size_t *n);
 
 /* All segments in state WRITING (for recovery at start-up). */
 nvr_err index_segments_writing(nvr_index *ix, struct index_segment **out, size_t *n);
@@ -127,8 +127,8 @@ nvr_err index_camera_last_end(nvr_index *ix, const char *camera, int64_t *end_us
  * the latest end of the segments that start before now_us (INT64_MIN if
  * none), *ceiling_us, the earliest start of the marked ones, and *after_us,
  * the end of the camera's newest segment (both INT64_MIN if none). */
-nvr_err index_clock_step_back(nvr_index *ix, const char *camera, int64_t now_us, int64_t *floor_us,
-                              int64_t *ceiling_us, int64_t *after_us, int *marked);
+nvr_err index_clock_step_back(nvr_index *ix, const char *camera, int64_t now_us, int64_t *floor_us, int64_t *ceiling_us,
+                              int64_t *after_us, int *marked);
 
 /* Camera ids present in the index, as a new array of n strings
  * (free each and the array). */
@@ -173,9 +173,9 @@ nvr_err index_usage_recount(nvr_index *ix);
 /* ---- retention (index_retention.c) ---- */
 
 struct index_usage {
-    uint64_t bytes;          /* footage of the camera, all segments */
-    int64_t media_us;        /* its recorded duration */
-    int64_t oldest_us;       /* start of its oldest segment, INT64_MIN if none */
+    uint64_t bytes;    /* footage of the camera, all segments */
+    int64_t media_us;  /* its recorded duration */
+    int64_t oldest_us; /* start of its oldest segment, INT64_MIN if none */
 };
 
 /* Usage of one camera (kept by triggers: no scan). */

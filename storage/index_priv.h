@@ -39,8 +39,8 @@ nvr_err index_db_err(nvr_index *ix, const char *what);
 nvr_err index_sqlite_err(sqlite3 *db);
 
 /* The columns index_read_row reads, in its order. */
-#define SEG_COLUMNS                                                                          \
-    "id, camera, session, start_us, end_us, media_us, path, bytes, init_bytes, state, "     \
+#define SEG_COLUMNS                                                                                                    \
+    "id, camera, session, start_us, end_us, media_us, path, bytes, init_bytes, state, "                                \
     "video_codec, width, height, frames, audio_codec, fragments, sha256, media_start_us"
 
 /* SEG_COLUMNS and the flags added since (a salvaged old index may lack

@@ -67,9 +67,9 @@ nvr_err index_usage_total(nvr_index *ix, uint64_t *bytes)
     return rc;
 }
 
-#define NOT_HELD                                                                             \
-    " AND NOT EXISTS (SELECT 1 FROM hold_cameras hc JOIN holds h ON h.id = hc.hold_id"      \
-    " WHERE hc.camera = s.camera AND h.released_us IS NULL"                                  \
+#define NOT_HELD                                                                                                       \
+    " AND NOT EXISTS (SELECT 1 FROM hold_cameras hc JOIN holds h ON h.id = hc.hold_id"                                 \
+    " WHERE hc.camera = s.camera AND h.released_us IS NULL"                                                            \
     " AND h.start_us < s.end_us AND h.end_us > s.start_us)"
 
 /* Collects the candidates (locked, inside the transaction). */
@@ -79,11 +79,10 @@ static nvr_err choose(nvr_index *ix, const char *camera, int64_t before_us, uint
     sqlite3_stmt *st = NULL;
     uint64_t sum = 0;
     int rc = NVR_OK, s = SQLITE_DONE;
-    const char *sql =
-        camera ? "SELECT camera, path, bytes, start_us, end_us FROM segments s WHERE camera = ?1 AND "
-                 "start_us < ?2 AND end_us <= ?2 AND state = 0" NOT_HELD " ORDER BY start_us LIMIT ?3"
-               : "SELECT camera, path, bytes, start_us, end_us FROM segments s WHERE ?1 IS NULL AND "
-                 "start_us < ?2 AND end_us <= ?2 AND state = 0" NOT_HELD " ORDER BY start_us LIMIT ?3";
+    const char *sql = camera ? "SELECT camera, path, bytes, start_us, end_us FROM segments s WHERE camera = ?1 AND "
+                               "start_us < ?2 AND end_us <= ?2 AND state = 0" NOT_HELD " ORDER BY start_us LIMIT ?3"
+                             : "SELECT camera, path, bytes, start_us, end_us FROM segments s WHERE ?1 IS NULL AND "
+                               "start_us < ?2 AND end_us <= ?2 AND state = 0" NOT_HELD " ORDER BY start_us LIMIT ?3";
     *n = 0;
     if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK)
         return index_db_err(ix, "retire_choose");

@@ -165,8 +165,10 @@ nvr_err index_salvage(nvr_index *ix, const char *damaged, FILE *report)
         if (strcmp(table, "access_log") == 0 && !table_empty(ix, table)) {
             /* a hash chain: merging two would break both; the damaged file keeps the old one */
             if (report)
-                fprintf(report, "index salvage: %s: not copied (the live index has its own log); "
-                                "the old log stays in %s\n", table, damaged);
+                fprintf(report,
+                        "index salvage: %s: not copied (the live index has its own log); "
+                        "the old log stays in %s\n",
+                        table, damaged);
             continue;
         }
         if ((rc = column_list(ix, table, cols, sizeof cols, &c.ncols)))

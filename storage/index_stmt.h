@@ -78,7 +78,10 @@ typedef struct index_stmt {
     nvr_err constraint;       /* what a constraint violation returns (0: an error) */
 } index_stmt;
 
-#define INDEX_STMT_INIT {0}
+#define INDEX_STMT_INIT                                                                                                \
+    {                                                                                                                  \
+        0                                                                                                              \
+    }
 
 /* index_step's answer for "the statement is on a row" (never an nvr_err). */
 #define INDEX_ROW 1

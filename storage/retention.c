@@ -43,8 +43,8 @@
 
 #define BATCH 256
 #define MAX_BATCHES_PER_PASS 64
-#define FULL_RESERVE (64ull << 20)  /* at most fs_size / 16 */
-#define BALLAST_MAX (16ull << 20)   /* at most fs_size / 32 */
+#define FULL_RESERVE (64ull << 20) /* at most fs_size / 16 */
+#define BALLAST_MAX (16ull << 20)  /* at most fs_size / 32 */
 #define LOUD_EVERY_US (60LL * 1000000)
 #define DAY_US (86400LL * 1000000)
 #define MIN_MEASURED_US (10LL * 1000000) /* footage needed before bytes/day is estimated */
@@ -62,15 +62,15 @@ struct retention {
     pthread_cond_t cv;
     int stop, wake, full;
     struct retention_status status;
-    double rate_per_day;   /* all configured cameras together */
-    double capacity;       /* bytes the limits allow, -1 if unbounded */
+    double rate_per_day; /* all configured cameras together */
+    double capacity;     /* bytes the limits allow, -1 if unbounded */
 
     /* retention thread only */
-    char ballast[4096];    /* path of the reserve file */
+    char ballast[4096]; /* path of the reserve file */
     int have_ballast;
-    uint64_t prev_used;    /* footage at the end of the previous pass */
+    uint64_t prev_used; /* footage at the end of the previous pass */
     int have_prev;
-    int64_t last_loud_us;  /* when the current trouble was last logged */
+    int64_t last_loud_us; /* when the current trouble was last logged */
     enum retention_state last_loud_state;
 };
 
@@ -317,8 +317,7 @@ static int ballast_release(struct retention *r)
         return 0;
     unlink(r->ballast);
     r->have_ballast = 0;
-    nvr_log(NVR_WARN, NULL, "storage full: released the reserve file so deletions can be recorded path=%s",
-            r->ballast);
+    nvr_log(NVR_WARN, NULL, "storage full: released the reserve file so deletions can be recorded path=%s", r->ballast);
     return 1;
 }
 

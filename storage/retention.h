@@ -33,16 +33,16 @@
 struct retention;
 
 struct retention_camera {
-    const char *id;     /* copied by retention_start / retention_set_cameras */
-    int retain_days;    /* 0: keep until the global limits need room */
+    const char *id;  /* copied by retention_start / retention_set_cameras */
+    int retain_days; /* 0: keep until the global limits need room */
 };
 
 struct retention_limits {
-    uint64_t max_bytes;       /* 0: no cap */
-    double min_free_pct;      /* of the file system, 0: use min_free_bytes */
+    uint64_t max_bytes;  /* 0: no cap */
+    double min_free_pct; /* of the file system, 0: use min_free_bytes */
     uint64_t min_free_bytes;
-    int default_retain_days;  /* for cameras in the index but not configured */
-    int64_t interval_us;      /* between passes */
+    int default_retain_days; /* for cameras in the index but not configured */
+    int64_t interval_us;     /* between passes */
 };
 
 enum retention_state {
@@ -54,12 +54,12 @@ enum retention_state {
 struct retention_status {
     enum retention_state state;
     char message[256];
-    uint64_t used_bytes;       /* all footage, from the index */
-    uint64_t fs_size, fs_avail;/* the file system of data_dir */
-    uint64_t min_free;         /* min_free in bytes */
+    uint64_t used_bytes;        /* all footage, from the index */
+    uint64_t fs_size, fs_avail; /* the file system of data_dir */
+    uint64_t min_free;          /* min_free in bytes */
     uint64_t max_bytes;
     uint64_t deleted_segments, deleted_bytes; /* since start */
-    int64_t last_pass_us;      /* wall clock, 0 before the first */
+    int64_t last_pass_us;                     /* wall clock, 0 before the first */
 };
 
 /* Starts the retention thread for st with cams (n of them, copied).
@@ -85,10 +85,10 @@ void retention_get_status(struct retention *r, struct retention_status *out);
 
 /* Sizing for one camera from what it recorded so far. */
 struct retention_estimate {
-    uint64_t bytes;           /* footage stored now */
-    double bytes_per_day;     /* measured: bytes over recorded duration (0 if < 10 s) */
-    int64_t oldest_us;        /* INT64_MIN if nothing */
-    double days;              /* days of footage the current limits will hold, -1 if unknown */
+    uint64_t bytes;       /* footage stored now */
+    double bytes_per_day; /* measured: bytes over recorded duration (0 if < 10 s) */
+    int64_t oldest_us;    /* INT64_MIN if nothing */
+    double days;          /* days of footage the current limits will hold, -1 if unknown */
 };
 
 /* Estimates for camera id using the reader connection ix. */

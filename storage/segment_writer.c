@@ -32,11 +32,11 @@ struct segment_writer {
     struct sha256 *sha;
     AVRational in_tb[2];
     int ntracks;
-    uint64_t written;       /* bytes handed to write(2) */
-    uint64_t flushed;       /* bytes at the end of the last fragment */
+    uint64_t written; /* bytes handed to write(2) */
+    uint64_t flushed; /* bytes at the end of the last fragment */
     uint32_t init_bytes;
-    int pending;            /* packets queued since the last flush */
-    int io_error;           /* errno of a failed write, 0 if none */
+    int pending;  /* packets queued since the last flush */
+    int io_error; /* errno of a failed write, 0 if none */
 };
 
 static int writer_io_write(void *opaque, uint8_t *buf, int len)

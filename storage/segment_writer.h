@@ -27,14 +27,14 @@
 struct segment_writer;
 
 struct segment_writer_params {
-    const char *camera;              /* for log lines */
-    const AVCodecParameters *video;  /* borrowed (copied): H.264 or HEVC */
-    AVRational video_tb;             /* time base of the video packets given */
-    const AVCodecParameters *audio;  /* borrowed (copied), NULL for no audio track */
+    const char *camera;             /* for log lines */
+    const AVCodecParameters *video; /* borrowed (copied): H.264 or HEVC */
+    AVRational video_tb;            /* time base of the video packets given */
+    const AVCodecParameters *audio; /* borrowed (copied), NULL for no audio track */
     AVRational audio_tb;
-    int fd;                          /* an empty file open for writing; ownership
-                                      * passes to the writer even on failure */
-    int sync;                        /* fdatasync after each fragment */
+    int fd;   /* an empty file open for writing; ownership
+               * passes to the writer even on failure */
+    int sync; /* fdatasync after each fragment */
 };
 
 /* Creates the writer and writes the init section.  *out owns the writer. */

@@ -109,8 +109,8 @@ static nvr_err settle_segment(struct storage *st, struct index_segment *seg, con
     seg->has_sha256 = 1;
     if ((rc = index_segment_finish(st->ix, seg)))
         return rc;
-    nvr_log(NVR_INFO, seg->camera, "recovered segment path=%s fragments=%zu bytes=%llu truncated=%lld",
-            seg->path, seg->frags.n, (unsigned long long)bytes, (long long)((uint64_t)size - bytes));
+    nvr_log(NVR_INFO, seg->camera, "recovered segment path=%s fragments=%zu bytes=%llu truncated=%lld", seg->path,
+            seg->frags.n, (unsigned long long)bytes, (long long)((uint64_t)size - bytes));
     return NVR_OK;
 }
 
@@ -186,7 +186,7 @@ static int path_set_has(const struct path_set *ps, const char *rel)
 /* How a sweep treats files the index does not know. */
 struct sweep {
     enum storage_check_mode mode;
-    int startup;       /* start-up: only files starting at or after min_start, indexed from their content */
+    int startup; /* start-up: only files starting at or after min_start, indexed from their content */
     int64_t min_start;
     FILE *report;
     int problems, unresolved;
@@ -216,8 +216,8 @@ static void adopt_orphan(struct storage *st, const char *rel, int64_t min_start)
     } else if (rc == NVR_OK && storage_abs_path(st, rel, abs, sizeof abs) == NVR_OK && unlink(abs) == 0) {
         nvr_log(NVR_INFO, camera, "removed a segment file with no complete fragment path=%s", rel);
     } else if (rc != NVR_OK && storage_quarantine(st, rel, moved, sizeof moved) == NVR_OK) {
-        nvr_log(NVR_WARN, NULL, "moved a file the index does not know to quarantine path=%s to=%s error=\"%s\"",
-                rel, moved, nvr_strerror(rc));
+        nvr_log(NVR_WARN, NULL, "moved a file the index does not know to quarantine path=%s to=%s error=\"%s\"", rel,
+                moved, nvr_strerror(rc));
     }
 }
 
@@ -350,8 +350,10 @@ static int release_ballast(struct storage *st, const char *why)
     if (storage_abs_path(st, STORAGE_RESERVE_NAME, path, sizeof path) || unlink(path) != 0)
         return 0;
     storage_fsync_dir(st->dir);
-    nvr_log(NVR_WARN, NULL, "disk full at start-up: released the reserve file so the index can be opened "
-            "path=%s reason=\"%s\"", path, why);
+    nvr_log(NVR_WARN, NULL,
+            "disk full at start-up: released the reserve file so the index can be opened "
+            "path=%s reason=\"%s\"",
+            path, why);
     return 1;
 }
 
@@ -402,8 +404,10 @@ static nvr_err set_aside(struct storage *st, const char *problem)
              "index damaged (%s) at %s: set aside as %s, recording into a new index; footage before it is not "
              "indexed until `nvr check --storage --rebuild-index`",
              problem, ts, name);
-    nvr_log(NVR_ERROR, NULL, "index damaged: set aside and recording into a new index problem=\"%s\" kept=%s/%s "
-            "action=\"stop nvr and run nvr check -c FILE --storage --rebuild-index\"", problem, st->dir, name);
+    nvr_log(NVR_ERROR, NULL,
+            "index damaged: set aside and recording into a new index problem=\"%s\" kept=%s/%s "
+            "action=\"stop nvr and run nvr check -c FILE --storage --rebuild-index\"",
+            problem, st->dir, name);
     if (storage_abs_path(st, STORAGE_DAMAGE_MARKER, from, sizeof from) == NVR_OK) {
         FILE *f = fopen(from, "we");
         if (f) {
@@ -488,8 +492,8 @@ nvr_err storage_open(struct storage **out, const char *data_dir, int flags)
         st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
         if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
             int e = errno;
-            nvr_log(NVR_ERROR, NULL, "data_dir is in use by another nvr process path=%s error=\"%s\"",
-                    data_dir, strerror(e));
+            nvr_log(NVR_ERROR, NULL, "data_dir is in use by another nvr process path=%s error=\"%s\"", data_dir,
+                    strerror(e));
             rc = e == ENOSPC ? NVR_ENOSPC : NVR_EIO;
             goto out;
         }
@@ -564,8 +568,7 @@ static const char *codec_name(const AVCodecParameters *par)
     }
 }
 
-nvr_err storage_segment_begin(struct storage *st, const struct storage_segment_params *p,
-                              struct storage_segment **out)
+nvr_err storage_segment_begin(struct storage *st, const struct storage_segment_params *p, struct storage_segment **out)
 {
     int rc = NVR_ENOMEM, fd = -1;
     char ts[NVR_TIME_BUFSZ], dir[PATH_MAX], path[PATH_MAX], compact[NVR_TIME_BUFSZ + 16];
@@ -586,10 +589,10 @@ nvr_err storage_segment_begin(struct storage *st, const struct storage_segment_p
 
     /* 2026-11-22T04:00:00.123456Z -> dir 2026-11-22, name CAM-20261122T040000.123456Z.mp4 */
     nvr_clock_format_rfc3339(p->start_us, ts);
-    snprintf(compact, sizeof compact, "%.4s%.2s%.2sT%.2s%.2s%.2s%.9s", ts, ts + 5, ts + 8, ts + 11,
-             ts + 14, ts + 17, ts + 19);
-    if (snprintf(row->path, sizeof row->path, "recordings/%s/%.10s/%s-%s.mp4", p->camera, ts,
-                 p->camera, compact) >= (int)sizeof row->path) {
+    snprintf(compact, sizeof compact, "%.4s%.2s%.2sT%.2s%.2s%.2s%.9s", ts, ts + 5, ts + 8, ts + 11, ts + 14, ts + 17,
+             ts + 19);
+    if (snprintf(row->path, sizeof row->path, "recordings/%s/%.10s/%s-%s.mp4", p->camera, ts, p->camera, compact) >=
+        (int)sizeof row->path) {
         rc = NVR_EINVAL;
         goto out;
     }
@@ -719,7 +722,9 @@ static void check_segment(struct storage *st, struct index_segment *s, struct sw
     if (!exists) {
         sw->problems++;
         fprintf(sw->report, "%s: indexed but the file is missing%s\n", s->path,
-                repair ? " (row removed)" : dry ? " (would remove the row)" : "");
+                repair ? " (row removed)"
+                : dry  ? " (would remove the row)"
+                       : "");
         if (repair)
             index_segment_delete(st->ix, s->id);
         else
@@ -736,7 +741,10 @@ static void check_segment(struct storage *st, struct index_segment *s, struct sw
     } else if ((uint64_t)size != s->bytes) {
         sw->problems++;
         fprintf(sw->report, "%s: file has %lld bytes, index says %llu%s\n", s->path, (long long)size,
-                (unsigned long long)s->bytes, repair ? " (repaired)" : dry ? " (would repair)" : "");
+                (unsigned long long)s->bytes,
+                repair ? " (repaired)"
+                : dry  ? " (would repair)"
+                       : "");
         if (repair)
             settle_segment(st, s, path, size);
         else
@@ -756,8 +764,10 @@ nvr_err storage_check(struct storage *st, enum storage_check_mode mode, FILE *re
     if (rc == NVR_EDAMAGED) {
         sw.problems++;
         sw.unresolved++;
-        fprintf(report, "index.db: damaged (quick_check: %s); stop nvr and run nvr check --storage "
-                        "--rebuild-index\n", problem);
+        fprintf(report,
+                "index.db: damaged (quick_check: %s); stop nvr and run nvr check --storage "
+                "--rebuild-index\n",
+                problem);
     } else if (rc) {
         goto out;
     }

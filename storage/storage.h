@@ -32,18 +32,18 @@
 struct storage;
 struct storage_segment;
 
-#define STORAGE_RESERVE_NAME "reserve.bin"   /* the ballast, in data_dir */
-#define STORAGE_QUARANTINE_DIR "quarantine"  /* in data_dir */
+#define STORAGE_RESERVE_NAME "reserve.bin"  /* the ballast, in data_dir */
+#define STORAGE_QUARANTINE_DIR "quarantine" /* in data_dir */
 #define STORAGE_DAMAGE_MARKER "index.damaged"
-#define STORAGE_STARTUP_CHECK_MS 3000        /* quick_check budget at start-up */
+#define STORAGE_STARTUP_CHECK_MS 3000 /* quick_check budget at start-up */
 
 enum storage_open_flags {
-    STORAGE_WRITER = 1, /* take the lock and recover unfinished segments (nvr run) */
-    STORAGE_LOCK = 2,   /* take the lock only (a dry run of a repair) */
-    STORAGE_REBUILD = 4,/* with WRITER: a damaged index is set aside whatever the
-                         * quick_check costs (nvr check --rebuild-index) */
-    STORAGE_CHECKER = 8,/* with WRITER: no start-up sweep of the newest day directories
-                         * (nvr check reports and repairs those files itself) */
+    STORAGE_WRITER = 1,  /* take the lock and recover unfinished segments (nvr run) */
+    STORAGE_LOCK = 2,    /* take the lock only (a dry run of a repair) */
+    STORAGE_REBUILD = 4, /* with WRITER: a damaged index is set aside whatever the
+                          * quick_check costs (nvr check --rebuild-index) */
+    STORAGE_CHECKER = 8, /* with WRITER: no start-up sweep of the newest day directories
+                          * (nvr check reports and repairs those files itself) */
 };
 
 /* Opens data_dir (creating it and the index if needed).  With STORAGE_WRITER
@@ -83,21 +83,20 @@ nvr_index *storage_index_reader(struct storage *st);
 const char *storage_data_dir(const struct storage *st);
 
 struct storage_segment_params {
-    const char *camera;              /* borrowed, must outlive the segment */
-    int64_t session;                 /* ingest session (run) id */
-    int64_t start_us;                /* wall clock of the first frame */
-    int64_t media_start_us;          /* media time of the first frame within its run */
-    const AVCodecParameters *video;  /* borrowed (copied) */
+    const char *camera;             /* borrowed, must outlive the segment */
+    int64_t session;                /* ingest session (run) id */
+    int64_t start_us;               /* wall clock of the first frame */
+    int64_t media_start_us;         /* media time of the first frame within its run */
+    const AVCodecParameters *video; /* borrowed (copied) */
     AVRational video_tb;
-    const AVCodecParameters *audio;  /* NULL: no audio track */
+    const AVCodecParameters *audio; /* NULL: no audio track */
     AVRational audio_tb;
-    int sync;                        /* fdatasync each fragment (1 in production) */
+    int sync; /* fdatasync each fragment (1 in production) */
 };
 
 /* Starts a segment: inserts its row (state writing), creates its file with
  * O_EXCL, fsyncs the directory, writes the init section. */
-nvr_err storage_segment_begin(struct storage *st, const struct storage_segment_params *p,
-                              struct storage_segment **out);
+nvr_err storage_segment_begin(struct storage *st, const struct storage_segment_params *p, struct storage_segment **out);
 
 /* Adds a packet to the current fragment (see segment_writer_write). */
 nvr_err storage_segment_write(struct storage_segment *seg, AVPacket *pkt, int track);
@@ -119,9 +118,9 @@ int64_t storage_segment_start(const struct storage_segment *seg);
 int64_t storage_segment_media_us(const struct storage_segment *seg);
 
 enum storage_check_mode {
-    STORAGE_CHECK_REPORT = 0,  /* only report */
-    STORAGE_CHECK_DRY_RUN,     /* report what a repair would do, change nothing */
-    STORAGE_CHECK_REPAIR,      /* repair (needs the lock: storage_open with STORAGE_WRITER) */
+    STORAGE_CHECK_REPORT = 0, /* only report */
+    STORAGE_CHECK_DRY_RUN,    /* report what a repair would do, change nothing */
+    STORAGE_CHECK_REPAIR,     /* repair (needs the lock: storage_open with STORAGE_WRITER) */
 };
 
 /* Checks the index file (PRAGMA quick_check) and the invariants of index.h
@@ -136,12 +135,12 @@ nvr_err storage_check(struct storage *st, enum storage_check_mode mode, FILE *re
 /* ---- rebuilding the index from the files (storage_rebuild.c) ---- */
 
 struct storage_rebuild_stats {
-    int files;         /* segment files found under recordings/ */
-    int indexed;       /* already in the index */
-    int from_damaged;  /* rows taken from a damaged index (file matched) */
-    int scanned;       /* rows made by reading the file */
-    int quarantined;   /* files no row could be made for (moved to quarantine/) */
-    int truncated;     /* files whose torn last fragment was cut off */
+    int files;        /* segment files found under recordings/ */
+    int indexed;      /* already in the index */
+    int from_damaged; /* rows taken from a damaged index (file matched) */
+    int scanned;      /* rows made by reading the file */
+    int quarantined;  /* files no row could be made for (moved to quarantine/) */
+    int truncated;    /* files whose torn last fragment was cut off */
 };
 
 /* Indexes every segment file under recordings/ the index does not list:
@@ -176,8 +175,8 @@ nvr_err storage_parse_segment_path(const char *rel, char *camera, int64_t *start
  * directories fsynced, and the garbage rows dropped; empty day directories
  * older than yesterday are removed.  *freed and *count say what went; a
  * count of 0 means nothing unheld was left to delete. */
-nvr_err storage_delete_oldest(struct storage *st, const char *camera, int64_t before_us, uint64_t want_bytes,
-                              int max, uint64_t *freed, int *count);
+nvr_err storage_delete_oldest(struct storage *st, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
+                              uint64_t *freed, int *count);
 
 /* Sets the function told (from a writer thread) when a segment write fails
  * because the file system is full, so retention can make room at once.

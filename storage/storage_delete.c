@@ -101,8 +101,8 @@ nvr_err storage_collect_garbage(struct storage *st)
     return rc;
 }
 
-nvr_err storage_delete_oldest(struct storage *st, const char *camera, int64_t before_us, uint64_t want_bytes,
-                              int max, uint64_t *freed, int *count)
+nvr_err storage_delete_oldest(struct storage *st, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
+                              uint64_t *freed, int *count)
 {
     struct index_retired *v = NULL;
     size_t n = 0;

@@ -15,8 +15,8 @@
 struct storage {
     char *dir;
     int lock_fd;
-    nvr_index *ix;   /* writers (and recovery, retention) */
-    nvr_index *rix;  /* readers (HTTP), a second connection */
+    nvr_index *ix;              /* writers (and recovery, retention) */
+    nvr_index *rix;             /* readers (HTTP), a second connection */
     void (*full_fn)(void *arg); /* told when a write fails for lack of space */
     void *full_arg;
     char damage[512]; /* why the index was set aside, "" if it was not */

@@ -85,7 +85,7 @@ nvr_err storage_quarantine(struct storage *st, const char *rel, char *out, size_
     int rc;
     if (snprintf(qrel, sizeof qrel, "%s/%s", STORAGE_QUARANTINE_DIR, rel) >= (int)sizeof qrel)
         return NVR_EINVAL;
-    for (int i = 1; ; i++) { /* never over another file */
+    for (int i = 1;; i++) { /* never over another file */
         if ((rc = storage_abs_path(st, qrel, to, sizeof to)))
             return rc;
         if (lstat(to, &sb) != 0)
@@ -258,8 +258,8 @@ static nvr_err list_damaged(struct storage *st, char ***out, size_t *n)
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         size_t l = strlen(de->d_name);
-        if (strncmp(de->d_name, "index.db.damaged-", 17) != 0 || (l > 4 && (strcmp(de->d_name + l - 4, "-wal") == 0 ||
-                                                                             strcmp(de->d_name + l - 4, "-shm") == 0)))
+        if (strncmp(de->d_name, "index.db.damaged-", 17) != 0 ||
+            (l > 4 && (strcmp(de->d_name + l - 4, "-wal") == 0 || strcmp(de->d_name + l - 4, "-shm") == 0)))
             continue;
         if (len == cap) {
             size_t nc = cap ? 2 * cap : 4;
@@ -417,7 +417,8 @@ nvr_err storage_rebuild_index(struct storage *st, FILE *report, struct storage_r
         }
         if (truncated) {
             stats->truncated++;
-            fprintf(report, "%s: torn last fragment cut off (%llu bytes kept)\n", e->rel, (unsigned long long)row.bytes);
+            fprintf(report, "%s: torn last fragment cut off (%llu bytes kept)\n", e->rel,
+                    (unsigned long long)row.bytes);
         }
         /* the run: chained to the previous file of the camera found here */
         if (i > 0 && strcmp(list.v[i - 1].camera, e->camera) == 0) {
@@ -428,8 +429,8 @@ nvr_err storage_rebuild_index(struct storage *st, FILE *report, struct storage_r
                 fragments_free(&prev.frags);
             }
         }
-        int64_t next = i + 1 < list.n && strcmp(list.v[i + 1].camera, e->camera) == 0 ? list.v[i + 1].start_us
-                                                                                        : INT64_MAX;
+        int64_t next =
+            i + 1 < list.n && strcmp(list.v[i + 1].camera, e->camera) == 0 ? list.v[i + 1].start_us : INT64_MAX;
         fit_end(&row, next);
         r = index_segment_restore(st->ix, &row);
         fragments_free(&row.frags);

@@ -230,8 +230,8 @@ nvr_err users_delete(nvr_index *ix, const char *name)
     return write1(ix, "DELETE FROM users WHERE name = ?1", NULL, name, NULL, 1, "users_delete");
 }
 
-nvr_err users_session_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, const char *csrf,
-                          const char *address, int64_t now_us)
+nvr_err users_session_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, const char *csrf, const char *address,
+                          int64_t now_us)
 {
     index_stmt st;
     index_lock(ix);

@@ -65,8 +65,8 @@ nvr_err users_update(nvr_index *ix, const struct user *u, int new_password);
 nvr_err users_delete(nvr_index *ix, const char *name);
 
 /* ---- sessions (token_hash = SHA-256 of the cookie value) ---- */
-nvr_err users_session_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, const char *csrf,
-                          const char *address, int64_t now_us);
+nvr_err users_session_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, const char *csrf, const char *address,
+                          int64_t now_us);
 /* NVR_ENOTFOUND if there is no such session. */
 nvr_err users_session_get(nvr_index *ix, const uint8_t hash[32], int64_t *user_id, char csrf[USER_CSRF_LEN],
                           int64_t *created_us, int64_t *last_us);

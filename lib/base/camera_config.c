@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define NVR_CS_ROW(key, kind, flags, def, min, max, help)                                                     \
+#define NVR_CS_ROW(key, kind, flags, def, min, max, help)                                                              \
     {#key, NVR_CS_##kind, offsetof(struct nvr_camera_config, key), flags, def, min, max, help},
 
 const struct nvr_camera_setting nvr_camera_settings[] = {NVR_CAMERA_SETTINGS(NVR_CS_ROW)};
@@ -27,9 +27,10 @@ const size_t nvr_camera_nsettings = sizeof nvr_camera_settings / sizeof nvr_came
 /* the longest value a config line can hold, and room for a redacted password */
 #define VALUE_MAX 4200
 
-static const char *const transport_names[] = {
-    [NVR_TRANSPORT_AUTO] = "auto", [NVR_TRANSPORT_TCP] = "tcp", [NVR_TRANSPORT_UDP] = "udp",
-    [NVR_TRANSPORT_HTTP] = "http"};
+static const char *const transport_names[] = {[NVR_TRANSPORT_AUTO] = "auto",
+                                              [NVR_TRANSPORT_TCP] = "tcp",
+                                              [NVR_TRANSPORT_UDP] = "udp",
+                                              [NVR_TRANSPORT_HTTP] = "http"};
 
 const char *nvr_transport_name(enum nvr_transport t)
 {
@@ -186,7 +187,10 @@ int nvr_camera_setting_write_ini(FILE *f, const struct nvr_camera_setting *s, co
     const char *v;
     long n = nvr_camera_setting_num(s, c);
     switch (s->kind) {
-    case NVR_CS_INT: snprintf(num, sizeof num, "%ld", n); v = num; break;
+    case NVR_CS_INT:
+        snprintf(num, sizeof num, "%ld", n);
+        v = num;
+        break;
     case NVR_CS_BOOL: v = n ? "yes" : "no"; break;
     case NVR_CS_TRANSPORT: v = nvr_transport_name((enum nvr_transport)n); break;
     default: v = nvr_camera_setting_str(s, c); break;

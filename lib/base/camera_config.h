@@ -106,9 +106,9 @@ enum { NVR_CS_REQUIRED = 1, NVR_CS_SECRET = 2, NVR_CS_DEFAULT_ID = 4, NVR_CS_FIL
 #define NVR_CS_FIELD(key, kind, flags, def, min, max, help) NVR_CS_CTYPE_##kind key;
 
 struct nvr_camera_config {
-    char *id;              /* [a-z0-9_-]{1,64}, unique */
+    char *id; /* [a-z0-9_-]{1,64}, unique */
     NVR_CAMERA_SETTINGS(NVR_CS_FIELD)
-    int line;              /* line of the [camera ID] header, for messages */
+    int line; /* line of the [camera ID] header, for messages */
 };
 
 enum nvr_cs_kind { NVR_CS_TEXT, NVR_CS_RTSP_URL, NVR_CS_HTTP_URL, NVR_CS_INT, NVR_CS_BOOL, NVR_CS_TRANSPORT };
@@ -117,8 +117,8 @@ enum nvr_cs_kind { NVR_CS_TEXT, NVR_CS_RTSP_URL, NVR_CS_HTTP_URL, NVR_CS_INT, NV
 struct nvr_camera_setting {
     const char *key;
     enum nvr_cs_kind kind;
-    size_t offset;         /* of the field in struct nvr_camera_config */
-    int flags;             /* NVR_CS_* */
+    size_t offset; /* of the field in struct nvr_camera_config */
+    int flags;     /* NVR_CS_* */
     long def, min, max;
     const char *help;
 };

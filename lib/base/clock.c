@@ -95,8 +95,8 @@ nvr_err nvr_clock_parse_rfc3339(const char *s, int64_t *us)
 {
     const char *p = s;
     int y, mo, d, h, mi, sec, frac_us = 0;
-    if (!s || read_digits(&p, 4, &y) || expect(&p, '-') || read_digits(&p, 2, &mo) ||
-        expect(&p, '-') || read_digits(&p, 2, &d))
+    if (!s || read_digits(&p, 4, &y) || expect(&p, '-') || read_digits(&p, 2, &mo) || expect(&p, '-') ||
+        read_digits(&p, 2, &d))
         return NVR_EINVAL;
     if (*p != 'T' && *p != 't' && *p != ' ')
         return NVR_EINVAL;
@@ -104,8 +104,7 @@ nvr_err nvr_clock_parse_rfc3339(const char *s, int64_t *us)
     if (read_digits(&p, 2, &h) || expect(&p, ':') || read_digits(&p, 2, &mi) || expect(&p, ':') ||
         read_digits(&p, 2, &sec))
         return NVR_EINVAL;
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
-        sec > 60)
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
         return NVR_EINVAL;
     if (*p == '.') {
         p++;
@@ -128,8 +127,7 @@ nvr_err nvr_clock_parse_rfc3339(const char *s, int64_t *us)
     } else if (*p == '+' || *p == '-') {
         int sign = *p == '-' ? -1 : 1, oh, om;
         p++;
-        if (read_digits(&p, 2, &oh) || expect(&p, ':') || read_digits(&p, 2, &om) || oh > 23 ||
-            om > 59)
+        if (read_digits(&p, 2, &oh) || expect(&p, ':') || read_digits(&p, 2, &om) || oh > 23 || om > 59)
             return NVR_EINVAL;
         offset_s = sign * (oh * 3600 + om * 60);
     } else {
@@ -145,8 +143,7 @@ nvr_err nvr_clock_parse_rfc3339(const char *s, int64_t *us)
     return NVR_OK;
 }
 
-static void format_parts(int64_t us, int *y, unsigned *mo, unsigned *d, int *h, int *mi, int *s,
-                         int64_t *frac)
+static void format_parts(int64_t us, int *y, unsigned *mo, unsigned *d, int *h, int *mi, int *s, int64_t *frac)
 {
     int64_t secs = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
     *frac = us - secs * 1000000;
@@ -164,8 +161,7 @@ void nvr_clock_format_rfc3339(int64_t us, char buf[NVR_TIME_BUFSZ])
     unsigned mo, d;
     int64_t frac;
     format_parts(us, &y, &mo, &d, &h, &mi, &s, &frac);
-    snprintf(buf, NVR_TIME_BUFSZ, "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ", y, mo, d, h, mi, s,
-             (long long)frac);
+    snprintf(buf, NVR_TIME_BUFSZ, "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ", y, mo, d, h, mi, s, (long long)frac);
 }
 
 void nvr_clock_format_ms(int64_t us, char buf[NVR_TIME_BUFSZ])

@@ -39,8 +39,8 @@ void nvr_clock_sleep_us(int64_t us);
  * writer) reads it through one of these, so a test can run it on a
  * simulated clock (stepped, frozen, jumping) instead of the system's. */
 struct nvr_clock {
-    int64_t (*now_us)(void *cls);   /* wall clock, as nvr_clock_now_us */
-    int64_t (*mono_us)(void *cls);  /* monotonic, as nvr_clock_mono_us */
+    int64_t (*now_us)(void *cls);  /* wall clock, as nvr_clock_now_us */
+    int64_t (*mono_us)(void *cls); /* monotonic, as nvr_clock_mono_us */
     void *cls;
 };
 

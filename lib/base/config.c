@@ -51,8 +51,8 @@
 #define CONF_ECHO_MAX 64 /* bytes of a bad value quoted back in a message */
 
 enum section_kind {
-    SEC_NONE,    /* before the first section header */
-    SEC_SKIP,    /* inside a section whose header was wrong: keys are ignored */
+    SEC_NONE, /* before the first section header */
+    SEC_SKIP, /* inside a section whose header was wrong: keys are ignored */
     SEC_SERVER,
     SEC_STORAGE,
     SEC_CAMERA,
@@ -102,42 +102,45 @@ static nvr_err parse_server_names(const struct conf_key *k, const char *val, voi
 #define parse_INT parse_int
 #define parse_BOOL parse_bool
 #define parse_TRANSPORT parse_transport
-#define CAMERA_KEY(key, kind, flags, def, min, max, help)                                                     \
-    {SEC_CAMERA, #key, parse_##kind, offsetof(struct nvr_camera_config, key),                                  \
-     ((flags) & NVR_CS_REQUIRED ? KEY_REQUIRED : 0) | ((flags) & NVR_CS_SECRET ? KEY_SECRET : 0), help, min, max},
+#define CAMERA_KEY(key, kind, flags, def, min, max, help)                                                              \
+    {SEC_CAMERA,                                                                                                       \
+     #key,                                                                                                             \
+     parse_##kind,                                                                                                     \
+     offsetof(struct nvr_camera_config, key),                                                                          \
+     ((flags)&NVR_CS_REQUIRED ? KEY_REQUIRED : 0) | ((flags)&NVR_CS_SECRET ? KEY_SECRET : 0),                          \
+     help,                                                                                                             \
+     min,                                                                                                              \
+     max},
 #define ALR(f) offsetof(struct nvr_alerts_config, f)
 #define ADDRS "one or more e-mail addresses, separated by commas"
 
 static const struct conf_key conf_keys[] = {
-    {SEC_SERVER, "listen", parse_listen, 0, 0,
-     "host:port, [IPv6]:port or a port, with the port from 1 to 65535", 0, 0},
+    {SEC_SERVER, "listen", parse_listen, 0, 0, "host:port, [IPv6]:port or a port, with the port from 1 to 65535", 0, 0},
     {SEC_SERVER, "data_dir", parse_abs_path, SRV(data_dir), KEY_REQUIRED, "an absolute path", 0, 0},
     {SEC_SERVER, "web_dir", parse_abs_path, SRV(web_dir), 0, "an absolute path", 0, 0},
     {SEC_SERVER, "tls_cert", parse_abs_path, SRV(tls_cert), 0, "an absolute path", 0, 0},
     {SEC_SERVER, "tls_key", parse_abs_path, SRV(tls_key), 0, "an absolute path", 0, 0},
-    {SEC_SERVER, "allow_plain_http", parse_bool, SRV(allow_plain_http), 0,
-     "yes, no, on, off, true, false, 1 or 0", 0, 0},
-    {SEC_SERVER, "http_threads", parse_int, SRV(http_threads), 0,
-     "an integer from 0 (one per CPU) to 64", 0, 64},
+    {SEC_SERVER, "allow_plain_http", parse_bool, SRV(allow_plain_http), 0, "yes, no, on, off, true, false, 1 or 0", 0,
+     0},
+    {SEC_SERVER, "http_threads", parse_int, SRV(http_threads), 0, "an integer from 0 (one per CPU) to 64", 0, 64},
     {SEC_SERVER, "tls_priority", parse_text, SRV(tls_priority), 0, "a GnuTLS priority string", 0, 0},
     {SEC_SERVER, "server_name", parse_server_names, SRV(server_names), 0,
      "host names or IP addresses separated by commas or spaces (at most 32)", 0, 0},
-    {SEC_SERVER, "max_connections", parse_int, SRV(max_connections), 0, "an integer from 16 to 100000", 16,
-     100000},
+    {SEC_SERVER, "max_connections", parse_int, SRV(max_connections), 0, "an integer from 16 to 100000", 16, 100000},
     {SEC_SERVER, "max_connections_per_address", parse_int, SRV(max_connections_per_address), 0,
      "an integer from 0 (no limit) to 100000", 0, 100000},
     {SEC_SERVER, "read_timeout", parse_int, SRV(read_timeout), 0, "an integer from 1 to 3600 (seconds)", 1, 3600},
 
     {SEC_STORAGE, "max_bytes", parse_max_bytes, SRV(max_bytes), 0,
      "a size above 0 with an optional K, M, G or T suffix, such as 500G or 1.5T", 0, 0},
-    {SEC_STORAGE, "min_free", parse_min_free, 0, 0,
-     "a percentage below 100% (such as 5%) or a size (such as 50G)", 0, 0},
+    {SEC_STORAGE, "min_free", parse_min_free, 0, 0, "a percentage below 100% (such as 5%) or a size (such as 50G)", 0,
+     0},
 
     /* [camera ID]: one row per row of the camera settings table (camera_config.h) */
     NVR_CAMERA_SETTINGS(CAMERA_KEY)
 
-    {SEC_ALERTS, "smtp_url", parse_alert_url, ALR(smtp_url), KEY_SECRET,
-     "an smtp:// or smtps:// URL with a host", 0, 0},
+        {SEC_ALERTS, "smtp_url", parse_alert_url, ALR(smtp_url), KEY_SECRET, "an smtp:// or smtps:// URL with a host",
+         0, 0},
     {SEC_ALERTS, "smtp_user", parse_text, ALR(smtp_user), 0, "a non-empty text", 0, 0},
     {SEC_ALERTS, "smtp_password", parse_text, ALR(smtp_password), KEY_SECRET, "a non-empty text", 0, 0},
     {SEC_ALERTS, "smtp_starttls", parse_starttls, ALR(smtp_starttls), 0, "auto, required, optional or off", 0, 0},
@@ -148,22 +151,19 @@ static const struct conf_key conf_keys[] = {
     {SEC_ALERTS, "email_to_security", parse_text, ALR(email_to_security), 0, ADDRS, 0, 0},
     {SEC_ALERTS, "email_to_audit", parse_text, ALR(email_to_audit), 0, ADDRS, 0, 0},
     {SEC_ALERTS, "email_to_system", parse_text, ALR(email_to_system), 0, ADDRS, 0, 0},
-    {SEC_ALERTS, "webhook_url", parse_alert_url, ALR(webhook_url), KEY_SECRET,
-     "an http:// or https:// URL with a host", 0, 0},
+    {SEC_ALERTS, "webhook_url", parse_alert_url, ALR(webhook_url), KEY_SECRET, "an http:// or https:// URL with a host",
+     0, 0},
     {SEC_ALERTS, "webhook_secret", parse_text, ALR(webhook_secret), KEY_SECRET, "a non-empty text", 0, 0},
     {SEC_ALERTS, "syslog", parse_syslog, ALR(syslog), 0,
      "local, an absolute path to a unix socket, udp://host:port or tcp://host:port", 0, 0},
-    {SEC_ALERTS, "camera_offline_seconds", parse_int, ALR(camera_offline_seconds), 0,
-     "an integer from 1 to 86400", 1, 86400},
-    {SEC_ALERTS, "hold_down_seconds", parse_int, ALR(hold_down_seconds), 0, "an integer from 0 to 86400", 0,
+    {SEC_ALERTS, "camera_offline_seconds", parse_int, ALR(camera_offline_seconds), 0, "an integer from 1 to 86400", 1,
      86400},
-    {SEC_ALERTS, "signin_failures", parse_int, ALR(signin_failures), 0, "an integer from 1 to 100000", 1,
-     100000},
-    {SEC_ALERTS, "signin_window_seconds", parse_int, ALR(signin_window_seconds), 0,
-     "an integer from 1 to 86400", 1, 86400},
+    {SEC_ALERTS, "hold_down_seconds", parse_int, ALR(hold_down_seconds), 0, "an integer from 0 to 86400", 0, 86400},
+    {SEC_ALERTS, "signin_failures", parse_int, ALR(signin_failures), 0, "an integer from 1 to 100000", 1, 100000},
+    {SEC_ALERTS, "signin_window_seconds", parse_int, ALR(signin_window_seconds), 0, "an integer from 1 to 86400", 1,
+     86400},
     {SEC_ALERTS, "cert_warn_days", parse_int, ALR(cert_warn_days), 0, "an integer from 0 to 365", 0, 365},
-    {SEC_ALERTS, "storage_seconds", parse_int, ALR(storage_seconds), 0, "an integer from 1 to 86400", 1,
-     86400},
+    {SEC_ALERTS, "storage_seconds", parse_int, ALR(storage_seconds), 0, "an integer from 1 to 86400", 1, 86400},
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -171,7 +171,7 @@ static const struct conf_key conf_keys[] = {
 /* One section being read.  Repeated [server] or [storage] sections share one
  * state (so a key given in both is a duplicate); each camera has its own. */
 struct section {
-    int header_line;    /* 0 if the section has not been seen */
+    int header_line;     /* 0 if the section has not been seen */
     int key_line[NKEYS]; /* where each conf_keys[] entry was given, 0 if not */
 };
 
@@ -185,15 +185,14 @@ struct parser {
     struct section server, storage, camera, alerts;
     /* the section the next key belongs to */
     enum section_kind kind;
-    struct section *sec; /* &server, &storage or &camera */
-    void *base;          /* the struct its keys fill */
+    struct section *sec;          /* &server, &storage or &camera */
+    void *base;                   /* the struct its keys fill */
     char label[CONF_MAX_ID + 16]; /* "[camera lobby]", for messages */
 };
 
 /* ---- messages ---- */
 
-static void report(struct parser *p, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void report(struct parser *p, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void report(struct parser *p, int line, const char *fmt, ...)
 {
@@ -298,8 +297,7 @@ static int read_decimal(const char **s, uint64_t *ip, uint64_t *frac, int *ndec)
     return 0;
 }
 
-static const uint64_t pow10_table[CONF_MAX_DECIMALS + 1] = {1, 10, 100, 1000, 10000, 100000,
-                                                            1000000};
+static const uint64_t pow10_table[CONF_MAX_DECIMALS + 1] = {1, 10, 100, 1000, 10000, 100000, 1000000};
 
 nvr_err nvr_config_parse_size(const char *s, uint64_t *out)
 {
@@ -309,10 +307,14 @@ nvr_err nvr_config_parse_size(const char *s, uint64_t *out)
     if (!s || read_decimal(&p, &ip, &frac, &ndec))
         return NVR_EINVAL;
     switch (*p) {
-    case 'K': case 'k': shift = 10; break;
-    case 'M': case 'm': shift = 20; break;
-    case 'G': case 'g': shift = 30; break;
-    case 'T': case 't': shift = 40; break;
+    case 'K':
+    case 'k': shift = 10; break;
+    case 'M':
+    case 'm': shift = 20; break;
+    case 'G':
+    case 'g': shift = 30; break;
+    case 'T':
+    case 't': shift = 40; break;
     }
     if (shift)
         p++;
@@ -351,8 +353,7 @@ static int valid_host(const char *h, size_t n)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = h[i];
-        if (!(is_digit(c) || c == '.' || c == '-' || (c >= 'a' && c <= 'z') ||
-              (c >= 'A' && c <= 'Z')))
+        if (!(is_digit(c) || c == '.' || c == '-' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
             return 0;
         if (!is_digit(c) && c != '.')
             all_numeric = 0;
@@ -451,7 +452,7 @@ static nvr_err parse_http_url(const struct conf_key *k, const char *val, void *b
     char buf[2048];
     const char *rest = strncasecmp(val, "http://", 7) == 0    ? val + 7
                        : strncasecmp(val, "https://", 8) == 0 ? val + 8
-                                                               : NULL;
+                                                              : NULL;
     if (!rest || snprintf(buf, sizeof buf, "rtsp://%s", rest) >= (int)sizeof buf || !valid_rtsp_url(buf))
         return NVR_EINVAL;
     return set_string(base, k->offset, val, strlen(val));
@@ -597,8 +598,10 @@ static nvr_err parse_syslog(const struct conf_key *k, const char *val, void *bas
 
 static nvr_err parse_starttls(const struct conf_key *k, const char *val, void *base)
 {
-    static const char *const names[] = {[NVR_SMTP_TLS_AUTO] = "auto", [NVR_SMTP_TLS_REQUIRED] = "required",
-                                        [NVR_SMTP_TLS_OPTIONAL] = "optional", [NVR_SMTP_TLS_OFF] = "off"};
+    static const char *const names[] = {[NVR_SMTP_TLS_AUTO] = "auto",
+                                        [NVR_SMTP_TLS_REQUIRED] = "required",
+                                        [NVR_SMTP_TLS_OPTIONAL] = "optional",
+                                        [NVR_SMTP_TLS_OFF] = "off"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcasecmp(val, names[i]) == 0) {
             *(enum nvr_smtp_tls *)((char *)base + k->offset) = (enum nvr_smtp_tls)i;
@@ -671,12 +674,10 @@ static int valid_camera_id(const char *id)
 }
 
 /* Reports the required keys of kind that sec has not given. */
-static void check_required(struct parser *p, enum section_kind kind, const struct section *sec,
-                           const char *label)
+static void check_required(struct parser *p, enum section_kind kind, const struct section *sec, const char *label)
 {
     for (size_t i = 0; i < NKEYS; i++) {
-        if (conf_keys[i].section != kind || !(conf_keys[i].flags & KEY_REQUIRED) ||
-            sec->key_line[i])
+        if (conf_keys[i].section != kind || !(conf_keys[i].flags & KEY_REQUIRED) || sec->key_line[i])
             continue;
         if (sec->header_line)
             report(p, sec->header_line, "%s has no %s", label, conf_keys[i].name);
@@ -803,8 +804,7 @@ static nvr_err open_section(struct parser *p, char *name, int line)
         return NVR_OK;
     }
     if (!valid_camera_id(id)) {
-        report(p, line, "camera id \"%s\" must be 1 to %d of a-z, 0-9, _ and -", echo(id, e),
-               CONF_MAX_ID);
+        report(p, line, "camera id \"%s\" must be 1 to %d of a-z, 0-9, _ and -", echo(id, e), CONF_MAX_ID);
         return NVR_OK;
     }
     const struct nvr_camera_config *first = nvr_config_camera(p->cfg, id);
@@ -912,8 +912,7 @@ static int valid_key_name(const char *k)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = k[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' ||
-              c == '-' || c == '.'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '-' || c == '.'))
             return 0;
     }
     return 1;
@@ -935,8 +934,7 @@ static nvr_err key_value(struct parser *p, char *key, char *val, int line)
     }
     const struct conf_key *k = &conf_keys[i];
     if (p->sec->key_line[i]) {
-        report(p, line, "duplicate key \"%s\" in %s (first at line %d)", key, p->label,
-               p->sec->key_line[i]);
+        report(p, line, "duplicate key \"%s\" in %s (first at line %d)", key, p->label, p->sec->key_line[i]);
         return NVR_OK;
     }
     p->sec->key_line[i] = line;
@@ -1010,8 +1008,7 @@ static nvr_err parse_line(struct parser *p, const char *text, size_t len, int li
 
 /* ---- the public functions ---- */
 
-nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_config **out,
-                     FILE *errs)
+nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_config **out, FILE *errs)
 {
     struct parser p = {.path = path, .errs = errs, .kind = SEC_NONE};
     nvr_err rc = NVR_OK;
@@ -1123,9 +1120,10 @@ void nvr_config_free(struct nvr_config **cfg)
     free(c->tls_cert);
     free(c->tls_key);
     struct nvr_alerts_config *a = &c->alerts;
-    char **texts[] = {&a->smtp_url, &a->smtp_user, &a->smtp_password, &a->email_from, &a->email_to,
-                      &a->email_to_camera, &a->email_to_storage, &a->email_to_security, &a->email_to_audit,
-                      &a->email_to_system, &a->webhook_url, &a->webhook_secret, &a->syslog};
+    char **texts[] = {&a->smtp_url,       &a->smtp_user,       &a->smtp_password,    &a->email_from,
+                      &a->email_to,       &a->email_to_camera, &a->email_to_storage, &a->email_to_security,
+                      &a->email_to_audit, &a->email_to_system, &a->webhook_url,      &a->webhook_secret,
+                      &a->syslog};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         if (*texts[i] && (texts[i] == &a->smtp_password || texts[i] == &a->webhook_secret))
             memset(*texts[i], 0, strlen(*texts[i]));

@@ -28,46 +28,50 @@
 /* [alerts] (docs/ref/config.md, docs/design/alerts.md): where alerts go and
  * when a condition becomes one.  Texts are NULL when unset; secrets
  * (smtp_url, smtp_password, webhook_url, webhook_secret) are never echoed. */
-enum nvr_smtp_tls { NVR_SMTP_TLS_AUTO = 0 /* required with smtp_user, else if offered */,
-                    NVR_SMTP_TLS_REQUIRED, NVR_SMTP_TLS_OPTIONAL, NVR_SMTP_TLS_OFF };
+enum nvr_smtp_tls {
+    NVR_SMTP_TLS_AUTO = 0 /* required with smtp_user, else if offered */,
+    NVR_SMTP_TLS_REQUIRED,
+    NVR_SMTP_TLS_OPTIONAL,
+    NVR_SMTP_TLS_OFF
+};
 
 struct nvr_alerts_config {
-    char *smtp_url;        /* smtp://host[:port] (STARTTLS) or smtps://host[:port] */
+    char *smtp_url; /* smtp://host[:port] (STARTTLS) or smtps://host[:port] */
     char *smtp_user, *smtp_password;
     enum nvr_smtp_tls smtp_starttls;
     char *email_from;
-    char *email_to;        /* comma-separated addresses */
+    char *email_to; /* comma-separated addresses */
     char *email_to_camera, *email_to_storage, *email_to_security, *email_to_audit, *email_to_system;
-    char *webhook_url;     /* http:// or https:// */
-    char *webhook_secret;  /* HMAC-SHA256 key of X-NVR-Signature */
-    char *syslog;          /* "local" or /path (unix socket), udp://host:port, tcp://host:port */
-    int camera_offline_seconds;   /* default 60 */
-    int hold_down_seconds;        /* a condition must stay clear this long to resolve; default 60 */
-    int signin_failures;          /* failed sign-ins within signin_window_seconds; default 10 */
-    int signin_window_seconds;    /* default 300 */
-    int cert_warn_days;           /* TLS certificate expiring within; default 14 */
-    int storage_seconds;          /* storage below min_free / held_full this long; default 120 */
+    char *webhook_url;          /* http:// or https:// */
+    char *webhook_secret;       /* HMAC-SHA256 key of X-NVR-Signature */
+    char *syslog;               /* "local" or /path (unix socket), udp://host:port, tcp://host:port */
+    int camera_offline_seconds; /* default 60 */
+    int hold_down_seconds;      /* a condition must stay clear this long to resolve; default 60 */
+    int signin_failures;        /* failed sign-ins within signin_window_seconds; default 10 */
+    int signin_window_seconds;  /* default 300 */
+    int cert_warn_days;         /* TLS certificate expiring within; default 14 */
+    int storage_seconds;        /* storage below min_free / held_full this long; default 120 */
 };
 
 struct nvr_config {
-    char *path;            /* the file that was read */
+    char *path; /* the file that was read */
     /* [server] */
-    char *listen_host;     /* default "127.0.0.1"; IPv6 without brackets */
-    int listen_port;       /* default 8080 */
-    char *data_dir;        /* required */
-    char *web_dir;         /* the browser UI's files; default NVR_CONFIG_DEFAULT_WEB_DIR */
-    char *tls_cert;        /* NULL if unset */
-    char *tls_key;         /* NULL if unset */
-    int allow_plain_http;  /* 0/1, default 0: without TLS only a loopback listen is allowed */
-    int http_threads;      /* HTTP worker threads, 0 (default) = one per online CPU, at least 2 */
-    char *tls_priority;    /* GnuTLS priority string; NULL: TLS 1.2+ with AEAD suites only */
-    char *server_names;    /* server_name: "a,b,c" (lower case); NULL: Host is not checked */
-    int max_connections;   /* connections served at once, default 1000 */
+    char *listen_host;               /* default "127.0.0.1"; IPv6 without brackets */
+    int listen_port;                 /* default 8080 */
+    char *data_dir;                  /* required */
+    char *web_dir;                   /* the browser UI's files; default NVR_CONFIG_DEFAULT_WEB_DIR */
+    char *tls_cert;                  /* NULL if unset */
+    char *tls_key;                   /* NULL if unset */
+    int allow_plain_http;            /* 0/1, default 0: without TLS only a loopback listen is allowed */
+    int http_threads;                /* HTTP worker threads, 0 (default) = one per online CPU, at least 2 */
+    char *tls_priority;              /* GnuTLS priority string; NULL: TLS 1.2+ with AEAD suites only */
+    char *server_names;              /* server_name: "a,b,c" (lower case); NULL: Host is not checked */
+    int max_connections;             /* connections served at once, default 1000 */
     int max_connections_per_address; /* from one IPv4 address or IPv6 /64, default 100, 0 = no limit */
-    int read_timeout;      /* seconds for a request's headers, and again for its body, default 15 */
+    int read_timeout;                /* seconds for a request's headers, and again for its body, default 15 */
     /* [storage] */
-    uint64_t max_bytes;    /* 0 = no cap */
-    double min_free_pct;   /* 0..99, from "5%"; 0 if given in bytes or unset */
+    uint64_t max_bytes;      /* 0 = no cap */
+    double min_free_pct;     /* 0..99, from "5%"; 0 if given in bytes or unset */
     uint64_t min_free_bytes; /* from "10G"; 0 if given in percent or unset */
     /* [alerts] */
     struct nvr_alerts_config alerts;
@@ -86,8 +90,7 @@ struct nvr_config {
 nvr_err nvr_config_load(const char *path, struct nvr_config **out, FILE *errs);
 
 /* Parses text as if it were the file named path (for tests and fuzzing). */
-nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_config **out,
-                     FILE *errs);
+nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct nvr_config **out, FILE *errs);
 
 /* Frees *cfg and sets it to NULL; tolerates NULL. */
 void nvr_config_free(struct nvr_config **cfg);

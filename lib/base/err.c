@@ -40,13 +40,19 @@ nvr_err nvr_err_from_errno(int e)
     case 0: return NVR_OK;
     case ENOMEM: return NVR_ENOMEM;
     case ENOENT: return NVR_ENOTFOUND;
-    case ENOSPC: case EDQUOT: return NVR_ENOSPC;
-    case EACCES: case EPERM: return NVR_EACCES;
+    case ENOSPC:
+    case EDQUOT: return NVR_ENOSPC;
+    case EACCES:
+    case EPERM: return NVR_EACCES;
     case EROFS: return NVR_EROFS;
-    case ETIMEDOUT: case EAGAIN: return NVR_ETIMEDOUT;
-    case ECONNREFUSED: case ECONNRESET: case EHOSTUNREACH: case ENETUNREACH:
-    case EPIPE: case ECONNABORTED:
-        return NVR_ECONN;
+    case ETIMEDOUT:
+    case EAGAIN: return NVR_ETIMEDOUT;
+    case ECONNREFUSED:
+    case ECONNRESET:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EPIPE:
+    case ECONNABORTED: return NVR_ECONN;
     case EINVAL: return NVR_EINVAL;
     default: return NVR_EIO;
     }
@@ -60,17 +66,26 @@ nvr_err nvr_err_from_av(int averr)
     case AVERROR(ENOMEM): return NVR_ENOMEM;
     case AVERROR_EOF: return NVR_EEOF;
     case AVERROR_EXIT: return NVR_ESTOPPED;
-    case AVERROR_HTTP_UNAUTHORIZED: case AVERROR_HTTP_FORBIDDEN: return NVR_EAUTH;
-    case AVERROR_INVALIDDATA: case AVERROR_DECODER_NOT_FOUND:
-    case AVERROR_DEMUXER_NOT_FOUND: case AVERROR_PATCHWELCOME:
-        return NVR_ECODEC;
-    case AVERROR(ETIMEDOUT): case AVERROR(EAGAIN): return NVR_ETIMEDOUT;
-    case AVERROR(ECONNREFUSED): case AVERROR(ECONNRESET): case AVERROR(EHOSTUNREACH):
-    case AVERROR(ENETUNREACH): case AVERROR(EPIPE): case AVERROR_HTTP_NOT_FOUND:
-    case AVERROR_HTTP_BAD_REQUEST: case AVERROR_HTTP_OTHER_4XX: case AVERROR_HTTP_SERVER_ERROR:
-        return NVR_ECONN;
+    case AVERROR_HTTP_UNAUTHORIZED:
+    case AVERROR_HTTP_FORBIDDEN: return NVR_EAUTH;
+    case AVERROR_INVALIDDATA:
+    case AVERROR_DECODER_NOT_FOUND:
+    case AVERROR_DEMUXER_NOT_FOUND:
+    case AVERROR_PATCHWELCOME: return NVR_ECODEC;
+    case AVERROR(ETIMEDOUT):
+    case AVERROR(EAGAIN): return NVR_ETIMEDOUT;
+    case AVERROR(ECONNREFUSED):
+    case AVERROR(ECONNRESET):
+    case AVERROR(EHOSTUNREACH):
+    case AVERROR(ENETUNREACH):
+    case AVERROR(EPIPE):
+    case AVERROR_HTTP_NOT_FOUND:
+    case AVERROR_HTTP_BAD_REQUEST:
+    case AVERROR_HTTP_OTHER_4XX:
+    case AVERROR_HTTP_SERVER_ERROR: return NVR_ECONN;
     case AVERROR(ENOSPC): return NVR_ENOSPC;
-    case AVERROR(EACCES): case AVERROR(EPERM): return NVR_EACCES;
+    case AVERROR(EACCES):
+    case AVERROR(EPERM): return NVR_EACCES;
     case AVERROR(EROFS): return NVR_EROFS;
     case AVERROR(EIO): return NVR_EIO;
     default: return NVR_EIO;

@@ -14,25 +14,25 @@
 
 typedef enum nvr_err {
     NVR_OK = 0,
-    NVR_ENOMEM = -1,     /* allocation failed */
-    NVR_EINVAL = -2,     /* bad argument or malformed input */
-    NVR_EIO = -3,        /* file system error (errno is logged by the caller) */
-    NVR_ENOTFOUND = -4,  /* no such camera, segment, file */
-    NVR_EAUTH = -5,      /* camera refused our credentials (401/403) */
-    NVR_ETIMEDOUT = -6,  /* camera stopped answering or sending */
-    NVR_ECONN = -7,      /* connection refused, reset or unreachable */
-    NVR_EDB = -8,        /* SQLite error */
-    NVR_ECODEC = -9,     /* unsupported or broken media */
-    NVR_ECONFIG = -10,   /* configuration is invalid */
-    NVR_ESTOPPED = -11,  /* operation interrupted because we are shutting down */
-    NVR_EEOF = -12,      /* end of stream */
-    NVR_ECORRUPT = -13,  /* stored data does not match the index */
-    NVR_ENOSPC = -14,    /* file system full (ENOSPC, EDQUOT, SQLITE_FULL, an SQLite I/O
-                          * error whose system call failed with ENOSPC) */
-    NVR_EDAMAGED = -15,  /* the index file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB,
-                          * PRAGMA quick_check) */
-    NVR_EACCES = -16,    /* permission denied (EACCES, EPERM: also an immutable directory) */
-    NVR_EROFS = -17,     /* read-only file system (EROFS) */
+    NVR_ENOMEM = -1,    /* allocation failed */
+    NVR_EINVAL = -2,    /* bad argument or malformed input */
+    NVR_EIO = -3,       /* file system error (errno is logged by the caller) */
+    NVR_ENOTFOUND = -4, /* no such camera, segment, file */
+    NVR_EAUTH = -5,     /* camera refused our credentials (401/403) */
+    NVR_ETIMEDOUT = -6, /* camera stopped answering or sending */
+    NVR_ECONN = -7,     /* connection refused, reset or unreachable */
+    NVR_EDB = -8,       /* SQLite error */
+    NVR_ECODEC = -9,    /* unsupported or broken media */
+    NVR_ECONFIG = -10,  /* configuration is invalid */
+    NVR_ESTOPPED = -11, /* operation interrupted because we are shutting down */
+    NVR_EEOF = -12,     /* end of stream */
+    NVR_ECORRUPT = -13, /* stored data does not match the index */
+    NVR_ENOSPC = -14,   /* file system full (ENOSPC, EDQUOT, SQLITE_FULL, an SQLite I/O
+                         * error whose system call failed with ENOSPC) */
+    NVR_EDAMAGED = -15, /* the index file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB,
+                         * PRAGMA quick_check) */
+    NVR_EACCES = -16,   /* permission denied (EACCES, EPERM: also an immutable directory) */
+    NVR_EROFS = -17,    /* read-only file system (EROFS) */
 } nvr_err;
 
 /* Short, static, human-readable text for an error code. */

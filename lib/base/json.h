@@ -29,15 +29,15 @@ void json_write_time(FILE *f, int64_t us);
  * levels; the output is then invalid). */
 struct json_w {
     FILE *f;
-    int depth;                                 /* open containers */
+    int depth;                                /* open containers */
     unsigned char used[JSON_W_MAX_DEPTH + 1]; /* 1: the container at that depth has a member */
 };
 
 void json_w_init(struct json_w *w, FILE *f);
-void json_w_object(struct json_w *w, const char *key); /* {  ... json_w_end */
-void json_w_array(struct json_w *w, const char *key);  /* [  ... json_w_end */
-void json_w_end_object(struct json_w *w);              /* }  */
-void json_w_end_array(struct json_w *w);               /* ]  */
+void json_w_object(struct json_w *w, const char *key);                /* {  ... json_w_end */
+void json_w_array(struct json_w *w, const char *key);                 /* [  ... json_w_end */
+void json_w_end_object(struct json_w *w);                             /* }  */
+void json_w_end_array(struct json_w *w);                              /* ]  */
 void json_w_string(struct json_w *w, const char *key, const char *s); /* NULL writes null */
 void json_w_int(struct json_w *w, const char *key, long long v);
 void json_w_uint(struct json_w *w, const char *key, unsigned long long v);

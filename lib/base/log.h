@@ -16,8 +16,7 @@
 enum nvr_log_level { NVR_DEBUG = 0, NVR_INFO, NVR_WARN, NVR_ERROR };
 
 /* camera may be NULL for lines that concern no camera. */
-void nvr_log(enum nvr_log_level level, const char *camera, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void nvr_log(enum nvr_log_level level, const char *camera, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Routes libav*'s own log messages (warnings and errors only) through nvr_log.
  * Call once at start-up; libav* keeps the callback in its own global. */

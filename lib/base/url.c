@@ -12,8 +12,7 @@
 
 static int is_authority_end(char c)
 {
-    return c == '\0' || c == '/' || c == '?' || c == '#' || c == ' ' || c == '\t' ||
-           c == '\n' || c == '"' || c == '\'';
+    return c == '\0' || c == '/' || c == '?' || c == '#' || c == ' ' || c == '\t' || c == '\n' || c == '"' || c == '\'';
 }
 
 void nvr_url_redact_text(const char *text, char *out, size_t n)

@@ -53,7 +53,7 @@ struct obs {
     char kind[32];
     char camera[INDEX_ID_MAX];
     const char *severity;
-    const char *route;  /* e-mail routing class: camera, storage, security, audit, system */
+    const char *route; /* e-mail routing class: camera, storage, security, audit, system */
     char title[256];
     char detail[ALERT_TEXT_MAX];
     int64_t threshold_us;
@@ -72,8 +72,8 @@ struct track {
     int64_t incident;       /* open incident id, 0 if none */
     int64_t opened_us;
     int flaps;
-    int drops;              /* short drops (cleared before the threshold) ... */
-    int64_t first_drop_us;  /* ... since */
+    int drops;             /* short drops (cleared before the threshold) ... */
+    int64_t first_drop_us; /* ... since */
     int seen;
 };
 
@@ -267,19 +267,21 @@ static void observe_storage(struct alert_engine *e, struct obs_list *l)
         return;
     struct retention_status rs;
     retention_get_status(nvr->ret, &rs);
-    if (rs.state == RETENTION_HELD_FULL && (o = obs_add(l, "held_full", "held_full", NULL, "critical", "storage", th))) {
+    if (rs.state == RETENTION_HELD_FULL &&
+        (o = obs_add(l, "held_full", "held_full", NULL, "critical", "storage", th))) {
         snprintf(o->title, sizeof o->title, "Storage is full of footage under evidence holds");
         snprintf(o->detail, sizeof o->detail, "%s", rs.message[0] ? rs.message : "only held footage is left to delete");
     }
-    if (rs.state == RETENTION_ERROR && (o = obs_add(l, "storage_error", "storage_error", NULL, "critical", "storage", th))) {
+    if (rs.state == RETENTION_ERROR &&
+        (o = obs_add(l, "storage_error", "storage_error", NULL, "critical", "storage", th))) {
         snprintf(o->title, sizeof o->title, "Retention fails: footage cannot be kept within its limits");
         snprintf(o->detail, sizeof o->detail, "%s", rs.message[0] ? rs.message : "retention failed");
     }
     if (rs.fs_size && rs.min_free && rs.fs_avail < rs.min_free &&
         (o = obs_add(l, "storage_low", "storage_low", NULL, "warning", "storage", th))) {
         snprintf(o->title, sizeof o->title, "Free space is below min_free");
-        snprintf(o->detail, sizeof o->detail, "%.1f GiB free of %.1f GiB, min_free %.1f GiB", rs.fs_avail / 1073741824.0,
-                 rs.fs_size / 1073741824.0, rs.min_free / 1073741824.0);
+        snprintf(o->detail, sizeof o->detail, "%.1f GiB free of %.1f GiB, min_free %.1f GiB",
+                 rs.fs_avail / 1073741824.0, rs.fs_size / 1073741824.0, rs.min_free / 1073741824.0);
     }
 }
 
@@ -357,8 +359,10 @@ static void observe_signin(struct alert_engine *e, struct obs_list *l)
 {
     int64_t now = nvr_clock_now_us();
     struct signin_count c = {0};
-    struct access_filter f = {.from_us = now - (int64_t)e->cfg->signin_window_seconds * SECOND, .to_us = INT64_MAX,
-                              .action = "login_failed", .limit = 10000};
+    struct access_filter f = {.from_us = now - (int64_t)e->cfg->signin_window_seconds * SECOND,
+                              .to_us = INT64_MAX,
+                              .action = "login_failed",
+                              .limit = 10000};
     nvr_index *rix = storage_index_reader(e->nvr->st);
     access_log_each(rix, &f, count_signin, &c);
     f.action = "login_blocked";
@@ -395,7 +399,8 @@ static void observe_audit(struct alert_engine *e, struct obs_list *l)
         snprintf(key, sizeof key, "audit:%s", id);
         if ((o = obs_add(l, key, "audit_covered", id, "warning", "audit", 0))) {
             snprintf(o->title, sizeof o->title, "Camera %s: the NDAA audit finds it %s%s%s", id,
-                     strcmp(verdict, "covered") == 0 ? "made by a covered company" : "likely a covered company's (white label)",
+                     strcmp(verdict, "covered") == 0 ? "made by a covered company"
+                                                     : "likely a covered company's (white label)",
                      maker && *maker ? ": " : "", maker && *maker ? maker : "");
             snprintf(o->detail, sizeof o->detail, "verdict %s (GET /api/v1/audit has the evidence)", verdict);
         }
@@ -423,9 +428,9 @@ static void observe_files(struct alert_engine *e, struct obs_list *l)
                    (days < e->cfg->cert_warn_days || (days == 0 && secs <= 0))) {
             int expired = days < 0 || (days == 0 && secs <= 0);
             if ((o = obs_add(l, "tls_cert", "tls_cert", NULL, expired ? "critical" : "warning", "system", 0))) {
-                snprintf(o->title, sizeof o->title, expired ? "The TLS certificate has expired"
-                                                            : "The TLS certificate expires in %d day%s",
-                         days, days == 1 ? "" : "s");
+                snprintf(o->title, sizeof o->title,
+                         expired ? "The TLS certificate has expired" : "The TLS certificate expires in %d day%s", days,
+                         days == 1 ? "" : "s");
                 snprintf(o->detail, sizeof o->detail, "tls_cert = %s (nvr cert makes a new one)", cfg->tls_cert);
             }
         }
@@ -559,10 +564,11 @@ static void tick(struct alert_engine *e, struct obs_list *l)
                 t->clear_since_us = now;
             if (now - t->clear_since_us >= hold) {
                 char detail[ALERT_TEXT_MAX + 96];
-                snprintf(detail, sizeof detail, "cleared after %lld s", (long long)((t->clear_since_us - t->opened_us) / SECOND));
+                snprintf(detail, sizeof detail, "cleared after %lld s",
+                         (long long)((t->clear_since_us - t->opened_us) / SECOND));
                 if (t->flaps)
-                    snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "; flapped %d time%s",
-                             t->flaps, t->flaps == 1 ? "" : "s");
+                    snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "; flapped %d time%s", t->flaps,
+                             t->flaps == 1 ? "" : "s");
                 alert_store_resolve(e->ix, t->incident, now);
                 notify(e, &t->o, t->incident, "resolved", "resolved", detail, t->opened_us, t->flaps);
                 t->incident = 0;
@@ -598,11 +604,11 @@ static void load_open(struct alert_engine *e)
         snprintf(t->o.title, sizeof t->o.title, "%s", rows[i].title);
         snprintf(t->o.detail, sizeof t->o.detail, "%s", rows[i].detail);
         t->o.severity = strcmp(rows[i].severity, "critical") == 0 ? "critical" : "warning";
-        t->o.route = strncmp(rows[i].kind, "camera", 6) == 0 ? "camera"
-                     : strcmp(rows[i].kind, "signin_failures") == 0 ? "security"
-                     : strcmp(rows[i].kind, "audit_covered") == 0   ? "audit"
+        t->o.route = strncmp(rows[i].kind, "camera", 6) == 0                                             ? "camera"
+                     : strcmp(rows[i].kind, "signin_failures") == 0                                      ? "security"
+                     : strcmp(rows[i].kind, "audit_covered") == 0                                        ? "audit"
                      : strcmp(rows[i].kind, "tls_cert") == 0 || strcmp(rows[i].kind, "signing_key") == 0 ? "system"
-                                                                                                        : "storage";
+                                                                                                         : "storage";
         t->incident = rows[i].id;
         t->opened_us = rows[i].opened_us;
         t->flaps = rows[i].flaps;
@@ -687,7 +693,7 @@ static nvr_err deliver(struct alert_engine *e, const struct alert_outbox_row *r,
 
 static int configured(const struct nvr_alerts_config *c, const char *channel)
 {
-    return strcmp(channel, "email") == 0 ? c->smtp_url != NULL
+    return strcmp(channel, "email") == 0     ? c->smtp_url != NULL
            : strcmp(channel, "webhook") == 0 ? c->webhook_url != NULL
            : strcmp(channel, "syslog") == 0  ? c->syslog != NULL
                                              : 0;
@@ -832,8 +838,8 @@ nvr_err alert_send_test(const struct nvr_alerts_config *c, const char *by, char 
     int rc = NVR_OK;
     int64_t now = nvr_clock_now_us();
     snprintf(detail, sizeof detail, "a test alert asked for by %s: this channel reaches you", by ? by : "?");
-    char *msg = alert_message_json(0, "test", "test", "test", NULL, "info", "resolved", "Test alert", detail, now,
-                                   now, 0);
+    char *msg =
+        alert_message_json(0, "test", "test", "test", NULL, "info", "resolved", "Test alert", detail, now, now, 0);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -853,7 +859,7 @@ nvr_err alert_send_test(const struct nvr_alerts_config *c, const char *by, char 
             fprintf(f, "%s\"%s\":\"not configured\"", i ? "," : "", names[i]);
             continue;
         }
-        r = i == 0 ? alert_send_email(c, c->email_to, msg, err, sizeof err)
+        r = i == 0   ? alert_send_email(c, c->email_to, msg, err, sizeof err)
             : i == 1 ? alert_send_webhook(c, msg, err, sizeof err)
                      : alert_send_syslog(c, msg, err, sizeof err);
         if (r) {

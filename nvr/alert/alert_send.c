@@ -63,7 +63,9 @@ void alert_subject(const char *json, char *out, size_t n)
     const char *ev = jstr(doc, "event");
     one_line(jstr(doc, "title"), title, sizeof title);
     snprintf(out, n, "[nvr %s] %s%s%s: %s", host,
-             strcmp(ev, "resolved") == 0 ? "RESOLVED" : strcmp(ev, "test") == 0 ? "TEST" : "OPEN",
+             strcmp(ev, "resolved") == 0 ? "RESOLVED"
+             : strcmp(ev, "test") == 0   ? "TEST"
+                                         : "OPEN",
              strcmp(ev, "opened") == 0 ? " " : "", strcmp(ev, "opened") == 0 ? jstr(doc, "severity") : "", title);
     json_decref(doc);
 }
@@ -116,8 +118,8 @@ static char *build_mail(const struct nvr_alerts_config *c, const char *to, const
             (long)now, (long long)json_integer_value(json_object_get(doc, "delivery")), host[0] ? host : "nvr");
     fprintf(f, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n");
     fprintf(f, "X-NVR-Event: %s\r\n\r\n", jstr(doc, "event"));
-    static const char *const fields[] = {"title", "detail", "event", "state", "severity", "kind", "camera",
-                                         "opened", "time"};
+    static const char *const fields[] = {"title", "detail", "event",  "state", "severity",
+                                         "kind",  "camera", "opened", "time"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         const char *v = jstr(doc, fields[i]);
         if (!*v)
@@ -184,9 +186,10 @@ nvr_err alert_send_email(const struct nvr_alerts_config *c, const char *to, cons
     enum nvr_smtp_tls tls = c->smtp_starttls;
     if (tls == NVR_SMTP_TLS_AUTO)
         tls = c->smtp_user ? NVR_SMTP_TLS_REQUIRED : NVR_SMTP_TLS_OPTIONAL;
-    curl_easy_setopt(curl, CURLOPT_USE_SSL, tls == NVR_SMTP_TLS_REQUIRED   ? (long)CURLUSESSL_ALL
-                                            : tls == NVR_SMTP_TLS_OPTIONAL ? (long)CURLUSESSL_TRY
-                                                                           : (long)CURLUSESSL_NONE);
+    curl_easy_setopt(curl, CURLOPT_USE_SSL,
+                     tls == NVR_SMTP_TLS_REQUIRED   ? (long)CURLUSESSL_ALL
+                     : tls == NVR_SMTP_TLS_OPTIONAL ? (long)CURLUSESSL_TRY
+                                                    : (long)CURLUSESSL_NONE);
     if (c->smtp_user) {
         curl_easy_setopt(curl, CURLOPT_USERNAME, c->smtp_user);
         curl_easy_setopt(curl, CURLOPT_PASSWORD, c->smtp_password);
@@ -321,8 +324,9 @@ nvr_err alert_send_syslog(const struct nvr_alerts_config *c, const char *json, c
     char detail[600];
     one_line(jstr(doc, "detail"), detail, sizeof detail);
     /* RFC 5424: <PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] MSG */
-    int len = snprintf(msg, sizeof msg, "<%d>1 %s.%06ldZ %s nvr %d %s [nvr@32473 id=\"%lld\" kind=\"%s\" camera=\"%s\"] %s%s%s",
-                       pri, ts, now.tv_nsec / 1000, host[0] ? host : "-", (int)getpid(), ev[0] ? ev : "-",
+    int len = snprintf(msg, sizeof msg,
+                       "<%d>1 %s.%06ldZ %s nvr %d %s [nvr@32473 id=\"%lld\" kind=\"%s\" camera=\"%s\"] %s%s%s", pri, ts,
+                       now.tv_nsec / 1000, host[0] ? host : "-", (int)getpid(), ev[0] ? ev : "-",
                        (long long)json_integer_value(json_object_get(doc, "id")), jstr(doc, "kind"),
                        jstr(doc, "camera"), subject, detail[0] ? " - " : "", detail);
     json_decref(doc);

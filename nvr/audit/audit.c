@@ -32,8 +32,8 @@
 #endif
 
 static const char *const matchable[] = {
-    "onvif_manufacturer", "onvif_model", "onvif_firmware", "onvif_hardware", "mac_oui", "rtsp_server",
-    "sdp_session", "sdp_info", "sdp_tool", "http_server", "http_realm", "isapi", "magicbox", NULL,
+    "onvif_manufacturer", "onvif_model", "onvif_firmware", "onvif_hardware", "mac_oui", "rtsp_server", "sdp_session",
+    "sdp_info",           "sdp_tool",    "http_server",    "http_realm",     "isapi",   "magicbox",    NULL,
 };
 
 static int is_matchable(const char *name)
@@ -96,15 +96,16 @@ void audit_classify(const struct vendors *v, const struct audit_camera *c, struc
         out->verdict = AUDIT_COVERED;
         snprintf(out->maker, sizeof out->maker, "%s", label_ev->m.company_name);
         snprintf(out->company, sizeof out->company, "%s", label_ev->m.company);
-        snprintf(out->reason, sizeof out->reason, "the device names itself \"%.100s\": %.120s of %.60s, a covered company",
-                 out->label, label_ev->m.what, label_ev->m.company_name);
+        snprintf(out->reason, sizeof out->reason,
+                 "the device names itself \"%.100s\": %.120s of %.60s, a covered company", out->label, label_ev->m.what,
+                 label_ev->m.company_name);
     } else if (cov && out->label[0]) {
         out->verdict = AUDIT_WHITE_LABEL;
         snprintf(out->maker, sizeof out->maker, "%s", cov->m.company_name);
         snprintf(out->company, sizeof out->company, "%s", cov->m.company);
         snprintf(out->reason, sizeof out->reason,
-                 "labelled \"%.80s\", but %.40s matches %.120s of %.60s, a covered company", out->label,
-                 cov->sig->name, cov->m.what, cov->m.company_name);
+                 "labelled \"%.80s\", but %.40s matches %.120s of %.60s, a covered company", out->label, cov->sig->name,
+                 cov->m.what, cov->m.company_name);
     } else if (cov) {
         out->verdict = AUDIT_COVERED;
         snprintf(out->maker, sizeof out->maker, "%s", cov->m.company_name);
@@ -117,8 +118,7 @@ void audit_classify(const struct vendors *v, const struct audit_camera *c, struc
             snprintf(out->maker, sizeof out->maker, "%s", label_ev->m.company_name);
             if (!label_ev->m.oem)
                 snprintf(out->company, sizeof out->company, "%s", label_ev->m.company);
-        }
-        else
+        } else
             snprintf(out->maker, sizeof out->maker, "%.127s", out->label[0] ? out->label : org);
         snprintf(out->reason, sizeof out->reason, "identified as \"%.100s\"; no signal points at a covered company",
                  out->maker);

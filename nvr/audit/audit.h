@@ -43,7 +43,7 @@ struct audit_signal {
 /* What was observed of one camera. */
 struct audit_camera {
     char id[72];
-    int64_t probed_us;       /* wall clock of the probe; 0 = never probed */
+    int64_t probed_us; /* wall clock of the probe; 0 = never probed */
     size_t n;
     struct audit_signal s[AUDIT_MAX_SIGNALS];
 };
@@ -55,28 +55,28 @@ void audit_camera_add(struct audit_camera *c, const char *name, const char *valu
 const char *audit_camera_get(const struct audit_camera *c, const char *name);
 
 enum audit_verdict {
-    AUDIT_UNKNOWN = 0,        /* nothing identifies the maker */
-    AUDIT_OTHER,              /* identified, no covered-company evidence */
-    AUDIT_COVERED,            /* a covered company's product (its label, or no other label) */
-    AUDIT_WHITE_LABEL,        /* another brand on the label, covered-maker evidence underneath */
+    AUDIT_UNKNOWN = 0, /* nothing identifies the maker */
+    AUDIT_OTHER,       /* identified, no covered-company evidence */
+    AUDIT_COVERED,     /* a covered company's product (its label, or no other label) */
+    AUDIT_WHITE_LABEL, /* another brand on the label, covered-maker evidence underneath */
 };
 
 /* "unknown", "other", "covered", "likely_covered_white_label" */
 const char *audit_verdict_name(enum audit_verdict v);
 
 struct audit_evidence {
-    const struct audit_signal *sig;   /* borrowed from the audit_camera */
+    const struct audit_signal *sig; /* borrowed from the audit_camera */
     int matched;
-    struct vendors_match m;           /* when matched */
+    struct vendors_match m; /* when matched */
 };
 
 struct audit_result {
     enum audit_verdict verdict;
-    char maker[128];                  /* covered company, or the identified maker */
-    char company[32];                 /* that maker's company id in the data file, "" if none */
-    char label[AUDIT_VALUE_MAX];      /* the brand the device presents (ONVIF manufacturer) */
-    char reason[384];                 /* one sentence */
-    int review;                       /* a person should look (reported OEM label, ...) */
+    char maker[128];             /* covered company, or the identified maker */
+    char company[32];            /* that maker's company id in the data file, "" if none */
+    char label[AUDIT_VALUE_MAX]; /* the brand the device presents (ONVIF manufacturer) */
+    char reason[384];            /* one sentence */
+    int review;                  /* a person should look (reported OEM label, ...) */
     size_t n;
     struct audit_evidence ev[AUDIT_MAX_SIGNALS];
 };
@@ -113,20 +113,20 @@ int audit_addr_private(const char *addr);
 
 struct audit_store;
 
-#define AUDIT_ADDR_MAX 64     /* an IPv6 literal and more */
+#define AUDIT_ADDR_MAX 64 /* an IPv6 literal and more */
 #define AUDIT_MAX_ALLOW 8
 
 /* One camera to contain: covered (or a white label), or with an exposure. */
 struct audit_contain_target {
     char id[72];
-    char addr[AUDIT_ADDR_MAX];    /* the camera's address (validated literal), "" if unresolved */
+    char addr[AUDIT_ADDR_MAX]; /* the camera's address (validated literal), "" if unresolved */
     int v6;
     char verdict[32];
-    char why[160];                /* its exposure kinds, space-separated */
+    char why[160]; /* its exposure kinds, space-separated */
 };
 
 struct audit_contain {
-    struct audit_contain_target *t;   /* owned */
+    struct audit_contain_target *t; /* owned */
     size_t n;
 };
 
@@ -134,8 +134,8 @@ enum audit_firewall { AUDIT_FW_NFT, AUDIT_FW_IPTABLES, AUDIT_FW_TABLE };
 
 struct audit_contain_opts {
     enum audit_firewall format;
-    const char *recorder;             /* the recorder's address; NULL: the one this host reaches the cameras from */
-    const char *allow[AUDIT_MAX_ALLOW];   /* more hosts allowed to reach the cameras (validated literals) */
+    const char *recorder;               /* the recorder's address; NULL: the one this host reaches the cameras from */
+    const char *allow[AUDIT_MAX_ALLOW]; /* more hosts allowed to reach the cameras (validated literals) */
     size_t nallow;
     int64_t now_us;
 };
@@ -163,7 +163,7 @@ int audit_firewall_parse(const char *s, enum audit_firewall *f);
 /* ---- observation (audit_probe.c) ---- */
 
 struct audit_probe_opts {
-    int timeout_ms;           /* per request; default 4000 */
+    int timeout_ms; /* per request; default 4000 */
 };
 
 /* Probes one camera: ONVIF (cam->onvif, or http://HOST/onvif/device_service),
@@ -174,12 +174,12 @@ struct audit_probe_opts {
  * Fills *out (failures are signals too).  Returns 0, or NVR_EINVAL for a
  * camera URL that cannot be parsed. */
 nvr_err audit_probe_camera(const struct nvr_camera_config *cam, const struct audit_probe_opts *o,
-                       struct audit_camera *out);
+                           struct audit_camera *out);
 
 /* ---- the stored observations (audit_store.c) ---- */
 
 struct audit_store {
-    struct audit_camera *cams;   /* owned */
+    struct audit_camera *cams; /* owned */
     size_t n;
 };
 

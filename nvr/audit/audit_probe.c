@@ -115,8 +115,8 @@ static char *get_text(const struct target *t, const char *path, int timeout_ms, 
 {
     char url[URL_MAX + 160];
     struct netprobe_reply r;
-    struct netprobe_req req = {.url = url, .user = t->onvif_user, .password = t->onvif_pass, .cap = HTTP_CAP,
-                               .timeout_ms = timeout_ms};
+    struct netprobe_req req = {
+        .url = url, .user = t->onvif_user, .password = t->onvif_pass, .cap = HTTP_CAP, .timeout_ms = timeout_ms};
     char *body = NULL;
     snprintf(url, sizeof url, "%s%s", t->http_base, path);
     if (!netprobe_http(&req, &r) && r.status == 200 && r.body) {
@@ -202,7 +202,8 @@ static void probe_exposure(const struct target *t, int timeout_ms, struct audit_
         }
     }
     if (audit_camera_get(c, "magicbox")) {
-        static const char *const dahua[][3] = {{"T2UServer", ".Enable", "dahua_p2p"}, {"UPnP", ".Enable", "dahua_upnp"}};
+        static const char *const dahua[][3] = {{"T2UServer", ".Enable", "dahua_p2p"},
+                                               {"UPnP", ".Enable", "dahua_upnp"}};
         for (size_t i = 0; i < 2; i++) {
             snprintf(path, sizeof path, "/cgi-bin/configManager.cgi?action=getConfig&name=%s", dahua[i][0]);
             if ((b = get_text(t, path, timeout_ms, NULL))) {
@@ -254,8 +255,8 @@ static void sdp_signals(const char *sdp, struct audit_camera *c)
 static void probe_rtsp(const struct target *t, int timeout_ms, struct audit_camera *c)
 {
     struct netprobe_reply r;
-    struct netprobe_req req = {.url = t->rtsp_url, .user = t->user, .password = t->pass,
-                               .cap = 64 * 1024, .timeout_ms = timeout_ms};
+    struct netprobe_req req = {
+        .url = t->rtsp_url, .user = t->user, .password = t->pass, .cap = 64 * 1024, .timeout_ms = timeout_ms};
     int rc = netprobe_rtsp_describe(&req, &r);
     audit_camera_add(c, "rtsp_server", r.server);
     if (rc)
@@ -310,8 +311,8 @@ static void probe_http(const struct target *t, int timeout_ms, struct audit_came
             char ns[96] = "";
             if (root->ns && root->ns->href)
                 safexml_clean((const char *)root->ns->href, strlen((const char *)root->ns->href), ns, sizeof ns);
-            if (snprintf(v, sizeof v, "%.40s xmlns=%s model=%s firmware=%s", (const char *)root->name, ns, model,
-                         fw) >= 0)
+            if (snprintf(v, sizeof v, "%.40s xmlns=%s model=%s firmware=%s", (const char *)root->name, ns, model, fw) >=
+                0)
                 audit_camera_add(c, "isapi", v); /* (cut to AUDIT_VALUE_MAX) */
             xmlFreeDoc(doc);
         }
@@ -322,11 +323,12 @@ static void probe_http(const struct target *t, int timeout_ms, struct audit_came
     if (!netprobe_http(&req, &r) && r.status == 200 && r.body && strstr(r.body, "=")) {
         char v[AUDIT_VALUE_MAX];
         safexml_clean(r.body, r.len, v, sizeof v); /* "deviceType=... serialNumber=..." on one line */
-        if (!strchr(v, '<')) { /* an HTML error page is not an answer */
+        if (!strchr(v, '<')) {                     /* an HTML error page is not an answer */
             audit_camera_add(c, "magicbox", v);
             if (!r.authenticated)
-                audit_camera_add(c, "http_open", "GET /cgi-bin/magicBox.cgi?action=getSystemInfo answered without "
-                                                 "credentials");
+                audit_camera_add(c, "http_open",
+                                 "GET /cgi-bin/magicBox.cgi?action=getSystemInfo answered without "
+                                 "credentials");
         }
     }
     netprobe_reply_clear(&r);
@@ -334,7 +336,7 @@ static void probe_http(const struct target *t, int timeout_ms, struct audit_came
 }
 
 nvr_err audit_probe_camera(const struct nvr_camera_config *cam, const struct audit_probe_opts *o,
-                       struct audit_camera *out)
+                           struct audit_camera *out)
 {
     struct target *t = calloc(1, sizeof *t);
     int timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : 4000;
@@ -344,8 +346,8 @@ nvr_err audit_probe_camera(const struct nvr_camera_config *cam, const struct aud
     out->probed_us = nvr_clock_now_us();
     if (!t)
         return NVR_ENOMEM;
-    if (netprobe_url_split(cam->url, t->rtsp_url, sizeof t->rtsp_url, t->user, sizeof t->user, t->pass,
-                           sizeof t->pass, t->host, sizeof t->host)) {
+    if (netprobe_url_split(cam->url, t->rtsp_url, sizeof t->rtsp_url, t->user, sizeof t->user, t->pass, sizeof t->pass,
+                           t->host, sizeof t->host)) {
         audit_camera_add(out, "rtsp_error", "the camera URL cannot be parsed");
         rc = NVR_EINVAL;
         goto out;

@@ -107,8 +107,9 @@ void audit_write_json(FILE *f, const struct vendors *v, const struct nvr_config 
             "],\"summary\":{\"covered\":%zu,\"likely_covered_white_label\":%zu,\"other\":%zu,\"unknown\":%zu,"
             "\"exposed\":%zu},",
             counts[AUDIT_COVERED], counts[AUDIT_WHITE_LABEL], counts[AUDIT_OTHER], counts[AUDIT_UNKNOWN], exposed);
-    fputs("\"notice\":\"Heuristic evidence from the devices' own answers, not legal advice; see docs/design/audit.md.\"}",
-          f);
+    fputs(
+        "\"notice\":\"Heuristic evidence from the devices' own answers, not legal advice; see docs/design/audit.md.\"}",
+        f);
 }
 
 /* One CSV field: quoted, quotes doubled, and a leading = + - @ defused so a
@@ -162,8 +163,7 @@ void audit_write_csv(FILE *f, const struct vendors *v, const struct nvr_config *
         size_t nx = x ? audit_exposures(v, obs, &r, x, AUDIT_MAX_EXPOSURES) : 0;
         m = open_memstream(&ev, &evlen);
         for (size_t k = 0; m && k < nx; k++)
-            fprintf(m, "%s%s: %s [%s] (source: %s)", k ? "; " : "", x[k].kind, x[k].detail, x[k].evidence,
-                    x[k].source);
+            fprintf(m, "%s%s: %s [%s] (source: %s)", k ? "; " : "", x[k].kind, x[k].detail, x[k].evidence, x[k].source);
         if (m)
             fclose(m);
         csv_write_cell(f, ev ? ev : "");
@@ -188,8 +188,7 @@ void audit_write_text(FILE *f, const struct vendors *v, const struct nvr_config 
         for (size_t k = 0; k < r.n; k++) {
             fprintf(f, "    %-18s %s", r.ev[k].sig->name, r.ev[k].sig->value);
             if (r.ev[k].matched)
-                fprintf(f, "  => %s: %s%s", r.ev[k].m.company, r.ev[k].m.what,
-                        r.ev[k].m.covered ? " [covered]" : "");
+                fprintf(f, "  => %s: %s%s", r.ev[k].m.company, r.ev[k].m.what, r.ev[k].m.covered ? " [covered]" : "");
             fputc('\n', f);
         }
         struct audit_exposure x[AUDIT_MAX_EXPOSURES];

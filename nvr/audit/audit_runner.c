@@ -30,17 +30,17 @@
 
 struct audit_runner {
     const struct nvr_config *cfg;
-    const struct cameras *cams;  /* the live set, or NULL */
-    uint64_t set_sig;            /* signature of the camera ids the report was built for */
+    const struct cameras *cams; /* the live set, or NULL */
+    uint64_t set_sig;           /* signature of the camera ids the report was built for */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cond;
     int stop, requested, running;
     int64_t started_us, finished_us;
     char error[160];
-    char *report;   /* owned; the audit_write_json document */
+    char *report; /* owned; the audit_write_json document */
     size_t report_len;
-    char *csv;      /* owned; the same report as audit_write_csv, built with it */
+    char *csv; /* owned; the same report as audit_write_csv, built with it */
     size_t csv_len;
     struct audit_contain contain; /* owned; the cameras to contain, built with the report */
     int have_contain;

@@ -220,7 +220,7 @@ static nvr_err decode(const char *s, size_t n, char *out, size_t cap)
 }
 
 nvr_err netprobe_url_split(const char *url, char *url_out, size_t url_cap, char *user, size_t user_cap, char *pass,
-                       size_t pass_cap, char *host_out, size_t host_cap)
+                           size_t pass_cap, char *host_out, size_t host_cap)
 {
     const char *sep = strstr(url, "://");
     if (!sep || strlen(url) >= url_cap)

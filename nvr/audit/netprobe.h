@@ -27,20 +27,20 @@
 #define NETPROBE_TEXT_MAX 256
 
 struct netprobe_reply {
-    long status;                        /* HTTP/RTSP status of the last answer, 0 if none */
-    char *body;                         /* malloc'ed, NUL-terminated, or NULL */
+    long status; /* HTTP/RTSP status of the last answer, 0 if none */
+    char *body;  /* malloc'ed, NUL-terminated, or NULL */
     size_t len;
-    int truncated;                      /* the body exceeded the cap */
-    int authenticated;                  /* HTTP: the answer came to a request with digest credentials
-                                           (0: it answered a request without any) */
-    char server[NETPROBE_TEXT_MAX];     /* first Server: header, "" if none */
-    char realm[NETPROBE_TEXT_MAX];      /* realm of the first WWW-Authenticate, "" if none */
+    int truncated;                  /* the body exceeded the cap */
+    int authenticated;              /* HTTP: the answer came to a request with digest credentials
+                                       (0: it answered a request without any) */
+    char server[NETPROBE_TEXT_MAX]; /* first Server: header, "" if none */
+    char realm[NETPROBE_TEXT_MAX];  /* realm of the first WWW-Authenticate, "" if none */
     char content_type[NETPROBE_TEXT_MAX];
 };
 
 struct netprobe_req {
-    const char *url;          /* without credentials (see netprobe_url_split) */
-    const char *user;         /* NULL: no authentication */
+    const char *url;  /* without credentials (see netprobe_url_split) */
+    const char *user; /* NULL: no authentication */
     const char *password;
     const char *body;         /* POST body, NULL for GET */
     const char *content_type; /* of the POST body */
@@ -66,6 +66,6 @@ void netprobe_reply_clear(struct netprobe_reply *r);
  * when absent).  host_out (may be NULL) gets the host without port or
  * brackets.  Returns 0, or NVR_EINVAL for a URL we do not understand. */
 nvr_err netprobe_url_split(const char *url, char *url_out, size_t url_cap, char *user, size_t user_cap, char *pass,
-                       size_t pass_cap, char *host_out, size_t host_cap);
+                           size_t pass_cap, char *host_out, size_t host_cap);
 
 #endif

@@ -29,16 +29,16 @@
 #define NS_SCHEMA "http://www.onvif.org/ver10/schema"
 
 struct onvif_client {
-    char base[ONVIF_URI_MAX];       /* scheme://host[:port] of the device */
+    char base[ONVIF_URI_MAX]; /* scheme://host[:port] of the device */
     char device_url[ONVIF_URI_MAX];
     char media_url[ONVIF_URI_MAX];
     char *user, *password;
     int timeout_ms;
-    int64_t clock_offset_us;        /* learnt from GetSystemDateAndTime, for Created */
+    int64_t clock_offset_us; /* learnt from GetSystemDateAndTime, for Created */
 };
 
-nvr_err onvif_client_create(struct onvif_client **out, const char *device_url, const char *user,
-                        const char *password, int timeout_ms)
+nvr_err onvif_client_create(struct onvif_client **out, const char *device_url, const char *user, const char *password,
+                            int timeout_ms)
 {
     struct onvif_client *c = NULL;
     const char *sep;
@@ -160,7 +160,7 @@ static nvr_err envelope(const struct onvif_client *c, int secure, const char *bo
 /* One SOAP call: url, action (for the Content-Type), body.  On success
  * *doc owns the reply and *resp points at the Body's first element. */
 static nvr_err soap_call(struct onvif_client *c, const char *url, const char *action, int secure, const char *body,
-                     xmlDoc **doc, xmlNode **resp)
+                         xmlDoc **doc, xmlNode **resp)
 {
     char *env = NULL, ct[256];
     struct netprobe_reply r = {0};
@@ -253,8 +253,8 @@ nvr_err onvif_get_system_date_and_time(struct onvif_client *c, struct onvif_info
     int y, mo, d, h, mi, s;
     if (!utc || parse_int_text(utc, "Year", &y) || parse_int_text(utc, "Month", &mo) ||
         parse_int_text(utc, "Day", &d) || parse_int_text(utc, "Hour", &h) || parse_int_text(utc, "Minute", &mi) ||
-        parse_int_text(utc, "Second", &s) || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-        mi > 59 || s > 60) {
+        parse_int_text(utc, "Second", &s) || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        s > 60) {
         rc = NVR_EINVAL;
         goto out;
     }
@@ -348,8 +348,7 @@ static void learn_media_url(struct onvif_client *c)
     xmlNode *resp;
     char xaddr[ONVIF_URI_MAX];
     if (soap_call(c, c->device_url, NS_DEVICE "/GetCapabilities", 1,
-                  "<GetCapabilities xmlns=\"" NS_DEVICE "\"><Category>Media</Category></GetCapabilities>", &doc,
-                  &resp))
+                  "<GetCapabilities xmlns=\"" NS_DEVICE "\"><Category>Media</Category></GetCapabilities>", &doc, &resp))
         return;
     xmlNode *media = safexml_find(resp, "Media");
     if (media && safexml_text(safexml_child(media, "XAddr"), xaddr, sizeof xaddr)) {
@@ -400,8 +399,7 @@ nvr_err onvif_get_stream_uris(struct onvif_client *c, struct onvif_info *info)
     char tokens[2][ONVIF_TEXT_MAX];
     int ntok = 0, rc;
     learn_media_url(c);
-    rc = soap_call(c, c->media_url, NS_MEDIA "/GetProfiles", 1, "<GetProfiles xmlns=\"" NS_MEDIA "\"/>", &doc,
-                   &resp);
+    rc = soap_call(c, c->media_url, NS_MEDIA "/GetProfiles", 1, "<GetProfiles xmlns=\"" NS_MEDIA "\"/>", &doc, &resp);
     if (rc)
         goto out;
     for (xmlNode *n = resp->children; n && ntok < 2; n = n->next) {
@@ -441,8 +439,7 @@ static void collect_servers(xmlNode *resp, char *out, size_t cap)
         for (xmlNode *n = info->children; n; n = n->next) {
             const char *nm = (const char *)n->name;
             size_t nl = strlen(nm);
-            if (n->type != XML_ELEMENT_NODE || nl < 6 ||
-                strcmp(nm + 3, dhcp ? "FromDHCP" : "Manual") != 0)
+            if (n->type != XML_ELEMENT_NODE || nl < 6 || strcmp(nm + 3, dhcp ? "FromDHCP" : "Manual") != 0)
                 continue;
             for (xmlNode *a = n->children; a; a = a->next) {
                 char v[ONVIF_TEXT_MAX];

@@ -26,23 +26,23 @@
 #define ONVIF_URI_MAX 512
 
 struct onvif_info {
-    int info_err;                       /* result of each call: 0 or a negative nvr_err */
+    int info_err; /* result of each call: 0 or a negative nvr_err */
     char manufacturer[ONVIF_TEXT_MAX];
     char model[ONVIF_TEXT_MAX];
     char firmware[ONVIF_TEXT_MAX];
     char serial[ONVIF_TEXT_MAX];
     char hardware_id[ONVIF_TEXT_MAX];
     int net_err;
-    char mac[18];                       /* "aa:bb:cc:dd:ee:ff", first interface with one */
+    char mac[18]; /* "aa:bb:cc:dd:ee:ff", first interface with one */
     int streams_err;
-    char main_uri[ONVIF_URI_MAX];       /* first profile's RTSP URI, as the device gave it */
-    char sub_uri[ONVIF_URI_MAX];        /* second profile's, "" if only one */
+    char main_uri[ONVIF_URI_MAX]; /* first profile's RTSP URI, as the device gave it */
+    char sub_uri[ONVIF_URI_MAX];  /* second profile's, "" if only one */
     int time_err;
-    int64_t clock_offset_us;            /* camera UTC minus our UTC (valid if time_err == 0) */
-    int servers_err;                    /* GetNTP / GetDNS: 0 if either answered */
-    char ntp[ONVIF_TEXT_MAX * 2];       /* "FROM: a, b" -- FROM manual or dhcp; "" if none */
+    int64_t clock_offset_us;      /* camera UTC minus our UTC (valid if time_err == 0) */
+    int servers_err;              /* GetNTP / GetDNS: 0 if either answered */
+    char ntp[ONVIF_TEXT_MAX * 2]; /* "FROM: a, b" -- FROM manual or dhcp; "" if none */
     char dns[ONVIF_TEXT_MAX * 2];
-    int open_info;                      /* GetDeviceInformation answered a request without credentials */
+    int open_info; /* GetDeviceInformation answered a request without credentials */
 };
 
 struct onvif_client;
@@ -50,8 +50,8 @@ struct onvif_client;
 /* device_url: "http://host[:port]/onvif/device_service" (no credentials);
  * user may be NULL or "" for none.  Strings are copied.  *out owns the
  * client; free with onvif_client_destroy. */
-nvr_err onvif_client_create(struct onvif_client **out, const char *device_url, const char *user,
-                        const char *password, int timeout_ms);
+nvr_err onvif_client_create(struct onvif_client **out, const char *device_url, const char *user, const char *password,
+                            int timeout_ms);
 void onvif_client_destroy(struct onvif_client **c);
 
 /* Each fills its part of *info and returns 0 or a negative nvr_err

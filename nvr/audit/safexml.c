@@ -61,8 +61,7 @@ nvr_err safexml_parse(const char *buf, size_t len, xmlDoc **out)
         return NVR_EINVAL;
     if (contains_ci(buf, len, "<!DOCTYPE") || contains_ci(buf, len, "<!ENTITY"))
         return NVR_EINVAL;
-    doc = xmlReadMemory(buf, (int)len, "reply.xml", NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    doc = xmlReadMemory(buf, (int)len, "reply.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!doc)
         return NVR_EINVAL;
     xmlNode *root = xmlDocGetRootElement(doc);

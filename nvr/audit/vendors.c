@@ -19,24 +19,24 @@
 #define VALUE_MAX 512
 
 enum kind { K_COMPANY, K_BRAND, K_OUI, K_FINGERPRINT, K_OEM, K_ACCOUNT, K_VULN, K_NKINDS };
-static const char *const kind_names[K_NKINDS] = {"company", "brand", "oui", "fingerprint", "oem", "account",
-                                                 "vulnerability"};
+static const char *const kind_names[K_NKINDS] = {"company", "brand",   "oui",          "fingerprint",
+                                                 "oem",     "account", "vulnerability"};
 
 enum match_op { OP_WORD, OP_CONTAINS, OP_PREFIX };
 
 struct entry {
     enum kind kind;
-    char *id;            /* the section's name */
-    char *company;       /* company id (not for K_COMPANY) */
-    char *name;          /* K_COMPANY display name */
-    int covered;         /* K_COMPANY */
-    char *organization;  /* K_OUI, normalised */
-    char *org_display;   /* K_OUI, as written */
-    char *signals;       /* K_FINGERPRINT: comma list */
+    char *id;           /* the section's name */
+    char *company;      /* company id (not for K_COMPANY) */
+    char *name;         /* K_COMPANY display name */
+    int covered;        /* K_COMPANY */
+    char *organization; /* K_OUI, normalised */
+    char *org_display;  /* K_OUI, as written */
+    char *signals;      /* K_FINGERPRINT: comma list */
     enum match_op op;
-    char *match;         /* K_FINGERPRINT text; K_BRAND/K_OEM: the id */
+    char *match; /* K_FINGERPRINT text; K_BRAND/K_OEM: the id */
     char *source;
-    char *names;         /* K_ACCOUNT: comma list of default account names */
+    char *names;                                 /* K_ACCOUNT: comma list of default account names */
     char *cve, *models, *advisory, *date, *note; /* K_VULN */
     int build_from, build_to;                    /* K_VULN: YYMMDD, inclusive */
     int line;
@@ -44,15 +44,15 @@ struct entry {
 };
 
 struct oui_row {
-    int bits;          /* 24 (MA-L), 28 (MA-M) or 36 (MA-S) */
-    uint64_t prefix;   /* the first `bits` bits of the MAC */
+    int bits;        /* 24 (MA-L), 28 (MA-M) or 36 (MA-S) */
+    uint64_t prefix; /* the first `bits` bits of the MAC */
     char *org;
 };
 
 struct vendors {
     struct entry *e;
     size_t n, cap;
-    struct oui_row *oui;   /* sorted by (bits, prefix) */
+    struct oui_row *oui; /* sorted by (bits, prefix) */
     size_t noui;
 };
 
@@ -82,8 +82,8 @@ static const struct key keys[] = {
 #define NKEYS (sizeof keys / sizeof keys[0])
 
 static const char *const signal_names[] = {
-    "onvif_manufacturer", "onvif_model", "onvif_firmware", "onvif_hardware", "mac_oui", "rtsp_server",
-    "sdp_session", "sdp_info", "sdp_tool", "http_server", "http_realm", "isapi", "magicbox", NULL,
+    "onvif_manufacturer", "onvif_model", "onvif_firmware", "onvif_hardware", "mac_oui", "rtsp_server", "sdp_session",
+    "sdp_info",           "sdp_tool",    "http_server",    "http_realm",     "isapi",   "magicbox",    NULL,
 };
 
 static int known_signal(const char *s, size_t n)
@@ -252,8 +252,8 @@ static nvr_err set_key(struct parser *p, struct entry *e, size_t k, char *val, i
         dst = &e->advisory;
     } else if (strcmp(name, "date") == 0) {
         int y, m, d, used = 0;
-        if (sscanf(val, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 || val[10] || m < 1 || m > 12 ||
-            d < 1 || d > 31) {
+        if (sscanf(val, "%4d-%2d-%2d%n", &y, &m, &d, &used) != 3 || used != 10 || val[10] || m < 1 || m > 12 || d < 1 ||
+            d > 31) {
             perr(p, line, "date must be YYYY-MM-DD");
             return 0;
         }
@@ -262,8 +262,7 @@ static nvr_err set_key(struct parser *p, struct entry *e, size_t k, char *val, i
         dst = &e->note;
     else if (strcmp(name, "builds") == 0) {
         int a, b, used = 0;
-        if (sscanf(val, "%6d-%6d%n", &a, &b, &used) != 2 || used != (int)strlen(val) || strlen(val) != 13 ||
-            a > b) {
+        if (sscanf(val, "%6d-%6d%n", &a, &b, &used) != 2 || used != (int)strlen(val) || strlen(val) != 13 || a > b) {
             perr(p, line, "builds must be YYMMDD-YYMMDD (firmware build dates, inclusive)");
             return 0;
         }
@@ -456,8 +455,10 @@ nvr_err vendors_load(struct vendors **out, const char *path, const char *oui_pat
     if (rc)
         return rc;
     if (vendors_load_oui(*out, oui_path ? oui_path : VENDORS_DEFAULT_OUI))
-        nvr_log(NVR_WARN, NULL, "audit: cannot read the OUI registry path=%s (install ieee-data); MAC "
-                "addresses will not be matched", oui_path ? oui_path : VENDORS_DEFAULT_OUI);
+        nvr_log(NVR_WARN, NULL,
+                "audit: cannot read the OUI registry path=%s (install ieee-data); MAC "
+                "addresses will not be matched",
+                oui_path ? oui_path : VENDORS_DEFAULT_OUI);
     return NVR_OK;
 }
 
@@ -673,7 +674,10 @@ int vendors_match(const struct vendors *v, const char *signal, const char *value
         if (hit) {
             fill(v, e, m);
             snprintf(m->what, sizeof m->what, "fingerprint %s (%s \"%s\")", e->id,
-                     e->op == OP_WORD ? "word" : e->op == OP_CONTAINS ? "contains" : "prefix", e->match);
+                     e->op == OP_WORD       ? "word"
+                     : e->op == OP_CONTAINS ? "contains"
+                                            : "prefix",
+                     e->match);
             return 1;
         }
     }
@@ -685,8 +689,7 @@ int vendors_match(const struct vendors *v, const char *signal, const char *value
             const struct entry *e = &v->e[i];
             if (e->kind == k && has_word(value, e->id)) {
                 fill(v, e, m);
-                snprintf(m->what, sizeof m->what, "%s \"%s\"", k == K_OEM ? "reported OEM label" : "brand",
-                         e->id);
+                snprintf(m->what, sizeof m->what, "%s \"%s\"", k == K_OEM ? "reported OEM label" : "brand", e->id);
                 return 1;
             }
         }
@@ -719,8 +722,7 @@ int vendors_vulnerable(const struct vendors *v, const char *company, const char 
         return 0;
     for (size_t i = *iter; i < v->n; i++) {
         const struct entry *e = &v->e[i];
-        if (e->kind != K_VULN || strcasecmp(e->company, company) != 0 || build < e->build_from ||
-            build > e->build_to)
+        if (e->kind != K_VULN || strcasecmp(e->company, company) != 0 || build < e->build_from || build > e->build_to)
             continue;
         if (e->models) { /* comma list of shell patterns, case-insensitive */
             int hit = 0;

@@ -52,11 +52,11 @@ void vendors_destroy(struct vendors **v);
 
 /* What a signal matched (pointers borrowed from v). */
 struct vendors_match {
-    const char *company;      /* company id */
+    const char *company; /* company id */
     const char *company_name;
-    int covered;              /* the company is covered (NDAA §889 / FCC Covered List) */
-    int oem;                  /* the match is a reported-OEM label, not the maker itself */
-    char what[160];           /* "brand EZVIZ", "OUI 44:19:b6 = Hangzhou ...", ... */
+    int covered;    /* the company is covered (NDAA §889 / FCC Covered List) */
+    int oem;        /* the match is a reported-OEM label, not the maker itself */
+    char what[160]; /* "brand EZVIZ", "OUI 44:19:b6 = Hangzhou ...", ... */
     const char *source;
 };
 

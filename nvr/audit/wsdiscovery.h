@@ -20,18 +20,18 @@
 #define WSD_MAX_MATCHES 256
 
 struct wsd_match {
-    char from[64];           /* sender address ip:port */
-    char address[160];       /* EndpointReference Address (urn:uuid:...) */
-    char xaddrs[512];        /* device service URLs, space-separated */
+    char from[64];     /* sender address ip:port */
+    char address[160]; /* EndpointReference Address (urn:uuid:...) */
+    char xaddrs[512];  /* device service URLs, space-separated */
     char types[256];
-    char scopes[1024];       /* space-separated scope URIs */
-    char name[128];          /* from onvif://www.onvif.org/name/..., percent-decoded */
-    char hardware[128];      /* from onvif://www.onvif.org/hardware/... */
+    char scopes[1024];  /* space-separated scope URIs */
+    char name[128];     /* from onvif://www.onvif.org/name/..., percent-decoded */
+    char hardware[128]; /* from onvif://www.onvif.org/hardware/... */
 };
 
 struct wsd_opts {
-    int timeout_ms;          /* how long to collect answers (default 3000) */
-    const char *target;      /* "host:port" for a unicast probe; NULL: multicast */
+    int timeout_ms;     /* how long to collect answers (default 3000) */
+    const char *target; /* "host:port" for a unicast probe; NULL: multicast */
 };
 
 /* Probes; *out (malloc'ed, caller frees) gets *n matches.  Returns 0 (also

@@ -35,11 +35,12 @@
 #include "version.h"
 
 
-#define OPEN_RETRY_S 2            /* storage_open again after a full disk */
-#define LOG_TICK_S 5              /* access log upkeep: aggregates flushed, checkpoints due */
-#define TRIM_EVERY_S 60           /* allocator: free pages back to the kernel (http_server_trim_allocator) */
-#define RETENTION_INTERVAL_US 2000000 /* a pass every 2 s: cheap (usage is kept by
-                                       * triggers) and keeps overshoot small */
+#define OPEN_RETRY_S 2  /* storage_open again after a full disk */
+#define LOG_TICK_S 5    /* access log upkeep: aggregates flushed, checkpoints due */
+#define TRIM_EVERY_S 60 /* allocator: free pages back to the kernel (http_server_trim_allocator) */
+#define RETENTION_INTERVAL_US                                                                                          \
+    2000000 /* a pass every 2 s: cheap (usage is kept by                                                               \
+             * triggers) and keeps overshoot small */
 #include <libavformat/avformat.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -57,9 +58,14 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 {
     memset(o, 0, sizeof *o);
     const struct cli_option opts[] = {
-        {"config", 'c', &o->config, NULL}, {"from", 0, &o->from, NULL},     {"to", 0, &o->to, NULL},
-        {"json", 0, NULL, &o->json},       {"storage", 0, NULL, &o->storage}, {"repair", 0, NULL, &o->repair},
-        {"apply", 0, NULL, &o->apply},     {"rebuild-index", 0, NULL, &o->rebuild},
+        {"config", 'c', &o->config, NULL},
+        {"from", 0, &o->from, NULL},
+        {"to", 0, &o->to, NULL},
+        {"json", 0, NULL, &o->json},
+        {"storage", 0, NULL, &o->storage},
+        {"repair", 0, NULL, &o->repair},
+        {"apply", 0, NULL, &o->apply},
+        {"rebuild-index", 0, NULL, &o->rebuild},
         {NULL, 0, NULL, NULL},
     };
     return cli_parse(argc, argv, opts, &o->positional);
@@ -126,10 +132,10 @@ int cli_check(int argc, char **argv)
         enum storage_check_mode mode = !o.repair ? STORAGE_CHECK_REPORT
                                        : o.apply ? STORAGE_CHECK_REPAIR
                                                  : STORAGE_CHECK_DRY_RUN;
-        int flags = o.rebuild ? STORAGE_WRITER | STORAGE_CHECKER | STORAGE_REBUILD
-                    : mode == STORAGE_CHECK_REPAIR ? STORAGE_WRITER | STORAGE_CHECKER
+        int flags = o.rebuild                       ? STORAGE_WRITER | STORAGE_CHECKER | STORAGE_REBUILD
+                    : mode == STORAGE_CHECK_REPAIR  ? STORAGE_WRITER | STORAGE_CHECKER
                     : mode == STORAGE_CHECK_DRY_RUN ? STORAGE_LOCK
-                                                   : 0;
+                                                    : 0;
         int rc = storage_open(&st, cfg->data_dir, flags);
         if (rc) {
             fprintf(stderr, "%s: cannot open storage in %s: %s\n", cfg->path, cfg->data_dir, nvr_strerror(rc));
@@ -159,11 +165,11 @@ int cli_check(int argc, char **argv)
             goto out;
         }
         printf("storage: %d problem%s%s\n", problems, problems == 1 ? "" : "s",
-               !problems                         ? ""
-               : mode == STORAGE_CHECK_DRY_RUN   ? " (dry run: nothing changed; add --apply to repair)"
-               : mode == STORAGE_CHECK_REPAIR    ? (unresolved ? " (repaired what could be; the rest needs a person)"
-                                                               : " (repaired)")
-                                                 : "");
+               !problems                       ? ""
+               : mode == STORAGE_CHECK_DRY_RUN ? " (dry run: nothing changed; add --apply to repair)"
+               : mode == STORAGE_CHECK_REPAIR
+                   ? (unresolved ? " (repaired what could be; the rest needs a person)" : " (repaired)")
+                   : "");
         if (unresolved)
             status = 1;
     }
@@ -196,10 +202,9 @@ static void print_recordings(FILE *f, const char *camera, const struct index_seg
             nvr_clock_format_rfc3339(s[k].start_us, a);
             nvr_clock_format_rfc3339(s[k].end_us, b);
             printf("  %s .. %s  %7.3f s  %5zu frag  %10llu B  %s %dx%d%s%s  %s%s\n", a, b,
-                   (double)(s[k].end_us - s[k].start_us) / 1e6, s[k].frags.n,
-                   (unsigned long long)s[k].bytes, s[k].video_codec, s[k].width, s[k].height,
-                   s[k].audio_codec[0] ? "+" : "", s[k].audio_codec, s[k].path,
-                   s[k].state == INDEX_SEG_WRITING ? "  (writing)" : "");
+                   (double)(s[k].end_us - s[k].start_us) / 1e6, s[k].frags.n, (unsigned long long)s[k].bytes,
+                   s[k].video_codec, s[k].width, s[k].height, s[k].audio_codec[0] ? "+" : "", s[k].audio_codec,
+                   s[k].path, s[k].state == INDEX_SEG_WRITING ? "  (writing)" : "");
         }
         i = j + 1;
     }
@@ -346,8 +351,7 @@ int cli_run(int argc, char **argv)
         }
     }
     if (rc) {
-        nvr_log(NVR_ERROR, NULL, "cannot open storage data_dir=%s error=\"%s\"", nvr.cfg->data_dir,
-                nvr_strerror(rc));
+        nvr_log(NVR_ERROR, NULL, "cannot open storage data_dir=%s error=\"%s\"", nvr.cfg->data_dir, nvr_strerror(rc));
         goto out;
     }
     int orphans = 0;
@@ -361,8 +365,7 @@ int cli_run(int argc, char **argv)
         .default_retain_days = NVR_DEFAULT_RETAIN_DAYS,
         .interval_us = RETENTION_INTERVAL_US,
     };
-    if ((rc = retention_start(&nvr.ret, nvr.st, &lim, NULL, 0)) ||
-        (rc = cameras_create(&nvr.cams, nvr.st, nvr.ret)))
+    if ((rc = retention_start(&nvr.ret, nvr.st, &lim, NULL, 0)) || (rc = cameras_create(&nvr.cams, nvr.st, nvr.ret)))
         goto out;
     /* the export signing key (made at first start) and the export worker */
     if ((rc = sign_key_load_or_create(nvr.cfg->data_dir, &nvr.key)) ||

@@ -69,7 +69,8 @@ static int write_signed_report(const char *out_path, const struct nvr_config *cf
     fputs("\n== 2. Containment: the cameras and who may reach them ==\n", f);
     co->format = AUDIT_FW_TABLE;
     audit_contain_write(f, &c, co);
-    fputs("\n== 3. Containment rules (nftables, for the router or firewall that forwards the cameras' traffic) ==\n", f);
+    fputs("\n== 3. Containment rules (nftables, for the router or firewall that forwards the cameras' traffic) ==\n",
+          f);
     co->format = AUDIT_FW_NFT;
     audit_contain_write(f, &c, co);
     fputs("\n== 4. The same audit as data (JSON) ==\n", f);
@@ -129,9 +130,11 @@ static int url_dest(const char *url, char scheme[16], char host[256], int *port)
         colon = memchr(a, ':', (size_t)(end - a));
         snprintf(host, 256, "%.*s", (int)((colon ? colon : end) - a), a);
     }
-    *port = colon ? atoi(colon + 1)
-            : strcmp(scheme, "rtsp") == 0 ? 554 : strcmp(scheme, "rtsps") == 0 ? 322
-            : strcmp(scheme, "https") == 0 ? 443 : 80;
+    *port = colon                          ? atoi(colon + 1)
+            : strcmp(scheme, "rtsp") == 0  ? 554
+            : strcmp(scheme, "rtsps") == 0 ? 322
+            : strcmp(scheme, "https") == 0 ? 443
+                                           : 80;
     return host[0] ? 0 : -1;
 }
 
@@ -155,7 +158,8 @@ static void write_self(FILE *f, const struct nvr_config *cfg, int json)
         int port;
         struct {
             const char *url, *purpose;
-        } d[3] = {{cam->url, "recording (url)"}, {cam->sub_url, "sub stream for live view (sub_url)"},
+        } d[3] = {{cam->url, "recording (url)"},
+                  {cam->sub_url, "sub stream for live view (sub_url)"},
                   {cam->onvif, "ONVIF and the audit probe, only when asked (onvif)"}};
         if (!cam->onvif && url_dest(cam->url, scheme, host, &port) == 0) {
             snprintf(onvif_default, sizeof onvif_default, "http://%s%s%s/", strchr(host, ':') ? "[" : "", host,
@@ -206,11 +210,13 @@ int cli_audit(int argc, char **argv)
     struct vendors *v = NULL;
     struct audit_store st = {0};
     const struct cli_option opts[] = {
-        {"config", 'c', &config, NULL},  {"json", 0, NULL, &json},         {"csv", 0, NULL, &csv},
-        {"probe", 0, NULL, &probe},      {"camera", 0, &camera, NULL},     {"vendors", 0, &vendors_path, NULL},
-        {"oui", 0, &oui, NULL},          {"timeout", 0, &timeout, NULL},   {"firewall", 0, &firewall, NULL},
-        {"allow", 0, &allow, NULL},      {"recorder", 0, &recorder, NULL}, {"signed-report", 0, &signed_out, NULL},
-        {"self", 0, NULL, &self},        {NULL, 0, NULL, NULL},
+        {"config", 'c', &config, NULL},   {"json", 0, NULL, &json},
+        {"csv", 0, NULL, &csv},           {"probe", 0, NULL, &probe},
+        {"camera", 0, &camera, NULL},     {"vendors", 0, &vendors_path, NULL},
+        {"oui", 0, &oui, NULL},           {"timeout", 0, &timeout, NULL},
+        {"firewall", 0, &firewall, NULL}, {"allow", 0, &allow, NULL},
+        {"recorder", 0, &recorder, NULL}, {"signed-report", 0, &signed_out, NULL},
+        {"self", 0, NULL, &self},         {NULL, 0, NULL, NULL},
     };
     if (cli_parse(argc, argv, opts, NULL) || cli_need_config(config) ||
         (timeout && cli_seconds(timeout, "--timeout", 60, &timeout_s)))
@@ -337,7 +343,9 @@ int cli_discover(int argc, char **argv)
     const char *timeout = NULL;
     double s = 3;
     const struct cli_option opts[] = {
-        {"timeout", 0, &timeout, NULL}, {"json", 0, NULL, &json}, {"target", 0, &o.target, NULL},
+        {"timeout", 0, &timeout, NULL},
+        {"json", 0, NULL, &json},
+        {"target", 0, &o.target, NULL},
         {NULL, 0, NULL, NULL},
     };
     if (cli_parse(argc, argv, opts, NULL) || (timeout && cli_seconds(timeout, "--timeout", 60, &s)))

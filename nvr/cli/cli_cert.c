@@ -91,7 +91,9 @@ int cli_cert(int argc, char **argv)
     struct nvr_config *cfg = NULL;
     FILE *keyf = NULL, *certf = NULL;
     const struct cli_option opts[] = {
-        {"config", 'c', &config, NULL}, {"self-signed", 0, NULL, &self_signed}, {"force", 0, NULL, &force},
+        {"config", 'c', &config, NULL},
+        {"self-signed", 0, NULL, &self_signed},
+        {"force", 0, NULL, &force},
         {NULL, 0, NULL, NULL},
     };
     if (cli_parse(argc, argv, opts, NULL) || !config || !self_signed) {

@@ -81,7 +81,8 @@ int cli_export(int argc, char **argv)
         }
         snprintf(req->cameras[req->ncameras++], INDEX_ID_MAX, "%s", id);
     }
-    if ((o.reason && strlen(o.reason) >= sizeof req->reason) || (o.case_id && strlen(o.case_id) >= sizeof req->case_id)) {
+    if ((o.reason && strlen(o.reason) >= sizeof req->reason) ||
+        (o.case_id && strlen(o.case_id) >= sizeof req->case_id)) {
         fprintf(stderr, "nvr: --reason and --case are limited to %d bytes\n", EXPORT_TEXT_MAX - 1);
         goto out;
     }
@@ -128,7 +129,8 @@ int cli_export(int argc, char **argv)
     }
     int has = export_has_footage(storage_index(st), req);
     if (has <= 0) {
-        fprintf(stderr, "nvr: export failed: %s\n", has < 0 ? "cannot read the index" : "nothing was recorded in that range");
+        fprintf(stderr, "nvr: export failed: %s\n",
+                has < 0 ? "cannot read the index" : "nothing was recorded in that range");
         goto out;
     }
     export_request_devices(req, cfg->data_dir);
@@ -202,8 +204,7 @@ static int pinned_fingerprint(const char *fingerprint, const char *key_file, con
         if (rc == NVR_OK && (rc = sign_key_load(cfg->data_dir, &key)) == NVR_OK)
             rc = sign_fingerprint(key, pin);
         if (rc && cfg)
-            fprintf(stderr, "nvr: cannot read the recorder's signing key in %s: %s\n", cfg->data_dir,
-                    nvr_strerror(rc));
+            fprintf(stderr, "nvr: cannot read the recorder's signing key in %s: %s\n", cfg->data_dir, nvr_strerror(rc));
         sign_key_free(&key);
         nvr_config_free(&cfg);
         if (rc)
@@ -222,8 +223,10 @@ int cli_verify_export(int argc, char **argv)
     int status = 1, rc, problems = 0;
     memset(&o, 0, sizeof o);
     const struct cli_option opts[] = {
-        {"config", 'c', &o.config, NULL},          {"storage", 0, NULL, &o.storage},
-        {"fingerprint", 0, &fingerprint, NULL},    {"key", 0, &key_file, NULL},
+        {"config", 'c', &o.config, NULL},
+        {"storage", 0, NULL, &o.storage},
+        {"fingerprint", 0, &fingerprint, NULL},
+        {"key", 0, &key_file, NULL},
         {NULL, 0, NULL, NULL},
     };
     if (cli_parse(argc, argv, opts, &o.positional) || !o.positional == !o.storage ||
@@ -239,15 +242,19 @@ int cli_verify_export(int argc, char **argv)
             if (signed_report_verify(o.positional, pin[0] ? pin : NULL, stdout, &problems))
                 return 1;
             if (!pin[0])
-                fprintf(stderr, "nvr: WARNING: the signer of %s is not pinned; compare its fingerprint out of band or "
-                                "use --fingerprint, --key or -c\n", o.positional);
+                fprintf(stderr,
+                        "nvr: WARNING: the signer of %s is not pinned; compare its fingerprint out of band or "
+                        "use --fingerprint, --key or -c\n",
+                        o.positional);
             return problems ? 1 : 0;
         }
         if ((rc = export_verify_pinned(o.positional, pin[0] ? pin : NULL, stdout, &problems)))
             return 1;
         if (!pin[0])
-            fprintf(stderr, "nvr: WARNING: the signer of %s is not pinned; compare its fingerprint out of band or "
-                            "use --fingerprint, --key or -c\n", o.positional);
+            fprintf(stderr,
+                    "nvr: WARNING: the signer of %s is not pinned; compare its fingerprint out of band or "
+                    "use --fingerprint, --key or -c\n",
+                    o.positional);
         return problems ? 1 : 0;
     }
     if (nvr_config_load(o.config, &cfg, stderr) != NVR_OK)

@@ -64,8 +64,7 @@ int cli_parse(int argc, char **argv, const struct cli_option *opts, const char *
     for (; opts[n].name; n++) {
         if (n == CLI_MAX_OPTIONS)
             abort(); /* a programming error: raise CLI_MAX_OPTIONS */
-        longopts[n] = (struct option){opts[n].name, opts[n].text ? required_argument : no_argument, NULL,
-                                      256 + (int)n};
+        longopts[n] = (struct option){opts[n].name, opts[n].text ? required_argument : no_argument, NULL, 256 + (int)n};
         if (opts[n].short_name) {
             shorts[ns++] = opts[n].short_name;
             if (opts[n].text)

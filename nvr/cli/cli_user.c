@@ -36,8 +36,12 @@ static int parse(int argc, char **argv, struct user_opts *o)
 {
     memset(o, 0, sizeof *o);
     const struct cli_option opts[] = {
-        {"config", 'c', &o->config, NULL}, {"role", 0, &o->role, NULL}, {"camera", 0, &o->cameras, NULL},
-        {"label", 0, &o->label, NULL},     {"log", 0, NULL, &o->log},   {"keep-tokens", 0, NULL, &o->keep_tokens},
+        {"config", 'c', &o->config, NULL},
+        {"role", 0, &o->role, NULL},
+        {"camera", 0, &o->cameras, NULL},
+        {"label", 0, &o->label, NULL},
+        {"log", 0, NULL, &o->log},
+        {"keep-tokens", 0, NULL, &o->keep_tokens},
         {NULL, 0, NULL, NULL},
     };
     return cli_parse(argc, argv, opts, &o->positional) ? -1 : cli_need_config(o->config);
@@ -144,8 +148,8 @@ static int user_passwd(const struct user_opts *o, nvr_index *ix, struct user *u,
     if (o->keep_tokens)
         printf("password of %s changed; their sessions are signed out, their API tokens kept\n", u->name);
     else
-        printf("password of %s changed; their sessions are signed out and %d API token%s revoked\n", u->name,
-               revoked, revoked == 1 ? "" : "s");
+        printf("password of %s changed; their sessions are signed out and %d API token%s revoked\n", u->name, revoked,
+               revoked == 1 ? "" : "s");
     return 0;
 }
 

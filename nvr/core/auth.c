@@ -29,13 +29,13 @@
  * on every request, and each check costs two index queries. */
 struct token_slot {
     uint8_t hash[32];
-    int64_t until_us;    /* 0: empty */
-    struct user u;       /* pwhash cleared */
+    int64_t until_us; /* 0: empty */
+    struct user u;    /* pwhash cleared */
 };
 
 struct auth {
     struct storage *st;
-    pthread_mutex_t mu;  /* guards tokens, setup_token */
+    pthread_mutex_t mu;         /* guards tokens, setup_token */
     struct signin_limit *limit; /* failed sign-ins (its own lock) */
     struct token_slot tokens[TOKEN_SLOTS];
     char setup_token[AUTH_SECRET_LEN]; /* "" once a user exists */
@@ -183,7 +183,7 @@ int64_t auth_login_wait_us(struct auth *a, const char *name, const char *address
 }
 
 nvr_err auth_session_create(struct auth *a, const struct user *u, const char *address, char cookie[AUTH_SECRET_LEN],
-                        char csrf[USER_CSRF_LEN])
+                            char csrf[USER_CSRF_LEN])
 {
     uint8_t h[32], c[16];
     random_secret(cookie);

@@ -26,10 +26,10 @@
 
 #include <stdint.h>
 
-#define AUTH_IDLE_US (30LL * 60 * 1000000)        /* 30 min without a request */
-#define AUTH_ABSOLUTE_US (12LL * 3600 * 1000000)  /* 12 h after login */
+#define AUTH_IDLE_US (30LL * 60 * 1000000)       /* 30 min without a request */
+#define AUTH_ABSOLUTE_US (12LL * 3600 * 1000000) /* 12 h after login */
 #define AUTH_COOKIE "nvr_session"
-#define AUTH_SECRET_LEN 44  /* base64url of 32 random bytes, NUL included */
+#define AUTH_SECRET_LEN 44 /* base64url of 32 random bytes, NUL included */
 /* failed sign-ins slow down the address (and the name from that address)
  * that failed, never the name everywhere: core/signin_limit.h */
 
@@ -37,10 +37,10 @@ struct auth;
 
 /* The signed-in user of a request. */
 struct auth_user {
-    struct user u;                  /* pwhash cleared */
-    int via_token;                  /* 1: bearer token, 0: session cookie */
-    uint8_t session_hash[32];       /* with a session */
-    char csrf[USER_CSRF_LEN];       /* with a session */
+    struct user u;            /* pwhash cleared */
+    int via_token;            /* 1: bearer token, 0: session cookie */
+    uint8_t session_hash[32]; /* with a session */
+    char csrf[USER_CSRF_LEN]; /* with a session */
 };
 
 /* Creates the authenticator for st.  If there is no user yet, makes a
@@ -75,7 +75,7 @@ int64_t auth_login_wait_us(struct auth *a, const char *name, const char *address
 
 /* Makes a session for u: the cookie value and CSRF token to hand out. */
 nvr_err auth_session_create(struct auth *a, const struct user *u, const char *address, char cookie[AUTH_SECRET_LEN],
-                        char csrf[USER_CSRF_LEN]);
+                            char csrf[USER_CSRF_LEN]);
 
 /* Ends a session (logout). */
 nvr_err auth_session_end(struct auth *a, const uint8_t session_hash[32]);
@@ -86,7 +86,7 @@ nvr_err auth_request(struct auth *a, const char *cookie_header, const char *auth
 
 /* Makes an API token for user_id: the secret (shown once) and its id. */
 nvr_err auth_token_create(struct auth *a, int64_t user_id, const char *label, char secret[AUTH_SECRET_LEN],
-                      int64_t *id);
+                          int64_t *id);
 
 /* Drops the cache of recently checked API tokens (a token, user or grant
  * changed through this server; changes made by another process, such as the

@@ -14,9 +14,9 @@
 struct cameras {
     struct storage *st;
     struct retention *ret;
-    pthread_mutex_t mu;          /* serialises writers */
-    struct camera *slots;        /* CAMERAS_MAX_SLOTS, never moved */
-    atomic_size_t nslots;        /* published slots (release/acquire) */
+    pthread_mutex_t mu;   /* serialises writers */
+    struct camera *slots; /* CAMERAS_MAX_SLOTS, never moved */
+    atomic_size_t nslots; /* published slots (release/acquire) */
 };
 
 /* Free, copy and equality walk the camera settings table (base/camera_config.h). */
@@ -164,7 +164,7 @@ nvr_err cameras_remove(struct cameras *c, const char *id)
  * (locked; only NVR_CS_LIVE settings differ).  The old slot goes inactive
  * just before the new one appears, with no I/O in between. */
 static nvr_err relabel_locked(struct cameras *c, struct camera *old, const struct nvr_camera_config *cfg,
-                          enum camera_source src)
+                              enum camera_source src)
 {
     size_t n = atomic_load(&c->nslots);
     int rc;

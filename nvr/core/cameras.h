@@ -38,7 +38,7 @@ struct camera {
     struct recorder *rec;         /* may be shared with a later slot of the same camera */
     enum camera_source source;
     atomic_int active;
-    int owns_rec;                 /* this slot stops and frees rec (writers, under the mutex) */
+    int owns_rec; /* this slot stops and frees rec (writers, under the mutex) */
 };
 
 struct cameras;

@@ -21,19 +21,19 @@ enum slot_kind { SLOT_FREE, SLOT_KEY, SLOT_ADDR };
 struct slot {
     enum slot_kind kind;
     char action[32], user[INDEX_ID_MAX], address[64];
-    int64_t start_us;           /* the window's start */
-    int64_t first_us, last_us;  /* of the events counted, not written */
-    int64_t count;              /* events counted, not written */
-    int rows;                   /* SLOT_ADDR: entries written at once this window */
+    int64_t start_us;          /* the window's start */
+    int64_t first_us, last_us; /* of the events counted, not written */
+    int64_t count;             /* events counted, not written */
+    int rows;                  /* SLOT_ADDR: entries written at once this window */
 };
 
 struct log_limit {
     nvr_index *ix;
     pthread_mutex_t mu;
     struct slot slots[LOG_LIMIT_SLOTS];
-    int64_t total_start_us;     /* the overall window */
+    int64_t total_start_us; /* the overall window */
     int total_rows;
-    struct slot over;           /* events over LOG_LIMIT_TOTAL_ROWS */
+    struct slot over; /* events over LOG_LIMIT_TOTAL_ROWS */
 };
 
 static void iso(int64_t us, char out[32])

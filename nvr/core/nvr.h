@@ -26,17 +26,17 @@ struct alert_engine;
 struct nvr {
     struct nvr_config *cfg;
     struct storage *st;
-    struct cameras *cams;       /* the cameras recorded now (file + API), cameras.h */
+    struct cameras *cams; /* the cameras recorded now (file + API), cameras.h */
     struct http_server *http;
-    struct retention *ret;      /* keeps footage within its limits */
+    struct retention *ret;             /* keeps footage within its limits */
     struct retention_camera *ret_cams; /* what ret reads: one per configured camera */
-    struct sign_key *key;       /* signs exports (data_dir/signing-key.pem) */
-    struct export_jobs *exports;/* HTTP exports, run by their own worker */
-    struct auth *auth;          /* accounts, sessions, access log */
-    int64_t started_us;         /* wall clock at start-up */
-    struct audit_runner *audit; /* the compliance audit's background job (audit_runner.h) */
+    struct sign_key *key;              /* signs exports (data_dir/signing-key.pem) */
+    struct export_jobs *exports;       /* HTTP exports, run by their own worker */
+    struct auth *auth;                 /* accounts, sessions, access log */
+    int64_t started_us;                /* wall clock at start-up */
+    struct audit_runner *audit;        /* the compliance audit's background job (audit_runner.h) */
     struct rendition_pool *renditions; /* playback.mp4 transcodes running (rendition.h) */
-    struct alert_engine *alerts; /* watches the rest, tells a person (alert/alert.h) */
+    struct alert_engine *alerts;       /* watches the rest, tells a person (alert/alert.h) */
 };
 
 /* The recorder of an active camera id (and its config in *cam), NULL if

@@ -41,8 +41,8 @@
 #include <string.h>
 #include <time.h>
 
-#define QUEUE_MAX_BYTES (8u << 20)   /* ~16 s of a 4 Mbit/s camera */
-#define INGEST_TIMEOUT_US 5000000    /* a silent camera is noticed within ~8 s */
+#define QUEUE_MAX_BYTES (8u << 20) /* ~16 s of a 4 Mbit/s camera */
+#define INGEST_TIMEOUT_US 5000000  /* a silent camera is noticed within ~8 s */
 /* Reconnection (docs/design/ingest.md, "Reconnection"): failed attempts back
  * off from BACKOFF_MIN_US to BACKOFF_MAX_US; a session that delivered a video
  * keyframe resets the backoff; while waiting, the camera's port is probed
@@ -51,7 +51,7 @@
  * again ends the wait at once. */
 #define BACKOFF_MIN_US 1000000
 #define BACKOFF_MAX_US 30000000
-#define STREAMED_US 5000000          /* R5: a session this long that streamed: retry at once */
+#define STREAMED_US 5000000 /* R5: a session this long that streamed: retry at once */
 #define PROBE_INTERVAL_US 250000
 #define PROBE_INTERVAL_LONG_US 1000000
 #define PROBE_TIMEOUT_US 250000
@@ -65,16 +65,16 @@ struct recorder {
     int ingest_started, writer_started;
     atomic_int stop;
 
-    pthread_mutex_t mu;         /* guards last_error, codec, audio, size; wakes backoff sleeps */
+    pthread_mutex_t mu; /* guards last_error, codec, audio, size; wakes backoff sleeps */
     pthread_cond_t cv;
     char last_error[256];
-    char write_error[256];      /* why write_ok is 0 */
+    char write_error[256]; /* why write_ok is 0 */
     char codec[16];
-    char audio[48];             /* ingest_info.audio_status of the last connection */
+    char audio[48]; /* ingest_info.audio_status of the last connection */
     int width, height;
 
-    struct live_hub *live;      /* main stream */
-    struct live_hub *live_sub;  /* sub stream, NULL without sub_url */
+    struct live_hub *live;     /* main stream */
+    struct live_hub *live_sub; /* sub stream, NULL without sub_url */
     struct live_sub *sub;
     struct live_hub *live_h264; /* H.264 rendition, created on first use (under mu) */
     struct live_transcode *tc;
@@ -83,7 +83,7 @@ struct recorder {
     atomic_int status;
     atomic_int write_ok;
     atomic_uint_fast64_t bytes, frames, reconnects;
-    struct writer_counters wc;  /* the writer's: dropped, segments, fragment writes */
+    struct writer_counters wc; /* the writer's: dropped, segments, fragment writes */
 };
 
 /* ------------------------------------------------------------------ */
@@ -125,8 +125,13 @@ static void note_write(void *cls, int rc, const char *op)
 static void *writer_main(void *arg)
 {
     struct recorder *r = arg;
-    struct writer_opts o = {.camera = r->cam->id, .segment_seconds = r->cam->segment_seconds, .st = r->st,
-                            .counters = &r->wc, .on_write = note_write, .cls = r, .clock = &nvr_clock_system};
+    struct writer_opts o = {.camera = r->cam->id,
+                            .segment_seconds = r->cam->segment_seconds,
+                            .st = r->st,
+                            .counters = &r->wc,
+                            .on_write = note_write,
+                            .cls = r,
+                            .clock = &nvr_clock_system};
     struct writer *w = writer_create(&o);
     for (;;) {
         struct pq_item *it = packet_queue_pop(r->q);

@@ -24,19 +24,19 @@ enum recorder_status { REC_CONNECTING = 0, REC_RECORDING, REC_OFFLINE, REC_DISAB
 
 struct recorder_stats {
     enum recorder_status status;
-    char last_error[256];     /* "" if none; never holds credentials */
-    uint64_t bytes_received;  /* payload bytes from the camera */
-    uint64_t frames;          /* video frames received */
-    uint64_t reconnects;      /* sessions that ended */
-    uint64_t dropped;         /* packets dropped (queue full, waiting for keyframe) */
-    uint64_t segments;        /* segments finished */
-    char codec[16];           /* "h264", "hevc", "" before the first connection */
-    char audio[48];           /* the last connection's audio: "aac", "g711 -> aac",
-                               * "none", "off", "unsupported: NAME" (ingest.h
-                               * audio_status); "" before the first connection */
+    char last_error[256];    /* "" if none; never holds credentials */
+    uint64_t bytes_received; /* payload bytes from the camera */
+    uint64_t frames;         /* video frames received */
+    uint64_t reconnects;     /* sessions that ended */
+    uint64_t dropped;        /* packets dropped (queue full, waiting for keyframe) */
+    uint64_t segments;       /* segments finished */
+    char codec[16];          /* "h264", "hevc", "" before the first connection */
+    char audio[48];          /* the last connection's audio: "aac", "g711 -> aac",
+                              * "none", "off", "unsupported: NAME" (ingest.h
+                              * audio_status); "" before the first connection */
     int width, height;
-    double fps;               /* from the last frame interval, 0 if unknown */
-    uint64_t fragment_writes; /* fragments written (write + fdatasync + index) */
+    double fps;                 /* from the last frame interval, 0 if unknown */
+    uint64_t fragment_writes;   /* fragments written (write + fdatasync + index) */
     uint64_t fragment_write_us; /* total time they took */
     uint64_t fragment_write_max_us;
     int write_ok;             /* 0 while the last segment begin/write/cut/finish failed */

@@ -22,12 +22,12 @@ enum { KIND_FREE = 0, KIND_PAIR, KIND_PREFIX };
 
 struct entry {
     int kind;
-    uint32_t hash;                 /* of kind, prefix and name: compared first */
+    uint32_t hash; /* of kind, prefix and name: compared first */
     char prefix[SIGNIN_PREFIX_LEN];
-    char name[NAME_LEN];           /* "" for KIND_PREFIX */
-    int failures;                  /* within the window */
-    int64_t last_us;               /* last failure */
-    int64_t until_us;              /* blocked until (0: not blocked) */
+    char name[NAME_LEN]; /* "" for KIND_PREFIX */
+    int failures;        /* within the window */
+    int64_t last_us;     /* last failure */
+    int64_t until_us;    /* blocked until (0: not blocked) */
 };
 
 struct signin_limit {

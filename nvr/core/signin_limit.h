@@ -29,14 +29,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIGNIN_PAIR_FREE 5                       /* failures of one name from one prefix ... */
-#define SIGNIN_ADDR_FREE 20                      /* ... or of any names from one prefix ... */
-#define SIGNIN_WINDOW_US (15LL * 60 * 1000000)   /* ... counted while the last is this recent */
-#define SIGNIN_DELAY_MIN_US (60LL * 1000000)     /* the first wait, doubling per further failure */
+#define SIGNIN_PAIR_FREE 5                     /* failures of one name from one prefix ... */
+#define SIGNIN_ADDR_FREE 20                    /* ... or of any names from one prefix ... */
+#define SIGNIN_WINDOW_US (15LL * 60 * 1000000) /* ... counted while the last is this recent */
+#define SIGNIN_DELAY_MIN_US (60LL * 1000000)   /* the first wait, doubling per further failure */
 #define SIGNIN_DELAY_MAX_US (15LL * 60 * 1000000)
-#define SIGNIN_SLOTS 4096                        /* entries kept (about 0.6 MB) */
-#define SIGNIN_PER_PREFIX 16                     /* (name, prefix) entries one prefix may hold */
-#define SIGNIN_PREFIX_LEN 48                     /* "ffff:ffff:ffff:ffff::/64" fits */
+#define SIGNIN_SLOTS 4096    /* entries kept (about 0.6 MB) */
+#define SIGNIN_PER_PREFIX 16 /* (name, prefix) entries one prefix may hold */
+#define SIGNIN_PREFIX_LEN 48 /* "ffff:ffff:ffff:ffff::/64" fits */
 
 struct signin_limit;
 

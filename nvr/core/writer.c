@@ -106,24 +106,24 @@ struct writer {
     struct writer_opts o;
     const struct nvr_clock *clock;
     struct timemap tm;
-    struct pq_params *params;        /* current stream description */
+    struct pq_params *params; /* current stream description */
     struct storage_segment *seg;
-    int seg_audio;                   /* the open segment has an audio track */
-    int64_t seg_first_pts;           /* video pts of the segment's first frame */
-    int64_t run_base_pts;            /* video pts at media time 0: files of one run
-                                      * continue each other's timestamps */
-    int64_t run_key_pts;             /* pts of the run's first keyframe */
+    int seg_audio;         /* the open segment has an audio track */
+    int64_t seg_first_pts; /* video pts of the segment's first frame */
+    int64_t run_base_pts;  /* video pts at media time 0: files of one run
+                            * continue each other's timestamps */
+    int64_t run_key_pts;   /* pts of the run's first keyframe */
     int write_failed_logged;
-    int64_t seg_max_pts;             /* latest presentation time in the segment */
-    int64_t media_end_us;            /* media end of the camera's last segment */
+    int64_t seg_max_pts;  /* latest presentation time in the segment */
+    int64_t media_end_us; /* media end of the camera's last segment */
     int64_t seg_start_wall;
-    AVPacket *pend[2];               /* held-back packet per track */
-    struct ingest_meta pend_meta;    /* meta of the held-back video packet */
-    int64_t last_video_dur;          /* video time base */
+    AVPacket *pend[2];            /* held-back packet per track */
+    struct ingest_meta pend_meta; /* meta of the held-back video packet */
+    int64_t last_video_dur;       /* video time base */
     int64_t seg_len_us;
     int logged_clock;
-    int64_t step_pending;            /* our clock stepped by this much (T6), not yet followed */
-    struct ts_floor ts;              /* T7 */
+    int64_t step_pending; /* our clock stepped by this much (T6), not yet followed */
+    struct ts_floor ts;   /* T7 */
 };
 
 /* Records the outcome of a storage operation: the caller's write health. */
@@ -191,8 +191,8 @@ static void flush_pending_audio(struct writer *w)
         return;
     const AVCodecParameters *a = w->params->audio;
     int64_t frame = a && a->frame_size > 0 ? a->frame_size : 1024;
-    int64_t dur = a && a->sample_rate > 0 ? av_rescale_q(frame, (AVRational){1, a->sample_rate}, w->params->audio_tb)
-                                          : 1;
+    int64_t dur =
+        a && a->sample_rate > 0 ? av_rescale_q(frame, (AVRational){1, a->sample_rate}, w->params->audio_tb) : 1;
     write_rel(w, w->pend[1], 1, dur);
     av_packet_free(&w->pend[1]);
 }
@@ -287,11 +287,11 @@ static void clock_stepped_back(struct writer *w, int64_t delta_us, int64_t now_u
 {
     int64_t floor_us, ceiling_us, after_us;
     int marked = 0;
-    int rc = index_clock_step_back(storage_index(w->o.st), w->o.camera, now_us, &floor_us, &ceiling_us,
-                                   &after_us, &marked);
+    int rc =
+        index_clock_step_back(storage_index(w->o.st), w->o.camera, now_us, &floor_us, &ceiling_us, &after_us, &marked);
     if (rc) {
-        nvr_log(NVR_WARN, w->o.camera, "clock step detected delta=%+.3fs%s error=\"%s\"", (double)delta_us / 1e6,
-                why, nvr_strerror(rc));
+        nvr_log(NVR_WARN, w->o.camera, "clock step detected delta=%+.3fs%s error=\"%s\"", (double)delta_us / 1e6, why,
+                nvr_strerror(rc));
         return;
     }
     timemap_clock_step_back(&w->tm, floor_us == INT64_MIN ? TIMEMAP_NONE : floor_us,
@@ -573,7 +573,8 @@ static void on_video(struct writer *w, struct pq_item *it)
     } else if (w->pend[0]) {
         int64_t dur = p->dts - w->pend[0]->dts;
         w->last_video_dur = dur;
-        atomic_store(&w->o.counters->frame_interval_ns, (uint64_t)av_rescale_q(dur, w->params->video_tb, (AVRational){1, 1000000000}));
+        atomic_store(&w->o.counters->frame_interval_ns,
+                     (uint64_t)av_rescale_q(dur, w->params->video_tb, (AVRational){1, 1000000000}));
         write_rel(w, w->pend[0], 0, dur);
         av_packet_free(&w->pend[0]);
         if (key) {

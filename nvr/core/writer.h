@@ -33,12 +33,12 @@
 
 /* What the writer counts, owned by the caller (read from any thread). */
 struct writer_counters {
-    atomic_uint_fast64_t dropped;           /* packets not written: before a keyframe,
-                                             * duplicates, undecodable leading pictures,
-                                             * write errors */
-    atomic_uint_fast64_t segments;          /* segments finished */
-    atomic_uint_fast64_t frag_writes;       /* fragments cut (written and fsynced) */
-    atomic_uint_fast64_t frag_write_us;     /* ... the time they took */
+    atomic_uint_fast64_t dropped;       /* packets not written: before a keyframe,
+                                         * duplicates, undecodable leading pictures,
+                                         * write errors */
+    atomic_uint_fast64_t segments;      /* segments finished */
+    atomic_uint_fast64_t frag_writes;   /* fragments cut (written and fsynced) */
+    atomic_uint_fast64_t frag_write_us; /* ... the time they took */
     atomic_uint_fast64_t frag_write_max_us;
     atomic_uint_fast64_t frame_interval_ns; /* the latest frame duration */
     atomic_uint_fast64_t ts_jumps;          /* camera timestamp discontinuities (T5) */
@@ -48,9 +48,9 @@ struct writer_counters {
 };
 
 struct writer_opts {
-    const char *camera;          /* id, borrowed for the writer's life */
-    int segment_seconds;         /* a segment ends at the first keyframe after this */
-    struct storage *st;          /* borrowed */
+    const char *camera;               /* id, borrowed for the writer's life */
+    int segment_seconds;              /* a segment ends at the first keyframe after this */
+    struct storage *st;               /* borrowed */
     struct writer_counters *counters; /* borrowed */
     /* the outcome of each storage operation (op: "begin", "write", "cut",
      * "finish"), for the caller's write health; may be NULL */

@@ -101,8 +101,8 @@ struct hasher {
     pthread_cond_t cv;
     uint8_t *blk[HASH_BLOCKS];
     size_t len[HASH_BLOCKS];
-    int head, tail, count;   /* blocks filled and not yet hashed: tail.. (count of them) */
-    size_t fill;             /* bytes in blk[head], being filled */
+    int head, tail, count; /* blocks filled and not yet hashed: tail.. (count of them) */
+    size_t fill;           /* bytes in blk[head], being filled */
     int final_req, final_done, quit;
     struct sha256 *sha;
     uint8_t digest[32];
@@ -272,7 +272,7 @@ struct export_ctx {
     int stopped;
     struct hasher hash;
     char err[512];
-    int64_t hold_id;          /* the temporary hold, 0 if none */
+    int64_t hold_id; /* the temporary hold, 0 if none */
 };
 
 static void hex(const uint8_t *d, size_t n, char *out)
@@ -370,8 +370,8 @@ static void write_local(FILE *f, int64_t us)
     localtime_r(&secs, &tm);
     strftime(a, sizeof a, "%Y-%m-%dT%H:%M:%S", &tm);
     long off = tm.tm_gmtoff, aoff = off < 0 ? -off : off;
-    fprintf(f, "\"%s.%06d%c%02ld:%02ld\"", a, (int)(us - (int64_t)secs * 1000000), off < 0 ? '-' : '+',
-            aoff / 3600, aoff / 60 % 60);
+    fprintf(f, "\"%s.%06d%c%02ld:%02ld\"", a, (int)(us - (int64_t)secs * 1000000), off < 0 ? '-' : '+', aoff / 3600,
+            aoff / 60 % 60);
 }
 
 /* ---- the manifest ---- */
@@ -466,10 +466,10 @@ static nvr_err write_access_log(struct export_ctx *x, FILE *f)
     if (rc)
         return rc;
     hex(head, 32, hx);
-    fprintf(f, "%s],\n    \"head\": {\"id\": %lld, \"hash\": \"%s\"},\n", l.n ? "\n    " : "",
-            (long long)head_id, hx);
+    fprintf(f, "%s],\n    \"head\": {\"id\": %lld, \"hash\": \"%s\"},\n", l.n ? "\n    " : "", (long long)head_id, hx);
     fputs("    \"note\": \"nvr verify --log on the recorder checks its access log; the entries above and the "
-          "head must appear in it unchanged\"}", f);
+          "head must appear in it unchanged\"}",
+          f);
     return NVR_OK;
 }
 
@@ -617,16 +617,13 @@ static nvr_err entry_prepare(struct entry *e)
         return NVR_OK;
     switch (e->kind) {
     case E_MP4:
-        rc = export_mp4_open(x->st, x->cams[e->cam].segs + e->seg0, e->nseg, x->req->from_us, x->req->to_us,
-                             &e->mp4);
+        rc = export_mp4_open(x->st, x->cams[e->cam].segs + e->seg0, e->nseg, x->req->from_us, x->req->to_us, &e->mp4);
         if (rc == NVR_OK) {
             e->size = export_mp4_size(e->mp4);
             export_mp4_span(e->mp4, &e->first_us, &e->end_us, &e->duration_us);
         }
         break;
-    case E_NATIVE:
-        e->size = e->seg->bytes;
-        break;
+    case E_NATIVE: e->size = e->seg->bytes; break;
     case E_MANIFEST:
         if ((rc = build_manifest(x)) == NVR_OK) {
             e->data = (const uint8_t *)x->manifest;
@@ -637,8 +634,7 @@ static nvr_err entry_prepare(struct entry *e)
         e->data = x->sig;
         e->size = SIGN_SIG_BYTES;
         break;
-    case E_BUFFER:
-        break;
+    case E_BUFFER: break;
     }
     if (rc == NVR_OK)
         e->size_known = 1;
@@ -656,9 +652,7 @@ static int64_t entry_read(struct entry *e, uint8_t *dst, size_t len)
         return 0;
     int64_t n;
     switch (e->kind) {
-    case E_MP4:
-        n = export_mp4_read(e->mp4, dst, len);
-        break;
+    case E_MP4: n = export_mp4_read(e->mp4, dst, len); break;
     case E_NATIVE: {
         ssize_t k;
         do
@@ -667,9 +661,7 @@ static int64_t entry_read(struct entry *e, uint8_t *dst, size_t len)
         n = k < 0 ? nvr_err_from_errno(errno) : k == 0 ? NVR_ECORRUPT : k;
         break;
     }
-    default:
-        memcpy(dst, e->data + e->pos, len);
-        n = (int64_t)len;
+    default: memcpy(dst, e->data + e->pos, len); n = (int64_t)len;
     }
     if (n < 0)
         return n;
@@ -737,13 +729,11 @@ static zip_int64_t entry_cb(void *ud, void *data, zip_uint64_t len, zip_source_c
         z[1] = e->err < 0 ? EIO : 0;
         return 2 * sizeof(int);
     }
-    case ZIP_SOURCE_FREE:
-        return 0;
+    case ZIP_SOURCE_FREE: return 0;
     case ZIP_SOURCE_SUPPORTS:
         return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE, ZIP_SOURCE_STAT,
                                               ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE, -1);
-    default:
-        return -1;
+    default: return -1;
     }
 }
 
@@ -811,8 +801,9 @@ static void free_ctx(struct export_ctx *x)
     free(x->pubkey);
 }
 
-nvr_err export_run(struct storage *st, const struct sign_key *key, const struct export_request *req, const char *out_path, export_progress_fn progress, void *arg,
-               uint64_t *zip_bytes, char *err, size_t errlen)
+nvr_err export_run(struct storage *st, const struct sign_key *key, const struct export_request *req,
+                   const char *out_path, export_progress_fn progress, void *arg, uint64_t *zip_bytes, char *err,
+                   size_t errlen)
 {
     struct export_ctx *x = calloc(1, sizeof *x);
     zip_t *z = NULL;
@@ -1048,7 +1039,9 @@ nvr_err export_verify_pinned(const char *zip_path, const char *pin, FILE *report
     if (m || s || p) {
         (*problems)++;
         fprintf(report, "FAILED: %s: missing or unreadable\n",
-                m ? "manifest.json" : s ? "manifest.json.sig" : "public-key.pem");
+                m   ? "manifest.json"
+                : s ? "manifest.json.sig"
+                    : "public-key.pem");
         goto out;
     }
     int v = sign_verify_pem(pem, plen, manifest, mlen, (const uint8_t *)sig, slen, fpr);
@@ -1057,15 +1050,19 @@ nvr_err export_verify_pinned(const char *zip_path, const char *pin, FILE *report
     }
     if (pin && strcmp(fpr, pin) != 0) {
         (*problems)++;
-        fprintf(report, "FAILED: signer: signed by %s, not by the pinned key %s (footage re-signed with another "
-                        "key, or not from this recorder)\n", fpr[0] ? fpr : "an unreadable key", pin);
+        fprintf(report,
+                "FAILED: signer: signed by %s, not by the pinned key %s (footage re-signed with another "
+                "key, or not from this recorder)\n",
+                fpr[0] ? fpr : "an unreadable key", pin);
     } else if (pin) {
         fprintf(report, "ok: signer is the pinned key %s\n", pin);
     } else {
-        fprintf(report, "WARNING: SIGNER NOT PINNED: the export was checked against the key it carries (%s); "
-                        "anyone can re-sign altered footage with a key of their own. Compare this fingerprint "
-                        "with the recorder's (nvr version --key) out of band, or verify with --fingerprint HEX, "
-                        "--key FILE or -c FILE\n", fpr[0] ? fpr : "unreadable");
+        fprintf(report,
+                "WARNING: SIGNER NOT PINNED: the export was checked against the key it carries (%s); "
+                "anyone can re-sign altered footage with a key of their own. Compare this fingerprint "
+                "with the recorder's (nvr version --key) out of band, or verify with --fingerprint HEX, "
+                "--key FILE or -c FILE\n",
+                fpr[0] ? fpr : "unreadable");
     }
     if (v != NVR_OK) {
         (*problems)++;
@@ -1137,7 +1134,9 @@ out:
     if (rc == NVR_OK)
         fprintf(report, "%s: %s%s\n", zip_path,
                 *problems ? "VERIFICATION FAILED" : "verified: signature valid and every file matches the manifest",
-                *problems ? "" : pin ? "; signer is the pinned key" : "; SIGNER NOT PINNED");
+                *problems ? ""
+                : pin     ? "; signer is the pinned key"
+                          : "; SIGNER NOT PINNED");
     json_decref(doc);
     free(manifest);
     free(sig);

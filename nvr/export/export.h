@@ -42,7 +42,7 @@
 
 #define EXPORT_MAX_CAMERAS 64
 #define EXPORT_MAX_RANGE_US (7LL * 24 * 3600 * 1000000) /* 7 days */
-#define EXPORT_TEXT_MAX 1024                              /* reason, case */
+#define EXPORT_TEXT_MAX 1024                            /* reason, case */
 
 /* The operator: the signed-in user over HTTP, the Unix user for the CLI. */
 #define EXPORT_OPERATOR_MAX 128
@@ -56,10 +56,10 @@ struct export_request {
     char reason[EXPORT_TEXT_MAX];
     char case_id[EXPORT_TEXT_MAX];
     char operator_name[EXPORT_OPERATOR_MAX];
-    int native;                /* also include the original segment files */
+    int native;                                                            /* also include the original segment files */
     char makers[EXPORT_MAX_CAMERAS][128], models[EXPORT_MAX_CAMERAS][128]; /* "" : unknown */
-    char ref[EXPORT_REF_MAX];  /* the id its access-log entries carry ("export=ID"), "" if none */
-    int64_t requested_us;      /* when it was asked for (its access-log entries are at or after it) */
+    char ref[EXPORT_REF_MAX]; /* the id its access-log entries carry ("export=ID"), "" if none */
+    int64_t requested_us;     /* when it was asked for (its access-log entries are at or after it) */
 };
 
 /* A new export id: 32 random hex digits (unguessable), NUL-terminated. */
@@ -86,8 +86,9 @@ typedef int (*export_progress_fn)(void *arg, double fraction);
 /* Writes the export to out_path (replaced atomically).  *zip_bytes gets the
  * zip's size.  On failure returns a negative nvr_err with a message in err
  * (NVR_ENOTFOUND: nothing recorded in the range) and leaves no file. */
-nvr_err export_run(struct storage *st, const struct sign_key *key, const struct export_request *req, const char *out_path, export_progress_fn progress, void *arg,
-               uint64_t *zip_bytes, char *err, size_t errlen);
+nvr_err export_run(struct storage *st, const struct sign_key *key, const struct export_request *req,
+                   const char *out_path, export_progress_fn progress, void *arg, uint64_t *zip_bytes, char *err,
+                   size_t errlen);
 
 /* Verifies an export zip: the signature of manifest.json with the enclosed
  * public key, and every file's size and SHA-256 against the manifest.

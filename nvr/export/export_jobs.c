@@ -168,8 +168,7 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&j->mu);
 
         snprintf(path, sizeof path, "%s/%s.zip", j->dir, id);
-        nvr_log(NVR_INFO, NULL, "export started id=%s cameras=%zu operator=%s", id, req->ncameras,
-                req->operator_name);
+        nvr_log(NVR_INFO, NULL, "export started id=%s cameras=%zu operator=%s", id, req->ncameras, req->operator_name);
         int64_t t0 = nvr_clock_mono_us();
         struct progress_arg parg = {j, id};
         int rc = export_run(j->st, j->key, req, path, on_progress, &parg, &bytes, err, sizeof err);
@@ -324,8 +323,7 @@ void export_jobs_write_status(FILE *f, const struct export_job_status *s)
     else
         fputs("null", f);
     if (s->state == EXPORT_DONE)
-        fprintf(f, ",\"size\":%llu,\"download\":\"/api/v1/exports/%s/download\"", (unsigned long long)s->size,
-                s->id);
+        fprintf(f, ",\"size\":%llu,\"download\":\"/api/v1/exports/%s/download\"", (unsigned long long)s->size, s->id);
     else
         fputs(",\"size\":null,\"download\":null", f);
     fputs(",\"created\":", f);

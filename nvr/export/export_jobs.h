@@ -32,13 +32,13 @@ enum export_state { EXPORT_QUEUED, EXPORT_RUNNING, EXPORT_DONE, EXPORT_FAILED };
 struct export_job_status {
     char id[EXPORT_ID_LEN + 1];
     enum export_state state;
-    double progress;           /* 0..1 */
-    char error[256];           /* when failed */
-    uint64_t size;             /* zip bytes when done */
+    double progress; /* 0..1 */
+    char error[256]; /* when failed */
+    uint64_t size;   /* zip bytes when done */
     int64_t created_us, finished_us;
-    int64_t from_us, to_us;    /* 0 for jobs found on disk at start-up */
+    int64_t from_us, to_us; /* 0 for jobs found on disk at start-up */
     char operator_name[EXPORT_OPERATOR_MAX];
-    char cameras[512];         /* the cameras, comma-separated ("" for jobs found on disk) */
+    char cameras[512];              /* the cameras, comma-separated ("" for jobs found on disk) */
     char case_id[256], reason[256]; /* as asked, cut to fit */
 };
 

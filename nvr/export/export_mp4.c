@@ -187,7 +187,7 @@ struct src_track {
     uint32_t id;
     uint32_t timescale;
     char handler[5];
-    uint8_t *stsd;  /* the whole stsd box */
+    uint8_t *stsd; /* the whole stsd box */
     size_t stsd_len;
     uint32_t width, height; /* 16.16 from tkhd */
     uint32_t trex_dur, trex_size, trex_flags;
@@ -210,8 +210,8 @@ static int layout_same(const struct layout *a, const struct layout *b)
         const struct src_track *x = &a->t[i], *y = &b->t[i];
         if (!x->id != !y->id)
             return 0;
-        if (x->id && (x->timescale != y->timescale || x->stsd_len != y->stsd_len ||
-                      memcmp(x->stsd, y->stsd, x->stsd_len) != 0))
+        if (x->id &&
+            (x->timescale != y->timescale || x->stsd_len != y->stsd_len || memcmp(x->stsd, y->stsd, x->stsd_len) != 0))
             return 0;
     }
     return 1;
@@ -338,7 +338,7 @@ static int64_t max_gap_us(const struct layout *l)
 }
 
 nvr_err export_mp4_split(struct storage *st, const struct index_segment *segs, size_t n, size_t *part_end,
-                     size_t *nparts)
+                         size_t *nparts)
 {
     struct layout prev = {0}, cur;
     int rc = NVR_OK;
@@ -368,7 +368,7 @@ struct out_track {
     /* samples */
     size_t n, cap;
     uint32_t *size;
-    int64_t *dts;  /* output decode time in timescale units */
+    int64_t *dts; /* output decode time in timescale units */
     int32_t *cto;
     uint8_t *sync;
     uint32_t last_dur; /* the stored duration of the last sample */
@@ -377,19 +377,19 @@ struct out_track {
 };
 
 struct chunk {
-    uint32_t seg;      /* index into segs; UINT32_MAX: the text samples in memory */
+    uint32_t seg; /* index into segs; UINT32_MAX: the text samples in memory */
     uint8_t track;
     uint32_t nsamples;
-    uint64_t src_off;  /* in the segment file */
+    uint64_t src_off; /* in the segment file */
     uint64_t len;
-    uint64_t out_off;  /* in the output file */
+    uint64_t out_off; /* in the output file */
 };
 
 /* A stretch of output time shown with one wall-clock mapping. */
 struct span {
-    int64_t out_us, out_end_us;   /* output time */
-    int64_t wall_us;              /* wall clock at out_us */
-    double wall_per_us;           /* wall us per output us (the T1 slope) */
+    int64_t out_us, out_end_us; /* output time */
+    int64_t wall_us;            /* wall clock at out_us */
+    double wall_per_us;         /* wall us per output us (the T1 slope) */
 };
 
 struct export_mp4 {
@@ -402,8 +402,8 @@ struct export_mp4 {
     size_t nchunks, chunkcap;
     struct span *spans;
     size_t nspans, spancap;
-    struct buf text;      /* text samples (u16 length + UTF-8) */
-    struct buf head;      /* ftyp + moov + mdat header */
+    struct buf text; /* text samples (u16 length + UTF-8) */
+    struct buf head; /* ftyp + moov + mdat header */
     uint64_t size;
     int64_t first_wall_us, end_wall_us;
     /* reading */
@@ -413,7 +413,7 @@ struct export_mp4 {
     int fd;
     uint32_t fd_seg;
     uint8_t *rbuf;
-    uint64_t rbuf_off;   /* file offset of rbuf[0] in segment fd_seg */
+    uint64_t rbuf_off; /* file offset of rbuf[0] in segment fd_seg */
     size_t rbuf_len;
 };
 
@@ -482,7 +482,7 @@ static nvr_err add_chunk(struct export_mp4 *m, uint32_t seg, int track, uint32_t
 
 /* Per-run state of the timeline mapping (see the file comment). */
 struct run_state {
-    int started;          /* the run's first video sample has been placed */
+    int started; /* the run's first video sample has been placed */
     int64_t v_src0, v_out0;
     int a_started;
     int64_t a_src0, a_out0;
@@ -500,9 +500,9 @@ struct traf_ctx {
     struct export_mp4 *m;
     uint32_t seg;
     const struct index_segment *s;
-    int64_t frag_wall_us;   /* wall clock at the fragment's start */
-    double wall_per_tick[2];/* wall us per timescale tick (T1 slope) per track */
-    int64_t frag_dts[2];    /* the fragment's tfdt per track */
+    int64_t frag_wall_us;    /* wall clock at the fragment's start */
+    double wall_per_tick[2]; /* wall us per timescale tick (T1 slope) per track */
+    int64_t frag_dts[2];     /* the fragment's tfdt per track */
     int64_t to_us;
     struct run_state *run;
     int first_in_seg;
@@ -566,8 +566,8 @@ static nvr_err place_samples(struct traf_ctx *c, int k, const struct parsed_samp
                 r->a_src0 = ps[i].dts;
                 /* keep the stored audio-video offset of this run */
                 int64_t v_out_us = rescale(r->v_out0, m->t[T_VIDEO].timescale, 1000000);
-                int64_t delta_us = rescale(ps[i].dts, t->timescale, 1000000) -
-                                   rescale(r->v_src0, m->t[T_VIDEO].timescale, 1000000);
+                int64_t delta_us =
+                    rescale(ps[i].dts, t->timescale, 1000000) - rescale(r->v_src0, m->t[T_VIDEO].timescale, 1000000);
                 r->a_out0 = rescale(v_out_us + delta_us, 1000000, t->timescale);
                 if (t->n && r->a_out0 < t->end)
                     r->a_out0 = t->end;
@@ -633,11 +633,40 @@ static nvr_err parse_moof(struct traf_ctx *c, const uint8_t *moof, size_t len, u
             uint32_t dd = st->trex_dur, ds = st->trex_size, df = st->trex_flags;
             const uint8_t *f = tfhd + 8, *fend = tfhd + hl;
             uint64_t base = moof_off;
-            if (tf & 0x1) { if (fend - f < 8) { rc = NVR_ECORRUPT; break; } base = rd64(f); f += 8; }
-            if (tf & 0x2) f += 4;
-            if (tf & 0x8) { if (fend - f < 4) { rc = NVR_ECORRUPT; break; } dd = rd32(f); f += 4; }
-            if (tf & 0x10) { if (fend - f < 4) { rc = NVR_ECORRUPT; break; } ds = rd32(f); f += 4; }
-            if (tf & 0x20) { if (fend - f < 4) { rc = NVR_ECORRUPT; break; } df = rd32(f); f += 4; }
+            if (tf & 0x1) {
+                if (fend - f < 8) {
+                    rc = NVR_ECORRUPT;
+                    break;
+                }
+                base = rd64(f);
+                f += 8;
+            }
+            if (tf & 0x2)
+                f += 4;
+            if (tf & 0x8) {
+                if (fend - f < 4) {
+                    rc = NVR_ECORRUPT;
+                    break;
+                }
+                dd = rd32(f);
+                f += 4;
+            }
+            if (tf & 0x10) {
+                if (fend - f < 4) {
+                    rc = NVR_ECORRUPT;
+                    break;
+                }
+                ds = rd32(f);
+                f += 4;
+            }
+            if (tf & 0x20) {
+                if (fend - f < 4) {
+                    rc = NVR_ECORRUPT;
+                    break;
+                }
+                df = rd32(f);
+                f += 4;
+            }
             int64_t dts = tfdt[0] == 1 ? (dl >= 12 ? (int64_t)rd64(tfdt + 4) : 0) : (int64_t)rd32(tfdt + 4);
             c->frag_dts[k] = dts;
             uint64_t data = base;
@@ -646,23 +675,62 @@ static nvr_err parse_moof(struct traf_ctx *c, const uint8_t *moof, size_t len, u
             for (const uint8_t *r = body; rc == NVR_OK && (r = next_box(r, body + n, t, &rb, &rl));) {
                 if (strcmp(t, "trun") != 0)
                     continue;
-                if (rl < 8) { rc = NVR_ECORRUPT; break; }
+                if (rl < 8) {
+                    rc = NVR_ECORRUPT;
+                    break;
+                }
                 uint32_t rf = rd32(rb) & 0xffffff, cnt = rd32(rb + 4), first_flags = 0;
                 int v1 = rb[0] == 1;
                 const uint8_t *p = rb + 8, *pend = rb + rl;
-                if (rf & 0x1) { if (pend - p < 4) { rc = NVR_ECORRUPT; break; } data = base + (uint64_t)(int64_t)(int32_t)rd32(p); p += 4; }
-                if (rf & 0x4) { if (pend - p < 4) { rc = NVR_ECORRUPT; break; } first_flags = rd32(p); p += 4; }
+                if (rf & 0x1) {
+                    if (pend - p < 4) {
+                        rc = NVR_ECORRUPT;
+                        break;
+                    }
+                    data = base + (uint64_t)(int64_t)(int32_t)rd32(p);
+                    p += 4;
+                }
+                if (rf & 0x4) {
+                    if (pend - p < 4) {
+                        rc = NVR_ECORRUPT;
+                        break;
+                    }
+                    first_flags = rd32(p);
+                    p += 4;
+                }
                 size_t per = 4u * (!!(rf & 0x100) + !!(rf & 0x200) + !!(rf & 0x400) + !!(rf & 0x800));
                 /* per == 0: every field is the default (e.g. constant-size audio frames), the trun has no table */
-                if ((per && cnt > (size_t)(pend - p) / per) || (per == 0 && cnt > 1000000)) { rc = NVR_ECORRUPT; break; }
-                if (grow((void **)&ps, &pscap, cnt, sizeof *ps)) { rc = NVR_ENOMEM; break; }
+                if ((per && cnt > (size_t)(pend - p) / per) || (per == 0 && cnt > 1000000)) {
+                    rc = NVR_ECORRUPT;
+                    break;
+                }
+                if (grow((void **)&ps, &pscap, cnt, sizeof *ps)) {
+                    rc = NVR_ENOMEM;
+                    break;
+                }
                 for (uint32_t i = 0; i < cnt; i++) {
                     struct parsed_sample *s = &ps[i];
-                    s->dur = dd; s->size = ds; s->flags = (i == 0 && (rf & 0x4)) ? first_flags : df; s->cto = 0;
-                    if (rf & 0x100) { s->dur = rd32(p); p += 4; }
-                    if (rf & 0x200) { s->size = rd32(p); p += 4; }
-                    if (rf & 0x400) { s->flags = rd32(p); p += 4; }
-                    if (rf & 0x800) { uint32_t o = rd32(p); s->cto = v1 ? (int32_t)o : (int32_t)(o > INT32_MAX ? INT32_MAX : o); p += 4; }
+                    s->dur = dd;
+                    s->size = ds;
+                    s->flags = (i == 0 && (rf & 0x4)) ? first_flags : df;
+                    s->cto = 0;
+                    if (rf & 0x100) {
+                        s->dur = rd32(p);
+                        p += 4;
+                    }
+                    if (rf & 0x200) {
+                        s->size = rd32(p);
+                        p += 4;
+                    }
+                    if (rf & 0x400) {
+                        s->flags = rd32(p);
+                        p += 4;
+                    }
+                    if (rf & 0x800) {
+                        uint32_t o = rd32(p);
+                        s->cto = v1 ? (int32_t)o : (int32_t)(o > INT32_MAX ? INT32_MAX : o);
+                        p += 4;
+                    }
                     s->dts = dts;
                     s->off = data;
                     dts += s->dur;
@@ -863,8 +931,13 @@ static void put_stbl(struct export_mp4 *m, struct buf *b, int k, int co64)
         b_u8(b, 1);           /* horizontal: centre */
         b_u8(b, 0xff);        /* vertical: bottom */
         b_u32(b, 0x00000080); /* background rgba */
-        b_u16(b, 0); b_u16(b, 0); b_u16(b, h); b_u16(b, w); /* default text box */
-        b_u16(b, 0); b_u16(b, 0); b_u16(b, 1);  /* style: chars 0..0, font 1 */
+        b_u16(b, 0);
+        b_u16(b, 0);
+        b_u16(b, h);
+        b_u16(b, w); /* default text box */
+        b_u16(b, 0);
+        b_u16(b, 0);
+        b_u16(b, 1); /* style: chars 0..0, font 1 */
         b_u8(b, 0);
         b_u8(b, h * 3 / 5 > 255 ? 255 : h * 3 / 5); /* font size */
         b_u32(b, 0xffffffff);
@@ -895,8 +968,10 @@ static void put_stbl(struct export_mp4 *m, struct buf *b, int k, int co64)
         entries++;
     }
     if (!b->oom) {
-        b->p[cnt_at] = (uint8_t)(entries >> 24); b->p[cnt_at + 1] = (uint8_t)(entries >> 16);
-        b->p[cnt_at + 2] = (uint8_t)(entries >> 8); b->p[cnt_at + 3] = (uint8_t)entries;
+        b->p[cnt_at] = (uint8_t)(entries >> 24);
+        b->p[cnt_at + 1] = (uint8_t)(entries >> 16);
+        b->p[cnt_at + 2] = (uint8_t)(entries >> 8);
+        b->p[cnt_at + 3] = (uint8_t)entries;
     }
     box_end(b, at);
     /* ctts */
@@ -922,8 +997,10 @@ static void put_stbl(struct export_mp4 *m, struct buf *b, int k, int co64)
             entries++;
         }
         if (!b->oom) {
-            b->p[cnt_at] = (uint8_t)(entries >> 24); b->p[cnt_at + 1] = (uint8_t)(entries >> 16);
-            b->p[cnt_at + 2] = (uint8_t)(entries >> 8); b->p[cnt_at + 3] = (uint8_t)entries;
+            b->p[cnt_at] = (uint8_t)(entries >> 24);
+            b->p[cnt_at + 1] = (uint8_t)(entries >> 16);
+            b->p[cnt_at + 2] = (uint8_t)(entries >> 8);
+            b->p[cnt_at + 3] = (uint8_t)entries;
         }
         box_end(b, at);
     }
@@ -958,8 +1035,10 @@ static void put_stbl(struct export_mp4 *m, struct buf *b, int k, int co64)
         }
     }
     if (!b->oom) {
-        b->p[cnt_at] = (uint8_t)(entries >> 24); b->p[cnt_at + 1] = (uint8_t)(entries >> 16);
-        b->p[cnt_at + 2] = (uint8_t)(entries >> 8); b->p[cnt_at + 3] = (uint8_t)entries;
+        b->p[cnt_at] = (uint8_t)(entries >> 24);
+        b->p[cnt_at + 1] = (uint8_t)(entries >> 16);
+        b->p[cnt_at + 2] = (uint8_t)(entries >> 8);
+        b->p[cnt_at + 3] = (uint8_t)entries;
     }
     box_end(b, at);
     /* stsz */
@@ -1025,9 +1104,9 @@ static void put_trak(struct export_mp4 *m, struct buf *b, int k, uint32_t id, ui
     b_u32(b, 0);
     put_dur(b, v1, tk_dur);
     b_zero(b, 8);
-    b_u16(b, 0);                         /* layer */
+    b_u16(b, 0);                                      /* layer */
     b_u16(b, k == T_AUDIO ? 1 : k == T_TEXT ? 2 : 0); /* alternate group */
-    b_u16(b, k == T_AUDIO ? 0x0100 : 0); /* volume */
+    b_u16(b, k == T_AUDIO ? 0x0100 : 0);              /* volume */
     b_u16(b, 0);
     if (k == T_TEXT) {
         uint32_t vh = m->t[T_VIDEO].height >> 16, th = t->height >> 16;
@@ -1047,7 +1126,10 @@ static void put_trak(struct export_mp4 *m, struct buf *b, int k, uint32_t id, ui
         b_u32(b, lead ? 2 : 1);
         if (lead) {
             put_dur(b, ev1, (uint64_t)lead);
-            if (ev1) b_u64(b, UINT64_MAX); else b_u32(b, UINT32_MAX); /* empty edit */
+            if (ev1)
+                b_u64(b, UINT64_MAX);
+            else
+                b_u32(b, UINT32_MAX); /* empty edit */
             b_u32(b, 0x00010000);
         }
         put_dur(b, ev1, (uint64_t)dur);
@@ -1160,8 +1242,8 @@ static void place_chunks(struct export_mp4 *m)
     m->size = off;
 }
 
-nvr_err export_mp4_open(struct storage *st, const struct index_segment *segs, size_t n, int64_t from_us,
-                    int64_t to_us, struct export_mp4 **out)
+nvr_err export_mp4_open(struct storage *st, const struct index_segment *segs, size_t n, int64_t from_us, int64_t to_us,
+                        struct export_mp4 **out)
 {
     struct export_mp4 *m = calloc(1, sizeof *m);
     int rc = NVR_ENOMEM;

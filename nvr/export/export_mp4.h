@@ -49,14 +49,14 @@ struct export_mp4;
  * must hold n entries; *nparts receives the count.  Reads each segment's
  * init section only. */
 nvr_err export_mp4_split(struct storage *st, const struct index_segment *segs, size_t n, size_t *part_end,
-                     size_t *nparts);
+                         size_t *nparts);
 
 /* Plans one part: reads the init section and the moof of every selected
  * fragment of segs[0..n) (borrowed; must outlive *out) overlapping
  * [from_us, to_us) and builds the moov.  NVR_ENOTFOUND if no frame falls in
  * the range; NVR_ECORRUPT if a file does not match its index row. */
-nvr_err export_mp4_open(struct storage *st, const struct index_segment *segs, size_t n, int64_t from_us,
-                    int64_t to_us, struct export_mp4 **out);
+nvr_err export_mp4_open(struct storage *st, const struct index_segment *segs, size_t n, int64_t from_us, int64_t to_us,
+                        struct export_mp4 **out);
 
 /* Size of the whole file in bytes. */
 uint64_t export_mp4_size(const struct export_mp4 *m);

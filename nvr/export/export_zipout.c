@@ -27,9 +27,9 @@ struct zipout {
     char path[PATH_MAX], tmp[PATH_MAX + 8];
     int fd;
     uint8_t *buf;
-    size_t len;       /* bytes in buf, which start at file offset at */
-    uint64_t at;      /* file offset of buf[0] */
-    uint64_t end;     /* file size so far */
+    size_t len;   /* bytes in buf, which start at file offset at */
+    uint64_t at;  /* file offset of buf[0] */
+    uint64_t end; /* file size so far */
     zip_error_t error;
 };
 
@@ -65,16 +65,11 @@ static zip_int64_t zipout_cb(void *ud, void *data, zip_uint64_t len, zip_source_
         return sizeof *st;
     }
     case ZIP_SOURCE_OPEN:
-    case ZIP_SOURCE_CLOSE:
-        return 0;
-    case ZIP_SOURCE_READ:
-        return 0;
-    case ZIP_SOURCE_SEEK:
-        return 0;
-    case ZIP_SOURCE_TELL:
-        return 0;
-    case ZIP_SOURCE_ACCEPT_EMPTY:
-        return 1;
+    case ZIP_SOURCE_CLOSE: return 0;
+    case ZIP_SOURCE_READ: return 0;
+    case ZIP_SOURCE_SEEK: return 0;
+    case ZIP_SOURCE_TELL: return 0;
+    case ZIP_SOURCE_ACCEPT_EMPTY: return 1;
     case ZIP_SOURCE_BEGIN_WRITE:
         snprintf(z->tmp, sizeof z->tmp, "%s.XXXXXX", z->path);
         if ((z->fd = mkostemp(z->tmp, O_CLOEXEC)) < 0) {
@@ -110,8 +105,7 @@ static zip_int64_t zipout_cb(void *ud, void *data, zip_uint64_t len, zip_source_
         memcpy(z->buf + z->len, data, (size_t)len);
         z->len += (size_t)len;
         return (zip_int64_t)len;
-    case ZIP_SOURCE_TELL_WRITE:
-        return (zip_int64_t)(z->at + z->len);
+    case ZIP_SOURCE_TELL_WRITE: return (zip_int64_t)(z->at + z->len);
     case ZIP_SOURCE_SEEK_WRITE: {
         zip_source_args_seek_t *a = ZIP_SOURCE_GET_ARGS(zip_source_args_seek_t, data, len, &z->error);
         if (!a || flush_buf(z))
@@ -148,8 +142,7 @@ static zip_int64_t zipout_cb(void *ud, void *data, zip_uint64_t len, zip_source_
             return -1;
         }
         return 0;
-    case ZIP_SOURCE_ERROR:
-        return zip_error_to_data(&z->error, data, len);
+    case ZIP_SOURCE_ERROR: return zip_error_to_data(&z->error, data, len);
     case ZIP_SOURCE_FREE:
         if (z->fd >= 0) {
             close(z->fd);
@@ -161,9 +154,7 @@ static zip_int64_t zipout_cb(void *ud, void *data, zip_uint64_t len, zip_source_
         return 0;
     case ZIP_SOURCE_SUPPORTS:
         return ZIP_SOURCE_SUPPORTS_WRITABLE | zip_source_make_command_bitmap(ZIP_SOURCE_ACCEPT_EMPTY, -1);
-    default:
-        zip_error_set(&z->error, ZIP_ER_OPNOTSUPP, 0);
-        return -1;
+    default: zip_error_set(&z->error, ZIP_ER_OPNOTSUPP, 0); return -1;
     }
 }
 

@@ -93,7 +93,7 @@ static int check_cb(void *arg, const char *msg, size_t len, const char *key, con
     if (unhex(sig_hex, sig, sizeof sig))
         return ACCESS_SIG_BAD;
     return sign_verify_pem(t->pem, strlen(t->pem), msg, len, sig, sizeof sig, NULL) == NVR_OK ? ACCESS_SIG_OK
-                                                                                             : ACCESS_SIG_BAD;
+                                                                                              : ACCESS_SIG_BAD;
 }
 
 nvr_err log_anchor_verify(nvr_index *ix, const char *pem, const char *trusted_fpr, FILE *report, int *problems)

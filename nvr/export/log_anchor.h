@@ -20,7 +20,7 @@
 #include <stdio.h>
 
 #define LOG_ANCHOR_INTERVAL_US (10LL * 60 * 1000000) /* a checkpoint at least this often ... */
-#define LOG_ANCHOR_ROWS 1000                          /* ... or after this many new entries */
+#define LOG_ANCHOR_ROWS 1000                         /* ... or after this many new entries */
 
 /* Appends a checkpoint signed by k (reason: "start", "periodic", "export",
  * "shutdown") and logs it. */

@@ -117,8 +117,8 @@ nvr_err sign_data(const struct sign_key *k, const void *data, size_t len, uint8_
     int rc = NVR_EINVAL;
     if (!ctx)
         return NVR_ENOMEM;
-    if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
-        EVP_DigestSign(ctx, sig, &siglen, data, len) == 1 && siglen == SIGN_SIG_BYTES)
+    if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey) == 1 && EVP_DigestSign(ctx, sig, &siglen, data, len) == 1 &&
+        siglen == SIGN_SIG_BYTES)
         rc = NVR_OK;
     EVP_MD_CTX_free(ctx);
     return rc;
@@ -207,8 +207,8 @@ nvr_err sign_fingerprint_parse(const char *text, char fpr[SIGN_FPR_BUFSZ])
     return n == 64 ? NVR_OK : NVR_EINVAL;
 }
 
-nvr_err sign_verify_pem(const char *pem, size_t pemlen, const void *data, size_t len, const uint8_t *sig,
-                    size_t siglen, char fpr[SIGN_FPR_BUFSZ])
+nvr_err sign_verify_pem(const char *pem, size_t pemlen, const void *data, size_t len, const uint8_t *sig, size_t siglen,
+                        char fpr[SIGN_FPR_BUFSZ])
 {
     BIO *b = BIO_new_mem_buf(pem, (int)pemlen);
     EVP_PKEY *pk = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #define SIGN_SIG_BYTES 64
-#define SIGN_FPR_BUFSZ 72   /* "sha256:" + 64 hex + NUL */
+#define SIGN_FPR_BUFSZ 72 /* "sha256:" + 64 hex + NUL */
 #define SIGN_KEY_FILE "signing-key.pem"
 
 struct sign_key;
@@ -57,7 +57,7 @@ nvr_err sign_fingerprint_parse(const char *text, char fpr[SIGN_FPR_BUFSZ]);
  * NULL) receives that key's fingerprint.  NVR_OK if valid, NVR_ECORRUPT if
  * the signature does not match, NVR_EINVAL if the key or signature cannot
  * be read. */
-nvr_err sign_verify_pem(const char *pem, size_t pemlen, const void *data, size_t len, const uint8_t *sig,
-                    size_t siglen, char fpr[SIGN_FPR_BUFSZ]);
+nvr_err sign_verify_pem(const char *pem, size_t pemlen, const void *data, size_t len, const uint8_t *sig, size_t siglen,
+                        char fpr[SIGN_FPR_BUFSZ]);
 
 #endif

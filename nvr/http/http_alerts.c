@@ -121,8 +121,7 @@ http_result http_alerts_ack(struct http_request *r, struct nvr *nvr)
         return http_reply_error(r, 404, "no such alert");
     if (rc)
         return http_reply_error(r, 500, "cannot acknowledge the alert");
-    http_auth_log(r, nvr, "alert_ack", a.camera, "alert=%lld kind=%s state=%s title=%s", id, a.kind, a.state,
-                  a.title);
+    http_auth_log(r, nvr, "alert_ack", a.camera, "alert=%lld kind=%s state=%s title=%s", id, a.kind, a.state, a.title);
     struct http_body b;
     if (http_body_open(&b))
         return http_reply_error(r, 500, "out of memory");

@@ -118,7 +118,9 @@ static http_result h_health(struct http_request *r, struct nvr *nvr)
     json_write_string(b.f, NVR_VERSION);
     /* the storage condition, so a monitor sees a disk full of held footage */
     fprintf(b.f, ",\"storage\":\"%s\"}\n",
-            rs.state == RETENTION_OK ? "ok" : rs.state == RETENTION_HELD_FULL ? "held_full" : "error");
+            rs.state == RETENTION_OK          ? "ok"
+            : rs.state == RETENTION_HELD_FULL ? "held_full"
+                                              : "error");
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
@@ -288,8 +290,9 @@ static http_result h_playback(struct http_request *r, struct nvr *nvr)
                 gone);
         if (!kept) {
             index_segments_free(&segs, n);
-            return http_reply_error(r, 410, "the recording in that range is no longer on disk (file missing or "
-                                            "shorter than the index)");
+            return http_reply_error(r, 410,
+                                    "the recording in that range is no longer on disk (file missing or "
+                                    "shorter than the index)");
         }
     }
     if (http_body_open(&b)) {
@@ -433,18 +436,16 @@ static http_result h_metrics(struct http_request *r, struct nvr *nvr)
     }
     metric_header(b.f, "nvr_fragment_write_seconds_sum", "counter", "Total time spent writing fragments.");
     for (size_t i = 0; i < ncam; i++)
-        fprintf(b.f, "nvr_fragment_write_seconds_sum{camera=\"%s\"} %.6f\n", ids[i],
-                st[i].fragment_write_us / 1e6);
+        fprintf(b.f, "nvr_fragment_write_seconds_sum{camera=\"%s\"} %.6f\n", ids[i], st[i].fragment_write_us / 1e6);
     metric_header(b.f, "nvr_fragment_write_seconds_max", "gauge", "Longest fragment write since start.");
     for (size_t i = 0; i < ncam; i++)
-        fprintf(b.f, "nvr_fragment_write_seconds_max{camera=\"%s\"} %.6f\n", ids[i],
-                st[i].fragment_write_max_us / 1e6);
+        fprintf(b.f, "nvr_fragment_write_seconds_max{camera=\"%s\"} %.6f\n", ids[i], st[i].fragment_write_max_us / 1e6);
     metric_header(b.f, "nvr_camera_status", "gauge", "1 for the camera's current status.");
     static const enum recorder_status all[] = {REC_CONNECTING, REC_RECORDING, REC_OFFLINE, REC_DISABLED};
     for (size_t i = 0; i < ncam; i++)
         for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
-            fprintf(b.f, "nvr_camera_status{camera=\"%s\",status=\"%s\"} %d\n", ids[i],
-                    recorder_status_name(all[k]), st[i].status == all[k]);
+            fprintf(b.f, "nvr_camera_status{camera=\"%s\",status=\"%s\"} %d\n", ids[i], recorder_status_name(all[k]),
+                    st[i].status == all[k]);
     metric_header(b.f, "nvr_camera_audio_unsupported", "gauge",
                   "1 if the camera sends audio in a codec that cannot be recorded (audio = on).");
     for (size_t i = 0; i < ncam; i++)

@@ -85,7 +85,9 @@ http_result http_audit_containment(struct http_request *r, struct nvr *nvr)
     char now[NVR_TIME_BUFSZ], disp[128];
     nvr_clock_format_rfc3339(nvr_clock_now_us(), now);
     snprintf(disp, sizeof disp, "attachment; filename=\"nvr-containment-%.10s.%s\"", now,
-             o.format == AUDIT_FW_NFT ? "nft" : o.format == AUDIT_FW_IPTABLES ? "iptables" : "tsv");
+             o.format == AUDIT_FW_NFT        ? "nft"
+             : o.format == AUDIT_FW_IPTABLES ? "iptables"
+                                             : "tsv");
     http_add_reply_header(r, "Content-Disposition", disp);
     return http_reply(r, 200, "text/plain; charset=utf-8", body, len, "no-store");
 }

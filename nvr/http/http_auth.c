@@ -119,8 +119,7 @@ const char *http_auth_name(const struct http_request *r)
     return u ? u->u.name : "";
 }
 
-const struct nvr_camera_config *http_auth_camera(const struct http_request *r, const struct nvr *nvr,
-                                                 const char *id)
+const struct nvr_camera_config *http_auth_camera(const struct http_request *r, const struct nvr *nvr, const char *id)
 {
     const struct auth_user *u = http_user(r);
     const struct camera *c = id ? cameras_find(nvr->cams, id) : NULL;
@@ -129,8 +128,8 @@ const struct nvr_camera_config *http_auth_camera(const struct http_request *r, c
     return &c->cfg;
 }
 
-void http_auth_log(struct http_request *r, struct nvr *nvr, const char *action, const char *camera,
-                   const char *fmt, ...)
+void http_auth_log(struct http_request *r, struct nvr *nvr, const char *action, const char *camera, const char *fmt,
+                   ...)
 {
     char detail[ACCESS_TEXT_MAX];
     va_list ap;
@@ -145,8 +144,7 @@ http_result http_auth_guard(struct http_request *r, const struct http_route *rt,
     const char *method = http_method(r);
     for (size_t i = 0; i < sizeof query_secrets / sizeof query_secrets[0]; i++)
         if (http_query(r, query_secrets[i]))
-            return http_reply_error(r, 400, "credentials are never accepted in a query string (%s)",
-                                    query_secrets[i]);
+            return http_reply_error(r, 400, "credentials are never accepted in a query string (%s)", query_secrets[i]);
     size_t blen = 0;
     http_body(r, &blen);
     if (is_state_change(method) && blen > 0) {
@@ -160,8 +158,9 @@ http_result http_auth_guard(struct http_request *r, const struct http_route *rt,
     int rc = auth_request(nvr->auth, http_header(r, "Cookie"), http_header(r, "Authorization"), u);
     if (((rc == NVR_OK && !u->via_token) || is_signin_route(rt)) && !host_ok(r, nvr)) {
         release_user(u);
-        return http_reply_error(r, 421, "misdirected request: the Host header is not one of this server's names "
-                                        "(server_name)");
+        return http_reply_error(r, 421,
+                                "misdirected request: the Host header is not one of this server's names "
+                                "(server_name)");
     }
     if (rt->access == HTTP_PUBLIC) {
         if (is_state_change(method) && !origin_ok(r, 0)) {
@@ -188,7 +187,7 @@ http_result http_auth_guard(struct http_request *r, const struct http_route *rt,
             return http_reply_error(r, 403, "missing or wrong CSRF token, or a cross-site request");
         }
     }
-    enum user_role need = rt->access == HTTP_ADMIN ? USER_ADMIN
+    enum user_role need = rt->access == HTTP_ADMIN          ? USER_ADMIN
                           : rt->access == HTTP_INVESTIGATOR ? USER_INVESTIGATOR
                                                             : USER_VIEWER;
     if (u->u.role < need) {
@@ -427,8 +426,7 @@ static int valid_name(const char *s)
 }
 
 /* Builds a new user from a body: name, role, password, cameras. */
-static int parse_new_user(const struct nvr *nvr, json_t *o, struct user *u, int role_required, char *err,
-                          size_t errlen)
+static int parse_new_user(const struct nvr *nvr, json_t *o, struct user *u, int role_required, char *err, size_t errlen)
 {
     char role[32], pw[300];
     int rc = -1;

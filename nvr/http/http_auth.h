@@ -18,15 +18,14 @@ const struct auth_user *http_auth_user(const struct http_request *r);
 
 /* The camera's config if it is configured and the request's user may see
  * it, else NULL (callers answer unknown and forbidden alike). */
-const struct nvr_camera_config *http_auth_camera(const struct http_request *r, const struct nvr *nvr,
-                                                 const char *id);
+const struct nvr_camera_config *http_auth_camera(const struct http_request *r, const struct nvr *nvr, const char *id);
 
 /* The name to record as operator ("" if nobody is signed in). */
 const char *http_auth_name(const struct http_request *r);
 
 /* Records an access-log entry for this request's user and address. */
-void http_auth_log(struct http_request *r, struct nvr *nvr, const char *action, const char *camera,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void http_auth_log(struct http_request *r, struct nvr *nvr, const char *action, const char *camera, const char *fmt,
+                   ...) __attribute__((format(printf, 5, 6)));
 
 http_result http_session_create(struct http_request *r, struct nvr *nvr);
 http_result http_session_get(struct http_request *r, struct nvr *nvr);

@@ -86,8 +86,10 @@ static int body_line(FILE *f, const struct nvr_camera_setting *s, json_t *v, con
             char kept[TEXT_MAX + 1100];
             int k = nvr_url_keep_password(json_string_value(v), nvr_camera_setting_str(s, base), kept, sizeof kept);
             if (k < 0) {
-                snprintf(err, errlen, "%s shows the password as ***: type the password again (the stored one "
-                         "is kept only for the same user and host)", s->key);
+                snprintf(err, errlen,
+                         "%s shows the password as ***: type the password again (the stored one "
+                         "is kept only for the same user and host)",
+                         s->key);
                 return -1;
             }
             if (k > 0) {
@@ -108,7 +110,8 @@ static char *build_ini(json_t *body, const struct nvr_camera_config *base, char 
 {
     const char *key;
     json_t *v;
-    json_object_foreach(body, key, v) {
+    json_object_foreach(body, key, v)
+    {
         const struct nvr_camera_setting *s = nvr_camera_setting_find(key);
         if ((!s || (s->flags & NVR_CS_FILE_ONLY)) && strcmp(key, "id") != 0) {
             snprintf(err, errlen, "unknown field %.40s", key);
@@ -302,8 +305,8 @@ static const char *failure_kind(int rc)
  * TEST_TIMEOUT_US + TEST_READ_US). */
 struct camera_test {
     struct nvr *nvr;
-    struct nvr_config *one;          /* the URL and transport, parsed as a camera */
-    char user[128], address[64];     /* for the access log */
+    struct nvr_config *one;      /* the URL and transport, parsed as a camera */
+    char user[128], address[64]; /* for the access log */
 };
 
 static void camera_test_free(void *arg)
@@ -381,8 +384,8 @@ static unsigned camera_test_work(void *arg, char **body, size_t *len)
         }
         av_packet_free(&pkt);
         const struct ingest_info *info = ingest_get_info(in);
-        double secs = frames > 1 ? (double)av_rescale_q(last_pts - first_pts, info->video_tb, (AVRational){1, 1000000}) / 1e6
-                                 : 0;
+        double secs =
+            frames > 1 ? (double)av_rescale_q(last_pts - first_pts, info->video_tb, (AVRational){1, 1000000}) / 1e6 : 0;
         json_w_bool(&w, "ok", 1);
         json_w_string(&w, "transport", info->transport);
         json_w_object(&w, "video");

@@ -51,8 +51,8 @@ static int get_string(json_t *o, const char *key, char *dst, size_t n, char *err
     return 0;
 }
 
-static int parse_request(struct http_request *r, struct nvr *nvr, json_t *o, struct export_request *req, int *status, char *err,
-                         size_t errlen)
+static int parse_request(struct http_request *r, struct nvr *nvr, json_t *o, struct export_request *req, int *status,
+                         char *err, size_t errlen)
 {
     *status = 400;
     if (!json_is_object(o)) {

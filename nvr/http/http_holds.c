@@ -140,8 +140,7 @@ http_result http_holds_create(struct http_request *r, struct nvr *nvr)
         ret = http_reply_error(r, 500, "cannot store the hold: %s", nvr_strerror(rc));
         goto out;
     }
-    nvr_log(NVR_INFO, NULL, "hold created id=%lld cameras=%zu by=%s", (long long)h->id, h->ncameras,
-            h->created_by);
+    nvr_log(NVR_INFO, NULL, "hold created id=%lld cameras=%zu by=%s", (long long)h->id, h->ncameras, h->created_by);
     for (size_t i = 0; i < h->ncameras; i++)
         http_auth_log(r, nvr, "hold_created", h->cameras[i], "hold=%lld case=%s", (long long)h->id, h->case_id);
     ret = reply_hold(r, 201, h);
@@ -175,8 +174,8 @@ http_result http_holds_get(struct http_request *r, struct nvr *nvr)
     if (rc == NVR_OK && !hold_visible(r, nvr, h))
         rc = NVR_ENOTFOUND;
     http_result ret = rc == NVR_ENOTFOUND ? http_reply_error(r, 404, "no such hold")
-              : rc                ? http_reply_error(r, 500, "cannot read the hold: %s", nvr_strerror(rc))
-                                  : reply_hold(r, 200, h);
+                      : rc                ? http_reply_error(r, 500, "cannot read the hold: %s", nvr_strerror(rc))
+                                          : reply_hold(r, 200, h);
     free(h);
     return ret;
 }
@@ -238,8 +237,8 @@ http_result http_storage_status(struct http_request *r, struct nvr *nvr)
             ",\"used_bytes\":%llu,\"max_bytes\":%llu,\"fs_size_bytes\":%llu,\"fs_avail_bytes\":%llu,"
             "\"min_free_bytes\":%llu,\"deleted_segments\":%llu,\"deleted_bytes\":%llu,\"last_pass\":",
             (unsigned long long)s.used_bytes, (unsigned long long)s.max_bytes, (unsigned long long)s.fs_size,
-            (unsigned long long)s.fs_avail, (unsigned long long)s.min_free,
-            (unsigned long long)s.deleted_segments, (unsigned long long)s.deleted_bytes);
+            (unsigned long long)s.fs_avail, (unsigned long long)s.min_free, (unsigned long long)s.deleted_segments,
+            (unsigned long long)s.deleted_bytes);
     write_time_or_null(b.f, s.last_pass_us, s.last_pass_us != 0);
     fputs(",\"cameras\":[", b.f);
     for (size_t i = 0, n = 0, ns = cameras_slots(nvr->cams); i < ns; i++) {

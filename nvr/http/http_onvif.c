@@ -160,8 +160,9 @@ http_result http_onvif_device(struct http_request *r, struct nvr *nvr)
     json_decref(o);
     if (device_url(address, q->url, sizeof q->url)) {
         onvif_req_free(q);
-        return http_reply_error(r, 400, "address must be host[:port] or the device service's http(s) URL, "
-                                        "without credentials (give user and password apart)");
+        return http_reply_error(r, 400,
+                                "address must be host[:port] or the device service's http(s) URL, "
+                                "without credentials (give user and password apart)");
     }
     http_auth_log(r, nvr, "camera_onvif_read", "", "address=%s", address);
     return http_reply_later(r, onvif_work, q, onvif_req_free);

@@ -39,8 +39,8 @@ static const unsigned counted_status[] = {200, 201, 202, 206, 304, 400, 403, 404
  * answers) are not timed by the sweeper. */
 enum conn_phase { PHASE_HEADERS = 0, PHASE_BODY, PHASE_ANSWER };
 
-struct conn_addr {            /* connections open from one address / prefix */
-    unsigned char key[17];    /* family byte + 16 */
+struct conn_addr {         /* connections open from one address / prefix */
+    unsigned char key[17]; /* family byte + 16 */
     unsigned count;
     struct conn_addr *next;
 };
@@ -48,10 +48,10 @@ struct conn_addr {            /* connections open from one address / prefix */
 struct conn_slot {
     struct conn_slot *prev, *next;
     int fd;
-    int over;                 /* came in over a limit: answered 503 */
-    unsigned weight;          /* counts as this many more (http_conn_charge) */
+    int over;        /* came in over a limit: answered 503 */
+    unsigned weight; /* counts as this many more (http_conn_charge) */
     enum conn_phase phase;
-    int64_t phase_us;         /* monotonic start of the phase */
+    int64_t phase_us; /* monotonic start of the phase */
     struct conn_addr *addr;
 };
 
@@ -82,7 +82,7 @@ struct http_server {
     pthread_mutex_t streams_mu;              /* guards the list of open streams */
     struct http_stream *streams;
     int stopping;
-    atomic_int works;                        /* http_reply_later threads not yet done */
+    atomic_int works; /* http_reply_later threads not yet done */
 };
 
 /* An answer being computed by http_reply_later's thread; owned by that
@@ -111,26 +111,26 @@ struct http_stream {
     void (*free_fn)(void *cls);
     pthread_mutex_t mu;
     int suspended, woken, closing;
-    struct http_stream *prev, *next;   /* srv->streams, under srv->streams_mu */
+    struct http_stream *prev, *next; /* srv->streams, under srv->streams_mu */
 };
 
 struct http_request {
     struct http_server *srv;
     struct MHD_Connection *conn;
-    struct upload *up;                   /* body methods: the connection's upload state */
+    struct upload *up; /* body methods: the connection's upload state */
     const char *method;
-    const char *url;                     /* the path, percent-decoded, without the query */
+    const char *url; /* the path, percent-decoded, without the query */
     int head;
-    size_t route;                        /* index, or nroutes for none */
+    size_t route; /* index, or nroutes for none */
     const char *params[HTTP_MAX_PARAMS];
     char pbuf[HTTP_MAX_PARAMS][128];
-    const char *body;                    /* request body (POST, DELETE), NUL-terminated */
+    const char *body; /* request body (POST, DELETE), NUL-terminated */
     size_t body_len;
-    void *user;                          /* set by the guard */
+    void *user; /* set by the guard */
     void (*release_user)(void *user);
-    char addr[64];                       /* client address, "" until asked */
+    char addr[64]; /* client address, "" until asked */
     int nextra;
-    char extra[4][2][256];               /* headers for the next reply */
+    char extra[4][2][256]; /* headers for the next reply */
 };
 
 /* Headers on every answer: no sniffing, no framing, no referrer leaks, and a
@@ -152,7 +152,7 @@ struct upload {
     char *buf;
     size_t len;
     int too_big;
-    struct http_later *later;   /* set while (and after) http_reply_later works */
+    struct http_later *later; /* set while (and after) http_reply_later works */
 };
 
 static void count(struct http_server *s, size_t route, unsigned status)
@@ -249,8 +249,8 @@ void http_stream_wake(struct http_stream *s)
 }
 
 http_result http_reply_stream(struct http_request *r, const char *content_type, const char *cache_control,
-                      http_stream_read fn, void *cls, void (*attach)(void *cls, struct http_stream *s),
-                      void (*free_fn)(void *cls))
+                              http_stream_read fn, void *cls, void (*attach)(void *cls, struct http_stream *s),
+                              void (*free_fn)(void *cls))
 {
     struct http_server *srv = r->srv;
     struct http_stream *s = calloc(1, sizeof *s);
@@ -264,8 +264,8 @@ http_result http_reply_stream(struct http_request *r, const char *content_type, 
     s->cls = cls;
     s->free_fn = free_fn;
     pthread_mutex_init(&s->mu, NULL);
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, s,
-                                                                  stream_free);
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, s, stream_free);
     if (!resp) {
         pthread_mutex_destroy(&s->mu);
         free(s);
@@ -318,8 +318,8 @@ http_result http_reply_later(struct http_request *r, http_work_fn work, void *ar
         free_arg(arg);
         return http_reply_error(r, 500, "cannot defer this answer");
     }
-    *l = (struct http_later){.srv = r->srv, .conn = r->conn, .route = r->route, .work = work, .arg = arg,
-                             .free_arg = free_arg};
+    *l = (struct http_later){
+        .srv = r->srv, .conn = r->conn, .route = r->route, .work = work, .arg = arg, .free_arg = free_arg};
     atomic_fetch_add(&r->srv->works, 1);
     pthread_mutex_lock(&r->srv->streams_mu);
     MHD_suspend_connection(r->conn);
@@ -347,7 +347,7 @@ static http_result reply_later_done(struct http_request *r)
     r->up->later = NULL;
     r->route = l->route;
     http_result ret = l->body ? http_reply(r, l->status, "application/json", l->body, l->len, "no-store")
-                      : http_reply_error(r, 500, "out of memory");
+                              : http_reply_error(r, 500, "out of memory");
     free(l);
     return ret;
 }
@@ -460,7 +460,7 @@ const char *http_header(const struct http_request *r, const char *name)
 }
 
 http_result http_reply(struct http_request *r, unsigned status, const char *content_type, char *body, size_t len,
-               const char *cache_control)
+                       const char *cache_control)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
@@ -481,7 +481,7 @@ nvr_err http_body_open(struct http_body *b)
 }
 
 http_result http_body_send(struct http_request *r, struct http_body *b, unsigned status, const char *content_type,
-                   const char *cache_control)
+                           const char *cache_control)
 {
     if (fclose(b->f) != 0) {
         free(b->buf);
@@ -571,8 +571,8 @@ static int etag_matches(const char *inm, const char *etag)
     return 0;
 }
 
-http_result http_reply_file(struct http_request *r, int fd, uint64_t size, const char *content_type,
-                    const char *etag, const char *cache_control)
+http_result http_reply_file(struct http_request *r, int fd, uint64_t size, const char *content_type, const char *etag,
+                            const char *cache_control)
 {
     struct MHD_Response *resp;
     unsigned status = 200;
@@ -844,7 +844,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static int hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /* Percent-decodes in place like libmicrohttpd, except that %00 stays as it
@@ -868,8 +871,7 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
     return (size_t)(w - s);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
     (void)toe;
     conn_uncharge(cls, conn);
@@ -1109,7 +1111,7 @@ unsigned http_server_default_threads(void)
 }
 
 nvr_err http_server_start(struct http_server **out, struct nvr *nvr, const struct http_listen *l,
-                      const struct http_route *routes, size_t nroutes)
+                          const struct http_route *routes, size_t nroutes)
 {
     const char *host = l->host;
     int port = l->port;
@@ -1164,23 +1166,17 @@ nvr_err http_server_start(struct http_server **out, struct nvr *nvr, const struc
     /* libmicrohttpd's own limits are the hard backstop, a little above the
      * guard's: the connections in between are answered 503 */
     unsigned mhd_per_ip = per_addr ? per_addr + HTTP_BUSY_EXTRA : 0;
-    s->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s,
-                            MHD_OPTION_ARRAY, tls_opts,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-                            MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-                            MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                            MHD_OPTION_THREAD_POOL_SIZE, threads,
-                            MHD_OPTION_CONNECTION_LIMIT, max_total + HTTP_BUSY_EXTRA_TOTAL,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, mhd_per_ip,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, /* idle: a stalled reader */
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-                            MHD_OPTION_END);
+    s->d = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+        threads, MHD_OPTION_CONNECTION_LIMIT, max_total + HTTP_BUSY_EXTRA_TOTAL, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        mhd_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, /* idle: a stalled reader */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        MHD_OPTION_END);
     if (!s->d) {
-        nvr_log(NVR_ERROR, NULL, "cannot listen address=%s port=%d (in use, or not an address of this machine%s)",
-                host, port, tls ? ", or tls_priority is not a valid GnuTLS priority string" : "");
+        nvr_log(NVR_ERROR, NULL, "cannot listen address=%s port=%d (in use, or not an address of this machine%s)", host,
+                port, tls ? ", or tls_priority is not a valid GnuTLS priority string" : "");
         rc = NVR_EIO;
         goto out;
     }
@@ -1260,7 +1256,9 @@ void http_server_tune_allocator(void)
     mallopt(M_TRIM_THRESHOLD, ALLOC_TRIM_BYTES);
     if (!getenv("MALLOC_ARENA_MAX")) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        mallopt(M_ARENA_MAX, (int)(n < ALLOC_ARENAS_MIN ? ALLOC_ARENAS_MIN : n > ALLOC_ARENAS_MAX ? ALLOC_ARENAS_MAX : n));
+        mallopt(M_ARENA_MAX, (int)(n < ALLOC_ARENAS_MIN   ? ALLOC_ARENAS_MIN
+                                   : n > ALLOC_ARENAS_MAX ? ALLOC_ARENAS_MAX
+                                                          : n));
     }
 }
 

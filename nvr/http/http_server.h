@@ -45,14 +45,14 @@ typedef http_result (*http_handler)(struct http_request *req, struct nvr *nvr);
  * see (else 404, the same answer as for an unknown camera). */
 enum http_access {
     HTTP_USER = 0,
-    HTTP_PUBLIC,        /* no sign-in (health, log in, first setup, the UI's files) */
-    HTTP_INVESTIGATOR,  /* investigator or admin */
+    HTTP_PUBLIC,       /* no sign-in (health, log in, first setup, the UI's files) */
+    HTTP_INVESTIGATOR, /* investigator or admin */
     HTTP_ADMIN,
 };
 
 struct http_route {
-    const char *method;   /* "GET" (which also answers HEAD), "POST", "PUT", "DELETE" */
-    const char *pattern;  /* "/api/v1/cameras/{}/recordings"; a final "*" matches any rest */
+    const char *method;  /* "GET" (which also answers HEAD), "POST", "PUT", "DELETE" */
+    const char *pattern; /* "/api/v1/cameras/{}/recordings"; a final "*" matches any rest */
     http_handler fn;
     enum http_access access;
 };
@@ -64,15 +64,15 @@ typedef http_result (*http_guard)(struct http_request *req, const struct http_ro
 
 /* TLS 1.3 and 1.2 only, forward-secret key exchange and AEAD suites only
  * (RFC 8996, NIST SP 800-52r2); `tls_priority` in [server] replaces it. */
-#define HTTP_TLS_PRIORITY                                                                                  \
-    "SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"      \
+#define HTTP_TLS_PRIORITY                                                                                              \
+    "SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"                  \
     "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
 
 /* TLS: PEM certificate chain and key (borrowed strings, read at start). */
 struct http_tls {
     const char *cert_pem;
     const char *key_pem;
-    const char *priority;        /* GnuTLS priority string; NULL: HTTP_TLS_PRIORITY */
+    const char *priority; /* GnuTLS priority string; NULL: HTTP_TLS_PRIORITY */
 };
 
 /* Connections beyond the limits get an answer, not silence: up to
@@ -87,13 +87,13 @@ struct http_tls {
 struct http_listen {
     const char *host;
     int port;
-    unsigned threads;            /* worker threads; 0 = http_server_default_threads() */
-    const struct http_tls *tls;  /* HTTPS when not NULL */
-    unsigned max_connections;    /* served at once; 0 = 1000 */
-    unsigned max_per_address;    /* from one IPv4 address or IPv6 /64; 0 = no limit */
-    unsigned read_timeout_s;     /* a request's headers (from the connection's start or the previous
-                                  * answer's end), and then its body, must each arrive within this;
-                                  * bytes trickling in do not extend it; 0 = 15 */
+    unsigned threads;           /* worker threads; 0 = http_server_default_threads() */
+    const struct http_tls *tls; /* HTTPS when not NULL */
+    unsigned max_connections;   /* served at once; 0 = 1000 */
+    unsigned max_per_address;   /* from one IPv4 address or IPv6 /64; 0 = no limit */
+    unsigned read_timeout_s;    /* a request's headers (from the connection's start or the previous
+                                 * answer's end), and then its body, must each arrive within this;
+                                 * bytes trickling in do not extend it; 0 = 15 */
 };
 
 /* Whether host (a name or an address) resolves, and only to loopback
@@ -103,7 +103,7 @@ int http_listen_is_loopback(const char *host);
 /* Listens as l says and serves routes (a static table, borrowed).
  * *out owns the server; stop with http_server_stop. */
 nvr_err http_server_start(struct http_server **out, struct nvr *nvr, const struct http_listen *l,
-                      const struct http_route *routes, size_t nroutes);
+                          const struct http_route *routes, size_t nroutes);
 
 /* One worker per online CPU, at least 2 and at most 16: more threads than
  * cores only add context switches on the sendfile path (bench/serve). */
@@ -180,7 +180,7 @@ int http_conn_charge(struct http_request *r, unsigned extra);
 
 /* Answers with body (malloc'ed; ownership passes, also on failure). */
 http_result http_reply(struct http_request *r, unsigned status, const char *content_type, char *body, size_t len,
-               const char *cache_control);
+                       const char *cache_control);
 
 /* Answers {"error": message} with status. */
 http_result http_reply_error(struct http_request *r, unsigned status, const char *fmt, ...)
@@ -193,8 +193,8 @@ http_result http_reply_no_route(struct http_request *r);
 /* Serves bytes [0, size) of fd (ownership passes, also on failure) with
  * Range/206/416, ETag/If-None-Match/304 and HEAD support, through
  * sendfile where the connection allows.  etag may be NULL. */
-http_result http_reply_file(struct http_request *r, int fd, uint64_t size, const char *content_type,
-                    const char *etag, const char *cache_control);
+http_result http_reply_file(struct http_request *r, int fd, uint64_t size, const char *content_type, const char *etag,
+                            const char *cache_control);
 
 /* Whether the request is a HEAD (answer headers only). */
 int http_is_head(const struct http_request *r);
@@ -207,8 +207,8 @@ int http_is_head(const struct http_request *r);
  * with the answer (client gone, body ended, or server stopping); after it the
  * stream must not be woken.  http_server_stop ends every stream first. */
 struct http_stream;
-#define HTTP_STREAM_SNDBUF (256 * 1024)   /* SO_SNDBUF of a streamed connection (no autotuning) */
-#define HTTP_NOTSENT_LOWAT (128 * 1024)   /* TCP_NOTSENT_LOWAT of every connection */
+#define HTTP_STREAM_SNDBUF (256 * 1024) /* SO_SNDBUF of a streamed connection (no autotuning) */
+#define HTTP_NOTSENT_LOWAT (128 * 1024) /* TCP_NOTSENT_LOWAT of every connection */
 typedef long (*http_stream_read)(void *cls, char *buf, size_t max);
 
 /* Answers 200 with a streamed body.  attach(cls, s) runs once the stream
@@ -216,8 +216,8 @@ typedef long (*http_stream_read)(void *cls, char *buf, size_t max);
  * http_stream_wake, valid until free_fn.  free_fn(cls) always runs once,
  * also on failure (possibly before this returns). */
 http_result http_reply_stream(struct http_request *r, const char *content_type, const char *cache_control,
-                      http_stream_read fn, void *cls, void (*attach)(void *cls, struct http_stream *s),
-                      void (*free_fn)(void *cls));
+                              http_stream_read fn, void *cls, void (*attach)(void *cls, struct http_stream *s),
+                              void (*free_fn)(void *cls));
 
 /* Makes a suspended stream call its reader again (from any thread). */
 void http_stream_wake(struct http_stream *s);
@@ -243,6 +243,6 @@ struct http_body {
 };
 nvr_err http_body_open(struct http_body *b);
 http_result http_body_send(struct http_request *r, struct http_body *b, unsigned status, const char *content_type,
-                   const char *cache_control);
+                           const char *cache_control);
 
 #endif

@@ -89,8 +89,8 @@ int http_static_path_ok(const char *path)
             return 0;
         for (size_t i = 0; i < n; i++) {
             char c = p[i];
-            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '_' || c == '-'))
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                  c == '-'))
                 return 0;
         }
         p += n;

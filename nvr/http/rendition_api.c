@@ -36,9 +36,9 @@
 struct glue {
     struct nvr *nvr;
     char camera[72];
-    struct rendition_plan plan;  /* until the rendition takes it */
-    struct rendition *r;         /* NULL until attach (or if it failed) */
-    int slot;                    /* a pool slot is held and not yet passed on */
+    struct rendition_plan plan; /* until the rendition takes it */
+    struct rendition *r;        /* NULL until attach (or if it failed) */
+    int slot;                   /* a pool slot is held and not yet passed on */
     struct http_stream *s;
 };
 
@@ -111,8 +111,9 @@ http_result rendition_api_playback(struct http_request *r, struct nvr *nvr)
         if (rc == NVR_ENOTFOUND)
             return http_reply_error(r, 404, "no recordings in that range");
         if (rc == NVR_ECORRUPT)
-            return http_reply_error(r, 410, "the recording in that range is no longer on disk (file missing or "
-                                            "shorter than the index)");
+            return http_reply_error(r, 410,
+                                    "the recording in that range is no longer on disk (file missing or "
+                                    "shorter than the index)");
         return http_reply_error(r, 500, "index error");
     }
     nvr_clock_format_rfc3339(g->plan.start_us, a);

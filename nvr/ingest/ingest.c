@@ -62,18 +62,18 @@
 #include <strings.h>
 
 struct ingest {
-    struct ingest_rtsp *rtsp;   /* exactly one of the two is set */
+    struct ingest_rtsp *rtsp; /* exactly one of the two is set */
     struct ingest_libav *lav;
-    struct ingest_dts *dts;     /* the decode-order stage */
-    struct audio_transcode *tc; /* G.711 audio, else NULL */
-    int drop_audio;             /* the implementation's audio is not recorded */
+    struct ingest_dts *dts;        /* the decode-order stage */
+    struct audio_transcode *tc;    /* G.711 audio, else NULL */
+    int drop_audio;                /* the implementation's audio is not recorded */
     struct ingest_meta audio_meta; /* of the last G.711 packet sent to tc */
     struct ingest_info info;
     char audio_status[64];
-    struct held *held;          /* video held back, held[hhead..hlen) */
+    struct held *held; /* video held back, held[hhead..hlen) */
     size_t hhead, hlen, hcap;
-    int64_t audio_end_us;       /* end of the last AAC packet out, INT64_MIN before */
-    int err;                    /* the implementation's error, returned once held is empty */
+    int64_t audio_end_us; /* end of the last AAC packet out, INT64_MIN before */
+    int err;              /* the implementation's error, returned once held is empty */
     char err_why[256];
 };
 
@@ -184,8 +184,7 @@ static int use_reader(const struct ingest_opts *o)
 /* Whether another transport or reader may do better after this error. */
 static int worth_another(int rc)
 {
-    return rc && rc != NVR_EAUTH && rc != NVR_ESTOPPED && rc != NVR_ETIMEDOUT && rc != NVR_ECONN &&
-           rc != NVR_ENOMEM;
+    return rc && rc != NVR_EAUTH && rc != NVR_ESTOPPED && rc != NVR_ETIMEDOUT && rc != NVR_ECONN && rc != NVR_ENOMEM;
 }
 
 /* RTP over UDP: the reader, else libavformat. */

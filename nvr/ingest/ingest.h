@@ -34,13 +34,13 @@
 struct ingest;
 
 struct ingest_opts {
-    const char *camera;             /* for log lines; borrowed */
-    const char *url;                /* may carry user:password; never logged */
-    enum nvr_transport transport;   /* auto tries TCP, then UDP; http tunnels */
-    int audio;                      /* keep AAC audio */
-    int64_t timeout_us;             /* connect and read timeout: silence after
-                                     * which the stream counts as lost */
-    const atomic_int *stop;         /* non-zero: give up at once */
+    const char *camera;           /* for log lines; borrowed */
+    const char *url;              /* may carry user:password; never logged */
+    enum nvr_transport transport; /* auto tries TCP, then UDP; http tunnels */
+    int audio;                    /* keep AAC audio */
+    int64_t timeout_us;           /* connect and read timeout: silence after
+                                   * which the stream counts as lost */
+    const atomic_int *stop;       /* non-zero: give up at once */
 };
 
 struct ingest_info {
@@ -48,30 +48,30 @@ struct ingest_info {
     AVRational video_tb;
     const AVCodecParameters *audio; /* NULL without audio */
     AVRational audio_tb;
-    const char *transport;          /* how RTSP travels: "tcp", "tls" (rtsps://),
-                                     * "http" or "https" (tunnelled) with the
-                                     * own reader; "tcp", "udp" or "http" with
-                                     * libavformat */
-    const char *audio_status;       /* what happens to the camera's audio:
-                                     * "aac", "g711 -> aac", "none" (no audio
-                                     * track), "off" (audio = off), or
-                                     * "unsupported: NAME" (NAME is the codec) */
-    const char *audio_unsupported;  /* set by the implementations: the codec
-                                     * name of an audio track that cannot be
-                                     * recorded (audio on), else NULL */
+    const char *transport;         /* how RTSP travels: "tcp", "tls" (rtsps://),
+                                    * "http" or "https" (tunnelled) with the
+                                    * own reader; "tcp", "udp" or "http" with
+                                    * libavformat */
+    const char *audio_status;      /* what happens to the camera's audio:
+                                    * "aac", "g711 -> aac", "none" (no audio
+                                    * track), "off" (audio = off), or
+                                    * "unsupported: NAME" (NAME is the codec) */
+    const char *audio_unsupported; /* set by the implementations: the codec
+                                    * name of an audio track that cannot be
+                                    * recorded (audio on), else NULL */
 };
 
 struct ingest_meta {
-    int64_t recv_us;          /* CLOCK_REALTIME when the packet arrived (was
-                               * read from the socket: the project's reader
-                               * batches reads, up to 0.1 s) */
-    int64_t rtcp_origin_us;   /* camera wall clock at media time 0 from RTCP,
-                               * INT64_MIN until a sender report was seen */
-    int new_params;           /* the video parameters changed with this
-                               * keyframe (or became known): ingest_info has them */
-    int pts_guessed;          /* the reader had no timestamp for this frame and
-                               * placed it one frame before the next (libavformat's
-                               * first packet); with B-frames that guess is wrong */
+    int64_t recv_us;        /* CLOCK_REALTIME when the packet arrived (was
+                             * read from the socket: the project's reader
+                             * batches reads, up to 0.1 s) */
+    int64_t rtcp_origin_us; /* camera wall clock at media time 0 from RTCP,
+                             * INT64_MIN until a sender report was seen */
+    int new_params;         /* the video parameters changed with this
+                             * keyframe (or became known): ingest_info has them */
+    int pts_guessed;        /* the reader had no timestamp for this frame and
+                             * placed it one frame before the next (libavformat's
+                             * first packet); with B-frames that guess is wrong */
 };
 
 /* Connects (OPTIONS/DESCRIBE/SETUP/PLAY).  On failure returns an nvr_err

@@ -23,16 +23,16 @@
 struct held {
     AVPacket *pkt;
     struct ingest_meta meta;
-    int ready;                  /* pkt->dts is set */
+    int ready; /* pkt->dts is set */
 };
 
 struct ingest_dts {
     const char *camera;
     struct dts_gen gen;
-    int depth;                  /* -1 until the first parameters */
+    int depth; /* -1 until the first parameters */
     uint64_t clamped_logged;
-    int skip_to_key;            /* a guessed timestamp with B-frames: wait for a keyframe */
-    int carry_params;           /* a skipped packet had new_params: the next one says so */
+    int skip_to_key;  /* a guessed timestamp with B-frames: wait for a keyframe */
+    int carry_params; /* a skipped packet had new_params: the next one says so */
     struct held fifo[FIFO_MAX];
     int nfifo;
 };
@@ -98,7 +98,7 @@ static void new_depth(struct ingest_dts *d, const struct ingest_info *info)
 }
 
 nvr_err ingest_dts_push(struct ingest_dts *d, AVPacket *pkt, const struct ingest_meta *meta,
-                    const struct ingest_info *info)
+                        const struct ingest_info *info)
 {
     int64_t out[DTS_GEN_MAX_DEPTH + 1];
     struct ingest_meta m = *meta;

@@ -31,7 +31,7 @@ void ingest_dts_destroy(struct ingest_dts **d);
 /* Takes a video packet (its reference moves; pkt is left blank) read with
  * meta; info describes the stream now (its SPS is read on new parameters). */
 nvr_err ingest_dts_push(struct ingest_dts *d, AVPacket *pkt, const struct ingest_meta *meta,
-                    const struct ingest_info *info);
+                        const struct ingest_info *info);
 
 /* Moves the oldest packet whose dts is known into pkt: 1 if there was one. */
 int ingest_dts_pop(struct ingest_dts *d, AVPacket *pkt, struct ingest_meta *meta);

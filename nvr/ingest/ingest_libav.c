@@ -32,16 +32,16 @@
 struct ingest_libav {
     const struct ingest_opts *o;
     AVFormatContext *ic;
-    int video_idx, audio_idx;          /* libav stream indices, -1 if none */
+    int video_idx, audio_idx; /* libav stream indices, -1 if none */
     struct video_params *video;
     struct ingest_info info;
-    int64_t deadline_us;               /* monotonic */
+    int64_t deadline_us; /* monotonic */
     uint64_t bytes;
     int warned_no_params;
-    int seen_video_pts;                /* a video packet with a pts was read */
-    AVPacket *held;                    /* first keyframe, read without a pts */
+    int seen_video_pts; /* a video packet with a pts was read */
+    AVPacket *held;     /* first keyframe, read without a pts */
     struct ingest_meta held_meta;
-    AVPacket *next;                    /* the packet read after `held` */
+    AVPacket *next; /* the packet read after `held` */
     struct ingest_meta next_meta;
 };
 
@@ -103,8 +103,7 @@ static nvr_err pick_streams(struct ingest_libav *in, char *why, size_t whylen)
         } else if (par->codec_type == AVMEDIA_TYPE_AUDIO && in->audio_idx < 0) {
             int g711 = par->codec_id == AV_CODEC_ID_PCM_MULAW || par->codec_id == AV_CODEC_ID_PCM_ALAW;
             if ((par->codec_id == AV_CODEC_ID_AAC && par->extradata_size > 0) ||
-                (g711 && par->sample_rate > 0 && par->ch_layout.nb_channels >= 1 &&
-                 par->ch_layout.nb_channels <= 2)) {
+                (g711 && par->sample_rate > 0 && par->ch_layout.nb_channels >= 1 && par->ch_layout.nb_channels <= 2)) {
                 in->audio_idx = (int)i;
                 st->discard = AVDISCARD_DEFAULT;
             } else if (!in->info.audio_unsupported) {
@@ -166,7 +165,7 @@ static nvr_err try_open(struct ingest_libav *in, const char *transport, char *wh
 }
 
 nvr_err ingest_libav_open(struct ingest_libav **out, const struct ingest_opts *o, const char *transport, char *why,
-                      size_t whylen)
+                          size_t whylen)
 {
     int rc;
     struct ingest_libav *in = calloc(1, sizeof *in);
@@ -204,8 +203,7 @@ static nvr_err read_raw(struct ingest_libav *in, AVPacket *pkt, struct ingest_me
         }
         in->bytes += (uint64_t)pkt->size;
         meta->recv_us = nvr_clock_now_us();
-        meta->rtcp_origin_us = in->ic->start_time_realtime == AV_NOPTS_VALUE ? INT64_MIN
-                                                                            : in->ic->start_time_realtime;
+        meta->rtcp_origin_us = in->ic->start_time_realtime == AV_NOPTS_VALUE ? INT64_MIN : in->ic->start_time_realtime;
         meta->new_params = 0;
         /* Only media counts as a sign of life: libavformat also returns empty
          * packets while the camera is silent, which must not push the deadline. */

@@ -18,7 +18,7 @@ struct ingest_libav;
 /* transport: "tcp" or "udp" (no fallback here).  o is borrowed for the
  * ingest's lifetime. */
 nvr_err ingest_libav_open(struct ingest_libav **out, const struct ingest_opts *o, const char *transport, char *why,
-                      size_t whylen);
+                          size_t whylen);
 const struct ingest_info *ingest_libav_get_info(const struct ingest_libav *in);
 nvr_err ingest_libav_read(struct ingest_libav *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen);
 uint64_t ingest_libav_bytes(const struct ingest_libav *in);

@@ -69,15 +69,15 @@ struct track {
     enum track_role role;
     const struct sdp_media *m;
     int rtp_ch, rtcp_ch;
-    struct rtp_depack *dp;        /* recorded tracks only */
+    struct rtp_depack *dp; /* recorded tracks only */
     int have_sr;
     struct rtcp_sr sr;
-    int64_t sr_ts64;              /* the report's RTP time, unwrapped */
-    int64_t sr_wall_us;           /* the report's NTP time, Unix us */
-    int64_t sr_mono_us;           /* when it arrived (for the RR's DLSR) */
+    int64_t sr_ts64;    /* the report's RTP time, unwrapped */
+    int64_t sr_wall_us; /* the report's NTP time, Unix us */
+    int64_t sr_mono_us; /* when it arrived (for the RR's DLSR) */
     uint64_t lost_logged;
-    struct rtp_udp *udp;          /* RTP over UDP only */
-    struct rtp_reorder *ro;       /* RTP over UDP, recorded tracks */
+    struct rtp_udp *udp;    /* RTP over UDP only */
+    struct rtp_reorder *ro; /* RTP over UDP, recorded tracks */
     uint64_t reordered_logged;
 };
 
@@ -89,12 +89,12 @@ struct ingest_rtsp {
     struct track tracks[SDP_MAX_MEDIA];
     int ntracks;
     struct track *video, *audio;
-    signed char chan_track[256];  /* interleaved channel -> track index, -1 */
-    signed char chan_rtcp[256];   /* 1 if the channel carries RTCP */
+    signed char chan_track[256]; /* interleaved channel -> track index, -1 */
+    signed char chan_rtcp[256];  /* 1 if the channel carries RTCP */
     struct video_params *vparams;
     AVCodecParameters *apar;
     struct ingest_info info;
-    int64_t deadline_us;          /* monotonic */
+    int64_t deadline_us; /* monotonic */
     uint64_t bytes;
     int have_video_base;
     int64_t video_base;
@@ -102,10 +102,10 @@ struct ingest_rtsp {
     int64_t audio_offset;
     int64_t rtcp_origin_us;
     int64_t next_rr_us;
-    uint32_t ssrc;                /* ours, for receiver reports */
+    uint32_t ssrc; /* ours, for receiver reports */
     int warned_no_params;
-    char audio_unsupported[40];   /* codec name, "" if none */
-    int udp;                      /* RTP over UDP */
+    char audio_unsupported[40]; /* codec name, "" if none */
+    int udp;                    /* RTP over UDP */
 };
 
 static const char *codec_name(const struct sdp_media *m)
@@ -159,8 +159,7 @@ static nvr_err pick_tracks(struct ingest_rtsp *in, char *why, size_t whylen)
         struct track *t = &in->tracks[in->ntracks];
         int video = strcasecmp(m->type, "video") == 0, audio = strcasecmp(m->type, "audio") == 0;
         if (!video && !audio) {
-            nvr_log(NVR_INFO, in->o->camera, "stream ignored index=%d type=%s codec=%s", i, m->type,
-                    codec_name(m));
+            nvr_log(NVR_INFO, in->o->camera, "stream ignored index=%d type=%s codec=%s", i, m->type, codec_name(m));
             continue;
         }
         t->m = m;
@@ -184,8 +183,7 @@ static nvr_err pick_tracks(struct ingest_rtsp *in, char *why, size_t whylen)
                 in->info.audio_unsupported = in->audio_unsupported;
             }
         } else {
-            nvr_log(NVR_INFO, in->o->camera, "stream ignored index=%d type=%s codec=%s", i, m->type,
-                    codec_name(m));
+            nvr_log(NVR_INFO, in->o->camera, "stream ignored index=%d type=%s codec=%s", i, m->type, codec_name(m));
         }
     }
     if (!in->video) {
@@ -265,7 +263,9 @@ static int setup_udp(struct ingest_rtsp *in, char *why, size_t whylen)
              (rc = rtp_reorder_create(&t->ro, REORDER_SLOTS, REORDER_WAIT_US, emit_rtp, t->dp))))
             return rc;
         nvr_log(NVR_INFO, in->o->camera, "rtp over udp track=%s client_port=%d-%d server_port=%d-%d rcvbuf=%d%s",
-                t->role == TRACK_VIDEO ? "video" : t->role == TRACK_AUDIO ? "audio" : "ignored",
+                t->role == TRACK_VIDEO   ? "video"
+                : t->role == TRACK_AUDIO ? "audio"
+                                         : "ignored",
                 rtp_udp_port(t->udp), rtp_udp_port(t->udp) + 1, srtp, srtcp, rtp_udp_rcvbuf(t->udp),
                 rtp_udp_rcvbuf(t->udp) < rcvbuf ? " (capped by net.core.rmem_max)" : "");
     }
@@ -397,7 +397,7 @@ static void send_rr(struct ingest_rtsp *in, struct track *t)
     put32(b + 8, rtp_depack_ssrc(t->dp));
     put32(b + 12, lost); /* fraction lost 0 */
     put32(b + 16, rtp_depack_ext_seq(t->dp));
-    put32(b + 20, 0);    /* jitter: not computed */
+    put32(b + 20, 0); /* jitter: not computed */
     put32(b + 24, lsr);
     put32(b + 28, dlsr);
     /* SDES: CNAME "nvr", padded to a 32-bit boundary */
@@ -432,8 +432,8 @@ static void log_loss(struct ingest_rtsp *in, struct track *t)
     const struct rtp_reorder_stats *rs = t->ro ? rtp_reorder_stats(t->ro) : NULL;
     if (rs && rs->reordered > t->reordered_logged) {
         nvr_log(NVR_INFO, in->o->camera, "rtp packets out of order track=%s reordered=%llu held=%llu late=%llu",
-                t == in->video ? "video" : "audio", (unsigned long long)rs->reordered,
-                (unsigned long long)rs->held, (unsigned long long)rs->late);
+                t == in->video ? "video" : "audio", (unsigned long long)rs->reordered, (unsigned long long)rs->held,
+                (unsigned long long)rs->late);
         t->reordered_logged = rs->reordered;
     }
 }
@@ -562,8 +562,8 @@ static int step_udp(struct ingest_rtsp *in, char *why, size_t whylen)
         return snprintf(why, whylen, "no video over UDP for %llds (a firewall or NAT may drop it)",
                         (long long)((in->o->timeout_us + 999999) / 1000000)),
                NVR_ETIMEDOUT;
-    int64_t wake = min64(min64(in->deadline_us, in->next_rr_us), min64(rtsp_client_next_keepalive(in->c),
-                                                                        now + POLL_SLICE_US));
+    int64_t wake =
+        min64(min64(in->deadline_us, in->next_rr_us), min64(rtsp_client_next_keepalive(in->c), now + POLL_SLICE_US));
     p[n] = (struct pollfd){.fd = rtsp_client_fd(in->c), .events = POLLIN};
     who[n++] = NULL;
     for (int i = 0; i < in->ntracks; i++) {

@@ -69,8 +69,7 @@ nvr_err packet_queue_push(struct packet_queue *q, struct pq_item *it)
     /* Wake the writer once per GOP, not per packet: a keyframe (it cuts a
      * fragment), a control item, or a queue a quarter full.  Everything
      * before it is handled in the same wake-up. */
-    int key = it->kind == PQ_PACKET && it->pkt && it->pkt->stream_index == 0 &&
-              (it->pkt->flags & AV_PKT_FLAG_KEY);
+    int key = it->kind == PQ_PACKET && it->pkt && it->pkt->stream_index == 0 && (it->pkt->flags & AV_PKT_FLAG_KEY);
     if (it->kind != PQ_PACKET || key || q->bytes > q->max_bytes / 4)
         pthread_cond_signal(&q->cv);
     pthread_mutex_unlock(&q->mu);
@@ -110,8 +109,7 @@ struct pq_params *pq_params_from_info(const struct ingest_info *info, int64_t se
     p->audio_tb = info->audio_tb;
     if (!(p->video = avcodec_parameters_alloc()) || avcodec_parameters_copy(p->video, info->video) < 0)
         goto fail;
-    if (info->audio &&
-        (!(p->audio = avcodec_parameters_alloc()) || avcodec_parameters_copy(p->audio, info->audio) < 0))
+    if (info->audio && (!(p->audio = avcodec_parameters_alloc()) || avcodec_parameters_copy(p->audio, info->audio) < 0))
         goto fail;
     return p;
 fail:

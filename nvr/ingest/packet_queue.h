@@ -36,18 +36,18 @@ enum pq_kind {
 };
 
 struct pq_params {
-    AVCodecParameters *video;   /* owned */
+    AVCodecParameters *video; /* owned */
     AVRational video_tb;
-    AVCodecParameters *audio;   /* owned, NULL without audio */
+    AVCodecParameters *audio; /* owned, NULL without audio */
     AVRational audio_tb;
-    int64_t session;            /* session id (wall clock us at connect) */
+    int64_t session; /* session id (wall clock us at connect) */
 };
 
 struct pq_item {
     enum pq_kind kind;
-    AVPacket *pkt;              /* PQ_PACKET, owned */
+    AVPacket *pkt; /* PQ_PACKET, owned */
     struct ingest_meta meta;
-    struct pq_params *params;   /* PQ_SESSION_START, or PQ_PACKET on a change; owned */
+    struct pq_params *params; /* PQ_SESSION_START, or PQ_PACKET on a change; owned */
     struct pq_item *next;
 };
 

@@ -24,13 +24,13 @@
 #define BIND_TRIES 64
 
 struct rtp_udp {
-    int fd[2];                     /* RTP, RTCP */
+    int fd[2]; /* RTP, RTCP */
     int port;
     int rcvbuf;
-    struct sockaddr_storage peer;  /* the camera */
+    struct sockaddr_storage peer; /* the camera */
     socklen_t peer_len;
     int peer_port[2];
-    uint8_t *buf;                  /* RTP_UDP_BATCH slots */
+    uint8_t *buf; /* RTP_UDP_BATCH slots */
     uint64_t foreign;
 };
 
@@ -136,8 +136,8 @@ static int from_peer(const struct rtp_udp *u, const struct sockaddr_storage *a)
         return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
                ((const struct sockaddr_in *)&u->peer)->sin_addr.s_addr;
     if (a->ss_family == AF_INET6)
-        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-                      &((const struct sockaddr_in6 *)&u->peer)->sin6_addr, sizeof(struct in6_addr)) == 0;
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)&u->peer)->sin6_addr,
+                      sizeof(struct in6_addr)) == 0;
     return 0;
 }
 
@@ -186,8 +186,8 @@ nvr_err rtp_udp_send(struct rtp_udp *u, int rtcp, const uint8_t *data, size_t le
         ((struct sockaddr_in6 *)&to)->sin6_port = htons((uint16_t)port);
     else
         ((struct sockaddr_in *)&to)->sin_port = htons((uint16_t)port);
-    ssize_t n = sendto(u->fd[rtcp ? 1 : 0], data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&to,
-                       u->peer_len);
+    ssize_t n =
+        sendto(u->fd[rtcp ? 1 : 0], data, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&to, u->peer_len);
     return n == (ssize_t)len ? NVR_OK : NVR_EIO;
 }
 

@@ -28,7 +28,7 @@
 struct rtp_udp;
 
 struct rtp_udp_pkt {
-    const uint8_t *data;      /* into the pair's buffers; valid until the next recv */
+    const uint8_t *data; /* into the pair's buffers; valid until the next recv */
     size_t len;
 };
 

@@ -109,7 +109,7 @@ int rtsp_auth_param(const char *ch, const char *key, char *out, size_t n)
 }
 
 nvr_err rtsp_auth_header(const char *challenge, const char *user, const char *password, const char *method,
-                     const char *uri, unsigned nc, const char *cnonce, char *out, size_t outlen)
+                         const char *uri, unsigned nc, const char *cnonce, char *out, size_t outlen)
 {
     if (strncasecmp(challenge, "Basic", 5) == 0) {
         char plain[260];
@@ -179,4 +179,3 @@ nvr_err rtsp_auth_header(const char *challenge, const char *user, const char *pa
         n += snprintf(out + n, outlen - (size_t)n, ", qop=auth, nc=%s, cnonce=\"%s\"", ncs, cn);
     return n < 0 || (size_t)n >= outlen ? NVR_EINVAL : NVR_OK;
 }
-

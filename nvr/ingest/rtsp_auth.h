@@ -19,7 +19,7 @@
  * WWW-Authenticate challenge into out.  Returns NVR_OK, NVR_EINVAL for an
  * unknown scheme, NVR_ENOMEM. cnonce may be NULL (then random). */
 nvr_err rtsp_auth_header(const char *challenge, const char *user, const char *password, const char *method,
-                     const char *uri, unsigned nc, const char *cnonce, char *out, size_t outlen);
+                         const char *uri, unsigned nc, const char *cnonce, char *out, size_t outlen);
 
 /* Digest algorithms we answer. */
 enum rtsp_digest_alg { RTSP_DIGEST_MD5 = 0, RTSP_DIGEST_SHA256 = 1 };

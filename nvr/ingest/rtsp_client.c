@@ -48,8 +48,8 @@
 #define READ_MIN (64 * 1024)
 #define HEAD_MAX (16 * 1024)
 #define BODY_MAX (64 * 1024)
-#define LINE_PROBE 512          /* a message's first line must fit in this */
-#define POLL_SLICE_MS 100       /* how often a wait looks at *stop */
+#define LINE_PROBE 512           /* a message's first line must fit in this */
+#define POLL_SLICE_MS 100        /* how often a wait looks at *stop */
 #define STREAM_LOWAT (32 * 1024) /* while streaming, poll wakes for this many bytes */
 #define TEARDOWN_WAIT_US 500000
 #define MAX_REDIRECTS 3
@@ -59,29 +59,29 @@ struct rtsp_client {
     struct rtsp_url url;
     int64_t timeout_us;
     const atomic_int *stop;
-    int ignore_stop;            /* while tearing down */
-    int tunnel;                 /* RTSP over HTTP */
-    const char *camera;         /* pins the TLS certificate; may be NULL */
-    struct rtsp_conn *conn;     /* NULL while not connected */
+    int ignore_stop;        /* while tearing down */
+    int tunnel;             /* RTSP over HTTP */
+    const char *camera;     /* pins the TLS certificate; may be NULL */
+    struct rtsp_conn *conn; /* NULL while not connected */
 
-    uint8_t *buf;               /* BUF_CAP bytes; [rpos, wpos) unread */
+    uint8_t *buf; /* BUF_CAP bytes; [rpos, wpos) unread */
     size_t rpos, wpos;
-    int drained;                /* the last recv found the socket empty */
-    int lowat;                  /* SO_RCVLOWAT while streaming, 0 if not set */
+    int drained; /* the last recv found the socket empty */
+    int lowat;   /* SO_RCVLOWAT while streaming, 0 if not set */
 
     int cseq;
-    char base[1024];            /* Content-Base: relative controls resolve here */
+    char base[1024]; /* Content-Base: relative controls resolve here */
     char session[128];
     int session_timeout;
-    int channels;               /* interleaved channels handed out */
-    int udp;                    /* a track was set up for UDP: no SO_RCVLOWAT */
+    int channels; /* interleaved channels handed out */
+    int udp;      /* a track was set up for UDP: no SO_RCVLOWAT */
     int playing;
     int use_get_parameter;
     int64_t keepalive_us, next_keepalive;
-    char challenge[512];        /* the WWW-Authenticate we answer, "" if none */
+    char challenge[512]; /* the WWW-Authenticate we answer, "" if none */
     unsigned nc;
 
-    struct rtsp_reply reply;    /* the last message taken from the stream */
+    struct rtsp_reply reply; /* the last message taken from the stream */
     const uint8_t *body;
     size_t body_len;
 };
@@ -330,7 +330,7 @@ static nvr_err wait_error(const struct rtsp_client *c, int rc, char *why, size_t
         return nvr_fail(rc, why, whylen, "stopped");
     if (rc == NVR_ETIMEDOUT)
         return nvr_fail(rc, why, whylen, "no answer or no data for %llds",
-                    (long long)((c->timeout_us + 999999) / 1000000));
+                        (long long)((c->timeout_us + 999999) / 1000000));
     return nvr_fail(rc, why, whylen, "poll failed: %s", strerror(errno));
 }
 
@@ -355,8 +355,7 @@ static nvr_err wait_once(const struct rtsp_client *c, short events, int64_t dead
     return NVR_OK;
 }
 
-static nvr_err send_all(struct rtsp_client *c, const void *data, size_t len, int64_t deadline, char *why,
-                    size_t whylen)
+static nvr_err send_all(struct rtsp_client *c, const void *data, size_t len, int64_t deadline, char *why, size_t whylen)
 {
     if (rtsp_conn_write(c->conn, data, len))
         return nvr_fail(NVR_ENOMEM, why, whylen, "out of memory");
@@ -538,18 +537,18 @@ static int read_reply(struct rtsp_client *c, int cseq, int64_t deadline, char *w
 }
 
 /* Writes a request with our standard headers; *cseq gets its CSeq. */
-static nvr_err send_request(struct rtsp_client *c, const char *method, const char *url, const char *extra,
-                        int *cseq, int64_t deadline, char *why, size_t whylen)
+static nvr_err send_request(struct rtsp_client *c, const char *method, const char *url, const char *extra, int *cseq,
+                            int64_t deadline, char *why, size_t whylen)
 {
     char req[4096], auth[1024];
-    int n = snprintf(req, sizeof req, "%s %s RTSP/1.0\r\nCSeq: %d\r\nUser-Agent: " USER_AGENT "\r\n", method,
-                     url, ++c->cseq);
+    int n = snprintf(req, sizeof req, "%s %s RTSP/1.0\r\nCSeq: %d\r\nUser-Agent: " USER_AGENT "\r\n", method, url,
+                     ++c->cseq);
     *cseq = c->cseq;
     if (c->session[0] && n > 0 && (size_t)n < sizeof req)
         n += snprintf(req + n, sizeof req - (size_t)n, "Session: %s\r\n", c->session);
     if (c->challenge[0] &&
-        rtsp_auth_header(c->challenge, c->url.user, c->url.password, method, url, ++c->nc, NULL, auth,
-                         sizeof auth) == NVR_OK &&
+        rtsp_auth_header(c->challenge, c->url.user, c->url.password, method, url, ++c->nc, NULL, auth, sizeof auth) ==
+            NVR_OK &&
         n > 0 && (size_t)n < sizeof req)
         n += snprintf(req + n, sizeof req - (size_t)n, "Authorization: %s\r\n", auth);
     if (n > 0 && (size_t)n < sizeof req)
@@ -590,9 +589,9 @@ static int transact(struct rtsp_client *c, const char *method, const char *url, 
         return NVR_OK;
     if (r->status == 401 || r->status == 403)
         return nvr_fail(NVR_EAUTH, why, whylen, "%s (RTSP %d %s to %s)",
-                    !c->url.has_user && r->status == 401 ? "the camera needs a user and password"
-                                                         : "the camera refused the credentials",
-                    r->status, r->reason, method);
+                        !c->url.has_user && r->status == 401 ? "the camera needs a user and password"
+                                                             : "the camera refused the credentials",
+                        r->status, r->reason, method);
     if (r->status >= 300 && r->status < 400 && r->location[0])
         return 1;
     return nvr_fail(NVR_ECONN, why, whylen, "the camera answered RTSP %d %s to %s", r->status, r->reason, method);
@@ -620,8 +619,8 @@ static nvr_err connect_to(struct rtsp_client *c, char *why, size_t whylen)
     return rtsp_conn_open(&c->conn, &co, why, whylen);
 }
 
-nvr_err rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o, char **sdp,
-                     size_t *sdp_len, char *why, size_t whylen)
+nvr_err rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o, char **sdp, size_t *sdp_len,
+                         char *why, size_t whylen)
 {
     int rc;
     *out = NULL;
@@ -660,8 +659,8 @@ nvr_err rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts
         /* redirect: same credentials unless the new URL brings its own */
         struct rtsp_url next;
         if (redirects >= MAX_REDIRECTS || rtsp_url_parse(c->reply.location, &next) != NVR_OK) {
-            rc = nvr_fail(NVR_ECONN, why, whylen, "the camera redirects %s", redirects >= MAX_REDIRECTS ? "in a loop"
-                                                                                                    : "to a non-RTSP URL");
+            rc = nvr_fail(NVR_ECONN, why, whylen, "the camera redirects %s",
+                          redirects >= MAX_REDIRECTS ? "in a loop" : "to a non-RTSP URL");
             goto out;
         }
         if (!next.has_user && c->url.has_user) {
@@ -675,9 +674,9 @@ nvr_err rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts
         c->rpos = c->wpos = 0;
         c->drained = 0;
     }
-    const char *base = c->reply.content_base[0] ? c->reply.content_base
+    const char *base = c->reply.content_base[0]       ? c->reply.content_base
                        : c->reply.content_location[0] ? c->reply.content_location
-                                                        : c->url.request_url;
+                                                      : c->url.request_url;
     snprintf(c->base, sizeof c->base, "%s", base);
     if (c->body_len == 0) {
         rc = nvr_fail(NVR_EIO, why, whylen, "the camera sent no session description");
@@ -709,7 +708,7 @@ static int setup_track(struct rtsp_client *c, const char *control, const char *t
     int rc = transact(c, "SETUP", url, transport, why, whylen);
     if (rc == 1 || (rc == NVR_ECONN && c->reply.status != 0))
         return nvr_fail(NVR_EIO, why, whylen, "the camera refused %s (RTSP %d %s to SETUP)", what, c->reply.status,
-                    c->reply.reason);
+                        c->reply.reason);
     if (rc)
         return rc;
     if (!c->session[0]) {
@@ -722,7 +721,7 @@ static int setup_track(struct rtsp_client *c, const char *control, const char *t
 }
 
 nvr_err rtsp_client_setup(struct rtsp_client *c, const char *control, int *rtp_ch, int *rtcp_ch, char *why,
-                      size_t whylen)
+                          size_t whylen)
 {
     char transport[128];
     int ch = c->channels;
@@ -746,7 +745,7 @@ nvr_err rtsp_client_setup(struct rtsp_client *c, const char *control, int *rtp_c
 }
 
 nvr_err rtsp_client_setup_udp(struct rtsp_client *c, const char *control, int client_port, int *server_rtp,
-                          int *server_rtcp, char *why, size_t whylen)
+                              int *server_rtcp, char *why, size_t whylen)
 {
     char transport[128];
     snprintf(transport, sizeof transport, "Transport: RTP/AVP;unicast;client_port=%d-%d\r\n", client_port,
@@ -824,8 +823,8 @@ static nvr_err answer_request(struct rtsp_client *c, char *why, size_t whylen)
     return send_all(c, out, (size_t)n, nvr_clock_mono_us() + c->timeout_us, why, whylen);
 }
 
-nvr_err rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, const uint8_t **data,
-                     size_t *len, char *why, size_t whylen)
+nvr_err rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, const uint8_t **data, size_t *len,
+                         char *why, size_t whylen)
 {
     for (;;) {
         struct rtsp_item it;

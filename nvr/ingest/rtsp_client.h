@@ -45,32 +45,32 @@
 struct rtsp_client;
 
 struct rtsp_client_opts {
-    const char *url;           /* rtsp[s]://[user[:password]@]host[:port]/path; borrowed */
-    int tunnel;                /* RTSP over HTTP(S) to the URL's host; port: the URL's, else 80 (443) */
-    const char *camera;        /* the TLS certificate is pinned per camera, host and port; may be NULL */
-    int64_t timeout_us;        /* bound of every exchange with the camera */
-    const atomic_int *stop;    /* non-zero: give up at once; may be NULL */
+    const char *url;        /* rtsp[s]://[user[:password]@]host[:port]/path; borrowed */
+    int tunnel;             /* RTSP over HTTP(S) to the URL's host; port: the URL's, else 80 (443) */
+    const char *camera;     /* the TLS certificate is pinned per camera, host and port; may be NULL */
+    int64_t timeout_us;     /* bound of every exchange with the camera */
+    const atomic_int *stop; /* non-zero: give up at once; may be NULL */
 };
 
 /* Connects and sends OPTIONS and DESCRIBE.  On success *out is the client
  * (the caller owns it) and *sdp the session description (malloc'ed,
  * NUL-terminated, *sdp_len bytes; the caller frees it). */
-nvr_err rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o, char **sdp,
-                     size_t *sdp_len, char *why, size_t whylen);
+nvr_err rtsp_client_open(struct rtsp_client **out, const struct rtsp_client_opts *o, char **sdp, size_t *sdp_len,
+                         char *why, size_t whylen);
 
 /* Sets up one track for interleaved transport on channels (2k, 2k+1), k =
  * 0, 1, ... per call.  control is the track's a=control (borrowed; relative
  * ones are resolved against the Content-Base).  *rtp_ch and *rtcp_ch get the
  * channels the server confirmed. */
 nvr_err rtsp_client_setup(struct rtsp_client *c, const char *control, int *rtp_ch, int *rtcp_ch, char *why,
-                      size_t whylen);
+                          size_t whylen);
 
 /* Sets up one track for RTP over UDP to our ports client_port (RTP, even)
  * and client_port + 1 (RTCP).  *server_rtp and *server_rtcp get the camera's
  * ports from the answer's server_port= (0 if it gave none).  A refusal is
  * NVR_EIO. */
 nvr_err rtsp_client_setup_udp(struct rtsp_client *c, const char *control, int client_port, int *server_rtp,
-                          int *server_rtcp, char *why, size_t whylen);
+                              int *server_rtcp, char *why, size_t whylen);
 
 /* For RTP over UDP, where the media do not come on the RTSP connection: its
  * descriptor (to poll for POLLIN), the camera's address, and
@@ -91,8 +91,8 @@ nvr_err rtsp_client_play(struct rtsp_client *c, const char *session_control, cha
 /* Returns the next interleaved frame: its channel and bytes, which point into
  * the client's buffer and stay valid until the next call on c.  Waits at most
  * until deadline_us (CLOCK_MONOTONIC, us): NVR_ETIMEDOUT after it. */
-nvr_err rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, const uint8_t **data,
-                     size_t *len, char *why, size_t whylen);
+nvr_err rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, const uint8_t **data, size_t *len,
+                         char *why, size_t whylen);
 
 /* Sends one interleaved frame (an RTCP receiver report); len <= 65535. */
 nvr_err rtsp_client_send_frame(struct rtsp_client *c, int channel, const uint8_t *data, size_t len);
@@ -116,8 +116,8 @@ struct rtsp_url {
     char user[128];
     char password[128];
     int has_user;
-    int has_port;              /* the URL gave the port */
-    int tls;                   /* rtsps:// */
+    int has_port; /* the URL gave the port */
+    int tls;      /* rtsps:// */
     char request_url[1024];
 };
 nvr_err rtsp_url_parse(const char *url, struct rtsp_url *u);
@@ -130,7 +130,7 @@ struct rtsp_reply {
     int cseq;
     size_t content_length;
     char session[128];
-    int session_timeout;             /* seconds; 60 if not given */
+    int session_timeout; /* seconds; 60 if not given */
     char transport[256];
     char content_base[512];
     char content_location[512];
@@ -138,8 +138,8 @@ struct rtsp_reply {
     char public_methods[256];
     char www_authenticate[RTSP_MAX_AUTH][512];
     int nauth;
-    int is_request;                  /* a request from the server, not a reply */
-    char method[32];                 /* its method */
+    int is_request;  /* a request from the server, not a reply */
+    char method[32]; /* its method */
 };
 
 /* Parses a message head (status line and headers) of len bytes, which must
@@ -149,14 +149,14 @@ nvr_err rtsp_reply_parse(const char *head, size_t len, struct rtsp_reply *r);
 /* Framing of the byte stream from the server.  (Exposed for the unit tests
  * and the fuzz target.) */
 enum rtsp_item_kind {
-    RTSP_ITEM_FRAME,     /* an interleaved frame: channel, data/len its payload */
-    RTSP_ITEM_MESSAGE,   /* a reply or request: *r its head, data/len its body */
-    RTSP_ITEM_SKIP,      /* len bytes of garbage */
+    RTSP_ITEM_FRAME,   /* an interleaved frame: channel, data/len its payload */
+    RTSP_ITEM_MESSAGE, /* a reply or request: *r its head, data/len its body */
+    RTSP_ITEM_SKIP,    /* len bytes of garbage */
 };
 struct rtsp_item {
     enum rtsp_item_kind kind;
     int channel;
-    const uint8_t *data;      /* points into the buffer */
+    const uint8_t *data; /* points into the buffer */
     size_t len;
 };
 

@@ -52,13 +52,13 @@ struct leg {
 };
 
 struct rtsp_conn {
-    struct leg rd, wr;          /* wr.fd < 0 without a tunnel: writes go to rd */
+    struct leg rd, wr; /* wr.fd < 0 without a tunnel: writes go to rd */
     SSL_CTX *ctx;
     int tls, tunnel;
     const atomic_int *stop;
     uint8_t pre[HTTP_HEAD_MAX]; /* tunnel body bytes read with the GET head */
     size_t npre, ppre;
-    uint8_t *out;               /* queued bytes [opos, olen) */
+    uint8_t *out; /* queued bytes [opos, olen) */
     size_t olen, opos, ocap;
     char fingerprint[FP_LEN + 1];
     char tls_version[16];
@@ -163,17 +163,18 @@ static nvr_err wait_error(int rc, const struct rtsp_conn_opts *o, const char *wh
         return nvr_fail(rc, why, whylen, "stopped");
     if (rc == NVR_ETIMEDOUT)
         return nvr_fail(rc, why, whylen, "no answer from %s port %s within %llds (%s)", o->host, o->port,
-                    (long long)((o->timeout_us + 999999) / 1000000), what);
+                        (long long)((o->timeout_us + 999999) / 1000000), what);
     return nvr_fail(rc, why, whylen, "poll failed: %s", strerror(errno));
 }
 
 static nvr_err leg_connect(struct rtsp_conn *c, const struct rtsp_conn_opts *o, struct leg *l, int64_t deadline,
-                       char *why, size_t whylen)
+                           char *why, size_t whylen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
     int gai = getaddrinfo(o->host, o->port, &hints, &res);
     if (gai != 0)
-        return nvr_fail(NVR_ECONN, why, whylen, "cannot resolve %s: %s (connection failed)", o->host, gai_strerror(gai));
+        return nvr_fail(NVR_ECONN, why, whylen, "cannot resolve %s: %s (connection failed)", o->host,
+                        gai_strerror(gai));
     int rc = NVR_ECONN, err = ECONNREFUSED;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         l->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
@@ -234,7 +235,7 @@ static int is_address(const char *host)
 }
 
 static nvr_err leg_handshake(struct rtsp_conn *c, const struct rtsp_conn_opts *o, struct leg *l, int64_t deadline,
-                         char *why, size_t whylen)
+                             char *why, size_t whylen)
 {
     if (!(l->ssl = SSL_new(c->ctx)) || SSL_set_fd(l->ssl, l->fd) != 1)
         return nvr_fail(NVR_ENOMEM, why, whylen, "out of memory (TLS)");
@@ -268,15 +269,15 @@ static nvr_err leg_handshake(struct rtsp_conn *c, const struct rtsp_conn_opts *o
         return nvr_fail(NVR_EIO, why, whylen, "the camera sent no TLS certificate");
     if (o->pin_key && !pin_check(o->pin_key, fp, pinned, sizeof pinned))
         return nvr_fail(NVR_EAUTH, why, whylen,
-                    "the camera's TLS certificate changed (sha256 %s, pinned %s): refused until nvr restarts", fp,
-                    pinned);
+                        "the camera's TLS certificate changed (sha256 %s, pinned %s): refused until nvr restarts", fp,
+                        pinned);
     snprintf(c->fingerprint, sizeof c->fingerprint, "%s", fp);
     snprintf(c->tls_version, sizeof c->tls_version, "%s", SSL_get_version(l->ssl));
     return NVR_OK;
 }
 
 static nvr_err leg_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, struct leg *l, int64_t deadline, char *why,
-                    size_t whylen)
+                        size_t whylen)
 {
     int rc = leg_connect(c, o, l, deadline, why, whylen);
     if (rc == NVR_OK && c->tls)
@@ -392,7 +393,7 @@ static ssize_t leg_send(struct leg *l, const void *data, size_t len, short *want
 
 /* Writes all of data on a leg (during open). */
 static nvr_err leg_send_all(struct rtsp_conn *c, const struct rtsp_conn_opts *o, struct leg *l, const char *data,
-                        size_t len, int64_t deadline, char *why, size_t whylen)
+                            size_t len, int64_t deadline, char *why, size_t whylen)
 {
     while (len > 0) {
         short want;
@@ -416,7 +417,7 @@ static nvr_err leg_send_all(struct rtsp_conn *c, const struct rtsp_conn_opts *o,
 /* Sends the GET, reads its response head (keeping body bytes in pre), then
  * sends the POST head. */
 static nvr_err tunnel_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, int64_t deadline, char *why,
-                       size_t whylen)
+                           size_t whylen)
 {
     unsigned char rnd[16];
     char cookie[33], req[2048], host[300];
@@ -445,10 +446,10 @@ static nvr_err tunnel_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, 
         ssize_t k = leg_recv(&c->rd, c->pre + got, sizeof c->pre - got, &want);
         if (k == NVR_EEOF)
             return nvr_fail(NVR_ECONN, why, whylen, "the camera closed the HTTP tunnel (no RTSP over HTTP on port %s?)",
-                        o->port);
+                            o->port);
         if (k < 0)
             return nvr_fail((int)k, why, whylen, "receiving from %s port %s failed: %s", o->host, o->port,
-                        strerror(errno));
+                            strerror(errno));
         if (k == 0) {
             if ((rc = wait_fd(c, c->rd.fd, want, deadline)))
                 return wait_error(rc, o, "HTTP tunnel", why, whylen);
@@ -462,8 +463,10 @@ static nvr_err tunnel_open(struct rtsp_conn *c, const struct rtsp_conn_opts *o, 
     if (sscanf((const char *)c->pre, "HTTP/1.%*d %d", &status) != 1)
         return nvr_fail(NVR_EIO, why, whylen, "the camera's HTTP tunnel answer is malformed");
     if (status == 401 || status == 403)
-        return nvr_fail(NVR_EAUTH, why, whylen, "the camera refused the HTTP tunnel (HTTP %d; HTTP authentication of "
-                                            "the tunnel is not supported)", status);
+        return nvr_fail(NVR_EAUTH, why, whylen,
+                        "the camera refused the HTTP tunnel (HTTP %d; HTTP authentication of "
+                        "the tunnel is not supported)",
+                        status);
     if (status != 200)
         return nvr_fail(NVR_ECONN, why, whylen, "the camera answered HTTP %d to the tunnel's GET", status);
     c->npre = got;

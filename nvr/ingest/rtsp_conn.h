@@ -41,14 +41,14 @@
 struct rtsp_conn;
 
 struct rtsp_conn_opts {
-    const char *host;           /* name or address literal (no brackets); borrowed */
+    const char *host; /* name or address literal (no brackets); borrowed */
     const char *port;
-    int tls;                    /* rtsps:// */
-    int tunnel;                 /* RTSP over HTTP */
-    const char *tunnel_path;    /* the GET/POST target: the URL's path and query */
-    const char *pin_key;        /* pins the certificate under this key; NULL: no pinning */
-    int64_t timeout_us;         /* bound of the connect, the handshake, the tunnel's GET */
-    const atomic_int *stop;     /* non-zero: give up at once; may be NULL */
+    int tls;                 /* rtsps:// */
+    int tunnel;              /* RTSP over HTTP */
+    const char *tunnel_path; /* the GET/POST target: the URL's path and query */
+    const char *pin_key;     /* pins the certificate under this key; NULL: no pinning */
+    int64_t timeout_us;      /* bound of the connect, the handshake, the tunnel's GET */
+    const atomic_int *stop;  /* non-zero: give up at once; may be NULL */
 };
 
 /* Connects (and handshakes, and opens the tunnel).  Errors: NVR_ECONN,

@@ -30,24 +30,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RAW_MAX 600          /* packets kept since the last keyframe (a 20 s GOP at 30 fps) */
-#define RING 1024            /* chunks a viewer may have queued (a long GOP fits) */
+#define RAW_MAX 600 /* packets kept since the last keyframe (a 20 s GOP at 30 fps) */
+#define RING 1024   /* chunks a viewer may have queued (a long GOP fits) */
 #define NTP_UNIX_OFFSET 2208988800ULL
 
 struct live_chunk {
     atomic_int refs;
     int key;
-    int64_t t_us;                /* media time of the frame, -1 for the init segment */
+    int64_t t_us; /* media time of the frame, -1 for the init segment */
     size_t len;
     uint8_t data[];
 };
 
 struct live_viewer {
     struct live_hub *h;
-    live_wake_fn wake;           /* set by live_viewer_attach; NULL before */
+    live_wake_fn wake; /* set by live_viewer_attach; NULL before */
     void *wake_cls;
     struct live_chunk *ring[RING];
-    size_t head, n, bytes, off;  /* off: bytes of ring[head] already sent */
+    size_t head, n, bytes, off; /* off: bytes of ring[head] already sent */
     int ended, skipping, got_init;
     uint64_t skips;
     struct live_viewer *prev, *next;
@@ -55,7 +55,7 @@ struct live_viewer {
 
 struct raw {
     AVPacket *pkt;
-    int64_t cam_us;              /* camera wall clock of the frame */
+    int64_t cam_us; /* camera wall clock of the frame */
 };
 
 struct live_hub {
@@ -67,7 +67,7 @@ struct live_hub {
     struct raw raw[RAW_MAX];
     size_t nraw;
     AVFormatContext *oc;
-    uint8_t *out;                /* muxer output being collected */
+    uint8_t *out; /* muxer output being collected */
     size_t outlen, outcap;
     int out_err;
     int64_t base_dts;            /* the first muxed keyframe's dts: decode time 0 */
@@ -77,7 +77,7 @@ struct live_hub {
     size_t ngop, gopcap;
     struct live_viewer *viewers;
     int nviewers;
-    int64_t idle_since;          /* monotonic */
+    int64_t idle_since; /* monotonic */
     AVPacket *key;
     AVCodecParameters *keypar;
     uint64_t keyseq;
@@ -380,8 +380,8 @@ static void new_params(struct live_hub *h, const struct ingest_info *info)
     }
     h->tb = info->video_tb;
     char codecs[64];
-    if (h26x_codec_string(h->par->codec_id, h->par->extradata, (size_t)h->par->extradata_size, codecs,
-                          sizeof codecs) == 0)
+    if (h26x_codec_string(h->par->codec_id, h->par->extradata, (size_t)h->par->extradata_size, codecs, sizeof codecs) ==
+        0)
         snprintf(h->mime, sizeof h->mime, "video/mp4; codecs=\"%s\"", codecs);
 }
 

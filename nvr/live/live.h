@@ -43,9 +43,9 @@
 #include <libavcodec/avcodec.h>
 #include <stdint.h>
 
-#define LIVE_VIEWER_MAX_BYTES (8u << 20)   /* backlog after which a viewer skips ahead */
-#define LIVE_MAX_LAG_US (4 * 1000000LL)     /* ... or this much media (2 GOPs if longer) */
-#define LIVE_IDLE_US (10 * 1000000LL)       /* active this long after the last viewer */
+#define LIVE_VIEWER_MAX_BYTES (8u << 20) /* backlog after which a viewer skips ahead */
+#define LIVE_MAX_LAG_US (4 * 1000000LL)  /* ... or this much media (2 GOPs if longer) */
+#define LIVE_IDLE_US (10 * 1000000LL)    /* active this long after the last viewer */
 
 struct live_hub;
 

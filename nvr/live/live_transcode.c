@@ -22,12 +22,12 @@
 #include <string.h>
 #include <time.h>
 
-#define QUEUE_MAX 100            /* packets: 4 s at 25 fps */
+#define QUEUE_MAX 100 /* packets: 4 s at 25 fps */
 
 struct item {
     AVPacket *pkt;
     struct ingest_meta meta;
-    AVCodecParameters *par;      /* set when the parameters changed */
+    AVCodecParameters *par; /* set when the parameters changed */
     AVRational tb;
     struct item *next;
 };
@@ -39,17 +39,17 @@ struct live_transcode {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stop, demanded, running;
-    int64_t started;             /* monotonic: a new run waits for its first viewer */
+    int64_t started; /* monotonic: a new run waits for its first viewer */
     struct item *head, *tail;
     int n;
-    int dropping;                /* queue was full: wait for a keyframe */
-    int tap_fresh;               /* first packet since the tap was set */
+    int dropping;  /* queue was full: wait for a keyframe */
+    int tap_fresh; /* first packet since the tap was set */
     /* thread-owned */
     AVCodecContext *dec, *enc;
     struct SwsContext *sws;
     AVFrame *scaled;
     AVRational tb;
-    int enc_new;                 /* next output packet announces parameters */
+    int enc_new; /* next output packet announces parameters */
     AVCodecParameters *encpar;
     uint64_t frames;
 };
@@ -133,7 +133,7 @@ static nvr_err open_codecs(struct live_transcode *t, const AVCodecParameters *pa
     t->enc->pix_fmt = AV_PIX_FMT_YUV420P;
     t->enc->time_base = tb;
     t->enc->framerate = (AVRational){25, 1};
-    t->enc->gop_size = 250;       /* keyframes follow the camera's (below) */
+    t->enc->gop_size = 250; /* keyframes follow the camera's (below) */
     t->enc->max_b_frames = 0;
     t->enc->bit_rate = 1000000;
     t->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
@@ -154,8 +154,8 @@ static nvr_err open_codecs(struct live_transcode *t, const AVCodecParameters *pa
     t->tb = tb;
     t->enc_new = 1;
     rc = NVR_OK;
-    nvr_log(NVR_INFO, t->camera, "live h264 rendition started encoder=%s width=%d height=%d", e->name,
-            t->enc->width, t->enc->height);
+    nvr_log(NVR_INFO, t->camera, "live h264 rendition started encoder=%s width=%d height=%d", e->name, t->enc->width,
+            t->enc->height);
 out:
     av_dict_free(&opts);
     if (rc) {
@@ -196,9 +196,8 @@ static void transcode(struct live_transcode *t, struct item *it)
     AVFrame *f = av_frame_alloc();
     while (f && avcodec_receive_frame(t->dec, f) == 0) {
         if (!t->sws || f->width != t->dec->width || f->height != t->dec->height)
-            t->sws = sws_getCachedContext(t->sws, f->width, f->height, (enum AVPixelFormat)f->format,
-                                          t->scaled->width, t->scaled->height, AV_PIX_FMT_YUV420P, SWS_BILINEAR,
-                                          NULL, NULL, NULL);
+            t->sws = sws_getCachedContext(t->sws, f->width, f->height, (enum AVPixelFormat)f->format, t->scaled->width,
+                                          t->scaled->height, AV_PIX_FMT_YUV420P, SWS_BILINEAR, NULL, NULL, NULL);
         if (!t->sws || av_frame_make_writable(t->scaled) < 0)
             break;
         sws_scale(t->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, t->scaled->data,
@@ -279,7 +278,7 @@ static void *transcode_main(void *arg)
 }
 
 nvr_err live_transcode_start(struct live_transcode **out, const char *camera, struct live_hub *source,
-                         struct live_hub *dest)
+                             struct live_hub *dest)
 {
     struct live_transcode *t = calloc(1, sizeof *t);
     *out = NULL;

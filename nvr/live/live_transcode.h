@@ -29,7 +29,7 @@ struct live_transcode;
 
 /* Starts the idle thread: source and out are borrowed and must outlive it. */
 nvr_err live_transcode_start(struct live_transcode **out, const char *camera, struct live_hub *source,
-                         struct live_hub *dest);
+                             struct live_hub *dest);
 
 /* A viewer arrived: start transcoding if not running. */
 void live_transcode_demand(struct live_transcode *t);

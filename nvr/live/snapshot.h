@@ -26,7 +26,7 @@
 
 #define SNAPSHOT_MIN_WIDTH 16
 #define SNAPSHOT_MAX_WIDTH 3840
-#define SNAPSHOT_MAX_FRAGMENT (32u << 20)  /* bigger stored fragments are refused */
+#define SNAPSHOT_MAX_FRAGMENT (32u << 20) /* bigger stored fragments are refused */
 
 struct snapshot_cache;
 

@@ -37,15 +37,15 @@ struct audio_transcode {
     const char *camera;
     int rate, channels;
     AVCodecContext *dec, *enc;
-    AVCodecParameters *par;       /* the encoder's, for the muxer */
-    AVFrame *decoded, *frame;     /* decoder output; encoder input */
-    AVAudioFifo *fifo;            /* planar float */
+    AVCodecParameters *par;   /* the encoder's, for the muxer */
+    AVFrame *decoded, *frame; /* decoder output; encoder input */
+    AVAudioFifo *fifo;        /* planar float */
     int have_pts;
-    int64_t fifo_pts;             /* pts of the FIFO's first sample */
-    AVPacket **q;                 /* encoded packets not yet taken, q[qhead..qlen) */
+    int64_t fifo_pts; /* pts of the FIFO's first sample */
+    AVPacket **q;     /* encoded packets not yet taken, q[qhead..qlen) */
     size_t qhead, qlen, qcap;
     int flushing;
-    uint64_t filled, dropped;     /* samples of silence inserted, samples dropped */
+    uint64_t filled, dropped; /* samples of silence inserted, samples dropped */
 };
 
 static nvr_err av_rc(int averr)
@@ -54,7 +54,7 @@ static nvr_err av_rc(int averr)
 }
 
 nvr_err audio_transcode_create(struct audio_transcode **out, enum AVCodecID in_codec, int sample_rate, int channels,
-                           const char *camera)
+                               const char *camera)
 {
     int rc = NVR_EINVAL;
     struct audio_transcode *t;

@@ -40,7 +40,7 @@ struct audio_transcode;
  * 1 or 2.  camera is for log lines (borrowed, must outlive t).  Returns
  * NVR_OK, NVR_EINVAL (codec or rate not usable), NVR_ENOMEM or NVR_ECODEC. */
 nvr_err audio_transcode_create(struct audio_transcode **out, enum AVCodecID in_codec, int sample_rate, int channels,
-                           const char *camera);
+                               const char *camera);
 
 /* The AAC parameters (AudioSpecificConfig as extradata, frame_size 1024);
  * borrowed, valid as long as t. */

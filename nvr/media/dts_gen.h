@@ -42,14 +42,14 @@
 #define DTS_GEN_MAX_DEPTH 16
 
 struct dts_gen {
-    int depth;                          /* D */
-    int64_t max_forward, max_back;      /* G3, in the stream's ticks */
-    int64_t heap[DTS_GEN_MAX_DEPTH + 2];/* min-heap of pts not yet used as a dts */
+    int depth;                           /* D */
+    int64_t max_forward, max_back;       /* G3, in the stream's ticks */
+    int64_t heap[DTS_GEN_MAX_DEPTH + 2]; /* min-heap of pts not yet used as a dts */
     int nheap;
-    int nheld;                          /* frames held at the start of a run */
-    int64_t prev_pts;                   /* pts of the previous frame, decode order */
-    int64_t last;                       /* last dts given, INT64_MIN at a run start */
-    uint64_t clamped;                   /* G2 count, for the log and tests */
+    int nheld;        /* frames held at the start of a run */
+    int64_t prev_pts; /* pts of the previous frame, decode order */
+    int64_t last;     /* last dts given, INT64_MIN at a run start */
+    uint64_t clamped; /* G2 count, for the log and tests */
 };
 
 /* Starts a new run with depth (clamped to 0..DTS_GEN_MAX_DEPTH); the G3

@@ -11,8 +11,7 @@
 
 /* Calls fn for each NAL unit (payload without start code) of Annex-B data;
  * stops when fn returns non-zero and returns that value. */
-static int each_nal(const uint8_t *d, size_t size,
-                    int (*fn)(void *ctx, const uint8_t *nal, size_t len), void *ctx)
+static int each_nal(const uint8_t *d, size_t size, int (*fn)(void *ctx, const uint8_t *nal, size_t len), void *ctx)
 {
     size_t i = 0, start = SIZE_MAX;
     while (i + 3 <= size) {
@@ -70,8 +69,7 @@ static int find_fn(void *ctx, const uint8_t *nal, size_t len)
     return 0;
 }
 
-int h26x_find_sps(enum AVCodecID codec, const uint8_t *data, size_t size, const uint8_t **sps,
-                  size_t *len)
+int h26x_find_sps(enum AVCodecID codec, const uint8_t *data, size_t size, const uint8_t **sps, size_t *len)
 {
     struct find_ctx f = {codec, NULL, 0};
     if (!data || !each_nal(data, size, find_fn, &f))
@@ -153,7 +151,11 @@ int h26x_codec_string(enum AVCodecID codec, const uint8_t *extradata, size_t siz
     int ncons = 6;
     while (ncons > 0 && cons[ncons - 1] == 0)
         ncons--;
-    int w = snprintf(buf, n, "hvc1.%s%d.%X.%c%d", space ? (space == 1 ? "A" : space == 2 ? "B" : "C") : "",
+    int w = snprintf(buf, n, "hvc1.%s%d.%X.%c%d",
+                     space ? (space == 1   ? "A"
+                              : space == 2 ? "B"
+                                           : "C")
+                           : "",
                      profile, rev, tier ? 'H' : 'L', r[14]);
     for (int i = 0; i < ncons && w > 0 && (size_t)w < n; i++)
         w += snprintf(buf + w, n - (size_t)w, ".%X", cons[i]);

@@ -15,8 +15,7 @@
 
 /* Finds the first SPS NAL unit (without start code) in Annex-B data.
  * Returns 1 and sets *sps and *len if found, else 0. */
-int h26x_find_sps(enum AVCodecID codec, const uint8_t *data, size_t size, const uint8_t **sps,
-                  size_t *len);
+int h26x_find_sps(enum AVCodecID codec, const uint8_t *data, size_t size, const uint8_t **sps, size_t *len);
 
 /* Copies every parameter-set NAL unit (H.264 SPS/PPS, H.265 VPS/SPS/PPS) of
  * data, each with a 4-byte start code, into a new av_malloc'ed buffer with

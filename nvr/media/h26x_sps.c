@@ -22,12 +22,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#define SPS_MAX 1024  /* RBSP bytes looked at; real SPSs are < 100 */
+#define SPS_MAX 1024 /* RBSP bytes looked at; real SPSs are < 100 */
 
 struct bits {
     const uint8_t *d;
-    size_t n;      /* bytes */
-    size_t pos;    /* bits read */
+    size_t n;   /* bytes */
+    size_t pos; /* bits read */
     int overrun;
 };
 
@@ -109,11 +109,13 @@ static void skip_h264_hrd(struct bits *b)
 /* MaxDpbFrames (A.3.1 h, table A-1) for a level and a frame of mbs macroblocks. */
 static int h264_max_dpb_frames(unsigned level, int constraint3, unsigned mbs)
 {
-    static const struct { unsigned level; unsigned dpb_mbs; } t[] = {
-        {9, 396}, {10, 396}, {11, 900}, {12, 2376}, {13, 2376}, {20, 2376}, {21, 4752},
-        {22, 8100}, {30, 8100}, {31, 18000}, {32, 20480}, {40, 32768}, {41, 32768},
-        {42, 34816}, {50, 110400}, {51, 184320}, {52, 184320}, {60, 696320}, {61, 696320},
-        {62, 696320},
+    static const struct {
+        unsigned level;
+        unsigned dpb_mbs;
+    } t[] = {
+        {9, 396},     {10, 396},    {11, 900},    {12, 2376},   {13, 2376},   {20, 2376},   {21, 4752},
+        {22, 8100},   {30, 8100},   {31, 18000},  {32, 20480},  {40, 32768},  {41, 32768},  {42, 34816},
+        {50, 110400}, {51, 184320}, {52, 184320}, {60, 696320}, {61, 696320}, {62, 696320},
     };
     if (level == 11 && constraint3)
         level = 9; /* level 1b */
@@ -131,9 +133,9 @@ static int h264_depth(struct bits *b)
     unsigned profile = u(b, 8), cons = u(b, 8), level = u(b, 8);
     int constraint3 = (cons >> 4) & 1;
     ue(b); /* seq_parameter_set_id */
-    if (profile == 100 || profile == 110 || profile == 122 || profile == 244 || profile == 44 ||
-        profile == 83 || profile == 86 || profile == 118 || profile == 128 || profile == 138 ||
-        profile == 139 || profile == 134 || profile == 135) {
+    if (profile == 100 || profile == 110 || profile == 122 || profile == 244 || profile == 44 || profile == 83 ||
+        profile == 86 || profile == 118 || profile == 128 || profile == 138 || profile == 139 || profile == 134 ||
+        profile == 135) {
         uint32_t chroma = ue(b);
         if (chroma == 3)
             bit(b);
@@ -163,7 +165,7 @@ static int h264_depth(struct bits *b)
     int frame_mbs_only = (int)bit(b);
     if (!frame_mbs_only)
         bit(b);
-    bit(b); /* direct_8x8_inference_flag */
+    bit(b);       /* direct_8x8_inference_flag */
     if (bit(b)) { /* frame_cropping_flag */
         ue(b);
         ue(b);
@@ -172,8 +174,8 @@ static int h264_depth(struct bits *b)
     }
     if (b->overrun)
         return -1;
-    int no_b = profile == 66 || (constraint3 && (profile == 44 || profile == 110 || profile == 122 ||
-                                                 profile == 244 || profile == 100));
+    int no_b = profile == 66 ||
+               (constraint3 && (profile == 44 || profile == 110 || profile == 122 || profile == 244 || profile == 100));
     int inferred = no_b ? 0 : h264_max_dpb_frames(level, constraint3, w * h * (2 - (unsigned)frame_mbs_only));
     if (!bit(b)) /* vui_parameters_present_flag */
         return b->overrun ? -1 : inferred;
@@ -200,7 +202,7 @@ static int h264_depth(struct bits *b)
         skip_h264_hrd(b);
     if (nal_hrd || vcl_hrd)
         bit(b);
-    bit(b); /* pic_struct_present_flag */
+    bit(b);      /* pic_struct_present_flag */
     if (!bit(b)) /* bitstream_restriction_flag */
         return b->overrun ? -1 : inferred;
     bit(b);
@@ -217,8 +219,8 @@ static int h264_depth(struct bits *b)
 
 static int h265_depth(struct bits *b)
 {
-    u(b, 16); /* NAL header */
-    u(b, 4);  /* sps_video_parameter_set_id */
+    u(b, 16);               /* NAL header */
+    u(b, 4);                /* sps_video_parameter_set_id */
     unsigned sub = u(b, 3); /* sps_max_sub_layers_minus1 */
     bit(b);
     /* profile_tier_level(1, sub) */
@@ -242,7 +244,7 @@ static int h265_depth(struct bits *b)
         if (lev[i])
             u(b, 8);
     }
-    ue(b); /* sps_seq_parameter_set_id */
+    ue(b);          /* sps_seq_parameter_set_id */
     if (ue(b) == 3) /* chroma_format_idc */
         bit(b);
     ue(b);
@@ -255,7 +257,7 @@ static int h265_depth(struct bits *b)
     }
     ue(b);
     ue(b);
-    ue(b); /* bit depths, log2_max_pic_order_cnt_lsb_minus4 */
+    ue(b);                 /* bit depths, log2_max_pic_order_cnt_lsb_minus4 */
     int all = (int)bit(b); /* sps_sub_layer_ordering_info_present_flag */
     uint32_t reorder = 0;
     for (unsigned i = all ? 0 : sub; i <= sub && !b->overrun; i++) {

@@ -25,16 +25,16 @@
 #include <string.h>
 
 #define AAC_FRAME_SAMPLES 1024
-#define LATE_RESYNC 64           /* this many "late" packets in a row: the sender restarted */
+#define LATE_RESYNC 64 /* this many "late" packets in a row: the sender restarted */
 #define MAX_FRAME_BYTES (32u << 20)
 
 struct rtp_depack {
     enum sdp_codec codec;
-    int size_length, index_length, index_delta_length;   /* AAC */
+    int size_length, index_length, index_delta_length; /* AAC */
 
     int have_seq;
     uint16_t max_seq;
-    uint32_t seq_cycles;            /* multiples of 65536 */
+    uint32_t seq_cycles; /* multiples of 65536 */
     int late_streak;
     uint32_t ssrc;
 
@@ -42,16 +42,16 @@ struct rtp_depack {
     uint32_t last_ts;
     int64_t ts64;
 
-    uint8_t *buf;                   /* the frame being assembled */
+    uint8_t *buf; /* the frame being assembled */
     size_t len, cap;
     int64_t au_ts;
     int au_open, au_damaged, au_key, au_recovery, au_slice;
     int fu_open;
-    int damage_next;                /* the next frame to begin may lack its start */
+    int damage_next; /* the next frame to begin may lack its start */
     int need_key;
-    size_t aac_expected;            /* size of a fragmented AAC frame, 0 if none */
+    size_t aac_expected; /* size of a fragmented AAC frame, 0 if none */
 
-    struct rtp_frame *q;            /* completed frames, q[qhead..qlen) */
+    struct rtp_frame *q; /* completed frames, q[qhead..qlen) */
     size_t qhead, qlen, qcap;
 
     struct rtp_stats st;
@@ -275,7 +275,7 @@ static nvr_err add_aggregate(struct rtp_depack *d, const uint8_t *p, size_t n)
 
 /* A fragment: hdr/hlen is the rebuilt NAL header, data the fragment's bytes. */
 static nvr_err add_fragment(struct rtp_depack *d, int start, int end, const uint8_t *hdr, size_t hlen,
-                        const uint8_t *data, size_t n)
+                            const uint8_t *data, size_t n)
 {
     static const uint8_t sc[4] = {0, 0, 0, 1};
     int rc;
@@ -561,8 +561,7 @@ nvr_err rtp_depack_push(struct rtp_depack *d, const uint8_t *pkt, size_t len)
         d->au_damaged = d->damage_next;
         d->damage_next = 0;
     }
-    rc = d->codec == SDP_CODEC_H264 ? push_h264(d, h.payload, h.payload_len)
-                                    : push_h265(d, h.payload, h.payload_len);
+    rc = d->codec == SDP_CODEC_H264 ? push_h264(d, h.payload, h.payload_len) : push_h265(d, h.payload, h.payload_len);
     if (rc == NVR_EINVAL) { /* an absurdly large frame */
         d->st.malformed++;
         d->au_damaged = 1;

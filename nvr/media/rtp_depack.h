@@ -42,7 +42,7 @@ struct rtp_header {
     uint16_t seq;
     uint32_t ts;
     uint32_t ssrc;
-    const uint8_t *payload;   /* points into the packet */
+    const uint8_t *payload; /* points into the packet */
     size_t payload_len;
 };
 
@@ -51,20 +51,20 @@ struct rtp_header {
 nvr_err rtp_parse_header(const uint8_t *pkt, size_t len, struct rtp_header *h);
 
 struct rtp_frame {
-    uint8_t *data;    /* av_malloc'ed, AV_INPUT_BUFFER_PADDING_SIZE zeroed bytes
-                       * after size; the caller owns it (av_packet_from_data) */
+    uint8_t *data; /* av_malloc'ed, AV_INPUT_BUFFER_PADDING_SIZE zeroed bytes
+                    * after size; the caller owns it (av_packet_from_data) */
     size_t size;
-    int64_t ts;       /* unwrapped RTP timestamp */
-    int key;          /* video keyframe; always 1 for audio */
+    int64_t ts; /* unwrapped RTP timestamp */
+    int key;    /* video keyframe; always 1 for audio */
 };
 
 struct rtp_stats {
-    uint64_t packets;         /* accepted RTP packets */
-    uint64_t lost;            /* sequence numbers never seen */
-    uint64_t late;            /* repeated or reordered packets, ignored */
-    uint64_t malformed;       /* bad headers or payloads */
-    uint64_t frames;          /* frames handed out */
-    uint64_t frames_dropped;  /* damaged frames and those waiting for a keyframe */
+    uint64_t packets;        /* accepted RTP packets */
+    uint64_t lost;           /* sequence numbers never seen */
+    uint64_t late;           /* repeated or reordered packets, ignored */
+    uint64_t malformed;      /* bad headers or payloads */
+    uint64_t frames;         /* frames handed out */
+    uint64_t frames_dropped; /* damaged frames and those waiting for a keyframe */
 };
 
 struct rtp_depack;
@@ -105,8 +105,8 @@ const struct rtp_stats *rtp_depack_stats(const struct rtp_depack *d);
 /* An RTCP sender report. */
 struct rtcp_sr {
     uint32_t ssrc;
-    uint64_t ntp;         /* NTP timestamp, 32.32 fixed point since 1900 */
-    uint32_t rtp_ts;      /* the same instant on the RTP clock */
+    uint64_t ntp;    /* NTP timestamp, 32.32 fixed point since 1900 */
+    uint32_t rtp_ts; /* the same instant on the RTP clock */
 };
 
 /* Finds a sender report in a (compound) RTCP packet.  Returns 1 and fills *sr

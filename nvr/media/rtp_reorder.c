@@ -33,7 +33,7 @@ struct rtp_reorder {
     int started;
     uint16_t next;
     uint32_t ssrc;
-    int late_run;               /* packets behind next in a row */
+    int late_run; /* packets behind next in a row */
     int64_t max_wait_us;
     int64_t since_us;
     rtp_reorder_emit_fn emit;
@@ -41,7 +41,8 @@ struct rtp_reorder {
     struct rtp_reorder_stats stats;
 };
 
-nvr_err rtp_reorder_create(struct rtp_reorder **out, int slots, int64_t max_wait_us, rtp_reorder_emit_fn emit, void *ctx)
+nvr_err rtp_reorder_create(struct rtp_reorder **out, int slots, int64_t max_wait_us, rtp_reorder_emit_fn emit,
+                           void *ctx)
 {
     *out = NULL;
     if (slots < 2 || slots > 1024 || !emit)

@@ -36,15 +36,15 @@ struct rtp_reorder;
 typedef int (*rtp_reorder_emit_fn)(void *ctx, const uint8_t *pkt, size_t len);
 
 struct rtp_reorder_stats {
-    uint64_t held;        /* packets held because an earlier one was missing */
-    uint64_t reordered;   /* missing packets that came late but in time (out of order) */
-    uint64_t late;        /* dropped: behind the next one to emit, or duplicates */
-    uint64_t skipped;     /* sequence numbers given up on (the depacketizer counts them lost) */
+    uint64_t held;      /* packets held because an earlier one was missing */
+    uint64_t reordered; /* missing packets that came late but in time (out of order) */
+    uint64_t late;      /* dropped: behind the next one to emit, or duplicates */
+    uint64_t skipped;   /* sequence numbers given up on (the depacketizer counts them lost) */
 };
 
 /* slots: 2..1024, the most packets held; max_wait_us: see above. */
 nvr_err rtp_reorder_create(struct rtp_reorder **out, int slots, int64_t max_wait_us, rtp_reorder_emit_fn emit,
-                       void *ctx);
+                           void *ctx);
 void rtp_reorder_destroy(struct rtp_reorder **r);
 
 /* One packet (borrowed; copied if it has to wait); now_us: CLOCK_MONOTONIC.

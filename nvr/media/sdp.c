@@ -281,8 +281,7 @@ static nvr_err apply_fmtp(struct sdp_media *m, struct slice fmtp)
             }
         }
     }
-    if (aac_mode && m->size_length > 0 && m->size_length <= 16 && m->index_length <= 16 &&
-        m->index_delta_length <= 16)
+    if (aac_mode && m->size_length > 0 && m->size_length <= 16 && m->index_length <= 16 && m->index_delta_length <= 16)
         m->codec = SDP_CODEC_AAC;
     if (rc == NVR_OK && !cpresent && latm_config.p && m->extradata_size == 0) {
         /* the config's bytes are read through a scratch extradata, then replaced by the ASC */

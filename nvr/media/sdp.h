@@ -39,24 +39,24 @@ enum sdp_codec {
 };
 
 struct sdp_media {
-    char type[16];                /* "video", "audio", "application", ... */
-    int payload_type;             /* the first one of the m= line */
-    char encoding[32];            /* rtpmap encoding name as given ("H264") */
+    char type[16];     /* "video", "audio", "application", ... */
+    int payload_type;  /* the first one of the m= line */
+    char encoding[32]; /* rtpmap encoding name as given ("H264") */
     enum sdp_codec codec;
-    int clock_rate;               /* rtpmap, 90000 for video; 0 if unknown */
-    int channels;                 /* rtpmap, audio only; 1 if not given */
-    char control[SDP_CONTROL_MAX];/* a=control, "" if none */
-    double framerate;             /* a=framerate, 0 if not given */
-    uint8_t *extradata;           /* av_malloc'ed with zeroed padding; NULL if none */
+    int clock_rate;                /* rtpmap, 90000 for video; 0 if unknown */
+    int channels;                  /* rtpmap, audio only; 1 if not given */
+    char control[SDP_CONTROL_MAX]; /* a=control, "" if none */
+    double framerate;              /* a=framerate, 0 if not given */
+    uint8_t *extradata;            /* av_malloc'ed with zeroed padding; NULL if none */
     int extradata_size;
-    int packetization_mode;       /* H.264 */
-    int size_length;              /* AAC AU-header field widths in bits */
+    int packetization_mode; /* H.264 */
+    int size_length;        /* AAC AU-header field widths in bits */
     int index_length;
     int index_delta_length;
 };
 
 struct sdp {
-    char control[SDP_CONTROL_MAX];  /* session-level a=control, "" if none */
+    char control[SDP_CONTROL_MAX]; /* session-level a=control, "" if none */
     int nmedia;
     struct sdp_media media[SDP_MAX_MEDIA];
 };

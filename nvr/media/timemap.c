@@ -36,8 +36,8 @@ static int64_t abs64(int64_t v)
     return v < 0 ? -v : v;
 }
 
-int64_t timemap_reference(struct timemap *tm, int64_t stream_us, int64_t recv_us,
-                          int64_t rtcp_origin_us, int *used_rtcp)
+int64_t timemap_reference(struct timemap *tm, int64_t stream_us, int64_t recv_us, int64_t rtcp_origin_us,
+                          int *used_rtcp)
 {
     if (used_rtcp)
         *used_rtcp = 0;
@@ -88,8 +88,7 @@ int64_t timemap_segment_start(struct timemap *tm, int64_t ref_us, int *reanchore
     return start;
 }
 
-int64_t timemap_segment_end(const struct timemap *tm, int64_t start_us, int64_t media_us,
-                            int64_t ref_end_us)
+int64_t timemap_segment_end(const struct timemap *tm, int64_t start_us, int64_t media_us, int64_t ref_end_us)
 {
     int64_t end = start_us + media_us;
     int64_t max_adj = media_us * tm->slew_ppm / 1000000;

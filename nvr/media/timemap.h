@@ -50,15 +50,15 @@ struct timemap {
     int64_t max_frame_gap_us; /* discontinuity threshold (T5), 2 s */
     int64_t slew_ppm;         /* rate adjustment bound (T1), 500 */
     /* state */
-    int64_t prev_end_us;      /* wall end of the last segment, TIMEMAP_NONE if none */
-    int contiguous;           /* the next segment may continue prev_end (T3) */
-    int64_t last_stream_us;   /* last video timestamp seen, TIMEMAP_NONE if none */
-    int rtcp_rejected;        /* RTCP was seen but implausible (for one log line) */
-    int64_t max_step_us;      /* clock step threshold (T6), 2 s */
-    int64_t clock_offset_us;  /* CLOCK_REALTIME - CLOCK_MONOTONIC last seen, TIMEMAP_NONE */
-    int64_t ceiling_us;       /* after a step back: where the suspect footage starts (T6),
-                               * TIMEMAP_NONE if there is none ahead */
-    int64_t after_us;         /* ... and where it ends */
+    int64_t prev_end_us;     /* wall end of the last segment, TIMEMAP_NONE if none */
+    int contiguous;          /* the next segment may continue prev_end (T3) */
+    int64_t last_stream_us;  /* last video timestamp seen, TIMEMAP_NONE if none */
+    int rtcp_rejected;       /* RTCP was seen but implausible (for one log line) */
+    int64_t max_step_us;     /* clock step threshold (T6), 2 s */
+    int64_t clock_offset_us; /* CLOCK_REALTIME - CLOCK_MONOTONIC last seen, TIMEMAP_NONE */
+    int64_t ceiling_us;      /* after a step back: where the suspect footage starts (T6),
+                              * TIMEMAP_NONE if there is none ahead */
+    int64_t after_us;        /* ... and where it ends */
 };
 
 /* Initialises tm; prev_end_us is the camera's last indexed end or TIMEMAP_NONE. */
@@ -73,8 +73,8 @@ void timemap_break(struct timemap *tm);
 /* T2: reference wall clock of a frame at stream_us (media time in us) that
  * arrived at recv_us.  rtcp_origin_us is the camera's wall clock at media
  * time 0 from RTCP, or TIMEMAP_NONE.  Sets *used_rtcp (may be NULL). */
-int64_t timemap_reference(struct timemap *tm, int64_t stream_us, int64_t recv_us,
-                          int64_t rtcp_origin_us, int *used_rtcp);
+int64_t timemap_reference(struct timemap *tm, int64_t stream_us, int64_t recv_us, int64_t rtcp_origin_us,
+                          int *used_rtcp);
 
 /* T5: 1 if this video timestamp does not continue the previous one, 0 if it
  * does.  Records stream_us.  After ending the segment, the caller calls
@@ -88,8 +88,7 @@ int64_t timemap_segment_start(struct timemap *tm, int64_t ref_us, int *reanchore
 
 /* T1: wall end of a segment that started at start_us and holds media_us of
  * media, given the reference clock ref_end_us at its end. */
-int64_t timemap_segment_end(const struct timemap *tm, int64_t start_us, int64_t media_us,
-                            int64_t ref_end_us);
+int64_t timemap_segment_end(const struct timemap *tm, int64_t start_us, int64_t media_us, int64_t ref_end_us);
 
 /* Records that a segment ended at end_us; the next may continue it. */
 void timemap_segment_done(struct timemap *tm, int64_t end_us);

@@ -12,10 +12,10 @@
 #include <string.h>
 
 struct video_params {
-    AVCodecParameters *par;            /* extradata follows in-band changes */
-    AVCodecContext *pctx;              /* for the parser */
+    AVCodecParameters *par; /* extradata follows in-band changes */
+    AVCodecContext *pctx;   /* for the parser */
     AVCodecParserContext *parser;
-    int ready;                         /* extradata and size known */
+    int ready; /* extradata and size known */
 };
 
 nvr_err video_params_create(struct video_params **out, const AVCodecParameters *initial)

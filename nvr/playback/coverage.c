@@ -41,8 +41,7 @@ void coverage_write_json(FILE *f, const char *camera, const struct index_segment
         fputs(",\"end\":", f);
         json_write_time(f, s[i].end_us);
         fprintf(f, ",\"bytes\":%llu,\"media_duration\":%.6f,\"fragments\":%zu,\"frames\":%lld,",
-                (unsigned long long)s[i].bytes, (double)s[i].media_us / 1e6, s[i].frags.n,
-                (long long)s[i].frames);
+                (unsigned long long)s[i].bytes, (double)s[i].media_us / 1e6, s[i].frags.n, (long long)s[i].frames);
         fputs("\"video\":{\"codec\":", f);
         json_write_string(f, s[i].video_codec);
         fprintf(f, ",\"width\":%d,\"height\":%d},\"audio\":", s[i].width, s[i].height);

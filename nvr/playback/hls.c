@@ -19,9 +19,8 @@
 int hls_continues(const struct index_segment *a, const struct index_segment *b)
 {
     return a->session == b->session && b->start_us == a->end_us &&
-           b->media_start_us == a->media_start_us + a->media_us &&
-           strcmp(a->video_codec, b->video_codec) == 0 && a->width == b->width &&
-           a->height == b->height && strcmp(a->audio_codec, b->audio_codec) == 0;
+           b->media_start_us == a->media_start_us + a->media_us && strcmp(a->video_codec, b->video_codec) == 0 &&
+           a->width == b->width && a->height == b->height && strcmp(a->audio_codec, b->audio_codec) == 0;
 }
 
 /* Wall clock at media offset m of segment s (rule T1), in exact integers so
@@ -42,11 +41,11 @@ static int64_t wall_at(const struct index_segment *s, int64_t m)
 /* Walks the fragments of one segment that overlap [start, end). */
 struct frag_iter {
     const struct index_segment *s;
-    size_t next;        /* index of the next fragment to look at */
-    size_t k;           /* the current fragment */
-    uint64_t off;       /* its byte offset in the file */
-    int64_t m;          /* its media offset in the segment */
-    int64_t w0;         /* its wall-clock start */
+    size_t next;  /* index of the next fragment to look at */
+    size_t k;     /* the current fragment */
+    uint64_t off; /* its byte offset in the file */
+    int64_t m;    /* its media offset in the segment */
+    int64_t w0;   /* its wall-clock start */
     uint64_t next_off;
     int64_t next_m;
 };
@@ -107,8 +106,8 @@ nvr_err hls_write_vod(FILE *f, const struct index_segment *segs, size_t n, int64
             const struct nvr_fragment *fr = &s->frags.v[it.k];
             if (!first_in_file) {
                 /* the byte range continues the previous one of the same file */
-                fprintf(f, "#EXTINF:%.6f,\n#EXT-X-BYTERANGE:%u\nsegments/%lld.mp4\n", fr->duration_us / 1e6,
-                        fr->bytes, id);
+                fprintf(f, "#EXTINF:%.6f,\n#EXT-X-BYTERANGE:%u\nsegments/%lld.mp4\n", fr->duration_us / 1e6, fr->bytes,
+                        id);
                 continue;
             }
             /* a new file: its init section; a new timeline unless it continues */
@@ -118,8 +117,8 @@ nvr_err hls_write_vod(FILE *f, const struct index_segment *segs, size_t n, int64
             fprintf(f, "#EXT-X-MAP:URI=\"segments/%lld.mp4\",BYTERANGE=\"%u@0\"\n", id, s->init_bytes);
             nvr_clock_format_rfc3339(it.w0, ts);
             fprintf(f, "#EXT-X-PROGRAM-DATE-TIME:%s\n", ts);
-            fprintf(f, "#EXTINF:%.6f,\n#EXT-X-BYTERANGE:%u@%llu\nsegments/%lld.mp4\n", fr->duration_us / 1e6,
-                    fr->bytes, (unsigned long long)it.off, id);
+            fprintf(f, "#EXTINF:%.6f,\n#EXT-X-BYTERANGE:%u@%llu\nsegments/%lld.mp4\n", fr->duration_us / 1e6, fr->bytes,
+                    (unsigned long long)it.off, id);
             prev = s;
         }
     }

@@ -57,17 +57,17 @@ struct rendition {
     struct storage *st;
     struct rendition_plan plan;
     pthread_mutex_t mu;
-    pthread_cond_t cv;            /* buffer drained / gone */
-    int refs;                     /* thread + caller */
+    pthread_cond_t cv; /* buffer drained / gone */
+    int refs;          /* thread + caller */
     int gone, done;
     void (*wake)(void *cls);
     void *cls;
-    uint8_t *buf;                 /* muxed bytes [off, len) */
+    uint8_t *buf; /* muxed bytes [off, len) */
     size_t len, off, cap;
     /* thread-owned */
     AVFormatContext *oc;
     AVCodecContext *dec, *enc;
-    AVCodecParameters *inpar;     /* parameters the decoder (or copy) was set up with */
+    AVCodecParameters *inpar; /* parameters the decoder (or copy) was set up with */
     struct SwsContext *sws;
     AVFrame *frame, *scaled;
     AVPacket *opkt;
@@ -154,7 +154,7 @@ static int even_height(int src_w, int src_h, int w)
 }
 
 nvr_err rendition_plan(struct storage *st, const char *camera, int64_t from_us, int64_t to_us, int width,
-                   struct rendition_plan *plan)
+                       struct rendition_plan *plan)
 {
     struct index_segment *segs = NULL;
     size_t n = 0;
@@ -175,8 +175,8 @@ nvr_err rendition_plan(struct storage *st, const char *camera, int64_t from_us, 
         int present = storage_segment_present(st, s, &size);
         if (present != NVR_OK) {
             nvr_log(NVR_WARN, camera, "playback: segment file %s path=%s size=%llu indexed=%llu",
-                    present == NVR_ECORRUPT ? "shorter than the index" : "missing", s->path,
-                    (unsigned long long)size, (unsigned long long)s->bytes);
+                    present == NVR_ECORRUPT ? "shorter than the index" : "missing", s->path, (unsigned long long)size,
+                    (unsigned long long)s->bytes);
             break;
         }
     }
@@ -194,7 +194,7 @@ nvr_err rendition_plan(struct storage *st, const char *camera, int64_t from_us, 
 }
 
 nvr_err rendition_plan_segments(struct index_segment *segs, size_t n, int64_t from_us, int64_t to_us, int width,
-                            struct rendition_plan *plan)
+                                struct rendition_plan *plan)
 {
     size_t i0, i1;
     int rc;
@@ -614,7 +614,8 @@ static nvr_err play_segment(struct rendition *r, size_t i, int *stop)
             break;
         }
         int64_t out_dts = wall - r->plan.start_us;
-        int64_t out_pts = out_dts + (pkt->pts != AV_NOPTS_VALUE ? av_rescale_q(pkt->pts - dts, in->time_base, US_TB) : 0);
+        int64_t out_pts =
+            out_dts + (pkt->pts != AV_NOPTS_VALUE ? av_rescale_q(pkt->pts - dts, in->time_base, US_TB) : 0);
         if (r->plan.copy) {
             pkt->pts = av_rescale_q(out_pts, US_TB, OUT_TB);
             pkt->dts = av_rescale_q(out_dts, US_TB, OUT_TB);
@@ -709,7 +710,7 @@ static void *rendition_main(void *arg)
 }
 
 nvr_err rendition_start(struct rendition_pool *pool, struct storage *st, const char *camera,
-                    struct rendition_plan *plan, void (*wake)(void *cls), void *cls, struct rendition **out)
+                        struct rendition_plan *plan, void (*wake)(void *cls), void *cls, struct rendition **out)
 {
     pthread_attr_t attr;
     pthread_t tid;

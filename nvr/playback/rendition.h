@@ -40,11 +40,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RENDITION_MAX_JOBS 2          /* concurrent renditions per server */
-#define RENDITION_MAX_WIDTH 1280      /* default: at most this wide */
+#define RENDITION_MAX_JOBS 2     /* concurrent renditions per server */
+#define RENDITION_MAX_WIDTH 1280 /* default: at most this wide */
 #define RENDITION_MIN_WIDTH 64
-#define RENDITION_BUFFER (2u << 20)   /* muxed bytes held for a slow client */
-#define RENDITION_GAP_US 1000000      /* segments further apart than this are a gap */
+#define RENDITION_BUFFER (2u << 20) /* muxed bytes held for a slow client */
+#define RENDITION_GAP_US 1000000    /* segments further apart than this are a gap */
 
 struct rendition_pool;
 struct rendition;
@@ -67,19 +67,19 @@ void rendition_pool_give(struct rendition_pool *p);
 
 /* What to play, chosen from the index by rendition_plan. */
 struct rendition_plan {
-    struct index_segment *segs;  /* owned: the run's segments (index_segments_free) */
+    struct index_segment *segs; /* owned: the run's segments (index_segments_free) */
     size_t n;
-    size_t first_frag;           /* fragment of segs[0] to start at */
-    int64_t start_us;            /* wall clock of the first frame */
-    int64_t end_us;              /* wall clock where the rendition ends */
-    int copy;                    /* 1: stream copy (stored H.264 at its size) */
-    int width, height;           /* output picture size */
+    size_t first_frag; /* fragment of segs[0] to start at */
+    int64_t start_us;  /* wall clock of the first frame */
+    int64_t end_us;    /* wall clock where the rendition ends */
+    int copy;          /* 1: stream copy (stored H.264 at its size) */
+    int width, height; /* output picture size */
 };
 
 /* Plans the rendition of camera's footage in [from_us, to_us) at width
  * (0: the default).  NVR_ENOTFOUND when nothing is recorded there. */
 nvr_err rendition_plan(struct storage *st, const char *camera, int64_t from_us, int64_t to_us, int width,
-                   struct rendition_plan *plan);
+                       struct rendition_plan *plan);
 
 /* The rule rendition_plan applies, on segs[0..n) (one camera, by start
  * time, as index_segments_list gives them): the chosen segments are copied
@@ -89,7 +89,7 @@ nvr_err rendition_plan(struct storage *st, const char *camera, int64_t from_us, 
  * belong to the same session, start within RENDITION_GAP_US of the
  * previous one's end, before to_us, with the same codec and size. */
 nvr_err rendition_plan_segments(struct index_segment *segs, size_t n, int64_t from_us, int64_t to_us, int width,
-                            struct rendition_plan *plan);
+                                struct rendition_plan *plan);
 
 void rendition_plan_free(struct rendition_plan *plan);
 
@@ -100,7 +100,7 @@ void rendition_plan_free(struct rendition_plan *plan);
  * the end are ready, until rendition_release.  *out is shared by the thread
  * and the caller, who gives up its share with rendition_release. */
 nvr_err rendition_start(struct rendition_pool *pool, struct storage *st, const char *camera,
-                    struct rendition_plan *plan, void (*wake)(void *cls), void *cls, struct rendition **out);
+                        struct rendition_plan *plan, void (*wake)(void *cls), void *cls, struct rendition **out);
 
 /* Copies up to max muxed bytes into buf: the count, 0 if none is ready yet
  * (wake follows), -1 at the end of the body (done, or failed: a file that
