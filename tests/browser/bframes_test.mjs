@@ -14,7 +14,7 @@
 // Environment: BASE_URL, CAMERA (H.264), HEVC_CAMERA, SEEK (RFC 3339, inside
 // the recording), ADMIN_USER, ADMIN_PASSWORD, ARTIFACTS, NPM_DIR, CHROMIUM.
 import path from 'node:path';
-import { ART, BASE, check, sleep, waitFor, launch, finish, login, watch } from './lib.mjs';
+import { ART, BASE, check, sleep, waitFor, launch, finish, login, watch, settled } from './lib.mjs';
 
 const CAM = process.env.CAMERA;
 const HEVC = process.env.HEVC_CAMERA;
@@ -41,8 +41,12 @@ async function playback(page, cam, label) {
     return ok && Math.abs(t - SEEK) <= 1000 ? t : null;
   }, 30000);
   check(at, `${label}: opened at ${new Date(SEEK).toISOString()}, shows ${await clock.getAttribute('data-time')} (within 1 s)`);
-  const c0 = await video.evaluate((v) => v.currentTime);
-  const w0 = await shown();
+  // before the player has moved to SEEK the clock shows the cursor and
+  // currentTime may still be 0: take the pair once both have settled
+  const s0 = await settled(page, tile, video);
+  check(s0, `${label}: the paused tile settles at the instant (state ${await tile.getAttribute('data-state')})`);
+  const c0 = s0 ? s0.c : await video.evaluate((v) => v.currentTime);
+  const w0 = s0 ? s0.w : await shown();
   const p0 = await picture(video);
   await page.click('#play');
   await sleep(3000);

@@ -16,7 +16,7 @@
 // recording), ADMIN_USER, ADMIN_PASSWORD, ARTIFACTS, NPM_DIR, CHROMIUM.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ART, BASE, check, sleep, waitFor, launch, finish, watch } from './lib.mjs';
+import { ART, BASE, check, sleep, waitFor, launch, finish, watch, settled } from './lib.mjs';
 
 
 const CAM = process.env.HEVC_CAMERA;
@@ -70,8 +70,10 @@ try {
   await page.screenshot({ path: path.join(ART, 'hevc-playback-open.png') });
 
   // ---- playing: currentTime and the wall clock advance together ----
-  const c0 = await video.evaluate((v) => v.currentTime);
-  const w0 = await shown();
+  const s0 = await settled(page, tile, video);
+  check(s0, 'the paused tile settles at the instant (currentTime and the clock agree twice)');
+  const c0 = s0 ? s0.c : await video.evaluate((v) => v.currentTime);
+  const w0 = s0 ? s0.w : await shown();
   await page.click('#play');
   await sleep(3000);
   const c1 = await video.evaluate((v) => v.currentTime);

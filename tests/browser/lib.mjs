@@ -47,6 +47,24 @@ export async function waitFor(fn, timeoutMs, stepMs = 200) {
   return fn();
 }
 
+// A paused playback tile has settled: its overlay says "ready" (the player
+// has moved to the instant asked for) and two samples of (currentTime,
+// #wallclock) 300 ms apart agree, so neither is a value from before the seek.
+// Returns {c, w} (seconds, wall ms) or null when the time is up.
+export async function settled(page, tile, video, timeoutMs = 10000) {
+  const sample = async () => ({
+    c: await video.evaluate((v) => v.currentTime),
+    w: Date.parse((await page.locator('#wallclock').getAttribute('data-time')) || ''),
+    ready: (await tile.getAttribute('data-state')) === 'ready',
+  });
+  return waitFor(async () => {
+    const a = await sample();
+    await sleep(300);
+    const b = await sample();
+    return a.ready && b.ready && a.c === b.c && a.w === b.w && !Number.isNaN(b.w) ? { c: b.c, w: b.w } : null;
+  }, timeoutMs, 0);
+}
+
 export const shot = (page, name, full = false) =>
   page.screenshot({ path: path.join(ART, name + '.png'), fullPage: full });
 
