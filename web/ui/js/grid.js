@@ -8,6 +8,8 @@
 // State lives in the URL (?layout=4&page=0, or ?camera=ID) so a view can be
 // bookmarked and the back button works.  Camera status is polled every 5 s;
 // a picture that stops moving is marked "not live" within 2 s (watch).
+// Every tile has "↺ 5 min": the camera's playback from five minutes ago,
+// playing (playback.html?...&play=1).
 
 import { listCameras, header, el, fmtTime, zoneLabel, session } from './common.js';
 import { LivePlayer, mseSupported } from './live.js';
@@ -49,7 +51,7 @@ function makeTile(cam, single) {
     'div',
     { class: 'tile', 'data-camera': cam.id, tabindex: 0, title: single ? cam.name : `${cam.name}: click to enlarge` },
     video,
-    el('div', { class: 'overlay' }, el('span', { class: 'name' }, cam.name), status, detail, stale),
+    el('div', { class: 'overlay' }, el('span', { class: 'name' }, cam.name), status, detail, replayLink(cam), stale),
   );
   const entry = { tile, video, status, detail, stale, cam, player: null, movedAt: Date.now(), lastTime: -1 };
   const setState = (s, text) => {
@@ -65,6 +67,26 @@ function makeTile(cam, single) {
   showStatus(entry, cam);
   if (!mseSupported()) setState('unsupported', 'this browser has no Media Source Extensions');
   return entry;
+}
+
+export const REPLAY_MS = 5 * 60e3;
+
+// playback.html at five minutes ago (the moment of the click), playing.
+export function replayUrl(id, now = Date.now()) {
+  const t = new Date(now - REPLAY_MS).toISOString();
+  return `playback.html?cameras=${encodeURIComponent(id)}&t=${t}&zoom=2&play=1`;
+}
+
+function replayLink(cam) {
+  const a = el('a', { class: 'replay', href: replayUrl(cam.id), title: 'Replay the last 5 minutes',
+                      'aria-label': `${cam.name}: replay the last 5 minutes` }, '↺ 5 min');
+  // the time is the click's, not the page's; the tile's own click/Enter does not fire
+  a.addEventListener('click', (e) => {
+    e.stopPropagation();
+    a.href = replayUrl(cam.id);
+  });
+  a.addEventListener('keydown', (e) => e.stopPropagation());
+  return a;
 }
 
 // Tiles that play live: cameras not disabled, in a browser with MSE.

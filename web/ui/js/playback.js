@@ -2,8 +2,17 @@
 // playback.js - the playback page: one to four cameras played at the same
 // wall-clock instant, one timeline, play/pause, speed, a date picker.
 //
-// URL: playback.html?cameras=a,b&t=2026-11-22T04:00:00Z&zoom=1  (t may also
-// be local, "2026-11-22T05:00:00"; zoom 0 = 24 h, 1 = 1 h, 2 = 5 min).
+// URL: playback.html?cameras=a,b&t=2026-11-22T04:00:00Z&zoom=1[&play=1]  (t
+// may also be local, "2026-11-22T05:00:00"; zoom 0 = 24 h, 1 = 1 h, 2 = 5
+// min; play=1 starts playing, as the live tiles' "replay" links ask).
+//
+// Cameras are a visible list: a click shows that camera alone, Ctrl/Shift/
+// Cmd-click or a press held 500 ms adds or removes it (1..4 together).  A
+// time asked for (Go, a jump, the URL) where the first camera has no footage
+// says so and which recording is shown instead.  The calendar marks the days
+// of the month with footage of the cameras shown.  Mark in / Mark out (keys I
+// and O) choose the range Hold… and Export… take; without both marks they
+// take the visible range, and the note beside them says which.
 //
 // Synchronisation: the first camera with footage at the cursor is the
 // master; every 200 ms each other player's wall-clock time is compared with
@@ -38,14 +47,14 @@ let zoom = 0;
 let lastEndReload = 0;
 
 const timeline = new Timeline($('timeline'), {
-  onSeek: (t) => seek(t),
+  onSeek: (t, dir) => (dir < 0 ? jumpBack(t) : seek(t)),
   onView: (s, e) => viewChanged(s, e),
 });
 
 function params() {
   const q = new URLSearchParams(location.search);
   const ids = (q.get('cameras') || q.get('camera') || '').split(',').filter(Boolean);
-  return { ids, t: parseWhen(q.get('t')), zoom: [0, 1, 2].includes(+q.get('zoom')) ? +q.get('zoom') : 0 };
+  return { ids, t: parseWhen(q.get('t')), zoom: [0, 1, 2].includes(+q.get('zoom')) ? +q.get('zoom') : 0, play: q.get('play') === '1' };
 }
 
 function updateUrl() {
@@ -59,30 +68,66 @@ function updateUrl() {
 function setMessage(text) {
   message.hidden = !text;
   message.textContent = text || '';
+  delete message.dataset.kind;
 }
 
 // ---- cameras ----
 
-function buildChooser(selected) {
+const HOLD_MS = 500;
+
+// The visible camera list: one toggle button per camera (aria-pressed).
+function buildChooser() {
   const list = $('cam-list');
   list.replaceChildren();
   for (const cam of all) {
-    const box = el('input', { type: 'checkbox', value: cam.id, checked: selected.includes(cam.id) });
-    box.addEventListener('change', () => {
-      const ids = [...list.querySelectorAll('input:checked')].map((b) => b.value);
-      if (ids.length > MAX_CAMS) {
-        box.checked = false;
-        setMessage(`At most ${MAX_CAMS} cameras play together.`);
-        return;
-      }
-      if (!ids.length) {
-        box.checked = true;
-        return;
-      }
-      setMessage('');
-      setCameras(ids);
+    const b = el('button', { type: 'button', class: 'cam', 'data-camera': cam.id, title: cam.name }, cam.name);
+    let held = null;
+    let heldFired = false;
+    b.addEventListener('pointerdown', () => {
+      heldFired = false;
+      held = setTimeout(() => {
+        heldFired = true;
+        toggleCamera(cam.id);
+      }, HOLD_MS);
     });
-    list.append(el('label', {}, box, ' ', cam.name));
+    for (const ev of ['pointerup', 'pointerleave', 'pointercancel']) b.addEventListener(ev, () => clearTimeout(held));
+    b.addEventListener('contextmenu', (e) => heldFired && e.preventDefault());
+    b.addEventListener('click', (e) => {
+      if (heldFired) return; // the long press did it
+      if (e.ctrlKey || e.metaKey || e.shiftKey) toggleCamera(cam.id);
+      else if (players.length !== 1 || players[0].cam.id !== cam.id) setCameras([cam.id]);
+    });
+    list.append(b);
+  }
+  const filter = $('cam-filter');
+  filter.hidden = all.length <= 8;
+  filter.addEventListener('input', () => {
+    const q = filter.value.trim().toLowerCase();
+    for (const b of list.children) b.hidden = q !== '' && !b.textContent.toLowerCase().includes(q) && !b.dataset.camera.includes(q);
+  });
+  markChooser();
+}
+
+function markChooser() {
+  const shown = new Set(players.map((p) => p.cam.id));
+  for (const b of $('cam-list').children) {
+    b.setAttribute('aria-pressed', shown.has(b.dataset.camera) ? 'true' : 'false');
+    b.classList.toggle('active', shown.has(b.dataset.camera));
+  }
+}
+
+// Adds or removes one camera beside the others (1..MAX_CAMS stay).
+function toggleCamera(id) {
+  const ids = players.map((p) => p.cam.id);
+  if (ids.includes(id)) {
+    if (ids.length === 1) return;
+    setMessage('');
+    setCameras(ids.filter((x) => x !== id));
+  } else if (ids.length >= MAX_CAMS) {
+    setMessage(`At most ${MAX_CAMS} cameras play together.`);
+  } else {
+    setMessage('');
+    setCameras([...ids, id]);
   }
 }
 
@@ -111,10 +156,11 @@ function setCameras(ids) {
     players.push(p);
     box.append(tile);
   }
-  $('cams-summary').textContent = players.map((p) => p.cam.name).join(', ') || 'Cameras';
+  markChooser();
   document.title = `${players.map((p) => p.cam.name).join(', ')} - playback - NVR`;
   refreshCoverage();
-  seek(cursor);
+  seek(cursor, true);
+  if (playing) setPlaying(true);
 }
 
 // ---- view and coverage ----
@@ -180,8 +226,15 @@ function playlistRange(t) {
   return [Math.round(s - 60e3), Math.round(Math.min(e + 60e3, Date.now() + 60e3))];
 }
 
-function seek(t) {
+// The instant last asked for (Go, a jump, the timeline, the URL): the first
+// picture shown after it is compared with it (noticeAsked).
+let asked = null;
+
+// note: words to show once the picture is there (a jump back that landed
+// before a gap, jumpBack).
+function seek(t, ask = true, note = null) {
   cursor = t;
+  if (ask) asked = { t, at: Date.now(), note };
   timeline.setCursor(t);
   if (t < timeline.start || t >= timeline.end) {
     const w = timeline.end - timeline.start;
@@ -234,6 +287,33 @@ function showClock(t) {
   $('wallzone').textContent = zoneLabel(t);
 }
 
+// Once the first camera stands somewhere after a time was asked for: if it is
+// not that time (no footage there: the player skipped to the next
+// recording) or nothing is there at all, say so in words.
+function noticeAsked(master) {
+  if (!asked || !players.length) return;
+  const first = players[0];
+  const st = first.tile.dataset.state;
+  const when = `${fmtDate(asked.t)} ${fmtTime(asked.t)}`;
+  if (st === 'empty') {
+    setMessage(`No recording of ${first.cam.name} at ${when} or after it.`);
+    asked = null;
+  } else if (master && master.p === first && st !== 'loading') {
+    if (Math.abs(master.w - asked.t) > 2000) {
+      setMessage(`No recording of ${first.cam.name} at ${when}: showing the next recording, from ${fmtTime(master.w)}.`);
+      message.dataset.kind = 'no-footage';
+    } else if (asked.note) {
+      setMessage(asked.note);
+      message.dataset.kind = 'no-footage';
+    } else if (message.dataset.kind === 'no-footage') {
+      setMessage('');
+    }
+    asked = null;
+  } else if (Date.now() - asked.at > 15000) {
+    asked = null;
+  }
+}
+
 // Every 200 ms: the master's instant moves the cursor, the others follow.
 function tick() {
   const live = players.filter((p) => p.player.loaded() && !['empty', 'error'].includes(p.tile.dataset.state));
@@ -245,12 +325,13 @@ function tick() {
       break;
     }
   }
+  noticeAsked(master);
   if (!master) return;
   if (playing && master.p.player.video.ended) {
     // the end of the loaded playlist: look for what was recorded since (every 5 s at most)
     if (Date.now() - lastEndReload > 5000) {
       lastEndReload = Date.now();
-      seek(master.w + 200);
+      seek(master.w + 200, false);
     }
     return;
   }
@@ -288,6 +369,115 @@ function tick() {
   }
 }
 
+// ---- marks: the range Hold… and Export… take ----
+
+let markIn = null;
+let markOut = null;
+
+function setMark(which, t) {
+  t = Math.round(t);
+  if (which === 'in') {
+    markIn = t;
+    if (markOut !== null && markOut <= t) markOut = null;
+  } else {
+    markOut = t;
+    if (markIn !== null && markIn >= t) markIn = null;
+  }
+  showMarks();
+}
+
+function showMarks() {
+  timeline.setMarks(markIn, markOut);
+  $('mark-clear').hidden = markIn === null && markOut === null;
+  $('mark-in').setAttribute('aria-pressed', markIn === null ? 'false' : 'true');
+  $('mark-out').setAttribute('aria-pressed', markOut === null ? 'false' : 'true');
+  if (!$('evidence-links').hidden) evidenceLinks();
+}
+
+// Both marks: that range; otherwise the visible range (up to now).
+function evidenceRange() {
+  if (markIn !== null && markOut !== null) return { start: markIn, end: markOut, marked: true };
+  return { start: Math.round(timeline.start), end: Math.round(Math.min(timeline.end, Date.now())), marked: false };
+}
+
+// ---- calendar: the days of a month with footage of the cameras shown ----
+
+let calMonth = null; // local midnight of the month's first day
+
+async function drawCalendar() {
+  const box = $('calendar');
+  const first = new Date(calMonth);
+  const next = new Date(first.getFullYear(), first.getMonth() + 1, 1).getTime();
+  const days = [];
+  for (let d = 1; ; d++) {
+    const t = new Date(first.getFullYear(), first.getMonth(), d).getTime();
+    if (t >= next) break;
+    days.push(t);
+  }
+  const runs = [];
+  try {
+    const end = Math.min(next, Date.now() + 60e3);
+    if (end > calMonth) for (const p of players) runs.push(...(await coverage(p.cam.id, calMonth, end)));
+  } catch (e) {
+    setMessage(`Cannot read the recordings: ${e.message}`);
+  }
+  const has = (t) => {
+    const e = new Date(new Date(t).getFullYear(), new Date(t).getMonth(), new Date(t).getDate() + 1).getTime();
+    return runs.some((r) => r.start < e && r.end > t);
+  };
+  const title = first.toLocaleDateString(undefined, { month: 'long', year: 'numeric' });
+  const prev = el('button', { type: 'button', 'aria-label': 'Previous month' }, '‹');
+  const nextB = el('button', { type: 'button', 'aria-label': 'Next month' }, '›');
+  prev.addEventListener('click', () => moveMonth(-1));
+  nextB.addEventListener('click', () => moveMonth(1));
+  const head = el('div', { class: 'cal-head' }, prev, el('span', { class: 'cal-title' }, title), nextB);
+  const gridEl = el('div', { class: 'cal-days', role: 'group', 'aria-label': title });
+  const lead = (first.getDay() + 6) % 7; // weeks start on Monday
+  for (const n of ['Mo', 'Tu', 'We', 'Th', 'Fr', 'Sa', 'Su']) gridEl.append(el('span', { class: 'cal-wd', 'aria-hidden': 'true' }, n));
+  for (let i = 0; i < lead; i++) gridEl.append(el('span', { class: 'cal-pad' }));
+  for (const t of days) {
+    const rec = has(t);
+    const day = new Date(t).getDate();
+    const b = el('button', { type: 'button', class: rec ? 'cal-day has' : 'cal-day', 'data-day': fmtDate(t),
+                             'aria-label': `${fmtDate(t)}${rec ? ', has recordings' : ', no recordings'}` }, String(day));
+    if (localMidnight(cursor) === t) b.setAttribute('aria-current', 'date');
+    b.addEventListener('click', () => {
+      closeCalendar();
+      setDay(t);
+      // the day's first footage, or its start
+      const r = runs.filter((x) => x.end > t).sort((a, c) => a.start - c.start)[0];
+      seek(r && r.start < t + ZOOMS[0] ? Math.max(t, r.start) : t);
+    });
+    gridEl.append(b);
+  }
+  box.replaceChildren(head, gridEl, el('p', { class: 'hint' }, 'Days in bold have recordings.'));
+  box.dataset.month = fmtDate(calMonth).slice(0, 7);
+}
+
+function moveMonth(n) {
+  const f = new Date(calMonth);
+  calMonth = new Date(f.getFullYear(), f.getMonth() + n, 1).getTime();
+  drawCalendar();
+}
+
+function openCalendar() {
+  const c = new Date(cursor);
+  calMonth = new Date(c.getFullYear(), c.getMonth(), 1).getTime();
+  $('calendar').hidden = false;
+  $('cal-open').setAttribute('aria-expanded', 'true');
+  drawCalendar().then(() => {
+    const cur = $('calendar').querySelector('[aria-current="date"]') || $('calendar').querySelector('.cal-day');
+    if (cur) cur.focus();
+  });
+}
+
+function closeCalendar() {
+  if ($('calendar').hidden) return;
+  $('calendar').hidden = true;
+  $('cal-open').setAttribute('aria-expanded', 'false');
+  $('cal-open').focus();
+}
+
 // ---- start ----
 
 header('playback');
@@ -318,7 +508,27 @@ for (const id of ['date', 'time']) {
 }
 // -15/-5/-1 min: from the picture on screen (the first thing asked after an incident)
 for (const b of document.querySelectorAll('[data-jump]')) {
-  b.addEventListener('click', () => seek(Math.round(cursor + +b.dataset.jump * 1000)));
+  b.addEventListener('click', () => jumpBack(Math.round(cursor + +b.dataset.jump * 1000)));
+}
+
+// A jump back that lands where the first camera has no footage goes to the
+// end of the recording before it (the next recording would be where it came
+// from, and pressing again would not move).
+function jumpBack(t) {
+  const lane = timeline.lanes[0];
+  const runs = lane ? lane.runs : [];
+  if (!runs.length || runs.some((r) => r.start <= t && t < r.end)) {
+    seek(t);
+    return;
+  }
+  const prev = runs.filter((r) => r.end <= t).sort((a, b) => b.end - a.end)[0];
+  if (!prev) {
+    seek(t);
+    return;
+  }
+  const to = Math.max(prev.start, prev.end - 1000);
+  const when = `${fmtDate(t)} ${fmtTime(t)}`;
+  seek(to, true, `No recording of ${players[0].cam.name} at ${when}: showing the recording before it, up to ${fmtTime(prev.end)}.`);
 }
 $('go').addEventListener('click', () => {
   const d = parseLocalDate($('date').value);
@@ -332,11 +542,26 @@ $('go').addEventListener('click', () => {
   seek(new Date(day.getFullYear(), day.getMonth(), day.getDate(), +tm[1], +tm[2], +(tm[3] || 0)).getTime());
 });
 document.addEventListener('keydown', (e) => {
-  if (e.target.tagName === 'INPUT') return;
-  if (e.key === ' ') {
+  if (e.key === 'Escape') closeCalendar();
+  if (e.target.tagName === 'INPUT' || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key === ' ' && e.target.tagName !== 'BUTTON') {
     e.preventDefault();
     setPlaying(!playing);
+  } else if (e.key === 'i' || e.key === 'I') {
+    setMark('in', cursor);
+  } else if (e.key === 'o' || e.key === 'O') {
+    setMark('out', cursor);
   }
+});
+$('mark-in').addEventListener('click', () => setMark('in', cursor));
+$('mark-out').addEventListener('click', () => setMark('out', cursor));
+$('mark-clear').addEventListener('click', () => {
+  markIn = markOut = null;
+  showMarks();
+});
+$('cal-open').addEventListener('click', () => ($('calendar').hidden ? openCalendar() : closeCalendar()));
+document.addEventListener('pointerdown', (e) => {
+  if (!$('calendar').hidden && !$('calendar').contains(e.target) && e.target !== $('cal-open')) closeCalendar();
 });
 setInterval(tick, 200);
 
@@ -345,11 +570,17 @@ setInterval(tick, 200);
 import { getJSON } from './common.js'; // (hoisted; kept here with its only use)
 function evidenceLinks() {
   const q = new URLSearchParams();
+  const r = evidenceRange();
   q.set('cameras', players.map((p) => p.cam.id).join(','));
-  q.set('start', iso(Math.round(timeline.start)));
-  q.set('end', iso(Math.round(Math.min(timeline.end, Date.now()))));
+  q.set('start', iso(r.start));
+  q.set('end', iso(r.end));
   $('hold-link').href = 'holds.html?' + q.toString();
   $('export-link').href = 'exports.html?' + q.toString();
+  const span = `${fmtDateTime(r.start)} – ${fmtDateTime(r.end)}`;
+  const note = r.marked ? `the marked range, ${span}` : `the visible range, ${span} (Mark in/out to choose)`;
+  $('range-note').textContent = `Takes ${note}`;
+  $('hold-link').title = `Hold the footage of these cameras: ${note}`;
+  $('export-link').title = `Export these cameras: ${note}`;
 }
 getJSON('/session')
   .then((s) => {
@@ -385,6 +616,7 @@ setInterval(() => {
   if (zoom === 0) timeline.setView(localMidnight(cursor), localMidnight(cursor) + ZOOMS[0], false);
   else timeline.setView(Math.round(cursor - ZOOMS[zoom] / 2), Math.round(cursor + ZOOMS[zoom] / 2), false);
   viewChanged(timeline.start, timeline.end);
-  buildChooser(ids);
+  buildChooser();
+  if (p.play) playing = true;
   setCameras(ids);
 })();

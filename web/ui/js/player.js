@@ -26,6 +26,8 @@ export function loadHls() {
   return hlsModule;
 }
 
+const GAP_INTO = 0.05; // s
+
 export class RecordedPlayer extends PlayerBase {
   // video (borrowed); camera id; onState(state, text) for the overlay.
   constructor(video, camera, onState = () => {}) {
@@ -144,8 +146,11 @@ export class RecordedPlayer extends PlayerBase {
     const fr = f[lo];
     const into = (ms - fr.programDateTime) / 1000;
     if (into < fr.duration) return { t: fr.start + into, inGap: false };
+    // a gap: the next run's start, a little inside it so the position (which
+    // the browser may round to a frame) is read back as that run's, not as
+    // the end of the one before (wallTime)
     const next = f[lo + 1];
-    return { t: next.start, inGap: true };
+    return { t: next.start + GAP_INTO, inGap: true };
   }
 
   // True if ms is inside the loaded range (a seek stays in this playlist).

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // timeline.js - the playback timeline: a canvas with one lane per camera
-// showing recorded coverage (green) and gaps (dark), hour/minute ticks in
-// local time, and a cursor at the instant on screen.
+// showing recorded coverage (green, never narrower than MIN_RUN_PX so a short
+// run stays visible at 24 h), gaps (dark), the future (hatched: not a gap, it
+// has not happened yet), hour/minute ticks in local time, the marked range
+// (mark in/out, a blue band) and a cursor at the instant on screen.  Over the
+// canvas a tooltip gives the time under the pointer (while dragging: the
+// instant the release will seek to).
 //
 // The view is a window [start, end) in ms: 24 h, 1 h or 5 min wide (zoom
 // buttons, or the wheel around the pointer).  A click or a drag seeks: while
@@ -11,11 +15,12 @@
 // For the keyboard and screen readers the canvas is a slider (role=slider,
 // in the Tab order, aria-valuetext the cursor's local date and time):
 // Left/Right step 5 s, with Shift 1 min, PageUp/PageDown a tenth of the view,
-// Home/End the view's ends; each press seeks (onSeek).
+// Home/End the view's ends; each press seeks (onSeek(t, direction): -1 for a
+// step back, so the page can keep a step back from landing after a gap).
 //
 // For tests and tools the element carries data-view-start/-end (RFC 3339)
-// and the runs drawn are in data-coverage (JSON, per camera), and
-// timeToX() maps an instant to a canvas pixel.
+// and the runs drawn are in data-coverage (JSON, per camera), the marks in
+// data-mark-in/-out, and timeToX() maps an instant to a canvas pixel.
 
 import { fmtTime, iso, fmtDate } from './common.js';
 
@@ -23,6 +28,11 @@ export const ZOOMS = [24 * 3600e3, 3600e3, 300e3];
 const COL_RUN = '#2e9d4f';
 const COL_GAP = '#3a3f47';
 const COL_CURSOR = '#ffcc00';
+const COL_FUTURE = '#1f242b';
+const COL_HATCH = '#2d333b';
+const COL_MARK = 'rgba(47, 129, 247, 0.28)';
+const COL_MARK_EDGE = '#58a6ff';
+export const MIN_RUN_PX = 3;
 const TICKS = [300e3, 600e3, 900e3, 1800e3, 3600e3, 2 * 3600e3, 3 * 3600e3, 6 * 3600e3, 60e3, 30e3, 15e3, 10e3, 5e3, 1e3];
 
 export class Timeline {
@@ -35,6 +45,7 @@ export class Timeline {
     this.start = 0;
     this.end = ZOOMS[0];
     this.cursor = null;
+    this.marks = { in: null, out: null };
     this.drag = null;
     this.laneH = 22;
     this.tickH = 22;
@@ -43,6 +54,12 @@ export class Timeline {
     canvas.addEventListener('pointermove', (e) => this.move(e));
     canvas.addEventListener('pointerup', (e) => this.up(e));
     canvas.addEventListener('pointercancel', () => (this.drag = null));
+    canvas.addEventListener('pointerleave', () => this.tip(null));
+    this.tipEl = document.createElement('div');
+    this.tipEl.className = 'timeline-tip';
+    this.tipEl.setAttribute('aria-hidden', 'true');
+    this.tipEl.hidden = true;
+    canvas.after(this.tipEl);
     canvas.addEventListener('wheel', (e) => this.wheel(e), { passive: false });
     canvas.setAttribute('role', 'slider');
     canvas.setAttribute('tabindex', '0');
@@ -67,7 +84,7 @@ export class Timeline {
     t = Math.round(t);
     this.cursor = t;
     this.draw();
-    if (this.onSeek) this.onSeek(t);
+    if (this.onSeek) this.onSeek(t, t < base ? -1 : 1);
   }
 
   // The slider's ARIA values: the view is its range, the cursor its value.
@@ -96,6 +113,33 @@ export class Timeline {
     for (const l of lanes) doc[l.id] = l.runs.map((r) => [iso(r.start), iso(r.end)]);
     this.canvas.dataset.coverage = JSON.stringify(doc);
     this.draw();
+  }
+
+  // The marked range (either end may be null); drawn as a band.
+  setMarks(inMs, outMs) {
+    this.marks = { in: inMs, out: outMs };
+    const d = this.canvas.dataset;
+    if (inMs === null) delete d.markIn;
+    else d.markIn = iso(inMs);
+    if (outMs === null) delete d.markOut;
+    else d.markOut = iso(outMs);
+    this.draw();
+  }
+
+  // The tooltip at pointer event e showing instant ms (null hides it).
+  tip(e, ms) {
+    const t = this.tipEl;
+    if (!e || ms === undefined) {
+      t.hidden = true;
+      return;
+    }
+    t.textContent = `${fmtDate(ms)} ${fmtTime(ms)}`;
+    t.dataset.time = iso(Math.round(ms));
+    t.hidden = false;
+    const r = this.canvas.getBoundingClientRect();
+    const x = Math.max(0, Math.min(r.width - t.offsetWidth, e.clientX - r.left - t.offsetWidth / 2));
+    t.style.left = `${this.canvas.offsetLeft + x}px`;
+    t.style.top = `${this.canvas.offsetTop - t.offsetHeight - 4}px`;
   }
 
   setCursor(ms) {
@@ -137,9 +181,10 @@ export class Timeline {
   }
 
   move(e) {
-    if (!this.drag) return;
     const r = this.canvas.getBoundingClientRect();
     const x = e.clientX - r.left;
+    this.tip(e, this.xToTime(Math.max(0, Math.min(this.width(), x))));
+    if (!this.drag) return;
     if (Math.abs(x - this.drag.x0) > 3) this.drag.moved = true;
     if (this.drag.seeking) {
       this.cursor = this.xToTime(Math.max(0, Math.min(this.width(), x)));
@@ -197,16 +242,20 @@ export class Timeline {
     g.clearRect(0, 0, w, h);
     g.font = '11px system-ui, sans-serif';
     g.textBaseline = 'middle';
+    const nowX = Math.max(0, Math.min(w, this.timeToX(Date.now())));
     this.lanes.forEach((lane, i) => {
       const y = i * this.laneH + 2;
       g.fillStyle = COL_GAP;
-      g.fillRect(0, y, w, this.laneH - 4);
+      g.fillRect(0, y, nowX, this.laneH - 4);
+      this.future(g, nowX, y, w - nowX, this.laneH - 4);
       g.fillStyle = COL_RUN;
       for (const run of lane.runs) {
         if (run.end < this.start || run.start > this.end) continue;
-        const x0 = Math.max(0, this.timeToX(run.start));
-        const x1 = Math.min(w, this.timeToX(run.end));
-        g.fillRect(x0, y, Math.max(1, x1 - x0), this.laneH - 4);
+        // whole pixels: a short run is MIN_RUN_PX of solid colour, not a blur
+        const x0 = Math.floor(Math.max(0, this.timeToX(run.start)));
+        const x1 = Math.ceil(Math.min(w, this.timeToX(run.end)));
+        const wide = Math.max(MIN_RUN_PX, x1 - x0);
+        g.fillRect(Math.min(x0, w - wide), y, wide, this.laneH - 4);
       }
       if (this.lanes.length > 1) {
         g.fillStyle = 'rgba(255,255,255,0.85)';
@@ -231,6 +280,7 @@ export class Timeline {
       if (label === '00:00') label = fmtDate(t).slice(5);
       g.fillText(label, x + 3, ty + 12);
     }
+    this.drawMarks(g, h);
     if (this.cursor !== null && this.cursor >= this.start && this.cursor <= this.end) {
       const x = Math.round(this.timeToX(this.cursor)) + 0.5;
       g.strokeStyle = COL_CURSOR;
@@ -241,5 +291,49 @@ export class Timeline {
       g.stroke();
       g.lineWidth = 1;
     }
+  }
+
+  // The future: a hatch on a darker ground, so it is not read as a gap.
+  future(g, x, y, wd, ht) {
+    if (wd <= 0) return;
+    g.fillStyle = COL_FUTURE;
+    g.fillRect(x, y, wd, ht);
+    g.save();
+    g.beginPath();
+    g.rect(x, y, wd, ht);
+    g.clip();
+    g.strokeStyle = COL_HATCH;
+    g.lineWidth = 2;
+    for (let hx = x - ht; hx < x + wd; hx += 8) {
+      g.beginPath();
+      g.moveTo(hx, y + ht);
+      g.lineTo(hx + ht, y);
+      g.stroke();
+    }
+    g.restore();
+    g.lineWidth = 1;
+  }
+
+  // The marked range: a band between the marks, an edge at each mark set.
+  drawMarks(g, h) {
+    const { in: a, out: b } = this.marks;
+    if (a === null && b === null) return;
+    const w = this.width();
+    const xa = a === null ? null : this.timeToX(a);
+    const xb = b === null ? null : this.timeToX(b);
+    if (xa !== null && xb !== null && xb > 0 && xa < w) {
+      g.fillStyle = COL_MARK;
+      g.fillRect(Math.max(0, xa), 0, Math.min(w, xb) - Math.max(0, xa), h);
+    }
+    g.strokeStyle = COL_MARK_EDGE;
+    g.lineWidth = 2;
+    for (const x of [xa, xb]) {
+      if (x === null || x < 0 || x > w) continue;
+      g.beginPath();
+      g.moveTo(Math.round(x) + 0.5, 0);
+      g.lineTo(Math.round(x) + 0.5, h);
+      g.stroke();
+    }
+    g.lineWidth = 1;
   }
 }

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: Apache-2.0
+// playback_steps_test.mjs - playback in few steps, for
+// test_browser_playback_steps.py.  Footage: three cameras (door "Front door",
+// yard "Yard", gym "Gym") over [PAST_START, PAST_END] (about three minutes
+// ago) and from SECOND_START on; nothing in between.
+//   - Live: every tile has "↺ 5 min"; on Front door it opens playback of that
+//     camera at the click minus 5 min, playing; nothing was recorded then, so
+//     the page says so and shows the next recording (PAST_START), advancing.
+//   - Camera X three minutes ago in 4 actions: Playback, "Yard" in the list,
+//     -1 min, -1 min; Yard alone is on screen at the page's instant - 2 min.
+//     Done last, once "one minute ago" (where the page opens) is in the
+//     second run and "three minutes ago" in the first (it waits for that).
+//   - The list: Ctrl-click adds, a held press adds, Ctrl-click removes.
+//   - A time in the hole between the runs: the notice names it and the next;
+//     a step back from there shows the end of the run before, and says so.
+//   - Calendar: today marked "has recordings", Escape closes it.
+//   - Timeline at 24 h: the first run (~50 s, under a pixel) drawn >= 3 px
+//     wide; the future unlike a gap; the tooltip gives the time under the pointer.
+//   - Mark in / Mark out: Hold… and Export… take the marked range, and say so.
+// Environment: BASE_URL, ADMIN_USER, ADMIN_PASSWORD, PAST_START, PAST_END,
+// SECOND_START, ARTIFACTS, NPM_DIR, CHROMIUM.
+import { BASE, check, sleep, waitFor, launch, finish, login, watch, shot } from './lib.mjs';
+
+const PAST = [Date.parse(process.env.PAST_START), Date.parse(process.env.PAST_END)];
+const SECOND = Date.parse(process.env.SECOND_START);
+const shown = async (page) => Date.parse((await page.locator('#wallclock').getAttribute('data-time')) || '');
+const tiles = (page) => page.locator('#players .tile').evaluateAll((ts) => ts.map((t) => t.dataset.camera));
+const pressed = (page) =>
+  page.locator('#cam-list button[aria-pressed="true"]').evaluateAll((bs) => bs.map((b) => b.dataset.camera));
+const iso = (ms) => new Date(ms).toISOString();
+
+// The first tile stands still at a decoded frame, state "ready".
+async function onScreen(page, cam) {
+  const tile = page.locator(`#players .tile[data-camera="${cam}"]`);
+  return waitFor(async () => {
+    if ((await tile.count()) === 0) return false;
+    const st = await tile.getAttribute('data-state');
+    const ok = await tile.locator('video').evaluate((v) => v.readyState >= 2 && v.videoWidth > 0 && !v.seeking);
+    return st === 'ready' && ok;
+  }, 20000);
+}
+
+async function liveReplay(page) {
+  await page.goto(`${BASE}/?layout=4`);
+  const link = page.locator('.tile[data-camera="door"] a.replay');
+  check(await waitFor(() => link.isVisible(), 10000), 'live: the Front door tile has "↺ 5 min"');
+  check((await page.locator('.tile a.replay').count()) === 3, 'live: every tile has it');
+  const clicked = Date.now();
+  await link.click();
+  await page.waitForURL(/playback\.html/, { timeout: 10000 });
+  const u = new URL(page.url());
+  const t = Date.parse(u.searchParams.get('t'));
+  check(u.searchParams.get('cameras') === 'door', `replay: playback of door (${u.search})`);
+  check(Math.abs(t - (clicked - 300e3)) < 5000, `replay: at the click minus 5 min (${iso(t)})`);
+  const playingNow = await waitFor(() => page.evaluate(() => document.getElementById('play').dataset.playing === '1'), 5000);
+  check(playingNow, 'replay: playing');
+  // nothing was recorded five minutes ago: the notice, and the next recording
+  const note = await waitFor(async () => {
+    const m = page.locator('#message');
+    return (await m.isVisible()) ? await m.textContent() : null;
+  }, 20000);
+  check(note && /No recording of Front door at/.test(note) && /showing the next recording/.test(note),
+        `replay: the page says there is no footage then (${note})`);
+  await onScreen(page, 'door');
+  const w0 = await shown(page);
+  check(Math.abs(w0 - PAST[0]) < 4000, `replay: it shows the next recording (${iso(w0)} vs ${iso(PAST[0])})`);
+  await sleep(2000);
+  const w1 = await shown(page);
+  check(w1 - w0 > 1000, `replay: and plays it (${iso(w0)} -> ${iso(w1)})`);
+  await shot(page, 'replay');
+}
+
+async function fourActions(page) {
+  await page.goto(`${BASE}/?layout=4`);
+  await page.locator('.tile').first().waitFor({ timeout: 10000 });
+  // 1: Playback in the header
+  await page.click('header.top nav a[href="playback.html"]');
+  await page.waitForURL(/playback\.html/, { timeout: 10000 });
+  await page.locator('#cam-list button[data-camera="yard"]').waitFor({ timeout: 10000 });
+  const t0 = Date.parse(new URL(page.url()).searchParams.get('t'));
+  const want = t0 - 120e3;
+  check(t0 > SECOND + 3000 && want > PAST[0] + 3000 && t0 - 60e3 < PAST[1] - 3000,
+        `the page opened at ${iso(t0)} (in the second run, from ${iso(SECOND)}) and ${iso(t0 - 60e3)}, ${iso(want)} are in the first run ${iso(PAST[0])}..${iso(PAST[1])}`);
+  // 2: the camera
+  await page.click('#cam-list button[data-camera="yard"]');
+  // 3, 4: one minute back, twice
+  await page.click('[data-jump="-60"]');
+  await page.click('[data-jump="-60"]');
+  check(await onScreen(page, 'yard'), 'four actions: Yard is on screen');
+  const got = await waitFor(async () => {
+    const w = await shown(page);
+    return Math.abs(w - want) <= 1500 ? w : null;
+  }, 10000);
+  check(got, `four actions (Playback, Yard, -1 min, -1 min): the picture of ${iso(want)} (three minutes before the click), shows ${iso(await shown(page))}`);
+  check(JSON.stringify(await tiles(page)) === '["yard"]', `four actions: Yard alone (${await tiles(page)})`);
+  check(JSON.stringify(await pressed(page)) === '["yard"]', 'the list marks Yard pressed');
+  await shot(page, 'four-actions');
+}
+
+async function list(page) {
+  await page.click('#cam-list button[data-camera="door"]', { modifiers: ['Control'] });
+  check(await waitFor(async () => (await tiles(page)).join() === 'yard,door', 5000), `Ctrl-click adds Front door (${await tiles(page)})`);
+  const gym = page.locator('#cam-list button[data-camera="gym"]');
+  const box = await gym.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await sleep(800);
+  await page.mouse.up();
+  check(await waitFor(async () => (await tiles(page)).join() === 'yard,door,gym', 5000), `a held press adds Gym (${await tiles(page)})`);
+  check((await pressed(page)).sort().join() === 'door,gym,yard', 'all three pressed in the list');
+  await page.click('#cam-list button[data-camera="door"]', { modifiers: ['Control'] });
+  check(await waitFor(async () => (await tiles(page)).join() === 'yard,gym', 5000), `Ctrl-click removes Front door (${await tiles(page)})`);
+  await page.click('#cam-list button[data-camera="yard"]');
+  check(await waitFor(async () => (await tiles(page)).join() === 'yard', 5000), 'a plain click shows Yard alone again');
+}
+
+async function hole(page) {
+  const t = Math.round((PAST[1] + SECOND) / 2);
+  const d = new Date(t); // the browser runs in UTC (context timezoneId)
+  const p2 = (n) => String(n).padStart(2, '0');
+  await page.fill('#date', `${d.getUTCFullYear()}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}`);
+  await page.fill('#time', `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`);
+  await page.press('#time', 'Enter');
+  const note = await waitFor(async () => {
+    const m = page.locator('#message');
+    const s = (await m.isVisible()) ? await m.textContent() : '';
+    return /No recording of Yard at/.test(s) ? s : null;
+  }, 20000);
+  check(note, `a time between the recordings: the notice (${note || (await page.locator('#message').textContent())})`);
+  await onScreen(page, 'yard');
+  const w = await shown(page);
+  check(w >= SECOND - 3000 && w < SECOND + 15000, `and the next recording is shown (${iso(w)}, the second run began ${iso(SECOND)})`);
+  // a step back from there lands in the hole: the recording before it, not
+  // the same next one again (which would not move)
+  await page.locator('#timeline').focus();
+  await page.keyboard.press('ArrowLeft');
+  const back = await waitFor(async () => {
+    const v = await shown(page);
+    return Math.abs(v - (PAST[1] - 1000)) <= 1500 ? v : null;
+  }, 10000);
+  check(back, `a step back into the hole shows the end of the recording before it (${iso(await shown(page))}, it ends ${iso(PAST[1])})`);
+  const m = await waitFor(async () => {
+    const v = (await page.locator('#message').textContent()) || '';
+    return /showing the recording before it/.test(v) ? v : null;
+  }, 5000);
+  check(m, `and says so (${m || (await page.locator('#message').textContent())})`);
+}
+
+async function calendar(page) {
+  await page.click('#cal-open');
+  const cal = page.locator('#calendar');
+  check(await waitFor(() => cal.isVisible(), 5000), 'the calendar opens');
+  check((await page.getAttribute('#cal-open', 'aria-expanded')) === 'true', 'its button says expanded');
+  const today = new Date().toISOString().slice(0, 10);
+  const day = cal.locator(`.cal-day[data-day="${today}"]`);
+  check(await waitFor(async () => /has recordings/.test((await day.getAttribute('aria-label')) || ''), 5000),
+        `today is marked: ${await day.getAttribute('aria-label')}`);
+  const others = await cal.locator('.cal-day.has').count();
+  check(others === 1, `only today has recordings (${others} marked)`);
+  await shot(page, 'calendar');
+  await page.keyboard.press('Escape');
+  check(await waitFor(async () => !(await cal.isVisible()), 3000), 'Escape closes it');
+}
+
+// Canvas pixel (CSS px, devicePixelRatio 1) of the timeline as [r,g,b].
+const pixel = (page, x, y) =>
+  page.evaluate(([x, y]) => [...document.getElementById('timeline').getContext('2d').getImageData(x, y, 1, 1).data].slice(0, 3), [x, y]);
+
+async function timeline(page) {
+  await page.click('[data-zoom="0"]');
+  const tl = page.locator('#timeline');
+  await waitFor(async () => ((await tl.getAttribute('data-coverage')) || '').includes('yard'), 5000);
+  const view = async () => [Date.parse(await tl.getAttribute('data-view-start')), Date.parse(await tl.getAttribute('data-view-end'))];
+  const [s, e] = await view();
+  const w = await tl.evaluate((c) => c.clientWidth);
+  const x = (ms) => ((ms - s) / (e - s)) * w;
+  const runPx = x(PAST[1]) - x(PAST[0]);
+  const y = 10; // the lane
+  // the run's three whole pixels from floor(x(start)); the cursor (2 px wide,
+  // yellow) may stand on one of them: those are skipped, the rest must be green
+  const cx = +(await tl.getAttribute('aria-valuenow'));
+  const cursorX = x(cx);
+  const x0 = Math.floor(x(PAST[0]));
+  const seen = [];
+  for (let px = x0; px < x0 + 3; px++) {
+    if (Math.abs(px - Math.round(cursorX)) <= 1) continue;
+    seen.push((await pixel(page, px, y)).join());
+  }
+  check(seen.length && seen.every((c) => c === '46,157,79'),
+        `the first run (${runPx.toFixed(2)} px at 24 h) is drawn 3 whole px wide: ${seen.join(' | ')} (cursor at ${cursorX.toFixed(1)}, run from ${x0})`);
+  const gap = (await pixel(page, Math.round(x(PAST[0]) - 30), y)).join();
+  const fut = Date.now() + 3600e3 < e ? await pixel(page, Math.round(x(Date.now() + 3600e3)), y) : null;
+  check(gap === '58,63,71', `a gap is the gap colour (${gap})`);
+  check(fut && fut.join() !== gap && fut.join() !== '46,157,79', `the future is neither gap nor footage (${fut})`);
+  // tooltip
+  const box = await tl.boundingBox();
+  const hx = Math.round(w * 0.25);
+  await page.mouse.move(box.x + hx, box.y + y);
+  const tip = page.locator('.timeline-tip');
+  check(await waitFor(() => tip.isVisible(), 3000), 'hovering the timeline shows a tooltip');
+  const tt = Date.parse(await tip.getAttribute('data-time'));
+  const per = (e - s) / w;
+  check(Math.abs(tt - (s + hx * per)) <= 2 * per, `the tooltip gives the time under the pointer (${iso(tt)}, ${await tip.textContent()})`);
+  await page.mouse.move(box.x + hx, box.y - 200);
+  check(await waitFor(async () => !(await tip.isVisible()), 3000), 'and goes when the pointer leaves');
+  await shot(page, 'timeline');
+}
+
+// Go to wall ms t with the date and time fields (the browser runs in UTC).
+async function goTo(page, t) {
+  const d = new Date(t);
+  const p2 = (n) => String(n).padStart(2, '0');
+  await page.fill('#date', `${d.getUTCFullYear()}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}`);
+  await page.fill('#time', `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`);
+  await page.press('#time', 'Enter');
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  return waitFor(async () => Math.abs((await shown(page)) - t) <= 1000, 10000);
+}
+
+// The timeline's keyboard: n presses of key (5 s each); waits for the picture.
+async function step(page, key, n) {
+  const before = await shown(page);
+  await page.locator('#timeline').focus();
+  for (let i = 0; i < n; i++) await page.keyboard.press(key);
+  const want = before + (key === 'ArrowRight' ? 1 : -1) * n * 5000;
+  return waitFor(async () => Math.abs((await shown(page)) - want) <= 1000, 10000);
+}
+
+const markAttr = async (page, which) => {
+  const v = await page.getAttribute('#timeline', `data-mark-${which}`);
+  return v === null ? null : Date.parse(v);
+};
+
+async function marks(page) {
+  const link = page.locator('#hold-link');
+  const note = () => page.locator('#range-note').textContent();
+  check(await waitFor(() => link.isVisible(), 10000), 'an admin sees Hold…');
+  check(/visible range/.test(await note()), `without marks it says the visible range (${await note()})`);
+  check(await goTo(page, SECOND + 10000), 'went to the second run + 10 s');
+  const inAt = await shown(page);
+  await page.keyboard.press('i');
+  check(await step(page, 'ArrowRight', 2), 'the timeline keys moved 10 s on');
+  const outAt = await shown(page);
+  await page.click('#mark-out');
+  const mi = await markAttr(page, 'in');
+  const mo = await markAttr(page, 'out');
+  check(mi !== null && Math.abs(mi - inAt) <= 300, `key I marks in at the instant on screen (${mi && iso(mi)} vs ${iso(inAt)})`);
+  check(mo !== null && Math.abs(mo - outAt) <= 300, `Mark out at the instant on screen (${mo && iso(mo)} vs ${iso(outAt)})`);
+  await waitFor(async () => /marked range/.test(await note()), 3000);
+  const q = new URL(await link.getAttribute('href'), BASE).searchParams;
+  check(Date.parse(q.get('start')) === mi && Date.parse(q.get('end')) === mo,
+        `Hold… takes the marked range (${q.get('start')} .. ${q.get('end')})`);
+  check(/marked range/.test(await note()), `and says so (${await note()})`);
+  check(q.get('cameras') === 'yard', `for the cameras shown (${q.get('cameras')})`);
+  const ex = new URL(await page.getAttribute('#export-link', 'href'), BASE).searchParams;
+  check(ex.get('start') === q.get('start') && ex.get('end') === q.get('end'), 'Export… takes the same range');
+  await shot(page, 'marks');
+  // a mark out before the mark in drops the in mark (no empty or reversed range)
+  check(await step(page, 'ArrowLeft', 3), 'the timeline keys moved 15 s back');
+  await page.click('#mark-out');
+  check((await markAttr(page, 'in')) === null && (await markAttr(page, 'out')) !== null,
+        'a mark out before the mark in drops the mark in');
+  await waitFor(async () => /visible range/.test(await note()), 3000);
+  check(/visible range/.test(await note()), `one mark: the visible range again (${await note()})`);
+  await page.click('#mark-clear');
+  check((await markAttr(page, 'out')) === null && (await page.locator('#mark-clear').isHidden()), 'Clear marks removes them');
+}
+
+const browser = await launch();
+try {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, timezoneId: 'UTC' });
+  const page = await context.newPage();
+  watch(page);
+  check(await login(page, process.env.ADMIN_USER, process.env.ADMIN_PASSWORD), 'signed in');
+  await liveReplay(page);
+  await page.goto(`${BASE}/playback.html?cameras=yard&t=${iso(SECOND + 3000)}&zoom=1`);
+  await onScreen(page, 'yard');
+  await list(page);
+  await hole(page);
+  await calendar(page);
+  await timeline(page);
+  await marks(page);
+  // now (page open) - 1 min in the second run and - 3 min in the first
+  const from = Math.max(SECOND + 64e3, PAST[0] + 184e3);
+  const until = PAST[1] + 116e3;
+  console.log(`waiting ${Math.max(0, (from - Date.now()) / 1000).toFixed(0)} s for the instant the four actions need`);
+  while (Date.now() < from) await sleep(500);
+  check(Date.now() < until, `in time for the four actions (${iso(Date.now())} before ${iso(until)}: a machine this slow leaves none)`);
+  await fourActions(page);
+} catch (e) {
+  check(false, 'driver error: ' + (e.stack || e));
+} finally {
+  await browser.close();
+}
+finish('playback_steps_test');
