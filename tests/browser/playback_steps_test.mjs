@@ -17,6 +17,11 @@
 //   - Timeline at 24 h: the first run (~50 s, under a pixel) drawn >= 3 px
 //     wide; the future unlike a gap; the tooltip gives the time under the pointer.
 //   - Mark in / Mark out: Hold… and Export… take the marked range, and say so.
+//   - Frame step (paused): one frame on (button) and back (key ,): currentTime
+//     moves by one frame interval and the picture changes, then is the same again.
+//   - Digital zoom: the wheel zooms the picture around the pointer, a drag
+//     moves it, a double click resets, + on the focused tile; the live
+//     single view zooms too.
 // Environment: BASE_URL, ADMIN_USER, ADMIN_PASSWORD, PAST_START, PAST_END,
 // SECOND_START, ARTIFACTS, NPM_DIR, CHROMIUM.
 import { BASE, check, sleep, waitFor, launch, finish, login, watch, shot } from './lib.mjs';
@@ -266,6 +271,100 @@ async function marks(page) {
   check((await markAttr(page, 'out')) === null && (await page.locator('#mark-clear').isHidden()), 'Clear marks removes them');
 }
 
+// A small fingerprint of the picture a video element shows now.
+const picture = (video) => video.evaluate((v) => {
+  const c = document.createElement('canvas');
+  c.width = 64;
+  c.height = 36;
+  c.getContext('2d').drawImage(v, 0, 0, 64, 36);
+  return c.toDataURL();
+});
+
+async function frameStep(page) {
+  check(await goTo(page, SECOND + 12000), 'went to the second run + 12 s (paused)');
+  const video = page.locator('#players .tile[data-camera="yard"] video');
+  await onScreen(page, 'yard');
+  await sleep(300);
+  const c0 = await video.evaluate((v) => v.currentTime);
+  const w0 = await shown(page);
+  const p0 = await picture(video);
+  await page.click('#frame-next');
+  const c1 = await waitFor(async () => {
+    const c = await video.evaluate((v) => (v.seeking ? null : v.currentTime));
+    return c !== null && c > c0 + 0.01 ? c : null;
+  }, 5000);
+  await sleep(300);
+  const p1 = await picture(video);
+  check(c1 && Math.abs(c1 - c0 - 0.04) < 0.011, `one frame on: currentTime ${c0.toFixed(3)} -> ${c1 && c1.toFixed(3)} (25 fps: 0.040)`);
+  check(p1 !== p0, 'and the picture changed');
+  check(await page.evaluate(() => document.getElementById('play').dataset.playing !== '1'), 'still paused');
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.keyboard.press(',');
+  const c2 = await waitFor(async () => {
+    const c = await video.evaluate((v) => (v.seeking ? null : v.currentTime));
+    return c !== null && c < c1 - 0.01 ? c : null;
+  }, 5000);
+  await sleep(300);
+  const p2 = await picture(video);
+  const w2 = await shown(page);
+  check(c2 !== null && Math.abs(c2 - c0) < 0.002, `one frame back (key ,): currentTime ${c2 && c2.toFixed(3)} (was ${c0.toFixed(3)})`);
+  check(p2 === p0, 'and the first picture again');
+  check(Math.abs(w2 - w0) <= 5, `the clock is back at ${iso(w0)} (${iso(w2)})`);
+}
+
+async function zoom(page) {
+  const tile = page.locator('#players .tile[data-camera="yard"]');
+  const video = tile.locator('video');
+  const box = await tile.boundingBox();
+  const z = async () => +(await tile.getAttribute('data-zoom'));
+  const vbox = () => video.evaluate((v) => { const r = v.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; });
+  check((await z()) === 1, 'the picture starts unzoomed');
+  // zoom three steps around a point right of centre
+  const px = box.x + box.width * 0.75;
+  const py = box.y + box.height * 0.5;
+  await page.mouse.move(px, py);
+  for (let i = 0; i < 3; i++) await page.mouse.wheel(0, -100);
+  await waitFor(async () => (await z()) > 1.9, 3000);
+  const s = await z();
+  const [l, , w] = await vbox();
+  check(Math.abs(s - 1.95) < 0.02, `the wheel zooms (×${s})`);
+  check(Math.abs(w / box.width - s) < 0.01, `the picture is ${s}× the tile (${w.toFixed(0)} px for ${box.width.toFixed(0)})`);
+  // the point under the pointer stays under it: (px - left) / width is what it was
+  const frac = (px - l) / w;
+  check(Math.abs(frac - 0.75) < 0.01, `around the pointer (${frac.toFixed(3)} of the picture under it, was 0.750)`);
+  check(await tile.locator('.zoom-badge').isVisible(), `a badge says so (${await tile.locator('.zoom-badge').textContent()})`);
+  // drag 100 px to the right: the picture follows
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + 100, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  const [l2] = await vbox();
+  check(Math.abs(l2 - l - 100) < 2, `a drag moves the picture (left ${l.toFixed(0)} -> ${l2.toFixed(0)})`);
+  // it never leaves empty space: drag far right, the left edge stops at the tile's
+  await page.mouse.move(box.x + 10, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width - 10, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  const [l3] = await vbox();
+  check(Math.abs(l3 - box.x) < 1, `the picture never uncovers the tile (left ${l3.toFixed(1)} vs tile ${box.x.toFixed(1)})`);
+  await shot(page, 'zoom');
+  await tile.dblclick();
+  check(await waitFor(async () => (await z()) === 1, 3000), 'a double click resets');
+  await tile.focus();
+  await page.keyboard.press('+');
+  check(Math.abs((await z()) - 1.25) < 0.01, `+ on the focused tile zooms (×${await z()})`);
+  await page.keyboard.press('0');
+  check((await z()) === 1, '0 resets');
+  // live, one camera large
+  await page.goto(`${BASE}/?camera=door`);
+  const lt = page.locator('.tile[data-camera="door"]');
+  await lt.waitFor({ timeout: 10000 });
+  const lb = await lt.boundingBox();
+  await page.mouse.move(lb.x + lb.width / 2, lb.y + lb.height / 2);
+  await page.mouse.wheel(0, -100);
+  check(await waitFor(async () => +(await lt.getAttribute('data-zoom')) > 1.2, 3000), `live, one camera: the wheel zooms (×${await lt.getAttribute('data-zoom')})`);
+}
+
 const browser = await launch();
 try {
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, timezoneId: 'UTC' });
@@ -280,6 +379,8 @@ try {
   await calendar(page);
   await timeline(page);
   await marks(page);
+  await frameStep(page);
+  await zoom(page);
   // now (page open) - 1 min in the second run and - 3 min in the first
   const from = Math.max(SECOND + 64e3, PAST[0] + 184e3);
   const until = PAST[1] + 116e3;

@@ -185,7 +185,14 @@ try {
   const w0 = Date.parse(await clock.getAttribute('data-time'));
   await sleep(3000);
   const w1 = Date.parse(await clock.getAttribute('data-time'));
-  check(w1 - w0 > 1500 && w1 - w0 < 4500, `playing advances the wall clock (${w1 - w0} ms in 3 s)`);
+  // (what the player was doing, for a failure under load)
+  const why = await page.locator(`.tile[data-camera="${CAM}"]`).evaluate((t) => {
+    const v = t.querySelector('video');
+    const b = [];
+    for (let i = 0; i < v.buffered.length; i++) b.push(`${v.buffered.start(i).toFixed(1)}-${v.buffered.end(i).toFixed(1)}`);
+    return `state ${t.dataset.state}, paused ${v.paused}, readyState ${v.readyState}, currentTime ${v.currentTime.toFixed(2)}, buffered ${b.join(' ')}`;
+  });
+  check(w1 - w0 > 1500 && w1 - w0 < 4500, `playing advances the wall clock (${w1 - w0} ms in 3 s; ${why})`);
   await page.click('[data-rate="4"]');
   const w2 = Date.parse(await clock.getAttribute('data-time'));
   await sleep(2000);

@@ -14,6 +14,7 @@
 import { listCameras, header, el, fmtTime, zoneLabel, session } from './common.js';
 import { LivePlayer, mseSupported } from './live.js';
 import { LiveMux } from './live_mux.js';
+import { DigitalZoom } from './zoom.js';
 
 const grid = document.getElementById('grid');
 const message = document.getElementById('message');
@@ -59,6 +60,7 @@ function makeTile(cam, single) {
     detail.textContent = text || '';
   };
   entry.onState = setState;
+  if (single) new DigitalZoom(tile, video);
   if (!single) {
     const open = () => go({ camera: cam.id });
     tile.addEventListener('click', open);

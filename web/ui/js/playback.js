@@ -12,7 +12,9 @@
 // says so and which recording is shown instead.  The calendar marks the days
 // of the month with footage of the cameras shown.  Mark in / Mark out (keys I
 // and O) choose the range Hold… and Export… take; without both marks they
-// take the visible range, and the note beside them says which.
+// take the visible range, and the note beside them says which.  Paused, the
+// frame buttons (keys , and .) step every camera one frame; each picture
+// zooms on its own (zoom.js).
 //
 // Synchronisation: the first camera with footage at the cursor is the
 // master; every 200 ms each other player's wall-clock time is compared with
@@ -27,6 +29,7 @@ import { listCameras, coverage, header, el, iso, fmtDate, fmtTime, fmtDateTime, 
 import { Timeline, ZOOMS } from './timeline.js';
 import { RecordedPlayer, loadHls } from './player.js';
 import { RenditionPlayer, needsRendition } from './rendition_player.js';
+import { DigitalZoom } from './zoom.js';
 
 // hls.js starts arriving now, beside the page's own requests (player.js)
 loadHls().catch(() => {});
@@ -144,7 +147,10 @@ function setCameras(ids) {
     video.muted = true;
     const status = el('span', { class: 'detail' });
     const clock = el('span', { class: 'tile-clock' });
-    const tile = el('div', { class: 'tile', 'data-camera': id }, video, el('div', { class: 'overlay' }, el('span', { class: 'name' }, cam.name), clock, status));
+    const tile = el('div', { class: 'tile', 'data-camera': id, tabindex: 0, role: 'group',
+                             'aria-label': `${cam.name}: wheel, pinch or + and − to zoom, drag to move, 0 to reset` },
+                    video, el('div', { class: 'overlay' }, el('span', { class: 'name' }, cam.name), clock, status));
+    new DigitalZoom(tile, video);
     const p = { cam, tile, status, clock, player: null };
     // a codec this browser cannot decode (H.265): the server's H.264 rendition
     const Player = needsRendition(cam) ? RenditionPlayer : RecordedPlayer;
@@ -369,6 +375,20 @@ function tick() {
   }
 }
 
+// ---- frame step (paused): every camera one frame on or back ----
+
+function frameStep(dir) {
+  if (!players.length) return;
+  if (playing) setPlaying(false);
+  const v0 = players[0].cam.video;
+  const fps = v0 && v0.fps > 1 ? v0.fps : 25;
+  for (const p of players) {
+    if (!p.player.loaded()) continue;
+    const v = p.player.video;
+    v.currentTime = Math.max(0, v.currentTime + dir / fps);
+  }
+}
+
 // ---- marks: the range Hold… and Export… take ----
 
 let markIn = null;
@@ -547,12 +567,16 @@ document.addEventListener('keydown', (e) => {
   if (e.key === ' ' && e.target.tagName !== 'BUTTON') {
     e.preventDefault();
     setPlaying(!playing);
+  } else if (e.key === ',' || e.key === '.') {
+    frameStep(e.key === '.' ? 1 : -1);
   } else if (e.key === 'i' || e.key === 'I') {
     setMark('in', cursor);
   } else if (e.key === 'o' || e.key === 'O') {
     setMark('out', cursor);
   }
 });
+$('frame-back').addEventListener('click', () => frameStep(-1));
+$('frame-next').addEventListener('click', () => frameStep(1));
 $('mark-in').addEventListener('click', () => setMark('in', cursor));
 $('mark-out').addEventListener('click', () => setMark('out', cursor));
 $('mark-clear').addEventListener('click', () => {
