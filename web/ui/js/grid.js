@@ -80,8 +80,9 @@ export function replayUrl(id, now = Date.now()) {
 }
 
 function replayLink(cam) {
-  const a = el('a', { class: 'replay', href: replayUrl(cam.id), title: 'Replay the last 5 minutes',
-                      'aria-label': `${cam.name}: replay the last 5 minutes` }, '↺ 5 min');
+  // (the accessible name starts with the visible text: WCAG 2.5.3)
+  const a = el('a', { class: 'replay', href: replayUrl(cam.id), title: 'Replay the last 5 minutes' },
+               el('span', { 'aria-hidden': 'true' }, '↺ '), '5 min', el('span', { class: 'sr-only' }, ` replay of ${cam.name}`));
   // the time is the click's, not the page's; the tile's own click/Enter does not fire
   a.addEventListener('click', (e) => {
     e.stopPropagation();
