@@ -267,7 +267,7 @@ nvr_err backup_create(const struct backup_create_opts *o, struct backup_info *in
     rc = write_member(f, BACKUP_MANIFEST, manifest, strlen(manifest), mtime);
     if (rc == NVR_OK && (rc = backup_tar_header(f, im->name, im->size, mtime)) == NVR_OK &&
         fseeko(in, 0, SEEK_SET) == 0 && (rc = copy_stream(in, f, -1, im->size, sha)) == NVR_OK)
-        rc = backup_tar_pad(f, im->size);
+        rc = memcmp(sha, im->sha, 32) == 0 ? backup_tar_pad(f, im->size) : NVR_EIO; /* read back the same */
     for (int i = 1; i < a.n && rc == NVR_OK; i++)
         rc = write_member(f, a.m[i].name, a.m[i].buf, (size_t)a.m[i].size, mtime);
     if (rc == NVR_OK)
