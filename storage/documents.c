@@ -70,10 +70,10 @@ static void fsync_dir(const char *data_dir)
     }
 }
 
-nvr_err storage_document_put(const char *data_dir, const char *name, const void *buf, size_t len)
+static nvr_err put(const char *data_dir, const char *name, const void *buf, size_t len, mode_t mode)
 {
     char path[PATH_MAX], tmp[PATH_MAX];
-    int rc = write_tmp(data_dir, name, buf, len, 0640, path, tmp);
+    int rc = write_tmp(data_dir, name, buf, len, mode, path, tmp);
     if (rc)
         return rc;
     if (rename(tmp, path) != 0) {
@@ -83,6 +83,16 @@ nvr_err storage_document_put(const char *data_dir, const char *name, const void 
     }
     fsync_dir(data_dir);
     return NVR_OK;
+}
+
+nvr_err storage_document_put(const char *data_dir, const char *name, const void *buf, size_t len)
+{
+    return put(data_dir, name, buf, len, 0640);
+}
+
+nvr_err storage_document_put_secret(const char *data_dir, const char *name, const void *buf, size_t len)
+{
+    return put(data_dir, name, buf, len, 0600);
 }
 
 nvr_err storage_document_create(const char *data_dir, const char *name, const void *buf, size_t len, int *created)

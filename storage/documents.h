@@ -20,6 +20,10 @@
  * Creates data_dir if missing.  Returns 0 or a negative nvr_err. */
 nvr_err storage_document_put(const char *data_dir, const char *name, const void *buf, size_t len);
 
+/* storage_document_put for a secret (the signing key put back by a
+ * restore): the same, with mode 0600. */
+nvr_err storage_document_put_secret(const char *data_dir, const char *name, const void *buf, size_t len);
+
 /* Creates data_dir/name with buf[0..len), mode 0600 (a secret, e.g. the
  * signing key), only if it does not exist: written and fsynced under a
  * temporary name, then linked, so two processes racing leave one whole file.

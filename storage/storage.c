@@ -472,13 +472,21 @@ static nvr_err open_writer_index(struct storage *st, const char *path, int flags
 
 nvr_err storage_open(struct storage **out, const char *data_dir, int flags)
 {
+    return storage_open_locked(out, data_dir, flags, -1);
+}
+
+nvr_err storage_open_locked(struct storage **out, const char *data_dir, int flags, int lock_fd)
+{
     int rc = NVR_ENOMEM;
     char path[PATH_MAX];
     struct storage *st = calloc(1, sizeof *st);
     *out = NULL;
-    if (!st)
+    if (!st) {
+        if (lock_fd >= 0)
+            close(lock_fd);
         return NVR_ENOMEM;
-    st->lock_fd = -1;
+    }
+    st->lock_fd = lock_fd;
     if (!(st->dir = strdup(data_dir)))
         goto out;
     if (snprintf(path, sizeof path, "%s/recordings", data_dir) >= (int)sizeof path) {
@@ -487,7 +495,7 @@ nvr_err storage_open(struct storage **out, const char *data_dir, int flags)
     }
     if ((rc = storage_mkdir_p(path)))
         goto out;
-    if (flags & (STORAGE_WRITER | STORAGE_LOCK)) {
+    if ((flags & (STORAGE_WRITER | STORAGE_LOCK)) && st->lock_fd < 0) {
         snprintf(path, sizeof path, "%s/nvr.lock", data_dir);
         st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
         if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {

@@ -23,6 +23,10 @@ struct storage {
     int recovered;    /* unfinished segments recovered at open (an unclean stop) */
 };
 
+/* storage_open with data_dir/nvr.lock already flock()ed on lock_fd (-1:
+ * take it as storage_open does); the handle owns lock_fd, also on failure. */
+nvr_err storage_open_locked(struct storage **out, const char *data_dir, int flags, int lock_fd);
+
 /* mkdir -p; fsyncs the parent of every directory it creates. */
 nvr_err storage_mkdir_p(const char *path);
 

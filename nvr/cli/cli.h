@@ -24,6 +24,8 @@ int cli_discover(int argc, char **argv);      /* cli_audit.c */
 int cli_export(int argc, char **argv);        /* cli_export.c */
 int cli_verify_export(int argc, char **argv); /* cli_export.c: EXPORT.zip, --storage */
 int cli_version_key(int argc, char **argv);   /* cli_export.c: version --key */
+int cli_backup(int argc, char **argv);        /* cli_backup.c */
+int cli_restore(int argc, char **argv);       /* cli_backup.c */
 void cli_usage(FILE *f);                      /* cli_opts.c */
 
 /* One option of a subcommand (cli_opts.c): --NAME, and -SHORT when

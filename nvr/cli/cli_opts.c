@@ -51,6 +51,11 @@ void cli_usage(FILE *f)
           "  nvr verify EXPORT.zip|REPORT [--fingerprint HEX | --key FILE | -c FILE] | nvr verify -c FILE --storage\n"
           "                                  check an export's or signed report's signature, signer and hashes /\n"
           "                                  stored footage\n"
+          "  nvr backup -c FILE OUT.tar [--passphrase-file P]\n"
+          "                                  index, state, config and signing key (encrypted with the\n"
+          "                                  passphrase) into a tar, while nvr run records; not the footage\n"
+          "  nvr restore -c FILE IN.tar [--passphrase-file P] [--force]\n"
+          "                                  put a backup back (nvr stopped), then index the footage on disk\n"
           "  nvr version [--key -c FILE]     print the version (and the export signing key)\n"
           "Times T are RFC 3339, e.g. 2026-11-22T04:00:00Z.\n",
           f);
