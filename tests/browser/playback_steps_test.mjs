@@ -14,8 +14,9 @@
 //   - A time in the hole between the runs: the notice names it and the next;
 //     a step back from there shows the end of the run before, and says so.
 //   - Calendar: today marked "has recordings", Escape closes it.
-//   - Timeline at 24 h: the first run (~50 s, under a pixel) drawn >= 3 px
-//     wide; the future unlike a gap; the tooltip gives the time under the pointer.
+//   - Timeline at 24 h: the first run (~90 s, under 2 pixels) drawn >= 3 px
+//     wide; the future unlike a gap; the tooltip gives the time under the
+//     pointer, and over footage (5 min view) a picture of that moment.
 //   - Mark in / Mark out: Hold… and Export… take the marked range, and say so.
 //   - Frame step (paused): one frame on (button) and back (key ,): currentTime
 //     moves by one frame interval and the picture changes, then is the same again.
@@ -206,8 +207,29 @@ async function timeline(page) {
   const tt = Date.parse(await tip.getAttribute('data-time'));
   const per = (e - s) / w;
   check(Math.abs(tt - (s + hx * per)) <= 2 * per, `the tooltip gives the time under the pointer (${iso(tt)}, ${await tip.textContent()})`);
+  check(await tip.locator('img').isHidden(), 'no picture where there is no footage (06:00)');
   await page.mouse.move(box.x + hx, box.y - 200);
   check(await waitFor(async () => !(await tip.isVisible()), 3000), 'and goes when the pointer leaves');
+  // 5 min: the tooltip over footage has a picture of that moment (the first camera's keyframe)
+  await page.click('[data-zoom="2"]');
+  const [s5, e5] = await view();
+  const at = PAST[1] - 20000;
+  check(at > s5 && at < e5, `the 5 min view holds ${iso(at)} (${iso(s5)} .. ${iso(e5)})`);
+  const hx5 = ((at - s5) / (e5 - s5)) * w;
+  const t0 = Date.now();
+  await page.mouse.move(box.x + hx5, box.y + y);
+  const img = tip.locator('img');
+  const ok = await waitFor(async () => (await img.isVisible()) && (await img.evaluate((i) => i.complete && i.naturalWidth)), 5000, 20);
+  const ms = Date.now() - t0;
+  const src = (await img.getAttribute('src')) || '';
+  const q = Date.parse(new URL(src, BASE).searchParams.get('time'));
+  check(ok === 160, `hovering footage shows its picture (${ok} px wide, ${ms} ms after the pointer stopped)`);
+  check(/\/cameras\/yard\/snapshot\.jpg/.test(src) && q <= at + 1000 && q > at - 3000, `of that moment: ${src.replace(BASE, '')} for ${iso(at)}`);
+  await page.mouse.move(box.x + hx5 + 2, box.y + y);
+  await sleep(300);
+  check((await img.getAttribute('src')) === src, 'two pixels on: the same (cached) picture, not a new request');
+  await shot(page, 'timeline-thumb');
+  await page.mouse.move(box.x + hx5, box.y - 200);
   await shot(page, 'timeline');
 }
 

@@ -52,7 +52,23 @@ let lastEndReload = 0;
 const timeline = new Timeline($('timeline'), {
   onSeek: (t, dir) => (dir < 0 ? jumpBack(t) : seek(t)),
   onView: (s, e) => viewChanged(s, e),
+  thumb: (ms) => thumbUrl(ms),
 });
+
+// The timeline tooltip's picture: the first camera's keyframe at or before
+// ms, where it has footage; the instant rounded to about 8 pixels of the
+// view (at least 2 s) so nearby positions share one picture, which the
+// browser keeps (the answer is cacheable for a day).
+function thumbUrl(ms) {
+  const p = players[0];
+  const lane = timeline.lanes.find((l) => p && l.id === p.cam.id);
+  if (!lane || !lane.runs.some((r) => r.start <= ms && ms < r.end)) return null;
+  const perPx = (timeline.end - timeline.start) / Math.max(1, timeline.width());
+  const step = Math.max(2000, Math.round((perPx * 8) / 1000) * 1000);
+  // (not before the run: its start is in µs, the ms one under it would be outside)
+  const q = Math.max(Math.floor(ms / step) * step, lane.runs.find((r) => r.start <= ms && ms < r.end).start + 1);
+  return `/api/v1/cameras/${encodeURIComponent(p.cam.id)}/snapshot.jpg?time=${iso(q)}&width=160`;
+}
 
 function params() {
   const q = new URLSearchParams(location.search);

@@ -5,7 +5,11 @@
 // has not happened yet), hour/minute ticks in local time, the marked range
 // (mark in/out, a blue band) and a cursor at the instant on screen.  Over the
 // canvas a tooltip gives the time under the pointer (while dragging: the
-// instant the release will seek to).
+// instant the release will seek to) and, where the page's thumb(ms) gives a
+// URL (footage there), a small picture of that moment: the URL is asked for
+// 120 ms after the pointer stops on it, so a sweep across the timeline does
+// not ask for every pixel; the page rounds the instant so nearby positions
+// share one (cached) picture.
 //
 // The view is a window [start, end) in ms: 24 h, 1 h or 5 min wide (zoom
 // buttons, or the wheel around the pointer).  A click or a drag seeks: while
@@ -36,8 +40,10 @@ export const MIN_RUN_PX = 3;
 const TICKS = [300e3, 600e3, 900e3, 1800e3, 3600e3, 2 * 3600e3, 3 * 3600e3, 6 * 3600e3, 60e3, 30e3, 15e3, 10e3, 5e3, 1e3];
 
 export class Timeline {
-  constructor(canvas, { onSeek, onView }) {
+  constructor(canvas, { onSeek, onView, thumb }) {
     this.canvas = canvas;
+    this.thumb = thumb || null;
+    this.thumbTimer = null;
     this.ctx = canvas.getContext('2d');
     this.onSeek = onSeek;
     this.onView = onView;
@@ -59,6 +65,16 @@ export class Timeline {
     this.tipEl.className = 'timeline-tip';
     this.tipEl.setAttribute('aria-hidden', 'true');
     this.tipEl.hidden = true;
+    this.tipText = document.createElement('span');
+    this.tipImg = document.createElement('img');
+    this.tipImg.alt = '';
+    this.tipImg.hidden = true;
+    this.tipImg.addEventListener('load', () => {
+      this.tipImg.hidden = false;
+      this.placeTip();
+    });
+    this.tipImg.addEventListener('error', () => (this.tipImg.hidden = true));
+    this.tipEl.append(this.tipImg, this.tipText);
     canvas.after(this.tipEl);
     canvas.addEventListener('wheel', (e) => this.wheel(e), { passive: false });
     canvas.setAttribute('role', 'slider');
@@ -129,15 +145,36 @@ export class Timeline {
   // The tooltip at pointer event e showing instant ms (null hides it).
   tip(e, ms) {
     const t = this.tipEl;
+    clearTimeout(this.thumbTimer);
     if (!e || ms === undefined) {
       t.hidden = true;
       return;
     }
-    t.textContent = `${fmtDate(ms)} ${fmtTime(ms)}`;
+    this.tipText.textContent = `${fmtDate(ms)} ${fmtTime(ms)}`;
     t.dataset.time = iso(Math.round(ms));
     t.hidden = false;
+    this.tipX = e.clientX;
+    const url = this.thumb ? this.thumb(ms) : null;
+    if (!url) {
+      this.tipImg.hidden = true;
+      this.tipImg.removeAttribute('src');
+      delete t.dataset.thumb;
+    } else if (url !== t.dataset.thumb) {
+      this.tipImg.hidden = true;
+      this.thumbTimer = setTimeout(() => {
+        t.dataset.thumb = url;
+        this.tipImg.src = url;
+      }, 120);
+    }
+    this.placeTip();
+  }
+
+  // Above the canvas, centred on the pointer, inside the canvas's width.
+  placeTip() {
+    const t = this.tipEl;
+    if (t.hidden) return;
     const r = this.canvas.getBoundingClientRect();
-    const x = Math.max(0, Math.min(r.width - t.offsetWidth, e.clientX - r.left - t.offsetWidth / 2));
+    const x = Math.max(0, Math.min(r.width - t.offsetWidth, this.tipX - r.left - t.offsetWidth / 2));
     t.style.left = `${this.canvas.offsetLeft + x}px`;
     t.style.top = `${this.canvas.offsetTop - t.offsetHeight - 4}px`;
   }
