@@ -14,7 +14,7 @@
  * -wal file grows for that long.  VACUUM INTO would give the same snapshot
  * in one statement, but with no pause in which the disk is the recorder's.
  */
-#include "storage/backup.h"
+#include "storage/storage_backup.h"
 #include "storage/index_priv.h"
 
 #include "base/err.h"

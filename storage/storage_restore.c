@@ -15,7 +15,7 @@
  *      the index does not list indexed, the rest repaired (storage_check).
  * A failure in 1..2 leaves data_dir as it was (the staged file removed).
  */
-#include "storage/backup.h"
+#include "storage/storage_backup.h"
 #include "storage/storage_priv.h"
 
 #include "base/clock.h"

@@ -22,7 +22,7 @@
 #define NVR_BACKUP_BACKUP_H
 
 #include "base/err.h"
-#include "storage/backup.h"
+#include "storage/storage_backup.h"
 
 #include <stddef.h>
 #include <stdio.h>

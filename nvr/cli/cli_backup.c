@@ -2,7 +2,7 @@
 /*
  * cli_backup.c - `nvr backup` and `nvr restore` (docs/ref/cli.md,
  * docs/guide/disaster-recovery.md).  The archive is backup/backup.h's; the
- * data_dir side storage/backup.h's.  A backup runs beside `nvr run`; a
+ * data_dir side storage/storage_backup.h's.  A backup runs beside `nvr run`; a
  * restore refuses to.  The passphrase is read from a file (first line),
  * never from the command line or a log.
  *
