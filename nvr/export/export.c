@@ -22,6 +22,8 @@
 #include "base/log.h"
 #include "audit/audit.h"
 #include "export/export_mp4.h"
+#include "export/export_names.h"
+#include "export/export_readme.h"
 #include "export/export_zipout.h"
 #include "export/log_anchor.h"
 #include "storage/access_log.h"
@@ -42,48 +44,6 @@
 #include <zip.h>
 
 #define NATIVE_BUFSZ (1 << 20)
-
-static const char readme_text[] =
-    "Video export from an nvr network video recorder\n"
-    "================================================\n"
-    "\n"
-    "This archive holds recorded video exactly as the recorder stored it (stream copy, no\n"
-    "re-encoding), and the means to check that nothing in it was changed after export.\n"
-    "\n"
-    "  CAMERA.mp4          one video per camera (CAMERA-partN.mp4 if the camera's video format\n"
-    "                      changed), playable in VLC, QuickTime, Windows' player and browsers.\n"
-    "                      A subtitle track shows the wall-clock time of every frame, in the\n"
-    "                      recorder's local time and in UTC; turn subtitles on to see it.\n"
-    "                      Where the camera was offline the last frame is held and the\n"
-    "                      subtitle says NO RECORDING.\n"
-    "  native/             (if present) the original recorded files, byte for byte.\n"
-    "  manifest.json       what was exported, by whom and why, the time range (UTC and local),\n"
-    "                      and the SHA-256 of every file here and of every source recording;\n"
-    "                      under \"access_log\", the recorder's log entries of this export.\n"
-    "  manifest.json.sig   Ed25519 signature of manifest.json by the recorder's own key.\n"
-    "  public-key.pem      that key. Compare its fingerprint (in manifest.json and printed by\n"
-    "                      the checks below) with the one the recorder's operator gives you\n"
-    "                      (`nvr version --key` on the recorder).\n"
-    "\n"
-    "How to verify\n"
-    "-------------\n"
-    "First get the recorder's key fingerprint from its operator OUT OF BAND (in person, by\n"
-    "phone, on letterhead -- never from this zip or the e-mail that brought it): anyone can\n"
-    "alter footage and re-sign it with a key of their own, and the key in this zip would\n"
-    "then match the forgery. With the nvr program:\n"
-    "    nvr verify EXPORT.zip --fingerprint sha256:HEX   (the fingerprint you were given)\n"
-    "    nvr verify EXPORT.zip --key FILE                 (the recorder's public key, PEM)\n"
-    "It checks that the recorder's key signed it, the signature and every file's SHA-256, and\n"
-    "exits non-zero naming any file that does not match or another signer. Without a pin it\n"
-    "says SIGNER NOT PINNED: then compare the fingerprint it prints with the one you were given.\n"
-    "\n"
-    "With standard tools (OpenSSL 3 and sha256sum), after unzipping:\n"
-    "    openssl pkeyutl -verify -pubin -inkey public-key.pem -rawin \\\n"
-    "        -in manifest.json -sigfile manifest.json.sig\n"
-    "(prints \"Signature Verified Successfully\"), compare the fingerprint in manifest.json with\n"
-    "the one you were given out of band, then compare each file's SHA-256\n"
-    "    sha256sum CAMERA.mp4\n"
-    "with the \"sha256\" listed for it under \"files\" in manifest.json.\n";
 
 /* ---- hashing on the second core ----
  * SHA-256 of the entries is computed by a helper thread while this thread
@@ -221,7 +181,7 @@ static void hasher_final(struct hasher *h, uint8_t out[32])
     pthread_mutex_unlock(&h->mu);
 }
 
-enum entry_kind { E_MP4, E_NATIVE, E_BUFFER, E_MANIFEST, E_SIG };
+enum entry_kind { E_MP4, E_NATIVE, E_BUFFER, E_SUMS, E_README, E_MANIFEST, E_SIG };
 
 struct export_ctx;
 
@@ -257,10 +217,11 @@ struct export_ctx {
     const struct sign_key *key;
     const struct export_request *req;
     struct camera_segs cams[EXPORT_MAX_CAMERAS];
+    char stems[EXPORT_MAX_CAMERAS][EXPORT_STEM_MAX]; /* the cameras' file names (export_names.h) */
     struct entry *entries;
     size_t nentries;
-    char *manifest;
-    size_t manifest_len;
+    char *manifest, *readme, *sums;
+    size_t manifest_len, readme_len, sums_len;
     uint8_t sig[SIGN_SIG_BYTES];
     char *pubkey;
     char fpr[SIGN_FPR_BUFSZ];
@@ -337,28 +298,6 @@ int export_has_footage(nvr_index *ix, const struct export_request *req)
             return 1;
     }
     return 0;
-}
-
-/* ---- the time zone, for the manifest ---- */
-
-static void zone_name(char *out, size_t n)
-{
-    const char *tz = getenv("TZ");
-    char link[PATH_MAX];
-    if (tz && *tz) {
-        snprintf(out, n, "%s", tz[0] == ':' ? tz + 1 : tz);
-        return;
-    }
-    ssize_t k = readlink("/etc/localtime", link, sizeof link - 1);
-    if (k > 0) {
-        link[k] = '\0';
-        const char *z = strstr(link, "zoneinfo/");
-        if (z) {
-            snprintf(out, n, "%s", z + 9);
-            return;
-        }
-    }
-    snprintf(out, n, "UTC");
 }
 
 /* RFC 3339 in local time with its offset: 2026-11-22T09:00:00.000000+01:00 */
@@ -480,7 +419,7 @@ static nvr_err build_manifest(struct export_ctx *x)
     FILE *f = open_memstream(&x->manifest, &x->manifest_len);
     if (!f)
         return NVR_ENOMEM;
-    zone_name(zone, sizeof zone);
+    export_zone_name(zone, sizeof zone);
     time_t now = (time_t)(x->exported_us / 1000000);
     struct tm tm;
     localtime_r(&now, &tm);
@@ -608,7 +547,49 @@ static int report_progress(struct export_ctx *x, uint64_t n)
     return 0;
 }
 
-/* Makes the entry ready to report its size: plans an MP4, builds the manifest. */
+/* README.txt or SHA256SUMS.txt (export_readme.h), from the videos and
+ * original files before it, all written by now. */
+static nvr_err build_text(struct export_ctx *x, enum entry_kind kind)
+{
+    struct export_readme_file *files = calloc(x->nentries, sizeof *files);
+    size_t n = 0;
+    int rc = NVR_OK;
+    if (!files)
+        return NVR_ENOMEM;
+    for (size_t i = 0; i < x->nentries; i++) {
+        const struct entry *e = &x->entries[i];
+        if (e->kind != E_MP4 && e->kind != E_NATIVE)
+            continue;
+        if (!e->done) {
+            rc = NVR_EINVAL; /* libzip did not write in order: refuse rather than list a guess */
+            goto out;
+        }
+        files[n++] = (struct export_readme_file){.name = e->name,
+                                                 .bytes = e->pos,
+                                                 .sha256 = e->digest,
+                                                 .cam = (int)e->cam,
+                                                 .native = e->kind == E_NATIVE,
+                                                 .first_us = e->first_us,
+                                                 .end_us = e->end_us,
+                                                 .duration_us = e->duration_us};
+    }
+    if (kind == E_SUMS) {
+        rc = export_sums_text(files, n, &x->sums, &x->sums_len);
+    } else {
+        struct export_readme in = {.req = x->req,
+                                   .exported_us = x->exported_us,
+                                   .fingerprint = x->fpr,
+                                   .files = files,
+                                   .nfiles = n,
+                                   .sums_name = EXPORT_SUMS_NAME};
+        rc = export_readme_text(&in, &x->readme, &x->readme_len);
+    }
+out:
+    free(files);
+    return rc;
+}
+
+/* Makes the entry ready to report its size: plans an MP4, builds a text or the manifest. */
 static nvr_err entry_prepare(struct entry *e)
 {
     struct export_ctx *x = e->x;
@@ -633,6 +614,13 @@ static nvr_err entry_prepare(struct entry *e)
     case E_SIG:
         e->data = x->sig;
         e->size = SIGN_SIG_BYTES;
+        break;
+    case E_SUMS:
+    case E_README:
+        if ((rc = build_text(x, e->kind)) == NVR_OK) {
+            e->data = (const uint8_t *)(e->kind == E_SUMS ? x->sums : x->readme);
+            e->size = e->kind == E_SUMS ? x->sums_len : x->readme_len;
+        }
         break;
     case E_BUFFER: break;
     }
@@ -780,6 +768,23 @@ out:
     return rc;
 }
 
+/* Makes a video's name unique among the videos before it ("NAME-2.mp4"):
+ * one camera's "a-part1.mp4" could otherwise be another's "a-part1.mp4"
+ * (ids may hold "-"). */
+static void unique_video_name(struct export_ctx *x, char *name, size_t n)
+{
+    char base[EXPORT_STEM_MAX + 32];
+    snprintf(base, sizeof base, "%.*s", (int)(strlen(name) - 4), name); /* without ".mp4" */
+    for (unsigned k = 2;; k++) {
+        size_t i = 0;
+        while (i < x->nentries && !(x->entries[i].kind == E_MP4 && strcmp(x->entries[i].name, name) == 0))
+            i++;
+        if (i == x->nentries)
+            return;
+        snprintf(name, n, "%.*s-%u.mp4", (int)(n - 16), base, k);
+    }
+}
+
 static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
@@ -798,6 +803,8 @@ static void free_ctx(struct export_ctx *x)
     for (size_t c = 0; c < EXPORT_MAX_CAMERAS; c++)
         index_segments_free(&x->cams[c].segs, x->cams[c].n);
     free(x->manifest);
+    free(x->readme);
+    free(x->sums);
     free(x->pubkey);
 }
 
@@ -807,7 +814,7 @@ nvr_err export_run(struct storage *st, const struct sign_key *key, const struct 
 {
     struct export_ctx *x = calloc(1, sizeof *x);
     zip_t *z = NULL;
-    size_t *part_end = NULL, nentries_max = 4;
+    size_t *part_end = NULL, nentries_max = 5;
     int rc = NVR_ENOMEM;
     *zip_bytes = 0;
     err[0] = '\0';
@@ -853,10 +860,16 @@ nvr_err export_run(struct storage *st, const struct sign_key *key, const struct 
     }
     if (!(x->entries = calloc(nentries_max, sizeof *x->entries)) || (rc = hasher_start(&x->hash)))
         goto out;
+    const char *ids[EXPORT_MAX_CAMERAS], *names[EXPORT_MAX_CAMERAS];
+    for (size_t c = 0; c < req->ncameras; c++) {
+        ids[c] = req->cameras[c];
+        names[c] = req->names[c];
+    }
+    export_camera_stems(ids, names, req->ncameras, x->stems);
     for (size_t c = 0; c < req->ncameras; c++) {
         struct camera_segs *cs = &x->cams[c];
         size_t nparts = 0;
-        char name[INDEX_ID_MAX + 32];
+        char name[EXPORT_STEM_MAX + 32];
         if (cs->n == 0)
             continue;
         free(part_end);
@@ -871,9 +884,10 @@ nvr_err export_run(struct storage *st, const struct sign_key *key, const struct 
         for (size_t p = 0; p < nparts; p++) {
             size_t s0 = p ? part_end[p - 1] : 0;
             if (nparts == 1)
-                snprintf(name, sizeof name, "%s.mp4", req->cameras[c]);
+                snprintf(name, sizeof name, "%s.mp4", x->stems[c]);
             else
-                snprintf(name, sizeof name, "%s-part%zu.mp4", req->cameras[c], p + 1);
+                snprintf(name, sizeof name, "%s-part%zu.mp4", x->stems[c], p + 1);
+            unique_video_name(x, name, sizeof name);
             struct entry *e = new_entry(x, E_MP4, name);
             e->cam = c;
             e->seg0 = s0;
@@ -889,20 +903,20 @@ nvr_err export_run(struct storage *st, const struct sign_key *key, const struct 
         for (size_t c = 0; c < req->ncameras; c++)
             for (size_t i = 0; i < x->cams[c].n; i++) {
                 char name[INDEX_PATH_MAX + 80];
-                snprintf(name, sizeof name, "native/%s/%s", req->cameras[c], base_name(x->cams[c].segs[i].path));
-                new_entry(x, E_NATIVE, name)->seg = &x->cams[c].segs[i];
+                snprintf(name, sizeof name, "native/%s/%s", x->stems[c], base_name(x->cams[c].segs[i].path));
+                struct entry *ne = new_entry(x, E_NATIVE, name);
+                ne->seg = &x->cams[c].segs[i];
+                ne->cam = c;
             }
     if ((rc = sign_public_pem(key, &x->pubkey)) || (rc = sign_fingerprint(key, x->fpr))) {
         snprintf(err, errlen, "signing key: %s", nvr_strerror(rc));
         goto out;
     }
-    struct entry *e = new_entry(x, E_BUFFER, "README.txt");
-    e->data = (const uint8_t *)readme_text;
-    e->size = sizeof readme_text - 1;
-    e->size_known = 1;
+    new_entry(x, E_SUMS, EXPORT_SUMS_NAME);
+    new_entry(x, E_README, "README.txt");
     new_entry(x, E_MANIFEST, "manifest.json");
     new_entry(x, E_SIG, "manifest.json.sig");
-    e = new_entry(x, E_BUFFER, "public-key.pem");
+    struct entry *e = new_entry(x, E_BUFFER, "public-key.pem");
     e->data = (const uint8_t *)x->pubkey;
     e->size = strlen(x->pubkey);
     e->size_known = 1;

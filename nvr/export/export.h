@@ -3,20 +3,27 @@
  * export.h - investigation export: a zip that proves itself.
  *
  * An export of cameras over [from, to) is one zip (libzip; entries stored,
- * not compressed -- video does not compress):
- *   CAM.mp4 (CAM-partN.mp4)   per camera, see export_mp4.h
- *   native/CAM/FILE.mp4       the stored segment files as they are (option)
- *   README.txt                for the recipient: what this is, how to verify
+ * not compressed -- video does not compress), its files named by the
+ * camera's name and id (export_names.h: "main-lobby_lobby.mp4"):
+ *   STEM.mp4 (STEM-partN.mp4) per camera, see export_mp4.h
+ *   native/STEM/FILE.mp4      the stored segment files as they are (option)
+ *   SHA256SUMS.txt            every file above's SHA-256, for sha256sum -c
+ *   README.txt                for the recipient: what this is (case, reason,
+ *                             cameras, range in UTC and local time), every
+ *                             file's SHA-256, how to check them and the
+ *                             signature (export_readme.h)
  *   manifest.json             cameras, range (UTC and local, time zone),
  *                             operator, reason, case, server version, export
- *                             time, every file's SHA-256, and each source
- *                             segment's SHA-256 as recorded at ingest
+ *                             time, every file's SHA-256 (the two texts
+ *                             above included), and each source segment's
+ *                             SHA-256 as recorded at ingest
  *   manifest.json.sig         detached Ed25519 signature of manifest.json
  *   public-key.pem            the server's public key (sign.h)
  * Entries are written in that order, each hashed as it streams into the
- * zip, so the manifest (written after them) knows every hash and the
- * footage is read exactly once.  libzip writes to a temporary file and
- * renames it at the end, so a reader never sees a partial zip.
+ * zip; the two texts and the manifest are built when their turn comes,
+ * after the footage, so they know every hash and the footage is read
+ * exactly once.  libzip writes to a temporary file and renames it at the
+ * end, so a reader never sees a partial zip.
  *
  * While it reads, the export keeps its footage from retention with a
  * temporary hold (holds.h: export_pid = this process), released when it

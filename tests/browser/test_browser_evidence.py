@@ -110,12 +110,16 @@ with Camera("h264.mp4") as cam:
         with zipfile.ZipFile(zip_path) as z:
             man = json.loads(z.read("manifest.json"))
             names = z.namelist()
+            readme = z.read("README.txt").decode("utf-8")
+        check('1. Main lobby (camera id "lobby")' in readme and "2026-17" in readme and INV in readme and
+              "Get-FileHash -Algorithm SHA256 main-lobby_lobby.mp4" in readme,
+              "the README names the camera, case and operator: %s" % readme[:800])
         print("zip entries: %s" % names)
         dump = json.dumps(man)
         check(INV in dump and "2026-17" in dump, "the manifest names the investigator and the case: %s" % dump[:600])
         cams = [c.get("id") for c in man.get("cameras", [])]
         check(cams == ["lobby"], "the export holds lobby only: %s" % cams)
-        check(any(n.startswith("native/lobby/") for n in names),
+        check(any(n.startswith("native/main-lobby_lobby/") for n in names) and "main-lobby_lobby.mp4" in names,
               "the zip carries the original segment files asked for on the page: %s" % names)
         fpr = man.get("signing_key", {}).get("fingerprint")
         check(fpr and fpr == figures.get("fingerprint"),

@@ -7,8 +7,13 @@ timeline matches the index coverage of each run within two frames, the gap
 is where the index says, it has the wall-clock text track, and the moov
 comes before the mdat.  `nvr verify` passes, and fails naming the file when
 one byte of any file (or the manifest, signature, key) changes; OpenSSL
-verifies the signature too.  `nvr verify --storage` passes, then reports
-a modified and a deleted segment."""
+verifies the signature too.  The files are named by the camera's name and
+id ("main-lobby_lobby.mp4"; "gym.mp4" for a camera without a name), the
+README.txt names the case, reason, operator, every camera by name and id,
+the range in UTC and in the recorder's zone (run in America/Chicago here),
+and every file's SHA-256, which must be the file's; SHA256SUMS.txt passes
+`sha256sum -c` and `shasum -a 256 -c`.  `nvr verify --storage`
+passes, then reports a modified and a deleted segment."""
 import hashlib
 import io
 import json
@@ -20,12 +25,18 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from harness import (Camera, Nvr, NVR, check, clip, finish, fragments, parse_time, top_level_boxes,
                      wait_until)
 
 FRAME = 0.04  # 25 fps clips
 base = None
+ZONE = "America/Chicago"  # the recorder's zone: its README must name it and give both times
+os.environ["TZ"] = ZONE   # inherited by nvr run and nvr export
+LOBBY_MP4 = "main-lobby_lobby.mp4"  # camera "lobby" named "Main lobby"
+GYM_MP4 = "gym.mp4"                 # camera "gym" without a name
 
 
 def iso(t):
@@ -207,9 +218,15 @@ def check_export_zip(zpath, nvr, t_from, t_to, operator, native):
     with zipfile.ZipFile(zpath) as z:
         names = z.namelist()
         z.extractall(work)
-    for n in ("lobby.mp4", "gym.mp4", "manifest.json", "manifest.json.sig", "public-key.pem", "README.txt"):
+    for n in (LOBBY_MP4, GYM_MP4, "manifest.json", "manifest.json.sig", "public-key.pem", "README.txt",
+              "SHA256SUMS.txt"):
         check(n in names, "%s: no %s in %s" % (zpath, n, names))
     check(any(n.startswith("native/") for n in names) == native, "%s: native files %s, want %s" % (zpath, names, native))
+    check(not native or all(n.startswith(("native/main-lobby_lobby/lobby-", "native/gym/gym-"))
+                            for n in names if n.startswith("native/")), "%s: native folders %s" % (zpath, names))
+    for n in names:  # entry names a records officer's tools take as they are
+        check(re.fullmatch(r"[a-z0-9][a-z0-9_.+/-]*", n, re.I) and ".." not in n and not n.startswith("/"),
+              "%s: unsafe entry name %r" % (zpath, n))
     man = json.load(open(os.path.join(work, "manifest.json")))
     check(man["operator"] == operator, "manifest operator %r, want %r" % (man["operator"], operator))
     check(man["reason"] == "incident 42 in the lobby", "manifest reason %r" % man["reason"])
@@ -217,6 +234,10 @@ def check_export_zip(zpath, nvr, t_from, t_to, operator, native):
     check(man["time_zone"]["name"] and "start_local" in man["range"], "manifest time zone %s" % man["time_zone"])
     check([c["id"] for c in man["cameras"]] == ["lobby", "gym"], "manifest cameras %s" % man["cameras"])
     check(man["cameras"][0]["name"] == "Main lobby", "camera name %r" % man["cameras"][0]["name"])
+    check([f["name"] for c in man["cameras"] for f in c["files"]] == [LOBBY_MP4, GYM_MP4],
+          "manifest camera files %s" % [c["files"] for c in man["cameras"]])
+    check({"README.txt", "SHA256SUMS.txt"} <= {f["name"] for f in man["files"]},
+          "README.txt and SHA256SUMS.txt are signed (listed in the manifest): %s" % [f["name"] for f in man["files"]])
     listed = {f["name"]: f for f in man["files"]}
     for n in names:
         if n in ("manifest.json", "manifest.json.sig", "public-key.pem"):
@@ -234,14 +255,74 @@ def check_export_zip(zpath, nvr, t_from, t_to, operator, native):
                         "-rawin", "-in", os.path.join(work, "manifest.json"), "-sigfile",
                         os.path.join(work, "manifest.json.sig")], capture_output=True, text=True)
     check(r.returncode == 0 and "Verified Successfully" in r.stdout, "openssl does not verify: %s %s" % (r.stdout, r.stderr))
-    for cam, audio in (("lobby", True), ("gym", False)):
+    for cam, audio, fname in (("lobby", True, LOBBY_MP4), ("gym", False, GYM_MP4)):
         runs = expected_runs(nvr.db_rows(cam), t_from, t_to)
         check(len(runs) >= 2, "%s: the range should span a gap, runs %s" % (cam, runs))
-        check_mp4(os.path.join(work, cam + ".mp4"), "%s:%s.mp4" % (os.path.basename(zpath), cam), runs, audio)
+        check_mp4(os.path.join(work, fname), "%s:%s" % (os.path.basename(zpath), fname), runs, audio)
+    for n in names:  # every video, the originals too, is one ffprobe accepts
+        if n.endswith(".mp4"):
+            r = subprocess.run(["ffprobe", "-v", "error", "-show_format", os.path.join(work, n)], capture_output=True,
+                               text=True)
+            check(r.returncode == 0 and not r.stderr.strip(), "ffprobe refuses %s: %s" % (n, r.stderr[:300]))
+    check_readme(work, names, man, operator)
     r = verify(zpath)
     check(r.returncode == 0 and "verified" in r.stdout, "nvr verify failed on a fresh export: %s" % r.stdout[-500:])
     check_manifest_log(man, nvr, operator)
     return man, work
+
+
+def when(t, zone=None):
+    """'2026-11-22 09:00:00' of instant t (seconds) in UTC, or in zone; with the zone's abbreviation."""
+    d = datetime.fromtimestamp(t, ZoneInfo(zone) if zone else timezone.utc)
+    return d.strftime("%Y-%m-%d %H:%M:%S"), d.tzname()
+
+
+def check_readme(work, names, man, operator):
+    """README.txt for a records officer: who, why, which cameras by name and
+    id, the range in UTC and in the recorder's zone, the signing key, every
+    file with its SHA-256 (which must be the file's), the commands to check
+    them on Linux, macOS and Windows and the signature; SHA256SUMS.txt for
+    those commands, which pass here."""
+    text = open(os.path.join(work, "README.txt"), encoding="utf-8").read()
+    long = [line for line in text.split("\n") if len(line) > 100]
+    check(not long and "\r" not in text, "README.txt lines over 100 columns: %s" % long[:3])
+    for want in ("Reason:       incident 42 in the lobby", "Exported by:  %s" % operator,
+                 '1. Main lobby (camera id "lobby")', '2. gym (camera id "gym")', "Video file %s" % LOBBY_MP4,
+                 "Video file %s" % GYM_MP4, man["signing_key"]["fingerprint"], "sha256sum -c SHA256SUMS.txt",
+                 "shasum -a 256 -c SHA256SUMS.txt", "Get-FileHash -Algorithm SHA256 %s" % LOBBY_MP4,
+                 "certutil -hashfile %s SHA256" % LOBBY_MP4, "Get-FileHash -Algorithm SHA256 %s" % GYM_MP4,
+                 "certutil -hashfile %s SHA256" % GYM_MP4, "nvr verify EXPORT.zip --fingerprint",
+                 "openssl pkeyutl -verify -pubin -inkey public-key.pem -rawin"):
+        check(want in text, "README.txt lacks %r" % want)
+    # the range and the export time, in UTC and in the recorder's zone, naming the zone
+    start, end = parse_time(man["range"]["start"]), parse_time(man["range"]["end"])
+    exported = parse_time(man["exported_at"])
+    for t, label in ((start, "from"), (end, "to")):
+        u, _ = when(t)
+        loc, abbr = when(t, ZONE)
+        check(re.search(r"%s %s(\.\d{3})? UTC" % (label, re.escape(u)), text),
+              "README.txt lacks the range's %s in UTC (%s)" % (label, u))
+        check(re.search(r"%s %s(\.\d{3})? %s \(UTC-0[56]:00\)" % (label, re.escape(loc), abbr), text),
+              "README.txt lacks the range's %s in %s (%s %s)" % (label, ZONE, loc, abbr))
+    loc, abbr = when(exported, ZONE)
+    check(re.search(r"Exported at:  %s" % re.escape(when(exported)[0]), text) and loc in text,
+          "README.txt lacks the export time in UTC and local (%s)" % loc)
+    check(re.search(r"Time zone:    %s \(%s, UTC-0[56]:00" % (re.escape(ZONE), abbr), text),
+          "README.txt does not name the zone %s (%s)" % (ZONE, abbr))
+    # every file with its SHA-256, and each one the file's
+    listed = dict(re.findall(r"\n  (\S+) \([\d,]+ bytes\)\n    SHA-256: ([0-9a-f]{64})\n", text))
+    media = [n for n in names if n.endswith(".mp4")]
+    check(sorted(listed) == sorted(media), "README.txt lists files %s, the zip has %s" % (sorted(listed), media))
+    for n, h in listed.items():
+        got = hashlib.sha256(open(os.path.join(work, n), "rb").read()).hexdigest() if n in names else None
+        check(got == h, "README.txt: %s SHA-256 %s, the file's is %s" % (n, h, got))
+    sums = open(os.path.join(work, "SHA256SUMS.txt")).read()
+    check(sorted(line.split("  ", 1)[1] for line in sums.splitlines()) == sorted(media),
+          "SHA256SUMS.txt lists %s" % sums[:300])
+    for cmd in (["sha256sum", "-c", "SHA256SUMS.txt"], ["shasum", "-a", "256", "-c", "SHA256SUMS.txt"]):
+        r = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
+        check(r.returncode == 0 and r.stdout.count(": OK") == len(media),
+              "%s in the unzipped export: %s %s" % (" ".join(cmd), r.stdout[-300:], r.stderr[-300:]))
 
 
 def check_manifest_log(man, nvr, operator, ref=None):
@@ -377,7 +458,7 @@ with Camera("h264_aac.mp4") as cam:
     con.close()
     st, doc = http_json("/api/v1/holds/%d" % live_hold, "DELETE")
     check(st == 409 and doc and "export" in doc.get("error", ""), "DELETE a running export's hold: %s %s" % (st, doc))
-    for n in ("lobby.mp4", "gym.mp4"):
+    for n in (LOBBY_MP4, GYM_MP4):
         a = [f["sha256"] for f in man["files"] if f["name"] == n]
         b = [f["sha256"] for f in hman["files"] if f["name"] == n]
         check(a == b, "%s differs between the CLI and the HTTP export (same range): %s %s" % (n, a, b))
