@@ -17,6 +17,7 @@
 #include "base/log.h"
 
 #include <dirent.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zip.h>
 
 /* fsync()s the directory holding path (so a rename into it is durable). */
 static void fsync_dir_of(const char *path)
@@ -93,6 +95,97 @@ static nvr_err add_job(struct export_jobs *j, const struct job *job)
     return NVR_OK;
 }
 
+/* Fills s->cameras, s->camera_names and s->download_name from n cameras
+ * (names[i] "" or NULL: unnamed).  A camera that does not fit is left off
+ * whole (from both lists); the download name counts every camera. */
+static void set_cameras(struct export_job_status *s, const char *const *ids, const char *const *names, size_t n)
+{
+    char(*stems)[EXPORT_STEM_MAX] = calloc(n ? n : 1, sizeof *stems);
+    size_t at = 0, atn = 0;
+    s->cameras[0] = s->camera_names[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const char *name = names[i] && names[i][0] ? names[i] : ids[i];
+        int w = snprintf(s->cameras + at, sizeof s->cameras - at, "%s%s", i ? "," : "", ids[i]);
+        int wn = snprintf(s->camera_names + atn, sizeof s->camera_names - atn, "%s%s", i ? "\n" : "", name);
+        if (w < 0 || (size_t)w >= sizeof s->cameras - at || wn < 0 || (size_t)wn >= sizeof s->camera_names - atn) {
+            s->cameras[at] = s->camera_names[atn] = '\0';
+            break;
+        }
+        for (char *c = s->camera_names + atn + (i ? 1 : 0); *c; c++)
+            if ((unsigned char)*c < 0x20)
+                *c = ' '; /* a name's own line breaks would split it */
+        at += (size_t)w;
+        atn += (size_t)wn;
+    }
+    if (stems) {
+        export_camera_stems(ids, names, n, stems);
+        export_download_name((const char(*)[EXPORT_STEM_MAX])stems, n, s->from_us, s->download_name);
+    } else {
+        snprintf(s->download_name, sizeof s->download_name, "export_%s.zip", s->id);
+    }
+    free(stems);
+}
+
+static void copy_string(json_t *o, const char *key, char *dst, size_t n)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    snprintf(dst, n, "%s", v ? v : "");
+}
+
+/* What a finished zip's manifest.json says of the job: its cameras and
+ * names, range, operator, case, reason and export time.  Leaves s as it is
+ * where the manifest cannot be read (an export of an older version keeps
+ * its ids; a damaged zip is listed with what its directory entry gives). */
+static void read_manifest(const char *zip_path, struct export_job_status *s)
+{
+    int zerr;
+    zip_t *z = zip_open(zip_path, ZIP_RDONLY, &zerr);
+    zip_file_t *f = NULL;
+    char *buf = NULL;
+    json_t *doc = NULL;
+    zip_stat_t st;
+    const char *ids[EXPORT_MAX_CAMERAS], *names[EXPORT_MAX_CAMERAS];
+    size_t n = 0;
+    if (!z || zip_stat(z, "manifest.json", 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE) || st.size > (64u << 20))
+        goto out;
+    if (!(buf = malloc(st.size + 1)) || !(f = zip_fopen(z, "manifest.json", 0)) ||
+        zip_fread(f, buf, st.size) != (zip_int64_t)st.size)
+        goto out;
+    if (!(doc = json_loadb(buf, st.size, 0, NULL)) || !json_is_array(json_object_get(doc, "cameras")))
+        goto out;
+    json_t *cams = json_object_get(doc, "cameras"), *range = json_object_get(doc, "range");
+    for (size_t i = 0; i < json_array_size(cams) && n < EXPORT_MAX_CAMERAS; i++) {
+        json_t *c = json_array_get(cams, i);
+        const char *id = json_string_value(json_object_get(c, "id"));
+        const char *name = json_string_value(json_object_get(c, "name"));
+        if (id) {
+            ids[n] = id;
+            names[n++] = name ? name : "";
+        }
+    }
+    const char *t = json_string_value(json_object_get(range, "start")),
+               *u = json_string_value(json_object_get(range, "end"));
+    int64_t from, to, at;
+    if (t && u && nvr_clock_parse_rfc3339(t, &from) == NVR_OK && nvr_clock_parse_rfc3339(u, &to) == NVR_OK) {
+        s->from_us = from;
+        s->to_us = to;
+    }
+    t = json_string_value(json_object_get(doc, "exported_at"));
+    if (t && nvr_clock_parse_rfc3339(t, &at) == NVR_OK)
+        s->created_us = at;
+    copy_string(doc, "operator", s->operator_name, sizeof s->operator_name);
+    copy_string(doc, "case", s->case_id, sizeof s->case_id);
+    copy_string(doc, "reason", s->reason, sizeof s->reason);
+    set_cameras(s, ids, names, n);
+out:
+    json_decref(doc);
+    free(buf);
+    if (f)
+        zip_fclose(f);
+    if (z)
+        zip_discard(z);
+}
+
 /* Lists finished zips as done jobs and removes libzip's leftovers. */
 static void scan_dir(struct export_jobs *j)
 {
@@ -123,6 +216,8 @@ static void scan_dir(struct export_jobs *j)
         job.s.progress = 1;
         job.s.size = (uint64_t)sb.st_size;
         job.s.created_us = job.s.finished_us = (int64_t)sb.st_mtime * 1000000;
+        snprintf(job.s.download_name, sizeof job.s.download_name, "export_%s.zip", id);
+        read_manifest(path, &job.s);
         add_job(j, &job);
     }
     closedir(d);
@@ -267,14 +362,12 @@ nvr_err export_jobs_submit(struct export_jobs *j, const struct export_request *r
     job.s.from_us = req->from_us;
     job.s.to_us = req->to_us;
     snprintf(job.s.operator_name, sizeof job.s.operator_name, "%s", req->operator_name);
-    for (size_t i = 0, at = 0; i < req->ncameras && at < sizeof job.s.cameras; i++) {
-        int w = snprintf(job.s.cameras + at, sizeof job.s.cameras - at, "%s%s", i ? "," : "", req->cameras[i]);
-        if (w < 0 || (size_t)w >= sizeof job.s.cameras - at) {
-            job.s.cameras[at] = '\0'; /* a camera that does not fit is left off whole */
-            break;
-        }
-        at += (size_t)w;
+    const char *ids[EXPORT_MAX_CAMERAS], *names[EXPORT_MAX_CAMERAS];
+    for (size_t i = 0; i < req->ncameras; i++) {
+        ids[i] = req->cameras[i];
+        names[i] = req->names[i];
     }
+    set_cameras(&job.s, ids, names, req->ncameras);
     snprintf(job.s.case_id, sizeof job.s.case_id, "%.255s", req->case_id);
     snprintf(job.s.reason, sizeof job.s.reason, "%.255s", req->reason);
     pthread_mutex_lock(&j->mu);
@@ -355,7 +448,18 @@ void export_jobs_write_status(FILE *f, const struct export_job_status *s)
             fputc(',', f);
         json_write_string(f, c);
     }
-    fputs("],\"case\":", f);
+    fputs("],\"camera_names\":[", f);
+    char names[sizeof s->camera_names];
+    snprintf(names, sizeof names, "%s", s->camera_names);
+    first = 1;
+    for (char *save = NULL, *c = strtok_r(names, "\n", &save); c; c = strtok_r(NULL, "\n", &save), first = 0) {
+        if (!first)
+            fputc(',', f);
+        json_write_string(f, c);
+    }
+    fputs("],\"download_name\":", f);
+    json_write_string(f, s->download_name);
+    fputs(",\"case\":", f);
     json_write_string(f, s->case_id);
     fputs(",\"reason\":", f);
     json_write_string(f, s->reason);

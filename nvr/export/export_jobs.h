@@ -6,9 +6,10 @@
  * Jobs live in memory; their results are files, data_dir/exports/ID.zip
  * (ID: 32 random hex digits, unguessable until accounts exist).  At
  * start-up every finished zip found there is listed again as a done job,
- * so downloads survive a restart; a job queued or running when the server
- * stopped is lost (libzip's temporary file is removed at start-up).  No
- * index migration is needed.
+ * its cameras, names, range, operator, case and reason read back from its
+ * manifest.json, so downloads survive a restart; a job queued or running
+ * when the server stopped is lost (libzip's temporary file is removed at
+ * start-up).  No index migration is needed.
  *
  * Threads: the HTTP threads call submit/get/list; the worker runs the
  * exports; one mutex guards the job list.
@@ -18,6 +19,7 @@
 
 #include "base/err.h"
 #include "export/export.h"
+#include "export/export_names.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -38,8 +40,10 @@ struct export_job_status {
     int64_t created_us, finished_us;
     int64_t from_us, to_us; /* 0 for jobs found on disk at start-up */
     char operator_name[EXPORT_OPERATOR_MAX];
-    char cameras[512];              /* the cameras, comma-separated ("" for jobs found on disk) */
-    char case_id[256], reason[256]; /* as asked, cut to fit */
+    char cameras[512];                            /* the cameras' ids, comma-separated */
+    char camera_names[1024];                      /* their display names, "\n"-separated, in the same order */
+    char case_id[256], reason[256];               /* as asked, cut to fit */
+    char download_name[EXPORT_DOWNLOAD_NAME_MAX]; /* the zip's file name to suggest (export_names.h) */
 };
 
 /* Starts the worker.  st and key are borrowed and must outlive it. */

@@ -195,7 +195,10 @@ http_result http_exports_download(struct http_request *r, struct nvr *nvr)
         close(fd);
         return http_reply_error(r, 500, "export file unavailable");
     }
-    char etag[EXPORT_ID_LEN + 3];
+    char etag[EXPORT_ID_LEN + 3], disp[EXPORT_DOWNLOAD_NAME_MAX + 32];
     snprintf(etag, sizeof etag, "\"%s\"", id); /* an export never changes */
+    /* the cameras' names and ids and the start (export_names.h: only a-z, 0-9, "_+-.") */
+    snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", s.download_name);
+    http_add_reply_header(r, "Content-Disposition", disp);
     return http_reply_file(r, fd, (uint64_t)sb.st_size, "application/zip", etag, "private, no-cache");
 }

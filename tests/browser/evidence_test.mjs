@@ -228,12 +228,18 @@ try {
   check(api.status === 'done' && api.operator === INV && Date.parse(api.start) === eStart && Date.parse(api.end) === eEnd,
         `the server's export is the one requested: ${JSON.stringify(api)}`);
   check(/done, \d/.test(await row.locator('td.status').textContent()), `done with its size (${await row.locator('td.status').textContent()})`);
+  const camText = await row.locator('td.cameras').textContent();
+  check(camText === 'Main lobby (lobby)' && JSON.stringify(api.camera_names) === '["Main lobby"]',
+        `the list names the camera (${camText}; camera_names ${JSON.stringify(api.camera_names)})`);
   await shot(page, 'exports-done', true);
   const [download] = await Promise.all([page.waitForEvent('download', { timeout: 20000 }), row.locator('a.download').click()]);
   await download.saveAs(process.env.ZIP_PATH);
   const zsize = fs.statSync(process.env.ZIP_PATH).size;
   figures.zip_bytes = zsize;
-  check(zsize === api.size && download.suggestedFilename() === `export-${eid}.zip`,
+  // named after the camera (name and id) and the start, as the server offers it
+  const wantName = `export_main-lobby_lobby_${new Date(eStart).toISOString().slice(0, 19).replace('T', '_').replace(/:/g, '')}Z.zip`;
+  check(api.download_name === wantName, `the export's download name ${api.download_name} (want ${wantName})`);
+  check(zsize === api.size && download.suggestedFilename() === wantName,
         `the Download link downloads the zip (${download.suggestedFilename()}, ${zsize} bytes; server says ${api.size})`);
 
   // a failing request shows the server's message: a range with no footage

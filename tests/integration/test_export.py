@@ -12,7 +12,8 @@ id ("main-lobby_lobby.mp4"; "gym.mp4" for a camera without a name), the
 README.txt names the case, reason, operator, every camera by name and id,
 the range in UTC and in the recorder's zone (run in America/Chicago here),
 and every file's SHA-256, which must be the file's; SHA256SUMS.txt passes
-`sha256sum -c` and `shasum -a 256 -c`.  `nvr verify --storage`
+`sha256sum -c` and `shasum -a 256 -c`; the download is offered under that
+name and the list of exports names the cameras.  `nvr verify --storage`
 passes, then reports a modified and a deleted segment."""
 import hashlib
 import io
@@ -432,6 +433,10 @@ with Camera("h264_aac.mp4") as cam:
     st, h, data = http("/api/v1/exports/%s/download" % eid)
     check(st == 200 and h.get("Content-Type") == "application/zip" and d and len(data) == d["size"],
           "download: %s %s %d" % (st, h.get("Content-Type"), len(data)))
+    dname = "export_main-lobby_lobby+gym_%s.zip" % time.strftime("%Y-%m-%d_%H%M%SZ", time.gmtime(int(t_from)))
+    check(h.get("Content-Disposition") == 'attachment; filename="%s"' % dname and d and d["download_name"] == dname,
+          "the download's suggested name: %s, job %s (want %s)" % (h.get("Content-Disposition"),
+                                                                 d and d.get("download_name"), dname))
     hz = os.path.join(nvr.dir, "http.zip")
     open(hz, "wb").write(data)
     st, h, part = http("/api/v1/exports/%s/download" % eid, headers={"Range": "bytes=10-109"})
@@ -463,8 +468,9 @@ with Camera("h264_aac.mp4") as cam:
         b = [f["sha256"] for f in hman["files"] if f["name"] == n]
         check(a == b, "%s differs between the CLI and the HTTP export (same range): %s %s" % (n, a, b))
     st, doc = http_json("/api/v1/exports")
-    check(st == 200 and any(e["id"] == eid and e["cameras"] == ["lobby", "gym"] and e["reason"] == reason
-                            for e in doc["exports"]), "GET /exports: %s" % doc)
+    check(st == 200 and any(e["id"] == eid and e["cameras"] == ["lobby", "gym"] and e["reason"] == reason and
+                            e["camera_names"] == ["Main lobby", "gym"] for e in doc["exports"]),
+          "GET /exports: %s" % doc)
 
     # HTTP bad input: 4xx with a JSON error, never a crash
     bad = [(b"not json", 400), ({"cameras": [], "start": iso(t_from), "end": iso(t_to)}, 400),
@@ -520,6 +526,20 @@ with Camera("h264_aac.mp4") as cam:
     check(st == 200 and doc["active"], "a live exporter's hold was released: %s %s" % (st, doc))
     check(nvr.proc.poll() is None, "nvr died")
     check(nvr.stop() == 0, "nvr did not stop cleanly")
+    # after a restart the finished exports are listed from their zips' manifests: names, range, reason
+    nvr.start()
+    def listing():
+        try:
+            return http_json("/api/v1/exports")[0] == 200
+        except OSError:  # not listening yet
+            return False
+    check(wait_until(listing, 20), "nvr did not come back")
+    st, doc = http_json("/api/v1/exports")
+    again = [e for e in doc["exports"] if e["id"] == eid] if st == 200 and doc else []
+    check(again and again[0]["camera_names"] == ["Main lobby", "gym"] and again[0]["cameras"] == ["lobby", "gym"] and
+          again[0]["download_name"] == dname and again[0]["reason"] == reason and again[0]["start"] == iso(t_from) and
+          again[0]["operator"] == "admin", "an export found on disk at start-up: %s" % again)
+    check(nvr.stop() == 0, "nvr did not stop cleanly after the restart")
 
 # ---- nvr verify --storage ----
 r = subprocess.run([NVR, "verify", "-c", nvr.config, "--storage"], capture_output=True, text=True, timeout=120)

@@ -2,8 +2,9 @@
 // exports.js - the exports page (exports.html), for investigators and
 // admins: a form to request an export, the list of exports (the user's own;
 // an admin's: all) newest first with status, a progress bar refreshed every
-// second while any is queued or running, a Download link when done and the
-// error when failed, and the server's signing key to compare fingerprints.
+// second while any is queued or running, the cameras by name and id, a
+// Download link (named as the server suggests) when done and the error when
+// failed, and the server's signing key to compare fingerprints.
 //
 // API (docs/ref/http-api.md): POST/GET /api/v1/exports, GET
 // /api/v1/exports/{id}/download, GET /api/v1/signing-key, GET
@@ -41,9 +42,17 @@ function status(x) {
   return el('span', { class: 'progress-cell' }, bar, ` ${x.status} ${pct} %`);
 }
 
+// "Main lobby (lobby), gym": the names the server lists beside the ids
+// (camera_names, same order), the id alone where the name is the id.
+function cameraList(x) {
+  const names = x.camera_names || [];
+  return (x.cameras || []).map((id, i) => (names[i] && names[i] !== id ? `${names[i]} (${id})` : id)).join(', ');
+}
+
 function row(x) {
+  // the file name the server suggests: cameras' names and ids, and the start
   const link = x.status === 'done' && x.download
-    ? el('a', { class: 'button download', href: x.download, download: `export-${x.id}.zip` }, 'Download')
+    ? el('a', { class: 'button download', href: x.download, download: x.download_name || `export-${x.id}.zip` }, 'Download')
     : null;
   return el(
     'tr',
@@ -51,7 +60,7 @@ function row(x) {
     el('td', { class: 'created', 'data-label': 'Requested' }, when(x.created)),
     el('td', { class: 'time start', 'data-label': 'From' }, when(x.start)),
     el('td', { class: 'time end', 'data-label': 'To' }, when(x.end)),
-    el('td', { class: 'cameras', 'data-label': 'Cameras' }, (x.cameras || []).join(', ')),
+    el('td', { class: 'cameras', 'data-label': 'Cameras' }, cameraList(x)),
     el('td', { class: 'case', 'data-label': 'Case / reason' }, [x.case, x.reason].filter(Boolean).join(' / ')),
     el('td', { class: 'operator', 'data-label': 'By' }, x.operator || ''),
     el('td', { class: 'status', 'data-label': 'Status' }, status(x)),
