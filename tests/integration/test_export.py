@@ -180,6 +180,8 @@ def tamper_tests(zpath, work):
     with zipfile.ZipFile(zpath) as z:
         names = z.namelist()
         data = {n: z.read(n) for n in names}
+    # the README a recipient reads and the checksum list its commands use are signed like the video
+    check("README.txt" in names and "SHA256SUMS.txt" in names, "tamper victims %s" % names)
     for victim in names:
         out = os.path.join(work, "tampered.zip")
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
