@@ -29,7 +29,7 @@
 
 struct export_opts {
     const char *config, *cameras, *from, *to, *out, *reason, *case_id;
-    int native, storage, key, quiet;
+    int native, burn_time, storage, key, quiet;
     const char *positional;
 };
 
@@ -37,10 +37,19 @@ static int parse(int argc, char **argv, struct export_opts *o)
 {
     memset(o, 0, sizeof *o);
     const struct cli_option opts[] = {
-        {"config", 'c', &o->config, NULL}, {"camera", 0, &o->cameras, NULL}, {"from", 0, &o->from, NULL},
-        {"to", 0, &o->to, NULL},           {"output", 'o', &o->out, NULL},   {"reason", 0, &o->reason, NULL},
-        {"case", 0, &o->case_id, NULL},    {"native", 0, NULL, &o->native},  {"storage", 0, NULL, &o->storage},
-        {"key", 0, NULL, &o->key},         {"quiet", 'q', NULL, &o->quiet},  {NULL, 0, NULL, NULL},
+        {"config", 'c', &o->config, NULL},
+        {"camera", 0, &o->cameras, NULL},
+        {"from", 0, &o->from, NULL},
+        {"to", 0, &o->to, NULL},
+        {"output", 'o', &o->out, NULL},
+        {"reason", 0, &o->reason, NULL},
+        {"case", 0, &o->case_id, NULL},
+        {"native", 0, NULL, &o->native},
+        {"storage", 0, NULL, &o->storage},
+        {"key", 0, NULL, &o->key},
+        {"quiet", 'q', NULL, &o->quiet},
+        {"burn-time", 0, NULL, &o->burn_time},
+        {NULL, 0, NULL, NULL},
     };
     return cli_parse(argc, argv, opts, &o->positional);
 }
@@ -63,7 +72,7 @@ int cli_export(int argc, char **argv)
     int status = 2, rc;
     if (parse(argc, argv, &o) || o.positional || !o.config || !o.cameras || !o.from || !o.to || !o.out) {
         fprintf(stderr, "usage: nvr export -c FILE --camera ID[,ID...] --from T --to T -o OUT.zip "
-                        "[--reason TEXT] [--case ID] [--native]\n");
+                        "[--reason TEXT] [--case ID] [--native] [--burn-time]\n");
         return 2;
     }
     if (!(req = calloc(1, sizeof *req)))
@@ -91,6 +100,7 @@ int cli_export(int argc, char **argv)
     struct passwd *pw = getpwuid(getuid());
     snprintf(req->operator_name, sizeof req->operator_name, "%s", pw && pw->pw_name ? pw->pw_name : "local");
     req->native = o.native;
+    req->burn_time = o.burn_time;
     status = 1;
     if (nvr_config_load(o.config, &cfg, stderr) != NVR_OK)
         goto out;

@@ -21,6 +21,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "audit/audit.h"
+#include "export/export_burn.h"
 #include "export/export_mp4.h"
 #include "export/export_names.h"
 #include "export/export_readme.h"
@@ -39,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zip.h>
@@ -181,7 +183,9 @@ static void hasher_final(struct hasher *h, uint8_t out[32])
     pthread_mutex_unlock(&h->mu);
 }
 
-enum entry_kind { E_MP4, E_NATIVE, E_BUFFER, E_SUMS, E_README, E_MANIFEST, E_SIG };
+/* E_BURN: a copy of an E_MP4 with the time burned in (export_burn.h), made
+ * in a temporary file beside the zip when its turn comes. */
+enum entry_kind { E_MP4, E_BURN, E_NATIVE, E_BUFFER, E_SUMS, E_README, E_MANIFEST, E_SIG };
 
 struct export_ctx;
 
@@ -194,6 +198,7 @@ struct entry {
     size_t seg0, nseg;
     struct export_mp4 *mp4;
     int64_t first_us, end_us, duration_us;
+    size_t of; /* E_BURN: the entry of its original */
     /* E_NATIVE */
     const struct index_segment *seg;
     int fd;
@@ -216,6 +221,7 @@ struct export_ctx {
     struct storage *st;
     const struct sign_key *key;
     const struct export_request *req;
+    const char *out_path; /* the zip; E_BURN's temporary files go beside it */
     struct camera_segs cams[EXPORT_MAX_CAMERAS];
     char stems[EXPORT_MAX_CAMERAS][EXPORT_STEM_MAX]; /* the cameras' file names (export_names.h) */
     struct entry *entries;
@@ -463,7 +469,7 @@ static nvr_err build_manifest(struct export_ctx *x)
         int first = 1;
         for (size_t e = 0; e < x->nentries; e++) {
             const struct entry *en = &x->entries[e];
-            if (en->kind != E_MP4 || en->cam != c)
+            if ((en->kind != E_MP4 && en->kind != E_BURN) || en->cam != c)
                 continue;
             fputs(first ? "{\"name\": " : ", {\"name\": ", f);
             first = 0;
@@ -474,7 +480,16 @@ static nvr_err build_manifest(struct export_ctx *x)
             json_write_time(f, en->end_us);
             fputs(", \"first_frame_local\": ", f);
             write_local(f, en->first_us);
-            fprintf(f, ", \"duration\": %.6f}", en->duration_us / 1e6);
+            fprintf(f, ", \"duration\": %.6f", en->duration_us / 1e6);
+            if (en->kind == E_BURN) {
+                fputs(", \"derivative\": {\"of\": ", f);
+                json_write_string(f, x->entries[en->of].name);
+                fputs(", \"burned_in\": \"wall-clock time (the text track's, local and UTC)\", \"video\": "
+                      "\"decoded and re-encoded (H.264, libx264)\", \"note\": \"made for viewing; the original "
+                      "is the stream copy named in of\"}",
+                      f);
+            }
+            fputc('}', f);
         }
         fputs("],\n     \"source_segments\": [", f);
         const struct camera_segs *cs = &x->cams[c];
@@ -547,6 +562,71 @@ static int report_progress(struct export_ctx *x, uint64_t n)
     return 0;
 }
 
+/* Makes the burned-in copy of e's original (export_burn.h): the original
+ * MP4 again into a temporary file, transcoded into another, which is opened
+ * and unlinked (the entry reads it through e->fd; nothing is left behind). */
+static nvr_err burn_prepare(struct entry *e)
+{
+    struct export_ctx *x = e->x;
+    const struct entry *o = &x->entries[e->of];
+    struct export_mp4 *m = NULL;
+    char in[PATH_MAX], out[PATH_MAX], msg[200];
+    uint8_t *buf = malloc(NATIVE_BUFSZ);
+    int fd = -1, ofd = -1, rc = NVR_ENOMEM;
+    snprintf(in, sizeof in, "%.4000s.burn-in-XXXXXX", x->out_path);
+    snprintf(out, sizeof out, "%.4000s.burn-out-XXXXXX", x->out_path);
+    if (!buf)
+        goto out;
+    if ((fd = mkstemp(in)) < 0 || (ofd = mkstemp(out)) < 0) {
+        rc = nvr_err_from_errno(errno);
+        goto out;
+    }
+    if ((rc = export_mp4_open(x->st, x->cams[o->cam].segs + o->seg0, o->nseg, x->req->from_us, x->req->to_us, &m)))
+        goto out;
+    for (;;) {
+        int64_t n = export_mp4_read(m, buf, NATIVE_BUFSZ);
+        if (n < 0) {
+            rc = (int)n;
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if (write(fd, buf, (size_t)n) != (ssize_t)n) {
+            rc = NVR_EIO;
+            goto out;
+        }
+    }
+    close(fd);
+    fd = -1;
+    if ((rc = export_burn_file(in, out, msg, sizeof msg))) {
+        snprintf(x->err, sizeof x->err, "%.200s: %s", e->name, msg);
+        goto out;
+    }
+    struct stat sb;
+    if (fstat(ofd, &sb) != 0) {
+        rc = nvr_err_from_errno(errno);
+        goto out;
+    }
+    e->fd = ofd; /* mkstemp's descriptor sees what the muxer wrote under the same name */
+    ofd = -1;
+    e->size = (uint64_t)sb.st_size;
+    e->first_us = o->first_us;
+    e->end_us = o->end_us;
+    e->duration_us = o->duration_us;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (ofd >= 0)
+        close(ofd);
+    if (!strstr(in, "XXXXXX")) /* made by mkstemp */
+        unlink(in);
+    if (!strstr(out, "XXXXXX"))
+        unlink(out);
+    export_mp4_free(&m);
+    free(buf);
+    return rc;
+}
+
 /* README.txt or SHA256SUMS.txt (export_readme.h), from the videos and
  * original files before it, all written by now. */
 static nvr_err build_text(struct export_ctx *x, enum entry_kind kind)
@@ -558,7 +638,7 @@ static nvr_err build_text(struct export_ctx *x, enum entry_kind kind)
         return NVR_ENOMEM;
     for (size_t i = 0; i < x->nentries; i++) {
         const struct entry *e = &x->entries[i];
-        if (e->kind != E_MP4 && e->kind != E_NATIVE)
+        if (e->kind != E_MP4 && e->kind != E_NATIVE && e->kind != E_BURN)
             continue;
         if (!e->done) {
             rc = NVR_EINVAL; /* libzip did not write in order: refuse rather than list a guess */
@@ -569,6 +649,7 @@ static nvr_err build_text(struct export_ctx *x, enum entry_kind kind)
                                                  .sha256 = e->digest,
                                                  .cam = (int)e->cam,
                                                  .native = e->kind == E_NATIVE,
+                                                 .derivative_of = e->kind == E_BURN ? x->entries[e->of].name : NULL,
                                                  .first_us = e->first_us,
                                                  .end_us = e->end_us,
                                                  .duration_us = e->duration_us};
@@ -605,6 +686,7 @@ static nvr_err entry_prepare(struct entry *e)
         }
         break;
     case E_NATIVE: e->size = e->seg->bytes; break;
+    case E_BURN: rc = burn_prepare(e); break;
     case E_MANIFEST:
         if ((rc = build_manifest(x)) == NVR_OK) {
             e->data = (const uint8_t *)x->manifest;
@@ -641,7 +723,8 @@ static int64_t entry_read(struct entry *e, uint8_t *dst, size_t len)
     int64_t n;
     switch (e->kind) {
     case E_MP4: n = export_mp4_read(e->mp4, dst, len); break;
-    case E_NATIVE: {
+    case E_NATIVE:
+    case E_BURN: {
         ssize_t k;
         do
             k = pread(e->fd, dst, len, (off_t)e->pos);
@@ -777,7 +860,8 @@ static void unique_video_name(struct export_ctx *x, char *name, size_t n)
     snprintf(base, sizeof base, "%.*s", (int)(strlen(name) - 4), name); /* without ".mp4" */
     for (unsigned k = 2;; k++) {
         size_t i = 0;
-        while (i < x->nentries && !(x->entries[i].kind == E_MP4 && strcmp(x->entries[i].name, name) == 0))
+        while (i < x->nentries && !((x->entries[i].kind == E_MP4 || x->entries[i].kind == E_BURN) &&
+                                    strcmp(x->entries[i].name, name) == 0))
             i++;
         if (i == x->nentries)
             return;
@@ -814,6 +898,8 @@ nvr_err export_run(struct storage *st, const struct sign_key *key, const struct 
 {
     struct export_ctx *x = calloc(1, sizeof *x);
     zip_t *z = NULL;
+    if (x)
+        x->out_path = out_path;
     size_t *part_end = NULL, nentries_max = 5;
     int rc = NVR_ENOMEM;
     *zip_bytes = 0;
@@ -854,7 +940,7 @@ nvr_err export_run(struct storage *st, const struct sign_key *key, const struct 
             k++;
         }
         cs->n = k;
-        nentries_max += cs->n * (req->native ? 2 : 1);
+        nentries_max += cs->n * (req->native ? 2 : 1) * (req->burn_time ? 2 : 1);
         for (size_t i = 0; i < cs->n; i++)
             x->total += cs->segs[i].bytes * (req->native ? 2 : 1);
     }
@@ -892,6 +978,14 @@ nvr_err export_run(struct storage *st, const struct sign_key *key, const struct 
             e->cam = c;
             e->seg0 = s0;
             e->nseg = part_end[p] - s0;
+            if (req->burn_time) {
+                char burned[sizeof name + 16];
+                snprintf(burned, sizeof burned, "%.*s-with-time.mp4", (int)strlen(name) - 4, name);
+                unique_video_name(x, burned, sizeof burned);
+                struct entry *b = new_entry(x, E_BURN, burned);
+                b->cam = c;
+                b->of = (size_t)(e - x->entries);
+            }
         }
     }
     if (x->nentries == 0) {

@@ -6,6 +6,8 @@
  * not compressed -- video does not compress), its files named by the
  * camera's name and id (export_names.h: "main-lobby_lobby.mp4"):
  *   STEM.mp4 (STEM-partN.mp4) per camera, see export_mp4.h
+ *   STEM-with-time.mp4        after each, with req->burn_time: a copy with the
+ *                             time burned in (export_burn.h), a derivative
  *   native/STEM/FILE.mp4      the stored segment files as they are (option)
  *   SHA256SUMS.txt            every file above's SHA-256, for sha256sum -c
  *   README.txt                for the recipient: what this is (case, reason,
@@ -63,7 +65,8 @@ struct export_request {
     char reason[EXPORT_TEXT_MAX];
     char case_id[EXPORT_TEXT_MAX];
     char operator_name[EXPORT_OPERATOR_MAX];
-    int native;                                                            /* also include the original segment files */
+    int native;    /* also include the original segment files */
+    int burn_time; /* also a copy of each video with the wall-clock time burned in (export_burn.h) */
     char makers[EXPORT_MAX_CAMERAS][128], models[EXPORT_MAX_CAMERAS][128]; /* "" : unknown */
     char ref[EXPORT_REF_MAX]; /* the id its access-log entries carry ("export=ID"), "" if none */
     int64_t requested_us;     /* when it was asked for (its access-log entries are at or after it) */

@@ -205,7 +205,7 @@ static void scan_dir(struct export_jobs *j)
             continue;
         snprintf(path, sizeof path, "%s/%s", j->dir, de->d_name);
         if (len != EXPORT_ID_LEN + 4) {
-            unlink(path); /* ID.zip.XXXXXX: an export cut short by a stop or crash */
+            unlink(path); /* ID.zip.XXXXXX, ID.zip.burn-*: an export cut short by a stop or crash */
             continue;
         }
         if (stat(path, &sb) != 0)

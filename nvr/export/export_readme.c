@@ -264,6 +264,14 @@ static void write_cameras(FILE *f, const struct export_readme *in)
                 continue;
             }
             nvideo++;
+            if (e->derivative_of) {
+                fprintf(f, "   Copy %s: the video above with the date and time burned into the\n", e->name);
+                fprintf(f,
+                        "     picture, for players that do not show subtitles. It is re-encoded (not\n"
+                        "     the recorder's original pixels): %s is the evidence.\n",
+                        e->derivative_of);
+                continue;
+            }
             fmt_utc(e->first_us, a, sizeof a);
             fmt_local(e->first_us, b, sizeof b);
             fmt_duration(e->duration_us, d, sizeof d);

@@ -42,6 +42,7 @@ struct export_readme_file {
     const uint8_t *sha256;                 /* 32 bytes */
     int cam;                               /* the request's camera it belongs to, -1: none */
     int native;                            /* an original recorded file (else a video made for the export) */
+    const char *derivative_of;             /* a copy with the time burned in: the name of its original; else NULL */
     int64_t first_us, end_us, duration_us; /* a video: its first frame, end, length */
 };
 

@@ -94,6 +94,12 @@ static int parse_request(struct http_request *r, struct nvr *nvr, json_t *o, str
         return -1;
     }
     req->native = json_is_true(native);
+    json_t *burn = json_object_get(o, "burn_time");
+    if (burn && !json_is_boolean(burn)) {
+        snprintf(err, errlen, "burn_time must be true or false");
+        return -1;
+    }
+    req->burn_time = json_is_true(burn);
     snprintf(req->operator_name, sizeof req->operator_name, "%s", http_auth_name(r));
     if (export_check_request(req, err, errlen))
         return -1;

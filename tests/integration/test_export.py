@@ -13,7 +13,11 @@ README.txt names the case, reason, operator, every camera by name and id,
 the range in UTC and in the recorder's zone (run in America/Chicago here),
 and every file's SHA-256, which must be the file's; SHA256SUMS.txt passes
 `sha256sum -c` and `shasum -a 256 -c`; the download is offered under that
-name and the list of exports names the cameras.  `nvr verify --storage`
+name and the list of exports names the cameras.  With --burn-time the zip
+also holds a copy of the video with the time drawn into the top-left box
+(those pixels changed, the rest of the picture nearly not), marked a
+derivative in the manifest, while the original MP4 keeps its bytes.
+`nvr verify --storage`
 passes, then reports a modified and a deleted segment."""
 import hashlib
 import io
@@ -328,6 +332,68 @@ def check_readme(work, names, man, operator):
               "%s in the unzipped export: %s %s" % (" ".join(cmd), r.stdout[-300:], r.stderr[-300:]))
 
 
+def gray_frame(path, at):
+    """The luma plane of the frame shown at `at` seconds: (width, height, bytes)."""
+    v = [x for x in streams(path) if x["codec_type"] == "video"][0]
+    r = subprocess.run(["ffmpeg", "-v", "error", "-ss", "%.3f" % at, "-i", path, "-frames:v", "1", "-f", "rawvideo",
+                        "-pix_fmt", "gray", "-"], capture_output=True)
+    return v["width"], v["height"], r.stdout
+
+
+def check_burn(nvr, t_from, t_to, man):
+    """burn_time: beside the stream copy (unchanged: the same bytes as without
+    it), a copy with the time drawn into the top-left box; the manifest calls it
+    a derivative of the original, the README says so, nvr verify accepts it."""
+    bz = os.path.join(nvr.dir, "burn.zip")
+    r = subprocess.run([NVR, "export", "-c", nvr.config, "--camera", "lobby", "--from", iso(t_from), "--to", iso(t_to),
+                        "-o", bz, "--reason", "time burned in", "--burn-time"], capture_output=True, text=True,
+                       timeout=300)
+    if not check(r.returncode == 0, "nvr export --burn-time failed: %s %s" % (r.stdout, r.stderr)):
+        return
+    burned = "main-lobby_lobby-with-time.mp4"
+    work = bz + ".d"
+    with zipfile.ZipFile(bz) as z:
+        names = z.namelist()
+        z.extractall(work)
+    check(names[:2] == [LOBBY_MP4, burned], "burn export entries %s" % names)
+    check(not [n for n in os.listdir(nvr.dir) if ".burn-" in n], "temporary files left: %s" % os.listdir(nvr.dir))
+    bman = json.load(open(os.path.join(work, "manifest.json")))
+    orig = {f["name"]: f["sha256"] for f in man["files"]}
+    got = {f["name"]: f["sha256"] for f in bman["files"]}
+    check(got.get(LOBBY_MP4) == orig.get(LOBBY_MP4), "the original video differs with burn_time: %s %s" %
+          (got.get(LOBBY_MP4), orig.get(LOBBY_MP4)))
+    files = bman["cameras"][0]["files"]
+    check(len(files) == 2 and "derivative" not in files[0] and files[1]["name"] == burned and
+          files[1].get("derivative", {}).get("of") == LOBBY_MP4 and "burned" in json.dumps(files[1]["derivative"]),
+          "the manifest's derivative: %s" % files)
+    readme = open(os.path.join(work, "README.txt")).read()
+    check("Copy %s: the video above with the date and time burned into" % burned in readme and
+          "%s is the evidence" % LOBBY_MP4 in readme, "README on the copy: %s" % readme[:1500])
+    v = verify(bz)
+    check(v.returncode == 0 and "verified" in v.stdout, "nvr verify on a burn_time export: %s" % v.stdout[-400:])
+    kinds = sorted((s["codec_type"], s["codec_name"]) for s in streams(os.path.join(work, burned)))
+    check(kinds == [("audio", "aac"), ("subtitle", "mov_text"), ("video", "h264")], "burned streams %s" % kinds)
+    a, b = os.path.join(work, LOBBY_MP4), os.path.join(work, burned)
+    check(abs(video_pts(a)[-1][0] - video_pts(b)[-1][0]) < 0.1, "the copy's timeline differs from the original's")
+    w, h, fa = gray_frame(a, 2.0)
+    _, _, fb = gray_frame(b, 2.0)
+    if not check(len(fa) == w * h and len(fb) == w * h, "frames %d %d, want %d" % (len(fa), len(fb), w * h)):
+        return
+    s = h // 270 if h >= 270 else 1  # export_burn_box
+    bx, by, bw, bh = 4 * s, 4 * s, min(220 * s, w - 4 * s), min(22 * s, h - 4 * s)
+    inside = [(x, y) for y in range(by, by + bh) for x in range(bx, bx + bw)]
+    dark = sum(1 for x, y in inside if fb[y * w + x] < 40)
+    light = sum(1 for x, y in inside if fb[y * w + x] > 200)
+    changed = sum(1 for x, y in inside if abs(fb[y * w + x] - fa[y * w + x]) > 30)
+    check(dark > 0.5 * len(inside) and light > 0.03 * len(inside) and changed > 0.3 * len(inside),
+          "the time box: %d dark, %d light, %d changed of %d pixels" % (dark, light, changed, len(inside)))
+    outside = [fa[i] - fb[i] for i in range(0, w * h, 7) if not (bx <= i % w < bx + bw + 4 and i // w < by + bh + 4)]
+    mad = sum(abs(d) for d in outside) / max(1, len(outside))
+    check(mad < 6, "the picture outside the box changed by %.1f on average" % mad)
+    print("burn_time: %dx%d, box %dx%d: %d dark, %d light, %d changed; outside mean abs diff %.2f" %
+          (w, h, bw, bh, dark, light, changed, mad))
+
+
 def check_manifest_log(man, nvr, operator, ref=None):
     """The manifest lists the export's own access-log entries (one
     export_created per camera, by the operator) exactly as the log holds
@@ -483,6 +549,7 @@ with Camera("h264_aac.mp4") as cam:
            ({"cameras": ["lobby"], "start": "2020-01-01T00:00:00Z", "end": "2020-01-01T01:00:00Z"}, 404),
            ({"cameras": ["lobby", "lobby"], "start": iso(t_from), "end": iso(t_to)}, 400),
            ({"cameras": ["lobby"], "start": iso(t_from), "end": iso(t_to), "native": "yes"}, 400),
+           ({"cameras": ["lobby"], "start": iso(t_from), "end": iso(t_to), "burn_time": 1}, 400),
            ({"cameras": ["lobby"], "start": iso(t_from), "end": iso(t_to), "reason": 7}, 400)]
     for b, want in bad:
         st, doc = http_json("/api/v1/exports", "POST", b)
@@ -526,6 +593,7 @@ with Camera("h264_aac.mp4") as cam:
     check(st == 200 and not doc["active"] and doc["released_by"] == "nvr", "a dead exporter's hold: %s %s" % (st, doc))
     st, doc = http_json("/api/v1/holds/%d" % live_hold)
     check(st == 200 and doc["active"], "a live exporter's hold was released: %s %s" % (st, doc))
+    check_burn(nvr, t_from, t_to, man)  # after the holds are counted: it makes one more
     check(nvr.proc.poll() is None, "nvr died")
     check(nvr.stop() == 0, "nvr did not stop cleanly")
     # after a restart the finished exports are listed from their zips' manifests: names, range, reason

@@ -101,6 +101,7 @@ $('export-form').addEventListener('submit', async (ev) => {
   const r = readRange($('f-cameras'), $('f-from'), $('f-to'));
   if (r.error) return show(formError, r.error);
   const body = { ...r.body, native: $('f-native').checked };
+  if ($('f-burn').checked) body.burn_time = true;
   const reason = $('f-reason').value.trim();
   const kase = $('f-case').value.trim();
   if (reason) body.reason = reason;
