@@ -581,6 +581,8 @@ static nvr_err burn_prepare(struct entry *e)
         rc = nvr_err_from_errno(errno);
         goto out;
     }
+    close(ofd); /* the name is reserved; the muxer writes it (and may rewrite it for faststart) */
+    ofd = -1;
     if ((rc = export_mp4_open(x->st, x->cams[o->cam].segs + o->seg0, o->nseg, x->req->from_us, x->req->to_us, &m)))
         goto out;
     for (;;) {
@@ -603,11 +605,11 @@ static nvr_err burn_prepare(struct entry *e)
         goto out;
     }
     struct stat sb;
-    if (fstat(ofd, &sb) != 0) {
+    if ((ofd = open(out, O_RDONLY | O_CLOEXEC)) < 0 || fstat(ofd, &sb) != 0) {
         rc = nvr_err_from_errno(errno);
         goto out;
     }
-    e->fd = ofd; /* mkstemp's descriptor sees what the muxer wrote under the same name */
+    e->fd = ofd; /* read through this descriptor; the name is unlinked below */
     ofd = -1;
     e->size = (uint64_t)sb.st_size;
     e->first_us = o->first_us;
