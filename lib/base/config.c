@@ -57,6 +57,7 @@ enum section_kind {
     SEC_STORAGE,
     SEC_CAMERA,
     SEC_ALERTS,
+    SEC_UI,
 };
 
 enum { KEY_REQUIRED = 1, KEY_SECRET = 2 /* never echo the value: it may hold a password */ };
@@ -90,8 +91,27 @@ static nvr_err parse_int(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_bool(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_alert_url(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_syslog(const struct conf_key *k, const char *val, void *base);
+static const char *const time_format_names[] = {[NVR_TIME_12H] = "12h", [NVR_TIME_24H] = "24h"};
+
+const char *nvr_time_format_name(enum nvr_time_format f)
+{
+    return (size_t)f < sizeof time_format_names / sizeof time_format_names[0] ? time_format_names[f] : "12h";
+}
+
+static nvr_err parse_time_format(const struct conf_key *k, const char *val, void *base)
+{
+    for (size_t i = 0; i < sizeof time_format_names / sizeof time_format_names[0]; i++) {
+        if (strcasecmp(val, time_format_names[i]) == 0) {
+            *(enum nvr_time_format *)((char *)base + k->offset) = (enum nvr_time_format)i;
+            return NVR_OK;
+        }
+    }
+    return NVR_EINVAL;
+}
+
 static nvr_err parse_starttls(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_server_names(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_time_format(const struct conf_key *k, const char *val, void *base);
 
 #define SRV(f) offsetof(struct nvr_config, f)
 
@@ -164,6 +184,8 @@ static const struct conf_key conf_keys[] = {
      86400},
     {SEC_ALERTS, "cert_warn_days", parse_int, ALR(cert_warn_days), 0, "an integer from 0 to 365", 0, 365},
     {SEC_ALERTS, "storage_seconds", parse_int, ALR(storage_seconds), 0, "an integer from 1 to 86400", 1, 86400},
+
+    {SEC_UI, "time_format", parse_time_format, SRV(time_format), 0, "12h or 24h", 0, 0},
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -182,7 +204,7 @@ struct parser {
     struct nvr_config *cfg;
     size_t cameras_cap;
     int too_many_reported;
-    struct section server, storage, camera, alerts;
+    struct section server, storage, camera, alerts, ui;
     /* the section the next key belongs to */
     enum section_kind kind;
     struct section *sec;          /* &server, &storage or &camera */
@@ -778,15 +800,15 @@ static nvr_err open_section(struct parser *p, char *name, int line)
         snprintf(p->label, sizeof(p->label), "[alerts]");
         return NVR_OK;
     }
-    if (strcmp(name, "server") == 0 || strcmp(name, "storage") == 0) {
-        int server = strcmp(name, "server") == 0;
-        struct section *sec = server ? &p->server : &p->storage;
+    if (strcmp(name, "server") == 0 || strcmp(name, "storage") == 0 || strcmp(name, "ui") == 0) {
+        int server = strcmp(name, "server") == 0, ui = strcmp(name, "ui") == 0;
+        struct section *sec = server ? &p->server : ui ? &p->ui : &p->storage;
         /* a repeated section goes on filling the first one, so its keys are still checked */
         if (sec->header_line)
             report(p, line, "duplicate section [%s] (first at line %d)", name, sec->header_line);
         else
             sec->header_line = line;
-        p->kind = server ? SEC_SERVER : SEC_STORAGE;
+        p->kind = server ? SEC_SERVER : ui ? SEC_UI : SEC_STORAGE;
         p->sec = sec;
         p->base = p->cfg;
         snprintf(p->label, sizeof(p->label), "[%s]", name);

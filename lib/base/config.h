@@ -53,6 +53,16 @@ struct nvr_alerts_config {
     int storage_seconds;        /* storage below min_free / held_full this long; default 120 */
 };
 
+/* [ui] time_format: how the browser UI shows a time of day (each browser may
+ * choose otherwise; docs/ref/config.md). */
+enum nvr_time_format {
+    NVR_TIME_12H, /* "3:05:09 PM" */
+    NVR_TIME_24H, /* "15:05:09" */
+};
+
+/* "12h" or "24h". */
+const char *nvr_time_format_name(enum nvr_time_format f);
+
 struct nvr_config {
     char *path; /* the file that was read */
     /* [server] */
@@ -75,6 +85,8 @@ struct nvr_config {
     uint64_t min_free_bytes; /* from "10G"; 0 if given in percent or unset */
     /* [alerts] */
     struct nvr_alerts_config alerts;
+    /* [ui] */
+    enum nvr_time_format time_format; /* how the browser UI shows times, default NVR_TIME_12H */
     /* [camera ID] */
     struct nvr_camera_config *cameras;
     size_t ncameras;

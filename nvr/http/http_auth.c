@@ -248,7 +248,10 @@ static void write_user(FILE *f, const struct user *u)
     write_user_tokens(f, u, 0, NULL, 0);
 }
 
-static http_result reply_session(struct http_request *r, unsigned status, const struct user *u, const char *csrf)
+/* The session's answer: the user, the CSRF token, and the UI's settings from
+ * the config ([ui]: what every signed-in page needs before it shows a time). */
+static http_result reply_session(struct http_request *r, const struct nvr *nvr, unsigned status, const struct user *u,
+                                 const char *csrf)
 {
     struct http_body b;
     if (http_body_open(&b))
@@ -257,7 +260,8 @@ static http_result reply_session(struct http_request *r, unsigned status, const 
     write_user(b.f, u);
     fputs(",\"csrf_token\":", b.f);
     json_write_string(b.f, csrf);
-    fputs("}\n", b.f);
+    fprintf(b.f, ",\"ui\":{\"time_format\":\"%s\"}}\n",
+            nvr_time_format_name(nvr->cfg ? nvr->cfg->time_format : NVR_TIME_12H));
     return http_body_send(r, &b, status, "application/json", "no-store");
 }
 
@@ -278,7 +282,7 @@ static http_result start_session(struct http_request *r, struct nvr *nvr, const 
         return http_reply_error(r, 500, "cannot start a session: %s", nvr_strerror(rc));
     set_cookie(r, cookie, AUTH_ABSOLUTE_US / 1000000);
     sodium_memzero(cookie, sizeof cookie);
-    return reply_session(r, status, u, csrf);
+    return reply_session(r, nvr, status, u, csrf);
 }
 
 /* The sign-in name as it is looked up, counted and logged: a name holding
@@ -366,11 +370,10 @@ out:
 
 http_result http_session_get(struct http_request *r, struct nvr *nvr)
 {
-    (void)nvr;
     const struct auth_user *u = http_auth_user(r);
     if (!u)
         return http_reply_error(r, 401, "sign in required");
-    return reply_session(r, 200, &u->u, u->via_token ? "" : u->csrf);
+    return reply_session(r, nvr, 200, &u->u, u->via_token ? "" : u->csrf);
 }
 
 http_result http_session_delete(struct http_request *r, struct nvr *nvr)

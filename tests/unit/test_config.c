@@ -286,6 +286,29 @@ static void test_storage_keys(void)
     }
 }
 
+static void test_ui_keys(void)
+{
+    struct nvr_config *cfg = parse_ok(SERVER);
+    if (cfg) {
+        CHECK_EQ_INT(cfg->time_format, NVR_TIME_12H); /* the default */
+        nvr_config_free(&cfg);
+    }
+    cfg = parse_ok(SERVER "[ui]\ntime_format = 24h\n");
+    if (cfg) {
+        CHECK_EQ_INT(cfg->time_format, NVR_TIME_24H);
+        CHECK(strcmp(nvr_time_format_name(cfg->time_format), "24h") == 0);
+        nvr_config_free(&cfg);
+    }
+    cfg = parse_ok(SERVER "[ui]\ntime_format = 12H\n");
+    if (cfg) {
+        CHECK_EQ_INT(cfg->time_format, NVR_TIME_12H);
+        CHECK(strcmp(nvr_time_format_name(cfg->time_format), "12h") == 0);
+        nvr_config_free(&cfg);
+    }
+    expect_errors(SERVER "[ui]\ntime_format = 24\n", "nvr.conf:4: time_format must be 12h or 24h, got \"24\"\n");
+    expect_errors(SERVER "[ui]\ntime_format = 12h\n[ui]\n", "nvr.conf:5: duplicate section [ui] (first at line 3)\n");
+}
+
 static void test_integers_are_strict(void)
 {
     struct nvr_config *cfg = camera_ok("segment_seconds = 1\nretain_days = 36500\n");
@@ -1297,6 +1320,7 @@ int main(int argc, char **argv)
     RUN(test_storage_keys);
     RUN(test_integers_are_strict);
     RUN(test_booleans_and_transport);
+    RUN(test_ui_keys);
     RUN(test_comments);
     RUN(test_empty_value);
     RUN(test_quoting);
