@@ -31,7 +31,7 @@
 // NPM_DIR, CHROMIUM (default /usr/bin/chromium).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ART, BASE, check, sleep, waitFor, login, shot, launch, finish, reloaded, loadedMark, watch } from './lib.mjs';
+import { ART, BASE, check, sleep, waitFor, login, shot, launch, finish, reloaded, loadedMark, watch, localText } from './lib.mjs';
 
 
 const CASE = process.env.CASE;
@@ -47,20 +47,16 @@ async function admin(p) {
 async function loaded(page) {
   return waitFor(() => page.evaluate(() => !!document.body.dataset.loaded), 10000);
 }
-// ms -> the value of a datetime-local input in the page's zone (Chromium
-// normalises ":00" seconds away, and playwright's fill() insists the value
-// reads back as given)
+// ms -> "YYYY-MM-DDTHH:MM[:SS]" in the page's zone: typed into the From/To
+// fields, which take a 24-hour time whatever the format shown
 const localValue = (page, ms) => page.evaluate((t) => {
   const d = new Date(t);
   const p = (n) => String(n).padStart(2, '0');
   const s = d.getSeconds() ? `:${p(d.getSeconds())}` : '';
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}${s}`;
 }, ms);
-const shownLocal = (page, iso) => page.evaluate((t) => {
-  const d = new Date(t);
-  const p = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-}, iso);
+// the page's text of an instant (the default 12-hour format), as lists and the form's fields show it
+const shownLocal = async (page, t) => (await localText(page, typeof t === 'string' ? Date.parse(t) : t)).text;
 
 const browser = await launch();
 const figures = {};
@@ -100,7 +96,7 @@ try {
   check(await page.locator('#f-cameras input[value="lobby"]').isChecked(), 'lobby is ticked from the link');
   const from0 = await page.inputValue('#f-from');
   const to0 = await page.inputValue('#f-to');
-  check(from0 === (await localValue(page, hs)) && to0 === (await localValue(page, he)),
+  check(from0 === (await shownLocal(page, hs)) && to0 === (await shownLocal(page, he)),
         `the range is prefilled in ${ZONE} (${from0} .. ${to0})`);
   check((await page.locator('#zone-note').textContent()).includes(ZONE), 'the form names the zone');
 

@@ -77,6 +77,19 @@ export function launch(extraArgs = []) {
   });
 }
 
+// How the UI writes the instant ms in the browser's zone with the default
+// time format ([ui] time_format unset: 12-hour), worked out here rather than
+// by the UI's own code: {date: "2026-11-22", hms: "3:05:09", ampm: "PM",
+// text: "2026-11-22 3:05:09 PM"}.
+export const localText = (page, ms) => page.evaluate((t) => {
+  const d = new Date(t);
+  const p = (n) => String(n).padStart(2, '0');
+  const date = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+  const hms = `${d.getHours() % 12 || 12}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  const ampm = d.getHours() < 12 ? 'AM' : 'PM';
+  return { date, hms, ampm, text: `${date} ${hms} ${ampm}` };
+}, ms);
+
 // Signs in through the login page; true when the header shows the user.
 export async function login(page, user, password) {
   await page.goto(BASE + '/');

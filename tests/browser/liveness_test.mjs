@@ -34,7 +34,7 @@ try {
   check(went && took <= 4, `a frozen picture is marked within 4 s (${took.toFixed(1)} s)`);
   check((await pill.textContent()) === 'not live', `the pill says "not live" ("${await pill.textContent()}")`);
   const why = await tile.locator('.stale').textContent();
-  check(/last picture \d\d:\d\d:\d\d/.test(why), `the tile says why and since when ("${why}")`);
+  check(/last picture \d{1,2}:\d\d:\d\d( [AP]M)?/.test(why), `the tile says why and since when ("${why}")`);
   const opacity = await video.evaluate((v) => +getComputedStyle(v).opacity);
   check(opacity < 0.5, `the frozen picture is dimmed (opacity ${opacity})`);
   await shot(page, 'liveness-frozen');

@@ -22,7 +22,7 @@
 // npm ci installed playwright-core), CHROMIUM (default /usr/bin/chromium).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ART, BASE, check, sleep, waitFor, login, shot, launch, finish } from './lib.mjs';
+import { ART, BASE, check, sleep, waitFor, login, shot, launch, finish, localText } from './lib.mjs';
 
 
 const [CAM, CAM2] = process.env.CAMERAS.split(',');
@@ -159,7 +159,9 @@ try {
   }, 20000);
   check(seeked, `playback seeks to ${new Date(target).toISOString()} (shows ${await clock.getAttribute('data-time')})`);
   const text = await clock.textContent();
-  check(text.includes(`${local.date} ${local.time}`), `the UI shows the chosen local time "${local.date} ${local.time}" ("${text}")`);
+  const shown = await localText(page, target); // 12-hour, the default: "2026-11-22 3:05:09.000 PM"
+  check(text.startsWith(`${shown.date} ${shown.hms}.`) && text.endsWith(` ${shown.ampm}`),
+        `the UI shows the chosen local time "${shown.text}" ("${text}")`);
   const zone = await page.locator('#wallzone').textContent();
   check(zone.includes(ZONE), `the zone is named ("${zone}")`);
   const frame = await page.locator(`.tile[data-camera="${CAM}"] video`).evaluate((v) => ({ w: v.videoWidth, h: v.videoHeight }));

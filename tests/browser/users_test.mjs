@@ -27,7 +27,7 @@
 // /usr/bin/chromium).
 import fs from 'node:fs';
 import path from 'node:path';
-import { ART, BASE, bearer, check, sleep, waitFor, login, shot, launch, finish, openLoaded, reloaded, loadedMark, watch } from './lib.mjs';
+import { ART, BASE, bearer, check, sleep, waitFor, login, shot, launch, finish, openLoaded, reloaded, loadedMark, watch, localText } from './lib.mjs';
 
 
 const PORT = process.env.PORT;
@@ -85,7 +85,7 @@ try {
   check((await adminRow.locator('td.role').textContent()) === 'admin', 'the admin is listed with its role');
   const adminTokens = await adminRow.locator('.tokens li .token-label').allTextContents();
   check(adminTokens.includes('cli'), `the admin's CLI-made API token is listed by label (${JSON.stringify(adminTokens)})`);
-  check(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(await adminRow.locator('td.created').textContent()), 'the creation time is shown');
+  check(/\d{4}-\d\d-\d\d \d{1,2}:\d\d:\d\d( [AP]M)?/.test(await adminRow.locator('td.created').textContent()), 'the creation time is shown');
 
   // add a viewer granted lobby
   await page.click('#add');
@@ -266,11 +266,7 @@ try {
   check(rows.every((e, i) => i === 0 || rows[i - 1].id > e.id), 'newest first');
   check(new URL(page.url()).searchParams.get('user') === VIEWER, 'the filter is in the address bar');
   // times in the browser's zone, not UTC
-  const fmt = await page.evaluate((t) => {
-    const d = new Date(Date.parse(t));
-    const p = (n) => String(n).padStart(2, '0');
-    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-  }, rows[0].time);
+  const fmt = (await localText(page, Date.parse(rows[0].time))).text;
   const utc = rows[0].time.slice(0, 19).replace('T', ' ');
   check(rows[0].shown === fmt && fmt !== utc, `the time is local (${rows[0].shown} ${ZONE}; UTC ${utc})`);
   await shot(page, 'access-user', true);

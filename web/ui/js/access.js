@@ -10,7 +10,7 @@
 // entries with format=csv (what a records request is answered with).
 // Every field of an entry is inserted as text.
 
-import { getJSON, header, el, fmtDateTime, zoneLabel, parseWhen, iso, listCameras, localInput } from './common.js';
+import { getJSON, header, el, fmtDateTime, zoneLabel, parseWhen, iso, listCameras, localInput, localMidnight } from './common.js';
 
 // The actions the server writes (nvr/core/auth.c, nvr/http/*.c,
 // nvr/cli/cli_user.c), with what they mean.
@@ -92,6 +92,7 @@ function fromUrl() {
   const t = (k) => (q.get(k) ? Date.parse(q.get(k)) : NaN);
   fFrom.value = Number.isNaN(t('start')) ? '' : localInput(t('start'));
   fTo.value = Number.isNaN(t('end')) ? '' : localInput(t('end'));
+  fFrom.placeholder = fTo.placeholder = localInput(localMidnight(Date.now()) + 15.5 * 3600e3 + 5 * 60e3);
   fUser.value = q.get('user') || '';
   fCamera.value = q.get('camera') || '';
   fillActions(q.get('action') || '');

@@ -5,6 +5,15 @@
 // The API speaks RFC 3339 UTC (docs/ref/http-api.md); the UI keeps times as
 // milliseconds since the epoch and shows them in the browser's zone, which it
 // always names (zoneLabel), so a screenshot of the UI is never ambiguous.
+//
+// One time format everywhere: every time of day the UI shows goes through
+// fmtTime (fmtHM, fmtDateTime), and every time typed goes through parseTime
+// (parseWhen): "3:05 PM" with 12h, "15:05" with 24h.  The format is this
+// browser's choice (the header's Time menu, localStorage TIME_FORMAT_KEY),
+// else the server's ([ui] time_format, given by GET /session and remembered
+// in localStorage so the next page knows it at once), else 12h.  Until the
+// session has answered, getJSON holds back every other answer, so nothing
+// read from the API is shown in a format about to change.
 
 export const API = '/api/v1';
 export const CSRF_KEY = 'nvr-csrf';
@@ -24,6 +33,7 @@ export class ApiError extends Error {
 
 // GET a JSON document; throws ApiError with the server's {"error"} message.
 export async function getJSON(path, options = {}) {
+  if (sessionPending && path !== '/session') await sessionPending.catch(() => {});
   const resp = await fetch(API + path, { cache: 'no-store', ...options });
   let doc = null;
   try {
@@ -43,11 +53,18 @@ export async function answerError(resp) {
   return new ApiError(resp.status, (doc && doc.error) || `HTTP ${resp.status}`);
 }
 
-// The signed-in user ({name, role, cameras}) and a fresh CSRF token.
-export async function session() {
-  const doc = await getJSON('/session');
-  sessionStorage.setItem(CSRF_KEY, doc.csrf_token);
-  return doc.user;
+// The signed-in user ({name, role, cameras}) and a fresh CSRF token; the
+// server's UI settings ({time_format}) are kept for the formatters.
+let sessionPending = null;
+export function session() {
+  const p = getJSON('/session').then((doc) => {
+    sessionStorage.setItem(CSRF_KEY, doc.csrf_token);
+    const f = doc.ui && doc.ui.time_format;
+    if (TIME_FORMATS.includes(f)) localStorage.setItem(SERVER_TIME_FORMAT_KEY, f);
+    return doc.user;
+  });
+  sessionPending = p;
+  return p;
 }
 
 // A state-changing request (POST/PUT/DELETE) with the session's CSRF token.
@@ -82,11 +99,54 @@ export function iso(ms) {
 
 const pad = (n, w = 2) => String(n).padStart(w, '0');
 
-// "14:05:09" in the browser's zone (with ".250" when ms is asked for).
+// ---- the time format ----
+
+export const TIME_FORMATS = ['12h', '24h'];
+export const TIME_FORMAT_KEY = 'nvr-time-format'; // this browser's choice; unset: the server's
+const SERVER_TIME_FORMAT_KEY = 'nvr-time-format-server'; // [ui] time_format, as last seen
+
+function stored(key) {
+  try {
+    const v = localStorage.getItem(key);
+    return TIME_FORMATS.includes(v) ? v : null;
+  } catch (e) {
+    return null; // storage refused (a locked-down browser): the default
+  }
+}
+
+// '12h' or '24h': this browser's choice, else the server's, else 12h.
+export function timeFormat() {
+  return stored(TIME_FORMAT_KEY) || serverTimeFormat();
+}
+
+export function serverTimeFormat() {
+  return stored(SERVER_TIME_FORMAT_KEY) || '12h';
+}
+
+// Sets this browser's choice ('12h', '24h', or '' for the server's).
+export function setTimeFormat(f) {
+  if (TIME_FORMATS.includes(f)) localStorage.setItem(TIME_FORMAT_KEY, f);
+  else localStorage.removeItem(TIME_FORMAT_KEY);
+}
+
+// h:mm[:ss[.mmm]] in the chosen format: "3:05:09 PM" (12h) or "15:05:09" (24h).
+function clockText(d, seconds, withMs) {
+  let s = `:${pad(d.getMinutes())}`;
+  if (seconds) s += `:${pad(d.getSeconds())}`;
+  if (withMs) s += `.${pad(d.getMilliseconds(), 3)}`;
+  if (timeFormat() === '24h') return `${pad(d.getHours())}${s}`;
+  const h = d.getHours() % 12 || 12;
+  return `${h}${s} ${d.getHours() < 12 ? 'AM' : 'PM'}`;
+}
+
+// "3:05:09 PM" or "14:05:09" in the browser's zone (with ".250" when ms is asked for).
 export function fmtTime(ms, withMs = false) {
-  const d = new Date(ms);
-  const s = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  return withMs ? `${s}.${pad(d.getMilliseconds(), 3)}` : s;
+  return clockText(new Date(ms), true, withMs);
+}
+
+// "3:05 PM" or "15:05": hours and minutes only (timeline ticks, ranges).
+export function fmtHM(ms) {
+  return clockText(new Date(ms), false, false);
 }
 
 // "2026-11-22" in the browser's zone.
@@ -99,9 +159,32 @@ export function fmtDateTime(ms, withMs = false) {
   return `${fmtDate(ms)} ${fmtTime(ms, withMs)}`;
 }
 
-// "2026-11-22T14:05:09" in the browser's zone: the value of a datetime-local input.
+// "2026-11-22 3:05 PM": a range's ends, without seconds.
+export function fmtDateHM(ms) {
+  return `${fmtDate(ms)} ${fmtHM(ms)}`;
+}
+
+// The text of a date-and-time field (what parseWhen reads back): fmtDateTime.
 export function localInput(ms) {
-  return `${fmtDate(ms)}T${fmtTime(ms)}`;
+  return fmtDateTime(ms);
+}
+
+// A time of day typed by a person, in either format whatever the setting:
+// "15:05", "15:05:30", "3:05 PM", "3:05:30pm", "3 pm", "12:00 AM" (midnight);
+// an optional fraction of a second ("15:05:30.250").  Returns {h, m, s, ms}
+// or null.
+export function parseTime(text) {
+  const m = /^\s*(\d{1,2})(?::(\d\d)(?::(\d\d)(?:\.(\d{1,3})\d*)?)?)?\s*(?:([AaPp])\.?\s*[Mm]?\.?)?\s*$/.exec(text || '');
+  if (!m || (m[2] === undefined && !m[5])) return null; // a bare "15" is no time
+  let h = +m[1];
+  const min = +(m[2] || 0);
+  const sec = +(m[3] || 0);
+  if (m[5]) {
+    if (h < 1 || h > 12) return null;
+    h = (h % 12) + (/[Pp]/.test(m[5]) ? 12 : 0);
+  }
+  if (h > 23 || min > 59 || sec > 59) return null;
+  return { h, m: min, s: sec, ms: m[4] ? Math.round(Number('0.' + m[4]) * 1000) : 0 };
 }
 
 // The zone's name and its abbreviation at that instant: "Europe/Paris (CET)".
@@ -124,14 +207,16 @@ export function parseLocalDate(s) {
   return m ? new Date(+m[1], +m[2] - 1, +m[3]).getTime() : NaN;
 }
 
-// Parses "YYYY-MM-DDTHH:MM[:SS]" as local time, or any RFC 3339 time.
+// Parses "YYYY-MM-DD TIME" (or "YYYY-MM-DDTTIME") as local time, TIME in
+// either format (parseTime: "15:05:30", "3:05:30 PM"), or any RFC 3339 time.
 export function parseWhen(s) {
   if (!s) return NaN;
-  if (/[zZ]|[+-]\d\d:?\d\d$/.test(s)) return Date.parse(s);
-  const m = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d+))?)?$/.exec(s);
-  if (!m) return NaN;
-  const ms = m[7] ? Math.round(Number('0.' + m[7]) * 1000) : 0;
-  return new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0), ms).getTime();
+  s = s.trim();
+  if (/^\d{4}-\d\d-\d\dT.*([zZ]|[+-]\d\d:?\d\d)$/.test(s)) return Date.parse(s);
+  const m = /^(\d{4})-(\d\d)-(\d\d)(?:T|\s+)(.+)$/.exec(s);
+  const t = m && parseTime(m[4]);
+  if (!t) return NaN;
+  return new Date(+m[1], +m[2] - 1, +m[3], t.h, t.m, t.s, t.ms).getTime();
 }
 
 // Sets a message element's text and hides it when there is none.
@@ -163,8 +248,9 @@ export function el(tag, attrs = {}, ...children) {
   return e;
 }
 
-// Fills the page's <header> with the navigation, the zone, and who is
-// signed in (with a sign-out button).  Names are inserted as text only.
+// Fills the page's <header> with the navigation, the zone, the time format,
+// and who is signed in (with a sign-out button).  Names are inserted as text
+// only.
 export function header(active) {
   const h = document.querySelector('header.top');
   const link = (href, text, id) => el('a', { href, class: active === id ? 'active' : '' }, text);
@@ -184,6 +270,7 @@ export function header(active) {
     el('span', { class: 'brand' }, 'NVR'),
     nav,
     el('span', { class: 'zone', id: 'zone', title: 'All times are in this time zone' }, zoneLabel()),
+    timeFormatPicker(),
     who,
     out,
   );
@@ -195,8 +282,27 @@ export function header(active) {
       for (const [href, text, id, roles] of NAV_PAGES) {
         if (roles.includes(u.role)) nav.append(link(href, text, id));
       }
+      // the server's default may have changed since this browser last saw it
+      document.getElementById('time-format-default').textContent = `Default (${serverTimeFormat()})`;
     })
     .catch(() => {});
+}
+
+// The header's time format menu: the server's default or this browser's
+// choice; a change reloads the page, so everything shown follows it (the
+// playback page keeps its cameras and instant in its URL).
+function timeFormatPicker() {
+  const pick = el('select', { id: 'time-format', class: 'time-format' },
+    el('option', { value: '', id: 'time-format-default' }, `Default (${serverTimeFormat()})`),
+    el('option', { value: '12h' }, '12-hour (3:05 PM)'),
+    el('option', { value: '24h' }, '24-hour (15:05)'),
+  );
+  pick.value = stored(TIME_FORMAT_KEY) || '';
+  pick.addEventListener('change', () => {
+    setTimeFormat(pick.value);
+    location.reload();
+  });
+  return el('label', { class: 'time-format-label' }, 'Time ', pick);
 }
 
 // Pages beyond live and playback, and the roles that see their link.

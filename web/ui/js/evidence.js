@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // evidence.js - what the holds and exports pages (holds.html, exports.html)
-// share: the camera checkboxes, local datetime inputs, the form prefilled
+// share: the camera checkboxes, local date-and-time fields, the form prefilled
 // from the URL (?cameras=a,b&start=ISO&end=ISO, as the playback page's
 // "Hold…" and "Export…" links pass them) and the form's common checks.
 //
-// Times: the inputs are datetime-local (the browser's zone, named on the
-// page); parseWhen reads them as local time and the API gets RFC 3339 UTC.
+// Times: the inputs are text, "YYYY-MM-DD" and a time in the page's format
+// (localInput; the browser's zone, named on the page); parseWhen reads them
+// as local time, in either format, and the API gets RFC 3339 UTC.
 
-import { el, parseWhen, iso, listCameras, localInput, showError, zoneLabel } from './common.js';
+import { el, parseWhen, iso, listCameras, localInput, localMidnight, showError, zoneLabel } from './common.js';
 
 
 // "Main lobby (lobby)" or "lobby" when the name is the id or missing.
@@ -47,6 +48,7 @@ export function fillRange(fFrom, fTo, p, defMs) {
   const start = Number.isNaN(p.start) ? end - defMs : p.start;
   fFrom.value = localInput(start);
   fTo.value = localInput(end);
+  fFrom.placeholder = fTo.placeholder = localInput(localMidnight(Date.now()) + 15.5 * 3600e3 + 5 * 60e3);
 }
 
 // Reads the common fields; returns {body} or {error} (a message for the user).
@@ -55,7 +57,9 @@ export function readRange(box, fFrom, fTo) {
   if (!cameras.length) return { error: 'Choose at least one camera.' };
   const start = parseWhen(fFrom.value);
   const end = parseWhen(fTo.value);
-  if (Number.isNaN(start) || Number.isNaN(end)) return { error: 'Enter the start and the end (date and time).' };
+  if (Number.isNaN(start) || Number.isNaN(end)) {
+    return { error: `Enter the start and the end as a date and a time (such as ${fFrom.placeholder}).` };
+  }
   if (end <= start) return { error: 'The end must be after the start.' };
   return { body: { cameras, start: iso(start), end: iso(end) } };
 }

@@ -25,7 +25,7 @@
 // For tests: #wallclock carries data-time (RFC 3339 UTC of the frame on
 // screen), the timeline canvas carries its view and coverage (timeline.js).
 
-import { listCameras, coverage, header, el, iso, fmtDate, fmtTime, fmtDateTime, zoneLabel, localMidnight, parseLocalDate, parseWhen } from './common.js';
+import { listCameras, coverage, header, el, iso, fmtDate, fmtTime, fmtDateTime, fmtDateHM, zoneLabel, localMidnight, parseLocalDate, parseWhen, parseTime, timeFormat } from './common.js';
 import { Timeline, ZOOMS } from './timeline.js';
 import { RecordedPlayer, loadHls } from './player.js';
 import { RenditionPlayer, needsRendition } from './rendition_player.js';
@@ -195,7 +195,7 @@ function viewChanged(s, e) {
     b.classList.toggle('active', on);
     b.setAttribute('aria-pressed', on ? 'true' : 'false');
   }
-  $('view-label').textContent = `${fmtDateTime(s).slice(0, 16)} – ${fmtDateTime(e).slice(0, 16)}`;
+  $('view-label').textContent = `${fmtDateHM(s)} – ${fmtDateHM(e)}`;
   $('date').value = fmtDate(cursor >= s && cursor < e ? cursor : s);
   refreshCoverage();
   updateUrl();
@@ -568,14 +568,14 @@ function jumpBack(t) {
 }
 $('go').addEventListener('click', () => {
   const d = parseLocalDate($('date').value);
-  const tm = /^(\d\d):(\d\d)(?::(\d\d))?$/.exec($('time').value);
+  const tm = parseTime($('time').value);
   if (Number.isNaN(d) || !tm) {
-    setMessage('Choose a date and a time.');
+    setMessage(`Choose a date and a time (such as ${timeFormat() === '24h' ? '15:05 or 15:05:30' : '3:05 PM or 3:05:30 PM'}).`);
     return;
   }
   setMessage('');
   const day = new Date(d);
-  seek(new Date(day.getFullYear(), day.getMonth(), day.getDate(), +tm[1], +tm[2], +(tm[3] || 0)).getTime());
+  seek(new Date(day.getFullYear(), day.getMonth(), day.getDate(), tm.h, tm.m, tm.s).getTime());
 });
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') closeCalendar();
@@ -652,6 +652,7 @@ setInterval(() => {
   if (!ids.length) ids = [all[0].id];
   if (!Number.isNaN(p.t)) cursor = p.t;
   $('time').value = fmtTime(cursor);
+  $('time').placeholder = timeFormat() === '24h' ? '15:05:30' : '3:05:30 PM';
   zoom = p.zoom;
   if (zoom === 0) timeline.setView(localMidnight(cursor), localMidnight(cursor) + ZOOMS[0], false);
   else timeline.setView(Math.round(cursor - ZOOMS[zoom] / 2), Math.round(cursor + ZOOMS[zoom] / 2), false);

@@ -26,7 +26,7 @@
 // and the runs drawn are in data-coverage (JSON, per camera), the marks in
 // data-mark-in/-out, and timeToX() maps an instant to a canvas pixel.
 
-import { fmtTime, iso, fmtDate } from './common.js';
+import { fmtTime, fmtHM, iso, fmtDate, localMidnight } from './common.js';
 
 export const ZOOMS = [24 * 3600e3, 3600e3, 300e3];
 const COL_RUN = '#2e9d4f';
@@ -302,7 +302,12 @@ export class Timeline {
     // ticks in local time
     const ty = this.lanes.length * this.laneH + 4;
     const span = this.end - this.start;
-    const step = TICKS.filter((t) => (t / span) * w >= 60).sort((a, b) => a - b)[0] || 6 * 3600e3;
+    // room for a label (at least 60 px): "12:45 PM" is wider than "12:45", "12:45:30 PM" wider still
+    const widest = new Date(2000, 0, 1, 12, 45, 30).getTime();
+    const room = (fmt) => Math.max(60, Math.ceil(g.measureText(fmt(widest)).width) + 12);
+    const roomHM = room(fmtHM);
+    const roomHMS = room(fmtTime);
+    const step = TICKS.filter((t) => (t / span) * w >= (t >= 60e3 ? roomHM : roomHMS)).sort((a, b) => a - b)[0] || 6 * 3600e3;
     const off = new Date(this.start).getTimezoneOffset() * -60e3;
     let t = Math.ceil((this.start + off) / step) * step - off;
     g.fillStyle = '#c9d1d9';
@@ -313,8 +318,8 @@ export class Timeline {
       g.moveTo(x, ty);
       g.lineTo(x, ty + 5);
       g.stroke();
-      let label = step >= 60e3 ? fmtTime(t).slice(0, 5) : fmtTime(t);
-      if (label === '00:00') label = fmtDate(t).slice(5);
+      // midnight is labelled with its date (MM-DD)
+      const label = t === localMidnight(t) ? fmtDate(t).slice(5) : step >= 60e3 ? fmtHM(t) : fmtTime(t);
       g.fillText(label, x + 3, ty + 12);
     }
     this.drawMarks(g, h);
