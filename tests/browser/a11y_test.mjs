@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // a11y_test.mjs - axe-core (npm, pinned in web/package-lock.json) on every
-// page of the UI, signed in as an admin (and the sign-in page signed out),
+// page of the UI, signed in as an admin (and the sign-in page signed out;
+// Live and Playback again on a 390x844 phone with the header menu open),
 // with the WCAG 2.0/2.1 A and AA rules.  Prints every finding; fails on any
 // finding of impact "serious" or "critical" (issue 23 item 6).  Then what
 // axe cannot see: the first Tab reaches "Skip to content", Live and Playback
@@ -47,7 +48,17 @@ try {
     await page.waitForTimeout(1500); // the page's data and players are drawn
     total += await audit(page, p);
   }
-  console.log(`serious or critical findings on ${PAGES.length + 1} pages: ${total}`);
+  // a phone: the header folded into its menu (open), and playback's controls docked at the bottom
+  const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
+                                                  bypassCSP: true })).newPage();
+  check(await login(phone, process.env.ADMIN_USER, process.env.ADMIN_PASSWORD), 'the admin signs in on a phone');
+  for (const p of ['index.html', 'playback.html']) {
+    await phone.goto(BASE + '/' + p);
+    await phone.waitForTimeout(1500);
+    await phone.click('#menu-button');
+    total += await audit(phone, `${p} (390x844, menu open)`);
+  }
+  console.log(`serious or critical findings on ${PAGES.length + 3} pages: ${total}`);
 
   await page.goto(BASE + '/index.html');
   await page.waitForTimeout(1500);

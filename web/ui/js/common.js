@@ -250,7 +250,9 @@ export function el(tag, attrs = {}, ...children) {
 
 // Fills the page's <header> with the navigation, the zone, the time format,
 // and who is signed in (with a sign-out button).  Names are inserted as text
-// only.
+// only.  On a phone (app.css, <= 600 px) all but the brand fold into a menu
+// behind one button: aria-expanded says whether it is open, Escape closes it
+// and gives the focus back to the button.
 export function header(active) {
   const h = document.querySelector('header.top');
   const link = (href, text, id) => el('a', { href, class: active === id ? 'active' : '' }, text);
@@ -264,15 +266,31 @@ export function header(active) {
       location.replace('login.html');
     }
   });
-  const nav = el('nav', {}, link('./', 'Live', 'live'), link('playback.html', 'Playback', 'playback'));
-  h.replaceChildren(
-    el('a', { class: 'skip', href: '#main' }, 'Skip to content'),
-    el('span', { class: 'brand' }, 'NVR'),
+  const nav = el('nav', { 'aria-label': 'Pages' }, link('./', 'Live', 'live'), link('playback.html', 'Playback', 'playback'));
+  const menu = el('div', { class: 'menu', id: 'menu' },
     nav,
     el('span', { class: 'zone', id: 'zone', title: 'All times are in this time zone' }, zoneLabel()),
     timeFormatPicker(),
     who,
     out,
+  );
+  const button = el('button', { type: 'button', id: 'menu-button', class: 'menu-button', 'aria-expanded': 'false',
+                                'aria-controls': 'menu' }, el('span', { 'aria-hidden': 'true' }, '\u2630 '), 'Menu');
+  const setOpen = (open) => {
+    h.classList.toggle('open', open);
+    button.setAttribute('aria-expanded', open ? 'true' : 'false');
+  };
+  button.addEventListener('click', () => setOpen(!h.classList.contains('open')));
+  h.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || !h.classList.contains('open')) return;
+    setOpen(false);
+    button.focus();
+  });
+  h.replaceChildren(
+    el('a', { class: 'skip', href: '#main' }, 'Skip to content'),
+    el('span', { class: 'brand' }, 'NVR'),
+    button,
+    menu,
   );
   plainHttpWarning();
   session()
@@ -303,6 +321,49 @@ function timeFormatPicker() {
     location.reload();
   });
   return el('label', { class: 'time-format-label' }, 'Time ', pick);
+}
+
+// A name shortened in the middle to fit its element ("Main entr…ance door"):
+// the start and the end of a camera name tell cameras apart better than the
+// start alone.  The full name stays in the title (shown on hover; the tile's
+// video names its camera in full for screen readers); refits when the width
+// of box (node's container) changes.
+export function middleName(node, full, box) {
+  node.title = full;
+  node.dataset.full = full;
+  const shown = node;
+  const fits = () => node.scrollWidth <= node.clientWidth;
+  const fit = () => {
+    shown.textContent = full;
+    if (fits() || full.length < 4) return;
+    // binary search on how many characters to keep around the ellipsis
+    let lo = 2;
+    let hi = full.length - 1;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      shown.textContent = middleCut(full, mid);
+      if (fits()) lo = mid;
+      else hi = mid - 1;
+    }
+    shown.textContent = middleCut(full, lo);
+  };
+  fit();
+  if (box && typeof ResizeObserver === 'function') {
+    let w = -1;
+    new ResizeObserver(() => {
+      if (box.clientWidth === w) return; // only its width matters (no loop)
+      w = box.clientWidth;
+      fit();
+    }).observe(box);
+  }
+  return node;
+}
+
+// full cut to keep characters around one "…".
+export function middleCut(full, keep) {
+  if (full.length <= keep) return full;
+  const head = Math.ceil(keep / 2);
+  return `${full.slice(0, head).trimEnd()}\u2026${full.slice(full.length - (keep - head)).trimStart()}`;
 }
 
 // Pages beyond live and playback, and the roles that see their link.

@@ -11,7 +11,7 @@
 // Every tile has "↺ 5 min": the camera's playback from five minutes ago,
 // playing (playback.html?...&play=1).
 
-import { listCameras, header, el, fmtTime, zoneLabel, session } from './common.js';
+import { listCameras, header, el, fmtTime, zoneLabel, session, middleName } from './common.js';
 import { LivePlayer, mseSupported } from './live.js';
 import { LiveMux } from './live_mux.js';
 import { DigitalZoom } from './zoom.js';
@@ -48,12 +48,14 @@ function makeTile(cam, single) {
   const status = el('span', { class: 'status' });
   const detail = el('span', { class: 'detail' });
   const stale = el('span', { class: 'stale', role: 'status' });
+  const name = el('span', { class: 'name' });
   const tile = el(
     'div',
     { class: 'tile', 'data-camera': cam.id, tabindex: 0, title: single ? cam.name : `${cam.name}: click to enlarge` },
     video,
-    el('div', { class: 'overlay' }, el('span', { class: 'name' }, cam.name), status, detail, replayLink(cam), stale),
+    el('div', { class: 'overlay' }, name, status, detail, replayLink(cam), stale),
   );
+  middleName(name, cam.name, tile);
   const entry = { tile, video, status, detail, stale, cam, player: null, movedAt: Date.now(), lastTime: -1 };
   const setState = (s, text) => {
     tile.dataset.state = s;

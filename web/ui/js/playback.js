@@ -25,7 +25,7 @@
 // For tests: #wallclock carries data-time (RFC 3339 UTC of the frame on
 // screen), the timeline canvas carries its view and coverage (timeline.js).
 
-import { listCameras, coverage, header, el, iso, fmtDate, fmtTime, fmtDateTime, fmtDateHM, zoneLabel, localMidnight, parseLocalDate, parseWhen, parseTime, timeFormat } from './common.js';
+import { listCameras, coverage, header, el, iso, fmtDate, fmtTime, fmtDateTime, fmtDateHM, zoneLabel, localMidnight, parseLocalDate, parseWhen, parseTime, middleName, timeFormat } from './common.js';
 import { Timeline, ZOOMS } from './timeline.js';
 import { RecordedPlayer, loadHls } from './player.js';
 import { RenditionPlayer, needsRendition } from './rendition_player.js';
@@ -163,9 +163,11 @@ function setCameras(ids) {
     video.muted = true;
     const status = el('span', { class: 'detail' });
     const clock = el('span', { class: 'tile-clock' });
+    const name = el('span', { class: 'name' });
     const tile = el('div', { class: 'tile', 'data-camera': id, tabindex: 0, role: 'group',
                              'aria-label': `${cam.name}: wheel, pinch or + and − to zoom, drag to move, 0 to reset` },
-                    video, el('div', { class: 'overlay' }, el('span', { class: 'name' }, cam.name), clock, status));
+                    video, el('div', { class: 'overlay' }, name, clock, status));
+    middleName(name, cam.name, tile);
     new DigitalZoom(tile, video);
     const p = { cam, tile, status, clock, player: null };
     // a codec this browser cannot decode (H.265): the server's H.264 rendition
