@@ -214,6 +214,11 @@ with Camera("h264.mp4", no_audio=True) as cam:
     # what each user sees in the lists
     st, _, body = clients["vlobby"].req("GET", "/api/v1/cameras")
     check([c["id"] for c in json.loads(body)["cameras"]] == ["lobby"], "vlobby sees only lobby")
+    # every signed-in user reads the UI's settings with the session ([ui] time_format, default 12h)
+    for name in ("vlobby", "inv", "admin"):
+        st, _, body = clients[name].req("GET", "/api/v1/session")
+        check(st == 200 and (jdoc(body) or {}).get("ui") == {"time_format": "12h"},
+              "%s's session gives the UI's time format: %s" % (name, body[:200]))
     st, _, body = clients["vsouth"].req("GET", "/api/v1/cameras")
     check([c["id"] for c in json.loads(body)["cameras"]] == ["gym"], "vsouth sees only gym (group south)")
     st, _, body = clients["vsouth"].req("GET", "/api/v1/cameras/lobby")
