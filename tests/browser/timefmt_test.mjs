@@ -17,6 +17,7 @@ import { check, finish, launch, login, shot, waitFor, BASE } from './lib.mjs';
 
 const MODE = process.env.MODE || '12h';
 const LONG_NAME = process.env.LONG_NAME;
+const ZONE = 'America/New_York'; // not the machine's zone: the UI must convert
 const T12 = /^(1[0-2]|[1-9]):[0-5]\d:[0-5]\d(\.\d{3})? [AP]M$/;
 const T24 = /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{3})?$/;
 const dateTime = (re) => new RegExp(`^\\d{4}-\\d\\d-\\d\\d ${re.source.slice(1)}`);
@@ -85,7 +86,8 @@ async function typeTime(page, text) {
 }
 
 async function phone(browser) {
-  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
+                                        timezoneId: ZONE });
   const page = await ctx.newPage();
   check(await login(page, process.env.ADMIN_USER, process.env.ADMIN_PASSWORD), 'phone: the admin signs in');
   await page.goto(BASE + '/index.html');
@@ -146,12 +148,16 @@ async function phone(browser) {
   check(title === LONG_NAME, `phone: its title is the full name ("${title}")`);
   const box = await name.boundingBox();
   check(box && box.x + box.width <= vw.w, 'phone: the shortened name fits its tile');
+  const chooser = page.locator('#cam-list .cam[data-camera="door"]');
+  const sText = (await chooser.textContent()) || '';
+  check(/^Main .+\u2026.+ lot$/.test(sText) && (await chooser.getAttribute('title')) === LONG_NAME,
+        `phone: the camera list cuts it in the middle too ("${sText}")`);
   await ctx.close();
 }
 
 const browser = await launch();
 try {
-  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, timezoneId: ZONE });
   const page = await ctx.newPage();
   check(await login(page, process.env.ADMIN_USER, process.env.ADMIN_PASSWORD), 'the admin signs in');
   await formatShown(page, MODE, `server ${MODE}`);

@@ -331,32 +331,37 @@ function timeFormatPicker() {
 export function middleName(node, full, box) {
   node.title = full;
   node.dataset.full = full;
-  const shown = node;
-  const fits = () => node.scrollWidth <= node.clientWidth;
-  const fit = () => {
-    shown.textContent = full;
-    if (fits() || full.length < 4) return;
-    // binary search on how many characters to keep around the ellipsis
-    let lo = 2;
-    let hi = full.length - 1;
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      shown.textContent = middleCut(full, mid);
-      if (fits()) lo = mid;
-      else hi = mid - 1;
-    }
-    shown.textContent = middleCut(full, lo);
-  };
-  fit();
-  if (box && typeof ResizeObserver === 'function') {
+  fitMiddle(node);
+  // one observer per node, however often its name changes (it reads data-full)
+  if (box && !fitted.has(node) && typeof ResizeObserver === 'function') {
+    fitted.add(node);
     let w = -1;
     new ResizeObserver(() => {
       if (box.clientWidth === w) return; // only its width matters (no loop)
       w = box.clientWidth;
-      fit();
+      fitMiddle(node);
     }).observe(box);
   }
   return node;
+}
+
+const fitted = new WeakSet();
+
+function fitMiddle(node) {
+  const full = node.dataset.full;
+  const fits = () => node.scrollWidth <= node.clientWidth;
+  node.textContent = full;
+  if (fits() || full.length < 4) return;
+  // binary search on how many characters to keep around the ellipsis
+  let lo = 2;
+  let hi = full.length - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    node.textContent = middleCut(full, mid);
+    if (fits()) lo = mid;
+    else hi = mid - 1;
+  }
+  node.textContent = middleCut(full, lo);
 }
 
 // full cut to keep characters around one "…".

@@ -117,12 +117,13 @@ function buildChooser() {
       else if (players.length !== 1 || players[0].cam.id !== cam.id) setCameras([cam.id]);
     });
     list.append(b);
+    middleName(b, cam.name, list); // cut in the middle to fit, full name in the title
   }
   const filter = $('cam-filter');
   filter.hidden = all.length <= 8;
   filter.addEventListener('input', () => {
     const q = filter.value.trim().toLowerCase();
-    for (const b of list.children) b.hidden = q !== '' && !b.textContent.toLowerCase().includes(q) && !b.dataset.camera.includes(q);
+    for (const b of list.children) b.hidden = q !== '' && !b.dataset.full.toLowerCase().includes(q) && !b.dataset.camera.includes(q);
   });
   markChooser();
 }
