@@ -133,9 +133,20 @@ async function phone(browser) {
   check(tl, `phone: the timeline is on the screen (${JSON.stringify(await page.locator('#timeline').boundingBox())})`);
   check(await inside('button[data-rate="8"]'), 'phone: the speed buttons are on the screen');
   check(vw.sw <= vw.w, `phone: no horizontal scrolling (scrollWidth ${vw.sw}, width ${vw.w})`);
-  // scrolled to the top, with a long page the controls stay at the bottom of the screen
-  await page.evaluate(() => window.scrollTo(0, 0));
-  check(await inside('#play') && await inside('#timeline'), 'phone: and they stay there scrolled to the top');
+  // a page taller than the screen (as with four cameras and the list open), scrolled to the
+  // top: the controls stay at the bottom of the screen
+  await page.evaluate(() => {
+    document.querySelector('.toolbar').style.minHeight = '1500px';
+    window.scrollTo(0, 0);
+  });
+  await page.waitForTimeout(300);
+  const tall = await page.evaluate(() => document.documentElement.scrollHeight);
+  const bottom = await page.locator('#timeline').boundingBox();
+  check(tall > vw.h && await inside('#play') && await inside('#timeline') && bottom.y + bottom.height > vw.h - 40,
+        `phone: on a page taller than the screen (${tall} px) they stay at its bottom (timeline at ${bottom && Math.round(bottom.y)})`);
+  await page.evaluate(() => {
+    document.querySelector('.toolbar').style.minHeight = '';
+  });
   await shot(page, `phone-playback-${MODE}`);
 
   const name = page.locator('.tile[data-camera="door"] .name');

@@ -60,7 +60,14 @@ export function session() {
   const p = getJSON('/session').then((doc) => {
     sessionStorage.setItem(CSRF_KEY, doc.csrf_token);
     const f = doc.ui && doc.ui.time_format;
-    if (TIME_FORMATS.includes(f)) localStorage.setItem(SERVER_TIME_FORMAT_KEY, f);
+    if (TIME_FORMATS.includes(f)) {
+      serverFormat = f;
+      try {
+        localStorage.setItem(SERVER_TIME_FORMAT_KEY, f);
+      } catch (e) {
+        // storage refused: this page still has it (serverFormat)
+      }
+    }
     return doc.user;
   });
   sessionPending = p;
@@ -104,6 +111,7 @@ const pad = (n, w = 2) => String(n).padStart(w, '0');
 export const TIME_FORMATS = ['12h', '24h'];
 export const TIME_FORMAT_KEY = 'nvr-time-format'; // this browser's choice; unset: the server's
 const SERVER_TIME_FORMAT_KEY = 'nvr-time-format-server'; // [ui] time_format, as last seen
+let serverFormat = null; // [ui] time_format from this page's session answer
 
 function stored(key) {
   try {
@@ -120,13 +128,17 @@ export function timeFormat() {
 }
 
 export function serverTimeFormat() {
-  return stored(SERVER_TIME_FORMAT_KEY) || '12h';
+  return serverFormat || stored(SERVER_TIME_FORMAT_KEY) || '12h';
 }
 
 // Sets this browser's choice ('12h', '24h', or '' for the server's).
 export function setTimeFormat(f) {
-  if (TIME_FORMATS.includes(f)) localStorage.setItem(TIME_FORMAT_KEY, f);
-  else localStorage.removeItem(TIME_FORMAT_KEY);
+  try {
+    if (TIME_FORMATS.includes(f)) localStorage.setItem(TIME_FORMAT_KEY, f);
+    else localStorage.removeItem(TIME_FORMAT_KEY);
+  } catch (e) {
+    // storage refused (a locked-down browser): the choice cannot be kept
+  }
 }
 
 // h:mm[:ss[.mmm]] in the chosen format: "3:05:09 PM" (12h) or "15:05:09" (24h).
@@ -139,7 +151,7 @@ function clockText(d, seconds, withMs) {
   return `${h}${s} ${d.getHours() < 12 ? 'AM' : 'PM'}`;
 }
 
-// "3:05:09 PM" or "14:05:09" in the browser's zone (with ".250" when ms is asked for).
+// "3:05:09 PM" or "15:05:09" in the browser's zone (with ".250" when ms is asked for).
 export function fmtTime(ms, withMs = false) {
   return clockText(new Date(ms), true, withMs);
 }
