@@ -32,8 +32,11 @@ export class ApiError extends Error {
 }
 
 // GET a JSON document; throws ApiError with the server's {"error"} message.
+// The request leaves at once; its answer is handed over only once the page's
+// session request (if one is on its way) has answered, so the time format is
+// known before anything read here is drawn (no extra round trip).
 export async function getJSON(path, options = {}) {
-  if (sessionPending && path !== '/session') await sessionPending.catch(() => {});
+  const session = path === '/session' ? null : sessionPending;
   const resp = await fetch(API + path, { cache: 'no-store', ...options });
   let doc = null;
   try {
@@ -41,6 +44,7 @@ export async function getJSON(path, options = {}) {
   } catch (e) {
     doc = null;
   }
+  if (session) await session.catch(() => {});
   if (resp.status === 401) toLogin();
   if (!resp.ok) throw new ApiError(resp.status, (doc && doc.error) || resp.statusText);
   return doc;
