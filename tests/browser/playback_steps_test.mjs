@@ -87,11 +87,18 @@ async function fourActions(page) {
   const want = t0 - 120e3;
   check(t0 > SECOND + 3000 && want > PAST[0] + 3000 && t0 - 60e3 < PAST[1] - 3000,
         `the page opened at ${iso(t0)} (in the second run, from ${iso(SECOND)}) and ${iso(t0 - 60e3)}, ${iso(want)} are in the first run ${iso(PAST[0])}..${iso(PAST[1])}`);
-  // 2: the camera
+  // 2: the camera (its picture waited for: one run of six lost both jumps
+  // when they were clicked while Yard was still loading; see the note)
   await page.click('#cam-list button[data-camera="yard"]');
-  // 3, 4: one minute back, twice
+  await onScreen(page, 'yard');
+  // 3, 4: one minute back, twice (the URL's t is the page's instant asked for)
+  const urlT = () => new URL(page.url()).searchParams.get('t');
+  const asked = [urlT()];
   await page.click('[data-jump="-60"]');
+  asked.push(urlT());
   await page.click('[data-jump="-60"]');
+  asked.push(urlT());
+  console.log(`the page asked for ${asked.join(' -> ')}`);
   check(await onScreen(page, 'yard'), 'four actions: Yard is on screen');
   const got = await waitFor(async () => {
     const w = await shown(page);
@@ -175,6 +182,11 @@ const pixel = (page, x, y) =>
 async function timeline(page) {
   await page.click('[data-zoom="0"]');
   const tl = page.locator('#timeline');
+  // the cursor off the footage: End (the view's last instant; nothing is
+  // recorded after it, so the picture does not move the cursor back)
+  await tl.focus();
+  await page.keyboard.press('End');
+  await waitFor(async () => Date.parse(await tl.getAttribute('data-view-end')) - +(await tl.getAttribute('aria-valuenow')) < 1000, 3000);
   await waitFor(async () => ((await tl.getAttribute('data-coverage')) || '').includes('yard'), 5000);
   const view = async () => [Date.parse(await tl.getAttribute('data-view-start')), Date.parse(await tl.getAttribute('data-view-end'))];
   const [s, e] = await view();
@@ -195,9 +207,15 @@ async function timeline(page) {
   check(seen.length && seen.every((c) => c === '46,157,79'),
         `the first run (${runPx.toFixed(2)} px at 24 h) is drawn 3 whole px wide: ${seen.join(' | ')} (cursor at ${cursorX.toFixed(1)}, run from ${x0})`);
   const gap = (await pixel(page, Math.round(x(PAST[0]) - 30), y)).join();
-  const fut = Date.now() + 3600e3 < e ? await pixel(page, Math.round(x(Date.now() + 3600e3)), y) : null;
   check(gap === '58,63,71', `a gap is the gap colour (${gap})`);
-  check(fut && fut.join() !== gap && fut.join() !== '46,157,79', `the future is neither gap nor footage (${fut})`);
+  // the future: a few pixels right of now (not at the cursor, which stands at the view's end)
+  const fx = Math.round(x(Date.now())) + 5;
+  if (fx < w - 4) {
+    const fut = await pixel(page, fx, y);
+    check(fut.join() !== gap && fut.join() !== '46,157,79', `the future is neither gap nor footage (${fut})`);
+  } else {
+    console.log('(the day ends within a few pixels of now: the future is not checked)');
+  }
   // tooltip
   const box = await tl.boundingBox();
   const hx = Math.round(w * 0.25);
@@ -211,9 +229,10 @@ async function timeline(page) {
   await page.mouse.move(box.x + hx, box.y - 200);
   check(await waitFor(async () => !(await tip.isVisible()), 3000), 'and goes when the pointer leaves');
   // 5 min: the tooltip over footage has a picture of that moment (the first camera's keyframe)
+  const at = PAST[1] - 20000;
+  await goTo(page, at);
   await page.click('[data-zoom="2"]');
   const [s5, e5] = await view();
-  const at = PAST[1] - 20000;
   check(at > s5 && at < e5, `the 5 min view holds ${iso(at)} (${iso(s5)} .. ${iso(e5)})`);
   const hx5 = ((at - s5) / (e5 - s5)) * w;
   const t0 = Date.now();

@@ -30,6 +30,8 @@ import { Timeline, ZOOMS } from './timeline.js';
 import { RecordedPlayer, loadHls } from './player.js';
 import { RenditionPlayer, needsRendition } from './rendition_player.js';
 import { DigitalZoom } from './zoom.js';
+import { Calendar } from './calendar.js';
+import { CameraList } from './cam_list.js';
 
 // hls.js starts arriving now, beside the page's own requests (player.js)
 loadHls().catch(() => {});
@@ -92,49 +94,7 @@ function setMessage(text) {
 
 // ---- cameras ----
 
-const HOLD_MS = 500;
-
-// The visible camera list: one toggle button per camera (aria-pressed).
-function buildChooser() {
-  const list = $('cam-list');
-  list.replaceChildren();
-  for (const cam of all) {
-    const b = el('button', { type: 'button', class: 'cam', 'data-camera': cam.id, title: cam.name }, cam.name);
-    let held = null;
-    let heldFired = false;
-    b.addEventListener('pointerdown', () => {
-      heldFired = false;
-      held = setTimeout(() => {
-        heldFired = true;
-        toggleCamera(cam.id);
-      }, HOLD_MS);
-    });
-    for (const ev of ['pointerup', 'pointerleave', 'pointercancel']) b.addEventListener(ev, () => clearTimeout(held));
-    b.addEventListener('contextmenu', (e) => heldFired && e.preventDefault());
-    b.addEventListener('click', (e) => {
-      if (heldFired) return; // the long press did it
-      if (e.ctrlKey || e.metaKey || e.shiftKey) toggleCamera(cam.id);
-      else if (players.length !== 1 || players[0].cam.id !== cam.id) setCameras([cam.id]);
-    });
-    list.append(b);
-    middleName(b, cam.name, list); // cut in the middle to fit, full name in the title
-  }
-  const filter = $('cam-filter');
-  filter.hidden = all.length <= 8;
-  filter.addEventListener('input', () => {
-    const q = filter.value.trim().toLowerCase();
-    for (const b of list.children) b.hidden = q !== '' && !b.dataset.full.toLowerCase().includes(q) && !b.dataset.camera.includes(q);
-  });
-  markChooser();
-}
-
-function markChooser() {
-  const shown = new Set(players.map((p) => p.cam.id));
-  for (const b of $('cam-list').children) {
-    b.setAttribute('aria-pressed', shown.has(b.dataset.camera) ? 'true' : 'false');
-    b.classList.toggle('active', shown.has(b.dataset.camera));
-  }
-}
+let camList = null; // cam_list.js, once the cameras are known
 
 // Adds or removes one camera beside the others (1..MAX_CAMS stay).
 function toggleCamera(id) {
@@ -181,7 +141,7 @@ function setCameras(ids) {
     players.push(p);
     box.append(tile);
   }
-  markChooser();
+  if (camList) camList.mark(players.map((p) => p.cam.id));
   document.title = `${players.map((p) => p.cam.name).join(', ')} - playback - NVR`;
   refreshCoverage();
   seek(cursor, true);
@@ -352,6 +312,10 @@ function tick() {
   }
   noticeAsked(master);
   if (!master) return;
+  // a play() the browser dropped (hls.js reattaching its media, a load
+  // interrupting it) leaves the first player paused while the page plays
+  const mv = master.p.player.video;
+  if (playing && mv.paused && !mv.ended && mv.readyState >= 2) master.p.player.play();
   if (playing && master.p.player.video.ended) {
     // the end of the loaded playlist: look for what was recorded since (every 5 s at most)
     if (Date.now() - lastEndReload > 5000) {
@@ -441,81 +405,17 @@ function evidenceRange() {
 
 // ---- calendar: the days of a month with footage of the cameras shown ----
 
-let calMonth = null; // local midnight of the month's first day
-
-async function drawCalendar() {
-  const box = $('calendar');
-  const first = new Date(calMonth);
-  const next = new Date(first.getFullYear(), first.getMonth() + 1, 1).getTime();
-  const days = [];
-  for (let d = 1; ; d++) {
-    const t = new Date(first.getFullYear(), first.getMonth(), d).getTime();
-    if (t >= next) break;
-    days.push(t);
-  }
-  const runs = [];
-  try {
-    const end = Math.min(next, Date.now() + 60e3);
-    if (end > calMonth) for (const p of players) runs.push(...(await coverage(p.cam.id, calMonth, end)));
-  } catch (e) {
-    setMessage(`Cannot read the recordings: ${e.message}`);
-  }
-  const has = (t) => {
-    const e = new Date(new Date(t).getFullYear(), new Date(t).getMonth(), new Date(t).getDate() + 1).getTime();
-    return runs.some((r) => r.start < e && r.end > t);
-  };
-  const title = first.toLocaleDateString(undefined, { month: 'long', year: 'numeric' });
-  const prev = el('button', { type: 'button', 'aria-label': 'Previous month' }, '‹');
-  const nextB = el('button', { type: 'button', 'aria-label': 'Next month' }, '›');
-  prev.addEventListener('click', () => moveMonth(-1));
-  nextB.addEventListener('click', () => moveMonth(1));
-  const head = el('div', { class: 'cal-head' }, prev, el('span', { class: 'cal-title' }, title), nextB);
-  const gridEl = el('div', { class: 'cal-days', role: 'group', 'aria-label': title });
-  const lead = (first.getDay() + 6) % 7; // weeks start on Monday
-  for (const n of ['Mo', 'Tu', 'We', 'Th', 'Fr', 'Sa', 'Su']) gridEl.append(el('span', { class: 'cal-wd', 'aria-hidden': 'true' }, n));
-  for (let i = 0; i < lead; i++) gridEl.append(el('span', { class: 'cal-pad' }));
-  for (const t of days) {
-    const rec = has(t);
-    const day = new Date(t).getDate();
-    const b = el('button', { type: 'button', class: rec ? 'cal-day has' : 'cal-day', 'data-day': fmtDate(t),
-                             'aria-label': `${fmtDate(t)}${rec ? ', has recordings' : ', no recordings'}` }, String(day));
-    if (localMidnight(cursor) === t) b.setAttribute('aria-current', 'date');
-    b.addEventListener('click', () => {
-      closeCalendar();
-      setDay(t);
-      // the day's first footage, or its start
-      const r = runs.filter((x) => x.end > t).sort((a, c) => a.start - c.start)[0];
-      seek(r && r.start < t + ZOOMS[0] ? Math.max(t, r.start) : t);
-    });
-    gridEl.append(b);
-  }
-  box.replaceChildren(head, gridEl, el('p', { class: 'hint' }, 'Days in bold have recordings.'));
-  box.dataset.month = fmtDate(calMonth).slice(0, 7);
-}
-
-function moveMonth(n) {
-  const f = new Date(calMonth);
-  calMonth = new Date(f.getFullYear(), f.getMonth() + n, 1).getTime();
-  drawCalendar();
-}
-
-function openCalendar() {
-  const c = new Date(cursor);
-  calMonth = new Date(c.getFullYear(), c.getMonth(), 1).getTime();
-  $('calendar').hidden = false;
-  $('cal-open').setAttribute('aria-expanded', 'true');
-  drawCalendar().then(() => {
-    const cur = $('calendar').querySelector('[aria-current="date"]') || $('calendar').querySelector('.cal-day');
-    if (cur) cur.focus();
-  });
-}
-
-function closeCalendar() {
-  if ($('calendar').hidden) return;
-  $('calendar').hidden = true;
-  $('cal-open').setAttribute('aria-expanded', 'false');
-  $('cal-open').focus();
-}
+new Calendar($('calendar'), $('cal-open'), {
+  at: () => cursor,
+  runs: async (s, e) => (await Promise.all(players.map((p) => coverage(p.cam.id, s, e)))).flat(),
+  // the day's first footage, or its start
+  pick: (t, runs) => {
+    setDay(t);
+    const r = runs.filter((x) => x.end > t).sort((a, c) => a.start - c.start)[0];
+    seek(r && r.start < t + ZOOMS[0] ? Math.max(t, r.start) : t);
+  },
+  onError: (m) => setMessage(m),
+});
 
 // ---- start ----
 
@@ -581,7 +481,6 @@ $('go').addEventListener('click', () => {
   seek(new Date(day.getFullYear(), day.getMonth(), day.getDate(), tm.h, tm.m, tm.s).getTime());
 });
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Escape') closeCalendar();
   if (e.target.tagName === 'INPUT' || e.ctrlKey || e.metaKey || e.altKey) return;
   if (e.key === ' ' && e.target.tagName !== 'BUTTON') {
     e.preventDefault();
@@ -601,10 +500,6 @@ $('mark-out').addEventListener('click', () => setMark('out', cursor));
 $('mark-clear').addEventListener('click', () => {
   markIn = markOut = null;
   showMarks();
-});
-$('cal-open').addEventListener('click', () => ($('calendar').hidden ? openCalendar() : closeCalendar()));
-document.addEventListener('pointerdown', (e) => {
-  if (!$('calendar').hidden && !$('calendar').contains(e.target) && e.target !== $('cal-open')) closeCalendar();
 });
 setInterval(tick, 200);
 
@@ -660,7 +555,10 @@ setInterval(() => {
   if (zoom === 0) timeline.setView(localMidnight(cursor), localMidnight(cursor) + ZOOMS[0], false);
   else timeline.setView(Math.round(cursor - ZOOMS[zoom] / 2), Math.round(cursor + ZOOMS[zoom] / 2), false);
   viewChanged(timeline.start, timeline.end);
-  buildChooser();
+  camList = new CameraList($('cam-list'), $('cam-filter'), all, {
+    show: (id) => (players.length !== 1 || players[0].cam.id !== id) && setCameras([id]),
+    toggle: (id) => toggleCamera(id),
+  });
   if (p.play) playing = true;
   setCameras(ids);
 })();
