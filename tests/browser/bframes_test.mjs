@@ -14,20 +14,11 @@
 // Environment: BASE_URL, CAMERA (H.264), HEVC_CAMERA, SEEK (RFC 3339, inside
 // the recording), ADMIN_USER, ADMIN_PASSWORD, ARTIFACTS, NPM_DIR, CHROMIUM.
 import path from 'node:path';
-import { ART, BASE, check, sleep, waitFor, launch, finish, login, watch, settled } from './lib.mjs';
+import { ART, BASE, check, sleep, waitFor, launch, finish, login, watch, settled, picture } from './lib.mjs';
 
 const CAM = process.env.CAMERA;
 const HEVC = process.env.HEVC_CAMERA;
 const SEEK = Date.parse(process.env.SEEK);
-
-// A small fingerprint of the picture the video element shows now.
-const picture = (video) => video.evaluate((v) => {
-  const c = document.createElement('canvas');
-  c.width = 64;
-  c.height = 36;
-  c.getContext('2d').drawImage(v, 0, 0, 64, 36);
-  return c.toDataURL();
-});
 
 async function playback(page, cam, label) {
   await page.goto(`${BASE}/playback.html?cameras=${cam}&t=${new Date(SEEK).toISOString()}&zoom=2`);

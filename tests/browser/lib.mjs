@@ -65,6 +65,15 @@ export async function settled(page, tile, video, timeoutMs = 10000) {
   }, timeoutMs, 0);
 }
 
+// A small fingerprint of the picture a video element shows now.
+export const picture = (video) => video.evaluate((v) => {
+  const c = document.createElement('canvas');
+  c.width = 64;
+  c.height = 36;
+  c.getContext('2d').drawImage(v, 0, 0, 64, 36);
+  return c.toDataURL();
+});
+
 export const shot = (page, name, full = false) =>
   page.screenshot({ path: path.join(ART, name + '.png'), fullPage: full });
 

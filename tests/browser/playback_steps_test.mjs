@@ -25,7 +25,7 @@
 //     single view zooms too.
 // Environment: BASE_URL, ADMIN_USER, ADMIN_PASSWORD, PAST_START, PAST_END,
 // SECOND_START, ARTIFACTS, NPM_DIR, CHROMIUM.
-import { BASE, check, sleep, waitFor, launch, finish, login, watch, shot } from './lib.mjs';
+import { BASE, check, sleep, waitFor, launch, finish, login, watch, shot, picture } from './lib.mjs';
 
 const PAST = [Date.parse(process.env.PAST_START), Date.parse(process.env.PAST_END)];
 const SECOND = Date.parse(process.env.SECOND_START);
@@ -311,15 +311,6 @@ async function marks(page) {
   await page.click('#mark-clear');
   check((await markAttr(page, 'out')) === null && (await page.locator('#mark-clear').isHidden()), 'Clear marks removes them');
 }
-
-// A small fingerprint of the picture a video element shows now.
-const picture = (video) => video.evaluate((v) => {
-  const c = document.createElement('canvas');
-  c.width = 64;
-  c.height = 36;
-  c.getContext('2d').drawImage(v, 0, 0, 64, 36);
-  return c.toDataURL();
-});
 
 async function frameStep(page) {
   check(await goTo(page, SECOND + 12000), 'went to the second run + 12 s (paused)');
