@@ -184,6 +184,17 @@ static const char *const migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL"
     ");",
+    /* 10: several segment directories (docs/design/storage.md, "Several
+     * disks"): each known dir by path and the id in its marker file; a
+     * segment's path is relative to its dir (0: data_dir) */
+    "CREATE TABLE dirs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  path TEXT NOT NULL UNIQUE,"
+    "  uuid TEXT NOT NULL UNIQUE,"
+    "  added_us INTEGER NOT NULL"
+    ");"
+    "ALTER TABLE segments ADD COLUMN dir INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX segments_dir ON segments(dir, start_us);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -544,14 +555,15 @@ nvr_err index_segment_insert(nvr_index *ix, struct index_segment *seg)
     if (sqlite3_prepare_v2(ix->db,
                            "INSERT INTO segments(camera, session, start_us, end_us, media_us, path, "
                            "bytes, init_bytes, state, video_codec, width, height, frames, "
-                           "audio_codec, fragments, media_start_us) VALUES "
-                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                           "audio_codec, fragments, media_start_us, dir) VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = index_db_err(ix, "segment_insert");
         goto out;
     }
     if ((rc = bind_segment(st, seg)))
         goto out;
+    sqlite3_bind_int64(st, 16, seg->dir);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = index_db_err(ix, "segment_insert");
         goto out;
@@ -669,6 +681,8 @@ nvr_err index_read_row_at(sqlite3_stmt *st, int c0, struct index_segment *s)
     s->media_start_us = sqlite3_column_int64(st, c0 + 17);
     if (sqlite3_column_count(st) > c0 + 18)
         s->clock_suspect = sqlite3_column_int(st, c0 + 18) != 0;
+    if (sqlite3_column_count(st) > c0 + 19)
+        s->dir = sqlite3_column_int64(st, c0 + 19);
     return NVR_OK;
 }
 
@@ -1004,8 +1018,8 @@ nvr_err index_segment_restore(nvr_index *ix, struct index_segment *seg)
     if (sqlite3_prepare_v2(ix->db,
                            "INSERT INTO segments(camera, session, start_us, end_us, media_us, path, "
                            "bytes, init_bytes, state, video_codec, width, height, frames, "
-                           "audio_codec, fragments, media_start_us, sha256) VALUES "
-                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                           "audio_codec, fragments, media_start_us, sha256, dir) VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = index_db_err(ix, "segment_restore");
         goto out;
@@ -1016,6 +1030,7 @@ nvr_err index_segment_restore(nvr_index *ix, struct index_segment *seg)
         sqlite3_bind_blob(st, 16, seg->sha256, 32, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 16);
+    sqlite3_bind_int64(st, 17, seg->dir);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = (sqlite3_extended_errcode(ix->db) & 0xff) == SQLITE_CONSTRAINT ? NVR_EINVAL
                                                                             : index_db_err(ix, "segment_restore");

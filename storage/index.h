@@ -48,7 +48,9 @@ struct index_segment {
     int64_t media_us;          /* media duration = sum of fragment durations */
     int64_t media_start_us;    /* media time (file timestamps) of the first frame: the
                                 * segments of one run continue each other's timestamps */
-    char path[INDEX_PATH_MAX]; /* relative to data_dir */
+    char path[INDEX_PATH_MAX]; /* relative to its dir */
+    int64_t dir;               /* the segment directory holding it: 0 data_dir,
+                                * else a row of the dirs table (index_dirs) */
     uint64_t bytes;            /* init_bytes + sum of fragment bytes */
     uint32_t init_bytes;       /* ftyp+moov at the start of the file */
     int state;                 /* enum index_segment_state */
@@ -185,8 +187,9 @@ nvr_err index_usage(nvr_index *ix, const char *camera, struct index_usage *u);
 nvr_err index_usage_total(nvr_index *ix, uint64_t *bytes);
 
 struct index_retired {
+    int64_t id, dir;
     char camera[INDEX_ID_MAX];
-    char path[INDEX_PATH_MAX];
+    char path[INDEX_PATH_MAX + 24]; /* qualified (index_qualify_path), as in the garbage table */
     uint64_t bytes;
     int64_t start_us, end_us;
 };
@@ -200,6 +203,23 @@ struct index_retired {
  * is 0 when nothing unheld is left to retire. */
 nvr_err index_retire(nvr_index *ix, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
                      struct index_retired **out, size_t *n);
+
+/* Which segments index_retire_in may take: of camera (NULL: any), in dir
+ * (-1: any), never in a dir whose bit is set in skip_dirs (a disk that is
+ * offline: its files cannot be unlinked now; dirs above 62 are not masked). */
+struct index_retire_filter {
+    const char *camera;
+    int64_t dir;
+    uint64_t skip_dirs;
+};
+
+/* index_retire with a filter. */
+nvr_err index_retire_in(nvr_index *ix, const struct index_retire_filter *f, int64_t before_us, uint64_t want_bytes,
+                        int max, struct index_retired **out, size_t *n);
+
+/* A segment's path as the garbage table keeps it: rel for dir 0 (data_dir),
+ * "@DIR/rel" for another dir. */
+void index_qualify_path(int64_t dir, const char *rel, char *out, size_t n);
 
 /* Paths waiting in the garbage table (after a crash mid-deletion): a new
  * array of *n strings (free each and the array). */

@@ -73,32 +73,40 @@ nvr_err index_usage_total(nvr_index *ix, uint64_t *bytes)
     " AND h.start_us < s.end_us AND h.end_us > s.start_us)"
 
 /* Collects the candidates (locked, inside the transaction). */
-static nvr_err choose(nvr_index *ix, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
-                      struct index_retired *v, size_t *n)
+static nvr_err choose(nvr_index *ix, const struct index_retire_filter *f, int64_t before_us, uint64_t want_bytes,
+                      int max, struct index_retired *v, size_t *n)
 {
     sqlite3_stmt *st = NULL;
     uint64_t sum = 0;
     int rc = NVR_OK, s = SQLITE_DONE;
-    const char *sql = camera ? "SELECT camera, path, bytes, start_us, end_us FROM segments s WHERE camera = ?1 AND "
-                               "start_us < ?2 AND end_us <= ?2 AND state = 0" NOT_HELD " ORDER BY start_us LIMIT ?3"
-                             : "SELECT camera, path, bytes, start_us, end_us FROM segments s WHERE ?1 IS NULL AND "
-                               "start_us < ?2 AND end_us <= ?2 AND state = 0" NOT_HELD " ORDER BY start_us LIMIT ?3";
+    const char *sql = f->camera ? "SELECT id, dir, camera, path, bytes, start_us, end_us FROM segments s "
+                                  "WHERE camera = ?1 AND start_us < ?2 AND end_us <= ?2 AND state = 0" NOT_HELD
+                                  " AND (?4 < 0 OR dir = ?4) AND (dir > 62 OR ((?5 >> dir) & 1) = 0)"
+                                  " ORDER BY start_us LIMIT ?3"
+                                : "SELECT id, dir, camera, path, bytes, start_us, end_us FROM segments s "
+                                  "WHERE ?1 IS NULL AND start_us < ?2 AND end_us <= ?2 AND state = 0" NOT_HELD
+                                  " AND (?4 < 0 OR dir = ?4) AND (dir > 62 OR ((?5 >> dir) & 1) = 0)"
+                                  " ORDER BY start_us LIMIT ?3";
     *n = 0;
     if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK)
         return index_db_err(ix, "retire_choose");
-    if (camera)
-        sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
+    if (f->camera)
+        sqlite3_bind_text(st, 1, f->camera, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 1);
     sqlite3_bind_int64(st, 2, before_us);
     sqlite3_bind_int(st, 3, max);
+    sqlite3_bind_int64(st, 4, f->dir);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)f->skip_dirs);
     while (sum < want_bytes && (s = sqlite3_step(st)) == SQLITE_ROW) {
         struct index_retired *r = &v[(*n)++];
-        snprintf(r->camera, sizeof r->camera, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(r->path, sizeof r->path, "%s", (const char *)sqlite3_column_text(st, 1));
-        r->bytes = (uint64_t)sqlite3_column_int64(st, 2);
-        r->start_us = sqlite3_column_int64(st, 3);
-        r->end_us = sqlite3_column_int64(st, 4);
+        r->id = sqlite3_column_int64(st, 0);
+        r->dir = sqlite3_column_int64(st, 1);
+        snprintf(r->camera, sizeof r->camera, "%s", (const char *)sqlite3_column_text(st, 2));
+        index_qualify_path(r->dir, (const char *)sqlite3_column_text(st, 3), r->path, sizeof r->path);
+        r->bytes = (uint64_t)sqlite3_column_int64(st, 4);
+        r->start_us = sqlite3_column_int64(st, 5);
+        r->end_us = sqlite3_column_int64(st, 6);
         sum += r->bytes;
     }
     if (sum < want_bytes && s != SQLITE_DONE)
@@ -107,8 +115,23 @@ static nvr_err choose(nvr_index *ix, const char *camera, int64_t before_us, uint
     return rc;
 }
 
+void index_qualify_path(int64_t dir, const char *rel, char *out, size_t n)
+{
+    if (dir > 0)
+        snprintf(out, n, "@%lld/%s", (long long)dir, rel ? rel : "");
+    else
+        snprintf(out, n, "%s", rel ? rel : "");
+}
+
 nvr_err index_retire(nvr_index *ix, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
                      struct index_retired **out, size_t *n)
+{
+    struct index_retire_filter f = {.camera = camera, .dir = -1, .skip_dirs = 0};
+    return index_retire_in(ix, &f, before_us, want_bytes, max, out, n);
+}
+
+nvr_err index_retire_in(nvr_index *ix, const struct index_retire_filter *f, int64_t before_us, uint64_t want_bytes,
+                        int max, struct index_retired **out, size_t *n)
 {
     sqlite3_stmt *ins = NULL, *del = NULL;
     struct index_retired *v = NULL;
@@ -123,16 +146,16 @@ nvr_err index_retire(nvr_index *ix, const char *camera, int64_t before_us, uint6
     pthread_mutex_lock(&ix->mu);
     if ((rc = index_exec(ix, "BEGIN IMMEDIATE")))
         goto out;
-    if ((rc = choose(ix, camera, before_us, want_bytes, max, v, &len)))
+    if ((rc = choose(ix, f, before_us, want_bytes, max, v, &len)))
         goto rollback;
     if (sqlite3_prepare_v2(ix->db, "INSERT OR IGNORE INTO garbage(path) VALUES (?1)", -1, &ins, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(ix->db, "DELETE FROM segments WHERE path = ?1", -1, &del, NULL) != SQLITE_OK)
+        sqlite3_prepare_v2(ix->db, "DELETE FROM segments WHERE id = ?1", -1, &del, NULL) != SQLITE_OK)
         goto fail;
     for (size_t i = 0; i < len; i++) {
         sqlite3_reset(ins);
         sqlite3_reset(del);
         sqlite3_bind_text(ins, 1, v[i].path, -1, SQLITE_STATIC);
-        sqlite3_bind_text(del, 1, v[i].path, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(del, 1, v[i].id);
         if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_step(del) != SQLITE_DONE)
             goto fail;
     }

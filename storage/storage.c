@@ -56,6 +56,7 @@
 
 struct storage_segment {
     struct storage *st;
+    struct storage_dir *d; /* the dir it is written in */
     struct segment_writer *w;
     struct index_segment row;
     int64_t media_done_us; /* media time at the end of the last durable fragment */
@@ -114,6 +115,28 @@ static nvr_err settle_segment(struct storage *st, struct index_segment *seg, con
     return NVR_OK;
 }
 
+nvr_err storage_settle_row(struct storage *st, struct index_segment *seg)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+    struct storage_dir *d = storage_dir_by_id(st, seg->dir);
+    if (!d)
+        return NVR_ENOTFOUND;
+    if (storage_dir_failed(st, d, NVR_OK, "")) /* read-only or offline: settled when it works */
+        return NVR_EOFFLINE;
+    int rc = storage_segment_abs(st, seg, path, sizeof path);
+    if (rc)
+        return rc;
+    off_t size = 0;
+    if (stat(path, &sb) == 0)
+        size = sb.st_size;
+    else if (errno != ENOENT) /* an unreadable disk is not an empty file */
+        return nvr_err_from_errno(errno);
+    return settle_segment(st, seg, path, size);
+}
+
+/* Settles every row left writing by the last run, but those of an offline
+ * dir (they wait for their disk: storage_dirs.c, D3). */
 static nvr_err recover_writing(struct storage *st)
 {
     struct index_segment *segs = NULL;
@@ -122,14 +145,14 @@ static nvr_err recover_writing(struct storage *st)
     if (rc)
         return rc;
     for (size_t i = 0; i < n && rc == NVR_OK; i++) {
-        char path[PATH_MAX];
-        struct stat sb;
-        if ((rc = storage_abs_path(st, segs[i].path, path, sizeof path)))
-            break;
-        off_t size = stat(path, &sb) == 0 ? sb.st_size : 0;
-        rc = settle_segment(st, &segs[i], path, size);
-        if (rc == NVR_OK)
+        rc = storage_settle_row(st, &segs[i]);
+        if (rc == NVR_EOFFLINE || rc == NVR_ENOTFOUND) {
+            nvr_log(NVR_WARN, segs[i].camera, "unfinished segment waits for its storage dir path=%s dir=%lld",
+                    segs[i].path, (long long)segs[i].dir);
+            rc = NVR_OK;
+        } else if (rc == NVR_OK) {
             st->recovered++;
+        }
     }
     index_segments_free(&segs, n);
     return rc;
@@ -444,6 +467,8 @@ static nvr_err open_writer_index(struct storage *st, const char *path, int flags
         } else {
             snprintf(problem, sizeof problem, "%s", nvr_strerror(rc));
         }
+        if (rc == NVR_OK)
+            rc = storage_dirs_load(st);
         if (rc == NVR_OK && (flags & STORAGE_WRITER)) {
             rc = storage_collect_garbage(st);
             if (rc == NVR_OK)
@@ -487,6 +512,9 @@ nvr_err storage_open_locked(struct storage **out, const char *data_dir, int flag
         return NVR_ENOMEM;
     }
     st->lock_fd = lock_fd;
+    st->writer = (flags & STORAGE_WRITER) != 0;
+    pthread_mutex_init(&st->dmu, NULL);
+    pthread_cond_init(&st->dcv, NULL);
     if (!(st->dir = strdup(data_dir)))
         goto out;
     if (snprintf(path, sizeof path, "%s/recordings", data_dir) >= (int)sizeof path) {
@@ -510,8 +538,8 @@ nvr_err storage_open_locked(struct storage **out, const char *data_dir, int flag
     snprintf(path, sizeof path, "%s/index.db", data_dir);
     if (flags & STORAGE_WRITER)
         rc = open_writer_index(st, path, flags);
-    else
-        rc = index_open(&st->ix, path);
+    else if ((rc = index_open(&st->ix, path)) == NVR_OK)
+        rc = storage_dirs_load(st);
     if (rc)
         goto out;
     if ((rc = index_open(&st->rix, path)))
@@ -538,11 +566,14 @@ void storage_close(struct storage **stp)
     struct storage *st = *stp;
     if (!st)
         return;
+    storage_dirs_stop(st);
     index_close(&st->rix);
     index_close(&st->ix);
     if (st->lock_fd >= 0)
         close(st->lock_fd);
     free(st->dir);
+    pthread_cond_destroy(&st->dcv);
+    pthread_mutex_destroy(&st->dmu);
     free(st);
     *stp = NULL;
 }
@@ -576,10 +607,52 @@ static const char *codec_name(const AVCodecParameters *par)
     }
 }
 
+/* Creates the row and the file of seg in dir d (picked and counted by the
+ * caller), and writes the init section. */
+static nvr_err begin_in(struct storage *st, struct storage_segment *seg, const struct storage_segment_params *p)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    struct index_segment *row = &seg->row;
+    int rc, fd;
+    row->dir = seg->d->id;
+    if ((rc = storage_dir_check_marker(st, seg->d)) || (rc = storage_dir_abs(seg->d, row->path, path, sizeof path)) ||
+        (rc = storage_parent_dir(path, dir, sizeof dir)) || (rc = storage_mkdir_p(dir)))
+        return rc;
+    if ((rc = index_segment_insert(st->ix, row)))
+        return rc;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        int e = errno;
+        nvr_log(NVR_ERROR, p->camera, "cannot create segment path=%s dir=%s error=\"%s\"", row->path, seg->d->path,
+                strerror(e));
+        index_segment_delete(st->ix, row->id);
+        return nvr_err_from_errno(e);
+    }
+    storage_fsync_dir(dir);
+    struct segment_writer_params wp = {
+        .camera = p->camera,
+        .video = p->video,
+        .video_tb = p->video_tb,
+        .audio = p->audio,
+        .audio_tb = p->audio_tb,
+        .fd = fd,
+        .sync = p->sync,
+    };
+    if ((rc = segment_writer_open(&seg->w, &wp))) {
+        if (index_segment_delete(st->ix, row->id) == NVR_OK) /* else recovery removes both */
+            unlink(path);
+        return rc;
+    }
+    row->init_bytes = segment_writer_init_bytes(seg->w);
+    row->bytes = row->init_bytes;
+    storage_dir_hold(st, row->id);
+    return NVR_OK;
+}
+
 nvr_err storage_segment_begin(struct storage *st, const struct storage_segment_params *p, struct storage_segment **out)
 {
-    int rc = NVR_ENOMEM, fd = -1;
-    char ts[NVR_TIME_BUFSZ], dir[PATH_MAX], path[PATH_MAX], compact[NVR_TIME_BUFSZ + 16];
+    int rc = NVR_ENOMEM;
+    char ts[NVR_TIME_BUFSZ], compact[NVR_TIME_BUFSZ + 16];
     struct storage_segment *seg = calloc(1, sizeof *seg);
     *out = NULL;
     if (!seg)
@@ -604,36 +677,21 @@ nvr_err storage_segment_begin(struct storage *st, const struct storage_segment_p
         rc = NVR_EINVAL;
         goto out;
     }
-    if ((rc = storage_abs_path(st, row->path, path, sizeof path)) || (rc = storage_parent_dir(path, dir, sizeof dir)) ||
-        (rc = storage_mkdir_p(dir)))
-        goto out;
-    if ((rc = index_segment_insert(st->ix, row)))
-        goto out;
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        int e = errno;
-        nvr_log(NVR_ERROR, p->camera, "cannot create segment path=%s error=\"%s\"", row->path, strerror(e));
-        rc = nvr_err_from_errno(e);
-        index_segment_delete(st->ix, row->id);
-        goto out;
+    /* a dir that fails here is marked so, and the next one is tried at once */
+    for (size_t tries = 0; tries <= st->ndirs; tries++) {
+        if ((rc = storage_dir_pick(st, p->pin_dir, &seg->d))) {
+            nvr_log(NVR_ERROR, p->camera, "no storage dir can take a new segment (every one is offline or read-only)");
+            break;
+        }
+        if ((rc = begin_in(st, seg, p)) == NVR_OK)
+            break;
+        storage_dir_release(st, seg->d, row->id);
+        if (rc == NVR_ENOSPC || !storage_dir_failed(st, seg->d, rc, "creating a segment"))
+            break;
+        seg->d = NULL;
     }
-    storage_fsync_dir(dir);
-    struct segment_writer_params wp = {
-        .camera = p->camera,
-        .video = p->video,
-        .video_tb = p->video_tb,
-        .audio = p->audio,
-        .audio_tb = p->audio_tb,
-        .fd = fd,
-        .sync = p->sync,
-    };
-    if ((rc = segment_writer_open(&seg->w, &wp))) {
-        if (index_segment_delete(st->ix, row->id) == NVR_OK) /* else recovery removes both */
-            unlink(path);
+    if (rc)
         goto out;
-    }
-    row->init_bytes = segment_writer_init_bytes(seg->w);
-    row->bytes = row->init_bytes;
     *out = seg;
     seg = NULL;
 out:
@@ -651,6 +709,8 @@ nvr_err storage_segment_write(struct storage_segment *seg, AVPacket *pkt, int tr
     int rc = segment_writer_write(seg->w, pkt, track);
     if (rc == NVR_OK && track == 0)
         seg->row.frames++;
+    else if (rc)
+        storage_dir_failed(seg->st, seg->d, rc, "writing a segment");
     return rc;
 }
 
@@ -660,6 +720,8 @@ nvr_err storage_segment_cut(struct storage_segment *seg, int64_t media_end_us, i
     int rc = segment_writer_flush_fragment(seg->w, &bytes);
     if (rc == NVR_ENOSPC)
         storage_report_full(seg->st);
+    else if (rc)
+        storage_dir_failed(seg->st, seg->d, rc, "writing a fragment");
     if (rc || bytes == 0)
         return rc;
     int64_t dur = media_end_us - seg->media_done_us;
@@ -682,11 +744,22 @@ nvr_err storage_segment_finish(struct storage_segment **segp, int64_t media_end_
     char path[PATH_MAX], dir[PATH_MAX];
     if (!seg)
         return NVR_OK;
-    int rc = storage_segment_cut(seg, media_end_us, wall_end_us);
-    int rc2 = segment_writer_close(&seg->w, seg->row.sha256);
+    int rc = NVR_OK, rc2;
+    if (!storage_dir_failed(seg->st, seg->d, NVR_OK, ""))
+        rc = storage_segment_cut(seg, media_end_us, wall_end_us);
+    if (storage_dir_failed(seg->st, seg->d, rc, "finishing a segment")) {
+        /* D3: the durable fragments stay listed, the row stays writing and is
+         * settled when the disk works again; nothing more is asked of it */
+        segment_writer_close(&seg->w, NULL);
+        nvr_log(NVR_WARN, seg->row.camera, "segment left for its storage dir to come back path=%s dir=%s fragments=%zu",
+                seg->row.path, seg->d->path, seg->row.frags.n);
+        rc = rc ? rc : NVR_EOFFLINE;
+        goto out;
+    }
+    rc2 = segment_writer_close(&seg->w, seg->row.sha256);
     if (rc == NVR_OK)
         rc = rc2;
-    storage_abs_path(seg->st, seg->row.path, path, sizeof path);
+    storage_dir_abs(seg->d, seg->row.path, path, sizeof path);
     if (rc != NVR_OK || seg->row.frags.n == 0) {
         /* Leave the segment as recovery would: what is durable stays. */
         struct stat sb;
@@ -699,6 +772,8 @@ nvr_err storage_segment_finish(struct storage_segment **segp, int64_t media_end_
         seg->row.has_sha256 = 1;
         rc = index_segment_finish(seg->st->ix, &seg->row);
     }
+out:
+    storage_dir_release(seg->st, seg->d, seg->row.id);
     fragments_free(&seg->row.frags);
     free(seg);
     *segp = NULL;
@@ -723,8 +798,12 @@ static void check_segment(struct storage *st, struct index_segment *s, struct sw
     char path[PATH_MAX];
     struct stat sb;
     int repair = sw->mode == STORAGE_CHECK_REPAIR, dry = sw->mode == STORAGE_CHECK_DRY_RUN;
-    if (storage_abs_path(st, s->path, path, sizeof path))
+    if (storage_segment_abs(st, s, path, sizeof path)) {
+        sw->problems++;
+        fprintf(sw->report, "%s: on storage dir %lld, which is offline or unknown (not checked)\n", s->path,
+                (long long)s->dir);
         return;
+    }
     int exists = stat(path, &sb) == 0;
     off_t size = exists ? sb.st_size : 0;
     if (!exists) {

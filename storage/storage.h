@@ -23,6 +23,7 @@
 #define NVR_STORAGE_STORAGE_H
 
 #include "base/err.h"
+#include "storage/dir_store.h"
 #include "storage/index.h"
 
 #include <libavcodec/avcodec.h>
@@ -82,8 +83,54 @@ nvr_index *storage_index_reader(struct storage *st);
 /* The data directory (borrowed). */
 const char *storage_data_dir(const struct storage *st);
 
+/* ---- segment directories (storage_dirs.c; docs/design/storage.md, "Several disks") ----
+ *
+ * Segments live in data_dir (dir 0) or in the dirs of `[storage] dirs`, each
+ * typically its own disk, marked by DIR/.nvr-dir (the id the index knows it
+ * by: a mount point without its disk has no marker and is never written).
+ * A dir is ok, read_only (writes fail, footage still plays) or offline
+ * (I/O errors, marker gone, or a probe write + fdatasync took longer than
+ * STORAGE_DIR_DEADLINE_MS): new segments go to the other dirs at once, its
+ * footage reads as NVR_EOFFLINE without touching the disk, and retention
+ * leaves it alone.  A probe thread per dir (writers only) notices within
+ * STORAGE_DIR_PROBE_MS when it works again; its unfinished segments are then
+ * settled as at start-up and its footage plays again. */
+enum storage_dir_state { STORAGE_DIR_OK = 0, STORAGE_DIR_READONLY, STORAGE_DIR_OFFLINE };
+
+#define STORAGE_DIR_PROBE_MS 1000
+#define STORAGE_DIR_DEADLINE_MS 5000
+
+/* "ok", "read_only", "offline". */
+const char *storage_dir_state_name(enum storage_dir_state s);
+
+/* Registers the dirs new segments go to: dirs is [storage] dirs (absolute
+ * paths joined by ","), NULL for data_dir alone.  A dir seen for the first
+ * time is created if missing and gets a marker; one the index knows must
+ * carry its marker (else it is offline: not mounted).  With STORAGE_WRITER
+ * the probe threads start.  Call once, before recording. */
+nvr_err storage_set_dirs(struct storage *st, const char *dirs);
+
+struct storage_dir_status {
+    int64_t id; /* 0: data_dir */
+    char path[DIR_STORE_PATH_MAX];
+    int writable; /* takes new segments */
+    enum storage_dir_state state;
+    int64_t since_us; /* since when in this state (0: since start-up) */
+    char reason[256]; /* why not ok, "" when ok */
+    uint64_t fs_size, fs_avail;
+    int64_t latency_us; /* last probe's 4 KiB write + fdatasync, -1 if none yet */
+    int open_segments;
+    struct dir_usage usage; /* footage the index holds there (with_usage only) */
+};
+
+/* Every known dir's status: *out a new array of *n (free()).  with_usage
+ * also counts each dir's footage and held segments in the index (a scan of
+ * its rows: for the storage page, not for every /metrics scrape). */
+nvr_err storage_dirs_status(struct storage *st, int with_usage, struct storage_dir_status **out, size_t *n);
+
 struct storage_segment_params {
     const char *camera;             /* borrowed, must outlive the segment */
+    const char *pin_dir;            /* the camera's storage_dir, NULL: any */
     int64_t session;                /* ingest session (run) id */
     int64_t start_us;               /* wall clock of the first frame */
     int64_t media_start_us;         /* media time of the first frame within its run */
@@ -177,6 +224,11 @@ nvr_err storage_parse_segment_path(const char *rel, char *camera, int64_t *start
  * count of 0 means nothing unheld was left to delete. */
 nvr_err storage_delete_oldest(struct storage *st, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
                               uint64_t *freed, int *count);
+
+/* The same within one storage dir (dir -1: any).  Footage on an offline
+ * dir is never chosen (its files cannot be unlinked now). */
+nvr_err storage_delete_oldest_in(struct storage *st, const char *camera, int64_t dir, int64_t before_us,
+                                 uint64_t want_bytes, int max, uint64_t *freed, int *count);
 
 /* Sets the function told (from a writer thread) when a segment write fails
  * because the file system is full, so retention can make room at once.

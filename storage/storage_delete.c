@@ -59,7 +59,7 @@ static nvr_err unlink_rel(struct storage *st, const char *rel, int prune)
 {
     char path[PATH_MAX], dir[PATH_MAX], parent[PATH_MAX];
     int rc;
-    if ((rc = storage_abs_path(st, rel, path, sizeof path)) || (rc = storage_parent_dir(path, dir, sizeof dir)))
+    if ((rc = storage_qualified_abs(st, rel, path, sizeof path)) || (rc = storage_parent_dir(path, dir, sizeof dir)))
         return rc;
     if (unlink(path) != 0 && errno != ENOENT) {
         int e = errno;
@@ -94,6 +94,8 @@ nvr_err storage_collect_garbage(struct storage *st)
             rc = index_garbage_drop(st->ix, paths[i]);
         if (rc == NVR_OK)
             nvr_log(NVR_INFO, NULL, "finished an interrupted deletion path=%s", paths[i]);
+        else if (rc == NVR_EOFFLINE || rc == NVR_ENOTFOUND)
+            rc = NVR_OK; /* on a disk that is not here: finished when it is (next start) */
     }
     for (size_t i = 0; i < n; i++)
         free(paths[i]);
@@ -104,11 +106,28 @@ nvr_err storage_collect_garbage(struct storage *st)
 nvr_err storage_delete_oldest(struct storage *st, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
                               uint64_t *freed, int *count)
 {
+    return storage_delete_oldest_in(st, camera, -1, before_us, want_bytes, max, freed, count);
+}
+
+/* The dirs retention must not touch now (D2): offline ones. */
+static uint64_t offline_mask(struct storage *st)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < st->ndirs; i++)
+        if (st->dirs[i].id > 0 && st->dirs[i].id <= 62 && !storage_dir_readable(st, &st->dirs[i]))
+            m |= 1ull << st->dirs[i].id;
+    return m;
+}
+
+nvr_err storage_delete_oldest_in(struct storage *st, const char *camera, int64_t dir, int64_t before_us,
+                                 uint64_t want_bytes, int max, uint64_t *freed, int *count)
+{
     struct index_retired *v = NULL;
     size_t n = 0;
     *freed = 0;
     *count = 0;
-    int rc = index_retire(st->ix, camera, before_us, want_bytes, max, &v, &n);
+    struct index_retire_filter f = {.camera = camera, .dir = dir, .skip_dirs = offline_mask(st)};
+    int rc = index_retire_in(st->ix, &f, before_us, want_bytes, max, &v, &n);
     if (rc)
         return rc;
     for (size_t i = 0; i < n; i++) {

@@ -28,7 +28,7 @@
 nvr_err storage_segment_open_read(struct storage *st, const struct index_segment *seg, int *fd)
 {
     char path[PATH_MAX];
-    int rc = storage_abs_path(st, seg->path, path, sizeof path);
+    int rc = storage_segment_abs(st, seg, path, sizeof path);
     *fd = -1;
     if (rc)
         return rc;
@@ -43,7 +43,7 @@ nvr_err storage_segment_present(struct storage *st, const struct index_segment *
 {
     char path[PATH_MAX];
     struct stat sb;
-    int rc = storage_abs_path(st, seg->path, path, sizeof path);
+    int rc = storage_segment_abs(st, seg, path, sizeof path);
     if (size)
         *size = 0;
     if (rc)

@@ -21,6 +21,7 @@
  *   KIND     TEXT      any non-empty text (char *, NULL when unset)
  *            RTSP_URL  an rtsp:// or rtsps:// URL with a host (char *, NULL when unset)
  *            HTTP_URL  an http:// or https:// URL with a host (char *, NULL when unset)
+ *            PATH      an absolute path (char *, NULL when unset)
  *            INT       a decimal integer from MIN to MAX (int)
  *            BOOL      yes/no, on/off, true/false, 1/0 (int 0 or 1; JSON true/false)
  *            TRANSPORT auto, tcp, udp or http, any case (enum nvr_transport; JSON "auto"...)
@@ -85,6 +86,8 @@ enum { NVR_CS_REQUIRED = 1, NVR_CS_SECRET = 2, NVR_CS_DEFAULT_ID = 4, NVR_CS_FIL
     X(segment_seconds, INT,       0, 60, 1, 3600, "an integer from 1 to 3600")                              \
     /* 0: keep until space runs out */                                                                     \
     X(retain_days,     INT,       NVR_CS_LIVE, NVR_DEFAULT_RETAIN_DAYS, 0, 36500, "an integer from 0 to 36500") \
+    /* pin the camera's new segments to one of [storage] dirs (while that disk works) */                  \
+    X(storage_dir,     PATH,      0, 0, 0, 0, "an absolute path listed in [storage] dirs")                 \
     /* e.g. a building, for access grants ("group:NAME") */                                                \
     X(group,           TEXT,      NVR_CS_LIVE, 0, 0, 0, "a non-empty text")                                 \
     /* the ONVIF device service (http[s]://[user:pass@]host[:port]/path) for `nvr audit`; must be on the   \
@@ -99,6 +102,7 @@ enum { NVR_CS_REQUIRED = 1, NVR_CS_SECRET = 2, NVR_CS_DEFAULT_ID = 4, NVR_CS_FIL
 #define NVR_CS_CTYPE_TEXT char *
 #define NVR_CS_CTYPE_RTSP_URL char *
 #define NVR_CS_CTYPE_HTTP_URL char *
+#define NVR_CS_CTYPE_PATH char *
 #define NVR_CS_CTYPE_INT int
 #define NVR_CS_CTYPE_BOOL int
 #define NVR_CS_CTYPE_TRANSPORT enum nvr_transport
@@ -111,7 +115,15 @@ struct nvr_camera_config {
     int line; /* line of the [camera ID] header, for messages */
 };
 
-enum nvr_cs_kind { NVR_CS_TEXT, NVR_CS_RTSP_URL, NVR_CS_HTTP_URL, NVR_CS_INT, NVR_CS_BOOL, NVR_CS_TRANSPORT };
+enum nvr_cs_kind {
+    NVR_CS_TEXT,
+    NVR_CS_RTSP_URL,
+    NVR_CS_HTTP_URL,
+    NVR_CS_PATH,
+    NVR_CS_INT,
+    NVR_CS_BOOL,
+    NVR_CS_TRANSPORT
+};
 
 /* One row of the table, as data. */
 struct nvr_camera_setting {

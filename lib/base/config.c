@@ -37,6 +37,7 @@
 #include "base/url.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -111,6 +112,7 @@ static nvr_err parse_time_format(const struct conf_key *k, const char *val, void
 
 static nvr_err parse_starttls(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_server_names(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_dirs(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_time_format(const struct conf_key *k, const char *val, void *base);
 
 #define SRV(f) offsetof(struct nvr_config, f)
@@ -119,6 +121,7 @@ static nvr_err parse_time_format(const struct conf_key *k, const char *val, void
 #define parse_TEXT parse_text
 #define parse_RTSP_URL parse_rtsp_url
 #define parse_HTTP_URL parse_http_url
+#define parse_PATH parse_abs_path
 #define parse_INT parse_int
 #define parse_BOOL parse_bool
 #define parse_TRANSPORT parse_transport
@@ -155,6 +158,8 @@ static const struct conf_key conf_keys[] = {
      "a size above 0 with an optional K, M, G or T suffix, such as 500G or 1.5T", 0, 0},
     {SEC_STORAGE, "min_free", parse_min_free, 0, 0, "a percentage below 100% (such as 5%) or a size (such as 50G)", 0,
      0},
+    {SEC_STORAGE, "dirs", parse_dirs, SRV(storage_dirs), 0,
+     "absolute paths separated by commas (at most 16, none twice, no comma in a path)", 0, 0},
 
     /* [camera ID]: one row per row of the camera settings table (camera_config.h) */
     NVR_CAMERA_SETTINGS(CAMERA_KEY)
@@ -635,6 +640,43 @@ static nvr_err parse_starttls(const struct conf_key *k, const char *val, void *b
 
 /* server_name: "nvr.example.org, 10.0.0.5 nvr" -> "nvr.example.org,10.0.0.5,nvr"
  * (lower case, no trailing dot); each a host name, an IPv4 or an IPv6 address. */
+/* [storage] dirs: absolute paths separated by commas, stored joined by ","
+ * without a trailing slash (so "/a/" and "/a" are one directory). */
+static nvr_err parse_dirs(const struct conf_key *k, const char *val, void *base)
+{
+    char out[CONF_MAX_LINE];
+    size_t o = 0;
+    int n = 0;
+    for (const char *p = val; *p;) {
+        size_t len = strcspn(p, ",");
+        const char *e = p + len;
+        while (len && isspace((unsigned char)*p)) {
+            p++;
+            len--;
+        }
+        while (len && isspace((unsigned char)p[len - 1]))
+            len--;
+        while (len > 1 && p[len - 1] == '/')
+            len--;
+        if (len == 0 || p[0] != '/' || ++n > NVR_CONFIG_MAX_DIRS || o + len + 2 > sizeof out)
+            return NVR_EINVAL;
+        for (size_t i = 0, at = 0; i <= o; i++) /* a directory listed twice */
+            if (i == o || out[i] == ',') {
+                if (i - at == len && memcmp(out + at, p, len) == 0)
+                    return NVR_EINVAL;
+                at = i + 1;
+            }
+        if (o)
+            out[o++] = ',';
+        memcpy(out + o, p, len);
+        o += len;
+        p = *e ? e + 1 : e;
+    }
+    if (n == 0)
+        return NVR_EINVAL;
+    return set_string(base, k->offset, out, o);
+}
+
 static nvr_err parse_server_names(const struct conf_key *k, const char *val, void *base)
 {
     char out[CONF_MAX_LINE];
@@ -756,6 +798,36 @@ static void check_alerts(struct parser *p)
         report(p, user, "smtp_user is set but smtp_password is not (set both or neither)");
     if (pw && !user)
         report(p, pw, "smtp_password is set but smtp_user is not (set both or neither)");
+}
+
+/* Whether dir is one of the comma-joined list (a trailing slash aside). */
+static int dir_listed(const char *list, const char *dir)
+{
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    for (const char *q = list; q && *q;) {
+        size_t n = strcspn(q, ",");
+        if (n == len && memcmp(q, dir, n) == 0)
+            return 1;
+        q += n + (q[n] == ',');
+    }
+    return 0;
+}
+
+/* A camera pinned to a storage dir names one of [storage] dirs (or
+ * data_dir when dirs is not set). */
+static void check_pins(struct parser *p)
+{
+    const struct nvr_config *cfg = p->cfg;
+    for (size_t i = 0; i < cfg->ncameras; i++) {
+        const char *d = cfg->cameras[i].storage_dir;
+        if (!d)
+            continue;
+        if (cfg->storage_dirs ? !dir_listed(cfg->storage_dirs, d) : !(cfg->data_dir && dir_listed(cfg->data_dir, d)))
+            report(p, cfg->cameras[i].line, "[camera %s] storage_dir must be %s", cfg->cameras[i].id,
+                   "an absolute path listed in [storage] dirs");
+    }
 }
 
 static nvr_err add_camera(struct parser *p, const char *id, int line)
@@ -1080,6 +1152,7 @@ nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct 
         goto out;
     check_server(&p);
     check_alerts(&p);
+    check_pins(&p);
     if (p.nerrors)
         rc = NVR_ECONFIG;
 
@@ -1153,6 +1226,7 @@ void nvr_config_free(struct nvr_config **cfg)
     }
     free(c->tls_priority);
     free(c->server_names);
+    free(c->storage_dirs);
     free(c);
     *cfg = NULL;
 }

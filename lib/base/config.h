@@ -63,6 +63,8 @@ enum nvr_time_format {
 /* "12h" or "24h". */
 const char *nvr_time_format_name(enum nvr_time_format f);
 
+#define NVR_CONFIG_MAX_DIRS 16 /* [storage] dirs */
+
 struct nvr_config {
     char *path; /* the file that was read */
     /* [server] */
@@ -83,6 +85,7 @@ struct nvr_config {
     uint64_t max_bytes;      /* 0 = no cap */
     double min_free_pct;     /* 0..99, from "5%"; 0 if given in bytes or unset */
     uint64_t min_free_bytes; /* from "10G"; 0 if given in percent or unset */
+    char *storage_dirs;      /* dirs: absolute paths joined by ",", NULL: data_dir only */
     /* [alerts] */
     struct nvr_alerts_config alerts;
     /* [ui] */

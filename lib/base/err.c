@@ -30,6 +30,7 @@ const char *nvr_strerror(int err)
     case NVR_EDAMAGED: return "the index file is damaged";
     case NVR_EACCES: return "permission denied";
     case NVR_EROFS: return "read-only file system";
+    case NVR_EOFFLINE: return "storage offline (disk failed or not mounted)";
     default: return "unknown error";
     }
 }

@@ -33,6 +33,7 @@ typedef enum nvr_err {
                          * PRAGMA quick_check) */
     NVR_EACCES = -16,   /* permission denied (EACCES, EPERM: also an immutable directory) */
     NVR_EROFS = -17,    /* read-only file system (EROFS) */
+    NVR_EOFFLINE = -18, /* the storage dir holding it is offline (failed disk, not mounted) */
 } nvr_err;
 
 /* Short, static, human-readable text for an error code. */

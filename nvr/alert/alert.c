@@ -22,6 +22,7 @@
 #include "storage/access_log.h"
 #include "storage/alert_store.h"
 #include "storage/retention.h"
+#include "storage/storage.h"
 #include "version.h"
 
 #include <jansson.h>
@@ -253,6 +254,35 @@ static void observe_cameras(struct alert_engine *e, struct obs_list *l)
     }
 }
 
+/* A storage dir that is not ok: at once (recording already moved), naming
+ * the held footage it carries. */
+static void observe_dirs(const struct nvr *nvr, struct obs_list *l)
+{
+    struct storage_dir_status *v = NULL;
+    size_t n = 0;
+    char key[ALERT_KEY_MAX];
+    if (storage_dirs_status(nvr->st, 0, &v, &n))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        struct obs *o;
+        if (v[i].state == STORAGE_DIR_OK)
+            continue;
+        snprintf(key, sizeof key, "storage_dir:%lld", (long long)v[i].id);
+        if (!(o = obs_add(l, key, "storage_dir", NULL, "critical", "storage", 0)))
+            continue;
+        struct dir_usage u;
+        dir_store_usage(storage_index_reader(nvr->st), v[i].id, &u);
+        snprintf(o->title, sizeof o->title, "Disk %.180s is %s", v[i].path,
+                 v[i].state == STORAGE_DIR_READONLY ? "read-only" : "offline");
+        snprintf(o->detail, sizeof o->detail,
+                 "%.200s; recording moved to the other disks; %lld segments (%.1f GiB) there are unavailable%s, "
+                 "%lld of them under evidence holds",
+                 v[i].reason, (long long)u.segments, u.bytes / 1073741824.0,
+                 v[i].state == STORAGE_DIR_READONLY ? " for new writes" : "", (long long)u.held);
+    }
+    free(v);
+}
+
 static void observe_storage(struct alert_engine *e, struct obs_list *l)
 {
     const struct nvr *nvr = e->nvr;
@@ -263,6 +293,7 @@ static void observe_storage(struct alert_engine *e, struct obs_list *l)
         snprintf(o->title, sizeof o->title, "The recording index was damaged and set aside");
         snprintf(o->detail, sizeof o->detail, "%s (run nvr check --storage --rebuild-index)", damage);
     }
+    observe_dirs(nvr, l);
     if (!nvr->ret)
         return;
     struct retention_status rs;

@@ -137,6 +137,8 @@ int cli_check(int argc, char **argv)
                     : mode == STORAGE_CHECK_DRY_RUN ? STORAGE_LOCK
                                                     : 0;
         int rc = storage_open(&st, cfg->data_dir, flags);
+        if (rc == NVR_OK && o.rebuild)
+            rc = storage_set_dirs(st, cfg->storage_dirs); /* the footage on every disk */
         if (rc) {
             fprintf(stderr, "%s: cannot open storage in %s: %s\n", cfg->path, cfg->data_dir, nvr_strerror(rc));
             if (rc == NVR_EDAMAGED)
@@ -352,6 +354,10 @@ int cli_run(int argc, char **argv)
     }
     if (rc) {
         nvr_log(NVR_ERROR, NULL, "cannot open storage data_dir=%s error=\"%s\"", nvr.cfg->data_dir, nvr_strerror(rc));
+        goto out;
+    }
+    if ((rc = storage_set_dirs(nvr.st, nvr.cfg->storage_dirs))) {
+        nvr_log(NVR_ERROR, NULL, "cannot use the storage dirs error=\"%s\"", nvr_strerror(rc));
         goto out;
     }
     int orphans = 0;

@@ -127,6 +127,7 @@ static void *writer_main(void *arg)
     struct recorder *r = arg;
     struct writer_opts o = {.camera = r->cam->id,
                             .segment_seconds = r->cam->segment_seconds,
+                            .storage_dir = r->cam->storage_dir,
                             .st = r->st,
                             .counters = &r->wc,
                             .on_write = note_write,

@@ -258,6 +258,7 @@ static void open_segment(struct writer *w, const AVPacket *key, const struct ing
     }
     struct storage_segment_params p = {
         .camera = w->o.camera,
+        .pin_dir = w->o.storage_dir,
         .session = w->params->session,
         .start_us = start,
         .media_start_us = video_us(w, key->pts - w->run_base_pts),

@@ -50,6 +50,7 @@ struct writer_counters {
 struct writer_opts {
     const char *camera;               /* id, borrowed for the writer's life */
     int segment_seconds;              /* a segment ends at the first keyframe after this */
+    const char *storage_dir;          /* the dir new segments are pinned to, NULL: any (borrowed) */
     struct storage *st;               /* borrowed */
     struct writer_counters *counters; /* borrowed */
     /* the outcome of each storage operation (op: "begin", "write", "cut",

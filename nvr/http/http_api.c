@@ -95,6 +95,19 @@ static int health_reasons(struct nvr *nvr, const struct retention_status *rs, ch
     }
     if (rs->state == RETENTION_ERROR)
         reason_add(buf, n, &len, &count, "storage: %s", rs->message[0] ? rs->message : "retention failed");
+    struct storage_dir_status *v = NULL;
+    size_t nd = 0;
+    if (storage_dirs_status(nvr->st, 0, &v, &nd) == NVR_OK) {
+        for (size_t i = 0; i < nd; i++) {
+            char since[NVR_TIME_BUFSZ];
+            if (v[i].state == STORAGE_DIR_OK)
+                continue;
+            nvr_clock_format_rfc3339(v[i].since_us, since);
+            reason_add(buf, n, &len, &count, "storage dir %s %s since %s: %s", v[i].path,
+                       storage_dir_state_name(v[i].state), since, v[i].reason);
+        }
+        free(v);
+    }
     return count;
 }
 
@@ -286,8 +299,8 @@ static http_result h_playback(struct http_request *r, struct nvr *nvr)
         }
     }
     if (gone) {
-        nvr_log(NVR_WARN, http_param(r, 0), "playback: segment files missing or shorter than the index count=%zu",
-                gone);
+        nvr_log(NVR_WARN, http_param(r, 0),
+                "playback: segment files missing, shorter than the index or on an offline disk count=%zu", gone);
         if (!kept) {
             index_segments_free(&segs, n);
             return http_reply_error(r, 410,

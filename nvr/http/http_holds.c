@@ -24,6 +24,7 @@
 #include "core/nvr.h"
 #include "storage/holds.h"
 #include "storage/retention.h"
+#include "storage/storage.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -222,6 +223,34 @@ static const char *state_name(enum retention_state s)
     return "error";
 }
 
+/* The storage dirs (storage.h): where footage lives, which disks work. */
+static void write_dirs(FILE *f, struct nvr *nvr)
+{
+    struct storage_dir_status *v = NULL;
+    size_t n = 0;
+    fputc('[', f);
+    if (storage_dirs_status(nvr->st, 1, &v, &n) == NVR_OK) {
+        for (size_t i = 0; i < n; i++) {
+            const struct storage_dir_status *d = &v[i];
+            fprintf(f, "%s{\"id\":%lld,\"path\":", i ? "," : "", (long long)d->id);
+            json_write_string(f, d->path);
+            fprintf(f, ",\"data_dir\":%s,\"writable\":%s,\"state\":\"%s\",\"since\":", d->id == 0 ? "true" : "false",
+                    d->writable ? "true" : "false", storage_dir_state_name(d->state));
+            write_time_or_null(f, d->since_us, d->since_us != 0);
+            fputs(",\"reason\":", f);
+            json_write_string(f, d->reason);
+            fprintf(f,
+                    ",\"fs_size_bytes\":%llu,\"fs_avail_bytes\":%llu,\"write_latency_ms\":%.1f,"
+                    "\"open_segments\":%d,\"segments\":%lld,\"bytes\":%llu,\"held_segments\":%lld}",
+                    (unsigned long long)d->fs_size, (unsigned long long)d->fs_avail,
+                    d->latency_us < 0 ? -1.0 : d->latency_us / 1000.0, d->open_segments, (long long)d->usage.segments,
+                    (unsigned long long)d->usage.bytes, (long long)d->usage.held);
+        }
+        free(v);
+    }
+    fputc(']', f);
+}
+
 http_result http_storage_status(struct http_request *r, struct nvr *nvr)
 {
     struct retention_status s;
@@ -264,7 +293,9 @@ http_result http_storage_status(struct http_request *r, struct nvr *nvr)
             fputs("null", b.f);
         fputc('}', b.f);
     }
-    fputs("]}\n", b.f);
+    fputs("],\"dirs\":", b.f);
+    write_dirs(b.f, nvr);
+    fputs("}\n", b.f);
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
@@ -283,4 +314,35 @@ void http_storage_write_metrics(struct nvr *nvr, FILE *f)
             "# TYPE nvr_storage_held_full gauge\nnvr_storage_held_full %d\n",
             (unsigned long long)s.used_bytes, (unsigned long long)s.fs_avail, (unsigned long long)s.deleted_bytes,
             s.state == RETENTION_HELD_FULL);
+    struct storage_dir_status *v = NULL;
+    size_t n = 0;
+    if (storage_dirs_status(nvr->st, 0, &v, &n))
+        return;
+    fputs("# HELP nvr_storage_dir_ok 1 while the storage dir works (0: read-only or offline).\n"
+          "# TYPE nvr_storage_dir_ok gauge\n",
+          f);
+    for (size_t i = 0; i < n; i++) {
+        fputs("nvr_storage_dir_ok{dir=", f);
+        json_write_string(f, v[i].path);
+        fprintf(f, "} %d\n", v[i].state == STORAGE_DIR_OK);
+    }
+    fputs("# HELP nvr_storage_dir_avail_bytes Free space on the storage dir's file system.\n"
+          "# TYPE nvr_storage_dir_avail_bytes gauge\n",
+          f);
+    for (size_t i = 0; i < n; i++) {
+        fputs("nvr_storage_dir_avail_bytes{dir=", f);
+        json_write_string(f, v[i].path);
+        fprintf(f, "} %llu\n", (unsigned long long)v[i].fs_avail);
+    }
+    fputs("# HELP nvr_storage_dir_write_latency_seconds The last probe's 4 KiB write and fdatasync.\n"
+          "# TYPE nvr_storage_dir_write_latency_seconds gauge\n",
+          f);
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].latency_us < 0)
+            continue;
+        fputs("nvr_storage_dir_write_latency_seconds{dir=", f);
+        json_write_string(f, v[i].path);
+        fprintf(f, "} %.6f\n", v[i].latency_us / 1e6);
+    }
+    free(v);
 }

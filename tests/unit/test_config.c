@@ -187,11 +187,18 @@ static void test_every_key(void)
 
 static void test_listen_forms(void)
 {
-    static const struct { const char *in, *host; int port; } ok[] = {
-        {"127.0.0.1:8080", "127.0.0.1", 8080}, {"[::1]:8080", "::1", 8080},
-        {"[2001:db8::5]:443", "2001:db8::5", 443}, {"[::]:65535", "::", 65535},
-        {"9000", "127.0.0.1", 9000}, {":9001", "127.0.0.1", 9001},
-        {"localhost:80", "localhost", 80}, {"0.0.0.0:1", "0.0.0.0", 1},
+    static const struct {
+        const char *in, *host;
+        int port;
+    } ok[] = {
+        {"127.0.0.1:8080", "127.0.0.1", 8080},
+        {"[::1]:8080", "::1", 8080},
+        {"[2001:db8::5]:443", "2001:db8::5", 443},
+        {"[::]:65535", "::", 65535},
+        {"9000", "127.0.0.1", 9000},
+        {":9001", "127.0.0.1", 9001},
+        {"localhost:80", "localhost", 80},
+        {"0.0.0.0:1", "0.0.0.0", 1},
         {"nvr.school.example:8443", "nvr.school.example", 8443},
     };
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -209,9 +216,8 @@ static void test_listen_forms(void)
 static void test_listen_errors(void)
 {
     static const char *const bad[] = {
-        "::1:8080", "[::1]8080", "[::1]:", "[zz]:80", "[]:80", "127.0.0.1:0",
-        "127.0.0.1:65536", "127.0.0.1:80x", "host name:80", "*:8080", "1.2.3:80",
-        "127.0.0.1:", "-1", "",
+        "::1:8080",      "[::1]8080",    "[::1]:", "[zz]:80",  "[]:80",      "127.0.0.1:0", "127.0.0.1:65536",
+        "127.0.0.1:80x", "host name:80", "*:8080", "1.2.3:80", "127.0.0.1:", "-1",          "",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char text[256], want[256];
@@ -226,16 +232,32 @@ static void test_listen_errors(void)
 
 static void test_parse_size(void)
 {
-    static const struct { const char *in; uint64_t v; } ok[] = {
-        {"0", 0}, {"1", 1}, {"512B", 512}, {"1K", 1024}, {"1k", 1024}, {"1KB", 1024},
-        {"1KiB", 1024}, {"3M", 3 << 20}, {"500G", (uint64_t)500 << 30},
-        {"2T", (uint64_t)2 << 40}, {"1.5T", (uint64_t)3 << 39}, {"0.5K", 512},
-        {"1.000001K", 1024}, {"2.25GiB", (uint64_t)9 << 28},
-        {"18446744073709551615", UINT64_MAX}, {"16777215T", (uint64_t)16777215 << 40},
+    static const struct {
+        const char *in;
+        uint64_t v;
+    } ok[] = {
+        {"0", 0},
+        {"1", 1},
+        {"512B", 512},
+        {"1K", 1024},
+        {"1k", 1024},
+        {"1KB", 1024},
+        {"1KiB", 1024},
+        {"3M", 3 << 20},
+        {"500G", (uint64_t)500 << 30},
+        {"2T", (uint64_t)2 << 40},
+        {"1.5T", (uint64_t)3 << 39},
+        {"0.5K", 512},
+        {"1.000001K", 1024},
+        {"2.25GiB", (uint64_t)9 << 28},
+        {"18446744073709551615", UINT64_MAX},
+        {"16777215T", (uint64_t)16777215 << 40},
     };
     static const char *const bad[] = {
-        "", "K", "-1", "+1", "1.5", "1.", ".5K", "1 K", " 1", "1X", "1Kb", "1KiBB", "1iB",
-        "1.0000001K", "18446744073709551616", "16777216T", "1e3", "0x10", "1P",
+        "",          "K",     "-1",   "+1",         "1.5",
+        "1.",        ".5K",   "1 K",  " 1",         "1X",
+        "1Kb",       "1KiBB", "1iB",  "1.0000001K", "18446744073709551616",
+        "16777216T", "1e3",   "0x10", "1P",
     };
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         uint64_t v = 12345;
@@ -322,14 +344,12 @@ static void test_integers_are_strict(void)
         CHECK_EQ_INT(cfg->cameras[0].segment_seconds, 60);
         nvr_config_free(&cfg);
     }
-    static const char *const bad_seg[] = {"0", "3601", "abc", "60s", "", "-1", "+5", "1.5",
-                                          "6 0", "99999999999999999999999999"};
+    static const char *const bad_seg[] = {"0",  "3601", "abc", "60s", "",
+                                          "-1", "+5",   "1.5", "6 0", "99999999999999999999999999"};
     for (size_t i = 0; i < sizeof(bad_seg) / sizeof(bad_seg[0]); i++) {
         char text[256], want[256];
-        snprintf(text, sizeof(text),
-                 SERVER "[camera lobby]\nurl = rtsp://h/\nsegment_seconds = %s\n", bad_seg[i]);
-        snprintf(want, sizeof(want),
-                 "nvr.conf:5: segment_seconds must be an integer from 1 to 3600, got \"%s\"\n",
+        snprintf(text, sizeof(text), SERVER "[camera lobby]\nurl = rtsp://h/\nsegment_seconds = %s\n", bad_seg[i]);
+        snprintf(want, sizeof(want), "nvr.conf:5: segment_seconds must be an integer from 1 to 3600, got \"%s\"\n",
                  bad_seg[i]);
         expect_errors(text, want);
     }
@@ -343,9 +363,12 @@ static void test_integers_are_strict(void)
 
 static void test_booleans_and_transport(void)
 {
-    static const struct { const char *in; int v; } b[] = {
-        {"yes", 1}, {"no", 0}, {"on", 1}, {"off", 0}, {"true", 1}, {"false", 0},
-        {"1", 1}, {"0", 0}, {"YES", 1}, {"Off", 0}, {"True", 1},
+    static const struct {
+        const char *in;
+        int v;
+    } b[] = {
+        {"yes", 1}, {"no", 0}, {"on", 1},  {"off", 0}, {"true", 1}, {"false", 0},
+        {"1", 1},   {"0", 0},  {"YES", 1}, {"Off", 0}, {"True", 1},
     };
     for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
         char lines[128];
@@ -361,9 +384,12 @@ static void test_booleans_and_transport(void)
                   "nvr.conf:5: audio must be yes, no, on, off, true, false, 1 or 0, got \"maybe\"\n"
                   "nvr.conf:6: enabled must be yes, no, on, off, true, false, 1 or 0, got \"2\"\n");
 
-    static const struct { const char *in; enum nvr_transport v; } t[] = {
-        {"auto", NVR_TRANSPORT_AUTO}, {"tcp", NVR_TRANSPORT_TCP}, {"udp", NVR_TRANSPORT_UDP},
-        {"TCP", NVR_TRANSPORT_TCP}, {"http", NVR_TRANSPORT_HTTP}, {"HTTP", NVR_TRANSPORT_HTTP},
+    static const struct {
+        const char *in;
+        enum nvr_transport v;
+    } t[] = {
+        {"auto", NVR_TRANSPORT_AUTO}, {"tcp", NVR_TRANSPORT_TCP},   {"udp", NVR_TRANSPORT_UDP},
+        {"TCP", NVR_TRANSPORT_TCP},   {"http", NVR_TRANSPORT_HTTP}, {"HTTP", NVR_TRANSPORT_HTTP},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         char lines[128];
@@ -419,17 +445,17 @@ static void test_quoting(void)
     expect_errors(SERVER "[camera a]\nurl = \"rtsp://192.0.2.1/a b\"\n",
                   "nvr.conf:4: url must be an rtsp:// or rtsps:// URL with a host\n");
 
-    struct nvr_config *    cfg = parse_ok("[server]\n"
-                   "data_dir = \"/var/lib/my nvr \"  ; trailing space kept\n"
-                   "[camera a]\n"
-                   "url = \"rtsp://192.0.2.1/a\"\n"
-                   "name = \"Gym ; east # 2\"\n"
-                   "[camera b]\n"
-                   "url = rtsp://192.0.2.2/\n"
-                   "name = \"  say \\\"hi\\\" \\\\ back  \"\n"
-                   "[camera c]\n"
-                   "url = rtsp://192.0.2.3/\n"
-                   "name = He said \"no\"\n");
+    struct nvr_config *cfg = parse_ok("[server]\n"
+                                      "data_dir = \"/var/lib/my nvr \"  ; trailing space kept\n"
+                                      "[camera a]\n"
+                                      "url = \"rtsp://192.0.2.1/a\"\n"
+                                      "name = \"Gym ; east # 2\"\n"
+                                      "[camera b]\n"
+                                      "url = rtsp://192.0.2.2/\n"
+                                      "name = \"  say \\\"hi\\\" \\\\ back  \"\n"
+                                      "[camera c]\n"
+                                      "url = rtsp://192.0.2.3/\n"
+                                      "name = He said \"no\"\n");
     if (!cfg)
         return;
     CHECK_EQ_STR(cfg->data_dir, "/var/lib/my nvr ");
@@ -473,8 +499,7 @@ static void test_crlf_and_bom(void)
     expect_errors("[server]\r\ndata_dir = /d\r\n[camera x]\r\nurl = rtsp://h/\r\nbogus = 1\r\n",
                   "nvr.conf:5: unknown key \"bogus\" in [camera x]\n");
     /* a BOM anywhere but the start is not skipped */
-    expect_errors(SERVER "\xEF\xBB\xBF[storage]\n",
-                  "nvr.conf:3: expected [section], key = value, or a comment\n");
+    expect_errors(SERVER "\xEF\xBB\xBF[storage]\n", "nvr.conf:3: expected [section], key = value, or a comment\n");
 }
 
 /* ---- structural errors ---- */
@@ -482,9 +507,8 @@ static void test_crlf_and_bom(void)
 static void test_unknown_section(void)
 {
     /* keys inside an unknown section are not reported on their own */
-    expect_errors("[srever]\ndata_dir = /d\nfoo = bar\n",
-                  "nvr.conf:1: unknown section [srever]\n"
-                  "nvr.conf: missing [server] data_dir\n");
+    expect_errors("[srever]\ndata_dir = /d\nfoo = bar\n", "nvr.conf:1: unknown section [srever]\n"
+                                                          "nvr.conf: missing [server] data_dir\n");
     expect_errors(SERVER "[Server]\n[cameras x]\n[camera]\n[ camera  ]\n[]\n",
                   "nvr.conf:3: unknown section [Server]\n"
                   "nvr.conf:4: unknown section [cameras x]\n"
@@ -527,8 +551,7 @@ static void test_duplicate_sections(void)
                   "nvr.conf:5: duplicate key \"data_dir\" in [server] (first at line 2)\n"
                   "nvr.conf:6: listen must be host:port, [IPv6]:port or a port, with the port "
                   "from 1 to 65535, got \"x\"\n");
-    expect_errors(SERVER "[storage]\n[storage]\n",
-                  "nvr.conf:4: duplicate section [storage] (first at line 3)\n");
+    expect_errors(SERVER "[storage]\n[storage]\n", "nvr.conf:4: duplicate section [storage] (first at line 3)\n");
     /* a repeated camera is read as well, so its own mistakes show */
     expect_errors(SERVER "[camera lobby]\nurl = rtsp://h/\n[camera hall]\nurl = rtsp://h/\n"
                          "[camera lobby]\nretain_days = x\n",
@@ -577,8 +600,10 @@ static void test_camera_ids(void)
         CHECK_EQ_STR(cfg->cameras[2].id, "y");
         nvr_config_free(&cfg);
     }
-    snprintf(text, sizeof(text), SERVER "[camera %s0]\nbogus = 1\n[camera Lobby]\n[camera lob by]\n"
-             "[camera lob.by]\n", id64);
+    snprintf(text, sizeof(text),
+             SERVER "[camera %s0]\nbogus = 1\n[camera Lobby]\n[camera lob by]\n"
+                    "[camera lob.by]\n",
+             id64);
     char want[1024];
     snprintf(want, sizeof(want),
              "nvr.conf:3: camera id \"%.64s...\" must be 1 to 64 of a-z, 0-9, _ and -\n"
@@ -592,14 +617,24 @@ static void test_camera_ids(void)
 static void test_url_rules(void)
 {
     static const char *const ok[] = {
-        "rtsp://192.0.2.1", "RTSP://cam", "rtsps://cam:322/x?y=1", "rtsp://u:p@ss@cam/",
-        "rtsp://[2001:db8::1]/", "rtsp://[2001:db8::1]:554", "rtsp://user@cam/a#b",
+        "rtsp://192.0.2.1",      "RTSP://cam",
+        "rtsps://cam:322/x?y=1", "rtsp://u:p@ss@cam/",
+        "rtsp://[2001:db8::1]/", "rtsp://[2001:db8::1]:554",
+        "rtsp://user@cam/a#b",
     };
     static const char *const bad[] = {
-        "http://u:hunter2@cam/", "rtsp://u:hunter2@/x", "rtsp://", "rtsp:///x",
-        "rtsp://u:hunter2@cam:99999/", "rtsp://u:hunter2@cam:/", "rtsp://u:hunter2@[::1/x",
-        "rtsp://u:hunter2@[]/", "rtsp://u:hunter2@cam:55a/", "rtsp://u:hunter2@c am/",
-        "rtsp:/u:hunter2@cam", "u:hunter2@cam",
+        "http://u:hunter2@cam/",
+        "rtsp://u:hunter2@/x",
+        "rtsp://",
+        "rtsp:///x",
+        "rtsp://u:hunter2@cam:99999/",
+        "rtsp://u:hunter2@cam:/",
+        "rtsp://u:hunter2@[::1/x",
+        "rtsp://u:hunter2@[]/",
+        "rtsp://u:hunter2@cam:55a/",
+        "rtsp://u:hunter2@c am/",
+        "rtsp:/u:hunter2@cam",
+        "u:hunter2@cam",
     };
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         char lines[256];
@@ -620,17 +655,16 @@ static void test_url_rules(void)
 /* Every kind of mistake near a password: none of them may print it. */
 static void test_no_password_in_messages(void)
 {
-    const char *text = SERVER
-        "rtsp://admin:hunter2@192.0.2.10/stream\n"               /* a URL without "url =" */
-        "[camera lobby]\n"
-        "url = rtsp://admin:hunter2@192.0.2.10:99999/\n"        /* bad port */
-        "url = rtsp://admin:hunter2@192.0.2.10/\n"              /* duplicate */
-        "sub_url = htsp://admin:hunter2@192.0.2.10/\n"          /* bad scheme */
-        "transport = rtsp://admin:hunter2@192.0.2.10/\n"        /* URL in a non-URL key */
-        "ur l = rtsp://admin:hunter2@192.0.2.10/\n"             /* bad key */
-        "rtsp://admin:hunter2@192.0.2.10/x?a = b\n"             /* '=' inside a URL */
-        "[camera rtsp://admin:hunter2@192.0.2.10]\n"            /* URL as a camera id */
-        "[rtsp://admin:hunter2@192.0.2.10]\n";                  /* URL as a section */
+    const char *text = SERVER "rtsp://admin:hunter2@192.0.2.10/stream\n" /* a URL without "url =" */
+                              "[camera lobby]\n"
+                              "url = rtsp://admin:hunter2@192.0.2.10:99999/\n" /* bad port */
+                              "url = rtsp://admin:hunter2@192.0.2.10/\n"       /* duplicate */
+                              "sub_url = htsp://admin:hunter2@192.0.2.10/\n"   /* bad scheme */
+                              "transport = rtsp://admin:hunter2@192.0.2.10/\n" /* URL in a non-URL key */
+                              "ur l = rtsp://admin:hunter2@192.0.2.10/\n"      /* bad key */
+                              "rtsp://admin:hunter2@192.0.2.10/x?a = b\n"      /* '=' inside a URL */
+                              "[camera rtsp://admin:hunter2@192.0.2.10]\n"     /* URL as a camera id */
+                              "[rtsp://admin:hunter2@192.0.2.10]\n";           /* URL as a section */
     struct nvr_config *cfg;
     char *errs;
     CHECK_EQ_INT(parse(text, &cfg, &errs), NVR_ECONFIG);
@@ -645,22 +679,22 @@ static void test_no_password_in_messages(void)
 
 static void test_many_errors_in_one_run(void)
 {
-    expect_errors("[server]\n"                           /* 1 */
-                  "listen = 127.0.0.1:99999\n"           /* 2 */
-                  "tls_key = /k\n"                       /* 3 */
-                  "[storage]\n"                          /* 4 */
-                  "max_bytes = lots\n"                   /* 5 */
-                  "[camera lobby]\n"                     /* 6 */
-                  "name = Main lobby\n"                  /* 7 */
-                  "segment_seconds = abc\n"              /* 8 */
-                  "segment_secs = 60\n"                  /* 9 */
-                  "this is not a setting\n"              /* 10 */
-                  "[camera gym]\n"                       /* 11 */
-                  "url = rtsp://192.0.2.11/\n"           /* 12 */
-                  "[camera lobby]\n"                     /* 13 */
-                  "url = rtsp://192.0.2.12/\n"           /* 14 */
-                  "[hallway]\n"                          /* 15 */
-                  "url = x\n",                           /* 16 */
+    expect_errors("[server]\n"                 /* 1 */
+                  "listen = 127.0.0.1:99999\n" /* 2 */
+                  "tls_key = /k\n"             /* 3 */
+                  "[storage]\n"                /* 4 */
+                  "max_bytes = lots\n"         /* 5 */
+                  "[camera lobby]\n"           /* 6 */
+                  "name = Main lobby\n"        /* 7 */
+                  "segment_seconds = abc\n"    /* 8 */
+                  "segment_secs = 60\n"        /* 9 */
+                  "this is not a setting\n"    /* 10 */
+                  "[camera gym]\n"             /* 11 */
+                  "url = rtsp://192.0.2.11/\n" /* 12 */
+                  "[camera lobby]\n"           /* 13 */
+                  "url = rtsp://192.0.2.12/\n" /* 14 */
+                  "[hallway]\n"                /* 15 */
+                  "url = x\n",                 /* 16 */
                   "nvr.conf:2: listen must be host:port, [IPv6]:port or a port, with the port "
                   "from 1 to 65535, got \"127.0.0.1:99999\"\n"
                   "nvr.conf:5: max_bytes must be a size above 0 with an optional K, M, G or T "
@@ -770,10 +804,41 @@ static void test_file_size_limit(void)
 static void test_garbage_never_crashes(void)
 {
     static const char *const tokens[] = {
-        "[server]", "[storage]", "[camera a]", "[camera b]", "[camera ", "]", "[", "\n",
-        "\r\n", "=", " = ", "\"", "\\", ";", "#", " ", "\t", "data_dir", "/d", "url",
-        "rtsp://u:p@h/", "listen", "[::1]:80", "min_free", "5%", "max_bytes", "2T",
-        "name", "tls_cert", "tls_key", "\xEF\xBB\xBF", "\xC3", "\0", "segment_seconds", "60",
+        "[server]",
+        "[storage]",
+        "[camera a]",
+        "[camera b]",
+        "[camera ",
+        "]",
+        "[",
+        "\n",
+        "\r\n",
+        "=",
+        " = ",
+        "\"",
+        "\\",
+        ";",
+        "#",
+        " ",
+        "\t",
+        "data_dir",
+        "/d",
+        "url",
+        "rtsp://u:p@h/",
+        "listen",
+        "[::1]:80",
+        "min_free",
+        "5%",
+        "max_bytes",
+        "2T",
+        "name",
+        "tls_cert",
+        "tls_key",
+        "\xEF\xBB\xBF",
+        "\xC3",
+        "\0",
+        "segment_seconds",
+        "60",
     };
     uint64_t x = 88172645463325252ull;
     char buf[512];
@@ -915,17 +980,15 @@ static void test_free_and_null_errs(void)
 static const char *sample_value(const struct nvr_camera_setting *s, int variant, char *buf, size_t n)
 {
     switch (s->kind) {
-    case NVR_CS_TEXT:
-        snprintf(buf, n, variant ? "Gym \"east\" \\ wing, caf\xC3\xA9 #2 ; x" : "Hall B");
-        break;
+    case NVR_CS_TEXT: snprintf(buf, n, variant ? "Gym \"east\" \\ wing, caf\xC3\xA9 #2 ; x" : "Hall B"); break;
     case NVR_CS_RTSP_URL:
         snprintf(buf, n, "rtsp://admin:pa\"s\\s@192.0.2.%d:554/Streaming/%s", 20 + variant, s->key);
         break;
-    case NVR_CS_HTTP_URL:
-        snprintf(buf, n, "http://admin:pw%d@192.0.2.10/onvif/device_service", variant);
-        break;
+    case NVR_CS_HTTP_URL: snprintf(buf, n, "http://admin:pw%d@192.0.2.10/onvif/device_service", variant); break;
+    case NVR_CS_PATH: /* one of CAMERA_DIRS */ snprintf(buf, n, "/srv/nvr/disk%d", 1 + variant); break;
     case NVR_CS_INT:
-        snprintf(buf, n, "%ld", variant ? (s->def == s->max ? s->min : s->max) : (s->def == s->min + 1 ? s->min : s->min + 1));
+        snprintf(buf, n, "%ld",
+                 variant ? (s->def == s->max ? s->min : s->max) : (s->def == s->min + 1 ? s->min : s->min + 1));
         break;
     case NVR_CS_BOOL: /* only one value is not the default: variant 1 spells the default */
         snprintf(buf, n, "%s", variant ? (s->def ? "on" : "off") : (s->def ? "no" : "yes"));
@@ -937,13 +1000,16 @@ static const char *sample_value(const struct nvr_camera_setting *s, int variant,
     return buf;
 }
 
+/* The [storage] dirs a PATH setting (storage_dir) may name. */
+#define CAMERA_DIRS "[storage]\ndirs = /srv/nvr/disk1, /srv/nvr/disk2/\n"
+
 /* A config of SERVER plus one [camera lobby] whose section body is body. */
 static struct nvr_config *camera_section_ok(const char *body)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    fprintf(f, SERVER "[camera lobby]\n%s", body);
+    fprintf(f, SERVER CAMERA_DIRS "[camera lobby]\n%s", body);
     fclose(f);
     struct nvr_config *cfg = parse_ok(text);
     free(text);
@@ -1115,9 +1181,9 @@ static void test_settings_copy_and_equal(void)
         struct nvr_camera_config one;
         /* row i taken from b (another value), every other row from a */
         CHECK_EQ_INT(nvr_camera_config_copy(&one, c), NVR_OK);
-        size_t size = nvr_camera_setting_is_text(s) ? sizeof(char *) : s->kind == NVR_CS_TRANSPORT
-                                                                           ? sizeof(enum nvr_transport)
-                                                                           : sizeof(int);
+        size_t size = nvr_camera_setting_is_text(s) ? sizeof(char *)
+                      : s->kind == NVR_CS_TRANSPORT ? sizeof(enum nvr_transport)
+                                                    : sizeof(int);
         char *keep = nvr_camera_setting_is_text(s) ? *(char **)((char *)&one + s->offset) : NULL;
         memcpy((char *)&one + s->offset, (const char *)&b->cameras[0] + s->offset, size);
         if (nvr_camera_config_equal(&one, c))
@@ -1159,6 +1225,7 @@ static void test_settings_bad_values(void)
                           : s->kind == NVR_CS_BOOL      ? "maybe"
                           : s->kind == NVR_CS_TRANSPORT ? "pigeon"
                           : s->kind == NVR_CS_TEXT      ? "\"\""
+                          : s->kind == NVR_CS_PATH      ? "srv/relative"
                                                         : "ftp://user:hunter2@192.0.2.1/";
         char text[1024], want[1024];
         const char *url = s->flags & NVR_CS_REQUIRED ? "" : "url = rtsp://192.0.2.10/s\n";
@@ -1234,9 +1301,7 @@ static void test_settings_json(void)
         switch (s->kind) {
         case NVR_CS_INT: CHECK(json_is_integer(v) && json_integer_value(v) == n); break;
         case NVR_CS_BOOL: CHECK(json_is_boolean(v) && json_is_true(v) == (n != 0)); break;
-        case NVR_CS_TRANSPORT:
-            CHECK_EQ_STR(json_string_value(v), nvr_transport_name((enum nvr_transport)n));
-            break;
+        case NVR_CS_TRANSPORT: CHECK_EQ_STR(json_string_value(v), nvr_transport_name((enum nvr_transport)n)); break;
         default:
             if (s->flags & NVR_CS_SECRET) {
                 snprintf(url, sizeof url, "rtsp://admin:***@192.0.2.10/%s", nasty);
