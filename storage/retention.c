@@ -173,37 +173,37 @@ static uint64_t min_free_bytes(const struct retention *r, uint64_t fs_size)
     return r->lim.min_free_bytes;
 }
 
-/* What must go for the global limits, given the reserve. */
-static uint64_t global_need(const struct retention *r, uint64_t used, uint64_t fs_size, uint64_t avail,
-                            uint64_t reserve, const char **why)
+/* What must go for max_bytes, given the reserve. */
+static uint64_t max_bytes_need(const struct retention *r, uint64_t used, uint64_t reserve)
 {
-    uint64_t need = 0, mf = min_free_bytes(r, fs_size);
-    *why = "";
-    if (r->lim.max_bytes && used + reserve > r->lim.max_bytes) {
-        need = used + reserve - r->lim.max_bytes;
-        *why = "max_bytes";
-    }
-    if (avail < mf + reserve && mf + reserve - avail > need) {
-        need = mf + reserve - avail;
-        *why = "min_free";
-    }
-    return need;
+    if (r->lim.max_bytes && used + reserve > r->lim.max_bytes)
+        return used + reserve - r->lim.max_bytes;
+    return 0;
 }
 
-/* Step 2.  Sets *held_full if the limits still bind with nothing unheld left. */
-static nvr_err enforce_global(struct retention *r, uint64_t reserve, int *held_full)
+static void count_deleted(struct retention *r, const char *why, int total, uint64_t bytes)
+{
+    if (!total)
+        return;
+    nvr_log(NVR_INFO, NULL, "retention deleted reason=%s segments=%d bytes=%llu", why, total,
+            (unsigned long long)bytes);
+    pthread_mutex_lock(&r->mu);
+    r->status.deleted_segments += (uint64_t)total;
+    r->status.deleted_bytes += bytes;
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Step 2a: max_bytes, over every dir, oldest first. */
+static nvr_err enforce_max_bytes(struct retention *r, uint64_t reserve, int *held_full)
 {
     int rc = NVR_OK, batches = 0, total = 0;
     uint64_t total_bytes = 0;
-    const char *why = "", *deleted_for = "";
-    *held_full = 0;
     while (batches++ < MAX_BATCHES_PER_PASS) {
-        uint64_t used = 0, size = 0, avail = 0, freed = 0;
+        uint64_t used = 0, freed = 0;
         int count = 0;
-        if ((rc = index_usage_total(storage_index(r->st), &used)) ||
-            (rc = fs_space(storage_data_dir(r->st), &size, &avail)))
+        if ((rc = index_usage_total(storage_index(r->st), &used)))
             break;
-        uint64_t need = global_need(r, used, size, avail, reserve, &why);
+        uint64_t need = max_bytes_need(r, used, reserve);
         if (need == 0)
             break;
         if ((rc = storage_delete_oldest(r->st, NULL, INT64_MAX, need, BATCH, &freed, &count)))
@@ -214,16 +214,87 @@ static nvr_err enforce_global(struct retention *r, uint64_t reserve, int *held_f
         }
         total += count;
         total_bytes += freed;
-        deleted_for = why;
     }
-    if (total) {
-        nvr_log(NVR_INFO, NULL, "retention deleted reason=%s segments=%d bytes=%llu", deleted_for, total,
-                (unsigned long long)total_bytes);
-        pthread_mutex_lock(&r->mu);
-        r->status.deleted_segments += (uint64_t)total;
-        r->status.deleted_bytes += total_bytes;
-        pthread_mutex_unlock(&r->mu);
+    count_deleted(r, "max_bytes", total, total_bytes);
+    return rc;
+}
+
+/* Step 2b: min_free on each file system that holds data_dir or a storage
+ * dir: the oldest unheld footage of the working dirs on that file system
+ * goes (footage on another disk frees nothing here).  Sets *held_full if a
+ * file system with footage on it stays short with only held footage left. */
+static nvr_err enforce_min_free(struct retention *r, uint64_t reserve, int *held_full)
+{
+    struct storage_dir_status *v = NULL;
+    size_t n = 0;
+    int rc = storage_dirs_status(r->st, 0, &v, &n), total = 0;
+    uint64_t total_bytes = 0;
+    if (rc)
+        return rc;
+    dev_t *dev = calloc(n ? n : 1, sizeof *dev);
+    char *done = calloc(n ? n : 1, 1);
+    if (!dev || !done) {
+        rc = NVR_ENOMEM;
+        goto out;
     }
+    for (size_t i = 0; i < n; i++) {
+        struct stat sb;
+        done[i] = v[i].state != STORAGE_DIR_OK || stat(v[i].path, &sb) != 0; /* offline/read-only: nothing to do */
+        dev[i] = done[i] ? 0 : sb.st_dev;
+    }
+    for (size_t i = 0; i < n && rc == NVR_OK; i++) {
+        if (done[i])
+            continue;
+        for (int batches = 0; batches < MAX_BATCHES_PER_PASS && rc == NVR_OK; batches++) {
+            uint64_t size = 0, avail = 0;
+            if ((rc = fs_space(v[i].path, &size, &avail)))
+                break;
+            uint64_t mf = min_free_bytes(r, size);
+            if (avail >= mf + reserve)
+                break;
+            uint64_t need = mf + reserve - avail;
+            int count = 0;
+            int64_t footage = 0;
+            for (size_t j = i; j < n && rc == NVR_OK && need > 0; j++) {
+                uint64_t freed = 0;
+                int c = 0;
+                if (done[j] || dev[j] != dev[i])
+                    continue;
+                if ((rc = storage_delete_oldest_in(r->st, NULL, v[j].id, INT64_MAX, need, BATCH, &freed, &c)))
+                    break;
+                count += c;
+                total += c;
+                total_bytes += freed;
+                need = freed >= need ? 0 : need - freed;
+                struct dir_usage u;
+                if (c == 0 && dir_store_usage(storage_index(r->st), v[j].id, &u) == NVR_OK)
+                    footage += u.segments;
+            }
+            if (count == 0) {
+                if (footage > 0)
+                    *held_full = 1;
+                break;
+            }
+        }
+        for (size_t j = i; j < n; j++)
+            if (dev[j] == dev[i])
+                done[j] = 1;
+    }
+out:
+    count_deleted(r, "min_free", total, total_bytes);
+    free(dev);
+    free(done);
+    free(v);
+    return rc;
+}
+
+/* Step 2.  Sets *held_full if the limits still bind with nothing unheld left. */
+static nvr_err enforce_global(struct retention *r, uint64_t reserve, int *held_full)
+{
+    *held_full = 0;
+    int rc = enforce_max_bytes(r, reserve, held_full);
+    if (rc == NVR_OK)
+        rc = enforce_min_free(r, reserve, held_full);
     return rc;
 }
 

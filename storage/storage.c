@@ -608,18 +608,23 @@ static const char *codec_name(const AVCodecParameters *par)
 }
 
 /* Creates the row and the file of seg in dir d (picked and counted by the
- * caller), and writes the init section. */
-static nvr_err begin_in(struct storage *st, struct storage_segment *seg, const struct storage_segment_params *p)
+ * caller), and writes the init section.  *disk says whether a failure was
+ * the disk's (not the index's). */
+static nvr_err begin_in(struct storage *st, struct storage_segment *seg, const struct storage_segment_params *p,
+                        int *disk)
 {
     char dir[PATH_MAX], path[PATH_MAX];
     struct index_segment *row = &seg->row;
     int rc, fd;
+    *disk = 1;
     row->dir = seg->d->id;
     if ((rc = storage_dir_check_marker(st, seg->d)) || (rc = storage_dir_abs(seg->d, row->path, path, sizeof path)) ||
         (rc = storage_parent_dir(path, dir, sizeof dir)) || (rc = storage_mkdir_p(dir)))
         return rc;
-    if ((rc = index_segment_insert(st->ix, row)))
+    if ((rc = index_segment_insert(st->ix, row))) {
+        *disk = 0;
         return rc;
+    }
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0) {
         int e = errno;
@@ -683,10 +688,11 @@ nvr_err storage_segment_begin(struct storage *st, const struct storage_segment_p
             nvr_log(NVR_ERROR, p->camera, "no storage dir can take a new segment (every one is offline or read-only)");
             break;
         }
-        if ((rc = begin_in(st, seg, p)) == NVR_OK)
+        int disk = 0;
+        if ((rc = begin_in(st, seg, p, &disk)) == NVR_OK)
             break;
         storage_dir_release(st, seg->d, row->id);
-        if (rc == NVR_ENOSPC || !storage_dir_failed(st, seg->d, rc, "creating a segment"))
+        if (!disk || rc == NVR_ENOSPC || !storage_dir_failed(st, seg->d, rc, "creating a segment"))
             break;
         seg->d = NULL;
     }

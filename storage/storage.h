@@ -206,7 +206,8 @@ nvr_err storage_rebuild_index(struct storage *st, FILE *report, struct storage_r
 nvr_err storage_index_file(struct storage *st, const char *rel, int64_t session, int64_t end_us, int *indexed);
 
 /* Moves data_dir/rel to data_dir/quarantine/rel (never over another file);
- * the new relative path into out. */
+ * the new relative path into out.  A file of another storage dir, named
+ * "@DIR/rel" (index_qualify_path), goes to that dir's own quarantine/. */
 nvr_err storage_quarantine(struct storage *st, const char *rel, char *out, size_t n);
 
 /* Parses a segment file's relative path recordings/CAM/DAY/CAM-YYYYMMDDTHHMMSS.uuuuuuZ.mp4

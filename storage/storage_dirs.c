@@ -519,6 +519,14 @@ nvr_err storage_dir_pick(struct storage *st, const char *pin, struct storage_dir
             best = d;
         }
     }
+    /* none works: a read-only (or refusing) one is tried again rather than
+     * nothing, so the camera's error stays the disk's own; an offline one
+     * never is (D1) */
+    for (size_t i = 0; !best && i < st->ndirs; i++) {
+        struct storage_dir *d = &st->dirs[i];
+        if (d->writable && d->state == STORAGE_DIR_READONLY && (!best || d->since_us < best->since_us))
+            best = d;
+    }
     if (best)
         best->open_segments++;
     pthread_mutex_unlock(&st->dmu);

@@ -78,23 +78,44 @@ nvr_err storage_parse_segment_path(const char *rel, char *camera, int64_t *start
     return NVR_OK;
 }
 
-nvr_err storage_quarantine(struct storage *st, const char *rel, char *out, size_t n)
+/* "@DIR/rel" (a file of another storage dir, index_qualify_path) -> rel,
+ * with *dir its id; anything else is data_dir's (0). */
+static const char *unqualify(const char *q, int64_t *dir)
+{
+    *dir = 0;
+    if (q[0] != '@')
+        return q;
+    char *end = NULL;
+    long long id = strtoll(q + 1, &end, 10);
+    if (!end || *end != '/')
+        return q;
+    *dir = id;
+    return end + 1;
+}
+
+nvr_err storage_quarantine(struct storage *st, const char *qualified, char *out, size_t n)
 {
     char from[PATH_MAX], to[PATH_MAX], dir[PATH_MAX], qrel[PATH_MAX];
     struct stat sb;
+    int64_t did;
     int rc;
-    if (snprintf(qrel, sizeof qrel, "%s/%s", STORAGE_QUARANTINE_DIR, rel) >= (int)sizeof qrel)
+    const char *rel = unqualify(qualified, &did);
+    char pre[32] = "";
+    if (did) /* the quarantine of the disk the file is on: a rename, never a copy */
+        snprintf(pre, sizeof pre, "@%lld/", (long long)did);
+    if (snprintf(qrel, sizeof qrel, "%s%s/%s", pre, STORAGE_QUARANTINE_DIR, rel) >= (int)sizeof qrel)
         return NVR_EINVAL;
     for (int i = 1;; i++) { /* never over another file */
-        if ((rc = storage_abs_path(st, qrel, to, sizeof to)))
+        if ((rc = storage_qualified_abs(st, qrel, to, sizeof to)))
             return rc;
         if (lstat(to, &sb) != 0)
             break;
-        if (i > 1000 || snprintf(qrel, sizeof qrel, "%s/%s.%d", STORAGE_QUARANTINE_DIR, rel, i) >= (int)sizeof qrel)
+        if (i > 1000 ||
+            snprintf(qrel, sizeof qrel, "%s%s/%s.%d", pre, STORAGE_QUARANTINE_DIR, rel, i) >= (int)sizeof qrel)
             return NVR_EINVAL;
     }
-    if ((rc = storage_abs_path(st, rel, from, sizeof from)) || (rc = storage_parent_dir(to, dir, sizeof dir)) ||
-        (rc = storage_mkdir_p(dir)))
+    if ((rc = storage_qualified_abs(st, qualified, from, sizeof from)) ||
+        (rc = storage_parent_dir(to, dir, sizeof dir)) || (rc = storage_mkdir_p(dir)))
         return rc;
     if (rename(from, to) != 0) {
         int e = errno;
@@ -110,7 +131,8 @@ nvr_err storage_quarantine(struct storage *st, const char *rel, char *out, size_
 
 /* Reads a file into a row (not yet inserted); cuts a torn tail.  *whole is
  * 0 if the file holds no whole fragment. */
-static nvr_err scan_file(struct storage *st, const char *rel, struct index_segment *row, int *whole, int *truncated)
+static nvr_err scan_file(struct storage *st, const char *qualified, struct index_segment *row, int *whole,
+                         int *truncated)
 {
     char path[PATH_MAX];
     struct fmp4_scan sc;
@@ -118,9 +140,10 @@ static nvr_err scan_file(struct storage *st, const char *rel, struct index_segme
     *whole = 0;
     *truncated = 0;
     memset(row, 0, sizeof *row);
+    const char *rel = unqualify(qualified, &row->dir);
     if ((rc = storage_parse_segment_path(rel, row->camera, &row->start_us)))
         return rc;
-    if ((rc = storage_abs_path(st, rel, path, sizeof path)))
+    if ((rc = storage_qualified_abs(st, qualified, path, sizeof path)))
         return rc;
     if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
         return nvr_err_from_errno(errno);
@@ -288,13 +311,16 @@ static nvr_err list_damaged(struct storage *st, char ***out, size_t *n)
     return NVR_OK;
 }
 
-/* Every regular file under recordings/CAM/DAY/ into list. */
-static nvr_err list_files(struct storage *st, struct found_list *list)
+/* Every regular file under DIR/recordings/CAM/DAY/ of storage dir d into
+ * list (their rel qualified with the dir: index_qualify_path). */
+static nvr_err list_files(struct storage *st, const struct storage_dir *d0, struct found_list *list)
 {
-    char rec[PATH_MAX];
-    int rc = storage_abs_path(st, "recordings", rec, sizeof rec);
+    char rec[PATH_MAX], pre[32] = "";
+    int rc = storage_dir_abs(d0, "recordings", rec, sizeof rec);
     if (rc)
         return rc;
+    if (d0->id)
+        snprintf(pre, sizeof pre, "@%lld/", (long long)d0->id);
     DIR *d = opendir(rec), *dd = NULL, *fd = NULL;
     if (!d)
         return NVR_OK;
@@ -314,8 +340,8 @@ static nvr_err list_files(struct storage *st, struct found_list *list)
                 struct stat sb;
                 if (f->d_name[0] == '.')
                     continue;
-                snprintf(rel, sizeof rel, "recordings/%s/%s/%s", c->d_name, day->d_name, f->d_name);
-                if (storage_abs_path(st, rel, abs, sizeof abs) || lstat(abs, &sb) != 0 || !S_ISREG(sb.st_mode))
+                snprintf(rel, sizeof rel, "%srecordings/%s/%s/%s", pre, c->d_name, day->d_name, f->d_name);
+                if (storage_qualified_abs(st, rel, abs, sizeof abs) || lstat(abs, &sb) != 0 || !S_ISREG(sb.st_mode))
                     continue;
                 if (list->n == list->cap) {
                     size_t nc = list->cap ? 2 * list->cap : 64;
@@ -333,7 +359,8 @@ static nvr_err list_files(struct storage *st, struct found_list *list)
                     rc = NVR_ENOMEM;
                     break;
                 }
-                if (storage_parse_segment_path(rel, e->camera, &e->start_us) != NVR_OK) {
+                int64_t did;
+                if (storage_parse_segment_path(unqualify(rel, &did), e->camera, &e->start_us) != NVR_OK) {
                     e->camera[0] = '\0';
                     e->start_us = INT64_MIN;
                 }
@@ -382,9 +409,17 @@ nvr_err storage_rebuild_index(struct storage *st, FILE *report, struct storage_r
                 stats->from_damaged == 1 ? "" : "s", rc || lost ? " (some rows lost to damaged pages)" : "");
         rc = NVR_OK;
     }
-    /* 2. every file still unknown, per camera in start order */
-    if ((rc = list_files(st, &list)))
-        goto out;
+    /* 2. every file still unknown, on every storage dir that can be read,
+     * per camera in start order */
+    for (size_t i = 0; i < st->ndirs; i++) {
+        if (!storage_dir_readable(st, &st->dirs[i])) {
+            fprintf(report, "%s: storage dir offline (%s), its files are not indexed now\n", st->dirs[i].path,
+                    st->dirs[i].reason);
+            continue;
+        }
+        if ((rc = list_files(st, &st->dirs[i], &list)))
+            goto out;
+    }
     if (list.n)
         qsort(list.v, list.n, sizeof *list.v, found_cmp);
     stats->files = (int)list.n;
@@ -392,7 +427,8 @@ nvr_err storage_rebuild_index(struct storage *st, FILE *report, struct storage_r
         struct found *e = &list.v[i];
         struct index_segment have, row;
         int whole = 0, truncated = 0;
-        if ((rc = index_segment_by_path(st->ix, e->rel, &have)) == NVR_OK) {
+        int64_t did;
+        if ((rc = index_segment_by_path(st->ix, unqualify(e->rel, &did), &have)) == NVR_OK) {
             fragments_free(&have.frags);
             stats->indexed++;
             continue;
@@ -423,7 +459,7 @@ nvr_err storage_rebuild_index(struct storage *st, FILE *report, struct storage_r
         /* the run: chained to the previous file of the camera found here */
         if (i > 0 && strcmp(list.v[i - 1].camera, e->camera) == 0) {
             struct index_segment prev;
-            if (index_segment_by_path(st->ix, list.v[i - 1].rel, &prev) == NVR_OK) {
+            if (index_segment_by_path(st->ix, unqualify(list.v[i - 1].rel, &did), &prev) == NVR_OK) {
                 if (prev.end_us == row.start_us)
                     row.session = prev.session;
                 fragments_free(&prev.frags);

@@ -647,7 +647,7 @@ static nvr_err parse_dirs(const struct conf_key *k, const char *val, void *base)
     char out[CONF_MAX_LINE];
     size_t o = 0;
     int n = 0;
-    for (const char *p = val; *p;) {
+    for (const char *p = val;;) {
         size_t len = strcspn(p, ",");
         const char *e = p + len;
         while (len && isspace((unsigned char)*p)) {
@@ -670,10 +670,10 @@ static nvr_err parse_dirs(const struct conf_key *k, const char *val, void *base)
             out[o++] = ',';
         memcpy(out + o, p, len);
         o += len;
-        p = *e ? e + 1 : e;
+        if (!*e)
+            break;
+        p = e + 1; /* a comma: another path must follow */
     }
-    if (n == 0)
-        return NVR_EINVAL;
     return set_string(base, k->offset, out, o);
 }
 

@@ -231,9 +231,43 @@ with Camera("h264.mp4", no_audio=True) as cam_a, Camera("h264_bf.mp4", no_audio=
         r = d1b[-1]
         dur = plays(nvr, r["camera"], r["start_us"] / 1e6, r["end_us"] / 1e6)
         check(dur > 0.5 * (r["end_us"] - r["start_us"]) / 1e6, "footage written after the first return plays")
+
+    # 6. min_free per disk: another program fills disk 2; retention deletes
+    # disk 2's oldest footage and leaves disk 1's alone
+    on1 = {r["id"] for c in CAMS for r in nvr.db_rows(c) if r["dir"] == ids[disk1] and r["state"] == 0}
+    on2 = sorted((r["start_us"], r["id"]) for c in CAMS for r in nvr.db_rows(c)
+                 if r["dir"] == ids[disk2] and r["state"] == 0)
+    sv = os.statvfs(disk2)
+    with open(os.path.join(disk2, "filler"), "wb") as f:
+        f.write(b"\0" * max(0, sv.f_bavail * sv.f_frsize - (2 << 20)))
+    oldest2 = on2[0][1]
+    check(wait_until(lambda: oldest2 not in {r["id"] for c in CAMS for r in nvr.db_rows(c)}, 15),
+          "retention deletes disk 2's oldest footage when disk 2 runs short")
+    left1 = {r["id"] for c in CAMS for r in nvr.db_rows(c) if r["dir"] == ids[disk1]}
+    check(on1 <= left1, "disk 1's footage is untouched (%d of %d left)" % (len(on1 & left1), len(on1)))
+    os.unlink(os.path.join(disk2, "filler"))
+
     rc = nvr.stop()
     check(rc == 0, "nvr stops cleanly (%s)" % rc)
     r = nvr.run_cli("check", "-c", nvr.config, "--storage")
     check(r.returncode == 0, "nvr check --storage is clean: %s%s" % (r.stdout, r.stderr))
+
+    # 7. the index lost: --rebuild-index finds the footage on both disks again
+    # (what a restore onto a new machine relies on for footage newer than the backup)
+    before = sorted((r["camera"], r["path"], r["dir"], r["bytes"]) for r in nvr.db_rows() if r["state"] == 0)
+    for suffix in ("", "-wal", "-shm"):
+        p = os.path.join(nvr.data_dir, "index.db" + suffix)
+        if os.path.exists(p):
+            os.unlink(p)
+    r = nvr.run_cli("check", "-c", nvr.config, "--storage", "--rebuild-index")
+    check(r.returncode == 0, "rebuild-index succeeds: %s%s" % (r.stdout[-2000:], r.stderr[-2000:]))
+    ids2 = dir_ids(nvr)
+    remap = {ids[disk1]: ids2.get(disk1), ids[disk2]: ids2.get(disk2), 0: 0}
+    after = sorted((r["camera"], r["path"], r["dir"], r["bytes"]) for r in nvr.db_rows() if r["state"] == 0)
+    want = sorted((c, p, remap[d], b) for c, p, d, b in before)
+    check(after == want, "every segment is indexed again on its own disk (%d of %d)" %
+          (len(set(after) & set(want)), len(want)))
+    r = nvr.run_cli("check", "-c", nvr.config, "--storage")
+    check(r.returncode == 0, "nvr check --storage is clean after the rebuild: %s%s" % (r.stdout, r.stderr))
 
 finish("test_storage_dirs")

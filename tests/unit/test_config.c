@@ -308,6 +308,58 @@ static void test_storage_keys(void)
     }
 }
 
+/* [storage] dirs: absolute paths, trailing slashes and spaces trimmed, none
+ * twice; a camera's storage_dir must be one of them (or data_dir without). */
+static void test_storage_dirs(void)
+{
+    struct nvr_config *cfg = parse_ok(SERVER "[storage]\ndirs = /srv/d1/ ,  /srv/d2,/var/lib/nvr\n");
+    if (cfg) {
+        CHECK_EQ_STR(cfg->storage_dirs, "/srv/d1,/srv/d2,/var/lib/nvr");
+        nvr_config_free(&cfg);
+    }
+    cfg = parse_ok(SERVER);
+    if (cfg) {
+        CHECK(cfg->storage_dirs == NULL);
+        nvr_config_free(&cfg);
+    }
+    static const char *const bad[] = {"srv/d1", "/srv/d1,,/srv/d2", "/a, /a/", "", " , ", "/a,"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[256], want[512];
+        snprintf(text, sizeof(text), SERVER "[storage]\ndirs = %s\n", bad[i]);
+        snprintf(want, sizeof(want),
+                 "nvr.conf:4: dirs must be absolute paths separated by commas (at most 16, none twice, no comma in "
+                 "a path), got \"%s\"\n",
+                 bad[i]);
+        if (strcmp(bad[i], " , ") == 0) /* the value is echoed trimmed */
+            snprintf(want, sizeof(want),
+                     "nvr.conf:4: dirs must be absolute paths separated by commas (at most 16, none twice, no comma "
+                     "in a path), got \",\"\n");
+        expect_errors(text, want);
+    }
+    char many[512] = "";
+    for (int i = 0; i < 17; i++)
+        snprintf(many + strlen(many), sizeof(many) - strlen(many), "%s/d%d", i ? "," : "", i);
+    char text[1024];
+    snprintf(text, sizeof(text), SERVER "[storage]\ndirs = %s\n", many);
+    struct nvr_config *c2;
+    char *errs;
+    CHECK_EQ_INT(parse(text, &c2, &errs), NVR_ECONFIG);
+    free(errs);
+
+    cfg = parse_ok(SERVER
+                   "[storage]\ndirs = /srv/d1, /srv/d2\n[camera a]\nurl = rtsp://192.0.2.1/\nstorage_dir = /srv/d2/\n");
+    if (cfg) {
+        CHECK_EQ_STR(cfg->cameras[0].storage_dir, "/srv/d2/");
+        nvr_config_free(&cfg);
+    }
+    cfg = parse_ok(SERVER "[camera a]\nurl = rtsp://192.0.2.1/\nstorage_dir = /var/lib/nvr\n");
+    nvr_config_free(&cfg);
+    expect_errors(SERVER "[storage]\ndirs = /srv/d1\n\n[camera a]\nurl = rtsp://192.0.2.1/\nstorage_dir = /srv/d3\n",
+                  "nvr.conf:6: [camera a] storage_dir must be an absolute path listed in [storage] dirs\n");
+    expect_errors(SERVER "[camera a]\nurl = rtsp://192.0.2.1/\nstorage_dir = /srv/d1\n",
+                  "nvr.conf:3: [camera a] storage_dir must be an absolute path listed in [storage] dirs\n");
+}
+
 static void test_ui_keys(void)
 {
     struct nvr_config *cfg = parse_ok(SERVER);
@@ -1383,6 +1435,7 @@ int main(int argc, char **argv)
     RUN(test_listen_errors);
     RUN(test_parse_size);
     RUN(test_storage_keys);
+    RUN(test_storage_dirs);
     RUN(test_integers_are_strict);
     RUN(test_booleans_and_transport);
     RUN(test_ui_keys);
