@@ -5,6 +5,8 @@
 // the phases; PHASE says which one this run checks):
 //   ok      - the board is all green: the recorder, the disk, no alerts, the
 //             camera recording; the Status and Alerts links are in the header;
+//   (the recorder has two storage dirs; the second's tile is green, red with
+//   the reason while its marker is gone in "down", green again in "back")
 //   down    - the camera is stopped and its alert has opened: its tile and the
 //             alerts tile are red and the open alert is listed; on the alerts
 //             page the incident is open, Acknowledge makes it acknowledged
@@ -50,6 +52,7 @@ try {
     check(await waitFor(async () => (await level(page, 'camera-lobby')) === 'green', 15000), 'camera tile green');
     check((await level(page, 'recorder')) === 'green', 'recorder tile green');
     check((await level(page, 'disk')) === 'green', 'disk tile green');
+    check(await waitFor(async () => (await level(page, 'dir-1')) === 'green', 10000), 'the second disk\'s tile is green');
     check((await level(page, 'alerts')) === 'green', 'alerts tile green');
     await shot(page, 'ok-status', true);
     await fitsPhone(page, '/status.html', 'status');
@@ -61,6 +64,11 @@ try {
     check(await waitFor(async () => (await level(page, 'alerts')) === 'red', 15000), 'alerts tile red (a critical alert is open)');
     const items = await page.locator('#open-alerts li').allTextContents();
     check(items.some((t) => t.includes('(lobby) is not recording')), `the open alert is listed: ${items}`);
+    check(await waitFor(async () => (await level(page, 'dir-1')) === 'red', 15000), 'the unmounted disk\'s tile is red');
+    const dirText = await page.locator('[data-tile="dir-1"] .board-text').textContent();
+    check(dirText.includes('offline') && dirText.includes('.nvr-dir is missing'), `the tile says why: ${dirText}`);
+    check(await waitFor(async () => (await page.locator('#open-alerts li').allTextContents()).some((t) => t.includes('is offline')), 15000),
+      'the disk\'s alert is listed');
     await shot(page, 'down-status', true);
 
     check(await openLoaded(page, '/alerts.html'), 'the alerts page loads');
@@ -99,6 +107,7 @@ try {
   if (PHASE === 'back') {
     check(await waitFor(async () => (await level(page, 'camera-lobby')) === 'green', 20000), 'camera tile green again');
     check(await waitFor(async () => (await level(page, 'alerts')) === 'green', 20000), 'alerts tile green again');
+    check(await waitFor(async () => (await level(page, 'dir-1')) === 'green', 10000), 'the second disk\'s tile green again');
     await shot(page, 'back-status', true);
     await page.goto(process.env.BASE_URL + '/alerts.html');
     await page.selectOption('#state', 'resolved');

@@ -56,8 +56,13 @@ def phase(name):
 
 cam = Camera("h264.mp4").start()
 # retain_days = 1: the days the test machine's disk would hold at this rate do not make the disk amber
+# two storage dirs: data_dir and a second one, whose marker this script takes away
+# during "down" (what an unmounted disk looks like) and puts back for "back"
 nvr = Nvr("browser-alerts", [("lobby", {"url": cam.url(), "segment_seconds": 4, "name": "Main lobby", "retain_days": 1})],
           server_extra="web_dir = %s" % web_dir)
+disk2 = os.path.join(nvr.dir, "disk2")
+with open(nvr.config, "a") as f:
+    f.write("\n[storage]\ndirs = %s, %s\n" % (nvr.data_dir, disk2))
 with open(nvr.config, "a") as f:
     f.write("\n[alerts]\nsyslog = udp://127.0.0.1:%d\ncamera_offline_seconds = 3\nhold_down_seconds = 2\n" % syslog_port)
 nvr.add_user("admin", "admin", Nvr.ADMIN_PASSWORD)
@@ -70,7 +75,9 @@ phase("ok")
 cam.stop()
 check(wait_until(lambda: any(a["camera"] == "lobby" for a in api("/api/v1/alerts?state=open")["alerts"]), 20),
       "the camera's alert opened")
+os.rename(os.path.join(disk2, ".nvr-dir"), os.path.join(nvr.dir, "marker"))
 phase("down")
+os.rename(os.path.join(nvr.dir, "marker"), os.path.join(disk2, ".nvr-dir"))
 cam.start()
 check(wait_until(lambda: any(a["camera"] == "lobby" for a in api("/api/v1/alerts?state=resolved")["alerts"]), 40),
       "the camera's alert resolved")

@@ -5,7 +5,8 @@
 //
 // Sources: GET /api/v1/cameras (status, write errors; any signed-in user sees
 // the cameras they are granted), GET /api/v1/health (public: degraded and its
-// reason, storage ok/held_full/error), GET /api/v1/storage (admin: free space)
+// reason, storage ok/held_full/error), GET /api/v1/storage (admin: free space,
+// one tile per storage dir when there are several or one fails)
 // and GET /api/v1/alerts?state=active (investigator, admin).  What a role may
 // not read is left out, never guessed.  Every field is inserted as text.
 
@@ -57,6 +58,22 @@ async function refresh() {
     if (short.length) diskText += `; keeps fewer days than promised for ${short.map((c) => c.id).join(', ')}`;
   }
   tiles.push(tile('disk', diskLevel, 'Disk', diskText));
+  // each storage dir, when there are several disks or one does not work
+  const dirs = (storage && storage.dirs) || [];
+  const used = dirs.filter((d) => d.writable || d.segments > 0 || d.state !== 'ok');
+  if (used.length > 1 || used.some((d) => d.state !== 'ok')) {
+    for (const d of used) {
+      const lvl = d.state === 'ok' ? 'green' : d.state === 'read_only' ? 'amber' : 'red';
+      let text = d.state === 'ok'
+        ? `ok; ${gib(d.fs_avail_bytes)} free of ${gib(d.fs_size_bytes)}${d.write_latency_ms >= 0 ? `; write ${d.write_latency_ms.toFixed(0)} ms` : ''}`
+        : `${d.state === 'read_only' ? 'read-only' : 'offline'} since ${d.since ? fmtDateTime(Date.parse(d.since)) : 'start-up'}: ${d.reason}`;
+      if (d.state !== 'ok') {
+        text += `; ${d.segments} segments here${d.state === 'offline' ? ' unavailable' : ''}`;
+        if (d.held_segments) text += `, ${d.held_segments} under evidence holds`;
+      }
+      tiles.push(tile(`dir-${d.id}`, lvl, d.data_dir ? `Disk ${d.path} (data_dir)` : `Disk ${d.path}`, text));
+    }
+  }
   // the open alerts
   if (alerts) {
     const open = alerts.alerts.filter((a) => a.state === 'open');
