@@ -195,6 +195,9 @@ static const char *const migrations[] = {
     ");"
     "ALTER TABLE segments ADD COLUMN dir INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX segments_dir ON segments(dir, start_us);",
+    /* 11: the archive tier: the object (s3://bucket/key) holding a segment
+     * whose local file was freed, NULL while it is local (storage.md) */
+    "ALTER TABLE segments ADD COLUMN archive TEXT;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -683,6 +686,8 @@ nvr_err index_read_row_at(sqlite3_stmt *st, int c0, struct index_segment *s)
         s->clock_suspect = sqlite3_column_int(st, c0 + 18) != 0;
     if (sqlite3_column_count(st) > c0 + 19)
         s->dir = sqlite3_column_int64(st, c0 + 19);
+    if (sqlite3_column_count(st) > c0 + 20)
+        copy_text(s->archive, sizeof s->archive, sqlite3_column_text(st, c0 + 20));
     return NVR_OK;
 }
 
@@ -798,6 +803,50 @@ nvr_err index_segments_page(nvr_index *ix, const char *camera, int64_t after_us,
                           "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE camera = ?1 AND start_us > ?2 "
                           "ORDER BY start_us LIMIT ?3",
                           camera, after_us, limit, out, n);
+}
+
+nvr_err index_archive_candidates(nvr_index *ix, int64_t before_us, int max, struct index_segment **out, size_t *n)
+{
+    return query_segments(ix,
+                          "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE ?1 IS NULL AND state = 0 AND archive IS NULL "
+                          "AND end_us <= ?2 ORDER BY start_us LIMIT ?3",
+                          NULL, before_us, max, out, n);
+}
+
+nvr_err index_segment_set_archived(nvr_index *ix, int64_t id, const char *url, const char *local_qpath)
+{
+    sqlite3_stmt *up = NULL, *gb = NULL;
+    int rc;
+    pthread_mutex_lock(&ix->mu);
+    if ((rc = index_exec(ix, "BEGIN IMMEDIATE")))
+        goto out;
+    if (sqlite3_prepare_v2(ix->db, "UPDATE segments SET archive = ?2 WHERE id = ?1 AND archive IS NULL", -1, &up,
+                           NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(ix->db, "INSERT OR IGNORE INTO garbage(path) VALUES (?1)", -1, &gb, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_int64(up, 1, id);
+    sqlite3_bind_text(up, 2, url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(gb, 1, local_qpath, -1, SQLITE_STATIC);
+    if (sqlite3_step(up) != SQLITE_DONE)
+        goto fail;
+    if (sqlite3_changes(ix->db) != 1) {
+        rc = NVR_ENOTFOUND; /* deleted (retention) or archived meanwhile */
+        goto rollback;
+    }
+    if (sqlite3_step(gb) != SQLITE_DONE)
+        goto fail;
+    if ((rc = index_exec(ix, "COMMIT")) == NVR_OK)
+        goto out;
+    goto rollback;
+fail:
+    rc = index_db_err(ix, "segment_set_archived");
+rollback:
+    sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+    sqlite3_finalize(up);
+    sqlite3_finalize(gb);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
 }
 
 nvr_err index_segments_writing(nvr_index *ix, struct index_segment **out, size_t *n)

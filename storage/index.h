@@ -61,8 +61,10 @@ struct index_segment {
     struct fragment_list frags;
     uint8_t sha256[32];
     int has_sha256;
-    int clock_suspect; /* labelled by a server clock that later stepped back past
-                        * it (docs/design/time.md, T6) */
+    int clock_suspect;                  /* labelled by a server clock that later stepped back past
+                                         * it (docs/design/time.md, T6) */
+    char archive[INDEX_PATH_MAX + 128]; /* s3://bucket/key when the footage is only in the
+                                         * archive tier (archive.h), "" while it is local */
 };
 
 /* Opens (creating if needed) the index at path and applies migrations.
@@ -203,6 +205,15 @@ struct index_retired {
  * is 0 when nothing unheld is left to retire. */
 nvr_err index_retire(nvr_index *ix, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
                      struct index_retired **out, size_t *n);
+
+/* Complete local segments that ended at or before before_us, oldest first,
+ * at most max: what the archive may upload. */
+nvr_err index_archive_candidates(nvr_index *ix, int64_t before_us, int max, struct index_segment **out, size_t *n);
+
+/* In one transaction: the segment's footage is the object url now, and its
+ * local file (local_qpath, index_qualify_path) is garbage to unlink.
+ * NVR_ENOTFOUND if the row is gone or already archived. */
+nvr_err index_segment_set_archived(nvr_index *ix, int64_t id, const char *url, const char *local_qpath);
 
 /* Which segments index_retire_in may take: of camera (NULL: any), in dir
  * (-1: any), never in a dir whose bit is set in skip_dirs (a disk that is

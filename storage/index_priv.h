@@ -45,7 +45,7 @@ nvr_err index_sqlite_err(sqlite3 *db);
 
 /* SEG_COLUMNS and the flags added since (a salvaged old index may lack
  * them: index_read_row_at reads them only when the statement has them). */
-#define SEG_COLUMNS_ALL SEG_COLUMNS ", clock_suspect, dir"
+#define SEG_COLUMNS_ALL SEG_COLUMNS ", clock_suspect, dir, archive"
 
 /* Reads the current row of a statement selecting SEG_COLUMNS into *s
  * (which owns s->frags afterwards). */

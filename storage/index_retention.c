@@ -79,13 +79,15 @@ static nvr_err choose(nvr_index *ix, const struct index_retire_filter *f, int64_
     sqlite3_stmt *st = NULL;
     uint64_t sum = 0;
     int rc = NVR_OK, s = SQLITE_DONE;
-    const char *sql = f->camera ? "SELECT id, dir, camera, path, bytes, start_us, end_us FROM segments s "
+    const char *sql = f->camera ? "SELECT id, dir, camera, path, bytes, start_us, end_us, archive FROM segments s "
                                   "WHERE camera = ?1 AND start_us < ?2 AND end_us <= ?2 AND state = 0" NOT_HELD
-                                  " AND (?4 < 0 OR dir = ?4) AND (dir > 62 OR ((?5 >> dir) & 1) = 0)"
+                                  " AND (?4 < 0 OR (dir = ?4 AND archive IS NULL))"
+                                  " AND (archive IS NOT NULL OR dir > 62 OR ((?5 >> dir) & 1) = 0)"
                                   " ORDER BY start_us LIMIT ?3"
-                                : "SELECT id, dir, camera, path, bytes, start_us, end_us FROM segments s "
+                                : "SELECT id, dir, camera, path, bytes, start_us, end_us, archive FROM segments s "
                                   "WHERE ?1 IS NULL AND start_us < ?2 AND end_us <= ?2 AND state = 0" NOT_HELD
-                                  " AND (?4 < 0 OR dir = ?4) AND (dir > 62 OR ((?5 >> dir) & 1) = 0)"
+                                  " AND (?4 < 0 OR (dir = ?4 AND archive IS NULL))"
+                                  " AND (archive IS NOT NULL OR dir > 62 OR ((?5 >> dir) & 1) = 0)"
                                   " ORDER BY start_us LIMIT ?3";
     *n = 0;
     if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -103,7 +105,10 @@ static nvr_err choose(nvr_index *ix, const struct index_retire_filter *f, int64_
         r->id = sqlite3_column_int64(st, 0);
         r->dir = sqlite3_column_int64(st, 1);
         snprintf(r->camera, sizeof r->camera, "%s", (const char *)sqlite3_column_text(st, 2));
-        index_qualify_path(r->dir, (const char *)sqlite3_column_text(st, 3), r->path, sizeof r->path);
+        if (sqlite3_column_type(st, 7) == SQLITE_TEXT) /* the object is what goes */
+            snprintf(r->path, sizeof r->path, "%s", (const char *)sqlite3_column_text(st, 7));
+        else
+            index_qualify_path(r->dir, (const char *)sqlite3_column_text(st, 3), r->path, sizeof r->path);
         r->bytes = (uint64_t)sqlite3_column_int64(st, 4);
         r->start_us = sqlite3_column_int64(st, 5);
         r->end_us = sqlite3_column_int64(st, 6);

@@ -804,6 +804,8 @@ static void check_segment(struct storage *st, struct index_segment *s, struct sw
     char path[PATH_MAX];
     struct stat sb;
     int repair = sw->mode == STORAGE_CHECK_REPAIR, dry = sw->mode == STORAGE_CHECK_DRY_RUN;
+    if (s->archive[0]) /* only in the archive tier: nothing local to check */
+        return;
     if (storage_segment_abs(st, s, path, sizeof path)) {
         sw->problems++;
         fprintf(sw->report, "%s: on storage dir %lld, which is offline or unknown (not checked)\n", s->path,

@@ -59,6 +59,8 @@ static nvr_err unlink_rel(struct storage *st, const char *rel, int prune)
 {
     char path[PATH_MAX], dir[PATH_MAX], parent[PATH_MAX];
     int rc;
+    if (strncmp(rel, "s3://", 5) == 0)
+        return storage_object_delete(st, rel);
     if ((rc = storage_qualified_abs(st, rel, path, sizeof path)) || (rc = storage_parent_dir(path, dir, sizeof dir)))
         return rc;
     if (unlink(path) != 0 && errno != ENOENT) {
@@ -82,6 +84,14 @@ static int same_dir(const char *a, const char *b)
 {
     const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
     return sa && sb && sa - a == sb - b && strncmp(a, b, (size_t)(sa - a)) == 0;
+}
+
+nvr_err storage_drop_garbage(struct storage *st, const char *qpath)
+{
+    int rc = unlink_rel(st, qpath, 0);
+    if (rc == NVR_OK)
+        rc = index_garbage_drop(st->ix, qpath);
+    return rc;
 }
 
 nvr_err storage_collect_garbage(struct storage *st)

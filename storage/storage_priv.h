@@ -8,6 +8,7 @@
 
 #include "base/err.h"
 #include "storage/dir_store.h"
+#include "storage/s3.h"
 #include "storage/storage.h"
 
 #include <pthread.h>
@@ -58,7 +59,25 @@ struct storage {
     int64_t open_rows[STORAGE_OPEN_ROWS_MAX]; /* ids of the segments being written */
     size_t nopen_rows;
     int dstop;
+
+    struct s3_client *s3; /* the archive tier's client (archive.c), NULL without; set before
+                           * the HTTP server starts, cleared after it stops */
+    uint64_t cache_bytes; /* archive_cache */
 };
+
+/* ---- the archive tier (archive.c) ---- */
+
+/* An fd of a local copy of an archived segment (fetched and checked if
+ * needed).  NVR_EOFFLINE when there is no archive client, else the
+ * download's error. */
+nvr_err storage_archive_fetch(struct storage *st, const struct index_segment *seg, int *fd);
+
+/* Deletes an object of the archive (a garbage path "s3://..."). */
+nvr_err storage_object_delete(struct storage *st, const char *url);
+
+/* Unlinks a qualified path (index_qualify_path, or an s3:// object) and
+ * drops its garbage row (storage_delete.c). */
+nvr_err storage_drop_garbage(struct storage *st, const char *qpath);
 
 /* ---- segment directories (storage_dirs.c) ---- */
 

@@ -28,8 +28,10 @@
 nvr_err storage_segment_open_read(struct storage *st, const struct index_segment *seg, int *fd)
 {
     char path[PATH_MAX];
-    int rc = storage_segment_abs(st, seg, path, sizeof path);
     *fd = -1;
+    if (seg->archive[0])
+        return storage_archive_fetch(st, seg, fd);
+    int rc = storage_segment_abs(st, seg, path, sizeof path);
     if (rc)
         return rc;
     *fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -43,6 +45,11 @@ nvr_err storage_segment_present(struct storage *st, const struct index_segment *
 {
     char path[PATH_MAX];
     struct stat sb;
+    if (seg->archive[0]) { /* the archive was checked when it took it */
+        if (size)
+            *size = seg->bytes;
+        return st->s3 ? NVR_OK : NVR_EOFFLINE;
+    }
     int rc = storage_segment_abs(st, seg, path, sizeof path);
     if (size)
         *size = 0;
@@ -99,6 +106,11 @@ static nvr_err verify_one(struct storage *st, const struct index_segment *seg, u
         fprintf(report, "missing: %s\n", seg->path);
         return NVR_OK;
     }
+    if (rc == NVR_EOFFLINE) {
+        (*problems)++;
+        fprintf(report, "offline: %s (its storage dir is offline or not mounted)\n", seg->path);
+        return NVR_OK;
+    }
     if (rc)
         return rc;
     rc = hash_fd(fd, buf, got, &bytes);
@@ -133,7 +145,8 @@ nvr_err storage_verify(struct storage *st, FILE *report, uint64_t *checked, int 
                 break;
             }
             for (size_t i = 0; i < n && rc == NVR_OK; i++)
-                if (segs[i].state == INDEX_SEG_COMPLETE && segs[i].has_sha256)
+                /* archived footage is hashed when it is fetched back (archive.h) */
+                if (segs[i].state == INDEX_SEG_COMPLETE && segs[i].has_sha256 && !segs[i].archive[0])
                     rc = verify_one(st, &segs[i], buf, report, checked, problems);
             after = segs[n - 1].start_us;
             index_segments_free(&segs, n);

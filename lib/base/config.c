@@ -113,6 +113,8 @@ static nvr_err parse_time_format(const struct conf_key *k, const char *val, void
 static nvr_err parse_starttls(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_server_names(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_dirs(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_s3_url(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_days(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_time_format(const struct conf_key *k, const char *val, void *base);
 
 #define SRV(f) offsetof(struct nvr_config, f)
@@ -158,6 +160,18 @@ static const struct conf_key conf_keys[] = {
      "a size above 0 with an optional K, M, G or T suffix, such as 500G or 1.5T", 0, 0},
     {SEC_STORAGE, "min_free", parse_min_free, 0, 0, "a percentage below 100% (such as 5%) or a size (such as 50G)", 0,
      0},
+    {SEC_STORAGE, "archive_url", parse_s3_url, SRV(archive.url), 0, "s3://bucket or s3://bucket/prefix", 0, 0},
+    {SEC_STORAGE, "archive_endpoint", parse_http_url, SRV(archive.endpoint), 0,
+     "an http:// or https:// URL with a host (the S3 endpoint)", 0, 0},
+    {SEC_STORAGE, "archive_region", parse_text, SRV(archive.region), 0, "a non-empty text", 0, 0},
+    {SEC_STORAGE, "archive_access_key", parse_text, SRV(archive.access_key), KEY_SECRET, "a non-empty text", 0, 0},
+    {SEC_STORAGE, "archive_secret_key", parse_text, SRV(archive.secret_key), KEY_SECRET, "a non-empty text", 0, 0},
+    {SEC_STORAGE, "archive_after_days", parse_days, SRV(archive.after_days), 0,
+     "a number of days above 0 (decimals allowed, such as 7 or 0.5)", 0, 0},
+    {SEC_STORAGE, "archive_path_style", parse_bool, SRV(archive.path_style), 0, "yes, no, on, off, true, false, 1 or 0",
+     0, 0},
+    {SEC_STORAGE, "archive_cache", parse_max_bytes, SRV(archive.cache_bytes), 0,
+     "a size above 0 with an optional K, M, G or T suffix, such as 2G", 0, 0},
     {SEC_STORAGE, "dirs", parse_dirs, SRV(storage_dirs), 0,
      "absolute paths separated by commas (at most 16, none twice, no comma in a path)", 0, 0},
 
@@ -640,6 +654,35 @@ static nvr_err parse_starttls(const struct conf_key *k, const char *val, void *b
 
 /* server_name: "nvr.example.org, 10.0.0.5 nvr" -> "nvr.example.org,10.0.0.5,nvr"
  * (lower case, no trailing dot); each a host name, an IPv4 or an IPv6 address. */
+/* archive_url: s3://bucket[/prefix], a bucket name as S3 allows it. */
+static nvr_err parse_s3_url(const struct conf_key *k, const char *val, void *base)
+{
+    if (strncmp(val, "s3://", 5) != 0)
+        return NVR_EINVAL;
+    size_t b = strcspn(val + 5, "/");
+    if (b < 3 || b > 63 || strspn(val + 5, "abcdefghijklmnopqrstuvwxyz0123456789.-") < b)
+        return NVR_EINVAL;
+    for (const char *p = val; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == '\\' || *p == '?' || *p == '#')
+            return NVR_EINVAL;
+    return set_string(base, k->offset, val, strlen(val));
+}
+
+/* A number of days above 0, decimals allowed ("7", "0.5"). */
+static nvr_err parse_days(const struct conf_key *k, const char *val, void *base)
+{
+    uint64_t ip, frac;
+    int ndec;
+    const char *s = val;
+    if (read_decimal(&s, &ip, &frac, &ndec) || *s || ip > 36500)
+        return NVR_EINVAL;
+    double d = (double)ip + (double)frac / (double)pow10_table[ndec];
+    if (d <= 0)
+        return NVR_EINVAL;
+    *(double *)((char *)base + k->offset) = d;
+    return NVR_OK;
+}
+
 /* [storage] dirs: absolute paths separated by commas, stored joined by ","
  * without a trailing slash (so "/a/" and "/a" are one directory). */
 static nvr_err parse_dirs(const struct conf_key *k, const char *val, void *base)
@@ -1135,6 +1178,9 @@ nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct 
     p.cfg->alerts.signin_window_seconds = 300;
     p.cfg->alerts.cert_warn_days = 14;
     p.cfg->alerts.storage_seconds = 120;
+    p.cfg->archive.after_days = 7;
+    p.cfg->archive.path_style = 1;
+    p.cfg->archive.cache_bytes = (uint64_t)2 << 30;
 
     if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
         s += 3;
@@ -1227,6 +1273,11 @@ void nvr_config_free(struct nvr_config **cfg)
     free(c->tls_priority);
     free(c->server_names);
     free(c->storage_dirs);
+    free(c->archive.url);
+    free(c->archive.endpoint);
+    free(c->archive.region);
+    free(c->archive.access_key);
+    free(c->archive.secret_key);
     free(c);
     *cfg = NULL;
 }

@@ -35,6 +35,18 @@ enum nvr_smtp_tls {
     NVR_SMTP_TLS_OFF
 };
 
+/* [storage] archive_*: the S3-compatible archive tier (storage/archive.h). */
+struct nvr_archive_config {
+    char *url;            /* s3://bucket[/prefix]; NULL: no archive */
+    char *endpoint;       /* http(s)://host[:port]; NULL: AWS for the region */
+    char *region;         /* NULL: us-east-1 */
+    char *access_key;     /* NULL: $AWS_ACCESS_KEY_ID */
+    char *secret_key;     /* NULL: $AWS_SECRET_ACCESS_KEY */
+    double after_days;    /* footage older than this goes; default 7 */
+    int path_style;       /* default 1 (MinIO, Ceph); 0: virtual-hosted (AWS) */
+    uint64_t cache_bytes; /* local copies of archived footage being read; default 2G */
+};
+
 struct nvr_alerts_config {
     char *smtp_url; /* smtp://host[:port] (STARTTLS) or smtps://host[:port] */
     char *smtp_user, *smtp_password;
@@ -86,6 +98,7 @@ struct nvr_config {
     double min_free_pct;     /* 0..99, from "5%"; 0 if given in bytes or unset */
     uint64_t min_free_bytes; /* from "10G"; 0 if given in percent or unset */
     char *storage_dirs;      /* dirs: absolute paths joined by ",", NULL: data_dir only */
+    struct nvr_archive_config archive;
     /* [alerts] */
     struct nvr_alerts_config alerts;
     /* [ui] */

@@ -30,6 +30,7 @@
 #include "core/recorder.h"
 #include "playback/rendition.h"
 #include "storage/access_log.h"
+#include "storage/archive.h"
 #include "storage/holds.h"
 #include "storage/storage.h"
 #include "version.h"
@@ -307,6 +308,31 @@ static nvr_err read_tls(const struct nvr_config *cfg, struct http_tls *t)
 }
 
 
+/* The archive tier from [storage] archive_* (credentials from the file, or
+ * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY). */
+static int start_archive(struct nvr *nvr)
+{
+    const struct nvr_archive_config *a = &nvr->cfg->archive;
+    char why[256];
+    struct archive_params p = {
+        .s3 = {.url = a->url,
+               .endpoint = a->endpoint,
+               .region = a->region,
+               .access_key = a->access_key ? a->access_key : getenv("AWS_ACCESS_KEY_ID"),
+               .secret_key = a->secret_key ? a->secret_key : getenv("AWS_SECRET_ACCESS_KEY"),
+               .path_style = a->path_style},
+        .after_days = a->after_days,
+        .cache_bytes = a->cache_bytes,
+    };
+    int rc = archive_start(&nvr->archive, nvr->st, &p, why, sizeof why);
+    if (rc)
+        nvr_log(NVR_ERROR, NULL, "cannot start the archive tier error=\"%s\"",
+                rc == NVR_EINVAL ? why : nvr_strerror(rc));
+    else
+        nvr_log(NVR_INFO, NULL, "archive tier on url=%s after_days=%g", a->url, a->after_days);
+    return rc;
+}
+
 int cli_run(int argc, char **argv)
 {
     struct cli_opts o;
@@ -372,6 +398,8 @@ int cli_run(int argc, char **argv)
         .interval_us = RETENTION_INTERVAL_US,
     };
     if ((rc = retention_start(&nvr.ret, nvr.st, &lim, NULL, 0)) || (rc = cameras_create(&nvr.cams, nvr.st, nvr.ret)))
+        goto out;
+    if (nvr.cfg->archive.url && (rc = start_archive(&nvr)))
         goto out;
     /* the export signing key (made at first start) and the export worker */
     if ((rc = sign_key_load_or_create(nvr.cfg->data_dir, &nvr.key)) ||
@@ -455,6 +483,7 @@ out:
     cameras_destroy(&nvr.cams);
     export_jobs_stop(&nvr.exports);
     sign_key_free(&nvr.key);
+    archive_stop(&nvr.archive); /* after every reader: they may fetch archived footage */
     retention_stop(&nvr.ret);
     auth_destroy(&nvr.auth);
     storage_close(&nvr.st);

@@ -22,6 +22,7 @@ struct export_jobs;
 struct sign_key;
 struct rendition_pool;
 struct alert_engine;
+struct archive;
 
 struct nvr {
     struct nvr_config *cfg;
@@ -37,6 +38,7 @@ struct nvr {
     struct audit_runner *audit;        /* the compliance audit's background job (audit_runner.h) */
     struct rendition_pool *renditions; /* playback.mp4 transcodes running (rendition.h) */
     struct alert_engine *alerts;       /* watches the rest, tells a person (alert/alert.h) */
+    struct archive *archive;           /* the S3 archive tier, NULL without (storage/archive.h) */
 };
 
 /* The recorder of an active camera id (and its config in *cam), NULL if

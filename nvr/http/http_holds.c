@@ -23,6 +23,7 @@
 #include "http/http_json.h"
 #include "core/nvr.h"
 #include "storage/holds.h"
+#include "storage/archive.h"
 #include "storage/retention.h"
 #include "storage/storage.h"
 
@@ -295,6 +296,21 @@ http_result http_storage_status(struct http_request *r, struct nvr *nvr)
     }
     fputs("],\"dirs\":", b.f);
     write_dirs(b.f, nvr);
+    struct archive_status a;
+    archive_get_status(nvr->archive, &a);
+    fputs(",\"archive\":", b.f);
+    if (!a.configured) {
+        fputs("null", b.f);
+    } else {
+        fputs("{\"url\":", b.f);
+        json_write_string(b.f, a.url);
+        fprintf(b.f, ",\"ok\":%s,\"last_error\":", a.ok ? "true" : "false");
+        json_write_string(b.f, a.last_error);
+        fprintf(b.f, ",\"uploaded\":%llu,\"uploaded_bytes\":%llu,\"last_upload\":", (unsigned long long)a.uploaded,
+                (unsigned long long)a.uploaded_bytes);
+        write_time_or_null(b.f, a.last_upload_us, a.last_upload_us != 0);
+        fprintf(b.f, ",\"upload_bytes_per_second\":%.0f}", a.upload_bytes_per_s);
+    }
     fputs("}\n", b.f);
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
@@ -345,4 +361,13 @@ void http_storage_write_metrics(struct nvr *nvr, FILE *f)
         fprintf(f, "} %.6f\n", v[i].latency_us / 1e6);
     }
     free(v);
+    struct archive_status a;
+    archive_get_status(nvr->archive, &a);
+    if (a.configured)
+        fprintf(f,
+                "# HELP nvr_archive_ok 1 while the archive tier's last request succeeded.\n"
+                "# TYPE nvr_archive_ok gauge\nnvr_archive_ok %d\n"
+                "# HELP nvr_archive_uploaded_bytes_total Footage moved to the archive tier since start.\n"
+                "# TYPE nvr_archive_uploaded_bytes_total counter\nnvr_archive_uploaded_bytes_total %llu\n",
+                a.ok, (unsigned long long)a.uploaded_bytes);
 }
