@@ -24,7 +24,7 @@
 
 #define DAY_US (86400LL * 1000000)
 #define BATCH 8
-#define BACKOFF_MS 30000
+#define BACKOFF_MS 10000
 #define CACHE_AREA "archive_cache"
 
 struct archive {

@@ -14,48 +14,12 @@
 // Environment: BASE_URL, CAMERA (H.264), HEVC_CAMERA, SEEK (RFC 3339, inside
 // the recording), ADMIN_USER, ADMIN_PASSWORD, ARTIFACTS, NPM_DIR, CHROMIUM.
 import path from 'node:path';
-import { ART, BASE, check, sleep, waitFor, launch, finish, login, watch, settled, picture } from './lib.mjs';
+import { ART, BASE, check, sleep, waitFor, launch, finish, login, watch, picture, playsAt } from './lib.mjs';
 
 const CAM = process.env.CAMERA;
 const HEVC = process.env.HEVC_CAMERA;
 const SEEK = Date.parse(process.env.SEEK);
-
-async function playback(page, cam, label) {
-  await page.goto(`${BASE}/playback.html?cameras=${cam}&t=${new Date(SEEK).toISOString()}&zoom=2`);
-  const tile = page.locator(`.tile[data-camera="${cam}"]`);
-  const video = tile.locator('video');
-  const clock = page.locator('#wallclock');
-  const shown = async () => Date.parse((await clock.getAttribute('data-time')) || '');
-  const at = await waitFor(async () => {
-    const ok = await video.evaluate((v) => v.readyState >= 2 && v.videoWidth > 0 && !v.seeking);
-    const t = await shown();
-    return ok && Math.abs(t - SEEK) <= 1000 ? t : null;
-  }, 30000);
-  check(at, `${label}: opened at ${new Date(SEEK).toISOString()}, shows ${await clock.getAttribute('data-time')} (within 1 s)`);
-  // before the player has moved to SEEK the clock shows the cursor and
-  // currentTime may still be 0: take the pair once both have settled
-  const s0 = await settled(page, tile, video);
-  check(s0, `${label}: the paused tile settles at the instant (state ${await tile.getAttribute('data-state')})`);
-  const c0 = s0 ? s0.c : await video.evaluate((v) => v.currentTime);
-  const w0 = s0 ? s0.w : await shown();
-  const p0 = await picture(video);
-  await page.click('#play');
-  await sleep(3000);
-  const c1 = await video.evaluate((v) => v.currentTime);
-  const w1 = await shown();
-  const p1 = await picture(video);
-  await page.click('#play'); // pause
-  check(c1 - c0 > 1.5, `${label}: currentTime advances while playing (${c0.toFixed(2)} -> ${c1.toFixed(2)} in 3 s)`);
-  check(Math.abs((w1 - w0) / 1000 - (c1 - c0)) < 0.6,
-        `${label}: the wall clock follows it (${((w1 - w0) / 1000).toFixed(2)} s vs ${(c1 - c0).toFixed(2)} s)`);
-  check(p0 !== p1, `${label}: the picture changes while playing`);
-  const q = await video.evaluate((v) => {
-    const k = v.getVideoPlaybackQuality();
-    return { shown: k.totalVideoFrames, dropped: k.droppedVideoFrames };
-  });
-  console.log(`${label}: ${q.shown} frames decoded, ${q.dropped} dropped by the player`);
-  await page.screenshot({ path: path.join(ART, `bframes-${cam}.png`) });
-}
+const playback = (page, cam, label) => playsAt(page, cam, SEEK, label);
 
 const browser = await launch();
 try {
