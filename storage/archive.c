@@ -291,6 +291,10 @@ nvr_err archive_start(struct archive **out, struct storage *st, const struct arc
     pthread_cond_init(&a->cv, NULL);
     st->cache_bytes = p->cache_bytes;
     st->s3 = a->s3;
+    if (p->read_only) {
+        *out = a;
+        return NVR_OK;
+    }
     if (pthread_create(&a->tid, NULL, archive_main, a) != 0) {
         st->s3 = NULL;
         archive_stop(&a);

@@ -40,6 +40,7 @@ struct archive_params {
     double after_days;
     uint64_t cache_bytes;
     int interval_ms; /* between passes; 0: 5000 */
+    int read_only;   /* no archiving thread: only read (and delete) archived footage */
 };
 
 /* Starts archiving st's old footage (and lets st read and delete

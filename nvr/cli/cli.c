@@ -308,31 +308,6 @@ static nvr_err read_tls(const struct nvr_config *cfg, struct http_tls *t)
 }
 
 
-/* The archive tier from [storage] archive_* (credentials from the file, or
- * AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY). */
-static int start_archive(struct nvr *nvr)
-{
-    const struct nvr_archive_config *a = &nvr->cfg->archive;
-    char why[256];
-    struct archive_params p = {
-        .s3 = {.url = a->url,
-               .endpoint = a->endpoint,
-               .region = a->region,
-               .access_key = a->access_key ? a->access_key : getenv("AWS_ACCESS_KEY_ID"),
-               .secret_key = a->secret_key ? a->secret_key : getenv("AWS_SECRET_ACCESS_KEY"),
-               .path_style = a->path_style},
-        .after_days = a->after_days,
-        .cache_bytes = a->cache_bytes,
-    };
-    int rc = archive_start(&nvr->archive, nvr->st, &p, why, sizeof why);
-    if (rc)
-        nvr_log(NVR_ERROR, NULL, "cannot start the archive tier error=\"%s\"",
-                rc == NVR_EINVAL ? why : nvr_strerror(rc));
-    else
-        nvr_log(NVR_INFO, NULL, "archive tier on url=%s after_days=%g", a->url, a->after_days);
-    return rc;
-}
-
 int cli_run(int argc, char **argv)
 {
     struct cli_opts o;
@@ -399,7 +374,7 @@ int cli_run(int argc, char **argv)
     };
     if ((rc = retention_start(&nvr.ret, nvr.st, &lim, NULL, 0)) || (rc = cameras_create(&nvr.cams, nvr.st, nvr.ret)))
         goto out;
-    if (nvr.cfg->archive.url && (rc = start_archive(&nvr)))
+    if (nvr.cfg->archive.url && (rc = cli_archive_start(nvr.cfg, nvr.st, 0, &nvr.archive)))
         goto out;
     /* the export signing key (made at first start) and the export worker */
     if ((rc = sign_key_load_or_create(nvr.cfg->data_dir, &nvr.key)) ||

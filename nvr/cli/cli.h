@@ -9,7 +9,14 @@
 
 #include <stdio.h>
 
+struct nvr_config;
+struct storage;
+struct archive;
+
 int cli_run(int argc, char **argv);
+/* The archive tier of cfg for st (*out NULL without one); read_only: no
+ * archiving, only reading archived footage (cli_archive.c). */
+int cli_archive_start(const struct nvr_config *cfg, struct storage *st, int read_only, struct archive **out);
 int cli_check(int argc, char **argv);
 int cli_recordings(int argc, char **argv);
 int cli_version(int argc, char **argv);

@@ -18,6 +18,7 @@
 #include "export/sign.h"
 #include "export/signed_report.h"
 #include "storage/access_log.h"
+#include "storage/archive.h"
 #include "storage/storage.h"
 #include "version.h"
 
@@ -66,6 +67,7 @@ int cli_export(int argc, char **argv)
     struct export_opts o;
     struct nvr_config *cfg = NULL;
     struct storage *st = NULL;
+    struct archive *arc = NULL;
     struct sign_key *key = NULL;
     struct export_request *req = NULL;
     char err[512];
@@ -111,6 +113,10 @@ int cli_export(int argc, char **argv)
     }
     if ((rc = storage_open(&st, cfg->data_dir, 0))) {
         fprintf(stderr, "nvr: cannot open storage in %s: %s\n", cfg->data_dir, nvr_strerror(rc));
+        goto out;
+    }
+    if ((rc = cli_archive_start(cfg, st, 1, &arc))) { /* archived footage is read back from the bucket */
+        fprintf(stderr, "nvr: cannot use the archive tier: %s\n", nvr_strerror(rc));
         goto out;
     }
     /* a camera of the config file, or one the index knows (added over HTTP, or removed since) */
@@ -173,6 +179,7 @@ int cli_export(int argc, char **argv)
     status = 0;
 out:
     sign_key_free(&key);
+    archive_stop(&arc);
     storage_close(&st);
     nvr_config_free(&cfg);
     free(req);

@@ -121,6 +121,14 @@ with Camera("h264_bf.mp4", no_audio=True) as cam:
           "the export after archiving is byte-identical (%s)" %
           {n: (hashlib.sha256(before[n]).hexdigest()[:12], hashlib.sha256(after.get(n, b"")).hexdigest()[:12])
            for n in before})
+    cli_zip = os.path.join(nvr.dir, "cli-export.zip")
+    r = nvr.run_cli("export", "-c", nvr.config, "--camera", "porch", "--from", iso(t0), "--to", iso(t1),
+                    "-o", cli_zip, "--native")
+    check(r.returncode == 0, "nvr export (offline) reads the archived footage: %s" % r.stderr[-500:])
+    if r.returncode == 0:
+        z = zipfile.ZipFile(cli_zip)
+        cli = {n: z.read(n) for n in z.namelist() if n.endswith(".mp4")}
+        check(cli and all(cli.get(n) == before[n] for n in before), "the offline export is byte-identical too")
     url = "%s/api/v1/cameras/porch/playback.m3u8?start=%s&end=%s" % (nvr.base_url, iso(t0), iso(t1))
     r = subprocess.run(["ffprobe", "-v", "error"] + nvr.ffmpeg_auth() +
                        ["-show_entries", "format=duration", "-of", "csv=p=0", url],
