@@ -178,8 +178,9 @@ static void path_set_free(struct path_set *ps)
     ps->n = 0;
 }
 
-/* The paths of the camera's segments that start on the UTC day day0. */
-static nvr_err path_set_load_day(struct storage *st, const char *camera, int64_t day0, struct path_set *ps)
+/* The paths of the camera's segments in dir that start on the UTC day day0,
+ * qualified (index_qualify_path) as the sweep names the files of that dir. */
+static nvr_err path_set_load_day(struct storage *st, int64_t dir, const char *camera, int64_t day0, struct path_set *ps)
 {
     struct index_segment *segs = NULL;
     size_t n = 0;
@@ -190,9 +191,14 @@ static nvr_err path_set_load_day(struct storage *st, const char *camera, int64_t
         return rc;
     if (n && !(ps->v = calloc(n, sizeof *ps->v)))
         rc = NVR_ENOMEM;
-    for (size_t i = 0; i < n && rc == NVR_OK; i++)
-        if (!(ps->v[ps->n++] = strdup(segs[i].path)))
+    for (size_t i = 0; i < n && rc == NVR_OK; i++) {
+        char q[INDEX_PATH_MAX + 32];
+        if (segs[i].dir != dir)
+            continue;
+        index_qualify_path(dir, segs[i].path, q, sizeof q);
+        if (!(ps->v[ps->n++] = strdup(q)))
             rc = NVR_ENOMEM;
+    }
     index_segments_free(&segs, n);
     if (rc)
         path_set_free(ps);
@@ -226,7 +232,8 @@ static void adopt_orphan(struct storage *st, const char *rel, int64_t min_start)
     char camera[INDEX_ID_MAX], abs[PATH_MAX], moved[PATH_MAX];
     int64_t start;
     int indexed = 0, rc;
-    if (storage_parse_segment_path(rel, camera, &start) != NVR_OK) {
+    int64_t dir;
+    if (storage_parse_segment_path(storage_unqualify(rel, &dir), camera, &start) != NVR_OK) {
         rc = NVR_EINVAL;
         snprintf(camera, sizeof camera, "-");
     } else if (start < min_start) {
@@ -236,7 +243,7 @@ static void adopt_orphan(struct storage *st, const char *rel, int64_t min_start)
     }
     if (rc == NVR_OK && indexed) {
         nvr_log(NVR_WARN, camera, "indexed a segment file a lost commit left out path=%s", rel);
-    } else if (rc == NVR_OK && storage_abs_path(st, rel, abs, sizeof abs) == NVR_OK && unlink(abs) == 0) {
+    } else if (rc == NVR_OK && storage_qualified_abs(st, rel, abs, sizeof abs) == NVR_OK && unlink(abs) == 0) {
         nvr_log(NVR_INFO, camera, "removed a segment file with no complete fragment path=%s", rel);
     } else if (rc != NVR_OK && storage_quarantine(st, rel, moved, sizeof moved) == NVR_OK) {
         nvr_log(NVR_WARN, NULL, "moved a file the index does not know to quarantine path=%s to=%s error=\"%s\"", rel,
@@ -244,12 +251,12 @@ static void adopt_orphan(struct storage *st, const char *rel, int64_t min_start)
     }
 }
 
-/* Walks dir (relative to data_dir) recursively; every regular file not in ps
- * is handled as sw says.  depth bounds the recursion. */
+/* Walks dir (qualified: index_qualify_path) recursively; every regular file
+ * not in ps is handled as sw says.  depth bounds the recursion. */
 static nvr_err sweep_dir(struct storage *st, const char *rel, const struct path_set *ps, struct sweep *sw, int depth)
 {
     char path[PATH_MAX];
-    int rc = storage_abs_path(st, rel, path, sizeof path);
+    int rc = storage_qualified_abs(st, rel, path, sizeof path);
     if (rc)
         return rc;
     DIR *d = opendir(path);
@@ -263,7 +270,7 @@ static nvr_err sweep_dir(struct storage *st, const char *rel, const struct path_
         struct stat sb;
         if (snprintf(child, sizeof child, "%s/%s", rel, de->d_name) >= (int)sizeof child)
             continue;
-        if (storage_abs_path(st, child, childabs, sizeof childabs) || lstat(childabs, &sb) != 0)
+        if (storage_qualified_abs(st, child, childabs, sizeof childabs) || lstat(childabs, &sb) != 0)
             continue;
         if (S_ISDIR(sb.st_mode)) {
             if (depth > 0)
@@ -296,17 +303,19 @@ static nvr_err sweep_dir(struct storage *st, const char *rel, const struct path_
 
 /* Looks at one day directory recordings/CAM/DAY for files the index does
  * not know.  A directory whose name is not a date holds only such files. */
-static nvr_err sweep_day(struct storage *st, const char *camera, const char *day, struct sweep *sw)
+static nvr_err sweep_day(struct storage *st, const struct storage_dir *d, const char *camera, const char *day,
+                         struct sweep *sw)
 {
-    char rel[PATH_MAX], t[64];
+    char rel[PATH_MAX], t[64], pre[32];
     int64_t day0;
     struct path_set ps = {0};
     int rc = NVR_OK;
-    if (snprintf(rel, sizeof rel, "recordings/%s/%s", camera, day) >= (int)sizeof rel)
+    index_qualify_path(d->id, "", pre, sizeof pre);
+    if (snprintf(rel, sizeof rel, "%srecordings/%s/%s", pre, camera, day) >= (int)sizeof rel)
         return NVR_EINVAL;
     snprintf(t, sizeof t, "%.10sT00:00:00Z", day);
     if (strlen(day) == 10 && nvr_clock_parse_rfc3339(t, &day0) == NVR_OK &&
-        (rc = path_set_load_day(st, camera, day0, &ps)))
+        (rc = path_set_load_day(st, d->id, camera, day0, &ps)))
         return rc;
     rc = sweep_dir(st, rel, &ps, sw, 0);
     path_set_free(&ps);
@@ -315,11 +324,12 @@ static nvr_err sweep_day(struct storage *st, const char *camera, const char *day
 
 /* Calls sweep_day for each entry of recordings/CAM (day directories), or
  * only for the newest. */
-static nvr_err each_day(struct storage *st, const char *camera, int newest_only, struct sweep *sw)
+static nvr_err each_day(struct storage *st, const struct storage_dir *sd, const char *camera, int newest_only,
+                        struct sweep *sw)
 {
     char rel[PATH_MAX], dir[PATH_MAX], newest[256] = "";
     snprintf(rel, sizeof rel, "recordings/%s", camera);
-    if (storage_abs_path(st, rel, dir, sizeof dir))
+    if (storage_dir_abs(sd, rel, dir, sizeof dir))
         return NVR_EINVAL;
     DIR *d = opendir(dir);
     if (!d)
@@ -333,12 +343,12 @@ static nvr_err each_day(struct storage *st, const char *camera, int newest_only,
             if (strcmp(de->d_name, newest) > 0)
                 snprintf(newest, sizeof newest, "%s", de->d_name);
         } else {
-            rc = sweep_day(st, camera, de->d_name, sw);
+            rc = sweep_day(st, sd, camera, de->d_name, sw);
         }
     }
     closedir(d);
     if (newest_only && newest[0])
-        rc = sweep_day(st, camera, newest, sw);
+        rc = sweep_day(st, sd, camera, newest, sw);
     return rc;
 }
 
@@ -354,7 +364,9 @@ static nvr_err sweep_newest_days(struct storage *st)
         struct sweep sw = {.mode = STORAGE_CHECK_REPAIR, .startup = 1};
         if ((rc = index_camera_last_end(st->ix, cams[i], &sw.min_start, NULL)))
             break;
-        rc = each_day(st, cams[i], 1, &sw);
+        for (size_t k = 0; k < st->ndirs && rc == NVR_OK; k++) /* every disk that answers */
+            if (!storage_dir_failed(st, &st->dirs[k], NVR_OK, ""))
+                rc = each_day(st, &st->dirs[k], cams[i], 1, &sw);
     }
     for (size_t i = 0; i < ncams; i++)
         free(cams[i]);
@@ -897,10 +909,21 @@ nvr_err storage_check(struct storage *st, enum storage_check_mode mode, FILE *re
             index_segments_free(&segs, n);
         }
     }
-    /* files: every day directory of every camera directory, indexed or not */
-    char rec[PATH_MAX];
-    DIR *d = NULL;
-    if (rc == NVR_OK && storage_abs_path(st, "recordings", rec, sizeof rec) == NVR_OK && (d = opendir(rec))) {
+    /* files: every day directory of every camera directory, indexed or not, on
+     * every storage dir that can be read */
+    for (size_t k = 0; k < st->ndirs && rc == NVR_OK; k++) {
+        const struct storage_dir *sd = &st->dirs[k];
+        char rec[PATH_MAX], pre[32];
+        DIR *d = NULL;
+        if (!storage_dir_readable(st, &st->dirs[k])) {
+            sw.problems++;
+            sw.unresolved++;
+            fprintf(report, "%s: storage dir offline (%s): its files are not checked\n", sd->path, sd->reason);
+            continue;
+        }
+        index_qualify_path(sd->id, "", pre, sizeof pre);
+        if (storage_dir_abs(sd, "recordings", rec, sizeof rec) != NVR_OK || !(d = opendir(rec)))
+            continue;
         struct dirent *de;
         while (rc == NVR_OK && (de = readdir(d)) != NULL) {
             char child[PATH_MAX + 300];
@@ -913,10 +936,10 @@ nvr_err storage_check(struct storage *st, enum storage_check_mode mode, FILE *re
             if (!S_ISDIR(sb.st_mode)) {
                 sw.problems++;
                 sw.unresolved++;
-                fprintf(report, "recordings/%s: file not in the index\n", de->d_name);
+                fprintf(report, "%srecordings/%s: file not in the index\n", pre, de->d_name);
                 continue;
             }
-            rc = each_day(st, de->d_name, 0, &sw);
+            rc = each_day(st, sd, de->d_name, 0, &sw);
         }
         closedir(d);
     }

@@ -472,6 +472,19 @@ nvr_err storage_segment_abs(struct storage *st, const struct index_segment *seg,
     return storage_dir_abs(d, seg->path, out, n);
 }
 
+const char *storage_unqualify(const char *q, int64_t *dir)
+{
+    *dir = 0;
+    if (q[0] != '@')
+        return q;
+    char *end = NULL;
+    long long id = strtoll(q + 1, &end, 10);
+    if (!end || *end != '/')
+        return q;
+    *dir = id;
+    return end + 1;
+}
+
 nvr_err storage_qualified_abs(struct storage *st, const char *qpath, char *out, size_t n)
 {
     if (qpath[0] != '@')

@@ -99,6 +99,10 @@ nvr_err storage_dir_abs(const struct storage_dir *d, const char *rel, char *out,
  * is offline (nothing is touched), NVR_ENOTFOUND if the dir is unknown. */
 nvr_err storage_segment_abs(struct storage *st, const struct index_segment *seg, char *out, size_t n);
 
+/* "@DIR/rel" (index_qualify_path) -> rel, with *dir its dir; anything else
+ * is data_dir's (0).  Points into q. */
+const char *storage_unqualify(const char *q, int64_t *dir);
+
 /* A path of the garbage table (index_qualify_path) into an absolute one. */
 nvr_err storage_qualified_abs(struct storage *st, const char *qpath, char *out, size_t n);
 

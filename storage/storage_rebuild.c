@@ -78,28 +78,13 @@ nvr_err storage_parse_segment_path(const char *rel, char *camera, int64_t *start
     return NVR_OK;
 }
 
-/* "@DIR/rel" (a file of another storage dir, index_qualify_path) -> rel,
- * with *dir its id; anything else is data_dir's (0). */
-static const char *unqualify(const char *q, int64_t *dir)
-{
-    *dir = 0;
-    if (q[0] != '@')
-        return q;
-    char *end = NULL;
-    long long id = strtoll(q + 1, &end, 10);
-    if (!end || *end != '/')
-        return q;
-    *dir = id;
-    return end + 1;
-}
-
 nvr_err storage_quarantine(struct storage *st, const char *qualified, char *out, size_t n)
 {
     char from[PATH_MAX], to[PATH_MAX], dir[PATH_MAX], qrel[PATH_MAX];
     struct stat sb;
     int64_t did;
     int rc;
-    const char *rel = unqualify(qualified, &did);
+    const char *rel = storage_unqualify(qualified, &did);
     char pre[32] = "";
     if (did) /* the quarantine of the disk the file is on: a rename, never a copy */
         snprintf(pre, sizeof pre, "@%lld/", (long long)did);
@@ -140,7 +125,7 @@ static nvr_err scan_file(struct storage *st, const char *qualified, struct index
     *whole = 0;
     *truncated = 0;
     memset(row, 0, sizeof *row);
-    const char *rel = unqualify(qualified, &row->dir);
+    const char *rel = storage_unqualify(qualified, &row->dir);
     if ((rc = storage_parse_segment_path(rel, row->camera, &row->start_us)))
         return rc;
     if ((rc = storage_qualified_abs(st, qualified, path, sizeof path)))
@@ -360,7 +345,7 @@ static nvr_err list_files(struct storage *st, const struct storage_dir *d0, stru
                     break;
                 }
                 int64_t did;
-                if (storage_parse_segment_path(unqualify(rel, &did), e->camera, &e->start_us) != NVR_OK) {
+                if (storage_parse_segment_path(storage_unqualify(rel, &did), e->camera, &e->start_us) != NVR_OK) {
                     e->camera[0] = '\0';
                     e->start_us = INT64_MIN;
                 }
@@ -428,7 +413,7 @@ nvr_err storage_rebuild_index(struct storage *st, FILE *report, struct storage_r
         struct index_segment have, row;
         int whole = 0, truncated = 0;
         int64_t did;
-        if ((rc = index_segment_by_path(st->ix, unqualify(e->rel, &did), &have)) == NVR_OK) {
+        if ((rc = index_segment_by_path(st->ix, storage_unqualify(e->rel, &did), &have)) == NVR_OK) {
             fragments_free(&have.frags);
             stats->indexed++;
             continue;
@@ -459,7 +444,7 @@ nvr_err storage_rebuild_index(struct storage *st, FILE *report, struct storage_r
         /* the run: chained to the previous file of the camera found here */
         if (i > 0 && strcmp(list.v[i - 1].camera, e->camera) == 0) {
             struct index_segment prev;
-            if (index_segment_by_path(st->ix, unqualify(list.v[i - 1].rel, &did), &prev) == NVR_OK) {
+            if (index_segment_by_path(st->ix, storage_unqualify(list.v[i - 1].rel, &did), &prev) == NVR_OK) {
                 if (prev.end_us == row.start_us)
                     row.session = prev.session;
                 fragments_free(&prev.frags);

@@ -247,6 +247,22 @@ with Camera("h264.mp4", no_audio=True) as cam_a, Camera("h264_bf.mp4", no_audio=
     check(on1 <= left1, "disk 1's footage is untouched (%d of %d left)" % (len(on1 & left1), len(on1)))
     os.unlink(os.path.join(disk2, "filler"))
 
+    # kill -9 while segments are open on both disks: the next start settles
+    # them on their own disks (at most the fragment being written is lost)
+    nvr.kill9()
+    open_rows = [r for r in nvr.db_rows() if r["state"] != 0]
+    check({r["dir"] for r in open_rows} >= {ids[disk2]}, "segments were open on disk 2 at the kill: %s" %
+          [(r["path"], r["dir"]) for r in open_rows])
+    nvr.start()
+    check(wait_until(lambda: all(r["state"] == 0 for r in nvr.db_rows() if r["id"] in {o["id"] for o in open_rows}),
+                     15), "the segments open at the kill are complete after the restart")
+    for o in open_rows:
+        now = [r for r in nvr.db_rows() if r["id"] == o["id"]]
+        if now:
+            root_dir = disk1 if now[0]["dir"] == ids[disk1] else disk2
+            check(os.path.getsize(os.path.join(root_dir, now[0]["path"])) == now[0]["bytes"],
+                  "%s: recovered on its disk with the indexed size" % now[0]["path"])
+    time.sleep(3)
     rc = nvr.stop()
     check(rc == 0, "nvr stops cleanly (%s)" % rc)
     r = nvr.run_cli("check", "-c", nvr.config, "--storage")
