@@ -762,10 +762,11 @@ nvr_err storage_segment_finish(struct storage_segment **segp, int64_t media_end_
     char path[PATH_MAX], dir[PATH_MAX];
     if (!seg)
         return NVR_OK;
-    int rc = NVR_OK, rc2;
-    if (!storage_dir_failed(seg->st, seg->d, NVR_OK, ""))
-        rc = storage_segment_cut(seg, media_end_us, wall_end_us);
-    if (storage_dir_failed(seg->st, seg->d, rc, "finishing a segment")) {
+    int rc, rc2;
+    /* the open file may well be writable even when its dir is not ok now (an
+     * unmounted mount point, a slow disk): try, and give up only on an error */
+    rc = storage_segment_cut(seg, media_end_us, wall_end_us);
+    if (rc && storage_dir_failed(seg->st, seg->d, rc, "finishing a segment")) {
         /* D3: the durable fragments stay listed, the row stays writing and is
          * settled when the disk works again; nothing more is asked of it */
         segment_writer_close(&seg->w, NULL);
@@ -777,6 +778,11 @@ nvr_err storage_segment_finish(struct storage_segment **segp, int64_t media_end_
     rc2 = segment_writer_close(&seg->w, seg->row.sha256);
     if (rc == NVR_OK)
         rc = rc2;
+    if (rc && storage_dir_failed(seg->st, seg->d, rc, "closing a segment")) {
+        nvr_log(NVR_WARN, seg->row.camera, "segment left for its storage dir to come back path=%s dir=%s fragments=%zu",
+                seg->row.path, seg->d->path, seg->row.frags.n);
+        goto out; /* D3, as above */
+    }
     storage_dir_abs(seg->d, seg->row.path, path, sizeof path);
     if (rc != NVR_OK || seg->row.frags.n == 0) {
         /* Leave the segment as recovery would: what is durable stays. */
