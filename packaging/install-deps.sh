@@ -29,6 +29,7 @@ test_deps=(
   sslscan       # test_tls_policy: the TLS policy seen from outside (openssl s_client does the rest)
   faketime      # test_clock_step: steps the clock of the nvr process only (libfaketime)
   python3-aiosmtpd  # test_alerts: a real SMTP server on loopback (tests/integration/smtp_sink.py)
+  python3-numpy     # test_redact: the pixels of redacted and original frames compared
   libgstrtspserver-1.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   chromium      # the browser tests (tests/browser, driven by playwright-core from npm)

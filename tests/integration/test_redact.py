@@ -1,0 +1,370 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Redacted copies for records requests (docs/guide/records-requests.md),
+end to end.  A camera sending video and G.711 audio (recorded as AAC) is
+recorded for about 25 s and exported (20 s) with `nvr export`; then `nvr
+redact` with a tracked blur box (two keyframes, interpolated), a
+"everything but this box" pixelate shape, a whole-frame blackout and a mute
+range.  The original and the redacted MP4 are decoded by ffmpeg frame by
+frame and compared: in every frame of each shape's range the redacted
+region's high-frequency energy (squared differences of neighbouring pixels)
+is at most 20 % of the original's (for pixelate: inside its blocks), the
+blackout frames are black, and the
+rest of the frame matches the original within encoding noise (PSNR); the
+audio is silent in the mute range and not outside it; the wall-clock text
+track is kept.  The manifest names the original (its manifest's SHA-256 and
+signature), the request and every redaction with its frames; `nvr verify`
+accepts the copy alone and the chain with --derived, and fails a copy whose
+redaction list was edited (and one grafted onto another original); a tampered
+original is refused; bad documents are refused naming the field; the access
+log has `export_redacted` with the request reference."""
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+
+try:
+    import numpy as np
+except ImportError:  # Debian's python3-numpy is the system Python's: run there if another python3 came first
+    if os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") and os.path.exists("/usr/bin/python3"):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    raise
+
+from harness import Camera, Nvr, NVR, check, finish, wait_until
+
+REQUEST = "RR-2026-0042"
+REQUESTER = "J. Doe (parent)"
+W, H = 640, 360
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%06dZ" % int(round((t % 1) * 1e6) % 1000000)
+
+
+def parse_iso(s):
+    m = re.match(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?Z$", s)
+    g = m.groups()
+    t = time.mktime(time.strptime("%s-%s-%sT%s:%s:%s" % g[:6], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+    import calendar
+    t = calendar.timegm(time.strptime("%s-%s-%sT%s:%s:%s" % g[:6], "%Y-%m-%dT%H:%M:%S"))
+    return t + (float(g[6]) if g[6] else 0.0)
+
+
+def frame_times(path):
+    r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pts_time",
+                        "-of", "csv=p=0", path], capture_output=True, text=True)
+    return [float(x.strip(",")) for x in r.stdout.split() if x.strip(",") not in ("", "N/A")]
+
+
+def frames(path):
+    """Yields each decoded frame's luma as a HxW uint8 array."""
+    p = subprocess.Popen(["ffmpeg", "-v", "error", "-i", path, "-map", "0:v:0", "-fps_mode", "passthrough",
+                          "-f", "rawvideo", "-pix_fmt", "gray", "-"], stdout=subprocess.PIPE)
+    n = W * H
+    while True:
+        b = p.stdout.read(n)
+        if len(b) < n:
+            break
+        yield np.frombuffer(b, np.uint8).reshape(H, W).astype(np.float64)
+    p.wait()
+
+
+def hf_energy(img, mask):
+    """Mean squared difference of horizontal and vertical neighbours, both in mask."""
+    dx = np.diff(img, axis=1) ** 2
+    dy = np.diff(img, axis=0) ** 2
+    mx = mask[:, 1:] & mask[:, :-1]
+    my = mask[1:, :] & mask[:-1, :]
+    n = mx.sum() + my.sum()
+    return (dx[mx].sum() + dy[my].sum()) / n if n else 0.0
+
+
+def psnr(a, b, mask):
+    if not mask.any():
+        return 99.0
+    mse = ((a[mask] - b[mask]) ** 2).mean()
+    return 99.0 if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+
+
+def box_at(shape, t):
+    kf = shape.get("keyframes")
+    if not kf:
+        return shape["box"]
+    ts = [parse_iso(k["time"]) for k in kf]
+    if t <= ts[0]:
+        return kf[0]["box"]
+    if t >= ts[-1]:
+        return kf[-1]["box"]
+    for i in range(len(ts) - 1):
+        if ts[i] <= t < ts[i + 1]:
+            a = (t - ts[i]) / (ts[i + 1] - ts[i])
+            return [kf[i]["box"][j] + a * (kf[i + 1]["box"][j] - kf[i]["box"][j]) for j in range(4)]
+
+
+def box_mask(box, inset=0, outset=0):
+    m = np.zeros((H, W), bool)
+    x0 = int(np.floor(box[0] * W)) - outset + inset
+    y0 = int(np.floor(box[1] * H)) - outset + inset
+    x1 = int(np.ceil(box[2] * W)) + outset - inset
+    y1 = int(np.ceil(box[3] * H)) + outset - inset
+    m[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = True
+    return m
+
+
+def pcm(path):
+    """(samples as float array, rate, start time of the audio stream, start time of the video)."""
+    r = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,sample_rate,start_time",
+                        "-of", "json", path], capture_output=True, text=True)
+    st = json.loads(r.stdout)["streams"]
+    a = [s for s in st if s["codec_type"] == "audio"][0]
+    v = [s for s in st if s["codec_type"] == "video"][0]
+    rate = int(a["sample_rate"])
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-map", "0:a:0", "-f", "s16le", "-ac", "1", "-"],
+                         capture_output=True).stdout
+    return np.frombuffer(raw, "<i2").astype(np.float64), rate, float(a["start_time"]), float(v["start_time"])
+
+
+def rms(x):
+    return float(np.sqrt((x ** 2).mean())) if len(x) else 0.0
+
+
+def verify(*args):
+    return subprocess.run([NVR, "verify"] + list(args), capture_output=True, text=True, timeout=180)
+
+
+def rezip(src, dst, change):
+    """Copies zip src to dst with change(name, bytes) -> bytes applied to each entry."""
+    with zipfile.ZipFile(src) as zi, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as zo:
+        for info in zi.infolist():
+            zo.writestr(info.filename, change(info.filename, zi.read(info.filename)))
+
+
+with Camera("h264_pcmu.mov", audio_codec="pcmu") as cam:
+    nvr = Nvr("redact", [("lobby", {"url": cam.url(), "segment_seconds": 4, "audio": "on", "name": "Main lobby"})])
+    nvr.start()
+    t_start = time.time()
+
+    def enough():
+        done = [r for r in nvr.db_rows("lobby") if r["state"] == 0]
+        return done and done[-1]["end_us"] / 1e6 - done[0]["start_us"] / 1e6 >= 22.5
+    check(wait_until(enough, 60), "25 s of recording did not come")
+    rows = [r for r in nvr.db_rows("lobby") if r["state"] == 0]
+    t_from = rows[0]["start_us"] / 1e6 + 0.5
+    t_to = t_from + 20
+    orig = os.path.join(nvr.dir, "original.zip")
+    r = subprocess.run([NVR, "export", "-c", nvr.config, "--camera", "lobby", "--from", iso(t_from), "--to",
+                        iso(t_to), "-o", orig, "--reason", "incident 7", "--case", "C-7", "--burn-time"],
+                       capture_output=True, text=True, timeout=180)
+    check(r.returncode == 0, "nvr export: %s %s" % (r.stdout, r.stderr))
+    with zipfile.ZipFile(orig) as z:
+        oman_raw = z.read("manifest.json")
+        osig = z.read("manifest.json.sig")
+        oman = json.loads(oman_raw)
+        ofile = oman["cameras"][0]["files"][0]
+        work = os.path.join(nvr.dir, "orig")
+        z.extractall(work)
+    first = parse_iso(ofile["first_frame"])
+    print("export: %s, first frame %s, %.2f s" % (ofile["name"], ofile["first_frame"], ofile["duration"]))
+
+    # ---- the redactions ----
+    track = {"start": iso(first + 2), "end": iso(first + 8), "mode": "blur",
+             "keyframes": [{"time": iso(first + 2), "box": [0.05, 0.10, 0.30, 0.45]},
+                           {"time": iso(first + 8), "box": [0.60, 0.45, 0.90, 0.85]}]}
+    allbut = {"start": iso(first + 9), "end": iso(first + 13), "box": [0.40, 0.30, 0.65, 0.70],
+              "mode": "blur", "invert": True, "source": "assisted", "by": "reviewer-1"}
+    black = {"start": iso(first + 15), "end": iso(first + 16), "box": [0, 0, 1, 1], "mode": "fill"}
+    pixel = {"start": iso(first + 16.5), "end": iso(first + 19), "box": [0.10, 0.55, 0.35, 0.95],
+             "mode": "pixelate"}
+    mute = {"start": iso(first + 5), "end": iso(first + 12)}
+    doc = {"shapes": [track, allbut, black, pixel], "mute": [mute]}
+    docpath = os.path.join(nvr.dir, "redactions.json")
+    with open(docpath, "w") as f:
+        json.dump(doc, f)
+
+    # bad documents: refused before any work, the field named
+    for bad, field in (({"shapes": [dict(track, mode="smudge")]}, "shapes[0].mode"),
+                       ({"shapes": [dict(allbut, box=[0.5, 0.3, 0.4, 0.7])]}, "shapes[0].box"),
+                       ({"shapes": [dict(allbut, box=[0.1, 0.3, 1.4, 0.7])]}, "shapes[0].box[2]"),
+                       ({"shapes": [track, dict(black, start="yesterday")]}, "shapes[1].start"),
+                       ({"shapes": [dict(track, colour="red")]}, "shapes[0].colour"),
+                       ({"mute": [{"start": iso(first + 5), "end": iso(first + 4)}]}, "mute[0].end")):
+        bp = os.path.join(nvr.dir, "bad.json")
+        out = os.path.join(nvr.dir, "bad.zip")
+        with open(bp, "w") as f:
+            json.dump(bad, f)
+        r = subprocess.run([NVR, "redact", "-c", nvr.config, orig, bp, out], capture_output=True, text=True)
+        check(r.returncode == 2 and field in r.stderr and not os.path.exists(out),
+              "bad document (%s): exit %d, %r" % (field, r.returncode, r.stderr))
+
+    red = os.path.join(nvr.dir, "redacted.zip")
+    t0 = time.time()
+    r = subprocess.run([NVR, "redact", "-c", nvr.config, orig, docpath, red, "--request", REQUEST,
+                        "--requester", REQUESTER], capture_output=True, text=True, timeout=300)
+    check(r.returncode == 0, "nvr redact: %s %s" % (r.stdout, r.stderr))
+    print(r.stdout.strip(), "(%.1f s)" % (time.time() - t0))
+    print("sizes: original %d bytes, redacted %d bytes" % (os.path.getsize(orig), os.path.getsize(red)))
+
+    with zipfile.ZipFile(red) as z:
+        names = z.namelist()
+        rman = json.loads(z.read("manifest.json"))
+        rdir = os.path.join(nvr.dir, "red")
+        z.extractall(rdir)
+    stem = ofile["name"][:-4]
+    check(names == [stem + "-redacted.mp4", "redactions.json", "SHA256SUMS.txt", "README.txt", "manifest.json",
+                    "manifest.json.sig", "public-key.pem"], "the redacted zip's entries: %s" % names)
+    check(not any("with-time" in n or n.startswith("native/") for n in names),
+          "the unredacted burn-time copy must not be in the redacted zip: %s" % names)
+
+    # ---- the manifest: the chain, the request, every redaction ----
+    df = rman.get("derived_from", {})
+    check(rman.get("format") == "nvr-redacted-export/1", "format %s" % rman.get("format"))
+    check(df.get("manifest_sha256") == hashlib.sha256(oman_raw).hexdigest() and df.get("signature") == osig.hex()
+          and df.get("signing_key_fingerprint") == oman["signing_key"]["fingerprint"],
+          "derived_from does not name the original: %s" % df)
+    check(rman.get("request") == {"number": REQUEST, "requester": REQUESTER}, "request %s" % rman.get("request"))
+    import pwd
+    me = pwd.getpwuid(os.getuid()).pw_name
+    shapes = rman["redactions"]["shapes"]
+    check(len(shapes) == 4 and [s["mode"] for s in shapes] == ["blur", "blur", "fill", "pixelate"]
+          and [s["source"] for s in shapes] == ["manual", "assisted", "manual", "manual"]
+          and [s["by"] for s in shapes] == [me, "reviewer-1", me, me] and shapes[1]["invert"] is True
+          and shapes[0]["keyframes"] == 2, "manifest redactions: %s" % shapes)
+    check(len(rman["redactions"]["mute"]) == 1, "manifest mute: %s" % rman["redactions"]["mute"])
+    rf = rman["cameras"][0]["files"][0]
+    check(rf["of"] == ofile["name"] and rf["name"] == stem + "-redacted.mp4", "file entry %s" % rf)
+
+    # ---- the pictures ----
+    opath, rpath = os.path.join(work, ofile["name"]), os.path.join(rdir, stem + "-redacted.mp4")
+    ot, rt = frame_times(opath), frame_times(rpath)
+    check(len(ot) == len(rt) and len(ot) > 450 and all(abs(a - b) < 0.002 for a, b in zip(ot, rt)),
+          "frame times differ: %d original, %d redacted" % (len(ot), len(rt)))
+    start_pts = ot[0] if ot else 0
+    counts = [0, 0, 0, 0]
+    worst_ratio = [0.0, 0.0, 0.0, 0.0]
+    blk = (H + 8) // 16
+    blk += blk & 1  # redact_block_size
+    worst_psnr = 99.0
+    worst_black = 0.0
+    unredacted = 0
+    for i, (a, b) in enumerate(zip(frames(opath), frames(rpath))):
+        t = first + (ot[i] - start_pts)
+        active = [s for s in doc["shapes"] if parse_iso(s["start"]) <= t < parse_iso(s["end"])]
+        keep = np.ones((H, W), bool)  # pixels no shape touches
+        for k, s in enumerate(doc["shapes"]):
+            if s not in active:
+                continue
+            counts[k] += 1
+            box = box_at(s, t)
+            if s.get("invert"):
+                kept = box_mask(box, outset=2)
+                region = ~kept
+                keep &= box_mask(box, inset=2)
+            elif s["mode"] == "fill":
+                region = box_mask(box)
+                keep &= ~box_mask(box, outset=2)
+            else:
+                region = box_mask(box, inset=2)
+                keep &= ~box_mask(box, outset=2)
+            if s["mode"] == "fill":
+                worst_black = max(worst_black, float(b[region].mean()))
+                continue
+            if s["mode"] == "pixelate":
+                # each block one mean: the energy inside blocks (pairs not across a block edge) is gone;
+                # the edges between blocks are the pixelation itself
+                x0, y0 = int(np.floor(box[0] * W)) & ~1, int(np.floor(box[1] * H)) & ~1
+                grid = np.zeros((H, W), bool)
+                grid[:, x0::blk] = True
+                grid[y0::blk, :] = True
+                grid[:, x0 + blk - 1::blk] = True
+                grid[y0 + blk - 1::blk, :] = True
+                region = region & ~grid
+            eo, er = hf_energy(a, region), hf_energy(b, region)
+            ratio = er / eo if eo else 1.0
+            worst_ratio[k] = max(worst_ratio[k], ratio)
+        p = psnr(a, b, keep)
+        worst_psnr = min(worst_psnr, p)
+        if not active:
+            unredacted += 1
+    expect = [round(6 / 0.04), round(4 / 0.04), round(1 / 0.04), round(2.5 / 0.04)]
+    check(all(abs(c - e) <= 1 for c, e in zip(counts, expect)), "frames per shape %s, want %s" % (counts, expect))
+    mframes = [s["frames"][0]["count"] if s["frames"] else 0 for s in shapes]
+    check(mframes == counts, "the manifest's frame counts %s, the decoded %s" % (mframes, counts))
+    check(worst_ratio[0] <= 0.2, "tracked blur: high-frequency energy kept %.1f %% (want <= 20 %%)"
+          % (worst_ratio[0] * 100))
+    check(worst_ratio[1] <= 0.2, "all-but blur: high-frequency energy kept %.1f %% (want <= 20 %%)"
+          % (worst_ratio[1] * 100))
+    check(worst_ratio[3] <= 0.2, "pixelate: high-frequency energy inside the blocks kept %.1f %% (want <= 20 %%)"
+          % (worst_ratio[3] * 100))
+    check(worst_black <= 20, "blackout: mean luma %.1f" % worst_black)
+    check(worst_psnr >= 30, "the unredacted pixels: PSNR %.1f dB (want >= 30)" % worst_psnr)
+    print("frames per shape %s; high-frequency energy kept (worst frame): tracked blur %.1f %%, all-but blur %.1f %%, "
+          "pixelate (inside blocks) %.1f %%; blackout mean luma %.1f; PSNR of the rest >= %.1f dB; %d frames without "
+          "redaction" % (counts, worst_ratio[0] * 100, worst_ratio[1] * 100, worst_ratio[3] * 100, worst_black,
+                         worst_psnr, unredacted))
+
+    # ---- the sound ----
+    oa, orate, oas, ovs = pcm(opath)
+    ra, rrate, ras, rvs = pcm(rpath)
+    m0, m1 = parse_iso(mute["start"]) - first, parse_iso(mute["end"]) - first
+
+    def window(x, rate, astart, vstart, t0, t1):
+        i0 = int((t0 + vstart - astart) * rate)
+        i1 = int((t1 + vstart - astart) * rate)
+        return x[max(i0, 0):max(i1, 0)]
+    inside = rms(window(ra, rrate, ras, rvs, m0 + 0.05, m1 - 0.05))
+    before = rms(window(ra, rrate, ras, rvs, 1.0, m0 - 0.1))
+    after = rms(window(ra, rrate, ras, rvs, m1 + 0.1, m1 + 4))
+    ref = rms(window(oa, orate, oas, ovs, 1.0, m0 - 0.1))
+    check(ref > 300 and inside < ref * 0.01, "mute: RMS %.1f inside the range, original %.1f" % (inside, ref))
+    check(before > ref * 0.5 and after > ref * 0.5, "sound outside the mute range: %.1f / %.1f (original %.1f)"
+          % (before, after, ref))
+    print("audio RMS: original %.0f; redacted before %.0f, inside the mute range %.2f, after %.0f"
+          % (ref, before, inside, after))
+
+    # ---- the wall-clock text track ----
+    def cues(path):
+        r = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-map", "0:s", "-f", "srt", "-"],
+                           capture_output=True, text=True)
+        return r.stdout
+    oc, rc_ = cues(opath), cues(rpath)
+    check(oc and oc == rc_, "the text track was not kept (%d vs %d bytes)" % (len(oc), len(rc_)))
+
+    # ---- verification ----
+    v = verify(red)
+    check(v.returncode == 0 and "verified" in v.stdout, "nvr verify REDACTED: %s" % v.stdout[-600:])
+    v = verify("-c", nvr.config, red)
+    check(v.returncode == 0, "nvr verify -c REDACTED: %s" % v.stdout[-600:])
+
+    # the access log: export_redacted with the request reference
+    con = sqlite3.connect("file:%s?mode=ro" % os.path.join(nvr.data_dir, "index.db"), uri=True)
+    logged = con.execute("SELECT user, camera, detail FROM access_log WHERE action = 'export_redacted'").fetchall()
+    check(len(logged) == 1 and logged[0][1] == "lobby" and ("request=" + REQUEST) in logged[0][2]
+          and REQUESTER in logged[0][2] and rman["id"] in logged[0][2],
+          "access log export_redacted: %s" % logged)
+
+    # a tampered original is refused
+    tampered = os.path.join(nvr.dir, "tampered.zip")
+
+    def flip(name, data):
+        if name == ofile["name"]:
+            data = bytearray(data)
+            data[len(data) // 2] ^= 1
+            return bytes(data)
+        return data
+    rezip(orig, tampered, flip)
+    out = os.path.join(nvr.dir, "from-tampered.zip")
+    r = subprocess.run([NVR, "redact", "-c", nvr.config, tampered, docpath, out], capture_output=True, text=True,
+                       timeout=120)
+    check(r.returncode == 1 and "does not verify" in r.stderr and not os.path.exists(out),
+          "a tampered original: exit %d, %r" % (r.returncode, r.stderr))
+    leftovers = [n for n in os.listdir(nvr.dir) if ".redact-" in n]
+    check(not leftovers, "temporary files left: %s" % leftovers)
+
+    nvr.stop()
+
+finish("test_redact")
