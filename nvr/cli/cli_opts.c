@@ -51,6 +51,8 @@ void cli_usage(FILE *f)
           "  nvr verify EXPORT.zip|REPORT [--fingerprint HEX | --key FILE | -c FILE] | nvr verify -c FILE --storage\n"
           "                                  check an export's or signed report's signature, signer and hashes /\n"
           "                                  stored footage\n"
+          "  nvr verify ORIGINAL.zip --derived REDACTED.zip [--fingerprint HEX | --key FILE | -c FILE]\n"
+          "                                  both intact, and the redacted copy derived from the original\n"
           "  nvr redact -c FILE EXPORT.zip REDACTIONS.json OUT.zip [--request NUM] [--requester NAME]\n"
           "                                  a signed redacted copy of an export (records requests);\n"
           "                                  nvr verify ORIGINAL.zip --derived OUT.zip checks the chain\n"

@@ -340,6 +340,54 @@ with Camera("h264_pcmu.mov", audio_codec="pcmu") as cam:
     v = verify("-c", nvr.config, red)
     check(v.returncode == 0, "nvr verify -c REDACTED: %s" % v.stdout[-600:])
 
+    check("a redacted copy" in v.stdout and REQUEST in v.stdout and hashlib.sha256(oman_raw).hexdigest() in v.stdout,
+          "nvr verify does not say what the copy is: %s" % v.stdout[-600:])
+    v = verify(orig, "--derived", red)
+    check(v.returncode == 0 and "chain verified" in v.stdout, "nvr verify --derived: %s" % v.stdout[-800:])
+    v = verify("-c", nvr.config, orig, "--derived", red)
+    check(v.returncode == 0 and "chain verified" in v.stdout, "nvr verify -c --derived: %s" % v.stdout[-800:])
+
+    # an edited redaction list fails, alone and in the chain: redactions.json without its pixelate
+    # shape, or the manifest's list without it (then the signature no longer matches)
+    edited = os.path.join(nvr.dir, "edited.zip")
+
+    def drop_doc(name, data):
+        if name == "redactions.json":
+            d = json.loads(data)
+            d["shapes"] = d["shapes"][:3]
+            return json.dumps(d).encode()
+        return data
+
+    def drop_manifest(name, data):
+        if name == "manifest.json":
+            m = json.loads(data)
+            m["redactions"]["shapes"] = m["redactions"]["shapes"][:3]
+            return json.dumps(m, indent=2).encode()
+        return data
+    for change, what in ((drop_doc, "redactions.json"), (drop_manifest, "manifest.json")):
+        rezip(red, edited, change)
+        v = verify(edited)
+        check(v.returncode == 1 and ("FAILED: " + what) in v.stdout,
+              "an edited %s verified: %s" % (what, v.stdout[-600:]))
+        v = verify(orig, "--derived", edited)
+        check(v.returncode == 1 and "CHAIN VERIFICATION FAILED" in v.stdout,
+              "an edited %s passed the chain: %s" % (what, v.stdout[-600:]))
+
+    # another export (intact, same key) is not the original of this copy
+    other = os.path.join(nvr.dir, "other.zip")
+    r = subprocess.run([NVR, "export", "-c", nvr.config, "--camera", "lobby", "--from", iso(t_from + 1), "--to",
+                        iso(t_to), "-o", other], capture_output=True, text=True, timeout=180)
+    v = verify(other, "--derived", red)
+    check(r.returncode == 0 and v.returncode == 1 and "not derived from this export" in v.stdout
+          and "CHAIN VERIFICATION FAILED" in v.stdout, "another original passed the chain: %s" % v.stdout[-800:])
+    # and a redacted copy cannot be the original of a chain, nor be redacted again
+    v = verify(red, "--derived", red)
+    check(v.returncode == 1, "a copy as its own original: %s" % v.stdout[-400:])
+    r = subprocess.run([NVR, "redact", "-c", nvr.config, red, docpath, os.path.join(nvr.dir, "twice.zip")],
+                       capture_output=True, text=True, timeout=120)
+    check(r.returncode == 1 and "not an export" in r.stderr, "redacting a redacted copy: %d %r" % (r.returncode,
+                                                                                                r.stderr))
+
     # the access log: export_redacted with the request reference
     con = sqlite3.connect("file:%s?mode=ro" % os.path.join(nvr.data_dir, "index.db"), uri=True)
     logged = con.execute("SELECT user, camera, detail FROM access_log WHERE action = 'export_redacted'").fetchall()
