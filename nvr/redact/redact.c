@@ -345,7 +345,7 @@ static nvr_err build_readme(const struct redact_request *req, json_t *om, const 
 }
 
 static nvr_err build_manifest(const struct redact_request *req, json_t *om, const char *om_sha, const char *om_sig,
-                              const struct run *r, const char *fpr, int64_t now, struct texts *t)
+                              const char *om_ref, const struct run *r, const char *fpr, int64_t now, struct texts *t)
 {
     const struct redact_doc *d = r->doc;
     FILE *f = open_memstream(&t->manifest, &t->manifest_len);
@@ -381,6 +381,11 @@ static nvr_err build_manifest(const struct redact_request *req, json_t *om, cons
     json_write_string(f, fpr);
     fputs("},\n  \"derived_from\": {\"format\": ", f);
     write_json_value(f, json_object_get(om, "format"));
+    fputs(", \"export_id\": ", f);
+    if (om_ref[0])
+        json_write_string(f, om_ref);
+    else
+        fputs("null", f);
     fputs(", \"manifest_sha256\": ", f);
     json_write_string(f, om_sha);
     fputs(", \"signature\": ", f);
@@ -642,7 +647,7 @@ nvr_err redact_run(const struct sign_key *key, const char *export_zip, struct re
         goto out;
     sha_buf(t.sums, t.sums_len, t.sums_sha);
     sha_buf(t.readme, t.readme_len, t.readme_sha);
-    if ((rc = build_manifest(req, om, om_sha, sig_hex, &r, pin, now, &t)) ||
+    if ((rc = build_manifest(req, om, om_sha, sig_hex, res->original_ref, &r, pin, now, &t)) ||
         (rc = sign_data(key, t.manifest, t.manifest_len, t.sig)) || (rc = sign_public_pem(key, &t.pem))) {
         rc = fail(rc, err, errlen, "cannot build or sign the manifest: %s", nvr_strerror(rc));
         goto out;

@@ -16,7 +16,11 @@ signature), the request and every redaction with its frames; `nvr verify`
 accepts the copy alone and the chain with --derived, and fails a copy whose
 redaction list was edited (and one grafted onto another original); a tampered
 original is refused; bad documents are refused naming the field; the access
-log has `export_redacted` with the request reference."""
+log has `export_redacted` with the request reference.  The same over HTTP:
+POST /api/v1/exports/{id}/redact queues a job that runs, reports progress
+and downloads like an export, and whose copy passes the chain; bad bodies
+get 400 naming the field, 413 over 64 KiB, 409 for a copy of a copy; the
+job is listed again after a restart."""
 import hashlib
 import json
 import os
@@ -26,6 +30,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import zipfile
 
 try:
@@ -412,6 +418,81 @@ with Camera("h264_pcmu.mov", audio_codec="pcmu") as cam:
           "a tampered original: exit %d, %r" % (r.returncode, r.stderr))
     leftovers = [n for n in os.listdir(nvr.dir) if ".redact-" in n]
     check(not leftovers, "temporary files left: %s" % leftovers)
+
+    # ---- the same over HTTP: a job like an export ----
+    def http(path, method="GET", body=None, raw=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(nvr.base_url + path, method=method, data=data,
+                                     headers={"Content-Type": "application/json"} if data is not None else {})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+        except OSError as e:  # not listening (yet)
+            return 0, str(e).encode()
+
+    def job(jid, timeout=120):
+        seen = []
+
+        def done():
+            st, b = http("/api/v1/exports/" + jid)
+            d = json.loads(b) if st == 200 else None
+            if d:
+                seen.append(d["progress"])
+            return d if d and d["status"] in ("done", "failed") else None
+        return wait_until(done, timeout), seen
+
+    st, b = http("/api/v1/exports", "POST", {"cameras": ["lobby"], "start": iso(t_from), "end": iso(t_to),
+                                             "reason": "incident 7"})
+    eid = json.loads(b)["id"] if st == 202 else "0" * 32
+    d, _ = job(eid)
+    check(d and d["status"] == "done", "the HTTP export: %s" % d)
+    st, b = http("/api/v1/exports/%s/redact?request=%s&requester=%s" % (eid, REQUEST, "J.%20Doe%20(parent)"),
+                 "POST", doc)
+    rj = json.loads(b) if st == 202 else {}
+    check(st == 202 and len(rj.get("id", "")) == 32 and rj.get("redacted_from") == eid,
+          "POST /exports/{id}/redact: %d %s" % (st, b[:300]))
+    d, seen = job(rj.get("id", "0" * 32), 180)
+    check(d and d["status"] == "done" and d["size"] > 0 and d["download_name"].endswith("-redacted.zip")
+          and d["redacted_from"] == eid and all(0 <= p <= 1 for p in seen),
+          "the redaction job: %s (progress seen %s)" % (d, seen[:20]))
+    st, ozip = http("/api/v1/exports/%s/download" % eid)
+    st2, rzip = http("/api/v1/exports/%s/download" % rj.get("id", ""))
+    hz_o, hz_r = os.path.join(nvr.dir, "http-original.zip"), os.path.join(nvr.dir, "http-redacted.zip")
+    open(hz_o, "wb").write(ozip)
+    open(hz_r, "wb").write(rzip)
+    v = verify("-c", nvr.config, hz_o, "--derived", hz_r)
+    check(st == st2 == 200 and v.returncode == 0 and "chain verified" in v.stdout,
+          "the HTTP redacted copy's chain: %d %d %s" % (st, st2, v.stdout[-600:]))
+    if st2 == 200:
+        with zipfile.ZipFile(hz_r) as z:
+            hm = json.loads(z.read("manifest.json"))
+        check(hm["request"] == {"number": REQUEST, "requester": REQUESTER} and hm["operator"] == "admin"
+              and hm["derived_from"]["export_id"] == eid and
+              [s["by"] for s in hm["redactions"]["shapes"]] == ["admin", "reviewer-1", "admin", "admin"],
+              "the HTTP copy's manifest: %s %s %s" % (hm["request"], hm["operator"], hm["derived_from"]))
+    # bad bodies: a clear 400 naming the field, 413 over 64 KiB, 409 for a copy of a copy
+    st, b = http("/api/v1/exports/%s/redact" % eid, "POST", {"shapes": [dict(track, box=[0, 0, 2, 1])]})
+    check(st == 400 and b"shapes[0].box" in b, "a bad document over HTTP: %d %s" % (st, b[:200]))
+    big = {"shapes": [dict(black, by="x" * 100)] * 700}
+    st, b = http("/api/v1/exports/%s/redact" % eid, "POST", big)
+    check(st == 413, "a %d-byte document: %d %s" % (len(json.dumps(big)), st, b[:200]))
+    st, b = http("/api/v1/exports/%s/redact" % rj.get("id", ""), "POST", doc)
+    check(st == 409, "redacting a redacted copy over HTTP: %d %s" % (st, b[:200]))
+    con = sqlite3.connect("file:%s?mode=ro" % os.path.join(nvr.data_dir, "index.db"), uri=True)
+    logged = con.execute("SELECT user, address, detail FROM access_log WHERE action = 'export_redacted' "
+                         "AND user = 'admin'").fetchall()
+    check(len(logged) == 1 and logged[0][1] == "127.0.0.1" and ("request=" + REQUEST) in logged[0][2]
+          and ("of=" + eid) in logged[0][2], "the HTTP job's export_redacted: %s" % logged)
+    # after a restart the copy is listed again, still naming its original
+    nvr.stop()
+    nvr.start()
+    check(wait_until(lambda: http("/api/v1/health")[0] == 200, 20), "nvr restarts")
+    st, b = http("/api/v1/exports/" + rj.get("id", ""))
+    d = json.loads(b) if st == 200 else {}
+    check(d.get("status") == "done" and d.get("redacted_from") == eid and d.get("download_name", "").endswith(
+        "-redacted.zip"), "the copy after a restart: %s" % d)
 
     nvr.stop()
 
