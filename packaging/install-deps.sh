@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs every Debian package the NVR needs to build, run and test.
 # Idempotent: when everything is already installed it only checks (no apt-get).
-# Usage: packaging/install-deps.sh [--test] [--bench] [--deb] [--lint]
+# Usage: packaging/install-deps.sh [--test] [--bench] [--deb] [--lint] [--detect]
 #   --test   adds what the tests need (the package test too: --deb; the style test: --lint)
+#   --detect adds OpenCV for `nvr redact --detect-faces` (optional: the build leaves the
+#            detection assist out without it) and test_redact_detect's test picture
 #   --bench  adds the benchmarks' tools (and --test's)
 #   --deb    adds what `make deb` needs (dpkg-buildpackage, debhelper, lintian)
 #   --lint   adds what `make lint` needs (clang-format; eslint comes from npm)
@@ -42,6 +44,9 @@ bench_deps=(nginx-light wrk)
 deb_deps=(dpkg-dev debhelper lintian fakeroot adduser)
 # make lint: the C style (.clang-format); eslint is a devDependency in web/package.json
 lint_deps=(clang-format)
+# the redaction detection assist (nvr/redact/redact_detect_cv.cpp): OpenCV's objdetect and its
+# Haar face model; python3-skimage holds the public-domain portrait test_redact_detect pastes in
+detect_deps=(g++ libopencv-objdetect-dev opencv-data python3-skimage)
 
 pkgs=("${runtime_build[@]}")
 for arg in "$@"; do
@@ -50,7 +55,8 @@ for arg in "$@"; do
     --bench) pkgs+=("${test_deps[@]}" "${deb_deps[@]}" "${bench_deps[@]}") ;;
     --deb) pkgs+=("${deb_deps[@]}") ;;
     --lint) pkgs+=("${lint_deps[@]}") ;;
-    *) echo "usage: packaging/install-deps.sh [--test] [--bench] [--deb] [--lint]" >&2; exit 2 ;;
+    --detect) pkgs+=("${detect_deps[@]}") ;;
+    *) echo "usage: packaging/install-deps.sh [--test] [--bench] [--deb] [--lint] [--detect]" >&2; exit 2 ;;
   esac
 done
 

@@ -9,6 +9,10 @@
  * camera, with the request's number and requester.  The operator is the
  * Unix user, as for `nvr export`.  Exit 0 done, 1 failed (the original
  * does not verify, the render failed), 2 a bad command line or document.
+ *
+ * `nvr redact --detect-faces EXPORT.zip PROPOSED.json` renders nothing: it
+ * writes the shapes the face detector proposes (redact_detect.h), for a
+ * person to review, correct and complete before the real run.
  */
 #include "cli/cli.h"
 
@@ -17,6 +21,7 @@
 #include "base/err.h"
 #include "export/sign.h"
 #include "redact/redact.h"
+#include "redact/redact_detect.h"
 #include "storage/access_log.h"
 #include "storage/storage.h"
 
@@ -57,10 +62,47 @@ static char *read_doc(const char *path, size_t *len)
     return buf;
 }
 
+static int detect_faces(const char *export_zip, const char *out, const char *every, const char *cascade)
+{
+    struct redact_doc *doc = NULL;
+    struct redact_detect_stats st;
+    char err[512];
+    double every_s = 0.2;
+    if (every && cli_seconds(every, "--every", 60, &every_s))
+        return 2;
+    int64_t t0 = nvr_clock_mono_us();
+    int rc = redact_detect_export(export_zip, cascade, every_s, &doc, &st, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "nvr: face detection failed: %s\n", err);
+        return 1;
+    }
+    FILE *f = fopen(out, "w");
+    if (!f) {
+        fprintf(stderr, "nvr: %s: %s\n", out, strerror(errno));
+        redact_doc_free(&doc);
+        return 1;
+    }
+    redact_doc_write(f, doc);
+    int bad = fclose(f) != 0;
+    redact_doc_free(&doc);
+    if (bad) {
+        fprintf(stderr, "nvr: %s: cannot be written\n", out);
+        return 1;
+    }
+    printf("%s: %zu proposed shape%s (%llu faces found in %llu frames sampled every %.2f s, %.1f s)\n"
+           "REVIEW EVERY PROPOSAL: the detector misses faces (turned away, small, dark, covered) and "
+           "proposes things that are not faces; check each frame of the ranges, correct and add shapes, then "
+           "run nvr redact with the reviewed document.\n",
+           out, st.tracks, st.tracks == 1 ? "" : "s", (unsigned long long)st.detections,
+           (unsigned long long)st.frames_sampled, every_s, (nvr_clock_mono_us() - t0) / 1e6);
+    return 0;
+}
+
 int cli_redact(int argc, char **argv)
 {
     const char *config = NULL, *request = NULL, *requester = NULL, *preset = NULL, *pos[3];
-    int quiet = 0, status = 2, rc;
+    const char *every = NULL, *cascade = NULL;
+    int quiet = 0, status = 2, rc, detect = 0;
     size_t npos = 0, doclen = 0;
     struct nvr_config *cfg = NULL;
     struct storage *st = NULL;
@@ -71,11 +113,16 @@ int cli_redact(int argc, char **argv)
     char err[512], *text = NULL;
     const struct cli_option opts[] = {
         {"config", 'c', &config, NULL}, {"request", 0, &request, NULL}, {"requester", 0, &requester, NULL},
-        {"preset", 0, &preset, NULL},   {"quiet", 'q', NULL, &quiet},   {NULL, 0, NULL, NULL},
+        {"preset", 0, &preset, NULL},   {"quiet", 'q', NULL, &quiet},   {"detect-faces", 0, NULL, &detect},
+        {"every", 0, &every, NULL},     {"cascade", 0, &cascade, NULL}, {NULL, 0, NULL, NULL},
     };
-    if (cli_parse_n(argc, argv, opts, pos, 3, &npos) || npos != 3 || !config) {
-        fprintf(stderr, "usage: nvr redact -c FILE EXPORT.zip REDACTIONS.json OUT.zip [--request NUMBER] "
-                        "[--requester NAME] [--preset X264PRESET] [-q]\n");
+    if (!cli_parse_n(argc, argv, opts, pos, 3, &npos) && detect && npos == 2)
+        return detect_faces(pos[0], pos[1], every, cascade);
+    if (cli_parse_n(argc, argv, opts, pos, 3, &npos) || npos != 3 || !config || detect) {
+        fprintf(stderr,
+                "usage: nvr redact -c FILE EXPORT.zip REDACTIONS.json OUT.zip [--request NUMBER] "
+                "[--requester NAME] [--preset X264PRESET] [-q]\n"
+                "       nvr redact --detect-faces EXPORT.zip PROPOSED.json [--every SECONDS] [--cascade XML]\n");
         return 2;
     }
     if ((request && strlen(request) >= sizeof req.request_number) ||

@@ -321,11 +321,14 @@ static nvr_err build_readme(const struct redact_request *req, json_t *om, const 
     fprintf(f, "Range (UTC): %s to %s\n\n", range0 ? range0 : "?", range1 ? range1 : "?");
     fputs("Files:\n", f);
     for (size_t i = 0; i < r->nfiles; i++) {
+        const char *cname =
+            json_string_value(json_object_get(json_array_get(json_object_get(om, "cameras"), r->files[i].cam), "name"));
+        char first[NVR_TIME_BUFSZ];
+        nvr_clock_format_rfc3339(r->files[i].first_us, first);
         hex(r->files[i].sha, 32, hx);
-        fprintf(f, "  %s (%llu bytes)\n    SHA-256 %s\n    camera %s, first frame %s\n", r->files[i].name,
-                (unsigned long long)r->files[i].bytes, hx, r->files[i].cam_id,
-                json_string_value(
-                    json_object_get(json_array_get(json_object_get(om, "cameras"), r->files[i].cam), "name")));
+        fprintf(f, "  %s (%llu bytes)\n    SHA-256 %s\n    camera %s (%s), first frame %s UTC\n", r->files[i].name,
+                (unsigned long long)r->files[i].bytes, hx, cname ? cname : r->files[i].cam_id, r->files[i].cam_id,
+                first);
     }
     fprintf(f, "\nSigned by the recorder's key %s\n(manifest.json.sig over manifest.json; public-key.pem).\n\n", fpr);
     fputs("To check the files:\n"

@@ -243,6 +243,13 @@ with Camera("h264_pcmu.mov", audio_codec="pcmu") as cam:
     check(len(rman["redactions"]["mute"]) == 1, "manifest mute: %s" % rman["redactions"]["mute"])
     rf = rman["cameras"][0]["files"][0]
     check(rf["of"] == ofile["name"] and rf["name"] == stem + "-redacted.mp4", "file entry %s" % rf)
+    readme = open(os.path.join(rdir, "README.txt")).read()
+    rsha = hashlib.sha256(open(os.path.join(rdir, rf["name"]), "rb").read()).hexdigest()
+    check(REQUEST in readme and REQUESTER in readme and "Main lobby (lobby)" in readme and rsha in readme
+          and "cannot be recovered" in readme and rman["signing_key"]["fingerprint"] in readme,
+          "README.txt for the recipient:\n%s" % readme)
+    r = subprocess.run(["sha256sum", "-c", "SHA256SUMS.txt"], cwd=rdir, capture_output=True, text=True)
+    check(r.returncode == 0 and "redactions.json: OK" in r.stdout, "sha256sum -c: %s %s" % (r.stdout, r.stderr))
 
     # ---- the pictures ----
     opath, rpath = os.path.join(work, ofile["name"]), os.path.join(rdir, stem + "-redacted.mp4")
