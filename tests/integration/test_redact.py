@@ -21,11 +21,11 @@ POST /api/v1/exports/{id}/redact queues a job that runs, reports progress
 and downloads like an export, and whose copy passes the chain; bad bodies
 get 400 naming the field, 413 over 64 KiB, 409 for a copy of a copy; the
 job is listed again after a restart."""
+import calendar
 import hashlib
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -53,10 +53,7 @@ def iso(t):
 
 
 def parse_iso(s):
-    m = re.match(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?Z$", s)
-    g = m.groups()
-    t = time.mktime(time.strptime("%s-%s-%sT%s:%s:%s" % g[:6], "%Y-%m-%dT%H:%M:%S")) - time.timezone
-    import calendar
+    g = re.match(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?Z$", s).groups()
     t = calendar.timegm(time.strptime("%s-%s-%sT%s:%s:%s" % g[:6], "%Y-%m-%dT%H:%M:%S"))
     return t + (float(g[6]) if g[6] else 0.0)
 
