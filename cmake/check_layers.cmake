@@ -24,7 +24,7 @@ function(report file rel inc why)
 endfunction()
 
 foreach(layer ${LAYERS})
-  file(GLOB files ${ROOT}/${LAYER_DIR_${layer}}/*.c ${ROOT}/${LAYER_DIR_${layer}}/*.h)
+  file(GLOB files ${ROOT}/${LAYER_DIR_${layer}}/*.c ${ROOT}/${LAYER_DIR_${layer}}/*.cpp ${ROOT}/${LAYER_DIR_${layer}}/*.h)
   foreach(f ${files})
     file(STRINGS ${f} lines REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
     foreach(line ${lines})

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs every Debian package the NVR needs to build, run and test.
 # Idempotent: when everything is already installed it only checks (no apt-get).
-# Usage: packaging/install-deps.sh [--test] [--bench] [--deb] [--lint]
+# Usage: packaging/install-deps.sh [--test] [--bench] [--deb] [--lint] [--detect]
 #   --test   adds what the tests need (the package test too: --deb; the style test: --lint)
+#   --detect adds OpenCV for `nvr redact --detect-faces` (optional: the build leaves the
+#            detection assist out without it) and test_redact_detect's test picture
 #   --bench  adds the benchmarks' tools (and --test's)
 #   --deb    adds what `make deb` needs (dpkg-buildpackage, debhelper, lintian)
 #   --lint   adds what `make lint` needs (clang-format; eslint comes from npm)
@@ -29,6 +31,7 @@ test_deps=(
   sslscan       # test_tls_policy: the TLS policy seen from outside (openssl s_client does the rest)
   faketime      # test_clock_step: steps the clock of the nvr process only (libfaketime)
   python3-aiosmtpd  # test_alerts: a real SMTP server on loopback (tests/integration/smtp_sink.py)
+  python3-numpy     # test_redact: the pixels of redacted and original frames compared
   libgstrtspserver-1.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   chromium      # the browser tests (tests/browser, driven by playwright-core from npm)
@@ -41,6 +44,9 @@ bench_deps=(nginx-light wrk)
 deb_deps=(dpkg-dev debhelper lintian fakeroot adduser)
 # make lint: the C style (.clang-format); eslint is a devDependency in web/package.json
 lint_deps=(clang-format)
+# the redaction detection assist (nvr/redact/redact_detect_cv.cpp): OpenCV's objdetect and its
+# Haar face model; python3-skimage holds the public-domain portrait test_redact_detect pastes in
+detect_deps=(g++ libopencv-objdetect-dev opencv-data python3-skimage)
 
 pkgs=("${runtime_build[@]}")
 for arg in "$@"; do
@@ -49,7 +55,8 @@ for arg in "$@"; do
     --bench) pkgs+=("${test_deps[@]}" "${deb_deps[@]}" "${bench_deps[@]}") ;;
     --deb) pkgs+=("${deb_deps[@]}") ;;
     --lint) pkgs+=("${lint_deps[@]}") ;;
-    *) echo "usage: packaging/install-deps.sh [--test] [--bench] [--deb] [--lint]" >&2; exit 2 ;;
+    --detect) pkgs+=("${detect_deps[@]}") ;;
+    *) echo "usage: packaging/install-deps.sh [--test] [--bench] [--deb] [--lint] [--detect]" >&2; exit 2 ;;
   esac
 done
 

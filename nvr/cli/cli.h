@@ -32,6 +32,7 @@ int cli_export(int argc, char **argv);        /* cli_export.c */
 int cli_verify_export(int argc, char **argv); /* cli_export.c: EXPORT.zip, --storage */
 int cli_version_key(int argc, char **argv);   /* cli_export.c: version --key */
 int cli_backup(int argc, char **argv);        /* cli_backup.c */
+int cli_redact(int argc, char **argv);        /* cli_redact.c */
 int cli_restore(int argc, char **argv);       /* cli_backup.c */
 void cli_usage(FILE *f);                      /* cli_opts.c */
 
@@ -51,6 +52,11 @@ struct cli_option {
  * prints the usage and exits 0.  Returns 0, or -1 after a message on
  * stderr. */
 int cli_parse(int argc, char **argv, const struct cli_option *opts, const char **positional);
+
+/* cli_parse with up to max positional arguments into positionals[],
+ * their count into *npositional (more than max is an error). */
+int cli_parse_n(int argc, char **argv, const struct cli_option *opts, const char **positionals, size_t max,
+                size_t *npositional);
 
 /* 0 if config (-c FILE) was given, else -1 after saying it is required. */
 int cli_need_config(const char *config);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cli_export.c - `nvr export`, `nvr verify` and `nvr version --key`
+ * cli_export.c - `nvr export`, `nvr verify` (an export, a redacted copy
+ * and its chain with --derived, the storage) and `nvr version --key`
  * (docs/ref/cli.md).
  *
  * `nvr export` works while `nvr run` records: it reads the index through a
@@ -235,21 +236,18 @@ int cli_verify_export(int argc, char **argv)
     struct export_opts o;
     struct nvr_config *cfg = NULL;
     struct storage *st = NULL;
-    const char *fingerprint = NULL, *key_file = NULL;
+    const char *fingerprint = NULL, *key_file = NULL, *derived = NULL;
     char pin[SIGN_FPR_BUFSZ];
     int status = 1, rc, problems = 0;
     memset(&o, 0, sizeof o);
     const struct cli_option opts[] = {
-        {"config", 'c', &o.config, NULL},
-        {"storage", 0, NULL, &o.storage},
-        {"fingerprint", 0, &fingerprint, NULL},
-        {"key", 0, &key_file, NULL},
-        {NULL, 0, NULL, NULL},
+        {"config", 'c', &o.config, NULL}, {"storage", 0, NULL, &o.storage}, {"fingerprint", 0, &fingerprint, NULL},
+        {"key", 0, &key_file, NULL},      {"derived", 0, &derived, NULL},   {NULL, 0, NULL, NULL},
     };
     if (cli_parse(argc, argv, opts, &o.positional) || !o.positional == !o.storage ||
-        (o.storage && (!o.config || fingerprint || key_file))) {
-        fprintf(stderr, "usage: nvr verify EXPORT.zip|REPORT [--fingerprint HEX | --key FILE | -c FILE] | "
-                        "nvr verify -c FILE --storage | nvr verify -c FILE --log\n");
+        (o.storage && (!o.config || fingerprint || key_file || derived))) {
+        fprintf(stderr, "usage: nvr verify EXPORT.zip|REPORT [--derived REDACTED.zip] [--fingerprint HEX | --key FILE "
+                        "| -c FILE] | nvr verify -c FILE --storage | nvr verify -c FILE --log\n");
         return 2;
     }
     if (!o.storage) {
@@ -263,6 +261,14 @@ int cli_verify_export(int argc, char **argv)
                         "nvr: WARNING: the signer of %s is not pinned; compare its fingerprint out of band or "
                         "use --fingerprint, --key or -c\n",
                         o.positional);
+            return problems ? 1 : 0;
+        }
+        if (derived) { /* the chain: a redacted copy -> its original (export_chain.c) */
+            if (export_verify_chain(o.positional, derived, pin[0] ? pin : NULL, stdout, &problems))
+                return 1;
+            if (!pin[0])
+                fprintf(stderr, "nvr: WARNING: the signer is not pinned; compare its fingerprint out of band or use "
+                                "--fingerprint, --key or -c\n");
             return problems ? 1 : 0;
         }
         if ((rc = export_verify_pinned(o.positional, pin[0] ? pin : NULL, stdout, &problems)))

@@ -51,6 +51,11 @@ void cli_usage(FILE *f)
           "  nvr verify EXPORT.zip|REPORT [--fingerprint HEX | --key FILE | -c FILE] | nvr verify -c FILE --storage\n"
           "                                  check an export's or signed report's signature, signer and hashes /\n"
           "                                  stored footage\n"
+          "  nvr verify ORIGINAL.zip --derived REDACTED.zip [--fingerprint HEX | --key FILE | -c FILE]\n"
+          "                                  both intact, and the redacted copy derived from the original\n"
+          "  nvr redact -c FILE EXPORT.zip REDACTIONS.json OUT.zip [--request NUM] [--requester NAME]\n"
+          "                                  a signed redacted copy of an export (records requests);\n"
+          "                                  nvr verify ORIGINAL.zip --derived OUT.zip checks the chain\n"
           "  nvr backup -c FILE OUT.tar [--passphrase-file P]\n"
           "                                  index, state, config and signing key (encrypted with the\n"
           "                                  passphrase) into a tar, while nvr run records; not the footage\n"
@@ -62,6 +67,13 @@ void cli_usage(FILE *f)
 }
 
 int cli_parse(int argc, char **argv, const struct cli_option *opts, const char **positional)
+{
+    size_t n = 0;
+    return cli_parse_n(argc, argv, opts, positional, positional ? 1 : 0, &n);
+}
+
+int cli_parse_n(int argc, char **argv, const struct cli_option *opts, const char **positionals, size_t max,
+                size_t *npositional)
 {
     struct option longopts[CLI_MAX_OPTIONS + 2];
     char shorts[2 * CLI_MAX_OPTIONS + 2] = "";
@@ -80,8 +92,9 @@ int cli_parse(int argc, char **argv, const struct cli_option *opts, const char *
     longopts[n + 1] = (struct option){NULL, 0, NULL, 0};
     shorts[ns++] = 'h';
     shorts[ns] = '\0';
-    if (positional)
-        *positional = NULL;
+    for (size_t k = 0; k < max; k++)
+        positionals[k] = NULL;
+    *npositional = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
@@ -102,8 +115,8 @@ int cli_parse(int argc, char **argv, const struct cli_option *opts, const char *
         else
             *opts[i].flag = 1;
     }
-    if (optind < argc && positional)
-        *positional = argv[optind++];
+    while (optind < argc && *npositional < max)
+        positionals[(*npositional)++] = argv[optind++];
     if (optind < argc) {
         fprintf(stderr, "nvr: unexpected argument \"%s\"\n", argv[optind]);
         return -1;

@@ -1192,6 +1192,22 @@ nvr_err export_verify_pinned(const char *zip_path, const char *pin, FILE *report
         (*problems)++;
         fprintf(report, "FAILED: public-key.pem: its fingerprint is not the one in manifest.json\n");
     }
+    json_t *df = json_object_get(doc, "derived_from");
+    if (json_is_object(df)) { /* a redacted copy (nvr/redact/redact.h): it stands alone; say what it is */
+        json_t *rq = json_object_get(doc, "request"), *rd = json_object_get(doc, "redactions");
+        const char *osha = json_string_value(json_object_get(df, "manifest_sha256"));
+        const char *num = json_string_value(json_object_get(rq, "number"));
+        fprintf(report,
+                "note: a redacted copy (%s) for records request %s with %zu redaction%s and %zu mute range%s, "
+                "derived from the export whose manifest.json has sha256 %s; nvr verify ORIGINAL.zip --derived "
+                "THIS.zip checks the chain\n",
+                json_string_value(json_object_get(doc, "format")) ? json_string_value(json_object_get(doc, "format"))
+                                                                  : "?",
+                num && num[0] ? num : "(none)", json_array_size(json_object_get(rd, "shapes")),
+                json_array_size(json_object_get(rd, "shapes")) == 1 ? "" : "s",
+                json_array_size(json_object_get(rd, "mute")),
+                json_array_size(json_object_get(rd, "mute")) == 1 ? "" : "s", osha ? osha : "?");
+    }
     json_t *files = json_object_get(doc, "files");
     size_t nfiles = json_array_size(files);
     for (size_t i = 0; i < nfiles; i++) {

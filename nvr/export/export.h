@@ -115,4 +115,12 @@ nvr_err export_verify(const char *zip_path, FILE *report, int *problems);
  * key verifies, so the fingerprint must then be compared out of band. */
 nvr_err export_verify_pinned(const char *zip_path, const char *pin, FILE *report, int *problems);
 
+/* Verifies a derivative export (a redacted copy, nvr/redact/redact.h)
+ * against its original (export_chain.c): both zips as export_verify_pinned
+ * does (pin as there), then that the derivative's signed "derived_from"
+ * names the original's manifest SHA-256, signature and signer, that every
+ * video it holds names ("of", "of_sha256") a file of the original, and that
+ * one key signed both.  Report lines and *problems as export_verify. */
+nvr_err export_verify_chain(const char *original, const char *derived, const char *pin, FILE *report, int *problems);
+
 #endif

@@ -48,6 +48,9 @@ static void fsync_dir_of(const char *path)
 struct job {
     struct export_job_status s;
     struct export_request *req; /* NULL once run */
+    export_job_fn run;          /* or this (export_jobs_submit_fn), NULL once run */
+    void (*free_arg)(void *);
+    void *arg;
 };
 
 struct export_jobs {
@@ -132,6 +135,13 @@ static void copy_string(json_t *o, const char *key, char *dst, size_t n)
     snprintf(dst, n, "%s", v ? v : "");
 }
 
+void export_jobs_redacted_name(char name[EXPORT_DOWNLOAD_NAME_MAX])
+{
+    size_t n = strlen(name);
+    if (n >= 4 && strcmp(name + n - 4, ".zip") == 0 && n + 9 < EXPORT_DOWNLOAD_NAME_MAX)
+        memcpy(name + n - 4, "-redacted.zip", 14);
+}
+
 /* What a finished zip's manifest.json says of the job: its cameras and
  * names, range, operator, case, reason and export time.  Leaves s as it is
  * where the manifest cannot be read (an export of an older version keeps
@@ -177,6 +187,12 @@ static void read_manifest(const char *zip_path, struct export_job_status *s)
     copy_string(doc, "case", s->case_id, sizeof s->case_id);
     copy_string(doc, "reason", s->reason, sizeof s->reason);
     set_cameras(s, ids, names, n);
+    json_t *df = json_object_get(doc, "derived_from");
+    if (json_is_object(df)) { /* a redacted copy (nvr/redact) */
+        const char *of = json_string_value(json_object_get(df, "export_id"));
+        snprintf(s->redacted_from, sizeof s->redacted_from, "%s", of && export_jobs_valid_id(of) ? of : "");
+        export_jobs_redacted_name(s->download_name);
+    }
 out:
     json_decref(doc);
     free(buf);
@@ -256,17 +272,31 @@ static void *worker(void *arg)
         }
         char id[EXPORT_ID_LEN + 1], path[PATH_MAX + 64], err[256];
         struct export_request *req = job->req;
+        export_job_fn run = job->run;
+        void (*free_arg)(void *) = job->free_arg;
+        void *run_arg = job->arg;
         uint64_t bytes = 0;
         job->req = NULL;
+        job->run = NULL;
+        job->arg = NULL;
         job->s.state = EXPORT_RUNNING;
         snprintf(id, sizeof id, "%s", job->s.id);
         pthread_mutex_unlock(&j->mu);
 
         snprintf(path, sizeof path, "%s/%s.zip", j->dir, id);
-        nvr_log(NVR_INFO, NULL, "export started id=%s cameras=%zu operator=%s", id, req->ncameras, req->operator_name);
         int64_t t0 = nvr_clock_mono_us();
         struct progress_arg parg = {j, id};
-        int rc = export_run(j->st, j->key, req, path, on_progress, &parg, &bytes, err, sizeof err);
+        int rc;
+        if (run) {
+            nvr_log(NVR_INFO, NULL, "export job started id=%s (redacted copy)", id);
+            rc = run(run_arg, id, j->st, j->key, path, on_progress, &parg, &bytes, err, sizeof err);
+            if (free_arg)
+                free_arg(run_arg);
+        } else {
+            nvr_log(NVR_INFO, NULL, "export started id=%s cameras=%zu operator=%s", id, req->ncameras,
+                    req->operator_name);
+            rc = export_run(j->st, j->key, req, path, on_progress, &parg, &bytes, err, sizeof err);
+        }
         if (rc == NVR_OK) {
             /* listed as done again after a restart: make it durable first */
             int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -334,8 +364,11 @@ void export_jobs_stop(struct export_jobs **jp)
     pthread_mutex_unlock(&j->mu);
     if (j->worker_started)
         pthread_join(j->worker, NULL);
-    for (size_t i = 0; i < j->n; i++)
+    for (size_t i = 0; i < j->n; i++) {
         free(j->jobs[i].req);
+        if (j->jobs[i].arg && j->jobs[i].free_arg)
+            j->jobs[i].free_arg(j->jobs[i].arg);
+    }
     free(j->jobs);
     pthread_cond_destroy(&j->cv);
     pthread_mutex_destroy(&j->mu);
@@ -380,6 +413,42 @@ nvr_err export_jobs_submit(struct export_jobs *j, const struct export_request *r
     pthread_mutex_unlock(&j->mu);
     if (rc)
         free(job.req);
+    return rc;
+}
+
+nvr_err export_jobs_submit_fn(struct export_jobs *j, const struct export_job_status *info, export_job_fn run,
+                              void (*free_arg)(void *), void *arg, char id[EXPORT_ID_LEN + 1])
+{
+    char ref[EXPORT_REF_MAX];
+    struct job job = {0};
+    if (export_new_id(ref)) {
+        if (free_arg)
+            free_arg(arg);
+        return NVR_EIO;
+    }
+    memcpy(id, ref, EXPORT_ID_LEN);
+    id[EXPORT_ID_LEN] = '\0';
+    job.s = *info;
+    snprintf(job.s.id, sizeof job.s.id, "%s", id);
+    job.s.state = EXPORT_QUEUED;
+    job.s.progress = 0;
+    job.s.error[0] = '\0';
+    job.s.size = 0;
+    job.s.created_us = nvr_clock_now_us();
+    job.s.finished_us = 0;
+    job.run = run;
+    job.free_arg = free_arg;
+    job.arg = arg;
+    pthread_mutex_lock(&j->mu);
+    size_t pending = 0;
+    for (size_t i = 0; i < j->n; i++)
+        pending += j->jobs[i].s.state == EXPORT_QUEUED || j->jobs[i].s.state == EXPORT_RUNNING;
+    int rc = pending >= EXPORT_MAX_JOBS ? NVR_ENOMEM : add_job(j, &job);
+    if (rc == NVR_OK)
+        pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    if (rc && free_arg)
+        free_arg(arg);
     return rc;
 }
 
@@ -463,6 +532,11 @@ void export_jobs_write_status(FILE *f, const struct export_job_status *s)
     json_write_string(f, s->case_id);
     fputs(",\"reason\":", f);
     json_write_string(f, s->reason);
+    fputs(",\"redacted_from\":", f);
+    if (s->redacted_from[0])
+        json_write_string(f, s->redacted_from);
+    else
+        fputs("null", f);
     fputc('}', f);
 }
 

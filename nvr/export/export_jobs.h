@@ -11,6 +11,11 @@
  * when the server stopped is lost (libzip's temporary file is removed at
  * start-up).  No index migration is needed.
  *
+ * Redacted copies (nvr/redact, POST /api/v1/exports/{id}/redact) are jobs
+ * of the same queue (export_jobs_submit_fn), their zips in the same
+ * folder; at start-up a zip whose manifest has "derived_from" is listed
+ * with redacted_from, its original's id.
+ *
  * Threads: the HTTP threads call submit/get/list; the worker runs the
  * exports; one mutex guards the job list.
  */
@@ -44,6 +49,7 @@ struct export_job_status {
     char camera_names[1024];                      /* their display names, "\n"-separated, in the same order */
     char case_id[256], reason[256];               /* as asked, cut to fit */
     char download_name[EXPORT_DOWNLOAD_NAME_MAX]; /* the zip's file name to suggest (export_names.h) */
+    char redacted_from[EXPORT_ID_LEN + 1];        /* a redacted copy: the original export's id; "" otherwise */
 };
 
 /* Starts the worker.  st and key are borrowed and must outlive it. */
@@ -55,6 +61,22 @@ void export_jobs_stop(struct export_jobs **j);
 /* Queues req (copied); its id into id.  NVR_ENOMEM when EXPORT_MAX_JOBS
  * jobs are queued or running. */
 nvr_err export_jobs_submit(struct export_jobs *j, const struct export_request *req, char id[EXPORT_ID_LEN + 1]);
+
+/* A job that is not an export_run, taking its turn in the same queue and
+ * worker (a redacted copy, nvr/redact: one render at a time, exports and
+ * redactions alike).  run writes the zip at out_path as export_run does,
+ * id being the job's own; it runs on the worker thread. */
+typedef nvr_err (*export_job_fn)(void *arg, const char *id, struct storage *st, const struct sign_key *key,
+                                 const char *out_path, export_progress_fn progress, void *progress_arg,
+                                 uint64_t *zip_bytes, char *err, size_t errlen);
+
+/* Queues run(arg); info gives what the job's status shows (operator,
+ * cameras and names, range, case, reason, download name, redacted_from);
+ * the rest is set here.  Takes arg whatever happens: free_arg(arg) once run
+ * has returned, when the queue stops first, or now on failure (NVR_ENOMEM
+ * as export_jobs_submit). */
+nvr_err export_jobs_submit_fn(struct export_jobs *j, const struct export_job_status *info, export_job_fn run,
+                              void (*free_arg)(void *), void *arg, char id[EXPORT_ID_LEN + 1]);
 
 /* The status of job id; NVR_ENOTFOUND if there is none. */
 nvr_err export_jobs_get(struct export_jobs *j, const char *id, struct export_job_status *out);
@@ -68,6 +90,9 @@ void export_jobs_write_status(FILE *f, const struct export_job_status *s);
 
 /* The zip of a done job: data_dir/exports/ID.zip into path. */
 nvr_err export_jobs_zip_path(struct export_jobs *j, const char *id, char *path, size_t n);
+
+/* "NAME.zip" -> "NAME-redacted.zip" in place (if it fits). */
+void export_jobs_redacted_name(char name[EXPORT_DOWNLOAD_NAME_MAX]);
 
 /* Whether id has the form of a job id (32 lowercase hex digits). */
 int export_jobs_valid_id(const char *id);

@@ -9,6 +9,12 @@
  * The operator recorded in the manifest is the signed-in user; a user may
  * export only cameras they may see (others answer 404, as unknown ones),
  * and sees and downloads only their own exports (an admin: all of them).
+ *
+ * A redacted copy (POST /api/v1/exports/{id}/redact, nvr/redact/redact.h)
+ * is asked of a finished export the user may see: the body, the
+ * redactions document, is checked here whole (400 naming the field) and
+ * the render is a job of the same queue; when it is done the access log
+ * gets `export_redacted` with the request reference, per camera.
  */
 #include "http/http_exports.h"
 
@@ -17,6 +23,8 @@
 #include "export/export_jobs.h"
 #include "http/http_auth.h"
 #include "core/nvr.h"
+#include "redact/redact.h"
+#include "storage/access_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -207,4 +215,108 @@ http_result http_exports_download(struct http_request *r, struct nvr *nvr)
     snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", s.download_name);
     http_add_reply_header(r, "Content-Disposition", disp);
     return http_reply_file(r, fd, (uint64_t)sb.st_size, "application/zip", etag, "private, no-cache");
+}
+
+/* ---- redacted copies ---- */
+
+struct redact_job {
+    struct redact_doc *doc;
+    struct redact_request req;
+    char original[4200]; /* the original's zip */
+    char address[64];    /* who asked, from where: for the access log */
+};
+
+static void redact_job_free(void *arg)
+{
+    struct redact_job *rj = arg;
+    if (!rj)
+        return;
+    redact_doc_free(&rj->doc);
+    free(rj);
+}
+
+static nvr_err redact_job_run(void *arg, const char *id, struct storage *st, const struct sign_key *key,
+                              const char *out_path, export_progress_fn progress, void *progress_arg,
+                              uint64_t *zip_bytes, char *err, size_t errlen)
+{
+    struct redact_job *rj = arg;
+    struct redact_result res;
+    snprintf(rj->req.ref, sizeof rj->req.ref, "%s", id);
+    int rc = redact_run(key, rj->original, rj->doc, &rj->req, out_path, progress, progress_arg, &res, err, errlen);
+    if (rc)
+        return rc;
+    *zip_bytes = res.zip_bytes;
+    char detail[ACCESS_TEXT_MAX], cams[sizeof res.cameras];
+    redact_log_detail(&rj->req, &res, detail, sizeof detail);
+    snprintf(cams, sizeof cams, "%s", res.cameras);
+    int64_t now = nvr_clock_now_us();
+    for (char *save = NULL, *c = strtok_r(cams, ",", &save); c; c = strtok_r(NULL, ",", &save))
+        access_log_append(storage_index(st), now, rj->req.operator_name, rj->address, "export_redacted", c, detail);
+    return NVR_OK;
+}
+
+/* ?request= and ?requester= into dst (at most n - 1 bytes, UTF-8). */
+static int query_text(struct http_request *r, const char *key, char *dst, size_t n, char *err, size_t errlen)
+{
+    const char *v = http_query(r, key);
+    dst[0] = '\0';
+    if (!v)
+        return 0;
+    if (strlen(v) >= n) {
+        snprintf(err, errlen, "%s is longer than %zu bytes", key, n - 1);
+        return -1;
+    }
+    snprintf(dst, n, "%s", v);
+    return 0;
+}
+
+http_result http_exports_redact(struct http_request *r, struct nvr *nvr)
+{
+    struct export_job_status s, info;
+    const char *id = http_param(r, 0);
+    size_t len;
+    const char *body = http_body(r, &len);
+    char err[256], nid[EXPORT_ID_LEN + 1];
+    struct http_body b;
+    if (!export_jobs_valid_id(id) || export_jobs_get(nvr->exports, id, &s) || !may_see(r, &s))
+        return http_reply_error(r, 404, "no such export");
+    if (s.state != EXPORT_DONE)
+        return http_reply_error(r, 409, "the export is %s", s.state == EXPORT_FAILED ? "failed" : "not finished");
+    if (s.redacted_from[0])
+        return http_reply_error(r, 409, "this is a redacted copy; redact the original export %s", s.redacted_from);
+    if (len > REDACT_DOC_MAX_BODY)
+        return http_reply_error(r, 413, "the redactions document is larger than %d bytes", REDACT_DOC_MAX_BODY);
+    struct redact_job *rj = calloc(1, sizeof *rj);
+    if (!rj)
+        return http_reply_error(r, 500, "out of memory");
+    if (redact_doc_parse(body ? body : "", len, &rj->doc, err, sizeof err) ||
+        query_text(r, "request", rj->req.request_number, sizeof rj->req.request_number, err, sizeof err) ||
+        query_text(r, "requester", rj->req.requester, sizeof rj->req.requester, err, sizeof err)) {
+        redact_job_free(rj);
+        return http_reply_error(r, 400, "%s", err);
+    }
+    snprintf(rj->req.operator_name, sizeof rj->req.operator_name, "%s", http_auth_name(r));
+    snprintf(rj->address, sizeof rj->address, "%s", http_client_address(r));
+    if (redact_check_request(&rj->req, err, sizeof err) ||
+        export_jobs_zip_path(nvr->exports, id, rj->original, sizeof rj->original)) {
+        redact_job_free(rj);
+        return http_reply_error(r, 400, "%s", err);
+    }
+    info = s;
+    snprintf(info.operator_name, sizeof info.operator_name, "%s", rj->req.operator_name);
+    snprintf(info.reason, sizeof info.reason, "redacted copy for records request %.200s",
+             rj->req.request_number[0] ? rj->req.request_number : "(no number)");
+    snprintf(info.redacted_from, sizeof info.redacted_from, "%s", id);
+    export_jobs_redacted_name(info.download_name);
+    char number[REDACT_TEXT_MAX];
+    snprintf(number, sizeof number, "%s", rj->req.request_number);
+    int rc = export_jobs_submit_fn(nvr->exports, &info, redact_job_run, redact_job_free, rj, nid);
+    if (rc)
+        return http_reply_error(r, 503, "cannot queue the redaction: %s", nvr_strerror(rc));
+    http_auth_log(r, nvr, "export_redaction_requested", NULL, "redacted=%s of=%s request=%.120s", nid, id, number);
+    if (export_jobs_get(nvr->exports, nid, &s) || http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    export_jobs_write_status(b.f, &s);
+    fputc('\n', b.f);
+    return http_body_send(r, &b, 202, "application/json", "no-store");
 }

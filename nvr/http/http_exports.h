@@ -5,6 +5,9 @@
  *   GET  /api/v1/exports               every job, newest first
  *   GET  /api/v1/exports/{id}          status, progress, error, size
  *   GET  /api/v1/exports/{id}/download the zip (Range supported)
+ *   POST /api/v1/exports/{id}/redact   queue a redacted copy of it (body: the
+ *                                      redactions document; ?request=, ?requester=)
+ *                                      -> 202, a job like an export
  */
 #ifndef NVR_HTTP_EXPORTS_H
 #define NVR_HTTP_EXPORTS_H
@@ -15,5 +18,6 @@ http_result http_exports_create(struct http_request *r, struct nvr *nvr);
 http_result http_exports_list(struct http_request *r, struct nvr *nvr);
 http_result http_exports_get(struct http_request *r, struct nvr *nvr);
 http_result http_exports_download(struct http_request *r, struct nvr *nvr);
+http_result http_exports_redact(struct http_request *r, struct nvr *nvr);
 
 #endif

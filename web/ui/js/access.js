@@ -25,6 +25,8 @@ const ACTIONS = [
   ['snapshot', 'snapshot'],
   ['export_created', 'export made'],
   ['export_downloaded', 'export downloaded'],
+  ['export_redaction_requested', 'redacted copy asked for (records request)'],
+  ['export_redacted', 'redacted copy made (records request)'],
   ['hold_created', 'hold placed'],
   ['hold_released', 'hold released'],
   ['user_created', 'user added'],
