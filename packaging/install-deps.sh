@@ -24,6 +24,7 @@ runtime_build=(
   nodejs npm    # the web UI's build (NVR_WEB): npm ci fetches hls.js (web/package-lock.json)
   brotli        # the web UI's build: .br copies of its files (web/build_static.py)
   libzip-dev
+  smartmontools # disk health of the storage dirs (smartctl --json; optional at run time)
 )
 # the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)
 test_deps=(

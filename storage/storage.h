@@ -24,6 +24,7 @@
 
 #include "base/err.h"
 #include "storage/dir_store.h"
+#include "storage/disk_smart.h"
 #include "storage/index.h"
 
 #include <libavcodec/avcodec.h>
@@ -99,6 +100,7 @@ enum storage_dir_state { STORAGE_DIR_OK = 0, STORAGE_DIR_READONLY, STORAGE_DIR_O
 
 #define STORAGE_DIR_PROBE_MS 1000
 #define STORAGE_DIR_DEADLINE_MS 5000
+#define STORAGE_SMART_INTERVAL_S 600 /* SMART is read at start-up and this often (disk_smart.h) */
 
 /* "ok", "read_only", "offline". */
 const char *storage_dir_state_name(enum storage_dir_state s);
@@ -120,7 +122,8 @@ struct storage_dir_status {
     uint64_t fs_size, fs_avail;
     int64_t latency_us; /* last probe's 4 KiB write + fdatasync, -1 if none yet */
     int open_segments;
-    struct dir_usage usage; /* footage the index holds there (with_usage only) */
+    struct dir_usage usage;  /* footage the index holds there (with_usage only) */
+    struct disk_smart smart; /* its disk's SMART health (checked_us 0: not read yet) */
 };
 
 /* Every known dir's status: *out a new array of *n (free()).  with_usage

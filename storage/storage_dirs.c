@@ -295,6 +295,7 @@ static nvr_err register_dir(struct storage *st, const char *path)
 }
 
 static void *probe_main(void *arg);
+static void *smart_main(void *arg);
 
 nvr_err storage_set_dirs(struct storage *st, const char *dirs)
 {
@@ -325,7 +326,48 @@ nvr_err storage_set_dirs(struct storage *st, const char *dirs)
         if (pthread_create(&d->tid, NULL, probe_main, d) == 0)
             d->has_thread = 1;
     }
+    if (pthread_create(&st->smart_tid, NULL, smart_main, st) == 0)
+        st->has_smart_thread = 1;
     return NVR_OK;
+}
+
+/* SMART of every dir's disk now and every STORAGE_SMART_INTERVAL_S; a
+ * failing assessment or growing bad-sector counts are logged. */
+static void *smart_main(void *arg)
+{
+    struct storage *st = arg;
+    pthread_mutex_lock(&st->dmu);
+    while (!st->dstop) {
+        size_t n = st->ndirs;
+        pthread_mutex_unlock(&st->dmu);
+        for (size_t i = 0; i < n; i++) {
+            struct storage_dir *d = &st->dirs[i];
+            struct disk_smart sm;
+            disk_smart_read(d->path, 10, &sm);
+            pthread_mutex_lock(&st->dmu);
+            struct disk_smart was = d->smart;
+            d->smart = sm;
+            pthread_mutex_unlock(&st->dmu);
+            if (sm.available && !sm.passed && (!was.available || was.passed))
+                nvr_log(NVR_ERROR, NULL, "storage dir disk fails its SMART assessment dir=%s device=%s", d->path,
+                        sm.device);
+            else if (sm.available && (sm.pending > was.pending || sm.reallocated > was.reallocated))
+                nvr_log(NVR_WARN, NULL,
+                        "storage dir disk has bad sectors dir=%s device=%s reallocated=%lld pending=%lld", d->path,
+                        sm.device, (long long)sm.reallocated, (long long)sm.pending);
+            else if (!was.checked_us)
+                nvr_log(NVR_INFO, NULL, "storage dir smart dir=%s device=%s %s", d->path,
+                        sm.device[0] ? sm.device : "-", sm.available ? (sm.passed ? "passed" : "FAILED") : sm.message);
+        }
+        pthread_mutex_lock(&st->dmu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += STORAGE_SMART_INTERVAL_S;
+        while (!st->dstop && pthread_cond_timedwait(&st->dcv, &st->dmu, &until) != ETIMEDOUT)
+            ;
+    }
+    pthread_mutex_unlock(&st->dmu);
+    return NULL;
 }
 
 void storage_dirs_stop(struct storage *st)
@@ -334,6 +376,9 @@ void storage_dirs_stop(struct storage *st)
     st->dstop = 1;
     pthread_cond_broadcast(&st->dcv);
     pthread_mutex_unlock(&st->dmu);
+    if (st->has_smart_thread) /* smartctl is bounded by its timeout */
+        pthread_join(st->smart_tid, NULL);
+    st->has_smart_thread = 0;
     for (size_t i = 0; i < st->ndirs; i++) {
         struct storage_dir *d = &st->dirs[i];
         if (!d->has_thread)
@@ -612,6 +657,7 @@ nvr_err storage_dirs_status(struct storage *st, int with_usage, struct storage_d
         if (d->probe_started_mono && s->latency_us < d->latency_us)
             s->latency_us = d->latency_us;
         s->open_segments = d->open_segments;
+        s->smart = d->smart;
     }
     size_t count = st->ndirs;
     pthread_mutex_unlock(&st->dmu);

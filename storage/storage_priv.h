@@ -8,6 +8,7 @@
 
 #include "base/err.h"
 #include "storage/dir_store.h"
+#include "storage/disk_smart.h"
 #include "storage/s3.h"
 #include "storage/storage.h"
 
@@ -38,7 +39,8 @@ struct storage_dir {
     int recover;                /* came back: settle its unfinished segments */
     pthread_t tid;
     int has_thread;
-    struct storage *st; /* for the probe thread */
+    struct storage *st;      /* for the probe thread */
+    struct disk_smart smart; /* the last SMART reading (the health thread) */
 };
 
 struct storage {
@@ -59,6 +61,8 @@ struct storage {
     int64_t open_rows[STORAGE_OPEN_ROWS_MAX]; /* ids of the segments being written */
     size_t nopen_rows;
     int dstop;
+    pthread_t smart_tid; /* reads SMART every STORAGE_SMART_INTERVAL_S (writers only) */
+    int has_smart_thread;
 
     struct s3_client *s3; /* the archive tier's client (archive.c), NULL without; set before
                            * the HTTP server starts, cleared after it stops */

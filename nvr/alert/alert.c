@@ -265,6 +265,18 @@ static void observe_dirs(const struct nvr *nvr, struct obs_list *l)
         return;
     for (size_t i = 0; i < n; i++) {
         struct obs *o;
+        const struct disk_smart *sm = &v[i].smart;
+        if (sm->available && (!sm->passed || sm->pending > 0 || sm->uncorrectable > 0)) {
+            snprintf(key, sizeof key, "disk_smart:%lld", (long long)v[i].id);
+            if ((o = obs_add(l, key, "disk_smart", NULL, sm->passed ? "warning" : "critical", "storage", 0))) {
+                snprintf(o->title, sizeof o->title, "Disk %.40s (%.120s) %s", sm->device, v[i].path,
+                         sm->passed ? "has unreadable sectors" : "fails its SMART self-assessment: replace it");
+                snprintf(o->detail, sizeof o->detail,
+                         "reallocated %lld, pending %lld, offline uncorrectable %lld sectors; temperature %d C",
+                         (long long)sm->reallocated, (long long)sm->pending, (long long)sm->uncorrectable,
+                         sm->temperature_c);
+            }
+        }
         if (v[i].state == STORAGE_DIR_OK)
             continue;
         snprintf(key, sizeof key, "storage_dir:%lld", (long long)v[i].id);

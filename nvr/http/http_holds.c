@@ -224,6 +224,37 @@ static const char *state_name(enum retention_state s)
     return "error";
 }
 
+/* A number, or null when the disk does not report it (-1). */
+static void num_or_null(FILE *f, const char *key, int64_t v)
+{
+    fprintf(f, ",\"%s\":", key);
+    if (v < 0)
+        fputs("null", f);
+    else
+        fprintf(f, "%lld", (long long)v);
+}
+
+/* ,"smart":{...} of a dir's disk (disk_smart.h). */
+static void write_smart(FILE *f, const struct disk_smart *s)
+{
+    fputs(",\"smart\":{\"device\":", f);
+    json_write_string(f, s->device);
+    fprintf(f, ",\"available\":%s,\"passed\":", s->available ? "true" : "false");
+    fputs(s->available ? (s->passed ? "true" : "false") : "null", f);
+    num_or_null(f, "temperature_c", s->temperature_c);
+    num_or_null(f, "power_on_hours", s->power_on_hours);
+    num_or_null(f, "reallocated_sectors", s->reallocated);
+    num_or_null(f, "pending_sectors", s->pending);
+    num_or_null(f, "uncorrectable_sectors", s->uncorrectable);
+    num_or_null(f, "media_errors", s->media_errors);
+    num_or_null(f, "percentage_used", s->percentage_used);
+    fputs(",\"message\":", f);
+    json_write_string(f, s->checked_us ? s->message : "not read yet");
+    fputs(",\"checked\":", f);
+    write_time_or_null(f, s->checked_us, s->checked_us != 0);
+    fputc('}', f);
+}
+
 /* The storage dirs (storage.h): where footage lives, which disks work. */
 static void write_dirs(FILE *f, struct nvr *nvr)
 {
@@ -242,10 +273,12 @@ static void write_dirs(FILE *f, struct nvr *nvr)
             json_write_string(f, d->reason);
             fprintf(f,
                     ",\"fs_size_bytes\":%llu,\"fs_avail_bytes\":%llu,\"write_latency_ms\":%.1f,"
-                    "\"open_segments\":%d,\"segments\":%lld,\"bytes\":%llu,\"held_segments\":%lld}",
+                    "\"open_segments\":%d,\"segments\":%lld,\"bytes\":%llu,\"held_segments\":%lld",
                     (unsigned long long)d->fs_size, (unsigned long long)d->fs_avail,
                     d->latency_us < 0 ? -1.0 : d->latency_us / 1000.0, d->open_segments, (long long)d->usage.segments,
                     (unsigned long long)d->usage.bytes, (long long)d->usage.held);
+            write_smart(f, &d->smart);
+            fputc('}', f);
         }
         free(v);
     }
@@ -349,6 +382,17 @@ void http_storage_write_metrics(struct nvr *nvr, FILE *f)
         fputs("nvr_storage_dir_avail_bytes{dir=", f);
         json_write_string(f, v[i].path);
         fprintf(f, "} %llu\n", (unsigned long long)v[i].fs_avail);
+    }
+    fputs(
+        "# HELP nvr_storage_dir_smart_passed The disk's SMART assessment (1 passed, 0 failing; absent without SMART).\n"
+        "# TYPE nvr_storage_dir_smart_passed gauge\n",
+        f);
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].smart.available)
+            continue;
+        fputs("nvr_storage_dir_smart_passed{dir=", f);
+        json_write_string(f, v[i].path);
+        fprintf(f, "} %d\n", v[i].smart.passed);
     }
     fputs("# HELP nvr_storage_dir_write_latency_seconds The last probe's 4 KiB write and fdatasync.\n"
           "# TYPE nvr_storage_dir_write_latency_seconds gauge\n",

@@ -165,6 +165,11 @@ with Camera("h264.mp4", no_audio=True) as cam_a, Camera("h264_bf.mp4", no_audio=
     st, s = get_json(nvr, "/api/v1/storage")
     check(st == 200 and [d["state"] for d in s["dirs"] if d["path"] in (disk1, disk2)] == ["ok", "ok"],
           "storage route lists both dirs ok: %s" % (s and s.get("dirs")))
+    # SMART: a tmpfs has no disk, and the reading says so rather than guessing one
+    sm = wait_until(lambda: [d["smart"] for d in get_json(nvr, "/api/v1/storage")[1]["dirs"]
+                             if d["path"] == disk1 and d["smart"]["checked"]], 15)
+    check(sm and sm[0]["available"] is False and sm[0]["passed"] is None and
+          "not on a block device" in sm[0]["message"], "disk 1's SMART says it has no disk: %s" % sm)
     d1 = [r for c in ("a", "b") for r in nvr.db_rows(c) if r["dir"] == ids[disk1] and r["state"] == 0]
     check(d1, "some complete footage on disk 1")
     d1_cam, d1_start, d1_end = d1[0]["camera"], d1[0]["start_us"] / 1e6, d1[0]["end_us"] / 1e6
