@@ -71,7 +71,16 @@ async function refresh() {
         text += `; ${d.segments} segments here${d.state === 'offline' ? ' unavailable' : ''}`;
         if (d.held_segments) text += `, ${d.held_segments} under evidence holds`;
       }
-      tiles.push(tile(`dir-${d.id}`, lvl, d.data_dir ? `Disk ${d.path} (data_dir)` : `Disk ${d.path}`, text));
+      let level = lvl;
+      const sm = d.smart;
+      if (sm && sm.available) {
+        const bad = (sm.pending_sectors || 0) + (sm.uncorrectable_sectors || 0);
+        text += sm.passed ? `; SMART passed${bad ? `, ${bad} bad sectors` : ''}` : '; SMART: the disk is failing, replace it';
+        if (sm.temperature_c !== null) text += `, ${sm.temperature_c} °C`;
+        if (!sm.passed) level = 'red';
+        else if (bad && level === 'green') level = 'amber';
+      }
+      tiles.push(tile(`dir-${d.id}`, level, d.data_dir ? `Disk ${d.path} (data_dir)` : `Disk ${d.path}`, text));
     }
   }
   // the open alerts
