@@ -259,14 +259,17 @@ with Camera("h264.mp4", no_audio=True) as cam_a, Camera("h264_bf.mp4", no_audio=
     check({r["dir"] for r in open_rows} >= {ids[disk2]}, "segments were open on disk 2 at the kill: %s" %
           [(r["path"], r["dir"]) for r in open_rows])
     nvr.start()
-    check(wait_until(lambda: all(r["state"] == 0 for r in nvr.db_rows() if r["id"] in {o["id"] for o in open_rows}),
-                     15), "the segments open at the kill are complete after the restart")
-    for o in open_rows:
-        now = [r for r in nvr.db_rows() if r["id"] == o["id"]]
-        if now:
-            root_dir = disk1 if now[0]["dir"] == ids[disk1] else disk2
-            check(os.path.getsize(os.path.join(root_dir, now[0]["path"])) == now[0]["bytes"],
-                  "%s: recovered on its disk with the indexed size" % now[0]["path"])
+    # (by path: SQLite may give a removed row's id to a new segment)
+    open_paths = {(o["dir"], o["path"]) for o in open_rows}
+    settled = lambda: [r for r in nvr.db_rows() if (r["dir"], r["path"]) in open_paths]
+    check(wait_until(lambda: all(r["state"] == 0 for r in settled()), 15),
+          "the segments open at the kill are settled after the restart: %s" % settled())
+    for r in settled():  # kept (a whole fragment was durable) or removed (none was)
+        root_dir = disk1 if r["dir"] == ids[disk1] else disk2
+        check(os.path.getsize(os.path.join(root_dir, r["path"])) == r["bytes"],
+              "%s: recovered on its disk with the indexed size" % r["path"])
+    print("kill -9: %d segments open on disks %s; %d kept with their durable fragments, the rest had none" %
+          (len(open_rows), sorted({o["dir"] for o in open_rows}), len(settled())))
     time.sleep(3)
     rc = nvr.stop()
     check(rc == 0, "nvr stops cleanly (%s)" % rc)
