@@ -4,7 +4,8 @@
 // an admin's: all) newest first with status, a progress bar refreshed every
 // second while any is queued or running, the cameras by name and id, a
 // Download link (named as the server suggests) when done and the error when
-// failed, and the server's signing key to compare fingerprints.
+// failed, a "Redact…" link to the redaction editor (redact.html; "Review…"
+// for a redacted copy), and the server's signing key to compare fingerprints.
 //
 // API (docs/ref/http-api.md): POST/GET /api/v1/exports, GET
 // /api/v1/exports/{id}/download, GET /api/v1/signing-key, GET
@@ -54,6 +55,10 @@ function row(x) {
   const link = x.status === 'done' && x.download
     ? el('a', { class: 'button download', href: x.download, download: x.download_name || `export-${x.id}.zip` }, 'Download')
     : null;
+  // the redaction editor: an original to redact, a redacted copy to review
+  const redact = x.status === 'done'
+    ? el('a', { class: 'button redact', href: `redact.html?export=${encodeURIComponent(x.id)}` }, x.redacted_from ? 'Review\u2026' : 'Redact\u2026')
+    : null;
   return el(
     'tr',
     { 'data-export': x.id, 'data-status': x.status },
@@ -64,7 +69,7 @@ function row(x) {
     el('td', { class: 'case', 'data-label': 'Case / reason' }, [x.case, x.reason].filter(Boolean).join(' / ')),
     el('td', { class: 'operator', 'data-label': 'By' }, x.operator || ''),
     el('td', { class: 'status', 'data-label': 'Status' }, status(x)),
-    el('td', { class: 'actions' }, link),
+    el('td', { class: 'actions' }, el('span', { class: 'row-actions' }, link, redact)),
   );
 }
 
