@@ -20,6 +20,7 @@
 //   - playback's "Redact…" opens the exports page, whose "Export, then
 //     redact" makes the export and opens the editor on it when it is done;
 //   - axe-core finds nothing serious on the editor with a box being edited;
+//   - leaving the page with boxes neither saved nor rendered asks first;
 //   - at 390x844 the page has no horizontal overflow.
 // The Python side checks the pictures, the sound and the chain.
 import fs from 'node:fs';
@@ -78,6 +79,10 @@ try {
   const context = await browser.newContext({ viewport: { width: 1366, height: 1000 }, acceptDownloads: true, bypassCSP: true });
   const page = await context.newPage();
   watch(page);
+  let leaveAsked = 0; // beforeunload prompts (watch() accepts them)
+  page.on('dialog', (d) => {
+    if (d.type() === 'beforeunload') leaveAsked++;
+  });
   check(await login(page, process.env.INV_USER, process.env.INV_PASSWORD), 'the investigator signs in');
   check(await waitFor(() => page.locator('header.top nav a[href="redact.html"]').count(), 5000), 'the header links "Redact"');
 
@@ -211,8 +216,13 @@ try {
         `the editor opens on the new export when it is done (${page.url()})`);
 
   // ---- a phone ----
+  // the box just made by keyboard is neither saved nor rendered: leaving asks first
+  await page.locator('#overlay').focus();
+  await page.keyboard.press('ArrowLeft');
   await page.setViewportSize({ width: 390, height: 844 });
+  const asked = leaveAsked;
   await page.reload();
+  check(leaveAsked === asked + 1, `leaving with unsaved boxes asks first (${leaveAsked - asked} prompt)`);
   await waitFor(() => page.evaluate(() => !!document.body.dataset.ready), 15000);
   await sleep(300);
   const m = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));

@@ -19,7 +19,8 @@ by frame and, in every frame of each box's range, the redacted region's
 high-frequency energy has dropped by at least 80 %, the rest of the frame is
 the original's within encoding noise (PSNR >= 30 dB); the sound is silent in
 the mute range and not outside it; `nvr verify` accepts the copy alone and,
-given the original, confirms the chain."""
+given the original, confirms the chain, and fails the copy once a box is
+dropped from its redactions.json; opening the video is access-logged."""
 import json
 import os
 import subprocess
@@ -282,6 +283,18 @@ with Camera("h264_pcmu.mov", audio_codec="pcmu") as cam:
         v = subprocess.run([NVR, "verify", "-c", nvr.config, orig_zip, "--derived", zip_path], capture_output=True,
                            text=True, timeout=180)
         check(v.returncode == 0 and "chain verified" in v.stdout, "nvr verify --derived: %s%s" % (v.stdout, v.stderr))
+        # a copy whose redaction list was edited (a box dropped) fails
+        edited = os.path.join(nvr.dir, "edited.zip")
+        with zipfile.ZipFile(zip_path) as zi, zipfile.ZipFile(edited, "w", zipfile.ZIP_STORED) as zo:
+            for info in zi.infolist():
+                data = zi.read(info.filename)
+                if info.filename == "redactions.json":
+                    d = json.loads(data)
+                    d["shapes"] = d["shapes"][1:]
+                    data = json.dumps(d).encode()
+                zo.writestr(info.filename, data)
+        v = subprocess.run([NVR, "verify", edited], capture_output=True, text=True, timeout=180)
+        check(v.returncode != 0, "a copy with an edited redaction list fails nvr verify: %s" % v.stdout[-300:])
     log = [e for e in api("/api/v1/access-log?action=export_viewed", token=nvr.token)["entries"]]
     check(log and log[0]["user"] == INV and log[0]["camera"] == "lobby", "the editor's video is access-logged: %s"
           % log[:2])

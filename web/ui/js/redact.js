@@ -5,7 +5,8 @@
 // "everything except this box"), keyframes that make a box follow its
 // subject, whole-frame blackouts, mute ranges; the REDACTIONS.json document
 // saved and loaded; "Render" asks the server for the signed redacted copy
-// and follows the job to its download.
+// and follows the job to its download.  Leaving the page with changes
+// neither saved nor rendered asks first (beforeunload).
 //
 // API (docs/ref/http-api.md): GET /api/v1/exports (the picker), GET
 // /api/v1/exports/{id}/videos (each MP4 with its first frame's wall-clock
@@ -45,6 +46,7 @@ let mutes = [];
 let selected = null; // the shape being edited
 let drag = null; // {x0, y0, x1, y1, moved} in 0..1 while the pointer is down
 let jobTimer = null;
+let dirty = false; // changes neither saved as REDACTIONS.json nor rendered: leaving the page asks first
 
 const multiCamera = () => new Set(videos.map((v) => v.camera)).size > 1;
 const nowMs = () => firstMs + video.currentTime * 1000;
@@ -185,6 +187,7 @@ function renderLists() {
       show($('render-error'), '');
       m.start = firstMs + a * 1000;
       m.end = firstMs + b * 1000;
+      dirty = true;
       redraw();
     };
     start.addEventListener('change', apply);
@@ -194,11 +197,13 @@ function renderLists() {
       el('button', { type: 'button', class: 'small', onclick: () => {
         m.end = nowMs();
         if (m.end <= m.start) m.end = m.start + FRAME * 1000;
+        dirty = true;
         renderLists();
         redraw();
       } }, 'To here'),
       el('button', { type: 'button', class: 'small danger', onclick: () => {
         mutes = mutes.filter((x) => x !== m);
+        dirty = true;
         renderLists();
         redraw();
       } }, 'Delete'));
@@ -244,6 +249,7 @@ function renderKeyframes() {
 }
 
 function changed() {
+  dirty = true;
   if (selected) {
     $('s-start').value = secOf(selected.start).toFixed(2);
     $('s-end').value = secOf(selected.end).toFixed(2);
@@ -261,6 +267,7 @@ function addShape(box, mode, invert = false) {
   const s = newShape(t, end > t ? end : t + FRAME * 1000, box, mode, invert);
   if (multiCamera()) s.camera = current.camera;
   shapes.push(s);
+  dirty = true;
   select(s);
   return s;
 }
@@ -399,6 +406,7 @@ $('b-set').addEventListener('click', () => {
 });
 $('s-delete').addEventListener('click', () => {
   shapes = shapes.filter((s) => s !== selected);
+  dirty = true;
   select(null);
   $('new-box').focus();
 });
@@ -413,6 +421,7 @@ $('mute-add').addEventListener('click', () => {
   if (m.end <= m.start) m.end = m.start + FRAME * 1000;
   if (multiCamera()) m.camera = current.camera;
   mutes.push(m);
+  dirty = true;
   renderLists();
   redraw();
   const input = document.querySelector(`li[data-mute="${m.id}"] .m-end`);
@@ -422,6 +431,7 @@ $('mute-all').addEventListener('click', () => {
   const m = newMute(firstMs, firstMs + Math.ceil(duration() * 1000) + 1000);
   if (multiCamera()) m.camera = current.camera;
   mutes.push(m);
+  dirty = true;
   renderLists();
   redraw();
 });
@@ -436,6 +446,7 @@ $('save-doc').addEventListener('click', () => {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
+  dirty = false;
 });
 
 $('load-doc').addEventListener('change', async () => {
@@ -503,6 +514,7 @@ $('render-form').addEventListener('submit', async (ev) => {
   $('render').disabled = true;
   try {
     const x = await send('POST', `/exports/${encodeURIComponent(exportId)}/redact?${q}`, toDocument(shapes, mutes));
+    dirty = false;
     showNotice('Rendering: the copy is made in the background (also listed on the Exports page).');
     jobView(x);
     follow(x.id);
@@ -542,6 +554,11 @@ video.addEventListener('loadedmetadata', () => {
 });
 video.addEventListener('error', () => showError('This browser cannot play the export\u2019s video (its codec?).'));
 window.addEventListener('resize', redraw);
+window.addEventListener('beforeunload', (ev) => {
+  if (!dirty) return;
+  ev.preventDefault();
+  ev.returnValue = ''; // the browser asks whether to leave (drawn boxes not saved nor rendered)
+});
 
 function showVideo(v) {
   current = v;
