@@ -571,6 +571,8 @@ static const struct http_route routes[] = {
     {"POST", "/api/v1/exports", http_exports_create, HTTP_INVESTIGATOR},
     {"GET", "/api/v1/exports/{}", http_exports_get, HTTP_INVESTIGATOR},
     {"GET", "/api/v1/exports/{}/download", http_exports_download, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/exports/{}/videos", http_exports_videos, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/exports/{}/video", http_exports_video, HTTP_INVESTIGATOR},
     {"POST", "/api/v1/exports/{}/redact", http_exports_redact, HTTP_INVESTIGATOR},
     {"GET", "/api/v1/signing-key", http_signing_key, HTTP_INVESTIGATOR},
     {"GET", "/api/v1/alerts", http_alerts_list, HTTP_INVESTIGATOR},

@@ -10,6 +10,13 @@
  * export only cameras they may see (others answer 404, as unknown ones),
  * and sees and downloads only their own exports (an admin: all of them).
  *
+ * The videos of a finished export (or redacted copy) are served from
+ * inside its zip, for the redaction editor (web/ui/redact.html): the list
+ * from its manifest, and one MP4's span of the zip with Range through
+ * sendfile -- nothing is extracted or copied.  Opening one (a request
+ * without Range, or one from byte 0) is logged as `export_viewed`; the
+ * player's further ranges are not.
+ *
  * A redacted copy (POST /api/v1/exports/{id}/redact, nvr/redact/redact.h)
  * is asked of a finished export the user may see: the body, the
  * redactions document, is checked here whole (400 naming the field) and
@@ -20,7 +27,9 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/json.h"
 #include "export/export_jobs.h"
+#include "export/export_videos.h"
 #include "http/http_auth.h"
 #include "core/nvr.h"
 #include "redact/redact.h"
@@ -215,6 +224,125 @@ http_result http_exports_download(struct http_request *r, struct nvr *nvr)
     snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", s.download_name);
     http_add_reply_header(r, "Content-Disposition", disp);
     return http_reply_file(r, fd, (uint64_t)sb.st_size, "application/zip", etag, "private, no-cache");
+}
+
+/* ---- the videos inside a finished export ---- */
+
+/* Looks up job id for the request: the zip's path into path, and its status
+ * into s.  An answer already made (404/409) when it returns non-zero. */
+static int done_job(struct http_request *r, struct nvr *nvr, struct export_job_status *s, char *path, size_t n,
+                    http_result *ret)
+{
+    const char *id = http_param(r, 0);
+    if (!export_jobs_valid_id(id) || export_jobs_get(nvr->exports, id, s) || !may_see(r, s) ||
+        export_jobs_zip_path(nvr->exports, id, path, n)) {
+        *ret = http_reply_error(r, 404, "no such export");
+        return -1;
+    }
+    if (s->state != EXPORT_DONE) {
+        *ret = http_reply_error(r, 409, "the export is %s", s->state == EXPORT_FAILED ? "failed" : "not finished");
+        return -1;
+    }
+    return 0;
+}
+
+http_result http_exports_videos(struct http_request *r, struct nvr *nvr)
+{
+    struct export_job_status s;
+    char path[4200];
+    http_result ret;
+    size_t n;
+    struct http_body b;
+    if (done_job(r, nvr, &s, path, sizeof path, &ret))
+        return ret;
+    struct export_video *v = calloc(EXPORT_VIDEOS_MAX, sizeof *v);
+    if (!v)
+        return http_reply_error(r, 500, "out of memory");
+    int rc = export_videos_list(path, v, EXPORT_VIDEOS_MAX, &n);
+    if (rc || http_body_open(&b)) {
+        free(v);
+        return http_reply_error(r, 500, "cannot read the export's manifest: %s", nvr_strerror(rc));
+    }
+    fputs("{\"id\":", b.f);
+    json_write_string(b.f, s.id);
+    fputs(",\"redacted_from\":", b.f);
+    if (s.redacted_from[0])
+        json_write_string(b.f, s.redacted_from);
+    else
+        fputs("null", b.f);
+    fputs(",\"videos\":[", b.f);
+    int first = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].derivative)
+            continue; /* a burn-time copy: the editor shows the evidence itself */
+        fputs(first ? "{\"camera\":" : ",{\"camera\":", b.f);
+        first = 0;
+        json_write_string(b.f, v[i].camera);
+        fputs(",\"camera_name\":", b.f);
+        json_write_string(b.f, v[i].camera_name);
+        fprintf(b.f, ",\"part\":%d,\"name\":", v[i].part);
+        json_write_string(b.f, v[i].name);
+        fputs(",\"first_frame\":", b.f);
+        json_write_time(b.f, v[i].first_us);
+        fputs(",\"end\":", b.f);
+        json_write_time(b.f, v[i].end_us);
+        fprintf(b.f, ",\"duration\":%.6f,\"url\":\"/api/v1/exports/%s/video?camera=", v[i].duration, s.id);
+        for (const char *c = v[i].camera; *c; c++) /* ids are [a-z0-9_-]; anything else percent-encoded */
+            if ((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '-')
+                fputc(*c, b.f);
+            else
+                fprintf(b.f, "%%%02X", (unsigned char)*c);
+        fprintf(b.f, "&part=%d\"}", v[i].part);
+    }
+    fputs("]}\n", b.f);
+    free(v);
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}
+
+http_result http_exports_video(struct http_request *r, struct nvr *nvr)
+{
+    struct export_job_status s;
+    char path[4200];
+    http_result ret;
+    size_t n;
+    const char *cam = http_query(r, "camera"), *part_q = http_query(r, "part");
+    long part = 1;
+    if (!cam || !*cam)
+        return http_reply_error(r, 400, "camera is required");
+    if (part_q) {
+        char *end;
+        part = strtol(part_q, &end, 10);
+        if (*end || part < 1 || part > EXPORT_VIDEOS_MAX)
+            return http_reply_error(r, 400, "part must be a number from 1");
+    }
+    if (done_job(r, nvr, &s, path, sizeof path, &ret))
+        return ret;
+    struct export_video *v = calloc(EXPORT_VIDEOS_MAX, sizeof *v);
+    if (!v)
+        return http_reply_error(r, 500, "out of memory");
+    int rc = export_videos_list(path, v, EXPORT_VIDEOS_MAX, &n);
+    const struct export_video *hit = NULL;
+    for (size_t i = 0; !rc && i < n && !hit; i++)
+        if (!v[i].derivative && v[i].part == part && strcmp(v[i].camera, cam) == 0)
+            hit = &v[i];
+    char name[sizeof v->name], etag[EXPORT_ID_LEN + 16];
+    snprintf(name, sizeof name, "%s", hit ? hit->name : "");
+    free(v);
+    if (rc)
+        return http_reply_error(r, 500, "cannot read the export's manifest: %s", nvr_strerror(rc));
+    if (!hit)
+        return http_reply_error(r, 404, "no such video in this export");
+    uint64_t off, size;
+    if ((rc = export_videos_span(path, name, &off, &size)))
+        return http_reply_error(r, rc == NVR_ENOTFOUND ? 404 : 500, "the video is unavailable: %s", nvr_strerror(rc));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return http_reply_error(r, errno == ENOENT ? 404 : 500, "export file unavailable");
+    const char *range = http_header(r, "Range");
+    if (!http_is_head(r) && (!range || strncmp(range, "bytes=0-", 8) == 0))
+        http_auth_log(r, nvr, "export_viewed", cam, "export=%s file=%.200s", s.id, name);
+    snprintf(etag, sizeof etag, "\"%s-%ld\"", s.id, part); /* an export never changes */
+    return http_reply_file_at(r, fd, off, size, "video/mp4", etag, "private, no-cache");
 }
 
 /* ---- redacted copies ---- */

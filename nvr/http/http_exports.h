@@ -5,6 +5,9 @@
  *   GET  /api/v1/exports               every job, newest first
  *   GET  /api/v1/exports/{id}          status, progress, error, size
  *   GET  /api/v1/exports/{id}/download the zip (Range supported)
+ *   GET  /api/v1/exports/{id}/videos   its MP4s: camera, part, first frame, end
+ *   GET  /api/v1/exports/{id}/video?camera=ID[&part=N]  one MP4, played from
+ *                                      inside the zip (Range supported)
  *   POST /api/v1/exports/{id}/redact   queue a redacted copy of it (body: the
  *                                      redactions document; ?request=, ?requester=)
  *                                      -> 202, a job like an export
@@ -18,6 +21,8 @@ http_result http_exports_create(struct http_request *r, struct nvr *nvr);
 http_result http_exports_list(struct http_request *r, struct nvr *nvr);
 http_result http_exports_get(struct http_request *r, struct nvr *nvr);
 http_result http_exports_download(struct http_request *r, struct nvr *nvr);
+http_result http_exports_videos(struct http_request *r, struct nvr *nvr);
+http_result http_exports_video(struct http_request *r, struct nvr *nvr);
 http_result http_exports_redact(struct http_request *r, struct nvr *nvr);
 
 #endif

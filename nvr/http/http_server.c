@@ -574,6 +574,12 @@ static int etag_matches(const char *inm, const char *etag)
 http_result http_reply_file(struct http_request *r, int fd, uint64_t size, const char *content_type, const char *etag,
                             const char *cache_control)
 {
+    return http_reply_file_at(r, fd, 0, size, content_type, etag, cache_control);
+}
+
+http_result http_reply_file_at(struct http_request *r, int fd, uint64_t offset, uint64_t size, const char *content_type,
+                               const char *etag, const char *cache_control)
+{
     struct MHD_Response *resp;
     unsigned status = 200;
     uint64_t from = 0, to = size ? size - 1 : 0;
@@ -609,7 +615,7 @@ http_result http_reply_file(struct http_request *r, int fd, uint64_t size, const
         close(fd);
         resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     } else {
-        resp = MHD_create_response_from_fd_at_offset64(len, fd, from); /* closes fd */
+        resp = MHD_create_response_from_fd_at_offset64(len, fd, offset + from); /* closes fd */
         if (!resp)
             close(fd);
     }

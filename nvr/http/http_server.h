@@ -196,6 +196,11 @@ http_result http_reply_no_route(struct http_request *r);
 http_result http_reply_file(struct http_request *r, int fd, uint64_t size, const char *content_type, const char *etag,
                             const char *cache_control);
 
+/* The same for bytes [offset, offset + size) of fd, served as a file of
+ * size bytes (an uncompressed entry inside a zip). */
+http_result http_reply_file_at(struct http_request *r, int fd, uint64_t offset, uint64_t size, const char *content_type,
+                               const char *etag, const char *cache_control);
+
 /* Whether the request is a HEAD (answer headers only). */
 int http_is_head(const struct http_request *r);
 

@@ -25,6 +25,7 @@ const ACTIONS = [
   ['snapshot', 'snapshot'],
   ['export_created', 'export made'],
   ['export_downloaded', 'export downloaded'],
+  ['export_viewed', 'export video opened (redaction editor)'],
   ['export_redaction_requested', 'redacted copy asked for (records request)'],
   ['export_redacted', 'redacted copy made (records request)'],
   ['hold_created', 'hold placed'],

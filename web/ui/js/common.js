@@ -393,6 +393,7 @@ const NAV_PAGES = [
   ['alerts.html', 'Alerts', 'alerts', ['investigator', 'admin']],
   ['holds.html', 'Holds', 'holds', ['investigator', 'admin']],
   ['exports.html', 'Exports', 'exports', ['investigator', 'admin']],
+  ['redact.html', 'Redact', 'redact', ['investigator', 'admin']],
   ['cameras.html', 'Cameras', 'cameras', ['admin']],
   ['audit.html', 'Audit', 'audit', ['admin']],
   ['users.html', 'Users', 'users', ['admin']],

@@ -4,7 +4,8 @@
 // an admin's: all) newest first with status, a progress bar refreshed every
 // second while any is queued or running, the cameras by name and id, a
 // Download link (named as the server suggests) when done and the error when
-// failed, and the server's signing key to compare fingerprints.
+// failed, a "Redact…" link to the redaction editor (redact.html; "Review…"
+// for a redacted copy), and the server's signing key to compare fingerprints.
 //
 // API (docs/ref/http-api.md): POST/GET /api/v1/exports, GET
 // /api/v1/exports/{id}/download, GET /api/v1/signing-key, GET
@@ -13,7 +14,9 @@
 // text.
 //
 // The form is prefilled from ?cameras=a,b&start=ISO&end=ISO (the playback
-// page's "Export…" link).  For tests: body[data-loaded] changes after every
+// page's "Export…" link); with &redact=1 (its "Redact…" link) the page
+// follows the export it requests and opens the redaction editor on it when
+// it is done.  For tests: body[data-loaded] changes after every
 // load of the list; each row is tr[data-export=ID][data-status=...].
 
 import { getJSON, send, header, el, fmtDateTime, show, showError, showNotice } from './common.js';
@@ -24,6 +27,7 @@ const tbody = document.querySelector('#exports tbody');
 const formError = $('form-error');
 const POLL_MS = 1000;
 let pollTimer = null;
+const redactAfter = new URLSearchParams(location.search).get('redact') === '1';
 
 
 const when = (t) => (t ? el('span', { title: t }, fmtDateTime(Date.parse(t))) : el('span', { class: 'muted' }, '-'));
@@ -54,6 +58,10 @@ function row(x) {
   const link = x.status === 'done' && x.download
     ? el('a', { class: 'button download', href: x.download, download: x.download_name || `export-${x.id}.zip` }, 'Download')
     : null;
+  // the redaction editor: an original to redact, a redacted copy to review
+  const redact = x.status === 'done'
+    ? el('a', { class: 'button redact', href: `redact.html?export=${encodeURIComponent(x.id)}` }, x.redacted_from ? 'Review\u2026' : 'Redact\u2026')
+    : null;
   return el(
     'tr',
     { 'data-export': x.id, 'data-status': x.status },
@@ -64,7 +72,7 @@ function row(x) {
     el('td', { class: 'case', 'data-label': 'Case / reason' }, [x.case, x.reason].filter(Boolean).join(' / ')),
     el('td', { class: 'operator', 'data-label': 'By' }, x.operator || ''),
     el('td', { class: 'status', 'data-label': 'Status' }, status(x)),
-    el('td', { class: 'actions' }, link),
+    el('td', { class: 'actions' }, el('span', { class: 'row-actions' }, link, redact)),
   );
 }
 
@@ -83,6 +91,18 @@ async function load() {
   document.body.dataset.loaded = String(Date.now());
   clearTimeout(pollTimer);
   if (list.some((x) => x.status === 'queued' || x.status === 'running')) pollTimer = setTimeout(load, POLL_MS);
+}
+
+// From playback's "Redact…": the editor on the export once it is done.
+async function openWhenDone(id) {
+  try {
+    const x = await getJSON(`/exports/${encodeURIComponent(id)}`);
+    if (x.status === 'done') location.assign(`redact.html?export=${encodeURIComponent(id)}`);
+    else if (x.status === 'failed') showError(`The export failed: ${x.error || 'unknown error'}`);
+    else setTimeout(() => openWhenDone(id), POLL_MS);
+  } catch (e) {
+    showError(`Cannot follow the export: ${e.message}`);
+  }
 }
 
 async function loadKey() {
@@ -109,8 +129,11 @@ $('export-form').addEventListener('submit', async (ev) => {
   show(formError, '');
   $('create').disabled = true;
   try {
-    await send('POST', '/exports', body);
-    showNotice('Export requested: it runs in the background; this list shows its progress.');
+    const x = await send('POST', '/exports', body);
+    if (redactAfter) {
+      showNotice('Export requested: the redaction editor opens when it is done.');
+      openWhenDone(x.id);
+    } else showNotice('Export requested: it runs in the background; this list shows its progress.');
   } catch (e) {
     show(formError, `The server refused the export: ${e.message}`);
   } finally {
@@ -121,6 +144,10 @@ $('export-form').addEventListener('submit', async (ev) => {
 
 header('exports');
 loadKey();
+if (redactAfter) {
+  $('create').textContent = 'Export, then redact';
+  showNotice('To redact footage, export it first: check the range, then "Export, then redact" opens the redaction editor on the export when it is done.');
+}
 (async () => {
   if (await startForm(600e3)) await load();
 })();

@@ -503,8 +503,9 @@ $('mark-clear').addEventListener('click', () => {
 });
 setInterval(tick, 200);
 
-// "Hold…" and "Export…" (investigators and admins): holds.html/exports.html
-// with the cameras shown and the visible range (up to now).
+// "Hold…", "Export…" and "Redact…" (investigators and admins): holds.html/
+// exports.html with the cameras shown and the visible range (up to now);
+// "Redact…" exports it and then opens the redaction editor on the export.
 import { getJSON } from './common.js'; // (hoisted; kept here with its only use)
 function evidenceLinks() {
   const q = new URLSearchParams();
@@ -514,11 +515,14 @@ function evidenceLinks() {
   q.set('end', iso(r.end));
   $('hold-link').href = 'holds.html?' + q.toString();
   $('export-link').href = 'exports.html?' + q.toString();
+  q.set('redact', '1');
+  $('redact-link').href = 'exports.html?' + q.toString();
   const span = `${fmtDateTime(r.start)} – ${fmtDateTime(r.end)}`;
   const note = r.marked ? `the marked range, ${span}` : `the visible range, ${span} (Mark in/out to choose)`;
   $('range-note').textContent = `Takes ${note}`;
   $('hold-link').title = `Hold the footage of these cameras: ${note}`;
   $('export-link').title = `Export these cameras: ${note}`;
+  $('redact-link').title = `Export these cameras, then redact the export: ${note}`;
 }
 getJSON('/session')
   .then((s) => {
@@ -526,7 +530,7 @@ getJSON('/session')
     $('evidence-links').hidden = false;
     evidenceLinks();
     setInterval(evidenceLinks, 500);
-    for (const a of [$('hold-link'), $('export-link')]) a.addEventListener('pointerdown', evidenceLinks);
+    for (const a of [$('hold-link'), $('export-link'), $('redact-link')]) a.addEventListener('pointerdown', evidenceLinks);
   })
   .catch(() => {});
 setInterval(() => {
