@@ -82,7 +82,8 @@ static void cache_trim(const char *dir, uint64_t cap)
             v = nv;
             cap_n = nc;
         }
-        snprintf(v[n].name, sizeof v[n].name, "%s", de->d_name);
+        size_t nl = strlen(de->d_name); /* < sizeof name: checked above */
+        memcpy(v[n].name, de->d_name, nl + 1);
         v[n].t = sb.st_atime > sb.st_mtime ? sb.st_atime : sb.st_mtime;
         v[n].size = (uint64_t)sb.st_size;
         total += v[n].size;
