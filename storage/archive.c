@@ -192,6 +192,13 @@ static nvr_err archive_one(struct archive *a, const struct index_segment *seg)
     if (rc == NVR_OK && (rc = s3_head(a->s3, url, &size, why, sizeof why)) == NVR_OK && size != seg->bytes)
         rc = nvr_fail(NVR_ECORRUPT, why, sizeof why, "%s: the object has %llu bytes, the segment %llu", url,
                       (unsigned long long)size, (unsigned long long)seg->bytes);
+    if (rc == NVR_ENOTFOUND && access(path, F_OK) != 0) {
+        /* the local file is gone (nvr check reports it): skip it, the
+         * bucket is not at fault */
+        nvr_log(NVR_WARN, seg->camera, "archive: segment file missing, not archived path=%s", seg->path);
+        free(url);
+        return NVR_OK;
+    }
     if (rc) {
         note(a, rc, why);
         free(url);

@@ -197,7 +197,8 @@ static const char *const migrations[] = {
     "CREATE INDEX segments_dir ON segments(dir, start_us);",
     /* 11: the archive tier: the object (s3://bucket/key) holding a segment
      * whose local file was freed, NULL while it is local (storage.md) */
-    "ALTER TABLE segments ADD COLUMN archive TEXT;",
+    "ALTER TABLE segments ADD COLUMN archive TEXT;"
+    "CREATE INDEX segments_local_end ON segments(end_us) WHERE archive IS NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -808,8 +809,8 @@ nvr_err index_segments_page(nvr_index *ix, const char *camera, int64_t after_us,
 nvr_err index_archive_candidates(nvr_index *ix, int64_t before_us, int max, struct index_segment **out, size_t *n)
 {
     return query_segments(ix,
-                          "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE ?1 IS NULL AND state = 0 AND archive IS NULL "
-                          "AND end_us <= ?2 ORDER BY start_us LIMIT ?3",
+                          "SELECT " SEG_COLUMNS_ALL " FROM segments WHERE ?1 IS NULL AND archive IS NULL "
+                          "AND end_us <= ?2 AND state = 0 ORDER BY end_us LIMIT ?3",
                           NULL, before_us, max, out, n);
 }
 

@@ -206,7 +206,7 @@ struct index_retired {
 nvr_err index_retire(nvr_index *ix, const char *camera, int64_t before_us, uint64_t want_bytes, int max,
                      struct index_retired **out, size_t *n);
 
-/* Complete local segments that ended at or before before_us, oldest first,
+/* Complete local segments that ended at or before before_us, earliest end first,
  * at most max: what the archive may upload. */
 nvr_err index_archive_candidates(nvr_index *ix, int64_t before_us, int max, struct index_segment **out, size_t *n);
 
