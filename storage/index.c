@@ -198,6 +198,38 @@ static const char *const migrations[] = {
     /* 11: the archive tier: the object (s3://bucket/key) holding a segment
      * whose local file was freed, NULL while it is local (storage.md) */
     "ALTER TABLE segments ADD COLUMN archive TEXT;",
+    /* 12: the motion index (motion_store.h, docs/design/motion.md): per camera
+     * and second the grid cells that moved, and the events; deleted with the
+     * footage they describe (a segment row's deletion, by retention or a
+     * repair, takes the motion of its time with it unless another segment
+     * still covers it, so held footage keeps its motion) */
+    "CREATE TABLE motion_seconds ("
+    "  camera TEXT NOT NULL,"
+    "  sec INTEGER NOT NULL,"
+    "  cells BLOB NOT NULL,"
+    "  PRIMARY KEY (camera, sec)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE motion_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  camera TEXT NOT NULL,"
+    "  start_us INTEGER NOT NULL,"
+    "  end_us INTEGER NOT NULL CHECK (end_us >= start_us),"
+    "  score INTEGER NOT NULL,"
+    "  cells BLOB NOT NULL"
+    ");"
+    "CREATE INDEX motion_events_camera_start ON motion_events(camera, start_us);"
+    "CREATE TRIGGER motion_retire AFTER DELETE ON segments BEGIN"
+    "  DELETE FROM motion_seconds WHERE camera = OLD.camera"
+    "  AND sec >= OLD.start_us / 1000000 - 1 AND sec <= OLD.end_us / 1000000 + 1"
+    "  AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.camera = OLD.camera"
+    "    AND s.start_us >= motion_seconds.sec * 1000000 - 7200000000"
+    "    AND s.start_us < (motion_seconds.sec + 1) * 1000000 AND s.end_us > motion_seconds.sec * 1000000);"
+    "  DELETE FROM motion_events WHERE camera = OLD.camera"
+    "  AND start_us >= OLD.start_us - 3700000000 AND start_us <= OLD.end_us AND end_us >= OLD.start_us"
+    "  AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.camera = OLD.camera"
+    "    AND s.start_us >= motion_events.start_us - 7200000000"
+    "    AND s.start_us <= motion_events.end_us AND s.end_us >= motion_events.start_us);"
+    "END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
