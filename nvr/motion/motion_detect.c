@@ -11,13 +11,17 @@
  *      moving object must not bend the fit); the residual's median absolute
  *      value gives the noise, kept as a running mean;
  *   3. a block differs when |img - (gain * bg + offset)| > T, T = the larger
- *      of the sensitivity's threshold and 4 x noise; a cell moved when 2 of
- *      its 16 blocks differ or one differs by 2T, and an isolated cell (no
- *      moved neighbour) needs 4 blocks or 3T: rain, snow and single-block
- *      flicker do not make cells;
- *   4. more than GLOBAL_FRACTION of the unmasked cells at once is a global
- *      change (lights, IR switch, the camera moved): the background is
- *      taken from this picture and nothing moved;
+ *      of the sensitivity's threshold and 4 x noise (and more than 4 x the
+ *      block's own running deviation, capped at 4T: rain, leaves and water
+ *      make their blocks less sensitive), and counts when it is
+ *      part of a 2x2 square of differing blocks; a cell moved when 2 of its
+ *      16 blocks count, and an isolated cell (no moved neighbour) needs 6:
+ *      rain, snow, thin streaks and single-block flicker do not make cells;
+ *   4. more than GLOBAL_FRACTION of the unmasked cells at once, or a fit
+ *      whose gain is off 1 by more than GLOBAL_GAIN (the background follows
+ *      slow changes, so only a jump needs that), is a global change
+ *      (lights, an IR switch, an exposure step, the camera moved): the
+ *      background is taken from this picture and nothing moved;
  *   5. the background follows the picture: ALPHA_STILL where the cell did
  *      not move, ALPHA_MOVED where it did.
  */
@@ -33,14 +37,20 @@
 #define ALPHA_STILL 0.2f
 #define ALPHA_MOVED 0.02f
 #define GLOBAL_FRACTION 0.5
+#define GLOBAL_GAIN 0.25 /* |gain - 1| beyond it: the exposure jumped */
 #define NOISE_K 4.0
+#define LEARN_PICTURES 2 /* after the first: 3 pictures make the background */
+#define VAR_K 4.0f
+#define VAR_BETA 0.05f
 
 struct motion_detector {
     int sensitivity;
     uint8_t mask[MOTION_BITMAP_BYTES]; /* cells never counted */
     int unmasked;                      /* cells not masked */
     int have_bg;
+    int learning; /* pictures left that only teach the background */
     float bg[NB];
+    float var[NB]; /* running mean of each block's squared residual, capped at T^2 */
     float img[NB];
     double noise; /* running mean of the residual noise */
 };
@@ -170,6 +180,21 @@ static double median_abs(const float *r, const uint8_t *use)
     return 0;
 }
 
+/* res = img - (a * bg + b), the prediction clipped to the picture's range
+ * (a brighter exposure saturates: a block at white is where it is
+ * expected); with use, the clipped blocks leave the fit. */
+static void residuals(const struct motion_detector *d, double a, double b, float *res, uint8_t *use)
+{
+    for (int i = 0; i < NB; i++) {
+        double p = a * d->bg[i] + b;
+        int clipped = p > 250.0 || p < 5.0;
+        p = p > 255.0 ? 255.0 : p < 0.0 ? 0.0 : p;
+        res[i] = d->img[i] - (float)p;
+        if (use && clipped)
+            use[i] = 0;
+    }
+}
+
 void motion_detector_frame(struct motion_detector *d, const uint8_t *luma, int w, int h, int stride, int depth,
                            struct motion_result *r)
 {
@@ -181,7 +206,9 @@ void motion_detector_frame(struct motion_detector *d, const uint8_t *luma, int w
     reduce(d->img, luma, w, h, stride, depth);
     if (!d->have_bg) {
         memcpy(d->bg, d->img, sizeof d->bg);
+        memset(d->var, 0, sizeof d->var);
         d->have_bg = 1;
+        d->learning = LEARN_PICTURES;
         r->verdict = MOTION_LEARNING;
         return;
     }
@@ -190,14 +217,12 @@ void motion_detector_frame(struct motion_detector *d, const uint8_t *luma, int w
     for (int i = 0; i < NB; i++)
         use[i] = !block_masked(d, i);
     fit(d, use, &a, &b);
-    for (int i = 0; i < NB; i++)
-        res[i] = d->img[i] - (float)(a * d->bg[i] + b);
+    residuals(d, a, b, res, NULL);
     double mad = median_abs(res, use), cut = fmax(3.0 * 1.4826 * mad, 3.0);
     for (int i = 0; i < NB; i++)
         use[i] = use[i] && fabsf(res[i]) <= cut;
     fit(d, use, &a, &b);
-    for (int i = 0; i < NB; i++)
-        res[i] = d->img[i] - (float)(a * d->bg[i] + b);
+    residuals(d, a, b, res, use);
     double noise = 1.4826 * median_abs(res, use);
     d->noise = d->noise > 0 ? 0.8 * d->noise + 0.2 * noise : noise;
     r->gain = a;
@@ -207,21 +232,31 @@ void motion_detector_frame(struct motion_detector *d, const uint8_t *luma, int w
     /* step 3: blocks, then cells */
     double t = fmax(26.0 - 2.0 * d->sensitivity, NOISE_K * d->noise);
     int count[MOTION_CELLS];
-    float peak[MOTION_CELLS];
+    uint8_t differs[NB], solid[NB];
     memset(count, 0, sizeof count);
-    memset(peak, 0, sizeof peak);
+    memset(solid, 0, sizeof solid);
     for (int i = 0; i < NB; i++) {
-        int c = ((i / MOTION_IMG_W) / 4) * MOTION_COLS + (i % MOTION_IMG_W) / 4;
         float v = fabsf(res[i]);
-        if (v > t)
-            count[c]++;
-        if (v > peak[c])
-            peak[c] = v;
+        differs[i] = v > t && v * v > VAR_K * VAR_K * d->var[i];
+        /* the block's own unrest: rain, leaves, water raise it, and with it
+         * what the block must change by (at most VAR_K x T) */
+        float sq = v > t ? (float)(t * t) : v * v;
+        d->var[i] += VAR_BETA * (sq - d->var[i]);
     }
+    /* a block counts when it is part of a 2x2 square of differing blocks:
+     * thin streaks (rain, snow, a wire swinging) and lone blocks do not */
+    for (int y = 0; y + 1 < MOTION_IMG_H; y++)
+        for (int x = 0; x + 1 < MOTION_IMG_W; x++) {
+            int i = y * MOTION_IMG_W + x;
+            if (differs[i] && differs[i + 1] && differs[i + MOTION_IMG_W] && differs[i + MOTION_IMG_W + 1])
+                solid[i] = solid[i + 1] = solid[i + MOTION_IMG_W] = solid[i + MOTION_IMG_W + 1] = 1;
+        }
+    for (int i = 0; i < NB; i++)
+        if (solid[i])
+            count[((i / MOTION_IMG_W) / 4) * MOTION_COLS + (i % MOTION_IMG_W) / 4]++;
     uint8_t cand[MOTION_CELLS];
     for (int c = 0; c < MOTION_CELLS; c++)
-        cand[c] = !motion_cell_get(d->mask, c % MOTION_COLS, c / MOTION_COLS) &&
-                  (count[c] >= 2 || peak[c] > 2.0 * t);
+        cand[c] = !motion_cell_get(d->mask, c % MOTION_COLS, c / MOTION_COLS) && count[c] >= 2;
     int moved = 0;
     for (int row = 0; row < MOTION_ROWS; row++)
         for (int col = 0; col < MOTION_COLS; col++) {
@@ -234,20 +269,31 @@ void motion_detector_frame(struct motion_detector *d, const uint8_t *luma, int w
                 if (x >= 0 && y >= 0 && x < MOTION_COLS && y < MOTION_ROWS && cand[y * MOTION_COLS + x])
                     neighbours++;
             }
-            if (neighbours || count[c] >= 4 || peak[c] > 3.0 * t) {
+            if (neighbours || count[c] >= 6) {
                 motion_cell_set(r->cells, col, row);
                 moved++;
             }
         }
 
-    /* step 4: a global change */
-    if (d->unmasked > 0 && moved > GLOBAL_FRACTION * d->unmasked) {
+    /* step 4: a global change: most cells, or an exposure jump the fit had
+     * to bend far for (an IR switch, lights on) */
+    if ((d->unmasked > 0 && moved > GLOBAL_FRACTION * d->unmasked) || fabs(a - 1.0) > GLOBAL_GAIN) {
         memcpy(d->bg, d->img, sizeof d->bg);
         memset(r->cells, 0, sizeof r->cells);
         r->verdict = MOTION_GLOBAL;
         return;
     }
     /* step 5: the background follows */
+    if (d->learning > 0) {
+        /* the first pictures only teach: what moved in the very first one
+         * (rain, a passer-by) leaves the background quickly */
+        d->learning--;
+        for (int i = 0; i < NB; i++)
+            d->bg[i] += 0.5f * (d->img[i] - d->bg[i]);
+        memset(r->cells, 0, sizeof r->cells);
+        r->verdict = MOTION_LEARNING;
+        return;
+    }
     for (int i = 0; i < NB; i++) {
         int col = (i % MOTION_IMG_W) / 4, row = (i / MOTION_IMG_W) / 4;
         float alpha = motion_cell_get(r->cells, col, row) ? ALPHA_MOVED : ALPHA_STILL;

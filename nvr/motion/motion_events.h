@@ -10,7 +10,11 @@
  * picture that moved.  Pictures that moved less than merge_gap_us apart
  * belong to one event; an event longer than MOTION_EVENT_MAX_US is cut.
  * A global change (MOTION_GLOBAL) or a learning picture neither opens nor
- * extends an event.
+ * extends an event.  A picture where fewer than MOTION_MIN_CELLS cells
+ * moved opens an event only when the next picture (within the merge gap)
+ * moved too, next to those cells: one or two cells that flash once (rain
+ * drops near the lens, an insect) are not an event, a small figure that
+ * keeps moving is, from its first picture.
  *
  * The tracker hands out what changed through a sink: each second's bitmap
  * once the second is over, and the open event each time it grows
@@ -27,6 +31,7 @@
 
 #define MOTION_MERGE_GAP_US 4000000LL
 #define MOTION_SAMPLE_GAP_US 10000000LL /* samples further apart are not neighbours */
+#define MOTION_MIN_CELLS 3
 
 struct motion_sink {
     void *cls;
@@ -44,6 +49,10 @@ struct motion_tracker {
     struct motion_event ev; /* the open event */
     int have_sec;
     struct motion_second sec; /* the second being filled */
+    int pending;              /* a small motion waiting for the next picture */
+    int64_t pend_t, pend_start;
+    int pend_score;
+    uint8_t pend_cells[MOTION_BITMAP_BYTES];
 };
 
 /* Starts a tracker (merge_gap_us 0: MOTION_MERGE_GAP_US). */

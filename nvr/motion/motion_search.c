@@ -69,6 +69,10 @@ static nvr_err refine(nvr_index *ix, const struct motion_query *q, const struct 
         return rc;
     int open = 0, score = 0;
     int64_t run_s = 0, run_last = 0;
+    /* a run from the event's first row starts where the event does, one to
+     * its last row ends with it; others at their seconds' edges */
+    s0 = ns ? secs[0].sec : s0;
+    s1 = ns ? secs[ns - 1].sec : s1;
     uint8_t uni[MOTION_BITMAP_BYTES], hit[MOTION_BITMAP_BYTES];
     for (size_t i = 0; i <= ns && rc == NVR_OK && !*full; i++) {
         int touches = i < ns && and_any(secs[i].cells, mask, hit);
