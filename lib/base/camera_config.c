@@ -58,8 +58,8 @@ const struct nvr_camera_setting *nvr_camera_setting_find(const char *key)
 
 int nvr_camera_setting_is_text(const struct nvr_camera_setting *s)
 {
-    return s->kind == NVR_CS_TEXT || s->kind == NVR_CS_RTSP_URL || s->kind == NVR_CS_HTTP_URL || s->kind == NVR_CS_PATH ||
-           s->kind == NVR_CS_RECTS;
+    return s->kind == NVR_CS_TEXT || s->kind == NVR_CS_RTSP_URL || s->kind == NVR_CS_HTTP_URL ||
+           s->kind == NVR_CS_PATH || s->kind == NVR_CS_RECTS;
 }
 
 static char **str_field(const struct nvr_camera_setting *s, struct nvr_camera_config *c)

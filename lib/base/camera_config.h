@@ -73,8 +73,7 @@ enum { NVR_CS_REQUIRED = 1, NVR_CS_SECRET = 2, NVR_CS_DEFAULT_ID = 4, NVR_CS_FIL
 
 #define NVR_CS_BOOL_HELP "yes, no, on, off, true, false, 1 or 0"
 #define NVR_CS_RTSP_HELP "an rtsp:// or rtsps:// URL with a host"
-#define NVR_RECTS_HELP                                                                                                 \
-    "boxes x0,y0,x1,y1 in 0..1 frame coordinates (x0 < x1, y0 < y1), separated by ';' (at most 16)"
+#define NVR_RECTS_HELP "boxes x0,y0,x1,y1 in 0..1 frame coordinates (x0 < x1, y0 < y1), separated by ';' (at most 16)"
 
 /* clang-format off */
 #define NVR_CAMERA_SETTINGS(X)                                                                              \

@@ -373,7 +373,8 @@ int cli_run(int argc, char **argv)
         .default_retain_days = NVR_DEFAULT_RETAIN_DAYS,
         .interval_us = RETENTION_INTERVAL_US,
     };
-    if ((rc = retention_start(&nvr.ret, nvr.st, &lim, NULL, 0)) || (rc = motion_pool_create(&nvr.motion, storage_index(nvr.st), 0)) ||
+    if ((rc = retention_start(&nvr.ret, nvr.st, &lim, NULL, 0)) ||
+        (rc = motion_pool_create(&nvr.motion, storage_index(nvr.st), 0)) ||
         (rc = cameras_create(&nvr.cams, nvr.st, nvr.ret, nvr.motion)))
         goto out;
     if (nvr.cfg->archive.url && (rc = cli_archive_start(nvr.cfg, nvr.st, 0, &nvr.archive)))

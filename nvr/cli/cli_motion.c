@@ -26,7 +26,7 @@ int cli_motion(int argc, char **argv)
     const char *config = NULL, *camera = NULL, *from_s = NULL, *to_s = NULL, *region_s = NULL, *limit_s = NULL;
     int json = 0;
     const struct cli_option opts[] = {
-        {"config", 'c', &config, NULL}, {"from", 0, &from_s, NULL}, {"to", 0, &to_s, NULL},
+        {"config", 'c', &config, NULL}, {"from", 0, &from_s, NULL},   {"to", 0, &to_s, NULL},
         {"region", 0, &region_s, NULL}, {"limit", 0, &limit_s, NULL}, {"json", 0, NULL, &json},
         {NULL, 0, NULL, NULL},
     };

@@ -15,9 +15,9 @@ struct cameras {
     struct storage *st;
     struct retention *ret;
     struct motion_pool *motion; /* may be NULL */
-    pthread_mutex_t mu;   /* serialises writers */
-    struct camera *slots; /* CAMERAS_MAX_SLOTS, never moved */
-    atomic_size_t nslots; /* published slots (release/acquire) */
+    pthread_mutex_t mu;         /* serialises writers */
+    struct camera *slots;       /* CAMERAS_MAX_SLOTS, never moved */
+    atomic_size_t nslots;       /* published slots (release/acquire) */
 };
 
 /* Free, copy and equality walk the camera settings table (base/camera_config.h). */

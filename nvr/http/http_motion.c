@@ -61,8 +61,8 @@ http_result http_motion_search(struct http_request *r, struct nvr *nvr)
     nvr_clock_format_rfc3339(from, a);
     nvr_clock_format_rfc3339(to, z);
     if (nbox)
-        http_auth_log(r, nvr, "motion", id, "start=%s end=%s region=%.4f,%.4f,%.4f,%.4f hits=%zu", a, z, box.x0,
-                      box.y0, box.x1, box.y1, n);
+        http_auth_log(r, nvr, "motion", id, "start=%s end=%s region=%.4f,%.4f,%.4f,%.4f hits=%zu", a, z, box.x0, box.y0,
+                      box.x1, box.y1, n);
     else
         http_auth_log(r, nvr, "motion", id, "start=%s end=%s hits=%zu", a, z, n);
     return http_body_send(r, &b, 200, "application/json", "no-store");

@@ -38,9 +38,9 @@ enum item_kind { IT_KEY = 0, IT_END };
 
 struct item {
     enum item_kind kind;
-    AVPacket *pkt;            /* IT_KEY */
-    AVCodecParameters *par;   /* new parameters, or NULL */
-    int64_t t;                /* wall clock */
+    AVPacket *pkt;          /* IT_KEY */
+    AVCodecParameters *par; /* new parameters, or NULL */
+    int64_t t;              /* wall clock */
 };
 
 struct motion_cam {

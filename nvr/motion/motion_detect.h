@@ -31,7 +31,7 @@
 struct motion_detector;
 
 struct motion_detect_opts {
-    int sensitivity; /* 1 (least) .. 10 (most), motion_sensitivity */
+    int sensitivity;             /* 1 (least) .. 10 (most), motion_sensitivity */
     const struct nvr_rect *mask; /* areas never counted (borrowed; copied) */
     int nmask;
 };

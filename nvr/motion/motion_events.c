@@ -96,8 +96,9 @@ void motion_tracker_sample(struct motion_tracker *tr, int64_t t, const struct mo
     if (tr->open) {
         /* the open event ends half way to a still picture, or where its last
          * moving picture was seen when the samples broke off */
-        int64_t gap_end = neighbour ? tr->last_moved_t + (t - tr->last_moved_t > 2 * half ? half : (t - tr->last_moved_t) / 2)
-                                    : tr->last_moved_t + half;
+        int64_t gap_end = neighbour
+                              ? tr->last_moved_t + (t - tr->last_moved_t > 2 * half ? half : (t - tr->last_moved_t) / 2)
+                              : tr->last_moved_t + half;
         if (!neighbour || t - tr->last_moved_t > tr->merge_gap_us ||
             (r->verdict == MOTION_MOVED && t - tr->ev.start_us > MOTION_EVENT_MAX_US))
             close_event(tr, gap_end);

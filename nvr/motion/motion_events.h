@@ -42,9 +42,9 @@ struct motion_sink {
 struct motion_tracker {
     struct motion_sink sink;
     int64_t merge_gap_us;
-    int64_t prev_t;        /* the last sample's time, INT64_MIN if none */
-    int64_t last_moved_t;  /* the open event's last picture that moved */
-    int64_t interval_us;   /* the last interval between samples (for a close without a next) */
+    int64_t prev_t;       /* the last sample's time, INT64_MIN if none */
+    int64_t last_moved_t; /* the open event's last picture that moved */
+    int64_t interval_us;  /* the last interval between samples (for a close without a next) */
     int open;
     struct motion_event ev; /* the open event */
     int have_sec;

@@ -121,8 +121,8 @@ nvr_err motion_search(nvr_index *ix, const struct motion_query *q, struct motion
     *out = NULL;
     *n = 0;
     *truncated = 0;
-    nvr_err rc = motion_store_events(ix, q->camera, q->from_us, q->to_us, q->region ? SCAN_MAX : max, &evs, &nev,
-                                     &more);
+    nvr_err rc =
+        motion_store_events(ix, q->camera, q->from_us, q->to_us, q->region ? SCAN_MAX : max, &evs, &nev, &more);
     if (rc)
         return rc;
     if (q->region)
