@@ -17,9 +17,11 @@
  *      part of a 2x2 square of differing blocks; a cell moved when 2 of its
  *      16 blocks count, and an isolated cell (no moved neighbour) needs 6:
  *      rain, snow, thin streaks and single-block flicker do not make cells;
- *   4. more than GLOBAL_FRACTION of the unmasked cells at once, or a fit
+ *   4. more than GLOBAL_FRACTION of the unmasked cells at once, a fit
  *      whose gain is off 1 by more than GLOBAL_GAIN (the background follows
- *      slow changes, so only a jump needs that), is a global change
+ *      slow changes, so only a jump needs that), or a median residual
+ *      GLOBAL_NOISE times the running noise (half the picture or more
+ *      changed in a way the fit does not explain) is a global change
  *      (lights, an IR switch, an exposure step, the camera moved): the
  *      background is taken from this picture and nothing moved;
  *   5. the background follows the picture: ALPHA_STILL where the cell did
@@ -38,6 +40,7 @@
 #define ALPHA_MOVED 0.02f
 #define GLOBAL_FRACTION 0.5
 #define GLOBAL_GAIN 0.25 /* |gain - 1| beyond it: the exposure jumped */
+#define GLOBAL_NOISE 3.0 /* the median residual this many times the noise (+3): the picture changed */
 #define NOISE_K 4.0
 #define LEARN_PICTURES 2 /* after the first: 3 pictures make the background */
 #define VAR_K 4.0f
@@ -224,7 +227,12 @@ void motion_detector_frame(struct motion_detector *d, const uint8_t *luma, int w
     fit(d, use, &a, &b);
     residuals(d, a, b, res, use);
     double noise = 1.4826 * median_abs(res, use);
-    d->noise = d->noise > 0 ? 0.8 * d->noise + 0.2 * noise : noise;
+    /* the median block changed far more than the noise: most of the picture
+     * changed in a way the brightness fit does not explain (an IR switch
+     * with its other response curve and vignetting, lights in one part) */
+    int jumped = d->noise > 0 && noise > GLOBAL_NOISE * d->noise + 3.0;
+    if (!jumped)
+        d->noise = d->noise > 0 ? 0.8 * d->noise + 0.2 * noise : noise;
     r->gain = a;
     r->offset = b;
     r->noise = d->noise;
@@ -277,7 +285,7 @@ void motion_detector_frame(struct motion_detector *d, const uint8_t *luma, int w
 
     /* step 4: a global change: most cells, or an exposure jump the fit had
      * to bend far for (an IR switch, lights on) */
-    if ((d->unmasked > 0 && moved > GLOBAL_FRACTION * d->unmasked) || fabs(a - 1.0) > GLOBAL_GAIN) {
+    if ((d->unmasked > 0 && moved > GLOBAL_FRACTION * d->unmasked) || fabs(a - 1.0) > GLOBAL_GAIN || jumped) {
         memcpy(d->bg, d->img, sizeof d->bg);
         memset(r->cells, 0, sizeof r->cells);
         r->verdict = MOTION_GLOBAL;
