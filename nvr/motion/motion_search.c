@@ -67,6 +67,16 @@ static nvr_err refine(nvr_index *ix, const struct motion_query *q, const struct 
     nvr_err rc = motion_store_seconds(ix, q->camera, s0, s1, 3700, &secs, &ns);
     if (rc)
         return rc;
+    if (ns == 0) {
+        /* an event just opened, its seconds not written yet: the event's own cells */
+        uint8_t hit[MOTION_BITMAP_BYTES];
+        and_any(ev->cells, mask, hit);
+        if (*n >= max)
+            *full = 1;
+        else
+            rc = add_hit(v, n, cap, ev->start_us, ev->end_us, motion_cells_count(hit), hit);
+        return rc;
+    }
     int open = 0, score = 0;
     int64_t run_s = 0, run_last = 0;
     /* a run from the event's first row starts where the event does, one to
