@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * motion_decode.h - one keyframe -> its picture, as cheaply as libavcodec
- * allows: a decoder opened for that frame alone (no reference pictures kept
- * between samples, so memory does not grow with the number of cameras),
- * one thread, the deblocking filter skipped (AVDISCARD_ALL: motion does not
- * need it), every non-key frame skipped.
+ * allows: decoded alone (no reference pictures kept between keyframes, so
+ * memory does not grow with the number of cameras: a worker keeps a few
+ * decoders, by stream parameters, not one per camera), one thread, the
+ * deblocking filter skipped (AVDISCARD_ALL: motion does not need it),
+ * every non-key frame skipped.
  *
  * Not thread-safe: one per worker thread.
  */
