@@ -8,8 +8,9 @@ The scene is a still, coloured, textured picture with sensor noise
 (640x360, 25 fps, H.264 ultrafast, a keyframe every second).
 - objects_N: boxes of random size (30-120 px), colour (white, black, grey,
   red, blue: some with little luma contrast) and speed cross the picture
-  from one edge to the other, one at a time, 8 a clip; half of the clips
-  also have a slow brightness ramp.  The truth of an event is the interval
+  from one edge to the other, one at a time, 8 clips; half of them also
+  have a slow brightness ramp; objects_rain and objects_noise have the
+  boxes under the rain and the strong noise of the distractors below.  The truth of an event is the interval
   in which part of the box is in the picture.
 - distractors, no object at all (each 15 minutes, together one camera-hour):
   noise (strong temporal noise), ramp (brightness and contrast swinging
@@ -44,7 +45,13 @@ def ffmpeg(args, out):
     os.rename(tmp, out)
 
 
-def objects_clip(out, seconds, rng, ramp):
+def rain_source(seconds):
+    return ("color=c=gray:s=%dx%d:r=%d:d=%d,noise=alls=100:allf=t,"
+            "lutyuv=y='if(gt(val,225),160,0)':u=128:v=128,scale=%d:%d:flags=neighbor"
+            % (W, H // 12, FPS, seconds, W, H))
+
+
+def objects_clip(out, seconds, rng, ramp, weather=None):
     inputs = ["-f", "lavfi", "-i", SCENE % seconds]
     chain, truth, t, last = [], [], 5.0 + rng.random() * 5, "0:v"
     if ramp:
@@ -66,7 +73,12 @@ def objects_clip(out, seconds, rng, ramp):
         last = "o%d" % k
         truth.append([round(t, 3), round(t + dur, 3)])
         t += dur + rng.uniform(8, 25)
-    chain.append("[%s]noise=alls=6:allf=t[out]" % last)
+    if weather == "rain":
+        inputs += ["-f", "lavfi", "-i", rain_source(seconds)]
+        chain.append("[%d:v][%s]blend=c0_mode=addition:c1_mode=normal:c1_opacity=0:c2_mode=normal:c2_opacity=0,"
+                     "eq=brightness='0.1*(random(1)-0.5)':eval=frame[w]" % (k + 1, last))
+        last = "w"
+    chain.append("[%s]noise=alls=%d:allf=t[out]" % (last, 25 if weather == "noise" else 6))
     ffmpeg(inputs + ["-filter_complex", ";".join(chain), "-map", "[out]", "-t", str(seconds)], out)
     return truth
 
@@ -86,9 +98,7 @@ def distractor_clip(out, kind, seconds):
               "[day][night]overlay=enable='gte(mod(t,%d),%d)',noise=alls=8:allf=t[out]" % (2 * half, half))
         inputs = ["-f", "lavfi", "-i", scene]
     elif kind == "rain":
-        rain = ("color=c=gray:s=%dx%d:r=%d:d=%d,noise=alls=100:allf=t,"
-                "lutyuv=y='if(gt(val,225),160,0)':u=128:v=128,scale=%d:%d:flags=neighbor"
-                % (W, H // 12, FPS, seconds, W, H))
+        rain = rain_source(seconds)
         fc = ("[1:v][0:v]blend=c0_mode=addition:c1_mode=normal:c1_opacity=0:c2_mode=normal:c2_opacity=0,"
               "eq=brightness='0.1*(random(1)-0.5)':eval=frame,noise=alls=6:allf=t[out]")
         inputs = ["-f", "lavfi", "-i", scene, "-f", "lavfi", "-i", rain]
@@ -107,6 +117,12 @@ def main():
         path = os.path.join(outdir, "objects_%d.mp4" % i)
         truth = objects_clip(path, obj_s, rng, ramp=i % 2 == 1)
         clips.append({"file": os.path.basename(path), "kind": "objects", "seconds": obj_s, "events": truth})
+        print("made %s (%d events)" % (path, len(truth)), flush=True)
+    for weather in ("rain", "noise"):
+        path = os.path.join(outdir, "objects_%s.mp4" % weather)
+        truth = objects_clip(path, obj_s, rng, ramp=False, weather=weather)
+        clips.append({"file": os.path.basename(path), "kind": "objects_" + weather, "seconds": obj_s,
+                      "events": truth})
         print("made %s (%d events)" % (path, len(truth)), flush=True)
     for kind in ("noise", "ramp", "ir", "rain"):
         path = os.path.join(outdir, "distractor_%s.mp4" % kind)

@@ -10,7 +10,9 @@
  *                        with a 2 s GOP).  Side by side: a baseline detector,
  *                        plain differencing of the 32x18 cell means between
  *                        keyframes (threshold 12 levels), through the same
- *                        tracker.  Prints recall, start/end errors, false
+ *                        tracker.  A truth event is found by a detected event
+ *                        that overlaps it and found no earlier one.  Prints
+ *                        recall, start/end errors, false
  *                        events in the object clips, and events per
  *                        camera-hour on the distractor-only clips.
  *   motion cost CLIP     CPU (thread time) per keyframe of the decoder and the
@@ -141,7 +143,7 @@ static void evaluate(const struct pipe *p, json_t *events, int distractor, doubl
         int64_t b = T0 + (int64_t)(json_number_value(json_array_get(e, 1)) * S);
         s->truth++;
         for (int k = 0; k < p->nev; k++) {
-            if (p->ev[k].start_us <= b && p->ev[k].end_us >= a) {
+            if (!used[k] && p->ev[k].start_us <= b && p->ev[k].end_us >= a) { /* one detection, one truth */
                 double es = (double)(p->ev[k].start_us - a) / S, ee = (double)(p->ev[k].end_us - b) / S;
                 s->found++;
                 used[k] = 1;
@@ -203,8 +205,8 @@ static int quality(const char *dir)
         fprintf(stderr, "motion: cannot read %s (make it with bench/motion/make_clips.py DIR)\n", path);
         return 1;
     }
-    static struct pipe pipes[4] = {{"nvr, GOP 1 s", 0, 1}, {"nvr, GOP 2 s", 0, 2}, {"baseline, GOP 1 s", 1, 1},
-                                   {"baseline, GOP 2 s", 1, 2}};
+    static struct pipe pipes[4] = {
+        {"nvr, GOP 1 s", 0, 1}, {"nvr, GOP 2 s", 0, 2}, {"baseline, GOP 1 s", 1, 1}, {"baseline, GOP 2 s", 1, 2}};
     struct score sc[4];
     memset(sc, 0, sizeof sc);
     struct motion_decoder *dec = NULL;
