@@ -202,7 +202,9 @@ static const char *const migrations[] = {
      * and second the grid cells that moved, and the events; deleted with the
      * footage they describe (a segment row's deletion, by retention or a
      * repair, takes the motion of its time with it unless another segment
-     * still covers it, so held footage keeps its motion) */
+     * still covers it, so held footage keeps its motion; and the motion in
+     * the gaps on either side, up to the neighbouring segments, which has no
+     * footage: keyframes analysed while the disk could not take them) */
     "CREATE TABLE motion_seconds ("
     "  camera TEXT NOT NULL,"
     "  sec INTEGER NOT NULL,"
@@ -220,12 +222,18 @@ static const char *const migrations[] = {
     "CREATE INDEX motion_events_camera_start ON motion_events(camera, start_us);"
     "CREATE TRIGGER motion_retire AFTER DELETE ON segments BEGIN"
     "  DELETE FROM motion_seconds WHERE camera = OLD.camera"
-    "  AND sec >= OLD.start_us / 1000000 - 1 AND sec <= OLD.end_us / 1000000 + 1"
+    "  AND sec >= COALESCE((SELECT s.end_us FROM segments s WHERE s.camera = OLD.camera"
+    "    AND s.start_us < OLD.start_us ORDER BY s.start_us DESC LIMIT 1), -4611686018427387904) / 1000000 - 1"
+    "  AND sec <= COALESCE((SELECT s.start_us FROM segments s WHERE s.camera = OLD.camera"
+    "    AND s.start_us >= OLD.end_us ORDER BY s.start_us LIMIT 1), OLD.end_us) / 1000000 + 1"
     "  AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.camera = OLD.camera"
     "    AND s.start_us >= motion_seconds.sec * 1000000 - 7200000000"
     "    AND s.start_us < (motion_seconds.sec + 1) * 1000000 AND s.end_us > motion_seconds.sec * 1000000);"
     "  DELETE FROM motion_events WHERE camera = OLD.camera"
-    "  AND start_us >= OLD.start_us - 3700000000 AND start_us <= OLD.end_us AND end_us >= OLD.start_us"
+    "  AND start_us >= COALESCE((SELECT s.end_us FROM segments s WHERE s.camera = OLD.camera"
+    "    AND s.start_us < OLD.start_us ORDER BY s.start_us DESC LIMIT 1), -4611686018427387904) - 3700000000"
+    "  AND start_us <= COALESCE((SELECT s.start_us FROM segments s WHERE s.camera = OLD.camera"
+    "    AND s.start_us >= OLD.end_us ORDER BY s.start_us LIMIT 1), OLD.end_us)"
     "  AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.camera = OLD.camera"
     "    AND s.start_us >= motion_events.start_us - 7200000000"
     "    AND s.start_us <= motion_events.end_us AND s.end_us >= motion_events.start_us);"

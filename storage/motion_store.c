@@ -10,6 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* M2 when writing: a segment of camera ?1 (?6 for events) covers [A, B)
+ * give or take a second (labels and arrival times differ by a fraction), or
+ * is being written and began by then (its end is its last durable fragment,
+ * behind the newest picture).  Segments last at most 2 h. */
+#define FOOTAGE_AT(CAM, A, B)                                                                                          \
+    "SELECT 1 FROM segments s WHERE s.camera = ?" CAM " AND s.start_us >= " A " - 7200000000"                          \
+    " AND s.start_us < " B " + 1000000 AND (s.end_us > " A " - 1000000 OR s.state = 1)"
+
 nvr_err motion_store_put(nvr_index *ix, const char *camera, const struct motion_second *secs, size_t nsec,
                          struct motion_event *evs, size_t nev)
 {
@@ -18,7 +26,9 @@ nvr_err motion_store_put(nvr_index *ix, const char *camera, const struct motion_
     if (rc)
         goto out;
     if (nsec) {
-        index_prepare(&sec, ix, "INSERT OR REPLACE INTO motion_seconds (camera, sec, cells) VALUES (?1, ?2, ?3)",
+        index_prepare(&sec, ix,
+                      "INSERT OR REPLACE INTO motion_seconds (camera, sec, cells) SELECT ?1, ?2, ?3 "
+                      "WHERE EXISTS (" FOOTAGE_AT("1", "?2 * 1000000", "(?2 + 1) * 1000000") ")",
                       "motion_put_second");
         for (size_t i = 0; i < nsec && rc == NVR_OK; i++) {
             index_reset(&sec);
@@ -36,7 +46,7 @@ nvr_err motion_store_put(nvr_index *ix, const char *camera, const struct motion_
                           e->id ? "UPDATE motion_events SET start_us = ?2, end_us = ?3, score = ?4, cells = ?5 "
                                   "WHERE id = ?1 AND camera = ?6"
                                 : "INSERT INTO motion_events (id, start_us, end_us, score, cells, camera) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                  "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (" FOOTAGE_AT("6", "?2", "?3") ")",
                           "motion_put_event");
         index_reset(st);
         if (e->id)
@@ -51,8 +61,8 @@ nvr_err motion_store_put(nvr_index *ix, const char *camera, const struct motion_
         if (e->id) {
             /* an event deleted meanwhile (its footage retired) stays deleted */
             rc = index_step_done(st);
-        } else if ((rc = index_step_done(st)) == NVR_OK) {
-            e->id = index_last_id(st);
+        } else if ((rc = index_step_done(st)) == NVR_OK && index_changes(st) == 1) {
+            e->id = index_last_id(st); /* else no footage yet: id 0, tried again next time */
         }
     }
 out:
@@ -201,7 +211,7 @@ nvr_err motion_store_check(nvr_index *ix, int repair, FILE *report, int *problem
     /* M2: motion older than the camera's footage (of a camera with none: all) */
     if ((rc = check_rows(ix, "motion_seconds AS m",
                          "sec * 1000000 < COALESCE((SELECT MIN(start_us) FROM segments s WHERE s.camera = m.camera), "
-                         "9223372036854775807) - 1000000",
+                         "9223372036854775807) - 2000000",
                          "motion seconds older than their camera's footage", repair, report, problems)))
         return rc;
     return check_rows(ix, "motion_events AS m",

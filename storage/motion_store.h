@@ -12,10 +12,12 @@
  * Invariants (motion_store_check):
  *   M1 every bitmap is MOTION_BITMAP_BYTES long; an event's end >= start and
  *      end - start <= MOTION_EVENT_MAX_US (longer motion is cut into events)
- *   M2 motion exists only where footage does: deleting a segment row deletes
- *      the motion of its time that no other segment of the camera covers
- *      (a trigger of migration 12), so retention removes it with the
- *      footage and holds keep it
+ *   M2 motion exists only where footage does: it is written only where a
+ *      segment of the camera is (or is being written), and deleting a
+ *      segment row deletes the motion of its time, and of the gaps beside
+ *      it, that no other segment of the camera covers (a trigger of
+ *      migration 12), so retention removes it with the footage and holds
+ *      keep it
  *
  * Threads: any thread (the index serialises; a put is one transaction).
  */
@@ -49,7 +51,8 @@ struct motion_event {
 
 /* Stores nsec seconds (a second already stored is replaced) and nev events
  * of camera in one transaction: an event with id 0 is inserted (its id is
- * set), another updated (end, score, cells).  Either may be 0. */
+ * set), another updated (end, score, cells).  Either may be 0.  Seconds and
+ * new events without footage (M2) are left out (an event's id stays 0). */
 nvr_err motion_store_put(nvr_index *ix, const char *camera, const struct motion_second *secs, size_t nsec,
                          struct motion_event *evs, size_t nev);
 

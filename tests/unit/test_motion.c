@@ -16,6 +16,7 @@
 #include "check.h"
 
 #include <math.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -408,8 +409,21 @@ static void test_index_search_retention_holds(void)
     int problems = -1;
     CHECK_EQ_INT(motion_store_check(ix, 0, f, &problems), NVR_OK);
     CHECK_EQ_INT(problems, 0);
+    /* motion of a camera without footage is not written (M2) */
     struct motion_second orphan = {.sec = T0 / S};
-    CHECK_EQ_INT(motion_store_put(ix, "gone", &orphan, 1, NULL, 0), NVR_OK);
+    struct motion_event lone = {.start_us = T0, .end_us = T0 + S, .score = 1};
+    CHECK_EQ_INT(motion_store_put(ix, "gone", &orphan, 1, &lone, 1), NVR_OK);
+    CHECK_EQ_INT(lone.id, 0);
+    CHECK_EQ_INT(motion_store_seconds(ix, "gone", 0, INT64_MAX / S, 10, &secs, &n), NVR_OK);
+    CHECK_EQ_INT(n, 0);
+    free(secs);
+    /* one written behind its back (an older nvr, a hand edit) is found and repaired */
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(p, &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, "INSERT INTO motion_seconds VALUES ('gone', 1795320000, zeroblob(72))", NULL, NULL,
+                              NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
     CHECK_EQ_INT(motion_store_check(ix, 0, f, &problems), NVR_OK);
     CHECK_EQ_INT(problems, 1);
     CHECK_EQ_INT(motion_store_check(ix, 1, f, &problems), NVR_OK);
