@@ -200,7 +200,9 @@ static const char *const migrations[] = {
     "ALTER TABLE segments ADD COLUMN archive TEXT;",
     /* 12: the motion index (motion_store.h, docs/design/motion.md): per camera
      * and second the grid cells that moved, and the events; deleted with the
-     * footage they describe (a segment row's deletion, by retention or a
+     * footage they describe (a camera's segments never overlap, so the one
+     * that could cover a time is the last to start before it; a segment row's
+     * deletion, by retention or a
      * repair, takes the motion of its time with it unless another segment
      * still covers it, so held footage keeps its motion; and the motion in
      * the gaps on either side, up to the neighbouring segments, which has no
@@ -226,17 +228,17 @@ static const char *const migrations[] = {
     "    AND s.start_us < OLD.start_us ORDER BY s.start_us DESC LIMIT 1), -4611686018427387904) / 1000000 - 1"
     "  AND sec <= COALESCE((SELECT s.start_us FROM segments s WHERE s.camera = OLD.camera"
     "    AND s.start_us >= OLD.end_us ORDER BY s.start_us LIMIT 1), OLD.end_us) / 1000000 + 1"
-    "  AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.camera = OLD.camera"
-    "    AND s.start_us >= motion_seconds.sec * 1000000 - 7200000000"
-    "    AND s.start_us < (motion_seconds.sec + 1) * 1000000 AND s.end_us > motion_seconds.sec * 1000000);"
+    "  AND NOT COALESCE((SELECT s.end_us > motion_seconds.sec * 1000000 FROM segments s"
+    "    WHERE s.camera = OLD.camera AND s.start_us < (motion_seconds.sec + 1) * 1000000"
+    "    ORDER BY s.start_us DESC LIMIT 1), 0);"
     "  DELETE FROM motion_events WHERE camera = OLD.camera"
     "  AND start_us >= COALESCE((SELECT s.end_us FROM segments s WHERE s.camera = OLD.camera"
     "    AND s.start_us < OLD.start_us ORDER BY s.start_us DESC LIMIT 1), -4611686018427387904) - 3700000000"
     "  AND start_us <= COALESCE((SELECT s.start_us FROM segments s WHERE s.camera = OLD.camera"
     "    AND s.start_us >= OLD.end_us ORDER BY s.start_us LIMIT 1), OLD.end_us)"
-    "  AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.camera = OLD.camera"
-    "    AND s.start_us >= motion_events.start_us - 7200000000"
-    "    AND s.start_us <= motion_events.end_us AND s.end_us >= motion_events.start_us);"
+    "  AND NOT COALESCE((SELECT s.end_us >= motion_events.start_us FROM segments s"
+    "    WHERE s.camera = OLD.camera AND s.start_us <= motion_events.end_us"
+    "    ORDER BY s.start_us DESC LIMIT 1), 0);"
     "END;",
 };
 

@@ -10,13 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* M2 when writing: a segment of camera ?1 (?6 for events) covers [A, B)
- * give or take a second (labels and arrival times differ by a fraction), or
- * is being written and began by then (its end is its last durable fragment,
- * behind the newest picture).  Segments last at most 2 h. */
+/* M2 when writing: the camera's segment that could hold [A, B) -- the last
+ * to start before B, a second either way (labels and arrival times differ
+ * by a fraction; a camera's segments never overlap) -- reaches A, or is
+ * being written (its end is its last durable fragment, behind the newest
+ * picture).  CAM is the camera's parameter number. */
 #define FOOTAGE_AT(CAM, A, B)                                                                                          \
-    "SELECT 1 FROM segments s WHERE s.camera = ?" CAM " AND s.start_us >= " A " - 7200000000"                          \
-    " AND s.start_us < " B " + 1000000 AND (s.end_us > " A " - 1000000 OR s.state = 1)"
+    "COALESCE((SELECT s.end_us > " A " - 1000000 OR s.state = 1 FROM segments s WHERE s.camera = ?" CAM                \
+    " AND s.start_us < " B " + 1000000 ORDER BY s.start_us DESC LIMIT 1), 0)"
 
 nvr_err motion_store_put(nvr_index *ix, const char *camera, const struct motion_second *secs, size_t nsec,
                          struct motion_event *evs, size_t nev)
@@ -28,7 +29,7 @@ nvr_err motion_store_put(nvr_index *ix, const char *camera, const struct motion_
     if (nsec) {
         index_prepare(&sec, ix,
                       "INSERT OR REPLACE INTO motion_seconds (camera, sec, cells) SELECT ?1, ?2, ?3 "
-                      "WHERE EXISTS (" FOOTAGE_AT("1", "?2 * 1000000", "(?2 + 1) * 1000000") ")",
+                      "WHERE " FOOTAGE_AT("1", "?2 * 1000000", "(?2 + 1) * 1000000"),
                       "motion_put_second");
         for (size_t i = 0; i < nsec && rc == NVR_OK; i++) {
             index_reset(&sec);
@@ -46,7 +47,7 @@ nvr_err motion_store_put(nvr_index *ix, const char *camera, const struct motion_
                           e->id ? "UPDATE motion_events SET start_us = ?2, end_us = ?3, score = ?4, cells = ?5 "
                                   "WHERE id = ?1 AND camera = ?6"
                                 : "INSERT INTO motion_events (id, start_us, end_us, score, cells, camera) "
-                                  "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (" FOOTAGE_AT("6", "?2", "?3") ")",
+                                  "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE " FOOTAGE_AT("6", "?2", "?3"),
                           "motion_put_event");
         index_reset(st);
         if (e->id)
@@ -215,8 +216,7 @@ nvr_err motion_store_check(nvr_index *ix, int repair, FILE *report, int *problem
                          "motion seconds older than their camera's footage", repair, report, problems)))
         return rc;
     return check_rows(ix, "motion_events AS m",
-                      "NOT EXISTS (SELECT 1 FROM segments s WHERE s.camera = m.camera "
-                      "AND s.start_us >= m.start_us - 7200000000 AND s.start_us <= m.end_us + 1000000 "
-                      "AND s.end_us >= m.start_us - 1000000)",
+                      "NOT COALESCE((SELECT s.end_us >= m.start_us - 1000000 FROM segments s WHERE s.camera = "
+                      "m.camera AND s.start_us <= m.end_us + 1000000 ORDER BY s.start_us DESC LIMIT 1), 0)",
                       "motion events without footage", repair, report, problems);
 }
