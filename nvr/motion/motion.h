@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 #define MOTION_QUEUE 2
-#define MOTION_FLUSH_US 2000000LL
+#define MOTION_FLUSH_US 5000000LL /* fewer, larger transactions: the index (and its WAL) grows less */
 
 struct motion_pool;
 struct motion_cam;

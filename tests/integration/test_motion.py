@@ -95,7 +95,7 @@ def main():
     check(wait_until(lambda: all(nvr.db_rows(c) for c in ("a", "m", "off")), 30), "the three cameras record")
     t0 = {c: min(r["start_us"] for r in nvr.db_rows(c)) / 1e6 for c in ("a", "m", "off")}
     t_begin = time.time() - 120
-    # two crossings have ended (an event closes 4 s after the box left, and is written within 2 s)
+    # two crossings have ended (an event closes and is written 4 s after the box left)
     time.sleep(max(0.0, t0["a"] + LOOP + LEAVE + 7 - time.time()))
     now = time.time()
     ev = events("a", t_begin, now + 60)
