@@ -199,6 +199,48 @@ static const char *const migrations[] = {
      * whose local file was freed, NULL while it is local (storage.md) */
     "ALTER TABLE segments ADD COLUMN archive TEXT;"
     "CREATE INDEX segments_local_end ON segments(end_us) WHERE archive IS NULL;",
+    /* 12: the motion index (motion_store.h, docs/design/motion.md): per camera
+     * and second the grid cells that moved, and the events; deleted with the
+     * footage they describe (a camera's segments never overlap, so the one
+     * that could cover a time is the last to start before it; a segment row's
+     * deletion, by retention or a
+     * repair, takes the motion of its time with it unless another segment
+     * still covers it, so held footage keeps its motion; and the motion in
+     * the gaps on either side, up to the neighbouring segments, which has no
+     * footage: keyframes analysed while the disk could not take them) */
+    "CREATE TABLE motion_seconds ("
+    "  camera TEXT NOT NULL,"
+    "  sec INTEGER NOT NULL,"
+    "  cells BLOB NOT NULL,"
+    "  PRIMARY KEY (camera, sec)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE motion_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  camera TEXT NOT NULL,"
+    "  start_us INTEGER NOT NULL,"
+    "  end_us INTEGER NOT NULL CHECK (end_us >= start_us),"
+    "  score INTEGER NOT NULL,"
+    "  cells BLOB NOT NULL"
+    ");"
+    "CREATE INDEX motion_events_camera_start ON motion_events(camera, start_us);"
+    "CREATE TRIGGER motion_retire AFTER DELETE ON segments BEGIN"
+    "  DELETE FROM motion_seconds WHERE camera = OLD.camera"
+    "  AND sec >= COALESCE((SELECT s.end_us FROM segments s WHERE s.camera = OLD.camera"
+    "    AND s.start_us < OLD.start_us ORDER BY s.start_us DESC LIMIT 1), -4611686018427387904) / 1000000 - 1"
+    "  AND sec <= COALESCE((SELECT s.start_us FROM segments s WHERE s.camera = OLD.camera"
+    "    AND s.start_us >= OLD.end_us ORDER BY s.start_us LIMIT 1), OLD.end_us) / 1000000 + 1"
+    "  AND NOT COALESCE((SELECT s.end_us > motion_seconds.sec * 1000000 FROM segments s"
+    "    WHERE s.camera = OLD.camera AND s.start_us < (motion_seconds.sec + 1) * 1000000"
+    "    ORDER BY s.start_us DESC LIMIT 1), 0);"
+    "  DELETE FROM motion_events WHERE camera = OLD.camera"
+    "  AND start_us >= COALESCE((SELECT s.end_us FROM segments s WHERE s.camera = OLD.camera"
+    "    AND s.start_us < OLD.start_us ORDER BY s.start_us DESC LIMIT 1), -4611686018427387904) - 3700000000"
+    "  AND start_us <= COALESCE((SELECT s.start_us FROM segments s WHERE s.camera = OLD.camera"
+    "    AND s.start_us >= OLD.end_us ORDER BY s.start_us LIMIT 1), OLD.end_us)"
+    "  AND NOT COALESCE((SELECT s.end_us >= motion_events.start_us FROM segments s"
+    "    WHERE s.camera = OLD.camera AND s.start_us <= motion_events.end_us"
+    "    ORDER BY s.start_us DESC LIMIT 1), 0);"
+    "END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -34,6 +34,7 @@
  *     for a person.  storage_damage() says so until a rebuild.
  */
 #include "storage/storage.h"
+#include "storage/motion_store.h"
 #include "storage/storage_priv.h"
 
 #include "base/clock.h"
@@ -914,6 +915,13 @@ nvr_err storage_check(struct storage *st, enum storage_check_mode mode, FILE *re
             after = segs[n - 1].start_us;
             index_segments_free(&segs, n);
         }
+    }
+    /* the motion index (motion_store.h, M1 and M2) */
+    if (rc == NVR_OK) {
+        int mp = 0;
+        rc = motion_store_check(st->ix, mode == STORAGE_CHECK_REPAIR, report, &mp);
+        sw.problems += mp;
+        sw.unresolved += mode == STORAGE_CHECK_REPAIR ? 0 : mp;
     }
     /* files: every day directory of every camera directory, indexed or not, on
      * every storage dir that can be read */

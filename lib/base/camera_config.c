@@ -58,7 +58,8 @@ const struct nvr_camera_setting *nvr_camera_setting_find(const char *key)
 
 int nvr_camera_setting_is_text(const struct nvr_camera_setting *s)
 {
-    return s->kind == NVR_CS_TEXT || s->kind == NVR_CS_RTSP_URL || s->kind == NVR_CS_HTTP_URL || s->kind == NVR_CS_PATH;
+    return s->kind == NVR_CS_TEXT || s->kind == NVR_CS_RTSP_URL || s->kind == NVR_CS_HTTP_URL ||
+           s->kind == NVR_CS_PATH || s->kind == NVR_CS_RECTS;
 }
 
 static char **str_field(const struct nvr_camera_setting *s, struct nvr_camera_config *c)
@@ -227,4 +228,48 @@ void nvr_camera_config_write_json(struct json_w *w, const struct nvr_camera_conf
             break;
         }
     }
+}
+
+/* One number from 0 to 1 at *p (after white space); advances *p. */
+static int rect_number(const char **p, double *v)
+{
+    char *end;
+    while (**p == ' ' || **p == '\t')
+        (*p)++;
+    if (!((**p >= '0' && **p <= '9') || **p == '.'))
+        return -1;
+    *v = strtod(*p, &end);
+    if (end == *p || !(*v >= 0.0 && *v <= 1.0))
+        return -1;
+    *p = end;
+    while (**p == ' ' || **p == '\t')
+        (*p)++;
+    return 0;
+}
+
+nvr_err nvr_rects_parse(const char *s, struct nvr_rect *out, int max, int *n)
+{
+    const char *p = s;
+    *n = 0;
+    for (;;) {
+        double v[4];
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '\0')
+            break;
+        for (int i = 0; i < 4; i++) {
+            if (rect_number(&p, &v[i]))
+                return NVR_EINVAL;
+            if (i < 3 && *p++ != ',')
+                return NVR_EINVAL;
+        }
+        if (!(v[0] < v[2] && v[1] < v[3]) || *n >= max)
+            return NVR_EINVAL;
+        out[(*n)++] = (struct nvr_rect){v[0], v[1], v[2], v[3]};
+        if (*p == ';')
+            p++;
+        else if (*p != '\0')
+            return NVR_EINVAL;
+    }
+    return *n > 0 ? NVR_OK : NVR_EINVAL;
 }

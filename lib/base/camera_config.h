@@ -25,6 +25,8 @@
  *            INT       a decimal integer from MIN to MAX (int)
  *            BOOL      yes/no, on/off, true/false, 1/0 (int 0 or 1; JSON true/false)
  *            TRANSPORT auto, tcp, udp or http, any case (enum nvr_transport; JSON "auto"...)
+ *            RECTS     boxes in 0..1 frame coordinates, "x0,y0,x1,y1; ..." (char *,
+ *                      NULL when unset; nvr_rects_parse reads it)
  *   FLAGS    NVR_CS_REQUIRED   the section must give it ("[camera X] has no KEY")
  *            NVR_CS_SECRET     the value may carry user:password (only the URL
  *                              kinds): never echoed in messages, always shown
@@ -71,6 +73,7 @@ enum { NVR_CS_REQUIRED = 1, NVR_CS_SECRET = 2, NVR_CS_DEFAULT_ID = 4, NVR_CS_FIL
 
 #define NVR_CS_BOOL_HELP "yes, no, on, off, true, false, 1 or 0"
 #define NVR_CS_RTSP_HELP "an rtsp:// or rtsps:// URL with a host"
+#define NVR_RECTS_HELP "boxes x0,y0,x1,y1 in 0..1 frame coordinates (x0 < x1, y0 < y1), separated by ';' (at most 16)"
 
 /* clang-format off */
 #define NVR_CAMERA_SETTINGS(X)                                                                              \
@@ -95,7 +98,12 @@ enum { NVR_CS_REQUIRED = 1, NVR_CS_SECRET = 2, NVR_CS_DEFAULT_ID = 4, NVR_CS_FIL
     X(onvif,           HTTP_URL,  NVR_CS_SECRET | NVR_CS_LIVE, 0, 0, 0,                                      \
       "an http:// or https:// URL with a host (the camera's ONVIF device service)")                        \
     /* free text for whoever looks after the camera: where it hangs, its switch port, who has the key */   \
-    X(notes,           TEXT,      NVR_CS_LIVE, 0, 0, 0, "a non-empty text")
+    X(notes,           TEXT,      NVR_CS_LIVE, 0, 0, 0, "a non-empty text")                                 \
+    /* motion detection (docs/design/motion.md): on by default */                                          \
+    X(motion,          BOOL,      0, 1, 0, 1, NVR_CS_BOOL_HELP)                                             \
+    X(motion_sensitivity, INT,    0, 5, 1, 10, "an integer from 1 (least) to 10 (most)")                   \
+    /* areas that never count as motion (a tree, a TV, a privacy area) */                                  \
+    X(motion_mask,     RECTS,     0, 0, 0, 0, NVR_RECTS_HELP)
 /* clang-format on */
 
 /* The C type of each kind. */
@@ -106,6 +114,7 @@ enum { NVR_CS_REQUIRED = 1, NVR_CS_SECRET = 2, NVR_CS_DEFAULT_ID = 4, NVR_CS_FIL
 #define NVR_CS_CTYPE_INT int
 #define NVR_CS_CTYPE_BOOL int
 #define NVR_CS_CTYPE_TRANSPORT enum nvr_transport
+#define NVR_CS_CTYPE_RECTS char *
 
 #define NVR_CS_FIELD(key, kind, flags, def, min, max, help) NVR_CS_CTYPE_##kind key;
 
@@ -122,7 +131,8 @@ enum nvr_cs_kind {
     NVR_CS_PATH,
     NVR_CS_INT,
     NVR_CS_BOOL,
-    NVR_CS_TRANSPORT
+    NVR_CS_TRANSPORT,
+    NVR_CS_RECTS
 };
 
 /* One row of the table, as data. */
@@ -142,7 +152,7 @@ extern const size_t nvr_camera_nsettings;
 /* The row named key, NULL if none. */
 const struct nvr_camera_setting *nvr_camera_setting_find(const char *key);
 
-/* Whether the kind is stored as char * (TEXT and the URLs). */
+/* Whether the kind is stored as char * (TEXT, the URLs and RECTS). */
 int nvr_camera_setting_is_text(const struct nvr_camera_setting *s);
 
 /* The field of s in c: the string (text kinds, may be NULL), or the number
@@ -183,5 +193,18 @@ void nvr_camera_config_write_ini(FILE *f, const struct nvr_camera_config *c);
  * text as a string or null, SECRET ones redacted, INT as a number, BOOL as
  * true/false, TRANSPORT as its word. */
 void nvr_camera_config_write_json(struct json_w *w, const struct nvr_camera_config *c);
+
+/* A box in 0..1 frame coordinates (left, top, right, bottom). */
+struct nvr_rect {
+    double x0, y0, x1, y1;
+};
+
+#define NVR_RECTS_MAX 16
+
+/* Reads "x0,y0,x1,y1[; x0,y0,x1,y1 ...]" (white space allowed around the
+ * numbers, a trailing ';' too): each number from 0 to 1, x0 < x1, y0 < y1,
+ * at most max boxes into out[], *n of them.  NVR_EINVAL for anything else
+ * (an empty text included). */
+nvr_err nvr_rects_parse(const char *s, struct nvr_rect *out, int max, int *n);
 
 #endif

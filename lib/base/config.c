@@ -81,6 +81,7 @@ struct conf_key {
 };
 
 static nvr_err parse_text(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_rects(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_abs_path(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_rtsp_url(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_http_url(const struct conf_key *k, const char *val, void *base);
@@ -127,6 +128,7 @@ static nvr_err parse_time_format(const struct conf_key *k, const char *val, void
 #define parse_INT parse_int
 #define parse_BOOL parse_bool
 #define parse_TRANSPORT parse_transport
+#define parse_RECTS parse_rects
 #define CAMERA_KEY(key, kind, flags, def, min, max, help)                                                              \
     {SEC_CAMERA,                                                                                                       \
      #key,                                                                                                             \
@@ -468,6 +470,16 @@ static nvr_err set_string(void *base, size_t offset, const char *val, size_t n)
 static nvr_err parse_text(const struct conf_key *k, const char *val, void *base)
 {
     if (*val == '\0')
+        return NVR_EINVAL;
+    return set_string(base, k->offset, val, strlen(val));
+}
+
+/* Boxes in 0..1 frame coordinates (camera_config.h, nvr_rects_parse). */
+static nvr_err parse_rects(const struct conf_key *k, const char *val, void *base)
+{
+    struct nvr_rect r[NVR_RECTS_MAX];
+    int n;
+    if (nvr_rects_parse(val, r, NVR_RECTS_MAX, &n))
         return NVR_EINVAL;
     return set_string(base, k->offset, val, strlen(val));
 }

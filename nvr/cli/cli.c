@@ -28,6 +28,7 @@
 #include "http/http_server.h"
 #include "core/nvr.h"
 #include "core/recorder.h"
+#include "motion/motion.h"
 #include "playback/rendition.h"
 #include "storage/access_log.h"
 #include "storage/archive.h"
@@ -372,7 +373,9 @@ int cli_run(int argc, char **argv)
         .default_retain_days = NVR_DEFAULT_RETAIN_DAYS,
         .interval_us = RETENTION_INTERVAL_US,
     };
-    if ((rc = retention_start(&nvr.ret, nvr.st, &lim, NULL, 0)) || (rc = cameras_create(&nvr.cams, nvr.st, nvr.ret)))
+    if ((rc = retention_start(&nvr.ret, nvr.st, &lim, NULL, 0)) ||
+        (rc = motion_pool_create(&nvr.motion, storage_index(nvr.st), 0)) ||
+        (rc = cameras_create(&nvr.cams, nvr.st, nvr.ret, nvr.motion)))
         goto out;
     if (nvr.cfg->archive.url && (rc = cli_archive_start(nvr.cfg, nvr.st, 0, &nvr.archive)))
         goto out;
@@ -456,6 +459,7 @@ out:
     rendition_pool_destroy(&nvr.renditions); /* their clients are gone: they stop */
     audit_runner_stop(&nvr.audit);
     cameras_destroy(&nvr.cams);
+    motion_pool_destroy(&nvr.motion); /* after the cameras: each writes its last motion */
     export_jobs_stop(&nvr.exports);
     sign_key_free(&nvr.key);
     archive_stop(&nvr.archive); /* after every reader: they may fetch archived footage */

@@ -25,6 +25,8 @@ void cli_usage(FILE *f)
           "                                  indexes the segment files the index does not list\n"
           "  nvr recordings -c FILE CAMERA [--from T] [--to T] [--json]\n"
           "                                  recorded coverage of one camera\n"
+          "  nvr motion -c FILE CAMERA --from T --to T [--region x0,y0,x1,y1] [--limit N] [--json]\n"
+          "                                  motion events (that touched the region; 0..1 coordinates)\n"
           "  nvr hold add -c FILE --camera ID[,ID...] --from T --to T --reason TEXT [--case ID] [--json]\n"
           "  nvr hold list -c FILE [--all] [--json]\n"
           "  nvr hold release -c FILE ID     evidence holds: footage retention never deletes\n"

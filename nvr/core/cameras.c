@@ -14,9 +14,10 @@
 struct cameras {
     struct storage *st;
     struct retention *ret;
-    pthread_mutex_t mu;   /* serialises writers */
-    struct camera *slots; /* CAMERAS_MAX_SLOTS, never moved */
-    atomic_size_t nslots; /* published slots (release/acquire) */
+    struct motion_pool *motion; /* may be NULL */
+    pthread_mutex_t mu;         /* serialises writers */
+    struct camera *slots;       /* CAMERAS_MAX_SLOTS, never moved */
+    atomic_size_t nslots;       /* published slots (release/acquire) */
 };
 
 /* Free, copy and equality walk the camera settings table (base/camera_config.h). */
@@ -25,7 +26,7 @@ int cameras_config_equal(const struct nvr_camera_config *a, const struct nvr_cam
     return nvr_camera_config_equal(a, b);
 }
 
-nvr_err cameras_create(struct cameras **out, struct storage *st, struct retention *ret)
+nvr_err cameras_create(struct cameras **out, struct storage *st, struct retention *ret, struct motion_pool *motion)
 {
     struct cameras *c = calloc(1, sizeof *c);
     *out = NULL;
@@ -35,6 +36,7 @@ nvr_err cameras_create(struct cameras **out, struct storage *st, struct retentio
     }
     c->st = st;
     c->ret = ret;
+    c->motion = motion;
     pthread_mutex_init(&c->mu, NULL);
     *out = c;
     return NVR_OK;
@@ -116,7 +118,7 @@ static nvr_err add_locked(struct cameras *c, const struct nvr_camera_config *cfg
         return rc;
     slot->source = src;
     if ((rc = index_camera_upsert(storage_index(c->st), slot->cfg.id, slot->cfg.name)) ||
-        (rc = recorder_start(&slot->rec, &slot->cfg, c->st))) {
+        (rc = recorder_start(&slot->rec, &slot->cfg, c->st, c->motion))) {
         nvr_camera_config_clear(&slot->cfg);
         return rc;
     }

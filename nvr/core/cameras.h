@@ -43,9 +43,12 @@ struct camera {
 
 struct cameras;
 
+struct motion_pool;
+
 /* An empty set recording into st; retention (may be NULL) is told of every
- * change.  *out owns it. */
-nvr_err cameras_create(struct cameras **out, struct storage *st, struct retention *ret);
+ * change; motion (may be NULL) detects motion for the cameras that have it
+ * on.  *out owns it. */
+nvr_err cameras_create(struct cameras **out, struct storage *st, struct retention *ret, struct motion_pool *motion);
 
 /* Stops every recorder and frees the set; sets *c NULL; tolerates NULL. */
 void cameras_destroy(struct cameras **c);

@@ -39,6 +39,7 @@ struct nvr {
     struct rendition_pool *renditions; /* playback.mp4 transcodes running (rendition.h) */
     struct alert_engine *alerts;       /* watches the rest, tells a person (alert/alert.h) */
     struct archive *archive;           /* the S3 archive tier, NULL without (storage/archive.h) */
+    struct motion_pool *motion;        /* motion detection's workers (motion/motion.h) */
 };
 
 /* The recorder of an active camera id (and its config in *cam), NULL if

@@ -19,6 +19,10 @@
  * before pushing it to the writer; the hub never blocks it.  The sub
  * stream's hub is fed by its own on-demand ingest (live_sub.h).
  *
+ * Motion (motion.h): the ingest thread hands every video keyframe to the
+ * camera's motion_cam too, a reference that never blocks (motion drops its
+ * own samples when behind; the recording loses nothing).
+ *
  * The writer thread runs the writer state machine (writer.h), which is
  * unit-tested on a simulated clock without a camera (test_writer).
  */
@@ -33,6 +37,7 @@
 #include "ingest/packet_queue.h"
 #include "ingest/tcp_probe.h"
 #include "core/writer.h"
+#include "motion/motion.h"
 
 #include <libavutil/mathematics.h>
 #include <pthread.h>
@@ -79,6 +84,7 @@ struct recorder {
     struct live_hub *live_h264; /* H.264 rendition, created on first use (under mu) */
     struct live_transcode *tc;
     struct snapshot_cache *snap;
+    struct motion_cam *motion; /* NULL with motion off */
 
     atomic_int status;
     atomic_int write_ok;
@@ -217,6 +223,8 @@ static nvr_err stream_session(struct recorder *r, struct ingest *in, int *got_ke
             nvr_log(NVR_INFO, r->cam->id, "video codec=%s width=%d height=%d", r->codec, r->width, r->height);
         }
         live_hub_packet(r->live, pkt, &meta, info);
+        if (video)
+            motion_cam_packet(r->motion, pkt, meta.new_params ? info->video : NULL, meta.recv_us);
         if (dropping && !key) {
             av_packet_free(&pkt);
             atomic_fetch_add(&r->wc.dropped, 1);
@@ -310,6 +318,7 @@ static void *ingest_main(void *arg)
             push_control(r, PQ_SESSION_START, pq_params_from_info(info, session));
             rc = stream_session(r, in, &got_key, why, sizeof why);
             live_hub_session_end(r->live);
+            motion_cam_session_end(r->motion);
             push_control(r, PQ_SESSION_END, NULL);
             if (!atomic_load(&r->stop))
                 nvr_log(NVR_WARN, r->cam->id, "stream lost error=\"%s\"", why);
@@ -350,7 +359,8 @@ static void *ingest_main(void *arg)
 
 /* ------------------------------------------------------------------ */
 
-nvr_err recorder_start(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st)
+nvr_err recorder_start(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st,
+                       struct motion_pool *motion)
 {
     int rc;
     struct recorder *r = calloc(1, sizeof *r);
@@ -376,6 +386,8 @@ nvr_err recorder_start(struct recorder **out, const struct nvr_camera_config *ca
         *out = r;
         return NVR_OK;
     }
+    if ((rc = motion_cam_create(&r->motion, motion, cam)))
+        goto out;
     if ((rc = packet_queue_create(&r->q, QUEUE_MAX_BYTES)))
         goto out;
     rc = NVR_ENOMEM;
@@ -411,6 +423,10 @@ void recorder_join(struct recorder *r)
     if (r->ingest_started)
         pthread_join(r->ingest_tid, NULL);
     r->ingest_started = 0;
+    struct motion_stats ms = {0};
+    if (r->motion)
+        motion_cam_stats(r->motion, &ms);
+    motion_cam_destroy(&r->motion); /* no more keyframes: its open event closes */
     if (r->writer_started) {
         /* the queue takes control items even when full */
         while (push_control(r, PQ_QUIT, NULL) != NVR_OK)
@@ -421,10 +437,13 @@ void recorder_join(struct recorder *r)
     atomic_store(&r->status, REC_DISABLED);
     if (r->cam->enabled)
         nvr_log(NVR_INFO, r->cam->id,
-                "recorder stopped frames=%llu bytes_received=%llu segments=%llu reconnects=%llu dropped=%llu",
+                "recorder stopped frames=%llu bytes_received=%llu segments=%llu reconnects=%llu dropped=%llu "
+                "motion_keyframes=%llu motion_analysed=%llu motion_dropped=%llu motion_cpu_ms=%llu",
                 (unsigned long long)atomic_load(&r->frames), (unsigned long long)atomic_load(&r->bytes),
                 (unsigned long long)atomic_load(&r->wc.segments), (unsigned long long)atomic_load(&r->reconnects),
-                (unsigned long long)atomic_load(&r->wc.dropped));
+                (unsigned long long)atomic_load(&r->wc.dropped), (unsigned long long)ms.keyframes,
+                (unsigned long long)ms.analysed, (unsigned long long)ms.dropped,
+                (unsigned long long)(ms.busy_us / 1000));
 }
 
 void recorder_stop(struct recorder **rp)
@@ -434,6 +453,7 @@ void recorder_stop(struct recorder **rp)
         return;
     recorder_join(r);
     /* the live side (viewers are gone: the HTTP server stops first) */
+    motion_cam_destroy(&r->motion); /* a recorder that never started its threads */
     live_transcode_stop(&r->tc);
     live_hub_destroy(&r->live_h264);
     live_sub_stop(&r->sub);

@@ -46,8 +46,12 @@ struct recorder_stats {
     uint64_t timestamp_jumps; /* camera timestamp discontinuities seen */
 };
 
-/* Starts recording cam (borrowed: must outlive the recorder) into st. */
-nvr_err recorder_start(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st);
+struct motion_pool;
+
+/* Starts recording cam (borrowed: must outlive the recorder) into st, with
+ * motion detection on motion (borrowed; NULL: none) when cam has it on. */
+nvr_err recorder_start(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st,
+                       struct motion_pool *motion);
 
 /* Asks the recorder to stop, without waiting. */
 void recorder_request_stop(struct recorder *r);

@@ -26,6 +26,7 @@
 #include "http/http_exports.h"
 #include "http/http_alerts.h"
 #include "http/http_holds.h"
+#include "http/http_motion.h"
 #include "http/http_sign.h"
 #include "http/http_static.h"
 #include "http/live_api.h"
@@ -549,6 +550,7 @@ static const struct http_route routes[] = {
     {"GET", "/api/v1/cameras/{}/playback.m3u8", h_playback, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/playback.mp4", rendition_api_playback, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/segments/{}.mp4", h_segment, HTTP_USER},
+    {"GET", "/api/v1/cameras/{}/motion", http_motion_search, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/live.mp4", live_api_live, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/snapshot.jpg", live_api_snapshot, HTTP_USER},
     {"GET", "/api/v1/live/mux", live_api_mux, HTTP_USER}, /* checks each camera itself */

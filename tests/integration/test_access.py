@@ -132,6 +132,8 @@ with Camera("h264.mp4", no_audio=True) as cam:
          [A, 200, 404, 200, 200]),
         ("GET", "/api/v1/cameras/{}/playback.mp4", "/api/v1/cameras/lobby/playback.mp4?codec=h264&" + rng, None,
          [A, 200, 404, 200, 200]),
+        # motion search: who may view the camera's footage (a search is logged like playback)
+        ("GET", "/api/v1/cameras/{}/motion", "/api/v1/cameras/lobby/motion?" + rng, None, [A, 200, 404, 200, 200]),
         ("GET", "/api/v1/cameras/{}/segments/{}.mp4", "/api/v1/cameras/lobby/segments/%d.mp4" % seg["id"], None,
          [A, 200, 404, 200, 200]),
         ("POST", "/api/v1/cameras", "/api/v1/cameras", {"id": "new%s", "url": "rtsp://127.0.0.1:9/x"},
@@ -359,7 +361,7 @@ with Camera("h264.mp4", no_audio=True) as cam:
     st, _, body = nb.req("GET", "/api/v1/access-log?limit=1000")
     entries = json.loads(body)["entries"] if st == 200 else []
     actions = {(e["user"], e["action"], e["camera"]) for e in entries}
-    for want in [("vlobby", "login", ""), ("inv", "login_failed", ""), ("vlobby", "playback", "lobby"),
+    for want in [("vlobby", "login", ""), ("inv", "login_failed", ""), ("vlobby", "playback", "lobby"), ("vlobby", "motion", "lobby"),
                  ("inv", "hold_created", "lobby"), ("admin", "user_created", ""), ("vlobby", "logout", ""),
                  ("vlobby", "segment_download", "lobby"), ("inv", "login_blocked", "")]:
         check(want in actions, "access log has %s" % (want,))

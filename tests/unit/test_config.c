@@ -1048,6 +1048,9 @@ static const char *sample_value(const struct nvr_camera_setting *s, int variant,
     case NVR_CS_TRANSPORT:
         snprintf(buf, n, "%s", nvr_transport_name((enum nvr_transport)((s->def + 1 + variant) % 4)));
         break;
+    case NVR_CS_RECTS:
+        snprintf(buf, n, variant ? "0,0,0.25,0.5; 0.5,0.5,1,1" : "0.1,0.2,0.3,0.4");
+        break;
     }
     return buf;
 }
@@ -1278,6 +1281,7 @@ static void test_settings_bad_values(void)
                           : s->kind == NVR_CS_TRANSPORT ? "pigeon"
                           : s->kind == NVR_CS_TEXT      ? "\"\""
                           : s->kind == NVR_CS_PATH      ? "srv/relative"
+                          : s->kind == NVR_CS_RECTS     ? "0.5,0.5,0.2,1"
                                                         : "ftp://user:hunter2@192.0.2.1/";
         char text[1024], want[1024];
         const char *url = s->flags & NVR_CS_REQUIRED ? "" : "url = rtsp://192.0.2.10/s\n";

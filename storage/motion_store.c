@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * motion_store.c - the motion tables (see motion_store.h; migration 12).
+ */
+#include "storage/motion_store.h"
+#include "storage/index_stmt.h"
+
+#include "base/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* M2 when writing: the camera's segment that could hold [A, B) -- the last
+ * to start before B, a second either way (labels and arrival times differ
+ * by a fraction; a camera's segments never overlap) -- reaches A, or is
+ * being written (its end is its last durable fragment, behind the newest
+ * picture).  CAM is the camera's parameter number. */
+#define FOOTAGE_AT(CAM, A, B)                                                                                          \
+    "COALESCE((SELECT s.end_us > " A " - 1000000 OR s.state = 1 FROM segments s WHERE s.camera = ?" CAM                \
+    " AND s.start_us < " B " + 1000000 ORDER BY s.start_us DESC LIMIT 1), 0)"
+
+nvr_err motion_store_put(nvr_index *ix, const char *camera, const struct motion_second *secs, size_t nsec,
+                         struct motion_event *evs, size_t nev)
+{
+    index_stmt sec = INDEX_STMT_INIT, ins = INDEX_STMT_INIT, upd = INDEX_STMT_INIT;
+    nvr_err rc = index_begin(ix);
+    if (rc)
+        goto out;
+    if (nsec) {
+        index_prepare(&sec, ix,
+                      "INSERT OR REPLACE INTO motion_seconds (camera, sec, cells) SELECT ?1, ?2, ?3 "
+                      "WHERE " FOOTAGE_AT("1", "?2 * 1000000", "(?2 + 1) * 1000000"),
+                      "motion_put_second");
+        for (size_t i = 0; i < nsec && rc == NVR_OK; i++) {
+            index_reset(&sec);
+            index_bind_text(&sec, 1, camera);
+            index_bind_int64(&sec, 2, secs[i].sec);
+            index_bind_blob(&sec, 3, secs[i].cells, MOTION_BITMAP_BYTES);
+            rc = index_step_done(&sec);
+        }
+    }
+    for (size_t i = 0; i < nev && rc == NVR_OK; i++) {
+        struct motion_event *e = &evs[i];
+        index_stmt *st = e->id ? &upd : &ins;
+        if (!st->raw && !st->err)
+            index_prepare(st, ix,
+                          e->id ? "UPDATE motion_events SET start_us = ?2, end_us = ?3, score = ?4, cells = ?5 "
+                                  "WHERE id = ?1 AND camera = ?6"
+                                : "INSERT INTO motion_events (id, start_us, end_us, score, cells, camera) "
+                                  "SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE " FOOTAGE_AT("6", "?2", "?3"),
+                          "motion_put_event");
+        index_reset(st);
+        if (e->id)
+            index_bind_int64(st, 1, e->id);
+        else
+            index_bind_null(st, 1);
+        index_bind_int64(st, 2, e->start_us);
+        index_bind_int64(st, 3, e->end_us);
+        index_bind_int64(st, 4, e->score);
+        index_bind_blob(st, 5, e->cells, MOTION_BITMAP_BYTES);
+        index_bind_text(st, 6, camera);
+        if (e->id) {
+            /* an event deleted meanwhile (its footage retired) stays deleted */
+            rc = index_step_done(st);
+        } else if ((rc = index_step_done(st)) == NVR_OK && index_changes(st) == 1) {
+            e->id = index_last_id(st); /* else no footage yet: id 0, tried again next time */
+        }
+    }
+out:
+    index_finalize(&sec);
+    index_finalize(&ins);
+    index_finalize(&upd);
+    return index_end(ix, rc);
+}
+
+nvr_err motion_store_events(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us, size_t max,
+                            struct motion_event **out, size_t *n, int *more)
+{
+    index_stmt st;
+    struct motion_event *v = NULL;
+    size_t len = 0, cap = 0;
+    nvr_err rc = NVR_OK;
+    int s;
+    *out = NULL;
+    *n = 0;
+    if (more)
+        *more = 0;
+    index_lock(ix);
+    /* M1 bounds an event's length, so the index on (camera, start_us) finds
+     * the overlapping ones from a range start */
+    index_prepare(&st, ix,
+                  "SELECT id, start_us, end_us, score, cells FROM motion_events WHERE camera = ?1 "
+                  "AND start_us >= ?2 AND start_us < ?3 AND end_us > ?4 ORDER BY start_us LIMIT ?5",
+                  "motion_events");
+    index_bind_text(&st, 1, camera);
+    index_bind_int64(&st, 2, from_us - MOTION_EVENT_MAX_US);
+    index_bind_int64(&st, 3, to_us);
+    index_bind_int64(&st, 4, from_us);
+    index_bind_int64(&st, 5, (int64_t)max + 1);
+    while ((s = index_step(&st)) == INDEX_ROW) {
+        if (len == max) {
+            if (more)
+                *more = 1;
+            break;
+        }
+        if ((rc = index_grow(&v, &cap, len, sizeof *v)))
+            break;
+        struct motion_event *e = &v[len];
+        memset(e, 0, sizeof *e);
+        e->id = index_col_int64(&st, 0);
+        e->start_us = index_col_int64(&st, 1);
+        e->end_us = index_col_int64(&st, 2);
+        e->score = index_col_int(&st, 3);
+        if (index_col_blob(&st, 4, e->cells, MOTION_BITMAP_BYTES))
+            len++;
+    }
+    if (s != INDEX_ROW && s != NVR_OK)
+        rc = s;
+    index_finalize(&st);
+    index_unlock(ix);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n = len;
+    return NVR_OK;
+}
+
+nvr_err motion_store_seconds(nvr_index *ix, const char *camera, int64_t from_sec, int64_t to_sec, size_t max,
+                             struct motion_second **out, size_t *n)
+{
+    index_stmt st;
+    struct motion_second *v = NULL;
+    size_t len = 0, cap = 0;
+    nvr_err rc = NVR_OK;
+    int s;
+    *out = NULL;
+    *n = 0;
+    index_lock(ix);
+    index_prepare(&st, ix,
+                  "SELECT sec, cells FROM motion_seconds WHERE camera = ?1 AND sec >= ?2 AND sec <= ?3 "
+                  "ORDER BY sec LIMIT ?4",
+                  "motion_seconds");
+    index_bind_text(&st, 1, camera);
+    index_bind_int64(&st, 2, from_sec);
+    index_bind_int64(&st, 3, to_sec);
+    index_bind_int64(&st, 4, (int64_t)max);
+    while ((s = index_step(&st)) == INDEX_ROW) {
+        if ((rc = index_grow(&v, &cap, len, sizeof *v)))
+            break;
+        v[len].sec = index_col_int64(&st, 0);
+        if (index_col_blob(&st, 1, v[len].cells, MOTION_BITMAP_BYTES))
+            len++;
+    }
+    if (s != INDEX_ROW && s != NVR_OK)
+        rc = s;
+    index_finalize(&st);
+    index_unlock(ix);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n = len;
+    return NVR_OK;
+}
+
+/* One check: count rows matching `where` in table; report them as what;
+ * with repair delete them. */
+static nvr_err check_rows(nvr_index *ix, const char *table, const char *where, const char *what, int repair,
+                          FILE *report, int *problems)
+{
+    char sql[1024];
+    index_stmt st;
+    int64_t count = 0;
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s WHERE %s", table, where);
+    index_lock(ix);
+    index_prepare(&st, ix, sql, "motion_check");
+    nvr_err rc = index_step_row(&st);
+    if (rc == NVR_OK)
+        count = index_col_int64(&st, 0);
+    index_finalize(&st);
+    if (rc == NVR_OK && count > 0 && repair) {
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s", table, where);
+        index_prepare(&st, ix, sql, "motion_check_repair");
+        rc = index_step_done(&st);
+        index_finalize(&st);
+    }
+    index_unlock(ix);
+    if (rc == NVR_OK && count > 0) {
+        *problems += (int)count;
+        fprintf(report, "index.db: %lld %s%s\n", (long long)count, what, repair ? " (deleted)" : "");
+    }
+    return rc;
+}
+
+nvr_err motion_store_check(nvr_index *ix, int repair, FILE *report, int *problems)
+{
+    char where[512];
+    nvr_err rc;
+    *problems = 0;
+    if ((rc = check_rows(ix, "motion_seconds", "length(cells) != 72 OR typeof(cells) != 'blob'",
+                         "motion seconds with a malformed cell bitmap", repair, report, problems)))
+        return rc;
+    snprintf(where, sizeof where,
+             "length(cells) != 72 OR typeof(cells) != 'blob' OR end_us < start_us OR end_us - start_us > %lld",
+             (long long)MOTION_EVENT_MAX_US);
+    if ((rc = check_rows(ix, "motion_events", where, "motion events malformed or longer than an hour", repair, report,
+                         problems)))
+        return rc;
+    /* M2: motion older than the camera's footage (of a camera with none: all) */
+    if ((rc = check_rows(ix, "motion_seconds AS m",
+                         "sec * 1000000 < COALESCE((SELECT MIN(start_us) FROM segments s WHERE s.camera = m.camera), "
+                         "9223372036854775807) - 2000000",
+                         "motion seconds older than their camera's footage", repair, report, problems)))
+        return rc;
+    return check_rows(ix, "motion_events AS m",
+                      "NOT COALESCE((SELECT s.end_us >= m.start_us - 1000000 FROM segments s WHERE s.camera = "
+                      "m.camera AND s.start_us <= m.end_us + 1000000 ORDER BY s.start_us DESC LIMIT 1), 0)",
+                      "motion events without footage", repair, report, problems);
+}

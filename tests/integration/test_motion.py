@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Motion detection end to end (issue 14, docs/design/motion.md): the test
+camera serves a clip with a static, noisy scene in which a box crosses the
+right half of the picture from 10 s to 18 s of every 30 s loop (a keyframe
+every second), to three cameras of one `nvr run`:
+
+- `a` (motion on by default): GET /api/v1/cameras/a/motion has an event for
+  each crossing, starting and ending within a second of the truth (the
+  truth on the wall clock: the first segment's start + the clip time), and
+  none elsewhere (the static scene, sensor noise included, makes none); a
+  region on the box's path finds it, with the box's part of the picture,
+  one elsewhere finds nothing; `nvr motion --json` answers the same;
+- `m` with `motion_mask` over the right half: no event;
+- `off` with `motion = off`: no event and no motion rows in the index;
+- bad requests are 4xx with {"error"}; the search is in the access log."""
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from harness import CLIPS, TMP, Camera, Nvr, check, finish, iso, wait_until
+
+LOOP, ENTER, LEAVE = 30.0, 10.0, 18.0
+base = None
+
+
+def make_clip():
+    """The 30 s clip (made once per build tree, next to the other clips)."""
+    path = os.path.join(CLIPS, "motion_box.mp4")
+    if os.path.exists(path) and os.path.getsize(path) > 0:
+        return path
+    tmp = path + ".tmp.mp4"
+    scene = ("color=c=gray:s=640x360:r=25:d=0.04,"
+             "geq=lum='128+50*sin(X/13)*cos(Y/9)+20*sin(X/41+Y/17)':cb=128:cr=128,"
+             "loop=loop=-1:size=1,trim=duration=30,setpts=N/25/TB,noise=alls=6:allf=t")
+    r = subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", scene,
+                        "-f", "lavfi", "-i", "color=c=white:s=60x80:r=25:d=30",
+                        "-filter_complex",
+                        "[0][1]overlay=x='300+(t-%g)*30':y=140:enable='between(t,%g,%g)',format=yuv420p"
+                        % (ENTER, ENTER, LEAVE - 0.04),
+                        "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-keyint_min", "25",
+                        "-sc_threshold", "0", "-b:v", "800k", "-maxrate", "800k", "-bufsize", "800k",
+                        "-t", "30", "-an", tmp], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit("cannot make the motion clip: %s" % r.stderr)
+    os.rename(tmp, path)
+    return path
+
+
+def get(path):
+    try:
+        with urllib.request.urlopen(base + path, timeout=15) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def events(cam, start, end, region=None):
+    q = {"start": iso(start), "end": iso(end)}
+    if region:
+        q["region"] = region
+    st, body = get("/api/v1/cameras/%s/motion?%s" % (cam, urllib.parse.urlencode(q)))
+    check(st == 200, "%s motion: status %d %r" % (cam, st, body[:200]))
+    return json.loads(body)["events"] if st == 200 else []
+
+
+def ts(s):
+    return time.mktime(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone + float("0" + s[19:-1])
+
+
+def expect_error(path, status):
+    st, body = get(path)
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        doc = {}
+    check(st == status and isinstance(doc.get("error"), str), "%s: %d %r, want %d {error}" % (path, st, body[:120], status))
+
+
+def main():
+    global base
+    make_clip()
+    cam = Camera("motion_box.mp4", mount="/cam", mounts=3).start()
+    nvr = Nvr("motion", [
+        ("a", {"url": cam.url(mount="/cam1")}),
+        ("m", {"url": cam.url(mount="/cam2"), "motion_mask": "0.45,0,1,1; 0,0,0.1,0.1"}),
+        ("off", {"url": cam.url(mount="/cam3"), "motion": "off"}),
+    ]).start()
+    base = nvr.base_url
+    check(wait_until(lambda: all(nvr.db_rows(c) for c in ("a", "m", "off")), 30), "the three cameras record")
+    t0 = {c: min(r["start_us"] for r in nvr.db_rows(c)) / 1e6 for c in ("a", "m", "off")}
+    t_begin = time.time() - 120
+    # two crossings have ended (an event closes and is written 4 s after the box left)
+    time.sleep(max(0.0, t0["a"] + LOOP + LEAVE + 7 - time.time()))
+    now = time.time()
+    ev = events("a", t_begin, now + 60)
+    truth = [(t0["a"] + k * LOOP + ENTER, t0["a"] + k * LOOP + LEAVE) for k in range(3)
+             if t0["a"] + k * LOOP + ENTER < now - 1]
+    print("truth %s\nevents %s" % (truth, json.dumps(ev)))
+    check(len(ev) == len(truth), "one event per crossing: %d events, %d crossings" % (len(ev), len(truth)))
+    for (a, b), e in zip(truth, ev):
+        s = ts(e["start"])
+        check(abs(s - a) <= 1.0, "event start %.2f s from the truth" % (s - a))
+        check(abs(ts(e["end"]) - b) <= 1.0, "event end %.2f s from the truth" % (ts(e["end"]) - b))
+        check(e["score"] >= 4 and e["region"][0] >= 0.4 and e["region"][2] <= 1.0, "event score/region %s" % e)
+    # a region on the box's path, one where nothing moves
+    hits = events("a", t_begin, now + 60, region="0.5,0.35,0.7,0.65")
+    check(len(hits) == len(truth), "region on the path: %d hits" % len(hits))
+    for e, (a, b) in zip(hits, truth):
+        check(abs(ts(e["start"]) - a) <= 1.0 and e["region"][0] >= 0.5 - 1e-6 and e["region"][2] <= 0.72,
+              "region hit %s" % e)
+    check(events("a", t_begin, now + 60, region="0,0,0.3,0.3") == [], "nothing moves top left")
+    # masked and off
+    check(events("m", t_begin, now + 60) == [], "the mask hides the box")
+    check(events("off", t_begin, now + 60) == [], "motion off: no events")
+    con = sqlite3.connect("file:%s?mode=ro" % nvr.path("index.db"), uri=True)
+    rows = con.execute("SELECT COUNT(*) FROM motion_seconds WHERE camera = 'off'").fetchone()[0]
+    rows += con.execute("SELECT COUNT(*) FROM motion_events WHERE camera = 'off'").fetchone()[0]
+    con.close()
+    check(rows == 0, "motion off writes nothing: %d rows" % rows)
+    # the CLI answers the same
+    r = nvr.run_cli("motion", "-c", nvr.config, "a", "--from", iso(t_begin), "--to", iso(now + 60), "--json")
+    check(r.returncode == 0, "nvr motion: %s" % r.stderr)
+    if r.returncode == 0:
+        cli_ev = json.loads(r.stdout)["events"]
+        check([e["start"] for e in cli_ev[:len(truth)]] == [e["start"] for e in ev[:len(truth)]],
+              "nvr motion --json has the API's events")
+    # bad requests
+    rng = "start=%s&end=%s" % (iso(now - 60), iso(now))
+    expect_error("/api/v1/cameras/a/motion?end=" + iso(now), 400)
+    expect_error("/api/v1/cameras/a/motion?start=%s&end=%s" % (iso(now - 40 * 86400), iso(now)), 400)
+    expect_error("/api/v1/cameras/a/motion?start=%s&end=%s" % (iso(now), iso(now - 60)), 400)
+    expect_error("/api/v1/cameras/a/motion?%s&region=0,0,2,1" % rng, 400)
+    expect_error("/api/v1/cameras/a/motion?%s&region=0.5,0,0.2,1" % rng, 400)
+    expect_error("/api/v1/cameras/a/motion?%s&region=nope" % rng, 400)
+    expect_error("/api/v1/cameras/a/motion?%s&limit=0" % rng, 400)
+    expect_error("/api/v1/cameras/nosuch/motion?" + rng, 404)
+    st, body = get("/api/v1/cameras/a/motion?%s&limit=1" % rng.replace(iso(now - 60), iso(t_begin)))
+    doc = json.loads(body) if st == 200 else {}
+    check(st == 200 and len(doc.get("events", [])) <= 1 and (len(truth) < 2 or doc.get("truncated") is True),
+          "limit caps the answer and says so: %r" % body[:200])
+    st, body = get("/api/v1/access-log?action=motion")
+    entries = json.loads(body).get("entries", []) if st == 200 else []
+    check(any(e["camera"] == "a" and "region=" in e["detail"] for e in entries), "searches are in the access log")
+    check(nvr.stop() == 0, "clean stop")
+    m = re.search(r"camera=a recorder stopped .* motion_keyframes=(\d+) motion_analysed=(\d+) motion_dropped=(\d+)",
+                  nvr.log_text())
+    check(m and int(m.group(1)) > 30 and m.group(1) == m.group(2) and m.group(3) == "0",
+          "motion analysed every keyframe of a: %s" % (m.group(0) if m else None))
+    cam.stop()
+    r = nvr.run_cli("check", "-c", nvr.config, "--storage")
+    check(r.returncode == 0 and "storage: 0 problems" in r.stdout, "nvr check --storage: %s" % r.stdout[-300:])
+
+
+main()
+finish("test_motion")
