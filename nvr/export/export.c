@@ -1064,32 +1064,6 @@ out:
 
 /* ---- verification ---- */
 
-/* Reads a whole (small) entry into a new buffer. */
-static nvr_err read_entry(zip_t *z, const char *name, char **out, size_t *len, size_t max)
-{
-    zip_stat_t st;
-    *out = NULL;
-    *len = 0;
-    if (zip_stat(z, name, 0, &st) != 0)
-        return NVR_ENOTFOUND;
-    if (!(st.valid & ZIP_STAT_SIZE) || st.size > max)
-        return NVR_EINVAL;
-    zip_file_t *f = zip_fopen(z, name, 0);
-    if (!f)
-        return NVR_EIO;
-    char *buf = malloc(st.size + 1);
-    zip_int64_t n = buf ? zip_fread(f, buf, st.size) : -1;
-    zip_fclose(f);
-    if (n < 0 || (zip_uint64_t)n != st.size) {
-        free(buf);
-        return NVR_ECORRUPT;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = (size_t)n;
-    return NVR_OK;
-}
-
 /* SHA-256 and length of an entry; NVR_ECORRUPT on a read or CRC error. */
 static nvr_err hash_entry(zip_t *z, zip_int64_t idx, uint8_t *buf, uint8_t out[32], uint64_t *bytes)
 {
@@ -1143,9 +1117,9 @@ nvr_err export_verify_pinned(const char *zip_path, const char *pin, FILE *report
         goto out;
     }
     /* the signature over the manifest, with the enclosed key */
-    int m = read_entry(z, "manifest.json", &manifest, &mlen, 64 << 20);
-    int s = read_entry(z, "manifest.json.sig", &sig, &slen, 4096);
-    int p = read_entry(z, "public-key.pem", &pem, &plen, 65536);
+    int m = export_zip_read(z, "manifest.json", &manifest, &mlen, 64 << 20);
+    int s = export_zip_read(z, "manifest.json.sig", &sig, &slen, 4096);
+    int p = export_zip_read(z, "public-key.pem", &pem, &plen, 65536);
     if (m || s || p) {
         (*problems)++;
         fprintf(report, "FAILED: %s: missing or unreadable\n",

@@ -14,6 +14,7 @@
  */
 #include "export/export.h"
 
+#include "export/export_zipout.h"
 #include "storage/sha256.h"
 
 #include <jansson.h>
@@ -38,27 +39,6 @@ struct side {
     json_t *doc;
 };
 
-static int read_whole(zip_t *z, const char *name, char **out, size_t *len, size_t max)
-{
-    zip_stat_t st;
-    *out = NULL;
-    if (zip_stat(z, name, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE) || st.size > max)
-        return -1;
-    zip_file_t *f = zip_fopen(z, name, 0);
-    char *buf = f ? malloc(st.size + 1) : NULL;
-    zip_int64_t n = buf ? zip_fread(f, buf, st.size) : -1;
-    if (f)
-        zip_fclose(f);
-    if (n < 0 || (zip_uint64_t)n != st.size) {
-        free(buf);
-        return -1;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = (size_t)n;
-    return 0;
-}
-
 static int load_side(const char *path, struct side *s)
 {
     int zerr;
@@ -66,8 +46,8 @@ static int load_side(const char *path, struct side *s)
     zip_t *z = zip_open(path, ZIP_RDONLY, &zerr);
     if (!z)
         return -1;
-    int rc = read_whole(z, "manifest.json", &s->raw, &s->rawlen, 64u << 20) ||
-             read_whole(z, "manifest.json.sig", &s->sig, &s->siglen, 4096);
+    int rc = export_zip_read(z, "manifest.json", &s->raw, &s->rawlen, 64u << 20) ||
+             export_zip_read(z, "manifest.json.sig", &s->sig, &s->siglen, 4096);
     zip_discard(z);
     if (rc == 0 && !(s->doc = json_loadb(s->raw, s->rawlen, 0, NULL)))
         rc = -1;

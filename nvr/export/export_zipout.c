@@ -190,3 +190,28 @@ fail:
     zip_error_fini(&ze);
     return NULL;
 }
+
+nvr_err export_zip_read(zip_t *z, const char *name, char **out, size_t *len, size_t max)
+{
+    zip_stat_t st;
+    *out = NULL;
+    *len = 0;
+    if (zip_stat(z, name, 0, &st) != 0)
+        return NVR_ENOTFOUND;
+    if (!(st.valid & ZIP_STAT_SIZE) || st.size > max)
+        return NVR_EINVAL;
+    zip_file_t *f = zip_fopen(z, name, 0);
+    if (!f)
+        return NVR_EIO;
+    char *buf = malloc(st.size + 1);
+    zip_int64_t n = buf ? zip_fread(f, buf, st.size) : -1;
+    zip_fclose(f);
+    if (n < 0 || (zip_uint64_t)n != st.size) {
+        free(buf);
+        return NVR_ECORRUPT;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = (size_t)n;
+    return NVR_OK;
+}

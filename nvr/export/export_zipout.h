@@ -12,11 +12,19 @@
 #ifndef NVR_EXPORT_ZIPOUT_H
 #define NVR_EXPORT_ZIPOUT_H
 
+#include "base/err.h"
+
 #include <stddef.h>
 #include <zip.h>
 
 /* A new, empty archive that zip_close() writes to path (replacing it).
  * NULL with a message in err on failure. */
 zip_t *export_zipout_create(const char *path, char *err, size_t errlen);
+
+/* Reads the whole entry name (at most max bytes) of an open zip into a new
+ * NUL-terminated buffer *out of *len bytes (free()): NVR_ENOTFOUND if there
+ * is none, NVR_EINVAL if it is larger than max, NVR_ECORRUPT if it cannot be
+ * read whole.  For the small entries of exports (manifest, signature, key). */
+nvr_err export_zip_read(zip_t *z, const char *name, char **out, size_t *len, size_t max);
 
 #endif

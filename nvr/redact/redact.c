@@ -97,31 +97,6 @@ void redact_log_detail(const struct redact_request *req, const struct redact_res
              req->requester);
 }
 
-static nvr_err read_entry(zip_t *z, const char *name, char **out, size_t *len, size_t max)
-{
-    zip_stat_t st;
-    *out = NULL;
-    *len = 0;
-    if (zip_stat(z, name, 0, &st) != 0)
-        return NVR_ENOTFOUND;
-    if (!(st.valid & ZIP_STAT_SIZE) || st.size > max)
-        return NVR_EINVAL;
-    zip_file_t *f = zip_fopen(z, name, 0);
-    if (!f)
-        return NVR_EIO;
-    char *buf = malloc(st.size + 1);
-    zip_int64_t n = buf ? zip_fread(f, buf, st.size) : -1;
-    zip_fclose(f);
-    if (n < 0 || (zip_uint64_t)n != st.size) {
-        free(buf);
-        return NVR_ECORRUPT;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = (size_t)n;
-    return NVR_OK;
-}
-
 /* A new empty temporary file beside out_path; its name into path. */
 static nvr_err make_temp(const char *out_path, const char *what, char *path, size_t n)
 {
@@ -562,8 +537,8 @@ nvr_err redact_run(const struct sign_key *key, const char *export_zip, struct re
         rc = fail(NVR_EIO, err, errlen, "cannot open %s", export_zip);
         goto out;
     }
-    if ((rc = read_entry(in, "manifest.json", &om_text, &om_len, 64u << 20)) ||
-        (rc = read_entry(in, "manifest.json.sig", &om_sig, &sig_len, 4096))) {
+    if ((rc = export_zip_read(in, "manifest.json", &om_text, &om_len, 64u << 20)) ||
+        (rc = export_zip_read(in, "manifest.json.sig", &om_sig, &sig_len, 4096))) {
         rc = fail(NVR_EINVAL, err, errlen, "the export's manifest cannot be read");
         goto out;
     }
