@@ -54,7 +54,7 @@ struct client {
     int fd;
     char in[IN_CAP];
     size_t in_len;
-    int mount;    /* 1.. (or 1 with one mount) once DESCRIBEd or SETUP */
+    int mount;                 /* 1.. (or 1 with one mount) once DESCRIBEd or SETUP */
     int ch[REPLAY_MAX_TRACKS]; /* RTP channel, -1 not set up; RTCP is ch + 1 */
     uint32_t ssrc[REPLAY_MAX_TRACKS], seq0[REPLAY_MAX_TRACKS], ts0[REPLAY_MAX_TRACKS];
     uint32_t pkts[REPLAY_MAX_TRACKS], octets[REPLAY_MAX_TRACKS];
@@ -287,13 +287,13 @@ static int reply(struct client *c, int code, const char *status, int cseq, const
 {
     char b[8192];
     size_t blen = body ? strlen(body) : 0;
-    int n = snprintf(b, sizeof b, "RTSP/1.0 %d %s\r\nCSeq: %d\r\nServer: nvr-replay-camera\r\n%s", code, status,
-                     cseq, extra ? extra : "");
+    int n = snprintf(b, sizeof b, "RTSP/1.0 %d %s\r\nCSeq: %d\r\nServer: nvr-replay-camera\r\n%s", code, status, cseq,
+                     extra ? extra : "");
     if (c->session[0] && n > 0 && (size_t)n < sizeof b)
         n += snprintf(b + n, sizeof b - (size_t)n, "Session: %s;timeout=60\r\n", c->session);
     if (n > 0 && (size_t)n < sizeof b)
-        n += snprintf(b + n, sizeof b - (size_t)n, "%s\r\n%s",
-                      body ? "Content-Type: application/sdp\r\n" : "", body ? body : "");
+        n += snprintf(b + n, sizeof b - (size_t)n, "%s\r\n%s", body ? "Content-Type: application/sdp\r\n" : "",
+                      body ? body : "");
     if (n < 0 || (size_t)n >= sizeof b)
         return -1;
     (void)blen;
@@ -544,8 +544,8 @@ static int listen_on(struct server *s)
     struct sockaddr_storage a;
     socklen_t al = sizeof a;
     getsockname(s->lfd, (struct sockaddr *)&a, &al);
-    s->o.port = ntohs(a.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&a)->sin6_port
-                                              : ((struct sockaddr_in *)&a)->sin_port);
+    s->o.port =
+        ntohs(a.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&a)->sin6_port : ((struct sockaddr_in *)&a)->sin_port);
     return 0;
 }
 

@@ -22,7 +22,7 @@ struct ps {
 struct builder {
     struct replay_clip *c;
     size_t blob_cap, pkts_cap, units_cap;
-    int nal_len;       /* bytes of each NAL unit's length prefix */
+    int nal_len; /* bytes of each NAL unit's length prefix */
     struct ps ps[MAX_PS];
     int nps;
     int64_t origin_us; /* the clip's first decode time */
@@ -52,8 +52,8 @@ static int add_pkt(struct builder *b, int track, uint32_t ts_off, const uint8_t 
         grow((void **)&c->pkts, &b->pkts_cap, c->npkts + 1, sizeof *c->pkts))
         return -1;
     struct replay_pkt *p = &c->pkts[c->npkts++];
-    *p = (struct replay_pkt){.off = (uint32_t)c->blob_len, .len = (uint16_t)(h_len + d_len),
-                             .track = (uint8_t)track, .ts_off = ts_off};
+    *p = (struct replay_pkt){
+        .off = (uint32_t)c->blob_len, .len = (uint16_t)(h_len + d_len), .track = (uint8_t)track, .ts_off = ts_off};
     memcpy(c->blob + c->blob_len, h, h_len);
     memcpy(c->blob + c->blob_len + h_len, d, d_len);
     c->blob_len += h_len + d_len;
@@ -98,8 +98,8 @@ static int add_unit(struct builder *b, int64_t due_us, size_t first)
         return 0;
     if (grow((void **)&c->units, &b->units_cap, c->nunits + 1, sizeof *c->units))
         return -1;
-    c->units[c->nunits++] = (struct replay_unit){.due_us = due_us, .first = (uint32_t)first,
-                                                 .n = (uint32_t)(c->npkts - first)};
+    c->units[c->nunits++] =
+        (struct replay_unit){.due_us = due_us, .first = (uint32_t)first, .n = (uint32_t)(c->npkts - first)};
     return 0;
 }
 
@@ -274,8 +274,8 @@ static int open_tracks(struct builder *b, AVFormatContext *fc, int audio, int *v
         if ((!mu && !al) || a->sample_rate != 8000 || a->ch_layout.nb_channels != 1) {
             *ai = -1; /* only mono 8 kHz G.711 is replayed */
         } else {
-            c->tracks[1] = (struct replay_track){.codec = mu ? REPLAY_PCMU : REPLAY_PCMA, .pt = mu ? 0 : 8,
-                                                 .clock = 8000};
+            c->tracks[1] =
+                (struct replay_track){.codec = mu ? REPLAY_PCMU : REPLAY_PCMA, .pt = mu ? 0 : 8, .clock = 8000};
             c->ntracks = 2;
         }
     }
@@ -375,8 +375,9 @@ void replay_clip_free(struct replay_clip *c)
 int replay_clip_sdp(const struct replay_clip *c, char *out, size_t cap)
 {
     static const char *const names[] = {"H264", "H265", "PCMU", "PCMA"};
-    int n = snprintf(out, cap, "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=nvr replay camera\r\nc=IN IP4 0.0.0.0\r\n"
-                               "t=0 0\r\na=control:*\r\n");
+    int n = snprintf(out, cap,
+                     "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=nvr replay camera\r\nc=IN IP4 0.0.0.0\r\n"
+                     "t=0 0\r\na=control:*\r\n");
     for (int t = 0; t < c->ntracks && n >= 0 && (size_t)n < cap; t++) {
         const struct replay_track *k = &c->tracks[t];
         n += snprintf(out + n, cap - (size_t)n, "m=%s 0 RTP/AVP %d\r\na=rtpmap:%d %s/%d\r\n", t ? "audio" : "video",

@@ -47,9 +47,9 @@ struct replay_unit {
 
 struct replay_track {
     enum replay_codec codec;
-    int pt;          /* RTP payload type */
-    int clock;       /* RTP clock rate */
-    uint32_t npkt;   /* packets per loop */
+    int pt;        /* RTP payload type */
+    int clock;     /* RTP clock rate */
+    uint32_t npkt; /* packets per loop */
     uint32_t loop_ts;
     char fmtp[1280]; /* SDP a=fmtp value after "PT ", or "" */
 };
