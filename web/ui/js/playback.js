@@ -32,6 +32,7 @@ import { RenditionPlayer, needsRendition } from './rendition_player.js';
 import { DigitalZoom } from './zoom.js';
 import { Calendar } from './calendar.js';
 import { CameraList } from './cam_list.js';
+import { MotionSearch } from './motion_search.js';
 
 // hls.js starts arriving now, beside the page's own requests (player.js)
 loadHls().catch(() => {});
@@ -71,6 +72,18 @@ function thumbUrl(ms) {
   const q = Math.max(Math.floor(ms / step) * step, lane.runs.find((r) => r.start <= ms && ms < r.end).start + 1);
   return `/api/v1/cameras/${encodeURIComponent(p.cam.id)}/snapshot.jpg?time=${iso(q)}&width=160`;
 }
+
+// Search motion, motion density on the timeline, next/previous event (motion_search.js)
+const motion = new MotionSearch({
+  timeline,
+  cameras: () => players.map((p) => ({ id: p.cam.id, name: p.cam.name, tile: p.tile, video: p.player.video })),
+  cursor: () => cursor,
+  seek: (t) => seek(t),
+  play: () => setPlaying(true),
+  message: (text) => setMessage(text),
+  toolbar: document.querySelector('.toolbar'),
+  controls: document.querySelector('.controls'),
+});
 
 function params() {
   const q = new URLSearchParams(location.search);
@@ -176,6 +189,7 @@ async function refreshCoverage() {
       players.map(async (p) => ({ id: p.cam.id, name: p.cam.name, runs: await coverage(p.cam.id, s, e) })),
     );
     if (gen === coverageGen) timeline.setLanes(lanes);
+    if (gen === coverageGen) motion.refresh();
   } catch (err) {
     if (gen === coverageGen) setMessage(`Cannot read the recordings: ${err.message}`);
   }
