@@ -25,7 +25,8 @@
 //
 // Next/previous: the first event start after the cursor (+ 1 s, so the one
 // just jumped to is not found again), or the last before it (- 1 s), of the
-// cameras shown, over 31 days at most (the route's limit); whole picture.
+// cameras shown, over 31 days at most (the route's limit; backwards the last
+// hour is asked first, then a day, a week, 31 days); whole picture.
 //
 // For tests: the panel's list items carry data-start/-end/-camera; the
 // status line data-state (idle, searching, done, empty, error); the
@@ -39,6 +40,7 @@ const FRESH_MS = 10000;
 const CACHE_MAX = 64;
 const MAX_RANGE_MS = 31 * 86400e3;
 const STEP_MS = 1000;
+const PREV_WINDOWS_MS = [3600e3, 86400e3, 7 * 86400e3, MAX_RANGE_MS];
 const MIN_BOX = 0.01; // a drag smaller than this (frame fraction) is a click: no area
 const RANGES = [
   ['view', 'Visible timeline'],
@@ -308,17 +310,21 @@ export class MotionSearch {
           found = doc.events.map((x) => Date.parse(x.start)).find((s) => s >= from) ?? null;
         }
       } else {
-        // the last start before t: page forward through the range while it is truncated
+        // the last start before t: in the last hour, else day, week, 31 days (the first
+        // window with one), paging forward through a window while it is truncated
         const to = Math.round(t - STEP_MS);
-        let from = to - MAX_RANGE_MS;
-        for (let pages = 0; pages < 50; pages++) {
-          const q = new URLSearchParams({ cameras: ids, start: iso(from), end: iso(to), limit: '1000' });
-          const doc = await getJSON(`/motion?${q}`);
-          const starts = doc.events.map((x) => Date.parse(x.start)).filter((s) => s < to);
-          if (starts.length) found = Math.max(found ?? -Infinity, ...starts);
-          const last = doc.events.length ? Date.parse(doc.events[doc.events.length - 1].start) : from;
-          if (!doc.truncated || last <= from) break;
-          from = last;
+        for (const w of PREV_WINDOWS_MS) {
+          let from = to - w;
+          for (let pages = 0; pages < 50; pages++) {
+            const q = new URLSearchParams({ cameras: ids, start: iso(from), end: iso(to), limit: '1000' });
+            const doc = await getJSON(`/motion?${q}`);
+            const starts = doc.events.map((x) => Date.parse(x.start)).filter((s) => s < to);
+            if (starts.length) found = Math.max(found ?? -Infinity, ...starts);
+            const last = doc.events.length ? Date.parse(doc.events[doc.events.length - 1].start) : from;
+            if (!doc.truncated || last <= from) break;
+            from = last;
+          }
+          if (found !== null) break;
         }
       }
     } catch (err) {

@@ -14,7 +14,8 @@
 // and O) choose the range Hold… and Export… take; without both marks they
 // take the visible range, and the note beside them says which.  Paused, the
 // frame buttons (keys , and .) step every camera one frame; each picture
-// zooms on its own (zoom.js).
+// zooms on its own (zoom.js).  Motion (Search motion, the density strip on
+// the timeline, next/previous event: keys N and P) is motion_search.js.
 //
 // Synchronisation: the first camera with footage at the cursor is the
 // master; every 200 ms each other player's wall-clock time is compared with
