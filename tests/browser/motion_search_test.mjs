@@ -8,6 +8,8 @@
 //   - The area under the digital zoom: a drag from the centre of a picture
 //     zoomed ×s around its centre covers 1/s of the frame it would cover
 //     unzoomed (data-region).
+//   - The area from the keyboard: arrows place and move it, Shift sizes it,
+//     Delete removes it.
 //   - Search: an area drawn on the box's path, "Last hour": the hits are
 //     the API's events for that region (by start); a hit clicked lands
 //     within 1 s of 3 s before the event's start (#wallclock data-time) and
@@ -103,6 +105,19 @@ async function zoomedArea(page) {
   check(await waitFor(async () => +(await tile.getAttribute('data-zoom')) === 1, 3000), 'a double click resets the zoom');
 }
 
+// The area from the keyboard: an arrow places a box in the middle and moves it, Shift sizes it, Delete removes it.
+async function keyboardArea(page) {
+  const ov = page.locator('#players .tile[data-camera="hall"] .motion-overlay');
+  await ov.focus();
+  await page.keyboard.press('ArrowRight');
+  check(near(await region(page, 'hall'), [0.4, 0.4, 0.6, 0.6], 1e-6), `an arrow places a box in the middle (${await region(page, 'hall')})`);
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Shift+ArrowDown');
+  check(near(await region(page, 'hall'), [0.42, 0.4, 0.62, 0.62], 1e-6), `arrows move it, Shift sizes it (${await region(page, 'hall')})`);
+  await page.keyboard.press('Delete');
+  check((await ov.getAttribute('data-region')) === null, 'Delete removes it');
+}
+
 async function search(page) {
   const p = await pictureRect(page, 'hall');
   const fx = (v) => p.x + v * p.w;
@@ -190,6 +205,7 @@ try {
   check(await page.locator('#motion-panel').isVisible(), 'Search motion opens its panel');
   check(await page.locator('#players .tile[data-camera="hall"] .motion-overlay').isVisible(), 'and an overlay to draw on');
   await zoomedArea(page);
+  await keyboardArea(page);
   await search(page);
   await nextPrev(page);
 } catch (e) {

@@ -13,7 +13,9 @@
 // picture as shown: the <video>'s box after the zoom's transform, less the
 // letterbox of object-fit: contain, so a box drawn on a zoomed picture is
 // the part of the frame under it.  It is redrawn from those coordinates, so
-// it follows the zoom.  Without an area the whole picture of every camera
+// it follows the zoom.  From the keyboard, on the focused overlay: an arrow
+// places a box in the middle or moves it, Shift and an arrow sizes it,
+// Delete removes it.  Without an area the whole picture of every camera
 // shown is searched; with one, that camera alone.
 //
 // Density: for the visible view, per camera lane, one request per camera
@@ -41,6 +43,7 @@ const CACHE_MAX = 64;
 const MAX_RANGE_MS = 31 * 86400e3;
 const STEP_MS = 1000;
 const PREV_WINDOWS_MS = [3600e3, 86400e3, 7 * 86400e3, MAX_RANGE_MS];
+const KEY_STEP = 0.02; // the keyboard moves or sizes the area by this (frame fraction)
 const MIN_BOX = 0.01; // a drag smaller than this (frame fraction) is a click: no area
 const RANGES = [
   ['view', 'Visible timeline'],
@@ -148,8 +151,11 @@ export class MotionSearch {
     for (const c of this.host.cameras()) {
       let ov = c.tile.querySelector('.motion-overlay');
       if (!ov) {
-        ov = el('div', { class: 'motion-overlay', 'data-camera': c.id, 'aria-hidden': 'true' }, el('div', { class: 'motion-box', hidden: true }));
+        ov = el('div', { class: 'motion-overlay', 'data-camera': c.id, tabindex: 0, role: 'group',
+                         'aria-label': `Search area on ${c.name}: drag, or arrow keys to place a box, Shift and arrows to size it, Delete to remove it` },
+                el('div', { class: 'motion-box', hidden: true }));
         this.bindOverlay(ov, c.id);
+        ov.addEventListener('keydown', (e) => this.areaKey(e, c.id));
         c.tile.append(ov);
       }
       ov.hidden = !this.open;
@@ -193,6 +199,31 @@ export class MotionSearch {
       drag = null;
       this.drawAreas();
     });
+  }
+
+  // The keyboard: an arrow places a box in the middle (none yet) or moves it
+  // KEY_STEP; with Shift it moves the lower right corner; Delete removes it.
+  areaKey(e, id) {
+    const d = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] }[e.key];
+    if (e.key === 'Delete' || e.key === 'Backspace') {
+      this.setArea(null);
+    } else if (d) {
+      const own = this.area && this.area.camera === id;
+      let b = own ? [...this.area.box] : [0.4, 0.4, 0.6, 0.6];
+      if (own && e.shiftKey) {
+        b[2] = Math.max(b[0] + KEY_STEP, Math.min(1, b[2] + d[0] * KEY_STEP));
+        b[3] = Math.max(b[1] + KEY_STEP, Math.min(1, b[3] + d[1] * KEY_STEP));
+      } else if (own) {
+        const dx = Math.max(-b[0], Math.min(1 - b[2], d[0] * KEY_STEP));
+        const dy = Math.max(-b[1], Math.min(1 - b[3], d[1] * KEY_STEP));
+        b = [b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy];
+      }
+      this.setArea({ camera: id, box: b.map((v) => Math.round(v * 1e4) / 1e4) });
+    } else {
+      return;
+    }
+    e.preventDefault();
+    e.stopPropagation();
   }
 
   // The box of camera id at frame coordinates box (null hides it).
