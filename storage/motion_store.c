@@ -166,6 +166,47 @@ nvr_err motion_store_seconds(nvr_index *ix, const char *camera, int64_t from_sec
     return NVR_OK;
 }
 
+nvr_err motion_store_density(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us, size_t nb,
+                             double *frac)
+{
+    index_stmt st;
+    nvr_err rc = NVR_OK;
+    int s;
+    double w = (double)(to_us - from_us) / (double)nb; /* bucket width, us */
+    int64_t from_sec = from_us >= 0 ? from_us / 1000000 : -((-from_us + 999999) / 1000000);
+    memset(frac, 0, nb * sizeof *frac);
+    index_lock(ix);
+    index_prepare(&st, ix, "SELECT sec FROM motion_seconds WHERE camera = ?1 AND sec >= ?2 AND sec < ?3 ORDER BY sec",
+                  "motion_density");
+    index_bind_text(&st, 1, camera);
+    index_bind_int64(&st, 2, from_sec);
+    index_bind_int64(&st, 3, to_us / 1000000 + 1);
+    while ((s = index_step(&st)) == INDEX_ROW) {
+        /* [a, b): the second, clipped to the range; its overlap with each bucket it meets */
+        int64_t a = index_col_int64(&st, 0) * 1000000, b = a + 1000000;
+        a = a < from_us ? from_us : a;
+        b = b > to_us ? to_us : b;
+        if (b <= a)
+            continue;
+        size_t i = (size_t)((double)(a - from_us) / w);
+        for (; i < nb; i++) {
+            double lo = (double)from_us + w * (double)i, hi = lo + w;
+            double o = ((double)b < hi ? (double)b : hi) - ((double)a > lo ? (double)a : lo);
+            if (o > 0)
+                frac[i] += o / w;
+            if ((double)b <= hi)
+                break;
+        }
+    }
+    if (s != INDEX_ROW && s != NVR_OK)
+        rc = s;
+    index_finalize(&st);
+    index_unlock(ix);
+    for (size_t i = 0; i < nb; i++)
+        frac[i] = frac[i] > 1 ? 1 : frac[i];
+    return rc;
+}
+
 /* One check: count rows matching `where` in table; report them as what;
  * with repair delete them. */
 static nvr_err check_rows(nvr_index *ix, const char *table, const char *where, const char *what, int repair,

@@ -67,6 +67,13 @@ nvr_err motion_store_events(nvr_index *ix, const char *camera, int64_t from_us, 
 nvr_err motion_store_seconds(nvr_index *ix, const char *camera, int64_t from_sec, int64_t to_sec, size_t max,
                              struct motion_second **out, size_t *n);
 
+/* Motion density of camera over [from_us, to_us) cut into nb equal
+ * buckets: frac[i] (0..1) is the part of bucket i covered by seconds with
+ * motion.  One indexed range read of motion_seconds (its primary key);
+ * cost O(rows + nb).  nb >= 1, to_us > from_us. */
+nvr_err motion_store_density(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us, size_t nb,
+                             double *frac);
+
 /* Checks M1 and M2 (rows without footage) and writes one line per problem
  * to report; with repair, deletes the rows that break them.  *problems
  * counts what was found. */

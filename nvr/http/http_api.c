@@ -551,6 +551,8 @@ static const struct http_route routes[] = {
     {"GET", "/api/v1/cameras/{}/playback.mp4", rendition_api_playback, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/segments/{}.mp4", h_segment, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/motion", http_motion_search, HTTP_USER},
+    {"GET", "/api/v1/cameras/{}/motion/density", http_motion_density, HTTP_USER},
+    {"GET", "/api/v1/motion", http_motion_search_many, HTTP_USER}, /* checks each camera itself */
     {"GET", "/api/v1/cameras/{}/live.mp4", live_api_live, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/snapshot.jpg", live_api_snapshot, HTTP_USER},
     {"GET", "/api/v1/live/mux", live_api_mux, HTTP_USER}, /* checks each camera itself */

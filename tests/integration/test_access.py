@@ -134,6 +134,10 @@ with Camera("h264.mp4", no_audio=True) as cam:
          [A, 200, 404, 200, 200]),
         # motion search: who may view the camera's footage (a search is logged like playback)
         ("GET", "/api/v1/cameras/{}/motion", "/api/v1/cameras/lobby/motion?" + rng, None, [A, 200, 404, 200, 200]),
+        ("GET", "/api/v1/cameras/{}/motion/density", "/api/v1/cameras/lobby/motion/density?" + rng, None,
+         [A, 200, 404, 200, 200]),
+        # several cameras: each must be one the user may see, else 404 for the whole search
+        ("GET", "/api/v1/motion", "/api/v1/motion?cameras=lobby&" + rng, None, [A, 200, 404, 200, 200]),
         ("GET", "/api/v1/cameras/{}/segments/{}.mp4", "/api/v1/cameras/lobby/segments/%d.mp4" % seg["id"], None,
          [A, 200, 404, 200, 200]),
         ("POST", "/api/v1/cameras", "/api/v1/cameras", {"id": "new%s", "url": "rtsp://127.0.0.1:9/x"},

@@ -12,7 +12,12 @@ every second), to three cameras of one `nvr run`:
   one elsewhere finds nothing; `nvr motion --json` answers the same;
 - `m` with `motion_mask` over the right half: no event;
 - `off` with `motion = off`: no event and no motion rows in the index;
-- bad requests are 4xx with {"error"}; the search is in the access log."""
+- bad requests are 4xx with {"error"}; the search is in the access log;
+- `b`, a second camera with motion: GET /api/v1/motion?cameras=a,b,m,off
+  answers the per-camera events of a and b merged by start, each naming
+  its camera (the region and limit as per camera; bad lists are 400, an
+  unknown camera 404); GET .../motion/density in 1 s buckets has motion in
+  each crossing's seconds and none in the quiet seconds before it."""
 import json
 import os
 import re
@@ -82,18 +87,79 @@ def expect_error(path, status):
     check(st == status and isinstance(doc.get("error"), str), "%s: %d %r, want %d {error}" % (path, st, body[:120], status))
 
 
+def multi_camera(t_begin, now, ev_a, truth, t0):
+    """GET /api/v1/motion over several cameras, and the density route."""
+    rng = {"start": iso(t_begin), "end": iso(now + 60)}
+    ev_b = events("b", t_begin, now + 60)
+    check(len(ev_b) >= 1, "b has motion too: %d events" % len(ev_b))
+    st, body = get("/api/v1/motion?" + urllib.parse.urlencode(dict(rng, cameras="a,b,m,off")))
+    doc = json.loads(body) if st == 200 else {}
+    got = [(e["camera"], e["start"], e["end"]) for e in doc.get("events", [])]
+    want = sorted([("a", e["start"], e["end"]) for e in ev_a] + [("b", e["start"], e["end"]) for e in ev_b],
+                  key=lambda x: (ts(x[1]), x[0] != "a"))
+    check(st == 200 and got == want and doc.get("truncated") is False,
+          "several cameras: the per-camera events merged by start: %d %r, want %r" % (st, got, want))
+    st, body = get("/api/v1/motion?" + urllib.parse.urlencode(dict(rng, cameras="b,a", region="0.5,0.35,0.7,0.65")))
+    hits_a = events("a", t_begin, now + 60, region="0.5,0.35,0.7,0.65")
+    got = [(e["camera"], e["start"]) for e in json.loads(body)["events"]] if st == 200 else None
+    check(got is not None and [x for x in got if x[0] == "a"] == [("a", e["start"]) for e in hits_a]
+          and got == sorted(got, key=lambda x: ts(x[1])), "several cameras with a region: %r" % got)
+    st, body = get("/api/v1/motion?" + urllib.parse.urlencode(dict(rng, cameras="a,b", limit=1)))
+    doc = json.loads(body) if st == 200 else {}
+    check(st == 200 and len(doc["events"]) == 1 and doc["truncated"] is True
+          and doc["events"][0]["start"] == want[0][1], "limit over several cameras: the first, truncated: %r" % body[:300])
+    q = urllib.parse.urlencode(rng)
+    expect_error("/api/v1/motion?" + q, 400)
+    expect_error("/api/v1/motion?cameras=&" + q, 400)
+    expect_error("/api/v1/motion?cameras=a,a&" + q, 400)
+    expect_error("/api/v1/motion?cameras=a,,b&" + q, 400)
+    expect_error("/api/v1/motion?cameras=%s&%s" % (",".join("c%d" % i for i in range(17)), q), 400)
+    expect_error("/api/v1/motion?cameras=a,nosuch&" + q, 404)
+    expect_error("/api/v1/motion?cameras=a&start=%s&end=%s" % (iso(now - 40 * 86400), iso(now)), 400)
+    expect_error("/api/v1/motion?cameras=a&%s&region=1,1,0,0" % q, 400)
+    expect_error("/api/v1/motion?cameras=a&%s&limit=1001" % q, 400)
+    # density in 1 s buckets: motion in each crossing's seconds, none in the quiet ones before it
+    start = int(t_begin)
+    n = int(now) - start
+    st, body = get("/api/v1/cameras/a/motion/density?start=%s&end=%s&buckets=%d" % (iso(start), iso(start + n), n))
+    doc = json.loads(body) if st == 200 else {}
+    dens = doc.get("motion", [])
+    check(st == 200 and len(dens) == n and abs(doc.get("bucket_seconds", 0) - 1) < 1e-9
+          and all(0 <= v <= 1 for v in dens), "density: %d buckets of 1 s: %r" % (st, body[:200]))
+    for a, b in truth:
+        if b + 1 > now or len(dens) != n:
+            continue
+        inside = dens[int(a) - start + 1:int(b) - start - 1]
+        quiet = dens[int(a) - start - 6:int(a) - start - 2]
+        check(sum(1 for v in inside if v > 0) >= len(inside) // 2 and all(v == 0 for v in quiet),
+              "density: crossing at %.1f: inside %r, quiet before %r" % (a - start, inside, quiet))
+    st, body = get("/api/v1/cameras/off/motion/density?start=%s&end=%s&buckets=20" % (iso(start), iso(start + n)))
+    check(st == 200 and json.loads(body)["motion"] == [0] * 20, "density of a camera without motion: %r" % body[:200])
+    dq = "start=%s&end=%s" % (iso(start), iso(start + n))
+    expect_error("/api/v1/cameras/a/motion/density?%s&buckets=0" % dq, 400)
+    expect_error("/api/v1/cameras/a/motion/density?%s&buckets=2001" % dq, 400)
+    expect_error("/api/v1/cameras/a/motion/density?%s&buckets=x" % dq, 400)
+    expect_error("/api/v1/cameras/a/motion/density?end=" + iso(now), 400)
+    expect_error("/api/v1/cameras/nosuch/motion/density?" + dq, 404)
+    st, body = get("/api/v1/access-log?action=motion")
+    entries = json.loads(body).get("entries", []) if st == 200 else []
+    check(any(e["camera"] == "b" for e in entries) and any(e["camera"] == "off" for e in entries),
+          "a search over several cameras is logged for each")
+
+
 def main():
     global base
     make_clip()
-    cam = Camera("motion_box.mp4", mount="/cam", mounts=3).start()
+    cam = Camera("motion_box.mp4", mount="/cam", mounts=4).start()
     nvr = Nvr("motion", [
         ("a", {"url": cam.url(mount="/cam1")}),
         ("m", {"url": cam.url(mount="/cam2"), "motion_mask": "0.45,0,1,1; 0,0,0.1,0.1"}),
         ("off", {"url": cam.url(mount="/cam3"), "motion": "off"}),
+        ("b", {"url": cam.url(mount="/cam4")}),
     ]).start()
     base = nvr.base_url
-    check(wait_until(lambda: all(nvr.db_rows(c) for c in ("a", "m", "off")), 30), "the three cameras record")
-    t0 = {c: min(r["start_us"] for r in nvr.db_rows(c)) / 1e6 for c in ("a", "m", "off")}
+    check(wait_until(lambda: all(nvr.db_rows(c) for c in ("a", "m", "off", "b")), 30), "the four cameras record")
+    t0 = {c: min(r["start_us"] for r in nvr.db_rows(c)) / 1e6 for c in ("a", "m", "off", "b")}
     t_begin = time.time() - 120
     # two crossings have ended (an event closes and is written 4 s after the box left)
     time.sleep(max(0.0, t0["a"] + LOOP + LEAVE + 7 - time.time()))
@@ -115,6 +181,7 @@ def main():
         check(abs(ts(e["start"]) - a) <= 1.0 and e["region"][0] >= 0.5 - 1e-6 and e["region"][2] <= 0.72,
               "region hit %s" % e)
     check(events("a", t_begin, now + 60, region="0,0,0.3,0.3") == [], "nothing moves top left")
+    multi_camera(t_begin, now, ev, truth, t0)
     # masked and off
     check(events("m", t_begin, now + 60) == [], "the mask hides the box")
     check(events("off", t_begin, now + 60) == [], "motion off: no events")
@@ -157,5 +224,6 @@ def main():
     check(r.returncode == 0 and "storage: 0 problems" in r.stdout, "nvr check --storage: %s" % r.stdout[-300:])
 
 
-main()
-finish("test_motion")
+if __name__ == "__main__":  # (make_clip is shared with tests/browser/test_browser_motion_search.py)
+    main()
+    finish("test_motion")

@@ -377,6 +377,19 @@ static void test_index_search_retention_holds(void)
     struct nvr_rect far = {0.9, 0.9, 1, 1};
     CHECK_EQ_INT(search(ix, "a", &far, &hits), 0);
     free(hits);
+    /* density: 10 s buckets over the 6 minutes, motion in each minute's 20..30 s */
+    double d[36];
+    CHECK_EQ_INT(motion_store_density(ix, "a", T0, T0 + 360 * S, 36, d), NVR_OK);
+    for (int i = 0; i < 36; i++)
+        CHECK(fabs(d[i] - (i % 6 == 2 ? 1.0 : 0.0)) < 1e-9);
+    /* buckets of 4 s over 18..34 s of minute 0: half, full, full, none */
+    CHECK_EQ_INT(motion_store_density(ix, "a", T0 + 18 * S, T0 + 34 * S, 4, d), NVR_OK);
+    CHECK(fabs(d[0] - 0.5) < 1e-9 && fabs(d[1] - 1) < 1e-9 && fabs(d[2] - 1) < 1e-9 && fabs(d[3]) < 1e-9);
+    /* buckets narrower than a second: each covered whole */
+    CHECK_EQ_INT(motion_store_density(ix, "a", T0 + 29 * S + S / 2, T0 + 30 * S + S / 2, 4, d), NVR_OK);
+    CHECK(fabs(d[0] - 1) < 1e-9 && fabs(d[1] - 1) < 1e-9 && fabs(d[2]) < 1e-9 && fabs(d[3]) < 1e-9);
+    CHECK_EQ_INT(motion_store_density(ix, "b", T0, T0 + 360 * S, 36, d), NVR_OK);
+    CHECK(d[2] == 0);
     /* retention: minute 1 held, everything before minute 4 retired */
     struct hold h;
     memset(&h, 0, sizeof h);

@@ -14,7 +14,8 @@
 // and O) choose the range Hold… and Export… take; without both marks they
 // take the visible range, and the note beside them says which.  Paused, the
 // frame buttons (keys , and .) step every camera one frame; each picture
-// zooms on its own (zoom.js).
+// zooms on its own (zoom.js).  Motion (Search motion, the density strip on
+// the timeline, next/previous event: keys N and P) is motion_search.js.
 //
 // Synchronisation: the first camera with footage at the cursor is the
 // master; every 200 ms each other player's wall-clock time is compared with
@@ -32,6 +33,7 @@ import { RenditionPlayer, needsRendition } from './rendition_player.js';
 import { DigitalZoom } from './zoom.js';
 import { Calendar } from './calendar.js';
 import { CameraList } from './cam_list.js';
+import { MotionSearch } from './motion_search.js';
 
 // hls.js starts arriving now, beside the page's own requests (player.js)
 loadHls().catch(() => {});
@@ -71,6 +73,18 @@ function thumbUrl(ms) {
   const q = Math.max(Math.floor(ms / step) * step, lane.runs.find((r) => r.start <= ms && ms < r.end).start + 1);
   return `/api/v1/cameras/${encodeURIComponent(p.cam.id)}/snapshot.jpg?time=${iso(q)}&width=160`;
 }
+
+// Search motion, motion density on the timeline, next/previous event (motion_search.js)
+const motion = new MotionSearch({
+  timeline,
+  cameras: () => players.map((p) => ({ id: p.cam.id, name: p.cam.name, tile: p.tile, video: p.player.video })),
+  cursor: () => cursor,
+  seek: (t) => seek(t),
+  play: () => setPlaying(true),
+  message: (text) => setMessage(text),
+  toolbar: document.querySelector('.toolbar'),
+  controls: document.querySelector('.controls'),
+});
 
 function params() {
   const q = new URLSearchParams(location.search);
@@ -176,6 +190,7 @@ async function refreshCoverage() {
       players.map(async (p) => ({ id: p.cam.id, name: p.cam.name, runs: await coverage(p.cam.id, s, e) })),
     );
     if (gen === coverageGen) timeline.setLanes(lanes);
+    if (gen === coverageGen) motion.refresh();
   } catch (err) {
     if (gen === coverageGen) setMessage(`Cannot read the recordings: ${err.message}`);
   }

@@ -25,6 +25,11 @@
 // For tests and tools the element carries data-view-start/-end (RFC 3339)
 // and the runs drawn are in data-coverage (JSON, per camera), the marks in
 // data-mark-in/-out, and timeToX() maps an instant to a canvas pixel.
+//
+// Motion density (setDensity, fetched by motion_search.js): per camera, a
+// row of buckets over a time range, each 0..1 (the part of it with motion),
+// drawn as an amber strip along the bottom of the lane, opacity by density;
+// the buckets with motion are in data-density (JSON, per camera: runs).
 
 import { fmtTime, fmtHM, iso, fmtDate, localMidnight } from './common.js';
 
@@ -36,6 +41,7 @@ const COL_FUTURE = '#1f242b';
 const COL_HATCH = '#2d333b';
 const COL_MARK = 'rgba(47, 129, 247, 0.28)';
 const COL_MARK_EDGE = '#58a6ff';
+const DENSITY_H = 6;
 export const MIN_RUN_PX = 3;
 const TICKS = [300e3, 600e3, 900e3, 1800e3, 3600e3, 2 * 3600e3, 3 * 3600e3, 6 * 3600e3, 60e3, 30e3, 15e3, 10e3, 5e3, 1e3];
 
@@ -52,6 +58,7 @@ export class Timeline {
     this.end = ZOOMS[0];
     this.cursor = null;
     this.marks = { in: null, out: null };
+    this.density = {}; // camera id -> {start, end, values: [0..1]}
     this.drag = null;
     this.laneH = 22;
     this.tickH = 22;
@@ -128,6 +135,26 @@ export class Timeline {
     const doc = {};
     for (const l of lanes) doc[l.id] = l.runs.map((r) => [iso(r.start), iso(r.end)]);
     this.canvas.dataset.coverage = JSON.stringify(doc);
+    this.draw();
+  }
+
+  // Motion density per camera: {id: {start, end, values}} (ms; values 0..1).
+  setDensity(doc) {
+    this.density = doc;
+    const out = {};
+    for (const [id, d] of Object.entries(doc)) {
+      const w = (d.end - d.start) / d.values.length;
+      const runs = [];
+      d.values.forEach((v, i) => {
+        if (v <= 0) return;
+        const a = d.start + i * w;
+        const last = runs[runs.length - 1];
+        if (last && Math.abs(last[1] - a) < 1) last[1] = a + w;
+        else runs.push([a, a + w]);
+      });
+      out[id] = runs.map(([a, b]) => [iso(Math.floor(a)), iso(Math.ceil(b))]);
+    }
+    this.canvas.dataset.density = JSON.stringify(out);
     this.draw();
   }
 
@@ -294,6 +321,7 @@ export class Timeline {
         const wide = Math.max(MIN_RUN_PX, x1 - x0);
         g.fillRect(Math.min(x0, w - wide), y, wide, this.laneH - 4);
       }
+      this.drawDensity(g, this.density[lane.id], y + this.laneH - 4 - DENSITY_H, w);
       if (this.lanes.length > 1) {
         g.fillStyle = 'rgba(255,255,255,0.85)';
         g.fillText(lane.name, 4, y + (this.laneH - 4) / 2);
@@ -333,6 +361,22 @@ export class Timeline {
       g.stroke();
       g.lineWidth = 1;
     }
+  }
+
+  // A lane's motion density: a strip DENSITY_H high at y, a bucket at least 2 px wide.
+  drawDensity(g, d, y, w) {
+    if (!d) return;
+    const bw = (d.end - d.start) / d.values.length;
+    d.values.forEach((v, i) => {
+      if (v <= 0) return;
+      const a = d.start + i * bw;
+      if (a + bw < this.start || a > this.end) return;
+      const x0 = Math.floor(this.timeToX(a));
+      const x1 = Math.max(x0 + 2, Math.ceil(this.timeToX(a + bw)));
+      if (x1 < 0 || x0 > w) return;
+      g.fillStyle = `rgba(255, 176, 32, ${(0.35 + 0.65 * v).toFixed(2)})`;
+      g.fillRect(x0, y, x1 - x0, DENSITY_H);
+    });
   }
 
   // The future: a hatch on a darker ground, so it is not read as a gap.
