@@ -6,7 +6,9 @@
  * The thread's states:
  *   SUBSCRIBING  client, GetSystemDateAndTime (its clock, for WS-Security's
  *                Created), events URL, CreatePullPointSubscription
- *   PULLING      PullMessages in a loop; Renew every MOTION_ONVIF_TERM_S / 2
+ *   PULLING      PullMessages in a loop (each at most half the subscription's
+ *                lifetime); Renew after half its lifetime (MOTION_ONVIF_TERM_S,
+ *                or less if the camera granted less)
  *   WAITING      after a failure: backoff 1 s doubling to 60 s, interruptible
  * and back.  The motion state is the OR of every (topic, source) the camera
  * reported (a camera may have several rules or video sources), kept across
@@ -182,6 +184,17 @@ static void log_failure(struct motion_onvif *m, const char *step, nvr_err rc, in
             (long long)(backoff_us / 1000000));
 }
 
+/* How long the subscription lives from its last create or renew: what we
+ * asked, or less if the camera granted less (its TerminationTime minus its
+ * CurrentTime); at least 2 s. */
+static int64_t lifetime(const struct onvif_pullpoint *pp)
+{
+    int64_t life = MOTION_ONVIF_TERM_S * 1000000LL;
+    if (pp->termination_us && pp->current_us && pp->termination_us - pp->current_us < life)
+        life = pp->termination_us - pp->current_us;
+    return life < 2000000 ? 2000000 : life;
+}
+
 /* One subscription, until it fails or we stop; *step names what failed. */
 static nvr_err session(struct motion_onvif *m, const char **step, int *subscribed)
 {
@@ -214,12 +227,17 @@ static nvr_err session(struct motion_onvif *m, const char **step, int *subscribe
     else
         nvr_log(NVR_INFO, m->id, "onvif motion events subscribed");
     m->logged = 0;
-    int64_t renewed = nvr_clock_mono_us();
+    int64_t renewed = nvr_clock_mono_us(), life = lifetime(&pp);
     last_ok = nvr_clock_now_us();
     while (!atomic_load(&m->stop)) {
         int n = 0;
         *step = "PullMessages";
-        rc = onvif_pullpoint_pull(c, &pp, MOTION_ONVIF_PULL_S, msgs, ONVIF_PULL_MAX, &n);
+        int wait_s = (int)(life / 2 / 1000000);
+        rc = onvif_pullpoint_pull(c, &pp,
+                                  wait_s < 1                     ? 1
+                                  : wait_s > MOTION_ONVIF_PULL_S ? MOTION_ONVIF_PULL_S
+                                                                 : wait_s,
+                                  msgs, ONVIF_PULL_MAX, &n);
         if (rc)
             break;
         last_ok = nvr_clock_now_us();
@@ -231,11 +249,12 @@ static nvr_err session(struct motion_onvif *m, const char **step, int *subscribe
             if (mono - m->last_flush_us >= MOTION_FLUSH_US)
                 write_event(m);
         }
-        if (mono - renewed >= MOTION_ONVIF_TERM_S / 2 * 1000000LL) {
+        if (mono - renewed >= life / 2) {
             *step = "Renew";
             if ((rc = onvif_pullpoint_renew(c, &pp, MOTION_ONVIF_TERM_S)))
                 break;
             renewed = mono;
+            life = lifetime(&pp);
         }
     }
     if (atomic_load(&m->stop)) {

@@ -8,7 +8,10 @@ control endpoint:
   motion the device reports (CellMotionDetector IsMotion, then MotionAlarm
   State) comes back from GET /api/v1/cameras/ov/motion as events starting
   and ending within 1 s of when the device said so, region the whole frame;
-  our own detector does not run for it;
+  our own detector does not run for it; the device grants 6 s subscriptions
+  and they are renewed in time;
+- camera `skew`: the device's clock is a minute ahead: events are placed at
+  our receive time, still within 1 s;
 - the device is killed and started again on its port: the subscription is
   made again, motion is seen again, and the recording had no gap;
 - camera `bad` (wrong password): one clear log line, retried (the device sees
@@ -33,13 +36,13 @@ base = None
 
 
 class Fake:
-    def __init__(self, port, log=None):
-        self.port, self.logfile = port, log
+    def __init__(self, port, log=None, extra=()):
+        self.port, self.logfile, self.extra = port, log, list(extra)
         self.start()
 
     def start(self):
         args = [sys.executable, FAKE, "--profile", "axis", "--user", "admin", "--password", PW,
-                "--port", str(self.port)]
+                "--port", str(self.port)] + self.extra
         if self.logfile:
             args += ["--log", self.logfile]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
@@ -125,17 +128,23 @@ def check_event(what, t_on, t_off, e):
 
 def main():
     global base
-    cam = Camera("h264.mp4", mount="/cam", mounts=2).start()
-    good = Fake(free_port())
+    cam = Camera("h264.mp4", mount="/cam", mounts=3).start()
+    # grants 6 s subscriptions (the recorder asks for 60): they must be renewed in time
+    good = Fake(free_port(), extra=["--max-termination", "6"])
+    # a camera clock a minute ahead: its UtcTime is not used
+    skew = Fake(free_port(), extra=["--clock-offset", "60"])
     bad_log = os.path.join(os.environ.get("TMPDIR", "/tmp"), "fake-onvif-bad-%d.log" % os.getpid())
     bad = Fake(free_port(), log=bad_log)
     nvr = Nvr("onvifmotion", [
         ("ov", {"url": cam.url(mount="/cam1"), "motion_source": "onvif", "onvif": good.onvif()}),
         ("bad", {"url": cam.url(mount="/cam2"), "motion_source": "onvif", "onvif": bad.onvif("wrong-pw")}),
+        ("skew", {"url": cam.url(mount="/cam3"), "motion_source": "onvif", "onvif": skew.onvif()}),
     ]).start()
     base = nvr.base_url
     check(wait_until(lambda: nvr.db_rows("ov") and nvr.db_rows("bad"), 30), "both cameras record")
+    check(wait_until(lambda: nvr.db_rows("skew"), 30), "skew records")
     check(wait_until(lambda: good.status().get("subscriptions", 0) >= 1, 30), "ov subscribes: %s" % good.status())
+    check(wait_until(lambda: skew.status().get("subscriptions", 0) >= 1, 30), "skew subscribes")
     st, body = get("/api/v1/cameras")
     cams = {c["id"]: c for c in json.loads(body)["cameras"]} if st == 200 else {}
     check(cams.get("ov", {}).get("motion_source") == "onvif", "the API shows motion_source: %s" % cams.get("ov"))
@@ -158,6 +167,10 @@ def main():
     check_event("CellMotionDetector", *motion_at(good, "ov", "cell"))
     check_event("MotionAlarm", *motion_at(good, "ov", "alarm"))
     check(good.status().get("pulls", 0) >= 2, "PullMessages long-polls: %s" % good.status())
+    check_event("a camera clock 60 s ahead", *motion_at(skew, "skew", "cell"))
+    check(good.status().get("renewed", 0) >= 1 and good.status().get("expired", 0) == 0
+          and good.status().get("created") == 1,
+          "6 s subscriptions renewed in time, never lost: %s" % good.status())
 
     # the device dies and comes back
     good.kill()
@@ -196,6 +209,7 @@ def main():
     check(stopped and "motion_keyframes=0 " in stopped[-1], "no detector for an onvif camera: %s" % stopped)
     good.kill()
     bad.kill()
+    skew.kill()
     cam.stop()
     r = nvr.run_cli("check", "-c", nvr.config, "--storage")
     check(r.returncode == 0 and "storage: 0 problems" in r.stdout, "nvr check --storage: %s" % r.stdout[-300:])

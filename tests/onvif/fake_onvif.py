@@ -38,8 +38,11 @@ test drives it over a control endpoint (no credentials, loopback only):
                                                         notification, UtcTime now on the device clock, to
                                                         every live subscription; answers {"utc": T, "queued": N}
   GET /control/status                                  {"subscriptions": N, "created": N, "pulls": N,
-                                                        "renewed": N, "unsubscribed": N, "refused": N}
-A new subscription first gets the current state (PropertyOperation="Initialized").
+                                                        "renewed": N, "unsubscribed": N, "refused": N,
+                                                        "expired": N}
+A new subscription first gets the current state (PropertyOperation="Initialized"). A
+subscription lives what was asked, at most --max-termination seconds, unless renewed; an
+expired one is gone (its calls get a ResourceUnknown fault, counted as "expired").
 
 Prints "ready HTTP_PORT UDP_PORT" on stdout once listening; --log FILE gets
 one "METHOD PATH" line per HTTP request, so tests can check the audit only
@@ -107,7 +110,8 @@ class Device:
         self.subs = {}
         self.sub_seq = 0
         self.motion = {"cell": False, "alarm": False}
-        self.counts = dict(created=0, pulls=0, renewed=0, unsubscribed=0, refused=0)
+        self.expiry = {}
+        self.counts = dict(created=0, pulls=0, renewed=0, unsubscribed=0, refused=0, expired=0)
 
     def flag(self, name):
         v = getattr(self.args, name)
@@ -188,6 +192,12 @@ class Device:
             d["subscriptions"] = len(self.subs)
             return d
 
+    def granted(self, root, tag):
+        """Seconds of life for a subscription: what was asked (PTnS), at most --max-termination."""
+        asked = "".join(e.text or "" for e in root.iter() if local(e.tag) == tag)
+        m = re.match(r"^PT(\d+)S$", asked.strip())
+        return min(int(m.group(1)) if m else 60, self.args.max_termination)
+
     def sub_id(self, path):
         m = re.match(r"^/onvif/events/sub/(\d+)$", path)
         return int(m.group(1)) if m else None
@@ -201,15 +211,20 @@ class Device:
                 sid = self.sub_seq
                 self.subs[sid] = [self.notification(k, v, "Initialized") for k, v in sorted(self.motion.items())
                                   if k == "cell" or v]
+                self.expiry[sid] = time.time() + self.granted(root, "InitialTerminationTime")
                 self.counts["created"] += 1
+                tterm = self.xsd(self.now_device() + datetime.timedelta(seconds=self.expiry[sid] - time.time()))
             return 200, ('<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference><wsa:Address>'
                          'http://10.9.9.9:%d/onvif/events/sub/%d</wsa:Address></tev:SubscriptionReference>'
                          '<wsnt:CurrentTime>%s</wsnt:CurrentTime><wsnt:TerminationTime>%s</wsnt:TerminationTime>'
-                         '</tev:CreatePullPointSubscriptionResponse>' % (self.http_port, sid, tnow, tnow))
+                         '</tev:CreatePullPointSubscriptionResponse>' % (self.http_port, sid, tnow, tterm))
         if op not in ("PullMessages", "Renew", "Unsubscribe"):
             return None
         sid = self.sub_id(path)
         with self.ev:
+            if sid in self.subs and time.time() > self.expiry.get(sid, 0):
+                del self.subs[sid]  # not renewed in time: gone, as on a camera
+                self.counts["expired"] += 1
             if sid not in self.subs:
                 self.counts["refused"] += 1
                 return 400, ('<s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>'
@@ -220,8 +235,10 @@ class Device:
                 return 200, '<wsnt:UnsubscribeResponse/>'
             if op == "Renew":
                 self.counts["renewed"] += 1
+                self.expiry[sid] = time.time() + self.granted(root, "TerminationTime")
+                tterm = self.xsd(self.now_device() + datetime.timedelta(seconds=self.expiry[sid] - time.time()))
                 return 200, ('<wsnt:RenewResponse><wsnt:TerminationTime>%s</wsnt:TerminationTime><wsnt:CurrentTime>'
-                             '%s</wsnt:CurrentTime></wsnt:RenewResponse>' % (tnow, tnow))
+                             '%s</wsnt:CurrentTime></wsnt:RenewResponse>' % (tterm, tnow))
             self.counts["pulls"] += 1
             tm = "".join(e.text or "" for e in root.iter() if local(e.tag) == "Timeout")
             m = re.match(r"^PT(\d+)S$", tm.strip())
@@ -233,8 +250,9 @@ class Device:
             if sid in self.subs:
                 self.subs[sid] = []
             tnow = self.xsd(self.now_device())
+            tterm = self.xsd(self.now_device() + datetime.timedelta(seconds=self.expiry.get(sid, 0) - time.time()))
             return 200, ('<tev:PullMessagesResponse><tev:CurrentTime>%s</tev:CurrentTime><tev:TerminationTime>%s'
-                         '</tev:TerminationTime>%s</tev:PullMessagesResponse>' % (tnow, tnow, "".join(msgs)))
+                         '</tev:TerminationTime>%s</tev:PullMessagesResponse>' % (tnow, tterm, "".join(msgs)))
 
     def soap_body(self, op, root):
         p = self.p
@@ -509,6 +527,8 @@ def main():
     ap.add_argument("--ntp", help="comma list of NTP servers (default 192.168.1.1)")
     ap.add_argument("--dns", help="comma list of DNS servers (default 192.168.1.1)")
     ap.add_argument("--open", action="store_true", help="answer device information without credentials")
+    ap.add_argument("--max-termination", type=int, default=60,
+                    help="longest subscription lifetime granted (seconds); one not renewed in time is gone")
     args = ap.parse_args()
     dev = Device(args)
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(dev))
