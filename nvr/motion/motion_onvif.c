@@ -300,7 +300,7 @@ static void *thread_main(void *arg)
 /* The device service URL and credentials: the onvif key, else
  * http://HOST/onvif/device_service with the RTSP URL's credentials (as the
  * audit does). */
-static nvr_err target(struct motion_onvif *m, const struct nvr_camera_config *cam)
+static nvr_err target(struct motion_onvif *m, const struct nvr_camera_config *cam, const char **why)
 {
     char rtsp[URL_MAX], user[CRED_MAX], pass[CRED_MAX], host[256], ohost[256];
     nvr_err rc =
@@ -311,8 +311,10 @@ static nvr_err target(struct motion_onvif *m, const struct nvr_camera_config *ca
         if ((rc = netprobe_url_split(cam->onvif, m->url, sizeof m->url, m->user, sizeof m->user, m->pass,
                                      sizeof m->pass, ohost, sizeof ohost)))
             return rc;
-        if (strcasecmp(ohost, host) != 0)
-            return NVR_EINVAL; /* the config check refuses this already */
+        if (strcasecmp(ohost, host) != 0) {
+            *why = "the onvif URL is not on the camera's own host (as for the audit, no other host is contacted)";
+            return NVR_EINVAL;
+        }
     } else {
         int v6 = strchr(host, ':') != NULL;
         if (snprintf(m->url, sizeof m->url, "http://%s%s%s/onvif/device_service", v6 ? "[" : "", host, v6 ? "]" : "") >=
@@ -343,9 +345,10 @@ nvr_err motion_onvif_start(struct motion_onvif **out, struct motion_pool *pool, 
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&m->cv, &ca);
     pthread_condattr_destroy(&ca);
-    nvr_err rc = target(m, cam);
+    const char *why = "the onvif or camera URL cannot be read";
+    nvr_err rc = target(m, cam, &why);
     if (rc) {
-        nvr_log(NVR_WARN, cam->id, "onvif motion events not used: the onvif or camera URL cannot be used");
+        nvr_log(NVR_WARN, cam->id, "onvif motion events not used: %s", why);
         motion_onvif_stop(&m);
         return NVR_OK; /* the recording goes on without them */
     }
