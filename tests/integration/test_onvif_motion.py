@@ -10,8 +10,9 @@ control endpoint:
   and ending within 1 s of when the device said so, region the whole frame;
   our own detector does not run for it; the device grants 6 s subscriptions
   and they are renewed in time;
-- camera `skew`: the device's clock is a minute ahead: events are placed at
-  our receive time, still within 1 s;
+- camera `skew` (motion_source = both): the device's clock is a minute
+  ahead: its events are placed at our receive time, still within 1 s; our
+  detector runs for it too;
 - the device is killed and started again on its port: the subscription is
   made again, motion is seen again, and the recording had no gap;
 - camera `bad` (wrong password): one clear log line, retried (the device sees
@@ -110,8 +111,9 @@ def motion_at(fake, cam, topic, hold=3.0):
     found = []
 
     def done():
+        # the camera's events are the whole frame (576 cells); with `both` the detector's are beside them
         found[:] = [e for e in events(cam, t_on - 30, time.time() + 5) if abs(ts(e["start"]) - t_on) <= 1.0
-                    and ts(e["end"]) >= t_off - 1.0]
+                    and ts(e["end"]) >= t_off - 1.0 and e["score"] == 576]
         return bool(found)
     wait_until(done, 20)
     return t_on, t_off, (found[0] if found else None)
@@ -138,7 +140,7 @@ def main():
     nvr = Nvr("onvifmotion", [
         ("ov", {"url": cam.url(mount="/cam1"), "motion_source": "onvif", "onvif": good.onvif()}),
         ("bad", {"url": cam.url(mount="/cam2"), "motion_source": "onvif", "onvif": bad.onvif("wrong-pw")}),
-        ("skew", {"url": cam.url(mount="/cam3"), "motion_source": "onvif", "onvif": skew.onvif()}),
+        ("skew", {"url": cam.url(mount="/cam3"), "motion_source": "both", "onvif": skew.onvif()}),
     ]).start()
     base = nvr.base_url
     check(wait_until(lambda: nvr.db_rows("ov") and nvr.db_rows("bad"), 30), "both cameras record")
@@ -207,6 +209,8 @@ def main():
           "a stop unsubscribes: %s" % good.status())
     stopped = [l for l in open(nvr.log_path).read().splitlines() if "camera=ov recorder stopped" in l]
     check(stopped and "motion_keyframes=0 " in stopped[-1], "no detector for an onvif camera: %s" % stopped)
+    both = [l for l in open(nvr.log_path).read().splitlines() if "camera=skew recorder stopped" in l]
+    check(both and "motion_keyframes=0 " not in both[-1], "both: the detector ran too: %s" % both)
     good.kill()
     bad.kill()
     skew.kill()
