@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_soap.c - hostile SOAP/XML replies: safexml parsing and lookups
- * (nvr/audit/safexml.c) and WS-Discovery ProbeMatch parsing (nvr/audit/wsdiscovery.c). */
-#include "audit/safexml.h"
+ * (nvr/onvif/safexml.c), WS-Discovery ProbeMatch parsing (nvr/audit/wsdiscovery.c)
+ * and the Events service's PullMessages answers (nvr/onvif/onvif_events.c). */
+#include "onvif/onvif_events.h"
+#include "onvif/safexml.h"
 #include "audit/wsdiscovery.h"
 
 #include <stdint.h>
@@ -20,5 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         xmlFreeDoc(doc);
     }
     wsd_parse_match((const char *)data, size, NULL, &m);
+    struct onvif_motion_msg msgs[4];
+    int n;
+    int64_t cur;
+    onvif_pull_parse((const char *)data, size, msgs, 4, &n, &cur);
     return 0;
 }

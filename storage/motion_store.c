@@ -23,19 +23,28 @@ nvr_err motion_store_put(nvr_index *ix, const char *camera, const struct motion_
                          struct motion_event *evs, size_t nev)
 {
     index_stmt sec = INDEX_STMT_INIT, ins = INDEX_STMT_INIT, upd = INDEX_STMT_INIT;
+    uint8_t full[MOTION_BITMAP_BYTES];
     nvr_err rc = index_begin(ix);
     if (rc)
         goto out;
     if (nsec) {
         index_prepare(&sec, ix,
-                      "INSERT OR REPLACE INTO motion_seconds (camera, sec, cells) SELECT ?1, ?2, ?3 "
-                      "WHERE " FOOTAGE_AT("1", "?2 * 1000000", "(?2 + 1) * 1000000"),
+                      /* a full bitmap (the camera's own events: motion somewhere) is kept:
+                       * with motion_source = both it is the union of the two */
+                      "INSERT INTO motion_seconds (camera, sec, cells) SELECT ?1, ?2, ?3 "
+                      "WHERE " FOOTAGE_AT("1", "?2 * 1000000",
+                                          "(?2 + 1) * 1000000") " "
+                                                                "ON CONFLICT (camera, sec) DO UPDATE SET cells = CASE "
+                                                                "WHEN motion_seconds.cells = ?4 "
+                                                                "THEN motion_seconds.cells ELSE excluded.cells END",
                       "motion_put_second");
+        memset(full, 0xff, sizeof full);
         for (size_t i = 0; i < nsec && rc == NVR_OK; i++) {
             index_reset(&sec);
             index_bind_text(&sec, 1, camera);
             index_bind_int64(&sec, 2, secs[i].sec);
             index_bind_blob(&sec, 3, secs[i].cells, MOTION_BITMAP_BYTES);
+            index_bind_blob(&sec, 4, full, MOTION_BITMAP_BYTES);
             rc = index_step_done(&sec);
         }
     }
@@ -70,6 +79,41 @@ out:
     index_finalize(&sec);
     index_finalize(&ins);
     index_finalize(&upd);
+    return index_end(ix, rc);
+}
+
+nvr_err motion_store_clear_detected(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us, int *deleted)
+{
+    index_stmt sec = INDEX_STMT_INIT, ev = INDEX_STMT_INIT;
+    uint8_t full[MOTION_BITMAP_BYTES];
+    memset(full, 0xff, sizeof full);
+    if (deleted)
+        *deleted = 0;
+    nvr_err rc = index_begin(ix);
+    if (rc)
+        goto out;
+    index_prepare(&sec, ix, "DELETE FROM motion_seconds WHERE camera = ?1 AND sec >= ?2 AND sec < ?3 AND cells != ?4",
+                  "motion_clear_seconds");
+    index_bind_text(&sec, 1, camera);
+    index_bind_int64(&sec, 2, from_us / 1000000);
+    index_bind_int64(&sec, 3, (to_us + 999999) / 1000000);
+    index_bind_blob(&sec, 4, full, MOTION_BITMAP_BYTES);
+    if ((rc = index_step_done(&sec)))
+        goto out;
+    index_prepare(&ev, ix,
+                  "DELETE FROM motion_events WHERE camera = ?1 AND start_us >= ?2 AND start_us < ?3 AND end_us > ?4 "
+                  "AND score < ?5",
+                  "motion_clear_events");
+    index_bind_text(&ev, 1, camera);
+    index_bind_int64(&ev, 2, from_us - MOTION_EVENT_MAX_US);
+    index_bind_int64(&ev, 3, to_us);
+    index_bind_int64(&ev, 4, from_us);
+    index_bind_int64(&ev, 5, MOTION_CELLS);
+    if ((rc = index_step_done(&ev)) == NVR_OK && deleted)
+        *deleted = (int)index_changes(&ev);
+out:
+    index_finalize(&sec);
+    index_finalize(&ev);
     return index_end(ix, rc);
 }
 

@@ -49,12 +49,22 @@ struct motion_event {
     uint8_t cells[MOTION_BITMAP_BYTES];
 };
 
-/* Stores nsec seconds (a second already stored is replaced) and nev events
+/* Stores nsec seconds (a second already stored is replaced, unless its
+ * bitmap is full: every cell, as the camera's own events write it) and nev events
  * of camera in one transaction: an event with id 0 is inserted (its id is
  * set), another updated (end, score, cells).  Either may be 0.  Seconds and
  * new events without footage (M2) are left out (an event's id stays 0). */
 nvr_err motion_store_put(nvr_index *ix, const char *camera, const struct motion_second *secs, size_t nsec,
                          struct motion_event *evs, size_t nev);
+
+/* Deletes the motion our detector wrote for camera in [from_us, to_us): the
+ * seconds in it whose bitmap is not full and the events overlapping it
+ * whose score is below MOTION_CELLS (the detector never reports more than
+ * half the cells: a full bitmap and a full score are the camera's own ONVIF
+ * events, which cannot be derived again and are kept).  *deleted (may be
+ * NULL) counts the events deleted.  For re-running detection
+ * (motion_rebuild.h). */
+nvr_err motion_store_clear_detected(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us, int *deleted);
 
 /* Events of camera that overlap [from_us, to_us), by start, at most max
  * (*more = 1 if there were more; more may be NULL).  *out is malloc'ed

@@ -48,6 +48,25 @@ int nvr_transport_parse(const char *s, enum nvr_transport *out)
     return -1;
 }
 
+static const char *const msource_names[] = {
+    [NVR_MOTION_DETECT] = "detect", [NVR_MOTION_ONVIF] = "onvif", [NVR_MOTION_BOTH] = "both"};
+
+const char *nvr_motion_source_name(enum nvr_motion_source m)
+{
+    return (size_t)m < sizeof msource_names / sizeof msource_names[0] ? msource_names[m] : "detect";
+}
+
+int nvr_motion_source_parse(const char *s, enum nvr_motion_source *out)
+{
+    for (size_t i = 0; i < sizeof msource_names / sizeof msource_names[0]; i++) {
+        if (strcasecmp(s, msource_names[i]) == 0) {
+            *out = (enum nvr_motion_source)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 const struct nvr_camera_setting *nvr_camera_setting_find(const char *key)
 {
     for (size_t i = 0; i < nvr_camera_nsettings; i++)
@@ -79,6 +98,7 @@ long nvr_camera_setting_num(const struct nvr_camera_setting *s, const struct nvr
     case NVR_CS_INT:
     case NVR_CS_BOOL: return *(const int *)p;
     case NVR_CS_TRANSPORT: return (long)*(const enum nvr_transport *)p;
+    case NVR_CS_MSOURCE: return (long)*(const enum nvr_motion_source *)p;
     default: return 0;
     }
 }
@@ -88,6 +108,8 @@ static void set_num(const struct nvr_camera_setting *s, struct nvr_camera_config
     char *p = (char *)c + s->offset;
     if (s->kind == NVR_CS_TRANSPORT)
         *(enum nvr_transport *)p = (enum nvr_transport)v;
+    else if (s->kind == NVR_CS_MSOURCE)
+        *(enum nvr_motion_source *)p = (enum nvr_motion_source)v;
     else
         *(int *)p = (int)v;
 }
@@ -194,6 +216,7 @@ int nvr_camera_setting_write_ini(FILE *f, const struct nvr_camera_setting *s, co
         break;
     case NVR_CS_BOOL: v = n ? "yes" : "no"; break;
     case NVR_CS_TRANSPORT: v = nvr_transport_name((enum nvr_transport)n); break;
+    case NVR_CS_MSOURCE: v = nvr_motion_source_name((enum nvr_motion_source)n); break;
     default: v = nvr_camera_setting_str(s, c); break;
     }
     if (!v)
@@ -219,6 +242,7 @@ void nvr_camera_config_write_json(struct json_w *w, const struct nvr_camera_conf
         case NVR_CS_INT: json_w_int(w, s->key, n); break;
         case NVR_CS_BOOL: json_w_bool(w, s->key, (int)n); break;
         case NVR_CS_TRANSPORT: json_w_string(w, s->key, nvr_transport_name((enum nvr_transport)n)); break;
+        case NVR_CS_MSOURCE: json_w_string(w, s->key, nvr_motion_source_name((enum nvr_motion_source)n)); break;
         default:
             if (v && (s->flags & NVR_CS_SECRET)) {
                 nvr_url_redact(v, red, sizeof red);

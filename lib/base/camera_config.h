@@ -25,6 +25,7 @@
  *            INT       a decimal integer from MIN to MAX (int)
  *            BOOL      yes/no, on/off, true/false, 1/0 (int 0 or 1; JSON true/false)
  *            TRANSPORT auto, tcp, udp or http, any case (enum nvr_transport; JSON "auto"...)
+ *            MSOURCE   detect, onvif or both, any case (enum nvr_motion_source; JSON "detect"...)
  *            RECTS     boxes in 0..1 frame coordinates, "x0,y0,x1,y1; ..." (char *,
  *                      NULL when unset; nvr_rects_parse reads it)
  *   FLAGS    NVR_CS_REQUIRED   the section must give it ("[camera X] has no KEY")
@@ -39,7 +40,7 @@
  *                              retention, audit): a change to it alone keeps the
  *                              camera's recorder running (cameras_replace).  Without
  *                              it a change restarts the recorder, the safe default
- *   DEFAULT  for INT, BOOL and TRANSPORT, the value when the key is not given;
+ *   DEFAULT  for INT, BOOL, TRANSPORT and MSOURCE, the value when the key is not given;
  *            text kinds always default to NULL (see NVR_CS_DEFAULT_ID).
  *   MIN, MAX the range of an INT (0, 0 for the other kinds).
  *   HELP     what a valid value is, for "KEY must be HELP" (config.c).
@@ -60,6 +61,16 @@ struct json_w;
 
 /* http: RTSP over HTTP tunnelling (the own reader; libavformat as NVR_RTSP_READER=libav) */
 enum nvr_transport { NVR_TRANSPORT_AUTO = 0, NVR_TRANSPORT_TCP, NVR_TRANSPORT_UDP, NVR_TRANSPORT_HTTP };
+
+/* Where a camera's motion comes from (docs/design/motion.md): our own
+ * detector on its keyframes, the camera's ONVIF motion events, or both. */
+enum nvr_motion_source { NVR_MOTION_DETECT = 0, NVR_MOTION_ONVIF, NVR_MOTION_BOTH };
+
+/* The config-file word ("detect", "onvif", "both"). */
+const char *nvr_motion_source_name(enum nvr_motion_source m);
+
+/* Reads a motion source word in any case; -1 if s is none. */
+int nvr_motion_source_parse(const char *s, enum nvr_motion_source *out);
 
 /* The config-file word for a transport ("auto", "tcp", "udp", "http"). */
 const char *nvr_transport_name(enum nvr_transport t);
@@ -93,14 +104,16 @@ enum { NVR_CS_REQUIRED = 1, NVR_CS_SECRET = 2, NVR_CS_DEFAULT_ID = 4, NVR_CS_FIL
     X(storage_dir,     PATH,      0, 0, 0, 0, "an absolute path listed in [storage] dirs")                 \
     /* e.g. a building, for access grants ("group:NAME") */                                                \
     X(group,           TEXT,      NVR_CS_LIVE, 0, 0, 0, "a non-empty text")                                 \
-    /* the ONVIF device service (http[s]://[user:pass@]host[:port]/path) for `nvr audit`; must be on the   \
-     * camera's own host */                                                                                 \
-    X(onvif,           HTTP_URL,  NVR_CS_SECRET | NVR_CS_LIVE, 0, 0, 0,                                      \
+    /* the ONVIF device service (http[s]://[user:pass@]host[:port]/path) for `nvr audit` and the camera's   \
+     * motion events (motion_source); must be on the camera's own host */                                  \
+    X(onvif,           HTTP_URL,  NVR_CS_SECRET, 0, 0, 0,                                                    \
       "an http:// or https:// URL with a host (the camera's ONVIF device service)")                        \
     /* free text for whoever looks after the camera: where it hangs, its switch port, who has the key */   \
     X(notes,           TEXT,      NVR_CS_LIVE, 0, 0, 0, "a non-empty text")                                 \
     /* motion detection (docs/design/motion.md): on by default */                                          \
     X(motion,          BOOL,      0, 1, 0, 1, NVR_CS_BOOL_HELP)                                             \
+    /* detect (our detector), onvif (the camera's own events, PullPoint), or both */                       \
+    X(motion_source,   MSOURCE,   0, NVR_MOTION_DETECT, 0, 0, "detect, onvif or both")                      \
     X(motion_sensitivity, INT,    0, 5, 1, 10, "an integer from 1 (least) to 10 (most)")                   \
     /* areas that never count as motion (a tree, a TV, a privacy area) */                                  \
     X(motion_mask,     RECTS,     0, 0, 0, 0, NVR_RECTS_HELP)
@@ -115,6 +128,7 @@ enum { NVR_CS_REQUIRED = 1, NVR_CS_SECRET = 2, NVR_CS_DEFAULT_ID = 4, NVR_CS_FIL
 #define NVR_CS_CTYPE_BOOL int
 #define NVR_CS_CTYPE_TRANSPORT enum nvr_transport
 #define NVR_CS_CTYPE_RECTS char *
+#define NVR_CS_CTYPE_MSOURCE enum nvr_motion_source
 
 #define NVR_CS_FIELD(key, kind, flags, def, min, max, help) NVR_CS_CTYPE_##kind key;
 
@@ -132,7 +146,8 @@ enum nvr_cs_kind {
     NVR_CS_INT,
     NVR_CS_BOOL,
     NVR_CS_TRANSPORT,
-    NVR_CS_RECTS
+    NVR_CS_RECTS,
+    NVR_CS_MSOURCE
 };
 
 /* One row of the table, as data. */
@@ -178,7 +193,7 @@ int nvr_camera_config_equal(const struct nvr_camera_config *a, const struct nvr_
 int nvr_camera_config_restart_needed(const struct nvr_camera_config *a, const struct nvr_camera_config *b);
 
 /* Writes `KEY = VALUE\n` as config.c reads it back: value is the text of a
- * value (a text kind or TRANSPORT is written quoted, with \" and \\ escaped;
+ * value (a text kind, TRANSPORT or MSOURCE is written quoted, with \" and \\ escaped;
  * INT and BOOL as they are).  The caller refuses control characters. */
 void nvr_camera_ini_write(FILE *f, const struct nvr_camera_setting *s, const char *value);
 
@@ -191,7 +206,7 @@ void nvr_camera_config_write_ini(FILE *f, const struct nvr_camera_config *c);
 
 /* Every setting of c as members of the object open in w, in table order:
  * text as a string or null, SECRET ones redacted, INT as a number, BOOL as
- * true/false, TRANSPORT as its word. */
+ * true/false, TRANSPORT and MSOURCE as their word. */
 void nvr_camera_config_write_json(struct json_w *w, const struct nvr_camera_config *c);
 
 /* A box in 0..1 frame coordinates (left, top, right, bottom). */

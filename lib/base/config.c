@@ -89,6 +89,7 @@ static nvr_err parse_listen(const struct conf_key *k, const char *val, void *bas
 static nvr_err parse_max_bytes(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_min_free(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_transport(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_msource(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_int(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_bool(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_alert_url(const struct conf_key *k, const char *val, void *base);
@@ -128,6 +129,7 @@ static nvr_err parse_time_format(const struct conf_key *k, const char *val, void
 #define parse_INT parse_int
 #define parse_BOOL parse_bool
 #define parse_TRANSPORT parse_transport
+#define parse_MSOURCE parse_msource
 #define parse_RECTS parse_rects
 #define CAMERA_KEY(key, kind, flags, def, min, max, help)                                                              \
     {SEC_CAMERA,                                                                                                       \
@@ -591,6 +593,15 @@ static nvr_err parse_transport(const struct conf_key *k, const char *val, void *
     if (nvr_transport_parse(val, &t))
         return NVR_EINVAL;
     *(enum nvr_transport *)((char *)base + k->offset) = t;
+    return NVR_OK;
+}
+
+static nvr_err parse_msource(const struct conf_key *k, const char *val, void *base)
+{
+    enum nvr_motion_source m;
+    if (nvr_motion_source_parse(val, &m))
+        return NVR_EINVAL;
+    *(enum nvr_motion_source *)((char *)base + k->offset) = m;
     return NVR_OK;
 }
 

@@ -20,7 +20,7 @@
 #include "base/clock.h"
 #include "base/csv.h"
 #include "base/json.h"
-#include "audit/safexml.h"
+#include "onvif/safexml.h"
 
 #include <limits.h>
 #include <string.h>

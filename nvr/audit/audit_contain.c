@@ -14,7 +14,7 @@
 #include "audit/audit.h"
 
 #include "base/clock.h"
-#include "audit/netprobe.h"
+#include "onvif/netprobe.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>

@@ -20,9 +20,9 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/url.h"
-#include "audit/netprobe.h"
-#include "audit/onvif.h"
-#include "audit/safexml.h"
+#include "onvif/netprobe.h"
+#include "onvif/onvif.h"
+#include "onvif/safexml.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/json.h"
-#include "audit/safexml.h"
+#include "onvif/safexml.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

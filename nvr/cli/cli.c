@@ -29,8 +29,10 @@
 #include "core/nvr.h"
 #include "core/recorder.h"
 #include "motion/motion.h"
+#include "motion/motion_rebuild.h"
 #include "playback/rendition.h"
 #include "storage/access_log.h"
+#include "storage/api_cameras.h"
 #include "storage/archive.h"
 #include "storage/holds.h"
 #include "storage/storage.h"
@@ -52,7 +54,7 @@
 struct cli_opts {
     const char *config;
     const char *from, *to;
-    int json, storage, repair, apply, rebuild;
+    int json, storage, repair, apply, rebuild, rebuild_motion;
     const char *positional;
 };
 
@@ -68,6 +70,7 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
         {"repair", 0, NULL, &o->repair},
         {"apply", 0, NULL, &o->apply},
         {"rebuild-index", 0, NULL, &o->rebuild},
+        {"rebuild-motion", 0, NULL, &o->rebuild_motion},
         {NULL, 0, NULL, NULL},
     };
     return cli_parse(argc, argv, opts, &o->positional);
@@ -115,15 +118,45 @@ int cli_verify(int argc, char **argv)
     return cli_verify_export(argc, argv); /* EXPORT.zip, or -c FILE --storage (cli_export.c) */
 }
 
+/* --rebuild-motion: every camera of the file, then those stored over the API. */
+static nvr_err rebuild_motion(struct storage *st, const struct nvr_config *cfg, int64_t from, int64_t to,
+                              struct motion_rebuild_stats *ms)
+{
+    struct api_camera_row *rows = NULL;
+    size_t n = 0;
+    memset(ms, 0, sizeof *ms);
+    nvr_err rc = NVR_OK;
+    for (size_t i = 0; rc == NVR_OK && i < cfg->ncameras; i++)
+        rc = motion_rebuild_camera(st, &cfg->cameras[i], from, to, stdout, ms);
+    if (rc || (rc = api_cameras_list(storage_index(st), &rows, &n)))
+        return rc;
+    for (size_t i = 0; rc == NVR_OK && i < n; i++) {
+        struct nvr_config *one = NULL;
+        char err[256];
+        if (camera_store_parse(rows[i].id, rows[i].ini, &one, err, sizeof err) == NVR_OK)
+            rc = motion_rebuild_camera(st, &one->cameras[0], from, to, stdout, ms);
+        nvr_config_free(&one);
+    }
+    api_cameras_free(&rows, n);
+    return rc;
+}
+
 int cli_check(int argc, char **argv)
 {
     struct cli_opts o;
     struct nvr_config *cfg = NULL;
     struct storage *st = NULL;
     int status, problems = 0, unresolved = 0;
-    if (parse_opts(argc, argv, &o) || o.positional || ((o.repair || o.apply || o.rebuild) && !o.storage) ||
-        (o.apply && !o.repair)) {
+    int64_t from = INT64_MIN / 2, to = INT64_MAX / 2;
+    if (parse_opts(argc, argv, &o) || o.positional ||
+        ((o.repair || o.apply || o.rebuild || o.rebuild_motion) && !o.storage) || (o.apply && !o.repair) ||
+        ((o.from || o.to) && !o.rebuild_motion)) {
         cli_usage(stderr);
+        return 2;
+    }
+    if ((o.from && nvr_clock_parse_rfc3339(o.from, &from)) || (o.to && nvr_clock_parse_rfc3339(o.to, &to)) ||
+        to <= from) {
+        fprintf(stderr, "nvr: --from/--to must be RFC 3339 times, --to after --from\n");
         return 2;
     }
     if ((status = load_config(&o, &cfg)))
@@ -134,12 +167,12 @@ int cli_check(int argc, char **argv)
         enum storage_check_mode mode = !o.repair ? STORAGE_CHECK_REPORT
                                        : o.apply ? STORAGE_CHECK_REPAIR
                                                  : STORAGE_CHECK_DRY_RUN;
-        int flags = o.rebuild                       ? STORAGE_WRITER | STORAGE_CHECKER | STORAGE_REBUILD
-                    : mode == STORAGE_CHECK_REPAIR  ? STORAGE_WRITER | STORAGE_CHECKER
-                    : mode == STORAGE_CHECK_DRY_RUN ? STORAGE_LOCK
-                                                    : 0;
+        int flags = o.rebuild ? STORAGE_WRITER | STORAGE_CHECKER | STORAGE_REBUILD
+                    : mode == STORAGE_CHECK_REPAIR || o.rebuild_motion ? STORAGE_WRITER | STORAGE_CHECKER
+                    : mode == STORAGE_CHECK_DRY_RUN                    ? STORAGE_LOCK
+                                                                       : 0;
         int rc = storage_open(&st, cfg->data_dir, flags);
-        if (rc == NVR_OK && o.rebuild)
+        if (rc == NVR_OK && (o.rebuild || o.rebuild_motion))
             rc = storage_set_dirs(st, cfg->storage_dirs); /* the footage on every disk */
         if (rc) {
             fprintf(stderr, "%s: cannot open storage in %s: %s\n", cfg->path, cfg->data_dir, nvr_strerror(rc));
@@ -162,6 +195,22 @@ int cli_check(int argc, char **argv)
                    rs.truncated, (double)(nvr_clock_now_us() - t0) / 1e6);
             if (rs.quarantined)
                 status = 1;
+            if (!o.rebuild_motion)
+                printf("rebuild: motion is not derived again (it takes ~5 ms per keyframe); add --rebuild-motion\n");
+        }
+        if (o.rebuild_motion) {
+            struct motion_rebuild_stats ms;
+            int64_t t0 = nvr_clock_now_us();
+            if ((rc = rebuild_motion(st, cfg, from, to, &ms))) {
+                fprintf(stderr, "nvr: rebuilding motion failed: %s\n", nvr_strerror(rc));
+                status = 1;
+                goto out;
+            }
+            printf("rebuild-motion: %d camera%s, %d segment file%s read (%d skipped), %lld keyframes, %d event%s "
+                   "(%d replaced) (%.1f s)\n",
+                   ms.cameras, ms.cameras == 1 ? "" : "s", ms.segments, ms.segments == 1 ? "" : "s", ms.skipped,
+                   (long long)ms.keyframes, ms.events, ms.events == 1 ? "" : "s", ms.deleted,
+                   (double)(nvr_clock_now_us() - t0) / 1e6);
         }
         if ((rc = storage_check(st, mode, stdout, &problems, &unresolved))) {
             fprintf(stderr, "nvr: storage check failed: %s\n", nvr_strerror(rc));

@@ -38,6 +38,7 @@
 #include "ingest/tcp_probe.h"
 #include "core/writer.h"
 #include "motion/motion.h"
+#include "motion/motion_onvif.h"
 
 #include <libavutil/mathematics.h>
 #include <pthread.h>
@@ -84,7 +85,8 @@ struct recorder {
     struct live_hub *live_h264; /* H.264 rendition, created on first use (under mu) */
     struct live_transcode *tc;
     struct snapshot_cache *snap;
-    struct motion_cam *motion; /* NULL with motion off */
+    struct motion_cam *motion;  /* NULL with motion off */
+    struct motion_onvif *onvif; /* the camera's ONVIF motion events; NULL unless motion_source is onvif/both */
 
     atomic_int status;
     atomic_int write_ok;
@@ -397,6 +399,8 @@ nvr_err recorder_start(struct recorder **out, const struct nvr_camera_config *ca
     if (pthread_create(&r->ingest_tid, NULL, ingest_main, r) != 0)
         goto out;
     r->ingest_started = 1;
+    if ((rc = motion_onvif_start(&r->onvif, motion, cam)))
+        goto out;
     *out = r;
     r = NULL;
     rc = NVR_OK;
@@ -413,6 +417,7 @@ void recorder_request_stop(struct recorder *r)
     atomic_store(&r->stop, 1);
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
+    motion_onvif_request_stop(r->onvif);
 }
 
 void recorder_join(struct recorder *r)
@@ -423,6 +428,7 @@ void recorder_join(struct recorder *r)
     if (r->ingest_started)
         pthread_join(r->ingest_tid, NULL);
     r->ingest_started = 0;
+    motion_onvif_stop(&r->onvif); /* its open event closes (now) */
     struct motion_stats ms = {0};
     if (r->motion)
         motion_cam_stats(r->motion, &ms);
@@ -454,6 +460,7 @@ void recorder_stop(struct recorder **rp)
     recorder_join(r);
     /* the live side (viewers are gone: the HTTP server stops first) */
     motion_cam_destroy(&r->motion); /* a recorder that never started its threads */
+    motion_onvif_stop(&r->onvif);
     live_transcode_stop(&r->tc);
     live_hub_destroy(&r->live_h264);
     live_sub_stop(&r->sub);

@@ -18,7 +18,7 @@
 #include "base/url.h"
 #include "http/http_auth.h"
 #include "http/http_json.h"
-#include "audit/onvif.h"
+#include "onvif/onvif.h"
 
 #include <sodium.h>
 #include <stdlib.h>

@@ -277,6 +277,11 @@ nvr_err motion_pool_create(struct motion_pool **out, nvr_index *ix, int threads)
     return NVR_OK;
 }
 
+nvr_index *motion_pool_index(struct motion_pool *p)
+{
+    return p->ix;
+}
+
 void motion_pool_destroy(struct motion_pool **pp)
 {
     struct motion_pool *p = *pp;
@@ -302,8 +307,8 @@ nvr_err motion_cam_create(struct motion_cam **out, struct motion_pool *pool, con
     struct nvr_rect mask[NVR_RECTS_MAX];
     int nmask = 0;
     *out = NULL;
-    if (!pool || !cam->motion)
-        return NVR_OK;
+    if (!pool || !cam->motion || cam->motion_source == NVR_MOTION_ONVIF)
+        return NVR_OK; /* onvif: the camera's own events (motion_onvif.h) instead */
     if (cam->motion_mask && nvr_rects_parse(cam->motion_mask, mask, NVR_RECTS_MAX, &nmask))
         return NVR_EINVAL; /* the config parser refused it already */
     struct motion_cam *mc = calloc(1, sizeof *mc);

@@ -37,6 +37,9 @@ struct motion_cam;
  * the pool). */
 nvr_err motion_pool_create(struct motion_pool **out, nvr_index *ix, int threads);
 
+/* The index the pool writes into (borrowed). */
+nvr_index *motion_pool_index(struct motion_pool *p);
+
 /* Stops the workers and frees *p (every camera must be destroyed first);
  * sets *p NULL; tolerates NULL. */
 void motion_pool_destroy(struct motion_pool **p);

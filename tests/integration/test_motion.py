@@ -17,7 +17,11 @@ every second), to three cameras of one `nvr run`:
   answers the per-camera events of a and b merged by start, each naming
   its camera (the region and limit as per camera; bad lists are 400, an
   unknown camera 404); GET .../motion/density in 1 s buckets has motion in
-  each crossing's seconds and none in the quiet seconds before it."""
+  each crossing's seconds and none in the quiet seconds before it.
+- after the index is lost, `nvr check --storage --rebuild-index` brings the
+  footage back without motion, and `--rebuild-motion` runs the detector over
+  the files' keyframes: `a`'s events come back (count +-1, starts within
+  1 s), `m` stays masked, `off` is skipped; running it again replaces."""
 import json
 import os
 import re
@@ -222,6 +226,47 @@ def main():
     cam.stop()
     r = nvr.run_cli("check", "-c", nvr.config, "--storage")
     check(r.returncode == 0 and "storage: 0 problems" in r.stdout, "nvr check --storage: %s" % r.stdout[-300:])
+    rebuild(nvr, t_begin, now + 60)
+
+
+def cli_events(nvr, cam, start, end):
+    r = nvr.run_cli("motion", "-c", nvr.config, cam, "--from", iso(start), "--to", iso(end), "--json")
+    check(r.returncode == 0, "nvr motion %s: %s" % (cam, r.stderr))
+    return json.loads(r.stdout)["events"] if r.returncode == 0 else []
+
+
+def rebuild(nvr, start, end):
+    """The index is lost: --rebuild-index indexes the files again, --rebuild-motion runs the
+    detector over their keyframes, and the events come back (count +-1, starts within 1 s)."""
+    before = cli_events(nvr, "a", start, end)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(nvr.path("index.db" + suffix)):
+            os.unlink(nvr.path("index.db" + suffix))
+    r = nvr.run_cli("check", "-c", nvr.config, "--storage", "--rebuild-index")
+    check(r.returncode == 0 and "add --rebuild-motion" in r.stdout, "rebuild-index says motion is not rebuilt: %s"
+          % r.stdout[-400:])
+    check(cli_events(nvr, "a", start, end) == [], "a lost index has no motion")
+    r = nvr.run_cli("check", "-c", nvr.config, "--storage", "--rebuild-motion")
+    print(r.stdout[-600:])
+    check(r.returncode == 0 and "rebuild-motion: 4 cameras" not in r.stdout and "rebuild-motion: 3 cameras" in r.stdout
+          and "camera off: skipped (motion = off)" in r.stdout and "storage: 0 problems" in r.stdout,
+          "nvr check --storage --rebuild-motion: %s %s" % (r.stdout[-600:], r.stderr[-300:]))
+    after = cli_events(nvr, "a", start, end)
+    print("before %s\nafter %s" % (json.dumps(before), json.dumps(after)))
+    check(before and abs(len(after) - len(before)) <= 1, "rebuilt events: %d, before %d" % (len(after), len(before)))
+    for e in before:
+        near = [x for x in after if abs(ts(x["start"]) - ts(e["start"])) <= 1.0]
+        check(near, "the event at %s comes back within 1 s: %s" % (e["start"], [x["start"] for x in after]))
+        if near:
+            check(abs(ts(near[0]["end"]) - ts(e["end"])) <= 2.0 and near[0]["region"][0] >= 0.4,
+                  "rebuilt event %s against %s" % (near[0], e))
+    check(cli_events(nvr, "m", start, end) == [], "the mask still hides the box after the rebuild")
+    check(cli_events(nvr, "off", start, end) == [], "motion off: still nothing")
+    # a second run replaces, it does not add
+    r = nvr.run_cli("check", "-c", nvr.config, "--storage", "--rebuild-motion", "--from", iso(start), "--to", iso(end))
+    again = cli_events(nvr, "a", start, end)
+    check(r.returncode == 0 and [e["start"] for e in again] == [e["start"] for e in after],
+          "running it again replaces the events: %d then %d" % (len(after), len(again)))
 
 
 if __name__ == "__main__":  # (make_clip is shared with tests/browser/test_browser_motion_search.py)

@@ -29,6 +29,21 @@ Exposure settings (read by the audit's exposure checks, docs/design/audit.md):
   servers (comma list of addresses or names), --open answers ONVIF and the vendor info
   endpoints without credentials.
 
+Events service (motion, docs/design/motion.md "ONVIF motion events"): GetCapabilities and
+GetServices name it, CreatePullPointSubscription / PullMessages (long poll, answered as soon
+as a notification is queued) / Renew / Unsubscribe work on numbered subscriptions, and the
+test drives it over a control endpoint (no credentials, loopback only):
+  GET /control/motion?state=on|off[&topic=cell|alarm]  queue a tns1:RuleEngine/CellMotionDetector/Motion
+                                                        (IsMotion) or tns1:VideoSource/MotionAlarm (State)
+                                                        notification, UtcTime now on the device clock, to
+                                                        every live subscription; answers {"utc": T, "queued": N}
+  GET /control/status                                  {"subscriptions": N, "created": N, "pulls": N,
+                                                        "renewed": N, "unsubscribed": N, "refused": N,
+                                                        "expired": N}
+A new subscription first gets the current state (PropertyOperation="Initialized"). A
+subscription lives what was asked, at most --max-termination seconds, unless renewed; an
+expired one is gone (its calls get a ResourceUnknown fault, counted as "expired").
+
 Prints "ready HTTP_PORT UDP_PORT" on stdout once listening; --log FILE gets
 one "METHOD PATH" line per HTTP request, so tests can check the audit only
 reads.
@@ -37,6 +52,7 @@ import argparse
 import base64
 import datetime
 import hashlib
+import json
 import os
 import re
 import socket
@@ -64,7 +80,9 @@ HOSTILE = ("huge", "deep", "laughs", "malformed", "strings")
 
 ENV = ('<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
        'xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:trt="http://www.onvif.org/ver10/media/wsdl" '
-       'xmlns:tt="http://www.onvif.org/ver10/schema"><s:Body>%s</s:Body></s:Envelope>')
+       'xmlns:tt="http://www.onvif.org/ver10/schema" xmlns:tev="http://www.onvif.org/ver10/events/wsdl" '
+       'xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
+       '<s:Body>%s</s:Body></s:Envelope>')
 FAULT = ('<s:Fault><s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value>ter:NotAuthorized</s:Value>'
          '</s:Subcode></s:Code><s:Reason><s:Text xml:lang="en">Sender not authorized</s:Text></s:Reason></s:Fault>')
 
@@ -87,6 +105,13 @@ class Device:
         self.log = open(args.log, "a") if args.log else None
         self.lock = threading.Lock()
         self.http_port = 0
+        # events: subscription id -> list of queued notification XML strings
+        self.ev = threading.Condition()
+        self.subs = {}
+        self.sub_seq = 0
+        self.motion = {"cell": False, "alarm": False}
+        self.expiry = {}
+        self.counts = dict(created=0, pulls=0, renewed=0, unsubscribed=0, refused=0, expired=0)
 
     def flag(self, name):
         v = getattr(self.args, name)
@@ -127,6 +152,108 @@ class Device:
             return False
         return want == f.get("Password")
 
+    # ---- events ----
+    def now_device(self):
+        return datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=self.args.clock_offset)
+
+    @staticmethod
+    def xsd(t):
+        return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)
+
+    def notification(self, topic, on, op="Changed"):
+        t = self.xsd(self.now_device())
+        if topic == "cell":
+            return ('<wsnt:NotificationMessage><wsnt:Topic Dialect="http://www.onvif.org/ver10/tev/topicExpression/'
+                    'ConcreteSet">tns1:RuleEngine/CellMotionDetector/Motion</wsnt:Topic><wsnt:Message>'
+                    '<tt:Message UtcTime="%s" PropertyOperation="%s"><tt:Source>'
+                    '<tt:SimpleItem Name="VideoSourceConfigurationToken" Value="VSC_1"/>'
+                    '<tt:SimpleItem Name="Rule" Value="MyMotionDetectorRule"/></tt:Source><tt:Data>'
+                    '<tt:SimpleItem Name="IsMotion" Value="%s"/></tt:Data></tt:Message></wsnt:Message>'
+                    '</wsnt:NotificationMessage>' % (t, op, "true" if on else "false"))
+        return ('<wsnt:NotificationMessage><wsnt:Topic Dialect="http://www.onvif.org/ver10/tev/topicExpression/'
+                'ConcreteSet">tns1:VideoSource/MotionAlarm</wsnt:Topic><wsnt:Message>'
+                '<tt:Message UtcTime="%s" PropertyOperation="%s"><tt:Source>'
+                '<tt:SimpleItem Name="Source" Value="VideoSource_1"/></tt:Source><tt:Data>'
+                '<tt:SimpleItem Name="State" Value="%s"/></tt:Data></tt:Message></wsnt:Message>'
+                '</wsnt:NotificationMessage>' % (t, op, "true" if on else "false"))
+
+    def control_motion(self, topic, on):
+        with self.ev:
+            self.motion[topic] = on
+            msg = self.notification(topic, on)
+            for q in self.subs.values():
+                q.append(msg)
+            self.ev.notify_all()
+            return {"utc": self.xsd(self.now_device()), "queued": len(self.subs)}
+
+    def status(self):
+        with self.ev:
+            d = dict(self.counts)
+            d["subscriptions"] = len(self.subs)
+            return d
+
+    def granted(self, root, tag):
+        """Seconds of life for a subscription: what was asked (PTnS), at most --max-termination."""
+        asked = "".join(e.text or "" for e in root.iter() if local(e.tag) == tag)
+        m = re.match(r"^PT(\d+)S$", asked.strip())
+        return min(int(m.group(1)) if m else 60, self.args.max_termination)
+
+    def sub_id(self, path):
+        m = re.match(r"^/onvif/events/sub/(\d+)$", path)
+        return int(m.group(1)) if m else None
+
+    def events_op(self, op, root, path):
+        """The Events service; None if op is not one of its calls, else (code, body xml or fault)."""
+        tnow = self.xsd(self.now_device())
+        if op == "CreatePullPointSubscription":
+            with self.ev:
+                self.sub_seq += 1
+                sid = self.sub_seq
+                self.subs[sid] = [self.notification(k, v, "Initialized") for k, v in sorted(self.motion.items())
+                                  if k == "cell" or v]
+                self.expiry[sid] = time.time() + self.granted(root, "InitialTerminationTime")
+                self.counts["created"] += 1
+                tterm = self.xsd(self.now_device() + datetime.timedelta(seconds=self.expiry[sid] - time.time()))
+            return 200, ('<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference><wsa:Address>'
+                         'http://10.9.9.9:%d/onvif/events/sub/%d</wsa:Address></tev:SubscriptionReference>'
+                         '<wsnt:CurrentTime>%s</wsnt:CurrentTime><wsnt:TerminationTime>%s</wsnt:TerminationTime>'
+                         '</tev:CreatePullPointSubscriptionResponse>' % (self.http_port, sid, tnow, tterm))
+        if op not in ("PullMessages", "Renew", "Unsubscribe"):
+            return None
+        sid = self.sub_id(path)
+        with self.ev:
+            if sid in self.subs and time.time() > self.expiry.get(sid, 0):
+                del self.subs[sid]  # not renewed in time: gone, as on a camera
+                self.counts["expired"] += 1
+            if sid not in self.subs:
+                self.counts["refused"] += 1
+                return 400, ('<s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>'
+                             'wsrf-rw:ResourceUnknownFault</s:Value></s:Subcode></s:Code></s:Fault>')
+            if op == "Unsubscribe":
+                del self.subs[sid]
+                self.counts["unsubscribed"] += 1
+                return 200, '<wsnt:UnsubscribeResponse/>'
+            if op == "Renew":
+                self.counts["renewed"] += 1
+                self.expiry[sid] = time.time() + self.granted(root, "TerminationTime")
+                tterm = self.xsd(self.now_device() + datetime.timedelta(seconds=self.expiry[sid] - time.time()))
+                return 200, ('<wsnt:RenewResponse><wsnt:TerminationTime>%s</wsnt:TerminationTime><wsnt:CurrentTime>'
+                             '%s</wsnt:CurrentTime></wsnt:RenewResponse>' % (tterm, tnow))
+            self.counts["pulls"] += 1
+            tm = "".join(e.text or "" for e in root.iter() if local(e.tag) == "Timeout")
+            m = re.match(r"^PT(\d+)S$", tm.strip())
+            wait = min(int(m.group(1)) if m else 5, 10)
+            deadline = time.time() + wait
+            while sid in self.subs and not self.subs[sid] and time.time() < deadline:
+                self.ev.wait(deadline - time.time())
+            msgs = self.subs.get(sid, [])
+            if sid in self.subs:
+                self.subs[sid] = []
+            tnow = self.xsd(self.now_device())
+            tterm = self.xsd(self.now_device() + datetime.timedelta(seconds=self.expiry.get(sid, 0) - time.time()))
+            return 200, ('<tev:PullMessagesResponse><tev:CurrentTime>%s</tev:CurrentTime><tev:TerminationTime>%s'
+                         '</tev:TerminationTime>%s</tev:PullMessagesResponse>' % (tnow, tterm, "".join(msgs)))
+
     def soap_body(self, op, root):
         p = self.p
         if op == "GetSystemDateAndTime":
@@ -152,8 +279,16 @@ class Device:
             return ('<tds:GetDNSResponse><tds:DNSInformation><tt:FromDHCP>false</tt:FromDHCP><tt:DNSManual>%s'
                     '</tt:DNSManual></tds:DNSInformation></tds:GetDNSResponse>' % self.servers("dns"))
         if op == "GetCapabilities":
-            return ('<tds:GetCapabilitiesResponse><tds:Capabilities><tt:Media><tt:XAddr>http://10.9.9.9:%d/onvif/Media'
-                    '</tt:XAddr></tt:Media></tds:Capabilities></tds:GetCapabilitiesResponse>' % self.http_port)
+            return ('<tds:GetCapabilitiesResponse><tds:Capabilities><tt:Events><tt:XAddr>http://10.9.9.9:%d/onvif/'
+                    'Events</tt:XAddr><tt:WSPullPointSupport>true</tt:WSPullPointSupport></tt:Events><tt:Media>'
+                    '<tt:XAddr>http://10.9.9.9:%d/onvif/Media</tt:XAddr></tt:Media></tds:Capabilities>'
+                    '</tds:GetCapabilitiesResponse>' % (self.http_port, self.http_port))
+        if op == "GetServices":
+            return ('<tds:GetServicesResponse><tds:Service><tds:Namespace>http://www.onvif.org/ver10/device/wsdl'
+                    '</tds:Namespace><tds:XAddr>http://10.9.9.9:%d/onvif/device_service</tds:XAddr></tds:Service>'
+                    '<tds:Service><tds:Namespace>http://www.onvif.org/ver10/events/wsdl</tds:Namespace><tds:XAddr>'
+                    'http://10.9.9.9:%d/onvif/Events</tds:XAddr></tds:Service></tds:GetServicesResponse>'
+                    % (self.http_port, self.http_port))
         if op == "GetProfiles":
             return ('<trt:GetProfilesResponse><trt:Profiles token="Profile_1" fixed="true"><tt:Name>main</tt:Name>'
                     '</trt:Profiles><trt:Profiles token="Profile_2"><tt:Name>sub</tt:Name></trt:Profiles>'
@@ -216,6 +351,9 @@ class Device:
                 return 400, (ENV % FAULT).encode()
             if self.args.auth == "digest" and not self.check_digest(handler, "POST"):
                 return None, None  # 401 sent
+        ev = self.events_op(op, root, handler.path)
+        if ev is not None:
+            return ev[0], (ENV % ev[1]).encode()
         resp = self.soap_body(op, root)
         if resp is None:
             return 400, (ENV % '<s:Fault><s:Code><s:Value>s:Sender</s:Value></s:Code></s:Fault>').encode()
@@ -282,6 +420,17 @@ def make_handler(dev):
                 time.sleep(60)
                 return
             p = dev.p
+            if self.path.startswith("/control/"):
+                from urllib.parse import urlparse, parse_qs
+                u = urlparse(self.path)
+                q = {k: v[0] for k, v in parse_qs(u.query).items()}
+                if u.path == "/control/motion" and q.get("state") in ("on", "off"):
+                    out = dev.control_motion("alarm" if q.get("topic") == "alarm" else "cell", q["state"] == "on")
+                elif u.path == "/control/status":
+                    out = dev.status()
+                else:
+                    return self.reply(404, b"not found", "text/plain")
+                return self.reply(200, json.dumps(out).encode(), "application/json")
             if self.path == "/":
                 if p.get("realm") and dev.args.user:
                     if not dev.check_digest(self, "GET"):
@@ -378,6 +527,8 @@ def main():
     ap.add_argument("--ntp", help="comma list of NTP servers (default 192.168.1.1)")
     ap.add_argument("--dns", help="comma list of DNS servers (default 192.168.1.1)")
     ap.add_argument("--open", action="store_true", help="answer device information without credentials")
+    ap.add_argument("--max-termination", type=int, default=60,
+                    help="longest subscription lifetime granted (seconds); one not renewed in time is gone")
     args = ap.parse_args()
     dev = Device(args)
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(dev))

@@ -1048,6 +1048,9 @@ static const char *sample_value(const struct nvr_camera_setting *s, int variant,
     case NVR_CS_TRANSPORT:
         snprintf(buf, n, "%s", nvr_transport_name((enum nvr_transport)((s->def + 1 + variant) % 4)));
         break;
+    case NVR_CS_MSOURCE:
+        snprintf(buf, n, "%s", nvr_motion_source_name((enum nvr_motion_source)((s->def + 1 + variant) % 3)));
+        break;
     case NVR_CS_RECTS:
         snprintf(buf, n, variant ? "0,0,0.25,0.5; 0.5,0.5,1,1" : "0.1,0.2,0.3,0.4");
         break;
@@ -1104,6 +1107,10 @@ static void test_settings_table_shape(void)
     enum nvr_transport t;
     CHECK(nvr_transport_parse("HTTP", &t) == 0 && t == NVR_TRANSPORT_HTTP);
     CHECK(nvr_transport_parse("pigeon", &t) == -1);
+    enum nvr_motion_source m;
+    CHECK(nvr_motion_source_parse("ONVIF", &m) == 0 && m == NVR_MOTION_ONVIF);
+    CHECK(nvr_motion_source_parse("both", &m) == 0 && m == NVR_MOTION_BOTH);
+    CHECK(nvr_motion_source_parse("camera", &m) == -1);
 }
 
 /* Every row: left out, the field holds its default; written out as that
@@ -1238,6 +1245,7 @@ static void test_settings_copy_and_equal(void)
         CHECK_EQ_INT(nvr_camera_config_copy(&one, c), NVR_OK);
         size_t size = nvr_camera_setting_is_text(s) ? sizeof(char *)
                       : s->kind == NVR_CS_TRANSPORT ? sizeof(enum nvr_transport)
+                      : s->kind == NVR_CS_MSOURCE   ? sizeof(enum nvr_motion_source)
                                                     : sizeof(int);
         char *keep = nvr_camera_setting_is_text(s) ? *(char **)((char *)&one + s->offset) : NULL;
         memcpy((char *)&one + s->offset, (const char *)&b->cameras[0] + s->offset, size);
@@ -1279,6 +1287,7 @@ static void test_settings_bad_values(void)
         const char *bad = s->kind == NVR_CS_INT         ? "12x"
                           : s->kind == NVR_CS_BOOL      ? "maybe"
                           : s->kind == NVR_CS_TRANSPORT ? "pigeon"
+                          : s->kind == NVR_CS_MSOURCE   ? "psychic"
                           : s->kind == NVR_CS_TEXT      ? "\"\""
                           : s->kind == NVR_CS_PATH      ? "srv/relative"
                           : s->kind == NVR_CS_RECTS     ? "0.5,0.5,0.2,1"
@@ -1358,6 +1367,9 @@ static void test_settings_json(void)
         case NVR_CS_INT: CHECK(json_is_integer(v) && json_integer_value(v) == n); break;
         case NVR_CS_BOOL: CHECK(json_is_boolean(v) && json_is_true(v) == (n != 0)); break;
         case NVR_CS_TRANSPORT: CHECK_EQ_STR(json_string_value(v), nvr_transport_name((enum nvr_transport)n)); break;
+        case NVR_CS_MSOURCE:
+            CHECK_EQ_STR(json_string_value(v), nvr_motion_source_name((enum nvr_motion_source)n));
+            break;
         default:
             if (s->flags & NVR_CS_SECRET) {
                 snprintf(url, sizeof url, "rtsp://admin:***@192.0.2.10/%s", nasty);

@@ -448,6 +448,56 @@ static void test_index_search_retention_holds(void)
     index_close(&ix);
 }
 
+/* The camera's own events (full bitmaps, score MOTION_CELLS) beside the
+ * detector's: a full second is never narrowed by the detector, a detector
+ * second is widened by a full one, and clearing the detector's motion (the
+ * rebuild) keeps the camera's. */
+static void test_onvif_rows_kept(void)
+{
+    char p[128];
+    nvr_index *ix = NULL;
+    snprintf(p, sizeof p, "%s/o.db", dir);
+    CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
+    index_camera_upsert(ix, "b", "B");
+    add_seg(ix, "b", 0);
+    struct motion_second full = {.sec = T0 / S + 10}, part = {.sec = T0 / S + 10}, part2 = {.sec = T0 / S + 11};
+    memset(full.cells, 0xff, sizeof full.cells);
+    motion_cell_set(part.cells, 1, 1);
+    motion_cell_set(part2.cells, 2, 2);
+    struct motion_event cam = {.start_us = T0 + 10 * S, .end_us = T0 + 12 * S, .score = MOTION_CELLS};
+    memset(cam.cells, 0xff, sizeof cam.cells);
+    struct motion_event det = {.start_us = T0 + 10 * S, .end_us = T0 + 12 * S, .score = 1};
+    motion_cell_set(det.cells, 1, 1);
+    CHECK_EQ_INT(motion_store_put(ix, "b", &full, 1, &cam, 1), NVR_OK);
+    CHECK_EQ_INT(motion_store_put(ix, "b", &part, 1, &det, 1), NVR_OK); /* second 10: stays full */
+    CHECK_EQ_INT(motion_store_put(ix, "b", &part2, 1, NULL, 0), NVR_OK);
+    full.sec = part2.sec;
+    CHECK_EQ_INT(motion_store_put(ix, "b", &full, 1, NULL, 0), NVR_OK); /* second 11: widened */
+    struct motion_second *secs = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(motion_store_seconds(ix, "b", T0 / S, T0 / S + 60, 100, &secs, &n), NVR_OK);
+    CHECK_EQ_INT(n, 2);
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ_INT(motion_cells_count(secs[i].cells), MOTION_CELLS);
+    free(secs);
+    /* the rebuild clears the detector's rows only */
+    motion_cell_set(part.cells, 3, 3);
+    part.sec = T0 / S + 20;
+    CHECK_EQ_INT(motion_store_put(ix, "b", &part, 1, NULL, 0), NVR_OK);
+    int deleted = -1;
+    CHECK_EQ_INT(motion_store_clear_detected(ix, "b", T0, T0 + 60 * S, &deleted), NVR_OK);
+    CHECK_EQ_INT(deleted, 1);
+    struct motion_event *evs = NULL;
+    int more = 1;
+    CHECK_EQ_INT(motion_store_events(ix, "b", T0, T0 + 60 * S, 10, &evs, &n, &more), NVR_OK);
+    CHECK(n == 1 && evs && evs[0].score == MOTION_CELLS);
+    free(evs);
+    CHECK_EQ_INT(motion_store_seconds(ix, "b", T0 / S, T0 / S + 60, 100, &secs, &n), NVR_OK);
+    CHECK_EQ_INT(n, 2); /* the two full seconds; second 20 is gone */
+    free(secs);
+    index_close(&ix);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/nvr-test-motion-XXXXXX");
@@ -460,6 +510,7 @@ int main(void)
     RUN(test_mask_honoured);
     RUN(test_tracker_merges_and_splits);
     RUN(test_index_search_retention_holds);
+    RUN(test_onvif_rows_kept);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)

@@ -4,17 +4,22 @@
  * WS-Security PasswordDigest (the ONVIF Application Programmer's Guide
  * example), the hostile-XML guards of safexml (entity expansion, depth,
  * size, malformed input, DTDs), namespace-agnostic lookup and string
- * cleaning, URL splitting, and WS-Discovery ProbeMatch parsing.
+ * cleaning, URL splitting, WS-Discovery ProbeMatch parsing, and the Events
+ * service's motion notifications (topics, states, UtcTime, sources) with
+ * the time a message is stored at (motion_onvif_msg_time: clock skew).
  */
 #include "check.h"
 
-#include "audit/netprobe.h"
-#include "audit/onvif.h"
-#include "audit/safexml.h"
+#include "onvif/netprobe.h"
+#include "onvif/onvif.h"
+#include "onvif/onvif_events.h"
+#include "motion/motion_onvif.h"
+#include "onvif/safexml.h"
 #include "audit/wsdiscovery.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void test_wsse_digest(void)
 {
@@ -166,6 +171,63 @@ static void test_probe_match(void)
     CHECK_EQ_INT(wsd_parse_match("\xff\xfe", 2, NULL, &m), 0);
 }
 
+#define PULL_HEAD                                                                                                      \
+    "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "                          \
+    "xmlns:tev=\"http://www.onvif.org/ver10/events/wsdl\" xmlns:wsnt=\"http://docs.oasis-open.org/wsn/b-2\" "          \
+    "xmlns:tt=\"http://www.onvif.org/ver10/schema\"><s:Body><tev:PullMessagesResponse>"                                \
+    "<tev:CurrentTime>2026-12-03T10:00:05Z</tev:CurrentTime>"
+#define PULL_TAIL "</tev:PullMessagesResponse></s:Body></s:Envelope>"
+#define NOTE(topic, time, op, src, name, value)                                                                        \
+    "<wsnt:NotificationMessage><wsnt:Topic Dialect=\"x\">" topic "</wsnt:Topic><wsnt:Message>"                         \
+    "<tt:Message UtcTime=\"" time "\" PropertyOperation=\"" op "\"><tt:Source>" src "</tt:Source><tt:Data>"            \
+    "<tt:SimpleItem Name=\"" name "\" Value=\"" value "\"/></tt:Data></tt:Message></wsnt:Message>"                     \
+    "</wsnt:NotificationMessage>"
+
+static void test_pull_messages(void)
+{
+    const char *doc = PULL_HEAD NOTE("tns1:RuleEngine/CellMotionDetector/Motion", "2026-12-03T10:00:01.5Z",
+                                     "Initialized", "<tt:SimpleItem Name=\"Rule\" Value=\"R1\"/>", "IsMotion", "false")
+        NOTE("tns1:RuleEngine/CellMotionDetector/Motion", "2026-12-03T11:00:02+01:00", "Changed",
+             "<tt:SimpleItem Name=\"Rule\" Value=\"R1\"/>", "IsMotion", "true")
+            NOTE("ns9:VideoSource/MotionAlarm", "garbage", "Changed", "", "State", "true")
+                NOTE("tns1:VideoSource/GlobalSceneChange/ImagingService", "2026-12-03T10:00:03Z", "Changed", "",
+                     "State", "true") NOTE("tns1:RuleEngine/CellMotionDetector/Motion", "2026-12-03T10:00:04Z",
+                                           "Changed", "", "IsMotion", "perhaps") PULL_TAIL;
+    struct onvif_motion_msg m[8];
+    int n = -1;
+    int64_t cur = 0, base = 0;
+    CHECK_EQ_INT(onvif_parse_datetime("2026-12-03T10:00:00Z", &base), 0);
+    CHECK_EQ_INT(onvif_pull_parse(doc, strlen(doc), m, 8, &n, &cur), NVR_OK);
+    CHECK_EQ_INT(n, 3); /* the scene change and the unreadable value are skipped */
+    CHECK(cur == base + 5000000);
+    CHECK_EQ_INT(m[0].topic, ONVIF_CELL_MOTION);
+    CHECK(m[0].initialized && !m[0].motion && m[0].utc_us == base + 1500000);
+    CHECK_EQ_STR(m[0].source, "Rule=R1");
+    CHECK(!m[1].initialized && m[1].motion && m[1].utc_us == base + 2000000); /* +01:00 */
+    CHECK_EQ_INT(m[2].topic, ONVIF_MOTION_ALARM);
+    CHECK(m[2].motion && m[2].utc_us == 0); /* no usable UtcTime: the receive time is used */
+    /* the limit holds */
+    CHECK_EQ_INT(onvif_pull_parse(doc, strlen(doc), m, 1, &n, &cur), NVR_OK);
+    CHECK_EQ_INT(n, 1);
+    /* not a PullMessagesResponse, hostile input */
+    CHECK(onvif_pull_parse("<a/>", 4, m, 8, &n, &cur) != NVR_OK && n == 0);
+    CHECK(onvif_pull_parse("<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>", 38, m, 8, &n, &cur) != NVR_OK);
+    int64_t t;
+    CHECK(onvif_parse_datetime("2026-13-01T00:00:00Z", &t) == -1);
+    CHECK(onvif_parse_datetime("2026-12-03T10:00:00 junk", &t) == -1);
+    CHECK(onvif_parse_datetime("2026-12-03T10:00:00", &t) == 0 && t == base); /* no zone: UTC */
+}
+
+static void test_msg_time(void)
+{
+    int64_t now = 1796300000000000LL;
+    CHECK(motion_onvif_msg_time(now - 800000, now) == now - 800000); /* the camera's time when its clock is good */
+    CHECK(motion_onvif_msg_time(now + 2000000, now) == now);         /* never after we got it */
+    CHECK(motion_onvif_msg_time(now - MOTION_ONVIF_SKEW_US - 1, now) == now); /* a clock off: our receive time */
+    CHECK(motion_onvif_msg_time(now + 3600000000LL, now) == now);
+    CHECK(motion_onvif_msg_time(0, now) == now);
+}
+
 int main(void)
 {
     RUN(test_wsse_digest);
@@ -174,5 +236,7 @@ int main(void)
     RUN(test_url_split);
     RUN(test_onvif_client_args);
     RUN(test_probe_match);
+    RUN(test_pull_messages);
+    RUN(test_msg_time);
     return check_summary();
 }

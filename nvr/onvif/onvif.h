@@ -54,6 +54,10 @@ nvr_err onvif_client_create(struct onvif_client **out, const char *device_url, c
                             int timeout_ms);
 void onvif_client_destroy(struct onvif_client **c);
 
+/* A flag (borrowed; NULL: none) that, once set, aborts the client's calls
+ * in progress and to come with NVR_ESTOPPED (netprobe.h). */
+void onvif_client_set_cancel(struct onvif_client *c, const _Atomic int *cancel);
+
 /* Each fills its part of *info and returns 0 or a negative nvr_err
  * (NVR_EAUTH for refused credentials, NVR_EINVAL for a reply that is
  * malformed, hostile or a SOAP fault, NVR_ECONN / NVR_ETIMEDOUT). */

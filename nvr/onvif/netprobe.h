@@ -16,6 +16,8 @@
  *    password in clear text to whatever answers);
  *  - header values kept (Server, WWW-Authenticate realm) are cleaned to
  *    printable ASCII and cut to NETPROBE_TEXT_MAX.
+ *  - a caller's cancel flag aborts a request in progress (a long poll of
+ *    the ONVIF events service stops when its camera does).
  * Threads: any; each call uses its own curl handle.
  */
 #ifndef NVR_NETPROBE_H
@@ -42,10 +44,13 @@ struct netprobe_req {
     const char *url;  /* without credentials (see netprobe_url_split) */
     const char *user; /* NULL: no authentication */
     const char *password;
-    const char *body;         /* POST body, NULL for GET */
-    const char *content_type; /* of the POST body */
-    size_t cap;               /* largest reply body accepted */
-    int timeout_ms;           /* whole request */
+    const char *body;          /* POST body, NULL for GET */
+    const char *content_type;  /* of the POST body */
+    size_t cap;                /* largest reply body accepted */
+    int timeout_ms;            /* whole request */
+    const _Atomic int *cancel; /* NULL, or a flag that aborts the request (NVR_ESTOPPED)
+                                * within about a second of being set: a long poll can be
+                                * stopped without waiting out its timeout */
 };
 
 /* HTTP GET (body NULL) or POST.  Fills *out (clear it with

@@ -8,12 +8,13 @@
  * whose code mentions NotAuthorized becomes NVR_EAUTH, any other fault
  * NVR_EINVAL.
  */
-#include "audit/onvif.h"
+#include "onvif/onvif.h"
 
 #include "base/clock.h"
 #include "base/err.h"
-#include "audit/netprobe.h"
-#include "audit/safexml.h"
+#include "onvif/netprobe.h"
+#include "onvif/onvif_soap.h"
+#include "onvif/safexml.h"
 
 #include <ctype.h>
 #include <openssl/evp.h>
@@ -35,6 +36,7 @@ struct onvif_client {
     char *user, *password;
     int timeout_ms;
     int64_t clock_offset_us; /* learnt from GetSystemDateAndTime, for Created */
+    const _Atomic int *cancel;
 };
 
 nvr_err onvif_client_create(struct onvif_client **out, const char *device_url, const char *user, const char *password,
@@ -81,6 +83,21 @@ void onvif_client_destroy(struct onvif_client **c)
     *c = NULL;
 }
 
+const char *onvif_client_base(const struct onvif_client *c)
+{
+    return c->base;
+}
+
+const char *onvif_client_device_url(const struct onvif_client *c)
+{
+    return c->device_url;
+}
+
+void onvif_client_set_cancel(struct onvif_client *c, const _Atomic int *cancel)
+{
+    c->cancel = cancel;
+}
+
 void onvif_wsse_digest(const unsigned char *nonce, size_t nonce_len, const char *created, const char *password,
                        char out[29])
 {
@@ -95,8 +112,7 @@ void onvif_wsse_digest(const unsigned char *nonce, size_t nonce_len, const char 
     EVP_EncodeBlock((unsigned char *)out, md, SHA_DIGEST_LENGTH);
 }
 
-/* Appends s XML-escaped to f. */
-static void xml_escape(FILE *f, const char *s)
+void onvif_xml_escape(FILE *f, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
@@ -110,8 +126,9 @@ static void xml_escape(FILE *f, const char *s)
     }
 }
 
-/* Builds the envelope around body (malloc'ed into *out). */
-static nvr_err envelope(const struct onvif_client *c, int secure, const char *body, char **out)
+/* Builds the envelope around body, with the extra header elements hdr (may
+ * be NULL; malloc'ed into *out). */
+static nvr_err envelope(const struct onvif_client *c, int secure, const char *hdr, const char *body, char **out)
 {
     size_t len = 0;
     FILE *f = open_memstream(out, &len);
@@ -138,7 +155,7 @@ static nvr_err envelope(const struct onvif_client *c, int secure, const char *bo
         fputs("<Security s:mustUnderstand=\"1\" xmlns=\"http://docs.oasis-open.org/wss/2004/01/"
               "oasis-200401-wss-wssecurity-secext-1.0.xsd\"><UsernameToken><Username>",
               f);
-        xml_escape(f, c->user);
+        onvif_xml_escape(f, c->user);
         fprintf(f,
                 "</Username><Password Type=\"http://docs.oasis-open.org/wss/2004/01/"
                 "oasis-200401-wss-username-token-profile-1.0#PasswordDigest\">%s</Password>"
@@ -148,7 +165,7 @@ static nvr_err envelope(const struct onvif_client *c, int secure, const char *bo
                 "oasis-200401-wss-wssecurity-utility-1.0.xsd\">%s</Created></UsernameToken></Security>",
                 digest, nonce64, created);
     }
-    fprintf(f, "</s:Header><s:Body>%s</s:Body></s:Envelope>", body);
+    fprintf(f, "%s</s:Header><s:Body>%s</s:Body></s:Envelope>", hdr ? hdr : "", body);
     if (fclose(f) != 0) {
         free(*out);
         *out = NULL;
@@ -157,17 +174,21 @@ static nvr_err envelope(const struct onvif_client *c, int secure, const char *bo
     return NVR_OK;
 }
 
-/* One SOAP call: url, action (for the Content-Type), body.  On success
- * *doc owns the reply and *resp points at the Body's first element. */
 static nvr_err soap_call(struct onvif_client *c, const char *url, const char *action, int secure, const char *body,
                          xmlDoc **doc, xmlNode **resp)
+{
+    return onvif_soap_call(c, url, action, secure, NULL, body, 0, doc, resp);
+}
+
+nvr_err onvif_soap_call(struct onvif_client *c, const char *url, const char *action, int secure, const char *hdr,
+                        const char *body, int timeout_ms, xmlDoc **doc, xmlNode **resp)
 {
     char *env = NULL, ct[256];
     struct netprobe_reply r = {0};
     int rc;
     *doc = NULL;
     *resp = NULL;
-    if ((rc = envelope(c, secure, body, &env)))
+    if ((rc = envelope(c, secure, hdr, body, &env)))
         return rc;
     snprintf(ct, sizeof ct, "application/soap+xml; charset=utf-8; action=\"%s\"", action);
     struct netprobe_req req = {
@@ -177,7 +198,8 @@ static nvr_err soap_call(struct onvif_client *c, const char *url, const char *ac
         .body = env,
         .content_type = ct,
         .cap = ONVIF_MAX_REPLY,
-        .timeout_ms = c->timeout_ms,
+        .timeout_ms = timeout_ms > 0 ? timeout_ms : c->timeout_ms,
+        .cancel = c->cancel,
     };
     if ((rc = netprobe_http(&req, &r)))
         goto out;
@@ -374,7 +396,7 @@ static nvr_err stream_uri(struct onvif_client *c, const char *token, char *out, 
           "\">RTP-Unicast</Stream><Transport xmlns=\"" NS_SCHEMA
           "\"><Protocol>RTSP</Protocol></Transport></StreamSetup><ProfileToken>",
           f);
-    xml_escape(f, token);
+    onvif_xml_escape(f, token);
     fputs("</ProfileToken></GetStreamUri>", f);
     if (fclose(f) != 0) {
         free(body);

@@ -2,7 +2,7 @@
 /*
  * safexml.c - hostile-input XML parsing with libxml2 (see safexml.h).
  */
-#include "audit/safexml.h"
+#include "onvif/safexml.h"
 
 #include "base/err.h"
 

@@ -4,10 +4,10 @@
  * netprobe.h).  curl_easy_init() performs libcurl's global initialisation
  * on first use; Debian's libcurl (7.88) does that thread-safely.
  */
-#include "audit/netprobe.h"
+#include "onvif/netprobe.h"
 
 #include "base/err.h"
-#include "audit/safexml.h"
+#include "onvif/safexml.h"
 
 #include <curl/curl.h>
 #include <stdlib.h>
@@ -70,10 +70,18 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/* curl's progress callback (at least once a second): non-zero aborts */
+static int on_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
+{
+    (void)dlt, (void)dln, (void)ult, (void)uln;
+    return arg && *(const _Atomic int *)arg;
+}
+
 static nvr_err translate(CURLcode c, const struct netprobe_reply *r)
 {
     switch (c) {
     case CURLE_OK: return NVR_OK;
+    case CURLE_ABORTED_BY_CALLBACK: return NVR_ESTOPPED;
     case CURLE_OPERATION_TIMEDOUT: return NVR_ETIMEDOUT;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -104,6 +112,11 @@ static CURL *make_handle(const struct netprobe_req *req, struct sink *s, const c
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "nvr-audit");
+    if (req->cancel) {
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)req->cancel);
+    }
     return c;
 }
 
