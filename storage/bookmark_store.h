@@ -29,11 +29,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define BOOKMARK_NOTE_MAX 500       /* B2: bytes */
-#define BOOKMARK_USER_MAX 10000     /* B3: the bound the server uses */
-#define BOOKMARK_LIST_MAX 1000      /* most bookmarks in one answer */
-#define BOOKMARK_QUERY_MAX 100      /* bytes of a search text */
-#define BOOKMARK_CAMERAS_MAX 256    /* cameras in one listing */
+#define BOOKMARK_NOTE_MAX 500    /* B2: bytes */
+#define BOOKMARK_USER_MAX 10000  /* B3: the bound the server uses */
+#define BOOKMARK_LIST_MAX 1000   /* most bookmarks in one answer */
+#define BOOKMARK_QUERY_MAX 100   /* bytes of a search text */
+#define BOOKMARK_CAMERAS_MAX 256 /* cameras in one listing */
 
 struct bookmark {
     int64_t id; /* 0 until stored */

@@ -555,13 +555,13 @@ static const struct http_route routes[] = {
     {"GET", "/api/v1/cameras/{}/live.mp4", live_api_live, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/snapshot.jpg", live_api_snapshot, HTTP_USER},
     {"GET", "/api/v1/live/mux", live_api_mux, HTTP_USER}, /* checks each camera itself */
-    {"GET", "/api/v1/bookmarks", http_bookmarks_list, HTTP_USER},      /* checks each camera itself */
-    {"POST", "/api/v1/bookmarks", http_bookmarks_create, HTTP_USER},   /* the camera in the body */
-    {"DELETE", "/api/v1/bookmarks/{}", http_bookmarks_delete, HTTP_USER}, /* author or admin */
     {"GET", "/api/v1/holds", http_holds_list, HTTP_INVESTIGATOR},
     {"POST", "/api/v1/holds", http_holds_create, HTTP_INVESTIGATOR},
     {"GET", "/api/v1/holds/{}", http_holds_get, HTTP_INVESTIGATOR},
     {"DELETE", "/api/v1/holds/{}", http_holds_release, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/bookmarks", http_bookmarks_list, HTTP_USER},         /* checks each camera itself */
+    {"POST", "/api/v1/bookmarks", http_bookmarks_create, HTTP_USER},      /* the camera in the body */
+    {"DELETE", "/api/v1/bookmarks/{}", http_bookmarks_delete, HTTP_USER}, /* author or admin */
     {"GET", "/api/v1/audit", http_audit_get, HTTP_ADMIN},
     {"POST", "/api/v1/audit", http_audit_post, HTTP_ADMIN},
     {"GET", "/api/v1/audit/containment", http_audit_containment, HTTP_ADMIN},

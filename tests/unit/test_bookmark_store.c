@@ -68,8 +68,8 @@ static int add(nvr_index *ix, const char *cam, int64_t t, const char *note, cons
 static size_t list(nvr_index *ix, const char *const *cams, size_t ncam, const char *text, size_t max, int *more,
                    struct bookmark **v)
 {
-    struct bookmark_query q = {.cameras = cams, .ncameras = ncam, .from_us = T0, .to_us = T0 + 3600 * S, .text = text,
-                               .max = max};
+    struct bookmark_query q = {
+        .cameras = cams, .ncameras = ncam, .from_us = T0, .to_us = T0 + 3600 * S, .text = text, .max = max};
     size_t n = 0;
     CHECK_EQ_INT(bookmark_list(ix, &q, v, &n, more), NVR_OK);
     return n;
