@@ -191,6 +191,11 @@ http_result http_bookmarks_create(struct http_request *r, struct nvr *nvr)
     }
     snprintf(b->author, sizeof b->author, "%s", http_auth_name(r));
     b->created_us = nvr_clock_now_us();
+    /* (the segment being written passes B1's test at any later instant) */
+    if (b->time_us > b->created_us + 2000000) {
+        ret = http_reply_error(r, 400, "time is in the future");
+        goto out;
+    }
     int rc = bookmark_add(storage_index(nvr->st), b, BOOKMARK_USER_MAX, &why);
     if (rc)
         ret = http_reply_error(r, 500, "cannot store the bookmark: %s", nvr_strerror(rc));

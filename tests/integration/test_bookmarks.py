@@ -103,6 +103,8 @@ with Camera("h264.mp4", no_audio=True) as cam:
     bad(vlobby, "POST", B, {"camera": "lobby", "time": "yesterday", "note": "x"}, 400, "time")
     bad(vlobby, "POST", B, {"camera": "lobby", "note": "x"}, 400, "time")
     bad(vlobby, "POST", B, {"camera": "lobby", "time": "2001-01-01T00:00:00Z", "note": "x"}, 400, "time")  # no footage
+    bad(vlobby, "POST", B, {"camera": "lobby", "time": iso(time.time() + 60), "note": "x"}, 400, "time")  # future
+    bad(vlobby, "POST", B, {"camera": "lobby", "time": "2100-01-01T00:00:00Z", "note": "x"}, 400, "time")
     bad(vlobby, "POST", B, {"camera": "lobby", "time": at(t1)}, 400, "note")
     bad(vlobby, "POST", B, {"camera": "lobby", "time": at(t1), "note": ""}, 400, "note")
     bad(vlobby, "POST", B, {"camera": "lobby", "time": at(t1), "note": ["x"]}, 400, "note")
