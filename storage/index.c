@@ -241,6 +241,30 @@ static const char *const migrations[] = {
     "    WHERE s.camera = OLD.camera AND s.start_us <= motion_events.end_us"
     "    ORDER BY s.start_us DESC LIMIT 1), 0);"
     "END;",
+    /* 13: bookmarks (bookmark_store.h, docs/design/playback.md): a note at an
+     * instant of a camera, by a user.  A bookmark lives only where footage
+     * of its camera does (B1): the same "footage at" test as a new one must
+     * pass (the camera's last segment to start before time + 1 s ends after
+     * time - 1 s, or is being written); a segment row's deletion takes the
+     * bookmarks near it that no longer pass it, so retention removes them
+     * with the footage and holds keep them */
+    "CREATE TABLE bookmarks ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  camera TEXT NOT NULL,"
+    "  time_us INTEGER NOT NULL,"
+    "  note TEXT NOT NULL CHECK (length(CAST(note AS BLOB)) <= 500),"
+    "  author TEXT NOT NULL,"
+    "  created_us INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX bookmarks_camera_time ON bookmarks(camera, time_us);"
+    "CREATE INDEX bookmarks_author ON bookmarks(author);"
+    "CREATE TRIGGER bookmarks_retire AFTER DELETE ON segments BEGIN"
+    "  DELETE FROM bookmarks WHERE camera = OLD.camera"
+    "  AND time_us >= OLD.start_us - 1000000 AND time_us <= OLD.end_us + 1000000"
+    "  AND NOT COALESCE((SELECT s.end_us > bookmarks.time_us - 1000000 OR s.state = 1 FROM segments s"
+    "    WHERE s.camera = OLD.camera AND s.start_us < bookmarks.time_us + 1000000"
+    "    ORDER BY s.start_us DESC LIMIT 1), 0);"
+    "END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -35,6 +35,7 @@
  */
 #include "storage/storage.h"
 #include "storage/motion_store.h"
+#include "storage/bookmark_store.h"
 #include "storage/storage_priv.h"
 
 #include "base/clock.h"
@@ -922,6 +923,13 @@ nvr_err storage_check(struct storage *st, enum storage_check_mode mode, FILE *re
         rc = motion_store_check(st->ix, mode == STORAGE_CHECK_REPAIR, report, &mp);
         sw.problems += mp;
         sw.unresolved += mode == STORAGE_CHECK_REPAIR ? 0 : mp;
+    }
+    /* bookmarks (bookmark_store.h, B1 and B2) */
+    if (rc == NVR_OK) {
+        int bp = 0;
+        rc = bookmark_store_check(st->ix, mode == STORAGE_CHECK_REPAIR, report, &bp);
+        sw.problems += bp;
+        sw.unresolved += mode == STORAGE_CHECK_REPAIR ? 0 : bp;
     }
     /* files: every day directory of every camera directory, indexed or not, on
      * every storage dir that can be read */

@@ -19,6 +19,7 @@
 #include "playback/coverage.h"
 #include "playback/hls.h"
 #include "http/http_auth.h"
+#include "http/http_bookmarks.h"
 #include "http/http_cameras.h"
 #include "http/http_discover.h"
 #include "http/http_onvif.h"
@@ -560,6 +561,9 @@ static const struct http_route routes[] = {
     {"POST", "/api/v1/holds", http_holds_create, HTTP_INVESTIGATOR},
     {"GET", "/api/v1/holds/{}", http_holds_get, HTTP_INVESTIGATOR},
     {"DELETE", "/api/v1/holds/{}", http_holds_release, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/bookmarks", http_bookmarks_list, HTTP_USER},         /* checks each camera itself */
+    {"POST", "/api/v1/bookmarks", http_bookmarks_create, HTTP_USER},      /* the camera in the body */
+    {"DELETE", "/api/v1/bookmarks/{}", http_bookmarks_delete, HTTP_USER}, /* author or admin */
     {"GET", "/api/v1/audit", http_audit_get, HTTP_ADMIN},
     {"POST", "/api/v1/audit", http_audit_post, HTTP_ADMIN},
     {"GET", "/api/v1/audit/containment", http_audit_containment, HTTP_ADMIN},

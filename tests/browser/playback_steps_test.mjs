@@ -217,7 +217,7 @@ async function timeline(page) {
     console.log('(the day ends within a few pixels of now: the future is not checked)');
   }
   // tooltip
-  const box = await tl.boundingBox();
+  let box = await tl.boundingBox();
   const hx = Math.round(w * 0.25);
   await page.mouse.move(box.x + hx, box.y + y);
   const tip = page.locator('.timeline-tip');
@@ -236,6 +236,8 @@ async function timeline(page) {
   check(at > s5 && at < e5, `the 5 min view holds ${iso(at)} (${iso(s5)} .. ${iso(e5)})`);
   const hx5 = ((at - s5) / (e5 - s5)) * w;
   const t0 = Date.now();
+  await tl.scrollIntoViewIfNeeded(); // (Go and the zoom button may have scrolled it away)
+  box = await tl.boundingBox();
   await page.mouse.move(box.x + hx5, box.y + y);
   const img = tip.locator('img');
   const ok = await waitFor(async () => (await img.isVisible()) && (await img.evaluate((i) => i.complete && i.naturalWidth)), 5000, 20);

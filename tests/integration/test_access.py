@@ -154,6 +154,12 @@ with Camera("h264.mp4", no_audio=True) as cam:
         ("GET", "/api/v1/cameras/{}/snapshot.jpg", "/api/v1/cameras/lobby/snapshot.jpg?width=160", None,
          [A, 200, 404, 200, 200]),
         ("GET", "/*", "/index.html", None, [404, 404, 404, 404, 404]),  # no web_dir here: public either way
+        # bookmarks: who may play back the camera (a hidden camera in the body is a bad field, 400);
+        # each deletes the one they made (vsouth made none: 404)
+        ("GET", "/api/v1/bookmarks", "/api/v1/bookmarks?cameras=lobby", None, [A, 200, 404, 200, 200]),
+        ("POST", "/api/v1/bookmarks", "/api/v1/bookmarks",
+         {"camera": "lobby", "time": iso(seg["start_us"] / 1e6 + 1), "note": "table %s"}, [A, 201, 400, 201, 201]),
+        ("DELETE", "/api/v1/bookmarks/{}", "/api/v1/bookmarks/%d", None, [A, 200, 404, 200, 200]),
         ("GET", "/api/v1/holds", "/api/v1/holds", None, [A, 403, 403, 200, 200]),
         ("POST", "/api/v1/holds", "/api/v1/holds",
          {"cameras": ["lobby"], "start": iso(now - 60), "end": iso(now), "reason": "table"}, [A, 403, 403, 201, 201]),
@@ -197,13 +203,15 @@ with Camera("h264.mp4", no_audio=True) as cam:
     check(routes == covered, "the table covers every route: missing %s, unknown %s"
           % (sorted(routes - covered), sorted(covered - routes)))
     who = ["nobody", "vlobby", "vsouth", "inv", "admin"]
-    holds_made, tokens_made = [], []
+    holds_made, tokens_made, bookmarks_made = [], [], {}
     for method, pattern, path, body, want in table:
         for i, name in enumerate(who):
             p = path
             if "%d" in p:
                 if "holds" in p:  # the investigator releases the hold they made, the admin theirs
                     p = p % (holds_made[i - 3] if i >= 3 and len(holds_made) > i - 3 else 999999)
+                elif "bookmarks" in p:
+                    p = p % bookmarks_made.get(name, 999999)
                 else:
                     p = p % (tokens_made[-1] if tokens_made else 999999)
             if "%s" in p:
@@ -220,6 +228,8 @@ with Camera("h264.mp4", no_audio=True) as cam:
             doc = jdoc(payload)
             if st >= 400:
                 check(isinstance(doc, dict) and doc.get("error"), "%s %s as %s: JSON error body" % (method, p, name))
+            if st == 201 and pattern == "/api/v1/bookmarks":
+                bookmarks_made[name] = doc["id"]
             if st == 201 and pattern == "/api/v1/holds":
                 holds_made.append(doc["id"])
             if st == 201 and pattern.endswith("/tokens"):
@@ -367,7 +377,9 @@ with Camera("h264.mp4", no_audio=True) as cam:
     actions = {(e["user"], e["action"], e["camera"]) for e in entries}
     for want in [("vlobby", "login", ""), ("inv", "login_failed", ""), ("vlobby", "playback", "lobby"), ("vlobby", "motion", "lobby"),
                  ("inv", "hold_created", "lobby"), ("admin", "user_created", ""), ("vlobby", "logout", ""),
-                 ("vlobby", "segment_download", "lobby"), ("inv", "login_blocked", "")]:
+                 ("vlobby", "segment_download", "lobby"), ("inv", "login_blocked", ""),
+                 ("vlobby", "bookmark_list", "lobby"), ("vlobby", "bookmark_created", "lobby"),
+                 ("vlobby", "bookmark_deleted", "lobby")]:
         check(want in actions, "access log has %s" % (want,))
     st, r, body = nb.req("GET", "/api/v1/access-log?format=csv&action=login")
     lines = body.decode().strip().split("\r\n")

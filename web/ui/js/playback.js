@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// playback.js - the playback page: one to four cameras played at the same
-// wall-clock instant, one timeline, play/pause, speed, a date picker.
+// playback.js - the playback page: one to sixteen cameras played at the
+// same wall-clock instant (a 1, 2x2, 3x3 or 4x4 grid: grid_layout.js), one
+// timeline, play/pause, speed, a date picker, bookmarks (bookmarks.js).
 //
 // URL: playback.html?cameras=a,b&t=2026-11-22T04:00:00Z&zoom=1[&play=1]  (t
 // may also be local, "2026-11-22T05:00:00"; zoom 0 = 24 h, 1 = 1 h, 2 = 5
 // min; play=1 starts playing, as the live tiles' "replay" links ask).
 //
 // Cameras are a visible list: a click shows that camera alone, Ctrl/Shift/
-// Cmd-click or a press held 500 ms adds or removes it (1..4 together).  A
+// Cmd-click or a press held 500 ms adds or removes it (1..16 together).  A
 // time asked for (Go, a jump, the URL) where the first camera has no footage
 // says so and which recording is shown instead.  The calendar marks the days
 // of the month with footage of the cameras shown.  Mark in / Mark out (keys I
@@ -16,6 +17,7 @@
 // frame buttons (keys , and .) step every camera one frame; each picture
 // zooms on its own (zoom.js).  Motion (Search motion, the density strip on
 // the timeline, next/previous event: keys N and P) is motion_search.js.
+// "Bookmark" (key B) leaves a note at the instant on screen (bookmarks.js).
 //
 // Synchronisation: the first camera with footage at the cursor is the
 // master; every 200 ms each other player's wall-clock time is compared with
@@ -34,11 +36,13 @@ import { DigitalZoom } from './zoom.js';
 import { Calendar } from './calendar.js';
 import { CameraList } from './cam_list.js';
 import { MotionSearch } from './motion_search.js';
+import { Bookmarks } from './bookmarks.js';
+import { applyLayout, MAX_GRID } from './grid_layout.js';
 
 // hls.js starts arriving now, beside the page's own requests (player.js)
 loadHls().catch(() => {});
 
-const MAX_CAMS = 4;
+const MAX_CAMS = MAX_GRID;
 const SYNC_SEEK_MS = 500;
 const SYNC_NUDGE_MS = 150;
 const MAX_PLAYLIST_MS = 24 * 3600e3;
@@ -57,6 +61,15 @@ const timeline = new Timeline($('timeline'), {
   onSeek: (t, dir) => (dir < 0 ? jumpBack(t) : seek(t)),
   onView: (s, e) => viewChanged(s, e),
   thumb: (ms) => thumbUrl(ms),
+});
+
+const bookmarks = new Bookmarks({
+  timeline,
+  cameras: () => players.map((p) => p.cam.id),
+  cursor: () => cursor,
+  seek: (t) => seek(t),
+  panel: $('bookmarks'),
+  dialog: $('bookmark-dialog'),
 });
 
 // The timeline tooltip's picture: the first camera's keyframe at or before
@@ -130,7 +143,7 @@ function setCameras(ids) {
   players = [];
   const box = $('players');
   box.replaceChildren();
-  box.dataset.count = ids.length;
+  applyLayout(box, ids.length);
   for (const id of ids) {
     const cam = all.find((c) => c.id === id);
     if (!cam) continue;
@@ -158,6 +171,7 @@ function setCameras(ids) {
   if (camList) camList.mark(players.map((p) => p.cam.id));
   document.title = `${players.map((p) => p.cam.name).join(', ')} - playback - NVR`;
   refreshCoverage();
+  bookmarks.refresh();
   seek(cursor, true);
   if (playing) setPlaying(true);
 }
@@ -496,7 +510,7 @@ $('go').addEventListener('click', () => {
   seek(new Date(day.getFullYear(), day.getMonth(), day.getDate(), tm.h, tm.m, tm.s).getTime());
 });
 document.addEventListener('keydown', (e) => {
-  if (e.target.tagName === 'INPUT' || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (['INPUT', 'TEXTAREA'].includes(e.target.tagName) || e.target.closest('dialog') || e.ctrlKey || e.metaKey || e.altKey) return;
   if (e.key === ' ' && e.target.tagName !== 'BUTTON') {
     e.preventDefault();
     setPlaying(!playing);
@@ -506,8 +520,12 @@ document.addEventListener('keydown', (e) => {
     setMark('in', cursor);
   } else if (e.key === 'o' || e.key === 'O') {
     setMark('out', cursor);
+  } else if (e.key === 'b' || e.key === 'B') {
+    e.preventDefault();
+    bookmarks.open();
   }
 });
+$('bookmark').addEventListener('click', () => bookmarks.open());
 $('frame-back').addEventListener('click', () => frameStep(-1));
 $('frame-next').addEventListener('click', () => frameStep(1));
 $('mark-in').addEventListener('click', () => setMark('in', cursor));

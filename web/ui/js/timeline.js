@@ -30,6 +30,9 @@
 // row of buckets over a time range, each 0..1 (the part of it with motion),
 // drawn as an amber strip along the bottom of the lane, opacity by density;
 // the buckets with motion are in data-density (JSON, per camera: runs).
+// Other modules draw on it through addLayer(fn): fn(ctx, height) after the
+// marks, before the cursor (bookmarks.js).  Past 4 lanes each is narrower
+// (14 px) so 16 cameras' lanes stay on screen.
 
 import { fmtTime, fmtHM, iso, fmtDate, localMidnight } from './common.js';
 
@@ -60,6 +63,7 @@ export class Timeline {
     this.marks = { in: null, out: null };
     this.density = {}; // camera id -> {start, end, values: [0..1]}
     this.drag = null;
+    this.layers = [];
     this.laneH = 22;
     this.tickH = 22;
     new ResizeObserver(() => this.draw()).observe(canvas);
@@ -132,6 +136,7 @@ export class Timeline {
 
   setLanes(lanes) {
     this.lanes = lanes;
+    this.laneH = lanes.length > 4 ? 14 : 22;
     const doc = {};
     for (const l of lanes) doc[l.id] = l.runs.map((r) => [iso(r.start), iso(r.end)]);
     this.canvas.dataset.coverage = JSON.stringify(doc);
@@ -155,6 +160,12 @@ export class Timeline {
       out[id] = runs.map(([a, b]) => [iso(Math.floor(a)), iso(Math.ceil(b))]);
     }
     this.canvas.dataset.density = JSON.stringify(out);
+    this.draw();
+  }
+
+  // fn(ctx, height) draws over the lanes at every redraw (see the header).
+  addLayer(fn) {
+    this.layers.push(fn);
     this.draw();
   }
 
@@ -351,6 +362,7 @@ export class Timeline {
       g.fillText(label, x + 3, ty + 12);
     }
     this.drawMarks(g, h);
+    for (const f of this.layers) f(g, h);
     if (this.cursor !== null && this.cursor >= this.start && this.cursor <= this.end) {
       const x = Math.round(this.timeToX(this.cursor)) + 0.5;
       g.strokeStyle = COL_CURSOR;

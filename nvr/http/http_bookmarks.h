@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * http_bookmarks.h - the bookmark routes (docs/ref/http-api.md): GET/POST
+ * /api/v1/bookmarks, DELETE /api/v1/bookmarks/{id}.
+ */
+#ifndef NVR_HTTP_BOOKMARKS_H
+#define NVR_HTTP_BOOKMARKS_H
+
+#include "http/http_server.h"
+
+http_result http_bookmarks_list(struct http_request *r, struct nvr *nvr);
+http_result http_bookmarks_create(struct http_request *r, struct nvr *nvr);
+http_result http_bookmarks_delete(struct http_request *r, struct nvr *nvr);
+
+#endif
