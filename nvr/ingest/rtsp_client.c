@@ -17,9 +17,10 @@
  * nothing left) without waiting while the socket may still hold data
  * (`drained` clear) and poll(2)s only after a short read, so receiving a
  * burst costs one poll and one recv.  While streaming, SO_RCVLOWAT makes
- * poll wake only once 32 KiB are waiting (about every second frame of a
- * 4 Mbit/s camera instead of every frame; the kernel also wakes us when the
- * receive window closes), and each 100 ms poll slice ends with a recv of
+ * poll wake only once 64 KiB are waiting (at 4 Mbit/s the 100 ms slice
+ * comes first: about 10 wake-ups a second instead of 25, one per frame; the
+ * kernel also wakes us when the receive window closes), and each 100 ms poll
+ * slice ends with a recv of
  * whatever there is, so a slow stream is read at most 100 ms late.  Waking
  * up is most of what ingest costs (context switches), hence the care.
  */
@@ -50,7 +51,7 @@
 #define BODY_MAX (64 * 1024)
 #define LINE_PROBE 512           /* a message's first line must fit in this */
 #define POLL_SLICE_MS 100        /* how often a wait looks at *stop */
-#define STREAM_LOWAT (32 * 1024) /* while streaming, poll wakes for this many bytes */
+#define STREAM_LOWAT (64 * 1024) /* while streaming, poll wakes for this many bytes */
 #define TEARDOWN_WAIT_US 500000
 #define MAX_REDIRECTS 3
 #define USER_AGENT "nvr"
