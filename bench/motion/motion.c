@@ -409,6 +409,28 @@ static int build_index(nvr_index *ix, int days)
     size_t nsec = 0, nev = 0, total_ev = 0, total_sec = 0;
     double t0 = now_ms();
     index_camera_upsert(ix, "busy", "busy");
+    /* footage for the whole range, one segment an hour: motion is kept only
+     * where footage is (docs/design/motion.md, M2) */
+    for (int d = 0; d < days * 24; d++) {
+        struct index_segment g;
+        memset(&g, 0, sizeof g);
+        snprintf(g.camera, sizeof g.camera, "busy");
+        g.session = T0;
+        g.start_us = T0 + (int64_t)d * 3600 * S;
+        g.end_us = g.media_us = 3600 * S;
+        g.end_us += g.start_us;
+        snprintf(g.path, sizeof g.path, "recordings/busy/%04d.mp4", d);
+        snprintf(g.video_codec, sizeof g.video_codec, "h264");
+        g.init_bytes = g.bytes = 100;
+        fragments_append(&g.frags, 900, (uint32_t)(3600 * S));
+        int bad = index_segment_insert(ix, &g) != NVR_OK;
+        g.bytes = 1000;
+        g.has_sha256 = 1;
+        bad = bad || index_segment_finish(ix, &g) != NVR_OK;
+        fragments_free(&g.frags);
+        if (bad)
+            return -1;
+    }
     for (int64_t t = T0; t < end; t += 120 * S) {
         struct motion_event *e = &evs[nev++];
         memset(e, 0, sizeof *e);
@@ -454,8 +476,14 @@ static int search(int days, int queries, const char *db)
 {
     char path[4096];
     nvr_index *ix = NULL;
+    /* built afresh each run (2 s): an index left by another build may have
+     * another schema, or motion without footage */
+    for (int k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s%s", db, k == 0 ? "" : k == 1 ? "-wal" : "-shm");
+        unlink(path);
+    }
     snprintf(path, sizeof path, "%s", db);
-    int fresh = access(path, F_OK) != 0;
+    int fresh = 1;
     if (index_open(&ix, path)) {
         fprintf(stderr, "motion: cannot open %s\n", path);
         return 1;
@@ -518,7 +546,8 @@ static int search(int days, int queries, const char *db)
     printf("%-10s %22.1f %22.1f %28.1f\n", "p50", r50, pct(t_all, queries, 0.5), pct(t_base, nb, 0.5));
     printf("%-10s %22.1f %22.1f %28.1f\n", "p99", r99, pct(t_all, queries, 0.99), pct(t_base, nb, 0.99));
     printf("%-10s %22.1f %22.1f %28.1f\n", "max", rmax, pct(t_all, queries, 1), pct(t_base, nb, 1));
-    printf("\n%s region search p99 %.1f ms (target < 200 ms)\n", r99 < 200 ? "PASS" : "FAIL", r99);
+    /* (a search that finds nothing measured nothing) */
+    printf("\n%s region search p99 %.1f ms (target < 200 ms)\n", r99 < 200 && hits_total ? "PASS" : "FAIL", r99);
     free(t_region);
     free(t_all);
     free(t_base);

@@ -9,7 +9,10 @@
 //     in its name and stream URL; the form's Test connection reports the stream (h264,
 //     size, frame rate) and shows the camera's picture; Save adds it, the
 //     list shows it recording, and the API has segments for it;
-//   - Edit keeps the stored password when the URL still shows "***";
+//   - Edit keeps the stored password when the URL still shows "***"; its
+//     Motion part shows the camera's picture, a box dragged on it and one
+//     added from the keyboard (Enter, then an arrow) become motion_mask,
+//     and the sensitivity is saved;
 //   - Disable shows it disabled; Remove (confirmed) takes it off the list
 //     and the API;
 //   - a camera name with markup is shown as text;
@@ -93,7 +96,31 @@ try {
   await rowOf(page, 'gym').locator('button.edit').click();
   check(/:\*\*\*@/.test(await page.inputValue('#f-url')), 'the edit form shows the password as ***');
   await page.fill('#f-name', 'Gym east');
+  // the motion mask, drawn on the camera's picture
+  check(await waitFor(() => page.locator('#mask-area img.mask-picture').evaluate((i) => i.complete && i.naturalWidth > 0), 10000),
+        'the mask editor shows the camera\'s picture');
+  await page.locator('#mask-area').scrollIntoViewIfNeeded();
+  const area = await page.locator('#mask-area').boundingBox();
+  await page.mouse.move(area.x + area.width * 0.1, area.y + area.height * 0.2);
+  await page.mouse.down();
+  await page.mouse.move(area.x + area.width * 0.3, area.y + area.height * 0.5, { steps: 5 });
+  await page.mouse.up();
+  await page.focus('#mask-area');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('ArrowRight');
+  await page.fill('#f-sensitivity', '7');
+  check((await page.locator('#mask-area .mask-box').count()) === 2, 'two boxes are drawn over the picture');
+  await shot(page, 'camera-mask');
   await page.click('#save');
+  const saved = await waitFor(async () => {
+    const r = await api('/api/v1/cameras/gym');
+    return r.doc.motion_mask ? r.doc : null;
+  }, 10000);
+  const boxes = saved ? saved.motion_mask.split(';').map((b) => b.split(',').map(Number)) : [];
+  const near = (b, want) => b.length === 4 && b.every((v, i) => Math.abs(v - want[i]) <= 0.02);
+  check(boxes.length === 2 && near(boxes[0], [0.1, 0.2, 0.3, 0.5]) && near(boxes[1], [0.42, 0.4, 0.62, 0.6]),
+        `motion_mask is the boxes drawn (${saved && saved.motion_mask})`);
+  check(saved && saved.motion_sensitivity === 7, `the sensitivity is saved (${saved && saved.motion_sensitivity})`);
   check(await waitFor(async () => /Gym east/.test(await rowOf(page, 'gym').textContent()), 10000), 'the edit is listed');
   const before = (await api('/api/v1/cameras/gym')).doc.stats.segments;
   const after = await waitFor(async () => {

@@ -18,9 +18,13 @@
 // row is tr[data-camera=ID] with data-status; the audit badge is
 // .audit-badge[data-verdict]; audio that cannot be recorded (audio_status
 // "unsupported: NAME") shows as .badge.audio-unsupported under the video.
+// The editor's Motion part sets motion, motion_source, motion_sensitivity
+// and motion_mask, the mask drawn on the camera's picture (mask_editor.js:
+// its snapshot when editing, the test's picture when adding).
 
 import { getJSON, send, header, el, show, showError, showNotice } from './common.js';
 import { verdictBadge } from './verdicts.js';
+import { MaskEditor } from './mask_editor.js';
 
 const $ = (id) => document.getElementById(id);
 const tbody = document.querySelector('#cameras tbody');
@@ -29,6 +33,7 @@ const form = $('camera-form');
 let cameras = [];
 let audit = new Map(); // id -> {verdict, reason, maker, label}
 let editing = null; // the CAMERA being edited, null when adding
+const mask = new MaskEditor($('mask-area'), $('mask-list'));
 
 function videoText(v) {
   if (!v) return '-';
@@ -116,6 +121,10 @@ function openEditor(c) {
   $('f-retain').value = c ? String(c.retain_days) : '';
   $('f-group').value = c ? c.group || '' : '';
   $('f-audio').checked = c ? !!c.audio : false;
+  $('f-motion').checked = c ? c.motion !== false : true;
+  $('f-motion-source').value = c && c.motion_source ? c.motion_source : 'detect';
+  $('f-sensitivity').value = c && c.motion_sensitivity ? String(c.motion_sensitivity) : '';
+  mask.set(c ? c.motion_mask : '', c ? `/api/v1/cameras/${encodeURIComponent(c.id)}/snapshot.jpg` : null);
   show($('form-error'), '');
   $('test-result').hidden = true;
   $('test-result').replaceChildren();
@@ -138,6 +147,10 @@ function formBody() {
     retain_days: num('f-retain'),
     group: text('f-group') || undefined,
     audio: $('f-audio').checked,
+    motion: $('f-motion').checked,
+    motion_source: $('f-motion-source').value,
+    motion_sensitivity: num('f-sensitivity'),
+    motion_mask: mask.value() || undefined,
   };
   if (!editing) return { id: text('f-id'), ...b };
   const changed = {};
@@ -164,6 +177,7 @@ function testResult(doc) {
       el('p', { class: 'muted' }, lines[1]),
       doc.snapshot ? el('img', { class: 'test-snapshot', src: doc.snapshot, alt: 'What the camera sees' }) : null,
     );
+    if (doc.snapshot) mask.set(mask.value(), doc.snapshot); // the mask is drawn on this picture
   }
   box.hidden = false;
 }
