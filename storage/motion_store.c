@@ -210,8 +210,7 @@ nvr_err motion_store_seconds(nvr_index *ix, const char *camera, int64_t from_sec
     return NVR_OK;
 }
 
-nvr_err motion_store_density(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us, size_t nb,
-                             double *frac)
+nvr_err motion_store_density(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us, size_t nb, double *frac)
 {
     index_stmt st;
     nvr_err rc = NVR_OK;

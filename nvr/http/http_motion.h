@@ -11,7 +11,7 @@
 
 #include "http/http_server.h"
 
-#define MOTION_MAX_CAMERAS 16          /* cameras in one search */
+#define MOTION_MAX_CAMERAS 16           /* cameras in one search */
 #define MOTION_DENSITY_MAX_BUCKETS 2000 /* buckets of one density answer */
 
 http_result http_motion_search(struct http_request *r, struct nvr *nvr);
