@@ -168,6 +168,8 @@ static int send_bytes(struct client *c, const void *p, size_t n)
 static int flush_pend(struct client *c)
 {
     size_t off = 0;
+    if (!c->pend_len)
+        return 0;
     while (off < c->pend_len) {
         ssize_t w = send(c->fd, c->pend + off, c->pend_len - off, MSG_NOSIGNAL);
         if (w < 0)

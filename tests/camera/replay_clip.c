@@ -54,8 +54,10 @@ static int add_pkt(struct builder *b, int track, uint32_t ts_off, const uint8_t 
     struct replay_pkt *p = &c->pkts[c->npkts++];
     *p = (struct replay_pkt){
         .off = (uint32_t)c->blob_len, .len = (uint16_t)(h_len + d_len), .track = (uint8_t)track, .ts_off = ts_off};
-    memcpy(c->blob + c->blob_len, h, h_len);
-    memcpy(c->blob + c->blob_len + h_len, d, d_len);
+    if (h_len) /* (h may be NULL then: memcpy must not see it) */
+        memcpy(c->blob + c->blob_len, h, h_len);
+    if (d_len)
+        memcpy(c->blob + c->blob_len + h_len, d, d_len);
     c->blob_len += h_len + d_len;
     c->payload_bytes += d_len;
     return 0;
