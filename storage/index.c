@@ -265,6 +265,12 @@ static const char *const migrations[] = {
     "    WHERE s.camera = OLD.camera AND s.start_us < bookmarks.time_us + 1000000"
     "    ORDER BY s.start_us DESC LIMIT 1), 0);"
     "END;",
+    /* 14: where an account's identity lives (users.h): 'local' (a password
+     * hash here), 'ldap' or 'oidc' (a directory vouches for it at every
+     * sign-in; pwhash holds "!", which no password verifies, and role and
+     * grants are the directory's as of the last sign-in) */
+    "ALTER TABLE users ADD COLUMN source TEXT NOT NULL DEFAULT 'local'"
+    "  CHECK (source IN ('local', 'ldap', 'oidc'));",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -65,14 +65,16 @@ static nvr_err write_grants(nvr_index *ix, const struct user *u)
 static nvr_err add_rows(nvr_index *ix, struct user *u)
 {
     index_stmt st;
-    index_prepare(&st, ix,
-                  "INSERT INTO users(name, role, pwhash, pw_changed_us, created_us) VALUES (?1, ?2, ?3, ?4, ?4)",
-                  "users_add");
+    index_prepare(
+        &st, ix,
+        "INSERT INTO users(name, role, pwhash, pw_changed_us, created_us, source) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+        "users_add");
     index_on_constraint(&st, NVR_EINVAL);
     index_bind_text(&st, 1, u->name);
     index_bind_text(&st, 2, users_role_name(u->role));
     index_bind_text(&st, 3, u->pwhash);
     index_bind_int64(&st, 4, u->created_us);
+    index_bind_text(&st, 5, u->source[0] ? u->source : "local");
     nvr_err rc = index_step_done(&st);
     if (rc == NVR_OK)
         u->id = index_last_id(&st);
@@ -93,7 +95,7 @@ nvr_err users_add(nvr_index *ix, struct user *u)
     return index_end(ix, rc);
 }
 
-#define USER_COLUMNS "id, name, role, pwhash, pw_changed_us, created_us"
+#define USER_COLUMNS "id, name, role, pwhash, pw_changed_us, created_us, source"
 
 /* The row st is on, and its grants, into *u.  Locked. */
 static nvr_err read_user(nvr_index *ix, const index_stmt *st, struct user *u)
@@ -107,6 +109,7 @@ static nvr_err read_user(nvr_index *ix, const index_stmt *st, struct user *u)
     index_col_text(st, 3, u->pwhash, sizeof u->pwhash);
     u->pw_changed_us = index_col_int64(st, 4);
     u->created_us = index_col_int64(st, 5);
+    index_col_text(st, 6, u->source, sizeof u->source);
     index_prepare(&g, ix, "SELECT grant_to FROM user_grants WHERE user_id = ?1 ORDER BY grant_to", "grants");
     index_bind_int64(&g, 1, u->id);
     while ((s = index_step(&g)) == INDEX_ROW && u->ngrants < USER_GRANTS_MAX)

@@ -10,6 +10,9 @@
  * grants, sessions and tokens (foreign keys, ON DELETE CASCADE); changing a
  * password deletes the user's sessions (and the caller revokes their API
  * tokens with users_tokens_revoke_user unless told to keep them).
+ * A user's source says where the identity lives: "local" (the pwhash here)
+ * or a directory ("ldap", "oidc") that vouches for it at every sign-in; a
+ * directory user's pwhash is "!", which no password verifies.
  *
  * Threads: any thread (the index serialises).
  */
@@ -26,6 +29,7 @@
 #define USER_GRANT_LEN (INDEX_ID_MAX + 8)
 #define USER_PWHASH_LEN 160
 #define USER_CSRF_LEN 48
+#define USER_SOURCE_LEN 8
 
 enum user_role { USER_VIEWER = 1, USER_INVESTIGATOR = 2, USER_ADMIN = 3 };
 
@@ -35,6 +39,7 @@ struct user {
     enum user_role role;
     char pwhash[USER_PWHASH_LEN];
     int64_t pw_changed_us, created_us;
+    char source[USER_SOURCE_LEN]; /* "local" ("" when adding), "ldap", "oidc": set by users_add only */
     size_t ngrants;
     char grants[USER_GRANTS_MAX][USER_GRANT_LEN];
 };

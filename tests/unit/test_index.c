@@ -5,6 +5,7 @@
 #include "storage/api_cameras.h"
 #include "storage/index.h"
 #include "storage/index_stmt.h"
+#include "storage/users.h"
 
 #include "check.h"
 
@@ -53,12 +54,44 @@ static void test_open_migrates_and_reopens(void)
     nvr_index *ix = NULL;
     db_path(p, sizeof p);
     CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
-    CHECK_EQ_INT(index_schema_version(ix), 13);
+    CHECK_EQ_INT(index_schema_version(ix), 14);
     index_close(&ix);
     CHECK(ix == NULL);
     index_close(&ix); /* tolerates NULL */
     CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
-    CHECK_EQ_INT(index_schema_version(ix), 13);
+    CHECK_EQ_INT(index_schema_version(ix), 14);
+    index_close(&ix);
+}
+
+/* Migration 14: an account added without a source is local; a directory
+ * account keeps its source, and the CHECK refuses any other. */
+static void test_user_source(void)
+{
+    char p[128];
+    nvr_index *ix = NULL;
+    struct user u, got;
+    db_path(p, sizeof p);
+    CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
+    memset(&u, 0, sizeof u);
+    snprintf(u.name, sizeof u.name, "pat");
+    u.role = USER_VIEWER;
+    snprintf(u.pwhash, sizeof u.pwhash, "x");
+    CHECK_EQ_INT(users_add(ix, &u), NVR_OK);
+    CHECK_EQ_INT(users_get(ix, "pat", &got), NVR_OK);
+    CHECK_EQ_STR(got.source, "local");
+    memset(&u, 0, sizeof u);
+    snprintf(u.name, sizeof u.name, "dir.user");
+    u.role = USER_INVESTIGATOR;
+    snprintf(u.pwhash, sizeof u.pwhash, "!");
+    snprintf(u.source, sizeof u.source, "ldap");
+    CHECK_EQ_INT(users_add(ix, &u), NVR_OK);
+    CHECK_EQ_INT(users_get_id(ix, u.id, &got), NVR_OK);
+    CHECK_EQ_STR(got.source, "ldap");
+    memset(&u, 0, sizeof u);
+    snprintf(u.name, sizeof u.name, "odd");
+    u.role = USER_VIEWER;
+    snprintf(u.source, sizeof u.source, "nis");
+    CHECK(users_add(ix, &u) != NVR_OK);
     index_close(&ix);
 }
 
@@ -516,6 +549,7 @@ int main(void)
     if (!mkdtemp(dir))
         return 2;
     RUN(test_open_migrates_and_reopens);
+    RUN(test_user_source);
     RUN(test_insert_update_finish_list);
     RUN(test_newer_schema_refused);
     RUN(test_damage_detected_and_salvaged);
