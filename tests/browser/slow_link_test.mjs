@@ -37,17 +37,24 @@ async function visit(context, base, clearCache) {
   await cdp.send('Network.emulateNetworkConditions', {
     offline: false, latency: RTT_MS, downloadThroughput: (KBIT * 1000) / 8, uploadThroughput: (KBIT * 1000) / 8,
   });
+  let t0 = Date.now();
   // the UI's own files (not the API's answers nor footage): bytes and requests
   const urls = new Map();
+  const waterfall = new Map(); // requestId -> {url, sent, done} in ms since t0 (every request)
   let bytes = 0;
   let requests = 0;
-  cdp.on('Network.requestWillBeSent', (e) => urls.set(e.requestId, e.request.url));
+  cdp.on('Network.requestWillBeSent', (e) => {
+    urls.set(e.requestId, e.request.url);
+    waterfall.set(e.requestId, { url: e.request.url, sent: Date.now() - t0, done: null });
+  });
   cdp.on('Network.loadingFinished', (e) => {
+    const w = waterfall.get(e.requestId);
+    if (w) w.done = Date.now() - t0;
     if (/\/api\//.test(urls.get(e.requestId) || '/api/')) return;
     bytes += e.encodedDataLength;
     requests += 1;
   });
-  const t0 = Date.now();
+  t0 = Date.now();
   await page.goto(base + '/playback.html', { waitUntil: 'load', timeout: 60000 });
   const load = Date.now() - t0;
   await page.locator('#players video').first().waitFor({ state: 'attached', timeout: 60000 });
@@ -55,7 +62,16 @@ async function visit(context, base, clearCache) {
   await page.waitForFunction(() => [...document.querySelectorAll('#players video')].some((v) => v.readyState >= 2),
                              null, { timeout: 60000, polling: 50 });
   const picture = Date.now() - t0;
-  return { page, load, tile, picture, bytes, requests };
+  return { page, load, tile, picture, bytes, requests, waterfall: [...waterfall.values()] };
+}
+
+// The requests of a visit up to its player tile, in order: when each was
+// asked and done (ms from the navigation's start), to show what held it up.
+function printWaterfall(v) {
+  for (const w of v.waterfall.filter((x) => x.sent <= v.tile).sort((a, b) => a.sent - b.sent)) {
+    const path = new URL(w.url).pathname.replace(/\/s\/[0-9a-f]{16}\//, '/s/ID/');
+    console.log(`  ${String(w.sent).padStart(5)} -> ${w.done === null ? '  ...' : String(w.done).padStart(5)} ms  ${path}`);
+  }
 }
 
 const sec = (ms) => `${(ms / 1000).toFixed(2)} s`;
@@ -74,6 +90,7 @@ try {
   await signIn(ctx, process.env.BASE_URL);
   const a = await visit(ctx, process.env.BASE_URL, true);
   console.log(`after, empty cache:          ${fmt(a)}`);
+  if (a.load > LIMIT_MS || a.tile > LIMIT_MS) printWaterfall(a);
   await shot(a.page, 'slow-link-playback');
   await a.page.close();
   const w = await visit(ctx, process.env.BASE_URL, false);

@@ -22,7 +22,7 @@
 // time}] of the markers drawn), each list entry data-id and data-time, and
 // the panel data-count.
 
-import { getJSON, send, el, iso, fmtDate, fmtTime } from './common.js';
+import { currentUser, getJSON, send, el, iso, fmtDate, fmtTime } from './common.js';
 
 const COL_FLAG = '#f778ba';
 const NOTE_MAX = 500; // bytes of UTF-8 (the server's bound)
@@ -31,8 +31,9 @@ const LIST_LIMIT = 500;
 export class Bookmarks {
   // timeline: timeline.js; cameras(): the ids shown, first first; cursor():
   // the instant on screen (ms); seek(ms): play from there; panel: the
-  // section holding the list; dialog: the note dialog.
-  constructor({ timeline, cameras, cursor, seek, panel, dialog }) {
+  // section holding the list; dialog: the note dialog; current: the id of
+  // the bookmark the page was opened at (?bookmark=), outlined, or null.
+  constructor({ timeline, cameras, cursor, seek, panel, dialog, current = null }) {
     this.timeline = timeline;
     this.cameras = cameras;
     this.cursor = cursor;
@@ -42,7 +43,7 @@ export class Bookmarks {
     this.items = [];
     this.user = null;
     this.gen = 0;
-    this.current = Number(new URLSearchParams(location.search).get('bookmark')) || null;
+    this.current = Number(current) || null;
     this.list = panel.querySelector('.bm-list');
     this.search = panel.querySelector('input[type="search"]');
     this.status = panel.querySelector('.bm-status');
@@ -61,8 +62,8 @@ export class Bookmarks {
       this.save();
     });
     dialog.querySelector('.bm-cancel').addEventListener('click', () => dialog.close());
-    getJSON('/session')
-      .then((s) => (this.user = s.user))
+    currentUser()
+      .then((u) => (this.user = u))
       .catch(() => {});
   }
 

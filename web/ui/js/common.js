@@ -78,6 +78,12 @@ export function session() {
   return p;
 }
 
+// The signed-in user as the page's one /session request (header()) answered
+// it; asks for it only when the page has not.
+export function currentUser() {
+  return sessionPending || session();
+}
+
 // A state-changing request (POST/PUT/DELETE) with the session's CSRF token.
 export async function send(method, path, body) {
   const headers = { 'X-CSRF-Token': sessionStorage.getItem(CSRF_KEY) || '' };

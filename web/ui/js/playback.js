@@ -28,15 +28,13 @@
 // For tests: #wallclock carries data-time (RFC 3339 UTC of the frame on
 // screen), the timeline canvas carries its view and coverage (timeline.js).
 
-import { listCameras, coverage, header, el, iso, fmtDate, fmtTime, fmtDateTime, fmtDateHM, zoneLabel, localMidnight, parseLocalDate, parseWhen, parseTime, middleName, timeFormat } from './common.js';
+import { listCameras, coverage, currentUser, header, el, iso, fmtDate, fmtTime, fmtDateTime, fmtDateHM, zoneLabel, localMidnight, parseLocalDate, parseWhen, parseTime, middleName, timeFormat } from './common.js';
 import { Timeline, ZOOMS } from './timeline.js';
 import { RecordedPlayer, loadHls } from './player.js';
 import { RenditionPlayer, needsRendition } from './rendition_player.js';
 import { DigitalZoom } from './zoom.js';
 import { Calendar } from './calendar.js';
 import { CameraList } from './cam_list.js';
-import { MotionSearch } from './motion_search.js';
-import { Bookmarks } from './bookmarks.js';
 import { applyLayout, MAX_GRID } from './grid_layout.js';
 
 // hls.js starts arriving now, beside the page's own requests (player.js)
@@ -63,15 +61,6 @@ const timeline = new Timeline($('timeline'), {
   thumb: (ms) => thumbUrl(ms),
 });
 
-const bookmarks = new Bookmarks({
-  timeline,
-  cameras: () => players.map((p) => p.cam.id),
-  cursor: () => cursor,
-  seek: (t) => seek(t),
-  panel: $('bookmarks'),
-  dialog: $('bookmark-dialog'),
-});
-
 // The timeline tooltip's picture: the first camera's keyframe at or before
 // ms, where it has footage; the instant rounded to about 8 pixels of the
 // view (at least 2 s) so nearby positions share one picture, which the
@@ -87,17 +76,49 @@ function thumbUrl(ms) {
   return `/api/v1/cameras/${encodeURIComponent(p.cam.id)}/snapshot.jpg?time=${iso(q)}&width=160`;
 }
 
-// Search motion, motion density on the timeline, next/previous event (motion_search.js)
-const motion = new MotionSearch({
-  timeline,
-  cameras: () => players.map((p) => ({ id: p.cam.id, name: p.cam.name, tile: p.tile, video: p.player.video })),
-  cursor: () => cursor,
-  seek: (t) => seek(t),
-  play: () => setPlaying(true),
-  message: (text) => setMessage(text),
-  toolbar: document.querySelector('.toolbar'),
-  controls: document.querySelector('.controls'),
-});
+// ---- what comes after the first picture ----
+
+// Bookmarks (bookmarks.js) and motion search, its density strip and
+// next/previous event (motion_search.js) are imported once the cameras'
+// tiles are on screen, not with the page: on a slow school link the
+// browser asks for at most six files at a time, each at least a round
+// trip, so every module the first picture waits for costs (issue 23 item 7,
+// test_browser_slow_link).  Until they come, B and the Bookmark button do
+// nothing and there is no motion strip.
+let bookmarks = null;
+let motion = null;
+let extrasAsked = false;
+// (the page's own URL loses ?bookmark= once it shows its cameras: updateUrl)
+const openedAt = new URLSearchParams(location.search).get('bookmark');
+function loadExtras() {
+  if (extrasAsked) return;
+  extrasAsked = true;
+  import('./bookmarks.js').then(({ Bookmarks }) => {
+    bookmarks = new Bookmarks({
+      timeline,
+      cameras: () => players.map((p) => p.cam.id),
+      cursor: () => cursor,
+      seek: (t) => seek(t),
+      panel: $('bookmarks'),
+      dialog: $('bookmark-dialog'),
+      current: openedAt,
+    });
+    bookmarks.refresh();
+  }, () => setMessage('Bookmarks could not be loaded: reload the page.'));
+  import('./motion_search.js').then(({ MotionSearch }) => {
+    motion = new MotionSearch({
+      timeline,
+      cameras: () => players.map((p) => ({ id: p.cam.id, name: p.cam.name, tile: p.tile, video: p.player.video })),
+      cursor: () => cursor,
+      seek: (t) => seek(t),
+      play: () => setPlaying(true),
+      message: (text) => setMessage(text),
+      toolbar: document.querySelector('.toolbar'),
+      controls: document.querySelector('.controls'),
+    });
+    motion.refresh();
+  }, () => setMessage('Motion search could not be loaded: reload the page.'));
+}
 
 function params() {
   const q = new URLSearchParams(location.search);
@@ -171,7 +192,7 @@ function setCameras(ids) {
   if (camList) camList.mark(players.map((p) => p.cam.id));
   document.title = `${players.map((p) => p.cam.name).join(', ')} - playback - NVR`;
   refreshCoverage();
-  bookmarks.refresh();
+  if (bookmarks) bookmarks.refresh();
   seek(cursor, true);
   if (playing) setPlaying(true);
 }
@@ -204,7 +225,7 @@ async function refreshCoverage() {
       players.map(async (p) => ({ id: p.cam.id, name: p.cam.name, runs: await coverage(p.cam.id, s, e) })),
     );
     if (gen === coverageGen) timeline.setLanes(lanes);
-    if (gen === coverageGen) motion.refresh();
+    if (gen === coverageGen && motion) motion.refresh();
   } catch (err) {
     if (gen === coverageGen) setMessage(`Cannot read the recordings: ${err.message}`);
   }
@@ -522,10 +543,10 @@ document.addEventListener('keydown', (e) => {
     setMark('out', cursor);
   } else if (e.key === 'b' || e.key === 'B') {
     e.preventDefault();
-    bookmarks.open();
+    if (bookmarks) bookmarks.open();
   }
 });
-$('bookmark').addEventListener('click', () => bookmarks.open());
+$('bookmark').addEventListener('click', () => bookmarks && bookmarks.open());
 $('frame-back').addEventListener('click', () => frameStep(-1));
 $('frame-next').addEventListener('click', () => frameStep(1));
 $('mark-in').addEventListener('click', () => setMark('in', cursor));
@@ -539,7 +560,6 @@ setInterval(tick, 200);
 // "Hold…", "Export…" and "Redact…" (investigators and admins): holds.html/
 // exports.html with the cameras shown and the visible range (up to now);
 // "Redact…" exports it and then opens the redaction editor on the export.
-import { getJSON } from './common.js'; // (hoisted; kept here with its only use)
 function evidenceLinks() {
   const q = new URLSearchParams();
   const r = evidenceRange();
@@ -557,9 +577,9 @@ function evidenceLinks() {
   $('export-link').title = `Export these cameras: ${note}`;
   $('redact-link').title = `Export these cameras, then redact the export: ${note}`;
 }
-getJSON('/session')
-  .then((s) => {
-    if (!['investigator', 'admin'].includes(s.user.role)) return;
+currentUser()
+  .then((u) => {
+    if (!['investigator', 'admin'].includes(u.role)) return;
     $('evidence-links').hidden = false;
     evidenceLinks();
     setInterval(evidenceLinks, 500);
@@ -598,4 +618,5 @@ setInterval(() => {
   });
   if (p.play) playing = true;
   setCameras(ids);
+  loadExtras();
 })();
