@@ -26,6 +26,7 @@
 #include "base/log.h"
 #include "core/nvr.h"
 #include "http/http_auth.h"
+#include "http/http_query.h"
 #include "http/http_json.h"
 #include "storage/bookmark_store.h"
 #include "storage/storage.h"
@@ -60,29 +61,13 @@ static http_result list_cameras(struct http_request *r, struct nvr *nvr, char (*
         }
         return HTTP_PASS;
     }
-    size_t commas = 0, total = strlen(list);
-    for (const char *p = list; *p; p++)
-        commas += *p == ',';
-    if (commas >= BOOKMARK_CAMERAS_MAX)
-        return http_reply_error(r, 400, "cameras: at most %d cameras", BOOKMARK_CAMERAS_MAX);
-    if (total == 0 || list[total - 1] == ',')
-        return http_reply_error(r, 400, "cameras must be camera ids separated by commas");
-    for (const char *p = list; *p;) {
-        size_t len = strcspn(p, ",");
-        if (len == 0 || len >= INDEX_ID_MAX)
-            return http_reply_error(r, 400, "cameras must be camera ids separated by commas");
-        memcpy(ids[*n], p, len);
-        ids[*n][len] = '\0';
-        for (size_t k = 0; k < *n; k++)
-            if (strcmp(ids[k], ids[*n]) == 0)
-                return http_reply_error(r, 400, "cameras: %s is listed twice", ids[*n]);
+    char err[128];
+    int k = http_query_ids(list, ids, BOOKMARK_CAMERAS_MAX, err, sizeof err);
+    if (k < 0)
+        return http_reply_error(r, 400, "%s", err);
+    for (*n = 0; *n < (size_t)k; (*n)++)
         if (!http_auth_camera(r, nvr, ids[*n]))
             return http_reply_error(r, 404, "no such camera: %s", ids[*n]);
-        (*n)++;
-        p += len + (p[len] == ',');
-    }
-    if (*n == 0)
-        return http_reply_error(r, 400, "cameras must be camera ids separated by commas");
     return HTTP_PASS;
 }
 

@@ -26,6 +26,7 @@
 #include "core/nvr.h"
 #include "http/http_api.h"
 #include "http/http_auth.h"
+#include "http/http_query.h"
 #include "motion/motion_search.h"
 #include "storage/motion_store.h"
 #include "storage/storage.h"
@@ -111,39 +112,9 @@ static int by_start(const void *a, const void *b)
     return x->cam - y->cam;
 }
 
-/* Splits list ("a,b,c") into ids[] (at most MOTION_MAX_CAMERAS, each under
- * 64 bytes, no duplicates): the count, or -1 with the reason in err. */
-static int parse_cameras(const char *list, char ids[][64], char *err, size_t errlen)
-{
-    int n = 0;
-    for (const char *p = list; p && *p;) {
-        size_t len = strcspn(p, ",");
-        if (n == MOTION_MAX_CAMERAS) {
-            snprintf(err, errlen, "cameras: at most %d cameras in one search", MOTION_MAX_CAMERAS);
-            return -1;
-        }
-        if (len == 0 || len >= 64) {
-            snprintf(err, errlen, "cameras must be camera ids separated by commas");
-            return -1;
-        }
-        memcpy(ids[n], p, len);
-        ids[n][len] = '\0';
-        for (int k = 0; k < n; k++)
-            if (strcmp(ids[k], ids[n]) == 0) {
-                snprintf(err, errlen, "cameras: camera %.63s is listed twice", ids[n]);
-                return -1;
-            }
-        n++;
-        p += len + (p[len] == ',');
-    }
-    if (n == 0)
-        snprintf(err, errlen, "cameras is required: ?cameras=ID,ID,...");
-    return n ? n : -1;
-}
-
 http_result http_motion_search_many(struct http_request *r, struct nvr *nvr)
 {
-    char ids[MOTION_MAX_CAMERAS][64], err[128];
+    char ids[MOTION_MAX_CAMERAS][INDEX_ID_MAX], err[128];
     struct motion_hit *hits[MOTION_MAX_CAMERAS] = {0};
     size_t nh[MOTION_MAX_CAMERAS] = {0}, total = 0, keep;
     struct tagged *all = NULL;
@@ -152,7 +123,7 @@ http_result http_motion_search_many(struct http_request *r, struct nvr *nvr)
     int64_t from, to;
     long max;
     http_result ret;
-    int n = parse_cameras(http_query(r, "cameras"), ids, err, sizeof err);
+    int n = http_query_ids(http_query(r, "cameras"), ids, MOTION_MAX_CAMERAS, err, sizeof err);
     if (n < 0)
         return http_reply_error(r, 400, "%s", err);
     for (int i = 0; i < n; i++)

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "http/http_auth.h"
+#include "http/http_query.h"
 #include "live/live.h"
 #include "live/live_mux.h"
 #include "core/nvr.h"
@@ -152,46 +153,16 @@ static void mux_free(void *cls)
     free(q);
 }
 
-/* Splits list ("a,b,c") into ids[] (at most LIVE_MUX_MAX_CAMERAS, each
- * under 64 bytes, no duplicates): the count, or -1 with the reason in err. */
-static int parse_cameras(const char *list, char ids[][64], char *err, size_t errlen)
-{
-    int n = 0;
-    for (const char *p = list; p && *p;) {
-        size_t len = strcspn(p, ",");
-        if (n == LIVE_MUX_MAX_CAMERAS) {
-            snprintf(err, errlen, "at most %d cameras in one stream", LIVE_MUX_MAX_CAMERAS);
-            return -1;
-        }
-        if (len == 0 || len >= 64) {
-            snprintf(err, errlen, "cameras must be camera ids separated by commas");
-            return -1;
-        }
-        memcpy(ids[n], p, len);
-        ids[n][len] = '\0';
-        for (int k = 0; k < n; k++)
-            if (strcmp(ids[k], ids[n]) == 0) {
-                snprintf(err, errlen, "camera %.63s is listed twice", ids[n]);
-                return -1;
-            }
-        n++;
-        p += len + (p[len] == ',');
-    }
-    if (n == 0)
-        snprintf(err, errlen, "cameras is required: ?cameras=ID,ID,...");
-    return n ? n : -1;
-}
-
 http_result live_api_mux(struct http_request *r, struct nvr *nvr)
 {
     const char *stream = http_query(r, "stream"), *codec = http_query(r, "codec");
-    char ids[LIVE_MUX_MAX_CAMERAS][64], err[128];
+    char ids[LIVE_MUX_MAX_CAMERAS][INDEX_ID_MAX], err[128];
     const char *idp[LIVE_MUX_MAX_CAMERAS];
     if (stream && strcmp(stream, "main") != 0 && strcmp(stream, "sub") != 0)
         return http_reply_error(r, 400, "stream must be main or sub");
     if (codec && strcmp(codec, "h264") != 0)
         return http_reply_error(r, 400, "codec must be h264");
-    int n = parse_cameras(http_query(r, "cameras"), ids, err, sizeof err);
+    int n = http_query_ids(http_query(r, "cameras"), ids, LIVE_MUX_MAX_CAMERAS, err, sizeof err);
     if (n < 0)
         return http_reply_error(r, 400, "%s", err);
     struct mux_req *q = calloc(1, sizeof *q);
