@@ -187,47 +187,19 @@ nvr_err bookmark_list(nvr_index *ix, const struct bookmark_query *q, struct book
     return NVR_OK;
 }
 
-/* One check: count the bookmarks matching `where`; report them as what;
- * with repair delete them. */
-static nvr_err check_rows(nvr_index *ix, const char *where, const char *what, int repair, FILE *report, int *problems)
-{
-    char sql[1024];
-    index_stmt st;
-    int64_t count = 0;
-    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM bookmarks AS b WHERE %s", where);
-    index_lock(ix);
-    index_prepare(&st, ix, sql, "bookmark_check");
-    nvr_err rc = index_step_row(&st);
-    if (rc == NVR_OK)
-        count = index_col_int64(&st, 0);
-    index_finalize(&st);
-    if (rc == NVR_OK && count > 0 && repair) {
-        snprintf(sql, sizeof sql, "DELETE FROM bookmarks AS b WHERE %s", where);
-        index_prepare(&st, ix, sql, "bookmark_check_repair");
-        rc = index_step_done(&st);
-        index_finalize(&st);
-    }
-    index_unlock(ix);
-    if (rc == NVR_OK && count > 0) {
-        *problems += (int)count;
-        fprintf(report, "index.db: %lld %s%s\n", (long long)count, what, repair ? " (deleted)" : "");
-    }
-    return rc;
-}
-
 nvr_err bookmark_store_check(nvr_index *ix, int repair, FILE *report, int *problems)
 {
     nvr_err rc;
     *problems = 0;
-    if ((rc = check_rows(ix, "typeof(note) != 'text' OR length(CAST(note AS BLOB)) > 500 OR camera = ''",
-                         "bookmarks malformed (note not text or over 500 bytes, or no camera)", repair, report,
-                         problems)))
+    if ((rc = index_check_rows(
+             ix, "bookmarks AS b", "typeof(note) != 'text' OR length(CAST(note AS BLOB)) > 500 OR camera = ''",
+             "bookmarks malformed (note not text or over 500 bytes, or no camera)", repair, report, problems)))
         return rc;
-    return check_rows(ix,
-                      "NOT COALESCE((SELECT s.end_us > b.time_us - 1000000 OR s.state = 1 FROM segments s "
-                      "WHERE s.camera = b.camera AND s.start_us < b.time_us + 1000000 "
-                      "ORDER BY s.start_us DESC LIMIT 1), 0)",
-                      "bookmarks without footage", repair, report, problems);
+    return index_check_rows(ix, "bookmarks AS b",
+                            "NOT COALESCE((SELECT s.end_us > b.time_us - 1000000 OR s.state = 1 FROM segments s "
+                            "WHERE s.camera = b.camera AND s.start_us < b.time_us + 1000000 "
+                            "ORDER BY s.start_us DESC LIMIT 1), 0)",
+                            "bookmarks without footage", repair, report, problems);
 }
 
 void bookmark_write_json(FILE *f, const struct bookmark *b)

@@ -209,3 +209,30 @@ int index_col_blob(const index_stmt *st, int c, void *dst, size_t n)
     memcpy(dst, p, n);
     return 1;
 }
+
+nvr_err index_check_rows(nvr_index *ix, const char *from, const char *where, const char *what, int repair, FILE *report,
+                         int *problems)
+{
+    char sql[1024];
+    index_stmt st;
+    int64_t count = 0;
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s WHERE %s", from, where);
+    index_lock(ix);
+    index_prepare(&st, ix, sql, "check");
+    nvr_err rc = index_step_row(&st);
+    if (rc == NVR_OK)
+        count = index_col_int64(&st, 0);
+    index_finalize(&st);
+    if (rc == NVR_OK && count > 0 && repair) {
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s", from, where);
+        index_prepare(&st, ix, sql, "check_repair");
+        rc = index_step_done(&st);
+        index_finalize(&st);
+    }
+    index_unlock(ix);
+    if (rc == NVR_OK && count > 0) {
+        *problems += (int)count;
+        fprintf(report, "index.db: %lld %s%s\n", (long long)count, what, repair ? " (deleted)" : "");
+    }
+    return rc;
+}

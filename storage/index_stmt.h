@@ -67,6 +67,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct sqlite3_stmt; /* opaque here: only index_stmt.c looks inside */
 
@@ -171,5 +172,15 @@ int index_col_blob(const index_stmt *st, int c, void *dst, size_t n);
  * address of the array pointer (len elements of size bytes used of *cap);
  * doubles it, from 8.  NVR_ENOMEM when it cannot (the array is unchanged). */
 nvr_err index_grow(void *arrayp, size_t *cap, size_t len, size_t size);
+
+/* ---- `nvr check` ---- */
+
+/* One consistency check of a table: counts the rows of `from` (a table,
+ * with an alias if where needs one: "bookmarks AS b") matching `where`;
+ * when there are any, adds their number to *problems and prints
+ * "index.db: N WHAT" to report, with " (deleted)" after deleting them when
+ * repair is set.  Takes the lock (not inside a transaction of the caller). */
+nvr_err index_check_rows(nvr_index *ix, const char *from, const char *where, const char *what, int repair, FILE *report,
+                         int *problems);
 
 #endif

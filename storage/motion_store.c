@@ -250,57 +250,29 @@ nvr_err motion_store_density(nvr_index *ix, const char *camera, int64_t from_us,
     return rc;
 }
 
-/* One check: count rows matching `where` in table; report them as what;
- * with repair delete them. */
-static nvr_err check_rows(nvr_index *ix, const char *table, const char *where, const char *what, int repair,
-                          FILE *report, int *problems)
-{
-    char sql[1024];
-    index_stmt st;
-    int64_t count = 0;
-    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM %s WHERE %s", table, where);
-    index_lock(ix);
-    index_prepare(&st, ix, sql, "motion_check");
-    nvr_err rc = index_step_row(&st);
-    if (rc == NVR_OK)
-        count = index_col_int64(&st, 0);
-    index_finalize(&st);
-    if (rc == NVR_OK && count > 0 && repair) {
-        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s", table, where);
-        index_prepare(&st, ix, sql, "motion_check_repair");
-        rc = index_step_done(&st);
-        index_finalize(&st);
-    }
-    index_unlock(ix);
-    if (rc == NVR_OK && count > 0) {
-        *problems += (int)count;
-        fprintf(report, "index.db: %lld %s%s\n", (long long)count, what, repair ? " (deleted)" : "");
-    }
-    return rc;
-}
-
 nvr_err motion_store_check(nvr_index *ix, int repair, FILE *report, int *problems)
 {
     char where[512];
     nvr_err rc;
     *problems = 0;
-    if ((rc = check_rows(ix, "motion_seconds", "length(cells) != 72 OR typeof(cells) != 'blob'",
-                         "motion seconds with a malformed cell bitmap", repair, report, problems)))
+    if ((rc = index_check_rows(ix, "motion_seconds", "length(cells) != 72 OR typeof(cells) != 'blob'",
+                               "motion seconds with a malformed cell bitmap", repair, report, problems)))
         return rc;
     snprintf(where, sizeof where,
              "length(cells) != 72 OR typeof(cells) != 'blob' OR end_us < start_us OR end_us - start_us > %lld",
              (long long)MOTION_EVENT_MAX_US);
-    if ((rc = check_rows(ix, "motion_events", where, "motion events malformed or longer than an hour", repair, report,
-                         problems)))
+    if ((rc = index_check_rows(ix, "motion_events", where, "motion events malformed or longer than an hour", repair,
+                               report, problems)))
         return rc;
     /* M2: motion older than the camera's footage (of a camera with none: all) */
-    if ((rc = check_rows(ix, "motion_seconds AS m",
-                         "sec * 1000000 < COALESCE((SELECT MIN(start_us) FROM segments s WHERE s.camera = m.camera), "
-                         "9223372036854775807) - 2000000",
-                         "motion seconds older than their camera's footage", repair, report, problems)))
+    if ((rc = index_check_rows(
+             ix, "motion_seconds AS m",
+             "sec * 1000000 < COALESCE((SELECT MIN(start_us) FROM segments s WHERE s.camera = m.camera), "
+             "9223372036854775807) - 2000000",
+             "motion seconds older than their camera's footage", repair, report, problems)))
         return rc;
-    return check_rows(ix, "motion_events AS m",
-                      "NOT COALESCE((SELECT s.end_us >= m.start_us - 1000000 FROM segments s WHERE s.camera = "
-                      "m.camera AND s.start_us <= m.end_us + 1000000 ORDER BY s.start_us DESC LIMIT 1), 0)",
-                      "motion events without footage", repair, report, problems);
+    return index_check_rows(ix, "motion_events AS m",
+                            "NOT COALESCE((SELECT s.end_us >= m.start_us - 1000000 FROM segments s WHERE s.camera = "
+                            "m.camera AND s.start_us <= m.end_us + 1000000 ORDER BY s.start_us DESC LIMIT 1), 0)",
+                            "motion events without footage", repair, report, problems);
 }
