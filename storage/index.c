@@ -271,6 +271,23 @@ static const char *const migrations[] = {
      * grants are the directory's as of the last sign-in) */
     "ALTER TABLE users ADD COLUMN source TEXT NOT NULL DEFAULT 'local'"
     "  CHECK (source IN ('local', 'ldap', 'oidc'));",
+    /* 15: TOTP second factor of local accounts (totp_store.h): the secret
+     * (readable: a code is checked against it), whether it is confirmed,
+     * the last time step accepted (replay), and the single-use recovery
+     * codes as SHA-256 */
+    "CREATE TABLE user_totp ("
+    "  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    "  secret BLOB NOT NULL CHECK (length(secret) = 20),"
+    "  enabled INTEGER NOT NULL DEFAULT 0,"
+    "  last_step INTEGER NOT NULL DEFAULT 0,"
+    "  created_us INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE user_recovery_codes ("
+    "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  code_hash BLOB NOT NULL,"
+    "  used_us INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (user_id, code_hash)"
+    ");",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

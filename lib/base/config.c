@@ -112,6 +112,25 @@ static nvr_err parse_time_format(const struct conf_key *k, const char *val, void
     return NVR_EINVAL;
 }
 
+static const char *const totp_policy_names[] = {
+    [NVR_TOTP_NONE] = "none", [NVR_TOTP_ADMIN] = "admin", [NVR_TOTP_ALL] = "all"};
+
+const char *nvr_totp_policy_name(enum nvr_totp_policy p)
+{
+    return (size_t)p < sizeof totp_policy_names / sizeof totp_policy_names[0] ? totp_policy_names[p] : "none";
+}
+
+static nvr_err parse_totp_policy(const struct conf_key *k, const char *val, void *base)
+{
+    for (size_t i = 0; i < sizeof totp_policy_names / sizeof totp_policy_names[0]; i++) {
+        if (strcasecmp(val, totp_policy_names[i]) == 0) {
+            *(enum nvr_totp_policy *)((char *)base + k->offset) = (enum nvr_totp_policy)i;
+            return NVR_OK;
+        }
+    }
+    return NVR_EINVAL;
+}
+
 static nvr_err parse_starttls(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_server_names(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_dirs(const struct conf_key *k, const char *val, void *base);
@@ -159,6 +178,7 @@ static const struct conf_key conf_keys[] = {
     {SEC_SERVER, "max_connections_per_address", parse_int, SRV(max_connections_per_address), 0,
      "an integer from 0 (no limit) to 100000", 0, 100000},
     {SEC_SERVER, "read_timeout", parse_int, SRV(read_timeout), 0, "an integer from 1 to 3600 (seconds)", 1, 3600},
+    {SEC_SERVER, "totp_required", parse_totp_policy, SRV(totp_required), 0, "none, admin or all", 0, 0},
 
     {SEC_STORAGE, "max_bytes", parse_max_bytes, SRV(max_bytes), 0,
      "a size above 0 with an optional K, M, G or T suffix, such as 500G or 1.5T", 0, 0},

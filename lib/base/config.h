@@ -75,24 +75,36 @@ enum nvr_time_format {
 /* "12h" or "24h". */
 const char *nvr_time_format_name(enum nvr_time_format f);
 
+/* [server] totp_required: which local accounts must have a second factor
+ * (docs/design/security.md, "Second factor"). */
+enum nvr_totp_policy {
+    NVR_TOTP_NONE,  /* nobody must (default) */
+    NVR_TOTP_ADMIN, /* admins must */
+    NVR_TOTP_ALL,   /* every local account must */
+};
+
+/* "none", "admin" or "all". */
+const char *nvr_totp_policy_name(enum nvr_totp_policy p);
+
 #define NVR_CONFIG_MAX_DIRS 16 /* [storage] dirs */
 
 struct nvr_config {
     char *path; /* the file that was read */
     /* [server] */
-    char *listen_host;               /* default "127.0.0.1"; IPv6 without brackets */
-    int listen_port;                 /* default 8080 */
-    char *data_dir;                  /* required */
-    char *web_dir;                   /* the browser UI's files; default NVR_CONFIG_DEFAULT_WEB_DIR */
-    char *tls_cert;                  /* NULL if unset */
-    char *tls_key;                   /* NULL if unset */
-    int allow_plain_http;            /* 0/1, default 0: without TLS only a loopback listen is allowed */
-    int http_threads;                /* HTTP worker threads, 0 (default) = one per online CPU, at least 2 */
-    char *tls_priority;              /* GnuTLS priority string; NULL: TLS 1.2+ with AEAD suites only */
-    char *server_names;              /* server_name: "a,b,c" (lower case); NULL: Host is not checked */
-    int max_connections;             /* connections served at once, default 1000 */
-    int max_connections_per_address; /* from one IPv4 address or IPv6 /64, default 100, 0 = no limit */
-    int read_timeout;                /* seconds for a request's headers, and again for its body, default 15 */
+    char *listen_host;                  /* default "127.0.0.1"; IPv6 without brackets */
+    int listen_port;                    /* default 8080 */
+    char *data_dir;                     /* required */
+    char *web_dir;                      /* the browser UI's files; default NVR_CONFIG_DEFAULT_WEB_DIR */
+    char *tls_cert;                     /* NULL if unset */
+    char *tls_key;                      /* NULL if unset */
+    int allow_plain_http;               /* 0/1, default 0: without TLS only a loopback listen is allowed */
+    int http_threads;                   /* HTTP worker threads, 0 (default) = one per online CPU, at least 2 */
+    char *tls_priority;                 /* GnuTLS priority string; NULL: TLS 1.2+ with AEAD suites only */
+    char *server_names;                 /* server_name: "a,b,c" (lower case); NULL: Host is not checked */
+    int max_connections;                /* connections served at once, default 1000 */
+    int max_connections_per_address;    /* from one IPv4 address or IPv6 /64, default 100, 0 = no limit */
+    int read_timeout;                   /* seconds for a request's headers, and again for its body, default 15 */
+    enum nvr_totp_policy totp_required; /* who must enrol a second factor, default NVR_TOTP_NONE */
     /* [storage] */
     uint64_t max_bytes;      /* 0 = no cap */
     double min_free_pct;     /* 0..99, from "5%"; 0 if given in bytes or unset */

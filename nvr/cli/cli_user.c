@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cli_user.c - `nvr user add|passwd|del|token|list` and `nvr verify --log`
+ * cli_user.c - `nvr user add|passwd|del|token|list|totp-reset` and `nvr verify --log`
  * (docs/ref/cli.md).  Passwords are read from standard input (one line), so
  * they appear in no process list or shell history.  Works while `nvr run`
  * serves (a second SQLite connection).  Every change is recorded in the
@@ -17,6 +17,7 @@
 #include "export/sign.h"
 #include "storage/access_log.h"
 #include "storage/storage.h"
+#include "storage/totp_store.h"
 #include "storage/users.h"
 
 #include <pwd.h>
@@ -172,6 +173,31 @@ static int user_del(const struct user_opts *o, nvr_index *ix, const char *op)
     return 0;
 }
 
+/* The break-glass case: an admin who lost both the authenticator and the
+ * recovery codes.  Removes NAME's TOTP and recovery codes. */
+static int user_totp_reset(const struct user_opts *o, nvr_index *ix, struct user *u, const char *op)
+{
+    if (!o->positional) {
+        fprintf(stderr, "nvr: user totp-reset needs NAME\n");
+        return 2;
+    }
+    int rc = users_get(ix, o->positional, u);
+    if (rc == NVR_OK)
+        rc = totp_store_delete(ix, u->id);
+    if (rc) {
+        fprintf(stderr, "nvr: cannot reset the second factor of %s: %s\n", o->positional,
+                rc == NVR_ENOTFOUND ? "no such user, or no second factor" : nvr_strerror(rc));
+        return 1;
+    }
+    char detail[128];
+    snprintf(detail, sizeof detail, "user=%s", o->positional);
+    access_log_append(ix, nvr_clock_now_us(), op, "cli", "totp_reset", "", detail);
+    printf("second factor of %s removed; they sign in with the password alone (and enrol again if the policy "
+           "says so)\n",
+           o->positional);
+    return 0;
+}
+
 static int user_token(const struct user_opts *o, struct storage *st, struct user *u, const char *op)
 {
     struct auth *a = NULL;
@@ -263,7 +289,7 @@ static int open_all(const struct user_opts *o, struct nvr_config **cfg, struct s
 
 int cli_user(int argc, char **argv)
 {
-    static const char *const verbs[] = {"add", "passwd", "del", "token", "list"};
+    static const char *const verbs[] = {"add", "passwd", "del", "token", "list", "totp-reset"};
     const char *verb = argc > 1 ? argv[1] : "";
     struct user_opts o;
     struct nvr_config *cfg = NULL;
@@ -274,7 +300,7 @@ int cli_user(int argc, char **argv)
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         known |= strcmp(verb, verbs[i]) == 0;
     if (!known) {
-        fprintf(stderr, "nvr: user needs add, passwd, del, token or list\n");
+        fprintf(stderr, "nvr: user needs add, passwd, del, token, list or totp-reset\n");
         return 2;
     }
     if (parse(argc - 1, argv + 1, &o))
@@ -292,6 +318,8 @@ int cli_user(int argc, char **argv)
         status = user_del(&o, storage_index(st), op);
     else if (strcmp(verb, "token") == 0)
         status = user_token(&o, st, u, op);
+    else if (strcmp(verb, "totp-reset") == 0)
+        status = user_totp_reset(&o, storage_index(st), u, op);
     else
         status = user_list(storage_index(st));
 out:

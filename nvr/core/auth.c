@@ -3,7 +3,8 @@
  * auth.c - passwords, sessions, tokens, rate limits and camera permission
  * (see auth.h, docs/design/security.md).
  *
- * Threads: `mu` guards the failure table and the setup token; everything
+ * Threads: `mu` guards the token cache and the setup token; the failure
+ * table and the second-factor tickets have their own locks; everything
  * else is in the index, which serialises itself.
  */
 #include "core/auth.h"
@@ -15,6 +16,7 @@
 #include "core/log_limit.h"
 #include "storage/access_log.h"
 #include "storage/sha256.h"
+#include "storage/totp_store.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -40,6 +42,8 @@ struct auth {
     struct token_slot tokens[TOKEN_SLOTS];
     char setup_token[AUTH_SECRET_LEN]; /* "" once a user exists */
     struct log_limit *anon;            /* anonymous events' rate control */
+    struct signin_tickets *tickets;    /* between password and second factor (its own lock) */
+    enum nvr_totp_policy totp_policy;  /* [server] totp_required */
 };
 
 static void random_secret(char out[AUTH_SECRET_LEN])
@@ -63,7 +67,6 @@ static void secret_hash(const char *secret, uint8_t out[32])
 
 nvr_err auth_create(struct auth **out, struct storage *st, const struct nvr_config *cfg)
 {
-    (void)cfg;
     int64_t n = 0;
     *out = NULL;
     if (sodium_init() < 0)
@@ -79,9 +82,12 @@ nvr_err auth_create(struct auth **out, struct storage *st, const struct nvr_conf
         free(a);
         return rc;
     }
+    a->totp_policy = cfg ? cfg->totp_required : NVR_TOTP_NONE;
     rc = users_count(storage_index(st), &n);
     if (rc == NVR_OK)
         rc = log_limit_create(&a->anon, storage_index(st));
+    if (rc == NVR_OK)
+        rc = signin_tickets_create(&a->tickets);
     if (rc) {
         auth_destroy(&a);
         return rc;
@@ -103,6 +109,7 @@ void auth_destroy(struct auth **ap)
     if (!a)
         return;
     log_limit_destroy(&a->anon);
+    signin_tickets_destroy(&a->tickets);
     pthread_mutex_destroy(&a->mu);
     signin_limit_destroy(&a->limit);
     sodium_memzero(a, sizeof *a);
@@ -150,8 +157,22 @@ nvr_err auth_hash_password(const char *pw, char out[USER_PWHASH_LEN])
     return NVR_OK;
 }
 
-nvr_err auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u)
+/* Whether u has TOTP enabled (an index error counts as enabled: a second
+ * factor is never skipped because it could not be read). */
+static int totp_enabled(struct auth *a, int64_t user_id)
 {
+    struct totp_state ts;
+    int rc = totp_store_get(storage_index(a->st), user_id, &ts);
+    int on = rc == NVR_OK ? ts.enabled : rc != NVR_ENOTFOUND;
+    sodium_memzero(&ts, sizeof ts);
+    return on;
+}
+
+nvr_err auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u,
+                   char ticket[SIGNIN_TICKET_LEN])
+{
+    if (ticket)
+        ticket[0] = '\0';
     int64_t now = nvr_clock_mono_us(); /* clock steps neither lift nor stretch a wait */
     if (signin_limit_wait(a->limit, name, address, now) > 0) {
         auth_log_anon(a, name, address, "login_blocked", "too many failed logins");
@@ -164,17 +185,198 @@ nvr_err auth_login(struct auth *a, const char *name, const char *pw, const char 
         char dummy[USER_PWHASH_LEN];
         auth_hash_password("not-a-real-password", dummy);
     }
-    if (ok)
-        signin_limit_succeeded(a->limit, name, address);
-    else
-        signin_limit_failed(a->limit, name, address, now);
     if (!ok) {
+        signin_limit_failed(a->limit, name, address, now);
         memset(u, 0, sizeof *u);
         auth_log_anon(a, name, address, "login_failed", "");
         return rc && rc != NVR_ENOTFOUND ? rc : NVR_EAUTH;
     }
+    if (ticket && totp_enabled(a, u->id)) {
+        /* the failures are forgiven only when the second factor is right too:
+         * the password alone must not wipe out wrong codes */
+        signin_ticket_issue(a->tickets, u->id, address, now, ticket);
+        return NVR_OK; /* logged when the second factor is given */
+    }
+    signin_limit_succeeded(a->limit, name, address);
     auth_log(a, u->name, address, "login", "", users_role_name(u->role));
     return NVR_OK;
+}
+
+/* Checks code (or the recovery code) for user_id: 0 and *method, or -1. */
+static int second_factor_ok(struct auth *a, int64_t user_id, const char *code, const char *recovery,
+                            const char **method)
+{
+    struct totp_state ts;
+    nvr_index *ix = storage_index(a->st);
+    int ok = 0;
+    if (totp_store_get(ix, user_id, &ts) || !ts.enabled)
+        goto out;
+    if (code) {
+        int64_t step = totp_match(ts.secret, sizeof ts.secret, code, nvr_clock_now_us() / 1000000, ts.last_step);
+        ok = step >= 0 && totp_store_use_step(ix, user_id, step) == NVR_OK;
+        *method = "password+totp";
+    } else {
+        char norm[TOTP_RECOVERY_LEN];
+        uint8_t h[32];
+        if (recovery && totp_recovery_normalize(recovery, norm) == 0) {
+            secret_hash(norm, h);
+            ok = totp_store_use_recovery(ix, user_id, h, nvr_clock_now_us()) == NVR_OK;
+        }
+        *method = "recovery_code";
+    }
+out:
+    sodium_memzero(&ts, sizeof ts);
+    return ok ? 0 : -1;
+}
+
+nvr_err auth_login_second(struct auth *a, const char *ticket, const char *code, const char *recovery,
+                          const char *address, struct user *u)
+{
+    int64_t now = nvr_clock_mono_us(), uid = 0;
+    const char *method = "";
+    memset(u, 0, sizeof *u);
+    if (signin_ticket_find(a->tickets, ticket, address, now, &uid) ||
+        users_get_id(storage_index(a->st), uid, u) != NVR_OK) {
+        auth_log_anon(a, "", address, "login_failed", "second factor: unknown or expired ticket");
+        memset(u, 0, sizeof *u);
+        return NVR_EAUTH;
+    }
+    if (signin_limit_wait(a->limit, u->name, address, now) > 0) {
+        auth_log_anon(a, u->name, address, "login_blocked", "too many failed logins");
+        sodium_memzero(u->pwhash, sizeof u->pwhash); /* the name stays: the caller says how long to wait */
+        return NVR_ETIMEDOUT;
+    }
+    if (second_factor_ok(a, uid, code, recovery, &method)) {
+        signin_limit_failed(a->limit, u->name, address, now);
+        signin_ticket_failed(a->tickets, ticket);
+        auth_log_anon(a, u->name, address, "login_failed", code ? "second factor: wrong code" : "second factor: wrong recovery code");
+        memset(u, 0, sizeof *u);
+        return NVR_EAUTH;
+    }
+    signin_ticket_take(a->tickets, ticket);
+    signin_limit_succeeded(a->limit, u->name, address);
+    char detail[96];
+    snprintf(detail, sizeof detail, "%s method=%s", users_role_name(u->role), method);
+    auth_log(a, u->name, address, "login", "", detail);
+    return NVR_OK;
+}
+
+static int is_local(const struct user *u)
+{
+    return u->source[0] == '\0' || strcmp(u->source, "local") == 0;
+}
+
+int auth_totp_required(const struct auth *a, const struct user *u)
+{
+    if (!is_local(u))
+        return 0;
+    return a->totp_policy == NVR_TOTP_ALL || (a->totp_policy == NVR_TOTP_ADMIN && u->role == USER_ADMIN);
+}
+
+nvr_err auth_totp_status(struct auth *a, const struct user *u, int *enabled, int *recovery_left)
+{
+    struct totp_state ts;
+    int rc = totp_store_get(storage_index(a->st), u->id, &ts);
+    *enabled = rc == NVR_OK && ts.enabled;
+    *recovery_left = *enabled ? ts.recovery_left : 0;
+    sodium_memzero(&ts, sizeof ts);
+    return rc == NVR_ENOTFOUND ? NVR_OK : rc;
+}
+
+nvr_err auth_totp_begin(struct auth *a, const struct user *u, char secret_b32[TOTP_B32_LEN], char uri[TOTP_URI_LEN])
+{
+    uint8_t secret[TOTP_SECRET_BYTES];
+    randombytes_buf(secret, sizeof secret);
+    int rc = totp_store_begin(storage_index(a->st), u->id, secret, nvr_clock_now_us());
+    if (rc == NVR_OK) {
+        totp_base32(secret, sizeof secret, secret_b32);
+        totp_uri("NVR", u->name, secret_b32, uri);
+    }
+    sodium_memzero(secret, sizeof secret);
+    return rc;
+}
+
+nvr_err auth_totp_confirm(struct auth *a, const struct user *u, const char *code, const char *address,
+                          char codes[TOTP_RECOVERY_CODES][TOTP_RECOVERY_LEN])
+{
+    struct totp_state ts;
+    uint8_t hashes[TOTP_RECOVERY_CODES][32];
+    nvr_index *ix = storage_index(a->st);
+    int rc = totp_store_get(ix, u->id, &ts);
+    if (rc == NVR_OK && ts.enabled)
+        rc = NVR_ENOTFOUND;
+    if (rc)
+        goto out;
+    int64_t step = totp_match(ts.secret, sizeof ts.secret, code, nvr_clock_now_us() / 1000000, 0);
+    if (step < 0) {
+        rc = NVR_EAUTH;
+        goto out;
+    }
+    for (int i = 0; i < TOTP_RECOVERY_CODES; i++) {
+        uint8_t rnd[7];
+        char norm[TOTP_RECOVERY_LEN];
+        randombytes_buf(rnd, sizeof rnd);
+        totp_recovery_format(rnd, codes[i]);
+        totp_recovery_normalize(codes[i], norm);
+        secret_hash(norm, hashes[i]);
+    }
+    if ((rc = totp_store_enable(ix, u->id, step, (const uint8_t(*)[32])hashes, TOTP_RECOVERY_CODES)) == NVR_OK)
+        auth_log(a, u->name, address, "totp_enabled", "", "recovery_codes=10");
+out:
+    sodium_memzero(&ts, sizeof ts);
+    sodium_memzero(hashes, sizeof hashes);
+    return rc;
+}
+
+/* Whether pw is u's password (read from the index: the caller's copy has its pwhash cleared). */
+static int password_ok(struct auth *a, const struct user *u, const char *pw)
+{
+    struct user *full = calloc(1, sizeof *full);
+    int ok = full && users_get_id(storage_index(a->st), u->id, full) == NVR_OK &&
+             crypto_pwhash_str_verify(full->pwhash, pw, strlen(pw)) == 0;
+    if (full)
+        sodium_memzero(full, sizeof *full);
+    free(full);
+    return ok;
+}
+
+nvr_err auth_totp_disable(struct auth *a, const struct user *u, const char *code, const char *pw,
+                          const char *address)
+{
+    int64_t now = nvr_clock_mono_us();
+    const char *method = "";
+    int enabled = 0, left = 0;
+    int rc = auth_totp_status(a, u, &enabled, &left);
+    if (rc || !enabled)
+        return rc ? rc : NVR_ENOTFOUND;
+    if (signin_limit_wait(a->limit, u->name, address, now) > 0)
+        return NVR_ETIMEDOUT;
+    int ok = pw ? password_ok(a, u, pw) : second_factor_ok(a, u->id, code, NULL, &method) == 0;
+    if (!ok) {
+        signin_limit_failed(a->limit, u->name, address, now);
+        return NVR_EAUTH;
+    }
+    if ((rc = totp_store_delete(storage_index(a->st), u->id)) == NVR_OK)
+        auth_log(a, u->name, address, "totp_disabled", "", pw ? "method=password" : "method=code");
+    return rc;
+}
+
+nvr_err auth_totp_reset(struct auth *a, const char *by, const char *address, const char *name)
+{
+    struct user *u = calloc(1, sizeof *u);
+    if (!u)
+        return NVR_ENOMEM;
+    int rc = users_get(storage_index(a->st), name, u);
+    if (rc == NVR_OK)
+        rc = totp_store_delete(storage_index(a->st), u->id);
+    if (rc == NVR_OK) {
+        char detail[INDEX_ID_MAX + 32];
+        snprintf(detail, sizeof detail, "user=%s", name);
+        auth_log(a, by, address, "totp_reset", "", detail);
+    }
+    sodium_memzero(u, sizeof *u);
+    free(u);
+    return rc;
 }
 
 int64_t auth_login_wait_us(struct auth *a, const char *name, const char *address)
@@ -277,6 +479,12 @@ nvr_err auth_request(struct auth *a, const char *cookie_header, const char *auth
     if ((rc = users_get_id(ix, uid, &out->u)))
         return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
     sodium_memzero(out->u.pwhash, sizeof out->u.pwhash);
+    if (auth_totp_required(a, &out->u)) {
+        struct totp_state ts;
+        int trc = totp_store_get(ix, uid, &ts);
+        out->totp_missing = !(trc == NVR_OK && ts.enabled);
+        sodium_memzero(&ts, sizeof ts);
+    }
     return NVR_OK;
 }
 

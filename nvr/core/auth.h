@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * auth.h - who is asking: passwords (Argon2id), browser sessions, API
- * tokens, login rate limits, per-camera permission, and the access log
- * entries that record it (docs/design/security.md).
+ * auth.h - who is asking: passwords (Argon2id), the TOTP second factor,
+ * browser sessions, API tokens, login rate limits, per-camera permission,
+ * and the access log entries that record it (docs/design/security.md).
  *
  * A request is authenticated by exactly one of:
  *   - the `nvr_session` cookie (random 256-bit value; the index keeps its
@@ -23,6 +23,9 @@
 #include "base/config.h"
 #include "storage/storage.h"
 #include "storage/users.h"
+#include "core/signin_ticket.h"
+#include "core/totp.h"
+#include "storage/totp_store.h"
 
 #include <stdint.h>
 
@@ -41,6 +44,7 @@ struct auth_user {
     int via_token;            /* 1: bearer token, 0: session cookie */
     uint8_t session_hash[32]; /* with a session */
     char csrf[USER_CSRF_LEN]; /* with a session */
+    int totp_missing;         /* session of a local account the policy wants enrolled, not enrolled */
 };
 
 /* Creates the authenticator for st.  If there is no user yet, makes a
@@ -67,8 +71,52 @@ nvr_err auth_hash_password(const char *pw, char out[USER_PWHASH_LEN]);
  * NVR_EAUTH (wrong name or password: the same answer for both), or
  * NVR_ETIMEDOUT while that name from that address, or the address, waits
  * after too many failures (signin_limit.h).  Records login / login_failed
- * in the access log. */
-nvr_err auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u);
+ * in the access log.  When the account has TOTP enabled, a correct
+ * password is only the first step: ticket (if not NULL) gets a
+ * second-factor ticket (signin_ticket.h), nothing is logged yet, and the
+ * caller makes no session; otherwise ticket is "". */
+nvr_err auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u,
+                   char ticket[SIGNIN_TICKET_LEN]);
+
+/* The second step: ticket with a TOTP code, or with a recovery code (code
+ * NULL).  NVR_OK and *u filled, the ticket used up, and `login` logged
+ * with method=password+totp or method=recovery_code; NVR_EAUTH for an
+ * unknown ticket or a wrong, reused or replayed code (a failure counted
+ * like a wrong password, and the ticket's try); NVR_ETIMEDOUT while the
+ * account waits from that address. */
+nvr_err auth_login_second(struct auth *a, const char *ticket, const char *code, const char *recovery,
+                          const char *address, struct user *u); /* on NVR_ETIMEDOUT u->name is set */
+
+/* ---- TOTP enrolment of the signed-in local account (docs/design/security.md) ---- */
+
+/* Whether the policy ([server] totp_required) wants u to have TOTP (local
+ * accounts only). */
+int auth_totp_required(const struct auth *a, const struct user *u);
+
+/* u's TOTP: *enabled, and *recovery_left unused recovery codes. */
+nvr_err auth_totp_status(struct auth *a, const struct user *u, int *enabled, int *recovery_left);
+
+/* Begins (or begins again) enrolment: a new 20-byte secret, pending until
+ * confirmed; its base32 and otpauth:// URI.  NVR_EINVAL if TOTP is
+ * enabled already. */
+nvr_err auth_totp_begin(struct auth *a, const struct user *u, char secret_b32[TOTP_B32_LEN], char uri[TOTP_URI_LEN]);
+
+/* Confirms enrolment with a first code: enables TOTP and makes the
+ * TOTP_RECOVERY_CODES recovery codes (only their SHA-256 is kept).
+ * NVR_ENOTFOUND if nothing is pending, NVR_EAUTH for a wrong code.  Logs
+ * totp_enabled. */
+nvr_err auth_totp_confirm(struct auth *a, const struct user *u, const char *code, const char *address,
+                          char codes[TOTP_RECOVERY_CODES][TOTP_RECOVERY_LEN]);
+
+/* Turns u's TOTP off, proved by a current code or by the password
+ * (exactly one not NULL).  NVR_EAUTH if wrong (counted like a wrong
+ * password), NVR_ETIMEDOUT while u waits from address, NVR_ENOTFOUND if not
+ * enabled.  Logs totp_disabled. */
+nvr_err auth_totp_disable(struct auth *a, const struct user *u, const char *code, const char *pw, const char *address);
+
+/* Admin by removes name's TOTP and recovery codes.
+ * NVR_ENOTFOUND if name has none (or no such user).  Logs totp_reset. */
+nvr_err auth_totp_reset(struct auth *a, const char *by, const char *address, const char *name);
 
 /* How long (us) name must still wait before trying again from address; 0: may try now. */
 int64_t auth_login_wait_us(struct auth *a, const char *name, const char *address);

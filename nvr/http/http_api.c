@@ -30,6 +30,7 @@
 #include "http/http_motion.h"
 #include "http/http_sign.h"
 #include "http/http_static.h"
+#include "http/http_totp.h"
 #include "http/live_api.h"
 #include "core/nvr.h"
 #include "playback/rendition.h"
@@ -537,6 +538,11 @@ static const struct http_route routes[] = {
     {"POST", "/api/v1/session", http_session_create, HTTP_PUBLIC},
     {"GET", "/api/v1/session", http_session_get, HTTP_PUBLIC},
     {"DELETE", "/api/v1/session", http_session_delete, HTTP_USER},
+    {"POST", "/api/v1/session/totp", http_session_totp, HTTP_PUBLIC},
+    {"GET", "/api/v1/account/totp", http_totp_get, HTTP_USER},
+    {"POST", "/api/v1/account/totp", http_totp_begin, HTTP_USER},
+    {"POST", "/api/v1/account/totp/confirm", http_totp_confirm, HTTP_USER},
+    {"POST", "/api/v1/account/totp/disable", http_totp_disable, HTTP_USER},
     {"GET", "/api/v1/setup", http_setup_state, HTTP_PUBLIC},
     {"POST", "/api/v1/setup", http_setup, HTTP_PUBLIC},
     {"GET", "/api/v1/cameras", h_cameras, HTTP_USER},
@@ -573,6 +579,7 @@ static const struct http_route routes[] = {
     {"PUT", "/api/v1/users/{}", http_users_update, HTTP_ADMIN},
     {"DELETE", "/api/v1/users/{}", http_users_delete, HTTP_ADMIN},
     {"POST", "/api/v1/users/{}/tokens", http_tokens_create, HTTP_ADMIN},
+    {"DELETE", "/api/v1/users/{}/totp", http_totp_reset, HTTP_ADMIN},
     {"DELETE", "/api/v1/tokens/{}", http_tokens_revoke, HTTP_ADMIN},
     {"GET", "/api/v1/access-log", http_access_log, HTTP_ADMIN},
     {"GET", "/api/v1/exports", http_exports_list, HTTP_INVESTIGATOR},

@@ -99,7 +99,14 @@ static int host_ok(struct http_request *r, const struct nvr *nvr)
 static int is_signin_route(const struct http_route *rt)
 {
     return strcmp(rt->method, "POST") == 0 &&
-           (strcmp(rt->pattern, "/api/v1/session") == 0 || strcmp(rt->pattern, "/api/v1/setup") == 0);
+           (strcmp(rt->pattern, "/api/v1/session") == 0 || strcmp(rt->pattern, "/api/v1/session/totp") == 0 ||
+            strcmp(rt->pattern, "/api/v1/setup") == 0);
+}
+
+/* Routes a session that must still enrol a second factor may reach. */
+static int is_enrolment_route(const struct http_route *rt)
+{
+    return strcmp(rt->pattern, "/api/v1/session") == 0 || strncmp(rt->pattern, "/api/v1/account/totp", 20) == 0;
 }
 
 static void release_user(void *u)
@@ -187,6 +194,12 @@ http_result http_auth_guard(struct http_request *r, const struct http_route *rt,
             return http_reply_error(r, 403, "missing or wrong CSRF token, or a cross-site request");
         }
     }
+    if (u->totp_missing && !is_enrolment_route(rt)) {
+        release_user(u);
+        return http_reply_error(r, 403,
+                                "second factor enrolment required: set up an authenticator app on the account page "
+                                "first");
+    }
     enum user_role need = rt->access == HTTP_ADMIN          ? USER_ADMIN
                           : rt->access == HTTP_INVESTIGATOR ? USER_INVESTIGATOR
                                                             : USER_VIEWER;
@@ -202,11 +215,12 @@ http_result http_auth_guard(struct http_request *r, const struct http_route *rt,
 
 /* ---- JSON ---- */
 
-/* A user's document; with_tokens (the list of GET /api/v1/users) adds
+/* A user's document; totp (0 or 1; -1: left out) says whether the user has
+ * a second factor; with_tokens (the list of GET /api/v1/users) adds
  * "tokens": the user's unrevoked API tokens among toks[0..ntoks) as id,
  * label, creation and last use (null: never) -- never the secret or its hash. */
 static void write_user_tokens(FILE *f, const struct user *u, int with_tokens, const struct user_token *toks,
-                              size_t ntoks)
+                              size_t ntoks, int totp)
 {
     fputs("{\"name\":", f);
     json_write_string(f, u->name);
@@ -220,6 +234,8 @@ static void write_user_tokens(FILE *f, const struct user *u, int with_tokens, co
     }
     fputs("],\"created\":", f);
     json_write_time(f, u->created_us);
+    if (totp >= 0)
+        fprintf(f, ",\"totp\":%s", totp ? "true" : "false");
     if (with_tokens) {
         fputs(",\"tokens\":[", f);
         int first = 1;
@@ -245,12 +261,12 @@ static void write_user_tokens(FILE *f, const struct user *u, int with_tokens, co
 
 static void write_user(FILE *f, const struct user *u)
 {
-    write_user_tokens(f, u, 0, NULL, 0);
+    write_user_tokens(f, u, 0, NULL, 0, -1);
 }
 
 /* The session's answer: the user, the CSRF token, and the UI's settings from
  * the config ([ui]: what every signed-in page needs before it shows a time). */
-static http_result reply_session(struct http_request *r, const struct nvr *nvr, unsigned status, const struct user *u,
+static http_result reply_session(struct http_request *r, struct nvr *nvr, unsigned status, const struct user *u,
                                  const char *csrf)
 {
     struct http_body b;
@@ -260,6 +276,10 @@ static http_result reply_session(struct http_request *r, const struct nvr *nvr, 
     write_user(b.f, u);
     fputs(",\"csrf_token\":", b.f);
     json_write_string(b.f, csrf);
+    int enabled = 0, left = 0;
+    auth_totp_status(nvr->auth, u, &enabled, &left);
+    fprintf(b.f, ",\"totp\":{\"enabled\":%s,\"required\":%s}", enabled ? "true" : "false",
+            auth_totp_required(nvr->auth, u) ? "true" : "false");
     fprintf(b.f, ",\"ui\":{\"time_format\":\"%s\"}}\n",
             nvr_time_format_name(nvr->cfg ? nvr->cfg->time_format : NVR_TIME_12H));
     return http_body_send(r, &b, status, "application/json", "no-store");
@@ -331,6 +351,18 @@ static void escape_name(const char *in, char *out, size_t n)
     out[o] = '\0';
 }
 
+/* 202: the password was right, the second factor is due (no session yet). */
+static http_result reply_ticket(struct http_request *r, const char *ticket)
+{
+    struct http_body b;
+    if (http_body_open(&b))
+        return http_reply_error(r, 500, "out of memory");
+    fputs("{\"second_factor\":\"totp\",\"ticket\":", b.f);
+    json_write_string(b.f, ticket);
+    fprintf(b.f, ",\"expires_in\":%lld}\n", SIGNIN_TICKET_US / 1000000);
+    return http_body_send(r, &b, 202, "application/json", "no-store");
+}
+
 http_result http_session_create(struct http_request *r, struct nvr *nvr)
 {
     char raw[INDEX_ID_MAX], name[INDEX_ID_MAX], pw[300], err[160];
@@ -347,7 +379,8 @@ http_result http_session_create(struct http_request *r, struct nvr *nvr)
         goto out;
     }
     escape_name(raw, name, sizeof name);
-    int rc = auth_login(nvr->auth, name, pw, http_client_address(r), u);
+    char ticket[SIGNIN_TICKET_LEN];
+    int rc = auth_login(nvr->auth, name, pw, http_client_address(r), u, ticket);
     sodium_memzero(pw, sizeof pw);
     if (rc == NVR_ETIMEDOUT) {
         long long s = (auth_login_wait_us(nvr->auth, name, http_client_address(r)) + 999999) / 1000000;
@@ -359,9 +392,61 @@ http_result http_session_create(struct http_request *r, struct nvr *nvr)
         ret = http_reply_error(r, 401, "wrong user name or password");
     else if (rc)
         ret = http_reply_error(r, 500, "cannot sign in: %s", nvr_strerror(rc));
+    else if (ticket[0])
+        ret = reply_ticket(r, ticket);
+    else
+        ret = start_session(r, nvr, u, 200);
+    sodium_memzero(ticket, sizeof ticket);
+out:
+    json_decref(o);
+    sodium_memzero(u, sizeof *u);
+    free(u);
+    return ret;
+}
+
+/* 429 with Retry-After for name from this request's address. */
+static http_result reply_wait(struct http_request *r, struct nvr *nvr, const char *name)
+{
+    long long s = (auth_login_wait_us(nvr->auth, name, http_client_address(r)) + 999999) / 1000000;
+    char ra[24];
+    snprintf(ra, sizeof ra, "%lld", s > 0 ? s : 1);
+    http_add_reply_header(r, "Retry-After", ra);
+    return http_reply_error(r, 429, "too many failed sign-ins from this address: try again in %s s", ra);
+}
+
+http_result http_session_totp(struct http_request *r, struct nvr *nvr)
+{
+    char ticket[SIGNIN_TICKET_LEN + 8], code[32], recovery[32], err[160];
+    http_result ret;
+    struct user *u = calloc(1, sizeof *u);
+    if (!u)
+        return http_reply_error(r, 500, "out of memory");
+    json_t *o = http_json_body(r, &ret);
+    if (!o)
+        goto out;
+    if (http_json_text(o, "ticket", 1, ticket, sizeof ticket, err, sizeof err) ||
+        http_json_text(o, "code", 0, code, sizeof code, err, sizeof err) ||
+        http_json_text(o, "recovery_code", 0, recovery, sizeof recovery, err, sizeof err)) {
+        ret = http_reply_error(r, 400, "%s", err);
+        goto out;
+    }
+    if (!code[0] == !recovery[0]) {
+        ret = http_reply_error(r, 400, "give either code or recovery_code");
+        goto out;
+    }
+    int rc = auth_login_second(nvr->auth, ticket, code[0] ? code : NULL, recovery[0] ? recovery : NULL,
+                               http_client_address(r), u);
+    if (rc == NVR_ETIMEDOUT)
+        ret = reply_wait(r, nvr, u->name);
+    else if (rc == NVR_EAUTH)
+        ret = http_reply_error(r, 401, "wrong or already used code, or the sign-in expired: sign in again");
+    else if (rc)
+        ret = http_reply_error(r, 500, "cannot sign in: %s", nvr_strerror(rc));
     else
         ret = start_session(r, nvr, u, 200);
 out:
+    sodium_memzero(code, sizeof code);
+    sodium_memzero(recovery, sizeof recovery);
     json_decref(o);
     sodium_memzero(u, sizeof *u);
     free(u);
@@ -524,7 +609,9 @@ http_result http_users_list(struct http_request *r, struct nvr *nvr)
     for (size_t i = 0; i < n; i++) {
         if (i)
             fputc(',', b.f);
-        write_user_tokens(b.f, &v[i], 1, toks, ntoks);
+        int totp = 0, left = 0;
+        auth_totp_status(nvr->auth, &v[i], &totp, &left);
+        write_user_tokens(b.f, &v[i], 1, toks, ntoks, totp);
     }
     fputs("]}\n", b.f);
     ret = http_body_send(r, &b, 200, "application/json", "no-store");

@@ -30,6 +30,9 @@ void http_auth_log(struct http_request *r, struct nvr *nvr, const char *action, 
 http_result http_session_create(struct http_request *r, struct nvr *nvr);
 http_result http_session_get(struct http_request *r, struct nvr *nvr);
 http_result http_session_delete(struct http_request *r, struct nvr *nvr);
+/* POST /api/v1/session/totp {"ticket", "code" | "recovery_code"}: the second
+ * step of a sign-in (public; docs/ref/http-api.md). */
+http_result http_session_totp(struct http_request *r, struct nvr *nvr);
 http_result http_setup(struct http_request *r, struct nvr *nvr);
 /* GET /api/v1/setup: {"open": bool}, whether the first admin may still be made (public). */
 http_result http_setup_state(struct http_request *r, struct nvr *nvr);

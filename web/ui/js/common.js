@@ -63,6 +63,12 @@ let sessionPending = null;
 export function session() {
   const p = getJSON('/session').then((doc) => {
     sessionStorage.setItem(CSRF_KEY, doc.csrf_token);
+    // the policy wants a second factor this account lacks: the server
+    // answers 403 everywhere but enrolment, so go there
+    const t = doc.totp || {};
+    if (t.required && !t.enabled && !location.pathname.endsWith('/account.html')) {
+      location.replace('account.html?enrol=1');
+    }
     const f = doc.ui && doc.ui.time_format;
     if (TIME_FORMATS.includes(f)) {
       serverFormat = f;
@@ -404,6 +410,7 @@ const NAV_PAGES = [
   ['audit.html', 'Audit', 'audit', ['admin']],
   ['users.html', 'Users', 'users', ['admin']],
   ['access.html', 'Access log', 'access', ['admin']],
+  ['account.html', 'Account', 'account', ['viewer', 'investigator', 'admin']],
 ];
 
 // Over plain HTTP from another machine, passwords and footage cross the

@@ -3,6 +3,10 @@
 // that sent us here (?next=, same-origin paths only).  The session cookie is
 // HttpOnly; the CSRF token the answer carries is kept in sessionStorage for
 // the state-changing requests of the other pages (common.js).
+// An account with a second factor answers the password with 202 and a ticket:
+// the page then asks for the authenticator's code (or a recovery code) and
+// POSTs it with the ticket to /api/v1/session/totp, which makes the session.
+// A session that must still enrol a second factor goes to account.html.
 // On a recorder with no account yet (GET /api/v1/setup says open) it shows the
 // first-run form instead: the setup token from the server log, the first
 // administrator's name and password (POST /api/v1/setup, which signs them in).
@@ -37,8 +41,74 @@ form.addEventListener('submit', async (ev) => {
     form.password.value = '';
     return;
   }
+  form.password.value = '';
+  if (resp.status === 202 && doc && doc.ticket) {
+    askSecondFactor(doc.ticket);
+    return;
+  }
+  signedIn(doc);
+});
+
+// Keeps the session's CSRF token and leaves: to enrolment when the policy
+// wants a second factor this account does not have yet.
+function signedIn(doc) {
   sessionStorage.setItem(CSRF_KEY, doc.csrf_token);
-  location.replace(nextPage());
+  const t = doc.totp || {};
+  location.replace(t.required && !t.enabled ? 'account.html?enrol=1' : nextPage());
+}
+
+const second = document.getElementById('second');
+const secondMsg = document.getElementById('second-message');
+const useRecovery = document.getElementById('use-recovery');
+let ticket = '';
+let recoveryMode = false;
+
+function askSecondFactor(t) {
+  ticket = t;
+  form.hidden = true;
+  second.hidden = false;
+  document.getElementById('code').focus();
+}
+
+useRecovery.addEventListener('click', () => {
+  recoveryMode = !recoveryMode;
+  const code = document.getElementById('code');
+  const rec = document.getElementById('recovery');
+  document.getElementById('code-label').hidden = recoveryMode;
+  document.getElementById('recovery-label').hidden = !recoveryMode;
+  code.required = !recoveryMode;
+  rec.required = recoveryMode;
+  document.getElementById('second-hint').textContent = recoveryMode
+    ? 'Enter one of the recovery codes you saved when you set up the second factor. Each works once.'
+    : 'Enter the 6-digit code your authenticator app shows for this recorder.';
+  useRecovery.textContent = recoveryMode ? 'Use the authenticator code instead' : 'Use a recovery code instead';
+  (recoveryMode ? rec : code).focus();
+});
+
+second.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  secondMsg.hidden = true;
+  const body = { ticket };
+  if (recoveryMode) body.recovery_code = second.recovery.value.trim();
+  else body.code = second.code.value.replace(/\s/g, '');
+  let resp;
+  try {
+    resp = await fetch(API + '/session/totp', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body) });
+  } catch (e) {
+    secondMsg.textContent = 'The server cannot be reached.';
+    secondMsg.hidden = false;
+    return;
+  }
+  const doc = await resp.json().catch(() => null);
+  if (!resp.ok) {
+    secondMsg.textContent = (doc && doc.error) || resp.statusText; // textContent: never HTML
+    secondMsg.hidden = false;
+    second.code.value = '';
+    second.recovery.value = '';
+    return;
+  }
+  signedIn(doc);
 });
 
 const setup = document.getElementById('setup');

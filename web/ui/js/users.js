@@ -70,6 +70,10 @@ function row(u) {
     el('button', { type: 'button', class: 'small token', onclick: () => openToken(u) }, 'New API token'),
     el('button', { type: 'button', class: 'small danger delete', onclick: () => deleteUser(u) }, 'Delete'),
   );
+  if (u.totp) {
+    actions.append(el('button', { type: 'button', class: 'small danger totp-reset', onclick: () => resetTotp(u) },
+      'Reset second factor'));
+  }
   return el(
     'tr',
     { 'data-user': u.name },
@@ -77,6 +81,7 @@ function row(u) {
     el('td', { class: 'role', 'data-label': 'Role' }, u.role),
     el('td', { class: 'cameras', 'data-label': 'Cameras' }, grants),
     el('td', { class: 'created', 'data-label': 'Created', title: u.created }, fmtDateTime(Date.parse(u.created))),
+    el('td', { class: 'totp', 'data-label': 'Second factor' }, u.totp ? 'on' : 'off'),
     el('td', { class: 'api-tokens', 'data-label': 'API tokens' }, tokenList(u)),
     el('td', { class: 'actions' }, actions),
   );
@@ -231,6 +236,20 @@ async function deleteUser(u) {
     return;
   }
   showNotice(`${u.name} deleted.`);
+  await load();
+}
+
+// A user who lost their authenticator and recovery codes: their TOTP goes,
+// they sign in with the password alone (and enrol again if the policy says so).
+async function resetTotp(u) {
+  if (!confirm(`Remove the second factor of ${u.name}? They then sign in with the password alone.`)) return;
+  try {
+    await send('DELETE', `/users/${encodeURIComponent(u.name)}/totp`);
+  } catch (e) {
+    showError(`Cannot reset the second factor of ${u.name}: ${e.message}`);
+    return;
+  }
+  showNotice(`The second factor of ${u.name} is removed.`);
   await load();
 }
 
