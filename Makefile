@@ -14,7 +14,8 @@ JOBS       ?= 2
 CTEST_ARGS ?=
 # the C sources that `make lint` and `make format` check (.clang-format)
 C_DIRS     ?= lib nvr storage
-C_SOURCES   = $(shell git ls-files -- $(addsuffix /*.c,$(C_DIRS)) $(addsuffix /*.h,$(C_DIRS)) 2>/dev/null)
+# (the patterns quoted: unquoted, the shell would expand nvr/*.c to nvr/main.c alone)
+C_SOURCES   = $(shell git ls-files -- $(foreach d,$(C_DIRS),'$(d)/*.c' '$(d)/*.h') 2>/dev/null)
 
 .PHONY: all deps test-deps bench-deps deb-deps lint-deps build run test unit asan bench install deb lint format clean
 

@@ -24,6 +24,7 @@ runtime_build=(
   nodejs npm    # the web UI's build (NVR_WEB): npm ci fetches hls.js (web/package-lock.json)
   brotli        # the web UI's build: .br copies of its files (web/build_static.py)
   libzip-dev
+  libpq-dev     # the district catalog (PostgreSQL's client library: nvr/catalog)
   smartmontools # disk health of the storage dirs (smartctl --json; optional at run time)
 )
 # the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)
@@ -36,6 +37,7 @@ test_deps=(
   libgstrtspserver-1.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   chromium      # the browser tests (tests/browser, driven by playwright-core from npm)
+  postgresql    # test_catalog: a real PostgreSQL server on loopback (the district catalog)
   nftables      # test_contain: the containment rules load with nft -c -f (and in network namespaces)
 )
 

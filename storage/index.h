@@ -99,6 +99,16 @@ nvr_err index_segment_delete(nvr_index *ix, int64_t id);
  * NVR_ENOTFOUND if there is none. */
 nvr_err index_segment_get(nvr_index *ix, int64_t id, struct index_segment *out);
 
+/* The [start_us, end_us) of camera's segments overlapping [from_us, to_us),
+ * by start: what coverage needs, without reading fragments or paths (the
+ * catalog's publisher; index_spans.c).  *out is a new array of *n spans
+ * (free(); NULL when there is none). */
+struct index_span {
+    int64_t start_us, end_us;
+};
+nvr_err index_segment_spans(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us, struct index_span **out,
+                            size_t *n);
+
 /* Segments of camera overlapping [from_us, to_us), by start time.  *out is
  * a new array of *n segments (free with index_segments_free). */
 nvr_err index_segments_list(nvr_index *ix, const char *camera, int64_t from_us, int64_t to_us,

@@ -59,6 +59,7 @@ enum section_kind {
     SEC_CAMERA,
     SEC_ALERTS,
     SEC_UI,
+    SEC_CATALOG,
 };
 
 enum { KEY_REQUIRED = 1, KEY_SECRET = 2 /* never echo the value: it may hold a password */ };
@@ -94,6 +95,8 @@ static nvr_err parse_int(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_bool(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_alert_url(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_syslog(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_pg_url(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_site(const struct conf_key *k, const char *val, void *base);
 static const char *const time_format_names[] = {[NVR_TIME_12H] = "12h", [NVR_TIME_24H] = "24h"};
 
 const char *nvr_time_format_name(enum nvr_time_format f)
@@ -229,6 +232,11 @@ static const struct conf_key conf_keys[] = {
     {SEC_ALERTS, "storage_seconds", parse_int, ALR(storage_seconds), 0, "an integer from 1 to 86400", 1, 86400},
 
     {SEC_UI, "time_format", parse_time_format, SRV(time_format), 0, "12h or 24h", 0, 0},
+
+    {SEC_CATALOG, "url", parse_pg_url, SRV(catalog.url), KEY_SECRET,
+     "a postgresql:// or postgres:// URL (libpq's connection URI)", 0, 0},
+    {SEC_CATALOG, "site", parse_site, SRV(catalog.site), 0, "1 to 64 of a-z, 0-9, _ and -", 0, 0},
+    {SEC_CATALOG, "publish_seconds", parse_int, SRV(catalog.publish_seconds), 0, "an integer from 1 to 3600", 1, 3600},
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -247,7 +255,7 @@ struct parser {
     struct nvr_config *cfg;
     size_t cameras_cap;
     int too_many_reported;
-    struct section server, storage, camera, alerts, ui;
+    struct section server, storage, camera, alerts, ui, catalog;
     /* the section the next key belongs to */
     enum section_kind kind;
     struct section *sec;          /* &server, &storage or &camera */
@@ -668,6 +676,27 @@ static nvr_err parse_alert_url(const struct conf_key *k, const char *val, void *
     return set_string(base, k->offset, val, strlen(val));
 }
 
+/* libpq's URI form only (a keyword=value string could not be checked or
+ * redacted the same way); the rest is libpq's to judge when it connects. */
+static nvr_err parse_pg_url(const struct conf_key *k, const char *val, void *base)
+{
+    const char *rest = strncmp(val, "postgresql://", 13) == 0 ? val + 13
+                       : strncmp(val, "postgres://", 11) == 0 ? val + 11
+                                                              : NULL;
+    if (!rest || !*rest || strpbrk(val, " \t\r\n"))
+        return NVR_EINVAL;
+    return set_string(base, k->offset, val, strlen(val));
+}
+
+static int valid_camera_id(const char *id);
+
+static nvr_err parse_site(const struct conf_key *k, const char *val, void *base)
+{
+    if (!valid_camera_id(val))
+        return NVR_EINVAL;
+    return set_string(base, k->offset, val, strlen(val));
+}
+
 static nvr_err parse_syslog(const struct conf_key *k, const char *val, void *base)
 {
     char buf[2048];
@@ -886,6 +915,17 @@ static void check_alerts(struct parser *p)
         report(p, pw, "smtp_password is set but smtp_user is not (set both or neither)");
 }
 
+/* [catalog]: url and site come together. */
+static void check_catalog(struct parser *p)
+{
+    int url = p->catalog.key_line[find_key(SEC_CATALOG, "url")];
+    int site = p->catalog.key_line[find_key(SEC_CATALOG, "site")];
+    if (url && !site)
+        report(p, url, "url is set but site is not (the name this recorder publishes its cameras under)");
+    if (site && !url)
+        report(p, site, "site is set but url is not (the catalog's postgresql:// URL)");
+}
+
 /* Whether dir is one of the comma-joined list (a trailing slash aside). */
 static int dir_listed(const char *list, const char *dir)
 {
@@ -958,15 +998,17 @@ static nvr_err open_section(struct parser *p, char *name, int line)
         snprintf(p->label, sizeof(p->label), "[alerts]");
         return NVR_OK;
     }
-    if (strcmp(name, "server") == 0 || strcmp(name, "storage") == 0 || strcmp(name, "ui") == 0) {
+    if (strcmp(name, "server") == 0 || strcmp(name, "storage") == 0 || strcmp(name, "ui") == 0 ||
+        strcmp(name, "catalog") == 0) {
         int server = strcmp(name, "server") == 0, ui = strcmp(name, "ui") == 0;
-        struct section *sec = server ? &p->server : ui ? &p->ui : &p->storage;
+        int catalog = strcmp(name, "catalog") == 0;
+        struct section *sec = server ? &p->server : ui ? &p->ui : catalog ? &p->catalog : &p->storage;
         /* a repeated section goes on filling the first one, so its keys are still checked */
         if (sec->header_line)
             report(p, line, "duplicate section [%s] (first at line %d)", name, sec->header_line);
         else
             sec->header_line = line;
-        p->kind = server ? SEC_SERVER : ui ? SEC_UI : SEC_STORAGE;
+        p->kind = server ? SEC_SERVER : ui ? SEC_UI : catalog ? SEC_CATALOG : SEC_STORAGE;
         p->sec = sec;
         p->base = p->cfg;
         snprintf(p->label, sizeof(p->label), "[%s]", name);
@@ -1221,6 +1263,7 @@ nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct 
     p.cfg->alerts.signin_window_seconds = 300;
     p.cfg->alerts.cert_warn_days = 14;
     p.cfg->alerts.storage_seconds = 120;
+    p.cfg->catalog.publish_seconds = 10;
     p.cfg->archive.after_days = 7;
     p.cfg->archive.path_style = 1;
     p.cfg->archive.cache_bytes = (uint64_t)2 << 30;
@@ -1241,6 +1284,7 @@ nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct 
         goto out;
     check_server(&p);
     check_alerts(&p);
+    check_catalog(&p);
     check_pins(&p);
     if (p.nerrors)
         rc = NVR_ECONFIG;
@@ -1321,6 +1365,10 @@ void nvr_config_free(struct nvr_config **cfg)
     free(c->archive.region);
     free(c->archive.access_key);
     free(c->archive.secret_key);
+    if (c->catalog.url)
+        memset(c->catalog.url, 0, strlen(c->catalog.url));
+    free(c->catalog.url);
+    free(c->catalog.site);
     free(c);
     *cfg = NULL;
 }

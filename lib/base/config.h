@@ -65,6 +65,14 @@ struct nvr_alerts_config {
     int storage_seconds;        /* storage below min_free / held_full this long; default 120 */
 };
 
+/* [catalog] (docs/ref/config.md, docs/design/catalog.md): the district's
+ * PostgreSQL catalog this recorder publishes to.  url NULL: none. */
+struct nvr_catalog_config {
+    char *url;           /* postgresql://... (may hold a password: never echoed nor logged) */
+    char *site;          /* this recorder's site name; required with url */
+    int publish_seconds; /* how often it publishes; default 10 */
+};
+
 /* [ui] time_format: how the browser UI shows a time of day (each browser may
  * choose otherwise; docs/ref/config.md). */
 enum nvr_time_format {
@@ -113,6 +121,8 @@ struct nvr_config {
     struct nvr_archive_config archive;
     /* [alerts] */
     struct nvr_alerts_config alerts;
+    /* [catalog] */
+    struct nvr_catalog_config catalog;
     /* [ui] */
     enum nvr_time_format time_format; /* how the browser UI shows times, default NVR_TIME_12H */
     /* [camera ID] */

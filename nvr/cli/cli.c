@@ -15,6 +15,7 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "alert/alert.h"
+#include "catalog/catalog.h"
 #include "audit/audit_runner.h"
 #include "base/log.h"
 #include "core/auth.h"
@@ -464,6 +465,8 @@ int cli_run(int argc, char **argv)
     http_server_set_guard(nvr.http, http_auth_guard);
     if ((rc = alert_engine_start(&nvr.alerts, &nvr)))
         goto out;
+    if ((rc = catalog_start(&nvr.catalog, &nvr)))
+        goto out;
     nvr_log(NVR_INFO, NULL, "nvr %s recording cameras=%zu data_dir=%s", NVR_VERSION, nvr.cfg->ncameras,
             nvr.cfg->data_dir);
     /* the access log: a signed checkpoint now, then periodically
@@ -499,6 +502,7 @@ int cli_run(int argc, char **argv)
     status = 0;
 out:
     alert_engine_stop(&nvr.alerts); /* first: what stops next is not an incident */
+    catalog_stop(&nvr.catalog);     /* before the cameras it reads */
     http_server_stop(&nvr.http);
     if (nvr.auth && nvr.key) {
         auth_log_flush(nvr.auth); /* the counts of anonymous events not yet written */

@@ -249,7 +249,8 @@ nvr_err auth_login_second(struct auth *a, const char *ticket, const char *code, 
     if (second_factor_ok(a, uid, code, recovery, &method)) {
         signin_limit_failed(a->limit, u->name, address, now);
         signin_ticket_failed(a->tickets, ticket);
-        auth_log_anon(a, u->name, address, "login_failed", code ? "second factor: wrong code" : "second factor: wrong recovery code");
+        auth_log_anon(a, u->name, address, "login_failed",
+                      code ? "second factor: wrong code" : "second factor: wrong recovery code");
         memset(u, 0, sizeof *u);
         return NVR_EAUTH;
     }
@@ -340,8 +341,7 @@ static int password_ok(struct auth *a, const struct user *u, const char *pw)
     return ok;
 }
 
-nvr_err auth_totp_disable(struct auth *a, const struct user *u, const char *code, const char *pw,
-                          const char *address)
+nvr_err auth_totp_disable(struct auth *a, const struct user *u, const char *code, const char *pw, const char *address)
 {
     int64_t now = nvr_clock_mono_us();
     const char *method = "";

@@ -35,6 +35,7 @@
 #include "core/nvr.h"
 #include "playback/rendition.h"
 #include "http/rendition_api.h"
+#include "catalog/catalog.h"
 #include "version.h"
 
 #include <errno.h>
@@ -133,10 +134,15 @@ static http_result h_health(struct http_request *r, struct nvr *nvr)
     fputs("\"version\":", b.f);
     json_write_string(b.f, NVR_VERSION);
     /* the storage condition, so a monitor sees a disk full of held footage */
-    fprintf(b.f, ",\"storage\":\"%s\"}\n",
+    fprintf(b.f, ",\"storage\":\"%s\"",
             rs.state == RETENTION_OK          ? "ok"
             : rs.state == RETENTION_HELD_FULL ? "held_full"
                                               : "error");
+    /* the district catalog: off (none configured), ok (the last publish
+     * went through) or down (it is being retried; recording goes on) */
+    struct catalog_status cs;
+    catalog_status(nvr->catalog, &cs);
+    fprintf(b.f, ",\"catalog\":\"%s\"}\n", !nvr->catalog ? "off" : cs.connected ? "ok" : "down");
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 

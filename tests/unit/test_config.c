@@ -383,6 +383,33 @@ static void test_ui_keys(void)
     expect_errors(SERVER "[ui]\ntime_format = 12h\n[ui]\n", "nvr.conf:5: duplicate section [ui] (first at line 3)\n");
 }
 
+static void test_catalog_keys(void)
+{
+    struct nvr_config *cfg = parse_ok(SERVER);
+    if (cfg) {
+        CHECK(cfg->catalog.url == NULL); /* no catalog unless asked */
+        CHECK_EQ_INT(cfg->catalog.publish_seconds, 10);
+        nvr_config_free(&cfg);
+    }
+    cfg = parse_ok(SERVER "[catalog]\nurl = postgresql://nvr:pw@db.district.example/nvr\nsite = north-high\n"
+                          "publish_seconds = 5\n");
+    if (cfg) {
+        CHECK_EQ_STR(cfg->catalog.url, "postgresql://nvr:pw@db.district.example/nvr");
+        CHECK_EQ_STR(cfg->catalog.site, "north-high");
+        CHECK_EQ_INT(cfg->catalog.publish_seconds, 5);
+        nvr_config_free(&cfg);
+    }
+    expect_errors(SERVER "[catalog]\nurl = postgres://db/nvr\n",
+                  "nvr.conf:4: url is set but site is not (the name this recorder publishes its cameras under)\n");
+    expect_errors(SERVER "[catalog]\nsite = north\n",
+                  "nvr.conf:4: site is set but url is not (the catalog's postgresql:// URL)\n");
+    /* a bad URL is named, never echoed (it may hold a password) */
+    expect_errors(SERVER "[catalog]\nurl = mysql://nvr:hunter2@db/nvr\nsite = a\n",
+                  "nvr.conf:4: url must be a postgresql:// or postgres:// URL (libpq's connection URI)\n");
+    expect_errors(SERVER "[catalog]\nurl = postgresql://db/nvr\nsite = North High\n",
+                  "nvr.conf:5: site must be 1 to 64 of a-z, 0-9, _ and -, got \"North High\"\n");
+}
+
 static void test_integers_are_strict(void)
 {
     struct nvr_config *cfg = camera_ok("segment_seconds = 1\nretain_days = 36500\n");
@@ -1455,6 +1482,7 @@ int main(int argc, char **argv)
     RUN(test_integers_are_strict);
     RUN(test_booleans_and_transport);
     RUN(test_ui_keys);
+    RUN(test_catalog_keys);
     RUN(test_comments);
     RUN(test_empty_value);
     RUN(test_quoting);

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* catalog_schema.c - the catalog's tables and migrations (catalog_schema.h). */
+#include "catalog/catalog_schema.h"
+
+#include "base/url.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The advisory lock that serialises migrations between recorders ("nvrcatlg"). */
+#define SCHEMA_LOCK "7885462863421023847"
+
+static const char *const migrations[] = {
+    /* 1: sites (one row per recorder), their cameras and state, and each
+     * camera's coverage as runs of continuous footage (not fragments) */
+    "CREATE TABLE nvr_sites ("
+    "  name text PRIMARY KEY,"
+    "  version text NOT NULL,"
+    "  started_us bigint NOT NULL,"
+    "  last_seen_us bigint NOT NULL"
+    ");"
+    "CREATE TABLE nvr_cameras ("
+    "  site text NOT NULL REFERENCES nvr_sites(name) ON DELETE CASCADE,"
+    "  id text NOT NULL,"
+    "  name text NOT NULL,"
+    "  status text NOT NULL,"
+    "  codec text NOT NULL,"
+    "  width integer NOT NULL,"
+    "  height integer NOT NULL,"
+    "  last_error text NOT NULL,"
+    "  oldest_us bigint,"
+    "  updated_us bigint NOT NULL,"
+    "  PRIMARY KEY (site, id)"
+    ");"
+    "CREATE TABLE nvr_coverage ("
+    "  site text NOT NULL,"
+    "  camera text NOT NULL,"
+    "  start_us bigint NOT NULL,"
+    "  end_us bigint NOT NULL CHECK (end_us >= start_us),"
+    "  PRIMARY KEY (site, camera, start_us),"
+    "  FOREIGN KEY (site, camera) REFERENCES nvr_cameras(site, id) ON DELETE CASCADE"
+    ");"
+    "CREATE INDEX nvr_coverage_end ON nvr_coverage(site, camera, end_us);",
+};
+
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int catalog_schema_latest(void)
+{
+    return NMIGRATIONS;
+}
+
+void catalog_pq_error(PGconn *conn, const PGresult *res, const char *what, char *err, size_t errlen)
+{
+    char one[512];
+    const char *m = res ? PQresultErrorMessage(res) : NULL;
+    if (!m || !*m)
+        m = conn ? PQerrorMessage(conn) : "out of memory";
+    snprintf(one, sizeof one, "%s", m && *m ? m : "unknown error");
+    for (char *q = one; *q; q++)
+        if (*q == '\n' || *q == '\r' || *q == '\t')
+            *q = ' ';
+    size_t n = strlen(one);
+    while (n && one[n - 1] == ' ')
+        one[--n] = '\0';
+    char safe[600];
+    nvr_url_redact_text(one, safe, sizeof safe);
+    snprintf(err, errlen, "%s: %s", what, safe);
+}
+
+/* Runs sql (no parameters); NVR_OK or NVR_EIO with the reason in err. */
+static nvr_err exec(PGconn *conn, const char *sql, const char *what, char *err, size_t errlen)
+{
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType s = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    nvr_err rc = (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) ? NVR_OK : NVR_EIO;
+    if (rc)
+        catalog_pq_error(conn, res, what, err, errlen);
+    PQclear(res);
+    return rc;
+}
+
+/* The schema's version (0: a new catalog); -1 with err on failure. */
+static int version(PGconn *conn, char *err, size_t errlen)
+{
+    PGresult *res = PQexec(conn, "SELECT version FROM nvr_schema");
+    int v = -1;
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK)
+        v = PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
+    else
+        catalog_pq_error(conn, res, "schema version", err, errlen);
+    PQclear(res);
+    return v;
+}
+
+nvr_err catalog_schema_migrate(PGconn *conn, char *err, size_t errlen)
+{
+    char sql[64];
+    nvr_err rc;
+    int v;
+    if ((rc = exec(conn, "BEGIN", "begin", err, errlen)))
+        return rc;
+    if ((rc = exec(conn,
+                   "SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ");"
+                   "CREATE TABLE IF NOT EXISTS nvr_schema (version integer NOT NULL)",
+                   "schema lock", err, errlen)))
+        goto out;
+    if ((v = version(conn, err, errlen)) < 0) {
+        rc = NVR_EIO;
+        goto out;
+    }
+    if (v > NMIGRATIONS) {
+        snprintf(err, errlen, "the catalog's schema is version %d, newer than this nvr knows (%d): upgrade nvr", v,
+                 NMIGRATIONS);
+        rc = NVR_EINVAL;
+        goto out;
+    }
+    for (int i = v; i < NMIGRATIONS && rc == NVR_OK; i++)
+        rc = exec(conn, migrations[i], "schema migration", err, errlen);
+    if (rc == NVR_OK && v < NMIGRATIONS) {
+        snprintf(sql, sizeof sql, v ? "UPDATE nvr_schema SET version = %d" : "INSERT INTO nvr_schema VALUES (%d)",
+                 NMIGRATIONS);
+        rc = exec(conn, sql, "schema version", err, errlen);
+    }
+out:
+    if (rc == NVR_OK)
+        return exec(conn, "COMMIT", "commit", err, errlen);
+    PQclear(PQexec(conn, "ROLLBACK"));
+    return rc;
+}

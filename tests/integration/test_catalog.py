@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The district catalog (issue 17 item 1; docs/design/catalog.md): two
+recorders of different sites publish into one real PostgreSQL server.
+
+- both sites register; each camera appears with its state, and its coverage
+  as runs that match the recorder's own (`nvr recordings`);
+- the catalog stopped for 20 s: recording goes on (local segments keep
+  coming, one log line, not one per retry), and when it is back the
+  coverage catches up with no gap that the recorder does not have;
+- retention is followed: the first run starts at the camera's oldest
+  footage after old segments are deleted;
+- the catalog's password is never in the log; a bad [catalog] line names
+  its file and line."""
+import json
+import os
+import subprocess
+import time
+import urllib.request
+
+from harness import NVR, Camera, Nvr, check, finish, wait_until
+from pg_server import PgServer
+
+PUBLISH = 2
+
+
+def runs(pg, site, cam):
+    return [(int(a), int(b)) for a, b in pg.query(
+        "SELECT start_us, end_us FROM nvr_coverage WHERE site = '%s' AND camera = '%s' ORDER BY start_us"
+        % (site, cam))]
+
+
+def local_runs(nvr, cam):
+    from harness import parse_time
+    doc = nvr.recordings(cam)
+    return [(parse_time(r["start"]), parse_time(r["end"])) for r in doc["runs"]]
+
+
+def us(t):
+    return int(round(t * 1e6))
+
+
+def main():
+    pg = PgServer().start()
+    cam = Camera("h264.mp4").start()
+    cat = "[catalog]\nurl = %s\nsite = %%s\npublish_seconds = %d\n" % (pg.url(), PUBLISH)
+    north = Nvr("cat-north", [("lobby", {"url": cam.url(), "segment_seconds": 2})], server_extra=cat % "north")
+    south = Nvr("cat-south", [("gym", {"url": cam.url(), "segment_seconds": 2})],
+                server_extra=cat % "south", storage_extra="max_bytes = 1500000\nmin_free = 0")
+    try:
+        # a bad line names its file and line (and never echoes the URL's password)
+        bad = os.path.join(north.dir, "bad.conf")
+        with open(bad, "w") as f:
+            f.write("[server]\ndata_dir = /tmp/x\n[catalog]\nurl = mysql://nvr:hunter2@db/nvr\nsite = a\n")
+        r = subprocess.run([NVR, "check", "-c", bad], capture_output=True, text=True, timeout=60)
+        check(r.returncode != 0 and "bad.conf:4: url must be a postgresql://" in r.stderr and "hunter2" not in r.stderr,
+              "a bad catalog url is refused by file and line, unechoed: %r" % r.stderr)
+
+        north.start()
+        south.start()
+        sites = lambda: sorted(r[0] for r in pg.query("SELECT name FROM nvr_sites"))
+        check(wait_until(lambda: sites() == ["north", "south"], 30), "both sites registered: %r" % sites())
+        cams = lambda: pg.query("SELECT site, id, status, codec FROM nvr_cameras ORDER BY site")
+        check(wait_until(lambda: [c[2] for c in cams()] == ["recording", "recording"], 30),
+              "each site's camera is published recording: %r" % cams())
+        check([c[:2] for c in cams()] == [["north", "lobby"], ["south", "gym"]] and cams()[0][3] == "h264",
+              "the cameras are named by site and id, with their codec: %r" % cams())
+        health = lambda n: json.load(urllib.request.urlopen(n.base_url + "/api/v1/health", timeout=10))
+        check(health(north)["catalog"] == "ok", "/api/v1/health says the catalog is ok: %r" % health(north))
+        ver = pg.query("SELECT version FROM nvr_schema")
+        check(ver == [["1"]], "the catalog's schema is version 1: %r" % ver)
+
+        # coverage: the same runs as the recorder's own, ends within a publish
+        check(north.wait_segments("lobby", 3, 30), "north recorded")
+        time.sleep(PUBLISH * 2 + 1)
+        mine, theirs = local_runs(north, "lobby"), runs(pg, "north", "lobby")
+        check(len(mine) >= 1 and len(theirs) == len(mine) and us(mine[0][0]) == theirs[0][0],
+              "the catalog's runs start where the recorder's do: local %r, catalog %r" % (mine, theirs))
+        lag = us(mine[-1][1]) - theirs[-1][1]
+        print("coverage lag behind the recorder: %.1f s (publish every %d s)" % (lag / 1e6, PUBLISH))
+        check(0 <= lag <= (PUBLISH + 3) * 1e6, "the catalog's coverage is at most a publish behind (%.1f s)" % (lag / 1e6))
+
+        # the catalog stopped for 20 s: nothing is lost, and it catches up
+        before_segs = len(north.db_rows("lobby"))
+        pg.stop()
+        down_at = time.time()
+        time.sleep(20)
+        after_segs = len(north.db_rows("lobby"))
+        check(health(north)["catalog"] == "down" and health(north)["status"] == "ok",
+              "/api/v1/health says the catalog is down, the recorder ok: %r" % health(north))
+        check(after_segs >= before_segs + 5, "recording went on with the catalog down (%d -> %d segments)"
+              % (before_segs, after_segs))
+        warns = [l for l in north.log_text().splitlines() if "catalog:" in l and " warn " in l]
+        check(1 <= len(warns) <= 2, "the outage is logged once, not once per retry: %r" % warns)
+        pg.start(create_db=False)
+        back_at = time.time()
+        ok = wait_until(lambda: runs(pg, "north", "lobby") and runs(pg, "north", "lobby")[-1][1] >= us(back_at), 75)
+        print("caught up %.1f s after the catalog came back (%d s down)" % (time.time() - back_at, back_at - down_at))
+        caught = runs(pg, "north", "lobby")
+        mine = local_runs(north, "lobby")
+        check(ok, "the catalog caught up after it came back (%r)" % caught[-1:])
+        check(len(caught) == len(mine), "no gap the recorder does not have: local runs %d, catalog runs %d"
+              % (len(mine), len(caught)))
+        covered = any(a <= us(down_at) and b >= us(back_at) for a, b in caught)
+        check(covered, "the time the catalog was down is covered: %r" % caught)
+        check(any("catalog: published" in l for l in north.log_text().splitlines()[-40:]),
+              "the recorder says when it publishes again")
+
+        # retention: south keeps ~1.5 MB, so its oldest footage moves and the catalog follows
+        def follows():
+            rows = south.db_rows("gym")
+            cat_runs = runs(pg, "south", "gym")
+            return rows and cat_runs and cat_runs[0][0] == rows[0]["start_us"] and rows[0]["start_us"] > south_first
+        first_rows = south.db_rows("gym")
+        south_first = first_rows[0]["start_us"] if first_rows else 0
+        check(wait_until(lambda: south.db_rows("gym") and south.db_rows("gym")[0]["start_us"] > south_first, 90),
+              "retention deleted south's oldest footage")
+        check(wait_until(follows, 30), "the catalog's first run starts at the oldest footage left: %r vs %r"
+              % (runs(pg, "south", "gym")[:1], south.db_rows("gym")[:1] and south.db_rows("gym")[0]["start_us"]))
+
+        for n in (north, south):
+            text = n.log_text()
+            check(pg.password not in text, "the catalog's password is never logged (%s)" % n.dir)
+    finally:
+        north.stop()
+        south.stop()
+        cam.stop()
+        pg.close()
+    finish("test_catalog")
+
+
+if __name__ == "__main__":
+    main()
