@@ -18,6 +18,7 @@
 #include "audit/audit_runner.h"
 #include "base/log.h"
 #include "core/auth.h"
+#include "core/oidc.h"
 #include "core/camera_store.h"
 #include "playback/coverage.h"
 #include "http/http_auth.h"
@@ -445,6 +446,8 @@ int cli_run(int argc, char **argv)
         goto out;
     if ((rc = auth_create(&nvr.auth, nvr.st, nvr.cfg)) || (rc = rendition_pool_create(&nvr.renditions)))
         goto out;
+    if (nvr.cfg->oidc.issuer && (rc = oidc_create(&nvr.oidc, &nvr.cfg->oidc)))
+        goto out;
     size_t nroutes;
     const struct http_route *routes = http_api_routes(&nroutes);
     struct http_tls tls = {.priority = nvr.cfg->tls_priority};
@@ -514,6 +517,7 @@ out:
     archive_stop(&nvr.archive); /* after every reader: they may fetch archived footage */
     retention_stop(&nvr.ret);
     auth_destroy(&nvr.auth);
+    oidc_destroy(&nvr.oidc);
     storage_close(&nvr.st);
     nvr_config_free(&nvr.cfg);
     avformat_network_deinit();

@@ -23,6 +23,7 @@ struct sign_key;
 struct rendition_pool;
 struct alert_engine;
 struct archive;
+struct oidc;
 
 struct nvr {
     struct nvr_config *cfg;
@@ -40,6 +41,7 @@ struct nvr {
     struct alert_engine *alerts;       /* watches the rest, tells a person (alert/alert.h) */
     struct archive *archive;           /* the S3 archive tier, NULL without (storage/archive.h) */
     struct motion_pool *motion;        /* motion detection's workers (motion/motion.h) */
+    struct oidc *oidc;                 /* OpenID Connect sign-in, NULL without [oidc] (oidc.h) */
 };
 
 /* The recorder of an active camera id (and its config in *cam), NULL if

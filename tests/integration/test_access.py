@@ -125,6 +125,10 @@ with Camera("h264.mp4", no_audio=True) as cam:
         ("POST", "/api/v1/setup", "/api/v1/setup", {"setup_token": "x", "name": "e", "password": "12345678"},
          [403, 403, 403, 403, 403]),
         ("GET", "/api/v1/setup", "/api/v1/setup", None, [200, 200, 200, 200, 200]),
+        # OpenID Connect sign-in: public; without [oidc] here, 404 (test_oidc.py drives the flow)
+        ("GET", "/api/v1/auth/methods", "/api/v1/auth/methods", None, [200, 200, 200, 200, 200]),
+        ("GET", "/api/v1/oidc/start", "/api/v1/oidc/start", None, [404, 404, 404, 404, 404]),
+        ("GET", "/api/v1/oidc/callback", "/api/v1/oidc/callback?state=x&code=y", None, [404, 404, 404, 404, 404]),
         ("GET", "/api/v1/cameras", "/api/v1/cameras", None, [A, 200, 200, 200, 200]),
         ("GET", "/api/v1/cameras/{}", "/api/v1/cameras/lobby", None, [A, 200, 404, 200, 200]),
         ("GET", "/api/v1/cameras/{}/recordings", "/api/v1/cameras/lobby/recordings?" + rng, None, [A, 200, 404, 200, 200]),
