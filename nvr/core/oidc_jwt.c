@@ -281,8 +281,12 @@ nvr_err oidc_jwt_verify(const char *jwt, const json_t *jwks, const struct oidc_e
     }
     alg = strcmp(a, "RS256") == 0 ? ALG_RS256 : ALG_ES256;
     const json_t *kid = json_object_get(hdr, "kid");
+    if (kid && !json_is_string(kid)) {
+        rc = fail(why, whylen, "bad key id");
+        goto out;
+    }
     const json_t *key = find_key(jwks, json_string_value(kid), alg);
-    if (!key || (kid && !json_is_string(kid))) {
+    if (!key) {
         rc = NVR_ENOTFOUND;
         snprintf(why, whylen, "no key for it");
         goto out;

@@ -205,7 +205,7 @@ check(r.status_code == 302 and r.headers["Location"].startswith("/login.html?err
 
 # --- provider down: a clear error, local sign-in still works ---
 prov.stop()
-nvr.stop()
+check(nvr.stop() == 0, "nvr exits cleanly (with the sanitizers: no leak)")
 nvr.start()
 check(wait_until(lambda: http_up(nvr.base_url), 15), "nvr up again without its provider")
 t0 = time.time()
@@ -217,7 +217,7 @@ check(time.time() - t0 < 12, "within the timeouts: %.1f s" % (time.time() - t0))
 r = requests.post(nvr.base_url + "/api/v1/session", json={"user": "admin", "password": Nvr.ADMIN_PASSWORD},
                   timeout=30)
 check(r.status_code == 200, "the local admin still signs in with a password: %d" % r.status_code)
-nvr.stop()
+check(nvr.stop() == 0, "nvr exits cleanly without its provider")
 
 # ---------------------------------------------------------------- the minting provider
 
@@ -405,6 +405,6 @@ log = nvr.log_text()
 check("oidc sign-in failed code=oidc_token" in log and "wrong audience" in log and "bad signature" in log,
       "each refusal is logged with its reason")
 check(SECRET not in log, "never with the secret")
-nvr.stop()
+check(nvr.stop() == 0, "nvr exits cleanly after the bad tokens")
 srv.shutdown()
 finish("test_oidc")

@@ -1109,7 +1109,9 @@ static const char *sample_value(const struct nvr_camera_setting *s, int variant,
     case NVR_CS_MSOURCE:
         snprintf(buf, n, "%s", nvr_motion_source_name((enum nvr_motion_source)((s->def + 1 + variant) % 3)));
         break;
-    case NVR_CS_RECTS: snprintf(buf, n, variant ? "0,0,0.25,0.5; 0.5,0.5,1,1" : "0.1,0.2,0.3,0.4"); break;
+    case NVR_CS_RECTS:
+        snprintf(buf, n, variant ? "0,0,0.25,0.5; 0.5,0.5,1,1" : "0.1,0.2,0.3,0.4");
+        break;
     }
     return buf;
 }
