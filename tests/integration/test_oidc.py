@@ -12,7 +12,10 @@
    endpoint that checks the client's secret and the PKCE verifier, then answers with an
    ID token made as the test asks -- good (RS256 and ES256), tampered, wrong audience,
    wrong issuer, wrong nonce, expired, alg none, HS256 keyed with the public key, unknown
-   key.  Real signatures: the server checks them with OpenSSL.
+   key.  Real signatures: the server checks them with OpenSSL.  Also: failed callbacks go
+   through the sign-in limiter (the 6th from one address is blocked, another address is
+   not); the pending table keeps 1000 sign-ins (the oldest goes); client_secret_post and
+   public_url; a discovery document naming another issuer is not believed.
 """
 import base64
 import hashlib
@@ -235,6 +238,7 @@ RSA_PEM = rsa_key.public_key().public_bytes(serialization.Encoding.PEM, serializ
 mint_port = free_port()
 MINT = "http://127.0.0.1:%d" % mint_port
 codes = {}        # code -> (mode, nonce, challenge)
+mint_opts = {}    # "post": expect client_secret_post; "issuer": what discovery names
 token_calls = []  # what the token endpoint was sent
 jwks_calls = []
 
@@ -307,7 +311,7 @@ class Mint(BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path == "/.well-known/openid-configuration":
-            self.send_json(200, {"issuer": MINT, "authorization_endpoint": MINT + "/authorize",
+            self.send_json(200, {"issuer": mint_opts.get("issuer", MINT), "authorization_endpoint": MINT + "/authorize",
                                  "token_endpoint": MINT + "/token", "jwks_uri": MINT + "/jwks"})
         elif self.path == "/jwks":
             jwks_calls.append(time.time())
@@ -320,6 +324,8 @@ class Mint(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         token_calls.append((auth, body))
         good_auth = auth == "Basic " + base64.b64encode(("nvr:" + SECRET).encode()).decode()
+        if mint_opts.get("post"):  # client_secret_post: the secret in the body, no Authorization
+            good_auth = not auth and body.get("client_id") == ["nvr"] and body.get("client_secret") == [SECRET]
         code = body.get("code", [""])[0]
         if not good_auth or code not in codes:
             return self.send_json(401, {"error": "invalid_client"})
@@ -405,6 +411,40 @@ log = nvr.log_text()
 check("oidc sign-in failed code=oidc_token" in log and "wrong audience" in log and "bad signature" in log,
       "each refusal is logged with its reason")
 check(SECRET not in log, "never with the secret")
+
+# the pending table is bounded: 1000 sign-ins in progress, a new one replaces the oldest
+s = session_from(next(addresses))
+first = urllib.parse.parse_qs(urllib.parse.urlparse(s.get(nvr.base_url + "/api/v1/oidc/start", allow_redirects=False,
+                                                          timeout=10).headers["Location"]).query)
+for i in range(1000):
+    s.get(nvr.base_url + "/api/v1/oidc/start", allow_redirects=False, timeout=10)
+codes["evicted"] = ("good", first["nonce"][0], first["code_challenge"][0])
+r = s.get(nvr.base_url + "/api/v1/oidc/callback", params={"state": first["state"][0], "code": "evicted"},
+          allow_redirects=False, timeout=10)
+check(r.headers.get("Location", "").startswith("/login.html?error=oidc_state"),
+      "after 1000 newer starts the oldest pending sign-in is gone: %r" % r.headers.get("Location"))
+s, r = mint_signin("good")
+check(session_user(s, nvr) is not None, "and a new one still works")
 check(nvr.stop() == 0, "nvr exits cleanly after the bad tokens")
+
+# client_secret_post, and the redirect URI from public_url
+mint_opts["post"] = True
+write_oidc(nvr, MINT, "token_auth = client_secret_post\npublic_url = %s/\n" % nvr.base_url)
+nvr.start()
+check(wait_until(lambda: http_up(nvr.base_url), 15), "nvr up with client_secret_post")
+s, r = mint_signin("good")
+check(session_user(s, nvr) is not None and not token_calls[-1][0] and token_calls[-1][1].get("client_secret") == [SECRET],
+      "client_secret_post sends the secret in the body: %r" % (token_calls[-1][0],))
+check(nvr.stop() == 0, "nvr exits cleanly")
+
+# a discovery document that names another issuer is not believed
+mint_opts["issuer"] = "https://elsewhere.example"
+nvr.start()
+check(wait_until(lambda: http_up(nvr.base_url), 15), "nvr up again")
+r = requests.get(nvr.base_url + "/api/v1/oidc/start", allow_redirects=False, timeout=20)
+check(r.headers.get("Location", "").startswith("/login.html?error=oidc_provider"),
+      "discovery naming another issuer: oidc_provider: %r" % r.headers.get("Location"))
+check("names another issuer" in nvr.log_text(), "and the log says why")
+check(nvr.stop() == 0, "nvr exits cleanly")
 srv.shutdown()
 finish("test_oidc")
