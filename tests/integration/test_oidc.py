@@ -214,7 +214,8 @@ check(wait_until(lambda: http_up(nvr.base_url), 15), "nvr up again without its p
 t0 = time.time()
 r = requests.get(nvr.base_url + "/api/v1/oidc/start", params={"return": "/status.html"}, allow_redirects=False,
                  timeout=30)
-check(r.status_code == 302 and r.headers.get("Location", "").startswith("/login.html?error=oidc_provider&next=/status.html"),
+loc = r.headers.get("Location", "")
+check(r.status_code == 302 and loc.startswith("/login.html?error=oidc_provider&next=/status.html"),
       "with the provider down the start says oidc_provider: %d %r" % (r.status_code, r.headers.get("Location")))
 check(time.time() - t0 < 12, "within the timeouts: %.1f s" % (time.time() - t0))
 r = requests.post(nvr.base_url + "/api/v1/session", json={"user": "admin", "password": Nvr.ADMIN_PASSWORD},
@@ -433,7 +434,8 @@ write_oidc(nvr, MINT, "token_auth = client_secret_post\npublic_url = %s/\n" % nv
 nvr.start()
 check(wait_until(lambda: http_up(nvr.base_url), 15), "nvr up with client_secret_post")
 s, r = mint_signin("good")
-check(session_user(s, nvr) is not None and not token_calls[-1][0] and token_calls[-1][1].get("client_secret") == [SECRET],
+check(session_user(s, nvr) is not None and not token_calls[-1][0]
+      and token_calls[-1][1].get("client_secret") == [SECRET],
       "client_secret_post sends the secret in the body: %r" % (token_calls[-1][0],))
 check(nvr.stop() == 0, "nvr exits cleanly")
 
