@@ -34,6 +34,7 @@ struct pending {
     char state[OIDC_RANDOM_LEN];
     char nonce[OIDC_RANDOM_LEN];
     char verifier[OIDC_RANDOM_LEN];
+    char key[OIDC_KEY_LEN]; /* the browser's cookie */
     char ret[OIDC_RETURN_MAX];
     char redirect[OIDC_REDIRECT_MAX];
     int64_t t; /* monotonic; 0: free */
@@ -341,7 +342,8 @@ static void pending_put(struct oidc *o, const struct pending *e)
     pthread_mutex_unlock(&o->mu);
 }
 
-enum oidc_fail oidc_start(struct oidc *o, const char *redirect_uri, const char *return_path, char **url)
+enum oidc_fail oidc_start(struct oidc *o, const char *redirect_uri, const char *return_path, char **url,
+                          char browser_key[OIDC_KEY_LEN])
 {
     struct pending e = {0};
     uint8_t hash[crypto_hash_sha256_BYTES];
@@ -358,6 +360,7 @@ enum oidc_fail oidc_start(struct oidc *o, const char *redirect_uri, const char *
     random_b64(e.state);
     random_b64(e.nonce);
     random_b64(e.verifier);
+    random_b64(e.key);
     crypto_hash_sha256(hash, (const uint8_t *)e.verifier, strlen(e.verifier));
     oidc_b64url(hash, sizeof hash, challenge, sizeof challenge);
     snprintf(e.ret, sizeof e.ret, "%s", return_path);
@@ -381,6 +384,7 @@ enum oidc_fail oidc_start(struct oidc *o, const char *redirect_uri, const char *
         return OIDC_FAIL_PROVIDER;
     }
     pending_put(o, &e);
+    memcpy(browser_key, e.key, OIDC_KEY_LEN);
     sodium_memzero(&e, sizeof e);
     *url = buf;
     return OIDC_OK;
@@ -560,7 +564,7 @@ static enum oidc_fail map_claims(const struct nvr_oidc_config *c, const json_t *
     return OIDC_OK;
 }
 
-enum oidc_fail oidc_finish(struct oidc *o, const char *state, const char *code, struct user *u,
+enum oidc_fail oidc_finish(struct oidc *o, const char *state, const char *browser_key, const char *code, struct user *u,
                            char return_path[OIDC_RETURN_MAX], char *why, size_t whylen)
 {
     struct pending e;
@@ -575,6 +579,12 @@ enum oidc_fail oidc_finish(struct oidc *o, const char *state, const char *code, 
         return OIDC_FAIL_STATE;
     }
     snprintf(return_path, OIDC_RETURN_MAX, "%s", e.ret);
+    if (!browser_key || strlen(browser_key) != OIDC_KEY_LEN - 1 ||
+        sodium_memcmp(browser_key, e.key, OIDC_KEY_LEN - 1) != 0) {
+        snprintf(why, whylen, "state not started in this browser");
+        f = OIDC_FAIL_STATE;
+        goto out;
+    }
     if (!code || !*code || strlen(code) > 2048 || discover(o, 0)) {
         snprintf(why, whylen, "%s", !code || !*code ? "no code" : "provider unreachable");
         f = OIDC_FAIL_PROVIDER;

@@ -5,9 +5,12 @@
  * (docs/design/security.md, "OpenID Connect"; config: [oidc]).
  *
  * State machine of one sign-in:
- *   oidc_start:  a pending entry {state, nonce, code_verifier, return path,
- *                redirect URI, time} is stored and the browser is sent to
- *                the provider's authorization endpoint.
+ *   oidc_start:  a pending entry {state, nonce, code_verifier, browser key,
+ *                return path, redirect URI, time} is stored and the browser
+ *                is sent to the provider's authorization endpoint; the
+ *                browser key goes to the browser in a cookie (login CSRF: a
+ *                callback carrying someone else's state and code is refused
+ *                in a browser that did not start that sign-in).
  *   oidc_finish: the entry of `state` is taken out (single use: a replay
  *                finds nothing), must be at most OIDC_PENDING_US old; the
  *                code is exchanged at the token endpoint with the verifier;
@@ -36,6 +39,7 @@
 #define OIDC_JWKS_REFRESH_US (30LL * 1000000)
 #define OIDC_RETURN_MAX 256 /* bytes of the path to go back to */
 #define OIDC_URL_MAX 2048
+#define OIDC_KEY_LEN 44 /* the browser key: base64url of 32 random bytes, NUL included */
 
 struct oidc;
 
@@ -69,15 +73,19 @@ int oidc_return_ok(const char *ret);
 
 /* Starts a sign-in that comes back to redirect_uri (this server's callback)
  * and then to return_path (checked with oidc_return_ok).  *url gets the
- * provider's authorization URL (free()).  OIDC_FAIL_PROVIDER if the
- * discovery document cannot be had. */
-enum oidc_fail oidc_start(struct oidc *o, const char *redirect_uri, const char *return_path, char **url);
+ * provider's authorization URL (free()), browser_key the value the caller
+ * hands the browser in a cookie.  OIDC_FAIL_PROVIDER if the discovery
+ * document cannot be had. */
+enum oidc_fail oidc_start(struct oidc *o, const char *redirect_uri, const char *return_path, char **url,
+                          char browser_key[OIDC_KEY_LEN]);
 
-/* Finishes the sign-in of state with code.  On OIDC_OK, *u has name, role
+/* Finishes the sign-in of state with code in the browser that holds
+ * browser_key (NULL: none; not the one of that state: OIDC_FAIL_STATE,
+ * and the state is used up all the same).  On OIDC_OK, *u has name, role
  * and grants from the provider (source "oidc"; not yet stored) and
  * return_path where to go.  Otherwise why says what failed for the log
  * (never a secret or a token) and name the user name when it was known. */
-enum oidc_fail oidc_finish(struct oidc *o, const char *state, const char *code, struct user *u,
+enum oidc_fail oidc_finish(struct oidc *o, const char *state, const char *browser_key, const char *code, struct user *u,
                            char return_path[OIDC_RETURN_MAX], char *why, size_t whylen);
 
 /* Takes the pending entry of state out (a provider's error answer). */

@@ -26,6 +26,7 @@
 
 #define CALLBACK_PATH "/api/v1/oidc/callback"
 #define OIDC_LOG_NAME "(oidc)" /* the name counted and logged before one is known */
+#define OIDC_COOKIE "nvr_oidc" /* the browser key of a sign-in in progress */
 
 http_result http_auth_methods(struct http_request *r, struct nvr *nvr)
 {
@@ -79,10 +80,41 @@ static int redirect_uri(struct http_request *r, const struct nvr *nvr, char *out
     return len > 0 && (size_t)len < n ? 0 : -1;
 }
 
+/* Sets (or with "" clears) the browser key cookie: only for the callback's
+ * path, and SameSite=Lax, since the provider's redirect back is a
+ * cross-site navigation that a Strict cookie would not come with. */
+static void key_cookie(struct http_request *r, const char *value)
+{
+    char c[160];
+    snprintf(c, sizeof c, "%s=%s; Path=%s; HttpOnly; SameSite=Lax; Max-Age=%d%s", OIDC_COOKIE, value, CALLBACK_PATH,
+             *value ? (int)(OIDC_PENDING_US / 1000000) : 0,
+             http_server_is_tls(http_request_server(r)) ? "; Secure" : "");
+    http_add_reply_header(r, "Set-Cookie", c);
+}
+
+/* The browser key from the Cookie header into out; NULL if absent. */
+static const char *key_from_cookie(struct http_request *r, char out[OIDC_KEY_LEN])
+{
+    const char *h = http_header(r, "Cookie");
+    size_t nl = strlen(OIDC_COOKIE);
+    for (const char *p = h; p && *p;) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        size_t l = strcspn(p, ";");
+        if (l > nl && strncmp(p, OIDC_COOKIE, nl) == 0 && p[nl] == '=' && l - nl - 1 < OIDC_KEY_LEN) {
+            memcpy(out, p + nl + 1, l - nl - 1);
+            out[l - nl - 1] = '\0';
+            return out;
+        }
+        p += l;
+    }
+    return NULL;
+}
+
 http_result http_oidc_start(struct http_request *r, struct nvr *nvr)
 {
     const char *ret = http_query(r, "return");
-    char uri[512], *url = NULL;
+    char uri[512], key[OIDC_KEY_LEN], *url = NULL;
     if (!nvr->oidc)
         return http_reply_error(r, 404, "OpenID Connect sign-in is not configured ([oidc])");
     if (!ret || !*ret)
@@ -91,7 +123,7 @@ http_result http_oidc_start(struct http_request *r, struct nvr *nvr)
         return http_reply_error(r, 400, "return must be a path on this server, such as /playback.html");
     if (redirect_uri(r, nvr, uri, sizeof uri))
         return http_reply_error(r, 400, "no usable Host header to build the redirect URI from");
-    enum oidc_fail f = oidc_start(nvr->oidc, uri, ret, &url);
+    enum oidc_fail f = oidc_start(nvr->oidc, uri, ret, &url, key);
     if (!f && strlen(url) >= 2048) { /* http_add_reply_header's limit */
         free(url);
         url = NULL;
@@ -102,6 +134,8 @@ http_result http_oidc_start(struct http_request *r, struct nvr *nvr)
                 http_client_address(r));
         return to_login(r, oidc_fail_code(f), ret);
     }
+    key_cookie(r, key);
+    sodium_memzero(key, sizeof key);
     http_result res = redirect(r, url);
     free(url);
     return res;
@@ -133,10 +167,11 @@ static http_result signed_in(struct http_request *r, struct nvr *nvr, struct use
 http_result http_oidc_callback(struct http_request *r, struct nvr *nvr)
 {
     const char *addr = http_client_address(r), *state = http_query(r, "state");
-    char ret[OIDC_RETURN_MAX], why[96], detail[160];
+    char ret[OIDC_RETURN_MAX], why[96], detail[160], key[OIDC_KEY_LEN];
     http_result res;
     if (!nvr->oidc)
         return http_reply_error(r, 404, "OpenID Connect sign-in is not configured ([oidc])");
+    key_cookie(r, ""); /* one sign-in, one key: cleared whatever happens */
     if (auth_login_wait_us(nvr->auth, OIDC_LOG_NAME, addr) > 0) {
         auth_log_anon(nvr->auth, OIDC_LOG_NAME, addr, "login_blocked", "too many failed logins");
         return to_login(r, "oidc_blocked", "/");
@@ -149,7 +184,8 @@ http_result http_oidc_callback(struct http_request *r, struct nvr *nvr)
     struct user *u = calloc(1, sizeof *u);
     if (!u)
         return http_reply_error(r, 500, "out of memory");
-    enum oidc_fail f = oidc_finish(nvr->oidc, state, http_query(r, "code"), u, ret, why, sizeof why);
+    enum oidc_fail f =
+        oidc_finish(nvr->oidc, state, key_from_cookie(r, key), http_query(r, "code"), u, ret, why, sizeof why);
     if (f == OIDC_OK || f == OIDC_FAIL_NO_ROLE) {
         res = signed_in(r, nvr, u, ret); /* no role: refused and counted there, under the user's name */
     } else {

@@ -50,6 +50,9 @@ def provider_signin(nvr, user, ret="/playback.html"):
     r = s.get(nvr.base_url + "/api/v1/oidc/start", params={"return": ret}, allow_redirects=False, timeout=20)
     if not check(r.status_code == 302, "start answers 302: %d %s" % (r.status_code, r.text[:200])):
         return s, None, r
+    sc = r.headers.get("Set-Cookie", "")
+    check(sc.startswith("nvr_oidc=") and "HttpOnly" in sc and "SameSite=Lax" in sc
+          and "Path=/api/v1/oidc/callback" in sc, "start gives the browser its key cookie: %s" % sc)
     url = r.headers["Location"]
     q = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
     check(q.get("code_challenge_method") == ["S256"] and len(q.get("code_challenge", [""])[0]) == 43,
@@ -73,6 +76,7 @@ def provider_signin(nvr, user, ret="/playback.html"):
         check(r.status_code in (302, 303), "the provider takes the form: %d %s" % (r.status_code, r.text[:300]))
         url = urllib.parse.urljoin(url, r.headers.get("Location", ""))
     callback = url
+    s.oidc_key = s.cookies.get("nvr_oidc")  # the browser key, for the replay below
     r = s.get(callback, allow_redirects=False, timeout=30)
     return s, callback, r
 
@@ -150,10 +154,10 @@ r2 = s.post(nvr.base_url + "/api/v1/holds", json={}, timeout=10,
             headers={"X-CSRF-Token": csrf, "Origin": nvr.base_url})
 check(r2.status_code == 400, "the OIDC session's CSRF token works like a password session's: %d" % r2.status_code)
 
-# --- state replay ---
-r = requests.get(cb, allow_redirects=False, timeout=20)
+# --- state replay (from the same browser: its key cookie sent again) ---
+r = requests.get(cb, allow_redirects=False, timeout=20, headers={"Cookie": "nvr_oidc=%s" % s.oidc_key})
 check(r.status_code == 302 and r.headers.get("Location", "").startswith("/login.html?error=oidc_state")
-      and "Set-Cookie" not in r.headers, "the same callback again is refused (state used): %d %r" %
+      and "nvr_session=" not in r.headers.get("Set-Cookie", ""), "the same callback again is refused (state used): %d %r" %
       (r.status_code, r.headers.get("Location")))
 
 # --- a viewer with grants from groups; then a group change ---
@@ -178,7 +182,7 @@ check("carol" not in users(nvr), "and no account is made for her")
 # --- the local admin is never taken over ---
 s, cb, r = provider_signin(nvr, "admin")
 check(r.status_code == 302 and r.headers.get("Location", "").startswith("/login.html?error=oidc_account")
-      and "Set-Cookie" not in r.headers, "a directory sign-in as 'admin' (a local account) is refused: %r" %
+      and "nvr_session=" not in r.headers.get("Set-Cookie", ""), "a directory sign-in as 'admin' (a local account) is refused: %r" %
       r.headers.get("Location"))
 check(session_user(s, nvr) is None, "and gives no session")
 check(users(nvr)["admin"]["source"] == "local", "the local admin stays local")
@@ -393,12 +397,30 @@ for mode in ["tampered", "bad_sig", "wrong_aud", "aud_list_no_azp", "wrong_iss",
              "none", "hs256", "unknown_kid"]:
     s, r = mint_signin(mode)
     loc = r.headers.get("Location", "")
-    check(r.status_code == 302 and loc.startswith("/login.html?error=oidc_token") and "Set-Cookie" not in r.headers
+    check(r.status_code == 302 and loc.startswith("/login.html?error=oidc_token") and "nvr_session=" not in r.headers.get("Set-Cookie", "")
           and session_user(s, nvr) is None, "a %s ID token is refused: %d %r" % (mode, r.status_code, loc))
 check(len(jwks_calls) == n_jwks + 1, "an unknown kid fetched the JWKS again once: %d -> %d" %
       (n_jwks, len(jwks_calls)))
 s, r = mint_signin("unknown_kid")
 check(len(jwks_calls) == n_jwks + 1, "and not again within the refresh interval: %d" % len(jwks_calls))
+# login CSRF: a callback with a good state and code, in a browser that did not start it
+a = session_from(next(addresses))
+r = a.get(nvr.base_url + "/api/v1/oidc/start", params={"return": "/"}, allow_redirects=False, timeout=20)
+q = urllib.parse.parse_qs(urllib.parse.urlparse(r.headers["Location"]).query)
+codes["csrf"] = ("good", q["nonce"][0], q["code_challenge"][0])
+n_tokens = len(token_calls)
+victim = session_from(next(addresses))
+r = victim.get(nvr.base_url + "/api/v1/oidc/callback", params={"state": q["state"][0], "code": "csrf"},
+               allow_redirects=False, timeout=20)
+check(r.headers.get("Location", "").startswith("/login.html?error=oidc_state") and session_user(victim, nvr) is None
+      and len(token_calls) == n_tokens, "another browser's state and code are refused, the code not even "
+      "exchanged (login CSRF): %r" % r.headers.get("Location"))
+check("state not started in this browser" in nvr.log_text(), "the log says why")
+r = a.get(nvr.base_url + "/api/v1/oidc/callback", params={"state": q["state"][0], "code": "csrf"},
+          allow_redirects=False, timeout=20)
+check(r.headers.get("Location", "").startswith("/login.html?error=oidc_state"),
+      "and that state is used up: %r" % r.headers.get("Location"))
+
 # failures go through the sign-in limiter: 5 from one address, then it waits
 s = session_from("127.0.0.250")
 for i in range(6):
@@ -415,13 +437,15 @@ check(SECRET not in log, "never with the secret")
 
 # the pending table is bounded: 1000 sign-ins in progress, a new one replaces the oldest
 s = session_from(next(addresses))
-first = urllib.parse.parse_qs(urllib.parse.urlparse(s.get(nvr.base_url + "/api/v1/oidc/start", allow_redirects=False,
-                                                          timeout=10).headers["Location"]).query)
+r = s.get(nvr.base_url + "/api/v1/oidc/start", allow_redirects=False, timeout=10)
+first = urllib.parse.parse_qs(urllib.parse.urlparse(r.headers["Location"]).query)
+first_key = s.cookies.get("nvr_oidc")
 for i in range(1000):
     s.get(nvr.base_url + "/api/v1/oidc/start", allow_redirects=False, timeout=10)
 codes["evicted"] = ("good", first["nonce"][0], first["code_challenge"][0])
-r = s.get(nvr.base_url + "/api/v1/oidc/callback", params={"state": first["state"][0], "code": "evicted"},
-          allow_redirects=False, timeout=10)
+r = session_from(next(addresses)).get(nvr.base_url + "/api/v1/oidc/callback", allow_redirects=False, timeout=10,
+                                      params={"state": first["state"][0], "code": "evicted"},
+                                      headers={"Cookie": "nvr_oidc=" + first_key})
 check(r.headers.get("Location", "").startswith("/login.html?error=oidc_state"),
       "after 1000 newer starts the oldest pending sign-in is gone: %r" % r.headers.get("Location"))
 s, r = mint_signin("good")
