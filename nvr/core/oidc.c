@@ -50,6 +50,7 @@ struct oidc {
     pthread_mutex_t mu;
     struct provider p;     /* discovery, once fetched (issuer NULL before) */
     int64_t discover_fail; /* monotonic time of the last failed discovery */
+    int discovering;       /* a first fetch (discovery, JWKS) is under way: others wait for its result */
     json_t *jwks;
     int64_t jwks_refresh_at; /* monotonic time of the last refresh for an unknown key, 0: none yet */
     struct pending *pending;
@@ -170,10 +171,23 @@ static int discover(struct oidc *o, int refresh_jwks)
     need_jwks = have && (!o->jwks || refresh);
     char *jwks_uri = need_jwks ? strdup(o->p.jwks_uri) : NULL;
     if (refresh)
-        o->jwks_refresh_at = now; /* counted even when it fails */
+        o->jwks_refresh_at = now;    /* counted even when it fails */
+    int initial = !have || !o->jwks; /* the first fetches: one at a time */
+    int busy = initial && o->discovering;
+    if (initial && !retry_wait && !busy)
+        o->discovering = 1;
     pthread_mutex_unlock(&o->mu);
-    if (retry_wait)
+    if (retry_wait || busy) {
+        free(jwks_uri);
         return -1;
+    }
+    if (need_jwks && !jwks_uri) { /* out of memory */
+        pthread_mutex_lock(&o->mu);
+        if (initial)
+            o->discovering = 0;
+        pthread_mutex_unlock(&o->mu);
+        return -1;
+    }
     if (!have) {
         snprintf(url, sizeof url, "%s/.well-known/openid-configuration", o->cfg->issuer);
         json_t *d = fetch_json(o, url, NULL);
@@ -189,6 +203,7 @@ static int discover(struct oidc *o, int refresh_jwks)
         json_decref(d);
         int ok = p.issuer && p.authorize && p.token && p.jwks_uri;
         pthread_mutex_lock(&o->mu);
+        o->discovering = 0;
         if (ok && !o->p.issuer) {
             o->p = p;
             memset(&p, 0, sizeof p);
@@ -210,6 +225,8 @@ static int discover(struct oidc *o, int refresh_jwks)
             k = NULL;
         }
         pthread_mutex_lock(&o->mu);
+        if (initial)
+            o->discovering = 0;
         if (k) {
             json_decref(o->jwks);
             o->jwks = k;

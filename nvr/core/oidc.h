@@ -17,8 +17,8 @@
  *                the ID token is verified (oidc_jwt.h); its claims give the
  *                name, the role and the grants ([oidc] group mapping).
  * Bounds: at most OIDC_PENDING_MAX pending entries (a new one replaces the
- * oldest); discovery is fetched once and cached (a failed fetch is retried
- * at most every OIDC_RETRY_US); the JWKS is fetched again for an unknown
+ * oldest); discovery is fetched once and cached (one fetch at a time; a
+ * failed fetch is retried at most every OIDC_RETRY_US); the JWKS is fetched again for an unknown
  * key at most every OIDC_JWKS_REFRESH_US; every HTTP exchange with the
  * provider has a 5 s connect and 10 s total timeout and a 256 KiB answer cap.
  * The client secret is never logged.
