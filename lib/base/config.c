@@ -60,6 +60,7 @@ enum section_kind {
     SEC_ALERTS,
     SEC_UI,
     SEC_CATALOG,
+    SEC_OIDC,
 };
 
 enum { KEY_REQUIRED = 1, KEY_SECRET = 2 /* never echo the value: it may hold a password */ };
@@ -140,6 +141,9 @@ static nvr_err parse_dirs(const struct conf_key *k, const char *val, void *base)
 static nvr_err parse_s3_url(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_days(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_time_format(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_issuer(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_oidc_auth(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_public_url(const struct conf_key *k, const char *val, void *base);
 
 #define SRV(f) offsetof(struct nvr_config, f)
 
@@ -163,6 +167,7 @@ static nvr_err parse_time_format(const struct conf_key *k, const char *val, void
      min,                                                                                                              \
      max},
 #define ALR(f) offsetof(struct nvr_alerts_config, f)
+#define OIDC(f) offsetof(struct nvr_oidc_config, f)
 #define ADDRS "one or more e-mail addresses, separated by commas"
 
 static const struct conf_key conf_keys[] = {
@@ -237,6 +242,23 @@ static const struct conf_key conf_keys[] = {
      "a postgresql:// or postgres:// URL (libpq's connection URI)", 0, 0},
     {SEC_CATALOG, "site", parse_site, SRV(catalog.site), 0, "1 to 64 of a-z, 0-9, _ and -", 0, 0},
     {SEC_CATALOG, "publish_seconds", parse_int, SRV(catalog.publish_seconds), 0, "an integer from 1 to 3600", 1, 3600},
+    {SEC_OIDC, "issuer", parse_issuer, OIDC(issuer), 0,
+     "an https:// URL without query or fragment (http:// only on loopback)", 0, 0},
+    {SEC_OIDC, "client_id", parse_text, OIDC(client_id), 0, "a non-empty text", 0, 0},
+    {SEC_OIDC, "client_secret", parse_text, OIDC(client_secret), KEY_SECRET, "a non-empty text", 0, 0},
+    {SEC_OIDC, "client_secret_file", parse_abs_path, OIDC(client_secret_file), 0, "an absolute path", 0, 0},
+    {SEC_OIDC, "token_auth", parse_oidc_auth, OIDC(auth), 0, "client_secret_basic or client_secret_post", 0, 0},
+    {SEC_OIDC, "label", parse_text, OIDC(label), 0, "a non-empty text", 0, 0},
+    {SEC_OIDC, "scopes", parse_text, OIDC(scopes), 0, "scopes separated by spaces, openid among them", 0, 0},
+    {SEC_OIDC, "username_claim", parse_text, OIDC(username_claim), 0, "a claim name", 0, 0},
+    {SEC_OIDC, "groups_claim", parse_text, OIDC(groups_claim), 0, "a claim name", 0, 0},
+    {SEC_OIDC, "admin_groups", parse_text, OIDC(admin_groups), 0, "group names separated by commas", 0, 0},
+    {SEC_OIDC, "investigator_groups", parse_text, OIDC(investigator_groups), 0, "group names separated by commas", 0,
+     0},
+    {SEC_OIDC, "viewer_groups", parse_text, OIDC(viewer_groups), 0, "group names separated by commas", 0, 0},
+    {SEC_OIDC, "public_url", parse_public_url, OIDC(public_url), 0,
+     "http:// or https:// and a host (and port), without a path", 0, 0},
+    {SEC_OIDC, "ca_file", parse_abs_path, OIDC(ca_file), 0, "an absolute path", 0, 0},
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -255,7 +277,7 @@ struct parser {
     struct nvr_config *cfg;
     size_t cameras_cap;
     int too_many_reported;
-    struct section server, storage, camera, alerts, ui, catalog;
+    struct section server, storage, camera, alerts, ui, catalog, oidc;
     /* the section the next key belongs to */
     enum section_kind kind;
     struct section *sec;          /* &server, &storage or &camera */
@@ -829,6 +851,76 @@ static nvr_err parse_server_names(const struct conf_key *k, const char *val, voi
     return set_string(base, k->offset, out, o);
 }
 
+/* [oidc] issuer: https://, or http:// on a loopback host (a test or a
+ * provider on this machine); no query, fragment or credentials. */
+static nvr_err parse_issuer(const struct conf_key *k, const char *val, void *base)
+{
+    int tls = strncmp(val, "https://", 8) == 0;
+    const char *host = tls ? val + 8 : strncmp(val, "http://", 7) == 0 ? val + 7 : NULL;
+    if (!host || !*host || strpbrk(val, "?#@ \t"))
+        return NVR_EINVAL;
+    if (!tls && strncmp(host, "127.", 4) != 0 && strncmp(host, "localhost", 9) != 0 && strncmp(host, "[::1]", 5) != 0)
+        return NVR_EINVAL;
+    size_t n = strlen(val);
+    while (n > 8 && val[n - 1] == '/') /* ISSUER/.well-known/... is built by appending */
+        n--;
+    return set_string(base, k->offset, val, n);
+}
+
+static nvr_err parse_oidc_auth(const struct conf_key *k, const char *val, void *base)
+{
+    enum nvr_oidc_auth *a = (enum nvr_oidc_auth *)((char *)base + k->offset);
+    if (strcmp(val, "client_secret_basic") == 0)
+        *a = NVR_OIDC_SECRET_BASIC;
+    else if (strcmp(val, "client_secret_post") == 0)
+        *a = NVR_OIDC_SECRET_POST;
+    else
+        return NVR_EINVAL;
+    return NVR_OK;
+}
+
+/* scheme://host[:port] the browser reaches the server at (a trailing slash
+ * is dropped). */
+static nvr_err parse_public_url(const struct conf_key *k, const char *val, void *base)
+{
+    const char *host = strncmp(val, "https://", 8) == 0 ? val + 8 : strncmp(val, "http://", 7) == 0 ? val + 7 : NULL;
+    size_t n = strlen(val);
+    if (n > 1 && val[n - 1] == '/')
+        n--;
+    if (!host || !*host || *host == '/' || memchr(host, '/', n - (size_t)(host - val)) || strpbrk(val, "?#@ \t"))
+        return NVR_EINVAL;
+    return set_string(base, k->offset, val, n);
+}
+
+/* [oidc] grant.GROUP = GRANTS: one group's camera grants. */
+static nvr_err oidc_grant(struct parser *p, const char *group, const char *val, int line)
+{
+    struct nvr_oidc_config *o = &p->cfg->oidc;
+    for (size_t i = 0; i < o->ngrants; i++) {
+        if (strcmp(o->grants[i].group, group) == 0) {
+            report(p, line, "duplicate key \"grant.%s\" in [oidc] (first at line %d)", group, o->grants[i].line);
+            return NVR_OK;
+        }
+    }
+    if (!*group || !*val) {
+        report(p, line, "grant.GROUP must be a group name and camera grants separated by commas");
+        return NVR_OK;
+    }
+    if (o->ngrants == NVR_OIDC_GRANTS_MAX) {
+        report(p, line, "more than %d grant.GROUP keys in [oidc]", NVR_OIDC_GRANTS_MAX);
+        return NVR_OK;
+    }
+    struct nvr_oidc_grant *g = &o->grants[o->ngrants];
+    if (!(g->group = strdup(group)) || !(g->grants = strdup(val))) {
+        free(g->group);
+        g->group = NULL;
+        return NVR_ENOMEM;
+    }
+    g->line = line;
+    o->ngrants++;
+    return NVR_OK;
+}
+
 /* ---- sections ---- */
 
 static int find_key(enum section_kind kind, const char *name)
@@ -926,6 +1018,31 @@ static void check_catalog(struct parser *p)
         report(p, site, "site is set but url is not (the catalog's postgresql:// URL)");
 }
 
+/* Rules for [oidc] as a whole: an issuer, a client and its secret (one
+ * way), and at least one group that makes a role. */
+static void check_oidc(struct parser *p)
+{
+    const struct section *o = &p->oidc;
+    int line = o->header_line;
+    int secret = o->key_line[find_key(SEC_OIDC, "client_secret")];
+    int file = o->key_line[find_key(SEC_OIDC, "client_secret_file")];
+    const struct nvr_oidc_config *c = &p->cfg->oidc;
+    if (!line)
+        return;
+    if (!o->key_line[find_key(SEC_OIDC, "issuer")])
+        report(p, line, "[oidc] has no issuer");
+    if (!o->key_line[find_key(SEC_OIDC, "client_id")])
+        report(p, line, "[oidc] has no client_id");
+    if (!secret && !file)
+        report(p, line, "[oidc] has no client_secret (or client_secret_file)");
+    if (secret && file)
+        report(p, file, "client_secret_file and client_secret are both set (set one)");
+    if (!c->admin_groups && !c->investigator_groups && !c->viewer_groups)
+        report(p, line, "[oidc] has none of admin_groups, investigator_groups, viewer_groups");
+    if (c->scopes && !strstr(c->scopes, "openid"))
+        report(p, o->key_line[find_key(SEC_OIDC, "scopes")], "scopes must include openid");
+}
+
 /* Whether dir is one of the comma-joined list (a trailing slash aside). */
 static int dir_listed(const char *list, const char *dir)
 {
@@ -996,6 +1113,17 @@ static nvr_err open_section(struct parser *p, char *name, int line)
         p->sec = &p->alerts;
         p->base = &p->cfg->alerts;
         snprintf(p->label, sizeof(p->label), "[alerts]");
+        return NVR_OK;
+    }
+    if (strcmp(name, "oidc") == 0) {
+        if (p->oidc.header_line)
+            report(p, line, "duplicate section [oidc] (first at line %d)", p->oidc.header_line);
+        else
+            p->oidc.header_line = line;
+        p->kind = SEC_OIDC;
+        p->sec = &p->oidc;
+        p->base = &p->cfg->oidc;
+        snprintf(p->label, sizeof(p->label), "[oidc]");
         return NVR_OK;
     }
     if (strcmp(name, "server") == 0 || strcmp(name, "storage") == 0 || strcmp(name, "ui") == 0 ||
@@ -1134,7 +1262,8 @@ static int valid_key_name(const char *k)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = k[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '-' || c == '.'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '-' || c == '.' ||
+              c == '@' || c == '/' || c == ':'))
             return 0;
     }
     return 1;
@@ -1150,6 +1279,8 @@ static nvr_err key_value(struct parser *p, char *key, char *val, int line)
     if (p->kind == SEC_SKIP)
         return NVR_OK;
     int i = find_key(p->kind, key);
+    if (i < 0 && p->kind == SEC_OIDC && strncmp(key, "grant.", 6) == 0)
+        return oidc_grant(p, key + 6, val, line);
     if (i < 0) {
         report(p, line, "unknown key \"%s\" in %s", key, p->label);
         return NVR_OK;
@@ -1285,6 +1416,7 @@ nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct 
     check_server(&p);
     check_alerts(&p);
     check_catalog(&p);
+    check_oidc(&p);
     check_pins(&p);
     if (p.nerrors)
         rc = NVR_ECONFIG;
@@ -1369,6 +1501,19 @@ void nvr_config_free(struct nvr_config **cfg)
         memset(c->catalog.url, 0, strlen(c->catalog.url));
     free(c->catalog.url);
     free(c->catalog.site);
+    struct nvr_oidc_config *o = &c->oidc;
+    if (o->client_secret)
+        memset(o->client_secret, 0, strlen(o->client_secret));
+    char *oidc_texts[] = {
+        o->issuer,        o->client_id,      o->client_secret, o->client_secret_file, o->label,
+        o->scopes,        o->username_claim, o->groups_claim,  o->admin_groups,       o->investigator_groups,
+        o->viewer_groups, o->public_url,     o->ca_file};
+    for (size_t i = 0; i < sizeof oidc_texts / sizeof oidc_texts[0]; i++)
+        free(oidc_texts[i]);
+    for (size_t i = 0; i < o->ngrants; i++) {
+        free(o->grants[i].group);
+        free(o->grants[i].grants);
+    }
     free(c);
     *cfg = NULL;
 }

@@ -96,6 +96,37 @@ const char *nvr_totp_policy_name(enum nvr_totp_policy p);
 
 #define NVR_CONFIG_MAX_DIRS 16 /* [storage] dirs */
 
+/* [oidc] (docs/ref/config.md, docs/design/security.md "OpenID Connect"):
+ * sign-in through an OpenID provider.  issuer NULL: no OIDC sign-in.  The
+ * client secret (client_secret, or the file client_secret_file names) is
+ * never echoed or logged.  Group lists are comma-separated; grant.GROUP
+ * rows map one group to camera grants (comma-separated). */
+#define NVR_OIDC_GRANTS_MAX 64
+enum nvr_oidc_auth { NVR_OIDC_SECRET_BASIC = 0, NVR_OIDC_SECRET_POST };
+struct nvr_oidc_grant {
+    char *group;  /* the group claim's value */
+    char *grants; /* camera ids, group:NAME or *, comma-separated */
+    int line;
+};
+struct nvr_oidc_config {
+    char *issuer;              /* https://..., or http:// on loopback only */
+    char *client_id;           /* required with issuer */
+    char *client_secret;       /* this or client_secret_file */
+    char *client_secret_file;  /* absolute path, read at start-up */
+    enum nvr_oidc_auth auth;   /* token endpoint authentication, default basic */
+    char *label;               /* the login page's button; default "Sign in with single sign-on" */
+    char *scopes;              /* default "openid profile email" */
+    char *username_claim;      /* NULL: preferred_username, else email */
+    char *groups_claim;        /* NULL: "groups" */
+    char *admin_groups;        /* groups that make an admin */
+    char *investigator_groups; /* ... an investigator */
+    char *viewer_groups;       /* ... a viewer */
+    char *public_url;          /* scheme://host[:port] the browser uses; NULL: from the request */
+    char *ca_file;             /* CA bundle for the provider's TLS; NULL: the system's */
+    size_t ngrants;
+    struct nvr_oidc_grant grants[NVR_OIDC_GRANTS_MAX];
+};
+
 struct nvr_config {
     char *path; /* the file that was read */
     /* [server] */
@@ -125,6 +156,8 @@ struct nvr_config {
     struct nvr_catalog_config catalog;
     /* [ui] */
     enum nvr_time_format time_format; /* how the browser UI shows times, default NVR_TIME_12H */
+    /* [oidc] */
+    struct nvr_oidc_config oidc;
     /* [camera ID] */
     struct nvr_camera_config *cameras;
     size_t ncameras;

@@ -361,9 +361,14 @@ struct signin_count {
     char users[200], addresses[200];
 };
 
+/* Adds v to the comma-separated list unless it is there already.  An empty
+ * v (an entry with no name: a sign-in's second step with an unknown ticket)
+ * is not listed: strstr would find "" everywhere and the loop never end. */
 static void note_once(char *list, size_t n, const char *v)
 {
     size_t len = strlen(list), vl = strlen(v);
+    if (vl == 0)
+        return;
     for (const char *p = list; (p = strstr(p, v)); p += vl)
         if ((p == list || p[-1] == ' ') && (p[vl] == ',' || p[vl] == '\0'))
             return;

@@ -19,6 +19,7 @@
 #include "audit/audit_runner.h"
 #include "base/log.h"
 #include "core/auth.h"
+#include "core/oidc.h"
 #include "core/camera_store.h"
 #include "playback/coverage.h"
 #include "http/http_auth.h"
@@ -446,6 +447,8 @@ int cli_run(int argc, char **argv)
         goto out;
     if ((rc = auth_create(&nvr.auth, nvr.st, nvr.cfg)) || (rc = rendition_pool_create(&nvr.renditions)))
         goto out;
+    if (nvr.cfg->oidc.issuer && (rc = oidc_create(&nvr.oidc, &nvr.cfg->oidc)))
+        goto out;
     size_t nroutes;
     const struct http_route *routes = http_api_routes(&nroutes);
     struct http_tls tls = {.priority = nvr.cfg->tls_priority};
@@ -518,6 +521,7 @@ out:
     archive_stop(&nvr.archive); /* after every reader: they may fetch archived footage */
     retention_stop(&nvr.ret);
     auth_destroy(&nvr.auth);
+    oidc_destroy(&nvr.oidc);
     storage_close(&nvr.st);
     nvr_config_free(&nvr.cfg);
     avformat_network_deinit();

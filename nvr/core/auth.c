@@ -262,6 +262,66 @@ nvr_err auth_login_second(struct auth *a, const char *ticket, const char *code, 
     return NVR_OK;
 }
 
+void auth_directory_failed(struct auth *a, const char *name, const char *address, const char *detail)
+{
+    signin_limit_failed(a->limit, name, address, nvr_clock_mono_us());
+    auth_log_anon(a, name, address, "login_failed", detail);
+}
+
+/* Whether the stored account cur may be signed in by source. */
+static int same_source(const struct user *cur, const char *source)
+{
+    const char *s = cur->source[0] ? cur->source : "local";
+    return strcmp(s, source) == 0;
+}
+
+nvr_err auth_directory_login(struct auth *a, const char *source, struct user *u, const char *address)
+{
+    char detail[96];
+    struct user cur;
+    nvr_index *ix = storage_index(a->st);
+    if (signin_limit_wait(a->limit, u->name, address, nvr_clock_mono_us()) > 0) {
+        auth_log_anon(a, u->name, address, "login_blocked", "too many failed logins");
+        return NVR_ETIMEDOUT;
+    }
+    if (!u->role) {
+        snprintf(detail, sizeof detail, "source=%s no role for the user's groups", source);
+        auth_directory_failed(a, u->name, address, detail);
+        return NVR_EAUTH;
+    }
+    int rc = users_get(ix, u->name, &cur);
+    if (rc == NVR_OK && !same_source(&cur, source)) {
+        nvr_log(NVR_WARN, NULL,
+                "directory sign-in refused: the name is another source's account user=%s source=%s "
+                "account_source=%s",
+                u->name, source, cur.source[0] ? cur.source : "local");
+        snprintf(detail, sizeof detail, "source=%s account of source %s not taken over", source,
+                 cur.source[0] ? cur.source : "local");
+        sodium_memzero(&cur, sizeof cur);
+        auth_directory_failed(a, u->name, address, detail);
+        return NVR_EAUTH;
+    }
+    if (rc == NVR_OK) {
+        cur.role = u->role;
+        cur.ngrants = u->ngrants;
+        memcpy(cur.grants, u->grants, sizeof cur.grants);
+        rc = users_update(ix, &cur, 0);
+        *u = cur;
+    } else if (rc == NVR_ENOTFOUND) {
+        snprintf(u->pwhash, sizeof u->pwhash, "!");
+        snprintf(u->source, sizeof u->source, "%s", source);
+        u->created_us = u->pw_changed_us = nvr_clock_now_us();
+        rc = users_add(ix, u);
+    }
+    if (rc)
+        return rc;
+    auth_forget_tokens(a); /* the role or grants may have changed */
+    signin_limit_succeeded(a->limit, u->name, address);
+    snprintf(detail, sizeof detail, "%s source=%s", users_role_name(u->role), source);
+    auth_log(a, u->name, address, "login", "", detail);
+    return NVR_OK;
+}
+
 static int is_local(const struct user *u)
 {
     return u->source[0] == '\0' || strcmp(u->source, "local") == 0;

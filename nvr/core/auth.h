@@ -118,6 +118,20 @@ nvr_err auth_totp_disable(struct auth *a, const struct user *u, const char *code
  * NVR_ENOTFOUND if name has none (or no such user).  Logs totp_reset. */
 nvr_err auth_totp_reset(struct auth *a, const char *by, const char *address, const char *name);
 
+/* A sign-in a directory (source "ldap" or "oidc") has vouched for: u has
+ * the name, role and grants it gave.  The account is made at the first
+ * sign-in (pwhash "!") and its role and grants replaced at every one.
+ * NVR_ETIMEDOUT while name from address waits (signin_limit.h); NVR_EAUTH
+ * when u->role is 0 (no group maps to a role) or the name belongs to an
+ * account of another source (never taken over): both counted as failures
+ * and access-logged as login_failed.  On NVR_OK *u is the stored account. */
+nvr_err auth_directory_login(struct auth *a, const char *source, struct user *u, const char *address);
+
+/* A directory sign-in that failed before a name was known to be good (a
+ * bad ID token, a replayed state): counted for name from address and
+ * access-logged as login_failed with detail. */
+void auth_directory_failed(struct auth *a, const char *name, const char *address, const char *detail);
+
 /* How long (us) name must still wait before trying again from address; 0: may try now. */
 int64_t auth_login_wait_us(struct auth *a, const char *name, const char *address);
 

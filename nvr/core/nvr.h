@@ -24,6 +24,7 @@ struct rendition_pool;
 struct alert_engine;
 struct archive;
 struct catalog;
+struct oidc;
 
 struct nvr {
     struct nvr_config *cfg;
@@ -42,6 +43,7 @@ struct nvr {
     struct archive *archive;           /* the S3 archive tier, NULL without (storage/archive.h) */
     struct motion_pool *motion;        /* motion detection's workers (motion/motion.h) */
     struct catalog *catalog;           /* the district catalog's publisher, NULL without (catalog/catalog.h) */
+    struct oidc *oidc;                 /* OpenID Connect sign-in, NULL without [oidc] (oidc.h) */
 };
 
 /* The recorder of an active camera id (and its config in *cam), NULL if

@@ -19,6 +19,7 @@
 #include "playback/coverage.h"
 #include "playback/hls.h"
 #include "http/http_auth.h"
+#include "http/http_oidc.h"
 #include "http/http_bookmarks.h"
 #include "http/http_cameras.h"
 #include "http/http_discover.h"
@@ -550,6 +551,9 @@ static const struct http_route routes[] = {
     {"POST", "/api/v1/account/totp/confirm", http_totp_confirm, HTTP_USER},
     {"POST", "/api/v1/account/totp/disable", http_totp_disable, HTTP_USER},
     {"GET", "/api/v1/setup", http_setup_state, HTTP_PUBLIC},
+    {"GET", "/api/v1/auth/methods", http_auth_methods, HTTP_PUBLIC},
+    {"GET", "/api/v1/oidc/start", http_oidc_start, HTTP_PUBLIC},
+    {"GET", "/api/v1/oidc/callback", http_oidc_callback, HTTP_PUBLIC},
     {"POST", "/api/v1/setup", http_setup, HTTP_PUBLIC},
     {"GET", "/api/v1/cameras", h_cameras, HTTP_USER},
     {"POST", "/api/v1/cameras", http_cameras_create, HTTP_ADMIN},

@@ -98,6 +98,8 @@ static int host_ok(struct http_request *r, const struct nvr *nvr)
 
 static int is_signin_route(const struct http_route *rt)
 {
+    if (strncmp(rt->pattern, "/api/v1/oidc/", 13) == 0) /* its redirect URI is built from Host */
+        return 1;
     return strcmp(rt->method, "POST") == 0 &&
            (strcmp(rt->pattern, "/api/v1/session") == 0 || strcmp(rt->pattern, "/api/v1/session/totp") == 0 ||
             strcmp(rt->pattern, "/api/v1/setup") == 0);
@@ -232,7 +234,9 @@ static void write_user_tokens(FILE *f, const struct user *u, int with_tokens, co
             fputc(',', f);
         json_write_string(f, u->grants[i]);
     }
-    fputs("],\"created\":", f);
+    fputs("],\"source\":", f);
+    json_write_string(f, u->source[0] ? u->source : "local");
+    fputs(",\"created\":", f);
     json_write_time(f, u->created_us);
     if (totp >= 0)
         fprintf(f, ",\"totp\":%s", totp ? "true" : "false");
@@ -285,7 +289,7 @@ static http_result reply_session(struct http_request *r, struct nvr *nvr, unsign
     return http_body_send(r, &b, status, "application/json", "no-store");
 }
 
-static void set_cookie(struct http_request *r, const char *value, int64_t max_age_s)
+void http_auth_set_cookie(struct http_request *r, const char *value, int64_t max_age_s)
 {
     char c[256];
     snprintf(c, sizeof c, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", AUTH_COOKIE, value,
@@ -300,7 +304,7 @@ static http_result start_session(struct http_request *r, struct nvr *nvr, const 
     int rc = auth_session_create(nvr->auth, u, http_client_address(r), cookie, csrf);
     if (rc)
         return http_reply_error(r, 500, "cannot start a session: %s", nvr_strerror(rc));
-    set_cookie(r, cookie, AUTH_ABSOLUTE_US / 1000000);
+    http_auth_set_cookie(r, cookie, AUTH_ABSOLUTE_US / 1000000);
     sodium_memzero(cookie, sizeof cookie);
     return reply_session(r, nvr, status, u, csrf);
 }
@@ -467,7 +471,7 @@ http_result http_session_delete(struct http_request *r, struct nvr *nvr)
     if (!u->via_token)
         auth_session_end(nvr->auth, u->session_hash);
     http_auth_log(r, nvr, "logout", "", "%s", "");
-    set_cookie(r, "", 0);
+    http_auth_set_cookie(r, "", 0);
     struct http_body b;
     if (http_body_open(&b))
         return http_reply_error(r, 500, "out of memory");
@@ -713,6 +717,11 @@ http_result http_users_update(struct http_request *r, struct nvr *nvr)
         goto out;
     }
     int newpw = pw[0] != '\0';
+    if (newpw && u->source[0] && strcmp(u->source, "local") != 0) {
+        ret = http_reply_error(r, 400, "%s is a %s account: its password is the directory's, not set here", u->name,
+                               u->source);
+        goto out;
+    }
     if (newpw && auth_hash_password(pw, u->pwhash)) {
         ret = http_reply_error(r, 400, "password must be 8 to 256 bytes");
         goto out;

@@ -27,6 +27,9 @@ const char *http_auth_name(const struct http_request *r);
 void http_auth_log(struct http_request *r, struct nvr *nvr, const char *action, const char *camera, const char *fmt,
                    ...) __attribute__((format(printf, 5, 6)));
 
+/* Adds the Set-Cookie of the session cookie (value "" and 0 clear it). */
+void http_auth_set_cookie(struct http_request *r, const char *value, int64_t max_age_s);
+
 http_result http_session_create(struct http_request *r, struct nvr *nvr);
 http_result http_session_get(struct http_request *r, struct nvr *nvr);
 http_result http_session_delete(struct http_request *r, struct nvr *nvr);

@@ -130,7 +130,8 @@ struct http_request {
     void (*release_user)(void *user);
     char addr[64]; /* client address, "" until asked */
     int nextra;
-    char extra[4][2][256]; /* headers for the next reply */
+    char extra_name[4][64];    /* headers for the next reply */
+    char extra_value[4][2048]; /* (a Location to an OpenID provider can be long) */
 };
 
 /* Headers on every answer: no sniffing, no framing, no referrer leaks, and a
@@ -179,7 +180,7 @@ static http_result queue(struct http_request *r, unsigned status, struct MHD_Res
     if (r->srv->tls)
         MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
     for (int i = 0; i < r->nextra; i++)
-        MHD_add_response_header(resp, r->extra[i][0], r->extra[i][1]);
+        MHD_add_response_header(resp, r->extra_name[i], r->extra_value[i]);
     r->nextra = 0;
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
@@ -432,8 +433,8 @@ void http_add_reply_header(struct http_request *r, const char *name, const char 
 {
     if (r->nextra >= 4)
         return;
-    snprintf(r->extra[r->nextra][0], sizeof r->extra[0][0], "%s", name);
-    snprintf(r->extra[r->nextra][1], sizeof r->extra[0][1], "%s", value);
+    snprintf(r->extra_name[r->nextra], sizeof r->extra_name[0], "%s", name);
+    snprintf(r->extra_value[r->nextra], sizeof r->extra_value[0], "%s", value);
     r->nextra++;
 }
 

@@ -135,6 +135,10 @@ with Camera("h264.mp4", no_audio=True) as cam:
          [A, 400, 400, 400, 403]),
         ("POST", "/api/v1/account/totp/disable", "/api/v1/account/totp/disable", {"code": "123456"},
          [A, 409, 409, 409, 403]),
+        # OpenID Connect sign-in: public; without [oidc] here, 404 (test_oidc.py drives the flow)
+        ("GET", "/api/v1/auth/methods", "/api/v1/auth/methods", None, [200, 200, 200, 200, 200]),
+        ("GET", "/api/v1/oidc/start", "/api/v1/oidc/start", None, [404, 404, 404, 404, 404]),
+        ("GET", "/api/v1/oidc/callback", "/api/v1/oidc/callback?state=x&code=y", None, [404, 404, 404, 404, 404]),
         ("GET", "/api/v1/cameras", "/api/v1/cameras", None, [A, 200, 200, 200, 200]),
         ("GET", "/api/v1/cameras/{}", "/api/v1/cameras/lobby", None, [A, 200, 404, 200, 200]),
         ("GET", "/api/v1/cameras/{}/recordings", "/api/v1/cameras/lobby/recordings?" + rng, None, [A, 200, 404, 200, 200]),
@@ -232,6 +236,7 @@ with Camera("h264.mp4", no_audio=True) as cam:
                 continue  # signs out: checked last, below
             # live.mp4 and the mux never end: ask for their headers only (HEAD passes the same guard)
             endless = p.endswith("live.mp4") or "/live/mux" in p
+            print("REQ", method, p, name, flush=True)
             st, _, payload = clients[name].req("HEAD" if endless else method, p, b)
             if st >= 400 and not payload and method == "GET" and endless:
                 payload = b'{"error":"(HEAD)"}'  # HEAD answers have no body

@@ -410,6 +410,64 @@ static void test_catalog_keys(void)
                   "nvr.conf:5: site must be 1 to 64 of a-z, 0-9, _ and -, got \"North High\"\n");
 }
 
+#define OIDC_OK_TEXT                                                                                                   \
+    "[oidc]\nissuer = https://login.example.org/tenant/v2.0/\nclient_id = nvr\nclient_secret = s3cret-value\n"         \
+    "admin_groups = it-admins, nvr admins\nviewer_groups = staff\ngrant.staff = group:north, lobby\n"                  \
+    "grant.team@example.org = *\n"
+
+static void test_oidc_keys(void)
+{
+    struct nvr_config *cfg = parse_ok(SERVER OIDC_OK_TEXT);
+    if (cfg) {
+        const struct nvr_oidc_config *o = &cfg->oidc;
+        CHECK_EQ_STR(o->issuer, "https://login.example.org/tenant/v2.0"); /* trailing slash dropped */
+        CHECK_EQ_STR(o->client_id, "nvr");
+        CHECK_EQ_STR(o->client_secret, "s3cret-value");
+        CHECK_EQ_INT(o->auth, NVR_OIDC_SECRET_BASIC);
+        CHECK_EQ_STR(o->admin_groups, "it-admins, nvr admins");
+        CHECK_EQ_INT(o->ngrants, 2);
+        if (o->ngrants == 2) {
+            CHECK_EQ_STR(o->grants[0].group, "staff");
+            CHECK_EQ_STR(o->grants[0].grants, "group:north, lobby");
+            CHECK_EQ_STR(o->grants[1].group, "team@example.org");
+        }
+        CHECK(o->label == NULL && o->scopes == NULL && o->public_url == NULL);
+        nvr_config_free(&cfg);
+    }
+    cfg =
+        parse_ok(SERVER "[oidc]\nissuer = http://127.0.0.1:9000\nclient_id = c\nclient_secret_file = /etc/nvr/oidc\n"
+                        "viewer_groups = v\ntoken_auth = client_secret_post\npublic_url = https://nvr.example.org/\n");
+    if (cfg) {
+        CHECK_EQ_INT(cfg->oidc.auth, NVR_OIDC_SECRET_POST);
+        CHECK_EQ_STR(cfg->oidc.public_url, "https://nvr.example.org");
+        CHECK_EQ_STR(cfg->oidc.client_secret_file, "/etc/nvr/oidc");
+        nvr_config_free(&cfg);
+    }
+    cfg = parse_ok(SERVER);
+    if (cfg) {
+        CHECK(cfg->oidc.issuer == NULL); /* no [oidc]: no OIDC sign-in, nothing required */
+        nvr_config_free(&cfg);
+    }
+    expect_errors(SERVER "[oidc]\nissuer = http://idp.example.org\nclient_id = c\nclient_secret = x\n"
+                         "viewer_groups = v\n",
+                  "nvr.conf:4: issuer must be an https:// URL without query or fragment (http:// only on loopback), "
+                  "got \"http://idp.example.org\"\n");
+    expect_errors(SERVER "[oidc]\nclient_secret = hidden-value\nclient_secret = again\n",
+                  "nvr.conf:5: duplicate key \"client_secret\" in [oidc] (first at line 4)\n"
+                  "nvr.conf:3: [oidc] has no issuer\n"
+                  "nvr.conf:3: [oidc] has no client_id\n"
+                  "nvr.conf:3: [oidc] has none of admin_groups, investigator_groups, viewer_groups\n");
+    expect_errors(SERVER "[oidc]\nissuer = https://i.example\nclient_id = c\nclient_secret = x\n"
+                         "client_secret_file = /f\nadmin_groups = a\ngrant.a = x\ngrant.a = y\nscopes = profile\n"
+                         "token_auth = private_key_jwt\npublic_url = https://h.example/nvr\n",
+                  "nvr.conf:10: duplicate key \"grant.a\" in [oidc] (first at line 9)\n"
+                  "nvr.conf:12: token_auth must be client_secret_basic or client_secret_post, got \"private_key_jwt\"\n"
+                  "nvr.conf:13: public_url must be http:// or https:// and a host (and port), without a path, got "
+                  "\"https://h.example/nvr\"\n"
+                  "nvr.conf:7: client_secret_file and client_secret are both set (set one)\n"
+                  "nvr.conf:11: scopes must include openid\n");
+}
+
 static void test_integers_are_strict(void)
 {
     struct nvr_config *cfg = camera_ok("segment_seconds = 1\nretain_days = 36500\n");
@@ -1483,6 +1541,7 @@ int main(int argc, char **argv)
     RUN(test_booleans_and_transport);
     RUN(test_ui_keys);
     RUN(test_catalog_keys);
+    RUN(test_oidc_keys);
     RUN(test_comments);
     RUN(test_empty_value);
     RUN(test_quoting);

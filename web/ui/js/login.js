@@ -10,6 +10,10 @@
 // On a recorder with no account yet (GET /api/v1/setup says open) it shows the
 // first-run form instead: the setup token from the server log, the first
 // administrator's name and password (POST /api/v1/setup, which signs them in).
+// With [oidc] configured (GET /api/v1/auth/methods) it also shows the single
+// sign-on button: a plain link to /api/v1/oidc/start?return=PATH, which sends
+// the browser to the provider and, through the callback, back to PATH signed
+// in; a failed directory sign-in comes back here with ?error=CODE.
 import { API, CSRF_KEY, plainHttpWarning } from './common.js';
 
 const form = document.getElementById('login');
@@ -111,6 +115,42 @@ second.addEventListener('submit', async (ev) => {
   signedIn(doc);
 });
 
+// What a failed single sign-on means (the codes of GET /api/v1/oidc/callback).
+const SSO_ERRORS = {
+  oidc_state: 'That sign-in link was used already or is too old. Please try again.',
+  oidc_provider: 'The sign-in provider cannot be reached or answered wrongly. Use your recorder account, '
+    + 'or try again later.',
+  oidc_token: 'The sign-in provider\'s answer failed the recorder\'s checks, so you were not signed in.',
+  oidc_denied: 'The sign-in provider did not sign you in.',
+  oidc_claims: 'The sign-in provider did not give a user name this recorder can use.',
+  oidc_no_role: 'You signed in, but none of your groups gives access to this recorder. Ask your IT staff.',
+  oidc_account: 'That name belongs to an account of this recorder itself: sign in with its password.',
+  oidc_blocked: 'Too many failed sign-ins from this address: wait a few minutes and try again.',
+  oidc_error: 'The recorder could not finish the sign-in.',
+};
+
+async function offerSso() {
+  const err = new URLSearchParams(location.search).get('error');
+  if (err) {
+    msg.textContent = SSO_ERRORS[err] || 'Single sign-on failed.'; // textContent: never HTML
+    msg.hidden = false;
+  }
+  let doc = null;
+  try {
+    const resp = await fetch(API + '/auth/methods', { cache: 'no-store' });
+    doc = resp.ok ? await resp.json() : null;
+  } catch (e) {
+    return;
+  }
+  if (!doc || !doc.oidc) return;
+  const next = nextPage();
+  const ret = next === './' ? '/' : next;
+  const button = document.getElementById('sso-button');
+  button.textContent = doc.oidc.label;
+  button.href = doc.oidc.start + '?return=' + encodeURIComponent(ret);
+  document.getElementById('sso').hidden = false;
+}
+
 const setup = document.getElementById('setup');
 const setupMsg = document.getElementById('setup-message');
 
@@ -160,3 +200,4 @@ setup.addEventListener('submit', async (ev) => {
 });
 
 offerSetup();
+offerSso();

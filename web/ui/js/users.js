@@ -62,11 +62,16 @@ function row(u) {
       : u.cameras.length
         ? el('ul', { class: 'grants-list' }, ...u.cameras.map((g) => el('li', { 'data-grant': g }, grantText(g))))
         : el('span', { class: 'muted' }, 'none');
+  // a directory account (ldap, oidc): the directory owns its password, and its
+  // role and cameras are replaced at its next sign-in
+  const directory = u.source && u.source !== 'local';
   const actions = el(
     'div',
     { class: 'row-actions' },
     el('button', { type: 'button', class: 'small edit', onclick: () => openUser(u) }, 'Change'),
-    el('button', { type: 'button', class: 'small password', onclick: () => openPassword(u) }, 'New password'),
+    directory
+      ? null
+      : el('button', { type: 'button', class: 'small password', onclick: () => openPassword(u) }, 'New password'),
     el('button', { type: 'button', class: 'small token', onclick: () => openToken(u) }, 'New API token'),
     el('button', { type: 'button', class: 'small danger delete', onclick: () => deleteUser(u) }, 'Delete'),
   );
@@ -77,7 +82,8 @@ function row(u) {
   return el(
     'tr',
     { 'data-user': u.name },
-    el('td', { class: 'name', 'data-label': 'Name' }, u.name),
+    el('td', { class: 'name', 'data-label': 'Name' }, u.name,
+      directory ? el('span', { class: 'muted source', title: 'signs in through ' + u.source }, ` (${u.source})`) : null),
     el('td', { class: 'role', 'data-label': 'Role' }, u.role),
     el('td', { class: 'cameras', 'data-label': 'Cameras' }, grants),
     el('td', { class: 'created', 'data-label': 'Created', title: u.created }, fmtDateTime(Date.parse(u.created))),
