@@ -24,6 +24,7 @@ runtime_build=(
   nodejs npm    # the web UI's build (NVR_WEB): npm ci fetches hls.js (web/package-lock.json)
   brotli        # the web UI's build: .br copies of its files (web/build_static.py)
   libzip-dev
+  libldap-dev   # [ldap] directory sign-in (libldap; the runtime library comes with it)
   smartmontools # disk health of the storage dirs (smartctl --json; optional at run time)
 )
 # the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)
@@ -37,6 +38,7 @@ test_deps=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   chromium      # the browser tests (tests/browser, driven by playwright-core from npm)
   nftables      # test_contain: the containment rules load with nft -c -f (and in network namespaces)
+  slapd ldap-utils  # test_ldap: a real OpenLDAP directory on loopback (slapd, slapadd, ldapmodify)
 )
 
 # the benchmarks' other side and load (make bench: nginx to compare serving, wrk as clients)

@@ -126,6 +126,10 @@ static int user_passwd(const struct user_opts *o, nvr_index *ix, struct user *u,
         fprintf(stderr, "nvr: no user %s\n", o->positional);
         return 1;
     }
+    if (u->source[0] && strcmp(u->source, "local") != 0) {
+        fprintf(stderr, "nvr: %s signs in through the directory (%s): set the password there\n", u->name, u->source);
+        return 1;
+    }
     if (read_password(pw, sizeof pw) || auth_hash_password(pw, u->pwhash)) {
         sodium_memzero(pw, sizeof pw);
         fprintf(stderr, "nvr: give a password of 8 to 256 bytes on standard input\n");

@@ -8,6 +8,7 @@
  */
 #include "core/auth.h"
 
+#include "core/dir_ldap.h"
 #include "core/signin_limit.h"
 #include "base/clock.h"
 #include "base/err.h"
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TOKEN_SLOTS 32
 #define TOKEN_CACHE_US (10LL * 1000000) /* a revoked token or changed user takes effect within this */
@@ -40,6 +42,7 @@ struct auth {
     struct token_slot tokens[TOKEN_SLOTS];
     char setup_token[AUTH_SECRET_LEN]; /* "" once a user exists */
     struct log_limit *anon;            /* anonymous events' rate control */
+    struct dir_ldap *ldap;             /* [ldap]; NULL: local accounts only */
 };
 
 static void random_secret(char out[AUTH_SECRET_LEN])
@@ -61,9 +64,18 @@ static void secret_hash(const char *secret, uint8_t out[32])
     sha256_free(&h);
 }
 
+/* Directory checks at once: half the HTTP threads (the default count as
+ * http_server_default_threads: one per CPU, 2 to 16), so a slow directory
+ * never holds them all. */
+static int ldap_busy_limit(const struct nvr_config *cfg)
+{
+    long n = cfg->http_threads ? cfg->http_threads : sysconf(_SC_NPROCESSORS_ONLN);
+    n = n < 2 ? 2 : n > 16 && !cfg->http_threads ? 16 : n;
+    return (int)(n / 2);
+}
+
 nvr_err auth_create(struct auth **out, struct storage *st, const struct nvr_config *cfg)
 {
-    (void)cfg;
     int64_t n = 0;
     *out = NULL;
     if (sodium_init() < 0)
@@ -82,6 +94,8 @@ nvr_err auth_create(struct auth **out, struct storage *st, const struct nvr_conf
     rc = users_count(storage_index(st), &n);
     if (rc == NVR_OK)
         rc = log_limit_create(&a->anon, storage_index(st));
+    if (rc == NVR_OK && cfg && cfg->ldap.url)
+        rc = dir_ldap_create(&a->ldap, &cfg->ldap, ldap_busy_limit(cfg));
     if (rc) {
         auth_destroy(&a);
         return rc;
@@ -103,6 +117,7 @@ void auth_destroy(struct auth **ap)
     if (!a)
         return;
     log_limit_destroy(&a->anon);
+    dir_ldap_destroy(&a->ldap);
     pthread_mutex_destroy(&a->mu);
     signin_limit_destroy(&a->limit);
     sodium_memzero(a, sizeof *a);
@@ -150,30 +165,119 @@ nvr_err auth_hash_password(const char *pw, char out[USER_PWHASH_LEN])
     return NVR_OK;
 }
 
-nvr_err auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u)
+/* The local check: rc is users_get's answer for name (u filled when NVR_OK). */
+static nvr_err local_login(int rc, const char *pw, const struct user *u)
 {
-    int64_t now = nvr_clock_mono_us(); /* clock steps neither lift nor stretch a wait */
-    if (signin_limit_wait(a->limit, name, address, now) > 0) {
-        auth_log_anon(a, name, address, "login_blocked", "too many failed logins");
-        return NVR_ETIMEDOUT;
-    }
-    int rc = users_get(storage_index(a->st), name, u);
-    int ok = rc == NVR_OK && crypto_pwhash_str_verify(u->pwhash, pw, strlen(pw)) == 0;
     if (rc == NVR_ENOTFOUND) {
         /* spend the same time as a real check, so timing does not tell which names exist */
         char dummy[USER_PWHASH_LEN];
         auth_hash_password("not-a-real-password", dummy);
     }
-    if (ok)
-        signin_limit_succeeded(a->limit, name, address);
-    else
-        signin_limit_failed(a->limit, name, address, now);
-    if (!ok) {
-        memset(u, 0, sizeof *u);
-        auth_log_anon(a, name, address, "login_failed", "");
-        return rc && rc != NVR_ENOTFOUND ? rc : NVR_EAUTH;
+    if (rc == NVR_OK)
+        return crypto_pwhash_str_verify(u->pwhash, pw, strlen(pw)) == 0 ? NVR_OK : NVR_EAUTH;
+    return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
+}
+
+/* Copies what the directory says (role, grants) into u; whether it changed. */
+static int dir_apply(const struct dir_ldap_user *du, struct user *u)
+{
+    int changed = u->role != du->role || u->ngrants != du->ngrants;
+    for (size_t i = 0; !changed && i < du->ngrants; i++)
+        changed = strcmp(u->grants[i], du->grants[i]) != 0;
+    u->role = du->role;
+    u->ngrants = du->ngrants;
+    memcpy(u->grants, du->grants, sizeof du->grants);
+    return changed;
+}
+
+/* A new ldap account for du (the directory has already said yes).
+ * NVR_EINVAL if the name was taken meanwhile. */
+static nvr_err dir_account_add(struct auth *a, const struct dir_ldap_user *du, const char *address, struct user *u)
+{
+    memset(u, 0, sizeof *u);
+    snprintf(u->name, sizeof u->name, "%s", du->name);
+    snprintf(u->pwhash, sizeof u->pwhash, "!"); /* no password verifies it */
+    snprintf(u->source, sizeof u->source, "ldap");
+    u->created_us = u->pw_changed_us = nvr_clock_now_us();
+    dir_apply(du, u);
+    nvr_err rc = users_add(storage_index(a->st), u);
+    if (rc == NVR_OK)
+        auth_log(a, u->name, address, "user_created", "", "source=ldap");
+    return rc;
+}
+
+/* Makes or refreshes the ldap account du->name from what the directory said
+ * (the directory has already said yes).  NVR_EAUTH (logged) when the name
+ * belongs to an account of another source: never taken over. */
+static nvr_err dir_account(struct auth *a, const struct dir_ldap_user *du, const char *address, struct user *u)
+{
+    nvr_index *ix = storage_index(a->st);
+    nvr_err rc = users_get(ix, du->name, u);
+    if (rc == NVR_ENOTFOUND && (rc = dir_account_add(a, du, address, u)) != NVR_EINVAL)
+        return rc;
+    if (rc == NVR_EINVAL)
+        rc = users_get(ix, du->name, u); /* made meanwhile (a concurrent sign-in, the CLI) */
+    if (rc)
+        return rc;
+    if (strcmp(u->source, "ldap") != 0) {
+        nvr_log(NVR_WARN, NULL, "ldap sign-in refused: the name belongs to another account user=%s source=%s", du->name,
+                u->source[0] ? u->source : "local");
+        return NVR_EAUTH;
     }
-    auth_log(a, u->name, address, "login", "", users_role_name(u->role));
+    if (dir_apply(du, u)) {
+        if ((rc = users_update(ix, u, 0)) == NVR_OK)
+            auth_log(a, u->name, address, "user_changed", "", "source=ldap (directory groups)");
+        auth_forget_tokens(a);
+    }
+    return rc;
+}
+
+/* The directory check for name; *why says why it failed, for the access log. */
+static nvr_err dir_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u,
+                         const char **why)
+{
+    struct dir_ldap_user du;
+    nvr_err rc = dir_ldap_check(a->ldap, name, pw, &du);
+    *why = rc == NVR_ECONN ? "ldap: directory unavailable" : "";
+    if (rc == NVR_OK && !du.role) {
+        nvr_log(NVR_WARN, NULL, "ldap sign-in refused: in no group mapped to a role user=%s", du.name);
+        *why = "ldap: in no mapped group";
+        rc = NVR_EAUTH;
+    }
+    if (rc == NVR_OK && (rc = dir_account(a, &du, address, u)) == NVR_EAUTH)
+        *why = "ldap: the name belongs to another account";
+    sodium_memzero(&du, sizeof du);
+    return rc;
+}
+
+nvr_err auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u)
+{
+    int64_t now = nvr_clock_mono_us(); /* clock steps neither lift nor stretch a wait */
+    const char *why = "";
+    if (signin_limit_wait(a->limit, name, address, now) > 0) {
+        auth_log_anon(a, name, address, "login_blocked", "too many failed logins");
+        return NVR_ETIMEDOUT;
+    }
+    int rc = users_get(storage_index(a->st), name, u);
+    /* a local (or oidc) account's name never goes to the directory: its
+     * password is not sent there, and the account cannot be taken over */
+    if (a->ldap && (rc == NVR_ENOTFOUND || (rc == NVR_OK && strcmp(u->source, "ldap") == 0)))
+        rc = dir_login(a, name, pw, address, u, &why);
+    else
+        rc = local_login(rc, pw, u);
+    if (rc == NVR_OK)
+        signin_limit_succeeded(a->limit, name, address);
+    else if (rc == NVR_EAUTH)
+        signin_limit_failed(a->limit, name, address, now);
+    if (rc) {
+        memset(u, 0, sizeof *u);
+        if (rc == NVR_EAUTH || rc == NVR_ECONN)
+            auth_log_anon(a, name, address, "login_failed", why);
+        return rc;
+    }
+    char detail[48];
+    snprintf(detail, sizeof detail, "%s%s", users_role_name(u->role), strcmp(u->source, "ldap") ? "" : " source=ldap");
+    auth_log(a, u->name, address, "login", "", detail);
     return NVR_OK;
 }
 

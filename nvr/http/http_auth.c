@@ -220,6 +220,8 @@ static void write_user_tokens(FILE *f, const struct user *u, int with_tokens, co
     }
     fputs("],\"created\":", f);
     json_write_time(f, u->created_us);
+    fputs(",\"source\":", f);
+    json_write_string(f, u->source[0] ? u->source : "local");
     if (with_tokens) {
         fputs(",\"tokens\":[", f);
         int first = 1;
@@ -357,7 +359,10 @@ http_result http_session_create(struct http_request *r, struct nvr *nvr)
         ret = http_reply_error(r, 429, "too many failed sign-ins from this address: try again in %s s", ra);
     } else if (rc == NVR_EAUTH)
         ret = http_reply_error(r, 401, "wrong user name or password");
-    else if (rc)
+    else if (rc == NVR_ECONN) {
+        http_add_reply_header(r, "Retry-After", "5");
+        ret = http_reply_error(r, 503, "the directory (LDAP) is not available: try again in a moment");
+    } else if (rc)
         ret = http_reply_error(r, 500, "cannot sign in: %s", nvr_strerror(rc));
     else
         ret = start_session(r, nvr, u, 200);
@@ -626,6 +631,11 @@ http_result http_users_update(struct http_request *r, struct nvr *nvr)
         goto out;
     }
     int newpw = pw[0] != '\0';
+    if (newpw && u->source[0] && strcmp(u->source, "local") != 0) {
+        ret = http_reply_error(r, 400, "%s signs in through the directory (%s): set the password there", u->name,
+                               u->source);
+        goto out;
+    }
     if (newpw && auth_hash_password(pw, u->pwhash)) {
         ret = http_reply_error(r, 400, "password must be 8 to 256 bytes");
         goto out;

@@ -56,6 +56,8 @@ function tokenList(u) {
 }
 
 function row(u) {
+  // a directory account (ldap, oidc): its password, role and cameras come from the directory at each sign-in
+  const directory = u.source && u.source !== 'local';
   const grants =
     u.role === 'admin'
       ? el('span', { class: 'muted' }, 'all (admin)')
@@ -66,14 +68,21 @@ function row(u) {
     'div',
     { class: 'row-actions' },
     el('button', { type: 'button', class: 'small edit', onclick: () => openUser(u) }, 'Change'),
-    el('button', { type: 'button', class: 'small password', onclick: () => openPassword(u) }, 'New password'),
+    directory ? null : el('button', { type: 'button', class: 'small password', onclick: () => openPassword(u) }, 'New password'),
     el('button', { type: 'button', class: 'small token', onclick: () => openToken(u) }, 'New API token'),
     el('button', { type: 'button', class: 'small danger delete', onclick: () => deleteUser(u) }, 'Delete'),
   );
   return el(
     'tr',
     { 'data-user': u.name },
-    el('td', { class: 'name', 'data-label': 'Name' }, u.name),
+    el(
+      'td',
+      { class: 'name', 'data-label': 'Name' },
+      u.name,
+      directory
+        ? el('span', { class: 'muted source', title: 'signs in through the directory; its groups set the role and cameras at each sign-in' }, ` (${u.source})`)
+        : null,
+    ),
     el('td', { class: 'role', 'data-label': 'Role' }, u.role),
     el('td', { class: 'cameras', 'data-label': 'Cameras' }, grants),
     el('td', { class: 'created', 'data-label': 'Created', title: u.created }, fmtDateTime(Date.parse(u.created))),
