@@ -58,7 +58,8 @@ void dir_ldap_destroy(struct dir_ldap **d);
 nvr_err dir_ldap_check(struct dir_ldap *d, const char *name, const char *password, struct dir_ldap_user *out);
 
 /* Writes s escaped as an RFC 4515 filter value (\2a for '*', \28 '(', \29
- * ')', \5c '\', \00 NUL) into out; NVR_EINVAL if it does not fit. */
+ * ')', \5c '\'; a C string holds no NUL) into out; NVR_EINVAL if it does not
+ * fit (never cut: a cut escape would be another filter). */
 nvr_err dir_ldap_escape(const char *s, char *out, size_t n);
 
 #endif

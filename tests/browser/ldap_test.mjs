@@ -7,7 +7,8 @@
 // lands on the live page showing only the cameras her groups grant, with no
 // admin links; a wrong directory password shows the login page's error; a
 // directory admin sees every camera and, on users.html, the accounts made by
-// the directory marked "(ldap)" with no "New password" button.
+// the directory marked "(ldap)" with no "New password" button, and a note
+// in their Change dialog that the directory sets their role and cameras.
 import { BASE, check, finish, launch, login, openLoaded, shot, waitFor, watch } from './lib.mjs';
 
 const ALICE_PW = process.env.ALICE_PASSWORD;
@@ -58,7 +59,16 @@ try {
   check(name === 'alice (ldap)', `alice's row says where her account lives: "${name}"`);
   check((await aliceRow.locator('td.role').textContent()) === 'viewer', 'with the role her groups gave');
   check((await aliceRow.locator('button.password').count()) === 0, 'and no "New password" button (the directory has it)');
+  await aliceRow.locator('button.edit').click();
+  const hint = ((await ap.locator('#directory-hint').textContent()) || '').trim();
+  check(await ap.locator('#directory-hint').isVisible() && hint.includes('through the directory (ldap)'),
+        `changing alice says her directory sets her role and cameras: "${hint}"`);
+  await shot(ap, 'ldap-change-dialog');
+  await ap.click('#user-cancel');
   const adminRow = ap.locator('tr[data-user="admin"]');
+  await adminRow.locator('button.edit').click();
+  check(!(await ap.locator('#directory-hint').isVisible()), 'a local account has no such note');
+  await ap.click('#user-cancel');
   check((await adminRow.locator('button.password').count()) === 1, 'the local admin keeps the "New password" button');
   await shot(ap, 'ldap-users', true);
 } finally {

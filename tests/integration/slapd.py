@@ -162,10 +162,17 @@ class Slapd:
                     % (from_group, SUFFIX, dn, to_group, SUFFIX, dn))
 
 
-def ldap_section(slapd, url=None, extra=""):
-    """The [ldap] section of nvr.conf for slapd (memberOf groups by default)."""
-    return ("\n[ldap]\nurl = %s\nbind_dn = %s\nbind_password = %s\nuser_base = ou=people,%s\n"
+def ldap_section(slapd, url=None, extra="", password_file=None):
+    """The [ldap] section of nvr.conf for slapd (memberOf groups by default);
+    with password_file, the service account's password is written there and
+    given as bind_password_file."""
+    if password_file:
+        with open(password_file, "w") as f:
+            f.write(SERVICE_PW + "\n")
+        os.chmod(password_file, 0o600)
+    secret = ("bind_password_file = %s" % password_file) if password_file else ("bind_password = %s" % SERVICE_PW)
+    return ("\n[ldap]\nurl = %s\nbind_dn = %s\n%s\nuser_base = ou=people,%s\n"
             "admin_groups = nvr-admins\ninvestigator_groups = nvr-investigators\n"
             "viewer_groups = nvr-viewers, south-staff\n"
             "grant.nvr-viewers = cam1\ngrant.south-staff = group:south\ntimeout = 3\n%s\n"
-            % (url or slapd.url(), SERVICE_DN, SERVICE_PW, SUFFIX, extra))
+            % (url or slapd.url(), SERVICE_DN, secret, SUFFIX, extra))

@@ -11,7 +11,8 @@ changes the role at the next sign-in; the name of a local account is never
 taken over (its directory password does not open it, nor does the same name
 in other case); names with filter characters are escaped (`ali*` does not
 find alice); an admin cannot set a directory account's password; slapd
-stopped: 503 while the local admin still signs in; a directory that
+stopped: 503 while the local admin still signs in; failover to the second
+URL when the first does not answer; bind_password_file; a directory that
 accepts connections and never answers: 503 after the timeout, at most one
 such sign-in at a time with 2 HTTP threads (the others 503 at once) and the
 local admin signs in meanwhile; the group search
@@ -222,13 +223,17 @@ check(results["admin"][0] == 200 and meanwhile,
 check("ldap too many sign-ins at once" in nvr.log_text(), "the busy refusal is logged")
 hole.close()
 
-# --- groups from a group search instead of memberOf ---
-restart_with(nvr, base_text, ldap_section(slapd, extra="member_of = no\ngroup_base = ou=groups,%s\n"
-                                                       "group_filter = (&(objectClass=groupOfNames)(member=%%s))\n"
-                                                       % SUFFIX))
+# --- groups from a group search instead of memberOf; failover; the password in a file ---
+dead = "ldap://127.0.0.1:%d" % free_port()  # nothing listens there
+restart_with(nvr, base_text, ldap_section(slapd, url="%s %s" % (dead, slapd.url()),
+                                          password_file=os.path.join(nvr.dir, "ldap-password"),
+                                          extra="member_of = no\ngroup_base = ou=groups,%s\n"
+                                                "group_filter = (&(objectClass=groupOfNames)(member=%%s))\n"
+                                                % SUFFIX))
 st, doc, bob = sign_in(nvr, "bob", USERS["bob"])
 check(st == 200 and doc["user"]["role"] == "investigator" and doc["user"]["cameras"] == ["group:south"],
-      "group search: bob is an investigator granted group:south: %d %s" % (st, doc))
+      "group search, the second URL, bind_password_file: bob is an investigator granted group:south: %d %s"
+      % (st, doc))
 
 # --- TLS: LDAPS and StartTLS with the test CA; another CA fails ---
 # 127.0.0.1, not localhost: libldap checks a "localhost" URL against the

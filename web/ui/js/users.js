@@ -164,6 +164,11 @@ function openUser(u) {
   document.getElementById('user-title').textContent = u ? `Change ${u.name}` : 'Add a user';
   userForm.classList.toggle('editing', !!u);
   for (const n of userForm.querySelectorAll('.new-only')) n.hidden = !!u;
+  const hint = document.getElementById('directory-hint');
+  hint.hidden = !(u && u.source && u.source !== 'local');
+  hint.textContent = hint.hidden
+    ? ''
+    : `${u.name} signs in through the directory (${u.source}): their groups there set the role and cameras again at every sign-in, so a change here lasts until then.`;
   fName.required = fPw.required = fPw2.required = !u;
   fRole.value = u ? u.role : 'viewer';
   fillGrants(u ? u.cameras : []);
