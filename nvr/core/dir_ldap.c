@@ -30,16 +30,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define FILTER_MAX 2048
 #define SECRET_MAX 512
 
 /* Kinds of failure, each logged on its own line (dir_ldap.h). */
-enum fail_kind { FAIL_NONE, FAIL_CONNECT, FAIL_TLS, FAIL_SERVICE_BIND, FAIL_SEARCH, FAIL_BUSY, FAIL_NAME, FAIL_KINDS };
+enum fail_kind {
+    FAIL_NONE,
+    FAIL_SETUP,
+    FAIL_CONNECT,
+    FAIL_TLS,
+    FAIL_SERVICE_BIND,
+    FAIL_SEARCH,
+    FAIL_BUSY,
+    FAIL_NAME,
+    FAIL_KINDS
+};
 
 static const char *const fail_text[FAIL_KINDS] = {
+    [FAIL_SETUP] = "ldap sign-in is off: bind_password_file or ca_file cannot be read (see the start-up log)",
     [FAIL_CONNECT] = "ldap directory cannot be reached",
-    [FAIL_TLS] = "ldap StartTLS failed",
+    [FAIL_TLS] = "ldap TLS failed",
     [FAIL_SERVICE_BIND] = "ldap service account bind refused",
     [FAIL_SEARCH] = "ldap search failed",
     [FAIL_BUSY] = "ldap too many sign-ins at once",
@@ -51,6 +63,7 @@ struct dir_ldap {
     char bind_pw[SECRET_MAX]; /* bind_password or the file's first line; "" anonymous */
     pthread_mutex_t mu;       /* guards busy, last_kind, last_log_us */
     int busy, max_busy;
+    int unusable; /* a file named in the config could not be read: every check fails */
     enum fail_kind last_kind;
     int64_t last_log_us;
 };
@@ -77,7 +90,6 @@ static nvr_err read_secret_file(const char *path, char out[SECRET_MAX])
 
 nvr_err dir_ldap_create(struct dir_ldap **out, const struct nvr_ldap_config *cfg, int max_busy)
 {
-    nvr_err rc = NVR_OK;
     *out = NULL;
     struct dir_ldap *d = calloc(1, sizeof *d);
     if (!d)
@@ -87,13 +99,14 @@ nvr_err dir_ldap_create(struct dir_ldap **out, const struct nvr_ldap_config *cfg
     pthread_mutex_init(&d->mu, NULL);
     if (cfg->bind_password)
         snprintf(d->bind_pw, sizeof d->bind_pw, "%s", cfg->bind_password);
-    else if (cfg->bind_password_file && (rc = read_secret_file(cfg->bind_password_file, d->bind_pw)))
-        goto out;
+    else if (cfg->bind_password_file && read_secret_file(cfg->bind_password_file, d->bind_pw))
+        d->unusable = 1;
+    if (cfg->ca_file && access(cfg->ca_file, R_OK) != 0) {
+        nvr_log(NVR_ERROR, NULL, "cannot read the ldap ca_file path=%s error=\"%s\"", cfg->ca_file, strerror(errno));
+        d->unusable = 1;
+    }
     *out = d;
-    d = NULL;
-out:
-    dir_ldap_destroy(&d);
-    return rc;
+    return NVR_OK;
 }
 
 void dir_ldap_destroy(struct dir_ldap **dp)
@@ -403,6 +416,10 @@ nvr_err dir_ldap_check(struct dir_ldap *d, const char *name, const char *passwor
     memset(out, 0, sizeof *out);
     if (!password[0] || !name[0])
         return NVR_EAUTH; /* an empty simple bind is an anonymous one: the directory would say yes */
+    if (d->unusable) {
+        log_fail(d, FAIL_SETUP, 0);
+        return NVR_ECONN;
+    }
     if (!take_slot(d)) {
         log_fail(d, FAIL_BUSY, 0);
         return NVR_ECONN;

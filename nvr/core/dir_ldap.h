@@ -46,7 +46,9 @@ struct dir_ldap_user {
 
 /* Makes the directory client for cfg (borrowed: it must outlive *out), with
  * at most max_busy (at least 1) checks at once; reads bind_password_file.
- * NVR_EIO (logged) if that file cannot be read. */
+ * If that file or ca_file cannot be read, that is logged and every check
+ * answers NVR_ECONN (the recorder still starts: recording matters more than
+ * directory sign-in, and local accounts still work).  NVR_ENOMEM only. */
 nvr_err dir_ldap_create(struct dir_ldap **out, const struct nvr_ldap_config *cfg, int max_busy);
 void dir_ldap_destroy(struct dir_ldap **d);
 

@@ -11,7 +11,8 @@ changes the role at the next sign-in; the name of a local account is never
 taken over (its directory password does not open it, nor does the same name
 in other case); names with filter characters are escaped (`ali*` does not
 find alice); an admin cannot set a directory account's password; slapd
-stopped: 503 while the local admin still signs in; failover to the second
+stopped: 503 while the local admin still signs in (and with an
+unreadable ca_file the recorder starts, directory sign-in is 503); failover to the second
 URL when the first does not answer; bind_password_file; a directory that
 accepts connections and never answers: 503 after the timeout, at most one
 such sign-in at a time with 2 HTTP threads (the others 503 at once) and the
@@ -252,7 +253,14 @@ check(st == 200, "StartTLS with the test CA: %d %s" % (st, doc))
 restart_with(nvr, base_text, ldap_section(slapd, url=st_url, extra="starttls = on\nca_file = %s\n" % slapd.wrong_ca))
 st, doc, _ = sign_in(nvr, "alice", USERS["alice"])
 check(st == 503, "StartTLS with another CA: 503: %d %s" % (st, doc))
-check("ldap StartTLS failed" in nvr.log_text(), "the StartTLS failure is logged as such")
+check("ldap TLS failed" in nvr.log_text(), "the StartTLS failure is logged as such")
+# a ca_file that cannot be read: the recorder still starts and records; directory sign-in is 503
+restart_with(nvr, base_text, ldap_section(slapd, url=st_url, extra="starttls = on\nca_file = /nonexistent/ca.pem\n"))
+st, doc, _ = sign_in(nvr, "alice", USERS["alice"])
+check(st == 503, "an unreadable ca_file: directory sign-in 503: %d %s" % (st, doc))
+st, doc, _ = sign_in(nvr, "admin", Nvr.ADMIN_PASSWORD)
+check(st == 200, "and the local admin signs in: %d" % st)
+check("cannot read the ldap ca_file path=/nonexistent/ca.pem" in nvr.log_text(), "the start-up log says why")
 check(USERS["alice"] not in nvr.log_text() and "service-secret-1" not in nvr.log_text(),
       "no password in the server's log")
 
