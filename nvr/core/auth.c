@@ -190,6 +190,17 @@ static int dir_apply(const struct dir_ldap_user *du, struct user *u)
     return changed;
 }
 
+/* The access log entry of an account made or changed by the directory. */
+static void dir_log_user(struct auth *a, const struct user *u, const char *address, const char *action)
+{
+    char detail[USER_GRANTS_MAX * 4 + 96] = "";
+    size_t o = (size_t)snprintf(detail, sizeof detail, "user=%s role=%s source=ldap grants=", u->name,
+                                users_role_name(u->role));
+    for (size_t i = 0; i < u->ngrants && o < sizeof detail; i++)
+        o += (size_t)snprintf(detail + o, sizeof detail - o, "%s%s", i ? "," : "", u->grants[i]);
+    auth_log(a, u->name, address, action, "", detail);
+}
+
 /* A new ldap account for du (the directory has already said yes).
  * NVR_EINVAL if the name was taken meanwhile. */
 static nvr_err dir_account_add(struct auth *a, const struct dir_ldap_user *du, const char *address, struct user *u)
@@ -202,7 +213,7 @@ static nvr_err dir_account_add(struct auth *a, const struct dir_ldap_user *du, c
     dir_apply(du, u);
     nvr_err rc = users_add(storage_index(a->st), u);
     if (rc == NVR_OK)
-        auth_log(a, u->name, address, "user_created", "", "source=ldap");
+        dir_log_user(a, u, address, "user_created");
     return rc;
 }
 
@@ -226,7 +237,7 @@ static nvr_err dir_account(struct auth *a, const struct dir_ldap_user *du, const
     }
     if (dir_apply(du, u)) {
         if ((rc = users_update(ix, u, 0)) == NVR_OK)
-            auth_log(a, u->name, address, "user_changed", "", "source=ldap (directory groups)");
+            dir_log_user(a, u, address, "user_changed");
         auth_forget_tokens(a);
     }
     return rc;

@@ -152,6 +152,9 @@ st, doc, eve = sign_in(nvr, "eve", USERS["eve"])
 check(st == 200 and doc["user"]["role"] == "admin" and doc["user"]["cameras"] == [],
       "after the directory moved her to nvr-admins, eve signs in as admin: %d %s" % (st, doc))
 check(user_row(nvr, "eve")[0] == "admin", "her row says admin")
+st, doc, _ = call(nvr, "GET", "/api/v1/access-log?user=eve&action=user_changed", token=nvr.token)
+check(st == 200 and [e["detail"] for e in doc["entries"]] == ["user=eve role=admin source=ldap grants="],
+      "the access log records the change the directory made: %s" % (doc,))
 check(cameras_seen(nvr, eve) == ["cam1", "cam2", "cam3"], "and she sees every camera")
 
 # --- a local account's name is never taken over ---
@@ -177,7 +180,8 @@ check(r.returncode == 1 and "through the directory" in r.stderr, "nor with nvr u
 # --- the access log ---
 st, doc, _ = call(nvr, "GET", "/api/v1/access-log?user=alice&limit=100", token=nvr.token)
 acts = [(e["action"], e.get("detail", "")) for e in doc["entries"]] if st == 200 else []
-check(("user_created", "source=ldap") in acts and ("login", "viewer source=ldap") in acts,
+check(("user_created", "user=alice role=viewer source=ldap grants=cam1") in acts
+      and ("login", "viewer source=ldap") in acts,
       "the access log has alice's account made and her sign-in: %s" % acts[:6])
 
 # --- the directory down: 503, and the local admin still signs in ---
