@@ -7,18 +7,20 @@ carries the role and grants of the person's directory groups.
 Proves: a directory user signs in with the mapped role and grants and sees
 only the granted cameras; a wrong, empty or NUL password is refused; a
 person in no mapped group is refused; a group change in the directory
-changes the role at the next sign-in; the name of a local account is never
-taken over (its directory password does not open it, nor does the same name
-in other case); names with filter characters are escaped (`ali*` does not
-find alice); an admin cannot set a directory account's password; slapd
-stopped: 503 while the local admin still signs in (and with an
-unreadable ca_file the recorder starts, directory sign-in is 503); failover to the second
-URL when the first does not answer; bind_password_file; a directory that
-accepts connections and never answers: 503 after the timeout, at most one
-such sign-in at a time with 2 HTTP threads (the others 503 at once) and the
-local admin signs in meanwhile; the group search
-(group_base/group_filter instead of memberOf); LDAPS and StartTLS with the
-test CA work, with another CA they fail (503)."""
+changes the role at the next sign-in (access-logged); directory failures
+are throttled like local ones; the name of a local account is never taken
+over (its directory password does not open it, nor does the same name in
+other case: logged, access-logged login_failed); names with filter
+characters are escaped (`ali*` does not find alice; slapd's log shows the
+escaped filter); an admin cannot set a directory account's password (API,
+CLI); slapd stopped: 503 while the local admin still signs in; a directory
+that accepts connections and never answers: 503 after the timeout, at most
+one such sign-in at a time with 2 HTTP threads (the next 503 at once) and
+the local admin signs in meanwhile; failover to the second URL;
+bind_password_file; the group search (group_base/group_filter instead of
+memberOf); LDAPS and StartTLS with the test CA work, with another CA they
+fail (503); an unreadable ca_file: the recorder starts, directory sign-in
+503."""
 import http.client
 import json
 import os
@@ -164,10 +166,19 @@ st, doc, _ = sign_in(nvr, "DAVE", USERS["dave"], src="127.0.0.4")
 check(st == 401, "nor the same name in other case (the directory says dave): %d %s" % (st, doc))
 check("ldap sign-in refused: the name belongs to another account user=dave source=local" in nvr.log_text(),
       "the refused takeover is logged")
+st, doc, _ = call(nvr, "GET", "/api/v1/access-log?user=DAVE&action=login_failed", token=nvr.token)
+check(st == 200 and any(e["detail"].startswith("ldap: the name belongs to another account") for e in doc["entries"]),
+      "and access-logged as login_failed: %s" % (doc,))
 st, doc, _ = sign_in(nvr, "dave", DAVE_LOCAL_PW)
 check(st == 200 and doc["user"]["source"] == "local" and doc["user"]["cameras"] == ["cam3"],
       "the local dave signs in with the local password, unchanged: %d %s" % (st, doc))
 check(user_row(nvr, "dave")[2] == "local", "dave's row is still local")
+
+# --- directory failures go through the sign-in throttle like local ones ---
+codes = [sign_in(nvr, "bob", "wrong-password-%d" % i, src="127.0.0.8")[0] for i in range(6)]
+check(codes == [401] * 5 + [429], "five wrong directory passwords from one address, then 429: %s" % codes)
+st, doc, _ = sign_in(nvr, "bob", USERS["bob"], src="127.0.0.9")
+check(st == 200, "bob still signs in from another address: %d" % st)
 
 # --- an admin cannot set a directory account's password (API, CLI) ---
 st, doc, _ = call(nvr, "PUT", "/api/v1/users/alice", {"password": "new-password-1"}, token=nvr.token)
