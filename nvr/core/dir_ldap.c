@@ -45,6 +45,7 @@ enum fail_kind {
     FAIL_SEARCH,
     FAIL_BUSY,
     FAIL_NAME,
+    FAIL_AMBIGUOUS,
     FAIL_KINDS
 };
 
@@ -56,6 +57,7 @@ static const char *const fail_text[FAIL_KINDS] = {
     [FAIL_SEARCH] = "ldap search failed",
     [FAIL_BUSY] = "ldap too many sign-ins at once",
     [FAIL_NAME] = "ldap name is not a usable account name",
+    [FAIL_AMBIGUOUS] = "ldap several entries match one name (check user_filter)",
 };
 
 struct dir_ldap {
@@ -353,6 +355,8 @@ static nvr_err find_user(struct dir_ldap *d, LDAP *ld, const char *name, char **
     nvr_err rc = NVR_EAUTH;
     if (lrc != LDAP_SUCCESS && lrc != LDAP_SIZELIMIT_EXCEEDED && lrc != LDAP_NO_SUCH_OBJECT)
         rc = connect_fail(d, lrc == LDAP_SERVER_DOWN || lrc == LDAP_TIMEOUT ? FAIL_CONNECT : FAIL_SEARCH, lrc);
+    else if (lrc == LDAP_SIZELIMIT_EXCEEDED || ldap_count_entries(ld, res) > 1)
+        log_fail(d, FAIL_AMBIGUOUS, 0);
     else if (lrc == LDAP_SUCCESS && ldap_count_entries(ld, res) == 1) {
         LDAPMessage *e = ldap_first_entry(ld, res);
         if ((*dn = ldap_get_dn(ld, e)) && (rc = entry_name(d, ld, e, u)) == NVR_OK)

@@ -20,7 +20,7 @@ the local admin signs in meanwhile; failover to the second URL;
 bind_password_file; the group search (group_base/group_filter instead of
 memberOf); LDAPS and StartTLS with the test CA work, with another CA they
 fail (503); an unreadable ca_file: the recorder starts, directory sign-in
-503."""
+503; a user_filter matching several entries signs nobody in."""
 import http.client
 import json
 import os
@@ -276,6 +276,11 @@ check(st == 503, "an unreadable ca_file: directory sign-in 503: %d %s" % (st, do
 st, doc, _ = sign_in(nvr, "admin", Nvr.ADMIN_PASSWORD)
 check(st == 200, "and the local admin signs in: %d" % st)
 check("cannot read the ldap ca_file path=/nonexistent/ca.pem" in nvr.log_text(), "the start-up log says why")
+# a user_filter that matches several entries: nobody signs in through it
+restart_with(nvr, base_text, ldap_section(slapd, extra="user_filter = (|(uid=%s)(objectClass=inetOrgPerson))\n"))
+st, doc, _ = sign_in(nvr, "alice", USERS["alice"])
+check(st == 401, "a filter matching several entries signs nobody in: %d %s" % (st, doc))
+check("ldap several entries match one name" in nvr.log_text(), "and says so in the log")
 check(USERS["alice"] not in nvr.log_text() and "service-secret-1" not in nvr.log_text(),
       "no password in the server's log")
 
