@@ -808,8 +808,8 @@ static nvr_err parse_server_names(const struct conf_key *k, const char *val, voi
     return set_string(base, k->offset, out, o);
 }
 
-/* ldap:// or ldaps:// URLs (host required, no path but "/"), stored
- * joined by single spaces: libldap's list for failover. */
+/* ldap:// or ldaps:// URLs (a host required, a port numeric), stored joined
+ * by single spaces: libldap's list for failover. */
 static nvr_err parse_ldap_urls(const struct conf_key *k, const char *val, void *base)
 {
     char out[1024];
@@ -820,8 +820,13 @@ static nvr_err parse_ldap_urls(const struct conf_key *k, const char *val, void *
         if (!len)
             break;
         size_t skip = strncasecmp(q, "ldap://", 7) == 0 ? 7 : strncasecmp(q, "ldaps://", 8) == 0 ? 8 : 0, host = 0;
-        while (skip && skip + host < len && q[skip + host] != ':' && q[skip + host] != '/')
+        int v6 = skip && q[skip] == '['; /* [IPv6]: the host runs to its ']' */
+        while (skip && skip + host < len &&
+               (v6 ? q[skip + host] != ']' : q[skip + host] != ':' && q[skip + host] != '/'))
             host++;
+        if (v6 && (skip + host == len || host < 2))
+            return NVR_EINVAL;
+        host += v6; /* the ']' */
         if (!skip || host == 0 || ++n > 8 || o + len + 1 >= sizeof out)
             return NVR_EINVAL;
         if (len > skip + host && q[skip + host] == ':' && (skip + host + 1 == len || !is_digit(q[skip + host + 1])))
@@ -971,12 +976,22 @@ static nvr_err ldap_grant(struct parser *p, const char *key, const char *val, in
     return NVR_OK;
 }
 
-/* Whether an ldap:// URL's host is loopback (written as such: no lookup). */
+/* Whether an ldap:// URL's host is loopback as written (no lookup):
+ * localhost, an IPv4 address in 127/8 or [::1] ("127.example.com" is not). */
 static int ldap_loopback(const char *url)
 {
     const char *h = url + 7;
+    char host[64];
+    struct in_addr a4;
+    if (strncmp(h, "[::1]", 5) == 0 && strchr(":/ ", h[5]))
+        return 1;
     size_t n = strcspn(h, ":/ ");
-    return (n == 9 && strncasecmp(h, "localhost", 9) == 0) || strncmp(h, "127.", 4) == 0 || strncmp(h, "[::1]", 5) == 0;
+    if (n >= sizeof host)
+        return 0;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    return strcasecmp(host, "localhost") == 0 ||
+           (inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127);
 }
 
 /* Rules for [ldap] as a whole. */

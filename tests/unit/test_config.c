@@ -430,6 +430,11 @@ static void test_ldap_keys(void)
     expect_errors(SERVER "[ldap]\nurl = ldap://localhost.evil.example\nuser_base = dc=x\nviewer_groups = a\n",
                   "nvr.conf:4: an ldap:// URL to another host needs starttls = on (or use ldaps://): passwords cross "
                   "it\n");
+    expect_errors(SERVER "[ldap]\nurl = ldap://127.evil.example:389\nuser_base = dc=x\nviewer_groups = a\n",
+                  "nvr.conf:4: an ldap:// URL to another host needs starttls = on (or use ldaps://): passwords cross "
+                  "it\n");
+    cfg = parse_ok(SERVER "[ldap]\nurl = ldap://[::1]:3890 ldap://LOCALHOST\nuser_base = dc=x\nviewer_groups = a\n");
+    nvr_config_free(&cfg);
     expect_errors(SERVER "[ldap]\nurl = ldaps://dc1\nstarttls = yes\nuser_base = dc=x\nviewer_groups = a\n",
                   "nvr.conf:5: starttls is for ldap:// URLs, not ldaps://\n");
     /* bad values, missing keys, pairs */
