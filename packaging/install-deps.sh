@@ -25,6 +25,7 @@ runtime_build=(
   brotli        # the web UI's build: .br copies of its files (web/build_static.py)
   libzip-dev
   libpq-dev     # the district catalog (PostgreSQL's client library: nvr/catalog)
+  libldap-dev   # [ldap] directory sign-in (libldap; the runtime library comes with it)
   smartmontools # disk health of the storage dirs (smartctl --json; optional at run time)
 )
 # the test camera (gst-rtsp-server), clip making (ffmpeg), checks (ffprobe, sqlite3, python3)
@@ -39,6 +40,7 @@ test_deps=(
   chromium      # the browser tests (tests/browser, driven by playwright-core from npm)
   postgresql    # test_catalog: a real PostgreSQL server on loopback (the district catalog)
   nftables      # test_contain: the containment rules load with nft -c -f (and in network namespaces)
+  slapd ldap-utils  # test_ldap: a real OpenLDAP directory on loopback (slapd, slapadd, ldapmodify)
 )
 
 # the benchmarks' other side and load (make bench: nginx to compare serving, wrk as clients)

@@ -61,6 +61,7 @@ enum section_kind {
     SEC_UI,
     SEC_CATALOG,
     SEC_OIDC,
+    SEC_LDAP,
 };
 
 enum { KEY_REQUIRED = 1, KEY_SECRET = 2 /* never echo the value: it may hold a password */ };
@@ -144,6 +145,9 @@ static nvr_err parse_time_format(const struct conf_key *k, const char *val, void
 static nvr_err parse_issuer(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_oidc_auth(const struct conf_key *k, const char *val, void *base);
 static nvr_err parse_public_url(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_ldap_urls(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_ldap_filter(const struct conf_key *k, const char *val, void *base);
+static nvr_err parse_ldap_attr(const struct conf_key *k, const char *val, void *base);
 
 #define SRV(f) offsetof(struct nvr_config, f)
 
@@ -169,6 +173,8 @@ static nvr_err parse_public_url(const struct conf_key *k, const char *val, void 
 #define ALR(f) offsetof(struct nvr_alerts_config, f)
 #define OIDC(f) offsetof(struct nvr_oidc_config, f)
 #define ADDRS "one or more e-mail addresses, separated by commas"
+#define LDP(f) offsetof(struct nvr_config, ldap.f)
+#define GROUPS "group names (CN), separated by commas"
 
 static const struct conf_key conf_keys[] = {
     {SEC_SERVER, "listen", parse_listen, 0, 0, "host:port, [IPv6]:port or a port, with the port from 1 to 65535", 0, 0},
@@ -259,6 +265,27 @@ static const struct conf_key conf_keys[] = {
     {SEC_OIDC, "public_url", parse_public_url, OIDC(public_url), 0,
      "http:// or https:// and a host (and port), without a path", 0, 0},
     {SEC_OIDC, "ca_file", parse_abs_path, OIDC(ca_file), 0, "an absolute path", 0, 0},
+    /* [ldap]; grant.<group> lines are not rows: ldap_grant() reads them */
+    {SEC_LDAP, "url", parse_ldap_urls, LDP(url), KEY_REQUIRED,
+     "ldap:// or ldaps:// URLs with a host, separated by spaces or commas (at most 8)", 0, 0},
+    {SEC_LDAP, "starttls", parse_bool, LDP(starttls), 0, "yes, no, on, off, true, false, 1 or 0", 0, 0},
+    {SEC_LDAP, "ca_file", parse_abs_path, LDP(ca_file), 0, "an absolute path", 0, 0},
+    {SEC_LDAP, "bind_dn", parse_text, LDP(bind_dn), 0, "a DN", 0, 0},
+    {SEC_LDAP, "bind_password", parse_text, LDP(bind_password), KEY_SECRET, "a non-empty text", 0, 0},
+    {SEC_LDAP, "bind_password_file", parse_abs_path, LDP(bind_password_file), 0, "an absolute path", 0, 0},
+    {SEC_LDAP, "user_base", parse_text, LDP(user_base), KEY_REQUIRED, "a DN", 0, 0},
+    {SEC_LDAP, "user_filter", parse_ldap_filter, LDP(user_filter), 0,
+     "an LDAP filter in parentheses holding %s (the name), such as (uid=%s)", 0, 0},
+    {SEC_LDAP, "name_attribute", parse_ldap_attr, LDP(name_attribute), 0,
+     "an attribute name (letters, digits, -), such as uid or sAMAccountName", 0, 0},
+    {SEC_LDAP, "member_of", parse_bool, LDP(member_of), 0, "yes, no, on, off, true, false, 1 or 0", 0, 0},
+    {SEC_LDAP, "group_base", parse_text, LDP(group_base), 0, "a DN", 0, 0},
+    {SEC_LDAP, "group_filter", parse_ldap_filter, LDP(group_filter), 0,
+     "an LDAP filter in parentheses holding %s (the user's DN), such as (member=%s)", 0, 0},
+    {SEC_LDAP, "admin_groups", parse_text, LDP(admin_groups), 0, GROUPS, 0, 0},
+    {SEC_LDAP, "investigator_groups", parse_text, LDP(investigator_groups), 0, GROUPS, 0, 0},
+    {SEC_LDAP, "viewer_groups", parse_text, LDP(viewer_groups), 0, GROUPS, 0, 0},
+    {SEC_LDAP, "timeout", parse_int, LDP(timeout), 0, "an integer from 1 to 5 (seconds)", 1, 5},
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -277,7 +304,7 @@ struct parser {
     struct nvr_config *cfg;
     size_t cameras_cap;
     int too_many_reported;
-    struct section server, storage, camera, alerts, ui, catalog, oidc;
+    struct section server, storage, camera, alerts, ui, catalog, oidc, ldap;
     /* the section the next key belongs to */
     enum section_kind kind;
     struct section *sec;          /* &server, &storage or &camera */
@@ -921,6 +948,62 @@ static nvr_err oidc_grant(struct parser *p, const char *group, const char *val, 
     return NVR_OK;
 }
 
+/* ldap:// or ldaps:// URLs (a host required, a port numeric), stored joined
+ * by single spaces: libldap's list for failover. */
+static nvr_err parse_ldap_urls(const struct conf_key *k, const char *val, void *base)
+{
+    char out[1024];
+    size_t o = 0, n = 0;
+    for (const char *q = val; *q;) {
+        q += strspn(q, " \t,");
+        size_t len = strcspn(q, " \t,");
+        if (!len)
+            break;
+        size_t skip = strncasecmp(q, "ldap://", 7) == 0 ? 7 : strncasecmp(q, "ldaps://", 8) == 0 ? 8 : 0, host = 0;
+        int v6 = skip && q[skip] == '['; /* [IPv6]: the host runs to its ']' */
+        while (skip && skip + host < len &&
+               (v6 ? q[skip + host] != ']' : q[skip + host] != ':' && q[skip + host] != '/'))
+            host++;
+        if (v6 && (skip + host == len || host < 2))
+            return NVR_EINVAL;
+        host += v6; /* the ']' */
+        if (!skip || host == 0 || ++n > 8 || o + len + 1 >= sizeof out)
+            return NVR_EINVAL;
+        if (len > skip + host && q[skip + host] == ':' && (skip + host + 1 == len || !is_digit(q[skip + host + 1])))
+            return NVR_EINVAL;
+        if (o)
+            out[o++] = ' ';
+        memcpy(out + o, q, len);
+        o += len;
+        q += len;
+    }
+    return n ? set_string(base, k->offset, out, o) : NVR_EINVAL;
+}
+
+/* An LDAP filter in parentheses that holds %s (and no other %). */
+static nvr_err parse_ldap_filter(const struct conf_key *k, const char *val, void *base)
+{
+    size_t n = strlen(val);
+    const char *pct = strchr(val, '%');
+    if (n < 2 || val[0] != '(' || val[n - 1] != ')' || !strstr(val, "%s"))
+        return NVR_EINVAL;
+    for (; pct; pct = strchr(pct + 2, '%'))
+        if (pct[1] != 's')
+            return NVR_EINVAL;
+    return set_string(base, k->offset, val, n);
+}
+
+/* An attribute description: a letter, then letters, digits and '-'. */
+static nvr_err parse_ldap_attr(const struct conf_key *k, const char *val, void *base)
+{
+    if (!((*val >= 'a' && *val <= 'z') || (*val >= 'A' && *val <= 'Z')) || strlen(val) > CONF_MAX_ID)
+        return NVR_EINVAL;
+    for (const char *q = val; *q; q++)
+        if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || is_digit(*q) || *q == '-'))
+            return NVR_EINVAL;
+    return set_string(base, k->offset, val, strlen(val));
+}
+
 /* ---- sections ---- */
 
 static int find_key(enum section_kind kind, const char *name)
@@ -1043,6 +1126,86 @@ static void check_oidc(struct parser *p)
         report(p, o->key_line[find_key(SEC_OIDC, "scopes")], "scopes must include openid");
 }
 
+/* [ldap] grant.GROUP = grants: the cameras a group's members may see
+ * (camera ids, group:NAME or *, separated by commas). */
+static nvr_err ldap_grant(struct parser *p, const char *key, const char *val, int line)
+{
+    struct nvr_ldap_config *l = &p->cfg->ldap;
+    const char *group = key + 6;
+    if (*group == '\0' || *val == '\0') {
+        report(p, line, "grant.GROUP needs a group name and cameras, as in grant.south-staff = cam1, group:south");
+        return NVR_OK;
+    }
+    for (size_t i = 0; i < l->ngrants; i++)
+        if (strcasecmp(l->grants[i].group, group) == 0) {
+            report(p, line, "duplicate key \"%s\" in [ldap]", key);
+            return NVR_OK;
+        }
+    if (l->ngrants == NVR_LDAP_MAX_GRANT_GROUPS) {
+        report(p, line, "more than %d grant lines in [ldap]", NVR_LDAP_MAX_GRANT_GROUPS);
+        return NVR_OK;
+    }
+    struct nvr_ldap_grant *g = &l->grants[l->ngrants];
+    if (!(g->group = strdup(group)) || !(g->grants = strdup(val)))
+        return NVR_ENOMEM;
+    l->ngrants++;
+    return NVR_OK;
+}
+
+/* Whether an ldap:// URL's host is loopback as written (no lookup):
+ * localhost, an IPv4 address in 127/8 or [::1] ("127.example.com" is not). */
+static int ldap_loopback(const char *url)
+{
+    const char *h = url + 7;
+    char host[64];
+    struct in_addr a4;
+    if (strncmp(h, "[::1]", 5) == 0 && strchr(":/ ", h[5]))
+        return 1;
+    size_t n = strcspn(h, ":/ ");
+    if (n >= sizeof host)
+        return 0;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    return strcasecmp(host, "localhost") == 0 ||
+           (inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127);
+}
+
+/* Rules for [ldap] as a whole. */
+static void check_ldap(struct parser *p)
+{
+    const struct section *s = &p->ldap;
+    const struct nvr_ldap_config *l = &p->cfg->ldap;
+    if (!s->header_line)
+        return;
+    check_required(p, SEC_LDAP, s, "[ldap]");
+    int dn = s->key_line[find_key(SEC_LDAP, "bind_dn")], pw = s->key_line[find_key(SEC_LDAP, "bind_password")];
+    int pwf = s->key_line[find_key(SEC_LDAP, "bind_password_file")];
+    int gb = s->key_line[find_key(SEC_LDAP, "group_base")], gf = s->key_line[find_key(SEC_LDAP, "group_filter")];
+    if (pw && pwf)
+        report(p, pwf, "bind_password and bind_password_file are both set (set one)");
+    if (dn && !pw && !pwf)
+        report(p, dn, "bind_dn is set but bind_password (or bind_password_file) is not");
+    if ((pw || pwf) && !dn)
+        report(p, pw ? pw : pwf, "a bind password is set but bind_dn is not");
+    if (gb && !gf)
+        report(p, gb, "group_base is set but group_filter is not (set both or neither)");
+    if (gf && !gb)
+        report(p, gf, "group_filter is set but group_base is not (set both or neither)");
+    if (!l->member_of && !gb)
+        report(p, s->header_line, "[ldap] reads no groups: set member_of = yes or group_base and group_filter");
+    if (!l->admin_groups && !l->investigator_groups && !l->viewer_groups)
+        report(p, s->header_line,
+               "[ldap] maps no group to a role: set admin_groups, investigator_groups or viewer_groups");
+    for (const char *u = l->url; u && *u; u += strcspn(u, " "), u += *u == ' ') {
+        int plain = strncasecmp(u, "ldap://", 7) == 0;
+        if (!plain && l->starttls)
+            report(p, s->key_line[find_key(SEC_LDAP, "starttls")], "starttls is for ldap:// URLs, not ldaps://");
+        else if (plain && !l->starttls && !ldap_loopback(u))
+            report(p, s->key_line[find_key(SEC_LDAP, "url")],
+                   "an ldap:// URL to another host needs starttls = on (or use ldaps://): passwords cross it");
+    }
+}
+
 /* Whether dir is one of the comma-joined list (a trailing slash aside). */
 static int dir_listed(const char *list, const char *dir)
 {
@@ -1104,6 +1267,17 @@ static nvr_err add_camera(struct parser *p, const char *id, int line)
 static nvr_err open_section(struct parser *p, char *name, int line)
 {
     char e[CONF_ECHO_MAX + 4];
+    if (strcmp(name, "ldap") == 0) {
+        if (p->ldap.header_line)
+            report(p, line, "duplicate section [ldap] (first at line %d)", p->ldap.header_line);
+        else
+            p->ldap.header_line = line;
+        p->kind = SEC_LDAP;
+        p->sec = &p->ldap;
+        p->base = p->cfg;
+        snprintf(p->label, sizeof(p->label), "[ldap]");
+        return NVR_OK;
+    }
     if (strcmp(name, "alerts") == 0) {
         if (p->alerts.header_line)
             report(p, line, "duplicate section [alerts] (first at line %d)", p->alerts.header_line);
@@ -1278,6 +1452,8 @@ static nvr_err key_value(struct parser *p, char *key, char *val, int line)
     }
     if (p->kind == SEC_SKIP)
         return NVR_OK;
+    if (p->kind == SEC_LDAP && strncmp(key, "grant.", 6) == 0)
+        return ldap_grant(p, key, val, line);
     int i = find_key(p->kind, key);
     if (i < 0 && p->kind == SEC_OIDC && strncmp(key, "grant.", 6) == 0)
         return oidc_grant(p, key + 6, val, line);
@@ -1398,6 +1574,8 @@ nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct 
     p.cfg->archive.after_days = 7;
     p.cfg->archive.path_style = 1;
     p.cfg->archive.cache_bytes = (uint64_t)2 << 30;
+    p.cfg->ldap.member_of = 1;
+    p.cfg->ldap.timeout = 5;
 
     if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
         s += 3;
@@ -1417,6 +1595,7 @@ nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct 
     check_alerts(&p);
     check_catalog(&p);
     check_oidc(&p);
+    check_ldap(&p);
     check_pins(&p);
     if (p.nerrors)
         rc = NVR_ECONFIG;
@@ -1463,6 +1642,31 @@ out:
     if (f)
         fclose(f);
     return rc;
+}
+
+static void ldap_config_clear(struct nvr_ldap_config *l)
+{
+    char *texts[] = {l->url,
+                     l->ca_file,
+                     l->bind_dn,
+                     l->bind_password_file,
+                     l->user_base,
+                     l->user_filter,
+                     l->name_attribute,
+                     l->group_base,
+                     l->group_filter,
+                     l->admin_groups,
+                     l->investigator_groups,
+                     l->viewer_groups};
+    if (l->bind_password)
+        memset(l->bind_password, 0, strlen(l->bind_password));
+    free(l->bind_password);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        free(texts[i]);
+    for (size_t i = 0; i < l->ngrants; i++) {
+        free(l->grants[i].group);
+        free(l->grants[i].grants);
+    }
 }
 
 void nvr_config_free(struct nvr_config **cfg)
@@ -1514,6 +1718,7 @@ void nvr_config_free(struct nvr_config **cfg)
         free(o->grants[i].group);
         free(o->grants[i].grants);
     }
+    ldap_config_clear(&c->ldap);
     free(c);
     *cfg = NULL;
 }

@@ -127,6 +127,34 @@ struct nvr_oidc_config {
     struct nvr_oidc_grant grants[NVR_OIDC_GRANTS_MAX];
 };
 
+/* [ldap] (docs/ref/config.md, docs/design/security.md "Directory sign-in"):
+ * where the directory is, how a user and their groups are found, and which
+ * groups give which role and grants.  Texts are NULL when unset; groups are
+ * named by their CN (case-insensitive).  bind_password is a secret: never
+ * echoed or logged (bind_password_file is read by nvr/core/dir_ldap.c). */
+#define NVR_LDAP_MAX_GRANT_GROUPS 64 /* grant.<group> lines */
+struct nvr_ldap_grant {
+    char *group;  /* the group's CN */
+    char *grants; /* camera ids, group:NAME or "*", joined by "," */
+};
+struct nvr_ldap_config {
+    char *url;                       /* ldap:// or ldaps:// URLs joined by " " (failover); NULL: no [ldap] */
+    int starttls;                    /* 0/1: StartTLS on ldap:// (required when on) */
+    char *ca_file;                   /* CA bundle for ldaps:// and StartTLS; NULL: the system's */
+    char *bind_dn, *bind_password;   /* the service account; NULL: anonymous search */
+    char *bind_password_file;        /* or its password in this file */
+    char *user_base;                 /* required with url */
+    char *user_filter;               /* with %s for the escaped name; NULL: (name_attribute=%s) */
+    char *name_attribute;            /* the account name in the directory; NULL: uid */
+    int member_of;                   /* 0/1: read the user's memberOf (default 1) */
+    char *group_base, *group_filter; /* a group search; %s is the user's escaped DN */
+    char *admin_groups;              /* group CNs joined by "," */
+    char *investigator_groups, *viewer_groups;
+    struct nvr_ldap_grant grants[NVR_LDAP_MAX_GRANT_GROUPS];
+    size_t ngrants;
+    int timeout; /* seconds for each directory operation, 1..5, default 5 */
+};
+
 struct nvr_config {
     char *path; /* the file that was read */
     /* [server] */
@@ -154,6 +182,8 @@ struct nvr_config {
     struct nvr_alerts_config alerts;
     /* [catalog] */
     struct nvr_catalog_config catalog;
+    /* [ldap] */
+    struct nvr_ldap_config ldap;
     /* [ui] */
     enum nvr_time_format time_format; /* how the browser UI shows times, default NVR_TIME_12H */
     /* [oidc] */

@@ -128,8 +128,8 @@ static int user_passwd(const struct user_opts *o, nvr_index *ix, struct user *u,
         return 1;
     }
     if (u->source[0] && strcmp(u->source, "local") != 0) {
-        fprintf(stderr, "nvr: %s is a %s account: its password is the directory's, not set here\n", u->name, u->source);
-        return 2;
+        fprintf(stderr, "nvr: %s signs in through the directory (%s): set the password there\n", u->name, u->source);
+        return 1;
     }
     if (read_password(pw, sizeof pw) || auth_hash_password(pw, u->pwhash)) {
         sodium_memzero(pw, sizeof pw);

@@ -9,6 +9,7 @@
  */
 #include "core/auth.h"
 
+#include "core/dir_ldap.h"
 #include "core/signin_limit.h"
 #include "base/clock.h"
 #include "base/err.h"
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TOKEN_SLOTS 32
 #define TOKEN_CACHE_US (10LL * 1000000) /* a revoked token or changed user takes effect within this */
@@ -44,6 +46,7 @@ struct auth {
     struct log_limit *anon;            /* anonymous events' rate control */
     struct signin_tickets *tickets;    /* between password and second factor (its own lock) */
     enum nvr_totp_policy totp_policy;  /* [server] totp_required */
+    struct dir_ldap *ldap;             /* [ldap]; NULL: local accounts only */
 };
 
 static void random_secret(char out[AUTH_SECRET_LEN])
@@ -63,6 +66,16 @@ static void secret_hash(const char *secret, uint8_t out[32])
     sha256_update(h, secret, strlen(secret));
     sha256_final(h, out);
     sha256_free(&h);
+}
+
+/* Directory checks at once: half the HTTP threads (the default count as
+ * http_server_default_threads: one per CPU, 2 to 16), so a slow directory
+ * never holds them all. */
+static int ldap_busy_limit(const struct nvr_config *cfg)
+{
+    long n = cfg->http_threads ? cfg->http_threads : sysconf(_SC_NPROCESSORS_ONLN);
+    n = n < 2 ? 2 : n > 16 && !cfg->http_threads ? 16 : n;
+    return (int)(n / 2);
 }
 
 nvr_err auth_create(struct auth **out, struct storage *st, const struct nvr_config *cfg)
@@ -88,6 +101,8 @@ nvr_err auth_create(struct auth **out, struct storage *st, const struct nvr_conf
         rc = log_limit_create(&a->anon, storage_index(st));
     if (rc == NVR_OK)
         rc = signin_tickets_create(&a->tickets);
+    if (rc == NVR_OK && cfg && cfg->ldap.url)
+        rc = dir_ldap_create(&a->ldap, &cfg->ldap, ldap_busy_limit(cfg));
     if (rc) {
         auth_destroy(&a);
         return rc;
@@ -110,6 +125,7 @@ void auth_destroy(struct auth **ap)
         return;
     log_limit_destroy(&a->anon);
     signin_tickets_destroy(&a->tickets);
+    dir_ldap_destroy(&a->ldap);
     pthread_mutex_destroy(&a->mu);
     signin_limit_destroy(&a->limit);
     sodium_memzero(a, sizeof *a);
@@ -168,37 +184,139 @@ static int totp_enabled(struct auth *a, int64_t user_id)
     return on;
 }
 
-nvr_err auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u,
-                   char ticket[SIGNIN_TICKET_LEN])
+/* The local check: rc is users_get's answer for name (u filled when NVR_OK). */
+static nvr_err local_login(int rc, const char *pw, const struct user *u)
 {
-    if (ticket)
-        ticket[0] = '\0';
-    int64_t now = nvr_clock_mono_us(); /* clock steps neither lift nor stretch a wait */
-    if (signin_limit_wait(a->limit, name, address, now) > 0) {
-        auth_log_anon(a, name, address, "login_blocked", "too many failed logins");
-        return NVR_ETIMEDOUT;
-    }
-    int rc = users_get(storage_index(a->st), name, u);
-    int ok = rc == NVR_OK && crypto_pwhash_str_verify(u->pwhash, pw, strlen(pw)) == 0;
     if (rc == NVR_ENOTFOUND) {
         /* spend the same time as a real check, so timing does not tell which names exist */
         char dummy[USER_PWHASH_LEN];
         auth_hash_password("not-a-real-password", dummy);
     }
-    if (!ok) {
+    if (rc == NVR_OK)
+        return crypto_pwhash_str_verify(u->pwhash, pw, strlen(pw)) == 0 ? NVR_OK : NVR_EAUTH;
+    return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
+}
+
+/* Copies what the directory says (role, grants) into u; whether it changed. */
+static int dir_apply(const struct dir_ldap_user *du, struct user *u)
+{
+    int changed = u->role != du->role || u->ngrants != du->ngrants;
+    for (size_t i = 0; !changed && i < du->ngrants; i++)
+        changed = strcmp(u->grants[i], du->grants[i]) != 0;
+    u->role = du->role;
+    u->ngrants = du->ngrants;
+    memcpy(u->grants, du->grants, sizeof du->grants);
+    return changed;
+}
+
+/* The access log entry of an account made or changed by the directory. */
+static void dir_log_user(struct auth *a, const struct user *u, const char *address, const char *action)
+{
+    char detail[USER_GRANTS_MAX * 4 + 96] = "";
+    size_t o = (size_t)snprintf(detail, sizeof detail, "user=%s role=%s source=ldap grants=", u->name,
+                                users_role_name(u->role));
+    for (size_t i = 0; i < u->ngrants && o < sizeof detail; i++)
+        o += (size_t)snprintf(detail + o, sizeof detail - o, "%s%s", i ? "," : "", u->grants[i]);
+    auth_log(a, u->name, address, action, "", detail);
+}
+
+/* A new ldap account for du (the directory has already said yes).
+ * NVR_EINVAL if the name was taken meanwhile. */
+static nvr_err dir_account_add(struct auth *a, const struct dir_ldap_user *du, const char *address, struct user *u)
+{
+    memset(u, 0, sizeof *u);
+    snprintf(u->name, sizeof u->name, "%s", du->name);
+    snprintf(u->pwhash, sizeof u->pwhash, "!"); /* no password verifies it */
+    snprintf(u->source, sizeof u->source, "ldap");
+    u->created_us = u->pw_changed_us = nvr_clock_now_us();
+    dir_apply(du, u);
+    nvr_err rc = users_add(storage_index(a->st), u);
+    if (rc == NVR_OK)
+        dir_log_user(a, u, address, "user_created");
+    return rc;
+}
+
+/* Makes or refreshes the ldap account du->name from what the directory said
+ * (the directory has already said yes).  NVR_EAUTH (logged) when the name
+ * belongs to an account of another source: never taken over. */
+static nvr_err dir_account(struct auth *a, const struct dir_ldap_user *du, const char *address, struct user *u)
+{
+    nvr_index *ix = storage_index(a->st);
+    nvr_err rc = users_get(ix, du->name, u);
+    if (rc == NVR_ENOTFOUND && (rc = dir_account_add(a, du, address, u)) != NVR_EINVAL)
+        return rc;
+    if (rc == NVR_EINVAL)
+        rc = users_get(ix, du->name, u); /* made meanwhile (a concurrent sign-in, the CLI) */
+    if (rc)
+        return rc;
+    if (strcmp(u->source, "ldap") != 0) {
+        nvr_log(NVR_WARN, NULL, "ldap sign-in refused: the name belongs to another account user=%s source=%s", du->name,
+                u->source[0] ? u->source : "local");
+        return NVR_EAUTH;
+    }
+    if (dir_apply(du, u)) {
+        if ((rc = users_update(ix, u, 0)) == NVR_OK)
+            dir_log_user(a, u, address, "user_changed");
+        auth_forget_tokens(a);
+    }
+    return rc;
+}
+
+/* The directory check for name; *why says why it failed, for the access log. */
+static nvr_err dir_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u,
+                         const char **why)
+{
+    struct dir_ldap_user du;
+    nvr_err rc = dir_ldap_check(a->ldap, name, pw, &du);
+    *why = rc == NVR_ECONN ? "ldap: directory unavailable" : "";
+    if (rc == NVR_OK && !du.role) {
+        nvr_log(NVR_WARN, NULL, "ldap sign-in refused: in no group mapped to a role user=%s", du.name);
+        *why = "ldap: in no mapped group";
+        rc = NVR_EAUTH;
+    }
+    if (rc == NVR_OK && (rc = dir_account(a, &du, address, u)) == NVR_EAUTH)
+        *why = "ldap: the name belongs to another account";
+    sodium_memzero(&du, sizeof du);
+    return rc;
+}
+
+nvr_err auth_login(struct auth *a, const char *name, const char *pw, const char *address, struct user *u,
+                   char ticket[SIGNIN_TICKET_LEN])
+{
+    int64_t now = nvr_clock_mono_us(); /* clock steps neither lift nor stretch a wait */
+    const char *why = "";
+    if (ticket)
+        ticket[0] = '\0';
+    if (signin_limit_wait(a->limit, name, address, now) > 0) {
+        auth_log_anon(a, name, address, "login_blocked", "too many failed logins");
+        return NVR_ETIMEDOUT;
+    }
+    int rc = users_get(storage_index(a->st), name, u);
+    /* a local (or oidc) account's name never goes to the directory: its
+     * password is not sent there, and the account cannot be taken over */
+    if (a->ldap && (rc == NVR_ENOTFOUND || (rc == NVR_OK && strcmp(u->source, "ldap") == 0)))
+        rc = dir_login(a, name, pw, address, u, &why);
+    else
+        rc = local_login(rc, pw, u);
+    if (rc == NVR_EAUTH)
         signin_limit_failed(a->limit, name, address, now);
+    if (rc) {
         memset(u, 0, sizeof *u);
-        auth_log_anon(a, name, address, "login_failed", "");
-        return rc && rc != NVR_ENOTFOUND ? rc : NVR_EAUTH;
+        if (rc == NVR_EAUTH || rc == NVR_ECONN)
+            auth_log_anon(a, name, address, "login_failed", why);
+        return rc;
     }
     if (ticket && totp_enabled(a, u->id)) {
         /* the failures are forgiven only when the second factor is right too:
-         * the password alone must not wipe out wrong codes */
+         * the password alone must not wipe out wrong codes (directory
+         * accounts never have one: they cannot enrol) */
         signin_ticket_issue(a->tickets, u->id, address, now, ticket);
         return NVR_OK; /* logged when the second factor is given */
     }
     signin_limit_succeeded(a->limit, name, address);
-    auth_log(a, u->name, address, "login", "", users_role_name(u->role));
+    char detail[48];
+    snprintf(detail, sizeof detail, "%s%s", users_role_name(u->role), strcmp(u->source, "ldap") ? "" : " source=ldap");
+    auth_log(a, u->name, address, "login", "", detail);
     return NVR_OK;
 }
 

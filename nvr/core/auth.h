@@ -71,7 +71,14 @@ nvr_err auth_hash_password(const char *pw, char out[USER_PWHASH_LEN]);
  * NVR_EAUTH (wrong name or password: the same answer for both), or
  * NVR_ETIMEDOUT while that name from that address, or the address, waits
  * after too many failures (signin_limit.h).  Records login / login_failed
- * in the access log.  When the account has TOTP enabled, a correct
+ * in the access log.
+ * With [ldap], a name that is no account, or an ldap account's, is checked
+ * by the directory (core/dir_ldap.h): on its yes the ldap account is made or
+ * its role and grants replaced from the directory's groups; a directory
+ * yes for the name of an account of another source, or for a person in no
+ * mapped group, is NVR_EAUTH; NVR_ECONN when the directory cannot answer
+ * (not counted as a failed sign-in).  A local account's name never goes to
+ * the directory.  When the account has TOTP enabled, a correct
  * password is only the first step: ticket (if not NULL) gets a
  * second-factor ticket (signin_ticket.h), nothing is logged yet, and the
  * caller makes no session; otherwise ticket is "". */

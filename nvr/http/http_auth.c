@@ -394,7 +394,10 @@ http_result http_session_create(struct http_request *r, struct nvr *nvr)
         ret = http_reply_error(r, 429, "too many failed sign-ins from this address: try again in %s s", ra);
     } else if (rc == NVR_EAUTH)
         ret = http_reply_error(r, 401, "wrong user name or password");
-    else if (rc)
+    else if (rc == NVR_ECONN) {
+        http_add_reply_header(r, "Retry-After", "5");
+        ret = http_reply_error(r, 503, "the directory (LDAP) is not available: try again in a moment");
+    } else if (rc)
         ret = http_reply_error(r, 500, "cannot sign in: %s", nvr_strerror(rc));
     else if (ticket[0])
         ret = reply_ticket(r, ticket);
@@ -718,7 +721,7 @@ http_result http_users_update(struct http_request *r, struct nvr *nvr)
     }
     int newpw = pw[0] != '\0';
     if (newpw && u->source[0] && strcmp(u->source, "local") != 0) {
-        ret = http_reply_error(r, 400, "%s is a %s account: its password is the directory's, not set here", u->name,
+        ret = http_reply_error(r, 400, "%s signs in through the directory (%s): set the password there", u->name,
                                u->source);
         goto out;
     }

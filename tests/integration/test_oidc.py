@@ -197,7 +197,7 @@ r = requests.put(nvr.base_url + "/api/v1/users/alice", json={"password": "new-pa
 check(r.status_code == 400 and "error" in r.json(), "no password on an oidc account: %d %s" % (r.status_code, r.text))
 r = subprocess.run([NVR, "user", "passwd", "-c", nvr.config, "alice"], input="new-password-1\n",
                    capture_output=True, text=True, timeout=60)
-check(r.returncode == 2 and "oidc account" in r.stderr, "nor with nvr user passwd: %d %s" % (r.returncode, r.stderr))
+check(r.returncode == 1 and "through the directory (oidc)" in r.stderr, "nor with nvr user passwd: %d %s" % (r.returncode, r.stderr))
 r = requests.post(nvr.base_url + "/api/v1/session", json={"user": "alice", "password": "any-password"}, timeout=30)
 check(r.status_code == 401, "and no password signs a directory account in locally: %d" % r.status_code)
 

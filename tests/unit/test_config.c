@@ -468,6 +468,89 @@ static void test_oidc_keys(void)
                   "nvr.conf:11: scopes must include openid\n");
 }
 
+/* [ldap]: the keys, the defaults, grant.GROUP lines, and the rules that
+ * span keys; the bind password never shows in a message. */
+static void test_ldap_keys(void)
+{
+    struct nvr_config *cfg = parse_ok(SERVER "[ldap]\n"
+                                             "url = ldaps://dc1.school.example, ldaps://dc2.school.example:636\n"
+                                             "ca_file = /etc/nvr/ad-ca.pem\n"
+                                             "bind_dn = CN=nvr,OU=Services,DC=school,DC=example\n"
+                                             "bind_password_file = /etc/nvr/ldap-password\n"
+                                             "user_base = OU=Staff,DC=school,DC=example\n"
+                                             "name_attribute = sAMAccountName\n"
+                                             "admin_groups = NVR Admins\n"
+                                             "viewer_groups = Teachers, Office\n"
+                                             "grant.Teachers = group:south, cam1\n"
+                                             "grant.office = *\n");
+    if (cfg) {
+        const struct nvr_ldap_config *l = &cfg->ldap;
+        CHECK_EQ_STR(l->url, "ldaps://dc1.school.example ldaps://dc2.school.example:636");
+        CHECK_EQ_STR(l->name_attribute, "sAMAccountName");
+        CHECK(l->user_filter == NULL && l->bind_password == NULL);
+        CHECK_EQ_INT(l->member_of, 1); /* the defaults */
+        CHECK_EQ_INT(l->timeout, 5);
+        CHECK_EQ_INT(l->starttls, 0);
+        CHECK_EQ_INT((int)l->ngrants, 2);
+        if (l->ngrants == 2) {
+            CHECK_EQ_STR(l->grants[0].group, "Teachers");
+            CHECK_EQ_STR(l->grants[0].grants, "group:south, cam1");
+            CHECK_EQ_STR(l->grants[1].grants, "*");
+        }
+        nvr_config_free(&cfg);
+    }
+    cfg = parse_ok(SERVER); /* no [ldap]: no directory */
+    if (cfg) {
+        CHECK(cfg->ldap.url == NULL);
+        nvr_config_free(&cfg);
+    }
+    /* plain LDAP only to loopback or with StartTLS; StartTLS not on ldaps:// */
+    cfg = parse_ok(SERVER "[ldap]\nurl = ldap://dc1.example\nstarttls = on\nuser_base = dc=x\nviewer_groups = a\n");
+    nvr_config_free(&cfg);
+    cfg = parse_ok(SERVER "[ldap]\nurl = ldap://127.0.0.1:3890\nuser_base = dc=x\nviewer_groups = a\n");
+    nvr_config_free(&cfg);
+    expect_errors(SERVER "[ldap]\nurl = ldap://dc1.example\nuser_base = dc=x\nviewer_groups = a\n",
+                  "nvr.conf:4: an ldap:// URL to another host needs starttls = on (or use ldaps://): passwords cross "
+                  "it\n");
+    expect_errors(SERVER "[ldap]\nurl = ldap://localhost.evil.example\nuser_base = dc=x\nviewer_groups = a\n",
+                  "nvr.conf:4: an ldap:// URL to another host needs starttls = on (or use ldaps://): passwords cross "
+                  "it\n");
+    expect_errors(SERVER "[ldap]\nurl = ldap://127.evil.example:389\nuser_base = dc=x\nviewer_groups = a\n",
+                  "nvr.conf:4: an ldap:// URL to another host needs starttls = on (or use ldaps://): passwords cross "
+                  "it\n");
+    cfg = parse_ok(SERVER "[ldap]\nurl = ldap://[::1]:3890 ldap://LOCALHOST\nuser_base = dc=x\nviewer_groups = a\n");
+    nvr_config_free(&cfg);
+    expect_errors(SERVER "[ldap]\nurl = ldaps://dc1\nstarttls = yes\nuser_base = dc=x\nviewer_groups = a\n",
+                  "nvr.conf:5: starttls is for ldap:// URLs, not ldaps://\n");
+    /* bad values, missing keys, pairs */
+    expect_errors(SERVER "[ldap]\nurl = http://dc1\nuser_filter = uid=%s\nuser_base = dc=x\nviewer_groups = a\n"
+                         "bind_password = hunter2hunter2\ntimeout = 10\nname_attribute = 1uid\n",
+                  "nvr.conf:4: url must be ldap:// or ldaps:// URLs with a host, separated by spaces or commas (at "
+                  "most 8), got \"http://dc1\"\n"
+                  "nvr.conf:5: user_filter must be an LDAP filter in parentheses holding %s (the name), such as "
+                  "(uid=%s), got \"uid=%s\"\n"
+                  "nvr.conf:9: timeout must be an integer from 1 to 5 (seconds), got \"10\"\n"
+                  "nvr.conf:10: name_attribute must be an attribute name (letters, digits, -), such as uid or "
+                  "sAMAccountName, got \"1uid\"\n"
+                  "nvr.conf:8: a bind password is set but bind_dn is not\n");
+    expect_errors(SERVER "[ldap]\nuser_filter = (uid=%d)\n",
+                  "nvr.conf:4: user_filter must be an LDAP filter in parentheses holding %s (the name), such as "
+                  "(uid=%s), got \"(uid=%d)\"\n"
+                  "nvr.conf:3: [ldap] has no url\n"
+                  "nvr.conf:3: [ldap] has no user_base\n"
+                  "nvr.conf:3: [ldap] maps no group to a role: set admin_groups, investigator_groups or "
+                  "viewer_groups\n");
+    expect_errors(SERVER "[ldap]\nurl = ldaps://a\nuser_base = dc=x\nviewer_groups = a\nbind_dn = cn=s\n"
+                         "member_of = no\ngroup_base = ou=g\ngrant.a = cam1\ngrant.A = cam2\ngrant. = x\n",
+                  "nvr.conf:11: duplicate key \"grant.A\" in [ldap]\n"
+                  "nvr.conf:12: grant.GROUP needs a group name and cameras, as in grant.south-staff = cam1, "
+                  "group:south\n"
+                  "nvr.conf:7: bind_dn is set but bind_password (or bind_password_file) is not\n"
+                  "nvr.conf:9: group_base is set but group_filter is not (set both or neither)\n");
+    expect_errors(SERVER "[ldap]\nurl = ldaps://a\nuser_base = dc=x\nviewer_groups = a\nmember_of = no\n",
+                  "nvr.conf:3: [ldap] reads no groups: set member_of = yes or group_base and group_filter\n");
+}
+
 static void test_integers_are_strict(void)
 {
     struct nvr_config *cfg = camera_ok("segment_seconds = 1\nretain_days = 36500\n");
@@ -1136,9 +1219,7 @@ static const char *sample_value(const struct nvr_camera_setting *s, int variant,
     case NVR_CS_MSOURCE:
         snprintf(buf, n, "%s", nvr_motion_source_name((enum nvr_motion_source)((s->def + 1 + variant) % 3)));
         break;
-    case NVR_CS_RECTS:
-        snprintf(buf, n, variant ? "0,0,0.25,0.5; 0.5,0.5,1,1" : "0.1,0.2,0.3,0.4");
-        break;
+    case NVR_CS_RECTS: snprintf(buf, n, variant ? "0,0,0.25,0.5; 0.5,0.5,1,1" : "0.1,0.2,0.3,0.4"); break;
     }
     return buf;
 }
@@ -1542,6 +1623,7 @@ int main(int argc, char **argv)
     RUN(test_ui_keys);
     RUN(test_catalog_keys);
     RUN(test_oidc_keys);
+    RUN(test_ldap_keys);
     RUN(test_comments);
     RUN(test_empty_value);
     RUN(test_quoting);

@@ -56,6 +56,7 @@ function tokenList(u) {
 }
 
 function row(u) {
+  // a directory account (ldap, oidc): its password, role and cameras come from the directory at each sign-in
   const grants =
     u.role === 'admin'
       ? el('span', { class: 'muted' }, 'all (admin)')
@@ -69,9 +70,7 @@ function row(u) {
     'div',
     { class: 'row-actions' },
     el('button', { type: 'button', class: 'small edit', onclick: () => openUser(u) }, 'Change'),
-    directory
-      ? null
-      : el('button', { type: 'button', class: 'small password', onclick: () => openPassword(u) }, 'New password'),
+    directory ? null : el('button', { type: 'button', class: 'small password', onclick: () => openPassword(u) }, 'New password'),
     el('button', { type: 'button', class: 'small token', onclick: () => openToken(u) }, 'New API token'),
     el('button', { type: 'button', class: 'small danger delete', onclick: () => deleteUser(u) }, 'Delete'),
   );
@@ -82,8 +81,14 @@ function row(u) {
   return el(
     'tr',
     { 'data-user': u.name },
-    el('td', { class: 'name', 'data-label': 'Name' }, u.name,
-      directory ? el('span', { class: 'muted source', title: 'signs in through ' + u.source }, ` (${u.source})`) : null),
+    el(
+      'td',
+      { class: 'name', 'data-label': 'Name' },
+      u.name,
+      directory
+        ? el('span', { class: 'muted source', title: 'signs in through the directory; its groups set the role and cameras at each sign-in' }, ` (${u.source})`)
+        : null,
+    ),
     el('td', { class: 'role', 'data-label': 'Role' }, u.role),
     el('td', { class: 'cameras', 'data-label': 'Cameras' }, grants),
     el('td', { class: 'created', 'data-label': 'Created', title: u.created }, fmtDateTime(Date.parse(u.created))),
@@ -166,6 +171,11 @@ function openUser(u) {
   document.getElementById('user-title').textContent = u ? `Change ${u.name}` : 'Add a user';
   userForm.classList.toggle('editing', !!u);
   for (const n of userForm.querySelectorAll('.new-only')) n.hidden = !!u;
+  const hint = document.getElementById('directory-hint');
+  hint.hidden = !(u && u.source && u.source !== 'local');
+  hint.textContent = hint.hidden
+    ? ''
+    : `${u.name} signs in through the directory (${u.source}): their groups there set the role and cameras again at every sign-in, so a change here lasts until then.`;
   fName.required = fPw.required = fPw2.required = !u;
   fRole.value = u ? u.role : 'viewer';
   fillGrants(u ? u.cameras : []);
