@@ -367,6 +367,16 @@ static http_result reply_ticket(struct http_request *r, const char *ticket)
     return http_body_send(r, &b, 202, "application/json", "no-store");
 }
 
+/* 429 with Retry-After for name from this request's address. */
+static http_result reply_wait(struct http_request *r, struct nvr *nvr, const char *name)
+{
+    long long s = (auth_login_wait_us(nvr->auth, name, http_client_address(r)) + 999999) / 1000000;
+    char ra[24];
+    snprintf(ra, sizeof ra, "%lld", s > 0 ? s : 1);
+    http_add_reply_header(r, "Retry-After", ra);
+    return http_reply_error(r, 429, "too many failed sign-ins from this address: try again in %s s", ra);
+}
+
 http_result http_session_create(struct http_request *r, struct nvr *nvr)
 {
     char raw[INDEX_ID_MAX], name[INDEX_ID_MAX], pw[300], err[160];
@@ -386,13 +396,9 @@ http_result http_session_create(struct http_request *r, struct nvr *nvr)
     char ticket[SIGNIN_TICKET_LEN];
     int rc = auth_login(nvr->auth, name, pw, http_client_address(r), u, ticket);
     sodium_memzero(pw, sizeof pw);
-    if (rc == NVR_ETIMEDOUT) {
-        long long s = (auth_login_wait_us(nvr->auth, name, http_client_address(r)) + 999999) / 1000000;
-        char ra[24];
-        snprintf(ra, sizeof ra, "%lld", s > 0 ? s : 1);
-        http_add_reply_header(r, "Retry-After", ra);
-        ret = http_reply_error(r, 429, "too many failed sign-ins from this address: try again in %s s", ra);
-    } else if (rc == NVR_EAUTH)
+    if (rc == NVR_ETIMEDOUT)
+        ret = reply_wait(r, nvr, name);
+    else if (rc == NVR_EAUTH)
         ret = http_reply_error(r, 401, "wrong user name or password");
     else if (rc == NVR_ECONN) {
         http_add_reply_header(r, "Retry-After", "5");
@@ -409,16 +415,6 @@ out:
     sodium_memzero(u, sizeof *u);
     free(u);
     return ret;
-}
-
-/* 429 with Retry-After for name from this request's address. */
-static http_result reply_wait(struct http_request *r, struct nvr *nvr, const char *name)
-{
-    long long s = (auth_login_wait_us(nvr->auth, name, http_client_address(r)) + 999999) / 1000000;
-    char ra[24];
-    snprintf(ra, sizeof ra, "%lld", s > 0 ? s : 1);
-    http_add_reply_header(r, "Retry-After", ra);
-    return http_reply_error(r, 429, "too many failed sign-ins from this address: try again in %s s", ra);
 }
 
 http_result http_session_totp(struct http_request *r, struct nvr *nvr)
