@@ -59,7 +59,7 @@ def main():
         south.start()
         sites = lambda: sorted(r[0] for r in pg.query("SELECT name FROM nvr_sites"))
         check(wait_until(lambda: sites() == ["north", "south"], 30), "both sites registered: %r" % sites())
-        cams = lambda: pg.query("SELECT site, id, status, codec FROM nvr_cameras ORDER BY site")
+        cams = lambda: pg.query("SELECT site, id, status, codec FROM nvr_cameras ORDER BY site, id")
         check(wait_until(lambda: [c[2] for c in cams()] == ["recording", "recording"], 30),
               "each site's camera is published recording: %r" % cams())
         check([c[:2] for c in cams()] == [["north", "lobby"], ["south", "gym"]] and cams()[0][3] == "h264",
@@ -68,6 +68,23 @@ def main():
         check(health(north)["catalog"] == "ok", "/api/v1/health says the catalog is ok: %r" % health(north))
         ver = pg.query("SELECT version FROM nvr_schema")
         check(ver == [["1"]], "the catalog's schema is version 1: %r" % ver)
+
+        # a camera added over the API appears; removed, it is marked so (its coverage stays)
+        def api(method, path, body=None):
+            req = urllib.request.Request(north.base_url + path, method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": "Bearer " + north.token})
+            return urllib.request.urlopen(req, timeout=10).status
+        status_of = lambda cam_id: [c[2] for c in cams() if c[1] == cam_id]
+        check(api("POST", "/api/v1/cameras", {"id": "hall", "url": "rtsp://127.0.0.1:9/x"}) == 201,
+              "a camera added over the API")
+        check(wait_until(lambda: status_of("hall") in (["connecting"], ["offline"]), 20),
+              "it is published with its state: %r" % status_of("hall"))
+        check(api("DELETE", "/api/v1/cameras/hall") == 200, "the camera removed over the API")
+        check(wait_until(lambda: status_of("hall") == ["removed"], 20),
+              "a camera no longer recorded here is marked removed: %r" % status_of("hall"))
+        check(status_of("lobby") == ["recording"], "the others are not: %r" % cams())
 
         # coverage: the same runs as the recorder's own, ends within a publish
         check(north.wait_segments("lobby", 3, 30), "north recorded")
