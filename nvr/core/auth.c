@@ -197,64 +197,70 @@ static nvr_err local_login(int rc, const char *pw, const struct user *u)
     return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
 }
 
-/* Copies what the directory says (role, grants) into u; whether it changed. */
-static int dir_apply(const struct dir_ldap_user *du, struct user *u)
+/* Copies what a directory says (role, grants) into u; whether it changed. */
+static int dir_apply(const struct user *said, struct user *u)
 {
-    int changed = u->role != du->role || u->ngrants != du->ngrants;
-    for (size_t i = 0; !changed && i < du->ngrants; i++)
-        changed = strcmp(u->grants[i], du->grants[i]) != 0;
-    u->role = du->role;
-    u->ngrants = du->ngrants;
-    memcpy(u->grants, du->grants, sizeof du->grants);
+    int changed = u->role != said->role || u->ngrants != said->ngrants;
+    for (size_t i = 0; !changed && i < said->ngrants; i++)
+        changed = strcmp(u->grants[i], said->grants[i]) != 0;
+    u->role = said->role;
+    u->ngrants = said->ngrants;
+    memcpy(u->grants, said->grants, sizeof said->grants);
     return changed;
 }
 
-/* The access log entry of an account made or changed by the directory. */
+/* The access log entry of an account made or changed by its directory. */
 static void dir_log_user(struct auth *a, const struct user *u, const char *address, const char *action)
 {
     char detail[USER_GRANTS_MAX * 4 + 96] = "";
-    size_t o = (size_t)snprintf(detail, sizeof detail, "user=%s role=%s source=ldap grants=", u->name,
-                                users_role_name(u->role));
+    size_t o = (size_t)snprintf(detail, sizeof detail, "user=%s role=%s source=%s grants=", u->name,
+                                users_role_name(u->role), u->source);
     for (size_t i = 0; i < u->ngrants && o < sizeof detail; i++)
         o += (size_t)snprintf(detail + o, sizeof detail - o, "%s%s", i ? "," : "", u->grants[i]);
     auth_log(a, u->name, address, action, "", detail);
 }
 
-/* A new ldap account for du (the directory has already said yes).
+/* A new account of source for said (its directory has already said yes).
  * NVR_EINVAL if the name was taken meanwhile. */
-static nvr_err dir_account_add(struct auth *a, const struct dir_ldap_user *du, const char *address, struct user *u)
+static nvr_err dir_account_add(struct auth *a, const char *source, const struct user *said, const char *address,
+                               struct user *u)
 {
     memset(u, 0, sizeof *u);
-    snprintf(u->name, sizeof u->name, "%s", du->name);
+    snprintf(u->name, sizeof u->name, "%s", said->name);
     snprintf(u->pwhash, sizeof u->pwhash, "!"); /* no password verifies it */
-    snprintf(u->source, sizeof u->source, "ldap");
+    snprintf(u->source, sizeof u->source, "%s", source);
     u->created_us = u->pw_changed_us = nvr_clock_now_us();
-    dir_apply(du, u);
+    dir_apply(said, u);
     nvr_err rc = users_add(storage_index(a->st), u);
     if (rc == NVR_OK)
         dir_log_user(a, u, address, "user_created");
     return rc;
 }
 
-/* Makes or refreshes the ldap account du->name from what the directory said
- * (the directory has already said yes).  NVR_EAUTH (logged) when the name
- * belongs to an account of another source: never taken over. */
-static nvr_err dir_account(struct auth *a, const struct dir_ldap_user *du, const char *address, struct user *u)
+/* The one way a directory (source "ldap" or "oidc") makes or refreshes an
+ * account: said holds the name, role and grants it gave, after it said yes.
+ * The account is made at the first sign-in; its role and grants are
+ * replaced when they changed (user_changed in the access log, API tokens'
+ * cached users forgotten).  NVR_EAUTH (logged) when the name belongs to an
+ * account of another source: never taken over. */
+static nvr_err dir_account(struct auth *a, const char *source, const struct user *said, const char *address,
+                           struct user *u)
 {
     nvr_index *ix = storage_index(a->st);
-    nvr_err rc = users_get(ix, du->name, u);
-    if (rc == NVR_ENOTFOUND && (rc = dir_account_add(a, du, address, u)) != NVR_EINVAL)
+    nvr_err rc = users_get(ix, said->name, u);
+    if (rc == NVR_ENOTFOUND && (rc = dir_account_add(a, source, said, address, u)) != NVR_EINVAL)
         return rc;
     if (rc == NVR_EINVAL)
-        rc = users_get(ix, du->name, u); /* made meanwhile (a concurrent sign-in, the CLI) */
+        rc = users_get(ix, said->name, u); /* made meanwhile (a concurrent sign-in, the CLI) */
     if (rc)
         return rc;
-    if (strcmp(u->source, "ldap") != 0) {
-        nvr_log(NVR_WARN, NULL, "ldap sign-in refused: the name belongs to another account user=%s source=%s", du->name,
-                u->source[0] ? u->source : "local");
+    if (strcmp(u->source[0] ? u->source : "local", source) != 0) {
+        nvr_log(NVR_WARN, NULL,
+                "directory sign-in refused: the name belongs to another account user=%s source=%s account_source=%s",
+                said->name, source, u->source[0] ? u->source : "local");
         return NVR_EAUTH;
     }
-    if (dir_apply(du, u)) {
+    if (dir_apply(said, u)) {
         if ((rc = users_update(ix, u, 0)) == NVR_OK)
             dir_log_user(a, u, address, "user_changed");
         auth_forget_tokens(a);
@@ -274,8 +280,20 @@ static nvr_err dir_login(struct auth *a, const char *name, const char *pw, const
         *why = "ldap: in no mapped group";
         rc = NVR_EAUTH;
     }
-    if (rc == NVR_OK && (rc = dir_account(a, &du, address, u)) == NVR_EAUTH)
-        *why = "ldap: the name belongs to another account";
+    if (rc == NVR_OK) {
+        struct user *said = calloc(1, sizeof *said);
+        if (!said) {
+            rc = NVR_ENOMEM;
+        } else {
+            snprintf(said->name, sizeof said->name, "%s", du.name);
+            said->role = du.role;
+            said->ngrants = du.ngrants;
+            memcpy(said->grants, du.grants, sizeof du.grants);
+            if ((rc = dir_account(a, "ldap", said, address, u)) == NVR_EAUTH)
+                *why = "ldap: the name belongs to another account";
+            free(said);
+        }
+    }
     sodium_memzero(&du, sizeof du);
     return rc;
 }
@@ -386,18 +404,9 @@ void auth_directory_failed(struct auth *a, const char *name, const char *address
     auth_log_anon(a, name, address, "login_failed", detail);
 }
 
-/* Whether the stored account cur may be signed in by source. */
-static int same_source(const struct user *cur, const char *source)
-{
-    const char *s = cur->source[0] ? cur->source : "local";
-    return strcmp(s, source) == 0;
-}
-
 nvr_err auth_directory_login(struct auth *a, const char *source, struct user *u, const char *address)
 {
     char detail[96];
-    struct user cur;
-    nvr_index *ix = storage_index(a->st);
     if (signin_limit_wait(a->limit, u->name, address, nvr_clock_mono_us()) > 0) {
         auth_log_anon(a, u->name, address, "login_blocked", "too many failed logins");
         return NVR_ETIMEDOUT;
@@ -407,33 +416,20 @@ nvr_err auth_directory_login(struct auth *a, const char *source, struct user *u,
         auth_directory_failed(a, u->name, address, detail);
         return NVR_EAUTH;
     }
-    int rc = users_get(ix, u->name, &cur);
-    if (rc == NVR_OK && !same_source(&cur, source)) {
-        nvr_log(NVR_WARN, NULL,
-                "directory sign-in refused: the name is another source's account user=%s source=%s "
-                "account_source=%s",
-                u->name, source, cur.source[0] ? cur.source : "local");
-        snprintf(detail, sizeof detail, "source=%s account of source %s not taken over", source,
-                 cur.source[0] ? cur.source : "local");
-        sodium_memzero(&cur, sizeof cur);
+    struct user *said = malloc(sizeof *said);
+    if (!said)
+        return NVR_ENOMEM;
+    *said = *u;
+    int rc = dir_account(a, source, said, address, u);
+    free(said);
+    if (rc == NVR_EAUTH) {
+        sodium_memzero(u->pwhash, sizeof u->pwhash); /* the other account's */
+        snprintf(detail, sizeof detail, "source=%s account of another source not taken over", source);
         auth_directory_failed(a, u->name, address, detail);
         return NVR_EAUTH;
     }
-    if (rc == NVR_OK) {
-        cur.role = u->role;
-        cur.ngrants = u->ngrants;
-        memcpy(cur.grants, u->grants, sizeof cur.grants);
-        rc = users_update(ix, &cur, 0);
-        *u = cur;
-    } else if (rc == NVR_ENOTFOUND) {
-        snprintf(u->pwhash, sizeof u->pwhash, "!");
-        snprintf(u->source, sizeof u->source, "%s", source);
-        u->created_us = u->pw_changed_us = nvr_clock_now_us();
-        rc = users_add(ix, u);
-    }
     if (rc)
         return rc;
-    auth_forget_tokens(a); /* the role or grants may have changed */
     signin_limit_succeeded(a->limit, u->name, address);
     snprintf(detail, sizeof detail, "%s source=%s", users_role_name(u->role), source);
     auth_log(a, u->name, address, "login", "", detail);

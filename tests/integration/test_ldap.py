@@ -164,7 +164,8 @@ st, doc, _ = sign_in(nvr, "dave", USERS["dave"], src="127.0.0.4")
 check(st == 401, "dave's directory password does not open the local dave: %d %s" % (st, doc))
 st, doc, _ = sign_in(nvr, "DAVE", USERS["dave"], src="127.0.0.4")
 check(st == 401, "nor the same name in other case (the directory says dave): %d %s" % (st, doc))
-check("ldap sign-in refused: the name belongs to another account user=dave source=local" in nvr.log_text(),
+check("directory sign-in refused: the name belongs to another account user=dave source=ldap account_source=local"
+      in nvr.log_text(),
       "the refused takeover is logged")
 st, doc, _ = call(nvr, "GET", "/api/v1/access-log?user=DAVE&action=login_failed", token=nvr.token)
 check(st == 200 and any(e["detail"].startswith("ldap: the name belongs to another account") for e in doc["entries"]),
