@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* catalog_publish.c - one publish into the catalog (catalog_publish.h). */
 #include "catalog/catalog_publish.h"
+#include "catalog/catalog_extras.h"
 #include "catalog/catalog_schema.h"
 
 #include "core/cameras.h"
@@ -26,6 +27,7 @@ struct cam_state {
 
 struct catalog_pub {
     char site[INDEX_ID_MAX];
+    struct catalog_extras extras; /* holds, alerts, storage, audit (catalog_extras.h) */
     int64_t started_us;
     struct cam_state *cams;
     size_t n, cap;
@@ -53,6 +55,7 @@ void catalog_publish_destroy(struct catalog_pub **p)
 
 void catalog_publish_forget(struct catalog_pub *p)
 {
+    catalog_extras_forget(&p->extras);
     for (size_t i = 0; i < p->n; i++)
         p->cams[i].known = 0;
 }
@@ -78,36 +81,18 @@ static struct cam_state *cam_state(struct catalog_pub *p, const char *id)
 
 /* ---- statements ---- */
 
-/* Runs sql with nparams text parameters (NULL: SQL NULL); *res (if not
- * NULL) keeps a tuples result.  NVR_EIO with the reason in err. */
-static nvr_err run(PGconn *conn, const char *sql, int nparams, const char *const *params, PGresult **res,
-                   const char *what, char *err, size_t errlen)
-{
-    PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-    ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-        catalog_pq_error(conn, r, what, err, errlen);
-        PQclear(r);
-        return NVR_EIO;
-    }
-    if (res)
-        *res = r;
-    else
-        PQclear(r);
-    return NVR_OK;
-}
-
 #define I64(buf, v) (snprintf(buf, sizeof buf, "%" PRId64, (int64_t)(v)), buf)
 
 static nvr_err put_site(struct catalog_pub *p, PGconn *conn, int64_t now_us, char *err, size_t errlen)
 {
     char a[24], b[24];
     const char *v[] = {p->site, NVR_VERSION, I64(a, p->started_us), I64(b, now_us)};
-    return run(conn,
-               "INSERT INTO nvr_sites (name, version, started_us, last_seen_us) VALUES ($1, $2, $3, $4) "
-               "ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, started_us = EXCLUDED.started_us, "
-               "last_seen_us = EXCLUDED.last_seen_us",
-               4, v, NULL, "site", err, errlen);
+    return catalog_exec(
+        conn,
+        "INSERT INTO nvr_sites (name, version, started_us, last_seen_us) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, started_us = EXCLUDED.started_us, "
+        "last_seen_us = EXCLUDED.last_seen_us",
+        4, v, NULL, "site", err, errlen);
 }
 
 static nvr_err put_camera(struct catalog_pub *p, PGconn *conn, const struct camera *c, int64_t oldest_us,
@@ -130,13 +115,14 @@ static nvr_err put_camera(struct catalog_pub *p, PGconn *conn, const struct came
                        s.write_ok || !s.write_error[0] ? s.last_error : s.write_error,
                        oldest_us == INT64_MIN ? NULL : I64(o, oldest_us),
                        I64(u, now_us)};
-    return run(conn,
-               "INSERT INTO nvr_cameras (site, id, name, status, codec, width, height, last_error, oldest_us, "
-               "updated_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-               "ON CONFLICT (site, id) DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status, "
-               "codec = EXCLUDED.codec, width = EXCLUDED.width, height = EXCLUDED.height, "
-               "last_error = EXCLUDED.last_error, oldest_us = EXCLUDED.oldest_us, updated_us = EXCLUDED.updated_us",
-               10, v, NULL, "camera", err, errlen);
+    return catalog_exec(
+        conn,
+        "INSERT INTO nvr_cameras (site, id, name, status, codec, width, height, last_error, oldest_us, "
+        "updated_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "ON CONFLICT (site, id) DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status, "
+        "codec = EXCLUDED.codec, width = EXCLUDED.width, height = EXCLUDED.height, "
+        "last_error = EXCLUDED.last_error, oldest_us = EXCLUDED.oldest_us, updated_us = EXCLUDED.updated_us",
+        10, v, NULL, "camera", err, errlen);
 }
 
 /* Follows retention: runs that end at or before the oldest footage go, the
@@ -148,11 +134,12 @@ static nvr_err trim(struct catalog_pub *p, PGconn *conn, struct cam_state *cs, i
     if (oldest_us == INT64_MIN || (cs->known && cs->oldest_us == oldest_us))
         return NVR_OK;
     const char *v[] = {p->site, cs->id, I64(o, oldest_us)};
-    nvr_err rc = run(conn, "DELETE FROM nvr_coverage WHERE site = $1 AND camera = $2 AND end_us <= $3", 3, v, NULL,
-                     "coverage retention", err, errlen);
+    nvr_err rc = catalog_exec(conn, "DELETE FROM nvr_coverage WHERE site = $1 AND camera = $2 AND end_us <= $3", 3, v,
+                              NULL, "coverage retention", err, errlen);
     if (rc == NVR_OK)
-        rc = run(conn, "UPDATE nvr_coverage SET start_us = $3 WHERE site = $1 AND camera = $2 AND start_us < $3", 3, v,
-                 NULL, "coverage retention", err, errlen);
+        rc = catalog_exec(conn,
+                          "UPDATE nvr_coverage SET start_us = $3 WHERE site = $1 AND camera = $2 AND start_us < $3", 3,
+                          v, NULL, "coverage retention", err, errlen);
     if (rc == NVR_OK && cs->known && cs->has_run && cs->run_start < oldest_us)
         cs->run_start = oldest_us;
     return rc;
@@ -163,10 +150,10 @@ static nvr_err read_back(struct catalog_pub *p, PGconn *conn, struct cam_state *
 {
     PGresult *r = NULL;
     const char *v[] = {p->site, cs->id};
-    nvr_err rc = run(conn,
-                     "SELECT start_us, end_us FROM nvr_coverage WHERE site = $1 AND camera = $2 "
-                     "ORDER BY start_us DESC LIMIT 1",
-                     2, v, &r, "coverage read", err, errlen);
+    nvr_err rc = catalog_exec(conn,
+                              "SELECT start_us, end_us FROM nvr_coverage WHERE site = $1 AND camera = $2 "
+                              "ORDER BY start_us DESC LIMIT 1",
+                              2, v, &r, "coverage read", err, errlen);
     if (rc)
         return rc;
     cs->has_run = PQntuples(r) > 0;
@@ -183,10 +170,10 @@ static nvr_err put_run(struct catalog_pub *p, PGconn *conn, struct cam_state *cs
 {
     char a[24], b[24];
     const char *v[] = {p->site, cs->id, I64(a, start), I64(b, end)};
-    nvr_err rc = run(conn,
-                     "INSERT INTO nvr_coverage (site, camera, start_us, end_us) VALUES ($1, $2, $3, $4) "
-                     "ON CONFLICT (site, camera, start_us) DO UPDATE SET end_us = EXCLUDED.end_us",
-                     4, v, NULL, "coverage", err, errlen);
+    nvr_err rc = catalog_exec(conn,
+                              "INSERT INTO nvr_coverage (site, camera, start_us, end_us) VALUES ($1, $2, $3, $4) "
+                              "ON CONFLICT (site, camera, start_us) DO UPDATE SET end_us = EXCLUDED.end_us",
+                              4, v, NULL, "coverage", err, errlen);
     if (rc == NVR_OK) {
         cs->has_run = 1;
         cs->run_start = start;
@@ -227,10 +214,10 @@ static nvr_err mark_removed(struct catalog_pub *p, PGconn *conn, const char *ids
 {
     char u[24];
     const char *v[] = {p->site, ids, I64(u, now_us)};
-    return run(conn,
-               "UPDATE nvr_cameras SET status = 'removed', updated_us = $3 WHERE site = $1 "
-               "AND status <> 'removed' AND NOT (id = ANY (string_to_array($2, ',')))",
-               3, v, NULL, "removed cameras", err, errlen);
+    return catalog_exec(conn,
+                        "UPDATE nvr_cameras SET status = 'removed', updated_us = $3 WHERE site = $1 "
+                        "AND status <> 'removed' AND NOT (id = ANY (string_to_array($2, ',')))",
+                        3, v, NULL, "removed cameras", err, errlen);
 }
 
 static nvr_err publish_cameras(struct catalog_pub *p, PGconn *conn, struct nvr *nvr, int64_t now_us, char *err,
@@ -273,10 +260,11 @@ static nvr_err publish_cameras(struct catalog_pub *p, PGconn *conn, struct nvr *
 
 nvr_err catalog_publish(struct catalog_pub *p, PGconn *conn, struct nvr *nvr, int64_t now_us, char *err, size_t errlen)
 {
-    nvr_err rc = run(conn, "BEGIN", 0, NULL, NULL, "begin", err, errlen);
+    nvr_err rc = catalog_exec(conn, "BEGIN", 0, NULL, NULL, "begin", err, errlen);
     if (rc == NVR_OK && (rc = put_site(p, conn, now_us, err, errlen)) == NVR_OK &&
-        (rc = publish_cameras(p, conn, nvr, now_us, err, errlen)) == NVR_OK)
-        rc = run(conn, "COMMIT", 0, NULL, NULL, "commit", err, errlen);
+        (rc = publish_cameras(p, conn, nvr, now_us, err, errlen)) == NVR_OK &&
+        (rc = catalog_extras_publish(&p->extras, conn, nvr, p->site, now_us, err, errlen)) == NVR_OK)
+        rc = catalog_exec(conn, "COMMIT", 0, NULL, NULL, "commit", err, errlen);
     if (rc) {
         PQclear(PQexec(conn, "ROLLBACK"));
         catalog_publish_forget(p);

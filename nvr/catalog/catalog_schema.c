@@ -42,6 +42,52 @@ static const char *const migrations[] = {
     "  FOREIGN KEY (site, camera) REFERENCES nvr_cameras(site, id) ON DELETE CASCADE"
     ");"
     "CREATE INDEX nvr_coverage_end ON nvr_coverage(site, camera, end_us);",
+    /* 2: what a district office watches besides footage: each site's holds,
+     * its alert incidents, its storage dirs' health, and its NDAA audit
+     * report (the recorder's GET /api/v1/audit document) */
+    "ALTER TABLE nvr_sites ADD COLUMN audit jsonb;"
+    "CREATE TABLE nvr_holds ("
+    "  site text NOT NULL REFERENCES nvr_sites(name) ON DELETE CASCADE,"
+    "  id bigint NOT NULL,"
+    "  cameras text[] NOT NULL,"
+    "  start_us bigint NOT NULL,"
+    "  end_us bigint NOT NULL,"
+    "  case_id text NOT NULL,"
+    "  reason text NOT NULL,"
+    "  created_by text NOT NULL,"
+    "  created_us bigint NOT NULL,"
+    "  released_by text,"
+    "  released_us bigint,"
+    "  PRIMARY KEY (site, id)"
+    ");"
+    "CREATE TABLE nvr_alerts ("
+    "  site text NOT NULL REFERENCES nvr_sites(name) ON DELETE CASCADE,"
+    "  id bigint NOT NULL,"
+    "  kind text NOT NULL,"
+    "  camera text NOT NULL,"
+    "  severity text NOT NULL,"
+    "  state text NOT NULL,"
+    "  title text NOT NULL,"
+    "  detail text NOT NULL,"
+    "  opened_us bigint NOT NULL,"
+    "  updated_us bigint NOT NULL,"
+    "  resolved_us bigint,"
+    "  PRIMARY KEY (site, id)"
+    ");"
+    "CREATE INDEX nvr_alerts_state ON nvr_alerts(state, severity);"
+    "CREATE TABLE nvr_storage ("
+    "  site text NOT NULL REFERENCES nvr_sites(name) ON DELETE CASCADE,"
+    "  dir_id bigint NOT NULL,"
+    "  path text NOT NULL,"
+    "  state text NOT NULL,"
+    "  writable boolean NOT NULL,"
+    "  reason text NOT NULL,"
+    "  fs_size bigint NOT NULL,"
+    "  fs_avail bigint NOT NULL,"
+    "  smart text NOT NULL,"
+    "  updated_us bigint NOT NULL,"
+    "  PRIMARY KEY (site, dir_id)"
+    ");",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -67,6 +113,23 @@ void catalog_pq_error(PGconn *conn, const PGresult *res, const char *what, char 
     char safe[600];
     nvr_url_redact_text(one, safe, sizeof safe);
     snprintf(err, errlen, "%s: %s", what, safe);
+}
+
+nvr_err catalog_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, PGresult **res,
+                     const char *what, char *err, size_t errlen)
+{
+    PGresult *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+        catalog_pq_error(conn, r, what, err, errlen);
+        PQclear(r);
+        return NVR_EIO;
+    }
+    if (res)
+        *res = r;
+    else
+        PQclear(r);
+    return NVR_OK;
 }
 
 /* Runs sql (no parameters); NVR_OK or NVR_EIO with the reason in err. */

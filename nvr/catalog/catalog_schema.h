@@ -27,6 +27,12 @@ int catalog_schema_latest(void);
  * error with a one-line reason in err. */
 nvr_err catalog_schema_migrate(PGconn *conn, char *err, size_t errlen);
 
+/* Runs sql with nparams text parameters (NULL: SQL NULL); *res (if not
+ * NULL) keeps a tuples result for the caller to PQclear.  NVR_EIO with the
+ * reason in err (what names the step). */
+nvr_err catalog_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, PGresult **res,
+                     const char *what, char *err, size_t errlen);
+
 /* The reason of a failed result or connection on one line (newlines and
  * tabs turned into spaces, URLs redacted) into err. */
 void catalog_pq_error(PGconn *conn, const PGresult *res, const char *what, char *err, size_t errlen);

@@ -3,7 +3,10 @@
 recorders of different sites publish into one real PostgreSQL server.
 
 - both sites register; each camera appears with its state, and its coverage
-  as runs that match the recorder's own (`nvr recordings`);
+  as runs that match the recorder's own (`nvr recordings`); a camera added
+  over the API appears, removed it is marked removed; an alert incident, a
+  hold and its release, the storage dir's health and the audit report are
+  published too;
 - the catalog stopped for 20 s: recording goes on (local segments keep
   coming, one log line, not one per retry), and when it is back the
   coverage catches up with no gap that the recorder does not have;
@@ -17,7 +20,7 @@ import subprocess
 import time
 import urllib.request
 
-from harness import NVR, Camera, Nvr, check, finish, wait_until
+from harness import NVR, Camera, Nvr, check, finish, iso, wait_until
 from pg_server import PgServer
 
 PUBLISH = 2
@@ -43,7 +46,8 @@ def main():
     pg = PgServer().start()
     cam = Camera("h264.mp4").start()
     cat = "[catalog]\nurl = %s\nsite = %%s\npublish_seconds = %d\n" % (pg.url(), PUBLISH)
-    north = Nvr("cat-north", [("lobby", {"url": cam.url(), "segment_seconds": 2})], server_extra=cat % "north")
+    north = Nvr("cat-north", [("lobby", {"url": cam.url(), "segment_seconds": 2})],
+                server_extra=cat % "north" + "[alerts]\ncamera_offline_seconds = 1\nhold_down_seconds = 0\n")
     south = Nvr("cat-south", [("gym", {"url": cam.url(), "segment_seconds": 2})],
                 server_extra=cat % "south", storage_extra="max_bytes = 1500000\nmin_free = 0")
     try:
@@ -67,7 +71,7 @@ def main():
         health = lambda n: json.load(urllib.request.urlopen(n.base_url + "/api/v1/health", timeout=10))
         check(health(north)["catalog"] == "ok", "/api/v1/health says the catalog is ok: %r" % health(north))
         ver = pg.query("SELECT version FROM nvr_schema")
-        check(ver == [["1"]], "the catalog's schema is version 1: %r" % ver)
+        check(ver == [["2"]], "the catalog's schema is version 2: %r" % ver)
 
         # a camera added over the API appears; removed, it is marked so (its coverage stays)
         def api(method, path, body=None):
@@ -81,6 +85,25 @@ def main():
               "a camera added over the API")
         check(wait_until(lambda: status_of("hall") in (["connecting"], ["offline"]), 20),
               "it is published with its state: %r" % status_of("hall"))
+        # its alert (offline for 1 s) is published; so are a hold, its release, the storage dirs
+        alerts = lambda: pg.query("SELECT kind, camera, state FROM nvr_alerts WHERE site = 'north' ORDER BY id")
+        check(wait_until(lambda: ["camera_offline", "hall", "open"] in alerts(), 30),
+              "the site's alert incident is in the catalog: %r" % alerts())
+        now = time.time()
+        hold = {"cameras": ["lobby"], "start": iso(now - 30), "end": iso(now), "case": "2026-114",
+                "reason": "catalog test"}
+        check(api("POST", "/api/v1/holds", hold) == 201, "a hold made on north")
+        holds = lambda: pg.query("SELECT cameras, case_id, released_by IS NOT NULL FROM nvr_holds WHERE site = 'north'")
+        check(wait_until(lambda: holds() == [["{lobby}", "2026-114", "f"]], 20), "the hold is in the catalog: %r" % holds())
+        hid = pg.query("SELECT id FROM nvr_holds WHERE site = 'north'")[0][0]
+        check(api("DELETE", "/api/v1/holds/%s" % hid) == 200, "the hold released")
+        check(wait_until(lambda: holds() == [["{lobby}", "2026-114", "t"]], 20),
+              "its release is in the catalog: %r" % holds())
+        audit = lambda: pg.query("SELECT name, audit ? 'cameras' FROM nvr_sites ORDER BY name")
+        check(wait_until(lambda: audit() == [["north", "t"], ["south", "t"]], 20),
+              "each site's audit report is in the catalog: %r" % audit())
+        dirs = pg.query("SELECT dir_id, state, writable FROM nvr_storage WHERE site = 'north'")
+        check(dirs == [["0", "ok", "t"]], "the storage dir's health is in the catalog: %r" % dirs)
         check(api("DELETE", "/api/v1/cameras/hall") == 200, "the camera removed over the API")
         check(wait_until(lambda: status_of("hall") == ["removed"], 20),
               "a camera no longer recorded here is marked removed: %r" % status_of("hall"))
