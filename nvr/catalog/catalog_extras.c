@@ -53,18 +53,25 @@ static nvr_err put_hold(PGconn *conn, const char *site, const struct hold *h, ch
 {
     char id[24], s[24], e[24], c[24], r[24], cams[HOLD_CAMERAS_MAX * (INDEX_ID_MAX + 3) + 4];
     cameras_array(h, cams, sizeof cams);
-    const char *v[] = {site,          I64(id, h->id), cams,
-                       I64(s, h->start_us),           I64(e, h->end_us),
-                       h->case_id,    h->reason,      h->created_by,
-                       I64(c, h->created_us),         h->released_us ? h->released_by : NULL,
+    const char *v[] = {site,
+                       I64(id, h->id),
+                       cams,
+                       I64(s, h->start_us),
+                       I64(e, h->end_us),
+                       h->case_id,
+                       h->reason,
+                       h->created_by,
+                       I64(c, h->created_us),
+                       h->released_us ? h->released_by : NULL,
                        h->released_us ? I64(r, h->released_us) : NULL};
-    return catalog_exec(conn,
-                        "INSERT INTO nvr_holds (site, id, cameras, start_us, end_us, case_id, reason, created_by, "
-                        "created_us, released_by, released_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-                        "ON CONFLICT (site, id) DO UPDATE SET cameras = EXCLUDED.cameras, start_us = EXCLUDED.start_us, "
-                        "end_us = EXCLUDED.end_us, case_id = EXCLUDED.case_id, reason = EXCLUDED.reason, "
-                        "released_by = EXCLUDED.released_by, released_us = EXCLUDED.released_us",
-                        11, v, NULL, "holds", err, errlen);
+    return catalog_exec(
+        conn,
+        "INSERT INTO nvr_holds (site, id, cameras, start_us, end_us, case_id, reason, created_by, "
+        "created_us, released_by, released_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+        "ON CONFLICT (site, id) DO UPDATE SET cameras = EXCLUDED.cameras, start_us = EXCLUDED.start_us, "
+        "end_us = EXCLUDED.end_us, case_id = EXCLUDED.case_id, reason = EXCLUDED.reason, "
+        "released_by = EXCLUDED.released_by, released_us = EXCLUDED.released_us",
+        11, v, NULL, "holds", err, errlen);
 }
 
 /* Every hold of this site, released ones too (evidence: a district wants
@@ -104,9 +111,9 @@ static nvr_err publish_holds(struct catalog_extras *x, PGconn *conn, struct nvr 
         rc = put_hold(conn, site, &v[i], err, errlen);
     if (rc == NVR_OK) {
         const char *p[] = {site, ids};
-        rc = catalog_exec(conn,
-                          "DELETE FROM nvr_holds WHERE site = $1 AND NOT (id = ANY (string_to_array($2, ',')::bigint[]))",
-                          2, p, NULL, "holds", err, errlen);
+        rc = catalog_exec(
+            conn, "DELETE FROM nvr_holds WHERE site = $1 AND NOT (id = ANY (string_to_array($2, ',')::bigint[]))", 2, p,
+            NULL, "holds", err, errlen);
     }
 out:
     if (rc == NVR_ENOMEM)
@@ -122,15 +129,24 @@ out:
 static nvr_err put_alert(PGconn *conn, const char *site, const struct alert_row *a, char *err, size_t errlen)
 {
     char id[24], o[24], u[24], r[24];
-    const char *v[] = {site,     I64(id, a->id), a->kind,  a->camera,           a->severity, a->state,
-                       a->title, a->detail,      I64(o, a->opened_us), I64(u, a->updated_us),
+    const char *v[] = {site,
+                       I64(id, a->id),
+                       a->kind,
+                       a->camera,
+                       a->severity,
+                       a->state,
+                       a->title,
+                       a->detail,
+                       I64(o, a->opened_us),
+                       I64(u, a->updated_us),
                        a->resolved_us ? I64(r, a->resolved_us) : NULL};
-    return catalog_exec(conn,
-                        "INSERT INTO nvr_alerts (site, id, kind, camera, severity, state, title, detail, opened_us, "
-                        "updated_us, resolved_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-                        "ON CONFLICT (site, id) DO UPDATE SET state = EXCLUDED.state, title = EXCLUDED.title, "
-                        "detail = EXCLUDED.detail, updated_us = EXCLUDED.updated_us, resolved_us = EXCLUDED.resolved_us",
-                        11, v, NULL, "alerts", err, errlen);
+    return catalog_exec(
+        conn,
+        "INSERT INTO nvr_alerts (site, id, kind, camera, severity, state, title, detail, opened_us, "
+        "updated_us, resolved_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+        "ON CONFLICT (site, id) DO UPDATE SET state = EXCLUDED.state, title = EXCLUDED.title, "
+        "detail = EXCLUDED.detail, updated_us = EXCLUDED.updated_us, resolved_us = EXCLUDED.resolved_us",
+        11, v, NULL, "alerts", err, errlen);
 }
 
 /* The latest CATALOG_ALERTS_MAX incidents; only those that changed since
@@ -187,7 +203,10 @@ static nvr_err publish_storage(struct catalog_extras *x, PGconn *conn, struct nv
         for (size_t i = 0; i < n && rc == NVR_OK; i++) {
             char id[24], sz[24], av[24], u[24];
             const struct disk_smart *sm = &d[i].smart;
-            const char *smart = !sm->checked_us ? "unknown" : !sm->available ? "unavailable" : sm->passed ? "passed" : "failed";
+            const char *smart = !sm->checked_us  ? "unknown"
+                                : !sm->available ? "unavailable"
+                                : sm->passed     ? "passed"
+                                                 : "failed";
             const char *v[] = {site,
                                I64(id, d[i].id),
                                d[i].path,
@@ -198,13 +217,14 @@ static nvr_err publish_storage(struct catalog_extras *x, PGconn *conn, struct nv
                                I64(av, (int64_t)d[i].fs_avail),
                                smart,
                                I64(u, now_us)};
-            rc = catalog_exec(conn,
-                              "INSERT INTO nvr_storage (site, dir_id, path, state, writable, reason, fs_size, fs_avail, "
-                              "smart, updated_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-                              "ON CONFLICT (site, dir_id) DO UPDATE SET path = EXCLUDED.path, state = EXCLUDED.state, "
-                              "writable = EXCLUDED.writable, reason = EXCLUDED.reason, fs_size = EXCLUDED.fs_size, "
-                              "fs_avail = EXCLUDED.fs_avail, smart = EXCLUDED.smart, updated_us = EXCLUDED.updated_us",
-                              10, v, NULL, "storage", err, errlen);
+            rc =
+                catalog_exec(conn,
+                             "INSERT INTO nvr_storage (site, dir_id, path, state, writable, reason, fs_size, fs_avail, "
+                             "smart, updated_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+                             "ON CONFLICT (site, dir_id) DO UPDATE SET path = EXCLUDED.path, state = EXCLUDED.state, "
+                             "writable = EXCLUDED.writable, reason = EXCLUDED.reason, fs_size = EXCLUDED.fs_size, "
+                             "fs_avail = EXCLUDED.fs_avail, smart = EXCLUDED.smart, updated_us = EXCLUDED.updated_us",
+                             10, v, NULL, "storage", err, errlen);
         }
     }
     free(sig);
