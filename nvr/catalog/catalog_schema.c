@@ -88,6 +88,51 @@ static const char *const migrations[] = {
     "  updated_us bigint NOT NULL,"
     "  PRIMARY KEY (site, dir_id)"
     ");",
+    /* 3: the district's people (issue 17 item 2, docs/design/catalog.md
+     * "People"): users with a role, their grants, and the sign-ins the
+     * console issued (sessions and API tokens, as the SHA-256 of the secret).
+     * Every change bumps nvr_directory.version and is announced on the
+     * channel nvr_directory, which recorders LISTEN on to mirror it.  A site
+     * also says where the console reaches it (url) and which certificate it
+     * presents there (cert_sha256, hex; the console pins it). */
+    "ALTER TABLE nvr_sites ADD COLUMN url text;"
+    "ALTER TABLE nvr_sites ADD COLUMN cert_sha256 text;"
+    "CREATE TABLE nvr_users ("
+    "  name text PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 63),"
+    "  role text NOT NULL CHECK (role IN ('viewer', 'investigator', 'admin')),"
+    "  pwhash text NOT NULL,"
+    "  disabled boolean NOT NULL DEFAULT false,"
+    "  created_us bigint NOT NULL,"
+    "  updated_us bigint NOT NULL"
+    ");"
+    "CREATE TABLE nvr_grants ("
+    "  user_name text NOT NULL REFERENCES nvr_users(name) ON DELETE CASCADE ON UPDATE CASCADE,"
+    "  what text NOT NULL CHECK (length(what) BETWEEN 1 AND 140),"
+    "  PRIMARY KEY (user_name, what)"
+    ");"
+    "CREATE TABLE nvr_tokens ("
+    "  hash bytea PRIMARY KEY CHECK (length(hash) = 32),"
+    "  user_name text NOT NULL REFERENCES nvr_users(name) ON DELETE CASCADE ON UPDATE CASCADE,"
+    "  kind text NOT NULL CHECK (kind IN ('session', 'api')),"
+    "  label text NOT NULL DEFAULT '',"
+    "  created_us bigint NOT NULL,"
+    "  expires_us bigint NOT NULL"
+    ");"
+    "CREATE INDEX nvr_tokens_user ON nvr_tokens(user_name);"
+    "CREATE TABLE nvr_directory (version bigint NOT NULL);"
+    "INSERT INTO nvr_directory VALUES (0);"
+    "CREATE FUNCTION nvr_directory_changed() RETURNS trigger LANGUAGE plpgsql AS $$"
+    "  BEGIN"
+    "    UPDATE nvr_directory SET version = version + 1;"
+    "    PERFORM pg_notify('nvr_directory', '');"
+    "    RETURN NULL;"
+    "  END $$;"
+    "CREATE TRIGGER nvr_users_changed AFTER INSERT OR UPDATE OR DELETE ON nvr_users"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION nvr_directory_changed();"
+    "CREATE TRIGGER nvr_grants_changed AFTER INSERT OR UPDATE OR DELETE ON nvr_grants"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION nvr_directory_changed();"
+    "CREATE TRIGGER nvr_tokens_changed AFTER INSERT OR UPDATE OR DELETE ON nvr_tokens"
+    "  FOR EACH STATEMENT EXECUTE FUNCTION nvr_directory_changed();",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -74,8 +74,13 @@ def clip(name):
 
 
 def iso(t):
-    """Seconds since the epoch -> RFC 3339 UTC with microseconds."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%06dZ" % int((t % 1) * 1e6)
+    """Seconds since the epoch -> RFC 3339 UTC with microseconds, rounded to the nearest one.
+
+    A start_us / 1e6 from the index must come back as the same microsecond: truncating
+    (t % 1) * 1e6 gave one microsecond less about half the time, and a range meant to begin at a
+    segment's start then overlapped the segment before it by 1 us."""
+    s, us = divmod(int(round(t * 1e6)), 1000000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(s)) + ".%06dZ" % us
 
 
 def http_up(base):
