@@ -94,9 +94,9 @@ static const char *const migrations[] = {
      * Every change bumps nvr_directory.version and is announced on the
      * channel nvr_directory, which recorders LISTEN on to mirror it.  A site
      * also says where the console reaches it (url) and which certificate it
-     * presents there (cert_sha256, hex; the console pins it). */
+     * presents there (tls_pin, curl's "sha256//BASE64" of its public key; the console pins it). */
     "ALTER TABLE nvr_sites ADD COLUMN url text;"
-    "ALTER TABLE nvr_sites ADD COLUMN cert_sha256 text;"
+    "ALTER TABLE nvr_sites ADD COLUMN tls_pin text;"
     "CREATE TABLE nvr_users ("
     "  name text PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 63),"
     "  role text NOT NULL CHECK (role IN ('viewer', 'investigator', 'admin')),"
