@@ -130,7 +130,10 @@ def main():
         check(after_segs >= before_segs + 5, "recording went on with the catalog down (%d -> %d segments)"
               % (before_segs, after_segs))
         warns = [l for l in north.log_text().splitlines() if "catalog:" in l and " warn " in l]
+        mirror = [l for l in warns if "directory mirror" in l]
+        warns = [l for l in warns if "directory mirror" not in l]
         check(1 <= len(warns) <= 2, "the outage is logged once, not once per retry: %r" % warns)
+        check(len(mirror) == 1, "the people's mirror logs the outage once: %r" % mirror)
         pg.start(create_db=False)
         back_at = time.time()
         ok = wait_until(lambda: runs(pg, "north", "lobby") and runs(pg, "north", "lobby")[-1][1] >= us(back_at), 75)

@@ -54,12 +54,12 @@ static void test_open_migrates_and_reopens(void)
     nvr_index *ix = NULL;
     db_path(p, sizeof p);
     CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
-    CHECK_EQ_INT(index_schema_version(ix), 15);
+    CHECK_EQ_INT(index_schema_version(ix), 16);
     index_close(&ix);
     CHECK(ix == NULL);
     index_close(&ix); /* tolerates NULL */
     CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
-    CHECK_EQ_INT(index_schema_version(ix), 15);
+    CHECK_EQ_INT(index_schema_version(ix), 16);
     index_close(&ix);
 }
 
