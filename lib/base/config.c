@@ -248,6 +248,8 @@ static const struct conf_key conf_keys[] = {
      "a postgresql:// or postgres:// URL (libpq's connection URI)", 0, 0},
     {SEC_CATALOG, "site", parse_site, SRV(catalog.site), 0, "1 to 64 of a-z, 0-9, _ and -", 0, 0},
     {SEC_CATALOG, "publish_seconds", parse_int, SRV(catalog.publish_seconds), 0, "an integer from 1 to 3600", 1, 3600},
+    {SEC_CATALOG, "advertise", parse_public_url, SRV(catalog.advertise), 0,
+     "http:// or https:// and a host (and port), without a path", 0, 0},
     {SEC_OIDC, "issuer", parse_issuer, OIDC(issuer), 0,
      "an https:// URL without query or fragment (http:// only on loopback)", 0, 0},
     {SEC_OIDC, "client_id", parse_text, OIDC(client_id), 0, "a non-empty text", 0, 0},
@@ -1099,6 +1101,9 @@ static void check_catalog(struct parser *p)
         report(p, url, "url is set but site is not (the name this recorder publishes its cameras under)");
     if (site && !url)
         report(p, site, "site is set but url is not (the catalog's postgresql:// URL)");
+    int adv = p->catalog.key_line[find_key(SEC_CATALOG, "advertise")];
+    if (adv && !url)
+        report(p, adv, "advertise is set but url is not (the catalog's postgresql:// URL)");
 }
 
 /* Rules for [oidc] as a whole: an issuer, a client and its secret (one
@@ -1705,6 +1710,7 @@ void nvr_config_free(struct nvr_config **cfg)
         memset(c->catalog.url, 0, strlen(c->catalog.url));
     free(c->catalog.url);
     free(c->catalog.site);
+    free(c->catalog.advertise);
     struct nvr_oidc_config *o = &c->oidc;
     if (o->client_secret)
         memset(o->client_secret, 0, strlen(o->client_secret));

@@ -71,6 +71,7 @@ struct nvr_catalog_config {
     char *url;           /* postgresql://... (may hold a password: never echoed nor logged) */
     char *site;          /* this recorder's site name; required with url */
     int publish_seconds; /* how often it publishes; default 10 */
+    char *advertise;     /* http(s)://host[:port] the district console reaches this recorder at; NULL: unset */
 };
 
 /* [ui] time_format: how the browser UI shows a time of day (each browser may

@@ -43,7 +43,7 @@ struct catalog_dir {
     int wake[2]; /* the pipe that wakes the thread: stop, refresh */
     /* the thread's */
     PGconn *conn;
-    int64_t version; /* mirrored; -1: none read on this connection */
+    int64_t version;         /* mirrored; -1: none read on this connection */
     char logged[LOGGED_MAX]; /* names not taken over, already logged ("\n"-separated) */
     char failed[256];        /* the failure logged, "" since the last success */
     /* guarded by mu */
@@ -141,8 +141,7 @@ static struct user *read_users(struct catalog_dir *d, PGresult *res, PGresult *g
         snprintf(u->pwhash, sizeof u->pwhash, "%s", pw);
         for (int j = 0; j < ng && u->ngrants < USER_GRANTS_MAX; j++)
             if (strcmp(PQgetvalue(gres, j, 0), name) == 0 &&
-                catalog_dir_map_grant(d->cfg->site, PQgetvalue(gres, j, 1), u->grants[u->ngrants],
-                                      sizeof u->grants[0]))
+                catalog_dir_map_grant(d->cfg->site, PQgetvalue(gres, j, 1), u->grants[u->ngrants], sizeof u->grants[0]))
                 u->ngrants++;
         (*n)++;
     }
@@ -220,14 +219,14 @@ static nvr_err load(struct catalog_dir *d, char *err, size_t errlen)
     char now[32];
     snprintf(now, sizeof now, "%lld", (long long)nvr_clock_now_us());
     const char *p[] = {now};
-    nvr_err rc = catalog_exec(d->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, "begin", err,
-                              errlen);
+    nvr_err rc =
+        catalog_exec(d->conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, "begin", err, errlen);
     if (rc == NVR_OK)
         rc = catalog_exec(d->conn, "SELECT version FROM nvr_directory", 0, NULL, &vres, "directory version", err,
                           errlen);
     if (rc == NVR_OK)
-        rc = catalog_exec(d->conn, "SELECT name, role, pwhash FROM nvr_users WHERE NOT disabled ORDER BY name", 0,
-                          NULL, &ures, "users", err, errlen);
+        rc = catalog_exec(d->conn, "SELECT name, role, pwhash FROM nvr_users WHERE NOT disabled ORDER BY name", 0, NULL,
+                          &ures, "users", err, errlen);
     if (rc == NVR_OK)
         rc = catalog_exec(d->conn, "SELECT user_name, what FROM nvr_grants ORDER BY user_name, what", 0, NULL, &gres,
                           "grants", err, errlen);
@@ -261,8 +260,8 @@ static nvr_err load(struct catalog_dir *d, char *err, size_t errlen)
 static nvr_err check(struct catalog_dir *d, char *err, size_t errlen)
 {
     PGresult *res = NULL;
-    nvr_err rc = catalog_exec(d->conn, "SELECT version FROM nvr_directory", 0, NULL, &res, "directory version", err,
-                              errlen);
+    nvr_err rc =
+        catalog_exec(d->conn, "SELECT version FROM nvr_directory", 0, NULL, &res, "directory version", err, errlen);
     pthread_mutex_lock(&d->mu);
     d->stats.version_reads++;
     pthread_mutex_unlock(&d->mu);

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DISTRICT_USAGE                                                                                                \
+#define DISTRICT_USAGE                                                                                                 \
     "nvr: district user needs add NAME --role R [--grant W[,W...]], passwd NAME, del NAME, list, grant NAME W[,W...] " \
     "or revoke NAME W[,W...]\n"
 
@@ -171,8 +171,8 @@ static int user_add(PGconn *conn, const struct district_opts *o, const char *nam
     int st = run_sql(conn, "BEGIN", 0, NULL, NULL, "begin");
     if (!st)
         st = run_sql(conn,
-                     "INSERT INTO nvr_users(name, role, pwhash, created_us, updated_us) VALUES ($1, $2, $3, $4, $4)",
-                     4, p, NULL, "add user");
+                     "INSERT INTO nvr_users(name, role, pwhash, created_us, updated_us) VALUES ($1, $2, $3, $4, $4)", 4,
+                     p, NULL, "add user");
     if (!st)
         st = write_grants(conn, name, o->grants, 1);
     if (!st)
