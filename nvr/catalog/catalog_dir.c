@@ -123,10 +123,11 @@ static int hash_of(const char *hex, uint8_t out[32])
 }
 
 /* The users (not disabled) of res with their grants from gres, mapped onto
- * this site: a new array. */
+ * this site: a new array.  Both are ordered by name bytewise (COLLATE "C"),
+ * so one walk pairs them. */
 static struct user *read_users(struct catalog_dir *d, PGresult *res, PGresult *gres, size_t *n)
 {
-    int nu = PQntuples(res), ng = PQntuples(gres);
+    int nu = PQntuples(res), ng = PQntuples(gres), j = 0;
     struct user *v = calloc(nu ? (size_t)nu : 1, sizeof *v);
     *n = 0;
     if (!v)
@@ -134,13 +135,15 @@ static struct user *read_users(struct catalog_dir *d, PGresult *res, PGresult *g
     for (int i = 0; i < nu; i++) {
         struct user *u = &v[*n];
         const char *name = PQgetvalue(res, i, 0), *pw = PQgetvalue(res, i, 2);
+        while (j < ng && strcmp(PQgetvalue(gres, j, 0), name) < 0) /* a disabled user's */
+            j++;
         if (strlen(name) >= sizeof u->name || strlen(pw) >= sizeof u->pwhash ||
             !(u->role = users_role_parse(PQgetvalue(res, i, 1))))
             continue;
         snprintf(u->name, sizeof u->name, "%s", name);
         snprintf(u->pwhash, sizeof u->pwhash, "%s", pw);
-        for (int j = 0; j < ng && u->ngrants < USER_GRANTS_MAX; j++)
-            if (strcmp(PQgetvalue(gres, j, 0), name) == 0 &&
+        for (; j < ng && strcmp(PQgetvalue(gres, j, 0), name) == 0; j++)
+            if (u->ngrants < USER_GRANTS_MAX &&
                 catalog_dir_map_grant(d->cfg->site, PQgetvalue(gres, j, 1), u->grants[u->ngrants], sizeof u->grants[0]))
                 u->ngrants++;
         (*n)++;
@@ -225,11 +228,12 @@ static nvr_err load(struct catalog_dir *d, char *err, size_t errlen)
         rc = catalog_exec(d->conn, "SELECT version FROM nvr_directory", 0, NULL, &vres, "directory version", err,
                           errlen);
     if (rc == NVR_OK)
-        rc = catalog_exec(d->conn, "SELECT name, role, pwhash FROM nvr_users WHERE NOT disabled ORDER BY name", 0, NULL,
-                          &ures, "users", err, errlen);
+        rc = catalog_exec(d->conn,
+                          "SELECT name, role, pwhash FROM nvr_users WHERE NOT disabled ORDER BY name COLLATE \"C\"", 0,
+                          NULL, &ures, "users", err, errlen);
     if (rc == NVR_OK)
-        rc = catalog_exec(d->conn, "SELECT user_name, what FROM nvr_grants ORDER BY user_name, what", 0, NULL, &gres,
-                          "grants", err, errlen);
+        rc = catalog_exec(d->conn, "SELECT user_name, what FROM nvr_grants ORDER BY user_name COLLATE \"C\", what", 0,
+                          NULL, &gres, "grants", err, errlen);
     if (rc == NVR_OK)
         rc = catalog_exec(d->conn,
                           "SELECT encode(t.hash, 'hex'), t.user_name, t.expires_us FROM nvr_tokens t"

@@ -11,7 +11,7 @@ D1-D4): one real PostgreSQL catalog, one recorder of site north.
 - a local account with the name of a district user is not taken over (logged
   once), and a mirrored user cannot be changed on the recorder (409);
 - `nvr district user del`: the person's recorder session and console token
-  are refused within 10 s (D1);
+  are refused within 10 s (D1), and so is a disabled person's session;
 - 200 requests with made-up bearer tokens cost the catalog a handful of
   reads (counted in /metrics), not 200;
 - with the catalog stopped, a district user still signs in with the password
@@ -227,6 +227,13 @@ def main():
               "at most one refresh a second: +%d version reads, +%d table reads in %.1f s"
               % (v1 - v0, tr1 - tr0, took))
         check(slowest < 2.5, "no request waited more than 2 s: %.2f" % slowest)
+
+        # D1: disabled centrally, bob's session stops working within 10 s
+        check(bob.cameras() == [], "bob is signed in (with no grant left)")
+        pg.sql("UPDATE nvr_users SET disabled = true WHERE name = 'bob'")
+        t0 = time.time()
+        check(wait_until(lambda: bob.cameras() == 401, 10, step=0.05) and Client(north).login("bob", PW["bob"]) == 401,
+              "a disabled user's session and password are refused within 10 s (%.2f s)" % (time.time() - t0))
 
         # D1: removed centrally, ann's session and token stop working within 10 s
         check(ann.cameras() == ["gym", "lobby"] and ann_t.cameras() == ["gym", "lobby"], "ann is signed in")
