@@ -243,10 +243,18 @@ static nvr_err drop_gone(nvr_index *ix, const struct user *v, size_t n, int *rem
     index_prepare(&del, ix, "DELETE FROM users WHERE id = ?1", "catalog_users");
     while ((s = index_step(&st)) == INDEX_ROW) {
         const char *name = index_col_str(&st, 1);
-        size_t i = 0;
-        while (i < n && strcmp(v[i].name, name ? name : "") != 0)
-            i++;
-        if (i < n)
+        size_t lo = 0, hi = n; /* v is sorted by name */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int c = strcmp(v[mid].name, name ? name : "");
+            if (c == 0)
+                break;
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < hi)
             continue;
         index_reset(&del);
         index_bind_int64(&del, 1, index_col_int64(&st, 0));
@@ -301,6 +309,9 @@ nvr_err users_replace_catalog(nvr_index *ix, const struct user *v, size_t n, int
                               void (*skipped)(const char *name, void *arg), void *arg, int *removed)
 {
     int gone = 0;
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(v[i - 1].name, v[i].name) >= 0)
+            return NVR_EINVAL;
     nvr_err rc = index_begin(ix);
     if (rc == NVR_OK)
         rc = drop_gone(ix, v, n, &gone);

@@ -73,7 +73,9 @@ nvr_err users_delete(nvr_index *ix, const char *name);
 
 /* The district catalog's people as this recorder mirrors them
  * (catalog/catalog_dir.h), in one transaction: afterwards the users of
- * source "catalog" are exactly v[0..n) (name, role, pwhash, grants).  One
+ * source "catalog" are exactly v[0..n) (name, role, pwhash, grants), which
+ * is sorted by name as strcmp orders them (NVR_EINVAL if not, or a name
+ * repeats).  One
  * no longer in v is deleted (with its sessions and tokens); one whose
  * pwhash changed loses its sessions.  A name that belongs to an account of
  * another source is never taken over: skipped(name, arg) is called and the
