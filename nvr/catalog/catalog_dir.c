@@ -50,9 +50,11 @@ struct catalog_dir {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* a refresh finished */
     int stop, connected;
-    uint64_t started, done;  /* refreshes begun, finished (the last begun) */
-    uint64_t target;         /* the refresh the askers of this second wait for */
-    int64_t last_request_us; /* monotonic */
+    uint64_t started, done;   /* refreshes begun, finished (the last begun) */
+    int wanted;               /* an asker waits for a refresh not begun yet */
+    uint64_t target;          /* the refresh the askers wait for (started + 1 when wanted) */
+    int64_t last_served_us;   /* monotonic: when a refresh last began with wanted set */
+    int waiters, waiters_max; /* askers waiting now; at most this many (half the HTTP threads) */
     struct dir_token *tokens;
     size_t ntokens;
     struct catalog_dir_stats stats;
@@ -281,6 +283,10 @@ static int refresh(struct catalog_dir *d)
     char err[512] = "";
     pthread_mutex_lock(&d->mu);
     uint64_t gen = ++d->started;
+    if (d->wanted) { /* this one serves the askers: the next they get is a second later */
+        d->wanted = 0;
+        d->last_served_us = nvr_clock_mono_us();
+    }
     pthread_mutex_unlock(&d->mu);
     if (!d->conn) {
         d->conn = connect_dir(d, err, sizeof err);
@@ -302,30 +308,56 @@ static int refresh(struct catalog_dir *d)
     return rc ? -1 : 0;
 }
 
-/* Waits for a notification, a wake-up or ms; 1 when stopped. */
+/* How long the thread may wait: ms, or less when an asker's refresh falls
+ * due sooner (one a second at most: REFRESH_EVERY_US). */
+static int wait_ms(struct catalog_dir *d, int ms)
+{
+    pthread_mutex_lock(&d->mu);
+    if (d->wanted) {
+        int64_t due = (d->last_served_us + REFRESH_EVERY_US - nvr_clock_mono_us() + 999) / 1000;
+        ms = due <= 0 ? 0 : due < ms ? (int)due : ms;
+    }
+    pthread_mutex_unlock(&d->mu);
+    return ms;
+}
+
+/* Waits for a notification or ms (an asker's wake-up shortens ms: wait_ms);
+ * 1 when stopped. */
 static int wait_event(struct catalog_dir *d, int ms)
 {
-    struct pollfd fds[2] = {{.fd = d->wake[0], .events = POLLIN}, {.fd = -1, .events = POLLIN}};
-    if (d->conn)
-        fds[1].fd = PQsocket(d->conn);
-    if (poll(fds, 2, ms) < 0 && errno != EINTR)
-        return 0;
-    if (fds[0].revents) {
-        char buf[64];
-        while (read(d->wake[0], buf, sizeof buf) > 0)
-            ;
+    int64_t until = nvr_clock_mono_us() + (int64_t)ms * 1000;
+    for (;;) {
+        int left = (int)((until - nvr_clock_mono_us()) / 1000), notified = 0;
+        left = wait_ms(d, left < 0 ? 0 : left);
+        struct pollfd fds[2] = {{.fd = d->wake[0], .events = POLLIN}, {.fd = -1, .events = POLLIN}};
+        if (d->conn)
+            fds[1].fd = PQsocket(d->conn);
+        int n = poll(fds, 2, left);
+        if (n < 0 && errno != EINTR)
+            n = 0;
+        if (n > 0 && fds[0].revents) {
+            char buf[64];
+            while (read(d->wake[0], buf, sizeof buf) > 0)
+                ;
+        }
+        if (n > 0 && d->conn && fds[1].revents) {
+            PGnotify *pn;
+            if (!PQconsumeInput(d->conn)) {
+                failure(d, "connection lost");
+                notified = 1; /* a refresh finds out (and reconnects) */
+            }
+            while (d->conn && (pn = PQnotifies(d->conn))) {
+                PQfreemem(pn);
+                notified = 1;
+            }
+        }
+        pthread_mutex_lock(&d->mu);
+        int stop = d->stop;
+        pthread_mutex_unlock(&d->mu);
+        /* a wake-up alone only recomputes the wait: the asker's refresh may not be due */
+        if (stop || notified || n == 0)
+            return stop;
     }
-    if (d->conn && fds[1].revents) {
-        PGnotify *n;
-        if (!PQconsumeInput(d->conn))
-            failure(d, "connection lost");
-        while (d->conn && (n = PQnotifies(d->conn)))
-            PQfreemem(n);
-    }
-    pthread_mutex_lock(&d->mu);
-    int stop = d->stop;
-    pthread_mutex_unlock(&d->mu);
-    return stop;
 }
 
 static void *run(void *arg)
@@ -356,24 +388,24 @@ int catalog_dir_token(struct catalog_dir *d, const uint8_t hash[32], char name[I
                 pthread_mutex_unlock(&d->mu);
                 return 1;
             }
-        if (asked || !d->connected || d->stop)
+        if (asked || !d->connected || d->stop || d->waiters >= d->waiters_max)
             break;
-        /* a miss: at most one refresh a second, whoever asks; the askers
-         * of that second wait for the same one (D3; catalog_dir.h) */
-        int64_t now = nvr_clock_mono_us();
-        if (now - d->last_request_us >= REFRESH_EVERY_US) {
-            d->last_request_us = now;
+        /* a miss: the askers share one refresh not begun yet (single-flight),
+         * which the thread runs at most once a second (D3; catalog_dir.h) */
+        if (!d->wanted) {
+            d->wanted = 1;
             d->target = d->started + 1;
             d->stats.refresh_requests++;
             wake(d);
         }
-        if (d->done >= d->target)
-            break;
+        uint64_t target = d->target;
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += REFRESH_WAIT_US / 1000000;
-        while (d->done < d->target && !d->stop && pthread_cond_timedwait(&d->cv, &d->mu, &until) == 0)
+        d->waiters++;
+        while (d->done < target && !d->stop && pthread_cond_timedwait(&d->cv, &d->mu, &until) == 0)
             ;
+        d->waiters--;
         asked = 1;
     }
     pthread_mutex_unlock(&d->mu);
@@ -427,7 +459,13 @@ nvr_err catalog_dir_start(struct catalog_dir **out, struct nvr *nvr)
     pthread_cond_init(&d->cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&d->mu, NULL);
-    d->last_request_us = nvr_clock_mono_us() - REFRESH_EVERY_US;
+    d->last_served_us = nvr_clock_mono_us() - REFRESH_EVERY_US;
+    /* askers that may wait at once: half the HTTP threads (their count as
+     * http_server_default_threads: one per CPU, 2 to 16), so made-up tokens
+     * never hold them all */
+    long nt = nvr->cfg->http_threads ? nvr->cfg->http_threads : sysconf(_SC_NPROCESSORS_ONLN);
+    nt = nt < 2 ? 2 : nt > 16 && !nvr->cfg->http_threads ? 16 : nt;
+    d->waiters_max = (int)(nt / 2);
     if (pipe2(d->wake, O_CLOEXEC | O_NONBLOCK) != 0 || pthread_create(&d->thread, NULL, run, d) != 0) {
         destroy(d);
         return NVR_ENOMEM;

@@ -22,11 +22,15 @@
  *
  * auth.c sees the mirror through auth_set_directory (core/auth.h): a token
  * it does not know is looked up here (catalog_dir_token); a miss asks the
- * thread for an immediate refresh, at most one a second whoever asks
- * (single-flight: the askers of one second wait for the same refresh), and
- * the asker waits at most 2 s for it, not at all while the catalog is
- * unreachable.  So anonymous requests with made-up tokens cost the catalog
- * at most one version read a second.
+ * thread for a refresh and waits for it (at most 2 s; not at all while the
+ * catalog is unreachable).  The askers share one refresh not begun yet
+ * (single-flight), and the thread runs the askers' refreshes at most once a
+ * second (the first at once, the next a second after the last began), so a
+ * token the console made a moment ago works even right after another miss.
+ * At most half the HTTP threads wait at once; the others' misses are
+ * answered at once.  So anonymous requests with made-up tokens cost the
+ * catalog at most one version read a second and never hold every HTTP
+ * thread.
  *
  * Threads: catalog_dir_start/catalog_dir_stop from the main thread, stop
  * only after the HTTP server stopped (auth holds the handle until then).

@@ -1280,6 +1280,8 @@ void http_server_trim_allocator(void)
 
 void http_server_write_metrics(struct http_server *s, FILE *f)
 {
+    if (!s) /* a request served before http_server_start returned (nvr->http not set yet) */
+        return;
     struct conn_guard *g = &s->guard_conns;
     pthread_mutex_lock(&g->mu);
     unsigned open = g->open;

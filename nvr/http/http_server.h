@@ -132,7 +132,8 @@ void http_server_tune_allocator(void);
  * with 32 cameras on a loaded 2-core machine).  Logs when it took 200 ms or more. */
 void http_server_trim_allocator(void);
 
-/* Writes the request counters in Prometheus text format. */
+/* Writes the request counters in Prometheus text format (nothing for s NULL:
+ * a request served before http_server_start returned). */
 void http_server_write_metrics(struct http_server *s, FILE *f);
 
 /* ---- for handlers ---- */
