@@ -13,12 +13,11 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"run", cli_run},           {"check", cli_check},       {"recordings", cli_recordings},
-        {"hold", cli_hold},         {"user", cli_user},         {"verify", cli_verify},
-        {"routes", cli_routes},     {"cert", cli_cert},         {"audit", cli_audit},
-        {"discover", cli_discover}, {"export", cli_export},     {"version", cli_version},
-        {"backup", cli_backup},     {"restore", cli_restore},   {"redact", cli_redact},
-        {"motion", cli_motion},     {"--version", cli_version},
+        {"run", cli_run},         {"check", cli_check},       {"recordings", cli_recordings}, {"hold", cli_hold},
+        {"user", cli_user},       {"verify", cli_verify},     {"routes", cli_routes},         {"cert", cli_cert},
+        {"audit", cli_audit},     {"discover", cli_discover}, {"export", cli_export},         {"version", cli_version},
+        {"backup", cli_backup},   {"restore", cli_restore},   {"redact", cli_redact},         {"motion", cli_motion},
+        {"console", cli_console}, {"--version", cli_version},
     };
     if (argc < 2) {
         cli_usage(stderr);
