@@ -333,6 +333,14 @@ static int wait_headers(struct xfer *x)
     return ok ? 0 : -1;
 }
 
+static long upstream_status(struct xfer *x)
+{
+    pthread_mutex_lock(&x->mu);
+    long st = x->status;
+    pthread_mutex_unlock(&x->mu);
+    return st;
+}
+
 /* Starts the transfer thread; 0, or -1 (nothing started). */
 static int start(struct xfer *x)
 {
@@ -443,6 +451,12 @@ http_result console_proxy(struct http_request *r, struct nvr *nvr)
         pthread_mutex_unlock(&x->mu);
         stream_gone(x);
         return http_reply_error(r, 502, "the recorder of site %s cannot be reached", site);
+    }
+    if (upstream_status(x) == 401) {
+        /* passed on, the browser would take its console session for ended */
+        stream_gone(x);
+        return http_reply_error(r, 502, "the recorder of site %s did not accept your sign-in (not mirrored yet?)",
+                                site);
     }
     return answer(r, x);
 }

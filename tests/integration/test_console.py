@@ -53,14 +53,15 @@ ROUTES = {
 
 
 class Console:
-    def __init__(self, pg, max_proxied):
+    def __init__(self, pg, max_proxied, web_dir=None):
         self.dir = tempfile.mkdtemp(prefix="nvr-console-", dir=TMP)
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
         self.config = os.path.join(self.dir, "console.conf")
         with open(self.config, "w") as f:
-            f.write("[server]\nlisten = 127.0.0.1:%d\ndata_dir = %s/data\n[catalog]\nurl = %s\n"
-                    "[console]\nmax_proxied = %d\n" % (self.port, self.dir, pg.url(), max_proxied))
+            f.write("[server]\nlisten = 127.0.0.1:%d\ndata_dir = %s/data\n%s[catalog]\nurl = %s\n"
+                    "[console]\nmax_proxied = %d\n" % (self.port, self.dir, "web_dir = %s\n" % web_dir if web_dir else "",
+                                                       pg.url(), max_proxied))
         self.log_path = os.path.join(self.dir, "console.log")
         self.proc = None
 
@@ -333,6 +334,11 @@ def main():
         check(a[0] == 404 and b[0] == 404 and a[2] == b[2], "not granted and unknown are the same 404: %r %r" % (a[2], b[2]))
         check(con.request("GET", "/api/v1/cameras/nosuchsite.x/snapshot.jpg", secret=boss)[0] == 404,
               "an unknown site is 404")
+
+        # a recorder that does not know the person's token (not mirrored) is 502, never 401
+        st, boss2, _ = con.sign_in("boss", PW)
+        st, h, data = con.request("GET", "/api/v1/cameras/north.lobby/snapshot.jpg", secret=boss2)
+        check(st == 502 and b"sign-in" in data, "a recorder's 401 is answered 502, not passed on (%d %r)" % (st, data))
 
         # the bound: two endless transfers at once (max_proxied = 2), the third is 503
         held = []
