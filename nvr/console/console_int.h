@@ -84,6 +84,8 @@ http_result console_cameras(struct http_request *r, struct nvr *nvr);
 
 /* ---- console_proxy.c ---- */
 http_result console_proxy(struct http_request *r, struct nvr *nvr);
+/* /api/v1/sites/SITE/holds... and /exports...: to SITE's /api/v1/holds... */
+http_result console_site_proxy(struct http_request *r, struct nvr *nvr);
 
 /* ---- console.c ---- */
 /* Appends to the access log (data_dir/console.db). */

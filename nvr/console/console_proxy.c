@@ -17,6 +17,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "storage/users.h"
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -53,6 +54,9 @@ struct xfer {
     /* the request */
     char url[2048], auth[96], pin[128], range[128], inm[160], ims[96], ifrange[160];
     int head_only;
+    char method[8];
+    char *body; /* a POST/PUT/DELETE body, copied */
+    size_t body_len;
 };
 
 static void unref(struct xfer *x)
@@ -66,6 +70,7 @@ static void unref(struct xfer *x)
     pthread_mutex_destroy(&x->mu);
     pthread_cond_destroy(&x->cv);
     free(x->buf);
+    free(x->body);
     free(x);
 }
 
@@ -195,6 +200,13 @@ static void *run(void *arg)
         curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, NULL);
         if (x->head_only)
             curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+        else if (strcmp(x->method, "GET") != 0)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, x->method);
+        if (x->body_len) {
+            hs = curl_slist_append(hs, "Content-Type: application/json");
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->body_len);
+        }
         if (x->pin[0]) {
             /* recorders make their own certificates: the pinned key is the trust */
             curl_easy_setopt(h, CURLOPT_PINNEDPUBLICKEY, x->pin);
@@ -375,19 +387,20 @@ static http_result busy(struct http_request *r)
     return http_reply_error(r, 503, "too many camera transfers through the console at once: try again in a moment");
 }
 
-/* Fills x's request from r; -1 with a 4xx made in *ret. */
-static int prepare(struct http_request *r, struct xfer *x, const char *base, const char *id, size_t skip,
+/* Fills x's request from r: the recorder's URL is base + prefix + the
+ * request path after skip bytes + the query; -1 with a 4xx made in *ret. */
+static int prepare(struct http_request *r, struct xfer *x, const char *base, const char *prefix, size_t skip,
                    http_result *ret)
 {
     char rest[512], qs[1024], secret[CONSOLE_SECRET_LEN];
     if (rest_of(http_path(r), skip, rest, sizeof rest) || http_query_string(r, qs, sizeof qs)) {
-        *ret = http_reply_error(r, 400, "bad camera path or query");
+        *ret = http_reply_error(r, 400, "bad path or query");
         return -1;
     }
     size_t bl = strlen(base);
     while (bl && base[bl - 1] == '/')
         bl--;
-    snprintf(x->url, sizeof x->url, "%.*s/api/v1/cameras/%s%s%s%s", (int)bl, base, id, rest, qs[0] ? "?" : "", qs);
+    snprintf(x->url, sizeof x->url, "%.*s%s%s%s%s", (int)bl, base, prefix, rest, qs[0] ? "?" : "", qs);
     console_secret(r, secret);
     snprintf(x->auth, sizeof x->auth, "Authorization: Bearer %s", secret);
     sodium_memzero(secret, sizeof secret);
@@ -396,22 +409,25 @@ static int prepare(struct http_request *r, struct xfer *x, const char *base, con
     copy_header(r, "If-Modified-Since", x->ims, sizeof x->ims);
     copy_header(r, "If-Range", x->ifrange, sizeof x->ifrange);
     x->head_only = http_is_head(r);
+    snprintf(x->method, sizeof x->method, "%s", x->head_only ? "GET" : http_method(r));
+    size_t blen = 0;
+    const char *body = http_body(r, &blen);
+    if (blen && !(x->body = malloc(blen))) {
+        *ret = http_reply_error(r, 500, "out of memory");
+        return -1;
+    }
+    if (blen)
+        memcpy(x->body, body, blen);
+    x->body_len = blen;
     return 0;
 }
 
-http_result console_proxy(struct http_request *r, struct nvr *nvr)
+/* Forwards r to the recorder of site at base (pin: its tls_pin) as base +
+ * prefix + the path after skip bytes; logs user, site and what. */
+static http_result forward(struct http_request *r, struct console *c, const char *site, const char *what,
+                           const char *base, const char *pin, const char *prefix, size_t skip)
 {
-    struct console *c = console_of(nvr);
     const struct console_user *u = console_user(r);
-    const char *full = http_param(r, 0);
-    char site[CONSOLE_NAME_LEN], id[CONSOLE_NAME_LEN], base[1024], pin[128];
-    if (split_id(full, site, id) || !console_may_see(u, site, id))
-        return http_reply_error(r, 404, "no such camera");
-    int found = locate(c, site, id, base, sizeof base, pin, sizeof pin);
-    if (found < 0)
-        return console_reply_catalog_down(r);
-    if (!found)
-        return http_reply_error(r, 404, "no such camera");
     if (!base[0])
         return http_reply_error(r, 502, "site %s has not advertised where it can be reached ([catalog] advertise)",
                                 site);
@@ -421,24 +437,23 @@ http_result console_proxy(struct http_request *r, struct nvr *nvr)
         return http_reply_error(r, 500, "out of memory");
     }
     x->c = c;
-    x->refs = 2;
+    x->refs = 1;
     x->length = -1;
     pthread_mutex_init(&x->mu, NULL);
     pthread_cond_init(&x->cv, NULL);
     snprintf(x->pin, sizeof x->pin, "%s", strncmp(base, "https://", 8) == 0 ? pin : "");
     http_result ret;
-    if (prepare(r, x, base, id, strlen("/api/v1/cameras/") + strlen(full), &ret)) {
-        x->refs = 1;
+    if (prepare(r, x, base, prefix, skip, &ret)) {
         unref(x);
         return ret;
     }
     if (atomic_fetch_add(&c->proxied, 1) >= c->cfg->console.max_proxied) {
         atomic_fetch_sub(&c->proxied, 1);
-        x->refs = 1;
         unref(x);
         return busy(r);
     }
-    console_log(c, u->name, http_client_address(r), "proxy", site, id, http_path(r));
+    console_log(c, u->name, http_client_address(r), "proxy", site, what, http_path(r));
+    x->refs = 2;
     if (start(x)) {
         atomic_fetch_sub(&c->proxied, 1);
         x->refs = 1;
@@ -459,4 +474,65 @@ http_result console_proxy(struct http_request *r, struct nvr *nvr)
                                 site);
     }
     return answer(r, x);
+}
+
+http_result console_proxy(struct http_request *r, struct nvr *nvr)
+{
+    struct console *c = console_of(nvr);
+    const struct console_user *u = console_user(r);
+    const char *full = http_param(r, 0);
+    char site[CONSOLE_NAME_LEN], id[CONSOLE_NAME_LEN], base[1024], pin[128], prefix[128];
+    if (split_id(full, site, id) || !console_may_see(u, site, id))
+        return http_reply_error(r, 404, "no such camera");
+    int found = locate(c, site, id, base, sizeof base, pin, sizeof pin);
+    if (found < 0)
+        return console_reply_catalog_down(r);
+    if (!found)
+        return http_reply_error(r, 404, "no such camera");
+    snprintf(prefix, sizeof prefix, "/api/v1/cameras/%s", id);
+    return forward(r, c, site, id, base, pin, prefix, strlen("/api/v1/cameras/") + strlen(full));
+}
+
+/* A site's url and pin: 1, 0 (no such site), -1 (the catalog cannot answer). */
+static int locate_site(struct console *c, const char *site, char *url, size_t un, char *pin, size_t pn)
+{
+    const char *p[] = {site};
+    PGresult *res;
+    if (console_pg_exec(c->pg, "SELECT url, tls_pin FROM nvr_sites WHERE name = $1", 1, p, &res))
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found) {
+        snprintf(url, un, "%s", PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0));
+        snprintf(pin, pn, "%s", PQgetisnull(res, 0, 1) ? "" : PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return found;
+}
+
+http_result console_site_proxy(struct http_request *r, struct nvr *nvr)
+{
+    struct console *c = console_of(nvr);
+    const struct console_user *u = console_user(r);
+    const char *site = http_param(r, 0);
+    char base[1024], pin[128], head[24];
+    size_t skip = strlen("/api/v1/sites/") + strlen(site) + 1; /* up to "holds..." / "exports..." */
+    const char *rest = http_path(r) + skip;
+    if (strlen(http_path(r)) < skip)
+        return http_reply_error(r, 404, "no such route");
+    snprintf(head, sizeof head, "%.*s", (int)strcspn(rest, "/"), rest);
+    if (strcmp(head, "holds") != 0 && strcmp(head, "exports") != 0)
+        return http_reply_error(r, 404, "no such route");
+    int visible = u->role == USER_ADMIN;
+    for (size_t i = 0; i < u->ngrants && !visible; i++) {
+        const char *g = u->grants[i];
+        size_t sl = strlen(site);
+        visible = strcmp(g, "*") == 0 || (strncmp(g, "site:", 5) == 0 && strcmp(g + 5, site) == 0) ||
+                  (strncmp(g, site, sl) == 0 && g[sl] == '.');
+    }
+    int found = visible ? locate_site(c, site, base, sizeof base, pin, sizeof pin) : 0;
+    if (found < 0)
+        return console_reply_catalog_down(r);
+    if (!found)
+        return http_reply_error(r, 404, "no such site");
+    return forward(r, c, site, head, base, pin, "/api/v1/", skip);
 }

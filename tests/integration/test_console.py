@@ -48,6 +48,9 @@ ROUTES = {
     ("GET", "/api/v1/sites"): "user",
     ("GET", "/api/v1/cameras"): "user",
     ("GET", "/api/v1/cameras/{}/*"): "user",
+    ("GET", "/api/v1/sites/{}/*"): "investigator",
+    ("POST", "/api/v1/sites/{}/*"): "investigator",
+    ("DELETE", "/api/v1/sites/{}/*"): "investigator",
     ("GET", "/*"): "public",
 }
 
@@ -169,10 +172,13 @@ def check_routes():
 
 
 def check_access(con, viewer, admin):
-    """Every route answers its role: anonymous 401 off public routes, a viewer 403 off admin ones."""
+    """Every route answers its role: anonymous 401 off public routes, a viewer 403 off admin
+    and investigator ones."""
     sample = {"{}": "north.lobby", "*": "recordings"}
     for (m, p), role in sorted(ROUTES.items()):
         path = p.replace("{}", sample["{}"]).replace("/*", "/" + sample["*"]) if p != "/*" else "/index.html"
+        if p.startswith("/api/v1/sites/{}"):
+            path = "/api/v1/sites/north/holds"
         if "/users/" in path:
             path = path.replace("north.lobby", "nobody")
         body = {} if m in ("POST", "PUT") else None
@@ -183,7 +189,7 @@ def check_access(con, viewer, admin):
             check(anon not in (401, 403), "%s %s is public (%d)" % (m, p, anon))
         else:
             check(anon == 401, "%s %s without a sign-in: 401 (%d)" % (m, p, anon))
-        if role == "admin":
+        if role in ("admin", "investigator"):
             st = con.status(m, path, body=body, secret=viewer[0], csrf=viewer[1])
             check(st == 403, "%s %s as a viewer: 403 (%d)" % (m, p, st))
             st = con.status(m, path, body=body, secret=admin[0], csrf=admin[1])
@@ -334,6 +340,33 @@ def main():
         check(a[0] == 404 and b[0] == 404 and a[2] == b[2], "not granted and unknown are the same 404: %r %r" % (a[2], b[2]))
         check(con.request("GET", "/api/v1/cameras/nosuchsite.x/snapshot.jpg", secret=boss)[0] == 404,
               "an unknown site is 404")
+
+        # holds and exports of a site, through the console (investigator)
+        hold = {"cameras": ["lobby"], "start": iso(t0), "end": iso(t1), "case": "2026-77", "reason": "console test"}
+        st, hd = con.json("POST", "/api/v1/sites/north/holds", secret=boss, csrf=boss_csrf, body=hold)
+        check(st == 201 and hd["cameras"] == ["lobby"], "a hold made on north through the console: %d %r" % (st, hd))
+        st, lst = con.json("GET", "/api/v1/sites/north/holds", secret=boss)
+        check(st == 200 and [x["id"] for x in lst["holds"]] == [hd["id"]], "listed through the console: %r" % lst)
+        theirs = json.load(urllib.request.urlopen(urllib.request.Request(
+            north.base_url + "/api/v1/holds", headers={"Authorization": "Bearer " + north.token}), timeout=10))
+        check([x["id"] for x in theirs["holds"]] == [hd["id"]], "the hold is the recorder's own: %r" % theirs)
+        st, rel = con.json("DELETE", "/api/v1/sites/north/holds/%s" % hd["id"], secret=boss, csrf=boss_csrf)
+        check(st == 200 and rel.get("released"), "released through the console: %d %r" % (st, rel))
+        exp = {"cameras": ["gym"], "start": iso(t0), "end": iso(t1), "reason": "console test", "case": "2026-78"}
+        st, ex = con.json("POST", "/api/v1/sites/south/exports", secret=boss, csrf=boss_csrf, body=exp)
+        check(st == 202 and ex["id"], "an export queued on south through the console: %d %r" % (st, ex))
+        done = lambda: con.json("GET", "/api/v1/sites/south/exports/%s" % ex["id"], secret=boss)[1]["status"] == "done"
+        check(wait_until(done, 90), "the export finishes")
+        st, h, part = con.request("GET", "/api/v1/sites/south/exports/%s/download" % ex["id"], secret=boss,
+                                  headers={"Range": "bytes=0-99"})
+        check(st == 206 and part[:2] == b"PK" and len(part) == 100, "its zip downloads through the console with Range (%d)" % st)
+        st, u = con.json("POST", "/api/v1/users", secret=boss, csrf=boss_csrf,
+                         body={"name": "ivy", "role": "investigator", "password": PW, "cameras": ["site:north"]})
+        st, ivy, _ = con.sign_in("ivy", PW)
+        check(con.status("GET", "/api/v1/sites/south/holds", secret=ivy) == 404,
+              "an investigator without a grant on south: its holds are 404")
+        check(con.status("GET", "/api/v1/sites/south/holds", secret=sam) == 403, "a viewer: 403")
+        check(con.status("GET", "/api/v1/sites/north/cameras", secret=boss) == 404, "only holds and exports are forwarded")
 
         # a recorder that does not know the person's token (not mirrored) is 502, never 401
         st, boss2, _ = con.sign_in("boss", PW)
