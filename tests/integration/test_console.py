@@ -201,7 +201,14 @@ def main():
     cam = Camera("h264.mp4").start()
     cat = "[catalog]\nurl = %s\nsite = %%s\npublish_seconds = %d\n" % (pg.url(), PUBLISH)
     north = Nvr("con-north", [("lobby", {"url": cam.url(), "segment_seconds": 2})], server_extra=cat % "north")
-    south = Nvr("con-south", [("gym", {"url": cam.url(), "segment_seconds": 2})], server_extra=cat % "south")
+    # south serves HTTPS with its own certificate: the console pins its key (tls_pin)
+    south = Nvr("con-south", [("gym", {"url": cam.url(), "segment_seconds": 2})],
+                server_extra="tls_cert = /nonexistent\ntls_key = /nonexistent\n" + cat % "south")
+    with open(south.config) as f:
+        text = f.read().replace("/nonexistent", os.path.join(south.dir, "cert.pem"), 1).replace(
+            "/nonexistent", os.path.join(south.dir, "key.pem"), 1)
+    with open(south.config, "w") as f:
+        f.write(text)
     con = None
     try:
         check_routes()
@@ -210,13 +217,19 @@ def main():
         north.add_user("nora", "viewer", PW, ["*"])
         south.add_user("boss", "admin", PW)
         south.add_user("sam", "viewer", PW, ["*"])
+        r = south.run_cli("cert", "-c", south.config, "--self-signed")
+        check(r.returncode == 0, "south's certificate: %s" % r.stderr)
+        pin = "sha256//" + subprocess.run(
+            "openssl x509 -in %s -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary "
+            "| base64" % os.path.join(south.dir, "cert.pem"), shell=True, capture_output=True, text=True).stdout.strip()
         north.start()
         south.start()
         cams = lambda: pg.query("SELECT site, id, status FROM nvr_cameras ORDER BY site, id")
         check(wait_until(lambda: [c[2] for c in cams()] == ["recording", "recording"], 60),
               "both sites publish their camera recording: %r" % cams())
-        for n in (north, south):
-            pg.sql("UPDATE nvr_sites SET url = '%s' WHERE name = '%s'" % (n.base_url, "north" if n is north else "south"))
+        pg.sql("UPDATE nvr_sites SET url = '%s' WHERE name = 'north'" % north.base_url)
+        pg.sql("UPDATE nvr_sites SET url = 'https://127.0.0.1:%d', tls_pin = '%s' WHERE name = 'south'"
+               % (south.port, pin))
         # the district's first admin, with a password hash made by `nvr user add`
         now = int(time.time() * 1e6)
         pg.sql("INSERT INTO nvr_users(name, role, pwhash, created_us, updated_us) VALUES ('boss', 'admin', '%s', %d, %d)"
@@ -367,6 +380,14 @@ def main():
               "an investigator without a grant on south: its holds are 404")
         check(con.status("GET", "/api/v1/sites/south/holds", secret=sam) == 403, "a viewer: 403")
         check(con.status("GET", "/api/v1/sites/north/cameras", secret=boss) == 404, "only holds and exports are forwarded")
+
+        # south's key is pinned: another pin is refused (502), the right one works again
+        pg.sql("UPDATE nvr_sites SET tls_pin = 'sha256//%s' WHERE name = 'south'" % ("A" * 43 + "="))
+        st, h, data = con.request("GET", "/api/v1/cameras/south.gym/snapshot.jpg", secret=boss)
+        check(st == 502, "a recorder whose key is not the pinned one is not talked to (%d %r)" % (st, data))
+        pg.sql("UPDATE nvr_sites SET tls_pin = '%s' WHERE name = 'south'" % pin)
+        st, h, data = con.request("GET", "/api/v1/cameras/south.gym/snapshot.jpg", secret=boss)
+        check(st == 200 and data[:2] == b"\xff\xd8", "with the right pin the snapshot comes through HTTPS (%d)" % st)
 
         # a recorder that does not know the person's token (not mirrored) is 502, never 401
         st, boss2, _ = con.sign_in("boss", PW)
