@@ -5,9 +5,11 @@ a real PostgreSQL catalog, two recorders of sites north and south each
 recording one test camera, and one console.  People sign in on the console
 against nvr_users; the sites and cameras lists apply their grants; a
 camera's playback, segments (Range), live view are proxied and streamed to
-the recorder that owns it; a camera the person may not see is 404; the
-proxy's bound answers 503; every proxied request is in the console's access
-log; the catalog stopped for a minute stops neither recording nor, once it
+the recorder that owns it (south over HTTPS, its key pinned by tls_pin); a
+reader that stalls on a 10 MB body costs the console no memory beyond its
+ring; a site's holds and exports go through; a camera the person may not see
+is 404; the proxy's bound answers 503; every proxied request is in the
+console's access log; the catalog stopped for a minute stops neither recording nor, once it
 is back, the console.  The console's routes x roles table is checked
 against `nvr console --routes`.
 
@@ -443,6 +445,38 @@ def main():
         print("the console's camera list current %.1f s after the catalog came back (%d s down)"
               % (time.time() - back_at, back_at - down_at))
         check(ok, "the console's camera list is back and current after PostgreSQL returns")
+
+        # a browser that stops reading: the console holds at most its ring, the recorder waits
+        def rss_kb():
+            with open("/proc/%d/status" % con.proc.pid) as f:
+                return int([l for l in f if l.startswith("VmRSS:")][0].split()[1])
+        c = http.client.HTTPConnection("127.0.0.1", con.port, timeout=30)
+        t_end = time.time() - 3
+        span = "start=%s&end=%s" % (iso(t_end - 100), iso(t_end))
+        c.request("GET", "/api/v1/cameras/north.lobby/playback.mp4?" + span, headers={"Authorization": "Bearer " + boss})
+        r = c.getresponse()
+        first = r.read1(1000)
+        rss0 = rss_kb()
+        time.sleep(6)
+        rss1 = rss_kb()
+        rest = r.read()
+        c.close()
+        slow = os.path.join(con.dir, "slow.mp4")
+        with open(slow, "wb") as f:
+            f.write(first + rest)
+        print("slow reader: %d bytes in all, console RSS %d -> %d kB while it did not read" % (
+            len(first) + len(rest), rss0, rss1))
+        check(r.status == 200 and len(first) + len(rest) > 4000000 and rss1 - rss0 < 3000,
+              "a reader that stalls costs the console at most its ring (%d bytes, RSS +%d kB)"
+              % (len(first) + len(rest), rss1 - rss0))
+        own = os.path.join(con.dir, "own.mp4")
+        with open(own, "wb") as f:
+            f.write(urllib.request.urlopen(urllib.request.Request(
+                north.base_url + "/api/v1/cameras/lobby/playback.mp4?" + span,
+                headers={"Authorization": "Bearer " + north.token}), timeout=60).read())
+        ds, do = probe_duration(slow), probe_duration(own)
+        check(ds > 60 and abs(ds - do) < 1.0, "and the body is whole when it reads again (%.1f s, the recorder's own %.1f s)"
+              % (ds, do))
 
         st, _, _ = con.request("DELETE", "/api/v1/session", secret=sam, csrf=sam_csrf)
         check(st == 200 and con.status("GET", "/api/v1/cameras", secret=sam) == 401, "signing out deletes the session")
