@@ -478,6 +478,12 @@ def main():
         check(ds > 60 and abs(ds - do) < 1.0, "and the body is whole when it reads again (%.1f s, the recorder's own %.1f s)"
               % (ds, do))
 
+        # sign-in failures are rate-limited as on a recorder (a name from an address)
+        codes = [con.sign_in("ghost", "wrong-password-%d" % i)[0] for i in range(7)]
+        st, h, data = con.request("POST", "/api/v1/session", body={"user": "ghost", "password": "x" * 9})
+        check(codes[:5] == [401] * 5 and st == 429 and int(h.get("retry-after", "0")) > 0,
+              "after 5 failures the name waits from this address: %r then %d %r" % (codes, st, h.get("retry-after")))
+        check(con.sign_in("boss", PW)[0] == 200, "another name from the same address still signs in")
         st, _, _ = con.request("DELETE", "/api/v1/session", secret=sam, csrf=sam_csrf)
         check(st == 200 and con.status("GET", "/api/v1/cameras", secret=sam) == 401, "signing out deletes the session")
         check(con.stop() == 0, "the console stops cleanly on SIGTERM")
