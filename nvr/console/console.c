@@ -114,7 +114,7 @@ static nvr_err open_parts(struct console *c)
         return NVR_ECONFIG;
     }
     mkdir(c->cfg->data_dir, 0700);
-    snprintf(path, sizeof path, "%s/console.db", c->cfg->data_dir);
+    snprintf(path, sizeof path, "%s/index.db", c->cfg->data_dir);
     if ((rc = index_open(&c->ix, path)))
         return rc;
     if ((rc = console_pg_create(&c->pg, c->cfg->catalog.url, PG_POOL)))

@@ -8,6 +8,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "http/http_json.h"
+#include "storage/index.h"
 #include "storage/users.h"
 
 #include <sodium.h>
@@ -120,6 +121,36 @@ static nvr_err authenticate(struct console *c, const char *secret, struct consol
     return load_grants(c, u);
 }
 
+/* A break-glass account's session (data_dir/index.db, made by `nvr user
+ * add -c CONSOLE.conf`): NVR_OK with u filled, or NVR_EAUTH. */
+static nvr_err authenticate_local(struct console *c, const char *secret, struct console_user *u)
+{
+    int64_t uid = 0, created = 0, last = 0;
+    char csrf[USER_CSRF_LEN];
+    struct user *lu = calloc(1, sizeof *lu);
+    nvr_err rc = lu ? NVR_OK : NVR_ENOMEM;
+    crypto_hash_sha256(u->hash, (const uint8_t *)secret, strlen(secret));
+    if (!rc)
+        rc = users_session_get(c->ix, u->hash, &uid, csrf, &created, &last);
+    if (!rc && created + CONSOLE_SESSION_US <= nvr_clock_now_us())
+        rc = NVR_ENOTFOUND;
+    if (!rc)
+        rc = users_get_id(c->ix, uid, lu);
+    if (!rc) {
+        snprintf(u->name, sizeof u->name, "%.*s", (int)sizeof u->name - 1, lu->name);
+        u->role = (int)lu->role;
+        u->local_id = lu->id;
+        u->ngrants = 0;
+        for (size_t i = 0; i < lu->ngrants && i < CONSOLE_GRANTS_MAX; i++)
+            snprintf(u->grants[u->ngrants++], CONSOLE_GRANT_LEN, "%s", lu->grants[i]);
+        csrf_of(secret, u->csrf);
+    }
+    if (lu)
+        sodium_memzero(lu, sizeof *lu);
+    free(lu);
+    return rc == NVR_OK ? NVR_OK : rc == NVR_ENOMEM ? rc : NVR_EAUTH;
+}
+
 static void release_user(void *u)
 {
     sodium_memzero(u, sizeof(struct console_user));
@@ -169,6 +200,8 @@ http_result console_guard(struct http_request *r, const struct http_route *rt, s
     if (!u)
         return http_reply_error(r, 500, "out of memory");
     nvr_err rc = secret[0] ? authenticate(c, secret, u) : NVR_EAUTH;
+    if (rc && secret[0] && authenticate_local(c, secret, u) == NVR_OK)
+        rc = NVR_OK; /* a break-glass session: works with the catalog down too */
     u->via_token = secret[0] && http_header(r, "Authorization") != NULL;
     sodium_memzero(secret, sizeof secret);
     if (rt->access == HTTP_PUBLIC) {
@@ -270,6 +303,41 @@ static nvr_err issue(struct console *c, const char *name, const char *kind, cons
                            6, p, NULL);
 }
 
+/* A session of a break-glass account, kept in data_dir/index.db. */
+static nvr_err issue_local(struct console *c, const struct console_user *u, const char *addr,
+                           char secret[CONSOLE_SECRET_LEN])
+{
+    uint8_t raw[32], hash[32];
+    char csrf[CONSOLE_CSRF_LEN];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(secret, CONSOLE_SECRET_LEN, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof raw);
+    crypto_hash_sha256(hash, (const uint8_t *)secret, strlen(secret));
+    csrf_of(secret, csrf);
+    return users_session_add(c->ix, hash, u->local_id, csrf, addr, nvr_clock_now_us());
+}
+
+/* Checks name/password against a break-glass account of data_dir/index.db:
+ * NVR_OK with u filled (local_id set), else NVR_EAUTH. */
+static nvr_err check_local(struct console *c, const char *name, const char *pw, struct console_user *u)
+{
+    struct user *lu = calloc(1, sizeof *lu);
+    int ok = lu && users_get(c->ix, name, lu) == NVR_OK && strcmp(lu->source, "local") == 0 &&
+             crypto_pwhash_str_verify(lu->pwhash, pw, strlen(pw)) == 0;
+    if (ok) {
+        snprintf(u->name, sizeof u->name, "%.*s", (int)sizeof u->name - 1, lu->name);
+        u->role = (int)lu->role;
+        u->local_id = lu->id;
+        u->ngrants = 0;
+        for (size_t i = 0; i < lu->ngrants && i < CONSOLE_GRANTS_MAX; i++)
+            snprintf(u->grants[u->ngrants++], CONSOLE_GRANT_LEN, "%s", lu->grants[i]);
+    }
+    if (lu)
+        sodium_memzero(lu, sizeof *lu);
+    free(lu);
+    return ok ? NVR_OK : NVR_EAUTH;
+}
+
 /* Checks name/password against nvr_users: NVR_OK with u's name and role,
  * NVR_EAUTH, or NVR_ECONN. */
 static nvr_err check_password(struct console *c, const char *name, const char *pw, struct console_user *u)
@@ -317,6 +385,10 @@ http_result console_session_create(struct http_request *r, struct nvr *nvr)
         goto out;
     }
     nvr_err rc = check_password(c, name, pw, u);
+    /* the break-glass accounts: names the catalog does not accept, and any
+     * name while the catalog is down */
+    if (rc && check_local(c, name, pw, u) == NVR_OK)
+        rc = NVR_OK;
     sodium_memzero(pw, sizeof pw);
     if (rc == NVR_EAUTH) {
         signin_limit_failed(c->limit, name, addr, nvr_clock_mono_us());
@@ -325,8 +397,15 @@ http_result console_session_create(struct http_request *r, struct nvr *nvr)
         goto out;
     }
     uint8_t hash[32];
-    if (rc || (rc = load_grants(c, u)) || (rc = issue(c, u->name, "session", "", CONSOLE_SESSION_US, secret, hash))) {
+    if (!rc && u->local_id)
+        rc = issue_local(c, u, addr, secret);
+    else if (rc || (rc = load_grants(c, u)) ||
+             (rc = issue(c, u->name, "session", "", CONSOLE_SESSION_US, secret, hash))) {
         ret = console_reply_catalog_down(r);
+        goto out;
+    }
+    if (rc) {
+        ret = http_reply_error(r, 500, "cannot start a session");
         goto out;
     }
     signin_limit_succeeded(c->limit, name, addr);
@@ -354,7 +433,9 @@ http_result console_session_delete(struct http_request *r, struct nvr *nvr)
 {
     struct console *c = console_of(nvr);
     const struct console_user *u = console_user(r);
-    if (!u->via_token) {
+    if (!u->via_token && u->local_id) {
+        users_session_delete(c->ix, u->hash);
+    } else if (!u->via_token) {
         char hex[67];
         hash_hex(u->hash, hex);
         const char *p[] = {hex};

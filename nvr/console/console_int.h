@@ -33,7 +33,7 @@ struct console {
     const struct nvr_config *cfg;
     struct console_pg *pg;
     struct signin_limit *limit;
-    struct nvr_index *ix; /* data_dir/console.db: the access log */
+    struct nvr_index *ix; /* data_dir/index.db: the access log, the break-glass accounts */
     atomic_int proxied;   /* transfers under way */
 };
 
@@ -42,6 +42,7 @@ struct console_user {
     char name[CONSOLE_NAME_LEN];
     int role; /* enum user_role */
     int via_token;
+    int64_t local_id; /* a break-glass account of data_dir/index.db (0: a catalog user) */
     uint8_t hash[32]; /* the session's or token's SHA-256 */
     char csrf[CONSOLE_CSRF_LEN];
     size_t ngrants;
@@ -88,7 +89,7 @@ http_result console_proxy(struct http_request *r, struct nvr *nvr);
 http_result console_site_proxy(struct http_request *r, struct nvr *nvr);
 
 /* ---- console.c ---- */
-/* Appends to the access log (data_dir/console.db). */
+/* Appends to the access log (data_dir/index.db). */
 void console_log(struct console *c, const char *user, const char *address, const char *action, const char *site,
                  const char *camera, const char *detail);
 /* 503 {"error":"the catalog is not available ..."} with Retry-After. */

@@ -9,7 +9,8 @@ the recorder that owns it (south over HTTPS, its key pinned by tls_pin); a
 reader that stalls on a 10 MB body costs the console no memory beyond its
 ring; a site's holds and exports go through; a camera the person may not see
 is 404; the proxy's bound answers 503; every proxied request is in the
-console's access log; the catalog stopped for a minute stops neither recording nor, once it
+console's access log; the console's break-glass admin (`nvr user add -c
+CONSOLE.conf`) signs in, also with the catalog down; the catalog stopped for a minute stops neither recording nor, once it
 is back, the console.  The console's routes x roles table is checked
 against `nvr console --routes`.
 
@@ -245,7 +246,17 @@ def main():
         check(r.returncode != 0 and "bad-console.conf:6: max_proxied must be" in r.stderr,
               "a bad [console] line is named by file and line: %r" % r.stderr)
 
-        con = Console(pg, 2).start()
+        con = Console(pg, 2)
+        # the console's break-glass admin, in its own data_dir (D4)
+        r = subprocess.run([NVR, "user", "add", "-c", con.config, "root", "--role", "admin"], input=PW + "\n",
+                           capture_output=True, text=True, timeout=120)
+        check(r.returncode == 0, "nvr user add -c CONSOLE.conf makes a break-glass account: %s" % r.stderr)
+        con.start()
+        st, root, root_csrf = con.sign_in("root", PW)
+        check(st == 200 and con.json("GET", "/api/v1/session", secret=root)[1]["user"]["name"] == "root",
+              "the break-glass admin signs in on the console (%d)" % st)
+        check(pg.query("SELECT count(*) FROM nvr_tokens WHERE user_name = 'root'") == [["0"]],
+              "its session is not a catalog row")
         # sign-in
         st, boss, boss_csrf = con.sign_in("boss", PW)
         check(st == 200 and boss and boss_csrf, "a catalog admin signs in on the console (%d)" % st)
@@ -412,7 +423,7 @@ def main():
               "a browser that went away frees its transfer: the next one is served")
 
         # the console's access log names person, site and camera
-        db = sqlite3.connect(os.path.join(con.dir, "data", "console.db"), timeout=30)
+        db = sqlite3.connect(os.path.join(con.dir, "data", "index.db"), timeout=30)
         rows = db.execute("SELECT DISTINCT user, camera FROM access_log WHERE action = 'proxy' ORDER BY 1, 2").fetchall()
         db.close()
         check(("boss", "north.lobby") in rows and ("sam", "south.gym") in rows,
@@ -425,6 +436,10 @@ def main():
         time.sleep(5)
         st, h, data = con.request("GET", "/api/v1/cameras", secret=boss)
         check(st == 503 and b"catalog" in data, "with the catalog down the console answers 503 (%d %r)" % (st, data))
+        check(con.sign_in("boss", PW)[0] == 503, "a catalog user cannot sign in while it is down: 503")
+        st, root2, _ = con.sign_in("root", PW)
+        check(st == 200 and con.status("GET", "/api/v1/session", secret=root2) == 200,
+              "the break-glass admin signs in with the catalog down (%d)" % st)
         time.sleep(55)
         for n, c in ((north, "lobby"), (south, "gym")):
             after = len(n.db_rows(c))
