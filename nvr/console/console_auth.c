@@ -655,6 +655,22 @@ out:
     return ret;
 }
 
+/* *last = 1 when name is the only enabled catalog admin. */
+static nvr_err last_admin(struct console *c, const char *name, int *last)
+{
+    const char *p[] = {name};
+    PGresult *res;
+    nvr_err rc = console_pg_exec(c->pg,
+                                 "SELECT count(*) FROM nvr_users WHERE name = $1 AND role = 'admin' AND NOT disabled "
+                                 "AND (SELECT count(*) FROM nvr_users WHERE role = 'admin' AND NOT disabled) = 1",
+                                 1, p, &res);
+    if (rc)
+        return rc;
+    *last = strcmp(PQgetvalue(res, 0, 0), "1") == 0;
+    PQclear(res);
+    return NVR_OK;
+}
+
 http_result console_users_update(struct http_request *r, struct nvr *nvr)
 {
     struct console *c = console_of(nvr);
@@ -671,6 +687,15 @@ http_result console_users_update(struct http_request *r, struct nvr *nvr)
         ret = http_reply_error(r, 400, "%s", err);
         goto out;
     }
+    int last = 0;
+    if ((ub->disabled == 1 || (ub->role[0] && strcmp(ub->role, "admin") != 0)) && last_admin(c, name, &last)) {
+        ret = console_reply_catalog_down(r);
+        goto out;
+    }
+    if (last) {
+        ret = http_reply_error(r, 409, "%s is the district's last admin: keeps the role and stays enabled", name);
+        goto out;
+    }
     snprintf(now, sizeof now, "%lld", (long long)nvr_clock_now_us());
     const char *dis = ub->disabled < 0 ? NULL : ub->disabled ? "true" : "false";
     const char *p[] = {name, ub->role[0] ? ub->role : NULL,     ub->hash[0] ? ub->hash : NULL, dis,
@@ -681,7 +706,8 @@ http_result console_users_update(struct http_request *r, struct nvr *nvr)
         c->pg,
         "WITH u AS (UPDATE nvr_users SET role = COALESCE($2, role), pwhash = COALESCE($3, pwhash), "
         "disabled = COALESCE($4::boolean, disabled), updated_us = $5::bigint WHERE name = $1 RETURNING name), "
-        "d AS (DELETE FROM nvr_grants WHERE $6::text[] IS NOT NULL AND user_name IN (SELECT name FROM u)), "
+        "d AS (DELETE FROM nvr_grants WHERE $6::text[] IS NOT NULL AND user_name IN (SELECT name FROM u) "
+        "AND NOT (what = ANY ($6::text[]))), "
         "g AS (INSERT INTO nvr_grants(user_name, what) SELECT u.name, w FROM u, unnest($6::text[]) AS w "
         "WHERE $6::text[] IS NOT NULL ON CONFLICT DO NOTHING), "
         "t AS (DELETE FROM nvr_tokens WHERE ($3 IS NOT NULL OR $4::boolean) AND user_name IN (SELECT name FROM u)) "
@@ -712,6 +738,11 @@ http_result console_users_delete(struct http_request *r, struct nvr *nvr)
     const char *name = http_param(r, 0);
     const char *p[] = {name};
     PGresult *res;
+    int last = 0;
+    if (last_admin(c, name, &last))
+        return console_reply_catalog_down(r);
+    if (last)
+        return http_reply_error(r, 409, "%s is the district's last admin", name);
     nvr_err rc = console_pg_exec(c->pg, "DELETE FROM nvr_users WHERE name = $1 RETURNING role", 1, p, &res);
     if (rc)
         return console_reply_catalog_down(r);

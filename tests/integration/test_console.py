@@ -293,6 +293,13 @@ def main():
         check(st == 200 and u["disabled"] is True, "a user disabled: %r" % u)
         check(con.sign_in("nora", PW)[0] == 401, "a disabled user cannot sign in")
         con.json("PUT", "/api/v1/users/nora", secret=boss, csrf=boss_csrf, body={"disabled": False})
+        st, u = con.json("PUT", "/api/v1/users/sam", secret=boss, csrf=boss_csrf, body={"cameras": ["south.gym", "site:x"]})
+        st2, u2 = con.json("PUT", "/api/v1/users/sam", secret=boss, csrf=boss_csrf, body={"cameras": ["south.gym"]})
+        check(st == 200 and u["cameras"] == ["site:x", "south.gym"] and u2["cameras"] == ["south.gym"],
+              "a user's grants replaced, a kept one kept: %r %r" % (u, u2))
+        check(con.status("PUT", "/api/v1/users/boss", secret=boss, csrf=boss_csrf, body={"role": "viewer"}) == 409
+              and con.status("DELETE", "/api/v1/users/boss", secret=boss, csrf=boss_csrf) == 409,
+              "the district's last admin keeps the role and cannot be deleted (409)")
         st, t = con.json("POST", "/api/v1/users/sam/tokens", secret=boss, csrf=boss_csrf, body={"label": "script"})
         check(st == 201 and t["token"], "an API token made (%d)" % st)
         check(con.status("GET", "/api/v1/cameras", secret=t["token"]) == 200, "the API token works as Bearer")
