@@ -74,6 +74,13 @@ struct nvr_catalog_config {
     char *advertise;     /* http(s)://host[:port] the district console reaches this recorder at; NULL: unset */
 };
 
+/* [console] (docs/ref/config.md): read by `nvr console`, the district's web
+ * UI over the catalog; with it [catalog] url needs no site. */
+struct nvr_console_config {
+    int present;     /* 1: the file has a [console] section */
+    int max_proxied; /* camera transfers proxied at once, default 64 (more: 503) */
+};
+
 /* [ui] time_format: how the browser UI shows a time of day (each browser may
  * choose otherwise; docs/ref/config.md). */
 enum nvr_time_format {
@@ -183,6 +190,8 @@ struct nvr_config {
     struct nvr_alerts_config alerts;
     /* [catalog] */
     struct nvr_catalog_config catalog;
+    /* [console] */
+    struct nvr_console_config console;
     /* [ldap] */
     struct nvr_ldap_config ldap;
     /* [ui] */
