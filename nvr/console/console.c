@@ -75,6 +75,7 @@ static const struct http_route routes[] = {
     {"GET", "/api/v1/sites", console_sites, HTTP_USER},
     {"GET", "/api/v1/cameras", console_cameras, HTTP_USER},
     {"GET", "/api/v1/cameras/{}/*", console_proxy, HTTP_USER},
+    {"GET", "/api/v1/sites/{}/coverage", console_coverage, HTTP_USER}, /* before the site's proxy */
     {"GET", "/api/v1/sites/{}/*", console_site_proxy, HTTP_INVESTIGATOR},
     {"POST", "/api/v1/sites/{}/*", console_site_proxy, HTTP_INVESTIGATOR},
     {"DELETE", "/api/v1/sites/{}/*", console_site_proxy, HTTP_INVESTIGATOR},

@@ -82,6 +82,9 @@ http_result console_tokens_create(struct http_request *r, struct nvr *nvr);
 /* ---- console_sites.c ---- */
 http_result console_sites(struct http_request *r, struct nvr *nvr);
 http_result console_cameras(struct http_request *r, struct nvr *nvr);
+/* GET /api/v1/sites/SITE/coverage?start=&end=: the catalog's runs of the
+ * site's cameras the person may see, clipped to the range (at most 31 days). */
+http_result console_coverage(struct http_request *r, struct nvr *nvr);
 
 /* ---- console_proxy.c ---- */
 http_result console_proxy(struct http_request *r, struct nvr *nvr);

@@ -131,3 +131,77 @@ http_result console_cameras(struct http_request *r, struct nvr *nvr)
     PQclear(res);
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
+
+#define COVERAGE_SPAN_MAX_US (31LL * 86400 * 1000000) /* what one question may ask */
+
+/* Writes the runs of res (camera, start_us, end_us; ordered by camera) of
+ * the cameras u may see, clipped to [from, to), one entry per camera. */
+static void write_coverage(FILE *f, PGresult *res, const struct console_user *u, const char *site, int64_t from,
+                           int64_t to)
+{
+    const char *cam = NULL;
+    int visible = 0, ncam = 0;
+    fputs("{\"site\":", f);
+    json_write_string(f, site);
+    fputs(",\"cameras\":[", f);
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *c = PQgetvalue(res, i, 0);
+        if (!cam || strcmp(cam, c) != 0) {
+            if (visible)
+                fputs("]}", f);
+            cam = c;
+            if (!(visible = console_may_see(u, site, c)))
+                continue;
+            char id[160];
+            snprintf(id, sizeof id, "%s.%s", site, c);
+            fputs(ncam++ ? ",{\"id\":" : "{\"id\":", f);
+            json_write_string(f, id);
+            fputs(",\"runs\":[", f);
+        } else if (!visible) {
+            continue;
+        } else {
+            fputc(',', f);
+        }
+        int64_t s = strtoll(PQgetvalue(res, i, 1), NULL, 10), e = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        fputc('[', f);
+        json_write_time(f, s > from ? s : from);
+        fputc(',', f);
+        json_write_time(f, e < to ? e : to);
+        fputc(']', f);
+    }
+    if (visible)
+        fputs("]}", f);
+    fputs("]}\n", f);
+}
+
+http_result console_coverage(struct http_request *r, struct nvr *nvr)
+{
+    struct console *c = console_of(nvr);
+    const struct console_user *u = console_user(r);
+    const char *site = http_param(r, 0), *s = http_query(r, "start"), *e = http_query(r, "end");
+    int64_t from, to;
+    if (!s || !e || nvr_clock_parse_rfc3339(s, &from) || nvr_clock_parse_rfc3339(e, &to))
+        return http_reply_error(r, 400, "start and end must be RFC 3339 times");
+    if (to <= from || to - from > COVERAGE_SPAN_MAX_US)
+        return http_reply_error(r, 400, "end must be after start, at most 31 days later");
+    if (!site_visible(u, site))
+        return http_reply_error(r, 404, "no such site");
+    char f[24], t[24];
+    snprintf(f, sizeof f, "%lld", (long long)from);
+    snprintf(t, sizeof t, "%lld", (long long)to);
+    const char *p[] = {site, f, t};
+    PGresult *res;
+    if (console_pg_exec(c->pg,
+                        "SELECT camera, start_us, end_us FROM nvr_coverage WHERE site = $1 AND end_us > $2 "
+                        "AND start_us < $3 ORDER BY camera, start_us",
+                        3, p, &res))
+        return console_reply_catalog_down(r);
+    struct http_body b;
+    if (http_body_open(&b)) {
+        PQclear(res);
+        return http_reply_error(r, 500, "out of memory");
+    }
+    write_coverage(b.f, res, u, site, from, to);
+    PQclear(res);
+    return http_body_send(r, &b, 200, "application/json", "no-store");
+}

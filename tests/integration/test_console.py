@@ -62,6 +62,7 @@ ROUTES = {
     ("GET", "/api/v1/sites"): "user",
     ("GET", "/api/v1/cameras"): "user",
     ("GET", "/api/v1/cameras/{}/*"): "user",
+    ("GET", "/api/v1/sites/{}/coverage"): "user",
     ("GET", "/api/v1/sites/{}/*"): "investigator",
     ("POST", "/api/v1/sites/{}/*"): "investigator",
     ("DELETE", "/api/v1/sites/{}/*"): "investigator",
@@ -260,7 +261,7 @@ def check_access(con, viewer, admin):
     for (m, p), role in sorted(ROUTES.items()):
         path = p.replace("{}", sample["{}"]).replace("/*", "/" + sample["*"]) if p != "/*" else "/index.html"
         if p.startswith("/api/v1/sites/{}"):
-            path = "/api/v1/sites/north/holds"
+            path = p.replace("{}", "north").replace("*", "holds")
         if "/users/" in path:
             path = path.replace("north.lobby", "nobody")
         body = {} if m in ("POST", "PUT") else None
