@@ -80,32 +80,21 @@ static nvr_err publish_holds(struct catalog_extras *x, PGconn *conn, struct nvr 
                              size_t errlen)
 {
     struct hold *v = NULL;
-    size_t n = 0, len = 0, cap = 64;
-    char *sig = malloc(cap), *ids = NULL;
-    nvr_err rc = sig ? holds_list(storage_index_reader(nvr->st), 1, &v, &n) : NVR_ENOMEM;
+    size_t n = 0, len = 0, idlen = 0;
+    char *sig = NULL, *ids = NULL;
+    nvr_err rc = holds_list(storage_index_reader(nvr->st), 1, &v, &n);
     if (rc)
         goto out;
-    if (!(ids = calloc(n + 1, 24))) {
+    /* per hold at most "ID:RELEASED;" (2 x 20 digits + 2) and "ID," (20 + 1) */
+    if (!(sig = calloc(n + 1, 48)) || !(ids = calloc(n + 1, 24))) {
         rc = NVR_ENOMEM;
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        char line[96];
-        int k = snprintf(line, sizeof line, "%" PRId64 ":%" PRId64 ";", v[i].id, v[i].released_us);
-        if (len + (size_t)k + 1 > cap) {
-            char *g = realloc(sig, cap * 2 + (size_t)k);
-            if (!g) {
-                rc = NVR_ENOMEM;
-                goto out;
-            }
-            sig = g;
-            cap = cap * 2 + (size_t)k;
-        }
-        memcpy(sig + len, line, (size_t)k);
-        len += (size_t)k;
-        sprintf(ids + strlen(ids), "%s%" PRId64, i ? "," : "", v[i].id);
+        len += (size_t)sprintf(sig + len, "%" PRId64 ":%" PRId64 ";", v[i].id, v[i].released_us);
+        idlen += (size_t)sprintf(ids + idlen, "%s%" PRId64, i ? "," : "", v[i].id);
     }
-    if (!changed(x, x->holds, sig ? sig : "", len))
+    if (!changed(x, x->holds, sig, len))
         goto out;
     for (size_t i = 0; i < n && rc == NVR_OK; i++)
         rc = put_hold(conn, site, &v[i], err, errlen);

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -854,37 +855,38 @@ struct log_out {
     int csv, n;
 };
 
+/* The text columns of an entry, in the order of both formats (CSV header in
+ * docs/ref/http-api.md): one table for the CSV cells and the JSON members. */
+static const struct {
+    const char *name;
+    size_t off;
+} entry_texts[] = {
+    {"user", offsetof(struct access_entry, user)},     {"address", offsetof(struct access_entry, address)},
+    {"action", offsetof(struct access_entry, action)}, {"camera", offsetof(struct access_entry, camera)},
+    {"detail", offsetof(struct access_entry, detail)},
+};
+
 static int write_entry(const struct access_entry *e, void *arg)
 {
     struct log_out *o = arg;
     char t[NVR_TIME_BUFSZ], h[65];
     nvr_clock_format_rfc3339(e->time_us, t);
     sodium_bin2hex(h, sizeof h, e->hash, 32);
-    if (o->csv) {
-        fprintf(o->f, "%lld,%s,", (long long)e->id, t);
-        csv_write_cell(o->f, e->user);
-        fputc(',', o->f);
-        csv_write_cell(o->f, e->address);
-        fputc(',', o->f);
-        csv_write_cell(o->f, e->action);
-        fputc(',', o->f);
-        csv_write_cell(o->f, e->camera);
-        fputc(',', o->f);
-        csv_write_cell(o->f, e->detail);
-        fprintf(o->f, ",%s\r\n", h);
-        return 0;
+    if (o->csv)
+        fprintf(o->f, "%lld,%s", (long long)e->id, t);
+    else
+        fprintf(o->f, "%s{\"id\":%lld,\"time\":\"%s\"", o->n++ ? "," : "", (long long)e->id, t);
+    for (size_t i = 0; i < sizeof entry_texts / sizeof entry_texts[0]; i++) {
+        const char *v = (const char *)e + entry_texts[i].off;
+        if (o->csv) {
+            fputc(',', o->f);
+            csv_write_cell(o->f, v);
+        } else {
+            fprintf(o->f, ",\"%s\":", entry_texts[i].name);
+            json_write_string(o->f, v);
+        }
     }
-    fprintf(o->f, "%s{\"id\":%lld,\"time\":\"%s\",\"user\":", o->n++ ? "," : "", (long long)e->id, t);
-    json_write_string(o->f, e->user);
-    fputs(",\"address\":", o->f);
-    json_write_string(o->f, e->address);
-    fputs(",\"action\":", o->f);
-    json_write_string(o->f, e->action);
-    fputs(",\"camera\":", o->f);
-    json_write_string(o->f, e->camera);
-    fputs(",\"detail\":", o->f);
-    json_write_string(o->f, e->detail);
-    fprintf(o->f, ",\"hash\":\"%s\"}", h);
+    fprintf(o->f, o->csv ? ",%s\r\n" : ",\"hash\":\"%s\"}", h);
     return 0;
 }
 
