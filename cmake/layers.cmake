@@ -11,10 +11,10 @@
 # so a header of any other layer is not found by the compiler.  The repository
 # root is on no include path.  check_layers.cmake reads every #include before
 # each build and names the file, the line and the rule it breaks.
-set(NVR_LAYERS base storage media ingest onvif live motion core playback audit export backup redact alert catalog http cli)
+set(NVR_LAYERS base storage media ingest onvif live motion core playback audit export backup redact alert catalog http console cli)
 set(NVR_LAYER_DIR_base lib/base)
 set(NVR_LAYER_DIR_storage storage)
-foreach(l media ingest onvif live motion core playback audit export backup redact alert catalog http cli)
+foreach(l media ingest onvif live motion core playback audit export backup redact alert catalog http console cli)
   set(NVR_LAYER_DIR_${l} nvr/${l})
 endforeach()
 

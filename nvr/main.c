@@ -18,7 +18,8 @@ int main(int argc, char **argv)
         {"routes", cli_routes},     {"cert", cli_cert},         {"audit", cli_audit},
         {"discover", cli_discover}, {"export", cli_export},     {"version", cli_version},
         {"backup", cli_backup},     {"restore", cli_restore},   {"redact", cli_redact},
-        {"motion", cli_motion},     {"--version", cli_version},
+        {"motion", cli_motion},     {"district", cli_district}, {"console", cli_console},
+        {"--version", cli_version},
     };
     if (argc < 2) {
         cli_usage(stderr);

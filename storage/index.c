@@ -288,7 +288,28 @@ static const char *const migrations[] = {
     "  used_us INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (user_id, code_hash)"
     ");",
+    /* 16: users.source may also be 'catalog' (a person of the district's
+     * catalog, mirrored by catalog/catalog_dir.h).  SQLite cannot alter a
+     * CHECK: the table is rebuilt (foreign keys are off for this one,
+     * MIGRATION_FK_OFF, so dropping the old table deletes nothing that
+     * points at it; the ids are kept, so those rows point at the new one) */
+    "CREATE TABLE users_new ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL CHECK (role IN ('admin', 'investigator', 'viewer')),"
+    "  pwhash TEXT NOT NULL,"
+    "  pw_changed_us INTEGER NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  source TEXT NOT NULL DEFAULT 'local' CHECK (source IN ('local', 'ldap', 'oidc', 'catalog'))"
+    ");"
+    "INSERT INTO users_new(id, name, role, pwhash, pw_changed_us, created_us, source)"
+    "  SELECT id, name, role, pwhash, pw_changed_us, created_us, source FROM users;"
+    "DROP TABLE users;"
+    "ALTER TABLE users_new RENAME TO users;",
 };
+
+/* The migration (its number, 1-based) that rebuilds a table others point at. */
+#define MIGRATION_FK_OFF 16
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -400,14 +421,17 @@ static nvr_err migrate(nvr_index *ix)
     }
     for (; v < NMIGRATIONS; v++) {
         char setv[64];
+        int fk_off = v + 1 == MIGRATION_FK_OFF; /* foreign_keys cannot change inside a transaction */
         snprintf(setv, sizeof setv, "PRAGMA user_version = %d", v + 1);
-        if ((rc = index_exec(ix, "BEGIN IMMEDIATE")))
+        if ((fk_off && (rc = index_exec(ix, "PRAGMA foreign_keys=OFF"))) || (rc = index_exec(ix, "BEGIN IMMEDIATE")))
             return rc;
         if ((rc = index_exec(ix, migrations[v])) || (rc = index_exec(ix, setv))) {
             index_exec(ix, "ROLLBACK");
+            if (fk_off)
+                index_exec(ix, "PRAGMA foreign_keys=ON");
             return rc;
         }
-        if ((rc = index_exec(ix, "COMMIT")))
+        if ((rc = index_exec(ix, "COMMIT")) || (fk_off && (rc = index_exec(ix, "PRAGMA foreign_keys=ON"))))
             return rc;
         nvr_log(NVR_INFO, NULL, "index migrated schema=%d", v + 1);
     }

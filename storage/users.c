@@ -233,6 +233,97 @@ nvr_err users_delete(nvr_index *ix, const char *name)
     return write1(ix, "DELETE FROM users WHERE name = ?1", NULL, name, NULL, 1, "users_delete");
 }
 
+/* The names of the users of source "catalog" that are not in v[0..n):
+ * deleted.  Locked, inside a transaction. */
+static nvr_err drop_gone(nvr_index *ix, const struct user *v, size_t n, int *removed)
+{
+    index_stmt st, del;
+    int s;
+    index_prepare(&st, ix, "SELECT id, name FROM users WHERE source = 'catalog'", "catalog_users");
+    index_prepare(&del, ix, "DELETE FROM users WHERE id = ?1", "catalog_users");
+    while ((s = index_step(&st)) == INDEX_ROW) {
+        const char *name = index_col_str(&st, 1);
+        size_t lo = 0, hi = n; /* v is sorted by name */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int c = strcmp(v[mid].name, name ? name : "");
+            if (c == 0)
+                break;
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < hi)
+            continue;
+        index_reset(&del);
+        index_bind_int64(&del, 1, index_col_int64(&st, 0));
+        if ((s = index_step_done(&del)))
+            break;
+        (*removed)++;
+    }
+    index_finalize(&del);
+    index_finalize(&st);
+    return s == INDEX_ROW ? NVR_OK : (nvr_err)s;
+}
+
+/* Makes the catalog user u (source "catalog") what it says, or adds it.
+ * Locked, inside a transaction. */
+static nvr_err mirror_one(nvr_index *ix, const struct user *in, int64_t now_us,
+                          void (*skipped)(const char *name, void *arg), void *arg)
+{
+    struct user *u = malloc(sizeof *u), *was = malloc(sizeof *was);
+    index_stmt st;
+    nvr_err rc = u && was ? NVR_OK : NVR_ENOMEM;
+    if (rc)
+        goto out;
+    *u = *in;
+    snprintf(u->source, sizeof u->source, "catalog");
+    index_prepare(&st, ix, "SELECT " USER_COLUMNS " FROM users WHERE name = ?1", "users_get");
+    index_bind_text(&st, 1, u->name);
+    rc = index_step_row(&st);
+    if (rc == NVR_OK)
+        rc = read_user(ix, &st, was);
+    index_finalize(&st);
+    if (rc == NVR_ENOTFOUND) {
+        u->created_us = now_us;
+        rc = add_rows(ix, u);
+    } else if (rc == NVR_OK && strcmp(was->source, "catalog") != 0) {
+        if (skipped)
+            skipped(u->name, arg);
+    } else if (rc == NVR_OK) {
+        u->id = was->id;
+        int newpw = strcmp(was->pwhash, u->pwhash) != 0;
+        u->pw_changed_us = newpw ? now_us : was->pw_changed_us;
+        rc = update_rows(ix, u, newpw);
+    }
+out:
+    if (u)
+        memset(u->pwhash, 0, sizeof u->pwhash);
+    free(u);
+    free(was);
+    return rc;
+}
+
+nvr_err users_replace_catalog(nvr_index *ix, const struct user *v, size_t n, int64_t now_us,
+                              void (*skipped)(const char *name, void *arg), void *arg, int *removed)
+{
+    int gone = 0;
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(v[i - 1].name, v[i].name) >= 0)
+            return NVR_EINVAL;
+    nvr_err rc = index_begin(ix);
+    if (rc == NVR_OK)
+        rc = drop_gone(ix, v, n, &gone);
+    for (size_t i = 0; i < n && rc == NVR_OK; i++)
+        if (users_role_parse(users_role_name(v[i].role)))
+            rc = mirror_one(ix, &v[i], now_us, skipped, arg);
+    rc = index_end(ix, rc);
+    if (removed)
+        *removed = rc == NVR_OK ? gone : 0;
+    return rc;
+}
+
 nvr_err users_session_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, const char *csrf, const char *address,
                           int64_t now_us)
 {

@@ -12,7 +12,9 @@
  * tokens with users_tokens_revoke_user unless told to keep them).
  * A user's source says where the identity lives: "local" (the pwhash here)
  * or a directory ("ldap", "oidc") that vouches for it at every sign-in; a
- * directory user's pwhash is "!", which no password verifies.
+ * directory user's pwhash is "!", which no password verifies.  "catalog":
+ * a person of the district's catalog, mirrored with the catalog's pwhash
+ * (users_replace_catalog).
  *
  * Threads: any thread (the index serialises).
  */
@@ -39,7 +41,7 @@ struct user {
     enum user_role role;
     char pwhash[USER_PWHASH_LEN];
     int64_t pw_changed_us, created_us;
-    char source[USER_SOURCE_LEN]; /* "local" ("" when adding), "ldap", "oidc": set by users_add only */
+    char source[USER_SOURCE_LEN]; /* "local" ("" when adding), "ldap", "oidc", "catalog": set by users_add only */
     size_t ngrants;
     char grants[USER_GRANTS_MAX][USER_GRANT_LEN];
 };
@@ -68,6 +70,18 @@ nvr_err users_update(nvr_index *ix, const struct user *u, int new_password);
 
 /* Deletes the user (and their grants, sessions, tokens).  NVR_ENOTFOUND. */
 nvr_err users_delete(nvr_index *ix, const char *name);
+
+/* The district catalog's people as this recorder mirrors them
+ * (catalog/catalog_dir.h), in one transaction: afterwards the users of
+ * source "catalog" are exactly v[0..n) (name, role, pwhash, grants), which
+ * is sorted by name as strcmp orders them (NVR_EINVAL if not, or a name
+ * repeats).  One
+ * no longer in v is deleted (with its sessions and tokens); one whose
+ * pwhash changed loses its sessions.  A name that belongs to an account of
+ * another source is never taken over: skipped(name, arg) is called and the
+ * account left alone.  *removed (if not NULL) gets how many were deleted. */
+nvr_err users_replace_catalog(nvr_index *ix, const struct user *v, size_t n, int64_t now_us,
+                              void (*skipped)(const char *name, void *arg), void *arg, int *removed);
 
 /* ---- sessions (token_hash = SHA-256 of the cookie value) ---- */
 nvr_err users_session_add(nvr_index *ix, const uint8_t hash[32], int64_t user_id, const char *csrf, const char *address,

@@ -60,6 +60,7 @@ enum section_kind {
     SEC_ALERTS,
     SEC_UI,
     SEC_CATALOG,
+    SEC_CONSOLE,
     SEC_OIDC,
     SEC_LDAP,
 };
@@ -248,6 +249,9 @@ static const struct conf_key conf_keys[] = {
      "a postgresql:// or postgres:// URL (libpq's connection URI)", 0, 0},
     {SEC_CATALOG, "site", parse_site, SRV(catalog.site), 0, "1 to 64 of a-z, 0-9, _ and -", 0, 0},
     {SEC_CATALOG, "publish_seconds", parse_int, SRV(catalog.publish_seconds), 0, "an integer from 1 to 3600", 1, 3600},
+    {SEC_CATALOG, "advertise", parse_public_url, SRV(catalog.advertise), 0,
+     "http:// or https:// and a host (and port), without a path", 0, 0},
+    {SEC_CONSOLE, "max_proxied", parse_int, SRV(console.max_proxied), 0, "an integer from 1 to 4096", 1, 4096},
     {SEC_OIDC, "issuer", parse_issuer, OIDC(issuer), 0,
      "an https:// URL without query or fragment (http:// only on loopback)", 0, 0},
     {SEC_OIDC, "client_id", parse_text, OIDC(client_id), 0, "a non-empty text", 0, 0},
@@ -304,7 +308,7 @@ struct parser {
     struct nvr_config *cfg;
     size_t cameras_cap;
     int too_many_reported;
-    struct section server, storage, camera, alerts, ui, catalog, oidc, ldap;
+    struct section server, storage, camera, alerts, ui, catalog, console, oidc, ldap;
     /* the section the next key belongs to */
     enum section_kind kind;
     struct section *sec;          /* &server, &storage or &camera */
@@ -1095,10 +1099,13 @@ static void check_catalog(struct parser *p)
 {
     int url = p->catalog.key_line[find_key(SEC_CATALOG, "url")];
     int site = p->catalog.key_line[find_key(SEC_CATALOG, "site")];
-    if (url && !site)
+    if (url && !site && !p->console.header_line)
         report(p, url, "url is set but site is not (the name this recorder publishes its cameras under)");
     if (site && !url)
         report(p, site, "site is set but url is not (the catalog's postgresql:// URL)");
+    int adv = p->catalog.key_line[find_key(SEC_CATALOG, "advertise")];
+    if (adv && !url)
+        report(p, adv, "advertise is set but url is not (the catalog's postgresql:// URL)");
 }
 
 /* Rules for [oidc] as a whole: an issuer, a client and its secret (one
@@ -1301,16 +1308,22 @@ static nvr_err open_section(struct parser *p, char *name, int line)
         return NVR_OK;
     }
     if (strcmp(name, "server") == 0 || strcmp(name, "storage") == 0 || strcmp(name, "ui") == 0 ||
-        strcmp(name, "catalog") == 0) {
+        strcmp(name, "catalog") == 0 || strcmp(name, "console") == 0) {
         int server = strcmp(name, "server") == 0, ui = strcmp(name, "ui") == 0;
-        int catalog = strcmp(name, "catalog") == 0;
-        struct section *sec = server ? &p->server : ui ? &p->ui : catalog ? &p->catalog : &p->storage;
+        int catalog = strcmp(name, "catalog") == 0, console = strcmp(name, "console") == 0;
+        struct section *sec = server    ? &p->server
+                              : ui      ? &p->ui
+                              : catalog ? &p->catalog
+                              : console ? &p->console
+                                        : &p->storage;
         /* a repeated section goes on filling the first one, so its keys are still checked */
         if (sec->header_line)
             report(p, line, "duplicate section [%s] (first at line %d)", name, sec->header_line);
         else
             sec->header_line = line;
-        p->kind = server ? SEC_SERVER : ui ? SEC_UI : catalog ? SEC_CATALOG : SEC_STORAGE;
+        p->kind = server ? SEC_SERVER : ui ? SEC_UI : catalog ? SEC_CATALOG : console ? SEC_CONSOLE : SEC_STORAGE;
+        if (console)
+            p->cfg->console.present = 1;
         p->sec = sec;
         p->base = p->cfg;
         snprintf(p->label, sizeof(p->label), "[%s]", name);
@@ -1571,6 +1584,7 @@ nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct 
     p.cfg->alerts.cert_warn_days = 14;
     p.cfg->alerts.storage_seconds = 120;
     p.cfg->catalog.publish_seconds = 10;
+    p.cfg->console.max_proxied = 64;
     p.cfg->archive.after_days = 7;
     p.cfg->archive.path_style = 1;
     p.cfg->archive.cache_bytes = (uint64_t)2 << 30;
@@ -1705,6 +1719,7 @@ void nvr_config_free(struct nvr_config **cfg)
         memset(c->catalog.url, 0, strlen(c->catalog.url));
     free(c->catalog.url);
     free(c->catalog.site);
+    free(c->catalog.advertise);
     struct nvr_oidc_config *o = &c->oidc;
     if (o->client_secret)
         memset(o->client_secret, 0, strlen(o->client_secret));

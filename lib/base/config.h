@@ -71,6 +71,14 @@ struct nvr_catalog_config {
     char *url;           /* postgresql://... (may hold a password: never echoed nor logged) */
     char *site;          /* this recorder's site name; required with url */
     int publish_seconds; /* how often it publishes; default 10 */
+    char *advertise;     /* http(s)://host[:port] the district console reaches this recorder at; NULL: unset */
+};
+
+/* [console] (docs/ref/config.md): read by `nvr console`, the district's web
+ * UI over the catalog; with it [catalog] url needs no site. */
+struct nvr_console_config {
+    int present;     /* 1: the file has a [console] section */
+    int max_proxied; /* camera transfers proxied at once, default 64 (more: 503) */
 };
 
 /* [ui] time_format: how the browser UI shows a time of day (each browser may
@@ -182,6 +190,8 @@ struct nvr_config {
     struct nvr_alerts_config alerts;
     /* [catalog] */
     struct nvr_catalog_config catalog;
+    /* [console] */
+    struct nvr_console_config console;
     /* [ldap] */
     struct nvr_ldap_config ldap;
     /* [ui] */

@@ -154,7 +154,13 @@ nvr_err catalog_start(struct catalog **out, struct nvr *nvr)
     pthread_cond_init(&c->cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&c->mu, NULL);
-    nvr_err rc = catalog_publish_create(&c->pub, c->cfg->site, nvr->started_us);
+    char pin[CATALOG_PIN_LEN] = "", err[300];
+    nvr_err rc = NVR_OK;
+    /* the certificate the server read at start-up (cli.c): its public key's pin */
+    if (nvr->cfg->tls_cert && (rc = catalog_tls_pin(nvr->cfg->tls_cert, pin, err, sizeof err)))
+        nvr_log(NVR_ERROR, NULL, "catalog: %s", err);
+    if (rc == NVR_OK)
+        rc = catalog_publish_create(&c->pub, c->cfg->site, nvr->started_us, c->cfg->advertise, pin[0] ? pin : NULL);
     if (rc == NVR_OK && pthread_create(&c->thread, NULL, run, c) != 0)
         rc = NVR_ENOMEM;
     if (rc) {

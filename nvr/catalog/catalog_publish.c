@@ -11,7 +11,11 @@
 #include "storage/storage.h"
 #include "version.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +31,50 @@ struct cam_state {
 
 struct catalog_pub {
     char site[INDEX_ID_MAX];
-    struct catalog_extras extras; /* holds, alerts, storage, audit (catalog_extras.h) */
+    char *advertise;               /* NULL: unset */
+    char tls_pin[CATALOG_PIN_LEN]; /* "": no TLS */
+    struct catalog_extras extras;  /* holds, alerts, storage, audit (catalog_extras.h) */
     int64_t started_us;
     struct cam_state *cams;
     size_t n, cap;
 };
 
-nvr_err catalog_publish_create(struct catalog_pub **out, const char *site, int64_t started_us)
+nvr_err catalog_tls_pin(const char *path, char out[CATALOG_PIN_LEN], char *err, size_t errlen)
+{
+    unsigned char *der = NULL, md[32];
+    unsigned int mdlen = 0;
+    nvr_err rc = NVR_EINVAL;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read tls_cert %s: %s", path, strerror(errno));
+        return NVR_EIO;
+    }
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    int n = x ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der) : -1;
+    if (n > 0 && EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL) == 1 && mdlen == 32) {
+        memcpy(out, "sha256//", 8);
+        EVP_EncodeBlock((unsigned char *)out + 8, md, 32); /* 44 characters and a NUL */
+        rc = NVR_OK;
+    } else {
+        snprintf(err, errlen, "tls_cert %s holds no certificate", path);
+    }
+    OPENSSL_free(der);
+    X509_free(x);
+    return rc;
+}
+
+nvr_err catalog_publish_create(struct catalog_pub **out, const char *site, int64_t started_us, const char *advertise,
+                               const char *tls_pin)
 {
     struct catalog_pub *p = calloc(1, sizeof *p);
     if (!p)
         return NVR_ENOMEM;
+    if (advertise && !(p->advertise = strdup(advertise))) {
+        free(p);
+        return NVR_ENOMEM;
+    }
+    snprintf(p->tls_pin, sizeof p->tls_pin, "%s", tls_pin ? tls_pin : "");
     snprintf(p->site, sizeof p->site, "%s", site);
     p->started_us = started_us;
     *out = p;
@@ -49,6 +86,7 @@ void catalog_publish_destroy(struct catalog_pub **p)
     if (!p || !*p)
         return;
     free((*p)->cams);
+    free((*p)->advertise);
     free(*p);
     *p = NULL;
 }
@@ -86,13 +124,14 @@ static struct cam_state *cam_state(struct catalog_pub *p, const char *id)
 static nvr_err put_site(struct catalog_pub *p, PGconn *conn, int64_t now_us, char *err, size_t errlen)
 {
     char a[24], b[24];
-    const char *v[] = {p->site, NVR_VERSION, I64(a, p->started_us), I64(b, now_us)};
+    const char *v[] = {p->site,        NVR_VERSION,  I64(a, p->started_us),
+                       I64(b, now_us), p->advertise, p->tls_pin[0] ? p->tls_pin : NULL};
     return catalog_exec(
         conn,
-        "INSERT INTO nvr_sites (name, version, started_us, last_seen_us) VALUES ($1, $2, $3, $4) "
+        "INSERT INTO nvr_sites (name, version, started_us, last_seen_us, url, tls_pin) VALUES ($1, $2, $3, $4, $5, $6) "
         "ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, started_us = EXCLUDED.started_us, "
-        "last_seen_us = EXCLUDED.last_seen_us",
-        4, v, NULL, "site", err, errlen);
+        "last_seen_us = EXCLUDED.last_seen_us, url = EXCLUDED.url, tls_pin = EXCLUDED.tls_pin",
+        6, v, NULL, "site", err, errlen);
 }
 
 static nvr_err put_camera(struct catalog_pub *p, PGconn *conn, const struct camera *c, int64_t oldest_us,

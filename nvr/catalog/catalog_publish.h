@@ -31,7 +31,16 @@
 struct nvr;
 struct catalog_pub;
 
-nvr_err catalog_publish_create(struct catalog_pub **out, const char *site, int64_t started_us);
+/* advertise (NULL: unset) and tls_pin (NULL: no TLS) go to the site's row
+ * as url and tls_pin. */
+nvr_err catalog_publish_create(struct catalog_pub **out, const char *site, int64_t started_us, const char *advertise,
+                               const char *tls_pin);
+
+/* curl's CURLOPT_PINNEDPUBLICKEY form of the first certificate in the PEM
+ * file path: "sha256//" + base64(SHA-256 of its DER SubjectPublicKeyInfo).
+ * NVR_EIO (unreadable), NVR_EINVAL (no certificate) with a reason in err. */
+#define CATALOG_PIN_LEN 64
+nvr_err catalog_tls_pin(const char *path, char out[CATALOG_PIN_LEN], char *err, size_t errlen);
 void catalog_publish_destroy(struct catalog_pub **p);
 
 /* Forgets what was published (after a failure or a new connection: P1). */

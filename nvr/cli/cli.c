@@ -16,6 +16,7 @@
 #include "base/json.h"
 #include "alert/alert.h"
 #include "catalog/catalog.h"
+#include "catalog/catalog_dir.h"
 #include "audit/audit_runner.h"
 #include "base/log.h"
 #include "core/auth.h"
@@ -468,7 +469,7 @@ int cli_run(int argc, char **argv)
     http_server_set_guard(nvr.http, http_auth_guard);
     if ((rc = alert_engine_start(&nvr.alerts, &nvr)))
         goto out;
-    if ((rc = catalog_start(&nvr.catalog, &nvr)))
+    if ((rc = catalog_start(&nvr.catalog, &nvr)) || (rc = catalog_dir_start(&nvr.catdir, &nvr)))
         goto out;
     nvr_log(NVR_INFO, NULL, "nvr %s recording cameras=%zu data_dir=%s", NVR_VERSION, nvr.cfg->ncameras,
             nvr.cfg->data_dir);
@@ -507,6 +508,7 @@ out:
     alert_engine_stop(&nvr.alerts); /* first: what stops next is not an incident */
     catalog_stop(&nvr.catalog);     /* before the cameras it reads */
     http_server_stop(&nvr.http);
+    catalog_dir_stop(&nvr.catdir); /* after the HTTP server: auth asks it */
     if (nvr.auth && nvr.key) {
         auth_log_flush(nvr.auth); /* the counts of anonymous events not yet written */
         if (status == 0)

@@ -34,7 +34,9 @@ int cli_version_key(int argc, char **argv);   /* cli_export.c: version --key */
 int cli_backup(int argc, char **argv);        /* cli_backup.c */
 int cli_redact(int argc, char **argv);        /* cli_redact.c */
 int cli_motion(int argc, char **argv);        /* cli_motion.c */
+int cli_console(int argc, char **argv);       /* cli_console.c */
 int cli_restore(int argc, char **argv);       /* cli_backup.c */
+int cli_district(int argc, char **argv);      /* cli_district.c */
 void cli_usage(FILE *f);                      /* cli_opts.c */
 
 /* One option of a subcommand (cli_opts.c): --NAME, and -SHORT when

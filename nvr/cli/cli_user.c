@@ -164,7 +164,18 @@ static int user_del(const struct user_opts *o, nvr_index *ix, const char *op)
         fprintf(stderr, "nvr: user del needs NAME\n");
         return 2;
     }
-    int rc = users_delete(ix, o->positional);
+    struct user *u = calloc(1, sizeof *u);
+    int rc = u ? users_get(ix, o->positional, u) : NVR_ENOMEM;
+    int managed = rc == NVR_OK && strcmp(u->source, "catalog") == 0;
+    if (u)
+        sodium_memzero(u, sizeof *u);
+    free(u);
+    if (managed) {
+        fprintf(stderr, "nvr: %s is managed by the district catalog: nvr district user del\n", o->positional);
+        return 1;
+    }
+    if (rc == NVR_OK)
+        rc = users_delete(ix, o->positional);
     if (rc) {
         fprintf(stderr, "nvr: cannot delete %s: %s\n", o->positional,
                 rc == NVR_ENOTFOUND ? "no such user" : nvr_strerror(rc));

@@ -47,6 +47,7 @@ struct auth {
     struct signin_tickets *tickets;    /* between password and second factor (its own lock) */
     enum nvr_totp_policy totp_policy;  /* [server] totp_required */
     struct dir_ldap *ldap;             /* [ldap]; NULL: local accounts only */
+    struct auth_directory dir;         /* the catalog's mirror (guarded by mu); .token NULL: none */
 };
 
 static void random_secret(char out[AUTH_SECRET_LEN])
@@ -183,6 +184,8 @@ static int totp_enabled(struct auth *a, int64_t user_id)
     sodium_memzero(&ts, sizeof ts);
     return on;
 }
+
+static int is_local(const struct user *u);
 
 /* The local check: rc is users_get's answer for name (u filled when NVR_OK). */
 static nvr_err local_login(int rc, const char *pw, const struct user *u)
@@ -333,7 +336,8 @@ nvr_err auth_login(struct auth *a, const char *name, const char *pw, const char 
     }
     signin_limit_succeeded(a->limit, name, address);
     char detail[48];
-    snprintf(detail, sizeof detail, "%s%s", users_role_name(u->role), strcmp(u->source, "ldap") ? "" : " source=ldap");
+    snprintf(detail, sizeof detail, "%s%s%s", users_role_name(u->role),
+             is_local(u) ? "" : " source=", is_local(u) ? "" : u->source);
     auth_log(a, u->name, address, "login", "", detail);
     return NVR_OK;
 }
@@ -596,6 +600,36 @@ static int cookie_value(const char *header, const char *name, char *out, size_t 
     return -1;
 }
 
+void auth_set_directory(struct auth *a, const struct auth_directory *d)
+{
+    pthread_mutex_lock(&a->mu);
+    if (d)
+        a->dir = *d;
+    else
+        memset(&a->dir, 0, sizeof a->dir);
+    pthread_mutex_unlock(&a->mu);
+}
+
+/* A token the console issued (D3, docs/design/catalog.md): the mirrored
+ * catalog user it belongs to, into out->u.  NVR_EAUTH when there is none,
+ * it expired, or the name is a local account of another source. */
+static nvr_err directory_token(struct auth *a, nvr_index *ix, const uint8_t h[32], int64_t now, struct auth_user *out)
+{
+    struct auth_directory d;
+    char name[INDEX_ID_MAX];
+    int64_t expires = 0;
+    pthread_mutex_lock(&a->mu);
+    d = a->dir;
+    pthread_mutex_unlock(&a->mu);
+    if (!d.token || d.token(d.ctx, h, name, &expires) != NVR_OK || expires <= now)
+        return NVR_EAUTH;
+    int rc = users_get(ix, name, &out->u);
+    sodium_memzero(out->u.pwhash, sizeof out->u.pwhash);
+    if (rc)
+        return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
+    return strcmp(out->u.source, "catalog") == 0 ? NVR_OK : NVR_EAUTH;
+}
+
 nvr_err auth_request(struct auth *a, const char *cookie_header, const char *authorization, struct auth_user *out)
 {
     /* lookups on the readers' connection: an API request never queues behind
@@ -620,8 +654,10 @@ nvr_err auth_request(struct auth *a, const char *cookie_header, const char *auth
                 return NVR_OK;
             }
         pthread_mutex_unlock(&a->mu);
-        if ((rc = users_token_find(ix, h, &uid)))
-            return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
+        if ((rc = users_token_find(ix, h, &uid)) == NVR_ENOTFOUND)
+            return directory_token(a, ix, h, now, out); /* not cached: a removal counts at once (D1) */
+        if (rc)
+            return rc;
         users_token_touch(wix, h, now); /* last use, to TOKEN_CACHE_US */
         if ((rc = users_get_id(ix, uid, &out->u)))
             return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
@@ -641,8 +677,13 @@ nvr_err auth_request(struct auth *a, const char *cookie_header, const char *auth
         if (!cookie_header || cookie_value(cookie_header, AUTH_COOKIE, secret, sizeof secret))
             return NVR_EAUTH;
         secret_hash(secret, out->session_hash);
-        if ((rc = users_session_get(ix, out->session_hash, &uid, out->csrf, &created, &last)))
-            return rc == NVR_ENOTFOUND ? NVR_EAUTH : rc;
+        rc = users_session_get(ix, out->session_hash, &uid, out->csrf, &created, &last);
+        if (rc == NVR_ENOTFOUND) {
+            random_secret(out->csrf); /* read only: a CSRF token nobody knows */
+            return directory_token(a, ix, out->session_hash, now, out);
+        }
+        if (rc)
+            return rc;
         if (now - last > AUTH_IDLE_US || now - created > AUTH_ABSOLUTE_US) {
             users_session_delete(wix, out->session_hash);
             return NVR_EAUTH;

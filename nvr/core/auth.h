@@ -10,7 +10,9 @@
  *     AUTH_ABSOLUTE_US since login; state-changing requests also need the
  *     session's CSRF token in `X-CSRF-Token` and a matching `Origin`;
  *   - `Authorization: Bearer TOKEN` (an API token; the index keeps its
- *     SHA-256), which needs no CSRF token.
+ *     SHA-256), which needs no CSRF token;
+ *   - either of them carrying a token the district's console issued, looked
+ *     up in the mirror of the catalog (auth_set_directory).
  * Credentials are never read from a query string.
  *
  * Threads: any thread; the rate limiter is guarded by its own mutex, the
@@ -161,6 +163,24 @@ nvr_err auth_token_create(struct auth *a, int64_t user_id, const char *label, ch
  * changed through this server; changes made by another process, such as the
  * CLI, take effect within TOKEN_CACHE_US = 10 s). */
 void auth_forget_tokens(struct auth *a);
+
+/* The district's people as a recorder mirrors them (catalog/catalog_dir.h):
+ * token(ctx, hash, name, expires_us) gives the user name and expiry (wall
+ * clock, us) of the console token whose SHA-256 is hash, NVR_OK or
+ * NVR_ENOTFOUND; it may wait (at most 2 s) for a refresh. */
+struct auth_directory {
+    nvr_err (*token)(void *ctx, const uint8_t hash[32], char name[INDEX_ID_MAX], int64_t *expires_us);
+    void *ctx;
+};
+
+/* Sets (d copied) or, d NULL, clears the mirror auth_request asks about a
+ * cookie or bearer token that is no local session or token: a token found
+ * there and not expired signs in as the local user of that name, only if
+ * that user's source is "catalog" (never a local account of the same
+ * name).  It counts as a bearer token (no CSRF token needed) when it came
+ * as Bearer; as a cookie it may only read (its CSRF token is known to
+ * nobody).  Cleared only after the HTTP server stopped. */
+void auth_set_directory(struct auth *a, const struct auth_directory *d);
 
 /* Whether u may see cam: admins all; others by grant (the camera id,
  * "group:" + the camera's group, or "*"). */

@@ -24,6 +24,7 @@ struct rendition_pool;
 struct alert_engine;
 struct archive;
 struct catalog;
+struct catalog_dir;
 struct oidc;
 
 struct nvr {
@@ -43,6 +44,7 @@ struct nvr {
     struct archive *archive;           /* the S3 archive tier, NULL without (storage/archive.h) */
     struct motion_pool *motion;        /* motion detection's workers (motion/motion.h) */
     struct catalog *catalog;           /* the district catalog's publisher, NULL without (catalog/catalog.h) */
+    struct catalog_dir *catdir;        /* the mirror of the district's people, NULL without (catalog/catalog_dir.h) */
     struct oidc *oidc;                 /* OpenID Connect sign-in, NULL without [oidc] (oidc.h) */
 };
 

@@ -37,6 +37,7 @@
 #include "playback/rendition.h"
 #include "http/rendition_api.h"
 #include "catalog/catalog.h"
+#include "catalog/catalog_dir.h"
 #include "version.h"
 
 #include <errno.h>
@@ -411,6 +412,29 @@ static void metric_header(FILE *f, const char *name, const char *type, const cha
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The mirror of the district's people (catalog/catalog_dir.h), with a
+ * [catalog] only. */
+static void write_directory_metrics(const struct nvr *nvr, FILE *f)
+{
+    struct catalog_dir_stats ds;
+    if (!nvr->catdir)
+        return;
+    catalog_dir_stats(nvr->catdir, &ds);
+    metric_header(f, "nvr_catalog_directory_reads_total", "counter",
+                  "Reads of the catalog's people: kind=version (the version) or tables (all of them).");
+    fprintf(f, "nvr_catalog_directory_reads_total{kind=\"version\"} %llu\n", (unsigned long long)ds.version_reads);
+    fprintf(f, "nvr_catalog_directory_reads_total{kind=\"tables\"} %llu\n", (unsigned long long)ds.table_reads);
+    metric_header(f, "nvr_catalog_directory_refresh_requests_total", "counter",
+                  "Immediate refreshes asked for by tokens the mirror did not know (at most one a second).");
+    fprintf(f, "nvr_catalog_directory_refresh_requests_total %llu\n", (unsigned long long)ds.refresh_requests);
+    metric_header(f, "nvr_catalog_directory_users", "gauge", "The catalog's users mirrored here.");
+    fprintf(f, "nvr_catalog_directory_users %llu\n", (unsigned long long)ds.users);
+    metric_header(f, "nvr_catalog_directory_tokens", "gauge", "The console's tokens mirrored here.");
+    fprintf(f, "nvr_catalog_directory_tokens %llu\n", (unsigned long long)ds.tokens);
+    metric_header(f, "nvr_catalog_directory_up", "gauge", "1 while the last read of the catalog's people succeeded.");
+    fprintf(f, "nvr_catalog_directory_up %d\n", ds.connected);
+}
+
 static http_result h_metrics(struct http_request *r, struct nvr *nvr)
 {
     struct http_body b;
@@ -527,6 +551,7 @@ static http_result h_metrics(struct http_request *r, struct nvr *nvr)
     fprintf(b.f, "nvr_playback_renditions %d\n", nvr->renditions ? rendition_pool_active(nvr->renditions) : 0);
     http_storage_write_metrics(nvr, b.f);
     http_server_write_metrics(nvr->http, b.f);
+    write_directory_metrics(nvr, b.f);
     return http_body_send(r, &b, 200, "text/plain; version=0.0.4; charset=utf-8", "no-store");
 }
 

@@ -682,6 +682,16 @@ static int other_admins(struct nvr *nvr, const char *name)
     return k > 0;
 }
 
+/* A person of the district's catalog is changed there, never here: the
+ * mirror would undo it (docs/design/catalog.md, "People"). */
+static http_result catalog_managed(struct http_request *r, const char *name)
+{
+    return http_reply_error(r, 409,
+                            "%s is managed by the district catalog: change it there (nvr district user, or the "
+                            "console)",
+                            name);
+}
+
 http_result http_users_update(struct http_request *r, struct nvr *nvr)
 {
     char role[32], pw[300], err[160];
@@ -696,6 +706,10 @@ http_result http_users_update(struct http_request *r, struct nvr *nvr)
     if (rc) {
         ret = rc == NVR_ENOTFOUND ? http_reply_error(r, 404, "no such user")
                                   : http_reply_error(r, 500, "cannot read the user: %s", nvr_strerror(rc));
+        goto out;
+    }
+    if (strcmp(u->source, "catalog") == 0) {
+        ret = catalog_managed(r, u->name);
         goto out;
     }
     if (http_json_text(o, "role", 0, role, sizeof role, err, sizeof err) ||
@@ -767,6 +781,8 @@ http_result http_users_delete(struct http_request *r, struct nvr *nvr)
         ret = http_reply_error(r, 404, "no such user");
     else if (rc)
         ret = http_reply_error(r, 500, "cannot read the user: %s", nvr_strerror(rc));
+    else if (strcmp(u->source, "catalog") == 0)
+        ret = catalog_managed(r, u->name);
     else if (u->role == USER_ADMIN && !other_admins(nvr, u->name))
         ret = http_reply_error(r, 409, "the last admin cannot be deleted");
     else if ((rc = users_delete(storage_index(nvr->st), u->name)))

@@ -130,8 +130,8 @@ struct http_request {
     void (*release_user)(void *user);
     char addr[64]; /* client address, "" until asked */
     int nextra;
-    char extra_name[4][64];    /* headers for the next reply */
-    char extra_value[4][2048]; /* (a Location to an OpenID provider can be long) */
+    char extra_name[6][64];    /* headers for the next reply */
+    char extra_value[6][2048]; /* (a Location to an OpenID provider can be long) */
 };
 
 /* Headers on every answer: no sniffing, no framing, no referrer leaks, and a
@@ -253,6 +253,13 @@ http_result http_reply_stream(struct http_request *r, const char *content_type, 
                               http_stream_read fn, void *cls, void (*attach)(void *cls, struct http_stream *s),
                               void (*free_fn)(void *cls))
 {
+    return http_reply_stream_status(r, 200, UINT64_MAX, content_type, cache_control, fn, cls, attach, free_fn);
+}
+
+http_result http_reply_stream_status(struct http_request *r, unsigned status, uint64_t size, const char *content_type,
+                                     const char *cache_control, http_stream_read fn, void *cls,
+                                     void (*attach)(void *cls, struct http_stream *s), void (*free_fn)(void *cls))
+{
     struct http_server *srv = r->srv;
     struct http_stream *s = calloc(1, sizeof *s);
     if (!s) {
@@ -265,8 +272,8 @@ http_result http_reply_stream(struct http_request *r, const char *content_type, 
     s->cls = cls;
     s->free_fn = free_fn;
     pthread_mutex_init(&s->mu, NULL);
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, s, stream_free);
+    struct MHD_Response *resp = MHD_create_response_from_callback(size == UINT64_MAX ? MHD_SIZE_UNKNOWN : size,
+                                                                  32 * 1024, stream_read, s, stream_free);
     if (!resp) {
         pthread_mutex_destroy(&s->mu);
         free(s);
@@ -289,9 +296,10 @@ http_result http_reply_stream(struct http_request *r, const char *content_type, 
         setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
     }
     attach(cls, s);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control ? cache_control : "no-store");
-    return queue(r, 200, resp);
+    return queue(r, status, resp);
 }
 
 static void *later_thread(void *p)
@@ -429,9 +437,57 @@ struct http_server *http_request_server(const struct http_request *r)
     return r->srv;
 }
 
+struct qs {
+    char *out;
+    size_t n, len;
+    int over;
+};
+
+static void qs_put(struct qs *q, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char e[4] = {(char)*p, 0, 0, 0};
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+              *p == '.' || *p == '_' || *p == '~'))
+            e[0] = '%', e[1] = hex[*p >> 4], e[2] = hex[*p & 15];
+        size_t el = strlen(e);
+        if (q->len + el >= q->n) {
+            q->over = 1;
+            return;
+        }
+        memcpy(q->out + q->len, e, el + 1);
+        q->len += el;
+    }
+}
+
+static enum MHD_Result qs_each(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    struct qs *q = cls;
+    if (q->len && q->len + 1 < q->n)
+        q->out[q->len++] = '&', q->out[q->len] = '\0';
+    qs_put(q, key);
+    if (value) {
+        if (q->len + 1 < q->n)
+            q->out[q->len++] = '=', q->out[q->len] = '\0';
+        qs_put(q, value);
+    }
+    return q->over ? MHD_NO : MHD_YES;
+}
+
+int http_query_string(const struct http_request *r, char *out, size_t n)
+{
+    struct qs q = {.out = out, .n = n};
+    if (n)
+        out[0] = '\0';
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, qs_each, &q);
+    return q.over || n == 0 ? -1 : 0;
+}
+
 void http_add_reply_header(struct http_request *r, const char *name, const char *value)
 {
-    if (r->nextra >= 4)
+    if (r->nextra >= 6)
         return;
     snprintf(r->extra_name[r->nextra], sizeof r->extra_name[0], "%s", name);
     snprintf(r->extra_value[r->nextra], sizeof r->extra_value[0], "%s", value);
@@ -1280,6 +1336,8 @@ void http_server_trim_allocator(void)
 
 void http_server_write_metrics(struct http_server *s, FILE *f)
 {
+    if (!s) /* a request served before http_server_start returned (nvr->http not set yet) */
+        return;
     struct conn_guard *g = &s->guard_conns;
     pthread_mutex_lock(&g->mu);
     unsigned open = g->open;

@@ -132,7 +132,8 @@ void http_server_tune_allocator(void);
  * with 32 cameras on a loaded 2-core machine).  Logs when it took 200 ms or more. */
 void http_server_trim_allocator(void);
 
-/* Writes the request counters in Prometheus text format. */
+/* Writes the request counters in Prometheus text format (nothing for s NULL:
+ * a request served before http_server_start returned). */
 void http_server_write_metrics(struct http_server *s, FILE *f);
 
 /* ---- for handlers ---- */
@@ -145,6 +146,10 @@ const char *http_path(const struct http_request *r);
 
 /* A query argument, NULL if absent. */
 const char *http_query(const struct http_request *r, const char *key);
+
+/* The query string rebuilt from its arguments ("a=1&b=x%2Fy", percent-
+ * encoded again; "" when none) into out; -1 when it does not fit in n. */
+int http_query_string(const struct http_request *r, char *out, size_t n);
 
 /* The request body (NUL-terminated, "" if none; borrowed for the call),
  * its length in *len if len is not NULL.  GET and HEAD have none. */
@@ -165,7 +170,7 @@ void http_set_user(struct http_request *r, void *user, void (*release)(void *use
 struct http_server *http_request_server(const struct http_request *r);
 
 /* A header to add to the reply the handler makes next (e.g. Set-Cookie);
- * up to 4; strings copied. */
+ * up to 6; strings copied. */
 void http_add_reply_header(struct http_request *r, const char *name, const char *value);
 
 /* A request header, NULL if absent. */
@@ -223,6 +228,14 @@ typedef long (*http_stream_read)(void *cls, char *buf, size_t max);
 http_result http_reply_stream(struct http_request *r, const char *content_type, const char *cache_control,
                               http_stream_read fn, void *cls, void (*attach)(void *cls, struct http_stream *s),
                               void (*free_fn)(void *cls));
+
+/* The same with another status and, when size is not UINT64_MAX, a body of
+ * exactly size bytes (Content-Length instead of chunked): the console's
+ * proxy copies a recorder's 206 answer this way.  content_type NULL: none;
+ * headers added with http_add_reply_header go with it. */
+http_result http_reply_stream_status(struct http_request *r, unsigned status, uint64_t size, const char *content_type,
+                                     const char *cache_control, http_stream_read fn, void *cls,
+                                     void (*attach)(void *cls, struct http_stream *s), void (*free_fn)(void *cls));
 
 /* Makes a suspended stream call its reader again (from any thread). */
 void http_stream_wake(struct http_stream *s);

@@ -7,7 +7,8 @@ This script sets the scene with the integration harness: cameras "lobby" and
 "gym" (gym in group "south", with markup in its name that must show as text),
 an admin made with the CLI; then it runs the Node driver, which does every
 browser check (accounts, grants taking effect on the live page, API tokens,
-the access log and its CSV, the plain-HTTP warning) and saves screenshots
+the access log and its CSV, the plain-HTTP warning, a district catalog account
+that cannot be edited here) and saves screenshots
 under NVR_ARTIFACTS.  Afterwards it checks on the server side what the UI
 did: the access log chain still verifies and holds the UI's changes."""
 import os
@@ -32,6 +33,10 @@ with Camera("h264.mp4") as cam:
               server_extra="web_dir = %s" % web_dir)
     nvr.add_user("admin", "admin", Nvr.ADMIN_PASSWORD)
     nvr.token = nvr.make_token("admin")
+    # a person of the district's catalog as a recorder mirrors it (no [catalog] here: it stays)
+    subprocess.run(["sqlite3", os.path.join(nvr.data_dir, "index.db"),
+                    "INSERT INTO users(name, role, pwhash, pw_changed_us, created_us, source) "
+                    "VALUES ('dora', 'viewer', '!', 0, 0, 'catalog')"], check=True, timeout=30)
     nvr.start()
     check(wait_until(lambda: http_up(nvr.base_url), 10), "the server did not come up")
     check(nvr.wait_segments("lobby", 1, 30) and nvr.wait_segments("gym", 1, 30), "the cameras did not record")

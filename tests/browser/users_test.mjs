@@ -87,6 +87,13 @@ try {
   check(adminTokens.includes('cli'), `the admin's CLI-made API token is listed by label (${JSON.stringify(adminTokens)})`);
   check(/\d{4}-\d\d-\d\d \d{1,2}:\d\d:\d\d( [AP]M)?/.test(await adminRow.locator('td.created').textContent()), 'the creation time is shown');
 
+  // a person of the district catalog (a row the script made): marked, and not editable here
+  const catRow = page.locator('tr[data-user="dora"]');
+  check((await catRow.locator('td.name').textContent()).includes('(catalog)'), 'a catalog account is marked (catalog)');
+  check((await catRow.locator('button.edit, button.password, button.delete').count()) === 0,
+    'a catalog account has no Change, New password or Delete');
+  check((await catRow.locator('button.token').count()) === 1, 'a catalog account keeps New API token');
+
   // add a viewer granted lobby
   await page.click('#add');
   check(await page.locator('#user-dialog').isVisible(), 'Add a user opens the form');

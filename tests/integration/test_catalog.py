@@ -12,6 +12,9 @@ recorders of different sites publish into one real PostgreSQL server.
   coverage catches up with no gap that the recorder does not have;
 - retention is followed: the first run starts at the camera's oldest
   footage after old segments are deleted;
+- each site says where the console reaches it ([catalog] advertise ->
+  nvr_sites.url) and, over TLS, the pin of its certificate's public key
+  (nvr_sites.tls_pin, as openssl computes curl's sha256// pin);
 - the catalog's password is never in the log; a bad [catalog] line names
   its file and line."""
 import json
@@ -50,7 +53,21 @@ def main():
                 server_extra=cat % "north" + "[alerts]\ncamera_offline_seconds = 1\nhold_down_seconds = 0\n")
     south = Nvr("cat-south", [("gym", {"url": cam.url(), "segment_seconds": 2})],
                 server_extra=cat % "south", storage_extra="max_bytes = 1500000\nmin_free = 0")
+    # north is advertised over http, south over https with its own self-signed certificate
+    with open(north.config) as f:
+        text = f.read()
+    with open(north.config, "w") as f:
+        f.write(text.replace("[catalog]\n", "[catalog]\nadvertise = %s\n" % north.base_url, 1))
+    cert, key = os.path.join(south.dir, "cert.pem"), os.path.join(south.dir, "key.pem")
+    with open(south.config) as f:
+        text = f.read()
+    text = text.replace("[server]\n", "[server]\ntls_cert = %s\ntls_key = %s\n" % (cert, key), 1)
+    text = text.replace("[catalog]\n", "[catalog]\nadvertise = https://127.0.0.1:%d/\n" % south.port, 1)
+    with open(south.config, "w") as f:
+        f.write(text)
     try:
+        r = south.run_cli("cert", "-c", south.config, "--self-signed")
+        check(r.returncode == 0, "nvr cert --self-signed for south: %r" % r.stderr)
         # a bad line names its file and line (and never echoes the URL's password)
         bad = os.path.join(north.dir, "bad.conf")
         with open(bad, "w") as f:
@@ -58,6 +75,11 @@ def main():
         r = subprocess.run([NVR, "check", "-c", bad], capture_output=True, text=True, timeout=60)
         check(r.returncode != 0 and "bad.conf:4: url must be a postgresql://" in r.stderr and "hunter2" not in r.stderr,
               "a bad catalog url is refused by file and line, unechoed: %r" % r.stderr)
+        with open(bad, "w") as f:
+            f.write("[server]\ndata_dir = /tmp/x\n[catalog]\nurl = %s\nsite = a\nadvertise = ftp://x/\n" % pg.url())
+        r = subprocess.run([NVR, "check", "-c", bad], capture_output=True, text=True, timeout=60)
+        check(r.returncode != 0 and "bad.conf:6: advertise must be http:// or https://" in r.stderr,
+              "a bad advertise is refused by file and line: %r" % r.stderr)
 
         north.start()
         south.start()
@@ -68,6 +90,14 @@ def main():
               "each site's camera is published recording: %r" % cams())
         check([c[:2] for c in cams()] == [["north", "lobby"], ["south", "gym"]] and cams()[0][3] == "h264",
               "the cameras are named by site and id, with their codec: %r" % cams())
+        # where the console reaches each site, and the pin of south's public key
+        want_pin = subprocess.run(
+            "openssl x509 -in %s -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary "
+            "| base64" % cert, shell=True, capture_output=True, text=True, timeout=30).stdout.strip()
+        urls = pg.query("SELECT name, url, coalesce(tls_pin, '-') FROM nvr_sites ORDER BY name")
+        check(urls == [["north", north.base_url, "-"], ["south", "https://127.0.0.1:%d" % south.port,
+                                                         "sha256//" + want_pin]] and len(want_pin) == 44,
+              "nvr_sites.url is [catalog] advertise, tls_pin openssl's pin of south's key (%s): %r" % (want_pin, urls))
         health = lambda n: json.load(urllib.request.urlopen(n.base_url + "/api/v1/health", timeout=10))
         check(health(north)["catalog"] == "ok", "/api/v1/health says the catalog is ok: %r" % health(north))
         ver = pg.query("SELECT version FROM nvr_schema")
@@ -130,7 +160,10 @@ def main():
         check(after_segs >= before_segs + 5, "recording went on with the catalog down (%d -> %d segments)"
               % (before_segs, after_segs))
         warns = [l for l in north.log_text().splitlines() if "catalog:" in l and " warn " in l]
+        mirror = [l for l in warns if "directory mirror" in l]
+        warns = [l for l in warns if "directory mirror" not in l]
         check(1 <= len(warns) <= 2, "the outage is logged once, not once per retry: %r" % warns)
+        check(len(mirror) == 1, "the people's mirror logs the outage once: %r" % mirror)
         pg.start(create_db=False)
         back_at = time.time()
         ok = wait_until(lambda: runs(pg, "north", "lobby") and runs(pg, "north", "lobby")[-1][1] >= us(back_at), 75)

@@ -408,6 +408,20 @@ static void test_catalog_keys(void)
                   "nvr.conf:4: url must be a postgresql:// or postgres:// URL (libpq's connection URI)\n");
     expect_errors(SERVER "[catalog]\nurl = postgresql://db/nvr\nsite = North High\n",
                   "nvr.conf:5: site must be 1 to 64 of a-z, 0-9, _ and -, got \"North High\"\n");
+    /* advertise: where the console reaches this recorder */
+    cfg = parse_ok(SERVER "[catalog]\nurl = postgresql://db/nvr\nsite = n\nadvertise = https://nvr-north.example:8443/\n");
+    if (cfg) {
+        CHECK_EQ_STR(cfg->catalog.advertise, "https://nvr-north.example:8443");
+        nvr_config_free(&cfg);
+    }
+    expect_errors(SERVER "[catalog]\nurl = postgresql://db/nvr\nsite = n\nadvertise = ftp://x\n",
+                  "nvr.conf:6: advertise must be http:// or https:// and a host (and port), without a path, got "
+                  "\"ftp://x\"\n");
+    expect_errors(SERVER "[catalog]\nurl = postgresql://db/nvr\nsite = n\nadvertise = http://x/nvr\n",
+                  "nvr.conf:6: advertise must be http:// or https:// and a host (and port), without a path, got "
+                  "\"http://x/nvr\"\n");
+    expect_errors(SERVER "[catalog]\nadvertise = http://x\n",
+                  "nvr.conf:4: advertise is set but url is not (the catalog's postgresql:// URL)\n");
 }
 
 #define OIDC_OK_TEXT                                                                                                   \

@@ -54,12 +54,12 @@ static void test_open_migrates_and_reopens(void)
     nvr_index *ix = NULL;
     db_path(p, sizeof p);
     CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
-    CHECK_EQ_INT(index_schema_version(ix), 15);
+    CHECK_EQ_INT(index_schema_version(ix), 16);
     index_close(&ix);
     CHECK(ix == NULL);
     index_close(&ix); /* tolerates NULL */
     CHECK_EQ_INT(index_open(&ix, p), NVR_OK);
-    CHECK_EQ_INT(index_schema_version(ix), 15);
+    CHECK_EQ_INT(index_schema_version(ix), 16);
     index_close(&ix);
 }
 
@@ -92,6 +92,71 @@ static void test_user_source(void)
     u.role = USER_VIEWER;
     snprintf(u.source, sizeof u.source, "nis");
     CHECK(users_add(ix, &u) != NVR_OK);
+    index_close(&ix);
+}
+
+static void skipped_name(const char *name, void *arg)
+{
+    snprintf(arg, 32, "%s", name);
+}
+
+/* The catalog's people mirrored (users_replace_catalog): added, changed
+ * (a new pwhash ends sessions), removed (sessions and tokens with them),
+ * and a local account of the same name never taken over. */
+static void test_replace_catalog(void)
+{
+    char p[128], skipped[32] = "", csrf[USER_CSRF_LEN];
+    nvr_index *ix = NULL;
+    struct user v[2], got;
+    uint8_t h1[32] = {1}, h2[32] = {2};
+    int64_t uid = 0, c = 0, l = 0, tid = 0;
+    int removed = -1;
+    db_path(p, sizeof p);
+    CHECK_EQ_INT(index_open(&ix, p), NVR_OK); /* pat (local) from test_user_source */
+    memset(v, 0, sizeof v);
+    snprintf(v[0].name, sizeof v[0].name, "cat.ann");
+    v[0].role = USER_VIEWER;
+    snprintf(v[0].pwhash, sizeof v[0].pwhash, "h1");
+    v[0].ngrants = 2;
+    snprintf(v[0].grants[0], USER_GRANT_LEN, "lobby");
+    snprintf(v[0].grants[1], USER_GRANT_LEN, "group:east");
+    snprintf(v[1].name, sizeof v[1].name, "pat");
+    v[1].role = USER_ADMIN;
+    snprintf(v[1].pwhash, sizeof v[1].pwhash, "h-pat");
+    struct user swap[2] = {v[1], v[0]};
+    CHECK_EQ_INT(users_replace_catalog(ix, swap, 2, T0, NULL, NULL, &removed), NVR_EINVAL); /* not sorted */
+    CHECK_EQ_INT(users_replace_catalog(ix, v, 2, T0, skipped_name, skipped, &removed), NVR_OK);
+    CHECK_EQ_INT(removed, 0);
+    CHECK_EQ_STR(skipped, "pat");
+    CHECK_EQ_INT(users_get(ix, "pat", &got), NVR_OK);
+    CHECK_EQ_STR(got.source, "local"); /* not taken over */
+    CHECK_EQ_INT(got.role, USER_VIEWER);
+    CHECK_EQ_INT(users_get(ix, "cat.ann", &got), NVR_OK);
+    CHECK_EQ_STR(got.source, "catalog");
+    CHECK_EQ_STR(got.pwhash, "h1");
+    CHECK_EQ_INT((int)got.ngrants, 2);
+    CHECK_EQ_INT(users_session_add(ix, h1, got.id, "c", "127.0.0.1", T0), NVR_OK);
+    CHECK_EQ_INT(users_token_add(ix, h2, got.id, "t", T0, &tid), NVR_OK);
+    /* the same again: nothing changes, the session stays */
+    CHECK_EQ_INT(users_replace_catalog(ix, v, 1, T0 + S, NULL, NULL, &removed), NVR_OK);
+    CHECK_EQ_INT(users_session_get(ix, h1, &uid, csrf, &c, &l), NVR_OK);
+    /* a new role, grants and pwhash: the session ends */
+    v[0].role = USER_INVESTIGATOR;
+    v[0].ngrants = 1;
+    snprintf(v[0].pwhash, sizeof v[0].pwhash, "h2");
+    CHECK_EQ_INT(users_replace_catalog(ix, v, 1, T0 + 2 * S, NULL, NULL, &removed), NVR_OK);
+    CHECK_EQ_INT(users_get(ix, "cat.ann", &got), NVR_OK);
+    CHECK_EQ_INT(got.role, USER_INVESTIGATOR);
+    CHECK_EQ_INT((int)got.ngrants, 1);
+    CHECK_EQ_STR(got.pwhash, "h2");
+    CHECK_EQ_INT(users_session_get(ix, h1, &uid, csrf, &c, &l), NVR_ENOTFOUND);
+    CHECK_EQ_INT(users_token_find(ix, h2, &uid), NVR_OK);
+    /* gone from the catalog: deleted, its token with it; the local account stays */
+    CHECK_EQ_INT(users_replace_catalog(ix, NULL, 0, T0 + 3 * S, NULL, NULL, &removed), NVR_OK);
+    CHECK_EQ_INT(removed, 1);
+    CHECK_EQ_INT(users_get(ix, "cat.ann", &got), NVR_ENOTFOUND);
+    CHECK_EQ_INT(users_token_find(ix, h2, &uid), NVR_ENOTFOUND);
+    CHECK_EQ_INT(users_get(ix, "pat", &got), NVR_OK);
     index_close(&ix);
 }
 
@@ -550,6 +615,7 @@ int main(void)
         return 2;
     RUN(test_open_migrates_and_reopens);
     RUN(test_user_source);
+    RUN(test_replace_catalog);
     RUN(test_insert_update_finish_list);
     RUN(test_newer_schema_refused);
     RUN(test_damage_detected_and_salvaged);

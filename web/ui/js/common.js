@@ -60,9 +60,11 @@ export async function answerError(resp) {
 // The signed-in user ({name, role, cameras}) and a fresh CSRF token; the
 // server's UI settings ({time_format}) are kept for the formatters.
 let sessionPending = null;
+let onConsole = false; // the session came from `nvr console` (the district console)
 export function session() {
   const p = getJSON('/session').then((doc) => {
     sessionStorage.setItem(CSRF_KEY, doc.csrf_token);
+    onConsole = doc.console === true;
     // the policy wants a second factor this account lacks: the server
     // answers 403 everywhere but enrolment, so go there
     const t = doc.totp || {};
@@ -328,6 +330,7 @@ export function header(active) {
       for (const [href, text, id, roles] of NAV_PAGES) {
         if (roles.includes(u.role)) nav.append(link(href, text, id));
       }
+      if (onConsole) nav.append(link('district.html', 'District', 'district'));
       // the server's default may have changed since this browser last saw it
       document.getElementById('time-format-default').textContent = `Default (${serverTimeFormat()})`;
     })

@@ -66,13 +66,15 @@ function row(u) {
   // a directory account (ldap, oidc): the directory owns its password, and its
   // role and cameras are replaced at its next sign-in
   const directory = u.source && u.source !== 'local';
+  // a person of the district's catalog: changed there only (the server answers 409 here)
+  const catalog = u.source === 'catalog';
   const actions = el(
     'div',
     { class: 'row-actions' },
-    el('button', { type: 'button', class: 'small edit', onclick: () => openUser(u) }, 'Change'),
+    catalog ? null : el('button', { type: 'button', class: 'small edit', onclick: () => openUser(u) }, 'Change'),
     directory ? null : el('button', { type: 'button', class: 'small password', onclick: () => openPassword(u) }, 'New password'),
     el('button', { type: 'button', class: 'small token', onclick: () => openToken(u) }, 'New API token'),
-    el('button', { type: 'button', class: 'small danger delete', onclick: () => deleteUser(u) }, 'Delete'),
+    catalog ? null : el('button', { type: 'button', class: 'small danger delete', onclick: () => deleteUser(u) }, 'Delete'),
   );
   if (u.totp) {
     actions.append(el('button', { type: 'button', class: 'small danger totp-reset', onclick: () => resetTotp(u) },
@@ -86,7 +88,12 @@ function row(u) {
       { class: 'name', 'data-label': 'Name' },
       u.name,
       directory
-        ? el('span', { class: 'muted source', title: 'signs in through the directory; its groups set the role and cameras at each sign-in' }, ` (${u.source})`)
+        ? el('span', {
+          class: 'muted source',
+          title: catalog
+            ? 'a person of the district catalog: add, change and remove them there (nvr district user)'
+            : 'signs in through the directory; its groups set the role and cameras at each sign-in',
+        }, ` (${u.source})`)
         : null,
     ),
     el('td', { class: 'role', 'data-label': 'Role' }, u.role),
