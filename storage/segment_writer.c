@@ -12,6 +12,12 @@
  * 4-byte start code's leading zero is not part of the previous unit), so
  * the samples are the muxer's bytes; only the moof's layout is ours.
  *
+ * After a fragment's fdatasync its whole pages are dropped from the page
+ * cache (posix_fadvise DONTNEED; the partial last page stays, the next
+ * fragment continues it): footage is written once and rarely read soon,
+ * and the kernel then reuses the same few pages for the next writes
+ * instead of filling memory with new ones (docs/design/storage.md).
+ *
  * Invariants: `written` counts the bytes handed to write(2) and hashed,
  * `flushed` the bytes of whole fragments; between two flushes every held
  * packet is a reference owned here (held[0..nheld)), its NAL units
@@ -25,6 +31,7 @@
 #include "storage/sha256.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libavformat/avformat.h>
 #include <libavutil/opt.h>
 #include <limits.h>
@@ -486,6 +493,8 @@ nvr_err segment_writer_flush_fragment(struct segment_writer *w, uint32_t *bytes)
         w->io_error = errno;
         return writer_error(w, AVERROR(errno), "fdatasync");
     }
+    if (w->sync) /* durable and clean: its pages are not kept (storage.md, "Page cache") */
+        posix_fadvise(w->fd, (off_t)w->flushed, (off_t)(w->written - w->flushed), POSIX_FADV_DONTNEED);
     w->seq++;
     *bytes = (uint32_t)(w->written - w->flushed);
     w->flushed = w->written;

@@ -10,7 +10,8 @@
  *
  * The writer knows exactly how many bytes it wrote (it owns the AVIOContext
  * and the fd), keeps a running SHA-256 of them, and fdatasyncs after each
- * fragment when asked to, so that a fragment reported as flushed is durable.
+ * fragment when asked to, so that a fragment reported as flushed is durable
+ * (and then drops the fragment's whole pages from the page cache).
  * No trailer is written: a finished file and a file truncated after any
  * fragment look alike, which is what crash recovery relies on.
  *

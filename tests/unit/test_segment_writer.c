@@ -13,7 +13,8 @@
  * frames and media time from both, and the byte count and SHA-256 the
  * writer reports are those of its file.  A length-prefixed input (avcC
  * extradata) gives the same samples as the Annex-B one.  A non-increasing
- * decode time is refused (NVR_EINVAL) without breaking the file. */
+ * decode time is refused (NVR_EINVAL) without breaking the file.  With
+ * sync, the durable fragments' pages are not left in the page cache. */
 #include "base/err.h"
 #include "storage/fmp4_scan.h"
 #include "storage/segment_writer.h"
@@ -25,7 +26,10 @@
 #include <fcntl.h>
 #include <libavformat/avformat.h>
 #include <stdlib.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #define GOPS 3.5
@@ -44,15 +48,15 @@ static size_t frame_count(const struct clip *c)
     return gop ? (size_t)(gop * GOPS) : c->n;
 }
 
-static int write_ours(const struct clip *c, const AVCodecParameters *par, const char *path, size_t n, uint64_t *bytes,
-                      uint8_t sha[32])
+static int write_synced(const struct clip *c, const AVCodecParameters *par, const char *path, size_t n,
+                        uint64_t *bytes, uint8_t sha[32], int sync)
 {
     struct segment_writer *w = NULL;
     struct segment_writer_params p = {.camera = "t",
                                       .video = par,
                                       .video_tb = c->tb,
                                       .fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644),
-                                      .sync = 0};
+                                      .sync = sync};
     if (segment_writer_open(&w, &p) != NVR_OK)
         return -1;
     int rc = 0;
@@ -70,6 +74,12 @@ static int write_ours(const struct clip *c, const AVCodecParameters *par, const 
         rc = segment_writer_flush_fragment(w, &fb) != NVR_OK;
     *bytes = segment_writer_bytes(w);
     return segment_writer_close(&w, sha) != NVR_OK || rc ? -1 : 0;
+}
+
+static int write_ours(const struct clip *c, const AVCodecParameters *par, const char *path, size_t n, uint64_t *bytes,
+                      uint8_t sha[32])
+{
+    return write_synced(c, par, path, n, bytes, sha, 0);
 }
 
 /* The same through libavformat's muxer, as segment_writer did it. */
@@ -311,8 +321,55 @@ static void test_non_increasing_dts_is_refused(const char *clip_path)
     clip_close(&c);
 }
 
+/* With sync, a fragment's whole pages leave the page cache once durable
+ * (docs/design/storage.md, "Page cache"): most of them are not resident
+ * after the writer closed the file (mincore on a mapping, which reads
+ * nothing). */
+static void test_durable_pages_are_dropped(const char *clip_path)
+{
+    struct clip c;
+    char path[256];
+    uint64_t bytes = 0;
+    uint8_t sha[32];
+    struct statfs fs;
+    CHECK(clip_open(&c, clip_path) == 0);
+    snprintf(path, sizeof path, "%s/dropped.mp4", tmpdir);
+    CHECK(write_synced(&c, c.par, path, frame_count(&c), &bytes, sha, 1) == 0);
+    if (statfs(tmpdir, &fs) == 0 && fs.f_type == TMPFS_MAGIC) {
+        printf("skipped: %s is tmpfs (its pages are the file)\n", tmpdir);
+    } else {
+        long pg = sysconf(_SC_PAGESIZE);
+        int fd = open(path, O_RDONLY);
+        void *m = mmap(NULL, (size_t)bytes, PROT_READ, MAP_SHARED, fd, 0);
+        size_t npages = (size_t)((bytes + (uint64_t)pg - 1) / (uint64_t)pg);
+        unsigned char *vec = calloc(npages, 1);
+        CHECK(fd >= 0 && m != MAP_FAILED && vec && mincore(m, (size_t)bytes, vec) == 0);
+        /* page 0 holds the init section (not a fragment).  Not every page
+         * goes: a folio holding a fragment's partial last page stays whole,
+         * and the kernel keeps pages whose buffers the journal still holds
+         * (measured: 34 of 228 pages resident, 97 of 227 in the ASan
+         * build; every page counted without the fadvise) */
+        size_t resident = 0;
+        for (size_t i = 1; vec && i + 1 < npages; i++)
+            resident += vec[i] & 1;
+        printf("pages=%zu resident=%zu\n", npages, resident);
+        CHECK(npages > 100 && resident * 4 < npages * 3);
+        free(vec);
+        if (m != MAP_FAILED)
+            munmap(m, (size_t)bytes);
+        close(fd);
+    }
+    unlink(path);
+    clip_close(&c);
+}
+
 static char **clips;
 static int nclips;
+
+static void test_pages_dropped(void)
+{
+    test_durable_pages_are_dropped(clips[0]);
+}
 
 static void test_fragments_match_the_muxer(void)
 {
@@ -337,6 +394,7 @@ int main(int argc, char **argv)
         return 1;
     RUN(test_fragments_match_the_muxer);
     RUN(test_bad_dts);
+    RUN(test_pages_dropped);
     rmdir(tmpdir);
     return check_summary();
 }
