@@ -470,7 +470,9 @@ static http_result forward(struct http_request *r, struct console *c, const char
     if (upstream_status(x) == 401) {
         /* passed on, the browser would take its console session for ended */
         stream_gone(x);
-        return http_reply_error(r, 502, "the recorder of site %s did not accept your sign-in (not mirrored yet?)",
+        return http_reply_error(r, 502,
+                                "the recorder of site %s did not accept your sign-in (a console break-glass account, "
+                                "or a recorder that cannot reach the catalog)",
                                 site);
     }
     return answer(r, x);
