@@ -40,7 +40,8 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import NVR, TMP, Camera, Nvr, check, finish, free_port, iso, probe, probe_duration, wait_until
+from harness import (NVR, TMP, Camera, Nvr, check, finish, free_port, iso, parse_time, probe, probe_duration,
+                     wait_until)
 from pg_server import PgServer
 
 PUBLISH = 2
@@ -409,6 +410,24 @@ def main():
             d = probe_duration(out) if rc == 0 else 0
             print("%s through the console: %.2f s decoded of 6 s asked" % (full, d))
             check(rc == 0 and 4.0 <= d <= 9.0, "%s plays through the console's playback.m3u8 (%.2f s) %s" % (full, d, err))
+
+        # the catalog's coverage of a site (a district timeline), clipped to the range, grants applied
+        q = "start=%s&end=%s" % (iso(t0), iso(t1))
+        st, cv = con.json("GET", "/api/v1/sites/north/coverage?" + q, secret=boss)
+        runs = [(parse_time(a), parse_time(b)) for a, b in cv["cameras"][0]["runs"]] if st == 200 and cv["cameras"] else []
+        covered = sum(b - a for a, b in runs)
+        print("north's coverage from the catalog: %.2f s of 6 s in %d run(s)" % (covered, len(runs)))
+        check(st == 200 and [x["id"] for x in cv["cameras"]] == ["north.lobby"] and runs and
+              runs[0][0] >= t0 - 0.001 and runs[-1][1] <= t1 + 0.001 and covered >= 5.0,
+              "GET /api/v1/sites/north/coverage: north.lobby's runs, clipped to the range: %r" % cv)
+        check(con.status("GET", "/api/v1/sites/north/coverage?" + q, secret=sam) == 404,
+              "sam (south.gym only) gets 404 for north's coverage")
+        st, cv = con.json("GET", "/api/v1/sites/south/coverage?" + q, secret=sam)
+        check(st == 200 and [x["id"] for x in cv["cameras"]] == ["south.gym"], "sam sees south's coverage: %r" % cv)
+        for bad in ("start=%s&end=%s" % (iso(t1), iso(t0)), "start=%s&end=%s" % (iso(t0 - 32 * 86400), iso(t1)),
+                    "start=yesterday&end=%s" % iso(t1), "end=%s" % iso(t1)):
+            check(con.status("GET", "/api/v1/sites/north/coverage?" + bad, secret=boss) == 400,
+                  "a bad coverage range is a 400: %s" % bad)
 
         # Done when (1): a person created on the console signs in with its password on both
         # recorders, and its console session works on both sites through the console
