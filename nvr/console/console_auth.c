@@ -7,6 +7,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "http/http_guard.h"
 #include "http/http_json.h"
 #include "storage/index.h"
 #include "storage/users.h"
@@ -17,24 +18,6 @@
 #include <string.h>
 
 #define API_TOKEN_US (365LL * 24 * 3600 * 1000000)
-
-static int is_state_change(const char *method)
-{
-    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
-}
-
-/* Whether the Origin header (if any) names this server (scheme://Host). */
-static int origin_ok(struct http_request *r, int required)
-{
-    const char *origin = http_header(r, "Origin"), *host = http_header(r, "Host");
-    if (!origin)
-        return !required;
-    if (!host)
-        return 0;
-    const char *scheme = http_server_is_tls(http_request_server(r)) ? "https://" : "http://";
-    size_t sl = strlen(scheme);
-    return strncmp(origin, scheme, sl) == 0 && strcmp(origin + sl, host) == 0;
-}
 
 void console_secret(const struct http_request *r, char out[CONSOLE_SECRET_LEN])
 {
@@ -186,14 +169,9 @@ http_result console_reply_catalog_down(struct http_request *r)
 http_result console_guard(struct http_request *r, const struct http_route *rt, struct nvr *nvr)
 {
     struct console *c = console_of(nvr);
-    const char *method = http_method(r);
-    size_t blen = 0;
-    http_body(r, &blen);
-    if (is_state_change(method) && blen > 0) {
-        const char *ct = http_header(r, "Content-Type");
-        if (!ct || strncmp(ct, "application/json", 16) != 0 || (ct[16] != '\0' && ct[16] != ';'))
-            return http_reply_error(r, 415, "request bodies must be application/json");
-    }
+    http_result body = http_guard_json_body(r);
+    if (body != HTTP_PASS)
+        return body;
     char secret[CONSOLE_SECRET_LEN];
     console_secret(r, secret);
     struct console_user *u = calloc(1, sizeof *u);
@@ -205,7 +183,7 @@ http_result console_guard(struct http_request *r, const struct http_route *rt, s
     u->via_token = secret[0] && http_header(r, "Authorization") != NULL;
     sodium_memzero(secret, sizeof secret);
     if (rt->access == HTTP_PUBLIC) {
-        if (is_state_change(method) && !origin_ok(r, 0)) {
+        if (http_is_state_change(r) && !http_origin_ok(r, 0)) {
             release_user(u);
             return http_reply_error(r, 403, "cross-site request refused");
         }
@@ -219,13 +197,9 @@ http_result console_guard(struct http_request *r, const struct http_route *rt, s
         release_user(u);
         return rc == NVR_EAUTH ? http_reply_error(r, 401, "sign in required") : console_reply_catalog_down(r);
     }
-    if (!u->via_token && is_state_change(method)) {
-        const char *t = http_header(r, "X-CSRF-Token");
-        int ok = t && strlen(t) == strlen(u->csrf) && sodium_memcmp(t, u->csrf, strlen(t)) == 0;
-        if (!ok || !origin_ok(r, 1)) {
-            release_user(u);
-            return http_reply_error(r, 403, "missing or wrong CSRF token, or a cross-site request");
-        }
+    if (!http_csrf_ok(r, u->via_token, u->csrf)) {
+        release_user(u);
+        return http_reply_error(r, 403, "missing or wrong CSRF token, or a cross-site request");
     }
     int need = rt->access == HTTP_ADMIN          ? USER_ADMIN
                : rt->access == HTTP_INVESTIGATOR ? USER_INVESTIGATOR

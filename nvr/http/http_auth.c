@@ -23,6 +23,7 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "http/http_guard.h"
 #include "http/http_json.h"
 #include "core/nvr.h"
 #include "storage/access_log.h"
@@ -37,24 +38,6 @@
 
 static const char *const query_secrets[] = {"password", "passwd", "pass",    "token", "access_token",
                                             "api_key",  "apikey", "session", "auth",  "secret"};
-
-static int is_state_change(const char *method)
-{
-    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
-}
-
-/* Whether the Origin header (if any) names this server: scheme://Host. */
-static int origin_ok(struct http_request *r, int required)
-{
-    const char *origin = http_header(r, "Origin"), *host = http_header(r, "Host");
-    if (!origin)
-        return !required;
-    if (!host)
-        return 0;
-    const char *scheme = http_server_is_tls(http_request_server(r)) ? "https://" : "http://";
-    size_t sl = strlen(scheme);
-    return strncmp(origin, scheme, sl) == 0 && strcmp(origin + sl, host) == 0;
-}
 
 /* Whether the Host header names this server: with server_name unset,
  * always; else one of those names, or an IP address (a literal address
@@ -151,17 +134,12 @@ void http_auth_log(struct http_request *r, struct nvr *nvr, const char *action, 
 
 http_result http_auth_guard(struct http_request *r, const struct http_route *rt, struct nvr *nvr)
 {
-    const char *method = http_method(r);
     for (size_t i = 0; i < sizeof query_secrets / sizeof query_secrets[0]; i++)
         if (http_query(r, query_secrets[i]))
             return http_reply_error(r, 400, "credentials are never accepted in a query string (%s)", query_secrets[i]);
-    size_t blen = 0;
-    http_body(r, &blen);
-    if (is_state_change(method) && blen > 0) {
-        const char *ct = http_header(r, "Content-Type");
-        if (!ct || strncmp(ct, "application/json", 16) != 0 || (ct[16] != '\0' && ct[16] != ';'))
-            return http_reply_error(r, 415, "request bodies must be application/json");
-    }
+    http_result body = http_guard_json_body(r);
+    if (body != HTTP_PASS)
+        return body;
     struct auth_user *u = calloc(1, sizeof *u);
     if (!u)
         return http_reply_error(r, 500, "out of memory");
@@ -173,7 +151,7 @@ http_result http_auth_guard(struct http_request *r, const struct http_route *rt,
                                 "(server_name)");
     }
     if (rt->access == HTTP_PUBLIC) {
-        if (is_state_change(method) && !origin_ok(r, 0)) {
+        if (http_is_state_change(r) && !http_origin_ok(r, 0)) {
             release_user(u);
             return http_reply_error(r, 403, "cross-site request refused");
         }
@@ -189,13 +167,9 @@ http_result http_auth_guard(struct http_request *r, const struct http_route *rt,
             return http_reply_error(r, 500, "cannot check the session: %s", nvr_strerror(rc));
         return http_reply_error(r, 401, "sign in required");
     }
-    if (!u->via_token && is_state_change(method)) {
-        const char *t = http_header(r, "X-CSRF-Token");
-        int ok = t && strlen(t) == strlen(u->csrf) && sodium_memcmp(t, u->csrf, strlen(t)) == 0;
-        if (!ok || !origin_ok(r, 1)) {
-            release_user(u);
-            return http_reply_error(r, 403, "missing or wrong CSRF token, or a cross-site request");
-        }
+    if (!http_csrf_ok(r, u->via_token, u->csrf)) {
+        release_user(u);
+        return http_reply_error(r, 403, "missing or wrong CSRF token, or a cross-site request");
     }
     if (u->totp_missing && !is_enrolment_route(rt)) {
         release_user(u);
