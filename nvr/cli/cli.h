@@ -64,6 +64,10 @@ int cli_parse_n(int argc, char **argv, const struct cli_option *opts, const char
 /* 0 if config (-c FILE) was given, else -1 after saying it is required. */
 int cli_need_config(const char *config);
 
+/* One line of stdin without its newline into buf (a password: "password: "
+ * is asked on stderr when stdin is a terminal); -1 if there is none. */
+int cli_read_password(char *buf, size_t n);
+
 /* Parses "--what" seconds in (0, max] into *out; -1 after a message. */
 int cli_seconds(const char *text, const char *what, double max, double *out);
 

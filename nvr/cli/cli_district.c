@@ -34,16 +34,6 @@ struct district_opts {
     size_t npos;
 };
 
-static int read_password(char *buf, size_t n)
-{
-    if (isatty(STDIN_FILENO))
-        fprintf(stderr, "password: ");
-    if (!fgets(buf, (int)n, stdin))
-        return -1;
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return 0;
-}
-
 /* A-Z a-z 0-9 _ - . @, 1 to 63 bytes (the local rule, within the catalog's). */
 static int valid_name(const char *s)
 {
@@ -150,7 +140,7 @@ static int exists(PGconn *conn, const char *name)
 static int hash_from_stdin(char pwhash[USER_PWHASH_LEN])
 {
     char pw[300];
-    int bad = read_password(pw, sizeof pw) || auth_hash_password(pw, pwhash);
+    int bad = cli_read_password(pw, sizeof pw) || auth_hash_password(pw, pwhash);
     sodium_memzero(pw, sizeof pw);
     if (bad)
         fprintf(stderr, "nvr: give a password of 8 to 256 bytes on standard input\n");

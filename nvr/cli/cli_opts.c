@@ -10,8 +10,10 @@
 #include "cli/cli.h"
 
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CLI_MAX_OPTIONS 24
 
@@ -152,5 +154,15 @@ int cli_seconds(const char *text, const char *what, double max, double *out)
         return -1;
     }
     *out = s;
+    return 0;
+}
+
+int cli_read_password(char *buf, size_t n)
+{
+    if (isatty(STDIN_FILENO))
+        fprintf(stderr, "password: ");
+    if (!fgets(buf, (int)n, stdin))
+        return -1;
+    buf[strcspn(buf, "\r\n")] = '\0';
     return 0;
 }

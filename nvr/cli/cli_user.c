@@ -54,17 +54,6 @@ static void operator_name(char *out, size_t n)
     snprintf(out, n, "cli:%s", pw && pw->pw_name ? pw->pw_name : "unknown");
 }
 
-/* One line from stdin without its newline; -1 if none. */
-static int read_password(char *buf, size_t n)
-{
-    if (isatty(STDIN_FILENO))
-        fprintf(stderr, "password: ");
-    if (!fgets(buf, (int)n, stdin))
-        return -1;
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return 0;
-}
-
 static int parse_grants(const struct nvr_config *cfg, struct storage *st, const char *list, struct user *u)
 {
     char buf[4096];
@@ -95,7 +84,7 @@ static int user_add(const struct user_opts *o, const struct nvr_config *cfg, str
     nvr_index *ix = storage_index(st);
     if (parse_grants(cfg, st, o->cameras, u))
         return 2;
-    if (read_password(pw, sizeof pw) || auth_hash_password(pw, u->pwhash)) {
+    if (cli_read_password(pw, sizeof pw) || auth_hash_password(pw, u->pwhash)) {
         sodium_memzero(pw, sizeof pw);
         fprintf(stderr, "nvr: give a password of 8 to 256 bytes on standard input\n");
         return 2;
@@ -131,7 +120,7 @@ static int user_passwd(const struct user_opts *o, nvr_index *ix, struct user *u,
         fprintf(stderr, "nvr: %s signs in through the directory (%s): set the password there\n", u->name, u->source);
         return 1;
     }
-    if (read_password(pw, sizeof pw) || auth_hash_password(pw, u->pwhash)) {
+    if (cli_read_password(pw, sizeof pw) || auth_hash_password(pw, u->pwhash)) {
         sodium_memzero(pw, sizeof pw);
         fprintf(stderr, "nvr: give a password of 8 to 256 bytes on standard input\n");
         return 2;
