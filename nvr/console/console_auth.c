@@ -166,6 +166,11 @@ http_result console_reply_catalog_down(struct http_request *r)
     return http_reply_error(r, 503, "the catalog is not available: try again in a moment");
 }
 
+http_result console_reply_pg_error(struct http_request *r, nvr_err rc, const char *what)
+{
+    return rc == NVR_ECONN ? console_reply_catalog_down(r) : http_reply_error(r, 500, "cannot %s", what);
+}
+
 http_result console_guard(struct http_request *r, const struct http_route *rt, struct nvr *nvr)
 {
     struct console *c = console_of(nvr);
@@ -603,20 +608,18 @@ http_result console_users_create(struct http_request *r, struct nvr *nvr)
     }
     snprintf(now, sizeof now, "%lld", (long long)nvr_clock_now_us());
     const char *p[] = {name, ub->role, ub->hash, now, ub->grants};
-    PGresult *res;
-    nvr_err rc = console_pg_exec(c->pg,
-                                 "WITH u AS (INSERT INTO nvr_users(name, role, pwhash, created_us, updated_us) "
-                                 "VALUES ($1, $2, $3, $4::bigint, $4::bigint) ON CONFLICT (name) DO NOTHING "
-                                 "RETURNING name), g AS (INSERT INTO nvr_grants(user_name, what) "
-                                 "SELECT u.name, w FROM u, unnest($5::text[]) AS w) SELECT count(*) FROM u",
-                                 5, p, &res);
+    long long made = 0;
+    nvr_err rc = console_pg_count(c->pg,
+                                  "WITH u AS (INSERT INTO nvr_users(name, role, pwhash, created_us, updated_us) "
+                                  "VALUES ($1, $2, $3, $4::bigint, $4::bigint) ON CONFLICT (name) DO NOTHING "
+                                  "RETURNING name), g AS (INSERT INTO nvr_grants(user_name, what) "
+                                  "SELECT u.name, w FROM u, unnest($5::text[]) AS w) SELECT count(*) FROM u",
+                                  5, p, &made);
     if (rc) {
-        ret = rc == NVR_ECONN ? console_reply_catalog_down(r) : http_reply_error(r, 500, "cannot add the user");
+        ret = console_reply_pg_error(r, rc, "add the user");
         goto out;
     }
-    int made = strcmp(PQgetvalue(res, 0, 0), "1") == 0;
-    PQclear(res);
-    if (!made) {
+    if (made != 1) {
         ret = http_reply_error(r, 409, "the name is taken");
         goto out;
     }
@@ -633,16 +636,13 @@ out:
 static nvr_err last_admin(struct console *c, const char *name, int *last)
 {
     const char *p[] = {name};
-    PGresult *res;
-    nvr_err rc = console_pg_exec(c->pg,
-                                 "SELECT count(*) FROM nvr_users WHERE name = $1 AND role = 'admin' AND NOT disabled "
-                                 "AND (SELECT count(*) FROM nvr_users WHERE role = 'admin' AND NOT disabled) = 1",
-                                 1, p, &res);
-    if (rc)
-        return rc;
-    *last = strcmp(PQgetvalue(res, 0, 0), "1") == 0;
-    PQclear(res);
-    return NVR_OK;
+    long long n = 0;
+    nvr_err rc = console_pg_count(c->pg,
+                                  "SELECT count(*) FROM nvr_users WHERE name = $1 AND role = 'admin' AND NOT disabled "
+                                  "AND (SELECT count(*) FROM nvr_users WHERE role = 'admin' AND NOT disabled) = 1",
+                                  1, p, &n);
+    *last = n == 1;
+    return rc;
 }
 
 http_result console_users_update(struct http_request *r, struct nvr *nvr)
@@ -675,8 +675,8 @@ http_result console_users_update(struct http_request *r, struct nvr *nvr)
     const char *p[] = {name, ub->role[0] ? ub->role : NULL,     ub->hash[0] ? ub->hash : NULL, dis,
                        now,  ub->has_grants ? ub->grants : NULL};
     /* a new password or disabling ends the person's sessions and tokens */
-    PGresult *res;
-    nvr_err rc = console_pg_exec(
+    long long found = 0;
+    nvr_err rc = console_pg_count(
         c->pg,
         "WITH u AS (UPDATE nvr_users SET role = COALESCE($2, role), pwhash = COALESCE($3, pwhash), "
         "disabled = COALESCE($4::boolean, disabled), updated_us = $5::bigint WHERE name = $1 RETURNING name), "
@@ -686,14 +686,12 @@ http_result console_users_update(struct http_request *r, struct nvr *nvr)
         "WHERE $6::text[] IS NOT NULL ON CONFLICT DO NOTHING), "
         "t AS (DELETE FROM nvr_tokens WHERE ($3 IS NOT NULL OR $4::boolean) AND user_name IN (SELECT name FROM u)) "
         "SELECT count(*) FROM u",
-        6, p, &res);
+        6, p, &found);
     if (rc) {
-        ret = rc == NVR_ECONN ? console_reply_catalog_down(r) : http_reply_error(r, 500, "cannot change the user");
+        ret = console_reply_pg_error(r, rc, "change the user");
         goto out;
     }
-    int found = strcmp(PQgetvalue(res, 0, 0), "1") == 0;
-    PQclear(res);
-    if (!found) {
+    if (found != 1) {
         ret = http_reply_error(r, 404, "no such user");
         goto out;
     }

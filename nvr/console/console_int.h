@@ -62,6 +62,9 @@ void console_pg_destroy(struct console_pg **p);
  * is dropped and the statement tried once more on a new one), NVR_EIO when
  * the statement failed (reason logged, URLs redacted). */
 nvr_err console_pg_exec(struct console_pg *p, const char *sql, int n, const char *const *params, PGresult **res);
+/* console_pg_exec of a statement that answers one integer (a count), read
+ * into *out (0 on failure). */
+nvr_err console_pg_count(struct console_pg *p, const char *sql, int n, const char *const *params, long long *out);
 
 /* ---- console_auth.c ---- */
 http_result console_guard(struct http_request *r, const struct http_route *rt, struct nvr *nvr);
@@ -97,5 +100,8 @@ void console_log(struct console *c, const char *user, const char *address, const
                  const char *camera, const char *detail);
 /* 503 {"error":"the catalog is not available ..."} with Retry-After. */
 http_result console_reply_catalog_down(struct http_request *r);
+/* The answer to a failed console_pg_exec: NVR_ECONN is the 503 above, any
+ * other failure a 500 "cannot WHAT". */
+http_result console_reply_pg_error(struct http_request *r, nvr_err rc, const char *what);
 
 #endif

@@ -141,3 +141,18 @@ nvr_err console_pg_exec(struct console_pg *p, const char *sql, int n, const char
     }
     return NVR_ECONN;
 }
+
+nvr_err console_pg_count(struct console_pg *p, const char *sql, int n, const char *const *params, long long *out)
+{
+    PGresult *res;
+    *out = 0;
+    nvr_err rc = console_pg_exec(p, sql, n, params, &res);
+    if (rc)
+        return rc;
+    if (PQntuples(res) == 1 && PQnfields(res) >= 1)
+        *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    else
+        rc = NVR_EIO;
+    PQclear(res);
+    return rc;
+}
