@@ -23,7 +23,7 @@ static void drain(struct rtp_depack *d)
     while (rtp_depack_pop(d, &f)) {
         if (!f.data || (f.size > 0 && f.data[f.size] != 0))
             abort();
-        av_buffer_unref(&f.buf);
+        av_free(f.data);
     }
 }
 

@@ -478,9 +478,10 @@ static int pop_frame(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *
     else
         return 0;
     in->bytes += f.size;
-    pkt->buf = f.buf; /* the frame pool's buffer becomes the packet's: no copy */
-    pkt->data = f.data;
-    pkt->size = (int)f.size;
+    if (av_packet_from_data(pkt, f.data, (int)f.size) < 0) {
+        av_free(f.data);
+        return NVR_ENOMEM;
+    }
     meta->recv_us = nvr_clock_now_us();
     meta->new_params = 0;
     if (video) {

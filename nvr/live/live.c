@@ -224,12 +224,10 @@ static void deactivate(struct live_hub *h)
     h->outlen = 0;
 }
 
-/* Drops the references; the packet structs stay for the next GOP (no
- * allocation per frame). */
 static void raw_clear(struct live_hub *h)
 {
     for (size_t i = 0; i < h->nraw; i++)
-        av_packet_unref(h->raw[i].pkt);
+        av_packet_free(&h->raw[i].pkt);
     h->nraw = 0;
 }
 
@@ -426,11 +424,11 @@ void live_hub_packet(struct live_hub *h, const AVPacket *pkt, const struct inges
         raw_clear(h);
         goto idle;
     }
-    struct raw *r = &h->raw[h->nraw];
-    AVPacket *copy = r->pkt ? r->pkt : (r->pkt = av_packet_alloc());
-    if (copy && av_packet_ref(copy, pkt) == 0) {
+    AVPacket *copy = av_packet_clone(pkt);
+    if (copy) {
         int64_t rel = av_rescale_q(copy->pts, h->tb, (AVRational){1, 1000000});
-        r->cam_us = meta->rtcp_origin_us != INT64_MIN ? meta->rtcp_origin_us + rel : meta->recv_us;
+        h->raw[h->nraw].pkt = copy;
+        h->raw[h->nraw].cam_us = meta->rtcp_origin_us != INT64_MIN ? meta->rtcp_origin_us + rel : meta->recv_us;
         h->nraw++;
     }
     if (!h->oc && h->nviewers && key)
@@ -671,8 +669,6 @@ void live_hub_destroy(struct live_hub **hp)
         nvr_log(NVR_ERROR, h->camera, "live hub destroyed with viewers=%d", h->nviewers);
     deactivate(h);
     raw_clear(h);
-    for (size_t i = 0; i < RAW_MAX && h->raw[i].pkt; i++)
-        av_packet_free(&h->raw[i].pkt);
     free(h->gop);
     free(h->out);
     avcodec_parameters_free(&h->par);

@@ -18,7 +18,6 @@
 #include "media/rtp_depack.h"
 
 #include "base/err.h"
-#include "media/frame_pool.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/mem.h>
@@ -54,7 +53,6 @@ struct rtp_depack {
 
     struct rtp_frame *q; /* completed frames, q[qhead..qlen) */
     size_t qhead, qlen, qcap;
-    struct frame_pool *pool; /* their buffers */
 
     struct rtp_stats st;
 };
@@ -108,10 +106,6 @@ nvr_err rtp_depack_create(struct rtp_depack **out, const struct sdp_media *m)
     d->size_length = m->size_length;
     d->index_length = m->index_length;
     d->index_delta_length = m->index_delta_length;
-    if (frame_pool_create(&d->pool)) {
-        free(d);
-        return NVR_ENOMEM;
-    }
     *out = d;
     return NVR_OK;
 }
@@ -122,9 +116,8 @@ void rtp_depack_destroy(struct rtp_depack **dp)
     if (!d)
         return;
     for (size_t i = d->qhead; i < d->qlen; i++)
-        av_buffer_unref(&d->q[i].buf);
+        av_free(d->q[i].data);
     free(d->q);
-    frame_pool_destroy(&d->pool);
     free(d->buf);
     free(d);
     *dp = NULL;
@@ -176,12 +169,13 @@ static nvr_err emit(struct rtp_depack *d, const uint8_t *data, size_t len, int64
             d->qcap = cap;
         }
     }
-    AVBufferRef *copy = frame_pool_get(d->pool, len);
+    uint8_t *copy = av_malloc(len + AV_INPUT_BUFFER_PADDING_SIZE);
     if (!copy)
         return NVR_ENOMEM;
     if (len > 0)
-        memcpy(copy->data, data, len);
-    d->q[d->qlen++] = (struct rtp_frame){copy, copy->data, len, ts, key};
+        memcpy(copy, data, len);
+    memset(copy + len, 0, AV_INPUT_BUFFER_PADDING_SIZE);
+    d->q[d->qlen++] = (struct rtp_frame){copy, len, ts, key};
     d->st.frames++;
     return NVR_OK;
 }

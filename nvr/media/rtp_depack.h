@@ -24,10 +24,6 @@
  * packet's timestamp is taken as is, each next one adds the signed 32-bit
  * difference.  So a frame's `ts` keeps growing across the 2^32 wrap.
  *
- * Frames: each finished frame is copied once, out of the assembly buffer into
- * a buffer of the depacketizer's frame pool (frame_pool.h: reused chunks,
- * no malloc per frame), which may be released from any thread.
- *
  * Threads: a struct rtp_depack is used by one thread.
  */
 #ifndef NVR_RTP_DEPACK_H
@@ -36,8 +32,6 @@
 #include "base/err.h"
 
 #include "media/sdp.h"
-
-#include <libavutil/buffer.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -57,9 +51,8 @@ struct rtp_header {
 nvr_err rtp_parse_header(const uint8_t *pkt, size_t len, struct rtp_header *h);
 
 struct rtp_frame {
-    AVBufferRef *buf; /* the reference the caller owns (a packet's buf) */
-    uint8_t *data;    /* buf->data: AV_INPUT_BUFFER_PADDING_SIZE zeroed bytes
-                       * after size (frame_pool.h: the depacketizer's pool) */
+    uint8_t *data; /* av_malloc'ed, AV_INPUT_BUFFER_PADDING_SIZE zeroed bytes
+                    * after size; the caller owns it (av_packet_from_data) */
     size_t size;
     int64_t ts; /* unwrapped RTP timestamp */
     int key;    /* video keyframe; always 1 for audio */
