@@ -11,19 +11,36 @@
 // both at the speed asked; from an instant before the south camera's first
 // footage (GAP_T) the south tile says "no recording at this time" while the
 // north one plays, and joins in step once the clock reaches SOUTH_FIRST;
-// the live grid plays both cameras.  A viewer
+// the live grid plays both cameras; axe finds nothing serious on the
+// console's own pages (district.html, district_playback.html).  A viewer
 // granted only site north sees no south camera in the picker or the camera
 // list, and south's playlist through the console is refused.
 //
 // Environment: BASE_URL (the console), CAMERA (south's SITE.ID),
 // NORTH_CAMERA, SEEK, GAP_T, SOUTH_FIRST (RFC 3339), ADMIN_USER, ADMIN_PASSWORD, VIEWER_USER,
 // VIEWER_PASSWORD, ARTIFACTS, NPM_DIR, CHROMIUM.
+import path from 'node:path';
 import { check, launch, finish, login, watch, playsAt, openLoaded, shot, waitFor, sleep, BASE } from './lib.mjs';
 
 const SOUTH = process.env.CAMERA;
 const NORTH = process.env.NORTH_CAMERA;
 const SEEK = Date.parse(process.env.SEEK);
 const SYNC_MS = 1000;
+
+// axe-core (as a11y_test.mjs, which covers the recorder's pages) on a
+// console-only page: no serious or critical WCAG 2.0/2.1 A/AA finding.
+const AXE = path.join(process.env.NPM_DIR, 'node_modules', 'axe-core', 'axe.min.js');
+async function audit(page, name) {
+  await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, n: v.nodes.length, where: v.nodes[0].target.join(' ') }));
+  });
+  for (const v of found) console.log(`${name}: ${v.impact} ${v.id} x${v.n} e.g. ${v.where}`);
+  const bad = found.filter((v) => ['serious', 'critical'].includes(v.impact));
+  check(bad.length === 0, `${name}: no serious or critical axe finding (${bad.map((v) => v.id).join(', ') || 'none'})`);
+}
 
 // Every tile's instant against the master's (#wallclock), read in one go
 // (the page writes both in the same 200 ms tick); plus each video's state.
@@ -87,6 +104,7 @@ async function syncPlayback(page) {
   check(await waitFor(async () => (await footage()).every(([, f]) => f === 'yes'), 10000),
     `the catalog's coverage says both have footage at the start: ${JSON.stringify(await footage())}`);
   check(((await page.textContent('#count')) || '').startsWith('2 of 16'), 'two cameras ticked');
+  await audit(page, 'district_playback.html');
   await shot(page, 'district-picker');
   await page.click('#play-together');
   await page.waitForURL(/playback\.html/, { timeout: 10000 });
@@ -208,7 +226,8 @@ async function northOnly(browser) {
 
 const browser = await launch(['--autoplay-policy=no-user-gesture-required']);
 try {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, timezoneId: 'UTC' });
+  // (bypassCSP only to inject axe, as a11y_test.mjs)
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, timezoneId: 'UTC', bypassCSP: true });
   const page = await context.newPage();
   // the videos' seeks, stalls and jumps of currentTime (> 0.6 s), printed when a sync check fails
   await page.addInitScript(() => {
@@ -236,6 +255,7 @@ try {
   check(await page.locator('nav a[href="district.html"]').count() === 1, 'the header links the board on the console');
   check(await page.locator('a#to-sync[href="district_playback.html"]').count() === 1, 'the board links the cross-site picker');
   await shot(page, 'district');
+  await audit(page, 'district.html');
   await page.click(`#cameras [data-camera="${SOUTH}"] a`);
   await page.waitForURL(/playback\.html/, { timeout: 10000 });
   await playsAt(page, SOUTH, SEEK, `${SOUTH} (HTTPS, pinned) through the console`);
