@@ -252,6 +252,11 @@ static const struct conf_key conf_keys[] = {
     {SEC_CATALOG, "advertise", parse_public_url, SRV(catalog.advertise), 0,
      "http:// or https:// and a host (and port), without a path", 0, 0},
     {SEC_CONSOLE, "max_proxied", parse_int, SRV(console.max_proxied), 0, "an integer from 1 to 4096", 1, 4096},
+    {SEC_CONSOLE, "max_exports", parse_int, SRV(console.max_exports), 0, "an integer from 1 to 64", 1, 64},
+    {SEC_CONSOLE, "export_max_bytes", parse_max_bytes, SRV(console.export_max_bytes), 0,
+     "a size above 0 with an optional K, M, G or T suffix, such as 20G", 0, 0},
+    {SEC_CONSOLE, "export_keep_hours", parse_int, SRV(console.export_keep_hours), 0, "an integer from 1 to 8760", 1,
+     8760},
     {SEC_OIDC, "issuer", parse_issuer, OIDC(issuer), 0,
      "an https:// URL without query or fragment (http:// only on loopback)", 0, 0},
     {SEC_OIDC, "client_id", parse_text, OIDC(client_id), 0, "a non-empty text", 0, 0},
@@ -1585,6 +1590,9 @@ nvr_err nvr_config_parse(const char *path, const char *text, size_t len, struct 
     p.cfg->alerts.storage_seconds = 120;
     p.cfg->catalog.publish_seconds = 10;
     p.cfg->console.max_proxied = 64;
+    p.cfg->console.max_exports = 2;
+    p.cfg->console.export_max_bytes = (uint64_t)20 << 30;
+    p.cfg->console.export_keep_hours = 24;
     p.cfg->archive.after_days = 7;
     p.cfg->archive.path_style = 1;
     p.cfg->archive.cache_bytes = (uint64_t)2 << 30;

@@ -77,8 +77,11 @@ struct nvr_catalog_config {
 /* [console] (docs/ref/config.md): read by `nvr console`, the district's web
  * UI over the catalog; with it [catalog] url needs no site. */
 struct nvr_console_config {
-    int present;     /* 1: the file has a [console] section */
-    int max_proxied; /* camera transfers proxied at once, default 64 (more: 503) */
+    int present;               /* 1: the file has a [console] section */
+    int max_proxied;           /* camera transfers proxied at once, default 64 (more: 503) */
+    int max_exports;           /* district exports running at once, default 2 (more: 503) */
+    uint64_t export_max_bytes; /* one district export's size cap, default 20G */
+    int export_keep_hours;     /* a finished district export is deleted after, default 24 */
 };
 
 /* [ui] time_format: how the browser UI shows a time of day (each browser may

@@ -16,6 +16,7 @@
 #include "base/config.h"
 #include "base/err.h"
 #include "export/export.h"
+#include "export/export_district.h"
 #include "export/sign.h"
 #include "export/signed_report.h"
 #include "storage/access_log.h"
@@ -241,8 +242,13 @@ int cli_verify_export(int argc, char **argv)
     int status = 1, rc, problems = 0;
     memset(&o, 0, sizeof o);
     const struct cli_option opts[] = {
-        {"config", 'c', &o.config, NULL}, {"storage", 0, NULL, &o.storage}, {"fingerprint", 0, &fingerprint, NULL},
-        {"key", 0, &key_file, NULL},      {"derived", 0, &derived, NULL},   {NULL, 0, NULL, NULL},
+        {"config", 'c', &o.config, NULL},
+        {"storage", 0, NULL, &o.storage},
+        {"fingerprint", 0, &fingerprint, NULL},
+        {"key", 0, &key_file, NULL},
+        {"derived", 0, &derived, NULL},
+        {"pin", 0, &fingerprint, NULL},
+        {NULL, 0, NULL, NULL},
     };
     if (cli_parse(argc, argv, opts, &o.positional) || !o.positional == !o.storage ||
         (o.storage && (!o.config || fingerprint || key_file || derived))) {
@@ -260,6 +266,16 @@ int cli_verify_export(int argc, char **argv)
                 fprintf(stderr,
                         "nvr: WARNING: the signer of %s is not pinned; compare its fingerprint out of band or "
                         "use --fingerprint, --key or -c\n",
+                        o.positional);
+            return problems ? 1 : 0;
+        }
+        if (!derived && export_district_is(o.positional)) { /* the console's (export_district.h) */
+            if (export_district_verify(o.positional, pin[0] ? pin : NULL, stdout, &problems))
+                return 1;
+            if (!pin[0])
+                fprintf(stderr,
+                        "nvr: WARNING: the console that signed %s is not pinned; compare its fingerprint "
+                        "out of band or use --fingerprint\n",
                         o.positional);
             return problems ? 1 : 0;
         }

@@ -79,6 +79,10 @@ static const struct http_route routes[] = {
     {"GET", "/api/v1/sites/{}/*", console_site_proxy, HTTP_INVESTIGATOR},
     {"POST", "/api/v1/sites/{}/*", console_site_proxy, HTTP_INVESTIGATOR},
     {"DELETE", "/api/v1/sites/{}/*", console_site_proxy, HTTP_INVESTIGATOR},
+    {"POST", "/api/v1/exports", console_export_create, HTTP_INVESTIGATOR}, /* district exports */
+    {"GET", "/api/v1/exports", console_export_list, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/exports/{}", console_export_get, HTTP_INVESTIGATOR},
+    {"GET", "/api/v1/exports/{}/download", console_export_download, HTTP_INVESTIGATOR},
     {"GET", "/*", h_static, HTTP_PUBLIC}, /* last: the web UI */
 };
 
@@ -119,6 +123,8 @@ static nvr_err open_parts(struct console *c)
     if ((rc = index_open(&c->ix, path)))
         return rc;
     if ((rc = console_pg_create(&c->pg, c->cfg->catalog.url, PG_POOL)))
+        return rc;
+    if ((rc = console_exports_start(&c->exports, c)))
         return rc;
     return signin_limit_create(&c->limit, SIGNIN_SLOTS);
 }
@@ -171,8 +177,8 @@ nvr_err console_run(const struct nvr_config *cfg)
     if (!rc)
         rc = serve(&c, &srv);
     if (!rc) {
-        nvr_log(NVR_INFO, NULL, "console %s serving port=%d max_proxied=%d", NVR_VERSION, cfg->listen_port,
-                cfg->console.max_proxied);
+        nvr_log(NVR_INFO, NULL, "console %s serving port=%d max_proxied=%d max_exports=%d", NVR_VERSION,
+                cfg->listen_port, cfg->console.max_proxied, cfg->console.max_exports);
         while (sigwait(&sigs, &sig) != 0)
             ;
         nvr_log(NVR_INFO, NULL, "console stopping signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -180,6 +186,7 @@ nvr_err console_run(const struct nvr_config *cfg)
     http_server_stop(&srv); /* ends the streams: their transfers see closed and abort */
     for (int i = 0; i < STOP_WAIT_S * 10 && atomic_load(&c.proxied) > 0; i++)
         nvr_clock_sleep_us(100000);
+    console_exports_stop(&c.exports); /* aborts and joins the district exports */
     signin_limit_destroy(&c.limit);
     console_pg_destroy(&c.pg);
     index_close(&c.ix);

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CONSOLE_NAME_LEN 64
 #define CONSOLE_GRANT_LEN 141
@@ -27,14 +28,16 @@
 #define CONSOLE_COOKIE "nvr_session" /* the recorder's: the same web UI signs in to both */
 
 struct console_pg;
+struct console_exports;
 struct nvr_index;
 
 struct console {
     const struct nvr_config *cfg;
     struct console_pg *pg;
     struct signin_limit *limit;
-    struct nvr_index *ix; /* data_dir/index.db: the access log, the break-glass accounts */
-    atomic_int proxied;   /* transfers under way */
+    struct nvr_index *ix;            /* data_dir/index.db: the access log, the break-glass accounts */
+    atomic_int proxied;              /* transfers under way */
+    struct console_exports *exports; /* district exports (console_export.c) */
 };
 
 /* The signed-in person of a request (attached by the guard). */
@@ -93,6 +96,36 @@ http_result console_coverage(struct http_request *r, struct nvr *nvr);
 http_result console_proxy(struct http_request *r, struct nvr *nvr);
 /* /api/v1/sites/SITE/holds... and /exports...: to SITE's /api/v1/holds... */
 http_result console_site_proxy(struct http_request *r, struct nvr *nvr);
+
+/* ---- console_fetch.c: one blocking request to a recorder ---- */
+struct console_target {
+    const char *base;       /* the site's url (nvr_sites.url) */
+    const char *pin;        /* its tls_pin ("" : none) */
+    const char *secret;     /* the person's token, sent as Bearer */
+    const atomic_int *stop; /* non-zero aborts the transfer (NULL: none) */
+};
+struct console_answer {
+    long status;    /* the HTTP status, 0 if none came */
+    char *body;     /* without out: the body, NUL-terminated (free()), NULL if empty */
+    uint64_t bytes; /* body bytes received */
+    char error[256];
+};
+/* method base+path (json: a JSON body, or NULL); the answer's body into
+ * out (at most max bytes) or, with out NULL, into a->body (at most 64 KiB).
+ * NVR_OK when an HTTP answer came (whatever its status); NVR_ECONN,
+ * NVR_ENOSPC (over the cap), NVR_ESTOPPED, NVR_ENOMEM with a->error set. */
+nvr_err console_fetch(const struct console_target *t, const char *method, const char *path, const char *json, FILE *out,
+                      uint64_t max, struct console_answer *a);
+
+/* ---- console_export.c: district exports (docs/design/export.md) ---- */
+/* Jobs in memory, zips in data_dir/district-exports (emptied here). */
+nvr_err console_exports_start(struct console_exports **out, struct console *c);
+/* Aborts the running ones, joins their threads, frees; sets *e NULL. */
+void console_exports_stop(struct console_exports **e);
+http_result console_export_create(struct http_request *r, struct nvr *nvr);
+http_result console_export_list(struct http_request *r, struct nvr *nvr);
+http_result console_export_get(struct http_request *r, struct nvr *nvr);
+http_result console_export_download(struct http_request *r, struct nvr *nvr);
 
 /* ---- console.c ---- */
 /* Appends to the access log (data_dir/index.db). */

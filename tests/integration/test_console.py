@@ -67,6 +67,10 @@ ROUTES = {
     ("GET", "/api/v1/sites/{}/*"): "investigator",
     ("POST", "/api/v1/sites/{}/*"): "investigator",
     ("DELETE", "/api/v1/sites/{}/*"): "investigator",
+    ("POST", "/api/v1/exports"): "investigator",  # district exports (test_console_export.py)
+    ("GET", "/api/v1/exports"): "investigator",
+    ("GET", "/api/v1/exports/{}"): "investigator",
+    ("GET", "/api/v1/exports/{}/download"): "investigator",
     ("GET", "/*"): "public",
 }
 
