@@ -187,5 +187,6 @@ export async function playsAt(page, cam, SEEK, label) {
     return { shown: k.totalVideoFrames, dropped: k.droppedVideoFrames };
   });
   console.log(`${label}: ${q.shown} frames decoded, ${q.dropped} dropped by the player`);
+  check(q.shown > 0 && (await video.evaluate((v) => v.videoWidth)) > 0, `${label}: frames decoded, a picture of width > 0`);
   await page.screenshot({ path: path.join(ART, `playback-${cam}.png`) });
 }

@@ -139,10 +139,11 @@ class Console:
         return st, secret, json.loads(data)["csrf_token"]
 
 
-def district_add(nvr, name, role, password):
+def district_add(nvr, name, role, password, grants=None):
     """A person of the catalog, made by `nvr district user add` (the first admin: the console
-    has none to make it with)."""
-    r = subprocess.run([NVR, "district", "user", "add", name, "--role", role, "-c", nvr.config],
+    has none to make it with); grants: its --grant list."""
+    r = subprocess.run([NVR, "district", "user", "add", name, "--role", role, "-c", nvr.config] +
+                       (["--grant", grants] if grants else []),
                        input=password + "\n", capture_output=True, text=True, timeout=120)
     check(r.returncode == 0, "nvr district user add %s: %s" % (name, r.stdout + r.stderr))
 

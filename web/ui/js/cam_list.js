@@ -8,7 +8,7 @@
 // add or remove the camera (toggle(id)).  The page decides (at most 4, never
 // none) and calls mark() with what it shows.
 
-import { el, middleName } from './common.js';
+import { el, middleName, camLabel } from './common.js';
 
 const HOLD_MS = 500;
 const FILTER_FROM = 9;
@@ -31,7 +31,8 @@ export class CameraList {
   }
 
   button(cam, show, toggle) {
-    const b = el('button', { type: 'button', class: 'cam', 'data-camera': cam.id, 'data-full': cam.name, title: cam.name }, cam.name);
+    const label = camLabel(cam);
+    const b = el('button', { type: 'button', class: 'cam', 'data-camera': cam.id, 'data-full': label, title: label }, label);
     let held = null;
     let heldFired = false;
     b.addEventListener('pointerdown', () => {

@@ -103,6 +103,12 @@ export async function send(method, path, body) {
   return doc;
 }
 
+// A camera's name as shown: on the district console (whose cameras carry
+// their site) with the site after it, so two sites' "Gym" differ.
+export function camLabel(cam) {
+  return cam.site ? `${cam.name || cam.id} · ${cam.site}` : cam.name;
+}
+
 export async function listCameras() {
   return (await getJSON('/cameras')).cameras;
 }
@@ -330,7 +336,10 @@ export function header(active) {
       for (const [href, text, id, roles] of NAV_PAGES) {
         if (roles.includes(u.role)) nav.append(link(href, text, id));
       }
-      if (onConsole) nav.append(link('district.html', 'District', 'district'));
+      if (onConsole) {
+        nav.append(link('district.html', 'District', 'district'));
+        nav.append(link('district_playback.html', 'Several sites', 'district-playback'));
+      }
       // the server's default may have changed since this browser last saw it
       document.getElementById('time-format-default').textContent = `Default (${serverTimeFormat()})`;
     })

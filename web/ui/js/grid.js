@@ -11,7 +11,7 @@
 // Every tile has "↺ 5 min": the camera's playback from five minutes ago,
 // playing (playback.html?...&play=1).
 
-import { listCameras, header, el, fmtTime, zoneLabel, session, middleName } from './common.js';
+import { listCameras, header, el, fmtTime, zoneLabel, session, middleName, camLabel } from './common.js';
 import { LivePlayer, mseSupported } from './live.js';
 import { LiveMux } from './live_mux.js';
 import { DigitalZoom } from './zoom.js';
@@ -55,7 +55,7 @@ function makeTile(cam, single) {
     video,
     el('div', { class: 'overlay' }, name, status, detail, replayLink(cam), stale),
   );
-  middleName(name, cam.name, tile);
+  middleName(name, camLabel(cam), tile);
   const entry = { tile, video, status, detail, stale, cam, player: null, movedAt: Date.now(), lastTime: -1 };
   const setState = (s, text) => {
     tile.dataset.state = s;

@@ -28,7 +28,7 @@
 // For tests: #wallclock carries data-time (RFC 3339 UTC of the frame on
 // screen), the timeline canvas carries its view and coverage (timeline.js).
 
-import { listCameras, coverage, currentUser, header, el, iso, fmtDate, fmtTime, fmtDateTime, fmtDateHM, zoneLabel, localMidnight, parseLocalDate, parseWhen, parseTime, middleName, timeFormat } from './common.js';
+import { listCameras, camLabel, coverage, currentUser, header, el, iso, fmtDate, fmtTime, fmtDateTime, fmtDateHM, zoneLabel, localMidnight, parseLocalDate, parseWhen, parseTime, middleName, timeFormat } from './common.js';
 import { Timeline, ZOOMS } from './timeline.js';
 import { RecordedPlayer, loadHls } from './player.js';
 import { RenditionPlayer, needsRendition } from './rendition_player.js';
@@ -176,7 +176,7 @@ function setCameras(ids) {
     const tile = el('div', { class: 'tile', 'data-camera': id, tabindex: 0, role: 'group',
                              'aria-label': `${cam.name}: wheel, pinch or + and − to zoom, drag to move, 0 to reset` },
                     video, el('div', { class: 'overlay' }, name, clock, status));
-    middleName(name, cam.name, tile);
+    middleName(name, camLabel(cam), tile);
     new DigitalZoom(tile, video);
     const p = { cam, tile, status, clock, player: null };
     // a codec this browser cannot decode (H.265): the server's H.264 rendition
@@ -222,7 +222,7 @@ async function refreshCoverage() {
   const e = timeline.end + pad;
   try {
     const lanes = await Promise.all(
-      players.map(async (p) => ({ id: p.cam.id, name: p.cam.name, runs: await coverage(p.cam.id, s, e) })),
+      players.map(async (p) => ({ id: p.cam.id, name: camLabel(p.cam), runs: await coverage(p.cam.id, s, e) })),
     );
     if (gen === coverageGen) timeline.setLanes(lanes);
     if (gen === coverageGen && motion) motion.refresh();
