@@ -9,6 +9,7 @@
 #include "storage/access_log.h"
 #include "storage/index_stmt.h"
 
+#include "base/hex.h"
 #include "base/err.h"
 #include "storage/sha256.h"
 
@@ -147,7 +148,6 @@ nvr_err access_log_append(nvr_index *ix, int64_t time_us, const char *user, cons
     return rc;
 }
 
-static void hex(const uint8_t *b, char out[65]);
 
 int access_log_checkpoint_message(int64_t upto, const char head_hex[65], int64_t time_us, const char *reason, char *out,
                                   size_t n)
@@ -170,7 +170,7 @@ nvr_err access_log_checkpoint(nvr_index *ix, int64_t time_us, const char *reason
     nvr_err rc = index_begin(ix);
     if (rc || (rc = last_entry(ix, &upto, head)))
         goto out;
-    hex(head, head_hex);
+    nvr_hex(head, 32, head_hex);
     if ((len = access_log_checkpoint_message(upto, head_hex, time_us, reason, msg, sizeof msg)) < 0) {
         rc = NVR_EINVAL;
         goto out;
@@ -187,7 +187,7 @@ out:
         if (upto_out)
             *upto_out = e->id;
         if (head_out)
-            hex(e->hash, head_out);
+            nvr_hex(e->hash, 32, head_out);
     }
     free(e);
     return rc;
@@ -241,12 +241,6 @@ nvr_err access_log_each(nvr_index *ix, const struct access_filter *f,
     return s == INDEX_ROW ? NVR_OK : (nvr_err)s;
 }
 
-static void hex(const uint8_t *b, char out[65])
-{
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
 /* Checks checkpoint e against the chain before it (prev_id, prev); a line
  * per problem. */
 static void check_checkpoint(const struct access_entry *e, int64_t prev_id, const uint8_t prev[32],
@@ -254,7 +248,7 @@ static void check_checkpoint(const struct access_entry *e, int64_t prev_id, cons
 {
     long long upto = -1;
     char head[65] = "", reason[32] = "", key[ACCESS_KEY_MAX] = "", sig[ACCESS_SIG_HEX] = "", prev_hex[65], msg[256];
-    hex(prev, prev_hex);
+    nvr_hex(prev, 32, prev_hex);
     if (sscanf(e->detail, "upto=%lld head=%64s reason=%31s key=%79s sig=%128s", &upto, head, reason, key, sig) != 5) {
         (*problems)++;
         fprintf(report, "access log: entry %lld is a malformed checkpoint\n", (long long)e->id);
@@ -358,7 +352,7 @@ nvr_err access_log_verify_opts(nvr_index *ix, const struct access_verify_opts *o
         *count = n;
     if (report && rc == NVR_OK) {
         char hx[65], when[32];
-        hex(prev, hx);
+        nvr_hex(prev, 32, hx);
         fprintf(report, "access log: %lld entries, head %s\n", (long long)n, hx);
         if (checkpoints == 0 && n > 0) {
             /* `nvr run` writes one at every start: a log with entries and

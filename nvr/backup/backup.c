@@ -13,6 +13,8 @@
  */
 #include "backup/backup.h"
 
+#include "base/hex.h"
+
 #include "backup/backup_seal.h"
 #include "backup/backup_tar.h"
 #include "base/clock.h"
@@ -51,12 +53,6 @@ struct backup_archive {
     char *key; /* the signing key's PEM, opened; NULL if none */
     size_t keylen;
 };
-
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
 
 static void sha_buf(const void *buf, size_t n, uint8_t out[32])
 {
@@ -147,7 +143,7 @@ static char *manifest_text(const struct backup_archive *a, const struct backup_i
     json_t *doc = json_object(), *members = json_array();
     char shahex[65];
     for (int i = 0; i < a->n; i++) {
-        hex(a->m[i].sha, 32, shahex);
+        nvr_hex(a->m[i].sha, 32, shahex);
         json_array_append_new(members, json_pack("{s:s, s:I, s:s}", "name", a->m[i].name, "bytes",
                                                  (json_int_t)a->m[i].size, "sha256", shahex));
     }
@@ -262,7 +258,7 @@ nvr_err backup_create(const struct backup_create_opts *o, struct backup_info *in
     int64_t mtime = now / 1000000;
     uint8_t msha[32], sha[32];
     sha_buf(manifest, strlen(manifest), msha);
-    hex(msha, 32, shahex);
+    nvr_hex(msha, 32, shahex);
     shahex[64] = '\n';
     rc = write_member(f, BACKUP_MANIFEST, manifest, strlen(manifest), mtime);
     if (rc == NVR_OK && (rc = backup_tar_header(f, im->name, im->size, mtime)) == NVR_OK &&
@@ -432,7 +428,7 @@ nvr_err backup_open(const char *path, const char *passphrase, struct backup_arch
                 rc = nvr_fail(NVR_ECORRUPT, why, whylen, "%s: the manifest's hash is damaged", path);
                 goto out;
             }
-            hex(msha, 32, shahex);
+            nvr_hex(msha, 32, shahex);
             if (memcmp(text, shahex, 64) != 0 || text[64] != '\n') {
                 rc = nvr_fail(NVR_ECORRUPT, why, whylen,
                               "%s: the manifest does not match its SHA-256: the backup is damaged or altered", path);
@@ -471,7 +467,7 @@ nvr_err backup_open(const char *path, const char *passphrase, struct backup_arch
             goto out;
         }
         memcpy(m->sha, sha, 32);
-        hex(sha, 32, shahex);
+        nvr_hex(sha, 32, shahex);
         const char *want = json_string_value(json_object_get(mm, "sha256"));
         if (!want || strcmp(want, shahex) != 0) {
             rc = nvr_fail(NVR_ECORRUPT, why, whylen,

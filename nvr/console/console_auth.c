@@ -172,17 +172,8 @@ http_result console_guard(struct http_request *r, const struct http_route *rt, s
         rc = NVR_OK; /* a break-glass session: works with the catalog down too */
     u->via_token = secret[0] && http_header(r, "Authorization") != NULL;
     sodium_memzero(secret, sizeof secret);
-    if (rt->access == HTTP_PUBLIC) {
-        if (http_is_state_change(r) && !http_origin_ok(r, 0)) {
-            release_user(u);
-            return http_reply_error(r, 403, "cross-site request refused");
-        }
-        if (rc == NVR_OK)
-            http_set_user(r, u, release_user);
-        else
-            release_user(u);
-        return HTTP_PASS;
-    }
+    if (rt->access == HTTP_PUBLIC)
+        return http_guard_public(r, rc, u, release_user);
     if (rc) {
         release_user(u);
         return rc == NVR_EAUTH ? http_reply_error(r, 401, "sign in required") : console_reply_catalog_down(r);

@@ -16,6 +16,7 @@
  */
 #include "export/export.h"
 
+#include "base/hex.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/json.h"
@@ -242,16 +243,6 @@ struct export_ctx {
     int64_t hold_id; /* the temporary hold, 0 if none */
 };
 
-static void hex(const uint8_t *d, size_t n, char *out)
-{
-    static const char h[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = h[d[i] >> 4];
-        out[2 * i + 1] = h[d[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static int utf8_ok(const char *s)
 {
     json_t *j = json_string(s);
@@ -334,7 +325,7 @@ nvr_err export_new_id(char id[EXPORT_REF_MAX])
     uint8_t rnd[16];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
         return NVR_EIO;
-    hex(rnd, sizeof rnd, id);
+    nvr_hex(rnd, sizeof rnd, id);
     return NVR_OK;
 }
 
@@ -365,7 +356,7 @@ static int list_entry(const struct access_entry *e, void *arg)
     size_t nl = strlen(l->needle);
     if (strncmp(e->detail, l->needle, nl) != 0 || (e->detail[nl] != '\0' && e->detail[nl] != ' '))
         return 0; /* "export=AB" must not match "export=ABC" */
-    hex(e->hash, 32, hx);
+    nvr_hex(e->hash, 32, hx);
     fprintf(l->f, "%s{\"id\": %lld, \"time\": ", l->n++ ? ",\n      " : "\n      ", (long long)e->id);
     json_write_time(l->f, e->time_us);
     fputs(", \"user\": ", l->f);
@@ -410,7 +401,7 @@ static nvr_err write_access_log(struct export_ctx *x, FILE *f)
     int rc = access_log_head(ix, &head_id, head);
     if (rc)
         return rc;
-    hex(head, 32, hx);
+    nvr_hex(head, 32, hx);
     fprintf(f, "%s],\n    \"head\": {\"id\": %lld, \"hash\": \"%s\"},\n", l.n ? "\n    " : "", (long long)head_id, hx);
     fputs("    \"note\": \"nvr verify --log on the recorder checks its access log; the entries above and the "
           "head must appear in it unchanged\"}",
@@ -505,7 +496,7 @@ static nvr_err build_manifest(struct export_ctx *x)
             fprintf(f, ", \"bytes\": %llu, \"state\": \"%s\", \"sha256_at_ingest\": ", (unsigned long long)s->bytes,
                     s->state == INDEX_SEG_COMPLETE ? "complete" : "writing");
             if (s->has_sha256) {
-                hex(s->sha256, 32, hx);
+                nvr_hex(s->sha256, 32, hx);
                 fprintf(f, "\"%s\"}", hx);
             } else {
                 fputs("null}", f);
@@ -529,7 +520,7 @@ static nvr_err build_manifest(struct export_ctx *x)
             fclose(f);
             return NVR_EINVAL; /* libzip did not write in order: refuse rather than sign a guess */
         }
-        hex(en->digest, 32, hx);
+        nvr_hex(en->digest, 32, hx);
         fputs(first ? "\n    {\"name\": " : ",\n    {\"name\": ", f);
         first = 0;
         json_write_string(f, en->name);
@@ -1203,7 +1194,7 @@ nvr_err export_verify_pinned(const char *zip_path, const char *pin, FILE *report
             continue;
         }
         int h = hash_entry(z, idx, buf, got, &bytes);
-        hex(got, 32, hx);
+        nvr_hex(got, 32, hx);
         if (h) {
             (*problems)++;
             fprintf(report, "FAILED: %s: cannot be read (%s)\n", name,

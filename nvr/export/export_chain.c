@@ -14,6 +14,8 @@
  */
 #include "export/export.h"
 
+#include "base/hex.h"
+
 #include "export/export_zipout.h"
 #include "storage/sha256.h"
 
@@ -21,16 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zip.h>
-
-static void hex(const uint8_t *d, size_t n, char *out)
-{
-    static const char x[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = x[d[i] >> 4];
-        out[2 * i + 1] = x[d[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
 
 /* manifest.json (parsed and raw) and manifest.json.sig of a zip. */
 struct side {
@@ -107,7 +99,7 @@ nvr_err export_verify_chain(const char *original, const char *derived, const cha
     sha256_update(h, o.raw, o.rawlen);
     sha256_final(h, digest);
     sha256_free(&h);
-    hex(digest, 32, hx);
+    nvr_hex(digest, 32, hx);
     if (same(str(df, "manifest_sha256"), hx)) {
         fprintf(report, "ok: chain: derived_from names the original's manifest.json (sha256 %s)\n", hx);
     } else {
@@ -117,7 +109,7 @@ nvr_err export_verify_chain(const char *original, const char *derived, const cha
                 "from this export\n",
                 str(df, "manifest_sha256") ? str(df, "manifest_sha256") : "(none)", hx);
     }
-    hex((const uint8_t *)o.sig, o.siglen, hx);
+    nvr_hex((const uint8_t *)o.sig, o.siglen, hx);
     if (same(str(df, "signature"), hx)) {
         fprintf(report, "ok: chain: derived_from carries the original's signature\n");
     } else {

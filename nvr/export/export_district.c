@@ -7,6 +7,7 @@
  */
 #include "export/export_district.h"
 
+#include "base/hex.h"
 #include "base/clock.h"
 #include "export/export.h"
 #include "export/export_zipout.h"
@@ -21,16 +22,6 @@
 #include <zip.h>
 
 #define BUFSZ (1 << 20)
-
-static void hexs(const uint8_t *d, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
 
 /* SHA-256 (hex) and size of the file at path. */
 static nvr_err hash_file(const char *path, char hx[65], uint64_t *bytes)
@@ -49,7 +40,7 @@ static nvr_err hash_file(const char *path, char hx[65], uint64_t *bytes)
         rc = NVR_EIO;
     if (!rc) {
         sha256_final(h, d);
-        hexs(d, 32, hx);
+        nvr_hex(d, 32, hx);
     }
     sha256_free(&h);
     free(buf);
@@ -188,7 +179,7 @@ static nvr_err build_manifest(const struct district_request *req, const char *fp
     sha256_update(h, *readme, strlen(*readme));
     sha256_final(h, d);
     sha256_free(&h);
-    hexs(d, 32, hx);
+    nvr_hex(d, 32, hx);
     json_array_insert_new(
         files, 0, json_pack("{s:s,s:I,s:s}", "name", "README.txt", "bytes", (json_int_t)strlen(*readme), "sha256", hx));
     json_t *doc =

@@ -9,6 +9,8 @@
  */
 #include "export/export_district.h"
 
+#include "base/hex.h"
+
 #include "export/export.h"
 #include "export/export_zipout.h"
 #include "storage/sha256.h"
@@ -20,16 +22,6 @@
 #include <zip.h>
 
 #define BUFSZ (1 << 20)
-
-static void hexs(const uint8_t *d, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
 
 /* Reads entry name of z whole, hashing it and (out not NULL) copying it
  * to out; hx and *bytes get the SHA-256 and size.  -1 if it is absent or
@@ -52,7 +44,7 @@ static int read_entry(zip_t *z, const char *name, FILE *out, char hx[65], uint64
     }
     if (!rc) {
         sha256_final(h, d);
-        hexs(d, 32, hx);
+        nvr_hex(d, 32, hx);
     }
     sha256_free(&h);
     free(buf);

@@ -10,6 +10,8 @@
  */
 #include "export/export_readme.h"
 
+#include "base/hex.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,16 +112,6 @@ static void fmt_bytes(uint64_t v, char *out, size_t n)
         out[o++] = d[i];
     }
     out[o] = '\0';
-}
-
-static void hex32(const uint8_t d[32], char out[65])
-{
-    static const char h[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = h[d[i] >> 4];
-        out[2 * i + 1] = h[d[i] & 15];
-    }
-    out[64] = '\0';
 }
 
 /* Characters (code points) in s[0..n). */
@@ -322,7 +314,7 @@ static void write_files(FILE *f, const struct export_readme *in)
     fputs("A SHA-256 is a fingerprint of a file's exact bytes: changing any byte changes it completely.\n", f);
     for (size_t i = 0; i < in->nfiles; i++) {
         const struct export_readme_file *e = &in->files[i];
-        hex32(e->sha256, hx);
+        nvr_hex(e->sha256, 32, hx);
         fmt_bytes(e->bytes, by, sizeof by);
         fprintf(f, "\n  %s (%s bytes)\n    SHA-256: %s\n", e->name, by, hx);
     }
@@ -434,7 +426,7 @@ nvr_err export_sums_text(const struct export_readme_file *files, size_t n, char 
     if (!f)
         return NVR_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        hex32(files[i].sha256, hx);
+        nvr_hex(files[i].sha256, 32, hx);
         fprintf(f, "%s  %s\n", hx, files[i].name);
     }
     if (fclose(f) != 0) {

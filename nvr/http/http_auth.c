@@ -150,17 +150,8 @@ http_result http_auth_guard(struct http_request *r, const struct http_route *rt,
                                 "misdirected request: the Host header is not one of this server's names "
                                 "(server_name)");
     }
-    if (rt->access == HTTP_PUBLIC) {
-        if (http_is_state_change(r) && !http_origin_ok(r, 0)) {
-            release_user(u);
-            return http_reply_error(r, 403, "cross-site request refused");
-        }
-        if (rc == NVR_OK)
-            http_set_user(r, u, release_user);
-        else
-            release_user(u);
-        return HTTP_PASS;
-    }
+    if (rt->access == HTTP_PUBLIC)
+        return http_guard_public(r, rc, u, release_user);
     if (rc) {
         release_user(u);
         if (rc != NVR_EAUTH)

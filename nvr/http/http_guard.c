@@ -44,3 +44,16 @@ int http_csrf_ok(const struct http_request *r, int via_token, const char *csrf)
     size_t n = strlen(csrf);
     return t && n && strlen(t) == n && sodium_memcmp(t, csrf, n) == 0 && http_origin_ok(r, 1);
 }
+
+http_result http_guard_public(struct http_request *r, nvr_err rc, void *user, void (*release)(void *user))
+{
+    if (http_is_state_change(r) && !http_origin_ok(r, 0)) {
+        release(user);
+        return http_reply_error(r, 403, "cross-site request refused");
+    }
+    if (rc == NVR_OK)
+        http_set_user(r, user, release);
+    else
+        release(user);
+    return HTTP_PASS;
+}

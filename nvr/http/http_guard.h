@@ -34,4 +34,10 @@ http_result http_guard_json_body(struct http_request *r);
  * must be this server. */
 int http_csrf_ok(const struct http_request *r, int via_token, const char *csrf);
 
+/* A public route's answer: a state-changing request from another site's
+ * page (an Origin not this server's) is refused 403; otherwise the request
+ * passes, with user attached when signed in (rc NVR_OK; release frees it
+ * with the request) and released here when not. */
+http_result http_guard_public(struct http_request *r, nvr_err rc, void *user, void (*release)(void *user));
+
 #endif

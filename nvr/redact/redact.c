@@ -12,6 +12,7 @@
  */
 #include "redact/redact.h"
 
+#include "base/hex.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "export/export_readme.h"
@@ -63,16 +64,6 @@ __attribute__((format(printf, 4, 5))) static nvr_err fail(nvr_err rc, char *err,
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return rc;
-}
-
-static void hex(const uint8_t *d, size_t n, char *out)
-{
-    static const char x[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = x[d[i] >> 4];
-        out[2 * i + 1] = x[d[i] & 15];
-    }
-    out[2 * n] = '\0';
 }
 
 static int utf8_ok(const char *s)
@@ -300,7 +291,7 @@ static nvr_err build_readme(const struct redact_request *req, json_t *om, const 
             json_string_value(json_object_get(json_array_get(json_object_get(om, "cameras"), r->files[i].cam), "name"));
         char first[NVR_TIME_BUFSZ];
         nvr_clock_format_rfc3339(r->files[i].first_us, first);
-        hex(r->files[i].sha, 32, hx);
+        nvr_hex(r->files[i].sha, 32, hx);
         fprintf(f, "  %s (%llu bytes)\n    SHA-256 %s\n    camera %s (%s), first frame %s UTC\n", r->files[i].name,
                 (unsigned long long)r->files[i].bytes, hx, cname ? cname : r->files[i].cam_id, r->files[i].cam_id,
                 first);
@@ -461,16 +452,16 @@ static nvr_err build_manifest(const struct redact_request *req, json_t *om, cons
     }
     fputs("]},\n  \"files\": [", f);
     for (size_t i = 0; i < r->nfiles; i++) {
-        hex(r->files[i].sha, 32, hx);
+        nvr_hex(r->files[i].sha, 32, hx);
         fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", f);
         json_write_string(f, r->files[i].name);
         fprintf(f, ", \"bytes\": %llu, \"sha256\": \"%s\"}", (unsigned long long)r->files[i].bytes, hx);
     }
-    hex(t->doc_sha, 32, hx);
+    nvr_hex(t->doc_sha, 32, hx);
     fprintf(f, ",\n    {\"name\": \"redactions.json\", \"bytes\": %zu, \"sha256\": \"%s\"}", t->doc_len, hx);
-    hex(t->sums_sha, 32, hx);
+    nvr_hex(t->sums_sha, 32, hx);
     fprintf(f, ",\n    {\"name\": \"" EXPORT_SUMS_NAME "\", \"bytes\": %zu, \"sha256\": \"%s\"}", t->sums_len, hx);
-    hex(t->readme_sha, 32, hx);
+    nvr_hex(t->readme_sha, 32, hx);
     fprintf(f, ",\n    {\"name\": \"README.txt\", \"bytes\": %zu, \"sha256\": \"%s\"}", t->readme_len, hx);
     fputs("\n  ]\n}\n", f);
     return fclose(f) == 0 ? NVR_OK : NVR_ENOMEM;
@@ -553,8 +544,8 @@ nvr_err redact_run(const struct sign_key *key, const char *export_zip, struct re
         goto out;
     }
     sha_buf(om_text, om_len, digest);
-    hex(digest, 32, om_sha);
-    hex((const uint8_t *)om_sig, sig_len, sig_hex);
+    nvr_hex(digest, 32, om_sha);
+    nvr_hex((const uint8_t *)om_sig, sig_len, sig_hex);
     snprintf(res->original_manifest_sha256, sizeof res->original_manifest_sha256, "%s", om_sha);
     json_t *entries = json_object_get(json_object_get(om, "access_log"), "entries");
     const char *d0 = json_string_value(json_object_get(json_array_get(entries, 0), "detail"));
