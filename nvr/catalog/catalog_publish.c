@@ -153,15 +153,17 @@ static nvr_err put_camera(struct catalog_pub *p, PGconn *conn, const struct came
                        h,
                        s.write_ok || !s.write_error[0] ? s.last_error : s.write_error,
                        oldest_us == INT64_MIN ? NULL : I64(o, oldest_us),
-                       I64(u, now_us)};
+                       I64(u, now_us),
+                       c->cfg.group};
     return catalog_exec(
         conn,
         "INSERT INTO nvr_cameras (site, id, name, status, codec, width, height, last_error, oldest_us, "
-        "updated_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "updated_us, group_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
         "ON CONFLICT (site, id) DO UPDATE SET name = EXCLUDED.name, status = EXCLUDED.status, "
         "codec = EXCLUDED.codec, width = EXCLUDED.width, height = EXCLUDED.height, "
-        "last_error = EXCLUDED.last_error, oldest_us = EXCLUDED.oldest_us, updated_us = EXCLUDED.updated_us",
-        10, v, NULL, "camera", err, errlen);
+        "last_error = EXCLUDED.last_error, oldest_us = EXCLUDED.oldest_us, updated_us = EXCLUDED.updated_us, "
+        "group_name = EXCLUDED.group_name",
+        11, v, NULL, "camera", err, errlen);
 }
 
 /* Follows retention: runs that end at or before the oldest footage go, the

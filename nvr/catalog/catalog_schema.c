@@ -133,6 +133,10 @@ static const char *const migrations[] = {
     "  FOR EACH STATEMENT EXECUTE FUNCTION nvr_directory_changed();"
     "CREATE TRIGGER nvr_tokens_changed AFTER INSERT OR UPDATE OR DELETE ON nvr_tokens"
     "  FOR EACH STATEMENT EXECUTE FUNCTION nvr_directory_changed();",
+    /* 4: each camera's group (its config's `group`, NULL: none), so that the
+     * console honours "group:G" grants as recorders do (a group is
+     * district-wide: G at two sites is one group) */
+    "ALTER TABLE nvr_cameras ADD COLUMN group_name text;",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

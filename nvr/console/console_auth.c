@@ -145,21 +145,6 @@ const struct console_user *console_user(const struct http_request *r)
     return http_user(r);
 }
 
-int console_may_see(const struct console_user *u, const char *site, const char *id)
-{
-    if (u->role == USER_ADMIN)
-        return 1;
-    size_t sl = strlen(site);
-    for (size_t i = 0; i < u->ngrants; i++) {
-        const char *g = u->grants[i];
-        if (strcmp(g, "*") == 0 || (strncmp(g, "site:", 5) == 0 && strcmp(g + 5, site) == 0))
-            return 1;
-        if (strncmp(g, site, sl) == 0 && g[sl] == '.' && strcmp(g + sl + 1, id) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 http_result console_reply_catalog_down(struct http_request *r)
 {
     http_add_reply_header(r, "Retry-After", "5");

@@ -219,10 +219,9 @@ static struct cx_site *site_of(struct cx_job *j, const char *site, size_t cap)
 }
 
 /* cameras: 1 to DISTRICT_CAMERAS_MAX distinct "SITE.ID", grouped by site
- * into j->sites; -1 with *status and err otherwise (403 when u may not
- * see one of them, naming none). */
-static int parse_cameras(json_t *cams, const struct console_user *u, struct cx_job *j, int *status, char *err,
-                         size_t errlen)
+ * into j->sites; -1 with *status 400 and err otherwise (what the person
+ * may see is checked with the catalog, find_sites). */
+static int parse_cameras(json_t *cams, struct cx_job *j, int *status, char *err, size_t errlen)
 {
     size_t n = json_array_size(cams);
     *status = 400;
@@ -235,7 +234,6 @@ static int parse_cameras(json_t *cams, const struct console_user *u, struct cx_j
         *status = 500;
         return -1;
     }
-    int hidden = 0;
     for (size_t i = 0; i < n; i++) {
         const char *full = json_string_value(json_array_get(cams, i));
         const char *dot = full ? strchr(full, '.') : NULL;
@@ -250,22 +248,16 @@ static int parse_cameras(json_t *cams, const struct console_user *u, struct cx_j
             }
         char site[CONSOLE_NAME_LEN];
         snprintf(site, sizeof site, "%.*s", (int)(dot - full), full);
-        hidden |= !console_may_see(u, site, dot + 1);
         struct cx_site *s = site_of(j, site, n);
         snprintf(s->d.cameras[s->d.ncameras], sizeof s->d.cameras[0], "%s", full);
         snprintf(s->local[s->d.ncameras++], CONSOLE_NAME_LEN, "%s", dot + 1);
     }
-    if (hidden) {
-        *status = 403;
-        snprintf(err, errlen, "you may not export every camera asked for");
-        return -1;
-    }
     return 0;
 }
 
-static int parse_body(json_t *o, const struct console_user *u, struct cx_job *j, int *status, char *err, size_t errlen)
+static int parse_body(json_t *o, struct cx_job *j, int *status, char *err, size_t errlen)
 {
-    if (parse_cameras(json_object_get(o, "cameras"), u, j, status, err, errlen))
+    if (parse_cameras(json_object_get(o, "cameras"), j, status, err, errlen))
         return -1;
     *status = 400;
     if (http_json_time(o, "start", &j->from_us, err, errlen) || http_json_time(o, "end", &j->to_us, err, errlen) ||
@@ -279,36 +271,62 @@ static int parse_body(json_t *o, const struct console_user *u, struct cx_job *j,
     return 0;
 }
 
-/* Each camera in the catalog, its site's url and pin into the job: 0, or
- * -1 with *status and err (404 an unknown camera, 503 the catalog down,
- * 502 a site that has not said where it is). */
-static int find_sites(struct console *c, struct cx_job *j, int *status, char *err, size_t errlen)
+/* One camera of s from the catalog (its site's url and pin into s): 1, 0
+ * (unknown), -1 (the catalog down); *visible: whether u may see it (by its
+ * group too). */
+static int find_camera(struct console *c, const struct console_user *u, struct cx_site *s, size_t k, int *visible)
 {
+    const char *p[] = {s->d.site, s->local[k]};
+    PGresult *res;
+    if (console_pg_exec(c->pg,
+                        "SELECT s.url, s.tls_pin, k.group_name FROM nvr_cameras k JOIN nvr_sites s ON s.name = k.site "
+                        "WHERE k.site = $1 AND k.id = $2 AND k.status <> 'removed'",
+                        2, p, &res))
+        return -1;
+    int found = PQntuples(res) == 1;
+    *visible =
+        console_may_see(u, s->d.site, s->local[k], found && !PQgetisnull(res, 0, 2) ? PQgetvalue(res, 0, 2) : NULL);
+    if (found) {
+        snprintf(s->d.url, sizeof s->d.url, "%s", PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0));
+        snprintf(s->pin, sizeof s->pin, "%s", PQgetisnull(res, 0, 1) ? "" : PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return found;
+}
+
+/* Each camera in the catalog, its site's url and pin into the job: 0, or
+ * -1 with *status and err (403 a camera u may not see, known or not; 404 an
+ * unknown camera; 503 the catalog down; 502 a site that has not said where
+ * it is). */
+static int find_sites(struct console *c, const struct console_user *u, struct cx_job *j, int *status, char *err,
+                      size_t errlen)
+{
+    int hidden = 0;
+    const char *unknown = NULL;
     for (size_t i = 0; i < j->nsites; i++) {
         struct cx_site *s = &j->sites[i];
         for (size_t k = 0; k < s->d.ncameras; k++) {
-            const char *p[] = {s->d.site, s->local[k]};
-            PGresult *res;
-            if (console_pg_exec(c->pg,
-                                "SELECT s.url, s.tls_pin FROM nvr_cameras k JOIN nvr_sites s ON s.name = k.site "
-                                "WHERE k.site = $1 AND k.id = $2 AND k.status <> 'removed'",
-                                2, p, &res)) {
+            int visible, found = find_camera(c, u, s, k, &visible);
+            if (found < 0) {
                 *status = 503;
                 snprintf(err, errlen, "the catalog is not available: try again in a moment");
                 return -1;
             }
-            int found = PQntuples(res) == 1;
-            if (found) {
-                snprintf(s->d.url, sizeof s->d.url, "%s", PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0));
-                snprintf(s->pin, sizeof s->pin, "%s", PQgetisnull(res, 0, 1) ? "" : PQgetvalue(res, 0, 1));
-            }
-            PQclear(res);
-            if (!found) {
-                *status = 404;
-                snprintf(err, errlen, "%s is not a camera of the district", s->d.cameras[k]);
-                return -1;
-            }
+            hidden |= !visible;
+            if (!found && !unknown)
+                unknown = s->d.cameras[k];
         }
+    }
+    if (hidden || unknown) {
+        *status = hidden ? 403 : 404;
+        if (hidden)
+            snprintf(err, errlen, "you may not export every camera asked for");
+        else
+            snprintf(err, errlen, "%s is not a camera of the district", unknown);
+        return -1;
+    }
+    for (size_t i = 0; i < j->nsites; i++) {
+        struct cx_site *s = &j->sites[i];
         if (!s->d.url[0]) {
             *status = 502;
             snprintf(err, errlen, "site %s has not advertised where it can be reached ([catalog] advertise)",
@@ -374,7 +392,7 @@ http_result console_export_create(struct http_request *r, struct nvr *nvr)
     console_secret(r, j->secret);
     j->created_us = nvr_clock_now_us();
     j->state = CX_RUNNING;
-    if (parse_body(o, u, j, &status, err, sizeof err) || find_sites(c, j, &status, err, sizeof err) ||
+    if (parse_body(o, j, &status, err, sizeof err) || find_sites(c, u, j, &status, err, sizeof err) ||
         admit(c->exports, j, &status, err, sizeof err))
         goto fail;
     json_decref(o);

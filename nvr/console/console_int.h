@@ -72,8 +72,6 @@ nvr_err console_pg_count(struct console_pg *p, const char *sql, int n, const cha
 /* ---- console_auth.c ---- */
 http_result console_guard(struct http_request *r, const struct http_route *rt, struct nvr *nvr);
 const struct console_user *console_user(const struct http_request *r);
-/* Whether u may see camera id of site (admin, "*", "site:S", "S.ID"). */
-int console_may_see(const struct console_user *u, const char *site, const char *id);
 /* The request's bearer secret or session cookie value, "" if none. */
 void console_secret(const struct http_request *r, char out[CONSOLE_SECRET_LEN]);
 http_result console_session_create(struct http_request *r, struct nvr *nvr);
@@ -84,6 +82,18 @@ http_result console_users_create(struct http_request *r, struct nvr *nvr);
 http_result console_users_update(struct http_request *r, struct nvr *nvr);
 http_result console_users_delete(struct http_request *r, struct nvr *nvr);
 http_result console_tokens_create(struct http_request *r, struct nvr *nvr);
+
+/* ---- console_grants.c: the one reading of grants ---- */
+/* Whether u may see camera id of site whose group is group (NULL: none):
+ * admin, "*", "site:S", "S.ID", "group:G" (G at any site). */
+int console_may_see(const struct console_user *u, const char *site, const char *id, const char *group);
+/* Whether u may see some camera of site, given that one of them is of group
+ * (NULL: without looking at groups). */
+int console_site_covered(const struct console_user *u, const char *site, const char *group);
+/* Whether u may see site (some grant covers it or one of its cameras not
+ * removed, the groups read from the catalog): 1, 0, or -1 the catalog
+ * cannot answer. */
+int console_site_visible(struct console *c, const struct console_user *u, const char *site);
 
 /* ---- console_sites.c ---- */
 http_result console_sites(struct http_request *r, struct nvr *nvr);

@@ -297,18 +297,20 @@ static int rest_of(const char *path, size_t skip, char *out, size_t n)
     return 0;
 }
 
-/* The site's url and pin for a camera the catalog lists: 1, 0 (no such
- * camera), -1 (the catalog cannot answer). */
-static int locate(struct console *c, const char *site, const char *id, char *url, size_t un, char *pin, size_t pn)
+/* The site's url and pin for a camera the catalog lists and u may see: 1,
+ * 0 (no such camera, or hidden from u), -1 (the catalog cannot answer). */
+static int locate(struct console *c, const struct console_user *u, const char *site, const char *id, char *url,
+                  size_t un, char *pin, size_t pn)
 {
     const char *p[] = {site, id};
     PGresult *res;
     if (console_pg_exec(c->pg,
-                        "SELECT s.url, s.tls_pin FROM nvr_cameras k JOIN nvr_sites s ON s.name = k.site "
+                        "SELECT s.url, s.tls_pin, k.group_name FROM nvr_cameras k JOIN nvr_sites s ON s.name = k.site "
                         "WHERE k.site = $1 AND k.id = $2 AND k.status <> 'removed'",
                         2, p, &res))
         return -1;
-    int found = PQntuples(res) == 1;
+    int found =
+        PQntuples(res) == 1 && console_may_see(u, site, id, PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2));
     if (found) {
         snprintf(url, un, "%s", PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0));
         snprintf(pin, pn, "%s", PQgetisnull(res, 0, 1) ? "" : PQgetvalue(res, 0, 1));
@@ -484,9 +486,9 @@ http_result console_proxy(struct http_request *r, struct nvr *nvr)
     const struct console_user *u = console_user(r);
     const char *full = http_param(r, 0);
     char site[CONSOLE_NAME_LEN], id[CONSOLE_NAME_LEN], base[1024], pin[128], prefix[128];
-    if (split_id(full, site, id) || !console_may_see(u, site, id))
+    if (split_id(full, site, id))
         return http_reply_error(r, 404, "no such camera");
-    int found = locate(c, site, id, base, sizeof base, pin, sizeof pin);
+    int found = locate(c, u, site, id, base, sizeof base, pin, sizeof pin);
     if (found < 0)
         return console_reply_catalog_down(r);
     if (!found)
@@ -524,14 +526,8 @@ http_result console_site_proxy(struct http_request *r, struct nvr *nvr)
     snprintf(head, sizeof head, "%.*s", (int)strcspn(rest, "/"), rest);
     if (strcmp(head, "holds") != 0 && strcmp(head, "exports") != 0)
         return http_reply_error(r, 404, "no such route");
-    int visible = u->role == USER_ADMIN;
-    for (size_t i = 0; i < u->ngrants && !visible; i++) {
-        const char *g = u->grants[i];
-        size_t sl = strlen(site);
-        visible = strcmp(g, "*") == 0 || (strncmp(g, "site:", 5) == 0 && strcmp(g + 5, site) == 0) ||
-                  (strncmp(g, site, sl) == 0 && g[sl] == '.');
-    }
-    int found = visible ? locate_site(c, site, base, sizeof base, pin, sizeof pin) : 0;
+    int visible = console_site_visible(c, u, site);
+    int found = visible > 0 ? locate_site(c, site, base, sizeof base, pin, sizeof pin) : visible;
     if (found < 0)
         return console_reply_catalog_down(r);
     if (!found)

@@ -12,18 +12,15 @@
 
 #define SITE_UP_US (60LL * 1000000) /* a site is up when it published this recently */
 
-/* Whether u may see anything of site. */
-static int site_visible(const struct console_user *u, const char *site)
+/* Whether u may see site: a grant covers it, or one of its cameras' groups
+ * (rows of groups: site, group_name). */
+static int site_visible(const struct console_user *u, const char *site, PGresult *groups)
 {
-    if (u->role == USER_ADMIN)
+    if (console_site_covered(u, site, NULL))
         return 1;
-    size_t sl = strlen(site);
-    for (size_t i = 0; i < u->ngrants; i++) {
-        const char *g = u->grants[i];
-        if (strcmp(g, "*") == 0 || (strncmp(g, "site:", 5) == 0 && strcmp(g + 5, site) == 0) ||
-            (strncmp(g, site, sl) == 0 && g[sl] == '.'))
+    for (int i = 0; groups && i < PQntuples(groups); i++)
+        if (strcmp(PQgetvalue(groups, i, 0), site) == 0 && console_site_covered(u, site, PQgetvalue(groups, i, 1)))
             return 1;
-    }
     return 0;
 }
 
@@ -64,16 +61,26 @@ http_result console_sites(struct http_request *r, struct nvr *nvr)
                         "FROM nvr_sites s ORDER BY s.name",
                         0, NULL, &res))
         return console_reply_catalog_down(r);
+    PGresult *groups = NULL;
+    if (u->role != USER_ADMIN &&
+        console_pg_exec(c->pg,
+                        "SELECT DISTINCT site, group_name FROM nvr_cameras WHERE status <> 'removed' "
+                        "AND group_name IS NOT NULL",
+                        0, NULL, &groups)) {
+        PQclear(res);
+        return console_reply_catalog_down(r);
+    }
     struct http_body b;
     if (http_body_open(&b)) {
         PQclear(res);
+        PQclear(groups);
         return http_reply_error(r, 500, "out of memory");
     }
     int64_t now = nvr_clock_now_us();
     int n = 0;
     fputs("{\"sites\":[", b.f);
     for (int i = 0; i < PQntuples(res); i++) {
-        if (!site_visible(u, PQgetvalue(res, i, 0)))
+        if (!site_visible(u, PQgetvalue(res, i, 0), groups))
             continue;
         if (n++)
             fputc(',', b.f);
@@ -81,6 +88,7 @@ http_result console_sites(struct http_request *r, struct nvr *nvr)
     }
     fputs("]}\n", b.f);
     PQclear(res);
+    PQclear(groups);
     return http_body_send(r, &b, 200, "application/json", "no-store");
 }
 
@@ -90,7 +98,8 @@ http_result console_cameras(struct http_request *r, struct nvr *nvr)
     const struct console_user *u = console_user(r);
     PGresult *res;
     if (console_pg_exec(c->pg,
-                        "SELECT site, id, name, status, codec, width, height, last_error, updated_us FROM nvr_cameras "
+                        "SELECT site, id, name, status, codec, width, height, last_error, updated_us, group_name "
+                        "FROM nvr_cameras "
                         "WHERE status <> 'removed' ORDER BY site, id",
                         0, NULL, &res))
         return console_reply_catalog_down(r);
@@ -103,7 +112,8 @@ http_result console_cameras(struct http_request *r, struct nvr *nvr)
     fputs("{\"cameras\":[", b.f);
     for (int i = 0; i < PQntuples(res); i++) {
         const char *site = PQgetvalue(res, i, 0), *id = PQgetvalue(res, i, 1);
-        if (!console_may_see(u, site, id))
+        const char *group = PQgetisnull(res, i, 9) ? NULL : PQgetvalue(res, i, 9);
+        if (!console_may_see(u, site, id, group))
             continue;
         if (n++)
             fputc(',', b.f);
@@ -125,6 +135,11 @@ http_result console_cameras(struct http_request *r, struct nvr *nvr)
         json_write_string(b.f, PQgetvalue(res, i, 7));
         fputs(",\"updated\":", b.f);
         json_write_time(b.f, strtoll(PQgetvalue(res, i, 8), NULL, 10));
+        fputs(",\"group\":", b.f);
+        if (group)
+            json_write_string(b.f, group);
+        else
+            fputs("null", b.f);
         fputc('}', b.f);
     }
     fputs("]}\n", b.f);
@@ -134,7 +149,7 @@ http_result console_cameras(struct http_request *r, struct nvr *nvr)
 
 #define COVERAGE_SPAN_MAX_US (31LL * 86400 * 1000000) /* what one question may ask */
 
-/* Writes the runs of res (camera, start_us, end_us; ordered by camera) of
+/* Writes the runs of res (camera, start_us, end_us, group; ordered by camera) of
  * the cameras u may see, clipped to [from, to), one entry per camera. */
 static void write_coverage(FILE *f, PGresult *res, const struct console_user *u, const char *site, int64_t from,
                            int64_t to)
@@ -150,7 +165,7 @@ static void write_coverage(FILE *f, PGresult *res, const struct console_user *u,
             if (visible)
                 fputs("]}", f);
             cam = c;
-            if (!(visible = console_may_see(u, site, c)))
+            if (!(visible = console_may_see(u, site, c, PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3))))
                 continue;
             char id[160];
             snprintf(id, sizeof id, "%s.%s", site, c);
@@ -184,7 +199,10 @@ http_result console_coverage(struct http_request *r, struct nvr *nvr)
         return http_reply_error(r, 400, "start and end must be RFC 3339 times");
     if (to <= from || to - from > COVERAGE_SPAN_MAX_US)
         return http_reply_error(r, 400, "end must be after start, at most 31 days later");
-    if (!site_visible(u, site))
+    int visible = console_site_visible(c, u, site);
+    if (visible < 0)
+        return console_reply_catalog_down(r);
+    if (!visible)
         return http_reply_error(r, 404, "no such site");
     char f[24], t[24];
     snprintf(f, sizeof f, "%lld", (long long)from);
@@ -192,8 +210,9 @@ http_result console_coverage(struct http_request *r, struct nvr *nvr)
     const char *p[] = {site, f, t};
     PGresult *res;
     if (console_pg_exec(c->pg,
-                        "SELECT camera, start_us, end_us FROM nvr_coverage WHERE site = $1 AND end_us > $2 "
-                        "AND start_us < $3 ORDER BY camera, start_us",
+                        "SELECT v.camera, v.start_us, v.end_us, k.group_name FROM nvr_coverage v "
+                        "JOIN nvr_cameras k ON k.site = v.site AND k.id = v.camera WHERE v.site = $1 "
+                        "AND v.end_us > $2 AND v.start_us < $3 ORDER BY v.camera, v.start_us",
                         3, p, &res))
         return console_reply_catalog_down(r);
     struct http_body b;

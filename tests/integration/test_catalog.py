@@ -101,7 +101,7 @@ def main():
         health = lambda n: json.load(urllib.request.urlopen(n.base_url + "/api/v1/health", timeout=10))
         check(health(north)["catalog"] == "ok", "/api/v1/health says the catalog is ok: %r" % health(north))
         ver = pg.query("SELECT version FROM nvr_schema")
-        check(ver == [["3"]], "the catalog's schema is version 3: %r" % ver)
+        check(ver == [["4"]], "the catalog's schema is version 4: %r" % ver)
 
         # a camera added over the API appears; removed, it is marked so (its coverage stays)
         def api(method, path, body=None):
