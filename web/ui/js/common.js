@@ -333,12 +333,16 @@ export function header(active) {
     .then((u) => {
       who.textContent = `${u.name} (${u.role})`;
       // the pages a role may use (the server checks again on every route)
+      // (on the console, the recorder's holds and exports pages give way
+      // to its evidence page, whose /api/v1/exports are district exports)
       for (const [href, text, id, roles] of NAV_PAGES) {
+        if (onConsole && RECORDER_ONLY.includes(id)) continue;
         if (roles.includes(u.role)) nav.append(link(href, text, id));
       }
       if (onConsole) {
         nav.append(link('district.html', 'District', 'district'));
         nav.append(link('district_playback.html', 'Several sites', 'district-playback'));
+        if (u.role !== 'viewer') nav.append(link('district_exports.html', 'Evidence', 'district-exports'));
       }
       // the server's default may have changed since this browser last saw it
       document.getElementById('time-format-default').textContent = `Default (${serverTimeFormat()})`;
@@ -424,6 +428,9 @@ const NAV_PAGES = [
   ['access.html', 'Access log', 'access', ['admin']],
   ['account.html', 'Account', 'account', ['viewer', 'investigator', 'admin']],
 ];
+
+// Pages of a recorder's own routes the console does not have.
+const RECORDER_ONLY = ['holds', 'exports'];
 
 // Over plain HTTP from another machine, passwords and footage cross the
 // network in clear text: say so on every page (docs/design/security.md).

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // district_playback.js - the district console's cross-site picker
 // (district_playback.html, served by `nvr console` only): the cameras the
-// person may see, one fieldset per site; up to MAX_GRID ticked and a start
+// person may see, one fieldset per site (site_picker.js, shared with the
+// evidence page); up to MAX_GRID ticked and a start
 // instant; "Play together" opens the synchronised playback page
 // (playback.html: playback.js, player.js, timeline.js, grid_layout.js, as
 // the recorder's own page uses them) with those cameras, playing.  The
@@ -20,15 +21,16 @@
 // sets the start.  For tests: each camera's checkbox carries data-camera,
 // its row data-footage ("yes", "no" or "unknown").
 
-import { getJSON, header, el, iso, show, localInput, parseWhen, timeFormat } from './common.js';
+import { getJSON, header, iso, show, localInput, parseWhen, timeFormat } from './common.js';
 import { MAX_GRID } from './grid_layout.js';
+import { renderPicker, tickedCameras } from './site_picker.js';
 
 const $ = (id) => document.getElementById(id);
 const COVERAGE_PAD_MS = 60e3;
 let cameras = [];
 
 function ticked() {
-  return [...document.querySelectorAll('#sites input[type="checkbox"]:checked')].map((b) => b.dataset.camera);
+  return tickedCameras($('sites'));
 }
 
 function countChanged(box) {
@@ -43,24 +45,8 @@ function countChanged(box) {
   $('play-together').disabled = ids.length === 0;
 }
 
-function cameraRow(c, on) {
-  const box = el('input', { type: 'checkbox', 'data-camera': c.id, 'aria-describedby': `fp-${c.id}` });
-  box.checked = on;
-  box.addEventListener('change', () => countChanged(box));
-  return el('label', { class: 'check pick-camera', 'data-row': c.id, 'data-footage': 'unknown' }, box,
-    el('span', { class: 'pick-name' }, c.name || c.camera), el('span', { class: 'muted' }, ` ${c.id}, ${c.status}`),
-    el('span', { class: 'pick-footage', id: `fp-${c.id}` }, ''));
-}
-
 function render(want) {
-  const bySite = new Map();
-  for (const c of cameras) {
-    if (!bySite.has(c.site)) bySite.set(c.site, []);
-    bySite.get(c.site).push(c);
-  }
-  const sets = [...bySite].map(([site, list]) => el('fieldset', { class: 'grants pick-site', 'data-site': site },
-    el('legend', {}, `Site ${site}`), ...list.map((c) => cameraRow(c, want.includes(c.id)))));
-  $('sites').replaceChildren(...sets);
+  renderPicker($('sites'), cameras, want, countChanged);
   if (!cameras.length) show($('message'), 'No cameras are shared with you: ask a district administrator for access.');
   countChanged(null);
 }
