@@ -8,7 +8,6 @@
 #include "base/log.h"
 #include "version.h"
 #include "http/http_static.h"
-#include "storage/access_log.h"
 #include "storage/index.h"
 
 #include <curl/curl.h>
@@ -20,16 +19,6 @@
 
 #define PG_POOL 8
 #define STOP_WAIT_S 10 /* for transfers still winding down at exit */
-
-void console_log(struct console *c, const char *user, const char *address, const char *action, const char *site,
-                 const char *camera, const char *detail)
-{
-    char cam[160] = "";
-    if (site[0])
-        snprintf(cam, sizeof cam, "%s.%s", site, camera);
-    if (access_log_append(c->ix, nvr_clock_now_us(), user, address, action, cam, detail))
-        nvr_log(NVR_WARN, NULL, "console: cannot write the access log action=%s", action);
-}
 
 static http_result h_health(struct http_request *r, struct nvr *nvr)
 {
