@@ -156,6 +156,23 @@ http_result console_reply_pg_error(struct http_request *r, nvr_err rc, const cha
     return rc == NVR_ECONN ? console_reply_catalog_down(r) : http_reply_error(r, 500, "cannot %s", what);
 }
 
+int console_pg_body(struct http_request *r, struct console *c, const char *sql, int n, const char *const *params,
+                    PGresult **res, struct http_body *b, http_result *answer)
+{
+    nvr_err rc = console_pg_exec(c->pg, sql, n, params, res);
+    if (rc) {
+        *answer = console_reply_pg_error(r, rc, "read the catalog");
+        return 0;
+    }
+    if (http_body_open(b)) {
+        PQclear(*res);
+        *res = NULL;
+        *answer = http_reply_error(r, 500, "out of memory");
+        return 0;
+    }
+    return 1;
+}
+
 http_result console_guard(struct http_request *r, const struct http_route *rt, struct nvr *nvr)
 {
     struct console *c = console_of(nvr);
@@ -494,17 +511,14 @@ http_result console_users_list(struct http_request *r, struct nvr *nvr)
 {
     struct console *c = console_of(nvr);
     PGresult *res;
-    if (console_pg_exec(c->pg,
-                        "SELECT u.name, u.role, u.disabled, COALESCE((SELECT array_to_json(array_agg(what ORDER BY "
-                        "what))::text FROM nvr_grants g WHERE g.user_name = u.name), '[]'), u.created_us "
-                        "FROM nvr_users u ORDER BY u.name",
-                        0, NULL, &res))
-        return console_reply_catalog_down(r);
     struct http_body b;
-    if (http_body_open(&b)) {
-        PQclear(res);
-        return http_reply_error(r, 500, "out of memory");
-    }
+    http_result answer;
+    if (!console_pg_body(r, c,
+                         "SELECT u.name, u.role, u.disabled, COALESCE((SELECT array_to_json(array_agg(what ORDER BY "
+                         "what))::text FROM nvr_grants g WHERE g.user_name = u.name), '[]'), u.created_us "
+                         "FROM nvr_users u ORDER BY u.name",
+                         0, NULL, &res, &b, &answer))
+        return answer;
     fputs("{\"users\":[", b.f);
     for (int i = 0; i < PQntuples(res); i++) {
         fputs(i ? ",{\"name\":" : "{\"name\":", b.f);

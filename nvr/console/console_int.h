@@ -146,5 +146,11 @@ http_result console_reply_catalog_down(struct http_request *r);
 /* The answer to a failed console_pg_exec: NVR_ECONN is the 503 above, any
  * other failure a 500 "cannot WHAT". */
 http_result console_reply_pg_error(struct http_request *r, nvr_err rc, const char *what);
+/* Runs sql (console_pg_exec) and opens the body its rows are written to:
+ * 1 with *res and *b ready (the caller clears and sends them), or 0 with
+ * *answer the reply already made (console_reply_pg_error, or 500 out of
+ * memory). */
+int console_pg_body(struct http_request *r, struct console *c, const char *sql, int n, const char *const *params,
+                    PGresult **res, struct http_body *b, http_result *answer);
 
 #endif

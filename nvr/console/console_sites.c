@@ -97,17 +97,14 @@ http_result console_cameras(struct http_request *r, struct nvr *nvr)
     struct console *c = console_of(nvr);
     const struct console_user *u = console_user(r);
     PGresult *res;
-    if (console_pg_exec(c->pg,
-                        "SELECT site, id, name, status, codec, width, height, last_error, updated_us, group_name "
-                        "FROM nvr_cameras "
-                        "WHERE status <> 'removed' ORDER BY site, id",
-                        0, NULL, &res))
-        return console_reply_catalog_down(r);
     struct http_body b;
-    if (http_body_open(&b)) {
-        PQclear(res);
-        return http_reply_error(r, 500, "out of memory");
-    }
+    http_result answer;
+    if (!console_pg_body(r, c,
+                         "SELECT site, id, name, status, codec, width, height, last_error, updated_us, group_name "
+                         "FROM nvr_cameras "
+                         "WHERE status <> 'removed' ORDER BY site, id",
+                         0, NULL, &res, &b, &answer))
+        return answer;
     int n = 0;
     fputs("{\"cameras\":[", b.f);
     for (int i = 0; i < PQntuples(res); i++) {
@@ -209,17 +206,14 @@ http_result console_coverage(struct http_request *r, struct nvr *nvr)
     snprintf(t, sizeof t, "%lld", (long long)to);
     const char *p[] = {site, f, t};
     PGresult *res;
-    if (console_pg_exec(c->pg,
-                        "SELECT v.camera, v.start_us, v.end_us, k.group_name FROM nvr_coverage v "
-                        "JOIN nvr_cameras k ON k.site = v.site AND k.id = v.camera WHERE v.site = $1 "
-                        "AND v.end_us > $2 AND v.start_us < $3 ORDER BY v.camera, v.start_us",
-                        3, p, &res))
-        return console_reply_catalog_down(r);
     struct http_body b;
-    if (http_body_open(&b)) {
-        PQclear(res);
-        return http_reply_error(r, 500, "out of memory");
-    }
+    http_result answer;
+    if (!console_pg_body(r, c,
+                         "SELECT v.camera, v.start_us, v.end_us, k.group_name FROM nvr_coverage v "
+                         "JOIN nvr_cameras k ON k.site = v.site AND k.id = v.camera WHERE v.site = $1 "
+                         "AND v.end_us > $2 AND v.start_us < $3 ORDER BY v.camera, v.start_us",
+                         3, p, &res, &b, &answer))
+        return answer;
     write_coverage(b.f, res, u, site, from, to);
     PQclear(res);
     return http_body_send(r, &b, 200, "application/json", "no-store");
