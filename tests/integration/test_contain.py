@@ -40,10 +40,10 @@ AXIS = [("onvif_manufacturer", "AXIS")]
 OPEN = [("onvif_manufacturer", "AXIS"), ("onvif_open", "GetDeviceInformation answered a request without credentials")]
 
 # ---- rules from a config: which cameras, nft check mode, iptables, table
-nvr = Nvr("contain", [("hik", {"url": "rtsp://admin:pw@192.0.2.10:554/Streaming/Channels/101"}),
-                      ("wl", {"url": "rtsp://admin:pw@192.0.2.11/cam"}),
-                      ("axis", {"url": "rtsp://root:pw@192.0.2.12/axis-media/media.amp"}),
-                      ("open", {"url": "rtsp://root:pw@[2001:db8::20]/axis-media/media.amp"})])
+nvr = Nvr("contain", [("hik", {"url": "rtsp://admin:Kq7zsecret@192.0.2.10:554/Streaming/Channels/101"}),
+                      ("wl", {"url": "rtsp://admin:Kq7zsecret@192.0.2.11/cam"}),
+                      ("axis", {"url": "rtsp://root:Kq7zsecret@192.0.2.12/axis-media/media.amp"}),
+                      ("open", {"url": "rtsp://root:Kq7zsecret@[2001:db8::20]/axis-media/media.amp"})])
 stored(nvr, {"hik": HIK, "wl": EZVIZ, "axis": AXIS, "open": OPEN})
 
 r = run("audit", "-c", nvr.config, "--firewall", "nft", "--recorder", "192.0.2.2", "--allow", "192.0.2.3,2001:db8::3")
@@ -54,7 +54,7 @@ check("192.0.2.10" in nft_text and "192.0.2.11" in nft_text and "2001:db8::20" i
       and "192.0.2.12" not in nft_text, "covered and exposed cameras are in, the clean one is not")
 check("elements = { 192.0.2.2, 192.0.2.3 }" in nft_text and "elements = { 2001:db8::3 }" in nft_text,
       "recorder and --allow hosts are the allowed sets")
-check("pw" not in nft_text.replace("pw@", "") and "admin:" not in nft_text, "no credentials in the rules")
+check("Kq7zsecret" not in nft_text and "admin:" not in nft_text, "no credentials in the rules")
 nft = shutil.which("nft") or "/usr/sbin/nft"
 if os.path.exists(nft):
     path = os.path.join(nvr.dir, "contain.nft")
@@ -93,7 +93,7 @@ r = run("audit", "-c", nvr.config, "--self", "--json")
 d = json.loads(r.stdout) if r.returncode == 0 else {}
 dests = {(x["camera"], x["scheme"], x["host"], x["port"]) for x in d.get("destinations", [])}
 check(("hik", "rtsp", "192.0.2.10", 554) in dests and ("open", "rtsp", "2001:db8::20", 554) in dests
-      and ("hik", "http", "192.0.2.10", 80) in dests and len(dests) == 8 and "pw" not in r.stdout
+      and ("hik", "http", "192.0.2.10", 80) in dests and len(dests) == 8 and "Kq7zsecret" not in r.stdout
       and "contacts nothing else" in d.get("notice", ""), "--self: %s %r" % (r.returncode, sorted(dests)))
 r = run("audit", "-c", nvr.config, "--self", "--probe")
 check(r.returncode == 2, "--self goes alone")
@@ -247,8 +247,8 @@ else:
         check(reach("lan", "10.231.1.2", "10.231.2.2", 8554) and reach("lan", "10.231.1.3", "10.231.2.2", 8554)
               and reach("cam", "-", "10.231.1.3", 9000), "before the rules everything reaches everything")
 
-        cn = Nvr("contain-ns", [("lobby", {"url": "rtsp://admin:pw@10.231.2.2:8554/cam"}),
-                                ("hall", {"url": "rtsp://root:pw@10.231.2.9/cam"})])
+        cn = Nvr("contain-ns", [("lobby", {"url": "rtsp://admin:Kq7zsecret@10.231.2.2:8554/cam"}),
+                                ("hall", {"url": "rtsp://root:Kq7zsecret@10.231.2.9/cam"})])
         stored(cn, {"lobby": EZVIZ, "hall": AXIS})
         r = run("audit", "-c", cn.config, "--firewall", "nft", "--recorder", "10.231.1.2")
         check(r.returncode == 0 and "10.231.2.9" not in r.stdout, "rules for the namespace test: %s" % r.stderr)
