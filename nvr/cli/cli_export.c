@@ -232,6 +232,22 @@ static int pinned_fingerprint(const char *fingerprint, const char *key_file, con
     return 0;
 }
 
+/* Verifies path with fn (a signed zip or report), pinned to pin when it is
+ * not empty, else warning that "who" path is not pinned: the exit status. */
+static int verify_file(nvr_err (*fn)(const char *, const char *, FILE *, int *), const char *path, const char *pin,
+                       const char *who)
+{
+    int problems = 0;
+    if (fn(path, pin[0] ? pin : NULL, stdout, &problems))
+        return 1;
+    if (!pin[0])
+        fprintf(stderr,
+                "nvr: WARNING: %s %s is not pinned; compare its fingerprint out of band or use --fingerprint, "
+                "--key or -c\n",
+                who, path);
+    return problems ? 1 : 0;
+}
+
 int cli_verify_export(int argc, char **argv)
 {
     struct export_opts o;
@@ -259,26 +275,10 @@ int cli_verify_export(int argc, char **argv)
     if (!o.storage) {
         if ((status = pinned_fingerprint(fingerprint, key_file, o.config, pin)))
             return status;
-        if (signed_report_is(o.positional)) { /* `nvr audit --signed-report` (signed_report.h) */
-            if (signed_report_verify(o.positional, pin[0] ? pin : NULL, stdout, &problems))
-                return 1;
-            if (!pin[0])
-                fprintf(stderr,
-                        "nvr: WARNING: the signer of %s is not pinned; compare its fingerprint out of band or "
-                        "use --fingerprint, --key or -c\n",
-                        o.positional);
-            return problems ? 1 : 0;
-        }
-        if (!derived && export_district_is(o.positional)) { /* the console's (export_district.h) */
-            if (export_district_verify(o.positional, pin[0] ? pin : NULL, stdout, &problems))
-                return 1;
-            if (!pin[0])
-                fprintf(stderr,
-                        "nvr: WARNING: the console that signed %s is not pinned; compare its fingerprint "
-                        "out of band or use --fingerprint\n",
-                        o.positional);
-            return problems ? 1 : 0;
-        }
+        if (signed_report_is(o.positional)) /* `nvr audit --signed-report` (signed_report.h) */
+            return verify_file(signed_report_verify, o.positional, pin, "the signer of");
+        if (!derived && export_district_is(o.positional)) /* the console's (export_district.h) */
+            return verify_file(export_district_verify, o.positional, pin, "the console that signed");
         if (derived) { /* the chain: a redacted copy -> its original (export_chain.c) */
             if (export_verify_chain(o.positional, derived, pin[0] ? pin : NULL, stdout, &problems))
                 return 1;
@@ -287,14 +287,7 @@ int cli_verify_export(int argc, char **argv)
                                 "--fingerprint, --key or -c\n");
             return problems ? 1 : 0;
         }
-        if ((rc = export_verify_pinned(o.positional, pin[0] ? pin : NULL, stdout, &problems)))
-            return 1;
-        if (!pin[0])
-            fprintf(stderr,
-                    "nvr: WARNING: the signer of %s is not pinned; compare its fingerprint out of band or "
-                    "use --fingerprint, --key or -c\n",
-                    o.positional);
-        return problems ? 1 : 0;
+        return verify_file(export_verify_pinned, o.positional, pin, "the signer of");
     }
     if (nvr_config_load(o.config, &cfg, stderr) != NVR_OK)
         goto out;
