@@ -399,14 +399,13 @@ static nvr_err user_version(nvr_index *ix, int *v)
 {
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
-    if (sqlite3_prepare_v2(ix->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
+    if (index_prep(ix, "PRAGMA user_version", &st) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
         rc = index_db_err(ix, "user_version");
         goto out;
     }
     *v = sqlite3_column_int(st, 0);
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     return rc;
 }
 
@@ -470,6 +469,7 @@ void index_close(nvr_index **ixp)
     nvr_index *ix = *ixp;
     if (!ix)
         return;
+    index_cache_clear(ix); /* C4: a statement left open would keep the connection */
     sqlite3_close(ix->db);
     pthread_mutex_destroy(&ix->mu);
     free(ix);
@@ -490,11 +490,11 @@ nvr_err index_camera_upsert(nvr_index *ix, const char *id, const char *name)
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
     pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db,
-                           "INSERT INTO cameras(id, name, first_seen_us) VALUES (?1, ?2, "
-                           "CAST(strftime('%s','now') AS INTEGER) * 1000000) "
-                           "ON CONFLICT(id) DO UPDATE SET name = excluded.name",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix,
+                   "INSERT INTO cameras(id, name, first_seen_us) VALUES (?1, ?2, "
+                   "CAST(strftime('%s','now') AS INTEGER) * 1000000) "
+                   "ON CONFLICT(id) DO UPDATE SET name = excluded.name",
+                   &st) != SQLITE_OK) {
         rc = index_db_err(ix, "camera_upsert");
         goto out;
     }
@@ -503,7 +503,7 @@ nvr_err index_camera_upsert(nvr_index *ix, const char *id, const char *name)
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = index_db_err(ix, "camera_upsert");
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }
@@ -527,10 +527,10 @@ static nvr_err last_end_locked(nvr_index *ix, const char *camera, int64_t *end_u
     *end_us = INT64_MIN;
     if (media_end_us)
         *media_end_us = 0;
-    if (sqlite3_prepare_v2(ix->db,
-                           "SELECT end_us, media_start_us + media_us FROM segments WHERE camera = ?1 "
-                           "ORDER BY start_us DESC LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix,
+                   "SELECT end_us, media_start_us + media_us FROM segments WHERE camera = ?1 "
+                   "ORDER BY start_us DESC LIMIT 1",
+                   &st) != SQLITE_OK) {
         rc = index_db_err(ix, "last_end");
         goto out;
     }
@@ -544,7 +544,7 @@ static nvr_err last_end_locked(nvr_index *ix, const char *camera, int64_t *end_u
         rc = index_db_err(ix, "last_end");
     }
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     return rc;
 }
 
@@ -580,10 +580,10 @@ static nvr_err prev_end_locked(nvr_index *ix, const char *camera, int64_t start_
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
     *end_us = INT64_MIN;
-    if (sqlite3_prepare_v2(ix->db,
-                           "SELECT end_us FROM segments WHERE camera = ?1 AND start_us <= ?2 "
-                           "ORDER BY start_us DESC LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix,
+                   "SELECT end_us FROM segments WHERE camera = ?1 AND start_us <= ?2 "
+                   "ORDER BY start_us DESC LIMIT 1",
+                   &st) != SQLITE_OK) {
         rc = index_db_err(ix, "prev_end");
         goto out;
     }
@@ -595,7 +595,7 @@ static nvr_err prev_end_locked(nvr_index *ix, const char *camera, int64_t start_
     else if (s != SQLITE_DONE)
         rc = index_db_err(ix, "prev_end");
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     return rc;
 }
 
@@ -605,7 +605,7 @@ static nvr_err query_int64(nvr_index *ix, const char *sql, const char *camera, i
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
     *out = INT64_MIN;
-    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix, sql, &st) != SQLITE_OK) {
         rc = index_db_err(ix, "clock_step");
         goto out;
     }
@@ -618,7 +618,7 @@ static nvr_err query_int64(nvr_index *ix, const char *sql, const char *camera, i
     else if (s != SQLITE_ROW && s != SQLITE_DONE)
         rc = index_db_err(ix, "clock_step");
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     return rc;
 }
 
@@ -635,10 +635,10 @@ nvr_err index_clock_step_back(nvr_index *ix, const char *camera, int64_t now_us,
                           ceiling_us)) ||
         (rc = query_int64(ix, "SELECT MAX(end_us) FROM segments WHERE camera = ?1", camera, 0, after_us)))
         goto out;
-    if (sqlite3_prepare_v2(ix->db,
-                           "UPDATE segments SET clock_suspect = 1 WHERE camera = ?1 AND start_us >= ?2 "
-                           "AND clock_suspect = 0",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix,
+                   "UPDATE segments SET clock_suspect = 1 WHERE camera = ?1 AND start_us >= ?2 "
+                   "AND clock_suspect = 0",
+                   &st) != SQLITE_OK) {
         rc = index_db_err(ix, "clock_step");
         goto out;
     }
@@ -650,7 +650,7 @@ nvr_err index_clock_step_back(nvr_index *ix, const char *camera, int64_t now_us,
     }
     *marked = sqlite3_changes(ix->db);
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }
@@ -669,12 +669,12 @@ nvr_err index_segment_insert(nvr_index *ix, struct index_segment *seg)
         rc = NVR_EINVAL;
         goto out;
     }
-    if (sqlite3_prepare_v2(ix->db,
-                           "INSERT INTO segments(camera, session, start_us, end_us, media_us, path, "
-                           "bytes, init_bytes, state, video_codec, width, height, frames, "
-                           "audio_codec, fragments, media_start_us, dir) VALUES "
-                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix,
+                   "INSERT INTO segments(camera, session, start_us, end_us, media_us, path, "
+                   "bytes, init_bytes, state, video_codec, width, height, frames, "
+                   "audio_codec, fragments, media_start_us, dir) VALUES "
+                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                   &st) != SQLITE_OK) {
         rc = index_db_err(ix, "segment_insert");
         goto out;
     }
@@ -688,7 +688,7 @@ nvr_err index_segment_insert(nvr_index *ix, struct index_segment *seg)
     seg->id = sqlite3_last_insert_rowid(ix->db);
     seg->state = INDEX_SEG_WRITING;
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }
@@ -698,11 +698,11 @@ static nvr_err update(nvr_index *ix, const struct index_segment *seg, int finish
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
     pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db,
-                           "UPDATE segments SET end_us = ?2, media_us = ?3, bytes = ?4, frames = ?5, "
-                           "width = ?6, height = ?7, fragments = ?8, state = ?9, sha256 = ?10, "
-                           "init_bytes = ?11 WHERE id = ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix,
+                   "UPDATE segments SET end_us = ?2, media_us = ?3, bytes = ?4, frames = ?5, "
+                   "width = ?6, height = ?7, fragments = ?8, state = ?9, sha256 = ?10, "
+                   "init_bytes = ?11 WHERE id = ?1",
+                   &st) != SQLITE_OK) {
         rc = index_db_err(ix, "segment_update");
         goto out;
     }
@@ -726,7 +726,7 @@ static nvr_err update(nvr_index *ix, const struct index_segment *seg, int finish
     else if (sqlite3_changes(ix->db) != 1)
         rc = NVR_ENOTFOUND;
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }
@@ -746,7 +746,7 @@ nvr_err index_segment_delete(nvr_index *ix, int64_t id)
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
     pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, "DELETE FROM segments WHERE id = ?1", -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix, "DELETE FROM segments WHERE id = ?1", &st) != SQLITE_OK) {
         rc = index_db_err(ix, "segment_delete");
         goto out;
     }
@@ -754,7 +754,7 @@ nvr_err index_segment_delete(nvr_index *ix, int64_t id)
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = index_db_err(ix, "segment_delete");
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }
@@ -843,7 +843,7 @@ static nvr_err segment_one(nvr_index *ix, const char *where, int64_t id, const c
     snprintf(sql, sizeof sql, "SELECT %s FROM segments WHERE %s", SEG_COLUMNS_ALL, where);
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix, sql, &st) != SQLITE_OK) {
         rc = index_db_err(ix, op);
         goto out;
     }
@@ -859,7 +859,7 @@ static nvr_err segment_one(nvr_index *ix, const char *where, int64_t id, const c
     else
         rc = index_db_err(ix, op);
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }
@@ -879,7 +879,7 @@ static nvr_err query_segments(nvr_index *ix, const char *sql, const char *camera
     *out = NULL;
     *n = 0;
     pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix, sql, &st) != SQLITE_OK) {
         rc = index_db_err(ix, "segments_query");
         goto out;
     }
@@ -892,7 +892,7 @@ static nvr_err query_segments(nvr_index *ix, const char *sql, const char *camera
         sqlite3_bind_int64(st, 3, p3);
     rc = collect(ix, st, out, n);
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }
@@ -934,9 +934,8 @@ nvr_err index_segment_set_archived(nvr_index *ix, int64_t id, const char *url, c
     pthread_mutex_lock(&ix->mu);
     if ((rc = index_exec(ix, "BEGIN IMMEDIATE")))
         goto out;
-    if (sqlite3_prepare_v2(ix->db, "UPDATE segments SET archive = ?2 WHERE id = ?1 AND archive IS NULL", -1, &up,
-                           NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(ix->db, "INSERT OR IGNORE INTO garbage(path) VALUES (?1)", -1, &gb, NULL) != SQLITE_OK)
+    if (index_prep(ix, "UPDATE segments SET archive = ?2 WHERE id = ?1 AND archive IS NULL", &up) != SQLITE_OK ||
+        index_prep(ix, "INSERT OR IGNORE INTO garbage(path) VALUES (?1)", &gb) != SQLITE_OK)
         goto fail;
     sqlite3_bind_int64(up, 1, id);
     sqlite3_bind_text(up, 2, url, -1, SQLITE_STATIC);
@@ -957,8 +956,8 @@ fail:
 rollback:
     sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
 out:
-    sqlite3_finalize(up);
-    sqlite3_finalize(gb);
+    index_put(ix, up);
+    index_put(ix, gb);
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }
@@ -1015,7 +1014,7 @@ nvr_err index_text_column(nvr_index *ix, const char *sql, const char *what, char
     *out = NULL;
     *n = 0;
     pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix, sql, &st) != SQLITE_OK) {
         rc = index_db_err(ix, what);
         goto out;
     }
@@ -1031,7 +1030,7 @@ nvr_err index_text_column(nvr_index *ix, const char *sql, const char *what, char
     if (s != SQLITE_DONE)
         rc = index_db_err(ix, what);
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     pthread_mutex_unlock(&ix->mu);
     if (rc || len == 0) {
         for (size_t i = 0; rc && i < len; i++)
@@ -1082,7 +1081,7 @@ nvr_err index_quick_check(nvr_index *ix, int64_t budget_ms, char *problem, size_
         }
         sqlite3_progress_handler(ix->db, 1000, past_deadline, &d);
     }
-    if (sqlite3_prepare_v2(ix->db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix, "PRAGMA quick_check(1)", &st) != SQLITE_OK) {
         s = sqlite3_errcode(ix->db);
     } else {
         s = sqlite3_step(st);
@@ -1104,7 +1103,7 @@ nvr_err index_quick_check(nvr_index *ix, int64_t budget_ms, char *problem, size_
         if (rc == NVR_EDB && (s & 0xff) == SQLITE_CORRUPT)
             rc = NVR_EDAMAGED;
     }
-    sqlite3_finalize(st);
+    index_put(ix, st);
     sqlite3_progress_handler(ix->db, 0, NULL, NULL);
     pthread_mutex_unlock(&ix->mu);
     return rc;
@@ -1121,10 +1120,10 @@ static nvr_err overlaps_locked(nvr_index *ix, const char *camera, int64_t start,
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK, s;
     *overlap = 0;
-    if (sqlite3_prepare_v2(ix->db,
-                           "SELECT 1 FROM segments WHERE camera = ?1 AND start_us >= ?2 - 7200000000 AND "
-                           "start_us < ?3 AND end_us > ?2 LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix,
+                   "SELECT 1 FROM segments WHERE camera = ?1 AND start_us >= ?2 - 7200000000 AND "
+                   "start_us < ?3 AND end_us > ?2 LIMIT 1",
+                   &st) != SQLITE_OK) {
         rc = index_db_err(ix, "segment_restore");
         goto out;
     }
@@ -1137,7 +1136,7 @@ static nvr_err overlaps_locked(nvr_index *ix, const char *camera, int64_t start,
     else if (s != SQLITE_DONE)
         rc = index_db_err(ix, "segment_restore");
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     return rc;
 }
 
@@ -1163,10 +1162,10 @@ nvr_err index_segment_restore(nvr_index *ix, struct index_segment *seg)
         rc = NVR_EINVAL;
         goto out;
     }
-    if (sqlite3_prepare_v2(ix->db,
-                           "INSERT INTO cameras(id, name, first_seen_us) VALUES (?1, ?1, ?3) "
-                           "ON CONFLICT(id) DO UPDATE SET first_seen_us = MIN(first_seen_us, excluded.first_seen_us)",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix,
+                   "INSERT INTO cameras(id, name, first_seen_us) VALUES (?1, ?1, ?3) "
+                   "ON CONFLICT(id) DO UPDATE SET first_seen_us = MIN(first_seen_us, excluded.first_seen_us)",
+                   &st) != SQLITE_OK) {
         rc = index_db_err(ix, "segment_restore");
         goto out;
     }
@@ -1176,14 +1175,14 @@ nvr_err index_segment_restore(nvr_index *ix, struct index_segment *seg)
         rc = index_db_err(ix, "segment_restore");
         goto out;
     }
-    sqlite3_finalize(st);
+    index_put(ix, st);
     st = NULL;
-    if (sqlite3_prepare_v2(ix->db,
-                           "INSERT INTO segments(camera, session, start_us, end_us, media_us, path, "
-                           "bytes, init_bytes, state, video_codec, width, height, frames, "
-                           "audio_codec, fragments, media_start_us, sha256, dir) VALUES "
-                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix,
+                   "INSERT INTO segments(camera, session, start_us, end_us, media_us, path, "
+                   "bytes, init_bytes, state, video_codec, width, height, frames, "
+                   "audio_codec, fragments, media_start_us, sha256, dir) VALUES "
+                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                   &st) != SQLITE_OK) {
         rc = index_db_err(ix, "segment_restore");
         goto out;
     }
@@ -1202,7 +1201,7 @@ nvr_err index_segment_restore(nvr_index *ix, struct index_segment *seg)
     seg->id = sqlite3_last_insert_rowid(ix->db);
     seg->state = INDEX_SEG_COMPLETE;
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * index_priv.h - what the index's own files share (index.c, index_stmt.c,
+ * index_priv.h - what the index's own files share (index.c, index_cache.c, index_stmt.c,
  * index_retention.c, index_salvage.c): the handle's fields, the raw SQLite
  * connection and the error helpers.  Nothing else includes it: the table
  * files (users.c, holds.c, alert_store.c, access_log.c, api_cameras.c) go
@@ -22,12 +22,38 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
+
+/* One compiled statement kept on the handle (index_cache.c). */
+struct index_cached {
+    char *sql;        /* its text (owned), the key; NULL: a free slot */
+    sqlite3_stmt *st; /* compiled from sql */
+    int busy;         /* handed out by index_prep, not yet put back */
+    uint64_t used;    /* cache_clock when last handed out */
+};
+
+#define INDEX_CACHE_MAX 48
 
 struct nvr_index {
     sqlite3 *db;
     pthread_mutex_t mu;
-    int in_txn; /* index_begin's BEGIN took (guarded by mu) */
+    int in_txn;                                 /* index_begin's BEGIN took (guarded by mu) */
+    struct index_cached cache[INDEX_CACHE_MAX]; /* guarded by mu */
+    uint64_t cache_clock;                       /* guarded by mu */
 };
+
+/* Prepares sql on the handle's connection, or hands out the statement
+ * compiled for the same text before (index_cache.c).  Locked.  Returns an
+ * SQLite result code; on success *st is ready to bind and step, and goes
+ * back with index_put (never sqlite3_finalize: it may be the cache's). */
+int index_prep(nvr_index *ix, const char *sql, sqlite3_stmt **st);
+
+/* Gives back a statement from index_prep: a cached one is reset with its
+ * bindings cleared, any other finalized.  NULL is ignored.  Locked. */
+void index_put(nvr_index *ix, sqlite3_stmt *st);
+
+/* Finalizes every cached statement (before the connection closes). */
+void index_cache_clear(nvr_index *ix);
 
 /* Logs SQLite's last error for operation what (a full disk said in words)
  * and returns it as index_sqlite_err does. */

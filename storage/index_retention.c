@@ -28,10 +28,10 @@ nvr_err index_usage(nvr_index *ix, const char *camera, struct index_usage *u)
     memset(u, 0, sizeof *u);
     u->oldest_us = INT64_MIN;
     pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db,
-                           "SELECT c.bytes, c.media_us, (SELECT MIN(start_us) FROM segments WHERE camera = c.id) "
-                           "FROM cameras c WHERE c.id = ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix,
+                   "SELECT c.bytes, c.media_us, (SELECT MIN(start_us) FROM segments WHERE camera = c.id) "
+                   "FROM cameras c WHERE c.id = ?1",
+                   &st) != SQLITE_OK) {
         rc = index_db_err(ix, "usage");
         goto out;
     }
@@ -46,7 +46,7 @@ nvr_err index_usage(nvr_index *ix, const char *camera, struct index_usage *u)
         rc = index_db_err(ix, "usage");
     }
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }
@@ -57,12 +57,12 @@ nvr_err index_usage_total(nvr_index *ix, uint64_t *bytes)
     int rc = NVR_OK;
     *bytes = 0;
     pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, "SELECT COALESCE(SUM(bytes), 0) FROM cameras", -1, &st, NULL) != SQLITE_OK ||
+    if (index_prep(ix, "SELECT COALESCE(SUM(bytes), 0) FROM cameras", &st) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW)
         rc = index_db_err(ix, "usage_total");
     else
         *bytes = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    index_put(ix, st);
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }
@@ -90,7 +90,7 @@ static nvr_err choose(nvr_index *ix, const struct index_retire_filter *f, int64_
                                   " AND (archive IS NOT NULL OR dir > 62 OR ((?5 >> dir) & 1) = 0)"
                                   " ORDER BY start_us LIMIT ?3";
     *n = 0;
-    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (index_prep(ix, sql, &st) != SQLITE_OK)
         return index_db_err(ix, "retire_choose");
     if (f->camera)
         sqlite3_bind_text(st, 1, f->camera, -1, SQLITE_STATIC);
@@ -116,7 +116,7 @@ static nvr_err choose(nvr_index *ix, const struct index_retire_filter *f, int64_
     }
     if (sum < want_bytes && s != SQLITE_DONE)
         rc = index_db_err(ix, "retire_choose");
-    sqlite3_finalize(st);
+    index_put(ix, st);
     return rc;
 }
 
@@ -153,8 +153,8 @@ nvr_err index_retire_in(nvr_index *ix, const struct index_retire_filter *f, int6
         goto out;
     if ((rc = choose(ix, f, before_us, want_bytes, max, v, &len)))
         goto rollback;
-    if (sqlite3_prepare_v2(ix->db, "INSERT OR IGNORE INTO garbage(path) VALUES (?1)", -1, &ins, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(ix->db, "DELETE FROM segments WHERE id = ?1", -1, &del, NULL) != SQLITE_OK)
+    if (index_prep(ix, "INSERT OR IGNORE INTO garbage(path) VALUES (?1)", &ins) != SQLITE_OK ||
+        index_prep(ix, "DELETE FROM segments WHERE id = ?1", &del) != SQLITE_OK)
         goto fail;
     for (size_t i = 0; i < len; i++) {
         sqlite3_reset(ins);
@@ -173,8 +173,8 @@ rollback:
     sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
     len = 0;
 out:
-    sqlite3_finalize(ins);
-    sqlite3_finalize(del);
+    index_put(ix, ins);
+    index_put(ix, del);
     pthread_mutex_unlock(&ix->mu);
     if (rc || len == 0) {
         free(v);
@@ -198,7 +198,7 @@ static nvr_err path_stmt(nvr_index *ix, const char *sql, const char *path, int *
     sqlite3_stmt *st = NULL;
     int rc = NVR_OK;
     pthread_mutex_lock(&ix->mu);
-    if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (index_prep(ix, sql, &st) != SQLITE_OK) {
         rc = index_db_err(ix, what);
         goto out;
     }
@@ -209,7 +209,7 @@ static nvr_err path_stmt(nvr_index *ix, const char *sql, const char *path, int *
     else if (has)
         *has = s == SQLITE_ROW;
 out:
-    sqlite3_finalize(st);
+    index_put(ix, st);
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }

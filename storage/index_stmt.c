@@ -61,8 +61,8 @@ static nvr_err fail(index_stmt *st)
 nvr_err index_prepare(index_stmt *st, nvr_index *ix, const char *sql, const char *what)
 {
     *st = (index_stmt){.ix = ix, .what = what};
-    if (sqlite3_prepare_v2(ix->db, sql, -1, &st->raw, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st->raw);
+    if (index_prep(ix, sql, &st->raw) != SQLITE_OK) {
+        index_put(ix, st->raw);
         st->raw = NULL;
         return fail(st);
     }
@@ -75,7 +75,7 @@ static void bound(index_stmt *st, int s)
 {
     if (s != SQLITE_OK) {
         fail(st);
-        sqlite3_finalize(st->raw);
+        index_put(st->ix, st->raw);
         st->raw = NULL;
     }
 }
@@ -164,7 +164,7 @@ int64_t index_last_id(const index_stmt *st)
 void index_finalize(index_stmt *st)
 {
     if (st && st->raw) {
-        sqlite3_finalize(st->raw);
+        index_put(st->ix, st->raw);
         st->raw = NULL;
     }
 }
