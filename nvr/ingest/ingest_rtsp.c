@@ -465,6 +465,13 @@ static void audio_offset(struct ingest_rtsp *in, int64_t ts)
     }
 }
 
+/* The packet's buffer release: the depacketizer's frames are malloc'ed. */
+static void free_frame(void *opaque, uint8_t *data)
+{
+    (void)opaque;
+    free(data);
+}
+
 /* Turns the next completed frame into pkt: 1 if one was ready, 0 if none,
  * or an error. */
 static int pop_frame(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *meta)
@@ -478,10 +485,12 @@ static int pop_frame(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *
     else
         return 0;
     in->bytes += f.size;
-    if (av_packet_from_data(pkt, f.data, (int)f.size) < 0) {
-        av_free(f.data);
+    if (!(pkt->buf = av_buffer_create(f.data, f.size + AV_INPUT_BUFFER_PADDING_SIZE, free_frame, NULL, 0))) {
+        free(f.data);
         return NVR_ENOMEM;
     }
+    pkt->data = f.data;
+    pkt->size = (int)f.size;
     meta->recv_us = nvr_clock_now_us();
     meta->new_params = 0;
     if (video) {

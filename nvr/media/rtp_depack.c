@@ -116,7 +116,7 @@ void rtp_depack_destroy(struct rtp_depack **dp)
     if (!d)
         return;
     for (size_t i = d->qhead; i < d->qlen; i++)
-        av_free(d->q[i].data);
+        free(d->q[i].data);
     free(d->q);
     free(d->buf);
     free(d);
@@ -169,7 +169,7 @@ static nvr_err emit(struct rtp_depack *d, const uint8_t *data, size_t len, int64
             d->qcap = cap;
         }
     }
-    uint8_t *copy = av_malloc(len + AV_INPUT_BUFFER_PADDING_SIZE);
+    uint8_t *copy = malloc(len + AV_INPUT_BUFFER_PADDING_SIZE); /* see rtp_frame.data */
     if (!copy)
         return NVR_ENOMEM;
     if (len > 0)

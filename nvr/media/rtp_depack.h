@@ -51,8 +51,9 @@ struct rtp_header {
 nvr_err rtp_parse_header(const uint8_t *pkt, size_t len, struct rtp_header *h);
 
 struct rtp_frame {
-    uint8_t *data; /* av_malloc'ed, AV_INPUT_BUFFER_PADDING_SIZE zeroed bytes
-                    * after size; the caller owns it (av_packet_from_data) */
+    uint8_t *data; /* malloc'ed (not av_malloc: no aligned allocation per
+                    * frame), AV_INPUT_BUFFER_PADDING_SIZE zeroed bytes after
+                    * size; the caller owns it and frees it with free() */
     size_t size;
     int64_t ts; /* unwrapped RTP timestamp */
     int key;    /* video keyframe; always 1 for audio */

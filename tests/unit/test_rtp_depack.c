@@ -65,7 +65,7 @@ static void expect_frame(struct rtp_depack *d, const uint8_t *want, size_t n, in
     CHECK_EQ_INT(f.key, key);
     for (int i = 0; i < 16; i++)
         CHECK(f.data[n + i] == 0); /* libavcodec's padding */
-    av_free(f.data);
+    free(f.data);
 }
 
 static void expect_none(struct rtp_depack *d)
@@ -74,7 +74,7 @@ static void expect_none(struct rtp_depack *d)
     int got = rtp_depack_pop(d, &f);
     CHECK_EQ_INT(got, 0);
     if (got)
-        av_free(f.data);
+        free(f.data);
 }
 
 static const uint8_t sps[] = {0x67, 0x42, 0x00, 0x1e, 0xaa};
@@ -301,7 +301,7 @@ static void test_h264_recovery_point(void)
     struct rtp_frame f;
     CHECK_EQ_INT(rtp_depack_pop(d, &f), 1);
     CHECK_EQ_INT(f.key, 1);
-    av_free(f.data);
+    free(f.data);
     rtp_depack_destroy(&d);
 }
 
