@@ -138,10 +138,17 @@ static nvr_err expire_camera(struct retention *r, const char *id, int64_t now)
     int days = retain_days_of(r, id), count = 0, total = 0;
     uint64_t freed = 0, total_bytes = 0;
     int rc = NVR_OK;
+    int64_t cutoff = now - days * DAY_US;
+    struct index_usage u;
     if (days <= 0)
         return NVR_OK;
+    /* Only a segment that starts before the cutoff can go; when even the
+     * oldest starts after it (every camera, nearly every pass), a read
+     * answers and no write transaction is opened. */
+    if (index_usage(storage_index(r->st), id, &u) == NVR_OK && (u.oldest_us == INT64_MIN || u.oldest_us >= cutoff))
+        return NVR_OK;
     do {
-        rc = storage_delete_oldest(r->st, id, now - days * DAY_US, UINT64_MAX, BATCH, &freed, &count);
+        rc = storage_delete_oldest(r->st, id, cutoff, UINT64_MAX, BATCH, &freed, &count);
         total += count;
         total_bytes += freed;
     } while (rc == NVR_OK && count == BATCH);
