@@ -93,7 +93,9 @@ static void parse_stsd(struct scan_ctx *c, const uint8_t *p, size_t len, int vid
         }
     } else if (audio) {
         snprintf(c->out->audio_codec, sizeof c->out->audio_codec, "%s",
-                 type == FOURCC('m', 'p', '4', 'a') ? "aac" : name);
+                 type == FOURCC('m', 'p', '4', 'a')   ? "aac"
+                 : type == FOURCC('f', 'L', 'a', 'C') ? "flac"
+                                                      : name);
     }
 }
 

@@ -34,7 +34,7 @@ struct fmp4_scan {
     int64_t frames;             /* video samples */
     char video_codec[16];       /* "h264", "hevc", or the sample entry's type */
     int width, height;
-    char audio_codec[16]; /* "aac" or "" */
+    char audio_codec[16]; /* "aac", "flac" or "" */
 };
 
 /* Reads n bytes at off into buf; returns the bytes read (< n at the end of

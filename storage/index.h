@@ -57,7 +57,7 @@ struct index_segment {
     char video_codec[16];      /* "h264" or "hevc" */
     int width, height;
     int64_t frames;       /* video frames in the segment */
-    char audio_codec[16]; /* "aac" or "" */
+    char audio_codec[16]; /* "aac", "flac" or "" */
     struct fragment_list frags;
     uint8_t sha256[32];
     int has_sha256;

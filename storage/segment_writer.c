@@ -192,6 +192,11 @@ nvr_err segment_writer_open(struct segment_writer **out, const struct segment_wr
     av_dict_set(&opts, "movflags", "frag_custom+empty_moov+default_base_moof+frag_discont+skip_trailer", 0);
     av_dict_set(&opts, "use_editlist", "0", 0);
     av_dict_set(&opts, "avoid_negative_ts", "disabled", 0); /* no shift to zero */
+    /* FFmpeg 5.1 (Debian 12) calls FLAC in MP4 experimental; the sample
+     * entry it writes (fLaC + dfLa, the FLAC-in-ISOBMFF mapping) is the one
+     * browsers' Media Source Extensions and ffprobe read */
+    if (p->audio && p->audio->codec_id == AV_CODEC_ID_FLAC)
+        w->oc->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;
     if ((ret = avformat_write_header(w->oc, &opts)) < 0) {
         rc = writer_error(w, ret, "header");
         goto out;

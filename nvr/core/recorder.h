@@ -31,7 +31,7 @@ struct recorder_stats {
     uint64_t dropped;        /* packets dropped (queue full, waiting for keyframe) */
     uint64_t segments;       /* segments finished */
     char codec[16];          /* "h264", "hevc", "" before the first connection */
-    char audio[48];          /* the last connection's audio: "aac", "g711 -> aac",
+    char audio[48];          /* the last connection's audio: "aac", "g711 -> flac",
                               * "none", "off", "unsupported: NAME" (ingest.h
                               * audio_status); "" before the first connection */
     int width, height;

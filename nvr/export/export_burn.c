@@ -257,6 +257,9 @@ static nvr_err open_io(struct burn *b, const char *in_path, const char *out_path
     if (avio_open(&b->oc->pb, out_path, AVIO_FLAG_WRITE) < 0)
         return NVR_EIO;
     av_dict_set(&opts, "movflags", "+faststart", 0);
+    for (unsigned i = 0; i < b->oc->nb_streams; i++) /* FLAC in MP4: "experimental" to FFmpeg 5.1 */
+        if (b->oc->streams[i]->codecpar->codec_id == AV_CODEC_ID_FLAC)
+            b->oc->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;
     ok = avformat_write_header(b->oc, &opts) >= 0;
     av_dict_free(&opts);
     return ok ? NVR_OK : NVR_ECODEC;

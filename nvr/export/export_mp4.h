@@ -17,7 +17,8 @@
  *   - from the fragment (GOP) containing `from` -- it starts with a
  *     keyframe, so the keyframe at or before `from` -- through the last
  *     frame starting before `to`;
- *   - video (H.264/H.265) and AAC audio when it was recorded;
+ *   - video (H.264/H.265) and audio when it was recorded (AAC, or FLAC from
+ *     a G.711 camera, docs/design/ingest.md "Audio");
  *   - one file per camera and per track layout: the segments of a part
  *     share codec parameters (the sample descriptions of their init
  *     sections are identical); a change (new SPS, resolution, audio turned

@@ -291,7 +291,10 @@ static void write_contents(FILE *f, const struct export_readme *in)
           "                          frame, in the recorder's local time and in UTC: turn subtitles on\n"
           "                          to see it. Where the camera was offline the last picture is held\n"
           "                          and the subtitle says NO RECORDING. A camera whose video format\n"
-          "                          changed has one file per format (NAME-part1.mp4, -part2 ...).\n",
+          "                          changed has one file per format (NAME-part1.mp4, -part2 ...).\n"
+          "                          Sound, where it was recorded, is AAC, or FLAC (lossless: the\n"
+          "                          sound of cameras that send G.711); browsers such as Chrome and\n"
+          "                          Edge play both; if a player gives no sound, try VLC or a browser.\n",
           f);
     if (in->req->native)
         fputs("  native/                 the original recorded files, byte for byte as stored.\n", f);

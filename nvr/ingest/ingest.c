@@ -26,23 +26,24 @@
  * only: 0.08 s at D = 2 and 25 fps).
  *
  * Audio, the same for both implementations: G.711 (pcm_mulaw/pcm_alaw) from
- * the implementation goes through an audio_transcode (AAC-LC out, same
- * sample rate and time base), so track 1 is always AAC.  An audio codec that
+ * the implementation goes through an audio_transcode (FLAC out, lossless,
+ * same sample rate and time base), so track 1 is AAC (as the camera sent
+ * it) or FLAC.  An audio codec that
  * cannot be recorded is logged once per connection at WARN
  * (`audio not recorded codec=NAME reason=...`).  The ingest_info handed out
  * is a copy of the implementation's, refreshed at open and after every read,
  * with the audio fields replaced.
  *
- * Interleaving: an AAC packet comes out of the transcoder about 0.3 s after
- * its first sample arrived (a 1024-sample frame at 8 kHz takes 128 ms to
- * arrive, the encoder looks one frame ahead).  The recorder puts audio into
+ * Interleaving: a FLAC packet comes out of the transcoder when its last
+ * sample arrived, up to 0.26 s after its first (a 2048-sample frame at
+ * 8 kHz takes 256 ms to arrive).  The recorder puts audio into
  * the segment open when it arrives and drops audio older than that segment,
  * so audio this late would be lost at every segment cut.  While a transcoder
  * runs, video packets are therefore held back (a FIFO) until the audio has
- * caught up with them -- the AAC output reaches the video packet's time --
+ * caught up with them -- the FLAC output reaches the video packet's time --
  * or for at most HOLD_MAX_US after they arrived (a camera whose audio
  * stalls).  Packets leave in the order video and audio times say; the cost
- * is ~0.3 s more latency for the live view of G.711 cameras only.  An error
+ * is up to ~0.26 s more latency for the live view of G.711 cameras only.  An error
  * from the implementation is returned after the held packets.
  */
 #include "ingest/ingest.h"
@@ -72,7 +73,7 @@ struct ingest {
     char audio_status[64];
     struct held *held; /* video held back, held[hhead..hlen) */
     size_t hhead, hlen, hcap;
-    int64_t audio_end_us; /* end of the last AAC packet out, INT64_MIN before */
+    int64_t audio_end_us; /* end of the last FLAC packet out, INT64_MIN before */
     int err;              /* the implementation's error, returned once held is empty */
     char err_why[256];
 };
@@ -145,7 +146,7 @@ static void sync_info(struct ingest *in)
     in->info.audio_status = in->audio_status;
 }
 
-/* Decides what becomes of the audio: kept (AAC), transcoded (G.711) or
+/* Decides what becomes of the audio: kept (AAC), transcoded to FLAC (G.711) or
  * dropped with a warning. */
 static void setup_audio(struct ingest *in, const struct ingest_opts *o)
 {
@@ -158,13 +159,13 @@ static void setup_audio(struct ingest *in, const struct ingest_opts *o)
     } else if (a) {
         int rc = audio_transcode_create(&in->tc, a->codec_id, a->sample_rate, a->ch_layout.nb_channels, o->camera);
         if (rc == NVR_OK) {
-            snprintf(in->audio_status, sizeof in->audio_status, "g711 -> aac");
-            nvr_log(NVR_INFO, o->camera, "audio transcode codec=%s sample_rate=%d channels=%d to=aac",
+            snprintf(in->audio_status, sizeof in->audio_status, "g711 -> flac");
+            nvr_log(NVR_INFO, o->camera, "audio transcode codec=%s sample_rate=%d channels=%d to=flac",
                     avcodec_get_name(a->codec_id), a->sample_rate, a->ch_layout.nb_channels);
         } else {
             in->drop_audio = 1;
             bad = avcodec_get_name(a->codec_id);
-            reason = "the AAC transcoder could not be set up for it";
+            reason = "the FLAC transcoder could not be set up for it";
         }
     }
     if (o->audio && !in->tc && !(a && a->codec_id == AV_CODEC_ID_AAC) && bad) {

@@ -9,9 +9,9 @@
  * streams, over TLS (rtsps://) or an HTTP tunnel too, and RTP over UDP
  * (ingest_rtsp.c), and libavformat's RTSP client as the fallback
  * (ingest_libav.c).  Tracks are renumbered: track 0 is the
- * video (H.264 or H.265), track 1 the audio (always AAC, only if asked for:
- * AAC from the camera as it is, G.711 transcoded to AAC-LC here in ingest.c
- * with audio_transcode.h).  Every other stream is dropped with one log line;
+ * video (H.264 or H.265), track 1 the audio (only if asked for: AAC from
+ * the camera as it is, G.711 transcoded to FLAC, losslessly, here in
+ * ingest.c with audio_transcode.h).  Every other stream is dropped with one log line;
  * an audio codec that cannot be recorded is logged at WARN once per
  * connection and shown in ingest_info.audio_status.
  *
@@ -37,7 +37,7 @@ struct ingest_opts {
     const char *camera;           /* for log lines; borrowed */
     const char *url;              /* may carry user:password; never logged */
     enum nvr_transport transport; /* auto tries TCP, then UDP; http tunnels */
-    int audio;                    /* keep AAC audio */
+    int audio;                    /* keep the audio (AAC, or G.711 as FLAC) */
     int64_t timeout_us;           /* connect and read timeout: silence after
                                    * which the stream counts as lost */
     const atomic_int *stop;       /* non-zero: give up at once */
@@ -53,7 +53,7 @@ struct ingest_info {
                                     * own reader; "tcp", "udp" or "http" with
                                     * libavformat */
     const char *audio_status;      /* what happens to the camera's audio:
-                                    * "aac", "g711 -> aac", "none" (no audio
+                                    * "aac", "g711 -> flac", "none" (no audio
                                     * track), "off" (audio = off), or
                                     * "unsupported: NAME" (NAME is the codec) */
     const char *audio_unsupported; /* set by the implementations: the codec

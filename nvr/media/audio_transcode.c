@@ -1,56 +1,83 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * audio_transcode.c - G.711 to AAC-LC for the ingest (see audio_transcode.h).
+ * audio_transcode.c - G.711 to FLAC for the ingest (see audio_transcode.h).
  *
- * Pipeline: pcm_mulaw/pcm_alaw decoder (signed 16-bit interleaved out) ->
- * conversion to planar float (what the `aac` encoder takes; a plain scale,
- * no resampling: the encoder accepts 8 and 16 kHz) -> a FIFO that cuts
- * frames of exactly 1024 samples -> the `aac` encoder.
+ * Pipeline: G.711 decoded here (ITU-T G.711's expansion, the same values as
+ * libavcodec's pcm_mulaw/pcm_alaw: the unit test compares them; no decoder
+ * context, no frame allocated per 20 ms packet) into `buf`, which collects
+ * exactly FLAC_FRAME samples -> flac_enc.h (our own encoder: FFmpeg's holds
+ * ~5 MiB per stream; lossless: the decoded FLAC is the decoded G.711,
+ * sample for sample) -> a queue of packets.
  *
- * Timestamps: `fifo_pts` is the pts (1/sample_rate) of the first sample in
- * the FIFO; each input packet is placed at its own pts: a gap is filled with
- * silence (up to MAX_GAP_S), an overlap loses the repeated samples, a larger
- * jump flushes the partial frame (padded with silence) and restarts the FIFO
- * at the new pts.  Each frame handed to the encoder carries fifo_pts; the
- * encoder subtracts its priming delay.
- *
- * The encoder's packets are drained into a queue right after every frame
- * sent (libavcodec refuses a frame while a packet waits), and receive takes
- * them from there.
+ * Timestamps: `buf_pts` is the pts (1/sample_rate) of buf's first sample;
+ * each input packet is placed at its own pts: a gap is filled with silence
+ * (up to MAX_GAP_S), an overlap loses the repeated samples, a larger jump
+ * encodes the partial frame (padded with silence) and starts buf over at
+ * the new pts.  A packet's pts is its first sample's (FLAC has no priming
+ * delay).
  *
  * State: `flushing` once send(NULL) was called; after that only receive.
+ * Memory: the struct (buf: 16 KiB) and the packets not yet taken.
  */
 #include "media/audio_transcode.h"
 
 #include "base/err.h"
 #include "base/log.h"
+#include "media/flac_enc.h"
 
-#include <libavutil/audio_fifo.h>
 #include <libavutil/channel_layout.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define AAC_FRAME 1024
+#define FLAC_FRAME 2048 /* 256 ms at 8 kHz: half the packets AAC made, and no look-ahead */
 #define MAX_GAP_S 2
 
 struct audio_transcode {
     const char *camera;
     int rate, channels;
-    AVCodecContext *dec, *enc;
-    AVCodecParameters *par;   /* the encoder's, for the muxer */
-    AVFrame *decoded, *frame; /* decoder output; encoder input */
-    AVAudioFifo *fifo;        /* planar float */
+    int alaw;                    /* A-law, else µ-law */
+    AVCodecParameters *par;      /* FLAC, for the muxer */
+    int16_t buf[FLAC_FRAME * 2]; /* interleaved, as decoded: the frame being filled */
+    int fill;                    /* samples (per channel) in buf */
     int have_pts;
-    int64_t fifo_pts; /* pts of the FIFO's first sample */
-    AVPacket **q;     /* encoded packets not yet taken, q[qhead..qlen) */
+    int64_t buf_pts;   /* pts of buf's first sample */
+    uint32_t frame_no; /* FLAC frame number of the next frame */
+    AVPacket **q;      /* encoded packets not yet taken, q[qhead..qlen) */
     size_t qhead, qlen, qcap;
     int flushing;
     uint64_t filled, dropped; /* samples of silence inserted, samples dropped */
 };
 
-static nvr_err av_rc(int averr)
+/* G.711 expansion (ITU-T G.711, as libavcodec's pcm_mulaw/pcm_alaw). */
+static int16_t ulaw_linear(uint8_t v)
 {
-    return averr == AVERROR(ENOMEM) ? NVR_ENOMEM : NVR_ECODEC;
+    int u = (uint8_t)~v, t = (((u & 0x0F) << 3) + 0x84) << ((u & 0x70) >> 4);
+    return (int16_t)(u & 0x80 ? 0x84 - t : t - 0x84);
+}
+
+static int16_t alaw_linear(uint8_t v)
+{
+    int a = v ^ 0x55, seg = (a & 0x70) >> 4, t = (a & 0x0F) << 4;
+    t = seg == 0 ? t + 8 : (t + 0x108) << (seg - 1);
+    return (int16_t)(a & 0x80 ? t : -t);
+}
+
+/* The FLAC parameters: what the segment writer and the muxer need. */
+static nvr_err make_params(struct audio_transcode *t)
+{
+    AVCodecParameters *par = t->par;
+    par->codec_type = AVMEDIA_TYPE_AUDIO;
+    par->codec_id = AV_CODEC_ID_FLAC;
+    par->format = AV_SAMPLE_FMT_S16;
+    par->bits_per_raw_sample = 16;
+    par->sample_rate = t->rate;
+    par->frame_size = FLAC_FRAME;
+    av_channel_layout_default(&par->ch_layout, t->channels);
+    if (!(par->extradata = av_mallocz(FLAC_STREAMINFO_BYTES + AV_INPUT_BUFFER_PADDING_SIZE)))
+        return NVR_ENOMEM;
+    par->extradata_size = FLAC_STREAMINFO_BYTES;
+    flac_streaminfo(par->extradata, t->rate, t->channels, FLAC_FRAME);
+    return NVR_OK;
 }
 
 nvr_err audio_transcode_create(struct audio_transcode **out, enum AVCodecID in_codec, int sample_rate, int channels,
@@ -58,7 +85,6 @@ nvr_err audio_transcode_create(struct audio_transcode **out, enum AVCodecID in_c
 {
     int rc = NVR_EINVAL;
     struct audio_transcode *t;
-    const AVCodec *dc, *ec;
     *out = NULL;
     if ((in_codec != AV_CODEC_ID_PCM_MULAW && in_codec != AV_CODEC_ID_PCM_ALAW) || sample_rate < 8000 ||
         sample_rate > 48000 || channels < 1 || channels > 2)
@@ -68,36 +94,11 @@ nvr_err audio_transcode_create(struct audio_transcode **out, enum AVCodecID in_c
     t->camera = camera;
     t->rate = sample_rate;
     t->channels = channels;
-    rc = NVR_ECODEC;
-    if (!(dc = avcodec_find_decoder(in_codec)) || !(ec = avcodec_find_encoder_by_name("aac")))
-        goto out;
+    t->alaw = in_codec == AV_CODEC_ID_PCM_ALAW;
     rc = NVR_ENOMEM;
-    if (!(t->dec = avcodec_alloc_context3(dc)) || !(t->enc = avcodec_alloc_context3(ec)) ||
-        !(t->par = avcodec_parameters_alloc()) || !(t->decoded = av_frame_alloc()) || !(t->frame = av_frame_alloc()))
+    if (!(t->par = avcodec_parameters_alloc()))
         goto out;
-    t->dec->sample_rate = sample_rate;
-    av_channel_layout_default(&t->dec->ch_layout, channels);
-    t->dec->time_base = (AVRational){1, sample_rate};
-    rc = NVR_ECODEC;
-    if (avcodec_open2(t->dec, dc, NULL) < 0)
-        goto out;
-    t->enc->sample_fmt = AV_SAMPLE_FMT_FLTP;
-    t->enc->sample_rate = sample_rate;
-    av_channel_layout_default(&t->enc->ch_layout, channels);
-    t->enc->time_base = (AVRational){1, sample_rate};
-    t->enc->profile = FF_PROFILE_AAC_LOW;
-    t->enc->bit_rate = (int64_t)channels * (sample_rate <= 8000 ? 24000 : 32000);
-    t->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER; /* AudioSpecificConfig as extradata */
-    if (avcodec_open2(t->enc, ec, NULL) < 0 || t->enc->frame_size != AAC_FRAME)
-        goto out;
-    rc = NVR_ENOMEM;
-    if (avcodec_parameters_from_context(t->par, t->enc) < 0 ||
-        !(t->fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, channels, AAC_FRAME * 4)))
-        goto out;
-    t->frame->format = AV_SAMPLE_FMT_FLTP;
-    t->frame->sample_rate = sample_rate;
-    t->frame->nb_samples = AAC_FRAME;
-    if (av_channel_layout_copy(&t->frame->ch_layout, &t->enc->ch_layout) < 0 || av_frame_get_buffer(t->frame, 0) < 0)
+    if ((rc = make_params(t)))
         goto out;
     *out = t;
     t = NULL;
@@ -117,162 +118,133 @@ AVRational audio_transcode_time_base(const struct audio_transcode *t)
     return (AVRational){1, t->rate};
 }
 
-/* Moves every packet the encoder has ready into the queue. */
-static nvr_err drain(struct audio_transcode *t)
+static nvr_err enqueue(struct audio_transcode *t, AVPacket *p)
 {
-    for (;;) {
-        if (t->qlen == t->qcap) {
-            if (t->qhead > 0) {
-                memmove(t->q, t->q + t->qhead, (t->qlen - t->qhead) * sizeof *t->q);
-                t->qlen -= t->qhead;
-                t->qhead = 0;
-            } else {
-                size_t cap = t->qcap ? t->qcap * 2 : 8;
-                AVPacket **q = realloc(t->q, cap * sizeof *q);
-                if (!q)
-                    return NVR_ENOMEM;
-                t->q = q;
-                t->qcap = cap;
-            }
+    if (t->qlen == t->qcap) {
+        if (t->qhead > 0) {
+            memmove(t->q, t->q + t->qhead, (t->qlen - t->qhead) * sizeof *t->q);
+            t->qlen -= t->qhead;
+            t->qhead = 0;
+        } else {
+            size_t cap = t->qcap ? t->qcap * 2 : 8;
+            AVPacket **q = realloc(t->q, cap * sizeof *q);
+            if (!q)
+                return NVR_ENOMEM;
+            t->q = q;
+            t->qcap = cap;
         }
-        AVPacket *p = av_packet_alloc();
-        if (!p)
-            return NVR_ENOMEM;
-        int ret = avcodec_receive_packet(t->enc, p);
-        if (ret < 0) {
-            av_packet_free(&p);
-            return ret == AVERROR(EAGAIN) || ret == AVERROR_EOF ? NVR_OK : av_rc(ret);
-        }
-        t->q[t->qlen++] = p;
     }
+    t->q[t->qlen++] = p;
+    return NVR_OK;
 }
 
-/* Sends the FIFO's first n samples (n <= AAC_FRAME; fewer only at a flush or
- * a restart, padded with silence to a whole frame) to the encoder. */
-static nvr_err encode_front(struct audio_transcode *t, int n)
+/* Encodes buf (its first `fill` samples; fewer than a frame only at a
+ * flush or a restart, padded with silence to a whole frame) into a packet
+ * on the queue, and empties buf. */
+static nvr_err encode_buf(struct audio_transcode *t)
 {
-    int ret = av_frame_make_writable(t->frame);
-    if (ret < 0)
-        return av_rc(ret);
-    t->frame->nb_samples = AAC_FRAME;
-    if (av_audio_fifo_read(t->fifo, (void **)t->frame->data, n) != n)
-        return NVR_EIO;
-    for (int c = 0; c < t->channels && n < AAC_FRAME; c++)
-        memset(t->frame->data[c] + (size_t)n * sizeof(float), 0, (size_t)(AAC_FRAME - n) * sizeof(float));
-    t->frame->pts = t->fifo_pts;
-    t->fifo_pts += AAC_FRAME;
-    ret = avcodec_send_frame(t->enc, t->frame);
-    return ret < 0 ? av_rc(ret) : drain(t);
-}
-
-/* Encodes every whole frame in the FIFO. */
-static nvr_err encode_ready(struct audio_transcode *t)
-{
-    int rc = NVR_OK;
-    while (rc == NVR_OK && av_audio_fifo_size(t->fifo) >= AAC_FRAME)
-        rc = encode_front(t, AAC_FRAME);
+    size_t cap = flac_frame_bound(FLAC_FRAME, t->channels), len = 0;
+    AVPacket *p = av_packet_alloc();
+    int rc;
+    if (!p || av_new_packet(p, (int)cap) < 0) {
+        av_packet_free(&p);
+        return NVR_ENOMEM;
+    }
+    if (t->fill < FLAC_FRAME)
+        memset(t->buf + (size_t)t->fill * (size_t)t->channels, 0,
+               (size_t)(FLAC_FRAME - t->fill) * (size_t)t->channels * sizeof *t->buf);
+    if ((rc = flac_encode_frame(t->buf, FLAC_FRAME, t->channels, t->rate, t->frame_no++, p->data, cap, &len))) {
+        av_packet_free(&p);
+        return rc;
+    }
+    av_shrink_packet(p, (int)len);
+    p->pts = p->dts = t->buf_pts;
+    p->duration = FLAC_FRAME;
+    t->buf_pts += FLAC_FRAME;
+    t->fill = 0;
+    if ((rc = enqueue(t, p)))
+        av_packet_free(&p);
     return rc;
 }
 
-/* Appends silence (n samples) to the FIFO. */
-static nvr_err fifo_silence(struct audio_transcode *t, int64_t n)
+/* Appends n samples (interleaved; NULL: silence) to buf, encoding every
+ * frame it fills. */
+static nvr_err append(struct audio_transcode *t, const int16_t *s, int64_t n)
 {
-    float zero[256] = {0};
-    void *planes[2] = {zero, zero};
     while (n > 0) {
-        int k = n > 256 ? 256 : (int)n;
-        if (av_audio_fifo_write(t->fifo, planes, k) != k)
-            return NVR_ENOMEM;
+        int k = FLAC_FRAME - t->fill;
+        if (k > n)
+            k = (int)n;
+        int16_t *dst = t->buf + (size_t)t->fill * (size_t)t->channels;
+        size_t bytes = (size_t)k * (size_t)t->channels * sizeof *t->buf;
+        if (s) {
+            memcpy(dst, s, bytes);
+            s += (size_t)k * (size_t)t->channels;
+        } else {
+            memset(dst, 0, bytes);
+        }
+        t->fill += k;
         n -= k;
-        int rc = encode_ready(t);
-        if (rc)
-            return rc;
+        if (t->fill == FLAC_FRAME) {
+            int rc = encode_buf(t);
+            if (rc)
+                return rc;
+        }
     }
     return NVR_OK;
 }
 
-/* Appends the decoded frame's samples, from sample `skip` on, converted to
- * planar float. */
-static nvr_err fifo_append(struct audio_transcode *t, const AVFrame *f, int skip)
-{
-    float buf[2][512];
-    void *planes[2] = {buf[0], buf[1]};
-    const int16_t *s = (const int16_t *)f->data[0];
-    int ch = t->channels;
-    for (int i = skip; i < f->nb_samples;) {
-        int k = f->nb_samples - i > 512 ? 512 : f->nb_samples - i;
-        for (int j = 0; j < k; j++)
-            for (int c = 0; c < ch; c++)
-                buf[c][j] = (float)s[(size_t)(i + j) * (size_t)ch + (size_t)c] * (1.0f / 32768.0f);
-        if (av_audio_fifo_write(t->fifo, planes, k) != k)
-            return NVR_ENOMEM;
-        i += k;
-        int rc = encode_ready(t);
-        if (rc)
-            return rc;
-    }
-    return NVR_OK;
-}
-
-/* Places one decoded frame at pts on the FIFO's timeline. */
-static nvr_err place(struct audio_transcode *t, const AVFrame *f, int64_t pts)
+/* Places n decoded samples (interleaved) at pts on buf's timeline. */
+static nvr_err place(struct audio_transcode *t, const int16_t *s, int n, int64_t pts)
 {
     int rc;
-    if (f->format != AV_SAMPLE_FMT_S16 || f->nb_samples <= 0)
-        return NVR_OK;
     if (!t->have_pts) {
         t->have_pts = 1;
-        t->fifo_pts = pts;
+        t->buf_pts = pts;
     }
-    int64_t end = t->fifo_pts + av_audio_fifo_size(t->fifo), d = pts - end;
-    if (d > (int64_t)MAX_GAP_S * t->rate || d <= -(int64_t)f->nb_samples) {
+    int64_t end = t->buf_pts + t->fill, d = pts - end;
+    if (d > (int64_t)MAX_GAP_S * t->rate || d <= -(int64_t)n) {
         /* a jump: finish the partial frame, start over at pts */
-        int n = av_audio_fifo_size(t->fifo);
-        if (n > 0 && (rc = encode_front(t, n)))
+        if (t->fill > 0 && (rc = encode_buf(t)))
             return rc;
-        t->fifo_pts = pts;
-        return fifo_append(t, f, 0);
+        t->buf_pts = pts;
+        return append(t, s, n);
     }
     if (d > 0) {
         t->filled += (uint64_t)d;
-        if ((rc = fifo_silence(t, d)))
+        if ((rc = append(t, NULL, d)))
             return rc;
         d = 0;
     }
     t->dropped += (uint64_t)-d;
-    return fifo_append(t, f, (int)-d);
+    return append(t, s + (size_t)-d * (size_t)t->channels, n + (int)d);
 }
 
 nvr_err audio_transcode_send(struct audio_transcode *t, const AVPacket *in)
 {
-    int ret, rc;
+    int16_t pcm[1024];
     if (t->flushing)
         return NVR_OK;
     if (!in) {
         t->flushing = 1;
-        int n = av_audio_fifo_size(t->fifo);
-        if (n > 0 && (rc = encode_front(t, n)))
-            return rc;
-        ret = avcodec_send_frame(t->enc, NULL);
-        return ret < 0 ? av_rc(ret) : drain(t);
+        return t->fill > 0 ? encode_buf(t) : NVR_OK;
     }
     if (in->pts == AV_NOPTS_VALUE || in->size <= 0)
         return NVR_OK;
-    if ((ret = avcodec_send_packet(t->dec, in)) < 0)
-        return NVR_OK; /* a broken packet: G.711 cannot be broken, but skip it */
-    for (;;) {
-        ret = avcodec_receive_frame(t->dec, t->decoded);
-        if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
-            return NVR_OK;
-        if (ret < 0)
-            return av_rc(ret);
-        /* the decoder keeps the packet's pts (same time base) */
-        int64_t pts = t->decoded->pts != AV_NOPTS_VALUE ? t->decoded->pts : in->pts;
-        rc = place(t, t->decoded, pts);
-        av_frame_unref(t->decoded);
+    /* a packet holds whole samples (a byte per channel each); longer ones
+     * are decoded and placed a piece at a time */
+    int total = in->size / t->channels, per = (int)(sizeof pcm / sizeof *pcm) / t->channels;
+    for (int done = 0; done < total;) {
+        int n = total - done < per ? total - done : per;
+        const uint8_t *src = in->data + (size_t)done * (size_t)t->channels;
+        for (int i = 0; i < n * t->channels; i++)
+            pcm[i] = t->alaw ? alaw_linear(src[i]) : ulaw_linear(src[i]);
+        int rc = place(t, pcm, n, in->pts + done);
         if (rc)
             return rc;
+        done += n;
     }
+    return NVR_OK;
 }
 
 int audio_transcode_receive(struct audio_transcode *t, AVPacket *out)
@@ -301,13 +273,7 @@ void audio_transcode_destroy(struct audio_transcode **tp)
     for (size_t i = t->qhead; i < t->qlen; i++)
         av_packet_free(&t->q[i]);
     free(t->q);
-    avcodec_free_context(&t->dec);
-    avcodec_free_context(&t->enc);
     avcodec_parameters_free(&t->par);
-    av_frame_free(&t->decoded);
-    av_frame_free(&t->frame);
-    if (t->fifo)
-        av_audio_fifo_free(t->fifo);
     free(t);
     *tp = NULL;
 }

@@ -1,28 +1,32 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * audio_transcode.h - G.711 (µ-law or A-law) packets in, AAC-LC packets out,
+ * audio_transcode.h - G.711 (µ-law or A-law) packets in, FLAC packets out,
  * for one audio track of one connection.
  *
  * Why: browsers (Media Source Extensions) and MP4 players cannot play G.711
- * in fragmented MP4, so the ingest turns it into AAC-LC before anything else
- * sees it (docs/design/ingest.md, "Audio").  The rest of the pipeline only
- * ever sees AAC on track 1.
+ * in fragmented MP4, so the ingest turns it into FLAC before anything else
+ * sees it (docs/design/ingest.md, "Audio").  FLAC because it is lossless
+ * (the recording keeps the camera's audio exactly: re-encoding the decoded
+ * samples as G.711 gives the camera's bytes back) and cheap: a quarter of
+ * what AAC-LC cost per stream, with no encoder state but a frame's buffer
+ * (bench/README.md, "G.711").  Track 1 of the pipeline is therefore AAC (a
+ * camera that sends AAC) or FLAC.
  *
  * Contract:
  *   - Input: packets of law-encoded samples (any number per packet), pts in
  *     1/sample_rate (the RTP clock of G.711 is its sample rate).  Decoded
- *     with libavcodec's pcm_mulaw/pcm_alaw.
- *   - Output: AAC-LC packets of 1024 samples (frame_size 1024) from
- *     libavcodec's native `aac` encoder, at the input's sample rate (8 or
- *     16 kHz: no resampling), pts = dts in the same time base 1/sample_rate.
- *     A packet's pts is that of its first input sample minus the encoder's
- *     priming delay (1024 samples), as libavcodec reports it, so that decoded
- *     audio lines up with the input timestamps.
+ *     with libavcodec's pcm_mulaw/pcm_alaw to signed 16-bit.
+ *   - Output: FLAC packets of 2048 samples (frame_size 2048; STREAMINFO as
+ *     extradata) from our own encoder (flac_enc.h), at the input's sample
+ *     rate (no resampling), pts = dts in the same time base 1/sample_rate:
+ *     a packet's pts is that of its first sample (FLAC has no priming
+ *     delay), so decoded audio lines up with the input timestamps.
  *   - Timestamp gaps (lost packets) up to 2 s are filled with silence; an
  *     overlap drops the repeated samples; a larger jump starts over at the
  *     new timestamp (the partial frame is padded and sent first).
- *   - audio_transcode_send(t, NULL) flushes: the last partial frame and the
- *     encoder's delayed packets come out of audio_transcode_receive.
+ *   - audio_transcode_send(t, NULL) flushes: the last partial frame (padded
+ *     with silence) and the encoder's delayed packets come out of
+ *     audio_transcode_receive.
  *
  * Threads: used by one thread (the camera's ingest thread).
  */
@@ -36,13 +40,13 @@
 struct audio_transcode;
 
 /* in_codec: AV_CODEC_ID_PCM_MULAW or AV_CODEC_ID_PCM_ALAW; sample_rate:
- * 8000 or 16000 (others accepted if the AAC encoder takes them); channels
+ * 8000 to 48000 (8 and 16 kHz are what cameras send); channels
  * 1 or 2.  camera is for log lines (borrowed, must outlive t).  Returns
  * NVR_OK, NVR_EINVAL (codec or rate not usable), NVR_ENOMEM or NVR_ECODEC. */
 nvr_err audio_transcode_create(struct audio_transcode **out, enum AVCodecID in_codec, int sample_rate, int channels,
                                const char *camera);
 
-/* The AAC parameters (AudioSpecificConfig as extradata, frame_size 1024);
+/* The FLAC parameters (STREAMINFO as extradata, frame_size 2048);
  * borrowed, valid as long as t. */
 const AVCodecParameters *audio_transcode_params(const struct audio_transcode *t);
 
@@ -53,7 +57,7 @@ AVRational audio_transcode_time_base(const struct audio_transcode *t);
  * Packets without a pts are dropped.  Returns NVR_OK or NVR_ENOMEM/NVR_EIO. */
 nvr_err audio_transcode_send(struct audio_transcode *t, const AVPacket *in);
 
-/* Takes the next AAC packet into out (which the caller owns and unrefs):
+/* Takes the next FLAC packet into out (which the caller owns and unrefs):
  * returns 1 if there was one, 0 if more input is needed (or, after a flush,
  * if everything came out), or a negative nvr_err. */
 int audio_transcode_receive(struct audio_transcode *t, AVPacket *out);

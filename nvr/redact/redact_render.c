@@ -7,8 +7,10 @@
  * shapes are drawn (inverted shapes first: the kept boxes saved, the mode
  * applied to the whole picture, the kept boxes put back; then the others),
  * and libx264 encodes it; audio, when a mute range touches this camera, is
- * decoded, zeroed sample by sample inside the ranges and encoded again
- * (AAC, same rate, layout and bit rate), else copied; the text track is
+ * decoded, zeroed sample by sample inside the ranges and encoded again in
+ * the codec it was recorded in (AAC: same rate, layout and bit rate; FLAC,
+ * a G.711 camera's: lossless, so only the muted samples change), else
+ * copied; the text track is
  * copied.  Boxes are widened to even pixel edges so the 4:2:0 chroma of
  * the box is covered whole.
  */
@@ -276,21 +278,26 @@ static int mutes_for(const struct redact_doc *d, const char *camera)
 
 static nvr_err open_audio(struct render *R, AVStream *as, AVStream *os)
 {
-    const AVCodec *d = avcodec_find_decoder(as->codecpar->codec_id);
-    const AVCodec *e = avcodec_find_encoder(AV_CODEC_ID_AAC);
+    enum AVCodecID id = as->codecpar->codec_id;
+    const AVCodec *d = avcodec_find_decoder(id);
+    const AVCodec *e = avcodec_find_encoder(id == AV_CODEC_ID_FLAC ? AV_CODEC_ID_FLAC : AV_CODEC_ID_AAC);
+    enum AVSampleFormat fmt = id == AV_CODEC_ID_FLAC ? AV_SAMPLE_FMT_S16 : AV_SAMPLE_FMT_FLTP;
     if (!d || !e || !(R->adec = avcodec_alloc_context3(d)) || !(R->aenc = avcodec_alloc_context3(e)))
         return NVR_ECODEC;
     R->adec->pkt_timebase = as->time_base;
     if (avcodec_parameters_to_context(R->adec, as->codecpar) < 0 || avcodec_open2(R->adec, d, NULL) < 0)
         return NVR_ECODEC;
     R->aenc->sample_rate = R->adec->sample_rate;
-    R->aenc->sample_fmt = AV_SAMPLE_FMT_FLTP;
+    R->aenc->sample_fmt = fmt;
     if (av_channel_layout_copy(&R->aenc->ch_layout, &R->adec->ch_layout) < 0)
         return NVR_ECODEC;
-    R->aenc->bit_rate = as->codecpar->bit_rate > 0 ? as->codecpar->bit_rate : 64000;
+    if (id != AV_CODEC_ID_FLAC)
+        R->aenc->bit_rate = as->codecpar->bit_rate > 0 ? as->codecpar->bit_rate : 64000;
+    else /* frames of any size up to the FLAC subset's largest block: the decoder's come as recorded */
+        R->aenc->frame_size = 16384;
     R->aenc->time_base = (AVRational){1, R->adec->sample_rate};
     R->aenc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    if (R->adec->sample_fmt != AV_SAMPLE_FMT_FLTP || avcodec_open2(R->aenc, e, NULL) < 0)
+    if (R->adec->sample_fmt != fmt || avcodec_open2(R->aenc, e, NULL) < 0)
         return NVR_ECODEC;
     if (avcodec_parameters_from_context(os->codecpar, R->aenc) < 0)
         return NVR_ECODEC;
@@ -377,6 +384,9 @@ static nvr_err open_io(struct render *R, const char *in_path, const char *out_pa
     if (avio_open(&R->oc->pb, out_path, AVIO_FLAG_WRITE) < 0)
         return NVR_EIO;
     av_dict_set(&opts, "movflags", "+faststart", 0);
+    for (unsigned i = 0; i < R->oc->nb_streams; i++) /* FLAC in MP4: "experimental" to FFmpeg 5.1 */
+        if (R->oc->streams[i]->codecpar->codec_id == AV_CODEC_ID_FLAC)
+            R->oc->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;
     ok = avformat_write_header(R->oc, &opts) >= 0;
     av_dict_free(&opts);
     return ok ? NVR_OK : NVR_ECODEC;
@@ -469,8 +479,12 @@ static nvr_err drain_audio(struct render *R)
                 mute = redact_mute_active(&R->doc->mutes[i], R->camera, t);
             if (!mute)
                 continue;
-            for (int c = 0; c < channels; c++)
-                ((float *)f->extended_data[c])[s] = 0.0f;
+            for (int c = 0; c < channels; c++) {
+                if (f->format == AV_SAMPLE_FMT_S16) /* FLAC: interleaved */
+                    ((int16_t *)f->data[0])[(size_t)s * (size_t)channels + (size_t)c] = 0;
+                else
+                    ((float *)f->extended_data[c])[s] = 0.0f;
+            }
             R->st->samples_muted++;
         }
         f->pts = av_rescale_q(pts, as->time_base, R->aenc->time_base);

@@ -6,7 +6,7 @@ gap or discontinuity, nothing dropped, every frame identical to the clip's and
 in its order through the playlist and an export), over several loops of the
 clip (timestamps and sequence numbers advance across them) -- with B-frames
 (H.264 B-pyramid, H.265 open GOPs) and with G.711 audio (PCMU and PCMA,
-recorded as AAC).  ffmpeg, as an independent client, reads it too."""
+recorded as FLAC).  ffmpeg, as an independent client, reads it too."""
 import os
 import subprocess
 import time
@@ -39,7 +39,7 @@ with Replay("h264_bf.mp4", mount="/cam", mounts=2) as c1, Replay("h265_bf.mp4") 
     check(nvr.stop() == 0, "nvr run did not exit 0")
     verify(nvr, [("bf1", "h264_bf.mp4"), ("bf2", "h264_bf.mp4"), ("h265", "h265_bf.mp4")], t0, t1, "own")
 
-# G.711: audio recorded as AAC beside the video
+# G.711: audio recorded as FLAC beside the video
 for law in ("pcmu", "pcma"):
     with Replay("h264_%s.mov" % law) as c:
         nvr = Nvr("replay-" + law, [("a", {"url": c.url(), "audio": "on", "segment_seconds": 4})])
@@ -51,12 +51,12 @@ for law in ("pcmu", "pcma"):
         for r in done:
             p = nvr.path(r["path"])
             audio = [s for s in probe(p)["streams"] if s["codec_type"] == "audio"]
-            check(len(audio) == 1 and audio[0].get("codec_name") == "aac" and audio[0].get("sample_rate") == "8000",
+            check(len(audio) == 1 and audio[0].get("codec_name") == "flac" and audio[0].get("sample_rate") == "8000",
                   "%s: %s audio %s" % (law, r["path"], [(s.get("codec_name"), s.get("sample_rate")) for s in audio]))
             d = subprocess.run(["ffmpeg", "-v", "error", "-i", p, "-f", "null", "-"], capture_output=True, text=True,
                                timeout=60)
             check(d.returncode == 0 and not d.stderr.strip(), "%s: decode errors: %s" % (r["path"], d.stderr[:300]))
-        print("%s: %d segments with AAC audio" % (law, len(done)))
+        print("%s: %d segments with FLAC audio" % (law, len(done)))
 
 # ffmpeg as the client: 6 s copied, 150 frames, decodes without an error
 with Replay("h264_bf.mp4") as c:

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_audio_transcode.c - G.711 to AAC (nvr/media/audio_transcode.c): a 1 kHz sine
- * as µ-law at 8 kHz and A-law at 16 kHz, in 20 ms packets like a camera's,
- * comes out as AAC-LC frames of 1024 samples with continuous timestamps, and
- * decodes back to a 1 kHz tone at the right level; lost packets become
- * silence without breaking the timeline; a flush empties the encoder.  Also
- * prints the CPU cost: CPU-seconds per stream-minute for 8 kHz mono. */
+/* test_audio_transcode.c - G.711 to FLAC (nvr/media/audio_transcode.c): a 1 kHz
+ * sine as µ-law at 8 kHz and A-law at 16 kHz, in 20 ms packets like a
+ * camera's, comes out as FLAC frames of 2048 samples with continuous
+ * timestamps from the first input pts, and decodes back to exactly the
+ * G.711 decoder's samples (lossless), a 1 kHz tone at the right level; lost
+ * packets become silence (exactly zero, at their place) without breaking
+ * the timeline; a flush empties the encoder; every code of both laws comes
+ * out as libavcodec's G.711 decoder makes it.  Also prints the CPU cost:
+ * CPU-seconds per stream-minute. */
 #include "media/audio_transcode.h"
 
 #include "check.h"
@@ -37,6 +40,18 @@ static void make_packet(AVCodecContext *enc, AVPacket *pkt, int64_t first, int n
     av_frame_free(&f);
 }
 
+/* The samples a G.711 decoder makes of pkt, into dst (n of them). */
+static void law_decode(AVCodecContext *dec, const AVPacket *pkt, int16_t *dst, int n)
+{
+    AVFrame *f = av_frame_alloc();
+    CHECK(avcodec_send_packet(dec, pkt) == 0);
+    CHECK(avcodec_receive_frame(dec, f) == 0);
+    CHECK_EQ_INT(f->nb_samples, n);
+    if (f->nb_samples == n)
+        memcpy(dst, f->data[0], (size_t)n * sizeof *dst);
+    av_frame_free(&f);
+}
+
 static AVCodecContext *law_encoder(enum AVCodecID id, int rate)
 {
     const AVCodec *c = avcodec_find_encoder(id);
@@ -51,6 +66,7 @@ static AVCodecContext *law_encoder(enum AVCodecID id, int rate)
 
 struct result {
     int packets;
+    int64_t mismatches;  /* decoded samples that differ from what G.711 decodes to */
     int64_t first_pts, last_pts;
     int gaps;            /* consecutive packets not 1024 apart */
     double rms_db;       /* of the decoded audio after the first 0.5 s */
@@ -61,7 +77,8 @@ struct result {
 
 /* Sends `seconds` of the sine as law packets of 20 ms through a transcoder,
  * skipping the packets whose index is in [lose_from, lose_to), flushes, and
- * decodes the AAC back. */
+ * decodes the FLAC back, comparing every sample with what the G.711 decoder
+ * makes of the packets sent (zero for the lost ones and the padding). */
 static struct result run(enum AVCodecID law, int rate, int seconds, int lose_from, int lose_to, int64_t pts0)
 {
     struct result r = {.first_pts = AV_NOPTS_VALUE};
@@ -70,32 +87,42 @@ static struct result run(enum AVCodecID law, int rate, int seconds, int lose_fro
     if (!t)
         return r;
     const AVCodecParameters *par = audio_transcode_params(t);
-    CHECK_EQ_INT(par->codec_id, AV_CODEC_ID_AAC);
+    CHECK_EQ_INT(par->codec_id, AV_CODEC_ID_FLAC);
     CHECK_EQ_INT(par->sample_rate, rate);
-    CHECK_EQ_INT(par->frame_size, 1024);
+    CHECK_EQ_INT(par->frame_size, 2048);
     CHECK_EQ_INT(par->ch_layout.nb_channels, 1);
-    CHECK(par->extradata_size >= 2); /* AudioSpecificConfig */
+    CHECK_EQ_INT(par->extradata_size, 34); /* STREAMINFO */
     CHECK_EQ_INT(audio_transcode_time_base(t).den, rate);
 
-    const AVCodec *adec = avcodec_find_decoder(AV_CODEC_ID_AAC);
+    const AVCodec *adec = avcodec_find_decoder(AV_CODEC_ID_FLAC);
     AVCodecContext *dec = avcodec_alloc_context3(adec);
     CHECK(avcodec_parameters_to_context(dec, par) == 0);
     CHECK(avcodec_open2(dec, adec, NULL) == 0);
     AVCodecContext *lawenc = law_encoder(law, rate);
+    const AVCodec *ld = avcodec_find_decoder(law);
+    AVCodecContext *lawdec = avcodec_alloc_context3(ld);
+    lawdec->sample_rate = rate;
+    av_channel_layout_default(&lawdec->ch_layout, 1);
+    CHECK(avcodec_open2(lawdec, ld, NULL) == 0);
     AVPacket *in = av_packet_alloc(), *out = av_packet_alloc();
     AVFrame *f = av_frame_alloc();
     int per = rate / 50, n = seconds * 50;
+    int64_t total = (int64_t)n * per;
+    int16_t *want = calloc((size_t)total, sizeof *want); /* zero: lost */
     double sumsq = 0;
     int64_t counted = 0, crossings = 0;
-    float prev = 0;
+    double prev = 0;
     clock_t cpu = 0;
     for (int i = 0; i <= n; i++) {
         clock_t c0;
         if (i < n) {
             make_packet(lawenc, in, (int64_t)i * per, per, rate);
             in->pts = in->dts = pts0 + (int64_t)i * per;
+            int keep = i < lose_from || i >= lose_to;
+            if (keep)
+                law_decode(lawdec, in, want + (int64_t)i * per, per);
             c0 = clock();
-            if (i < lose_from || i >= lose_to)
+            if (keep)
                 CHECK_EQ_INT(audio_transcode_send(t, in), NVR_OK);
             av_packet_unref(in);
         } else {
@@ -110,21 +137,26 @@ static struct result run(enum AVCodecID law, int rate, int seconds, int lose_fro
             CHECK_EQ_INT(out->dts, out->pts);
             if (r.first_pts == AV_NOPTS_VALUE)
                 r.first_pts = out->pts;
-            else if (out->pts - r.last_pts != 1024)
+            else if (out->pts - r.last_pts != 2048)
                 r.gaps++;
             r.last_pts = out->pts;
             r.packets++;
             CHECK(avcodec_send_packet(dec, out) == 0);
             while (avcodec_receive_frame(dec, f) == 0) {
-                const float *s = (const float *)f->data[0];
+                const int16_t *s = (const int16_t *)f->data[0];
+                CHECK_EQ_INT(f->format, AV_SAMPLE_FMT_S16);
                 for (int k = 0; k < f->nb_samples; k++, r.decoded_samples++) {
-                    if (r.decoded_samples < rate / 2)
+                    int64_t at = f->pts - pts0 + k; /* the sample's place on the input timeline */
+                    if (s[k] != (at >= 0 && at < total ? want[at] : 0))
+                        r.mismatches++;
+                    if (r.decoded_samples < rate / 2 || at >= total)
                         continue;
-                    sumsq += (double)s[k] * s[k];
+                    double v = s[k] / 32768.0;
+                    sumsq += v * v;
                     counted++;
-                    if ((prev < 0) != (s[k] < 0))
+                    if ((prev < 0) != (v < 0))
                         crossings++;
-                    prev = s[k];
+                    prev = v;
                 }
                 av_frame_unref(f);
             }
@@ -142,6 +174,8 @@ static struct result run(enum AVCodecID law, int rate, int seconds, int lose_fro
     av_packet_free(&in);
     av_packet_free(&out);
     avcodec_free_context(&lawenc);
+    avcodec_free_context(&lawdec);
+    free(want);
     avcodec_free_context(&dec);
     audio_transcode_destroy(&t);
     CHECK(t == NULL);
@@ -152,37 +186,43 @@ static struct result run(enum AVCodecID law, int rate, int seconds, int lose_fro
 static void test_pcmu_8k_60s(void)
 {
     struct result r = run(AV_CODEC_ID_PCM_MULAW, 8000, 60, -1, -1, 0);
-    /* 60 s = 468.75 frames of input, + the priming frame, last one padded */
-    CHECK(r.packets >= 469 && r.packets <= 471);
-    CHECK_EQ_INT(r.first_pts, -1024); /* the encoder's priming delay */
+    /* 60 s = 234.375 frames of input, the last one padded */
+    CHECK_EQ_INT(r.packets, 235);
+    CHECK_EQ_INT(r.first_pts, 0); /* no priming delay */
     CHECK_EQ_INT(r.gaps, 0);
-    CHECK(r.last_pts >= 60 * 8000 - 1024);
+    CHECK_EQ_INT(r.last_pts, 234 * 2048);
+    CHECK_EQ_INT(r.decoded_samples, 235 * 2048);
+    CHECK_EQ_INT(r.mismatches, 0); /* lossless */
     CHECK(r.rms_db > -10 && r.rms_db < -8); /* a sine of amplitude 0.5 is -9 dBFS */
     CHECK(r.crossings_per_s > 1950 && r.crossings_per_s < 2050); /* 1 kHz */
-    printf("pcmu 8 kHz mono: %d AAC packets, rms %.2f dBFS, %.0f zero crossings/s, "
+    printf("pcmu 8 kHz mono: %d FLAC packets, %lld samples differ, rms %.2f dBFS, %.0f zero crossings/s, "
            "transcode CPU %.3f s for 60 s of audio = %.4f CPU-s per stream-minute\n",
-           r.packets, r.rms_db, r.crossings_per_s, r.cpu_s, r.cpu_s);
+           r.packets, (long long)r.mismatches, r.rms_db, r.crossings_per_s, r.cpu_s, r.cpu_s);
 }
 
 static void test_pcma_16k(void)
 {
     struct result r = run(AV_CODEC_ID_PCM_ALAW, 16000, 60, -1, -1, 123456);
-    CHECK_EQ_INT(r.first_pts, 123456 - 1024);
+    CHECK_EQ_INT(r.first_pts, 123456);
     CHECK_EQ_INT(r.gaps, 0);
-    CHECK(r.packets >= 939 && r.packets <= 941); /* 937.5 + priming + padded last */
+    CHECK_EQ_INT(r.packets, 469); /* 468.75, the last padded */
+    CHECK_EQ_INT(r.mismatches, 0);
     CHECK(r.rms_db > -10 && r.rms_db < -8);
     CHECK(r.crossings_per_s > 1950 && r.crossings_per_s < 2050);
-    printf("pcma 16 kHz mono: %d AAC packets, rms %.2f dBFS, transcode CPU %.3f s for 60 s of audio = %.4f "
-           "CPU-s per stream-minute\n", r.packets, r.rms_db, r.cpu_s, r.cpu_s);
+    printf("pcma 16 kHz mono: %d FLAC packets, %lld samples differ, rms %.2f dBFS, transcode CPU %.3f s for 60 s "
+           "of audio = %.4f CPU-s per stream-minute\n",
+           r.packets, (long long)r.mismatches, r.rms_db, r.cpu_s, r.cpu_s);
 }
 
-/* 0.5 s of lost packets: filled with silence, the timeline stays whole. */
+/* 0.5 s of lost packets: filled with silence at their place (the
+ * comparison wants zeros there), the timeline stays whole. */
 static void test_loss_filled(void)
 {
     struct result r = run(AV_CODEC_ID_PCM_MULAW, 8000, 5, 100, 125, 0);
     CHECK_EQ_INT(r.gaps, 0);
-    CHECK(r.packets >= 40 && r.packets <= 41); /* 39.06 + priming + padded last */
-    CHECK(r.decoded_samples >= 5 * 8000);
+    CHECK_EQ_INT(r.packets, 20); /* 19.53, the last padded */
+    CHECK_EQ_INT(r.decoded_samples, 20 * 2048);
+    CHECK_EQ_INT(r.mismatches, 0);
 }
 
 /* A jump of 10 s (a camera restarting its clock): a new start, no 10 s of silence. */
@@ -213,6 +253,51 @@ static void test_jump_restarts(void)
     audio_transcode_destroy(&t);
 }
 
+/* Every one of the 256 codes of both laws comes out as libavcodec's G.711
+ * decoder makes it (the transcoder expands G.711 itself). */
+static void test_every_code(void)
+{
+    for (int alaw = 0; alaw <= 1; alaw++) {
+        enum AVCodecID law = alaw ? AV_CODEC_ID_PCM_ALAW : AV_CODEC_ID_PCM_MULAW;
+        struct audio_transcode *t = NULL;
+        CHECK_EQ_INT(audio_transcode_create(&t, law, 8000, 1, "test"), NVR_OK);
+        if (!t)
+            return;
+        AVPacket *in = av_packet_alloc(), *out = av_packet_alloc();
+        CHECK(av_new_packet(in, 2048) == 0);
+        for (int i = 0; i < 2048; i++)
+            in->data[i] = (uint8_t)(i * 7); /* 7 is odd: every code, 8 times */
+        in->pts = in->dts = 0;
+        int16_t want[2048];
+        const AVCodec *ld = avcodec_find_decoder(law);
+        AVCodecContext *lawdec = avcodec_alloc_context3(ld);
+        lawdec->sample_rate = 8000;
+        av_channel_layout_default(&lawdec->ch_layout, 1);
+        CHECK(avcodec_open2(lawdec, ld, NULL) == 0);
+        law_decode(lawdec, in, want, 2048);
+        CHECK_EQ_INT(audio_transcode_send(t, in), NVR_OK);
+        CHECK_EQ_INT(audio_transcode_receive(t, out), 1);
+        const AVCodec *fd = avcodec_find_decoder(AV_CODEC_ID_FLAC);
+        AVCodecContext *dec = avcodec_alloc_context3(fd);
+        CHECK(avcodec_parameters_to_context(dec, audio_transcode_params(t)) == 0);
+        CHECK(avcodec_open2(dec, fd, NULL) == 0);
+        AVFrame *f = av_frame_alloc();
+        CHECK(avcodec_send_packet(dec, out) == 0);
+        CHECK(avcodec_receive_frame(dec, f) == 0);
+        CHECK_EQ_INT(f->nb_samples, 2048);
+        int differ = 0;
+        for (int i = 0; i < 2048 && f->nb_samples == 2048; i++)
+            differ += ((const int16_t *)f->data[0])[i] != want[i];
+        CHECK_EQ_INT(differ, 0);
+        av_frame_free(&f);
+        avcodec_free_context(&dec);
+        avcodec_free_context(&lawdec);
+        av_packet_free(&in);
+        av_packet_free(&out);
+        audio_transcode_destroy(&t);
+    }
+}
+
 static void test_bad_args(void)
 {
     struct audio_transcode *t = (struct audio_transcode *)1;
@@ -228,6 +313,7 @@ int main(void)
     RUN(test_pcma_16k);
     RUN(test_loss_filled);
     RUN(test_jump_restarts);
+    RUN(test_every_code);
     RUN(test_bad_args);
     return check_summary();
 }

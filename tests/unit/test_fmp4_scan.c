@@ -40,8 +40,8 @@ static void close_box(void)
 }
 
 /* moov with a 90 kHz video track (id 1, avc1 640x360, trex default 3600)
- * and a 48 kHz audio track (id 2, mp4a). */
-static void moov(void)
+ * and a 48 kHz audio track (id 2, sample entry `audio`: "mp4a", "fLaC"). */
+static void moov(const char *audio)
 {
     open_box("ftyp"); u32(0x69736f6d); u32(512); close_box();
     open_box("moov");
@@ -57,7 +57,7 @@ static void moov(void)
         if (t == 1) {
             open_box("avc1"); zeros(6); u16(1); zeros(16); u16(640); u16(360); zeros(50); close_box();
         } else {
-            open_box("mp4a"); zeros(6); u16(1); zeros(20); close_box();
+            open_box(audio); zeros(6); u16(1); zeros(20); close_box();
         }
         close_box(); /* stsd */
         close_box(); /* stbl */
@@ -113,7 +113,7 @@ static void test_scan(void)
 {
     struct fmp4_scan sc;
     len = 0;
-    moov();
+    moov("mp4a");
     size_t init = len;
     uint64_t base = 900000; /* 10 s into the run */
     fragment(base, 50, 3600);              /* 2 s at 25 fps */
@@ -150,6 +150,20 @@ static void test_scan(void)
     /* not an fMP4 */
     memcpy(buf, "junkjunkjunkjunk", 16);
     CHECK_EQ_INT(fmp4_scan(mem_read, NULL, len, &sc), NVR_ECODEC);
+}
+
+/* A G.711 camera's track (FLAC since 2026-12-04) is named "flac", as the
+ * writer names it in the index, so a rebuilt row matches. */
+static void test_flac_track(void)
+{
+    struct fmp4_scan sc;
+    len = 0;
+    moov("fLaC");
+    fragment(0, 25, 3600);
+    CHECK_EQ_INT(fmp4_scan(mem_read, NULL, len, &sc), NVR_OK);
+    CHECK_EQ_STR(sc.audio_codec, "flac");
+    CHECK_EQ_STR(sc.video_codec, "h264");
+    fragments_free(&sc.frags);
 }
 
 static void test_segment_path(void)
@@ -212,6 +226,7 @@ static void test_damaged_index_set_aside(void)
 int main(void)
 {
     RUN(test_scan);
+    RUN(test_flac_track);
     RUN(test_segment_path);
     RUN(test_damaged_index_set_aside);
     return check_summary();
