@@ -12,6 +12,7 @@
 #define NVR_TEST_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_failures_;
@@ -56,6 +57,22 @@ static int check_tests_passed_, check_tests_failed_;
             fprintf(stderr, "FAIL %s\n", #fn);                                         \
         }                                                                              \
     } while (0)
+
+/* A fresh directory /tmp/nvr-test-NAME-XXXXXX into dir (n bytes): 0, or -1. */
+static inline int check_tmpdir(char *dir, size_t n, const char *name)
+{
+    snprintf(dir, n, "/tmp/nvr-test-%s-XXXXXX", name);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+/* Removes dir and everything in it (a note on stderr if that fails). */
+static inline void check_rmdir(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+}
 
 static inline int check_summary(void)
 {

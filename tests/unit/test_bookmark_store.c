@@ -11,6 +11,7 @@
 #include "storage/index.h"
 
 #include "check.h"
+#include "seg_fixture.h"
 
 #include <sqlite3.h>
 #include <stdint.h>
@@ -27,23 +28,7 @@ static char dir[64];
 /* A finished minute k of camera cam. */
 static void add_seg(nvr_index *ix, const char *cam, int k)
 {
-    struct index_segment s;
-    memset(&s, 0, sizeof s);
-    snprintf(s.camera, sizeof s.camera, "%s", cam);
-    s.session = T0;
-    s.start_us = T0 + k * 60 * S;
-    s.end_us = s.start_us + 60 * S;
-    s.media_us = 60 * S;
-    snprintf(s.path, sizeof s.path, "recordings/%s/%03d.mp4", cam, k);
-    snprintf(s.video_codec, sizeof s.video_codec, "h264");
-    s.init_bytes = 100;
-    s.bytes = 100;
-    fragments_append(&s.frags, 900, (uint32_t)(60 * S));
-    CHECK_EQ_INT(index_segment_insert(ix, &s), NVR_OK);
-    s.bytes = 1000;
-    s.has_sha256 = 1;
-    CHECK_EQ_INT(index_segment_finish(ix, &s), NVR_OK);
-    fragments_free(&s.frags);
+    fixture_segment(ix, cam, k, T0, T0 + k * 60 * S, 1000);
 }
 
 /* Adds a bookmark; its refusal (BOOKMARK_ADDED when added). */
@@ -211,13 +196,9 @@ static void test_bookmarks(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/nvr-test-bookmark-XXXXXX");
-    if (!mkdtemp(dir))
+    if (check_tmpdir(dir, sizeof dir, "bookmark"))
         return 1;
     RUN(test_bookmarks);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    check_rmdir(dir);
     return check_summary();
 }

@@ -156,10 +156,7 @@ out:
     index_segments_free(&segs, n);
     storage_close(&st);
     avformat_close_input(&fc);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    check_rmdir(dir);
 }
 
 int main(int argc, char **argv)

@@ -154,8 +154,7 @@ static void test_list(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/nvr-test-videos-XXXXXX");
-    if (!mkdtemp(dir))
+    if (check_tmpdir(dir, sizeof dir, "videos"))
         return 1;
     video = malloc(VIDEO_BYTES);
     text = malloc(TEXT_BYTES);

@@ -610,8 +610,7 @@ static void test_txn_rollback(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/nvr-test-index-XXXXXX");
-    if (!mkdtemp(dir))
+    if (check_tmpdir(dir, sizeof dir, "index"))
         return 2;
     RUN(test_open_migrates_and_reopens);
     RUN(test_user_source);
@@ -623,9 +622,6 @@ int main(void)
     RUN(test_clock_step_back);
     RUN(test_stmt_errors);
     RUN(test_txn_rollback);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    check_rmdir(dir);
     return check_summary();
 }

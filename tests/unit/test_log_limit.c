@@ -106,13 +106,9 @@ static void test_window_cap_and_flush(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/nvr-test-log-limit-XXXXXX");
-    if (!mkdtemp(dir))
+    if (check_tmpdir(dir, sizeof dir, "log-limit"))
         return 1;
     RUN(test_window_cap_and_flush);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    check_rmdir(dir);
     return check_summary();
 }

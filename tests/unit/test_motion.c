@@ -14,6 +14,7 @@
 #include "storage/motion_store.h"
 
 #include "check.h"
+#include "seg_fixture.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -284,23 +285,7 @@ static void test_tracker_merges_and_splits(void)
 
 static void add_seg(nvr_index *ix, const char *cam, int k)
 {
-    struct index_segment s;
-    memset(&s, 0, sizeof s);
-    snprintf(s.camera, sizeof s.camera, "%s", cam);
-    s.session = T0;
-    s.start_us = T0 + k * 60 * S;
-    s.end_us = s.start_us + 60 * S;
-    s.media_us = 60 * S;
-    snprintf(s.path, sizeof s.path, "recordings/%s/%03d.mp4", cam, k);
-    snprintf(s.video_codec, sizeof s.video_codec, "h264");
-    s.init_bytes = 100;
-    s.bytes = 100;
-    fragments_append(&s.frags, 900, (uint32_t)(60 * S));
-    CHECK_EQ_INT(index_segment_insert(ix, &s), NVR_OK);
-    s.bytes = 1000;
-    s.has_sha256 = 1;
-    CHECK_EQ_INT(index_segment_finish(ix, &s), NVR_OK);
-    fragments_free(&s.frags);
+    fixture_segment(ix, cam, k, T0, T0 + k * 60 * S, 1000);
 }
 
 /* An event of minute k: 10 s of motion from second 20, in cell (col, row). */
@@ -500,8 +485,7 @@ static void test_onvif_rows_kept(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/nvr-test-motion-XXXXXX");
-    if (!mkdtemp(dir))
+    if (check_tmpdir(dir, sizeof dir, "motion"))
         return 1;
     RUN(test_rects_parse);
     RUN(test_object_makes_one_event);
@@ -511,9 +495,6 @@ int main(void)
     RUN(test_tracker_merges_and_splits);
     RUN(test_index_search_retention_holds);
     RUN(test_onvif_rows_kept);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    check_rmdir(dir);
     return check_summary();
 }

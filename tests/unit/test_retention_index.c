@@ -7,6 +7,7 @@
 #include "storage/index.h"
 
 #include "check.h"
+#include "seg_fixture.h"
 
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -20,23 +21,7 @@ static char dir[64];
 /* A finished 60 s segment of cam starting at T0 + k minutes, of bytes b. */
 static void add_seg(nvr_index *ix, const char *cam, int k, uint64_t b)
 {
-    struct index_segment s;
-    memset(&s, 0, sizeof s);
-    snprintf(s.camera, sizeof s.camera, "%s", cam);
-    s.session = T0;
-    s.start_us = T0 + k * 60 * S;
-    s.end_us = s.start_us + 60 * S;
-    s.media_us = 60 * S;
-    snprintf(s.path, sizeof s.path, "recordings/%s/%03d.mp4", cam, k);
-    snprintf(s.video_codec, sizeof s.video_codec, "h264");
-    s.init_bytes = 100;
-    s.bytes = 100;
-    fragments_append(&s.frags, (uint32_t)(b - 100), (uint32_t)(60 * S));
-    CHECK_EQ_INT(index_segment_insert(ix, &s), NVR_OK);
-    s.bytes = b;
-    s.has_sha256 = 1;
-    CHECK_EQ_INT(index_segment_finish(ix, &s), NVR_OK);
-    fragments_free(&s.frags);
+    fixture_segment(ix, cam, k, T0, T0 + k * 60 * S, b);
 }
 
 static void test_usage_and_retire_oldest_over_all_cameras(void)
@@ -230,15 +215,11 @@ static void test_export_holds_and_orphans(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/nvr-test-retention-XXXXXX");
-    if (!mkdtemp(dir))
+    if (check_tmpdir(dir, sizeof dir, "retention"))
         return 2;
     RUN(test_usage_and_retire_oldest_over_all_cameras);
     RUN(test_holds_list_and_history);
     RUN(test_export_holds_and_orphans);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    check_rmdir(dir);
     return check_summary();
 }

@@ -11,6 +11,7 @@
 #include "storage/storage.h"
 
 #include "check.h"
+#include "seg_fixture.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -27,31 +28,15 @@ static char dir[64];
  * written under dir. */
 static void add_seg(nvr_index *ix, int k, int64_t start_us)
 {
-    struct index_segment s;
     char full[512];
-    memset(&s, 0, sizeof s);
-    snprintf(s.camera, sizeof s.camera, "a");
-    s.session = start_us;
-    s.start_us = start_us;
-    s.end_us = start_us + 60 * S;
-    s.media_us = 60 * S;
-    snprintf(s.path, sizeof s.path, "recordings/a/%03d.mp4", k);
-    snprintf(full, sizeof full, "%s/%s", dir, s.path);
+    snprintf(full, sizeof full, "%s/recordings/a/%03d.mp4", dir, k);
     FILE *f = fopen(full, "w");
     CHECK(f != NULL);
     if (f) {
         fputs("segment", f);
         fclose(f);
     }
-    snprintf(s.video_codec, sizeof s.video_codec, "h264");
-    s.init_bytes = 100;
-    s.bytes = 100;
-    fragments_append(&s.frags, 900, (uint32_t)(60 * S));
-    CHECK_EQ_INT(index_segment_insert(ix, &s), NVR_OK);
-    s.bytes = 1000;
-    s.has_sha256 = 1;
-    CHECK_EQ_INT(index_segment_finish(ix, &s), NVR_OK);
-    fragments_free(&s.frags);
+    fixture_segment(ix, "a", k, start_us, start_us, 1000);
 }
 
 static int exists(int k)
@@ -117,13 +102,9 @@ static void test_nothing_due_needs_no_write_lock(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/nvr-test-retpass-XXXXXX");
-    if (!mkdtemp(dir))
+    if (check_tmpdir(dir, sizeof dir, "retpass"))
         return 2;
     RUN(test_nothing_due_needs_no_write_lock);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    check_rmdir(dir);
     return check_summary();
 }
