@@ -43,14 +43,17 @@ struct ingest_libav {
     struct ingest_meta held_meta;
     AVPacket *next; /* the packet read after `held` */
     struct ingest_meta next_meta;
+    int interrupted; /* the interrupt callback has ended a read: final */
 };
 
+/* Called by libavformat inside its blocking calls, on the ingest thread.
+ * Once it has said stop, every packet read is suspect (see read_raw). */
 static int interrupt_cb(void *opaque)
 {
     struct ingest_libav *in = opaque;
-    if (in->o->stop && atomic_load(in->o->stop))
-        return 1;
-    return nvr_clock_mono_us() > in->deadline_us;
+    if ((in->o->stop && atomic_load(in->o->stop)) || nvr_clock_mono_us() > in->deadline_us)
+        in->interrupted = 1;
+    return in->interrupted;
 }
 
 static void describe_error(struct ingest_libav *in, int averr, char *why, size_t n)
@@ -195,6 +198,14 @@ static nvr_err read_raw(struct ingest_libav *in, AVPacket *pkt, struct ingest_me
 {
     for (;;) {
         int ret = av_read_frame(in->ic, pkt);
+        if (ret >= 0 && in->interrupted) {
+            /* An interrupted read makes libavformat flush its parsers: the
+             * access unit being received comes out as a packet, cut where
+             * the read stopped.  It is dropped (a stop or a dead camera
+             * loses at most that frame); the next read returns the error. */
+            av_packet_unref(pkt);
+            continue;
+        }
         if (ret < 0) {
             describe_error(in, ret, why, whylen);
             if (ret == AVERROR_EOF)

@@ -14,8 +14,10 @@
  *
  * Contract:
  *   - Input: packets of law-encoded samples (any number per packet), pts in
- *     1/sample_rate (the RTP clock of G.711 is its sample rate).  Decoded
- *     with libavcodec's pcm_mulaw/pcm_alaw to signed 16-bit.
+ *     1/sample_rate (the RTP clock of G.711 is its sample rate), the
+ *     channels' bytes interleaved.  Expanded to signed 16-bit by our own
+ *     G.711 tables (the same values as libavcodec's pcm_mulaw/pcm_alaw
+ *     decoders for all 256 codes of both laws: tests/unit/test_audio_transcode.c).
  *   - Output: FLAC packets of 2048 samples (frame_size 2048; STREAMINFO as
  *     extradata) from our own encoder (flac_enc.h), at the input's sample
  *     rate (no resampling), pts = dts in the same time base 1/sample_rate:
