@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define AUDIO_CHUNK 160 /* G.711 samples (bytes) per packet: 20 ms at 8 kHz */
 #define MAX_PS 8        /* parameter sets kept from the configuration record */
 
 struct ps {
@@ -216,15 +215,18 @@ static int add_video(struct builder *b, const AVPacket *pk, AVRational tb)
     return add_unit(b, dts_us < 0 ? 0 : dts_us, first);
 }
 
-/* G.711 samples in 20 ms packets, each its own unit. */
+/* G.711 samples in 20 ms packets (rate / 50 sample periods of every
+ * channel, interleaved), each its own unit. */
 static int add_audio(struct builder *b, const AVPacket *pk, AVRational tb)
 {
+    const struct replay_track *a = &b->c->tracks[1];
     int64_t dts_us = av_rescale_q(pk->dts, tb, AV_TIME_BASE_Q) - b->origin_us;
-    for (int pos = 0; pos < pk->size; pos += AUDIO_CHUNK) {
-        int k = pk->size - pos < AUDIO_CHUNK ? pk->size - pos : AUDIO_CHUNK;
-        int64_t at = dts_us + (int64_t)pos * 1000000 / 8000;
+    int chunk = a->clock / 50 * a->channels;
+    for (int pos = 0; pos < pk->size; pos += chunk) {
+        int k = pk->size - pos < chunk ? pk->size - pos : chunk;
+        int64_t at = dts_us + (int64_t)(pos / a->channels) * 1000000 / a->clock;
         size_t first = b->c->npkts;
-        if (add_pkt(b, 1, to_clock(at, 8000), NULL, 0, pk->data + pos, (size_t)k) || add_unit(b, at, first))
+        if (add_pkt(b, 1, to_clock(at, a->clock), NULL, 0, pk->data + pos, (size_t)k) || add_unit(b, at, first))
             return -1;
     }
     return 0;
@@ -273,11 +275,17 @@ static int open_tracks(struct builder *b, AVFormatContext *fc, int audio, int *v
     if (*ai >= 0) {
         const AVCodecParameters *a = fc->streams[*ai]->codecpar;
         int mu = a->codec_id == AV_CODEC_ID_PCM_MULAW, al = a->codec_id == AV_CODEC_ID_PCM_ALAW;
-        if ((!mu && !al) || a->sample_rate != 8000 || a->ch_layout.nb_channels != 1) {
-            *ai = -1; /* only mono 8 kHz G.711 is replayed */
+        int rate = a->sample_rate, ch = a->ch_layout.nb_channels;
+        if ((!mu && !al) || rate < 50 || rate % 50 || ch < 1 || rate / 50 * ch > REPLAY_MTU) {
+            *ai = -1; /* only G.711 is replayed, in 20 ms packets of at most REPLAY_MTU bytes */
         } else {
-            c->tracks[1] =
-                (struct replay_track){.codec = mu ? REPLAY_PCMU : REPLAY_PCMA, .pt = mu ? 0 : 8, .clock = 8000};
+            /* 8 kHz mono has its static payload type (RFC 3551); any other
+             * rate or channel count a dynamic one, "PCMA/16000/2" */
+            int fixed = rate == 8000 && ch == 1;
+            c->tracks[1] = (struct replay_track){.codec = mu ? REPLAY_PCMU : REPLAY_PCMA,
+                                                 .pt = fixed ? (mu ? 0 : 8) : 97,
+                                                 .clock = rate,
+                                                 .channels = ch};
             c->ntracks = 2;
         }
     }
@@ -342,7 +350,7 @@ int replay_clip_load(const char *path, int audio, struct replay_clip *c)
             int64_t dur = pk->duration > 0 ? pk->duration : 0;
             int64_t e = av_rescale_q(pk->dts + dur, tb, AV_TIME_BASE_Q) - b.origin_us;
             if (s == ai && dur == 0)
-                e += (int64_t)pk->size * 1000000 / 8000;
+                e += (int64_t)pk->size / b.c->tracks[1].channels * 1000000 / b.c->tracks[1].clock;
             if (e > end_us)
                 end_us = e;
         }
@@ -382,8 +390,12 @@ int replay_clip_sdp(const struct replay_clip *c, char *out, size_t cap)
                      "t=0 0\r\na=control:*\r\n");
     for (int t = 0; t < c->ntracks && n >= 0 && (size_t)n < cap; t++) {
         const struct replay_track *k = &c->tracks[t];
-        n += snprintf(out + n, cap - (size_t)n, "m=%s 0 RTP/AVP %d\r\na=rtpmap:%d %s/%d\r\n", t ? "audio" : "video",
+        n += snprintf(out + n, cap - (size_t)n, "m=%s 0 RTP/AVP %d\r\na=rtpmap:%d %s/%d", t ? "audio" : "video",
                       k->pt, k->pt, names[k->codec], k->clock);
+        if (k->channels > 1 && n >= 0 && (size_t)n < cap)
+            n += snprintf(out + n, cap - (size_t)n, "/%d", k->channels);
+        if (n >= 0 && (size_t)n < cap)
+            n += snprintf(out + n, cap - (size_t)n, "\r\n");
         if (k->fmtp[0] && n >= 0 && (size_t)n < cap)
             n += snprintf(out + n, cap - (size_t)n, "a=fmtp:%d %s\r\n", k->pt, k->fmtp);
         if (n >= 0 && (size_t)n < cap)

@@ -7,7 +7,9 @@
  * NAL unit packets or fragmentation units of at most REPLAY_MTU payload
  * bytes, the parameter sets again before every keyframe, the marker bit on
  * the last packet of each access unit; G.711 audio (PCMU/PCMA, RFC 3551) in
- * 20 ms packets.  The clip is then never read again: serving a client is
+ * 20 ms packets: 8 kHz mono with its static payload type (0, 8), any other
+ * rate or channel count with payload type 97 and "PCMA/16000/2" in the SDP,
+ * as cameras that offer 16 kHz G.711 do.  The clip is then never read again: serving a client is
  * walking `units` and writing per-client headers in front of payloads that
  * stay in `blob`.
  *
@@ -49,6 +51,7 @@ struct replay_track {
     enum replay_codec codec;
     int pt;        /* RTP payload type */
     int clock;     /* RTP clock rate */
+    int channels;  /* audio channels (G.711: interleaved bytes), 0 for video */
     uint32_t npkt; /* packets per loop */
     uint32_t loop_ts;
     char fmtp[1280]; /* SDP a=fmtp value after "PT ", or "" */

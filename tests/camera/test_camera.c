@@ -236,7 +236,10 @@ out:
     return ret;
 }
 
-/* Adds elements "parser ! capsfilter ! appsink" (or fakesink) after pad. */
+/* Adds elements "parser ! capsfilter ! appsink" (or fakesink) after pad.
+ * The sinks are not async: qtdemux pushes every track from one thread, so a
+ * sink holding its first buffer for the preroll would block the other
+ * tracks' (a file whose first chunk is audio never got its video through). */
 static int link_branch(struct loader *l, GstPad *pad, const char *parser, const char *caps,
                        struct track *t)
 {
@@ -265,10 +268,10 @@ static int link_branch(struct loader *l, GstPad *pad, const char *parser, const 
     if (t) {
         GstAppSinkCallbacks cbs = {0};
         cbs.new_sample = on_loader_sample;
-        g_object_set(e[n - 1], "sync", FALSE, "enable-last-sample", FALSE, NULL);
+        g_object_set(e[n - 1], "sync", FALSE, "async", FALSE, "enable-last-sample", FALSE, NULL);
         gst_app_sink_set_callbacks(GST_APP_SINK(e[n - 1]), &cbs, t, NULL);
     } else {
-        g_object_set(e[n - 1], "sync", FALSE, NULL);
+        g_object_set(e[n - 1], "sync", FALSE, "async", FALSE, NULL);
     }
     for (int i = 0; i < n; i++)
         gst_bin_add(GST_BIN(l->pipeline), e[i]);
