@@ -254,13 +254,19 @@ static nvr_err open_io(struct burn *b, const char *in_path, const char *out_path
     }
     av_dict_copy(&b->oc->metadata, b->ic->metadata, 0);
     av_dict_set(&b->oc->metadata, "comment", "derivative: wall-clock time burned in, re-encoded (nvr export)", 0);
-    if (avio_open(&b->oc->pb, out_path, AVIO_FLAG_WRITE) < 0)
+    return export_derivative_header(b->oc, out_path);
+}
+
+nvr_err export_derivative_header(AVFormatContext *oc, const char *out_path)
+{
+    AVDictionary *opts = NULL;
+    if (avio_open(&oc->pb, out_path, AVIO_FLAG_WRITE) < 0)
         return NVR_EIO;
     av_dict_set(&opts, "movflags", "+faststart", 0);
-    for (unsigned i = 0; i < b->oc->nb_streams; i++) /* FLAC in MP4: "experimental" to FFmpeg 5.1 */
-        if (b->oc->streams[i]->codecpar->codec_id == AV_CODEC_ID_FLAC)
-            b->oc->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;
-    ok = avformat_write_header(b->oc, &opts) >= 0;
+    for (unsigned i = 0; i < oc->nb_streams; i++)
+        if (oc->streams[i]->codecpar->codec_id == AV_CODEC_ID_FLAC)
+            oc->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;
+    int ok = avformat_write_header(oc, &opts) >= 0;
     av_dict_free(&opts);
     return ok ? NVR_OK : NVR_ECODEC;
 }

@@ -21,6 +21,8 @@
 
 #include <stddef.h>
 
+struct AVFormatContext;
+
 /* The box the time is drawn in, for a picture of width x height: x, y,
  * w, h in pixels (tests read the pixels there). */
 void export_burn_box(int width, int height, int *x, int *y, int *w, int *h);
@@ -28,5 +30,13 @@ void export_burn_box(int width, int height, int *x, int *y, int *w, int *h);
 /* Transcodes in_path to out_path (created or truncated).  A message in err
  * on failure; out_path is then left for the caller to remove. */
 nvr_err export_burn_file(const char *in_path, const char *out_path, char *err, size_t errlen);
+
+/* The header of a derivative MP4 (a burned-in or a redacted copy): opens
+ * out_path for oc (streams set up, pb not yet open) and writes the header,
+ * moov first (+faststart).  A FLAC track is allowed: FFmpeg 5.1 calls FLAC
+ * in MP4 "experimental", and its fLaC + dfLa sample entry is the one
+ * browsers and ffprobe read.  NVR_EIO if the file cannot be opened,
+ * NVR_ECODEC if the muxer refuses the streams. */
+nvr_err export_derivative_header(struct AVFormatContext *oc, const char *out_path);
 
 #endif

@@ -16,6 +16,8 @@
  */
 #include "redact/redact_render.h"
 
+#include "export/export_burn.h"
+
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
@@ -381,15 +383,7 @@ static nvr_err open_io(struct render *R, const char *in_path, const char *out_pa
     }
     av_dict_copy(&R->oc->metadata, R->ic->metadata, 0);
     av_dict_set(&R->oc->metadata, "comment", "derivative: redacted, re-encoded (nvr redact)", 0);
-    if (avio_open(&R->oc->pb, out_path, AVIO_FLAG_WRITE) < 0)
-        return NVR_EIO;
-    av_dict_set(&opts, "movflags", "+faststart", 0);
-    for (unsigned i = 0; i < R->oc->nb_streams; i++) /* FLAC in MP4: "experimental" to FFmpeg 5.1 */
-        if (R->oc->streams[i]->codecpar->codec_id == AV_CODEC_ID_FLAC)
-            R->oc->strict_std_compliance = FF_COMPLIANCE_EXPERIMENTAL;
-    ok = avformat_write_header(R->oc, &opts) >= 0;
-    av_dict_free(&opts);
-    return ok ? NVR_OK : NVR_ECODEC;
+    return export_derivative_header(R->oc, out_path);
 }
 
 static nvr_err write_encoded(struct render *R, AVCodecContext *enc, int in_stream)
