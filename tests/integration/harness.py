@@ -286,6 +286,22 @@ class Nvr:
                 return False
         return wait_until(done, timeout)
 
+    def record_hole(self, cam, cameras, seconds=7, then=4, timeout=60):
+        """A hole in the footage: stops the test camera `cam` for `seconds`
+        and starts it again, then waits until each of `cameras` (the ids
+        recording from it) has `then` more segments.  Returns (gap_start,
+        gap_end) in wall-clock seconds; a camera that does not come back
+        fails the test."""
+        before = {c: len(self.db_rows(c)) for c in cameras}
+        gap_start = time.time()
+        cam.stop()
+        time.sleep(seconds)
+        cam.start()
+        gap_end = time.time()
+        check(wait_until(lambda: all(len(self.db_rows(c)) >= before[c] + then for c in cameras), timeout),
+              "%s did not record after the hole" % ",".join(cameras))
+        return gap_start, gap_end
+
 
 def fragments(row):
     """The fragment table of a row: [(bytes, duration_us)]."""
