@@ -39,18 +39,7 @@ struct archive {
     struct archive_status status;
 };
 
-/* ---- reading and deleting (any thread) ---- */
-
-nvr_err storage_object_delete(struct storage *st, const char *url)
-{
-    char why[512];
-    if (!st->s3)
-        return NVR_EOFFLINE;
-    int rc = s3_delete(st->s3, url, why, sizeof why);
-    if (rc)
-        nvr_log(NVR_WARN, NULL, "archive: cannot delete object error=\"%s\"", why);
-    return rc;
-}
+/* ---- reading (any thread; deleting an object is storage_delete.c's) ---- */
 
 /* Keeps the cache under its cap: the least recently used copies go. */
 static void cache_trim(const char *dir, uint64_t cap)

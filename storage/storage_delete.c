@@ -51,6 +51,19 @@ int storage_is_garbage(struct storage *st, const char *rel)
     return has;
 }
 
+/* Deletes an object of the archive tier (a garbage path "s3://..."):
+ * NVR_EOFFLINE without an archive client, else the request's error. */
+static nvr_err delete_object(struct storage *st, const char *url)
+{
+    char why[512];
+    if (!st->s3)
+        return NVR_EOFFLINE;
+    int rc = s3_delete(st->s3, url, why, sizeof why);
+    if (rc)
+        nvr_log(NVR_WARN, NULL, "archive: cannot delete object error=\"%s\"", why);
+    return rc;
+}
+
 /* Unlinks data_dir/rel (a missing file is fine: a previous attempt got
  * there) and fsyncs its directory; with prune, also removes the directory
  * if it is now empty and its name is a day before yesterday (no writer will
@@ -60,7 +73,7 @@ static nvr_err unlink_rel(struct storage *st, const char *rel, int prune)
     char path[PATH_MAX], dir[PATH_MAX], parent[PATH_MAX];
     int rc;
     if (strncmp(rel, "s3://", 5) == 0)
-        return storage_object_delete(st, rel);
+        return delete_object(st, rel);
     if ((rc = storage_qualified_abs(st, rel, path, sizeof path)) || (rc = storage_parent_dir(path, dir, sizeof dir)))
         return rc;
     if (unlink(path) != 0 && errno != ENOENT) {

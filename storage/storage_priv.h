@@ -76,9 +76,6 @@ struct storage {
  * download's error. */
 nvr_err storage_archive_fetch(struct storage *st, const struct index_segment *seg, int *fd);
 
-/* Deletes an object of the archive (a garbage path "s3://..."). */
-nvr_err storage_object_delete(struct storage *st, const char *url);
-
 /* Unlinks a qualified path (index_qualify_path, or an s3:// object) and
  * drops its garbage row (storage_delete.c). */
 nvr_err storage_drop_garbage(struct storage *st, const char *qpath);
