@@ -5,7 +5,8 @@
  * The init section (ftyp + moov) comes from libavformat's mp4 muxer
  * (movflags empty_moov), which is freed at once; the fragments are written
  * by us: a packet given is kept by reference (no copy) with its NAL units
- * located, and at the flush the moof (fmp4_frag.c), the mdat header and
+ * located (from the layout the depacketizer handed on in pkt->opaque,
+ * base/nal_layout.h, or else by scanning for start codes), and at the flush the moof (fmp4_frag.c), the mdat header and
  * the samples go out in writev(2) calls straight from the packets' buffers.
  * Annex-B video becomes length-prefixed as the muxer would do it (every
  * NAL unit kept, each start code replaced by a 4-byte big-endian length; a
@@ -27,6 +28,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "base/nal_layout.h"
 #include "storage/fmp4_frag.h"
 #include "storage/sha256.h"
 
@@ -285,11 +287,45 @@ static const uint8_t *start_code(const uint8_t *p, const uint8_t *end)
     return end;
 }
 
+/* The spans of an Annex-B packet from the layout its maker handed on
+ * (base/nal_layout.h): 1 if it holds (L1, L2; each start code is checked,
+ * not the bytes between), 0 if there is none or it does not describe these
+ * bytes (the caller scans), -1 out of memory. */
+static int layout_spans(struct segment_writer *w, const uint8_t *d, size_t size, const void *opaque)
+{
+    static const uint8_t sc[4] = {0, 0, 0, 1};
+    const struct nal_layout *l = opaque;
+    size_t at = 0, first = w->nspans;
+    if (!l || l->magic != NAL_LAYOUT_MAGIC || l->data != d || l->size != size)
+        return 0;
+    for (uint32_t i = 0; i < l->n; i++) {
+        if (size - at < 4 || memcmp(d + at, sc, 4) != 0 || l->len[i] == 0 || l->len[i] > size - at - 4) {
+            w->nspans = first;
+            return 0;
+        }
+        if (add_span(w, d + at + 4, l->len[i], 1)) {
+            w->nspans = first;
+            return -1;
+        }
+        at += 4 + (size_t)l->len[i];
+    }
+    if (at != size) {
+        w->nspans = first;
+        return 0;
+    }
+    return 1;
+}
+
 /* The NAL units of one video packet as length-prefixed spans; bytes before
  * the first start code are not a unit (as in the muxer). */
-static int video_spans(struct segment_writer *w, const uint8_t *d, size_t size)
+static int video_spans(struct segment_writer *w, const uint8_t *d, size_t size, const void *layout)
 {
     const uint8_t *end = d + size;
+    if (w->annexb) {
+        int used = layout_spans(w, d, size, layout);
+        if (used)
+            return used > 0 ? 0 : -1;
+    }
     if (!w->annexb) {
         if (w->nal_len == 4)
             return add_span(w, d, size, 0); /* already what the file holds */
@@ -352,7 +388,8 @@ nvr_err segment_writer_write(struct segment_writer *w, AVPacket *pkt, int track)
                        .pts = av_rescale_q(pkt->pts, w->in_tb[track], w->tb[track]),
                        .dur = av_rescale_q(pkt->duration, w->in_tb[track], w->tb[track]),
                        .first = (uint32_t)w->nspans};
-    int rc = track == 0 ? video_spans(w, ref->data, (size_t)ref->size) : add_span(w, ref->data, (size_t)ref->size, 0);
+    int rc = track == 0 ? video_spans(w, ref->data, (size_t)ref->size, ref->opaque)
+                        : add_span(w, ref->data, (size_t)ref->size, 0);
     if (rc) {
         w->nspans = h->first;
         av_packet_unref(ref);

@@ -49,7 +49,10 @@ uint64_t segment_writer_bytes(const struct segment_writer *w);
 
 /* Queues one packet into the current fragment.  track 0 = video, 1 = audio.
  * pts/dts are in the track's time base, relative to the segment start
- * (>= 0, dts increasing), and pkt->duration must be set.  Borrowed. */
+ * (>= 0, dts increasing), and pkt->duration must be set.  pkt->opaque is
+ * NULL or, for Annex-B video, a struct nal_layout (base/nal_layout.h) that
+ * saves the scan for start codes (checked; ignored when it does not
+ * describe these bytes).  Borrowed. */
 nvr_err segment_writer_write(struct segment_writer *w, AVPacket *pkt, int track);
 
 /* Ends the current fragment: writes it out (and fdatasyncs if sync).  On

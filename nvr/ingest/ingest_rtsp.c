@@ -501,6 +501,7 @@ static int pop_frame(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *
         }
         pkt->stream_index = 0;
         pkt->pts = pkt->dts = f.ts - in->video_base;
+        pkt->opaque = (void *)f.layout; /* its NAL units, for the segment writer */
         if (f.key) {
             pkt->flags |= AV_PKT_FLAG_KEY;
             int c = video_params_keyframe(in->vparams, pkt);

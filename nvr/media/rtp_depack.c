@@ -13,11 +13,14 @@
  *                 keyframe.
  * A finished frame is copied out of `buf` into its own buffer (padded for
  * libavcodec) and queued; `buf` is reused for the next one, so its size is
- * that of the largest access unit seen.
+ * that of the largest access unit seen.  `nal_off` holds where each start
+ * code of the access unit in `buf` was written; a video frame carries them
+ * as its nal_layout (base/nal_layout.h), after its padding.
  */
 #include "media/rtp_depack.h"
 
 #include "base/err.h"
+#include "base/nal_layout.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/mem.h>
@@ -44,6 +47,8 @@ struct rtp_depack {
 
     uint8_t *buf; /* the frame being assembled */
     size_t len, cap;
+    uint32_t *nal_off; /* offsets in buf of its start codes (0 first) */
+    size_t nnal, nal_cap;
     int64_t au_ts;
     int au_open, au_damaged, au_key, au_recovery, au_slice;
     int fu_open;
@@ -119,6 +124,7 @@ void rtp_depack_destroy(struct rtp_depack **dp)
         free(d->q[i].data);
     free(d->q);
     free(d->buf);
+    free(d->nal_off);
     free(d);
     *dp = NULL;
 }
@@ -152,7 +158,53 @@ static nvr_err append(struct rtp_depack *d, const uint8_t *p, size_t n)
     return NVR_OK;
 }
 
-/* Queues a copy of d->buf[0..len) as a frame at ts. */
+/* Notes that a start code is about to be written at d->len (a new access
+ * unit begins at 0). */
+static nvr_err note_start(struct rtp_depack *d)
+{
+    if (d->len == 0)
+        d->nnal = 0;
+    if (d->nnal == d->nal_cap) {
+        size_t cap = d->nal_cap ? d->nal_cap * 2 : 16;
+        uint32_t *o = realloc(d->nal_off, cap * sizeof *o);
+        if (!o)
+            return NVR_ENOMEM;
+        d->nal_off = o;
+        d->nal_cap = cap;
+    }
+    d->nal_off[d->nnal++] = (uint32_t)d->len;
+    return NVR_OK;
+}
+
+/* The number of units of the access unit in buf[0..len) if nal_off
+ * describes it whole (L2 of nal_layout.h), else 0. */
+static uint32_t layout_units(const struct rtp_depack *d, const uint8_t *data, size_t len)
+{
+    if (data != d->buf || d->nnal == 0 || d->nal_off[0] != 0 || d->nnal > UINT32_MAX)
+        return 0;
+    for (size_t i = 0; i < d->nnal; i++) {
+        size_t end = i + 1 < d->nnal ? d->nal_off[i + 1] : len;
+        if (end > len || end <= (size_t)d->nal_off[i] + 4)
+            return 0;
+    }
+    return (uint32_t)d->nnal;
+}
+
+/* Writes the layout of the access unit (n units) at out, for copy. */
+static const struct nal_layout *write_layout(const struct rtp_depack *d, uint8_t *out, uint32_t n, const uint8_t *copy,
+                                             size_t len)
+{
+    struct nal_layout *l = (struct nal_layout *)out;
+    *l = (struct nal_layout){.magic = NAL_LAYOUT_MAGIC, .n = n, .data = copy, .size = len};
+    for (uint32_t i = 0; i < n; i++) {
+        size_t end = i + 1 < n ? d->nal_off[i + 1] : len;
+        l->len[i] = (uint32_t)(end - d->nal_off[i] - 4);
+    }
+    return l;
+}
+
+/* Queues a copy of d->buf[0..len) as a frame at ts (a video frame with its
+ * NAL layout after the padding). */
 static nvr_err emit(struct rtp_depack *d, const uint8_t *data, size_t len, int64_t ts, int key)
 {
     if (d->qlen == d->qcap) {
@@ -169,13 +221,17 @@ static nvr_err emit(struct rtp_depack *d, const uint8_t *data, size_t len, int64
             d->qcap = cap;
         }
     }
-    uint8_t *copy = malloc(len + AV_INPUT_BUFFER_PADDING_SIZE); /* see rtp_frame.data */
-    if (!copy)
+    int video = d->codec == SDP_CODEC_H264 || d->codec == SDP_CODEC_H265;
+    uint32_t units = video ? layout_units(d, data, len) : 0;
+    size_t at = (len + AV_INPUT_BUFFER_PADDING_SIZE + 7) & ~(size_t)7; /* the layout, aligned */
+    uint8_t *copy = malloc(units ? at + nal_layout_bytes(units) : len + AV_INPUT_BUFFER_PADDING_SIZE);
+    if (!copy) /* (see rtp_frame.data) */
         return NVR_ENOMEM;
     if (len > 0)
         memcpy(copy, data, len);
     memset(copy + len, 0, AV_INPUT_BUFFER_PADDING_SIZE);
-    d->q[d->qlen++] = (struct rtp_frame){copy, len, ts, key};
+    const struct nal_layout *layout = units ? write_layout(d, copy + at, units, copy, len) : NULL;
+    d->q[d->qlen++] = (struct rtp_frame){.data = copy, .size = len, .ts = ts, .key = key, .layout = layout};
     d->st.frames++;
     return NVR_OK;
 }
@@ -244,7 +300,7 @@ static nvr_err add_nal(struct rtp_depack *d, const uint8_t *nal, size_t n)
     if (n == 0)
         return NVR_OK;
     note_nal(d, nal, n);
-    if ((rc = reserve(d, n + 4)))
+    if ((rc = reserve(d, n + 4)) || (rc = note_start(d)))
         return rc;
     memcpy(d->buf + d->len, sc, 4);
     memcpy(d->buf + d->len + 4, nal, n);
@@ -287,7 +343,7 @@ static nvr_err add_fragment(struct rtp_depack *d, int start, int end, const uint
         memcpy(first, hdr, hlen);
         memcpy(first + hlen, data, k);
         note_nal(d, first, hlen + k);
-        if ((rc = append(d, sc, 4)) || (rc = append(d, hdr, hlen)))
+        if ((rc = note_start(d)) || (rc = append(d, sc, 4)) || (rc = append(d, hdr, hlen)))
             return rc;
         d->fu_open = 1;
     } else if (!d->fu_open) {

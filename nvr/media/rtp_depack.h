@@ -9,9 +9,11 @@
  *
  * Video: every NAL unit of an access unit gets a 4-byte start code (what
  * libavformat's RTSP demuxer hands over, and what nvr/media/h26x.c and the mp4
- * muxer expect).  An access unit ends at the RTP marker bit or when the
- * timestamp changes.  It is a keyframe when it holds an IDR slice (H.264),
- * an SEI recovery point with a slice (H.264), or an IRAP picture (H.265).
+ * muxer expect), and the frame carries where each unit is (its nal_layout,
+ * base/nal_layout.h), so the segment writer need not scan for them.  An
+ * access unit ends at the RTP marker bit or when the timestamp changes.  It
+ * is a keyframe when it holds an IDR slice (H.264), an SEI recovery point
+ * with a slice (H.264), or an IRAP picture (H.265).
  *
  * Sequence numbers: a gap counts the missing packets as lost.  The access
  * unit that was being assembled when the gap was found is incomplete and is
@@ -50,13 +52,18 @@ struct rtp_header {
  * Returns NVR_OK or NVR_EINVAL for anything that is not a valid RTP packet. */
 nvr_err rtp_parse_header(const uint8_t *pkt, size_t len, struct rtp_header *h);
 
+struct nal_layout;
+
 struct rtp_frame {
     uint8_t *data; /* malloc'ed (not av_malloc: no aligned allocation per
                     * frame), AV_INPUT_BUFFER_PADDING_SIZE zeroed bytes after
                     * size; the caller owns it and frees it with free() */
     size_t size;
-    int64_t ts; /* unwrapped RTP timestamp */
-    int key;    /* video keyframe; always 1 for audio */
+    int64_t ts;                      /* unwrapped RTP timestamp */
+    int key;                         /* video keyframe; always 1 for audio */
+    const struct nal_layout *layout; /* video: where its NAL units are
+                                      * (base/nal_layout.h), inside data's
+                                      * allocation; NULL for audio */
 };
 
 struct rtp_stats {

@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "base/err.h"
+#include "base/nal_layout.h"
 
 #include <libavutil/mem.h>
 #include <stdlib.h>
@@ -51,7 +52,28 @@ static struct rtp_depack *make(enum sdp_codec codec)
     return d;
 }
 
-/* Pops one frame and compares it; frees it. */
+/* A video frame's layout (base/nal_layout.h) describes it: L1, and L2 --
+ * its units tile the bytes, each behind a 4-byte start code. */
+static void check_layout(const struct rtp_frame *f)
+{
+    const struct nal_layout *l = f->layout;
+    if (!l) {
+        CHECK(!"a video frame without its NAL layout");
+        return;
+    }
+    CHECK(l->magic == NAL_LAYOUT_MAGIC && l->data == f->data && l->size == f->size);
+    size_t at = 0;
+    for (uint32_t i = 0; i < l->n; i++) {
+        CHECK(at + 4 + l->len[i] <= f->size && l->len[i] > 0);
+        if (at + 4 + l->len[i] > f->size)
+            return;
+        CHECK(memcmp(f->data + at, "\0\0\0\1", 4) == 0);
+        at += 4 + l->len[i];
+    }
+    CHECK_EQ_INT(at, f->size);
+}
+
+/* Pops one frame and compares it (and a video frame's layout); frees it. */
 static void expect_frame(struct rtp_depack *d, const uint8_t *want, size_t n, int64_t ts, int key)
 {
     struct rtp_frame f;
@@ -65,6 +87,10 @@ static void expect_frame(struct rtp_depack *d, const uint8_t *want, size_t n, in
     CHECK_EQ_INT(f.key, key);
     for (int i = 0; i < 16; i++)
         CHECK(f.data[n + i] == 0); /* libavcodec's padding */
+    if (n >= 4 && memcmp(want, "\0\0\0\1", 4) == 0)
+        check_layout(&f);
+    else
+        CHECK(f.layout == NULL);
     free(f.data);
 }
 

@@ -14,8 +14,12 @@
  * writer reports are those of its file.  A length-prefixed input (avcC
  * extradata) gives the same samples as the Annex-B one.  A non-increasing
  * decode time is refused (NVR_EINVAL) without breaking the file.  With
- * sync, the durable fragments' pages are not left in the page cache. */
+ * sync, the durable fragments' pages are not left in the page cache.  The
+ * NAL layout the depacketizer hands on gives the same file as the scan,
+ * is not used when it does not describe the bytes, and decides where a unit
+ * ends when the two would differ. */
 #include "base/err.h"
+#include "base/nal_layout.h"
 #include "storage/fmp4_scan.h"
 #include "storage/segment_writer.h"
 #include "storage/sha256.h"
@@ -363,6 +367,145 @@ static void test_durable_pages_are_dropped(const char *clip_path)
     clip_close(&c);
 }
 
+/* A packet as the RTSP reader's depacketizer makes it: every NAL unit of
+ * src (found here by a scan of our own) behind a 4-byte start code, with
+ * its nal_layout after the padding; `extra` bytes appended to the last
+ * unit.  *layout points into the packet's buffer. */
+static AVPacket *as_depacketized(const AVPacket *src, const uint8_t *extra, size_t nextra,
+                                 struct nal_layout **layout)
+{
+    size_t off[256], len[256], n = 0;
+    const uint8_t *d = src->data;
+    size_t size = (size_t)src->size;
+    for (size_t i = 0; i + 3 <= size && n < 256; i++)
+        if (d[i] == 0 && d[i + 1] == 0 && d[i + 2] == 1) {
+            if (n)
+                len[n - 1] = i - off[n - 1] - (d[i - 1] == 0 ? 1 : 0);
+            off[n++] = i + 3;
+            i += 2;
+        }
+    if (n == 0)
+        return NULL;
+    len[n - 1] = size - off[n - 1];
+    size_t total = nextra;
+    for (size_t k = 0; k < n; k++)
+        total += 4 + len[k];
+    size_t at = (total + AV_INPUT_BUFFER_PADDING_SIZE + 7) & ~(size_t)7;
+    AVPacket *p = av_packet_alloc();
+    av_packet_copy_props(p, src);
+    p->buf = av_buffer_allocz(at + nal_layout_bytes((uint32_t)n));
+    p->data = p->buf->data;
+    p->size = (int)total;
+    struct nal_layout *l = (struct nal_layout *)(p->data + at);
+    *l = (struct nal_layout){.magic = NAL_LAYOUT_MAGIC, .n = (uint32_t)n, .data = p->data, .size = total};
+    size_t o = 0;
+    for (size_t k = 0; k < n; k++) {
+        memcpy(p->data + o, "\0\0\0\1", 4);
+        memcpy(p->data + o + 4, d + off[k], len[k]);
+        o += 4 + len[k];
+        l->len[k] = (uint32_t)len[k];
+    }
+    memcpy(p->data + o, extra, nextra);
+    l->len[n - 1] += (uint32_t)nextra;
+    p->opaque = l;
+    *layout = l;
+    return p;
+}
+
+/* Frames [0, n) written with their layouts; spoil (1: the layout names
+ * other bytes, 2: a length that does not tile them) makes the writer scan. */
+static int write_with_layout(const struct clip *c, const char *path, size_t n, int spoil, size_t odd_frame,
+                             const uint8_t *extra, size_t nextra)
+{
+    struct segment_writer *w = NULL;
+    struct segment_writer_params sp = {
+        .camera = "t", .video = c->par, .video_tb = c->tb, .fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)};
+    if (segment_writer_open(&w, &sp) != NVR_OK)
+        return -1;
+    int rc = 0;
+    uint32_t fb;
+    for (size_t k = 0; k < n && !rc; k++) {
+        AVPacket *src = clip_packet(c, k);
+        struct nal_layout *l = NULL;
+        AVPacket *pkt = as_depacketized(src, extra, k == odd_frame ? nextra : 0, &l);
+        av_packet_free(&src);
+        if (!pkt)
+            return -1;
+        pkt->duration = c->frame;
+        if (spoil == 1)
+            l->data = pkt->data + 1;
+        if (spoil == 2)
+            l->len[0]++;
+        if (k && (pkt->flags & AV_PKT_FLAG_KEY))
+            rc = segment_writer_flush_fragment(w, &fb) != NVR_OK;
+        if (!rc)
+            rc = segment_writer_write(w, pkt, 0) != NVR_OK;
+        av_packet_free(&pkt);
+    }
+    if (!rc)
+        rc = segment_writer_flush_fragment(w, &fb) != NVR_OK;
+    return segment_writer_close(&w, NULL) != NVR_OK || rc ? -1 : 0;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "cmp -s %s %s", a, b);
+    return system(cmd) == 0;
+}
+
+/* The NAL layout the depacketizer hands on (base/nal_layout.h) spares the
+ * scan and gives the same file; a layout that does not describe the bytes
+ * is not used (L1, L2).  And it is what decides: a unit that holds the
+ * bytes 00 00 01 (no encoder writes that, a broken camera might) stays one
+ * unit with it, where the scan would cut it in two. */
+static void test_layout(const char *clip_path)
+{
+    struct clip c;
+    char scanned[256], laid[256], stale[256], bad[256], odd[256];
+    uint64_t bytes;
+    uint8_t sha[32];
+    static const uint8_t extra[] = {0x00, 0x00, 0x01, 0xab, 0xcd};
+    CHECK(clip_open(&c, clip_path) == 0);
+    size_t n = frame_count(&c);
+    snprintf(scanned, sizeof scanned, "%s/scanned.mp4", tmpdir);
+    snprintf(laid, sizeof laid, "%s/laid.mp4", tmpdir);
+    snprintf(stale, sizeof stale, "%s/stale.mp4", tmpdir);
+    snprintf(bad, sizeof bad, "%s/bad.mp4", tmpdir);
+    snprintf(odd, sizeof odd, "%s/odd.mp4", tmpdir);
+    CHECK(write_ours(&c, c.par, scanned, n, &bytes, sha) == 0);
+    CHECK(write_with_layout(&c, laid, n, 0, SIZE_MAX, NULL, 0) == 0);
+    CHECK(write_with_layout(&c, stale, n, 1, SIZE_MAX, NULL, 0) == 0);
+    CHECK(write_with_layout(&c, bad, n, 2, SIZE_MAX, NULL, 0) == 0);
+    CHECK(same_file(scanned, laid));
+    CHECK(same_file(scanned, stale));
+    CHECK(same_file(scanned, bad));
+
+    /* frame 1 with 00 00 01 ab cd appended to its last unit */
+    CHECK(write_with_layout(&c, odd, n, 0, 1, extra, sizeof extra) == 0);
+    struct pk *a, *b;
+    size_t na = demux(scanned, &a), nb = demux(odd, &b);
+    CHECK(na == n && nb == n);
+    if (na == n && nb == n) {
+        CHECK_EQ_INT(b[1].size, a[1].size + (int)sizeof extra); /* one unit, longer */
+        CHECK(memcmp(b[1].data + b[1].size - sizeof extra, extra, sizeof extra) == 0);
+        size_t units_a = 0, units_b = 0;
+        for (int o = 0; o + 4 <= a[1].size; units_a++)
+            o += 4 + (a[1].data[o] << 24 | a[1].data[o + 1] << 16 | a[1].data[o + 2] << 8 | a[1].data[o + 3]);
+        for (int o = 0; o + 4 <= b[1].size; units_b++)
+            o += 4 + (b[1].data[o] << 24 | b[1].data[o + 1] << 16 | b[1].data[o + 2] << 8 | b[1].data[o + 3]);
+        CHECK_EQ_INT(units_b, units_a);
+    }
+    free_pk(a, na);
+    free_pk(b, nb);
+    unlink(scanned);
+    unlink(laid);
+    unlink(stale);
+    unlink(bad);
+    unlink(odd);
+    clip_close(&c);
+}
+
 static char **clips;
 static int nclips;
 
@@ -375,6 +518,12 @@ static void test_fragments_match_the_muxer(void)
 {
     for (int i = 0; i < nclips; i++)
         test_clip(clips[i]);
+}
+
+static void test_nal_layout(void)
+{
+    for (int i = 0; i < nclips; i++)
+        test_layout(clips[i]);
 }
 
 static void test_bad_dts(void)
@@ -393,6 +542,7 @@ int main(int argc, char **argv)
     if (!mkdtemp(tmpdir))
         return 1;
     RUN(test_fragments_match_the_muxer);
+    RUN(test_nal_layout);
     RUN(test_bad_dts);
     RUN(test_pages_dropped);
     rmdir(tmpdir);
