@@ -103,6 +103,34 @@ def wait_until(pred, timeout, step=0.2):
     return pred()
 
 
+def relay(src, dst, rate=0, piece=65536):
+    """Copies what src receives to dst until either side ends (then shuts
+    both down); with rate, at most that many bytes a second, in pieces of
+    `piece` bytes (a slow link).  For the tests' TCP proxies."""
+    t = time.monotonic()
+    try:
+        while True:
+            b = src.recv(piece)
+            if not b:
+                break
+            if rate:
+                t = max(t + len(b) / rate, time.monotonic() - 0.05)
+                time.sleep(max(0.0, t - time.monotonic()))
+            dst.sendall(b)
+    except OSError:
+        pass
+    shut(src, dst)
+
+
+def shut(*socks):
+    """Shuts the sockets down both ways (a peer already gone is fine)."""
+    for s in socks:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class Camera:
     """The test camera as a child process: start, stop (SIGTERM), restart."""
 

@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 
-from harness import Camera, Nvr, check, finish
+from harness import Camera, Nvr, check, finish, relay
 
 RATE = 170 * 1024  # bytes per second towards nvr (the clip is about 130 KiB/s)
 PIECE = 1024
@@ -47,28 +47,8 @@ class SlowLink:
             except OSError:
                 return
             u = socket.create_connection(("127.0.0.1", self.target))
-            threading.Thread(target=self._pump, args=(c, u, 0), daemon=True).start()
-            threading.Thread(target=self._pump, args=(u, c, RATE), daemon=True).start()
-
-    @staticmethod
-    def _pump(src, dst, rate):
-        t = time.monotonic()
-        try:
-            while True:
-                b = src.recv(PIECE if rate else 65536)
-                if not b:
-                    break
-                if rate:
-                    t = max(t + len(b) / rate, time.monotonic() - 0.05)
-                    time.sleep(max(0.0, t - time.monotonic()))
-                dst.sendall(b)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            threading.Thread(target=relay, args=(c, u), daemon=True).start()
+            threading.Thread(target=relay, args=(u, c, RATE, PIECE), daemon=True).start()
 
     def close(self):
         self.ls.close()

@@ -14,6 +14,8 @@ import select
 import socket
 import threading
 
+from harness import relay, shut
+
 
 class Mangler:
     def __init__(self, camera_port, swap_every=0, drop_every=0):
@@ -46,23 +48,7 @@ class Mangler:
             cam = socket.create_connection(("127.0.0.1", self.camera_port))
             state = {"tracks": 0}
             threading.Thread(target=self._requests, args=(c, cam, state), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(cam, c), daemon=True).start()
-
-    @staticmethod
-    def _pipe(a, b):
-        try:
-            while True:
-                d = a.recv(65536)
-                if not d:
-                    break
-                b.sendall(d)
-        except OSError:
-            pass
-        for s in (a, b):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            threading.Thread(target=relay, args=(cam, c), daemon=True).start()
 
     def _requests(self, c, cam, state):
         """Client to camera, request by request (the client sends no bodies
@@ -89,11 +75,7 @@ class Mangler:
                     cam.sendall(head.encode("latin-1") + b"\r\n\r\n")
         except OSError:
             pass
-        for s in (c, cam):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        shut(c, cam)
 
     @staticmethod
     def _pair():

@@ -52,8 +52,11 @@ static size_t frame_count(const struct clip *c)
     return gop ? (size_t)(gop * GOPS) : c->n;
 }
 
-static int write_synced(const struct clip *c, const AVCodecParameters *par, const char *path, size_t n,
-                        uint64_t *bytes, uint8_t sha[32], int sync)
+/* Frame k as a packet to write: the clip's (make NULL) or make's. */
+typedef AVPacket *(*make_packet)(const struct clip *c, size_t k, void *arg);
+
+static int write_packets(const struct clip *c, const AVCodecParameters *par, const char *path, size_t n,
+                         uint64_t *bytes, uint8_t sha[32], int sync, make_packet make, void *arg)
 {
     struct segment_writer *w = NULL;
     struct segment_writer_params p = {.camera = "t",
@@ -66,7 +69,11 @@ static int write_synced(const struct clip *c, const AVCodecParameters *par, cons
     int rc = 0;
     uint32_t fb;
     for (size_t k = 0; k < n && !rc; k++) {
-        AVPacket *pkt = clip_packet(c, k);
+        AVPacket *pkt = make ? make(c, k, arg) : clip_packet(c, k);
+        if (!pkt) {
+            rc = -1;
+            break;
+        }
         pkt->duration = c->frame;
         if (k && (pkt->flags & AV_PKT_FLAG_KEY))
             rc = segment_writer_flush_fragment(w, &fb) != NVR_OK;
@@ -78,6 +85,12 @@ static int write_synced(const struct clip *c, const AVCodecParameters *par, cons
         rc = segment_writer_flush_fragment(w, &fb) != NVR_OK;
     *bytes = segment_writer_bytes(w);
     return segment_writer_close(&w, sha) != NVR_OK || rc ? -1 : 0;
+}
+
+static int write_synced(const struct clip *c, const AVCodecParameters *par, const char *path, size_t n,
+                        uint64_t *bytes, uint8_t sha[32], int sync)
+{
+    return write_packets(c, par, path, n, bytes, sha, sync, NULL, NULL);
 }
 
 static int write_ours(const struct clip *c, const AVCodecParameters *par, const char *path, size_t n, uint64_t *bytes,
@@ -412,39 +425,37 @@ static AVPacket *as_depacketized(const AVPacket *src, const uint8_t *extra, size
     return p;
 }
 
-/* Frames [0, n) written with their layouts; spoil (1: the layout names
- * other bytes, 2: a length that does not tile them) makes the writer scan. */
+/* How test_layout's packets are made: spoil (1: the layout names other
+ * bytes, 2: a length that does not tile them) makes the writer scan; frame
+ * odd_frame gets `extra` appended to its last unit. */
+struct laid {
+    int spoil;
+    size_t odd_frame;
+    const uint8_t *extra;
+    size_t nextra;
+};
+
+static AVPacket *laid_packet(const struct clip *c, size_t k, void *arg)
+{
+    const struct laid *o = arg;
+    AVPacket *src = clip_packet(c, k);
+    struct nal_layout *l = NULL;
+    AVPacket *pkt = as_depacketized(src, o->extra, k == o->odd_frame ? o->nextra : 0, &l);
+    av_packet_free(&src);
+    if (pkt && o->spoil == 1)
+        l->data = pkt->data + 1;
+    if (pkt && o->spoil == 2)
+        l->len[0]++;
+    return pkt;
+}
+
 static int write_with_layout(const struct clip *c, const char *path, size_t n, int spoil, size_t odd_frame,
                              const uint8_t *extra, size_t nextra)
 {
-    struct segment_writer *w = NULL;
-    struct segment_writer_params sp = {
-        .camera = "t", .video = c->par, .video_tb = c->tb, .fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)};
-    if (segment_writer_open(&w, &sp) != NVR_OK)
-        return -1;
-    int rc = 0;
-    uint32_t fb;
-    for (size_t k = 0; k < n && !rc; k++) {
-        AVPacket *src = clip_packet(c, k);
-        struct nal_layout *l = NULL;
-        AVPacket *pkt = as_depacketized(src, extra, k == odd_frame ? nextra : 0, &l);
-        av_packet_free(&src);
-        if (!pkt)
-            return -1;
-        pkt->duration = c->frame;
-        if (spoil == 1)
-            l->data = pkt->data + 1;
-        if (spoil == 2)
-            l->len[0]++;
-        if (k && (pkt->flags & AV_PKT_FLAG_KEY))
-            rc = segment_writer_flush_fragment(w, &fb) != NVR_OK;
-        if (!rc)
-            rc = segment_writer_write(w, pkt, 0) != NVR_OK;
-        av_packet_free(&pkt);
-    }
-    if (!rc)
-        rc = segment_writer_flush_fragment(w, &fb) != NVR_OK;
-    return segment_writer_close(&w, NULL) != NVR_OK || rc ? -1 : 0;
+    struct laid o = {spoil, odd_frame, extra, nextra};
+    uint64_t bytes;
+    uint8_t sha[32];
+    return write_packets(c, c->par, path, n, &bytes, sha, 0, laid_packet, &o);
 }
 
 static int same_file(const char *a, const char *b)
