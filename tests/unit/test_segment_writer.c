@@ -418,7 +418,8 @@ static AVPacket *as_depacketized(const AVPacket *src, const uint8_t *extra, size
         o += 4 + len[k];
         l->len[k] = (uint32_t)len[k];
     }
-    memcpy(p->data + o, extra, nextra);
+    if (nextra)
+        memcpy(p->data + o, extra, nextra);
     l->len[n - 1] += (uint32_t)nextra;
     p->opaque = l;
     *layout = l;
@@ -456,6 +457,11 @@ static int write_with_layout(const struct clip *c, const char *path, size_t n, i
     uint64_t bytes;
     uint8_t sha[32];
     return write_packets(c, c->par, path, n, &bytes, sha, 0, laid_packet, &o);
+}
+
+static size_t be32(const uint8_t *p)
+{
+    return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
 }
 
 static int same_file(const char *a, const char *b)
@@ -501,10 +507,10 @@ static void test_layout(const char *clip_path)
         CHECK_EQ_INT(b[1].size, a[1].size + (int)sizeof extra); /* one unit, longer */
         CHECK(memcmp(b[1].data + b[1].size - sizeof extra, extra, sizeof extra) == 0);
         size_t units_a = 0, units_b = 0;
-        for (int o = 0; o + 4 <= a[1].size; units_a++)
-            o += 4 + (a[1].data[o] << 24 | a[1].data[o + 1] << 16 | a[1].data[o + 2] << 8 | a[1].data[o + 3]);
-        for (int o = 0; o + 4 <= b[1].size; units_b++)
-            o += 4 + (b[1].data[o] << 24 | b[1].data[o + 1] << 16 | b[1].data[o + 2] << 8 | b[1].data[o + 3]);
+        for (size_t o = 0; o + 4 <= (size_t)a[1].size; units_a++)
+            o += 4 + be32(a[1].data + o);
+        for (size_t o = 0; o + 4 <= (size_t)b[1].size; units_b++)
+            o += 4 + be32(b[1].data + o);
         CHECK_EQ_INT(units_b, units_a);
     }
     free_pk(a, na);
