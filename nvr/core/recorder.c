@@ -23,6 +23,12 @@
  * camera's motion_cam too, a reference that never blocks (motion drops its
  * own samples when behind; the recording loses nothing).
  *
+ * Read pace (ingest_opts.relaxed): while nobody watches the camera live and
+ * its timestamps are its own, the ingest thread lets up to 0.4 s of stream
+ * gather in the kernel between wake-ups (0.1 s otherwise): a recording-only
+ * camera costs a quarter of the wake-ups.  The threads are named nvr-ingest
+ * and nvr-writer (top -H, and test_read_pace counts their wake-ups).
+ *
  * The writer thread runs the writer state machine (writer.h), which is
  * unit-tested on a simulated clock without a camera (test_writer).
  */
@@ -39,6 +45,7 @@
 #include "core/writer.h"
 #include "motion/motion.h"
 #include "motion/motion_onvif.h"
+#include "media/timemap.h"
 
 #include <libavutil/mathematics.h>
 #include <pthread.h>
@@ -141,6 +148,7 @@ static void *writer_main(void *arg)
                             .on_write = note_write,
                             .cls = r,
                             .clock = &nvr_clock_system};
+    pthread_setname_np(pthread_self(), "nvr-writer");
     struct writer *w = writer_create(&o);
     for (;;) {
         struct pq_item *it = packet_queue_pop(r->q);
@@ -182,6 +190,17 @@ static nvr_err push_control(struct recorder *r, enum pq_kind kind, struct pq_par
     it->kind = kind;
     it->params = params;
     return packet_queue_push(r->q, it);
+}
+
+/* A motion picture's time: the camera's clock when it is known and
+ * plausible (timemap T2), so that it does not depend on how late the frame
+ * was read (the read pace); else its arrival. */
+static int64_t picture_time(const AVPacket *pkt, const struct ingest_meta *meta, const struct ingest_info *info)
+{
+    if (pkt->pts == AV_NOPTS_VALUE)
+        return meta->recv_us;
+    int64_t us = av_rescale_q(pkt->pts, info->video_tb, (AVRational){1, 1000000});
+    return timemap_frame_wall(us, meta->recv_us, meta->rtcp_origin_us);
 }
 
 /* Streams one connected session until it fails or we stop.  Returns the
@@ -226,7 +245,7 @@ static nvr_err stream_session(struct recorder *r, struct ingest *in, int *got_ke
         }
         live_hub_packet(r->live, pkt, &meta, info);
         if (video)
-            motion_cam_packet(r->motion, pkt, meta.new_params ? info->video : NULL, meta.recv_us);
+            motion_cam_packet(r->motion, pkt, meta.new_params ? info->video : NULL, picture_time(pkt, &meta, info));
         if (dropping && !key) {
             av_packet_free(&pkt);
             atomic_fetch_add(&r->wc.dropped, 1);
@@ -287,6 +306,15 @@ static int wait_for_camera(struct recorder *r, int64_t us, int64_t interval_us, 
     }
 }
 
+/* ingest_opts.relaxed: the main stream may be read at the relaxed pace
+ * while nobody watches it live (nor its H.264 rendition: a tap) and the
+ * writer does not time it by arrival (chaotic timestamps). */
+static int read_relaxed(void *cls)
+{
+    struct recorder *r = cls;
+    return !live_hub_hot(r->live) && !atomic_load_explicit(&r->wc.ts_arrival, memory_order_relaxed);
+}
+
 static void *ingest_main(void *arg)
 {
     struct recorder *r = arg;
@@ -300,8 +328,11 @@ static void *ingest_main(void *arg)
         .audio = r->cam->audio,
         .timeout_us = INGEST_TIMEOUT_US,
         .stop = &r->stop,
+        .relaxed = read_relaxed,
+        .relaxed_cls = r,
     };
     char host[TCP_PROBE_HOST_MAX];
+    pthread_setname_np(pthread_self(), "nvr-ingest"); /* tests read its wake-ups by this name */
     int port = 0, probe = tcp_probe_parse_url(r->cam->url, host, &port) == NVR_OK;
     while (!atomic_load(&r->stop)) {
         struct ingest *in = NULL;

@@ -41,6 +41,14 @@ struct ingest_opts {
     int64_t timeout_us;           /* connect and read timeout: silence after
                                    * which the stream counts as lost */
     const atomic_int *stop;       /* non-zero: give up at once */
+    /* 1 while nothing needs this stream's frames promptly (nobody watches
+     * it live, its timestamps are not taken from arrival times): the own
+     * reader then lets up to 0.4 s of it gather in the kernel before it
+     * wakes, instead of 0.1 s (rtsp_client_set_pace).  Called on the reading
+     * thread about once per frame; must be cheap and never block.  NULL:
+     * always prompt. */
+    int (*relaxed)(void *cls);
+    void *relaxed_cls;
 };
 
 struct ingest_info {
@@ -64,7 +72,9 @@ struct ingest_info {
 struct ingest_meta {
     int64_t recv_us;        /* CLOCK_REALTIME when the packet arrived (was
                              * read from the socket: the project's reader
-                             * batches reads, up to 0.1 s) */
+                             * batches reads, up to 0.1 s, or 0.4 s at the
+                             * relaxed pace, which it takes only once the
+                             * camera's RTCP clock is known) */
     int64_t rtcp_origin_us; /* camera wall clock at media time 0 from RTCP,
                              * INT64_MIN until a sender report was seen */
     int new_params;         /* the video parameters changed with this

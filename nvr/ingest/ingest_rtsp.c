@@ -19,6 +19,11 @@
  * rtcp_origin_us: the camera's wall clock at video pts 0, from the latest
  * video sender report (INT64_MIN before the first).
  *
+ * Pace (TCP): the reader reads promptly (rtsp_client_set_pace) until the
+ * video's RTCP sender report is known and then whenever o->relaxed says so;
+ * without that report the reference wall clock of a segment is the arrival
+ * time (timemap T2), which a relaxed read would put up to 0.4 s late.
+ *
  * Liveness: the deadline (timeout_us) moves forward with each video RTP
  * packet; RTCP, audio or keep-alive replies alone do not keep a stream alive.
  * Every 5 s a receiver report per recorded track goes out, and lost RTP
@@ -605,6 +610,9 @@ static int step_udp(struct ingest_rtsp *in, char *why, size_t whylen)
 
 nvr_err ingest_rtsp_read(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_meta *meta, char *why, size_t whylen)
 {
+    if (!in->udp)
+        rtsp_client_set_pace(in->c,
+                             in->rtcp_origin_us != INT64_MIN && in->o->relaxed && in->o->relaxed(in->o->relaxed_cls));
     for (;;) {
         int r = pop_frame(in, pkt, meta);
         if (r < 0)

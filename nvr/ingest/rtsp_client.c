@@ -17,12 +17,17 @@
  * nothing left) without waiting while the socket may still hold data
  * (`drained` clear) and poll(2)s only after a short read, so receiving a
  * burst costs one poll and one recv.  While streaming, SO_RCVLOWAT makes
- * poll wake only once 64 KiB are waiting (at 4 Mbit/s the 100 ms slice
- * comes first: about 10 wake-ups a second instead of 25, one per frame; the
- * kernel also wakes us when the receive window closes), and each 100 ms poll
- * slice ends with a recv of
- * whatever there is, so a slow stream is read at most 100 ms late.  Waking
- * up is most of what ingest costs (context switches), hence the care.
+ * poll wake only once `lowat` bytes are waiting (the kernel also wakes us
+ * when the receive window closes), and each poll slice (`slice_ms`) ends
+ * with a recv of whatever there is, so a slow stream is read at most one
+ * slice late.  Two paces (rtsp_client_set_pace):
+ *   prompt  - 64 KiB or 100 ms: at 4 Mbit/s about 10 wake-ups a second
+ *             instead of 25, one per frame (the default);
+ *   relaxed - 256 KiB or 400 ms: about 2.5 a second, for a stream that only
+ *             goes to disk (nobody watches it live; bench/README.md, "read
+ *             pace", has the figures).
+ * Waking up is most of what ingest costs (context switches), hence the care.
+ * The stop flag is looked at once per slice, so a stop takes up to one.
  */
 #include "ingest/rtsp_client.h"
 
@@ -49,9 +54,11 @@
 #define READ_MIN (64 * 1024)
 #define HEAD_MAX (16 * 1024)
 #define BODY_MAX (64 * 1024)
-#define LINE_PROBE 512           /* a message's first line must fit in this */
-#define POLL_SLICE_MS 100        /* how often a wait looks at *stop */
-#define STREAM_LOWAT (64 * 1024) /* while streaming, poll wakes for this many bytes */
+#define LINE_PROBE 512    /* a message's first line must fit in this */
+#define POLL_SLICE_MS 100 /* how often a wait looks at *stop (prompt pace) */
+#define RELAXED_SLICE_MS 400
+#define PROMPT_LOWAT (64 * 1024) /* while streaming, poll wakes for this many bytes */
+#define RELAXED_LOWAT (256 * 1024)
 #define TEARDOWN_WAIT_US 500000
 #define MAX_REDIRECTS 3
 #define USER_AGENT "nvr"
@@ -67,8 +74,9 @@ struct rtsp_client {
 
     uint8_t *buf; /* BUF_CAP bytes; [rpos, wpos) unread */
     size_t rpos, wpos;
-    int drained; /* the last recv found the socket empty */
-    int lowat;   /* SO_RCVLOWAT while streaming, 0 if not set */
+    int drained;  /* the last recv found the socket empty */
+    int lowat;    /* SO_RCVLOWAT while streaming, 0 if not set */
+    int slice_ms; /* the poll slice while lowat is set (the pace) */
 
     int cseq;
     char base[1024]; /* Content-Base: relative controls resolve here */
@@ -341,9 +349,10 @@ static nvr_err wait_fd(const struct rtsp_client *c, int fd, short events, int64_
     return rtsp_conn_wait_fd(fd, events, deadline, c->ignore_stop ? NULL : c->stop);
 }
 
-/* One poll of at most POLL_SLICE_MS: NVR_OK whether or not fd became ready. */
+/* One poll of at most one slice: NVR_OK whether or not fd became ready. */
 static nvr_err wait_once(const struct rtsp_client *c, short events, int64_t deadline)
 {
+    int slice = c->lowat ? c->slice_ms : POLL_SLICE_MS;
     if (stopped(c))
         return NVR_ESTOPPED;
     int64_t now = nvr_clock_mono_us();
@@ -351,7 +360,7 @@ static nvr_err wait_once(const struct rtsp_client *c, short events, int64_t dead
         return NVR_ETIMEDOUT;
     int64_t ms = (deadline - now + 999) / 1000;
     struct pollfd p = {.fd = rtsp_conn_fd(c->conn), .events = events};
-    if (poll(&p, 1, (int)(ms < POLL_SLICE_MS ? ms : POLL_SLICE_MS)) < 0 && errno != EINTR)
+    if (poll(&p, 1, (int)(ms < slice ? ms : slice)) < 0 && errno != EINTR)
         return NVR_EIO;
     return NVR_OK;
 }
@@ -790,13 +799,22 @@ nvr_err rtsp_client_play(struct rtsp_client *c, const char *session_control, cha
     if (rc)
         return rc;
     c->playing = 1;
-    int lowat = STREAM_LOWAT;
-    if (!c->udp && setsockopt(rtsp_conn_fd(c->conn), SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) == 0)
-        c->lowat = lowat;
+    rtsp_client_set_pace(c, 0);
     int64_t every = (int64_t)(c->session_timeout > 10 ? c->session_timeout : 10) * 1000000 / 2;
     c->keepalive_us = every;
     c->next_keepalive = nvr_clock_mono_us() + every;
     return NVR_OK;
+}
+
+void rtsp_client_set_pace(struct rtsp_client *c, int relaxed)
+{
+    int lowat = relaxed ? RELAXED_LOWAT : PROMPT_LOWAT;
+    if (!c->playing || c->udp || c->lowat == lowat)
+        return;
+    if (setsockopt(rtsp_conn_fd(c->conn), SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) == 0) {
+        c->lowat = lowat;
+        c->slice_ms = relaxed ? RELAXED_SLICE_MS : POLL_SLICE_MS;
+    }
 }
 
 /* Sends a keep-alive without waiting for its reply (take_item drops it). */

@@ -88,6 +88,12 @@ int64_t rtsp_client_next_keepalive(const struct rtsp_client *c);
  * a=control, "" or "*" for the Content-Base). */
 nvr_err rtsp_client_play(struct rtsp_client *c, const char *session_control, char *why, size_t whylen);
 
+/* The pace of reading while playing over TCP (see rtsp_client.c): 0 prompt
+ * (a frame is read at most 0.1 s after it arrived; the default at PLAY), 1
+ * relaxed (at most 0.4 s: a quarter of the wake-ups, for a stream that only
+ * goes to disk).  Cheap when the pace does not change; no-op over UDP. */
+void rtsp_client_set_pace(struct rtsp_client *c, int relaxed);
+
 /* Returns the next interleaved frame: its channel and bytes, which point into
  * the client's buffer and stay valid until the next call on c.  Waits at most
  * until deadline_us (CLOCK_MONOTONIC, us): NVR_ETIMEDOUT after it. */

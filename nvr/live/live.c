@@ -83,7 +83,14 @@ struct live_hub {
     uint64_t keyseq;
     live_tap_fn tap;
     void *tap_cls;
+    atomic_int hot; /* viewers, a tap or the muxer (live_hub_hot); written under mu */
 };
+
+/* Keeps `hot` true to the state under mu; called after each change of it. */
+static void note_hot(struct live_hub *h)
+{
+    atomic_store_explicit(&h->hot, h->nviewers > 0 || h->tap || h->oc, memory_order_relaxed);
+}
 
 static void chunk_unref(struct live_chunk *c)
 {
@@ -437,6 +444,7 @@ idle:
     if (h->oc && !h->nviewers && nvr_clock_mono_us() - h->idle_since > LIVE_IDLE_US)
         deactivate(h);
 out:
+    note_hot(h);
     pthread_mutex_unlock(&h->mu);
 }
 
@@ -448,6 +456,7 @@ void live_hub_session_end(struct live_hub *h)
     raw_clear(h);
     avcodec_parameters_free(&h->par);
     h->mime[0] = '\0';
+    note_hot(h);
     pthread_mutex_unlock(&h->mu);
 }
 
@@ -523,6 +532,7 @@ void live_viewer_close(struct live_viewer *v)
         v->next->prev = v->prev;
     if (--h->nviewers == 0)
         h->idle_since = nvr_clock_mono_us();
+    note_hot(h);
     viewer_clear(v, 0);
     pthread_mutex_unlock(&h->mu);
     nvr_log(NVR_INFO, h->camera, "live viewer left stream=%s skips=%llu", h->stream, (unsigned long long)v->skips);
@@ -575,6 +585,7 @@ nvr_err live_viewer_open(struct live_hub *h, int wait, struct live_viewer **out)
     h->viewers = v;
     h->nviewers++;
     h->idle_since = 0;
+    note_hot(h);
     pthread_mutex_unlock(&h->mu);
     *out = v;
     return NVR_OK;
@@ -585,12 +596,18 @@ void live_hub_set_tap(struct live_hub *h, live_tap_fn fn, void *cls)
     pthread_mutex_lock(&h->mu);
     h->tap = fn;
     h->tap_cls = cls;
+    note_hot(h);
     /* a new tap starts at the last keyframe, like a new viewer */
     for (size_t i = 0; fn && h->par && i < h->nraw; i++) {
         struct ingest_meta m = {.recv_us = h->raw[i].cam_us, .rtcp_origin_us = INT64_MIN};
         fn(cls, h->raw[i].pkt, &m, h->par, h->tb);
     }
     pthread_mutex_unlock(&h->mu);
+}
+
+int live_hub_hot(const struct live_hub *h)
+{
+    return atomic_load_explicit(&h->hot, memory_order_relaxed);
 }
 
 int live_hub_viewers(struct live_hub *h)

@@ -131,6 +131,12 @@ void live_viewer_close(struct live_viewer *v);
 /* Viewers connected now. */
 int live_hub_viewers(struct live_hub *h);
 
+/* 1 while the hub has viewers, a tap, or its muxer running (up to
+ * LIVE_IDLE_US after the last viewer left): its producer should then read
+ * the camera promptly (ingest_opts.relaxed).  Lock-free, for the producer's
+ * per-frame check; may lag a change by that change's own lock. */
+int live_hub_hot(const struct live_hub *h);
+
 /* Monotonic us since which the hub has had no viewer; 0 while it has one. */
 int64_t live_hub_idle_since(struct live_hub *h);
 

@@ -4,9 +4,11 @@
  */
 #include "media/timemap.h"
 
+#include <stddef.h>
+
 void timemap_init(struct timemap *tm, int64_t prev_end_us)
 {
-    tm->max_skew_us = 10 * 1000000LL;
+    tm->max_skew_us = TIMEMAP_MAX_SKEW_US;
     tm->max_error_us = 5 * 1000000LL;
     tm->max_frame_gap_us = 2 * 1000000LL;
     tm->slew_ppm = 500;
@@ -51,6 +53,12 @@ int64_t timemap_reference(struct timemap *tm, int64_t stream_us, int64_t recv_us
         tm->rtcp_rejected = 1;
     }
     return recv_us;
+}
+
+int64_t timemap_frame_wall(int64_t stream_us, int64_t recv_us, int64_t rtcp_origin_us)
+{
+    struct timemap tm = {.max_skew_us = TIMEMAP_MAX_SKEW_US};
+    return timemap_reference(&tm, stream_us, recv_us, rtcp_origin_us, NULL);
 }
 
 int timemap_discontinuity(struct timemap *tm, int64_t stream_us)

@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #define TIMEMAP_NONE INT64_MIN
+#define TIMEMAP_MAX_SKEW_US (10 * 1000000LL) /* T2's bound, the default max_skew_us */
 
 struct timemap {
     /* tunables, set by timemap_init */
@@ -75,6 +76,10 @@ void timemap_break(struct timemap *tm);
  * time 0 from RTCP, or TIMEMAP_NONE.  Sets *used_rtcp (may be NULL). */
 int64_t timemap_reference(struct timemap *tm, int64_t stream_us, int64_t recv_us, int64_t rtcp_origin_us,
                           int *used_rtcp);
+
+/* T2 without a timemap, with the default bound (TIMEMAP_MAX_SKEW_US): the
+ * wall clock of one frame, for those who label a single frame (motion). */
+int64_t timemap_frame_wall(int64_t stream_us, int64_t recv_us, int64_t rtcp_origin_us);
 
 /* T5: 1 if this video timestamp does not continue the previous one, 0 if it
  * does.  Records stream_us.  After ending the segment, the caller calls

@@ -13,7 +13,10 @@ the test camera, for test_rtsp_manners.py:
                of the first track (interleaved channel 0) with its own random
                jump of 15 to 600 s, forward or back: a camera whose timestamps
                are chaotic (docs/design/time.md, T7).  The packets of one
-               frame keep one timestamp; RTCP goes through unchanged."""
+               frame keep one timestamp; RTCP goes through unchanged;
+  NoRtcp       relays a connection (transport = tcp) without the camera's
+               RTCP (odd interleaved channels): a camera that sends no
+               sender reports, so its wall clock is never known."""
 import random
 import re
 import select
@@ -109,22 +112,19 @@ class NoTeardown(_Server):
             cam.close()
 
 
-class ChaoticClock(_Server):
-    def __init__(self, camera_port, seed=13):
-        self.camera_port = camera_port
-        self.rng = random.Random(seed)
-        super().__init__()
-        self.stats.update({"rtp": 0, "frames": 0})
+class _FrameRelay(_Server):
+    """Relays a connection to the test camera; every interleaved frame from
+    the camera goes through _frame(channel, bytearray) -> bytes or None (to
+    drop it), RTSP messages go through unchanged."""
 
-    def _jump(self):
-        j = self.rng.randint(15 * 90000, 600 * 90000)
-        return j if self.rng.random() < 0.5 else -j
+    def __init__(self, camera_port):
+        self.camera_port = camera_port
+        super().__init__()
 
     def _serve(self, conn):
         cam = socket.create_connection(("127.0.0.1", self.camera_port))
         threading.Thread(target=self._requests, args=(conn, cam), daemon=True).start()
         buf = b""
-        last_ts, offset = None, 0
         try:
             while not self.stopping:
                 data = cam.recv(65536)
@@ -139,16 +139,10 @@ class ChaoticClock(_Server):
                         ch, n = buf[1], struct.unpack(">H", buf[2:4])[0]
                         if len(buf) < 4 + n:
                             break
-                        pkt = bytearray(buf[4:4 + n])
+                        pkt = self._frame(ch, bytearray(buf[4:4 + n]))
                         buf = buf[4 + n:]
-                        if ch == 0 and n >= 12:
-                            ts = struct.unpack_from(">I", pkt, 4)[0]
-                            if ts != last_ts:
-                                last_ts, offset = ts, self._jump()
-                                self.stats["frames"] += 1
-                            struct.pack_into(">I", pkt, 4, (ts + offset) & 0xFFFFFFFF)
-                            self.stats["rtp"] += 1
-                        out.append(b"$" + bytes([ch]) + struct.pack(">H", n) + bytes(pkt))
+                        if pkt is not None:
+                            out.append(b"$" + bytes([ch]) + struct.pack(">H", len(pkt)) + bytes(pkt))
                     else:
                         end = buf.find(b"\r\n\r\n")
                         if end < 0:
@@ -180,3 +174,37 @@ class ChaoticClock(_Server):
                 cam.shutdown(socket.SHUT_WR)
             except OSError:
                 pass
+
+
+class ChaoticClock(_FrameRelay):
+    def __init__(self, camera_port, seed=13):
+        self.rng = random.Random(seed)
+        self.last_ts, self.offset = None, 0
+        super().__init__(camera_port)
+        self.stats.update({"rtp": 0, "frames": 0})
+
+    def _jump(self):
+        j = self.rng.randint(15 * 90000, 600 * 90000)
+        return j if self.rng.random() < 0.5 else -j
+
+    def _frame(self, ch, pkt):
+        if ch == 0 and len(pkt) >= 12:
+            ts = struct.unpack_from(">I", pkt, 4)[0]
+            if ts != self.last_ts:
+                self.last_ts, self.offset = ts, self._jump()
+                self.stats["frames"] += 1
+            struct.pack_into(">I", pkt, 4, (ts + self.offset) & 0xFFFFFFFF)
+            self.stats["rtp"] += 1
+        return pkt
+
+
+class NoRtcp(_FrameRelay):
+    def __init__(self, camera_port):
+        super().__init__(camera_port)
+        self.stats.update({"rtcp_dropped": 0})
+
+    def _frame(self, ch, pkt):
+        if ch % 2:
+            self.stats["rtcp_dropped"] += 1
+            return None
+        return pkt

@@ -426,7 +426,18 @@ static SSL_CTX *make_tls(const char *cn, char fp[97])
     return ctx;
 }
 
-static void session(enum server_mode mode)
+/* SO_RCVLOWAT of the client's socket. */
+static int lowat_of(const struct rtsp_client *c)
+{
+    int v = -1;
+    socklen_t l = sizeof v;
+    getsockopt(rtsp_client_fd(c), SOL_SOCKET, SO_RCVLOWAT, &v, &l);
+    return v;
+}
+
+/* A whole session; relaxed: read at the relaxed pace (rtsp_client_set_pace),
+ * where the frames, all far below its low-water mark, still arrive. */
+static void session(enum server_mode mode, int relaxed)
 {
     struct server s;
     char why[256], fp[97] = "";
@@ -443,6 +454,15 @@ static void session(enum server_mode mode)
     CHECK_EQ_INT(rtp, 4); /* the server's choice, not our 0-1 */
     CHECK_EQ_INT(rtcp, 5);
     CHECK_EQ_INT(rtsp_client_play(c, "", why, sizeof why), NVR_OK);
+    CHECK_EQ_INT(lowat_of(c), 64 * 1024); /* prompt from PLAY on */
+    if (relaxed) {
+        rtsp_client_set_pace(c, 1);
+        CHECK_EQ_INT(lowat_of(c), 256 * 1024);
+        rtsp_client_set_pace(c, 0);
+        CHECK_EQ_INT(lowat_of(c), 64 * 1024);
+        rtsp_client_set_pace(c, 1);
+    }
+    int64_t t_play = nvr_clock_mono_us();
     CHECK_EQ_STR(rtsp_client_transport(c), mode == MODE_TLS ? "tls" : mode == MODE_TUNNEL ? "http" : "tcp");
     CHECK_EQ_STR(rtsp_client_tls_fingerprint(c), fp);
     int ch;
@@ -455,6 +475,9 @@ static void session(enum server_mode mode)
     CHECK(ch == 5 && n == 2 && memcmp(d, "zz", 2) == 0);
     CHECK_EQ_INT(rtsp_client_read(c, deadline, &ch, &d, &n, why, sizeof why), NVR_OK);
     CHECK(ch == 4 && n == 1000 && d[999] == (uint8_t)999);
+    /* the server sent it all within 0.1 s: read within a few slices, never
+     * left waiting for the low-water mark until the deadline */
+    CHECK(nvr_clock_mono_us() - t_play < 5000000);
     CHECK_EQ_INT(rtsp_client_read(c, deadline, &ch, &d, &n, why, sizeof why), NVR_EEOF);
     CHECK(strstr(why, "closed") != NULL);
     rtsp_client_close(&c);
@@ -481,17 +504,20 @@ static void session(enum server_mode mode)
 
 static void test_session(void)
 {
-    session(MODE_TCP);
+    session(MODE_TCP, 0);
+    session(MODE_TCP, 1);
 }
 
 static void test_tls_session(void)
 {
-    session(MODE_TLS);
+    session(MODE_TLS, 0);
+    session(MODE_TLS, 1);
 }
 
 static void test_tunnel_session(void)
 {
-    session(MODE_TUNNEL);
+    session(MODE_TUNNEL, 0);
+    session(MODE_TUNNEL, 1);
 }
 
 /* A camera that presents another certificate on a reconnection (same
@@ -563,6 +589,7 @@ static void test_silence_and_stop(void)
     if (c) {
         CHECK_EQ_INT(rtsp_client_setup(c, "track1", &rtp, &rtcp, why, sizeof why), NVR_OK);
         CHECK_EQ_INT(rtsp_client_play(c, "*", why, sizeof why), NVR_OK);
+        rtsp_client_set_pace(c, 1); /* its 0.4 s slices still see the deadline and the stop */
         int64_t t0 = nvr_clock_mono_us();
         CHECK_EQ_INT(rtsp_client_read(c, t0 + 300000, &ch, &d, &n, why, sizeof why), NVR_ETIMEDOUT);
         int64_t waited = nvr_clock_mono_us() - t0;

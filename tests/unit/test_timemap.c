@@ -100,6 +100,12 @@ static void test_rtcp_reference(void)
     /* no RTCP yet */
     CHECK_EQ_INT(timemap_reference(&tm, 5 * S, T0, TIMEMAP_NONE, &used), T0);
     CHECK_EQ_INT(used, 0);
+    /* one frame's wall clock (motion): the same rule with the default bound; a
+     * frame read 0.4 s after it was sent keeps the camera's time */
+    CHECK_EQ_INT(timemap_frame_wall(5 * S, T0 + 2400000, T0 - 3 * S), T0 + 2 * S);
+    CHECK_EQ_INT(timemap_frame_wall(5 * S, T0 + 2 * S + TIMEMAP_MAX_SKEW_US + 1, T0 - 3 * S),
+                 T0 + 2 * S + TIMEMAP_MAX_SKEW_US + 1);
+    CHECK_EQ_INT(timemap_frame_wall(5 * S, T0, TIMEMAP_NONE), T0);
 }
 
 static void test_end_never_before_start(void)
