@@ -194,10 +194,13 @@ static nvr_err push_control(struct recorder *r, enum pq_kind kind, struct pq_par
 
 /* A motion picture's time: the camera's clock when it is known and
  * plausible (timemap T2), so that it does not depend on how late the frame
- * was read (the read pace); else its arrival. */
-static int64_t picture_time(const AVPacket *pkt, const struct ingest_meta *meta, const struct ingest_info *info)
+ * was read (the read pace); else, and for a camera the writer times by
+ * arrival (its timestamps are chaotic, and such a camera is read promptly),
+ * its arrival. */
+static int64_t picture_time(struct recorder *r, const AVPacket *pkt, const struct ingest_meta *meta,
+                            const struct ingest_info *info)
 {
-    if (pkt->pts == AV_NOPTS_VALUE)
+    if (pkt->pts == AV_NOPTS_VALUE || atomic_load_explicit(&r->wc.ts_arrival, memory_order_relaxed))
         return meta->recv_us;
     int64_t us = av_rescale_q(pkt->pts, info->video_tb, (AVRational){1, 1000000});
     return timemap_frame_wall(us, meta->recv_us, meta->rtcp_origin_us);
@@ -245,7 +248,7 @@ static nvr_err stream_session(struct recorder *r, struct ingest *in, int *got_ke
         }
         live_hub_packet(r->live, pkt, &meta, info);
         if (video)
-            motion_cam_packet(r->motion, pkt, meta.new_params ? info->video : NULL, picture_time(pkt, &meta, info));
+            motion_cam_packet(r->motion, pkt, meta.new_params ? info->video : NULL, picture_time(r, pkt, &meta, info));
         if (dropping && !key) {
             av_packet_free(&pkt);
             atomic_fetch_add(&r->wc.dropped, 1);
