@@ -71,10 +71,10 @@ struct ingest {
     struct ingest_meta audio_meta; /* of the last G.711 packet sent to tc */
     struct ingest_info info;
     char audio_status[64];
-    struct held *held; /* video held back, held[hhead..hlen) */
-    size_t hhead, hlen, hcap;
-    int64_t audio_end_us; /* end of the last FLAC packet out, INT64_MIN before */
-    int err;              /* the implementation's error, returned once held is empty */
+    struct held *held;      /* video held back: a ring of hcap (0 or a power of 2) slots, */
+    size_t hhead, hn, hcap; /* hn of them from hhead; a slot keeps its AVPacket */
+    int64_t audio_end_us;   /* end of the last FLAC packet out, INT64_MIN before */
+    int err;                /* the implementation's error, returned once held is empty */
     char err_why[256];
 };
 
@@ -89,25 +89,25 @@ static const AVRational US = {1, 1000000};
 
 static nvr_err hold_video(struct ingest *in, AVPacket *pkt, const struct ingest_meta *meta)
 {
-    if (in->hlen == in->hcap) {
-        if (in->hhead > 0) {
-            memmove(in->held, in->held + in->hhead, (in->hlen - in->hhead) * sizeof *in->held);
-            in->hlen -= in->hhead;
-            in->hhead = 0;
-        } else {
-            size_t cap = in->hcap ? in->hcap * 2 : 32;
-            struct held *h = realloc(in->held, cap * sizeof *h);
-            if (!h)
-                return NVR_ENOMEM;
-            in->held = h;
-            in->hcap = cap;
-        }
+    if (in->hn == in->hcap) { /* full: twice the slots, oldest first */
+        size_t cap = in->hcap ? in->hcap * 2 : 32;
+        struct held *h = calloc(cap, sizeof *h);
+        if (!h)
+            return NVR_ENOMEM;
+        for (size_t i = 0; i < in->hcap; i++)
+            h[i] = in->held[(in->hhead + i) & (in->hcap - 1)];
+        free(in->held);
+        in->held = h;
+        in->hhead = 0;
+        in->hcap = cap;
     }
-    AVPacket *p = av_packet_alloc();
-    if (!p)
+    /* a slot's AVPacket is allocated once: no allocation per held frame */
+    struct held *h = &in->held[(in->hhead + in->hn) & (in->hcap - 1)];
+    if (!h->pkt && !(h->pkt = av_packet_alloc()))
         return NVR_ENOMEM;
-    av_packet_move_ref(p, pkt);
-    in->held[in->hlen++] = (struct held){.pkt = p, .meta = *meta};
+    av_packet_move_ref(h->pkt, pkt);
+    h->meta = *meta;
+    in->hn++;
     return NVR_OK;
 }
 
@@ -115,17 +115,16 @@ static nvr_err hold_video(struct ingest *in, AVPacket *pkt, const struct ingest_
  * it waited long enough, or the stream ended (err): 1 if it did. */
 static int release_video(struct ingest *in, AVPacket *pkt, struct ingest_meta *meta)
 {
-    if (in->hhead == in->hlen)
+    if (in->hn == 0)
         return 0;
     struct held *h = &in->held[in->hhead];
     int64_t v_us = av_rescale_q(h->pkt->pts, in->info.video_tb, US);
     if (!in->err && in->audio_end_us < v_us && nvr_clock_now_us() - h->meta.recv_us < HOLD_MAX_US)
         return 0;
-    av_packet_move_ref(pkt, h->pkt);
-    av_packet_free(&h->pkt);
+    av_packet_move_ref(pkt, h->pkt); /* the slot's packet stays, blank */
     *meta = h->meta;
-    if (++in->hhead == in->hlen)
-        in->hhead = in->hlen = 0;
+    in->hhead = (in->hhead + 1) & (in->hcap - 1);
+    in->hn--;
     return 1;
 }
 
@@ -327,7 +326,7 @@ void ingest_close(struct ingest **inp)
     ingest_libav_close(&in->lav);
     audio_transcode_destroy(&in->tc);
     ingest_dts_destroy(&in->dts);
-    for (size_t i = in->hhead; i < in->hlen; i++)
+    for (size_t i = 0; i < in->hcap; i++)
         av_packet_free(&in->held[i].pkt);
     free(in->held);
     free(in);

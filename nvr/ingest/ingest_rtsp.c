@@ -619,6 +619,13 @@ nvr_err ingest_rtsp_read(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_me
             return r;
         if (r == 1)
             return NVR_OK;
+        /* G.711 joined in the depacketizer goes out before any wait */
+        if (in->audio && in->audio->dp && rtp_depack_joining(in->audio->dp) &&
+            (in->udp || !rtsp_client_frame_ready(in->c))) {
+            if ((r = rtp_depack_flush(in->audio->dp)))
+                return r;
+            continue;
+        }
         if (in->udp) {
             if ((r = step_udp(in, why, whylen)))
                 return r;

@@ -867,6 +867,13 @@ nvr_err rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channe
     }
 }
 
+int rtsp_client_frame_ready(const struct rtsp_client *c)
+{
+    const uint8_t *p = c->buf + c->rpos;
+    size_t n = c->wpos - c->rpos;
+    return n >= 4 && p[0] == '$' && n - 4 >= (size_t)(p[2] << 8 | p[3]);
+}
+
 nvr_err rtsp_client_service(struct rtsp_client *c, char *why, size_t whylen)
 {
     for (;;) {

@@ -100,6 +100,11 @@ void rtsp_client_set_pace(struct rtsp_client *c, int relaxed);
 nvr_err rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channel, const uint8_t **data, size_t *len,
                          char *why, size_t whylen);
 
+/* 1 if the next rtsp_client_read returns an interleaved frame already in
+ * the client's buffer, without waiting; 0 if it may wait (or the buffer
+ * starts with something else: a message, or too few bytes). */
+int rtsp_client_frame_ready(const struct rtsp_client *c);
+
 /* Sends one interleaved frame (an RTCP receiver report); len <= 65535. */
 nvr_err rtsp_client_send_frame(struct rtsp_client *c, int channel, const uint8_t *data, size_t len);
 

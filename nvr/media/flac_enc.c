@@ -8,8 +8,10 @@
  * block (9.2.5.2), its residual cut into the Rice partition order that the
  * sums per partition say is cheapest, each partition with its own parameter
  * (9.2.7); else, if that would take more bits than the samples themselves,
- * VERBATIM.  The exact size of the chosen coding is counted before anything
- * is written, which is what keeps F1 (flac_enc.h).  A channel's samples and
+ * VERBATIM.  An upper bound of the chosen coding's size (the Rice estimate
+ * from the partition sums) is counted before anything is written, which is
+ * what keeps F1 (flac_enc.h); an exact count would cost another pass over
+ * the residual to pick VERBATIM a little more often.  A channel's samples and
  * residual live in a struct chan on the stack (32 KiB at FLAC_MAX_BLOCK
  * 4096), so nothing is allocated and nothing kept between calls (F3).
  */
@@ -17,6 +19,7 @@
 
 #include <libavutil/bswap.h>
 #include <libavutil/crc.h>
+#include <libavutil/intreadwrite.h>
 #include <string.h>
 
 #define MAX_ORDER 4
@@ -28,14 +31,34 @@ struct bits {
     uint8_t *p;
     size_t cap, pos;
     uint64_t acc;
-    int n; /* bits in acc not yet stored, < 8 between calls */
+    int n; /* bits in acc not yet stored, < 32 between calls */
     int overflow;
 };
 
+/* Appends the low `count` (1..32) bits of v; stores 32 bits at a time. */
 static void put(struct bits *b, uint32_t v, int count)
 {
     b->acc = (b->acc << count) | ((uint64_t)v & ((1ull << count) - 1));
     b->n += count;
+    if (b->n >= 32) {
+        b->n -= 32;
+        if (b->pos + 4 <= b->cap) {
+            AV_WB32(b->p + b->pos, (uint32_t)(b->acc >> b->n));
+            b->pos += 4;
+        } else {
+            b->overflow = 1;
+        }
+    }
+}
+
+static void put_signed(struct bits *b, int32_t v, int count)
+{
+    put(b, (uint32_t)v, count);
+}
+
+/* Stores the whole bytes still in acc (b->n < 8 after). */
+static void drain(struct bits *b)
+{
     while (b->n >= 8) {
         b->n -= 8;
         if (b->pos < b->cap)
@@ -45,15 +68,12 @@ static void put(struct bits *b, uint32_t v, int count)
     }
 }
 
-static void put_signed(struct bits *b, int32_t v, int count)
-{
-    put(b, (uint32_t)v, count);
-}
-
+/* Pads with zeros to a byte boundary and stores everything. */
 static void align(struct bits *b)
 {
-    if (b->n)
-        put(b, 0, 8 - b->n);
+    if (b->n & 7)
+        put(b, 0, 8 - (b->n & 7));
+    drain(b);
 }
 
 /* ---- checksums (9.1.8, 9.3): libavutil's table-driven CRCs, the same
@@ -123,6 +143,7 @@ static void put_header(struct bits *b, int n, int channels, int rate, uint32_t f
         put(b, (uint32_t)(n - 1), 16);
     if (rc == 13)
         put(b, (uint32_t)rate, 16);
+    drain(b); /* the header is whole bytes so far */
     put(b, crc8(b->p, b->pos), 8);
 }
 
@@ -138,9 +159,11 @@ struct chan {
     int k[1 << FLAC_MAX_PARTITION_ORDER];
 };
 
+/* 2e for e >= 0, -2e - 1 below (9.2.7.1), without a branch: for e < 0,
+ * ~(2e) = -2e - 1. */
 static uint32_t fold(int32_t e)
 {
-    return e >= 0 ? (uint32_t)e << 1 : ((uint32_t)(-(e + 1)) << 1) | 1u;
+    return ((uint32_t)e << 1) ^ -(uint32_t)(e < 0);
 }
 
 /* The FIXED predictor order (9.2.5.2) with the smallest sum of |residual|,
@@ -231,17 +254,10 @@ static int rice_param(uint64_t s, uint64_t m)
     return best;
 }
 
-/* The exact bits of u[from, to) with parameter k. */
-static uint64_t rice_bits(const uint32_t *u, int from, int to, int k)
-{
-    uint64_t q = 0;
-    for (int j = from; j < to; j++)
-        q += u[j] >> k;
-    return q + (uint64_t)(to - from) * (uint64_t)(k + 1);
-}
-
 /* Chooses the partition order and each partition's parameter (by the
- * estimate); returns the exact bits of the subframe's residual section. */
+ * estimate); returns the estimated bits of the subframe's residual section,
+ * never fewer than it takes: sum(u >> k) <= sum(u) >> k, so rice_estimate
+ * is an upper bound of the exact size. */
 static uint64_t plan_residual(struct chan *c)
 {
     int pmax = 0;
@@ -274,14 +290,12 @@ static uint64_t plan_residual(struct chan *c)
         for (int i = 0; i < (1 << (p - 1)); i++) /* the sums of the next coarser order */
             sums[i] = sums[2 * i] + sums[2 * i + 1];
     }
-    uint64_t exact = 6;
     for (int i = 0; i < (1 << c->porder); i++) {
         int from, to;
         partition(c, c->porder, i, &from, &to);
         c->k[i] = rice_param(best_sums[i], (uint64_t)(to - from));
-        exact += 4 + rice_bits(c->u, from, to, c->k[i]);
     }
-    return exact;
+    return best_bits;
 }
 
 static void put_rice(struct bits *b, uint32_t u, int k)
@@ -350,6 +364,7 @@ void flac_streaminfo(uint8_t out[FLAC_STREAMINFO_BYTES], int rate, int channels,
     put(&b, 15, 5); /* 16 bits per sample */
     put(&b, 0, 4);  /* total samples (36 bits): unknown */
     put(&b, 0, 32);
+    drain(&b);
     /* the MD5 (128 bits) stays zero: unknown */
 }
 
@@ -379,6 +394,7 @@ nvr_err flac_encode_frame(const int16_t *pcm, int n, int channels, int rate, uin
     align(&b);
     uint16_t crc = crc16(out, b.pos);
     put(&b, crc, 16);
+    drain(&b);
     if (b.overflow)
         return NVR_EINVAL; /* cannot happen (F1); never hand out a torn frame */
     *len = b.pos;

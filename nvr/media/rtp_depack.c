@@ -30,10 +30,12 @@
 #define AAC_FRAME_SAMPLES 1024
 #define LATE_RESYNC 64 /* this many "late" packets in a row: the sender restarted */
 #define MAX_FRAME_BYTES (32u << 20)
+#define G711_JOIN_MAX 4096 /* bytes of joined G.711: 0.5 s at 8 kHz, 0.13 s at 16 kHz stereo */
 
 struct rtp_depack {
     enum sdp_codec codec;
     int size_length, index_length, index_delta_length; /* AAC */
+    int channels;                                      /* G.711: bytes per sample instant */
 
     int have_seq;
     uint16_t max_seq;
@@ -111,6 +113,7 @@ nvr_err rtp_depack_create(struct rtp_depack **out, const struct sdp_media *m)
     d->size_length = m->size_length;
     d->index_length = m->index_length;
     d->index_delta_length = m->index_delta_length;
+    d->channels = m->channels > 0 ? m->channels : 1;
     *out = d;
     return NVR_OK;
 }
@@ -469,6 +472,43 @@ static int is_g711(const struct rtp_depack *d)
     return d->codec == SDP_CODEC_PCMU || d->codec == SDP_CODEC_PCMA;
 }
 
+/* G.711: queues the samples joined so far (buf, from au_ts) as one frame. */
+static nvr_err g711_emit(struct rtp_depack *d)
+{
+    int rc = d->au_open ? emit(d, d->buf, d->len, d->au_ts, 1) : NVR_OK;
+    d->au_open = 0;
+    d->len = 0;
+    return rc;
+}
+
+/* G.711: a packet's samples join the frame being joined when they follow
+ * it on the RTP clock (one tick a sample instant: RFC 3551) and the frame
+ * stays within G711_JOIN_MAX; otherwise that frame is queued first and a
+ * new one begins.  A loss leaves a hole in the timestamps, so it never
+ * joins. */
+static nvr_err push_g711(struct rtp_depack *d, const struct rtp_header *h)
+{
+    int rc;
+    if (h->payload_len == 0)
+        return NVR_OK;
+    size_t ch = (size_t)d->channels;
+    if (d->au_open &&
+        (d->len % ch != 0 || d->ts64 != d->au_ts + (int64_t)(d->len / ch) || d->len + h->payload_len > G711_JOIN_MAX) &&
+        (rc = g711_emit(d)))
+        return rc;
+    if (!d->au_open) {
+        d->au_open = 1;
+        d->au_ts = d->ts64;
+    }
+    if ((rc = append(d, h->payload, h->payload_len)) == NVR_EINVAL) { /* cannot be: payloads are < 64 KiB */
+        d->st.malformed++;
+        d->au_open = 0;
+        d->len = 0;
+        return NVR_OK;
+    }
+    return rc;
+}
+
 /* The audioMuxElements of one LATM frame (RFC 6416, cpresent=0: each is a
  * PayloadLengthInfo -- bytes of 255 then one below 255, summed -- and that
  * many bytes of one AAC frame), queued 1024 samples apart. */
@@ -603,7 +643,7 @@ nvr_err rtp_depack_push(struct rtp_depack *d, const uint8_t *pkt, size_t len)
     if (d->codec == SDP_CODEC_AAC)
         return push_aac(d, &h);
     if (is_g711(d))
-        return h.payload_len > 0 ? emit(d, h.payload, h.payload_len, d->ts64, 1) : NVR_OK;
+        return push_g711(d, &h);
     if (d->codec == SDP_CODEC_AAC_LATM)
         return push_latm(d, &h);
     if (h.payload_len == 0)
@@ -631,7 +671,14 @@ nvr_err rtp_depack_push(struct rtp_depack *d, const uint8_t *pkt, size_t len)
 
 nvr_err rtp_depack_flush(struct rtp_depack *d)
 {
-    return d->codec == SDP_CODEC_AAC || d->codec == SDP_CODEC_AAC_LATM || is_g711(d) ? NVR_OK : finish_au(d);
+    if (is_g711(d))
+        return g711_emit(d);
+    return d->codec == SDP_CODEC_AAC || d->codec == SDP_CODEC_AAC_LATM ? NVR_OK : finish_au(d);
+}
+
+int rtp_depack_joining(const struct rtp_depack *d)
+{
+    return is_g711(d) && d->au_open;
 }
 
 int rtp_depack_pop(struct rtp_depack *d, struct rtp_frame *f)

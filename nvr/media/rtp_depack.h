@@ -3,9 +3,16 @@
  * rtp_depack.h - RTP packets of one track in, whole frames out: H.264
  * (RFC 6184) and H.265 (RFC 7798) access units in Annex-B, AAC frames from
  * mpeg4-generic (RFC 3640) and MP4A-LATM (RFC 6416, cpresent=0: the frames
- * of one timestamp up to the marker bit), G.711 samples (RFC 3551 PCMU/PCMA: each packet's
- * payload is one frame at the packet's timestamp); plus the RTCP
+ * of one timestamp up to the marker bit), G.711 samples (RFC 3551 PCMU/PCMA:
+ * the payloads of packets that follow one another on the RTP clock are
+ * joined into one frame at the first one's timestamp, up to 4 KiB, and
+ * queued when one does not follow, or at rtp_depack_flush); plus the RTCP
  * sender-report parser.
+ *
+ * Why join G.711: a camera sends it in packets of 20 ms (160 bytes), 50 a
+ * second, and every frame handed out costs an allocation and a trip through
+ * the ingest; the caller flushes whenever it is about to wait for input, so
+ * joining adds no delay (bench/README.md, "G.711").
  *
  * Video: every NAL unit of an access unit gets a 4-byte start code (what
  * libavformat's RTSP demuxer hands over, and what nvr/media/h26x.c and the mp4
@@ -90,8 +97,14 @@ void rtp_depack_destroy(struct rtp_depack **d);
 nvr_err rtp_depack_push(struct rtp_depack *d, const uint8_t *pkt, size_t len);
 
 /* Ends the access unit being assembled (e.g. a camera that never sets the
- * marker bit, at the end of the stream) and queues it if complete. */
+ * marker bit, at the end of the stream) and queues it if complete; for
+ * G.711, queues the samples joined so far.  A reader calls it on its G.711
+ * track before it waits for more packets (see rtp_depack_joining). */
 nvr_err rtp_depack_flush(struct rtp_depack *d);
+
+/* 1 if G.711 samples are joined but not yet queued (rtp_depack_flush
+ * queues them), else 0. */
+int rtp_depack_joining(const struct rtp_depack *d);
 
 /* Takes the oldest completed frame: returns 1 and fills *f (the caller now
  * owns f->data), or 0 if none is waiting. */

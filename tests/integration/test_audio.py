@@ -2,7 +2,9 @@
 """G.711 audio is recorded as FLAC, losslessly (docs/design/ingest.md, "Audio").
 
 Three cameras with `audio = on`: one sending a 1 kHz sine as G.711 u-law
-(PCMU, payload type 0), one as A-law (PCMA, pt 8), one as 16-bit PCM (L16, a
+(PCMU, payload type 0) over TCP, one as A-law (PCMA, pt 8) over UDP (the
+reader joins G.711 packets that follow one another and hands them over
+before it waits, on either transport), one as 16-bit PCM (L16, a
 codec nvr does not record).  After ~13 s, for both G.711 cameras, with
 ffprobe/ffmpeg as the independent client: every segment file has a FLAC
 track whose every decoded sample is a level of the camera's G.711 law (so
@@ -103,7 +105,7 @@ with Camera("h264_pcmu.mov", audio_codec="pcmu") as cu, Camera("h264_pcma.mov", 
         Camera("h264_l16.mov", audio_codec="l16") as cl, Camera("h264_aac.mp4", audio_codec="latm") as cm:
     nvr = Nvr("audio", [
         ("pcmu", {"url": cu.url(), "segment_seconds": SEG_S, "audio": "on", "transport": "tcp"}),
-        ("pcma", {"url": ca.url(), "segment_seconds": SEG_S, "audio": "on"}),
+        ("pcma", {"url": ca.url(), "segment_seconds": SEG_S, "audio": "on", "transport": "udp"}),
         ("l16", {"url": cl.url(), "segment_seconds": SEG_S, "audio": "on"}),
         ("latm", {"url": cm.url(), "segment_seconds": SEG_S, "audio": "on", "transport": "tcp"}),
     ])

@@ -401,29 +401,69 @@ static void test_rtcp_sr(void)
     CHECK_EQ_INT(rtcp_parse_sr(p, sizeof p - 1, &sr), 0); /* truncated */
 }
 
-/* G.711: each packet's payload is one frame at its timestamp; a loss drops
- * nothing else. */
+/* G.711: packets that follow one another on the RTP clock are joined into
+ * one frame at the first one's timestamp, queued only at a flush, when a
+ * packet does not follow (a loss, a jump, an overlap), or at 4 KiB; empty
+ * packets add nothing; stereo advances the clock a tick per two bytes. */
 static void test_g711(void)
 {
+    uint8_t p[160], want[4096 + 160];
+    for (size_t i = 0; i < sizeof p; i++)
+        p[i] = (uint8_t)(i * 7);
     for (int c = 0; c < 2; c++) {
         struct rtp_depack *d = make(c ? SDP_CODEC_PCMA : SDP_CODEC_PCMU);
-        uint8_t p[160];
-        for (size_t i = 0; i < sizeof p; i++)
-            p[i] = (uint8_t)(i * 7);
+        CHECK_EQ_INT(rtp_depack_joining(d), 0);
         push(d, 10, 1000, 1, p, sizeof p);
         push(d, 11, 1160, 0, p, 80);
-        push(d, 13, 1400, 0, p, sizeof p); /* 12 lost */
+        expect_none(d); /* joined, waiting for more */
+        CHECK_EQ_INT(rtp_depack_joining(d), 1);
+        push(d, 13, 1400, 0, p, sizeof p); /* 12 lost: a hole, a new frame */
         push(d, 14, 1560, 0, p, 0);        /* empty: nothing */
-        expect_frame(d, p, sizeof p, 1000, 1);
-        expect_frame(d, p, 80, 1160, 1);
-        expect_frame(d, p, sizeof p, 1400, 1);
+        push(d, 15, 1560, 0, p, 40);       /* follows 1400 + 160 */
+        memcpy(want, p, 160);
+        memcpy(want + 160, p, 80);
+        expect_frame(d, want, 240, 1000, 1);
+        expect_none(d);
+        CHECK_EQ_INT(rtp_depack_flush(d), NVR_OK);
+        CHECK_EQ_INT(rtp_depack_joining(d), 0);
+        memcpy(want + 160, p, 40);
+        expect_frame(d, want, 200, 1400, 1);
+        expect_none(d);
+        push(d, 16, 1500, 0, p, sizeof p); /* behind the last one: starts over */
+        push(d, 17, 1600, 0, p, sizeof p); /* overlaps it by 60: starts over */
+        CHECK_EQ_INT(rtp_depack_flush(d), NVR_OK);
+        expect_frame(d, p, sizeof p, 1500, 1);
+        expect_frame(d, p, sizeof p, 1600, 1);
+        expect_none(d);
+        CHECK_EQ_INT(rtp_depack_flush(d), NVR_OK); /* nothing joined: nothing queued */
         expect_none(d);
         CHECK_EQ_INT(rtp_depack_stats(d)->lost, 1);
         CHECK_EQ_INT(rtp_depack_stats(d)->frames_dropped, 0);
-        CHECK_EQ_INT(rtp_depack_flush(d), NVR_OK);
+        /* 26 packets of 160 follow one another: 25 fill 4000 bytes, the
+         * 26th would pass 4 KiB and begins the next frame */
+        for (int i = 0; i < 26; i++) {
+            push(d, (uint16_t)(20 + i), 5000 + 160 * (uint32_t)i, 0, p, sizeof p);
+            memcpy(want + 160 * i, p, sizeof p);
+        }
+        expect_frame(d, want, 4000, 5000, 1);
         expect_none(d);
+        CHECK_EQ_INT(rtp_depack_flush(d), NVR_OK);
+        expect_frame(d, p, sizeof p, 5000 + 4000, 1);
         rtp_depack_destroy(&d);
     }
+    /* stereo: 160 bytes are 80 ticks; joined data is freed with d */
+    struct sdp_media m = {.codec = SDP_CODEC_PCMU, .clock_rate = 8000, .channels = 2};
+    struct rtp_depack *d = NULL;
+    CHECK_EQ_INT(rtp_depack_create(&d, &m), NVR_OK);
+    push(d, 1, 0, 0, p, sizeof p);
+    push(d, 2, 80, 0, p, sizeof p);
+    push(d, 3, 240, 0, p, sizeof p); /* 80 ticks missing */
+    memcpy(want, p, 160);
+    memcpy(want + 160, p, 160);
+    expect_frame(d, want, 320, 0, 1);
+    expect_none(d);
+    CHECK_EQ_INT(rtp_depack_joining(d), 1);
+    rtp_depack_destroy(&d);
 }
 
 /* MP4A-LATM, cpresent=0: length-prefixed frames; one frame over two packets;
