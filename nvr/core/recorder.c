@@ -311,11 +311,14 @@ static int wait_for_camera(struct recorder *r, int64_t us, int64_t interval_us, 
 
 /* ingest_opts.relaxed: the main stream may be read at the relaxed pace
  * while nobody watches it live (nor its H.264 rendition: a tap) and the
- * writer does not time it by arrival (chaotic timestamps). */
+ * writer places its segments by the camera's RTCP clock: not by arrival,
+ * because of chaotic timestamps (T7) or a camera clock more than 10 s off
+ * ours (T2), where a late read would move a segment's start. */
 static int read_relaxed(void *cls)
 {
     struct recorder *r = cls;
-    return !live_hub_hot(r->live) && !atomic_load_explicit(&r->wc.ts_arrival, memory_order_relaxed);
+    return !live_hub_hot(r->live) && atomic_load_explicit(&r->wc.clock_rtcp, memory_order_relaxed) &&
+           !atomic_load_explicit(&r->wc.ts_arrival, memory_order_relaxed);
 }
 
 static void *ingest_main(void *arg)

@@ -144,6 +144,8 @@ static int64_t reference(struct writer *w, int64_t pts, const struct ingest_meta
 {
     int used_rtcp = 0;
     int64_t ref = timemap_reference(&w->tm, video_us(w, pts), m->recv_us, m->rtcp_origin_us, &used_rtcp);
+    if (atomic_load_explicit(&w->o.counters->clock_rtcp, memory_order_relaxed) != used_rtcp)
+        atomic_store_explicit(&w->o.counters->clock_rtcp, used_rtcp, memory_order_relaxed);
     if (!w->logged_clock && (used_rtcp || w->tm.rtcp_rejected)) {
         nvr_log(used_rtcp ? NVR_INFO : NVR_WARN, w->o.camera,
                 used_rtcp ? "clock source=rtcp" : "clock source=local (camera RTCP clock is off by more than 10 s)");
@@ -661,6 +663,7 @@ void writer_item(struct writer *w, struct pq_item *it)
         w->params = it->params;
         it->params = NULL;
         w->logged_clock = 0;
+        atomic_store_explicit(&w->o.counters->clock_rtcp, 0, memory_order_relaxed);
         break;
     case PQ_PACKET:
         if (!w->params)

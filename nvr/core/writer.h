@@ -45,6 +45,9 @@ struct writer_counters {
     atomic_int ts_arrival;                  /* 1 while the camera's timestamps are
                                              * chaotic and video is timed by its
                                              * arrival instead (T7) */
+    atomic_int clock_rtcp;                  /* 1 while segments are placed by the
+                                             * camera's RTCP clock (T2: known and
+                                             * plausible), 0 by arrival time */
 };
 
 struct writer_opts {

@@ -22,6 +22,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "media/h26x.h"
+#include "media/timemap.h"
 
 #include <libavformat/avformat.h>
 #include <libavutil/mathematics.h>
@@ -435,7 +436,7 @@ void live_hub_packet(struct live_hub *h, const AVPacket *pkt, const struct inges
     if (copy) {
         int64_t rel = av_rescale_q(copy->pts, h->tb, (AVRational){1, 1000000});
         h->raw[h->nraw].pkt = copy;
-        h->raw[h->nraw].cam_us = meta->rtcp_origin_us != INT64_MIN ? meta->rtcp_origin_us + rel : meta->recv_us;
+        h->raw[h->nraw].cam_us = timemap_frame_wall(rel, meta->recv_us, meta->rtcp_origin_us); /* T2 */
         h->nraw++;
     }
     if (!h->oc && h->nviewers && key)

@@ -38,27 +38,36 @@ static int64_t abs64(int64_t v)
     return v < 0 ? -v : v;
 }
 
+/* T2 as a rule, with no state: the camera's clock at stream_us when it is
+ * known and within max_skew_us of recv_us, else recv_us.  *rtcp: 1 the
+ * camera's clock was used, -1 it was known but implausible, 0 unknown. */
+static int64_t reference_wall(int64_t stream_us, int64_t recv_us, int64_t rtcp_origin_us, int64_t max_skew_us,
+                              int *rtcp)
+{
+    *rtcp = 0;
+    if (rtcp_origin_us == TIMEMAP_NONE)
+        return recv_us;
+    int64_t camera_wall = rtcp_origin_us + stream_us;
+    *rtcp = abs64(camera_wall - recv_us) <= max_skew_us ? 1 : -1;
+    return *rtcp == 1 ? camera_wall : recv_us;
+}
+
 int64_t timemap_reference(struct timemap *tm, int64_t stream_us, int64_t recv_us, int64_t rtcp_origin_us,
                           int *used_rtcp)
 {
-    if (used_rtcp)
-        *used_rtcp = 0;
-    if (rtcp_origin_us != TIMEMAP_NONE) {
-        int64_t camera_wall = rtcp_origin_us + stream_us;
-        if (abs64(camera_wall - recv_us) <= tm->max_skew_us) {
-            if (used_rtcp)
-                *used_rtcp = 1;
-            return camera_wall;
-        }
+    int rtcp;
+    int64_t wall = reference_wall(stream_us, recv_us, rtcp_origin_us, tm->max_skew_us, &rtcp);
+    if (rtcp < 0)
         tm->rtcp_rejected = 1;
-    }
-    return recv_us;
+    if (used_rtcp)
+        *used_rtcp = rtcp == 1;
+    return wall;
 }
 
 int64_t timemap_frame_wall(int64_t stream_us, int64_t recv_us, int64_t rtcp_origin_us)
 {
-    struct timemap tm = {.max_skew_us = TIMEMAP_MAX_SKEW_US};
-    return timemap_reference(&tm, stream_us, recv_us, rtcp_origin_us, NULL);
+    int rtcp;
+    return reference_wall(stream_us, recv_us, rtcp_origin_us, TIMEMAP_MAX_SKEW_US, &rtcp);
 }
 
 int timemap_discontinuity(struct timemap *tm, int64_t stream_us)

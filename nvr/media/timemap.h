@@ -78,7 +78,8 @@ int64_t timemap_reference(struct timemap *tm, int64_t stream_us, int64_t recv_us
                           int *used_rtcp);
 
 /* T2 without a timemap, with the default bound (TIMEMAP_MAX_SKEW_US): the
- * wall clock of one frame, for those who label a single frame (motion). */
+ * wall clock of one frame, for those who label a single frame (motion
+ * pictures, the live view's prft boxes). */
 int64_t timemap_frame_wall(int64_t stream_us, int64_t recv_us, int64_t rtcp_origin_us);
 
 /* T5: 1 if this video timestamp does not continue the previous one, 0 if it

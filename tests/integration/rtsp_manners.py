@@ -16,7 +16,11 @@ the test camera, for test_rtsp_manners.py:
                frame keep one timestamp; RTCP goes through unchanged;
   NoRtcp       relays a connection (transport = tcp) without the camera's
                RTCP (odd interleaved channels): a camera that sends no
-               sender reports, so its wall clock is never known."""
+               sender reports, so its wall clock is never known;
+  SkewedRtcp   relays a connection (transport = tcp) and moves the wall
+               clock of every RTCP sender report `skew` seconds (default an
+               hour) ahead: a camera whose clock is wrong, so its wall
+               clock is known but not believed (time.md, T2)."""
 import random
 import re
 import select
@@ -207,4 +211,19 @@ class NoRtcp(_FrameRelay):
         if ch % 2:
             self.stats["rtcp_dropped"] += 1
             return None
+        return pkt
+
+class SkewedRtcp(_FrameRelay):
+    def __init__(self, camera_port, skew=3600):
+        self.skew = skew
+        super().__init__(camera_port)
+        self.stats.update({"sr_skewed": 0})
+
+    def _frame(self, ch, pkt):
+        # a sender report (packet type 200) first in the compound packet:
+        # its NTP seconds are bytes 8..11
+        if ch % 2 and len(pkt) >= 28 and pkt[1] == 200:
+            secs = struct.unpack_from(">I", pkt, 8)[0]
+            struct.pack_into(">I", pkt, 8, (secs + self.skew) & 0xFFFFFFFF)
+            self.stats["sr_skewed"] += 1
         return pkt

@@ -6,14 +6,17 @@ pace (0.1 s).  What is measured is the wake-ups of the camera's ingest
 thread (`nvr-ingest`, its voluntary context switches in /proc): at 1 Mbit/s
 about 2.5 a second relaxed, 10 prompt.
 
-Three recorders, one camera each, side by side:
+Four recorders, one camera each, side by side:
   plain - the test camera directly: relaxed; prompt while a live viewer
           reads it (and its fragments then arrive within 0.35 s of the
           camera's clock, p95), relaxed again once the hub is idle;
   nosr  - the same camera without its RTCP (rtsp_manners.NoRtcp): no wall
           clock from the camera, so arrival times place its segments: prompt;
   chaos - chaotic timestamps (rtsp_manners.ChaoticClock): recorded on
-          arrival time: prompt.
+          arrival time: prompt;
+  skew  - sender reports an hour ahead (rtsp_manners.SkewedRtcp): the
+          camera's clock is known but not believed (T2), so arrival times
+          place its segments: prompt.
 Every segment of `plain` is accepted by ffprobe and ffmpeg, and its media
 covers the time it ran (no footage lost to the slower pace)."""
 import json
@@ -24,7 +27,7 @@ import urllib.request
 
 from harness import Camera, Nvr, check, check_segment_file, finish, http_up, wait_until
 from livestream import LiveReader, prft_time
-from rtsp_manners import ChaoticClock, NoRtcp
+from rtsp_manners import ChaoticClock, NoRtcp, SkewedRtcp
 
 RELAXED_MAX = 4.5  # wake-ups a second; about 2.5 expected
 PROMPT_MIN = 7.0   # about 10 expected
@@ -71,15 +74,16 @@ def recording(nvr, cam):
 
 
 with Camera("h264.mp4", no_audio=True) as cam:
-    nosr_proxy, chaos_proxy = NoRtcp(cam.port), ChaoticClock(cam.port)
+    nosr_proxy, chaos_proxy, skew_proxy = NoRtcp(cam.port), ChaoticClock(cam.port), SkewedRtcp(cam.port)
     plain = Nvr("pace-plain", [("plain", {"url": cam.url(), "transport": "tcp", "segment_seconds": 10})])
     nosr = Nvr("pace-nosr", [("nosr", {"url": nosr_proxy.url(), "transport": "tcp"})])
     chaos = Nvr("pace-chaos", [("chaos", {"url": chaos_proxy.url(), "transport": "tcp"})])
-    nvrs = [plain, nosr, chaos]
+    skew = Nvr("pace-skew", [("skew", {"url": skew_proxy.url(), "transport": "tcp"})])
+    nvrs = [plain, nosr, chaos, skew]
     for n in nvrs:
         n.start()
     t0 = time.time()
-    for n, c in zip(nvrs, ("plain", "nosr", "chaos")):
+    for n, c in zip(nvrs, ("plain", "nosr", "chaos", "skew")):
         check(wait_until(lambda: http_up(n.base_url), 20), "%s: nvr did not answer" % c)
         # the API token of each recorder: urllib carries the last one installed
         n.use_token()
@@ -90,12 +94,16 @@ with Camera("h264.mp4", no_audio=True) as cam:
           "chaos: not recorded on arrival time")
     time.sleep(2)  # past the first sender report and the pace's first change
 
-    r_plain, r_nosr, r_chaos = wake_rates(nvrs, 6)
-    print("wake-ups a second, nobody watching: plain %.1f, nosr %.1f, chaos %.1f" % (r_plain, r_nosr, r_chaos))
+    r_plain, r_nosr, r_chaos, r_skew = wake_rates(nvrs, 6)
+    print("wake-ups a second, nobody watching: plain %.1f, nosr %.1f, chaos %.1f, skew %.1f" %
+          (r_plain, r_nosr, r_chaos, r_skew))
     check(r_plain <= RELAXED_MAX, "plain: %.1f wake-ups a second, want <= %.1f (relaxed)" % (r_plain, RELAXED_MAX))
     check(r_nosr >= PROMPT_MIN, "nosr: %.1f wake-ups a second, want >= %.1f (prompt)" % (r_nosr, PROMPT_MIN))
     check(r_chaos >= PROMPT_MIN, "chaos: %.1f wake-ups a second, want >= %.1f (prompt)" % (r_chaos, PROMPT_MIN))
+    check(r_skew >= PROMPT_MIN, "skew: %.1f wake-ups a second, want >= %.1f (prompt)" % (r_skew, PROMPT_MIN))
     check(nosr_proxy.stats["rtcp_dropped"] > 0, "the NoRtcp proxy dropped nothing: %s" % nosr_proxy.stats)
+    check(skew_proxy.stats["sr_skewed"] > 0, "the SkewedRtcp proxy moved no sender report: %s" % skew_proxy.stats)
+    check("camera=skew clock source=local" in skew.log_text(), "skew: the camera's clock was believed")
 
     # a live viewer of plain: prompt while it reads, within 0.35 s of the camera
     plain.use_token()
@@ -130,6 +138,7 @@ with Camera("h264.mp4", no_audio=True) as cam:
         check(n.stop() == 0, "nvr run did not exit 0")
     nosr_proxy.stop()
     chaos_proxy.stop()
+    skew_proxy.stop()
 
 rows = [r for r in plain.db_rows("plain") if r["state"] == 0]
 media = sum(r["media_us"] for r in rows) / 1e6

@@ -10,7 +10,8 @@
  * nothing is held to its bound (LIVE_MAX_LAG_US of media, two GOPs if
  * longer) and resumes at a keyframe, so what it reads then is a playable
  * fMP4 (libavformat demuxes it, first frame a keyframe); the end of a session
- * ends every body after what was queued; the producer never waits. */
+ * ends every body after what was queued; the producer never waits; each
+ * fragment's prft carries the frame's wall clock by rule T2. */
 #include "base/err.h"
 #include "ingest/ingest.h"
 #include "live/live.h"
@@ -273,6 +274,64 @@ static void test_session_end_ends_bodies(void)
     clip_close(&c);
 }
 
+/* The wall clock in each fragment's prft (ISO/IEC 14496-12 8.16.5, version
+ * 1: NTP time at byte 16) is the frame's by rule T2 (media/timemap.h): the
+ * camera's RTCP clock when it is within 10 s of the arrival time, else the
+ * arrival time -- a camera whose clock is a minute off does not label live
+ * frames a minute off.  Frames 0..19 of the clip arrive at BASE + their media
+ * time; the camera's clock says BASE + skew + media time. */
+static void test_prft_follows_t2(void)
+{
+    static const int64_t BASE = 1795305600000000LL, skews[] = {3000000, 60000000};
+    static const int64_t want[] = {3000000, 0}; /* RTCP believed; RTCP refused */
+    for (int s = 0; s < 2; s++) {
+        struct clip c;
+        CHECK(clip_open(&c, clip_path) == 0);
+        struct live_hub *h = NULL;
+        CHECK(live_hub_create(&h, "cam", "main") == NVR_OK);
+        struct ingest_info info = {.video = c.par, .video_tb = c.tb};
+        for (size_t k = 0; k < 20; k++) {
+            AVPacket *p = clip_packet(&c, k);
+            struct ingest_meta m = {.recv_us = BASE + clip_us(&c, k), .rtcp_origin_us = BASE + skews[s],
+                                    .new_params = k == 0};
+            live_hub_packet(h, p, &m, &info);
+            av_packet_free(&p);
+        }
+        struct live_viewer *v = NULL;
+        CHECK(live_viewer_open(h, 0, &v) == NVR_OK);
+        live_viewer_attach(v, count_wake, NULL);
+        size_t len;
+        int ended, n = 0;
+        uint8_t *b = drain(v, &len, &ended);
+        int64_t prev = INT64_MIN;
+        for (size_t off = 0; off + 32 <= len;) {
+            uint32_t sz = (uint32_t)b[off] << 24 | (uint32_t)b[off + 1] << 16 | (uint32_t)b[off + 2] << 8 | b[off + 3];
+            if (sz < 8 || off + sz > len)
+                break;
+            if (memcmp(b + off + 4, "prft", 4) == 0) {
+                uint64_t ntp = 0;
+                for (int i = 0; i < 8; i++)
+                    ntp = ntp << 8 | b[off + 16 + i];
+                int64_t wall = ((int64_t)(ntp >> 32) - 2208988800LL) * 1000000 +
+                               (int64_t)(((ntp & 0xFFFFFFFFu) * 1000000) >> 32);
+                int64_t d = wall - BASE - want[s]; /* the frame's media time */
+                CHECK(d >= -1 && d <= clip_us(&c, 19));
+                CHECK(wall > prev);
+                if (n == 0)
+                    CHECK(d >= -1 && d <= 1); /* frame 0 exactly */
+                prev = wall;
+                n++;
+            }
+            off += sz;
+        }
+        CHECK_EQ_INT(n, 19); /* all frames but the newest, muxed when the next comes */
+        free(b);
+        live_viewer_close(v);
+        live_hub_destroy(&h);
+        clip_close(&c);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -285,5 +344,6 @@ int main(int argc, char **argv)
     RUN(test_no_picture_yet);
     RUN(test_slow_viewer_is_bounded_and_resumes_at_a_keyframe);
     RUN(test_session_end_ends_bodies);
+    RUN(test_prft_follows_t2);
     return check_summary();
 }
