@@ -314,6 +314,40 @@ static void put_rice(struct bits *b, uint32_t u, int k)
         put(b, u & ((1u << k) - 1), k);
 }
 
+/* put_rice over u[from, to): the same bits, with the writer's state in
+ * locals for the loop (stores through b->p are char stores, which would
+ * make the compiler reload b's fields after each one). */
+static void put_partition(struct bits *b, const uint32_t *u, int from, int to, int k)
+{
+    uint64_t acc = b->acc;
+    int n = b->n;
+    uint8_t *p = b->p;
+    size_t pos = b->pos, cap = b->cap;
+    uint32_t mask = (1u << k) - 1;
+    for (int j = from; j < to; j++) {
+        uint32_t q = u[j] >> k;
+        if (q + 1 + (uint32_t)k > 32) { /* a long quotient: the general path */
+            b->acc = acc, b->n = n, b->pos = pos;
+            put_rice(b, u[j], k);
+            acc = b->acc, n = b->n, pos = b->pos;
+            continue;
+        }
+        int len = (int)q + 1 + k; /* q zeros, a one, k bits */
+        acc = (acc << len) | (mask + 1) | (u[j] & mask);
+        n += len;
+        if (n >= 32) {
+            n -= 32;
+            if (pos + 4 <= cap) {
+                AV_WB32(p + pos, (uint32_t)(acc >> n));
+                pos += 4;
+            } else {
+                b->overflow = 1;
+            }
+        }
+    }
+    b->acc = acc, b->n = n, b->pos = pos;
+}
+
 static void put_channel(struct bits *b, struct chan *c)
 {
     int constant = 1;
@@ -342,8 +376,7 @@ static void put_channel(struct bits *b, struct chan *c)
         int from, to;
         partition(c, c->porder, i, &from, &to);
         put(b, (uint32_t)c->k[i], 4);
-        for (int j = from; j < to; j++)
-            put_rice(b, c->u[j], c->k[i]);
+        put_partition(b, c->u, from, to, c->k[i]);
     }
 }
 

@@ -15,7 +15,9 @@
  *
  * One thread, one epoll: every TICK_MS the playing clients send what is due:
  * one writev per access unit (a 16-byte header per packet written for the
- * client, the payload straight from the clip's blob; no copy in user space).
+ * client, the payload straight from the clip's blob; no copy in user space),
+ * or with --packet-writes one per RTP packet, as a camera's network stack
+ * sends them (more, smaller TCP segments for the recorder to receive).
  * Invariants: a client's bytes leave in order — while a client has unsent
  * bytes (`pend`, a short write's remainder), everything else for it is
  * appended there and sent on EPOLLOUT; `pend` is bounded (PEND_MAX), a
@@ -48,6 +50,7 @@
 struct opts {
     const char *clip, *bind, *mount;
     int port, mounts, audio;
+    int packet_writes; /* one writev per RTP packet, as most cameras send */
 };
 
 struct client {
@@ -219,7 +222,7 @@ static int send_unit(struct server *s, struct client *c, const struct replay_uni
         s->iov[n++] = (struct iovec){k->blob + p->off, p->len};
         c->pkts[p->track]++;
         c->octets[p->track] += p->len;
-        if (n == IOV_CHUNK) {
+        if (n == IOV_CHUNK || s->o.packet_writes) {
             if (send_iov(c, s->iov, n))
                 return -1;
             n = 0;
@@ -590,7 +593,7 @@ static void serve(struct server *s)
 static int usage(void)
 {
     fprintf(stderr, "usage: nvr-replay-camera --clip FILE [--port N] [--bind ADDR] [--mount PATH] [--mounts N] "
-                    "[--no-audio]\n");
+                    "[--no-audio] [--packet-writes]\n");
     return 2;
 }
 
@@ -601,6 +604,10 @@ static int parse(int argc, char **argv, struct opts *o)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--no-audio")) {
             o->audio = 0;
+            continue;
+        }
+        if (!strcmp(a, "--packet-writes")) {
+            o->packet_writes = 1;
             continue;
         }
         if (!v)
