@@ -296,24 +296,23 @@ static int layout_spans(struct segment_writer *w, const uint8_t *d, size_t size,
     static const uint8_t sc[4] = {0, 0, 0, 1};
     const struct nal_layout *l = opaque;
     size_t at = 0, first = w->nspans;
+    int rc = 0;
     if (!l || l->magic != NAL_LAYOUT_MAGIC || l->data != d || l->size != size)
         return 0;
     for (uint32_t i = 0; i < l->n; i++) {
-        if (size - at < 4 || memcmp(d + at, sc, 4) != 0 || l->len[i] == 0 || l->len[i] > size - at - 4) {
-            w->nspans = first;
-            return 0;
-        }
+        if (size - at < 4 || memcmp(d + at, sc, 4) != 0 || l->len[i] == 0 || l->len[i] > size - at - 4)
+            goto undo;
         if (add_span(w, d + at + 4, l->len[i], 1)) {
-            w->nspans = first;
-            return -1;
+            rc = -1;
+            goto undo;
         }
         at += 4 + (size_t)l->len[i];
     }
-    if (at != size) {
-        w->nspans = first;
-        return 0;
-    }
-    return 1;
+    if (at == size)
+        return 1;
+undo: /* the spans this packet added go again */
+    w->nspans = first;
+    return rc;
 }
 
 /* The NAL units of one video packet as length-prefixed spans; bytes before
