@@ -76,7 +76,8 @@ ROUTES = {
 
 
 class Console:
-    def __init__(self, pg, max_proxied, web_dir=None):
+    def __init__(self, pg, max_proxied, web_dir=None, wrapper=None):
+        self.wrapper = wrapper or []  # e.g. env LD_PRELOAD=libfaketime ...
         self.dir = tempfile.mkdtemp(prefix="nvr-console-", dir=TMP)
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
@@ -90,7 +91,8 @@ class Console:
 
     def start(self):
         self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([NVR, "console", "-c", self.config], stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen(self.wrapper + [NVR, "console", "-c", self.config], stdout=self.log,
+                                     stderr=self.log)
         ok = wait_until(lambda: self.status("GET", "/api/v1/health") == 200, 20)
         check(ok, "the console serves (%s)" % self.log_path)
         return self

@@ -15,7 +15,9 @@ MP4 in it is one ffprobe accepts, covering the range; an inner zip tampered with
 zip swapped for another recorder's genuine export (the outer manifest even re-signed with
 the console's own key), and an edited outer manifest each FAIL; the console's access log
 has the district export per camera and each recorder its own export_created for the person;
-a console whose export_max_bytes is too small fails the job saying so; the routes and roles
+a console whose export_max_bytes is too small fails the job saying so, and that job is
+listed 23 h later and gone 25 h later (export_keep_hours 24; the console on libfaketime's
+clock, stepped); the routes and roles
 are test_console.py's table (`nvr console --routes`)."""
 import json
 import os
@@ -33,8 +35,29 @@ PUBLISH = 2
 SPAN = 10.0
 
 
-def console_with(pg, extra):
-    con = Console(pg, 8)
+LIBS = ["/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1", "/usr/lib/faketime/libfaketimeMT.so.1"]
+
+
+def faketime(offset_file):
+    """The wrapper that runs a process on a clock offset_file's seconds ahead
+    (libfaketime, re-read every second: test_clock_step does the same)."""
+    lib = next((p for p in LIBS if os.path.exists(p)), None)
+    if not lib:
+        raise SystemExit("libfaketime is missing (apt-get install faketime; packaging/install-deps.sh --test)")
+    set_offset(offset_file, 0)
+    asan = ":".join(x for x in (os.environ.get("ASAN_OPTIONS", ""), "verify_asan_link_order=0") if x)
+    return ["env", "ASAN_OPTIONS=" + asan, "LD_PRELOAD=" + lib, "FAKETIME_TIMESTAMP_FILE=" + offset_file,
+            "FAKETIME_CACHE_DURATION=1", "FAKETIME_DONT_FAKE_MONOTONIC=1", "FAKETIME_DONT_RESET=1"]
+
+
+def set_offset(offset_file, seconds):
+    with open(offset_file + ".tmp", "w") as f:
+        f.write("%+d\n" % seconds)
+    os.replace(offset_file + ".tmp", offset_file)
+
+
+def console_with(pg, extra, wrapper=None):
+    con = Console(pg, 8, wrapper=wrapper)
     with open(con.config, "a") as f:
         f.write(extra)
     return con
@@ -308,13 +331,28 @@ def main():
         # the slot is free again; a console whose size cap is too small fails the job saying so
         st, y = con.json("POST", "/api/v1/exports", body=dict(body, cameras=["south.gym"]), secret=ivan)
         check(st == 202, "with the first done, another one is accepted (%d)" % st)
-        con2 = console_with(pg, "export_max_bytes = 10K\n").start()
+        offset_file = os.path.join(work, "console2.faketime")
+        con2 = console_with(pg, "export_max_bytes = 10K\n", faketime(offset_file)).start()
         st, x2 = con2.json("POST", "/api/v1/exports", body=body, secret=con2.sign_in("ivan", PW)[1])
         j2 = wait_done(con2, con2.sign_in("ivan", PW)[1], x2["id"], 120) if st == 202 else None
         check(j2 and j2["status"] == "failed" and "export_max_bytes" in j2["error"],
               "a console with export_max_bytes = 10K fails the job saying why: %r" % j2)
         check(os.listdir(os.path.join(con2.dir, "data", "district-exports")) == [],
               "and leaves nothing in its folder")
+        # export_keep_hours (24 by default) after it finished, the job is deleted: not before
+        set_offset(offset_file, 23 * 3600)
+        time.sleep(2.5)  # libfaketime reads the file again every second
+        st, lst = con2.json("GET", "/api/v1/exports", secret=con2.sign_in("ivan", PW)[1])
+        check(st == 200 and [e["id"] for e in lst["exports"]] == [x2["id"]],
+              "23 h after it failed the job is still listed: %d %r" % (st, lst))
+        set_offset(offset_file, 25 * 3600)
+        time.sleep(2.5)
+        secret = con2.sign_in("ivan", PW)[1]
+        st, lst = con2.json("GET", "/api/v1/exports", secret=secret)
+        check(st == 200 and lst["exports"] == [], "25 h after, it is gone from the list: %d %r" % (st, lst))
+        check(con2.status("GET", "/api/v1/exports/%s" % x2["id"], secret=secret) == 404, "and 404 by its id")
+        deleted = open(con2.log_path).read().count("console: district export deleted id=%s (kept 24 h)" % x2["id"])
+        check(deleted == 1, "the console logs the deletion once: %d" % deleted)
         check(con2.stop() == 0, "that console stops cleanly")
         con2 = None
         check(con.stop() == 0, "the console stops cleanly, a district export maybe running")
