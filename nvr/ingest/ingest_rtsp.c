@@ -622,7 +622,7 @@ nvr_err ingest_rtsp_read(struct ingest_rtsp *in, AVPacket *pkt, struct ingest_me
         /* G.711 joined in the depacketizer goes out before any wait */
         if (in->audio && in->audio->dp && rtp_depack_joining(in->audio->dp) &&
             (in->udp || !rtsp_client_frame_ready(in->c))) {
-            if ((r = rtp_depack_flush(in->audio->dp)))
+            if ((r = rtp_depack_flush_joined(in->audio->dp)))
                 return r;
             continue;
         }

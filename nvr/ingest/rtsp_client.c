@@ -457,21 +457,30 @@ static size_t head_end(const uint8_t *p, size_t n)
     return 0;
 }
 
+/* The bytes a whole interleaved frame at p takes ('$', channel, 16-bit
+ * length, payload; RFC 2326 10.12), 0 if p does not start one or it is not
+ * all buffered yet.  The one place that knows the framing. */
+static size_t whole_frame(const uint8_t *p, size_t n)
+{
+    if (n < 4 || p[0] != '$')
+        return 0;
+    size_t len = (size_t)(p[2] << 8 | p[3]);
+    return n - 4 >= len ? 4 + len : 0;
+}
+
 int rtsp_frame_next(const uint8_t *p, size_t n, struct rtsp_item *it, struct rtsp_reply *r, size_t *used)
 {
     if (n == 0)
         return 0;
     if (p[0] == '$') {
-        if (n < 4)
-            return 0;
-        size_t len = (size_t)(p[2] << 8 | p[3]);
-        if (n < 4 + len)
+        size_t whole = whole_frame(p, n);
+        if (whole == 0)
             return 0;
         it->kind = RTSP_ITEM_FRAME;
         it->channel = p[1];
         it->data = p + 4;
-        it->len = len;
-        *used = 4 + len;
+        it->len = whole - 4;
+        *used = whole;
         return 1;
     }
     int m = message_start(p, n);
@@ -869,9 +878,7 @@ nvr_err rtsp_client_read(struct rtsp_client *c, int64_t deadline_us, int *channe
 
 int rtsp_client_frame_ready(const struct rtsp_client *c)
 {
-    const uint8_t *p = c->buf + c->rpos;
-    size_t n = c->wpos - c->rpos;
-    return n >= 4 && p[0] == '$' && n - 4 >= (size_t)(p[2] << 8 | p[3]);
+    return whole_frame(c->buf + c->rpos, c->wpos - c->rpos) != 0;
 }
 
 nvr_err rtsp_client_service(struct rtsp_client *c, char *why, size_t whylen)

@@ -35,20 +35,28 @@ struct bits {
     int overflow;
 };
 
+/* Stores the 32 bits of acc above its lowest n, when n has reached 32 (the
+ * one store of put and put_partition, which keep acc, n and pos in locals
+ * or in b). */
+static inline void store32(uint8_t *p, size_t *pos, size_t cap, uint64_t acc, int *n, int *overflow)
+{
+    if (*n < 32)
+        return;
+    *n -= 32;
+    if (*pos + 4 <= cap) {
+        AV_WB32(p + *pos, (uint32_t)(acc >> *n));
+        *pos += 4;
+    } else {
+        *overflow = 1;
+    }
+}
+
 /* Appends the low `count` (1..32) bits of v; stores 32 bits at a time. */
 static void put(struct bits *b, uint32_t v, int count)
 {
     b->acc = (b->acc << count) | ((uint64_t)v & ((1ull << count) - 1));
     b->n += count;
-    if (b->n >= 32) {
-        b->n -= 32;
-        if (b->pos + 4 <= b->cap) {
-            AV_WB32(b->p + b->pos, (uint32_t)(b->acc >> b->n));
-            b->pos += 4;
-        } else {
-            b->overflow = 1;
-        }
-    }
+    store32(b->p, &b->pos, b->cap, b->acc, &b->n, &b->overflow);
 }
 
 static void put_signed(struct bits *b, int32_t v, int count)
@@ -323,6 +331,7 @@ static void put_partition(struct bits *b, const uint32_t *u, int from, int to, i
     int n = b->n;
     uint8_t *p = b->p;
     size_t pos = b->pos, cap = b->cap;
+    int overflow = 0;
     uint32_t mask = (1u << k) - 1;
     for (int j = from; j < to; j++) {
         uint32_t q = u[j] >> k;
@@ -335,17 +344,10 @@ static void put_partition(struct bits *b, const uint32_t *u, int from, int to, i
         int len = (int)q + 1 + k; /* q zeros, a one, k bits */
         acc = (acc << len) | (mask + 1) | (u[j] & mask);
         n += len;
-        if (n >= 32) {
-            n -= 32;
-            if (pos + 4 <= cap) {
-                AV_WB32(p + pos, (uint32_t)(acc >> n));
-                pos += 4;
-            } else {
-                b->overflow = 1;
-            }
-        }
+        store32(p, &pos, cap, acc, &n, &overflow);
     }
     b->acc = acc, b->n = n, b->pos = pos;
+    b->overflow |= overflow;
 }
 
 static void put_channel(struct bits *b, struct chan *c)

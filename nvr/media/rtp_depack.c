@@ -681,6 +681,11 @@ int rtp_depack_joining(const struct rtp_depack *d)
     return is_g711(d) && d->au_open;
 }
 
+nvr_err rtp_depack_flush_joined(struct rtp_depack *d)
+{
+    return is_g711(d) ? g711_emit(d) : NVR_OK;
+}
+
 int rtp_depack_pop(struct rtp_depack *d, struct rtp_frame *f)
 {
     if (d->qhead == d->qlen)

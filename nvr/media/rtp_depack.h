@@ -6,7 +6,7 @@
  * of one timestamp up to the marker bit), G.711 samples (RFC 3551 PCMU/PCMA:
  * the payloads of packets that follow one another on the RTP clock are
  * joined into one frame at the first one's timestamp, up to 4 KiB, and
- * queued when one does not follow, or at rtp_depack_flush); plus the RTCP
+ * queued when one does not follow, or at rtp_depack_flush_joined); plus the RTCP
  * sender-report parser.
  *
  * Why join G.711: a camera sends it in packets of 20 ms (160 bytes), 50 a
@@ -96,15 +96,19 @@ void rtp_depack_destroy(struct rtp_depack **d);
  * an error: returns NVR_OK, or NVR_ENOMEM. */
 nvr_err rtp_depack_push(struct rtp_depack *d, const uint8_t *pkt, size_t len);
 
-/* Ends the access unit being assembled (e.g. a camera that never sets the
- * marker bit, at the end of the stream) and queues it if complete; for
- * G.711, queues the samples joined so far.  A reader calls it on its G.711
- * track before it waits for more packets (see rtp_depack_joining). */
+/* Ends whatever is being assembled, as at the end of the stream: an access
+ * unit (e.g. from a camera that never sets the marker bit) is queued if
+ * complete, joined G.711 samples are queued. */
 nvr_err rtp_depack_flush(struct rtp_depack *d);
 
-/* 1 if G.711 samples are joined but not yet queued (rtp_depack_flush
- * queues them), else 0. */
+/* 1 if G.711 samples are joined but not yet queued, else 0 (always 0 for
+ * other codecs). */
 int rtp_depack_joining(const struct rtp_depack *d);
+
+/* Queues the G.711 samples joined so far; nothing for other codecs.  A
+ * reader calls it before it waits for more packets, so that joining adds
+ * no delay. */
+nvr_err rtp_depack_flush_joined(struct rtp_depack *d);
 
 /* Takes the oldest completed frame: returns 1 and fills *f (the caller now
  * owns f->data), or 0 if none is waiting. */

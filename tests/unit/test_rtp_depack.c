@@ -167,6 +167,9 @@ static void test_h264_single_and_stap(void)
     uint8_t pw[4 + sizeof pslice] = {0, 0, 0, 1};
     memcpy(pw + 4, pslice, sizeof pslice);
     expect_frame(d, pw, sizeof pw, 8600, 0);
+    CHECK_EQ_INT(rtp_depack_joining(d), 0);
+    CHECK_EQ_INT(rtp_depack_flush_joined(d), NVR_OK); /* for G.711 only: the access unit stays open */
+    expect_none(d);
     CHECK_EQ_INT(rtp_depack_flush(d), NVR_OK);
     expect_frame(d, pw, sizeof pw, 12200, 0);
     CHECK_EQ_INT(rtp_depack_stats(d)->lost, 0);
@@ -404,7 +407,8 @@ static void test_rtcp_sr(void)
 /* G.711: packets that follow one another on the RTP clock are joined into
  * one frame at the first one's timestamp, queued only at a flush, when a
  * packet does not follow (a loss, a jump, an overlap), or at 4 KiB; empty
- * packets add nothing; stereo advances the clock a tick per two bytes. */
+ * packets add nothing; stereo advances the clock a tick per two bytes; a
+ * clock that is not one tick a sample never joins. */
 static void test_g711(void)
 {
     uint8_t p[160], want[4096 + 160];
@@ -424,18 +428,18 @@ static void test_g711(void)
         memcpy(want + 160, p, 80);
         expect_frame(d, want, 240, 1000, 1);
         expect_none(d);
-        CHECK_EQ_INT(rtp_depack_flush(d), NVR_OK);
+        CHECK_EQ_INT(rtp_depack_flush_joined(d), NVR_OK);
         CHECK_EQ_INT(rtp_depack_joining(d), 0);
         memcpy(want + 160, p, 40);
         expect_frame(d, want, 200, 1400, 1);
         expect_none(d);
         push(d, 16, 1500, 0, p, sizeof p); /* behind the last one: starts over */
         push(d, 17, 1600, 0, p, sizeof p); /* overlaps it by 60: starts over */
-        CHECK_EQ_INT(rtp_depack_flush(d), NVR_OK);
+        CHECK_EQ_INT(rtp_depack_flush_joined(d), NVR_OK);
         expect_frame(d, p, sizeof p, 1500, 1);
         expect_frame(d, p, sizeof p, 1600, 1);
         expect_none(d);
-        CHECK_EQ_INT(rtp_depack_flush(d), NVR_OK); /* nothing joined: nothing queued */
+        CHECK_EQ_INT(rtp_depack_flush_joined(d), NVR_OK); /* nothing joined: nothing queued */
         expect_none(d);
         CHECK_EQ_INT(rtp_depack_stats(d)->lost, 1);
         CHECK_EQ_INT(rtp_depack_stats(d)->frames_dropped, 0);
@@ -463,6 +467,22 @@ static void test_g711(void)
     expect_frame(d, want, 320, 0, 1);
     expect_none(d);
     CHECK_EQ_INT(rtp_depack_joining(d), 1);
+    rtp_depack_destroy(&d);
+    /* a camera whose RTP clock is not one tick a sample (here 16 kHz in
+     * the SDP, 160 samples a packet stamped 320 apart): no packet follows
+     * the one before, so none joins; every packet is its own frame at its
+     * own timestamp, as before joining existed */
+    m = (struct sdp_media){.codec = SDP_CODEC_PCMA, .clock_rate = 16000, .channels = 1};
+    CHECK_EQ_INT(rtp_depack_create(&d, &m), NVR_OK);
+    for (int i = 0; i < 3; i++)
+        push(d, (uint16_t)(40 + i), 7000 + 320 * (uint32_t)i, 0, p, sizeof p);
+    expect_frame(d, p, sizeof p, 7000, 1);
+    expect_frame(d, p, sizeof p, 7320, 1);
+    expect_none(d);
+    CHECK_EQ_INT(rtp_depack_flush_joined(d), NVR_OK);
+    expect_frame(d, p, sizeof p, 7640, 1);
+    expect_none(d);
+    CHECK_EQ_INT(rtp_depack_stats(d)->lost, 0);
     rtp_depack_destroy(&d);
 }
 
