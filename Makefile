@@ -59,7 +59,7 @@ asan: test-deps
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -LE slow $(CTEST_ARGS)
 
 bench: bench-deps build
-	bench/ingest --nvr $(BUILD)/nvr --camera $(BUILD)/tests/camera/nvr-test-camera
+	bench/ingest --nvr $(BUILD)/nvr --camera $(BUILD)/tests/camera/nvr-replay-camera
 	bench/serve --nvr $(BUILD)/nvr --camera $(BUILD)/tests/camera/nvr-test-camera
 
 # As a systemd service on this machine (packaging/install.sh, docs/guide/install.md).
