@@ -169,7 +169,7 @@ static nvr_err archive_one(struct archive *a, const struct index_segment *seg)
 {
     char path[PATH_MAX], qpath[INDEX_PATH_MAX + 32], why[512] = "";
     uint64_t size = 0;
-    int rc = storage_segment_abs(a->st, seg, path, sizeof path);
+    int rc = storage_segment_abs(&a->st->dirs, seg, path, sizeof path);
     if (rc)
         return NVR_OK; /* its disk is offline: later */
     char *url = s3_object_url(a->s3, seg->path);
@@ -229,8 +229,8 @@ static nvr_err pass(struct archive *a)
             pthread_mutex_unlock(&a->mu);
             if (stop)
                 break;
-            struct storage_dir *d = storage_dir_by_id(a->st, segs[i].dir);
-            if (!d || storage_dir_failed(a->st, d, NVR_OK, ""))
+            struct storage_dir *d = storage_dir_by_id(&a->st->dirs, segs[i].dir);
+            if (!d || storage_dir_failed(&a->st->dirs, d, NVR_OK, ""))
                 continue; /* on a disk that does not work now */
             rc = archive_one(a, &segs[i]);
             moved++;

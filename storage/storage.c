@@ -117,16 +117,19 @@ static nvr_err settle_segment(struct storage *st, struct index_segment *seg, con
     return NVR_OK;
 }
 
-nvr_err storage_settle_row(struct storage *st, struct index_segment *seg)
+/* Settles a segment row left `writing` with its file: drops the fragments
+ * the file lacks, truncates what is beyond them, hashes, completes.
+ * NVR_EOFFLINE (nothing done) if its dir is offline. */
+static nvr_err settle_row(struct storage *st, struct index_segment *seg)
 {
     char path[PATH_MAX];
     struct stat sb;
-    struct storage_dir *d = storage_dir_by_id(st, seg->dir);
+    struct storage_dir *d = storage_dir_by_id(&st->dirs, seg->dir);
     if (!d)
         return NVR_ENOTFOUND;
-    if (storage_dir_failed(st, d, NVR_OK, "")) /* read-only or offline: settled when it works */
+    if (storage_dir_failed(&st->dirs, d, NVR_OK, "")) /* read-only or offline: settled when it works */
         return NVR_EOFFLINE;
-    int rc = storage_segment_abs(st, seg, path, sizeof path);
+    int rc = storage_segment_abs(&st->dirs, seg, path, sizeof path);
     if (rc)
         return rc;
     off_t size = 0;
@@ -135,6 +138,13 @@ nvr_err storage_settle_row(struct storage *st, struct index_segment *seg)
     else if (errno != ENOENT) /* an unreadable disk is not an empty file */
         return nvr_err_from_errno(errno);
     return settle_segment(st, seg, path, size);
+}
+
+/* The dirs' settle function (storage_dirs_settle_fn): a returning disk's
+ * unfinished row, from its probe thread (storage_dirs.c, D3). */
+static nvr_err settle_returning(void *arg, struct index_segment *seg)
+{
+    return settle_row(arg, seg);
 }
 
 /* Settles every row left writing by the last run, but those of an offline
@@ -147,7 +157,7 @@ static nvr_err recover_writing(struct storage *st)
     if (rc)
         return rc;
     for (size_t i = 0; i < n && rc == NVR_OK; i++) {
-        rc = storage_settle_row(st, &segs[i]);
+        rc = settle_row(st, &segs[i]);
         if (rc == NVR_EOFFLINE || rc == NVR_ENOTFOUND) {
             nvr_log(NVR_WARN, segs[i].camera, "unfinished segment waits for its storage dir path=%s dir=%lld",
                     segs[i].path, (long long)segs[i].dir);
@@ -245,7 +255,7 @@ static void adopt_orphan(struct storage *st, const char *rel, int64_t min_start)
     }
     if (rc == NVR_OK && indexed) {
         nvr_log(NVR_WARN, camera, "indexed a segment file a lost commit left out path=%s", rel);
-    } else if (rc == NVR_OK && storage_qualified_abs(st, rel, abs, sizeof abs) == NVR_OK && unlink(abs) == 0) {
+    } else if (rc == NVR_OK && storage_qualified_abs(&st->dirs, rel, abs, sizeof abs) == NVR_OK && unlink(abs) == 0) {
         nvr_log(NVR_INFO, camera, "removed a segment file with no complete fragment path=%s", rel);
     } else if (rc != NVR_OK && storage_quarantine(st, rel, moved, sizeof moved) == NVR_OK) {
         nvr_log(NVR_WARN, NULL, "moved a file the index does not know to quarantine path=%s to=%s error=\"%s\"", rel,
@@ -258,7 +268,7 @@ static void adopt_orphan(struct storage *st, const char *rel, int64_t min_start)
 static nvr_err sweep_dir(struct storage *st, const char *rel, const struct path_set *ps, struct sweep *sw, int depth)
 {
     char path[PATH_MAX];
-    int rc = storage_qualified_abs(st, rel, path, sizeof path);
+    int rc = storage_qualified_abs(&st->dirs, rel, path, sizeof path);
     if (rc)
         return rc;
     DIR *d = opendir(path);
@@ -272,7 +282,7 @@ static nvr_err sweep_dir(struct storage *st, const char *rel, const struct path_
         struct stat sb;
         if (snprintf(child, sizeof child, "%s/%s", rel, de->d_name) >= (int)sizeof child)
             continue;
-        if (storage_qualified_abs(st, child, childabs, sizeof childabs) || lstat(childabs, &sb) != 0)
+        if (storage_qualified_abs(&st->dirs, child, childabs, sizeof childabs) || lstat(childabs, &sb) != 0)
             continue;
         if (S_ISDIR(sb.st_mode)) {
             if (depth > 0)
@@ -366,9 +376,9 @@ static nvr_err sweep_newest_days(struct storage *st)
         struct sweep sw = {.mode = STORAGE_CHECK_REPAIR, .startup = 1};
         if ((rc = index_camera_last_end(st->ix, cams[i], &sw.min_start, NULL)))
             break;
-        for (size_t k = 0; k < st->ndirs && rc == NVR_OK; k++) /* every disk that answers */
-            if (!storage_dir_failed(st, &st->dirs[k], NVR_OK, ""))
-                rc = each_day(st, &st->dirs[k], cams[i], 1, &sw);
+        for (size_t k = 0; k < st->dirs.ndirs && rc == NVR_OK; k++) /* every disk that answers */
+            if (!storage_dir_failed(&st->dirs, &st->dirs.dirs[k], NVR_OK, ""))
+                rc = each_day(st, &st->dirs.dirs[k], cams[i], 1, &sw);
     }
     for (size_t i = 0; i < ncams; i++)
         free(cams[i]);
@@ -384,7 +394,7 @@ static nvr_err sweep_newest_days(struct storage *st)
 static int release_ballast(struct storage *st, const char *why)
 {
     char path[PATH_MAX];
-    if (storage_abs_path(st, STORAGE_RESERVE_NAME, path, sizeof path) || unlink(path) != 0)
+    if (storage_join_path(st->dir, STORAGE_RESERVE_NAME, path, sizeof path) || unlink(path) != 0)
         return 0;
     storage_fsync_dir(st->dir);
     nvr_log(NVR_WARN, NULL,
@@ -406,7 +416,7 @@ static void load_damage(struct storage *st)
 {
     char path[PATH_MAX];
     st->damage[0] = '\0';
-    if (storage_abs_path(st, STORAGE_DAMAGE_MARKER, path, sizeof path))
+    if (storage_join_path(st->dir, STORAGE_DAMAGE_MARKER, path, sizeof path))
         return;
     FILE *f = fopen(path, "re");
     if (!f)
@@ -445,7 +455,7 @@ static nvr_err set_aside(struct storage *st, const char *problem)
             "index damaged: set aside and recording into a new index problem=\"%s\" kept=%s/%s "
             "action=\"stop nvr and run nvr check -c FILE --storage --rebuild-index\"",
             problem, st->dir, name);
-    if (storage_abs_path(st, STORAGE_DAMAGE_MARKER, from, sizeof from) == NVR_OK) {
+    if (storage_join_path(st->dir, STORAGE_DAMAGE_MARKER, from, sizeof from) == NVR_OK) {
         FILE *f = fopen(from, "we");
         if (f) {
             fprintf(f, "%s\n", st->damage);
@@ -482,7 +492,7 @@ static nvr_err open_writer_index(struct storage *st, const char *path, int flags
             snprintf(problem, sizeof problem, "%s", nvr_strerror(rc));
         }
         if (rc == NVR_OK)
-            rc = storage_dirs_load(st);
+            rc = storage_dirs_load(&st->dirs, st->dir, st->ix);
         if (rc == NVR_OK && (flags & STORAGE_WRITER)) {
             rc = storage_collect_garbage(st);
             if (rc == NVR_OK)
@@ -526,9 +536,7 @@ nvr_err storage_open_locked(struct storage **out, const char *data_dir, int flag
         return NVR_ENOMEM;
     }
     st->lock_fd = lock_fd;
-    st->writer = (flags & STORAGE_WRITER) != 0;
-    pthread_mutex_init(&st->dmu, NULL);
-    pthread_cond_init(&st->dcv, NULL);
+    storage_dirs_init(&st->dirs, (flags & STORAGE_WRITER) != 0, settle_returning, st);
     if (!(st->dir = strdup(data_dir)))
         goto out;
     if (snprintf(path, sizeof path, "%s/recordings", data_dir) >= (int)sizeof path) {
@@ -553,7 +561,7 @@ nvr_err storage_open_locked(struct storage **out, const char *data_dir, int flag
     if (flags & STORAGE_WRITER)
         rc = open_writer_index(st, path, flags);
     else if ((rc = index_open(&st->ix, path)) == NVR_OK)
-        rc = storage_dirs_load(st);
+        rc = storage_dirs_load(&st->dirs, st->dir, st->ix);
     if (rc)
         goto out;
     if ((rc = index_open(&st->rix, path)))
@@ -580,14 +588,13 @@ void storage_close(struct storage **stp)
     struct storage *st = *stp;
     if (!st)
         return;
-    storage_dirs_stop(st);
+    storage_dirs_stop(&st->dirs);
     index_close(&st->rix);
     index_close(&st->ix);
     if (st->lock_fd >= 0)
         close(st->lock_fd);
     free(st->dir);
-    pthread_cond_destroy(&st->dcv);
-    pthread_mutex_destroy(&st->dmu);
+    storage_dirs_fini(&st->dirs);
     free(st);
     *stp = NULL;
 }
@@ -605,6 +612,34 @@ nvr_index *storage_index_reader(struct storage *st)
 const char *storage_data_dir(const struct storage *st)
 {
     return st->dir;
+}
+
+nvr_err storage_area_dir(struct storage *st, const char *name, char *out, size_t n)
+{
+    if (!name[0] || strspn(name, "abcdefghijklmnopqrstuvwxyz_") != strlen(name))
+        return NVR_EINVAL;
+    int rc = storage_join_path(st->dir, name, out, n);
+    if (rc)
+        return rc;
+    if (mkdir(out, 0700) == 0) {
+        storage_fsync_dir(st->dir);
+        return NVR_OK;
+    }
+    if (errno == EEXIST)
+        return NVR_OK;
+    int e = errno;
+    nvr_log(NVR_ERROR, NULL, "cannot create directory path=%s error=\"%s\"", out, strerror(e));
+    return nvr_err_from_errno(e);
+}
+
+nvr_err storage_set_dirs(struct storage *st, const char *dirs)
+{
+    return storage_dirs_set(&st->dirs, dirs);
+}
+
+nvr_err storage_dirs_status(struct storage *st, int with_usage, struct storage_dir_status **out, size_t *n)
+{
+    return storage_dirs_snapshot(&st->dirs, with_usage ? st->rix : NULL, out, n);
 }
 
 /* ---- writing segments ---- */
@@ -632,7 +667,8 @@ static nvr_err begin_in(struct storage *st, struct storage_segment *seg, const s
     int rc, fd;
     *disk = 1;
     row->dir = seg->d->id;
-    if ((rc = storage_dir_check_marker(st, seg->d)) || (rc = storage_dir_abs(seg->d, row->path, path, sizeof path)) ||
+    if ((rc = storage_dir_check_marker(&st->dirs, seg->d)) ||
+        (rc = storage_dir_abs(seg->d, row->path, path, sizeof path)) ||
         (rc = storage_parent_dir(path, dir, sizeof dir)) || (rc = storage_mkdir_p(dir)))
         return rc;
     if ((rc = index_segment_insert(st->ix, row))) {
@@ -664,7 +700,7 @@ static nvr_err begin_in(struct storage *st, struct storage_segment *seg, const s
     }
     row->init_bytes = segment_writer_init_bytes(seg->w);
     row->bytes = row->init_bytes;
-    storage_dir_hold(st, row->id);
+    storage_dir_hold(&st->dirs, row->id);
     return NVR_OK;
 }
 
@@ -697,16 +733,16 @@ nvr_err storage_segment_begin(struct storage *st, const struct storage_segment_p
         goto out;
     }
     /* a dir that fails here is marked so, and the next one is tried at once */
-    for (size_t tries = 0; tries <= st->ndirs; tries++) {
-        if ((rc = storage_dir_pick(st, p->pin_dir, &seg->d))) {
+    for (size_t tries = 0; tries <= st->dirs.ndirs; tries++) {
+        if ((rc = storage_dir_pick(&st->dirs, p->pin_dir, &seg->d))) {
             nvr_log(NVR_ERROR, p->camera, "no storage dir can take a new segment (every one is offline or read-only)");
             break;
         }
         int disk = 0;
         if ((rc = begin_in(st, seg, p, &disk)) == NVR_OK)
             break;
-        storage_dir_release(st, seg->d, row->id);
-        if (!disk || rc == NVR_ENOSPC || !storage_dir_failed(st, seg->d, rc, "creating a segment"))
+        storage_dir_release(&st->dirs, seg->d, row->id);
+        if (!disk || rc == NVR_ENOSPC || !storage_dir_failed(&st->dirs, seg->d, rc, "creating a segment"))
             break;
         seg->d = NULL;
     }
@@ -730,7 +766,7 @@ nvr_err storage_segment_write(struct storage_segment *seg, AVPacket *pkt, int tr
     if (rc == NVR_OK && track == 0)
         seg->row.frames++;
     else if (rc)
-        storage_dir_failed(seg->st, seg->d, rc, "writing a segment");
+        storage_dir_failed(&seg->st->dirs, seg->d, rc, "writing a segment");
     return rc;
 }
 
@@ -741,7 +777,7 @@ nvr_err storage_segment_cut(struct storage_segment *seg, int64_t media_end_us, i
     if (rc == NVR_ENOSPC)
         storage_report_full(seg->st);
     else if (rc)
-        storage_dir_failed(seg->st, seg->d, rc, "writing a fragment");
+        storage_dir_failed(&seg->st->dirs, seg->d, rc, "writing a fragment");
     if (rc || bytes == 0)
         return rc;
     int64_t dur = media_end_us - seg->media_done_us;
@@ -768,7 +804,7 @@ nvr_err storage_segment_finish(struct storage_segment **segp, int64_t media_end_
     /* the open file may well be writable even when its dir is not ok now (an
      * unmounted mount point, a slow disk): try, and give up only on an error */
     rc = storage_segment_cut(seg, media_end_us, wall_end_us);
-    if (rc && storage_dir_failed(seg->st, seg->d, rc, "finishing a segment")) {
+    if (rc && storage_dir_failed(&seg->st->dirs, seg->d, rc, "finishing a segment")) {
         /* D3: the durable fragments stay listed, the row stays writing and is
          * settled when the disk works again; nothing more is asked of it */
         segment_writer_close(&seg->w, NULL);
@@ -780,7 +816,7 @@ nvr_err storage_segment_finish(struct storage_segment **segp, int64_t media_end_
     rc2 = segment_writer_close(&seg->w, seg->row.sha256);
     if (rc == NVR_OK)
         rc = rc2;
-    if (rc && storage_dir_failed(seg->st, seg->d, rc, "closing a segment")) {
+    if (rc && storage_dir_failed(&seg->st->dirs, seg->d, rc, "closing a segment")) {
         nvr_log(NVR_WARN, seg->row.camera, "segment left for its storage dir to come back path=%s dir=%s fragments=%zu",
                 seg->row.path, seg->d->path, seg->row.frags.n);
         goto out; /* D3, as above */
@@ -799,7 +835,7 @@ nvr_err storage_segment_finish(struct storage_segment **segp, int64_t media_end_
         rc = index_segment_finish(seg->st->ix, &seg->row);
     }
 out:
-    storage_dir_release(seg->st, seg->d, seg->row.id);
+    storage_dir_release(&seg->st->dirs, seg->d, seg->row.id);
     fragments_free(&seg->row.frags);
     free(seg);
     *segp = NULL;
@@ -826,7 +862,7 @@ static void check_segment(struct storage *st, struct index_segment *s, struct sw
     int repair = sw->mode == STORAGE_CHECK_REPAIR, dry = sw->mode == STORAGE_CHECK_DRY_RUN;
     if (s->archive[0]) /* only in the archive tier: nothing local to check */
         return;
-    if (storage_segment_abs(st, s, path, sizeof path)) {
+    if (storage_segment_abs(&st->dirs, s, path, sizeof path)) {
         sw->problems++;
         fprintf(sw->report, "%s: on storage dir %lld, which is offline or unknown (not checked)\n", s->path,
                 (long long)s->dir);
@@ -933,11 +969,11 @@ nvr_err storage_check(struct storage *st, enum storage_check_mode mode, FILE *re
     }
     /* files: every day directory of every camera directory, indexed or not, on
      * every storage dir that can be read */
-    for (size_t k = 0; k < st->ndirs && rc == NVR_OK; k++) {
-        const struct storage_dir *sd = &st->dirs[k];
+    for (size_t k = 0; k < st->dirs.ndirs && rc == NVR_OK; k++) {
+        const struct storage_dir *sd = &st->dirs.dirs[k];
         char rec[PATH_MAX], pre[32];
         DIR *d = NULL;
-        if (!storage_dir_readable(st, &st->dirs[k])) {
+        if (!storage_dir_readable(&st->dirs, &st->dirs.dirs[k])) {
             sw.problems++;
             sw.unresolved++;
             fprintf(report, "%s: storage dir offline (%s): its files are not checked\n", sd->path, sd->reason);

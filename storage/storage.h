@@ -23,8 +23,7 @@
 #define NVR_STORAGE_STORAGE_H
 
 #include "base/err.h"
-#include "storage/dir_store.h"
-#include "storage/disk_smart.h"
+#include "storage/dir_state.h"
 #include "storage/index.h"
 
 #include <libavcodec/avcodec.h>
@@ -95,15 +94,8 @@ const char *storage_data_dir(const struct storage *st);
  * footage reads as NVR_EOFFLINE without touching the disk, and retention
  * leaves it alone.  A probe thread per dir (writers only) notices within
  * STORAGE_DIR_PROBE_MS when it works again; its unfinished segments are then
- * settled as at start-up and its footage plays again. */
-enum storage_dir_state { STORAGE_DIR_OK = 0, STORAGE_DIR_READONLY, STORAGE_DIR_OFFLINE };
-
-#define STORAGE_DIR_PROBE_MS 1000
-#define STORAGE_DIR_DEADLINE_MS 5000
-#define STORAGE_SMART_INTERVAL_S 600 /* SMART is read at start-up and this often (disk_smart.h) */
-
-/* "ok", "read_only", "offline". */
-const char *storage_dir_state_name(enum storage_dir_state s);
+ * settled as at start-up and its footage plays again.  The states and the
+ * status record are in dir_state.h, the timings in storage_dirs.h. */
 
 /* Registers the dirs new segments go to: dirs is [storage] dirs (absolute
  * paths joined by ","), NULL for data_dir alone.  A dir seen for the first
@@ -111,20 +103,6 @@ const char *storage_dir_state_name(enum storage_dir_state s);
  * carry its marker (else it is offline: not mounted).  With STORAGE_WRITER
  * the probe threads start.  Call once, before recording. */
 nvr_err storage_set_dirs(struct storage *st, const char *dirs);
-
-struct storage_dir_status {
-    int64_t id; /* 0: data_dir */
-    char path[DIR_STORE_PATH_MAX];
-    int writable; /* takes new segments */
-    enum storage_dir_state state;
-    int64_t since_us; /* since when in this state (0: since start-up) */
-    char reason[256]; /* why not ok, "" when ok */
-    uint64_t fs_size, fs_avail;
-    int64_t latency_us; /* last probe's 4 KiB write + fdatasync, -1 if none yet */
-    int open_segments;
-    struct dir_usage usage;  /* footage the index holds there (with_usage only) */
-    struct disk_smart smart; /* its disk's SMART health (checked_us 0: not read yet) */
-};
 
 /* Every known dir's status: *out a new array of *n (free()).  with_usage
  * also counts each dir's footage and held segments in the index (a scan of

@@ -74,7 +74,8 @@ static nvr_err unlink_rel(struct storage *st, const char *rel, int prune)
     int rc;
     if (strncmp(rel, "s3://", 5) == 0)
         return delete_object(st, rel);
-    if ((rc = storage_qualified_abs(st, rel, path, sizeof path)) || (rc = storage_parent_dir(path, dir, sizeof dir)))
+    if ((rc = storage_qualified_abs(&st->dirs, rel, path, sizeof path)) ||
+        (rc = storage_parent_dir(path, dir, sizeof dir)))
         return rc;
     if (unlink(path) != 0 && errno != ENOENT) {
         int e = errno;
@@ -135,10 +136,11 @@ nvr_err storage_delete_oldest(struct storage *st, const char *camera, int64_t be
 /* The dirs retention must not touch now (D2): offline ones. */
 static uint64_t offline_mask(struct storage *st)
 {
+    struct storage_dirs *sd = &st->dirs;
     uint64_t m = 0;
-    for (size_t i = 0; i < st->ndirs; i++)
-        if (st->dirs[i].id > 0 && st->dirs[i].id <= 62 && !storage_dir_readable(st, &st->dirs[i]))
-            m |= 1ull << st->dirs[i].id;
+    for (size_t i = 0; i < sd->ndirs; i++)
+        if (sd->dirs[i].id > 0 && sd->dirs[i].id <= 62 && !storage_dir_readable(sd, &sd->dirs[i]))
+            m |= 1ull << sd->dirs[i].id;
     return m;
 }
 

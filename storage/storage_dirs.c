@@ -2,7 +2,8 @@
 /*
  * storage_dirs.c - the segment directories: which disk a new segment goes
  * to, which disks work, and noticing when one stops or comes back (see
- * storage.h, "segment directories"; docs/design/storage.md, "Several disks").
+ * storage_dirs.h for its handle and what it is given; storage.h, "segment
+ * directories"; docs/design/storage.md, "Several disks").
  *
  * Invariants:
  *   D1 a dir is written only while its marker (DIR/.nvr-dir) names the id
@@ -10,17 +11,18 @@
  *   D2 nothing of an offline dir is touched by a reader, retention or a new
  *      segment: every such path answers NVR_EOFFLINE from memory;
  *   D3 a segment's row stays `writing` while its dir is not ok, and is
- *      settled (as at start-up) only after its dir works again and only if
- *      no writer holds it (open_rows).
+ *      settled (as at start-up, by the settle function storage.c gives)
+ *      only after its dir works again and only if no writer holds it
+ *      (open_rows).
  *
  * Threads: the probe threads (one per dir, writers only) and every caller
- * share dirs[] under dmu; a probe does its I/O without the lock, so a hung
- * disk holds up only its own probe, and a probe running longer than
- * STORAGE_DIR_DEADLINE_MS makes its dir offline for everyone else
- * (deadline(), evaluated under the lock by every reader of the state).
+ * share dirs[] under mu (storage_dirs.h); a probe does its I/O without the
+ * lock, so a hung disk holds up only its own probe, and a probe running
+ * longer than STORAGE_DIR_DEADLINE_MS makes its dir offline for everyone
+ * else (deadline(), evaluated under the lock by every reader of the state).
  */
-#include "storage/storage.h"
-#include "storage/storage_priv.h"
+#include "storage/storage_dirs.h"
+#include "storage/storage_fs.h"
 
 #include "base/clock.h"
 #include "base/err.h"
@@ -59,16 +61,14 @@ static int64_t mono_us(void)
 
 nvr_err storage_dir_abs(const struct storage_dir *d, const char *rel, char *out, size_t n)
 {
-    if (snprintf(out, n, "%s/%s", d->path, rel) >= (int)n)
-        return NVR_EINVAL;
-    return NVR_OK;
+    return storage_join_path(d->path, rel, out, n);
 }
 
-struct storage_dir *storage_dir_by_id(struct storage *st, int64_t id)
+struct storage_dir *storage_dir_by_id(struct storage_dirs *sd, int64_t id)
 {
-    for (size_t i = 0; i < st->ndirs; i++)
-        if (st->dirs[i].id == id)
-            return &st->dirs[i];
+    for (size_t i = 0; i < sd->ndirs; i++)
+        if (sd->dirs[i].id == id)
+            return &sd->dirs[i];
     return NULL;
 }
 
@@ -175,28 +175,28 @@ static nvr_err check_marker(const struct storage_dir *d, char *why, size_t n)
     return NVR_OK;
 }
 
-nvr_err storage_dir_check_marker(struct storage *st, struct storage_dir *d)
+nvr_err storage_dir_check_marker(struct storage_dirs *sd, struct storage_dir *d)
 {
     char why[256];
     int rc = check_marker(d, why, sizeof why);
     if (rc) {
-        pthread_mutex_lock(&st->dmu);
+        pthread_mutex_lock(&sd->mu);
         set_state(d, STORAGE_DIR_OFFLINE, why);
-        pthread_mutex_unlock(&st->dmu);
+        pthread_mutex_unlock(&sd->mu);
     }
     return rc;
 }
 
 /* ---- loading and registering ---- */
 
-static struct storage_dir *append(struct storage *st, int64_t id, const char *path, const char *uuid)
+static struct storage_dir *append(struct storage_dirs *sd, int64_t id, const char *path, const char *uuid)
 {
-    if (st->ndirs >= STORAGE_DIRS_MAX)
+    if (sd->ndirs >= STORAGE_DIRS_MAX)
         return NULL;
-    struct storage_dir *d = &st->dirs[st->ndirs++];
+    struct storage_dir *d = &sd->dirs[sd->ndirs++];
     memset(d, 0, sizeof *d);
     d->id = id;
-    d->st = st;
+    d->sd = sd;
     d->latency_us = -1;
     snprintf(d->path, sizeof d->path, "%s", path);
     snprintf(d->uuid, sizeof d->uuid, "%s", uuid);
@@ -221,17 +221,34 @@ static void first_look(struct storage_dir *d)
     }
 }
 
-nvr_err storage_dirs_load(struct storage *st)
+void storage_dirs_init(struct storage_dirs *sd, int writer, storage_dirs_settle_fn settle, void *settle_arg)
+{
+    sd->writer = writer;
+    sd->settle = settle;
+    sd->settle_arg = settle_arg;
+    pthread_mutex_init(&sd->mu, NULL);
+    pthread_cond_init(&sd->cv, NULL);
+}
+
+void storage_dirs_fini(struct storage_dirs *sd)
+{
+    pthread_cond_destroy(&sd->cv);
+    pthread_mutex_destroy(&sd->mu);
+}
+
+nvr_err storage_dirs_load(struct storage_dirs *sd, const char *data_dir, nvr_index *ix)
 {
     struct dir_row *rows = NULL;
     size_t n = 0;
-    st->ndirs = 0;
-    struct storage_dir *d0 = append(st, 0, st->dir, "");
-    d0->writable = 1; /* until storage_set_dirs says otherwise */
+    sd->data_dir = data_dir;
+    sd->ix = ix;
+    sd->ndirs = 0;
+    struct storage_dir *d0 = append(sd, 0, data_dir, "");
+    d0->writable = 1; /* until storage_dirs_set says otherwise */
     first_look(d0);
-    int rc = dir_store_list(st->ix, &rows, &n);
+    int rc = dir_store_list(sd->ix, &rows, &n);
     for (size_t i = 0; rc == NVR_OK && i < n; i++) {
-        struct storage_dir *d = append(st, rows[i].id, rows[i].path, rows[i].uuid);
+        struct storage_dir *d = append(sd, rows[i].id, rows[i].path, rows[i].uuid);
         if (!d) {
             nvr_log(NVR_ERROR, NULL, "too many storage dirs known max=%d", STORAGE_DIRS_MAX);
             break;
@@ -251,12 +268,12 @@ static int same_path(const char *a, const char *b, size_t blen)
 }
 
 /* One entry of [storage] dirs: found, adopted or new. */
-static nvr_err register_dir(struct storage *st, const char *path)
+static nvr_err register_dir(struct storage_dirs *sd, const char *path)
 {
     char uuid[DIR_STORE_UUID_MAX];
-    for (size_t i = 0; i < st->ndirs; i++)
-        if (same_path(st->dirs[i].path, path, strlen(path))) {
-            st->dirs[i].writable = 1; /* known: its marker decided its state (D1) */
+    for (size_t i = 0; i < sd->ndirs; i++)
+        if (same_path(sd->dirs[i].path, path, strlen(path))) {
+            sd->dirs[i].writable = 1; /* known: its marker decided its state (D1) */
             return NVR_OK;
         }
     int rc = storage_mkdir_p(path);
@@ -264,11 +281,11 @@ static nvr_err register_dir(struct storage *st, const char *path)
         return rc;
     rc = read_marker(path, uuid);
     if (rc == NVR_OK) {
-        for (size_t i = 0; i < st->ndirs; i++)
-            if (strcmp(st->dirs[i].uuid, uuid) == 0) { /* a known disk mounted elsewhere now */
-                struct storage_dir *d = &st->dirs[i];
+        for (size_t i = 0; i < sd->ndirs; i++)
+            if (strcmp(sd->dirs[i].uuid, uuid) == 0) { /* a known disk mounted elsewhere now */
+                struct storage_dir *d = &sd->dirs[i];
                 nvr_log(NVR_WARN, NULL, "storage dir moved dir=%s was=%s", path, d->path);
-                if ((rc = dir_store_set_path(st->ix, d->id, path)))
+                if ((rc = dir_store_set_path(sd->ix, d->id, path)))
                     return rc;
                 snprintf(d->path, sizeof d->path, "%s", path);
                 d->writable = 1;
@@ -283,9 +300,9 @@ static nvr_err register_dir(struct storage *st, const char *path)
         return rc;
     }
     int64_t id;
-    if ((rc = dir_store_add(st->ix, path, uuid, nvr_clock_now_us(), &id)))
+    if ((rc = dir_store_add(sd->ix, path, uuid, nvr_clock_now_us(), &id)))
         return rc;
-    struct storage_dir *d = append(st, id, path, uuid);
+    struct storage_dir *d = append(sd, id, path, uuid);
     if (!d)
         return NVR_EINVAL;
     d->writable = 1;
@@ -297,11 +314,11 @@ static nvr_err register_dir(struct storage *st, const char *path)
 static void *probe_main(void *arg);
 static void *smart_main(void *arg);
 
-nvr_err storage_set_dirs(struct storage *st, const char *dirs)
+nvr_err storage_dirs_set(struct storage_dirs *sd, const char *dirs)
 {
     int rc = NVR_OK;
     if (dirs) {
-        st->dirs[0].writable = 0;
+        sd->dirs[0].writable = 0;
         for (const char *p = dirs; *p && rc == NVR_OK;) {
             size_t n = strcspn(p, ",");
             char path[DIR_STORE_PATH_MAX];
@@ -309,9 +326,9 @@ nvr_err storage_set_dirs(struct storage *st, const char *dirs)
                 return NVR_EINVAL;
             memcpy(path, p, n);
             path[n] = '\0';
-            if (same_path(st->dir, path, n)) {
-                st->dirs[0].writable = 1;
-            } else if ((rc = register_dir(st, path)) != NVR_OK && rc != NVR_ENOMEM) {
+            if (same_path(sd->data_dir, path, n)) {
+                sd->dirs[0].writable = 1;
+            } else if ((rc = register_dir(sd, path)) != NVR_OK && rc != NVR_ENOMEM) {
                 /* one disk that cannot be set up does not stop the others */
                 nvr_log(NVR_ERROR, NULL, "storage dir cannot be used dir=%s error=\"%s\"", path, nvr_strerror(rc));
                 rc = NVR_OK;
@@ -319,15 +336,15 @@ nvr_err storage_set_dirs(struct storage *st, const char *dirs)
             p += n + (p[n] == ',');
         }
     }
-    if (rc || !st->writer)
+    if (rc || !sd->writer)
         return rc;
-    for (size_t i = 0; i < st->ndirs; i++) {
-        struct storage_dir *d = &st->dirs[i];
+    for (size_t i = 0; i < sd->ndirs; i++) {
+        struct storage_dir *d = &sd->dirs[i];
         if (pthread_create(&d->tid, NULL, probe_main, d) == 0)
             d->has_thread = 1;
     }
-    if (pthread_create(&st->smart_tid, NULL, smart_main, st) == 0)
-        st->has_smart_thread = 1;
+    if (pthread_create(&sd->smart_tid, NULL, smart_main, sd) == 0)
+        sd->has_smart_thread = 1;
     return NVR_OK;
 }
 
@@ -335,19 +352,19 @@ nvr_err storage_set_dirs(struct storage *st, const char *dirs)
  * failing assessment or growing bad-sector counts are logged. */
 static void *smart_main(void *arg)
 {
-    struct storage *st = arg;
-    pthread_mutex_lock(&st->dmu);
-    while (!st->dstop) {
-        size_t n = st->ndirs;
-        pthread_mutex_unlock(&st->dmu);
+    struct storage_dirs *sd = arg;
+    pthread_mutex_lock(&sd->mu);
+    while (!sd->stop) {
+        size_t n = sd->ndirs;
+        pthread_mutex_unlock(&sd->mu);
         for (size_t i = 0; i < n; i++) {
-            struct storage_dir *d = &st->dirs[i];
+            struct storage_dir *d = &sd->dirs[i];
             struct disk_smart sm;
             disk_smart_read(d->path, 10, &sm);
-            pthread_mutex_lock(&st->dmu);
+            pthread_mutex_lock(&sd->mu);
             struct disk_smart was = d->smart;
             d->smart = sm;
-            pthread_mutex_unlock(&st->dmu);
+            pthread_mutex_unlock(&sd->mu);
             if (sm.available && !sm.passed && (!was.available || was.passed))
                 nvr_log(NVR_ERROR, NULL, "storage dir disk fails its SMART assessment dir=%s device=%s", d->path,
                         sm.device);
@@ -359,34 +376,34 @@ static void *smart_main(void *arg)
                 nvr_log(NVR_INFO, NULL, "storage dir smart dir=%s device=%s %s", d->path,
                         sm.device[0] ? sm.device : "-", sm.available ? (sm.passed ? "passed" : "FAILED") : sm.message);
         }
-        pthread_mutex_lock(&st->dmu);
+        pthread_mutex_lock(&sd->mu);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += STORAGE_SMART_INTERVAL_S;
-        while (!st->dstop && pthread_cond_timedwait(&st->dcv, &st->dmu, &until) != ETIMEDOUT)
+        while (!sd->stop && pthread_cond_timedwait(&sd->cv, &sd->mu, &until) != ETIMEDOUT)
             ;
     }
-    pthread_mutex_unlock(&st->dmu);
+    pthread_mutex_unlock(&sd->mu);
     return NULL;
 }
 
-void storage_dirs_stop(struct storage *st)
+void storage_dirs_stop(struct storage_dirs *sd)
 {
-    pthread_mutex_lock(&st->dmu);
-    st->dstop = 1;
-    pthread_cond_broadcast(&st->dcv);
-    pthread_mutex_unlock(&st->dmu);
-    if (st->has_smart_thread) /* smartctl is bounded by its timeout */
-        pthread_join(st->smart_tid, NULL);
-    st->has_smart_thread = 0;
-    for (size_t i = 0; i < st->ndirs; i++) {
-        struct storage_dir *d = &st->dirs[i];
+    pthread_mutex_lock(&sd->mu);
+    sd->stop = 1;
+    pthread_cond_broadcast(&sd->cv);
+    pthread_mutex_unlock(&sd->mu);
+    if (sd->has_smart_thread) /* smartctl is bounded by its timeout */
+        pthread_join(sd->smart_tid, NULL);
+    sd->has_smart_thread = 0;
+    for (size_t i = 0; i < sd->ndirs; i++) {
+        struct storage_dir *d = &sd->dirs[i];
         if (!d->has_thread)
             continue;
         /* a probe stuck in the kernel on a hung disk is not waited for */
-        pthread_mutex_lock(&st->dmu);
+        pthread_mutex_lock(&sd->mu);
         int stuck = d->probe_started_mono && mono_us() - d->probe_started_mono > 1000000;
-        pthread_mutex_unlock(&st->dmu);
+        pthread_mutex_unlock(&sd->mu);
         if (stuck)
             pthread_detach(d->tid);
         else
@@ -434,22 +451,22 @@ static enum storage_dir_state probe_once(struct storage_dir *d, char *why, size_
 }
 
 /* Settles the unfinished segments of a dir that came back (D3). */
-static void recover_dir(struct storage *st, struct storage_dir *d)
+static void recover_dir(struct storage_dirs *sd, struct storage_dir *d)
 {
     struct index_segment *segs = NULL;
     size_t n = 0;
-    if (index_segments_writing(st->ix, &segs, &n))
+    if (index_segments_writing(sd->ix, &segs, &n))
         return;
     int settled = 0;
     for (size_t i = 0; i < n; i++) {
         if (segs[i].dir != d->id)
             continue;
         int held = 0;
-        pthread_mutex_lock(&st->dmu);
-        for (size_t j = 0; j < st->nopen_rows; j++)
-            held |= st->open_rows[j] == segs[i].id;
-        pthread_mutex_unlock(&st->dmu);
-        if (!held && storage_settle_row(st, &segs[i]) == NVR_OK)
+        pthread_mutex_lock(&sd->mu);
+        for (size_t j = 0; j < sd->nopen_rows; j++)
+            held |= sd->open_rows[j] == segs[i].id;
+        pthread_mutex_unlock(&sd->mu);
+        if (!held && sd->settle(sd->settle_arg, &segs[i]) == NVR_OK)
             settled++;
     }
     index_segments_free(&segs, n);
@@ -460,16 +477,16 @@ static void recover_dir(struct storage *st, struct storage_dir *d)
 static void *probe_main(void *arg)
 {
     struct storage_dir *d = arg;
-    struct storage *st = d->st;
-    pthread_mutex_lock(&st->dmu);
-    while (!st->dstop) {
+    struct storage_dirs *sd = d->sd;
+    pthread_mutex_lock(&sd->mu);
+    while (!sd->stop) {
         d->probe_started_mono = mono_us();
-        pthread_mutex_unlock(&st->dmu);
+        pthread_mutex_unlock(&sd->mu);
         char why[256] = "";
         uint64_t size = 0, avail = 0;
         enum storage_dir_state s = probe_once(d, why, sizeof why, &size, &avail);
         int64_t took = mono_us();
-        pthread_mutex_lock(&st->dmu);
+        pthread_mutex_lock(&sd->mu);
         took -= d->probe_started_mono;
         d->probe_started_mono = 0;
         if (s != STORAGE_DIR_OFFLINE) {
@@ -486,9 +503,9 @@ static void *probe_main(void *arg)
         int recover = d->recover;
         d->recover = 0;
         if (recover) {
-            pthread_mutex_unlock(&st->dmu);
-            recover_dir(st, d);
-            pthread_mutex_lock(&st->dmu);
+            pthread_mutex_unlock(&sd->mu);
+            recover_dir(sd, d);
+            pthread_mutex_lock(&sd->mu);
         }
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -498,21 +515,21 @@ static void *probe_main(void *arg)
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
         }
-        while (!st->dstop && pthread_cond_timedwait(&st->dcv, &st->dmu, &until) != ETIMEDOUT)
+        while (!sd->stop && pthread_cond_timedwait(&sd->cv, &sd->mu, &until) != ETIMEDOUT)
             ;
     }
-    pthread_mutex_unlock(&st->dmu);
+    pthread_mutex_unlock(&sd->mu);
     return NULL;
 }
 
 /* ---- what the rest of storage asks ---- */
 
-nvr_err storage_segment_abs(struct storage *st, const struct index_segment *seg, char *out, size_t n)
+nvr_err storage_segment_abs(struct storage_dirs *sd, const struct index_segment *seg, char *out, size_t n)
 {
-    struct storage_dir *d = storage_dir_by_id(st, seg->dir);
+    struct storage_dir *d = storage_dir_by_id(sd, seg->dir);
     if (!d)
         return NVR_ENOTFOUND;
-    if (!storage_dir_readable(st, d))
+    if (!storage_dir_readable(sd, d))
         return NVR_EOFFLINE;
     return storage_dir_abs(d, seg->path, out, n);
 }
@@ -530,40 +547,40 @@ const char *storage_unqualify(const char *q, int64_t *dir)
     return end + 1;
 }
 
-nvr_err storage_qualified_abs(struct storage *st, const char *qpath, char *out, size_t n)
+nvr_err storage_qualified_abs(struct storage_dirs *sd, const char *qpath, char *out, size_t n)
 {
     if (qpath[0] != '@')
-        return storage_abs_path(st, qpath, out, n);
+        return storage_join_path(sd->data_dir, qpath, out, n);
     char *end = NULL;
     long long id = strtoll(qpath + 1, &end, 10);
     if (!end || *end != '/')
         return NVR_EINVAL;
-    struct storage_dir *d = storage_dir_by_id(st, id);
+    struct storage_dir *d = storage_dir_by_id(sd, id);
     if (!d)
         return NVR_ENOTFOUND;
-    if (!storage_dir_readable(st, d))
+    if (!storage_dir_readable(sd, d))
         return NVR_EOFFLINE;
     return storage_dir_abs(d, end + 1, out, n);
 }
 
-int storage_dir_readable(struct storage *st, struct storage_dir *d)
+int storage_dir_readable(struct storage_dirs *sd, struct storage_dir *d)
 {
-    pthread_mutex_lock(&st->dmu);
+    pthread_mutex_lock(&sd->mu);
     deadline(d, mono_us());
     int ok = d->state != STORAGE_DIR_OFFLINE;
-    pthread_mutex_unlock(&st->dmu);
+    pthread_mutex_unlock(&sd->mu);
     return ok;
 }
 
-nvr_err storage_dir_pick(struct storage *st, const char *pin, struct storage_dir **out)
+nvr_err storage_dir_pick(struct storage_dirs *sd, const char *pin, struct storage_dir **out)
 {
     struct storage_dir *best = NULL;
     double best_score = -1;
     int64_t now = mono_us();
     *out = NULL;
-    pthread_mutex_lock(&st->dmu);
-    for (size_t i = 0; i < st->ndirs; i++) {
-        struct storage_dir *d = &st->dirs[i];
+    pthread_mutex_lock(&sd->mu);
+    for (size_t i = 0; i < sd->ndirs; i++) {
+        struct storage_dir *d = &sd->dirs[i];
         deadline(d, now);
         if (!d->writable || d->state != STORAGE_DIR_OK)
             continue;
@@ -580,69 +597,69 @@ nvr_err storage_dir_pick(struct storage *st, const char *pin, struct storage_dir
     /* none works: a read-only (or refusing) one is tried again rather than
      * nothing, so the camera's error stays the disk's own; an offline one
      * never is (D1) */
-    for (size_t i = 0; !best && i < st->ndirs; i++) {
-        struct storage_dir *d = &st->dirs[i];
+    for (size_t i = 0; !best && i < sd->ndirs; i++) {
+        struct storage_dir *d = &sd->dirs[i];
         if (d->writable && d->state == STORAGE_DIR_READONLY && (!best || d->since_us < best->since_us))
             best = d;
     }
     if (best)
         best->open_segments++;
-    pthread_mutex_unlock(&st->dmu);
+    pthread_mutex_unlock(&sd->mu);
     if (!best)
         return NVR_EOFFLINE;
     *out = best;
     return NVR_OK;
 }
 
-void storage_dir_hold(struct storage *st, int64_t row_id)
+void storage_dir_hold(struct storage_dirs *sd, int64_t row_id)
 {
-    pthread_mutex_lock(&st->dmu);
-    if (st->nopen_rows < STORAGE_OPEN_ROWS_MAX)
-        st->open_rows[st->nopen_rows++] = row_id;
-    pthread_mutex_unlock(&st->dmu);
+    pthread_mutex_lock(&sd->mu);
+    if (sd->nopen_rows < STORAGE_OPEN_ROWS_MAX)
+        sd->open_rows[sd->nopen_rows++] = row_id;
+    pthread_mutex_unlock(&sd->mu);
 }
 
-void storage_dir_release(struct storage *st, struct storage_dir *d, int64_t row_id)
+void storage_dir_release(struct storage_dirs *sd, struct storage_dir *d, int64_t row_id)
 {
-    pthread_mutex_lock(&st->dmu);
+    pthread_mutex_lock(&sd->mu);
     if (d && d->open_segments > 0)
         d->open_segments--;
-    for (size_t j = 0; j < st->nopen_rows; j++)
-        if (st->open_rows[j] == row_id) {
-            st->open_rows[j] = st->open_rows[--st->nopen_rows];
+    for (size_t j = 0; j < sd->nopen_rows; j++)
+        if (sd->open_rows[j] == row_id) {
+            sd->open_rows[j] = sd->open_rows[--sd->nopen_rows];
             break;
         }
-    pthread_mutex_unlock(&st->dmu);
+    pthread_mutex_unlock(&sd->mu);
 }
 
-int storage_dir_failed(struct storage *st, struct storage_dir *d, nvr_err rc, const char *what)
+int storage_dir_failed(struct storage_dirs *sd, struct storage_dir *d, nvr_err rc, const char *what)
 {
     if (!d)
         return 0;
     int io = rc == NVR_EIO || rc == NVR_EROFS || rc == NVR_EACCES || rc == NVR_ENOTFOUND || rc == NVR_ETIMEDOUT ||
              rc == NVR_EOFFLINE;
-    pthread_mutex_lock(&st->dmu);
+    pthread_mutex_lock(&sd->mu);
     if (io) {
         char why[256];
         snprintf(why, sizeof why, "%s failed: %s", what, nvr_strerror(rc));
         set_state(d, rc == NVR_EROFS || rc == NVR_EACCES ? STORAGE_DIR_READONLY : STORAGE_DIR_OFFLINE, why);
     }
     int bad = d->state != STORAGE_DIR_OK;
-    pthread_mutex_unlock(&st->dmu);
+    pthread_mutex_unlock(&sd->mu);
     return bad;
 }
 
-nvr_err storage_dirs_status(struct storage *st, int with_usage, struct storage_dir_status **out, size_t *n)
+nvr_err storage_dirs_snapshot(struct storage_dirs *sd, nvr_index *usage_ix, struct storage_dir_status **out, size_t *n)
 {
-    struct storage_dir_status *v = calloc(st->ndirs ? st->ndirs : 1, sizeof *v);
+    struct storage_dir_status *v = calloc(sd->ndirs ? sd->ndirs : 1, sizeof *v);
     *out = NULL;
     *n = 0;
     if (!v)
         return NVR_ENOMEM;
     int64_t now = mono_us();
-    pthread_mutex_lock(&st->dmu);
-    for (size_t i = 0; i < st->ndirs; i++) {
-        struct storage_dir *d = &st->dirs[i];
+    pthread_mutex_lock(&sd->mu);
+    for (size_t i = 0; i < sd->ndirs; i++) {
+        struct storage_dir *d = &sd->dirs[i];
         struct storage_dir_status *s = &v[i];
         deadline(d, now);
         s->id = d->id;
@@ -659,10 +676,10 @@ nvr_err storage_dirs_status(struct storage *st, int with_usage, struct storage_d
         s->open_segments = d->open_segments;
         s->smart = d->smart;
     }
-    size_t count = st->ndirs;
-    pthread_mutex_unlock(&st->dmu);
-    for (size_t i = 0; with_usage && i < count; i++)
-        dir_store_usage(st->rix, v[i].id, &v[i].usage);
+    size_t count = sd->ndirs;
+    pthread_mutex_unlock(&sd->mu);
+    for (size_t i = 0; usage_ix && i < count; i++)
+        dir_store_usage(usage_ix, v[i].id, &v[i].usage);
     *out = v;
     *n = count;
     return NVR_OK;

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * storage_fs.c - the small file-system helpers of storage/ (storage_priv.h):
+ * storage_fs.c - the small file-system helpers of storage/ (storage_fs.h):
  * mkdir -p with durable parents, fsync of a directory, path joins, the
- * SHA-256 of a file.  They know struct storage only for data_dir; every
- * other file of storage/ uses them, and they use none of those files.
+ * SHA-256 of a file.  They know no handle; every other file of storage/
+ * uses them, and they use none of those files.
  */
-#include "storage/storage_priv.h"
+#include "storage/storage_fs.h"
 
 #include "base/err.h"
 #include "base/log.h"
@@ -68,9 +68,9 @@ nvr_err storage_mkdir_p(const char *path)
     return NVR_OK;
 }
 
-nvr_err storage_abs_path(const struct storage *st, const char *rel, char *out, size_t n)
+nvr_err storage_join_path(const char *dir, const char *rel, char *out, size_t n)
 {
-    if (snprintf(out, n, "%s/%s", st->dir, rel) >= (int)n)
+    if (snprintf(out, n, "%s/%s", dir, rel) >= (int)n)
         return NVR_EINVAL;
     return NVR_OK;
 }
@@ -107,22 +107,4 @@ out:
     free(buf);
     sha256_free(&sha);
     return rc;
-}
-
-nvr_err storage_area_dir(struct storage *st, const char *name, char *out, size_t n)
-{
-    if (!name[0] || strspn(name, "abcdefghijklmnopqrstuvwxyz_") != strlen(name))
-        return NVR_EINVAL;
-    int rc = storage_abs_path(st, name, out, n);
-    if (rc)
-        return rc;
-    if (mkdir(out, 0700) == 0) {
-        storage_fsync_dir(st->dir);
-        return NVR_OK;
-    }
-    if (errno == EEXIST)
-        return NVR_OK;
-    int e = errno;
-    nvr_log(NVR_ERROR, NULL, "cannot create directory path=%s error=\"%s\"", out, strerror(e));
-    return nvr_err_from_errno(e);
 }

@@ -31,7 +31,7 @@ nvr_err storage_segment_open_read(struct storage *st, const struct index_segment
     *fd = -1;
     if (seg->archive[0])
         return storage_archive_fetch(st, seg, fd);
-    int rc = storage_segment_abs(st, seg, path, sizeof path);
+    int rc = storage_segment_abs(&st->dirs, seg, path, sizeof path);
     if (rc)
         return rc;
     *fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -50,7 +50,7 @@ nvr_err storage_segment_present(struct storage *st, const struct index_segment *
             *size = seg->bytes;
         return st->s3 ? NVR_OK : NVR_EOFFLINE;
     }
-    int rc = storage_segment_abs(st, seg, path, sizeof path);
+    int rc = storage_segment_abs(&st->dirs, seg, path, sizeof path);
     if (size)
         *size = 0;
     if (rc)

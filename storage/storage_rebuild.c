@@ -91,7 +91,7 @@ nvr_err storage_quarantine(struct storage *st, const char *qualified, char *out,
     if (snprintf(qrel, sizeof qrel, "%s%s/%s", pre, STORAGE_QUARANTINE_DIR, rel) >= (int)sizeof qrel)
         return NVR_EINVAL;
     for (int i = 1;; i++) { /* never over another file */
-        if ((rc = storage_qualified_abs(st, qrel, to, sizeof to)))
+        if ((rc = storage_qualified_abs(&st->dirs, qrel, to, sizeof to)))
             return rc;
         if (lstat(to, &sb) != 0)
             break;
@@ -99,7 +99,7 @@ nvr_err storage_quarantine(struct storage *st, const char *qualified, char *out,
             snprintf(qrel, sizeof qrel, "%s%s/%s.%d", pre, STORAGE_QUARANTINE_DIR, rel, i) >= (int)sizeof qrel)
             return NVR_EINVAL;
     }
-    if ((rc = storage_qualified_abs(st, qualified, from, sizeof from)) ||
+    if ((rc = storage_qualified_abs(&st->dirs, qualified, from, sizeof from)) ||
         (rc = storage_parent_dir(to, dir, sizeof dir)) || (rc = storage_mkdir_p(dir)))
         return rc;
     if (rename(from, to) != 0) {
@@ -128,7 +128,7 @@ static nvr_err scan_file(struct storage *st, const char *qualified, struct index
     const char *rel = storage_unqualify(qualified, &row->dir);
     if ((rc = storage_parse_segment_path(rel, row->camera, &row->start_us)))
         return rc;
-    if ((rc = storage_qualified_abs(st, qualified, path, sizeof path)))
+    if ((rc = storage_qualified_abs(&st->dirs, qualified, path, sizeof path)))
         return rc;
     if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
         return nvr_err_from_errno(errno);
@@ -238,7 +238,7 @@ static int take_damaged_row(struct index_segment *seg, void *arg)
     if (seg->state != INDEX_SEG_COMPLETE || !seg->has_sha256 || seg->frags.n == 0 ||
         seg->init_bytes + fragments_bytes(&seg->frags, seg->frags.n) != seg->bytes)
         return NVR_OK;
-    if (storage_abs_path(rb->st, seg->path, path, sizeof path) || stat(path, &sb) != 0 ||
+    if (storage_join_path(rb->st->dir, seg->path, path, sizeof path) || stat(path, &sb) != 0 ||
         (uint64_t)sb.st_size != seg->bytes)
         return NVR_OK;
     int rc = index_segment_by_path(rb->st->ix, seg->path, &have);
@@ -326,7 +326,8 @@ static nvr_err list_files(struct storage *st, const struct storage_dir *d0, stru
                 if (f->d_name[0] == '.')
                     continue;
                 snprintf(rel, sizeof rel, "%srecordings/%s/%s/%s", pre, c->d_name, day->d_name, f->d_name);
-                if (storage_qualified_abs(st, rel, abs, sizeof abs) || lstat(abs, &sb) != 0 || !S_ISREG(sb.st_mode))
+                if (storage_qualified_abs(&st->dirs, rel, abs, sizeof abs) || lstat(abs, &sb) != 0 ||
+                    !S_ISREG(sb.st_mode))
                     continue;
                 if (list->n == list->cap) {
                     size_t nc = list->cap ? 2 * list->cap : 64;
@@ -396,13 +397,13 @@ nvr_err storage_rebuild_index(struct storage *st, FILE *report, struct storage_r
     }
     /* 2. every file still unknown, on every storage dir that can be read,
      * per camera in start order */
-    for (size_t i = 0; i < st->ndirs; i++) {
-        if (!storage_dir_readable(st, &st->dirs[i])) {
-            fprintf(report, "%s: storage dir offline (%s), its files are not indexed now\n", st->dirs[i].path,
-                    st->dirs[i].reason);
+    for (size_t i = 0; i < st->dirs.ndirs; i++) {
+        struct storage_dir *d = &st->dirs.dirs[i];
+        if (!storage_dir_readable(&st->dirs, d)) {
+            fprintf(report, "%s: storage dir offline (%s), its files are not indexed now\n", d->path, d->reason);
             continue;
         }
-        if ((rc = list_files(st, &st->dirs[i], &list)))
+        if ((rc = list_files(st, d, &list)))
             goto out;
     }
     if (list.n)
@@ -471,7 +472,7 @@ nvr_err storage_rebuild_index(struct storage *st, FILE *report, struct storage_r
         goto out;
     /* 4. the set-aside index is merged: no longer a reason to be degraded */
     char marker[PATH_MAX];
-    if (storage_abs_path(st, STORAGE_DAMAGE_MARKER, marker, sizeof marker) == NVR_OK && unlink(marker) == 0)
+    if (storage_join_path(st->dir, STORAGE_DAMAGE_MARKER, marker, sizeof marker) == NVR_OK && unlink(marker) == 0)
         storage_fsync_dir(st->dir);
     st->damage[0] = '\0';
     nvr_log(NVR_INFO, NULL, "index rebuilt files=%d indexed=%d from_damaged=%d scanned=%d quarantined=%d truncated=%d",
