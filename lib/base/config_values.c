@@ -553,7 +553,7 @@ nvr_err conf_parse_server_names(const struct conf_key *k, const char *val, void 
     size_t o = 0;
     int n = 0;
     for (const char *p = val; *p;) {
-        size_t len = strcspn(p, ", \t");
+        size_t len = strcspn(p, ", \t"), span = len; /* span: what the name takes of val */
         if (len == 0) {
             p++;
             continue;
@@ -574,7 +574,7 @@ nvr_err conf_parse_server_names(const struct conf_key *k, const char *val, void 
         if (++n > 32 || o + len + 2 > sizeof out)
             return NVR_EINVAL;
         join(out, &o, ',', name, len);
-        p += len;
+        p += span; /* past a final dot too */
     }
     if (o == 0)
         return NVR_EINVAL;

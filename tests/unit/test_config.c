@@ -308,6 +308,31 @@ static void test_storage_keys(void)
     }
 }
 
+/* [server] server_name: names or addresses, lower-cased, a final dot
+ * dropped (also before a comma or the end), at most 32. */
+static void test_server_names(void)
+{
+    struct nvr_config *cfg = parse_ok(SERVER "server_name = NVR.Example.org., recorder.test. 192.0.2.7,::1\n");
+    if (cfg) {
+        CHECK_EQ_STR(cfg->server_names, "nvr.example.org,recorder.test,192.0.2.7,::1");
+        nvr_config_free(&cfg);
+    }
+    cfg = parse_ok(SERVER "server_name = nvr.test.\n");
+    if (cfg) {
+        CHECK_EQ_STR(cfg->server_names, "nvr.test");
+        nvr_config_free(&cfg);
+    }
+    static const char *const bad[] = {".", "a b_c", "nvr.test, ."};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct nvr_config *c;
+        char text[256], *errs;
+        snprintf(text, sizeof(text), SERVER "server_name = %s\n", bad[i]);
+        CHECK_EQ_INT(parse(text, &c, &errs), NVR_ECONFIG);
+        CHECK(strstr(errs, "nvr.conf:3: server_name must be") != NULL);
+        free(errs);
+    }
+}
+
 /* [storage] dirs: absolute paths, trailing slashes and spaces trimmed, none
  * twice; a camera's storage_dir must be one of them (or data_dir without). */
 static void test_storage_dirs(void)
@@ -1629,6 +1654,7 @@ int main(int argc, char **argv)
     RUN(test_every_key);
     RUN(test_listen_forms);
     RUN(test_listen_errors);
+    RUN(test_server_names);
     RUN(test_parse_size);
     RUN(test_storage_keys);
     RUN(test_storage_dirs);
