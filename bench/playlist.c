@@ -656,7 +656,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "playlist: cannot re-execute for timing (%s): timing in this process\n", strerror(errno));
         free(av);
     }
-    http_server_tune_allocator(); /* as `nvr run` does before serving */
+    http_server_tune_allocator((size_t)o.cameras); /* as `nvr run` does before serving */
     struct stat sb;
     if (stat(o.db, &sb) != 0 || index_open(&ix, o.db) != NVR_OK) {
         fprintf(stderr, "playlist: cannot open %s\n", o.db);

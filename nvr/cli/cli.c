@@ -392,7 +392,7 @@ int cli_run(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     nvr.started_us = nvr_clock_now_us();
-    http_server_tune_allocator();
+    http_server_tune_allocator(nvr.cfg->ncameras);
     nvr_log_capture_av();
     avformat_network_init();
     /* a full disk is waited out (another program may free space, or a person):

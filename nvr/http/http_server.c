@@ -1299,30 +1299,48 @@ void http_server_stop(struct http_server **sp)
  * and over (a 24-hour playlist, ~3 MB, the reason for the mmap threshold),
  * so those are still reused, and bounds what one burst leaves behind.
  *
- * ARENAS: every thread that calls malloc gets one of up to 8 x cores arenas,
- * and `nvr run` has two threads per camera; each arena keeps its own free
- * memory and high-water mark, so the retained memory multiplies with their
- * number.  Contention only happens between threads running at the same
- * moment, at most one per core: one arena per core (2 to 8) is enough.
- * MALLOC_ARENA_MAX in the environment still wins.
+ * ARENAS: every thread that calls malloc gets one of the arenas, and `nvr
+ * run` has two threads per camera; each arena keeps its own free memory and
+ * high-water mark, so the retained memory multiplies with their number.
+ * One arena per core (2 to 8) is enough against contention, and is what a
+ * small site gets.  But an arena's large-chunk paths (freed frames sorted
+ * into size-ordered bins, neighbours merged) cost more per frame the more
+ * cameras' frames it holds: with 2 arenas, 256 cameras cost 1.20x per stream
+ * of 64, with 16 arenas 0.95x (bench/README.md, issue 21, "the 256-camera
+ * curve on another machine"), at the same RSS per camera.  So a site with
+ * many cameras gets one arena per ALLOC_CAMERAS_PER_ARENA cameras, up to
+ * ALLOC_ARENAS_MAX: the memory an arena keeps is then shared by that many
+ * cameras.  glibc fixes the count when the first thread needs an arena, so
+ * it follows the cameras configured at start-up.  MALLOC_ARENA_MAX in the
+ * environment still wins.
  *
  * Neither bound reaches freed memory below the top of an arena (a long-lived
  * object allocated after a burst pins the top): http_server_trim_allocator
  * returns those pages, once a minute from the main thread. */
 #define ALLOC_TRIM_BYTES (8 * 1024 * 1024)
 #define ALLOC_ARENAS_MIN 2
-#define ALLOC_ARENAS_MAX 8
+#define ALLOC_ARENAS_CORES_MAX 8 /* one per core up to this */
+#define ALLOC_ARENAS_MAX 16
+#define ALLOC_CAMERAS_PER_ARENA 16
 
-void http_server_tune_allocator(void)
+int http_server_allocator_arenas(size_t cameras)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cores < ALLOC_ARENAS_MIN         ? ALLOC_ARENAS_MIN
+            : cores > ALLOC_ARENAS_CORES_MAX ? ALLOC_ARENAS_CORES_MAX
+                                             : (int)cores;
+    size_t by_cameras = (cameras + ALLOC_CAMERAS_PER_ARENA - 1) / ALLOC_CAMERAS_PER_ARENA;
+    if (by_cameras > ALLOC_ARENAS_MAX)
+        by_cameras = ALLOC_ARENAS_MAX;
+    return (size_t)n < by_cameras ? (int)by_cameras : n;
+}
+
+void http_server_tune_allocator(size_t cameras)
 {
     mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, ALLOC_TRIM_BYTES);
-    if (!getenv("MALLOC_ARENA_MAX")) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        mallopt(M_ARENA_MAX, (int)(n < ALLOC_ARENAS_MIN   ? ALLOC_ARENAS_MIN
-                                   : n > ALLOC_ARENAS_MAX ? ALLOC_ARENAS_MAX
-                                                          : n));
-    }
+    if (!getenv("MALLOC_ARENA_MAX"))
+        mallopt(M_ARENA_MAX, http_server_allocator_arenas(cameras));
 }
 
 void http_server_trim_allocator(void)

@@ -122,8 +122,14 @@ void http_server_stop(struct http_server **s);
  * playlist is ~3 MB) are built in memory, and with glibc's defaults each one
  * is mmap'ed fresh and returned to the kernel afterwards, costing ~1000 page
  * faults a request.  Raises the mmap and trim thresholds so such buffers are
- * reused from the heap.  Call once at start-up, before threads start. */
-void http_server_tune_allocator(void);
+ * reused from the heap, and sets the number of arenas for this many cameras
+ * (http_server_allocator_arenas).  Call once at start-up, before threads
+ * start. */
+void http_server_tune_allocator(size_t cameras);
+
+/* The arenas glibc may make for a recorder of this many cameras: one per
+ * core (2 to 8), or one per 16 cameras when that is more (at most 16). */
+int http_server_allocator_arenas(size_t cameras);
 
 /* Returns the free pages the allocator keeps inside its arenas to the kernel
  * (malloc_trim): what the thresholds above cannot bound.  Call now and then
