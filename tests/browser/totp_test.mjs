@@ -100,7 +100,10 @@ try {
   // ---- the policy sends an admin without TOTP to enrolment ----
   await password(page, 'boss', BOSS_PW);
   await page.waitForURL(/account\.html/, { timeout: 10000 });
-  check(await page.locator('#totp-required').isVisible(), 'boss lands on account.html, told a second factor is required');
+  // account.js shows the notice once GET /api/v1/account/totp has answered,
+  // which may be after the page's load event: wait for it.
+  check(await waitFor(() => page.locator('#totp-required').isVisible(), 10000),
+        'boss lands on account.html, told a second factor is required');
   await page.goto(BASE + '/users.html');
   await page.waitForURL(/account\.html/, { timeout: 10000 });
   check(true, 'another page sends him back to enrolment');
