@@ -35,6 +35,7 @@
  * Exit status: 0 after printing results (whether or not targets are met),
  * 1 if it could not measure, 2 on bad usage.  See bench/README.md.
  */
+#include "base/alloc.h"
 #include "base/err.h"
 #include "playback/hls.h"
 #include "http/http_server.h"
@@ -656,7 +657,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "playlist: cannot re-execute for timing (%s): timing in this process\n", strerror(errno));
         free(av);
     }
-    http_server_tune_allocator((size_t)o.cameras); /* as `nvr run` does before serving */
+    nvr_alloc_tune((size_t)o.cameras); /* as `nvr run` does before serving */
     struct stat sb;
     if (stat(o.db, &sb) != 0 || index_open(&ix, o.db) != NVR_OK) {
         fprintf(stderr, "playlist: cannot open %s\n", o.db);

@@ -10,6 +10,7 @@
  */
 #include "cli/cli.h"
 
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/err.h"
@@ -44,7 +45,7 @@
 
 #define OPEN_RETRY_S 2  /* storage_open again after a full disk */
 #define LOG_TICK_S 5    /* access log upkeep: aggregates flushed, checkpoints due */
-#define TRIM_EVERY_S 60 /* allocator: free pages back to the kernel (http_server_trim_allocator) */
+#define TRIM_EVERY_S 60 /* allocator: free pages back to the kernel (nvr_alloc_trim) */
 #define RETENTION_INTERVAL_US                                                                                          \
     2000000 /* a pass every 2 s: cheap (usage is kept by                                                               \
              * triggers) and keeps overshoot small */
@@ -392,7 +393,7 @@ int cli_run(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     nvr.started_us = nvr_clock_now_us();
-    http_server_tune_allocator(nvr.cfg->ncameras);
+    nvr_alloc_tune(nvr.cfg->ncameras);
     nvr_log_capture_av();
     avformat_network_init();
     /* a full disk is waited out (another program may free space, or a person):
@@ -482,12 +483,12 @@ int cli_run(int argc, char **argv)
         access_log_head(storage_index(nvr.st), &anchor.last_id, h);
         anchor.last_us = nvr_clock_now_us();
     }
-    /* memory that stops growing (issue 20): see http_server_tune_allocator. On a
+    /* memory that stops growing (issue 20): see nvr_alloc_tune. On a
      * deadline, not after a quiet minute: reloads may come more often than that */
     int64_t next_trim_us = nvr_clock_mono_us() + TRIM_EVERY_S * 1000000LL;
     for (;;) {
         if (nvr_clock_mono_us() >= next_trim_us) {
-            http_server_trim_allocator();
+            nvr_alloc_trim();
             next_trim_us = nvr_clock_mono_us() + TRIM_EVERY_S * 1000000LL;
         }
         struct timespec tick = {LOG_TICK_S, 0};

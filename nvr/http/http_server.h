@@ -118,25 +118,6 @@ int http_server_is_tls(const struct http_server *s);
 /* Stops accepting, finishes requests in flight, frees; sets *s NULL. */
 void http_server_stop(struct http_server **s);
 
-/* Tunes glibc's allocator for serving: responses of a few MB (a 24-hour
- * playlist is ~3 MB) are built in memory, and with glibc's defaults each one
- * is mmap'ed fresh and returned to the kernel afterwards, costing ~1000 page
- * faults a request.  Raises the mmap and trim thresholds so such buffers are
- * reused from the heap, and sets the number of arenas for this many cameras
- * (http_server_allocator_arenas).  Call once at start-up, before threads
- * start. */
-void http_server_tune_allocator(size_t cameras);
-
-/* The arenas glibc may make for a recorder of this many cameras: one per
- * core (2 to 8), or one per 16 cameras when that is more (at most 16). */
-int http_server_allocator_arenas(size_t cameras);
-
-/* Returns the free pages the allocator keeps inside its arenas to the kernel
- * (malloc_trim): what the thresholds above cannot bound.  Call now and then
- * (`nvr run`: every TRIM_EVERY_S from the main thread).  It walks the free
- * lists under each arena's lock: threads allocating meanwhile wait (7 to 60 ms
- * with 32 cameras on a loaded 2-core machine).  Logs when it took 200 ms or more. */
-void http_server_trim_allocator(void);
 
 /* Writes the request counters in Prometheus text format (nothing for s NULL:
  * a request served before http_server_start returned). */

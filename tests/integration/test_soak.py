@@ -12,7 +12,7 @@ about two and a half minutes.  Checks, none of them a timing:
     above it (a leak of one per reload would be ~50);
   - resident anonymous memory (RssAnon) a minute after the churn, idle (nvr
     hands what it freed back to the kernel once a minute, see
-    http_server_tune_allocator), is at most IDLE_RISE_MAX_MB above what it
+    nvr_alloc_tune), is at most IDLE_RISE_MAX_MB above what it
     was cold (3 s after the cameras connected).  The server before that
     change (128 MiB trim threshold, 16 arenas, no trim) kept +17 MB here, so
     this fails on it.  The bound is 12 MB: the cold sample is taken during
