@@ -125,19 +125,35 @@ static int parse_percent(const char *s, double *out)
     return 0;
 }
 
-/* A host name or dotted IPv4 address (no IPv6: that needs brackets). */
+/* A host name or dotted IPv4 address (no IPv6: that needs brackets).  A
+ * name is labels of 1 to 63 letters, digits and hyphens, none starting or
+ * ending with a hyphen, joined by dots (RFC 1123), with at most one final
+ * dot: "nvr..test" or "-nvr.test" is no name a client can send. */
 static int valid_host(const char *h, size_t n)
 {
     int all_numeric = 1;
+    size_t label = 0; /* length of the label being read */
     if (n == 0 || n > 253)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char c = h[i];
-        if (!(conf_is_digit(c) || c == '.' || c == '-' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+        if (c == '.') {
+            if (label == 0 || h[i - 1] == '-')
+                return 0;
+            label = 0;
+            continue;
+        }
+        if (!(conf_is_digit(c) || c == '-' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
             return 0;
-        if (!conf_is_digit(c) && c != '.')
+        if (++label > 63 || (c == '-' && label == 1))
+            return 0;
+        if (!conf_is_digit(c))
             all_numeric = 0;
     }
+    if (label > 0 && h[n - 1] == '-')
+        return 0;
+    if (label == 0 && n == 1) /* "." alone */
+        return 0;
     if (all_numeric) {
         char buf[254];
         struct in_addr a;
@@ -569,8 +585,8 @@ nvr_err conf_parse_server_names(const struct conf_key *k, const char *val, void 
         for (size_t i = 0; i < len; i++)
             if (name[i] >= 'A' && name[i] <= 'Z')
                 name[i] = (char)(name[i] - 'A' + 'a');
-        if (!valid_host(name, len) && inet_pton(AF_INET6, name, &a6) != 1)
-            return NVR_EINVAL;
+        if (name[len - 1] == '.' || (!valid_host(name, len) && inet_pton(AF_INET6, name, &a6) != 1))
+            return NVR_EINVAL; /* one final dot only, dropped above */
         if (++n > 32 || o + len + 2 > sizeof out)
             return NVR_EINVAL;
         join(out, &o, ',', name, len);

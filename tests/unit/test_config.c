@@ -200,6 +200,8 @@ static void test_listen_forms(void)
         {"localhost:80", "localhost", 80},
         {"0.0.0.0:1", "0.0.0.0", 1},
         {"nvr.school.example:8443", "nvr.school.example", 8443},
+        {"nvr.school.example.:8443", "nvr.school.example.", 8443},
+        {"cam-1.x-y.example:80", "cam-1.x-y.example", 80},
     };
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
         char text[256];
@@ -218,6 +220,7 @@ static void test_listen_errors(void)
     static const char *const bad[] = {
         "::1:8080",      "[::1]8080",    "[::1]:", "[zz]:80",  "[]:80",      "127.0.0.1:0", "127.0.0.1:65536",
         "127.0.0.1:80x", "host name:80", "*:8080", "1.2.3:80", "127.0.0.1:", "-1",          "",
+        "nvr..test:80",  "-nvr:80",      "nvr-:80", ".:80",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char text[256], want[256];
@@ -322,7 +325,9 @@ static void test_server_names(void)
         CHECK_EQ_STR(cfg->server_names, "nvr.test");
         nvr_config_free(&cfg);
     }
-    static const char *const bad[] = {".", "a b_c", "nvr.test, ."};
+    static const char *const bad[] = {".",        "a b_c",     "nvr.test, .", "nvr..test", ".nvr.test",
+                                      "-nvr.test", "nvr-.test", "nvr.test-",   "nvr.test..",
+                                      "a123456789012345678901234567890123456789012345678901234567890123.test"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct nvr_config *c;
         char text[256], *errs;
