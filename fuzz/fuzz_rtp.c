@@ -3,7 +3,8 @@
  * fuzz_rtp.c - the RTSP reader's byte-stream parsers on arbitrary bytes:
  * the interleaved framing and RTSP reply heads (rtsp_frame_next), then every
  * frame found fed as an RTP packet to an H.264, an H.265, an AAC, an
- * MP4A-LATM and a G.711 depacketizer, and as RTCP to the sender-report parser;
+ * MP4A-LATM, a G.711 and an H.265-with-DONL-fields depacketizer (by the
+ * channel byte), and as RTCP to the sender-report parser;
  * every frame also through the UDP reorder buffer (rtp_reorder.c, the channel
  * byte advancing its clock) into another (H.264) depacketizer.
  */
@@ -36,13 +37,14 @@ static int emit(void *ctx, const uint8_t *pkt, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    enum { N = 5 };
+    enum { N = 6 };
     struct sdp_media media[N] = {
         {.codec = SDP_CODEC_H264, .clock_rate = 90000},
         {.codec = SDP_CODEC_H265, .clock_rate = 90000},
         {.codec = SDP_CODEC_AAC, .clock_rate = 48000, .size_length = 13, .index_length = 3, .index_delta_length = 3},
         {.codec = SDP_CODEC_AAC_LATM, .clock_rate = 48000},
         {.codec = SDP_CODEC_PCMU, .clock_rate = 8000},
+        {.codec = SDP_CODEC_H265, .clock_rate = 90000, .max_don_diff = 8}, /* DONL fields */
     };
     struct rtp_depack *d[N] = {NULL};
     for (int i = 0; i < N; i++)

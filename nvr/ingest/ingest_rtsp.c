@@ -81,6 +81,7 @@ struct track {
     int64_t sr_wall_us; /* the report's NTP time, Unix us */
     int64_t sr_mono_us; /* when it arrived (for the RR's DLSR) */
     uint64_t lost_logged;
+    uint64_t malformed_logged;
     struct rtp_udp *udp;    /* RTP over UDP only */
     struct rtp_reorder *ro; /* RTP over UDP, recorded tracks */
     uint64_t reordered_logged;
@@ -424,7 +425,8 @@ static void send_rr(struct ingest_rtsp *in, struct track *t)
         rtsp_client_send_frame(in->c, t->rtcp_ch, b, end);
 }
 
-/* Logs the loss and reordering since the last line, if any. */
+/* Logs the loss, malformed packets and reordering since the last line, if
+ * any. */
 static void log_loss(struct ingest_rtsp *in, struct track *t)
 {
     const struct rtp_stats *st = rtp_depack_stats(t->dp);
@@ -433,6 +435,13 @@ static void log_loss(struct ingest_rtsp *in, struct track *t)
                 t == in->video ? "video" : "audio", (unsigned long long)(st->lost - t->lost_logged),
                 (unsigned long long)st->lost, (unsigned long long)st->frames_dropped);
         t->lost_logged = st->lost;
+    }
+    if (st->malformed > t->malformed_logged) { /* what the depacketizer cannot read: not recorded */
+        nvr_log(NVR_WARN, in->o->camera,
+                "rtp packets malformed track=%s malformed=%llu total_malformed=%llu frames_dropped=%llu",
+                t == in->video ? "video" : "audio", (unsigned long long)(st->malformed - t->malformed_logged),
+                (unsigned long long)st->malformed, (unsigned long long)st->frames_dropped);
+        t->malformed_logged = st->malformed;
     }
     const struct rtp_reorder_stats *rs = t->ro ? rtp_reorder_stats(t->ro) : NULL;
     if (rs && rs->reordered > t->reordered_logged) {

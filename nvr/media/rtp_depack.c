@@ -16,6 +16,15 @@
  * that of the largest access unit seen.  `nal_off` holds where each start
  * code of the access unit in `buf` was written; a video frame carries them
  * as its nal_layout (base/nal_layout.h), after its padding.
+ *
+ * H.265 with DONL fields (`donl`, sprop-max-don-diff > 0): each unit's
+ * decoding order number (DON) is noted beside its offset (`nal_don`).  The
+ * sender may send the units of an access unit out of decoding order; at its
+ * end they are put back in DON order (`au_reordered`).  Units of different
+ * access units interleaved (a DON at or before the previous access unit's
+ * last, by at most max_don_diff) are not put back: that access unit is
+ * counted malformed and dropped, as after a loss.  A DON that goes back by
+ * more than max_don_diff is a new numbering (the sender restarted).
  */
 #include "media/rtp_depack.h"
 
@@ -54,6 +63,15 @@ struct rtp_depack {
     int64_t au_ts;
     int au_open, au_damaged, au_key, au_recovery, au_slice;
     int fu_open;
+    int donl;          /* H.265: DONL/DOND fields in the payloads */
+    int max_don_diff;  /* sprop-max-don-diff */
+    uint16_t don;      /* the DON of the unit being started */
+    uint16_t *nal_don; /* donl: the DON of each unit in buf, beside nal_off */
+    int au_reordered;  /* donl: a unit came before an earlier one's DON */
+    int have_last_don; /* last_don holds the previous access unit's highest DON */
+    uint16_t last_don;
+    uint8_t *spare; /* donl: where a reordered access unit is rebuilt */
+    size_t spare_cap;
     int damage_next; /* the next frame to begin may lack its start */
     int need_key;
     size_t aac_expected; /* size of a fragmented AAC frame, 0 if none */
@@ -63,6 +81,11 @@ struct rtp_depack {
 
     struct rtp_stats st;
 };
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -114,6 +137,8 @@ nvr_err rtp_depack_create(struct rtp_depack **out, const struct sdp_media *m)
     d->index_length = m->index_length;
     d->index_delta_length = m->index_delta_length;
     d->channels = m->channels > 0 ? m->channels : 1;
+    d->donl = m->codec == SDP_CODEC_H265 && m->max_don_diff > 0;
+    d->max_don_diff = m->max_don_diff;
     *out = d;
     return NVR_OK;
 }
@@ -128,6 +153,8 @@ void rtp_depack_destroy(struct rtp_depack **dp)
     free(d->q);
     free(d->buf);
     free(d->nal_off);
+    free(d->nal_don);
+    free(d->spare);
     free(d);
     *dp = NULL;
 }
@@ -161,6 +188,37 @@ static nvr_err append(struct rtp_depack *d, const uint8_t *p, size_t n)
     return NVR_OK;
 }
 
+/* Whether DON a comes before DON b in decoding order (modulo 2^16): for
+ * the units of one access unit, which lie close together. */
+static int don_less(uint16_t a, uint16_t b)
+{
+    uint16_t back = (uint16_t)(b - a);
+    return back != 0 && back < 0x8000;
+}
+
+/* Whether DON a is before DON b by at most max_don_diff: a unit of an
+ * earlier access unit sent late.  Further back is a new numbering. */
+static int don_before(const struct rtp_depack *d, uint16_t a, uint16_t b)
+{
+    int back = (int)(uint16_t)(b - a);
+    return back > 0 && back <= d->max_don_diff;
+}
+
+/* donl: the DON of the unit starting now, against the previous access unit
+ * (interleaved: damaged) and the units before it in this one. */
+static void note_don(struct rtp_depack *d)
+{
+    uint16_t *dn = &d->nal_don[d->nnal];
+    *dn = d->don;
+    if (d->have_last_don && (d->don == d->last_don || don_before(d, d->don, d->last_don))) {
+        d->st.malformed++; /* a unit of an earlier access unit: interleaved */
+        d->au_damaged = 1;
+    }
+    for (size_t i = 0; i < d->nnal; i++)
+        if (don_less(d->don, d->nal_don[i]))
+            d->au_reordered = 1;
+}
+
 /* Notes that a start code is about to be written at d->len (a new access
  * unit begins at 0). */
 static nvr_err note_start(struct rtp_depack *d)
@@ -173,9 +231,63 @@ static nvr_err note_start(struct rtp_depack *d)
         if (!o)
             return NVR_ENOMEM;
         d->nal_off = o;
+        if (d->donl) {
+            uint16_t *dn = realloc(d->nal_don, cap * sizeof *dn);
+            if (!dn)
+                return NVR_ENOMEM;
+            d->nal_don = dn;
+        }
         d->nal_cap = cap;
     }
+    if (d->donl)
+        note_don(d);
     d->nal_off[d->nnal++] = (uint32_t)d->len;
+    return NVR_OK;
+}
+
+/* Rebuilds the access unit in buf with its units in DON order (the order
+ * they were sent in among equals), swapping buf and spare. */
+static nvr_err reorder_units(struct rtp_depack *d)
+{
+    size_t n = d->nnal;
+    if (d->spare_cap < d->cap) {
+        uint8_t *b = realloc(d->spare, d->cap);
+        if (!b)
+            return NVR_ENOMEM;
+        d->spare = b;
+        d->spare_cap = d->cap;
+    }
+    uint8_t *scratch = malloc(n * (2 * sizeof(uint32_t) + sizeof(uint16_t) + 1));
+    if (!scratch)
+        return NVR_ENOMEM;
+    uint32_t *off = (uint32_t *)scratch, *len = off + n;
+    uint16_t *don = (uint16_t *)(len + n);
+    uint8_t *taken = (uint8_t *)(don + n);
+    for (size_t i = 0; i < n; i++) {
+        len[i] = (uint32_t)((i + 1 < n ? d->nal_off[i + 1] : d->len) - d->nal_off[i]);
+        taken[i] = 0;
+    }
+    size_t at = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t j = n;
+        for (size_t i = 0; i < n; i++)
+            if (!taken[i] && (j == n || don_less(d->nal_don[i], d->nal_don[j])))
+                j = i;
+        taken[j] = 1;
+        memcpy(d->spare + at, d->buf + d->nal_off[j], len[j]);
+        off[k] = (uint32_t)at;
+        don[k] = d->nal_don[j];
+        at += len[j];
+    }
+    memcpy(d->nal_off, off, n * sizeof *off);
+    memcpy(d->nal_don, don, n * sizeof *don);
+    free(scratch);
+    uint8_t *b = d->buf;
+    size_t cap = d->cap;
+    d->buf = d->spare;
+    d->cap = d->spare_cap;
+    d->spare = b;
+    d->spare_cap = cap;
     return NVR_OK;
 }
 
@@ -258,8 +370,20 @@ static nvr_err finish_au(struct rtp_depack *d)
         d->st.frames_dropped++;
     } else {
         d->need_key = 0;
-        rc = emit(d, d->buf, d->len, d->au_ts, key);
+        if (d->au_reordered)
+            rc = reorder_units(d);
+        if (rc == NVR_OK)
+            rc = emit(d, d->buf, d->len, d->au_ts, key);
     }
+    if (d->donl && d->len > 0) {
+        uint16_t hi = d->nal_don[0];
+        for (size_t i = 1; i < d->nnal; i++)
+            if (don_less(hi, d->nal_don[i]))
+                hi = d->nal_don[i];
+        d->last_don = hi;
+        d->have_last_don = 1;
+    }
+    d->au_reordered = 0;
     d->au_open = d->au_damaged = d->au_key = d->au_recovery = d->au_slice = 0;
     d->fu_open = 0;
     d->len = 0;
@@ -311,10 +435,44 @@ static nvr_err add_nal(struct rtp_depack *d, const uint8_t *nal, size_t n)
     return NVR_OK;
 }
 
-/* Aggregation packet body: 16-bit size + NAL unit, repeated. */
-static nvr_err add_aggregate(struct rtp_depack *d, const uint8_t *p, size_t n)
+/* An H.265 single NAL unit packet with a DONL field between the unit's
+ * 2-byte header and its payload (RFC 7798 4.4.1). */
+static nvr_err add_nal_donl(struct rtp_depack *d, const uint8_t *p, size_t n)
 {
-    while (n >= 2) {
+    static const uint8_t sc[4] = {0, 0, 0, 1};
+    int rc;
+    if (n < 4) {
+        d->st.malformed++;
+        d->au_damaged = 1;
+        return NVR_OK;
+    }
+    d->don = rd16(p + 2);
+    note_nal(d, p, 2);
+    if ((rc = reserve(d, n + 2)) || (rc = note_start(d)))
+        return rc;
+    memcpy(d->buf + d->len, sc, 4);
+    memcpy(d->buf + d->len + 4, p, 2);
+    memcpy(d->buf + d->len + 6, p + 4, n - 4);
+    d->len += n + 2;
+    return NVR_OK;
+}
+
+/* Aggregation packet body: 16-bit size + NAL unit, repeated; with `donl`
+ * (H.265) the first unit is preceded by a 16-bit DONL and each next one by
+ * an 8-bit DOND (RFC 7798 4.4.2). */
+static nvr_err add_aggregate(struct rtp_depack *d, const uint8_t *p, size_t n, int donl)
+{
+    for (int first = 1; n >= 2; first = 0) {
+        size_t dn = donl ? (first ? 2 : 1) : 0;
+        if (n < dn + 2) {
+            d->st.malformed++;
+            d->au_damaged = 1;
+            return NVR_OK;
+        }
+        if (donl)
+            d->don = first ? rd16(p) : (uint16_t)(d->don + p[0] + 1);
+        p += dn;
+        n -= dn;
         size_t size = (size_t)(p[0] << 8 | p[1]);
         p += 2;
         n -= 2;
@@ -366,7 +524,7 @@ static nvr_err push_h264(struct rtp_depack *d, const uint8_t *p, size_t n)
     if (t >= 1 && t <= 23)
         return add_nal(d, p, n);
     if (t == 24)
-        return add_aggregate(d, p + 1, n - 1);
+        return add_aggregate(d, p + 1, n - 1, 0);
     if (t == 28 && n >= 2) {
         uint8_t hdr = (uint8_t)((p[0] & 0xe0) | (p[1] & 0x1f));
         return add_fragment(d, p[1] & 0x80, p[1] & 0x40, &hdr, 1, p + 2, n - 2);
@@ -384,12 +542,16 @@ static nvr_err push_h265(struct rtp_depack *d, const uint8_t *p, size_t n)
     }
     int t = (p[0] >> 1) & 0x3f;
     if (t < 48)
-        return add_nal(d, p, n);
+        return d->donl ? add_nal_donl(d, p, n) : add_nal(d, p, n);
     if (t == 48)
-        return add_aggregate(d, p + 2, n - 2);
-    if (t == 49 && n >= 3) {
+        return add_aggregate(d, p + 2, n - 2, d->donl);
+    /* a fragmentation unit: the start one carries a DONL after its FU header */
+    size_t dl = d->donl && n >= 3 && (p[2] & 0x80) ? 2 : 0;
+    if (t == 49 && n >= 3 + dl) {
         uint8_t hdr[2] = {(uint8_t)((p[0] & 0x81) | (p[2] & 0x3f) << 1), p[1]};
-        return add_fragment(d, p[2] & 0x80, p[2] & 0x40, hdr, 2, p + 3, n - 3);
+        if (dl)
+            d->don = rd16(p + 3);
+        return add_fragment(d, p[2] & 0x80, p[2] & 0x40, hdr, 2, p + 3 + dl, n - 3 - dl);
     }
     d->st.malformed++; /* PACI or reserved */
     d->au_damaged = 1;
@@ -589,6 +751,7 @@ static void on_loss(struct rtp_depack *d, int64_t ts)
     int same = d->au_open && d->au_ts == ts;
     if (d->au_open)
         d->au_damaged = 1;
+    d->have_last_don = 0; /* the lost packets may have held any DON */
     d->damage_next = !same;
     d->need_key = 1;
 }

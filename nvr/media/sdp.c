@@ -255,6 +255,10 @@ static nvr_err apply_fmtp(struct sdp_media *m, struct slice fmtp)
             if (m->codec == SDP_CODEC_H265) {
                 if (strcasecmp(k, h265_keys[pass]) == 0)
                     rc = append_nal_list(m, val);
+                else if (pass == 0 && strcasecmp(k, "sprop-max-don-diff") == 0) {
+                    long v = slice_int(val);
+                    m->max_don_diff = v > 32767 ? 32767 : (int)v;
+                }
             } else if (m->codec == SDP_CODEC_H264) {
                 if (strcasecmp(k, "sprop-parameter-sets") == 0)
                     rc = append_nal_list(m, val);

@@ -50,6 +50,8 @@ struct sdp_media {
     uint8_t *extradata;            /* av_malloc'ed with zeroed padding; NULL if none */
     int extradata_size;
     int packetization_mode; /* H.264 */
+    int max_don_diff;       /* H.265 sprop-max-don-diff (0 to 32767): above 0 the
+                             * payloads carry DONL/DOND fields (RFC 7798 4.4) */
     int size_length;        /* AAC AU-header field widths in bits */
     int index_length;
     int index_delta_length;

@@ -3,7 +3,7 @@
 # make_clip.sh - make a test clip for nvr-test-camera with Debian's ffmpeg.
 #
 #   make_clip.sh OUT.mp4 h264|h265 [--audio] [--audio-codec aac|pcmu|pcma|l16] [--size WxH]
-#                [--seconds S] [--bitrate KBIT] [--bframes N] [--open-gop]
+#                [--seconds S] [--bitrate KBIT] [--bframes N] [--open-gop] [--slices N]
 #
 # Video: testsrc2 at 25 fps with the `noise` filter on top (so the encoder
 # cannot compress it to nothing and the bitrate is realistic), libx264 or
@@ -12,7 +12,8 @@
 # --bframes N: up to N B-frames between anchors, as the encoder's defaults
 # use them (x264: adaptive, B-pyramid from 2; x265: adaptive); --open-gop:
 # keyframes after the first are open (x264 open-gop, x265 CRA with leading
-# pictures), as x265's defaults make them.
+# pictures), as x265's defaults make them.  --slices N: each picture in N
+# slices (NAL units), as cameras that encode in parallel send them.
 # Audio (--audio): a 1 kHz sine, AAC-LC mono 48 kHz at 64 kbit/s.
 # --audio-codec (implies --audio): aac as above; pcmu/pcma: the sine as G.711
 # u-law/A-law mono 8 kHz, l16: as 16-bit big-endian PCM mono 8 kHz (a codec
@@ -22,7 +23,7 @@
 set -eu
 
 usage() {
-    echo "usage: $0 OUT.mp4|OUT.mov h264|h265 [--audio] [--audio-codec aac|pcmu|pcma|l16] [--size WxH] [--seconds S] [--bitrate KBIT] [--bframes N] [--open-gop]" >&2
+    echo "usage: $0 OUT.mp4|OUT.mov h264|h265 [--audio] [--audio-codec aac|pcmu|pcma|l16] [--size WxH] [--seconds S] [--bitrate KBIT] [--bframes N] [--open-gop] [--slices N]" >&2
     exit 2
 }
 
@@ -37,6 +38,7 @@ seconds=10
 bitrate=1000
 bframes=0
 opengop=0
+slices=
 while [ $# -gt 0 ]; do
     case $1 in
     --audio) audio=1; shift ;;
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
     --bitrate) [ $# -ge 2 ] || usage; bitrate=$2; shift 2 ;;
     --bframes) [ $# -ge 2 ] || usage; bframes=$2; shift 2 ;;
     --open-gop) opengop=1; shift ;;
+    --slices) [ $# -ge 2 ] || usage; slices=$2; shift 2 ;;
     *) usage ;;
     esac
 done
@@ -55,6 +58,7 @@ case $size in *x*) ;; *) echo "$0: bad --size '$size'" >&2; exit 2 ;; esac
 case $seconds in '' | *[!0-9]*) echo "$0: bad --seconds '$seconds'" >&2; exit 2 ;; esac
 case $bitrate in '' | *[!0-9]*) echo "$0: bad --bitrate '$bitrate'" >&2; exit 2 ;; esac
 case $bframes in '' | *[!0-9]*) echo "$0: bad --bframes '$bframes'" >&2; exit 2 ;; esac
+case $slices in '') ;; *[!0-9]* | 0) echo "$0: bad --slices '$slices'" >&2; exit 2 ;; *) slices=:slices=$slices ;; esac
 [ "$seconds" -gt 0 ] && [ "$bitrate" -gt 0 ] || { echo "$0: --seconds and --bitrate must be > 0" >&2; exit 2; }
 case $acodec in aac | pcmu | pcma | l16) ;; *) echo "$0: bad --audio-codec '$acodec'" >&2; exit 2 ;; esac
 if [ "$acodec" != aac ]; then
@@ -68,11 +72,11 @@ h264)
     preset=ultrafast
     [ "$bframes" -gt 0 ] && preset=superfast
     venc="-c:v libx264 -preset $preset -g 50 -keyint_min 50 -sc_threshold 0 -bf $bframes
-          -x264-params open-gop=$opengop"
+          -x264-params open-gop=$opengop$slices"
     ;;
 h265)
     venc="-c:v libx265 -preset ultrafast -g 50 -bf $bframes
-          -x265-params keyint=50:min-keyint=50:bframes=$bframes:scenecut=0:open-gop=$opengop:log-level=error
+          -x265-params keyint=50:min-keyint=50:bframes=$bframes:scenecut=0:open-gop=$opengop$slices:log-level=error
           -tag:v hvc1"
     ;;
 *) usage ;;

@@ -11,7 +11,9 @@
  * clip from its first frame, in real time, looped, with its own SSRC, random
  * first sequence number and timestamp, both advancing across loops, and RTCP
  * sender reports (at PLAY, then every 5 s) tying RTP time to the wall clock.
- * Mounts /camN as nvr-test-camera --mounts N.
+ * Mounts /camN as nvr-test-camera --mounts N.  --donl in-order|reversed: H.265
+ * with DONL fields, each access unit's NAL units sent in decoding order or
+ * last first (replay_clip.h).
  *
  * One thread, one epoll: every TICK_MS the playing clients send what is due:
  * one writev per access unit (a 16-byte header per packet written for the
@@ -50,6 +52,7 @@
 struct opts {
     const char *clip, *bind, *mount;
     int port, mounts, audio;
+    enum replay_donl donl; /* --donl in-order|reversed (H.265) */
     int packet_writes; /* one writev per RTP packet, as most cameras send */
 };
 
@@ -593,7 +596,7 @@ static void serve(struct server *s)
 static int usage(void)
 {
     fprintf(stderr, "usage: nvr-replay-camera --clip FILE [--port N] [--bind ADDR] [--mount PATH] [--mounts N] "
-                    "[--no-audio] [--packet-writes]\n");
+                    "[--no-audio] [--packet-writes] [--donl in-order|reversed]\n");
     return 2;
 }
 
@@ -622,6 +625,8 @@ static int parse(int argc, char **argv, struct opts *o)
             o->port = atoi(v);
         else if (!strcmp(a, "--mounts"))
             o->mounts = atoi(v);
+        else if (!strcmp(a, "--donl") && (!strcmp(v, "in-order") || !strcmp(v, "reversed")))
+            o->donl = !strcmp(v, "in-order") ? REPLAY_DONL_IN_ORDER : REPLAY_DONL_REVERSED;
         else
             return -1;
         i++;
@@ -640,7 +645,7 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     s.rnd = (uint64_t)now_us() * 2654435761u | 1;
     s.lfd = s.ep = -1;
-    if (replay_clip_load(s.o.clip, s.o.audio, &s.clip))
+    if (replay_clip_load(s.o.clip, s.o.audio, s.o.donl, &s.clip))
         goto out;
     s.sdp_len = replay_clip_sdp(&s.clip, s.sdp, sizeof s.sdp);
     if (s.sdp_len < 0 || listen_on(&s) || (s.ep = epoll_create1(EPOLL_CLOEXEC)) < 0) {

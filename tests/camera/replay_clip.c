@@ -25,6 +25,9 @@ struct builder {
     struct ps ps[MAX_PS];
     int nps;
     int64_t origin_us; /* the clip's first decode time */
+    enum replay_donl donl;
+    uint16_t don;       /* the next NAL unit's decoding order number */
+    int max_units;      /* most NAL units in an access unit */
 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -63,16 +66,21 @@ static int add_pkt(struct builder *b, int track, uint32_t ts_off, const uint8_t 
 }
 
 /* One NAL unit as a single packet or fragmentation units (RFC 6184 5.8,
- * RFC 7798 4.4.3). */
-static int add_nal(struct builder *b, uint32_t ts_off, const uint8_t *nal, size_t n)
+ * RFC 7798 4.4.3); with b->donl, `don` in a DONL field after the unit's
+ * header, or after the first fragment's FU header (RFC 7798 4.4.1, 4.4.3). */
+static int add_nal(struct builder *b, uint32_t ts_off, const uint8_t *nal, size_t n, uint16_t don)
 {
     int h265 = b->c->tracks[0].codec == REPLAY_H265;
     size_t nh = h265 ? 2 : 1;
+    if (b->donl && n >= 2 && n <= REPLAY_MTU) {
+        uint8_t hd[4] = {nal[0], nal[1], (uint8_t)(don >> 8), (uint8_t)don};
+        return add_pkt(b, 0, ts_off, hd, 4, nal + 2, n - 2);
+    }
     if (n <= REPLAY_MTU)
         return add_pkt(b, 0, ts_off, NULL, 0, nal, n);
     if (n <= nh)
         return 0;
-    uint8_t h[3];
+    uint8_t h[5];
     uint8_t type;
     if (h265) {
         h[0] = (uint8_t)((nal[0] & 0x81) | (49 << 1));
@@ -84,9 +92,13 @@ static int add_nal(struct builder *b, uint32_t ts_off, const uint8_t *nal, size_
     }
     size_t chunk = REPLAY_MTU - nh - 1;
     for (size_t pos = nh; pos < n; pos += chunk) {
-        size_t k = n - pos < chunk ? n - pos : chunk;
+        size_t k = n - pos < chunk ? n - pos : chunk, hl = nh + 1;
         h[nh] = (uint8_t)(type | (pos == nh ? 0x80 : 0) | (pos + k == n ? 0x40 : 0));
-        if (add_pkt(b, 0, ts_off, h, nh + 1, nal + pos, k))
+        if (b->donl && pos == nh) {
+            h[hl++] = (uint8_t)(don >> 8);
+            h[hl++] = (uint8_t)don;
+        }
+        if (add_pkt(b, 0, ts_off, h, hl, nal + pos, k))
             return -1;
     }
     return 0;
@@ -188,27 +200,39 @@ static uint32_t to_clock(int64_t us, int clock)
     return (uint32_t)av_rescale(us, clock, 1000000);
 }
 
-/* One video access unit: parameter sets first on a keyframe. */
+/* One video access unit: parameter sets first on a keyframe; each unit
+ * numbered in decoding order, sent in it or (REPLAY_DONL_REVERSED) last
+ * first. */
 static int add_video(struct builder *b, const AVPacket *pk, AVRational tb)
 {
     int64_t dts_us = av_rescale_q(pk->dts, tb, AV_TIME_BASE_Q) - b->origin_us;
     int64_t pts_us = av_rescale_q(pk->pts, tb, AV_TIME_BASE_Q) - b->origin_us;
     uint32_t ts = to_clock(pts_us < 0 ? 0 : pts_us, 90000);
     size_t first = b->c->npkts;
+    struct ps u[REPLAY_MAX_UNITS];
+    int nu = 0;
     if (pk->flags & AV_PKT_FLAG_KEY)
-        for (int i = 0; i < b->nps; i++)
-            if (add_nal(b, ts, b->ps[i].p, (size_t)b->ps[i].n))
-                return -1;
+        for (int i = 0; i < b->nps && nu < REPLAY_MAX_UNITS; i++)
+            u[nu++] = b->ps[i];
     for (int pos = 0; pos + b->nal_len <= pk->size;) {
         size_t len = 0;
         for (int i = 0; i < b->nal_len; i++)
             len = len << 8 | pk->data[pos + i];
         pos += b->nal_len;
-        if (len > (size_t)(pk->size - pos))
+        if (len > (size_t)(pk->size - pos) || nu == REPLAY_MAX_UNITS)
             return -1;
-        if (len && add_nal(b, ts, pk->data + pos, len))
-            return -1;
+        if (len)
+            u[nu++] = (struct ps){pk->data + pos, (int)len};
         pos += (int)len;
+    }
+    if (nu > b->max_units)
+        b->max_units = nu;
+    uint16_t don0 = b->don;
+    b->don = (uint16_t)(b->don + nu);
+    for (int k = 0; k < nu; k++) {
+        int i = b->donl == REPLAY_DONL_REVERSED ? nu - 1 - k : k;
+        if (add_nal(b, ts, u[i].p, (size_t)u[i].n, (uint16_t)(don0 + i)))
+            return -1;
     }
     if (b->c->npkts > first)
         b->c->pkts[b->c->npkts - 1].marker = 1;
@@ -315,11 +339,11 @@ static int scan_origin(const char *path, int vi, int ai, int64_t *origin)
     return *origin == INT64_MAX ? -1 : 0;
 }
 
-int replay_clip_load(const char *path, int audio, struct replay_clip *c)
+int replay_clip_load(const char *path, int audio, enum replay_donl donl, struct replay_clip *c)
 {
     AVFormatContext *fc = NULL;
     AVPacket *pk = av_packet_alloc();
-    struct builder b = {.c = c};
+    struct builder b = {.c = c, .donl = donl};
     int vi, ai, ret = -1;
     int64_t end_us = 0;
 
@@ -330,6 +354,10 @@ int replay_clip_load(const char *path, int audio, struct replay_clip *c)
     }
     if (open_tracks(&b, fc, audio, &vi, &ai)) {
         fprintf(stderr, "nvr-replay-camera: %s: no H.264/H.265 video with a configuration record\n", path);
+        goto out;
+    }
+    if (donl && c->tracks[0].codec != REPLAY_H265) {
+        fprintf(stderr, "nvr-replay-camera: %s: DONL fields are H.265's (RFC 7798)\n", path);
         goto out;
     }
     if (scan_origin(path, vi, ai, &b.origin_us)) {
@@ -363,6 +391,11 @@ int replay_clip_load(const char *path, int audio, struct replay_clip *c)
     if (!c->nunits) {
         fprintf(stderr, "nvr-replay-camera: %s: no frames\n", path);
         goto out;
+    }
+    if (donl) { /* how far a unit may be sent ahead of its decoding order */
+        size_t at = strlen(c->tracks[0].fmtp);
+        snprintf(c->tracks[0].fmtp + at, sizeof c->tracks[0].fmtp - at, ";sprop-max-don-diff=%d",
+                 b.max_units > 1 ? b.max_units - 1 : 1);
     }
     finish(c, end_us);
     ret = 0;

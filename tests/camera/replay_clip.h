@@ -9,7 +9,14 @@
  * the last packet of each access unit; G.711 audio (PCMU/PCMA, RFC 3551) in
  * 20 ms packets: 8 kHz mono with its static payload type (0, 8), any other
  * rate or channel count with payload type 97 and "PCMA/16000/2" in the SDP,
- * as cameras that offer 16 kHz G.711 do.  The clip is then never read again: serving a client is
+ * as cameras that offer 16 kHz G.711 do.  H.265 may carry DONL fields
+ * (RFC 7798 4.4, `donl`): a decoding order number in every single unit packet
+ * and every first fragment, sprop-max-don-diff in the SDP; with
+ * REPLAY_DONL_REVERSED each access unit's NAL units are sent last first (the
+ * DONs say the decoding order), as a sender that interleaves may.  DONs
+ * count on within a loop and start again at the next (a jump back of more
+ * than sprop-max-don-diff: a receiver takes it as a new numbering).
+ * The clip is then never read again: serving a client is
  * walking `units` and writing per-client headers in front of payloads that
  * stay in `blob`.
  *
@@ -30,12 +37,13 @@
 
 #define REPLAY_MTU 1400
 #define REPLAY_MAX_TRACKS 2
+#define REPLAY_MAX_UNITS 64 /* NAL units in an access unit, parameter sets included */
 
 enum replay_codec { REPLAY_H264, REPLAY_H265, REPLAY_PCMU, REPLAY_PCMA };
 
 struct replay_pkt {
     uint32_t off;    /* payload in blob */
-    uint16_t len;    /* payload bytes (<= REPLAY_MTU + 3) */
+    uint16_t len;    /* payload bytes (<= REPLAY_MTU + 5) */
     uint8_t track;   /* 0 video, 1 audio */
     uint8_t marker;  /* RTP marker bit */
     uint32_t ts_off; /* RTP timestamp from the loop's start, track clock */
@@ -70,9 +78,16 @@ struct replay_clip {
     uint64_t payload_bytes; /* video+audio payload per loop, for the ready line */
 };
 
+enum replay_donl {
+    REPLAY_DONL_NONE = 0,
+    REPLAY_DONL_IN_ORDER, /* DONL fields, units sent in decoding order */
+    REPLAY_DONL_REVERSED, /* DONL fields, each access unit's units last first */
+};
+
 /* Loads and packetizes `path`; audio only when `audio` and the clip has
- * G.711.  Returns 0, or -1 with a message on stderr. */
-int replay_clip_load(const char *path, int audio, struct replay_clip *clip);
+ * G.711; DONL fields as `donl` says (H.265 only).  Returns 0, or -1 with a
+ * message on stderr. */
+int replay_clip_load(const char *path, int audio, enum replay_donl donl, struct replay_clip *clip);
 void replay_clip_free(struct replay_clip *clip);
 
 /* The SDP of the clip (session part and one m= section per track, controls

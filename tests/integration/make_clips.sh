@@ -15,6 +15,8 @@ mkdir -p "$dir"
 # GOPs; x265 with open GOPs, CRA keyframes with leading pictures)
 [ -s "$dir/h264_bf.mp4" ] || "$mk" "$dir/h264_bf.mp4" h264 --bframes 2
 [ -s "$dir/h265_bf.mp4" ] || "$mk" "$dir/h265_bf.mp4" h265 --bframes 3 --open-gop
+# four slices a picture (H.265), for senders that reorder a frame's NAL units
+[ -s "$dir/h265_slices.mp4" ] || "$mk" "$dir/h265_slices.mp4" h265 --slices 4
 for a in pcmu pcma l16; do
     [ -s "$dir/h264_$a.mov" ] || "$mk" "$dir/h264_$a.mov" h264 --audio-codec $a
 done

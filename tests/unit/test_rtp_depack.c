@@ -525,6 +525,104 @@ static void test_latm(void)
     rtp_depack_destroy(&d);
 }
 
+/* Appends a start code and the unit to out at *w. */
+static void put_unit(uint8_t *out, size_t *w, const uint8_t *u, size_t n)
+{
+    memcpy(out + *w, "\0\0\0\1", 4);
+    memcpy(out + *w + 4, u, n);
+    *w += 4 + n;
+}
+
+/* H.265 with DONL fields (sprop-max-don-diff = 4, RFC 7798 4.4): the fields
+ * are taken out of single units, aggregation packets (DONL then DOND) and
+ * fragmentation units (the start one); the units of an access unit sent out
+ * of decoding order are put back in it; a unit of an earlier access unit
+ * (interleaving) drops its access unit as malformed, until a keyframe; a DON
+ * that goes back further is a new numbering. */
+static void test_h265_donl(void)
+{
+    struct sdp_media m = {.codec = SDP_CODEC_H265, .clock_rate = 90000, .max_don_diff = 4};
+    struct rtp_depack *d = NULL;
+    CHECK_EQ_INT(rtp_depack_create(&d, &m), NVR_OK);
+    if (!d)
+        return;
+    static const uint8_t vps[] = {0x40, 0x01, 0x0c, 0x01};
+    static const uint8_t hsps[] = {0x42, 0x01, 0x01, 0x60};
+    static const uint8_t hpps[] = {0x44, 0x01, 0xc1, 0x73};
+    /* AP: DONL 100 + VPS, DOND 0 + SPS (101), DOND 1 + PPS (103) */
+    uint8_t ap[] = {48 << 1, 1, 0, 100, 0, 4, 0x40, 0x01, 0x0c, 0x01, 0, 0, 4, 0x42, 0x01, 0x01, 0x60,
+                    1, 0, 4, 0x44, 0x01, 0xc1, 0x73};
+    push(d, 1, 0, 0, ap, sizeof ap);
+    /* FU of an IDR (19): DONL 104 in the start fragment only */
+    uint8_t fu1[] = {49 << 1, 1, 0x80 | 19, 0, 104, 0xaf, 0x11};
+    uint8_t fu2[] = {49 << 1, 1, 0x40 | 19, 0x22, 0x33};
+    push(d, 2, 0, 0, fu1, sizeof fu1);
+    push(d, 3, 0, 1, fu2, sizeof fu2);
+    static const uint8_t hidr[] = {0x26, 0x01, 0xaf, 0x11, 0x22, 0x33};
+    uint8_t want[128];
+    size_t w = 0;
+    put_unit(want, &w, vps, sizeof vps);
+    put_unit(want, &w, hsps, sizeof hsps);
+    put_unit(want, &w, hpps, sizeof hpps);
+    put_unit(want, &w, hidr, sizeof hidr);
+    expect_frame(d, want, w, 0, 1);
+
+    /* two slices and an SEI sent last-first (DON 107, 106, 105): put back */
+    static const uint8_t sei[] = {0x4e, 0x01, 0x05, 0x01};          /* prefix SEI (39) */
+    static const uint8_t s1[] = {0x02, 0x01, 0xd0, 0x01, 0x02};     /* TRAIL_R, first slice */
+    static const uint8_t s2[] = {0x02, 0x01, 0x40, 0x03, 0x04, 0x05}; /* its next slice */
+    uint8_t p2[] = {0x02, 0x01, 0, 107, 0x40, 0x03, 0x04, 0x05};
+    uint8_t p1[] = {0x02, 0x01, 0, 106, 0xd0, 0x01, 0x02};
+    uint8_t p0[] = {0x4e, 0x01, 0, 105, 0x05, 0x01};
+    push(d, 4, 3600, 0, p2, sizeof p2);
+    push(d, 5, 3600, 0, p1, sizeof p1);
+    push(d, 6, 3600, 1, p0, sizeof p0);
+    w = 0;
+    put_unit(want, &w, sei, sizeof sei);
+    put_unit(want, &w, s1, sizeof s1);
+    put_unit(want, &w, s2, sizeof s2);
+    expect_frame(d, want, w, 3600, 0);
+    CHECK_EQ_INT(rtp_depack_stats(d)->malformed, 0);
+
+    /* in order again (DON 108): as sent */
+    uint8_t p3[] = {0x02, 0x01, 0, 108, 0xd0, 0x01, 0x02};
+    push(d, 7, 7200, 1, p3, sizeof p3);
+    w = 0;
+    put_unit(want, &w, s1, sizeof s1);
+    expect_frame(d, want, w, 7200, 0);
+
+    /* DON 106 after the access unit that ended at 108: an earlier access
+     * unit's unit, interleaved: dropped, and the next non-keyframe too */
+    uint8_t late[] = {0x02, 0x01, 0, 106, 0xd0, 0x01, 0x02};
+    push(d, 8, 10800, 1, late, sizeof late);
+    expect_none(d);
+    CHECK_EQ_INT(rtp_depack_stats(d)->malformed, 1);
+    uint8_t p4[] = {0x02, 0x01, 0, 109, 0xd0, 0x01, 0x02};
+    push(d, 9, 14400, 1, p4, sizeof p4);
+    expect_none(d);
+
+    /* a CRA (21) at DON 110: a keyframe, recording resumes */
+    static const uint8_t cra[] = {0x2a, 0x01, 0xaa};
+    uint8_t p5[] = {0x2a, 0x01, 0, 110, 0xaa};
+    push(d, 10, 18000, 1, p5, sizeof p5);
+    w = 0;
+    put_unit(want, &w, cra, sizeof cra);
+    expect_frame(d, want, w, 18000, 1);
+
+    /* the sender restarts its numbering (DON 3): not interleaving */
+    uint8_t p6[] = {0x2a, 0x01, 0, 3, 0xaa};
+    push(d, 11, 21600, 1, p6, sizeof p6);
+    expect_frame(d, want, w, 21600, 1);
+    CHECK_EQ_INT(rtp_depack_stats(d)->malformed, 1);
+
+    /* a single unit too short for its DONL: malformed */
+    uint8_t bad[] = {0x02, 0x01, 0};
+    push(d, 12, 25200, 1, bad, sizeof bad);
+    expect_none(d);
+    CHECK_EQ_INT(rtp_depack_stats(d)->malformed, 2);
+    rtp_depack_destroy(&d);
+}
+
 int main(void)
 {
     RUN(test_header);
@@ -533,6 +631,7 @@ int main(void)
     RUN(test_h264_lost_fragment);
     RUN(test_timestamp_wrap);
     RUN(test_h265);
+    RUN(test_h265_donl);
     RUN(test_h264_recovery_point);
     RUN(test_aac);
     RUN(test_g711);

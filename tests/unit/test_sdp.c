@@ -7,6 +7,7 @@
 #include "base/err.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* what gst-rtsp-server (the test camera) sends for h265_aac.mp4 */
 static const char gst_h265_aac[] =
@@ -210,9 +211,38 @@ static void test_latm(void)
     sdp_free(&s);
 }
 
+/* H.265 with DONL fields (RFC 7798 7.1): sprop-max-don-diff above 0; the
+ * parameter sets still read whatever the key order; absent or 0: none. */
+static void test_h265_donl(void)
+{
+    static const char text[] = "v=0\r\n"
+                               "m=video 0 RTP/AVP 96\r\n"
+                               "a=rtpmap:96 H265/90000\r\n"
+                               "a=fmtp:96 sprop-max-don-diff=3;sprop-depack-buf-nalus=2;"
+                               "sprop-pps=RAHAc8GJ;sprop-vps=QAEMAf//AWAAAAMAkAAAAwAAAwA/ugJA\r\n"
+                               "m=video 0 RTP/AVP 97\r\n"
+                               "a=rtpmap:97 H265/90000\r\n"
+                               "a=fmtp:97 sprop-max-don-diff=0\r\n"
+                               "m=video 0 RTP/AVP 98\r\n"
+                               "a=rtpmap:98 H265/90000\r\n"
+                               "a=fmtp:98 sprop-max-don-diff=99999\r\n";
+    struct sdp s;
+    CHECK_EQ_INT(sdp_parse(&s, text, sizeof text - 1), NVR_OK);
+    CHECK_EQ_INT(s.nmedia, 3);
+    CHECK_EQ_INT(s.media[0].max_don_diff, 3);
+    CHECK(s.media[0].extradata && memcmp(s.media[0].extradata, "\0\0\0\1\x40\x01", 6) == 0);
+    CHECK_EQ_INT(s.media[1].max_don_diff, 0);
+    CHECK_EQ_INT(s.media[2].max_don_diff, 32767);
+    sdp_free(&s);
+    CHECK_EQ_INT(sdp_parse(&s, gst_h265_aac, sizeof gst_h265_aac - 1), NVR_OK);
+    CHECK_EQ_INT(s.media[0].max_don_diff, 0);
+    sdp_free(&s);
+}
+
 int main(void)
 {
     RUN(test_gst_h265_aac);
+    RUN(test_h265_donl);
     RUN(test_h264_camera);
     RUN(test_sloppy);
     RUN(test_g711);
