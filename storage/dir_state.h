@@ -5,6 +5,10 @@
  * the storage page, /metrics, health and alerts.  storage.h includes it;
  * the segment directories (storage_dirs.c) fill it, and need nothing of
  * storage.h to do so.
+ *
+ * Threads: any; no state: a status record is a copy its caller owns
+ * (storage_dirs_status fills it: storage_dirs.h), and
+ * storage_dir_state_name's texts are constants.
  */
 #ifndef NVR_STORAGE_DIR_STATE_H
 #define NVR_STORAGE_DIR_STATE_H

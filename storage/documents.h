@@ -8,6 +8,10 @@
  * written to NAME.tmp.PID, fsynced, renamed over NAME, and the directory
  * fsynced, so a reader (or a crash) sees the old or the new document, never
  * a mix.  Two writers at once: the last rename wins.  No locking, no state.
+ *
+ * Threads: any; no state.  Two threads of one process must not write the same
+ * name at once: both would write NAME.tmp.PID (in `nvr run` audit.json has
+ * one writer, the audit runner's thread).
  */
 #ifndef NVR_STORAGE_DOCUMENTS_H
 #define NVR_STORAGE_DOCUMENTS_H

@@ -13,6 +13,8 @@
  * offset points at its first sample, counted from the moof's first byte.
  *
  * Pure: no I/O, no allocation.
+ *
+ * Threads: any; no state.
  */
 #ifndef NVR_STORAGE_FMP4_FRAG_H
 #define NVR_STORAGE_FMP4_FRAG_H

@@ -14,6 +14,9 @@
  * the file, or a moof with no mdat) is not a fragment.
  *
  * Pure parsing: reads through a callback, allocates only the fragment list.
+ *
+ * Threads: any; no state (fmp4_scan_fd reads with pread: the fd's offset is
+ * left alone).
  */
 #ifndef NVR_STORAGE_FMP4_SCAN_H
 #define NVR_STORAGE_FMP4_SCAN_H

@@ -12,6 +12,9 @@
  * Packed form (a BLOB column): 8 bytes per fragment, little endian
  *   u32 bytes, u32 duration_us
  * so a segment of 60 s in 2 s GOPs costs 240 bytes.
+ *
+ * Threads: any; no state: a fragment_list is its owner's, used by one thread
+ * at a time.
  */
 #ifndef NVR_STORAGE_FRAGMENTS_H
 #define NVR_STORAGE_FRAGMENTS_H

@@ -3,6 +3,8 @@
  * sha256.h - SHA-256 of segment files, through OpenSSL's libcrypto (which
  * uses the CPU's SHA instructions where there are some: every recorded byte
  * is hashed once, so this is on the hot path).
+ *
+ * Threads: any; a context is used by one thread at a time.
  */
 #ifndef NVR_STORAGE_SHA256_H
 #define NVR_STORAGE_SHA256_H

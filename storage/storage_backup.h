@@ -24,6 +24,11 @@
  *      after it): its row is dropped and the file indexed from its content,
  *      like every file recorded after the backup; rows whose file is gone
  *      (retention since) are removed.
+ *
+ * Threads: the caller's (`nvr backup`, `nvr restore`); no state.
+ * storage_backup_index opens SQLite connections of its own, so it may run
+ * while `nvr run` records (another process); storage_restore refuses while
+ * `nvr run` holds data_dir/nvr.lock, and holds it itself while it works (R1).
  */
 #ifndef NVR_STORAGE_BACKUP_H
 #define NVR_STORAGE_BACKUP_H

@@ -5,6 +5,8 @@
  * SHA-256 of a file.  They know no handle: every other file of storage/
  * may use them, and they use none of those files.  Nothing outside
  * storage/ includes it.
+ *
+ * Threads: any; no state.
  */
 #ifndef NVR_STORAGE_STORAGE_FS_H
 #define NVR_STORAGE_STORAGE_FS_H

@@ -6,6 +6,17 @@
  * gives the others.  The segment directories (storage_dirs.h) and the
  * file-system helpers (storage_fs.h) sit below it and know nothing of the
  * handle.  Nothing outside storage/ includes it.
+ *
+ * Threads: the handle is shared, as storage.h says.  dir, lock_fd, ix, rix
+ * and recovered are set by storage_open before it is shared and are constant
+ * after; ix and rix serialise themselves (index.h), dirs has its own mutex
+ * (storage_dirs.h).  The other fields are written without a lock: damage by
+ * storage_open and storage_rebuild_index (`nvr check`, a restore: no other
+ * thread reads it there); full_fn and full_arg by retention_start and
+ * retention_stop, before the first segment writer starts and after the last
+ * stops; s3 and cache_bytes by archive_start and archive_stop, while no HTTP
+ * thread runs -- but the retention thread, which reads s3 to delete archived
+ * objects, runs across both.
  */
 #ifndef NVR_STORAGE_STORAGE_PRIV_H
 #define NVR_STORAGE_STORAGE_PRIV_H

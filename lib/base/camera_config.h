@@ -49,6 +49,10 @@
  * config is replaced as a whole (cameras.h) on SIGHUP or PUT, never needing
  * a server restart; the recorder restarts too unless only NVR_CS_LIVE rows
  * changed.
+ *
+ * Threads: any; no state: the table is constant, and a struct
+ * nvr_camera_config is its caller's (the server's are never changed once
+ * parsed and are read from any thread: cameras.h).
  */
 #ifndef NVR_BASE_CAMERA_CONFIG_H
 #define NVR_BASE_CAMERA_CONFIG_H

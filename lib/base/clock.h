@@ -6,6 +6,9 @@
  * Elapsed time is measured with the monotonic clock.  On the command line and
  * in the API times are RFC 3339 (2026-11-22T04:00:00Z, offsets allowed);
  * docs/design/time.md has the rules.
+ *
+ * Threads: any; no state (clock.c calls no thread-unsafe libc time function);
+ * nvr_clock_system is constant.
  */
 #ifndef NVR_BASE_CLOCK_H
 #define NVR_BASE_CLOCK_H

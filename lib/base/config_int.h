@@ -38,6 +38,12 @@
  *     bad, so a bad url does not also produce "has no url".
  *  5. All memory hangs off the struct nvr_config being built; every exit goes
  *     through one `out:` that frees it unless it is handed to the caller.
+ *
+ * Threads: any thread may read a config: the main thread does (start-up,
+ * SIGHUP) and so do HTTP threads (a camera stored over the API:
+ * camera_store_parse).  A read keeps all its state in its own struct parser
+ * and the struct nvr_config it builds; conf_keys[] is constant; nothing is
+ * global.
  */
 #ifndef NVR_BASE_CONFIG_INT_H
 #define NVR_BASE_CONFIG_INT_H

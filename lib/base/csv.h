@@ -2,6 +2,8 @@
 /*
  * csv.h - writing CSV for spreadsheets (the access log and audit downloads,
  * `nvr audit --csv`): RFC 4180 cells, and no cell a spreadsheet would run.
+ *
+ * Threads: any; no state.
  */
 #ifndef NVR_BASE_CSV_H
 #define NVR_BASE_CSV_H

@@ -6,6 +6,8 @@
  * negative code.  Errors from libraries are translated where they enter our
  * code (nvr_err_from_av for libav*'s AVERROR, index.c for SQLITE_*), so callers
  * never see a foreign error space.  nvr_strerror() gives a short static text.
+ *
+ * Threads: any; no state (the texts are constants).
  */
 #ifndef NVR_BASE_ERR_H
 #define NVR_BASE_ERR_H

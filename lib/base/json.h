@@ -8,6 +8,9 @@
  * every string value goes through json_write_string (RFC 8259 escaping, plus
  * \u007f), numbers are typed, and commas are placed by the writer, so no
  * caller can forget an escape or a separator.  It has no "raw text" call.
+ *
+ * Threads: any; no state: a struct json_w is its caller's, used by one
+ * thread.
  */
 #ifndef NVR_BASE_JSON_H
 #define NVR_BASE_JSON_H

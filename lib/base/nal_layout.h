@@ -18,6 +18,11 @@
  *   L2. The units tile the data: unit i is the len[i] > 0 bytes that follow
  *       a start code 00 00 00 01, in order, nothing before the first start
  *       code, between two units or after the last.
+ *
+ * Threads: no state of its own.  A layout is written once, by the
+ * depacketizer on the thread that reads the stream, before the packet is
+ * handed on, and only read after that (the segment writer, on the camera's
+ * writer thread).
  */
 #ifndef NVR_BASE_NAL_LAYOUT_H
 #define NVR_BASE_NAL_LAYOUT_H

@@ -5,6 +5,8 @@
  * Camera URLs carry passwords (rtsp://user:secret@host/...).  Anything that
  * shows a URL to a person -- logs, the API, the UI, the CLI -- goes through
  * nvr_url_redact() first, which turns it into rtsp://user:***@host/... .
+ *
+ * Threads: any; no state.
  */
 #ifndef NVR_BASE_URL_H
 #define NVR_BASE_URL_H

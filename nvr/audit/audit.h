@@ -16,6 +16,13 @@
  * Observations are stored (audit_store.c, data_dir/audit.json) and judged
  * again at every report, so an updated data file applies at once, without
  * probing again.
+ *
+ * Threads: any; no state: every function works on its caller's structs.
+ * Callers: the audit runner's thread (audit_runner.h), `nvr audit`, an
+ * export (audit_store_load, for the makers it names: the export worker,
+ * `nvr export`) and HTTP threads (audit_firewall_parse, audit_contain_addr,
+ * and audit_contain_write under the runner's mutex).  What they share is
+ * data_dir/audit.json, replaced whole (storage/documents.h).
  */
 #ifndef NVR_AUDIT_H
 #define NVR_AUDIT_H

@@ -10,6 +10,8 @@
  *
  * A wrong passphrase and a changed byte are the same failure to GCM: the
  * caller tells them apart by checking the archive's hashes first.
+ *
+ * Threads: any; no state.
  */
 #ifndef NVR_BACKUP_SEAL_H
 #define NVR_BACKUP_SEAL_H

@@ -9,6 +9,8 @@
  * checksum and magic must match, only regular files are accepted, the
  * padding must be zeros, and the end must be the two zero blocks followed
  * by nothing but zeros.  GNU tar and bsdtar list and extract the result.
+ *
+ * Threads: any; no state (the FILE is the caller's).
  */
 #ifndef NVR_BACKUP_TAR_H
 #define NVR_BACKUP_TAR_H

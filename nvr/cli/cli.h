@@ -3,6 +3,12 @@
  * cli.h - the subcommands of the `nvr` binary (CONTRACT.md, docs/ref/cli.md).
  * Each takes the arguments after the subcommand name and returns the
  * process exit status.
+ *
+ * Threads: the main thread; no global state of its own.  cli_parse and
+ * cli_parse_n use getopt's globals, so a subcommand calls them before it
+ * starts any thread.  `nvr run` (cli_run) starts the server's threads and
+ * stays on the main thread for the signals, reloads and shutdown
+ * (docs/design/overview.md, Threads).
  */
 #ifndef NVR_CLI_H
 #define NVR_CLI_H

@@ -3,6 +3,16 @@
  * nvr.h - the one struct of the running server, passed down to everything
  * that needs the whole: the config, the storage, retention, the camera set
  * (one recorder per camera), the HTTP server.  `nvr run` (cli.c) owns it; nothing else is global.
+ *
+ * Threads: the main thread fills struct nvr in cli_run and empties it at
+ * shutdown; every other thread only reads its members, and what each points
+ * at guards itself (its header's Threads: paragraph; docs/design/overview.md,
+ * Threads and Locks).  cfg is never replaced: a SIGHUP changes only the
+ * cameras, through cams.  The members are set before the threads that read
+ * them start, except catalog and catdir, which are set after the HTTP server
+ * starts (GET /api/v1/health and /metrics read them); catalog is also cleared
+ * before that server stops.  nvr_recorder: any thread (cameras_find takes no
+ * lock).
  */
 #ifndef NVR_NVR_H
 #define NVR_NVR_H

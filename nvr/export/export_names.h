@@ -12,6 +12,8 @@
  * unique within one export ("-2", "-3" ... appended to a repeated one).
  *
  * Pure functions; no I/O.
+ *
+ * Threads: any; no state.
  */
 #ifndef NVR_EXPORT_NAMES_H
 #define NVR_EXPORT_NAMES_H

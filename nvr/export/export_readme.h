@@ -22,6 +22,10 @@
  *
  * Local times use the process's time zone (localtime_r, TZ), as the
  * manifest and the MP4s' subtitles do.
+ *
+ * Threads: any (the export worker, `nvr export`, `nvr redact`); no state: the
+ * zone is read from TZ and /etc/localtime at each call, and nothing in the
+ * program sets TZ.
  */
 #ifndef NVR_EXPORT_README_H
 #define NVR_EXPORT_README_H

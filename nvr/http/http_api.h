@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_api.h - the routes of /api/v1 and /metrics (docs/ref/http-api.md).
+ *
+ * Threads: HTTP worker threads (libmicrohttpd), one request each; the
+ * handlers keep no state of their own: what they share lives in struct nvr
+ * (docs/design/overview.md, Threads).  http_api_routes returns a constant
+ * table (read by the main thread at start-up and by `nvr routes`).
  */
 #ifndef NVR_HTTP_API_H
 #define NVR_HTTP_API_H

@@ -3,6 +3,12 @@
  * http_auth.h - the guard every request passes (authentication, CSRF,
  * role, camera permission) and the routes for sessions, first setup, users,
  * API tokens and the access log (docs/ref/http-api.md, docs/design/security.md).
+ *
+ * Threads: HTTP worker threads (libmicrohttpd), one request each.  The guard
+ * runs before every handler and attaches the signed-in user to the request
+ * (http_set_user), which owns it; accounts, sessions and tokens live in
+ * struct auth (core/auth.h), reached through struct nvr
+ * (docs/design/overview.md, Threads).
  */
 #ifndef NVR_HTTP_AUTH_H
 #define NVR_HTTP_AUTH_H

@@ -11,6 +11,12 @@
  *   POST /api/v1/exports/{id}/redact   queue a redacted copy of it (body: the
  *                                      redactions document; ?request=, ?requester=)
  *                                      -> 202, a job like an export
+ *
+ * Threads: HTTP worker threads (libmicrohttpd), one request each; the
+ * handlers keep no state of their own: what they share lives in struct nvr
+ * (docs/design/overview.md, Threads).  Exports run on the export worker: the
+ * handlers queue and read jobs under its mutex (export_jobs.h) and serve a
+ * finished zip themselves.
  */
 #ifndef NVR_HTTP_EXPORTS_H
 #define NVR_HTTP_EXPORTS_H

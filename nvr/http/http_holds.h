@@ -3,6 +3,11 @@
  * http_holds.h - the routes for evidence holds and storage/retention status
  * (docs/ref/http-api.md): GET/POST /api/v1/holds, GET/DELETE
  * /api/v1/holds/{id}, GET /api/v1/storage.
+ *
+ * Threads: HTTP worker threads (libmicrohttpd), one request each; the
+ * handlers keep no state of their own: what they share lives in struct nvr
+ * (docs/design/overview.md, Threads).  http_storage_write_metrics runs in the
+ * /metrics handler.
  */
 #ifndef NVR_HTTP_HOLDS_H
 #define NVR_HTTP_HOLDS_H

@@ -2,6 +2,9 @@
 /*
  * http_json.h - reading JSON request bodies (jansson) with errors that name
  * the field, for the handlers of POST/PUT routes.
+ *
+ * Threads: http_json_body on the HTTP worker thread (libmicrohttpd) of its
+ * request; http_json_text and http_json_time any.  No state.
  */
 #ifndef NVR_HTTP_JSON_H
 #define NVR_HTTP_JSON_H

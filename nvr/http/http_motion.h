@@ -5,6 +5,11 @@
  *   GET /api/v1/cameras/{id}/motion?start=T&end=T[&region=x0,y0,x1,y1][&limit=N]
  *   GET /api/v1/motion?cameras=ID,ID,...&start=T&end=T[&region=...][&limit=N]
  *   GET /api/v1/cameras/{id}/motion/density?start=T&end=T[&buckets=N]
+ *
+ * Threads: HTTP worker threads (libmicrohttpd), one request each; the
+ * handlers keep no state of their own: what they share lives in struct nvr
+ * (docs/design/overview.md, Threads).  Searches read the index's reader
+ * connection (motion_search.h).
  */
 #ifndef NVR_HTTP_MOTION_H
 #define NVR_HTTP_MOTION_H

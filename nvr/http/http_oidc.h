@@ -9,6 +9,11 @@
  *                              session cookie, or to /login.html?error=CODE
  * All three are public; the sign-in itself ends in auth_directory_login and
  * auth_session_create, exactly as a password sign-in.
+ *
+ * Threads: HTTP worker threads (libmicrohttpd), one request each; the
+ * handlers keep no state of their own: what they share lives in struct nvr
+ * (docs/design/overview.md, Threads).  Sign-ins in progress are kept in
+ * struct oidc, under its own mutex (core/oidc.h).
  */
 #ifndef NVR_HTTP_OIDC_H
 #define NVR_HTTP_OIDC_H

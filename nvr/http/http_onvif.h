@@ -4,6 +4,11 @@
  * (maker, model, firmware, serial, MAC, clock offset, main and sub stream
  * URIs), so the camera page can fill in a new camera from an address and
  * credentials.
+ *
+ * Threads: HTTP worker threads (libmicrohttpd), one request each; the
+ * handlers keep no state of their own: what they share lives in struct nvr
+ * (docs/design/overview.md, Threads).  The SOAP calls run on a thread of
+ * their own (http_reply_later), which owns its copy of the request.
  */
 #ifndef NVR_HTTP_ONVIF_H
 #define NVR_HTTP_ONVIF_H

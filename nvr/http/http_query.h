@@ -6,6 +6,8 @@
  * Contract: pure functions of their arguments (no request, no server); an
  * error message is always written to err (NUL-terminated, truncated to
  * errlen) when -1 is returned, and is fit for a 400 answer as it is.
+ *
+ * Threads: any; no state.
  */
 #ifndef NVR_HTTP_QUERY_H
 #define NVR_HTTP_QUERY_H

@@ -10,6 +10,10 @@
  * "/s/ID/PATH" is PATH, immutable for a year when ID is web_dir/build-id's;
  * FILE.br / FILE.gz copies are sent when Accept-Encoding allows (see
  * http_static.c and web/build_static.py).
+ *
+ * Threads: http_static_serve on HTTP worker threads (libmicrohttpd), one
+ * request each; the others any.  No state: web_dir is the config's, constant
+ * while the server runs.
  */
 #ifndef NVR_HTTP_STATIC_H
 #define NVR_HTTP_STATIC_H

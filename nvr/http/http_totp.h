@@ -5,6 +5,10 @@
  * token), an admin resets another's (docs/ref/http-api.md, "Second
  * factor"; docs/design/security.md).  The sign-in's second step,
  * POST /api/v1/session/totp, is in http_auth.c with the rest of sign-in.
+ *
+ * Threads: HTTP worker threads (libmicrohttpd), one request each; the
+ * handlers keep no state of their own: what they share lives in struct nvr
+ * (docs/design/overview.md, Threads).
  */
 #ifndef NVR_HTTP_TOTP_H
 #define NVR_HTTP_TOTP_H

@@ -5,6 +5,8 @@
  * carrying new ones can start a new segment with them as extradata, and the
  * SPS's reorder depth, which says how far decode order may run ahead of
  * presentation order (B-frames).
+ *
+ * Threads: any; no state.
  */
 #ifndef NVR_H26X_H
 #define NVR_H26X_H

@@ -9,6 +9,11 @@
  * whose cells miss the region is left out, and one that touches it is cut
  * down to the seconds whose cells touch it (runs closer than the merge gap
  * are one hit), with the score and box of that motion alone.
+ *
+ * Threads: any; no state of its own.  ix serialises each read (HTTP handlers
+ * pass the reader connection); the events and their seconds are separate
+ * reads, not one snapshot, while a motion worker may be writing them (an
+ * event whose seconds are not written yet is judged by its own cells).
  */
 #ifndef NVR_MOTION_SEARCH_H
 #define NVR_MOTION_SEARCH_H

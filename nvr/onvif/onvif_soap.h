@@ -3,6 +3,10 @@
  * onvif_soap.h - the ONVIF client's SOAP call, for the files of this layer
  * that add services to it (onvif_events.c).  Not for other layers: they use
  * onvif.h and onvif_events.h.
+ *
+ * Threads: as onvif.h: a client, and every call on it, belong to the thread
+ * that created it (only its cancel flag is set from another);
+ * onvif_xml_escape any (no state).
  */
 #ifndef NVR_ONVIF_SOAP_H
 #define NVR_ONVIF_SOAP_H

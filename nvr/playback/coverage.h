@@ -3,6 +3,8 @@
  * coverage.h - one camera's recorded coverage as JSON: runs of continuous
  * footage and their segments.  The same document is printed by
  * `nvr recordings --json` and served by GET /api/v1/cameras/{id}/recordings.
+ *
+ * Threads: any; no state.
  */
 #ifndef NVR_COVERAGE_H
 #define NVR_COVERAGE_H

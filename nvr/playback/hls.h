@@ -10,6 +10,8 @@
  * timeline does not continue (a gap, a reconnection, a codec change).  The
  * files of one run continue each other's timestamps (index.md), so a run
  * plays as one timeline.  No file is opened.
+ *
+ * Threads: any; no state.
  */
 #ifndef NVR_HLS_H
 #define NVR_HLS_H
