@@ -14,9 +14,10 @@
  * storage_open and storage_rebuild_index (`nvr check`, a restore: no other
  * thread reads it there); full_fn and full_arg by retention_start and
  * retention_stop, before the first segment writer starts and after the last
- * stops; s3 and cache_bytes by archive_start and archive_stop, while no HTTP
- * thread runs -- but the retention thread, which reads s3 to delete archived
- * objects, runs across both.
+ * stops; s3 and cache_bytes by archive_start and archive_stop, while neither
+ * an HTTP thread nor the retention thread (which reads s3 to delete archived
+ * objects) runs: `nvr run` starts the archive before retention and stops it
+ * after.
  */
 #ifndef NVR_STORAGE_STORAGE_PRIV_H
 #define NVR_STORAGE_STORAGE_PRIV_H

@@ -426,11 +426,13 @@ int cli_run(int argc, char **argv)
         .default_retain_days = NVR_DEFAULT_RETAIN_DAYS,
         .interval_us = RETENTION_INTERVAL_US,
     };
+    /* the archive before retention: it sets the storage's S3 client, which
+     * the retention thread reads (storage_priv.h) */
+    if (nvr.cfg->archive.url && (rc = cli_archive_start(nvr.cfg, nvr.st, 0, &nvr.archive)))
+        goto out;
     if ((rc = retention_start(&nvr.ret, nvr.st, &lim, NULL, 0)) ||
         (rc = motion_pool_create(&nvr.motion, storage_index(nvr.st), 0)) ||
         (rc = cameras_create(&nvr.cams, nvr.st, nvr.ret, nvr.motion)))
-        goto out;
-    if (nvr.cfg->archive.url && (rc = cli_archive_start(nvr.cfg, nvr.st, 0, &nvr.archive)))
         goto out;
     /* the export signing key (made at first start) and the export worker */
     if ((rc = sign_key_load_or_create(nvr.cfg->data_dir, &nvr.key)) ||
@@ -451,6 +453,11 @@ int cli_run(int argc, char **argv)
         goto out;
     if (nvr.cfg->oidc.issuer && (rc = oidc_create(&nvr.oidc, &nvr.cfg->oidc)))
         goto out;
+    /* before the HTTP server: its threads read nvr.catalog and nvr.catdir
+     * (GET /api/v1/health, /metrics, sign-in), so both are set before they
+     * start and cleared after they stop */
+    if ((rc = catalog_start(&nvr.catalog, &nvr)) || (rc = catalog_dir_start(&nvr.catdir, &nvr)))
+        goto out;
     size_t nroutes;
     const struct http_route *routes = http_api_routes(&nroutes);
     struct http_tls tls = {.priority = nvr.cfg->tls_priority};
@@ -469,8 +476,6 @@ int cli_run(int argc, char **argv)
         goto out;
     http_server_set_guard(nvr.http, http_auth_guard);
     if ((rc = alert_engine_start(&nvr.alerts, &nvr)))
-        goto out;
-    if ((rc = catalog_start(&nvr.catalog, &nvr)) || (rc = catalog_dir_start(&nvr.catdir, &nvr)))
         goto out;
     nvr_log(NVR_INFO, NULL, "nvr %s recording cameras=%zu data_dir=%s", NVR_VERSION, nvr.cfg->ncameras,
             nvr.cfg->data_dir);
@@ -507,8 +512,8 @@ int cli_run(int argc, char **argv)
     status = 0;
 out:
     alert_engine_stop(&nvr.alerts); /* first: what stops next is not an incident */
-    catalog_stop(&nvr.catalog);     /* before the cameras it reads */
     http_server_stop(&nvr.http);
+    catalog_stop(&nvr.catalog);    /* after the HTTP server (health reads it), before the cameras it reads */
     catalog_dir_stop(&nvr.catdir); /* after the HTTP server: auth asks it */
     if (nvr.auth && nvr.key) {
         auth_log_flush(nvr.auth); /* the counts of anonymous events not yet written */
@@ -521,8 +526,8 @@ out:
     motion_pool_destroy(&nvr.motion); /* after the cameras: each writes its last motion */
     export_jobs_stop(&nvr.exports);
     sign_key_free(&nvr.key);
+    retention_stop(&nvr.ret);   /* before the archive: it deletes archived objects through it */
     archive_stop(&nvr.archive); /* after every reader: they may fetch archived footage */
-    retention_stop(&nvr.ret);
     auth_destroy(&nvr.auth);
     oidc_destroy(&nvr.oidc);
     storage_close(&nvr.st);

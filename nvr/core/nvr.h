@@ -8,10 +8,10 @@
  * shutdown; every other thread only reads its members, and what each points
  * at guards itself (its header's Threads: paragraph; docs/design/overview.md,
  * Threads and Locks).  cfg is never replaced: a SIGHUP changes only the
- * cameras, through cams.  The members are set before the threads that read
- * them start, except catalog and catdir, which are set after the HTTP server
- * starts (GET /api/v1/health and /metrics read them); catalog is also cleared
- * before that server stops.  nvr_recorder: any thread (cameras_find takes no
+ * cameras, through cams.  Each member is set before the threads that read it
+ * start and cleared after they stop (catalog and catdir: before the HTTP
+ * server starts, after it stops; alerts: after it starts, before it stops,
+ * as no request reads it).  nvr_recorder: any thread (cameras_find takes no
  * lock).
  */
 #ifndef NVR_NVR_H
