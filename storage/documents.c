@@ -27,8 +27,9 @@ static int valid_name(const char *name)
     return 1;
 }
 
-/* Writes buf to a new data_dir/NAME.tmp.PID (mode) and fsyncs it; path and
- * tmp receive the two names.  On failure nothing is left behind. */
+/* Writes buf to a new data_dir/NAME.tmp.XXXXXX (a name of its own, mkostemp;
+ * mode) and fsyncs it; path and tmp receive the two names.  On failure
+ * nothing is left behind. */
 static nvr_err write_tmp(const char *data_dir, const char *name, const void *buf, size_t len, mode_t mode, char *path,
                          char *tmp)
 {
@@ -36,13 +37,15 @@ static nvr_err write_tmp(const char *data_dir, const char *name, const void *buf
     if (!valid_name(name))
         return NVR_EINVAL;
     if (snprintf(path, PATH_MAX, "%s/%s", data_dir, name) >= PATH_MAX ||
-        snprintf(tmp, PATH_MAX, "%s/%s.tmp.%ld", data_dir, name, (long)getpid()) >= PATH_MAX)
+        snprintf(tmp, PATH_MAX, "%s/%s.tmp.XXXXXX", data_dir, name) >= PATH_MAX)
         return NVR_EINVAL;
     if (mkdir(data_dir, 0750) != 0 && errno != EEXIST)
         return nvr_err_from_errno(errno);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) < 0)
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
         return nvr_err_from_errno(errno);
-    for (size_t off = 0; off < len;) {
+    if (fchmod(fd, mode) != 0)
+        rc = nvr_err_from_errno(errno);
+    for (size_t off = 0; rc == NVR_OK && off < len;) {
         ssize_t w = write(fd, (const char *)buf + off, len - off);
         if (w < 0 && errno == EINTR)
             continue;

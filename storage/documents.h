@@ -5,13 +5,13 @@
  *
  * storage/ is the one door to data_dir; this is its door for documents that
  * are not footage and need no index rows.  A document is replaced as a whole:
- * written to NAME.tmp.PID, fsynced, renamed over NAME, and the directory
+ * written to a temporary file of its own (NAME.tmp.XXXXXX), fsynced, renamed
+ * over NAME, and the directory
  * fsynced, so a reader (or a crash) sees the old or the new document, never
  * a mix.  Two writers at once: the last rename wins.  No locking, no state.
  *
- * Threads: any; no state.  Two threads of one process must not write the same
- * name at once: both would write NAME.tmp.PID (in `nvr run` audit.json has
- * one writer, the audit runner's thread).
+ * Threads: any; no state.  Writers of the same name at once, in one process
+ * or several, each write their own temporary file: the last rename wins.
  */
 #ifndef NVR_STORAGE_DOCUMENTS_H
 #define NVR_STORAGE_DOCUMENTS_H

@@ -97,13 +97,17 @@ out:
 
 static nvr_err copy_stream(FILE *in, FILE *out, int fd, uint64_t size, uint8_t sha[32])
 {
-    static unsigned char buf[1 << 16];
+    enum { BUF = 1 << 16 };
+    unsigned char *buf = malloc(BUF); /* (not static: calls may run at once) */
     struct sha256 *h = sha256_new();
     int rc = NVR_OK;
-    if (!h)
+    if (!h || !buf) {
+        free(buf);
+        sha256_free(&h);
         return NVR_ENOMEM;
+    }
     while (size > 0 && rc == NVR_OK) {
-        size_t want = size < sizeof buf ? (size_t)size : sizeof buf;
+        size_t want = size < BUF ? (size_t)size : BUF;
         size_t got = fread(buf, 1, want, in);
         if (got != want) {
             rc = ferror(in) ? NVR_EIO : NVR_ECORRUPT;
@@ -125,6 +129,7 @@ static nvr_err copy_stream(FILE *in, FILE *out, int fd, uint64_t size, uint8_t s
     }
     sha256_final(h, sha);
     sha256_free(&h);
+    free(buf);
     return rc;
 }
 
