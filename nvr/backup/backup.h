@@ -19,9 +19,10 @@
  * the index is hashed again while it is copied into data_dir.
  *
  * Threads: the caller's (`nvr backup`, `nvr restore`: the main thread); no
- * state of its own, so calls on different archives may run at once.  A running `nvr run` is another process: the index
- * is copied through a connection of its own, and a restore refuses while that process holds data_dir/nvr.lock
- * (storage_backup.h).
+ * state of its own, so calls on different archives may run at once.  A
+ * running `nvr run` is another process: the index is copied through a
+ * connection of its own, and a restore refuses while that process holds
+ * data_dir/nvr.lock (storage_backup.h).
  */
 #ifndef NVR_BACKUP_BACKUP_H
 #define NVR_BACKUP_BACKUP_H
