@@ -191,6 +191,42 @@ static nvr_err relabel_locked(struct cameras *c, struct camera *old, const struc
     return NVR_OK;
 }
 
+/* Replaces old's recorder by a new one for cfg (locked).  The new slot and
+ * its recorder (hubs, no threads yet) appear before the old recorder stops,
+ * so a live viewer told its stream ended looks the camera up again and finds
+ * the new recorder, never none; the new threads start once the old ones are
+ * joined (one writer per camera at a time).  If they cannot start, the camera
+ * is gone, as after a failed add. */
+static nvr_err restart_locked(struct cameras *c, struct camera *old, const struct nvr_camera_config *cfg,
+                              enum camera_source src)
+{
+    size_t n = atomic_load(&c->nslots);
+    int rc;
+    if (n == CAMERAS_MAX_SLOTS) {
+        nvr_log(NVR_ERROR, cfg->id, "too many camera changes since start: restart nvr to add more");
+        return NVR_ENOMEM;
+    }
+    struct camera *slot = &c->slots[n];
+    if ((rc = nvr_camera_config_copy(&slot->cfg, cfg)))
+        return rc;
+    if ((rc = index_camera_upsert(storage_index(c->st), slot->cfg.id, slot->cfg.name)) ||
+        (rc = recorder_create(&slot->rec, &slot->cfg, c->st, c->motion))) {
+        nvr_camera_config_clear(&slot->cfg);
+        return rc;
+    }
+    slot->source = src;
+    slot->owns_rec = 1;
+    atomic_store(&old->active, 0);
+    atomic_store(&slot->active, 1);
+    atomic_store_explicit(&c->nslots, n + 1, memory_order_release);
+    recorder_join(old->rec); /* finishes the open segment; its viewers are told */
+    if ((rc = recorder_run(slot->rec))) {
+        atomic_store(&slot->active, 0);
+        recorder_join(slot->rec);
+    }
+    return rc;
+}
+
 nvr_err cameras_replace(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src)
 {
     int rc, restarted = 1;
@@ -200,9 +236,7 @@ nvr_err cameras_replace(struct cameras *c, const struct nvr_camera_config *cfg, 
         restarted = 0;
         rc = relabel_locked(c, old, cfg, src);
     } else {
-        rc = remove_locked(c, cfg->id);
-        if (rc == NVR_OK)
-            rc = add_locked(c, cfg, src);
+        rc = old ? restart_locked(c, old, cfg, src) : NVR_ENOTFOUND;
     }
     update_retention(c);
     pthread_mutex_unlock(&c->mu);

@@ -5,11 +5,14 @@
  *
  * The set is an array of slots that never moves and whose entries are never
  * freed before cameras_destroy: adding a camera publishes a new slot,
- * removing one joins its recorder (finishing its open segment) and marks
- * the slot inactive, changing one is a removal then an addition.  So any
- * thread may keep a `const struct camera *` (its config and recorder stay
- * readable) while another thread edits the set; only `active` changes.
- * Retired slots cost a few hundred bytes each until the process exits.
+ * removing one marks the slot inactive and joins its recorder (finishing its
+ * open segment; its live viewers are told the stream ended), changing one
+ * publishes a new slot with a new recorder whose threads start once the old
+ * one is joined (restart_locked, cameras.c).  So any thread may keep a
+ * `const struct camera *` (its config and recorder stay readable) while
+ * another thread edits the set; only `active` changes.  Retired slots keep
+ * their stopped recorder (threads joined, live hubs emptied: a few KB) until
+ * the process exits.
  *
  * Threads: readers (HTTP) any time without a lock; writers (API handlers,
  * the SIGHUP reload) are serialised by the set's mutex.

@@ -73,6 +73,7 @@
 struct recorder {
     const struct nvr_camera_config *cam;
     struct storage *st;
+    struct motion_pool *pool; /* for the ONVIF events thread (recorder_run) */
     struct packet_queue *q;
     pthread_t ingest_tid, writer_tid;
     int ingest_started, writer_started;
@@ -398,8 +399,8 @@ static void *ingest_main(void *arg)
 
 /* ------------------------------------------------------------------ */
 
-nvr_err recorder_start(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st,
-                       struct motion_pool *motion)
+nvr_err recorder_create(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st,
+                        struct motion_pool *motion)
 {
     int rc;
     struct recorder *r = calloc(1, sizeof *r);
@@ -408,6 +409,7 @@ nvr_err recorder_start(struct recorder **out, const struct nvr_camera_config *ca
         return NVR_ENOMEM;
     r->cam = cam;
     r->st = st;
+    r->pool = motion;
     pthread_mutex_init(&r->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -421,28 +423,36 @@ nvr_err recorder_start(struct recorder **out, const struct nvr_camera_config *ca
     if (cam->enabled && cam->sub_url &&
         ((rc = live_hub_create(&r->live_sub, cam->id, "sub")) || (rc = live_sub_start(&r->sub, cam, r->live_sub))))
         goto out;
-    if (!cam->enabled) {
-        *out = r;
-        return NVR_OK;
-    }
-    if ((rc = motion_cam_create(&r->motion, motion, cam)))
-        goto out;
-    if ((rc = packet_queue_create(&r->q, QUEUE_MAX_BYTES)))
-        goto out;
-    rc = NVR_ENOMEM;
-    if (pthread_create(&r->writer_tid, NULL, writer_main, r) != 0)
-        goto out;
-    r->writer_started = 1;
-    if (pthread_create(&r->ingest_tid, NULL, ingest_main, r) != 0)
-        goto out;
-    r->ingest_started = 1;
-    if ((rc = motion_onvif_start(&r->onvif, motion, cam)))
+    if (cam->enabled &&
+        ((rc = motion_cam_create(&r->motion, motion, cam)) || (rc = packet_queue_create(&r->q, QUEUE_MAX_BYTES))))
         goto out;
     *out = r;
     r = NULL;
     rc = NVR_OK;
 out:
     recorder_stop(&r);
+    return rc;
+}
+
+nvr_err recorder_run(struct recorder *r)
+{
+    if (!r->cam->enabled)
+        return NVR_OK;
+    if (pthread_create(&r->writer_tid, NULL, writer_main, r) != 0)
+        return NVR_ENOMEM;
+    r->writer_started = 1;
+    if (pthread_create(&r->ingest_tid, NULL, ingest_main, r) != 0)
+        return NVR_ENOMEM;
+    r->ingest_started = 1;
+    return motion_onvif_start(&r->onvif, r->pool, r->cam);
+}
+
+nvr_err recorder_start(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st,
+                       struct motion_pool *motion)
+{
+    int rc = recorder_create(out, cam, st, motion);
+    if (rc == NVR_OK && (rc = recorder_run(*out)))
+        recorder_stop(out);
     return rc;
 }
 
@@ -477,6 +487,20 @@ void recorder_join(struct recorder *r)
         pthread_join(r->writer_tid, NULL);
     }
     r->writer_started = 0;
+    /* its live side: the sub stream and the H.264 rendition stop too, and
+     * their viewers are told the stream ended (they come back to the new
+     * recorder, or to a 404); the structs stay until recorder_stop, as HTTP
+     * threads may still hold the hubs.  No new transcoder starts: stop is set
+     * (recorder_live_h264 looks under mu). */
+    pthread_mutex_lock(&r->mu);
+    struct live_transcode *tc = r->tc;
+    pthread_mutex_unlock(&r->mu);
+    live_transcode_join(tc);
+    live_sub_join(r->sub);
+    if (r->live_sub)
+        live_hub_session_end(r->live_sub);
+    if (r->live_h264)
+        live_hub_session_end(r->live_h264);
     atomic_store(&r->status, REC_DISABLED);
     if (r->cam->enabled)
         nvr_log(NVR_INFO, r->cam->id,
@@ -541,7 +565,8 @@ void recorder_get_stats(struct recorder *r, struct recorder_stats *s)
 struct live_hub *recorder_live(struct recorder *r, int sub)
 {
     if (sub && r->sub) {
-        live_sub_demand(r->sub);
+        if (!atomic_load(&r->stop)) /* a retired recorder connects nothing */
+            live_sub_demand(r->sub);
         return r->live_sub;
     }
     return r->live;
@@ -550,6 +575,7 @@ struct live_hub *recorder_live(struct recorder *r, int sub)
 struct live_hub *recorder_live_h264(struct recorder *r, int demand)
 {
     pthread_mutex_lock(&r->mu);
+    demand = demand && !atomic_load(&r->stop); /* a retired recorder starts nothing */
     if (demand && !r->tc && r->cam->enabled) {
         if (live_hub_create(&r->live_h264, r->cam->id, "h264") == NVR_OK &&
             live_transcode_start(&r->tc, r->cam->id, r->live, r->live_h264) != NVR_OK)

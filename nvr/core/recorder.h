@@ -49,16 +49,31 @@ struct recorder_stats {
 struct motion_pool;
 
 /* Starts recording cam (borrowed: must outlive the recorder) into st, with
- * motion detection on motion (borrowed; NULL: none) when cam has it on. */
+ * motion detection on motion (borrowed; NULL: none) when cam has it on:
+ * recorder_create, then recorder_run. */
 nvr_err recorder_start(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st,
                        struct motion_pool *motion);
+
+/* The recorder with its hubs (live viewers may open them: they wait for a
+ * picture) but no thread that reads the camera or writes: for a camera whose
+ * old recorder must stop first (cameras_replace).  recorder_stop frees it. */
+nvr_err recorder_create(struct recorder **out, const struct nvr_camera_config *cam, struct storage *st,
+                        struct motion_pool *motion);
+
+/* Starts the threads of a created recorder (the camera's reader, the
+ * writer, the ONVIF events).  On failure what started runs on: recorder_join
+ * or recorder_stop stops it. */
+nvr_err recorder_run(struct recorder *r);
 
 /* Asks the recorder to stop, without waiting. */
 void recorder_request_stop(struct recorder *r);
 
-/* Stops (finishing the open segment) and joins the threads, but keeps r
- * readable (stats) until recorder_stop: for a camera removed while the
- * server runs, whose recorder other threads may still be looking at. */
+/* Stops (finishing the open segment) and joins the threads, the sub
+ * stream's and the H.264 rendition's too (their viewers, like the main
+ * hub's, are told the stream ended, and nothing starts them again), but
+ * keeps r and its hubs readable until recorder_stop: for a camera removed or
+ * restarted while the server runs, whose recorder other threads may still be
+ * looking at. */
 void recorder_join(struct recorder *r);
 
 /* Stops (finishing the open segment), joins the threads and frees *r;

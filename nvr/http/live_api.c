@@ -104,11 +104,14 @@ http_result live_api_live(struct http_request *r, struct nvr *nvr)
 
 /* ---- GET /api/v1/live/mux: several cameras on one connection (live_mux.h) ---- */
 
-/* One mux answer: what its source callback needs (the recorders and configs
- * stay readable until the server stops, nvr.h). */
+/* One mux answer: what its source callback needs.  A camera's recorder is
+ * looked up again each time its stream is opened (a change that restarts the
+ * camera gives it a new one); the configs stay readable until the server
+ * stops (nvr.h). */
 struct mux_req {
+    struct nvr *nvr;
     int sub, h264;
-    struct recorder *rec[LIVE_MUX_MAX_CAMERAS];
+    char id[LIVE_MUX_MAX_CAMERAS][INDEX_ID_MAX];
     const struct nvr_camera_config *cam[LIVE_MUX_MAX_CAMERAS];
     struct live_mux *mux;
 };
@@ -118,7 +121,13 @@ struct mux_req {
 static struct live_hub *mux_source(void *cls, size_t i, char *why, size_t whylen)
 {
     struct mux_req *q = cls;
-    struct recorder *rec = q->rec[i];
+    /* the camera as it is now: a change that restarted it has a new
+     * recorder, a removed one none (the old one is stopped for good) */
+    struct recorder *rec = nvr_recorder(q->nvr, q->id[i], &q->cam[i]);
+    if (!rec) {
+        snprintf(why, whylen, "the camera was removed");
+        return NULL;
+    }
     if (!q->cam[i]->enabled) {
         snprintf(why, whylen, "the camera is disabled");
         return NULL;
@@ -168,12 +177,14 @@ http_result live_api_mux(struct http_request *r, struct nvr *nvr)
     struct mux_req *q = calloc(1, sizeof *q);
     if (!q)
         return http_reply_error(r, 500, "out of memory");
+    q->nvr = nvr;
     q->sub = stream && strcmp(stream, "sub") == 0;
     q->h264 = codec != NULL;
     for (int i = 0; i < n; i++) {
         idp[i] = ids[i];
+        memcpy(q->id[i], ids[i], sizeof q->id[i]); /* (same size, NUL-terminated) */
         /* a camera this user may not see answers as one that does not exist */
-        if (!http_auth_camera(r, nvr, ids[i]) || !(q->rec[i] = nvr_recorder(nvr, ids[i], &q->cam[i]))) {
+        if (!http_auth_camera(r, nvr, ids[i]) || !nvr_recorder(nvr, ids[i], &q->cam[i])) {
             free(q);
             return http_reply_error(r, 404, "no such camera: %s", ids[i]);
         }

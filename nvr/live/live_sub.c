@@ -30,6 +30,7 @@ struct live_sub {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int demanded;
+    int joined; /* the thread is gone (live_sub_join) */
 };
 
 static void wait_demand(struct live_sub *s)
@@ -131,16 +132,24 @@ void live_sub_demand(struct live_sub *s)
     pthread_mutex_unlock(&s->mu);
 }
 
-void live_sub_stop(struct live_sub **sp)
+void live_sub_join(struct live_sub *s)
 {
-    struct live_sub *s = *sp;
-    if (!s)
+    if (!s || s->joined)
         return;
     pthread_mutex_lock(&s->mu);
     atomic_store(&s->stop, 1);
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->tid, NULL);
+    s->joined = 1;
+}
+
+void live_sub_stop(struct live_sub **sp)
+{
+    struct live_sub *s = *sp;
+    if (!s)
+        return;
+    live_sub_join(s);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s);

@@ -24,7 +24,13 @@ nvr_err live_sub_start(struct live_sub **out, const struct nvr_camera_config *ca
 /* A viewer arrived: connect now if not connected. */
 void live_sub_demand(struct live_sub *s);
 
-/* Stops and joins the thread; sets *s NULL; tolerates NULL. */
+/* Stops and joins the thread (its session, if any, ends: the hub's viewers
+ * are told); the struct stays, and live_sub_demand does nothing after.
+ * Idempotent; tolerates NULL.  For a recorder retired while HTTP threads may
+ * still hold its hubs. */
+void live_sub_join(struct live_sub *s);
+
+/* live_sub_join, then frees; sets *s NULL; tolerates NULL. */
 void live_sub_stop(struct live_sub **s);
 
 #endif

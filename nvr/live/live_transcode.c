@@ -39,6 +39,7 @@ struct live_transcode {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stop, demanded, running;
+    int joined;      /* the thread is gone (live_transcode_join) */
     int64_t started; /* monotonic: a new run waits for its first viewer */
     struct item *head, *tail;
     int n;
@@ -270,7 +271,11 @@ static void *transcode_main(void *arg)
             t->tail = NULL;
             t->n = 0;
             t->running = 0;
-            t->demanded = live_hub_viewers(t->dst) > 0 && !quit;
+            /* a viewer that asked after the idle check, or came meanwhile:
+             * start again rather than leave it waiting */
+            t->demanded = t->demanded || live_hub_viewers(t->dst) > 0;
+        } else {
+            t->demanded = 0; /* this run serves whoever asked so far */
         }
     }
     pthread_mutex_unlock(&t->mu);
@@ -302,10 +307,21 @@ nvr_err live_transcode_start(struct live_transcode **out, const char *camera, st
 void live_transcode_demand(struct live_transcode *t)
 {
     pthread_mutex_lock(&t->mu);
-    if (!t->running)
-        t->demanded = 1;
+    t->demanded = 1; /* (even while running: it may be about to quit) */
     pthread_cond_signal(&t->cv);
     pthread_mutex_unlock(&t->mu);
+}
+
+void live_transcode_join(struct live_transcode *t)
+{
+    if (!t || t->joined)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->stop = 1;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->tid, NULL);
+    t->joined = 1;
 }
 
 void live_transcode_stop(struct live_transcode **tp)
@@ -313,11 +329,7 @@ void live_transcode_stop(struct live_transcode **tp)
     struct live_transcode *t = *tp;
     if (!t)
         return;
-    pthread_mutex_lock(&t->mu);
-    t->stop = 1;
-    pthread_cond_broadcast(&t->cv);
-    pthread_mutex_unlock(&t->mu);
-    pthread_join(t->tid, NULL);
+    live_transcode_join(t);
     pthread_cond_destroy(&t->cv);
     pthread_mutex_destroy(&t->mu);
     free(t);

@@ -34,7 +34,13 @@ nvr_err live_transcode_start(struct live_transcode **out, const char *camera, st
 /* A viewer arrived: start transcoding if not running. */
 void live_transcode_demand(struct live_transcode *t);
 
-/* Stops and joins; sets *t NULL; tolerates NULL. */
+/* Stops and joins the thread (the destination hub's viewers are told the
+ * stream ended); the struct stays, and live_transcode_demand does nothing
+ * after.  Idempotent; tolerates NULL.  For a recorder retired while HTTP
+ * threads may still hold its hubs. */
+void live_transcode_join(struct live_transcode *t);
+
+/* live_transcode_join, then frees; sets *t NULL; tolerates NULL. */
 void live_transcode_stop(struct live_transcode **t);
 
 #endif

@@ -18,7 +18,12 @@ against a running `nvr run` and the test camera.
 - a reader that stops reading does not stall recording or another viewer, and
   when it reads again every camera still comes;
 - a camera that goes away: its status says "ended", the body stays open, and
-  its new init segment follows when it is back; viewers are freed on close."""
+  its new init segment follows when it is back; viewers are freed on close;
+- a camera changed over the API in a way that restarts it, while watched on
+  its sub stream: the live.mp4 viewer's body ends (it comes back to the new
+  recorder), the mux shows the camera again from the new recorder; removed:
+  the mux says "unavailable" (the camera was removed), and no RTSP session of
+  the old recorder is left open to the camera."""
 import json
 import os
 import re
@@ -62,6 +67,32 @@ def collect(reader, seconds):
         order.append((kind, index))
         per.setdefault(index, []).append((kind, flags, payload))
     return per, order
+
+
+def call(path, method, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, method=method, data=data,
+                                 headers={"Content-Type": "application/json"} if data else {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def camera_connections(port):
+    """Established TCP connections to the camera's port (its RTSP clients)."""
+    n = 0
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(name).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if int(f[1].split(":")[1], 16) == port and f[3] == "01":
+                n += 1
+    return n
 
 
 def viewers_metric(camera, stream):
@@ -224,5 +255,47 @@ with Camera("h264.mp4", mounts=4, no_audio=True) as cam:
     r.close()
     check(wait_until(lambda: viewers_metric("lobby", "main") == 0 and viewers_metric("gym", "main") == 0, 10),
           "no viewer left after the muxes closed")
+
+    # --- an API camera changed (restarted) and removed while watched on its sub stream ---
+    check(wait_until(lambda: camera_connections(cam.port) == 3, 30),
+          "the three cameras' sessions only: %d" % camera_connections(cam.port))
+    st, body = call("/api/v1/cameras", "POST", {"id": "porch", "url": cam.url(mount="/cam3"),
+                                                "sub_url": cam.url(mount="/cam4"), "segment_seconds": 3})
+    check(st == 201 or st == 200, "add porch: %d %s" % (st, body[:200]))
+    check(nvr.wait_segments("porch", 1, 30), "porch records")
+    one = LiveReader(nvr.port, "/api/v1/cameras/porch/live.mp4?stream=sub", timeout=30)
+    check(one.status == 200 and any(k == "moof" for _, k, _ in one.boxes(4)), "porch's sub stream plays")
+    mux = MuxReader(nvr.port, "/api/v1/live/mux?cameras=porch&stream=sub", timeout=60)
+    per, _ = collect(mux, 3)
+    check(any(k == "F" for k, _, _ in per.get(0, [])), "porch's sub stream plays in a mux")
+    check(camera_connections(cam.port) == 5, "porch and its sub stream: %d sessions" % camera_connections(cam.port))
+    st, body = call("/api/v1/cameras/porch", "PUT", {"segment_seconds": 4})
+    check(st == 200 and "recorder=restarted" in nvr.log_text(), "change porch (a restart): %d" % st)
+    t0 = time.monotonic()
+    for _ in one.boxes(15):
+        pass
+    check(one.eof and time.monotonic() - t0 < 10, "the old recorder's sub viewer is told it ended")
+    one.close()
+    states, inits = [], 0
+    for _, kind, index, _, payload in mux.frames(30):
+        if kind == "S":
+            states.append(json.loads(payload).get("state"))
+        if kind == "I" and "ended" in states:
+            inits += 1
+            break
+    check("ended" in states and inits == 1, "the mux shows porch again from its new recorder: %s" % states)
+    st, body = call("/api/v1/cameras/porch", "DELETE")
+    check(st == 200, "remove porch: %d" % st)
+    states = []
+    for _, kind, index, _, payload in mux.frames(30):
+        if kind == "S":
+            doc = json.loads(payload)
+            states.append((doc.get("state"), doc.get("reason")))
+            if doc.get("state") == "unavailable":
+                break
+    check(("unavailable", "the camera was removed") in states, "the mux says porch was removed: %s" % states)
+    mux.close()
+    check(wait_until(lambda: camera_connections(cam.port) == 3, 20),
+          "no session of porch's recorders is left: %d" % camera_connections(cam.port))
     check(nvr.stop() == 0, "nvr did not exit cleanly")
 finish("test_live_mux")
