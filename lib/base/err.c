@@ -31,6 +31,7 @@ const char *nvr_strerror(int err)
     case NVR_EACCES: return "permission denied";
     case NVR_EROFS: return "read-only file system";
     case NVR_EOFFLINE: return "storage offline (disk failed or not mounted)";
+    case NVR_EEXIST: return "already exists";
     default: return "unknown error";
     }
 }

@@ -36,6 +36,7 @@ typedef enum nvr_err {
     NVR_EACCES = -16,   /* permission denied (EACCES, EPERM: also an immutable directory) */
     NVR_EROFS = -17,    /* read-only file system (EROFS) */
     NVR_EOFFLINE = -18, /* the storage dir holding it is offline (failed disk, not mounted) */
+    NVR_EEXIST = -19,   /* it exists already (a camera id taken) */
 } nvr_err;
 
 /* Short, static, human-readable text for an error code. */

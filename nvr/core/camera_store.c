@@ -107,7 +107,16 @@ static int same_text(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+static void reload_file(struct nvr *nvr);
+
 void camera_store_reload_file(struct nvr *nvr)
+{
+    cameras_edit_begin(nvr->cams);
+    reload_file(nvr);
+    cameras_edit_end(nvr->cams);
+}
+
+static void reload_file(struct nvr *nvr)
 {
     struct nvr_config *cfg = NULL;
     int added = 0, changed = 0, removed = 0;
@@ -160,17 +169,32 @@ void camera_store_reload_file(struct nvr *nvr)
     nvr_config_free(&cfg); /* the set holds copies; nvr->cfg keeps the server settings it started with */
 }
 
+/* What an API edit of id may do to the set as it is now (edit lock held). */
+static nvr_err may_edit(struct nvr *nvr, const char *id, int exists)
+{
+    const struct camera *c = cameras_find(nvr->cams, id);
+    if (!exists)
+        return c ? NVR_EEXIST : NVR_OK;
+    if (!c)
+        return NVR_ENOTFOUND;
+    return c->source == CAMERA_FILE ? NVR_EACCES : NVR_OK;
+}
+
 nvr_err camera_store_save(struct nvr *nvr, const char *id, const char *ini, int replace, char *err, size_t errlen)
 {
     struct nvr_config *one = NULL;
     int rc = camera_store_parse(id, ini, &one, err, errlen);
     if (rc)
         return NVR_EINVAL;
-    if ((rc = api_cameras_put(storage_index(nvr->st), id, ini, nvr_clock_now_us())) == NVR_OK)
+    cameras_edit_begin(nvr->cams);
+    if ((rc = may_edit(nvr, id, replace)) == NVR_OK &&
+        (rc = api_cameras_put(storage_index(nvr->st), id, ini, nvr_clock_now_us())) == NVR_OK) {
         rc = replace ? cameras_replace(nvr->cams, &one->cameras[0], CAMERA_API)
                      : cameras_add(nvr->cams, &one->cameras[0], CAMERA_API);
-    if (rc && !replace)
-        api_cameras_delete(storage_index(nvr->st), id);
+        if (rc && !replace) /* this call stored it: no camera of that id runs */
+            api_cameras_delete(storage_index(nvr->st), id);
+    }
+    cameras_edit_end(nvr->cams);
     if (rc)
         snprintf(err, errlen, "%s", nvr_strerror(rc));
     nvr_config_free(&one);
@@ -179,7 +203,10 @@ nvr_err camera_store_save(struct nvr *nvr, const char *id, const char *ini, int 
 
 nvr_err camera_store_delete(struct nvr *nvr, const char *id)
 {
-    int rc = api_cameras_delete(storage_index(nvr->st), id);
-    int rc2 = cameras_remove(nvr->cams, id);
-    return rc ? rc : rc2;
+    cameras_edit_begin(nvr->cams);
+    int rc = may_edit(nvr, id, 1);
+    if (rc == NVR_OK && (rc = api_cameras_delete(storage_index(nvr->st), id)) == NVR_OK)
+        rc = cameras_remove(nvr->cams, id);
+    cameras_edit_end(nvr->cams);
+    return rc;
 }

@@ -12,8 +12,9 @@
  *   - an id in both: the file wins (the stored camera is ignored, with a
  *     warning in the log).
  *
- * Threads: the main thread (start-up, SIGHUP) and HTTP handlers; the camera
- * set serialises the changes themselves.
+ * Threads: the main thread (start-up, SIGHUP) and HTTP handlers; each
+ * edit (a save, a delete, a reload) holds the set's edit lock from its
+ * check to its last change (cameras_edit_begin).
  */
 #ifndef NVR_CAMERA_STORE_H
 #define NVR_CAMERA_STORE_H
@@ -44,11 +45,14 @@ nvr_err camera_store_load(struct nvr *nvr);
 void camera_store_reload_file(struct nvr *nvr);
 
 /* Adds (replace 0) or changes (replace 1) an API camera: stores it, then
- * records it.  NVR_EINVAL with err for bad settings; NVR_EEXIST-like
- * conflicts are the caller's to check first. */
+ * records it, as one edit (cameras_edit_begin: the check and the change
+ * cannot be split by another edit).  NVR_EINVAL with err for bad settings;
+ * NVR_EEXIST (add: the id is taken), NVR_ENOTFOUND (change: no such
+ * camera), NVR_EACCES (change: a camera of the config file). */
 nvr_err camera_store_save(struct nvr *nvr, const char *id, const char *ini, int replace, char *err, size_t errlen);
 
-/* Stops and forgets an API camera (its footage stays). */
+/* Stops and forgets an API camera (its footage stays), as one edit:
+ * NVR_ENOTFOUND (none), NVR_EACCES (a camera of the config file). */
 nvr_err camera_store_delete(struct nvr *nvr, const char *id);
 
 #endif

@@ -16,6 +16,7 @@ struct cameras {
     struct retention *ret;
     struct motion_pool *motion; /* may be NULL */
     pthread_mutex_t mu;         /* serialises writers */
+    pthread_mutex_t edit;       /* serialises edits of several steps (cameras_edit_begin) */
     struct camera *slots;       /* CAMERAS_MAX_SLOTS, never moved */
     atomic_size_t nslots;       /* published slots (release/acquire) */
 };
@@ -38,6 +39,7 @@ nvr_err cameras_create(struct cameras **out, struct storage *st, struct retentio
     c->ret = ret;
     c->motion = motion;
     pthread_mutex_init(&c->mu, NULL);
+    pthread_mutex_init(&c->edit, NULL);
     *out = c;
     return NVR_OK;
 }
@@ -59,6 +61,7 @@ void cameras_destroy(struct cameras **cp)
         nvr_camera_config_clear(&c->slots[i].cfg);
     free(c->slots);
     pthread_mutex_destroy(&c->mu);
+    pthread_mutex_destroy(&c->edit);
     free(c);
     *cp = NULL;
 }
@@ -85,6 +88,16 @@ const struct camera *cameras_find(const struct cameras *c, const char *id)
             return cam;
     }
     return NULL;
+}
+
+void cameras_edit_begin(struct cameras *c)
+{
+    pthread_mutex_lock(&c->edit);
+}
+
+void cameras_edit_end(struct cameras *c)
+{
+    pthread_mutex_unlock(&c->edit);
 }
 
 /* Tells retention the current cameras (locked). */

@@ -82,6 +82,14 @@ nvr_err cameras_remove(struct cameras *c, const char *id);
  * equal in everything it reads, which stays allocated until destroy). */
 nvr_err cameras_replace(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src);
 
+/* An edit of several steps (check the set, store, apply: camera_store.c)
+ * runs between these, so two edits of one camera (a double-clicked "Add",
+ * a change racing a removal, a SIGHUP) cannot interleave.  Readers never
+ * take it; cameras_add/remove/replace do not either (they take the set's own
+ * mutex inside): lock order edit -> set. */
+void cameras_edit_begin(struct cameras *c);
+void cameras_edit_end(struct cameras *c);
+
 /* Whether two camera configs record the same way (every key equal). */
 int cameras_config_equal(const struct nvr_camera_config *a, const struct nvr_camera_config *b);
 

@@ -211,6 +211,8 @@ http_result http_cameras_create(struct http_request *r, struct nvr *nvr)
     int rc = camera_store_save(nvr, id, ini, 0, err, sizeof err);
     if (rc == NVR_EINVAL)
         ret = http_reply_error(r, 400, "%s", err);
+    else if (rc == NVR_EEXIST) /* added meanwhile (a second click) */
+        ret = http_reply_error(r, 409, "a camera %s exists", id);
     else if (rc)
         ret = http_reply_error(r, 500, "cannot add the camera: %s", err);
     else {
@@ -249,6 +251,10 @@ http_result http_cameras_update(struct http_request *r, struct nvr *nvr)
     int rc = camera_store_save(nvr, id, ini, 1, err, sizeof err);
     if (rc == NVR_EINVAL)
         ret = http_reply_error(r, 400, "%s", err);
+    else if (rc == NVR_ENOTFOUND) /* removed meanwhile */
+        ret = http_reply_error(r, 404, "no such camera");
+    else if (rc == NVR_EACCES) /* declared in the file meanwhile (SIGHUP) */
+        ret = http_reply_error(r, 409, "camera %s is declared in %s: edit the file", id, nvr->cfg->path);
     else if (rc)
         ret = http_reply_error(r, 500, "cannot change the camera: %s", err);
     else {
@@ -270,6 +276,10 @@ http_result http_cameras_delete(struct http_request *r, struct nvr *nvr)
     if (c->source == CAMERA_FILE)
         return refuse_file_camera(r, nvr, c);
     int rc = camera_store_delete(nvr, id);
+    if (rc == NVR_ENOTFOUND) /* removed meanwhile */
+        return http_reply_error(r, 404, "no such camera");
+    if (rc == NVR_EACCES)
+        return http_reply_error(r, 409, "camera %s is declared in %s: edit the file", id, nvr->cfg->path);
     if (rc)
         return http_reply_error(r, 500, "cannot remove the camera: %s", nvr_strerror(rc));
     http_auth_log(r, nvr, "camera_removed", id, "%s", "");

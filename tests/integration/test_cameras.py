@@ -117,6 +117,21 @@ with Camera("h264.mp4", no_audio=True) as cam, Camera("h264.mp4", no_audio=True,
     check(st == 409, "duplicate id: %d" % st)
     check(call(nvr, "/api/v1/cameras/x1")[0] == 404, "no half-made camera was left")
 
+    # --- the same camera added twice at once (a double click): one 201, one 409, and it
+    # is still there after a restart (the loser once deleted the winner's stored row) ---
+    racers = ["dup%d" % k for k in range(4)]
+    for rid in racers:
+        got = []
+
+        def add_once(rid=rid, got=got):
+            got.append(call(nvr, "/api/v1/cameras", "POST", {"id": rid, "url": cam.url(), "segment_seconds": 2})[0])
+        ts = [threading.Thread(target=add_once) for _ in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(30)
+        check(sorted(got) == [201, 409], "%s added twice at once: %s" % (rid, got))
+
     # --- file cameras are read-only over the API ---
     st, doc = call(nvr, "/api/v1/cameras/lobby", "PUT", {"name": "x"})
     check(st == 409 and "SIGHUP" in doc.get("error", ""), "PUT on a file camera: %d %r" % (st, doc))
@@ -162,6 +177,11 @@ with Camera("h264.mp4", no_audio=True) as cam, Camera("h264.mp4", no_audio=True,
     check(nvr.stop() == 0, "clean stop")
     nvr.start()
     check(wait_until(lambda: call(nvr, "/api/v1/cameras/gym")[0] == 200, 15), "gym survives a restart")
+    gone = [rid for rid in racers if call(nvr, "/api/v1/cameras/" + rid)[0] != 200]
+    check(not gone, "the cameras added twice at once survive a restart (lost: %s)" % gone)
+    for rid in racers:
+        check(call(nvr, "/api/v1/cameras/" + rid, "DELETE")[0] == 200, "remove " + rid)
+        check(call(nvr, "/api/v1/cameras/" + rid, "DELETE")[0] == 404, "remove %s again: 404" % rid)
     t_restart = time.time() * 1e6
     check(wait_until(lambda: len(complete(nvr, "gym", int(t_restart))) >= 1, 30), "gym records after the restart")
 
