@@ -93,6 +93,21 @@ def http_up(base):
         return False
 
 
+def camera_connections(port):
+    """Established TCP connections to the camera's port (its RTSP clients)."""
+    n = 0
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(name).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if int(f[1].split(":")[1], 16) == port and f[3] == "01":
+                n += 1
+    return n
+
+
 def wait_until(pred, timeout, step=0.2):
     end = time.monotonic() + timeout
     while time.monotonic() < end:

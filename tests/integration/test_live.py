@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import Camera, Nvr, check, finish, wait_until
+from harness import Camera, Nvr, camera_connections, check, finish, wait_until
 from livestream import LiveReader, prft_time, trun_sample_count
 
 base = None
@@ -39,21 +39,6 @@ def expect_error(path, status):
         check(isinstance(doc.get("error"), str) and doc["error"], "%s: error body %r" % (path, body[:100]))
     except ValueError:
         check(False, "%s: error body is not JSON: %r" % (path, body[:100]))
-
-
-def camera_connections(port):
-    """Established TCP connections to the camera's port (its RTSP clients)."""
-    n = 0
-    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = open(name).read().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            f = line.split()
-            if int(f[1].split(":")[1], 16) == port and f[3] == "01":
-                n += 1
-    return n
 
 
 def metric(name, labels):

@@ -32,7 +32,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import Camera, Nvr, check, finish, wait_until
+from harness import Camera, Nvr, camera_connections, check, finish, wait_until
 from livestream import MUX_KEY, MUX_STREAM, LiveReader, MuxReader, mp4_boxes
 
 base = None
@@ -78,21 +78,6 @@ def call(path, method, body=None):
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
-
-
-def camera_connections(port):
-    """Established TCP connections to the camera's port (its RTSP clients)."""
-    n = 0
-    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = open(name).read().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            f = line.split()
-            if int(f[1].split(":")[1], 16) == port and f[3] == "01":
-                n += 1
-    return n
 
 
 def viewers_metric(camera, stream):
