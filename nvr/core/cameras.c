@@ -116,28 +116,52 @@ static void update_retention(struct cameras *c)
     free(v);
 }
 
-static nvr_err add_locked(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src)
+/* The next slot, not yet published, holding a copy of cfg, the camera's
+ * index row made (locked).  NULL with *rc on failure (nothing changed). */
+static struct camera *slot_prepare(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src,
+                                   nvr_err *rc)
 {
     size_t n = atomic_load(&c->nslots);
-    int rc;
-    if (cameras_find(c, cfg->id))
-        return NVR_EINVAL;
     if (n == CAMERAS_MAX_SLOTS) {
         nvr_log(NVR_ERROR, cfg->id, "too many camera changes since start: restart nvr to add more");
-        return NVR_ENOMEM;
+        *rc = NVR_ENOMEM;
+        return NULL;
     }
     struct camera *slot = &c->slots[n];
-    if ((rc = nvr_camera_config_copy(&slot->cfg, cfg)))
-        return rc;
+    if ((*rc = nvr_camera_config_copy(&slot->cfg, cfg)))
+        return NULL;
+    if ((*rc = index_camera_upsert(storage_index(c->st), slot->cfg.id, slot->cfg.name))) {
+        nvr_camera_config_clear(&slot->cfg);
+        return NULL;
+    }
     slot->source = src;
-    if ((rc = index_camera_upsert(storage_index(c->st), slot->cfg.id, slot->cfg.name)) ||
-        (rc = recorder_start(&slot->rec, &slot->cfg, c->st, c->motion))) {
+    return slot;
+}
+
+/* Publishes the prepared slot (locked); old, if any, goes inactive just
+ * before it appears, with no I/O in between. */
+static void slot_publish(struct cameras *c, struct camera *old, struct camera *slot)
+{
+    if (old)
+        atomic_store(&old->active, 0);
+    atomic_store(&slot->active, 1);
+    atomic_store_explicit(&c->nslots, atomic_load(&c->nslots) + 1, memory_order_release);
+}
+
+static nvr_err add_locked(struct cameras *c, const struct nvr_camera_config *cfg, enum camera_source src)
+{
+    nvr_err rc;
+    if (cameras_find(c, cfg->id))
+        return NVR_EINVAL;
+    struct camera *slot = slot_prepare(c, cfg, src, &rc);
+    if (!slot)
+        return rc;
+    if ((rc = recorder_start(&slot->rec, &slot->cfg, c->st, c->motion))) {
         nvr_camera_config_clear(&slot->cfg);
         return rc;
     }
     slot->owns_rec = 1;
-    atomic_store(&slot->active, 1);
-    atomic_store_explicit(&c->nslots, n + 1, memory_order_release);
+    slot_publish(c, NULL, slot);
     return NVR_OK;
 }
 
@@ -176,31 +200,18 @@ nvr_err cameras_remove(struct cameras *c, const char *id)
 }
 
 /* Publishes cfg in a new slot that takes over old's running recorder
- * (locked; only NVR_CS_LIVE settings differ).  The old slot goes inactive
- * just before the new one appears, with no I/O in between. */
+ * (locked; only NVR_CS_LIVE settings differ). */
 static nvr_err relabel_locked(struct cameras *c, struct camera *old, const struct nvr_camera_config *cfg,
                               enum camera_source src)
 {
-    size_t n = atomic_load(&c->nslots);
-    int rc;
-    if (n == CAMERAS_MAX_SLOTS) {
-        nvr_log(NVR_ERROR, cfg->id, "too many camera changes since start: restart nvr to add more");
-        return NVR_ENOMEM;
-    }
-    struct camera *slot = &c->slots[n];
-    if ((rc = nvr_camera_config_copy(&slot->cfg, cfg)))
+    nvr_err rc;
+    struct camera *slot = slot_prepare(c, cfg, src, &rc);
+    if (!slot)
         return rc;
-    if ((rc = index_camera_upsert(storage_index(c->st), slot->cfg.id, slot->cfg.name))) {
-        nvr_camera_config_clear(&slot->cfg);
-        return rc;
-    }
-    slot->source = src;
     slot->rec = old->rec;
     slot->owns_rec = old->owns_rec;
     old->owns_rec = 0;
-    atomic_store(&old->active, 0);
-    atomic_store(&slot->active, 1);
-    atomic_store_explicit(&c->nslots, n + 1, memory_order_release);
+    slot_publish(c, old, slot);
     return NVR_OK;
 }
 
@@ -213,25 +224,16 @@ static nvr_err relabel_locked(struct cameras *c, struct camera *old, const struc
 static nvr_err restart_locked(struct cameras *c, struct camera *old, const struct nvr_camera_config *cfg,
                               enum camera_source src)
 {
-    size_t n = atomic_load(&c->nslots);
-    int rc;
-    if (n == CAMERAS_MAX_SLOTS) {
-        nvr_log(NVR_ERROR, cfg->id, "too many camera changes since start: restart nvr to add more");
-        return NVR_ENOMEM;
-    }
-    struct camera *slot = &c->slots[n];
-    if ((rc = nvr_camera_config_copy(&slot->cfg, cfg)))
+    nvr_err rc;
+    struct camera *slot = slot_prepare(c, cfg, src, &rc);
+    if (!slot)
         return rc;
-    if ((rc = index_camera_upsert(storage_index(c->st), slot->cfg.id, slot->cfg.name)) ||
-        (rc = recorder_create(&slot->rec, &slot->cfg, c->st, c->motion))) {
+    if ((rc = recorder_create(&slot->rec, &slot->cfg, c->st, c->motion))) {
         nvr_camera_config_clear(&slot->cfg);
         return rc;
     }
-    slot->source = src;
     slot->owns_rec = 1;
-    atomic_store(&old->active, 0);
-    atomic_store(&slot->active, 1);
-    atomic_store_explicit(&c->nslots, n + 1, memory_order_release);
+    slot_publish(c, old, slot);
     recorder_join(old->rec); /* finishes the open segment; its viewers are told */
     if ((rc = recorder_run(slot->rec))) {
         atomic_store(&slot->active, 0);
